@@ -1,0 +1,19 @@
+// Package inbox is Switchboard's domain: contacts, conversations, messages,
+// reactions and delivery statuses, and the rules that turn Zavu webhook
+// events into conversation threads.
+//
+// The package imports only the standard library. Adapters implement the
+// interfaces declared here: store (SQLite) implements Store and Tx,
+// inbox/zavu decodes Zavu's wire format into Event, and web serves it all.
+//
+// The rules, in one place:
+//
+//   - Every event is applied at most once, keyed by its Zavu event id.
+//   - A conversation is one contact on one sender and one channel.
+//   - Delivery statuses only move forward (see AdvanceStatus).
+//   - A status, reaction or echo for a message not seen yet is kept and
+//     reconciled when the message arrives.
+//   - A message's time is the event's timestamp, never the arrival time,
+//     so a late retry neither looks new nor stretches the WhatsApp window.
+//   - The WhatsApp 24-hour window runs from the last inbound message.
+package inbox

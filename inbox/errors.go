@@ -1,0 +1,18 @@
+package inbox
+
+import "errors"
+
+// Errors carry a meaning that handlers map to status codes and plain
+// sentences. Wrap them with fmt.Errorf("...: %w", ErrX) to add detail.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrConflict      = errors.New("conflict")
+	ErrInvalid       = errors.New("invalid")
+	ErrUnauthorized  = errors.New("unauthorized")
+	ErrWindowClosed  = errors.New("whatsapp 24-hour window closed")
+	ErrUnknownEvent  = errors.New("unknown event type")
+	ErrMissingField  = errors.New("missing field")
+	ErrUnsupported   = errors.New("unsupported")
+	ErrStoreClosed   = errors.New("store closed")
+	ErrApplyPanicked = errors.New("applying the event panicked")
+)

@@ -1,0 +1,29 @@
+package inbox
+
+import "strings"
+
+// ExplainFailure turns a delivery error from Zavu into a sentence an agent
+// can act on. Unknown codes fall back to Zavu's own message.
+func ExplainFailure(code, message string) string {
+	switch strings.TrimSpace(code) {
+	case "30003":
+		return "The phone could not be reached: it may be switched off or out of coverage."
+	case "30005":
+		return "This number does not exist or is no longer in service."
+	case "30006":
+		return "This is a landline or a number that cannot receive text messages."
+	case "30007":
+		return "The carrier blocked this message, often as suspected spam."
+	case "21610":
+		return "The customer opted out by replying STOP. They must text START before you can message them again."
+	case "131047", "whatsapp_window_closed":
+		return "More than 24 hours have passed since the customer last wrote. Only an approved template can be sent now."
+	}
+	if m := strings.TrimSpace(message); m != "" {
+		return m
+	}
+	if code != "" {
+		return "Zavu could not deliver this message (error " + code + ")."
+	}
+	return "Zavu could not deliver this message."
+}

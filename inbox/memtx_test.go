@@ -1,0 +1,180 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// memTx is an in-memory Tx, so the rules can be tested without a database.
+// It stores values, never pointers to the caller's structs, like a real
+// store does.
+type memTx struct {
+	senders       map[string]string
+	contacts      []Contact
+	conversations []Conversation
+	messages      []Message
+	reactions     map[[2]string]Reaction
+	templates     map[string]Template
+	activities    []Activity
+	events        map[string]bool
+}
+
+func newMemTx() *memTx {
+	return &memTx{
+		senders:   map[string]string{},
+		reactions: map[[2]string]Reaction{},
+		templates: map[string]Template{},
+		events:    map[string]bool{},
+	}
+}
+
+// ingest applies ev unless its id was seen, as the store does.
+func (s *memTx) ingest(ev *Event) (Change, error) {
+	if s.events[ev.ID] {
+		return Change{}, nil
+	}
+	s.events[ev.ID] = true
+	return Apply(context.Background(), s, ev)
+}
+
+func (s *memTx) UpsertSender(_ context.Context, id, phone string) error {
+	if phone != "" || s.senders[id] == "" {
+		s.senders[id] = phone
+	}
+	return nil
+}
+
+func (s *memTx) UpsertContact(_ context.Context, phone, name string, at time.Time) (Contact, error) {
+	for i, c := range s.contacts {
+		if c.Phone == phone {
+			if name != "" && (c.NameAt.Before(at) || (c.NameAt.Equal(at) && name > c.Name)) {
+				s.contacts[i].Name, s.contacts[i].NameAt = name, at
+			}
+			return s.contacts[i], nil
+		}
+	}
+	c := Contact{ID: int64(len(s.contacts) + 1), Phone: phone, Name: name}
+	if name != "" {
+		c.NameAt = at
+	}
+	s.contacts = append(s.contacts, c)
+	return c, nil
+}
+
+func (s *memTx) EnsureConversation(_ context.Context, k ConversationKey, at time.Time) (Conversation, error) {
+	for _, c := range s.conversations {
+		if c.SenderID == k.SenderID && c.Channel == k.Channel && c.Contact.ID == k.ContactID {
+			c.Contact = s.contacts[k.ContactID-1]
+			return c, nil
+		}
+	}
+	c := Conversation{
+		ID: int64(len(s.conversations) + 1), SenderID: k.SenderID, Channel: k.Channel,
+		Contact: s.contacts[k.ContactID-1], Status: Open, LastMessageAt: at, CreatedAt: at, UpdatedAt: at,
+	}
+	s.conversations = append(s.conversations, c)
+	return c, nil
+}
+
+func (s *memTx) SaveConversation(_ context.Context, c *Conversation) error {
+	s.conversations[c.ID-1] = *c
+	return nil
+}
+
+func (s *memTx) MessageByZavuID(_ context.Context, id string) (Message, error) {
+	for _, m := range s.messages {
+		if m.ZavuID == id {
+			return m, nil
+		}
+	}
+	return Message{}, fmt.Errorf("message %s: %w", id, ErrNotFound)
+}
+
+func (s *memTx) InsertMessage(_ context.Context, m *Message) error {
+	if m.ZavuID != "" {
+		if _, err := s.MessageByZavuID(context.Background(), m.ZavuID); err == nil {
+			return fmt.Errorf("zavu id %s: %w", m.ZavuID, ErrConflict)
+		}
+	}
+	m.ID = int64(len(s.messages) + 1)
+	s.messages = append(s.messages, *m)
+	return nil
+}
+
+func (s *memTx) UpdateMessage(_ context.Context, m *Message) error {
+	s.messages[m.ID-1] = *m
+	return nil
+}
+
+func (s *memTx) Reaction(_ context.Context, msg, from string) (Reaction, bool, error) {
+	r, ok := s.reactions[[2]string{msg, from}]
+	return r, ok, nil
+}
+
+func (s *memTx) PutReaction(_ context.Context, r Reaction) error {
+	s.reactions[[2]string{r.MessageZavuID, r.From}] = r
+	return nil
+}
+
+func (s *memTx) Template(_ context.Context, id string) (Template, error) {
+	t, ok := s.templates[id]
+	if !ok {
+		return Template{}, ErrNotFound
+	}
+	return t, nil
+}
+
+func (s *memTx) PutTemplate(_ context.Context, t Template) error {
+	s.templates[t.ID] = t
+	return nil
+}
+
+func (s *memTx) AddActivity(_ context.Context, a Activity) error {
+	s.activities = append(s.activities, a)
+	return nil
+}
+
+// snapshot is the state a user could see, independent of insertion order:
+// messages keyed by Zavu id, conversations by key, reactions that show.
+type snapshot struct {
+	Messages      map[string]Message
+	Conversations map[string]Conversation
+	Reactions     map[string][]string
+	Templates     map[string]Template
+}
+
+func (s *memTx) snapshot() snapshot {
+	snap := snapshot{
+		Messages: map[string]Message{}, Conversations: map[string]Conversation{},
+		Reactions: map[string][]string{}, Templates: s.templates,
+	}
+	convKey := map[int64]string{}
+	for _, c := range s.conversations {
+		k := fmt.Sprintf("%s/%s/%s", c.SenderID, c.Channel, c.Contact.Phone)
+		convKey[c.ID] = k
+		c.ID, c.Contact.ID, c.CreatedAt, c.UpdatedAt = 0, 0, time.Time{}, time.Time{}
+		c.Contact = s.contacts[slices.IndexFunc(s.contacts, func(x Contact) bool { return x.Phone == c.Contact.Phone })]
+		c.Contact.ID, c.Contact.NameAt = 0, time.Time{}
+		if c.LastMessageID != 0 {
+			c.LastMessagePreview = "#" + s.messages[c.LastMessageID-1].ZavuID + " " + c.LastMessagePreview
+		}
+		c.LastMessageID = 0
+		snap.Conversations[k] = c
+	}
+	for _, m := range s.messages {
+		k := m.ZavuID + " in " + convKey[m.ConversationID]
+		m.ID, m.ConversationID, m.UpdatedAt = 0, 0, time.Time{}
+		snap.Messages[k] = m
+	}
+	for k, r := range s.reactions {
+		if r.Emoji != "" {
+			snap.Reactions[k[0]] = append(snap.Reactions[k[0]], r.From+" "+r.Emoji)
+		}
+	}
+	for _, v := range snap.Reactions {
+		slices.Sort(v)
+	}
+	return snap
+}

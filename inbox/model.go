@@ -1,0 +1,299 @@
+package inbox
+
+import (
+	"strings"
+	"time"
+)
+
+// Channel is the network a conversation runs on.
+type Channel string
+
+const (
+	WhatsApp Channel = "whatsapp"
+	SMS      Channel = "sms"
+)
+
+// Label is the channel's name as agents read it.
+func (c Channel) Label() string {
+	switch c {
+	case WhatsApp:
+		return "WhatsApp"
+	case SMS:
+		return "SMS"
+	case "":
+		return "Unknown"
+	}
+	return strings.ToUpper(string(c[:1])) + string(c[1:])
+}
+
+// Direction says who wrote a message.
+type Direction string
+
+const (
+	Inbound  Direction = "inbound"  // the customer wrote it
+	Outbound Direction = "outbound" // the business wrote it
+)
+
+// Source says where a message came from.
+type Source string
+
+const (
+	SourceCustomer  Source = "customer"   // an inbound message
+	SourceAgent     Source = "agent"      // typed by an agent in Switchboard
+	SourceAutoReply Source = "auto_reply" // sent by an auto-reply rule
+	SourcePhoneApp  Source = "phone_app"  // an echo from the WhatsApp Business phone app
+	SourceAPI       Source = "api"        // sent through the API, or by another system
+)
+
+// MessageType is the kind of content a message carries.
+type MessageType string
+
+const (
+	TypeText        MessageType = "text"
+	TypeImage       MessageType = "image"
+	TypeVideo       MessageType = "video"
+	TypeAudio       MessageType = "audio"
+	TypeDocument    MessageType = "document"
+	TypeSticker     MessageType = "sticker"
+	TypeLocation    MessageType = "location"
+	TypeContact     MessageType = "contact"
+	TypeTemplate    MessageType = "template"
+	TypeReaction    MessageType = "reaction"
+	TypeUnsupported MessageType = "unsupported" // something WhatsApp cannot show (poll, deleted, ephemeral...)
+	TypeUnknown     MessageType = "unknown"     // a placeholder: we know the message exists, not what it says
+)
+
+// IsMedia reports whether the type carries a media file.
+func (t MessageType) IsMedia() bool {
+	switch t {
+	case TypeImage, TypeVideo, TypeAudio, TypeDocument, TypeSticker:
+		return true
+	}
+	return false
+}
+
+// Contact is a customer, identified by the address Zavu gives: an E.164
+// phone number, or an opaque business-scoped id on WhatsApp.
+type Contact struct {
+	ID    int64  `json:"id"`
+	Phone string `json:"phone"`
+	Name  string `json:"name"`
+	// NameAt is the time of the event the name came from.
+	NameAt    time.Time `json:"-"`
+	CreatedAt time.Time `json:"-"`
+	UpdatedAt time.Time `json:"-"`
+}
+
+// DisplayName is the name if known, else the phone number.
+func (c Contact) DisplayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.Phone
+}
+
+// ConversationStatus is open or resolved.
+type ConversationStatus string
+
+const (
+	Open     ConversationStatus = "open"
+	Resolved ConversationStatus = "resolved"
+)
+
+// ConversationKey identifies a conversation: one contact on one sender and
+// one channel.
+type ConversationKey struct {
+	SenderID  string
+	Channel   Channel
+	ContactID int64
+}
+
+// Conversation is a thread with one contact.
+type Conversation struct {
+	ID                 int64
+	SenderID           string
+	Channel            Channel
+	Contact            Contact
+	Status             ConversationStatus
+	AssigneeID         *int64
+	ZavuConversationID string
+	// InboundCount counts inbound messages ever; unread counts derive
+	// from it and the readers' marks.
+	InboundCount  int64
+	UnreadCount   int64
+	LastMessageAt time.Time
+	// LastMessageID is the message shown as the preview: the latest by
+	// message time.
+	LastMessageID      int64
+	LastMessagePreview string
+	// LastInboundAt is the time of the customer's latest message; zero
+	// when the customer never wrote.
+	LastInboundAt time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// WindowClosesAt is when the WhatsApp 24-hour customer-service window
+// closes, or the zero time when no window applies (SMS) or none was ever
+// opened (the customer never wrote).
+func (c Conversation) WindowClosesAt() time.Time {
+	return WindowClosesAt(c.Channel, c.LastInboundAt)
+}
+
+// Message is one message in a thread, in either direction.
+type Message struct {
+	ID             int64
+	ZavuID         string
+	ConversationID int64
+	Direction      Direction
+	Channel        Channel
+	Type           MessageType
+	Text           string
+	Content        *Content
+	Status         Status
+	StatusTimes    StatusTimes
+	ErrorCode      string
+	ErrorMessage   string
+	Source         Source
+	AuthorID       *int64
+	Reactions      []Reaction
+	// CreatedAt is the message's time: when Zavu saw it, from the event.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// StatusTimes records when each delivery status was first reported.
+type StatusTimes struct {
+	Queued    time.Time `json:"queuedAt,omitzero"`
+	Sending   time.Time `json:"sendingAt,omitzero"`
+	Sent      time.Time `json:"sentAt,omitzero"`
+	Delivered time.Time `json:"deliveredAt,omitzero"`
+	Read      time.Time `json:"readAt,omitzero"`
+	Failed    time.Time `json:"failedAt,omitzero"`
+}
+
+// Content holds everything beyond the text. Only the fields of the
+// message's type are set.
+type Content struct {
+	// Media: image, video, audio, document, sticker.
+	MediaID  string `json:"mediaId,omitempty"`
+	MediaURL string `json:"mediaUrl,omitempty"`
+	MimeType string `json:"mimeType,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	// Location.
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	Address   string   `json:"address,omitempty"`
+	// Contact cards.
+	Contacts []ContactCard `json:"contacts,omitempty"`
+	// A button or list reply to an interactive message we sent.
+	InteractiveReply *InteractiveReply `json:"interactiveReply,omitempty"`
+	// Templates.
+	TemplateID        string            `json:"templateId,omitempty"`
+	TemplateVariables map[string]string `json:"templateVariables,omitempty"`
+}
+
+// IsZero reports whether the content carries nothing.
+func (c *Content) IsZero() bool {
+	return c == nil || (c.MediaID == "" && c.MediaURL == "" && c.MimeType == "" && c.Filename == "" &&
+		c.Latitude == nil && c.Longitude == nil && c.Name == "" && c.Address == "" &&
+		len(c.Contacts) == 0 && c.InteractiveReply == nil && c.TemplateID == "" && len(c.TemplateVariables) == 0)
+}
+
+// ContactCard is a contact shared by the customer.
+type ContactCard struct {
+	Name   string         `json:"name,omitempty"`
+	Phones []ContactPhone `json:"phones,omitempty"`
+	Emails []ContactEmail `json:"emails,omitempty"`
+}
+
+// ContactPhone is one phone number on a contact card.
+type ContactPhone struct {
+	Phone string `json:"phone"`
+	Type  string `json:"type,omitempty"`
+}
+
+// ContactEmail is one e-mail address on a contact card.
+type ContactEmail struct {
+	Email string `json:"email"`
+	Type  string `json:"type,omitempty"`
+}
+
+// InteractiveReply is the customer's choice on buttons or a list we sent.
+type InteractiveReply struct {
+	Type  string `json:"type"` // button_reply or list_reply
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// Reaction is one person's emoji on one message. A message has at most one
+// reaction per person; a new one replaces the old.
+type Reaction struct {
+	// MessageZavuID is the Zavu id of the message reacted to. Reactions are
+	// keyed by it so that one can arrive before its message.
+	MessageZavuID string    `json:"-"`
+	From          string    `json:"from"`
+	Emoji         string    `json:"emoji"`
+	At            time.Time `json:"-"`
+}
+
+// Template is a WhatsApp message template and its approval state.
+type Template struct {
+	ID              string
+	Name            string
+	Language        string
+	Status          string // draft, pending, approved, rejected, disabled
+	RejectionReason string
+	UpdatedAt       time.Time
+}
+
+// Activity is a project-level happening shown in the admin activity feed:
+// a broadcast or partner invitation changing status.
+type Activity struct {
+	ID             int64
+	EventID        string
+	Kind           string // the event type
+	SubjectID      string // broadcast or invitation id
+	Name           string
+	Status         string
+	PreviousStatus string
+	Detail         string
+	At             time.Time
+}
+
+// Sender is one of the business's numbers on Zavu.
+type Sender struct {
+	ID    string
+	Phone string
+	Name  string
+}
+
+// Role is what a user may do.
+type Role string
+
+const (
+	RoleAdmin Role = "admin"
+	RoleAgent Role = "agent"
+)
+
+// User is an agent or admin who logs in to Switchboard.
+type User struct {
+	ID           int64
+	Email        string
+	Name         string
+	Role         Role
+	PasswordHash string
+	Active       bool
+	CreatedAt    time.Time
+}
+
+// APIToken grants a script access to the JSON API. Only a hash of the
+// secret is stored.
+type APIToken struct {
+	ID         int64
+	Name       string
+	Hash       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}

@@ -1,0 +1,159 @@
+package inbox
+
+import (
+	"context"
+	"time"
+)
+
+// Tx is what the rules need from storage inside one write transaction.
+// Everything done through one Tx commits or rolls back together with the
+// stored event that caused it.
+type Tx interface {
+	// UpsertSender records one of our numbers. An empty phone keeps the
+	// known one.
+	UpsertSender(ctx context.Context, id, phone string) error
+	// UpsertContact returns the contact with this address, creating it if
+	// needed. A non-empty name replaces the stored one unless that came
+	// from a newer event than at; at the same time, the greater name wins,
+	// so the result never depends on the order events arrive in.
+	UpsertContact(ctx context.Context, phone, name string, at time.Time) (Contact, error)
+	// EnsureConversation returns the conversation for key, creating an open
+	// one at time at if there is none. Contact is filled in.
+	EnsureConversation(ctx context.Context, key ConversationKey, at time.Time) (Conversation, error)
+	// SaveConversation writes the conversation's mutable fields.
+	SaveConversation(ctx context.Context, c *Conversation) error
+
+	// MessageByZavuID returns ErrNotFound when there is no such message.
+	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
+	// InsertMessage stores a new message and sets its ID.
+	InsertMessage(ctx context.Context, m *Message) error
+	// UpdateMessage writes every field of an existing message but its ID.
+	UpdateMessage(ctx context.Context, m *Message) error
+
+	// Reaction returns the latest reaction of one person on one message,
+	// including a removal (empty Emoji); ok is false if there is none.
+	Reaction(ctx context.Context, messageZavuID, from string) (r Reaction, ok bool, err error)
+	// PutReaction stores a reaction; an empty Emoji records its removal.
+	PutReaction(ctx context.Context, r Reaction) error
+
+	// Template returns ErrNotFound when there is no such template.
+	Template(ctx context.Context, id string) (Template, error)
+	PutTemplate(ctx context.Context, t Template) error
+
+	AddActivity(ctx context.Context, a Activity) error
+}
+
+// ApplyFunc applies one event through tx. Apply is the one Switchboard uses.
+type ApplyFunc func(ctx context.Context, tx Tx, ev *Event) (Change, error)
+
+// Change says what an applied event touched, for the live screens.
+type Change struct {
+	ConversationIDs []int64
+	MessageIDs      []int64
+}
+
+// Empty reports whether nothing changed.
+func (c Change) Empty() bool { return len(c.ConversationIDs) == 0 && len(c.MessageIDs) == 0 }
+
+func (c *Change) addConversation(id int64) {
+	for _, x := range c.ConversationIDs {
+		if x == id {
+			return
+		}
+	}
+	c.ConversationIDs = append(c.ConversationIDs, id)
+}
+
+func (c *Change) addMessage(id int64) {
+	for _, x := range c.MessageIDs {
+		if x == id {
+			return
+		}
+	}
+	c.MessageIDs = append(c.MessageIDs, id)
+}
+
+// EventState is what became of a stored webhook event.
+type EventState string
+
+const (
+	EventApplied EventState = "applied" // turned into the conversation model
+	EventFailed  EventState = "failed"  // stored, but could not be applied; can be replayed
+)
+
+// IngestResult says what Ingest did with an event.
+type IngestResult struct {
+	Duplicate bool       // the event id was stored before; nothing was done
+	State     EventState // for a new event
+	Error     string     // why it could not be applied, when State is failed
+	Change    Change
+}
+
+// StoredEvent is a webhook event as kept in the webhook log.
+type StoredEvent struct {
+	ID         string
+	Type       EventType
+	Timestamp  time.Time
+	ReceivedAt time.Time
+	SenderID   string
+	State      EventState
+	Error      string
+	Attempts   int
+	Raw        []byte
+}
+
+// ConversationFilter selects a page of conversations, newest activity first.
+type ConversationFilter struct {
+	Status     ConversationStatus // empty for all
+	AssigneeID *int64             // nil for any; pointer to 0 for unassigned
+	SenderID   string
+	Channel    Channel
+	Limit      int
+	Cursor     string
+}
+
+// MessageFilter selects a page of a thread: the Limit messages before the
+// cursor (or the latest), returned oldest first.
+type MessageFilter struct {
+	Limit  int
+	Before string
+}
+
+// EventFilter selects a page of the webhook log, newest first.
+type EventFilter struct {
+	State  EventState // empty for all
+	Limit  int
+	Cursor string
+}
+
+// Store is Switchboard's storage.
+type Store interface {
+	// Ingest stores ev keyed by its id and, unless that id was stored
+	// before, applies it with apply in the same transaction. It returns
+	// after the commit: a nil error means the event is durable. An event
+	// that apply rejects is still stored, in state failed, with the error.
+	Ingest(ctx context.Context, ev *Event, apply ApplyFunc) (IngestResult, error)
+
+	Conversations(ctx context.Context, f ConversationFilter) (items []Conversation, next string, err error)
+	Conversation(ctx context.Context, id int64) (Conversation, error)
+	Messages(ctx context.Context, conversationID int64, f MessageFilter) (items []Message, next string, err error)
+	Message(ctx context.Context, id int64) (Message, error)
+	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
+	Events(ctx context.Context, f EventFilter) (items []StoredEvent, next string, err error)
+
+	CreateUser(ctx context.Context, u *User) error
+	UserByEmail(ctx context.Context, email string) (User, error)
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// APITokenByHash returns ErrNotFound for an unknown or revoked token.
+	APITokenByHash(ctx context.Context, hash string) (APIToken, error)
+	// TouchAPIToken records when a token was last used.
+	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Publisher tells live screens what changed. It must never block.
+type Publisher interface {
+	Publish(c Change)
+}
