@@ -1,0 +1,237 @@
+// Package store is Switchboard's SQLite storage: it implements inbox.Store
+// and inbox.Tx, and a session store for alexedwards/scs.
+//
+// One writer connection does every write. A single goroutine owns it and
+// commits concurrent writes together (group commit, see writer.go); reads
+// use a separate pool of read-only connections, which WAL lets run beside
+// the writer.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"switchboard/inbox"
+)
+
+// DB is Switchboard's database. It is safe for concurrent use.
+type DB struct {
+	path   string
+	writer *sql.DB // one connection: migrations at Open, then the writer goroutine's
+	reader *sql.DB // read-only pool
+	log    *slog.Logger
+	now    func() time.Time
+
+	// The writer goroutine's own: its connection, held for good, and the
+	// statements prepared on it.
+	wconn *sql.Conn
+	stmts [numWriterStmts]*sql.Stmt
+
+	queue    chan *job // writes waiting for the writer goroutine
+	maxBatch int
+
+	mu     sync.RWMutex // held for reading while enqueueing, for writing by Close
+	closed bool
+
+	writerDone  chan struct{} // closed when the writer goroutine has stopped
+	stopCleanup chan struct{} // closed by Close to stop the session cleanup
+	cleanupDone chan struct{}
+	closeErr    error
+
+	stats writerStats
+}
+
+var _ inbox.Store = (*DB)(nil)
+
+// Option changes how Open sets up the database.
+type Option func(*options)
+
+type options struct {
+	readConns       int
+	maxBatch        int
+	queueLen        int
+	sessionCleanup  time.Duration
+	log             *slog.Logger
+	now             func() time.Time
+	migrationSource migrationSource
+}
+
+// WithReadConns sets the size of the read pool (default 4).
+func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
+
+// WithMaxBatch sets how many writes at most one transaction commits
+// together (default 128). 1 turns group commit off.
+func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
+
+// WithSessionCleanup sets how often expired sessions are deleted (default
+// 5 minutes); 0 or less turns the cleanup goroutine off.
+func WithSessionCleanup(every time.Duration) Option {
+	return func(o *options) { o.sessionCleanup = every }
+}
+
+// WithLogger sets where the store reports what it cannot return to a
+// caller: a panic in apply, a failed session cleanup.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithClock sets the clock used for received_at and other times the store
+// fills in itself (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// DSN is the data source name for a connection to the SQLite file at path,
+// with the pragmas every Switchboard connection uses: busy_timeout first,
+// WAL, synchronous=FULL (an acknowledged event must survive power loss) and
+// foreign keys; temp_store=MEMORY keeps the journals of savepoints and
+// statements (and sorts) off the disk. The writer begins its transactions IMMEDIATE, so that it
+// never has to upgrade a read lock; readers are query_only.
+func DSN(path string, writer bool) string {
+	dsn := path +
+		"?_pragma=busy_timeout(5000)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(FULL)" +
+		"&_pragma=foreign_keys(ON)" +
+		"&_pragma=temp_store(MEMORY)"
+	if writer {
+		return dsn + "&_txlock=immediate"
+	}
+	return dsn + "&_pragma=query_only(1)"
+}
+
+// Open opens the database at path, creating the file and its folder if
+// needed, and brings its schema up to date. A database written by a newer
+// Switchboard is refused.
+func Open(path string, opts ...Option) (*DB, error) {
+	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute,
+		log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.readConns < 1 {
+		o.readConns = 1
+	}
+	if o.maxBatch < 1 {
+		o.maxBatch = 1
+	}
+	if path == "" || path == ":memory:" || filepath.Base(path) == "" {
+		return nil, fmt.Errorf("open database: %q is not a file path: %w", path, inbox.ErrInvalid)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("open database: create folder: %w", err)
+		}
+	}
+
+	writer, err := sql.Open("sqlite", DSN(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+
+	ctx := context.Background()
+	if err := migrate(ctx, writer, o.migrationSource, o.now); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+
+	reader, err := sql.Open("sqlite", DSN(path, false))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database %s: read pool: %w", path, err)
+	}
+	reader.SetMaxOpenConns(o.readConns)
+	reader.SetMaxIdleConns(o.readConns)
+	if err := reader.PingContext(ctx); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("open database %s: read pool: %w", path, err)
+	}
+
+	db := &DB{
+		path: path, writer: writer, reader: reader, log: o.log, now: o.now,
+		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
+		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
+	}
+	if err := db.openWriterConn(ctx); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	go db.writeLoop()
+	if o.sessionCleanup > 0 {
+		go db.cleanSessions(o.sessionCleanup)
+	} else {
+		close(db.cleanupDone)
+	}
+	return db, nil
+}
+
+// Close stops accepting writes, lets the writer commit everything already
+// queued, and closes both pools. Writes after Close fail with
+// inbox.ErrStoreClosed. Close is safe to call more than once.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		<-db.writerDone
+		return db.closeErr
+	}
+	db.closed = true
+	close(db.queue) // the writer drains what is queued, then stops
+	close(db.stopCleanup)
+	db.mu.Unlock()
+
+	<-db.writerDone
+	<-db.cleanupDone
+	err := errors.Join(db.closeWriterConn(), db.writer.Close(), db.reader.Close())
+	if err != nil {
+		err = fmt.Errorf("close database: %w", err)
+	}
+	db.closeErr = err
+	return err
+}
+
+// Ping reports whether the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the live database to the file dest,
+// which must not exist yet. Ingestion goes on meanwhile: the copy is made
+// from one read transaction.
+func (db *DB) Backup(ctx context.Context, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("backup to %s: the file exists already: %w", dest, inbox.ErrConflict)
+	}
+	if dir := filepath.Dir(dest); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("backup to %s: create folder: %w", dest, err)
+		}
+	}
+	// VACUUM INTO copies from one read transaction, which WAL lets run
+	// beside the writer. It needs a connection that may write (to the new
+	// file), so it gets one of its own rather than one of the read pool.
+	conn, err := sql.Open("sqlite", db.path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
+		return fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"switchboard/inbox"
+)
+
+var (
+	// A new event is stored as applied; if apply fails, stFailEvent
+	// corrects that in the same transaction. The common case is one
+	// statement.
+	stInsertEvent = writerStatement(`INSERT INTO webhook_events
+		(id, type, timestamp, received_at, sender_id, state, error, attempts, raw)
+		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?)
+		ON CONFLICT (id) DO NOTHING`)
+	stFailEvent   = writerStatement(`UPDATE webhook_events SET state = 'failed', error = ? WHERE id = ?`)
+	stReplayEvent = writerStatement(`UPDATE webhook_events
+		SET attempts = attempts + 1, state = 'applied', error = '' WHERE id = ?`)
+)
+
+// Ingest stores ev keyed by its id and, unless that id was stored before,
+// applies it with apply in the same transaction. It returns after the
+// commit: a nil error means the event is durable. An event that apply
+// rejects (or panics on) is stored in state failed with the error, and
+// none of apply's writes are kept. Concurrent calls share commits.
+func (db *DB) Ingest(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc) (inbox.IngestResult, error) {
+	if ev == nil || ev.ID == "" || apply == nil {
+		return inbox.IngestResult{}, fmt.Errorf("ingest: an event needs an id and an apply function: %w", inbox.ErrInvalid)
+	}
+	receivedAt := db.now()
+	var res inbox.IngestResult
+	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
+		r, err := w.exec(ctx, stInsertEvent, ev.ID, string(ev.Type), nullMS(ev.Timestamp),
+			msOf(receivedAt), ev.SenderID, ev.Raw)
+		if err != nil {
+			return w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
+		}
+		if n == 0 {
+			res = inbox.IngestResult{Duplicate: true}
+			return nil
+		}
+		res = w.applyEvent(ctx, ev, apply)
+		return nil
+	})
+	if err != nil {
+		return inbox.IngestResult{}, fmt.Errorf("ingest event %s: %w", ev.ID, err)
+	}
+	return res, nil
+}
+
+// Replay applies a stored event again, typically one that failed before an
+// upgrade. ev is the event decoded again from its raw body. The event's
+// attempts grow by one and its state and error are replaced by this
+// attempt's. It returns inbox.ErrNotFound for an event that is not stored.
+func (db *DB) Replay(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc) (inbox.IngestResult, error) {
+	if ev == nil || ev.ID == "" || apply == nil {
+		return inbox.IngestResult{}, fmt.Errorf("replay: an event needs an id and an apply function: %w", inbox.ErrInvalid)
+	}
+	var res inbox.IngestResult
+	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
+		r, err := w.exec(ctx, stReplayEvent, ev.ID)
+		if err != nil {
+			return w.fail(fmt.Errorf("mark event %s replayed: %w", ev.ID, err))
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return w.fail(fmt.Errorf("mark event %s replayed: %w", ev.ID, err))
+		} else if n == 0 {
+			return inbox.ErrNotFound
+		}
+		res = w.applyEvent(ctx, ev, apply)
+		return nil
+	})
+	if err != nil {
+		return inbox.IngestResult{}, fmt.Errorf("replay event %s: %w", ev.ID, err)
+	}
+	return res, nil
+}
+
+// applyEvent runs apply in a savepoint. If apply fails or panics, its
+// writes are undone and the stored event is marked failed with the error.
+func (w *writeTx) applyEvent(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc) inbox.IngestResult {
+	var change inbox.Change
+	err := w.inSavepoint(ctx, func() error {
+		var err error
+		change, err = w.safeApply(ctx, ev, apply)
+		return err
+	})
+	switch {
+	case w.fatal != nil:
+		return inbox.IngestResult{} // the batch fails; nobody reads this
+	case err != nil:
+		msg := err.Error()
+		if _, err := w.exec(ctx, stFailEvent, msg, ev.ID); err != nil {
+			w.fail(fmt.Errorf("mark event %s failed: %w", ev.ID, err))
+			return inbox.IngestResult{}
+		}
+		return inbox.IngestResult{State: inbox.EventFailed, Error: msg}
+	}
+	return inbox.IngestResult{State: inbox.EventApplied, Change: change}
+}
+
+// safeApply calls apply, turning a panic into an error wrapping
+// inbox.ErrApplyPanicked: a bug in a rule fails its event, not the server.
+func (w *writeTx) safeApply(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc) (ch inbox.Change, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.db.log.Error("applying a webhook event panicked", "event_id", ev.ID, "type", string(ev.Type),
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			ch, err = inbox.Change{}, fmt.Errorf("%w: %v", inbox.ErrApplyPanicked, p)
+		}
+	}()
+	return apply(ctx, w, ev)
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/migrations"
+)
+
+// migrationSource is a folder of NNNN_name.sql files.
+type migrationSource = fs.FS
+
+var embeddedMigrations migrationSource = migrations.FS
+
+// withMigrations replaces the embedded migrations, for tests.
+func withMigrations(src migrationSource) Option { return func(o *options) { o.migrationSource = src } }
+
+// migration is one numbered schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads the NNNN_name.sql files of src in order of NNNN.
+func loadMigrations(src migrationSource) ([]migration, error) {
+	names, err := fs.Glob(src, "*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	var out []migration
+	for _, name := range names {
+		num, _, ok := strings.Cut(path.Base(name), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 {
+			return nil, fmt.Errorf("migration %s: the name must start with a version number and '_'", name)
+		}
+		body, err := fs.ReadFile(src, name)
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		out = append(out, migration{version: v, name: name, sql: string(body)})
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have the same version", out[i-1].name, out[i].name)
+		}
+	}
+	return out, nil
+}
+
+// migrate applies the migrations of src that db lacks, in order, each in
+// one transaction recorded in schema_migrations. It refuses a database that
+// has a version this binary does not know: it was written by a newer
+// Switchboard, and an older one could damage it.
+func migrate(ctx context.Context, db *sql.DB, src migrationSource, now func() time.Time) error {
+	ms, err := loadMigrations(src)
+	if err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	latest := 0
+	if len(ms) > 0 {
+		latest = ms[len(ms)-1].version
+	}
+	var newest sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if int(newest.Int64) > latest {
+		return fmt.Errorf("the database has schema version %d but this binary knows only up to %d: "+
+			"it was written by a newer Switchboard; run that version or restore a backup", newest.Int64, latest)
+	}
+	for _, m := range ms {
+		if err := applyMigration(ctx, db, m, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyMigration applies m unless it is recorded already. The check runs
+// inside the write transaction, so two processes opening the same file at
+// once apply it once.
+func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() time.Time) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %s: begin: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+		m.version, now().UnixMilli()); err != nil {
+		return fmt.Errorf("migration %s: record: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %s: commit: %w", m.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,336 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"switchboard/inbox"
+)
+
+// Every write goes through one goroutine, the writer, which owns the writer
+// connection. Callers queue a job and wait. The writer takes the first job
+// plus whatever else is already waiting (up to maxBatch), runs them all in
+// ONE transaction, commits once, and only then answers every caller: the
+// fsync of the commit is shared by the whole batch (group commit), and no
+// caller hears "done" before the commit that holds its write.
+//
+// Each job runs in its own savepoint where a failure must not spoil the
+// others, so one bad job is undone alone. A failure of the transaction
+// itself (a savepoint that cannot be rolled back, the commit) fails every
+// job of the batch, and nothing of it is written.
+
+// Job states: a queued job is either taken by the writer or cancelled by
+// its caller, never both.
+const (
+	jobQueued int32 = iota
+	jobTaken
+	jobCancelled
+)
+
+// job is one write waiting for the writer.
+type job struct {
+	ctx   context.Context
+	state atomic.Int32
+	// run does the write in w's transaction. Its error is the caller's
+	// answer; a failure of the transaction itself is reported through
+	// w.fail and ends the batch.
+	run  func(ctx context.Context, w *writeTx) error
+	err  error         // the answer, set before done is closed
+	done chan struct{} // closed when the answer is final
+}
+
+// Stats says what the writer has done since Open.
+type Stats struct {
+	Batches  uint64 // write transactions the writer ran
+	Writes   uint64 // writes (events, replays, other writes) those held
+	MaxBatch uint64 // the most writes one transaction held
+}
+
+type writerStats struct {
+	batches, writes, maxBatch atomic.Uint64
+}
+
+// Stats reports what the writer has done since Open: Writes/Batches is the
+// mean number of writes sharing one commit.
+func (db *DB) Stats() Stats {
+	return Stats{Batches: db.stats.batches.Load(), Writes: db.stats.writes.Load(), MaxBatch: db.stats.maxBatch.Load()}
+}
+
+func (s *writerStats) record(n int) {
+	s.batches.Add(1)
+	s.writes.Add(uint64(n))
+	for {
+		cur := s.maxBatch.Load()
+		if uint64(n) <= cur || s.maxBatch.CompareAndSwap(cur, uint64(n)) {
+			return
+		}
+	}
+}
+
+// submit queues run for the writer and waits for its answer. If ctx ends
+// before the writer takes the job, the job is dropped and ctx's error
+// returned; once taken, the job is committed (or fails) whatever ctx does.
+func (db *DB) submit(ctx context.Context, run func(ctx context.Context, w *writeTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	j := &job{ctx: ctx, run: run, done: make(chan struct{})}
+
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return inbox.ErrStoreClosed
+	}
+	select {
+	case db.queue <- j:
+		db.mu.RUnlock()
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return ctx.Err()
+	}
+
+	select {
+	case <-j.done:
+		return j.err
+	case <-ctx.Done():
+		if j.state.CompareAndSwap(jobQueued, jobCancelled) {
+			return ctx.Err() // the writer will skip it
+		}
+		<-j.done // taken: its fate is sealed, wait for the commit
+		return j.err
+	}
+}
+
+// writeLoop is the writer goroutine. It stops when Close has closed the
+// queue and every job in it is answered.
+func (db *DB) writeLoop() {
+	defer close(db.writerDone)
+	batch := make([]*job, 0, db.maxBatch)
+	for j := range db.queue {
+		batch = append(batch[:0], j)
+	fill:
+		for len(batch) < db.maxBatch {
+			select {
+			case j, ok := <-db.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		db.runBatch(batch)
+		clear(batch) // let the jobs be collected
+	}
+}
+
+// runBatch takes the jobs of batch that are still wanted, runs them in one
+// transaction and answers them.
+func (db *DB) runBatch(batch []*job) {
+	taken := batch[:0]
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			// Its caller gave up while it waited: it is not written.
+			if j.state.CompareAndSwap(jobQueued, jobCancelled) {
+				j.err = err
+				close(j.done)
+			}
+			continue
+		}
+		if j.state.CompareAndSwap(jobQueued, jobTaken) {
+			taken = append(taken, j)
+		}
+	}
+	if len(taken) == 0 {
+		return
+	}
+	if err := db.commitBatch(taken); err != nil {
+		for _, j := range taken {
+			j.err = err
+		}
+	}
+	db.stats.record(len(taken))
+	for _, j := range taken {
+		close(j.done)
+	}
+}
+
+// commitBatch runs jobs in one transaction and commits it. An error means
+// nothing of the batch was written.
+func (db *DB) commitBatch(jobs []*job) error {
+	ctx := context.Background() // taken jobs are written whatever their callers do
+	if err := db.openWriterConn(ctx); err != nil {
+		return err
+	}
+	if _, err := db.stmts[stBegin].ExecContext(ctx); err != nil {
+		db.recoverWriterConn(ctx)
+		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	w := &writeTx{db: db}
+	for _, j := range jobs {
+		j.err = j.run(context.WithoutCancel(j.ctx), w)
+		if w.fatal != nil {
+			db.recoverWriterConn(ctx)
+			return w.fatal
+		}
+	}
+	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
+		db.recoverWriterConn(ctx)
+		return fmt.Errorf("commit write transaction: %w", err)
+	}
+	return nil
+}
+
+// The writer runs its transactions itself, on a connection it holds for
+// good: database/sql's Tx would add a goroutine and a context to every
+// query, and rebind every prepared statement to each transaction.
+var (
+	stBegin    = writerStatement(`BEGIN IMMEDIATE`)
+	stCommit   = writerStatement(`COMMIT`)
+	stRollback = writerStatement(`ROLLBACK`)
+)
+
+// openWriterConn takes the writer connection from the writer pool and
+// prepares the writer's statements on it, unless that is done.
+func (db *DB) openWriterConn(ctx context.Context) error {
+	if db.wconn != nil {
+		return nil
+	}
+	conn, err := db.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("writer connection: %w", err)
+	}
+	for i, q := range writerSQL {
+		st, err := conn.PrepareContext(ctx, q)
+		if err != nil {
+			db.closeWriterConn()
+			conn.Close()
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		db.stmts[i] = st
+	}
+	db.wconn = conn
+	return nil
+}
+
+// recoverWriterConn ends a failed transaction. SQLite may have rolled it
+// back already (then ROLLBACK fails, which is fine), or may still hold it
+// open, as after a failed COMMIT. A connection that no longer answers is
+// dropped; the next batch opens another.
+func (db *DB) recoverWriterConn(ctx context.Context) {
+	_, _ = db.stmts[stRollback].ExecContext(ctx)
+	if err := db.wconn.PingContext(ctx); err != nil {
+		db.log.Error("the writer connection failed; opening another", "err", err)
+		db.closeWriterConn()
+	}
+}
+
+// closeWriterConn closes the writer's statements and connection.
+func (db *DB) closeWriterConn() error {
+	var errs []error
+	for i, st := range db.stmts {
+		if st != nil {
+			errs = append(errs, st.Close())
+			db.stmts[i] = nil
+		}
+	}
+	if db.wconn != nil {
+		errs = append(errs, db.wconn.Close())
+		db.wconn = nil
+	}
+	return errors.Join(errs...)
+}
+
+// writeTx is the writer's open transaction, shared by the jobs of a batch.
+// It implements inbox.Tx (see tx.go).
+type writeTx struct {
+	db    *DB
+	fatal error // the transaction is broken: the batch must not commit
+}
+
+// fail records that the transaction itself failed, and returns err.
+func (w *writeTx) fail(err error) error {
+	if w.fatal == nil {
+		w.fatal = err
+	}
+	return err
+}
+
+// exec runs a prepared writer statement.
+func (w *writeTx) exec(ctx context.Context, id stmtID, args ...any) (sql.Result, error) {
+	return w.db.stmts[id].ExecContext(ctx, args...)
+}
+
+// queryRow runs a prepared writer statement that returns at most one row.
+func (w *writeTx) queryRow(ctx context.Context, id stmtID, args ...any) *sql.Row {
+	return w.db.stmts[id].QueryRowContext(ctx, args...)
+}
+
+// execSQL runs a statement that is not worth preparing: a rare write.
+func (w *writeTx) execSQL(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return w.db.wconn.ExecContext(ctx, query, args...)
+}
+
+// queryRowSQL is execSQL for a statement that returns a row.
+func (w *writeTx) queryRowSQL(ctx context.Context, query string, args ...any) *sql.Row {
+	return w.db.wconn.QueryRowContext(ctx, query, args...)
+}
+
+var (
+	stSavepoint  = writerStatement(`SAVEPOINT job`)
+	stRollbackTo = writerStatement(`ROLLBACK TO job`)
+	stRelease    = writerStatement(`RELEASE job`)
+)
+
+// inSavepoint runs fn in a savepoint. If fn fails, its writes are undone
+// and its error returned, and the rest of the batch goes on. If the
+// savepoint itself fails, the whole transaction is marked failed.
+func (w *writeTx) inSavepoint(ctx context.Context, fn func() error) error {
+	if _, err := w.exec(ctx, stSavepoint); err != nil {
+		return w.fail(fmt.Errorf("savepoint: %w", err))
+	}
+	ferr := fn()
+	if ferr != nil {
+		if _, err := w.exec(ctx, stRollbackTo); err != nil {
+			return w.fail(errors.Join(ferr, fmt.Errorf("roll back to savepoint: %w", err)))
+		}
+	}
+	if _, err := w.exec(ctx, stRelease); err != nil {
+		return w.fail(errors.Join(ferr, fmt.Errorf("release savepoint: %w", err)))
+	}
+	return ferr
+}
+
+// write runs fn in the writer's next transaction, in a savepoint of its
+// own: if fn fails, its writes are undone and its error returned.
+func (db *DB) write(ctx context.Context, fn func(ctx context.Context, w *writeTx) error) error {
+	return db.submit(ctx, func(ctx context.Context, w *writeTx) error {
+		return w.inSavepoint(ctx, func() error { return fn(ctx, w) })
+	})
+}
+
+// The writer's statements are prepared once, on the writer connection: a
+// batch runs thousands of them, and compiling SQL each time would cost more
+// than running it. Each file declares its own with writerStatement, next
+// to the code that uses them.
+
+type stmtID int
+
+// numWriterStmts bounds the statements declared with writerStatement.
+const numWriterStmts = 32
+
+var writerSQL []string
+
+// writerStatement declares a statement for the writer and returns its id.
+// Call it only to initialise a package-level variable.
+func writerStatement(query string) stmtID {
+	writerSQL = append(writerSQL, query)
+	if len(writerSQL) > numWriterStmts {
+		panic("store: more writer statements than numWriterStmts")
+	}
+	return stmtID(len(writerSQL) - 1)
+}
