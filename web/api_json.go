@@ -1,0 +1,164 @@
+package web
+
+import (
+	"encoding/json"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// The JSON API's shapes. Field names are camelCase like Zavu's; absent
+// values are null, never omitted, so scripts see a stable shape.
+
+// jsonTime formats as RFC 3339 in UTC with milliseconds, like Zavu.
+type jsonTime time.Time
+
+func (t jsonTime) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+}
+
+func optTime(t time.Time) *jsonTime {
+	if t.IsZero() {
+		return nil
+	}
+	jt := jsonTime(t)
+	return &jt
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type contactJSON struct {
+	ID    int64   `json:"id"`
+	Phone string  `json:"phone"`
+	Name  *string `json:"name"`
+}
+
+type conversationJSON struct {
+	ID                 int64       `json:"id"`
+	SenderID           string      `json:"senderId"`
+	Channel            string      `json:"channel"`
+	Contact            contactJSON `json:"contact"`
+	Status             string      `json:"status"`
+	AssigneeID         *int64      `json:"assigneeId"`
+	UnreadCount        int64       `json:"unreadCount"`
+	LastMessageAt      *jsonTime   `json:"lastMessageAt"`
+	LastMessagePreview string      `json:"lastMessagePreview"`
+	WindowClosesAt     *jsonTime   `json:"windowClosesAt"`
+}
+
+func toConversationJSON(c inbox.Conversation) conversationJSON {
+	return conversationJSON{
+		ID:                 c.ID,
+		SenderID:           c.SenderID,
+		Channel:            string(c.Channel),
+		Contact:            contactJSON{ID: c.Contact.ID, Phone: c.Contact.Phone, Name: optString(c.Contact.Name)},
+		Status:             string(c.Status),
+		AssigneeID:         c.AssigneeID,
+		UnreadCount:        c.UnreadCount,
+		LastMessageAt:      optTime(c.LastMessageAt),
+		LastMessagePreview: c.LastMessagePreview,
+		WindowClosesAt:     optTime(c.WindowClosesAt()),
+	}
+}
+
+type reactionJSON struct {
+	Emoji string `json:"emoji"`
+	From  string `json:"from"`
+}
+
+type messageJSON struct {
+	ID             int64          `json:"id"`
+	ZavuID         *string        `json:"zavuId"`
+	ConversationID int64          `json:"conversationId"`
+	Direction      string         `json:"direction"`
+	Channel        string         `json:"channel"`
+	Type           string         `json:"type"`
+	Text           string         `json:"text"`
+	Content        *inbox.Content `json:"content"`
+	Status         string         `json:"status"`
+	ErrorCode      *string        `json:"errorCode"`
+	ErrorMessage   *string        `json:"errorMessage"`
+	Source         string         `json:"source"`
+	AuthorID       *int64         `json:"authorId"`
+	Reactions      []reactionJSON `json:"reactions"`
+	CreatedAt      jsonTime       `json:"createdAt"`
+	UpdatedAt      jsonTime       `json:"updatedAt"`
+}
+
+func toMessageJSON(m inbox.Message) messageJSON {
+	out := messageJSON{
+		ID:             m.ID,
+		ZavuID:         optString(m.ZavuID),
+		ConversationID: m.ConversationID,
+		Direction:      string(m.Direction),
+		Channel:        string(m.Channel),
+		Type:           string(m.Type),
+		Text:           m.Text,
+		Status:         string(m.Status),
+		ErrorCode:      optString(m.ErrorCode),
+		ErrorMessage:   optString(m.ErrorMessage),
+		Source:         string(m.Source),
+		AuthorID:       m.AuthorID,
+		Reactions:      make([]reactionJSON, 0, len(m.Reactions)),
+		CreatedAt:      jsonTime(m.CreatedAt),
+		UpdatedAt:      jsonTime(m.UpdatedAt),
+	}
+	if !m.Content.IsZero() {
+		out.Content = m.Content
+	}
+	for _, r := range m.Reactions {
+		out.Reactions = append(out.Reactions, reactionJSON{Emoji: r.Emoji, From: r.From})
+	}
+	return out
+}
+
+type eventJSON struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Timestamp  *jsonTime       `json:"timestamp"`
+	ReceivedAt jsonTime        `json:"receivedAt"`
+	SenderID   *string         `json:"senderId"`
+	State      string          `json:"state"`
+	Error      *string         `json:"error"`
+	Attempts   int             `json:"attempts"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+func toEventJSON(e inbox.StoredEvent) eventJSON {
+	out := eventJSON{
+		ID:         e.ID,
+		Type:       string(e.Type),
+		Timestamp:  optTime(e.Timestamp),
+		ReceivedAt: jsonTime(e.ReceivedAt),
+		SenderID:   optString(e.SenderID),
+		State:      string(e.State),
+		Error:      optString(e.Error),
+		Attempts:   e.Attempts,
+	}
+	if json.Valid(e.Raw) {
+		out.Payload = e.Raw
+	} else {
+		out.Payload = json.RawMessage("null")
+	}
+	return out
+}
+
+// page is a list answer: items and the cursor of the next page, null at
+// the end.
+type page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+func newPage[S any, T any](items []S, next string, conv func(S) T) page[T] {
+	p := page[T]{Items: make([]T, 0, len(items)), NextCursor: optString(next)}
+	for _, it := range items {
+		p.Items = append(p.Items, conv(it))
+	}
+	return p
+}

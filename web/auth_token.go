@@ -1,0 +1,85 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+)
+
+// tokenPrefix marks Switchboard API tokens, so a leaked one is recognisable.
+const tokenPrefix = "sbt_"
+
+// NewAPIToken returns a fresh secret token and the hash to store. The secret
+// is shown once and never kept.
+func NewAPIToken() (secret, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	secret = tokenPrefix + hex.EncodeToString(b)
+	return secret, HashAPIToken(secret), nil
+}
+
+// HashAPIToken is how a token is stored and looked up. Tokens are 256
+// random bits, so a plain SHA-256 is enough: there is nothing to guess.
+func HashAPIToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+const ctxToken = "api_token"
+
+// requireToken admits requests with a valid "Authorization: Bearer" token.
+func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get("Authorization")
+		scheme, secret, ok := strings.Cut(h, " ")
+		secret = strings.TrimSpace(secret)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+			return newError(401, "unauthorized", "Send an API token as 'Authorization: Bearer <token>'. Create one with 'switchboard token create'.")
+		}
+		tok, err := s.store.APITokenByHash(c.Request().Context(), HashAPIToken(secret))
+		switch {
+		case errors.Is(err, inbox.ErrNotFound):
+			return newError(401, "unauthorized", "That API token is not valid or was revoked.")
+		case err != nil:
+			return err
+		}
+		c.Set(ctxToken, tok)
+		if now := s.now(); s.tokens.due(tok.ID, now) {
+			if err := s.store.TouchAPIToken(c.Request().Context(), tok.ID, now); err != nil {
+				s.log.Warn("could not record API token use", "token_id", tok.ID, "err", err)
+			}
+		}
+		return next(c)
+	}
+}
+
+// tokenTouches throttles recording "last used" to once a minute per token,
+// so that API reads do not each cost a write.
+type tokenTouches struct {
+	mu   sync.Mutex
+	last map[int64]time.Time
+}
+
+func newTokenTouches() *tokenTouches { return &tokenTouches{last: map[int64]time.Time{}} }
+
+// due reports whether token id's use at now should be recorded, and if so
+// notes that it was.
+func (t *tokenTouches) due(id int64, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if last, ok := t.last[id]; ok && now.Sub(last) < time.Minute {
+		return false
+	}
+	t.last[id] = now
+	return true
+}

@@ -1,0 +1,247 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+	"switchboard/web"
+)
+
+const testSecret = "whsec_test_0123456789abcdef"
+
+// testServer is Switchboard's real HTTP stack on a real SQLite file.
+type testServer struct {
+	t     *testing.T
+	db    *store.DB
+	srv   *httptest.Server
+	web   *web.Server
+	token string
+}
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "switchboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse("http://localhost")
+	w := web.New(web.Config{BaseURL: base}, web.Deps{
+		Store:    db,
+		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets("whsec_other_secret_xyz", testSecret)},
+	})
+	srv := httptest.NewServer(w)
+	secret, hash, err := web.NewAPIToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: "test", Hash: hash, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret}
+	t.Cleanup(func() {
+		srv.Close()
+		db.Close()
+	})
+	return ts
+}
+
+// post delivers body signed with the test secret at now and returns the
+// status and the decoded answer.
+func (ts *testServer) post(body []byte) (int, map[string]any) {
+	ts.t.Helper()
+	return ts.postWith(body, zavu.Sign(testSecret, time.Now(), body), nil)
+}
+
+func (ts *testServer) postWith(body []byte, signature string, edit func(*http.Request)) (int, map[string]any) {
+	ts.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, ts.srv.URL+"/webhooks/zavu", bytes.NewReader(body))
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if signature != "" {
+		req.Header.Set("X-Zavu-Signature", signature)
+	}
+	if edit != nil {
+		edit(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &out); err != nil {
+			ts.t.Fatalf("answer is not JSON: %q", b)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func (ts *testServer) mustPost(body []byte) {
+	ts.t.Helper()
+	if status, out := ts.post(body); status != http.StatusOK {
+		ts.t.Fatalf("webhook: status %d %v for %s", status, out, body)
+	}
+}
+
+// get calls the JSON API with the test token and decodes into out.
+func (ts *testServer) get(path string, out any) int {
+	ts.t.Helper()
+	return ts.getAs(ts.token, path, out)
+}
+
+func (ts *testServer) getAs(token, path string, out any) int {
+	ts.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, ts.srv.URL+path, nil)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusNoContent && !bytes.HasPrefix([]byte(ct), []byte("application/json")) {
+		ts.t.Fatalf("GET %s: content type %q", path, ct)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			ts.t.Fatalf("GET %s: %v in %q", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (ts *testServer) mustGet(path string, out any) {
+	ts.t.Helper()
+	if status := ts.get(path, out); status != http.StatusOK {
+		ts.t.Fatalf("GET %s: status %d", path, status)
+	}
+}
+
+// The API's shapes, as a script would decode them.
+type apiContact struct {
+	ID    int64   `json:"id"`
+	Phone string  `json:"phone"`
+	Name  *string `json:"name"`
+}
+
+type apiConversation struct {
+	ID                 int64      `json:"id"`
+	SenderID           string     `json:"senderId"`
+	Channel            string     `json:"channel"`
+	Contact            apiContact `json:"contact"`
+	Status             string     `json:"status"`
+	AssigneeID         *int64     `json:"assigneeId"`
+	UnreadCount        int64      `json:"unreadCount"`
+	LastMessageAt      *time.Time `json:"lastMessageAt"`
+	LastMessagePreview string     `json:"lastMessagePreview"`
+	WindowClosesAt     *time.Time `json:"windowClosesAt"`
+}
+
+type apiReaction struct {
+	Emoji string `json:"emoji"`
+	From  string `json:"from"`
+}
+
+type apiMessage struct {
+	ID             int64          `json:"id"`
+	ZavuID         *string        `json:"zavuId"`
+	ConversationID int64          `json:"conversationId"`
+	Direction      string         `json:"direction"`
+	Channel        string         `json:"channel"`
+	Type           string         `json:"type"`
+	Text           string         `json:"text"`
+	Content        map[string]any `json:"content"`
+	Status         string         `json:"status"`
+	ErrorCode      *string        `json:"errorCode"`
+	ErrorMessage   *string        `json:"errorMessage"`
+	Source         string         `json:"source"`
+	AuthorID       *int64         `json:"authorId"`
+	Reactions      []apiReaction  `json:"reactions"`
+	CreatedAt      time.Time      `json:"createdAt"`
+	UpdatedAt      time.Time      `json:"updatedAt"`
+}
+
+type apiEvent struct {
+	ID       string          `json:"id"`
+	Type     string          `json:"type"`
+	State    string          `json:"state"`
+	Error    *string         `json:"error"`
+	Attempts int             `json:"attempts"`
+	Payload  json.RawMessage `json:"payload"`
+}
+
+type apiPage[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+type apiErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// all follows nextCursor through every page of a list.
+func all[T any](ts *testServer, path, cursorParam string) []T {
+	ts.t.Helper()
+	var items []T
+	next := ""
+	for range 1000 {
+		p := path
+		if next != "" {
+			sep := "?"
+			if bytes.ContainsRune([]byte(p), '?') {
+				sep = "&"
+			}
+			p += sep + cursorParam + "=" + url.QueryEscape(next)
+		}
+		var page apiPage[T]
+		ts.mustGet(p, &page)
+		items = append(items, page.Items...)
+		if page.NextCursor == nil {
+			return items
+		}
+		next = *page.NextCursor
+	}
+	ts.t.Fatalf("%s: paging did not end", path)
+	return nil
+}
+
+// event builds a signed-ready envelope.
+func event(id, typ string, ts time.Time, data map[string]any) []byte {
+	b, err := json.Marshal(map[string]any{
+		"id": id, "type": typ, "timestamp": ts.UnixMilli(), "senderId": "snd_abc123", "projectId": "prj_xyz789", "data": data,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func str(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}

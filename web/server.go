@@ -1,0 +1,93 @@
+// Package web serves Switchboard over HTTP: the Zavu webhook, the JSON API,
+// the health check, and (as they grow) the agents' pages and websocket.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+)
+
+// MaxWebhookBody is the largest webhook body accepted; Zavu's events are a
+// few kilobytes.
+const MaxWebhookBody = 512 << 10
+
+// Webhooks checks and decodes Zavu webhook deliveries. inbox/zavu provides
+// the implementation.
+type Webhooks interface {
+	// Verify returns an error unless header is a valid, fresh signature of
+	// body by one of the configured secrets.
+	Verify(ctx context.Context, header string, body []byte) error
+	// Decode returns an error only when body is not a JSON object with an
+	// id and a type; payload problems are kept in Event.DecodeErr.
+	Decode(body []byte) (*inbox.Event, error)
+}
+
+// Config is what the web layer needs to know about its deployment.
+type Config struct {
+	BaseURL *url.URL // the public URL; https turns on Secure cookies and HSTS
+}
+
+// Server is Switchboard's HTTP surface.
+type Server struct {
+	cfg       Config
+	store     inbox.Store
+	webhooks  Webhooks
+	publisher inbox.Publisher
+	log       *slog.Logger
+	now       func() time.Time
+
+	echo        *echo.Echo
+	sigFailures *failureCounter
+	tokens      *tokenTouches
+}
+
+// Deps are the Server's collaborators.
+type Deps struct {
+	Store     inbox.Store
+	Webhooks  Webhooks
+	Publisher inbox.Publisher // may be nil
+	Logger    *slog.Logger
+	Now       func() time.Time // nil for time.Now
+}
+
+// New builds the Server and its routes.
+func New(cfg Config, d Deps) *Server {
+	s := &Server{
+		cfg:         cfg,
+		store:       d.Store,
+		webhooks:    d.Webhooks,
+		publisher:   d.Publisher,
+		log:         d.Logger,
+		now:         d.Now,
+		sigFailures: newFailureCounter(1024),
+		tokens:      newTokenTouches(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	s.echo = e
+	s.routes()
+	return s
+}
+
+// ServeHTTP makes the Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// SignatureFailures returns how many webhook deliveries each source address
+// sent with no valid signature since start.
+func (s *Server) SignatureFailures() map[string]int64 { return s.sigFailures.snapshot() }
+
+func (s *Server) https() bool { return s.cfg.BaseURL != nil && s.cfg.BaseURL.Scheme == "https" }

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+)
+
+// webhookReply is the body of a 200 to Zavu.
+type webhookReply struct {
+	Received  bool   `json:"received"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	State     string `json:"state,omitempty"`
+}
+
+// handleWebhook takes one Zavu event: read at most MaxWebhookBody bytes,
+// check the signature, decode the envelope, store and apply it in one
+// transaction, and answer 200 only once that transaction has committed.
+func (s *Server) handleWebhook(c echo.Context) error {
+	r := c.Request()
+	ctx := r.Context()
+	if r.ContentLength > MaxWebhookBody {
+		return newError(http.StatusRequestEntityTooLarge, "too_large", "The webhook body is larger than 512 KiB.")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxWebhookBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return newError(http.StatusRequestEntityTooLarge, "too_large", "The webhook body is larger than 512 KiB.")
+		}
+		return newError(http.StatusBadRequest, "unreadable_body", "The request body could not be read.")
+	}
+
+	if err := s.webhooks.Verify(ctx, r.Header.Get("X-Zavu-Signature"), body); err != nil {
+		n := s.sigFailures.add(c.RealIP())
+		s.log.WarnContext(ctx, "webhook refused: bad signature", "remote", c.RealIP(), "reason", err.Error(), "failures_from_remote", n)
+		return newError(http.StatusUnauthorized, "invalid_signature",
+			"The X-Zavu-Signature header is missing, stale, or does not match any configured webhook secret.")
+	}
+
+	ev, err := s.webhooks.Decode(body)
+	if err != nil {
+		s.log.WarnContext(ctx, "webhook refused: bad envelope", "reason", err.Error())
+		return newError(http.StatusBadRequest, "invalid_event", "The body must be a JSON object with a string id and type.")
+	}
+	c.Set(logEventID, ev.ID)
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = s.now().UTC()
+	}
+
+	res, err := s.store.Ingest(ctx, ev, inbox.Apply)
+	if err != nil {
+		// Not stored: Zavu retries, so nothing is lost.
+		s.log.ErrorContext(ctx, "webhook not stored", "event_id", ev.ID, "type", ev.Type, "err", err)
+		return newError(http.StatusServiceUnavailable, "not_stored", "The event could not be stored; please retry.")
+	}
+	switch {
+	case res.Duplicate:
+		s.log.InfoContext(ctx, "webhook duplicate", "event_id", ev.ID, "type", ev.Type)
+	case res.State == inbox.EventFailed:
+		s.log.WarnContext(ctx, "webhook stored, not applied", "event_id", ev.ID, "type", ev.Type, "err", res.Error)
+	default:
+		s.log.DebugContext(ctx, "webhook applied", "event_id", ev.ID, "type", ev.Type,
+			"conversation_ids", res.Change.ConversationIDs, "message_ids", res.Change.MessageIDs)
+	}
+	if s.publisher != nil && !res.Change.Empty() {
+		s.publisher.Publish(res.Change)
+	}
+	return c.JSON(http.StatusOK, webhookReply{Received: true, Duplicate: res.Duplicate, State: string(res.State)})
+}
+
+// failureCounter counts refused webhook deliveries per source address. It
+// holds at most max addresses, so a flood from many sources cannot grow it
+// without bound; past that, all new sources share one "other" count.
+type failureCounter struct {
+	mu     sync.Mutex
+	max    int
+	counts map[string]int64
+}
+
+const otherSources = "other"
+
+func newFailureCounter(max int) *failureCounter {
+	return &failureCounter{max: max, counts: map[string]int64{}}
+}
+
+func (f *failureCounter) add(addr string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.counts[addr]; !ok && len(f.counts) >= f.max {
+		addr = otherSources
+	}
+	f.counts[addr]++
+	return f.counts[addr]
+}
+
+func (f *failureCounter) snapshot() map[string]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int64, len(f.counts))
+	for k, v := range f.counts {
+		out[k] = v
+	}
+	return out
+}

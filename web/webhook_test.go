@@ -1,0 +1,212 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox/zavu"
+)
+
+func inboundText(id, msgID, text string, at time.Time) []byte {
+	return event(id, "message.inbound", at, map[string]any{
+		"messageId": msgID, "from": "+14155551234", "to": "+13125559876", "channel": "whatsapp",
+		"messageType": "text", "text": text, "profileName": "John Doe",
+	})
+}
+
+// stored reports what the store holds: events in the webhook log and
+// conversations.
+func (ts *testServer) stored() (events, conversations int) {
+	ts.t.Helper()
+	return len(all[apiEvent](ts, "/api/v1/events?state=all", "cursor")),
+		len(all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor"))
+}
+
+func TestWebhookRejectsBadInputAndStoresNothing(t *testing.T) {
+	good := inboundText("evt_1", "msg_1", "Hi", time.Now())
+	now := time.Now()
+	tests := []struct {
+		name      string
+		body      []byte
+		signature string
+		edit      func(*http.Request)
+		status    int
+		code      string
+	}{
+		{"no signature", good, "", nil, 401, "invalid_signature"},
+		{"malformed signature", good, "v2=zz,t=abc", nil, 401, "invalid_signature"},
+		{"wrong secret", good, zavu.Sign("whsec_not_ours_at_all", now, good), nil, 401, "invalid_signature"},
+		{"stale signature", good, zavu.Sign(testSecret, now.Add(-10*time.Minute), good), nil, 401, "invalid_signature"},
+		{"future signature", good, zavu.Sign(testSecret, now.Add(5*time.Minute), good), nil, 401, "invalid_signature"},
+		{"tampered body", bytes.Replace(good, []byte("Hi"), []byte("Hey"), 1), zavu.Sign(testSecret, now, good), nil, 401, "invalid_signature"},
+		{"broken JSON", []byte(`{"id":"evt_2","type":`), "", nil, 400, "invalid_event"},
+		{"not an object", []byte(`["evt_3"]`), "", nil, 400, "invalid_event"},
+		{"missing id", []byte(`{"type":"message.inbound","data":{}}`), "", nil, 400, "invalid_event"},
+		{"missing type", []byte(`{"id":"evt_4","data":{}}`), "", nil, 400, "invalid_event"},
+		{"id not a string", []byte(`{"id":5,"type":"message.inbound"}`), "", nil, 400, "invalid_event"},
+		{"too large", bytes.Repeat([]byte("x"), 512<<10+1), "", nil, 413, "too_large"},
+		{"too large, no length given", bytes.Repeat([]byte("x"), 600<<10), "", func(r *http.Request) {
+			r.ContentLength = -1
+			r.Body = io.NopCloser(bytes.NewReader(bytes.Repeat([]byte("x"), 600<<10)))
+		}, 413, "too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t)
+			sig := tt.signature
+			if sig == "" && tt.status != 401 {
+				sig = zavu.Sign(testSecret, time.Now(), tt.body)
+			}
+			status, out := ts.postWith(tt.body, sig, tt.edit)
+			if status != tt.status {
+				t.Fatalf("status = %d (%v), want %d", status, out, tt.status)
+			}
+			errBody, _ := out["error"].(map[string]any)
+			if errBody["code"] != tt.code || errBody["message"] == "" {
+				t.Errorf("error body = %v, want code %s and a message", out, tt.code)
+			}
+			if ev, conv := ts.stored(); ev != 0 || conv != 0 {
+				t.Errorf("stored %d events and %d conversations, want nothing", ev, conv)
+			}
+		})
+	}
+}
+
+func TestSignatureFailuresAreCounted(t *testing.T) {
+	ts := newTestServer(t)
+	body := inboundText("evt_1", "msg_1", "Hi", time.Now())
+	ts.postWith(body, "", nil)
+	ts.postWith(body, "t=1,v2=00", nil)
+	total := int64(0)
+	for _, n := range ts.web.SignatureFailures() {
+		total += n
+	}
+	if total != 2 {
+		t.Errorf("counted %d failures, want 2: %v", total, ts.web.SignatureFailures())
+	}
+}
+
+func TestDuplicateDeliveryIsAcknowledgedOnce(t *testing.T) {
+	ts := newTestServer(t)
+	body := inboundText("evt_dup", "msg_dup", "Is this thing on?", time.Now())
+	status, first := ts.post(body)
+	if status != 200 || first["duplicate"] == true {
+		t.Fatalf("first delivery: %d %v", status, first)
+	}
+	status, second := ts.post(body)
+	if status != 200 || second["duplicate"] != true {
+		t.Fatalf("second delivery: %d %v, want 200 and duplicate", status, second)
+	}
+	var msgs apiPage[apiMessage]
+	convs := all[apiConversation](ts, "/api/v1/conversations", "cursor")
+	if len(convs) != 1 {
+		t.Fatalf("conversations = %d", len(convs))
+	}
+	ts.mustGet("/api/v1/conversations/"+itoa(convs[0].ID)+"/messages", &msgs)
+	if len(msgs.Items) != 1 || convs[0].UnreadCount != 1 {
+		t.Errorf("messages = %d, unread = %d; want one of each", len(msgs.Items), convs[0].UnreadCount)
+	}
+}
+
+func TestBrokenPayloadIsKeptWithItsError(t *testing.T) {
+	ts := newTestServer(t)
+	// Envelope fine, payload missing its message id: stored, not applied.
+	ts.mustPost(event("evt_broken", "message.inbound", time.Now(), map[string]any{"from": "+14155551234", "channel": "sms", "text": "hi"}))
+	ts.mustPost(event("evt_unknown", "contact.updated", time.Now(), map[string]any{"phone": "+14155551234"}))
+	failed := all[apiEvent](ts, "/api/v1/events?state=failed", "cursor")
+	if len(failed) != 2 {
+		t.Fatalf("failed events = %d, want 2", len(failed))
+	}
+	byID := map[string]apiEvent{}
+	for _, e := range failed {
+		byID[e.ID] = e
+	}
+	if e := byID["evt_broken"]; !strings.Contains(str(e.Error), "messageId") || len(e.Payload) == 0 {
+		t.Errorf("broken payload logged as %+v, want an error naming messageId and the payload", e)
+	}
+	if e := byID["evt_unknown"]; !strings.Contains(str(e.Error), "unknown event type") {
+		t.Errorf("unknown type logged as %+v", e)
+	}
+	if _, conv := ts.stored(); conv != 0 {
+		t.Errorf("a failed event left %d conversations behind", conv)
+	}
+}
+
+// normalized is what an agent would see of the whole store, without our
+// row ids, which depend on arrival order.
+type normalized struct {
+	Conversations map[string]apiConversation
+	Messages      map[string]apiMessage
+}
+
+func (ts *testServer) normalized() normalized {
+	ts.t.Helper()
+	n := normalized{Conversations: map[string]apiConversation{}, Messages: map[string]apiMessage{}}
+	for _, c := range all[apiConversation](ts, "/api/v1/conversations?status=all&limit=7", "cursor") {
+		key := c.SenderID + "/" + c.Channel + "/" + c.Contact.Phone
+		for _, m := range all[apiMessage](ts, "/api/v1/conversations/"+itoa(c.ID)+"/messages?limit=3", "before") {
+			m.ID, m.ConversationID, m.UpdatedAt = 0, 0, time.Time{}
+			sort.Slice(m.Reactions, func(i, j int) bool { return m.Reactions[i].From < m.Reactions[j].From })
+			n.Messages[str(m.ZavuID)+" in "+key] = m
+		}
+		c.ID, c.Contact.ID = 0, 0
+		n.Conversations[key] = c
+	}
+	return n
+}
+
+func TestShuffledAndDuplicatedStreamGivesTheSameState(t *testing.T) {
+	sim := zavu.NewSimulator(7, "snd_abc123", "+13125559876", time.Now)
+	var stream [][]byte
+	for _, ev := range sim.Stream(300) {
+		stream = append(stream, ev.Body)
+	}
+	ordered := newTestServer(t)
+	for _, b := range stream {
+		ordered.mustPost(b)
+	}
+	want := ordered.normalized()
+	if len(want.Conversations) < 10 || len(want.Messages) < 30 {
+		t.Fatalf("stream too small to mean anything: %d conversations, %d messages", len(want.Conversations), len(want.Messages))
+	}
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	shuffled := append([][]byte(nil), stream...)
+	for _, b := range stream {
+		if rng.IntN(4) == 0 {
+			shuffled = append(shuffled, b) // delivered again
+		}
+	}
+	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	other := newTestServer(t)
+	for _, b := range shuffled {
+		other.mustPost(b)
+	}
+	got := other.normalized()
+	for k, w := range want.Messages {
+		if g, ok := got.Messages[k]; !ok || !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			t.Errorf("message %s:\n got %s\nwant %s", k, gj, wj)
+		}
+	}
+	for k, w := range want.Conversations {
+		if g := got.Conversations[k]; !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			t.Errorf("conversation %s:\n got %s\nwant %s", k, gj, wj)
+		}
+	}
+	if len(got.Messages) != len(want.Messages) || len(got.Conversations) != len(want.Conversations) {
+		t.Errorf("shuffled: %d conversations, %d messages; ordered: %d, %d",
+			len(got.Conversations), len(got.Messages), len(want.Conversations), len(want.Messages))
+	}
+}
