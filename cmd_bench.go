@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+	"switchboard/web"
+)
+
+// benchSenders is how many webhook deliveries are in flight at once.
+const benchSenders = 16
+
+// benchResult is what "switchboard bench --json" prints.
+type benchResult struct {
+	Quick       bool               `json:"quick"`
+	GoMaxProcs  int                `json:"cores"`
+	Ingest      ingestFigures      `json:"ingest"`
+	Baseline    baselineFigures    `json:"baseline"`
+	Ratio       float64            `json:"ingestToBaselineRatio"`
+	Steady      steadyFigures      `json:"steady"`
+	MemoryBytes map[string]float64 `json:"memoryBytes"`
+}
+
+type ingestFigures struct {
+	Events       int     `json:"events"`
+	Senders      int     `json:"senders"`
+	EventsPerSec float64 `json:"eventsPerSec"`
+	AckP50Ms     float64 `json:"ackP50Ms"`
+	AckP99Ms     float64 `json:"ackP99Ms"`
+	Failed       int     `json:"failed"`
+}
+
+type baselineFigures struct {
+	Rows       int     `json:"rows"`
+	RowsPerSec float64 `json:"rowsPerSec"`
+}
+
+type steadyFigures struct {
+	Rate     int     `json:"ratePerSec"`
+	Events   int     `json:"events"`
+	AckP50Ms float64 `json:"ackP50Ms"`
+	AckP99Ms float64 `json:"ackP99Ms"`
+	Failed   int     `json:"failed"`
+}
+
+// bench runs "switchboard bench": everything against a temporary database
+// on this machine, in one run, so the figures compare with each other.
+func (e env) bench(ctx context.Context, args []string) error {
+	fs := e.newFlags("bench")
+	quick := fs.Bool("quick", false, "a shorter run, for CI and a first look")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "switchboard-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	sizes := struct{ ingest, baseline, steadySecs int }{20000, 3000, 5}
+	if *quick {
+		sizes.ingest, sizes.baseline, sizes.steadySecs = 4000, 600, 2
+	}
+	res := benchResult{Quick: *quick, GoMaxProcs: runtimeCores(), MemoryBytes: map[string]float64{}}
+
+	srv, err := startBenchServer(filepath.Join(dir, "switchboard.db"))
+	if err != nil {
+		return err
+	}
+	defer srv.close()
+	res.MemoryBytes["rssIdle"] = residentBytes()
+
+	progress := func(s string) {
+		if !*asJSON {
+			fmt.Fprintln(e.stderr, s)
+		}
+	}
+	progress(fmt.Sprintf("ingest: %d webhooks through the HTTP handler, %d senders...", sizes.ingest, benchSenders))
+	if res.Ingest, err = benchIngest(ctx, srv, sizes.ingest); err != nil {
+		return err
+	}
+	progress(fmt.Sprintf("baseline: %d plain SQLite inserts, one transaction each...", sizes.baseline))
+	if res.Baseline, err = benchBaseline(ctx, filepath.Join(dir, "baseline.db"), sizes.baseline); err != nil {
+		return err
+	}
+	if res.Baseline.RowsPerSec > 0 {
+		res.Ratio = res.Ingest.EventsPerSec / res.Baseline.RowsPerSec
+	}
+	progress(fmt.Sprintf("steady: 1000 webhooks/s for %d s...", sizes.steadySecs))
+	if res.Steady, err = benchSteady(ctx, srv, 1000, time.Duration(sizes.steadySecs)*time.Second); err != nil {
+		return err
+	}
+	res.MemoryBytes["rssAfterLoad"] = residentBytes()
+	res.MemoryBytes["rssPeak"] = peakResidentBytes()
+
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printBenchTable(e.stdout, res)
+	return nil
+}
+
+func printBenchTable(w io.Writer, r benchResult) {
+	fmt.Fprintf(w, "Switchboard bench (%d cores%s)\n\n", r.GoMaxProcs, map[bool]string{true: ", quick"}[r.Quick])
+	fmt.Fprintf(w, "%-44s %14s\n", "measure", "value")
+	fmt.Fprintf(w, "%-44s %14s\n", strings.Repeat("-", 44), strings.Repeat("-", 14))
+	row := func(name, value string) { fmt.Fprintf(w, "%-44s %14s\n", name, value) }
+	row(fmt.Sprintf("webhook ingest, %d senders (events/s)", r.Ingest.Senders), fmt.Sprintf("%.0f", r.Ingest.EventsPerSec))
+	row("  ack p50 (ms)", fmt.Sprintf("%.2f", r.Ingest.AckP50Ms))
+	row("  ack p99 (ms)", fmt.Sprintf("%.2f", r.Ingest.AckP99Ms))
+	row("  not acknowledged", fmt.Sprint(r.Ingest.Failed))
+	row("baseline: 1 insert per transaction (rows/s)", fmt.Sprintf("%.0f", r.Baseline.RowsPerSec))
+	row("ingest / baseline", fmt.Sprintf("%.1fx", r.Ratio))
+	row(fmt.Sprintf("steady %d events/s: ack p50 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP50Ms))
+	row(fmt.Sprintf("steady %d events/s: ack p99 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP99Ms))
+	row("  not acknowledged", fmt.Sprint(r.Steady.Failed))
+	row("resident memory idle (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssIdle"]/(1<<20)))
+	row("resident memory after load (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssAfterLoad"]/(1<<20)))
+	row("resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeak"]/(1<<20)))
+}
+
+// benchServer is a real Switchboard HTTP server on loopback.
+type benchServer struct {
+	url    string
+	secret string
+	db     *store.DB
+	hs     *http.Server
+	client *http.Client
+}
+
+func startBenchServer(path string) (*benchServer, error) {
+	db, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	secret := "whsec_bench_" + fmt.Sprint(time.Now().UnixNano())
+	h := web.New(web.Config{}, web.Deps{
+		Store:    db,
+		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(secret)},
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	return &benchServer{
+		url: "http://" + ln.Addr().String() + "/webhooks/zavu", secret: secret, db: db, hs: hs,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * benchSenders}, Timeout: 30 * time.Second},
+	}, nil
+}
+
+func (b *benchServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b.hs.Shutdown(ctx)
+	b.db.Close()
+}
+
+// signed is a delivery ready to send: body and signature made before the
+// clock starts, so the figures are the server's.
+type signed struct {
+	body      []byte
+	signature string
+}
+
+func (b *benchServer) events(n int, seed uint64) []signed {
+	sim := zavu.NewSimulator(seed, "snd_bench", "+13125559876", time.Now)
+	evs := sim.Stream(n)[:n]
+	out := make([]signed, len(evs))
+	now := time.Now()
+	for i, ev := range evs {
+		out[i] = signed{body: ev.Body, signature: zavu.Sign(b.secret, now, ev.Body)}
+	}
+	return out
+}
+
+func (b *benchServer) post(ctx context.Context, s signed) (time.Duration, error) {
+	start := time.Now()
+	status, err := postWebhook(ctx, b.client, b.url, s.signature, s.body)
+	took := time.Since(start)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("status %d", status)
+	}
+	return took, err
+}
+
+// benchIngest sends n deliveries from benchSenders goroutines as fast as the
+// server acknowledges them.
+func benchIngest(ctx context.Context, b *benchServer, n int) (ingestFigures, error) {
+	evs := b.events(n, 1)
+	lat := make([]time.Duration, len(evs))
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range benchSenders {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(evs) || ctx.Err() != nil {
+					return
+				}
+				took, err := b.post(ctx, evs[i])
+				if err != nil {
+					failed.Add(1)
+				}
+				lat[i] = took
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return ingestFigures{}, err
+	}
+	return ingestFigures{
+		Events: n, Senders: benchSenders, EventsPerSec: float64(n) / elapsed.Seconds(),
+		AckP50Ms: percentileMs(lat, 50), AckP99Ms: percentileMs(lat, 99), Failed: int(failed.Load()),
+	}, nil
+}
+
+// benchSteady sends rate deliveries a second for d, spread over the
+// senders, and measures how long each waits for its 200.
+func benchSteady(ctx context.Context, b *benchServer, rate int, d time.Duration) (steadyFigures, error) {
+	n := int(float64(rate) * d.Seconds())
+	evs := b.events(n, 2)
+	lat := make([]time.Duration, n)
+	var failed atomic.Int64
+	jobs := make(chan int, n)
+	var wg sync.WaitGroup
+	for range benchSenders * 4 {
+		wg.Go(func() {
+			for i := range jobs {
+				took, err := b.post(ctx, evs[i])
+				if err != nil {
+					failed.Add(1)
+				}
+				lat[i] = took
+			}
+		})
+	}
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := range n {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return steadyFigures{}, err
+	}
+	return steadyFigures{Rate: rate, Events: n, AckP50Ms: percentileMs(lat, 50), AckP99Ms: percentileMs(lat, 99), Failed: int(failed.Load())}, nil
+}
+
+// benchBaseline inserts n rows one transaction each, at the durability the
+// store uses: what SQLite does on this disk without Switchboard.
+func benchBaseline(ctx context.Context, path string, n int) (baselineFigures, error) {
+	db, err := sql.Open("sqlite", store.DSN(path, true))
+	if err != nil {
+		return baselineFigures{}, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE events (id TEXT PRIMARY KEY, body BLOB NOT NULL)`); err != nil {
+		return baselineFigures{}, err
+	}
+	body := zavu.NewSimulator(3, "snd_bench", "+13125559876", time.Now).Next()[0].Body
+	start := time.Now()
+	for i := range n {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return baselineFigures{}, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, body) VALUES (?, ?)`, fmt.Sprintf("evt_%d", i), body); err != nil {
+			tx.Rollback()
+			return baselineFigures{}, err
+		}
+		if err := tx.Commit(); err != nil {
+			return baselineFigures{}, err
+		}
+	}
+	return baselineFigures{Rows: n, RowsPerSec: float64(n) / time.Since(start).Seconds()}, nil
+}
+
+func percentileMs(d []time.Duration, p int) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return float64(s[i]) / float64(time.Millisecond)
+}

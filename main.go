@@ -1,0 +1,236 @@
+// Switchboard is a shared inbox for teams that serve customers on WhatsApp
+// and SMS through Zavu. One binary, SQLite inside.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+	"switchboard/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `Switchboard: a shared inbox for WhatsApp and SMS through Zavu.
+
+Usage:
+  switchboard [serve]                      run the server (the default)
+  switchboard user add --email E --name N [--admin]
+                                           add a user; the password is read from stdin
+  switchboard token create --name N        create an API token and print it once
+  switchboard simulate [--url U] [--secret S] [--count N] [--rate R]
+                                           send realistic signed Zavu webhooks to a server
+  switchboard backup FILE                  write a consistent copy of the database
+  switchboard bench [--quick] [--json]     measure this machine
+  switchboard version                      print the version
+
+Configuration comes from the environment: SWITCHBOARD_ADDR, SWITCHBOARD_DB,
+SWITCHBOARD_BASE_URL, ZAVU_API_KEY, ZAVU_API_URL, ZAVU_WEBHOOK_SECRET,
+SWITCHBOARD_LOG. See README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// env is where a command reads and writes; tests give their own.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = e.serve(ctx, args)
+	case "user":
+		err = e.user(ctx, args)
+	case "token":
+		err = e.token(ctx, args)
+	case "simulate":
+		err = e.simulate(ctx, args)
+	case "backup":
+		err = e.backup(ctx, args)
+	case "bench":
+		err = e.bench(ctx, args)
+	case "version":
+		fmt.Fprintln(stdout, "switchboard", versionString())
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "switchboard: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "switchboard %s: %v\n", cmd, err)
+		return 2
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "switchboard: %s\n", line)
+	}
+	return 1
+}
+
+var errUsage = errors.New("usage")
+
+func usageError(format string, a ...any) error {
+	return fmt.Errorf("%s (%w: see switchboard -h)", fmt.Sprintf(format, a...), errUsage)
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// newFlags returns a flag set that prints its errors and usage to stderr.
+func (e env) newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("switchboard "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+func (e env) config() (Config, error) { return LoadConfig(e.getenv) }
+
+func (e env) logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully: stop
+// accepting, finish in-flight requests, close the database.
+func (e env) serve(ctx context.Context, args []string) error {
+	fs := e.newFlags("serve")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	log := e.logger(cfg.LogLevel)
+	db, err := store.Open(cfg.DBPath)
+	if err != nil {
+		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
+	}
+	defer db.Close()
+
+	secrets := cfg.WebhookSecrets
+	if cfg.Sandbox() && len(secrets) == 0 {
+		secrets = []string{sandboxSecret}
+	}
+	if len(secrets) == 0 {
+		log.Warn("no webhook secret configured: every webhook will be refused until ZAVU_WEBHOOK_SECRET is set")
+	}
+	srv := web.New(web.Config{BaseURL: cfg.BaseURL}, web.Deps{
+		Store:    db,
+		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(secrets...)},
+		Logger:   log,
+	})
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("SWITCHBOARD_ADDR=%s: %w", cfg.Addr, err)
+	}
+	log.Info("switchboard started", "version", versionString(), "addr", ln.Addr().String(),
+		"db", cfg.DBPath, "base_url", cfg.BaseURL.String(), "sandbox", cfg.Sandbox(),
+		"webhook_url", cfg.BaseURL.String()+"/webhooks/zavu")
+	if cfg.Sandbox() && len(cfg.WebhookSecrets) == 0 {
+		log.Warn("sandbox mode: webhooks are checked with the public sandbox secret; set ZAVU_API_KEY and ZAVU_WEBHOOK_SECRET for production",
+			"secret", sandboxSecret)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown did not finish cleanly", "err", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("closing the database: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openStore opens the configured database for a one-off command.
+func (e env) openStore() (*store.DB, error) {
+	cfg, err := e.config()
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(cfg.DBPath)
+	if err != nil {
+		return nil, fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
+	}
+	return db, nil
+}
+
+// backup writes a consistent copy of the live database to FILE.
+func (e env) backup(ctx context.Context, args []string) error {
+	fs := e.newFlags("backup")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("backup takes one argument, the file to write")
+	}
+	db, err := e.openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dest := fs.Arg(0)
+	if err := db.Backup(ctx, dest); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "backup written to %s\n", dest)
+	return nil
+}

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+	"switchboard/web"
+)
+
+func envFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfig(t *testing.T) {
+	cfg, err := LoadConfig(envFrom(nil))
+	if err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if cfg.Addr != ":8080" || cfg.DBPath != "./data/switchboard.db" || cfg.BaseURL.String() != "http://localhost:8080" ||
+		cfg.ZavuAPIURL.String() != "https://api.zavu.dev" || !cfg.Sandbox() || len(cfg.WebhookSecrets) != 0 {
+		t.Errorf("defaults = %+v", cfg)
+	}
+	cfg, err = LoadConfig(envFrom(map[string]string{
+		"ZAVU_API_KEY": "zv_live_abc", "ZAVU_WEBHOOK_SECRET": "whsec_one12345678, whsec_two12345678",
+		"SWITCHBOARD_BASE_URL": "https://inbox.example.com/", "SWITCHBOARD_LOG": "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sandbox() || len(cfg.WebhookSecrets) != 2 || cfg.WebhookSecrets[1] != "whsec_two12345678" || cfg.BaseURL.String() != "https://inbox.example.com" {
+		t.Errorf("configured = %+v", cfg)
+	}
+
+	bad := []struct{ name, value string }{
+		{"SWITCHBOARD_ADDR", "8080"},
+		{"SWITCHBOARD_BASE_URL", "inbox.example.com"},
+		{"ZAVU_API_URL", "ftp://api"},
+		{"ZAVU_API_KEY", "sk_live_123"},
+		{"ZAVU_WEBHOOK_SECRET", "not-a-secret"},
+		{"SWITCHBOARD_LOG", "loud"},
+	}
+	for _, b := range bad {
+		_, err := LoadConfig(envFrom(map[string]string{b.name: b.value}))
+		if err == nil || !strings.HasPrefix(err.Error(), b.name) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s=%q: err = %v, want one line naming the variable", b.name, b.value, err)
+		}
+	}
+	_, err = LoadConfig(envFrom(map[string]string{"SWITCHBOARD_ADDR": "x", "SWITCHBOARD_LOG": "loud"}))
+	if err == nil || len(strings.Split(err.Error(), "\n")) != 2 {
+		t.Errorf("two mistakes: %v, want two lines", err)
+	}
+}
+
+// runCmd runs one command line in-process.
+func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, envFrom(vars))
+	return code, out.String(), errOut.String()
+}
+
+func TestUserAndTokenCommands(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	vars := map[string]string{"SWITCHBOARD_DB": dbPath}
+
+	code, out, errOut := runCmd(t, vars, "correct horse battery\n", "user", "add", "--email", "ana@example.com", "--name", "Ana", "--admin")
+	if code != 0 || !strings.Contains(out, "admin Ana") {
+		t.Fatalf("user add = %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := runCmd(t, vars, "another good password\n", "user", "add", "--email", "ANA@example.com", "--name", "Ana 2"); code == 0 || !strings.Contains(errOut, "already exists") {
+		t.Errorf("duplicate e-mail: %d %q", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, vars, "short\n", "user", "add", "--email", "bo@example.com", "--name", "Bo"); code == 0 || !strings.Contains(errOut, "at least") {
+		t.Errorf("short password: %d %q", code, errOut)
+	}
+	if code, _, _ := runCmd(t, vars, "", "user", "add", "--email", "not-an-email", "--name", "Bo"); code != 2 {
+		t.Errorf("bad e-mail: exit %d, want 2", code)
+	}
+
+	code, out, _ = runCmd(t, vars, "", "token", "create", "--name", "reporting")
+	secret := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(secret, "sbt_") {
+		t.Fatalf("token create = %d %q", code, out)
+	}
+
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.UserByEmail(context.Background(), "ana@example.com")
+	if err != nil || u.Role != inbox.RoleAdmin || u.PasswordHash == "" || strings.Contains(u.PasswordHash, "horse") {
+		t.Errorf("stored user = %+v, %v", u, err)
+	}
+	tok, err := db.APITokenByHash(context.Background(), web.HashAPIToken(secret))
+	if err != nil || tok.Name != "reporting" || tok.Hash == secret {
+		t.Errorf("stored token = %+v, %v", tok, err)
+	}
+}
+
+func TestHelpAndUnknownCommand(t *testing.T) {
+	if code, out, _ := runCmd(t, nil, "", "-h"); code != 0 || !strings.Contains(out, "simulate") || !strings.Contains(out, "backup FILE") {
+		t.Errorf("-h = %d %q", code, out)
+	}
+	if code, _, errOut := runCmd(t, nil, "", "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command = %d %q", code, errOut)
+	}
+	if code, out, _ := runCmd(t, nil, "", "version"); code != 0 || !strings.HasPrefix(out, "switchboard ") {
+		t.Errorf("version = %d %q", code, out)
+	}
+}
+
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	code, _, errOut := runCmd(t, map[string]string{"ZAVU_WEBHOOK_SECRET": "oops", "SWITCHBOARD_DB": filepath.Join(t.TempDir(), "x.db")}, "", "serve")
+	if code != 1 || !strings.HasPrefix(errOut, "switchboard: ZAVU_WEBHOOK_SECRET") {
+		t.Errorf("serve with a bad secret = %d %q", code, errOut)
+	}
+}
+
+// buildBinary compiles switchboard once per test run.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "switchboard-test-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "switchboard")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+const childSecret = "whsec_child_process_test"
+
+// child is switchboard running as its own process.
+type child struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *bytes.Buffer
+	mu   *sync.Mutex
+	done chan struct{}
+}
+
+func startChild(t *testing.T, bin, dbPath string) *child {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "SWITCHBOARD_ADDR=127.0.0.1:0", "SWITCHBOARD_DB="+dbPath,
+		"ZAVU_WEBHOOK_SECRET="+childSecret, "SWITCHBOARD_LOG=info")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, logs: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		defer close(c.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			c.mu.Lock()
+			c.logs.Write(line)
+			c.logs.WriteByte('\n')
+			c.mu.Unlock()
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(line, &rec) == nil && rec.Msg == "switchboard started" {
+				addr <- rec.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		c.url = "http://" + a
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("switchboard did not start:\n%s", c.logText())
+	}
+	return c
+}
+
+func (c *child) logText() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.logs.String()
+}
+
+// wait waits for the process to end and its log to be read.
+func (c *child) wait() error {
+	err := c.cmd.Wait()
+	<-c.done
+	return err
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	c := startChild(t, bin, dbPath)
+	resp, err := http.Get(c.url + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, c.logText())
+	}
+	if !strings.Contains(c.logText(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop in the log:\n%s", c.logText())
+	}
+}
+
+// TestCrashLosesNoAcknowledgedEvent kills the server with SIGKILL in the
+// middle of a stream of deliveries, several times, and checks that every
+// delivery that got a 200 is stored exactly once and applied.
+func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	sim := zavu.NewSimulator(11, "snd_crash", "+13125559876", time.Now)
+	client := &http.Client{Timeout: 10 * time.Second}
+
+	var mu sync.Mutex
+	acked := map[string]zavu.SimEvent{}
+	var retry []zavu.SimEvent // not acknowledged: Zavu sends them again
+	const rounds = 5
+	for round := range rounds {
+		c := startChild(t, bin, dbPath)
+		queue := make(chan zavu.SimEvent)
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				for ev := range queue {
+					status, err := postSigned(context.Background(), client, c.url+"/webhooks/zavu", childSecret, ev.Body)
+					mu.Lock()
+					if err == nil && status == http.StatusOK {
+						acked[ev.ID] = ev
+					} else {
+						retry = append(retry, ev)
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		mu.Lock()
+		pending := retry
+		retry = nil
+		mu.Unlock()
+		kill := time.After(time.Duration(300+150*round) * time.Millisecond)
+	feed:
+		for {
+			var ev zavu.SimEvent
+			if len(pending) > 0 {
+				ev, pending = pending[0], pending[1:]
+			} else {
+				batch := sim.Next()
+				ev, pending = batch[0], batch[1:]
+			}
+			select {
+			case queue <- ev:
+			case <-kill:
+				break feed
+			}
+		}
+		c.cmd.Process.Kill() // SIGKILL: no shutdown, no flush
+		close(queue)
+		wg.Wait()
+		c.wait()
+		mu.Lock()
+		retry = append(retry, pending...)
+		mu.Unlock()
+	}
+	if len(acked) < 50 {
+		t.Fatalf("only %d deliveries were acknowledged; the test proves nothing", len(acked))
+	}
+
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	seen := map[string]int{}
+	cursor := ""
+	for {
+		evs, next, err := db.Events(ctx, inbox.EventFilter{Limit: 200, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			seen[e.ID]++
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	lost, doubled, unapplied := 0, 0, 0
+	for id, ev := range acked {
+		switch seen[id] {
+		case 0:
+			lost++
+			continue
+		case 1:
+		default:
+			doubled++
+		}
+		// An acknowledged inbound message is in its thread.
+		decoded, err := zavu.Decode(ev.Body)
+		if err == nil && decoded.Inbound != nil {
+			if _, err := db.MessageByZavuID(ctx, decoded.Inbound.MessageID); errors.Is(err, inbox.ErrNotFound) {
+				unapplied++
+			}
+		}
+	}
+	t.Logf("%d rounds, %d deliveries acknowledged, %d events stored", rounds, len(acked), len(seen))
+	if lost+doubled+unapplied > 0 {
+		t.Errorf("after SIGKILLs: %d acknowledged events lost, %d stored twice, %d inbound messages missing", lost, doubled, unapplied)
+	}
+}
