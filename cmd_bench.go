@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -64,6 +65,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	fs := e.newFlags("bench")
 	quick := fs.Bool("quick", false, "a shorter run, for CI and a first look")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the ingest run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,7 +94,13 @@ func (e env) bench(ctx context.Context, args []string) error {
 		}
 	}
 	progress(fmt.Sprintf("ingest: %d webhooks through the HTTP handler, %d senders...", sizes.ingest, benchSenders))
-	if res.Ingest, err = benchIngest(ctx, srv, sizes.ingest); err != nil {
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	res.Ingest, err = benchIngest(ctx, srv, sizes.ingest)
+	stopProfile()
+	if err != nil {
 		return err
 	}
 	progress(fmt.Sprintf("baseline: %d plain SQLite inserts, one transaction each...", sizes.baseline))
@@ -322,4 +330,21 @@ func percentileMs(d []time.Duration, p int) float64 {
 		i--
 	}
 	return float64(s[i]) / float64(time.Millisecond)
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function
+// is called; with an empty path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

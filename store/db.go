@@ -43,8 +43,11 @@ type DB struct {
 	closed bool
 
 	writerDone  chan struct{} // closed when the writer goroutine has stopped
-	stopCleanup chan struct{} // closed by Close to stop the session cleanup
+	stopCleanup chan struct{} // closed by Close to stop the background goroutines
 	cleanupDone chan struct{}
+
+	checkpointer   *sql.DB // one connection that copies the WAL into the database
+	checkpointDone chan struct{}
 	closeErr    error
 
 	stats writerStats
@@ -60,6 +63,7 @@ type options struct {
 	maxBatch        int
 	queueLen        int
 	sessionCleanup  time.Duration
+	checkpointEvery time.Duration
 	log             *slog.Logger
 	now             func() time.Time
 	migrationSource migrationSource
@@ -109,7 +113,7 @@ func DSN(path string, writer bool) string {
 // needed, and brings its schema up to date. A database written by a newer
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute,
+	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, checkpointEvery: 250 * time.Millisecond,
 		log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)
@@ -129,7 +133,10 @@ func Open(path string, opts ...Option) (*DB, error) {
 		}
 	}
 
-	writer, err := sql.Open("sqlite", DSN(path, true))
+	// The writer never checkpoints itself: copying the WAL back into the
+	// database would stall every webhook waiting on its commit. The
+	// checkpoint goroutine does it beside the writer.
+	writer, err := sql.Open("sqlite", DSN(path, true)+"&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -157,17 +164,28 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: read pool: %w", path, err)
 	}
 
+	checkpointer, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)")
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("open database %s: checkpointer: %w", path, err)
+	}
+	checkpointer.SetMaxOpenConns(1)
+
 	db := &DB{
 		path: path, writer: writer, reader: reader, log: o.log, now: o.now,
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
+		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 	}
 	if err := db.openWriterConn(ctx); err != nil {
 		writer.Close()
 		reader.Close()
+		checkpointer.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	go db.writeLoop()
+	go db.checkpointLoop(o.checkpointEvery)
 	if o.sessionCleanup > 0 {
 		go db.cleanSessions(o.sessionCleanup)
 	} else {
@@ -193,12 +211,36 @@ func (db *DB) Close() error {
 
 	<-db.writerDone
 	<-db.cleanupDone
-	err := errors.Join(db.closeWriterConn(), db.writer.Close(), db.reader.Close())
+	<-db.checkpointDone
+	err := errors.Join(db.closeWriterConn(), db.checkpointer.Close(), db.writer.Close(), db.reader.Close())
 	if err != nil {
 		err = fmt.Errorf("close database: %w", err)
 	}
 	db.closeErr = err
 	return err
+}
+
+// checkpointLoop copies committed pages from the WAL back into the
+// database file every so often, with a PASSIVE checkpoint that never waits
+// for the writer or the readers, so the WAL stays small without the writer
+// ever pausing for it. When the database closes, SQLite checkpoints what is
+// left and removes the WAL.
+func (db *DB) checkpointLoop(every time.Duration) {
+	defer close(db.checkpointDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stopCleanup:
+			return
+		case <-t.C:
+			var busy, frames, copied int
+			err := db.checkpointer.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+			if err != nil {
+				db.log.Warn("WAL checkpoint failed", "err", err)
+			}
+		}
+	}
 }
 
 // Ping reports whether the database answers a query.
