@@ -108,8 +108,12 @@ type ConversationFilter struct {
 	AssigneeID *int64             // nil for any; pointer to 0 for unassigned
 	SenderID   string
 	Channel    Channel
-	Limit      int
-	Cursor     string
+	// ViewerID, when set, counts unread messages for that user: inbound
+	// messages since the user last opened the conversation. Without it,
+	// unread counts run from the furthest any user has read.
+	ViewerID int64
+	Limit    int
+	Cursor   string
 }
 
 // MessageFilter selects a page of a thread: the Limit messages before the
@@ -140,8 +144,31 @@ type Store interface {
 	Message(ctx context.Context, id int64) (Message, error)
 	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
 	Events(ctx context.Context, f EventFilter) (items []StoredEvent, next string, err error)
+	// Senders lists the business's numbers seen so far.
+	Senders(ctx context.Context) ([]Sender, error)
+
+	// ConversationFor is Conversation with the unread count of one user.
+	ConversationFor(ctx context.Context, id, viewerID int64) (Conversation, error)
+	// MarkRead records that a user has seen every inbound message of the
+	// conversation so far.
+	MarkRead(ctx context.Context, conversationID, userID int64, at time.Time) error
+	// Assign sets the conversation's assignee (nil to unassign) and
+	// returns the conversation as it is now. An assignee who is not an
+	// active user is an error wrapping ErrInvalid.
+	Assign(ctx context.Context, conversationID int64, assigneeID *int64, at time.Time) (Conversation, error)
+	// SetStatus resolves or reopens a conversation and returns it as it is
+	// now.
+	SetStatus(ctx context.Context, conversationID int64, status ConversationStatus, at time.Time) (Conversation, error)
 
 	CreateUser(ctx context.Context, u *User) error
+	// CreateFirstAdmin creates u as an admin only while no user exists;
+	// otherwise it fails with an error wrapping ErrConflict.
+	CreateFirstAdmin(ctx context.Context, u *User) error
+	// CountUsers counts users, active or not.
+	CountUsers(ctx context.Context) (int, error)
+	User(ctx context.Context, id int64) (User, error)
+	// Users lists every user, active ones first, then by name.
+	Users(ctx context.Context) ([]User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	// APITokenByHash returns ErrNotFound for an unknown or revoked token.

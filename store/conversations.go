@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -20,6 +23,21 @@ const conversationCols = `c.id, c.sender_id, c.channel, c.status, c.assignee_id,
 // user has read. With no reads, every inbound message is unread.
 const unreadCol = `max(0, c.inbound_count - coalesce(
 	(SELECT max(r.read_count) FROM conversation_reads r WHERE r.conversation_id = c.id), 0))`
+
+// unreadForCol is the unread count of one user, whose id is its argument:
+// inbound messages since that user last read the conversation, all of them
+// if the user never did. It looks up one row of the primary key.
+const unreadForCol = `max(0, c.inbound_count - coalesce(
+	(SELECT r.read_count FROM conversation_reads r WHERE r.conversation_id = c.id AND r.user_id = ?), 0))`
+
+// unreadColumn is the unread count column seen by viewerID, and its
+// arguments: unreadForCol for a user, unreadCol for 0 (anyone).
+func unreadColumn(viewerID int64) (string, []any) {
+	if viewerID == 0 {
+		return unreadCol, nil
+	}
+	return unreadForCol, []any{viewerID}
+}
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -80,14 +98,30 @@ func (db *DB) Conversations(ctx context.Context, f inbox.ConversationFilter) ([]
 }
 
 // Conversation returns one conversation with its contact and unread count,
-// or an error wrapping inbox.ErrNotFound.
+// or an error wrapping inbox.ErrNotFound. The unread count runs from the
+// furthest any user has read.
 func (db *DB) Conversation(ctx context.Context, id int64) (inbox.Conversation, error) {
-	c, err := scanConversation(db.reader.QueryRowContext(ctx, `SELECT `+conversationCols+`, `+unreadCol+`
-		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ?`, id))
+	return db.ConversationFor(ctx, id, 0)
+}
+
+// ConversationFor is Conversation with the unread count of the user
+// viewerID: inbound messages since that user last read the conversation.
+// A viewerID of 0 counts from the furthest any user has read.
+func (db *DB) ConversationFor(ctx context.Context, id, viewerID int64) (inbox.Conversation, error) {
+	q, args := conversationQuery(id, viewerID)
+	c, err := scanConversation(db.reader.QueryRowContext(ctx, q, args...))
 	if err != nil {
 		return inbox.Conversation{}, notFound(err, "conversation %d", id)
 	}
 	return c, nil
+}
+
+// conversationQuery is the query for one conversation, with the unread
+// count seen by viewerID (0 for anyone).
+func conversationQuery(id, viewerID int64) (string, []any) {
+	col, args := unreadColumn(viewerID)
+	return `SELECT ` + conversationCols + `, ` + col + `
+		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ?`, append(args, id)
 }
 
 // conversationStatuses are the values the conversations.status column
@@ -107,7 +141,8 @@ const (
 // Every list walks an index on (status, last_message_at, id), alone or
 // after assignee_id. A list of all statuses is the UNION ALL of one walk
 // per status, which SQLite merges in order (MERGE (UNION ALL)) with no
-// sort and no index of its own to keep up on every message.
+// sort and no index of its own to keep up on every message. The unread
+// count of f.ViewerID, when set, is one primary-key lookup a row.
 func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
 	var where []string
 	var args []any
@@ -139,20 +174,112 @@ func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
 	if f.Status != "" {
 		statuses = []inbox.ConversationStatus{f.Status}
 	}
+	unread, unreadArgs := unreadColumn(f.ViewerID)
 	var q strings.Builder
 	var allArgs []any
 	for i, st := range statuses {
 		if i > 0 {
 			q.WriteString(` UNION ALL `)
 		}
-		q.WriteString(`SELECT ` + conversationCols + `, ` + unreadCol + `
+		q.WriteString(`SELECT ` + conversationCols + `, ` + unread + `
 			FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.status = ?`)
 		for _, w := range where {
 			q.WriteString(` AND ` + w)
 		}
+		allArgs = append(allArgs, unreadArgs...)
 		allArgs = append(allArgs, string(st))
 		allArgs = append(allArgs, args...)
 	}
 	fmt.Fprintf(&q, ` ORDER BY %d DESC, %d DESC LIMIT ?`, convColLastMessageAt, convColID)
 	return q.String(), append(allArgs, pageLimit(f.Limit)+1), nil
+}
+
+// MarkRead records that the user userID has read every inbound message of
+// the conversation so far, at time at: the user's mark becomes the
+// conversation's inbound_count. A mark never moves back. An unknown
+// conversation is an error wrapping inbox.ErrNotFound, an unknown user one
+// wrapping inbox.ErrInvalid.
+func (db *DB) MarkRead(ctx context.Context, conversationID, userID int64, at time.Time) error {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var found int
+		return w.queryRowSQL(ctx, `INSERT INTO conversation_reads (conversation_id, user_id, read_count, read_at)
+			SELECT id, ?, inbound_count, ? FROM conversations WHERE id = ?
+			ON CONFLICT (conversation_id, user_id) DO UPDATE SET
+				read_count = max(read_count, excluded.read_count), read_at = excluded.read_at
+			RETURNING 1`, userID, msOf(at), conversationID).Scan(&found)
+	})
+	if isForeignKeyViolation(err) {
+		return fmt.Errorf("mark conversation %d read: no user %d: %w", conversationID, userID, inbox.ErrInvalid)
+	}
+	if err != nil {
+		return notFound(err, "mark conversation %d read", conversationID)
+	}
+	return nil
+}
+
+// Assign sets the conversation's assignee, or unassigns it when assigneeID
+// is nil (or points to 0), and its updated_at to at. It returns the
+// conversation as it is then, with the unread count of any user. An
+// assignee who is not an active user is an error wrapping inbox.ErrInvalid;
+// an unknown conversation, one wrapping inbox.ErrNotFound.
+func (db *DB) Assign(ctx context.Context, conversationID int64, assigneeID *int64, at time.Time) (inbox.Conversation, error) {
+	assignee := nullID(assigneeID)
+	var c inbox.Conversation
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		if assignee != nil {
+			var active bool
+			err := w.queryRowSQL(ctx, `SELECT active FROM users WHERE id = ?`, assignee).Scan(&active)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("no user %d: %w", *assigneeID, inbox.ErrInvalid)
+			case err != nil:
+				return err
+			case !active:
+				return fmt.Errorf("user %d is not active: %w", *assigneeID, inbox.ErrInvalid)
+			}
+		}
+		var err error
+		c, err = w.setConversation(ctx, conversationID, `assignee_id = ?`, assignee, at)
+		return err
+	})
+	if err != nil {
+		return inbox.Conversation{}, notFound(err, "assign conversation %d", conversationID)
+	}
+	return c, nil
+}
+
+// SetStatus resolves or reopens a conversation and sets its updated_at to
+// at. It returns the conversation as it is then, with the unread count of
+// any user. A status other than inbox.Open and inbox.Resolved is an error
+// wrapping inbox.ErrInvalid; an unknown conversation, one wrapping
+// inbox.ErrNotFound.
+func (db *DB) SetStatus(ctx context.Context, conversationID int64, status inbox.ConversationStatus, at time.Time) (inbox.Conversation, error) {
+	if status != inbox.Open && status != inbox.Resolved {
+		return inbox.Conversation{}, fmt.Errorf("set the status of conversation %d: status %q: %w",
+			conversationID, status, inbox.ErrInvalid)
+	}
+	var c inbox.Conversation
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var err error
+		c, err = w.setConversation(ctx, conversationID, `status = ?`, string(status), at)
+		return err
+	})
+	if err != nil {
+		return inbox.Conversation{}, notFound(err, "set the status of conversation %d", conversationID)
+	}
+	return c, nil
+}
+
+// setConversation sets one column of a conversation (set is "column = ?",
+// value its argument) and its updated_at, and reads the conversation back
+// in the same transaction. An unknown id is sql.ErrNoRows.
+func (w *writeTx) setConversation(ctx context.Context, id int64, set string, value any, at time.Time) (inbox.Conversation, error) {
+	var found int
+	err := w.queryRowSQL(ctx, `UPDATE conversations SET `+set+`, updated_at = ? WHERE id = ? RETURNING 1`,
+		value, msOf(at), id).Scan(&found)
+	if err != nil {
+		return inbox.Conversation{}, err
+	}
+	q, args := conversationQuery(id, 0)
+	return scanConversation(w.queryRowSQL(ctx, q, args...))
 }

@@ -48,7 +48,7 @@ type DB struct {
 
 	checkpointer   *sql.DB // one connection that copies the WAL into the database
 	checkpointDone chan struct{}
-	closeErr    error
+	closeErr       error
 
 	stats writerStats
 }

@@ -138,6 +138,13 @@ func isUniqueViolation(err error) bool {
 	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
+// isForeignKeyViolation reports whether err is SQLite refusing a reference
+// to a row that does not exist.
+func isForeignKeyViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
 // notFound turns sql.ErrNoRows into inbox.ErrNotFound, naming what was
 // looked for; other errors are wrapped with the same words.
 func notFound(err error, format string, args ...any) error {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,31 +15,94 @@ import (
 // e-mail address already taken, in any letter case, is an error wrapping
 // inbox.ErrConflict.
 func (db *DB) CreateUser(ctx context.Context, u *inbox.User) error {
+	return db.createUser(ctx, u, false)
+}
+
+// CreateFirstAdmin adds u as an active admin, whatever its Role and Active
+// say, only while there is no user at all, and sets u's fields as
+// CreateUser does. Once any user exists, it adds nothing and returns an
+// error wrapping inbox.ErrConflict: the check and the insert are one
+// statement of one write transaction, so of concurrent calls on an empty
+// database exactly one succeeds.
+func (db *DB) CreateFirstAdmin(ctx context.Context, u *inbox.User) error {
+	admin := *u
+	admin.Role, admin.Active = inbox.RoleAdmin, true
+	if err := db.createUser(ctx, &admin, true); err != nil {
+		return err
+	}
+	*u = admin
+	return nil
+}
+
+// createUser is CreateUser and, with onlyFirst, CreateFirstAdmin: the
+// insert then happens only while the users table is empty.
+func (db *DB) createUser(ctx context.Context, u *inbox.User, onlyFirst bool) error {
+	what := "create user"
+	if onlyFirst {
+		what = "create the first admin"
+	}
 	email := strings.TrimSpace(u.Email)
 	if email == "" {
-		return fmt.Errorf("create user: no e-mail address: %w", inbox.ErrInvalid)
+		return fmt.Errorf("%s: no e-mail address: %w", what, inbox.ErrInvalid)
 	}
 	if u.Role != inbox.RoleAdmin && u.Role != inbox.RoleAgent {
-		return fmt.Errorf("create user %s: role %q: %w", email, u.Role, inbox.ErrInvalid)
+		return fmt.Errorf("%s %s: role %q: %w", what, email, u.Role, inbox.ErrInvalid)
 	}
 	created := u.CreatedAt
 	if created.IsZero() {
 		created = db.now()
 	}
+	q := `INSERT INTO users (email, name, role, password_hash, active, created_at) SELECT ?, ?, ?, ?, ?, ?`
+	if onlyFirst {
+		q += ` WHERE NOT EXISTS (SELECT 1 FROM users)`
+	}
 	var id int64
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		return w.queryRowSQL(ctx, `INSERT INTO users (email, name, role, password_hash, active, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		return w.queryRowSQL(ctx, q+` RETURNING id`,
 			email, u.Name, string(u.Role), u.PasswordHash, u.Active, msOf(created)).Scan(&id)
 	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("create user %s: the e-mail address is taken: %w", email, inbox.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("create user %s: %w", email, err)
+	switch {
+	case onlyFirst && errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s %s: there are users already: %w", what, email, inbox.ErrConflict)
+	case isUniqueViolation(err):
+		return fmt.Errorf("%s %s: the e-mail address is taken: %w", what, email, inbox.ErrConflict)
+	case err != nil:
+		return fmt.Errorf("%s %s: %w", what, email, err)
 	}
 	u.ID, u.Email, u.CreatedAt = id, email, stored(created)
 	return nil
+}
+
+// CountUsers counts the users, active or not.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+// Users lists every user: active ones first, then by name in any letter
+// case, then by id.
+func (db *DB) Users(ctx context.Context) ([]inbox.User, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT `+userCols+` FROM users
+		ORDER BY active DESC, name COLLATE NOCASE, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []inbox.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
 }
 
 const userCols = `id, email, name, role, password_hash, active, created_at`
