@@ -1,0 +1,318 @@
+// Switchboard's behaviour in the agent's browser: CSRF header, live updates
+// from the websocket, keyboard navigation, the tab title. No framework, no
+// inline script: the Content-Security-Policy allows only files like this.
+(function () {
+  "use strict";
+
+  var listRefreshTimer = null;
+  var wasDisconnected = false;
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  function csrfToken() {
+    var m = $('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  // The agent's time zone, so the server shows times as the agent lives them.
+  try {
+    var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz) {
+      document.cookie = "tz=" + encodeURIComponent(tz) + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* the server falls back to UTC */ }
+
+  function openConversationID() {
+    var t = $("#thread .thread");
+    return t ? t.getAttribute("data-conversation") : "";
+  }
+
+  function appFilter() {
+    var app = $(".app");
+    return app ? app.getAttribute("data-filter") || "" : "";
+  }
+
+  // --- the list -----------------------------------------------------------
+
+  function updateTitle() {
+    var base = document.body.getAttribute("data-base-title") || document.title;
+    var meta = $("#conv-list .list-meta");
+    var n = meta ? parseInt(meta.getAttribute("data-unread"), 10) || 0 : 0;
+    document.title = n > 0 ? "(" + n + ") " + base : base;
+  }
+
+  function markSelected() {
+    var id = openConversationID();
+    $$("#conv-list .row").forEach(function (r) {
+      var on = r.getAttribute("data-conversation") === id;
+      r.classList.toggle("selected", on);
+      if (on) { r.setAttribute("aria-selected", "true"); } else { r.removeAttribute("aria-selected"); }
+    });
+    var app = $(".app");
+    if (app) { app.classList.toggle("thread-open", id !== ""); }
+  }
+
+  // refreshList reloads the rows already shown (at least one page), so a
+  // conversation moves to the top or leaves this view without the agent
+  // losing the place.
+  function refreshList() {
+    var list = $("#conv-list");
+    if (!list || !window.htmx) { return; }
+    var shown = $$(".row", list).length;
+    var limit = Math.min(Math.max(shown, 50), 200);
+    var q = appFilter();
+    var url = "/inbox/list?" + (q ? q + "&" : "") + "limit=" + limit;
+    var focused = document.activeElement && document.activeElement.classList.contains("row")
+      ? document.activeElement.getAttribute("data-conversation") : null;
+    var scroll = list.scrollTop;
+    htmx.ajax("GET", url, { target: "#conv-list", swap: "innerHTML" }).then(function () {
+      list.scrollTop = scroll;
+      markSelected();
+      updateTitle();
+      if (focused) {
+        var r = $('#conv-list .row[data-conversation="' + focused + '"]');
+        if (r) { r.focus({ preventScroll: true }); }
+      }
+    });
+  }
+
+  function scheduleListRefresh() {
+    if (listRefreshTimer) { return; }
+    listRefreshTimer = setTimeout(function () {
+      listRefreshTimer = null;
+      refreshList();
+    }, 150);
+  }
+
+  function refreshThread() {
+    var id = openConversationID();
+    if (!id || !window.htmx) { return; }
+    htmx.ajax("GET", "/conversations/" + id + "?" + appFilter(), { target: "#thread", swap: "innerHTML" });
+  }
+
+  // --- the thread ---------------------------------------------------------
+
+  function scroller() { return $("#thread .messages"); }
+
+  function nearBottom() {
+    var s = scroller();
+    return !s || s.scrollHeight - s.scrollTop - s.clientHeight < 120;
+  }
+
+  function scrollToBottom() {
+    var s = scroller();
+    if (s) { s.scrollTop = s.scrollHeight; }
+  }
+
+  function markRead(id) {
+    if (!id || document.visibilityState !== "visible") { return; }
+    fetch("/conversations/" + id + "/read", {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrfToken() },
+      credentials: "same-origin"
+    }).then(scheduleListRefresh, function () {});
+  }
+
+  // placeMessage puts a bubble from the websocket where it belongs: in
+  // place of its older self, or in time order, with a day separator when it
+  // starts a new day.
+  function placeMessage(container, bubble) {
+    var old = document.getElementById(bubble.id);
+    if (old) {
+      old.replaceWith(bubble);
+      return false;
+    }
+    var ts = bubble.getAttribute("data-ts");
+    var msgs = $$(".msg", container);
+    var after = null;
+    for (var i = msgs.length - 1; i >= 0; i--) {
+      if (msgs[i].getAttribute("data-ts") <= ts) { after = msgs[i]; break; }
+    }
+    var day = bubble.getAttribute("data-day");
+    if (after) {
+      after.after(bubble);
+      if (after.getAttribute("data-day") !== day) { bubble.before(daySeparator(day)); }
+    } else if (msgs.length) {
+      var first = msgs[0];
+      var sep = first.previousElementSibling;
+      (sep && sep.classList.contains("day") ? sep : first).before(bubble);
+      if (!sep || sep.getAttribute("data-day") !== day) { bubble.before(daySeparator(day)); }
+    } else {
+      container.appendChild(daySeparator(day));
+      container.appendChild(bubble);
+    }
+    return true;
+  }
+
+  function daySeparator(day) {
+    var d = document.createElement("div");
+    d.className = "day";
+    d.setAttribute("role", "separator");
+    d.setAttribute("data-day", day);
+    d.setAttribute("data-testid", "day");
+    var span = document.createElement("span");
+    var parsed = new Date(day + "T12:00:00Z");
+    span.textContent = isNaN(parsed) ? day : parsed.toLocaleDateString(undefined,
+      { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+    d.appendChild(span);
+    return d;
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var target = e.detail.target;
+    if (!target || !target.id || target.id.indexOf("msgs-") !== 0) { return; }
+    e.detail.shouldSwap = false;
+    var stick = nearBottom();
+    var gotInbound = false;
+    Array.prototype.slice.call(e.detail.fragment.children || e.detail.fragment.childNodes).forEach(function (n) {
+      if (n.nodeType !== 1 || !n.classList.contains("msg")) { return; }
+      var added = placeMessage(target, n);
+      if (window.htmx) { htmx.process(n); }
+      if (added && n.getAttribute("data-direction") === "inbound") { gotInbound = true; }
+    });
+    if (stick) { scrollToBottom(); }
+    if (gotInbound) { markRead(openConversationID()); }
+  });
+
+  // --- the websocket ------------------------------------------------------
+
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    var sig = $("#sb-signal");
+    if (sig && sig.getAttribute("data-conversations")) {
+      var resync = sig.getAttribute("data-resync");
+      sig.removeAttribute("data-conversations");
+      sig.removeAttribute("data-resync");
+      scheduleListRefresh();
+      if (resync) { refreshThread(); }
+    }
+  });
+
+  document.addEventListener("htmx:wsOpen", function () {
+    var b = $("#live-banner");
+    if (b) { b.hidden = true; }
+    if (wasDisconnected) {
+      // Catch up on everything that happened while the line was down.
+      wasDisconnected = false;
+      refreshList();
+      refreshThread();
+    }
+  });
+
+  document.addEventListener("htmx:wsClose", function () {
+    wasDisconnected = true;
+    var b = $("#live-banner");
+    if (b) { b.hidden = false; }
+  });
+
+  // --- requests -----------------------------------------------------------
+
+  document.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  // A session that ended sends the agent to the sign-in page.
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.status === 401) { window.location = "/login"; }
+  });
+
+  // Keep the scroll position when an earlier page is put above the thread.
+  var olderHeight = 0;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target && e.detail.target.classList && e.detail.target.classList.contains("older")) {
+      var s = scroller();
+      olderHeight = s ? s.scrollHeight - s.scrollTop : 0;
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var t = e.detail.target;
+    if (!t) { return; }
+    if (t.id === "thread") {
+      markSelected();
+      scrollToBottom();
+      scheduleListRefresh();
+      var th = $("#thread .thread");
+      if (th && window.matchMedia("(max-width: 760px)").matches) { th.scrollIntoView(); }
+    } else if (t.id === "conv-list") {
+      markSelected();
+      updateTitle();
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (olderHeight && e.detail.elt && e.detail.elt.closest && e.detail.elt.closest(".messages")) {
+      var s = scroller();
+      if (s) { s.scrollTop = s.scrollHeight - olderHeight; }
+      olderHeight = 0;
+    }
+  });
+
+  // --- keyboard -----------------------------------------------------------
+
+  function typing(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  function moveFocus(step) {
+    var rows = $$("#conv-list .row");
+    if (!rows.length) { return; }
+    var i = rows.indexOf(document.activeElement);
+    if (i < 0) { i = rows.findIndex(function (r) { return r.classList.contains("selected"); }); }
+    var next = rows[Math.max(0, Math.min(rows.length - 1, i < 0 ? 0 : i + step))];
+    next.focus();
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) { return; }
+    switch (e.key) {
+      case "j": moveFocus(1); e.preventDefault(); break;
+      case "k": moveFocus(-1); e.preventDefault(); break;
+      case "e":
+        // Straight to htmx.ajax, not btn.click(): a thread swapped in a
+        // moment ago may not have its htmx handlers yet.
+        var btn = $('#thread [data-action="resolve"]');
+        if (btn && window.htmx) {
+          htmx.ajax("POST", btn.getAttribute("hx-post"), { source: btn, values: { status: "resolved" }, swap: "none" });
+          e.preventDefault();
+        }
+        break;
+    }
+  });
+
+  // --- small things -------------------------------------------------------
+
+  document.addEventListener("change", function (e) {
+    if (e.target.classList && e.target.classList.contains("auto-submit")) {
+      e.target.form.submit();
+    }
+  });
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-copy]");
+    if (!b) { return; }
+    var src = $(b.getAttribute("data-copy"));
+    if (src && navigator.clipboard) {
+      navigator.clipboard.writeText(src.textContent.trim()).then(function () {
+        b.textContent = "Copied";
+        setTimeout(function () { b.textContent = "Copy"; }, 1500);
+      });
+    }
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      var row = $('#conv-list .row.selected.unread');
+      if (row) { markRead(row.getAttribute("data-conversation")); }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    markSelected();
+    updateTitle();
+    scrollToBottom();
+  });
+})();

@@ -1,0 +1,247 @@
+// Package views renders Switchboard's pages with templ. Handlers in web/
+// build the view models defined here; components never query anything.
+// The same component renders a widget inside the full page and as the
+// fragment that htmx or the websocket swaps in.
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// Page is what every page's frame needs.
+type Page struct {
+	Title   string
+	CSRF    string    // the session's CSRF token, sent by htmx as a header
+	User    *UserView // nil on the login and setup pages
+	Sandbox bool      // no Zavu key: say so on every page
+}
+
+// UserView is the signed-in agent.
+type UserView struct {
+	ID       int64
+	Name     string
+	Initials string
+	Admin    bool
+}
+
+// Filter is the inbox list's selection, kept in the URL.
+type Filter struct {
+	View     string // open, mine, unassigned, resolved
+	SenderID string
+	Channel  string
+}
+
+// Views are the inbox's four lists, in the order the navigation shows them.
+var Views = []struct{ Key, Label string }{
+	{"open", "Open"}, {"mine", "Mine"}, {"unassigned", "Unassigned"}, {"resolved", "Resolved"},
+}
+
+// Query is the filter as a URL query, without the leading "?".
+func (f Filter) Query() string {
+	v := url.Values{}
+	if f.View != "" && f.View != "open" {
+		v.Set("view", f.View)
+	}
+	if f.SenderID != "" {
+		v.Set("sender", f.SenderID)
+	}
+	if f.Channel != "" {
+		v.Set("channel", f.Channel)
+	}
+	return v.Encode()
+}
+
+// With returns the filter's URL for path with extra query values.
+func (f Filter) With(path string, kv ...string) string {
+	v, _ := url.ParseQuery(f.Query())
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			v.Del(kv[i])
+		} else {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	if q := v.Encode(); q != "" {
+		return path + "?" + q
+	}
+	return path
+}
+
+// InboxView is the whole inbox page.
+type InboxView struct {
+	Page
+	Filter  Filter
+	Senders []string
+	List    ListView
+	Thread  *ThreadView // nil when no conversation is open
+}
+
+// ListView is the conversation list, or one more page of it.
+type ListView struct {
+	Filter     Filter
+	Rows       []RowView
+	NextCursor string
+	Unread     int64  // unread messages in the rows shown, for the tab title
+	WebhookURL string // shown in the empty state
+	Filtered   bool   // the list is empty because of the filter, not for want of conversations
+}
+
+// RowView is one conversation in the list.
+type RowView struct {
+	ID           int64
+	Name         string
+	Phone        string
+	Channel      inbox.Channel
+	SenderID     string
+	ShowSender   bool
+	Preview      string
+	At           time.Time
+	AtLabel      string // "2m", "3h", "Mon", "12 Mar"
+	Unread       int64
+	Assignee     string // initials, empty when unassigned
+	AssigneeName string
+	WindowSoon   bool // the WhatsApp window closes within 2 hours
+	WindowLabel  string
+	Resolved     bool
+	Selected     bool
+}
+
+// ThreadView is one open conversation.
+type ThreadView struct {
+	Conv        ConvView
+	Items       []ThreadItem
+	OlderCursor string // empty when the first message is shown
+	Agents      []AgentOption
+	MeID        int64
+}
+
+// ConvView is a conversation's header and details.
+type ConvView struct {
+	ID           int64
+	Name         string
+	Phone        string
+	Channel      inbox.Channel
+	SenderID     string
+	Resolved     bool
+	AssigneeID   int64
+	AssigneeName string
+	Window       WindowView
+	Started      string
+}
+
+// WindowView is the WhatsApp 24-hour window as agents read it.
+type WindowView struct {
+	Applies bool // WhatsApp only
+	Open    bool
+	Soon    bool
+	Label   string // "Closes in 3 h 12 m", "Closed 2 days ago", "Opens when the customer writes"
+}
+
+// AgentOption is a teammate a conversation can be assigned to.
+type AgentOption struct {
+	ID   int64
+	Name string
+}
+
+// ThreadItem is a day separator or a message.
+type ThreadItem struct {
+	Day     string // set for a separator
+	Message *MessageView
+}
+
+// MessageView is one bubble.
+type MessageView struct {
+	M            inbox.Message
+	Time         string // "10:02"
+	Day          string // "2026-11-23", to place day separators live
+	Author       string // "Ana", "Sent from phone", "Auto-reply"
+	Failure      string // why it failed, in plain words
+	StatusTitle  string // when each status came, for the hover
+	TextParts    []TextPart
+	Reactions    []ReactionView
+	MapURL       string
+	MediaLabel   string // "Photo", "Voice message", "PDF document"
+	ContactsText []ContactCardView
+}
+
+// ReactionView is one chip under a bubble.
+type ReactionView struct {
+	Emoji string
+	Who   string
+}
+
+// ContactCardView is one shared contact.
+type ContactCardView struct {
+	Name   string
+	Phones []string
+	Emails []string
+}
+
+// TextPart is a run of message text, or a link in it.
+type TextPart struct {
+	Text string
+	URL  string
+}
+
+// LoginView is the sign-in form.
+type LoginView struct {
+	Page
+	Email string
+	Error string
+	Next  string
+}
+
+// SetupView is the first-run form that creates the first admin.
+type SetupView struct {
+	Page
+	Name  string
+	Email string
+	Error string
+}
+
+func idStr(id int64) string { return strconv.FormatInt(id, 10) }
+
+func convURL(id int64, f Filter) string { return f.With("/conversations/" + idStr(id)) }
+
+func msgDOMID(id int64) string { return "m-" + idStr(id) }
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// tickLabel is the accessible name of an outbound message's status mark.
+func tickLabel(s inbox.Status) string {
+	switch s {
+	case inbox.StatusPending:
+		return "Sending"
+	case inbox.StatusQueued, inbox.StatusSending:
+		return "Queued"
+	case inbox.StatusSent:
+		return "Sent"
+	case inbox.StatusDelivered:
+		return "Delivered"
+	case inbox.StatusRead:
+		return "Read"
+	case inbox.StatusFailed:
+		return "Failed"
+	}
+	return strings.ToUpper(string(s[:min(1, len(s))])) + string(s[min(1, len(s)):])
+}
+
+// dayLabel turns "2006-01-02" into "Monday, 23 November 2026".
+func dayLabel(day string) string {
+	t, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return day
+	}
+	return t.Format("Monday, 2 January 2006")
+}
