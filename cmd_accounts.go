@@ -10,15 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/term"
 
 	"switchboard/inbox"
 	"switchboard/web"
 )
-
-// minPasswordLength is the shortest password accepted.
-const minPasswordLength = 10
 
 // user runs "switchboard user add --email E --name N [--admin]".
 func (e env) user(ctx context.Context, args []string) error {
@@ -43,7 +39,7 @@ func (e env) user(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost+2)
+	hash, err := web.HashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -56,7 +52,7 @@ func (e env) user(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	u := inbox.User{Email: addr.Address, Name: strings.TrimSpace(*name), Role: role, PasswordHash: string(hash), Active: true, CreatedAt: time.Now().UTC()}
+	u := inbox.User{Email: addr.Address, Name: strings.TrimSpace(*name), Role: role, PasswordHash: hash, Active: true, CreatedAt: time.Now().UTC()}
 	if err := db.CreateUser(ctx, &u); err != nil {
 		if errors.Is(err, inbox.ErrConflict) {
 			return fmt.Errorf("a user with e-mail %s already exists", u.Email)
@@ -86,8 +82,8 @@ func (e env) readPassword() (string, error) {
 		}
 		pw = strings.TrimRight(line, "\r\n")
 	}
-	if len([]rune(pw)) < minPasswordLength {
-		return "", fmt.Errorf("the password must be at least %d characters", minPasswordLength)
+	if len([]rune(pw)) < web.MinPasswordLength {
+		return "", fmt.Errorf("the password must be at least %d characters", web.MinPasswordLength)
 	}
 	return pw, nil
 }

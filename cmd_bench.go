@@ -34,6 +34,7 @@ type benchResult struct {
 	Baseline    baselineFigures    `json:"baseline"`
 	Ratio       float64            `json:"ingestToBaselineRatio"`
 	Steady      steadyFigures      `json:"steady"`
+	UI          uiFigures          `json:"ui"`
 	MemoryBytes map[string]float64 `json:"memoryBytes"`
 }
 
@@ -115,6 +116,15 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return err
 	}
 	res.MemoryBytes["rssAfterLoad"] = residentBytes()
+	srv.close()
+
+	ui := uiSizes{conversations: 100_000, messages: 1_000_000, largeThread: 10_000, renders: 200, clients: 200, updates: 50}
+	if *quick {
+		ui = uiSizes{conversations: 20_000, messages: 200_000, largeThread: 10_000, renders: 50, clients: 200, updates: 20}
+	}
+	if res.UI, err = benchUI(ctx, filepath.Join(dir, "ui.db"), ui, progress); err != nil {
+		return err
+	}
 	res.MemoryBytes["rssPeak"] = peakResidentBytes()
 
 	if *asJSON {
@@ -140,7 +150,17 @@ func printBenchTable(w io.Writer, r benchResult) {
 	row(fmt.Sprintf("steady %d events/s: ack p50 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP50Ms))
 	row(fmt.Sprintf("steady %d events/s: ack p99 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP99Ms))
 	row("  not acknowledged", fmt.Sprint(r.Steady.Failed))
+	u := r.UI
+	row(fmt.Sprintf("inbox list, %dk convs / %dk msgs: p50 (ms)", u.Conversations/1000, u.Messages/1000), fmt.Sprintf("%.2f", u.ListP50Ms))
+	row("  p99 (ms)", fmt.Sprintf("%.2f", u.ListP99Ms))
+	row(fmt.Sprintf("open a %d-message thread: p50 (ms)", u.ThreadMessages), fmt.Sprintf("%.2f", u.ThreadP50Ms))
+	row("  p99 (ms)", fmt.Sprintf("%.2f", u.ThreadP99Ms))
+	row(fmt.Sprintf("live fan-out to %d clients: p50 (ms)", u.FanoutClients), fmt.Sprintf("%.2f", u.FanoutP50Ms))
+	row("  p99 (ms)", fmt.Sprintf("%.2f", u.FanoutP99Ms))
+	row("  updates not delivered", fmt.Sprint(u.FanoutMissed))
+	row("  (test data generated in s)", fmt.Sprintf("%.1f", u.GenerateSecs))
 	row("resident memory idle (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssIdle"]/(1<<20)))
+	row(fmt.Sprintf("resident memory, %d live clients (MiB)", u.FanoutClients), fmt.Sprintf("%.1f", u.RSSClientBytes/(1<<20)))
 	row("resident memory after load (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssAfterLoad"]/(1<<20)))
 	row("resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeak"]/(1<<20)))
 }
@@ -179,6 +199,10 @@ func startBenchServer(path string) (*benchServer, error) {
 }
 
 func (b *benchServer) close() {
+	if b.hs == nil {
+		return
+	}
+	defer func() { b.hs = nil }()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	b.hs.Shutdown(ctx)

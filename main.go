@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -156,8 +157,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if len(secrets) == 0 {
 		log.Warn("no webhook secret configured: every webhook will be refused until ZAVU_WEBHOOK_SECRET is set")
 	}
-	srv := web.New(web.Config{BaseURL: cfg.BaseURL}, web.Deps{
+	srv := web.New(web.Config{BaseURL: cfg.BaseURL, Sandbox: cfg.Sandbox()}, web.Deps{
 		Store:    db,
+		Sessions: db.Sessions(),
 		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(secrets...)},
 		Logger:   log,
 	})
@@ -168,6 +170,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(srv.Close)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("SWITCHBOARD_ADDR=%s: %w", cfg.Addr, err)
@@ -182,6 +185,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	if cfg.Sandbox() && len(cfg.WebhookSecrets) == 0 {
+		go sandboxCustomers(ctx, "http://"+loopbackAddr(ln.Addr())+"/webhooks/zavu", sandboxSecret, log)
+	}
 	select {
 	case err := <-served:
 		return err
@@ -198,6 +204,18 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// loopbackAddr is addr as this process can reach it: a wildcard listen
+// address becomes 127.0.0.1.
+func loopbackAddr(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok || ta.IP == nil || ta.IP.IsUnspecified() {
+		if ok {
+			return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+		}
+	}
+	return addr.String()
 }
 
 // openStore opens the configured database for a one-off command.

@@ -3,10 +3,12 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"switchboard/inbox"
+	"switchboard/views"
 )
 
 // apiError is an error as scripts and Zavu see it:
@@ -72,8 +74,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.ErrorContext(c.Request().Context(), "request failed",
 			"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
-	if c.Request().Method == http.MethodHead {
+	r := c.Request()
+	if r.Method == http.MethodHead {
 		_ = c.NoContent(ae.Status)
+		return
+	}
+	if wantsHTML(r) && r.Header.Get("HX-Request") == "" && !strings.HasPrefix(r.URL.Path, "/api/") {
+		// A person in a browser gets a page, in words.
+		_ = s.render(c, ae.Status, views.ErrorPage(views.Page{Title: "Switchboard"}, http.StatusText(ae.Status), ae.Message))
 		return
 	}
 	_ = c.JSON(ae.Status, map[string]*apiError{"error": ae})

@@ -38,6 +38,7 @@ func newTestServer(t *testing.T) *testServer {
 	base, _ := url.Parse("http://localhost")
 	w := web.New(web.Config{BaseURL: base}, web.Deps{
 		Store:    db,
+		Sessions: db.Sessions(),
 		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets("whsec_other_secret_xyz", testSecret)},
 	})
 	srv := httptest.NewServer(w)
@@ -50,6 +51,7 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret}
 	t.Cleanup(func() {
+		w.Close()
 		srv.Close()
 		db.Close()
 	})

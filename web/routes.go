@@ -1,5 +1,11 @@
 package web
 
+import (
+	"github.com/labstack/echo/v4"
+
+	"switchboard/static"
+)
+
 // routes lists Switchboard's whole HTTP surface.
 func (s *Server) routes() {
 	e := s.echo
@@ -7,6 +13,27 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.handleHealth)
 	e.POST("/webhooks/zavu", s.handleWebhook)
+
+	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
+
+	// Agents' pages: a session cookie, and a CSRF token on every change.
+	pages := e.Group("", s.withSession, s.checkCSRF)
+	pages.GET("/login", s.handleLoginForm)
+	pages.POST("/login", s.handleLogin)
+	pages.POST("/logout", s.handleLogout)
+	pages.GET("/setup", s.handleSetupForm)
+	pages.POST("/setup", s.handleSetup)
+
+	agent := pages.Group("", s.requireUser)
+	agent.GET("/", s.handleRoot)
+	agent.GET("/inbox", s.handleInbox)
+	agent.GET("/inbox/list", s.handleList)
+	agent.GET("/conversations/:id", s.handleConversation)
+	agent.GET("/conversations/:id/messages", s.handleOlderMessages)
+	agent.POST("/conversations/:id/read", s.handleMarkRead)
+	agent.POST("/conversations/:id/assign", s.handleAssign)
+	agent.POST("/conversations/:id/status", s.handleStatus)
+	e.GET("/ws", s.handleLive, s.loadSession, s.requireUser)
 
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/conversations", s.handleAPIConversations)

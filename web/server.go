@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"switchboard/inbox"
@@ -32,6 +33,7 @@ type Webhooks interface {
 // Config is what the web layer needs to know about its deployment.
 type Config struct {
 	BaseURL *url.URL // the public URL; https turns on Secure cookies and HSTS
+	Sandbox bool     // no Zavu API key: pages say so
 }
 
 // Server is Switchboard's HTTP surface.
@@ -46,13 +48,17 @@ type Server struct {
 	echo        *echo.Echo
 	sigFailures *failureCounter
 	tokens      *tokenTouches
+	sessions    *scs.SessionManager
+	logins      *loginLimiter
+	hub         *Hub
 }
 
 // Deps are the Server's collaborators.
 type Deps struct {
 	Store     inbox.Store
 	Webhooks  Webhooks
-	Publisher inbox.Publisher // may be nil
+	Publisher inbox.Publisher // also told of every change; may be nil
+	Sessions  scs.Store       // where browser sessions live
 	Logger    *slog.Logger
 	Now       func() time.Time // nil for time.Now
 }
@@ -68,6 +74,7 @@ func New(cfg Config, d Deps) *Server {
 		now:         d.Now,
 		sigFailures: newFailureCounter(1024),
 		tokens:      newTokenTouches(),
+		logins:      newLoginLimiter(5, 15*time.Minute),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -75,6 +82,8 @@ func New(cfg Config, d Deps) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.sessions = newSessions(d.Sessions, s.https())
+	s.hub = newHub(s.renderLive, s.log)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -85,6 +94,14 @@ func New(cfg Config, d Deps) *Server {
 
 // ServeHTTP makes the Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Hub is the live-update hub; every change the server commits goes
+// through it.
+func (s *Server) Hub() *Hub { return s.hub }
+
+// Close disconnects the live pages, telling them to reconnect. Call it when
+// the HTTP server shuts down: hijacked websockets are not waited for.
+func (s *Server) Close() { s.hub.Close() }
 
 // SignatureFailures returns how many webhook deliveries each source address
 // sent with no valid signature since start.

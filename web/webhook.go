@@ -68,9 +68,7 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		s.log.DebugContext(ctx, "webhook applied", "event_id", ev.ID, "type", ev.Type,
 			"conversation_ids", res.Change.ConversationIDs, "message_ids", res.Change.MessageIDs)
 	}
-	if s.publisher != nil && !res.Change.Empty() {
-		s.publisher.Publish(res.Change)
-	}
+	s.publish(res.Change)
 	return c.JSON(http.StatusOK, webhookReply{Received: true, Duplicate: res.Duplicate, State: string(res.State)})
 }
 

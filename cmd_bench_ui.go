@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+	"switchboard/web"
+)
+
+// uiFigures are the agents' screen's figures.
+type uiFigures struct {
+	Conversations  int     `json:"conversations"`
+	Messages       int     `json:"messages"`
+	GenerateSecs   float64 `json:"generateSecs"`
+	ListP50Ms      float64 `json:"listP50Ms"`
+	ListP99Ms      float64 `json:"listP99Ms"`
+	ThreadMessages int     `json:"threadMessages"`
+	ThreadP50Ms    float64 `json:"threadP50Ms"`
+	ThreadP99Ms    float64 `json:"threadP99Ms"`
+	FanoutClients  int     `json:"fanoutClients"`
+	FanoutUpdates  int     `json:"fanoutUpdates"`
+	FanoutP50Ms    float64 `json:"fanoutP50Ms"`
+	FanoutP99Ms    float64 `json:"fanoutP99Ms"`
+	FanoutMissed   int     `json:"fanoutMissed"`
+	RSSIdleBytes   float64 `json:"rssIdleBytes"`
+	RSSClientBytes float64 `json:"rssWithClientsBytes"`
+}
+
+type uiSizes struct {
+	conversations, messages, largeThread, renders, clients, updates int
+}
+
+// uiServer is Switchboard with sessions, on loopback, and one signed-in
+// browser-like client.
+type uiServer struct {
+	base   string
+	secret string
+	db     *store.DB
+	web    *web.Server
+	hs     *http.Server
+	client *http.Client
+	jar    http.CookieJar
+}
+
+// benchUI fills a database with sz conversations and messages, then times
+// the inbox list, opening the largest thread, and live fan-out.
+func benchUI(ctx context.Context, path string, sz uiSizes, progress func(string)) (uiFigures, error) {
+	f := uiFigures{Conversations: sz.conversations, Messages: sz.messages, ThreadMessages: sz.largeThread,
+		FanoutClients: sz.clients, FanoutUpdates: sz.updates}
+	db, err := store.Open(path)
+	if err != nil {
+		return f, err
+	}
+	progress(fmt.Sprintf("ui: generating %d conversations and %d messages...", sz.conversations, sz.messages))
+	start := time.Now()
+	err = db.Generate(ctx, store.Generation{Conversations: sz.conversations, Messages: sz.messages,
+		LargeThread: sz.largeThread, Senders: []string{"snd_bench_1", "snd_bench_2"}, Now: time.Now()})
+	if err != nil {
+		db.Close()
+		return f, fmt.Errorf("generate: %w", err)
+	}
+	f.GenerateSecs = time.Since(start).Seconds()
+	s, err := startUIServer(ctx, db)
+	if err != nil {
+		db.Close()
+		return f, err
+	}
+	defer s.close()
+
+	progress(fmt.Sprintf("ui: rendering the inbox list %d times...", sz.renders))
+	lat, err := s.timeGets(ctx, "/inbox/list", sz.renders)
+	if err != nil {
+		return f, err
+	}
+	f.ListP50Ms, f.ListP99Ms = percentileMs(lat, 50), percentileMs(lat, 99)
+
+	big, err := s.largestConversation(ctx)
+	if err != nil {
+		return f, err
+	}
+	progress(fmt.Sprintf("ui: opening a %d-message thread %d times...", sz.largeThread, sz.renders))
+	if lat, err = s.timeGets(ctx, fmt.Sprintf("/conversations/%d", big), sz.renders); err != nil {
+		return f, err
+	}
+	f.ThreadP50Ms, f.ThreadP99Ms = percentileMs(lat, 50), percentileMs(lat, 99)
+
+	f.RSSIdleBytes = residentBytes()
+	progress(fmt.Sprintf("ui: %d live clients, %d webhooks...", sz.clients, sz.updates))
+	lat, missed, rss, err := s.fanout(ctx, sz.clients, sz.updates)
+	if err != nil {
+		return f, err
+	}
+	f.FanoutP50Ms, f.FanoutP99Ms, f.FanoutMissed, f.RSSClientBytes = percentileMs(lat, 50), percentileMs(lat, 99), missed, rss
+	return f, nil
+}
+
+func startUIServer(ctx context.Context, db *store.DB) (*uiServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	base := "http://" + ln.Addr().String()
+	baseURL, _ := url.Parse(base)
+	secret := "whsec_bench_ui_" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	w := web.New(web.Config{BaseURL: baseURL}, web.Deps{
+		Store: db, Sessions: db.Sessions(), Logger: slog.New(slog.DiscardHandler),
+		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(secret)},
+	})
+	hs := &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
+	hs.RegisterOnShutdown(w.Close)
+	go hs.Serve(ln)
+	jar, _ := cookiejar.New(nil)
+	s := &uiServer{base: base, secret: secret, db: db, web: w, hs: hs, jar: jar,
+		client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	if err := s.login(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *uiServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.hs.Shutdown(ctx)
+	s.web.Close()
+	s.db.Close()
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// login creates an agent and signs in through the real form.
+func (s *uiServer) login(ctx context.Context) error {
+	hash, err := web.HashPassword("bench password 123")
+	if err != nil {
+		return err
+	}
+	u := inbox.User{Email: "bench@example.com", Name: "Bench Agent", Role: inbox.RoleAdmin, PasswordHash: hash, Active: true}
+	if err := s.db.CreateUser(ctx, &u); err != nil {
+		return err
+	}
+	body, _, err := s.get(ctx, "/login", false)
+	if err != nil {
+		return err
+	}
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		return errors.New("login page has no CSRF field")
+	}
+	form := url.Values{"email": {u.Email}, "password": {"bench password 123"}, "csrf": {m[1]}}
+	resp, err := s.client.PostForm(s.base+"/login", form)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/inbox" {
+		return fmt.Errorf("login ended at %s (%d)", resp.Request.URL.Path, resp.StatusCode)
+	}
+	return nil
+}
+
+func (s *uiServer) get(ctx context.Context, path string, htmx bool) (string, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
+	if err != nil {
+		return "", 0, err
+	}
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	start := time.Now()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	took := time.Since(start)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: status %d", path, resp.StatusCode)
+	}
+	return string(b), took, err
+}
+
+// timeGets fetches path n times, as htmx does, after one warm-up.
+func (s *uiServer) timeGets(ctx context.Context, path string, n int) ([]time.Duration, error) {
+	if _, _, err := s.get(ctx, path, true); err != nil {
+		return nil, err
+	}
+	lat := make([]time.Duration, n)
+	for i := range lat {
+		_, took, err := s.get(ctx, path, true)
+		if err != nil {
+			return nil, err
+		}
+		lat[i] = took
+	}
+	return lat, nil
+}
+
+func (s *uiServer) largestConversation(ctx context.Context) (int64, error) {
+	convs, _, err := s.db.Conversations(ctx, inbox.ConversationFilter{Limit: 200})
+	if err != nil {
+		return 0, err
+	}
+	var best inbox.Conversation
+	for _, c := range convs {
+		if c.InboundCount > best.InboundCount {
+			best = c
+		}
+	}
+	if best.ID == 0 {
+		return 0, errors.New("no conversation generated")
+	}
+	return best.ID, nil
+}
+
+// fanout connects n live clients, sends updates webhooks one after the
+// other, and measures from the send of each webhook to its arrival at each
+// client.
+func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Duration, missed int, rss float64, err error) {
+	u, _ := url.Parse(s.base)
+	dialer := websocket.Dialer{Jar: s.jar, HandshakeTimeout: 10 * time.Second}
+	hdr := http.Header{"Origin": {s.base}}
+	conns := make([]*websocket.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, _, err := dialer.DialContext(ctx, "ws://"+u.Host+"/ws", hdr)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("connect live client: %w", err)
+		}
+		conns = append(conns, c)
+	}
+	for s.web.Hub().Clients() < n {
+		time.Sleep(5 * time.Millisecond)
+	}
+	rss = residentBytes()
+
+	sent := make([]time.Time, updates)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	marker := regexp.MustCompile(`fanout-(\d+)-`)
+	for _, c := range conns {
+		wg.Go(func() {
+			seen := 0
+			for seen < updates {
+				_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, msg, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				at := time.Now()
+				for _, m := range marker.FindAllSubmatch(msg, -1) {
+					i, _ := strconv.Atoi(string(m[1]))
+					mu.Lock()
+					if i < len(sent) && !sent[i].IsZero() {
+						lat = append(lat, at.Sub(sent[i]))
+					}
+					mu.Unlock()
+					seen++
+				}
+			}
+		})
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for i := range updates {
+		body := zavuInbound(fmt.Sprintf("evt_fanout_%d_%d", time.Now().UnixNano(), i),
+			fmt.Sprintf("msg_fanout_%d_%d", time.Now().UnixNano(), i), fmt.Sprintf("fanout-%d- are you there?", i))
+		sig := zavu.Sign(s.secret, time.Now(), body)
+		mu.Lock()
+		sent[i] = time.Now()
+		mu.Unlock()
+		if code, err := postWebhook(ctx, client, s.base+"/webhooks/zavu", sig, body); err != nil || code != http.StatusOK {
+			return nil, 0, 0, fmt.Errorf("fan-out webhook: %d %v", code, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	wg.Wait()
+	missed = n*updates - len(lat)
+	return lat, missed, rss, nil
+}
+
+// zavuInbound is a message.inbound webhook body.
+func zavuInbound(id, msgID, text string) []byte {
+	return []byte(`{"id":"` + id + `","type":"message.inbound","timestamp":` + strconv.FormatInt(time.Now().UnixMilli(), 10) +
+		`,"senderId":"snd_bench_1","data":{"messageId":"` + msgID + `","from":"+15550001111","to":"+15550000000",` +
+		`"channel":"whatsapp","messageType":"text","text":"` + strings.ReplaceAll(text, `"`, `'`) + `","profileName":"Fan Out"}}`)
+}

@@ -1,0 +1,408 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+	"switchboard/web"
+)
+
+// chromium finds the browser, or skips the test with how to install it.
+// In CI a missing browser is a failure.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are skipped with -short")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "Chromium is not installed; install it to run the browser tests (Debian/Ubuntu: apt-get install -y chromium)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// liveServer is Switchboard on a real TCP port that can be stopped and
+// started again on the same address, over the same database file.
+type liveServer struct {
+	t      *testing.T
+	addr   string
+	dbPath string
+	db     *store.DB
+	web    *web.Server
+	http   *http.Server
+}
+
+func startLiveServer(t *testing.T) *liveServer {
+	ls := &liveServer{t: t, dbPath: filepath.Join(t.TempDir(), "switchboard.db")}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls.addr = ln.Addr().String()
+	ls.start(ln)
+	t.Cleanup(ls.stop)
+	return ls
+}
+
+func (ls *liveServer) url() string { return "http://" + ls.addr }
+
+func (ls *liveServer) start(ln net.Listener) {
+	t := ls.t
+	if ln == nil {
+		var err error
+		for range 50 {
+			if ln, err = net.Listen("tcp", ls.addr); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := store.Open(ls.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(ls.url())
+	ls.db = db
+	ls.web = web.New(web.Config{BaseURL: base}, web.Deps{
+		Store: db, Sessions: db.Sessions(),
+		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(testSecret)},
+	})
+	ls.http = &http.Server{Handler: ls.web}
+	ls.http.RegisterOnShutdown(ls.web.Close)
+	go func() { _ = ls.http.Serve(ln) }()
+}
+
+func (ls *liveServer) stop() {
+	if ls.http == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = ls.http.Shutdown(ctx)
+	ls.web.Close()
+	ls.db.Close()
+	ls.http = nil
+}
+
+func (ls *liveServer) addUser(email, name string) {
+	ls.t.Helper()
+	hash, err := web.HashPassword("correct horse battery")
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	if err := ls.db.CreateUser(context.Background(), &inbox.User{Email: email, Name: name, Role: inbox.RoleAgent, PasswordHash: hash, Active: true}); err != nil {
+		ls.t.Fatal(err)
+	}
+}
+
+func (ls *liveServer) post(body []byte) {
+	ls.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ls.url()+"/webhooks/zavu", strings.NewReader(string(body)))
+	req.Header.Set("X-Zavu-Signature", zavu.Sign(testSecret, time.Now(), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		ls.t.Fatalf("webhook: %d", resp.StatusCode)
+	}
+}
+
+// browser starts headless Chromium and returns a tab's context.
+func browser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1360, 860),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// tab is one agent's page, in its own browser context (its own cookies).
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu      sync.Mutex
+	console []string
+}
+
+func newTab(t *testing.T, browserCtx context.Context) *tab {
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	b := &tab{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	// The page's console goes to the test log, which is where a failing
+	// browser test's reason usually is.
+	messages := chromedp.Console(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, fmt.Sprintf("%s:%d %s", m.URL, m.Line+1, m))
+			b.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if t.Failed() {
+			for _, line := range b.console {
+				t.Log("console:", line)
+			}
+		}
+	})
+	return b
+}
+
+func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitFor waits until the JavaScript expression is true.
+func (b *tab) waitFor(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		b.t.Fatalf("waiting until %s: %v", what, err)
+	}
+}
+
+func (b *tab) eval(expr string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		b.t.Fatalf("eval %s: %v", expr, err)
+	}
+	return s
+}
+
+func (b *tab) login(base, email string) {
+	b.t.Helper()
+	b.do("sign in",
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=conv-list]`)),
+	)
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+}
+
+func TestBrowserInboxIsLive(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ctx := context.Background()
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	bctx := browser(t, exe)
+	ana := newTab(t, bctx)
+	ana.login(ls.url(), "ana@example.com")
+
+	// A signed webhook makes a conversation appear, without a reload.
+	ana.eval(`window.__page = "kept"; ""`)
+	now := time.Now()
+	ls.post(inboundFrom("evt_b1", "msg_b1", "+14155550101", "Zoe Quinn", "Where is my order?", now))
+	ana.waitFor("the new conversation is in the list",
+		`[...document.querySelectorAll('[data-testid=conv-row]')].some(r => r.textContent.includes('Zoe Quinn'))`)
+	if ana.eval(`window.__page || ""`) != "kept" {
+		t.Fatal("the page reloaded")
+	}
+	ana.waitFor("the tab title counts the unread message", `document.title.startsWith('(1) ')`)
+
+	// Opening it shows the thread; the next message appears in it live.
+	ana.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=thread]`)))
+	ls.post(inboundFrom("evt_b2", "msg_b2", "+14155550101", "Zoe Quinn", "Order #4411, please hurry", now.Add(time.Second)))
+	ana.waitFor("the new message is in the open thread",
+		`document.querySelector('[data-testid=messages]').textContent.includes('Order #4411')`)
+
+	// A reply sent from the phone gets its ticks as statuses arrive.
+	ls.post(echoFrom("evt_b3", "msg_b3", "+14155550101", "On its way today!", now.Add(2*time.Second)))
+	tick := `(document.querySelector('[data-testid=message][data-direction=outbound] [data-testid=tick]') || {}).dataset?.status`
+	ana.waitFor("the echo shows as sent", tick+` === 'sent'`)
+	ls.post(statusEvent("evt_b4", "message.delivered", "msg_b3", now.Add(3*time.Second)))
+	ana.waitFor("the tick turns delivered", tick+` === 'delivered'`)
+	ls.post(statusEvent("evt_b5", "message.read", "msg_b3", now.Add(4*time.Second)))
+	ana.waitFor("the tick turns read", tick+` === 'read'`)
+
+	// A reaction chip appears under the message, and goes.
+	ls.post(reactionEvent("evt_b6", "msg_b3", "👍", "added", now.Add(5*time.Second)))
+	ana.waitFor("the reaction chip appears", `document.querySelectorAll('[data-testid=reaction]').length === 1`)
+	ls.post(reactionEvent("evt_b7", "msg_b3", "👍", "removed", now.Add(6*time.Second)))
+	ana.waitFor("the reaction chip goes", `document.querySelectorAll('[data-testid=reaction]').length === 0`)
+
+	// Two agents see each other's assignment live.
+	ben := newTab(t, bctx)
+	ben.login(ls.url(), "ben@example.com")
+	ben.do("Ben opens the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=thread]`)))
+	ana.do("Ana takes it", chromedp.Click(chromedp.CSS(`[data-testid=assign-me]`)))
+	ben.waitFor("Ben sees Ana as the assignee",
+		`document.querySelector('[data-testid=details-assignee]').textContent.includes('Ana Admin')`)
+	ben.waitFor("and her initials in his list", `!!document.querySelector('[data-testid=row-assignee]')`)
+
+	// A few more customers, so the picture looks like a working day.
+	for i, c := range []struct{ phone, name, text string }{
+		{"+447700900123", "Oliver Grant", "Can I change the delivery address?"},
+		{"+34600111222", "Lucía Fernández", "¿Tenéis la talla M en azul?"},
+		{"+14155550188", "", "Thanks, got it!"},
+		{"+5511988887777", "Rafael Souza", "Is the store open on Sunday?"},
+	} {
+		ls.post(inboundFrom(fmt.Sprintf("evt_more_%d", i), fmt.Sprintf("msg_more_%d", i), c.phone, c.name, c.text,
+			now.Add(-time.Duration(i+1)*37*time.Minute)))
+	}
+	ana.waitFor("the list shows them", `document.querySelectorAll('[data-testid=conv-row]').length === 5`)
+	ls.post(reactionEvent("evt_b9", "msg_b3", "❤️", "added", now.Add(7*time.Second)))
+	ana.waitFor("the customer's heart is under the reply", `document.querySelectorAll('[data-testid=reaction]').length === 1`)
+	saveScreenshot(t, ana)
+
+	// The server restarts: the page says so, reconnects, and shows what it
+	// missed while it was away.
+	ls.stop()
+	ana.waitFor("the reconnecting banner shows", `document.querySelector('[data-testid=live-banner]').hidden === false`)
+	db, err := store.Open(ls.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := zavu.Decode(inboundFrom("evt_b8", "msg_b8", "+14155550101", "Zoe Quinn", "Hello? Anyone there?", now.Add(8*time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Ingest(ctx, ev, inbox.Apply); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ls.start(nil)
+	ana.waitFor("the banner goes once reconnected", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	ana.waitFor("the message sent during the restart is in the thread",
+		`document.querySelector('[data-testid=messages]').textContent.includes('Anyone there?')`)
+	if ana.eval(`window.__page || ""`) != "kept" {
+		t.Fatal("the page reloaded to catch up")
+	}
+}
+
+func TestBrowserPhoneLayout(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_p1", "msg_p1", "+14155550101", "Zoe Quinn", "Hi", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.do("phone screen", chromedp.EmulateViewport(390, 844))
+	b.login(ls.url(), "ana@example.com")
+	visible := func(sel string) string {
+		return `(() => { const e = document.querySelector('` + sel + `'); return !!e && e.getBoundingClientRect().width > 0; })()`
+	}
+	b.waitFor("the list fills the screen", visible(".list-pane")+` && !`+visible(".thread-pane"))
+	if w := b.eval(`String(document.documentElement.scrollWidth)`); w != "390" {
+		t.Errorf("page is %s px wide on a 390 px screen", w)
+	}
+	b.do("open", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)))
+	b.waitFor("the thread replaces the list", visible(".thread-pane")+` && !`+visible(".list-pane"))
+}
+
+// saveScreenshot keeps a picture of the inbox: in docs/ for the README when
+// SWITCHBOARD_SCREENSHOT=1, else in the test's temporary folder.
+func saveScreenshot(t *testing.T, b *tab) {
+	t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "inbox.png")
+	if os.Getenv("SWITCHBOARD_SCREENSHOT") == "1" {
+		path = filepath.Join("..", "docs", "inbox.png")
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the inbox: %s", path)
+}
+
+func statusEvent(id, typ, msgID string, at time.Time) []byte {
+	return event(id, typ, at, map[string]any{
+		"messageId": msgID, "to": "+14155550101", "channel": "whatsapp", "status": strings.TrimPrefix(typ, "message."),
+	})
+}
+
+func reactionEvent(id, msgID, emoji, action string, at time.Time) []byte {
+	return event(id, "message.reaction", at, map[string]any{
+		"messageId": msgID,
+		"reaction":  map[string]any{"emoji": emoji, "from": "+14155550101", "timestamp": at.UnixMilli(), "action": action},
+	})
+}
+
+func TestBrowserKeyboard(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i, name := range []string{"Cleo", "Bram", "Abel"} { // Abel is newest, first in the list
+		ls.post(inboundFrom(fmt.Sprintf("evt_k%d", i), fmt.Sprintf("msg_k%d", i), fmt.Sprintf("+1415555020%d", i), name, "Hi from "+name, now.Add(time.Duration(i)*time.Second)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.waitFor("three rows", `document.querySelectorAll('[data-testid=conv-row]').length === 3`)
+	b.eval(`window.__k = []; document.addEventListener('keydown', e => window.__k.push(e.key + '@' + document.activeElement.tagName)); document.addEventListener('htmx:afterRequest', e => window.__k.push('req ' + e.detail.pathInfo.requestPath + ' ' + e.detail.xhr.status)); ""`)
+	defer func() {
+		if t.Failed() {
+			t.Log(b.eval(`JSON.stringify(window.__k)`))
+		}
+	}()
+	b.do("j, j, Enter", chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), chromedp.KeyEvent("\r"))
+	b.waitFor("the second conversation opens", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Bram'`)
+	b.do("k focuses the first row", chromedp.KeyEvent("k"))
+	b.waitFor("focus is on Abel", `document.activeElement.textContent.includes('Abel')`)
+	b.do("e resolves the open conversation", chromedp.KeyEvent("e"))
+	b.waitFor("Bram leaves the open list",
+		`[...document.querySelectorAll('[data-testid=conv-row]')].map(r => r.querySelector('[data-testid=row-name]').textContent).join() === 'Abel,Cleo'`)
+	b.waitFor("the header offers to reopen", `!!document.querySelector('[data-testid=reopen]')`)
+}

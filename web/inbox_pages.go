@@ -1,0 +1,317 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+	"switchboard/views"
+)
+
+// threadPage is how many messages a thread shows at first and loads each
+// time the agent scrolls up.
+const threadPage = 50
+
+// listPage is how many conversations the list loads at a time.
+const listPage = 50
+
+// filterFrom reads the inbox filter from the query.
+func filterFrom(c echo.Context) views.Filter {
+	f := views.Filter{View: c.QueryParam("view"), SenderID: c.QueryParam("sender"), Channel: c.QueryParam("channel")}
+	switch f.View {
+	case "open", "mine", "unassigned", "resolved":
+	default:
+		f.View = "open"
+	}
+	switch inbox.Channel(f.Channel) {
+	case inbox.WhatsApp, inbox.SMS:
+	default:
+		f.Channel = ""
+	}
+	return f
+}
+
+// storeFilter turns the agent's filter into the store's.
+func storeFilter(f views.Filter, me int64) inbox.ConversationFilter {
+	sf := inbox.ConversationFilter{Status: inbox.Open, SenderID: f.SenderID, Channel: inbox.Channel(f.Channel), ViewerID: me}
+	switch f.View {
+	case "mine":
+		sf.AssigneeID = &me
+	case "unassigned":
+		none := int64(0)
+		sf.AssigneeID = &none
+	case "resolved":
+		sf.Status = inbox.Resolved
+	}
+	return sf
+}
+
+// everyone returns all users by id, to name assignees and authors.
+func (s *Server) everyone(c echo.Context) (people, []views.AgentOption, error) {
+	us, err := s.store.Users(c.Request().Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	who := make(people, len(us))
+	var agents []views.AgentOption
+	for _, u := range us {
+		who[u.ID] = u
+		if u.Active {
+			agents = append(agents, views.AgentOption{ID: u.ID, Name: u.Name})
+		}
+	}
+	return who, agents, nil
+}
+
+// listView loads one page of the list.
+func (s *Server) listView(c echo.Context, f views.Filter, cursor string, limit int, selected int64, who people) (views.ListView, error) {
+	ctx := c.Request().Context()
+	me := currentUser(c).ID
+	sf := storeFilter(f, me)
+	sf.Cursor, sf.Limit = cursor, limit
+	convs, next, err := s.store.Conversations(ctx, sf)
+	if err != nil {
+		return views.ListView{}, err
+	}
+	senders, err := s.store.Senders(ctx)
+	if err != nil {
+		return views.ListView{}, err
+	}
+	now, loc := s.now(), location(c)
+	lv := views.ListView{Filter: f, NextCursor: next, WebhookURL: s.webhookURL(),
+		Filtered: f.View != "open" || f.SenderID != "" || f.Channel != ""}
+	if !lv.Filtered && len(convs) == 0 && cursor == "" {
+		// An empty open list may still hold resolved conversations.
+		if rs, _, err := s.store.Conversations(ctx, inbox.ConversationFilter{Limit: 1}); err == nil && len(rs) > 0 {
+			lv.Filtered = true
+		}
+	}
+	for _, cv := range convs {
+		lv.Rows = append(lv.Rows, rowView(cv, selected, len(senders) > 1, who, now, loc))
+		lv.Unread += cv.UnreadCount
+	}
+	return lv, nil
+}
+
+func (s *Server) webhookURL() string {
+	if s.cfg.BaseURL == nil {
+		return "/webhooks/zavu"
+	}
+	return s.cfg.BaseURL.JoinPath("webhooks", "zavu").String()
+}
+
+// handleInbox is the agents' screen, with a conversation open when the
+// query names one.
+func (s *Server) handleInbox(c echo.Context) error {
+	var open int64
+	if id, err := strconv.ParseInt(c.QueryParam("c"), 10, 64); err == nil {
+		open = id
+	}
+	return s.inboxPage(c, filterFrom(c), open)
+}
+
+func (s *Server) inboxPage(c echo.Context, f views.Filter, open int64) error {
+	ctx := c.Request().Context()
+	who, agents, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	lv, err := s.listView(c, f, "", listPage, open, who)
+	if err != nil {
+		return err
+	}
+	senders, err := s.store.Senders(ctx)
+	if err != nil {
+		return err
+	}
+	v := views.InboxView{Page: s.page(c, viewTitle(f)+" · Switchboard"), Filter: f, List: lv}
+	for _, sd := range senders {
+		v.Senders = append(v.Senders, sd.ID)
+	}
+	if open != 0 {
+		tv, err := s.threadView(c, open, who, agents)
+		if err != nil {
+			return err
+		}
+		v.Thread = &tv
+	}
+	return s.render(c, http.StatusOK, views.InboxPage(v))
+}
+
+func viewTitle(f views.Filter) string {
+	for _, v := range views.Views {
+		if v.Key == f.View {
+			return v.Label
+		}
+	}
+	return "Inbox"
+}
+
+// handleList is the list fragment: a refresh of the first rows (limit up to
+// 200, to keep what the agent has scrolled to), or the page after cursor.
+func (s *Server) handleList(c echo.Context) error {
+	f := filterFrom(c)
+	limit := listPage
+	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n > 0 {
+		limit = min(n, 200)
+	}
+	var selected int64
+	if id, err := strconv.ParseInt(c.QueryParam("c"), 10, 64); err == nil {
+		selected = id
+	}
+	who, _, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	cursor := c.QueryParam("cursor")
+	lv, err := s.listView(c, f, cursor, limit, selected, who)
+	if err != nil {
+		return err
+	}
+	if cursor != "" {
+		return s.render(c, http.StatusOK, views.ConversationRows(lv))
+	}
+	return s.render(c, http.StatusOK, views.ConversationList(lv))
+}
+
+// threadView loads a conversation's latest page and marks it read for the
+// agent who opens it.
+func (s *Server) threadView(c echo.Context, id int64, who people, agents []views.AgentOption) (views.ThreadView, error) {
+	ctx := c.Request().Context()
+	me := currentUser(c).ID
+	conv, err := s.store.ConversationFor(ctx, id, me)
+	if err != nil {
+		return views.ThreadView{}, err
+	}
+	ms, older, err := s.store.Messages(ctx, id, inbox.MessageFilter{Limit: threadPage})
+	if err != nil {
+		return views.ThreadView{}, err
+	}
+	if conv.UnreadCount > 0 {
+		if err := s.store.MarkRead(ctx, id, me, s.now()); err != nil {
+			return views.ThreadView{}, err
+		}
+	}
+	loc := location(c)
+	return views.ThreadView{
+		Conv:        convView(conv, who, s.now(), loc),
+		Items:       threadItems(ms, "", who, loc),
+		OlderCursor: older,
+		Agents:      agents,
+		MeID:        me,
+	}, nil
+}
+
+// handleConversation opens a conversation: the thread fragment for htmx,
+// the whole screen otherwise.
+func (s *Server) handleConversation(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		return s.inboxPage(c, filterFrom(c), id)
+	}
+	who, agents, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	tv, err := s.threadView(c, id, who, agents)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.Thread(tv, filterFrom(c)))
+}
+
+// handleOlderMessages is the page of a thread before a cursor.
+func (s *Server) handleOlderMessages(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ms, older, err := s.store.Messages(ctx, id, inbox.MessageFilter{Limit: threadPage, Before: c.QueryParam("before")})
+	if err != nil {
+		return err
+	}
+	who, _, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	// The page after this one starts the day the first message here ends:
+	// its separator is already on screen, so it goes above this page's
+	// first message of a new day only.
+	return s.render(c, http.StatusOK, views.MessagePage(id, threadItems(ms, "", who, location(c)), older))
+}
+
+// handleMarkRead records that the agent has seen the conversation.
+func (s *Server) handleMarkRead(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.MarkRead(c.Request().Context(), id, currentUser(c).ID, s.now()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleAssign assigns a conversation: to an agent by id, or to nobody.
+func (s *Server) handleAssign(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var assignee *int64
+	if v := c.FormValue("assignee"); v != "" {
+		a, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || a <= 0 {
+			return newError(http.StatusBadRequest, "invalid_parameter", "Choose a teammate to assign to.")
+		}
+		assignee = &a
+	}
+	conv, err := s.store.Assign(c.Request().Context(), id, assignee, s.now())
+	if err != nil {
+		return err
+	}
+	s.log.Info("conversation assigned", "conversation_id", id, "assignee_id", assignee, "by", currentUser(c).ID)
+	s.publish(inbox.Change{ConversationIDs: []int64{conv.ID}})
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleStatus resolves or reopens a conversation.
+func (s *Server) handleStatus(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	st := inbox.ConversationStatus(c.FormValue("status"))
+	if st != inbox.Open && st != inbox.Resolved {
+		return newError(http.StatusBadRequest, "invalid_parameter", "The status must be open or resolved.")
+	}
+	conv, err := s.store.SetStatus(c.Request().Context(), id, st, s.now())
+	if err != nil {
+		return err
+	}
+	s.log.Info("conversation status changed", "conversation_id", id, "status", st, "by", currentUser(c).ID)
+	s.publish(inbox.Change{ConversationIDs: []int64{conv.ID}})
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleRoot sends agents to their inbox.
+func (s *Server) handleRoot(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/inbox")
+}
+
+// publish tells the live screens about a change, after its commit.
+func (s *Server) publish(ch inbox.Change) {
+	if ch.Empty() {
+		return
+	}
+	s.hub.Publish(ch)
+	if s.publisher != nil {
+		s.publisher.Publish(ch)
+	}
+}

@@ -1,0 +1,331 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+	"switchboard/views"
+)
+
+// render writes a templ component as an HTML response.
+func (s *Server) render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}
+
+// page is the frame every page shares.
+func (s *Server) page(c echo.Context, title string) views.Page {
+	p := views.Page{Title: title, CSRF: s.csrfToken(c), Sandbox: s.cfg.Sandbox}
+	if u := currentUser(c); u.ID != 0 {
+		p.User = &views.UserView{ID: u.ID, Name: u.Name, Initials: initials(u.Name), Admin: u.Role == inbox.RoleAdmin}
+	}
+	return p
+}
+
+// location is the agent's time zone, which the page reports in the tz
+// cookie; UTC when it is missing or unknown.
+func location(c echo.Context) *time.Location {
+	ck, err := c.Cookie("tz")
+	if err != nil || ck.Value == "" || len(ck.Value) > 64 {
+		return time.UTC
+	}
+	name, err := url.QueryUnescape(ck.Value)
+	if err != nil {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// initials are up to two letters of a name, for avatars.
+func initials(name string) string {
+	var out []rune
+	for _, w := range strings.Fields(name) {
+		for _, r := range w {
+			out = append(out, []rune(strings.ToUpper(string(r)))...)
+			break
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+// relativeTime is the short age of a list row: "now", "5m", "3h", "Mon",
+// "12 Mar", "12 Mar 2024".
+func relativeTime(t, now time.Time, loc *time.Location) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	case d < 6*24*time.Hour:
+		return t.In(loc).Format("Mon")
+	case t.In(loc).Year() == now.In(loc).Year():
+		return t.In(loc).Format("2 Jan")
+	}
+	return t.In(loc).Format("2 Jan 2006")
+}
+
+// windowView says where the WhatsApp 24-hour window stands.
+func windowView(c inbox.Conversation, now time.Time) views.WindowView {
+	if c.Channel != inbox.WhatsApp {
+		return views.WindowView{}
+	}
+	closes := c.WindowClosesAt()
+	switch {
+	case closes.IsZero():
+		return views.WindowView{Applies: true, Label: "Opens when the customer writes"}
+	case now.Before(closes):
+		left := closes.Sub(now)
+		return views.WindowView{Applies: true, Open: true, Soon: left <= 2*time.Hour,
+			Label: "Closes in " + hoursMinutes(left)}
+	}
+	return views.WindowView{Applies: true, Label: "Closed " + hoursMinutes(now.Sub(closes)) + " ago; only templates can be sent"}
+}
+
+// hoursMinutes is "3 h 12 m", "45 m", or "2 d 4 h" for long spans.
+func hoursMinutes(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d d %d h", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	}
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	if h == 0 {
+		return fmt.Sprintf("%d m", m)
+	}
+	return fmt.Sprintf("%d h %d m", h, m)
+}
+
+// people resolves user ids to names for one render.
+type people map[int64]inbox.User
+
+func (p people) name(id *int64) string {
+	if id == nil {
+		return ""
+	}
+	if u, ok := p[*id]; ok {
+		return u.Name
+	}
+	return "A former teammate"
+}
+
+func rowView(c inbox.Conversation, selected int64, showSender bool, who people, now time.Time, loc *time.Location) views.RowView {
+	r := views.RowView{
+		ID: c.ID, Name: c.Contact.DisplayName(), Phone: c.Contact.Phone, Channel: c.Channel,
+		SenderID: c.SenderID, ShowSender: showSender, Preview: c.LastMessagePreview,
+		At: c.LastMessageAt, AtLabel: relativeTime(c.LastMessageAt, now, loc), Unread: c.UnreadCount,
+		Resolved: c.Status == inbox.Resolved, Selected: c.ID == selected,
+	}
+	if r.Preview == "" {
+		r.Preview = "No messages yet"
+	}
+	if c.AssigneeID != nil {
+		r.AssigneeName = who.name(c.AssigneeID)
+		r.Assignee = initials(r.AssigneeName)
+	}
+	if w := windowView(c, now); w.Soon {
+		r.WindowSoon, r.WindowLabel = true, "WhatsApp window: "+strings.ToLower(w.Label[:1])+w.Label[1:]
+	}
+	return r
+}
+
+func convView(c inbox.Conversation, who people, now time.Time, loc *time.Location) views.ConvView {
+	v := views.ConvView{
+		ID: c.ID, Name: c.Contact.DisplayName(), Phone: c.Contact.Phone, Channel: c.Channel,
+		SenderID: c.SenderID, Resolved: c.Status == inbox.Resolved, Window: windowView(c, now),
+		Started: c.CreatedAt.In(loc).Format("2 Jan 2006, 15:04"),
+	}
+	if c.AssigneeID != nil {
+		v.AssigneeID, v.AssigneeName = *c.AssigneeID, who.name(c.AssigneeID)
+	}
+	return v
+}
+
+// threadItems turns messages (oldest first) into bubbles with a day
+// separator before the first message of each day. prevDay is the day of
+// the message just before this page, if any.
+func threadItems(ms []inbox.Message, prevDay string, who people, loc *time.Location) []views.ThreadItem {
+	items := make([]views.ThreadItem, 0, len(ms)+4)
+	for i := range ms {
+		mv := messageView(ms[i], who, loc)
+		if mv.Day != prevDay {
+			items = append(items, views.ThreadItem{Day: mv.Day})
+			prevDay = mv.Day
+		}
+		items = append(items, views.ThreadItem{Message: &mv})
+	}
+	return items
+}
+
+func messageView(m inbox.Message, who people, loc *time.Location) views.MessageView {
+	t := m.CreatedAt.In(loc)
+	v := views.MessageView{M: m, Time: t.Format("15:04"), Day: t.Format("2006-01-02"), TextParts: linkify(m.Text)}
+	switch m.Source {
+	case inbox.SourcePhoneApp:
+		v.Author = "Sent from phone"
+	case inbox.SourceAutoReply:
+		v.Author = "Auto-reply"
+	case inbox.SourceAgent:
+		v.Author = who.name(m.AuthorID)
+	case inbox.SourceAPI:
+		if m.Direction == inbox.Outbound && m.Type != inbox.TypeUnknown {
+			v.Author = "Sent outside Switchboard"
+		}
+	}
+	if m.Status == inbox.StatusFailed {
+		v.Failure = inbox.ExplainFailure(m.ErrorCode, m.ErrorMessage)
+	}
+	v.StatusTitle = statusTitle(m, loc)
+	for _, r := range m.Reactions {
+		// Customers react to what we sent; a reaction on the customer's
+		// own message came from the business's phone.
+		who := "the customer"
+		if m.Direction == inbox.Inbound {
+			who = "your team"
+		}
+		v.Reactions = append(v.Reactions, views.ReactionView{Emoji: r.Emoji, Who: who})
+	}
+	if c := m.Content; c != nil {
+		if c.Latitude != nil && c.Longitude != nil {
+			v.MapURL = "https://www.openstreetmap.org/?mlat=" + strconv.FormatFloat(*c.Latitude, 'f', -1, 64) +
+				"&mlon=" + strconv.FormatFloat(*c.Longitude, 'f', -1, 64) + "#map=16/" +
+				strconv.FormatFloat(*c.Latitude, 'f', -1, 64) + "/" + strconv.FormatFloat(*c.Longitude, 'f', -1, 64)
+		}
+		for _, card := range c.Contacts {
+			cv := views.ContactCardView{Name: card.Name}
+			for _, p := range card.Phones {
+				cv.Phones = append(cv.Phones, p.Phone)
+			}
+			for _, e := range card.Emails {
+				cv.Emails = append(cv.Emails, e.Email)
+			}
+			v.ContactsText = append(v.ContactsText, cv)
+		}
+	}
+	v.MediaLabel = mediaLabel(m)
+	return v
+}
+
+// mediaLabel names a media message's kind in plain words.
+func mediaLabel(m inbox.Message) string {
+	mime := ""
+	if m.Content != nil {
+		mime = m.Content.MimeType
+	}
+	switch m.Type {
+	case inbox.TypeImage:
+		return "Photo"
+	case inbox.TypeSticker:
+		return "Sticker"
+	case inbox.TypeVideo:
+		return "Video"
+	case inbox.TypeAudio:
+		if strings.Contains(mime, "ogg") || strings.Contains(mime, "opus") {
+			return "Voice message"
+		}
+		return "Audio"
+	case inbox.TypeDocument:
+		switch {
+		case strings.Contains(mime, "pdf"):
+			return "PDF document"
+		case strings.Contains(mime, "spreadsheet") || strings.Contains(mime, "excel") || strings.Contains(mime, "csv"):
+			return "Spreadsheet"
+		case strings.Contains(mime, "word"):
+			return "Word document"
+		case mime != "":
+			return mime
+		}
+		return "Document"
+	}
+	return ""
+}
+
+// statusTitle lists when each status came, for the hover on the time.
+func statusTitle(m inbox.Message, loc *time.Location) string {
+	f := func(t time.Time) string { return t.In(loc).Format("2 Jan 15:04:05") }
+	parts := []string{}
+	if m.Direction == inbox.Inbound {
+		parts = append(parts, "Received "+f(m.CreatedAt))
+	} else {
+		parts = append(parts, "Written "+f(m.CreatedAt))
+	}
+	st := m.StatusTimes
+	for _, p := range []struct {
+		name string
+		at   time.Time
+	}{{"Queued", st.Queued}, {"Sent", st.Sent}, {"Delivered", st.Delivered}, {"Read", st.Read}, {"Failed", st.Failed}} {
+		if !p.at.IsZero() {
+			parts = append(parts, p.name+" "+f(p.at))
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+var linkPattern = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"']+|\bwww\.[^\s<>"']+`)
+
+// linkify splits text into plain runs and links. Only http and https
+// links are made clickable; the view escapes everything.
+func linkify(text string) []views.TextPart {
+	if text == "" {
+		return nil
+	}
+	var parts []views.TextPart
+	last := 0
+	for _, loc := range linkPattern.FindAllStringIndex(text, -1) {
+		start, end := loc[0], loc[1]
+		// Leave closing punctuation out of the link.
+		for end > start && strings.ContainsRune(".,;:!?)]}", rune(text[end-1])) {
+			end--
+		}
+		raw := text[start:end]
+		href := raw
+		if !strings.HasPrefix(strings.ToLower(raw), "http") {
+			href = "https://" + raw
+		}
+		u, err := url.Parse(href)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			continue
+		}
+		if start > last {
+			parts = append(parts, views.TextPart{Text: text[last:start]})
+		}
+		parts = append(parts, views.TextPart{Text: raw, URL: u.String()})
+		last = end
+	}
+	if last < len(text) {
+		parts = append(parts, views.TextPart{Text: text[last:]})
+	}
+	return parts
+}
+
+// isHTMX reports whether htmx sent the request (it wants a fragment).
+func isHTMX(c echo.Context) bool {
+	return c.Request().Header.Get("HX-Request") == "true" && c.Request().Header.Get("HX-History-Restore-Request") == ""
+}
+
+// wantsHTML reports whether the client is a browser asking for a page.
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}

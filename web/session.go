@@ -1,0 +1,168 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+)
+
+// Session keys.
+const (
+	sessUserID = "uid"
+	sessCSRF   = "csrf"
+)
+
+// Context keys for what the session middleware found.
+const ctxUser = "user"
+
+// newSessions configures the agents' browser sessions: kept in SQLite,
+// a cookie that scripts cannot read, sent only to this site, and only over
+// https when Switchboard is served over https.
+func newSessions(st scs.Store, https bool) *scs.SessionManager {
+	sm := scs.New() // keeps sessions in memory unless given a store
+	if st != nil {
+		sm.Store = st
+	}
+	sm.Lifetime = 30 * 24 * time.Hour
+	sm.IdleTimeout = 7 * 24 * time.Hour
+	sm.Cookie.Name = "switchboard_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = https
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = true
+	return sm
+}
+
+// withSession loads the session for the request and saves it with the
+// response (scs.LoadAndSave, for echo).
+func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return echo.WrapMiddleware(s.sessions.LoadAndSave)(next)
+}
+
+// loadSession loads the session without ever saving it: for the
+// websocket, whose connection is hijacked before a cookie could be written.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		token := ""
+		if ck, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
+			token = ck.Value
+		}
+		ctx, err := s.sessions.Load(r.Context(), token)
+		if err != nil {
+			return err
+		}
+		c.SetRequest(r.WithContext(ctx))
+		return next(c)
+	}
+}
+
+// csrfToken returns the session's CSRF token, making one if needed.
+func (s *Server) csrfToken(c echo.Context) string {
+	ctx := c.Request().Context()
+	if t := s.sessions.GetString(ctx, sessCSRF); t != "" {
+		return t
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	t := base64.RawURLEncoding.EncodeToString(b)
+	s.sessions.Put(ctx, sessCSRF, t)
+	return t
+}
+
+// checkCSRF refuses a state-changing request unless it comes from one of
+// Switchboard's own pages: the Origin, when the browser sends one, must be
+// ours, and the request must carry the session's CSRF token in the
+// X-CSRF-Token header (htmx) or the csrf form field (plain forms).
+func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !s.sameOrigin(r, origin) {
+			return newError(http.StatusForbidden, "cross_origin", "Requests from other sites are refused.")
+		}
+		want := s.sessions.GetString(r.Context(), sessCSRF)
+		got := r.Header.Get("X-CSRF-Token")
+		if got == "" {
+			got = c.FormValue("csrf")
+		}
+		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+			return newError(http.StatusForbidden, "csrf", "This form has expired. Reload the page and try again.")
+		}
+		return next(c)
+	}
+}
+
+// sameOrigin reports whether origin is Switchboard's own: the configured
+// base URL, or the host the request was sent to.
+func (s *Server) sameOrigin(r *http.Request, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if s.cfg.BaseURL != nil && strings.EqualFold(u.Host, s.cfg.BaseURL.Host) && u.Scheme == s.cfg.BaseURL.Scheme {
+		return true
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// requireUser admits signed-in, active users and puts the user in the
+// context. Others go to the sign-in page (or the first-run setup while no
+// user exists); htmx and websocket requests get a 401 instead, and the page
+// takes the agent there.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		id := s.sessions.GetInt64(ctx, sessUserID)
+		if id != 0 {
+			u, err := s.store.User(ctx, id)
+			switch {
+			case err == nil && u.Active:
+				c.Set(ctxUser, u)
+				return next(c)
+			case err != nil && !errors.Is(err, inbox.ErrNotFound):
+				return err
+			}
+			// Removed or deactivated: the session ends here.
+			_ = s.sessions.Destroy(ctx)
+		}
+		r := c.Request()
+		if r.Header.Get("HX-Request") != "" || r.Method != http.MethodGet || strings.HasPrefix(r.URL.Path, "/ws") {
+			return newError(http.StatusUnauthorized, "signed_out", "Your session has ended. Sign in again.")
+		}
+		if n, err := s.store.CountUsers(ctx); err == nil && n == 0 {
+			return c.Redirect(http.StatusSeeOther, "/setup")
+		}
+		return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
+	}
+}
+
+// currentUser is the user requireUser admitted.
+func currentUser(c echo.Context) inbox.User {
+	u, _ := c.Get(ctxUser).(inbox.User)
+	return u
+}
+
+// requireAdmin admits admins only; it runs after requireUser.
+func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if currentUser(c).Role != inbox.RoleAdmin {
+			return newError(http.StatusForbidden, "forbidden", "Only an admin can do that.")
+		}
+		return next(c)
+	}
+}
