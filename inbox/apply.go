@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -220,6 +221,11 @@ func (a *applier) inbound(in *InboundMessage) error {
 		}
 		conv.receive(&m)
 	}
+	if conv.Channel == SMS && typ == TypeText {
+		if stop, start := OptKeyword(in.Text); stop || start {
+			conv.setOptOut(stop, at)
+		}
+	}
 	return a.save(&conv)
 }
 
@@ -342,6 +348,12 @@ func (a *applier) status(s *StatusReport) error {
 		}
 		return a.save(&conv)
 	}
+	if m.Status == StatusFailed && strings.TrimSpace(m.ErrorCode) == "21610" {
+		// The carrier says the customer opted out: the composer closes.
+		if err := a.optOutByFailure(s); err != nil {
+			return err
+		}
+	}
 	// A status never changes what the conversation list shows but the
 	// tick, so the conversation itself is not rewritten.
 	m.UpdatedAt = a.at
@@ -351,6 +363,22 @@ func (a *applier) status(s *StatusReport) error {
 	a.change.addMessage(m.ID)
 	a.change.addConversation(m.ConversationID)
 	return nil
+}
+
+// optOutByFailure closes the conversation a 21610 failure was about. The
+// report names the customer in "to"; without it, nothing can be said.
+func (a *applier) optOutByFailure(s *StatusReport) error {
+	if s.To == "" {
+		return nil
+	}
+	conv, err := a.conversation(s.Channel, s.To, "", "")
+	if err != nil {
+		return err
+	}
+	if !conv.setOptOut(true, a.at) {
+		return nil
+	}
+	return a.save(&conv)
 }
 
 // advance applies a status report to m and reports whether m changed.
@@ -383,6 +411,9 @@ func (a *applier) placeholder(s *StatusReport) error {
 	a.advance(&m, s)
 	if err := a.insert(&conv, &m); err != nil {
 		return err
+	}
+	if m.Status == StatusFailed && strings.TrimSpace(m.ErrorCode) == "21610" {
+		conv.setOptOut(true, a.at)
 	}
 	return a.save(&conv)
 }

@@ -10,6 +10,7 @@ var (
 	ErrInvalid       = errors.New("invalid")
 	ErrUnauthorized  = errors.New("unauthorized")
 	ErrWindowClosed  = errors.New("whatsapp 24-hour window closed")
+	ErrOptedOut      = errors.New("the customer opted out")
 	ErrUnknownEvent  = errors.New("unknown event type")
 	ErrMissingField  = errors.New("missing field")
 	ErrUnsupported   = errors.New("unsupported")

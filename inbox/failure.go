@@ -18,6 +18,12 @@ func ExplainFailure(code, message string) string {
 		return "The customer opted out by replying STOP. They must text START before you can message them again."
 	case "131047", "whatsapp_window_closed":
 		return "More than 24 hours have passed since the customer last wrote. Only an approved template can be sent now."
+	case "insufficient_balance", "402":
+		return "The Zavu account has run out of credit. An admin must top it up; then retry."
+	case "unauthorized", "invalid_api_key", "401":
+		return "Zavu refused Switchboard's API key. An admin must check ZAVU_API_KEY; then retry."
+	case "forbidden", "403":
+		return "Zavu's plan does not allow this message, or the destination is not verified."
 	}
 	if m := strings.TrimSpace(message); m != "" {
 		return m

@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -129,8 +130,14 @@ type Conversation struct {
 	// LastInboundAt is the time of the customer's latest message; zero
 	// when the customer never wrote.
 	LastInboundAt time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// OptedOut is set when the customer texted STOP (or a send failed with
+	// 21610) and cleared when they text START; OptChangedAt is the time of
+	// the message that last changed it, so that the latest wins whatever
+	// order the webhooks come in.
+	OptedOut     bool
+	OptChangedAt time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // WindowClosesAt is when the WhatsApp 24-hour customer-service window
@@ -245,7 +252,31 @@ type Template struct {
 	Language        string
 	Status          string // draft, pending, approved, rejected, disabled
 	RejectionReason string
-	UpdatedAt       time.Time
+	// Body is the text with {{1}}, {{2}}... where variables go; known once
+	// the templates are synced from Zavu.
+	Body      string
+	UpdatedAt time.Time
+}
+
+// Variables counts the template's distinct {{n}} placeholders.
+func (t Template) Variables() int {
+	n := 0
+	for i := 1; i < 100; i++ {
+		if !strings.Contains(t.Body, "{{"+strconv.Itoa(i)+"}}") {
+			break
+		}
+		n = i
+	}
+	return n
+}
+
+// Fill puts the values in the template's body, for a preview.
+func (t Template) Fill(values map[string]string) string {
+	out := t.Body
+	for k, v := range values {
+		out = strings.ReplaceAll(out, "{{"+k+"}}", v)
+	}
+	return out
 }
 
 // Activity is a project-level happening shown in the admin activity feed:

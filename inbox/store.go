@@ -48,12 +48,15 @@ type ApplyFunc func(ctx context.Context, tx Tx, ev *Event) (Change, error)
 
 // Change says what an applied event touched, for the live screens.
 type Change struct {
-	ConversationIDs []int64
-	MessageIDs      []int64
+	ConversationIDs   []int64
+	MessageIDs        []int64
+	DeletedMessageIDs []int64 // placeholders merged into the message they stood for
 }
 
 // Empty reports whether nothing changed.
-func (c Change) Empty() bool { return len(c.ConversationIDs) == 0 && len(c.MessageIDs) == 0 }
+func (c Change) Empty() bool {
+	return len(c.ConversationIDs) == 0 && len(c.MessageIDs) == 0 && len(c.DeletedMessageIDs) == 0
+}
 
 func (c *Change) addConversation(id int64) {
 	for _, x := range c.ConversationIDs {
@@ -144,6 +147,8 @@ type Store interface {
 	Message(ctx context.Context, id int64) (Message, error)
 	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
 	Events(ctx context.Context, f EventFilter) (items []StoredEvent, next string, err error)
+	// Templates lists every known WhatsApp template, by name.
+	Templates(ctx context.Context) ([]Template, error)
 	// Senders lists the business's numbers seen so far.
 	Senders(ctx context.Context) ([]Sender, error)
 
@@ -159,6 +164,17 @@ type Store interface {
 	// SetStatus resolves or reopens a conversation and returns it as it is
 	// now.
 	SetStatus(ctx context.Context, conversationID int64, status ConversationStatus, at time.Time) (Conversation, error)
+
+	// QueueReply writes a reply and its outbox entry in one transaction
+	// (see the QueueReply rule).
+	QueueReply(ctx context.Context, r Reply) (Message, Change, error)
+	// RetryReply queues a failed reply again with a fresh key (see the
+	// RetryReply rule).
+	RetryReply(ctx context.Context, messageID int64, key string, at time.Time) (Message, Change, error)
+	OutboxStore
+	// ReactAsBusiness records the team's emoji on a message; an empty
+	// emoji removes it.
+	ReactAsBusiness(ctx context.Context, messageID int64, emoji string, at time.Time) (Change, error)
 
 	CreateUser(ctx context.Context, u *User) error
 	// CreateFirstAdmin creates u as an admin only while no user exists;

@@ -17,7 +17,8 @@ import (
 const conversationCols = `c.id, c.sender_id, c.channel, c.status, c.assignee_id, c.zavu_conversation_id,
 	c.inbound_count, c.last_message_id, c.last_message_at, c.last_message_preview, c.last_inbound_at,
 	c.created_at, c.updated_at,
-	ct.id, ct.phone, ct.name, ct.name_at, ct.created_at, ct.updated_at`
+	ct.id, ct.phone, ct.name, ct.name_at, ct.created_at, ct.updated_at,
+	c.opted_out, c.opt_changed_at`
 
 // unreadCol is the unread count: inbound messages since the furthest any
 // user has read. With no reads, every inbound message is unread.
@@ -51,6 +52,7 @@ func scanConversation(row scanner) (inbox.Conversation, error) {
 		msTime{&c.CreatedAt}, msTime{&c.UpdatedAt},
 		&c.Contact.ID, &c.Contact.Phone, &c.Contact.Name, msTime{&c.Contact.NameAt},
 		msTime{&c.Contact.CreatedAt}, msTime{&c.Contact.UpdatedAt},
+		&c.OptedOut, msTime{&c.OptChangedAt},
 		&c.UnreadCount)
 	if err != nil {
 		return inbox.Conversation{}, err

@@ -9,7 +9,7 @@ import (
 
 // Templates returns every known template, by name.
 func (db *DB) Templates(ctx context.Context) ([]inbox.Template, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, language, status, rejection_reason, updated_at
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, language, status, rejection_reason, body, updated_at
 		FROM templates ORDER BY name, language, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list templates: %w", err)
@@ -18,7 +18,7 @@ func (db *DB) Templates(ctx context.Context) ([]inbox.Template, error) {
 	var out []inbox.Template
 	for rows.Next() {
 		var t inbox.Template
-		if err := rows.Scan(&t.ID, &t.Name, &t.Language, &t.Status, &t.RejectionReason, msTime{&t.UpdatedAt}); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Language, &t.Status, &t.RejectionReason, &t.Body, msTime{&t.UpdatedAt}); err != nil {
 			return nil, fmt.Errorf("list templates: %w", err)
 		}
 		out = append(out, t)
@@ -45,4 +45,26 @@ func (db *DB) Activities(ctx context.Context, limit int) ([]inbox.Activity, erro
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// SyncTemplates stores the templates Zavu lists, with their text, in one
+// transaction. A template.status_changed webhook may have told a newer
+// status than the list: the later update wins.
+func (db *DB) SyncTemplates(ctx context.Context, ts []inbox.Template) error {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		for _, t := range ts {
+			old, err := w.Template(ctx, t.ID)
+			if err == nil && old.UpdatedAt.After(t.UpdatedAt) {
+				t.Status, t.RejectionReason = old.Status, old.RejectionReason
+			}
+			if err := w.PutTemplate(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sync templates: %w", err)
+	}
+	return nil
 }

@@ -42,7 +42,7 @@ var (
 	stSaveConversation = writerStatement(`UPDATE conversations SET
 		status = ?, assignee_id = ?, zavu_conversation_id = ?, inbound_count = ?,
 		last_message_id = ?, last_message_at = ?, last_message_preview = ?, last_inbound_at = ?,
-		updated_at = ?
+		opted_out = ?, opt_changed_at = ?, updated_at = ?
 		WHERE id = ?`)
 
 	stMessageByZavuID = writerStatement(`SELECT ` + messageCols + ` FROM messages m WHERE m.zavu_id = ?`)
@@ -61,11 +61,12 @@ var (
 	stPutReaction = writerStatement(`INSERT INTO reactions (message_zavu_id, from_addr, emoji, at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (message_zavu_id, from_addr) DO UPDATE SET emoji = excluded.emoji, at = excluded.at`)
 
-	stTemplate    = writerStatement(`SELECT id, name, language, status, rejection_reason, updated_at FROM templates WHERE id = ?`)
-	stPutTemplate = writerStatement(`INSERT INTO templates (id, name, language, status, rejection_reason, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	stTemplate    = writerStatement(`SELECT id, name, language, status, rejection_reason, body, updated_at FROM templates WHERE id = ?`)
+	stPutTemplate = writerStatement(`INSERT INTO templates (id, name, language, status, rejection_reason, body, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language, status = excluded.status,
-			rejection_reason = excluded.rejection_reason, updated_at = excluded.updated_at`)
+			rejection_reason = excluded.rejection_reason, updated_at = excluded.updated_at,
+			body = CASE WHEN excluded.body <> '' THEN excluded.body ELSE templates.body END`)
 
 	// An event adds at most one activity, so a replay adds none.
 	stAddActivity = writerStatement(`INSERT INTO activities
@@ -156,7 +157,7 @@ func (w *writeTx) SaveConversation(ctx context.Context, c *inbox.Conversation) e
 	}
 	r, err := w.exec(ctx, stSaveConversation, string(status), nullID(c.AssigneeID), c.ZavuConversationID,
 		c.InboundCount, lastID, msOf(c.LastMessageAt), c.LastMessagePreview, nullMS(c.LastInboundAt),
-		msOf(c.UpdatedAt), c.ID)
+		c.OptedOut, nullMS(c.OptChangedAt), msOf(c.UpdatedAt), c.ID)
 	if err != nil {
 		return fmt.Errorf("save conversation %d: %w", c.ID, err)
 	}
@@ -167,6 +168,7 @@ func (w *writeTx) SaveConversation(ctx context.Context, c *inbox.Conversation) e
 	}
 	c.Status = status
 	c.LastMessageAt, c.LastInboundAt, c.UpdatedAt = stored(c.LastMessageAt), stored(c.LastInboundAt), stored(c.UpdatedAt)
+	c.OptChangedAt = stored(c.OptChangedAt)
 	return nil
 }
 
@@ -281,7 +283,7 @@ func (w *writeTx) PutReaction(ctx context.Context, r inbox.Reaction) error {
 func (w *writeTx) Template(ctx context.Context, id string) (inbox.Template, error) {
 	var t inbox.Template
 	err := w.queryRow(ctx, stTemplate, id).
-		Scan(&t.ID, &t.Name, &t.Language, &t.Status, &t.RejectionReason, msTime{&t.UpdatedAt})
+		Scan(&t.ID, &t.Name, &t.Language, &t.Status, &t.RejectionReason, &t.Body, msTime{&t.UpdatedAt})
 	if err != nil {
 		return inbox.Template{}, notFound(err, "template %s", id)
 	}
@@ -290,7 +292,7 @@ func (w *writeTx) Template(ctx context.Context, id string) (inbox.Template, erro
 
 // PutTemplate creates or replaces a template.
 func (w *writeTx) PutTemplate(ctx context.Context, t inbox.Template) error {
-	if _, err := w.exec(ctx, stPutTemplate, t.ID, t.Name, t.Language, t.Status, t.RejectionReason, msOf(t.UpdatedAt)); err != nil {
+	if _, err := w.exec(ctx, stPutTemplate, t.ID, t.Name, t.Language, t.Status, t.RejectionReason, t.Body, msOf(t.UpdatedAt)); err != nil {
 		return fmt.Errorf("put template %s: %w", t.ID, err)
 	}
 	return nil

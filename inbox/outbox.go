@@ -1,0 +1,286 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// A reply goes out through the outbox: the message (status pending) and
+// its outbox entry are written in one transaction; a worker sends it to
+// Zavu with the entry's idempotency key, retrying temporary failures with
+// backoff and the same key, so a crash at any point neither loses the reply
+// nor sends it twice.
+
+// OutboxState is where an entry is on its way out.
+type OutboxState string
+
+const (
+	OutboxQueued  OutboxState = "queued"  // waiting for its next attempt
+	OutboxSending OutboxState = "sending" // an attempt is under way (or was, when the process died)
+	OutboxSent    OutboxState = "sent"    // Zavu accepted it
+	OutboxFailed  OutboxState = "failed"  // refused for good; an agent may retry
+)
+
+// OutgoingMessage is what the Messenger sends.
+type OutgoingMessage struct {
+	IdempotencyKey string
+	SenderID       string
+	To             string
+	Channel        Channel
+	Type           MessageType
+	Text           string
+	Content        *Content
+}
+
+// SendResult is Zavu's answer to a send.
+type SendResult struct {
+	ZavuID string
+	Status Status
+}
+
+// Messenger sends messages through Zavu (or the sandbox's fake).
+type Messenger interface {
+	Send(ctx context.Context, m OutgoingMessage) (SendResult, error)
+}
+
+// SendError is a refused or failed send, as the outbox needs to see it.
+type SendError struct {
+	Temporary  bool          // worth retrying: network, timeout, 408, 429, 5xx
+	RetryAfter time.Duration // how long Zavu asked us to wait, if it did
+	Code       string        // Zavu's error code, when it gave one
+	Message    string        // Zavu's message
+}
+
+func (e *SendError) Error() string {
+	kind := "permanent"
+	if e.Temporary {
+		kind = "temporary"
+	}
+	if e.Code != "" {
+		return fmt.Sprintf("send: %s failure %s: %s", kind, e.Code, e.Message)
+	}
+	return fmt.Sprintf("send: %s failure: %s", kind, e.Message)
+}
+
+// Unwrap lets errors.Is(err, ErrWindowClosed) see a closed window.
+func (e *SendError) Unwrap() error {
+	if e.Code == "whatsapp_window_closed" || e.Code == "131047" {
+		return ErrWindowClosed
+	}
+	return nil
+}
+
+// OutboxEntry is one message waiting to go, or gone.
+type OutboxEntry struct {
+	ID             int64
+	MessageID      int64
+	ConversationID int64
+	State          OutboxState
+	Attempts       int
+	NextAttemptAt  time.Time
+	LastError      string
+	Message        OutgoingMessage
+}
+
+// OutboxStore is what the outbox worker needs from storage. Each method is
+// one transaction.
+type OutboxStore interface {
+	// ClaimOutbox takes up to limit entries due at now (queued, or sending
+	// with an expired lease: a process died mid-send), marks them sending
+	// with one more attempt and a lease until now+lease, and returns them.
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error)
+	// OutboxSent records Zavu's id and status on the message. A status
+	// webhook that overtook the answer left a placeholder with that id; it
+	// is merged into the message.
+	OutboxSent(ctx context.Context, entryID int64, res SendResult, at time.Time) (Change, error)
+	// OutboxRetry puts the entry back in the queue until next.
+	OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) error
+	// OutboxFail marks the entry and its message failed, with the reason.
+	OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (Change, error)
+	// NextOutboxAttempt is when the next queued entry is due; ok is false
+	// when nothing waits.
+	NextOutboxAttempt(ctx context.Context) (at time.Time, ok bool, err error)
+	// ReleaseOutbox makes entries a previous process was sending when it
+	// died due at now, and says how many there were.
+	ReleaseOutbox(ctx context.Context, now time.Time) (int, error)
+}
+
+// MaxSendAttempts is how many times a temporary failure is retried before
+// the message is marked failed for the agent to retry by hand.
+const MaxSendAttempts = 10
+
+// SendParallelism is how many conversations the outbox sends to at once.
+const SendParallelism = 4
+
+// SendLease is how long an attempt may take before another may start: a
+// process that dies mid-send leaves its entries to be resent (with the same
+// key) once the lease ends.
+const SendLease = 2 * time.Minute
+
+// Backoff is how long to wait before attempt n+1 after n failed: 2 s,
+// 4 s, 8 s... at most 5 minutes. Zavu's Retry-After wins when longer.
+func Backoff(attempts int, retryAfter time.Duration) time.Duration {
+	d := 2 * time.Second
+	for i := 1; i < attempts && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	d = min(d, 5*time.Minute)
+	return max(d, retryAfter)
+}
+
+// Outbox sends what the store holds for sending. Run one per process.
+type Outbox struct {
+	Store     OutboxStore
+	Messenger Messenger
+	Publisher Publisher // may be nil
+	Log       *slog.Logger
+	Now       func() time.Time
+	// Timeout bounds one send; default 30 s.
+	Timeout time.Duration
+
+	wake chan struct{}
+}
+
+// NewOutbox returns an outbox worker; call Run to start it.
+func NewOutbox(st OutboxStore, m Messenger, p Publisher, log *slog.Logger) *Outbox {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Outbox{Store: st, Messenger: m, Publisher: p, Log: log, Now: time.Now, Timeout: 30 * time.Second,
+		wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the worker a new entry is due now. It never blocks.
+func (o *Outbox) Wake() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends due entries until ctx ends. It starts by taking back what a
+// previous process was sending when it stopped: those go again at once,
+// with their keys, so Zavu sends none of them twice.
+func (o *Outbox) Run(ctx context.Context) {
+	if n, err := o.Store.ReleaseOutbox(ctx, o.Now()); err != nil {
+		o.Log.Error("outbox: cannot take back unfinished sends; they go when their lease ends", "err", err)
+	} else if n > 0 {
+		o.Log.Info("outbox: resending what was in flight when the last process stopped", "count", n)
+	}
+	for {
+		n, err := o.Drain(ctx)
+		if err != nil && ctx.Err() == nil {
+			o.Log.Error("outbox: cannot read the queue", "err", err)
+		}
+		wait := time.Minute
+		if n == 0 && err == nil {
+			if at, ok, err := o.Store.NextOutboxAttempt(ctx); err == nil && ok {
+				wait = max(0, min(wait, at.Sub(o.Now())))
+			}
+		} else {
+			wait = 0
+		}
+		if err != nil {
+			wait = 5 * time.Second
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-o.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Drain sends every entry due now, one batch, and returns how many it
+// took. Conversations are sent to side by side (at most SendParallelism at
+// once); within one, replies go one after the other, so they arrive in the
+// order agents wrote them.
+func (o *Outbox) Drain(ctx context.Context) (int, error) {
+	entries, err := o.Store.ClaimOutbox(ctx, o.Now(), SendLease, 32)
+	if err != nil {
+		return 0, err
+	}
+	var order []int64
+	byConv := map[int64][]OutboxEntry{}
+	for _, e := range entries {
+		if _, ok := byConv[e.ConversationID]; !ok {
+			order = append(order, e.ConversationID)
+		}
+		byConv[e.ConversationID] = append(byConv[e.ConversationID], e)
+	}
+	slots := make(chan struct{}, SendParallelism)
+	var wg sync.WaitGroup
+	for _, id := range order {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			for _, e := range byConv[id] {
+				if ctx.Err() != nil {
+					// Claimed but not sent: the next run takes it back
+					// and sends it with the same key.
+					return
+				}
+				o.send(ctx, e)
+			}
+		})
+	}
+	wg.Wait()
+	return len(entries), ctx.Err()
+}
+
+func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
+	sctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	res, err := o.Messenger.Send(sctx, e.Message)
+	cancel()
+	log := o.Log.With("message_id", e.MessageID, "conversation_id", e.ConversationID, "attempt", e.Attempts)
+	// The answer is recorded even when ctx ends now: Zavu has the message.
+	wctx := context.WithoutCancel(ctx)
+	if err == nil {
+		ch, err := o.Store.OutboxSent(wctx, e.ID, res, o.Now())
+		if err != nil {
+			log.Error("outbox: sent, but not recorded; it will be resent with the same key", "zavu_id", res.ZavuID, "err", err)
+			return
+		}
+		log.Info("message sent", "zavu_id", res.ZavuID, "status", res.Status)
+		o.publish(ch)
+		return
+	}
+	var se *SendError
+	if !errors.As(err, &se) {
+		se = &SendError{Temporary: true, Message: err.Error()}
+	}
+	if se.Temporary && e.Attempts < MaxSendAttempts {
+		next := o.Now().Add(Backoff(e.Attempts, se.RetryAfter))
+		if err := o.Store.OutboxRetry(wctx, e.ID, next, se.Error()); err != nil {
+			log.Error("outbox: cannot schedule a retry; the lease will bring it back", "err", err)
+			return
+		}
+		log.Warn("message not sent yet; will retry", "err", se.Error(), "next_attempt_at", next)
+		return
+	}
+	code, reason := se.Code, ExplainFailure(se.Code, se.Message)
+	if se.Temporary {
+		reason = fmt.Sprintf("Zavu could not be reached after %d attempts (%s). Retry to send it again.", e.Attempts, se.Message)
+	}
+	ch, err := o.Store.OutboxFail(wctx, e.ID, code, reason, o.Now())
+	if err != nil {
+		log.Error("outbox: cannot record the failure", "err", err)
+		return
+	}
+	log.Warn("message failed", "code", code, "reason", reason)
+	o.publish(ch)
+}
+
+func (o *Outbox) publish(ch Change) {
+	if o.Publisher != nil && !ch.Empty() {
+		o.Publisher.Publish(ch)
+	}
+}

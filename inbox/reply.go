@@ -1,0 +1,253 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ReplyTx is what writing replies needs from storage, inside one write
+// transaction, beyond what applying webhooks needs.
+type ReplyTx interface {
+	Tx
+	// ConversationByID returns the conversation with its contact, or
+	// ErrNotFound.
+	ConversationByID(ctx context.Context, id int64) (Conversation, error)
+	// MessageByID returns ErrNotFound when there is no such message.
+	MessageByID(ctx context.Context, id int64) (Message, error)
+	// DeleteMessage removes a message (a placeholder merged into ours).
+	DeleteMessage(ctx context.Context, id int64) error
+	// LatestMessage is the conversation's latest message by time; ok is
+	// false when it has none.
+	LatestMessage(ctx context.Context, conversationID int64) (m Message, ok bool, err error)
+	// InsertOutbox stores an outbox entry and sets its ID.
+	InsertOutbox(ctx context.Context, e *OutboxEntry) error
+}
+
+// Reply is a message the business sends from Switchboard.
+type Reply struct {
+	ConversationID int64
+	AuthorID       *int64 // the agent; nil for auto-replies and the API
+	Source         Source
+	Type           MessageType // text, template, or a media type
+	Text           string
+	Content        *Content
+	IdempotencyKey string // fresh for every reply, kept across retries of its sends
+	At             time.Time
+}
+
+// MaxReplyLength bounds a reply's text: WhatsApp takes 4,096 characters,
+// and an SMS of that size is already 27 segments.
+const MaxReplyLength = 4096
+
+// QueueReply writes a reply as a pending message in its conversation, and
+// the outbox entry that will send it, in the caller's transaction. Free
+// text on WhatsApp needs the 24-hour window open; a template does not.
+func QueueReply(ctx context.Context, tx ReplyTx, r Reply) (Message, Change, error) {
+	if r.IdempotencyKey == "" {
+		return Message{}, Change{}, fmt.Errorf("reply without an idempotency key: %w", ErrInvalid)
+	}
+	conv, err := tx.ConversationByID(ctx, r.ConversationID)
+	if err != nil {
+		return Message{}, Change{}, err
+	}
+	if err := checkReply(conv, r); err != nil {
+		return Message{}, Change{}, err
+	}
+	m := Message{
+		ConversationID: conv.ID, Direction: Outbound, Channel: conv.Channel, Type: r.Type,
+		Text: r.Text, Content: r.Content, Status: StatusPending, Source: r.Source, AuthorID: r.AuthorID,
+		CreatedAt: r.At, UpdatedAt: r.At,
+	}
+	if err := tx.InsertMessage(ctx, &m); err != nil {
+		return Message{}, Change{}, err
+	}
+	conv.touch(&m)
+	conv.UpdatedAt = r.At
+	if err := tx.SaveConversation(ctx, &conv); err != nil {
+		return Message{}, Change{}, err
+	}
+	e := OutboxEntry{
+		MessageID: m.ID, ConversationID: conv.ID, State: OutboxQueued, NextAttemptAt: r.At,
+		Message: OutgoingMessage{
+			IdempotencyKey: r.IdempotencyKey, SenderID: conv.SenderID, To: conv.Contact.Phone,
+			Channel: conv.Channel, Type: r.Type, Text: r.Text, Content: r.Content,
+		},
+	}
+	if err := tx.InsertOutbox(ctx, &e); err != nil {
+		return Message{}, Change{}, err
+	}
+	return m, Change{ConversationIDs: []int64{conv.ID}, MessageIDs: []int64{m.ID}}, nil
+}
+
+// checkReply enforces what Zavu would refuse anyway, before anything is
+// written: an empty or oversized text, and free text after the WhatsApp
+// window closed.
+func checkReply(conv Conversation, r Reply) error {
+	switch r.Type {
+	case TypeText:
+		if strings.TrimSpace(r.Text) == "" {
+			return fmt.Errorf("an empty reply: %w", ErrInvalid)
+		}
+	case TypeTemplate:
+		if r.Content == nil || r.Content.TemplateID == "" {
+			return fmt.Errorf("a template reply names no template: %w", ErrInvalid)
+		}
+	case TypeImage, TypeVideo, TypeAudio, TypeDocument:
+		if r.Content == nil || r.Content.MediaURL == "" {
+			return fmt.Errorf("a media reply has no file: %w", ErrInvalid)
+		}
+	default:
+		return fmt.Errorf("a reply of type %q: %w", r.Type, ErrInvalid)
+	}
+	if len([]rune(r.Text)) > MaxReplyLength {
+		return fmt.Errorf("a reply of %d characters, more than %d: %w", len([]rune(r.Text)), MaxReplyLength, ErrInvalid)
+	}
+	if conv.OptedOut {
+		return fmt.Errorf("%s: %w", conv.OptedOutSentence(), ErrOptedOut)
+	}
+	if r.Type != TypeTemplate && !WindowOpen(conv.Channel, conv.LastInboundAt, r.At) {
+		return ErrWindowClosed
+	}
+	return nil
+}
+
+// RecordSent stores Zavu's answer to a send on the message: its id and
+// status. A status webhook that overtook the answer has left an outbound
+// placeholder with that id; its statuses move into the message and the
+// placeholder goes.
+func RecordSent(ctx context.Context, tx ReplyTx, messageID int64, res SendResult, at time.Time) (Change, error) {
+	var ch Change
+	m, err := tx.MessageByID(ctx, messageID)
+	if err != nil {
+		return ch, err
+	}
+	ph, err := tx.MessageByZavuID(ctx, res.ZavuID)
+	switch {
+	case errors.Is(err, ErrNotFound) || (err == nil && ph.ID == m.ID):
+	case err != nil:
+		return ch, err
+	case ph.Type != TypeUnknown:
+		return ch, fmt.Errorf("zavu id %s already belongs to message %d: %w", res.ZavuID, ph.ID, ErrConflict)
+	default:
+		mergeStatuses(&m, ph)
+		if err := tx.DeleteMessage(ctx, ph.ID); err != nil {
+			return ch, err
+		}
+		ch.DeletedMessageIDs = append(ch.DeletedMessageIDs, ph.ID)
+		if err := relink(ctx, tx, ph, at, &ch); err != nil {
+			return ch, err
+		}
+	}
+	m.ZavuID = res.ZavuID
+	if res.Status != "" {
+		m.StatusTimes.Record(res.Status, at)
+		m.Status, _ = AdvanceStatus(m.Status, res.Status)
+	}
+	m.UpdatedAt = at
+	if err := tx.UpdateMessage(ctx, &m); err != nil {
+		return ch, err
+	}
+	ch.addMessage(m.ID)
+	ch.addConversation(m.ConversationID)
+	return ch, nil
+}
+
+// mergeStatuses moves what a placeholder learned from webhooks into m.
+func mergeStatuses(m *Message, ph Message) {
+	pt := ph.StatusTimes
+	for _, s := range []struct {
+		st Status
+		at time.Time
+	}{{StatusQueued, pt.Queued}, {StatusSending, pt.Sending}, {StatusSent, pt.Sent},
+		{StatusDelivered, pt.Delivered}, {StatusRead, pt.Read}, {StatusFailed, pt.Failed}} {
+		if !s.at.IsZero() {
+			m.StatusTimes.Record(s.st, s.at)
+		}
+	}
+	next, moved := AdvanceStatus(m.Status, ph.Status)
+	m.Status = next
+	if moved && next == StatusFailed {
+		m.ErrorCode, m.ErrorMessage = ph.ErrorCode, ph.ErrorMessage
+	}
+}
+
+// relink points the placeholder's conversation at its latest remaining
+// message when the placeholder was the one shown.
+func relink(ctx context.Context, tx ReplyTx, ph Message, at time.Time, ch *Change) error {
+	conv, err := tx.ConversationByID(ctx, ph.ConversationID)
+	if err != nil {
+		return err
+	}
+	if conv.LastMessageID != ph.ID {
+		return nil
+	}
+	latest, ok, err := tx.LatestMessage(ctx, conv.ID)
+	if err != nil {
+		return err
+	}
+	conv.LastMessageID, conv.LastMessagePreview = 0, ""
+	if ok {
+		conv.LastMessageID, conv.LastMessageAt, conv.LastMessagePreview = latest.ID, latest.CreatedAt, Preview(latest)
+	}
+	conv.UpdatedAt = at
+	if err := tx.SaveConversation(ctx, &conv); err != nil {
+		return err
+	}
+	ch.addConversation(conv.ID)
+	return nil
+}
+
+// RecordFailed marks a reply failed with the reason in plain words.
+func RecordFailed(ctx context.Context, tx ReplyTx, messageID int64, code, reason string, at time.Time) (Change, error) {
+	m, err := tx.MessageByID(ctx, messageID)
+	if err != nil {
+		return Change{}, err
+	}
+	m.StatusTimes.Record(StatusFailed, at)
+	m.Status, _ = AdvanceStatus(m.Status, StatusFailed)
+	m.ErrorCode, m.ErrorMessage = code, reason
+	m.UpdatedAt = at
+	if err := tx.UpdateMessage(ctx, &m); err != nil {
+		return Change{}, err
+	}
+	return Change{ConversationIDs: []int64{m.ConversationID}, MessageIDs: []int64{m.ID}}, nil
+}
+
+// RetryReply sends a failed reply again, as the agent asked: the message
+// goes back to pending, with its old statuses and error cleared, and a new
+// outbox entry with a fresh idempotency key (the old key would only bring
+// back Zavu's answer to the failed send).
+func RetryReply(ctx context.Context, tx ReplyTx, messageID int64, key string, at time.Time) (Message, Change, error) {
+	m, err := tx.MessageByID(ctx, messageID)
+	if err != nil {
+		return Message{}, Change{}, err
+	}
+	if m.Direction != Outbound || m.Status != StatusFailed || m.Source == SourcePhoneApp || m.Type == TypeUnknown {
+		return Message{}, Change{}, fmt.Errorf("message %d is not a failed reply sent from Switchboard: %w", m.ID, ErrConflict)
+	}
+	conv, err := tx.ConversationByID(ctx, m.ConversationID)
+	if err != nil {
+		return Message{}, Change{}, err
+	}
+	if err := checkReply(conv, Reply{Type: m.Type, Text: m.Text, Content: m.Content, At: at}); err != nil {
+		return Message{}, Change{}, err
+	}
+	m.ZavuID, m.Status, m.StatusTimes, m.ErrorCode, m.ErrorMessage, m.UpdatedAt = "", StatusPending, StatusTimes{}, "", "", at
+	if err := tx.UpdateMessage(ctx, &m); err != nil {
+		return Message{}, Change{}, err
+	}
+	e := OutboxEntry{
+		MessageID: m.ID, ConversationID: conv.ID, State: OutboxQueued, NextAttemptAt: at,
+		Message: OutgoingMessage{
+			IdempotencyKey: key, SenderID: conv.SenderID, To: conv.Contact.Phone,
+			Channel: conv.Channel, Type: m.Type, Text: m.Text, Content: m.Content,
+		},
+	}
+	if err := tx.InsertOutbox(ctx, &e); err != nil {
+		return Message{}, Change{}, err
+	}
+	return m, Change{ConversationIDs: []int64{conv.ID}, MessageIDs: []int64{m.ID}}, nil
+}

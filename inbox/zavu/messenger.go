@@ -1,0 +1,93 @@
+package zavu
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"switchboard/inbox"
+)
+
+// Messenger sends Switchboard's replies through a Client: it implements
+// inbox.Messenger, turning Zavu's answers and errors into the domain's.
+type Messenger struct {
+	Client *Client
+}
+
+var _ inbox.Messenger = Messenger{}
+
+// Send sends m with its idempotency key.
+func (s Messenger) Send(ctx context.Context, m inbox.OutgoingMessage) (inbox.SendResult, error) {
+	req := SendRequest{
+		SenderID: m.SenderID, To: m.To, Channel: string(m.Channel), MessageType: string(m.Type),
+		Text: m.Text, IdempotencyKey: m.IdempotencyKey,
+	}
+	if c := m.Content; c != nil {
+		req.Content = &Content{MediaURL: c.MediaURL, MimeType: c.MimeType, Filename: c.Filename,
+			TemplateID: c.TemplateID, TemplateVariables: c.TemplateVariables}
+	}
+	if m.Type == inbox.TypeTemplate {
+		req.Text = "" // the template carries the words
+	}
+	res, err := s.Client.Send(ctx, req)
+	if err != nil {
+		return inbox.SendResult{}, sendError(err)
+	}
+	st := inbox.Status(res.Status)
+	if !st.Valid() {
+		st = inbox.StatusQueued
+	}
+	if st == inbox.StatusFailed {
+		// Accepted and refused at once: the answer carries the reason.
+		return inbox.SendResult{}, &inbox.SendError{Code: res.ErrorCode, Message: res.ErrorMessage}
+	}
+	return inbox.SendResult{ZavuID: res.ID, Status: st}, nil
+}
+
+// sendError says what the outbox needs of a failed call: temporary or not,
+// how long Zavu asked to wait, and a code ExplainFailure knows.
+func sendError(err error) error {
+	var api *APIError
+	if errors.As(err, &api) {
+		code := api.Code
+		if code == "" || api.Status == http.StatusUnauthorized || api.Status == http.StatusPaymentRequired || api.Status == http.StatusForbidden {
+			switch api.Status {
+			case http.StatusUnauthorized:
+				code = "unauthorized"
+			case http.StatusPaymentRequired:
+				code = "insufficient_balance"
+			case http.StatusForbidden:
+				code = "forbidden"
+			default:
+				if code == "" {
+					code = strconv.Itoa(api.Status)
+				}
+			}
+		}
+		return &inbox.SendError{Temporary: api.Temporary(), RetryAfter: api.RetryAfter, Code: code, Message: api.Message}
+	}
+	return &inbox.SendError{Temporary: IsTemporary(err) || !errors.Is(err, context.Canceled), Message: err.Error()}
+}
+
+// MediaURL is where Zavu keeps an inbound message's media: webhooks carry
+// only its id; the message, read back, has the URL.
+func (s Messenger) MediaURL(ctx context.Context, zavuMessageID string) (string, error) {
+	m, err := s.Client.GetMessage(ctx, zavuMessageID)
+	if err != nil {
+		return "", err
+	}
+	if m.Content == nil || m.Content.MediaURL == "" {
+		return "", errors.New("zavu: the message has no media url yet")
+	}
+	return m.Content.MediaURL, nil
+}
+
+// React puts the business's emoji on a customer's message; an empty emoji
+// removes it.
+func (s Messenger) React(ctx context.Context, zavuMessageID, emoji string) error {
+	if err := s.Client.React(ctx, zavuMessageID, emoji); err != nil {
+		return sendError(err)
+	}
+	return nil
+}
