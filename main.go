@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,12 +14,15 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"switchboard/inbox"
 	"switchboard/inbox/zavu"
 	"switchboard/store"
 	"switchboard/web"
@@ -157,12 +161,40 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if len(secrets) == 0 {
 		log.Warn("no webhook secret configured: every webhook will be refused until ZAVU_WEBHOOK_SECRET is set")
 	}
-	srv := web.New(web.Config{BaseURL: cfg.BaseURL, Sandbox: cfg.Sandbox()}, web.Deps{
-		Store:    db,
-		Sessions: db.Sessions(),
-		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(secrets...)},
-		Logger:   log,
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("SWITCHBOARD_ADDR=%s: %w", cfg.Addr, err)
+	}
+	ownWebhook := "http://" + loopbackAddr(ln.Addr()) + "/webhooks/zavu"
+	ownSecret := ""
+	if len(secrets) > 0 {
+		ownSecret = secrets[0]
+	}
+	link := newZavuLink(cfg, ownWebhook, ownSecret, log)
+
+	outbox := inbox.NewOutbox(db, zavu.Messenger{Client: link.client}, nil, log.With("component", "outbox"))
+	templates := newTemplateSyncer()
+	dataDir := filepath.Dir(cfg.DBPath)
+	filesKey, err := loadOrCreateKey(filepath.Join(dataDir, "files.key"))
+	if err != nil {
+		return fmt.Errorf("attachments key: %w", err)
+	}
+	srv := web.New(web.Config{
+		BaseURL: cfg.BaseURL, Sandbox: cfg.Sandbox(),
+		MediaDir: filepath.Join(dataDir, "media"),
+		FilesDir: filepath.Join(dataDir, "files"), FilesKey: filesKey,
+	}, web.Deps{
+		Store:       db,
+		Sessions:    db.Sessions(),
+		Webhooks:    zavu.Webhooks{Secrets: zavu.StaticSecrets(secrets...)},
+		Outbox:      outbox,
+		Templates:   templates,
+		Media:       zavu.Messenger{Client: link.client},
+		Reactor:     zavu.Messenger{Client: link.client},
+		MediaClient: link.mediaClient(),
+		Logger:      log,
 	})
+	outbox.Publisher = srv.Hub()
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -171,10 +203,6 @@ func (e env) serve(ctx context.Context, args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(srv.Close)
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("SWITCHBOARD_ADDR=%s: %w", cfg.Addr, err)
-	}
 	log.Info("switchboard started", "version", versionString(), "addr", ln.Addr().String(),
 		"db", cfg.DBPath, "base_url", cfg.BaseURL.String(), "sandbox", cfg.Sandbox(),
 		"webhook_url", cfg.BaseURL.String()+"/webhooks/zavu")
@@ -183,10 +211,24 @@ func (e env) serve(ctx context.Context, args []string) error {
 			"secret", sandboxSecret)
 	}
 
+	workers, stopWorkers := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { outbox.Run(workers) })
+	wg.Go(func() { templates.run(workers, link.client, db, log.With("component", "templates")) })
+	var stopOnce sync.Once
+	stopBackground := func() {
+		stopOnce.Do(func() {
+			stopWorkers()
+			wg.Wait()
+			link.close()
+		})
+	}
+	defer stopBackground()
+
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	if cfg.Sandbox() && len(cfg.WebhookSecrets) == 0 {
-		go sandboxCustomers(ctx, "http://"+loopbackAddr(ln.Addr())+"/webhooks/zavu", sandboxSecret, log)
+		go sandboxCustomers(ctx, ownWebhook, sandboxSecret, link.fake, log)
 	}
 	select {
 	case err := <-served:
@@ -199,11 +241,31 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "err", err)
 	}
+	// The outbox stops between sends: whatever it claimed and did not
+	// send goes out after the restart, with the same idempotency key.
+	stopBackground()
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// loadOrCreateKey reads the secret key in path, creating it (32 random
+// bytes, readable by this user only) on first start. It signs the links
+// Zavu fetches attachments from, so they stay valid across restarts.
+func loadOrCreateKey(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // loopbackAddr is addr as this process can reach it: a wildcard listen

@@ -167,11 +167,12 @@ type child struct {
 	done chan struct{}
 }
 
-func startChild(t *testing.T, bin, dbPath string) *child {
+func startChild(t *testing.T, bin, dbPath string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_ADDR=127.0.0.1:0", "SWITCHBOARD_DB="+dbPath,
 		"ZAVU_WEBHOOK_SECRET="+childSecret, "SWITCHBOARD_LOG=info")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

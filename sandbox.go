@@ -14,7 +14,7 @@ import (
 // webhook endpoint while Switchboard runs in sandbox mode, so that a
 // newcomer sees a living inbox: conversations of every kind arrive every
 // few seconds, signed with the sandbox secret, through the real path.
-func sandboxCustomers(ctx context.Context, webhookURL, secret string, log *slog.Logger) {
+func sandboxCustomers(ctx context.Context, webhookURL, secret string, fake *zavu.Fake, log *slog.Logger) {
 	sim := zavu.NewSimulator(uint64(time.Now().UnixNano()), "snd_sandbox", "+15550100000", time.Now)
 	client := &http.Client{Timeout: 10 * time.Second}
 	wait := 2 * time.Second
@@ -25,6 +25,7 @@ func sandboxCustomers(ctx context.Context, webhookURL, secret string, log *slog.
 		case <-time.After(wait):
 		}
 		for _, ev := range sim.Next() {
+			registerInbound(fake, ev.Body)
 			code, err := postSigned(ctx, client, webhookURL, secret, ev.Body)
 			if err != nil || code != http.StatusOK {
 				if ctx.Err() == nil {
@@ -41,4 +42,24 @@ func sandboxCustomers(ctx context.Context, webhookURL, secret string, log *slog.
 		}
 		wait = time.Duration(8+rand.IntN(17)) * time.Second
 	}
+}
+
+// registerInbound tells the sandbox's fake Zavu about a simulated
+// customer's message, so that reacting to it works and opening a photo,
+// voice note or document fetches a file, through the paths real ones take.
+func registerInbound(fake *zavu.Fake, body []byte) {
+	if fake == nil {
+		return
+	}
+	ev, err := zavu.Decode(body)
+	if err != nil || ev.Inbound == nil {
+		return
+	}
+	in := ev.Inbound
+	m := zavu.Message{ID: in.MessageID, From: in.From, To: in.To, Channel: string(in.Channel),
+		MessageType: string(in.Type), Text: in.Text}
+	if c := in.Content; c != nil {
+		m.Content = &zavu.Content{MediaID: c.MediaID, MimeType: c.MimeType, Filename: c.Filename}
+	}
+	fake.AddInbound(m)
 }

@@ -159,6 +159,23 @@
     return d;
   }
 
+  // A composer is swapped live only when what it offers changes (the
+  // window opened or closed), never under an agent's typing.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var target = e.detail.target;
+    if (!target || !target.id || target.id.indexOf("composer-") !== 0) { return; }
+    var next = e.detail.fragment.firstElementChild || e.detail.fragment;
+    if (next && next.getAttribute && next.getAttribute("data-mode") === target.getAttribute("data-mode")) {
+      e.detail.shouldSwap = false;
+    }
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id && e.detail.target.id.indexOf("composer-") === 0) {
+      restoreDrafts(document);
+    }
+  });
+
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
     var target = e.detail.target;
     if (!target || !target.id || target.id.indexOf("msgs-") !== 0) { return; }
@@ -230,6 +247,7 @@
     var t = e.detail.target;
     if (!t) { return; }
     if (t.id === "thread") {
+      restoreDrafts(t);
       markSelected();
       scrollToBottom();
       scheduleListRefresh();
@@ -283,6 +301,152 @@
     }
   });
 
+  // --- composer -----------------------------------------------------------
+
+  // GSM 03.38: these take one septet, the extension table's two; anything
+  // else makes the whole SMS UCS-2. The server measures the same way
+  // (inbox.MeasureSMS).
+  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM_EXT = "^{}\\[~]|€\f";
+
+  function measureSMS(text) {
+    var septets = 0, gsm = true;
+    for (var ch of text) {
+      if (GSM_BASIC.indexOf(ch) >= 0) { septets += 1; }
+      else if (GSM_EXT.indexOf(ch) >= 0) { septets += 2; }
+      else { gsm = false; break; }
+    }
+    var units = gsm ? septets : text.length; // JS length counts UTF-16 units
+    var single = gsm ? 160 : 70, multi = gsm ? 153 : 67;
+    var segments = units <= single ? 1 : Math.ceil(units / multi);
+    return { encoding: gsm ? "GSM-7" : "UCS-2", units: units, segments: segments, per: units <= single ? single : multi };
+  }
+
+  function updateMeter(ta) {
+    var form = ta.form;
+    var meter = form && $(".sms-meter", form);
+    if (!meter) { return; }
+    var m = measureSMS(ta.value);
+    meter.textContent = m.units + " / " + (m.per * m.segments) + " · " + m.segments +
+      (m.segments === 1 ? " segment" : " segments") + " · " + m.encoding;
+    meter.classList.toggle("over", m.segments > 1);
+  }
+
+  function restoreDrafts(root) {
+    $$("textarea[data-draft-key]", root).forEach(function (ta) {
+      var d = null;
+      try { d = localStorage.getItem(ta.getAttribute("data-draft-key")); } catch (e) { /* private mode */ }
+      if (d && !ta.value) { ta.value = d; }
+      updateMeter(ta);
+    });
+  }
+
+  document.addEventListener("input", function (e) {
+    var ta = e.target;
+    if (ta.matches && ta.matches("textarea[data-draft-key]")) {
+      try {
+        if (ta.value) { localStorage.setItem(ta.getAttribute("data-draft-key"), ta.value); }
+        else { localStorage.removeItem(ta.getAttribute("data-draft-key")); }
+      } catch (err) { /* private mode */ }
+      updateMeter(ta);
+    }
+    var form = ta.closest && ta.closest("[data-template-form]");
+    if (form) { templatePreview(form); }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    var ta = e.target;
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && ta.matches && ta.matches("textarea[data-draft-key]")) {
+      e.preventDefault();
+      var file = $("input[type=file]", ta.form);
+      if (ta.value.trim() !== "" || (file && file.files.length)) { ta.form.requestSubmit(); }
+    }
+  });
+
+  // An empty box with no file sends nothing.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("[data-composer]")) { return; }
+    var ta = $("textarea", form), file = $("input[type=file]", form);
+    if (ta.value.trim() === "" && !(file && file.files.length)) { e.preventDefault(); ta.focus(); }
+  }, true);
+
+  // After a reply is accepted the box empties, and its draft goes.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form || !form.matches || !e.detail.successful) { return; }
+    if (form.matches("[data-composer]")) {
+      var ta = $("textarea", form);
+      try { localStorage.removeItem(ta.getAttribute("data-draft-key")); } catch (err) { /* private mode */ }
+      ta.value = "";
+      var file = $("input[type=file]", form);
+      if (file) { file.value = ""; }
+      var name = $(".attach-name", form);
+      if (name) { name.textContent = ""; }
+      updateMeter(ta);
+      ta.focus();
+    } else if (form.matches("[data-template-form]")) {
+      form.reset();
+      templatePreview(form);
+    }
+  });
+
+  // A failed send says why, in the composer's words from the server.
+  document.addEventListener("htmx:responseError", function (e) {
+    var form = e.detail.elt;
+    if (!form || !form.closest || !form.closest(".composer")) { return; }
+    var msg = "The reply could not be sent.";
+    try { msg = JSON.parse(e.detail.xhr.responseText).error.message || msg; } catch (err) { /* not JSON */ }
+    var p = $(".composer-error", form.closest(".composer"));
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "form-error composer-error";
+      p.setAttribute("role", "alert");
+      p.setAttribute("data-testid", "composer-error");
+      form.before(p);
+    }
+    p.textContent = msg;
+  });
+
+  function templatePreview(form) {
+    var sel = $("select[name=templateId]", form);
+    var box = $(".template-vars", form);
+    var out = $(".template-preview", form);
+    if (!sel || !box || !out) { return; }
+    var opt = sel.selectedOptions[0];
+    var n = opt ? parseInt(opt.getAttribute("data-vars") || "0", 10) : 0;
+    if (box.getAttribute("data-for") !== sel.value) {
+      box.setAttribute("data-for", sel.value);
+      box.textContent = "";
+      for (var i = 1; i <= n; i++) {
+        var label = document.createElement("label");
+        label.textContent = "Variable {{" + i + "}}";
+        var input = document.createElement("input");
+        input.type = "text";
+        input.name = "var" + i;
+        input.required = true;
+        input.setAttribute("data-testid", "template-var");
+        label.appendChild(input);
+        box.appendChild(label);
+      }
+    }
+    var body = opt ? opt.getAttribute("data-body") || "" : "";
+    out.textContent = body.replace(/\{\{(\d+)\}\}/g, function (all, k) {
+      var input = $('input[name="var' + k + '"]', box);
+      return input && input.value ? input.value : all;
+    });
+  }
+
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-composer] input[type=file]")) {
+      var name = $(".attach-name", e.target.form);
+      if (name) { name.textContent = e.target.files.length ? e.target.files[0].name : ""; }
+    }
+    var form = e.target.closest && e.target.closest("[data-template-form]");
+    if (form) { templatePreview(form); }
+  });
+
   // --- small things -------------------------------------------------------
 
   document.addEventListener("change", function (e) {
@@ -311,6 +475,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    restoreDrafts(document);
     markSelected();
     updateTitle();
     scrollToBottom();

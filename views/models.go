@@ -119,6 +119,7 @@ type ThreadView struct {
 	OlderCursor string // empty when the first message is shown
 	Agents      []AgentOption
 	MeID        int64
+	Composer    ComposerView
 }
 
 // ConvView is a conversation's header and details.
@@ -168,7 +169,13 @@ type MessageView struct {
 	MapURL       string
 	MediaLabel   string // "Photo", "Voice message", "PDF document"
 	ContactsText []ContactCardView
+	CanRetry     bool   // a failed reply sent from Switchboard: offer Retry
+	MediaSrc     string // where the browser gets the media, when it can
+	CanReact     bool   // a customer's WhatsApp message: offer the reaction picker
 }
+
+// QuickReactions are the emoji the reaction picker offers.
+var QuickReactions = []string{"👍", "❤️", "😂", "😮", "🙏", "✅"}
 
 // ReactionView is one chip under a bubble.
 type ReactionView struct {
@@ -244,4 +251,36 @@ func dayLabel(day string) string {
 		return day
 	}
 	return t.Format("Monday, 2 January 2006")
+}
+
+// ComposerView is the reply box of one conversation.
+type ComposerView struct {
+	ConvID      int64
+	FreeText    bool   // text may be sent (the WhatsApp window is open, or SMS)
+	SMS         bool   // show the segment counter
+	Closed      string // why nothing can be sent at all (opted out), or empty
+	WindowLabel string // "Window closes in 3 h 12 m", or why only templates go
+	Placeholder string
+	Templates   []TemplateOption
+}
+
+// TemplateOption is an approved WhatsApp template.
+type TemplateOption struct {
+	ID       string
+	Name     string
+	Language string
+	Body     string // with {{1}}, {{2}}... where the variables go
+	Vars     int
+}
+
+// Mode names what the composer offers; a live update swaps the composer
+// only when it changes, so a half-written reply stays where it is.
+func (c ComposerView) Mode() string {
+	switch {
+	case c.Closed != "":
+		return "closed"
+	case c.FreeText:
+		return "text"
+	}
+	return "template"
 }

@@ -62,6 +62,12 @@ func (a *agent) do(method, path string, form url.Values, edit func(*http.Request
 	if edit != nil {
 		edit(req)
 	}
+	return a.send(req)
+}
+
+// send does req as the browser and reads the answer.
+func (a *agent) send(req *http.Request) page {
+	a.t.Helper()
 	resp, err := a.client.Do(req)
 	if err != nil {
 		a.t.Fatal(err)

@@ -52,6 +52,24 @@ type liveServer struct {
 	db     *store.DB
 	web    *web.Server
 	http   *http.Server
+
+	// With a fake Zavu, replies go out through the outbox and their
+	// statuses come back as signed webhooks, as in sandbox mode.
+	zavu       *zavu.Fake
+	stopOutbox context.CancelFunc
+	outboxDone chan struct{}
+}
+
+// withZavu gives the server a fake Zavu and an outbox worker; call it
+// before anything is sent.
+func (ls *liveServer) withZavu() *zavu.Fake {
+	ls.stop()
+	ls.zavu = zavu.NewFake(zavu.FakeOptions{
+		WebhookURL: ls.url() + "/webhooks/zavu", WebhookSecret: testSecret, StatusDelay: 150 * time.Millisecond,
+	})
+	ls.t.Cleanup(func() { ls.zavu.Close() })
+	ls.start(nil)
+	return ls.zavu
 }
 
 func startLiveServer(t *testing.T) *liveServer {
@@ -88,13 +106,28 @@ func (ls *liveServer) start(ln net.Listener) {
 	}
 	base, _ := url.Parse(ls.url())
 	ls.db = db
-	ls.web = web.New(web.Config{BaseURL: base}, web.Deps{
+	var outbox *inbox.Outbox
+	deps := web.Deps{
 		Store: db, Sessions: db.Sessions(),
 		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(testSecret)},
-	})
-	ls.http = &http.Server{Handler: ls.web}
-	ls.http.RegisterOnShutdown(ls.web.Close)
-	go func() { _ = ls.http.Serve(ln) }()
+	}
+	if ls.zavu != nil {
+		client := zavu.NewClient("http://zavu.test", "zv_test_browser",
+			zavu.WithHTTPClient(&http.Client{Transport: ls.zavu.Transport()}))
+		outbox = inbox.NewOutbox(db, zavu.Messenger{Client: client}, nil, nil)
+		deps.Outbox = outbox
+	}
+	ls.web = web.New(web.Config{BaseURL: base}, deps)
+	if outbox != nil {
+		outbox.Publisher = ls.web.Hub()
+		ctx, cancel := context.WithCancel(context.Background())
+		ls.stopOutbox, ls.outboxDone = cancel, make(chan struct{})
+		go func() { defer close(ls.outboxDone); outbox.Run(ctx) }()
+	}
+	hs := &http.Server{Handler: ls.web}
+	hs.RegisterOnShutdown(ls.web.Close)
+	ls.http = hs
+	go func() { _ = hs.Serve(ln) }()
 }
 
 func (ls *liveServer) stop() {
@@ -105,6 +138,11 @@ func (ls *liveServer) stop() {
 	defer cancel()
 	_ = ls.http.Shutdown(ctx)
 	ls.web.Close()
+	if ls.stopOutbox != nil {
+		ls.stopOutbox()
+		<-ls.outboxDone
+		ls.stopOutbox = nil
+	}
 	ls.db.Close()
 	ls.http = nil
 }
@@ -405,4 +443,44 @@ func TestBrowserKeyboard(t *testing.T) {
 	b.waitFor("Bram leaves the open list",
 		`[...document.querySelectorAll('[data-testid=conv-row]')].map(r => r.querySelector('[data-testid=row-name]').textContent).join() === 'Abel,Cleo'`)
 	b.waitFor("the header offers to reopen", `!!document.querySelector('[data-testid=reopen]')`)
+}
+
+func TestBrowserReplyTicksAndRetry(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.post(inboundFrom("evt_r1", "msg_r1", "+14155550111", "Maya Lopez", "Do you ship to Canada?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	// Every status an outbound bubble shows, in order.
+	b.eval(`window.__ticks = {};
+		new MutationObserver(() => document.querySelectorAll('[data-testid=message][data-direction=outbound]').forEach(m => {
+			const k = m.querySelector('[data-testid=text]')?.textContent || m.id, s = m.dataset.status, l = (window.__ticks[k] ||= []);
+			if (l[l.length - 1] !== s) l.push(s);
+		})).observe(document.body, {subtree: true, childList: true, attributes: true}); ""`)
+
+	b.do("type a reply and press Enter", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, we ship to Canada!\r"))
+	b.waitFor("the reply is read", `(window.__ticks['Yes, we ship to Canada!'] || []).at(-1) === 'read'`)
+	ticks := b.eval(`window.__ticks['Yes, we ship to Canada!'].join(' ')`)
+	if !strings.HasPrefix(ticks, "pending") || !strings.Contains(ticks, "delivered read") {
+		t.Errorf("ticks went %q, want pending first and delivered before read", ticks)
+	}
+	if v := b.eval(`document.querySelector('[data-testid=reply-text]').value`); v != "" {
+		t.Errorf("the composer kept %q after sending", v)
+	}
+
+	// Zavu refuses the next send for good: the bubble says why, and Retry
+	// sends it again.
+	fake.FailNext(1, zavu.Failure{Status: http.StatusPaymentRequired, Code: "insufficient_balance", Message: "Insufficient balance"})
+	b.do("send another", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Shipping takes 3 days.\r"))
+	b.waitFor("the failure shows with its reason",
+		`[...document.querySelectorAll('[data-testid=failure]')].some(f => f.textContent.includes('run out of credit'))`)
+	b.do("retry", chromedp.Click(chromedp.CSS(`[data-testid=retry]`)))
+	b.waitFor("the retried reply is read", `(window.__ticks['Shipping takes 3 days.'] || []).at(-1) === 'read'`)
+	if n := len(fake.Sent()); n != 2 {
+		t.Errorf("Zavu got %d messages, want 2 (one per reply)", n)
+	}
 }

@@ -46,6 +46,9 @@ func errorFor(err error) *apiError {
 	case errors.Is(err, inbox.ErrWindowClosed):
 		return newError(http.StatusUnprocessableEntity, "whatsapp_window_closed",
 			"More than 24 hours have passed since the customer last wrote; only an approved template can be sent.")
+	case errors.Is(err, inbox.ErrOptedOut):
+		return newError(http.StatusUnprocessableEntity, "opted_out",
+			"The customer opted out by replying STOP; nothing can be sent until they text START.")
 	case errors.Is(err, inbox.ErrStoreClosed):
 		return newError(http.StatusServiceUnavailable, "unavailable", "Switchboard is shutting down; try again shortly.")
 	case errors.As(err, &he):

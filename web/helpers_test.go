@@ -27,6 +27,7 @@ type testServer struct {
 	srv   *httptest.Server
 	web   *web.Server
 	token string
+	zavu  *zavu.Fake
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -36,10 +37,18 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse("http://localhost")
-	w := web.New(web.Config{BaseURL: base}, web.Deps{
-		Store:    db,
-		Sessions: db.Sessions(),
-		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets("whsec_other_secret_xyz", testSecret)},
+	// A fake Zavu answers media lookups and reactions, in memory.
+	fake := zavu.NewFake(zavu.FakeOptions{})
+	t.Cleanup(func() { fake.Close() })
+	fakeHTTP := &http.Client{Transport: fake.Transport()}
+	messenger := zavu.Messenger{Client: zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(fakeHTTP))}
+	w := web.New(web.Config{BaseURL: base, MediaDir: t.TempDir(), FilesDir: t.TempDir(), FilesKey: []byte("0123456789abcdef0123456789abcdef")}, web.Deps{
+		Store:       db,
+		Sessions:    db.Sessions(),
+		Webhooks:    zavu.Webhooks{Secrets: zavu.StaticSecrets("whsec_other_secret_xyz", testSecret)},
+		Media:       messenger,
+		MediaClient: fakeHTTP,
+		Reactor:     messenger,
 	})
 	srv := httptest.NewServer(w)
 	secret, hash, err := web.NewAPIToken()
@@ -49,7 +58,7 @@ func newTestServer(t *testing.T) *testServer {
 	if err := db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: "test", Hash: hash, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret}
+	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret, zavu: fake}
 	t.Cleanup(func() {
 		w.Close()
 		srv.Close()

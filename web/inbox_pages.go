@@ -194,6 +194,10 @@ func (s *Server) threadView(c echo.Context, id int64, who people, agents []views
 			return views.ThreadView{}, err
 		}
 	}
+	composer, err := s.composerView(ctx, conv)
+	if err != nil {
+		return views.ThreadView{}, err
+	}
 	loc := location(c)
 	return views.ThreadView{
 		Conv:        convView(conv, who, s.now(), loc),
@@ -201,6 +205,7 @@ func (s *Server) threadView(c echo.Context, id int64, who people, agents []views
 		OlderCursor: older,
 		Agents:      agents,
 		MeID:        me,
+		Composer:    composer,
 	}, nil
 }
 

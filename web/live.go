@@ -25,6 +25,8 @@ import (
 type liveUpdate struct {
 	messages []inbox.Message
 	convs    []inbox.Conversation
+	composer map[int64]views.ComposerView
+	deleted  []int64
 	who      people
 	agents   []views.AgentOption
 	now      time.Time
@@ -39,7 +41,8 @@ var resyncMessage = []byte(`<div id="sb-signal" hx-swap-oob="true" data-conversa
 
 // renderLive loads what a change touched, once for all clients.
 func (s *Server) renderLive(ctx context.Context, ch inbox.Change) (*liveUpdate, error) {
-	u := &liveUpdate{now: s.now(), rendered: map[string][]byte{}}
+	u := &liveUpdate{now: s.now(), rendered: map[string][]byte{}, composer: map[int64]views.ComposerView{},
+		deleted: ch.DeletedMessageIDs}
 	us, err := s.store.Users(ctx)
 	if err != nil {
 		return nil, err
@@ -72,6 +75,9 @@ func (s *Server) renderLive(ctx context.Context, ch inbox.Change) (*liveUpdate, 
 			return nil, err
 		}
 		u.convs = append(u.convs, c)
+		if u.composer[c.ID], err = s.composerView(ctx, c); err != nil {
+			return nil, err
+		}
 	}
 	u.convIDs = convIDs
 	return u, nil
@@ -95,10 +101,14 @@ func (u *liveUpdate) forClient(c *client) []byte {
 		_ = views.Message(messageView(m, u.who, loc)).Render(ctx, &buf)
 		buf.WriteString(`</div>`)
 	}
+	for _, id := range u.deleted {
+		fmt.Fprintf(&buf, `<div id="m-%d" hx-swap-oob="delete"></div>`, id)
+	}
 	for _, cv := range u.convs {
 		v := convView(cv, u.who, u.now, loc)
 		_ = views.ThreadHeader(v, u.agents, c.userID, views.Filter{}, true).Render(ctx, &buf)
 		_ = views.Details(v, true).Render(ctx, &buf)
+		_ = views.Composer(u.composer[cv.ID], true).Render(ctx, &buf)
 	}
 	ids := make([]string, len(u.convIDs))
 	for i, id := range u.convIDs {

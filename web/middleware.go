@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -83,3 +84,22 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // logEventID is the context key under which the webhook handler leaves the
 // event id for the request log line.
 const logEventID = "event_id"
+
+// limitBody caps request bodies: forms at small, file uploads (multipart)
+// at upload. A larger body fails to parse, and the handler answers 413.
+func limitBody(small, upload int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			n := small
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				n = upload
+			}
+			if r.ContentLength > n {
+				return newError(http.StatusRequestEntityTooLarge, "too_large", "The request is too large.")
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			return next(c)
+		}
+	}
+}

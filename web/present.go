@@ -196,6 +196,8 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 	}
 	if m.Status == inbox.StatusFailed {
 		v.Failure = inbox.ExplainFailure(m.ErrorCode, m.ErrorMessage)
+		v.CanRetry = m.Direction == inbox.Outbound && m.Type != inbox.TypeUnknown &&
+			(m.Source == inbox.SourceAgent || m.Source == inbox.SourceAutoReply || m.Source == inbox.SourceAPI)
 	}
 	v.StatusTitle = statusTitle(m, loc)
 	for _, r := range m.Reactions {
@@ -225,6 +227,16 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 		}
 	}
 	v.MediaLabel = mediaLabel(m)
+	v.CanReact = m.Direction == inbox.Inbound && m.ZavuID != "" && m.Channel == inbox.WhatsApp
+	switch {
+	case m.Type.IsMedia() && m.Direction == inbox.Inbound && m.ZavuID != "":
+		v.MediaSrc = "/media/" + strconv.FormatInt(m.ID, 10)
+	case m.Type.IsMedia() && m.Direction == inbox.Outbound && m.Content != nil && strings.Contains(m.Content.MediaURL, "/files/"):
+		// Our own attachment: the browser loads it from the same link.
+		if u, err := url.Parse(m.Content.MediaURL); err == nil {
+			v.MediaSrc = u.RequestURI()
+		}
+	}
 	return v
 }
 

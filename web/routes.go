@@ -15,9 +15,10 @@ func (s *Server) routes() {
 	e.POST("/webhooks/zavu", s.handleWebhook)
 
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
+	e.GET("/files/:name", s.handleFile) // attachments, for Zavu: signed, expiring links
 
 	// Agents' pages: a session cookie, and a CSRF token on every change.
-	pages := e.Group("", s.withSession, s.checkCSRF)
+	pages := e.Group("", limitBody(64<<10, MaxUpload+(1<<20)), s.withSession, s.checkCSRF)
 	pages.GET("/login", s.handleLoginForm)
 	pages.POST("/login", s.handleLogin)
 	pages.POST("/logout", s.handleLogout)
@@ -33,12 +34,17 @@ func (s *Server) routes() {
 	agent.POST("/conversations/:id/read", s.handleMarkRead)
 	agent.POST("/conversations/:id/assign", s.handleAssign)
 	agent.POST("/conversations/:id/status", s.handleStatus)
+	agent.POST("/conversations/:id/messages", s.handleReply)
+	agent.POST("/messages/:id/retry", s.handleRetry)
+	agent.GET("/media/:id", s.handleMedia)
+	agent.POST("/messages/:id/react", s.handleReact)
 	e.GET("/ws", s.handleLive, s.loadSession, s.requireUser)
 
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/conversations", s.handleAPIConversations)
 	api.GET("/conversations/:id", s.handleAPIConversation)
 	api.GET("/conversations/:id/messages", s.handleAPIMessages)
+	api.POST("/conversations/:id/messages", s.handleAPIReply)
 	api.GET("/messages/:id", s.handleAPIMessage)
 	api.GET("/events", s.handleAPIEvents)
 }

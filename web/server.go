@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -34,6 +35,12 @@ type Webhooks interface {
 type Config struct {
 	BaseURL *url.URL // the public URL; https turns on Secure cookies and HSTS
 	Sandbox bool     // no Zavu API key: pages say so
+	// MediaDir is where inbound media fetched from Zavu is kept.
+	MediaDir string
+	// FilesDir keeps the files agents attach; FilesKey signs the links
+	// Zavu fetches them from. Both empty: no attachments.
+	FilesDir string
+	FilesKey []byte
 }
 
 // Server is Switchboard's HTTP surface.
@@ -51,7 +58,21 @@ type Server struct {
 	sessions    *scs.SessionManager
 	logins      *loginLimiter
 	hub         *Hub
+	outbox      Waker
+	templates   Waker
+	media       *mediaCache
+	reactor     Reactor
+	files       *fileStore
 }
+
+// Reactor sends the business's reaction to a customer's message.
+type Reactor interface {
+	React(ctx context.Context, zavuMessageID, emoji string) error
+}
+
+// Waker is told when a reply was queued, so the outbox sends it now
+// rather than at its next look.
+type Waker interface{ Wake() }
 
 // Deps are the Server's collaborators.
 type Deps struct {
@@ -59,8 +80,15 @@ type Deps struct {
 	Webhooks  Webhooks
 	Publisher inbox.Publisher // also told of every change; may be nil
 	Sessions  scs.Store       // where browser sessions live
-	Logger    *slog.Logger
-	Now       func() time.Time // nil for time.Now
+	Outbox    Waker           // the outbox worker; may be nil
+	Templates Waker           // syncs templates from Zavu; may be nil
+	Media     MediaSource     // where inbound media is; nil: not shown
+	Reactor   Reactor         // puts the team's emoji on a message; nil: no reactions
+	// MediaClient downloads media; nil for SafeMediaClient (https only,
+	// public addresses only).
+	MediaClient *http.Client
+	Logger      *slog.Logger
+	Now         func() time.Time // nil for time.Now
 }
 
 // New builds the Server and its routes.
@@ -75,12 +103,25 @@ func New(cfg Config, d Deps) *Server {
 		sigFailures: newFailureCounter(1024),
 		tokens:      newTokenTouches(),
 		logins:      newLoginLimiter(5, 15*time.Minute),
+		outbox:      d.Outbox,
+		templates:   d.Templates,
+		reactor:     d.Reactor,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if d.Media != nil && cfg.MediaDir != "" {
+		client := d.MediaClient
+		if client == nil {
+			client = SafeMediaClient()
+		}
+		s.media = &mediaCache{dir: cfg.MediaDir, source: d.Media, client: client, inFlight: map[string]*sync.Mutex{}}
+	}
+	if cfg.FilesDir != "" && len(cfg.FilesKey) >= 16 {
+		s.files = &fileStore{dir: cfg.FilesDir, key: cfg.FilesKey}
 	}
 	s.sessions = newSessions(d.Sessions, s.https())
 	s.hub = newHub(s.renderLive, s.log)

@@ -145,8 +145,9 @@ func mediaWith(label string) func(*testing.T, *goquery.Selection) {
 		if media.Length() != 1 {
 			t.Fatalf("media cards: %d, want 1", media.Length())
 		}
-		if label != "" && !strings.Contains(media.Text(), label) {
-			t.Errorf("media card %q lacks %q", media.Text(), label)
+		said := media.Text() + media.AttrOr("aria-label", "") + media.Find("img").AttrOr("alt", "")
+		if label != "" && !strings.Contains(said, label) {
+			t.Errorf("media %q lacks %q", said, label)
 		}
 	}
 }

@@ -69,6 +69,10 @@ func (s *Server) handleWebhook(c echo.Context) error {
 			"conversation_ids", res.Change.ConversationIDs, "message_ids", res.Change.MessageIDs)
 	}
 	s.publish(res.Change)
+	if ev.Type == inbox.EventTemplateStatus && !res.Duplicate && s.templates != nil {
+		// The webhook says only the status; the text comes from Zavu.
+		s.templates.Wake()
+	}
 	return c.JSON(http.StatusOK, webhookReply{Received: true, Duplicate: res.Duplicate, State: string(res.State)})
 }
 

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+)
+
+// TestCrashSendsEveryReplyOnce runs the binary against a fake Zavu that
+// answers slowly and sometimes loses its answer after accepting, SIGKILLs
+// it mid-stream several times, and checks that every reply the API
+// accepted reached Zavu exactly once: none lost between the write and the
+// send, none sent twice between the send and the answer.
+func TestCrashSendsEveryReplyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_crash"})
+	zsrv := httptest.NewServer(fake)
+	defer zsrv.Close()
+	defer fake.Close()
+	// Answers are slow, and one in four is lost after Zavu accepted it.
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 400 {
+		f := zavu.Failure{Delay: time.Duration(20+rng.IntN(120)) * time.Millisecond}
+		if rng.IntN(4) == 0 {
+			f.AfterAccept, f.Drop = true, true
+		}
+		fake.FailNext(1, f)
+	}
+	env := []string{"ZAVU_API_KEY=zv_test_crash", "ZAVU_API_URL=" + zsrv.URL}
+
+	vars := map[string]string{"SWITCHBOARD_DB": dbPath}
+	code, out, errOut := runCmd(t, vars, "", "token", "create", "--name", "crash")
+	if code != 0 {
+		t.Fatalf("token create: %s", errOut)
+	}
+	token := strings.TrimSpace(out[strings.LastIndex(out, "sbt_"):])
+	token = strings.Fields(token)[0]
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	var convID int64
+	var mu sync.Mutex
+	accepted := map[string]bool{} // reply texts the API acknowledged with 202
+	n := 0
+	const rounds = 4
+	for round := range rounds {
+		c := startChild(t, bin, dbPath, env...)
+		if round == 0 {
+			body := []byte(fmt.Sprintf(`{"id":"evt_crash_in","type":"message.inbound","timestamp":%d,"senderId":"snd_crash",`+
+				`"data":{"messageId":"msg_crash_in","from":"+14155550123","to":"+13125559876","channel":"whatsapp",`+
+				`"messageType":"text","text":"Hello?","profileName":"Crash Test"}}`, time.Now().UnixMilli()))
+			if status, err := postSigned(context.Background(), client, c.url+"/webhooks/zavu", childSecret, body); err != nil || status != 200 {
+				t.Fatalf("inbound webhook: %d %v", status, err)
+			}
+			convID = firstConversation(t, c.url, token)
+		}
+		stop := time.After(time.Duration(500+250*round) * time.Millisecond)
+		texts := make(chan string)
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Go(func() {
+				for text := range texts {
+					if apiReply(client, c.url, token, convID, text) == http.StatusAccepted {
+						mu.Lock()
+						accepted[text] = true
+						mu.Unlock()
+					}
+				}
+			})
+		}
+	feed:
+		for {
+			select {
+			case texts <- fmt.Sprintf("reply %d", n):
+				n++
+			case <-stop:
+				break feed
+			}
+		}
+		c.cmd.Process.Kill() // SIGKILL: mid-write, mid-send or mid-answer
+		close(texts)
+		wg.Wait()
+		c.wait()
+	}
+	if len(accepted) < 20 {
+		t.Fatalf("only %d replies were accepted; the test proves nothing", len(accepted))
+	}
+
+	// A last run sends whatever is left.
+	c := startChild(t, bin, dbPath, env...)
+	deadline := time.Now().Add(60 * time.Second)
+	for pendingReplies(t, dbPath) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d replies still unsent after a minute:\n%s", pendingReplies(t, dbPath), c.logText())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.cmd.Process.Kill()
+	c.wait()
+
+	sent := map[string]int{}
+	for _, m := range fake.Sent() {
+		sent[m.Text]++
+	}
+	for text := range accepted {
+		if sent[text] != 1 {
+			t.Errorf("%q reached Zavu %d times, want exactly once", text, sent[text])
+		}
+	}
+	for text, k := range sent {
+		if k > 1 {
+			t.Errorf("%q sent %d times", text, k)
+		}
+	}
+	t.Logf("%d replies accepted over %d crashes; %d messages reached Zavu", len(accepted), rounds, len(sent))
+}
+
+func apiReply(client *http.Client, base, token string, convID int64, text string) int {
+	b, _ := json.Marshal(map[string]string{"text": text})
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/conversations/%d/messages", base, convID), bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func firstConversation(t *testing.T, base, token string) int64 {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/conversations", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Items []struct{ ID int64 } `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || len(page.Items) != 1 {
+		t.Fatalf("conversations: %v %+v", err, page)
+	}
+	return page.Items[0].ID
+}
+
+// pendingReplies counts replies not yet accepted by Zavu, read straight
+// from the database file.
+func pendingReplies(t *testing.T, dbPath string) int {
+	t.Helper()
+	db, err := store.Open(dbPath, store.WithSessionCleanup(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	convs, _, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := 0
+	for _, conv := range convs {
+		cursor := ""
+		for {
+			ms, next, err := db.Messages(ctx, conv.ID, inbox.MessageFilter{Limit: 200, Before: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				if m.Direction == inbox.Outbound && m.ZavuID == "" {
+					pending++
+				}
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	return pending
+}

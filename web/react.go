@@ -1,0 +1,48 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+)
+
+// handleReact puts the team's emoji on a customer's message through Zavu,
+// then records it; an empty emoji takes it back.
+func (s *Server) handleReact(c echo.Context) error {
+	if s.reactor == nil {
+		return newError(http.StatusNotFound, "not_found", "Reactions are not available here.")
+	}
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	emoji := c.FormValue("emoji")
+	if len(emoji) > 32 || !utf8.ValidString(emoji) {
+		return newError(http.StatusBadRequest, "invalid_parameter", "Choose one emoji.")
+	}
+	ctx := c.Request().Context()
+	m, err := s.store.Message(ctx, id)
+	if err != nil {
+		return err
+	}
+	if m.Direction != inbox.Inbound || m.ZavuID == "" || m.Channel != inbox.WhatsApp {
+		return newError(http.StatusConflict, "cannot_react", "Only a customer's WhatsApp message can get a reaction.")
+	}
+	zctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := s.reactor.React(zctx, m.ZavuID, emoji); err != nil {
+		s.log.Warn("reaction not sent", "message_id", m.ID, "err", err)
+		return newError(http.StatusBadGateway, "reaction_failed", "Zavu did not take the reaction. Try again in a moment.")
+	}
+	ch, err := s.store.ReactAsBusiness(ctx, m.ID, emoji, s.now())
+	if err != nil {
+		return err
+	}
+	s.publish(ch)
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,224 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+	"switchboard/views"
+)
+
+// newIdempotencyKey is a fresh key for one reply; every retry of its send
+// carries the same one, so Zavu sends it at most once.
+func newIdempotencyKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "sb_" + hex.EncodeToString(b)
+}
+
+// replyInput is a reply as a form or the API gives it: text, or a template
+// with its variables.
+type replyInput struct {
+	Text              string            `json:"text"`
+	TemplateID        string            `json:"templateId"`
+	TemplateVariables map[string]string `json:"templateVariables"`
+}
+
+func (in replyInput) reply(convID int64, author *int64, src inbox.Source) inbox.Reply {
+	r := inbox.Reply{ConversationID: convID, AuthorID: author, Source: src, Type: inbox.TypeText,
+		Text: strings.TrimRight(in.Text, " \t\r\n"), IdempotencyKey: newIdempotencyKey()}
+	if in.TemplateID != "" {
+		r.Type, r.Text = inbox.TypeTemplate, ""
+		r.Content = &inbox.Content{TemplateID: in.TemplateID, TemplateVariables: in.TemplateVariables}
+	}
+	return r
+}
+
+// queueReply writes the reply and its outbox entry, wakes the sender, and
+// tells the live pages.
+func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error) {
+	ctx := c.Request().Context()
+	r.At = s.now()
+	if r.Type == inbox.TypeTemplate {
+		t, err := s.approvedTemplate(c, r.Content.TemplateID)
+		if err != nil {
+			return inbox.Message{}, err
+		}
+		r.Text = t.Fill(r.Content.TemplateVariables)
+		if n := t.Variables(); len(r.Content.TemplateVariables) < n {
+			return inbox.Message{}, newError(http.StatusBadRequest, "template_variables",
+				fmt.Sprintf("The template %s needs %d variables.", t.Name, n))
+		}
+	}
+	m, ch, err := s.store.QueueReply(ctx, r)
+	if err != nil {
+		return inbox.Message{}, err
+	}
+	s.log.Info("reply queued", "message_id", m.ID, "conversation_id", m.ConversationID, "type", m.Type)
+	if s.outbox != nil {
+		s.outbox.Wake()
+	}
+	s.publish(ch)
+	return m, nil
+}
+
+func (s *Server) approvedTemplate(c echo.Context, id string) (inbox.Template, error) {
+	ts, err := s.store.Templates(c.Request().Context())
+	if err != nil {
+		return inbox.Template{}, err
+	}
+	for _, t := range ts {
+		if t.ID == id && t.Status == "approved" {
+			return t, nil
+		}
+	}
+	return inbox.Template{}, newError(http.StatusBadRequest, "template_not_approved",
+		"That template is not approved for sending. Choose an approved one.")
+}
+
+// handleReply is the composer's Send: the reply shows at once as a pending
+// bubble (in this response, and on every other page through the hub).
+func (s *Server) handleReply(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	me := currentUser(c).ID
+	if fh, err := c.FormFile("file"); err == nil {
+		r, err := s.attachmentReply(c, fh, c.FormValue("text"))
+		if err != nil {
+			return err
+		}
+		r.ConversationID, r.AuthorID, r.Source, r.IdempotencyKey = id, &me, inbox.SourceAgent, newIdempotencyKey()
+		m, err := s.queueReply(c, r)
+		if err != nil {
+			return err
+		}
+		return s.renderBubble(c, m, http.StatusOK)
+	} else if !errors.Is(err, http.ErrMissingFile) && !errors.Is(err, http.ErrNotMultipart) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return newError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("Attachments can be at most %d MB.", MaxUpload>>20))
+		}
+		return newError(http.StatusBadRequest, "invalid_upload", "The attachment could not be read.")
+	}
+	in := replyInput{Text: c.FormValue("text"), TemplateID: c.FormValue("templateId")}
+	if in.TemplateID == "" && strings.TrimSpace(in.Text) == "" {
+		return newError(http.StatusBadRequest, "empty_reply", "Write a reply or attach a file first.")
+	}
+	if in.TemplateID != "" {
+		in.TemplateVariables = map[string]string{}
+		for i := 1; i < 100; i++ {
+			v, ok := c.Request().PostForm["var"+strconv.Itoa(i)]
+			if !ok {
+				break
+			}
+			in.TemplateVariables[strconv.Itoa(i)] = strings.TrimSpace(v[0])
+		}
+	}
+	m, err := s.queueReply(c, in.reply(id, &me, inbox.SourceAgent))
+	if err != nil {
+		return err
+	}
+	return s.renderBubble(c, m, http.StatusOK)
+}
+
+// handleRetry sends a failed reply again.
+func (s *Server) handleRetry(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	m, ch, err := s.store.RetryReply(c.Request().Context(), id, newIdempotencyKey(), s.now())
+	if err != nil {
+		return err
+	}
+	s.log.Info("reply retried", "message_id", m.ID, "by", currentUser(c).ID)
+	if s.outbox != nil {
+		s.outbox.Wake()
+	}
+	s.publish(ch)
+	return s.renderBubble(c, m, http.StatusOK)
+}
+
+// renderBubble answers with the message's bubble, swapped into its thread
+// out of band, as the websocket would.
+func (s *Server) renderBubble(c echo.Context, m inbox.Message, status int) error {
+	who, _, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, `<div hx-swap-oob="beforeend:#msgs-%d">`, m.ConversationID)
+	if err := views.Message(messageView(m, who, location(c))).Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	buf.WriteString(`</div>`)
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// handleAPIReply is POST /api/v1/conversations/{id}/messages: 202 with the
+// pending message.
+func (s *Server) handleAPIReply(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
+	var in replyInput
+	if err := c.Bind(&in); err != nil {
+		return newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"text": "..."} or {"templateId": "...", "templateVariables": {"1": "..."}}.`)
+	}
+	if (in.Text == "") == (in.TemplateID == "") {
+		return newError(http.StatusBadRequest, "invalid_body", "Send either text or a templateId.")
+	}
+	m, err := s.queueReply(c, in.reply(id, nil, inbox.SourceAPI))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, toMessageJSON(m))
+}
+
+// composerView decides what the reply box offers.
+func (s *Server) composerView(ctx context.Context, conv inbox.Conversation) (views.ComposerView, error) {
+	v := views.ComposerView{ConvID: conv.ID, SMS: conv.Channel == inbox.SMS, FreeText: true,
+		Placeholder: "Reply to " + conv.Contact.DisplayName() + "..."}
+	now := s.now()
+	if conv.OptedOut {
+		v.Closed, v.FreeText = conv.OptedOutSentence(), false
+		return v, nil
+	}
+	if conv.Channel == inbox.WhatsApp {
+		w := windowView(conv, now)
+		v.FreeText = w.Open
+		if w.Open {
+			v.WindowLabel = "WhatsApp window closes in " + strings.TrimPrefix(w.Label, "Closes in ")
+		} else if conv.LastInboundAt.IsZero() {
+			v.WindowLabel = "The customer has not written yet: WhatsApp allows only an approved template to start a conversation."
+		} else {
+			v.WindowLabel = "More than 24 hours have passed since the customer last wrote: WhatsApp allows only an approved template until they write again."
+		}
+	}
+	if !v.FreeText {
+		ts, err := s.store.Templates(ctx)
+		if err != nil {
+			return v, err
+		}
+		for _, t := range ts {
+			if t.Status == "approved" {
+				v.Templates = append(v.Templates, views.TemplateOption{ID: t.ID, Name: t.Name, Language: t.Language,
+					Body: t.Body, Vars: t.Variables()})
+			}
+		}
+	}
+	return v, nil
+}

@@ -1,0 +1,170 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+func TestComposerSendsAPendingReply(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hi, is my order ready?", time.Now().Add(-time.Hour)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if thread.find("reply-text").Length() != 1 {
+		t.Fatal("an open WhatsApp window shows no text box")
+	}
+	if hint := thread.find("composer-hint").Text(); !strings.Contains(hint, "closes in 23 h") {
+		t.Errorf("composer hint %q does not say when the window closes", hint)
+	}
+
+	p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Yes! <b>Ready</b> at 5."}})
+	if p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+	bubble := p.find("message")
+	if bubble.AttrOr("data-status", "") != "pending" || bubble.AttrOr("data-direction", "") != "outbound" {
+		t.Errorf("the answer's bubble: status %q direction %q, want a pending outbound one", bubble.AttrOr("data-status", ""), bubble.AttrOr("data-direction", ""))
+	}
+	if !strings.Contains(p.body, fmt.Sprintf(`hx-swap-oob="beforeend:#msgs-%d"`, conv)) {
+		t.Error("the bubble is not swapped into its thread")
+	}
+	if bubble.Find("b").Length() != 0 || !strings.Contains(bubble.Text(), "<b>Ready</b>") {
+		t.Error("the reply's markup was not escaped")
+	}
+	var msgs apiPage[apiMessage]
+	ts.mustGet(fmt.Sprintf("/api/v1/conversations/%d/messages", conv), &msgs)
+	last := msgs.Items[len(msgs.Items)-1]
+	if last.Text != "Yes! <b>Ready</b> at 5." || last.Source != "agent" || last.AuthorID == nil || *last.AuthorID != ana.ID || last.Status != "pending" {
+		t.Errorf("stored reply = %+v", last)
+	}
+
+	// Empty text is refused with a sentence, and nothing is written.
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"  "}}); p.status != http.StatusBadRequest {
+		t.Errorf("empty reply: %d, want 400", p.status)
+	}
+	ts.mustGet(fmt.Sprintf("/api/v1/conversations/%d/messages", conv), &msgs)
+	if len(msgs.Items) != 2 {
+		t.Errorf("messages after a refused reply: %d, want 2", len(msgs.Items))
+	}
+}
+
+func TestClosedWindowOffersTemplatesOnly(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now().Add(-24*time.Hour-time.Minute)))
+	ts.mustPost(fixture(t, "seed_template_status_changed"))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if thread.find("reply-text").Length() != 0 {
+		t.Fatal("free text offered after the window closed")
+	}
+	if thread.find("template-select").Length() != 1 {
+		t.Fatalf("no template picker: %s", thread.find("composer").Text())
+	}
+	p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Still there?"}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "whatsapp_window_closed") {
+		t.Errorf("free text after the window: %d %s, want 422 whatsapp_window_closed", p.status, p.body)
+	}
+}
+
+func TestAPIReply(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+
+	post := func(body string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/conversations/%d/messages", ts.srv.URL, conv), bytes.NewBufferString(body))
+		req.Header.Set("Authorization", "Bearer "+ts.token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	status, out := post(`{"text":"Your order shipped."}`)
+	if status != http.StatusAccepted || out["status"] != "pending" || out["source"] != "api" || out["direction"] != "outbound" {
+		t.Fatalf("POST: %d %v", status, out)
+	}
+	for _, bad := range []string{`{}`, `{"text":"a","templateId":"t"}`, `not json`} {
+		if status, out := post(bad); status != http.StatusBadRequest {
+			t.Errorf("POST %s: %d %v, want 400", bad, status, out)
+		}
+	}
+	if status, _ := post(`{"templateId":"tpl_missing"}`); status != http.StatusBadRequest {
+		t.Errorf("an unknown template: %d, want 400", status)
+	}
+}
+
+func TestOptedOutConversationCannotBeAnswered(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(fixture(t, "extra_message_inbound_sms_stop"))
+	conv := ts.mustMessage("msg_x_stop").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if got := thread.find("composer-closed").Text(); !strings.Contains(got, "STOP") {
+		t.Fatalf("composer after STOP says %q", got)
+	}
+	p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Please come back"}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "opted_out") {
+		t.Errorf("reply after STOP: %d %s, want 422 opted_out", p.status, p.body)
+	}
+}
+
+func TestRetryAFailedReply(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Hi!"}})
+
+	// The outbox tries and Zavu refuses for good.
+	ctx := context.Background()
+	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("claim: %v %v", entries, err)
+	}
+	if _, err := ts.db.OutboxFail(ctx, entries[0].ID, "insufficient_balance", inbox.ExplainFailure("insufficient_balance", ""), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	retry := thread.find("retry")
+	if retry.Length() != 1 || !strings.Contains(thread.find("failure").Text(), "run out of credit") {
+		t.Fatalf("failed bubble: %q, retry buttons %d", thread.find("failure").Text(), retry.Length())
+	}
+	p := a.post(retry.AttrOr("hx-post", ""), nil)
+	if p.status != http.StatusOK || p.find("message").AttrOr("data-status", "") != "pending" {
+		t.Fatalf("retry: %d %s", p.status, p.body)
+	}
+	again, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
+	if err != nil || len(again) != 1 || again[0].Message.IdempotencyKey == entries[0].Message.IdempotencyKey {
+		t.Fatalf("after retry the outbox holds %+v (%v), want one entry with a new key", again, err)
+	}
+	// A reply that did not fail cannot be retried.
+	if p := a.post(retry.AttrOr("hx-post", ""), nil); p.status != http.StatusConflict {
+		t.Errorf("retrying a pending reply: %d, want 409", p.status)
+	}
+}
