@@ -191,6 +191,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Templates:   templates,
 		Media:       zavu.Messenger{Client: link.client},
 		Reactor:     zavu.Messenger{Client: link.client},
+		Receipts:    zavu.Messenger{Client: link.client},
 		MediaClient: link.mediaClient(),
 		Logger:      log,
 	})

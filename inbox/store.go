@@ -172,6 +172,13 @@ type Store interface {
 	// RetryReply rule).
 	RetryReply(ctx context.Context, messageID int64, key string, at time.Time) (Message, Change, error)
 	OutboxStore
+	// StartConversation returns the conversation with this customer on this
+	// sender and channel, creating the contact and an open conversation if
+	// needed.
+	StartConversation(ctx context.Context, senderID string, ch Channel, phone string, at time.Time) (Conversation, error)
+	// Setting returns an admin setting; ok is false when never set.
+	Setting(ctx context.Context, key string) (value string, ok bool, err error)
+	SetSetting(ctx context.Context, key, value string, at time.Time) error
 	// ReactAsBusiness records the team's emoji on a message; an empty
 	// emoji removes it.
 	ReactAsBusiness(ctx context.Context, messageID int64, emoji string, at time.Time) (Change, error)
@@ -200,3 +207,11 @@ type Store interface {
 type Publisher interface {
 	Publish(c Change)
 }
+
+// Settings admins change.
+const (
+	// SettingMarkReadOnOpen, "on" or "off": opening an unread WhatsApp
+	// conversation marks the customer's messages read (blue ticks on
+	// their phone).
+	SettingMarkReadOnOpen = "mark_read_on_open"
+)

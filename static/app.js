@@ -247,6 +247,7 @@
     var t = e.detail.target;
     if (!t) { return; }
     if (t.id === "thread") {
+      $$("[data-new-conversation]", t).forEach(channelSwitch);
       restoreDrafts(t);
       markSelected();
       scrollToBottom();
@@ -438,7 +439,14 @@
     });
   }
 
+  function channelSwitch(form) {
+    var ch = $("select[name=channel]", form);
+    if (ch) { form.setAttribute("data-channel", ch.value); }
+  }
+
   document.addEventListener("change", function (e) {
+    var nc = e.target.closest && e.target.closest("[data-new-conversation]");
+    if (nc) { channelSwitch(nc); }
     if (e.target.matches && e.target.matches("[data-composer] input[type=file]")) {
       var name = $(".attach-name", e.target.form);
       if (name) { name.textContent = e.target.files.length ? e.target.files[0].name : ""; }

@@ -80,6 +80,7 @@ type InboxView struct {
 	Senders []string
 	List    ListView
 	Thread  *ThreadView // nil when no conversation is open
+	NewConv *NewConversationView
 }
 
 // ListView is the conversation list, or one more page of it.

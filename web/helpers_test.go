@@ -49,6 +49,7 @@ func newTestServer(t *testing.T) *testServer {
 		Media:       messenger,
 		MediaClient: fakeHTTP,
 		Reactor:     messenger,
+		Receipts:    messenger,
 	})
 	srv := httptest.NewServer(w)
 	secret, hash, err := web.NewAPIToken()

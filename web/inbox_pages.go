@@ -113,6 +113,12 @@ func (s *Server) handleInbox(c echo.Context) error {
 }
 
 func (s *Server) inboxPage(c echo.Context, f views.Filter, open int64) error {
+	return s.inboxPageWith(c, f, open, nil)
+}
+
+// inboxPageWith is the whole screen, with a conversation open, or the
+// new-conversation form in its place.
+func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newConv *views.NewConversationView) error {
 	ctx := c.Request().Context()
 	who, agents, err := s.everyone(c)
 	if err != nil {
@@ -126,7 +132,7 @@ func (s *Server) inboxPage(c echo.Context, f views.Filter, open int64) error {
 	if err != nil {
 		return err
 	}
-	v := views.InboxView{Page: s.page(c, viewTitle(f)+" · Switchboard"), Filter: f, List: lv}
+	v := views.InboxView{Page: s.page(c, viewTitle(f)+" · Switchboard"), Filter: f, List: lv, NewConv: newConv}
 	for _, sd := range senders {
 		v.Senders = append(v.Senders, sd.ID)
 	}
@@ -193,6 +199,7 @@ func (s *Server) threadView(c echo.Context, id int64, who people, agents []views
 		if err := s.store.MarkRead(ctx, id, me, s.now()); err != nil {
 			return views.ThreadView{}, err
 		}
+		s.markReadForCustomer(conv, ms)
 	}
 	composer, err := s.composerView(ctx, conv)
 	if err != nil {

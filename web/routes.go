@@ -29,6 +29,8 @@ func (s *Server) routes() {
 	agent.GET("/", s.handleRoot)
 	agent.GET("/inbox", s.handleInbox)
 	agent.GET("/inbox/list", s.handleList)
+	agent.GET("/conversations/new", s.handleNewConversationForm)
+	agent.POST("/conversations", s.handleNewConversation)
 	agent.GET("/conversations/:id", s.handleConversation)
 	agent.GET("/conversations/:id/messages", s.handleOlderMessages)
 	agent.POST("/conversations/:id/read", s.handleMarkRead)
@@ -39,6 +41,10 @@ func (s *Server) routes() {
 	agent.GET("/media/:id", s.handleMedia)
 	agent.POST("/messages/:id/react", s.handleReact)
 	e.GET("/ws", s.handleLive, s.loadSession, s.requireUser)
+
+	admin := agent.Group("/admin", s.requireAdmin)
+	admin.GET("/settings", s.handleSettings)
+	admin.POST("/settings", s.handleSaveSettings)
 
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/conversations", s.handleAPIConversations)

@@ -63,6 +63,7 @@ type Server struct {
 	media       *mediaCache
 	reactor     Reactor
 	files       *fileStore
+	receipts    ReadMarker
 }
 
 // Reactor sends the business's reaction to a customer's message.
@@ -84,6 +85,7 @@ type Deps struct {
 	Templates Waker           // syncs templates from Zavu; may be nil
 	Media     MediaSource     // where inbound media is; nil: not shown
 	Reactor   Reactor         // puts the team's emoji on a message; nil: no reactions
+	Receipts  ReadMarker      // marks customers' messages read; may be nil
 	// MediaClient downloads media; nil for SafeMediaClient (https only,
 	// public addresses only).
 	MediaClient *http.Client
@@ -106,6 +108,7 @@ func New(cfg Config, d Deps) *Server {
 		outbox:      d.Outbox,
 		templates:   d.Templates,
 		reactor:     d.Reactor,
+		receipts:    d.Receipts,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

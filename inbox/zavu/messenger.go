@@ -91,3 +91,12 @@ func (s Messenger) React(ctx context.Context, zavuMessageID, emoji string) error
 	}
 	return nil
 }
+
+// MarkRead marks a customer's WhatsApp message read (and shows "typing..."
+// for a moment), as the typing endpoint does.
+func (s Messenger) MarkRead(ctx context.Context, zavuMessageID string) error {
+	if err := s.Client.Typing(ctx, zavuMessageID); err != nil {
+		return sendError(err)
+	}
+	return nil
+}

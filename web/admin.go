@@ -1,0 +1,71 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+	"switchboard/views"
+)
+
+// ReadMarker marks a customer's WhatsApp message read.
+type ReadMarker interface {
+	MarkRead(ctx context.Context, zavuMessageID string) error
+}
+
+func (s *Server) settingOn(ctx context.Context, key string) bool {
+	v, _, err := s.store.Setting(ctx, key)
+	if err != nil {
+		s.log.Warn("setting not read", "key", key, "err", err)
+	}
+	return v == "on"
+}
+
+func (s *Server) handleSettings(c echo.Context) error {
+	return s.render(c, http.StatusOK, views.SettingsPage(views.SettingsView{
+		Page:           s.page(c, "Settings · Switchboard"),
+		MarkReadOnOpen: s.settingOn(c.Request().Context(), inbox.SettingMarkReadOnOpen),
+		Saved:          c.QueryParam("saved") == "1",
+	}))
+}
+
+func (s *Server) handleSaveSettings(c echo.Context) error {
+	v := "off"
+	if c.FormValue("mark_read_on_open") == "on" {
+		v = "on"
+	}
+	if err := s.store.SetSetting(c.Request().Context(), inbox.SettingMarkReadOnOpen, v, s.now()); err != nil {
+		return err
+	}
+	s.log.Info("setting changed", "key", inbox.SettingMarkReadOnOpen, "value", v, "by", currentUser(c).ID)
+	return c.Redirect(http.StatusSeeOther, "/admin/settings?saved=1")
+}
+
+// markReadForCustomer tells Zavu the customer's latest message was read,
+// when the admins asked for it. It runs in the background: the agent's
+// page does not wait for Zavu.
+func (s *Server) markReadForCustomer(conv inbox.Conversation, ms []inbox.Message) {
+	if s.receipts == nil || conv.Channel != inbox.WhatsApp || !s.settingOn(context.Background(), inbox.SettingMarkReadOnOpen) {
+		return
+	}
+	var latest string
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Direction == inbox.Inbound && ms[i].ZavuID != "" {
+			latest = ms[i].ZavuID
+			break
+		}
+	}
+	if latest == "" {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := s.receipts.MarkRead(ctx, latest); err != nil {
+			s.log.Warn("read receipt not sent", "conversation_id", conv.ID, "err", err)
+		}
+	}()
+}
