@@ -226,7 +226,18 @@ func (db *DB) Close() error {
 // ever pausing for it. When the database closes, SQLite checkpoints what is
 // left and removes the WAL.
 func (db *DB) checkpointLoop(every time.Duration) {
-	defer close(db.checkpointDone)
+	db.background(every, db.checkpointDone, func() {
+		var busy, frames, copied int
+		err := db.checkpointer.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+		if err != nil {
+			db.log.Warn("WAL checkpoint failed", "err", err)
+		}
+	})
+}
+
+// background runs fn every period until Close, then closes done.
+func (db *DB) background(every time.Duration, done chan struct{}, fn func()) {
+	defer close(done)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -234,11 +245,7 @@ func (db *DB) checkpointLoop(every time.Duration) {
 		case <-db.stopCleanup:
 			return
 		case <-t.C:
-			var busy, frames, copied int
-			err := db.checkpointer.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-			if err != nil {
-				db.log.Warn("WAL checkpoint failed", "err", err)
-			}
+			fn()
 		}
 	}
 }

@@ -125,25 +125,16 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 
 // cleanSessions deletes expired sessions every so often until Close.
 func (db *DB) cleanSessions(every time.Duration) {
-	defer close(db.cleanupDone)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-db.stopCleanup:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), every)
-			n, err := db.DeleteExpiredSessions(ctx)
-			cancel()
-			switch {
-			case errors.Is(err, inbox.ErrStoreClosed):
-				return
-			case err != nil:
-				db.log.Warn("could not delete expired sessions", "err", err)
-			case n > 0:
-				db.log.Debug("deleted expired sessions", "count", n)
-			}
+	db.background(every, db.cleanupDone, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		n, err := db.DeleteExpiredSessions(ctx)
+		cancel()
+		switch {
+		case errors.Is(err, inbox.ErrStoreClosed):
+		case err != nil:
+			db.log.Warn("could not delete expired sessions", "err", err)
+		case n > 0:
+			db.log.Debug("deleted expired sessions", "count", n)
 		}
-	}
+	})
 }
