@@ -484,3 +484,27 @@ func TestBrowserReplyTicksAndRetry(t *testing.T) {
 		t.Errorf("Zavu got %d messages, want 2 (one per reply)", n)
 	}
 }
+
+func TestBrowserSMSMeter(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	body := event("evt_s1", "message.inbound", time.Now(), map[string]any{
+		"messageId": "msg_s1", "from": "+14155550177", "to": "+13125559876", "channel": "sms",
+		"messageType": "text", "text": "Is my table booked?",
+	})
+	ls.post(body)
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.do("open", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=sms-meter]`)))
+	b.do("type", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, see you at 8"))
+	b.waitFor("GSM-7, one segment", `document.querySelector('[data-testid=sms-meter]').textContent === '17 / 160 · 1 segment · GSM-7'`)
+	b.eval(`(() => { const ta = document.querySelector('[data-testid=reply-text]'); ta.value = 'a'.repeat(161); ta.dispatchEvent(new Event('input', {bubbles: true})); return ""; })()`)
+	b.waitFor("two segments of 153", `document.querySelector('[data-testid=sms-meter]').textContent === '161 / 306 · 2 segments · GSM-7'`)
+	b.eval(`(() => { const ta = document.querySelector('[data-testid=reply-text]'); ta.value = 'Thanks 👍'; ta.dispatchEvent(new Event('input', {bubbles: true})); return ""; })()`)
+	b.waitFor("an emoji makes it UCS-2", `document.querySelector('[data-testid=sms-meter]').textContent === '9 / 70 · 1 segment · UCS-2'`)
+	// The draft survives a reload.
+	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	b.waitFor("the draft is back", `document.querySelector('[data-testid=reply-text]').value === 'Thanks 👍'`)
+}
