@@ -7,14 +7,16 @@ import (
 	"time"
 )
 
-// memTx is an in-memory Tx, so the rules can be tested without a database.
-// It stores values, never pointers to the caller's structs, like a real
-// store does.
+// memTx is an in-memory ReplyTx, so the rules can be tested without a
+// database. It stores values, never pointers to the caller's structs, like
+// a real store does. A message's ID is its place in messages plus one; a
+// deleted message leaves a zero Message (ID 0) in its place.
 type memTx struct {
 	senders       map[string]string
 	contacts      []Contact
 	conversations []Conversation
 	messages      []Message
+	outbox        []OutboxEntry
 	reactions     map[[2]string]Reaction
 	templates     map[string]Template
 	activities    []Activity
@@ -85,7 +87,7 @@ func (s *memTx) SaveConversation(_ context.Context, c *Conversation) error {
 
 func (s *memTx) MessageByZavuID(_ context.Context, id string) (Message, error) {
 	for _, m := range s.messages {
-		if m.ZavuID == id {
+		if m.ID != 0 && id != "" && m.ZavuID == id {
 			return m, nil
 		}
 	}
@@ -104,7 +106,58 @@ func (s *memTx) InsertMessage(_ context.Context, m *Message) error {
 }
 
 func (s *memTx) UpdateMessage(_ context.Context, m *Message) error {
+	if m.ZavuID != "" {
+		if x, err := s.MessageByZavuID(context.Background(), m.ZavuID); err == nil && x.ID != m.ID {
+			return fmt.Errorf("zavu id %s: %w", m.ZavuID, ErrConflict)
+		}
+	}
 	s.messages[m.ID-1] = *m
+	return nil
+}
+
+func (s *memTx) ConversationByID(_ context.Context, id int64) (Conversation, error) {
+	if id < 1 || int(id) > len(s.conversations) {
+		return Conversation{}, fmt.Errorf("conversation %d: %w", id, ErrNotFound)
+	}
+	c := s.conversations[id-1]
+	c.Contact = s.contacts[c.Contact.ID-1]
+	return c, nil
+}
+
+func (s *memTx) MessageByID(_ context.Context, id int64) (Message, error) {
+	if id < 1 || int(id) > len(s.messages) || s.messages[id-1].ID == 0 {
+		return Message{}, fmt.Errorf("message %d: %w", id, ErrNotFound)
+	}
+	return s.messages[id-1], nil
+}
+
+func (s *memTx) DeleteMessage(ctx context.Context, id int64) error {
+	if _, err := s.MessageByID(ctx, id); err != nil {
+		return err
+	}
+	s.messages[id-1] = Message{}
+	return nil
+}
+
+func (s *memTx) LatestMessage(_ context.Context, conversationID int64) (Message, bool, error) {
+	var latest Message
+	for _, m := range s.messages {
+		if m.ID != 0 && m.ConversationID == conversationID && (latest.ID == 0 || m.CreatedAt.After(latest.CreatedAt) ||
+			(m.CreatedAt.Equal(latest.CreatedAt) && m.ID > latest.ID)) {
+			latest = m
+		}
+	}
+	return latest, latest.ID != 0, nil
+}
+
+func (s *memTx) InsertOutbox(_ context.Context, e *OutboxEntry) error {
+	for _, x := range s.outbox {
+		if x.Message.IdempotencyKey == e.Message.IdempotencyKey {
+			return fmt.Errorf("idempotency key %s: %w", e.Message.IdempotencyKey, ErrConflict)
+		}
+	}
+	e.ID = int64(len(s.outbox) + 1)
+	s.outbox = append(s.outbox, *e)
 	return nil
 }
 
@@ -164,6 +217,9 @@ func (s *memTx) snapshot() snapshot {
 		snap.Conversations[k] = c
 	}
 	for _, m := range s.messages {
+		if m.ID == 0 {
+			continue // deleted
+		}
 		k := m.ZavuID + " in " + convKey[m.ConversationID]
 		m.ID, m.ConversationID, m.UpdatedAt = 0, 0, time.Time{}
 		snap.Messages[k] = m

@@ -245,6 +245,16 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 	wctx := context.WithoutCancel(ctx)
 	if err == nil {
 		ch, err := o.Store.OutboxSent(wctx, e.ID, res, o.Now())
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalid) {
+			// An answer that can never be recorded (no id, or the id of
+			// another message): resending would get the same answer.
+			reason := "Zavu's answer to this send could not be matched to the message. Check it in Zavu before sending it again."
+			log.Error("outbox: Zavu's answer cannot be recorded", "zavu_id", res.ZavuID, "err", err)
+			if ch, err = o.Store.OutboxFail(wctx, e.ID, "", reason, o.Now()); err == nil {
+				o.publish(ch)
+			}
+			return
+		}
 		if err != nil {
 			log.Error("outbox: sent, but not recorded; it will be resent with the same key", "zavu_id", res.ZavuID, "err", err)
 			return

@@ -120,6 +120,9 @@ func checkReply(conv Conversation, r Reply) error {
 // placeholder goes.
 func RecordSent(ctx context.Context, tx ReplyTx, messageID int64, res SendResult, at time.Time) (Change, error) {
 	var ch Change
+	if res.ZavuID == "" {
+		return ch, fmt.Errorf("zavu accepted message %d without giving its id: %w", messageID, ErrInvalid)
+	}
 	m, err := tx.MessageByID(ctx, messageID)
 	if err != nil {
 		return ch, err

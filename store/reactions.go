@@ -18,9 +18,9 @@ const BusinessReactor = "business"
 func (db *DB) ReactAsBusiness(ctx context.Context, messageID int64, emoji string, at time.Time) (inbox.Change, error) {
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		m, err := scanMessage(w.queryRowSQL(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.id = ?`, messageID))
+		m, err := w.MessageByID(ctx, messageID)
 		if err != nil {
-			return notFound(err, "message %d", messageID)
+			return err
 		}
 		if m.ZavuID == "" {
 			return fmt.Errorf("message %d has no Zavu id to react to: %w", messageID, inbox.ErrConflict)

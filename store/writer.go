@@ -270,6 +270,11 @@ func (w *writeTx) queryRow(ctx context.Context, id stmtID, args ...any) *sql.Row
 	return w.db.stmts[id].QueryRowContext(ctx, args...)
 }
 
+// query runs a prepared writer statement that returns rows.
+func (w *writeTx) query(ctx context.Context, id stmtID, args ...any) (*sql.Rows, error) {
+	return w.db.stmts[id].QueryContext(ctx, args...)
+}
+
 // execSQL runs a statement that is not worth preparing: a rare write.
 func (w *writeTx) execSQL(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return w.db.wconn.ExecContext(ctx, query, args...)
@@ -321,7 +326,7 @@ func (db *DB) write(ctx context.Context, fn func(ctx context.Context, w *writeTx
 type stmtID int
 
 // numWriterStmts bounds the statements declared with writerStatement.
-const numWriterStmts = 32
+const numWriterStmts = 48
 
 var writerSQL []string
 

@@ -1,0 +1,258 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// DB implements inbox.OutboxStore: each method is one write (one read for
+// NextOutboxAttempt). created_at and updated_at of an entry are kept by
+// the store's clock; next_attempt_at by the times the worker gives.
+var _ inbox.OutboxStore = (*DB)(nil)
+
+var (
+	stInsertOutbox = writerStatement(`INSERT INTO outbox
+		(message_id, idempotency_key, state, attempts, next_attempt_at, last_error, request, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	// Due entries, from the partial index outbox_due: queued ones whose
+	// time has come, and sending ones whose lease ran out.
+	stDueOutbox = writerStatement(`SELECT o.id, o.message_id, m.conversation_id, o.attempts, o.last_error, o.request
+		FROM outbox o JOIN messages m ON m.id = o.message_id
+		WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= ?
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`)
+	stClaimOutbox = writerStatement(`UPDATE outbox SET state = 'sending', attempts = attempts + 1,
+		next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING attempts`)
+	stOutboxEntry = writerStatement(`SELECT state, message_id FROM outbox WHERE id = ?`)
+	// Sent and failed are final: an entry in them is never written again.
+	stFinishOutbox = writerStatement(`UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?`)
+	stRetryOutbox  = writerStatement(`UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ?
+		WHERE id = ? AND state IN ('queued', 'sending')`)
+)
+
+// InsertOutbox stores an outbox entry and sets its ID. The message it
+// carries is kept as JSON. An idempotency key that is taken is an error
+// wrapping inbox.ErrConflict.
+func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error {
+	if e.Message.IdempotencyKey == "" {
+		return fmt.Errorf("outbox entry for message %d: no idempotency key: %w", e.MessageID, inbox.ErrInvalid)
+	}
+	req, err := json.Marshal(e.Message)
+	if err != nil {
+		return fmt.Errorf("outbox entry for message %d: encode the request: %w", e.MessageID, err)
+	}
+	state := e.State
+	if state == "" {
+		state = inbox.OutboxQueued
+	}
+	now := w.db.now().UnixMilli()
+	r, err := w.exec(ctx, stInsertOutbox, e.MessageID, e.Message.IdempotencyKey, string(state), e.Attempts,
+		msOf(e.NextAttemptAt), e.LastError, string(req), now, now)
+	switch {
+	case isUniqueViolation(err):
+		return fmt.Errorf("outbox entry for message %d: idempotency key %s is taken: %w",
+			e.MessageID, e.Message.IdempotencyKey, inbox.ErrConflict)
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("outbox entry for message %d: %w", e.MessageID, inbox.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("outbox entry for message %d: %w", e.MessageID, err)
+	}
+	id, err := r.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("outbox entry for message %d: %w", e.MessageID, err)
+	}
+	e.ID, e.State, e.NextAttemptAt = id, state, stored(e.NextAttemptAt)
+	return nil
+}
+
+// ClaimOutbox takes up to limit entries due at now: queued ones whose
+// next attempt has come, and sending ones whose lease ran out (their
+// process died mid-send; they go again with the same key). It marks them
+// sending, with one more attempt and a lease until now+lease, and returns
+// them, the most overdue first, then by entry (so within a conversation in
+// the order the replies were written), with their messages decoded.
+func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]inbox.OutboxEntry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var out []inbox.OutboxEntry
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var err error
+		if out, err = w.dueOutbox(ctx, now, limit); err != nil {
+			return err
+		}
+		until, written := now.Add(lease), w.db.now().UnixMilli()
+		for i := range out {
+			e := &out[i]
+			if err := w.queryRow(ctx, stClaimOutbox, msOf(until), written, e.ID).Scan(&e.Attempts); err != nil {
+				return fmt.Errorf("outbox entry %d: %w", e.ID, err)
+			}
+			e.State, e.NextAttemptAt = inbox.OutboxSending, stored(until)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	return out, nil
+}
+
+// dueOutbox reads up to limit entries due at now, sorted by entry id.
+func (w *writeTx) dueOutbox(ctx context.Context, now time.Time, limit int) ([]inbox.OutboxEntry, error) {
+	rows, err := w.query(ctx, stDueOutbox, msOf(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []inbox.OutboxEntry
+	for rows.Next() {
+		var e inbox.OutboxEntry
+		var req string
+		if err := rows.Scan(&e.ID, &e.MessageID, &e.ConversationID, &e.Attempts, &e.LastError, &req); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(req), &e.Message); err != nil {
+			return nil, fmt.Errorf("outbox entry %d: decode the request: %w", e.ID, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The batch holds the most overdue entries; it is sent in the order
+	// the replies were written.
+	slices.SortFunc(out, func(a, b inbox.OutboxEntry) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// outboxEntry reads an entry's state and message, or an error wrapping
+// inbox.ErrNotFound.
+func (w *writeTx) outboxEntry(ctx context.Context, id int64) (state inbox.OutboxState, messageID int64, err error) {
+	var st string
+	if err := w.queryRow(ctx, stOutboxEntry, id).Scan(&st, &messageID); err != nil {
+		return "", 0, notFound(err, "outbox entry %d", id)
+	}
+	return inbox.OutboxState(st), messageID, nil
+}
+
+// finished reports whether an entry in state st was answered for good.
+func finished(st inbox.OutboxState) bool { return st == inbox.OutboxSent || st == inbox.OutboxFailed }
+
+// OutboxSent records Zavu's answer to a send on the entry's message (see
+// inbox.RecordSent): its Zavu id and status, with what a status webhook
+// that overtook the answer left in a placeholder, which goes. The entry
+// becomes sent. An entry already sent or failed is left as it is and the
+// Change is empty: a second answer changes nothing.
+func (db *DB) OutboxSent(ctx context.Context, entryID int64, res inbox.SendResult, at time.Time) (inbox.Change, error) {
+	var ch inbox.Change
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		ch = inbox.Change{}
+		st, messageID, err := w.outboxEntry(ctx, entryID)
+		if err != nil || finished(st) {
+			return err
+		}
+		c, err := inbox.RecordSent(ctx, w, messageID, res, at)
+		if err != nil {
+			return err
+		}
+		if _, err := w.exec(ctx, stFinishOutbox, string(inbox.OutboxSent), "", w.db.now().UnixMilli(), entryID); err != nil {
+			return fmt.Errorf("mark outbox entry %d sent: %w", entryID, err)
+		}
+		ch = c
+		return nil
+	})
+	if err != nil {
+		return inbox.Change{}, fmt.Errorf("record the send of outbox entry %d: %w", entryID, err)
+	}
+	return ch, nil
+}
+
+// OutboxRetry puts an entry that is being sent back in the queue until
+// next, with the reason its attempt failed. An entry already sent or
+// failed is left as it is.
+func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) error {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		r, err := w.exec(ctx, stRetryOutbox, msOf(next), reason, w.db.now().UnixMilli(), entryID)
+		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		_, _, err = w.outboxEntry(ctx, entryID) // finished, or not there at all?
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("retry outbox entry %d: %w", entryID, err)
+	}
+	return nil
+}
+
+// OutboxFail marks an entry failed and its message failed with the reason
+// in plain words (see inbox.RecordFailed). An entry already sent or failed
+// is left as it is and the Change is empty.
+func (db *DB) OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (inbox.Change, error) {
+	var ch inbox.Change
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		ch = inbox.Change{}
+		st, messageID, err := w.outboxEntry(ctx, entryID)
+		if err != nil || finished(st) {
+			return err
+		}
+		c, err := inbox.RecordFailed(ctx, w, messageID, code, reason, at)
+		if err != nil {
+			return err
+		}
+		if _, err := w.exec(ctx, stFinishOutbox, string(inbox.OutboxFailed), reason, w.db.now().UnixMilli(), entryID); err != nil {
+			return fmt.Errorf("mark outbox entry %d failed: %w", entryID, err)
+		}
+		ch = c
+		return nil
+	})
+	if err != nil {
+		return inbox.Change{}, fmt.Errorf("fail outbox entry %d: %w", entryID, err)
+	}
+	return ch, nil
+}
+
+// NextOutboxAttempt is when the next entry is due: the earliest next
+// attempt of a queued entry, or lease end of a sending one. ok is false
+// when nothing waits.
+func (db *DB) NextOutboxAttempt(ctx context.Context) (time.Time, bool, error) {
+	var ms sql.NullInt64
+	err := db.reader.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state IN ('queued', 'sending')`).Scan(&ms)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next outbox attempt: %w", err)
+	}
+	if !ms.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMS(ms.Int64), true, nil
+}
+
+// ReleaseOutbox makes every entry left sending due at now, and says how
+// many there were. Only one process sends from a database, so whatever is
+// sending when it starts was in flight when the last one stopped; its
+// entries go again with their keys, and Zavu sends none of them twice.
+func (db *DB) ReleaseOutbox(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		r, err := w.execSQL(ctx, `UPDATE outbox SET next_attempt_at = ?, updated_at = ? WHERE state = 'sending'`,
+			msOf(now), w.db.now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release outbox: %w", err)
+	}
+	return int(n), nil
+}
