@@ -328,3 +328,13 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 }
+
+// AuditEntry is one change an admin made.
+type AuditEntry struct {
+	ID       int64
+	At       time.Time
+	UserID   *int64
+	UserName string // filled in when read
+	Action   string // "settings.update", "user.deactivate"...
+	Detail   string
+}

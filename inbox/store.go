@@ -176,6 +176,18 @@ type Store interface {
 	// sender and channel, creating the contact and an open conversation if
 	// needed.
 	StartConversation(ctx context.Context, senderID string, ch Channel, phone string, at time.Time) (Conversation, error)
+	// RawEvent returns one stored webhook event with its body.
+	RawEvent(ctx context.Context, id string) (StoredEvent, error)
+	// Replay applies a stored event again (after an upgrade, say).
+	Replay(ctx context.Context, ev *Event, apply ApplyFunc) (IngestResult, error)
+	// Activities is the latest of the activity feed, newest first.
+	Activities(ctx context.Context, limit int) ([]Activity, error)
+	AddAudit(ctx context.Context, e AuditEntry) error
+	// Audit is the latest of the audit log, newest first.
+	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
+	// UpdateUser changes a user's role and whether they may sign in.
+	UpdateUser(ctx context.Context, id int64, role Role, active bool) error
+	SetPassword(ctx context.Context, id int64, hash string) error
 	// Setting returns an admin setting; ok is false when never set.
 	Setting(ctx context.Context, key string) (value string, ok bool, err error)
 	SetSetting(ctx context.Context, key, value string, at time.Time) error

@@ -245,7 +245,7 @@ func nav(v InboxView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if v.User != nil && v.User.Admin {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<ul class=\"nav-admin\"><li><a href=\"/admin/settings\" data-testid=\"nav-settings\">Settings</a></li></ul>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<ul class=\"nav-admin\"><li><a href=\"/admin\" data-testid=\"nav-admin\">Admin</a></li></ul>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

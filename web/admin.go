@@ -24,6 +24,26 @@ func (s *Server) settingOn(ctx context.Context, key string) bool {
 	return v == "on"
 }
 
+// handleAdminHome opens the first admin page.
+func (s *Server) handleAdminHome(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, views.AdminSections[0].Path)
+}
+
+// audit records an admin's change in the audit log and in the server log.
+// A failure to record it is logged, not shown: the change itself is done.
+func (s *Server) audit(c echo.Context, action, detail string) {
+	u := currentUser(c)
+	e := inbox.AuditEntry{At: s.now(), Action: action, Detail: detail}
+	if u.ID != 0 {
+		e.UserID = &u.ID
+	}
+	if err := s.store.AddAudit(c.Request().Context(), e); err != nil {
+		s.log.Error("audit entry not recorded", "action", action, "user_id", u.ID, "err", err)
+		return
+	}
+	s.log.Info("admin change", "action", action, "detail", detail, "user_id", u.ID)
+}
+
 func (s *Server) handleSettings(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.SettingsPage(views.SettingsView{
 		Page:           s.page(c, "Settings · Switchboard"),
@@ -40,7 +60,7 @@ func (s *Server) handleSaveSettings(c echo.Context) error {
 	if err := s.store.SetSetting(c.Request().Context(), inbox.SettingMarkReadOnOpen, v, s.now()); err != nil {
 		return err
 	}
-	s.log.Info("setting changed", "key", inbox.SettingMarkReadOnOpen, "value", v, "by", currentUser(c).ID)
+	s.audit(c, "settings.update", "Mark read on open: "+v)
 	return c.Redirect(http.StatusSeeOther, "/admin/settings?saved=1")
 }
 
@@ -68,4 +88,23 @@ func (s *Server) markReadForCustomer(conv inbox.Conversation, ms []inbox.Message
 			s.log.Warn("read receipt not sent", "conversation_id", conv.ID, "err", err)
 		}
 	}()
+}
+
+func (s *Server) handleAudit(c echo.Context) error {
+	es, err := s.store.Audit(c.Request().Context(), 500)
+	if err != nil {
+		return err
+	}
+	loc := location(c)
+	v := views.AuditView{Page: s.page(c, "Audit log · Switchboard")}
+	for _, e := range es {
+		who := e.UserName
+		if who == "" {
+			who = "(removed user)"
+		}
+		v.Entries = append(v.Entries, views.AuditRow{
+			At: e.At.In(loc).Format("2 Jan 2006 15:04"), Who: who, Action: e.Action, Detail: e.Detail,
+		})
+	}
+	return s.render(c, http.StatusOK, views.AuditPage(v))
 }

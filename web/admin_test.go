@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,9 @@ func TestMarkReadOnOpenIsAnAdminSetting(t *testing.T) {
 	}
 	if p := a.get("/admin/settings"); p.find("mark-read").AttrOr("checked", "no") == "no" {
 		t.Fatal("the setting did not stick")
+	}
+	if row := a.get("/admin/audit").find("audit-entry").First().Text(); !strings.Contains(row, "Ana") || !strings.Contains(row, "settings.update") || !strings.Contains(row, "on") {
+		t.Fatalf("the audit log does not show Ana's change: %q", row)
 	}
 	a.htmx(fmt.Sprintf("/conversations/%d", conv)) // unread for Ana
 	deadline := time.Now().Add(3 * time.Second)

@@ -43,6 +43,8 @@ func (s *Server) routes() {
 	e.GET("/ws", s.handleLive, s.loadSession, s.requireUser)
 
 	admin := agent.Group("/admin", s.requireAdmin)
+	admin.GET("", s.handleAdminHome)
+	admin.GET("/audit", s.handleAudit)
 	admin.GET("/settings", s.handleSettings)
 	admin.POST("/settings", s.handleSaveSettings)
 

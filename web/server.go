@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -137,6 +139,19 @@ func New(cfg Config, d Deps) *Server {
 }
 
 // ServeHTTP makes the Server an http.Handler.
+// Routes lists every route as "METHOD /path", sorted.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		if strings.HasPrefix(r.Method, "echo_") { // echo's own not-found routes of groups
+			continue
+		}
+		out = append(out, r.Method+" "+r.Path)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // Hub is the live-update hub; every change the server commits goes

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"switchboard/inbox"
+)
+
+// AddAudit records an admin's change.
+func (db *DB) AddAudit(ctx context.Context, e inbox.AuditEntry) error {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		_, err := w.execSQL(ctx, `INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)`,
+			msOf(e.At), nullID(e.UserID), e.Action, e.Detail)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// Audit returns the latest limit entries of the audit log, newest first,
+// with the names of who made them.
+func (db *DB) Audit(ctx context.Context, limit int) ([]inbox.AuditEntry, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT a.id, a.at, a.user_id, COALESCE(u.name, ''), a.action, a.detail
+		FROM audit_log a LEFT JOIN users u ON u.id = a.user_id ORDER BY a.at DESC, a.id DESC LIMIT ?`, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []inbox.AuditEntry
+	for rows.Next() {
+		var e inbox.AuditEntry
+		if err := rows.Scan(&e.ID, msTime{&e.At}, optID{&e.UserID}, &e.UserName, &e.Action, &e.Detail); err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// UpdateUser changes a user's role and whether they may sign in.
+func (db *DB) UpdateUser(ctx context.Context, id int64, role inbox.Role, active bool) error {
+	if role != inbox.RoleAdmin && role != inbox.RoleAgent {
+		return fmt.Errorf("update user %d: role %q: %w", id, role, inbox.ErrInvalid)
+	}
+	return db.updateUser(ctx, id, `UPDATE users SET role = ?, active = ? WHERE id = ?`, string(role), active, id)
+}
+
+// SetPassword replaces a user's password hash.
+func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
+	return db.updateUser(ctx, id, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+}
+
+func (db *DB) updateUser(ctx context.Context, id int64, q string, args ...any) error {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		r, err := w.execSQL(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return inbox.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update user %d: %w", id, err)
+	}
+	return nil
+}
