@@ -195,6 +195,23 @@ type Store interface {
 	// emoji removes it.
 	ReactAsBusiness(ctx context.Context, messageID int64, emoji string, at time.Time) (Change, error)
 
+	// SavedReplies lists the team's saved replies, by shortcut.
+	SavedReplies(ctx context.Context) ([]SavedReply, error)
+	// SavedReply returns one saved reply, or an error wrapping ErrNotFound.
+	SavedReply(ctx context.Context, id int64) (SavedReply, error)
+	// CreateSavedReply normalizes and validates r (an *InvalidSavedReply
+	// error when it is not valid), stores it and sets its ID and times. A
+	// shortcut another reply has is an error from ShortcutTaken, which
+	// wraps ErrConflict.
+	CreateSavedReply(ctx context.Context, r *SavedReply) error
+	// UpdateSavedReply writes r's shortcut, title and body over the stored
+	// reply with r's ID, as CreateSavedReply checks them, and sets
+	// r.UpdatedAt. An unknown ID is an error wrapping ErrNotFound.
+	UpdateSavedReply(ctx context.Context, r *SavedReply) error
+	// DeleteSavedReply removes a saved reply and returns it as it was. An
+	// unknown ID is an error wrapping ErrNotFound.
+	DeleteSavedReply(ctx context.Context, id int64) (SavedReply, error)
+
 	CreateUser(ctx context.Context, u *User) error
 	// CreateFirstAdmin creates u as an admin only while no user exists;
 	// otherwise it fails with an error wrapping ErrConflict.
