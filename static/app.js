@@ -358,6 +358,7 @@
 
   document.addEventListener("keydown", function (e) {
     var ta = e.target;
+    if (e.defaultPrevented) { return; } // the saved replies list took the key
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && ta.matches && ta.matches("textarea[data-draft-key]")) {
       e.preventDefault();
       var file = $("input[type=file]", ta.form);
@@ -453,6 +454,169 @@
     }
     var form = e.target.closest && e.target.closest("[data-template-form]");
     if (form) { templatePreview(form); }
+  });
+
+  // --- saved replies ------------------------------------------------------
+
+  // Typing "/" at the start of the reply box, or after a space, opens the
+  // team's saved replies matching what follows it. Up and Down choose, Enter
+  // or Tab (or a click) puts the chosen one in place of the "/shortcut",
+  // Escape closes the list. The server fills the placeholders for this
+  // conversation's customer and the signed-in agent. While the list shows
+  // options, Enter picks one rather than sending.
+
+  var savedSeq = 0;        // the latest request; older answers are dropped
+  var savedInserting = false;
+
+  // savedToken is the "/word" that ends at the caret, if it starts the box
+  // or follows white space: where it starts and what follows the "/".
+  function savedToken(ta) {
+    if (ta.selectionStart !== ta.selectionEnd) { return null; }
+    var before = ta.value.slice(0, ta.selectionStart);
+    var m = /(^|\s)\/([A-Za-z0-9_-]*)$/.exec(before);
+    if (!m) { return null; }
+    return { start: before.length - m[2].length - 1, query: m[2] };
+  }
+
+  function savedList(ta) { return document.getElementById(ta.getAttribute("aria-controls") || ""); }
+  function savedOptions(list) { return list ? $$("[role=option]", list) : []; }
+
+  function savedStatus(ta, text) {
+    var st = ta.form && $("[data-saved-status]", ta.form);
+    if (st && st.textContent !== text) { st.textContent = text; }
+  }
+
+  function closeSaved(ta) {
+    savedSeq++;
+    var list = savedList(ta);
+    if (list && !list.hidden) {
+      list.hidden = true;
+      list.textContent = "";
+    }
+    ta.removeAttribute("aria-activedescendant");
+    savedStatus(ta, "");
+  }
+
+  function activeSaved(list) {
+    return savedOptions(list).findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+  }
+
+  function setActiveSaved(ta, i) {
+    var opts = savedOptions(savedList(ta));
+    if (!opts.length) { ta.removeAttribute("aria-activedescendant"); return; }
+    i = (i + opts.length) % opts.length;
+    opts.forEach(function (o, k) { o.setAttribute("aria-selected", k === i ? "true" : "false"); });
+    ta.setAttribute("aria-activedescendant", opts[i].id);
+    opts[i].scrollIntoView({ block: "nearest" });
+  }
+
+  function updateSaved(ta) {
+    var tok = savedToken(ta);
+    var url = ta.getAttribute("data-saved-replies");
+    if (!tok || !url) { closeSaved(ta); return; }
+    var seq = ++savedSeq;
+    fetch(url + "?q=" + encodeURIComponent(tok.query), { credentials: "same-origin" })
+      .then(function (r) {
+        if (r.status === 401) { window.location = "/login"; }
+        return r.ok ? r.text() : Promise.reject(r.status);
+      })
+      .then(function (html) {
+        var list = savedList(ta);
+        if (seq !== savedSeq || !list || document.activeElement !== ta) { return; }
+        list.innerHTML = html; // escaped by the server's templates
+        list.hidden = false;
+        var n = savedOptions(list).length;
+        if (n) {
+          setActiveSaved(ta, 0);
+          savedStatus(ta, n + (n === 1 ? " saved reply" : " saved replies") +
+            ". Up and down arrows to choose, Enter to insert, Escape to close.");
+        } else {
+          ta.removeAttribute("aria-activedescendant");
+          savedStatus(ta, list.textContent.trim());
+        }
+      })
+      .catch(function () { if (seq === savedSeq) { closeSaved(ta); } });
+  }
+
+  // insertSaved puts the option's text in place of the "/shortcut" and
+  // leaves the caret after it; the draft and the SMS meter follow.
+  function insertSaved(ta, opt) {
+    var tok = savedToken(ta);
+    closeSaved(ta);
+    if (!tok || !opt) { return; }
+    ta.setRangeText(opt.getAttribute("data-text") || "", tok.start, ta.selectionStart, "end");
+    savedInserting = true;
+    try { ta.dispatchEvent(new Event("input", { bubbles: true })); } finally { savedInserting = false; }
+    ta.focus();
+  }
+
+  document.addEventListener("input", function (e) {
+    var ta = e.target;
+    if (!savedInserting && ta.matches && ta.matches("textarea[data-saved-replies]")) { updateSaved(ta); }
+  });
+
+  // In the capture phase, before the composer's own Enter-sends handler.
+  document.addEventListener("keydown", function (e) {
+    var ta = e.target;
+    if (e.isComposing || !ta.matches || !ta.matches("textarea[data-saved-replies]")) { return; }
+    var list = savedList(ta);
+    if (!list || list.hidden) { return; }
+    var opts = savedOptions(list);
+    switch (e.key) {
+      case "ArrowDown":
+      case "ArrowUp":
+        if (!opts.length) { return; }
+        e.preventDefault();
+        setActiveSaved(ta, activeSaved(list) + (e.key === "ArrowDown" ? 1 : -1));
+        break;
+      case "Enter":
+      case "Tab":
+        if (e.shiftKey || e.ctrlKey || e.metaKey || e.altKey || !opts.length || !savedToken(ta)) {
+          closeSaved(ta);
+          return;
+        }
+        e.preventDefault();
+        insertSaved(ta, opts[Math.max(0, activeSaved(list))]);
+        break;
+      case "Escape":
+        e.preventDefault();
+        e.stopPropagation();
+        closeSaved(ta);
+        break;
+    }
+  }, true);
+
+  // Moving the caret away from the "/shortcut" updates or closes the list.
+  document.addEventListener("keyup", function (e) {
+    var ta = e.target;
+    if (["ArrowLeft", "ArrowRight", "Home", "End"].indexOf(e.key) >= 0 && ta.matches && ta.matches("textarea[data-saved-replies]")) {
+      var list = savedList(ta);
+      if (list && !list.hidden) { updateSaved(ta); }
+    }
+  });
+
+  document.addEventListener("focusout", function (e) {
+    var ta = e.target;
+    if (ta.matches && ta.matches("textarea[data-saved-replies]")) { closeSaved(ta); }
+  });
+
+  // A click picks an option; pressing the mouse keeps the focus in the box.
+  document.addEventListener("mousedown", function (e) {
+    if (e.target.closest && e.target.closest(".saved-suggest")) { e.preventDefault(); }
+  });
+
+  document.addEventListener("mouseover", function (e) {
+    var opt = e.target.closest && e.target.closest(".saved-suggest [role=option]");
+    if (!opt || opt.getAttribute("aria-selected") === "true") { return; }
+    var ta = $('textarea[aria-controls="' + opt.parentElement.id + '"]');
+    if (ta) { setActiveSaved(ta, savedOptions(opt.parentElement).indexOf(opt)); }
+  });
+
+  document.addEventListener("click", function (e) {
+    var opt = e.target.closest && e.target.closest(".saved-suggest [role=option]");
+    if (!opt) { return; }
+    var ta = $('textarea[aria-controls="' + opt.parentElement.id + '"]');
+    if (ta) { insertSaved(ta, opt); }
   });
 
   // --- small things -------------------------------------------------------
