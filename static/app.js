@@ -466,6 +466,8 @@
   // options, Enter picks one rather than sending.
 
   var savedSeq = 0;        // the latest request; older answers are dropped
+  var savedPending = false; // a request for the current "/shortcut" is on its way
+  var savedPick = false;    // Enter came before the answer: insert the first option when it comes
   var savedInserting = false;
 
   // savedToken is the "/word" that ends at the caret, if it starts the box
@@ -488,6 +490,7 @@
 
   function closeSaved(ta) {
     savedSeq++;
+    savedPending = savedPick = false;
     var list = savedList(ta);
     if (list && !list.hidden) {
       list.hidden = true;
@@ -515,6 +518,7 @@
     var url = ta.getAttribute("data-saved-replies");
     if (!tok || !url) { closeSaved(ta); return; }
     var seq = ++savedSeq;
+    savedPending = true;
     fetch(url + "?q=" + encodeURIComponent(tok.query), { credentials: "same-origin" })
       .then(function (r) {
         if (r.status === 401) { window.location = "/login"; }
@@ -522,10 +526,16 @@
       })
       .then(function (html) {
         var list = savedList(ta);
-        if (seq !== savedSeq || !list || document.activeElement !== ta) { return; }
+        var now = savedToken(ta);
+        if (seq !== savedSeq || !list || document.activeElement !== ta || !now || now.query !== tok.query) { return; }
+        savedPending = false;
         list.innerHTML = html; // escaped by the server's templates
         list.hidden = false;
         var n = savedOptions(list).length;
+        if (savedPick) {
+          savedPick = false;
+          if (n) { insertSaved(ta, savedOptions(list)[0]); return; }
+        }
         if (n) {
           setActiveSaved(ta, 0);
           savedStatus(ta, n + (n === 1 ? " saved reply" : " saved replies") +
@@ -560,6 +570,13 @@
     var ta = e.target;
     if (e.isComposing || !ta.matches || !ta.matches("textarea[data-saved-replies]")) { return; }
     var list = savedList(ta);
+    if (savedPending && e.key === "Enter" && !e.shiftKey && savedToken(ta)) {
+      // Typed faster than the list came: the saved reply, not "/shortcut",
+      // is what the agent meant to send.
+      e.preventDefault();
+      savedPick = true;
+      return;
+    }
     if (!list || list.hidden) { return; }
     var opts = savedOptions(list);
     switch (e.key) {

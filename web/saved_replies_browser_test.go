@@ -102,6 +102,14 @@ func TestBrowserSavedReplyFromTheComposer(t *testing.T) {
 	ben.waitFor("/hours is offered", `!`+list+`.hidden && `+options+` === 'hours'`)
 	ben.do("click it", chromedp.Click(chromedp.CSS(`[data-testid=saved-option]`)))
 	ben.waitFor("the composer holds its text", box+`.value === 'We are open 9 to 5.' && `+list+`.hidden && document.activeElement === `+box)
+
+	// Enter pressed before the list has come still inserts the saved
+	// reply: the customer never gets "/thanks".
+	ben.do("type ' /thanks' and Enter at once", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), " /thanks"), pressEnter())
+	ben.waitFor("the saved reply is inserted", box+`.value === 'We are open 9 to 5. Thanks Zoe Quinn, Ben Agent here'`)
+	if got := ben.eval(`String(window.__sends)`); got != "1" {
+		t.Errorf("%s sends after a quick Enter, want still 1", got)
+	}
 }
 
 // pressEnter presses Enter as a keyboard does: one keyDown that carries the
