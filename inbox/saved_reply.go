@@ -45,11 +45,13 @@ const (
 var KnownPlaceholders = []string{"{{" + PlaceholderContactName + "}}", "{{" + PlaceholderContactPhone + "}}", "{{" + PlaceholderAgentName + "}}"}
 
 // InvalidSavedReply says, field by field, why a saved reply cannot be
-// stored, in sentences an admin can act on. It matches ErrInvalid.
+// stored, in sentences an admin can act on. It matches ErrInvalid, or
+// ErrConflict when the shortcut is taken (see ShortcutTaken).
 type InvalidSavedReply struct {
 	Shortcut string
 	Title    string
 	Body     string
+	taken    bool
 }
 
 func (e *InvalidSavedReply) Error() string {
@@ -62,13 +64,19 @@ func (e *InvalidSavedReply) Error() string {
 	return "saved reply: " + strings.Join(parts, " ")
 }
 
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *InvalidSavedReply) Is(target error) bool { return target == ErrInvalid }
+// Is makes errors.Is(err, ErrInvalid) true, or ErrConflict for a taken
+// shortcut.
+func (e *InvalidSavedReply) Is(target error) bool {
+	if e.taken {
+		return target == ErrConflict
+	}
+	return target == ErrInvalid
+}
 
-// ShortcutTaken is the error for a shortcut another saved reply has; it
-// matches ErrConflict and reads as a field error.
+// ShortcutTaken is the error for a shortcut another saved reply has: a
+// field error on the shortcut that matches ErrConflict.
 func ShortcutTaken(shortcut string) error {
-	return fmt.Errorf("%w: %w", &InvalidSavedReply{Shortcut: "/" + shortcut + " is already the shortcut of another saved reply. Choose another."}, ErrConflict)
+	return &InvalidSavedReply{Shortcut: "/" + shortcut + " is already the shortcut of another saved reply. Choose another.", taken: true}
 }
 
 // AsInvalidSavedReply returns the field errors in err, if it carries any.

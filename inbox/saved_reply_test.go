@@ -102,8 +102,8 @@ func TestSavedReplyValidation(t *testing.T) {
 
 func TestShortcutTakenIsAConflictOnTheShortcut(t *testing.T) {
 	err := ShortcutTaken("refund")
-	if !errors.Is(err, ErrConflict) {
-		t.Errorf("%v does not match ErrConflict", err)
+	if !errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalid) {
+		t.Errorf("%v: want it to match ErrConflict only", err)
 	}
 	if inv, ok := AsInvalidSavedReply(err); !ok || !strings.Contains(inv.Shortcut, "/refund is already the shortcut") {
 		t.Errorf("field errors of %v: %+v", err, inv)
