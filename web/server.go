@@ -133,6 +133,7 @@ func New(cfg Config, d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientAddress
 	s.echo = e
 	s.routes()
 	return s
