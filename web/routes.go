@@ -44,6 +44,8 @@ func (s *Server) routes() {
 
 	admin := agent.Group("/admin", s.requireAdmin)
 	admin.GET("", s.handleAdminHome)
+	admin.GET("/webhooks", s.handleWebhookLog)
+	admin.POST("/webhooks/:id/replay", s.handleReplayEvent)
 	admin.GET("/audit", s.handleAudit)
 	admin.GET("/settings", s.handleSettings)
 	admin.POST("/settings", s.handleSaveSettings)
