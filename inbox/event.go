@@ -33,6 +33,12 @@ type Event struct {
 	// replayed after an upgrade.
 	Raw []byte
 
+	// Replayed is set when the event is applied again from the webhook
+	// log rather than delivered by Zavu. Replay changes the model only:
+	// anything beyond it (an auto-reply to an old inbound message, say)
+	// must not act on a replayed event.
+	Replayed bool
+
 	// DecodeErr is set when the envelope was sound but the payload was
 	// not (a missing field, a wrong type). The event is stored with it
 	// and shown in the webhook log.

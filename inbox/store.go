@@ -178,8 +178,14 @@ type Store interface {
 	StartConversation(ctx context.Context, senderID string, ch Channel, phone string, at time.Time) (Conversation, error)
 	// RawEvent returns one stored webhook event with its body.
 	RawEvent(ctx context.Context, id string) (StoredEvent, error)
-	// Replay applies a stored event again (after an upgrade, say).
+	// Replay applies a stored event that failed again (after an upgrade,
+	// say); ev is decoded again from its raw body and is marked Replayed.
+	// An event that is applied already is refused with an error wrapping
+	// ErrConflict, and one not stored with ErrNotFound.
 	Replay(ctx context.Context, ev *Event, apply ApplyFunc) (IngestResult, error)
+	// EventCounts counts the webhook log: events received since since,
+	// those of them that failed, and failed events of any age.
+	EventCounts(ctx context.Context, since time.Time) (EventCounts, error)
 	// Activities is the latest of the activity feed, newest first.
 	Activities(ctx context.Context, limit int) ([]Activity, error)
 	AddAudit(ctx context.Context, e AuditEntry) error

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -84,4 +85,20 @@ func (db *DB) RawEvent(ctx context.Context, id string) (inbox.StoredEvent, error
 		return inbox.StoredEvent{}, notFound(err, "event %s", id)
 	}
 	return e, nil
+}
+
+// EventCounts counts the webhook log: events received since since, those
+// of them that failed, and failed events of any age. Each count walks an
+// index: the recent part of the log, and the failed events, which are few.
+func (db *DB) EventCounts(ctx context.Context, since time.Time) (inbox.EventCounts, error) {
+	var c inbox.EventCounts
+	err := db.reader.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM webhook_events WHERE received_at >= ?1),
+		(SELECT COUNT(*) FROM webhook_events WHERE state = 'failed' AND received_at >= ?1),
+		(SELECT COUNT(*) FROM webhook_events WHERE state = 'failed')`, msOf(since)).
+		Scan(&c.Recent, &c.RecentFailed, &c.Failed)
+	if err != nil {
+		return inbox.EventCounts{}, fmt.Errorf("count events: %w", err)
+	}
+	return c, nil
 }

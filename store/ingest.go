@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -18,7 +20,7 @@ var (
 		ON CONFLICT (id) DO NOTHING`)
 	stFailEvent   = writerStatement(`UPDATE webhook_events SET state = 'failed', error = ? WHERE id = ?`)
 	stReplayEvent = writerStatement(`UPDATE webhook_events
-		SET attempts = attempts + 1, state = 'applied', error = '' WHERE id = ?`)
+		SET attempts = attempts + 1, state = 'applied', error = '' WHERE id = ? AND state = 'failed'`)
 )
 
 // Ingest stores ev keyed by its id and, unless that id was stored before,
@@ -55,14 +57,18 @@ func (db *DB) Ingest(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 	return res, nil
 }
 
-// Replay applies a stored event again, typically one that failed before an
-// upgrade. ev is the event decoded again from its raw body. The event's
-// attempts grow by one and its state and error are replaced by this
-// attempt's. It returns inbox.ErrNotFound for an event that is not stored.
+// Replay applies a stored event that failed again, typically after an
+// upgrade. ev is the event decoded again from its raw body; Replay marks it
+// Replayed before apply sees it. The event's attempts grow by one and its
+// state and error are replaced by this attempt's. It returns an error
+// wrapping inbox.ErrConflict for an event already applied (checked in the
+// same transaction, so two replays at once apply it once) and
+// inbox.ErrNotFound for an event that is not stored.
 func (db *DB) Replay(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc) (inbox.IngestResult, error) {
 	if ev == nil || ev.ID == "" || apply == nil {
 		return inbox.IngestResult{}, fmt.Errorf("replay: an event needs an id and an apply function: %w", inbox.ErrInvalid)
 	}
+	ev.Replayed = true
 	var res inbox.IngestResult
 	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
 		r, err := w.exec(ctx, stReplayEvent, ev.ID)
@@ -72,7 +78,15 @@ func (db *DB) Replay(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 		if n, err := r.RowsAffected(); err != nil {
 			return w.fail(fmt.Errorf("mark event %s replayed: %w", ev.ID, err))
 		} else if n == 0 {
-			return inbox.ErrNotFound
+			var state string
+			err := w.queryRowSQL(ctx, `SELECT state FROM webhook_events WHERE id = ?`, ev.ID).Scan(&state)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return inbox.ErrNotFound
+			case err != nil:
+				return w.fail(fmt.Errorf("read event %s: %w", ev.ID, err))
+			}
+			return fmt.Errorf("event %s is %s already: %w", ev.ID, state, inbox.ErrConflict)
 		}
 		res = w.applyEvent(ctx, ev, apply)
 		return nil

@@ -50,6 +50,8 @@ func (s *Server) routes() {
 	admin.GET("/saved-replies/:id", s.handleEditSavedReply)
 	admin.POST("/saved-replies/:id", s.handleUpdateSavedReply)
 	admin.POST("/saved-replies/:id/delete", s.handleDeleteSavedReply)
+	admin.GET("/webhooks", s.handleWebhookLog)
+	admin.POST("/webhooks/:id/replay", s.handleReplayEvent)
 	admin.GET("/audit", s.handleAudit)
 	admin.GET("/settings", s.handleSettings)
 	admin.POST("/settings", s.handleSaveSettings)

@@ -133,6 +133,7 @@ func New(cfg Config, d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = clientAddress
 	s.echo = e
 	s.routes()
 	return s
@@ -164,6 +165,12 @@ func (s *Server) Close() { s.hub.Close() }
 
 // SignatureFailures returns how many webhook deliveries each source address
 // sent with no valid signature since start.
-func (s *Server) SignatureFailures() map[string]int64 { return s.sigFailures.snapshot() }
+func (s *Server) SignatureFailures() map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range s.sigFailures.snapshot() {
+		out[f.Address] = f.Count
+	}
+	return out
+}
 
 func (s *Server) https() bool { return s.cfg.BaseURL != nil && s.cfg.BaseURL.Scheme == "https" }

@@ -1,10 +1,14 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,7 +41,7 @@ func (s *Server) handleWebhook(c echo.Context) error {
 	}
 
 	if err := s.webhooks.Verify(ctx, r.Header.Get("X-Zavu-Signature"), body); err != nil {
-		n := s.sigFailures.add(c.RealIP())
+		n := s.sigFailures.add(c.RealIP(), s.now().UTC())
 		s.log.WarnContext(ctx, "webhook refused: bad signature", "remote", c.RealIP(), "reason", err.Error(), "failures_from_remote", n)
 		return newError(http.StatusUnauthorized, "invalid_signature",
 			"The X-Zavu-Signature header is missing, stale, or does not match any configured webhook secret.")
@@ -68,12 +72,20 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		s.log.DebugContext(ctx, "webhook applied", "event_id", ev.ID, "type", ev.Type,
 			"conversation_ids", res.Change.ConversationIDs, "message_ids", res.Change.MessageIDs)
 	}
+	if !res.Duplicate {
+		s.announce(ev, res)
+	}
+	return c.JSON(http.StatusOK, webhookReply{Received: true, Duplicate: res.Duplicate, State: string(res.State)})
+}
+
+// announce tells the live screens what an event just changed, after the
+// commit; a delivery and a replay from the webhook log both end here.
+func (s *Server) announce(ev *inbox.Event, res inbox.IngestResult) {
 	s.publish(res.Change)
-	if ev.Type == inbox.EventTemplateStatus && !res.Duplicate && s.templates != nil {
+	if ev.Type == inbox.EventTemplateStatus && s.templates != nil {
 		// The webhook says only the status; the text comes from Zavu.
 		s.templates.Wake()
 	}
-	return c.JSON(http.StatusOK, webhookReply{Received: true, Duplicate: res.Duplicate, State: string(res.State)})
 }
 
 // failureCounter counts refused webhook deliveries per source address. It
@@ -82,31 +94,52 @@ func (s *Server) handleWebhook(c echo.Context) error {
 type failureCounter struct {
 	mu     sync.Mutex
 	max    int
-	counts map[string]int64
+	counts map[string]*SignatureFailure
+}
+
+// SignatureFailure is how many webhook deliveries one source address sent
+// with no valid signature, and when it last did.
+type SignatureFailure struct {
+	Address string // "other" for sources past the counter's limit
+	Count   int64
+	Last    time.Time
 }
 
 const otherSources = "other"
 
 func newFailureCounter(max int) *failureCounter {
-	return &failureCounter{max: max, counts: map[string]int64{}}
+	return &failureCounter{max: max, counts: map[string]*SignatureFailure{}}
 }
 
-func (f *failureCounter) add(addr string) int64 {
+func (f *failureCounter) add(addr string, at time.Time) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.counts[addr]; !ok && len(f.counts) >= f.max {
 		addr = otherSources
 	}
-	f.counts[addr]++
-	return f.counts[addr]
+	c := f.counts[addr]
+	if c == nil {
+		c = &SignatureFailure{Address: addr}
+		f.counts[addr] = c
+	}
+	c.Count++
+	c.Last = at
+	return c.Count
 }
 
-func (f *failureCounter) snapshot() map[string]int64 {
+// snapshot lists the sources, most failures first.
+func (f *failureCounter) snapshot() []SignatureFailure {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make(map[string]int64, len(f.counts))
-	for k, v := range f.counts {
-		out[k] = v
+	out := make([]SignatureFailure, 0, len(f.counts))
+	for _, c := range f.counts {
+		out = append(out, *c)
 	}
+	f.mu.Unlock()
+	slices.SortFunc(out, func(a, b SignatureFailure) int {
+		if a.Count != b.Count {
+			return cmp.Compare(b.Count, a.Count)
+		}
+		return strings.Compare(a.Address, b.Address)
+	})
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
@@ -91,6 +92,35 @@ func TestSignatureFailuresAreCounted(t *testing.T) {
 	}
 	if total != 2 {
 		t.Errorf("counted %d failures, want 2: %v", total, ts.web.SignatureFailures())
+	}
+}
+
+// TestSignatureFailuresCountTheRealSource: a client on the internet cannot
+// pass for another address with X-Forwarded-For or X-Real-IP; a reverse
+// proxy on this machine or a private network says who its client is.
+func TestSignatureFailuresCountTheRealSource(t *testing.T) {
+	ts := newTestServer(t)
+	body := inboundText("evt_1", "msg_1", "Hi", time.Now())
+	deliver := func(remote, header, value string) {
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/zavu", bytes.NewReader(body))
+		r.RemoteAddr = remote
+		r.Header.Set(header, value)
+		w := httptest.NewRecorder()
+		ts.web.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Fatalf("unsigned delivery: %d", w.Code)
+		}
+	}
+	deliver("203.0.113.9:40000", "X-Forwarded-For", "198.51.100.1")
+	deliver("203.0.113.9:40001", "X-Real-IP", "198.51.100.2")
+	deliver("203.0.113.9:40002", "X-Forwarded-For", "198.51.100.3, 10.0.0.5")
+	deliver("127.0.0.1:40003", "X-Forwarded-For", "198.51.100.4")
+	deliver("10.0.0.2:40004", "X-Forwarded-For", "198.51.100.5, 198.51.100.6")
+	deliver("10.0.0.2:40005", "X-Real-IP", "198.51.100.7")
+	got := ts.web.SignatureFailures()
+	want := map[string]int64{"203.0.113.9": 3, "198.51.100.4": 1, "198.51.100.6": 1, "198.51.100.7": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("failures by source = %v, want %v", got, want)
 	}
 }
 
