@@ -23,6 +23,9 @@ const (
 	passwordReason    = "Your password was reset. Sign in again."
 )
 
+// passwordResetNotice is what the page says after a password reset.
+const passwordResetNotice = "Password reset. Every session signed in with the old password has ended."
+
 // maxAgentName is the longest name an account may have.
 const maxAgentName = 100
 
@@ -33,7 +36,7 @@ var agentNotices = map[string]string{
 	"role":        "Role changed. It applies from their next click.",
 	"deactivated": "Deactivated. They were signed out everywhere at once and can no longer sign in.",
 	"reactivated": "Reactivated. They can sign in again with their password.",
-	"password":    "Password reset. Their other sessions have ended; they sign in with the new password.",
+	"password":    passwordResetNotice,
 }
 
 func (s *Server) loginURL() string {
@@ -368,7 +371,7 @@ func (s *Server) handleResetPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Notice = "Password reset. Their other sessions have ended."
+	v.Notice = passwordResetNotice
 	v.Shown = &views.ShownPassword{Name: u.Name, Email: u.Email, Password: shown}
 	return s.render(c, http.StatusOK, views.AgentPage(v))
 }
