@@ -216,7 +216,13 @@
     }
   });
 
-  document.addEventListener("htmx:wsClose", function () {
+  document.addEventListener("htmx:wsClose", function (e) {
+    // 1008: the agent was signed out (deactivated, or the password was
+    // reset by an admin). The sign-in page says what to do.
+    if (e.detail && e.detail.event && e.detail.event.code === 1008) {
+      window.location = "/login";
+      return;
+    }
     wasDisconnected = true;
     var b = $("#live-banner");
     if (b) { b.hidden = false; }

@@ -40,34 +40,61 @@ func (db *DB) Audit(ctx context.Context, limit int) ([]inbox.AuditEntry, error) 
 	return out, rows.Err()
 }
 
-// UpdateUser changes a user's role and whether they may sign in.
+// UpdateUser changes a user's role and whether they may sign in. A role
+// other than admin or agent is an error wrapping inbox.ErrInvalid, an
+// unknown id one wrapping inbox.ErrNotFound. A change that would leave no
+// active admin is refused with inbox.ErrLastAdmin, checked in the same
+// transaction as the change, so two admins demoting each other at once
+// cannot both succeed.
 func (db *DB) UpdateUser(ctx context.Context, id int64, role inbox.Role, active bool) error {
 	if role != inbox.RoleAdmin && role != inbox.RoleAgent {
 		return fmt.Errorf("update user %d: role %q: %w", id, role, inbox.ErrInvalid)
 	}
-	return db.updateUser(ctx, id, `UPDATE users SET role = ?, active = ? WHERE id = ?`, string(role), active, id)
-}
-
-// SetPassword replaces a user's password hash.
-func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
-	return db.updateUser(ctx, id, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
-}
-
-func (db *DB) updateUser(ctx context.Context, id int64, q string, args ...any) error {
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		r, err := w.execSQL(ctx, q, args...)
-		if err != nil {
+		if err := updateOne(ctx, w, `UPDATE users SET role = ?, active = ? WHERE id = ?`, string(role), active, id); err != nil {
 			return err
 		}
-		if n, err := r.RowsAffected(); err != nil {
+		var admins int
+		if err := w.queryRowSQL(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&admins); err != nil {
 			return err
-		} else if n == 0 {
-			return inbox.ErrNotFound
+		}
+		if admins == 0 {
+			return inbox.ErrLastAdmin // the savepoint is rolled back: nothing changed
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("update user %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetPassword replaces a user's password hash. An unknown id is an error
+// wrapping inbox.ErrNotFound.
+func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
+	if hash == "" {
+		return fmt.Errorf("set password of user %d: no hash: %w", id, inbox.ErrInvalid)
+	}
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		return updateOne(ctx, w, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+	})
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// updateOne runs an UPDATE that must change exactly one row, or fails
+// with inbox.ErrNotFound.
+func updateOne(ctx context.Context, w *writeTx, q string, args ...any) error {
+	r, err := w.execSQL(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return inbox.ErrNotFound
 	}
 	return nil
 }

@@ -55,10 +55,15 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return err
 	}
-	if !checkPassword(u.PasswordHash, password) || !u.Active {
+	if !checkPassword(u.PasswordHash, password) {
 		s.logins.fail(s.now(), keys...)
 		s.log.Warn("sign-in failed", "email", email, "remote", c.RealIP())
 		return fail(http.StatusUnauthorized, "That e-mail address and password do not match an active account.")
+	}
+	if !u.Active {
+		// Only someone who knows the password learns that the account exists.
+		s.log.Warn("sign-in refused: account deactivated", "user_id", u.ID, "remote", c.RealIP())
+		return fail(http.StatusForbidden, "Your account has been deactivated. Ask an admin of your team to reactivate it.")
 	}
 	s.logins.reset(keys[1])
 	if err := s.startSession(c, u); err != nil {
@@ -79,6 +84,7 @@ func (s *Server) startSession(c echo.Context, u inbox.User) error {
 		return err
 	}
 	s.sessions.Put(ctx, sessUserID, u.ID)
+	s.sessions.Put(ctx, sessPassword, passwordStamp(u.PasswordHash))
 	s.sessions.Remove(ctx, sessCSRF)
 	s.csrfToken(c)
 	return nil

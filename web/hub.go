@@ -21,6 +21,7 @@ type Hub struct {
 	overflow   atomic.Bool
 	register   chan *client
 	unregister chan *client
+	disconnect chan disconnect
 	stop       chan struct{}
 	done       chan struct{}
 	render     func(ctx context.Context, ch inbox.Change) (*liveUpdate, error)
@@ -41,10 +42,22 @@ type client struct {
 	send   chan []byte
 	userID int64
 	tz     string
+	// session is the token of the browser session the page belongs to.
+	session string
 	// closeCode is what the connection is closed with when the hub closes
 	// send: 1012 when the server restarts, 1013 when the client was too
-	// slow. Both make the page reconnect.
+	// slow (both make the page reconnect), 1008 when the user was signed
+	// out (the page goes to the sign-in page).
 	closeCode atomic.Int32
+	// closeReason goes with closeCode; the hub sets it before closing send.
+	closeReason string
+}
+
+// disconnect asks the hub to close the connections that match, as signed
+// out.
+type disconnect struct {
+	match  func(*client) bool
+	reason string
 }
 
 func newHub(render func(context.Context, inbox.Change) (*liveUpdate, error), log *slog.Logger) *Hub {
@@ -52,6 +65,7 @@ func newHub(render func(context.Context, inbox.Change) (*liveUpdate, error), log
 		changes:    make(chan inbox.Change, 4096),
 		register:   make(chan *client),
 		unregister: make(chan *client),
+		disconnect: make(chan disconnect),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 		render:     render,
@@ -77,6 +91,24 @@ func (h *Hub) Publish(ch inbox.Change) {
 // Clients is how many pages are connected.
 func (h *Hub) Clients() int { return int(h.connected.Load()) }
 
+// Disconnect closes every live connection of the user at once, with 1008
+// (policy violation) and reason, on which the page stops reconnecting and
+// goes to the sign-in page. Pages of the session keepSession, when it is
+// not empty, stay connected: an admin who resets their own password keeps
+// the tab they did it in.
+func (h *Hub) Disconnect(userID int64, keepSession, reason string) {
+	h.signOut(disconnect{reason: reason, match: func(c *client) bool {
+		return c.userID == userID && (keepSession == "" || c.session != keepSession)
+	}})
+}
+
+func (h *Hub) signOut(d disconnect) {
+	select {
+	case h.disconnect <- d:
+	case <-h.done:
+	}
+}
+
 // Close disconnects every page with "service restart", so that each
 // reconnects to the next server, and stops the hub.
 func (h *Hub) Close() {
@@ -97,6 +129,13 @@ func (h *Hub) run() {
 			h.connected.Store(int64(len(h.clients)))
 		case c := <-h.unregister:
 			h.drop(c, 0)
+		case d := <-h.disconnect:
+			for c := range h.clients {
+				if d.match(c) {
+					c.closeReason = d.reason
+					h.drop(c, websocket.ClosePolicyViolation)
+				}
+			}
 		case ch := <-h.changes:
 			h.broadcast(h.coalesce(ch))
 		case <-h.stop:

@@ -149,12 +149,20 @@ func (s *Server) handleLive(c echo.Context) error {
 	if loc := location(c); loc != nil {
 		tz = loc.String()
 	}
-	cl := &client{hub: s.hub, conn: conn, send: make(chan []byte, clientBuffer), userID: currentUser(c).ID, tz: tz}
+	ctx := r.Context()
+	cl := &client{hub: s.hub, conn: conn, send: make(chan []byte, clientBuffer), userID: currentUser(c).ID, tz: tz,
+		session: s.sessions.Token(ctx)}
 	select {
 	case s.hub.register <- cl:
 	case <-s.hub.done:
 		conn.Close()
 		return nil
+	}
+	// The user may have been deactivated, or their password reset, while
+	// this connection was being set up, after Disconnect had run: look
+	// again now that Disconnect would find it.
+	if _, ok, err := s.sessionUser(ctx); err == nil && !ok {
+		s.hub.signOut(disconnect{reason: signedOutReason, match: func(x *client) bool { return x == cl }})
 	}
 	go cl.writePump()
 	cl.readPump()
@@ -197,7 +205,7 @@ func (c *client) writePump() {
 				if code == 0 {
 					code = websocket.CloseNormalClosure
 				}
-				_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""))
+				_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason))
 				return
 			}
 			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {

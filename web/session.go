@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -20,6 +22,9 @@ import (
 const (
 	sessUserID = "uid"
 	sessCSRF   = "csrf"
+	// sessPassword holds passwordStamp of the password the session was
+	// signed in with: once the password changes, the session ends.
+	sessPassword = "pw"
 )
 
 // Context keys for what the session middleware found.
@@ -127,17 +132,16 @@ func (s *Server) sameOrigin(r *http.Request, origin string) bool {
 func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		id := s.sessions.GetInt64(ctx, sessUserID)
-		if id != 0 {
-			u, err := s.store.User(ctx, id)
-			switch {
-			case err == nil && u.Active:
-				c.Set(ctxUser, u)
-				return next(c)
-			case err != nil && !errors.Is(err, inbox.ErrNotFound):
-				return err
-			}
-			// Removed or deactivated: the session ends here.
+		u, ok, err := s.sessionUser(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.Set(ctxUser, u)
+			return next(c)
+		}
+		if s.sessions.GetInt64(ctx, sessUserID) != 0 {
+			// Removed, deactivated or a changed password: the session ends here.
 			_ = s.sessions.Destroy(ctx)
 		}
 		r := c.Request()
@@ -149,6 +153,61 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
 	}
+}
+
+// sessionUser is the user the session in ctx signed in, with ok false when
+// nobody is signed in or the session no longer counts: the user was
+// removed or deactivated, or their password changed since.
+func (s *Server) sessionUser(ctx context.Context) (u inbox.User, ok bool, err error) {
+	id := s.sessions.GetInt64(ctx, sessUserID)
+	if id == 0 {
+		return inbox.User{}, false, nil
+	}
+	u, err = s.store.User(ctx, id)
+	switch {
+	case errors.Is(err, inbox.ErrNotFound):
+		return inbox.User{}, false, nil
+	case err != nil:
+		return inbox.User{}, false, err
+	}
+	stamp := s.sessions.GetString(ctx, sessPassword)
+	if !u.Active || subtle.ConstantTimeCompare([]byte(stamp), []byte(passwordStamp(u.PasswordHash))) != 1 {
+		return inbox.User{}, false, nil
+	}
+	return u, true, nil
+}
+
+// passwordStamp stands for a password hash in a session: it changes
+// whenever the password does, and tells nothing about the password.
+func passwordStamp(hash string) string {
+	sum := sha256.Sum256([]byte("switchboard session\x00" + hash))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// endSessions deletes every stored session of a user but the one with
+// the token keep (when not empty), and closes their live pages with
+// reason. Sessions are signed out on their next request anyway when the
+// user is deactivated or the password changes; deleting them also keeps
+// a deactivated user's forgotten session from working again after a
+// reactivation.
+func (s *Server) endSessions(ctx context.Context, userID int64, keep, reason string) error {
+	s.hub.Disconnect(userID, keep, reason)
+	var tokens []string
+	err := s.sessions.Iterate(ctx, func(sctx context.Context) error {
+		if t := s.sessions.Token(sctx); s.sessions.GetInt64(sctx, sessUserID) == userID && t != keep {
+			tokens = append(tokens, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		if err := s.sessions.Store.Delete(t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // currentUser is the user requireUser admitted.
