@@ -14,8 +14,18 @@ import (
 // same event stream gives the same state whatever order its events arrive
 // in and however often each arrives.
 func Apply(ctx context.Context, tx Tx, ev *Event) (Change, error) {
+	a, err := apply(ctx, tx, ev)
+	if err != nil {
+		return Change{}, err
+	}
+	return a.change, nil
+}
+
+// apply is Apply, returning the applier to say what happened beyond the
+// change: the new customer message, if any.
+func apply(ctx context.Context, tx Tx, ev *Event) (*applier, error) {
 	if ev.DecodeErr != nil {
-		return Change{}, ev.DecodeErr
+		return nil, ev.DecodeErr
 	}
 	a := &applier{ctx: ctx, tx: tx, ev: ev, at: ev.Timestamp}
 	var err error
@@ -38,9 +48,9 @@ func Apply(ctx context.Context, tx Tx, ev *Event) (Change, error) {
 		err = fmt.Errorf("%w %q: kept in the webhook log; replay it after an upgrade that knows it", ErrUnknownEvent, ev.Type)
 	}
 	if err != nil {
-		return Change{}, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, err)
+		return nil, fmt.Errorf("%s %s: %w", ev.Type, ev.ID, err)
 	}
-	return a.change, nil
+	return a, nil
 }
 
 type applier struct {
@@ -49,6 +59,16 @@ type applier struct {
 	ev     *Event
 	at     time.Time
 	change Change
+	// arrived is the customer's message this event stored for the first
+	// time; the pair conversation.new and message.inbound of one message
+	// sets it once, on whichever comes first.
+	arrived *arrival
+}
+
+// arrival is a customer's message just stored.
+type arrival struct {
+	message Message
+	first   bool // the conversation had no message before it
 }
 
 func missing(field string) error { return fmt.Errorf("data.%s is missing: %w", field, ErrMissingField) }
@@ -164,10 +184,12 @@ func (a *applier) newConversation(n *NewConversation) error {
 				Text: n.FirstMessageText, Status: StatusReceived, Source: SourceCustomer,
 				CreatedAt: a.at,
 			}
+			first := conv.LastMessageID == 0
 			if err := a.insert(&conv, &m); err != nil {
 				return err
 			}
 			conv.receive(&m)
+			a.arrived = &arrival{message: m, first: first}
 		}
 	}
 	return a.save(&conv)
@@ -216,10 +238,12 @@ func (a *applier) inbound(in *InboundMessage) error {
 			ZavuID: in.MessageID, Direction: Inbound, Type: typ, Text: in.Text, Content: in.Content,
 			Status: StatusReceived, Source: SourceCustomer, CreatedAt: at,
 		}
+		first := conv.LastMessageID == 0
 		if err := a.insert(&conv, &m); err != nil {
 			return err
 		}
 		conv.receive(&m)
+		a.arrived = &arrival{message: m, first: first}
 	}
 	if conv.Channel == SMS && typ == TypeText {
 		if stop, start := OptKeyword(in.Text); stop || start {

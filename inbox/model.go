@@ -163,7 +163,10 @@ type Message struct {
 	ErrorMessage   string
 	Source         Source
 	AuthorID       *int64
-	Reactions      []Reaction
+	// AutoReplyRule names the auto-reply rule that sent the message (Source
+	// auto_reply), as the thread shows it: "Auto-reply: Out of office".
+	AutoReplyRule string
+	Reactions     []Reaction
 	// CreatedAt is the message's time: when Zavu saw it, from the event.
 	CreatedAt time.Time
 	UpdatedAt time.Time

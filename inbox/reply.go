@@ -31,11 +31,15 @@ type Reply struct {
 	ConversationID int64
 	AuthorID       *int64 // the agent; nil for auto-replies and the API
 	Source         Source
+	AutoReplyRule  string      // the rule that sent an auto-reply
 	Type           MessageType // text, template, or a media type
 	Text           string
 	Content        *Content
 	IdempotencyKey string // fresh for every reply, kept across retries of its sends
 	At             time.Time
+	// ConfirmsOptOut marks the one confirmation an SMS STOP may get: it
+	// goes although the customer has just opted out.
+	ConfirmsOptOut bool
 }
 
 // MaxReplyLength bounds a reply's text: WhatsApp takes 4,096 characters,
@@ -59,7 +63,7 @@ func QueueReply(ctx context.Context, tx ReplyTx, r Reply) (Message, Change, erro
 	m := Message{
 		ConversationID: conv.ID, Direction: Outbound, Channel: conv.Channel, Type: r.Type,
 		Text: r.Text, Content: r.Content, Status: StatusPending, Source: r.Source, AuthorID: r.AuthorID,
-		CreatedAt: r.At, UpdatedAt: r.At,
+		AutoReplyRule: r.AutoReplyRule, CreatedAt: r.At, UpdatedAt: r.At,
 	}
 	if err := tx.InsertMessage(ctx, &m); err != nil {
 		return Message{}, Change{}, err
@@ -105,7 +109,7 @@ func checkReply(conv Conversation, r Reply) error {
 	if len([]rune(r.Text)) > MaxReplyLength {
 		return fmt.Errorf("a reply of %d characters, more than %d: %w", len([]rune(r.Text)), MaxReplyLength, ErrInvalid)
 	}
-	if conv.OptedOut {
+	if conv.OptedOut && !r.ConfirmsOptOut {
 		return fmt.Errorf("%s: %w", conv.OptedOutSentence(), ErrOptedOut)
 	}
 	if r.Type != TypeTemplate && !WindowOpen(conv.Channel, conv.LastInboundAt, r.At) {

@@ -51,6 +51,9 @@ type Change struct {
 	ConversationIDs   []int64
 	MessageIDs        []int64
 	DeletedMessageIDs []int64 // placeholders merged into the message they stood for
+	// Queued is set when a reply went into the outbox (an auto-reply), so
+	// that the outbox sends it now.
+	Queued bool
 }
 
 // Empty reports whether nothing changed.
@@ -200,6 +203,19 @@ type Store interface {
 	// ReactAsBusiness records the team's emoji on a message; an empty
 	// emoji removes it.
 	ReactAsBusiness(ctx context.Context, messageID int64, emoji string, at time.Time) (Change, error)
+
+	// AutoReplyConfig returns the auto-reply settings; the zero config
+	// (every rule off) when never saved.
+	AutoReplyConfig(ctx context.Context) (AutoReplyConfig, error)
+	// UpdateAutoReplies applies change to the settings in one write
+	// transaction, then normalizes and validates them (an
+	// InvalidAutoReplies error, and nothing written, when they are not
+	// valid), and returns them as saved. Ingestion reads them in its own
+	// transactions, so a save is in force for the next message.
+	UpdateAutoReplies(ctx context.Context, at time.Time, change func(*AutoReplyConfig) error) (AutoReplyConfig, error)
+	// AutoReplyLog is the latest of the auto-replies that could not go,
+	// newest first.
+	AutoReplyLog(ctx context.Context, limit int) ([]AutoReplyLogEntry, error)
 
 	// SavedReplies lists the team's saved replies, by shortcut.
 	SavedReplies(ctx context.Context) ([]SavedReply, error)

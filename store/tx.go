@@ -49,12 +49,13 @@ var (
 	stInsertMessage   = writerStatement(`INSERT INTO messages
 		(zavu_id, conversation_id, direction, channel, type, text, content, status,
 		 queued_at, sending_at, sent_at, delivered_at, read_at, failed_at,
-		 error_code, error_message, source, author_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		 error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	stUpdateMessage = writerStatement(`UPDATE messages SET
 		zavu_id = ?, conversation_id = ?, direction = ?, channel = ?, type = ?, text = ?, content = ?, status = ?,
 		queued_at = ?, sending_at = ?, sent_at = ?, delivered_at = ?, read_at = ?, failed_at = ?,
-		error_code = ?, error_message = ?, source = ?, author_id = ?, created_at = ?, updated_at = ?
+		error_code = ?, error_message = ?, source = ?, author_id = ?, created_at = ?, updated_at = ?,
+		auto_reply_rule = ?
 		WHERE id = ?`)
 
 	stReaction    = writerStatement(`SELECT emoji, at FROM reactions WHERE message_zavu_id = ? AND from_addr = ?`)
@@ -198,6 +199,7 @@ func messageArgs(m *inbox.Message) ([]any, error) {
 		m.Text, content, string(m.Status),
 		nullMS(st.Queued), nullMS(st.Sending), nullMS(st.Sent), nullMS(st.Delivered), nullMS(st.Read), nullMS(st.Failed),
 		m.ErrorCode, m.ErrorMessage, string(m.Source), nullID(m.AuthorID), msOf(m.CreatedAt), msOf(m.UpdatedAt),
+		m.AutoReplyRule,
 	}, nil
 }
 

@@ -57,7 +57,9 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		ev.Timestamp = s.now().UTC()
 	}
 
-	res, err := s.store.Ingest(ctx, ev, inbox.Apply)
+	// A delivery may trigger an auto-reply, queued in the same
+	// transaction; a replay from the webhook log never does.
+	res, err := s.store.Ingest(ctx, ev, inbox.IngestWithAutoReplies(s.now))
 	if err != nil {
 		// Not stored: Zavu retries, so nothing is lost.
 		s.log.ErrorContext(ctx, "webhook not stored", "event_id", ev.ID, "type", ev.Type, "err", err)
@@ -82,6 +84,9 @@ func (s *Server) handleWebhook(c echo.Context) error {
 // commit; a delivery and a replay from the webhook log both end here.
 func (s *Server) announce(ev *inbox.Event, res inbox.IngestResult) {
 	s.publish(res.Change)
+	if res.Change.Queued && s.outbox != nil {
+		s.outbox.Wake() // an auto-reply is waiting
+	}
 	if ev.Type == inbox.EventTemplateStatus && s.templates != nil {
 		// The webhook says only the status; the text comes from Zavu.
 		s.templates.Wake()
