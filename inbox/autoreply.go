@@ -488,9 +488,12 @@ func AsInvalidAutoReplies(err error) (InvalidAutoReplies, bool) {
 }
 
 // Normalize tidies what an admin typed: spaces around texts, empty
-// keywords, duplicate and unsorted holidays.
+// keywords, duplicate and unsorted holidays; no time zone is UTC.
 func (c *AutoReplyConfig) Normalize() {
 	c.Hours.TimeZone = strings.TrimSpace(c.Hours.TimeZone)
+	if c.Hours.TimeZone == "" {
+		c.Hours.TimeZone = "UTC"
+	}
 	hs := c.Hours.Holidays[:0:0]
 	for _, h := range c.Hours.Holidays {
 		if h = strings.TrimSpace(h); h != "" && !slices.Contains(hs, h) {
@@ -537,9 +540,7 @@ func (m *AutoReplyMessage) normalize() {
 // a template exists is for the caller to check (see CheckTemplate).
 func (c AutoReplyConfig) Validate() error {
 	e := InvalidAutoReplies{}
-	if c.Hours.TimeZone == "" {
-		e["timezone"] = "Choose the time zone of your business hours, such as Europe/Berlin."
-	} else if _, err := time.LoadLocation(c.Hours.TimeZone); err != nil || c.Hours.TimeZone == "Local" {
+	if _, err := time.LoadLocation(c.Hours.TimeZone); err != nil || c.Hours.TimeZone == "Local" || c.Hours.TimeZone == "" {
 		e["timezone"] = fmt.Sprintf("%q is not a time zone Switchboard knows. Use a name such as Europe/Berlin or America/New_York.", c.Hours.TimeZone)
 	}
 	for d, spans := range c.Hours.Days {

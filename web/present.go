@@ -187,6 +187,9 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 		v.Author = "Sent from phone"
 	case inbox.SourceAutoReply:
 		v.Author = "Auto-reply"
+		if m.AutoReplyRule != "" {
+			v.Author += ": " + m.AutoReplyRule
+		}
 	case inbox.SourceAgent:
 		v.Author = who.name(m.AuthorID)
 	case inbox.SourceAPI:

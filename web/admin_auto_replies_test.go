@@ -1,0 +1,139 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"switchboard/inbox"
+)
+
+// closedToday is a settings form under which the team is closed now:
+// weekday hours, with today (and the days around it, whatever the clock
+// says) as holidays.
+func closedToday(oooText string) url.Values {
+	now := time.Now().UTC()
+	var days []string
+	for i := -1; i <= 1; i++ {
+		days = append(days, now.AddDate(0, 0, i).Format(time.DateOnly))
+	}
+	return url.Values{
+		"timezone": {"UTC"}, "day1": {"09:00-17:00"}, "day2": {"09:00-12:00, 13:00-17:00"}, "day3": {"09:00-17:00"},
+		"day4": {"09:00-17:00"}, "day5": {"09:00-17:00"}, "holidays": {strings.Join(days, "\n")},
+		"ooo_enabled": {"on"}, "ooo_text": {oooText}, "limit": {"3"},
+	}
+}
+
+func TestAutoReplySettingsApplyToTheNextInboundMessage(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/admin/auto-replies")
+	p := a.submit("/admin/auto-replies", closedToday("Thanks {{contact.name}}, we are closed and will answer soon."))
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", p.status, p.find("auto-reply-error").Text())
+	}
+	page := a.get("/admin/auto-replies")
+	if got := page.find("hours-day2").AttrOr("value", ""); got != "09:00-12:00, 13:00-17:00" {
+		t.Errorf("Tuesday's hours read back as %q", got)
+	}
+	if !strings.Contains(page.find("hours-status").Text(), "Closed now") {
+		t.Errorf("status: %q", page.find("hours-status").Text())
+	}
+
+	now := time.Now()
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello?", now))
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello?", now)) // delivered twice
+	ts.mustPost(inboundText("evt_2", "msg_2", "Anyone?", now.Add(time.Second)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	thread := a.get("/conversations/" + itoa(conv))
+	var authors []string
+	thread.find("author").Each(func(_ int, s *goquery.Selection) { authors = append(authors, s.Text()) })
+	if len(authors) != 1 || authors[0] != "Auto-reply: Out of office" {
+		t.Fatalf("authors in the thread: %q, want one out-of-office reply", authors)
+	}
+	if !strings.Contains(thread.body, "Thanks John Doe, we are closed") {
+		t.Error("the reply's text with the customer's name is not in the thread")
+	}
+	audit := a.get("/admin/audit")
+	if !strings.Contains(audit.find("audit-log").Text(), "auto_replies.update") {
+		t.Error("the save is not in the audit log")
+	}
+}
+
+func TestAutoReplySettingsRefuseMistakesInPlainWords(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/admin/auto-replies")
+	form := closedToday("")
+	form.Set("timezone", "Mars/Olympus")
+	form.Set("day1", "9 to 5")
+	form.Set("holidays", "Christmas")
+	p := a.submit("/admin/auto-replies", form)
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", p.status)
+	}
+	for _, id := range []string{"timezone-error", "day1-error", "holidays-error", "ooo-error"} {
+		if p.find(id).Text() == "" {
+			t.Errorf("no %s shown", id)
+		}
+	}
+	if got := p.find("hours-day1").AttrOr("value", ""); got != "9 to 5" {
+		t.Errorf("what was typed is lost: %q", got)
+	}
+	cfg, err := ts.db.AutoReplyConfig(t.Context())
+	if err != nil || cfg.OutOfOffice.Enabled {
+		t.Errorf("refused settings were stored: %+v %v", cfg, err)
+	}
+}
+
+func TestKeywordRulesAddReorderDeleteAndTryIt(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/admin/auto-replies")
+	for _, r := range [][2]string{{"Refunds", "refund, money back"}, {"Orders", "order, refund"}} {
+		p := a.submit("/admin/auto-replies/rules", url.Values{"name": {r[0]}, "keywords": {r[1]}, "rule_enabled": {"on"}, "rule_text": {r[0] + " answer"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("add %s: %d %s", r[0], p.status, p.find("rule-error").Text())
+		}
+	}
+	if p := a.submit("/admin/auto-replies/rules", url.Values{"name": {"Empty"}, "rule_text": {"x"}}); p.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.find("rule-error").Text(), "keyword") {
+		t.Errorf("a rule without keywords: %d %q", p.status, p.find("rule-error").Text())
+	}
+	try := func(text string) string {
+		p := a.post("/admin/auto-replies/try", url.Values{"channel": {"whatsapp"}, "text": {text}})
+		return strings.Join(strings.Fields(p.find("try-outcome").Text()), " ")
+	}
+	if got := try("I want a refund"); !strings.Contains(got, `Sends "Auto-reply: Refunds"`) {
+		t.Errorf("try before reordering: %q", got)
+	}
+	page := a.get("/admin/auto-replies")
+	orders := page.find("keyword-rule").Last()
+	action, _ := orders.Find(`form[action$="/move"]`).Attr("action")
+	if p := a.submit(action, url.Values{"dir": {"up"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("move up: %d", p.status)
+	}
+	if got := try("I want a refund"); !strings.Contains(got, `Sends "Auto-reply: Orders"`) {
+		t.Errorf("try after moving Orders first: %q", got)
+	}
+	if got := try("good morning"); !strings.Contains(got, "Nothing is sent") {
+		t.Errorf("try with no match: %q", got)
+	}
+	edit, _ := a.get("/admin/auto-replies").find("rule-edit").First().Attr("href")
+	if p := a.submit(edit+"/delete", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	if got := try("I want a refund"); !strings.Contains(got, `Sends "Auto-reply: Refunds"`) {
+		t.Errorf("try after deleting Orders: %q", got)
+	}
+}
