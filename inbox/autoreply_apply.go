@@ -48,7 +48,8 @@ type AutoReplyLogEntry struct {
 // transaction. now is the clock: business hours and the hourly limit are
 // about when the reply would go. A replayed event never triggers one, and
 // neither does anything but a customer's message stored for the first
-// time (never an echo, a reaction, a status or a duplicate).
+// time (never an echo, a reaction, a status or a duplicate). A Tx that is
+// not an AutoReplyTx gets Apply alone.
 func IngestWithAutoReplies(now func() time.Time) ApplyFunc {
 	return func(ctx context.Context, tx Tx, ev *Event) (Change, error) {
 		a, err := apply(ctx, tx, ev)

@@ -16,4 +16,7 @@
 //   - A message's time is the event's timestamp, never the arrival time,
 //     so a late retry neither looks new nor stretches the WhatsApp window.
 //   - The WhatsApp 24-hour window runs from the last inbound message.
+//   - A customer's new message may trigger one auto-reply, queued in the
+//     transaction that stores it (see AutoReplyConfig.Decide and
+//     IngestWithAutoReplies); nothing else triggers one.
 package inbox
