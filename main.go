@@ -159,7 +159,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		secrets = []string{sandboxSecret}
 	}
 	if len(secrets) == 0 {
-		log.Warn("no webhook secret configured: every webhook will be refused until ZAVU_WEBHOOK_SECRET is set")
+		log.Warn("no webhook secret configured: every webhook will be refused until ZAVU_WEBHOOK_SECRET is set or an admin enters a secret on the Senders page")
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -174,6 +174,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	outbox := inbox.NewOutbox(db, zavu.Messenger{Client: link.client}, nil, log.With("component", "outbox"))
 	templates := newTemplateSyncer()
+	directory := &zavu.Directory{Client: link.client, Store: db}
 	dataDir := filepath.Dir(cfg.DBPath)
 	filesKey, err := loadOrCreateKey(filepath.Join(dataDir, "files.key"))
 	if err != nil {
@@ -186,9 +187,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}, web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),
-		Webhooks:    zavu.Webhooks{Secrets: zavu.StaticSecrets(secrets...)},
+		Webhooks:    zavu.Webhooks{Secrets: zavu.JoinSecrets(secrets, db.WebhookSecrets)},
 		Outbox:      outbox,
 		Templates:   templates,
+		Directory:   directory,
 		Media:       zavu.Messenger{Client: link.client},
 		Reactor:     zavu.Messenger{Client: link.client},
 		Receipts:    zavu.Messenger{Client: link.client},
@@ -215,7 +217,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	workers, stopWorkers := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { outbox.Run(workers) })
-	wg.Go(func() { templates.run(workers, link.client, db, log.With("component", "templates")) })
+	wg.Go(func() { templates.run(workers, directory, log.With("component", "templates")) })
+	wg.Go(func() { syncSenders(workers, directory, log.With("component", "senders")) })
 	var stopOnce sync.Once
 	stopBackground := func() {
 		stopOnce.Do(func() {

@@ -8,7 +8,6 @@ import (
 
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
-	"switchboard/store"
 )
 
 // zavuLink is how Switchboard reaches Zavu: the real API with the key, or
@@ -31,6 +30,10 @@ func newZavuLink(cfg Config, webhookURL, secret string, log *slog.Logger) *zavuL
 		Log: log.With("component", "sandbox-zavu"),
 	})
 	fake.SetTemplates(sandboxTemplates)
+	fake.SetSenders([]zavu.Sender{{
+		ID: "snd_sandbox", Name: "Sandbox", PhoneNumber: "+15550100000", IsDefault: true,
+		Webhook: &zavu.SenderWebhook{URL: cfg.BaseURL.String() + "/webhooks/zavu", Events: sandboxEvents(), Active: true},
+	}})
 	client := zavu.NewClient("http://zavu.sandbox", "zv_test_sandbox",
 		zavu.WithHTTPClient(&http.Client{Transport: fake.Transport()}))
 	return &zavuLink{client: client, fake: fake}
@@ -51,6 +54,16 @@ func (z *zavuLink) close() {
 	}
 }
 
+// sandboxEvents are the events the sandbox sender's webhook sends: all
+// Switchboard needs.
+func sandboxEvents() []string {
+	out := make([]string, len(inbox.SenderEvents))
+	for i, e := range inbox.SenderEvents {
+		out[i] = string(e)
+	}
+	return out
+}
+
 // sandboxTemplates are the approved templates the sandbox offers when the
 // WhatsApp window has closed.
 var sandboxTemplates = []zavu.Template{
@@ -63,24 +76,24 @@ var sandboxTemplates = []zavu.Template{
 }
 
 // syncTemplates copies Zavu's templates, with their text, into the store.
-func syncTemplates(ctx context.Context, client *zavu.Client, db *store.DB, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	ts, err := client.Templates(ctx)
+func syncTemplates(ctx context.Context, dir *zavu.Directory, log *slog.Logger) {
+	n, err := dir.SyncTemplates(ctx)
 	if err != nil {
 		log.Warn("templates not synced from Zavu; the picker shows what was synced before", "err", err)
 		return
 	}
-	out := make([]inbox.Template, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, inbox.Template{ID: t.ID, Name: t.Name, Language: t.Language, Status: t.Status,
-			RejectionReason: t.RejectionReason, Body: t.Body, UpdatedAt: time.Now()})
-	}
-	if err := db.SyncTemplates(ctx, out); err != nil {
-		log.Error("templates not stored", "err", err)
+	log.Info("templates synced from Zavu", "count", n)
+}
+
+// syncSenders copies Zavu's senders, with their webhook settings, into the
+// store.
+func syncSenders(ctx context.Context, dir *zavu.Directory, log *slog.Logger) {
+	n, err := dir.SyncSenders(ctx)
+	if err != nil {
+		log.Warn("senders not synced from Zavu; the admin page says why", "err", err)
 		return
 	}
-	log.Info("templates synced from Zavu", "count", len(out))
+	log.Info("senders synced from Zavu", "count", n)
 }
 
 // templateSyncer syncs templates at start and again, shortly after, each
@@ -99,14 +112,14 @@ func (t *templateSyncer) Wake() {
 	}
 }
 
-func (t *templateSyncer) run(ctx context.Context, client *zavu.Client, db *store.DB, log *slog.Logger) {
-	syncTemplates(ctx, client, db, log)
+func (t *templateSyncer) run(ctx context.Context, dir *zavu.Directory, log *slog.Logger) {
+	syncTemplates(ctx, dir, log)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.wake:
-			syncTemplates(ctx, client, db, log)
+			syncTemplates(ctx, dir, log)
 		}
 	}
 }

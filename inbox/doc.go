@@ -16,6 +16,9 @@
 //   - A message's time is the event's timestamp, never the arrival time,
 //     so a late retry neither looks new nor stretches the WhatsApp window.
 //   - The WhatsApp 24-hour window runs from the last inbound message.
+//   - A sender's webhook must point at Switchboard and send every event in
+//     SenderEvents (see Sender.WebhookProblems). A per-sender webhook
+//     secret is write-only: it is read back only to check signatures.
 //   - A customer's new message may trigger one auto-reply, queued in the
 //     transaction that stores it (see AutoReplyConfig.Decide and
 //     IngestWithAutoReplies); nothing else triggers one.

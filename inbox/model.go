@@ -254,6 +254,7 @@ type Template struct {
 	Name            string
 	Language        string
 	Status          string // draft, pending, approved, rejected, disabled
+	Category        string // UTILITY, MARKETING, AUTHENTICATION; empty when not known
 	RejectionReason string
 	// Body is the text with {{1}}, {{2}}... where variables go; known once
 	// the templates are synced from Zavu.
@@ -298,9 +299,35 @@ type Activity struct {
 
 // Sender is one of the business's numbers on Zavu.
 type Sender struct {
-	ID    string
-	Phone string
-	Name  string
+	ID        string
+	Phone     string
+	Name      string
+	IsDefault bool // the project's default sender, per Zavu
+	// Webhook is the webhook Zavu has for this sender as of the last
+	// sync; nil when it has none.
+	Webhook *SenderWebhook
+	// SyncedAt is when Zavu last listed the sender; zero for a sender
+	// known only from webhooks.
+	SyncedAt time.Time
+	// Secret is what is known of the webhook secret an admin entered for
+	// this sender. The secret itself is never read back, only used to
+	// check signatures.
+	Secret SecretState
+}
+
+// SenderWebhook is where Zavu sends a sender's events, and which ones.
+type SenderWebhook struct {
+	URL    string
+	Events []string
+	Active bool
+}
+
+// SecretState tells whether a per-sender webhook secret is set, without
+// giving it away.
+type SecretState struct {
+	Set   bool
+	Hint  string // its last characters
+	SetAt time.Time
 }
 
 // Role is what a user may do.

@@ -152,8 +152,19 @@ type Store interface {
 	Events(ctx context.Context, f EventFilter) (items []StoredEvent, next string, err error)
 	// Templates lists every known WhatsApp template, by name.
 	Templates(ctx context.Context) ([]Template, error)
-	// Senders lists the business's numbers seen so far.
+	// Senders lists the business's numbers seen so far or synced from
+	// Zavu, the default first.
 	Senders(ctx context.Context) ([]Sender, error)
+	// Sender returns one sender, or an error wrapping ErrNotFound.
+	Sender(ctx context.Context, id string) (Sender, error)
+	// SetSenderSecret stores a webhook secret for a sender (checked with
+	// CheckWebhookSecret), replacing any before. Webhooks signed with it
+	// are accepted from then on. No read path gives it back but the
+	// webhook check. An unknown sender is an error wrapping ErrNotFound.
+	SetSenderSecret(ctx context.Context, senderID, secret string, at time.Time) error
+	// RemoveSenderSecret forgets a sender's webhook secret; an unknown
+	// sender or one with no secret is an error wrapping ErrNotFound.
+	RemoveSenderSecret(ctx context.Context, senderID string) error
 
 	// ConversationFor is Conversation with the unread count of one user.
 	ConversationFor(ctx context.Context, id, viewerID int64) (Conversation, error)

@@ -51,6 +51,8 @@ type DB struct {
 	closeErr       error
 
 	stats writerStats
+
+	secrets secretCache // per-sender webhook secrets, between changes
 }
 
 var _ inbox.Store = (*DB)(nil)

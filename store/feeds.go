@@ -9,7 +9,7 @@ import (
 
 // Templates returns every known template, by name.
 func (db *DB) Templates(ctx context.Context) ([]inbox.Template, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, language, status, rejection_reason, body, updated_at
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, language, status, category, rejection_reason, body, updated_at
 		FROM templates ORDER BY name, language, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list templates: %w", err)
@@ -18,7 +18,7 @@ func (db *DB) Templates(ctx context.Context) ([]inbox.Template, error) {
 	var out []inbox.Template
 	for rows.Next() {
 		var t inbox.Template
-		if err := rows.Scan(&t.ID, &t.Name, &t.Language, &t.Status, &t.RejectionReason, &t.Body, msTime{&t.UpdatedAt}); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Language, &t.Status, &t.Category, &t.RejectionReason, &t.Body, msTime{&t.UpdatedAt}); err != nil {
 			return nil, fmt.Errorf("list templates: %w", err)
 		}
 		out = append(out, t)

@@ -62,11 +62,12 @@ var (
 	stPutReaction = writerStatement(`INSERT INTO reactions (message_zavu_id, from_addr, emoji, at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (message_zavu_id, from_addr) DO UPDATE SET emoji = excluded.emoji, at = excluded.at`)
 
-	stTemplate    = writerStatement(`SELECT id, name, language, status, rejection_reason, body, updated_at FROM templates WHERE id = ?`)
-	stPutTemplate = writerStatement(`INSERT INTO templates (id, name, language, status, rejection_reason, body, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+	stTemplate    = writerStatement(`SELECT id, name, language, status, category, rejection_reason, body, updated_at FROM templates WHERE id = ?`)
+	stPutTemplate = writerStatement(`INSERT INTO templates (id, name, language, status, category, rejection_reason, body, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, language = excluded.language, status = excluded.status,
 			rejection_reason = excluded.rejection_reason, updated_at = excluded.updated_at,
+			category = CASE WHEN excluded.category <> '' THEN excluded.category ELSE templates.category END,
 			body = CASE WHEN excluded.body <> '' THEN excluded.body ELSE templates.body END`)
 
 	// An event adds at most one activity, so a replay adds none.
@@ -285,7 +286,7 @@ func (w *writeTx) PutReaction(ctx context.Context, r inbox.Reaction) error {
 func (w *writeTx) Template(ctx context.Context, id string) (inbox.Template, error) {
 	var t inbox.Template
 	err := w.queryRow(ctx, stTemplate, id).
-		Scan(&t.ID, &t.Name, &t.Language, &t.Status, &t.RejectionReason, &t.Body, msTime{&t.UpdatedAt})
+		Scan(&t.ID, &t.Name, &t.Language, &t.Status, &t.Category, &t.RejectionReason, &t.Body, msTime{&t.UpdatedAt})
 	if err != nil {
 		return inbox.Template{}, notFound(err, "template %s", id)
 	}
@@ -294,7 +295,7 @@ func (w *writeTx) Template(ctx context.Context, id string) (inbox.Template, erro
 
 // PutTemplate creates or replaces a template.
 func (w *writeTx) PutTemplate(ctx context.Context, t inbox.Template) error {
-	if _, err := w.exec(ctx, stPutTemplate, t.ID, t.Name, t.Language, t.Status, t.RejectionReason, t.Body, msOf(t.UpdatedAt)); err != nil {
+	if _, err := w.exec(ctx, stPutTemplate, t.ID, t.Name, t.Language, t.Status, t.Category, t.RejectionReason, t.Body, msOf(t.UpdatedAt)); err != nil {
 		return fmt.Errorf("put template %s: %w", t.ID, err)
 	}
 	return nil

@@ -109,13 +109,14 @@ func (ls *liveServer) start(ln net.Listener) {
 	var outbox *inbox.Outbox
 	deps := web.Deps{
 		Store: db, Sessions: db.Sessions(),
-		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(testSecret)},
+		Webhooks: zavu.Webhooks{Secrets: zavu.JoinSecrets([]string{testSecret}, db.WebhookSecrets)},
 	}
 	if ls.zavu != nil {
 		client := zavu.NewClient("http://zavu.test", "zv_test_browser",
 			zavu.WithHTTPClient(&http.Client{Transport: ls.zavu.Transport()}))
 		outbox = inbox.NewOutbox(db, zavu.Messenger{Client: client}, nil, nil)
 		deps.Outbox = outbox
+		deps.Directory = &zavu.Directory{Client: client, Store: db}
 	}
 	ls.web = web.New(web.Config{BaseURL: base}, deps)
 	if outbox != nil {

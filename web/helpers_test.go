@@ -42,10 +42,14 @@ func newTestServer(t *testing.T) *testServer {
 	t.Cleanup(func() { fake.Close() })
 	fakeHTTP := &http.Client{Transport: fake.Transport()}
 	messenger := zavu.Messenger{Client: zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(fakeHTTP))}
+	// Senders and templates sync from the fake; webhooks are checked with
+	// the configured secrets and those set per sender.
+	directory := &zavu.Directory{Client: messenger.Client, Store: db}
 	w := web.New(web.Config{BaseURL: base, MediaDir: t.TempDir(), FilesDir: t.TempDir(), FilesKey: []byte("0123456789abcdef0123456789abcdef")}, web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),
-		Webhooks:    zavu.Webhooks{Secrets: zavu.StaticSecrets("whsec_other_secret_xyz", testSecret)},
+		Webhooks:    zavu.Webhooks{Secrets: zavu.JoinSecrets([]string{"whsec_other_secret_xyz", testSecret}, db.WebhookSecrets)},
+		Directory:   directory,
 		Media:       messenger,
 		MediaClient: fakeHTTP,
 		Reactor:     messenger,

@@ -62,6 +62,7 @@ type Server struct {
 	hub         *Hub
 	outbox      Waker
 	templates   Waker
+	directory   Directory
 	media       *mediaCache
 	reactor     Reactor
 	files       *fileStore
@@ -71,6 +72,15 @@ type Server struct {
 // Reactor sends the business's reaction to a customer's message.
 type Reactor interface {
 	React(ctx context.Context, zavuMessageID, emoji string) error
+}
+
+// Directory copies the project's senders and templates from Zavu into the
+// store, and says how the last sync of each went.
+type Directory interface {
+	SyncSenders(ctx context.Context) (int, error)
+	SyncTemplates(ctx context.Context) (int, error)
+	SendersSynced() inbox.SyncResult
+	TemplatesSynced() inbox.SyncResult
 }
 
 // Waker is told when a reply was queued, so the outbox sends it now
@@ -85,6 +95,7 @@ type Deps struct {
 	Sessions  scs.Store       // where browser sessions live
 	Outbox    Waker           // the outbox worker; may be nil
 	Templates Waker           // syncs templates from Zavu; may be nil
+	Directory Directory       // syncs senders and templates when an admin asks; may be nil
 	Media     MediaSource     // where inbound media is; nil: not shown
 	Reactor   Reactor         // puts the team's emoji on a message; nil: no reactions
 	Receipts  ReadMarker      // marks customers' messages read; may be nil
@@ -109,6 +120,7 @@ func New(cfg Config, d Deps) *Server {
 		logins:      newLoginLimiter(5, 15*time.Minute),
 		outbox:      d.Outbox,
 		templates:   d.Templates,
+		directory:   d.Directory,
 		reactor:     d.Reactor,
 		receipts:    d.Receipts,
 	}

@@ -1,0 +1,132 @@
+package inbox
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SenderEvents are the event types a sender's webhook must send for
+// Switchboard to keep conversations whole: messages in, their delivery,
+// reactions, and template approvals. Broadcast and partner invitation
+// changes are project-level events, not a sender's.
+var SenderEvents = []EventType{
+	EventConversationNew,
+	EventMessageInbound,
+	EventMessageUnsupported,
+	EventMessageReaction,
+	EventMessageQueued,
+	EventMessageSent,
+	EventMessageDelivered,
+	EventMessageRead,
+	EventMessageFailed,
+	EventTemplateStatus,
+}
+
+// MissingEvents lists the SenderEvents the sender's webhook leaves out;
+// all of them when it has no webhook.
+func (s Sender) MissingEvents() []EventType {
+	have := map[string]bool{}
+	if s.Webhook != nil {
+		for _, e := range s.Webhook.Events {
+			have[strings.TrimSpace(e)] = true
+		}
+	}
+	var out []EventType
+	for _, e := range SenderEvents {
+		if !have[string(e)] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// WebhookProblems says in plain sentences what is wrong with the webhook
+// Zavu has for the sender, given the URL Switchboard receives webhooks
+// at. It says nothing about a sender Zavu has not listed: what its
+// webhook is, is not known.
+func (s Sender) WebhookProblems(ourURL string) []string {
+	if s.SyncedAt.IsZero() {
+		return nil
+	}
+	if s.Webhook == nil || strings.TrimSpace(s.Webhook.URL) == "" {
+		return []string{"Zavu has no webhook for this sender, so Switchboard hears nothing from it. Add one pointing at " + ourURL + "."}
+	}
+	var out []string
+	if !sameURL(s.Webhook.URL, ourURL) {
+		out = append(out, fmt.Sprintf("Zavu sends this sender's events to %s, not to Switchboard (%s).", s.Webhook.URL, ourURL))
+	}
+	if !s.Webhook.Active {
+		out = append(out, "The webhook is switched off in Zavu.")
+	}
+	if missing := s.MissingEvents(); len(missing) > 0 {
+		names := make([]string, len(missing))
+		for i, e := range missing {
+			names[i] = string(e)
+		}
+		out = append(out, "The webhook leaves out events Switchboard needs: "+strings.Join(names, ", ")+".")
+	}
+	return out
+}
+
+// sameURL compares webhook URLs, ignoring a trailing slash and the case
+// of the scheme and host.
+func sameURL(a, b string) bool {
+	norm := func(u string) string {
+		u = strings.TrimRight(strings.TrimSpace(u), "/")
+		if i := strings.Index(u, "://"); i >= 0 {
+			rest := u[i+3:]
+			host, path, _ := strings.Cut(rest, "/")
+			u = strings.ToLower(u[:i+3]+host) + "/" + path
+			u = strings.TrimRight(u, "/")
+		}
+		return u
+	}
+	return norm(a) == norm(b)
+}
+
+// MinSecretLength is the shortest webhook secret accepted after whsec_.
+const MinSecretLength = 8
+
+// InvalidSecret is a webhook secret that cannot be one Zavu gave. Its
+// message is a plain sentence for the admin.
+type InvalidSecret struct{ Reason string }
+
+func (e *InvalidSecret) Error() string { return e.Reason }
+
+// Is makes an InvalidSecret match ErrInvalid.
+func (e *InvalidSecret) Is(target error) bool { return target == ErrInvalid }
+
+// CheckWebhookSecret returns the secret trimmed of surrounding space, or
+// an *InvalidSecret saying why it is not a Zavu webhook secret.
+func CheckWebhookSecret(secret string) (string, error) {
+	secret = strings.TrimSpace(secret)
+	switch {
+	case secret == "":
+		return "", &InvalidSecret{"Paste the webhook secret Zavu showed when the webhook was created."}
+	case !strings.HasPrefix(secret, "whsec_"):
+		return "", &InvalidSecret{"A Zavu webhook secret starts with whsec_. Copy it whole from Zavu."}
+	case len(secret) < len("whsec_")+MinSecretLength:
+		return "", &InvalidSecret{"That secret is too short to be one Zavu gave. Copy it whole from Zavu."}
+	case strings.ContainsAny(secret, " \t\r\n,"):
+		return "", &InvalidSecret{"A webhook secret has no spaces or commas. Paste one secret only."}
+	}
+	return secret, nil
+}
+
+// SecretHint is the part of a secret a page may show: its last four
+// characters.
+func SecretHint(secret string) string {
+	if len(secret) < len("whsec_")+MinSecretLength {
+		return ""
+	}
+	return secret[len(secret)-4:]
+}
+
+// SyncResult is the outcome of the last sync of senders or templates from
+// Zavu.
+type SyncResult struct {
+	At    time.Time // zero when none was tried yet
+	Count int       // how many were synced
+	Err   error     // why it failed; nil when it worked
+}

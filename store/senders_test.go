@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"switchboard/inbox"
+)
+
+func TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	// A sender known from a webhook before any sync.
+	inTx(t, db, func(ctx context.Context, w *writeTx) error { return w.UpsertSender(ctx, "snd_old", "+15550009999") })
+
+	err := db.SyncSenders(ctx, []inbox.Sender{
+		{ID: "snd_b", Name: "Support", Phone: "+15550000002",
+			Webhook: &inbox.SenderWebhook{URL: "https://x.test/webhooks/zavu", Events: []string{"message.inbound", "message.failed"}, Active: true}},
+		{ID: "snd_a", Name: "Sales", Phone: "+15550000001", IsDefault: true},
+	}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := db.Senders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range ss {
+		ids = append(ids, s.ID)
+	}
+	if want := []string{"snd_a", "snd_b", "snd_old"}; !slices.Equal(ids, want) {
+		t.Fatalf("senders %v, want the default first then by id: %v", ids, want)
+	}
+	a, b, old := ss[0], ss[1], ss[2]
+	if !a.IsDefault || a.Name != "Sales" || a.Webhook != nil || !a.SyncedAt.Equal(t0) {
+		t.Errorf("default sender: %+v", a)
+	}
+	if b.Webhook == nil || b.Webhook.URL != "https://x.test/webhooks/zavu" || !b.Webhook.Active ||
+		!reflect.DeepEqual(b.Webhook.Events, []string{"message.inbound", "message.failed"}) {
+		t.Errorf("webhook of snd_b: %+v", b.Webhook)
+	}
+	if !old.SyncedAt.IsZero() || old.Phone != "+15550009999" {
+		t.Errorf("sender only seen in webhooks: %+v", old)
+	}
+
+	// The next sync no longer lists snd_b and drops snd_a's webhook: snd_b
+	// stays (conversations refer to it) but is no longer synced.
+	if err := db.SyncSenders(ctx, []inbox.Sender{{ID: "snd_a", Name: "Sales desk", IsDefault: true}}, t0.Add(60e9)); err != nil {
+		t.Fatal(err)
+	}
+	b, err = db.Sender(ctx, "snd_b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.SyncedAt.IsZero() {
+		t.Errorf("snd_b is still marked synced: %+v", b)
+	}
+	a, _ = db.Sender(ctx, "snd_a")
+	if a.Name != "Sales desk" || a.Phone != "+15550000001" {
+		t.Errorf("snd_a after the second sync: %+v (an empty number keeps the known one)", a)
+	}
+	if _, err := db.Sender(ctx, "snd_nope"); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("unknown sender: %v, want ErrNotFound", err)
+	}
+}
+
+func TestSenderSecretIsWriteOnly(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if err := db.SyncSenders(ctx, []inbox.Sender{{ID: "snd_a", Phone: "+15550000001"}, {ID: "snd_b"}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	secrets := func() []string {
+		t.Helper()
+		s, err := db.WebhookSecrets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got := secrets(); len(got) != 0 {
+		t.Fatalf("secrets before any was set: %v", got)
+	}
+
+	const secret = "whsec_abcdefgh12345678WXYZ"
+	if err := db.SetSenderSecret(ctx, "snd_a", "  "+secret+"\n", t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets(); !slices.Equal(got, []string{secret}) {
+		t.Fatalf("secrets after setting one: %v (the cache must not hide a new secret)", got)
+	}
+
+	// Nothing the pages read carries the secret.
+	a, err := db.Sender(ctx, "snd_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Secret.Set || a.Secret.Hint != "WXYZ" || !a.Secret.SetAt.Equal(t0) {
+		t.Errorf("secret state: %+v", a.Secret)
+	}
+	ss, _ := db.Senders(ctx)
+	for _, v := range []any{a, ss} {
+		if s := fmt.Sprintf("%+v", v); strings.Contains(s, "whsec_") || strings.Contains(s, "abcdefgh") {
+			t.Errorf("a read path gives the secret away: %s", s)
+		}
+	}
+
+	// Replacing it: the old one stops counting at once.
+	const next = "whsec_zyxwvuts98765432"
+	if err := db.SetSenderSecret(ctx, "snd_a", next, t0.Add(1e9)); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets(); !slices.Equal(got, []string{next}) {
+		t.Fatalf("secrets after replacing: %v", got)
+	}
+
+	for _, bad := range []string{"", "sk_live_123456789", "whsec_short", "whsec_abcdefgh,whsec_12345678"} {
+		err := db.SetSenderSecret(ctx, "snd_b", bad, t0)
+		var inv *inbox.InvalidSecret
+		if !errors.As(err, &inv) || !errors.Is(err, inbox.ErrInvalid) || inv.Reason == "" {
+			t.Errorf("secret %q: %v, want an InvalidSecret", bad, err)
+		}
+	}
+	if err := db.SetSenderSecret(ctx, "snd_nope", secret, t0); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("secret for an unknown sender: %v, want ErrNotFound", err)
+	}
+
+	if err := db.RemoveSenderSecret(ctx, "snd_a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets(); len(got) != 0 {
+		t.Fatalf("secrets after removing: %v", got)
+	}
+	if a, _ := db.Sender(ctx, "snd_a"); a.Secret.Set {
+		t.Errorf("secret still set after removal: %+v", a.Secret)
+	}
+	if err := db.RemoveSenderSecret(ctx, "snd_a"); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("removing a secret twice: %v, want ErrNotFound", err)
+	}
+}
+
+func TestSyncTemplatesKeepsCategory(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if err := db.SyncTemplates(ctx, []inbox.Template{{ID: "tmpl_1", Name: "promo", Language: "en", Status: "rejected",
+		Category: "MARKETING", RejectionReason: "Promotional content in a utility template", UpdatedAt: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	// A status change from a webhook does not know the category.
+	inTx(t, db, func(ctx context.Context, w *writeTx) error {
+		return w.PutTemplate(ctx, inbox.Template{ID: "tmpl_1", Name: "promo", Language: "en", Status: "approved", UpdatedAt: t0.Add(1e9)})
+	})
+	ts, err := db.Templates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 1 || ts[0].Category != "MARKETING" || ts[0].Status != "approved" {
+		t.Fatalf("templates: %+v", ts)
+	}
+}

@@ -1,0 +1,188 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+)
+
+// allEvents is every event Switchboard needs from a sender's webhook.
+func allEvents() []string {
+	var out []string
+	for _, e := range inbox.SenderEvents {
+		out = append(out, string(e))
+	}
+	return out
+}
+
+func TestSendersSyncFromZavuWithWebhookWarnings(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(admin.Email)
+
+	if p := a.get("/admin/senders"); p.status != http.StatusOK || p.find("senders-sync-status").Length() != 1 || p.find("sender").Length() != 0 {
+		t.Fatalf("before a sync: %d, %q", p.status, p.find("senders-sync-status").Text())
+	}
+
+	ours := "http://localhost/webhooks/zavu"
+	// Four senders: more than the fake's page of three, so the sync must
+	// follow the cursor.
+	ts.zavu.SetSenders([]zavu.Sender{
+		{ID: "snd_main", Name: "Support", PhoneNumber: "+15550000001", IsDefault: true,
+			Webhook: &zavu.SenderWebhook{URL: ours, Events: allEvents(), Active: true}},
+		{ID: "snd_elsewhere", Name: "Sales", PhoneNumber: "+15550000002",
+			Webhook: &zavu.SenderWebhook{URL: "https://old-crm.example.com/hooks/zavu", Events: allEvents(), Active: true}},
+		{ID: "snd_partial", Name: "Billing", PhoneNumber: "+15550000003",
+			Webhook: &zavu.SenderWebhook{URL: ours, Events: []string{"message.inbound", "conversation.new", "message.failed"}, Active: true}},
+		{ID: "snd_bare", Name: "Alerts", PhoneNumber: "+15550000004"},
+	})
+	if p := a.post("/admin/senders/sync", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("sync: %d %s", p.status, p.body)
+	}
+	p := a.get("/admin/senders")
+	if got := p.find("senders-sync-status").Text(); !strings.Contains(got, "4 senders") {
+		t.Errorf("sync status %q, want it to count 4 senders", got)
+	}
+	if got := p.find("our-webhook-url").Text(); got != ours {
+		t.Errorf("the page names %q as our webhook URL, want %q", got, ours)
+	}
+	cards := map[string]string{}
+	warnings := map[string]string{}
+	p.find("sender").Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("data-sender-id")
+		cards[id] = s.Text()
+		warnings[id] = s.Find(`[data-testid="sender-warning"]`).Text()
+	})
+	if len(cards) != 4 {
+		t.Fatalf("senders on the page: %v", cards)
+	}
+	if first, _ := p.find("sender").First().Attr("data-sender-id"); first != "snd_main" {
+		t.Errorf("first sender %q, want the default one", first)
+	}
+	if !strings.Contains(cards["snd_main"], "Support") || !strings.Contains(cards["snd_main"], "+15550000001") ||
+		!strings.Contains(cards["snd_main"], "Default") || warnings["snd_main"] != "" {
+		t.Errorf("the well set up sender: %q, warnings %q", cards["snd_main"], warnings["snd_main"])
+	}
+	if w := warnings["snd_elsewhere"]; !strings.Contains(w, "https://old-crm.example.com/hooks/zavu") || !strings.Contains(w, ours) || strings.Contains(w, "leaves out") {
+		t.Errorf("warning for a webhook pointing elsewhere: %q", w)
+	}
+	w := warnings["snd_partial"]
+	for _, missing := range []string{"message.delivered", "message.read", "message.reaction", "template.status_changed"} {
+		if !strings.Contains(w, missing) {
+			t.Errorf("warning for missing events %q does not name %s", w, missing)
+		}
+	}
+	if strings.Contains(w, "message.inbound") || strings.Contains(w, "not to Switchboard") {
+		t.Errorf("warning for missing events names what is fine: %q", w)
+	}
+	if w := warnings["snd_bare"]; !strings.Contains(w, "no webhook") {
+		t.Errorf("warning for a sender without a webhook: %q", w)
+	}
+
+	audit := a.get("/admin/audit").find("audit-entry").Text()
+	if !strings.Contains(audit, "senders.sync") || !strings.Contains(audit, "Synced 4 senders") {
+		t.Errorf("audit log: %q", audit)
+	}
+}
+
+func TestSendersSyncFailureIsShownInPlainWords(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(admin.Email)
+
+	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "Invalid or missing API key", AnyPath: true})
+	if p := a.post("/admin/senders/sync", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("sync: %d %s", p.status, p.body)
+	}
+	p := a.get("/admin/senders")
+	got := p.find("senders-sync-problem").Text()
+	if !strings.Contains(got, "invalid API key") || !strings.Contains(got, "ZAVU_API_KEY") {
+		t.Errorf("sync problem %q, want it to say the API key is invalid", got)
+	}
+	for _, goErr := range []string{"zavu:", "GET /v1/senders", "401"} {
+		if strings.Contains(p.body, goErr) {
+			t.Errorf("the page shows the Go error (%q)", goErr)
+		}
+	}
+}
+
+// inboundFor is an inbound SMS to sender, as Zavu delivers it.
+func inboundFor(sender, evtID string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"type":"message.inbound","timestamp":%d,"senderId":%q,"projectId":"prj_1",
+		"data":{"messageId":"msg_%s","from":"+14155550111","to":"+15550000009","channel":"sms","messageType":"text","text":"Hello"}}`,
+		evtID, time.Now().UnixMilli(), sender, evtID))
+}
+
+func TestPerSenderSecretWorksAtOnceAndIsNeverShown(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(admin.Email)
+	ts.zavu.SetSenders([]zavu.Sender{{ID: "snd_new", Name: "New line", PhoneNumber: "+15550000009"}})
+	a.post("/admin/senders/sync", url.Values{})
+
+	const secret = "whsec_perSender0123456789QRST"
+	deliver := func(evtID string) int {
+		t.Helper()
+		body := inboundFor("snd_new", evtID)
+		status, _ := ts.postWith(body, zavu.Sign(secret, time.Now(), body), nil)
+		return status
+	}
+	if got := deliver("evt_before"); got != http.StatusUnauthorized {
+		t.Fatalf("signed with a secret not yet entered: %d, want 401", got)
+	}
+
+	// A malformed secret is refused in plain words, and not echoed back.
+	p := a.post("/admin/senders/snd_new/secret", url.Values{"secret": {"sk_live_notAWebhookSecret"}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.find("secret-error").Text(), "whsec_") {
+		t.Fatalf("malformed secret: %d %q", p.status, p.find("secret-error").Text())
+	}
+	if strings.Contains(p.body, "notAWebhookSecret") {
+		t.Error("the refused secret is shown back on the page")
+	}
+
+	if p := a.post("/admin/senders/snd_new/secret", url.Values{"secret": {secret}}); p.status != http.StatusSeeOther {
+		t.Fatalf("save secret: %d %s", p.status, p.body)
+	}
+	if got := deliver("evt_after"); got != http.StatusOK {
+		t.Fatalf("signed with the secret just saved: %d, want 200 without a restart", got)
+	}
+	// The configured secret still works beside it.
+	ts.mustPost(inboundFor("snd_new", "evt_env"))
+
+	p = a.get("/admin/senders?done=secret-saved")
+	if got := p.find("secret-state").Text(); !strings.Contains(got, "Set, ending in …QRST") {
+		t.Errorf("secret state %q", got)
+	}
+	if p.find("remove-secret").Length() != 1 || !strings.Contains(p.find("senders-notice").Text(), "saved") {
+		t.Errorf("no Remove button or notice after saving")
+	}
+	for _, path := range []string{"/admin/senders", "/admin/audit", "/admin/webhooks", "/admin/templates", "/admin/settings"} {
+		if b := a.get(path).body; strings.Contains(b, secret) || strings.Contains(b, "perSender0123") {
+			t.Errorf("%s shows the secret", path)
+		}
+	}
+	if audit := a.get("/admin/audit").find("audit-entry").Text(); !strings.Contains(audit, "sender.secret_set") {
+		t.Errorf("audit log: %q", audit)
+	}
+
+	if p := a.post("/admin/senders/snd_new/secret/delete", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("remove secret: %d %s", p.status, p.body)
+	}
+	if got := deliver("evt_removed"); got != http.StatusUnauthorized {
+		t.Errorf("signed with a removed secret: %d, want 401", got)
+	}
+	if got := a.get("/admin/senders").find("secret-state").Text(); strings.Contains(got, "Set") {
+		t.Errorf("secret state after removal: %q", got)
+	}
+}
