@@ -188,8 +188,9 @@ func localDay(t time.Time, i int, loc *time.Location) time.Time {
 }
 
 // OpenAt reports whether the team is open at t.
-func (h BusinessHours) OpenAt(t time.Time) bool {
-	loc := h.Location()
+func (h BusinessHours) OpenAt(t time.Time) bool { return h.openAt(t, h.Location()) }
+
+func (h BusinessHours) openAt(t time.Time, loc *time.Location) bool {
 	day := localDay(t, 0, loc)
 	if h.holiday(day) {
 		return false
@@ -209,10 +210,10 @@ func (h BusinessHours) OpenAt(t time.Time) bool {
 // been open in the week before t (and its holidays) gets the zero time: one
 // long closed period.
 func (h BusinessHours) ClosedSince(t time.Time) (since time.Time, ok bool) {
-	if h.OpenAt(t) {
+	loc := h.Location()
+	if h.openAt(t, loc) {
 		return time.Time{}, false
 	}
-	loc := h.Location()
 	lookback := 8 + len(h.Holidays)
 	for i := 0; i <= lookback; i++ {
 		day := localDay(t, i, loc)

@@ -484,7 +484,7 @@ func (s *Server) handleTryAutoReply(c echo.Context) error {
 		ch = inbox.WhatsApp
 	}
 	in := inbox.CustomerMessage{SenderID: c.FormValue("sender"), Channel: ch, Type: inbox.TypeText, Text: c.FormValue("text"),
-		First: c.FormValue("first") == "on", WindowOpen: true}
+		First: c.FormValue("first") == "on", WindowOpen: ch != inbox.WhatsApp || c.FormValue("window_closed") != "on"}
 	if stop, _ := inbox.OptKeyword(in.Text); stop && ch == inbox.SMS {
 		in.OptedOut = true
 	}
@@ -500,6 +500,13 @@ func (s *Server) handleTryAutoReply(c echo.Context) error {
 	r := views.TryResult{Rule: d.Rule, Sends: d.Send(), Reason: string(d.Skip), Hours: hoursStatus(cfg, now, location(c))}
 	if d.Send() {
 		r.Text = d.Text
+		if d.Type == inbox.TypeTemplate {
+			for _, t := range ts {
+				if t.ID == d.TemplateID {
+					r.Template, r.Text = t.Name, t.Fill(d.TemplateVariables(inbox.Contact{Name: "(customer's name)", Phone: "(customer's number)"}))
+				}
+			}
+		}
 		if d.OutOfOffice {
 			r.Note = "It goes once in this closed period; later messages until opening time get nothing more."
 		}

@@ -136,4 +136,8 @@ func TestKeywordRulesAddReorderDeleteAndTryIt(t *testing.T) {
 	if got := try("I want a refund"); !strings.Contains(got, `Sends "Auto-reply: Refunds"`) {
 		t.Errorf("try after deleting Orders: %q", got)
 	}
+	p := a.post("/admin/auto-replies/try", url.Values{"channel": {"whatsapp"}, "text": {"refund"}, "window_closed": {"on"}})
+	if got := p.find("try-outcome").Text(); !strings.Contains(got, "Nothing is sent") || !strings.Contains(got, string(inbox.SkipWindowClosed)) {
+		t.Errorf("try with the window closed and no template: %q", got)
+	}
 }
