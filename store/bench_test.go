@@ -71,8 +71,58 @@ func BenchmarkIngestStoreOnly(b *testing.B) {
 	})
 }
 
+// BenchmarkIngestAutoReplies measures what auto-replies cost ingestion,
+// against Switchboard's own rules alone (inbox.Apply) in the same run:
+// with no auto-reply set, and with an out-of-office reply on while the
+// team is closed (each of the 2,000 customers gets one reply, queued in the
+// outbox; their later messages find it sent for this closed period).
+func BenchmarkIngestAutoReplies(b *testing.B) {
+	closed := func() time.Time { return t0.Add(time.Hour) } // a Saturday morning
+	b.Run("rules-only", func(b *testing.B) {
+		benchIngestSetup(b, benchCallers, nil, inbox.Apply)
+	})
+	b.Run("none-set", func(b *testing.B) {
+		benchIngestSetup(b, benchCallers, nil, inbox.IngestWithAutoReplies(closed))
+	})
+	b.Run("out-of-office", func(b *testing.B) {
+		setup := func(db *DB) {
+			_, err := db.UpdateAutoReplies(context.Background(), t0, func(c *inbox.AutoReplyConfig) error {
+				c.Hours.TimeZone = "UTC"
+				for d := time.Monday; d <= time.Friday; d++ {
+					c.Hours.Days[d] = []inbox.Span{{Open: 9 * 60, Close: 17 * 60}}
+				}
+				c.OutOfOffice = inbox.AutoReplyMessage{Enabled: true, Text: "We are closed; we answer on Monday."}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { // before the database closes
+				var n int
+				if err := db.reader.QueryRow(`SELECT count(*) FROM messages WHERE source = 'auto_reply'`).Scan(&n); err != nil {
+					b.Fatal(err)
+				}
+				// Customer 0 writes from our own number: never answered.
+				if want := min(b.N, 2000) - 1; n != want {
+					b.Errorf("%d out-of-office replies, want one for each of %d customers", n, want)
+				}
+			})
+		}
+		benchIngestSetup(b, benchCallers, setup, inbox.IngestWithAutoReplies(closed))
+	})
+}
+
 func benchIngest(b *testing.B, callers int, apply inbox.ApplyFunc) {
+	benchIngestSetup(b, callers, nil, apply)
+}
+
+// benchIngestSetup is benchIngest on a database that setup, when set,
+// prepares first.
+func benchIngestSetup(b *testing.B, callers int, setup func(*DB), apply inbox.ApplyFunc) {
 	db := openTest(b, WithSessionCleanup(0))
+	if setup != nil {
+		setup(db)
+	}
 	evs := make([]*inbox.Event, b.N)
 	for i := range evs {
 		evs[i] = benchEvent(i)
