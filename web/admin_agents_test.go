@@ -232,16 +232,8 @@ func TestDeactivatingAnAgentSignsThemOutAtOnce(t *testing.T) {
 	a, ben := ts.newAgent(), ts.newAgent()
 	a.login(ana.Email)
 	ben.login(benUser.Email)
-	anaLive, _, err := a.dial(ts.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer anaLive.Close()
-	benLive, _, err := ben.dial(ts.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer benLive.Close()
+	a.live() // Ana's own page stays connected
+	benLive := ben.live()
 	waitClients(t, ts, 2)
 
 	path := fmt.Sprintf("/admin/agents/%d", benUser.ID)
@@ -308,11 +300,7 @@ func TestResettingAPasswordEndsTheOtherSessions(t *testing.T) {
 	a.login(ana.Email)
 	anaPhone.login(ana.Email)
 	ben.login(benUser.Email)
-	benLive, _, err := ben.dial(ts.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer benLive.Close()
+	benLive := ben.live()
 	waitClients(t, ts, 1)
 
 	path := fmt.Sprintf("/admin/agents/%d", benUser.ID)
@@ -362,11 +350,7 @@ func TestResettingAPasswordEndsTheOtherSessions(t *testing.T) {
 	}
 
 	// Ana resets her own: this tab stays signed in, her phone does not.
-	phoneLive, _, err := anaPhone.dial(ts.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer phoneLive.Close()
+	phoneLive := anaPhone.live()
 	waitClients(t, ts, 1)
 	own := fmt.Sprintf("/admin/agents/%d", ana.ID)
 	if p := a.get(own); !strings.Contains(p.body, "this one stays signed in") {

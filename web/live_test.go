@@ -24,6 +24,18 @@ func (a *agent) dial(origin string) (*websocket.Conn, *http.Response, error) {
 	return d.Dial("ws://"+u.Host+"/ws", h)
 }
 
+// live opens the agent's websocket from Switchboard's own origin, closed
+// when the test ends.
+func (a *agent) live() *websocket.Conn {
+	a.t.Helper()
+	conn, _, err := a.dial(a.ts.srv.URL)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // next reads live messages until one contains want.
 func nextContaining(t *testing.T, conn *websocket.Conn, want string) string {
 	t.Helper()
@@ -47,16 +59,8 @@ func TestLiveUpdatesReachEveryAgent(t *testing.T) {
 	a, b := ts.newAgent(), ts.newAgent()
 	a.login(ana.Email)
 	b.login(ben.Email)
-	ca, _, err := a.dial(ts.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ca.Close()
-	cb, _, err := b.dial(ts.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cb.Close()
+	ca := a.live()
+	cb := b.live()
 	waitClients(t, ts, 2)
 
 	// A new message reaches both, as a bubble for its thread and a signal
@@ -116,15 +120,11 @@ func TestLiveClosesWithRestartCodeOnShutdown(t *testing.T) {
 	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
 	a := ts.newAgent()
 	a.login("ana@example.com")
-	c, _, err := a.dial(ts.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := a.live()
 	waitClients(t, ts, 1)
 	ts.web.Close()
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, _, err = c.ReadMessage()
+	_, _, err := c.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
 		t.Fatalf("read after shutdown: %v, want close 1012 so the page reconnects", err)
 	}

@@ -177,11 +177,7 @@ func TestReplayAppliesAnEventThatFailedBefore(t *testing.T) {
 	ben := ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
 	b := ts.newAgent()
 	b.login(ben.Email)
-	conn, _, err := b.dial(ts.srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := b.live()
 	waitClients(t, ts, 1)
 
 	row := eventRow(t, a.get("/admin/webhooks?state=failed"), "evt_late")
