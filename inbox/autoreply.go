@@ -74,6 +74,29 @@ func (c AutoReplyConfig) Limit() int {
 	return c.MaxPerHour
 }
 
+// Clone is a deep copy: changing it leaves c as it is.
+func (c AutoReplyConfig) Clone() AutoReplyConfig {
+	for d := range c.Hours.Days {
+		c.Hours.Days[d] = slices.Clone(c.Hours.Days[d])
+	}
+	c.Hours.Holidays = slices.Clone(c.Hours.Holidays)
+	c.OutOfOffice = c.OutOfOffice.clone()
+	c.Greeting = c.Greeting.clone()
+	c.Help = c.Help.clone()
+	c.Stop = c.Stop.clone()
+	c.Keywords = slices.Clone(c.Keywords)
+	for i := range c.Keywords {
+		c.Keywords[i].Keywords = slices.Clone(c.Keywords[i].Keywords)
+		c.Keywords[i].AutoReplyMessage = c.Keywords[i].AutoReplyMessage.clone()
+	}
+	return c
+}
+
+func (m AutoReplyMessage) clone() AutoReplyMessage {
+	m.TemplateValues = slices.Clone(m.TemplateValues)
+	return m
+}
+
 // Active reports whether any rule could send anything.
 func (c AutoReplyConfig) Active() bool {
 	if c.OutOfOffice.Enabled || c.Greeting.Enabled || c.Help.Enabled || c.Stop.Enabled {

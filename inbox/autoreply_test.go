@@ -327,3 +327,21 @@ func names(c AutoReplyConfig) []string {
 	}
 	return out
 }
+
+func TestAutoReplyConfigCloneIsDeep(t *testing.T) {
+	c := AutoReplyConfig{Hours: BusinessHours{TimeZone: "UTC", Holidays: []string{"2026-12-25"}}}
+	c.Hours.Days[time.Monday] = []Span{{Open: 540, Close: 1020}}
+	c.OutOfOffice.TemplateValues = []string{"a"}
+	c.Keywords = []KeywordRule{{Name: "Prices", Keywords: []string{"price"}, AutoReplyMessage: AutoReplyMessage{TemplateValues: []string{"b"}}}}
+	d := c.Clone()
+	d.Hours.Days[time.Monday][0].Open = 0
+	d.Hours.Holidays[0] = "x"
+	d.OutOfOffice.TemplateValues[0] = "x"
+	d.Keywords[0].Name = "x"
+	d.Keywords[0].Keywords[0] = "x"
+	d.Keywords[0].TemplateValues[0] = "x"
+	if c.Hours.Days[time.Monday][0].Open != 540 || c.Hours.Holidays[0] != "2026-12-25" || c.OutOfOffice.TemplateValues[0] != "a" ||
+		c.Keywords[0].Name != "Prices" || c.Keywords[0].Keywords[0] != "price" || c.Keywords[0].TemplateValues[0] != "b" {
+		t.Errorf("changing the clone changed the original: %+v", c)
+	}
+}

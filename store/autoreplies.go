@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/inbox"
@@ -36,8 +38,22 @@ func decodeAutoReplyConfig(raw string) (inbox.AutoReplyConfig, error) {
 }
 
 // AutoReplyConfig is the auto-reply settings as this transaction sees
-// them: an admin's save is in force for the next message.
+// them: an admin's save is in force for the next message. Every customer
+// message asks, so the decoded settings are kept between saves.
 func (w *writeTx) AutoReplyConfig(ctx context.Context) (inbox.AutoReplyConfig, error) {
+	if c, ok := w.db.autoReplies.get(); ok {
+		return c, nil
+	}
+	saving := w.db.autoReplies.saving.Load()
+	c, err := w.readAutoReplyConfig(ctx)
+	if err == nil && saving == 0 {
+		// Read outside any save: it is what is committed.
+		w.db.autoReplies.put(c)
+	}
+	return c, err
+}
+
+func (w *writeTx) readAutoReplyConfig(ctx context.Context) (inbox.AutoReplyConfig, error) {
 	var raw string
 	err := w.queryRow(ctx, stAutoReplyConfig).Scan(&raw)
 	switch {
@@ -47,6 +63,38 @@ func (w *writeTx) AutoReplyConfig(ctx context.Context) (inbox.AutoReplyConfig, e
 		return inbox.AutoReplyConfig{}, fmt.Errorf("read auto-reply settings: %w", err)
 	}
 	return decodeAutoReplyConfig(raw)
+}
+
+// autoReplyCache keeps the decoded auto-reply settings between saves. It
+// is filled only when no save is under way, so it never holds settings a
+// failed save rolled back; a save empties it before it writes and again
+// once its commit is over, before the admin is told it is saved.
+type autoReplyCache struct {
+	saving atomic.Int32
+	mu     sync.Mutex
+	cfg    *inbox.AutoReplyConfig
+}
+
+func (c *autoReplyCache) get() (inbox.AutoReplyConfig, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cfg == nil {
+		return inbox.AutoReplyConfig{}, false
+	}
+	return c.cfg.Clone(), true
+}
+
+func (c *autoReplyCache) put(cfg inbox.AutoReplyConfig) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cfg = cfg.Clone()
+	c.cfg = &cfg
+}
+
+func (c *autoReplyCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfg = nil
 }
 
 // AutoRepliesSince counts a conversation's auto-replies written at or
@@ -126,8 +174,14 @@ func (db *DB) AutoReplyConfig(ctx context.Context) (inbox.AutoReplyConfig, error
 // settings as saved.
 func (db *DB) UpdateAutoReplies(ctx context.Context, at time.Time, change func(*inbox.AutoReplyConfig) error) (inbox.AutoReplyConfig, error) {
 	var out inbox.AutoReplyConfig
+	db.autoReplies.saving.Add(1)
+	db.autoReplies.clear()
+	defer func() {
+		db.autoReplies.clear()
+		db.autoReplies.saving.Add(-1)
+	}()
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		c, err := w.AutoReplyConfig(ctx)
+		c, err := w.readAutoReplyConfig(ctx)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -258,5 +259,39 @@ func TestInvalidAutoRepliesAreNotSaved(t *testing.T) {
 	c, err := db.AutoReplyConfig(context.Background())
 	if err != nil || c.Hours.TimeZone != "UTC" || !c.OutOfOffice.Enabled {
 		t.Errorf("settings after a refused save: %+v %v", c, err)
+	}
+}
+
+// TestSavedAutoRepliesApplyToTheNextMessage: the settings ingestion keeps
+// between saves never outlive a save, a refused one included.
+func TestSavedAutoRepliesApplyToTheNextMessage(t *testing.T) {
+	db := openTest(t)
+	clock := &clockAt{saturday}
+	texts := func() []string {
+		var out []string
+		for _, m := range autoReplies(t, db) {
+			out = append(out, m.Text)
+		}
+		return out
+	}
+	saveAutoReplies(t, db, func(c *inbox.AutoReplyConfig) { c.OutOfOffice.Text = "First text." })
+	ingest(t, db, clock, inboundEvent("evt_1", "+15550001", "msg_1", "hi", saturday))
+	saveAutoReplies(t, db, func(c *inbox.AutoReplyConfig) { c.OutOfOffice.Text = "Second text." })
+	ingest(t, db, clock, inboundEvent("evt_2", "+15550002", "msg_2", "hi", saturday))
+	// A refused save, in the middle of messages, changes nothing.
+	_, err := db.UpdateAutoReplies(context.Background(), t0, func(c *inbox.AutoReplyConfig) error {
+		c.OutOfOffice.Text = "Never saved."
+		c.Hours.TimeZone = "Nowhere/Else"
+		return nil
+	})
+	if err == nil {
+		t.Fatal("an unknown time zone was saved")
+	}
+	ingest(t, db, clock, inboundEvent("evt_3", "+15550003", "msg_3", "hi", saturday))
+	saveAutoReplies(t, db, func(c *inbox.AutoReplyConfig) { c.OutOfOffice.Enabled = false })
+	ingest(t, db, clock, inboundEvent("evt_4", "+15550004", "msg_4", "hi", saturday))
+	want := []string{"First text.", "Second text.", "Second text."}
+	if got := texts(); !slices.Equal(got, want) {
+		t.Errorf("auto-replies %q, want %q", got, want)
 	}
 }

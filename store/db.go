@@ -52,7 +52,8 @@ type DB struct {
 
 	stats writerStats
 
-	secrets secretCache // per-sender webhook secrets, between changes
+	secrets     secretCache    // per-sender webhook secrets, between changes
+	autoReplies autoReplyCache // the decoded auto-reply settings, between saves
 }
 
 var _ inbox.Store = (*DB)(nil)
