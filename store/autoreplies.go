@@ -29,7 +29,17 @@ var (
 	stIsOurNumber = writerStatement(`SELECT count(*) FROM senders WHERE phone = ? AND phone <> ''`)
 )
 
-func decodeAutoReplyConfig(raw string) (inbox.AutoReplyConfig, error) {
+// scanAutoReplyConfig reads the settings row: the zero settings when
+// they were never saved.
+func scanAutoReplyConfig(row *sql.Row) (inbox.AutoReplyConfig, error) {
+	var raw string
+	err := row.Scan(&raw)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return inbox.AutoReplyConfig{}, nil
+	case err != nil:
+		return inbox.AutoReplyConfig{}, fmt.Errorf("read auto-reply settings: %w", err)
+	}
 	var c inbox.AutoReplyConfig
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
 		return inbox.AutoReplyConfig{}, fmt.Errorf("auto-reply settings: %w", err)
@@ -54,15 +64,7 @@ func (w *writeTx) AutoReplyConfig(ctx context.Context) (inbox.AutoReplyConfig, e
 }
 
 func (w *writeTx) readAutoReplyConfig(ctx context.Context) (inbox.AutoReplyConfig, error) {
-	var raw string
-	err := w.queryRow(ctx, stAutoReplyConfig).Scan(&raw)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return inbox.AutoReplyConfig{}, nil
-	case err != nil:
-		return inbox.AutoReplyConfig{}, fmt.Errorf("read auto-reply settings: %w", err)
-	}
-	return decodeAutoReplyConfig(raw)
+	return scanAutoReplyConfig(w.queryRow(ctx, stAutoReplyConfig))
 }
 
 // autoReplyCache keeps the decoded auto-reply settings between saves. It
@@ -156,15 +158,7 @@ func (w *writeTx) AddAutoReplyLog(ctx context.Context, e inbox.AutoReplyLogEntry
 // AutoReplyConfig returns the auto-reply settings; the zero config (every
 // rule off) when never saved.
 func (db *DB) AutoReplyConfig(ctx context.Context) (inbox.AutoReplyConfig, error) {
-	var raw string
-	err := db.reader.QueryRowContext(ctx, `SELECT config FROM auto_reply_config WHERE id = 1`).Scan(&raw)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return inbox.AutoReplyConfig{}, nil
-	case err != nil:
-		return inbox.AutoReplyConfig{}, fmt.Errorf("read auto-reply settings: %w", err)
-	}
-	return decodeAutoReplyConfig(raw)
+	return scanAutoReplyConfig(db.reader.QueryRowContext(ctx, `SELECT config FROM auto_reply_config WHERE id = 1`))
 }
 
 // UpdateAutoReplies changes the auto-reply settings with change, inside
