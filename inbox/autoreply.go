@@ -344,8 +344,8 @@ type CustomerMessage struct {
 // AutoReplyState is what has already happened in the conversation.
 type AutoReplyState struct {
 	// LastHour counts the auto-replies the conversation got in the hour
-	// before now.
-	LastHour int
+	// before now; asked only once a rule would answer. Nil counts none.
+	LastHour func() int
 	// OutOfOfficeSent reports whether the out-of-office reply went in the
 	// closed period that started at since.
 	OutOfOfficeSent func(since time.Time) bool
@@ -417,7 +417,7 @@ func (c AutoReplyConfig) Decide(in CustomerMessage, st AutoReplyState, now time.
 	if !ok {
 		return AutoReplyDecision{Skip: SkipNoRule}
 	}
-	if st.LastHour >= c.Limit() {
+	if st.LastHour != nil && st.LastHour() >= c.Limit() {
 		return AutoReplyDecision{Rule: d.Rule, Skip: SkipLimit, Logged: true}
 	}
 	return d

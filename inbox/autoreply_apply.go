@@ -93,14 +93,14 @@ func autoReply(ctx context.Context, tx AutoReplyTx, ev *Event, in *arrival, now 
 		}
 		return err
 	}
-	since := now.Add(-time.Hour)
-	count, err := tx.AutoRepliesSince(ctx, conv.ID, since)
-	if err != nil {
-		return err
-	}
 	var lookupErr error
+	approved := map[string]Template{} // read once: the reply fills the one it sends
 	st := AutoReplyState{
-		LastHour: count,
+		LastHour: func() int {
+			n, err := tx.AutoRepliesSince(ctx, conv.ID, now.Add(-time.Hour))
+			lookupErr = errors.Join(lookupErr, err)
+			return n
+		},
 		OutOfOfficeSent: func(since time.Time) bool {
 			sent, err := tx.OutOfOfficeSent(ctx, conv.ID, since)
 			lookupErr = errors.Join(lookupErr, err)
@@ -110,6 +110,9 @@ func autoReply(ctx context.Context, tx AutoReplyTx, ev *Event, in *arrival, now 
 			t, err := tx.Template(ctx, id)
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				lookupErr = errors.Join(lookupErr, err)
+			}
+			if err == nil {
+				approved[id] = t
 			}
 			return err == nil && t.Status == "approved"
 		},
@@ -145,11 +148,16 @@ func autoReply(ctx context.Context, tx AutoReplyTx, ev *Event, in *arrival, now 
 		vars := d.TemplateVariables(conv.Contact)
 		r.Content = &Content{TemplateID: d.TemplateID, TemplateVariables: vars}
 		r.Text = ""
-		if t, err := tx.Template(ctx, d.TemplateID); err == nil {
-			r.Text = t.Fill(vars)
+		t, ok := approved[d.TemplateID]
+		if !ok {
+			var err error
+			if t, err = tx.Template(ctx, d.TemplateID); err != nil {
+				t = Template{}
+			}
 		}
+		r.Text = t.Fill(vars)
 	}
-	_, queued, err := QueueReply(ctx, tx, r)
+	_, queued, err := queueReply(ctx, tx, conv, r)
 	switch {
 	case errors.Is(err, ErrInvalid) || errors.Is(err, ErrWindowClosed) || errors.Is(err, ErrOptedOut):
 		// Refused before anything was written: say why, keep the message.

@@ -229,19 +229,19 @@ func TestHourlyLimitStopsLoops(t *testing.T) {
 	c := rulesConfig()
 	in := CustomerMessage{Channel: WhatsApp, Type: TypeText, Text: "refund", WindowOpen: true}
 	now := mustTime(t, "UTC", "2026-06-10 10:00")
-	if d := c.Decide(in, AutoReplyState{LastHour: 2}, now); !d.Send() {
+	if d := c.Decide(in, AutoReplyState{LastHour: func() int { return 2 }}, now); !d.Send() {
 		t.Fatalf("under the limit: %+v", d)
 	}
-	d := c.Decide(in, AutoReplyState{LastHour: 3}, now)
+	d := c.Decide(in, AutoReplyState{LastHour: func() int { return 3 }}, now)
 	if d.Send() || d.Skip != SkipLimit || !d.Logged || d.Rule != "Refunds" {
 		t.Errorf("at the default limit of 3: %+v", d)
 	}
 	c.MaxPerHour = 5
-	if d := c.Decide(in, AutoReplyState{LastHour: 4}, now); !d.Send() {
+	if d := c.Decide(in, AutoReplyState{LastHour: func() int { return 4 }}, now); !d.Send() {
 		t.Errorf("under a limit of 5: %+v", d)
 	}
 	stop := CustomerMessage{Channel: SMS, Type: TypeText, Text: "STOP", OptedOut: true}
-	if d := c.Decide(stop, AutoReplyState{LastHour: 10}, now); !d.Send() {
+	if d := c.Decide(stop, AutoReplyState{LastHour: func() int { return 10 }}, now); !d.Send() {
 		t.Errorf("the STOP confirmation is held back by the limit: %+v", d)
 	}
 }

@@ -50,12 +50,18 @@ const MaxReplyLength = 4096
 // the outbox entry that will send it, in the caller's transaction. Free
 // text on WhatsApp needs the 24-hour window open; a template does not.
 func QueueReply(ctx context.Context, tx ReplyTx, r Reply) (Message, Change, error) {
-	if r.IdempotencyKey == "" {
-		return Message{}, Change{}, fmt.Errorf("reply without an idempotency key: %w", ErrInvalid)
-	}
 	conv, err := tx.ConversationByID(ctx, r.ConversationID)
 	if err != nil {
 		return Message{}, Change{}, err
+	}
+	return queueReply(ctx, tx, conv, r)
+}
+
+// queueReply is QueueReply in conv, the reply's conversation as this
+// transaction has it.
+func queueReply(ctx context.Context, tx ReplyTx, conv Conversation, r Reply) (Message, Change, error) {
+	if r.IdempotencyKey == "" {
+		return Message{}, Change{}, fmt.Errorf("reply without an idempotency key: %w", ErrInvalid)
 	}
 	if err := checkReply(conv, r); err != nil {
 		return Message{}, Change{}, err
@@ -73,11 +79,17 @@ func QueueReply(ctx context.Context, tx ReplyTx, r Reply) (Message, Change, erro
 	if err := tx.SaveConversation(ctx, &conv); err != nil {
 		return Message{}, Change{}, err
 	}
+	return sendLater(ctx, tx, conv, m, r.IdempotencyKey, r.At)
+}
+
+// sendLater puts the pending message m of conv into the outbox, to be
+// sent with key from at on.
+func sendLater(ctx context.Context, tx ReplyTx, conv Conversation, m Message, key string, at time.Time) (Message, Change, error) {
 	e := OutboxEntry{
-		MessageID: m.ID, ConversationID: conv.ID, State: OutboxQueued, NextAttemptAt: r.At,
+		MessageID: m.ID, ConversationID: conv.ID, State: OutboxQueued, NextAttemptAt: at,
 		Message: OutgoingMessage{
-			IdempotencyKey: r.IdempotencyKey, SenderID: conv.SenderID, To: conv.Contact.Phone,
-			Channel: conv.Channel, Type: r.Type, Text: r.Text, Content: r.Content,
+			IdempotencyKey: key, SenderID: conv.SenderID, To: conv.Contact.Phone,
+			Channel: conv.Channel, Type: m.Type, Text: m.Text, Content: m.Content,
 		},
 	}
 	if err := tx.InsertOutbox(ctx, &e); err != nil {
@@ -246,15 +258,5 @@ func RetryReply(ctx context.Context, tx ReplyTx, messageID int64, key string, at
 	if err := tx.UpdateMessage(ctx, &m); err != nil {
 		return Message{}, Change{}, err
 	}
-	e := OutboxEntry{
-		MessageID: m.ID, ConversationID: conv.ID, State: OutboxQueued, NextAttemptAt: at,
-		Message: OutgoingMessage{
-			IdempotencyKey: key, SenderID: conv.SenderID, To: conv.Contact.Phone,
-			Channel: conv.Channel, Type: m.Type, Text: m.Text, Content: m.Content,
-		},
-	}
-	if err := tx.InsertOutbox(ctx, &e); err != nil {
-		return Message{}, Change{}, err
-	}
-	return m, Change{ConversationIDs: []int64{conv.ID}, MessageIDs: []int64{m.ID}}, nil
+	return sendLater(ctx, tx, conv, m, key, at)
 }
