@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -372,7 +371,7 @@ func (a *applier) status(s *StatusReport) error {
 		}
 		return a.save(&conv)
 	}
-	if m.Status == StatusFailed && strings.TrimSpace(m.ErrorCode) == "21610" {
+	if m.Status == StatusFailed && OptedOutByCarrier(m.ErrorCode) {
 		// The carrier says the customer opted out: the composer closes.
 		if err := a.optOutByFailure(s); err != nil {
 			return err
@@ -436,7 +435,7 @@ func (a *applier) placeholder(s *StatusReport) error {
 	if err := a.insert(&conv, &m); err != nil {
 		return err
 	}
-	if m.Status == StatusFailed && strings.TrimSpace(m.ErrorCode) == "21610" {
+	if m.Status == StatusFailed && OptedOutByCarrier(m.ErrorCode) {
 		conv.setOptOut(true, a.at)
 	}
 	return a.save(&conv)

@@ -2,6 +2,14 @@ package inbox
 
 import "strings"
 
+// codeOptedOut is the carrier's answer to a message for someone who texted
+// STOP.
+const codeOptedOut = "21610"
+
+// OptedOutByCarrier reports whether a delivery error means the customer
+// opted out.
+func OptedOutByCarrier(code string) bool { return strings.TrimSpace(code) == codeOptedOut }
+
 // ExplainFailure turns a delivery error from Zavu into a sentence an agent
 // can act on. Unknown codes fall back to Zavu's own message.
 func ExplainFailure(code, message string) string {
@@ -14,7 +22,7 @@ func ExplainFailure(code, message string) string {
 		return "This is a landline or a number that cannot receive text messages."
 	case "30007":
 		return "The carrier blocked this message, often as suspected spam."
-	case "21610":
+	case codeOptedOut:
 		return "The customer opted out by replying STOP. They must text START before you can message them again."
 	case "131047", "whatsapp_window_closed":
 		return "More than 24 hours have passed since the customer last wrote. Only an approved template can be sent now."
