@@ -17,11 +17,7 @@ func (db *DB) StartConversation(ctx context.Context, senderID string, ch inbox.C
 		if err != nil {
 			return err
 		}
-		conv, err := w.EnsureConversation(ctx, inbox.ConversationKey{SenderID: senderID, Channel: ch, ContactID: contact.ID}, at)
-		if err != nil {
-			return err
-		}
-		c, err = w.ConversationByID(ctx, conv.ID)
+		c, err = w.EnsureConversation(ctx, inbox.ConversationKey{SenderID: senderID, Channel: ch, ContactID: contact.ID}, at)
 		return err
 	})
 	if err != nil {
