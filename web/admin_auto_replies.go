@@ -208,9 +208,9 @@ func (s *Server) autoRepliesView(c echo.Context, cfg inbox.AutoReplyConfig, sett
 	for _, o := range v.Senders {
 		names[o.Value] = o.Label
 	}
-	for i, k := range cfg.Keywords {
+	for _, k := range cfg.Keywords {
 		row := views.KeywordRuleRow{ID: k.ID, Name: k.Name, Keywords: strings.Join(k.Keywords, ", "), Text: savedPreview(k.Text, 100),
-			Enabled: k.Enabled, First: i == 0, Last: i == len(cfg.Keywords)-1, Where: "Any sender, any channel"}
+			Enabled: k.Enabled, Where: "Any sender, any channel"}
 		sender, channel := "Any sender", "any channel"
 		if k.SenderID != "" {
 			sender = cmp.Or(names[k.SenderID], k.SenderID)
@@ -235,7 +235,6 @@ func (s *Server) autoRepliesView(c echo.Context, cfg inbox.AutoReplyConfig, sett
 			Who: e.ContactName, ConversationID: e.ConversationID})
 	}
 	v.Status = hoursStatus(cfg, s.now(), loc)
-	v.Try = views.TryForm{Channel: string(inbox.WhatsApp)}
 	return v, nil
 }
 
