@@ -39,12 +39,18 @@ func (d *Directory) now() time.Time {
 
 // SyncSenders copies every sender Zavu lists, with its webhook settings.
 func (d *Directory) SyncSenders(ctx context.Context) (int, error) {
+	return d.sync(ctx, &d.senders, d.syncSenders)
+}
+
+// sync runs one sync within syncTimeout and remembers how it went in
+// last.
+func (d *Directory) sync(ctx context.Context, last *inbox.SyncResult, run func(context.Context, time.Time) (int, error)) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
 	at := d.now()
-	n, err := d.syncSenders(ctx, at)
+	n, err := run(ctx, at)
 	d.mu.Lock()
-	d.senders = inbox.SyncResult{At: at, Count: n, Err: err}
+	*last = inbox.SyncResult{At: at, Count: n, Err: err}
 	d.mu.Unlock()
 	return n, err
 }
@@ -70,14 +76,7 @@ func (d *Directory) syncSenders(ctx context.Context, at time.Time) (int, error) 
 
 // SyncTemplates copies every template Zavu lists, with its text.
 func (d *Directory) SyncTemplates(ctx context.Context) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
-	defer cancel()
-	at := d.now()
-	n, err := d.syncTemplates(ctx, at)
-	d.mu.Lock()
-	d.templates = inbox.SyncResult{At: at, Count: n, Err: err}
-	d.mu.Unlock()
-	return n, err
+	return d.sync(ctx, &d.templates, d.syncTemplates)
 }
 
 func (d *Directory) syncTemplates(ctx context.Context, at time.Time) (int, error) {

@@ -439,18 +439,8 @@ var (
 	e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 )
 
-type fakeSendBody struct {
-	To             string            `json:"to"`
-	Channel        string            `json:"channel"`
-	MessageType    string            `json:"messageType"`
-	Text           string            `json:"text"`
-	Content        *Content          `json:"content"`
-	IdempotencyKey string            `json:"idempotencyKey"`
-	Metadata       map[string]string `json:"metadata"`
-}
-
 func (f *Fake) handleSend(w http.ResponseWriter, r *http.Request) {
-	var body fakeSendBody
+	var body SendRequest // the sender comes in its header
 	decodeErr := decodeBody(r, &body)
 	if decodeErr == nil && body.IdempotencyKey != "" {
 		f.mu.Lock()
@@ -489,7 +479,7 @@ func (f *Fake) handleSend(w http.ResponseWriter, r *http.Request) {
 // accept validates a send like Zavu and stores it; a known idempotency key
 // returns the message already sent (200) instead of a new one (201).
 // f.mu is held.
-func (f *Fake) accept(senderID string, b fakeSendBody) (Message, int, *APIError) {
+func (f *Fake) accept(senderID string, b SendRequest) (Message, int, *APIError) {
 	invalid := func(field, format string, args ...any) (Message, int, *APIError) {
 		details, _ := json.Marshal(map[string]string{"field": field})
 		return Message{}, 0, &APIError{Status: http.StatusBadRequest, Code: "validation_error",
