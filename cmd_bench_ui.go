@@ -286,11 +286,10 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 	for i := range updates {
 		body := zavuInbound(fmt.Sprintf("evt_fanout_%d_%d", time.Now().UnixNano(), i),
 			fmt.Sprintf("msg_fanout_%d_%d", time.Now().UnixNano(), i), fmt.Sprintf("fanout-%d- are you there?", i))
-		sig := zavu.Sign(s.secret, time.Now(), body)
 		mu.Lock()
 		sent[i] = time.Now()
 		mu.Unlock()
-		if code, err := postWebhook(ctx, client, s.base+"/webhooks/zavu", sig, body); err != nil || code != http.StatusOK {
+		if code, err := postSigned(ctx, client, s.base+"/webhooks/zavu", s.secret, body); err != nil || code != http.StatusOK {
 			return nil, 0, 0, fmt.Errorf("fan-out webhook: %d %v", code, err)
 		}
 		time.Sleep(20 * time.Millisecond)

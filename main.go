@@ -155,7 +155,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 	defer db.Close()
 
 	secrets := cfg.WebhookSecrets
-	if cfg.Sandbox() && len(secrets) == 0 {
+	// In the sandbox without a secret of its own, webhooks (the simulated
+	// customers' too) are signed with the public sandbox secret.
+	sandboxSigned := cfg.Sandbox() && len(secrets) == 0
+	if sandboxSigned {
 		secrets = []string{sandboxSecret}
 	}
 	if len(secrets) == 0 {
@@ -172,7 +175,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	link := newZavuLink(cfg, ownWebhook, ownSecret, log)
 
-	outbox := inbox.NewOutbox(db, zavu.Messenger{Client: link.client}, nil, log.With("component", "outbox"))
+	messenger := zavu.Messenger{Client: link.client}
+	outbox := inbox.NewOutbox(db, messenger, nil, log.With("component", "outbox"))
 	templates := newTemplateSyncer()
 	directory := &zavu.Directory{Client: link.client, Store: db}
 	dataDir := filepath.Dir(cfg.DBPath)
@@ -191,9 +195,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Outbox:      outbox,
 		Templates:   templates,
 		Directory:   directory,
-		Media:       zavu.Messenger{Client: link.client},
-		Reactor:     zavu.Messenger{Client: link.client},
-		Receipts:    zavu.Messenger{Client: link.client},
+		Media:       messenger,
+		Reactor:     messenger,
+		Receipts:    messenger,
 		MediaClient: link.mediaClient(),
 		Logger:      log,
 	})
@@ -209,7 +213,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	log.Info("switchboard started", "version", versionString(), "addr", ln.Addr().String(),
 		"db", cfg.DBPath, "base_url", cfg.BaseURL.String(), "sandbox", cfg.Sandbox(),
 		"webhook_url", cfg.BaseURL.String()+"/webhooks/zavu")
-	if cfg.Sandbox() && len(cfg.WebhookSecrets) == 0 {
+	if sandboxSigned {
 		log.Warn("sandbox mode: webhooks are checked with the public sandbox secret; set ZAVU_API_KEY and ZAVU_WEBHOOK_SECRET for production",
 			"secret", sandboxSecret)
 	}
@@ -231,7 +235,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	if cfg.Sandbox() && len(cfg.WebhookSecrets) == 0 {
+	if sandboxSigned {
 		go sandboxCustomers(ctx, ownWebhook, sandboxSecret, link.fake, log)
 	}
 	select {
@@ -275,11 +279,8 @@ func loadOrCreateKey(path string) ([]byte, error) {
 // loopbackAddr is addr as this process can reach it: a wildcard listen
 // address becomes 127.0.0.1.
 func loopbackAddr(addr net.Addr) string {
-	ta, ok := addr.(*net.TCPAddr)
-	if !ok || ta.IP == nil || ta.IP.IsUnspecified() {
-		if ok {
-			return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
-		}
+	if ta, ok := addr.(*net.TCPAddr); ok && (ta.IP == nil || ta.IP.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
 	}
 	return addr.String()
 }
