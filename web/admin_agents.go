@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -46,11 +47,11 @@ func (s *Server) loginURL() string {
 	return s.cfg.BaseURL.JoinPath("login").String()
 }
 
-// agentRow is u as the admin pages show it to the signed-in admin.
-func agentRow(c echo.Context, u inbox.User) views.AgentRow {
+// agentRow is u as the admin pages show it to me, in the time zone loc.
+func agentRow(u inbox.User, me int64, loc *time.Location) views.AgentRow {
 	return views.AgentRow{
 		ID: u.ID, Name: u.Name, Email: u.Email, Admin: u.Role == inbox.RoleAdmin, Active: u.Active,
-		You: u.ID == currentUser(c).ID, Added: u.CreatedAt.In(location(c)).Format("2 Jan 2006"),
+		You: u.ID == me, Added: u.CreatedAt.In(loc).Format("2 Jan 2006"),
 	}
 }
 
@@ -62,8 +63,9 @@ func (s *Server) agentsView(c echo.Context, form views.AgentForm) (views.AgentsV
 	}
 	form.MinPassword = MinPasswordLength
 	v := views.AgentsView{Page: s.page(c, "Agents · Switchboard"), Form: form, LoginURL: s.loginURL()}
+	me, loc := currentUser(c).ID, location(c)
 	for _, u := range us {
-		v.Agents = append(v.Agents, agentRow(c, u))
+		v.Agents = append(v.Agents, agentRow(u, me, loc))
 	}
 	return v, nil
 }
@@ -205,7 +207,7 @@ func (s *Server) agentPage(c echo.Context, u inbox.User) (views.AgentPageView, e
 	}
 	return views.AgentPageView{
 		Page:        s.page(c, u.Name+" · Agents · Switchboard"),
-		Agent:       agentRow(c, u),
+		Agent:       agentRow(u, currentUser(c).ID, location(c)),
 		OnlyAdmin:   u.Role == inbox.RoleAdmin && u.Active && admins <= 1,
 		MinPassword: MinPasswordLength,
 		LoginURL:    s.loginURL(),

@@ -41,7 +41,7 @@ type client struct {
 	conn   *websocket.Conn
 	send   chan []byte
 	userID int64
-	tz     string
+	loc    *time.Location // the agent's time zone
 	// session is the token of the browser session the page belongs to.
 	session string
 	// closeCode is what the connection is closed with when the hub closes

@@ -86,14 +86,11 @@ func (s *Server) renderLive(ctx context.Context, ch inbox.Change) (*liveUpdate, 
 // forClient renders the update as one client's page shows it: in the
 // agent's time zone, with the agent's own "Assign to me".
 func (u *liveUpdate) forClient(c *client) []byte {
-	key := strconv.FormatInt(c.userID, 10) + "|" + c.tz
+	key := strconv.FormatInt(c.userID, 10) + "|" + c.loc.String()
 	if b, ok := u.rendered[key]; ok {
 		return b
 	}
-	loc := time.UTC
-	if l, err := time.LoadLocation(c.tz); err == nil {
-		loc = l
-	}
+	loc := c.loc
 	ctx := context.Background()
 	var buf bytes.Buffer
 	for _, m := range u.messages {
@@ -145,12 +142,8 @@ func (s *Server) handleLive(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader has answered
 	}
-	tz := "UTC"
-	if loc := location(c); loc != nil {
-		tz = loc.String()
-	}
 	ctx := r.Context()
-	cl := &client{hub: s.hub, conn: conn, send: make(chan []byte, clientBuffer), userID: currentUser(c).ID, tz: tz,
+	cl := &client{hub: s.hub, conn: conn, send: make(chan []byte, clientBuffer), userID: currentUser(c).ID, loc: location(c),
 		session: s.sessions.Token(ctx)}
 	select {
 	case s.hub.register <- cl:
