@@ -114,7 +114,7 @@ func autoReply(ctx context.Context, tx AutoReplyTx, ev *Event, in *arrival, now 
 			if err == nil {
 				approved[id] = t
 			}
-			return err == nil && t.Status == "approved"
+			return err == nil && t.Approved()
 		},
 	}
 	d := cfg.Decide(CustomerMessage{

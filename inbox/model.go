@@ -274,6 +274,10 @@ func (t Template) Variables() int {
 	return n
 }
 
+// Approved reports whether Meta approved the template: only then may it
+// be sent.
+func (t Template) Approved() bool { return t.Status == "approved" }
+
 // Fill puts the values in the template's body, for a preview.
 func (t Template) Fill(values map[string]string) string {
 	out := t.Body

@@ -24,6 +24,10 @@ func (s *Server) settingOn(ctx context.Context, key string) bool {
 	return v == "on"
 }
 
+// adminTimeFormat is how the admin pages show a time, in the viewer's
+// time zone.
+const adminTimeFormat = "2 Jan 2006 15:04"
+
 // handleAdminHome opens the first admin page.
 func (s *Server) handleAdminHome(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, views.AdminSections[0].Path)
@@ -103,7 +107,7 @@ func (s *Server) handleAudit(c echo.Context) error {
 			who = "(removed user)"
 		}
 		v.Entries = append(v.Entries, views.AuditRow{
-			At: e.At.In(loc).Format("2 Jan 2006 15:04"), Who: who, Action: e.Action, Detail: e.Detail,
+			At: e.At.In(loc).Format(adminTimeFormat), Who: who, Action: e.Action, Detail: e.Detail,
 		})
 	}
 	return s.render(c, http.StatusOK, views.AuditPage(v))

@@ -199,7 +199,7 @@ func (s *Server) autoRepliesView(c echo.Context, cfg inbox.AutoReplyConfig, sett
 		if t.Language != "" {
 			label += " (" + t.Language + ")"
 		}
-		if t.Status != "approved" {
+		if !t.Approved() {
 			label += ": " + t.Status + ", not sent until approved"
 		}
 		v.Templates = append(v.Templates, views.AutoReplyOption{Value: t.ID, Label: label})
@@ -491,7 +491,7 @@ func (s *Server) handleTryAutoReply(c echo.Context) error {
 	d := cfg.Decide(in, inbox.AutoReplyState{TemplateApproved: func(id string) bool {
 		for _, t := range ts {
 			if t.ID == id {
-				return t.Status == "approved"
+				return t.Approved()
 			}
 		}
 		return false

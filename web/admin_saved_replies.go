@@ -40,7 +40,7 @@ func (s *Server) savedRepliesView(c echo.Context, form views.SavedReplyForm) (vi
 	for _, r := range rs {
 		v.Replies = append(v.Replies, views.SavedReplyRow{
 			ID: r.ID, Shortcut: r.Shortcut, Title: r.Title, Preview: savedPreview(r.Body, 120),
-			Updated: r.UpdatedAt.In(loc).Format("2 Jan 2006 15:04"),
+			Updated: r.UpdatedAt.In(loc).Format(adminTimeFormat),
 		})
 	}
 	return v, nil

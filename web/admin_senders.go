@@ -24,7 +24,7 @@ var sendersNotices = map[string]string{
 func (s *Server) syncStatus(r inbox.SyncResult, loc *time.Location) views.SyncStatus {
 	st := views.SyncStatus{Available: s.directory != nil, Count: r.Count}
 	if !r.At.IsZero() {
-		st.At = r.At.In(loc).Format("2 Jan 2006 15:04")
+		st.At = r.At.In(loc).Format(adminTimeFormat)
 	}
 	if r.Err != nil {
 		st.Problem = syncProblem(r.Err)
@@ -82,7 +82,7 @@ func (s *Server) sendersView(c echo.Context, errorFor, secretError string) (view
 			row.WebhookURL, row.Events = sd.Webhook.URL, sd.Webhook.Events
 		}
 		if sd.Secret.Set && !sd.Secret.SetAt.IsZero() {
-			row.SecretSetAt = sd.Secret.SetAt.In(loc).Format("2 Jan 2006 15:04")
+			row.SecretSetAt = sd.Secret.SetAt.In(loc).Format(adminTimeFormat)
 		}
 		if sd.ID == errorFor {
 			row.SecretError = secretError

@@ -46,7 +46,7 @@ func (s *Server) templateList(c echo.Context) (views.TemplateList, error) {
 			row.Rejection = ""
 		}
 		if !t.UpdatedAt.IsZero() {
-			row.Updated = t.UpdatedAt.In(loc).Format("2 Jan 2006 15:04")
+			row.Updated = t.UpdatedAt.In(loc).Format(adminTimeFormat)
 		}
 		l.Rows = append(l.Rows, row)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,7 +34,7 @@ func (s *Server) newConversationView(c echo.Context) (views.NewConversationView,
 		return v, err
 	}
 	for _, t := range ts {
-		if t.Status == "approved" {
+		if t.Approved() {
 			v.Templates = append(v.Templates, views.TemplateOption{ID: t.ID, Name: t.Name, Language: t.Language, Body: t.Body, Vars: t.Variables()})
 		}
 	}
@@ -72,7 +73,7 @@ func (s *Server) handleNewConversation(c echo.Context) error {
 		return fail("The phone number must be in international format, like +14155550123.")
 	case ch != inbox.WhatsApp && ch != inbox.SMS:
 		return fail("Choose WhatsApp or SMS.")
-	case !contains(v.Senders, v.SenderID):
+	case !slices.Contains(v.Senders, v.SenderID):
 		return fail("Choose one of your senders.")
 	}
 	in := replyInput{Text: v.Text}
@@ -126,13 +127,4 @@ func (s *Server) handleNewConversation(c echo.Context) error {
 	}
 	c.Response().Header().Set("HX-Push-Url", fmt.Sprintf("/conversations/%d", conv.ID))
 	return s.render(c, http.StatusOK, views.Thread(tv, filterFrom(c)))
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

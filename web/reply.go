@@ -77,7 +77,7 @@ func (s *Server) approvedTemplate(c echo.Context, id string) (inbox.Template, er
 		return inbox.Template{}, err
 	}
 	for _, t := range ts {
-		if t.ID == id && t.Status == "approved" {
+		if t.ID == id && t.Approved() {
 			return t, nil
 		}
 	}
@@ -214,7 +214,7 @@ func (s *Server) composerView(ctx context.Context, conv inbox.Conversation) (vie
 			return v, err
 		}
 		for _, t := range ts {
-			if t.Status == "approved" {
+			if t.Approved() {
 				v.Templates = append(v.Templates, views.TemplateOption{ID: t.ID, Name: t.Name, Language: t.Language,
 					Body: t.Body, Vars: t.Variables()})
 			}
