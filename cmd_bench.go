@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,20 +18,26 @@ import (
 
 	"switchboard/inbox/zavu"
 	"switchboard/store"
-	"switchboard/web"
 )
 
-// benchSenders is how many webhook deliveries are in flight at once.
-const benchSenders = 16
+// benchSenders is how many webhook deliveries are in flight at once in
+// the main ingest run; benchManySenders is the second run's.
+const (
+	benchSenders     = 16
+	benchManySenders = 64
+)
 
 // benchResult is what "switchboard bench --json" prints.
 type benchResult struct {
 	Quick       bool               `json:"quick"`
 	GoMaxProcs  int                `json:"cores"`
 	Ingest      ingestFigures      `json:"ingest"`
+	IngestMany  ingestFigures      `json:"ingestManySenders"`
 	Baseline    baselineFigures    `json:"baseline"`
 	Ratio       float64            `json:"ingestToBaselineRatio"`
+	RatioMany   float64            `json:"ingestManySendersToBaselineRatio"`
 	Steady      steadyFigures      `json:"steady"`
+	Start       startFigures       `json:"start"`
 	UI          uiFigures          `json:"ui"`
 	MemoryBytes map[string]float64 `json:"memoryBytes"`
 }
@@ -62,11 +66,13 @@ type steadyFigures struct {
 
 // bench runs "switchboard bench": everything against a temporary database
 // on this machine, in one run, so the figures compare with each other.
+// Webhooks go to a server started from exec, as another process would
+// send them: over loopback TCP, with keep-alive.
 func (e env) bench(ctx context.Context, args []string) error {
 	fs := e.newFlags("bench")
 	quick := fs.Bool("quick", false, "a shorter run, for CI and a first look")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the ingest run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server during the ingest runs to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,32 +82,45 @@ func (e env) bench(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 
-	sizes := struct{ ingest, baseline, steadySecs int }{20000, 3000, 5}
+	sizes := struct{ ingest, baseline, steadySecs, starts int }{40000, 3000, 10, 7}
 	if *quick {
-		sizes.ingest, sizes.baseline, sizes.steadySecs = 4000, 600, 2
+		sizes.ingest, sizes.baseline, sizes.steadySecs, sizes.starts = 6000, 600, 2, 3
 	}
 	res := benchResult{Quick: *quick, GoMaxProcs: runtimeCores(), MemoryBytes: map[string]float64{}}
-
-	srv, err := startBenchServer(filepath.Join(dir, "switchboard.db"))
-	if err != nil {
-		return err
-	}
-	defer srv.close()
-	res.MemoryBytes["rssIdle"] = residentBytes()
-
 	progress := func(s string) {
 		if !*asJSON {
 			fmt.Fprintln(e.stderr, s)
 		}
 	}
-	progress(fmt.Sprintf("ingest: %d webhooks through the HTTP handler, %d senders...", sizes.ingest, benchSenders))
-	stopProfile, err := startCPUProfile(*cpuProfile)
+
+	z, err := startBenchZavu()
 	if err != nil {
 		return err
 	}
-	res.Ingest, err = benchIngest(ctx, srv, sizes.ingest)
-	stopProfile()
+	defer z.close()
+	opts := benchChildOptions{db: filepath.Join(dir, "switchboard.db"), logFile: filepath.Join(dir, "server.log"),
+		zavuURL: z.url, secret: "whsec_bench_" + fmt.Sprint(time.Now().UnixNano()), cpuProfile: *cpuProfile}
+	srv, err := startBenchServer(ctx, opts)
 	if err != nil {
+		return err
+	}
+	defer srv.close()
+	res.MemoryBytes["rssIdle"], _ = srv.child.rss()
+
+	progress(fmt.Sprintf("ingest: %d webhooks to a server started from exec, %d senders...", sizes.ingest, benchSenders))
+	if res.Ingest, err = benchIngest(ctx, srv, sizes.ingest, benchSenders, 1); err != nil {
+		return err
+	}
+	progress(fmt.Sprintf("ingest: %d webhooks, %d senders...", sizes.ingest, benchManySenders))
+	if res.IngestMany, err = benchIngest(ctx, srv, sizes.ingest, benchManySenders, 4); err != nil {
+		return err
+	}
+	progress(fmt.Sprintf("steady: 1000 webhooks/s for %d s...", sizes.steadySecs))
+	if res.Steady, err = benchSteady(ctx, srv, 1000, time.Duration(sizes.steadySecs)*time.Second); err != nil {
+		return err
+	}
+	res.MemoryBytes["rssAfterLoad"], res.MemoryBytes["rssPeakServer"] = srv.child.rss()
+	if err := srv.close(); err != nil {
 		return err
 	}
 	progress(fmt.Sprintf("baseline: %d plain SQLite inserts, one transaction each...", sizes.baseline))
@@ -110,13 +129,13 @@ func (e env) bench(ctx context.Context, args []string) error {
 	}
 	if res.Baseline.RowsPerSec > 0 {
 		res.Ratio = res.Ingest.EventsPerSec / res.Baseline.RowsPerSec
+		res.RatioMany = res.IngestMany.EventsPerSec / res.Baseline.RowsPerSec
 	}
-	progress(fmt.Sprintf("steady: 1000 webhooks/s for %d s...", sizes.steadySecs))
-	if res.Steady, err = benchSteady(ctx, srv, 1000, time.Duration(sizes.steadySecs)*time.Second); err != nil {
+	progress(fmt.Sprintf("start: %d starts from exec on the database just filled...", sizes.starts))
+	opts.cpuProfile = ""
+	if res.Start, err = benchStart(ctx, opts, sizes.starts); err != nil {
 		return err
 	}
-	res.MemoryBytes["rssAfterLoad"] = residentBytes()
-	srv.close()
 
 	ui := uiSizes{conversations: 100_000, messages: 1_000_000, largeThread: 10_000, renders: 200, clients: 200, updates: 50}
 	if *quick {
@@ -138,18 +157,25 @@ func (e env) bench(ctx context.Context, args []string) error {
 
 func printBenchTable(w io.Writer, r benchResult) {
 	fmt.Fprintf(w, "Switchboard bench (%d cores%s)\n\n", r.GoMaxProcs, map[bool]string{true: ", quick"}[r.Quick])
-	fmt.Fprintf(w, "%-44s %14s\n", "measure", "value")
-	fmt.Fprintf(w, "%-44s %14s\n", strings.Repeat("-", 44), strings.Repeat("-", 14))
-	row := func(name, value string) { fmt.Fprintf(w, "%-44s %14s\n", name, value) }
-	row(fmt.Sprintf("webhook ingest, %d senders (events/s)", r.Ingest.Senders), fmt.Sprintf("%.0f", r.Ingest.EventsPerSec))
-	row("  ack p50 (ms)", fmt.Sprintf("%.2f", r.Ingest.AckP50Ms))
-	row("  ack p99 (ms)", fmt.Sprintf("%.2f", r.Ingest.AckP99Ms))
-	row("  not acknowledged", fmt.Sprint(r.Ingest.Failed))
+	fmt.Fprintf(w, "%-48s %14s\n", "measure", "value")
+	fmt.Fprintf(w, "%-48s %14s\n", strings.Repeat("-", 48), strings.Repeat("-", 14))
+	row := func(name, value string) { fmt.Fprintf(w, "%-48s %14s\n", name, value) }
+	for _, in := range []struct {
+		f     ingestFigures
+		ratio float64
+	}{{r.Ingest, r.Ratio}, {r.IngestMany, r.RatioMany}} {
+		row(fmt.Sprintf("webhook ingest, %d senders (events/s)", in.f.Senders), fmt.Sprintf("%.0f", in.f.EventsPerSec))
+		row("  ack p50 (ms)", fmt.Sprintf("%.2f", in.f.AckP50Ms))
+		row("  ack p99 (ms)", fmt.Sprintf("%.2f", in.f.AckP99Ms))
+		row("  not acknowledged", fmt.Sprint(in.f.Failed))
+		row("  ingest / baseline", fmt.Sprintf("%.1fx", in.ratio))
+	}
 	row("baseline: 1 insert per transaction (rows/s)", fmt.Sprintf("%.0f", r.Baseline.RowsPerSec))
-	row("ingest / baseline", fmt.Sprintf("%.1fx", r.Ratio))
 	row(fmt.Sprintf("steady %d events/s: ack p50 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP50Ms))
 	row(fmt.Sprintf("steady %d events/s: ack p99 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP99Ms))
 	row("  not acknowledged", fmt.Sprint(r.Steady.Failed))
+	row("start from exec to first 200 on /healthz (ms)", fmt.Sprintf("%.1f", r.Start.HealthyMedianMs))
+	row("\"switchboard version\" from exec (ms)", fmt.Sprintf("%.1f", r.Start.VersionMedianMs))
 	u := r.UI
 	row(fmt.Sprintf("inbox list, %dk convs / %dk msgs: p50 (ms)", u.Conversations/1000, u.Messages/1000), fmt.Sprintf("%.2f", u.ListP50Ms))
 	row("  p99 (ms)", fmt.Sprintf("%.2f", u.ListP99Ms))
@@ -159,54 +185,41 @@ func printBenchTable(w io.Writer, r benchResult) {
 	row("  p99 (ms)", fmt.Sprintf("%.2f", u.FanoutP99Ms))
 	row("  updates not delivered", fmt.Sprint(u.FanoutMissed))
 	row("  (test data generated in s)", fmt.Sprintf("%.1f", u.GenerateSecs))
-	row("resident memory idle (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssIdle"]/(1<<20)))
+	row("server resident memory idle (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssIdle"]/(1<<20)))
+	row("server resident memory after load (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssAfterLoad"]/(1<<20)))
+	row("server resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeakServer"]/(1<<20)))
 	row(fmt.Sprintf("resident memory, %d live clients (MiB)", u.FanoutClients), fmt.Sprintf("%.1f", u.RSSClientBytes/(1<<20)))
-	row("resident memory after load (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssAfterLoad"]/(1<<20)))
-	row("resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeak"]/(1<<20)))
+	row("bench process resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeak"]/(1<<20)))
 }
 
-// benchServer is a real Switchboard HTTP server on loopback.
+// benchServer is a Switchboard server started from exec, and a client
+// that keeps its connections alive, as Zavu's deliveries do.
 type benchServer struct {
+	child  *benchChild
 	url    string
 	secret string
-	db     *store.DB
-	hs     *http.Server
 	client *http.Client
 }
 
-func startBenchServer(path string) (*benchServer, error) {
-	db, err := store.Open(path)
+func startBenchServer(ctx context.Context, o benchChildOptions) (*benchServer, error) {
+	c, err := startBenchChild(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	secret := "whsec_bench_" + fmt.Sprint(time.Now().UnixNano())
-	h := web.New(web.Config{}, web.Deps{
-		Store:    db,
-		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(secret)},
-		Logger:   slog.New(slog.DiscardHandler),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
 	return &benchServer{
-		url: "http://" + ln.Addr().String() + "/webhooks/zavu", secret: secret, db: db, hs: hs,
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * benchSenders}, Timeout: 30 * time.Second},
+		child: c, url: c.base + "/webhooks/zavu", secret: o.secret,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * benchManySenders}, Timeout: 30 * time.Second},
 	}, nil
 }
 
-func (b *benchServer) close() {
-	if b.hs == nil {
-		return
+// close stops the server, once.
+func (b *benchServer) close() error {
+	if b.child == nil {
+		return nil
 	}
-	defer func() { b.hs = nil }()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	b.hs.Shutdown(ctx)
-	b.db.Close()
+	defer func() { b.child = nil }()
+	b.client.CloseIdleConnections()
+	return b.child.stop()
 }
 
 // signed is a delivery ready to send: body and signature made before the
@@ -237,15 +250,15 @@ func (b *benchServer) post(ctx context.Context, s signed) (time.Duration, error)
 	return took, err
 }
 
-// benchIngest sends n deliveries from benchSenders goroutines as fast as the
+// benchIngest sends n deliveries from senders goroutines as fast as the
 // server acknowledges them.
-func benchIngest(ctx context.Context, b *benchServer, n int) (ingestFigures, error) {
-	evs := b.events(n, 1)
+func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint64) (ingestFigures, error) {
+	evs := b.events(n, seed)
 	lat := make([]time.Duration, len(evs))
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range benchSenders {
+	for range senders {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
@@ -266,7 +279,7 @@ func benchIngest(ctx context.Context, b *benchServer, n int) (ingestFigures, err
 		return ingestFigures{}, err
 	}
 	return ingestFigures{
-		Events: n, Senders: benchSenders, EventsPerSec: float64(n) / elapsed.Seconds(),
+		Events: n, Senders: senders, EventsPerSec: float64(n) / elapsed.Seconds(),
 		AckP50Ms: percentileMs(lat, 50), AckP99Ms: percentileMs(lat, 99), Failed: int(failed.Load()),
 	}, nil
 }
@@ -275,7 +288,7 @@ func benchIngest(ctx context.Context, b *benchServer, n int) (ingestFigures, err
 // senders, and measures how long each waits for its 200.
 func benchSteady(ctx context.Context, b *benchServer, rate int, d time.Duration) (steadyFigures, error) {
 	n := int(float64(rate) * d.Seconds())
-	evs := b.events(n, 2)
+	evs := b.events(n, 9)
 	lat := make([]time.Duration, n)
 	var failed atomic.Int64
 	jobs := make(chan int, n)

@@ -140,9 +140,15 @@ func (e env) logger(level slog.Level) *slog.Logger {
 // accepting, finish in-flight requests, close the database.
 func (e env) serve(ctx context.Context, args []string) error {
 	fs := e.newFlags("serve")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	defer stopProfile()
 	cfg, err := e.config()
 	if err != nil {
 		return err
