@@ -306,6 +306,13 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 	if len(acked) < 50 {
 		t.Fatalf("only %d deliveries were acknowledged; the test proves nothing", len(acked))
 	}
+	// Events stored but not yet applied when the last kill came are
+	// applied by the next start.
+	c := startChild(t, bin, dbPath)
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, c.logText())
+	}
 
 	db, err := store.Open(dbPath)
 	if err != nil {
@@ -327,6 +334,9 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 			break
 		}
 		cursor = next
+	}
+	if n := db.Pending(); n != 0 {
+		t.Errorf("%d stored events still pending after a clean start and stop", n)
 	}
 	lost, doubled, unapplied := 0, 0, 0
 	for id, ev := range acked {

@@ -83,9 +83,22 @@ func (c *Change) addMessage(id int64) {
 type EventState string
 
 const (
+	EventPending EventState = "pending" // stored and acknowledged; applied a moment later
 	EventApplied EventState = "applied" // turned into the conversation model
 	EventFailed  EventState = "failed"  // stored, but could not be applied; can be replayed
 )
+
+// Projection is how stored webhook events become the conversation model.
+type Projection struct {
+	// Decode turns a stored raw body back into its event, for events
+	// stored before a restart.
+	Decode func(raw []byte) (*Event, error)
+	// Apply applies one event in the transaction that marks it applied.
+	Apply ApplyFunc
+	// Applied hears of each event after the commit that applied it (or
+	// marked it failed). It must not block.
+	Applied func(ev *Event, res IngestResult)
+}
 
 // IngestResult says what Ingest did with an event.
 type IngestResult struct {
@@ -143,6 +156,15 @@ type Store interface {
 	// after the commit: a nil error means the event is durable. An event
 	// that apply rejects is still stored, in state failed, with the error.
 	Ingest(ctx context.Context, ev *Event, apply ApplyFunc) (IngestResult, error)
+	// Append stores ev keyed by its id, as pending, and returns after the
+	// commit: a nil error means the event is durable. The projection set
+	// with Project applies it right after, in a later transaction; a
+	// crash in between loses nothing, as pending events are applied at the
+	// next start. duplicate is true when the id was stored before.
+	Append(ctx context.Context, ev *Event) (duplicate bool, err error)
+	// Project starts applying the events Append stores, the pending ones
+	// of an earlier run first.
+	Project(p Projection)
 
 	Conversations(ctx context.Context, f ConversationFilter) (items []Conversation, next string, err error)
 	Conversation(ctx context.Context, id int64) (Conversation, error)

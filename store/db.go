@@ -52,6 +52,9 @@ type DB struct {
 
 	stats writerStats
 
+	proj        *projector             // the writer goroutine's: stored events waiting to be applied
+	projectWith chan *inbox.Projection // to the writer goroutine, from Project
+
 	secrets     secretCache    // per-sender webhook secrets, between changes
 	autoReplies autoReplyCache // the decoded auto-reply settings, between saves
 }
@@ -180,6 +183,15 @@ func Open(path string, opts ...Option) (*DB, error) {
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
+		proj: newProjector(), projectWith: make(chan *inbox.Projection),
+	}
+	if n, err := countPending(ctx, writer); err != nil {
+		writer.Close()
+		reader.Close()
+		checkpointer.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	} else {
+		db.proj.addPending(n)
 	}
 	if err := db.openWriterConn(ctx); err != nil {
 		writer.Close()

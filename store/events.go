@@ -8,7 +8,7 @@ import (
 	"switchboard/inbox"
 )
 
-const eventCols = `id, type, timestamp, received_at, sender_id, state, error, attempts, raw`
+const eventCols = `id, type, timestamp, received_at, sender_id, iif(pending, 'pending', state), error, attempts, raw`
 
 func scanEvent(row scanner) (inbox.StoredEvent, error) {
 	var e inbox.StoredEvent
@@ -61,7 +61,13 @@ func (db *DB) Events(ctx context.Context, f inbox.EventFilter) ([]inbox.StoredEv
 func eventsQuery(f inbox.EventFilter) (string, []any, error) {
 	q := `SELECT ` + eventCols + ` FROM webhook_events WHERE true`
 	var args []any
-	if f.State != "" {
+	switch f.State {
+	case "":
+	case inbox.EventPending:
+		q += ` AND pending = 1`
+	case inbox.EventApplied:
+		q += ` AND state = 'applied' AND pending = 0`
+	default:
 		q += ` AND state = ?`
 		args = append(args, string(f.State))
 	}

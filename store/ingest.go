@@ -18,7 +18,7 @@ var (
 		(id, type, timestamp, received_at, sender_id, state, error, attempts, raw)
 		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?)
 		ON CONFLICT (id) DO NOTHING`)
-	stFailEvent   = writerStatement(`UPDATE webhook_events SET state = 'failed', error = ? WHERE id = ?`)
+	stFailEvent   = writerStatement(`UPDATE webhook_events SET state = 'failed', error = ?, pending = 0 WHERE id = ?`)
 	stReplayEvent = writerStatement(`UPDATE webhook_events
 		SET attempts = attempts + 1, state = 'applied', error = '' WHERE id = ? AND state = 'failed'`)
 )
@@ -110,14 +110,18 @@ func (w *writeTx) applyEvent(ctx context.Context, ev *inbox.Event, apply inbox.A
 	case w.fatal != nil:
 		return inbox.IngestResult{} // the batch fails; nobody reads this
 	case err != nil:
-		msg := err.Error()
-		if _, err := w.exec(ctx, stFailEvent, msg, ev.ID); err != nil {
-			w.fail(fmt.Errorf("mark event %s failed: %w", ev.ID, err))
-			return inbox.IngestResult{}
-		}
-		return inbox.IngestResult{State: inbox.EventFailed, Error: msg}
+		return w.markFailed(ctx, ev, err.Error())
 	}
 	return inbox.IngestResult{State: inbox.EventApplied, Change: change}
+}
+
+// markFailed records that ev could not be applied, and why.
+func (w *writeTx) markFailed(ctx context.Context, ev *inbox.Event, msg string) inbox.IngestResult {
+	if _, err := w.exec(ctx, stFailEvent, msg, ev.ID); err != nil {
+		w.fail(fmt.Errorf("mark event %s failed: %w", ev.ID, err))
+		return inbox.IngestResult{}
+	}
+	return inbox.IngestResult{State: inbox.EventFailed, Error: msg}
 }
 
 // safeApply calls apply, turning a panic into an error wrapping

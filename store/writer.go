@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -104,12 +105,52 @@ func (db *DB) submit(ctx context.Context, run func(ctx context.Context, w *write
 	}
 }
 
-// writeLoop is the writer goroutine. It stops when Close has closed the
-// queue and every job in it is answered.
+// writeLoop is the writer goroutine. Between batches of writes it applies
+// stored webhook events (see project.go): whenever no write waits, and a
+// share of them after each batch while writes keep coming. It stops when
+// Close has closed the queue, every job in it is answered, and every
+// stored event is applied.
 func (db *DB) writeLoop() {
 	defer close(db.writerDone)
 	batch := make([]*job, 0, db.maxBatch)
-	for j := range db.queue {
+	var retry *time.Timer
+	for {
+		var j *job
+		ok := true
+		if db.proj.due(time.Now()) {
+			select {
+			case j, ok = <-db.queue:
+			case p := <-db.projectWith:
+				db.proj.p = p
+				continue
+			default:
+				db.project(projectIdle)
+				continue
+			}
+		} else {
+			var wait <-chan time.Time
+			if db.proj.p != nil && (len(db.proj.queue) > 0 || db.proj.inDB) {
+				// Waiting out a failure.
+				if retry == nil {
+					retry = time.NewTimer(time.Until(db.proj.waitUntil))
+				} else {
+					retry.Reset(time.Until(db.proj.waitUntil))
+				}
+				wait = retry.C
+			}
+			select {
+			case j, ok = <-db.queue:
+			case p := <-db.projectWith:
+				db.proj.p = p
+				continue
+			case <-wait:
+				continue
+			}
+		}
+		if !ok {
+			db.drainProjection()
+			return
+		}
 		batch = append(batch[:0], j)
 	fill:
 		for len(batch) < db.maxBatch {
@@ -125,6 +166,17 @@ func (db *DB) writeLoop() {
 		}
 		db.runBatch(batch)
 		clear(batch) // let the jobs be collected
+		if db.proj.due(time.Now()) {
+			db.project(db.proj.busyShare())
+		}
+	}
+}
+
+// drainProjection applies what is still pending as the database closes,
+// unless applying fails; whatever is left is applied at the next start.
+func (db *DB) drainProjection() {
+	for db.proj.due(time.Now()) {
+		db.project(projectIdle)
 	}
 }
 
@@ -148,7 +200,17 @@ func (db *DB) runBatch(batch []*job) {
 	if len(taken) == 0 {
 		return
 	}
-	if err := db.commitBatch(taken); err != nil {
+	ctx := context.Background() // taken jobs are written whatever their callers do
+	err := db.inTransaction(ctx, func(w *writeTx) error {
+		for _, j := range taken {
+			j.err = j.run(context.WithoutCancel(j.ctx), w)
+			if w.fatal != nil {
+				return w.fatal
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		for _, j := range taken {
 			j.err = err
 		}
@@ -159,10 +221,10 @@ func (db *DB) runBatch(batch []*job) {
 	}
 }
 
-// commitBatch runs jobs in one transaction and commits it. An error means
-// nothing of the batch was written.
-func (db *DB) commitBatch(jobs []*job) error {
-	ctx := context.Background() // taken jobs are written whatever their callers do
+// inTransaction runs fn in one write transaction and commits it. An error
+// means nothing of it was written. Events appended in it are handed to the
+// projection once the commit is done, before anyone hears of it.
+func (db *DB) inTransaction(ctx context.Context, fn func(w *writeTx) error) error {
 	if err := db.openWriterConn(ctx); err != nil {
 		return err
 	}
@@ -171,17 +233,15 @@ func (db *DB) commitBatch(jobs []*job) error {
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
 	w := &writeTx{db: db}
-	for _, j := range jobs {
-		j.err = j.run(context.WithoutCancel(j.ctx), w)
-		if w.fatal != nil {
-			db.recoverWriterConn(ctx)
-			return w.fatal
-		}
+	if err := fn(w); err != nil {
+		db.recoverWriterConn(ctx)
+		return err
 	}
 	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
 		db.recoverWriterConn(ctx)
 		return fmt.Errorf("commit write transaction: %w", err)
 	}
+	db.proj.committed(w.appended)
 	return nil
 }
 
@@ -248,8 +308,9 @@ func (db *DB) closeWriterConn() error {
 // writeTx is the writer's open transaction, shared by the jobs of a batch.
 // It implements inbox.Tx (see tx.go).
 type writeTx struct {
-	db    *DB
-	fatal error // the transaction is broken: the batch must not commit
+	db       *DB
+	fatal    error          // the transaction is broken: the batch must not commit
+	appended []pendingEvent // events Append stored in it, for the projection
 }
 
 // fail records that the transaction itself failed, and returns err.

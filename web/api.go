@@ -124,10 +124,10 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 	f := inbox.EventFilter{Cursor: c.QueryParam("cursor")}
 	switch st := c.QueryParam("state"); st {
 	case "", "all":
-	case string(inbox.EventFailed), string(inbox.EventApplied):
+	case string(inbox.EventFailed), string(inbox.EventApplied), string(inbox.EventPending):
 		f.State = inbox.EventState(st)
 	default:
-		return newError(http.StatusBadRequest, "invalid_parameter", "state must be failed, applied or all.")
+		return newError(http.StatusBadRequest, "invalid_parameter", "state must be failed, applied, pending or all.")
 	}
 	var err error
 	if f.Limit, err = queryLimit(c); err != nil {

@@ -104,7 +104,19 @@ func (ts *testServer) postWith(body []byte, signature string, edit func(*http.Re
 			ts.t.Fatalf("answer is not JSON: %q", b)
 		}
 	}
+	ts.settle()
 	return resp.StatusCode, out
+}
+
+// settle waits until every stored webhook is applied: the answer to Zavu
+// comes once an event is stored, the conversation a moment later.
+func (ts *testServer) settle() {
+	ts.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ts.db.Settle(ctx); err != nil {
+		ts.t.Fatal(err)
+	}
 }
 
 func (ts *testServer) mustPost(body []byte) {

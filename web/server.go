@@ -148,6 +148,11 @@ func New(cfg Config, d Deps) *Server {
 	e.IPExtractor = clientAddress
 	s.echo = e
 	s.routes()
+	if d.Webhooks != nil {
+		// Stored webhooks become conversations as soon as they are
+		// stored; those an earlier run left pending, first.
+		d.Store.Project(inbox.Projection{Decode: d.Webhooks.Decode, Apply: inbox.IngestWithAutoReplies(s.now), Applied: s.announce})
+	}
 	return s
 }
 

@@ -17,14 +17,13 @@ import (
 
 // webhookReply is the body of a 200 to Zavu.
 type webhookReply struct {
-	Received  bool   `json:"received"`
-	Duplicate bool   `json:"duplicate,omitempty"`
-	State     string `json:"state,omitempty"`
+	Received  bool `json:"received"`
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // handleWebhook takes one Zavu event: read at most MaxWebhookBody bytes,
-// check the signature, decode the envelope, store and apply it in one
-// transaction, and answer 200 only once that transaction has committed.
+// check the signature, decode the envelope, store it, and answer 200 only
+// once the commit that holds it is on disk.
 func (s *Server) handleWebhook(c echo.Context) error {
 	r := c.Request()
 	ctx := r.Context()
@@ -57,32 +56,27 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		ev.Timestamp = s.now().UTC()
 	}
 
-	// A delivery may trigger an auto-reply, queued in the same
-	// transaction; a replay from the webhook log never does.
-	res, err := s.store.Ingest(ctx, ev, inbox.IngestWithAutoReplies(s.now))
+	// Stored, then acknowledged; the store applies it right after, in
+	// order, and announce hears of it then.
+	duplicate, err := s.store.Append(ctx, ev)
 	if err != nil {
 		// Not stored: Zavu retries, so nothing is lost.
 		s.log.ErrorContext(ctx, "webhook not stored", "event_id", ev.ID, "type", ev.Type, "err", err)
 		return newError(http.StatusServiceUnavailable, "not_stored", "The event could not be stored; please retry.")
 	}
-	switch {
-	case res.Duplicate:
+	if duplicate {
 		s.log.InfoContext(ctx, "webhook duplicate", "event_id", ev.ID, "type", ev.Type)
-	case res.State == inbox.EventFailed:
-		s.log.WarnContext(ctx, "webhook stored, not applied", "event_id", ev.ID, "type", ev.Type, "err", res.Error)
-	default:
-		s.log.DebugContext(ctx, "webhook applied", "event_id", ev.ID, "type", ev.Type,
-			"conversation_ids", res.Change.ConversationIDs, "message_ids", res.Change.MessageIDs)
 	}
-	if !res.Duplicate {
-		s.announce(ev, res)
-	}
-	return c.JSON(http.StatusOK, webhookReply{Received: true, Duplicate: res.Duplicate, State: string(res.State)})
+	return c.JSON(http.StatusOK, webhookReply{Received: true, Duplicate: duplicate})
 }
 
 // announce tells the live screens what an event just changed, after the
-// commit; a delivery and a replay from the webhook log both end here.
+// commit that applied it; a delivery and a replay from the webhook log
+// both end here.
 func (s *Server) announce(ev *inbox.Event, res inbox.IngestResult) {
+	if res.State == inbox.EventFailed {
+		return // nothing changed; the store logged why
+	}
 	s.publish(res.Change)
 	if res.Change.Queued && s.outbox != nil {
 		s.outbox.Wake() // an auto-reply is waiting

@@ -225,6 +225,7 @@ func eventRow(e inbox.StoredEvent, loc *time.Location, senders map[string]string
 		At:       e.ReceivedAt.In(loc).Format(logTimeFormat),
 		Sender:   e.SenderID,
 		Applied:  e.State == inbox.EventApplied,
+		Pending:  e.State == inbox.EventPending,
 		Attempts: e.Attempts,
 		Raw:      prettyBody(e.Raw),
 	}
@@ -234,7 +235,7 @@ func eventRow(e inbox.StoredEvent, loc *time.Location, senders map[string]string
 	if !e.Timestamp.IsZero() {
 		r.ZavuAt = e.Timestamp.In(loc).Format(logTimeFormat)
 	}
-	if !r.Applied {
+	if !r.Applied && !r.Pending {
 		r.Error = inbox.ExplainEventError(e.Type, e.Error)
 		r.Detail = e.Error
 		r.Replay = "/admin/webhooks/" + url.PathEscape(e.ID) + "/replay"

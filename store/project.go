@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// Webhook events are stored first and applied after (append first). Append
+// inserts the raw event, marked pending, in the writer's next group
+// commit, and its caller acknowledges Zavu as soon as that commit is on
+// disk. The writer goroutine then applies pending events in transactions
+// of their own, in the order they arrived, between the batches of writes
+// it commits: an event is applied, or marked failed, in the same
+// transaction that clears its pending mark, so each is applied exactly
+// once. After a crash the pending events are still on disk, and the next
+// start applies them.
+//
+// Storing an event costs one small insert; applying it costs several
+// reads and writes. Keeping the second off the path of the acknowledgement
+// lets a burst of webhooks be acknowledged at the rate SQLite appends,
+// while the screens follow a moment later. The writer shares its time:
+// the more events wait, the larger the share it gives to applying them,
+// so the backlog of a sustained burst stays bounded.
+
+var (
+	stAppendEvent = writerStatement(`INSERT INTO webhook_events
+		(id, type, timestamp, received_at, sender_id, state, error, attempts, raw, pending)
+		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?, 1)
+		ON CONFLICT (id) DO NOTHING`)
+	stEventApplied  = writerStatement(`UPDATE webhook_events SET pending = 0 WHERE id = ?`)
+	stPendingEvents = writerStatement(`SELECT id, type, timestamp, received_at, sender_id, raw
+		FROM webhook_events WHERE pending = 1 ORDER BY rowid LIMIT ?`)
+)
+
+const (
+	// projectIdle is how many events one projection transaction applies
+	// when no other write waits.
+	projectIdle = 256
+	// projectInMemory is how many appended events the writer keeps decoded
+	// for their projection; past that, it reads them back from the
+	// database.
+	projectInMemory = 8192
+	// projectRetry is how long the projection waits after a transaction
+	// failed (a full disk, say) before it tries again.
+	projectRetry = time.Second
+)
+
+// projector is the writer goroutine's state of the projection. Only that
+// goroutine touches it, except the fields under mu.
+type projector struct {
+	p        *inbox.Projection
+	memLimit int            // at most this many events in queue (projectInMemory)
+	queue    []pendingEvent // appended events, decoded, in arrival order
+	// inDB is set when pending events may be in the database but not in
+	// queue: at start, and after the queue overflowed or a projection
+	// transaction failed. The projection then reads them back.
+	inDB      bool
+	waitUntil time.Time // after a failure: no projection before then
+
+	mu      sync.Mutex
+	pending int64         // events stored and not yet applied
+	settled chan struct{} // closed and replaced whenever pending drops to 0
+}
+
+type pendingEvent struct {
+	ev  *inbox.Event
+	err error // the stored body did not decode: the event is marked failed
+}
+
+func newProjector() *projector {
+	return &projector{memLimit: projectInMemory, inDB: true, settled: make(chan struct{})}
+}
+
+// Append stores ev, pending, and returns after the commit that holds it.
+func (db *DB) Append(ctx context.Context, ev *inbox.Event) (bool, error) {
+	if ev == nil || ev.ID == "" {
+		return false, fmt.Errorf("append: an event needs an id: %w", inbox.ErrInvalid)
+	}
+	receivedAt := db.now()
+	duplicate := false
+	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
+		r, err := w.exec(ctx, stAppendEvent, ev.ID, string(ev.Type), nullMS(ev.Timestamp),
+			msOf(receivedAt), ev.SenderID, ev.Raw)
+		if err != nil {
+			return w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
+		}
+		if n == 0 {
+			duplicate = true
+			return nil
+		}
+		w.appended = append(w.appended, pendingEvent{ev: ev})
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("append event %s: %w", ev.ID, err)
+	}
+	return duplicate, nil
+}
+
+// Project starts applying stored events with p. Until it is called,
+// appended events stay pending.
+func (db *DB) Project(p inbox.Projection) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return
+	}
+	db.projectWith <- &p
+}
+
+// Pending is how many stored webhook events wait to be applied.
+func (db *DB) Pending() int64 {
+	db.proj.mu.Lock()
+	defer db.proj.mu.Unlock()
+	return db.proj.pending
+}
+
+// Settle waits until every event appended so far is applied (or marked
+// failed), or ctx ends.
+func (db *DB) Settle(ctx context.Context) error {
+	for {
+		db.proj.mu.Lock()
+		n, ch := db.proj.pending, db.proj.settled
+		db.proj.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("settle: %d events still pending: %w", n, ctx.Err())
+		}
+	}
+}
+
+func (pr *projector) addPending(n int64) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.pending += n
+	if pr.pending <= 0 {
+		pr.pending = 0
+		close(pr.settled)
+		pr.settled = make(chan struct{})
+	}
+}
+
+// committed takes the events a committed batch appended: they are pending
+// from now on, and queued for their projection.
+func (pr *projector) committed(evs []pendingEvent) {
+	if len(evs) == 0 {
+		return
+	}
+	pr.addPending(int64(len(evs)))
+	if pr.inDB || len(pr.queue)+len(evs) > pr.memLimit {
+		// Read back from the database, in order, with the older ones.
+		pr.inDB = true
+		pr.queue = nil
+		return
+	}
+	pr.queue = append(pr.queue, evs...)
+}
+
+// due reports whether the projection has work it may do now.
+func (pr *projector) due(now time.Time) bool {
+	return pr.p != nil && (len(pr.queue) > 0 || pr.inDB) && !now.Before(pr.waitUntil)
+}
+
+// busyShare is how many events to apply between two batches of other
+// writes: a few while the backlog is small, more as it grows, so that
+// acknowledgements stay fast in a burst and the backlog stays bounded.
+func (pr *projector) busyShare() int {
+	pr.mu.Lock()
+	n := pr.pending
+	pr.mu.Unlock()
+	return int(min(max(n/8, 8), projectIdle))
+}
+
+// project applies up to max pending events in one transaction. It runs
+// on the writer goroutine.
+func (db *DB) project(max int) {
+	pr := db.proj
+	ctx := context.Background()
+	var evs []pendingEvent
+	fromQueue := !pr.inDB
+	if pr.inDB {
+		var err error
+		if evs, err = db.readPending(ctx, max); err != nil {
+			db.projectFailed(err)
+			return
+		}
+		if len(evs) < max {
+			pr.inDB = false // all of them: nothing is appended meanwhile, this is the writer
+		}
+		if len(evs) == 0 {
+			// Counted as pending at start but applied since (or never
+			// there): nothing waits.
+			pr.addPending(-pr.pendingCount())
+			return
+		}
+	} else {
+		evs = pr.queue[:min(max, len(pr.queue))]
+	}
+
+	results := make([]inbox.IngestResult, len(evs))
+	err := db.inTransaction(ctx, func(w *writeTx) error {
+		for i, pe := range evs {
+			if pe.err != nil {
+				results[i] = w.markFailed(ctx, pe.ev, pe.err.Error())
+				continue
+			}
+			results[i] = w.applyEvent(ctx, pe.ev, pr.p.Apply)
+			if w.fatal != nil {
+				return w.fatal
+			}
+			if results[i].State == inbox.EventApplied {
+				if _, err := w.exec(ctx, stEventApplied, pe.ev.ID); err != nil {
+					return w.fail(fmt.Errorf("mark event %s applied: %w", pe.ev.ID, err))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.projectFailed(err)
+		return
+	}
+	if fromQueue {
+		pr.queue = pr.queue[len(evs):]
+		if len(pr.queue) == 0 {
+			pr.queue = nil // let the backing array go
+		}
+	}
+	pr.addPending(-int64(len(evs)))
+	for i, pe := range evs {
+		if results[i].State == inbox.EventFailed {
+			db.log.Warn("webhook stored, not applied", "event_id", pe.ev.ID, "type", string(pe.ev.Type), "err", results[i].Error)
+		}
+		if pr.p.Applied != nil {
+			pr.p.Applied(pe.ev, results[i])
+		}
+	}
+}
+
+func (pr *projector) pendingCount() int64 {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return pr.pending
+}
+
+// projectFailed notes a projection transaction that failed: nothing of it
+// was written; its events are read back from the database after a pause.
+func (db *DB) projectFailed(err error) {
+	db.log.Error("applying stored webhook events failed; trying again shortly", "err", err)
+	db.proj.inDB = true
+	db.proj.queue = nil
+	db.proj.waitUntil = time.Now().Add(projectRetry)
+}
+
+// readPending reads back up to max pending events, oldest first, on the
+// writer connection.
+func (db *DB) readPending(ctx context.Context, max int) ([]pendingEvent, error) {
+	if err := db.openWriterConn(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.stmts[stPendingEvents].QueryContext(ctx, max)
+	if err != nil {
+		return nil, fmt.Errorf("read pending events: %w", err)
+	}
+	defer rows.Close()
+	var out []pendingEvent
+	for rows.Next() {
+		var (
+			id, typ, sender string
+			ts, received    sql.NullInt64
+			raw             []byte
+		)
+		if err := rows.Scan(&id, &typ, &ts, &received, &sender, &raw); err != nil {
+			return nil, fmt.Errorf("read pending events: %w", err)
+		}
+		ev, err := db.proj.p.Decode(raw)
+		if err != nil || ev == nil || ev.ID != id {
+			// Stored after the same check: only a damaged row gets here.
+			// It is marked failed and shown in the webhook log.
+			out = append(out, pendingEvent{ev: &inbox.Event{ID: id, Type: inbox.EventType(typ), SenderID: sender, Raw: raw},
+				err: errors.Join(errors.New("the stored body does not decode"), err)})
+			continue
+		}
+		if ev.Timestamp.IsZero() {
+			switch {
+			case ts.Valid:
+				ev.Timestamp = time.UnixMilli(ts.Int64).UTC()
+			case received.Valid:
+				ev.Timestamp = time.UnixMilli(received.Int64).UTC()
+			}
+		}
+		out = append(out, pendingEvent{ev: ev})
+	}
+	return out, rows.Err()
+}
+
+// countPending counts the pending events in the database, at Open.
+func countPending(ctx context.Context, conn *sql.DB) (int64, error) {
+	var n int64
+	err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_events WHERE pending = 1`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending events: %w", err)
+	}
+	return n, nil
+}
