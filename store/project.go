@@ -126,7 +126,7 @@ func (db *DB) Pending() int64 {
 }
 
 // Settle waits until every event appended so far is applied (or marked
-// failed), or ctx ends.
+// failed) and announced, or ctx ends.
 func (db *DB) Settle(ctx context.Context) error {
 	for {
 		db.proj.mu.Lock()
@@ -240,7 +240,6 @@ func (db *DB) project(max int) {
 			pr.queue = nil // let the backing array go
 		}
 	}
-	pr.addPending(-int64(len(evs)))
 	for i, pe := range evs {
 		if results[i].State == inbox.EventFailed {
 			db.log.Warn("webhook stored, not applied", "event_id", pe.ev.ID, "type", string(pe.ev.Type), "err", results[i].Error)
@@ -249,6 +248,7 @@ func (db *DB) project(max int) {
 			pr.p.Applied(pe.ev, results[i])
 		}
 	}
+	pr.addPending(-int64(len(evs))) // announced too, for Settle
 }
 
 func (pr *projector) pendingCount() int64 {

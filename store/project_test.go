@@ -57,6 +57,12 @@ func (l *projectionLog) projection(apply inbox.ApplyFunc) inbox.Projection {
 	}
 }
 
+func (l *projectionLog) result(id string) inbox.IngestResult {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.results[id]
+}
+
 func (l *projectionLog) heard() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -92,7 +98,7 @@ func TestAppendedEventIsAppliedAfterItsCommit(t *testing.T) {
 	if err != nil || stored.State != inbox.EventApplied || string(stored.Raw) != string(ev.Raw) {
 		t.Errorf("stored event = %+v, %v", stored, err)
 	}
-	res := log.results["evt_1"]
+	res := log.result("evt_1")
 	if res.State != inbox.EventApplied || len(res.Change.MessageIDs) != 1 || res.Change.MessageIDs[0] != m.ID {
 		t.Errorf("the projection announced %+v", res)
 	}
@@ -195,7 +201,7 @@ func TestAppendedEventThatCannotBeAppliedIsKeptAsFailed(t *testing.T) {
 	if n := count(t, db, `SELECT COUNT(*) FROM messages`); n != 0 {
 		t.Errorf("the failed event's writes were kept: %d messages", n)
 	}
-	if res := log.results["evt_1"]; res.State != inbox.EventFailed {
+	if res := log.result("evt_1"); res.State != inbox.EventFailed {
 		t.Errorf("announced %+v", res)
 	}
 	// It can be replayed from the webhook log, as before.
