@@ -359,9 +359,18 @@ type APIToken struct {
 	ID         int64
 	Name       string
 	Hash       string
+	Scope      TokenScope // empty means ScopeWrite, the default
 	CreatedAt  time.Time
-	LastUsedAt time.Time
+	LastUsedAt time.Time // zero when never used; recorded at most once a minute
+	// CreatedBy is the admin who created the token on the admin pages; nil
+	// for one made with "switchboard token create".
+	CreatedBy     *int64
+	CreatedByName string    // filled in when read
+	RevokedAt     time.Time // zero while the token works
 }
+
+// Revoked reports whether the token was revoked: it is refused from then on.
+func (t APIToken) Revoked() bool { return !t.RevokedAt.IsZero() }
 
 // AuditEntry is one change an admin made.
 type AuditEntry struct {

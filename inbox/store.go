@@ -277,11 +277,22 @@ type Store interface {
 	// Users lists every user, active ones first, then by name.
 	Users(ctx context.Context) ([]User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
+	// CreateAPIToken stores a token's hash, name, scope and creator and
+	// sets its ID; an empty scope is stored as ScopeWrite.
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	// APITokenByHash returns ErrNotFound for an unknown or revoked token.
+	// It reads the stored token on every call, so a revocation holds from
+	// the next request on.
 	APITokenByHash(ctx context.Context, hash string) (APIToken, error)
 	// TouchAPIToken records when a token was last used.
 	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+	// APITokens lists every token, revoked ones too, newest first, with
+	// the names of the admins who created them.
+	APITokens(ctx context.Context) ([]APIToken, error)
+	// RevokeAPIToken makes a token unusable from at on and returns it as
+	// revoked. An unknown id is an error wrapping ErrNotFound; a token
+	// revoked already is ErrRevoked, and keeps its first revocation time.
+	RevokeAPIToken(ctx context.Context, id int64, at time.Time) (APIToken, error)
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -140,20 +140,26 @@ func (db *DB) User(ctx context.Context, id int64) (inbox.User, error) {
 }
 
 // CreateAPIToken stores a token (its hash, never the secret) and sets t.ID
-// (and t.CreatedAt when zero). A hash already stored is an error wrapping
-// inbox.ErrConflict.
+// (and t.CreatedAt when zero). An empty scope is stored as write, the
+// default. A hash already stored is an error wrapping inbox.ErrConflict; an
+// unknown scope or no hash one wrapping inbox.ErrInvalid.
 func (db *DB) CreateAPIToken(ctx context.Context, t *inbox.APIToken) error {
 	if t.Hash == "" {
 		return fmt.Errorf("create API token %q: no hash: %w", t.Name, inbox.ErrInvalid)
+	}
+	scope, err := inbox.ParseTokenScope(string(t.Scope))
+	if err != nil {
+		return fmt.Errorf("create API token %q: %w", t.Name, err)
 	}
 	created := t.CreatedAt
 	if created.IsZero() {
 		created = db.now()
 	}
 	var id int64
-	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		return w.queryRowSQL(ctx, `INSERT INTO api_tokens (name, hash, created_at, last_used_at)
-			VALUES (?, ?, ?, ?) RETURNING id`, t.Name, t.Hash, msOf(created), nullMS(t.LastUsedAt)).Scan(&id)
+	err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		return w.queryRowSQL(ctx, `INSERT INTO api_tokens (name, hash, scope, created_at, created_by, last_used_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.Name, t.Hash, string(scope), msOf(created), nullID(t.CreatedBy), nullMS(t.LastUsedAt)).Scan(&id)
 	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("create API token %q: %w", t.Name, inbox.ErrConflict)
@@ -161,21 +167,54 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *inbox.APIToken) error {
 	if err != nil {
 		return fmt.Errorf("create API token %q: %w", t.Name, err)
 	}
-	t.ID, t.CreatedAt = id, stored(created)
+	t.ID, t.Scope, t.CreatedAt = id, scope, stored(created)
 	return nil
 }
 
-// APITokenByHash returns the token with this hash, or an error wrapping
-// inbox.ErrNotFound when there is none or it was revoked.
-func (db *DB) APITokenByHash(ctx context.Context, hash string) (inbox.APIToken, error) {
+// apiTokenCols are an API token's columns, with its creator's name, for
+// scanAPIToken; the query joins users as u.
+const apiTokenCols = `t.id, t.name, t.hash, t.scope, t.created_at, t.last_used_at, t.created_by, coalesce(u.name, ''), t.revoked_at`
+
+func scanAPIToken(row scanner) (inbox.APIToken, error) {
 	var t inbox.APIToken
-	err := db.reader.QueryRowContext(ctx, `SELECT id, name, hash, created_at, last_used_at
-		FROM api_tokens WHERE hash = ? AND revoked_at IS NULL`, hash).
-		Scan(&t.ID, &t.Name, &t.Hash, msTime{&t.CreatedAt}, msTime{&t.LastUsedAt})
+	var scope string
+	err := row.Scan(&t.ID, &t.Name, &t.Hash, &scope, msTime{&t.CreatedAt}, msTime{&t.LastUsedAt},
+		optID{&t.CreatedBy}, &t.CreatedByName, msTime{&t.RevokedAt})
+	t.Scope = inbox.TokenScope(scope)
+	return t, err
+}
+
+// APITokenByHash returns the token with this hash, or an error wrapping
+// inbox.ErrNotFound when there is none or it was revoked. It reads the
+// database every time: nothing is cached, so a token revoked by any
+// process is refused at its next use.
+func (db *DB) APITokenByHash(ctx context.Context, hash string) (inbox.APIToken, error) {
+	t, err := scanAPIToken(db.reader.QueryRowContext(ctx, `SELECT `+apiTokenCols+`
+		FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by
+		WHERE t.hash = ? AND t.revoked_at IS NULL`, hash))
 	if err != nil {
 		return inbox.APIToken{}, notFound(err, "API token")
 	}
 	return t, nil
+}
+
+// APITokens lists every API token, revoked ones too, newest first.
+func (db *DB) APITokens(ctx context.Context) ([]inbox.APIToken, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT `+apiTokenCols+`
+		FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by ORDER BY t.id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("API tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []inbox.APIToken
+	for rows.Next() {
+		t, err := scanAPIToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("API tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 // TouchAPIToken records that the token was used at at. An earlier time
@@ -193,16 +232,35 @@ func (db *DB) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
 	return nil
 }
 
-// RevokeAPIToken makes a token unusable from at on. An unknown id is an
-// error wrapping inbox.ErrNotFound.
-func (db *DB) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
+// RevokeAPIToken makes a token unusable from at on and returns it as
+// revoked. An unknown id is an error wrapping inbox.ErrNotFound; a token
+// revoked already is left as it was and the error wraps inbox.ErrRevoked.
+func (db *DB) RevokeAPIToken(ctx context.Context, id int64, at time.Time) (inbox.APIToken, error) {
+	var t inbox.APIToken
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		var found int
-		return w.queryRowSQL(ctx, `UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?)
-			WHERE id = ? RETURNING 1`, msOf(at), id).Scan(&found)
+		res, err := w.execSQL(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, msOf(at), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		t, err = scanAPIToken(w.queryRowSQL(ctx, `SELECT `+apiTokenCols+`
+			FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by WHERE t.id = ?`, id))
+		if err != nil {
+			return notFound(err, "revoke API token %d", id)
+		}
+		if n == 0 {
+			return fmt.Errorf("revoke API token %d: %w", id, inbox.ErrRevoked)
+		}
+		return nil
 	})
 	if err != nil {
-		return notFound(err, "revoke API token %d", id)
+		if errors.Is(err, inbox.ErrNotFound) || errors.Is(err, inbox.ErrRevoked) {
+			return t, err
+		}
+		return inbox.APIToken{}, fmt.Errorf("revoke API token %d: %w", id, err)
 	}
-	return nil
+	return t, nil
 }
