@@ -103,7 +103,10 @@ func (s *Server) handleAudit(c echo.Context) error {
 	v := views.AuditView{Page: s.page(c, "Audit log · Switchboard")}
 	for _, e := range es {
 		who := e.UserName
-		if who == "" {
+		switch {
+		case e.UserID == nil:
+			who = "Command line"
+		case who == "":
 			who = "(removed user)"
 		}
 		v.Entries = append(v.Entries, views.AuditRow{

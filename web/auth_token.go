@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +38,11 @@ func HashAPIToken(secret string) string {
 
 const ctxToken = "api_token"
 
-// requireToken admits requests with a valid "Authorization: Bearer" token.
+// requireToken admits requests with a valid "Authorization: Bearer" token
+// whose scope allows the request's method: a read token may only read.
+// Every API route sits behind it, so a route added later is covered too.
+// The token is looked up in the database on every request: a revoked token
+// is refused from the next request on.
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get("Authorization")
@@ -53,14 +58,23 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		case err != nil:
 			return err
 		}
-		c.Set(ctxToken, tok)
 		if now := s.now(); s.tokens.due(tok.ID, now) {
 			if err := s.store.TouchAPIToken(c.Request().Context(), tok.ID, now); err != nil {
 				s.log.Warn("could not record API token use", "token_id", tok.ID, "err", err)
 			}
 		}
+		if !tok.Scope.CanWrite() && !readOnlyMethod(c.Request().Method) {
+			return newError(http.StatusForbidden, "forbidden", "This API token may only read. Create a token with the write scope to send messages or change conversations.")
+		}
+		c.Set(ctxToken, tok)
 		return next(c)
 	}
+}
+
+// readOnlyMethod reports whether an HTTP method only reads. Every other
+// method, known or not, counts as a change.
+func readOnlyMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // tokenTouches throttles recording "last used" to once a minute per token,
