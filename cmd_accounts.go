@@ -7,12 +7,17 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
 	"switchboard/inbox"
+	"switchboard/store"
 	"switchboard/web"
 )
 
@@ -88,18 +93,44 @@ func (e env) readPassword() (string, error) {
 	return pw, nil
 }
 
-// token runs "switchboard token create --name N".
+// token runs "switchboard token create|list|revoke".
 func (e env) token(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError("the only token command is: token create --name N")
+	const usage = "token commands: token create --name N [--scope read|write], token list, token revoke ID"
+	if len(args) == 0 {
+		return usageError("%s", usage)
 	}
+	switch args[0] {
+	case "create":
+		return e.tokenCreate(ctx, args[1:])
+	case "list":
+		return e.tokenList(ctx, args[1:])
+	case "revoke":
+		return e.tokenRevoke(ctx, args[1:])
+	}
+	return usageError("unknown token command %q; %s", args[0], usage)
+}
+
+// tokenCreate runs "switchboard token create --name N [--scope read|write]".
+func (e env) tokenCreate(ctx context.Context, args []string) error {
 	fs := e.newFlags("token create")
 	name := fs.String("name", "", "what the token is for, e.g. the script using it")
-	if err := fs.Parse(args[1:]); err != nil {
+	scopeFlag := fs.String("scope", string(inbox.ScopeWrite), "read (only reads) or write (may also send and change conversations)")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*name) == "" {
+	if fs.NArg() > 0 {
+		return usageError("token create takes no argument %q", fs.Arg(0))
+	}
+	n := strings.TrimSpace(*name)
+	switch {
+	case n == "":
 		return usageError("--name is required")
+	case utf8.RuneCountInString(n) > inbox.MaxTokenName:
+		return usageError("--name can be at most %d characters", inbox.MaxTokenName)
+	}
+	scope, err := inbox.ParseTokenScope(*scopeFlag)
+	if err != nil || *scopeFlag == "" {
+		return usageError("--scope %q: use read or write", *scopeFlag)
 	}
 	secret, hash, err := web.NewAPIToken()
 	if err != nil {
@@ -110,11 +141,109 @@ func (e env) token(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	t := inbox.APIToken{Name: strings.TrimSpace(*name), Hash: hash, CreatedAt: time.Now().UTC()}
+	t := inbox.APIToken{Name: n, Hash: hash, Scope: scope, CreatedAt: time.Now().UTC()}
 	if err := db.CreateAPIToken(ctx, &t); err != nil {
 		return err
 	}
+	e.auditToken(ctx, db, "token.create", t)
 	fmt.Fprintln(e.stdout, secret)
-	fmt.Fprintf(e.stderr, "API token %q created. It is shown only this once; store it safely.\n", t.Name)
+	fmt.Fprintf(e.stderr, "API token %d %q (%s) created. It is shown only this once; store it safely.\n", t.ID, t.Name, t.Scope)
 	return nil
+}
+
+// tokenList runs "switchboard token list": every token, revoked ones
+// too, newest first. It never shows a token's secret or hash.
+func (e env) tokenList(ctx context.Context, args []string) error {
+	fs := e.newFlags("token list")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("token list takes no argument %q", fs.Arg(0))
+	}
+	db, err := e.openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ts, err := db.APITokens(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		fmt.Fprintln(e.stderr, "No API tokens. Create one with: switchboard token create --name N")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tCREATED\tLAST USED\tREVOKED")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, listField(t.Name), t.Scope,
+			cliTime(t.CreatedAt, "-"), cliTime(t.LastUsedAt, "never"), cliTime(t.RevokedAt, "-"))
+	}
+	return tw.Flush()
+}
+
+// tokenRevoke runs "switchboard token revoke ID". A running server refuses
+// the token from its next request on: it reads tokens from the database
+// on every request.
+func (e env) tokenRevoke(ctx context.Context, args []string) error {
+	fs := e.newFlags("token revoke")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("token revoke takes one token id (see switchboard token list)")
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id < 1 {
+		return usageError("%q is not a token id: use a number from switchboard token list", fs.Arg(0))
+	}
+	db, err := e.openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	t, err := db.RevokeAPIToken(ctx, id, time.Now().UTC())
+	switch {
+	case errors.Is(err, inbox.ErrNotFound):
+		return fmt.Errorf("there is no API token with id %d (see switchboard token list)", id)
+	case errors.Is(err, inbox.ErrRevoked):
+		return fmt.Errorf("API token %d %q was revoked already, at %s", id, t.Name, cliTime(t.RevokedAt, "-"))
+	case err != nil:
+		return err
+	}
+	e.auditToken(ctx, db, "token.revoke", t)
+	fmt.Fprintf(e.stdout, "revoked API token %d %q (%s): it is refused from its next request on\n", t.ID, t.Name, t.Scope)
+	return nil
+}
+
+// auditToken records a token change made on the command line in the
+// audit log, as the admin pages do. A failure is reported, not fatal: the
+// change itself is done.
+func (e env) auditToken(ctx context.Context, db *store.DB, action string, t inbox.APIToken) {
+	detail := fmt.Sprintf("%q (%s, id %d)", t.Name, t.Scope, t.ID)
+	if err := db.AddAudit(ctx, inbox.AuditEntry{At: time.Now().UTC(), Action: action, Detail: detail}); err != nil {
+		fmt.Fprintf(e.stderr, "switchboard: the audit log did not record %s %s: %v\n", action, detail, err)
+	}
+}
+
+// cliTime is a time as the command line shows it, in UTC; none when zero.
+func cliTime(t time.Time, none string) string {
+	if t.IsZero() {
+		return none
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// listField keeps a name on one cell of a listing and out of the
+// terminal's control: tabs, line breaks and other control characters
+// become spaces.
+func listField(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -37,7 +37,13 @@ Usage:
   switchboard [serve]                      run the server (the default)
   switchboard user add --email E --name N [--admin]
                                            add a user; the password is read from stdin
-  switchboard token create --name N        create an API token and print it once
+  switchboard token create --name N [--scope read|write]
+                                           create an API token and print it once; a read
+                                           token only reads, write (the default) may also
+                                           send and change conversations
+  switchboard token list                   list API tokens: id, name, scope, created,
+                                           last used, revoked (never the token itself)
+  switchboard token revoke ID              revoke an API token; refused from its next request
   switchboard simulate [--url U] [--secret S] [--count N] [--rate R]
                                            send realistic signed Zavu webhooks to a server
   switchboard backup FILE                  write a consistent copy of the database
