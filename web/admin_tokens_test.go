@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -157,5 +158,25 @@ func TestAgentsCannotManageTokens(t *testing.T) {
 	toks, _ := ts.db.APITokens(context.Background())
 	if len(toks) != 1 || toks[0].Revoked() {
 		t.Errorf("an agent changed the tokens: %+v", toks)
+	}
+}
+
+// Token changes made on the command line have no signed-in user: the
+// audit log says where they came from.
+func TestAuditNamesCommandLineChanges(t *testing.T) {
+	ts := newTestServer(t)
+	adm := ts.admin()
+	if err := ts.db.AddAudit(context.Background(), inbox.AuditEntry{At: time.Now(), Action: "token.revoke", Detail: `"cron" (read, id 7)`}); err != nil {
+		t.Fatal(err)
+	}
+	adm.submit("/admin/tokens", url.Values{"name": {"dashboard"}, "scope": {"read"}})
+	p := adm.get("/admin/audit")
+	who := map[string]string{}
+	p.find("audit-entry").Each(func(_ int, s *goquery.Selection) {
+		cells := s.Find("td")
+		who[strings.TrimSpace(cells.Eq(2).Text())] = strings.TrimSpace(cells.Eq(1).Text())
+	})
+	if who["token.revoke"] != "Command line" || who["token.create"] != "Ana" {
+		t.Errorf("audit log who: %v", who)
 	}
 }
