@@ -323,10 +323,11 @@ func (d *wireData) reaction(ev *inbox.Event) error {
 }
 
 // isEcho tells a message typed in the WhatsApp Business phone app from a
-// status report: it carries its own content and says where it came from.
+// status report. Only that source makes an echo: a message.sent of a
+// message sent through the API reports a status, whatever text or
+// direction it carries.
 func (d *wireData) isEcho() bool {
-	return d.Source == "whatsapp_business_app" ||
-		(d.Direction == "outbound" && d.Source != "" && (d.MessageType != "" || d.Text != ""))
+	return d.Source == "whatsapp_business_app"
 }
 
 func (d *wireData) echo(ev *inbox.Event) error {

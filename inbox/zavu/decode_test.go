@@ -2,6 +2,7 @@ package zavu
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -320,4 +321,23 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%d payloads with error %v", payloads, ev.DecodeErr)
 		}
 	})
+}
+
+func TestOnlyThePhoneAppMakesAnEcho(t *testing.T) {
+	const sent = `{"id":"e1","type":"message.sent","timestamp":1705312200000,"senderId":"snd_1","data":{
+		"messageId":"msg_1","from":"+13125559876","to":"+14155551234","channel":"whatsapp",
+		"messageType":"text","text":"Sent by a script","status":"sent","direction":"outbound","source":%q}}`
+	for _, source := range []string{"api", "broadcast", "dashboard", ""} {
+		ev, err := Decode(fmt.Appendf(nil, sent, source))
+		if err != nil || ev.DecodeErr != nil {
+			t.Fatal(err, ev.DecodeErr)
+		}
+		if ev.Echo != nil || ev.Status == nil || ev.Status.Status != inbox.StatusSent || ev.Status.MessageID != "msg_1" {
+			t.Errorf("source %q: echo %+v, status %+v; want a sent report", source, ev.Echo, ev.Status)
+		}
+	}
+	ev, err := Decode(fmt.Appendf(nil, sent, "whatsapp_business_app"))
+	if err != nil || ev.Echo == nil || ev.Echo.Text != "Sent by a script" {
+		t.Errorf("from the phone app: %+v, %v; want an echo", ev, err)
+	}
 }
