@@ -21,8 +21,8 @@ func TestAdvanceStatus(t *testing.T) {
 		{StatusPending, StatusFailed, StatusFailed, true},
 		{StatusFailed, StatusDelivered, StatusFailed, false}, // nothing revives a failed message
 		{StatusFailed, StatusQueued, StatusFailed, false},
-		{StatusDelivered, StatusFailed, StatusDelivered, false}, // it reached the phone
-		{StatusRead, StatusFailed, StatusRead, false},
+		{StatusDelivered, StatusFailed, StatusFailed, true}, // failed is final in every order
+		{StatusRead, StatusFailed, StatusFailed, true},
 		{StatusReceived, StatusRead, StatusReceived, false}, // inbound messages stay received
 		{StatusSent, StatusReceived, StatusSent, false},
 		{StatusSent, Status("bounced"), StatusSent, false}, // unknown statuses are ignored

@@ -43,10 +43,10 @@ func (s Status) Valid() bool { return s.rank() > 0 || s == StatusFailed || s == 
 //
 // Statuses only move forward: pending < queued < sending < sent <
 // delivered < read, so a late "sent" never hides "delivered". "failed" is
-// final: nothing but an agent's retry (which is not a status report)
-// revives a failed message. A failure report is ignored once the message
-// was delivered or read: a message that reached the phone did not fail to.
-// Inbound messages stay "received".
+// final, whenever its report comes: a failure reported after "delivered"
+// still fails the message, and nothing but an agent's retry (which is not
+// a status report) revives it. So the same reports in any order end in the
+// same status. Inbound messages stay "received".
 func AdvanceStatus(cur, next Status) (Status, bool) {
 	switch {
 	case !next.Valid() || next == cur:
@@ -54,9 +54,6 @@ func AdvanceStatus(cur, next Status) (Status, bool) {
 	case cur == StatusFailed || cur == StatusReceived || next == StatusReceived:
 		return cur, false
 	case next == StatusFailed:
-		if cur == StatusDelivered || cur == StatusRead {
-			return cur, false
-		}
 		return StatusFailed, true
 	case next.rank() > cur.rank():
 		return next, true
