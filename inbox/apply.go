@@ -78,10 +78,7 @@ func (a *applier) conversation(ch Channel, addr, name, ourNumber string) (Conver
 	if ch == "" {
 		return Conversation{}, missing("channel")
 	}
-	if err := a.tx.UpsertSender(a.ctx, a.ev.SenderID, ourNumber); err != nil {
-		return Conversation{}, err
-	}
-	contact, err := a.tx.UpsertContact(a.ctx, addr, name, a.at)
+	contact, err := a.contact(addr, name, ourNumber)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -91,6 +88,21 @@ func (a *applier) conversation(ch Channel, addr, name, ourNumber string) (Conver
 	}
 	conv.Contact = contact
 	return conv, nil
+}
+
+// contact records our number and the customer at addr, with the name the
+// event gives, without touching any conversation.
+func (a *applier) contact(addr, name, ourNumber string) (Contact, error) {
+	if err := a.tx.UpsertSender(a.ctx, a.ev.SenderID, ourNumber); err != nil {
+		return Contact{}, err
+	}
+	return a.tx.UpsertContact(a.ctx, addr, name, a.at)
+}
+
+// conversationOf returns the conversation that holds m. Whatever channel
+// or number a later event about m carries, m stays where it is.
+func (a *applier) conversationOf(m *Message) (Conversation, error) {
+	return a.tx.ConversationByID(a.ctx, m.ConversationID)
 }
 
 // message returns the message with this Zavu id, or found=false.
@@ -105,7 +117,12 @@ func (a *applier) message(zavuID string) (m Message, found bool, err error) {
 	return m, true, nil
 }
 
+// save derives what the conversation list shows of conv from the messages
+// it holds, and writes it.
 func (a *applier) save(conv *Conversation) error {
+	if err := derive(a.ctx, a.tx, conv); err != nil {
+		return err
+	}
 	conv.UpdatedAt = a.at
 	if err := a.tx.SaveConversation(a.ctx, conv); err != nil {
 		return err
@@ -114,8 +131,26 @@ func (a *applier) save(conv *Conversation) error {
 	return nil
 }
 
-// insert stores a new message in conv and moves the conversation's latest
-// activity to it unless a later message is already there.
+// derive sets conv's latest activity, its preview, its inbound count (and
+// so its unread count) and its WhatsApp window from the messages it holds
+// in tx. They are a function of those messages, never nudged up or down,
+// so the order the messages came in does not matter. A conversation
+// without messages keeps the time it started.
+func derive(ctx context.Context, tx Tx, conv *Conversation) error {
+	s, err := tx.SummarizeMessages(ctx, conv.ID)
+	if err != nil {
+		return err
+	}
+	conv.InboundCount, conv.LastInboundAt = s.InboundCount, s.LastInboundAt
+	conv.LastMessageID, conv.LastMessagePreview = 0, ""
+	if s.Latest.ID != 0 {
+		conv.LastMessageID, conv.LastMessageAt, conv.LastMessagePreview = s.Latest.ID, s.Latest.CreatedAt, Preview(s.Latest)
+	}
+	return nil
+}
+
+// insert stores a new message in conv. The caller saves conv, which takes
+// the message into account.
 func (a *applier) insert(conv *Conversation, m *Message) error {
 	m.ConversationID = conv.ID
 	m.Channel = conv.Channel
@@ -124,89 +159,93 @@ func (a *applier) insert(conv *Conversation, m *Message) error {
 		return err
 	}
 	a.change.addMessage(m.ID)
-	conv.touch(m)
 	return nil
 }
 
-func (a *applier) update(conv *Conversation, m *Message) error {
+// update writes a changed message. The caller saves its conversation when
+// the change can show in the list (its time or its content).
+func (a *applier) update(m *Message) error {
 	m.UpdatedAt = a.at
 	if err := a.tx.UpdateMessage(a.ctx, m); err != nil {
 		return err
 	}
 	a.change.addMessage(m.ID)
-	if conv.LastMessageID == m.ID {
-		conv.LastMessageAt = m.CreatedAt
-		conv.LastMessagePreview = Preview(*m)
-	}
 	return nil
 }
 
-// touch makes m the conversation's latest activity if it is the latest by
-// message time. A late retry of an old message changes nothing.
-func (c *Conversation) touch(m *Message) {
-	if c.LastMessageID == 0 || m.CreatedAt.After(c.LastMessageAt) ||
-		(m.CreatedAt.Equal(c.LastMessageAt) && m.ID > c.LastMessageID) {
-		c.LastMessageID = m.ID
-		c.LastMessageAt = m.CreatedAt
-		c.LastMessagePreview = Preview(*m)
-	}
-}
-
-// receive counts a new inbound message: it is unread, it reopens a resolved
-// conversation, and it moves the WhatsApp window.
-func (c *Conversation) receive(m *Message) {
-	c.InboundCount++
-	c.Status = Open
-	if m.CreatedAt.After(c.LastInboundAt) {
-		c.LastInboundAt = m.CreatedAt
-	}
-}
-
+// newConversation stores the first message of a new contact as
+// conversation.new announces it: its text alone, at the announcement's
+// time. It is provisional: the message.inbound of the same message, which
+// may come first or later, gives its type, content and time.
 func (a *applier) newConversation(n *NewConversation) error {
 	if n.Phone == "" {
 		return missing("phoneNumber")
+	}
+	if n.FirstMessageID != "" {
+		m, found, err := a.message(n.FirstMessageID)
+		if err != nil {
+			return err
+		}
+		if found {
+			return a.announcedAgain(n, m)
+		}
 	}
 	conv, err := a.conversation(n.Channel, n.Phone, n.ProfileName, "")
 	if err != nil {
 		return err
 	}
 	if n.FirstMessageID != "" {
-		_, found, err := a.message(n.FirstMessageID)
-		if err != nil {
+		m := Message{
+			ZavuID: n.FirstMessageID, Direction: Inbound, Type: TypeText,
+			Text: n.FirstMessageText, Status: StatusReceived, Source: SourceCustomer,
+			CreatedAt: a.at, Provisional: true,
+		}
+		first := conv.LastMessageID == 0
+		if err := a.insert(&conv, &m); err != nil {
 			return err
 		}
-		// The message.inbound for the same message may come first or
-		// later; whichever comes second fills in, never doubles.
-		if !found {
-			m := Message{
-				ZavuID: n.FirstMessageID, Direction: Inbound, Type: TypeText,
-				Text: n.FirstMessageText, Status: StatusReceived, Source: SourceCustomer,
-				CreatedAt: a.at,
-			}
-			first := conv.LastMessageID == 0
-			if err := a.insert(&conv, &m); err != nil {
-				return err
-			}
-			conv.receive(&m)
-			a.arrived = &arrival{message: m, first: first}
-		}
+		conv.Status = Open // a customer's message reopens a resolved conversation
+		a.arrived = &arrival{message: m, first: first}
 	}
 	return a.save(&conv)
 }
 
+// announcedAgain is conversation.new for a message already here: its
+// message.inbound came first, or this is another copy of the announcement.
+// Only the contact's name and, while the message is provisional, an
+// earlier time are taken.
+func (a *applier) announcedAgain(n *NewConversation, m Message) error {
+	if _, err := a.contact(n.Phone, n.ProfileName, ""); err != nil {
+		return err
+	}
+	if m.Direction != Inbound {
+		return nil
+	}
+	if m.Provisional && a.at.Before(m.CreatedAt) {
+		m.CreatedAt = a.at
+		if err := a.update(&m); err != nil {
+			return err
+		}
+	}
+	conv, err := a.conversationOf(&m)
+	if err != nil {
+		return err
+	}
+	return a.save(&conv)
+}
+
+// inbound stores a customer's message. Its time is the earliest of its
+// copies (Zavu may deliver the same message again under a new event id,
+// hours later): the first sighting fixes it, and a later copy changes
+// nothing.
 func (a *applier) inbound(in *InboundMessage) error {
 	switch {
 	case in.MessageID == "":
 		return missing("messageId")
 	case in.From == "":
 		return missing("from")
-	}
-	conv, err := a.conversation(in.Channel, in.From, in.ProfileName, in.To)
-	if err != nil {
-		return err
-	}
-	if conv.ZavuConversationID == "" && in.ZavuConversationID != "" {
-		conv.ZavuConversationID = in.ZavuConversationID
+	case in.Channel == "":
+		return missing("channel")
 	}
 	at := in.At
 	if at.IsZero() {
@@ -217,22 +256,32 @@ func (a *applier) inbound(in *InboundMessage) error {
 		typ = TypeText
 	}
 	m, found, err := a.message(in.MessageID)
+	var conv Conversation
 	switch {
 	case err != nil:
 		return err
 	case found && m.Direction != Inbound:
 		return fmt.Errorf("message %s is already known as one we sent: %w", in.MessageID, ErrConflict)
 	case found:
-		// Announced by conversation.new, which knows only the text: take
-		// the full message.
-		m.Type, m.Text, m.Content, m.CreatedAt = typ, in.Text, in.Content, at
-		if at.After(conv.LastInboundAt) {
-			conv.LastInboundAt = at
-		}
-		if err := a.update(&conv, &m); err != nil {
+		if _, err := a.contact(in.From, in.ProfileName, in.To); err != nil {
 			return err
 		}
+		if conv, err = a.conversationOf(&m); err != nil {
+			return err
+		}
+		// Announced by conversation.new, which knows only the text, or
+		// seen before at a later time: take the message as this event has
+		// it.
+		if m.Provisional || at.Before(m.CreatedAt) {
+			m.Type, m.Text, m.Content, m.CreatedAt, m.Provisional = typ, in.Text, in.Content, at, false
+			if err := a.update(&m); err != nil {
+				return err
+			}
+		}
 	default:
+		if conv, err = a.conversation(in.Channel, in.From, in.ProfileName, in.To); err != nil {
+			return err
+		}
 		m = Message{
 			ZavuID: in.MessageID, Direction: Inbound, Type: typ, Text: in.Text, Content: in.Content,
 			Status: StatusReceived, Source: SourceCustomer, CreatedAt: at,
@@ -241,8 +290,11 @@ func (a *applier) inbound(in *InboundMessage) error {
 		if err := a.insert(&conv, &m); err != nil {
 			return err
 		}
-		conv.receive(&m)
+		conv.Status = Open // a customer's message reopens a resolved conversation
 		a.arrived = &arrival{message: m, first: first}
+	}
+	if conv.ZavuConversationID == "" && in.ZavuConversationID != "" {
+		conv.ZavuConversationID = in.ZavuConversationID
 	}
 	if conv.Channel == SMS && typ == TypeText {
 		if stop, start := OptKeyword(in.Text); stop || start {
@@ -259,22 +311,21 @@ func (a *applier) reaction(r *ReactionChange) error {
 	case r.From == "":
 		return missing("reaction.from")
 	}
-	at := r.At
-	if at.IsZero() {
-		at = a.at
+	next := Reaction{MessageZavuID: r.MessageID, From: r.From, Emoji: r.Emoji, At: r.At, EventAt: a.at}
+	if next.At.IsZero() {
+		next.At = a.at
+	}
+	if r.Action == ReactionRemoved {
+		next.Emoji = ""
 	}
 	prev, ok, err := a.tx.Reaction(a.ctx, r.MessageID, r.From)
 	if err != nil {
 		return err
 	}
-	if ok && prev.At.After(at) {
+	if ok && !next.Supersedes(prev) {
 		return nil // a newer change by the same person is already here
 	}
-	emoji := r.Emoji
-	if r.Action == ReactionRemoved {
-		emoji = ""
-	}
-	if err := a.tx.PutReaction(a.ctx, Reaction{MessageZavuID: r.MessageID, From: r.From, Emoji: emoji, At: at}); err != nil {
+	if err := a.tx.PutReaction(a.ctx, next); err != nil {
 		return err
 	}
 	// The message may not be here yet; the reaction attaches when it comes.
@@ -287,6 +338,10 @@ func (a *applier) reaction(r *ReactionChange) error {
 	return nil
 }
 
+// echo stores a message typed in the WhatsApp Business phone app. It fills
+// in a placeholder that status reports left; for a message we sent
+// ourselves it is only a status report, and never rewrites its source or
+// text. Its time is the earliest of its copies.
 func (a *applier) echo(e *Echo) error {
 	switch {
 	case e.MessageID == "":
@@ -298,10 +353,6 @@ func (a *applier) echo(e *Echo) error {
 	if ch == "" {
 		ch = WhatsApp // echoes exist only on WhatsApp
 	}
-	conv, err := a.conversation(ch, e.To, "", e.From)
-	if err != nil {
-		return err
-	}
 	typ := e.Type
 	if typ == "" {
 		typ = TypeText
@@ -310,37 +361,66 @@ func (a *applier) echo(e *Echo) error {
 	if err != nil {
 		return err
 	}
-	if found && m.Direction != Outbound {
-		return fmt.Errorf("message %s is already known as one the customer sent: %w", e.MessageID, ErrConflict)
-	}
-	// An echo was sent by the time Zavu reports it, whatever its status says.
-	m.StatusTimes.Record(StatusSent, a.at)
-	m.StatusTimes.Record(e.Status, a.at)
-	if found {
-		// A status report came first and left a placeholder: fill it in.
-		m.Source, m.Type, m.Text, m.Content = SourcePhoneApp, typ, e.Text, e.Content
-		if a.at.Before(m.CreatedAt) {
-			m.CreatedAt = a.at // the echo tells when it was sent
+	if !found {
+		conv, err := a.conversation(ch, e.To, "", e.From)
+		if err != nil {
+			return err
 		}
-		m.Status, _ = AdvanceStatus(m.Status, StatusSent)
-		m.Status, _ = AdvanceStatus(m.Status, e.Status)
-		if err := a.update(&conv, &m); err != nil {
+		m = Message{
+			ZavuID: e.MessageID, Direction: Outbound, Type: typ, Text: e.Text, Content: e.Content,
+			Status: StatusPending, Source: SourcePhoneApp, CreatedAt: a.at,
+		}
+		a.echoStatus(&m, e)
+		// Never reopens a resolved conversation and never counts as unread.
+		if err := a.insert(&conv, &m); err != nil {
 			return err
 		}
 		return a.save(&conv)
 	}
-	m = Message{
-		ZavuID: e.MessageID, Direction: Outbound, Type: typ, Text: e.Text, Content: e.Content,
-		Status: StatusSent, StatusTimes: m.StatusTimes, Source: SourcePhoneApp, CreatedAt: a.at,
+	if m.Direction != Outbound {
+		return fmt.Errorf("message %s is already known as one the customer sent: %w", e.MessageID, ErrConflict)
 	}
-	m.Status, _ = AdvanceStatus(m.Status, e.Status)
-	// Never reopens a resolved conversation and never counts as unread.
-	if err := a.insert(&conv, &m); err != nil {
+	if err := a.tx.UpsertSender(a.ctx, a.ev.SenderID, e.From); err != nil {
+		return err
+	}
+	moved := false
+	switch {
+	case m.Provisional:
+		// Status reports came first and left a placeholder: the echo says
+		// what it was and when.
+		m.Source, m.Type, m.Text, m.Content, m.CreatedAt, m.Provisional = SourcePhoneApp, typ, e.Text, e.Content, a.at, false
+		moved = true
+	case m.Source == SourcePhoneApp && a.at.Before(m.CreatedAt):
+		m.Type, m.Text, m.Content, m.CreatedAt = typ, e.Text, e.Content, a.at // an earlier copy
+		moved = true
+	}
+	if !a.echoStatus(&m, e) && !moved {
+		return nil
+	}
+	if err := a.update(&m); err != nil {
+		return err
+	}
+	if !moved {
+		a.change.addConversation(m.ConversationID) // the tick changes
+		return nil
+	}
+	conv, err := a.conversationOf(&m)
+	if err != nil {
 		return err
 	}
 	return a.save(&conv)
 }
 
+// echoStatus applies what an echo says of its message's delivery: it was
+// sent by the time Zavu reports it, whatever its status says.
+func (a *applier) echoStatus(m *Message, e *Echo) bool {
+	sent := a.advance(m, &StatusReport{Status: StatusSent})
+	return a.advance(m, &StatusReport{Status: e.Status}) || sent
+}
+
+// status applies a delivery report to the message it names, in the
+// conversation that holds it, whatever channel or number the report
+// carries. A report for a message we do not have leaves a placeholder.
 func (a *applier) status(s *StatusReport) error {
 	if s.MessageID == "" {
 		return missing("messageId")
@@ -355,65 +435,57 @@ func (a *applier) status(s *StatusReport) error {
 	if m.Direction != Outbound {
 		return nil // statuses describe what we sent; ignore one about an inbound message
 	}
-	if !a.advance(&m, s) {
+	changed := a.advance(&m, s)
+	// A placeholder's time is its earliest report, whatever order the
+	// reports came in.
+	moved := m.Provisional && a.at.Before(m.CreatedAt)
+	if moved {
+		m.CreatedAt = a.at
+	}
+	if !changed && !moved {
 		return nil
 	}
-	if m.Type == TypeUnknown && a.at.Before(m.CreatedAt) && s.To != "" {
-		// A placeholder's time is its earliest report, whatever order the
-		// reports came in.
-		conv, err := a.conversation(s.Channel, s.To, "", "")
-		if err != nil {
-			return err
-		}
-		m.CreatedAt = a.at
-		if err := a.update(&conv, &m); err != nil {
-			return err
-		}
-		return a.save(&conv)
-	}
-	if m.Status == StatusFailed && OptedOutByCarrier(m.ErrorCode) {
-		// The carrier says the customer opted out: the composer closes.
-		if err := a.optOutByFailure(s); err != nil {
-			return err
-		}
-	}
-	// A status never changes what the conversation list shows but the
-	// tick, so the conversation itself is not rewritten.
-	m.UpdatedAt = a.at
-	if err := a.tx.UpdateMessage(a.ctx, &m); err != nil {
+	if err := a.update(&m); err != nil {
 		return err
 	}
-	a.change.addMessage(m.ID)
-	a.change.addConversation(m.ConversationID)
-	return nil
-}
-
-// optOutByFailure closes the conversation a 21610 failure was about. The
-// report names the customer in "to"; without it, nothing can be said.
-func (a *applier) optOutByFailure(s *StatusReport) error {
-	if s.To == "" {
+	optOut := carrierOptOut(s)
+	if !moved && !optOut {
+		// A status changes nothing the conversation list shows but the
+		// tick, so the conversation itself is not rewritten.
+		a.change.addConversation(m.ConversationID)
 		return nil
 	}
-	conv, err := a.conversation(s.Channel, s.To, "", "")
+	conv, err := a.conversationOf(&m)
 	if err != nil {
 		return err
 	}
-	if !conv.setOptOut(true, a.at) {
-		return nil
+	if optOut {
+		conv.setOptOut(true, a.at) // the composer closes
 	}
 	return a.save(&conv)
 }
 
+// carrierOptOut reports whether s is a failure that says the customer
+// opted out (21610).
+func carrierOptOut(s *StatusReport) bool {
+	return s.Status == StatusFailed && OptedOutByCarrier(s.ErrorCode)
+}
+
 // advance applies a status report to m and reports whether m changed.
+// failed is final and keeps the error of its earliest report (of reports
+// at the same instant, the greater code), so that the outcome does not
+// depend on the order reports arrive in.
 func (a *applier) advance(m *Message, s *StatusReport) bool {
-	before := m.StatusTimes
+	before := *m
+	firstFailure := m.StatusTimes.Failed
 	m.StatusTimes.Record(s.Status, a.at)
-	next, moved := AdvanceStatus(m.Status, s.Status)
-	m.Status = next
-	if moved && next == StatusFailed {
+	m.Status, _ = AdvanceStatus(m.Status, s.Status)
+	if s.Status == StatusFailed && m.Status == StatusFailed && (firstFailure.IsZero() || a.at.Before(firstFailure) ||
+		(a.at.Equal(firstFailure) && (s.ErrorCode > m.ErrorCode || (s.ErrorCode == m.ErrorCode && s.ErrorMessage > m.ErrorMessage)))) {
 		m.ErrorCode, m.ErrorMessage = s.ErrorCode, s.ErrorMessage
 	}
-	return moved || m.StatusTimes != before
+	return m.Status != before.Status || m.StatusTimes != before.StatusTimes ||
+		m.ErrorCode != before.ErrorCode || m.ErrorMessage != before.ErrorMessage
 }
 
 // placeholder keeps a status for a message we have not seen (sent by
@@ -429,13 +501,13 @@ func (a *applier) placeholder(s *StatusReport) error {
 	}
 	m := Message{
 		ZavuID: s.MessageID, Direction: Outbound, Type: TypeUnknown,
-		Status: StatusPending, Source: SourceAPI, CreatedAt: a.at,
+		Status: StatusPending, Source: SourceAPI, CreatedAt: a.at, Provisional: true,
 	}
 	a.advance(&m, s)
 	if err := a.insert(&conv, &m); err != nil {
 		return err
 	}
-	if m.Status == StatusFailed && OptedOutByCarrier(m.ErrorCode) {
+	if carrierOptOut(s) {
 		conv.setOptOut(true, a.at)
 	}
 	return a.save(&conv)

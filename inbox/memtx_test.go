@@ -139,15 +139,24 @@ func (s *memTx) DeleteMessage(ctx context.Context, id int64) error {
 	return nil
 }
 
-func (s *memTx) LatestMessage(_ context.Context, conversationID int64) (Message, bool, error) {
-	var latest Message
+func (s *memTx) SummarizeMessages(_ context.Context, conversationID int64) (MessageSummary, error) {
+	var sum MessageSummary
 	for _, m := range s.messages {
-		if m.ID != 0 && m.ConversationID == conversationID && (latest.ID == 0 || m.CreatedAt.After(latest.CreatedAt) ||
-			(m.CreatedAt.Equal(latest.CreatedAt) && m.ID > latest.ID)) {
-			latest = m
+		if m.ID == 0 || m.ConversationID != conversationID {
+			continue
+		}
+		if l := sum.Latest; l.ID == 0 || m.CreatedAt.After(l.CreatedAt) ||
+			(m.CreatedAt.Equal(l.CreatedAt) && (m.ZavuID > l.ZavuID || (m.ZavuID == l.ZavuID && m.ID > l.ID))) {
+			sum.Latest = m
+		}
+		if m.Direction == Inbound {
+			sum.InboundCount++
+			if m.CreatedAt.After(sum.LastInboundAt) {
+				sum.LastInboundAt = m.CreatedAt
+			}
 		}
 	}
-	return latest, latest.ID != 0, nil
+	return sum, nil
 }
 
 func (s *memTx) InsertOutbox(_ context.Context, e *OutboxEntry) error {

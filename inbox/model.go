@@ -167,9 +167,17 @@ type Message struct {
 	// auto_reply), as the thread shows it: "Auto-reply: Out of office".
 	AutoReplyRule string
 	Reactions     []Reaction
-	// CreatedAt is the message's time: when Zavu saw it, from the event.
+	// CreatedAt is the message's time: when Zavu first saw it, from the
+	// earliest of its own events (message.inbound, an echo) however often
+	// and in whatever order they come.
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Provisional is set while the message is known only from events about
+	// it, not from its own: the first message of a new contact as
+	// conversation.new announced it, or an outbound placeholder left by
+	// status reports. Its time is then the earliest of those events; its
+	// own event, when it comes, replaces its content and its time.
+	Provisional bool
 }
 
 // StatusTimes records when each delivery status was first reported.
@@ -245,7 +253,27 @@ type Reaction struct {
 	MessageZavuID string    `json:"-"`
 	From          string    `json:"from"`
 	Emoji         string    `json:"emoji"`
-	At            time.Time `json:"-"`
+	At            time.Time `json:"-"` // the reaction's own time
+	// EventAt is the time of the event that said so: of two changes at
+	// the same At, the later event's stands.
+	EventAt time.Time `json:"-"`
+}
+
+// Supersedes reports whether r replaces prev, the same person's reaction
+// on the same message: the later reaction wins, then the later event; for
+// two events at the same instant a removal wins, then the greater emoji,
+// so that the order they arrive in never matters.
+func (r Reaction) Supersedes(prev Reaction) bool {
+	if c := r.At.Compare(prev.At); c != 0 {
+		return c > 0
+	}
+	if c := r.EventAt.Compare(prev.EventAt); c != 0 {
+		return c > 0
+	}
+	if (r.Emoji == "") != (prev.Emoji == "") {
+		return r.Emoji == ""
+	}
+	return r.Emoji > prev.Emoji
 }
 
 // Template is a WhatsApp message template and its approval state.

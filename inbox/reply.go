@@ -12,16 +12,10 @@ import (
 // transaction, beyond what applying webhooks needs.
 type ReplyTx interface {
 	Tx
-	// ConversationByID returns the conversation with its contact, or
-	// ErrNotFound.
-	ConversationByID(ctx context.Context, id int64) (Conversation, error)
 	// MessageByID returns ErrNotFound when there is no such message.
 	MessageByID(ctx context.Context, id int64) (Message, error)
 	// DeleteMessage removes a message (a placeholder merged into ours).
 	DeleteMessage(ctx context.Context, id int64) error
-	// LatestMessage is the conversation's latest message by time; ok is
-	// false when it has none.
-	LatestMessage(ctx context.Context, conversationID int64) (m Message, ok bool, err error)
 	// InsertOutbox stores an outbox entry and sets its ID.
 	InsertOutbox(ctx context.Context, e *OutboxEntry) error
 }
@@ -74,7 +68,9 @@ func queueReply(ctx context.Context, tx ReplyTx, conv Conversation, r Reply) (Me
 	if err := tx.InsertMessage(ctx, &m); err != nil {
 		return Message{}, Change{}, err
 	}
-	conv.touch(&m)
+	if err := derive(ctx, tx, &conv); err != nil {
+		return Message{}, Change{}, err
+	}
 	conv.UpdatedAt = r.At
 	if err := tx.SaveConversation(ctx, &conv); err != nil {
 		return Message{}, Change{}, err
@@ -193,23 +189,15 @@ func mergeStatuses(m *Message, ph Message) {
 	}
 }
 
-// relink points the placeholder's conversation at its latest remaining
-// message when the placeholder was the one shown.
+// relink derives the placeholder's conversation again from the messages
+// it has left.
 func relink(ctx context.Context, tx ReplyTx, ph Message, at time.Time, ch *Change) error {
 	conv, err := tx.ConversationByID(ctx, ph.ConversationID)
 	if err != nil {
 		return err
 	}
-	if conv.LastMessageID != ph.ID {
-		return nil
-	}
-	latest, ok, err := tx.LatestMessage(ctx, conv.ID)
-	if err != nil {
+	if err := derive(ctx, tx, &conv); err != nil {
 		return err
-	}
-	conv.LastMessageID, conv.LastMessagePreview = 0, ""
-	if ok {
-		conv.LastMessageID, conv.LastMessageAt, conv.LastMessagePreview = latest.ID, latest.CreatedAt, Preview(latest)
 	}
 	conv.UpdatedAt = at
 	if err := tx.SaveConversation(ctx, &conv); err != nil {

@@ -20,8 +20,14 @@ type Tx interface {
 	// EnsureConversation returns the conversation for key, creating an open
 	// one at time at if there is none. Contact is filled in.
 	EnsureConversation(ctx context.Context, key ConversationKey, at time.Time) (Conversation, error)
+	// ConversationByID returns the conversation with its contact, or
+	// ErrNotFound.
+	ConversationByID(ctx context.Context, id int64) (Conversation, error)
 	// SaveConversation writes the conversation's mutable fields.
 	SaveConversation(ctx context.Context, c *Conversation) error
+	// SummarizeMessages reads what a conversation's messages say about it,
+	// as they are in this transaction.
+	SummarizeMessages(ctx context.Context, conversationID int64) (MessageSummary, error)
 
 	// MessageByZavuID returns ErrNotFound when there is no such message.
 	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
@@ -41,6 +47,22 @@ type Tx interface {
 	PutTemplate(ctx context.Context, t Template) error
 
 	AddActivity(ctx context.Context, a Activity) error
+}
+
+// MessageSummary is what the messages of a conversation say about it. The
+// conversation's latest activity, preview, unread count and WhatsApp window
+// are derived from it, never nudged, so they do not depend on the order
+// messages arrived in.
+type MessageSummary struct {
+	// Latest is the latest message by time; of messages at the same
+	// instant, the one with the greatest Zavu id, then the last stored.
+	// Its ID is 0 when the conversation has no message.
+	Latest Message
+	// LastInboundAt is the time of the customer's latest message; zero
+	// when the customer never wrote.
+	LastInboundAt time.Time
+	// InboundCount counts the customer's messages.
+	InboundCount int64
 }
 
 // ApplyFunc applies one event through tx. Apply is the one Switchboard uses.

@@ -25,7 +25,7 @@ func (db *DB) ReactAsBusiness(ctx context.Context, messageID int64, emoji string
 		if m.ZavuID == "" {
 			return fmt.Errorf("message %d has no Zavu id to react to: %w", messageID, inbox.ErrConflict)
 		}
-		if err := w.PutReaction(ctx, inbox.Reaction{MessageZavuID: m.ZavuID, From: BusinessReactor, Emoji: emoji, At: at}); err != nil {
+		if err := w.PutReaction(ctx, inbox.Reaction{MessageZavuID: m.ZavuID, From: BusinessReactor, Emoji: emoji, At: at, EventAt: at}); err != nil {
 			return err
 		}
 		ch = inbox.Change{ConversationIDs: []int64{m.ConversationID}, MessageIDs: []int64{m.ID}}

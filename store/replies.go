@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -19,8 +17,6 @@ var (
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ?`)
 	stMessageByID   = writerStatement(`SELECT ` + messageCols + ` FROM messages m WHERE m.id = ?`)
 	stDeleteMessage = writerStatement(`DELETE FROM messages WHERE id = ?`)
-	stLatestMessage = writerStatement(`SELECT ` + messageCols + ` FROM messages m
-		WHERE m.conversation_id = ? ORDER BY m.created_at DESC, m.id DESC LIMIT 1`)
 )
 
 // ConversationByID returns the conversation with its contact, or an error
@@ -58,19 +54,6 @@ func (w *writeTx) DeleteMessage(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete message %d: %w", id, inbox.ErrNotFound)
 	}
 	return nil
-}
-
-// LatestMessage is the conversation's latest message by time (then id, as
-// threads are ordered); ok is false when it has none.
-func (w *writeTx) LatestMessage(ctx context.Context, conversationID int64) (inbox.Message, bool, error) {
-	m, err := scanMessage(w.queryRow(ctx, stLatestMessage, conversationID))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return inbox.Message{}, false, nil
-	case err != nil:
-		return inbox.Message{}, false, fmt.Errorf("latest message of conversation %d: %w", conversationID, err)
-	}
-	return m, true, nil
 }
 
 // QueueReply writes a reply as a pending message and its outbox entry in

@@ -49,18 +49,28 @@ var (
 	stInsertMessage   = writerStatement(`INSERT INTO messages
 		(zavu_id, conversation_id, direction, channel, type, text, content, status,
 		 queued_at, sending_at, sent_at, delivered_at, read_at, failed_at,
-		 error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		 error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule, provisional)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	stUpdateMessage = writerStatement(`UPDATE messages SET
 		zavu_id = ?, conversation_id = ?, direction = ?, channel = ?, type = ?, text = ?, content = ?, status = ?,
 		queued_at = ?, sending_at = ?, sent_at = ?, delivered_at = ?, read_at = ?, failed_at = ?,
 		error_code = ?, error_message = ?, source = ?, author_id = ?, created_at = ?, updated_at = ?,
-		auto_reply_rule = ?
+		auto_reply_rule = ?, provisional = ?
 		WHERE id = ?`)
 
-	stReaction    = writerStatement(`SELECT emoji, at FROM reactions WHERE message_zavu_id = ? AND from_addr = ?`)
-	stPutReaction = writerStatement(`INSERT INTO reactions (message_zavu_id, from_addr, emoji, at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (message_zavu_id, from_addr) DO UPDATE SET emoji = excluded.emoji, at = excluded.at`)
+	// The latest message of a conversation walks messages_thread from its
+	// end; messages at the same instant are told apart by their Zavu id,
+	// not by the order they were stored in. The customer's messages are
+	// counted on their own index.
+	stLatestMessage = writerStatement(`SELECT ` + messageCols + ` FROM messages m
+		WHERE m.conversation_id = ? ORDER BY m.created_at DESC, m.zavu_id DESC, m.id DESC LIMIT 1`)
+	stInboundSummary = writerStatement(`SELECT count(*), max(created_at) FROM messages
+		WHERE conversation_id = ? AND direction = 'inbound'`)
+
+	stReaction    = writerStatement(`SELECT emoji, at, event_at FROM reactions WHERE message_zavu_id = ? AND from_addr = ?`)
+	stPutReaction = writerStatement(`INSERT INTO reactions (message_zavu_id, from_addr, emoji, at, event_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (message_zavu_id, from_addr) DO UPDATE SET
+			emoji = excluded.emoji, at = excluded.at, event_at = excluded.event_at`)
 
 	stTemplate    = writerStatement(`SELECT id, name, language, status, category, rejection_reason, body, updated_at FROM templates WHERE id = ?`)
 	stPutTemplate = writerStatement(`INSERT INTO templates (id, name, language, status, category, rejection_reason, body, updated_at)
@@ -187,6 +197,27 @@ func (w *writeTx) MessageByZavuID(ctx context.Context, zavuID string) (inbox.Mes
 	return m, nil
 }
 
+// SummarizeMessages reads what a conversation's messages say about it: its
+// latest message (by time; at the same instant, by Zavu id, then by id),
+// and the number and latest time of the customer's messages. Two indexed
+// lookups, whatever the length of the thread but for the count, which
+// reads the customer's messages on their own index.
+func (w *writeTx) SummarizeMessages(ctx context.Context, conversationID int64) (inbox.MessageSummary, error) {
+	var s inbox.MessageSummary
+	m, err := scanMessage(w.queryRow(ctx, stLatestMessage, conversationID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return s, fmt.Errorf("latest message of conversation %d: %w", conversationID, err)
+	default:
+		s.Latest = m
+	}
+	if err := w.queryRow(ctx, stInboundSummary, conversationID).Scan(&s.InboundCount, msTime{&s.LastInboundAt}); err != nil {
+		return s, fmt.Errorf("inbound messages of conversation %d: %w", conversationID, err)
+	}
+	return s, nil
+}
+
 // messageArgs are m's columns in the order of stInsertMessage and
 // stUpdateMessage.
 func messageArgs(m *inbox.Message) ([]any, error) {
@@ -200,7 +231,7 @@ func messageArgs(m *inbox.Message) ([]any, error) {
 		m.Text, content, string(m.Status),
 		nullMS(st.Queued), nullMS(st.Sending), nullMS(st.Sent), nullMS(st.Delivered), nullMS(st.Read), nullMS(st.Failed),
 		m.ErrorCode, m.ErrorMessage, string(m.Source), nullID(m.AuthorID), msOf(m.CreatedAt), msOf(m.UpdatedAt),
-		m.AutoReplyRule,
+		m.AutoReplyRule, m.Provisional,
 	}, nil
 }
 
@@ -263,7 +294,7 @@ func (w *writeTx) UpdateMessage(ctx context.Context, m *inbox.Message) error {
 // including a removal (empty Emoji); ok is false if there is none.
 func (w *writeTx) Reaction(ctx context.Context, messageZavuID, from string) (inbox.Reaction, bool, error) {
 	r := inbox.Reaction{MessageZavuID: messageZavuID, From: from}
-	err := w.queryRow(ctx, stReaction, messageZavuID, from).Scan(&r.Emoji, msTime{&r.At})
+	err := w.queryRow(ctx, stReaction, messageZavuID, from).Scan(&r.Emoji, msTime{&r.At}, msTime{&r.EventAt})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return inbox.Reaction{}, false, nil
@@ -276,7 +307,7 @@ func (w *writeTx) Reaction(ctx context.Context, messageZavuID, from string) (inb
 // PutReaction stores a reaction, replacing the person's previous one on the
 // message; an empty Emoji records its removal (a tombstone).
 func (w *writeTx) PutReaction(ctx context.Context, r inbox.Reaction) error {
-	if _, err := w.exec(ctx, stPutReaction, r.MessageZavuID, r.From, r.Emoji, msOf(r.At)); err != nil {
+	if _, err := w.exec(ctx, stPutReaction, r.MessageZavuID, r.From, r.Emoji, msOf(r.At), msOf(r.EventAt)); err != nil {
 		return fmt.Errorf("put reaction of %s on %s: %w", r.From, r.MessageZavuID, err)
 	}
 	return nil
