@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"switchboard/inbox"
+	"switchboard/inbox/zavu"
 )
 
 // The same Zavu events in any order, with duplicates and late copies under
@@ -419,4 +422,60 @@ func diffState(got, want map[string]apiConversation) string {
 		}
 	}
 	return b.String()
+}
+
+// TestSeedStatusReportsStayWithTheirMessage ingests the status reports of
+// Zavu's documents, which name msg_abc123 on SMS and on WhatsApp, each
+// first in turn: the message stays in one conversation, no other is
+// created, and it ends failed with its code whatever came first.
+func TestSeedStatusReportsStayWithTheirMessage(t *testing.T) {
+	base := time.UnixMilli(1705312200000).UTC()
+	seeds := []struct {
+		file string
+		at   time.Time
+	}{
+		{"seed_message_delivered.json", base.Add(2 * time.Minute)}, // whatsapp
+		{"seed_message_queued.json", base},                         // sms, the first report
+		{"seed_message_sent.json", base.Add(time.Minute)},
+		{"seed_message_failed.json", base.Add(3 * time.Minute)},
+	}
+	var evs []*inbox.Event
+	for _, s := range seeds {
+		body, err := os.ReadFile(filepath.Join("..", "testdata", "events", s.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := zavu.Decode(body)
+		if err != nil || ev.DecodeErr != nil {
+			t.Fatal(s.file, err, ev.DecodeErr)
+		}
+		ev.Timestamp = s.at
+		evs = append(evs, ev)
+	}
+	for first := range evs {
+		order := append(slices.Clone(evs[first:]), evs[:first]...)
+		t.Run(order[0].ID, func(t *testing.T) {
+			db := openTest(t)
+			ingestAll(t, db, order)
+			convs, _, err := db.Conversations(context.Background(), inbox.ConversationFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(convs) != 1 {
+				t.Fatalf("%d conversations, want the one holding msg_abc123", len(convs))
+			}
+			m, err := db.MessageByZavuID(context.Background(), "msg_abc123")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := convs[0]
+			if m.ConversationID != c.ID || !c.LastMessageAt.Equal(base) || !m.CreatedAt.Equal(base) {
+				t.Errorf("message in %d at %v, conversation %d at %v; want together at the first report, %v",
+					m.ConversationID, m.CreatedAt, c.ID, c.LastMessageAt, base)
+			}
+			if m.Status != inbox.StatusFailed || m.ErrorCode != "30003" {
+				t.Errorf("message %s %q, want failed 30003", m.Status, m.ErrorCode)
+			}
+		})
+	}
 }
