@@ -235,9 +235,14 @@ func newTab(t *testing.T, browserCtx context.Context) *tab {
 	return b
 }
 
+// The time limits of do and waitFor only guard against a hang: on a
+// loaded 2-core machine under the race detector, a page can take many
+// seconds to react, and a test must not fail for that.
+const browserPatience = 45 * time.Second
+
 func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, browserPatience)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.t.Fatalf("%s: %v", what, err)
@@ -247,7 +252,7 @@ func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 // waitFor waits until the JavaScript expression is true.
 func (b *tab) waitFor(what, expr string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, browserPatience)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		b.t.Fatalf("waiting until %s: %v", what, err)
