@@ -109,7 +109,7 @@ func (ls *liveServer) start(ln net.Listener) {
 	var outbox *inbox.Outbox
 	deps := web.Deps{
 		Store: db, Sessions: db.Sessions(),
-		Webhooks: zavu.Webhooks{Secrets: zavu.JoinSecrets([]string{testSecret}, db.WebhookSecrets)},
+		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(testSecret), SenderSecrets: db.SenderWebhookSecrets},
 	}
 	if ls.zavu != nil {
 		client := zavu.NewClient("http://zavu.test", "zv_test_browser",

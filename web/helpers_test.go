@@ -48,7 +48,7 @@ func newTestServer(t *testing.T) *testServer {
 	w := web.New(web.Config{BaseURL: base, MediaDir: t.TempDir(), FilesDir: t.TempDir(), FilesKey: []byte("0123456789abcdef0123456789abcdef")}, web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),
-		Webhooks:    zavu.Webhooks{Secrets: zavu.JoinSecrets([]string{"whsec_other_secret_xyz", testSecret}, db.WebhookSecrets)},
+		Webhooks:    zavu.Webhooks{Secrets: zavu.StaticSecrets("whsec_other_secret_xyz", testSecret), SenderSecrets: db.SenderWebhookSecrets},
 		Directory:   directory,
 		Media:       messenger,
 		MediaClient: fakeHTTP,
