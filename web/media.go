@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,17 +45,18 @@ type mediaCache struct {
 	inFlight map[string]*sync.Mutex // one fetch per message at a time
 }
 
-// SafeMediaClient fetches media only over https, and never from (or
-// redirected to) a loopback, private or link-local address: a mediaUrl is
-// data from outside, and must not reach into the server's own network.
+// SafeMediaClient fetches media only over https (the first URL and every
+// redirect), and never from a loopback, private, shared, documentation,
+// multicast or other special-purpose address: a mediaUrl is data from
+// outside, and must not reach into the server's own network.
 func SafeMediaClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: refusePrivate}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: refuseSpecial}
 	tr := &http.Transport{
 		DialContext: dialer.DialContext, TLSHandshakeTimeout: 10 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second, MaxIdleConns: 4,
 	}
 	return &http.Client{
-		Transport: tr,
+		Transport: httpsOnly{tr},
 		Timeout:   2 * time.Minute,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
@@ -68,18 +70,94 @@ func SafeMediaClient() *http.Client {
 	}
 }
 
-// refusePrivate is a dialer Control that refuses addresses a public media
-// server cannot have. It runs on the resolved address, so a name that
-// resolves to a private address is refused too.
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
+// httpsOnly refuses every request that is not https before it is sent.
+type httpsOnly struct{ next http.RoundTripper }
+
+func (t httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("media url scheme %q: only https is fetched", req.URL.Scheme)
 	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("media address %s is not a public address", host)
+	return t.next.RoundTrip(req)
+}
+
+// specialPurpose lists the IANA IPv4 and IPv6 special-purpose address
+// registries (and multicast, and the deprecated site-local range): none of
+// these is where a public media server lives.
+var specialPurpose = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range []string{
+		// IPv4
+		"0.0.0.0/8",       // "this network"
+		"10.0.0.0/8",      // private
+		"100.64.0.0/10",   // shared address space (carrier-grade NAT)
+		"127.0.0.0/8",     // loopback
+		"169.254.0.0/16",  // link-local
+		"172.16.0.0/12",   // private
+		"192.0.0.0/24",    // IETF protocol assignments
+		"192.0.2.0/24",    // documentation (TEST-NET-1)
+		"192.31.196.0/24", // AS112-v4
+		"192.52.193.0/24", // AMT
+		"192.88.99.0/24",  // deprecated 6to4 relay anycast
+		"192.168.0.0/16",  // private
+		"192.175.48.0/24", // direct delegation AS112
+		"198.18.0.0/15",   // benchmarking
+		"198.51.100.0/24", // documentation (TEST-NET-2)
+		"203.0.113.0/24",  // documentation (TEST-NET-3)
+		"224.0.0.0/4",     // multicast
+		"240.0.0.0/4",     // reserved, and 255.255.255.255 broadcast
+		// IPv6
+		"::/128",            // unspecified
+		"::1/128",           // loopback
+		"::/96",             // deprecated IPv4-compatible
+		"::ffff:0:0/96",     // IPv4-mapped
+		"64:ff9b::/96",      // IPv4/IPv6 translation
+		"64:ff9b:1::/48",    // local-use IPv4/IPv6 translation
+		"100::/64",          // discard-only
+		"100:0:0:1::/64",    // dummy prefix
+		"2001::/23",         // IETF protocol assignments (Teredo, ORCHID, ...)
+		"2001:db8::/32",     // documentation
+		"2002::/16",         // 6to4
+		"2620:4f:8000::/48", // direct delegation AS112
+		"3fff::/20",         // documentation
+		"5f00::/16",         // segment routing SIDs
+		"fc00::/7",          // unique local
+		"fe80::/10",         // link-local
+		"fec0::/10",         // deprecated site-local
+		"ff00::/8",          // multicast
+	} {
+		out = append(out, netip.MustParsePrefix(p))
+	}
+	return out
+}()
+
+// publicAddress reports whether ip may be a public media server's.
+func publicAddress(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return false
+	}
+	ip = ip.WithZone("")
+	for _, p := range specialPurpose {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// refuseSpecial is a dialer Control that refuses addresses a public media
+// server cannot have. It runs on the resolved address the socket is about
+// to connect to, so a name that resolves to a special address is refused
+// too, whatever the name looked like.
+func refuseSpecial(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("media address %q: %w", address, err)
+	}
+	if !publicAddress(ap.Addr()) {
+		return fmt.Errorf("media address %s is not a public address", ap.Addr())
 	}
 	return nil
 }
@@ -167,7 +245,7 @@ func (mc *mediaCache) file(ctx context.Context, m inbox.Message) (path, ctype st
 	if resp.StatusCode != http.StatusOK {
 		return "", "", fmt.Errorf("media server answered %s", resp.Status)
 	}
-	if err := os.MkdirAll(mc.dir, 0o750); err != nil {
+	if err := os.MkdirAll(mc.dir, 0o700); err != nil {
 		return "", "", err
 	}
 	tmp, err := os.CreateTemp(mc.dir, ".fetch-*")
