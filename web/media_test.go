@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -34,13 +35,34 @@ func TestInboundMediaIsFetchedOnceAndOnlyForAgents(t *testing.T) {
 	if src != fmt.Sprintf("/media/%d", m.ID) {
 		t.Fatalf("image src %q", src)
 	}
+	// A document the sender calls a web page is served as what its bytes
+	// are (here plain text), and as a download.
+	doc := []byte(strings.NewReplacer(`"application/pdf"`, `"text/html"`, "invoice-4821.pdf", "invoice.html").Replace(string(fixture(t, "extra_message_inbound_document"))))
+	ts.mustPost(doc)
+	ts.zavu.AddInbound(zavu.Message{ID: "msg_x_doc", MessageType: "document", Content: &zavu.Content{MediaID: "112233", MimeType: "text/html", Filename: "invoice.html"}})
+	p := a.get(fmt.Sprintf("/media/%d", ts.mustMessage("msg_x_doc").ID))
+	if p.status != http.StatusOK || p.header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+		!strings.HasPrefix(p.header.Get("Content-Disposition"), "attachment") || p.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("a document declared text/html: %d %q %q", p.status, p.header.Get("Content-Type"), p.header.Get("Content-Disposition"))
+	}
+	if fi, err := os.Stat(ts.mediaDir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("media folder: %v %v, want 0700", fi.Mode().Perm(), err)
+	}
+	cached, _ := os.ReadDir(ts.mediaDir)
+	for _, e := range cached {
+		if fi, _ := e.Info(); fi.Mode().Perm() != 0o600 {
+			t.Errorf("cached %s: mode %v, want 0600", e.Name(), fi.Mode().Perm())
+		}
+	}
+
 	for i := range 2 {
 		if i == 1 {
 			// Zavu is down now: the second view comes from the cache.
 			ts.zavu.FailNext(10, zavu.Failure{Status: http.StatusInternalServerError, AnyPath: true})
 		}
 		p := a.get(src)
-		if p.status != http.StatusOK || p.header.Get("Content-Type") != "image/jpeg" || len(p.body) == 0 {
+		// The fake serves a PNG though Zavu said image/jpeg: the bytes decide.
+		if p.status != http.StatusOK || p.header.Get("Content-Type") != "image/png" || len(p.body) == 0 {
 			t.Fatalf("fetch %d: %d %q (%d bytes)", i, p.status, p.header.Get("Content-Type"), len(p.body))
 		}
 		if !strings.HasPrefix(p.header.Get("Content-Disposition"), "inline") || !strings.Contains(p.header.Get("Content-Security-Policy"), "sandbox") {

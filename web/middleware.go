@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,20 +84,21 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // event id for the request log line.
 const logEventID = "event_id"
 
-// limitBody caps request bodies: forms at small, file uploads (multipart)
-// at upload. A larger body fails to parse, and the handler answers 413.
-func limitBody(small, upload int64) echo.MiddlewareFunc {
+// ctxSmallBody marks a request whose body limitBody capped: its form may
+// be parsed.
+const ctxSmallBody = "small_body"
+
+// limitBody caps request bodies at n bytes: a larger one is refused with
+// 413 before it is read, or fails to parse past n bytes.
+func limitBody(n int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			n := small
-			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-				n = upload
-			}
 			if r.ContentLength > n {
 				return newError(http.StatusRequestEntityTooLarge, "too_large", "The request is too large.")
 			}
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			c.Set(ctxSmallBody, true)
 			return next(c)
 		}
 	}
