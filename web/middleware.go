@@ -1,8 +1,10 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -89,16 +91,34 @@ const logEventID = "event_id"
 const ctxSmallBody = "small_body"
 
 // limitBody caps request bodies at n bytes: a larger one is refused with
-// 413 before it is read, or fails to parse past n bytes.
+// 413, before it is read when it says its length, else once n bytes have
+// come. A form is parsed here, so no handler mistakes a form cut short
+// for an empty one.
 func limitBody(n int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > n {
-				return newError(http.StatusRequestEntityTooLarge, "too_large", "The request is too large.")
+				return errFormTooLarge()
 			}
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			// The server's own writer, so that a body past n also ends the
+			// connection after the answer instead of being read on.
+			r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, n)
 			c.Set(ctxSmallBody, true)
+			var err error
+			switch mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt {
+			case "application/x-www-form-urlencoded":
+				err = r.ParseForm()
+			case "multipart/form-data":
+				err = r.ParseMultipartForm(n)
+			}
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				return errFormTooLarge()
+			case err != nil:
+				return newError(http.StatusBadRequest, "invalid_form", "The form could not be read.")
+			}
 			return next(c)
 		}
 	}
