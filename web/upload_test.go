@@ -126,3 +126,72 @@ func TestLargeBodiesAreAnsweredUnread(t *testing.T) {
 		t.Errorf("files on disk: %d before, %d after a refused upload", len(before), len(after))
 	}
 }
+
+// An agent sending more attachments at once than allowed gets a 429 in
+// plain words; the slots free once those uploads end.
+func TestTooManyUploadsAtOnceAreRefused(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Send me the files", time.Now()))
+	reply := fmt.Sprintf("/conversations/%d/messages", ts.mustMessage("msg_1").ConversationID)
+	a := ts.newAgent()
+	a.login(ana.Email)
+
+	// Uploads that have begun and wait for the rest of their file.
+	var pipes []*io.PipeWriter
+	ended := make(chan struct{}, web.MaxUploadsPerUser)
+	for range web.MaxUploadsPerUser {
+		pr, pw := io.Pipe()
+		pipes = append(pipes, pw)
+		mw := multipart.NewWriter(pw)
+		go func() {
+			fw, _ := mw.CreateFormFile("file", "slow.bin")
+			fw.Write(bytes.Repeat([]byte("x"), 64<<10))
+		}()
+		req, _ := http.NewRequest(http.MethodPost, ts.srv.URL+reply, pr)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("X-CSRF-Token", a.csrf)
+		go func() {
+			if resp, err := a.client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+			ended <- struct{}{}
+		}()
+	}
+	// One more, complete (an empty reply: refused with 400 once it has a
+	// slot), until the slots are seen taken.
+	another := func() page {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("text", "")
+		mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, ts.srv.URL+reply, io.MultiReader(&body)) // length unknown: may be large
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("X-CSRF-Token", a.csrf)
+		req.Header.Set("HX-Request", "true")
+		return a.send(req)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var p page
+	for p = another(); p.status != http.StatusTooManyRequests && time.Now().Before(deadline); p = another() {
+		if p.status != http.StatusBadRequest {
+			t.Fatalf("an extra upload: %d %s", p.status, p.body)
+		}
+	}
+	if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Wait for one to finish") {
+		t.Fatalf("upload %d at once: %d %s, want 429", web.MaxUploadsPerUser+1, p.status, p.body)
+	}
+	for _, pw := range pipes {
+		pw.CloseWithError(io.ErrUnexpectedEOF)
+	}
+	for range pipes {
+		<-ended
+	}
+	// The server sees the broken uploads end a moment after the client.
+	deadline = time.Now().Add(20 * time.Second)
+	for p = another(); p.status == http.StatusTooManyRequests && time.Now().Before(deadline); p = another() {
+	}
+	if p.status != http.StatusBadRequest {
+		t.Errorf("after the uploads ended: %d %s, want a slot again", p.status, p.body)
+	}
+}
