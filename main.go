@@ -203,7 +203,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}, web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),
-		Webhooks:    zavu.Webhooks{Secrets: zavu.JoinSecrets(secrets, db.WebhookSecrets)},
+		Webhooks:    zavu.Webhooks{Secrets: zavu.StaticSecrets(secrets...), SenderSecrets: db.SenderWebhookSecrets},
 		Outbox:      outbox,
 		Templates:   templates,
 		Directory:   directory,

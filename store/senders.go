@@ -147,32 +147,33 @@ func (db *DB) RemoveSenderSecret(ctx context.Context, senderID string) error {
 	return nil
 }
 
-// WebhookSecrets returns every per-sender webhook secret, for checking
-// webhook signatures. It is the only way a stored secret is read. The list
-// is kept in memory until a secret is set or removed.
-func (db *DB) WebhookSecrets(ctx context.Context) ([]string, error) {
-	if s, ok := db.secrets.get(); ok {
-		return s, nil
+// SenderWebhookSecrets returns the webhook secret set for one sender, if
+// any, for checking the signature of that sender's events. It is the only
+// way a stored secret is read. The secrets are kept in memory until one is
+// set or removed.
+func (db *DB) SenderWebhookSecrets(ctx context.Context, senderID string) ([]string, error) {
+	if m, ok := db.secrets.get(); ok {
+		return m[senderID], nil
 	}
 	gen := db.secrets.generation()
-	rows, err := db.reader.QueryContext(ctx, `SELECT secret FROM sender_secrets ORDER BY set_at DESC, sender_id`)
+	rows, err := db.reader.QueryContext(ctx, `SELECT sender_id, secret FROM sender_secrets`)
 	if err != nil {
 		return nil, fmt.Errorf("webhook secrets: %w", err)
 	}
 	defer rows.Close()
-	out := []string{}
+	all := map[string][]string{}
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var id, s string
+		if err := rows.Scan(&id, &s); err != nil {
 			return nil, fmt.Errorf("webhook secrets: %w", err)
 		}
-		out = append(out, s)
+		all[id] = append(all[id], s)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("webhook secrets: %w", err)
 	}
-	db.secrets.put(gen, out)
-	return out, nil
+	db.secrets.put(gen, all)
+	return all[senderID], nil
 }
 
 // secretCache holds the per-sender secrets between changes. A change
@@ -180,11 +181,11 @@ func (db *DB) WebhookSecrets(ctx context.Context) ([]string, error) {
 type secretCache struct {
 	mu      sync.Mutex
 	gen     uint64
-	secrets []string
+	secrets map[string][]string // by sender id
 	ok      bool
 }
 
-func (c *secretCache) get() ([]string, bool) {
+func (c *secretCache) get() (map[string][]string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.secrets, c.ok
@@ -196,7 +197,7 @@ func (c *secretCache) generation() uint64 {
 	return c.gen
 }
 
-func (c *secretCache) put(gen uint64, s []string) {
+func (c *secretCache) put(gen uint64, s map[string][]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen == c.gen {

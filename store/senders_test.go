@@ -78,7 +78,7 @@ func TestSenderSecretIsWriteOnly(t *testing.T) {
 	}
 	secrets := func() []string {
 		t.Helper()
-		s, err := db.WebhookSecrets(ctx)
+		s, err := db.SenderWebhookSecrets(ctx, "snd_a")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,6 +94,9 @@ func TestSenderSecretIsWriteOnly(t *testing.T) {
 	}
 	if got := secrets(); !slices.Equal(got, []string{secret}) {
 		t.Fatalf("secrets after setting one: %v (the cache must not hide a new secret)", got)
+	}
+	if got, err := db.SenderWebhookSecrets(ctx, "snd_b"); err != nil || len(got) != 0 {
+		t.Fatalf("snd_b's secrets: %v %v: a secret set for snd_a must not count for snd_b", got, err)
 	}
 
 	// Nothing the pages read carries the secret.

@@ -159,6 +159,17 @@ func TestPerSenderSecretWorksAtOnceAndIsNeverShown(t *testing.T) {
 	}
 	// The configured secret still works beside it.
 	ts.mustPost(inboundFor("snd_new", "evt_env"))
+	// It signs snd_new's events only: not another sender's, and not a
+	// project-level event, which carries no sender.
+	other := inboundFor("snd_other", "evt_other")
+	if got, _ := ts.postWith(other, zavu.Sign(secret, time.Now(), other), nil); got != http.StatusUnauthorized {
+		t.Errorf("another sender's event signed with snd_new's secret: %d, want 401", got)
+	}
+	project := fixture(t, "seed_broadcast_status_changed") // no senderId
+	if got, _ := ts.postWith(project, zavu.Sign(secret, time.Now(), project), nil); got != http.StatusUnauthorized {
+		t.Errorf("a project-level event signed with snd_new's secret: %d, want 401", got)
+	}
+	ts.mustPost(project)
 
 	p = a.get("/admin/senders?done=secret-saved")
 	if got := p.find("secret-state").Text(); !strings.Contains(got, "Set, ending in …QRST") {

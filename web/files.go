@@ -5,10 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,69 +32,122 @@ const MaxUpload = 25 << 20
 // valid: long enough for every retry, and for an agent's Retry days later.
 const FileLinkLife = 7 * 24 * time.Hour
 
+// Concurrent uploads: past these, an upload is refused before its body is
+// read (503 server-wide, 429 for one agent), so a burst of large
+// attachments cannot tie up the disk and the network.
+const (
+	MaxConcurrentUploads = 8
+	MaxUploadsPerUser    = 3
+)
+
 // fileStore keeps the files agents attach and hands Zavu unguessable,
 // expiring links to them under the public base URL.
 type fileStore struct {
-	dir string
-	key []byte // signs links
+	dir   string
+	key   []byte // signs links
+	slots uploadSlots
 }
 
 var fileName = regexp.MustCompile(`^[0-9a-f]{32}\.[a-z0-9]{1,8}$`)
 
-// save stores an upload and returns its name on disk.
-func (fs *fileStore) save(fh *multipart.FileHeader) (name, ctype string, err error) {
-	if fh.Size > MaxUpload {
-		return "", "", newError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("Attachments can be at most %d MB.", MaxUpload>>20))
+// save streams an attached file to disk, never holding more than a small
+// buffer of it in memory, and returns its name on disk and its type, as
+// its bytes show it (see sniff). Only the owner can read the file.
+func (fs *fileStore) save(src io.Reader, filename string) (name, ctype string, err error) {
+	if err := privateDir(fs.dir); err != nil {
+		return "", "", err
 	}
-	src, err := fh.Open()
+	tmp, err := os.CreateTemp(fs.dir, ".upload-*") // mode 0600
 	if err != nil {
 		return "", "", err
 	}
-	defer src.Close()
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(src, head)
-	ctype = http.DetectContentType(head[:n])
-	if declared, _, err := mime.ParseMediaType(fh.Header.Get("Content-Type")); err == nil && declared != "application/octet-stream" &&
-		(strings.HasPrefix(ctype, "application/octet-stream") || strings.HasPrefix(ctype, "text/plain")) {
-		ctype = declared // formats sniffing cannot tell (docx, ogg voice notes...)
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	n, err := io.Copy(tmp, io.LimitReader(src, MaxUpload+1))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return "", "", errTooLarge()
+		}
+		return "", "", newError(http.StatusBadRequest, "invalid_upload", "The attachment could not be read.")
 	}
-	ctype, _, _ = mime.ParseMediaType(ctype)
-	if strings.HasPrefix(ctype, "text/html") || ctype == "image/svg+xml" {
+	switch {
+	case n > MaxUpload:
+		return "", "", errTooLarge()
+	case n == 0:
+		return "", "", newError(http.StatusBadRequest, "empty_file", "The attached file is empty.")
+	}
+	head := make([]byte, sniffLen)
+	k, _ := tmp.ReadAt(head, 0)
+	if webContent(head[:k]) {
 		return "", "", newError(http.StatusBadRequest, "unsupported_file", "Web pages and SVG images cannot be attached.")
 	}
-	ext := extension(fh.Filename, ctype)
+	ctype = sniff(head[:k], filename)
+	ext, ok := servedTypes[ctype]
+	if !ok {
+		ext = "bin"
+	}
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	name = hex.EncodeToString(b) + "." + ext
-	if err := os.MkdirAll(fs.dir, 0o750); err != nil {
+	if err = tmp.Close(); err != nil {
 		return "", "", err
 	}
-	dst, err := os.OpenFile(filepath.Join(fs.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if err != nil {
-		return "", "", err
-	}
-	_, err = io.Copy(dst, io.MultiReader(strings.NewReader(string(head[:n])), io.LimitReader(src, MaxUpload)))
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(filepath.Join(fs.dir, name))
+	if err = os.Rename(tmp.Name(), filepath.Join(fs.dir, name)); err != nil {
 		return "", "", err
 	}
 	return name, ctype, nil
 }
 
-// extension is a safe file extension for an upload.
-func extension(filename, ctype string) string {
-	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(filename), "."))
-	if ext == "" || len(ext) > 8 || strings.Trim(ext, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
-		if exts, _ := mime.ExtensionsByType(ctype); len(exts) > 0 {
-			ext = strings.TrimPrefix(exts[0], ".")
-		} else {
-			ext = "bin"
-		}
+func errTooLarge() error {
+	return newError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("Attachments can be at most %d MB.", MaxUpload>>20))
+}
+
+// privateDir makes dir, readable by Switchboard's user only.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
 	}
-	return ext
+	return os.Chmod(dir, 0o700)
+}
+
+// uploadSlots counts the uploads being received, server-wide and per agent.
+type uploadSlots struct {
+	mu     sync.Mutex
+	total  int
+	byUser map[int64]int
+}
+
+// take reserves a slot for one upload by user, or says in plain words why
+// not; release gives it back.
+func (u *uploadSlots) take(user int64) (release func(), err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case u.byUser[user] >= MaxUploadsPerUser:
+		return nil, newError(http.StatusTooManyRequests, "too_many_uploads",
+			fmt.Sprintf("You are already sending %d attachments. Wait for one to finish, then try again.", MaxUploadsPerUser))
+	case u.total >= MaxConcurrentUploads:
+		return nil, newError(http.StatusServiceUnavailable, "uploads_busy",
+			"Too many attachments are being uploaded right now. Try again in a moment.")
+	}
+	if u.byUser == nil {
+		u.byUser = map[int64]int{}
+	}
+	u.total++
+	u.byUser[user]++
+	return sync.OnceFunc(func() {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		u.total--
+		if u.byUser[user]--; u.byUser[user] <= 0 {
+			delete(u.byUser, user)
+		}
+	}), nil
 }
 
 // link is the public, signed, expiring URL of a stored file.
@@ -133,28 +186,15 @@ func (s *Server) handleFile(c echo.Context) error {
 		return newError(http.StatusNotFound, "not_found", "There is no such file.")
 	}
 	defer f.Close()
-	ctype := mime.TypeByExtension("." + strings.SplitN(name, ".", 2)[1])
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
 	h := c.Response().Header()
-	h.Set("Content-Type", ctype)
+	serveHeaders(h, sniffFile(f, name), name)
 	h.Set("Cache-Control", "private, max-age=3600")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, f)
 	return nil
 }
 
-// attachmentReply turns an uploaded file into a media reply.
-func (s *Server) attachmentReply(c echo.Context, fh *multipart.FileHeader, caption string) (inbox.Reply, error) {
-	if s.files == nil {
-		return inbox.Reply{}, newError(http.StatusBadRequest, "attachments_off", "Attachments are not set up on this server.")
-	}
-	name, ctype, err := s.files.save(fh)
-	if err != nil {
-		return inbox.Reply{}, err
-	}
+// attachmentReply turns a stored upload into a media reply.
+func (s *Server) attachmentReply(name, ctype, filename, caption string) inbox.Reply {
 	typ := inbox.TypeDocument
 	switch {
 	case strings.HasPrefix(ctype, "image/"):
@@ -165,6 +205,6 @@ func (s *Server) attachmentReply(c echo.Context, fh *multipart.FileHeader, capti
 		typ = inbox.TypeAudio
 	}
 	return inbox.Reply{Type: typ, Text: strings.TrimSpace(caption), Content: &inbox.Content{
-		MediaURL: s.files.link(s.cfg.BaseURL, name, s.now()), MimeType: ctype, Filename: filepath.Base(fh.Filename),
-	}}, nil
+		MediaURL: s.files.link(s.cfg.BaseURL, name, s.now()), MimeType: ctype, Filename: filename,
+	}}
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +87,119 @@ func TestAttachmentGoesOutThroughASignedExpiringLink(t *testing.T) {
 	// Web pages cannot be smuggled in as attachments.
 	if p := a.upload(fmt.Sprintf("/conversations/%d/messages", conv), "x.html", []byte("<html><script>alert(1)</script>"), ""); p.status != http.StatusBadRequest {
 		t.Errorf("an HTML upload: %d, want 400", p.status)
+	}
+}
+
+// uploadAs posts a file as the composer does, with the part's declared
+// Content-Type set to declared.
+func (a *agent) uploadAs(path, filename, declared string, content []byte) page {
+	a.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("text", "")
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
+	h.Set("Content-Type", declared)
+	pw, _ := mw.CreatePart(h)
+	pw.Write(content)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, a.ts.srv.URL+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("X-CSRF-Token", a.csrf)
+	return a.send(req)
+}
+
+func zipOf(t *testing.T, names ...string) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, n := range names {
+		w, err := zw.Create(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(w, "<xml>%s</xml>", n)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// What an attachment is served as comes from its bytes, against a list of
+// types a browser cannot run as a page; the name and the declared type
+// never make it HTML, SVG, XHTML or script.
+func TestAttachmentIsServedAsItsBytesShow(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Send me the files", time.Now()))
+	path := fmt.Sprintf("/conversations/%d/messages", ts.mustMessage("msg_1").ConversationID)
+	a := ts.newAgent()
+	a.login(ana.Email)
+
+	ogg := append([]byte("OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x13"), []byte("OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00")...)
+	for _, c := range []struct {
+		file, declared string
+		content        []byte
+		ctype, disp    string
+	}{
+		{"shelf.png", "image/png", pngBytes(t), "image/png", "inline"},
+		{"photo.html", "text/html", pngBytes(t), "image/png", "inline"},
+		{"notes.html", "text/html", []byte("hello, these are my notes"), "text/plain; charset=utf-8", "attachment"},
+		{"pic.svg", "image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`), "text/plain; charset=utf-8", "attachment"},
+		{"app.js", "application/javascript", []byte("alert(document.cookie)"), "text/plain; charset=utf-8", "attachment"},
+		{"page.xhtml", "application/xhtml+xml", []byte("\x00\x01binary<html><script>alert(1)</script>"), "application/octet-stream", "attachment"},
+		{"blob.bin", "text/html", []byte("\x00\x01\x02\x03 not a known format"), "application/octet-stream", "attachment"},
+		{"voice.ogg", "application/octet-stream", ogg, "audio/ogg", "inline"},
+		{"report.docx", "application/octet-stream", zipOf(t, "[Content_Types].xml", "_rels/.rels", "word/document.xml"),
+			"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "attachment"},
+		{"archive.zip", "application/zip", zipOf(t, "a.txt"), "application/octet-stream", "attachment"},
+		{"doc.pdf", "text/html", []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj"), "application/pdf", "attachment"},
+	} {
+		p := a.uploadAs(path, c.file, c.declared, c.content)
+		if p.status != http.StatusOK {
+			t.Errorf("%s: upload %d %s", c.file, p.status, p.body)
+			continue
+		}
+		link := p.doc.Find(`[src^="/files/"], [href^="/files/"]`).First()
+		src := link.AttrOr("src", link.AttrOr("href", ""))
+		if src == "" {
+			t.Errorf("%s: no link to the file in %s", c.file, p.body)
+			continue
+		}
+		got := ts.newAgent().get(src)
+		h := got.header
+		if got.status != http.StatusOK || h.Get("Content-Type") != c.ctype || !strings.HasPrefix(h.Get("Content-Disposition"), c.disp) ||
+			h.Get("X-Content-Type-Options") != "nosniff" || got.body != string(c.content) {
+			t.Errorf("%s served as %d %q %q %q, want %q %s", c.file, got.status, h.Get("Content-Type"),
+				h.Get("Content-Disposition"), h.Get("X-Content-Type-Options"), c.ctype, c.disp)
+		}
+	}
+
+	// Web pages and XML are refused outright, whatever they are called.
+	for _, c := range []struct{ file, content string }{
+		{"x.html", "<html><script>alert(1)</script>"},
+		{"x.png", "<!DOCTYPE html><p>hi"},
+		{"x.svg", `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`},
+		{"x.xhtml", `<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></html>`},
+	} {
+		if p := a.uploadAs(path, c.file, "image/png", []byte(c.content)); p.status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", c.file, p.status)
+		}
+	}
+
+	// Only Switchboard's user can read what was attached.
+	if fi, err := os.Stat(ts.filesDir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("files folder: %v %v, want 0700", fi.Mode().Perm(), err)
+	}
+	entries, _ := os.ReadDir(ts.filesDir)
+	for _, e := range entries {
+		fi, _ := e.Info()
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("a temporary upload was left behind: %s", e.Name())
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", e.Name(), fi.Mode().Perm())
+		}
 	}
 }

@@ -28,6 +28,8 @@ type testServer struct {
 	web   *web.Server
 	token string
 	zavu  *zavu.Fake
+	// filesDir keeps attachments, mediaDir the inbound media cache.
+	filesDir, mediaDir string
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -45,10 +47,11 @@ func newTestServer(t *testing.T) *testServer {
 	// Senders and templates sync from the fake; webhooks are checked with
 	// the configured secrets and those set per sender.
 	directory := &zavu.Directory{Client: messenger.Client, Store: db}
-	w := web.New(web.Config{BaseURL: base, MediaDir: t.TempDir(), FilesDir: t.TempDir(), FilesKey: []byte("0123456789abcdef0123456789abcdef")}, web.Deps{
+	mediaDir, filesDir := filepath.Join(t.TempDir(), "media"), filepath.Join(t.TempDir(), "files")
+	w := web.New(web.Config{BaseURL: base, MediaDir: mediaDir, FilesDir: filesDir, FilesKey: []byte("0123456789abcdef0123456789abcdef")}, web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),
-		Webhooks:    zavu.Webhooks{Secrets: zavu.JoinSecrets([]string{"whsec_other_secret_xyz", testSecret}, db.WebhookSecrets)},
+		Webhooks:    zavu.Webhooks{Secrets: zavu.StaticSecrets("whsec_other_secret_xyz", testSecret), SenderSecrets: db.SenderWebhookSecrets},
 		Directory:   directory,
 		Media:       messenger,
 		MediaClient: fakeHTTP,
@@ -63,7 +66,7 @@ func newTestServer(t *testing.T) *testServer {
 	if err := db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: "test", Hash: hash, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret, zavu: fake}
+	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret, zavu: fake, filesDir: filesDir, mediaDir: mediaDir}
 	t.Cleanup(func() {
 		w.Close()
 		srv.Close()

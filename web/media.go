@@ -7,13 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -44,17 +43,18 @@ type mediaCache struct {
 	inFlight map[string]*sync.Mutex // one fetch per message at a time
 }
 
-// SafeMediaClient fetches media only over https, and never from (or
-// redirected to) a loopback, private or link-local address: a mediaUrl is
-// data from outside, and must not reach into the server's own network.
+// SafeMediaClient fetches media only over https (the first URL and every
+// redirect), and never from a loopback, private, shared, documentation,
+// multicast or other special-purpose address: a mediaUrl is data from
+// outside, and must not reach into the server's own network.
 func SafeMediaClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: refusePrivate}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: refuseSpecial}
 	tr := &http.Transport{
 		DialContext: dialer.DialContext, TLSHandshakeTimeout: 10 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second, MaxIdleConns: 4,
 	}
 	return &http.Client{
-		Transport: tr,
+		Transport: httpsOnly{tr},
 		Timeout:   2 * time.Minute,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
@@ -68,18 +68,94 @@ func SafeMediaClient() *http.Client {
 	}
 }
 
-// refusePrivate is a dialer Control that refuses addresses a public media
-// server cannot have. It runs on the resolved address, so a name that
-// resolves to a private address is refused too.
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
+// httpsOnly refuses every request that is not https before it is sent.
+type httpsOnly struct{ next http.RoundTripper }
+
+func (t httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("media url scheme %q: only https is fetched", req.URL.Scheme)
 	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("media address %s is not a public address", host)
+	return t.next.RoundTrip(req)
+}
+
+// specialPurpose lists the IANA IPv4 and IPv6 special-purpose address
+// registries (and multicast, and the deprecated site-local range): none of
+// these is where a public media server lives.
+var specialPurpose = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range []string{
+		// IPv4
+		"0.0.0.0/8",       // "this network"
+		"10.0.0.0/8",      // private
+		"100.64.0.0/10",   // shared address space (carrier-grade NAT)
+		"127.0.0.0/8",     // loopback
+		"169.254.0.0/16",  // link-local
+		"172.16.0.0/12",   // private
+		"192.0.0.0/24",    // IETF protocol assignments
+		"192.0.2.0/24",    // documentation (TEST-NET-1)
+		"192.31.196.0/24", // AS112-v4
+		"192.52.193.0/24", // AMT
+		"192.88.99.0/24",  // deprecated 6to4 relay anycast
+		"192.168.0.0/16",  // private
+		"192.175.48.0/24", // direct delegation AS112
+		"198.18.0.0/15",   // benchmarking
+		"198.51.100.0/24", // documentation (TEST-NET-2)
+		"203.0.113.0/24",  // documentation (TEST-NET-3)
+		"224.0.0.0/4",     // multicast
+		"240.0.0.0/4",     // reserved, and 255.255.255.255 broadcast
+		// IPv6
+		"::/128",            // unspecified
+		"::1/128",           // loopback
+		"::/96",             // deprecated IPv4-compatible
+		"::ffff:0:0/96",     // IPv4-mapped
+		"64:ff9b::/96",      // IPv4/IPv6 translation
+		"64:ff9b:1::/48",    // local-use IPv4/IPv6 translation
+		"100::/64",          // discard-only
+		"100:0:0:1::/64",    // dummy prefix
+		"2001::/23",         // IETF protocol assignments (Teredo, ORCHID, ...)
+		"2001:db8::/32",     // documentation
+		"2002::/16",         // 6to4
+		"2620:4f:8000::/48", // direct delegation AS112
+		"3fff::/20",         // documentation
+		"5f00::/16",         // segment routing SIDs
+		"fc00::/7",          // unique local
+		"fe80::/10",         // link-local
+		"fec0::/10",         // deprecated site-local
+		"ff00::/8",          // multicast
+	} {
+		out = append(out, netip.MustParsePrefix(p))
+	}
+	return out
+}()
+
+// publicAddress reports whether ip may be a public media server's.
+func publicAddress(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return false
+	}
+	ip = ip.WithZone("")
+	for _, p := range specialPurpose {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// refuseSpecial is a dialer Control that refuses addresses a public media
+// server cannot have. It runs on the resolved address the socket is about
+// to connect to, so a name that resolves to a special address is refused
+// too, whatever the name looked like.
+func refuseSpecial(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("media address %q: %w", address, err)
+	}
+	if !publicAddress(ap.Addr()) {
+		return fmt.Errorf("media address %s is not a public address", ap.Addr())
 	}
 	return nil
 }
@@ -101,7 +177,7 @@ func (s *Server) handleMedia(c echo.Context) error {
 	if !m.Type.IsMedia() || m.ZavuID == "" || m.Direction != inbox.Inbound {
 		return newError(http.StatusNotFound, "not_found", "This message has no media.")
 	}
-	path, ctype, err := s.media.file(c.Request().Context(), m)
+	path, err := s.media.file(c.Request().Context(), m)
 	if err != nil {
 		s.log.Warn("media not fetched", "message_id", m.ID, "err", err)
 		return newError(http.StatusBadGateway, "media_unavailable", "The file could not be fetched from Zavu. Try again later.")
@@ -111,68 +187,56 @@ func (s *Server) handleMedia(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	h := c.Response().Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Cache-Control", "private, max-age=86400")
-	h.Set("X-Content-Type-Options", "nosniff")
-	// Only images, audio and video show inline; anything else downloads,
-	// so a document can never run as a page of this site.
-	disp := "attachment"
-	if strings.HasPrefix(ctype, "image/") || strings.HasPrefix(ctype, "audio/") || strings.HasPrefix(ctype, "video/") {
-		disp = "inline"
-	}
 	name := "file"
 	if m.Content != nil && m.Content.Filename != "" {
 		name = m.Content.Filename
 	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": name}))
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	// The type is what the bytes show, never what the sender declared:
+	// pictures, sound and video show inline, other allowed types download,
+	// and anything else downloads as application/octet-stream.
+	h := c.Response().Header()
+	serveHeaders(h, sniffFile(f, name), name)
+	h.Set("Cache-Control", "private, max-age=86400")
 	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, f)
 	return nil
 }
 
 // file returns the cached file of m's media, fetching it if needed.
-func (mc *mediaCache) file(ctx context.Context, m inbox.Message) (path, ctype string, err error) {
+func (mc *mediaCache) file(ctx context.Context, m inbox.Message) (path string, err error) {
 	sum := sha256.Sum256([]byte(m.ZavuID))
 	path = filepath.Join(mc.dir, hex.EncodeToString(sum[:16]))
-	ctype = "application/octet-stream"
-	if m.Content != nil && m.Content.MimeType != "" {
-		if mt, _, err := mime.ParseMediaType(m.Content.MimeType); err == nil {
-			ctype = mt
-		}
-	}
 	lock := mc.lock(path)
 	lock.Lock()
 	defer lock.Unlock()
 	if _, err := os.Stat(path); err == nil {
-		return path, ctype, nil
+		return path, nil
 	}
 	raw, err := mc.source.MediaURL(ctx, m.ZavuID)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "", "", fmt.Errorf("media url %q is not a URL", raw)
+		return "", fmt.Errorf("media url %q is not a URL", raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	resp, err := mc.client.Do(req)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", "", fmt.Errorf("media server answered %s", resp.Status)
+		return "", fmt.Errorf("media server answered %s", resp.Status)
 	}
-	if err := os.MkdirAll(mc.dir, 0o750); err != nil {
-		return "", "", err
+	if err := privateDir(mc.dir); err != nil {
+		return "", err
 	}
 	tmp, err := os.CreateTemp(mc.dir, ".fetch-*")
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	defer os.Remove(tmp.Name())
 	n, err := io.Copy(tmp, io.LimitReader(resp.Body, MaxMediaSize+1))
@@ -183,12 +247,12 @@ func (mc *mediaCache) file(ctx context.Context, m inbox.Message) (path, ctype st
 		err = cerr
 	}
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", "", err
+		return "", err
 	}
-	return path, ctype, nil
+	return path, nil
 }
 
 func (mc *mediaCache) lock(key string) *sync.Mutex {

@@ -3,9 +3,12 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,13 +35,34 @@ func TestInboundMediaIsFetchedOnceAndOnlyForAgents(t *testing.T) {
 	if src != fmt.Sprintf("/media/%d", m.ID) {
 		t.Fatalf("image src %q", src)
 	}
+	// A document the sender calls a web page is served as what its bytes
+	// are (here plain text), and as a download.
+	doc := []byte(strings.NewReplacer(`"application/pdf"`, `"text/html"`, "invoice-4821.pdf", "invoice.html").Replace(string(fixture(t, "extra_message_inbound_document"))))
+	ts.mustPost(doc)
+	ts.zavu.AddInbound(zavu.Message{ID: "msg_x_doc", MessageType: "document", Content: &zavu.Content{MediaID: "112233", MimeType: "text/html", Filename: "invoice.html"}})
+	p := a.get(fmt.Sprintf("/media/%d", ts.mustMessage("msg_x_doc").ID))
+	if p.status != http.StatusOK || p.header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+		!strings.HasPrefix(p.header.Get("Content-Disposition"), "attachment") || p.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("a document declared text/html: %d %q %q", p.status, p.header.Get("Content-Type"), p.header.Get("Content-Disposition"))
+	}
+	if fi, err := os.Stat(ts.mediaDir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("media folder: %v %v, want 0700", fi.Mode().Perm(), err)
+	}
+	cached, _ := os.ReadDir(ts.mediaDir)
+	for _, e := range cached {
+		if fi, _ := e.Info(); fi.Mode().Perm() != 0o600 {
+			t.Errorf("cached %s: mode %v, want 0600", e.Name(), fi.Mode().Perm())
+		}
+	}
+
 	for i := range 2 {
 		if i == 1 {
 			// Zavu is down now: the second view comes from the cache.
 			ts.zavu.FailNext(10, zavu.Failure{Status: http.StatusInternalServerError, AnyPath: true})
 		}
 		p := a.get(src)
-		if p.status != http.StatusOK || p.header.Get("Content-Type") != "image/jpeg" || len(p.body) == 0 {
+		// The fake serves a PNG though Zavu said image/jpeg: the bytes decide.
+		if p.status != http.StatusOK || p.header.Get("Content-Type") != "image/png" || len(p.body) == 0 {
 			t.Fatalf("fetch %d: %d %q (%d bytes)", i, p.status, p.header.Get("Content-Type"), len(p.body))
 		}
 		if !strings.HasPrefix(p.header.Get("Content-Disposition"), "inline") || !strings.Contains(p.header.Get("Content-Security-Policy"), "sandbox") {
@@ -66,5 +90,71 @@ func TestSafeMediaClientRefusesPrivateAddresses(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "not a public address") {
 		t.Errorf("error %v does not say why", err)
+	}
+}
+
+// The media dialer refuses every special-purpose address, checked on the
+// address it is about to connect to, and lets public ones through.
+func TestMediaDialerRefusesSpecialPurposeAddresses(t *testing.T) {
+	refused := []string{
+		"0.0.0.0", "0.1.2.3", "10.0.0.1", "10.255.255.255", "100.64.0.1", "100.127.255.254",
+		"127.0.0.1", "127.8.8.8", "169.254.169.254", "172.16.0.1", "172.31.255.255",
+		"192.0.0.8", "192.0.0.170", "192.0.2.10", "192.31.196.1", "192.52.193.1", "192.88.99.1",
+		"192.168.1.1", "192.175.48.1", "198.18.0.1", "198.19.255.255", "198.51.100.7", "203.0.113.9",
+		"224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",
+		"::", "::1", "::127.0.0.1", "::ffff:127.0.0.1", "::ffff:8.8.8.8", "64:ff9b::808:808", "64:ff9b:1::1",
+		"100::1", "100::1:2:3:4", "2001::1", "2001:1::1", "2001:10::1", "2001:1ff::1", "2001:db8::1",
+		"2002:7f00:1::1", "2620:4f:8000::1", "3fff::1", "5f00::1", "fc00::1", "fd12:3456::1",
+		"fe80::1", "fe80::1%eth0", "febf::1", "fec0::1", "feff::1", "ff02::1", "ff0e::1",
+	}
+	public := []string{
+		"8.8.8.8", "1.1.1.1", "100.63.255.255", "100.128.0.1", "172.15.255.255", "172.32.0.1",
+		"192.0.1.1", "192.169.0.1", "198.17.255.255", "198.20.0.1", "223.255.255.254",
+		"2606:4700:4700::1111", "2a00:1450:4001::200e", "2001:200::1", "2003::1",
+	}
+	for _, ip := range refused {
+		addr := net.JoinHostPort(ip, "443")
+		if err := web.RefuseSpecial("tcp", addr, nil); err == nil {
+			t.Errorf("%s: dialled, want refused", addr)
+		}
+	}
+	for _, ip := range public {
+		addr := net.JoinHostPort(ip, "443")
+		if err := web.RefuseSpecial("tcp", addr, nil); err != nil {
+			t.Errorf("%s: %v, want allowed", addr, err)
+		}
+	}
+}
+
+// The first URL must be https, like every redirect; a name that resolves
+// to loopback is refused when it is dialled.
+func TestSafeMediaClientFetchesOnlyHTTPSFromPublicAddresses(t *testing.T) {
+	var hits atomic.Int64
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); fmt.Fprint(w, "secret") }))
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); fmt.Fprint(w, "secret") }))
+	defer tlsSrv.Close()
+	c := web.SafeMediaClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(tlsSrv.URL, "https://"))
+	for _, c2 := range []struct{ url, why string }{
+		{plain.URL + "/media", "https"},
+		{"http://media.example.com/file.jpg", "https"},
+		{"https://localhost:" + port + "/media", "not a public address"},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c2.url, nil)
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("%s fetched", c2.url)
+			continue
+		}
+		if !strings.Contains(err.Error(), c2.why) {
+			t.Errorf("%s: %v, want it refused for %q", c2.url, err, c2.why)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the servers were reached %d times", n)
 	}
 }

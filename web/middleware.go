@@ -1,11 +1,12 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,20 +86,39 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // event id for the request log line.
 const logEventID = "event_id"
 
-// limitBody caps request bodies: forms at small, file uploads (multipart)
-// at upload. A larger body fails to parse, and the handler answers 413.
-func limitBody(small, upload int64) echo.MiddlewareFunc {
+// ctxSmallBody marks a request whose body limitBody capped: its form may
+// be parsed.
+const ctxSmallBody = "small_body"
+
+// limitBody caps request bodies at n bytes: a larger one is refused with
+// 413, before it is read when it says its length, else once n bytes have
+// come. A form is parsed here, so no handler mistakes a form cut short
+// for an empty one.
+func limitBody(n int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			n := small
-			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-				n = upload
-			}
 			if r.ContentLength > n {
-				return newError(http.StatusRequestEntityTooLarge, "too_large", "The request is too large.")
+				return errFormTooLarge()
 			}
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			// The server's own writer, so that a body past n also ends the
+			// connection after the answer instead of being read on.
+			r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, n)
+			c.Set(ctxSmallBody, true)
+			var err error
+			switch mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt {
+			case "application/x-www-form-urlencoded":
+				err = r.ParseForm()
+			case "multipart/form-data":
+				err = r.ParseMultipartForm(n)
+			}
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				return errFormTooLarge()
+			case err != nil:
+				return newError(http.StatusBadRequest, "invalid_form", "The form could not be read.")
+			}
 			return next(c)
 		}
 	}

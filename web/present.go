@@ -234,13 +234,39 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 	switch {
 	case m.Type.IsMedia() && m.Direction == inbox.Inbound && m.ZavuID != "":
 		v.MediaSrc = "/media/" + strconv.FormatInt(m.ID, 10)
-	case m.Type.IsMedia() && m.Direction == inbox.Outbound && m.Content != nil && strings.Contains(m.Content.MediaURL, "/files/"):
-		// Our own attachment: the browser loads it from the same link.
-		if u, err := url.Parse(m.Content.MediaURL); err == nil {
-			v.MediaSrc = u.RequestURI()
-		}
+	case m.Type.IsMedia() && m.Direction == inbox.Outbound && m.Content != nil:
+		v.MediaSrc = outboundMediaSrc(m.Type, m.Content.MediaURL)
 	}
 	return v
+}
+
+var (
+	linkExpiry    = regexp.MustCompile(`^[0-9]{1,19}$`)
+	linkSignature = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// outboundMediaSrc is where a page loads an outbound message's media from.
+// A mediaUrl is data (an API client's, or the phone app's): only two
+// shapes pass. One of our own signed attachment links becomes a path on
+// this site, rebuilt from its checked parts; an https URL elsewhere is
+// linked from a document (pictures, sound and video load from this site
+// only). Anything else (javascript:, data:, //host, http:) shows no link.
+func outboundMediaSrc(typ inbox.MessageType, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.User != nil {
+		return ""
+	}
+	if name, ok := strings.CutPrefix(u.Path, "/files/"); ok && fileName.MatchString(name) &&
+		(u.Scheme == "" && u.Host == "" || (u.Scheme == "http" || u.Scheme == "https") && u.Host != "") {
+		q := u.Query()
+		if exp, sig := q.Get("exp"), q.Get("sig"); linkExpiry.MatchString(exp) && linkSignature.MatchString(sig) {
+			return "/files/" + name + "?exp=" + exp + "&sig=" + sig
+		}
+	}
+	if typ == inbox.TypeDocument && u.Scheme == "https" && u.Host != "" {
+		return u.String()
+	}
+	return ""
 }
 
 // mediaLabel names a media message's kind in plain words.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -93,32 +92,28 @@ func (s *Server) handleReply(c echo.Context) error {
 		return err
 	}
 	me := currentUser(c).ID
-	if fh, err := c.FormFile("file"); err == nil {
-		r, err := s.attachmentReply(c, fh, c.FormValue("text"))
-		if err != nil {
-			return err
-		}
+	form, err := s.readReplyForm(c, me)
+	if err != nil {
+		return err
+	}
+	if f := form.file; f != nil {
+		r := s.attachmentReply(f.name, f.ctype, f.filename, form.Get("text"))
 		r.ConversationID, r.AuthorID, r.Source, r.IdempotencyKey = id, &me, inbox.SourceAgent, newIdempotencyKey()
 		m, err := s.queueReply(c, r)
 		if err != nil {
+			form.discard()
 			return err
 		}
 		return s.renderBubble(c, m, http.StatusOK)
-	} else if !errors.Is(err, http.ErrMissingFile) && !errors.Is(err, http.ErrNotMultipart) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return newError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("Attachments can be at most %d MB.", MaxUpload>>20))
-		}
-		return newError(http.StatusBadRequest, "invalid_upload", "The attachment could not be read.")
 	}
-	in := replyInput{Text: c.FormValue("text"), TemplateID: c.FormValue("templateId")}
+	in := replyInput{Text: form.Get("text"), TemplateID: form.Get("templateId")}
 	if in.TemplateID == "" && strings.TrimSpace(in.Text) == "" {
 		return newError(http.StatusBadRequest, "empty_reply", "Write a reply or attach a file first.")
 	}
 	if in.TemplateID != "" {
 		in.TemplateVariables = map[string]string{}
 		for i := 1; i < 100; i++ {
-			v, ok := c.Request().PostForm["var"+strconv.Itoa(i)]
+			v, ok := form.Values["var"+strconv.Itoa(i)]
 			if !ok {
 				break
 			}

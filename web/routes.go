@@ -17,8 +17,15 @@ func (s *Server) routes() {
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/files/:name", s.handleFile) // attachments, for Zavu: signed, expiring links
 
-	// Agents' pages: a session cookie, and a CSRF token on every change.
-	pages := e.Group("", limitBody(64<<10, MaxUpload+(1<<20)), s.withSession, s.checkCSRF)
+	// The composer's Send, the one route that takes a large body (an
+	// attachment): nothing of it is read before the session, the CSRF token
+	// (a header) and the signed-in user are checked; then it needs a free
+	// upload slot, and the file is streamed to disk (readReplyForm).
+	e.POST("/conversations/:id/messages", s.handleReply, s.withSession, s.checkCSRF, s.requireUser)
+
+	// Agents' pages: a session cookie, and a CSRF token on every change;
+	// bodies of at most 64 KiB.
+	pages := e.Group("", limitBody(maxFormBody), s.withSession, s.checkCSRF)
 	pages.GET("/login", s.handleLoginForm)
 	pages.POST("/login", s.handleLogin)
 	pages.POST("/logout", s.handleLogout)
@@ -36,7 +43,6 @@ func (s *Server) routes() {
 	agent.POST("/conversations/:id/read", s.handleMarkRead)
 	agent.POST("/conversations/:id/assign", s.handleAssign)
 	agent.POST("/conversations/:id/status", s.handleStatus)
-	agent.POST("/conversations/:id/messages", s.handleReply)
 	agent.GET("/conversations/:id/saved-replies", s.handleSavedReplyOptions)
 	agent.POST("/messages/:id/retry", s.handleRetry)
 	agent.GET("/media/:id", s.handleMedia)

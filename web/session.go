@@ -89,7 +89,9 @@ func (s *Server) csrfToken(c echo.Context) string {
 // checkCSRF refuses a state-changing request unless it comes from one of
 // Switchboard's own pages: the Origin, when the browser sends one, must be
 // ours, and the request must carry the session's CSRF token in the
-// X-CSRF-Token header (htmx) or the csrf form field (plain forms).
+// X-CSRF-Token header (htmx) or the csrf form field (plain forms). The
+// form is parsed for it only when limitBody has capped the body: a large
+// body (an attachment) must carry the header, and is not read here.
 func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -102,7 +104,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		want := s.sessions.GetString(r.Context(), sessCSRF)
 		got := r.Header.Get("X-CSRF-Token")
-		if got == "" {
+		if small, _ := c.Get(ctxSmallBody).(bool); got == "" && small {
 			got = c.FormValue("csrf")
 		}
 		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {

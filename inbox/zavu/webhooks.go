@@ -2,6 +2,7 @@ package zavu
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 
@@ -11,10 +12,15 @@ import (
 // Webhooks checks and decodes Zavu webhook deliveries for the HTTP layer.
 type Webhooks struct {
 	Verifier Verifier
-	// Secrets returns the webhook secrets in force: the configured ones
-	// and any set per sender. It is asked on every delivery, so a secret
-	// added at run time counts at once.
+	// Secrets returns the project's webhook secrets (ZAVU_WEBHOOK_SECRET):
+	// each validates every event.
 	Secrets func(ctx context.Context) ([]string, error)
+	// SenderSecrets returns the secrets set for one sender on the Senders
+	// page: they validate only events whose envelope names that sender,
+	// never another sender's or a project-level event (templates,
+	// broadcasts, invitations). It is asked on every delivery, so a secret
+	// added at run time counts at once. Nil when there are none.
+	SenderSecrets func(ctx context.Context, senderID string) ([]string, error)
 }
 
 // StaticSecrets serves a fixed list of secrets.
@@ -22,21 +28,21 @@ func StaticSecrets(secrets ...string) func(context.Context) ([]string, error) {
 	return func(context.Context) ([]string, error) { return secrets, nil }
 }
 
-// JoinSecrets serves the fixed secrets (from the configuration) followed
-// by those more returns (set per sender in the admin pages). When more
-// fails, the fixed secrets are still served, with its error.
-func JoinSecrets(fixed []string, more func(context.Context) ([]string, error)) func(context.Context) ([]string, error) {
-	return func(ctx context.Context) ([]string, error) {
-		extra, err := more(ctx)
-		return append(slices.Clip(fixed), extra...), err
-	}
-}
-
 // Verify returns nil when header is a valid, fresh signature of body by one
-// of the secrets in force. When the secrets could only be partly read, a
+// of the secrets in force for it: the project's, and those of the sender
+// the envelope names. When the secrets could only be partly read, a
 // signature by one of those read still counts.
 func (w Webhooks) Verify(ctx context.Context, header string, body []byte) error {
-	secrets, err := w.Secrets(ctx)
+	var secrets []string
+	var err error
+	if w.Secrets != nil {
+		secrets, err = w.Secrets(ctx)
+	}
+	if id := envelopeSender(body); id != "" && w.SenderSecrets != nil {
+		more, merr := w.SenderSecrets(ctx, id)
+		secrets = append(slices.Clip(secrets), more...)
+		err = errors.Join(err, merr)
+	}
 	if len(secrets) == 0 && err != nil {
 		return err
 	}
@@ -45,6 +51,17 @@ func (w Webhooks) Verify(ctx context.Context, header string, body []byte) error 
 		return errors.Join(verr, err)
 	}
 	return verr
+}
+
+// envelopeSender is the senderId of a delivery's envelope, read the way
+// Decode reads it; empty for a project-level event or a body whose
+// envelope Decode could not read (it would be stored without a sender).
+func envelopeSender(body []byte) string {
+	var env envelope
+	if json.Unmarshal(body, &env) != nil {
+		return ""
+	}
+	return env.SenderID
 }
 
 // Decode decodes a delivery; see the package-level Decode.

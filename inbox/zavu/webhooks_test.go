@@ -8,11 +8,16 @@ import (
 )
 
 func TestWebhooksTrySecretsSetAtRunTime(t *testing.T) {
-	body := []byte(`{"id":"evt_1","type":"message.read"}`)
+	body := []byte(`{"id":"evt_1","type":"message.read","senderId":"snd_a"}`)
 	const env, perSender = "whsec_fromTheEnvironment", "whsec_enteredPerSender"
 	var stored []string
 	var storeErr error
-	w := Webhooks{Secrets: JoinSecrets([]string{env}, func(context.Context) ([]string, error) { return stored, storeErr })}
+	w := Webhooks{Secrets: StaticSecrets(env), SenderSecrets: func(_ context.Context, id string) ([]string, error) {
+		if id != "snd_a" {
+			return nil, storeErr
+		}
+		return stored, storeErr
+	}}
 	ctx := context.Background()
 
 	if err := w.Verify(ctx, Sign(perSender, time.Now(), body), body); err == nil {
@@ -34,5 +39,48 @@ func TestWebhooksTrySecretsSetAtRunTime(t *testing.T) {
 	}
 	if err := w.Verify(ctx, Sign(perSender, time.Now(), body), body); err == nil || !errors.Is(err, storeErr) {
 		t.Fatalf("refusal while the store fails: %v", err)
+	}
+}
+
+// A sender's secret signs only that sender's events: not another
+// sender's, and not the project's own (templates, broadcasts,
+// invitations carry no senderId), which only the configured secrets sign.
+func TestSenderSecretSignsOnlyThatSendersEvents(t *testing.T) {
+	const env, secretA = "whsec_fromTheEnvironment", "whsec_senderAOnly123456"
+	w := Webhooks{Secrets: StaticSecrets(env), SenderSecrets: func(_ context.Context, id string) ([]string, error) {
+		if id == "snd_a" {
+			return []string{secretA}, nil
+		}
+		return nil, nil
+	}}
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, body string
+		byA        bool // whether snd_a's secret may sign it
+	}{
+		{"snd_a's message", `{"id":"e1","type":"message.inbound","timestamp":1705312200000,"senderId":"snd_a","data":{}}`, true},
+		{"snd_b's message", `{"id":"e2","type":"message.inbound","timestamp":1705312200000,"senderId":"snd_b","data":{}}`, false},
+		{"a template status", `{"id":"e3","type":"template.status_changed","timestamp":1705312200000,"projectId":"prj_1","data":{}}`, false},
+		{"a broadcast status", `{"id":"e4","type":"broadcast.status_changed","senderId":"","data":{}}`, false},
+		{"an invitation status", `{"id":"e5","type":"invitation.status_changed","data":{}}`, false},
+		{"a sender that is not a string", `{"id":"e6","type":"message.inbound","senderId":["snd_a"],"data":{}}`, false},
+		{"an envelope Decode cannot read", `{"id":"e7","type":"message.inbound","senderId":"snd_a","timestamp":"soon","data":{}}`, false},
+	} {
+		body := []byte(c.body)
+		err := w.Verify(ctx, Sign(secretA, time.Now(), body), body)
+		if c.byA && err != nil {
+			t.Errorf("%s signed by snd_a's secret: %v", c.name, err)
+		}
+		if !c.byA && !errors.Is(err, ErrSignatureMismatch) {
+			t.Errorf("%s signed by snd_a's secret: %v, want a mismatch", c.name, err)
+		}
+		if err := w.Verify(ctx, Sign(env, time.Now(), body), body); err != nil {
+			t.Errorf("%s signed by the configured secret: %v", c.name, err)
+		}
+		if c.byA {
+			if ev, err := Decode(body); err != nil || ev.SenderID != "snd_a" {
+				t.Errorf("%s decodes as sender %q (%v): the check and the decoder disagree", c.name, ev.SenderID, err)
+			}
+		}
 	}
 }

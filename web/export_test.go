@@ -1,0 +1,4 @@
+package web
+
+// RefuseSpecial is the media dialer's address check, for table tests.
+var RefuseSpecial = refuseSpecial

@@ -1,0 +1,138 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/labstack/echo/v4"
+)
+
+// maxFormBody caps every request body but an attachment's.
+const maxFormBody = 64 << 10
+
+// replyForm is what the composer sent: its fields and, when a file was
+// attached, the file, already on disk.
+type replyForm struct {
+	url.Values
+	file *storedUpload
+	fs   *fileStore
+}
+
+// storedUpload is an attached file saved by fileStore.save.
+type storedUpload struct{ name, ctype, filename string }
+
+// discard removes the attached file, when the reply it came with was not
+// queued.
+func (f *replyForm) discard() {
+	if f.file != nil && f.fs != nil {
+		os.Remove(filepath.Join(f.fs.dir, f.file.name))
+		f.file = nil
+	}
+}
+
+// readReplyForm reads the composer's form. A plain form, or a multipart
+// one no larger than maxFormBody, is read as it is. A larger multipart
+// body may carry an attachment: it needs a free upload slot first, and
+// its file part is streamed to disk as it arrives, never held in memory;
+// the other fields together stay within maxFormBody. The route has
+// checked the session, the CSRF token (a header, so nothing here was read
+// before) and the signed-in user.
+func (s *Server) readReplyForm(c echo.Context, user int64) (*replyForm, error) {
+	r := c.Request()
+	form := &replyForm{Values: url.Values{}, fs: s.files}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		if r.ContentLength > maxFormBody {
+			return nil, errFormTooLarge()
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBody)
+		if err := r.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return nil, errFormTooLarge()
+			}
+			return nil, newError(http.StatusBadRequest, "invalid_form", "The form could not be read.")
+		}
+		form.Values = r.PostForm
+		return form, nil
+	}
+	if params["boundary"] == "" {
+		return nil, newError(http.StatusBadRequest, "invalid_upload", "The form could not be read.")
+	}
+	limit := int64(maxFormBody)
+	if r.ContentLength < 0 || r.ContentLength > maxFormBody {
+		if s.files == nil {
+			return nil, errAttachmentsOff()
+		}
+		if r.ContentLength > MaxUpload+(1<<20) {
+			return nil, errTooLarge()
+		}
+		release, err := s.files.slots.take(user)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		limit = MaxUpload + (1 << 20)
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	budget := int64(maxFormBody)
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return form, nil
+		}
+		if err != nil {
+			form.discard()
+			return nil, bodyError(err)
+		}
+		if p.FormName() == "file" && p.FileName() != "" {
+			if s.files == nil {
+				return nil, errAttachmentsOff()
+			}
+			if form.file != nil {
+				form.discard()
+				return nil, newError(http.StatusBadRequest, "one_file", "Attach one file at a time.")
+			}
+			name, ctype, err := s.files.save(p, p.FileName())
+			if err != nil {
+				return nil, err
+			}
+			form.file = &storedUpload{name: name, ctype: ctype, filename: p.FileName()}
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(p, budget+1))
+		if err != nil {
+			form.discard()
+			return nil, bodyError(err)
+		}
+		if budget -= int64(len(b)); budget < 0 {
+			form.discard()
+			return nil, errFormTooLarge()
+		}
+		form.Add(p.FormName(), string(b))
+	}
+}
+
+func errFormTooLarge() error {
+	return newError(http.StatusRequestEntityTooLarge, "too_large", "The request is too large.")
+}
+
+func errAttachmentsOff() error {
+	return newError(http.StatusBadRequest, "attachments_off", "Attachments are not set up on this server.")
+}
+
+// bodyError says why a request body could not be read.
+func bodyError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return errTooLarge()
+	}
+	return newError(http.StatusBadRequest, "invalid_upload", "The form could not be read.")
+}
