@@ -160,7 +160,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := e.logger(cfg.LogLevel)
-	db, err := store.Open(cfg.DBPath)
+	db, err := store.Open(cfg.DBPath, store.WithLogger(log.With("component", "store")))
 	if err != nil {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -48,6 +49,7 @@ type DB struct {
 
 	checkpointer   *sql.DB // one connection that copies the WAL into the database
 	checkpointDone chan struct{}
+	wal            walKeeper // see checkpoint.go
 	closeErr       error
 
 	stats writerStats
@@ -70,6 +72,7 @@ type options struct {
 	queueLen        int
 	sessionCleanup  time.Duration
 	checkpointEvery time.Duration
+	walLimit        int64
 	log             *slog.Logger
 	now             func() time.Time
 	migrationSource migrationSource
@@ -81,6 +84,10 @@ func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
 // WithMaxBatch sets how many writes at most one transaction commits
 // together (default 128). 1 turns group commit off.
 func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
+
+// WithWALLimit sets the size past which the writer checkpoints the WAL
+// and starts it over between two batches (default 16 MiB).
+func WithWALLimit(bytes int64) Option { return func(o *options) { o.walLimit = bytes } }
 
 // WithSessionCleanup sets how often expired sessions are deleted (default
 // 5 minutes); 0 or less turns the cleanup goroutine off.
@@ -104,7 +111,7 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // never has to upgrade a read lock; readers are query_only.
 func DSN(path string, writer bool) string {
 	dsn := path +
-		"?_pragma=busy_timeout(5000)" +
+		"?_pragma=busy_timeout(" + strconv.Itoa(busyTimeoutMs) + ")" +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(FULL)" +
 		"&_pragma=foreign_keys(ON)" +
@@ -115,12 +122,15 @@ func DSN(path string, writer bool) string {
 	return dsn + "&_pragma=query_only(1)"
 }
 
+// busyTimeoutMs is how long a connection waits for a lock held by another.
+const busyTimeoutMs = 5000
+
 // Open opens the database at path, creating the file and its folder if
 // needed, and brings its schema up to date. A database written by a newer
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
 	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, checkpointEvery: 250 * time.Millisecond,
-		log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
+		walLimit: defaultWALLimit, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -133,16 +143,17 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if path == "" || path == ":memory:" || filepath.Base(path) == "" {
 		return nil, fmt.Errorf("open database: %q is not a file path: %w", path, inbox.ErrInvalid)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("open database: create folder: %w", err)
-		}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
 	}
 
-	// The writer never checkpoints itself: copying the WAL back into the
-	// database would stall every webhook waiting on its commit. The
-	// checkpoint goroutine does it beside the writer.
-	writer, err := sql.Open("sqlite", DSN(path, true)+"&_pragma=wal_autocheckpoint(0)")
+	// The writer never checkpoints at commit: copying the WAL back into the
+	// database would stall every webhook waiting on that commit. The
+	// checkpoint goroutine copies beside the writer, and the writer starts
+	// the WAL over between batches (checkpoint.go); journal_size_limit then
+	// cuts the file back.
+	writer, err := sql.Open("sqlite", DSN(path, true)+"&_pragma=wal_autocheckpoint(0)"+
+		"&_pragma=journal_size_limit("+strconv.FormatInt(o.walLimit, 10)+")")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -170,7 +181,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: read pool: %w", path, err)
 	}
 
-	checkpointer, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)")
+	checkpointer, err := sql.Open("sqlite", path+"?_pragma=busy_timeout("+strconv.Itoa(busyTimeoutMs)+")&_pragma=synchronous(FULL)")
 	if err != nil {
 		writer.Close()
 		reader.Close()
@@ -184,6 +195,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
+		wal: walKeeper{path: path + "-wal", limit: o.walLimit},
 	}
 	if n, err := countPending(ctx, writer); err != nil {
 		writer.Close()
@@ -207,6 +219,26 @@ func Open(path string, opts ...Option) (*DB, error) {
 		close(db.cleanupDone)
 	}
 	return db, nil
+}
+
+// createPrivate creates the database's folder (0700) and an empty database
+// file (0600) unless they exist: the database holds customers' messages and
+// session tokens, so only Switchboard's user may read it. SQLite gives the
+// WAL and its index the database file's mode.
+func createPrivate(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create folder: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("create file: %w", err)
+	}
+	return f.Close()
 }
 
 // Close stops accepting writes, lets the writer commit everything already
@@ -233,21 +265,6 @@ func (db *DB) Close() error {
 	}
 	db.closeErr = err
 	return err
-}
-
-// checkpointLoop copies committed pages from the WAL back into the
-// database file every so often, with a PASSIVE checkpoint that never waits
-// for the writer or the readers, so the WAL stays small without the writer
-// ever pausing for it. When the database closes, SQLite checkpoints what is
-// left and removes the WAL.
-func (db *DB) checkpointLoop(every time.Duration) {
-	db.background(every, db.checkpointDone, func() {
-		var busy, frames, copied int
-		err := db.checkpointer.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-		if err != nil {
-			db.log.Warn("WAL checkpoint failed", "err", err)
-		}
-	})
 }
 
 // background runs fn every period until Close, then closes done.
