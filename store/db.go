@@ -50,6 +50,7 @@ type DB struct {
 	checkpointer   *sql.DB // one connection that copies the WAL into the database
 	checkpointDone chan struct{}
 	wal            walKeeper // see checkpoint.go
+	health         health    // see health.go
 	closeErr       error
 
 	stats writerStats
@@ -73,6 +74,7 @@ type options struct {
 	sessionCleanup  time.Duration
 	checkpointEvery time.Duration
 	walLimit        int64
+	freeSpace       func(dir string) (uint64, error)
 	log             *slog.Logger
 	now             func() time.Time
 	migrationSource migrationSource
@@ -130,7 +132,7 @@ const busyTimeoutMs = 5000
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
 	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, checkpointEvery: 250 * time.Millisecond,
-		walLimit: defaultWALLimit, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
+		walLimit: defaultWALLimit, freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -195,7 +197,8 @@ func Open(path string, opts ...Option) (*DB, error) {
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
-		wal: walKeeper{path: path + "-wal", limit: o.walLimit},
+		wal:    walKeeper{path: path + "-wal", limit: o.walLimit},
+		health: health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
 	}
 	if n, err := countPending(ctx, writer); err != nil {
 		writer.Close()
@@ -280,15 +283,6 @@ func (db *DB) background(every time.Duration, done chan struct{}, fn func()) {
 			fn()
 		}
 	}
-}
-
-// Ping reports whether the database answers a query.
-func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
-		return fmt.Errorf("ping database: %w", err)
-	}
-	return nil
 }
 
 // Backup writes a consistent copy of the live database to the file dest,

@@ -219,6 +219,7 @@ func (db *DB) runBatch(batch []*job) {
 			j.err = err
 		}
 	}
+	db.noteBatch(err, taken) // for Ping (health.go)
 	db.stats.record(len(taken))
 	for _, j := range taken {
 		close(j.done)
