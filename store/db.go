@@ -284,29 +284,3 @@ func (db *DB) background(every time.Duration, done chan struct{}, fn func()) {
 		}
 	}
 }
-
-// Backup writes a consistent copy of the live database to the file dest,
-// which must not exist yet. Ingestion goes on meanwhile: the copy is made
-// from one read transaction.
-func (db *DB) Backup(ctx context.Context, dest string) error {
-	if _, err := os.Stat(dest); err == nil {
-		return fmt.Errorf("backup to %s: the file exists already: %w", dest, inbox.ErrConflict)
-	}
-	if dir := filepath.Dir(dest); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("backup to %s: create folder: %w", dest, err)
-		}
-	}
-	// VACUUM INTO copies from one read transaction, which WAL lets run
-	// beside the writer. It needs a connection that may write (to the new
-	// file), so it gets one of its own rather than one of the read pool.
-	conn, err := sql.Open("sqlite", db.path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		return fmt.Errorf("backup to %s: %w", dest, err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
-		return fmt.Errorf("backup to %s: %w", dest, err)
-	}
-	return nil
-}
