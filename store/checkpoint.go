@@ -65,6 +65,7 @@ type walKeeper struct {
 	// limit, so that a long reader (a backup) costs the writes little.
 	retryAt int64
 
+	maxSize                       atomic.Int64 // the largest size the writer saw between batches
 	restarts, truncates, busy     atomic.Uint64
 	restartNanos, restartMaxNanos atomic.Int64 // time the writer spent in RESTART checkpoints
 }
@@ -72,6 +73,7 @@ type walKeeper struct {
 // WALStats says what the WAL upkeep has done since Open.
 type WALStats struct {
 	Size      int64  // the WAL file's size now, in bytes
+	MaxSize   int64  // the largest size seen between two batches
 	Restarts  uint64 // RESTART checkpoints the writer ran between batches
 	Truncates uint64 // TRUNCATE checkpoints run while no write came
 	Busy      uint64 // checkpoints a reader or another checkpoint held up
@@ -83,7 +85,7 @@ type WALStats struct {
 
 // WALStats reports the WAL's size and upkeep.
 func (db *DB) WALStats() WALStats {
-	return WALStats{Size: db.wal.size(), Restarts: db.wal.restarts.Load(),
+	return WALStats{Size: db.wal.size(), MaxSize: db.wal.maxSize.Load(), Restarts: db.wal.restarts.Load(),
 		Truncates: db.wal.truncates.Load(), Busy: db.wal.busy.Load(),
 		RestartTime: time.Duration(db.wal.restartNanos.Load()), RestartMax: time.Duration(db.wal.restartMaxNanos.Load())}
 }
@@ -104,6 +106,9 @@ func (db *DB) afterBatch() {
 	k := &db.wal
 	k.commits.Add(1)
 	size := k.size()
+	if size > k.maxSize.Load() {
+		k.maxSize.Store(size) // only the writer stores it
+	}
 	if db.wconn == nil || size <= k.limit || size < k.retryAt || !k.mu.TryLock() {
 		return
 	}
