@@ -262,6 +262,10 @@ func (db *DB) Close() error {
 	<-db.writerDone
 	<-db.cleanupDone
 	<-db.checkpointDone
+	if st := db.WALStats(); st.Restarts+st.Truncates+st.Busy > 0 {
+		db.log.Info("WAL upkeep since start", "largest_bytes", st.MaxSize, "restarts", st.Restarts,
+			"restart_total", st.RestartTime, "restart_longest", st.RestartMax, "held_up", st.Busy, "emptied_idle", st.Truncates)
+	}
 	err := errors.Join(db.closeWriterConn(), db.checkpointer.Close(), db.writer.Close(), db.reader.Close())
 	if err != nil {
 		err = fmt.Errorf("close database: %w", err)
