@@ -96,7 +96,6 @@ func TestBackupDuringSustainedWrites(t *testing.T) {
 // its path, nor a temporary file, and the next one succeeds.
 func TestInterruptedBackupLeavesNoFile(t *testing.T) {
 	db := openTest(t)
-	inTx(t, db, func(ctx context.Context, w *writeTx) error { return nil })
 	dir := filepath.Join(t.TempDir(), "backups")
 	dest := filepath.Join(dir, "copy.db")
 	ctx, cancel := context.WithCancel(context.Background())
