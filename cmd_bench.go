@@ -37,6 +37,7 @@ type benchResult struct {
 	Ratio       float64            `json:"ingestToBaselineRatio"`
 	RatioMany   float64            `json:"ingestManySendersToBaselineRatio"`
 	Steady      steadyFigures      `json:"steady"`
+	WAL         walFigures         `json:"wal"`
 	Start       startFigures       `json:"start"`
 	UI          uiFigures          `json:"ui"`
 	MemoryBytes map[string]float64 `json:"memoryBytes"`
@@ -49,6 +50,13 @@ type ingestFigures struct {
 	AckP50Ms     float64 `json:"ackP50Ms"`
 	AckP99Ms     float64 `json:"ackP99Ms"`
 	Failed       int     `json:"failed"`
+}
+
+// walFigures say how the server's WAL fared through the ingest and steady
+// runs.
+type walFigures struct {
+	MaxMiB        float64 `json:"maxMiB"`        // the largest it grew (sampled every 20 ms)
+	EmptiedAfterS float64 `json:"emptiedAfterS"` // once the load ended, until it was empty
 }
 
 type baselineFigures struct {
@@ -107,6 +115,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	defer srv.close()
 	res.MemoryBytes["rssIdle"], _ = srv.child.rss()
 
+	wal := watchWAL(opts.db + "-wal")
 	progress(fmt.Sprintf("ingest: %d webhooks to a server started from exec, %d senders...", sizes.ingest, benchSenders))
 	if res.Ingest, err = benchIngest(ctx, srv, sizes.ingest, benchSenders, 1); err != nil {
 		return err
@@ -119,6 +128,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if res.Steady, err = benchSteady(ctx, srv, 1000, time.Duration(sizes.steadySecs)*time.Second); err != nil {
 		return err
 	}
+	res.WAL = wal.stop(ctx)
 	res.MemoryBytes["rssAfterLoad"], res.MemoryBytes["rssPeakServer"] = srv.child.rss()
 	if err := srv.close(); err != nil {
 		return err
@@ -174,6 +184,8 @@ func printBenchTable(w io.Writer, r benchResult) {
 	row(fmt.Sprintf("steady %d events/s: ack p50 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP50Ms))
 	row(fmt.Sprintf("steady %d events/s: ack p99 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP99Ms))
 	row("  not acknowledged", fmt.Sprint(r.Steady.Failed))
+	row("WAL, largest during the load (MiB)", fmt.Sprintf("%.1f", r.WAL.MaxMiB))
+	row("  emptied after the load ended (s)", fmt.Sprintf("%.1f", r.WAL.EmptiedAfterS))
 	row("start from exec to first 200 on /healthz (ms)", fmt.Sprintf("%.1f", r.Start.HealthyMedianMs))
 	row("\"switchboard version\" from exec (ms)", fmt.Sprintf("%.1f", r.Start.VersionMedianMs))
 	u := r.UI
@@ -324,6 +336,55 @@ func benchSteady(ctx context.Context, b *benchServer, rate int, d time.Duration)
 		return steadyFigures{}, err
 	}
 	return steadyFigures{Rate: rate, Events: n, AckP50Ms: percentileMs(lat, 50), AckP99Ms: percentileMs(lat, 99), Failed: int(failed.Load())}, nil
+}
+
+// walWatch samples the size of a WAL file.
+type walWatch struct {
+	path string
+	max  atomic.Int64
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// watchWAL samples the WAL file at path every 20 ms until stop.
+func watchWAL(path string) *walWatch {
+	w := &walWatch{path: path, done: make(chan struct{})}
+	w.wg.Go(func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if n := fileSize(path); n > w.max.Load() {
+				w.max.Store(n)
+			}
+			select {
+			case <-w.done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return w
+}
+
+// stop ends the sampling and waits (at most 10 s) for the WAL to be
+// emptied now that the load has ended.
+func (w *walWatch) stop(ctx context.Context) walFigures {
+	close(w.done)
+	w.wg.Wait()
+	start := time.Now()
+	for fileSize(w.path) > 0 && time.Since(start) < 10*time.Second && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return walFigures{MaxMiB: float64(w.max.Load()) / (1 << 20), EmptiedAfterS: time.Since(start).Seconds()}
+}
+
+// fileSize is the size of the file at path, 0 if there is none.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // benchBaseline inserts n rows one transaction each, at the durability the

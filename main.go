@@ -47,6 +47,7 @@ Usage:
   switchboard simulate [--url U] [--secret S] [--count N] [--rate R]
                                            send realistic signed Zavu webhooks to a server
   switchboard backup FILE                  write a consistent copy of the database
+  switchboard restore FILE                 put a backup in place of the stopped server's database
   switchboard bench [--quick] [--json]     measure this machine
   switchboard version                      print the version
 
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.simulate(ctx, args)
 	case "backup":
 		err = e.backup(ctx, args)
+	case "restore":
+		err = e.restore(ctx, args)
 	case "bench":
 		err = e.bench(ctx, args)
 	case "version":
@@ -160,7 +163,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := e.logger(cfg.LogLevel)
-	db, err := store.Open(cfg.DBPath)
+	db, err := store.Open(cfg.DBPath, store.WithLogger(log.With("component", "store")))
 	if err != nil {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
 	}
@@ -310,7 +313,8 @@ func (e env) openStore() (*store.DB, error) {
 	return db, nil
 }
 
-// backup writes a consistent copy of the live database to FILE.
+// backup writes a consistent copy of the live database to FILE. It reads
+// the database file directly: a running server goes on taking webhooks.
 func (e env) backup(ctx context.Context, args []string) error {
 	fs := e.newFlags("backup")
 	if err := fs.Parse(args); err != nil {
@@ -319,15 +323,39 @@ func (e env) backup(ctx context.Context, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError("backup takes one argument, the file to write")
 	}
-	db, err := e.openStore()
+	cfg, err := e.config()
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	dest := fs.Arg(0)
-	if err := db.Backup(ctx, dest); err != nil {
+	if err := store.Backup(ctx, cfg.DBPath, dest); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backup written to %s\n", dest)
+	return nil
+}
+
+// restore puts a backup in place of the database, which no server may be
+// using; the replaced database is kept beside it.
+func (e env) restore(ctx context.Context, args []string) error {
+	fs := e.newFlags("restore")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("restore takes one argument, the backup to restore")
+	}
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	aside, err := store.Restore(ctx, fs.Arg(0), cfg.DBPath, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "restored %s to %s\n", fs.Arg(0), cfg.DBPath)
+	if aside != "" {
+		fmt.Fprintf(e.stdout, "the database it replaced is kept at %s\n", aside)
+	}
 	return nil
 }

@@ -17,3 +17,10 @@ var (
 	ErrStoreClosed   = errors.New("store closed")
 	ErrApplyPanicked = errors.New("applying the event panicked")
 )
+
+// Errors of the storage, not of the request: every write fails alike until
+// someone fixes the machine.
+var (
+	ErrDiskFull      = errors.New("the database's disk is full")
+	ErrWritesFailing = errors.New("writes to the database are failing")
+)

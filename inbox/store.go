@@ -316,6 +316,8 @@ type Store interface {
 	// revoked already is ErrRevoked, and keeps its first revocation time.
 	RevokeAPIToken(ctx context.Context, id int64, at time.Time) (APIToken, error)
 
+	// Ping reports whether the database takes writes; its error wraps
+	// ErrDiskFull or ErrWritesFailing when it knows why not.
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -48,6 +49,8 @@ type DB struct {
 
 	checkpointer   *sql.DB // one connection that copies the WAL into the database
 	checkpointDone chan struct{}
+	wal            walKeeper // see checkpoint.go
+	health         health    // see health.go
 	closeErr       error
 
 	stats writerStats
@@ -70,6 +73,8 @@ type options struct {
 	queueLen        int
 	sessionCleanup  time.Duration
 	checkpointEvery time.Duration
+	walLimit        int64
+	freeSpace       func(dir string) (uint64, error)
 	log             *slog.Logger
 	now             func() time.Time
 	migrationSource migrationSource
@@ -81,6 +86,10 @@ func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
 // WithMaxBatch sets how many writes at most one transaction commits
 // together (default 128). 1 turns group commit off.
 func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
+
+// WithWALLimit sets the size past which the writer checkpoints the WAL
+// and starts it over between two batches (default 16 MiB).
+func WithWALLimit(bytes int64) Option { return func(o *options) { o.walLimit = bytes } }
 
 // WithSessionCleanup sets how often expired sessions are deleted (default
 // 5 minutes); 0 or less turns the cleanup goroutine off.
@@ -104,7 +113,7 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // never has to upgrade a read lock; readers are query_only.
 func DSN(path string, writer bool) string {
 	dsn := path +
-		"?_pragma=busy_timeout(5000)" +
+		"?_pragma=busy_timeout(" + strconv.Itoa(busyTimeoutMs) + ")" +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(FULL)" +
 		"&_pragma=foreign_keys(ON)" +
@@ -115,12 +124,15 @@ func DSN(path string, writer bool) string {
 	return dsn + "&_pragma=query_only(1)"
 }
 
+// busyTimeoutMs is how long a connection waits for a lock held by another.
+const busyTimeoutMs = 5000
+
 // Open opens the database at path, creating the file and its folder if
 // needed, and brings its schema up to date. A database written by a newer
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
 	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, checkpointEvery: 250 * time.Millisecond,
-		log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
+		walLimit: defaultWALLimit, freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -133,16 +145,17 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if path == "" || path == ":memory:" || filepath.Base(path) == "" {
 		return nil, fmt.Errorf("open database: %q is not a file path: %w", path, inbox.ErrInvalid)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("open database: create folder: %w", err)
-		}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
 	}
 
-	// The writer never checkpoints itself: copying the WAL back into the
-	// database would stall every webhook waiting on its commit. The
-	// checkpoint goroutine does it beside the writer.
-	writer, err := sql.Open("sqlite", DSN(path, true)+"&_pragma=wal_autocheckpoint(0)")
+	// The writer never checkpoints at commit: copying the WAL back into the
+	// database would stall every webhook waiting on that commit. The
+	// checkpoint goroutine copies beside the writer, and the writer starts
+	// the WAL over between batches (checkpoint.go); journal_size_limit then
+	// cuts the file back.
+	writer, err := sql.Open("sqlite", DSN(path, true)+"&_pragma=wal_autocheckpoint(0)"+
+		"&_pragma=journal_size_limit("+strconv.FormatInt(o.walLimit, 10)+")")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -170,7 +183,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: read pool: %w", path, err)
 	}
 
-	checkpointer, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)")
+	checkpointer, err := sql.Open("sqlite", path+"?_pragma=busy_timeout("+strconv.Itoa(busyTimeoutMs)+")&_pragma=synchronous(FULL)")
 	if err != nil {
 		writer.Close()
 		reader.Close()
@@ -184,6 +197,8 @@ func Open(path string, opts ...Option) (*DB, error) {
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
+		wal:    walKeeper{path: path + "-wal", limit: o.walLimit},
+		health: health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
 	}
 	if n, err := countPending(ctx, writer); err != nil {
 		writer.Close()
@@ -209,6 +224,26 @@ func Open(path string, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
+// createPrivate creates the database's folder (0700) and an empty database
+// file (0600) unless they exist: the database holds customers' messages and
+// session tokens, so only Switchboard's user may read it. SQLite gives the
+// WAL and its index the database file's mode.
+func createPrivate(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create folder: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("create file: %w", err)
+	}
+	return f.Close()
+}
+
 // Close stops accepting writes, lets the writer commit everything already
 // queued, and closes both pools. Writes after Close fail with
 // inbox.ErrStoreClosed. Close is safe to call more than once.
@@ -227,27 +262,16 @@ func (db *DB) Close() error {
 	<-db.writerDone
 	<-db.cleanupDone
 	<-db.checkpointDone
+	if st := db.WALStats(); st.Restarts+st.Truncates+st.Busy > 0 {
+		db.log.Info("WAL upkeep since start", "largest_bytes", st.MaxSize, "restarts", st.Restarts,
+			"restart_total", st.RestartTime, "restart_longest", st.RestartMax, "held_up", st.Busy, "emptied_idle", st.Truncates)
+	}
 	err := errors.Join(db.closeWriterConn(), db.checkpointer.Close(), db.writer.Close(), db.reader.Close())
 	if err != nil {
 		err = fmt.Errorf("close database: %w", err)
 	}
 	db.closeErr = err
 	return err
-}
-
-// checkpointLoop copies committed pages from the WAL back into the
-// database file every so often, with a PASSIVE checkpoint that never waits
-// for the writer or the readers, so the WAL stays small without the writer
-// ever pausing for it. When the database closes, SQLite checkpoints what is
-// left and removes the WAL.
-func (db *DB) checkpointLoop(every time.Duration) {
-	db.background(every, db.checkpointDone, func() {
-		var busy, frames, copied int
-		err := db.checkpointer.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-		if err != nil {
-			db.log.Warn("WAL checkpoint failed", "err", err)
-		}
-	})
 }
 
 // background runs fn every period until Close, then closes done.
@@ -263,39 +287,4 @@ func (db *DB) background(every time.Duration, done chan struct{}, fn func()) {
 			fn()
 		}
 	}
-}
-
-// Ping reports whether the database answers a query.
-func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
-		return fmt.Errorf("ping database: %w", err)
-	}
-	return nil
-}
-
-// Backup writes a consistent copy of the live database to the file dest,
-// which must not exist yet. Ingestion goes on meanwhile: the copy is made
-// from one read transaction.
-func (db *DB) Backup(ctx context.Context, dest string) error {
-	if _, err := os.Stat(dest); err == nil {
-		return fmt.Errorf("backup to %s: the file exists already: %w", dest, inbox.ErrConflict)
-	}
-	if dir := filepath.Dir(dest); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("backup to %s: create folder: %w", dest, err)
-		}
-	}
-	// VACUUM INTO copies from one read transaction, which WAL lets run
-	// beside the writer. It needs a connection that may write (to the new
-	// file), so it gets one of its own rather than one of the read pool.
-	conn, err := sql.Open("sqlite", db.path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		return fmt.Errorf("backup to %s: %w", dest, err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
-		return fmt.Errorf("backup to %s: %w", dest, err)
-	}
-	return nil
 }

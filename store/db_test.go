@@ -359,3 +359,29 @@ func TestPingAndCloseTwice(t *testing.T) {
 		t.Error("Ping after Close succeeded")
 	}
 }
+
+// TestDatabaseFilesArePrivate: the database holds customers' messages and
+// session tokens; other users of the machine may not read it, its WAL or
+// the folder it creates.
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "switchboard.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Ingest(context.Background(), inboundEvent("evt_1", "+15550001", "msg_1", "hi", t0), applyInbound); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600}
+	for name, mode := range want {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != mode {
+			t.Errorf("%s has mode %o, want %o", filepath.Base(name), got, mode)
+		}
+	}
+}

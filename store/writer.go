@@ -125,6 +125,7 @@ func (db *DB) writeLoop() {
 				continue
 			default:
 				db.project(projectIdle)
+				db.afterBatch()
 				continue
 			}
 		} else {
@@ -169,6 +170,9 @@ func (db *DB) writeLoop() {
 		if db.proj.due(time.Now()) {
 			db.project(db.proj.busyShare())
 		}
+		// Between batches the writer holds no transaction: the moment
+		// to keep the WAL bounded (checkpoint.go).
+		db.afterBatch()
 	}
 }
 
@@ -215,6 +219,7 @@ func (db *DB) runBatch(batch []*job) {
 			j.err = err
 		}
 	}
+	db.noteBatch(err, taken) // for Ping (health.go)
 	db.stats.record(len(taken))
 	for _, j := range taken {
 		close(j.done)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -73,8 +74,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	ae := errorFor(err)
-	if ae.Status >= 500 {
-		s.log.ErrorContext(c.Request().Context(), "request failed",
+	var chosen *apiError
+	if ae.Status >= 500 && !errors.As(err, &chosen) {
+		// An error no handler answered itself (one that did has logged
+		// its cause). When the database fails, every request fails
+		// alike: one line a second.
+		s.failLog.Log(c.Request().Context(), slog.LevelError, "request failed",
 			"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	r := c.Request()

@@ -56,6 +56,7 @@ type Server struct {
 
 	echo        *echo.Echo
 	sigFailures *failureCounter
+	failLog     *logLimiter // failures that repeat with every request
 	tokens      *tokenTouches
 	sessions    *scs.SessionManager
 	logins      *loginLimiter
@@ -130,6 +131,7 @@ func New(cfg Config, d Deps) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.failLog = newLogLimiter(s.log, time.Second, time.Now)
 	if d.Media != nil && cfg.MediaDir != "" {
 		client := d.MediaClient
 		if client == nil {

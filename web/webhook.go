@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -60,8 +61,9 @@ func (s *Server) handleWebhook(c echo.Context) error {
 	// order, and announce hears of it then.
 	duplicate, err := s.store.Append(ctx, ev)
 	if err != nil {
-		// Not stored: Zavu retries, so nothing is lost.
-		s.log.ErrorContext(ctx, "webhook not stored", "event_id", ev.ID, "type", ev.Type, "err", err)
+		// Not stored: Zavu retries, so nothing is lost. With a full disk
+		// every delivery fails alike: one line a second says so.
+		s.failLog.Log(ctx, slog.LevelError, "webhook not stored", "event_id", ev.ID, "type", ev.Type, "err", err)
 		return newError(http.StatusServiceUnavailable, "not_stored", "The event could not be stored; please retry.")
 	}
 	if duplicate {

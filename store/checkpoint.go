@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Keeping the WAL bounded.
+//
+// Every commit appends the pages it changed to the WAL; a checkpoint copies
+// them back into the database file, and once every page is copied and no
+// reader still needs the old frames, the next write starts the WAL over
+// from its beginning. A writer that commits continuously never leaves that
+// moment to a checkpoint running beside it: the PASSIVE checkpoint always
+// finishes behind the last commit, so the WAL only grows. Three things keep
+// it in bounds:
+//
+//   - the checkpoint goroutine copies pages in the background with PASSIVE
+//     checkpoints (never waiting on anyone), so little is left to copy when
+//     the WAL has to start over;
+//   - the writer goroutine, between two batches (it holds no transaction
+//     then, and no other writer can start), runs a RESTART checkpoint when
+//     the WAL file has passed walLimit: it copies what is left and waits,
+//     briefly, for readers still on old frames, so that its next commit
+//     starts the WAL over. journal_size_limit then cuts the file back to
+//     walLimit. A reader that holds on longer (a backup) makes it give up;
+//     it tries again a little later;
+//   - when no write has come for walIdleAfter, the checkpoint goroutine
+//     runs a TRUNCATE checkpoint, which leaves the WAL empty.
+
+const (
+	defaultWALLimit = 16 << 20 // bytes
+
+	// walRestartWait bounds how long the writer waits for readers in a
+	// RESTART checkpoint; every queued write waits as long.
+	walRestartWait = 5 // ms, a busy_timeout
+	// walIdleAfter is how long without a write before the WAL is emptied.
+	walIdleAfter = time.Second
+	// walTruncateWait bounds how long an idle TRUNCATE checkpoint waits for
+	// readers; a write arriving meanwhile waits as long.
+	walTruncateWait = 20 // ms, a busy_timeout
+)
+
+// walKeeper is the state of the WAL's upkeep, shared by the writer
+// goroutine and the checkpoint goroutine.
+type walKeeper struct {
+	path  string // the WAL file
+	limit int64  // its size that makes the writer restart it
+
+	// mu is held while a checkpoint runs, so that the two goroutines never
+	// run one each at the same time (SQLite would refuse the second). The
+	// writer only ever tries it: it never waits for the checkpoint
+	// goroutine.
+	mu sync.Mutex
+
+	commits atomic.Uint64 // batches the writer ran, to tell idleness
+
+	// The writer goroutine's own: after a RESTART checkpoint that a reader
+	// held up, the next waits until the WAL has grown by a quarter of the
+	// limit, so that a long reader (a backup) costs the writes little.
+	retryAt int64
+
+	maxSize                       atomic.Int64 // the largest size the writer saw between batches
+	restarts, truncates, busy     atomic.Uint64
+	restartNanos, restartMaxNanos atomic.Int64 // time the writer spent in RESTART checkpoints
+}
+
+// WALStats says what the WAL upkeep has done since Open.
+type WALStats struct {
+	Size      int64  // the WAL file's size now, in bytes
+	MaxSize   int64  // the largest size seen between two batches
+	Restarts  uint64 // RESTART checkpoints the writer ran between batches
+	Truncates uint64 // TRUNCATE checkpoints run while no write came
+	Busy      uint64 // checkpoints a reader or another checkpoint held up
+
+	// The time the writer spent in RESTART checkpoints, in all and at
+	// most once: writes queued meanwhile wait as long.
+	RestartTime, RestartMax time.Duration
+}
+
+// WALStats reports the WAL's size and upkeep.
+func (db *DB) WALStats() WALStats {
+	return WALStats{Size: db.wal.size(), MaxSize: db.wal.maxSize.Load(), Restarts: db.wal.restarts.Load(),
+		Truncates: db.wal.truncates.Load(), Busy: db.wal.busy.Load(),
+		RestartTime: time.Duration(db.wal.restartNanos.Load()), RestartMax: time.Duration(db.wal.restartMaxNanos.Load())}
+}
+
+// size is the WAL file's size, 0 when there is none.
+func (k *walKeeper) size() int64 {
+	fi, err := os.Stat(k.path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// afterBatch is the writer goroutine's part, run between two batches: when
+// the WAL has grown past its limit, checkpoint it with RESTART on the
+// writer connection so that the next commit starts it over.
+func (db *DB) afterBatch() {
+	k := &db.wal
+	k.commits.Add(1)
+	size := k.size()
+	if size > k.maxSize.Load() {
+		k.maxSize.Store(size) // only the writer stores it
+	}
+	if db.wconn == nil || size <= k.limit || size < k.retryAt || !k.mu.TryLock() {
+		return
+	}
+	defer k.mu.Unlock()
+	start := time.Now()
+	busy, err := checkpoint(db.wconn, "RESTART", walRestartWait)
+	took := int64(time.Since(start))
+	k.restartNanos.Add(took)
+	if took > k.restartMaxNanos.Load() {
+		k.restartMaxNanos.Store(took) // only the writer stores it
+	}
+	switch {
+	case err != nil:
+		db.log.Warn("WAL checkpoint failed", "mode", "RESTART", "err", err)
+		k.retryAt = size + k.limit/4
+	case busy:
+		k.busy.Add(1)
+		k.retryAt = size + k.limit/4
+	default:
+		k.restarts.Add(1)
+		k.retryAt = 0
+	}
+}
+
+// checkpointLoop is the checkpoint goroutine: every period, a PASSIVE
+// checkpoint if the writer committed since the last one, or a TRUNCATE
+// checkpoint once it has been idle for walIdleAfter. It stops at Close;
+// closing the last connection then checkpoints what is left and removes
+// the WAL.
+func (db *DB) checkpointLoop(every time.Duration) {
+	k := &db.wal
+	ctx := context.Background()
+	var seen uint64
+	lastWrite := time.Now()
+	emptied := false
+	db.background(every, db.checkpointDone, func() {
+		now := time.Now()
+		if c := k.commits.Load(); c != seen {
+			seen, lastWrite, emptied = c, now, false
+		}
+		mode, wait := "PASSIVE", 0
+		switch {
+		case now.Sub(lastWrite) < walIdleAfter:
+		case emptied:
+			return
+		default:
+			mode, wait = "TRUNCATE", walTruncateWait
+		}
+		conn, err := db.checkpointer.Conn(ctx)
+		if err != nil {
+			db.log.Warn("WAL checkpoint failed", "mode", mode, "err", err)
+			return
+		}
+		defer conn.Close()
+		k.mu.Lock()
+		busy, err := checkpoint(conn, mode, wait)
+		k.mu.Unlock()
+		switch {
+		case err != nil:
+			db.log.Warn("WAL checkpoint failed", "mode", mode, "err", err)
+		case busy && mode == "TRUNCATE":
+			k.busy.Add(1)
+		case mode == "TRUNCATE":
+			k.truncates.Add(1)
+			emptied = true
+		}
+	})
+}
+
+// checkpoint runs PRAGMA wal_checkpoint(mode) on conn, outside any
+// transaction. waitMs bounds, as a busy timeout, how long it waits for
+// readers and for the write lock (PASSIVE never waits); the connection's
+// usual busy timeout is put back afterwards. busy reports that a reader or
+// another checkpoint kept it from finishing: the pages it could copy are
+// copied, as with PASSIVE.
+func checkpoint(conn *sql.Conn, mode string, waitMs int) (busy bool, err error) {
+	ctx := context.Background()
+	if waitMs > 0 {
+		if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = `+strconv.Itoa(waitMs)); err != nil {
+			return false, err
+		}
+		defer conn.ExecContext(ctx, `PRAGMA busy_timeout = `+strconv.Itoa(busyTimeoutMs))
+	}
+	var b, frames, copied int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&b, &frames, &copied); err != nil {
+		return false, err
+	}
+	return b != 0, nil
+}
