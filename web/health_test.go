@@ -63,7 +63,7 @@ func newLoggedServer(t *testing.T, opts ...store.Option) (*httptest.Server, *sto
 	w := web.New(web.Config{BaseURL: base, MediaDir: t.TempDir(), FilesDir: t.TempDir(), FilesKey: []byte("0123456789abcdef0123456789abcdef")}, web.Deps{
 		Store:    db,
 		Sessions: db.Sessions(),
-		Webhooks: zavu.Webhooks{Secrets: zavu.JoinSecrets([]string{testSecret}, db.WebhookSecrets)},
+		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(testSecret), SenderSecrets: db.SenderWebhookSecrets},
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
 	})
 	srv := httptest.NewServer(w)
