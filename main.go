@@ -49,6 +49,9 @@ Usage:
   switchboard backup FILE                  write a consistent copy of the database
   switchboard restore FILE                 put a backup in place of the stopped server's database
   switchboard bench [--quick] [--json]     measure this machine
+  switchboard soak [--duration D] [--rate R] [--every E] [--json]
+                                           steady webhooks to a server of its own, with
+                                           ack latency, WAL, memory and backlog over time
   switchboard version                      print the version
 
 Configuration comes from the environment: SWITCHBOARD_ADDR, SWITCHBOARD_DB,
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.restore(ctx, args)
 	case "bench":
 		err = e.bench(ctx, args)
+	case "soak":
+		err = e.soak(ctx, args)
 	case "version":
 		fmt.Fprintln(stdout, "switchboard", versionString())
 	case "help", "-h", "-help", "--help":
