@@ -215,38 +215,59 @@ func (o *Outbox) Drain(ctx context.Context) (int, error) {
 	return o.pump(ctx, true)
 }
 
-// pump claims due entries as workers come free and sends each on its own
-// goroutine. It returns when ctx ends, once the sends under way finished,
-// or, with untilIdle, as soon as none is under way and none is due.
+// pump keeps the workers supplied with due entries. Workers take claimed
+// entries from a queue of up to Workers, so that one finishing a send
+// starts the next at once while the pump claims more, in one
+// transaction for several. pump returns when ctx ends, once the sends
+// under way finished, or, with untilIdle, as soon as none is under way
+// and none is due.
+//
+// A claimed entry waits in the queue at most until one send ends
+// (Timeout) and is then sent within Timeout: both within its lease, so no
+// entry is ever sent twice at once. Sends already claimed go even when
+// Zavu asks to pause; the pause stops new claims.
 func (o *Outbox) pump(ctx context.Context, untilIdle bool) (int, error) {
 	workers := max(o.Workers, 1)
-	// A send reports on done after it recorded its outcome. Its entry may
-	// be claimed again before that (a retry due at once), so the pump
-	// counts sends rather than tracking entries. An entry is never sent
-	// twice at once: a send ends (Timeout) well before its lease.
-	done := make(chan struct{}, workers)
-	inFlight := 0
+	queue := make(chan OutboxEntry, workers)
+	// A worker reports on done once it recorded the outcome. The entry
+	// may be claimed again before that (a retry due at once), so the pump
+	// counts entries rather than tracking them.
+	done := make(chan struct{}, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for e := range queue {
+				if ctx.Err() == nil {
+					o.send(ctx, e)
+				} // else claimed but not sent: the next run takes it back and sends it with the same key
+				done <- struct{}{}
+			}
+		})
+	}
+	defer func() {
+		close(queue)
+		wg.Wait()
+	}()
+	pending := 0 // claimed and not yet done: queued or being sent
 	begun := 0
 	for {
 		var err error
-		full := false // every free worker got an entry: more may be due
-		if free := workers - inFlight; free > 0 && ctx.Err() == nil && o.pause() <= 0 {
+		more := false // the last claim filled what it asked for: more may be due
+		if pending <= workers+workers/2 && ctx.Err() == nil && o.pause() <= 0 {
+			want := 2*workers - pending
 			var es []OutboxEntry
-			es, err = o.Store.ClaimOutbox(ctx, o.Now(), SendLease, free)
-			full = err == nil && len(es) == free
+			es, err = o.Store.ClaimOutbox(ctx, o.Now(), SendLease, want)
+			more = err == nil && len(es) == want
 			for _, e := range es {
-				inFlight++
+				pending++
 				begun++
-				go func() {
-					o.send(ctx, e)
-					done <- struct{}{}
-				}()
+				queue <- e // never waits long: a worker is free or about to be
 			}
 			if err != nil && ctx.Err() == nil && !untilIdle {
 				o.Log.Error("outbox: cannot read the queue", "err", err)
 			}
 		}
-		if inFlight == 0 && (ctx.Err() != nil || (untilIdle && !full)) {
+		if pending == 0 && (ctx.Err() != nil || (untilIdle && !more)) {
 			if err == nil {
 				err = ctx.Err()
 			}
@@ -254,7 +275,7 @@ func (o *Outbox) pump(ctx context.Context, untilIdle bool) (int, error) {
 		}
 		var timer *time.Timer
 		var due <-chan time.Time
-		if inFlight < workers && ctx.Err() == nil && !full {
+		if pending < workers && ctx.Err() == nil && !more {
 			timer = time.NewTimer(o.untilDue(ctx, err))
 			due = timer.C
 		}
@@ -264,13 +285,13 @@ func (o *Outbox) pump(ctx context.Context, untilIdle bool) (int, error) {
 		}
 		select {
 		case <-done:
-			inFlight--
-			for more := true; more; {
+			pending--
+			for finished := true; finished; {
 				select { // claim once for every send that has finished
 				case <-done:
-					inFlight--
+					pending--
 				default:
-					more = false
+					finished = false
 				}
 			}
 		case <-o.wake:
