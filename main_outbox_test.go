@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +25,8 @@ import (
 // answers slowly and sometimes loses its answer after accepting, SIGKILLs
 // it mid-stream several times, and checks that every reply the API
 // accepted reached Zavu exactly once: none lost between the write and the
-// send, none sent twice between the send and the answer.
+// send, none sent twice between the send and the answer; and that each
+// conversation's replies reached Zavu in the order they were accepted.
 func TestCrashSendsEveryReplyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -54,7 +57,8 @@ func TestCrashSendsEveryReplyOnce(t *testing.T) {
 	token = strings.Fields(token)[0]
 
 	client := &http.Client{Timeout: 10 * time.Second}
-	var convID int64
+	const conversations = 40
+	var convIDs []int64
 	var mu sync.Mutex
 	accepted := map[string]bool{} // reply texts the API acknowledged with 202
 	n := 0
@@ -62,13 +66,18 @@ func TestCrashSendsEveryReplyOnce(t *testing.T) {
 	for round := range rounds {
 		c := startChild(t, bin, dbPath, env...)
 		if round == 0 {
-			body := []byte(fmt.Sprintf(`{"id":"evt_crash_in","type":"message.inbound","timestamp":%d,"senderId":"snd_crash",`+
-				`"data":{"messageId":"msg_crash_in","from":"+14155550123","to":"+13125559876","channel":"whatsapp",`+
-				`"messageType":"text","text":"Hello?","profileName":"Crash Test"}}`, time.Now().UnixMilli()))
-			if status, err := postSigned(context.Background(), client, c.url+"/webhooks/zavu", childSecret, body); err != nil || status != 200 {
-				t.Fatalf("inbound webhook: %d %v", status, err)
+			for i := range conversations {
+				body := []byte(fmt.Sprintf(`{"id":"evt_crash_in_%d","type":"message.inbound","timestamp":%d,"senderId":"snd_crash",`+
+					`"data":{"messageId":"msg_crash_in_%d","from":"+1415555%04d","to":"+13125559876","channel":"whatsapp",`+
+					`"messageType":"text","text":"Hello?","profileName":"Crash Test"}}`, i, time.Now().UnixMilli(), i, i))
+				if status, err := postSigned(context.Background(), client, c.url+"/webhooks/zavu", childSecret, body); err != nil || status != 200 {
+					t.Fatalf("inbound webhook: %d %v", status, err)
+				}
 			}
-			convID = firstConversation(t, c.url, token)
+			convIDs = conversationIDs(t, c.url, token)
+			if len(convIDs) != conversations {
+				t.Fatalf("%d conversations, want %d", len(convIDs), conversations)
+			}
 		}
 		stop := time.After(time.Duration(500+250*round) * time.Millisecond)
 		texts := make(chan string)
@@ -76,7 +85,9 @@ func TestCrashSendsEveryReplyOnce(t *testing.T) {
 		for range 6 {
 			wg.Go(func() {
 				for text := range texts {
-					if apiReply(client, c.url, token, convID, text) == http.StatusAccepted {
+					var k int
+					fmt.Sscanf(text, "reply %d", &k)
+					if apiReply(client, c.url, token, convIDs[k%conversations], text) == http.StatusAccepted {
 						mu.Lock()
 						accepted[text] = true
 						mu.Unlock()
@@ -115,8 +126,10 @@ func TestCrashSendsEveryReplyOnce(t *testing.T) {
 	c.wait()
 
 	sent := map[string]int{}
-	for _, m := range fake.Sent() {
+	position := map[string]int{} // Zavu id -> when Zavu accepted it
+	for i, m := range fake.Sent() {
 		sent[m.Text]++
+		position[m.ID] = i
 	}
 	for text := range accepted {
 		if sent[text] != 1 {
@@ -126,6 +139,13 @@ func TestCrashSendsEveryReplyOnce(t *testing.T) {
 	for text, k := range sent {
 		if k > 1 {
 			t.Errorf("%q sent %d times", text, k)
+		}
+	}
+	for conv, replies := range repliesByConversation(t, dbPath) {
+		for i := 1; i < len(replies); i++ {
+			if position[replies[i].ZavuID] < position[replies[i-1].ZavuID] {
+				t.Errorf("conversation %d: %q reached Zavu before %q, written earlier", conv, replies[i].Text, replies[i-1].Text)
+			}
 		}
 	}
 	t.Logf("%d replies accepted over %d crashes; %d messages reached Zavu", len(accepted), rounds, len(sent))
@@ -144,9 +164,9 @@ func apiReply(client *http.Client, base, token string, convID int64, text string
 	return resp.StatusCode
 }
 
-func firstConversation(t *testing.T, base, token string) int64 {
+func conversationIDs(t *testing.T, base, token string) []int64 {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/conversations", nil)
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/conversations?limit=100", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -156,15 +176,34 @@ func firstConversation(t *testing.T, base, token string) int64 {
 	var page struct {
 		Items []struct{ ID int64 } `json:"items"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || len(page.Items) != 1 {
-		t.Fatalf("conversations: %v %+v", err, page)
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatalf("conversations: %v", err)
 	}
-	return page.Items[0].ID
+	var ids []int64
+	for _, c := range page.Items {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }
 
 // pendingReplies counts replies not yet accepted by Zavu, read straight
 // from the database file.
 func pendingReplies(t *testing.T, dbPath string) int {
+	t.Helper()
+	pending := 0
+	for _, replies := range repliesByConversation(t, dbPath) {
+		for _, m := range replies {
+			if m.ZavuID == "" {
+				pending++
+			}
+		}
+	}
+	return pending
+}
+
+// repliesByConversation reads every conversation's replies straight from
+// the database file, in the order they were written.
+func repliesByConversation(t *testing.T, dbPath string) map[int64][]inbox.Message {
 	t.Helper()
 	db, err := store.Open(dbPath, store.WithSessionCleanup(0))
 	if err != nil {
@@ -172,11 +211,11 @@ func pendingReplies(t *testing.T, dbPath string) int {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	convs, _, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 10})
+	convs, _, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending := 0
+	out := map[int64][]inbox.Message{}
 	for _, conv := range convs {
 		cursor := ""
 		for {
@@ -185,8 +224,8 @@ func pendingReplies(t *testing.T, dbPath string) int {
 				t.Fatal(err)
 			}
 			for _, m := range ms {
-				if m.Direction == inbox.Outbound && m.ZavuID == "" {
-					pending++
+				if m.Direction == inbox.Outbound {
+					out[conv.ID] = append(out[conv.ID], m)
 				}
 			}
 			if next == "" {
@@ -194,6 +233,7 @@ func pendingReplies(t *testing.T, dbPath string) int {
 			}
 			cursor = next
 		}
+		slices.SortFunc(out[conv.ID], func(a, b inbox.Message) int { return cmp.Compare(a.ID, b.ID) })
 	}
-	return pending
+	return out
 }

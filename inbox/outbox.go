@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,10 +50,11 @@ type Messenger interface {
 
 // SendError is a refused or failed send, as the outbox needs to see it.
 type SendError struct {
-	Temporary  bool          // worth retrying: network, timeout, 408, 429, 5xx
-	RetryAfter time.Duration // how long Zavu asked us to wait, if it did
-	Code       string        // Zavu's error code, when it gave one
-	Message    string        // Zavu's message
+	Temporary   bool          // worth retrying: network, timeout, 408, 429, 5xx
+	RateLimited bool          // a 429: the account sends too fast
+	RetryAfter  time.Duration // how long Zavu asked us to wait, if it did
+	Code        string        // Zavu's error code, when it gave one
+	Message     string        // Zavu's message
 }
 
 func (e *SendError) Error() string {
@@ -90,8 +92,11 @@ type OutboxEntry struct {
 // one transaction.
 type OutboxStore interface {
 	// ClaimOutbox takes up to limit entries due at now (queued, or sending
-	// with an expired lease: a process died mid-send), marks them sending
-	// with one more attempt and a lease until now+lease, and returns them.
+	// with an expired lease: a process died mid-send), at most one per
+	// conversation and only the first of its entries not yet sent or
+	// failed (the others wait behind it, so replies go in the order they
+	// were written), marks them sending with one more attempt and a lease
+	// until now+lease, and returns them.
 	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error)
 	// OutboxSent records Zavu's id and status on the message. A status
 	// webhook that overtook the answer left a placeholder with that id; it
@@ -101,8 +106,8 @@ type OutboxStore interface {
 	OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) error
 	// OutboxFail marks the entry and its message failed, with the reason.
 	OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (Change, error)
-	// NextOutboxAttempt is when the next queued entry is due; ok is false
-	// when nothing waits.
+	// NextOutboxAttempt is when ClaimOutbox will next find an entry; ok is
+	// false when nothing waits.
 	NextOutboxAttempt(ctx context.Context) (at time.Time, ok bool, err error)
 	// ReleaseOutbox makes entries a previous process was sending when it
 	// died due at now, and says how many there were.
@@ -113,12 +118,13 @@ type OutboxStore interface {
 // the message is marked failed for the agent to retry by hand.
 const MaxSendAttempts = 10
 
-// SendParallelism is how many conversations the outbox sends to at once.
-const SendParallelism = 4
+// SendParallelism is how many replies the outbox sends at once, each to
+// a different conversation.
+const SendParallelism = 8
 
 // SendLease is how long an attempt may take before another may start: a
 // process that dies mid-send leaves its entries to be resent (with the same
-// key) once the lease ends.
+// key) once the lease ends. A send is given at most half of it.
 const SendLease = 2 * time.Minute
 
 // Backoff is how long to wait before attempt n+1 after n failed: 2 s,
@@ -133,16 +139,42 @@ func Backoff(attempts int, retryAfter time.Duration) time.Duration {
 }
 
 // Outbox sends what the store holds for sending. Run one per process.
+//
+// Order: a conversation has at most one reply in flight, and its replies
+// go in the order they were written. A reply that failed for a while
+// (a 5xx, a timeout, no network) holds the conversation's later replies
+// until it is sent or fails for good; a permanent failure (or the last of
+// MaxSendAttempts) lets them go, and the agent's Retry sends the failed
+// reply again after them.
+//
+// Independence: up to Workers replies are sent at once, each as soon as
+// it is due and a worker is free, with no batch to wait for: a
+// conversation whose sends hang holds one worker, and only its own
+// replies.
+//
+// Rate limits: Zavu limits requests per account, so a 429 pauses every
+// send (not only the conversation's) for its Retry-After, 2 s without
+// one; sends already under way finish. The refused reply goes again with
+// its backoff, and the others are not charged an attempt.
 type Outbox struct {
 	Store     OutboxStore
 	Messenger Messenger
 	Publisher Publisher // may be nil
 	Log       *slog.Logger
 	Now       func() time.Time
-	// Timeout bounds one send; default 30 s.
+	// Timeout bounds one send; default 30 s, at most SendLease/2.
 	Timeout time.Duration
+	// Workers is how many sends may be under way at once; default
+	// SendParallelism.
+	Workers int
+	// RetryDelay is the wait before the next attempt after attempts
+	// failed; default Backoff.
+	RetryDelay func(attempts int, retryAfter time.Duration) time.Duration
 
 	wake chan struct{}
+
+	mu          sync.Mutex
+	pausedUntil time.Time // no new send before it: Zavu rate-limited the account
 }
 
 // NewOutbox returns an outbox worker; call Run to start it.
@@ -151,7 +183,7 @@ func NewOutbox(st OutboxStore, m Messenger, p Publisher, log *slog.Logger) *Outb
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Outbox{Store: st, Messenger: m, Publisher: p, Log: log, Now: time.Now, Timeout: 30 * time.Second,
-		wake: make(chan struct{}, 1)}
+		Workers: SendParallelism, RetryDelay: Backoff, wake: make(chan struct{}, 1)}
 }
 
 // Wake tells the worker a new entry is due now. It never blocks.
@@ -162,82 +194,157 @@ func (o *Outbox) Wake() {
 	}
 }
 
-// Run sends due entries until ctx ends. It starts by taking back what a
-// previous process was sending when it stopped: those go again at once,
-// with their keys, so Zavu sends none of them twice.
+// Run sends due entries until ctx ends, then waits for the sends under
+// way. It starts by taking back what a previous process was sending when
+// it stopped: those go again at once, with their keys, so Zavu sends none
+// of them twice.
 func (o *Outbox) Run(ctx context.Context) {
 	if n, err := o.Store.ReleaseOutbox(ctx, o.Now()); err != nil {
 		o.Log.Error("outbox: cannot take back unfinished sends; they go when their lease ends", "err", err)
 	} else if n > 0 {
 		o.Log.Info("outbox: resending what was in flight when the last process stopped", "count", n)
 	}
-	for {
-		n, err := o.Drain(ctx)
-		if err != nil && ctx.Err() == nil {
-			o.Log.Error("outbox: cannot read the queue", "err", err)
-		}
-		wait := time.Minute
-		if n == 0 && err == nil {
-			if at, ok, err := o.Store.NextOutboxAttempt(ctx); err == nil && ok {
-				wait = max(0, min(wait, at.Sub(o.Now())))
-			}
-		} else {
-			wait = 0
-		}
-		if err != nil {
-			wait = 5 * time.Second
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-o.wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+	o.pump(ctx, false)
 }
 
-// Drain sends every entry due now, one batch, and returns how many it
-// took. Conversations are sent to side by side (at most SendParallelism at
-// once); within one, replies go one after the other, so they arrive in the
-// order agents wrote them.
+// Drain sends what is due now, and the replies that come due as earlier
+// ones of their conversations go, until nothing is under way and nothing
+// more is due (or Zavu asked to pause). It returns how many sends it
+// began.
 func (o *Outbox) Drain(ctx context.Context) (int, error) {
-	entries, err := o.Store.ClaimOutbox(ctx, o.Now(), SendLease, 32)
-	if err != nil {
-		return 0, err
-	}
-	var order []int64
-	byConv := map[int64][]OutboxEntry{}
-	for _, e := range entries {
-		if _, ok := byConv[e.ConversationID]; !ok {
-			order = append(order, e.ConversationID)
-		}
-		byConv[e.ConversationID] = append(byConv[e.ConversationID], e)
-	}
-	slots := make(chan struct{}, SendParallelism)
+	return o.pump(ctx, true)
+}
+
+// pump keeps the workers supplied with due entries. Workers take claimed
+// entries from a queue of up to Workers, so that one finishing a send
+// starts the next at once while the pump claims more, in one
+// transaction for several. pump returns when ctx ends, once the sends
+// under way finished, or, with untilIdle, as soon as none is under way
+// and none is due.
+//
+// A claimed entry waits in the queue at most until one send ends
+// (Timeout) and is then sent within Timeout: both within its lease, so no
+// entry is ever sent twice at once. Sends already claimed go even when
+// Zavu asks to pause; the pause stops new claims.
+func (o *Outbox) pump(ctx context.Context, untilIdle bool) (int, error) {
+	workers := max(o.Workers, 1)
+	queue := make(chan OutboxEntry, workers)
+	// A worker reports on done once it recorded the outcome. The entry
+	// may be claimed again before that (a retry due at once), so the pump
+	// counts entries rather than tracking them.
+	done := make(chan struct{}, 2*workers)
 	var wg sync.WaitGroup
-	for _, id := range order {
-		slots <- struct{}{}
+	for range workers {
 		wg.Go(func() {
-			defer func() { <-slots }()
-			for _, e := range byConv[id] {
-				if ctx.Err() != nil {
-					// Claimed but not sent: the next run takes it back
-					// and sends it with the same key.
-					return
-				}
-				o.send(ctx, e)
+			for e := range queue {
+				if ctx.Err() == nil {
+					o.send(ctx, e)
+				} // else claimed but not sent: the next run takes it back and sends it with the same key
+				done <- struct{}{}
 			}
 		})
 	}
-	wg.Wait()
-	return len(entries), ctx.Err()
+	defer func() {
+		close(queue)
+		wg.Wait()
+	}()
+	pending := 0 // claimed and not yet done: queued or being sent
+	begun := 0
+	for {
+		var err error
+		more := false // the last claim filled what it asked for: more may be due
+		if pending <= workers+workers/2 && ctx.Err() == nil && o.pause() <= 0 {
+			want := 2*workers - pending
+			var es []OutboxEntry
+			es, err = o.Store.ClaimOutbox(ctx, o.Now(), SendLease, want)
+			more = err == nil && len(es) == want
+			for _, e := range es {
+				pending++
+				begun++
+				queue <- e // never waits long: a worker is free or about to be
+			}
+			if err != nil && ctx.Err() == nil && !untilIdle {
+				o.Log.Error("outbox: cannot read the queue", "err", err)
+			}
+		}
+		if pending == 0 && (ctx.Err() != nil || (untilIdle && !more)) {
+			if err == nil {
+				err = ctx.Err()
+			}
+			return begun, err
+		}
+		var timer *time.Timer
+		var due <-chan time.Time
+		if pending < workers && ctx.Err() == nil && !more {
+			timer = time.NewTimer(o.untilDue(ctx, err))
+			due = timer.C
+		}
+		stopped := ctx.Done()
+		if ctx.Err() != nil {
+			stopped = nil // only the sends under way are waited for
+		}
+		select {
+		case <-done:
+			pending--
+			for finished := true; finished; {
+				select { // claim once for every send that has finished
+				case <-done:
+					pending--
+				default:
+					finished = false
+				}
+			}
+		case <-o.wake:
+		case <-due:
+		case <-stopped:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
 }
 
+// untilDue is how long a free worker waits for the next entry to come
+// due, when the last claim (which failed with err, or found nothing more)
+// left it idle: a wake or a finished send comes first when they happen.
+func (o *Outbox) untilDue(ctx context.Context, err error) time.Duration {
+	if err != nil {
+		return 5 * time.Second
+	}
+	if p := o.pause(); p > 0 {
+		return p
+	}
+	wait := time.Minute
+	if at, ok, err := o.Store.NextOutboxAttempt(ctx); err == nil && ok {
+		wait = max(0, min(wait, at.Sub(o.Now())))
+	}
+	return wait
+}
+
+// pause is how long Zavu asked every send to wait; 0 or less when none
+// does.
+func (o *Outbox) pause() time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.pausedUntil.Sub(o.Now())
+}
+
+// pauseFor holds every new send back for d from now.
+func (o *Outbox) pauseFor(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if until := o.Now().Add(d); until.After(o.pausedUntil) {
+		o.pausedUntil = until
+	}
+}
+
+// send makes one attempt at e and records its outcome.
 func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
-	sctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	timeout := o.Timeout
+	if timeout <= 0 || timeout > SendLease/2 {
+		timeout = SendLease / 2
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
 	res, err := o.Messenger.Send(sctx, e.Message)
 	cancel()
 	log := o.Log.With("message_id", e.MessageID, "conversation_id", e.ConversationID, "attempt", e.Attempts)
@@ -267,8 +374,15 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 	if !errors.As(err, &se) {
 		se = &SendError{Temporary: true, Message: err.Error()}
 	}
+	if se.RateLimited {
+		o.pauseFor(cmp.Or(se.RetryAfter, Backoff(1, 0)))
+	}
 	if se.Temporary && e.Attempts < MaxSendAttempts {
-		next := o.Now().Add(Backoff(e.Attempts, se.RetryAfter))
+		delay := o.RetryDelay
+		if delay == nil {
+			delay = Backoff
+		}
+		next := o.Now().Add(delay(e.Attempts, se.RetryAfter))
 		if err := o.Store.OutboxRetry(wctx, e.ID, next, se.Error()); err != nil {
 			log.Error("outbox: cannot schedule a retry; the lease will bring it back", "err", err)
 			return

@@ -1,12 +1,11 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"switchboard/inbox"
@@ -19,13 +18,18 @@ var _ inbox.OutboxStore = (*DB)(nil)
 
 var (
 	stInsertOutbox = writerStatement(`INSERT INTO outbox
-		(message_id, idempotency_key, state, attempts, next_attempt_at, last_error, request, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(message_id, conversation_id, idempotency_key, state, attempts, next_attempt_at, last_error, request, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// Due entries, from the partial index outbox_due: queued ones whose
-	// time has come, and sending ones whose lease ran out.
-	stDueOutbox = writerStatement(`SELECT o.id, o.message_id, m.conversation_id, o.attempts, o.last_error, o.request
-		FROM outbox o JOIN messages m ON m.id = o.message_id
+	// time has come, and sending ones whose lease ran out; of those, only
+	// the first unfinished entry of each conversation (outbox_pending
+	// finds an earlier one), so a reply never goes before an earlier one
+	// of its conversation that is waiting for a retry or being sent.
+	stDueOutbox = writerStatement(`SELECT o.id, o.message_id, o.conversation_id, o.attempts, o.last_error, o.request
+		FROM outbox o
 		WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= ?
+			AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id
+				AND e.state IN ('queued', 'sending') AND e.id < o.id)
 		ORDER BY o.next_attempt_at, o.id LIMIT ?`)
 	stClaimOutbox = writerStatement(`UPDATE outbox SET state = 'sending', attempts = attempts + 1,
 		next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING attempts`)
@@ -52,7 +56,7 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 		state = inbox.OutboxQueued
 	}
 	now := w.db.now().UnixMilli()
-	r, err := w.exec(ctx, stInsertOutbox, e.MessageID, e.Message.IdempotencyKey, string(state), e.Attempts,
+	r, err := w.exec(ctx, stInsertOutbox, e.MessageID, e.ConversationID, e.Message.IdempotencyKey, string(state), e.Attempts,
 		msOf(e.NextAttemptAt), e.LastError, string(req), now, now)
 	switch {
 	case isUniqueViolation(err):
@@ -73,10 +77,13 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 
 // ClaimOutbox takes up to limit entries due at now: queued ones whose
 // next attempt has come, and sending ones whose lease ran out (their
-// process died mid-send; they go again with the same key). It marks them
-// sending, with one more attempt and a lease until now+lease, and returns
-// them, the most overdue first, then by entry (so within a conversation in
-// the order the replies were written), with their messages decoded.
+// process died mid-send; they go again with the same key). It takes at
+// most one entry per conversation, its first unfinished one in the order
+// the replies were written: while that one is being sent or waits for a
+// retry, the conversation's later replies wait behind it. An entry that
+// failed for good no longer holds them. Claimed entries are marked
+// sending, with one more attempt and a lease until now+lease, and
+// returned the most overdue first, with their messages decoded.
 func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]inbox.OutboxEntry, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -103,7 +110,8 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duratio
 	return out, nil
 }
 
-// dueOutbox reads up to limit entries due at now, sorted by entry id.
+// dueOutbox reads up to limit entries due at now, the first unfinished
+// one of each conversation, the most overdue first.
 func (w *writeTx) dueOutbox(ctx context.Context, now time.Time, limit int) ([]inbox.OutboxEntry, error) {
 	rows, err := w.query(ctx, stDueOutbox, msOf(now), limit)
 	if err != nil {
@@ -122,13 +130,7 @@ func (w *writeTx) dueOutbox(ctx context.Context, now time.Time, limit int) ([]in
 		}
 		out = append(out, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// The batch holds the most overdue entries; it is sent in the order
-	// the replies were written.
-	slices.SortFunc(out, func(a, b inbox.OutboxEntry) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	return out, rows.Err()
 }
 
 // outboxEntry reads an entry's state and message, or an error wrapping
@@ -221,19 +223,29 @@ func (db *DB) OutboxFail(ctx context.Context, entryID int64, code, reason string
 	return ch, nil
 }
 
-// NextOutboxAttempt is when the next entry is due: the earliest next
-// attempt of a queued entry, or lease end of a sending one. ok is false
-// when nothing waits.
+// nextOutboxAttemptQuery reads outbox_due in order up to the first entry
+// that no earlier one of its conversation holds back.
+const nextOutboxAttemptQuery = `SELECT o.next_attempt_at FROM outbox o
+	WHERE o.state IN ('queued', 'sending')
+		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id
+			AND e.state IN ('queued', 'sending') AND e.id < o.id)
+	ORDER BY o.next_attempt_at LIMIT 1`
+
+// NextOutboxAttempt is when ClaimOutbox will next find an entry: the
+// earliest next attempt (for a queued entry) or lease end (for a sending
+// one) among the first unfinished entries of their conversations. Later
+// entries of a conversation do not count: they go only after it. ok is
+// false when nothing waits.
 func (db *DB) NextOutboxAttempt(ctx context.Context) (time.Time, bool, error) {
-	var ms sql.NullInt64
-	err := db.reader.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state IN ('queued', 'sending')`).Scan(&ms)
+	var ms int64
+	err := db.reader.QueryRowContext(ctx, nextOutboxAttemptQuery).Scan(&ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next outbox attempt: %w", err)
 	}
-	if !ms.Valid {
-		return time.Time{}, false, nil
-	}
-	return fromMS(ms.Int64), true, nil
+	return fromMS(ms), true, nil
 }
 
 // ReleaseOutbox makes every entry left sending due at now, and says how

@@ -128,25 +128,21 @@ func entriesOf(t *testing.T, db *DB, messageID int64) []int64 {
 	return ids
 }
 
-func TestOutboxMigrationServesTheDueQuery(t *testing.T) {
+// The claim and the next-attempt query read the partial indexes: the due
+// entries in order from outbox_due, and whether an earlier reply of the
+// same conversation is unfinished from outbox_pending, never a scan of the
+// whole outbox (which keeps every reply ever sent).
+func TestOutboxQueriesUseTheirIndexes(t *testing.T) {
 	db := openTest(t)
-	var plan []string
-	rows, err := db.reader.Query(`EXPLAIN QUERY PLAN SELECT o.id FROM outbox o JOIN messages m ON m.id = o.message_id
-		WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= 0 ORDER BY o.next_attempt_at, o.id LIMIT 32`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
+	for name, q := range map[string]struct {
+		sql  string
+		args []any
+	}{"claim": {writerSQL[stDueOutbox], []any{0, 32}}, "next attempt": {nextOutboxAttemptQuery, nil}} {
+		plan := explain(t, db, q.sql, q.args...)
+		if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_due") ||
+			!strings.Contains(plan, "USING INDEX outbox_pending (conversation_id=? AND id<?)") {
+			t.Errorf("%s: plan\n%s\nwants outbox_due, then outbox_pending by conversation (bad step %q)", name, plan, step)
 		}
-		plan = append(plan, detail)
-	}
-	if !slices.ContainsFunc(plan, func(s string) bool { return strings.Contains(s, "outbox_due") }) {
-		t.Errorf("the due query does not use outbox_due: %q", plan)
 	}
 }
 
@@ -298,26 +294,63 @@ func TestClaimOutboxOnceUntilTheLeaseEnds(t *testing.T) {
 	}
 }
 
-func TestClaimOutboxKeepsTheOrderRepliesWereWritten(t *testing.T) {
+// A conversation's later replies wait while an earlier one is being sent
+// or waits for a retry, whatever their own due time; other conversations
+// go meanwhile. A permanent failure lets the later ones go.
+func TestClaimOutboxHoldsLaterRepliesBehindAnEarlierOne(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	conv := conversationWith(t, db, customerPhone, t0)
-	first := mustQueue(t, db, reply(conv, "first", "k1", t0.Add(time.Minute)))
-	second := mustQueue(t, db, reply(conv, "second", "k2", t0.Add(2*time.Minute)))
-	// The first failed once and waits for its retry past the second.
-	e := mustClaim(t, db, t0.Add(time.Minute))
-	if len(e) != 1 || e[0].MessageID != first.ID {
-		t.Fatalf("claim: %+v", e)
+	other := conversationWith(t, db, "+14155550199", t0)
+	at := t0.Add(time.Minute)
+	first := mustQueue(t, db, reply(conv, "first", "k1", at))
+	second := mustQueue(t, db, reply(conv, "second", "k2", at))
+	third := mustQueue(t, db, reply(conv, "third", "k3", at))
+	elsewhere := mustQueue(t, db, reply(other, "elsewhere", "k4", at))
+
+	got := mustClaim(t, db, at)
+	if len(got) != 2 || got[0].MessageID != first.ID || got[1].MessageID != elsewhere.ID {
+		t.Fatalf("claimed %+v, want the first reply of each conversation", got)
 	}
-	if err := db.OutboxRetry(ctx, e[0].ID, t0.Add(3*time.Minute), "503"); err != nil {
+	if again := mustClaim(t, db, at.Add(time.Second)); len(again) != 0 {
+		t.Fatalf("claimed %+v while the first reply is being sent", again)
+	}
+	if next, ok, err := db.NextOutboxAttempt(ctx); err != nil || !ok || !next.Equal(at.Add(time.Minute)) {
+		t.Errorf("next attempt %v %v %v, want the lease's end, not the waiting replies' due time", next, ok, err)
+	}
+
+	// The first fails for a while and waits for its retry past the others'
+	// due time.
+	if err := db.OutboxRetry(ctx, got[0].ID, t0.Add(3*time.Minute), "503"); err != nil {
 		t.Fatal(err)
 	}
-	got := mustClaim(t, db, t0.Add(4*time.Minute))
-	if len(got) != 2 || got[0].MessageID != first.ID || got[1].MessageID != second.ID {
-		t.Errorf("claimed %+v, want the first reply, then the second", got)
+	if _, err := db.OutboxSent(ctx, got[1].ID, inbox.SendResult{ZavuID: "msg_z1", Status: inbox.StatusQueued}, at); err != nil {
+		t.Fatal(err)
 	}
-	if got[0].LastError != "503" || got[0].Attempts != 2 {
-		t.Errorf("the retried entry: %+v", got[0])
+	if held := mustClaim(t, db, t0.Add(2*time.Minute)); len(held) != 0 {
+		t.Fatalf("claimed %+v while the first reply waits for its retry", held)
+	}
+	if next, ok, err := db.NextOutboxAttempt(ctx); err != nil || !ok || !next.Equal(t0.Add(3*time.Minute)) {
+		t.Errorf("next attempt %v %v %v, want the first reply's retry", next, ok, err)
+	}
+	retried := mustClaim(t, db, t0.Add(4*time.Minute))
+	if len(retried) != 1 || retried[0].MessageID != first.ID || retried[0].LastError != "503" || retried[0].Attempts != 2 {
+		t.Fatalf("claimed %+v, want the first reply again, alone", retried)
+	}
+
+	// It fails for good: the second goes, and the third still waits for it.
+	if _, err := db.OutboxFail(ctx, retried[0].ID, "30003", "unreachable", t0.Add(4*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	next := mustClaim(t, db, t0.Add(4*time.Minute))
+	if len(next) != 1 || next[0].MessageID != second.ID {
+		t.Fatalf("after the first failed for good: %+v, want the second", next)
+	}
+	if _, err := db.OutboxSent(ctx, next[0].ID, inbox.SendResult{ZavuID: "msg_z2", Status: inbox.StatusQueued}, at); err != nil {
+		t.Fatal(err)
+	}
+	if last := mustClaim(t, db, t0.Add(4*time.Minute)); len(last) != 1 || last[0].MessageID != third.ID {
+		t.Fatalf("after the second was sent: %+v, want the third", last)
 	}
 }
 

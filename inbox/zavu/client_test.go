@@ -777,18 +777,20 @@ func TestMessenger(t *testing.T) {
 		temporary bool
 		code      string
 		window    bool
+		limited   bool // the account is rate-limited
 	}{
-		{Failure{Status: 400, Code: "whatsapp_window_closed", Message: "closed"}, false, "whatsapp_window_closed", true},
-		{Failure{Status: 429, RetryAfter: 3 * time.Second}, true, "rate_limit_exceeded", false},
-		{Failure{Status: 402, Body: "Payment Required", Header: http.Header{"Content-Type": {"text/plain"}}}, false, "insufficient_balance", false},
-		{Failure{Drop: true}, true, "", false},
+		{Failure{Status: 400, Code: "whatsapp_window_closed", Message: "closed"}, false, "whatsapp_window_closed", true, false},
+		{Failure{Status: 429, RetryAfter: 3 * time.Second}, true, "rate_limit_exceeded", false, true},
+		{Failure{Status: 503, RetryAfter: 3 * time.Second}, true, "internal_error", false, false},
+		{Failure{Status: 402, Body: "Payment Required", Header: http.Header{"Content-Type": {"text/plain"}}}, false, "insufficient_balance", false, false},
+		{Failure{Drop: true}, true, "", false, false},
 	} {
 		fake.FailNext(1, tc.fail)
 		out.IdempotencyKey = fmt.Sprint("out-", tc.code, tc.fail.Drop)
 		_, err := ms.Send(ctx, out)
 		var se *inbox.SendError
 		if !errors.As(err, &se) || se.Temporary != tc.temporary || se.Code != tc.code ||
-			errors.Is(err, inbox.ErrWindowClosed) != tc.window || se.RetryAfter != tc.fail.RetryAfter {
+			errors.Is(err, inbox.ErrWindowClosed) != tc.window || se.RetryAfter != tc.fail.RetryAfter || se.RateLimited != tc.limited {
 			t.Errorf("%+v: %#v", tc.fail, err)
 		}
 	}

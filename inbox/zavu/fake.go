@@ -92,6 +92,9 @@ type Failure struct {
 	// (its request context ends) or the fake closes. Without a Status or
 	// Drop the request then goes on normally.
 	Delay time.Duration
+	// Hold, when set, holds the answer back like Delay until it is closed
+	// (or Delay passes, when both are set).
+	Hold <-chan struct{}
 	// Drop closes the connection without an answer.
 	Drop bool
 	// AfterAccept applies the failure to POST /v1/messages only after the
@@ -125,6 +128,7 @@ type Fake struct {
 	templates []Template
 	senders   []Sender
 	failures  []Failure
+	failWhen  func(SendRequest) (Failure, bool)
 	reactions map[string]string
 	typing    map[string]int
 	closed    bool
@@ -214,6 +218,16 @@ func (f *Fake) FailNext(n int, fl Failure) {
 	for range n {
 		f.failures = append(f.failures, fl)
 	}
+}
+
+// FailWhen makes each POST /v1/messages that no queued failure (FailNext)
+// answers ask rule first: when it returns true, its Failure applies to
+// that send. rule sees the decoded request (to pick a recipient, a key or
+// a text) and is called with no lock held. nil removes the rule.
+func (f *Fake) FailWhen(rule func(SendRequest) (Failure, bool)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failWhen = rule
 }
 
 // SetTemplates replaces the templates GET /v1/templates serves.
@@ -358,15 +372,19 @@ func (f *Fake) takeFailure(r *http.Request) (Failure, bool) {
 // fail applies fl and reports whether it answered the request; false
 // means the request goes on normally (a pure delay).
 func (f *Fake) fail(w http.ResponseWriter, r *http.Request, fl Failure) bool {
-	if fl.Delay > 0 {
-		t := time.NewTimer(fl.Delay)
+	if fl.Delay > 0 || fl.Hold != nil {
+		var elapsed <-chan time.Time
+		if fl.Delay > 0 {
+			t := time.NewTimer(fl.Delay)
+			defer t.Stop()
+			elapsed = t.C
+		}
 		select {
-		case <-t.C:
+		case <-elapsed:
+		case <-fl.Hold:
 		case <-r.Context().Done():
-			t.Stop()
 			return true // the client is gone
 		case <-f.ctx.Done():
-			t.Stop()
 			writeError(w, http.StatusServiceUnavailable, "service_unavailable", "The server is shutting down", nil)
 			return true
 		}
@@ -448,6 +466,14 @@ func (f *Fake) handleSend(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 	}
 	fl, failing := f.takeFailure(r)
+	if !failing && decodeErr == nil {
+		f.mu.Lock()
+		rule := f.failWhen
+		f.mu.Unlock()
+		if rule != nil {
+			fl, failing = rule(body)
+		}
+	}
 	if failing && !fl.AfterAccept && f.fail(w, r, fl) {
 		return
 	}

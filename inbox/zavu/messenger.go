@@ -65,7 +65,8 @@ func sendError(err error) error {
 				}
 			}
 		}
-		return &inbox.SendError{Temporary: api.Temporary(), RetryAfter: api.RetryAfter, Code: code, Message: api.Message}
+		return &inbox.SendError{Temporary: api.Temporary(), RateLimited: api.Status == http.StatusTooManyRequests,
+			RetryAfter: api.RetryAfter, Code: code, Message: api.Message}
 	}
 	return &inbox.SendError{Temporary: IsTemporary(err) || !errors.Is(err, context.Canceled), Message: err.Error()}
 }
