@@ -40,8 +40,12 @@ var (
 
 const (
 	// projectIdle is how many events one projection transaction applies
-	// when no other write waits.
+	// at most when no other write waits.
 	projectIdle = 256
+	// projectBudget bounds the time one projection transaction applies
+	// events for: a webhook that arrives meanwhile waits for it, so it
+	// bounds what the projection adds to an acknowledgement.
+	projectBudget = 4 * time.Millisecond
 	// projectInMemory is how many appended events the writer keeps decoded
 	// for their projection; past that, it reads them back from the
 	// database.
@@ -185,8 +189,8 @@ func (pr *projector) busyShare() int {
 	return int(min(max(n/8, 8), projectIdle))
 }
 
-// project applies up to max pending events in one transaction. It runs
-// on the writer goroutine.
+// project applies up to max pending events in one transaction, for at most
+// about projectBudget. It runs on the writer goroutine.
 func (db *DB) project(max int) {
 	pr := db.proj
 	ctx := context.Background()
@@ -212,8 +216,14 @@ func (db *DB) project(max int) {
 	}
 
 	results := make([]inbox.IngestResult, len(evs))
+	start := time.Now()
+	done := 0
 	err := db.inTransaction(ctx, func(w *writeTx) error {
 		for i, pe := range evs {
+			if i > 0 && time.Since(start) > projectBudget {
+				break // the rest in the next transaction
+			}
+			done = i + 1
 			if pe.err != nil {
 				results[i] = w.markFailed(ctx, pe.ev, pe.err.Error())
 				continue
@@ -234,6 +244,10 @@ func (db *DB) project(max int) {
 		db.projectFailed(err)
 		return
 	}
+	if done < len(evs) && !fromQueue {
+		pr.inDB = true // read, not applied: still pending in the database
+	}
+	evs = evs[:done]
 	if fromQueue {
 		pr.queue = pr.queue[len(evs):]
 		if len(pr.queue) == 0 {

@@ -240,6 +240,17 @@ func TestStoredBodyThatNoLongerDecodesIsKeptAsFailed(t *testing.T) {
 // memory, are read back from the database: each is applied once, in the
 // order the commits stored them.
 func TestProjectionKeepsArrivalOrderPastItsMemory(t *testing.T) {
+	testProjectionOrder(t, 0)
+}
+
+// Applying slower than projectBudget allows per transaction: each
+// transaction stops early, and the events it read back but did not apply
+// are applied by the next, in order.
+func TestProjectionKeepsArrivalOrderWhenApplyingIsSlow(t *testing.T) {
+	testProjectionOrder(t, projectBudget/2)
+}
+
+func testProjectionOrder(t *testing.T, slow time.Duration) {
 	db := openTest(t)
 	db.proj.memLimit = 4
 	ctx := context.Background()
@@ -253,6 +264,7 @@ func TestProjectionKeepsArrivalOrderPastItsMemory(t *testing.T) {
 	var once sync.Once
 	db.Project(log.projection(func(ctx context.Context, tx inbox.Tx, ev *inbox.Event) (inbox.Change, error) {
 		once.Do(func() { <-gate }) // the first event holds the writer while others queue
+		time.Sleep(slow)
 		return applyInbound(ctx, tx, ev)
 	}))
 	if _, err := db.Append(ctx, evs[0]); err != nil {
