@@ -258,6 +258,9 @@
       markSelected();
       scrollToBottom();
       scheduleListRefresh();
+      // Opening a thread does not mark it read on the server (a GET changes
+      // nothing); the page says so once the agent can see it.
+      markRead(openConversationID());
       var th = $("#thread .thread");
       if (th && window.matchMedia("(max-width: 760px)").matches) { th.scrollIntoView(); }
     } else if (t.id === "conv-list") {
@@ -674,5 +677,6 @@
     markSelected();
     updateTitle();
     scrollToBottom();
+    markRead(openConversationID());
   });
 })();

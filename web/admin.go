@@ -71,8 +71,13 @@ func (s *Server) handleSaveSettings(c echo.Context) error {
 // markReadForCustomer tells Zavu the customer's latest message was read,
 // when the admins asked for it. It runs in the background: the agent's
 // page does not wait for Zavu.
-func (s *Server) markReadForCustomer(conv inbox.Conversation, ms []inbox.Message) {
-	if s.receipts == nil || conv.Channel != inbox.WhatsApp || !s.settingOn(context.Background(), inbox.SettingMarkReadOnOpen) {
+func (s *Server) markReadForCustomer(ctx context.Context, conv inbox.Conversation) {
+	if s.receipts == nil || conv.Channel != inbox.WhatsApp || !s.settingOn(ctx, inbox.SettingMarkReadOnOpen) {
+		return
+	}
+	ms, _, err := s.store.Messages(ctx, conv.ID, inbox.MessageFilter{Limit: threadPage})
+	if err != nil {
+		s.log.Warn("read receipt not sent", "conversation_id", conv.ID, "err", err)
 		return
 	}
 	var latest string

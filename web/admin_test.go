@@ -25,8 +25,9 @@ func TestMarkReadOnOpenIsAnAdminSetting(t *testing.T) {
 	if p := b.get("/admin/settings"); p.status != http.StatusForbidden {
 		t.Fatalf("an agent on the settings page: %d, want 403", p.status)
 	}
-	// Off by default: opening sends no read receipt.
+	// Off by default: reading sends no read receipt.
 	b.htmx(fmt.Sprintf("/conversations/%d", conv))
+	b.post(fmt.Sprintf("/conversations/%d/read", conv), nil)
 	time.Sleep(100 * time.Millisecond)
 	if n := ts.zavu.TypingCount("msg_1"); n != 0 {
 		t.Fatalf("read receipts sent with the setting off: %d", n)
@@ -46,6 +47,7 @@ func TestMarkReadOnOpenIsAnAdminSetting(t *testing.T) {
 		t.Fatalf("the audit log does not show Ana's change: %q", row)
 	}
 	a.htmx(fmt.Sprintf("/conversations/%d", conv)) // unread for Ana
+	a.post(fmt.Sprintf("/conversations/%d/read", conv), nil)
 	deadline := time.Now().Add(3 * time.Second)
 	for ts.zavu.TypingCount("msg_1") != 1 {
 		if time.Now().After(deadline) {

@@ -182,8 +182,8 @@ func (s *Server) handleList(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.ConversationList(lv))
 }
 
-// threadView loads a conversation's latest page and marks it read for the
-// agent who opens it.
+// threadView loads a conversation's latest page. It changes nothing: the
+// page marks the conversation read (POST .../read) once the agent sees it.
 func (s *Server) threadView(c echo.Context, id int64, who people, agents []views.AgentOption) (views.ThreadView, error) {
 	ctx := c.Request().Context()
 	me := currentUser(c).ID
@@ -194,12 +194,6 @@ func (s *Server) threadView(c echo.Context, id int64, who people, agents []views
 	ms, older, err := s.store.Messages(ctx, id, inbox.MessageFilter{Limit: threadPage})
 	if err != nil {
 		return views.ThreadView{}, err
-	}
-	if conv.UnreadCount > 0 {
-		if err := s.store.MarkRead(ctx, id, me, s.now()); err != nil {
-			return views.ThreadView{}, err
-		}
-		s.markReadForCustomer(conv, ms)
 	}
 	composer, err := s.composerView(ctx, conv)
 	if err != nil {
@@ -258,15 +252,28 @@ func (s *Server) handleOlderMessages(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.MessagePage(id, threadItems(ms, "", who, location(c)), older))
 }
 
-// handleMarkRead records that the agent has seen the conversation.
+// handleMarkRead records that the agent has seen the conversation: the
+// page posts here when it shows a thread, and when a customer's message
+// arrives in the thread on screen. When there was something unread, the
+// customer may be told too (the "mark read on open" setting).
 func (s *Server) handleMarkRead(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
-	if err := s.store.MarkRead(c.Request().Context(), id, currentUser(c).ID, s.now()); err != nil {
+	ctx := c.Request().Context()
+	me := currentUser(c).ID
+	conv, err := s.store.ConversationFor(ctx, id, me)
+	if err != nil {
 		return err
 	}
+	if conv.UnreadCount == 0 {
+		return c.NoContent(http.StatusNoContent)
+	}
+	if err := s.store.MarkRead(ctx, id, me, s.now()); err != nil {
+		return err
+	}
+	s.markReadForCustomer(ctx, conv)
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -185,9 +185,13 @@ func TestInboxListFiltersAssignmentAndUnread(t *testing.T) {
 
 	yuri := ts.mustMessage("msg_2").ConversationID
 	zoe := ts.mustMessage("msg_1").ConversationID
-	// Ana opens Yuri's conversation: read for her, not for Ben.
+	// Ana opens Yuri's conversation and her page marks it read: read for
+	// her, not for Ben.
 	if p := a.htmx(fmt.Sprintf("/conversations/%d", yuri)); p.find("thread").Length() != 1 {
 		t.Fatal("thread did not render")
+	}
+	if p := a.post(fmt.Sprintf("/conversations/%d/read", yuri), nil); p.status != http.StatusNoContent {
+		t.Fatalf("mark read: %d", p.status)
 	}
 	if got := strings.Join(rows(a, "/inbox/list"), ","); got != "Yuri:,Zoe:1" {
 		t.Errorf("Ana's list after opening Yuri = %s", got)
