@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
+
+	"switchboard/web"
 )
 
 // Config is everything Switchboard reads from its environment, checked once
@@ -19,6 +22,10 @@ type Config struct {
 	ZavuAPIURL     *url.URL   // ZAVU_API_URL
 	WebhookSecrets []string   // ZAVU_WEBHOOK_SECRET, comma-separated
 	LogLevel       slog.Level // SWITCHBOARD_LOG
+	// TrustedProxies are the reverse proxies whose forwarded headers
+	// (X-Forwarded-For, X-Real-IP) are believed: SWITCHBOARD_TRUSTED_PROXIES,
+	// comma-separated addresses or CIDR ranges, loopback when unset.
+	TrustedProxies []netip.Prefix
 }
 
 // Sandbox reports whether Switchboard runs without a Zavu key, answering
@@ -67,10 +74,37 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			cfg.WebhookSecrets = append(cfg.WebhookSecrets, s)
 		}
 	}
+	if v := get("SWITCHBOARD_TRUSTED_PROXIES", ""); v == "" {
+		cfg.TrustedProxies = web.DefaultTrustedProxies
+	} else if cfg.TrustedProxies, err = parsePrefixes(v); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHBOARD_TRUSTED_PROXIES: %w", err))
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(get("SWITCHBOARD_LOG", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_LOG=%q: want debug, info, warn or error", getenv("SWITCHBOARD_LOG")))
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// parsePrefixes reads comma-separated CIDR ranges or single addresses.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(f); err == nil && a.Zone() == "" {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		} else {
+			return nil, fmt.Errorf("%q is not an address or a CIDR range such as 10.0.0.0/8 or 172.18.0.2", f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%q names no address", s)
+	}
+	return out, nil
 }
 
 func parseHTTPURL(s string) (*url.URL, error) {

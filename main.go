@@ -56,7 +56,7 @@ Usage:
 
 Configuration comes from the environment: SWITCHBOARD_ADDR, SWITCHBOARD_DB,
 SWITCHBOARD_BASE_URL, ZAVU_API_KEY, ZAVU_API_URL, ZAVU_WEBHOOK_SECRET,
-SWITCHBOARD_LOG. See README.md.
+SWITCHBOARD_TRUSTED_PROXIES, SWITCHBOARD_LOG. See README.md.
 `
 
 func main() {
@@ -208,6 +208,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		BaseURL: cfg.BaseURL, Sandbox: cfg.Sandbox(),
 		MediaDir: filepath.Join(dataDir, "media"),
 		FilesDir: filepath.Join(dataDir, "files"), FilesKey: filesKey,
+		TrustedProxies: cfg.TrustedProxies,
 	}, web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),

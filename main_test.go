@@ -54,6 +54,10 @@ func TestLoadConfig(t *testing.T) {
 		{"ZAVU_API_KEY", "sk_live_123"},
 		{"ZAVU_WEBHOOK_SECRET", "not-a-secret"},
 		{"SWITCHBOARD_LOG", "loud"},
+		{"SWITCHBOARD_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"SWITCHBOARD_TRUSTED_PROXIES", "proxy.internal, 10.0.0.1"},
+		{"SWITCHBOARD_TRUSTED_PROXIES", "172.18.0.0/16;10.0.0.1"},
+		{"SWITCHBOARD_TRUSTED_PROXIES", ","},
 	}
 	for _, b := range bad {
 		_, err := LoadConfig(envFrom(map[string]string{b.name: b.value}))
@@ -64,6 +68,33 @@ func TestLoadConfig(t *testing.T) {
 	_, err = LoadConfig(envFrom(map[string]string{"SWITCHBOARD_ADDR": "x", "SWITCHBOARD_LOG": "loud"}))
 	if err == nil || len(strings.Split(err.Error(), "\n")) != 2 {
 		t.Errorf("two mistakes: %v, want two lines", err)
+	}
+}
+
+func TestTrustedProxiesConfig(t *testing.T) {
+	cfg, err := LoadConfig(envFrom(nil))
+	if err != nil || fmt.Sprint(cfg.TrustedProxies) != "[127.0.0.0/8 ::1/128]" {
+		t.Errorf("default trusted proxies = %v, %v; want loopback only", cfg.TrustedProxies, err)
+	}
+	cfg, err = LoadConfig(envFrom(map[string]string{"SWITCHBOARD_TRUSTED_PROXIES": " 10.1.2.0/24 , 172.18.0.2,fd00::/8, 10.9.9.9/8"}))
+	if err != nil || fmt.Sprint(cfg.TrustedProxies) != "[10.1.2.0/24 172.18.0.2/32 fd00::/8 10.0.0.0/8]" {
+		t.Errorf("configured trusted proxies = %v, %v", cfg.TrustedProxies, err)
+	}
+
+	// A bad value stops the server before it listens, with one line. (The
+	// context is over already: a server that did start would stop at once.)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, stderr bytes.Buffer
+	code := run(ctx, []string{"serve"}, strings.NewReader(""), &out, &stderr, envFrom(map[string]string{
+		"SWITCHBOARD_TRUSTED_PROXIES": "10.0.0.0/8, docker-bridge",
+		"SWITCHBOARD_DB":              filepath.Join(t.TempDir(), "sb.db"),
+		"SWITCHBOARD_ADDR":            "127.0.0.1:0",
+	}))
+	errOut := stderr.String()
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "switchboard: SWITCHBOARD_TRUSTED_PROXIES: ") || !strings.Contains(lines[0], "docker-bridge") {
+		t.Errorf("serve with a bad SWITCHBOARD_TRUSTED_PROXIES: exit %d, stderr %q; want 1 and one line naming the variable", code, errOut)
 	}
 }
 

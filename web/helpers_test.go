@@ -34,6 +34,13 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	return newTestServerWith(t, nil)
+}
+
+// newTestServerWith is newTestServer with edit applied to the server's
+// configuration and collaborators before it is built.
+func newTestServerWith(t *testing.T, edit func(*web.Config, *web.Deps)) *testServer {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "switchboard.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +55,8 @@ func newTestServer(t *testing.T) *testServer {
 	// the configured secrets and those set per sender.
 	directory := &zavu.Directory{Client: messenger.Client, Store: db}
 	mediaDir, filesDir := filepath.Join(t.TempDir(), "media"), filepath.Join(t.TempDir(), "files")
-	w := web.New(web.Config{BaseURL: base, MediaDir: mediaDir, FilesDir: filesDir, FilesKey: []byte("0123456789abcdef0123456789abcdef")}, web.Deps{
+	cfg := web.Config{BaseURL: base, MediaDir: mediaDir, FilesDir: filesDir, FilesKey: []byte("0123456789abcdef0123456789abcdef")}
+	deps := web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),
 		Webhooks:    zavu.Webhooks{Secrets: zavu.StaticSecrets("whsec_other_secret_xyz", testSecret), SenderSecrets: db.SenderWebhookSecrets},
@@ -57,7 +65,11 @@ func newTestServer(t *testing.T) *testServer {
 		MediaClient: fakeHTTP,
 		Reactor:     messenger,
 		Receipts:    messenger,
-	})
+	}
+	if edit != nil {
+		edit(&cfg, &deps)
+	}
+	w := web.New(cfg, deps)
 	srv := httptest.NewServer(w)
 	secret, hash, err := web.NewAPIToken()
 	if err != nil {

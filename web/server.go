@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -43,6 +44,9 @@ type Config struct {
 	// Zavu fetches them from. Both empty: no attachments.
 	FilesDir string
 	FilesKey []byte
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Real-IP headers are believed; nil for DefaultTrustedProxies.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is Switchboard's HTTP surface.
@@ -147,7 +151,11 @@ func New(cfg Config, d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = clientAddress
+	trusted := cfg.TrustedProxies
+	if trusted == nil {
+		trusted = DefaultTrustedProxies
+	}
+	e.IPExtractor = clientAddresses(trusted)
 	s.echo = e
 	s.routes()
 	if d.Webhooks != nil {
