@@ -1,13 +1,19 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/mail"
+	"net/netip"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,40 +38,49 @@ func (s *Server) handleLoginForm(c echo.Context) error {
 	}))
 }
 
-// handleLogin checks an e-mail address and password. Failures are counted
-// per address and per client; past the limit, the form says when to try
-// again and the password is not even checked.
+// handleLogin checks an e-mail address and password. Attempts are counted
+// per e-mail address and per client address (an IPv6 client by its /64)
+// before the password is checked; past the limit, the form says when to
+// try again and the password is not even checked.
 func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := strings.TrimSpace(c.FormValue("email"))
 	password := c.FormValue("password")
 	next := localPath(c.FormValue("next"))
+	remote := c.RealIP()
 	fail := func(status int, msg string) error {
 		return s.render(c, status, views.LoginPage(views.LoginView{
 			Page: s.page(c, "Sign in · Switchboard"), Email: email, Error: msg, Next: next,
 		}))
 	}
-	keys := []string{"ip:" + c.RealIP(), "email:" + strings.ToLower(email)}
-	if wait := s.logins.blocked(s.now(), keys...); wait > 0 {
-		s.log.Warn("sign-in refused: too many failures", "email", email, "remote", c.RealIP())
+	done, wait := s.logins.reserve("ip:"+limitKey(remote), "email:"+strings.ToLower(email))
+	if wait > 0 {
+		s.log.Warn("sign-in refused: too many attempts", "email_sha256", emailDigest(email), "remote", remote)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		return fail(http.StatusTooManyRequests, fmt.Sprintf(
 			"Too many failed attempts. Try again in %s.", humanDuration(wait)))
 	}
+	outcome := loginAbandoned
+	defer func() { done(outcome) }()
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return err
 	}
-	if !checkPassword(u.PasswordHash, password) {
-		s.logins.fail(s.now(), keys...)
-		s.log.Warn("sign-in failed", "email", email, "remote", c.RealIP())
+	ok, err := checkPassword(ctx, u.PasswordHash, password)
+	if err != nil {
+		return err // the client left while waiting for its turn
+	}
+	if !ok {
+		outcome = loginFailed
+		s.log.Warn("sign-in failed", "email_sha256", emailDigest(email), "user_id", u.ID, "remote", remote)
 		return fail(http.StatusUnauthorized, "That e-mail address and password do not match an active account.")
 	}
 	if !u.Active {
 		// Only someone who knows the password learns that the account exists.
-		s.log.Warn("sign-in refused: account deactivated", "user_id", u.ID, "remote", c.RealIP())
+		s.log.Warn("sign-in refused: account deactivated", "user_id", u.ID, "remote", remote)
 		return fail(http.StatusForbidden, "Your account has been deactivated. Ask an admin of your team to reactivate it.")
 	}
-	s.logins.reset(keys[1])
+	outcome = loginSucceeded
 	if err := s.startSession(c, u); err != nil {
 		return err
 	}
@@ -123,9 +138,20 @@ func (s *Server) handleSetup(c echo.Context) error {
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
 		return fail("That is not an e-mail address.")
 	}
-	hash, err := HashPassword(c.FormValue("password"))
-	if err != nil {
+	// Whether setup is still open is known before any password is hashed:
+	// once a user exists, posting here costs the server nothing.
+	if n, err := s.store.CountUsers(c.Request().Context()); err != nil {
+		return err
+	} else if n > 0 {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	pw := c.FormValue("password")
+	if err := checkPasswordRules(pw); err != nil {
 		return fail(strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + ".")
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return err
 	}
 	u := inbox.User{Email: email, Name: name, Role: inbox.RoleAdmin, PasswordHash: hash, Active: true, CreatedAt: s.now().UTC()}
 	err = s.store.CreateFirstAdmin(c.Request().Context(), &u)
@@ -142,79 +168,171 @@ func (s *Server) handleSetup(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/inbox")
 }
 
-// localPath returns p if it is a path on this site, else "": a sign-in
-// link must not send the agent elsewhere.
+// localPath returns p if it leads to a page of this site, else "": a
+// sign-in link must not send the agent elsewhere. Browsers forgive a lot
+// in a Location (they drop tabs and newlines, read a backslash as a
+// slash, resolve dot segments), so p is refused unless it is a plain
+// absolute path that no such reading can turn into another host: no
+// control characters or backslashes, no scheme or host, not starting "//".
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return ""
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f || r == '\\' || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return ""
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	// Read as a browser would against this site, it must stay here.
+	here := &url.URL{Scheme: "https", Host: "switchboard.invalid", Path: "/"}
+	if r := here.ResolveReference(u); r.Host != here.Host || r.Scheme != here.Scheme || strings.HasPrefix(r.Path, "//") {
 		return ""
 	}
 	return p
 }
 
-// loginLimiter counts failed sign-ins per key (a client address, an e-mail
-// address) in a sliding window. It forgets keys whose window has passed, so
-// it stays small.
+// loginLimiter counts sign-in attempts per key (a client address, an
+// e-mail address): the failures in a sliding window, and the checks under
+// way. An attempt is reserved before its password is checked, so however
+// many guesses arrive at once, no more than max are ever checked for a key
+// before the failures among them count. It forgets keys whose window has
+// passed, so it stays small.
 type loginLimiter struct {
 	max    int
 	window time.Duration
+	now    func() time.Time
 
-	mu       sync.Mutex
-	failures map[string][]time.Time
+	mu   sync.Mutex
+	keys map[string]*loginAttempts
 }
 
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{max: max, window: window, failures: map[string][]time.Time{}}
+type loginAttempts struct {
+	failures []time.Time // oldest first, within the window
+	checking int         // reserved attempts whose check has not ended
 }
 
-// blocked returns how long to wait before the next try, or 0.
-func (l *loginLimiter) blocked(now time.Time, keys ...string) time.Duration {
+func newLoginLimiter(max int, window time.Duration, now func() time.Time) *loginLimiter {
+	return &loginLimiter{max: max, window: window, now: now, keys: map[string]*loginAttempts{}}
+}
+
+// busyWait is how long a client is asked to wait when a key's attempts are
+// all being checked right now: about the time the checks take.
+const busyWait = time.Second
+
+// loginOutcome is how a reserved sign-in attempt ended.
+type loginOutcome int
+
+const (
+	loginAbandoned loginOutcome = iota // no answer about the password: counts neither way
+	loginFailed                        // wrong password or unknown address
+	loginSucceeded                     // the password matched
+)
+
+// reserve books an attempt for every key, or for none: when a key already
+// has max failures and checks under way, it returns how long to wait
+// before the next try. Otherwise the caller checks the password and then
+// calls done with the outcome, exactly once.
+func (l *loginLimiter) reserve(keys ...string) (done func(loginOutcome), wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var wait time.Duration
-	for _, k := range keys {
-		ts := l.recent(k, now)
-		if len(ts) >= l.max {
-			if w := ts[len(ts)-l.max].Add(l.window).Sub(now); w > wait {
-				wait = w
-			}
+	now := l.now()
+	if len(l.keys) > 10000 {
+		for k := range l.keys {
+			l.prune(k, now)
 		}
 	}
-	return wait
-}
-
-func (l *loginLimiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.failures) > 10000 {
-		for k := range l.failures {
-			l.recent(k, now)
+	for _, k := range keys {
+		a := l.prune(k, now)
+		if a == nil || len(a.failures)+a.checking < l.max {
+			continue
 		}
+		w := busyWait
+		if n := len(a.failures); n >= l.max {
+			w = max(w, a.failures[n-l.max].Add(l.window).Sub(now))
+		}
+		wait = max(wait, w)
+	}
+	if wait > 0 {
+		return nil, wait
 	}
 	for _, k := range keys {
-		l.failures[k] = append(l.recent(k, now), now)
+		a := l.keys[k]
+		if a == nil {
+			a = &loginAttempts{}
+			l.keys[k] = a
+		}
+		a.checking++
 	}
+	var once sync.Once
+	return func(o loginOutcome) { once.Do(func() { l.done(keys, o) }) }, 0
 }
 
-func (l *loginLimiter) reset(key string) {
+// done ends a reserved attempt: a failure counts against every key; a
+// success clears the failures of the e-mail address (the last key), so a
+// client address that keeps failing stays limited.
+func (l *loginLimiter) done(keys []string, o loginOutcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.failures, key)
+	now := l.now()
+	for i, k := range keys {
+		a := l.keys[k]
+		a.checking--
+		switch {
+		case o == loginFailed:
+			a.failures = append(a.failures, now)
+		case o == loginSucceeded && i == len(keys)-1:
+			a.failures = nil
+		}
+		l.prune(k, now)
+	}
 }
 
-// recent drops k's failures older than the window and returns the rest.
-func (l *loginLimiter) recent(k string, now time.Time) []time.Time {
-	ts := l.failures[k]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.failures, k)
+// prune drops k's failures older than the window and returns what is
+// left, or nil when nothing is (and forgets k).
+func (l *loginLimiter) prune(k string, now time.Time) *loginAttempts {
+	a := l.keys[k]
+	if a == nil {
 		return nil
 	}
-	l.failures[k] = ts
-	return ts
+	i := 0
+	for i < len(a.failures) && now.Sub(a.failures[i]) >= l.window {
+		i++
+	}
+	a.failures = a.failures[i:]
+	if len(a.failures) == 0 && a.checking == 0 {
+		delete(l.keys, k)
+		return nil
+	}
+	return a
+}
+
+// limitKey is the key a client address is limited under: the address
+// itself, or for IPv6 its /64, which one client usually holds whole.
+func limitKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, _ := ip.WithZone("").Prefix(64)
+	return p.String()
+}
+
+// emailDigest stands for what was typed in the e-mail field in the logs:
+// a password typed there by mistake must not land in them. It is the
+// first 12 hex digits of the SHA-256 of the field, trimmed and in lower
+// case, so an admin can still tell whether an attempt named an address
+// (printf %s ana@example.com | sha256sum).
+func emailDigest(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:6])
 }
 
 // humanDuration says d in whole minutes, or seconds under one.

@@ -2,3 +2,12 @@ package web
 
 // RefuseSpecial is the media dialer's address check, for table tests.
 var RefuseSpecial = refuseSpecial
+
+// PasswordWork reports how many bcrypt hashes and checks this process has
+// begun, and the most that ever ran at once.
+func PasswordWork() (started, peak int64) {
+	return passwordWork.started.Load(), passwordWork.peak.Load()
+}
+
+// PasswordWorkBound is the most bcrypt jobs allowed to run at once.
+func PasswordWorkBound() int64 { return int64(cap(passwordWork.slots)) }

@@ -122,7 +122,6 @@ func New(cfg Config, d Deps) *Server {
 		now:         d.Now,
 		sigFailures: newFailureCounter(1024),
 		tokens:      newTokenTouches(),
-		logins:      newLoginLimiter(5, 15*time.Minute),
 		outbox:      d.Outbox,
 		templates:   d.Templates,
 		directory:   d.Directory,
@@ -136,6 +135,7 @@ func New(cfg Config, d Deps) *Server {
 		s.now = time.Now
 	}
 	s.failLog = newLogLimiter(s.log, time.Second, time.Now)
+	s.logins = newLoginLimiter(5, 15*time.Minute, s.now)
 	if d.Media != nil && cfg.MediaDir != "" {
 		client := d.MediaClient
 		if client == nil {
