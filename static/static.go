@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 )
 
 //go:embed *.js *.css *.svg
@@ -27,12 +28,16 @@ type asset struct {
 	ctyp string
 }
 
-var (
-	byHashed = map[string]asset{}  // hashed name -> file
-	hashed   = map[string]string{} // file name -> hashed name
-)
+// index is the embedded files by hashed name and the hashed name of each
+// file. It is built on first use, not when the program starts: commands
+// that serve no page never pay for hashing the files.
+type index struct {
+	byHashed map[string]asset  // hashed name -> file
+	hashed   map[string]string // file name -> hashed name
+}
 
-func init() {
+var assets = sync.OnceValue(func() index {
+	ix := index{byHashed: map[string]asset{}, hashed: map[string]string{}}
 	entries, err := fs.ReadDir(files, ".")
 	if err != nil {
 		panic(err)
@@ -49,16 +54,17 @@ func init() {
 		if ext == ".js" {
 			ctyp = "text/javascript; charset=utf-8"
 		}
-		byHashed[h] = asset{name: e.Name(), body: body, ctyp: ctyp}
-		hashed[e.Name()] = h
+		ix.byHashed[h] = asset{name: e.Name(), body: body, ctyp: ctyp}
+		ix.hashed[e.Name()] = h
 	}
-}
+	return ix
+})
 
 // Path returns the URL of the named file, with its content hash in the
 // name. It panics on a name that is not embedded: that is a bug in a
 // template, found by the first test that renders it.
 func Path(name string) string {
-	h, ok := hashed[name]
+	h, ok := assets().hashed[name]
 	if !ok {
 		panic("static: no file " + name)
 	}
@@ -68,8 +74,9 @@ func Path(name string) string {
 // Handler serves the embedded files under Prefix. Hashed names are cached
 // for a year; anything else is 404.
 func Handler() http.Handler {
+	ix := assets()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, ok := byHashed[strings.TrimPrefix(r.URL.Path, Prefix)]
+		a, ok := ix.byHashed[strings.TrimPrefix(r.URL.Path, Prefix)]
 		if !ok {
 			http.NotFound(w, r)
 			return
