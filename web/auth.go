@@ -68,7 +68,9 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	ok, err := checkPassword(ctx, u.PasswordHash, password)
 	if err != nil {
-		return err // the client left while waiting for its turn
+		// The client left while waiting for its turn: nobody reads this,
+		// and a flood of such is not the server's error to log.
+		return c.NoContent(http.StatusServiceUnavailable)
 	}
 	if !ok {
 		outcome = loginFailed
