@@ -61,8 +61,8 @@ func TestBrowserShowingAThreadMarksItRead(t *testing.T) {
 
 	// By its link, as a whole page.
 	ls.post(inboundFrom("evt_r2", "msg_r2", "+14155550112", "Yuri Park", "Hello?", now.Add(time.Second)))
-	yuri := unreadFor("msg_r2")
 	tab.waitFor("the new conversation counts as unread", `document.title.startsWith('(1) ')`)
+	yuri := unreadFor("msg_r2")
 	m, _ := ls.db.MessageByZavuID(context.Background(), "msg_r2")
 	tab.do("open the conversation's link", chromedp.Navigate(fmt.Sprintf("%s/conversations/%d", ls.url(), m.ConversationID)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=thread]`)))
