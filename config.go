@@ -26,6 +26,7 @@ type Config struct {
 	// (X-Forwarded-For, X-Real-IP) are believed: SWITCHBOARD_TRUSTED_PROXIES,
 	// comma-separated addresses or CIDR ranges, loopback when unset.
 	TrustedProxies []netip.Prefix
+	MetricsToken   string // SWITCHBOARD_METRICS_TOKEN; empty: no /metrics
 }
 
 // Sandbox reports whether Switchboard runs without a Zavu key, answering
@@ -79,6 +80,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	} else if cfg.TrustedProxies, err = parsePrefixes(v); err != nil {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_TRUSTED_PROXIES: %w", err))
 	}
+	if cfg.MetricsToken, err = metricsToken(getenv("SWITCHBOARD_METRICS_TOKEN")); err != nil {
+		errs = append(errs, err)
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(get("SWITCHBOARD_LOG", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_LOG=%q: want debug, info, warn or error", getenv("SWITCHBOARD_LOG")))
 	}
@@ -114,4 +118,14 @@ func parseHTTPURL(s string) (*url.URL, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
+}
+
+// metricsToken checks SWITCHBOARD_METRICS_TOKEN: empty, or a secret long
+// enough not to be guessed, such as the output of openssl rand -hex 32.
+func metricsToken(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v != "" && (len(v) < 16 || strings.ContainsAny(v, " \t\r\n")) {
+		return "", errors.New("SWITCHBOARD_METRICS_TOKEN: want a random secret of at least 16 characters without spaces, such as the output of openssl rand -hex 32")
+	}
+	return v, nil
 }

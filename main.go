@@ -196,7 +196,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	link := newZavuLink(cfg, ownWebhook, ownSecret, log)
 
 	messenger := zavu.Messenger{Client: link.client}
-	outbox := inbox.NewOutbox(db, messenger, nil, log.With("component", "outbox"))
+	metrics := newMetrics(db)
+	outbox := inbox.NewOutbox(db, metrics.Messenger(messenger), nil, log.With("component", "outbox"))
 	templates := newTemplateSyncer()
 	directory := &zavu.Directory{Client: link.client, Store: db}
 	dataDir := filepath.Dir(cfg.DBPath)
@@ -209,6 +210,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		MediaDir: filepath.Join(dataDir, "media"),
 		FilesDir: filepath.Join(dataDir, "files"), FilesKey: filesKey,
 		TrustedProxies: cfg.TrustedProxies,
+		MetricsToken:   cfg.MetricsToken,
 	}, web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),
@@ -221,6 +223,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Receipts:    messenger,
 		MediaClient: link.mediaClient(),
 		Logger:      log,
+		Metrics:     metrics,
+		Backlog:     db,
 	})
 	outbox.Publisher = srv.Hub()
 	hs := &http.Server{

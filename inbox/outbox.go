@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -174,7 +175,8 @@ type Outbox struct {
 	wake chan struct{}
 
 	mu          sync.Mutex
-	pausedUntil time.Time // no new send before it: Zavu rate-limited the account
+	pausedUntil time.Time   // no new send before it: Zavu rate-limited the account
+	running     atomic.Bool // Run is running, for /readyz
 }
 
 // NewOutbox returns an outbox worker; call Run to start it.
@@ -199,6 +201,8 @@ func (o *Outbox) Wake() {
 // it stopped: those go again at once, with their keys, so Zavu sends none
 // of them twice.
 func (o *Outbox) Run(ctx context.Context) {
+	o.running.Store(true)
+	defer o.running.Store(false)
 	if n, err := o.Store.ReleaseOutbox(ctx, o.Now()); err != nil {
 		o.Log.Error("outbox: cannot take back unfinished sends; they go when their lease ends", "err", err)
 	} else if n > 0 {
@@ -206,6 +210,9 @@ func (o *Outbox) Run(ctx context.Context) {
 	}
 	o.pump(ctx, false)
 }
+
+// Running reports whether Run is running.
+func (o *Outbox) Running() bool { return o.running.Load() }
 
 // Drain sends what is due now, and the replies that come due as earlier
 // ones of their conversations go, until nothing is under way and nothing

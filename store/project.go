@@ -219,6 +219,7 @@ func (db *DB) project(max int) {
 	start := time.Now()
 	done := 0
 	err := db.inTransaction(ctx, func(w *writeTx) error {
+		w.kind, w.size = CommitEvents, len(evs)
 		for i, pe := range evs {
 			if i > 0 && time.Since(start) > projectBudget {
 				break // the rest in the next transaction

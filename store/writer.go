@@ -45,19 +45,23 @@ type job struct {
 
 // Stats says what the writer has done since Open.
 type Stats struct {
-	Batches  uint64 // write transactions the writer ran
-	Writes   uint64 // writes (events, replays, other writes) those held
-	MaxBatch uint64 // the most writes one transaction held
+	Batches    uint64        // write transactions the writer ran
+	Writes     uint64        // writes (events, replays, other writes) those held
+	MaxBatch   uint64        // the most writes one transaction held
+	CommitTime time.Duration // time spent in COMMIT (the fsync), all transactions
 }
 
 type writerStats struct {
 	batches, writes, maxBatch atomic.Uint64
+	commitNanos               atomic.Int64
+	observer                  atomic.Pointer[func(Commit)]
 }
 
 // Stats reports what the writer has done since Open: Writes/Batches is the
 // mean number of writes sharing one commit.
 func (db *DB) Stats() Stats {
-	return Stats{Batches: db.stats.batches.Load(), Writes: db.stats.writes.Load(), MaxBatch: db.stats.maxBatch.Load()}
+	return Stats{Batches: db.stats.batches.Load(), Writes: db.stats.writes.Load(), MaxBatch: db.stats.maxBatch.Load(),
+		CommitTime: time.Duration(db.stats.commitNanos.Load())}
 }
 
 func (s *writerStats) record(n int) {
@@ -206,6 +210,7 @@ func (db *DB) runBatch(batch []*job) {
 	}
 	ctx := context.Background() // taken jobs are written whatever their callers do
 	err := db.inTransaction(ctx, func(w *writeTx) error {
+		w.kind, w.size = CommitWrites, len(taken)
 		for _, j := range taken {
 			j.err = j.run(context.WithoutCancel(j.ctx), w)
 			if w.fatal != nil {
@@ -242,10 +247,12 @@ func (db *DB) inTransaction(ctx context.Context, fn func(w *writeTx) error) erro
 		db.recoverWriterConn(ctx)
 		return err
 	}
+	start := time.Now()
 	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
 		db.recoverWriterConn(ctx)
 		return fmt.Errorf("commit write transaction: %w", err)
 	}
+	db.stats.committed(Commit{Kind: w.kind, Size: w.size, Took: time.Since(start)})
 	db.proj.committed(w.appended)
 	return nil
 }
@@ -316,6 +323,8 @@ type writeTx struct {
 	db       *DB
 	fatal    error          // the transaction is broken: the batch must not commit
 	appended []pendingEvent // events Append stored in it, for the projection
+	kind     CommitKind     // what the transaction does, for the commit observer
+	size     int            // how many writes or events it holds
 }
 
 // fail records that the transaction itself failed, and returns err.

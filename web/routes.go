@@ -12,6 +12,8 @@ func (s *Server) routes() {
 	e.Use(s.recoverPanics, s.logRequests, s.securityHeaders)
 
 	e.GET("/healthz", s.handleHealth)
+	e.GET("/readyz", s.handleReady)
+	e.GET("/metrics", s.handleMetrics)
 	e.POST("/webhooks/zavu", s.handleWebhook)
 
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))

@@ -47,6 +47,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Real-IP headers are believed; nil for DefaultTrustedProxies.
 	TrustedProxies []netip.Prefix
+	// MetricsToken is the bearer token GET /metrics wants; empty: no
+	// /metrics.
+	MetricsToken string
 }
 
 // Server is Switchboard's HTTP surface.
@@ -72,6 +75,8 @@ type Server struct {
 	reactor     Reactor
 	files       *fileStore
 	receipts    ReadMarker
+	metrics     *Metrics
+	backlog     Backlog
 }
 
 // Reactor sends the business's reaction to a customer's message.
@@ -109,6 +114,8 @@ type Deps struct {
 	MediaClient *http.Client
 	Logger      *slog.Logger
 	Now         func() time.Time // nil for time.Now
+	Metrics     *Metrics         // what /metrics shows; nil: nothing is counted
+	Backlog     Backlog          // pending events and the outbox, for /metrics and /readyz; may be nil
 }
 
 // New builds the Server and its routes.
@@ -127,6 +134,8 @@ func New(cfg Config, d Deps) *Server {
 		directory:   d.Directory,
 		reactor:     d.Reactor,
 		receipts:    d.Receipts,
+		metrics:     d.Metrics,
+		backlog:     d.Backlog,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -157,7 +166,11 @@ func New(cfg Config, d Deps) *Server {
 	}
 	e.IPExtractor = clientAddresses(trusted)
 	s.echo = e
+	e.Use(s.measureRequests)
 	s.routes()
+	if s.metrics != nil {
+		s.metrics.watchServer(s)
+	}
 	if d.Webhooks != nil {
 		// Stored webhooks become conversations as soon as they are
 		// stored; those an earlier run left pending, first.

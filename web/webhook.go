@@ -28,6 +28,7 @@ type webhookReply struct {
 func (s *Server) handleWebhook(c echo.Context) error {
 	r := c.Request()
 	ctx := r.Context()
+	arrived := time.Now()
 	if r.ContentLength > MaxWebhookBody {
 		return newError(http.StatusRequestEntityTooLarge, "too_large", "The webhook body is larger than 512 KiB.")
 	}
@@ -42,6 +43,7 @@ func (s *Server) handleWebhook(c echo.Context) error {
 
 	if err := s.webhooks.Verify(ctx, r.Header.Get("X-Zavu-Signature"), body); err != nil {
 		n := s.sigFailures.add(c.RealIP(), s.now().UTC())
+		s.metrics.signatureFailed()
 		s.log.WarnContext(ctx, "webhook refused: bad signature", "remote", c.RealIP(), "reason", err.Error(), "failures_from_remote", n)
 		return newError(http.StatusUnauthorized, "invalid_signature",
 			"The X-Zavu-Signature header is missing, stale, or does not match any configured webhook secret.")
@@ -66,6 +68,7 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		s.failLog.Log(ctx, slog.LevelError, "webhook not stored", "event_id", ev.ID, "type", ev.Type, "err", err)
 		return newError(http.StatusServiceUnavailable, "not_stored", "The event could not be stored; please retry.")
 	}
+	s.metrics.eventReceived(ev.Type, duplicate, arrived)
 	if duplicate {
 		s.log.InfoContext(ctx, "webhook duplicate", "event_id", ev.ID, "type", ev.Type)
 	}
@@ -76,6 +79,7 @@ func (s *Server) handleWebhook(c echo.Context) error {
 // commit that applied it; a delivery and a replay from the webhook log
 // both end here.
 func (s *Server) announce(ev *inbox.Event, res inbox.IngestResult) {
+	s.metrics.eventApplied(ev.Type, res.State)
 	if res.State == inbox.EventFailed {
 		return // nothing changed; the store logged why
 	}

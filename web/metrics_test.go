@@ -1,0 +1,193 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+	"switchboard/web"
+)
+
+const metricsToken = "metrics-token-0123456789"
+
+// metricsServer is the real HTTP stack with metrics counted in a registry
+// of its own and served to metricsToken (none: token empty).
+func metricsServer(t *testing.T, token string) (*testServer, *web.Metrics) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "switchboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := web.NewMetrics(prometheus.NewRegistry())
+	db.ObserveCommits(func(c store.Commit) { m.ObserveCommit(string(c.Kind), c.Size, c.Took) })
+	base, _ := url.Parse("http://localhost")
+	w := web.New(web.Config{BaseURL: base, MetricsToken: token}, web.Deps{
+		Store:    db,
+		Sessions: db.Sessions(),
+		Webhooks: zavu.Webhooks{Secrets: zavu.JoinSecrets([]string{testSecret}, db.WebhookSecrets)},
+		Metrics:  m,
+		Backlog:  db,
+	})
+	srv := httptest.NewServer(w)
+	t.Cleanup(func() {
+		w.Close()
+		srv.Close()
+		db.Close()
+	})
+	return &testServer{t: t, db: db, srv: srv, web: w}, m
+}
+
+// scrape fetches /metrics with the bearer token and returns the status
+// and each sample line's value by its name and labels as printed.
+func scrape(t *testing.T, ts *testServer, token string) (int, map[string]float64) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, ts.srv.URL+"/metrics", nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	samples := map[string]float64{}
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, samples
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type %q, want Prometheus' text format", ct)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("sample %q: %v", line, err)
+		}
+		samples[line[:i]] = v
+	}
+	return resp.StatusCode, samples
+}
+
+// TestMetricsCountAKnownStreamOfEvents posts a known stream of webhooks
+// (new, duplicate, an unknown type that fails, bad signatures), then
+// scrapes /metrics and checks each figure an operator graphs.
+func TestMetricsCountAKnownStreamOfEvents(t *testing.T) {
+	ts, _ := metricsServer(t, metricsToken)
+	inbound := fixture(t, "seed_message_inbound_text")
+	ts.mustPost(inbound)
+	if _, out := ts.post(inbound); out["duplicate"] != true {
+		t.Fatalf("second delivery not a duplicate: %v", out)
+	}
+	ts.mustPost(fixture(t, "seed_message_delivered"))
+	ts.mustPost(fixture(t, "extra_unknown_type")) // stored, not applied
+	for range 2 {
+		if status, _ := ts.postWith(inbound, "t=1,v1=deadbeef", nil); status != http.StatusUnauthorized {
+			t.Fatalf("bad signature: status %d", status)
+		}
+	}
+	// A reply waiting in the outbox (no worker runs here).
+	ctx := context.Background()
+	msg, err := ts.db.MessageByZavuID(ctx, "msg_xyz789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ts.db.QueueReply(ctx, inbox.Reply{ConversationID: msg.ConversationID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On it", IdempotencyKey: "k1", At: msg.CreatedAt.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+
+	status, got := scrape(t, ts, metricsToken)
+	if status != http.StatusOK {
+		t.Fatalf("scrape: status %d", status)
+	}
+	want := map[string]float64{
+		`switchboard_webhook_events_received_total{type="message.inbound"}`:   2,
+		`switchboard_webhook_events_received_total{type="message.delivered"}`: 1,
+		`switchboard_webhook_events_received_total{type="other"}`:             1,
+		`switchboard_webhook_events_duplicate_total{type="message.inbound"}`:  1,
+		`switchboard_webhook_events_applied_total{type="message.inbound"}`:    1,
+		`switchboard_webhook_events_applied_total{type="message.delivered"}`:  1,
+		`switchboard_webhook_events_failed_total{type="other"}`:               1,
+		`switchboard_webhook_signature_failures_total`:                        2,
+		`switchboard_webhook_ack_seconds_count`:                               4,
+		`switchboard_webhook_events_pending`:                                  0,
+		`switchboard_websocket_clients`:                                       0,
+		`switchboard_outbox_depth`:                                            1,
+		`switchboard_http_request_duration_seconds_count{code="2xx",method="POST",route="/webhooks/zavu"}`: 4,
+		`switchboard_http_request_duration_seconds_count{code="4xx",method="POST",route="/webhooks/zavu"}`: 2,
+	}
+	for name, v := range want {
+		if g, ok := got[name]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", name, g, ok, v)
+		}
+	}
+	for _, name := range []string{
+		`switchboard_webhook_events_failed_total{type="message.inbound"}`,
+		`switchboard_webhook_events_duplicate_total{type="message.delivered"}`,
+	} {
+		if g := got[name]; g != 0 {
+			t.Errorf("%s = %v, want nothing", name, g)
+		}
+	}
+	// Every stored event went through a group commit, and every applied
+	// one through a projection commit, each timed.
+	if got[`switchboard_sqlite_batch_size_sum{kind="writes"}`] < 4 || got[`switchboard_sqlite_batch_size_sum{kind="events"}`] < 3 ||
+		got[`switchboard_sqlite_commit_seconds_count{kind="writes"}`] < 1 || got[`switchboard_sqlite_commit_seconds_count{kind="events"}`] < 1 {
+		t.Errorf("writer figures: batch sums %v/%v, commits %v/%v",
+			got[`switchboard_sqlite_batch_size_sum{kind="writes"}`], got[`switchboard_sqlite_batch_size_sum{kind="events"}`],
+			got[`switchboard_sqlite_commit_seconds_count{kind="writes"}`], got[`switchboard_sqlite_commit_seconds_count{kind="events"}`])
+	}
+	if got[`switchboard_outbox_oldest_age_seconds`] < 0 || got["go_goroutines"] < 1 {
+		t.Errorf("oldest age %v, goroutines %v", got[`switchboard_outbox_oldest_age_seconds`], got["go_goroutines"])
+	}
+	// The first scrape is timed under its route's pattern, never a URL.
+	if resp, err := http.Get(ts.srv.URL + "/no/such/page/x1"); err == nil {
+		resp.Body.Close()
+	}
+	_, got = scrape(t, ts, metricsToken)
+	if got[`switchboard_http_request_duration_seconds_count{code="2xx",method="GET",route="/metrics"}`] != 1 {
+		t.Errorf("the scrape itself is not counted under /metrics")
+	}
+	for name := range got {
+		if strings.Contains(name, "/no/such") {
+			t.Errorf("a raw URL became a label: %s", name)
+		}
+	}
+}
+
+// TestMetricsWantTheToken: without SWITCHBOARD_METRICS_TOKEN there is no
+// /metrics; with it, a missing or wrong token is refused.
+func TestMetricsWantTheToken(t *testing.T) {
+	off, _ := metricsServer(t, "")
+	if status, _ := scrape(t, off, metricsToken); status != http.StatusNotFound {
+		t.Errorf("no token configured: status %d, want 404", status)
+	}
+	ts, _ := metricsServer(t, metricsToken)
+	for _, tok := range []string{"", "wrong", metricsToken + "x", metricsToken[:len(metricsToken)-1]} {
+		if status, got := scrape(t, ts, tok); status != http.StatusUnauthorized || len(got) != 0 {
+			t.Errorf("token %q: status %d, %d samples, want 401 and none", tok, status, len(got))
+		}
+	}
+	if status, got := scrape(t, ts, metricsToken); status != http.StatusOK || len(got) == 0 {
+		t.Errorf("right token: status %d, %d samples", status, len(got))
+	}
+}
