@@ -48,15 +48,18 @@ Usage:
                                            send realistic signed Zavu webhooks to a server
   switchboard backup FILE                  write a consistent copy of the database
   switchboard restore FILE                 put a backup in place of the stopped server's database
+  switchboard doctor                       check the configuration, database, disk and
+                                           senders' webhooks, and say what to fix
   switchboard bench [--quick] [--json]     measure this machine
   switchboard soak [--duration D] [--rate R] [--every E] [--json]
                                            steady webhooks to a server of its own, with
                                            ack latency, WAL, memory and backlog over time
-  switchboard version                      print the version
+  switchboard version                      print the version and the schema version
 
 Configuration comes from the environment: SWITCHBOARD_ADDR, SWITCHBOARD_DB,
 SWITCHBOARD_BASE_URL, ZAVU_API_KEY, ZAVU_API_URL, ZAVU_WEBHOOK_SECRET,
-SWITCHBOARD_TRUSTED_PROXIES, SWITCHBOARD_LOG. See README.md.
+SWITCHBOARD_TRUSTED_PROXIES, SWITCHBOARD_LOG, SWITCHBOARD_METRICS_TOKEN.
+See README.md.
 `
 
 func main() {
@@ -94,12 +97,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.backup(ctx, args)
 	case "restore":
 		err = e.restore(ctx, args)
+	case "doctor":
+		err = e.doctor(ctx, args)
 	case "bench":
 		err = e.bench(ctx, args)
 	case "soak":
 		err = e.soak(ctx, args)
 	case "version":
-		fmt.Fprintln(stdout, "switchboard", versionString())
+		err = e.version(ctx)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -168,6 +173,12 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := e.logger(cfg.LogLevel)
+	// Held while serving: a second server, or a restore, is refused.
+	release, err := store.LockServing(cfg.DBPath)
+	if err != nil {
+		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
+	}
+	defer release()
 	db, err := store.Open(cfg.DBPath, store.WithLogger(log.With("component", "store")))
 	if err != nil {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
@@ -359,6 +370,12 @@ func (e env) restore(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A server's lock: none may start while the file is replaced.
+	release, err := store.LockServing(cfg.DBPath)
+	if err != nil {
+		return fmt.Errorf("restore refused: %w; stop it first", err)
+	}
+	defer release()
 	aside, err := store.Restore(ctx, fs.Arg(0), cfg.DBPath, time.Now())
 	if err != nil {
 		return err

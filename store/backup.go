@@ -89,50 +89,25 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 // version is one this binary knows (an older one is upgraded on start). It
 // returns that version.
 func CheckBackup(ctx context.Context, path string) (version int, err error) {
-	if _, err := os.Stat(path); err != nil {
+	fc, err := CheckFile(ctx, path, false)
+	switch {
+	case errors.Is(err, ErrNotSwitchboard):
+		return 0, coded(inbox.ErrInvalid, "%s is not a Switchboard database (no schema version)", path)
+	case errors.Is(err, inbox.ErrInvalid):
+		return 0, coded(inbox.ErrInvalid, "%s is not a SQLite database", path)
+	case err != nil:
 		return 0, err
-	}
-	db, err := sql.Open("sqlite", readOnlyDSN(path))
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	rows, err := db.QueryContext(ctx, `PRAGMA integrity_check`)
-	if err != nil {
-		return 0, fmt.Errorf("%s is not a database: %w", path, err)
-	}
-	var problems []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			rows.Close()
-			return 0, err
+	case len(fc.Problems) > 0:
+		more := ""
+		if n := len(fc.Problems) - 1; n > 0 {
+			more = fmt.Sprintf(", and %d more", n)
 		}
-		if line != "ok" {
-			problems = append(problems, line)
-		}
+		return 0, coded(inbox.ErrInvalid, "%s fails the integrity check: %s%s", path, fc.Problems[0], more)
+	case fc.SchemaVersion > SchemaVersion():
+		return 0, coded(inbox.ErrInvalid, "%s has schema version %d but this binary knows only up to %d: restore it with the Switchboard that wrote it",
+			path, fc.SchemaVersion, SchemaVersion())
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("%s is not a database: %w", path, err)
-	}
-	if len(problems) > 0 {
-		return 0, fmt.Errorf("%s fails the integrity check: %s: %w", path, strings.Join(problems, "; "), inbox.ErrInvalid)
-	}
-	var v sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil || !v.Valid {
-		return 0, fmt.Errorf("%s is not a Switchboard database (no schema version): %w", path, inbox.ErrInvalid)
-	}
-	ms, err := loadMigrations(embeddedMigrations)
-	if err != nil {
-		return 0, err
-	}
-	if latest := ms[len(ms)-1].version; int(v.Int64) > latest {
-		return 0, fmt.Errorf("%s has schema version %d but this binary knows only up to %d: %w",
-			path, v.Int64, latest, inbox.ErrInvalid)
-	}
-	return int(v.Int64), nil
+	return fc.SchemaVersion, nil
 }
 
 // Restore puts the backup at src in place of the database at path, which

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"switchboard/inbox"
+)
+
+// SchemaVersion is the highest schema version (migration) this binary
+// knows. It reads only the embedded file names.
+func SchemaVersion() int {
+	names, _ := fs.Glob(embeddedMigrations, "*.sql")
+	latest := 0
+	for _, name := range names {
+		num, _, _ := strings.Cut(path.Base(name), "_")
+		if v, err := strconv.Atoi(num); err == nil && v > latest {
+			latest = v
+		}
+	}
+	return latest
+}
+
+// ErrNotSwitchboard is returned for a SQLite file that holds no
+// Switchboard schema.
+var ErrNotSwitchboard = errors.New("not a Switchboard database")
+
+// openExisting opens the existing SQLite file at path read-only: it is
+// neither created nor changed.
+func openExisting(ctx context.Context, path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// FileSchemaVersion reads the schema version of the database file at
+// path without changing it. A missing file is an error wrapping
+// fs.ErrNotExist; a SQLite file without Switchboard's schema one wrapping
+// ErrNotSwitchboard.
+func FileSchemaVersion(ctx context.Context, path string) (int, error) {
+	db, err := openExisting(ctx, path)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version of %s: %w", path, err)
+	}
+	defer db.Close()
+	return schemaVersionOf(ctx, db, path)
+}
+
+func schemaVersionOf(ctx context.Context, db *sql.DB, path string) (int, error) {
+	var v sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "no such table"):
+		return 0, fmt.Errorf("%s: %w", path, ErrNotSwitchboard)
+	case err != nil:
+		return 0, fmt.Errorf("read schema version of %s: %w", path, err)
+	case !v.Valid:
+		return 0, fmt.Errorf("%s: no migration recorded: %w", path, ErrNotSwitchboard)
+	}
+	return int(v.Int64), nil
+}
+
+// FileCheck is what CheckFile found in a database file.
+type FileCheck struct {
+	SchemaVersion int
+	// Problems are SQLite's integrity check messages; none when the file
+	// is sound.
+	Problems []string
+}
+
+// CheckFile checks the database file at path without changing it: SQLite's
+// integrity_check (quick_check when quick, which skips comparing indexes
+// to their tables), and its schema version. A file that is not a SQLite
+// database at all is an error wrapping inbox.ErrInvalid.
+func CheckFile(ctx context.Context, path string, quick bool) (FileCheck, error) {
+	db, err := openExisting(ctx, path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return FileCheck{}, fmt.Errorf("check %s: %w", path, err)
+		}
+		return FileCheck{}, fmt.Errorf("check %s: not a readable SQLite database (%v): %w", path, err, inbox.ErrInvalid)
+	}
+	defer db.Close()
+	pragma := `PRAGMA integrity_check(20)`
+	if quick {
+		pragma = `PRAGMA quick_check(20)`
+	}
+	rows, err := db.QueryContext(ctx, pragma)
+	if err != nil {
+		return FileCheck{}, fmt.Errorf("check %s: not a readable SQLite database (%v): %w", path, err, inbox.ErrInvalid)
+	}
+	var fc FileCheck
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			rows.Close()
+			return FileCheck{}, fmt.Errorf("check %s: %w", path, err)
+		}
+		for _, l := range strings.Split(line, "\n") {
+			if l = strings.TrimSpace(l); l != "ok" && l != "" && !strings.HasPrefix(l, "*** ") {
+				fc.Problems = append(fc.Problems, l)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return FileCheck{}, fmt.Errorf("check %s: not a readable SQLite database (%v): %w", path, err, inbox.ErrInvalid)
+	}
+	rows.Close()
+	if len(fc.Problems) > 0 {
+		return fc, nil
+	}
+	fc.SchemaVersion, err = schemaVersionOf(ctx, db, path)
+	return fc, err
+}
+
+// codedError reads as its message and matches its code with errors.Is.
+type codedError struct {
+	msg  string
+	code error
+}
+
+func (e *codedError) Error() string { return e.msg }
+func (e *codedError) Unwrap() error { return e.code }
+
+func coded(code error, format string, a ...any) error {
+	return &codedError{msg: fmt.Sprintf(format, a...), code: code}
+}
