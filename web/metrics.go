@@ -68,6 +68,16 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	reg.MustRegister(m.received, m.duplicate, m.applied, m.failed, m.signatureFailures, m.ack,
 		m.requests, m.sends, m.batch, m.commit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every series exists from the start, at zero, so that a rate over
+	// the first event is right and a graph shows zero rather than nothing.
+	for t := range eventTypes {
+		for _, v := range []*prometheus.CounterVec{m.received, m.duplicate, m.applied, m.failed} {
+			v.WithLabelValues(string(t))
+		}
+	}
+	for _, r := range []string{"sent", "temporary_error", "permanent_error"} {
+		m.sends.WithLabelValues(r)
+	}
 	return m
 }
 

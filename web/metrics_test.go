@@ -3,11 +3,14 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -189,5 +192,57 @@ func TestMetricsWantTheToken(t *testing.T) {
 	}
 	if status, got := scrape(t, ts, metricsToken); status != http.StatusOK || len(got) == 0 {
 		t.Errorf("right token: status %d, %d samples", status, len(got))
+	}
+}
+
+type sentOK struct{}
+
+func (sentOK) Send(context.Context, inbox.OutgoingMessage) (inbox.SendResult, error) {
+	return inbox.SendResult{ZavuID: "msg_1", Status: inbox.StatusQueued}, nil
+}
+
+// TestDashboardGraphsServedMetrics: every metric the Grafana dashboard in
+// deploy/ queries is one /metrics serves, so a renamed metric cannot leave
+// an empty graph.
+func TestDashboardGraphsServedMetrics(t *testing.T) {
+	ts, m := metricsServer(t, metricsToken)
+	ts.mustPost(fixture(t, "seed_message_inbound_text"))
+	if _, err := m.Messenger(sentOK{}).Send(context.Background(), inbox.OutgoingMessage{}); err != nil {
+		t.Fatal(err)
+	}
+	ts.postWith([]byte(`{}`), "t=1,v1=00", nil)
+	_, got := scrape(t, ts, metricsToken)
+	served := map[string]bool{}
+	for sample := range got {
+		name, _, _ := strings.Cut(sample, "{")
+		served[name] = true
+	}
+	b, err := os.ReadFile("../deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatal(err)
+	}
+	metricName := regexp.MustCompile(`\b(switchboard|process|go)_[a-z_]+`)
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, name := range metricName.FindAllString(tg.Expr, -1) {
+				n++
+				if !served[name] {
+					t.Errorf("panel %q queries %s, which /metrics does not serve", p.Title, name)
+				}
+			}
+		}
+	}
+	if n < 15 {
+		t.Errorf("the dashboard queries only %d metrics", n)
 	}
 }
