@@ -1,5 +1,219 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
-func (e env) doctor(ctx context.Context, args []string) error { return nil }
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+)
+
+// finding is one line of the doctor's report.
+type finding struct {
+	level string // ok, warn or FAIL
+	what  string
+	fix   string
+}
+
+// doctor checks what a server needs to run well and prints what to fix:
+// the configuration, the database's integrity and schema, the disk, the
+// data files' modes, and whether each sender's webhook in Zavu points
+// here. It changes nothing. It fails when something must be fixed.
+func (e env) doctor(ctx context.Context, args []string) error {
+	fs := e.newFlags("doctor")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var out []finding
+	add := func(level, what, fix string) { out = append(out, finding{level, what, fix}) }
+
+	cfg, cfgErr := e.config()
+	if cfgErr != nil {
+		for _, line := range strings.Split(cfgErr.Error(), "\n") {
+			add("FAIL", "configuration: "+line, "correct the variable; the server refuses to start until then")
+		}
+		if cfg.DBPath == "" {
+			cfg.DBPath = "./data/switchboard.db"
+		}
+	} else {
+		add("ok", "configuration is valid", "")
+		doctorConfig(cfg, add)
+	}
+	doctorDatabase(ctx, cfg.DBPath, add)
+	doctorFiles(cfg.DBPath, add)
+	doctorDisk(filepath.Dir(cfg.DBPath), add)
+	if cfgErr == nil {
+		doctorSenders(ctx, cfg, add)
+	}
+
+	failed := 0
+	for _, f := range out {
+		fmt.Fprintf(e.stdout, "%-4s  %s\n", f.level, f.what)
+		if f.fix != "" {
+			fmt.Fprintf(e.stdout, "      fix: %s\n", f.fix)
+		}
+		if f.level == "FAIL" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("doctor: %d problem(s) to fix", failed)
+	}
+	fmt.Fprintln(e.stdout, "nothing to fix")
+	return nil
+}
+
+func doctorConfig(cfg Config, add func(level, what, fix string)) {
+	if cfg.Sandbox() {
+		add("warn", "no ZAVU_API_KEY: sandbox mode, nothing reaches Zavu", "set ZAVU_API_KEY to the project's zv_live_ key")
+	} else if len(cfg.WebhookSecrets) == 0 {
+		add("warn", "no ZAVU_WEBHOOK_SECRET: webhooks are refused unless a secret is entered per sender under Admin, Senders",
+			"set ZAVU_WEBHOOK_SECRET to the whsec_ secret Zavu showed for the webhook")
+	}
+	if cfg.BaseURL.Scheme != "https" && !isLocalHost(cfg.BaseURL.Hostname()) {
+		add("warn", "SWITCHBOARD_BASE_URL is not https: cookies are not Secure and Zavu should not send webhooks over plain HTTP",
+			"serve it over HTTPS (deploy/Caddyfile) and set SWITCHBOARD_BASE_URL=https://...")
+	}
+	if cfg.MetricsToken == "" {
+		add("warn", "no SWITCHBOARD_METRICS_TOKEN: /metrics is off", "set it to a random secret (openssl rand -hex 32) to scrape /metrics")
+	}
+}
+
+func isLocalHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func doctorDatabase(ctx context.Context, path string, add func(level, what, fix string)) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		add("warn", "no database at "+path+" yet", "start the server once: it creates the database")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	fc, err := store.CheckFile(ctx, path, true)
+	switch {
+	case errors.Is(err, store.ErrNotSwitchboard):
+		add("FAIL", path+" is not a Switchboard database", "point SWITCHBOARD_DB at Switchboard's database")
+	case err != nil:
+		add("FAIL", "database "+path+" cannot be checked: "+err.Error(), "stop the server and restore the latest backup: switchboard restore FILE")
+	case len(fc.Problems) > 0:
+		add("FAIL", fmt.Sprintf("database %s fails SQLite's quick check: %s", path, fc.Problems[0]),
+			"stop the server and restore the latest backup: switchboard restore FILE")
+	case fc.SchemaVersion > store.SchemaVersion():
+		add("FAIL", fmt.Sprintf("database %s has schema %d, newer than this binary's %d", path, fc.SchemaVersion, store.SchemaVersion()),
+			"run the newer Switchboard that wrote it")
+	default:
+		add("ok", fmt.Sprintf("database %s passes SQLite's quick check (schema %d)", path, fc.SchemaVersion), "")
+	}
+}
+
+// doctorFiles checks that the data is readable by its owner only: the
+// database holds every customer's messages, files.key signs attachment
+// links.
+func doctorFiles(path string, add func(level, what, fix string)) {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err == nil {
+		if fi.Mode().Perm()&0o077 != 0 {
+			add("FAIL", fmt.Sprintf("data folder %s is open to other users (mode %04o)", dir, fi.Mode().Perm()), "chmod 700 "+dir)
+		} else {
+			add("ok", fmt.Sprintf("data folder %s is private (mode %04o)", dir, fi.Mode().Perm()), "")
+		}
+	}
+	open := 0
+	for _, f := range []string{path, path + "-wal", path + "-shm", filepath.Join(dir, "files.key")} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			continue
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			open++
+			add("FAIL", fmt.Sprintf("%s is readable by other users (mode %04o)", f, fi.Mode().Perm()), "chmod 600 "+f)
+		}
+	}
+	if open == 0 {
+		add("ok", "data files are readable by their owner only", "")
+	}
+}
+
+func doctorDisk(dir string, add func(level, what, fix string)) {
+	free, total, err := diskSpace(dir)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			add("warn", "free disk space unknown: "+err.Error(), "")
+		}
+		return
+	}
+	what := fmt.Sprintf("%s free of %s on the data folder's disk", bytesIEC(free), bytesIEC(total))
+	switch {
+	case free < 256<<20:
+		add("FAIL", what, "free space: webhooks are refused (and retried by Zavu) when the disk is full")
+	case free < 1<<30 || free < total/20:
+		add("warn", what, "free space soon: webhooks are refused (and retried by Zavu) when the disk is full")
+	default:
+		add("ok", what, "")
+	}
+}
+
+func bytesIEC(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// doctorSenders asks Zavu for the project's senders and says, for each,
+// what is wrong with its webhook.
+func doctorSenders(ctx context.Context, cfg Config, add func(level, what, fix string)) {
+	if cfg.Sandbox() {
+		return
+	}
+	ours := cfg.BaseURL.String() + "/webhooks/zavu"
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	ss, err := zavu.NewClient(cfg.ZavuAPIURL.String(), cfg.ZavuAPIKey).Senders(ctx)
+	if err != nil {
+		add("FAIL", "Zavu did not list the senders with ZAVU_API_KEY: "+err.Error(),
+			"check ZAVU_API_KEY and that this machine reaches "+cfg.ZavuAPIURL.Host)
+		return
+	}
+	if len(ss) == 0 {
+		add("warn", "Zavu lists no sender for this project", "add a sender (a phone number) in the Zavu dashboard")
+		return
+	}
+	now := time.Now()
+	for _, s := range ss {
+		x := inbox.Sender{ID: s.ID, Name: s.Name, Phone: s.PhoneNumber, SyncedAt: now}
+		if s.Webhook != nil && s.Webhook.URL != "" {
+			x.Webhook = &inbox.SenderWebhook{URL: s.Webhook.URL, Events: s.Webhook.Events, Active: s.Webhook.Active}
+		}
+		name := strings.TrimSpace(s.Name + " " + s.PhoneNumber)
+		if name == "" {
+			name = s.ID
+		}
+		problems := x.WebhookProblems(ours)
+		for _, p := range problems {
+			add("FAIL", "sender "+name+": "+p, "edit the sender's webhook in the Zavu dashboard: URL "+ours+", every event, active")
+		}
+		if len(problems) == 0 {
+			add("ok", "sender "+name+": its webhook points here with every event", "")
+		}
+	}
+}

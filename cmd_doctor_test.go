@@ -1,0 +1,129 @@
+package main
+
+import (
+	"database/sql"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"switchboard/inbox"
+	"switchboard/inbox/zavu"
+	"switchboard/store"
+)
+
+// doctorSetup is a data folder with a database, and a fake Zavu listing
+// the given senders.
+func doctorSetup(t *testing.T, senders []zavu.Sender) (vars map[string]string, dbPath string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
+	dbPath = filepath.Join(dir, "switchboard.db")
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_doctor"})
+	fake.SetSenders(senders)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() {
+		srv.Close()
+		fake.Close()
+	})
+	return map[string]string{
+		"SWITCHBOARD_DB":            dbPath,
+		"SWITCHBOARD_BASE_URL":      "https://inbox.example.com",
+		"ZAVU_API_KEY":              "zv_test_doctor",
+		"ZAVU_API_URL":              srv.URL,
+		"ZAVU_WEBHOOK_SECRET":       "whsec_doctor_0123456789",
+		"SWITCHBOARD_METRICS_TOKEN": "metrics-0123456789abcdef",
+	}, dbPath
+}
+
+func everyEvent() []string {
+	var out []string
+	for _, e := range inbox.SenderEvents {
+		out = append(out, string(e))
+	}
+	return out
+}
+
+func chmod(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDoctorFindsNothingOnAGoodSetup: private files, a sound database, a
+// sender whose webhook points here with every event.
+func TestDoctorFindsNothingOnAGoodSetup(t *testing.T) {
+	vars, dbPath := doctorSetup(t, []zavu.Sender{{ID: "snd_1", Name: "Support", PhoneNumber: "+15550001111",
+		Webhook: &zavu.SenderWebhook{URL: "https://inbox.example.com/webhooks/zavu", Events: everyEvent(), Active: true}}})
+	chmod(t, filepath.Dir(dbPath), 0o700)
+	chmod(t, dbPath, 0o600)
+	code, out, errOut := runCmd(t, vars, "", "doctor")
+	if code != 0 || strings.Contains(out, "FAIL") || !strings.Contains(out, "nothing to fix") {
+		t.Fatalf("doctor = %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"ok    configuration is valid", "passes SQLite's quick check", "data folder " + filepath.Dir(dbPath) + " is private",
+		"data files are readable by their owner only", "free of", "sender Support +15550001111: its webhook points here"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestDoctorSaysWhatToFix: each problem is a FAIL line with its fix, and
+// the exit code says something is wrong.
+func TestDoctorSaysWhatToFix(t *testing.T) {
+	vars, dbPath := doctorSetup(t, []zavu.Sender{
+		{ID: "snd_1", Name: "Support", Webhook: &zavu.SenderWebhook{URL: "https://old.example.com/hook", Events: []string{"message.inbound"}, Active: true}},
+		{ID: "snd_2", Name: "Sales"},
+	})
+	chmod(t, filepath.Dir(dbPath), 0o755)
+	chmod(t, dbPath, 0o644)
+	// A damaged table.
+	raw, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root int
+	if err := raw.QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = 'schema_migrations'`).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	b, _ := os.ReadFile(dbPath)
+	b[(root-1)*4096+3], b[(root-1)*4096+4] = 0x00, 0x40
+	os.WriteFile(dbPath, b, 0o644)
+
+	code, out, errOut := runCmd(t, vars, "", "doctor")
+	if code != 1 || !strings.Contains(errOut, "problem(s) to fix") {
+		t.Errorf("doctor = %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{
+		"FAIL  data folder " + filepath.Dir(dbPath) + " is open to other users (mode 0755)\n      fix: chmod 700 " + filepath.Dir(dbPath),
+		"FAIL  " + dbPath + " is readable by other users (mode 0644)\n      fix: chmod 600 " + dbPath,
+		"FAIL  database " + dbPath + " fails SQLite's quick check",
+		"FAIL  sender Support: Zavu sends this sender's events to https://old.example.com/hook, not to Switchboard (https://inbox.example.com/webhooks/zavu).",
+		"FAIL  sender Support: The webhook leaves out events Switchboard needs:",
+		"FAIL  sender Sales: Zavu has no webhook for this sender",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A wrong API key and a bad variable.
+	vars["ZAVU_API_KEY"] = "zv_test_wrong"
+	if _, out, _ := runCmd(t, vars, "", "doctor"); !strings.Contains(out, "FAIL  Zavu did not list the senders with ZAVU_API_KEY") {
+		t.Errorf("wrong key not reported:\n%s", out)
+	}
+	vars["SWITCHBOARD_LOG"] = "loud"
+	if code, out, _ := runCmd(t, vars, "", "doctor"); code != 1 || !strings.Contains(out, "FAIL  configuration: SWITCHBOARD_LOG=") {
+		t.Errorf("bad variable not reported (%d):\n%s", code, out)
+	}
+}
