@@ -40,7 +40,7 @@ func metricsServer(t *testing.T, token string) (*testServer, *web.Metrics) {
 	w := web.New(web.Config{BaseURL: base, MetricsToken: token}, web.Deps{
 		Store:    db,
 		Sessions: db.Sessions(),
-		Webhooks: zavu.Webhooks{Secrets: zavu.JoinSecrets([]string{testSecret}, db.WebhookSecrets)},
+		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(testSecret), SenderSecrets: db.SenderWebhookSecrets},
 		Metrics:  m,
 		Backlog:  db,
 	})
