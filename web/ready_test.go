@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"switchboard/inbox"
+	"switchboard/store"
+	"switchboard/web"
 )
 
 func readyz(t *testing.T, ts *testServer) (int, map[string]any) {
@@ -65,5 +70,44 @@ func TestReadyzSaysWhenTheOutboxIsStuckOrTheHubStopped(t *testing.T) {
 	ts.web.Hub().Close()
 	if status, out := readyz(t, ts); status != http.StatusServiceUnavailable || out["hub"] == "ok" {
 		t.Fatalf("hub stopped: %d %v", status, out)
+	}
+}
+
+// TestReadyzSaysWhenTheOutboxWorkerStopped: a worker that is not running
+// makes the process not ready, whatever the queue holds.
+func TestReadyzSaysWhenTheOutboxWorkerStopped(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "switchboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	outbox := inbox.NewOutbox(db, nil, nil, nil)
+	base, _ := url.Parse("http://localhost")
+	w := web.New(web.Config{BaseURL: base}, web.Deps{Store: db, Sessions: db.Sessions(), Outbox: outbox, Backlog: db})
+	defer w.Close()
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ts := &testServer{t: t, db: db, srv: srv, web: w}
+
+	if status, out := readyz(t, ts); status != http.StatusServiceUnavailable || out["outbox"] != "the outbox worker is not running" {
+		t.Errorf("before the worker runs: %d %v", status, out)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		outbox.Run(ctx)
+		close(done)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !outbox.Running() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // polling for the condition, with a deadline
+	}
+	if status, out := readyz(t, ts); status != http.StatusOK {
+		t.Errorf("with the worker running: %d %v", status, out)
+	}
+	cancel()
+	<-done
+	if status, _ := readyz(t, ts); status != http.StatusServiceUnavailable {
+		t.Errorf("after the worker stopped: %d", status)
 	}
 }
