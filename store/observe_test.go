@@ -62,9 +62,13 @@ func TestOutboxBacklog(t *testing.T) {
 	if got := b.Overdue(t0.Add(time.Hour)); got < 50*time.Minute {
 		t.Errorf("an hour later the earliest is overdue by %v", got)
 	}
-	for _, e := range mustClaim(t, db, t0.Add(time.Hour)) {
-		if _, err := db.OutboxSent(ctx, e.ID, inbox.SendResult{ZavuID: "z" + e.Message.IdempotencyKey, Status: inbox.StatusSent}, t0.Add(time.Hour)); err != nil {
-			t.Fatal(err)
+	// One reply of a conversation goes at a time: claim and send until
+	// nothing is left.
+	for range 2 {
+		for _, e := range mustClaim(t, db, t0.Add(time.Hour)) {
+			if _, err := db.OutboxSent(ctx, e.ID, inbox.SendResult{ZavuID: "z" + e.Message.IdempotencyKey, Status: inbox.StatusSent}, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if b, err := db.OutboxBacklog(ctx); err != nil || b.Depth != 0 || b.OldestAge(t0.Add(time.Hour)) != 0 {
