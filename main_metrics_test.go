@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestMetricsTokenConfig(t *testing.T) {
@@ -54,7 +55,16 @@ func TestServedMetricsAndReadiness(t *testing.T) {
 			t.Errorf("scrape (status %d) lacks %q", status, name)
 		}
 	}
-	if status, body := get("/readyz", ""); status != http.StatusOK || !strings.Contains(body, `"status":"ready"`) {
-		t.Errorf("readyz: %d %s", status, body)
+	// Ready once the background workers run, a moment after start.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body := get("/readyz", "")
+		if status == http.StatusOK && strings.Contains(body, `"status":"ready"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz: %d %s", status, body)
+		}
+		time.Sleep(10 * time.Millisecond) // polling for the condition, with a deadline
 	}
 }
