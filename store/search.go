@@ -25,9 +25,15 @@ import (
 //     their conversations that passes the filters (at most
 //     searchContactCap), by bm25 then latest activity;
 //  2. messages, in windows of the searchWindow newest matches: within a
-//     window, messages where every term is a word or a word's prefix
-//     (bm25 of the word index), then those where some term is only a
-//     substring (bm25 of the trigram index), newer first on ties.
+//     window, messages where every term is a whole word (bm25 of the word
+//     index), then those where some term is only a prefix or a substring
+//     (bm25 of the trigram index), newer first on ties. A term shorter
+//     than three characters, which the trigram index cannot find, makes
+//     the word index find prefixes instead.
+//
+// Whole words rather than prefixes in the word index keep a query cheap:
+// FTS5 reads a prefix by merging the lists of every word it begins, all
+// of them, while a word's list it reads only in the range of the window.
 //
 // A query that matches fewer than searchWindow messages is thus ranked as
 // a whole; one that matches more (a common word) is ranked a window at a
@@ -115,13 +121,14 @@ func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
 	return out
 }
 
-// wordMatch is the FTS5 query for the word index: every term a word, the
-// last word of each also as a prefix; a phrase as it is.
-func wordMatch(terms []inbox.SearchTerm) string {
+// wordMatch is the FTS5 query for the word index: every term a whole
+// word (a phrase, when quoted or of several words), or with prefixes the
+// last word of each also as a prefix.
+func wordMatch(terms []inbox.SearchTerm, prefixes bool) string {
 	parts := make([]string, 0, len(terms))
 	for _, t := range terms {
 		p := ftsQuote(t.Text)
-		if !t.Phrase {
+		if prefixes && !t.Phrase {
 			p += "*"
 		}
 		parts = append(parts, p)
@@ -235,8 +242,8 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 	}
 	p := &searchPlan{terms: searchTerms(q)}
 	if len(p.terms) > 0 {
-		p.words = wordMatch(p.terms)
 		p.trigram = trigramMatch(p.terms)
+		p.words = wordMatch(p.terms, p.trigram == "")
 	}
 	if f.Channel != "" {
 		p.convConds, p.convArgs = append(p.convConds, "c.channel = ?"), append(p.convArgs, string(f.Channel))
@@ -580,23 +587,55 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	// One snippet query per index, over the range of rowids the page
+	// spans: FTS5 reads the doclists of the terms once, in that range
+	// (the bounds reach FTS5 as >= and <=, not as BETWEEN; the + keeps
+	// SQLite from looking up each id on its own), and computes a snippet
+	// only for the page's own messages.
+	snippets := make(map[int64]string, len(cs))
+	for tier, idx := range []struct {
+		table, match string
+		size         int
+	}{{"messages_fts", p.words, snippetWords}, {"messages_tri", p.trigram, snippetChars}} {
+		var want []int64
+		lo, hi := int64(math.MaxInt64), int64(0)
+		for _, c := range cs {
+			if c.tier == tier {
+				want = append(want, c.id)
+				lo, hi = min(lo, c.id), max(hi, c.id)
+			}
+		}
+		if len(want) == 0 {
+			continue
+		}
+		js, _ := json.Marshal(want)
+		rows, err := db.reader.QueryContext(ctx, `SELECT rowid, snippet(`+idx.table+`, 0, char(2), char(3), '…', ?)
+			FROM `+idx.table+` WHERE `+idx.table+` MATCH ? AND rowid >= ? AND rowid <= ?
+			AND +rowid IN (SELECT value FROM json_each(?))`, idx.size, idx.match, lo, hi, string(js))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var snippet sql.NullString
+			if err := rows.Scan(&id, &snippet); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			snippets[id] = snippet.String
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
 	hits := make([]inbox.SearchHit, 0, len(cs))
 	for _, c := range cs {
 		h, ok := byID[c.id]
 		if !ok {
 			continue // deleted since the window was read
 		}
-		table, match, size := "messages_fts", p.words, snippetWords
-		if c.tier == 1 {
-			table, match, size = "messages_tri", p.trigram, snippetChars
-		}
-		var snippet sql.NullString
-		err := db.reader.QueryRowContext(ctx, `SELECT snippet(`+table+`, 0, char(2), char(3), '…', ?)
-			FROM `+table+` WHERE `+table+` MATCH ? AND rowid = ?`, size, match, c.id).Scan(&snippet)
-		if err != nil && err != sql.ErrNoRows {
-			return nil, err
-		}
-		h.Snippet = snippet.String
+		h.Snippet = snippets[c.id]
 		hits = append(hits, h)
 	}
 	return hits, nil

@@ -115,7 +115,7 @@ func TestSearchSnippetMarksMatch(t *testing.T) {
 		"parcel":  "The \x02parcel\x03 for",
 		"W-7781":  "order \x02W-7781\x03",
 		"7781":    "W-\x02",
-		"orde":    "\x02order\x03",
+		"orde":    "\x02orde\x03r W",
 		"<script": "<\x02script\x03>alert(1)", // raw text: the page escapes it
 	} {
 		hits, _ := f.search(inbox.SearchFilter{Query: q})
@@ -222,9 +222,9 @@ func TestSearchUnicode(t *testing.T) {
 func TestSearchRanksWordsBeforeSubstringsAndNewerOnTies(t *testing.T) {
 	f := newSearchFixture(t)
 	c := f.conv("+4917612345678", "", inbox.WhatsApp)
-	sub := f.msg(c, "the border was closed", nil)  // "order" only inside a word
-	older := f.msg(c, "order arrived", nil)         // the word
-	newer := f.msg(c, "order arrived", nil)         // the same, newer
+	sub := f.msg(c, "the border was closed", nil) // "order" only inside a word
+	older := f.msg(c, "order arrived", nil)       // the word
+	newer := f.msg(c, "order arrived", nil)       // the same, newer
 	long := f.msg(c, "my order "+strings.Repeat("and then some more words ", 10), nil)
 	got := f.ids("order")
 	want := []int64{newer, older, long, sub}
