@@ -94,4 +94,5 @@ func (s *Server) routes() {
 	api.POST("/conversations/:id/messages", s.handleAPIReply)
 	api.GET("/messages/:id", s.handleAPIMessage)
 	api.GET("/events", s.handleAPIEvents)
+	api.GET("/search", s.handleAPISearch)
 }
