@@ -36,6 +36,7 @@ func (s *Server) routes() {
 	agent.GET("/", s.handleRoot)
 	agent.GET("/inbox", s.handleInbox)
 	agent.GET("/inbox/list", s.handleList)
+	agent.GET("/search", s.handleSearch)
 	agent.GET("/conversations/new", s.handleNewConversationForm)
 	agent.POST("/conversations", s.handleNewConversation)
 	agent.GET("/conversations/:id", s.handleConversation)
