@@ -521,9 +521,16 @@ func (db *DB) messageWindow(ctx context.Context, p *searchPlan, top int64) ([]me
 }
 
 // matchWindow is up to searchWindow matches of match in table below top
-// that pass the filters, newest first, with their bm25.
+// that pass the filters, newest first, with their rank (lower is better).
+//
+// When they are every match below top (fewer than searchWindow), the rank
+// is FTS5's bm25. When there are more, it is bm25 without the inverse
+// document frequency, computed here from each message's text: bm25 needs
+// the count of every message holding each term, which FTS5 finds by
+// reading all of them, a cost that grows with the history; and as every
+// match holds every term, the frequencies weigh alike on all of them.
 func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match string, top int64) ([]messageCandidate, error) {
-	q := `SELECT ` + table + `.rowid, m.created_at, bm25(` + table + `) FROM ` + table + `
+	q := `SELECT ` + table + `.rowid, m.created_at FROM ` + table + `
 		JOIN messages m ON m.id = ` + table + `.rowid`
 	args := []any{match, top}
 	cond := ""
@@ -544,16 +551,95 @@ func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match strin
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := make([]messageCandidate, 0, 64)
 	for rows.Next() {
 		var c messageCandidate
-		if err := rows.Scan(&c.id, &c.created, &c.rank); err != nil {
+		if err := rows.Scan(&c.id, &c.created); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	lo, hi := out[len(out)-1].id, out[0].id
+	ids := make([]int64, len(out))
+	for i, c := range out {
+		ids[i] = c.id
+	}
+	js, _ := json.Marshal(ids)
+	ranks := make(map[int64]float64, len(out))
+	if len(out) < searchWindow {
+		rows, err = db.reader.QueryContext(ctx, `SELECT rowid, bm25(`+table+`) FROM `+table+`
+			WHERE `+table+` MATCH ? AND rowid >= ? AND rowid <= ? AND +rowid IN (SELECT value FROM json_each(?))`,
+			match, lo, hi, string(js))
+	} else {
+		rows, err = db.reader.QueryContext(ctx, `SELECT d.id, d.body FROM json_each(?) j
+			JOIN search_message_docs d ON d.id = j.value`, string(js))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if len(out) < searchWindow {
+		for rows.Next() {
+			var id int64
+			var r float64
+			if err := rows.Scan(&id, &r); err != nil {
+				return nil, err
+			}
+			ranks[id] = r
+		}
+	} else {
+		type doc struct {
+			id     int64
+			tf     []int
+			length int
+		}
+		var docs []doc
+		total := 0
+		for rows.Next() {
+			var d doc
+			var body string
+			if err := rows.Scan(&d.id, &body); err != nil {
+				return nil, err
+			}
+			d.tf, d.length = termCounts(body, p.terms)
+			total += d.length
+			docs = append(docs, d)
+		}
+		avg := float64(max(total, 1)) / float64(max(len(docs), 1))
+		const k1, b = 1.2, 0.75
+		for _, d := range docs {
+			score := 0.0
+			for _, tf := range d.tf {
+				f := float64(tf)
+				score += f * (k1 + 1) / (f + k1*(1-b+b*float64(d.length)/avg))
+			}
+			ranks[d.id] = -score // as bm25: lower is better
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].rank = ranks[out[i].id]
+	}
+	return out, nil
+}
+
+// termCounts is how often each term occurs in body (at least once: it
+// matched, maybe with accents or case folded differently), and the number
+// of words in body.
+func termCounts(body string, terms []inbox.SearchTerm) ([]int, int) {
+	lower := strings.ToLower(body)
+	tf := make([]int, len(terms))
+	for i, t := range terms {
+		tf[i] = max(1, strings.Count(lower, strings.ToLower(t.Text)))
+	}
+	return tf, max(1, len(strings.FieldsFunc(body, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })))
 }
 
 // messageHits are the results for cs, in their order: each message with

@@ -337,6 +337,12 @@ func TestSearchPaging(t *testing.T) {
 		if len(hits) > 200 {
 			t.Fatalf("page of %d", len(hits))
 		}
+		if pages == 1 && hits[0].MessageID != 1148 {
+			// More matches than a window: ranked by term frequency and
+			// length, newer first on ties. "parcel number 1148 parcel" is
+			// the newest with the word twice.
+			t.Errorf("first hit %d, want 1148", hits[0].MessageID)
+		}
 		for _, h := range hits {
 			if seen[h.MessageID] {
 				t.Fatalf("message %d twice", h.MessageID)
