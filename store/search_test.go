@@ -3,12 +3,16 @@ package store
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"switchboard/inbox"
+	"switchboard/migrations"
 )
 
 // searchFixture writes conversations and messages through the writer's
@@ -402,4 +406,54 @@ func TestParsePhoneQueries(t *testing.T) {
 			t.Errorf("ParseSearch(%q) digits %q, want %q", q, got, want)
 		}
 	}
+}
+
+// A database from before search gets its messages and contacts indexed by
+// the migration that adds the indexes.
+func TestSearchMigrationIndexesExistingData(t *testing.T) {
+	old := fstest.MapFS{}
+	entries, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range entries {
+		if strings.HasPrefix(name, "0015_") {
+			continue
+		}
+		body, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = &fstest.MapFile{Data: body}
+	}
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	db, err := Open(path, withMigrations(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &searchFixture{t: t, db: db}
+	c := f.conv("+4917612345678", "Wilhelmina", inbox.WhatsApp)
+	id := f.msg(c, "the parcel W-7781 is here", &inbox.Content{Filename: "receipt-5512.pdf"})
+	db.Close()
+
+	f.db = openAt(t, path)
+	if got := f.ids("7781"); !slices.Equal(got, []int64{id}) {
+		t.Errorf("7781 after the migration: %v", got)
+	}
+	if got := f.ids("5512"); !slices.Equal(got, []int64{id}) {
+		t.Errorf("5512 after the migration: %v", got)
+	}
+	if hits, _ := f.search(inbox.SearchFilter{Query: "wilhel"}); len(hits) != 1 || hits[0].MessageID != 0 {
+		t.Errorf("contact after the migration: %+v", hits)
+	}
+}
+
+func openAt(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
