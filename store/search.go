@@ -27,9 +27,9 @@ import (
 //  2. messages, in windows of the searchWindow newest matches: within a
 //     window, messages where every term is a whole word (bm25 of the word
 //     index), then those where some term is only a prefix or a substring
-//     (bm25 of the trigram index), newer first on ties. A term shorter
-//     than three characters, which the trigram index cannot find, makes
-//     the word index find prefixes instead.
+//     (bm25 of the trigram index), newer (stored later) first on ties. A
+//     term shorter than three characters, which the trigram index cannot
+//     find, makes the word index find prefixes instead.
 //
 // Whole words rather than prefixes in the word index keep a query cheap:
 // FTS5 reads a prefix by merging the lists of every word it begins, all
@@ -472,9 +472,9 @@ func markFold(s, sub string) string {
 
 // messageCandidate is a message match in a window.
 type messageCandidate struct {
-	id, created int64
-	tier        int // 0: every term a word or prefix; 1: a substring
-	rank        float64
+	id   int64
+	tier int // 0: every term a whole word; 1: a prefix or substring
+	rank float64
 }
 
 // messageWindow is the searchWindow newest message matches below top,
@@ -514,8 +514,7 @@ func (db *DB) messageWindow(ctx context.Context, p *searchPlan, top int64) ([]me
 		all = all[:searchWindow]
 	}
 	slices.SortFunc(all, func(a, b messageCandidate) int {
-		return cmp.Or(cmp.Compare(a.tier, b.tier), cmp.Compare(a.rank, b.rank),
-			cmp.Compare(b.created, a.created), cmp.Compare(b.id, a.id))
+		return cmp.Or(cmp.Compare(a.tier, b.tier), cmp.Compare(a.rank, b.rank), cmp.Compare(b.id, a.id))
 	})
 	return all, full, nil
 }
@@ -530,8 +529,12 @@ func (db *DB) messageWindow(ctx context.Context, p *searchPlan, top int64) ([]me
 // reading all of them, a cost that grows with the history; and as every
 // match holds every term, the frequencies weigh alike on all of them.
 func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match string, top int64) ([]messageCandidate, error) {
-	q := `SELECT ` + table + `.rowid, m.created_at FROM ` + table + `
-		JOIN messages m ON m.id = ` + table + `.rowid`
+	// Only a filter needs the message's row: without one, the window is a
+	// walk of the index alone.
+	q := `SELECT ` + table + `.rowid FROM ` + table
+	if len(p.convConds) > 0 || len(p.msgConds) > 0 {
+		q += ` JOIN messages m ON m.id = ` + table + `.rowid`
+	}
 	args := []any{match, top}
 	cond := ""
 	if len(p.convConds) > 0 {
@@ -554,7 +557,7 @@ func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match strin
 	out := make([]messageCandidate, 0, 64)
 	for rows.Next() {
 		var c messageCandidate
-		if err := rows.Scan(&c.id, &c.created); err != nil {
+		if err := rows.Scan(&c.id); err != nil {
 			rows.Close()
 			return nil, err
 		}
