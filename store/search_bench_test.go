@@ -18,8 +18,7 @@ import (
 // query, the 50th and 99th percentile of a first page of 50, and the
 // indexes' share of the database, and the CPU time a search takes (the
 // wall times include waiting for a core on a busy machine). Generating
-// takes a minute or two; run
-// it with
+// takes a minute or two; run it with
 //
 //	go test ./store -run '^$' -bench BenchmarkSearch -benchtime 200x
 func BenchmarkSearch(b *testing.B) {
