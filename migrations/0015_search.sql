@@ -11,9 +11,26 @@
 --
 -- The indexes keep no copy of the text: they read it from the views below
 -- (FTS5 external content). Triggers keep them in step with every write to
--- messages and contacts, in the same transaction, so a message is found
--- the moment it is stored. A trigger removes a row's old text with the
--- same expression the view computes, so the two must stay alike.
+-- messages and contacts: each queues the text to add, or the old text to
+-- remove, in search_queue, and the writer applies the queue to the
+-- indexes at the end of each write transaction, before its commit. So a
+-- message is found the moment it is stored, and the indexes take one
+-- write a transaction, not one for each event in it (FTS5 writes what it
+-- holds at every savepoint, and the writer has one for each event). A
+-- trigger removes a row's old text with the same expression the view
+-- computes, so the two must stay alike.
+
+-- target is 'm' (a message: a is its text) or 'c' (a contact: a is its
+-- name, b its number); op is NULL to add, 'delete' to remove; doc is the
+-- row's id.
+CREATE TABLE search_queue (
+	seq    INTEGER PRIMARY KEY,
+	target TEXT NOT NULL,
+	op     TEXT,
+	doc    INTEGER NOT NULL,
+	a      TEXT,
+	b      TEXT
+);
 
 CREATE VIEW search_message_docs (id, body) AS
 	SELECT m.id, CASE WHEN m.content IS NULL OR NOT json_valid(m.content) THEN m.text
@@ -35,19 +52,7 @@ CREATE VIRTUAL TABLE messages_tri USING fts5(body, content = 'search_message_doc
 	tokenize = 'trigram remove_diacritics 1');
 
 CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
-	INSERT INTO messages_fts (rowid, body) VALUES (NEW.id, CASE WHEN NEW.content IS NULL OR NOT json_valid(NEW.content) THEN NEW.text
-		ELSE concat_ws(' ', NEW.text, json_extract(NEW.content, '$.filename'), json_extract(NEW.content, '$.name'),
-			json_extract(NEW.content, '$.address'), json_extract(NEW.content, '$.interactiveReply.title'),
-			json_extract(NEW.content, '$.contacts[0].name'),
-			json_extract(NEW.content, '$.contacts[0].phones[0].phone'),
-			json_extract(NEW.content, '$.contacts[0].phones[1].phone'),
-			json_extract(NEW.content, '$.contacts[1].name'),
-			json_extract(NEW.content, '$.contacts[1].phones[0].phone'),
-			json_extract(NEW.content, '$.contacts[1].phones[1].phone'),
-			json_extract(NEW.content, '$.contacts[2].name'),
-			json_extract(NEW.content, '$.contacts[2].phones[0].phone'),
-			json_extract(NEW.content, '$.contacts[2].phones[1].phone')) END);
-	INSERT INTO messages_tri (rowid, body) VALUES (NEW.id, CASE WHEN NEW.content IS NULL OR NOT json_valid(NEW.content) THEN NEW.text
+	INSERT INTO search_queue (target, op, doc, a) VALUES ('m', NULL, NEW.id, CASE WHEN NEW.content IS NULL OR NOT json_valid(NEW.content) THEN NEW.text
 		ELSE concat_ws(' ', NEW.text, json_extract(NEW.content, '$.filename'), json_extract(NEW.content, '$.name'),
 			json_extract(NEW.content, '$.address'), json_extract(NEW.content, '$.interactiveReply.title'),
 			json_extract(NEW.content, '$.contacts[0].name'),
@@ -62,19 +67,7 @@ CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
 END;
 
 CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
-	INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', OLD.id, CASE WHEN OLD.content IS NULL OR NOT json_valid(OLD.content) THEN OLD.text
-		ELSE concat_ws(' ', OLD.text, json_extract(OLD.content, '$.filename'), json_extract(OLD.content, '$.name'),
-			json_extract(OLD.content, '$.address'), json_extract(OLD.content, '$.interactiveReply.title'),
-			json_extract(OLD.content, '$.contacts[0].name'),
-			json_extract(OLD.content, '$.contacts[0].phones[0].phone'),
-			json_extract(OLD.content, '$.contacts[0].phones[1].phone'),
-			json_extract(OLD.content, '$.contacts[1].name'),
-			json_extract(OLD.content, '$.contacts[1].phones[0].phone'),
-			json_extract(OLD.content, '$.contacts[1].phones[1].phone'),
-			json_extract(OLD.content, '$.contacts[2].name'),
-			json_extract(OLD.content, '$.contacts[2].phones[0].phone'),
-			json_extract(OLD.content, '$.contacts[2].phones[1].phone')) END);
-	INSERT INTO messages_tri (messages_tri, rowid, body) VALUES ('delete', OLD.id, CASE WHEN OLD.content IS NULL OR NOT json_valid(OLD.content) THEN OLD.text
+	INSERT INTO search_queue (target, op, doc, a) VALUES ('m', 'delete', OLD.id, CASE WHEN OLD.content IS NULL OR NOT json_valid(OLD.content) THEN OLD.text
 		ELSE concat_ws(' ', OLD.text, json_extract(OLD.content, '$.filename'), json_extract(OLD.content, '$.name'),
 			json_extract(OLD.content, '$.address'), json_extract(OLD.content, '$.interactiveReply.title'),
 			json_extract(OLD.content, '$.contacts[0].name'),
@@ -92,7 +85,7 @@ END;
 -- indexes nothing.
 CREATE TRIGGER messages_search_update AFTER UPDATE OF id, text, content ON messages
 	WHEN OLD.id IS NOT NEW.id OR OLD.text IS NOT NEW.text OR OLD.content IS NOT NEW.content BEGIN
-	INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', OLD.id, CASE WHEN OLD.content IS NULL OR NOT json_valid(OLD.content) THEN OLD.text
+	INSERT INTO search_queue (target, op, doc, a) VALUES ('m', 'delete', OLD.id, CASE WHEN OLD.content IS NULL OR NOT json_valid(OLD.content) THEN OLD.text
 		ELSE concat_ws(' ', OLD.text, json_extract(OLD.content, '$.filename'), json_extract(OLD.content, '$.name'),
 			json_extract(OLD.content, '$.address'), json_extract(OLD.content, '$.interactiveReply.title'),
 			json_extract(OLD.content, '$.contacts[0].name'),
@@ -104,31 +97,7 @@ CREATE TRIGGER messages_search_update AFTER UPDATE OF id, text, content ON messa
 			json_extract(OLD.content, '$.contacts[2].name'),
 			json_extract(OLD.content, '$.contacts[2].phones[0].phone'),
 			json_extract(OLD.content, '$.contacts[2].phones[1].phone')) END);
-	INSERT INTO messages_tri (messages_tri, rowid, body) VALUES ('delete', OLD.id, CASE WHEN OLD.content IS NULL OR NOT json_valid(OLD.content) THEN OLD.text
-		ELSE concat_ws(' ', OLD.text, json_extract(OLD.content, '$.filename'), json_extract(OLD.content, '$.name'),
-			json_extract(OLD.content, '$.address'), json_extract(OLD.content, '$.interactiveReply.title'),
-			json_extract(OLD.content, '$.contacts[0].name'),
-			json_extract(OLD.content, '$.contacts[0].phones[0].phone'),
-			json_extract(OLD.content, '$.contacts[0].phones[1].phone'),
-			json_extract(OLD.content, '$.contacts[1].name'),
-			json_extract(OLD.content, '$.contacts[1].phones[0].phone'),
-			json_extract(OLD.content, '$.contacts[1].phones[1].phone'),
-			json_extract(OLD.content, '$.contacts[2].name'),
-			json_extract(OLD.content, '$.contacts[2].phones[0].phone'),
-			json_extract(OLD.content, '$.contacts[2].phones[1].phone')) END);
-	INSERT INTO messages_fts (rowid, body) VALUES (NEW.id, CASE WHEN NEW.content IS NULL OR NOT json_valid(NEW.content) THEN NEW.text
-		ELSE concat_ws(' ', NEW.text, json_extract(NEW.content, '$.filename'), json_extract(NEW.content, '$.name'),
-			json_extract(NEW.content, '$.address'), json_extract(NEW.content, '$.interactiveReply.title'),
-			json_extract(NEW.content, '$.contacts[0].name'),
-			json_extract(NEW.content, '$.contacts[0].phones[0].phone'),
-			json_extract(NEW.content, '$.contacts[0].phones[1].phone'),
-			json_extract(NEW.content, '$.contacts[1].name'),
-			json_extract(NEW.content, '$.contacts[1].phones[0].phone'),
-			json_extract(NEW.content, '$.contacts[1].phones[1].phone'),
-			json_extract(NEW.content, '$.contacts[2].name'),
-			json_extract(NEW.content, '$.contacts[2].phones[0].phone'),
-			json_extract(NEW.content, '$.contacts[2].phones[1].phone')) END);
-	INSERT INTO messages_tri (rowid, body) VALUES (NEW.id, CASE WHEN NEW.content IS NULL OR NOT json_valid(NEW.content) THEN NEW.text
+	INSERT INTO search_queue (target, op, doc, a) VALUES ('m', NULL, NEW.id, CASE WHEN NEW.content IS NULL OR NOT json_valid(NEW.content) THEN NEW.text
 		ELSE concat_ws(' ', NEW.text, json_extract(NEW.content, '$.filename'), json_extract(NEW.content, '$.name'),
 			json_extract(NEW.content, '$.address'), json_extract(NEW.content, '$.interactiveReply.title'),
 			json_extract(NEW.content, '$.contacts[0].name'),
@@ -151,23 +120,19 @@ CREATE VIRTUAL TABLE contacts_tri USING fts5(name, phone, content = 'search_cont
 	tokenize = 'trigram remove_diacritics 1');
 
 CREATE TRIGGER contacts_search_insert AFTER INSERT ON contacts BEGIN
-	INSERT INTO contacts_fts (rowid, name, phone) VALUES (NEW.id, NEW.name, NEW.phone || ' ' || replace(replace(replace(replace(replace(replace(NEW.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
-	INSERT INTO contacts_tri (rowid, name, phone) VALUES (NEW.id, NEW.name, NEW.phone || ' ' || replace(replace(replace(replace(replace(replace(NEW.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
+	INSERT INTO search_queue (target, op, doc, a, b) VALUES ('c', NULL, NEW.id, NEW.name, NEW.phone || ' ' || replace(replace(replace(replace(replace(replace(NEW.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
 END;
 
 CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts BEGIN
-	INSERT INTO contacts_fts (contacts_fts, rowid, name, phone) VALUES ('delete', OLD.id, OLD.name, OLD.phone || ' ' || replace(replace(replace(replace(replace(replace(OLD.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
-	INSERT INTO contacts_tri (contacts_tri, rowid, name, phone) VALUES ('delete', OLD.id, OLD.name, OLD.phone || ' ' || replace(replace(replace(replace(replace(replace(OLD.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
+	INSERT INTO search_queue (target, op, doc, a, b) VALUES ('c', 'delete', OLD.id, OLD.name, OLD.phone || ' ' || replace(replace(replace(replace(replace(replace(OLD.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
 END;
 
 -- Every inbound message upserts its contact; only a new name or number
 -- touches the indexes.
 CREATE TRIGGER contacts_search_update AFTER UPDATE OF id, name, phone ON contacts
 	WHEN OLD.id IS NOT NEW.id OR OLD.name IS NOT NEW.name OR OLD.phone IS NOT NEW.phone BEGIN
-	INSERT INTO contacts_fts (contacts_fts, rowid, name, phone) VALUES ('delete', OLD.id, OLD.name, OLD.phone || ' ' || replace(replace(replace(replace(replace(replace(OLD.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
-	INSERT INTO contacts_tri (contacts_tri, rowid, name, phone) VALUES ('delete', OLD.id, OLD.name, OLD.phone || ' ' || replace(replace(replace(replace(replace(replace(OLD.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
-	INSERT INTO contacts_fts (rowid, name, phone) VALUES (NEW.id, NEW.name, NEW.phone || ' ' || replace(replace(replace(replace(replace(replace(NEW.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
-	INSERT INTO contacts_tri (rowid, name, phone) VALUES (NEW.id, NEW.name, NEW.phone || ' ' || replace(replace(replace(replace(replace(replace(NEW.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
+	INSERT INTO search_queue (target, op, doc, a, b) VALUES ('c', 'delete', OLD.id, OLD.name, OLD.phone || ' ' || replace(replace(replace(replace(replace(replace(OLD.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
+	INSERT INTO search_queue (target, op, doc, a, b) VALUES ('c', NULL, NEW.id, NEW.name, NEW.phone || ' ' || replace(replace(replace(replace(replace(replace(NEW.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
 END;
 
 -- What is stored already: each index built in one pass over its view.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -177,6 +178,9 @@ func TestSearchFollowsEditsPlaceholdersAndDeletes(t *testing.T) {
 	}
 	if got := f.ids("99821"); len(got) != 0 {
 		t.Errorf("after the delete, 99821 gives %v", got)
+	}
+	if n := count(t, f.db, `SELECT count(*) FROM search_queue`); n != 0 {
+		t.Errorf("%d changes left in the search queue after the commits", n)
 	}
 	// The indexes agree with their content after all that.
 	for _, table := range []string{"messages_fts", "messages_tri", "contacts_fts", "contacts_tri"} {
@@ -427,15 +431,31 @@ func TestSearchMigrationIndexesExistingData(t *testing.T) {
 		old[name] = &fstest.MapFile{Data: body}
 	}
 	path := filepath.Join(t.TempDir(), "switchboard.db")
-	db, err := Open(path, withMigrations(old))
+	raw, err := sql.Open("sqlite", DSN(path, true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &searchFixture{t: t, db: db}
-	c := f.conv("+4917612345678", "Wilhelmina", inbox.WhatsApp)
-	id := f.msg(c, "the parcel W-7781 is here", &inbox.Content{Filename: "receipt-5512.pdf"})
-	db.Close()
+	if err := migrate(context.Background(), raw, old, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	for _, q := range []string{
+		`INSERT INTO contacts (id, phone, name, created_at, updated_at) VALUES (1, '+4917612345678', 'Wilhelmina', 0, 0)`,
+		`INSERT INTO conversations (id, sender_id, channel, contact_id, last_message_at, created_at, updated_at)
+			VALUES (1, 'snd_1', 'whatsapp', 1, 0, 0, 0)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := raw.QueryRow(`INSERT INTO messages (conversation_id, direction, channel, type, text, content, status, created_at, updated_at)
+		VALUES (1, 'inbound', 'whatsapp', 'document', 'the parcel W-7781 is here', '{"filename":"receipt-5512.pdf"}', 'received', 0, 0)
+		RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
 
+	f := &searchFixture{t: t}
 	f.db = openAt(t, path)
 	if got := f.ids("7781"); !slices.Equal(got, []int64{id}) {
 		t.Errorf("7781 after the migration: %v", got)
