@@ -317,7 +317,13 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 			if err != nil {
 				return nil, "", err
 			}
-			next := searchCursor{messages: true, top: cur.top, offset: cur.offset + want}
+			// The window's top is its highest match, not the top of all:
+			// messages stored meanwhile stay off the next page.
+			top := int64(0)
+			for _, c := range window {
+				top = max(top, c.id)
+			}
+			next := searchCursor{messages: true, top: min(cur.top, top+1), offset: cur.offset + want}
 			return append(hits, page...), next.encode(), nil
 		}
 		page, err := db.messageHits(ctx, p, rest)

@@ -339,6 +339,7 @@ func TestSearchPaging(t *testing.T) {
 	seen := map[int64]bool{}
 	cursor := ""
 	pages := 0
+	var late int64
 	for {
 		hits, next := f.search(inbox.SearchFilter{Query: "parcel", Limit: 200, Cursor: cursor})
 		pages++
@@ -361,6 +362,13 @@ func TestSearchPaging(t *testing.T) {
 			break
 		}
 		cursor = next
+		if pages == 1 {
+			// A match stored between two pages does not shift them.
+			late = f.msg(c, "parcel arrived late", nil)
+		}
+	}
+	if seen[late] {
+		t.Errorf("message %d, stored after the first page, came on a later one", late)
 	}
 	if len(seen) != total || pages != (total+199)/200 {
 		t.Errorf("%d messages in %d pages, want %d in %d", len(seen), pages, total, (total+199)/200)
