@@ -247,6 +247,10 @@ func (db *DB) inTransaction(ctx context.Context, fn func(w *writeTx) error) erro
 		db.recoverWriterConn(ctx)
 		return err
 	}
+	if err := w.flushSearch(ctx); err != nil {
+		db.recoverWriterConn(ctx)
+		return err
+	}
 	start := time.Now()
 	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
 		db.recoverWriterConn(ctx)

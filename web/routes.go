@@ -38,6 +38,7 @@ func (s *Server) routes() {
 	agent.GET("/", s.handleRoot)
 	agent.GET("/inbox", s.handleInbox)
 	agent.GET("/inbox/list", s.handleList)
+	agent.GET("/search", s.handleSearch)
 	agent.GET("/conversations/new", s.handleNewConversationForm)
 	agent.POST("/conversations", s.handleNewConversation)
 	agent.GET("/conversations/:id", s.handleConversation)
@@ -96,4 +97,5 @@ func (s *Server) routes() {
 	api.POST("/conversations/:id/messages", s.handleAPIReply)
 	api.GET("/messages/:id", s.handleAPIMessage)
 	api.GET("/events", s.handleAPIEvents)
+	api.GET("/search", s.handleAPISearch)
 }

@@ -1,0 +1,239 @@
+package inbox
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxSearchLimit is the most results a page of search gives.
+const MaxSearchLimit = 200
+
+// SearchFilter is a search over every message and contact, best match
+// first. Query is what the user typed: words (each found as a word, a
+// prefix of a word or, from three characters, anywhere in the text),
+// "quoted phrases", and the operators from:NUMBER-OR-NAME and in:mine.
+type SearchFilter struct {
+	Query      string
+	Channel    Channel
+	SenderID   string
+	Status     ConversationStatus // empty for all
+	AssigneeID *int64             // nil for any; pointer to 0 for unassigned
+	// Label keeps conversations that carry it. Switchboard has no labels
+	// yet, so a label selects nothing.
+	Label string
+	// From and To bound the time of the message (of the conversation's
+	// latest activity for a contact match); zero for no bound.
+	From, To time.Time
+	// UserID is who searches: in:mine keeps the conversations assigned to
+	// them. in:mine with no user is an error wrapping ErrInvalid.
+	UserID int64
+	Limit  int
+	Cursor string
+}
+
+// SearchHit is one result: a message, or (MessageID 0) a contact whose
+// name or number matched, in one of its conversations.
+type SearchHit struct {
+	ConversationID int64
+	MessageID      int64
+	Contact        Contact
+	// Snippet is the text around the match; SnippetMarkOpen and
+	// SnippetMarkClose enclose the matching parts. SplitSnippet splits it.
+	Snippet   string
+	CreatedAt time.Time
+}
+
+// The characters that enclose a match in SearchHit.Snippet.
+const (
+	SnippetMarkOpen  = "\x02"
+	SnippetMarkClose = "\x03"
+)
+
+// SnippetPart is a run of a snippet, matching or not.
+type SnippetPart struct {
+	Text  string
+	Match bool
+}
+
+// SplitSnippet splits a snippet at its marks. Stray marks are dropped, so
+// the parts are plain text, safe to escape and show.
+func SplitSnippet(s string) []SnippetPart {
+	var parts []SnippetPart
+	match := false
+	for s != "" {
+		i := strings.IndexAny(s, SnippetMarkOpen+SnippetMarkClose)
+		if i < 0 {
+			parts = appendPart(parts, s, match)
+			break
+		}
+		parts = appendPart(parts, s[:i], match)
+		match = s[i] == SnippetMarkOpen[0]
+		s = s[i+1:]
+	}
+	return parts
+}
+
+func appendPart(parts []SnippetPart, text string, match bool) []SnippetPart {
+	if text == "" {
+		return parts
+	}
+	if n := len(parts); n > 0 && parts[n-1].Match == match {
+		parts[n-1].Text += text
+		return parts
+	}
+	return append(parts, SnippetPart{Text: text, Match: match})
+}
+
+// Searcher finds messages and contacts.
+type Searcher interface {
+	// Search gives a page of results for f, best match first, and the
+	// cursor of the next page, empty at the end. A cursor this did not
+	// give out, or in:mine with no user, is an error wrapping ErrInvalid.
+	Search(ctx context.Context, f SearchFilter) (items []SearchHit, next string, err error)
+}
+
+// SearchTerm is one part of a search that must match: a word or a
+// quoted phrase.
+type SearchTerm struct {
+	Text   string
+	Phrase bool
+	// Digits is the term as a phone number fragment, in digits alone with
+	// a leading 00 or trunk 0 removed ("0176-1234" is "1761234"); empty
+	// when the term is not one.
+	Digits string
+}
+
+// SearchQuery is a parsed search.
+type SearchQuery struct {
+	Terms []SearchTerm
+	// From is the value of a from: operator: a phone number fragment or a
+	// part of a contact's name.
+	From SearchTerm
+	// Mine is true for in:mine.
+	Mine bool
+}
+
+// ParseSearch reads a query as typed. It never fails: whatever is not an
+// operator is text to find. When every word is part of a phone number
+// ("+49 176 1234"), they make one term.
+func ParseSearch(q string) SearchQuery {
+	var out SearchQuery
+	var words []string
+	for _, tok := range splitQuery(q) {
+		if tok.quoted {
+			if strings.TrimSpace(tok.text) != "" {
+				out.Terms = append(out.Terms, SearchTerm{Text: tok.text, Phrase: true})
+			}
+			continue
+		}
+		lower := strings.ToLower(tok.text)
+		switch {
+		case lower == "in:mine":
+			out.Mine = true
+		case strings.HasPrefix(lower, "from:") && len(tok.text) > len("from:"):
+			v := tok.text[len("from:"):]
+			out.From = SearchTerm{Text: v, Digits: phoneDigits(v)}
+		default:
+			words = append(words, tok.text)
+		}
+	}
+	if len(words) > 1 && allPhoneLike(words) {
+		joined := strings.Join(words, " ")
+		out.Terms = append(out.Terms, SearchTerm{Text: joined, Phrase: true, Digits: phoneDigits(joined)})
+		return out
+	}
+	for _, w := range words {
+		out.Terms = append(out.Terms, SearchTerm{Text: w, Digits: phoneDigits(w)})
+	}
+	return out
+}
+
+type queryToken struct {
+	text   string
+	quoted bool
+}
+
+// splitQuery splits q at spaces, keeping "quoted phrases" whole; an
+// unclosed quote runs to the end.
+func splitQuery(q string) []queryToken {
+	var out []queryToken
+	for q != "" {
+		q = strings.TrimLeftFunc(q, unicode.IsSpace)
+		if q == "" {
+			break
+		}
+		if q[0] == '"' {
+			end := strings.IndexByte(q[1:], '"')
+			if end < 0 {
+				out = append(out, queryToken{text: q[1:], quoted: true})
+				break
+			}
+			out = append(out, queryToken{text: q[1 : 1+end], quoted: true})
+			q = q[2+end:]
+			continue
+		}
+		end := strings.IndexFunc(q, func(r rune) bool { return unicode.IsSpace(r) || r == '"' })
+		if end < 0 {
+			end = len(q)
+		}
+		out = append(out, queryToken{text: q[:end]})
+		q = q[end:]
+	}
+	return out
+}
+
+// phoneLike is true when s is made of what phone numbers are written
+// with and has a digit.
+func phoneLike(s string) bool {
+	digit := false
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case strings.ContainsRune("+-()./ ", r):
+		default:
+			return false
+		}
+	}
+	return digit
+}
+
+func allPhoneLike(words []string) bool {
+	for _, w := range words {
+		if !phoneLike(w) {
+			return false
+		}
+	}
+	return true
+}
+
+// phoneDigits is s as a fragment of a phone number in digits alone, the
+// form the index keeps numbers in besides their own: a leading 00
+// (international prefix) or single 0 (trunk prefix) is dropped, so the
+// rest matches inside an international number. It is empty when s is not
+// phone-like or has fewer than three digits.
+func phoneDigits(s string) string {
+	if !phoneLike(s) {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	d := b.String()
+	switch {
+	case strings.HasPrefix(d, "00"):
+		d = d[2:]
+	case strings.HasPrefix(d, "0") && !strings.HasPrefix(strings.TrimSpace(s), "+"):
+		d = d[1:]
+	}
+	if utf8.RuneCountInString(d) < 3 {
+		return ""
+	}
+	return d
+}

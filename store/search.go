@@ -1,0 +1,737 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"switchboard/inbox"
+)
+
+// Search reads the indexes migration 0015 keeps (messages_fts and
+// contacts_fts for words and prefixes, messages_tri and contacts_tri for
+// substrings). Results come in this order:
+//
+//  1. contacts whose name or number matches every term, with each of
+//     their conversations that passes the filters (at most
+//     searchContactCap), by bm25 then latest activity;
+//  2. messages, in windows of the searchWindow newest matches: within a
+//     window, messages where every term is a whole word (bm25 of the word
+//     index), then those where some term is only a prefix or a substring
+//     (bm25 of the trigram index), newer (stored later) first on ties. A
+//     term shorter than three characters, which the trigram index cannot
+//     find, makes the word index find prefixes instead.
+//
+// Whole words rather than prefixes in the word index keep a query cheap:
+// FTS5 reads a prefix by merging the lists of every word it begins, all
+// of them, while a word's list it reads only in the range of the window.
+//
+// A query that matches fewer than searchWindow messages is thus ranked as
+// a whole; one that matches more (a common word) is ranked a window at a
+// time, so a page costs the same whatever the size of the history, and a
+// cursor stays valid while new messages arrive (they are above the
+// window).
+const (
+	searchWindow     = 1000
+	searchContactCap = 200
+	searchFromCap    = 1000
+	// A snippet's length: words in the word index, characters in the
+	// trigram index.
+	snippetWords = 14
+	snippetChars = 60
+)
+
+// searchCursor is where a page of search starts: in the contacts, at
+// offset; or in the messages, in the window of matches below top.
+type searchCursor struct {
+	messages bool
+	top      int64
+	offset   int
+}
+
+func (c searchCursor) encode() string {
+	s := "c:" + strconv.Itoa(c.offset)
+	if c.messages {
+		s = "m:" + strconv.FormatInt(c.top, 10) + ":" + strconv.Itoa(c.offset)
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+func decodeSearchCursor(s string) (searchCursor, error) {
+	start := searchCursor{top: math.MaxInt64}
+	if s == "" {
+		return start, nil
+	}
+	bad := fmt.Errorf("cursor %q: %w", s, inbox.ErrInvalid)
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return start, bad
+	}
+	parts := strings.Split(string(b), ":")
+	num := func(p string) (int64, bool) {
+		n, err := strconv.ParseInt(p, 10, 64)
+		return n, err == nil && n >= 0
+	}
+	switch {
+	case len(parts) == 2 && parts[0] == "c":
+		off, ok := num(parts[1])
+		if !ok || off > searchContactCap {
+			return start, bad
+		}
+		return searchCursor{top: math.MaxInt64, offset: int(off)}, nil
+	case len(parts) == 3 && parts[0] == "m":
+		top, ok1 := num(parts[1])
+		off, ok2 := num(parts[2])
+		if !ok1 || !ok2 || top < 1 || off > searchWindow {
+			return start, bad
+		}
+		return searchCursor{messages: true, top: top, offset: int(off)}, nil
+	}
+	return start, bad
+}
+
+// ftsQuote is s as an FTS5 string: whatever the user typed is text, never
+// query syntax.
+func ftsQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// hasWordChar is true when s has a letter or digit, which the word index
+// keeps; other characters separate words.
+func hasWordChar(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) >= 0
+}
+
+// searchTerms are the terms worth searching: those with a letter or digit.
+func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
+	var out []inbox.SearchTerm
+	for _, t := range q.Terms {
+		t.Text = strings.TrimSpace(t.Text)
+		if hasWordChar(t.Text) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// wordMatch is the FTS5 query for the word index: every term a whole
+// word (a phrase, when quoted or of several words), or with prefixes the
+// last word of each also as a prefix.
+func wordMatch(terms []inbox.SearchTerm, prefixes bool) string {
+	parts := make([]string, 0, len(terms))
+	for _, t := range terms {
+		p := ftsQuote(t.Text)
+		if prefixes && !t.Phrase {
+			p += "*"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// trigramMatch is the FTS5 query for the trigram index: every term a
+// substring. It is empty when a term is shorter than three characters,
+// which the trigram index cannot find.
+func trigramMatch(terms []inbox.SearchTerm) string {
+	parts := make([]string, 0, len(terms))
+	for _, t := range terms {
+		if utf8.RuneCountInString(t.Text) < 3 {
+			return ""
+		}
+		parts = append(parts, ftsQuote(t.Text))
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// contactMatch is the FTS5 query, and its table, for contacts that match
+// every term: phone-like terms in the digits of the number, others in the
+// name or number; by substring when every term has three characters or
+// more, else by word and prefix.
+func contactMatch(terms []inbox.SearchTerm) (table, match string) {
+	text := func(t inbox.SearchTerm) string {
+		if t.Digits != "" {
+			return t.Digits
+		}
+		return t.Text
+	}
+	tri := true
+	for _, t := range terms {
+		if utf8.RuneCountInString(text(t)) < 3 {
+			tri = false
+		}
+	}
+	parts := make([]string, 0, len(terms))
+	for _, t := range terms {
+		p := ftsQuote(text(t))
+		if t.Digits != "" {
+			p = "phone : " + p
+		}
+		if !tri && !t.Phrase {
+			p += "*"
+		}
+		parts = append(parts, p)
+	}
+	if tri {
+		return "contacts_tri", strings.Join(parts, " AND ")
+	}
+	return "contacts_fts", strings.Join(parts, " AND ")
+}
+
+// searchPlan is a search made ready for SQL.
+type searchPlan struct {
+	terms   []inbox.SearchTerm
+	words   string // FTS5 query on messages_fts; empty for none
+	trigram string // on messages_tri; empty for none
+	// conds are conditions on the conversation c and message m, with args.
+	convConds []string
+	convArgs  []any
+	msgConds  []string
+	msgArgs   []any
+	// fromIDs, when not nil, are the only contacts whose conversations
+	// count (from:).
+	fromIDs []int64
+}
+
+func (p *searchPlan) convWhere() (string, []any) {
+	if len(p.convConds) == 0 {
+		return "", nil
+	}
+	return " AND " + strings.Join(p.convConds, " AND "), p.convArgs
+}
+
+// Search finds messages and contacts: see inbox.Searcher.
+func (db *DB) Search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchHit, string, error) {
+	items, next, err := db.search(ctx, f)
+	if err != nil {
+		return nil, "", fmt.Errorf("search: %w", err)
+	}
+	return items, next, nil
+}
+
+func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchHit, string, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, inbox.MaxSearchLimit)
+	cur, err := decodeSearchCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	q := inbox.ParseSearch(f.Query)
+	if q.Mine {
+		if f.UserID == 0 {
+			return nil, "", fmt.Errorf("in:mine needs a user: %w", inbox.ErrInvalid)
+		}
+		if f.AssigneeID != nil && *f.AssigneeID != f.UserID {
+			return nil, "", nil
+		}
+		me := f.UserID
+		f.AssigneeID = &me
+	}
+	if f.Label != "" {
+		// Switchboard has no labels: no conversation carries one.
+		return nil, "", nil
+	}
+	p := &searchPlan{terms: searchTerms(q)}
+	if len(p.terms) > 0 {
+		p.trigram = trigramMatch(p.terms)
+		p.words = wordMatch(p.terms, p.trigram == "")
+	}
+	if f.Channel != "" {
+		p.convConds, p.convArgs = append(p.convConds, "c.channel = ?"), append(p.convArgs, string(f.Channel))
+	}
+	if f.SenderID != "" {
+		p.convConds, p.convArgs = append(p.convConds, "c.sender_id = ?"), append(p.convArgs, f.SenderID)
+	}
+	if f.Status != "" {
+		p.convConds, p.convArgs = append(p.convConds, "c.status = ?"), append(p.convArgs, string(f.Status))
+	}
+	if f.AssigneeID != nil {
+		if *f.AssigneeID == 0 {
+			p.convConds = append(p.convConds, "c.assignee_id IS NULL")
+		} else {
+			p.convConds, p.convArgs = append(p.convConds, "c.assignee_id = ?"), append(p.convArgs, *f.AssigneeID)
+		}
+	}
+	if !f.From.IsZero() {
+		p.msgConds, p.msgArgs = append(p.msgConds, "m.created_at >= ?"), append(p.msgArgs, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		p.msgConds, p.msgArgs = append(p.msgConds, "m.created_at < ?"), append(p.msgArgs, f.To.UnixMilli())
+	}
+	if q.From.Text != "" {
+		ids, err := db.contactIDs(ctx, []inbox.SearchTerm{q.From}, searchFromCap)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(ids) == 0 {
+			return nil, "", nil
+		}
+		p.fromIDs = ids
+		js, _ := json.Marshal(ids)
+		p.convConds, p.convArgs = append(p.convConds, "c.contact_id IN (SELECT value FROM json_each(?))"), append(p.convArgs, string(js))
+	}
+	if len(p.terms) == 0 && p.fromIDs == nil {
+		return nil, "", nil
+	}
+
+	var hits []inbox.SearchHit
+	if !cur.messages {
+		contacts, err := db.searchContacts(ctx, p, f)
+		if err != nil {
+			return nil, "", err
+		}
+		if cur.offset > len(contacts) {
+			return nil, "", fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
+		}
+		rest := contacts[cur.offset:]
+		if len(rest) > limit {
+			return rest[:limit], searchCursor{offset: cur.offset + limit}.encode(), nil
+		}
+		hits = append(hits, rest...)
+		cur = searchCursor{messages: true, top: math.MaxInt64}
+	}
+	if len(p.terms) == 0 {
+		return hits, "", nil
+	}
+	for {
+		window, full, err := db.messageWindow(ctx, p, cur.top)
+		if err != nil {
+			return nil, "", err
+		}
+		if cur.offset > len(window) {
+			return nil, "", fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
+		}
+		rest := window[cur.offset:]
+		want := limit - len(hits)
+		if len(rest) > want {
+			page, err := db.messageHits(ctx, p, rest[:want])
+			if err != nil {
+				return nil, "", err
+			}
+			// The window's top is its highest match, not the top of all:
+			// messages stored meanwhile stay off the next page.
+			top := int64(0)
+			for _, c := range window {
+				top = max(top, c.id)
+			}
+			next := searchCursor{messages: true, top: min(cur.top, top+1), offset: cur.offset + want}
+			return append(hits, page...), next.encode(), nil
+		}
+		page, err := db.messageHits(ctx, p, rest)
+		if err != nil {
+			return nil, "", err
+		}
+		hits = append(hits, page...)
+		if !full {
+			return hits, "", nil
+		}
+		bottom := window[0].id
+		for _, c := range window {
+			bottom = min(bottom, c.id)
+		}
+		cur = searchCursor{messages: true, top: bottom}
+		if len(hits) == limit {
+			return hits, cur.encode(), nil
+		}
+	}
+}
+
+// contactIDs are the contacts matching every term, at most max of them.
+func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int) ([]int64, error) {
+	if !hasWordChar(terms[0].Text) {
+		return nil, nil
+	}
+	table, match := contactMatch(terms)
+	rows, err := db.reader.QueryContext(ctx, `SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?`, match, max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// searchContacts are the contact matches: the contacts of p.fromIDs when
+// there are no terms, else those matching every term; each with its
+// conversations that pass the filters.
+func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchFilter) ([]inbox.SearchHit, error) {
+	where, args := p.convWhere()
+	var dates []string
+	var dateArgs []any
+	if !f.From.IsZero() {
+		dates, dateArgs = append(dates, "c.last_message_at >= ?"), append(dateArgs, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		dates, dateArgs = append(dates, "c.created_at < ?"), append(dateArgs, f.To.UnixMilli())
+	}
+	if len(dates) > 0 {
+		where += " AND " + strings.Join(dates, " AND ")
+		args = append(args, dateArgs...)
+	}
+	var q string
+	var qargs []any
+	var markDigits string
+	if len(p.terms) == 0 {
+		q = `SELECT ct.id, ct.phone, ct.name, c.id, c.last_message_at, 0.0
+			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
+			WHERE ct.id IN (SELECT value FROM json_each(?))` + where + `
+			ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
+		js, _ := json.Marshal(p.fromIDs)
+		qargs = append(append([]any{string(js)}, args...), searchContactCap)
+	} else {
+		table, match := contactMatch(p.terms)
+		q = `SELECT ct.id, ct.phone, ct.name, c.id, c.last_message_at, bm25(` + table + `)
+			FROM ` + table + ` JOIN contacts ct ON ct.id = ` + table + `.rowid
+			JOIN conversations c ON c.contact_id = ct.id
+			WHERE ` + table + ` MATCH ?` + where + `
+			ORDER BY 6, c.last_message_at DESC, c.id DESC LIMIT ?`
+		qargs = append(append([]any{match}, args...), searchContactCap)
+		for _, t := range p.terms {
+			markDigits = cmp.Or(markDigits, t.Digits)
+		}
+	}
+	rows, err := db.reader.QueryContext(ctx, q, qargs...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var hits []inbox.SearchHit
+	for rows.Next() {
+		var h inbox.SearchHit
+		var rank float64
+		if err := rows.Scan(&h.Contact.ID, &h.Contact.Phone, &h.Contact.Name, &h.ConversationID,
+			msTime{&h.CreatedAt}, &rank); err != nil {
+			return nil, err
+		}
+		h.Snippet = contactSnippet(h.Contact, p.terms)
+		hits = append(hits, h)
+	}
+	return hits, rows.Err()
+}
+
+// contactSnippet is a contact's name and number with the parts that
+// matched marked: terms found in the name, and digits found in the number
+// whatever is written between them.
+func contactSnippet(c inbox.Contact, terms []inbox.SearchTerm) string {
+	name := c.Name
+	phone := c.Phone
+	for _, t := range terms {
+		if t.Digits != "" {
+			phone = markDigits(phone, t.Digits)
+			continue
+		}
+		name = markFold(name, t.Text)
+		if name == c.Name {
+			phone = markFold(phone, t.Text)
+		}
+	}
+	if name == "" {
+		return phone
+	}
+	return name + " · " + phone
+}
+
+// markDigits marks in s the run holding digits, skipping what is not a
+// digit.
+func markDigits(s, digits string) string {
+	var pos []int
+	var only strings.Builder
+	for i, r := range s {
+		if r >= '0' && r <= '9' {
+			pos = append(pos, i)
+			only.WriteRune(r)
+		}
+	}
+	at := strings.Index(only.String(), digits)
+	if at < 0 {
+		return s
+	}
+	start, end := pos[at], pos[at+len(digits)-1]+1
+	return s[:start] + inbox.SnippetMarkOpen + s[start:end] + inbox.SnippetMarkClose + s[end:]
+}
+
+// markFold marks the first place in s that equals sub, ignoring case.
+func markFold(s, sub string) string {
+	ls, lsub := strings.ToLower(s), strings.ToLower(sub)
+	at := strings.Index(ls, lsub)
+	if at < 0 || len(ls) != len(s) {
+		return s
+	}
+	return s[:at] + inbox.SnippetMarkOpen + s[at:at+len(sub)] + inbox.SnippetMarkClose + s[at+len(sub):]
+}
+
+// messageCandidate is a message match in a window.
+type messageCandidate struct {
+	id   int64
+	tier int // 0: every term a whole word; 1: a prefix or substring
+	rank float64
+}
+
+// messageWindow is the searchWindow newest message matches below top,
+// best first, and whether the window is full (more may lie below it).
+func (db *DB) messageWindow(ctx context.Context, p *searchPlan, top int64) ([]messageCandidate, bool, error) {
+	var words, tri []messageCandidate
+	var err error
+	if p.words != "" {
+		if words, err = db.matchWindow(ctx, p, "messages_fts", p.words, top); err != nil {
+			return nil, false, err
+		}
+	}
+	if p.trigram != "" {
+		if tri, err = db.matchWindow(ctx, p, "messages_tri", p.trigram, top); err != nil {
+			return nil, false, err
+		}
+	}
+	full := len(words) == searchWindow || len(tri) == searchWindow
+	// Both lists are every match in their range, newest first: the newest
+	// searchWindow of their union are every match down to the higher of
+	// their lowest ids.
+	byID := make(map[int64]int, len(words)+len(tri))
+	all := make([]messageCandidate, 0, len(words)+len(tri))
+	for _, c := range words {
+		byID[c.id] = len(all)
+		all = append(all, c)
+	}
+	for _, c := range tri {
+		if _, ok := byID[c.id]; ok {
+			continue
+		}
+		c.tier = 1
+		all = append(all, c)
+	}
+	slices.SortFunc(all, func(a, b messageCandidate) int { return cmp.Compare(b.id, a.id) })
+	if len(all) > searchWindow {
+		all = all[:searchWindow]
+	}
+	slices.SortFunc(all, func(a, b messageCandidate) int {
+		return cmp.Or(cmp.Compare(a.tier, b.tier), cmp.Compare(a.rank, b.rank), cmp.Compare(b.id, a.id))
+	})
+	return all, full, nil
+}
+
+// matchWindow is up to searchWindow matches of match in table below top
+// that pass the filters, newest first, with their rank (lower is better).
+//
+// When they are every match below top (fewer than searchWindow), the rank
+// is FTS5's bm25. When there are more, it is bm25 without the inverse
+// document frequency, computed here from each message's text: bm25 needs
+// the count of every message holding each term, which FTS5 finds by
+// reading all of them, a cost that grows with the history; and as every
+// match holds every term, the frequencies weigh alike on all of them.
+func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match string, top int64) ([]messageCandidate, error) {
+	// Only a filter needs the message's row: without one, the window is a
+	// walk of the index alone.
+	q := `SELECT ` + table + `.rowid FROM ` + table
+	if len(p.convConds) > 0 || len(p.msgConds) > 0 {
+		q += ` JOIN messages m ON m.id = ` + table + `.rowid`
+	}
+	args := []any{match, top}
+	cond := ""
+	if len(p.convConds) > 0 {
+		q += ` JOIN conversations c ON c.id = m.conversation_id`
+		w, a := p.convWhere()
+		cond += w
+		args = append(args, a...)
+	}
+	if len(p.msgConds) > 0 {
+		cond += " AND " + strings.Join(p.msgConds, " AND ")
+		args = append(args, p.msgArgs...)
+	}
+	q += ` WHERE ` + table + ` MATCH ? AND ` + table + `.rowid < ?` + cond + `
+		ORDER BY ` + table + `.rowid DESC LIMIT ?`
+	args = append(args, searchWindow)
+	rows, err := db.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]messageCandidate, 0, 64)
+	for rows.Next() {
+		var c messageCandidate
+		if err := rows.Scan(&c.id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	lo, hi := out[len(out)-1].id, out[0].id
+	ids := make([]int64, len(out))
+	for i, c := range out {
+		ids[i] = c.id
+	}
+	js, _ := json.Marshal(ids)
+	ranks := make(map[int64]float64, len(out))
+	if len(out) < searchWindow {
+		rows, err = db.reader.QueryContext(ctx, `SELECT rowid, bm25(`+table+`) FROM `+table+`
+			WHERE `+table+` MATCH ? AND rowid >= ? AND rowid <= ? AND +rowid IN (SELECT value FROM json_each(?))`,
+			match, lo, hi, string(js))
+	} else {
+		rows, err = db.reader.QueryContext(ctx, `SELECT d.id, d.body FROM json_each(?) j
+			JOIN search_message_docs d ON d.id = j.value`, string(js))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if len(out) < searchWindow {
+		for rows.Next() {
+			var id int64
+			var r float64
+			if err := rows.Scan(&id, &r); err != nil {
+				return nil, err
+			}
+			ranks[id] = r
+		}
+	} else {
+		type doc struct {
+			id     int64
+			tf     []int
+			length int
+		}
+		var docs []doc
+		total := 0
+		for rows.Next() {
+			var d doc
+			var body string
+			if err := rows.Scan(&d.id, &body); err != nil {
+				return nil, err
+			}
+			d.tf, d.length = termCounts(body, p.terms)
+			total += d.length
+			docs = append(docs, d)
+		}
+		avg := float64(max(total, 1)) / float64(max(len(docs), 1))
+		const k1, b = 1.2, 0.75
+		for _, d := range docs {
+			score := 0.0
+			for _, tf := range d.tf {
+				f := float64(tf)
+				score += f * (k1 + 1) / (f + k1*(1-b+b*float64(d.length)/avg))
+			}
+			ranks[d.id] = -score // as bm25: lower is better
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].rank = ranks[out[i].id]
+	}
+	return out, nil
+}
+
+// termCounts is how often each term occurs in body (at least once: it
+// matched, maybe with accents or case folded differently), and the number
+// of words in body.
+func termCounts(body string, terms []inbox.SearchTerm) ([]int, int) {
+	lower := strings.ToLower(body)
+	tf := make([]int, len(terms))
+	for i, t := range terms {
+		tf[i] = max(1, strings.Count(lower, strings.ToLower(t.Text)))
+	}
+	return tf, max(1, len(strings.FieldsFunc(body, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })))
+}
+
+// messageHits are the results for cs, in their order: each message with
+// its conversation, contact and snippet.
+func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandidate) ([]inbox.SearchHit, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.id
+	}
+	js, _ := json.Marshal(ids)
+	rows, err := db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name
+		FROM json_each(?) j JOIN messages m ON m.id = j.value
+		JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id`, string(js))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]inbox.SearchHit, len(cs))
+	for rows.Next() {
+		var h inbox.SearchHit
+		if err := rows.Scan(&h.MessageID, &h.ConversationID, msTime{&h.CreatedAt}, &h.Contact.ID, &h.Contact.Phone,
+			&h.Contact.Name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byID[h.MessageID] = h
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// One snippet query per index, over the range of rowids the page
+	// spans: FTS5 reads the doclists of the terms once, in that range
+	// (the bounds reach FTS5 as >= and <=, not as BETWEEN; the + keeps
+	// SQLite from looking up each id on its own), and computes a snippet
+	// only for the page's own messages.
+	snippets := make(map[int64]string, len(cs))
+	for tier, idx := range []struct {
+		table, match string
+		size         int
+	}{{"messages_fts", p.words, snippetWords}, {"messages_tri", p.trigram, snippetChars}} {
+		var want []int64
+		lo, hi := int64(math.MaxInt64), int64(0)
+		for _, c := range cs {
+			if c.tier == tier {
+				want = append(want, c.id)
+				lo, hi = min(lo, c.id), max(hi, c.id)
+			}
+		}
+		if len(want) == 0 {
+			continue
+		}
+		js, _ := json.Marshal(want)
+		rows, err := db.reader.QueryContext(ctx, `SELECT rowid, snippet(`+idx.table+`, 0, char(2), char(3), '…', ?)
+			FROM `+idx.table+` WHERE `+idx.table+` MATCH ? AND rowid >= ? AND rowid <= ?
+			AND +rowid IN (SELECT value FROM json_each(?))`, idx.size, idx.match, lo, hi, string(js))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var snippet sql.NullString
+			if err := rows.Scan(&id, &snippet); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			snippets[id] = snippet.String
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	hits := make([]inbox.SearchHit, 0, len(cs))
+	for _, c := range cs {
+		h, ok := byID[c.id]
+		if !ok {
+			continue // deleted since the window was read
+		}
+		h.Snippet = snippets[c.id]
+		hits = append(hits, h)
+	}
+	return hits, nil
+}

@@ -1,0 +1,487 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"switchboard/inbox"
+	"switchboard/migrations"
+)
+
+// searchFixture writes conversations and messages through the writer's
+// transaction, as ingestion and replies do.
+type searchFixture struct {
+	t  *testing.T
+	db *DB
+	n  int
+}
+
+func newSearchFixture(t *testing.T) *searchFixture {
+	return &searchFixture{t: t, db: openTest(t)}
+}
+
+// conv makes (or finds) the conversation of phone on channel.
+func (f *searchFixture) conv(phone, name string, ch inbox.Channel) inbox.Conversation {
+	f.t.Helper()
+	var c inbox.Conversation
+	inTx(f.t, f.db, func(ctx context.Context, w *writeTx) error {
+		if err := w.UpsertSender(ctx, "snd_1", "+13125550000"); err != nil {
+			return err
+		}
+		ct, err := w.UpsertContact(ctx, phone, name, t0)
+		if err != nil {
+			return err
+		}
+		c, err = w.EnsureConversation(ctx, inbox.ConversationKey{SenderID: "snd_1", Channel: ch, ContactID: ct.ID}, t0)
+		return err
+	})
+	return c
+}
+
+// msg adds a message to conversation c at t0 plus its number of minutes.
+func (f *searchFixture) msg(c inbox.Conversation, text string, content *inbox.Content) int64 {
+	f.t.Helper()
+	f.n++
+	m := &inbox.Message{ZavuID: fmt.Sprintf("msg_%d", f.n), ConversationID: c.ID, Direction: inbox.Inbound,
+		Channel: c.Channel, Type: inbox.TypeText, Text: text, Content: content, Status: inbox.StatusReceived,
+		Source: inbox.SourceCustomer, CreatedAt: t0.Add(time.Duration(f.n) * time.Minute), UpdatedAt: t0}
+	inTx(f.t, f.db, func(ctx context.Context, w *writeTx) error { return w.InsertMessage(ctx, m) })
+	return m.ID
+}
+
+func (f *searchFixture) search(sf inbox.SearchFilter) ([]inbox.SearchHit, string) {
+	f.t.Helper()
+	hits, next, err := f.db.Search(context.Background(), sf)
+	if err != nil {
+		f.t.Fatalf("search %+v: %v", sf, err)
+	}
+	return hits, next
+}
+
+// ids are the message ids of a search for q, in order (0 for a contact).
+func (f *searchFixture) ids(q string) []int64 {
+	f.t.Helper()
+	hits, _ := f.search(inbox.SearchFilter{Query: q, Limit: 200})
+	var out []int64
+	for _, h := range hits {
+		out = append(out, h.MessageID)
+	}
+	return out
+}
+
+func TestSearchFindsEveryIndexedField(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Jürgen Weiß", inbox.WhatsApp)
+	lat, lng := 52.5, 13.4
+	text := f.msg(c, "Where is order W-7781? It was due Tuesday", nil)
+	caption := f.msg(c, "Photo of the dented parcel", &inbox.Content{MediaID: "m1", MimeType: "image/jpeg"})
+	file := f.msg(c, "", &inbox.Content{MediaID: "m2", Filename: "invoice-2291.pdf"})
+	place := f.msg(c, "", &inbox.Content{Latitude: &lat, Longitude: &lng, Name: "Brandenburger Tor", Address: "Pariser Platz"})
+	card := f.msg(c, "", &inbox.Content{Contacts: []inbox.ContactCard{{Name: "Henrietta Lacks",
+		Phones: []inbox.ContactPhone{{Phone: "+1 555 0199"}}}}})
+	button := f.msg(c, "", &inbox.Content{InteractiveReply: &inbox.InteractiveReply{Type: "button_reply", ID: "b1", Title: "Reschedule delivery"}})
+	for _, tc := range []struct {
+		q    string
+		want int64
+	}{
+		{"Tuesday", text}, {"tues", text}, {"W-7781", text}, {"7781", text}, {"-778", text},
+		{"dented", caption}, {"parcel", caption},
+		{"invoice", file}, {"2291", file}, {"invoice-2291.pdf", file},
+		{"Brandenburger", place}, {"Pariser", place},
+		{"Henrietta", card}, {"0199", card},
+		{"Reschedule", button},
+	} {
+		if got := f.ids(tc.q); !slices.Contains(got, tc.want) {
+			t.Errorf("search %q gives messages %v, want %d among them", tc.q, got, tc.want)
+		}
+	}
+	// The contact is found by name and by number, as a contact result.
+	for _, q := range []string{"Jürgen", "jurgen", "Weiß", "weiß", "+49 176 1234", "0176-1234", "1761234", "0049 176 12345678"} {
+		hits, _ := f.search(inbox.SearchFilter{Query: q})
+		if len(hits) == 0 || hits[0].MessageID != 0 || hits[0].Contact.ID != c.Contact.ID || hits[0].ConversationID != c.ID {
+			t.Errorf("search %q gives %+v, want the contact first", q, hits)
+		}
+	}
+}
+
+func TestSearchSnippetMarksMatch(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	f.msg(c, "The parcel for order W-7781 <script>alert(1)</script> is late", nil)
+	for q, want := range map[string]string{
+		"parcel":  "The \x02parcel\x03 for",
+		"W-7781":  "order \x02W-7781\x03",
+		"7781":    "W-\x02",
+		"orde":    "\x02orde\x03r W",
+		"<script": "<\x02script\x03>alert(1)", // raw text: the page escapes it
+	} {
+		hits, _ := f.search(inbox.SearchFilter{Query: q})
+		if len(hits) != 1 || !strings.Contains(hits[0].Snippet, want) {
+			t.Errorf("search %q: snippets %+v, want one holding %q", q, hits, want)
+		}
+	}
+	hits, _ := f.search(inbox.SearchFilter{Query: "1761234"})
+	if len(hits) != 1 || hits[0].Snippet != "Ana · +49\x02176123\x034\x025678" && !strings.Contains(hits[0].Snippet, "\x021761234\x03") {
+		t.Errorf("phone search snippet %+v", hits)
+	}
+}
+
+func TestSearchFollowsEditsPlaceholdersAndDeletes(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	id := f.msg(c, "sending…", nil)
+	if got := f.ids("tracking"); len(got) != 0 {
+		t.Fatalf("before the edit: %v", got)
+	}
+	// The placeholder of a reply is filled in with the text Zavu took.
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		m, err := w.MessageByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		m.Text = "Your tracking code is ZX-99821"
+		m.Status = inbox.StatusSent
+		return w.UpdateMessage(ctx, &m)
+	})
+	if got := f.ids("tracking"); !slices.Equal(got, []int64{id}) {
+		t.Errorf("after the edit, tracking gives %v, want [%d]", got, id)
+	}
+	if got := f.ids("sending"); len(got) != 0 {
+		t.Errorf("after the edit, the old text still matches: %v", got)
+	}
+	if got := f.ids("99821"); !slices.Equal(got, []int64{id}) {
+		t.Errorf("after the edit, 99821 gives %v", got)
+	}
+	// A status change keeps the message findable.
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		m, err := w.MessageByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		m.Status = inbox.StatusDelivered
+		return w.UpdateMessage(ctx, &m)
+	})
+	if got := f.ids("tracking"); !slices.Equal(got, []int64{id}) {
+		t.Errorf("after a status change, tracking gives %v", got)
+	}
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error { return w.DeleteMessage(ctx, id) })
+	if got := f.ids("tracking"); len(got) != 0 {
+		t.Errorf("after the delete, tracking gives %v", got)
+	}
+	if got := f.ids("99821"); len(got) != 0 {
+		t.Errorf("after the delete, 99821 gives %v", got)
+	}
+	if n := count(t, f.db, `SELECT count(*) FROM search_queue`); n != 0 {
+		t.Errorf("%d changes left in the search queue after the commits", n)
+	}
+	// The indexes agree with their content after all that.
+	for _, table := range []string{"messages_fts", "messages_tri", "contacts_fts", "contacts_tri"} {
+		inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+			_, err := w.execSQL(ctx, `INSERT INTO `+table+` (`+table+`, rank) VALUES ('integrity-check', 1)`)
+			return err
+		})
+	}
+}
+
+func TestSearchContactRename(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Old Name", inbox.WhatsApp)
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		_, err := w.UpsertContact(ctx, "+4917612345678", "Gwendolyn", t0.Add(time.Hour))
+		return err
+	})
+	if hits, _ := f.search(inbox.SearchFilter{Query: "gwendolyn"}); len(hits) != 1 || hits[0].Contact.ID != c.Contact.ID {
+		t.Errorf("renamed contact: %+v", hits)
+	}
+	if hits, _ := f.search(inbox.SearchFilter{Query: "Old Name"}); len(hits) != 0 {
+		t.Errorf("old name still matches: %+v", hits)
+	}
+}
+
+func TestSearchUnicode(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "", inbox.WhatsApp)
+	accent := f.msg(c, "Crème brûlée à la française", nil)
+	emoji := f.msg(c, "Danke 🙏 für die Lieferung 📦", nil)
+	rtl := f.msg(c, "שלום, ההזמנה שלי לא הגיעה", nil)
+	arabic := f.msg(c, "مرحبا، أين طلبي", nil)
+	for _, tc := range []struct {
+		q    string
+		want int64
+	}{
+		{"creme", accent}, {"brulee", accent}, {"Crème", accent}, {"franç", accent}, {"rûlé", accent},
+		{"Lieferung", emoji}, {"für", emoji}, {"fur", emoji},
+		{"ההזמנה", rtl}, {"הזמנ", rtl}, {"طلبي", arabic},
+	} {
+		if got := f.ids(tc.q); !slices.Equal(got, []int64{tc.want}) {
+			t.Errorf("search %q gives %v, want [%d]", tc.q, got, tc.want)
+		}
+	}
+}
+
+func TestSearchRanksWordsBeforeSubstringsAndNewerOnTies(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "", inbox.WhatsApp)
+	sub := f.msg(c, "the border was closed", nil) // "order" only inside a word
+	older := f.msg(c, "order arrived", nil)       // the word
+	newer := f.msg(c, "order arrived", nil)       // the same, newer
+	long := f.msg(c, "my order "+strings.Repeat("and then some more words ", 10), nil)
+	got := f.ids("order")
+	want := []int64{newer, older, long, sub}
+	if !slices.Equal(got, want) {
+		t.Errorf("order ranks %v, want %v (newer, older, long, substring)", got, want)
+	}
+}
+
+func TestSearchPhraseAndOperators(t *testing.T) {
+	f := newSearchFixture(t)
+	a := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	b := f.conv("+13125550100", "Ben", inbox.SMS)
+	inOrder := f.msg(a, "the red box arrived", nil)
+	reversed := f.msg(a, "the box was red", nil)
+	fromB := f.msg(b, "the red box vanished", nil)
+	if got := f.ids(`"red box"`); !slices.Equal(got, []int64{fromB, inOrder}) {
+		t.Errorf(`"red box" gives %v, want [%d %d]`, got, fromB, inOrder)
+	}
+	if got := f.ids(`red box`); len(got) != 3 || !slices.Contains(got, reversed) {
+		t.Errorf(`red box gives %v, want all three`, got)
+	}
+	if got := f.ids(`box from:+49176`); !slices.Equal(got, []int64{reversed, inOrder}) {
+		t.Errorf(`box from:+49176 gives %v, want [%d %d]`, got, reversed, inOrder)
+	}
+	if got := f.ids(`box from:ben`); !slices.Equal(got, []int64{fromB}) {
+		t.Errorf(`box from:ben gives %v`, got)
+	}
+	// from: alone lists the contact.
+	if hits, _ := f.search(inbox.SearchFilter{Query: "from:0176"}); len(hits) != 1 || hits[0].Contact.ID != a.Contact.ID {
+		t.Errorf("from:0176 gives %+v", hits)
+	}
+	// Syntax of FTS5 typed by a user is text.
+	for _, q := range []string{`red AND`, `"`, `box*`, `NEAR(red box)`, `red OR -box`, `col:red`, `(((`, `^red`, `''`} {
+		if _, _, err := f.db.Search(context.Background(), inbox.SearchFilter{Query: q}); err != nil {
+			t.Errorf("search %q: %v", q, err)
+		}
+	}
+	// in:mine needs a user, and keeps their conversations.
+	if _, _, err := f.db.Search(context.Background(), inbox.SearchFilter{Query: "box in:mine"}); err == nil {
+		t.Error("in:mine with no user: no error")
+	}
+	var agent int64
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		if err := w.queryRowSQL(ctx, `INSERT INTO users (email, name, role, created_at) VALUES ('a@x', 'A', 'agent', 0)
+			RETURNING id`).Scan(&agent); err != nil {
+			return err
+		}
+		_, err := w.execSQL(ctx, `UPDATE conversations SET assignee_id = ? WHERE id = ?`, agent, b.ID)
+		return err
+	})
+	if hits, _ := f.search(inbox.SearchFilter{Query: "box in:mine", UserID: agent}); len(hits) != 1 || hits[0].MessageID != fromB {
+		t.Errorf("box in:mine gives %+v", hits)
+	}
+}
+
+func TestSearchFilters(t *testing.T) {
+	f := newSearchFixture(t)
+	wa := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	sms := f.conv("+13125550100", "Ben", inbox.SMS)
+	m1 := f.msg(wa, "refund please", nil)
+	m2 := f.msg(sms, "refund please", nil)
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		_, err := w.execSQL(ctx, `UPDATE conversations SET status = 'resolved' WHERE id = ?`, sms.ID)
+		return err
+	})
+	zero := int64(0)
+	for _, tc := range []struct {
+		name string
+		f    inbox.SearchFilter
+		want []int64
+	}{
+		{"channel", inbox.SearchFilter{Channel: inbox.SMS}, []int64{m2}},
+		{"status", inbox.SearchFilter{Status: inbox.Open}, []int64{m1}},
+		{"unassigned", inbox.SearchFilter{AssigneeID: &zero}, []int64{m2, m1}},
+		{"sender", inbox.SearchFilter{SenderID: "snd_other"}, nil},
+		{"label", inbox.SearchFilter{Label: "vip"}, nil},
+		{"from", inbox.SearchFilter{From: t0.Add(2 * time.Minute)}, []int64{m2}},
+		{"to", inbox.SearchFilter{To: t0.Add(2 * time.Minute)}, []int64{m1}},
+	} {
+		tc.f.Query = "refund"
+		hits, _ := f.search(tc.f)
+		var got []int64
+		for _, h := range hits {
+			got = append(got, h.MessageID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestSearchPaging(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	// More matches than a window, so paging crosses windows.
+	total := searchWindow + 150
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		_, err := w.execSQL(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+			INSERT INTO messages (conversation_id, direction, channel, type, text, status, created_at, updated_at)
+			SELECT ?, 'inbound', 'whatsapp', 'text', 'parcel number ' || i || CASE WHEN i % 7 = 0 THEN ' parcel' ELSE '' END,
+				'received', i, i FROM n`, total, c.ID)
+		return err
+	})
+	seen := map[int64]bool{}
+	cursor := ""
+	pages := 0
+	var late int64
+	for {
+		hits, next := f.search(inbox.SearchFilter{Query: "parcel", Limit: 200, Cursor: cursor})
+		pages++
+		if len(hits) > 200 {
+			t.Fatalf("page of %d", len(hits))
+		}
+		if pages == 1 && hits[0].MessageID != 1148 {
+			// More matches than a window: ranked by term frequency and
+			// length, newer first on ties. "parcel number 1148 parcel" is
+			// the newest with the word twice.
+			t.Errorf("first hit %d, want 1148", hits[0].MessageID)
+		}
+		for _, h := range hits {
+			if seen[h.MessageID] {
+				t.Fatalf("message %d twice", h.MessageID)
+			}
+			seen[h.MessageID] = true
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+		if pages == 1 {
+			// A match stored between two pages does not shift them.
+			late = f.msg(c, "parcel arrived late", nil)
+		}
+	}
+	if seen[late] {
+		t.Errorf("message %d, stored after the first page, came on a later one", late)
+	}
+	if len(seen) != total || pages != (total+199)/200 {
+		t.Errorf("%d messages in %d pages, want %d in %d", len(seen), pages, total, (total+199)/200)
+	}
+	if _, _, err := f.db.Search(context.Background(), inbox.SearchFilter{Query: "parcel", Cursor: "bm90IG91cnM"}); err == nil {
+		t.Error("a cursor not given out: no error")
+	}
+}
+
+func TestSearchQueryPlanUsesIndexes(t *testing.T) {
+	f := newSearchFixture(t)
+	rows, err := f.db.reader.Query(`EXPLAIN QUERY PLAN SELECT messages_tri.rowid, m.created_at, bm25(messages_tri) FROM messages_tri
+		JOIN messages m ON m.id = messages_tri.rowid JOIN conversations c ON c.id = m.conversation_id
+		WHERE messages_tri MATCH '"abc"' AND messages_tri.rowid < 10 AND c.status = 'open'
+		ORDER BY messages_tri.rowid DESC LIMIT 10`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	joined := strings.Join(plan, "\n")
+	if !strings.Contains(plan[0], "VIRTUAL TABLE INDEX") || strings.Contains(joined, "TEMP B-TREE") ||
+		!strings.Contains(joined, "m USING INTEGER PRIMARY KEY") || !strings.Contains(joined, "c USING INTEGER PRIMARY KEY") {
+		t.Errorf("plan:\n%s\nwant the trigram index first, then lookups by primary key, and no sort", joined)
+	}
+}
+
+func TestParsePhoneQueries(t *testing.T) {
+	for q, want := range map[string]string{
+		"+49 176 1234": "491761234", "0176-1234": "1761234", "1761234": "1761234", "0049 176": "49176",
+		"(0176) 12.34": "1761234", "+1 (312) 555": "1312555", "12": "", "abc": "",
+	} {
+		sq := inbox.ParseSearch(q)
+		got := ""
+		if len(sq.Terms) == 1 {
+			got = sq.Terms[0].Digits
+		}
+		if got != want {
+			t.Errorf("ParseSearch(%q) digits %q, want %q", q, got, want)
+		}
+	}
+}
+
+// A database from before search gets its messages and contacts indexed by
+// the migration that adds the indexes.
+func TestSearchMigrationIndexesExistingData(t *testing.T) {
+	old := fstest.MapFS{}
+	entries, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range entries {
+		if strings.HasPrefix(name, "0015_") {
+			continue
+		}
+		body, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = &fstest.MapFile{Data: body}
+	}
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	raw, err := sql.Open("sqlite", DSN(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(context.Background(), raw, old, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	for _, q := range []string{
+		`INSERT INTO contacts (id, phone, name, created_at, updated_at) VALUES (1, '+4917612345678', 'Wilhelmina', 0, 0)`,
+		`INSERT INTO conversations (id, sender_id, channel, contact_id, last_message_at, created_at, updated_at)
+			VALUES (1, 'snd_1', 'whatsapp', 1, 0, 0, 0)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := raw.QueryRow(`INSERT INTO messages (conversation_id, direction, channel, type, text, content, status, created_at, updated_at)
+		VALUES (1, 'inbound', 'whatsapp', 'document', 'the parcel W-7781 is here', '{"filename":"receipt-5512.pdf"}', 'received', 0, 0)
+		RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	f := &searchFixture{t: t}
+	f.db = openAt(t, path)
+	if got := f.ids("7781"); !slices.Equal(got, []int64{id}) {
+		t.Errorf("7781 after the migration: %v", got)
+	}
+	if got := f.ids("5512"); !slices.Equal(got, []int64{id}) {
+		t.Errorf("5512 after the migration: %v", got)
+	}
+	if hits, _ := f.search(inbox.SearchFilter{Query: "wilhel"}); len(hits) != 1 || hits[0].MessageID != 0 {
+		t.Errorf("contact after the migration: %+v", hits)
+	}
+}
+
+func openAt(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

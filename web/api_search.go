@@ -1,0 +1,120 @@
+package web
+
+import (
+	"html"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+)
+
+// searchHitJSON is one search result. Snippet is a safe HTML fragment:
+// the text around the match, escaped, with the matching parts in
+// <mark></mark>.
+type searchHitJSON struct {
+	ConversationID int64       `json:"conversationId"`
+	MessageID      *int64      `json:"messageId"`
+	Contact        contactJSON `json:"contact"`
+	Snippet        string      `json:"snippet"`
+	CreatedAt      *jsonTime   `json:"createdAt"`
+}
+
+func toSearchHitJSON(h inbox.SearchHit) searchHitJSON {
+	out := searchHitJSON{
+		ConversationID: h.ConversationID,
+		Contact:        contactJSON{ID: h.Contact.ID, Phone: h.Contact.Phone, Name: optString(h.Contact.Name)},
+		Snippet:        snippetHTML(h.Snippet),
+		CreatedAt:      optTime(h.CreatedAt),
+	}
+	if h.MessageID != 0 {
+		id := h.MessageID
+		out.MessageID = &id
+	}
+	return out
+}
+
+// snippetHTML is a snippet as HTML: every part escaped, then the matching
+// ones marked.
+func snippetHTML(s string) string {
+	var b strings.Builder
+	for _, p := range inbox.SplitSnippet(s) {
+		if p.Match {
+			b.WriteString("<mark>" + html.EscapeString(p.Text) + "</mark>")
+		} else {
+			b.WriteString(html.EscapeString(p.Text))
+		}
+	}
+	return b.String()
+}
+
+// searchFilter reads the filters of a search from the query string, as
+// the API and the inbox page take them.
+func searchFilter(c echo.Context) (inbox.SearchFilter, error) {
+	f := inbox.SearchFilter{Query: c.QueryParam("q"), Cursor: c.QueryParam("cursor"), Label: c.QueryParam("label"),
+		SenderID: c.QueryParam("senderId")}
+	bad := func(msg string) error { return newError(http.StatusBadRequest, "invalid_parameter", msg) }
+	switch ch := c.QueryParam("channel"); ch {
+	case "", "all":
+	case string(inbox.WhatsApp), string(inbox.SMS):
+		f.Channel = inbox.Channel(ch)
+	default:
+		return f, bad("channel must be whatsapp, sms or all.")
+	}
+	switch st := c.QueryParam("status"); st {
+	case "", "all":
+	case string(inbox.Open), string(inbox.Resolved):
+		f.Status = inbox.ConversationStatus(st)
+	default:
+		return f, bad("status must be open, resolved or all.")
+	}
+	switch a := c.QueryParam("assigneeId"); a {
+	case "":
+	case "none":
+		zero := int64(0)
+		f.AssigneeID = &zero
+	default:
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || id < 1 {
+			return f, bad("assigneeId must be a user id or none.")
+		}
+		f.AssigneeID = &id
+	}
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		v := c.QueryParam(p.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return f, bad(p.name + " must be an RFC 3339 time, such as 2025-03-01T09:00:00Z.")
+		}
+		*p.t = t
+	}
+	return f, nil
+}
+
+// GET /api/v1/search?q=&channel=&status=&assigneeId=&senderId=&label=&from=&to=&limit=&cursor=
+func (s *Server) handleAPISearch(c echo.Context) error {
+	f, err := searchFilter(c)
+	if err != nil {
+		return err
+	}
+	if f.Limit, err = queryLimit(c); err != nil {
+		return err
+	}
+	if inbox.ParseSearch(f.Query).Mine {
+		return newError(http.StatusBadRequest, "invalid_parameter", "in:mine needs a signed-in user; use assigneeId.")
+	}
+	items, next, err := s.store.Search(c.Request().Context(), f)
+	if err != nil {
+		return invalidCursor(err)
+	}
+	return c.JSON(http.StatusOK, newPage(items, next, toSearchHitJSON))
+}

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+	"switchboard/views"
+)
+
+// searchPage is how many results the inbox shows at once.
+const searchPage = 30
+
+// GET /search?q=&cursor=: a page of results for the search box (the same
+// filters as the API's, and in:mine for the signed-in user).
+func (s *Server) handleSearch(c echo.Context) error {
+	f, err := searchFilter(c)
+	v := views.SearchView{Query: f.Query}
+	if err != nil {
+		v.Error = "That search has a filter this page cannot read."
+		return s.render(c, http.StatusOK, views.SearchResults(v))
+	}
+	f.Limit = searchPage
+	f.UserID = currentUser(c).ID
+	hits, next, err := s.store.Search(c.Request().Context(), f)
+	if errors.Is(err, inbox.ErrInvalid) {
+		v.Error = "Those results have changed; search again."
+		return s.render(c, http.StatusOK, views.SearchResults(v))
+	}
+	if err != nil {
+		return err
+	}
+	loc, now := location(c), s.now()
+	for _, h := range hits {
+		v.Hits = append(v.Hits, views.NewSearchHit(h, loc, now))
+	}
+	if next != "" {
+		q := c.QueryParams()
+		q.Set("cursor", next)
+		v.More = "/search?" + url.Values(q).Encode()
+	}
+	return s.render(c, http.StatusOK, views.SearchResults(v))
+}

@@ -1,0 +1,59 @@
+package web_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// An agent types part of an order number a customer sent a year ago, sees
+// the result with the part marked, and Enter opens the thread there: the
+// earlier pages load until the message is on screen, marked.
+func TestBrowserSearchOpensOldMessage(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	yearAgo := now.AddDate(-1, 0, 0)
+	ls.post(inboundFrom("evt_old", "msg_old", "+4917612345678", "Greta", "Hi, my order W-778123 never came <b>", yearAgo))
+	// More than a page of thread after it, so it is not on screen at first.
+	for i := range 70 {
+		ls.post(inboundFrom(fmt.Sprintf("evt_n%d", i), fmt.Sprintf("msg_n%d", i), "+4917612345678", "Greta",
+			fmt.Sprintf("follow-up %d", i), now.Add(-time.Duration(70-i)*time.Minute)))
+	}
+	ls.post(inboundFrom("evt_other", "msg_other", "+14155550100", "Otto", "order W-100200 is fine", now))
+	old, err := ls.db.MessageByZavuID(t.Context(), "msg_old")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.waitFor("the list", `document.querySelectorAll('[data-testid=conv-row]').length === 2`)
+	b.do("/ focuses the search box", chromedp.KeyEvent("/"))
+	b.waitFor("focus in the search box", `document.activeElement && document.activeElement.id === 'search-q'`)
+	defer func() {
+		if t.Failed() {
+			t.Log(b.eval(`document.getElementById('search-q').value + ' / ' + document.getElementById('search-results').innerHTML`))
+		}
+	}()
+	// A "/" sent through the DevTools protocol arrives as text too.
+	b.eval(`document.getElementById('search-q').value = ''; ''`)
+	b.do("type a fragment", chromedp.SendKeys(chromedp.CSS(`#search-q`), "8123"))
+	b.waitFor("one result with the fragment marked",
+		`(() => { const h = document.querySelectorAll('[data-testid=search-hit]');
+			return h.length === 1 && h[0].querySelector('mark') && h[0].querySelector('mark').textContent === '8123'
+				&& h[0].textContent.includes('Greta'); })()`)
+	if got := b.eval(`document.querySelector('[data-testid=search-snippet]').innerHTML`); got != `Hi, my order W-77<mark>8123</mark> never came &lt;b&gt;` {
+		t.Errorf("snippet HTML %q: want the text escaped and the match marked", got)
+	}
+	target := fmt.Sprintf("m-%d", old.ID)
+	b.do("Enter opens it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(`#`+target)))
+	b.waitFor("the thread opens at the old message, marked",
+		`(() => { const m = document.getElementById('`+target+`');
+			return !!m && m.classList.contains('search-target') && document.querySelector('[data-testid=thread-name]').textContent === 'Greta'; })()`)
+	b.waitFor("the message is in view",
+		`(() => { const r = document.getElementById('`+target+`').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; })()`)
+}
