@@ -4,7 +4,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -222,6 +224,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		FilesDir: filepath.Join(dataDir, "files"), FilesKey: filesKey,
 		TrustedProxies: cfg.TrustedProxies,
 		MetricsToken:   cfg.MetricsToken,
+		FormKey:        subKey(filesKey, "forms"),
 	}, web.Deps{
 		Store:       db,
 		Sessions:    db.Sessions(),
@@ -310,6 +313,14 @@ func loadOrCreateKey(path string) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// subKey derives a key for one purpose from key, so that one secret file
+// serves several purposes and no purpose learns another's key.
+func subKey(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("switchboard " + purpose))
+	return m.Sum(nil)
 }
 
 // loopbackAddr is addr as this process can reach it: a wildcard listen

@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -50,6 +51,9 @@ type Config struct {
 	// MetricsToken is the bearer token GET /metrics wants; empty: no
 	// /metrics.
 	MetricsToken string
+	// FormKey signs the CSRF tokens of the forms shown before sign-in.
+	// Empty: a random key, so such forms expire when the server restarts.
+	FormKey []byte
 }
 
 // Server is Switchboard's HTTP surface.
@@ -77,6 +81,7 @@ type Server struct {
 	receipts    ReadMarker
 	metrics     *Metrics
 	backlog     Backlog
+	formKey     []byte
 }
 
 // Reactor sends the business's reaction to a customer's message.
@@ -154,6 +159,11 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if cfg.FilesDir != "" && len(cfg.FilesKey) >= 16 {
 		s.files = &fileStore{dir: cfg.FilesDir, key: cfg.FilesKey}
+	}
+	s.formKey = cfg.FormKey
+	if len(s.formKey) < 16 {
+		s.formKey = make([]byte, 32)
+		_, _ = rand.Read(s.formKey)
 	}
 	s.sessions = newSessions(d.Sessions, s.https())
 	s.hub = newHub(s.renderLive, s.log)

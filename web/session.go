@@ -73,11 +73,16 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrfToken returns the session's CSRF token, making one if needed.
+// csrfToken returns the CSRF token for the page: the session's when
+// someone is signed in (made if needed), else a form token that needs no
+// stored session (formToken).
 func (s *Server) csrfToken(c echo.Context) string {
 	ctx := c.Request().Context()
 	if t := s.sessions.GetString(ctx, sessCSRF); t != "" {
 		return t
+	}
+	if s.sessions.GetInt64(ctx, sessUserID) == 0 {
+		return s.formToken(c)
 	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
@@ -88,7 +93,7 @@ func (s *Server) csrfToken(c echo.Context) string {
 
 // checkCSRF refuses a state-changing request unless it comes from one of
 // Switchboard's own pages: the Origin, when the browser sends one, must be
-// ours, and the request must carry the session's CSRF token in the
+// ours, and the request must carry the CSRF token (see wantCSRF) in the
 // X-CSRF-Token header (htmx) or the csrf form field (plain forms). The
 // form is parsed for it only when limitBody has capped the body: a large
 // body (an attachment) must carry the header, and is not read here.
@@ -102,7 +107,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		if origin := r.Header.Get("Origin"); origin != "" && !s.sameOrigin(r, origin) {
 			return newError(http.StatusForbidden, "cross_origin", "Requests from other sites are refused.")
 		}
-		want := s.sessions.GetString(r.Context(), sessCSRF)
+		want := s.wantCSRF(c)
 		got := r.Header.Get("X-CSRF-Token")
 		if small, _ := c.Get(ctxSmallBody).(bool); got == "" && small {
 			got = c.FormValue("csrf")
@@ -112,6 +117,20 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// wantCSRF is the CSRF token the request must carry: the session's once
+// signed in, else the form token of the browser's form cookie; "" when
+// there is none, and nothing is accepted.
+func (s *Server) wantCSRF(c echo.Context) string {
+	ctx := c.Request().Context()
+	if t := s.sessions.GetString(ctx, sessCSRF); t != "" {
+		return t
+	}
+	if s.sessions.GetInt64(ctx, sessUserID) == 0 {
+		return s.wantFormToken(c)
+	}
+	return ""
 }
 
 // sameOrigin reports whether origin is Switchboard's own: the configured
@@ -194,23 +213,33 @@ func passwordStamp(hash string) string {
 // reactivation.
 func (s *Server) endSessions(ctx context.Context, userID int64, keep, reason string) error {
 	s.hub.Disconnect(userID, keep, reason)
-	var tokens []string
+	// The store lists sessions by the key it keeps them under, which for
+	// store.Sessions is a hash of the token, and deletes by that key.
+	keepKey := keep
+	if k, ok := s.sessions.Store.(sessionKeyer); ok && keep != "" {
+		keepKey = k.Key(keep)
+	}
+	var keys []string
 	err := s.sessions.Iterate(ctx, func(sctx context.Context) error {
-		if t := s.sessions.Token(sctx); s.sessions.GetInt64(sctx, sessUserID) == userID && t != keep {
-			tokens = append(tokens, t)
+		if key := s.sessions.Token(sctx); s.sessions.GetInt64(sctx, sessUserID) == userID && key != keepKey {
+			keys = append(keys, key)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, t := range tokens {
-		if err := s.sessions.Store.Delete(t); err != nil {
+	for _, key := range keys {
+		if err := s.sessions.Store.Delete(key); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// sessionKeyer is a session store that keeps, lists and deletes sessions
+// under a key made from the token (a hash) rather than the token itself.
+type sessionKeyer interface{ Key(token string) string }
 
 // currentUser is the user requireUser admitted.
 func currentUser(c echo.Context) inbox.User {
