@@ -13,7 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -241,17 +241,17 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Backlog:     db,
 	})
 	outbox.Publisher = srv.Hub()
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	// Connections are capped in all and per client address; a reverse
+	// proxy on this machine speaks for many clients and is capped only in
+	// all.
+	limits := web.DefaultConnLimits()
+	limits.Exempt = netip.Addr.IsLoopback
 	hs.RegisterOnShutdown(srv.Close)
 	log.Info("switchboard started", "version", versionString(), "addr", ln.Addr().String(),
 		"db", cfg.DBPath, "base_url", cfg.BaseURL.String(), "sandbox", cfg.Sandbox(),
-		"webhook_url", cfg.BaseURL.String()+"/webhooks/zavu")
+		"webhook_url", cfg.BaseURL.String()+"/webhooks/zavu",
+		"max_connections", limits.Total, "max_connections_per_address", limits.PerAddr)
 	if sandboxSigned {
 		log.Warn("sandbox mode: webhooks are checked with the public sandbox secret; set ZAVU_API_KEY and ZAVU_WEBHOOK_SECRET for production",
 			"secret", sandboxSecret)
@@ -273,7 +273,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	defer stopBackground()
 
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(web.LimitListener(ln, limits, log)) }()
 	if sandboxSigned {
 		go sandboxCustomers(ctx, ownWebhook, sandboxSecret, link.fake, log)
 	}

@@ -72,6 +72,7 @@ type Server struct {
 	sessions    *scs.SessionManager
 	logins      *loginLimiter
 	hub         *Hub
+	livePages   pageCounter
 	outbox      Waker
 	templates   Waker
 	directory   Directory
@@ -189,7 +190,6 @@ func New(cfg Config, d Deps) *Server {
 	return s
 }
 
-// ServeHTTP makes the Server an http.Handler.
 // Routes lists every route as "METHOD /path", sorted.
 func (s *Server) Routes() []string {
 	var out []string
@@ -203,7 +203,16 @@ func (s *Server) Routes() []string {
 	return slices.Compact(out)
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP makes the Server an http.Handler. On a connection from the
+// ConnListener's reserve only webhooks are served; downloads and uploads
+// get longer write deadlines than the server's WriteTimeout.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if refuseOutsideReserve(w, r) {
+		return
+	}
+	extendDeadline(w, r)
+	s.echo.ServeHTTP(w, r)
+}
 
 // Hub is the live-update hub; every change the server commits goes
 // through it.
