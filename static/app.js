@@ -225,7 +225,14 @@
     }
     wasDisconnected = true;
     var b = $("#live-banner");
-    if (b) { b.hidden = false; }
+    if (b) {
+      // 4008: too many tabs of this agent are live; this one stays
+      // disconnected and says why.
+      if (e.detail && e.detail.event && e.detail.event.code === 4008) {
+        b.textContent = e.detail.event.reason;
+      }
+      b.hidden = false;
+    }
   });
 
   // --- requests -----------------------------------------------------------

@@ -126,7 +126,9 @@ const (
 )
 
 // handleLive upgrades a signed-in agent's page to a websocket that
-// receives live updates. Only pages of this site may connect.
+// receives live updates. Only pages of this site may connect, at most
+// maxLivePages per user: past that, the new page is closed with
+// closeTooManyPages.
 func (s *Server) handleLive(c echo.Context) error {
 	r := c.Request()
 	origin := r.Header.Get("Origin")
@@ -142,8 +144,16 @@ func (s *Server) handleLive(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader has answered
 	}
+	userID := currentUser(c).ID
+	if !s.livePages.acquire(userID) {
+		_ = conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+		_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(closeTooManyPages, tooManyPagesReason))
+		conn.Close()
+		return nil
+	}
+	defer s.livePages.release(userID)
 	ctx := r.Context()
-	cl := &client{hub: s.hub, conn: conn, send: make(chan []byte, clientBuffer), userID: currentUser(c).ID, loc: location(c),
+	cl := &client{hub: s.hub, conn: conn, send: make(chan []byte, clientBuffer), userID: userID, loc: location(c),
 		session: s.sessions.Token(ctx)}
 	select {
 	case s.hub.register <- cl:

@@ -1,0 +1,46 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"switchboard/inbox"
+)
+
+func TestOneUserCanKeepAtMostTwentyLivePages(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ben := ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	a, b := ts.newAgent(), ts.newAgent()
+	a.login(ana.Email)
+	b.login(ben.Email)
+
+	var pages []*websocket.Conn
+	for range 20 {
+		pages = append(pages, a.live())
+	}
+	waitClients(t, ts, 20)
+
+	// The 21st tab is told why and left closed.
+	extra := a.live()
+	ce := mustClose(t, extra)
+	if ce.Code != 4008 || !strings.Contains(ce.Text, "tabs") {
+		t.Fatalf("21st live page closed with %d %q, want 4008 saying why", ce.Code, ce.Text)
+	}
+	if n := ts.web.Hub().Clients(); n != 20 {
+		t.Fatalf("%d live pages after the refusal, want 20", n)
+	}
+
+	// Another agent is not held back, and a closed tab frees a place.
+	b.live()
+	waitClients(t, ts, 21)
+	pages[0].Close()
+	waitClients(t, ts, 20)
+	again := a.live()
+	waitClients(t, ts, 21)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello there", time.Now()))
+	nextContaining(t, again, "Hello there")
+}
