@@ -119,7 +119,8 @@ func startUIServer(ctx context.Context, db *store.DB) (*uiServer, error) {
 	base := "http://" + ln.Addr().String()
 	baseURL, _ := url.Parse(base)
 	secret := "whsec_bench_ui_" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	w := web.New(web.Config{BaseURL: baseURL}, web.Deps{
+	// One agent's session opens every live client here.
+	w := web.New(web.Config{BaseURL: baseURL, LivePagesPerUser: 1 << 20}, web.Deps{
 		Store: db, Sessions: db.Sessions(), Logger: slog.New(slog.DiscardHandler),
 		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(secret)},
 	})

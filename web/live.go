@@ -127,7 +127,7 @@ const (
 
 // handleLive upgrades a signed-in agent's page to a websocket that
 // receives live updates. Only pages of this site may connect, at most
-// maxLivePages per user: past that, the new page is closed with
+// livePagesPerUser per user: past that, the new page is closed with
 // closeTooManyPages.
 func (s *Server) handleLive(c echo.Context) error {
 	r := c.Request()
@@ -145,7 +145,7 @@ func (s *Server) handleLive(c echo.Context) error {
 		return nil // the upgrader has answered
 	}
 	userID := currentUser(c).ID
-	if !s.livePages.acquire(userID) {
+	if !s.livePages.acquire(userID, s.livePagesPerUser()) {
 		_ = conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 		_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(closeTooManyPages, tooManyPagesReason))
 		conn.Close()

@@ -3,11 +3,12 @@ package web
 import "sync"
 
 // maxLivePages is how many live pages (websockets) one user may have open
-// at once: enough for every tab an agent works in, few enough that one
-// account cannot hold the server's connections.
+// at once unless Config.LivePagesPerUser says otherwise: enough for every
+// tab an agent works in, few enough that one account cannot hold the
+// server's connections.
 const maxLivePages = 20
 
-// closeTooManyPages closes a live page over maxLivePages. The page does
+// closeTooManyPages closes a live page over the limit. The page does
 // not reconnect on it, and says why.
 const (
 	closeTooManyPages  = 4008
@@ -21,15 +22,15 @@ type pageCounter struct {
 	byUser map[int64]int
 }
 
-// acquire takes one of the user's places, reporting false when all are
-// taken.
-func (p *pageCounter) acquire(userID int64) bool {
+// acquire takes one of the user's max places, reporting false when all
+// are taken.
+func (p *pageCounter) acquire(userID int64, max int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.byUser == nil {
 		p.byUser = map[int64]int{}
 	}
-	if p.byUser[userID] >= maxLivePages {
+	if p.byUser[userID] >= max {
 		return false
 	}
 	p.byUser[userID]++

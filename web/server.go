@@ -54,6 +54,9 @@ type Config struct {
 	// FormKey signs the CSRF tokens of the forms shown before sign-in.
 	// Empty: a random key, so such forms expire when the server restarts.
 	FormKey []byte
+	// LivePagesPerUser caps the live pages (websockets) one user may have
+	// open at once; 0 for 20.
+	LivePagesPerUser int
 }
 
 // Server is Switchboard's HTTP surface.
@@ -230,6 +233,13 @@ func (s *Server) SignatureFailures() map[string]int64 {
 		out[f.Address] = f.Count
 	}
 	return out
+}
+
+func (s *Server) livePagesPerUser() int {
+	if s.cfg.LivePagesPerUser > 0 {
+		return s.cfg.LivePagesPerUser
+	}
+	return maxLivePages
 }
 
 func (s *Server) https() bool { return s.cfg.BaseURL != nil && s.cfg.BaseURL.Scheme == "https" }
