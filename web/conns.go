@@ -166,6 +166,15 @@ func (c *limitedConn) Close() error {
 	return err
 }
 
+// CloseWrite lets the HTTP server half-close before closing, so a client
+// still sending reads the last answer rather than a reset.
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // ReadFrom keeps sendfile for downloads.
 func (c *limitedConn) ReadFrom(r io.Reader) (int64, error) {
 	if rf, ok := c.Conn.(io.ReaderFrom); ok {
