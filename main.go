@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,11 +243,12 @@ func (e env) serve(ctx context.Context, args []string) error {
 	})
 	outbox.Publisher = srv.Hub()
 	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
-	// Connections are capped in all and per client address; a reverse
-	// proxy on this machine speaks for many clients and is capped only in
-	// all.
+	// Connections are capped in all and per client address; a trusted
+	// reverse proxy speaks for many clients and is capped only in all.
 	limits := web.DefaultConnLimits()
-	limits.Exempt = netip.Addr.IsLoopback
+	limits.Exempt = func(a netip.Addr) bool {
+		return slices.ContainsFunc(cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
 	hs.RegisterOnShutdown(srv.Close)
 	log.Info("switchboard started", "version", versionString(), "addr", ln.Addr().String(),
 		"db", cfg.DBPath, "base_url", cfg.BaseURL.String(), "sandbox", cfg.Sandbox(),
