@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -91,15 +92,17 @@ func TestUpgradeSignsEveryoneOutOnce(t *testing.T) {
 		b, _ := fs.ReadFile(migrations.FS, name)
 		before[name] = &fstest.MapFile{Data: b}
 	}
-	old, err := Open(path, withMigrations(before))
+	old, err := sql.Open("sqlite", DSN(path, true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	inTx(t, old, func(ctx context.Context, w *writeTx) error {
-		_, err := w.execSQL(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ('raw-token', x'00', ?)`,
-			time.Now().Add(time.Hour).UnixMilli())
-		return err
-	})
+	if err := migrate(context.Background(), old, before, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`INSERT INTO sessions (token, data, expiry) VALUES ('raw-token', x'00', ?)`,
+		time.Now().Add(time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
 	old.Close()
 
 	db, err := Open(path)
