@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -26,6 +27,10 @@ type ConnLimits struct {
 	// fewer than Reserve are left is served only for POST /webhooks/zavu
 	// and GET /healthz; anything else gets 503 and the connection closes.
 	Reserve int
+	// ReserveWait is how long a connection accepted into the reserve may
+	// take to bring its request (and is kept at most); 0 for 5 seconds.
+	// Idle connections cannot sit on the places kept for webhooks.
+	ReserveWait time.Duration
 	// Exempt, when set, names addresses that PerAddr does not cap: a
 	// reverse proxy speaks for many clients.
 	Exempt func(netip.Addr) bool
@@ -96,7 +101,16 @@ func (l *ConnListener) Accept() (net.Conn, error) {
 		l.open++
 		l.byAddr[key]++
 		l.mu.Unlock()
-		return &limitedConn{Conn: c, l: l, key: key, reserved: reserved}, nil
+		lc := &limitedConn{Conn: c, l: l, key: key, reserved: reserved}
+		if reserved {
+			wait := l.limits.ReserveWait
+			if wait <= 0 {
+				wait = 5 * time.Second
+			}
+			lc.until = time.Now().Add(wait)
+			_ = c.SetReadDeadline(lc.until)
+		}
+		return lc, nil
 	}
 }
 
@@ -157,7 +171,27 @@ type limitedConn struct {
 	l        *ConnListener
 	key      netip.Addr
 	reserved bool
+	until    time.Time // for a reserved connection, the latest read deadline
 	once     sync.Once
+}
+
+// SetReadDeadline never lets a reserved connection read past until.
+func (c *limitedConn) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(c.clamp(t))
+}
+
+func (c *limitedConn) SetDeadline(t time.Time) error {
+	if !c.reserved {
+		return c.Conn.SetDeadline(t)
+	}
+	return errors.Join(c.Conn.SetReadDeadline(c.clamp(t)), c.Conn.SetWriteDeadline(t))
+}
+
+func (c *limitedConn) clamp(t time.Time) time.Time {
+	if c.reserved && (t.IsZero() || t.After(c.until)) {
+		return c.until
+	}
+	return t
 }
 
 func (c *limitedConn) Close() error {

@@ -183,12 +183,13 @@ func TestOneAddressCannotHoldEveryConnection(t *testing.T) {
 func TestTheLastConnectionsAreKeptForWebhooks(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	base, lim := serveLimited(t, ts, web.ConnLimits{Total: 12, PerAddr: 4, Reserve: 4}, func(hs *http.Server) {
+	base, lim := serveLimited(t, ts, web.ConnLimits{Total: 12, PerAddr: 4, Reserve: 4, ReserveWait: time.Second}, func(hs *http.Server) {
 		hs.ReadHeaderTimeout, hs.ReadTimeout = time.Hour, time.Hour
 	})
 	addr := strings.TrimPrefix(base, "http://")
 
-	// Two clients take all but the reserve.
+	// Two clients take all but the reserve; a connection on the reserve
+	// has a second to bring its request.
 	a := holdConns(t, addr, "127.0.0.2", 4, false)
 	b := holdConns(t, addr, "127.0.0.5", 4, true)
 	waitFor(t, "8 connections held", func() bool { total, _ := lim.Open("127.0.0.2"); return total == 8 })
@@ -208,6 +209,17 @@ func TestTheLastConnectionsAreKeptForWebhooks(t *testing.T) {
 	}
 	if a.ended.Load()+b.ended.Load() != 0 {
 		t.Fatal("held connections were ended")
+	}
+
+	// Idle connections that take the reserve are let go when their
+	// request does not come, and webhooks get it back.
+	idle := holdConns(t, addr, "127.0.0.7", 4, false)
+	waitFor(t, "the idle connections on the reserve to be ended", func() bool { return idle.ended.Load() == 4 })
+	if status := postWebhook(t, base, "127.0.0.3", "evt_reserve_2"); status != http.StatusOK {
+		t.Fatalf("webhook after idle connections took the reserve: %d, want 200", status)
+	}
+	if a.ended.Load()+b.ended.Load() != 0 {
+		t.Fatal("held connections outside the reserve were ended")
 	}
 
 	// Once load falls, pages are served again.
