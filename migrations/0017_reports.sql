@@ -1,0 +1,124 @@
+-- Reports read rollups kept up to date in the write transactions, never a
+-- scan of all messages.
+
+-- When each conversation was resolved, and its assignee then: the resolves
+-- of a conversation's timeline (inbox.Openings).
+CREATE TABLE conversation_resolves (
+	id              INTEGER PRIMARY KEY,
+	conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+	at              INTEGER NOT NULL,
+	user_id         INTEGER
+);
+CREATE INDEX conversation_resolves_conversation ON conversation_resolves (conversation_id, at);
+
+-- One row per customer's request (inbox.Opening): opened by a customer's
+-- message, answered by the first reply of an agent or the API, resolved by
+-- the first resolve. Derived from the conversation's messages and resolves
+-- after every change to them (store/reports.go).
+CREATE TABLE openings (
+	conversation_id    INTEGER NOT NULL,
+	opened_at          INTEGER NOT NULL,
+	first_response_at  INTEGER,
+	first_responder_id INTEGER,
+	resolved_at        INTEGER,
+	resolver_id        INTEGER,
+	sender_id          TEXT NOT NULL,
+	channel            TEXT NOT NULL,
+	PRIMARY KEY (conversation_id, opened_at)
+) WITHOUT ROWID;
+-- The summary of a period reads this index alone.
+CREATE INDEX openings_opened ON openings (opened_at, sender_id, channel, first_response_at, resolved_at,
+	first_responder_id, resolver_id);
+CREATE INDEX openings_resolved ON openings (resolved_at, resolver_id) WHERE resolved_at IS NOT NULL;
+
+-- Conversations whose openings must be derived again from a time on,
+-- before the transaction that changed them commits.
+CREATE TABLE openings_dirty (
+	conversation_id INTEGER PRIMARY KEY,
+	since           INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Messages counted per quarter of an hour (so that any time zone's hours
+-- and days add up from them), sender, channel, kind (inbound, reply: an
+-- agent's or the API's, outbound: any other we sent) and author (0 for none).
+CREATE TABLE message_counts (
+	bucket    INTEGER NOT NULL,
+	sender_id TEXT NOT NULL,
+	channel   TEXT NOT NULL,
+	kind      TEXT NOT NULL,
+	author_id INTEGER NOT NULL,
+	n         INTEGER NOT NULL,
+	PRIMARY KEY (bucket, sender_id, channel, kind, author_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER messages_report_insert AFTER INSERT ON messages BEGIN
+	INSERT INTO message_counts (bucket, sender_id, channel, kind, author_id, n)
+	SELECT NEW.created_at / 900000, c.sender_id, c.channel,
+		CASE NEW.direction WHEN 'outbound' THEN CASE WHEN NEW.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE NEW.direction END,
+		coalesce(NEW.author_id, 0), 1
+	FROM conversations c WHERE c.id = NEW.conversation_id
+	ON CONFLICT (bucket, sender_id, channel, kind, author_id) DO UPDATE SET n = n + 1;
+	INSERT INTO openings_dirty (conversation_id, since)
+	SELECT NEW.conversation_id, NEW.created_at WHERE NEW.direction = 'inbound' OR (NEW.direction = 'outbound' AND NEW.source IN ('agent', 'api'))
+	ON CONFLICT (conversation_id) DO UPDATE SET since = min(since, excluded.since);
+END;
+
+CREATE TRIGGER messages_report_delete AFTER DELETE ON messages BEGIN
+	UPDATE message_counts SET n = n - 1
+	WHERE bucket = OLD.created_at / 900000 AND author_id = coalesce(OLD.author_id, 0)
+		AND kind = CASE OLD.direction WHEN 'outbound' THEN CASE WHEN OLD.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE OLD.direction END
+		AND (sender_id, channel) = (SELECT c.sender_id, c.channel FROM conversations c WHERE c.id = OLD.conversation_id);
+	INSERT INTO openings_dirty (conversation_id, since) VALUES (OLD.conversation_id, OLD.created_at)
+	ON CONFLICT (conversation_id) DO UPDATE SET since = min(since, excluded.since);
+END;
+
+CREATE TRIGGER messages_report_update AFTER UPDATE OF created_at, direction, source, author_id, conversation_id ON messages
+WHEN OLD.created_at IS NOT NEW.created_at OR OLD.direction IS NOT NEW.direction OR OLD.source IS NOT NEW.source
+	OR OLD.author_id IS NOT NEW.author_id OR OLD.conversation_id IS NOT NEW.conversation_id
+BEGIN
+	UPDATE message_counts SET n = n - 1
+	WHERE bucket = OLD.created_at / 900000 AND author_id = coalesce(OLD.author_id, 0)
+		AND kind = CASE OLD.direction WHEN 'outbound' THEN CASE WHEN OLD.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE OLD.direction END
+		AND (sender_id, channel) = (SELECT c.sender_id, c.channel FROM conversations c WHERE c.id = OLD.conversation_id);
+	INSERT INTO message_counts (bucket, sender_id, channel, kind, author_id, n)
+	SELECT NEW.created_at / 900000, c.sender_id, c.channel,
+		CASE NEW.direction WHEN 'outbound' THEN CASE WHEN NEW.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE NEW.direction END,
+		coalesce(NEW.author_id, 0), 1
+	FROM conversations c WHERE c.id = NEW.conversation_id
+	ON CONFLICT (bucket, sender_id, channel, kind, author_id) DO UPDATE SET n = n + 1;
+	INSERT INTO openings_dirty (conversation_id, since) VALUES (OLD.conversation_id, min(OLD.created_at, NEW.created_at))
+	ON CONFLICT (conversation_id) DO UPDATE SET since = min(since, excluded.since);
+	INSERT INTO openings_dirty (conversation_id, since) VALUES (NEW.conversation_id, min(OLD.created_at, NEW.created_at))
+	ON CONFLICT (conversation_id) DO UPDATE SET since = min(since, excluded.since);
+END;
+
+-- A resolve is remembered with its time and the assignee then, who is
+-- credited with it.
+CREATE TRIGGER conversations_report_resolved AFTER UPDATE OF status ON conversations
+WHEN NEW.status = 'resolved' AND OLD.status IS NOT 'resolved'
+BEGIN
+	INSERT INTO conversation_resolves (conversation_id, at, user_id) VALUES (NEW.id, NEW.updated_at, NEW.assignee_id);
+	INSERT INTO openings_dirty (conversation_id, since) VALUES (NEW.id, NEW.updated_at)
+	ON CONFLICT (conversation_id) DO UPDATE SET since = min(since, excluded.since);
+END;
+
+CREATE TRIGGER conversations_report_delete AFTER DELETE ON conversations BEGIN
+	DELETE FROM openings WHERE conversation_id = OLD.id;
+	DELETE FROM openings_dirty WHERE conversation_id = OLD.id;
+END;
+
+-- An existing database: what is resolved was resolved when it last
+-- changed; counts come from the messages; every conversation's openings
+-- are derived when the database opens.
+INSERT INTO conversation_resolves (conversation_id, at, user_id)
+SELECT id, updated_at, assignee_id FROM conversations WHERE status = 'resolved';
+
+INSERT INTO message_counts (bucket, sender_id, channel, kind, author_id, n)
+SELECT m.created_at / 900000, c.sender_id, c.channel,
+	CASE m.direction WHEN 'outbound' THEN CASE WHEN m.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE m.direction END,
+	coalesce(m.author_id, 0), count(*)
+FROM messages m JOIN conversations c ON c.id = m.conversation_id
+GROUP BY 1, 2, 3, 4, 5;
+
+INSERT INTO openings_dirty (conversation_id, since)
+SELECT id, -9223372036854775808 FROM conversations;

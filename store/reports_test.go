@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// scratchOpenings computes every conversation's openings from its messages
+// and resolves, ignoring the rollup.
+func scratchOpenings(t testing.TB, db *DB) map[int64][]inbox.Opening {
+	t.Helper()
+	rows, err := db.reader.Query(`SELECT conversation_id, created_at, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END,
+			coalesce(author_id, 0), id, direction, source FROM messages
+		UNION ALL SELECT conversation_id, at, 2, coalesce(user_id, 0), id, '', '' FROM conversation_resolves`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	items := map[int64][]inbox.TimelineItem{}
+	for rows.Next() {
+		var conv, ms int64
+		var it inbox.TimelineItem
+		var dir, src string
+		if err := rows.Scan(&conv, &ms, &it.Kind, &it.UserID, &it.ID, &dir, &src); err != nil {
+			t.Fatal(err)
+		}
+		if it.Kind == inbox.TimelineReply && !inbox.CountsAsResponse(inbox.Direction(dir), inbox.Source(src)) {
+			continue
+		}
+		it.At = time.UnixMilli(ms).UTC()
+		items[conv] = append(items[conv], it)
+	}
+	out := map[int64][]inbox.Opening{}
+	for conv, its := range items {
+		if os := inbox.Openings(its); len(os) > 0 {
+			out[conv] = os
+		}
+	}
+	return out
+}
+
+// rolledOpenings reads the openings rollup.
+func rolledOpenings(t testing.TB, db *DB) map[int64][]inbox.Opening {
+	t.Helper()
+	rows, err := db.reader.Query(`SELECT conversation_id, opened_at, first_response_at, coalesce(first_responder_id, 0),
+		resolved_at, coalesce(resolver_id, 0) FROM openings ORDER BY conversation_id, opened_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int64][]inbox.Opening{}
+	for rows.Next() {
+		var conv int64
+		var o inbox.Opening
+		if err := rows.Scan(&conv, msTime{&o.OpenedAt}, msTime{&o.FirstResponseAt}, &o.FirstResponder,
+			msTime{&o.ResolvedAt}, &o.Resolver); err != nil {
+			t.Fatal(err)
+		}
+		out[conv] = append(out[conv], o)
+	}
+	return out
+}
+
+// countsDiff compares message_counts with a count of the messages.
+func countsDiff(t testing.TB, db *DB) string {
+	t.Helper()
+	q := func(query string) []string {
+		rows, err := db.reader.Query(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var b, a, n int64
+			var s, c, k string
+			if err := rows.Scan(&b, &s, &c, &k, &a, &n); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(b, s, c, k, a, n))
+		}
+		return out
+	}
+	rolled := q(`SELECT bucket, sender_id, channel, kind, author_id, n FROM message_counts WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5`)
+	scratch := q(`SELECT m.created_at / 900000, c.sender_id, c.channel,
+			CASE m.direction WHEN 'outbound' THEN CASE WHEN m.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE m.direction END,
+			coalesce(m.author_id, 0), count(*)
+		FROM messages m JOIN conversations c ON c.id = m.conversation_id GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`)
+	if !slices.Equal(rolled, scratch) {
+		return fmt.Sprintf("message counts:\n rolled %v\nscratch %v", rolled, scratch)
+	}
+	return ""
+}
+
+// TestOpeningsRollupEqualsScratch applies random streams of webhook events
+// in random orders, with agents' replies, resolves and reopens between
+// them, and checks after each step that the rollups equal a computation
+// from the messages themselves.
+func TestOpeningsRollupEqualsScratch(t *testing.T) {
+	seeds := 8
+	if testing.Short() || raceEnabled {
+		seeds = 3
+	}
+	db := openTest(t)
+	projected(t, db)
+	ctx := context.Background()
+	var agents []int64
+	for i := range 3 {
+		u := inbox.User{Email: fmt.Sprintf("a%d@example.com", i), Name: fmt.Sprintf("Agent %d", i), Role: inbox.RoleAgent, Active: true}
+		if err := db.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		agents = append(agents, u.ID)
+	}
+	checks := 0
+	for seed := range uint64(seeds) {
+		run := int(seed) + 1
+		evs := generate(seed, run)
+		rng := rand.New(rand.NewPCG(seed, 11))
+		order := shuffled(rng, len(evs))
+		for i, j := range order {
+			if _, err := db.Ingest(ctx, evs[j], inbox.Apply); err != nil {
+				t.Fatal(err)
+			}
+			if rng.IntN(3) != 0 {
+				continue
+			}
+			// Something an agent does, at a time near the event's.
+			var convs []int64
+			rows, err := db.reader.Query(`SELECT id FROM conversations WHERE sender_id = ?`, fmt.Sprintf("snd_%d", run))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id int64
+				rows.Scan(&id)
+				convs = append(convs, id)
+			}
+			rows.Close()
+			if len(convs) == 0 {
+				continue
+			}
+			conv := convs[rng.IntN(len(convs))]
+			when := evs[j].Timestamp.Add(time.Duration(rng.IntN(90)-30) * time.Minute)
+			agent := agents[rng.IntN(len(agents))]
+			switch rng.IntN(4) {
+			case 0:
+				if _, err := db.Assign(ctx, conv, &agent, when); err != nil {
+					t.Fatal(err)
+				}
+			case 1:
+				r := inbox.Reply{ConversationID: conv, AuthorID: &agent, Source: inbox.SourceAgent, Type: inbox.TypeText,
+					Text: "On it", IdempotencyKey: fmt.Sprintf("k%d_%d", run, i), At: when}
+				if rng.IntN(4) == 0 {
+					r.AuthorID, r.Source = nil, inbox.SourceAPI
+				}
+				if rng.IntN(5) == 0 {
+					r.AuthorID, r.Source, r.AutoReplyRule = nil, inbox.SourceAutoReply, "Away"
+				}
+				db.QueueReply(ctx, r) // a closed window refuses some: nothing is written then
+			case 2:
+				if _, err := db.SetStatus(ctx, conv, inbox.Resolved, when); err != nil {
+					t.Fatal(err)
+				}
+			case 3:
+				if _, err := db.SetStatus(ctx, conv, inbox.Open, when); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d, step %d: openings\n rolled %+v\nscratch %+v", seed, i, got, want)
+			}
+			if d := countsDiff(t, db); d != "" {
+				t.Fatalf("seed %d, step %d: %s", seed, i, d)
+			}
+			checks++
+		}
+		got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: openings\n rolled %+v\nscratch %+v", seed, got, want)
+		}
+		if d := countsDiff(t, db); d != "" {
+			t.Fatalf("seed %d: %s", seed, d)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM openings WHERE first_response_at IS NOT NULL AND resolved_at IS NOT NULL`); n == 0 || checks < 10 {
+		t.Fatalf("%d checks, %d answered and resolved openings: the streams exercise too little", checks, n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM openings_dirty`); n != 0 {
+		t.Fatalf("%d conversations left to derive after commit", n)
+	}
+}
