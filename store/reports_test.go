@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -196,5 +197,105 @@ func TestOpeningsRollupEqualsScratch(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM openings_dirty`); n != 0 {
 		t.Fatalf("%d conversations left to derive after commit", n)
+	}
+}
+
+func TestGeneratedDatabaseHasConsistentRollups(t *testing.T) {
+	db := generated(t, Generation{Conversations: 300, Messages: 3000, Senders: []string{"snd_a", "snd_b"}})
+	got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+	if len(want) < 250 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d openings from scratch; rollup equal: %v", len(want), reflect.DeepEqual(got, want))
+	}
+	if d := countsDiff(t, db); d != "" {
+		t.Fatal(d)
+	}
+	if n := count(t, db, `SELECT count(*) FROM openings WHERE resolved_at IS NOT NULL`); n == 0 {
+		t.Fatal("no generated opening is resolved")
+	}
+}
+
+// TestReportSummaryOfAHandMadeWeek checks the figures of a small timeline
+// in a time zone east of UTC.
+func TestReportSummaryOfAHandMadeWeek(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	if err := db.CreateUser(ctx, &ana); err != nil {
+		t.Fatal(err)
+	}
+	// Monday 2026-03-02, 23:30 UTC is Tuesday 00:30 in Berlin.
+	mon := time.Date(2026, 3, 2, 23, 30, 0, 0, time.UTC)
+	ingest := func(id, phone string, at time.Time) int64 {
+		t.Helper()
+		if _, err := db.Ingest(ctx, inboundEvent("evt_"+id, phone, "msg_"+id, "Hello", at), inbox.Apply); err != nil {
+			t.Fatal(err)
+		}
+		var conv int64
+		if err := db.reader.QueryRow(`SELECT conversation_id FROM messages WHERE zavu_id = ?`, "msg_"+id).Scan(&conv); err != nil {
+			t.Fatal(err)
+		}
+		return conv
+	}
+	reply := func(conv int64, author *int64, src inbox.Source, at time.Time) {
+		t.Helper()
+		if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: author, Source: src, Type: inbox.TypeText,
+			Text: "Hi", IdempotencyKey: fmt.Sprint("k", at.UnixNano()), At: at, AutoReplyRule: "r"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c1 := ingest("1", "+15550001", mon)
+	reply(c1, nil, inbox.SourceAutoReply, mon.Add(time.Second)) // no response
+	reply(c1, &ana.ID, inbox.SourceAgent, mon.Add(2*time.Minute))
+	if _, err := db.Assign(ctx, c1, &ana.ID, mon.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetStatus(ctx, c1, inbox.Resolved, mon.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// The customer writes again: a second opening, answered through the API.
+	ingest("2", "+15550001", mon.Add(time.Hour))
+	reply(c1, nil, inbox.SourceAPI, mon.Add(time.Hour+10*time.Minute))
+	// Another customer, unanswered.
+	ingest("3", "+15550002", mon.Add(2*time.Hour))
+
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	f := inbox.ReportFilter{From: mon.Add(-time.Hour), To: mon.Add(24 * time.Hour)}
+	s, err := db.ReportSummary(ctx, f, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Conversations != 3 || s.InboundMessages != 3 || s.OutboundMessages != 3 {
+		t.Fatalf("conversations %d, inbound %d, outbound %d; want 3, 3, 3", s.Conversations, s.InboundMessages, s.OutboundMessages)
+	}
+	if s.FirstResponse != (inbox.Spread{P50: 120, P90: 600, Count: 2}) {
+		t.Fatalf("first response %+v, want p50 120 s (the agent, not the auto-reply), p90 600 s, 2", s.FirstResponse)
+	}
+	if s.Resolution != (inbox.Spread{P50: 600, P90: 600, Count: 1}) {
+		t.Fatalf("resolution %+v, want 600 s once", s.Resolution)
+	}
+	// 23:30 UTC is 00:30 on Tuesday in Berlin; the others come at 01:30
+	// and 02:30.
+	if s.ByHour[0] != 1 || s.ByHour[1] != 1 || s.ByHour[2] != 1 || s.ByWeekday[1] != 3 || s.ByWeekday[0] != 0 {
+		t.Fatalf("by hour %v, by weekday %v: want Berlin's hours 0, 1 and 2 on Tuesday", s.ByHour, s.ByWeekday)
+	}
+	if len(s.ByAgent) != 1 || s.ByAgent[0] != (inbox.AgentFigures{AgentID: ana.ID, Name: "Ana", Replies: 1, FirstResponseP50: 120, Resolved: 1}) {
+		t.Fatalf("by agent %+v", s.ByAgent)
+	}
+	f.AgentID = ana.ID
+	if s, err = db.ReportSummary(ctx, f, berlin); err != nil {
+		t.Fatal(err)
+	}
+	if s.Conversations != 1 || s.OutboundMessages != 1 || s.FirstResponse.Count != 1 {
+		t.Fatalf("Ana's figures: conversations %d, outbound %d, responses %d; want 1, 1, 1", s.Conversations, s.OutboundMessages, s.FirstResponse.Count)
+	}
+	f.AgentID, f.SenderID = 0, "snd_other"
+	if s, err = db.ReportSummary(ctx, f, berlin); err != nil || s.Conversations != 0 || s.InboundMessages != 0 {
+		t.Fatalf("another sender: %+v, %v", s, err)
+	}
+	if _, err := db.ReportSummary(ctx, inbox.ReportFilter{From: mon, To: mon}, time.UTC); !errors.Is(err, inbox.ErrInvalid) {
+		t.Fatalf("an empty period: %v, want ErrInvalid", err)
 	}
 }
