@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"time"
@@ -212,3 +213,45 @@ func ResponseBucket(secs float64) int {
 
 // Weekday returns t's weekday with Monday as 0.
 func Weekday(t time.Time) int { return (int(t.Weekday()) + 6) % 7 }
+
+// ReportRow is one opening in the CSV export, with its conversation.
+type ReportRow struct {
+	ConversationID int64
+	ContactPhone   string
+	ContactName    string
+	SenderID       string
+	Channel        Channel
+	Opening        Opening
+	Assignee       string
+	FirstResponder string
+	Resolver       string
+	Inbound        int // the conversation's messages in each direction
+	Outbound       int
+}
+
+// ReportStore reads reports from rollups kept up to date as conversations
+// change.
+type ReportStore interface {
+	// ReportSummary is the report of f's period in loc. A period that
+	// does not end after it starts is an error wrapping ErrInvalid.
+	ReportSummary(ctx context.Context, f ReportFilter, loc *time.Location) (Summary, error)
+	// ReportRows gives the openings of f's period, oldest first, to fn.
+	ReportRows(ctx context.Context, f ReportFilter, fn func(ReportRow) error) error
+}
+
+// SettingReportTimeZone is the setting that holds the time zone reports
+// count hours and days in: an IANA name; UTC when unset.
+const SettingReportTimeZone = "report_time_zone"
+
+// ReportLocation is the reports' time zone for the setting's value: UTC
+// when it is empty or unknown.
+func ReportLocation(name string) *time.Location {
+	if name == "" || name == "Local" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}

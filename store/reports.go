@@ -35,6 +35,8 @@ var (
 		SELECT id, ?2, ?3, ?4, ?5, ?6, sender_id, channel FROM conversations WHERE id = ?1`)
 )
 
+var _ inbox.ReportStore = (*DB)(nil)
+
 // refreshOpenings derives again the openings of the conversations whose
 // timeline changed in this transaction.
 func (w *writeTx) refreshOpenings(ctx context.Context) error {
@@ -125,23 +127,6 @@ func (db *DB) refreshAllOpenings(ctx context.Context) error {
 	}
 	// The transaction derives them before it commits.
 	return db.write(ctx, func(context.Context, *writeTx) error { return nil })
-}
-
-// ReportTimeZoneKey is the setting that holds the reports' time zone.
-const ReportTimeZoneKey = "report_time_zone"
-
-// ReportLocation returns the reports' time zone: the admin setting, UTC
-// when unset or unknown.
-func (db *DB) ReportLocation(ctx context.Context) (*time.Location, error) {
-	name, ok, err := db.Setting(ctx, ReportTimeZoneKey)
-	if err != nil || !ok || name == "" {
-		return time.UTC, err
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC, nil
-	}
-	return loc, nil
 }
 
 // quarterMS is the width of a message_counts bucket.
@@ -363,24 +348,9 @@ func (db *DB) userNames(ctx context.Context) (map[int64]string, error) {
 	return names, rows.Err()
 }
 
-// ReportRow is one opening in the CSV export.
-type ReportRow struct {
-	ConversationID int64
-	ContactPhone   string
-	ContactName    string
-	SenderID       string
-	Channel        inbox.Channel
-	Opening        inbox.Opening
-	Assignee       string
-	FirstResponder string
-	Resolver       string
-	Inbound        int
-	Outbound       int
-}
-
 // ReportRows returns the openings of f's period, oldest first, with their
 // conversation's contact, assignee and message counts, to fn one by one.
-func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(ReportRow) error) error {
+func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbox.ReportRow) error) error {
 	where, args := openingsWhere(f, `o.opened_at`)
 	where = strings.NewReplacer(" sender_id", " o.sender_id", " channel", " o.channel",
 		"(first_responder_id", "(o.first_responder_id", " resolver_id", " o.resolver_id").Replace(where)
@@ -399,7 +369,7 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(Repo
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r ReportRow
+		var r inbox.ReportRow
 		var ch string
 		if err := rows.Scan(&r.ConversationID, &r.ContactPhone, &r.ContactName, &r.SenderID, &ch,
 			msTime{&r.Opening.OpenedAt}, msTime{&r.Opening.FirstResponseAt}, msTime{&r.Opening.ResolvedAt},

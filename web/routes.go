@@ -98,4 +98,6 @@ func (s *Server) routes() {
 	api.GET("/messages/:id", s.handleAPIMessage)
 	api.GET("/events", s.handleAPIEvents)
 	api.GET("/search", s.handleAPISearch)
+	api.GET("/reports/summary", s.handleAPIReportSummary)
+	api.GET("/reports/export.csv", s.handleAPIReportExport)
 }
