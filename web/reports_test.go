@@ -101,3 +101,78 @@ func TestReportSummaryAndExportThroughTheAPI(t *testing.T) {
 		t.Fatalf("export row %v", row)
 	}
 }
+
+// TestReportsPage: an admin sees the team's figures and every chart with
+// data; an agent sees only their own; the time zone is an admin's choice.
+func TestReportsPage(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	now := time.Now().UTC()
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", now.Add(-10*time.Minute)))
+	ts.settle()
+	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+	if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: now.Add(-5 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	p := adm.get("/reports")
+	if p.status != http.StatusOK {
+		t.Fatalf("admin: status %d", p.status)
+	}
+	for _, id := range []string{"chart-days", "chart-heatmap", "chart-histogram", "chart-agents"} {
+		svg := p.doc.Find(`svg[data-testid="` + id + `"]`)
+		if svg.Length() != 1 || svg.Find("title").Length() == 0 {
+			t.Errorf("chart %s: %d found, with a title: %v", id, svg.Length(), svg.Find("title").Length() > 0)
+		}
+	}
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-conversations"] .report-value`).Text()); got != "1" {
+		t.Errorf("conversations figure %q, want 1", got)
+	}
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-first-response-p50"] .report-value`).Text()); got != "5 min" {
+		t.Errorf("first response figure %q, want 5 min", got)
+	}
+	if p.doc.Find(`rect.heat-5`).Length() != 1 || !strings.Contains(p.doc.Find(`[data-testid="agents-table"]`).Text(), "Ana") {
+		t.Errorf("the heatmap's busiest hour or Ana's row is missing")
+	}
+	if p.doc.Find(`[style]`).Length() != 0 || p.doc.Find(`script:not([src])`).Length() != 0 {
+		t.Error("the page has inline styles or scripts, which the CSP refuses")
+	}
+	href, _ := p.doc.Find(`[data-testid="report-export"]`).Attr("href")
+	csvPage := adm.get(href)
+	if csvPage.status != http.StatusOK || strings.Count(strings.TrimSpace(csvPage.body), "\n") != 1 {
+		t.Fatalf("export %s: %d %q", href, csvPage.status, csvPage.body)
+	}
+
+	ben := ts.newAgent()
+	ben.login("ben@example.com")
+	p = ben.get("/reports?agentId=" + fmt.Sprint(ana.ID))
+	if p.status != http.StatusOK {
+		t.Fatalf("agent: status %d", p.status)
+	}
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-conversations"] .report-value`).Text()); got != "0" {
+		t.Errorf("Ben's conversations %q, want 0: he answered none, whatever agentId says", got)
+	}
+	if p.doc.Find(`select[name="agentId"]`).Length() != 0 || p.doc.Find(`[data-testid="report-tz"]`).Length() != 0 {
+		t.Error("an agent is offered the agent filter or the time zone")
+	}
+	if csvPage := ben.get("/reports/export.csv"); strings.Count(strings.TrimSpace(csvPage.body), "\n") != 0 {
+		t.Errorf("Ben's export holds others' conversations: %q", csvPage.body)
+	}
+
+	if r := adm.do(http.MethodPost, "/admin/reports/time-zone", url.Values{"csrf": {adm.csrf}, "time_zone": {"Mars/Olympus"}}, nil); r.status != http.StatusBadRequest {
+		t.Errorf("unknown zone: %d, want 400", r.status)
+	}
+	if r := adm.do(http.MethodPost, "/admin/reports/time-zone", url.Values{"csrf": {adm.csrf}, "time_zone": {"Asia/Kolkata"}}, nil); r.status != http.StatusSeeOther {
+		t.Fatalf("save zone: %d", r.status)
+	}
+	var s apiSummary
+	ts.mustGet("/api/v1/reports/summary", &s)
+	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	if h := now.Add(-10 * time.Minute).In(kolkata).Hour(); s.ByHour[h] != 1 {
+		t.Errorf("by hour %v, want the message at %d h in Kolkata", s.ByHour, h)
+	}
+}
