@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -297,5 +299,51 @@ func TestReportSummaryOfAHandMadeWeek(t *testing.T) {
 	}
 	if _, err := db.ReportSummary(ctx, inbox.ReportFilter{From: mon, To: mon}, time.UTC); !errors.Is(err, inbox.ErrInvalid) {
 		t.Fatalf("an empty period: %v, want ErrInvalid", err)
+	}
+}
+
+// TestMigrationBuildsTheRollupsOfAnExistingDatabase opens a database as it
+// was before reports, with messages and resolved conversations, and finds
+// the rollups built from them.
+func TestMigrationBuildsTheRollupsOfAnExistingDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Generate(context.Background(), Generation{Conversations: 200, Messages: 1500, Senders: []string{"snd_a"}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", DSN(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TRIGGER messages_report_insert`, `DROP TRIGGER messages_report_delete`, `DROP TRIGGER messages_report_update`,
+		`DROP TRIGGER conversations_report_resolved`, `DROP TRIGGER conversations_report_delete`,
+		`DROP TABLE openings`, `DROP TABLE openings_dirty`, `DROP TABLE message_counts`, `DROP TABLE conversation_resolves`,
+		`DELETE FROM schema_migrations WHERE version = 17`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+	if len(got) < 190 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d conversations with openings after the upgrade; equal to scratch: %v", len(got), reflect.DeepEqual(got, want))
+	}
+	if n := count(t, db, `SELECT count(*) FROM openings WHERE resolved_at IS NOT NULL`); n == 0 {
+		t.Fatal("no opening resolved after the upgrade")
+	}
+	if d := countsDiff(t, db); d != "" {
+		t.Fatal(d)
 	}
 }
