@@ -29,7 +29,8 @@ CREATE TABLE openings (
 -- The summary of a period reads this index alone.
 CREATE INDEX openings_opened ON openings (opened_at, sender_id, channel, first_response_at, resolved_at,
 	first_responder_id, resolver_id);
-CREATE INDEX openings_resolved ON openings (resolved_at, resolver_id) WHERE resolved_at IS NOT NULL;
+-- Each agent's resolves in a period.
+CREATE INDEX openings_resolver ON openings (resolver_id, resolved_at, sender_id, channel) WHERE resolver_id IS NOT NULL;
 
 -- Conversations whose openings must be derived again from a time on,
 -- before the transaction that changed them commits.
@@ -39,34 +40,50 @@ CREATE TABLE openings_dirty (
 ) WITHOUT ROWID;
 
 -- Messages counted per quarter of an hour (so that any time zone's hours
--- and days add up from them), sender, channel, kind (inbound, reply: an
--- agent's or the API's, outbound: any other we sent) and author (0 for none).
+-- and days add up from them), sender and channel: the customer's and
+-- ours. Agents' replies are counted apart, per author.
 CREATE TABLE message_counts (
 	bucket    INTEGER NOT NULL,
 	sender_id TEXT NOT NULL,
 	channel   TEXT NOT NULL,
-	kind      TEXT NOT NULL,
-	author_id INTEGER NOT NULL,
-	n         INTEGER NOT NULL,
-	PRIMARY KEY (bucket, sender_id, channel, kind, author_id)
+	inbound   INTEGER NOT NULL,
+	outbound  INTEGER NOT NULL,
+	PRIMARY KEY (bucket, sender_id, channel)
 ) WITHOUT ROWID;
 
+CREATE TABLE reply_counts (
+	bucket    INTEGER NOT NULL,
+	sender_id TEXT NOT NULL,
+	channel   TEXT NOT NULL,
+	author_id INTEGER NOT NULL,
+	n         INTEGER NOT NULL,
+	PRIMARY KEY (bucket, sender_id, channel, author_id)
+) WITHOUT ROWID;
+-- Each agent's replies in a period.
+CREATE INDEX reply_counts_author ON reply_counts (author_id, bucket, sender_id, channel, n);
+
 CREATE TRIGGER messages_report_insert AFTER INSERT ON messages BEGIN
-	INSERT INTO message_counts (bucket, sender_id, channel, kind, author_id, n)
-	SELECT NEW.created_at / 900000, c.sender_id, c.channel,
-		CASE NEW.direction WHEN 'outbound' THEN CASE WHEN NEW.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE NEW.direction END,
-		coalesce(NEW.author_id, 0), 1
+	INSERT INTO message_counts (bucket, sender_id, channel, inbound, outbound)
+	SELECT NEW.created_at / 900000, c.sender_id, c.channel, NEW.direction = 'inbound', NEW.direction = 'outbound'
 	FROM conversations c WHERE c.id = NEW.conversation_id
-	ON CONFLICT (bucket, sender_id, channel, kind, author_id) DO UPDATE SET n = n + 1;
+	ON CONFLICT (bucket, sender_id, channel) DO UPDATE SET inbound = inbound + excluded.inbound, outbound = outbound + excluded.outbound;
+	INSERT INTO reply_counts (bucket, sender_id, channel, author_id, n)
+	SELECT NEW.created_at / 900000, c.sender_id, c.channel, NEW.author_id, 1
+	FROM conversations c WHERE c.id = NEW.conversation_id
+		AND NEW.direction = 'outbound' AND NEW.source IN ('agent', 'api') AND NEW.author_id IS NOT NULL
+	ON CONFLICT (bucket, sender_id, channel, author_id) DO UPDATE SET n = n + 1;
 	INSERT INTO openings_dirty (conversation_id, since)
 	SELECT NEW.conversation_id, NEW.created_at WHERE NEW.direction = 'inbound' OR (NEW.direction = 'outbound' AND NEW.source IN ('agent', 'api'))
 	ON CONFLICT (conversation_id) DO UPDATE SET since = min(since, excluded.since);
 END;
 
 CREATE TRIGGER messages_report_delete AFTER DELETE ON messages BEGIN
-	UPDATE message_counts SET n = n - 1
-	WHERE bucket = OLD.created_at / 900000 AND author_id = coalesce(OLD.author_id, 0)
-		AND kind = CASE OLD.direction WHEN 'outbound' THEN CASE WHEN OLD.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE OLD.direction END
+	UPDATE message_counts SET inbound = inbound - (OLD.direction = 'inbound'), outbound = outbound - (OLD.direction = 'outbound')
+	WHERE bucket = OLD.created_at / 900000
+		AND (sender_id, channel) = (SELECT c.sender_id, c.channel FROM conversations c WHERE c.id = OLD.conversation_id);
+	UPDATE reply_counts SET n = n - 1
+	WHERE OLD.direction = 'outbound' AND OLD.source IN ('agent', 'api') AND OLD.author_id IS NOT NULL
+		AND bucket = OLD.created_at / 900000 AND author_id = OLD.author_id
 		AND (sender_id, channel) = (SELECT c.sender_id, c.channel FROM conversations c WHERE c.id = OLD.conversation_id);
 	INSERT INTO openings_dirty (conversation_id, since) VALUES (OLD.conversation_id, OLD.created_at)
 	ON CONFLICT (conversation_id) DO UPDATE SET since = min(since, excluded.since);
@@ -76,16 +93,22 @@ CREATE TRIGGER messages_report_update AFTER UPDATE OF created_at, direction, sou
 WHEN OLD.created_at IS NOT NEW.created_at OR OLD.direction IS NOT NEW.direction OR OLD.source IS NOT NEW.source
 	OR OLD.author_id IS NOT NEW.author_id OR OLD.conversation_id IS NOT NEW.conversation_id
 BEGIN
-	UPDATE message_counts SET n = n - 1
-	WHERE bucket = OLD.created_at / 900000 AND author_id = coalesce(OLD.author_id, 0)
-		AND kind = CASE OLD.direction WHEN 'outbound' THEN CASE WHEN OLD.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE OLD.direction END
+	UPDATE message_counts SET inbound = inbound - (OLD.direction = 'inbound'), outbound = outbound - (OLD.direction = 'outbound')
+	WHERE bucket = OLD.created_at / 900000
 		AND (sender_id, channel) = (SELECT c.sender_id, c.channel FROM conversations c WHERE c.id = OLD.conversation_id);
-	INSERT INTO message_counts (bucket, sender_id, channel, kind, author_id, n)
-	SELECT NEW.created_at / 900000, c.sender_id, c.channel,
-		CASE NEW.direction WHEN 'outbound' THEN CASE WHEN NEW.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE NEW.direction END,
-		coalesce(NEW.author_id, 0), 1
+	UPDATE reply_counts SET n = n - 1
+	WHERE OLD.direction = 'outbound' AND OLD.source IN ('agent', 'api') AND OLD.author_id IS NOT NULL
+		AND bucket = OLD.created_at / 900000 AND author_id = OLD.author_id
+		AND (sender_id, channel) = (SELECT c.sender_id, c.channel FROM conversations c WHERE c.id = OLD.conversation_id);
+	INSERT INTO message_counts (bucket, sender_id, channel, inbound, outbound)
+	SELECT NEW.created_at / 900000, c.sender_id, c.channel, NEW.direction = 'inbound', NEW.direction = 'outbound'
 	FROM conversations c WHERE c.id = NEW.conversation_id
-	ON CONFLICT (bucket, sender_id, channel, kind, author_id) DO UPDATE SET n = n + 1;
+	ON CONFLICT (bucket, sender_id, channel) DO UPDATE SET inbound = inbound + excluded.inbound, outbound = outbound + excluded.outbound;
+	INSERT INTO reply_counts (bucket, sender_id, channel, author_id, n)
+	SELECT NEW.created_at / 900000, c.sender_id, c.channel, NEW.author_id, 1
+	FROM conversations c WHERE c.id = NEW.conversation_id
+		AND NEW.direction = 'outbound' AND NEW.source IN ('agent', 'api') AND NEW.author_id IS NOT NULL
+	ON CONFLICT (bucket, sender_id, channel, author_id) DO UPDATE SET n = n + 1;
 	INSERT INTO openings_dirty (conversation_id, since) VALUES (OLD.conversation_id, min(OLD.created_at, NEW.created_at))
 	ON CONFLICT (conversation_id) DO UPDATE SET since = min(since, excluded.since);
 	INSERT INTO openings_dirty (conversation_id, since) VALUES (NEW.conversation_id, min(OLD.created_at, NEW.created_at))
@@ -113,12 +136,16 @@ END;
 INSERT INTO conversation_resolves (conversation_id, at, user_id)
 SELECT id, updated_at, assignee_id FROM conversations WHERE status = 'resolved';
 
-INSERT INTO message_counts (bucket, sender_id, channel, kind, author_id, n)
-SELECT m.created_at / 900000, c.sender_id, c.channel,
-	CASE m.direction WHEN 'outbound' THEN CASE WHEN m.source IN ('agent', 'api') THEN 'reply' ELSE 'outbound' END ELSE m.direction END,
-	coalesce(m.author_id, 0), count(*)
+INSERT INTO message_counts (bucket, sender_id, channel, inbound, outbound)
+SELECT m.created_at / 900000, c.sender_id, c.channel, sum(m.direction = 'inbound'), sum(m.direction = 'outbound')
 FROM messages m JOIN conversations c ON c.id = m.conversation_id
-GROUP BY 1, 2, 3, 4, 5;
+GROUP BY 1, 2, 3;
+
+INSERT INTO reply_counts (bucket, sender_id, channel, author_id, n)
+SELECT m.created_at / 900000, c.sender_id, c.channel, m.author_id, count(*)
+FROM messages m JOIN conversations c ON c.id = m.conversation_id
+WHERE m.direction = 'outbound' AND m.source IN ('agent', 'api') AND m.author_id IS NOT NULL
+GROUP BY 1, 2, 3, 4;
 
 INSERT INTO openings_dirty (conversation_id, since)
 SELECT id, -9223372036854775808 FROM conversations;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -172,7 +173,7 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 		return a
 	}
 	where, args := openingsWhere(f, `opened_at`)
-	rows, err := db.reader.QueryContext(ctx, `SELECT opened_at, first_response_at, coalesce(first_responder_id, 0), resolved_at
+	rows, err := db.reader.QueryContext(ctx, `SELECT first_response_at - opened_at, coalesce(first_responder_id, 0), resolved_at - opened_at
 		FROM openings INDEXED BY openings_opened`+where, args...)
 	if err != nil {
 		return s, fmt.Errorf("report openings: %w", err)
@@ -181,16 +182,15 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 	byAgent := map[int64][]float64{}
 	s.ResponseBuckets = make([]int, len(inbox.ResponseBucketBounds))
 	for rows.Next() {
-		var opened int64
 		var first, resolved sql.NullInt64
 		var responder int64
-		if err := rows.Scan(&opened, &first, &responder, &resolved); err != nil {
+		if err := rows.Scan(&first, &responder, &resolved); err != nil {
 			rows.Close()
 			return s, fmt.Errorf("report openings: %w", err)
 		}
 		s.Conversations++
 		if first.Valid {
-			secs := float64(first.Int64-opened) / 1000
+			secs := float64(first.Int64) / 1000
 			firsts = append(firsts, secs)
 			s.ResponseBuckets[inbox.ResponseBucket(secs)]++
 			if responder != 0 {
@@ -198,7 +198,7 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 			}
 		}
 		if resolved.Valid {
-			resolutions = append(resolutions, float64(resolved.Int64-opened)/1000)
+			resolutions = append(resolutions, float64(resolved.Int64)/1000)
 		}
 	}
 	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
@@ -209,33 +209,15 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 		agent(id).FirstResponseP50 = inbox.Percentile(v, 0.5)
 	}
 
-	where, args = openingsWhere(f, `resolved_at`)
-	rows, err = db.reader.QueryContext(ctx, `SELECT resolver_id, count(*) FROM openings INDEXED BY openings_resolved`+
-		where+` AND resolver_id IS NOT NULL GROUP BY resolver_id`, args...)
-	if err != nil {
-		return s, fmt.Errorf("report resolves: %w", err)
-	}
-	for rows.Next() {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			rows.Close()
-			return s, fmt.Errorf("report resolves: %w", err)
-		}
-		if f.AgentID == 0 || id == f.AgentID {
-			agent(id).Resolved = n
-		}
-	}
-	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
-		return s, fmt.Errorf("report resolves: %w", err)
-	}
-
 	if err := db.reportMessages(ctx, f, loc, &s, agent); err != nil {
 		return s, err
 	}
 
 	names, err := db.userNames(ctx)
 	if err != nil {
+		return s, err
+	}
+	if err := db.reportAgents(ctx, f, names, agent); err != nil {
 		return s, err
 	}
 	for id, a := range agents {
@@ -251,68 +233,148 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 	return s, nil
 }
 
-// reportMessages adds the message counts of f's period to s, in loc.
+// reportMessages adds the message counts of f's period to s, in loc. It
+// reads the rollups in their order, with no sort: a quarter-hour bucket's
+// local hour follows from loc's offset then, which changes at most a few
+// times in a period (zoneChanges). With an agent, the business's messages
+// are that agent's replies.
 func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *time.Location, s *inbox.Summary,
 	agent func(int64) *inbox.AgentFigures) error {
-	q := `SELECT bucket, kind, author_id, sum(n) FROM message_counts WHERE bucket >= ? AND bucket < ?`
+	where := ` WHERE bucket >= ? AND bucket < ?`
 	args := []any{floorDiv(msOf(f.From), quarterMS), ceilDiv(msOf(f.To), quarterMS)}
 	if f.SenderID != "" {
-		q += ` AND sender_id = ?`
+		where += ` AND sender_id = ?`
 		args = append(args, f.SenderID)
 	}
 	if f.Channel != "" {
-		q += ` AND channel = ?`
+		where += ` AND channel = ?`
 		args = append(args, string(f.Channel))
 	}
-	rows, err := db.reader.QueryContext(ctx, q+` GROUP BY bucket, kind, author_id`, args...)
-	if err != nil {
-		return fmt.Errorf("report messages: %w", err)
-	}
-	defer rows.Close()
-	day0 := midnight(f.From.In(loc))
-	for d := day0; d.Before(f.To); d = midnight(d.AddDate(0, 0, 1)) {
+	// Days are counted from 1970-01-01 in local time, a Thursday.
+	dayIndex := map[int64]int{}
+	for d := midnight(f.From.In(loc)); d.Before(f.To); d = midnight(d.AddDate(0, 0, 1)) {
+		_, off := d.Zone()
+		dayIndex[(d.Unix()+int64(off))/86400] = len(s.ByDay)
 		s.ByDay = append(s.ByDay, inbox.DayCount{Day: d})
 	}
-	dayIndex := map[string]int{}
-	for i, d := range s.ByDay {
-		dayIndex[d.Day.Format(time.DateOnly)] = i
-	}
-	for rows.Next() {
-		var bucket, author int64
-		var kind string
-		var n int
-		if err := rows.Scan(&bucket, &kind, &author, &n); err != nil {
+	each := func(q string, args []any, fn func(day int, inDay bool, hour, weekday int, in, out int)) error {
+		rows, err := db.reader.QueryContext(ctx, q, args...)
+		if err != nil {
 			return fmt.Errorf("report messages: %w", err)
 		}
-		t := time.UnixMilli(bucket * quarterMS).In(loc)
-		day, inDay := dayIndex[t.Format(time.DateOnly)]
-		switch kind {
-		case "inbound":
-			s.InboundMessages += n
-			s.ByHour[t.Hour()] += n
-			s.ByWeekday[inbox.Weekday(t)] += n
-			s.HourWeekday[inbox.Weekday(t)][t.Hour()] += n
+		defer rows.Close()
+		changes := zoneChanges(loc, f.From, f.To)
+		for rows.Next() {
+			var bucket int64
+			var in, out int
+			if err := rows.Scan(&bucket, &in, &out); err != nil {
+				return fmt.Errorf("report messages: %w", err)
+			}
+			for len(changes) > 1 && bucket >= changes[1].bucket {
+				changes = changes[1:]
+			}
+			lh := (bucket*900 + changes[0].offset) / 3600
+			lday := floorDiv(lh, 24)
+			day, inDay := dayIndex[lday]
+			fn(day, inDay, int(lh-lday*24), int((lday%7+7+3)%7), in, out)
+		}
+		return rows.Err()
+	}
+	err := each(`SELECT bucket, sum(inbound), sum(outbound) FROM message_counts`+where+` GROUP BY bucket`, args,
+		func(day int, inDay bool, hour, weekday int, in, out int) {
+			s.InboundMessages += in
+			s.ByHour[hour] += in
+			s.ByWeekday[weekday] += in
+			s.HourWeekday[weekday][hour] += in
 			if inDay {
-				s.ByDay[day].Inbound += n
+				s.ByDay[day].Inbound += in
 			}
-			continue
-		case "reply":
-			if author != 0 && (f.AgentID == 0 || author == f.AgentID) {
-				agent(author).Replies += n
+			if f.AgentID == 0 {
+				s.OutboundMessages += out
+				if inDay {
+					s.ByDay[day].Outbound += out
+				}
 			}
-		case "outbound":
-		default:
-			continue
-		}
-		if f.AgentID != 0 && (kind != "reply" || author != f.AgentID) {
-			continue
-		}
-		s.OutboundMessages += n
-		if inDay {
-			s.ByDay[day].Outbound += n
+		})
+	if err != nil {
+		return err
+	}
+	if f.AgentID != 0 {
+		err := each(`SELECT bucket, 0, sum(n) FROM reply_counts`+where+` AND author_id = ? GROUP BY bucket`, append(args, f.AgentID),
+			func(day int, inDay bool, _, _ int, _, out int) {
+				s.OutboundMessages += out
+				if inDay {
+					s.ByDay[day].Outbound += out
+				}
+			})
+		if err != nil {
+			return err
 		}
 	}
-	return rows.Err()
+	return nil
+}
+
+// reportAgents adds each agent's replies and resolves in f's period: a
+// few indexed sums per user, with no sort.
+func (db *DB) reportAgents(ctx context.Context, f inbox.ReportFilter, names map[int64]string, agent func(int64) *inbox.AgentFigures) error {
+	var filters string
+	var extra []any
+	if f.SenderID != "" {
+		filters += ` AND sender_id = ?`
+		extra = append(extra, f.SenderID)
+	}
+	if f.Channel != "" {
+		filters += ` AND channel = ?`
+		extra = append(extra, string(f.Channel))
+	}
+	replies := `SELECT coalesce(sum(n), 0) FROM reply_counts INDEXED BY reply_counts_author
+		WHERE author_id = ? AND bucket >= ? AND bucket < ?` + filters
+	resolves := `SELECT count(*) FROM openings INDEXED BY openings_resolver
+		WHERE resolver_id = ? AND resolved_at >= ? AND resolved_at < ?` + filters
+	from, to := msOf(f.From), msOf(f.To)
+	for id := range names {
+		if f.AgentID != 0 && id != f.AgentID {
+			continue
+		}
+		var n, r int
+		args := append([]any{id, floorDiv(from, quarterMS), ceilDiv(to, quarterMS)}, extra...)
+		if err := db.reader.QueryRowContext(ctx, replies, args...).Scan(&n); err != nil {
+			return fmt.Errorf("report replies: %w", err)
+		}
+		args = append([]any{id, from, to}, extra...)
+		if err := db.reader.QueryRowContext(ctx, resolves, args...).Scan(&r); err != nil {
+			return fmt.Errorf("report resolves: %w", err)
+		}
+		if n > 0 {
+			agent(id).Replies = n
+		}
+		if r > 0 {
+			agent(id).Resolved = r
+		}
+	}
+	return nil
+}
+
+// zoneChange is loc's offset from UTC in seconds from a message_counts
+// bucket on.
+type zoneChange struct{ bucket, offset int64 }
+
+// zoneChanges lists loc's offsets from from to to, oldest first. Zones
+// change offset on a quarter hour.
+func zoneChanges(loc *time.Location, from, to time.Time) []zoneChange {
+	var out []zoneChange
+	t := from
+	for range 1000 {
+		_, off := t.In(loc).Zone()
+		out = append(out, zoneChange{bucket: floorDiv(msOf(t), quarterMS), offset: int64(off)})
+		_, end := t.In(loc).ZoneBounds()
+		if end.IsZero() || !end.Before(to) || !end.After(t) {
+			break
+		}
+		t = end
+	}
+	out[0].bucket = math.MinInt64
+	return out
 }
 
 func midnight(t time.Time) time.Time {
