@@ -353,3 +353,33 @@ func TestMigrationBuildsTheRollupsOfAnExistingDatabase(t *testing.T) {
 		t.Fatal(d)
 	}
 }
+
+// TestReportHoursAcrossADaylightSavingChange: noon is noon on both sides of
+// New York's spring change, and the short day is one day.
+func TestReportHoursAcrossADaylightSavingChange(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	db := openTest(t)
+	ctx := context.Background()
+	for i, at := range []time.Time{
+		time.Date(2026, 3, 7, 12, 0, 0, 0, ny), // Saturday, UTC-5
+		time.Date(2026, 3, 8, 12, 0, 0, 0, ny), // Sunday, the change at 02:00
+		time.Date(2026, 3, 9, 12, 0, 0, 0, ny), // Monday, UTC-4
+	} {
+		if _, err := db.Ingest(ctx, inboundEvent(fmt.Sprint("evt_dst", i), fmt.Sprint("+1555000", i), fmt.Sprint("msg_dst", i), "Hi", at.UTC()), inbox.Apply); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := db.ReportSummary(ctx, inbox.ReportFilter{From: time.Date(2026, 3, 7, 0, 0, 0, 0, ny), To: time.Date(2026, 3, 10, 0, 0, 0, 0, ny)}, ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ByHour[12] != 3 || s.ByWeekday[5] != 1 || s.ByWeekday[6] != 1 || s.ByWeekday[0] != 1 {
+		t.Fatalf("by hour %v, by weekday %v: want three messages at noon, Saturday to Monday", s.ByHour, s.ByWeekday)
+	}
+	if len(s.ByDay) != 3 || s.ByDay[0].Inbound != 1 || s.ByDay[1].Inbound != 1 || s.ByDay[2].Inbound != 1 {
+		t.Fatalf("by day %+v, want one message on each of three days", s.ByDay)
+	}
+}
