@@ -40,6 +40,7 @@ type benchResult struct {
 	WAL         walFigures         `json:"wal"`
 	Start       startFigures       `json:"start"`
 	UI          uiFigures          `json:"ui"`
+	Reports     reportFigures      `json:"reports"`
 	MemoryBytes map[string]float64 `json:"memoryBytes"`
 }
 
@@ -154,6 +155,9 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if res.UI, err = benchUI(ctx, filepath.Join(dir, "ui.db"), ui, progress); err != nil {
 		return err
 	}
+	if res.Reports, err = benchReports(ctx, filepath.Join(dir, "ui.db"), ui.renders, progress); err != nil {
+		return err
+	}
 	res.MemoryBytes["rssPeak"] = peakResidentBytes()
 
 	if *asJSON {
@@ -197,6 +201,7 @@ func printBenchTable(w io.Writer, r benchResult) {
 	row("  p99 (ms)", fmt.Sprintf("%.2f", u.FanoutP99Ms))
 	row("  updates not delivered", fmt.Sprint(u.FanoutMissed))
 	row("  (test data generated in s)", fmt.Sprintf("%.1f", u.GenerateSecs))
+	printReportFigures(w, r.Reports)
 	row("server resident memory idle (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssIdle"]/(1<<20)))
 	row("server resident memory after load (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssAfterLoad"]/(1<<20)))
 	row("server resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeakServer"]/(1<<20)))

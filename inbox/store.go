@@ -256,6 +256,7 @@ type Store interface {
 	// Setting returns an admin setting; ok is false when never set.
 	Setting(ctx context.Context, key string) (value string, ok bool, err error)
 	SetSetting(ctx context.Context, key, value string, at time.Time) error
+	ReportStore
 	// ReactAsBusiness records the team's emoji on a message; an empty
 	// emoji removes it.
 	ReactAsBusiness(ctx context.Context, messageID int64, emoji string, at time.Time) (Change, error)

@@ -221,6 +221,10 @@ func Open(path string, opts ...Option) (*DB, error) {
 	} else {
 		close(db.cleanupDone)
 	}
+	if err := db.refreshAllOpenings(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	return db, nil
 }
 

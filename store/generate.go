@@ -122,6 +122,7 @@ func (db *DB) Generate(ctx context.Context, g Generation) error {
 			{"conversations", generateConversations, nil},
 			{"messages", generateMessages, []any{nowArg}},
 			{"reads", generateReads, nil},
+			{"resolves", generateResolves, []any{nowArg}},
 		}
 		for _, s := range steps {
 			if _, err := w.execSQL(ctx, s.q, s.args...); err != nil {
@@ -407,6 +408,13 @@ var generateMessages = `INSERT INTO messages (id, zavu_id, conversation_id, dire
 		x.t, CASE st WHEN 'received' THEN x.t WHEN 'read' THEN min(:now, x.t + 5000 + (mh >> 2) % 900000)
 			WHEN 'delivered' THEN x.t + 2500 WHEN 'failed' THEN x.t + 1500 ELSE x.t + 1000 END
 	FROM x CROSS JOIN gen_text t WHERE t.id = x.tid`
+
+// generateResolves records when each resolved conversation was resolved,
+// by its assignee, up to an hour after its last message, for reports: the
+// writer derives the openings from these and the messages at commit.
+var generateResolves = `INSERT INTO conversation_resolves (conversation_id, at, user_id)
+	SELECT id, min(:now, c0 + (n - 1) * step + 60000 + (h >> 20) % 3600000), assignee_id
+	FROM gen_plan WHERE status = 'resolved' ORDER BY id`
 
 // generateReads marks each assigned conversation read by its assignee:
 // all of it, but for the customer's last message in an open conversation

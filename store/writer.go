@@ -251,6 +251,11 @@ func (db *DB) inTransaction(ctx context.Context, fn func(w *writeTx) error) erro
 		db.recoverWriterConn(ctx)
 		return err
 	}
+	// Reports' rollups follow what the transaction changed (reports.go).
+	if err := w.refreshOpenings(ctx); err != nil {
+		db.recoverWriterConn(ctx)
+		return err
+	}
 	start := time.Now()
 	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
 		db.recoverWriterConn(ctx)
@@ -405,7 +410,7 @@ func (db *DB) write(ctx context.Context, fn func(ctx context.Context, w *writeTx
 type stmtID int
 
 // numWriterStmts bounds the statements declared with writerStatement.
-const numWriterStmts = 48
+const numWriterStmts = 64
 
 var writerSQL []string
 

@@ -50,6 +50,8 @@ func (s *Server) routes() {
 	agent.POST("/messages/:id/retry", s.handleRetry)
 	agent.GET("/media/:id", s.handleMedia)
 	agent.POST("/messages/:id/react", s.handleReact)
+	agent.GET("/reports", s.handleReports) // an agent sees their own figures
+	agent.GET("/reports/export.csv", s.handleReportsExport)
 	e.GET("/ws", s.handleLive, s.loadSession, s.requireUser)
 
 	admin := agent.Group("/admin", s.requireAdmin)
@@ -89,6 +91,7 @@ func (s *Server) routes() {
 	admin.GET("/audit", s.handleAudit)
 	admin.GET("/settings", s.handleSettings)
 	admin.POST("/settings", s.handleSaveSettings)
+	admin.POST("/reports/time-zone", s.handleReportTimeZone)
 
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/conversations", s.handleAPIConversations)
@@ -98,4 +101,6 @@ func (s *Server) routes() {
 	api.GET("/messages/:id", s.handleAPIMessage)
 	api.GET("/events", s.handleAPIEvents)
 	api.GET("/search", s.handleAPISearch)
+	api.GET("/reports/summary", s.handleAPIReportSummary)
+	api.GET("/reports/export.csv", s.handleAPIReportExport)
 }

@@ -1,0 +1,257 @@
+package inbox
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"time"
+)
+
+// Reports measure how fast the team answers and resolves. Their unit is an
+// opening: a customer's message that opens a conversation, or reopens one
+// that was resolved, starts one. Its first response is the first reply by
+// an agent or through the API after it (auto-replies and messages typed in
+// the WhatsApp Business phone app do not count); its resolution is the
+// first resolve after it. A customer's message while an opening is still
+// unresolved belongs to that opening. An agent reopening a conversation by
+// hand starts nothing: only the customer's next message does.
+//
+// Openings are a function of a conversation's timeline (its customer
+// messages, replies and resolves, by time), whatever order they were
+// stored in.
+
+// TimelineKind is what a timeline item is. At the same instant a
+// customer's message comes before a reply, and a reply before a resolve.
+type TimelineKind int
+
+const (
+	TimelineCustomer TimelineKind = iota // a customer's message
+	TimelineReply                        // a reply by an agent or the API
+	TimelineResolve                      // the conversation was resolved
+)
+
+// TimelineItem is one thing that happened in a conversation that reports
+// count. UserID is the agent who replied or resolved (0 for none); ID tells
+// items of one kind at the same instant apart.
+type TimelineItem struct {
+	At     time.Time
+	Kind   TimelineKind
+	UserID int64
+	ID     int64
+}
+
+// Opening is one request of a customer: when it opened, its first response
+// and its resolution (zero times when they have not happened), and the
+// agents who gave them (0 for the API or nobody).
+type Opening struct {
+	OpenedAt        time.Time
+	FirstResponseAt time.Time
+	FirstResponder  int64
+	ResolvedAt      time.Time
+	Resolver        int64
+}
+
+// FirstResponse is the time from opening to first response; ok is false
+// when there has been none.
+func (o Opening) FirstResponse() (d time.Duration, ok bool) {
+	if o.FirstResponseAt.IsZero() {
+		return 0, false
+	}
+	return o.FirstResponseAt.Sub(o.OpenedAt), true
+}
+
+// Resolution is the time from opening to resolve; ok is false while the
+// opening is unresolved.
+func (o Opening) Resolution() (d time.Duration, ok bool) {
+	if o.ResolvedAt.IsZero() {
+		return 0, false
+	}
+	return o.ResolvedAt.Sub(o.OpenedAt), true
+}
+
+// CountsAsResponse reports whether a message is a reply that answers a
+// customer: one the business sent from Switchboard by an agent or through
+// the API. Auto-replies and phone-app echoes do not.
+func CountsAsResponse(d Direction, s Source) bool {
+	return d == Outbound && (s == SourceAgent || s == SourceAPI)
+}
+
+// SortTimeline orders items by time; at the same instant customer messages
+// come first, then replies, then resolves, each by ID.
+func SortTimeline(items []TimelineItem) {
+	slices.SortFunc(items, func(a, b TimelineItem) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}
+
+// Openings computes the openings of one conversation's timeline, oldest
+// first. items is sorted in place.
+func Openings(items []TimelineItem) []Opening {
+	SortTimeline(items)
+	var out []Opening
+	open := false // the last opening is unresolved
+	for _, it := range items {
+		switch it.Kind {
+		case TimelineCustomer:
+			if !open {
+				out = append(out, Opening{OpenedAt: it.At})
+				open = true
+			}
+		case TimelineReply:
+			if o := last(out); open && o.FirstResponseAt.IsZero() {
+				o.FirstResponseAt, o.FirstResponder = it.At, it.UserID
+			}
+		case TimelineResolve:
+			if o := last(out); open {
+				o.ResolvedAt, o.Resolver = it.At, it.UserID
+				open = false
+			}
+		}
+	}
+	return out
+}
+
+func last(os []Opening) *Opening {
+	if len(os) == 0 {
+		return nil
+	}
+	return &os[len(os)-1]
+}
+
+// Percentile returns the p-th percentile (0 < p <= 1) of values by the
+// nearest-rank method: the smallest value at least p of them are at or
+// below. values is sorted in place; an empty one gives 0.
+func Percentile(values []float64, p float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	slices.Sort(values)
+	rank := int(math.Ceil(p*float64(len(values)))) - 1
+	return values[min(max(rank, 0), len(values)-1)]
+}
+
+// Spread is the median and 90th percentile of durations in seconds, and
+// how many there were.
+type Spread struct {
+	P50   float64
+	P90   float64
+	Count int
+}
+
+// SpreadOf summarises durations in seconds; values is sorted in place.
+func SpreadOf(values []float64) Spread {
+	return Spread{P50: Percentile(values, 0.5), P90: Percentile(values, 0.9), Count: len(values)}
+}
+
+// ReportFilter narrows a report: openings and messages from From
+// (inclusive) to To (exclusive), and when set, on one sender, one channel,
+// or handled by one agent (who gave the first response or resolved).
+type ReportFilter struct {
+	From, To time.Time
+	SenderID string
+	Channel  Channel
+	AgentID  int64
+}
+
+// AgentFigures are one agent's figures in a report.
+type AgentFigures struct {
+	AgentID          int64
+	Name             string
+	Replies          int
+	FirstResponseP50 float64
+	Resolved         int
+}
+
+// Summary is the report of a period, in the reporting time zone: openings
+// in it and their response and resolution times, messages in each
+// direction, the agents' figures, and inbound messages by hour of day and
+// by weekday (Monday first). ByDay counts inbound messages per calendar
+// day of the period, and the histogram counts first responses in
+// ResponseBuckets.
+type Summary struct {
+	Conversations    int
+	InboundMessages  int
+	OutboundMessages int
+	FirstResponse    Spread
+	Resolution       Spread
+	ByAgent          []AgentFigures
+	ByHour           [24]int
+	ByWeekday        [7]int
+	ByDay            []DayCount
+	ResponseBuckets  []int // counts per ResponseBucketBounds
+	HourWeekday      [7][24]int
+}
+
+// DayCount is the inbound and outbound messages of one day.
+type DayCount struct {
+	Day      time.Time // midnight in the reporting zone
+	Inbound  int
+	Outbound int
+}
+
+// ResponseBucketBounds are the upper bounds, in seconds, of the first
+// response histogram's bars; the last bar holds everything slower.
+var ResponseBucketBounds = []float64{60, 5 * 60, 15 * 60, 60 * 60, 4 * 3600, 24 * 3600, math.Inf(1)}
+
+// ResponseBucket returns the histogram bar for a first response in
+// seconds.
+func ResponseBucket(secs float64) int {
+	for i, b := range ResponseBucketBounds {
+		if secs <= b {
+			return i
+		}
+	}
+	return len(ResponseBucketBounds) - 1
+}
+
+// Weekday returns t's weekday with Monday as 0.
+func Weekday(t time.Time) int { return (int(t.Weekday()) + 6) % 7 }
+
+// ReportRow is one opening in the CSV export, with its conversation.
+type ReportRow struct {
+	ConversationID int64
+	ContactPhone   string
+	ContactName    string
+	SenderID       string
+	Channel        Channel
+	Opening        Opening
+	Assignee       string
+	FirstResponder string
+	Resolver       string
+	Inbound        int // the conversation's messages in each direction
+	Outbound       int
+}
+
+// ReportStore reads reports from rollups kept up to date as conversations
+// change.
+type ReportStore interface {
+	// ReportSummary is the report of f's period in loc. A period that
+	// does not end after it starts is an error wrapping ErrInvalid.
+	ReportSummary(ctx context.Context, f ReportFilter, loc *time.Location) (Summary, error)
+	// ReportRows gives the openings of f's period, oldest first, to fn.
+	ReportRows(ctx context.Context, f ReportFilter, fn func(ReportRow) error) error
+}
+
+// SettingReportTimeZone is the setting that holds the time zone reports
+// count hours and days in: an IANA name; UTC when unset.
+const SettingReportTimeZone = "report_time_zone"
+
+// ReportLocation is the reports' time zone for the setting's value: UTC
+// when it is empty or unknown.
+func ReportLocation(name string) *time.Location {
+	if name == "" || name == "Local" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}

@@ -1,0 +1,447 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// Reports read two rollups (migrations/0017_reports.sql): openings, one
+// row per customer's request, and message_counts, messages per quarter of
+// an hour. Triggers keep the counts and note in openings_dirty each
+// conversation whose timeline changed, from when; before each write
+// transaction commits, refreshOpenings derives those conversations'
+// openings again from that time on.
+
+var (
+	stDirtyOpenings = writerStatement(`SELECT conversation_id, since FROM openings_dirty`)
+	stClearDirty    = writerStatement(`DELETE FROM openings_dirty`)
+	// An opening starts with the conversation closed, so its openings
+	// from the one holding since onwards follow from the items from there.
+	stOpeningFrom   = writerStatement(`SELECT coalesce(max(opened_at), ?2) FROM openings WHERE conversation_id = ?1 AND opened_at <= ?2`)
+	stOpeningsAfter = writerStatement(`SELECT created_at, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END, coalesce(author_id, 0), id
+		FROM messages WHERE conversation_id = ?1 AND created_at >= ?2
+			AND (direction = 'inbound' OR (direction = 'outbound' AND source IN ('agent', 'api')))
+		UNION ALL
+		SELECT at, 2, coalesce(user_id, 0), id FROM conversation_resolves WHERE conversation_id = ?1 AND at >= ?2`)
+	stDeleteOpenings = writerStatement(`DELETE FROM openings WHERE conversation_id = ? AND opened_at >= ?`)
+	stInsertOpening  = writerStatement(`INSERT INTO openings (conversation_id, opened_at, first_response_at, first_responder_id,
+			resolved_at, resolver_id, sender_id, channel)
+		SELECT id, ?2, ?3, ?4, ?5, ?6, sender_id, channel FROM conversations WHERE id = ?1`)
+)
+
+var _ inbox.ReportStore = (*DB)(nil)
+
+// refreshOpenings derives again the openings of the conversations whose
+// timeline changed in this transaction.
+func (w *writeTx) refreshOpenings(ctx context.Context) error {
+	rows, err := w.query(ctx, stDirtyOpenings)
+	if err != nil {
+		return fmt.Errorf("read changed conversations: %w", err)
+	}
+	type dirty struct{ id, since int64 }
+	var ds []dirty
+	for rows.Next() {
+		var d dirty
+		if err := rows.Scan(&d.id, &d.since); err != nil {
+			rows.Close()
+			return fmt.Errorf("read changed conversations: %w", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("read changed conversations: %w", err)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	var items []inbox.TimelineItem
+	for _, d := range ds {
+		if items, err = w.deriveOpenings(ctx, d.id, d.since, items[:0]); err != nil {
+			return err
+		}
+	}
+	if _, err := w.exec(ctx, stClearDirty); err != nil {
+		return fmt.Errorf("clear changed conversations: %w", err)
+	}
+	return nil
+}
+
+func errorsJoin(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// deriveOpenings replaces conversation id's openings from the one holding
+// since onwards by what its timeline says.
+func (w *writeTx) deriveOpenings(ctx context.Context, id, since int64, items []inbox.TimelineItem) ([]inbox.TimelineItem, error) {
+	var from int64
+	if err := w.queryRow(ctx, stOpeningFrom, id, since).Scan(&from); err != nil {
+		return items, fmt.Errorf("openings of conversation %d: %w", id, err)
+	}
+	rows, err := w.query(ctx, stOpeningsAfter, id, from)
+	if err != nil {
+		return items, fmt.Errorf("timeline of conversation %d: %w", id, err)
+	}
+	for rows.Next() {
+		var it inbox.TimelineItem
+		var ms int64
+		if err := rows.Scan(&ms, &it.Kind, &it.UserID, &it.ID); err != nil {
+			rows.Close()
+			return items, fmt.Errorf("timeline of conversation %d: %w", id, err)
+		}
+		it.At = time.UnixMilli(ms).UTC()
+		items = append(items, it)
+	}
+	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
+		return items, fmt.Errorf("timeline of conversation %d: %w", id, err)
+	}
+	if _, err := w.exec(ctx, stDeleteOpenings, id, from); err != nil {
+		return items, fmt.Errorf("openings of conversation %d: %w", id, err)
+	}
+	for _, o := range inbox.Openings(items) {
+		if _, err := w.exec(ctx, stInsertOpening, id, msOf(o.OpenedAt), nullMS(o.FirstResponseAt), nullID(&o.FirstResponder),
+			nullMS(o.ResolvedAt), nullID(&o.Resolver)); err != nil {
+			return items, fmt.Errorf("openings of conversation %d: %w", id, err)
+		}
+	}
+	return items, nil
+}
+
+// refreshAllOpenings derives the openings a migration asked for, before
+// the database serves anyone.
+func (db *DB) refreshAllOpenings(ctx context.Context) error {
+	var n int
+	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM openings_dirty LIMIT 1)`).Scan(&n); err != nil {
+		return fmt.Errorf("openings: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	// The transaction derives them before it commits.
+	return db.write(ctx, func(context.Context, *writeTx) error { return nil })
+}
+
+// quarterMS is the width of a message_counts bucket.
+const quarterMS = 15 * 60 * 1000
+
+// openingsWhere is the filter of f on openings by the column col of times.
+func openingsWhere(f inbox.ReportFilter, col string) (string, []any) {
+	var b strings.Builder
+	args := []any{msOf(f.From), msOf(f.To)}
+	fmt.Fprintf(&b, ` WHERE %s >= ? AND %s < ?`, col, col)
+	if f.SenderID != "" {
+		b.WriteString(` AND sender_id = ?`)
+		args = append(args, f.SenderID)
+	}
+	if f.Channel != "" {
+		b.WriteString(` AND channel = ?`)
+		args = append(args, string(f.Channel))
+	}
+	if f.AgentID != 0 {
+		b.WriteString(` AND (first_responder_id = ? OR resolver_id = ?)`)
+		args = append(args, f.AgentID, f.AgentID)
+	}
+	return b.String(), args
+}
+
+// ReportSummary computes the report of f's period in loc from the
+// rollups: openings that started in the period, messages in it (to the
+// quarter hour), and conversations resolved in it per agent. An agent
+// filter keeps the openings that agent answered first or resolved, and of
+// the business's messages that agent's replies.
+func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time.Location) (inbox.Summary, error) {
+	var s inbox.Summary
+	if !f.From.Before(f.To) {
+		return s, fmt.Errorf("report: the period ends before it starts: %w", inbox.ErrInvalid)
+	}
+	agents := map[int64]*inbox.AgentFigures{}
+	agent := func(id int64) *inbox.AgentFigures {
+		a := agents[id]
+		if a == nil {
+			a = &inbox.AgentFigures{AgentID: id}
+			agents[id] = a
+		}
+		return a
+	}
+	where, args := openingsWhere(f, `opened_at`)
+	rows, err := db.reader.QueryContext(ctx, `SELECT first_response_at - opened_at, coalesce(first_responder_id, 0), resolved_at - opened_at
+		FROM openings INDEXED BY openings_opened`+where, args...)
+	if err != nil {
+		return s, fmt.Errorf("report openings: %w", err)
+	}
+	var firsts, resolutions []float64
+	byAgent := map[int64][]float64{}
+	s.ResponseBuckets = make([]int, len(inbox.ResponseBucketBounds))
+	for rows.Next() {
+		var first, resolved sql.NullInt64
+		var responder int64
+		if err := rows.Scan(&first, &responder, &resolved); err != nil {
+			rows.Close()
+			return s, fmt.Errorf("report openings: %w", err)
+		}
+		s.Conversations++
+		if first.Valid {
+			secs := float64(first.Int64) / 1000
+			firsts = append(firsts, secs)
+			s.ResponseBuckets[inbox.ResponseBucket(secs)]++
+			if responder != 0 {
+				byAgent[responder] = append(byAgent[responder], secs)
+			}
+		}
+		if resolved.Valid {
+			resolutions = append(resolutions, float64(resolved.Int64)/1000)
+		}
+	}
+	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
+		return s, fmt.Errorf("report openings: %w", err)
+	}
+	s.FirstResponse, s.Resolution = inbox.SpreadOf(firsts), inbox.SpreadOf(resolutions)
+	for id, v := range byAgent {
+		agent(id).FirstResponseP50 = inbox.Percentile(v, 0.5)
+	}
+
+	if err := db.reportMessages(ctx, f, loc, &s, agent); err != nil {
+		return s, err
+	}
+
+	names, err := db.userNames(ctx)
+	if err != nil {
+		return s, err
+	}
+	if err := db.reportAgents(ctx, f, names, agent); err != nil {
+		return s, err
+	}
+	for id, a := range agents {
+		a.Name = names[id]
+		s.ByAgent = append(s.ByAgent, *a)
+	}
+	slices.SortFunc(s.ByAgent, func(a, b inbox.AgentFigures) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return int(a.AgentID - b.AgentID)
+	})
+	return s, nil
+}
+
+// reportMessages adds the message counts of f's period to s, in loc. It
+// reads the rollups in their order, with no sort: a quarter-hour bucket's
+// local hour follows from loc's offset then, which changes at most a few
+// times in a period (zoneChanges). With an agent, the business's messages
+// are that agent's replies.
+func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *time.Location, s *inbox.Summary,
+	agent func(int64) *inbox.AgentFigures) error {
+	where := ` WHERE bucket >= ? AND bucket < ?`
+	args := []any{floorDiv(msOf(f.From), quarterMS), ceilDiv(msOf(f.To), quarterMS)}
+	if f.SenderID != "" {
+		where += ` AND sender_id = ?`
+		args = append(args, f.SenderID)
+	}
+	if f.Channel != "" {
+		where += ` AND channel = ?`
+		args = append(args, string(f.Channel))
+	}
+	// Days are counted from 1970-01-01 in local time, a Thursday.
+	dayIndex := map[int64]int{}
+	for d := midnight(f.From.In(loc)); d.Before(f.To); d = midnight(d.AddDate(0, 0, 1)) {
+		_, off := d.Zone()
+		dayIndex[(d.Unix()+int64(off))/86400] = len(s.ByDay)
+		s.ByDay = append(s.ByDay, inbox.DayCount{Day: d})
+	}
+	each := func(q string, args []any, fn func(day int, inDay bool, hour, weekday int, in, out int)) error {
+		rows, err := db.reader.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("report messages: %w", err)
+		}
+		defer rows.Close()
+		changes := zoneChanges(loc, f.From, f.To)
+		for rows.Next() {
+			var bucket int64
+			var in, out int
+			if err := rows.Scan(&bucket, &in, &out); err != nil {
+				return fmt.Errorf("report messages: %w", err)
+			}
+			for len(changes) > 1 && bucket >= changes[1].bucket {
+				changes = changes[1:]
+			}
+			lh := (bucket*900 + changes[0].offset) / 3600
+			lday := floorDiv(lh, 24)
+			day, inDay := dayIndex[lday]
+			fn(day, inDay, int(lh-lday*24), int((lday%7+7+3)%7), in, out)
+		}
+		return rows.Err()
+	}
+	err := each(`SELECT bucket, sum(inbound), sum(outbound) FROM message_counts`+where+` GROUP BY bucket`, args,
+		func(day int, inDay bool, hour, weekday int, in, out int) {
+			s.InboundMessages += in
+			s.ByHour[hour] += in
+			s.ByWeekday[weekday] += in
+			s.HourWeekday[weekday][hour] += in
+			if inDay {
+				s.ByDay[day].Inbound += in
+			}
+			if f.AgentID == 0 {
+				s.OutboundMessages += out
+				if inDay {
+					s.ByDay[day].Outbound += out
+				}
+			}
+		})
+	if err != nil {
+		return err
+	}
+	if f.AgentID != 0 {
+		err := each(`SELECT bucket, 0, sum(n) FROM reply_counts`+where+` AND author_id = ? GROUP BY bucket`, append(args, f.AgentID),
+			func(day int, inDay bool, _, _ int, _, out int) {
+				s.OutboundMessages += out
+				if inDay {
+					s.ByDay[day].Outbound += out
+				}
+			})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reportAgents adds each agent's replies and resolves in f's period: a
+// few indexed sums per user, with no sort.
+func (db *DB) reportAgents(ctx context.Context, f inbox.ReportFilter, names map[int64]string, agent func(int64) *inbox.AgentFigures) error {
+	var filters string
+	var extra []any
+	if f.SenderID != "" {
+		filters += ` AND sender_id = ?`
+		extra = append(extra, f.SenderID)
+	}
+	if f.Channel != "" {
+		filters += ` AND channel = ?`
+		extra = append(extra, string(f.Channel))
+	}
+	replies := `SELECT coalesce(sum(n), 0) FROM reply_counts INDEXED BY reply_counts_author
+		WHERE author_id = ? AND bucket >= ? AND bucket < ?` + filters
+	resolves := `SELECT count(*) FROM openings INDEXED BY openings_resolver
+		WHERE resolver_id = ? AND resolved_at >= ? AND resolved_at < ?` + filters
+	from, to := msOf(f.From), msOf(f.To)
+	for id := range names {
+		if f.AgentID != 0 && id != f.AgentID {
+			continue
+		}
+		var n, r int
+		args := append([]any{id, floorDiv(from, quarterMS), ceilDiv(to, quarterMS)}, extra...)
+		if err := db.reader.QueryRowContext(ctx, replies, args...).Scan(&n); err != nil {
+			return fmt.Errorf("report replies: %w", err)
+		}
+		args = append([]any{id, from, to}, extra...)
+		if err := db.reader.QueryRowContext(ctx, resolves, args...).Scan(&r); err != nil {
+			return fmt.Errorf("report resolves: %w", err)
+		}
+		if n > 0 {
+			agent(id).Replies = n
+		}
+		if r > 0 {
+			agent(id).Resolved = r
+		}
+	}
+	return nil
+}
+
+// zoneChange is loc's offset from UTC in seconds from a message_counts
+// bucket on.
+type zoneChange struct{ bucket, offset int64 }
+
+// zoneChanges lists loc's offsets from from to to, oldest first. Zones
+// change offset on a quarter hour.
+func zoneChanges(loc *time.Location, from, to time.Time) []zoneChange {
+	var out []zoneChange
+	t := from
+	for range 1000 {
+		_, off := t.In(loc).Zone()
+		out = append(out, zoneChange{bucket: floorDiv(msOf(t), quarterMS), offset: int64(off)})
+		_, end := t.In(loc).ZoneBounds()
+		if end.IsZero() || !end.Before(to) || !end.After(t) {
+			break
+		}
+		t = end
+	}
+	out[0].bucket = math.MinInt64
+	return out
+}
+
+func midnight(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+// userNames maps every user's id to their name.
+func (db *DB) userNames(ctx context.Context) (map[int64]string, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, name FROM users`)
+	if err != nil {
+		return nil, fmt.Errorf("user names: %w", err)
+	}
+	defer rows.Close()
+	names := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("user names: %w", err)
+		}
+		names[id] = name
+	}
+	return names, rows.Err()
+}
+
+// ReportRows returns the openings of f's period, oldest first, with their
+// conversation's contact, assignee and message counts, to fn one by one.
+func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbox.ReportRow) error) error {
+	where, args := openingsWhere(f, `o.opened_at`)
+	where = strings.NewReplacer(" sender_id", " o.sender_id", " channel", " o.channel",
+		"(first_responder_id", "(o.first_responder_id", " resolver_id", " o.resolver_id").Replace(where)
+	rows, err := db.reader.QueryContext(ctx, `SELECT o.conversation_id, ct.phone, ct.name, o.sender_id, o.channel,
+			o.opened_at, o.first_response_at, o.resolved_at,
+			coalesce(a.name, ''), coalesce(r.name, ''), coalesce(v.name, ''),
+			c.inbound_count, (SELECT count(*) FROM messages m WHERE m.conversation_id = o.conversation_id AND m.direction = 'outbound')
+		FROM openings o
+		JOIN conversations c ON c.id = o.conversation_id
+		JOIN contacts ct ON ct.id = c.contact_id
+		LEFT JOIN users a ON a.id = c.assignee_id
+		LEFT JOIN users r ON r.id = o.first_responder_id
+		LEFT JOIN users v ON v.id = o.resolver_id`+where+` ORDER BY o.opened_at, o.conversation_id`, args...)
+	if err != nil {
+		return fmt.Errorf("report rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r inbox.ReportRow
+		var ch string
+		if err := rows.Scan(&r.ConversationID, &r.ContactPhone, &r.ContactName, &r.SenderID, &ch,
+			msTime{&r.Opening.OpenedAt}, msTime{&r.Opening.FirstResponseAt}, msTime{&r.Opening.ResolvedAt},
+			&r.Assignee, &r.FirstResponder, &r.Resolver, &r.Inbound, &r.Outbound); err != nil {
+			return fmt.Errorf("report rows: %w", err)
+		}
+		r.Channel = inbox.Channel(ch)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

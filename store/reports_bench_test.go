@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// BenchmarkReportSummary90Days times the summary of 90 days over 100,000
+// conversations and 1,000,000 messages, and reports its 99th percentile.
+func BenchmarkReportSummary90Days(b *testing.B) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	start := time.Now()
+	db := openTest(b)
+	if err := db.Generate(context.Background(), Generation{Conversations: 100_000, Messages: 1_000_000,
+		Senders: []string{"snd_a", "snd_b", "snd_c"}, Now: now}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("generated in %v", time.Since(start))
+	f := inbox.ReportFilter{From: now.Add(-90 * 24 * time.Hour), To: now}
+	loc, _ := time.LoadLocation("America/New_York")
+	var lat []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		t := time.Now()
+		s, err := db.ReportSummary(context.Background(), f, loc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Conversations < 100_000 {
+			b.Fatalf("%d conversations in the report", s.Conversations)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}

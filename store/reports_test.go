@@ -1,0 +1,385 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// scratchOpenings computes every conversation's openings from its messages
+// and resolves, ignoring the rollup.
+func scratchOpenings(t testing.TB, db *DB) map[int64][]inbox.Opening {
+	t.Helper()
+	rows, err := db.reader.Query(`SELECT conversation_id, created_at, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END,
+			coalesce(author_id, 0), id, direction, source FROM messages
+		UNION ALL SELECT conversation_id, at, 2, coalesce(user_id, 0), id, '', '' FROM conversation_resolves`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	items := map[int64][]inbox.TimelineItem{}
+	for rows.Next() {
+		var conv, ms int64
+		var it inbox.TimelineItem
+		var dir, src string
+		if err := rows.Scan(&conv, &ms, &it.Kind, &it.UserID, &it.ID, &dir, &src); err != nil {
+			t.Fatal(err)
+		}
+		if it.Kind == inbox.TimelineReply && !inbox.CountsAsResponse(inbox.Direction(dir), inbox.Source(src)) {
+			continue
+		}
+		it.At = time.UnixMilli(ms).UTC()
+		items[conv] = append(items[conv], it)
+	}
+	out := map[int64][]inbox.Opening{}
+	for conv, its := range items {
+		if os := inbox.Openings(its); len(os) > 0 {
+			out[conv] = os
+		}
+	}
+	return out
+}
+
+// rolledOpenings reads the openings rollup.
+func rolledOpenings(t testing.TB, db *DB) map[int64][]inbox.Opening {
+	t.Helper()
+	rows, err := db.reader.Query(`SELECT conversation_id, opened_at, first_response_at, coalesce(first_responder_id, 0),
+		resolved_at, coalesce(resolver_id, 0) FROM openings ORDER BY conversation_id, opened_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int64][]inbox.Opening{}
+	for rows.Next() {
+		var conv int64
+		var o inbox.Opening
+		if err := rows.Scan(&conv, msTime{&o.OpenedAt}, msTime{&o.FirstResponseAt}, &o.FirstResponder,
+			msTime{&o.ResolvedAt}, &o.Resolver); err != nil {
+			t.Fatal(err)
+		}
+		out[conv] = append(out[conv], o)
+	}
+	return out
+}
+
+// countsDiff compares the message rollups with a count of the messages.
+func countsDiff(t testing.TB, db *DB) string {
+	t.Helper()
+	q := func(query string) []string {
+		rows, err := db.reader.Query(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var b, a, n int64
+			var s, c string
+			if err := rows.Scan(&b, &s, &c, &a, &n); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(b, s, c, a, n))
+		}
+		return out
+	}
+	for _, pair := range [][2]string{
+		{`SELECT bucket, sender_id, channel, inbound, outbound FROM message_counts WHERE inbound <> 0 OR outbound <> 0 ORDER BY 1, 2, 3`,
+			`SELECT m.created_at / 900000, c.sender_id, c.channel, sum(m.direction = 'inbound'), sum(m.direction = 'outbound')
+			FROM messages m JOIN conversations c ON c.id = m.conversation_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`},
+		{`SELECT bucket, sender_id, channel, author_id, n FROM reply_counts WHERE n <> 0 ORDER BY 1, 2, 3, 4`,
+			`SELECT m.created_at / 900000, c.sender_id, c.channel, m.author_id, count(*)
+			FROM messages m JOIN conversations c ON c.id = m.conversation_id
+			WHERE m.direction = 'outbound' AND m.source IN ('agent', 'api') AND m.author_id IS NOT NULL
+			GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`},
+	} {
+		if rolled, scratch := q(pair[0]), q(pair[1]); !slices.Equal(rolled, scratch) {
+			return fmt.Sprintf("message counts:\n rolled %v\nscratch %v", rolled, scratch)
+		}
+	}
+	return ""
+}
+
+// TestOpeningsRollupEqualsScratch applies random streams of webhook events
+// in random orders, with agents' replies, resolves and reopens between
+// them, and checks after each step that the rollups equal a computation
+// from the messages themselves.
+func TestOpeningsRollupEqualsScratch(t *testing.T) {
+	seeds := 8
+	if testing.Short() || raceEnabled {
+		seeds = 3
+	}
+	db := openTest(t)
+	projected(t, db)
+	ctx := context.Background()
+	var agents []int64
+	for i := range 3 {
+		u := inbox.User{Email: fmt.Sprintf("a%d@example.com", i), Name: fmt.Sprintf("Agent %d", i), Role: inbox.RoleAgent, Active: true}
+		if err := db.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		agents = append(agents, u.ID)
+	}
+	checks := 0
+	for seed := range uint64(seeds) {
+		run := int(seed) + 1
+		evs := generate(seed, run)
+		rng := rand.New(rand.NewPCG(seed, 11))
+		order := shuffled(rng, len(evs))
+		for i, j := range order {
+			if _, err := db.Ingest(ctx, evs[j], inbox.Apply); err != nil {
+				t.Fatal(err)
+			}
+			if rng.IntN(3) != 0 {
+				continue
+			}
+			// Something an agent does, at a time near the event's.
+			var convs []int64
+			rows, err := db.reader.Query(`SELECT id FROM conversations WHERE sender_id = ?`, fmt.Sprintf("snd_%d", run))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id int64
+				rows.Scan(&id)
+				convs = append(convs, id)
+			}
+			rows.Close()
+			if len(convs) == 0 {
+				continue
+			}
+			conv := convs[rng.IntN(len(convs))]
+			when := evs[j].Timestamp.Add(time.Duration(rng.IntN(90)-30) * time.Minute)
+			agent := agents[rng.IntN(len(agents))]
+			switch rng.IntN(4) {
+			case 0:
+				if _, err := db.Assign(ctx, conv, &agent, when); err != nil {
+					t.Fatal(err)
+				}
+			case 1:
+				r := inbox.Reply{ConversationID: conv, AuthorID: &agent, Source: inbox.SourceAgent, Type: inbox.TypeText,
+					Text: "On it", IdempotencyKey: fmt.Sprintf("k%d_%d", run, i), At: when}
+				if rng.IntN(4) == 0 {
+					r.AuthorID, r.Source = nil, inbox.SourceAPI
+				}
+				if rng.IntN(5) == 0 {
+					r.AuthorID, r.Source, r.AutoReplyRule = nil, inbox.SourceAutoReply, "Away"
+				}
+				db.QueueReply(ctx, r) // a closed window refuses some: nothing is written then
+			case 2:
+				if _, err := db.SetStatus(ctx, conv, inbox.Resolved, when); err != nil {
+					t.Fatal(err)
+				}
+			case 3:
+				if _, err := db.SetStatus(ctx, conv, inbox.Open, when); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d, step %d: openings\n rolled %+v\nscratch %+v", seed, i, got, want)
+			}
+			if d := countsDiff(t, db); d != "" {
+				t.Fatalf("seed %d, step %d: %s", seed, i, d)
+			}
+			checks++
+		}
+		got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: openings\n rolled %+v\nscratch %+v", seed, got, want)
+		}
+		if d := countsDiff(t, db); d != "" {
+			t.Fatalf("seed %d: %s", seed, d)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM openings WHERE first_response_at IS NOT NULL AND resolved_at IS NOT NULL`); n == 0 || checks < 10 {
+		t.Fatalf("%d checks, %d answered and resolved openings: the streams exercise too little", checks, n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM openings_dirty`); n != 0 {
+		t.Fatalf("%d conversations left to derive after commit", n)
+	}
+}
+
+func TestGeneratedDatabaseHasConsistentRollups(t *testing.T) {
+	db := generated(t, Generation{Conversations: 300, Messages: 3000, Senders: []string{"snd_a", "snd_b"}})
+	got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+	if len(want) < 250 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d openings from scratch; rollup equal: %v", len(want), reflect.DeepEqual(got, want))
+	}
+	if d := countsDiff(t, db); d != "" {
+		t.Fatal(d)
+	}
+	if n := count(t, db, `SELECT count(*) FROM openings WHERE resolved_at IS NOT NULL`); n == 0 {
+		t.Fatal("no generated opening is resolved")
+	}
+}
+
+// TestReportSummaryOfAHandMadeWeek checks the figures of a small timeline
+// in a time zone east of UTC.
+func TestReportSummaryOfAHandMadeWeek(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	if err := db.CreateUser(ctx, &ana); err != nil {
+		t.Fatal(err)
+	}
+	// Monday 2026-03-02, 23:30 UTC is Tuesday 00:30 in Berlin.
+	mon := time.Date(2026, 3, 2, 23, 30, 0, 0, time.UTC)
+	ingest := func(id, phone string, at time.Time) int64 {
+		t.Helper()
+		if _, err := db.Ingest(ctx, inboundEvent("evt_"+id, phone, "msg_"+id, "Hello", at), inbox.Apply); err != nil {
+			t.Fatal(err)
+		}
+		var conv int64
+		if err := db.reader.QueryRow(`SELECT conversation_id FROM messages WHERE zavu_id = ?`, "msg_"+id).Scan(&conv); err != nil {
+			t.Fatal(err)
+		}
+		return conv
+	}
+	reply := func(conv int64, author *int64, src inbox.Source, at time.Time) {
+		t.Helper()
+		if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: author, Source: src, Type: inbox.TypeText,
+			Text: "Hi", IdempotencyKey: fmt.Sprint("k", at.UnixNano()), At: at, AutoReplyRule: "r"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c1 := ingest("1", "+15550001", mon)
+	reply(c1, nil, inbox.SourceAutoReply, mon.Add(time.Second)) // no response
+	reply(c1, &ana.ID, inbox.SourceAgent, mon.Add(2*time.Minute))
+	if _, err := db.Assign(ctx, c1, &ana.ID, mon.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetStatus(ctx, c1, inbox.Resolved, mon.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// The customer writes again: a second opening, answered through the API.
+	ingest("2", "+15550001", mon.Add(time.Hour))
+	reply(c1, nil, inbox.SourceAPI, mon.Add(time.Hour+10*time.Minute))
+	// Another customer, unanswered.
+	ingest("3", "+15550002", mon.Add(2*time.Hour))
+
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	f := inbox.ReportFilter{From: mon.Add(-time.Hour), To: mon.Add(24 * time.Hour)}
+	s, err := db.ReportSummary(ctx, f, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Conversations != 3 || s.InboundMessages != 3 || s.OutboundMessages != 3 {
+		t.Fatalf("conversations %d, inbound %d, outbound %d; want 3, 3, 3", s.Conversations, s.InboundMessages, s.OutboundMessages)
+	}
+	if s.FirstResponse != (inbox.Spread{P50: 120, P90: 600, Count: 2}) {
+		t.Fatalf("first response %+v, want p50 120 s (the agent, not the auto-reply), p90 600 s, 2", s.FirstResponse)
+	}
+	if s.Resolution != (inbox.Spread{P50: 600, P90: 600, Count: 1}) {
+		t.Fatalf("resolution %+v, want 600 s once", s.Resolution)
+	}
+	// 23:30 UTC is 00:30 on Tuesday in Berlin; the others come at 01:30
+	// and 02:30.
+	if s.ByHour[0] != 1 || s.ByHour[1] != 1 || s.ByHour[2] != 1 || s.ByWeekday[1] != 3 || s.ByWeekday[0] != 0 {
+		t.Fatalf("by hour %v, by weekday %v: want Berlin's hours 0, 1 and 2 on Tuesday", s.ByHour, s.ByWeekday)
+	}
+	if len(s.ByAgent) != 1 || s.ByAgent[0] != (inbox.AgentFigures{AgentID: ana.ID, Name: "Ana", Replies: 1, FirstResponseP50: 120, Resolved: 1}) {
+		t.Fatalf("by agent %+v", s.ByAgent)
+	}
+	f.AgentID = ana.ID
+	if s, err = db.ReportSummary(ctx, f, berlin); err != nil {
+		t.Fatal(err)
+	}
+	if s.Conversations != 1 || s.OutboundMessages != 1 || s.FirstResponse.Count != 1 {
+		t.Fatalf("Ana's figures: conversations %d, outbound %d, responses %d; want 1, 1, 1", s.Conversations, s.OutboundMessages, s.FirstResponse.Count)
+	}
+	f.AgentID, f.SenderID = 0, "snd_other"
+	if s, err = db.ReportSummary(ctx, f, berlin); err != nil || s.Conversations != 0 || s.InboundMessages != 0 {
+		t.Fatalf("another sender: %+v, %v", s, err)
+	}
+	if _, err := db.ReportSummary(ctx, inbox.ReportFilter{From: mon, To: mon}, time.UTC); !errors.Is(err, inbox.ErrInvalid) {
+		t.Fatalf("an empty period: %v, want ErrInvalid", err)
+	}
+}
+
+// TestMigrationBuildsTheRollupsOfAnExistingDatabase opens a database as it
+// was before reports, with messages and resolved conversations, and finds
+// the rollups built from them.
+func TestMigrationBuildsTheRollupsOfAnExistingDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Generate(context.Background(), Generation{Conversations: 200, Messages: 1500, Senders: []string{"snd_a"}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", DSN(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TRIGGER messages_report_insert`, `DROP TRIGGER messages_report_delete`, `DROP TRIGGER messages_report_update`,
+		`DROP TRIGGER conversations_report_resolved`, `DROP TRIGGER conversations_report_delete`,
+		`DROP TABLE openings`, `DROP TABLE openings_dirty`, `DROP TABLE message_counts`, `DROP TABLE reply_counts`, `DROP TABLE conversation_resolves`,
+		`DELETE FROM schema_migrations WHERE version = 17`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+	if len(got) < 190 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d conversations with openings after the upgrade; equal to scratch: %v", len(got), reflect.DeepEqual(got, want))
+	}
+	if n := count(t, db, `SELECT count(*) FROM openings WHERE resolved_at IS NOT NULL`); n == 0 {
+		t.Fatal("no opening resolved after the upgrade")
+	}
+	if d := countsDiff(t, db); d != "" {
+		t.Fatal(d)
+	}
+}
+
+// TestReportHoursAcrossADaylightSavingChange: noon is noon on both sides of
+// New York's spring change, and the short day is one day.
+func TestReportHoursAcrossADaylightSavingChange(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	db := openTest(t)
+	ctx := context.Background()
+	for i, at := range []time.Time{
+		time.Date(2026, 3, 7, 12, 0, 0, 0, ny), // Saturday, UTC-5
+		time.Date(2026, 3, 8, 12, 0, 0, 0, ny), // Sunday, the change at 02:00
+		time.Date(2026, 3, 9, 12, 0, 0, 0, ny), // Monday, UTC-4
+	} {
+		if _, err := db.Ingest(ctx, inboundEvent(fmt.Sprint("evt_dst", i), fmt.Sprint("+1555000", i), fmt.Sprint("msg_dst", i), "Hi", at.UTC()), inbox.Apply); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := db.ReportSummary(ctx, inbox.ReportFilter{From: time.Date(2026, 3, 7, 0, 0, 0, 0, ny), To: time.Date(2026, 3, 10, 0, 0, 0, 0, ny)}, ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ByHour[12] != 3 || s.ByWeekday[5] != 1 || s.ByWeekday[6] != 1 || s.ByWeekday[0] != 1 {
+		t.Fatalf("by hour %v, by weekday %v: want three messages at noon, Saturday to Monday", s.ByHour, s.ByWeekday)
+	}
+	if len(s.ByDay) != 3 || s.ByDay[0].Inbound != 1 || s.ByDay[1].Inbound != 1 || s.ByDay[2].Inbound != 1 {
+		t.Fatalf("by day %+v, want one message on each of three days", s.ByDay)
+	}
+}

@@ -1,0 +1,229 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+)
+
+// Reports: GET /api/v1/reports/summary and /api/v1/reports/export.csv for
+// scripts, and the Reports page (reports_page.go) for people.
+
+// maxReportPeriod bounds a report's period.
+const maxReportPeriod = 366 * 24 * time.Hour
+
+// defaultReportPeriod is the period of a report that names none: the 30
+// days up to now.
+const defaultReportPeriod = 30 * 24 * time.Hour
+
+// reportFilter reads a report's period and filters from the query: from
+// and to as RFC 3339 times (to defaults to now, from to 30 days before
+// to), senderId, channel and agentId.
+func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
+	bad := func(msg string) error { return newError(http.StatusBadRequest, "invalid_parameter", msg) }
+	var f inbox.ReportFilter
+	f.To = s.now()
+	if v := c.QueryParam("to"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return f, bad("to must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
+		}
+		f.To = t
+	}
+	f.From = f.To.Add(-defaultReportPeriod)
+	if v := c.QueryParam("from"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return f, bad("from must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
+		}
+		f.From = t
+	}
+	switch {
+	case !f.From.Before(f.To):
+		return f, bad("from must be before to.")
+	case f.To.Sub(f.From) > maxReportPeriod:
+		return f, bad("A report covers at most 366 days.")
+	}
+	f.SenderID = c.QueryParam("senderId")
+	switch ch := inbox.Channel(c.QueryParam("channel")); ch {
+	case "", inbox.WhatsApp, inbox.SMS:
+		f.Channel = ch
+	default:
+		return f, bad("channel must be whatsapp or sms.")
+	}
+	if v := c.QueryParam("agentId"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			return f, bad("agentId must be a user's id.")
+		}
+		f.AgentID = id
+	}
+	return f, nil
+}
+
+// reportLocation is the reports' time zone, an admin setting.
+func (s *Server) reportLocation(ctx context.Context) (*time.Location, error) {
+	name, _, err := s.store.Setting(ctx, inbox.SettingReportTimeZone)
+	if err != nil {
+		return nil, err
+	}
+	return inbox.ReportLocation(name), nil
+}
+
+type spreadJSON struct {
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	Count int     `json:"count"`
+}
+
+type agentReportJSON struct {
+	AgentID              int64  `json:"agentId"`
+	Name                 string `json:"name"`
+	Replies              int    `json:"replies"`
+	FirstResponseSeconds struct {
+		P50 float64 `json:"p50"`
+	} `json:"firstResponseSeconds"`
+	Resolved int `json:"resolved"`
+}
+
+type summaryJSON struct {
+	From                 time.Time         `json:"from"`
+	To                   time.Time         `json:"to"`
+	TimeZone             string            `json:"timeZone"`
+	Conversations        int               `json:"conversations"`
+	InboundMessages      int               `json:"inboundMessages"`
+	OutboundMessages     int               `json:"outboundMessages"`
+	FirstResponseSeconds spreadJSON        `json:"firstResponseSeconds"`
+	ResolutionSeconds    spreadJSON        `json:"resolutionSeconds"`
+	ByAgent              []agentReportJSON `json:"byAgent"`
+	ByHour               []int             `json:"byHour"`
+	ByWeekday            []int             `json:"byWeekday"`
+}
+
+func toSummaryJSON(f inbox.ReportFilter, loc *time.Location, s inbox.Summary) summaryJSON {
+	out := summaryJSON{
+		From: f.From.UTC(), To: f.To.UTC(), TimeZone: loc.String(),
+		Conversations: s.Conversations, InboundMessages: s.InboundMessages, OutboundMessages: s.OutboundMessages,
+		FirstResponseSeconds: spreadJSON(s.FirstResponse), ResolutionSeconds: spreadJSON(s.Resolution),
+		ByAgent: []agentReportJSON{}, ByHour: s.ByHour[:], ByWeekday: s.ByWeekday[:],
+	}
+	for _, a := range s.ByAgent {
+		j := agentReportJSON{AgentID: a.AgentID, Name: a.Name, Replies: a.Replies, Resolved: a.Resolved}
+		j.FirstResponseSeconds.P50 = a.FirstResponseP50
+		out.ByAgent = append(out.ByAgent, j)
+	}
+	return out
+}
+
+// GET /api/v1/reports/summary?from=&to=&senderId=&channel=&agentId=
+func (s *Server) handleAPIReportSummary(c echo.Context) error {
+	f, err := s.reportFilter(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	loc, err := s.reportLocation(ctx)
+	if err != nil {
+		return err
+	}
+	sum, err := s.store.ReportSummary(ctx, f, loc)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toSummaryJSON(f, loc, sum))
+}
+
+// GET /api/v1/reports/export.csv?from=&to=&senderId=&channel=&agentId=
+func (s *Server) handleAPIReportExport(c echo.Context) error {
+	f, err := s.reportFilter(c)
+	if err != nil {
+		return err
+	}
+	return s.writeReportCSV(c, f)
+}
+
+// reportCSVHeader names the export's columns.
+var reportCSVHeader = []string{
+	"conversation_id", "contact_phone", "contact_name", "sender_id", "channel",
+	"opened_at", "first_response_at", "first_response_seconds", "first_responder",
+	"resolved_at", "resolution_seconds", "resolver", "assignee", "inbound_messages", "outbound_messages",
+}
+
+// writeReportCSV streams one row per opening of f's period. Times are
+// RFC 3339 in UTC; a cell a spreadsheet would run as a formula is
+// prefixed with an apostrophe.
+func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter) error {
+	name := fmt.Sprintf("switchboard-report-%s-%s.csv", f.From.UTC().Format("20060102"), f.To.UTC().Format("20060102"))
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	started := false
+	var w *csv.Writer
+	err := s.store.ReportRows(c.Request().Context(), f, func(r inbox.ReportRow) error {
+		if !started {
+			started = true
+			c.Response().WriteHeader(http.StatusOK)
+			w = csv.NewWriter(c.Response())
+			if err := w.Write(reportCSVHeader); err != nil {
+				return err
+			}
+		}
+		o := r.Opening
+		first, firstSecs := "", ""
+		if d, ok := o.FirstResponse(); ok {
+			first, firstSecs = o.FirstResponseAt.UTC().Format(time.RFC3339), strconv.FormatInt(int64(d.Seconds()), 10)
+		}
+		resolved, resSecs := "", ""
+		if d, ok := o.Resolution(); ok {
+			resolved, resSecs = o.ResolvedAt.UTC().Format(time.RFC3339), strconv.FormatInt(int64(d.Seconds()), 10)
+		}
+		return w.Write([]string{
+			strconv.FormatInt(r.ConversationID, 10), csvCell(r.ContactPhone), csvCell(r.ContactName), csvCell(r.SenderID),
+			string(r.Channel), o.OpenedAt.UTC().Format(time.RFC3339), first, firstSecs, csvCell(r.FirstResponder),
+			resolved, resSecs, csvCell(r.Resolver), csvCell(r.Assignee), strconv.Itoa(r.Inbound), strconv.Itoa(r.Outbound),
+		})
+	})
+	if err != nil && !started {
+		return err
+	}
+	if !started {
+		c.Response().WriteHeader(http.StatusOK)
+		w = csv.NewWriter(c.Response())
+		if err := w.Write(reportCSVHeader); err != nil {
+			return nil
+		}
+	}
+	w.Flush()
+	if err != nil {
+		s.log.Error("report export ended early", "err", err)
+	}
+	return nil
+}
+
+// csvCell defuses a value a spreadsheet would take for a formula.
+func csvCell(v string) string {
+	if v != "" && (v[0] == '=' || v[0] == '@' || v[0] == '\t' || v[0] == '\r' ||
+		((v[0] == '+' || v[0] == '-') && !isPhoneLike(v))) {
+		return "'" + v
+	}
+	return v
+}
+
+// isPhoneLike reports whether v is a number such as +15551234567, which a
+// spreadsheet reads as a number, not a formula.
+func isPhoneLike(v string) bool {
+	for _, r := range v[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return len(v) > 1
+}

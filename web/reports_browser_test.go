@@ -1,0 +1,82 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"switchboard/inbox"
+)
+
+// TestBrowserReportsPage: an admin opens Reports after a customer wrote and
+// an agent answered; every chart is drawn with that data at a real size
+// under the strict CSP, and the CSV link downloads the conversation.
+func TestBrowserReportsPage(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ctx := context.Background()
+	ls.addUser("ana@example.com", "Ana Admin")
+	ana, err := ls.db.UserByEmail(ctx, "ana@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.db.UpdateUser(ctx, ana.ID, inbox.RoleAdmin, true); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	ls.post(inboundText("evt_r1", "msg_r1", "Is my parcel lost?", now.Add(-20*time.Minute)))
+	var conv int64
+	deadline := time.Now().Add(30 * time.Second)
+	for conv == 0 {
+		cs, _, err := ls.db.Conversations(ctx, inbox.ConversationFilter{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) > 0 {
+			conv = cs[0].ID
+		} else if time.Now().After(deadline) {
+			t.Fatal("the webhook made no conversation")
+		} else {
+			time.Sleep(20 * time.Millisecond) // poll again
+		}
+	}
+	if _, _, err := ls.db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "Found it", IdempotencyKey: "k_r1", At: now.Add(-8 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+
+	admin := newTab(t, browser(t, exe))
+	admin.login(ls.url(), "ana@example.com")
+	admin.do("open Reports",
+		chromedp.Navigate(ls.url()+"/reports"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=chart-days]`)),
+	)
+	for _, id := range []string{"chart-days", "chart-heatmap", "chart-histogram", "chart-agents"} {
+		if w := admin.eval(`String(Math.round(document.querySelector('[data-testid=` + id + `]').getBoundingClientRect().width))`); w == "0" {
+			t.Errorf("%s is not drawn", id)
+		}
+	}
+	if got := admin.eval(`document.querySelector('[data-testid=chart-days] .chart-inbound').getAttribute('points')`); !strings.Contains(got, ",") {
+		t.Errorf("the volume line has no points: %q", got)
+	}
+	if got := admin.eval(`getComputedStyle(document.querySelector('[data-testid=chart-heatmap] .heat-5')).fill`); got == "" || got == "none" {
+		t.Errorf("the busiest hour is not shaded: fill %q", got)
+	}
+	if got := admin.eval(`String(document.querySelectorAll('[data-testid=chart-histogram] rect.chart-bar[height]:not([height="0"])').length)`); got != "1" {
+		t.Errorf("%s histogram bars with height, want 1", got)
+	}
+	if got := admin.eval(`document.querySelector('[data-testid=figure-first-response-p50] .report-value').textContent.trim()`); got != "12 min" {
+		t.Errorf("first response median %q, want 12 min", got)
+	}
+	admin.do("download the CSV through the page's link",
+		chromedp.Evaluate[chromedp.Void](`fetch(document.querySelector('[data-testid=report-export]').href).then(r => r.text()).then(t => { window.__csv = t })`),
+	)
+	admin.waitFor("the CSV arrives", `typeof window.__csv === 'string'`)
+	csv := admin.eval(`window.__csv`)
+	if lines := strings.Split(strings.TrimSpace(csv), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "conversation_id,") || !strings.Contains(lines[1], "Ana Admin") {
+		t.Errorf("CSV %q", csv)
+	}
+}

@@ -1,0 +1,332 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+	"switchboard/views"
+)
+
+// The Reports page: admins see the team and may filter by agent; an agent
+// sees the figures of the conversations they answered or resolved.
+
+// pageReportFilter reads the page's period (from and to as days in the
+// reporting zone, to inclusive; the last 30 days by default) and filters.
+// An agent's filter is always their own.
+func (s *Server) pageReportFilter(c echo.Context, loc *time.Location) (inbox.ReportFilter, string, error) {
+	u := currentUser(c)
+	today := midnightIn(s.now().In(loc))
+	f := inbox.ReportFilter{From: today.AddDate(0, 0, -29), To: today.AddDate(0, 0, 1)}
+	msg := ""
+	if v := c.QueryParam("from"); v != "" {
+		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+			f.From = d
+		} else {
+			msg = "The first day is not a date."
+		}
+	}
+	if v := c.QueryParam("to"); v != "" {
+		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+			f.To = d.AddDate(0, 0, 1)
+		} else {
+			msg = "The last day is not a date."
+		}
+	}
+	if !f.From.Before(f.To) || f.To.Sub(f.From) > maxReportPeriod {
+		msg = "Choose a last day on or after the first day, at most 366 days later."
+		f.From, f.To = today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
+	}
+	f.SenderID = c.QueryParam("senderId")
+	if ch := inbox.Channel(c.QueryParam("channel")); ch == inbox.WhatsApp || ch == inbox.SMS {
+		f.Channel = ch
+	}
+	if u.Role == inbox.RoleAdmin {
+		f.AgentID, _ = strconv.ParseInt(c.QueryParam("agentId"), 10, 64)
+	} else {
+		f.AgentID = u.ID
+	}
+	return f, msg, nil
+}
+
+func midnightIn(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
+
+// GET /reports
+func (s *Server) handleReports(c echo.Context) error {
+	ctx := c.Request().Context()
+	loc, err := s.reportLocation(ctx)
+	if err != nil {
+		return err
+	}
+	f, msg, err := s.pageReportFilter(c, loc)
+	if err != nil {
+		return err
+	}
+	cur, err := s.store.ReportSummary(ctx, f, loc)
+	if err != nil {
+		return err
+	}
+	days := int(math.Round(f.To.Sub(f.From).Hours() / 24))
+	prevF := f
+	prevF.From, prevF.To = f.From.AddDate(0, 0, -days), f.From
+	prev, err := s.store.ReportSummary(ctx, prevF, loc)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c)
+	v := views.ReportsView{
+		Page:     s.page(c, "Reports · Switchboard"),
+		Admin:    u.Role == inbox.RoleAdmin,
+		From:     f.From.Format(time.DateOnly),
+		To:       f.To.AddDate(0, 0, -1).Format(time.DateOnly),
+		SenderID: f.SenderID, Channel: string(f.Channel),
+		TimeZone: loc.String(),
+		Previous: fmt.Sprintf("%s to %s", prevF.From.Format("2 Jan 2006"), prevF.To.AddDate(0, 0, -1).Format("2 Jan 2006")),
+		Error:    msg,
+		Saved:    c.QueryParam("saved") == "1",
+	}
+	if f.AgentID != 0 {
+		v.AgentID = strconv.FormatInt(f.AgentID, 10)
+	}
+	q := url.Values{"from": {f.From.Format(time.RFC3339)}, "to": {f.To.Format(time.RFC3339)}}
+	if f.SenderID != "" {
+		q.Set("senderId", f.SenderID)
+	}
+	if f.Channel != "" {
+		q.Set("channel", string(f.Channel))
+	}
+	if v.Admin && f.AgentID != 0 {
+		q.Set("agentId", v.AgentID)
+	}
+	v.ExportURL = "/reports/export.csv?" + q.Encode()
+
+	senders, err := s.store.Senders(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sd := range senders {
+		label := sd.Name
+		if label == "" {
+			label = sd.Phone
+		}
+		if label == "" {
+			label = sd.ID
+		}
+		v.Senders = append(v.Senders, views.ReportOption{Value: sd.ID, Label: label, Selected: sd.ID == f.SenderID})
+	}
+	if v.Admin {
+		users, err := s.store.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, us := range users {
+			id := strconv.FormatInt(us.ID, 10)
+			v.Agents = append(v.Agents, views.ReportOption{Value: id, Label: us.Name, Selected: us.ID == f.AgentID})
+		}
+	}
+
+	v.Figures = reportFigures(cur, prev)
+	v.Days = dayChart(cur.ByDay)
+	v.Heat = heatChart(cur.HourWeekday)
+	v.Histogram = histogram(cur.ResponseBuckets)
+	v.AgentRows, v.AgentsH = agentRows(cur.ByAgent)
+	return s.render(c, http.StatusOK, views.ReportsPage(v))
+}
+
+// GET /reports/export.csv: the page's CSV, with the page's filters.
+func (s *Server) handleReportsExport(c echo.Context) error {
+	f, err := s.reportFilter(c)
+	if err != nil {
+		return err
+	}
+	if u := currentUser(c); u.Role != inbox.RoleAdmin {
+		f.AgentID = u.ID
+	}
+	return s.writeReportCSV(c, f)
+}
+
+// POST /admin/reports/time-zone
+func (s *Server) handleReportTimeZone(c echo.Context) error {
+	name := strings.TrimSpace(c.FormValue("time_zone"))
+	if name == "" {
+		name = "UTC"
+	}
+	if _, err := time.LoadLocation(name); err != nil || name == "Local" || len(name) > 64 {
+		return newError(http.StatusBadRequest, "invalid_parameter",
+			"That is not a time zone Switchboard knows. Use a name such as Europe/Berlin or America/New_York.")
+	}
+	if err := s.store.SetSetting(c.Request().Context(), inbox.SettingReportTimeZone, name, s.now()); err != nil {
+		return err
+	}
+	s.audit(c, "settings.update", "Reporting time zone: "+name)
+	return c.Redirect(http.StatusSeeOther, "/reports?saved=1")
+}
+
+// humanSeconds writes a duration in seconds for people: 45 s, 12 min,
+// 3 h 20 min, 2 d 4 h.
+func humanSeconds(secs float64) string {
+	d := time.Duration(secs * float64(time.Second)).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// change writes the change from prev to cur in percent, and whether it is
+// up, down or flat.
+func change(cur, prev float64) (string, string) {
+	switch {
+	case prev == 0 && cur == 0:
+		return "no change", "flat"
+	case prev == 0:
+		return "new", "up"
+	}
+	p := math.Round((cur - prev) / prev * 100)
+	switch {
+	case p > 0:
+		return fmt.Sprintf("+%.0f%% on the previous period", p), "up"
+	case p < 0:
+		return fmt.Sprintf("%.0f%% on the previous period", p), "down"
+	}
+	return "no change", "flat"
+}
+
+func reportFigures(cur, prev inbox.Summary) []views.ReportFigure {
+	count := func(key, label string, c, p int) views.ReportFigure {
+		ch, tr := change(float64(c), float64(p))
+		return views.ReportFigure{Key: key, Label: label, Value: strconv.Itoa(c), Change: ch, Trend: tr}
+	}
+	dur := func(key, label string, c, p float64, n, pn int) views.ReportFigure {
+		if n == 0 {
+			return views.ReportFigure{Key: key, Label: label, Value: "–"}
+		}
+		f := views.ReportFigure{Key: key, Label: label, Value: humanSeconds(c)}
+		if pn > 0 {
+			f.Change, f.Trend = change(c, p)
+		}
+		return f
+	}
+	return []views.ReportFigure{
+		count("conversations", "Conversations opened", cur.Conversations, prev.Conversations),
+		count("inbound", "Messages from customers", cur.InboundMessages, prev.InboundMessages),
+		count("outbound", "Messages from the team", cur.OutboundMessages, prev.OutboundMessages),
+		dur("first-response-p50", "First response, median", cur.FirstResponse.P50, prev.FirstResponse.P50, cur.FirstResponse.Count, prev.FirstResponse.Count),
+		dur("first-response-p90", "First response, 90th percentile", cur.FirstResponse.P90, prev.FirstResponse.P90, cur.FirstResponse.Count, prev.FirstResponse.Count),
+		dur("resolution-p50", "Resolution, median", cur.Resolution.P50, prev.Resolution.P50, cur.Resolution.Count, prev.Resolution.Count),
+		dur("resolution-p90", "Resolution, 90th percentile", cur.Resolution.P90, prev.Resolution.P90, cur.Resolution.Count, prev.Resolution.Count),
+	}
+}
+
+// dayChart draws messages per day in a 640 x 220 box: the plot spans x
+// 40 to 630 and y 10 to 190.
+func dayChart(days []inbox.DayCount) views.LineChart {
+	var ch views.LineChart
+	for _, d := range days {
+		ch.Max = max(ch.Max, d.Inbound, d.Outbound)
+		ch.Rows = append(ch.Rows, views.ReportDay{Day: d.Day.Format("Mon 2 Jan"), Inbound: d.Inbound, Outbound: d.Outbound})
+	}
+	top := max(ch.Max, 1)
+	x := func(i int) int {
+		if len(days) <= 1 {
+			return 335
+		}
+		return 40 + i*590/(len(days)-1)
+	}
+	y := func(n int) int { return 190 - n*180/top }
+	var in, out strings.Builder
+	for i, d := range days {
+		fmt.Fprintf(&in, "%d,%d ", x(i), y(d.Inbound))
+		fmt.Fprintf(&out, "%d,%d ", x(i), y(d.Outbound))
+	}
+	ch.Inbound, ch.Outbound = strings.TrimSpace(in.String()), strings.TrimSpace(out.String())
+	step := max(1, (len(days)+5)/6)
+	for i := 0; i < len(days); i += step {
+		ch.Labels = append(ch.Labels, views.AxisLabel{X: x(i), Y: 206, Text: days[i].Day.Format("2 Jan")})
+	}
+	return ch
+}
+
+var weekdays = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+
+// heatChart draws inbound messages by weekday and hour: 24 x 7 cells of
+// 22 px, shaded in six levels of the busiest hour.
+func heatChart(hw [7][24]int) views.HeatChart {
+	ch := views.HeatChart{Days: weekdays}
+	top := 0
+	for _, row := range hw {
+		for _, n := range row {
+			top = max(top, n)
+		}
+	}
+	for d, row := range hw {
+		ch.Rows = append(ch.Rows, append([]int(nil), row[:]...))
+		for h, n := range row {
+			level := 0
+			if n > 0 {
+				level = 1 + (n*4)/max(top, 1)
+			}
+			ch.Cells = append(ch.Cells, views.HeatCell{
+				X: 42 + h*24, Y: 6 + d*24, Level: min(level, 5),
+				Title: fmt.Sprintf("%s %02d:00–%02d:59: %d messages", weekdays[d], h, h, n),
+			})
+		}
+	}
+	return ch
+}
+
+var bucketLabels = []string{"≤ 1 min", "≤ 5 min", "≤ 15 min", "≤ 1 h", "≤ 4 h", "≤ 1 d", "> 1 d"}
+
+// histogram draws the first-response buckets as bars in a 640 x 220 box.
+func histogram(buckets []int) views.BarChart {
+	var ch views.BarChart
+	top := 1
+	for _, n := range buckets {
+		top = max(top, n)
+	}
+	w := 600 / max(len(buckets), 1)
+	for i, n := range buckets {
+		h := n * 160 / top
+		ch.Bars = append(ch.Bars, views.Bar{X: 24 + i*w + 6, Y: 190 - h, W: w - 12, H: h, Label: bucketLabels[min(i, len(bucketLabels)-1)], Value: n})
+	}
+	return ch
+}
+
+// agentRows lays out per-agent bars: two bars of 12 px per agent, scaled
+// to the most replies or resolves.
+func agentRows(as []inbox.AgentFigures) ([]views.ReportAgentRow, int) {
+	top := 1
+	for _, a := range as {
+		top = max(top, a.Replies, a.Resolved)
+	}
+	var rows []views.ReportAgentRow
+	for i, a := range as {
+		name := a.Name
+		if name == "" {
+			name = fmt.Sprintf("User %d", a.AgentID)
+		}
+		fr := "–"
+		if a.FirstResponseP50 > 0 || a.Replies > 0 {
+			fr = humanSeconds(a.FirstResponseP50)
+		}
+		rows = append(rows, views.ReportAgentRow{
+			Name: name, Replies: a.Replies, Resolved: a.Resolved, FirstResponse: fr,
+			Y: 8 + i*36, RepliesW: a.Replies * 420 / top, ResolvedW: a.Resolved * 420 / top,
+		})
+	}
+	return rows, 16 + len(as)*36
+}

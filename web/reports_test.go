@@ -1,0 +1,178 @@
+package web_test
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+type apiSummary struct {
+	Conversations        int `json:"conversations"`
+	InboundMessages      int `json:"inboundMessages"`
+	OutboundMessages     int `json:"outboundMessages"`
+	FirstResponseSeconds struct {
+		P50   float64 `json:"p50"`
+		P90   float64 `json:"p90"`
+		Count int     `json:"count"`
+	} `json:"firstResponseSeconds"`
+	ResolutionSeconds struct {
+		Count int `json:"count"`
+	} `json:"resolutionSeconds"`
+	ByAgent   []map[string]any `json:"byAgent"`
+	ByHour    []int            `json:"byHour"`
+	ByWeekday []int            `json:"byWeekday"`
+}
+
+// TestReportSummaryAndExportThroughTheAPI: a customer writes, a script
+// answers ten minutes later; a read token gets the figures and the CSV.
+func TestReportSummaryAndExportThroughTheAPI(t *testing.T) {
+	ts := newTestServer(t)
+	now := time.Now().UTC()
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", now.Add(-10*time.Minute)))
+	ts.settle()
+	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+	if len(convs) != 1 {
+		t.Fatalf("%d conversations", len(convs))
+	}
+	if status, body := ts.apiCall(ts.token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", convs[0].ID), `{"text":"On its way"}`); status != http.StatusAccepted {
+		t.Fatalf("reply: %d %+v", status, body)
+	}
+	read, _ := ts.newToken("reports", inbox.ScopeRead)
+	q := url.Values{"from": {now.Add(-time.Hour).Format(time.RFC3339)}, "to": {now.Add(time.Hour).Format(time.RFC3339)}}
+	var s apiSummary
+	if status := ts.getAs(read, "/api/v1/reports/summary?"+q.Encode(), &s); status != http.StatusOK {
+		t.Fatalf("summary: status %d", status)
+	}
+	if s.Conversations != 1 || s.InboundMessages != 1 || s.OutboundMessages != 1 || s.FirstResponseSeconds.Count != 1 {
+		t.Fatalf("summary %+v: want one conversation, one message each way, one response", s)
+	}
+	if p := s.FirstResponseSeconds.P50; p < 590 || p > 700 {
+		t.Fatalf("first response p50 %v s, want about 600", p)
+	}
+	if len(s.ByHour) != 24 || len(s.ByWeekday) != 7 || s.ByHour[now.Add(-10*time.Minute).Hour()] != 1 ||
+		s.ByWeekday[(int(now.Add(-10*time.Minute).Weekday())+6)%7] != 1 {
+		t.Fatalf("by hour %v, by weekday %v", s.ByHour, s.ByWeekday)
+	}
+	if s.ByAgent == nil {
+		t.Fatal("byAgent is null, want a list")
+	}
+	for _, bad := range []string{"from=yesterday", "to=2026-13-01T00:00:00Z", "from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z",
+		"channel=fax", "agentId=x", "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"} {
+		status, body := ts.apiCall(read, http.MethodGet, "/api/v1/reports/summary?"+bad, "")
+		if status != http.StatusBadRequest || body.Error.Code != "invalid_parameter" {
+			t.Errorf("%s: %d %+v, want 400 invalid_parameter", bad, status, body)
+		}
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, ts.srv.URL+"/api/v1/reports/export.csv?"+q.Encode(), nil)
+	req.Header.Set("Authorization", "Bearer "+read)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("export: %v, %d rows in %q", err, len(rows), b)
+	}
+	head, row := rows[0], rows[1]
+	col := func(name string) string {
+		for i, h := range head {
+			if h == name {
+				return row[i]
+			}
+		}
+		t.Fatalf("no column %s in %v", name, head)
+		return ""
+	}
+	if col("contact_phone") != "+14155551234" || col("channel") != "whatsapp" || col("first_response_seconds") == "" ||
+		col("resolved_at") != "" || col("inbound_messages") != "1" || col("outbound_messages") != "1" {
+		t.Fatalf("export row %v", row)
+	}
+}
+
+// TestReportsPage: an admin sees the team's figures and every chart with
+// data; an agent sees only their own; the time zone is an admin's choice.
+func TestReportsPage(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	now := time.Now().UTC()
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", now.Add(-10*time.Minute)))
+	ts.settle()
+	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+	if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: now.Add(-5 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	p := adm.get("/reports")
+	if p.status != http.StatusOK {
+		t.Fatalf("admin: status %d", p.status)
+	}
+	for _, id := range []string{"chart-days", "chart-heatmap", "chart-histogram", "chart-agents"} {
+		svg := p.doc.Find(`svg[data-testid="` + id + `"]`)
+		if svg.Length() != 1 || svg.Find("title").Length() == 0 {
+			t.Errorf("chart %s: %d found, with a title: %v", id, svg.Length(), svg.Find("title").Length() > 0)
+		}
+	}
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-conversations"] .report-value`).Text()); got != "1" {
+		t.Errorf("conversations figure %q, want 1", got)
+	}
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-first-response-p50"] .report-value`).Text()); got != "5 min" {
+		t.Errorf("first response figure %q, want 5 min", got)
+	}
+	if p.doc.Find(`rect.heat-5`).Length() != 1 || !strings.Contains(p.doc.Find(`[data-testid="agents-table"]`).Text(), "Ana") {
+		t.Errorf("the heatmap's busiest hour or Ana's row is missing")
+	}
+	if p.doc.Find(`[style]`).Length() != 0 || p.doc.Find(`script:not([src])`).Length() != 0 {
+		t.Error("the page has inline styles or scripts, which the CSP refuses")
+	}
+	href, _ := p.doc.Find(`[data-testid="report-export"]`).Attr("href")
+	csvPage := adm.get(href)
+	if csvPage.status != http.StatusOK || strings.Count(strings.TrimSpace(csvPage.body), "\n") != 1 {
+		t.Fatalf("export %s: %d %q", href, csvPage.status, csvPage.body)
+	}
+
+	ben := ts.newAgent()
+	ben.login("ben@example.com")
+	p = ben.get("/reports?agentId=" + fmt.Sprint(ana.ID))
+	if p.status != http.StatusOK {
+		t.Fatalf("agent: status %d", p.status)
+	}
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-conversations"] .report-value`).Text()); got != "0" {
+		t.Errorf("Ben's conversations %q, want 0: he answered none, whatever agentId says", got)
+	}
+	if p.doc.Find(`select[name="agentId"]`).Length() != 0 || p.doc.Find(`[data-testid="report-tz"]`).Length() != 0 {
+		t.Error("an agent is offered the agent filter or the time zone")
+	}
+	if csvPage := ben.get("/reports/export.csv"); strings.Count(strings.TrimSpace(csvPage.body), "\n") != 0 {
+		t.Errorf("Ben's export holds others' conversations: %q", csvPage.body)
+	}
+
+	if r := adm.do(http.MethodPost, "/admin/reports/time-zone", url.Values{"csrf": {adm.csrf}, "time_zone": {"Mars/Olympus"}}, nil); r.status != http.StatusBadRequest {
+		t.Errorf("unknown zone: %d, want 400", r.status)
+	}
+	if r := adm.do(http.MethodPost, "/admin/reports/time-zone", url.Values{"csrf": {adm.csrf}, "time_zone": {"Asia/Kolkata"}}, nil); r.status != http.StatusSeeOther {
+		t.Fatalf("save zone: %d", r.status)
+	}
+	var s apiSummary
+	ts.mustGet("/api/v1/reports/summary", &s)
+	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	if h := now.Add(-10 * time.Minute).In(kolkata).Hour(); s.ByHour[h] != 1 {
+		t.Errorf("by hour %v, want the message at %d h in Kolkata", s.ByHour, h)
+	}
+}
