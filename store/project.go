@@ -179,19 +179,21 @@ func (pr *projector) due(now time.Time) bool {
 	return pr.p != nil && (len(pr.queue) > 0 || pr.inDB) && !now.Before(pr.waitUntil)
 }
 
-// busyShare is how many events to apply between two batches of other
-// writes: a few while the backlog is small, more as it grows, so that
-// acknowledgements stay fast in a burst and the backlog stays bounded.
-func (pr *projector) busyShare() int {
+// busyBudget is how long to apply events between two batches of other
+// writes: little while the backlog is small, so that acknowledgements stay
+// fast in a burst, more as it grows (up to projectBudget, where the writer
+// shares its time about evenly), so that a sustained burst's backlog stays
+// bounded.
+func (pr *projector) busyBudget() time.Duration {
 	pr.mu.Lock()
 	n := pr.pending
 	pr.mu.Unlock()
-	return int(min(max(n/8, 8), projectIdle))
+	return min(projectBudget, max(projectBudget/8, time.Duration(n)*50*time.Nanosecond))
 }
 
 // project applies up to max pending events in one transaction, for at most
-// about projectBudget. It runs on the writer goroutine.
-func (db *DB) project(max int) {
+// about budget. It runs on the writer goroutine.
+func (db *DB) project(max int, budget time.Duration) {
 	pr := db.proj
 	ctx := context.Background()
 	var evs []pendingEvent
@@ -218,10 +220,13 @@ func (db *DB) project(max int) {
 	results := make([]inbox.IngestResult, len(evs))
 	start := time.Now()
 	done := 0
-	err := db.inTransaction(ctx, func(w *writeTx) error {
+	// Not durable: the events stay pending on disk until this commit
+	// is, and are applied again after a power cut that loses it. The next
+	// durable commit (the next webhook's) syncs it with itself.
+	err := db.transaction(ctx, false, func(w *writeTx) error {
 		w.kind, w.size = CommitEvents, len(evs)
 		for i, pe := range evs {
-			if i > 0 && time.Since(start) > projectBudget {
+			if i > 0 && time.Since(start) > budget {
 				break // the rest in the next transaction
 			}
 			done = i + 1

@@ -128,7 +128,7 @@ func (db *DB) writeLoop() {
 				db.proj.p = p
 				continue
 			default:
-				db.project(projectIdle)
+				db.project(projectIdle, projectBudget)
 				db.afterBatch()
 				continue
 			}
@@ -172,7 +172,7 @@ func (db *DB) writeLoop() {
 		db.runBatch(batch)
 		clear(batch) // let the jobs be collected
 		if db.proj.due(time.Now()) {
-			db.project(db.proj.busyShare())
+			db.project(projectIdle, db.proj.busyBudget())
 		}
 		// Between batches the writer holds no transaction: the moment
 		// to keep the WAL bounded (checkpoint.go).
@@ -181,12 +181,23 @@ func (db *DB) writeLoop() {
 }
 
 // drainProjection applies what is still pending as the database closes,
-// unless applying fails; whatever is left is applied at the next start.
+// for up to closeDrain, unless applying fails; whatever is left is applied
+// at the next start.
 func (db *DB) drainProjection() {
+	deadline := time.Now().Add(closeDrain)
 	for db.proj.due(time.Now()) {
-		db.project(projectIdle)
+		if time.Now().After(deadline) {
+			db.log.Info("stored webhook events left for the next start", "pending", db.Pending())
+			return
+		}
+		db.project(projectIdle, projectBudget)
 	}
 }
+
+// closeDrain bounds how long Close goes on applying stored events: a long
+// backlog must not hold up a restart, and what is left is applied at the
+// next start.
+const closeDrain = 3 * time.Second
 
 // runBatch takes the jobs of batch that are still wanted, runs them in one
 // transaction and answers them.
@@ -235,8 +246,31 @@ func (db *DB) runBatch(batch []*job) {
 // means nothing of it was written. Events appended in it are handed to the
 // projection once the commit is done, before anyone hears of it.
 func (db *DB) inTransaction(ctx context.Context, fn func(w *writeTx) error) error {
+	return db.transaction(ctx, true, fn)
+}
+
+// transaction is inTransaction; durable false commits without waiting for
+// the disk (synchronous=NORMAL): the transaction may be lost to a power
+// cut, never half-written, and the next durable commit makes it durable
+// with everything before it. Only what can be done again after a power
+// cut is committed so: applying stored events, which stay pending until
+// their projection is on disk.
+func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx) error) error {
 	if err := db.openWriterConn(ctx); err != nil {
 		return err
+	}
+	if !durable {
+		if _, err := db.stmts[stSyncNormal].ExecContext(ctx); err != nil {
+			return fmt.Errorf("relax synchronous: %w", err)
+		}
+		defer func() {
+			if _, err := db.stmts[stSyncFull].ExecContext(ctx); err != nil {
+				// The next durable commit would not wait for the disk:
+				// drop the connection, whose next one starts FULL.
+				db.log.Error("the writer connection could not go back to synchronous=FULL; opening another", "err", err)
+				db.closeWriterConn()
+			}
+		}()
 	}
 	if _, err := db.stmts[stBegin].ExecContext(ctx); err != nil {
 		db.recoverWriterConn(ctx)
@@ -273,6 +307,10 @@ var (
 	stBegin    = writerStatement(`BEGIN IMMEDIATE`)
 	stCommit   = writerStatement(`COMMIT`)
 	stRollback = writerStatement(`ROLLBACK`)
+	// synchronous=FULL is the connection's setting (see DSN); NORMAL only
+	// for the transactions that apply stored events.
+	stSyncNormal = writerStatement(`PRAGMA synchronous = NORMAL`)
+	stSyncFull   = writerStatement(`PRAGMA synchronous = FULL`)
 )
 
 // openWriterConn takes the writer connection from the writer pool and
