@@ -86,6 +86,9 @@ type Server struct {
 	metrics     *Metrics
 	backlog     Backlog
 	formKey     []byte
+	// liveSessionCheck is how often each live connection checks its
+	// session (wsSessionCheck; shorter in tests).
+	liveSessionCheck time.Duration
 }
 
 // Reactor sends the business's reaction to a customer's message.
@@ -170,7 +173,8 @@ func New(cfg Config, d Deps) *Server {
 		_, _ = rand.Read(s.formKey)
 	}
 	s.sessions = newSessions(d.Sessions, s.https())
-	s.hub = newHub(s.renderLive, s.log)
+	s.liveSessionCheck = wsSessionCheck
+	s.hub = newHub(s, s.log)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
