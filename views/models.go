@@ -112,16 +112,16 @@ type ListView struct {
 
 // RowView is one conversation in the list.
 type RowView struct {
-	ID           int64
-	Name         string
-	Phone        string
-	Channel      inbox.Channel
-	SenderID     string
-	ShowSender   bool
-	Preview      string
-	At           time.Time
-	AtLabel      string // "2m", "3h", "Mon", "12 Mar"
-	Unread       int64
+	ID         int64
+	Name       string
+	Phone      string
+	Channel    inbox.Channel
+	SenderID   string
+	ShowSender bool
+	Preview    string
+	At         time.Time
+	AtLabel    string // "2m", "3h", "Mon", "12 Mar"
+	Unread     int64
 	// Inbound counts the customer's messages ever and Read those the
 	// viewer has read: the page derives the unread count from both, so a
 	// live row (rendered once for everyone) keeps each agent's own count.
