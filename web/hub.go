@@ -77,8 +77,10 @@ const (
 	// recentUpdates is how many updates the hub keeps for pages that
 	// reconnect or subscribe after a fragment was fetched.
 	recentUpdates = 512
-	// coalesceMax is the most changes merged into one render.
-	coalesceMax = 256
+	// coalesceMax is the most changes merged into one render, and
+	// coalesceWindow how long the renderer waits for more after the first.
+	coalesceMax    = 256
+	coalesceWindow = 20 * time.Millisecond
 )
 
 // client is one websocket connection of one agent's page.
@@ -353,17 +355,22 @@ func (h *Hub) renderLoop() {
 	}
 }
 
-// coalesce merges nc with every change already waiting, so that a burst
-// of webhooks costs one render, and raises covers to the last number.
+// coalesce merges nc with the changes that come within coalesceWindow
+// of it, so that a burst of webhooks costs one render and one message to
+// each page, and raises covers to the last number.
 func (h *Hub) coalesce(nc numberedChange, covers *uint64) inbox.Change {
 	ch := mergeChanges(inbox.Change{}, nc.ch) // a copy the renderer owns
 	*covers = max(*covers, nc.seq)
+	window := time.NewTimer(coalesceWindow)
+	defer window.Stop()
 	for range coalesceMax - 1 {
 		select {
 		case more := <-h.changes:
 			ch = mergeChanges(ch, more.ch)
 			*covers = max(*covers, more.seq)
-		default:
+		case <-window.C:
+			return ch
+		case <-h.stop:
 			return ch
 		}
 	}

@@ -23,15 +23,11 @@ import (
 // conversation its list row and its thread's header, details and composer.
 // Times are in UTC and per-agent bits are left to the page.
 func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, error) {
-	who, err := s.people(ctx)
-	if err != nil {
-		return nil, err
-	}
-	senders, err := s.store.Senders(ctx)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
+	who, senders, err := s.liveNames.get(ctx, s, now)
+	if err != nil {
+		return nil, err
+	}
 	u := &update{}
 	convIDs := append([]int64(nil), ch.ConversationIDs...)
 	for _, id := range ch.MessageIDs {
@@ -69,7 +65,7 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 			lc.assignee = *c.AssigneeID
 		}
 		var row bytes.Buffer
-		if err := views.Row(rowView(c, 0, len(senders) > 1, who, now, time.UTC), views.Filter{}).Render(ctx, &row); err != nil {
+		if err := views.Row(rowView(c, 0, senders > 1, who, now, time.UTC), views.Filter{}).Render(ctx, &row); err != nil {
 			return nil, err
 		}
 		lc.row = row.Bytes()
@@ -93,9 +89,38 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 	return u, nil
 }
 
+// liveNames keeps the team's names and the number of senders for the
+// render goroutine, which alone uses it: rendering a change then reads
+// only what changed. It is loaded again when the team changes and at most
+// liveNamesAge after it was.
+type liveNames struct {
+	who     people
+	senders int
+	at      time.Time
+}
+
+const liveNamesAge = 10 * time.Second
+
+func (n *liveNames) get(ctx context.Context, s *Server, now time.Time) (people, int, error) {
+	if n.who != nil && now.Sub(n.at) < liveNamesAge && !now.Before(n.at) {
+		return n.who, n.senders, nil
+	}
+	who, err := s.people(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	senders, err := s.store.Senders(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	*n = liveNames{who: who, senders: len(senders), at: now}
+	return who, n.senders, nil
+}
+
 // renderTeam is the assignee picker's teammates, sent when the team
 // changes.
 func (s *Server) renderTeam(ctx context.Context) ([]byte, error) {
+	s.liveNames = liveNames{} // names may have changed too
 	us, err := s.store.Users(ctx)
 	if err != nil {
 		return nil, err
@@ -318,16 +343,32 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 	for {
 		select {
 		case parts, ok := <-c.send:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 			if !ok {
-				code := int(c.closeCode.Load())
-				if code == 0 {
-					code = websocket.CloseNormalClosure
-				}
-				_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason))
+				c.writeClose()
 				return
 			}
+			// Whatever else is waiting goes in the same message: a page
+			// that fell behind catches up in one write.
+			closed := false
+		drain:
+			for len(parts) < 256 {
+				select {
+				case next, ok := <-c.send:
+					if !ok {
+						closed = true
+						break drain
+					}
+					parts = append(parts, next...)
+				default:
+					break drain
+				}
+			}
+			_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 			if err := c.write(parts); err != nil {
+				return
+			}
+			if closed {
+				c.writeClose()
 				return
 			}
 		case <-ping.C:
@@ -341,16 +382,34 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 	}
 }
 
+// writeClose closes the connection with the code the hub chose.
+func (c *client) writeClose() {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	code := int(c.closeCode.Load())
+	if code == 0 {
+		code = websocket.CloseNormalClosure
+	}
+	_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason))
+}
+
+// messageBuffers hold a message while it is written: parts are put
+// together so that the message goes out as one frame in one system call.
+var messageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // write sends one message made of parts, shared with other clients.
 func (c *client) write(parts [][]byte) error {
-	w, err := c.conn.NextWriter(websocket.TextMessage)
-	if err != nil {
-		return err
+	if len(parts) == 1 {
+		return c.conn.WriteMessage(websocket.TextMessage, parts[0])
 	}
+	bp := messageBuffers.Get().(*[]byte)
+	b := (*bp)[:0]
 	for _, p := range parts {
-		if _, err := w.Write(p); err != nil {
-			return err
-		}
+		b = append(b, p...)
 	}
-	return w.Close()
+	err := c.conn.WriteMessage(websocket.TextMessage, b)
+	if cap(b) <= 1<<20 { // an unusually large one is left to the collector
+		*bp = b
+		messageBuffers.Put(bp)
+	}
+	return err
 }

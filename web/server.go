@@ -89,6 +89,7 @@ type Server struct {
 	// liveSessionCheck is how often each live connection checks its
 	// session (wsSessionCheck; shorter in tests).
 	liveSessionCheck time.Duration
+	liveNames        liveNames // the render goroutine's
 }
 
 // Reactor sends the business's reaction to a customer's message.
