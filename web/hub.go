@@ -442,23 +442,34 @@ func (h *Hub) subscribeClient(r subscribeRequest) {
 		h.deliver(c, [][]byte{resyncMessage})
 		return
 	}
+	// What the page missed goes as one message, however many updates it
+	// spans, so that catching up never overflows its buffer.
+	var parts [][]byte
 	for _, u := range h.recent {
 		if u.covers > r.since {
-			if !h.route(c, u) {
-				return
-			}
+			parts = append(parts, h.partsFor(c, u)...)
 		}
+	}
+	if parts != nil {
+		h.deliver(c, parts)
 	}
 }
 
 // resyncMessage tells a page to fetch what it shows again.
 var resyncMessage = []byte(`<i data-live="resync" hidden></i>`)
 
-// route sends the client the parts of u its page shows, if any. It
-// reports whether the client is still connected.
-func (h *Hub) route(c *client, u *update) bool {
+// route sends the client the parts of u its page shows, if any.
+func (h *Hub) route(c *client, u *update) {
+	if parts := h.partsFor(c, u); parts != nil {
+		h.deliver(c, parts)
+	}
+}
+
+// partsFor is what of u the client's page shows, nil for nothing; it
+// notes the rows the page now has.
+func (h *Hub) partsFor(c *client, u *update) [][]byte {
 	if u.resync {
-		return h.deliver(c, [][]byte{u.marker, resyncMessage})
+		return [][]byte{u.marker, resyncMessage}
 	}
 	var parts [][]byte
 	add := func(b []byte) {
@@ -495,23 +506,18 @@ func (h *Hub) route(c *client, u *update) bool {
 	if u.team != nil {
 		add(u.team)
 	}
-	if parts == nil {
-		return true
-	}
-	return h.deliver(c, parts)
+	return parts
 }
 
 // deliver queues a message for the client, dropping the client when its
-// buffer is full. It reports whether the client is still connected.
-func (h *Hub) deliver(c *client, parts [][]byte) bool {
+// buffer is full.
+func (h *Hub) deliver(c *client, parts [][]byte) {
 	select {
 	case c.send <- parts:
-		return true
 	default:
 		h.log.Warn("live client too slow; disconnected", "user_id", c.userID)
 		h.slow.Add(1)
 		h.drop(c, websocket.CloseTryAgainLater)
-		return false
 	}
 }
 

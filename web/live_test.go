@@ -230,6 +230,34 @@ func TestLiveReplaysWhatAPageMissedOrAsksItToFetch(t *testing.T) {
 	nextContaining(t, c, `data-live="resync"`)
 }
 
+func TestLiveSendsTheTeamWhenItChangesAndReadMarksToTheReader(t *testing.T) {
+	ts := newTestServer(t)
+	a := ts.admin() // Ana
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hi", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	tab := ts.newAgent()
+	tab.login("ana@example.com")
+	c := tab.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, c, "open", 0, conv)
+
+	// An admin adds a teammate: the page's picker gets the new team.
+	if p := a.post("/admin/agents", url.Values{"name": {"Cleo New"}, "email": {"cleo@example.com"}, "role": {"agent"}}); p.status >= 400 {
+		t.Fatalf("add agent: %d", p.status)
+	}
+	got := fragment(t, nextContaining(t, c, `id="team-options"`), `<template id="team-options"`, "</template>")
+	if !strings.Contains(got, "Cleo New") || !strings.Contains(got, "Ana") {
+		t.Errorf("team options:\n%s", got)
+	}
+
+	// Ana reads the conversation in another tab: this one learns how far
+	// she has read.
+	if p := a.htmx(fmt.Sprintf("/conversations/%d", conv)); p.status != http.StatusOK {
+		t.Fatalf("open: %d", p.status)
+	}
+	nextContaining(t, c, fmt.Sprintf(`data-live="read" data-conversation="%d" data-read="1"`, conv))
+}
+
 func TestLiveRefusesStrangers(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
