@@ -56,7 +56,7 @@ type teamFigures struct {
 
 type teamSizes struct {
 	agents, pagesPerAgent, hot, background, rate int
-	duration                                      time.Duration
+	duration                                     time.Duration
 }
 
 // teamPage is one agent's page: a websocket subscribed to a list view and
