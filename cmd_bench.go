@@ -251,6 +251,7 @@ func printTeamRows(row func(name, value string), t teamFigures) {
 	row("  webhook ack p99 (ms)", fmt.Sprintf("%.2f", t.AckP99Ms))
 	row("  not acknowledged", fmt.Sprint(t.AckFailed))
 	row("  pages dropped", fmt.Sprint(t.PagesDropped))
+	row("  server resident memory, pages idle (MiB)", fmt.Sprintf("%.1f", t.ServerRSSIdle/(1<<20)))
 	row("  server resident memory max (MiB)", fmt.Sprintf("%.1f", t.ServerRSSMax/(1<<20)))
 	row("  server resident memory peak (MiB)", fmt.Sprintf("%.1f", t.ServerRSSPeak/(1<<20)))
 	row("  sent to each page (KiB/s)", fmt.Sprintf("%.1f", t.BytesPerPageS/1024))

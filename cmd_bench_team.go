@@ -46,6 +46,7 @@ type teamFigures struct {
 	AckP99Ms      float64 `json:"ackP99Ms"`
 	AckFailed     int     `json:"ackFailed"`
 	PagesDropped  int     `json:"pagesDropped"`
+	ServerRSSIdle float64 `json:"serverRSSConnectedBytes"` // pages connected, before the events
 	ServerRSSMax  float64 `json:"serverRSSMaxBytes"`
 	ServerRSSPeak float64 `json:"serverRSSPeakBytes"`
 	BytesPerPageS float64 `json:"bytesPerPagePerSec"`
@@ -207,6 +208,7 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 		})
 	}
 
+	f.ServerRSSIdle = processResidentBytes(srv.pid())
 	progress(fmt.Sprintf("team: %d webhooks/s for %s...", sz.rate, sz.duration))
 	var rssMax atomic.Uint64
 	sampleDone := make(chan struct{})

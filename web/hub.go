@@ -76,7 +76,7 @@ const (
 	clientBuffer = 64
 	// recentUpdates is how many updates the hub keeps for pages that
 	// reconnect or subscribe after a fragment was fetched.
-	recentUpdates = 512
+	recentUpdates = 256
 	// coalesceMax is the most changes merged into one render, and
 	// coalesceWindow how long the renderer waits for more after the first.
 	coalesceMax    = 256

@@ -350,8 +350,9 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 			// Whatever else is waiting goes in the same message: a page
 			// that fell behind catches up in one write.
 			closed := false
+			size := partsSize(parts)
 		drain:
-			for len(parts) < 256 {
+			for size < wsMaxMessage {
 				select {
 				case next, ok := <-c.send:
 					if !ok {
@@ -359,6 +360,7 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 						break drain
 					}
 					parts = append(parts, next...)
+					size += partsSize(next)
 				default:
 					break drain
 				}
@@ -396,6 +398,18 @@ func (c *client) writeClose() {
 // together so that the message goes out as one frame in one system call.
 var messageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
+// wsMaxMessage is about the most a page is sent in one message when it
+// catches up on several: beyond it, the rest waits for the next write.
+const wsMaxMessage = 64 << 10
+
+func partsSize(parts [][]byte) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
+}
+
 // write sends one message made of parts, shared with other clients.
 func (c *client) write(parts [][]byte) error {
 	if len(parts) == 1 {
@@ -407,7 +421,7 @@ func (c *client) write(parts [][]byte) error {
 		b = append(b, p...)
 	}
 	err := c.conn.WriteMessage(websocket.TextMessage, b)
-	if cap(b) <= 1<<20 { // an unusually large one is left to the collector
+	if cap(b) <= 2*wsMaxMessage { // an unusually large one is left to the collector
 		*bp = b
 		messageBuffers.Put(bp)
 	}
