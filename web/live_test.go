@@ -252,8 +252,8 @@ func TestLiveSendsTheTeamWhenItChangesAndReadMarksToTheReader(t *testing.T) {
 
 	// Ana reads the conversation in another tab: this one learns how far
 	// she has read.
-	if p := a.htmx(fmt.Sprintf("/conversations/%d", conv)); p.status != http.StatusOK {
-		t.Fatalf("open: %d", p.status)
+	if p := a.post(fmt.Sprintf("/conversations/%d/read", conv), url.Values{}); p.status != http.StatusNoContent {
+		t.Fatalf("read: %d", p.status)
 	}
 	nextContaining(t, c, fmt.Sprintf(`data-live="read" data-conversation="%d" data-read="1"`, conv))
 }
