@@ -251,9 +251,18 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 	if code, err := postSigned(ctx, http.DefaultClient, s.base+"/webhooks/zavu", s.secret, warm); err != nil || code != http.StatusOK {
 		return nil, 0, 0, fmt.Errorf("fan-out webhook: %d %v", code, err)
 	}
-	latest, _, err := s.db.Conversations(ctx, inbox.ConversationFilter{Limit: 1})
-	if err != nil || len(latest) == 0 {
-		return nil, 0, 0, fmt.Errorf("fan-out conversation: %v", err)
+	latest, _, err := s.db.Conversations(ctx, inbox.ConversationFilter{Limit: 20})
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("fan-out conversation: %w", err)
+	}
+	var convID int64
+	for _, c := range latest {
+		if c.Contact.Phone == "+15550001111" {
+			convID = c.ID
+		}
+	}
+	if convID == 0 {
+		return nil, 0, 0, errors.New("fan-out conversation not found")
 	}
 	for range n {
 		c, _, err := dialer.DialContext(ctx, "ws://"+u.Host+"/ws", hdr)
@@ -262,7 +271,7 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 		}
 		conns = append(conns, c)
 		m := s.web.Hub().Mark()
-		sub := fmt.Sprintf(`{"epoch":%q,"since":%d,"list":{"view":"open"},"open":%d}`, m.Epoch, m.Seq, latest[0].ID)
+		sub := fmt.Sprintf(`{"epoch":%q,"since":%d,"list":{"view":"open"},"open":%d}`, m.Epoch, m.Seq, convID)
 		if err := c.WriteMessage(websocket.TextMessage, []byte(sub)); err != nil {
 			return nil, 0, 0, err
 		}

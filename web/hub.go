@@ -49,6 +49,8 @@ type Hub struct {
 	done       chan struct{}
 	renderDone chan struct{}
 	renderer   liveRenderer
+	renderCtx  context.Context // ends when the hub closes: no render outlives it
+	endRenders context.CancelFunc
 	log        *slog.Logger
 
 	clients   map[*client]struct{}
@@ -194,7 +196,10 @@ type liveConv struct {
 func newHub(r liveRenderer, log *slog.Logger) *Hub {
 	var e [6]byte
 	_, _ = rand.Read(e[:])
+	renderCtx, endRenders := context.WithCancel(context.Background())
 	h := &Hub{
+		renderCtx:  renderCtx,
+		endRenders: endRenders,
 		epoch:      hex.EncodeToString(e[:]),
 		changes:    make(chan numberedChange, 4096),
 		wake:       make(chan struct{}, 1),
@@ -297,6 +302,7 @@ func (h *Hub) Close() {
 	default:
 		close(h.stop)
 	}
+	h.endRenders()
 	<-h.done
 	<-h.renderDone
 }
@@ -316,9 +322,12 @@ func (h *Hub) renderLoop() {
 		case <-h.stop:
 			return
 		}
+		if h.renderCtx.Err() != nil {
+			return
+		}
 		var out []*update
 		if h.team.Swap(false) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(h.renderCtx, 5*time.Second)
 			b, err := h.renderer.renderTeam(ctx)
 			cancel()
 			if err != nil {
@@ -328,7 +337,7 @@ func (h *Hub) renderLoop() {
 			}
 		}
 		if have {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(h.renderCtx, 5*time.Second)
 			u, err := h.renderer.renderChange(ctx, batch)
 			cancel()
 			if err != nil {
