@@ -41,6 +41,7 @@ type benchResult struct {
 	Start       startFigures       `json:"start"`
 	UI          uiFigures          `json:"ui"`
 	Reports     reportFigures      `json:"reports"`
+	Team        *teamFigures       `json:"team,omitempty"`
 	MemoryBytes map[string]float64 `json:"memoryBytes"`
 }
 
@@ -87,6 +88,8 @@ func (e env) bench(ctx context.Context, args []string) error {
 	quick := fs.Bool("quick", false, "a shorter run, for CI and a first look")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server during the ingest runs to this file")
+	teamOnly := fs.Bool("team", false, "run only the team scenario: 1,000 pages of 100 agents, 200 webhooks/s")
+	teamServer := fs.String("team-server", "", "the switchboard binary the team scenario serves with (default: this one)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,6 +108,18 @@ func (e env) bench(ctx context.Context, args []string) error {
 		if !*asJSON {
 			fmt.Fprintln(e.stderr, s)
 		}
+	}
+	team := teamSizes{agents: 100, pagesPerAgent: 10, hot: 200, background: 5000, rate: 200, duration: 60 * time.Second}
+	if *quick {
+		team.duration = 10 * time.Second
+	}
+	if *teamOnly {
+		tf, err := benchTeam(ctx, dir, *teamServer, team, progress)
+		if err != nil {
+			return err
+		}
+		res.Team = &tf
+		return e.printBench(res, *asJSON)
 	}
 
 	z, err := startBenchZavu()
@@ -164,8 +179,16 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return err
 	}
 	res.MemoryBytes["rssPeak"] = peakResidentBytes()
+	tf, err := benchTeam(ctx, dir, *teamServer, team, progress)
+	if err != nil {
+		return err
+	}
+	res.Team = &tf
+	return e.printBench(res, *asJSON)
+}
 
-	if *asJSON {
+func (e env) printBench(res benchResult, asJSON bool) error {
+	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
@@ -179,6 +202,10 @@ func printBenchTable(w io.Writer, r benchResult) {
 	fmt.Fprintf(w, "%-48s %14s\n", "measure", "value")
 	fmt.Fprintf(w, "%-48s %14s\n", strings.Repeat("-", 48), strings.Repeat("-", 14))
 	row := func(name, value string) { fmt.Fprintf(w, "%-48s %14s\n", name, value) }
+	if r.Ingest.Events == 0 && r.Team != nil {
+		printTeamRows(row, *r.Team)
+		return
+	}
 	for _, in := range []struct {
 		f     ingestFigures
 		ratio float64
@@ -214,6 +241,29 @@ func printBenchTable(w io.Writer, r benchResult) {
 	row("server resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeakServer"]/(1<<20)))
 	row(fmt.Sprintf("resident memory, %d live clients (MiB)", u.FanoutClients), fmt.Sprintf("%.1f", u.RSSClientBytes/(1<<20)))
 	row("bench process resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeak"]/(1<<20)))
+	if r.Team != nil {
+		printTeamRows(row, *r.Team)
+	}
+}
+
+func printTeamRows(row func(name, value string), t teamFigures) {
+	row(fmt.Sprintf("team: %d pages of %d agents, %d events/s", t.Pages, t.Agents, t.Rate), fmt.Sprintf("%.0f s", t.Seconds))
+	row("  fan-out p50 (ms)", fmt.Sprintf("%.1f", t.FanoutP50Ms))
+	row("  fan-out p99 (ms)", fmt.Sprintf("%.1f", t.FanoutP99Ms))
+	row("  fan-out max (ms)", fmt.Sprintf("%.1f", t.FanoutMaxMs))
+	row("  deliveries measured", fmt.Sprint(t.Deliveries))
+	row("  thread bubbles missed", fmt.Sprint(t.ThreadMissed))
+	row("  open-list rows missed or superseded", fmt.Sprint(t.ListMissed))
+	row("  webhook ack p50 (ms)", fmt.Sprintf("%.2f", t.AckP50Ms))
+	row("  webhook ack p99 (ms)", fmt.Sprintf("%.2f", t.AckP99Ms))
+	row("  not acknowledged", fmt.Sprint(t.AckFailed))
+	row("  pages dropped", fmt.Sprint(t.PagesDropped))
+	row("  server resident memory, pages idle (MiB)", fmt.Sprintf("%.1f", t.ServerRSSIdle/(1<<20)))
+	row("  server resident memory max (MiB)", fmt.Sprintf("%.1f", t.ServerRSSMax/(1<<20)))
+	row("  server resident memory peak (MiB)", fmt.Sprintf("%.1f", t.ServerRSSPeak/(1<<20)))
+	row("  sent to each page (KiB/s)", fmt.Sprintf("%.1f", t.BytesPerPageS/1024))
+	row("  list re-fetches", fmt.Sprint(t.ListFetches))
+	row("  CPU: server / bench clients (s)", fmt.Sprintf("%.0f / %.0f", t.ServerCPUSecs, t.BenchCPUSecs))
 }
 
 // benchServer is a Switchboard server started from exec, and a client

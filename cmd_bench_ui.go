@@ -245,12 +245,36 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 			c.Close()
 		}
 	}()
+	// The updates go to one conversation, which every client shows open
+	// beside the list, as an agent's inbox page does.
+	warm := zavuInbound(fmt.Sprintf("evt_fanout_warm_%d", time.Now().UnixNano()), fmt.Sprintf("msg_fanout_warm_%d", time.Now().UnixNano()), "hello")
+	if code, err := postSigned(ctx, http.DefaultClient, s.base+"/webhooks/zavu", s.secret, warm); err != nil || code != http.StatusOK {
+		return nil, 0, 0, fmt.Errorf("fan-out webhook: %d %v", code, err)
+	}
+	latest, _, err := s.db.Conversations(ctx, inbox.ConversationFilter{Limit: 20})
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("fan-out conversation: %w", err)
+	}
+	var convID int64
+	for _, c := range latest {
+		if c.Contact.Phone == "+15550001111" {
+			convID = c.ID
+		}
+	}
+	if convID == 0 {
+		return nil, 0, 0, errors.New("fan-out conversation not found")
+	}
 	for range n {
 		c, _, err := dialer.DialContext(ctx, "ws://"+u.Host+"/ws", hdr)
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("connect live client: %w", err)
 		}
 		conns = append(conns, c)
+		m := s.web.Hub().Mark()
+		sub := fmt.Sprintf(`{"epoch":%q,"since":%d,"list":{"view":"open"},"open":%d}`, m.Epoch, m.Seq, convID)
+		if err := c.WriteMessage(websocket.TextMessage, []byte(sub)); err != nil {
+			return nil, 0, 0, err
+		}
 	}
 	for s.web.Hub().Clients() < n {
 		time.Sleep(5 * time.Millisecond)
@@ -263,8 +287,8 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 	marker := regexp.MustCompile(`fanout-(\d+)-`)
 	for _, c := range conns {
 		wg.Go(func() {
-			seen := 0
-			for seen < updates {
+			seen := map[int]bool{} // the bubble and the row both carry the text
+			for len(seen) < updates {
 				_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 				_, msg, err := c.ReadMessage()
 				if err != nil {
@@ -273,12 +297,15 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 				at := time.Now()
 				for _, m := range marker.FindAllSubmatch(msg, -1) {
 					i, _ := strconv.Atoi(string(m[1]))
+					if seen[i] {
+						continue
+					}
+					seen[i] = true
 					mu.Lock()
 					if i < len(sent) && !sent[i].IsZero() {
 						lat = append(lat, at.Sub(sent[i]))
 					}
 					mu.Unlock()
-					seen++
 				}
 			}
 		})

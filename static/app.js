@@ -4,24 +4,28 @@
 (function () {
   "use strict";
 
-  var listRefreshTimer = null;
-  var wasDisconnected = false;
-
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  // within is $$ that also counts root itself.
+  function within(root, sel) {
+    var out = root.matches && root.matches(sel) ? [root] : [];
+    return out.concat($$(sel, root));
+  }
 
   function csrfToken() {
     var m = $('meta[name="csrf-token"]');
     return m ? m.getAttribute("content") : "";
   }
 
-  // The agent's time zone, so the server shows times as the agent lives them.
+  // The agent's time zone, so the server knows it for the pages it renders.
   try {
     var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (tz) {
       document.cookie = "tz=" + encodeURIComponent(tz) + "; path=/; max-age=31536000; SameSite=Lax";
     }
   } catch (e) { /* the server falls back to UTC */ }
+
+  function me() { return document.body.getAttribute("data-user-id") || ""; }
 
   function openConversationID() {
     var t = $("#thread .thread");
@@ -33,12 +37,168 @@
     return app ? app.getAttribute("data-filter") || "" : "";
   }
 
+  // --- times ----------------------------------------------------------------
+  // Live fragments are the same for every agent, with times in UTC
+  // (<time datetime>); the page shows them in the agent's zone (data-tz on
+  // <body>, the zone the browser reported).
+
+  function formatter(opts) {
+    var zone = document.body.getAttribute("data-tz") || undefined;
+    try {
+      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: zone }, opts));
+    } catch (e) {
+      return new Intl.DateTimeFormat(undefined, opts);
+    }
+  }
+  var fmt = null;
+  function formats() {
+    if (!fmt) {
+      fmt = {
+        time: formatter({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+        datetime: formatter({ day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+        status: formatter({ day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }),
+        day: formatter({ year: "numeric", month: "2-digit", day: "2-digit" }),
+        weekday: formatter({ weekday: "short" }),
+        date: formatter({ day: "numeric", month: "short" }),
+        longDate: formatter({ day: "numeric", month: "short", year: "numeric" })
+      };
+    }
+    return fmt;
+  }
+
+  // dayOf is the agent's calendar day of a time, as "2026-11-23".
+  function dayOf(d) {
+    var p = {};
+    formats().day.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + "-" + p.month + "-" + p.day;
+  }
+
+  // relative is the short age of a list row: "now", "5m", "3h", "Mon",
+  // "12 Mar", "12 Mar 2024".
+  function relative(d, now) {
+    var s = (now - d) / 1000;
+    if (s < 60) { return "now"; }
+    if (s < 3600) { return Math.floor(s / 60) + "m"; }
+    if (s < 86400) { return Math.floor(s / 3600) + "h"; }
+    if (s < 6 * 86400) { return formats().weekday.format(d); }
+    if (dayOf(d).slice(0, 4) === dayOf(now).slice(0, 4)) { return formats().date.format(d); }
+    return formats().longDate.format(d);
+  }
+
+  function localize(root) {
+    var now = new Date();
+    within(root, "time[datetime]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d)) { return; }
+      var f = t.getAttribute("data-format");
+      if (t.hasAttribute("data-relative")) {
+        t.textContent = relative(d, now);
+      } else if (f === "time" || f === "datetime") {
+        t.textContent = formats()[f].format(d);
+      }
+      var times = t.getAttribute("data-times");
+      if (times) {
+        t.title = times.split("\n").map(function (line) {
+          var i = line.lastIndexOf(" ");
+          var at = new Date(line.slice(i + 1));
+          return isNaN(at) ? line : line.slice(0, i) + " " + formats().status.format(at);
+        }).join("\n");
+        var tick = t.parentElement && $(".tick", t.parentElement);
+        if (tick) { tick.title = t.title; }
+      }
+    });
+  }
+
+  setInterval(function () {
+    $$("time[data-relative]").forEach(function (t) { localize(t); });
+  }, 60000);
+
+  // --- personal bits --------------------------------------------------------
+  // A live fragment is the same bytes for every agent; what differs per
+  // agent is decided here, from the signed-in user's id (data-user-id).
+
+  function personalise(root) {
+    var id = me();
+    within(root, ".thread-head[data-assignee]").forEach(function (h) {
+      var btn = $("[data-assign-me]", h);
+      if (btn) { btn.hidden = h.getAttribute("data-assignee") === id; }
+    });
+    within(root, "select[data-team-picker]").forEach(fillPicker);
+    within(root, "[data-back]").forEach(function (a) {
+      var q = appFilter();
+      a.setAttribute("href", "/inbox" + (q ? "?" + q : ""));
+    });
+    within(root, ".msg[data-author]").forEach(function (m) {
+      m.classList.toggle("msg-own", m.getAttribute("data-author") === id);
+    });
+  }
+
+  // fillPicker puts the team (rendered once in the page) into an assignee
+  // picker, keeping its choice; the agent's own name says "(me)".
+  function fillPicker(sel) {
+    var tpl = $("#team-options");
+    if (!tpl || sel === document.activeElement) { return; }
+    var head = sel.closest("[data-assignee]");
+    var current = head ? head.getAttribute("data-assignee") : sel.value;
+    if (current === "0") { current = ""; }
+    var opts = [new Option("Unassigned", "")];
+    var seen = current === "";
+    $$("option", tpl.content).forEach(function (o) {
+      opts.push(new Option(o.textContent + (o.value === me() ? " (me)" : ""), o.value));
+      if (o.value === current) { seen = true; }
+    });
+    if (!seen) {
+      // Assigned to someone no longer in the team: keep the server's name.
+      var old = $('option[value="' + CSS.escape(current) + '"]', sel);
+      if (old) { opts.push(old.cloneNode(true)); }
+    }
+    sel.replaceChildren.apply(sel, opts);
+    sel.value = current;
+  }
+
   // --- the list -----------------------------------------------------------
+
+  // readMarks remembers how far this agent has read each conversation, so a
+  // row that leaves the list and comes back keeps the agent's count.
+  var readMarks = {};
+
+  function unreadOf(row) {
+    return Math.max(0, (parseInt(row.getAttribute("data-inbound"), 10) || 0) - (parseInt(row.getAttribute("data-read"), 10) || 0));
+  }
+
+  function showUnread(row) {
+    var n = unreadOf(row);
+    readMarks[row.getAttribute("data-conversation")] = parseInt(row.getAttribute("data-read"), 10) || 0;
+    row.classList.toggle("unread", n > 0);
+    var c = $(".count", row);
+    if (c) {
+      c.hidden = n === 0;
+      c.textContent = n > 0 ? String(n) : "";
+      c.setAttribute("aria-label", n + (n === 1 ? " unread message" : " unread messages"));
+    }
+  }
+
+  function setRead(id, n) {
+    if (isNaN(n)) { return; }
+    readMarks[id] = Math.max(readMarks[id] || 0, n);
+    var row = document.getElementById("c-" + id);
+    if (row && (parseInt(row.getAttribute("data-read"), 10) || 0) < n) {
+      row.setAttribute("data-read", String(n));
+      showUnread(row);
+    }
+  }
+
+  // readAll marks the row of a conversation the agent just read.
+  function readAll(id) {
+    var row = document.getElementById("c-" + id);
+    if (row) { setRead(id, parseInt(row.getAttribute("data-inbound"), 10) || 0); }
+    updateTitle();
+  }
 
   function updateTitle() {
     var base = document.body.getAttribute("data-base-title") || document.title;
-    var meta = $("#conv-list .list-meta");
-    var n = meta ? parseInt(meta.getAttribute("data-unread"), 10) || 0 : 0;
+    var n = 0;
+    $$("#conv-list .row").forEach(function (r) { n += unreadOf(r); });
     document.title = n > 0 ? "(" + n + ") " + base : base;
   }
 
@@ -53,42 +213,94 @@
     if (app) { app.classList.toggle("thread-open", id !== ""); }
   }
 
-  // refreshList reloads the rows already shown (at least one page), so a
-  // conversation moves to the top or leaves this view without the agent
-  // losing the place.
-  function refreshList() {
+  // sortsBefore orders rows as the server does: latest message first.
+  function sortsBefore(a, b) {
+    var x = a.getAttribute("data-at"), y = b.getAttribute("data-at");
+    if (x !== y) { return x > y; }
+    return (parseInt(a.getAttribute("data-conversation"), 10) || 0) > (parseInt(b.getAttribute("data-conversation"), 10) || 0);
+  }
+
+  // upsertRow puts a live row where it belongs: in place of its older
+  // self (updated in place, so focus stays) or in order of its latest
+  // message. A row older than every row shown, while more can be loaded,
+  // waits for the next page.
+  function upsertRow(row) {
     var list = $("#conv-list");
-    if (!list || !window.htmx) { return; }
-    var shown = $$(".row", list).length;
-    var limit = Math.min(Math.max(shown, 50), 200);
+    if (!list) { return; }
+    var id = row.getAttribute("data-conversation");
+    var old = document.getElementById("c-" + id);
+    var read = old ? old.getAttribute("data-read") : (id in readMarks ? String(readMarks[id]) : row.getAttribute("data-read"));
+    row.setAttribute("data-read", read);
     var q = appFilter();
-    var url = "/inbox/list?" + (q ? q + "&" : "") + "limit=" + limit;
-    var focused = document.activeElement && document.activeElement.classList.contains("row")
-      ? document.activeElement.getAttribute("data-conversation") : null;
-    var scroll = list.scrollTop;
-    htmx.ajax("GET", url, { target: "#conv-list", swap: "innerHTML" }).then(function () {
-      list.scrollTop = scroll;
-      markSelected();
-      updateTitle();
-      if (focused) {
-        var r = $('#conv-list .row[data-conversation="' + focused + '"]');
-        if (r) { r.focus({ preventScroll: true }); }
-      }
+    var url = "/conversations/" + id + (q ? "?" + q : "");
+    row.setAttribute("href", url);
+    row.setAttribute("hx-get", url);
+    var next = null;
+    $$(".row", list).some(function (r) {
+      if (r !== old && sortsBefore(row, r)) { next = r; return true; }
+      return false;
     });
+    var more = $(".load-more", list);
+    if (!next && more) {
+      if (old) { removeRow(id); }
+      return;
+    }
+    var focused = old && document.activeElement === old;
+    var el = row;
+    if (old) {
+      Array.prototype.slice.call(old.attributes).forEach(function (a) {
+        if (!row.hasAttribute(a.name)) { old.removeAttribute(a.name); }
+      });
+      Array.prototype.slice.call(row.attributes).forEach(function (a) {
+        if (a.name !== "class") { old.setAttribute(a.name, a.value); }
+      });
+      old.className = row.className;
+      old.replaceChildren.apply(old, Array.prototype.slice.call(row.childNodes));
+      el = old;
+    }
+    if (next) {
+      if (el.nextElementSibling !== next) { list.insertBefore(el, next); }
+    } else if (list.lastElementChild !== el) {
+      list.appendChild(el);
+    }
+    showUnread(el);
+    localize(el);
+    if (!old && window.htmx) { htmx.process(el); }
+    if (focused && document.activeElement !== el) { el.focus({ preventScroll: true }); }
+    var empty = $(".empty", list);
+    if (empty) { empty.remove(); }
   }
 
-  function scheduleListRefresh() {
-    if (listRefreshTimer) { return; }
-    listRefreshTimer = setTimeout(function () {
-      listRefreshTimer = null;
-      refreshList();
-    }, 150);
+  function removeRow(id) {
+    var row = document.getElementById("c-" + id);
+    if (!row) { return; }
+    if (document.activeElement === row) {
+      var other = row.nextElementSibling && row.nextElementSibling.classList.contains("row") ? row.nextElementSibling : row.previousElementSibling;
+      if (other && other.classList.contains("row")) { other.focus({ preventScroll: true }); }
+    }
+    row.remove();
   }
 
-  function refreshThread() {
-    var id = openConversationID();
-    if (!id || !window.htmx) { return; }
-    htmx.ajax("GET", "/conversations/" + id + "?" + appFilter(), { target: "#thread", swap: "innerHTML" });
+  // listAnchor is the first row in view that this update leaves alone:
+  // after the update the list scrolls so that it stays where it was.
+  function listAnchor(touched) {
+    var list = $("#conv-list");
+    if (!list || list.scrollTop === 0) { return null; }
+    var top = list.getBoundingClientRect().top;
+    var rows = $$(".row", list);
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i].getBoundingClientRect();
+      if (r.bottom > top && !touched[rows[i].getAttribute("data-conversation")]) {
+        return { el: rows[i], off: r.top - top };
+      }
+    }
+    return null;
+  }
+
+  function keepAnchor(a) {
+    var list = $("#conv-list");
+    if (!a || !list || !a.el.isConnected) { return; }
+    list.scrollTop += (a.el.getBoundingClientRect().top - list.getBoundingClientRect().top) - a.off;
   }
 
   // --- the thread ---------------------------------------------------------
@@ -111,12 +323,11 @@
       method: "POST",
       headers: { "X-CSRF-Token": csrfToken() },
       credentials: "same-origin"
-    }).then(scheduleListRefresh, function () {});
+    }).then(function (r) { if (r.ok) { readAll(id); } }, function () {});
   }
 
-  // placeMessage puts a bubble from the websocket where it belongs: in
-  // place of its older self, or in time order, with a day separator when it
-  // starts a new day.
+  // placeMessage puts a bubble where it belongs: in place of its older
+  // self, or in time order, with a day separator when it starts a new day.
   function placeMessage(container, bubble) {
     var old = document.getElementById(bubble.id);
     if (old) {
@@ -159,81 +370,281 @@
     return d;
   }
 
-  // A composer is swapped live only when what it offers changes (the
+  // placeBubble puts a bubble from the server in its thread, if the page
+  // shows that thread. It reports whether the bubble is new.
+  function placeBubble(bubble) {
+    var box = document.getElementById("msgs-" + bubble.getAttribute("data-conversation"));
+    if (!box) { return false; }
+    var at = new Date(bubble.getAttribute("data-ts"));
+    if (!isNaN(at)) { bubble.setAttribute("data-day", dayOf(at)); }
+    localize(bubble);
+    personalise(bubble);
+    var added = placeMessage(box, bubble);
+    if (window.htmx) { htmx.process(bubble); }
+    return added;
+  }
+
+  // swapPart replaces a thread's header, details or composer with a live
+  // one. A composer is swapped only when what it offers changes (the
   // window opened or closed), never under an agent's typing.
-  document.addEventListener("htmx:oobBeforeSwap", function (e) {
-    var target = e.detail.target;
-    if (!target || !target.id || target.id.indexOf("composer-") !== 0) { return; }
-    var next = e.detail.fragment.firstElementChild || e.detail.fragment;
-    if (next && next.getAttribute && next.getAttribute("data-mode") === target.getAttribute("data-mode")) {
-      e.detail.shouldSwap = false;
-    }
-  });
+  function swapPart(el) {
+    var old = el.id && document.getElementById(el.id);
+    if (!old) { return; }
+    if (old.classList.contains("composer") && old.getAttribute("data-mode") === el.getAttribute("data-mode")) { return; }
+    var focusedID = old.contains(document.activeElement) ? document.activeElement.id : "";
+    localize(el);
+    personalise(el);
+    old.replaceWith(el);
+    if (window.htmx) { htmx.process(el); }
+    if (el.classList.contains("composer")) { restoreDrafts(el); }
+    var f = focusedID && document.getElementById(focusedID);
+    if (f) { f.focus({ preventScroll: true }); }
+  }
 
-  document.addEventListener("htmx:oobAfterSwap", function (e) {
-    if (e.detail.target && e.detail.target.id && e.detail.target.id.indexOf("composer-") === 0) {
-      restoreDrafts(document);
-    }
-  });
-
+  // The reply form's answer carries the new bubble, out of band.
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
     var target = e.detail.target;
     if (!target || !target.id || target.id.indexOf("msgs-") !== 0) { return; }
     e.detail.shouldSwap = false;
     var stick = nearBottom();
-    var gotInbound = false;
     Array.prototype.slice.call(e.detail.fragment.children || e.detail.fragment.childNodes).forEach(function (n) {
-      if (n.nodeType !== 1 || !n.classList.contains("msg")) { return; }
-      var added = placeMessage(target, n);
-      if (window.htmx) { htmx.process(n); }
-      if (added && n.getAttribute("data-direction") === "inbound") { gotInbound = true; }
+      if (n.nodeType === 1 && n.classList.contains("msg")) { placeBubble(n); }
     });
     if (stick) { scrollToBottom(); }
-    if (gotInbound) { markRead(openConversationID()); }
   });
 
-  // --- the websocket ------------------------------------------------------
+  // --- the live connection --------------------------------------------------
+  // The page tells the server what it shows (its list's filter and rows,
+  // the open thread) and from where in the live stream it needs updates
+  // (live.epoch, live.seq). The server sends only what the page shows:
+  // rows to insert, move, update or remove, bubbles and thread parts for
+  // the open thread. When it cannot replay what the page missed it says
+  // "resync", and the page fetches its list and thread once.
 
-  document.addEventListener("htmx:wsAfterMessage", function () {
-    var sig = $("#sb-signal");
-    if (sig && sig.getAttribute("data-conversations")) {
-      var resync = sig.getAttribute("data-resync");
-      sig.removeAttribute("data-conversations");
-      sig.removeAttribute("data-resync");
-      scheduleListRefresh();
-      if (resync) { refreshThread(); }
-    }
-  });
+  var live = { ws: null, epoch: "", seq: 0, retries: 0, closed: false, resyncing: false, again: false };
 
-  document.addEventListener("htmx:wsOpen", function () {
-    var b = $("#live-banner");
-    if (b) { b.hidden = true; }
-    if (wasDisconnected) {
-      // Catch up on everything that happened while the line was down.
-      wasDisconnected = false;
-      refreshList();
-      refreshThread();
-    }
-  });
+  function liveRoot() { return $(".app[data-live]"); }
 
-  document.addEventListener("htmx:wsClose", function (e) {
-    // 1008: the agent was signed out (deactivated, or the password was
-    // reset by an admin). The sign-in page says what to do.
-    if (e.detail && e.detail.event && e.detail.event.code === 1008) {
-      window.location = "/login";
-      return;
+  // markFrom moves the live position back to a fragment's: the server
+  // replays what came after it.
+  function markFrom(el) {
+    if (!el) { return; }
+    var e = el.getAttribute("data-live-epoch"), s = parseInt(el.getAttribute("data-live-seq"), 10);
+    if (!e || isNaN(s)) { return; }
+    if (e !== live.epoch) {
+      live.epoch = e;
+      live.seq = s;
+    } else {
+      live.seq = Math.min(live.seq, s);
     }
-    wasDisconnected = true;
-    var b = $("#live-banner");
-    if (b) {
+  }
+
+  function subscription() {
+    var a = liveRoot();
+    return {
+      epoch: live.epoch,
+      since: live.seq,
+      list: $("#conv-list") ? {
+        view: a.getAttribute("data-view") || "open",
+        sender: a.getAttribute("data-sender") || "",
+        channel: a.getAttribute("data-channel") || ""
+      } : null,
+      rows: $$("#conv-list .row").slice(0, 1000).map(function (r) { return parseInt(r.getAttribute("data-conversation"), 10) || 0; }),
+      open: parseInt(openConversationID(), 10) || 0
+    };
+  }
+
+  function subscribe() {
+    if (live.ws && live.ws.readyState === WebSocket.OPEN && !live.resyncing) {
+      live.ws.send(JSON.stringify(subscription()));
+    }
+  }
+
+  function connect() {
+    var a = liveRoot();
+    if (!a || !window.WebSocket || live.closed) { return; }
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + a.getAttribute("data-live"));
+    live.ws = ws;
+    ws.onopen = function () {
+      live.retries = 0;
+      var b = $("#live-banner");
+      if (b) { b.hidden = true; }
+      subscribe();
+    };
+    ws.onmessage = function (e) {
+      if (ws === live.ws && typeof e.data === "string") { applyLive(e.data); }
+    };
+    ws.onclose = function (e) {
+      if (ws !== live.ws) { return; }
+      live.ws = null;
+      // 1008: the agent was signed out (signed out elsewhere, deactivated,
+      // the password reset, or the session expired).
+      if (e.code === 1008) {
+        window.location = "/login";
+        return;
+      }
+      if (live.closed) { return; }
+      var b = $("#live-banner");
+      if (b) { b.hidden = false; }
       // 4008: too many tabs of this agent are live; this one stays
       // disconnected and says why.
-      if (e.detail && e.detail.event && e.detail.event.code === 4008) {
-        b.textContent = e.detail.event.reason;
+      if (e.code === 4008) {
+        if (b) { b.textContent = e.reason; }
+        return;
       }
-      b.hidden = false;
+      var delay = Math.min(5000, 250 * Math.pow(2, live.retries++)) * (0.5 + Math.random() / 2);
+      setTimeout(connect, delay);
+    };
+  }
+
+  window.addEventListener("pagehide", function () {
+    live.closed = true;
+    if (live.ws) { live.ws.close(1000); }
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) {
+      live.closed = false;
+      connect();
     }
   });
+
+  function applyLive(data) {
+    var t = document.createElement("template");
+    t.innerHTML = data; // the server's templates escape everything
+    var parts = Array.prototype.slice.call(t.content.children);
+    var touched = {};
+    parts.forEach(function (el) {
+      var k = el.getAttribute("data-live");
+      if (k === "row" || k === "gone") { touched[el.getAttribute("data-conversation")] = true; }
+    });
+    var anchor = listAnchor(touched);
+    var stick = nearBottom();
+    var open = openConversationID();
+    var gotInbound = false, rows = false, resync = false;
+    parts.forEach(function (el) {
+      switch (el.getAttribute("data-live")) {
+        case "seq":
+          var n = parseInt(el.getAttribute("data-seq"), 10);
+          if (n > live.seq) { live.seq = n; }
+          break;
+        case "resync":
+          resync = true;
+          break;
+        case "msg":
+          if (placeBubble(el) && el.getAttribute("data-direction") === "inbound") { gotInbound = true; }
+          break;
+        case "gone-msg":
+          var m = document.getElementById("m-" + el.getAttribute("data-message"));
+          if (m) { m.remove(); }
+          break;
+        case "thread":
+          swapPart(el);
+          break;
+        case "row":
+          upsertRow(el);
+          rows = true;
+          break;
+        case "gone":
+          removeRow(el.getAttribute("data-conversation"));
+          rows = true;
+          break;
+        case "read":
+          setRead(el.getAttribute("data-conversation"), parseInt(el.getAttribute("data-read"), 10));
+          break;
+        case "team":
+          var old = $("#team-options");
+          if (old) {
+            old.replaceWith(el);
+            personalise(document.body);
+          }
+          break;
+      }
+    });
+    if (rows) {
+      keepAnchor(anchor);
+      markSelected();
+    }
+    if (stick) { scrollToBottom(); }
+    if (gotInbound) { markRead(open); }
+    updateTitle();
+    if (resync) { resyncNow(); }
+  }
+
+  function fetchFragment(url) {
+    return fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" }).then(function (r) {
+      if (r.status === 401) { window.location = "/login"; }
+      return r.ok ? r.text() : Promise.reject(r.status);
+    }).then(function (html) {
+      var t = document.createElement("template");
+      t.innerHTML = html;
+      return t.content;
+    });
+  }
+
+  // resyncNow fetches the list and the open thread once, keeping the
+  // agent's scroll, focus and draft, then subscribes from where they are.
+  function resyncNow() {
+    if (live.resyncing) {
+      live.again = true;
+      return;
+    }
+    live.resyncing = true;
+    live.epoch = "";
+    var jobs = [];
+    var list = $("#conv-list");
+    if (list) {
+      var limit = Math.min(Math.max($$(".row", list).length, 50), 200);
+      var q = appFilter();
+      jobs.push(fetchFragment("/inbox/list?" + (q ? q + "&" : "") + "limit=" + limit).then(function (frag) {
+        markFrom($(".list-meta", frag));
+        var focused = document.activeElement && document.activeElement.classList.contains("row")
+          ? document.activeElement.getAttribute("data-conversation") : null;
+        var scroll = list.scrollTop;
+        list.replaceChildren(frag);
+        localize(list);
+        $$(".row", list).forEach(showUnread);
+        if (window.htmx) { htmx.process(list); }
+        list.scrollTop = scroll;
+        markSelected();
+        if (focused) {
+          var r = document.getElementById("c-" + focused);
+          if (r) { r.focus({ preventScroll: true }); }
+        }
+      }));
+    }
+    var id = openConversationID();
+    if (id) {
+      jobs.push(fetchFragment("/conversations/" + id + (appFilter() ? "?" + appFilter() : "")).then(function (frag) {
+        var th = $(".thread", frag);
+        if (!th || openConversationID() !== id) { return; }
+        markFrom(th);
+        var stick = nearBottom();
+        var msgs = $("#msgs-" + id, frag), box = document.getElementById("msgs-" + id);
+        if (msgs && box) {
+          box.replaceChildren.apply(box, Array.prototype.slice.call(msgs.childNodes));
+          localize(box);
+          personalise(box);
+          if (window.htmx) { htmx.process(box); }
+        }
+        $$("[data-live=thread]", frag).forEach(swapPart);
+        if (stick) { scrollToBottom(); }
+      }));
+    }
+    Promise.all(jobs).then(function () {
+      live.resyncing = false;
+      updateTitle();
+      if (live.again) {
+        live.again = false;
+        resyncNow();
+        return;
+      }
+      subscribe();
+    }, function () {
+      // The server is busy or away: try again a little later.
+      live.resyncing = false;
+      setTimeout(resyncNow, 2000);
+    });
+  }
 
   // --- requests -----------------------------------------------------------
 
@@ -261,14 +672,17 @@
     if (!t) { return; }
     if (t.id === "thread") {
       $$("[data-new-conversation]", t).forEach(channelSwitch);
+      localize(t);
+      personalise(t);
       restoreDrafts(t);
       markSelected();
       scrollToBottom();
-      scheduleListRefresh();
       // Opening a thread does not mark it read on the server (a GET changes
       // nothing); the page says so once the agent can see it.
       markRead(openConversationID());
       var th = $("#thread .thread");
+      if (th) { markFrom(th); }
+      subscribe();
       if (th && window.matchMedia("(max-width: 760px)").matches) { th.scrollIntoView(); }
     } else if (t.id === "conv-list") {
       markSelected();
@@ -276,11 +690,26 @@
     }
   });
 
+  // New rows or messages from "Load more" and the thread's earlier pages.
   document.addEventListener("htmx:afterSettle", function (e) {
-    if (olderHeight && e.detail.elt && e.detail.elt.closest && e.detail.elt.closest(".messages")) {
+    var elt = e.detail.elt;
+    if (olderHeight && elt && elt.closest && elt.closest(".messages")) {
       var s = scroller();
       if (s) { s.scrollTop = s.scrollHeight - olderHeight; }
       olderHeight = 0;
+    }
+    if (elt && elt.classList && elt.classList.contains("load-more")) {
+      var list = $("#conv-list");
+      if (list) {
+        localize(list);
+        $$(".row", list).forEach(showUnread);
+        markSelected();
+        updateTitle();
+        subscribe(); // the page shows more rows now
+      }
+    } else if (elt && elt.closest && elt.closest(".messages")) {
+      localize(elt.closest(".messages"));
+      personalise(elt.closest(".messages"));
     }
   });
 
@@ -680,10 +1109,15 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    localize(document.body);
+    personalise(document.body);
+    $$("#conv-list .row").forEach(showUnread);
     restoreDrafts(document);
     markSelected();
     updateTitle();
     scrollToBottom();
     markRead(openConversationID());
+    markFrom(liveRoot());
+    connect();
   });
 })();

@@ -20,6 +20,9 @@ type Page struct {
 	CSRF    string    // the session's CSRF token, sent by htmx as a header
 	User    *UserView // nil on the login and setup pages
 	Sandbox bool      // no Zavu key: say so on every page
+	// TZ is the agent's IANA time zone, in which the page shows times
+	// (app.js formats every <time datetime> in it).
+	TZ string
 }
 
 // UserView is the signed-in agent.
@@ -81,6 +84,19 @@ type InboxView struct {
 	List    ListView
 	Thread  *ThreadView // nil when no conversation is open
 	NewConv *NewConversationView
+	// Agents are the active teammates, rendered once in the page for
+	// every thread's assignee picker.
+	Agents []AgentOption
+	Live   LiveMark
+}
+
+// LiveMark is where a page or fragment stands in the live-update stream:
+// the server's run (Epoch) and the last change published before the page
+// read the database (Seq). On connecting, the page asks for everything
+// after Seq; the hub replays it or tells the page to fetch again.
+type LiveMark struct {
+	Epoch string
+	Seq   uint64
 }
 
 // ListView is the conversation list, or one more page of it.
@@ -91,20 +107,27 @@ type ListView struct {
 	Unread     int64  // unread messages in the rows shown, for the tab title
 	WebhookURL string // shown in the empty state
 	Filtered   bool   // the list is empty because of the filter, not for want of conversations
+	Live       LiveMark
 }
 
 // RowView is one conversation in the list.
 type RowView struct {
-	ID           int64
-	Name         string
-	Phone        string
-	Channel      inbox.Channel
-	SenderID     string
-	ShowSender   bool
-	Preview      string
-	At           time.Time
-	AtLabel      string // "2m", "3h", "Mon", "12 Mar"
-	Unread       int64
+	ID         int64
+	Name       string
+	Phone      string
+	Channel    inbox.Channel
+	SenderID   string
+	ShowSender bool
+	Preview    string
+	At         time.Time
+	AtLabel    string // "2m", "3h", "Mon", "12 Mar"
+	Unread     int64
+	// Inbound counts the customer's messages ever and Read those the
+	// viewer has read: the page derives the unread count from both, so a
+	// live row (rendered once for everyone) keeps each agent's own count.
+	Inbound      int64
+	Read         int64
+	AssigneeID   int64
 	Assignee     string // initials, empty when unassigned
 	AssigneeName string
 	WindowSoon   bool // the WhatsApp window closes within 2 hours
@@ -118,9 +141,8 @@ type ThreadView struct {
 	Conv        ConvView
 	Items       []ThreadItem
 	OlderCursor string // empty when the first message is shown
-	Agents      []AgentOption
-	MeID        int64
 	Composer    ComposerView
+	Live        LiveMark
 }
 
 // ConvView is a conversation's header and details.
@@ -134,7 +156,7 @@ type ConvView struct {
 	AssigneeID   int64
 	AssigneeName string
 	Window       WindowView
-	Started      string
+	StartedAt    time.Time
 }
 
 // WindowView is the WhatsApp 24-hour window as agents read it.
@@ -161,6 +183,7 @@ type ThreadItem struct {
 type MessageView struct {
 	M            inbox.Message
 	Time         string // "10:02"
+	Times        string // each status and its UTC time, a line each ("Sent 2026-11-23T10:02:00Z"), for the hover
 	Day          string // "2026-11-23", to place day separators live
 	Author       string // "Ana", "Sent from phone", "Auto-reply"
 	Failure      string // why it failed, in plain words
@@ -214,6 +237,12 @@ type SetupView struct {
 }
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
+
+func seqStr(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// isoTime is the UTC form every <time datetime> carries; app.js shows it
+// in the agent's zone.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 func convURL(id int64, f Filter) string { return f.With("/conversations/" + idStr(id)) }
 

@@ -180,6 +180,7 @@ func (s *Server) handleAddAgent(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "user.create", fmt.Sprintf("%s as %s", userLabel(u), u.Role))
+	s.hub.TeamChanged()
 	if shown == "" {
 		return c.Redirect(http.StatusSeeOther, "/admin/agents?done=added")
 	}
@@ -298,6 +299,7 @@ func (s *Server) handleDeactivateAgent(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "user.deactivate", userLabel(u))
+	s.hub.TeamChanged()
 	if err := s.endSessions(ctx, u.ID, "", deactivatedReason); err != nil {
 		return err
 	}
@@ -327,6 +329,7 @@ func (s *Server) handleReactivateAgent(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "user.reactivate", userLabel(u))
+	s.hub.TeamChanged()
 	return c.Redirect(http.StatusSeeOther, agentDone(u, "reactivated"))
 }
 

@@ -107,10 +107,14 @@ func (s *Server) startSession(c echo.Context, u inbox.User) error {
 	return nil
 }
 
+// handleLogout ends the session, and closes its pages' live connections.
 func (s *Server) handleLogout(c echo.Context) error {
-	if err := s.sessions.Destroy(c.Request().Context()); err != nil {
+	ctx := c.Request().Context()
+	token := s.sessions.Token(ctx)
+	if err := s.sessions.Destroy(ctx); err != nil {
 		return err
 	}
+	s.hub.DisconnectSession(token, signedOutReason)
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 

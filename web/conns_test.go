@@ -370,6 +370,7 @@ func TestWriteTimeoutSparesDownloadsUploadsAndLivePages(t *testing.T) {
 	}
 	defer conn.Close()
 	waitClients(t, ts, 1)
+	subscribe(t, ts, conn, "open", 0)
 	ts.mustPost(inboundText("evt_2", "msg_2", "Still there?", time.Now()))
 	nextContaining(t, conn, "Still there?")
 }

@@ -1,5 +1,7 @@
 package web
 
+import "time"
+
 // RefuseSpecial is the media dialer's address check, for table tests.
 var RefuseSpecial = refuseSpecial
 
@@ -11,3 +13,7 @@ func PasswordWork() (started, peak int64) {
 
 // PasswordWorkBound is the most bcrypt jobs allowed to run at once.
 func PasswordWorkBound() int64 { return int64(cap(passwordWork.slots)) }
+
+// SetLiveSessionCheck sets how often each live connection checks its
+// session; call it before any page connects.
+func SetLiveSessionCheck(s *Server, every time.Duration) { s.liveSessionCheck = every }

@@ -2,48 +2,102 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"switchboard/inbox"
+	"switchboard/views"
 )
 
-// Hub fans changes out to every connected agent's page. One goroutine
-// owns the set of clients and is the only one that closes a client's send
-// channel. Publish never blocks: when the hub falls behind, it coalesces,
-// and at worst tells every page to reload what it shows. A client whose
-// buffer is full is dropped; its page reconnects and catches up.
+// Hub fans committed changes out to the pages that show them. See the
+// package documentation ("Live updates") for the whole path.
+//
+// Three goroutines share the work:
+//   - Publish, called by whoever committed, numbers the change and queues
+//     it without ever blocking; when the queue is full the change is
+//     dropped and the pages are later told to fetch again (a resync).
+//   - The render goroutine (renderLoop) coalesces what is queued, loads it
+//     from the store and renders each fragment once for every agent.
+//   - The hub goroutine (run) owns the clients, their subscriptions and a
+//     short history of recent updates; it only routes bytes. Only it
+//     closes a client's send channel; a client whose buffer is full is
+//     dropped (1013), and its page reconnects and catches up.
 type Hub struct {
-	changes    chan inbox.Change
-	overflow   atomic.Bool
+	epoch string // this run's name; a page from another run fetches again
+
+	mu        sync.Mutex // orders numbering and queueing in Publish
+	published atomic.Uint64
+	changes   chan numberedChange
+	overflow  atomic.Bool
+	team      atomic.Bool   // the team changed: send the picker's options again
+	wake      chan struct{} // wakes the renderer for a team change
+
+	updates    chan *update
 	register   chan *client
 	unregister chan *client
+	subscribe  chan subscribeRequest
+	direct     chan directMessage
 	disconnect chan disconnect
 	stop       chan struct{}
 	done       chan struct{}
-	render     func(ctx context.Context, ch inbox.Change) (*liveUpdate, error)
+	renderDone chan struct{}
+	renderer   liveRenderer
+	renderCtx  context.Context // ends when the hub closes: no render outlives it
+	endRenders context.CancelFunc
 	log        *slog.Logger
 
 	clients   map[*client]struct{}
+	recent    []*update // the latest updates, oldest first, for pages that catch up
+	evicted   uint64    // the highest change number of an update dropped from recent
 	connected atomic.Int64
+	slow      atomic.Int64 // clients dropped for being too slow, since start
 }
 
-// clientBuffer is how many updates a client may have waiting to be
-// written before it counts as too slow and is dropped.
-const clientBuffer = 64
+// liveRenderer turns changes into fragments; the Server implements it.
+type liveRenderer interface {
+	renderChange(ctx context.Context, ch inbox.Change) (*update, error)
+	renderTeam(ctx context.Context) ([]byte, error)
+}
+
+type numberedChange struct {
+	seq uint64
+	ch  inbox.Change
+}
+
+// Sizes of the hub's queues and history.
+const (
+	// clientBuffer is how many messages a client may have waiting to be
+	// written before it counts as too slow and is dropped.
+	clientBuffer = 64
+	// recentUpdates is how many updates the hub keeps for pages that
+	// reconnect or subscribe after a fragment was fetched.
+	recentUpdates = 256
+	// coalesceMax is the most changes merged into one render, and
+	// coalesceWindow how long the renderer waits for more after the first.
+	coalesceMax    = 256
+	coalesceWindow = 20 * time.Millisecond
+)
 
 // client is one websocket connection of one agent's page.
 type client struct {
 	hub    *Hub
 	conn   *websocket.Conn
-	send   chan []byte
+	send   chan [][]byte // each message is written as the concatenation of its parts
 	userID int64
-	loc    *time.Location // the agent's time zone
 	// session is the token of the browser session the page belongs to.
 	session string
+
+	// Owned by the hub goroutine.
+	sub   subscription
+	shown map[int64]struct{} // the list rows the page has
+
 	// closeCode is what the connection is closed with when the hub closes
 	// send: 1012 when the server restarts, 1013 when the client was too
 	// slow (both make the page reconnect), 1008 when the user was signed
@@ -53,6 +107,54 @@ type client struct {
 	closeReason string
 }
 
+// subscription is what a page shows: a list view and an open thread.
+type subscription struct {
+	list *listView // nil: no list
+	open int64     // the open conversation, 0 for none
+}
+
+// listView is a list's filter, as the inbox pages have it.
+type listView struct {
+	View    string // open, mine, unassigned, resolved
+	Sender  string
+	Channel string
+}
+
+// matches reports whether the list of userID shows conversation c.
+func (l *listView) matches(userID int64, c *liveConv) bool {
+	if l.Sender != "" && l.Sender != c.sender {
+		return false
+	}
+	if l.Channel != "" && l.Channel != string(c.channel) {
+		return false
+	}
+	switch l.View {
+	case "resolved":
+		return c.status == inbox.Resolved
+	case "mine":
+		return c.status == inbox.Open && c.assignee == userID
+	case "unassigned":
+		return c.status == inbox.Open && c.assignee == 0
+	}
+	return c.status == inbox.Open
+}
+
+// subscribeRequest replaces a client's subscription and asks for every
+// update after since (a change number of the run epoch).
+type subscribeRequest struct {
+	c     *client
+	sub   subscription
+	rows  []int64
+	epoch string
+	since uint64
+}
+
+// directMessage goes to every page of one user as it is.
+type directMessage struct {
+	userID int64
+	msg    []byte
+}
+
 // disconnect asks the hub to close the connections that match, as signed
 // out.
 type disconnect struct {
@@ -60,36 +162,101 @@ type disconnect struct {
 	reason string
 }
 
-func newHub(render func(context.Context, inbox.Change) (*liveUpdate, error), log *slog.Logger) *Hub {
+// update is one rendered batch of changes: every fragment rendered once,
+// with what the hub needs to route each.
+type update struct {
+	covers   uint64 // every change numbered up to this one is in it or in an earlier update
+	resync   bool   // changes were lost: pages fetch what they show again
+	marker   []byte // tells the page how far it has come
+	messages []liveMessage
+	convs    []liveConv
+	deleted  []byte // removes merged placeholders from the threads of convs
+	team     []byte
+}
+
+// liveMessage is a bubble for its thread.
+type liveMessage struct {
+	conv int64
+	html []byte
+}
+
+// liveConv is one changed conversation: its list row, its thread's
+// header, details and composer, and what decides which lists show it.
+type liveConv struct {
+	id       int64
+	status   inbox.ConversationStatus
+	assignee int64
+	sender   string
+	channel  inbox.Channel
+	row      []byte
+	gone     []byte // removes the row from a list that no longer shows it
+	thread   []byte
+}
+
+func newHub(r liveRenderer, log *slog.Logger) *Hub {
+	var e [6]byte
+	_, _ = rand.Read(e[:])
+	renderCtx, endRenders := context.WithCancel(context.Background())
 	h := &Hub{
-		changes:    make(chan inbox.Change, 4096),
+		renderCtx:  renderCtx,
+		endRenders: endRenders,
+		epoch:      hex.EncodeToString(e[:]),
+		changes:    make(chan numberedChange, 4096),
+		wake:       make(chan struct{}, 1),
+		updates:    make(chan *update, 16),
 		register:   make(chan *client),
 		unregister: make(chan *client),
+		subscribe:  make(chan subscribeRequest),
+		direct:     make(chan directMessage, 256),
 		disconnect: make(chan disconnect),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
-		render:     render,
+		renderDone: make(chan struct{}),
+		renderer:   r,
 		log:        log,
 		clients:    map[*client]struct{}{},
 	}
+	go h.renderLoop()
 	go h.run()
 	return h
 }
 
-// Publish queues a change for the live pages. It never blocks.
+// Publish queues a committed change for the live pages. It never blocks.
 func (h *Hub) Publish(ch inbox.Change) {
 	if ch.Empty() {
 		return
 	}
+	h.mu.Lock()
+	seq := h.published.Add(1)
 	select {
-	case h.changes <- ch:
+	case h.changes <- numberedChange{seq: seq, ch: ch}:
 	default:
 		h.overflow.Store(true)
 	}
+	h.mu.Unlock()
 }
+
+// TeamChanged tells the pages that the team changed (an agent was added,
+// renamed, deactivated or reactivated), so their assignee pickers follow.
+func (h *Hub) TeamChanged() {
+	h.team.Store(true)
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Mark is where the live stream stands now. A page or fragment takes it
+// before reading the store; when the page subscribes with it, every
+// change committed after the read reaches it.
+func (h *Hub) Mark() views.LiveMark { return views.LiveMark{Epoch: h.epoch, Seq: h.published.Load()} }
 
 // Clients is how many pages are connected.
 func (h *Hub) Clients() int { return int(h.connected.Load()) }
+
+// SlowDropped is how many pages were disconnected for reading too slowly
+// since the server started.
+func (h *Hub) SlowDropped() int64 { return h.slow.Load() }
 
 // Disconnect closes every live connection of the user at once, with 1008
 // (policy violation) and reason, on which the page stops reconnecting and
@@ -102,10 +269,28 @@ func (h *Hub) Disconnect(userID int64, keepSession, reason string) {
 	}})
 }
 
+// DisconnectSession closes the live connections of one browser session,
+// as Disconnect does: for signing out.
+func (h *Hub) DisconnectSession(session, reason string) {
+	if session == "" {
+		return
+	}
+	h.signOut(disconnect{reason: reason, match: func(c *client) bool { return c.session == session }})
+}
+
 func (h *Hub) signOut(d disconnect) {
 	select {
 	case h.disconnect <- d:
 	case <-h.done:
+	}
+}
+
+// sendUser gives every page of the user msg, unless the hub is too busy
+// to take it (it is only ever a convenience, such as a read mark).
+func (h *Hub) sendUser(userID int64, msg []byte) {
+	select {
+	case h.direct <- directMessage{userID: userID, msg: msg}:
+	default:
 	}
 }
 
@@ -117,7 +302,88 @@ func (h *Hub) Close() {
 	default:
 		close(h.stop)
 	}
+	h.endRenders()
 	<-h.done
+	<-h.renderDone
+}
+
+// renderLoop renders what Publish queued, a batch at a time, and hands
+// the result to the hub goroutine.
+func (h *Hub) renderLoop() {
+	defer close(h.renderDone)
+	var covers uint64
+	for {
+		var batch inbox.Change
+		var have bool
+		select {
+		case nc := <-h.changes:
+			batch, have = h.coalesce(nc, &covers), true
+		case <-h.wake:
+		case <-h.stop:
+			return
+		}
+		if h.renderCtx.Err() != nil {
+			return
+		}
+		var out []*update
+		if h.team.Swap(false) {
+			ctx, cancel := context.WithTimeout(h.renderCtx, 5*time.Second)
+			b, err := h.renderer.renderTeam(ctx)
+			cancel()
+			if err != nil {
+				h.log.Warn("team not rendered for live pages", "err", err)
+			} else {
+				out = append(out, &update{covers: covers, team: b})
+			}
+		}
+		if have {
+			ctx, cancel := context.WithTimeout(h.renderCtx, 5*time.Second)
+			u, err := h.renderer.renderChange(ctx, batch)
+			cancel()
+			if err != nil {
+				h.log.Warn("live update not rendered; pages will fetch again", "err", err)
+				u = &update{resync: true}
+			}
+			u.covers = covers
+			out = append(out, u)
+		}
+		if h.overflow.Swap(false) {
+			// Changes were dropped: those numbered up to now are covered
+			// only by fetching again.
+			covers = max(covers, h.published.Load())
+			out = append(out, &update{covers: covers, resync: true})
+		}
+		for _, u := range out {
+			u.marker = []byte(`<i data-live="seq" data-seq="` + strconv.FormatUint(u.covers, 10) + `" hidden></i>`)
+			select {
+			case h.updates <- u:
+			case <-h.stop:
+				return
+			}
+		}
+	}
+}
+
+// coalesce merges nc with the changes that come within coalesceWindow
+// of it, so that a burst of webhooks costs one render and one message to
+// each page, and raises covers to the last number.
+func (h *Hub) coalesce(nc numberedChange, covers *uint64) inbox.Change {
+	ch := mergeChanges(inbox.Change{}, nc.ch) // a copy the renderer owns
+	*covers = max(*covers, nc.seq)
+	window := time.NewTimer(coalesceWindow)
+	defer window.Stop()
+	for range coalesceMax - 1 {
+		select {
+		case more := <-h.changes:
+			ch = mergeChanges(ch, more.ch)
+			*covers = max(*covers, more.seq)
+		case <-window.C:
+			return ch
+		case <-h.stop:
+			return ch
+		}
+	}
+	return ch
 }
 
 func (h *Hub) run() {
@@ -129,6 +395,8 @@ func (h *Hub) run() {
 			h.connected.Store(int64(len(h.clients)))
 		case c := <-h.unregister:
 			h.drop(c, 0)
+		case r := <-h.subscribe:
+			h.subscribeClient(r)
 		case d := <-h.disconnect:
 			for c := range h.clients {
 				if d.match(c) {
@@ -136,59 +404,129 @@ func (h *Hub) run() {
 					h.drop(c, websocket.ClosePolicyViolation)
 				}
 			}
-		case ch := <-h.changes:
-			h.broadcast(h.coalesce(ch))
+		case m := <-h.direct:
+			for c := range h.clients {
+				if c.userID == m.userID {
+					h.deliver(c, [][]byte{m.msg})
+				}
+			}
+		case u := <-h.updates:
+			h.remember(u)
+			for c := range h.clients {
+				h.route(c, u)
+			}
 		case <-h.stop:
 			for c := range h.clients {
 				h.drop(c, websocket.CloseServiceRestart)
 			}
 			return
 		}
-		if h.overflow.Swap(false) {
-			h.send(func(*client) []byte { return resyncMessage })
-		}
 	}
 }
 
-// coalesce merges ch with every change already waiting, so a burst of
-// webhooks costs one render.
-func (h *Hub) coalesce(ch inbox.Change) inbox.Change {
-	ch = mergeChanges(inbox.Change{}, ch) // a copy the hub owns
-	for range 256 {
-		select {
-		case more := <-h.changes:
-			ch = mergeChanges(ch, more)
-		default:
-			return ch
-		}
+// remember keeps u in the history of recent updates.
+func (h *Hub) remember(u *update) {
+	if len(h.recent) == recentUpdates {
+		h.evicted = h.recent[0].covers
+		h.recent[0] = nil
+		h.recent = h.recent[1:]
 	}
-	return ch
+	h.recent = append(h.recent, u)
 }
 
-func (h *Hub) broadcast(ch inbox.Change) {
-	if len(h.clients) == 0 {
+// subscribeClient sets what the client's page shows and sends it every
+// update after the change it asks from, or, when the hub no longer has
+// them all (another run, or too long ago), tells it to fetch again.
+func (h *Hub) subscribeClient(r subscribeRequest) {
+	c := r.c
+	if _, ok := h.clients[c]; !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	u, err := h.render(ctx, ch)
-	if err != nil {
-		h.log.Warn("live update not rendered; pages will reload", "err", err)
-		h.send(func(*client) []byte { return resyncMessage })
+	c.sub = r.sub
+	c.shown = make(map[int64]struct{}, len(r.rows))
+	for _, id := range r.rows {
+		c.shown[id] = struct{}{}
+	}
+	if r.epoch != h.epoch || r.since < h.evicted {
+		h.deliver(c, [][]byte{resyncMessage})
 		return
 	}
-	h.send(u.forClient)
+	// What the page missed goes as one message, however many updates it
+	// spans, so that catching up never overflows its buffer.
+	var parts [][]byte
+	for _, u := range h.recent {
+		if u.covers > r.since {
+			parts = append(parts, h.partsFor(c, u)...)
+		}
+	}
+	if parts != nil {
+		h.deliver(c, parts)
+	}
 }
 
-// send gives each client its message, dropping those with a full buffer.
-func (h *Hub) send(msg func(*client) []byte) {
-	for c := range h.clients {
-		select {
-		case c.send <- msg(c):
-		default:
-			h.log.Warn("live client too slow; disconnected", "user_id", c.userID)
-			h.drop(c, websocket.CloseTryAgainLater)
+// resyncMessage tells a page to fetch what it shows again.
+var resyncMessage = []byte(`<i data-live="resync" hidden></i>`)
+
+// route sends the client the parts of u its page shows, if any.
+func (h *Hub) route(c *client, u *update) {
+	if parts := h.partsFor(c, u); parts != nil {
+		h.deliver(c, parts)
+	}
+}
+
+// partsFor is what of u the client's page shows, nil for nothing; it
+// notes the rows the page now has.
+func (h *Hub) partsFor(c *client, u *update) [][]byte {
+	if u.resync {
+		return [][]byte{u.marker, resyncMessage}
+	}
+	var parts [][]byte
+	add := func(b []byte) {
+		if parts == nil {
+			parts = append(make([][]byte, 0, 8), u.marker)
 		}
+		parts = append(parts, b)
+	}
+	if c.sub.open != 0 {
+		for _, m := range u.messages {
+			if m.conv == c.sub.open {
+				add(m.html)
+			}
+		}
+	}
+	for i := range u.convs {
+		cv := &u.convs[i]
+		if cv.id == c.sub.open {
+			add(cv.thread)
+			if u.deleted != nil {
+				add(u.deleted)
+			}
+		}
+		if l := c.sub.list; l != nil {
+			if l.matches(c.userID, cv) {
+				add(cv.row)
+				c.shown[cv.id] = struct{}{}
+			} else if _, ok := c.shown[cv.id]; ok {
+				add(cv.gone)
+				delete(c.shown, cv.id)
+			}
+		}
+	}
+	if u.team != nil {
+		add(u.team)
+	}
+	return parts
+}
+
+// deliver queues a message for the client, dropping the client when its
+// buffer is full.
+func (h *Hub) deliver(c *client, parts [][]byte) {
+	select {
+	case c.send <- parts:
+	default:
+		h.log.Warn("live client too slow; disconnected", "user_id", c.userID)
+		h.slow.Add(1)
+		h.drop(c, websocket.CloseTryAgainLater)
 	}
 }
 
@@ -208,6 +546,9 @@ func mergeChanges(a, b inbox.Change) inbox.Change {
 	}
 	for _, id := range b.MessageIDs {
 		a.MessageIDs = appendUnique(a.MessageIDs, id)
+	}
+	for _, id := range b.DeletedMessageIDs {
+		a.DeletedMessageIDs = appendUnique(a.DeletedMessageIDs, id)
 	}
 	return a
 }

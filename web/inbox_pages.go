@@ -69,6 +69,7 @@ func (s *Server) everyone(c echo.Context) (people, []views.AgentOption, error) {
 func (s *Server) listView(c echo.Context, f views.Filter, cursor string, limit int, selected int64, who people) (views.ListView, error) {
 	ctx := c.Request().Context()
 	me := currentUser(c).ID
+	mark := s.hub.Mark() // before reading: later changes reach the page live
 	sf := storeFilter(f, me)
 	sf.Cursor, sf.Limit = cursor, limit
 	convs, next, err := s.store.Conversations(ctx, sf)
@@ -80,7 +81,7 @@ func (s *Server) listView(c echo.Context, f views.Filter, cursor string, limit i
 		return views.ListView{}, err
 	}
 	now, loc := s.now(), location(c)
-	lv := views.ListView{Filter: f, NextCursor: next, WebhookURL: s.webhookURL(),
+	lv := views.ListView{Filter: f, NextCursor: next, WebhookURL: s.webhookURL(), Live: mark,
 		Filtered: f.View != "open" || f.SenderID != "" || f.Channel != ""}
 	if !lv.Filtered && len(convs) == 0 && cursor == "" {
 		// An empty open list may still hold resolved conversations.
@@ -120,6 +121,7 @@ func (s *Server) inboxPage(c echo.Context, f views.Filter, open int64) error {
 // new-conversation form in its place.
 func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newConv *views.NewConversationView) error {
 	ctx := c.Request().Context()
+	mark := s.hub.Mark() // before reading: later changes reach the page live
 	who, agents, err := s.everyone(c)
 	if err != nil {
 		return err
@@ -132,12 +134,13 @@ func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newCo
 	if err != nil {
 		return err
 	}
-	v := views.InboxView{Page: s.page(c, viewTitle(f)+" · Switchboard"), Filter: f, List: lv, NewConv: newConv}
+	v := views.InboxView{Page: s.page(c, viewTitle(f)+" · Switchboard"), Filter: f, List: lv, NewConv: newConv,
+		Agents: agents, Live: mark}
 	for _, sd := range senders {
 		v.Senders = append(v.Senders, sd.ID)
 	}
 	if open != 0 {
-		tv, err := s.threadView(c, open, who, agents)
+		tv, err := s.threadView(c, open, who)
 		if err != nil {
 			return err
 		}
@@ -184,9 +187,10 @@ func (s *Server) handleList(c echo.Context) error {
 
 // threadView loads a conversation's latest page. It changes nothing: the
 // page marks the conversation read (POST .../read) once the agent sees it.
-func (s *Server) threadView(c echo.Context, id int64, who people, agents []views.AgentOption) (views.ThreadView, error) {
+func (s *Server) threadView(c echo.Context, id int64, who people) (views.ThreadView, error) {
 	ctx := c.Request().Context()
 	me := currentUser(c).ID
+	mark := s.hub.Mark() // before reading: later changes reach the page live
 	conv, err := s.store.ConversationFor(ctx, id, me)
 	if err != nil {
 		return views.ThreadView{}, err
@@ -201,12 +205,11 @@ func (s *Server) threadView(c echo.Context, id int64, who people, agents []views
 	}
 	loc := location(c)
 	return views.ThreadView{
-		Conv:        convView(conv, who, s.now(), loc),
+		Conv:        convView(conv, who, s.now()),
 		Items:       threadItems(ms, "", who, loc),
 		OlderCursor: older,
-		Agents:      agents,
-		MeID:        me,
 		Composer:    composer,
+		Live:        mark,
 	}, nil
 }
 
@@ -220,11 +223,11 @@ func (s *Server) handleConversation(c echo.Context) error {
 	if !isHTMX(c) {
 		return s.inboxPage(c, filterFrom(c), id)
 	}
-	who, agents, err := s.everyone(c)
+	who, _, err := s.everyone(c)
 	if err != nil {
 		return err
 	}
-	tv, err := s.threadView(c, id, who, agents)
+	tv, err := s.threadView(c, id, who)
 	if err != nil {
 		return err
 	}
@@ -274,17 +277,22 @@ func (s *Server) handleMarkRead(c echo.Context) error {
 		return err
 	}
 	s.markReadForCustomer(ctx, conv)
+	s.sendReadMark(me, id, conv.InboundCount)
 	return c.NoContent(http.StatusNoContent)
 }
 
-// handleAssign assigns a conversation: to an agent by id, or to nobody.
+// handleAssign assigns a conversation: to an agent by id, to the agent
+// asking ("me"), or to nobody.
 func (s *Server) handleAssign(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
 	var assignee *int64
-	if v := c.FormValue("assignee"); v != "" {
+	if v := c.FormValue("assignee"); v == "me" {
+		me := currentUser(c).ID
+		assignee = &me
+	} else if v != "" {
 		a, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || a <= 0 {
 			return newError(http.StatusBadRequest, "invalid_parameter", "Choose a teammate to assign to.")

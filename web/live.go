@@ -3,11 +3,12 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -17,43 +18,17 @@ import (
 	"switchboard/views"
 )
 
-// A live update is HTML that htmx's websocket extension swaps in out of
-// band: each changed message as a bubble for its thread (app.js puts it in
-// time order, or in place of its older self), each changed conversation's
-// header and details, and a signal naming the conversations, on which the
-// page refreshes its list. Pages that do not show a target ignore it.
-type liveUpdate struct {
-	messages []inbox.Message
-	convs    []inbox.Conversation
-	composer map[int64]views.ComposerView
-	deleted  []int64
-	who      people
-	agents   []views.AgentOption
-	now      time.Time
-	convIDs  []int64
-
-	rendered map[string][]byte // by user and time zone: the header differs per agent
-}
-
-// resyncMessage tells every page to reload its list and thread: sent when
-// updates were lost to a burst the hub could not keep up with.
-var resyncMessage = []byte(`<div id="sb-signal" hx-swap-oob="true" data-conversations="*" data-resync="1" hidden></div>`)
-
-// renderLive loads what a change touched, once for all clients.
-func (s *Server) renderLive(ctx context.Context, ch inbox.Change) (*liveUpdate, error) {
-	u := &liveUpdate{now: s.now(), rendered: map[string][]byte{}, composer: map[int64]views.ComposerView{},
-		deleted: ch.DeletedMessageIDs}
-	us, err := s.store.Users(ctx)
+// renderChange loads what a change touched and renders each fragment once,
+// the same bytes for every agent: bubbles for their thread, and for each
+// conversation its list row and its thread's header, details and composer.
+// Times are in UTC and per-agent bits are left to the page.
+func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, error) {
+	now := s.now()
+	who, senders, err := s.liveNames.get(ctx, s, now)
 	if err != nil {
 		return nil, err
 	}
-	u.who = make(people, len(us))
-	for _, x := range us {
-		u.who[x.ID] = x
-		if x.Active {
-			u.agents = append(u.agents, views.AgentOption{ID: x.ID, Name: x.Name})
-		}
-	}
+	u := &update{}
 	convIDs := append([]int64(nil), ch.ConversationIDs...)
 	for _, id := range ch.MessageIDs {
 		m, err := s.store.Message(ctx, id)
@@ -63,8 +38,19 @@ func (s *Server) renderLive(ctx context.Context, ch inbox.Change) (*liveUpdate, 
 		if err != nil {
 			return nil, err
 		}
-		u.messages = append(u.messages, m)
+		var buf bytes.Buffer
+		if err := views.Message(messageView(m, who, time.UTC)).Render(ctx, &buf); err != nil {
+			return nil, err
+		}
+		u.messages = append(u.messages, liveMessage{conv: m.ConversationID, html: buf.Bytes()})
 		convIDs = appendUnique(convIDs, m.ConversationID)
+	}
+	if len(ch.DeletedMessageIDs) > 0 {
+		var buf bytes.Buffer
+		for _, id := range ch.DeletedMessageIDs {
+			fmt.Fprintf(&buf, `<i data-live="gone-msg" data-message="%d" hidden></i>`, id)
+		}
+		u.deleted = buf.Bytes()
 	}
 	for _, id := range convIDs {
 		c, err := s.store.Conversation(ctx, id)
@@ -74,47 +60,99 @@ func (s *Server) renderLive(ctx context.Context, ch inbox.Change) (*liveUpdate, 
 		if err != nil {
 			return nil, err
 		}
-		u.convs = append(u.convs, c)
-		if u.composer[c.ID], err = s.composerView(ctx, c); err != nil {
+		lc := liveConv{id: c.ID, status: c.Status, sender: c.SenderID, channel: c.Channel}
+		if c.AssigneeID != nil {
+			lc.assignee = *c.AssigneeID
+		}
+		var row bytes.Buffer
+		if err := views.Row(rowView(c, 0, senders > 1, who, now, time.UTC), views.Filter{}).Render(ctx, &row); err != nil {
 			return nil, err
 		}
+		lc.row = row.Bytes()
+		lc.gone = fmt.Appendf(nil, `<i data-live="gone" data-conversation="%d" hidden></i>`, c.ID)
+		composer, err := s.composerView(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		v := convView(c, who, now)
+		var th bytes.Buffer
+		for _, comp := range []interface {
+			Render(context.Context, io.Writer) error
+		}{views.ThreadHeader(v, views.Filter{}), views.Details(v), views.Composer(composer)} {
+			if err := comp.Render(ctx, &th); err != nil {
+				return nil, err
+			}
+		}
+		lc.thread = th.Bytes()
+		u.convs = append(u.convs, lc)
 	}
-	u.convIDs = convIDs
 	return u, nil
 }
 
-// forClient renders the update as one client's page shows it: in the
-// agent's time zone, with the agent's own "Assign to me".
-func (u *liveUpdate) forClient(c *client) []byte {
-	key := strconv.FormatInt(c.userID, 10) + "|" + c.loc.String()
-	if b, ok := u.rendered[key]; ok {
-		return b
+// liveNames keeps the team's names and the number of senders for the
+// render goroutine, which alone uses it: rendering a change then reads
+// only what changed. It is loaded again when the team changes and at most
+// liveNamesAge after it was.
+type liveNames struct {
+	who     people
+	senders int
+	at      time.Time
+}
+
+const liveNamesAge = 10 * time.Second
+
+func (n *liveNames) get(ctx context.Context, s *Server, now time.Time) (people, int, error) {
+	if n.who != nil && now.Sub(n.at) < liveNamesAge && !now.Before(n.at) {
+		return n.who, n.senders, nil
 	}
-	loc := c.loc
-	ctx := context.Background()
+	who, err := s.people(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	senders, err := s.store.Senders(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	*n = liveNames{who: who, senders: len(senders), at: now}
+	return who, n.senders, nil
+}
+
+// renderTeam is the assignee picker's teammates, sent when the team
+// changes.
+func (s *Server) renderTeam(ctx context.Context) ([]byte, error) {
+	s.liveNames = liveNames{} // names may have changed too
+	us, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var agents []views.AgentOption
+	for _, u := range us {
+		if u.Active {
+			agents = append(agents, views.AgentOption{ID: u.ID, Name: u.Name})
+		}
+	}
 	var buf bytes.Buffer
-	for _, m := range u.messages {
-		fmt.Fprintf(&buf, `<div hx-swap-oob="beforeend:#msgs-%d">`, m.ConversationID)
-		_ = views.Message(messageView(m, u.who, loc)).Render(ctx, &buf)
-		buf.WriteString(`</div>`)
+	err = views.TeamOptions(agents).Render(ctx, &buf)
+	return buf.Bytes(), err
+}
+
+// people returns all users by id, to name assignees and authors.
+func (s *Server) people(ctx context.Context) (people, error) {
+	us, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for _, id := range u.deleted {
-		fmt.Fprintf(&buf, `<div id="m-%d" hx-swap-oob="delete"></div>`, id)
+	who := make(people, len(us))
+	for _, u := range us {
+		who[u.ID] = u
 	}
-	for _, cv := range u.convs {
-		v := convView(cv, u.who, u.now, loc)
-		_ = views.ThreadHeader(v, u.agents, c.userID, views.Filter{}, true).Render(ctx, &buf)
-		_ = views.Details(v, true).Render(ctx, &buf)
-		_ = views.Composer(u.composer[cv.ID], true).Render(ctx, &buf)
-	}
-	ids := make([]string, len(u.convIDs))
-	for i, id := range u.convIDs {
-		ids[i] = strconv.FormatInt(id, 10)
-	}
-	fmt.Fprintf(&buf, `<div id="sb-signal" hx-swap-oob="true" data-conversations="%s" hidden></div>`, strings.Join(ids, " "))
-	b := buf.Bytes()
-	u.rendered[key] = b
-	return b
+	return who, nil
+}
+
+// sendReadMark tells the user's other pages how far the user has read a
+// conversation, so that their unread counts follow.
+func (s *Server) sendReadMark(userID, convID, read int64) {
+	s.hub.sendUser(userID, fmt.Appendf(nil, `<i data-live="read" data-conversation="%d" data-read="%d" hidden></i>`, convID, read))
 }
 
 // Websocket timings, after the gorilla chat example.
@@ -122,8 +160,19 @@ const (
 	wsWriteWait  = 10 * time.Second
 	wsPongWait   = 60 * time.Second
 	wsPingPeriod = wsPongWait * 9 / 10
-	wsMaxRead    = 1024
+	// wsMaxRead bounds what a page may send: a subscription names a list
+	// filter, the open conversation and the rows shown (wsMaxRows).
+	wsMaxRead = 16 << 10
+	wsMaxRows = 1000
+	// wsSessionCheck is how often a connection checks that its session
+	// still holds (not signed out, expired, deleted, or its user
+	// deactivated or given a new password).
+	wsSessionCheck = 30 * time.Second
 )
+
+// wsWriteBuffers is shared by every connection: an idle page holds no
+// write buffer of its own.
+var wsWriteBuffers = &sync.Pool{}
 
 // handleLive upgrades a signed-in agent's page to a websocket that
 // receives live updates. Only pages of this site may connect, at most
@@ -138,6 +187,7 @@ func (s *Server) handleLive(c echo.Context) error {
 	up := websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 8192,
+		WriteBufferPool: wsWriteBuffers,
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked above, against the base URL too
 	}
 	conn, err := up.Upgrade(c.Response(), r, nil)
@@ -153,7 +203,7 @@ func (s *Server) handleLive(c echo.Context) error {
 	}
 	defer s.livePages.release(userID)
 	ctx := r.Context()
-	cl := &client{hub: s.hub, conn: conn, send: make(chan []byte, clientBuffer), userID: userID, loc: location(c),
+	cl := &client{hub: s.hub, conn: conn, send: make(chan [][]byte, clientBuffer), userID: userID,
 		session: s.sessions.Token(ctx)}
 	select {
 	case s.hub.register <- cl:
@@ -164,16 +214,87 @@ func (s *Server) handleLive(c echo.Context) error {
 	// The user may have been deactivated, or their password reset, while
 	// this connection was being set up, after Disconnect had run: look
 	// again now that Disconnect would find it.
-	if _, ok, err := s.sessionUser(ctx); err == nil && !ok {
+	if !s.sessionHolds(cl.session) {
 		s.hub.signOut(disconnect{reason: signedOutReason, match: func(x *client) bool { return x == cl }})
 	}
-	go cl.writePump()
+	go cl.writePump(func() {
+		if !s.sessionHolds(cl.session) {
+			s.hub.signOut(disconnect{reason: signedOutReason, match: func(x *client) bool { return x == cl }})
+		}
+	}, s.liveSessionCheck)
 	cl.readPump()
 	return nil
 }
 
-// readPump reads (and ignores) what the page sends, to notice pongs and a
-// closed connection; it unregisters the client when the connection ends.
+// sessionHolds reports whether the browser session with token still signs
+// its user in. A store that cannot answer is not taken for a sign-out.
+func (s *Server) sessionHolds(token string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sctx, err := s.sessions.Load(ctx, token)
+	if err != nil {
+		return true
+	}
+	_, ok, err := s.sessionUser(sctx)
+	return ok || err != nil
+}
+
+// subscribeMessage is what a page sends over the websocket: the views it
+// shows, and from where in the live stream it needs updates (the epoch
+// and change number of the last update it has, or of its fragments).
+type subscribeMessage struct {
+	Epoch string `json:"epoch"`
+	Since uint64 `json:"since"`
+	List  *struct {
+		View    string `json:"view"`
+		Sender  string `json:"sender"`
+		Channel string `json:"channel"`
+	} `json:"list"`
+	Rows []int64 `json:"rows"`
+	Open int64   `json:"open"`
+}
+
+// parseSubscription checks a page's subscription; the filter is read as
+// the inbox pages read it.
+func parseSubscription(b []byte) (subscribeMessage, subscription, error) {
+	var m subscribeMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, subscription{}, err
+	}
+	if len(m.Rows) > wsMaxRows {
+		m.Rows = m.Rows[:wsMaxRows]
+	}
+	sub := subscription{open: max(m.Open, 0)}
+	if l := m.List; l != nil {
+		lv := &listView{View: l.View, Sender: l.Sender, Channel: l.Channel}
+		switch lv.View {
+		case "open", "mine", "unassigned", "resolved":
+		default:
+			lv.View = "open"
+		}
+		switch inbox.Channel(lv.Channel) {
+		case inbox.WhatsApp, inbox.SMS:
+		default:
+			lv.Channel = ""
+		}
+		if len(lv.Sender) > 200 {
+			return m, subscription{}, errors.New("sender too long")
+		}
+		sub.list = lv
+	}
+	return m, sub, nil
+}
+
+// wsMaxSubscriptions is how many subscriptions a page may send in
+// wsSubscriptionWindow; a page sends one when it connects and one each
+// time it opens a thread or loads more rows.
+const (
+	wsMaxSubscriptions   = 60
+	wsSubscriptionWindow = time.Minute
+)
+
+// readPump reads the page's subscriptions and notices pongs and a closed
+// connection; it unregisters the client when the connection ends.
 func (c *client) readPump() {
 	defer func() {
 		select {
@@ -184,41 +305,125 @@ func (c *client) readPump() {
 	c.conn.SetReadLimit(wsMaxRead)
 	_ = c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
 	c.conn.SetPongHandler(func(string) error { return c.conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
+	windowStart, count := time.Now(), 0
 	for {
-		if _, _, err := c.conn.ReadMessage(); err != nil {
+		_, b, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		if time.Since(windowStart) > wsSubscriptionWindow {
+			windowStart, count = time.Now(), 0
+		}
+		if count++; count > wsMaxSubscriptions {
+			return // a page never does this; the connection ends
+		}
+		m, sub, err := parseSubscription(b)
+		if err != nil {
+			continue
+		}
+		select {
+		case c.hub.subscribe <- subscribeRequest{c: c, sub: sub, rows: m.Rows, epoch: m.Epoch, since: m.Since}:
+		case <-c.hub.done:
 			return
 		}
 	}
 }
 
-// writePump writes updates and pings; when the hub closes send, it closes
-// the connection with the code the hub chose.
-func (c *client) writePump() {
-	ticker := time.NewTicker(wsPingPeriod)
+// writePump writes updates and pings, and checks the session every
+// checkEvery; when the hub closes send, it closes the connection with the
+// code the hub chose.
+func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
+	ping := time.NewTicker(wsPingPeriod)
+	check := time.NewTicker(checkEvery)
 	defer func() {
-		ticker.Stop()
+		ping.Stop()
+		check.Stop()
 		c.conn.Close()
 	}()
 	for {
 		select {
-		case msg, ok := <-c.send:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+		case parts, ok := <-c.send:
 			if !ok {
-				code := int(c.closeCode.Load())
-				if code == 0 {
-					code = websocket.CloseNormalClosure
+				c.writeClose()
+				return
+			}
+			// Whatever else is waiting goes in the same message: a page
+			// that fell behind catches up in one write.
+			closed := false
+			size := partsSize(parts)
+		drain:
+			for size < wsMaxMessage {
+				select {
+				case next, ok := <-c.send:
+					if !ok {
+						closed = true
+						break drain
+					}
+					parts = append(parts, next...)
+					size += partsSize(next)
+				default:
+					break drain
 				}
-				_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason))
+			}
+			_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if err := c.write(parts); err != nil {
 				return
 			}
-			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+			if closed {
+				c.writeClose()
 				return
 			}
-		case <-ticker.C:
+		case <-ping.C:
 			_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
 				return
 			}
+		case <-check.C:
+			checkSession()
 		}
 	}
+}
+
+// writeClose closes the connection with the code the hub chose.
+func (c *client) writeClose() {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	code := int(c.closeCode.Load())
+	if code == 0 {
+		code = websocket.CloseNormalClosure
+	}
+	_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason))
+}
+
+// messageBuffers hold a message while it is written: parts are put
+// together so that the message goes out as one frame in one system call.
+var messageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// wsMaxMessage is about the most a page is sent in one message when it
+// catches up on several: beyond it, the rest waits for the next write.
+const wsMaxMessage = 64 << 10
+
+func partsSize(parts [][]byte) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
+}
+
+// write sends one message made of parts, shared with other clients.
+func (c *client) write(parts [][]byte) error {
+	if len(parts) == 1 {
+		return c.conn.WriteMessage(websocket.TextMessage, parts[0])
+	}
+	bp := messageBuffers.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	err := c.conn.WriteMessage(websocket.TextMessage, b)
+	if cap(b) <= 2*wsMaxMessage { // an unusually large one is left to the collector
+		*bp = b
+		messageBuffers.Put(bp)
+	}
+	return err
 }

@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/inbox"
+	"switchboard/web"
 )
 
 // dial opens the live websocket as the agent's page would.
@@ -36,7 +39,44 @@ func (a *agent) live() *websocket.Conn {
 	return conn
 }
 
-// next reads live messages until one contains want.
+// sub is what a page tells the server it shows.
+type sub struct {
+	Epoch string `json:"epoch"`
+	Since uint64 `json:"since"`
+	List  *struct {
+		View    string `json:"view"`
+		Sender  string `json:"sender"`
+		Channel string `json:"channel"`
+	} `json:"list,omitempty"`
+	Rows []int64 `json:"rows"`
+	Open int64   `json:"open"`
+}
+
+// subscribe sends the page's subscription: a list view (empty for none)
+// and the open conversation, from the live stream's position now.
+func subscribe(t *testing.T, ts *testServer, conn *websocket.Conn, view string, open int64, rows ...int64) {
+	t.Helper()
+	m := ts.web.Hub().Mark()
+	s := sub{Epoch: m.Epoch, Since: m.Seq, Open: open, Rows: rows}
+	if view != "" {
+		s.List = &struct {
+			View    string `json:"view"`
+			Sender  string `json:"sender"`
+			Channel string `json:"channel"`
+		}{View: view}
+	}
+	send(t, conn, s)
+}
+
+func send(t *testing.T, conn *websocket.Conn, v any) {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	if err := conn.WriteMessage(websocket.TextMessage, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nextContaining reads live messages until one contains want.
 func nextContaining(t *testing.T, conn *websocket.Conn, want string) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -52,6 +92,21 @@ func nextContaining(t *testing.T, conn *websocket.Conn, want string) string {
 	}
 }
 
+// fragment is the element of a live message that starts with start, up
+// to its closing tag.
+func fragment(t *testing.T, msg, start, end string) string {
+	t.Helper()
+	i := strings.Index(msg, start)
+	if i < 0 {
+		t.Fatalf("no %s in:\n%s", start, msg)
+	}
+	j := strings.Index(msg[i:], end)
+	if j < 0 {
+		t.Fatalf("%s not closed in:\n%s", start, msg)
+	}
+	return msg[i : i+j+len(end)]
+}
+
 func TestLiveUpdatesReachEveryAgent(t *testing.T) {
 	ts := newTestServer(t)
 	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
@@ -62,40 +117,145 @@ func TestLiveUpdatesReachEveryAgent(t *testing.T) {
 	ca := a.live()
 	cb := b.live()
 	waitClients(t, ts, 2)
+	subscribe(t, ts, ca, "open", 0)
+	subscribe(t, ts, cb, "open", 0)
 
-	// A new message reaches both, as a bubble for its thread and a signal
-	// for the list.
+	// A new conversation reaches both lists as a row; neither shows its
+	// thread, so neither gets the bubble.
 	ts.mustPost(inboundText("evt_1", "msg_1", "Is the shop open?", time.Now()))
 	m := ts.mustMessage("msg_1")
 	for _, c := range []*websocket.Conn{ca, cb} {
 		got := nextContaining(t, c, "Is the shop open?")
-		for _, want := range []string{
-			fmt.Sprintf(`hx-swap-oob="beforeend:#msgs-%d"`, m.ConversationID),
-			fmt.Sprintf(`id="m-%d"`, m.ID),
-			fmt.Sprintf(`data-conversations="%d"`, m.ConversationID),
-		} {
-			if !strings.Contains(got, want) {
-				t.Errorf("live update lacks %s:\n%s", want, got)
-			}
+		if !strings.Contains(got, fmt.Sprintf(`id="c-%d"`, m.ConversationID)) || !strings.Contains(got, `data-live="row"`) {
+			t.Errorf("live update lacks the row:\n%s", got)
+		}
+		if strings.Contains(got, fmt.Sprintf(`id="m-%d"`, m.ID)) || strings.Contains(got, `id="head-`) {
+			t.Errorf("a page that shows no thread got thread fragments:\n%s", got)
 		}
 	}
 
-	// Ben takes the conversation: Ana sees the header change.
-	b.get("/inbox")
-	if p := b.post(fmt.Sprintf("/conversations/%d/assign", m.ConversationID), url.Values{"assignee": {fmt.Sprint(ben.ID)}}); p.status != http.StatusNoContent {
+	// Both open the thread; the next message comes as a bubble too.
+	subscribe(t, ts, ca, "open", m.ConversationID, m.ConversationID)
+	subscribe(t, ts, cb, "open", m.ConversationID, m.ConversationID)
+	ts.mustPost(inboundText("evt_2", "msg_2", "Hello?", time.Now()))
+	m2 := ts.mustMessage("msg_2")
+	for _, c := range []*websocket.Conn{ca, cb} {
+		got := nextContaining(t, c, fmt.Sprintf(`id="m-%d"`, m2.ID))
+		if !strings.Contains(got, fmt.Sprintf(`id="head-%d"`, m.ConversationID)) {
+			t.Errorf("the open thread's header did not come with its message:\n%s", got)
+		}
+	}
+
+	// Ben takes the conversation: both get the same header, which names
+	// Ben; whether to offer "Assign to me" is the page's to decide.
+	if p := b.post(fmt.Sprintf("/conversations/%d/assign", m.ConversationID), url.Values{"assignee": {"me"}}); p.status != http.StatusNoContent {
 		t.Fatalf("assign: %d", p.status)
 	}
-	got := nextContaining(t, ca, fmt.Sprintf(`id="head-%d"`, m.ConversationID))
-	if !strings.Contains(got, `hx-swap-oob="true"`) || !strings.Contains(got, "Ben Agent") {
-		t.Errorf("header update for Ana:\n%s", got)
+	head := fmt.Sprintf(`<header class="thread-head" id="head-%d"`, m.ConversationID)
+	anas := fragment(t, nextContaining(t, ca, head), head, "</header>")
+	bens := fragment(t, nextContaining(t, cb, head), head, "</header>")
+	if anas != bens {
+		t.Errorf("agents got different headers:\n%s\n%s", anas, bens)
 	}
-	// Ana's copy offers her "Assign to me"; Ben's does not.
-	if !strings.Contains(got, `data-testid="assign-me"`) {
-		t.Error("Ana's header lacks Assign to me")
+	if !strings.Contains(anas, fmt.Sprintf(`data-assignee="%d"`, ben.ID)) || !strings.Contains(anas, "Ben Agent") {
+		t.Errorf("header does not name Ben as the assignee:\n%s", anas)
 	}
-	if bens := nextContaining(t, cb, fmt.Sprintf(`id="head-%d"`, m.ConversationID)); strings.Contains(bens, `data-testid="assign-me"`) {
-		t.Error("Ben's header offers Assign to me for his own conversation")
+	// The picker does not list the whole team in every header.
+	if strings.Contains(anas, "Ana Admin") {
+		t.Errorf("header lists teammates:\n%s", anas)
 	}
+}
+
+func TestLiveSendsAPageOnlyWhatItShows(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(ana.Email)
+	now := time.Now()
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550001", "Zoe", "First", now.Add(-time.Minute)))
+	ts.mustPost(inboundFrom("evt_2", "msg_2", "+14155550002", "Yuri", "Second", now.Add(-time.Minute)))
+	zoe := ts.mustMessage("msg_1").ConversationID
+	yuri := ts.mustMessage("msg_2").ConversationID
+
+	c := a.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, c, "resolved", 0)
+
+	// Zoe writes again (her conversation is open, not in this list), then
+	// Yuri's is resolved (it joins the list). Only Yuri's row comes.
+	ts.mustPost(inboundFrom("evt_3", "msg_3", "+14155550001", "Zoe", "Hello again", now))
+	if p := a.post(fmt.Sprintf("/conversations/%d/status", yuri), url.Values{"status": {"resolved"}}); p.status != http.StatusNoContent {
+		t.Fatalf("resolve: %d", p.status)
+	}
+	got := nextContaining(t, c, fmt.Sprintf(`id="c-%d"`, yuri))
+	if strings.Contains(got, "Hello again") || strings.Contains(got, fmt.Sprintf(`data-conversation="%d"`, zoe)) {
+		t.Errorf("the resolved list got Zoe's open conversation:\n%s", got)
+	}
+
+	// Reopened, Yuri's row leaves the list.
+	if p := a.post(fmt.Sprintf("/conversations/%d/status", yuri), url.Values{"status": {"open"}}); p.status != http.StatusNoContent {
+		t.Fatalf("reopen: %d", p.status)
+	}
+	got = nextContaining(t, c, `data-live="gone"`)
+	if !strings.Contains(got, fmt.Sprintf(`data-live="gone" data-conversation="%d"`, yuri)) || strings.Contains(got, `data-live="row"`) {
+		t.Errorf("reopening did not remove the row:\n%s", got)
+	}
+}
+
+func TestLiveReplaysWhatAPageMissedOrAsksItToFetch(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(ana.Email)
+
+	// The page was rendered (its mark taken), then a message came before
+	// its websocket subscribed: the subscription brings it.
+	mark := ts.web.Hub().Mark()
+	ts.mustPost(inboundText("evt_1", "msg_1", "Sent while the page loaded", time.Now()))
+	c := a.live()
+	waitClients(t, ts, 1)
+	send(t, c, sub{Epoch: mark.Epoch, Since: mark.Seq, List: &struct {
+		View    string `json:"view"`
+		Sender  string `json:"sender"`
+		Channel string `json:"channel"`
+	}{View: "open"}})
+	got := nextContaining(t, c, "Sent while the page loaded")
+	seq := regexp.MustCompile(`data-live="seq" data-seq="(\d+)"`).FindStringSubmatch(got)
+	if seq == nil || seq[1] == fmt.Sprint(mark.Seq) {
+		t.Errorf("replayed update does not move the page's position on:\n%s", got)
+	}
+
+	// A page from before a restart (another epoch) fetches again.
+	send(t, c, sub{Epoch: "another-run", Since: 1})
+	nextContaining(t, c, `data-live="resync"`)
+}
+
+func TestLiveSendsTheTeamWhenItChangesAndReadMarksToTheReader(t *testing.T) {
+	ts := newTestServer(t)
+	a := ts.admin() // Ana
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hi", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	tab := ts.newAgent()
+	tab.login("ana@example.com")
+	c := tab.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, c, "open", 0, conv)
+
+	// An admin adds a teammate: the page's picker gets the new team.
+	if p := a.post("/admin/agents", url.Values{"name": {"Cleo New"}, "email": {"cleo@example.com"}, "role": {"agent"}}); p.status >= 400 {
+		t.Fatalf("add agent: %d", p.status)
+	}
+	got := fragment(t, nextContaining(t, c, `id="team-options"`), `<template id="team-options"`, "</template>")
+	if !strings.Contains(got, "Cleo New") || !strings.Contains(got, "Ana") {
+		t.Errorf("team options:\n%s", got)
+	}
+
+	// Ana reads the conversation in another tab: this one learns how far
+	// she has read.
+	if p := a.post(fmt.Sprintf("/conversations/%d/read", conv), url.Values{}); p.status != http.StatusNoContent {
+		t.Fatalf("read: %d", p.status)
+	}
+	nextContaining(t, c, fmt.Sprintf(`data-live="read" data-conversation="%d" data-read="1"`, conv))
 }
 
 func TestLiveRefusesStrangers(t *testing.T) {
@@ -127,6 +287,91 @@ func TestLiveClosesWithRestartCodeOnShutdown(t *testing.T) {
 	_, _, err := c.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
 		t.Fatalf("read after shutdown: %v, want close 1012 so the page reconnects", err)
+	}
+}
+
+// expectSignedOut reads until the connection closes, and wants 1008, on
+// which the page goes to the sign-in page.
+func expectSignedOut(t *testing.T, c *websocket.Conn, why string) {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+			t.Fatalf("%s: %v, want close 1008", why, err)
+		}
+		return
+	}
+}
+
+func TestLiveSignOutClosesThatSessionsPages(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	laptop, phone := ts.newAgent(), ts.newAgent()
+	laptop.login("ana@example.com")
+	phone.login("ana@example.com")
+	cl, cp := laptop.live(), phone.live()
+	waitClients(t, ts, 2)
+	subscribe(t, ts, cp, "open", 0)
+
+	if p := laptop.post("/logout", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", p.status)
+	}
+	expectSignedOut(t, cl, "the signed-out tab's socket")
+	// The phone's session goes on and still gets updates.
+	ts.mustPost(inboundText("evt_1", "msg_1", "Still there?", time.Now()))
+	nextContaining(t, cp, "Still there?")
+}
+
+// sessionToken is the agent's session cookie.
+func (a *agent) sessionToken() string {
+	u, _ := url.Parse(a.ts.srv.URL)
+	for _, c := range a.client.Jar.Cookies(u) {
+		if c.Name == "switchboard_session" {
+			return c.Value
+		}
+	}
+	a.t.Fatal("no session cookie")
+	return ""
+}
+
+func TestLiveNoticesAnExpiredOrDeletedSession(t *testing.T) {
+	ts := newTestServer(t)
+	web.SetLiveSessionCheck(ts.web, 20*time.Millisecond)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	expiring, deleted, kept := ts.newAgent(), ts.newAgent(), ts.newAgent()
+	for _, a := range []*agent{expiring, deleted, kept} {
+		a.login("ana@example.com")
+	}
+	ce, cd, ck := expiring.live(), deleted.live(), kept.live()
+	waitClients(t, ts, 3)
+	subscribe(t, ts, ck, "open", 0)
+
+	// One session runs out (its expiry passes), another is deleted from
+	// the store: each one's socket is closed at its next check.
+	sessions := ts.db.Sessions()
+	tok := expiring.sessionToken()
+	b, found, err := sessions.Find(tok)
+	if err != nil || !found {
+		t.Fatalf("find session: %v %v", found, err)
+	}
+	if err := sessions.Commit(tok, b, time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sessions.Delete(deleted.sessionToken()); err != nil {
+		t.Fatal(err)
+	}
+	expectSignedOut(t, ce, "the expired session's socket")
+	expectSignedOut(t, cd, "the deleted session's socket")
+
+	// A session that holds keeps its socket through many checks.
+	ts.mustPost(inboundText("evt_1", "msg_1", "Still there?", time.Now()))
+	nextContaining(t, ck, "Still there?")
+	if n := ts.web.Hub().Clients(); n != 1 {
+		t.Errorf("%d pages connected, want the one whose session holds", n)
 	}
 }
 

@@ -41,6 +41,7 @@ func TestOneUserCanKeepAtMostTwentyLivePages(t *testing.T) {
 	waitClients(t, ts, 20)
 	again := a.live()
 	waitClients(t, ts, 21)
+	subscribe(t, ts, again, "open", 0)
 	ts.mustPost(inboundText("evt_1", "msg_1", "Hello there", time.Now()))
 	nextContaining(t, again, "Hello there")
 }

@@ -117,11 +117,11 @@ func (s *Server) handleNewConversation(c echo.Context) error {
 		return err
 	}
 	s.log.Info("conversation started", "conversation_id", conv.ID, "channel", ch, "by", me)
-	who, agents, err := s.everyone(c)
+	who, _, err := s.everyone(c)
 	if err != nil {
 		return err
 	}
-	tv, err := s.threadView(c, conv.ID, who, agents)
+	tv, err := s.threadView(c, conv.ID, who)
 	if err != nil {
 		return err
 	}

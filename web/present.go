@@ -26,7 +26,7 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 
 // page is the frame every page shares.
 func (s *Server) page(c echo.Context, title string) views.Page {
-	p := views.Page{Title: title, CSRF: s.csrfToken(c), Sandbox: s.cfg.Sandbox}
+	p := views.Page{Title: title, CSRF: s.csrfToken(c), Sandbox: s.cfg.Sandbox, TZ: zoneName(c)}
 	if u := currentUser(c); u.ID != 0 {
 		p.User = &views.UserView{ID: u.ID, Name: u.Name, Initials: initials(u.Name), Admin: u.Role == inbox.RoleAdmin}
 	}
@@ -36,17 +36,33 @@ func (s *Server) page(c echo.Context, title string) views.Page {
 // location is the agent's time zone, which the page reports in the tz
 // cookie; UTC when it is missing or unknown.
 func location(c echo.Context) *time.Location {
+	if loc := cookieZone(c); loc != nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// zoneName is the zone the tz cookie names, or "" (the page then shows
+// times in the browser's own zone).
+func zoneName(c echo.Context) string {
+	if loc := cookieZone(c); loc != nil {
+		return loc.String()
+	}
+	return ""
+}
+
+func cookieZone(c echo.Context) *time.Location {
 	ck, err := c.Cookie("tz")
 	if err != nil || ck.Value == "" || len(ck.Value) > 64 {
-		return time.UTC
+		return nil
 	}
 	name, err := url.QueryUnescape(ck.Value)
 	if err != nil {
-		return time.UTC
+		return nil
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return time.UTC
+		return nil
 	}
 	return loc
 }
@@ -136,12 +152,14 @@ func rowView(c inbox.Conversation, selected int64, showSender bool, who people, 
 		ID: c.ID, Name: c.Contact.DisplayName(), Phone: c.Contact.Phone, Channel: c.Channel,
 		SenderID: c.SenderID, ShowSender: showSender, Preview: c.LastMessagePreview,
 		At: c.LastMessageAt, AtLabel: relativeTime(c.LastMessageAt, now, loc), Unread: c.UnreadCount,
+		Inbound: c.InboundCount, Read: max(0, c.InboundCount-c.UnreadCount),
 		Resolved: c.Status == inbox.Resolved, Selected: c.ID == selected,
 	}
 	if r.Preview == "" {
 		r.Preview = "No messages yet"
 	}
 	if c.AssigneeID != nil {
+		r.AssigneeID = *c.AssigneeID
 		r.AssigneeName = who.name(c.AssigneeID)
 		r.Assignee = initials(r.AssigneeName)
 	}
@@ -151,11 +169,11 @@ func rowView(c inbox.Conversation, selected int64, showSender bool, who people, 
 	return r
 }
 
-func convView(c inbox.Conversation, who people, now time.Time, loc *time.Location) views.ConvView {
+func convView(c inbox.Conversation, who people, now time.Time) views.ConvView {
 	v := views.ConvView{
 		ID: c.ID, Name: c.Contact.DisplayName(), Phone: c.Contact.Phone, Channel: c.Channel,
 		SenderID: c.SenderID, Resolved: c.Status == inbox.Resolved, Window: windowView(c, now),
-		Started: c.CreatedAt.In(loc).Format("2 Jan 2006, 15:04"),
+		StartedAt: c.CreatedAt,
 	}
 	if c.AssigneeID != nil {
 		v.AssigneeID, v.AssigneeName = *c.AssigneeID, who.name(c.AssigneeID)
@@ -202,7 +220,7 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 		v.CanRetry = m.Direction == inbox.Outbound && m.Type != inbox.TypeUnknown &&
 			(m.Source == inbox.SourceAgent || m.Source == inbox.SourceAutoReply || m.Source == inbox.SourceAPI)
 	}
-	v.StatusTitle = statusTitle(m, loc)
+	v.StatusTitle, v.Times = statusTitle(m, loc)
 	for _, r := range m.Reactions {
 		// Customers react to what we sent; a reaction on the customer's
 		// own message came from the business's phone.
@@ -303,14 +321,18 @@ func mediaLabel(m inbox.Message) string {
 	return ""
 }
 
-// statusTitle lists when each status came, for the hover on the time.
-func statusTitle(m inbox.Message, loc *time.Location) string {
-	f := func(t time.Time) string { return t.In(loc).Format("2 Jan 15:04:05") }
-	parts := []string{}
+// statusTitle lists when each status came, for the hover on the time: in
+// loc, and as UTC times that app.js shows in the agent's zone.
+func statusTitle(m inbox.Message, loc *time.Location) (title, times string) {
+	var local, utc []string
+	add := func(name string, t time.Time) {
+		local = append(local, name+" "+t.In(loc).Format("2 Jan 15:04:05"))
+		utc = append(utc, name+" "+t.UTC().Format("2006-01-02T15:04:05Z"))
+	}
 	if m.Direction == inbox.Inbound {
-		parts = append(parts, "Received "+f(m.CreatedAt))
+		add("Received", m.CreatedAt)
 	} else {
-		parts = append(parts, "Written "+f(m.CreatedAt))
+		add("Written", m.CreatedAt)
 	}
 	st := m.StatusTimes
 	for _, p := range []struct {
@@ -318,10 +340,10 @@ func statusTitle(m inbox.Message, loc *time.Location) string {
 		at   time.Time
 	}{{"Queued", st.Queued}, {"Sent", st.Sent}, {"Delivered", st.Delivered}, {"Read", st.Read}, {"Failed", st.Failed}} {
 		if !p.at.IsZero() {
-			parts = append(parts, p.name+" "+f(p.at))
+			add(p.name, p.at)
 		}
 	}
-	return strings.Join(parts, "\n")
+	return strings.Join(local, "\n"), strings.Join(utc, "\n")
 }
 
 var linkPattern = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"']+|\bwww\.[^\s<>"']+`)

@@ -1,5 +1,51 @@
 // Package web serves Switchboard over HTTP: the Zavu webhook, the JSON API,
-// the health check, and (as they grow) the agents' pages and websocket.
+// the health check, the agents' pages and their live updates.
+//
+// # Live updates
+//
+// Whoever commits a change (a webhook, an agent's action, the outbox)
+// hands its inbox.Change to Hub.Publish after the commit. Publish numbers
+// it and queues it without ever blocking; a full queue drops it and later
+// makes every page fetch again (a resync).
+//
+// One render goroutine takes what is queued, waits a few milliseconds for
+// more (a burst costs one render), loads the messages and conversations
+// from the store and renders each fragment once, the same bytes for every
+// agent: a bubble per message, and per conversation its list row and its
+// thread's header, details and composer. Nothing per agent is in them:
+// times go out as UTC <time datetime>, the unread count as the
+// conversation's inbound count beside the reader's mark, the assignee as
+// an id. The page (static/app.js) personalises them from the signed-in
+// user's id and time zone on <body> (data-user-id, data-tz): "Assign to
+// me", "(me)" in the picker, the agent's own unread counts and replies,
+// local times. The assignee picker's teammates are rendered once in the
+// page (TeamOptions) and sent again only when the team changes.
+//
+// The hub goroutine owns the connected pages and only routes bytes. Each
+// page subscribes over its websocket with a small JSON message: its list
+// view (view, sender, channel, and the ids of the rows it shows) and its
+// open conversation. It gets the bubbles and thread parts of that
+// conversation only, and for its list a row to insert, move or update for
+// each changed conversation the filter matches, or a removal for a shown
+// row that no longer matches; app.js places rows in order of their latest
+// message without losing the agent's scroll, focus or draft. Never a
+// signal to re-fetch the list.
+//
+// Every page and fragment carries the stream's position when it was read
+// (data-live-epoch, data-live-seq: the server's run and the number of the
+// last change published before the read), and every update the position it
+// brings the page to. A page subscribes "since" its position; the hub
+// keeps its recent updates and replays what came after, so nothing
+// committed between a page's render and its subscription, or while it was
+// reconnecting, is lost. When the hub no longer has them (another run, too
+// long ago, or dropped changes) it tells the page to resync: fetch its list
+// and thread once, then subscribe again from their position.
+//
+// A page that cannot keep up (its queue of 64 messages is full) is
+// dropped with 1013 and reconnects. Signing out, an expired or deleted
+// session, deactivation and a password reset close the session's sockets
+// with 1008, on which the page goes to the sign-in page; each socket
+// checks its session every 30 seconds.
 package web
 
 import (
@@ -86,6 +132,10 @@ type Server struct {
 	metrics     *Metrics
 	backlog     Backlog
 	formKey     []byte
+	// liveSessionCheck is how often each live connection checks its
+	// session (wsSessionCheck; shorter in tests).
+	liveSessionCheck time.Duration
+	liveNames        liveNames // the render goroutine's
 }
 
 // Reactor sends the business's reaction to a customer's message.
@@ -170,7 +220,8 @@ func New(cfg Config, d Deps) *Server {
 		_, _ = rand.Read(s.formKey)
 	}
 	s.sessions = newSessions(d.Sessions, s.https())
-	s.hub = newHub(s.renderLive, s.log)
+	s.liveSessionCheck = wsSessionCheck
+	s.hub = newHub(s, s.log)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

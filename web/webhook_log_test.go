@@ -179,6 +179,7 @@ func TestReplayAppliesAnEventThatFailedBefore(t *testing.T) {
 	b.login(ben.Email)
 	conn := b.live()
 	waitClients(t, ts, 1)
+	subscribe(t, ts, conn, "open", 0)
 
 	row := eventRow(t, a.get("/admin/webhooks?state=failed"), "evt_late")
 	if !strings.Contains(cell(row, "event-detail"), "this version cannot apply it") {
