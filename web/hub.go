@@ -336,7 +336,12 @@ func (h *Hub) renderLoop() {
 				out = append(out, &update{covers: covers, team: b})
 			}
 		}
-		if have {
+		switch {
+		case have && h.connected.Load() == 0:
+			// No page to render for. A page that connects later and
+			// missed this change fetches what it shows again.
+			out = append(out, &update{covers: covers, resync: true})
+		case have:
 			ctx, cancel := context.WithTimeout(h.renderCtx, 5*time.Second)
 			u, err := h.renderer.renderChange(ctx, batch)
 			cancel()
