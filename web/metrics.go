@@ -78,6 +78,10 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	for _, r := range []string{"sent", "temporary_error", "permanent_error"} {
 		m.sends.WithLabelValues(r)
 	}
+	for _, k := range []string{"writes", "events"} { // the store's commit kinds
+		m.batch.WithLabelValues(k)
+		m.commit.WithLabelValues(k)
+	}
 	return m
 }
 
