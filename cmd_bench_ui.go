@@ -251,6 +251,10 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 	if code, err := postSigned(ctx, http.DefaultClient, s.base+"/webhooks/zavu", s.secret, warm); err != nil || code != http.StatusOK {
 		return nil, 0, 0, fmt.Errorf("fan-out webhook: %d %v", code, err)
 	}
+	// Acknowledged once stored; the conversation exists once it is applied.
+	if err := s.db.Settle(ctx); err != nil {
+		return nil, 0, 0, fmt.Errorf("fan-out webhook: %w", err)
+	}
 	latest, _, err := s.db.Conversations(ctx, inbox.ConversationFilter{Limit: 20})
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("fan-out conversation: %w", err)
