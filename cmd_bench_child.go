@@ -29,6 +29,7 @@ type benchChild struct {
 	base    string // http://127.0.0.1:port
 	secret  string
 	started time.Duration // from exec to the first 200 on /healthz
+	logFile string
 	exited  chan error
 }
 
@@ -100,7 +101,7 @@ func startBenchChild(ctx context.Context, o benchChildOptions) (*benchChild, err
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c := &benchChild{cmd: cmd, base: "http://" + addr, secret: o.secret, exited: make(chan error, 1)}
+	c := &benchChild{cmd: cmd, base: "http://" + addr, secret: o.secret, logFile: o.logFile, exited: make(chan error, 1)}
 	go func() { c.exited <- cmd.Wait() }()
 	if err := c.waitHealthy(ctx, 30*time.Second); err != nil {
 		c.stop()
@@ -159,8 +160,19 @@ func (c *benchChild) stop() error {
 	case err := <-c.exited:
 		return err
 	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Kill()
-		return errors.New("the bench server did not stop within 30 s")
+		// SIGQUIT makes the Go runtime write every goroutine's stack to
+		// the server's log, to show what held the shutdown up.
+		_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-c.exited:
+		case <-time.After(5 * time.Second):
+			_ = c.cmd.Process.Kill()
+		}
+		kept := filepath.Join(os.TempDir(), fmt.Sprintf("switchboard-bench-stuck-%d.log", time.Now().UnixNano()))
+		if b, err := os.ReadFile(c.logFile); err == nil {
+			_ = os.WriteFile(kept, b, 0o600)
+		}
+		return fmt.Errorf("the bench server did not stop within 30 s; its log, with its goroutines: %s", kept)
 	}
 }
 
