@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -35,16 +36,11 @@ func (db *DB) Ingest(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 	receivedAt := db.now()
 	var res inbox.IngestResult
 	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
-		r, err := w.exec(ctx, stInsertEvent, ev.ID, string(ev.Type), nullMS(ev.Timestamp),
-			msOf(receivedAt), ev.SenderID, ev.Raw)
+		stored, err := w.storeEvent(ctx, stInsertEvent, ev, receivedAt)
 		if err != nil {
-			return w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
+			return err
 		}
-		n, err := r.RowsAffected()
-		if err != nil {
-			return w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
-		}
-		if n == 0 {
+		if !stored {
 			res = inbox.IngestResult{Duplicate: true}
 			return nil
 		}
@@ -95,6 +91,20 @@ func (db *DB) Replay(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 		return inbox.IngestResult{}, fmt.Errorf("replay event %s: %w", ev.ID, err)
 	}
 	return res, nil
+}
+
+// storeEvent inserts ev's row into the webhook log with insert (stInsertEvent
+// or stAppendEvent); stored is false when its id was stored before.
+func (w *writeTx) storeEvent(ctx context.Context, insert stmtID, ev *inbox.Event, receivedAt time.Time) (stored bool, err error) {
+	r, err := w.exec(ctx, insert, ev.ID, string(ev.Type), nullMS(ev.Timestamp), msOf(receivedAt), ev.SenderID, ev.Raw)
+	if err != nil {
+		return false, w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
+	}
+	return n > 0, nil
 }
 
 // applyEvent runs apply in a savepoint. If apply fails or panics, its

@@ -89,16 +89,11 @@ func (db *DB) Append(ctx context.Context, ev *inbox.Event) (bool, error) {
 	receivedAt := db.now()
 	duplicate := false
 	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
-		r, err := w.exec(ctx, stAppendEvent, ev.ID, string(ev.Type), nullMS(ev.Timestamp),
-			msOf(receivedAt), ev.SenderID, ev.Raw)
+		stored, err := w.storeEvent(ctx, stAppendEvent, ev, receivedAt)
 		if err != nil {
-			return w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
+			return err
 		}
-		n, err := r.RowsAffected()
-		if err != nil {
-			return w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
-		}
-		if n == 0 {
+		if !stored {
 			duplicate = true
 			return nil
 		}
