@@ -353,7 +353,7 @@ func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint6
 	if err := ctx.Err(); err != nil {
 		return ingestFigures{}, err
 	}
-	if err := b.waitApplied(ctx); err != nil {
+	if err := waitApplied(ctx, b.db); err != nil {
 		return ingestFigures{}, err
 	}
 	applied := time.Since(start)
@@ -364,25 +364,26 @@ func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint6
 	}, nil
 }
 
-// waitApplied waits until the server has applied every event it stored,
-// looking with a read-only connection of its own, as an operator would.
-func (b *benchServer) waitApplied(ctx context.Context) error {
-	ro, err := sql.Open("sqlite", store.DSN(b.db, false))
+// waitApplied waits until the server using the database at path has
+// applied every event it stored, looking with a read-only connection of its
+// own, as an operator would.
+func waitApplied(ctx context.Context, path string) error {
+	ro, err := sql.Open("sqlite", store.DSN(path, false))
 	if err != nil {
 		return err
 	}
 	defer ro.Close()
 	for {
-		var n int
-		if err := ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_events WHERE pending = 1`).Scan(&n); err != nil {
-			return fmt.Errorf("count pending events: %w", err)
+		n, err := store.CountPending(ctx, ro)
+		if err != nil {
+			return err
 		}
 		if n == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("%d stored events still pending: %w", n, ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

@@ -101,7 +101,7 @@ func (e env) soak(ctx context.Context, args []string) error {
 		s.DatabaseMiB = fileMiB(dbPath)
 		rss, _ := srv.child.rss()
 		s.RSSMiB = rss / (1 << 20)
-		_ = ro.QueryRow(`SELECT COUNT(*) FROM webhook_events WHERE pending = 1`).Scan(&s.PendingCount)
+		s.PendingCount, _ = store.CountPending(ctx, ro)
 		if *asJSON {
 			b, _ := json.Marshal(s)
 			fmt.Fprintln(e.stdout, string(b))

@@ -200,7 +200,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		wal:    walKeeper{path: path + "-wal", limit: o.walLimit},
 		health: health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
 	}
-	if n, err := countPending(ctx, writer); err != nil {
+	if n, err := CountPending(ctx, writer); err != nil {
 		writer.Close()
 		reader.Close()
 		checkpointer.Close()

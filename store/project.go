@@ -118,11 +118,7 @@ func (db *DB) Project(p inbox.Projection) {
 }
 
 // Pending is how many stored webhook events wait to be applied.
-func (db *DB) Pending() int64 {
-	db.proj.mu.Lock()
-	defer db.proj.mu.Unlock()
-	return db.proj.pending
-}
+func (db *DB) Pending() int64 { return db.proj.pendingCount() }
 
 // Settle waits until every event appended so far is applied (or marked
 // failed) and announced, or ctx ends.
@@ -180,9 +176,7 @@ func (pr *projector) due(now time.Time) bool {
 // shares its time about evenly), so that a sustained burst's backlog stays
 // bounded.
 func (pr *projector) busyBudget() time.Duration {
-	pr.mu.Lock()
-	n := pr.pending
-	pr.mu.Unlock()
+	n := pr.pendingCount()
 	return min(projectBudget, max(projectBudget/8, time.Duration(n)*50*time.Nanosecond))
 }
 
@@ -323,8 +317,10 @@ func (db *DB) readPending(ctx context.Context, max int) ([]pendingEvent, error) 
 	return out, rows.Err()
 }
 
-// countPending counts the pending events in the database, at Open.
-func countPending(ctx context.Context, conn *sql.DB) (int64, error) {
+// CountPending counts the stored webhook events not applied yet, through
+// conn: the writer at Open, or a read-only pool of a process that watches
+// a running server's database (bench, soak).
+func CountPending(ctx context.Context, conn *sql.DB) (int64, error) {
 	var n int64
 	err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_events WHERE pending = 1`).Scan(&n)
 	if err != nil {
