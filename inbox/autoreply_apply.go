@@ -84,8 +84,23 @@ func autoReply(ctx context.Context, tx AutoReplyTx, ev *Event, in *arrival, now 
 	if err != nil {
 		return err
 	}
+	// A skip an admin should see is logged, and shown in the thread as an
+	// activity line under the message it did not answer.
 	logSkip := func(rule string, reason SkipReason) error {
-		return tx.AddAutoReplyLog(ctx, AutoReplyLogEntry{At: now, ConversationID: conv.ID, Rule: rule, Reason: string(reason)})
+		if err := tx.AddAutoReplyLog(ctx, AutoReplyLogEntry{At: now, ConversationID: conv.ID, Rule: rule, Reason: string(reason)}); err != nil {
+			return err
+		}
+		at := now
+		if at.Before(in.message.CreatedAt) {
+			at = in.message.CreatedAt
+		}
+		m, _, err := RecordActivity(ctx, tx, ThreadActivity{ConversationID: conv.ID, Kind: ActivityAutoReplySkipped,
+			Detail: string(reason), Rule: rule, At: at})
+		if err != nil {
+			return err
+		}
+		ch.addMessage(m.ID)
+		return nil
 	}
 	if own, err := tx.IsOurNumber(ctx, conv.Contact.Phone); err != nil || own {
 		if err == nil {

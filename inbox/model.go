@@ -210,13 +210,16 @@ type Content struct {
 	// Templates.
 	TemplateID        string            `json:"templateId,omitempty"`
 	TemplateVariables map[string]string `json:"templateVariables,omitempty"`
+	// An activity line (an internal message of type activity).
+	Activity *ActivityContent `json:"activity,omitempty"`
 }
 
 // IsZero reports whether the content carries nothing.
 func (c *Content) IsZero() bool {
 	return c == nil || (c.MediaID == "" && c.MediaURL == "" && c.MimeType == "" && c.Filename == "" &&
 		c.Latitude == nil && c.Longitude == nil && c.Name == "" && c.Address == "" &&
-		len(c.Contacts) == 0 && c.InteractiveReply == nil && c.TemplateID == "" && len(c.TemplateVariables) == 0)
+		len(c.Contacts) == 0 && c.InteractiveReply == nil && c.TemplateID == "" && len(c.TemplateVariables) == 0 &&
+		c.Activity == nil)
 }
 
 // ContactCard is a contact shared by the customer.

@@ -34,6 +34,12 @@ type Reply struct {
 	// ConfirmsOptOut marks the one confirmation an SMS STOP may get: it
 	// goes although the customer has just opted out.
 	ConfirmsOptOut bool
+	// DraftSince, when set, is the id of the newest message of the thread
+	// when the agent started the draft (0 for an empty thread): the send
+	// guard stops the reply with a *DraftChanged error if the customer, a
+	// teammate or an assignment changed the thread since (see
+	// DraftChanges).
+	DraftSince *int64
 }
 
 // MaxReplyLength bounds a reply's text: WhatsApp takes 4,096 characters,
@@ -58,6 +64,9 @@ func queueReply(ctx context.Context, tx ReplyTx, conv Conversation, r Reply) (Me
 		return Message{}, Change{}, fmt.Errorf("reply without an idempotency key: %w", ErrInvalid)
 	}
 	if err := checkReply(conv, r); err != nil {
+		return Message{}, Change{}, err
+	}
+	if err := checkDraft(ctx, tx, r); err != nil {
 		return Message{}, Change{}, err
 	}
 	m := Message{

@@ -60,10 +60,12 @@ var (
 
 	// The latest message of a conversation walks messages_thread from its
 	// end; messages at the same instant are told apart by their Zavu id,
-	// not by the order they were stored in. The customer's messages are
-	// counted on their own index.
+	// not by the order they were stored in. Notes and activity lines are
+	// never the latest: the preview is what the customer sees. The
+	// customer's messages are counted on their own index.
 	stLatestMessage = writerStatement(`SELECT ` + messageCols + ` FROM messages m
-		WHERE m.conversation_id = ? ORDER BY m.created_at DESC, m.zavu_id DESC, m.id DESC LIMIT 1`)
+		WHERE m.conversation_id = ? AND m.direction <> 'internal'
+		ORDER BY m.created_at DESC, m.zavu_id DESC, m.id DESC LIMIT 1`)
 	stInboundSummary = writerStatement(`SELECT count(*), max(created_at) FROM messages
 		WHERE conversation_id = ? AND direction = 'inbound'`)
 

@@ -88,6 +88,9 @@ type InboxView struct {
 	// every thread's assignee picker.
 	Agents []AgentOption
 	Live   LiveMark
+	// Mentions counts the agent's conversations with unseen @mentions:
+	// the badge on the Mentions view.
+	Mentions int
 }
 
 // LiveMark is where a page or fragment stands in the live-update stream:
@@ -196,6 +199,11 @@ type MessageView struct {
 	CanRetry     bool   // a failed reply sent from Switchboard: offer Retry
 	MediaSrc     string // where the browser gets the media, when it can
 	CanReact     bool   // a customer's WhatsApp message: offer the reaction picker
+	// Activity is an activity line's sentence ("Maya assigned this to
+	// Ben"); ActivityUntil, when set, is a time that follows it (a
+	// snooze's end), shown in the agent's zone.
+	Activity      string
+	ActivityUntil time.Time
 }
 
 // QuickReactions are the emoji the reaction picker offers.

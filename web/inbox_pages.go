@@ -146,6 +146,9 @@ func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newCo
 		}
 		v.Thread = &tv
 	}
+	if v.Mentions, err = s.store.UnseenMentions(ctx, currentUser(c).ID); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, views.InboxPage(v))
 }
 
@@ -203,6 +206,7 @@ func (s *Server) threadView(c echo.Context, id int64, who people) (views.ThreadV
 	if err != nil {
 		return views.ThreadView{}, err
 	}
+	s.seeMentions(ctx, me, id)
 	loc := location(c)
 	return views.ThreadView{
 		Conv:        convView(conv, who, s.now()),
@@ -299,12 +303,25 @@ func (s *Server) handleAssign(c echo.Context) error {
 		}
 		assignee = &a
 	}
-	conv, err := s.store.Assign(c.Request().Context(), id, assignee, s.now())
+	ctx := c.Request().Context()
+	before, err := s.store.Conversation(ctx, id)
 	if err != nil {
 		return err
 	}
-	s.log.Info("conversation assigned", "conversation_id", id, "assignee_id", assignee, "by", currentUser(c).ID)
+	conv, err := s.store.Assign(ctx, id, assignee, s.now())
+	if err != nil {
+		return err
+	}
+	me := currentUser(c).ID
+	s.log.Info("conversation assigned", "conversation_id", id, "assignee_id", assignee, "by", me)
 	s.publish(inbox.Change{ConversationIDs: []int64{conv.ID}})
+	if !sameID(before.AssigneeID, conv.AssigneeID) {
+		a := inbox.ThreadActivity{ConversationID: id, Kind: inbox.ActivityAssigned, ActorID: &me, TargetID: conv.AssigneeID}
+		if conv.AssigneeID == nil {
+			a.Kind = inbox.ActivityUnassigned
+		}
+		s.recordActivity(ctx, a)
+	}
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -318,12 +335,25 @@ func (s *Server) handleStatus(c echo.Context) error {
 	if st != inbox.Open && st != inbox.Resolved {
 		return newError(http.StatusBadRequest, "invalid_parameter", "The status must be open or resolved.")
 	}
-	conv, err := s.store.SetStatus(c.Request().Context(), id, st, s.now())
+	ctx := c.Request().Context()
+	before, err := s.store.Conversation(ctx, id)
 	if err != nil {
 		return err
 	}
-	s.log.Info("conversation status changed", "conversation_id", id, "status", st, "by", currentUser(c).ID)
+	conv, err := s.store.SetStatus(ctx, id, st, s.now())
+	if err != nil {
+		return err
+	}
+	me := currentUser(c).ID
+	s.log.Info("conversation status changed", "conversation_id", id, "status", st, "by", me)
 	s.publish(inbox.Change{ConversationIDs: []int64{conv.ID}})
+	if before.Status != conv.Status {
+		kind := inbox.ActivityResolved
+		if conv.Status == inbox.Open {
+			kind = inbox.ActivityReopened
+		}
+		s.recordActivity(ctx, inbox.ThreadActivity{ConversationID: id, Kind: kind, ActorID: &me})
+	}
 	return c.NoContent(http.StatusNoContent)
 }
 

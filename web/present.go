@@ -220,6 +220,9 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 		v.CanRetry = m.Direction == inbox.Outbound && m.Type != inbox.TypeUnknown &&
 			(m.Source == inbox.SourceAgent || m.Source == inbox.SourceAutoReply || m.Source == inbox.SourceAPI)
 	}
+	if m.Direction == inbox.Internal {
+		return internalView(v, m, who)
+	}
 	v.StatusTitle, v.Times = statusTitle(m, loc)
 	for _, r := range m.Reactions {
 		// Customers react to what we sent; a reaction on the customer's

@@ -30,11 +30,13 @@ type replyInput struct {
 	Text              string            `json:"text"`
 	TemplateID        string            `json:"templateId"`
 	TemplateVariables map[string]string `json:"templateVariables"`
+	// DraftSince turns on the send guard (see inbox.Reply.DraftSince).
+	DraftSince *int64 `json:"draftSince"`
 }
 
 func (in replyInput) reply(convID int64, author *int64, src inbox.Source) inbox.Reply {
 	r := inbox.Reply{ConversationID: convID, AuthorID: author, Source: src, Type: inbox.TypeText,
-		Text: strings.TrimRight(in.Text, " \t\r\n"), IdempotencyKey: newIdempotencyKey()}
+		Text: strings.TrimRight(in.Text, " \t\r\n"), IdempotencyKey: newIdempotencyKey(), DraftSince: in.DraftSince}
 	if in.TemplateID != "" {
 		r.Type, r.Text = inbox.TypeTemplate, ""
 		r.Content = &inbox.Content{TemplateID: in.TemplateID, TemplateVariables: in.TemplateVariables}
@@ -96,17 +98,23 @@ func (s *Server) handleReply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	since, err := draftSince(form.Get("draftSince"))
+	if err != nil {
+		form.discard()
+		return err
+	}
 	if f := form.file; f != nil {
 		r := s.attachmentReply(f.name, f.ctype, f.filename, form.Get("text"))
 		r.ConversationID, r.AuthorID, r.Source, r.IdempotencyKey = id, &me, inbox.SourceAgent, newIdempotencyKey()
+		r.DraftSince = since
 		m, err := s.queueReply(c, r)
 		if err != nil {
 			form.discard()
-			return err
+			return s.orDraftChanged(c, err, true)
 		}
 		return s.renderBubble(c, m, http.StatusOK)
 	}
-	in := replyInput{Text: form.Get("text"), TemplateID: form.Get("templateId")}
+	in := replyInput{Text: form.Get("text"), TemplateID: form.Get("templateId"), DraftSince: since}
 	if in.TemplateID == "" && strings.TrimSpace(in.Text) == "" {
 		return newError(http.StatusBadRequest, "empty_reply", "Write a reply or attach a file first.")
 	}
@@ -122,7 +130,7 @@ func (s *Server) handleReply(c echo.Context) error {
 	}
 	m, err := s.queueReply(c, in.reply(id, &me, inbox.SourceAgent))
 	if err != nil {
-		return err
+		return s.orDraftChanged(c, err, true)
 	}
 	return s.renderBubble(c, m, http.StatusOK)
 }
@@ -178,7 +186,7 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 	}
 	m, err := s.queueReply(c, in.reply(id, nil, inbox.SourceAPI))
 	if err != nil {
-		return err
+		return s.orDraftChanged(c, err, false)
 	}
 	return c.JSON(http.StatusAccepted, toMessageJSON(m))
 }

@@ -1,0 +1,334 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+	"switchboard/views"
+)
+
+// Notes, @mentions, activity lines and the send guard.
+//
+// A note or an activity line is a message (inbox.Internal) and travels as
+// one: it is published as a Change and reaches the open threads as a
+// bubble, in time order. A mention also goes straight to the mentioned
+// agent's pages as a hub direct message (see mentioned).
+
+// handleNote is the composer's Note tab: the note shows at once, in this
+// response and on every page with the thread open.
+func (s *Server) handleNote(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	me := currentUser(c).ID
+	m, err := s.addNote(c, inbox.Note{ConversationID: id, AuthorID: &me, Text: c.FormValue("text")})
+	if err != nil {
+		return err
+	}
+	return s.renderBubble(c, m, http.StatusOK)
+}
+
+// handleAPINote is POST /api/v1/conversations/{id}/notes: 201 with the
+// note, a message with direction "internal" and type "note".
+func (s *Server) handleAPINote(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := c.Bind(&in); err != nil {
+		return newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"text": "..."}.`)
+	}
+	m, err := s.addNote(c, inbox.Note{ConversationID: id, Text: in.Text})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toMessageJSON(m))
+}
+
+func (s *Server) addNote(c echo.Context, n inbox.Note) (inbox.Message, error) {
+	if strings.TrimSpace(n.Text) == "" {
+		return inbox.Message{}, newError(http.StatusBadRequest, "empty_note", "Write a note first.")
+	}
+	if l := len([]rune(n.Text)); l > inbox.MaxNoteLength {
+		return inbox.Message{}, newError(http.StatusBadRequest, "note_too_long",
+			fmt.Sprintf("A note has at most %d characters; this one has %d.", inbox.MaxNoteLength, l))
+	}
+	ctx := c.Request().Context()
+	n.At = s.now()
+	m, mentioned, ch, err := s.store.AddNote(ctx, n)
+	if err != nil {
+		return inbox.Message{}, err
+	}
+	s.log.Info("note added", "message_id", m.ID, "conversation_id", m.ConversationID, "mentions", len(mentioned))
+	s.publish(ch)
+	for _, uid := range mentioned {
+		s.mentioned(ctx, uid, m)
+	}
+	return m, nil
+}
+
+// mentioned is where an agent hears of a note that @mentions them, after
+// its commit: every page of theirs gets a hub direct message
+//
+//	<i data-live="mention" data-conversation="7" data-message="42"
+//	   data-author="3" data-count="2" hidden></i>
+//
+// (data-count: their conversations with unseen mentions, the badge), on
+// which static/app.js updates the Mentions badge and dispatches the DOM
+// event "switchboard:mention" with those values in its detail, for sounds
+// and desktop notifications. Server-side notifications (web push) hook in
+// here too.
+func (s *Server) mentioned(ctx context.Context, userID int64, note inbox.Message) {
+	n, err := s.store.UnseenMentions(ctx, userID)
+	if err != nil {
+		s.log.Warn("count unseen mentions", "user_id", userID, "err", err)
+		return
+	}
+	author := int64(0)
+	if note.AuthorID != nil {
+		author = *note.AuthorID
+	}
+	s.hub.sendUser(userID, fmt.Appendf(nil,
+		`<i data-live="mention" data-conversation="%d" data-message="%d" data-author="%d" data-count="%d" hidden></i>`,
+		note.ConversationID, note.ID, author, n))
+}
+
+// seeMentions marks the agent's mentions in a conversation they opened as
+// seen, and gives their pages the badge's new count.
+func (s *Server) seeMentions(ctx context.Context, userID, convID int64) {
+	changed, err := s.store.MarkMentionsSeen(ctx, convID, userID, s.now())
+	if err != nil || !changed {
+		if err != nil {
+			s.log.Warn("mark mentions seen", "user_id", userID, "conversation_id", convID, "err", err)
+		}
+		return
+	}
+	n, err := s.store.UnseenMentions(ctx, userID)
+	if err != nil {
+		return
+	}
+	s.hub.sendUser(userID, fmt.Appendf(nil, `<i data-live="mentions" data-count="%d" hidden></i>`, n))
+}
+
+// handleMentions is the Mentions view: the conversations in which the
+// agent was mentioned, unseen first.
+func (s *Server) handleMentions(c echo.Context) error {
+	ctx := c.Request().Context()
+	me := currentUser(c).ID
+	ms, err := s.store.Mentions(ctx, me, 100)
+	if err != nil {
+		return err
+	}
+	who, _, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	loc := location(c)
+	v := views.MentionsView{Page: s.page(c, "Mentions · Switchboard")}
+	for _, mn := range ms {
+		v.Items = append(v.Items, views.MentionItemView{
+			Href: "/conversations/" + strconv.FormatInt(mn.ConversationID, 10) + "#m-" + strconv.FormatInt(mn.MessageID, 10),
+			Name: mn.Conversation.Contact.DisplayName(), Author: who.name(mn.Note.AuthorID), Text: mn.Note.Text,
+			At: mn.At, When: mn.At.In(loc).Format("2 Jan 15:04"), Unseen: mn.Unseen > 0,
+		})
+		if mn.Unseen > 0 {
+			v.Unseen++
+		}
+	}
+	return s.render(c, http.StatusOK, views.MentionsPage(v))
+}
+
+// internalView fills in what a note or an activity line shows.
+func internalView(v views.MessageView, m inbox.Message, who people) views.MessageView {
+	if m.Type == inbox.TypeNote {
+		v.Author = who.name(m.AuthorID)
+		return v
+	}
+	if m.Content != nil && m.Content.Activity != nil {
+		v.Activity, v.ActivityUntil = activitySentence(*m.Content.Activity, m.AuthorID, who)
+	}
+	return v
+}
+
+// activitySentence says who did what: "Maya assigned this to Ben". A time
+// that follows it (a snooze's end) is returned apart, for the page to show
+// in the agent's zone.
+func activitySentence(a inbox.ActivityContent, actor *int64, who people) (string, time.Time) {
+	by := func(s string) string {
+		if actor == nil {
+			return s
+		}
+		return s + " by " + who.name(actor)
+	}
+	switch a.Kind {
+	case inbox.ActivityAssigned:
+		switch {
+		case actor == nil:
+			return "Assigned to " + who.name(a.TargetID), time.Time{}
+		case a.TargetID != nil && *a.TargetID == *actor:
+			return who.name(actor) + " took this", time.Time{}
+		}
+		return who.name(actor) + " assigned this to " + who.name(a.TargetID), time.Time{}
+	case inbox.ActivityUnassigned:
+		if actor == nil {
+			return "Unassigned", time.Time{}
+		}
+		return who.name(actor) + " unassigned this", time.Time{}
+	case inbox.ActivityResolved:
+		return by("Resolved"), time.Time{}
+	case inbox.ActivityReopened:
+		return by("Reopened"), time.Time{}
+	case inbox.ActivityAutoReplySkipped:
+		s := "Auto-reply skipped"
+		if a.Rule != "" {
+			s = "Auto-reply " + a.Rule + " skipped"
+		}
+		if a.Detail != "" {
+			s += ": " + a.Detail
+		}
+		return s, time.Time{}
+	case inbox.ActivitySnoozed:
+		if a.Until.IsZero() {
+			return by("Snoozed until the customer answers"), time.Time{}
+		}
+		if actor == nil {
+			return "Snoozed until", a.Until
+		}
+		return who.name(actor) + " snoozed this until", a.Until
+	case inbox.ActivitySnoozeEnded:
+		return "Snooze ended", time.Time{}
+	case inbox.ActivityLabelAdded:
+		return by("Label " + a.Detail + " added"), time.Time{}
+	case inbox.ActivityLabelRemoved:
+		return by("Label " + a.Detail + " removed"), time.Time{}
+	}
+	return by(strings.ReplaceAll(string(a.Kind), "_", " ")), time.Time{}
+}
+
+// recordActivity writes an activity line after the change it describes
+// was committed, and publishes it. A failure is logged: the change itself
+// stands.
+func (s *Server) recordActivity(ctx context.Context, a inbox.ThreadActivity) {
+	a.At = s.now()
+	_, ch, err := s.store.RecordActivity(ctx, a)
+	if err != nil {
+		s.log.Error("record activity", "conversation_id", a.ConversationID, "kind", a.Kind, "err", err)
+		return
+	}
+	s.publish(ch)
+}
+
+// draftSince reads the send guard's field: the id of the newest message
+// the composer had when the agent started the draft; nil when not given.
+func draftSince(v string) (*int64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return nil, newError(http.StatusBadRequest, "invalid_parameter", "draftSince must be a message id.")
+	}
+	return &n, nil
+}
+
+// draftChangedJSON is the send guard's 409: what changed, and the id a
+// second Send passes with.
+type draftChangedJSON struct {
+	Error    *apiError     `json:"error"`
+	Latest   int64         `json:"latest"`
+	Messages []messageJSON `json:"messages"`
+	// HTML is the changes as the thread shows them, for the composer.
+	HTML string `json:"html,omitempty"`
+}
+
+// orDraftChanged answers a reply the send guard stopped with 409 and what
+// changed (as bubbles too, for a page); any other error is returned as it
+// is.
+func (s *Server) orDraftChanged(c echo.Context, err error, page bool) error {
+	var dc *inbox.DraftChanged
+	if !errors.As(err, &dc) {
+		return err
+	}
+	who, _, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	out := draftChangedJSON{Latest: dc.Latest, Messages: make([]messageJSON, 0, len(dc.Messages)),
+		Error: newError(http.StatusConflict, "draft_changed", draftChangeSentence(dc.Messages, who)+
+			" Your reply was not sent: read what changed, then send again to send it anyway.")}
+	var buf bytes.Buffer
+	for _, m := range dc.Messages {
+		out.Messages = append(out.Messages, toMessageJSON(m))
+		if page {
+			if err := views.Message(messageView(m, who, location(c))).Render(c.Request().Context(), &buf); err != nil {
+				return err
+			}
+		}
+	}
+	out.HTML = buf.String()
+	s.log.Info("reply stopped by the send guard", "conversation_id", pathIDOrZero(c), "changes", len(dc.Messages))
+	return c.JSON(http.StatusConflict, out)
+}
+
+func pathIDOrZero(c echo.Context) int64 {
+	id, _ := pathID(c)
+	return id
+}
+
+// draftChangeSentence says in one sentence what changed under a draft.
+func draftChangeSentence(ms []inbox.Message, who people) string {
+	var parts []string
+	add := func(s string) {
+		for _, p := range parts {
+			if p == s {
+				return
+			}
+		}
+		parts = append(parts, s)
+	}
+	for _, m := range ms {
+		switch {
+		case m.Direction == inbox.Inbound:
+			add("the customer wrote again")
+		case m.Direction == inbox.Outbound:
+			if m.AuthorID != nil {
+				add(who.name(m.AuthorID) + " replied")
+			} else {
+				add("a reply was sent")
+			}
+		case m.Type == inbox.TypeNote:
+			if m.AuthorID != nil {
+				add(who.name(m.AuthorID) + " added a note")
+			} else {
+				add("a note was added")
+			}
+		case m.Content != nil && m.Content.Activity != nil && m.Content.Activity.TargetID != nil:
+			add("it was assigned to " + who.name(m.Content.Activity.TargetID))
+		default:
+			add("it was unassigned")
+		}
+	}
+	s := strings.Join(parts, ", ")
+	if s == "" {
+		return "The conversation changed."
+	}
+	return "While you were writing, " + s + "."
+}
+
+func sameID(a, b *int64) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
