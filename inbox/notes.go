@@ -25,6 +25,10 @@ const (
 	TypeActivity MessageType = "activity" // who did what: "Maya assigned this to Ben"
 )
 
+// SourceSwitchboard marks an activity line no one did: an auto-reply
+// skipped, a snooze that ended.
+const SourceSwitchboard Source = "switchboard"
+
 // MaxNoteLength bounds a note's text, as MaxReplyLength bounds a reply's.
 const MaxNoteLength = 4096
 
@@ -72,10 +76,7 @@ type ActivityContent struct {
 func (a ThreadActivity) Message() Message {
 	src := SourceAgent
 	if a.ActorID == nil {
-		src = SourceAPI
-		if a.Kind == ActivityAutoReplySkipped {
-			src = SourceAutoReply
-		}
+		src = SourceSwitchboard
 	}
 	return Message{
 		ConversationID: a.ConversationID, Direction: Internal, Type: TypeActivity, Source: src,

@@ -551,6 +551,12 @@
         case "read":
           setRead(el.getAttribute("data-conversation"), parseInt(el.getAttribute("data-read"), 10));
           break;
+        case "mention": // a note mentions this agent (static/notes.js)
+        case "mentions": // the agent's unseen mentions changed
+          document.dispatchEvent(new CustomEvent("switchboard:" + el.getAttribute("data-live"), { detail: {
+            conversation: el.getAttribute("data-conversation"), message: el.getAttribute("data-message"),
+            author: el.getAttribute("data-author"), count: parseInt(el.getAttribute("data-count"), 10) || 0 } }));
+          break;
         case "team":
           var old = $("#team-options");
           if (old) {
