@@ -135,7 +135,7 @@ func TestReadTokenIsRefusedEveryChange(t *testing.T) {
 	ts.mustGet("/api/v1/conversations/"+itoa(conv)+"/messages", &msgs)
 	sent := 0
 	for _, m := range msgs.Items {
-		if m.Text == "Sent by a script" && m.Source == "api" {
+		if m.Text == "Sent by a script" && m.Source == "api" && m.Direction == "outbound" {
 			sent++
 		}
 	}
