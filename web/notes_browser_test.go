@@ -1,0 +1,99 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"switchboard/inbox/zavu"
+)
+
+// waitSent waits until the fake Zavu has had n sends, and returns them.
+func waitSent(t *testing.T, fake *zavu.Fake, n int) []zavu.Message {
+	t.Helper()
+	deadline := time.Now().Add(browserPatience)
+	for {
+		sent := fake.Sent()
+		if len(sent) >= n || time.Now().After(deadline) {
+			if len(sent) != n {
+				t.Fatalf("Zavu got %d messages, want %d", len(sent), n)
+			}
+			return sent
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Two agents on one conversation: Ben answers while Ana has a draft, and
+// Ana's Send is stopped with Ben's answer shown until she sends again;
+// Ana's note with @Ben reaches Ben's Mentions badge live and never Zavu.
+func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.post(inboundFrom("evt_g1", "msg_g1", "+14155550121", "Zoe Quinn", "Where is my parcel?", time.Now()))
+	bctx := browser(t, exe)
+	ana, ben := newTab(t, bctx), newTab(t, bctx)
+	for _, a := range []struct {
+		tab   *tab
+		email string
+	}{{ana, "ana@example.com"}, {ben, "ben@example.com"}} {
+		a.tab.login(ls.url(), a.email)
+		a.tab.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	}
+
+	ana.do("Ana starts a draft", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Let me look into it"))
+	ben.do("Ben answers", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "It left the depot today\r"))
+	ana.waitFor("Ben's answer reaches Ana's thread",
+		`document.querySelector('[data-testid=messages]').textContent.includes('It left the depot today')`)
+
+	ana.do("Ana presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
+	ana.waitFor("the send is stopped with Ben's answer shown",
+		`document.querySelector('[data-testid=draft-changed]')?.textContent.includes('It left the depot today') &&
+		 document.querySelector('[data-testid=composer-error]')?.textContent.includes('Ben Agent replied')`)
+	if v := ana.eval(`document.querySelector('[data-testid=reply-text]').value`); v != "Let me look into it" {
+		t.Errorf("the stopped draft is %q", v)
+	}
+	if n := len(fake.Sent()); n > 1 {
+		t.Fatalf("Zavu got %d messages after the stopped send", n)
+	}
+	ana.do("Ana sends again", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
+	ana.waitFor("Ana's reply is in the thread and the box is gone",
+		`[...document.querySelectorAll('[data-testid=message][data-direction=outbound]')].some(m => m.textContent.includes('Let me look into it')) &&
+		 !document.querySelector('[data-testid=draft-changed]')`)
+
+	// A note with @Ben, picked from the list.
+	ben.waitFor("Ben has no unseen mention", `document.querySelector('[data-testid=mentions-badge]').hidden`)
+	ana.do("Ana switches to a note and types @Be",
+		chromedp.Click(chromedp.CSS(`[data-testid=tab-note]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=note-text]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=note-text]`), "@Be"))
+	ana.waitFor("the picker offers Ben",
+		`[...document.querySelectorAll('[data-testid=mention-option]')].map(o => o.textContent).join() === 'Ben Agent'`)
+	ana.do("pick Ben and send the note",
+		chromedp.Click(chromedp.CSS(`[data-testid=mention-option]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=note-text]`), "can you call the courier?\r"))
+	ana.waitFor("the note shows as Ana's note",
+		`document.querySelector('[data-testid=note]')?.textContent.includes('@Ben Agent can you call the courier?') &&
+		 document.querySelector('[data-testid=note-label]').textContent.includes('Note by Ana Admin')`)
+	ben.waitFor("Ben's badge counts the mention, live",
+		`(b => !b.hidden && b.textContent === '1')(document.querySelector('[data-testid=mentions-badge]'))`)
+	ben.waitFor("Ben's thread shows the note", `!!document.querySelector('[data-testid=note]')`)
+
+	// A reply after the note goes out behind anything queued before it:
+	// once Zavu has it, the note would have gone too, and it did not.
+	ana.do("Ana replies after the note",
+		chromedp.Click(chromedp.CSS(`[data-testid=tab-reply]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Back to you shortly\r"))
+	sent := waitSent(t, fake, 3)
+	for _, m := range sent {
+		if strings.Contains(m.Text, "courier") {
+			t.Errorf("the note reached Zavu: %+v", m)
+		}
+	}
+}
