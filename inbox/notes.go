@@ -36,15 +36,15 @@ const MaxNoteLength = 4096
 type ActivityKind string
 
 const (
-	ActivityAssigned         ActivityKind = "assigned"           // TargetID is the new assignee
-	ActivityUnassigned       ActivityKind = "unassigned"         //
-	ActivityResolved         ActivityKind = "resolved"           //
-	ActivityReopened         ActivityKind = "reopened"           //
+	ActivityAssigned         ActivityKind = "assigned" // TargetID is the new assignee
+	ActivityUnassigned       ActivityKind = "unassigned"
+	ActivityResolved         ActivityKind = "resolved"
+	ActivityReopened         ActivityKind = "reopened"
 	ActivityAutoReplySkipped ActivityKind = "auto_reply_skipped" // Detail is the reason, Rule the rule
 	ActivitySnoozed          ActivityKind = "snoozed"            // Until is the end, zero for "until the customer answers"
-	ActivitySnoozeEnded      ActivityKind = "snooze_ended"       //
-	ActivityLabelAdded       ActivityKind = "label_added"        // Detail is the label's name
-	ActivityLabelRemoved     ActivityKind = "label_removed"      // Detail is the label's name
+	ActivitySnoozeEnded      ActivityKind = "snooze_ended"
+	ActivityLabelAdded       ActivityKind = "label_added"   // Detail is the label's name
+	ActivityLabelRemoved     ActivityKind = "label_removed" // Detail is the label's name
 )
 
 // ThreadActivity is one line of "who did what" in a thread. It is stored
