@@ -19,7 +19,11 @@
 // user's id and time zone on <body> (data-user-id, data-tz): "Assign to
 // me", "(me)" in the picker, the agent's own unread counts and replies,
 // local times. The assignee picker's teammates are rendered once in the
-// page (TeamOptions) and sent again only when the team changes.
+// page (TeamOptions) and sent again only when the team changes. A few
+// messages go to one agent's pages only (Hub.sendUser): a read mark, and
+// "mention" / "mentions" for the Mentions badge (see Server.mentioned).
+// Notes and activity lines are messages like any other: they travel as
+// bubbles.
 //
 // The hub goroutine owns the connected pages and only routes bytes. Each
 // page subscribes over its websocket with a small JSON message: its list
