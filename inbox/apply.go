@@ -162,6 +162,21 @@ func (a *applier) insert(conv *Conversation, m *Message) error {
 	return nil
 }
 
+// reopen opens conv for a customer's new message at at: a resolved
+// conversation comes back open, with a "Reopened" line under the message.
+func (a *applier) reopen(conv *Conversation, at time.Time) error {
+	if conv.Status != Resolved {
+		return nil
+	}
+	conv.Status = Open
+	m, _, err := RecordActivity(a.ctx, a.tx, ThreadActivity{ConversationID: conv.ID, Kind: ActivityReopened, At: at})
+	if err != nil {
+		return err
+	}
+	a.change.addMessage(m.ID)
+	return nil
+}
+
 // update writes a changed message. The caller saves its conversation when
 // the change can show in the list (its time or its content).
 func (a *applier) update(m *Message) error {
@@ -204,7 +219,9 @@ func (a *applier) newConversation(n *NewConversation) error {
 		if err := a.insert(&conv, &m); err != nil {
 			return err
 		}
-		conv.Status = Open // a customer's message reopens a resolved conversation
+		if err := a.reopen(&conv, m.CreatedAt); err != nil {
+			return err
+		}
 		a.arrived = &arrival{message: m, first: first}
 	}
 	return a.save(&conv)
@@ -290,7 +307,9 @@ func (a *applier) inbound(in *InboundMessage) error {
 		if err := a.insert(&conv, &m); err != nil {
 			return err
 		}
-		conv.Status = Open // a customer's message reopens a resolved conversation
+		if err := a.reopen(&conv, at); err != nil {
+			return err
+		}
 		a.arrived = &arrival{message: m, first: first}
 	}
 	if conv.ZavuConversationID == "" && in.ZavuConversationID != "" {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -289,5 +290,40 @@ func TestRecordActivityKeepsThePreview(t *testing.T) {
 	}
 	if _, _, err := db.RecordActivity(ctx, inbox.ThreadActivity{ConversationID: conv + 5, Kind: inbox.ActivityResolved, At: t0}); !errors.Is(err, inbox.ErrNotFound) {
 		t.Errorf("activity on no conversation: %v", err)
+	}
+}
+
+// A customer's message reopens a resolved conversation with a "Reopened"
+// line under it; a message to an open one adds no line.
+func TestCustomerMessageReopensWithAnActivityLine(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	conv := conversationWith(t, db, customerPhone, t0)
+	mustIngest(t, db, inboundEvent("evt_open", customerPhone, "msg_open", "still open", t0.Add(time.Minute)))
+	if _, err := db.SetStatus(ctx, conv, inbox.Resolved, t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	mustIngest(t, db, inboundEvent("evt_back", customerPhone, "msg_back", "It broke again", t0.Add(time.Hour)))
+	c, err := db.Conversation(ctx, conv)
+	if err != nil || c.Status != inbox.Open {
+		t.Fatalf("conversation %+v %v, want open", c, err)
+	}
+	ms, _, err := db.Messages(ctx, conv, inbox.MessageFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, m := range ms {
+		k := string(m.Direction)
+		if m.Type == inbox.TypeActivity {
+			k = string(m.Content.Activity.Kind)
+		}
+		kinds = append(kinds, k)
+	}
+	if got := strings.Join(kinds, ","); got != "inbound,inbound,inbound,reopened" {
+		t.Errorf("thread %s, want the reopening line after the message that reopened it", got)
+	}
+	if c.LastMessagePreview != "It broke again" {
+		t.Errorf("preview %q", c.LastMessagePreview)
 	}
 }
