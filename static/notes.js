@@ -83,6 +83,9 @@
       var box = $(".draft-changed", form.closest(".composer"));
       if (box) { box.remove(); }
     }
+    // What went wrong last time is over once something went through.
+    var err = form.closest(".composer") && $(".composer-error", form.closest(".composer"));
+    if (err && form.matches("[data-composer], [data-template-form]")) { err.remove(); }
   });
 
   // 409 draft_changed: show what changed above the composer; the draft now

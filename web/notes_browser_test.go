@@ -65,7 +65,7 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 	ana.do("Ana sends again", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
 	ana.waitFor("Ana's reply is in the thread and the box is gone",
 		`[...document.querySelectorAll('[data-testid=message][data-direction=outbound]')].some(m => m.textContent.includes('Let me look into it')) &&
-		 !document.querySelector('[data-testid=draft-changed]')`)
+		 !document.querySelector('[data-testid=draft-changed]') && !document.querySelector('[data-testid=composer-error]')`)
 
 	// A note with @Ben, picked from the list.
 	ben.waitFor("Ben has no unseen mention", `document.querySelector('[data-testid=mentions-badge]').hidden`)
