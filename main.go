@@ -219,6 +219,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("attachments key: %w", err)
 	}
+	upkeep := newUpkeep(db, filepath.Join(dataDir, "media"), log.With("component", "upkeep"))
 	srv := web.New(web.Config{
 		BaseURL: cfg.BaseURL, Sandbox: cfg.Sandbox(),
 		MediaDir: filepath.Join(dataDir, "media"),
@@ -240,6 +241,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Logger:      log,
 		Metrics:     metrics,
 		Backlog:     db,
+		Upkeep:      upkeep,
 	})
 	outbox.Publisher = srv.Hub()
 	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
@@ -264,6 +266,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	wg.Go(func() { outbox.Run(workers) })
 	wg.Go(func() { templates.run(workers, directory, log.With("component", "templates")) })
 	wg.Go(func() { syncSenders(workers, directory, log.With("component", "senders")) })
+	wg.Go(func() { upkeep.run(workers) })
 	var stopOnce sync.Once
 	stopBackground := func() {
 		stopOnce.Do(func() {

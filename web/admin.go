@@ -28,11 +28,6 @@ func (s *Server) settingOn(ctx context.Context, key string) bool {
 // time zone.
 const adminTimeFormat = "2 Jan 2006 15:04"
 
-// handleAdminHome opens the first admin page.
-func (s *Server) handleAdminHome(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, views.AdminSections[0].Path)
-}
-
 // audit records an admin's change in the audit log and in the server log.
 // A failure to record it is logged, not shown: the change itself is done.
 func (s *Server) audit(c echo.Context, action, detail string) {

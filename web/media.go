@@ -209,6 +209,7 @@ func (mc *mediaCache) file(ctx context.Context, m inbox.Message) (path string, e
 	lock.Lock()
 	defer lock.Unlock()
 	if _, err := os.Stat(path); err == nil {
+		touchMedia(path, time.Now()) // viewed: the last to go when the cache is trimmed
 		return path, nil
 	}
 	raw, err := mc.source.MediaURL(ctx, m.ZavuID)

@@ -178,6 +178,9 @@ type Backlog interface {
 func (m *Metrics) watchServer(s *Server) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_websocket_clients",
 		Help: "Agents' pages connected for live updates."}, func() float64 { return float64(s.hub.Clients()) }))
+	if s.upkeep != nil {
+		m.reg.MustRegister(&backupCollector{s: s})
+	}
 	if s.backlog == nil {
 		return
 	}

@@ -94,6 +94,11 @@ func (s *Server) routes() {
 	admin.GET("/settings", s.handleSettings)
 	admin.POST("/settings", s.handleSaveSettings)
 	admin.POST("/reports/time-zone", s.handleReportTimeZone)
+	admin.GET("/backups", s.handleBackups)
+	admin.POST("/backups", s.handleSaveBackups)
+	admin.POST("/backups/run", s.handleBackupNow)
+	admin.GET("/retention", s.handleRetention)
+	admin.POST("/retention", s.handleSaveRetention)
 
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/conversations", s.handleAPIConversations)

@@ -135,6 +135,7 @@ type Server struct {
 	receipts    ReadMarker
 	metrics     *Metrics
 	backlog     Backlog
+	upkeep      Upkeep
 	formKey     []byte
 	// liveSessionCheck is how often each live connection checks its
 	// session (wsSessionCheck; shorter in tests).
@@ -179,6 +180,7 @@ type Deps struct {
 	Now         func() time.Time // nil for time.Now
 	Metrics     *Metrics         // what /metrics shows; nil: nothing is counted
 	Backlog     Backlog          // pending events and the outbox, for /metrics and /readyz; may be nil
+	Upkeep      Upkeep           // scheduled backups and retention; nil: none
 }
 
 // New builds the Server and its routes.
@@ -199,6 +201,7 @@ func New(cfg Config, d Deps) *Server {
 		receipts:    d.Receipts,
 		metrics:     d.Metrics,
 		backlog:     d.Backlog,
+		upkeep:      d.Upkeep,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
