@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// TestPruneRawBodiesKeepsTheLogAndFailedBodies ages a log of applied
+// events, a failed one and fresh ones: retention deletes the bodies of the
+// old applied events only, keeps every row and every conversation, works
+// in several small transactions, and the next run starts where the last
+// stopped.
+func TestPruneRawBodiesKeepsTheLogAndFailedBodies(t *testing.T) {
+	var mu sync.Mutex
+	clock := t0
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	set := func(t time.Time) { mu.Lock(); clock = t; mu.Unlock() }
+	db := openTest(t, WithClock(now))
+	ctx := context.Background()
+
+	const old = 600
+	ingestOld(t, db, old)
+	bad := inboundEvent("evt_bad", "+15550001111", "msg_bad", "x", t0)
+	if res, err := db.Ingest(ctx, bad, failing(false)); err != nil || res.State != inbox.EventFailed {
+		t.Fatalf("failed event: %+v, %v", res, err)
+	}
+	set(t0.Add(40 * 24 * time.Hour))
+	for i := range 20 {
+		ev := inboundEvent(fmtID("evt_new", i), "+15550002222", fmtID("msg_new", i), "new", now())
+		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
+			t.Fatal(err)
+		}
+	}
+	messages := count(t, db, `SELECT count(*) FROM messages`)
+
+	st, err := db.PruneRawBodies(ctx, t0.Add(30*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Rows != old {
+		t.Errorf("deleted %d bodies, want the %d old applied ones", st.Rows, old)
+	}
+	if st.Chunks < 2 {
+		t.Errorf("%d transactions for %d rows: retention must delete in small chunks", st.Chunks, old)
+	}
+	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != old+1+20 {
+		t.Errorf("%d events in the log after retention, want all %d", n, old+21)
+	}
+	if n := count(t, db, `SELECT count(*) FROM webhook_events WHERE raw IS NULL AND id LIKE 'evt_old%'`); n != old {
+		t.Errorf("%d old bodies deleted, want %d", n, old)
+	}
+	if n := count(t, db, `SELECT count(*) FROM webhook_events WHERE raw IS NOT NULL AND id IN ('evt_bad') `); n != 1 {
+		t.Error("the failed event lost its body: it can no longer be replayed")
+	}
+	if n := count(t, db, `SELECT count(*) FROM webhook_events WHERE raw IS NOT NULL AND id LIKE 'evt_new%'`); n != 20 {
+		t.Errorf("%d of 20 recent bodies kept", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM messages`); n != messages {
+		t.Errorf("%d messages after retention, %d before: the applied model must stay", n, messages)
+	}
+	e, err := db.RawEvent(ctx, fmtID("evt_old", 3))
+	if err != nil || e.State != inbox.EventApplied || len(e.Raw) != 0 {
+		t.Errorf("an old event in the log: %+v, %v; want its row, applied, without a body", e, err)
+	}
+
+	// The next run starts after the last pruned row: with the cut-off
+	// later, only the new events are looked at, and their bodies go.
+	st, err = db.PruneRawBodies(ctx, t0.Add(41*24*time.Hour))
+	if err != nil || st.Rows != 20 {
+		t.Fatalf("second run: %+v, %v; want the 20 newer bodies", st, err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM webhook_events WHERE raw IS NOT NULL`); n != 1 {
+		t.Errorf("%d bodies left, want the failed event's only", n)
+	}
+	if st, err := db.PruneRawBodies(ctx, t0.Add(41*24*time.Hour)); err != nil || st.Rows != 0 || st.Chunks != 0 {
+		t.Errorf("a run with nothing to do: %+v, %v", st, err)
+	}
+}
+
+// TestPruneRawBodiesSharesTheWriter prunes a large log while webhooks keep
+// coming: each webhook is stored while retention runs (retention never
+// takes the writer for one long transaction), and the run's chunks stay
+// small.
+func TestPruneRawBodiesSharesTheWriter(t *testing.T) {
+	var mu sync.Mutex
+	clock := t0
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	db := openTest(t, WithClock(now))
+	ctx := context.Background()
+	const old = 3000
+	ingestOld(t, db, old)
+	mu.Lock()
+	clock = t0.Add(48 * time.Hour)
+	mu.Unlock()
+
+	done := make(chan PruneStats)
+	go func() {
+		st, err := db.PruneRawBodies(ctx, t0.Add(24*time.Hour))
+		if err != nil {
+			t.Error(err)
+		}
+		done <- st
+	}()
+	stored := 0
+	var st PruneStats
+loop:
+	for i := 0; ; i++ {
+		select {
+		case st = <-done:
+			break loop
+		default:
+		}
+		ev := inboundEvent(fmtID("evt_live", i), "+15550003333", fmtID("msg_live", i), "live", now())
+		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
+			t.Fatal(err)
+		}
+		stored++
+	}
+	if st.Rows != old {
+		t.Errorf("deleted %d bodies, want %d", st.Rows, old)
+	}
+	if stored < st.Chunks/2 {
+		t.Errorf("%d webhooks stored during %d retention transactions: they did not take turns", stored, st.Chunks)
+	}
+	t.Logf("%d bodies in %d transactions, the longest held the writer %v; %d webhooks stored meanwhile",
+		st.Rows, st.Chunks, st.LongestHold, stored)
+}
+
+// ingestOld applies n inbound events, evt_old_0 and on, from 64 callers at
+// once so that they share commits.
+func ingestOld(t *testing.T, db *DB, n int) {
+	t.Helper()
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for j := range next {
+				ev := inboundEvent(fmtID("evt_old", j), "+1555000"+fmtID("", j%50), fmtID("msg_old", j), "hello", t0)
+				if _, err := db.Ingest(context.Background(), ev, applyInbound); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	for j := range n {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+}
