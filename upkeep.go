@@ -29,9 +29,9 @@ type upkeep struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	wake   chan struct{}             // the settings changed
+	wake   chan struct{}                // the settings changed
 	manual chan chan inbox.BackupResult // an admin asked for a backup now
-	prune  chan struct{}             // run retention now
+	prune  chan struct{}                // run retention now
 
 	mu   sync.Mutex
 	last inbox.BackupResult // the last backup's result, for /metrics
