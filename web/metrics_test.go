@@ -43,6 +43,7 @@ func metricsServer(t *testing.T, token string) (*testServer, *web.Metrics) {
 		Webhooks: zavu.Webhooks{Secrets: zavu.StaticSecrets(testSecret), SenderSecrets: db.SenderWebhookSecrets},
 		Metrics:  m,
 		Backlog:  db,
+		Upkeep:   metricsUpkeep,
 	})
 	srv := httptest.NewServer(w)
 	t.Cleanup(func() {
@@ -244,5 +245,24 @@ func TestDashboardGraphsServedMetrics(t *testing.T) {
 	}
 	if n < 15 {
 		t.Errorf("the dashboard queries only %d metrics", n)
+	}
+}
+
+// metricsUpkeep's last backup succeeded at backupAt.
+var (
+	backupAt      = time.Now().Add(-90 * time.Minute)
+	metricsUpkeep = &memUpkeep{last: &inbox.BackupResult{Started: backupAt, File: "/b/x.db", Size: 8192, LastGood: backupAt}}
+)
+
+// TestMetricsShowTheBackupAge: /metrics says how old the latest good
+// backup is, its size, and whether the last one failed.
+func TestMetricsShowTheBackupAge(t *testing.T) {
+	ts, _ := metricsServer(t, metricsToken)
+	_, got := scrape(t, ts, metricsToken)
+	if age := got["switchboard_backup_age_seconds"]; age < 90*60 || age > 2*3600 {
+		t.Errorf("switchboard_backup_age_seconds = %v, want about 5400", age)
+	}
+	if got["switchboard_backup_size_bytes"] != 8192 || got["switchboard_backup_last_failed"] != 0 {
+		t.Errorf("backup size %v, failed %v", got["switchboard_backup_size_bytes"], got["switchboard_backup_last_failed"])
 	}
 }
