@@ -27,6 +27,9 @@ type Config struct {
 	// comma-separated addresses or CIDR ranges, loopback when unset.
 	TrustedProxies []netip.Prefix
 	MetricsToken   string // SWITCHBOARD_METRICS_TOKEN; empty: no /metrics
+	// ExternalCheckpoints leaves the WAL's checkpoints to Litestream:
+	// SWITCHBOARD_CHECKPOINTS=external (default: switchboard).
+	ExternalCheckpoints bool
 }
 
 // Sandbox reports whether Switchboard runs without a Zavu key, answering
@@ -82,6 +85,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.MetricsToken, err = metricsToken(getenv("SWITCHBOARD_METRICS_TOKEN")); err != nil {
 		errs = append(errs, err)
+	}
+	switch v := get("SWITCHBOARD_CHECKPOINTS", "switchboard"); v {
+	case "switchboard":
+	case "external":
+		cfg.ExternalCheckpoints = true
+	default:
+		errs = append(errs, fmt.Errorf("SWITCHBOARD_CHECKPOINTS=%q: want switchboard (the default) or external (Litestream runs them)", v))
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(get("SWITCHBOARD_LOG", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_LOG=%q: want debug, info, warn or error", getenv("SWITCHBOARD_LOG")))

@@ -61,7 +61,8 @@ Usage:
 
 Configuration comes from the environment: SWITCHBOARD_ADDR, SWITCHBOARD_DB,
 SWITCHBOARD_BASE_URL, ZAVU_API_KEY, ZAVU_API_URL, ZAVU_WEBHOOK_SECRET,
-SWITCHBOARD_TRUSTED_PROXIES, SWITCHBOARD_LOG, SWITCHBOARD_METRICS_TOKEN.
+SWITCHBOARD_TRUSTED_PROXIES, SWITCHBOARD_LOG, SWITCHBOARD_METRICS_TOKEN,
+SWITCHBOARD_CHECKPOINTS.
 See README.md.
 `
 
@@ -182,7 +183,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
 	}
 	defer release()
-	db, err := store.Open(cfg.DBPath, store.WithLogger(log.With("component", "store")))
+	storeOpts := []store.Option{store.WithLogger(log.With("component", "store"))}
+	if cfg.ExternalCheckpoints {
+		storeOpts = append(storeOpts, store.WithExternalCheckpoints())
+	}
+	db, err := store.Open(cfg.DBPath, storeOpts...)
 	if err != nil {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
 	}

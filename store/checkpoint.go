@@ -51,6 +51,9 @@ const (
 type walKeeper struct {
 	path  string // the WAL file
 	limit int64  // its size that makes the writer restart it
+	// external: another process (Litestream) runs the checkpoints; the
+	// writer only measures the WAL.
+	external bool
 
 	// mu is held while a checkpoint runs, so that the two goroutines never
 	// run one each at the same time (SQLite would refuse the second). The
@@ -109,7 +112,7 @@ func (db *DB) afterBatch() {
 	if size > k.maxSize.Load() {
 		k.maxSize.Store(size) // only the writer stores it
 	}
-	if db.wconn == nil || size <= k.limit || size < k.retryAt || !k.mu.TryLock() {
+	if db.wconn == nil || k.external || size <= k.limit || size < k.retryAt || !k.mu.TryLock() {
 		return
 	}
 	defer k.mu.Unlock()

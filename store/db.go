@@ -74,6 +74,7 @@ type options struct {
 	sessionCleanup  time.Duration
 	checkpointEvery time.Duration
 	walLimit        int64
+	noCheckpoints   bool
 	freeSpace       func(dir string) (uint64, error)
 	log             *slog.Logger
 	now             func() time.Time
@@ -90,6 +91,12 @@ func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
 // WithWALLimit sets the size past which the writer checkpoints the WAL
 // and starts it over between two batches (default 16 MiB).
 func WithWALLimit(bytes int64) Option { return func(o *options) { o.walLimit = bytes } }
+
+// WithExternalCheckpoints leaves the WAL's checkpoints to another
+// process, such as Litestream, which must control them to copy every
+// frame before the WAL starts over: Switchboard then runs none of its own
+// (checkpoint.go), and that process keeps the WAL bounded.
+func WithExternalCheckpoints() Option { return func(o *options) { o.noCheckpoints = true } }
 
 // WithSessionCleanup sets how often expired sessions are deleted (default
 // 5 minutes); 0 or less turns the cleanup goroutine off.
@@ -215,7 +222,12 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	go db.writeLoop()
-	go db.checkpointLoop(o.checkpointEvery)
+	if o.noCheckpoints {
+		db.wal.external = true
+		close(db.checkpointDone)
+	} else {
+		go db.checkpointLoop(o.checkpointEvery)
+	}
 	if o.sessionCleanup > 0 {
 		go db.cleanSessions(o.sessionCleanup)
 	} else {

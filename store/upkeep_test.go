@@ -152,3 +152,30 @@ func ingestOld(t *testing.T, db *DB, n int) {
 	close(next)
 	wg.Wait()
 }
+
+// TestExternalCheckpointsLeaveTheWALAlone: with checkpoints left to
+// Litestream, the store runs none, even with the WAL far past its limit:
+// every frame stays in the WAL for Litestream to copy, and no checkpoint
+// goroutine runs.
+func TestExternalCheckpointsLeaveTheWALAlone(t *testing.T) {
+	const limit = 64 << 10
+	db := openTest(t, WithWALLimit(limit), WithExternalCheckpoints())
+	ctx := context.Background()
+	for i := range 400 {
+		if _, err := db.Ingest(ctx, benchEvent(i), applyInbound); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := db.WALStats()
+	if st.Size < 2*limit {
+		t.Fatalf("the WAL is %d bytes: the test needs it past its %d-byte limit", st.Size, limit)
+	}
+	if st.Restarts+st.Busy+st.Truncates != 0 {
+		t.Errorf("checkpoints run with external checkpoints: %+v", st)
+	}
+	select {
+	case <-db.checkpointDone:
+	default:
+		t.Error("the checkpoint goroutine runs with external checkpoints")
+	}
+}
