@@ -37,3 +37,25 @@ func TestSystemdUnitVerifies(t *testing.T) {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
+
+// TestLitestreamUnitVerifies checks deploy/litestream.service the same
+// way, with any program in litestream's place.
+func TestLitestreamUnitVerifies(t *testing.T) {
+	unit, err := os.ReadFile("deploy/litestream.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed")
+	}
+	path := filepath.Join(t.TempDir(), "litestream.service")
+	local := strings.ReplaceAll(string(unit), "/usr/bin/litestream", "/bin/true")
+	if err := os.WriteFile(path, []byte(local), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
