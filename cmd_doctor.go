@@ -48,6 +48,7 @@ func (e env) doctor(ctx context.Context, args []string) error {
 		doctorConfig(cfg, add)
 	}
 	doctorDatabase(ctx, cfg.DBPath, add)
+	doctorClock(ctx, cfg.DBPath, add)
 	doctorFiles(cfg.DBPath, add)
 	doctorDisk(filepath.Dir(cfg.DBPath), add)
 	if cfgErr == nil {
@@ -216,4 +217,50 @@ func doctorSenders(ctx context.Context, cfg Config, add func(level, what, fix st
 			add("ok", "sender "+name+": its webhook points here with every event", "")
 		}
 	}
+}
+
+// doctorClock compares this machine's clock with Zavu's: each stored
+// webhook event carries Zavu's timestamp, signed with its body, beside
+// the time Switchboard received it. A retried delivery arrives late, so
+// the smallest difference among the newest events is the skew (plus the
+// network's delay). Zavu's signatures are refused when older than 300 s or
+// more than 60 s ahead of this clock.
+func doctorClock(ctx context.Context, path string, add func(level, what, fix string)) {
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	clocks, err := store.RecentEventClocks(ctx, path, 20)
+	if err != nil {
+		add("warn", "clock skew unknown: "+err.Error(), "")
+		return
+	}
+	if len(clocks) == 0 {
+		add("ok", "clock skew unknown: no signed webhook stored yet to compare with", "")
+		return
+	}
+	skew := clocks[0].Received.Sub(clocks[0].Timestamp)
+	for _, c := range clocks[1:] {
+		if d := c.Received.Sub(c.Timestamp); d.Abs() < skew.Abs() {
+			skew = d
+		}
+	}
+	what := fmt.Sprintf("this clock is %s %s Zavu's (the newest webhooks' signed timestamps)", skew.Abs().Round(time.Second), aheadBehind(skew))
+	fix := "synchronise the clock (timedatectl set-ntp true, or install chrony)"
+	switch {
+	case skew > 4*time.Minute || skew < -45*time.Second:
+		add("FAIL", what, fix+": Zavu's signatures are refused as stale past 300 s behind or 60 s ahead")
+	case skew.Abs() > 30*time.Second:
+		add("warn", what, fix)
+	default:
+		add("ok", what, "")
+	}
+}
+
+func aheadBehind(d time.Duration) string {
+	if d < 0 {
+		return "behind"
+	}
+	return "ahead of"
 }

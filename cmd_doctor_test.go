@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"database/sql"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
@@ -126,4 +129,53 @@ func TestDoctorSaysWhatToFix(t *testing.T) {
 	if code, out, _ := runCmd(t, vars, "", "doctor"); code != 1 || !strings.Contains(out, "FAIL  configuration: SWITCHBOARD_LOG=") {
 		t.Errorf("bad variable not reported (%d):\n%s", code, out)
 	}
+}
+
+// TestDoctorMeasuresClockSkew compares the received times of stored
+// webhooks with Zavu's signed timestamps: a retried (late) delivery does
+// not count as skew, a clock minutes ahead is a FAIL, a few seconds is ok.
+func TestDoctorMeasuresClockSkew(t *testing.T) {
+	vars, dbPath := doctorSetup(t, nil)
+	store := func(lags ...time.Duration) {
+		t.Helper()
+		os.Remove(dbPath)
+		os.Remove(dbPath + "-wal")
+		os.Remove(dbPath + "-shm")
+		now := time.Now()
+		db, err := storeOpenAt(dbPath, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, lag := range lags {
+			ev := &inbox.Event{ID: fmt.Sprintf("evt_clock_%d", i), Type: inbox.EventMessageDelivered,
+				Timestamp: now.Add(-lag), Raw: []byte(`{}`)}
+			if _, err := db.Append(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		lags []time.Duration
+		want string
+	}{
+		{nil, "ok    clock skew unknown: no signed webhook stored yet"},
+		{[]time.Duration{3 * time.Second, 20 * time.Minute}, "ok    this clock is 3s ahead of Zavu's"},
+		{[]time.Duration{10 * time.Minute, 12 * time.Minute}, "FAIL  this clock is 10m0s ahead of Zavu's"},
+		{[]time.Duration{-2 * time.Minute, 5 * time.Minute}, "FAIL  this clock is 2m0s behind Zavu's"},
+		{[]time.Duration{-40 * time.Second}, "warn  this clock is 40s behind Zavu's"},
+	} {
+		store(c.lags...)
+		chmod(t, dbPath, 0o600)
+		_, out, _ := runCmd(t, vars, "", "doctor")
+		if !strings.Contains(out, c.want) {
+			t.Errorf("lags %v: report lacks %q:\n%s", c.lags, c.want, out)
+		}
+	}
+}
+
+func storeOpenAt(path string, now time.Time) (*store.DB, error) {
+	return store.Open(path, store.WithClock(func() time.Time { return now }))
 }
