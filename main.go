@@ -183,7 +183,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
 	}
 	defer release()
-	storeOpts := []store.Option{store.WithLogger(log.With("component", "store"))}
+	storeOpts := []store.Option{store.WithLogger(log.With("component", "store")), store.WithVersion(versionString())}
 	if cfg.ExternalCheckpoints {
 		storeOpts = append(storeOpts, store.WithExternalCheckpoints())
 	}
@@ -231,6 +231,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		FilesDir: filepath.Join(dataDir, "files"), FilesKey: filesKey,
 		TrustedProxies: cfg.TrustedProxies,
 		MetricsToken:   cfg.MetricsToken,
+		Version:        versionString(),
 		FormKey:        subKey(filesKey, "forms"),
 	}, web.Deps{
 		Store:       db,

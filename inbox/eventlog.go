@@ -10,6 +10,7 @@ type EventCounts struct {
 	Recent       int // events received since the time asked for
 	RecentFailed int // of those, the ones stored but not applied
 	Failed       int // events of any age stored but not applied
+	FailedOlder  int // of those, the ones another (older) version failed
 }
 
 var missingField = regexp.MustCompile(`data\.([A-Za-z0-9_.]+) is missing`)

@@ -141,6 +141,9 @@ type StoredEvent struct {
 	Error      string
 	Attempts   int
 	Raw        []byte
+	// FailedVersion is the Switchboard version that last failed to apply
+	// it; empty when unknown (it failed before versions were recorded).
+	FailedVersion string
 }
 
 // ConversationFilter selects a page of conversations, newest activity first.

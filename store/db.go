@@ -26,11 +26,12 @@ import (
 
 // DB is Switchboard's database. It is safe for concurrent use.
 type DB struct {
-	path   string
-	writer *sql.DB // one connection: migrations at Open, then the writer goroutine's
-	reader *sql.DB // read-only pool
-	log    *slog.Logger
-	now    func() time.Time
+	path    string
+	version string  // recorded with the events it fails to apply
+	writer  *sql.DB // one connection: migrations at Open, then the writer goroutine's
+	reader  *sql.DB // read-only pool
+	log     *slog.Logger
+	now     func() time.Time
 
 	// The writer goroutine's own: its connection, held for good, and the
 	// statements prepared on it.
@@ -75,6 +76,7 @@ type options struct {
 	checkpointEvery time.Duration
 	walLimit        int64
 	noCheckpoints   bool
+	version         string
 	freeSpace       func(dir string) (uint64, error)
 	log             *slog.Logger
 	now             func() time.Time
@@ -91,6 +93,10 @@ func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
 // WithWALLimit sets the size past which the writer checkpoints the WAL
 // and starts it over between two batches (default 16 MiB).
 func WithWALLimit(bytes int64) Option { return func(o *options) { o.walLimit = bytes } }
+
+// WithVersion sets the Switchboard version this process runs, recorded
+// with each webhook event it fails to apply (default "dev").
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
 
 // WithExternalCheckpoints leaves the WAL's checkpoints to another
 // process, such as Litestream, which must control them to copy every
@@ -139,7 +145,7 @@ const busyTimeoutMs = 5000
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
 	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, checkpointEvery: 250 * time.Millisecond,
-		walLimit: defaultWALLimit, freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
+		walLimit: defaultWALLimit, version: "dev", freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -199,7 +205,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	checkpointer.SetMaxOpenConns(1)
 
 	db := &DB{
-		path: path, writer: writer, reader: reader, log: o.log, now: o.now,
+		path: path, version: o.version, writer: writer, reader: reader, log: o.log, now: o.now,
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),

@@ -8,13 +8,13 @@ import (
 	"switchboard/inbox"
 )
 
-const eventCols = `id, type, timestamp, received_at, sender_id, iif(pending, 'pending', state), error, attempts, raw`
+const eventCols = `id, type, timestamp, received_at, sender_id, iif(pending, 'pending', state), error, attempts, raw, failed_version`
 
 func scanEvent(row scanner) (inbox.StoredEvent, error) {
 	var e inbox.StoredEvent
 	var typ, state string
 	err := row.Scan(&e.ID, &typ, msTime{&e.Timestamp}, msTime{&e.ReceivedAt}, &e.SenderID, &state, &e.Error,
-		&e.Attempts, &e.Raw)
+		&e.Attempts, &e.Raw, &e.FailedVersion)
 	if err != nil {
 		return inbox.StoredEvent{}, err
 	}
@@ -101,8 +101,9 @@ func (db *DB) EventCounts(ctx context.Context, since time.Time) (inbox.EventCoun
 	err := db.reader.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM webhook_events WHERE received_at >= ?1),
 		(SELECT COUNT(*) FROM webhook_events WHERE state = 'failed' AND received_at >= ?1),
-		(SELECT COUNT(*) FROM webhook_events WHERE state = 'failed')`, msOf(since)).
-		Scan(&c.Recent, &c.RecentFailed, &c.Failed)
+		(SELECT COUNT(*) FROM webhook_events WHERE state = 'failed'),
+		(SELECT COUNT(*) FROM webhook_events WHERE state = 'failed' AND failed_version != ?2)`, msOf(since), db.version).
+		Scan(&c.Recent, &c.RecentFailed, &c.Failed, &c.FailedOlder)
 	if err != nil {
 		return inbox.EventCounts{}, fmt.Errorf("count events: %w", err)
 	}

@@ -19,7 +19,7 @@ var (
 		(id, type, timestamp, received_at, sender_id, state, error, attempts, raw)
 		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?)
 		ON CONFLICT (id) DO NOTHING`)
-	stFailEvent   = writerStatement(`UPDATE webhook_events SET state = 'failed', error = ?, pending = 0 WHERE id = ?`)
+	stFailEvent   = writerStatement(`UPDATE webhook_events SET state = 'failed', error = ?, failed_version = ?, pending = 0 WHERE id = ?`)
 	stReplayEvent = writerStatement(`UPDATE webhook_events
 		SET attempts = attempts + 1, state = 'applied', error = '' WHERE id = ? AND state = 'failed'`)
 )
@@ -127,7 +127,7 @@ func (w *writeTx) applyEvent(ctx context.Context, ev *inbox.Event, apply inbox.A
 
 // markFailed records that ev could not be applied, and why.
 func (w *writeTx) markFailed(ctx context.Context, ev *inbox.Event, msg string) inbox.IngestResult {
-	if _, err := w.exec(ctx, stFailEvent, msg, ev.ID); err != nil {
+	if _, err := w.exec(ctx, stFailEvent, msg, w.db.version, ev.ID); err != nil {
 		w.fail(fmt.Errorf("mark event %s failed: %w", ev.ID, err))
 		return inbox.IngestResult{}
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -177,5 +178,51 @@ func TestExternalCheckpointsLeaveTheWALAlone(t *testing.T) {
 	case <-db.checkpointDone:
 	default:
 		t.Error("the checkpoint goroutine runs with external checkpoints")
+	}
+}
+
+// TestFailedEventsRecordTheirVersion: an event that fails is recorded with
+// the version that failed it; after an upgrade the log counts it as failed
+// under an older version until the new version replays it.
+func TestFailedEventsRecordTheirVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	ctx := context.Background()
+	db, err := Open(path, WithVersion("1.4.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"evt_a", "evt_b"} {
+		if res, err := db.Ingest(ctx, inboundEvent(id, "+15550001", "msg_"+id, "hi", t0), failing(false)); err != nil || res.State != inbox.EventFailed {
+			t.Fatalf("ingest %s: %+v, %v", id, res, err)
+		}
+	}
+	if c, _ := db.EventCounts(ctx, t0); c.Failed != 2 || c.FailedOlder != 0 {
+		t.Errorf("under the version that failed them: %+v", c)
+	}
+	db.Close()
+
+	db, err = Open(path, WithVersion("1.5.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if e, _ := db.RawEvent(ctx, "evt_a"); e.FailedVersion != "1.4.0" {
+		t.Errorf("failed version %q, want 1.4.0", e.FailedVersion)
+	}
+	if c, _ := db.EventCounts(ctx, t0); c.Failed != 2 || c.FailedOlder != 2 {
+		t.Errorf("after the upgrade: %+v, want both failed under an older version", c)
+	}
+	// 1.5.0 fails one again and applies the other.
+	if res, _ := db.Replay(ctx, inboundEvent("evt_a", "+15550001", "msg_evt_a", "hi", t0), failing(false)); res.State != inbox.EventFailed {
+		t.Fatalf("replay a: %+v", res)
+	}
+	if res, _ := db.Replay(ctx, inboundEvent("evt_b", "+15550001", "msg_evt_b", "hi", t0), applyInbound); res.State != inbox.EventApplied {
+		t.Fatalf("replay b: %+v", res)
+	}
+	if e, _ := db.RawEvent(ctx, "evt_a"); e.FailedVersion != "1.5.0" {
+		t.Errorf("failed again under 1.5.0, recorded %q", e.FailedVersion)
+	}
+	if c, _ := db.EventCounts(ctx, t0); c.Failed != 1 || c.FailedOlder != 0 {
+		t.Errorf("after the replays: %+v", c)
 	}
 }

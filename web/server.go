@@ -104,6 +104,9 @@ type Config struct {
 	// FormKey signs the CSRF tokens of the forms shown before sign-in.
 	// Empty: a random key, so such forms expire when the server restarts.
 	FormKey []byte
+	// Version is the Switchboard version serving: the webhook log tells
+	// the events another version failed to apply.
+	Version string
 	// LivePagesPerUser caps the live pages (websockets) one user may have
 	// open at once; 0 for 20.
 	LivePagesPerUser int
@@ -220,6 +223,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if cfg.FilesDir != "" && len(cfg.FilesKey) >= 16 {
 		s.files = &fileStore{dir: cfg.FilesDir, key: cfg.FilesKey}
+	}
+	if s.cfg.Version == "" {
+		s.cfg.Version = "dev" // as the store records it by default
 	}
 	s.formKey = cfg.FormKey
 	if len(s.formKey) < 16 {

@@ -41,7 +41,7 @@ func (s *Server) handleWebhookLog(c echo.Context) error {
 	senders := s.senderNames(ctx)
 	rows := make([]views.EventRow, 0, len(events))
 	for _, e := range events {
-		rows = append(rows, eventRow(e, loc, senders))
+		rows = append(rows, s.eventRow(e, loc, senders))
 	}
 	more := ""
 	if next != "" {
@@ -68,7 +68,7 @@ func (s *Server) handleWebhookLog(c echo.Context) error {
 	}
 	v.Counts = views.WebhookCounts{
 		Recent: counts.Recent, RecentApplied: counts.Recent - counts.RecentFailed,
-		RecentFailed: counts.RecentFailed, Failed: counts.Failed,
+		RecentFailed: counts.RecentFailed, Failed: counts.Failed, FailedOlder: counts.FailedOlder,
 	}
 	for _, sf := range s.sigFailures.snapshot() {
 		addr := sf.Address
@@ -145,7 +145,7 @@ func (s *Server) handleReplayEvent(c echo.Context) error {
 			return err
 		}
 	}
-	row := eventRow(stored, location(c), s.senderNames(ctx))
+	row := s.eventRow(stored, location(c), s.senderNames(ctx))
 	row.Note, row.NoteError = replayMessage(outcome)
 	return s.render(c, http.StatusOK, views.WebhookEventRow(row, s.csrfToken(c)))
 }
@@ -218,7 +218,7 @@ func (s *Server) senderNames(ctx context.Context) map[string]string {
 	return out
 }
 
-func eventRow(e inbox.StoredEvent, loc *time.Location, senders map[string]string) views.EventRow {
+func (s *Server) eventRow(e inbox.StoredEvent, loc *time.Location, senders map[string]string) views.EventRow {
 	r := views.EventRow{
 		ID:       e.ID,
 		Type:     string(e.Type),
@@ -239,6 +239,10 @@ func eventRow(e inbox.StoredEvent, loc *time.Location, senders map[string]string
 		r.Error = inbox.ExplainEventError(e.Type, e.Error)
 		r.Detail = e.Error
 		r.Replay = "/admin/webhooks/" + url.PathEscape(e.ID) + "/replay"
+		if e.FailedVersion != s.cfg.Version {
+			r.FailedUnder = cmpOr(e.FailedVersion, "an earlier version")
+			r.Version = s.cfg.Version
+		}
 	}
 	return r
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"switchboard/inbox"
+	"switchboard/web"
 	"switchboard/inbox/zavu"
 )
 
@@ -305,5 +306,36 @@ func TestWebhookLogShowsBroadcastAndInvitationActivity(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("activity feed %q lacks %q", all, want)
 		}
+	}
+}
+
+// TestWebhookLogTellsEventsAnOlderVersionFailed: after an upgrade, the log
+// says which failed events the previous version failed, with their Replay
+// button (the store counts them: TestFailedEventsRecordTheirVersion); events this version failed say nothing more.
+func TestWebhookLogTellsEventsAnOlderVersionFailed(t *testing.T) {
+	ts := newTestServerWith(t, func(c *web.Config, _ *web.Deps) { c.Version = "2.0.0" })
+	a := ts.admin()
+	// The test's store records "dev" as the version that failed it.
+	ts.mustPost(event("evt_unknown", "contact.updated", time.Now(), map[string]any{"phoneNumber": "+14155551234"}))
+	ts.settle()
+	p := a.get("/admin/webhooks")
+	row := eventRow(t, p, "evt_unknown")
+	if got := cell(row, "event-older"); !strings.Contains(got, "Failed under dev; this is 2.0.0") {
+		t.Errorf("the row of an event an older version failed says %q", got)
+	}
+	if row.Find(`[data-testid="replay"]`).Length() != 1 {
+		t.Error("no Replay button on it")
+	}
+
+	same := newTestServer(t) // version dev, as its store
+	b := same.admin()
+	same.mustPost(event("evt_unknown", "contact.updated", time.Now(), map[string]any{"phoneNumber": "+14155551234"}))
+	same.settle()
+	q := b.get("/admin/webhooks")
+	if got := cell(eventRow(t, q, "evt_unknown"), "event-older"); got != "" {
+		t.Errorf("an event this version failed is labelled %q", got)
+	}
+	if q.find("count-failed-older").Length() != 0 {
+		t.Error("the count of older failures shows with none")
 	}
 }
