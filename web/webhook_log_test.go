@@ -13,8 +13,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"switchboard/inbox"
-	"switchboard/web"
 	"switchboard/inbox/zavu"
+	"switchboard/web"
 )
 
 // tableFragment reads rows htmx puts into a table as the browser would
