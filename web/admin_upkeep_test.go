@@ -288,3 +288,25 @@ func TestTrimmedMediaIsFetchedAgain(t *testing.T) {
 		t.Fatalf("the trimmed document was not fetched again: %v", files())
 	}
 }
+
+// TestWebhookLogAfterRetention: an applied event whose body retention
+// deleted stays in the log, saying so.
+func TestWebhookLogAfterRetention(t *testing.T) {
+	ts := newTestServer(t)
+	a := ts.admin()
+	ts.mustPost(inboundText("evt_old", "msg_old", "Hello", time.Now().Add(-time.Hour)))
+	ts.settle()
+	if _, err := ts.db.PruneRawBodies(context.Background(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	row := eventRow(t, a.get("/admin/webhooks"), "evt_old")
+	if got := cell(row, "event-raw"); !strings.Contains(got, "deleted after the retention period") {
+		t.Errorf("the pruned event's body shows as %q", got)
+	}
+	if cell(row, "event-state") != "Applied" {
+		t.Errorf("state %q", cell(row, "event-state"))
+	}
+	if _, err := ts.db.MessageByZavuID(context.Background(), "msg_old"); err != nil {
+		t.Errorf("the message is gone with the body: %v", err)
+	}
+}

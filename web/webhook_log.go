@@ -229,6 +229,9 @@ func (s *Server) eventRow(e inbox.StoredEvent, loc *time.Location, senders map[s
 		Attempts: e.Attempts,
 		Raw:      prettyBody(e.Raw),
 	}
+	if len(e.Raw) == 0 && r.Applied {
+		r.Raw = "(The body was deleted after the retention period set under Admin, Retention; what the event did is kept.)"
+	}
 	if p := senders[e.SenderID]; p != "" {
 		r.Sender = p
 	}
