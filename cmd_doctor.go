@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,6 +50,7 @@ func (e env) doctor(ctx context.Context, args []string) error {
 	}
 	doctorDatabase(ctx, cfg.DBPath, add)
 	doctorClock(ctx, cfg.DBPath, add)
+	doctorBackups(ctx, cfg.DBPath, time.Now(), add)
 	doctorFiles(cfg.DBPath, add)
 	doctorDisk(filepath.Dir(cfg.DBPath), add)
 	if cfgErr == nil {
@@ -263,4 +265,34 @@ func aheadBehind(d time.Duration) string {
 		return "behind"
 	}
 	return "ahead of"
+}
+
+// doctorBackups says whether scheduled backups are set up and how the last
+// one went.
+func doctorBackups(ctx context.Context, path string, now time.Time, add func(level, what, fix string)) {
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	read := func(key string, v any) bool {
+		raw, ok, err := store.SettingIn(ctx, path, key)
+		return err == nil && ok && json.Unmarshal([]byte(raw), v) == nil
+	}
+	var sched inbox.BackupSchedule
+	if !read(inbox.SettingBackupSchedule, &sched) || !sched.Enabled {
+		add("warn", "no scheduled backup", "set one under Admin, Backups, or replicate with Litestream (README)")
+		return
+	}
+	var last inbox.BackupResult
+	switch {
+	case !read(inbox.SettingBackupLast, &last):
+		add("ok", "daily backup at "+sched.At+" into "+sched.Folder+"; none has run yet", "")
+	case !last.OK():
+		add("FAIL", fmt.Sprintf("the last backup (%s) failed: %s", last.Started.Format(time.RFC3339), last.Error),
+			"see the server log (journalctl -u switchboard) and the folder "+sched.Folder)
+	case now.Sub(last.LastGood) > 49*time.Hour:
+		add("FAIL", fmt.Sprintf("the latest backup is from %s, more than two days ago", last.LastGood.Format(time.RFC3339)),
+			"is the server running? see journalctl -u switchboard")
+	default:
+		add("ok", fmt.Sprintf("the last backup (%s) is %s, %s", last.Started.Format(time.RFC3339), last.File, bytesIEC(uint64(last.Size))), "")
+	}
 }

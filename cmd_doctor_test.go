@@ -179,3 +179,40 @@ func TestDoctorMeasuresClockSkew(t *testing.T) {
 func storeOpenAt(path string, now time.Time) (*store.DB, error) {
 	return store.Open(path, store.WithClock(func() time.Time { return now }))
 }
+
+// TestDoctorChecksScheduledBackups: no schedule is a warning; a failed or
+// stale last backup is a FAIL with what to look at.
+func TestDoctorChecksScheduledBackups(t *testing.T) {
+	vars, dbPath := doctorSetup(t, nil)
+	set := func(key string, v any) {
+		t.Helper()
+		db, err := store.Open(dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := setJSON(context.Background(), db, key, v, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		chmod(t, dbPath, 0o600)
+	}
+	check := func(want string) {
+		t.Helper()
+		if _, out, _ := runCmd(t, vars, "", "doctor"); !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	chmod(t, dbPath, 0o600)
+	check("warn  no scheduled backup")
+	set(inbox.SettingBackupSchedule, inbox.BackupSchedule{Enabled: true, At: "03:30", Keep: 7, Folder: "/srv/b"})
+	check("ok    daily backup at 03:30 into /srv/b; none has run yet")
+	good := time.Now().Add(-3 * time.Hour)
+	set(inbox.SettingBackupLast, inbox.BackupResult{Started: good, File: "/srv/b/x.db", Size: 2048, LastGood: good})
+	check("ok    the last backup (" + good.Format(time.RFC3339) + ") is /srv/b/x.db, 2.0 KiB")
+	set(inbox.SettingBackupLast, inbox.BackupResult{Started: time.Now(), Error: "The backup folder's disk is full.", LastGood: good})
+	check("FAIL  the last backup (")
+	check("failed: The backup folder's disk is full.")
+	old := time.Now().Add(-72 * time.Hour)
+	set(inbox.SettingBackupLast, inbox.BackupResult{Started: old, File: "/srv/b/y.db", LastGood: old})
+	check("more than two days ago")
+}

@@ -147,3 +147,22 @@ func RecentEventClocks(ctx context.Context, path string, n int) ([]EventClock, e
 
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
+
+// SettingIn reads a setting from the database file at path, opened
+// read-only beside a server that may be running; ok is false when it was
+// never set.
+func SettingIn(ctx context.Context, path, key string) (value string, ok bool, err error) {
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
+	if err != nil {
+		return "", false, err
+	}
+	defer db.Close()
+	err = db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("setting %s: %w", key, err)
+	}
+	return value, true, nil
+}
