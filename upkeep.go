@@ -66,7 +66,7 @@ func (u *upkeep) run(ctx context.Context) {
 	defer retention.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	u.retain(ctx)
+	u.poke(u.prune) // retention runs at start too, in turn with a backup due
 	for {
 		due, ok := u.nextBackup(ctx)
 		if ok {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -155,5 +156,46 @@ func TestBackupFailuresAreShown(t *testing.T) {
 	}
 	if last, ok, _ := u.LastBackup(ctx); !ok || last.Error != bad.Error {
 		t.Errorf("recorded: %+v", last)
+	}
+}
+
+// TestRetentionRunsWhenSaved: saving retention settings runs retention at
+// once on the upkeep goroutine: the media cache is trimmed to its cap and
+// the run's result recorded for the admin home page.
+func TestRetentionRunsWhenSaved(t *testing.T) {
+	dir := t.TempDir()
+	u := openUpkeep(t, filepath.Join(dir, "data", "switchboard.db"))
+	if err := os.MkdirAll(u.mediaDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := os.WriteFile(filepath.Join(u.mediaDir, fmt.Sprintf("m%d", i)), make([]byte, 700<<10), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runUpkeep(t, u)
+	ctx := context.Background()
+	if errs, err := u.SaveRetention(ctx, inbox.Retention{RawBodyDays: 30, MediaCacheMB: 1}); err != nil || errs != nil {
+		t.Fatal(errs, err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, ok, err := u.LastRetention(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && r.MediaFiles > 0 {
+			if r.MediaFiles != 2 || r.MediaBytes != 2*700<<10 || r.Error != "" {
+				t.Errorf("retention result %+v, want 2 files trimmed", r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no retention run recorded: %+v", r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if errs, _ := u.SaveRetention(ctx, inbox.Retention{RawBodyDays: -1}); errs["raw_days"] == "" {
+		t.Errorf("a negative number of days: %v", errs)
 	}
 }
