@@ -65,6 +65,7 @@ func newTestServerWith(t *testing.T, edit func(*web.Config, *web.Deps)) *testSer
 		MediaClient: fakeHTTP,
 		Reactor:     messenger,
 		Receipts:    messenger,
+		Upkeep:      &memUpkeep{},
 	}
 	if edit != nil {
 		edit(&cfg, &deps)
