@@ -18,7 +18,7 @@ const (
 	pruneTarget   = 5 * time.Millisecond
 	pruneMaxHold  = 50 * time.Millisecond
 	pruneMinChunk = 16
-	pruneMaxChunk = 512
+	pruneMaxChunk = 256
 )
 
 // settingRawCursor is the last webhook_events rowid whose body retention
