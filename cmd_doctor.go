@@ -51,6 +51,9 @@ func (e env) doctor(ctx context.Context, args []string) error {
 	doctorDatabase(ctx, cfg.DBPath, add)
 	doctorClock(ctx, cfg.DBPath, add)
 	doctorBackups(ctx, cfg.DBPath, time.Now(), add)
+	if cfgErr == nil && cfg.ExternalCheckpoints {
+		doctorLitestream(cfg.DBPath, add)
+	}
 	doctorFiles(cfg.DBPath, add)
 	doctorDisk(filepath.Dir(cfg.DBPath), add)
 	if cfgErr == nil {
@@ -295,4 +298,23 @@ func doctorBackups(ctx context.Context, path string, now time.Time, add func(lev
 	default:
 		add("ok", fmt.Sprintf("the last backup (%s) is %s, %s", last.Started.Format(time.RFC3339), last.File, bytesIEC(uint64(last.Size))), "")
 	}
+}
+
+// doctorLitestream checks what SWITCHBOARD_CHECKPOINTS=external relies
+// on: Litestream replicating the database (it keeps its shadow WAL in
+// .<name>-litestream beside it) and checkpointing, so that the WAL stays
+// bounded.
+func doctorLitestream(path string, add func(level, what, fix string)) {
+	shadow := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"-litestream")
+	if _, err := os.Stat(shadow); err != nil {
+		add("FAIL", "SWITCHBOARD_CHECKPOINTS=external, but Litestream has not replicated "+path+" (no "+shadow+"): nothing checkpoints the WAL",
+			"start Litestream (deploy/litestream.service), or unset SWITCHBOARD_CHECKPOINTS")
+		return
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 256<<20 {
+		add("warn", fmt.Sprintf("the WAL is %s: is Litestream running and checkpointing?", bytesIEC(uint64(fi.Size()))),
+			"systemctl status litestream")
+		return
+	}
+	add("ok", "Litestream replicates the database and runs its checkpoints", "")
 }

@@ -216,3 +216,25 @@ func TestDoctorChecksScheduledBackups(t *testing.T) {
 	set(inbox.SettingBackupLast, inbox.BackupResult{Started: old, File: "/srv/b/y.db", LastGood: old})
 	check("more than two days ago")
 }
+
+// TestDoctorChecksLitestreamRuns: with checkpoints left to Litestream, a
+// database Litestream never replicated is a FAIL (its WAL would grow
+// without end).
+func TestDoctorChecksLitestreamRuns(t *testing.T) {
+	vars, dbPath := doctorSetup(t, nil)
+	chmod(t, dbPath, 0o600)
+	vars["SWITCHBOARD_CHECKPOINTS"] = "external"
+	if _, out, _ := runCmd(t, vars, "", "doctor"); !strings.Contains(out, "FAIL  SWITCHBOARD_CHECKPOINTS=external, but Litestream has not replicated") {
+		t.Errorf("no Litestream not reported:\n%s", out)
+	}
+	if err := os.Mkdir(filepath.Join(filepath.Dir(dbPath), ".switchboard.db-litestream"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, out, _ := runCmd(t, vars, "", "doctor"); !strings.Contains(out, "ok    Litestream replicates the database") {
+		t.Errorf("Litestream's folder not seen:\n%s", out)
+	}
+	vars["SWITCHBOARD_CHECKPOINTS"] = "sometimes"
+	if _, out, _ := runCmd(t, vars, "", "doctor"); !strings.Contains(out, "FAIL  configuration: SWITCHBOARD_CHECKPOINTS=\"sometimes\"") {
+		t.Errorf("a bad value not reported:\n%s", out)
+	}
+}
