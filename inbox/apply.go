@@ -163,13 +163,19 @@ func (a *applier) insert(conv *Conversation, m *Message) error {
 }
 
 // reopen opens conv for a customer's new message at at: a resolved
-// conversation comes back open, with a "Reopened" line under the message.
+// conversation comes back open, with a "Reopened" line under the message,
+// and a snoozed one's snooze ends, with a "Snooze ended" line.
 func (a *applier) reopen(conv *Conversation, at time.Time) error {
-	if conv.Status != Resolved {
+	kind := ActivityReopened
+	switch conv.Status {
+	case Resolved:
+	case Snoozed:
+		kind, conv.SnoozedUntil = ActivitySnoozeEnded, time.Time{}
+	default:
 		return nil
 	}
 	conv.Status = Open
-	m, _, err := RecordActivity(a.ctx, a.tx, ThreadActivity{ConversationID: conv.ID, Kind: ActivityReopened, At: at})
+	m, _, err := RecordActivity(a.ctx, a.tx, ThreadActivity{ConversationID: conv.ID, Kind: kind, At: at})
 	if err != nil {
 		return err
 	}

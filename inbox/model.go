@@ -93,7 +93,7 @@ func (c Contact) DisplayName() string {
 	return c.Phone
 }
 
-// ConversationStatus is open or resolved.
+// ConversationStatus is open, resolved or snoozed.
 type ConversationStatus string
 
 const (
@@ -136,6 +136,12 @@ type Conversation struct {
 	// order the webhooks come in.
 	OptedOut     bool
 	OptChangedAt time.Time
+	// Labels are the conversation's labels, by name. Only Name and Colour
+	// are set.
+	Labels []Label
+	// SnoozedUntil is when a snoozed conversation comes back by itself;
+	// zero when it waits for the customer, or is not snoozed.
+	SnoozedUntil time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

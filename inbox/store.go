@@ -47,6 +47,8 @@ type Tx interface {
 	PutTemplate(ctx context.Context, t Template) error
 
 	AddActivity(ctx context.Context, a Activity) error
+	// RecordConversationActivity adds a line to a conversation's history.
+	RecordConversationActivity(ctx context.Context, a ConversationActivity) error
 }
 
 // MessageSummary is what the messages of a conversation say about it. The
@@ -152,6 +154,9 @@ type ConversationFilter struct {
 	AssigneeID *int64             // nil for any; pointer to 0 for unassigned
 	SenderID   string
 	Channel    Channel
+	// Label, when set, keeps the conversations with the label of this
+	// name (case insensitive).
+	Label string
 	// ViewerID, when set, counts unread messages for that user: inbound
 	// messages since the user last opened the conversation. Without it,
 	// unread counts run from the furthest any user has read.
@@ -261,6 +266,7 @@ type Store interface {
 	Setting(ctx context.Context, key string) (value string, ok bool, err error)
 	SetSetting(ctx context.Context, key, value string, at time.Time) error
 	ReportStore
+	TeamStore
 	// ReactAsBusiness records the team's emoji on a message; an empty
 	// emoji removes it.
 	ReactAsBusiness(ctx context.Context, messageID int64, emoji string, at time.Time) (Change, error)

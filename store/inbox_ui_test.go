@@ -390,11 +390,13 @@ func TestInboxListsUseIndexes(t *testing.T) {
 	cursor := encodeIDCursor(t0.Add(timeMinutes(20)).UnixMilli(), 20)
 	zero := int64(0)
 	var filters []inbox.ConversationFilter
-	for _, st := range []inbox.ConversationStatus{"", inbox.Open, inbox.Resolved} {
+	for _, st := range []inbox.ConversationStatus{"", inbox.Open, inbox.Resolved, inbox.Snoozed} {
 		for _, assignee := range []*int64{nil, &ana, &zero} {
 			for _, viewer := range []int64{0, ana} {
 				for _, c := range []string{"", cursor} {
-					filters = append(filters, inbox.ConversationFilter{Status: st, AssigneeID: assignee, ViewerID: viewer, Cursor: c})
+					for _, l := range []string{"", "refund"} {
+						filters = append(filters, inbox.ConversationFilter{Status: st, AssigneeID: assignee, ViewerID: viewer, Cursor: c, Label: l})
+					}
 				}
 			}
 		}
@@ -406,8 +408,8 @@ func TestInboxListsUseIndexes(t *testing.T) {
 				t.Fatal(err)
 			}
 			plan := explain(t, db, q, args...)
-			name := fmt.Sprintf("%s, status %q, assignee %v, viewer %d, cursor %v", when, f.Status, derefID(f.AssigneeID),
-				f.ViewerID, f.Cursor != "")
+			name := fmt.Sprintf("%s, status %q, assignee %v, viewer %d, cursor %v, label %q", when, f.Status, derefID(f.AssigneeID),
+				f.ViewerID, f.Cursor != "", f.Label)
 			if bad := badStep(plan); bad != "" {
 				t.Errorf("%s: the plan has %q:\n%s", name, bad, plan)
 			}

@@ -42,7 +42,8 @@ var (
 	stSaveConversation = writerStatement(`UPDATE conversations SET
 		status = ?, assignee_id = ?, zavu_conversation_id = ?, inbound_count = ?,
 		last_message_id = ?, last_message_at = ?, last_message_preview = ?, last_inbound_at = ?,
-		opted_out = ?, opt_changed_at = ?, updated_at = ?
+		opted_out = ?, opt_changed_at = ?, updated_at = ?,
+		snoozed_at = CASE WHEN ? THEN snoozed_at END, snoozed_until = CASE WHEN ? THEN snoozed_until END
 		WHERE id = ?`)
 
 	stMessageByZavuID = writerStatement(`SELECT ` + messageCols + ` FROM messages m WHERE m.zavu_id = ?`)
@@ -169,9 +170,13 @@ func (w *writeTx) SaveConversation(ctx context.Context, c *inbox.Conversation) e
 	if c.LastMessageID != 0 {
 		lastID = c.LastMessageID
 	}
-	r, err := w.exec(ctx, stSaveConversation, string(status), nullID(c.AssigneeID), c.ZavuConversationID,
+	column := status
+	if status == inbox.Snoozed {
+		column = inbox.Open // a snooze is kept in snoozed_at; status stays open
+	}
+	r, err := w.exec(ctx, stSaveConversation, string(column), nullID(c.AssigneeID), c.ZavuConversationID,
 		c.InboundCount, lastID, msOf(c.LastMessageAt), c.LastMessagePreview, nullMS(c.LastInboundAt),
-		c.OptedOut, nullMS(c.OptChangedAt), msOf(c.UpdatedAt), c.ID)
+		c.OptedOut, nullMS(c.OptChangedAt), msOf(c.UpdatedAt), status == inbox.Snoozed, status == inbox.Snoozed, c.ID)
 	if err != nil {
 		return fmt.Errorf("save conversation %d: %w", c.ID, err)
 	}

@@ -1,0 +1,175 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Label is a tag an admin defines ("refund", "vip") that agents put on
+// conversations. Names are unique regardless of case.
+type Label struct {
+	ID        int64
+	Name      string
+	Colour    string // a key of LabelColours
+	CreatedAt time.Time
+}
+
+// LabelColours is the palette a label's colour comes from: each key has a
+// background and text pair in the stylesheet that meets WCAG AA contrast,
+// in light and dark mode.
+var LabelColours = []string{"grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"}
+
+// MaxLabelName is the longest label name, in characters.
+const MaxLabelName = 40
+
+// InvalidError is a request that cannot be done as asked, with a code
+// scripts can match and a sentence people can act on. It matches
+// ErrInvalid.
+type InvalidError struct {
+	Code    string
+	Message string
+}
+
+func (e *InvalidError) Error() string    { return e.Code + ": " + e.Message }
+func (e *InvalidError) Is(err error) bool { return err == ErrInvalid }
+
+func invalid(code, format string, args ...any) error {
+	return &InvalidError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// NormalizeLabel trims the name and checks the label; it returns an
+// *InvalidError when it cannot be stored.
+func NormalizeLabel(l *Label) error {
+	l.Name = strings.Join(strings.Fields(l.Name), " ")
+	switch {
+	case l.Name == "":
+		return invalid("invalid_label", "A label needs a name.")
+	case utf8.RuneCountInString(l.Name) > MaxLabelName:
+		return invalid("invalid_label", "A label's name has at most %d characters.", MaxLabelName)
+	case strings.ContainsAny(l.Name, ",\x1e\x1f"):
+		return invalid("invalid_label", "A label's name cannot contain a comma.")
+	}
+	if l.Colour == "" {
+		l.Colour = LabelColours[0]
+	}
+	if !slices.Contains(LabelColours, l.Colour) {
+		return invalid("invalid_colour", "Pick the label's colour from the palette.")
+	}
+	return nil
+}
+
+// Snoozed is the status of a conversation put aside until a time or until
+// the customer writes; it then comes back open.
+const Snoozed ConversationStatus = "snoozed"
+
+// ConversationUpdate is a change to one or more conversations; nil fields
+// are left as they are.
+type ConversationUpdate struct {
+	// Status is open, resolved or snoozed. Opening or resolving ends a
+	// snooze.
+	Status *ConversationStatus
+	// SnoozedUntil, with Status snoozed, is when the conversation comes
+	// back; the zero time snoozes it until the customer writes.
+	SnoozedUntil time.Time
+	// Assign, when set, makes AssigneeID the assignee (nil: nobody).
+	Assign     bool
+	AssigneeID *int64
+	// Labels, when not nil, replaces the labels (by name, case
+	// insensitive); AddLabels and RemoveLabels change them one by one.
+	Labels       *[]string
+	AddLabels    []string
+	RemoveLabels []string
+	// By is the user making the change, 0 for the API or the system.
+	By int64
+}
+
+// Empty reports whether the update changes nothing.
+func (u ConversationUpdate) Empty() bool {
+	return u.Status == nil && !u.Assign && u.Labels == nil && len(u.AddLabels) == 0 && len(u.RemoveLabels) == 0
+}
+
+// Check validates the update against the time now: a snooze needs a time
+// in the future (or none), and only a snooze takes a time.
+func (u ConversationUpdate) Check(now time.Time) error {
+	if u.Status != nil {
+		switch *u.Status {
+		case Open, Resolved:
+			if !u.SnoozedUntil.IsZero() {
+				return invalid("invalid_snooze", "snoozedUntil goes with status snoozed.")
+			}
+		case Snoozed:
+			if !u.SnoozedUntil.IsZero() && !u.SnoozedUntil.After(now) {
+				return invalid("invalid_snooze", "snoozedUntil must be in the future.")
+			}
+		default:
+			return invalid("invalid_status", "The status must be open, resolved or snoozed.")
+		}
+	} else if !u.SnoozedUntil.IsZero() {
+		return invalid("invalid_snooze", "snoozedUntil goes with status snoozed.")
+	}
+	return nil
+}
+
+// ConversationState is what an update may change on a conversation, as it
+// was before: enough to put it back (an undo).
+type ConversationState struct {
+	ID           int64
+	Status       ConversationStatus
+	SnoozedAt    time.Time
+	SnoozedUntil time.Time
+	AssigneeID   *int64
+	LabelIDs     []int64
+}
+
+// SavedView is a named list filter: an agent's own, or shared with the
+// team.
+type SavedView struct {
+	ID        int64
+	UserID    int64
+	Name      string
+	Shared    bool
+	Filter    string // the list's query: view=...&sender=...&channel=...&label=...
+	CreatedAt time.Time
+}
+
+// MaxSavedViewName is the longest name of a saved view.
+const MaxSavedViewName = 40
+
+// TeamStore keeps labels, snoozes and saved views.
+type TeamStore interface {
+	SnoozeStore
+	// Labels lists the labels, by name.
+	Labels(ctx context.Context) ([]Label, error)
+	// CreateLabel checks l (NormalizeLabel), stores it and sets its ID; a
+	// name in use is an *InvalidError with code label_taken, which wraps
+	// ErrInvalid.
+	CreateLabel(ctx context.Context, l *Label) error
+	// UpdateLabel renames or recolours the label with l's ID.
+	UpdateLabel(ctx context.Context, l *Label) error
+	// DeleteLabel removes a label from every conversation and returns it
+	// as it was.
+	DeleteLabel(ctx context.Context, id int64) (Label, error)
+	// UpdateConversations applies u to each conversation in one
+	// transaction and returns each one's state before it, for an undo. An
+	// unknown conversation is an error wrapping ErrNotFound, an unknown
+	// label or assignee an *InvalidError; then nothing changes.
+	UpdateConversations(ctx context.Context, ids []int64, u ConversationUpdate, at time.Time) ([]ConversationState, error)
+	// RestoreConversations puts conversations back as states say (an
+	// undo); by is the user undoing.
+	RestoreConversations(ctx context.Context, states []ConversationState, by int64, at time.Time) error
+	// CountConversations counts the conversations a filter selects (its
+	// cursor, limit and viewer are ignored).
+	CountConversations(ctx context.Context, f ConversationFilter) (int, error)
+	// SavedViews lists the views of a user and the shared ones, by name.
+	SavedViews(ctx context.Context, userID int64) ([]SavedView, error)
+	// CreateSavedView stores v and sets its ID.
+	CreateSavedView(ctx context.Context, v *SavedView) error
+	// DeleteSavedView removes one of userID's views (or a shared view, by
+	// an admin: admin true); another's view is an error wrapping
+	// ErrNotFound.
+	DeleteSavedView(ctx context.Context, id, userID int64, admin bool) error
+}

@@ -1,0 +1,183 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// SnoozePreset is one of the snooze menu's choices, with the time it
+// stands for.
+type SnoozePreset struct {
+	Key   string // "1h", "evening", "tomorrow", "monday"
+	Label string // "1 hour", "This evening", "Tomorrow", "Next Monday"
+	Until time.Time
+}
+
+// Snooze times, in the agent's time zone.
+const (
+	snoozeEveningHour = 18
+	snoozeMorningHour = 9
+)
+
+// SnoozePresets are the snooze menu's choices at now, computed in the
+// agent's time zone loc: in an hour, this evening at 18:00 (while that is
+// more than an hour away), tomorrow at 09:00 and next Monday at 09:00.
+// Calendar times are wall-clock times in loc, so they stay right across a
+// daylight saving change.
+func SnoozePresets(now time.Time, loc *time.Location) []SnoozePreset {
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := now.In(loc)
+	y, m, d := local.Date()
+	ps := []SnoozePreset{{Key: "1h", Label: "1 hour", Until: now.Add(time.Hour)}}
+	if evening := time.Date(y, m, d, snoozeEveningHour, 0, 0, 0, loc); evening.Sub(now) > time.Hour {
+		ps = append(ps, SnoozePreset{Key: "evening", Label: "This evening", Until: evening})
+	}
+	ps = append(ps, SnoozePreset{Key: "tomorrow", Label: "Tomorrow", Until: time.Date(y, m, d+1, snoozeMorningHour, 0, 0, 0, loc)})
+	days := (int(time.Monday) - int(local.Weekday()) + 7) % 7
+	if days == 0 {
+		days = 7
+	}
+	ps = append(ps, SnoozePreset{Key: "monday", Label: "Next Monday", Until: time.Date(y, m, d+days, snoozeMorningHour, 0, 0, 0, loc)})
+	return ps
+}
+
+// SnoozeUntil is the time a snooze choice stands for: a preset's key, or
+// "custom" with a local date and time ("2026-03-29T09:30", as a
+// datetime-local input sends it) read in loc. A time that does not come
+// after now is an *InvalidError.
+func SnoozeUntil(choice, custom string, now time.Time, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if choice == "custom" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", custom, loc)
+		if err != nil {
+			return time.Time{}, invalid("invalid_snooze", "Pick a date and a time to snooze until.")
+		}
+		if !t.After(now) {
+			return time.Time{}, invalid("invalid_snooze", "Pick a time in the future.")
+		}
+		return t, nil
+	}
+	for _, p := range SnoozePresets(now, loc) {
+		if p.Key == choice {
+			return p.Until, nil
+		}
+	}
+	return time.Time{}, invalid("invalid_snooze", "Pick when the conversation should come back.")
+}
+
+// ConversationActivity is a line in a conversation's history: who changed
+// what ("Snoozed until Mon 09:00", "Label refund added", "Snooze ended").
+type ConversationActivity struct {
+	ConversationID int64
+	UserID         *int64 // nil: the system or the API
+	Action         string // "conversation.snooze", "conversation.snooze_end", "conversation.label"...
+	Detail         string
+	At             time.Time
+}
+
+// Actions of ConversationActivity.
+const (
+	ActivitySnooze    = "conversation.snooze"
+	ActivitySnoozeEnd = "conversation.snooze_end"
+	ActivityLabel     = "conversation.label"
+	ActivityStatus    = "conversation.status"
+	ActivityAssign    = "conversation.assign"
+)
+
+// Audit is the activity as an audit log entry.
+func (a ConversationActivity) Audit() AuditEntry {
+	return AuditEntry{At: a.At, UserID: a.UserID, Action: a.Action,
+		Detail: fmt.Sprintf("conversation %d: %s", a.ConversationID, a.Detail)}
+}
+
+// SnoozeStore is what the snooze timer needs from storage.
+type SnoozeStore interface {
+	// NextSnoozeEnd is the earliest time a snoozed conversation is due
+	// back; ok is false when none is snoozed until a time.
+	NextSnoozeEnd(ctx context.Context) (at time.Time, ok bool, err error)
+	// EndSnoozes opens every conversation whose snooze ended by now and
+	// returns their ids.
+	EndSnoozes(ctx context.Context, now time.Time) ([]int64, error)
+}
+
+// SnoozeTimer brings snoozed conversations back when their time comes.
+// One goroutine (Run) reads the earliest due time from the store and
+// sleeps until then, or until Wake says the snoozes changed; the store is
+// the only record, so a snooze that fell due while Switchboard was down
+// ends as soon as it starts.
+type SnoozeTimer struct {
+	store   SnoozeStore
+	publish func(Change)
+	now     func() time.Time
+	log     *slog.Logger
+	wake    chan struct{}
+	// MaxSleep bounds one sleep, so that a change of the wall clock is
+	// noticed; 0 for a minute.
+	MaxSleep time.Duration
+}
+
+// NewSnoozeTimer makes a timer that tells publish of each conversation it
+// brings back. now may be nil for time.Now, log nil for none.
+func NewSnoozeTimer(store SnoozeStore, publish func(Change), now func() time.Time, log *slog.Logger) *SnoozeTimer {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &SnoozeTimer{store: store, publish: publish, now: now, log: log, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes the timer read the next due time again; it never blocks.
+func (t *SnoozeTimer) Wake() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run ends due snoozes until ctx ends.
+func (t *SnoozeTimer) Run(ctx context.Context) {
+	maxSleep := t.MaxSleep
+	if maxSleep <= 0 {
+		maxSleep = time.Minute
+	}
+	for {
+		wait := maxSleep
+		if ids, err := t.store.EndSnoozes(ctx, t.now()); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			t.log.Error("ending snoozes failed", "err", err)
+			wait = 5 * time.Second
+		} else if len(ids) > 0 {
+			t.log.Info("snoozes ended", "conversations", len(ids))
+			if t.publish != nil {
+				t.publish(Change{ConversationIDs: ids})
+			}
+		}
+		if next, ok, err := t.store.NextSnoozeEnd(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			t.log.Error("reading the next snooze failed", "err", err)
+		} else if ok {
+			wait = min(max(next.Sub(t.now()), 0), wait)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-t.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}

@@ -1,0 +1,487 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// labelsCol is a conversation's labels, "name\x1ecolour" joined by \x1f
+// (parseLabels reads it), NULL for none.
+const labelsCol = `(SELECT group_concat(l.name || char(30) || l.colour, char(31))
+	FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id = c.id)`
+
+// parseLabels reads labelsCol, by name.
+func parseLabels(s string) []inbox.Label {
+	if s == "" {
+		return nil
+	}
+	var out []inbox.Label
+	for part := range strings.SplitSeq(s, "\x1f") {
+		name, colour, _ := strings.Cut(part, "\x1e")
+		out = append(out, inbox.Label{Name: name, Colour: colour})
+	}
+	slices.SortFunc(out, func(a, b inbox.Label) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	return out
+}
+
+// Labels lists the labels, by name.
+func (db *DB) Labels(ctx context.Context) ([]inbox.Label, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, colour, created_at FROM labels ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list labels: %w", err)
+	}
+	defer rows.Close()
+	var out []inbox.Label
+	for rows.Next() {
+		var l inbox.Label
+		if err := rows.Scan(&l.ID, &l.Name, &l.Colour, msTime{&l.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("list labels: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+var errLabelTaken = &inbox.InvalidError{Code: "label_taken", Message: "Another label has that name."}
+
+// CreateLabel checks l, stores it and sets its ID.
+func (db *DB) CreateLabel(ctx context.Context, l *inbox.Label) error {
+	if err := inbox.NormalizeLabel(l); err != nil {
+		return err
+	}
+	l.CreatedAt = stored(l.CreatedAt)
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		return w.queryRowSQL(ctx, `INSERT INTO labels (name, colour, created_at) VALUES (?, ?, ?) RETURNING id`,
+			l.Name, l.Colour, msOf(l.CreatedAt)).Scan(&l.ID)
+	})
+	if isUniqueViolation(err) {
+		return errLabelTaken
+	}
+	if err != nil {
+		return fmt.Errorf("create label: %w", err)
+	}
+	return nil
+}
+
+// UpdateLabel renames or recolours a label.
+func (db *DB) UpdateLabel(ctx context.Context, l *inbox.Label) error {
+	if err := inbox.NormalizeLabel(l); err != nil {
+		return err
+	}
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		return w.queryRowSQL(ctx, `UPDATE labels SET name = ?, colour = ? WHERE id = ? RETURNING created_at`,
+			l.Name, l.Colour, l.ID).Scan(msTime{&l.CreatedAt})
+	})
+	if isUniqueViolation(err) {
+		return errLabelTaken
+	}
+	if err != nil {
+		return notFound(err, "update label %d", l.ID)
+	}
+	return nil
+}
+
+// DeleteLabel removes a label from every conversation.
+func (db *DB) DeleteLabel(ctx context.Context, id int64) (inbox.Label, error) {
+	var l inbox.Label
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		return w.queryRowSQL(ctx, `DELETE FROM labels WHERE id = ? RETURNING id, name, colour, created_at`, id).
+			Scan(&l.ID, &l.Name, &l.Colour, msTime{&l.CreatedAt})
+	})
+	if err != nil {
+		return inbox.Label{}, notFound(err, "delete label %d", id)
+	}
+	return l, nil
+}
+
+// RecordConversationActivity adds a line to a conversation's history. It
+// is the one place conversation changes are recorded: for now in the
+// audit log.
+func (w *writeTx) RecordConversationActivity(ctx context.Context, a inbox.ConversationActivity) error {
+	e := a.Audit()
+	_, err := w.execSQL(ctx, `INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)`,
+		msOf(e.At), nullID(e.UserID), e.Action, e.Detail)
+	if err != nil {
+		return fmt.Errorf("record activity of conversation %d: %w", a.ConversationID, err)
+	}
+	return nil
+}
+
+// labelIDs resolves label names (case insensitive) to ids; an unknown
+// name is an *inbox.InvalidError.
+func (w *writeTx) labelIDs(ctx context.Context, names []string) ([]int64, error) {
+	var ids []int64
+	for _, n := range names {
+		var id int64
+		err := w.queryRowSQL(ctx, `SELECT id FROM labels WHERE name = ?`, strings.TrimSpace(n)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, &inbox.InvalidError{Code: "unknown_label",
+				Message: fmt.Sprintf("There is no label %q; an admin adds labels in Admin > Labels.", n)}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// state reads what an update may change on one conversation.
+func (w *writeTx) state(ctx context.Context, id int64) (inbox.ConversationState, error) {
+	st := inbox.ConversationState{ID: id}
+	var status string
+	var labels sql.NullString
+	err := w.queryRowSQL(ctx, `SELECT status, snoozed_at, snoozed_until, assignee_id,
+		(SELECT group_concat(label_id) FROM conversation_labels WHERE conversation_id = c.id)
+		FROM conversations c WHERE id = ?`, id).
+		Scan(&status, msTime{&st.SnoozedAt}, msTime{&st.SnoozedUntil}, optID{&st.AssigneeID}, &labels)
+	if err != nil {
+		return st, notFound(err, "conversation %d", id)
+	}
+	st.Status = inbox.ConversationStatus(status)
+	if !st.SnoozedAt.IsZero() {
+		st.Status = inbox.Snoozed
+	}
+	for s := range strings.SplitSeq(labels.String, ",") {
+		var l int64
+		if _, err := fmt.Sscan(s, &l); err == nil {
+			st.LabelIDs = append(st.LabelIDs, l)
+		}
+	}
+	return st, nil
+}
+
+// labelNames names label ids, for the history.
+func (w *writeTx) labelNames(ctx context.Context, ids []int64) []string {
+	var out []string
+	for _, id := range ids {
+		var n string
+		if w.queryRowSQL(ctx, `SELECT name FROM labels WHERE id = ?`, id).Scan(&n) == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// UpdateConversations applies u to each conversation in one transaction
+// and returns each one's state before.
+func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.ConversationUpdate, at time.Time) ([]inbox.ConversationState, error) {
+	if err := u.Check(at); err != nil {
+		return nil, err
+	}
+	var before []inbox.ConversationState
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		before = before[:0]
+		if u.Assign && u.AssigneeID != nil && *u.AssigneeID != 0 {
+			var active bool
+			err := w.queryRowSQL(ctx, `SELECT active FROM users WHERE id = ?`, *u.AssigneeID).Scan(&active)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && !active) {
+				return &inbox.InvalidError{Code: "invalid_assignee", Message: "The assignee must be an active teammate."}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		var set, add, remove []int64
+		var err error
+		if u.Labels != nil {
+			if set, err = w.labelIDs(ctx, *u.Labels); err != nil {
+				return err
+			}
+		}
+		if add, err = w.labelIDs(ctx, u.AddLabels); err != nil {
+			return err
+		}
+		if remove, err = w.labelIDs(ctx, u.RemoveLabels); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			st, err := w.state(ctx, id)
+			if err != nil {
+				return err
+			}
+			before = append(before, st)
+			labels := st.LabelIDs
+			if u.Labels != nil {
+				labels = set
+			}
+			for _, l := range add {
+				if !slices.Contains(labels, l) {
+					labels = append(slices.Clip(labels), l)
+				}
+			}
+			labels = slices.DeleteFunc(slices.Clone(labels), func(l int64) bool { return slices.Contains(remove, l) })
+			next := st
+			next.LabelIDs = labels
+			if u.Assign {
+				next.AssigneeID = u.AssigneeID
+				if next.AssigneeID != nil && *next.AssigneeID == 0 {
+					next.AssigneeID = nil
+				}
+			}
+			if u.Status != nil {
+				next.Status = *u.Status
+				next.SnoozedAt, next.SnoozedUntil = time.Time{}, time.Time{}
+				if next.Status == inbox.Snoozed {
+					next.SnoozedAt, next.SnoozedUntil = at, u.SnoozedUntil
+				}
+			}
+			if err := w.putState(ctx, st, next, u.By, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update conversations: %w", err)
+	}
+	return before, nil
+}
+
+// RestoreConversations puts conversations back as states say.
+func (db *DB) RestoreConversations(ctx context.Context, states []inbox.ConversationState, by int64, at time.Time) error {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		for _, next := range states {
+			cur, err := w.state(ctx, next.ID)
+			if err != nil {
+				return err
+			}
+			if next.Status == inbox.Snoozed && !next.SnoozedUntil.IsZero() && !next.SnoozedUntil.After(at) {
+				// The snooze would have ended meanwhile: it comes back open.
+				next.Status, next.SnoozedAt, next.SnoozedUntil = inbox.Open, time.Time{}, time.Time{}
+			}
+			if err := w.putState(ctx, cur, next, by, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("restore conversations: %w", err)
+	}
+	return nil
+}
+
+// putState writes next over a conversation that is as cur says, and
+// records in its history what changed.
+func (w *writeTx) putState(ctx context.Context, cur, next inbox.ConversationState, by int64, at time.Time) error {
+	status := next.Status
+	if status == inbox.Snoozed {
+		status = inbox.Open
+	}
+	var snoozedAt, snoozedUntil any
+	if next.Status == inbox.Snoozed {
+		snoozedAt, snoozedUntil = msOf(next.SnoozedAt), nullMS(next.SnoozedUntil)
+	}
+	if _, err := w.execSQL(ctx, `UPDATE conversations SET status = ?, assignee_id = ?, snoozed_at = ?, snoozed_until = ?,
+		updated_at = ? WHERE id = ?`, string(status), nullID(next.AssigneeID), snoozedAt, snoozedUntil, msOf(at), next.ID); err != nil {
+		return err
+	}
+	var added, removed []int64
+	for _, l := range next.LabelIDs {
+		if !slices.Contains(cur.LabelIDs, l) {
+			added = append(added, l)
+		}
+	}
+	for _, l := range cur.LabelIDs {
+		if !slices.Contains(next.LabelIDs, l) {
+			removed = append(removed, l)
+		}
+	}
+	for _, l := range added {
+		if _, err := w.execSQL(ctx, `INSERT OR IGNORE INTO conversation_labels (conversation_id, label_id) VALUES (?, ?)`, next.ID, l); err != nil {
+			return err
+		}
+	}
+	for _, l := range removed {
+		if _, err := w.execSQL(ctx, `DELETE FROM conversation_labels WHERE conversation_id = ? AND label_id = ?`, next.ID, l); err != nil {
+			return err
+		}
+	}
+	var user *int64
+	if by != 0 {
+		user = &by
+	}
+	record := func(action, detail string) error {
+		return w.RecordConversationActivity(ctx, inbox.ConversationActivity{ConversationID: next.ID, UserID: user,
+			Action: action, Detail: detail, At: at})
+	}
+	for _, n := range w.labelNames(ctx, added) {
+		if err := record(inbox.ActivityLabel, fmt.Sprintf("Label %s added", n)); err != nil {
+			return err
+		}
+	}
+	for _, n := range w.labelNames(ctx, removed) {
+		if err := record(inbox.ActivityLabel, fmt.Sprintf("Label %s removed", n)); err != nil {
+			return err
+		}
+	}
+	if !equalID(cur.AssigneeID, next.AssigneeID) {
+		detail := "Unassigned"
+		if next.AssigneeID != nil {
+			detail = fmt.Sprintf("Assigned to user %d", *next.AssigneeID)
+		}
+		if err := record(inbox.ActivityAssign, detail); err != nil {
+			return err
+		}
+	}
+	switch {
+	case next.Status == inbox.Snoozed && (cur.Status != inbox.Snoozed || !cur.SnoozedUntil.Equal(next.SnoozedUntil)):
+		detail := "Snoozed until the customer writes"
+		if !next.SnoozedUntil.IsZero() {
+			detail = "Snoozed until " + next.SnoozedUntil.UTC().Format(time.RFC3339)
+		}
+		return record(inbox.ActivitySnooze, detail)
+	case cur.Status == inbox.Snoozed && next.Status != inbox.Snoozed:
+		if err := record(inbox.ActivitySnoozeEnd, "Snooze ended"); err != nil {
+			return err
+		}
+		if next.Status == inbox.Resolved {
+			return record(inbox.ActivityStatus, "Resolved")
+		}
+	case cur.Status != next.Status:
+		detail := "Resolved"
+		if next.Status == inbox.Open {
+			detail = "Reopened"
+		}
+		return record(inbox.ActivityStatus, detail)
+	}
+	return nil
+}
+
+func equalID(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// NextSnoozeEnd is the earliest time a snoozed conversation is due back.
+func (db *DB) NextSnoozeEnd(ctx context.Context) (time.Time, bool, error) {
+	var at time.Time
+	err := db.reader.QueryRowContext(ctx, `SELECT min(snoozed_until) FROM conversations WHERE snoozed_until IS NOT NULL`).
+		Scan(msTime{&at})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next snooze end: %w", err)
+	}
+	return at, !at.IsZero(), nil
+}
+
+// EndSnoozes opens every conversation whose snooze ended by now. Each
+// comes back at the top of the open list: its latest activity becomes at
+// least the time its snooze ended.
+func (db *DB) EndSnoozes(ctx context.Context, now time.Time) ([]int64, error) {
+	var ids []int64
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		ids = ids[:0]
+		rows, err := w.db.wconn.QueryContext(ctx, `UPDATE conversations SET
+				last_message_at = max(last_message_at, snoozed_until), updated_at = ?,
+				snoozed_at = NULL, snoozed_until = NULL
+			WHERE snoozed_until <= ? RETURNING id`, msOf(now), msOf(now))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			err := w.RecordConversationActivity(ctx, inbox.ConversationActivity{ConversationID: id,
+				Action: inbox.ActivitySnoozeEnd, Detail: "Snooze ended", At: now})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("end snoozes: %w", err)
+	}
+	return ids, nil
+}
+
+// CountConversations counts the conversations a filter selects.
+func (db *DB) CountConversations(ctx context.Context, f inbox.ConversationFilter) (int, error) {
+	f.Cursor, f.ViewerID = "", 0
+	q, args, err := conversationsQuery(f)
+	if err != nil {
+		return 0, err
+	}
+	// The same walk as the list, without its page limit.
+	q, _, _ = strings.Cut(q, ` ORDER BY`)
+	var n int
+	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM (`+q+`)`, args[:len(args)-1]...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count conversations: %w", err)
+	}
+	return n, nil
+}
+
+// SavedViews lists userID's views and the shared ones, by name.
+func (db *DB) SavedViews(ctx context.Context, userID int64) ([]inbox.SavedView, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, user_id, name, shared, filter, created_at FROM saved_views
+		WHERE user_id = ? OR shared ORDER BY name COLLATE NOCASE, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("saved views: %w", err)
+	}
+	defer rows.Close()
+	var out []inbox.SavedView
+	for rows.Next() {
+		var v inbox.SavedView
+		if err := rows.Scan(&v.ID, &v.UserID, &v.Name, &v.Shared, &v.Filter, msTime{&v.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("saved views: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// CreateSavedView stores v and sets its ID.
+func (db *DB) CreateSavedView(ctx context.Context, v *inbox.SavedView) error {
+	v.Name = strings.Join(strings.Fields(v.Name), " ")
+	if v.Name == "" || len([]rune(v.Name)) > inbox.MaxSavedViewName {
+		return &inbox.InvalidError{Code: "invalid_view",
+			Message: fmt.Sprintf("A view needs a name of at most %d characters.", inbox.MaxSavedViewName)}
+	}
+	v.CreatedAt = stored(v.CreatedAt)
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		return w.queryRowSQL(ctx, `INSERT INTO saved_views (user_id, name, shared, filter, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			v.UserID, v.Name, v.Shared, v.Filter, msOf(v.CreatedAt)).Scan(&v.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("create saved view: %w", err)
+	}
+	return nil
+}
+
+// DeleteSavedView removes one of userID's views, or a shared one when
+// admin.
+func (db *DB) DeleteSavedView(ctx context.Context, id, userID int64, admin bool) error {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var found int64
+		return w.queryRowSQL(ctx, `DELETE FROM saved_views WHERE id = ? AND (user_id = ? OR (shared AND ?)) RETURNING id`,
+			id, userID, admin).Scan(&found)
+	})
+	if err != nil {
+		return notFound(err, "delete saved view %d", id)
+	}
+	return nil
+}

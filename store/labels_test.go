@@ -1,0 +1,335 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+func label(t *testing.T, db *DB, name, colour string) inbox.Label {
+	t.Helper()
+	l := inbox.Label{Name: name, Colour: colour, CreatedAt: t0}
+	if err := db.CreateLabel(context.Background(), &l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func update(t *testing.T, db *DB, ids []int64, u inbox.ConversationUpdate, at time.Time) []inbox.ConversationState {
+	t.Helper()
+	before, err := db.UpdateConversations(context.Background(), ids, u, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return before
+}
+
+func status(s inbox.ConversationStatus) *inbox.ConversationStatus { return &s }
+
+func labelNames(c inbox.Conversation) []string {
+	var out []string
+	for _, l := range c.Labels {
+		out = append(out, l.Name)
+	}
+	return out
+}
+
+func TestLabelsAreUniqueAndChecked(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	label(t, db, "Refund", "red")
+	for _, tc := range []struct {
+		l    inbox.Label
+		code string
+	}{
+		{inbox.Label{Name: "refund", Colour: "blue"}, "label_taken"},
+		{inbox.Label{Name: "  ", Colour: "blue"}, "invalid_label"},
+		{inbox.Label{Name: "vip", Colour: "#ff0000"}, "invalid_colour"},
+		{inbox.Label{Name: strings.Repeat("x", 41)}, "invalid_label"},
+	} {
+		err := db.CreateLabel(ctx, &tc.l)
+		var ie *inbox.InvalidError
+		if !errors.As(err, &ie) || ie.Code != tc.code || !errors.Is(err, inbox.ErrInvalid) {
+			t.Errorf("create %+v: %v, want code %s", tc.l, err, tc.code)
+		}
+	}
+	ls, err := db.Labels(ctx)
+	if err != nil || len(ls) != 1 || ls[0].Name != "Refund" || ls[0].Colour != "red" {
+		t.Fatalf("labels: %+v, %v", ls, err)
+	}
+}
+
+func TestLabelFilter(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	refund := label(t, db, "refund", "red")
+	label(t, db, "vip", "blue")
+	var ids []int64
+	for i := range 6 {
+		ids = append(ids, receive(t, db, fmt.Sprintf("+1555000%d", i), 1, t0.Add(timeMinutes(i))))
+	}
+	update(t, db, []int64{ids[0], ids[2], ids[4]}, inbox.ConversationUpdate{AddLabels: []string{"REFUND"}}, t0)
+	update(t, db, []int64{ids[2], ids[3]}, inbox.ConversationUpdate{AddLabels: []string{"vip"}}, t0)
+	update(t, db, []int64{ids[4]}, inbox.ConversationUpdate{Status: status(inbox.Resolved)}, t0)
+
+	if got, want := listIDs(t, db, inbox.ConversationFilter{Label: "refund"}), []int64{ids[4], ids[2], ids[0]}; !slices.Equal(got, want) {
+		t.Errorf("label refund: %v, want %v", got, want)
+	}
+	if got, want := listIDs(t, db, inbox.ConversationFilter{Label: "Refund", Status: inbox.Open}), []int64{ids[2], ids[0]}; !slices.Equal(got, want) {
+		t.Errorf("open with label refund: %v, want %v", got, want)
+	}
+	if got := listIDs(t, db, inbox.ConversationFilter{Label: "nope"}); len(got) != 0 {
+		t.Errorf("an unknown label lists %v", got)
+	}
+	if n, err := db.CountConversations(ctx, inbox.ConversationFilter{Label: "vip", Status: inbox.Open}); err != nil || n != 2 {
+		t.Errorf("count vip: %d, %v", n, err)
+	}
+	// Pages of a label's list follow each other.
+	items, next, err := db.Conversations(ctx, inbox.ConversationFilter{Label: "refund", Limit: 2})
+	if err != nil || len(items) != 2 || next == "" {
+		t.Fatalf("first page: %d items, next %q, %v", len(items), next, err)
+	}
+	rest, _, err := db.Conversations(ctx, inbox.ConversationFilter{Label: "refund", Limit: 2, Cursor: next})
+	if err != nil || len(rest) != 1 || rest[0].ID != ids[0] {
+		t.Fatalf("second page: %+v, %v", rest, err)
+	}
+	c, err := db.Conversation(ctx, ids[2])
+	if err != nil || !slices.Equal(labelNames(c), []string{"refund", "vip"}) || c.Labels[0].Colour != "red" {
+		t.Fatalf("conversation labels: %+v, %v", c.Labels, err)
+	}
+	// Replacing the set, and an unknown label, which changes nothing.
+	update(t, db, []int64{ids[2]}, inbox.ConversationUpdate{Labels: &[]string{"vip"}}, t0)
+	_, err = db.UpdateConversations(ctx, []int64{ids[0], ids[2]}, inbox.ConversationUpdate{AddLabels: []string{"vip", "nope"}}, t0)
+	var ie *inbox.InvalidError
+	if !errors.As(err, &ie) || ie.Code != "unknown_label" {
+		t.Fatalf("an unknown label: %v", err)
+	}
+	if got := listIDs(t, db, inbox.ConversationFilter{Label: "vip"}); !slices.Equal(got, []int64{ids[3], ids[2]}) {
+		t.Errorf("vip after the failed update: %v", got)
+	}
+	// Deleting a label takes it off every conversation.
+	if _, err := db.DeleteLabel(ctx, refund.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.Conversation(ctx, ids[0]); len(c.Labels) != 0 {
+		t.Errorf("labels after delete: %+v", c.Labels)
+	}
+}
+
+func TestBulkUpdateAndUndo(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := user(t, db, "Ana", true)
+	label(t, db, "refund", "red")
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, receive(t, db, fmt.Sprintf("+1555100%d", i), 1, t0.Add(timeMinutes(i))))
+	}
+	// Three different states before: one assigned and labelled, one
+	// snoozed, one plain.
+	update(t, db, ids[:1], inbox.ConversationUpdate{Assign: true, AssigneeID: &ana, AddLabels: []string{"refund"}}, t0)
+	update(t, db, ids[1:2], inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: t0.Add(48 * time.Hour)}, t0)
+	snap := func() []string {
+		var out []string
+		for _, id := range ids {
+			c, err := db.Conversation(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%d %s %v %v %v", id, c.Status, derefID(c.AssigneeID), labelNames(c), c.SnoozedUntil))
+		}
+		return out
+	}
+	was := snap()
+	at := t0.Add(time.Hour)
+	before := update(t, db, ids, inbox.ConversationUpdate{Status: status(inbox.Resolved), Assign: true, RemoveLabels: []string{"refund"}}, at)
+	for _, id := range ids {
+		c, _ := db.Conversation(ctx, id)
+		if c.Status != inbox.Resolved || c.AssigneeID != nil || len(c.Labels) != 0 || !c.SnoozedUntil.IsZero() {
+			t.Errorf("after bulk: %+v", c)
+		}
+	}
+	if got := listIDs(t, db, inbox.ConversationFilter{Status: inbox.Snoozed}); len(got) != 0 {
+		t.Errorf("snoozed after resolving all: %v", got)
+	}
+	if err := db.RestoreConversations(ctx, before, ana, at.Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if now := snap(); !slices.Equal(now, was) {
+		t.Errorf("after undo:\n%s\nwant\n%s", strings.Join(now, "\n"), strings.Join(was, "\n"))
+	}
+	// Each change is in the conversation's history.
+	entries, err := db.Audit(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Detail, fmt.Sprintf("conversation %d:", ids[0])) {
+			got = append(got, e.Detail)
+		}
+	}
+	for _, want := range []string{"Label refund added", "Label refund removed", "Resolved", "Reopened"} {
+		if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, ": "+want) }) {
+			t.Errorf("history of %d lacks %q: %q", ids[0], want, got)
+		}
+	}
+}
+
+func TestUpdateConversationsChecks(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	id := receive(t, db, "+15552000", 1, t0)
+	off := user(t, db, "Gone", false)
+	for _, tc := range []struct {
+		name string
+		ids  []int64
+		u    inbox.ConversationUpdate
+		want error
+		code string
+	}{
+		{"snooze in the past", []int64{id}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: t0.Add(-time.Minute)}, inbox.ErrInvalid, "invalid_snooze"},
+		{"until without snooze", []int64{id}, inbox.ConversationUpdate{SnoozedUntil: t0.Add(time.Hour)}, inbox.ErrInvalid, "invalid_snooze"},
+		{"bad status", []int64{id}, inbox.ConversationUpdate{Status: status("pending")}, inbox.ErrInvalid, "invalid_status"},
+		{"inactive assignee", []int64{id}, inbox.ConversationUpdate{Assign: true, AssigneeID: &off}, inbox.ErrInvalid, "invalid_assignee"},
+		{"unknown conversation", []int64{id, 999}, inbox.ConversationUpdate{Status: status(inbox.Resolved)}, inbox.ErrNotFound, ""},
+	} {
+		_, err := db.UpdateConversations(ctx, tc.ids, tc.u, t0)
+		var ie *inbox.InvalidError
+		if !errors.Is(err, tc.want) || (tc.code != "" && (!errors.As(err, &ie) || ie.Code != tc.code)) {
+			t.Errorf("%s: %v, want %v %s", tc.name, err, tc.want, tc.code)
+		}
+	}
+	if c, _ := db.Conversation(ctx, id); c.Status != inbox.Open {
+		t.Errorf("a failed update changed the conversation: %s", c.Status)
+	}
+}
+
+func TestSnoozeLeavesOpenListsAndEndsOnTime(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	a := receive(t, db, "+15553000", 1, t0)
+	b := receive(t, db, "+15553001", 1, t0.Add(time.Minute))
+	c := receive(t, db, "+15553002", 1, t0.Add(2*time.Minute))
+	until := t0.Add(3 * time.Hour)
+	update(t, db, []int64{a}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: until}, t0.Add(time.Hour))
+	update(t, db, []int64{b}, inbox.ConversationUpdate{Status: status(inbox.Snoozed)}, t0.Add(time.Hour))
+	if got := listIDs(t, db, inbox.ConversationFilter{Status: inbox.Open}); !slices.Equal(got, []int64{c}) {
+		t.Errorf("open: %v, want only %d", got, c)
+	}
+	if got := listIDs(t, db, inbox.ConversationFilter{Status: inbox.Snoozed}); !slices.Equal(got, []int64{b, a}) {
+		t.Errorf("snoozed: %v", got)
+	}
+	if cv, _ := db.Conversation(ctx, a); cv.Status != inbox.Snoozed || !cv.SnoozedUntil.Equal(until) {
+		t.Errorf("snoozed conversation: %s until %v", cv.Status, cv.SnoozedUntil)
+	}
+	next, ok, err := db.NextSnoozeEnd(ctx)
+	if err != nil || !ok || !next.Equal(until) {
+		t.Fatalf("next snooze end: %v %v %v, want %v", next, ok, err, until)
+	}
+	if ids, err := db.EndSnoozes(ctx, until.Add(-time.Millisecond)); err != nil || len(ids) != 0 {
+		t.Fatalf("a millisecond early: %v %v", ids, err)
+	}
+	ids, err := db.EndSnoozes(ctx, until)
+	if err != nil || !slices.Equal(ids, []int64{a}) {
+		t.Fatalf("at the time: %v %v", ids, err)
+	}
+	// Back open, at the top; the other waits for its customer.
+	if got := listIDs(t, db, inbox.ConversationFilter{Status: inbox.Open}); !slices.Equal(got, []int64{a, c}) {
+		t.Errorf("open after the snooze: %v", got)
+	}
+	if _, ok, _ := db.NextSnoozeEnd(ctx); ok {
+		t.Error("a snooze until the customer writes has a due time")
+	}
+	// The customer writes: the snooze ends.
+	receive(t, db, "+15553001", 1, t0.Add(4*time.Hour))
+	if cv, _ := db.Conversation(ctx, b); cv.Status != inbox.Open {
+		t.Errorf("after the customer wrote: %s", cv.Status)
+	}
+	entries, _ := db.Audit(ctx, 50)
+	ended := 0
+	for _, e := range entries {
+		if e.Action == inbox.ActivitySnoozeEnd {
+			ended++
+		}
+	}
+	if ended != 2 {
+		t.Errorf("%d snooze-ended lines, want 2", ended)
+	}
+}
+
+// A snooze that fell due while Switchboard was down ends when it starts
+// again: the timer reads the due time from the database.
+func TestSnoozeDueWhileDownEndsOnStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "switchboard.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := receive(t, db, "+15554000", 1, t0)
+	update(t, db, []int64{id}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: t0.Add(time.Hour)}, t0)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	published := make(chan inbox.Change, 4)
+	now := func() time.Time { return t0.Add(8 * time.Hour) } // the next morning
+	timer := inbox.NewSnoozeTimer(db, func(c inbox.Change) { published <- c }, now, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); timer.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case ch := <-published:
+		if !slices.Equal(ch.ConversationIDs, []int64{id}) {
+			t.Fatalf("published %v, want %d", ch.ConversationIDs, id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the snooze did not end on start")
+	}
+	if c, _ := db.Conversation(context.Background(), id); c.Status != inbox.Open {
+		t.Errorf("status %s after start", c.Status)
+	}
+}
+
+// The timer sleeps until the earliest due time it reads, and a Wake makes
+// it read again: a snooze added while it sleeps is not missed.
+func TestSnoozeTimerWakesOnChange(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	id := receive(t, db, "+15555000", 1, t0)
+	var clock = make(chan time.Time, 1)
+	clock <- t0
+	now := func() time.Time { t := <-clock; clock <- t; return t }
+	published := make(chan inbox.Change, 4)
+	timer := inbox.NewSnoozeTimer(db, func(c inbox.Change) { published <- c }, now, nil)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); timer.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+
+	update(t, db, []int64{id}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: t0.Add(time.Hour)}, t0)
+	<-clock
+	clock <- t0.Add(time.Hour) // the hour passes
+	timer.Wake()
+	select {
+	case ch := <-published:
+		if !slices.Equal(ch.ConversationIDs, []int64{id}) {
+			t.Fatalf("published %v", ch.ConversationIDs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the timer did not end the snooze")
+	}
+}
