@@ -34,7 +34,7 @@ type InvalidError struct {
 	Message string
 }
 
-func (e *InvalidError) Error() string    { return e.Code + ": " + e.Message }
+func (e *InvalidError) Error() string     { return e.Code + ": " + e.Message }
 func (e *InvalidError) Is(err error) bool { return err == ErrInvalid }
 
 func invalid(code, format string, args ...any) error {
