@@ -333,3 +333,28 @@ func TestSnoozeTimerWakesOnChange(t *testing.T) {
 		t.Fatal("the timer did not end the snooze")
 	}
 }
+
+// "Tomorrow 09:00" chosen by an agent in New York on the eve of the
+// change to winter time comes back at 09:00 EST (14:00 UTC), not an hour
+// early.
+func TestSnoozeEndsAtTheAgentsWallClockAcrossDST(t *testing.T) {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	db := openTest(t)
+	ctx := context.Background()
+	id := receive(t, db, "+15556000", 1, t0)
+	now := time.Date(2026, 10, 31, 22, 0, 0, 0, time.UTC) // Saturday 18:00 EDT
+	until, err := inbox.SnoozeUntil("tomorrow", "", now, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, db, []int64{id}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: until}, now)
+	if ids, _ := db.EndSnoozes(ctx, time.Date(2026, 11, 1, 13, 0, 0, 0, time.UTC)); len(ids) != 0 {
+		t.Fatalf("ended at 08:00 EST: %v", ids)
+	}
+	if ids, _ := db.EndSnoozes(ctx, time.Date(2026, 11, 1, 14, 0, 0, 0, time.UTC)); !slices.Equal(ids, []int64{id}) {
+		t.Fatalf("not ended at 09:00 EST: %v", ids)
+	}
+}
