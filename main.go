@@ -225,7 +225,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("attachments key: %w", err)
 	}
 	upkeep := newUpkeep(db, filepath.Join(dataDir, "media"), log.With("component", "upkeep"))
-	srv := web.New(web.Config{
+	// Snoozed conversations come back when their time comes; the timer
+	// tells the live pages through the server.
+	var srv *web.Server
+	snoozes := inbox.NewSnoozeTimer(db, func(ch inbox.Change) { srv.Publish(ch) }, nil, log.With("component", "snooze"))
+	srv = web.New(web.Config{
 		BaseURL: cfg.BaseURL, Sandbox: cfg.Sandbox(),
 		MediaDir: filepath.Join(dataDir, "media"),
 		FilesDir: filepath.Join(dataDir, "files"), FilesKey: filesKey,
@@ -248,6 +252,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Metrics:     metrics,
 		Backlog:     db,
 		Upkeep:      upkeep,
+		Snoozes:     snoozes,
 	})
 	outbox.Publisher = srv.Hub()
 	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
@@ -270,6 +275,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	workers, stopWorkers := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { outbox.Run(workers) })
+	wg.Go(func() { snoozes.Run(workers) })
 	wg.Go(func() { templates.run(workers, directory, log.With("component", "templates")) })
 	wg.Go(func() { syncSenders(workers, directory, log.With("component", "senders")) })
 	wg.Go(func() { upkeep.run(workers) })

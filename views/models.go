@@ -35,14 +35,15 @@ type UserView struct {
 
 // Filter is the inbox list's selection, kept in the URL.
 type Filter struct {
-	View     string // open, mine, unassigned, resolved
+	View     string // open, mine, unassigned, snoozed, resolved
 	SenderID string
 	Channel  string
+	Label    string // a label's name, or empty for any
 }
 
 // Views are the inbox's four lists, in the order the navigation shows them.
 var Views = []struct{ Key, Label string }{
-	{"open", "Open"}, {"mine", "Mine"}, {"unassigned", "Unassigned"}, {"resolved", "Resolved"},
+	{"open", "Open"}, {"mine", "Mine"}, {"unassigned", "Unassigned"}, {"snoozed", "Snoozed"}, {"resolved", "Resolved"},
 }
 
 // Query is the filter as a URL query, without the leading "?".
@@ -56,6 +57,9 @@ func (f Filter) Query() string {
 	}
 	if f.Channel != "" {
 		v.Set("channel", f.Channel)
+	}
+	if f.Label != "" {
+		v.Set("label", f.Label)
 	}
 	return v.Encode()
 }
@@ -91,6 +95,10 @@ type InboxView struct {
 	// Mentions counts the agent's conversations with unseen @mentions:
 	// the badge on the Mentions view.
 	Mentions int
+	// Labels are every label, for the filter and the bulk actions;
+	// SavedViews the agent's and the team's saved filters.
+	Labels     []inbox.Label
+	SavedViews []SavedViewLink
 }
 
 // LiveMark is where a page or fragment stands in the live-update stream:
@@ -137,6 +145,9 @@ type RowView struct {
 	WindowLabel  string
 	Resolved     bool
 	Selected     bool
+	Labels       []inbox.Label
+	Snoozed      bool
+	SnoozedUntil time.Time // zero: until the customer writes
 }
 
 // ThreadView is one open conversation.
@@ -160,6 +171,10 @@ type ConvView struct {
 	AssigneeName string
 	Window       WindowView
 	StartedAt    time.Time
+	Labels       []inbox.Label
+	Snoozed      bool
+	SnoozedUntil time.Time     // zero: until the customer writes
+	AllLabels    []inbox.Label // for the label picker
 }
 
 // WindowView is the WhatsApp 24-hour window as agents read it.

@@ -47,13 +47,13 @@ func invalidCursor(err error) error {
 
 // GET /api/v1/conversations?status=open|resolved|all&limit=&cursor=
 func (s *Server) handleAPIConversations(c echo.Context) error {
-	f := inbox.ConversationFilter{Cursor: c.QueryParam("cursor")}
+	f := inbox.ConversationFilter{Cursor: c.QueryParam("cursor"), Label: c.QueryParam("label")}
 	switch st := c.QueryParam("status"); st {
 	case "", "all":
-	case string(inbox.Open), string(inbox.Resolved):
+	case string(inbox.Open), string(inbox.Resolved), string(inbox.Snoozed):
 		f.Status = inbox.ConversationStatus(st)
 	default:
-		return newError(http.StatusBadRequest, "invalid_parameter", "status must be open, resolved or all.")
+		return newError(http.StatusBadRequest, "invalid_parameter", "status must be open, resolved, snoozed or all.")
 	}
 	var err error
 	if f.Limit, err = queryLimit(c); err != nil {

@@ -49,6 +49,8 @@ type conversationJSON struct {
 	LastMessageAt      *jsonTime   `json:"lastMessageAt"`
 	LastMessagePreview string      `json:"lastMessagePreview"`
 	WindowClosesAt     *jsonTime   `json:"windowClosesAt"`
+	Labels             []string    `json:"labels"`
+	SnoozedUntil       *jsonTime   `json:"snoozedUntil"`
 }
 
 func toConversationJSON(c inbox.Conversation) conversationJSON {
@@ -63,6 +65,8 @@ func toConversationJSON(c inbox.Conversation) conversationJSON {
 		LastMessageAt:      optTime(c.LastMessageAt),
 		LastMessagePreview: c.LastMessagePreview,
 		WindowClosesAt:     optTime(c.WindowClosesAt()),
+		Labels:             labelNames(c.Labels),
+		SnoozedUntil:       optTime(c.SnoozedUntil),
 	}
 }
 

@@ -33,9 +33,12 @@ func newError(status int, code, message string) *apiError {
 func errorFor(err error) *apiError {
 	var ae *apiError
 	var he *echo.HTTPError
+	var ie *inbox.InvalidError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &ie):
+		return newError(http.StatusBadRequest, ie.Code, ie.Message)
 	case errors.Is(err, inbox.ErrNotFound):
 		return newError(http.StatusNotFound, "not_found", "There is nothing here with that id.")
 	case errors.Is(err, inbox.ErrInvalid):

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,9 +117,10 @@ type subscription struct {
 
 // listView is a list's filter, as the inbox pages have it.
 type listView struct {
-	View    string // open, mine, unassigned, resolved
+	View    string // open, mine, unassigned, snoozed, resolved
 	Sender  string
 	Channel string
+	Label   string
 }
 
 // matches reports whether the list of userID shows conversation c.
@@ -128,9 +131,14 @@ func (l *listView) matches(userID int64, c *liveConv) bool {
 	if l.Channel != "" && l.Channel != string(c.channel) {
 		return false
 	}
+	if l.Label != "" && !slices.ContainsFunc(c.labels, func(n string) bool { return strings.EqualFold(n, l.Label) }) {
+		return false
+	}
 	switch l.View {
 	case "resolved":
 		return c.status == inbox.Resolved
+	case "snoozed":
+		return c.status == inbox.Snoozed
 	case "mine":
 		return c.status == inbox.Open && c.assignee == userID
 	case "unassigned":
@@ -188,6 +196,7 @@ type liveConv struct {
 	assignee int64
 	sender   string
 	channel  inbox.Channel
+	labels   []string
 	row      []byte
 	gone     []byte // removes the row from a list that no longer shows it
 	thread   []byte

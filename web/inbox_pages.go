@@ -19,9 +19,15 @@ const listPage = 50
 
 // filterFrom reads the inbox filter from the query.
 func filterFrom(c echo.Context) views.Filter {
-	f := views.Filter{View: c.QueryParam("view"), SenderID: c.QueryParam("sender"), Channel: c.QueryParam("channel")}
+	return cleanFilter(views.Filter{View: c.QueryParam("view"), SenderID: c.QueryParam("sender"),
+		Channel: c.QueryParam("channel"), Label: c.QueryParam("label")})
+}
+
+// cleanFilter keeps what a filter may say: a known view and channel, a
+// label name of a possible length.
+func cleanFilter(f views.Filter) views.Filter {
 	switch f.View {
-	case "open", "mine", "unassigned", "resolved":
+	case "open", "mine", "unassigned", "snoozed", "resolved":
 	default:
 		f.View = "open"
 	}
@@ -30,12 +36,16 @@ func filterFrom(c echo.Context) views.Filter {
 	default:
 		f.Channel = ""
 	}
+	if len(f.Label) > 4*inbox.MaxLabelName {
+		f.Label = ""
+	}
 	return f
 }
 
 // storeFilter turns the agent's filter into the store's.
 func storeFilter(f views.Filter, me int64) inbox.ConversationFilter {
-	sf := inbox.ConversationFilter{Status: inbox.Open, SenderID: f.SenderID, Channel: inbox.Channel(f.Channel), ViewerID: me}
+	sf := inbox.ConversationFilter{Status: inbox.Open, SenderID: f.SenderID, Channel: inbox.Channel(f.Channel), ViewerID: me,
+		Label: f.Label}
 	switch f.View {
 	case "mine":
 		sf.AssigneeID = &me
@@ -44,6 +54,8 @@ func storeFilter(f views.Filter, me int64) inbox.ConversationFilter {
 		sf.AssigneeID = &none
 	case "resolved":
 		sf.Status = inbox.Resolved
+	case "snoozed":
+		sf.Status = inbox.Snoozed
 	}
 	return sf
 }
@@ -82,7 +94,7 @@ func (s *Server) listView(c echo.Context, f views.Filter, cursor string, limit i
 	}
 	now, loc := s.now(), location(c)
 	lv := views.ListView{Filter: f, NextCursor: next, WebhookURL: s.webhookURL(), Live: mark,
-		Filtered: f.View != "open" || f.SenderID != "" || f.Channel != ""}
+		Filtered: f.View != "open" || f.SenderID != "" || f.Channel != "" || f.Label != ""}
 	if !lv.Filtered && len(convs) == 0 && cursor == "" {
 		// An empty open list may still hold resolved conversations.
 		if rs, _, err := s.store.Conversations(ctx, inbox.ConversationFilter{Limit: 1}); err == nil && len(rs) > 0 {
@@ -136,6 +148,12 @@ func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newCo
 	}
 	v := views.InboxView{Page: s.page(c, viewTitle(f)+" · Switchboard"), Filter: f, List: lv, NewConv: newConv,
 		Agents: agents, Live: mark}
+	if v.Labels, err = s.store.Labels(ctx); err != nil {
+		return err
+	}
+	if v.SavedViews, err = s.savedViewLinks(c, f); err != nil {
+		return err
+	}
 	for _, sd := range senders {
 		v.Senders = append(v.Senders, sd.ID)
 	}
@@ -208,8 +226,12 @@ func (s *Server) threadView(c echo.Context, id int64, who people) (views.ThreadV
 	}
 	s.seeMentions(ctx, me, id)
 	loc := location(c)
+	cv := convView(conv, who, s.now())
+	if cv.AllLabels, err = s.store.Labels(ctx); err != nil {
+		return views.ThreadView{}, err
+	}
 	return views.ThreadView{
-		Conv:        convView(conv, who, s.now()),
+		Conv:        cv,
 		Items:       threadItems(ms, "", who, loc),
 		OlderCursor: older,
 		Composer:    composer,

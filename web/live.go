@@ -60,7 +60,7 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if err != nil {
 			return nil, err
 		}
-		lc := liveConv{id: c.ID, status: c.Status, sender: c.SenderID, channel: c.Channel}
+		lc := liveConv{id: c.ID, status: c.Status, sender: c.SenderID, channel: c.Channel, labels: labelNames(c.Labels)}
 		if c.AssigneeID != nil {
 			lc.assignee = *c.AssigneeID
 		}
@@ -75,6 +75,9 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 			return nil, err
 		}
 		v := convView(c, who, now)
+		if v.AllLabels, err = s.store.Labels(ctx); err != nil {
+			return nil, err
+		}
 		var th bytes.Buffer
 		for _, comp := range []interface {
 			Render(context.Context, io.Writer) error
@@ -249,6 +252,7 @@ type subscribeMessage struct {
 		View    string `json:"view"`
 		Sender  string `json:"sender"`
 		Channel string `json:"channel"`
+		Label   string `json:"label"`
 	} `json:"list"`
 	Rows []int64 `json:"rows"`
 	Open int64   `json:"open"`
@@ -266,9 +270,9 @@ func parseSubscription(b []byte) (subscribeMessage, subscription, error) {
 	}
 	sub := subscription{open: max(m.Open, 0)}
 	if l := m.List; l != nil {
-		lv := &listView{View: l.View, Sender: l.Sender, Channel: l.Channel}
+		lv := &listView{View: l.View, Sender: l.Sender, Channel: l.Channel, Label: l.Label}
 		switch lv.View {
-		case "open", "mine", "unassigned", "resolved":
+		case "open", "mine", "unassigned", "snoozed", "resolved":
 		default:
 			lv.View = "open"
 		}
@@ -277,7 +281,7 @@ func parseSubscription(b []byte) (subscribeMessage, subscription, error) {
 		default:
 			lv.Channel = ""
 		}
-		if len(lv.Sender) > 200 {
+		if len(lv.Sender) > 200 || len(lv.Label) > 200 {
 			return m, subscription{}, errors.New("sender too long")
 		}
 		sub.list = lv

@@ -154,6 +154,7 @@ func rowView(c inbox.Conversation, selected int64, showSender bool, who people, 
 		At: c.LastMessageAt, AtLabel: relativeTime(c.LastMessageAt, now, loc), Unread: c.UnreadCount,
 		Inbound: c.InboundCount, Read: max(0, c.InboundCount-c.UnreadCount),
 		Resolved: c.Status == inbox.Resolved, Selected: c.ID == selected,
+		Labels: c.Labels, Snoozed: c.Status == inbox.Snoozed, SnoozedUntil: c.SnoozedUntil,
 	}
 	if r.Preview == "" {
 		r.Preview = "No messages yet"
@@ -174,6 +175,7 @@ func convView(c inbox.Conversation, who people, now time.Time) views.ConvView {
 		ID: c.ID, Name: c.Contact.DisplayName(), Phone: c.Contact.Phone, Channel: c.Channel,
 		SenderID: c.SenderID, Resolved: c.Status == inbox.Resolved, Window: windowView(c, now),
 		StartedAt: c.CreatedAt,
+		Labels:    c.Labels, Snoozed: c.Status == inbox.Snoozed, SnoozedUntil: c.SnoozedUntil,
 	}
 	if c.AssigneeID != nil {
 		v.AssigneeID, v.AssigneeName = *c.AssigneeID, who.name(c.AssigneeID)

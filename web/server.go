@@ -144,6 +144,8 @@ type Server struct {
 	// session (wsSessionCheck; shorter in tests).
 	liveSessionCheck time.Duration
 	liveNames        liveNames // the render goroutine's
+	snoozes          Waker     // the snooze timer; may be nil
+	undos            undoBook  // bulk actions that may be undone
 }
 
 // Reactor sends the business's reaction to a customer's message.
@@ -184,6 +186,7 @@ type Deps struct {
 	Metrics     *Metrics         // what /metrics shows; nil: nothing is counted
 	Backlog     Backlog          // pending events and the outbox, for /metrics and /readyz; may be nil
 	Upkeep      Upkeep           // scheduled backups and retention; nil: none
+	Snoozes     Waker            // told when a snooze changes (inbox.SnoozeTimer); may be nil
 }
 
 // New builds the Server and its routes.
@@ -205,6 +208,7 @@ func New(cfg Config, d Deps) *Server {
 		metrics:     d.Metrics,
 		backlog:     d.Backlog,
 		upkeep:      d.Upkeep,
+		snoozes:     d.Snoozes,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
