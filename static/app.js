@@ -447,7 +447,8 @@
       list: $("#conv-list") ? {
         view: a.getAttribute("data-view") || "open",
         sender: a.getAttribute("data-sender") || "",
-        channel: a.getAttribute("data-channel") || ""
+        channel: a.getAttribute("data-channel") || "",
+        label: a.getAttribute("data-label") || ""
       } : null,
       rows: $$("#conv-list .row").slice(0, 1000).map(function (r) { return parseInt(r.getAttribute("data-conversation"), 10) || 0; }),
       open: parseInt(openConversationID(), 10) || 0

@@ -1,0 +1,187 @@
+// Bulk actions on the conversation list (select rows with x or their
+// checkbox, shift-click for a range; resolve, assign, label or snooze them;
+// undo for 10 seconds) and the snooze menus.
+(function () {
+  "use strict";
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  function csrfToken() {
+    var m = $('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  var selected = new Set(); // conversation ids, as strings
+  var anchor = null;        // the row last toggled, for shift-click ranges
+  var UNDO_MS = 10000;
+
+  function rows() { return $$("#conv-list .row"); }
+  function idOf(row) { return row.getAttribute("data-conversation"); }
+
+  // mark shows the selection on the rows and the bar; rows the websocket
+  // swaps in get their mark again.
+  function mark() {
+    var shown = new Set(rows().map(idOf));
+    selected.forEach(function (id) { if (!shown.has(id)) { selected.delete(id); } });
+    rows().forEach(function (r) {
+      var on = selected.has(idOf(r));
+      r.classList.toggle("checked", on);
+      var box = $("[data-select]", r);
+      if (box) { box.setAttribute("aria-checked", on ? "true" : "false"); }
+    });
+    var bar = $("#bulk-bar");
+    if (!bar) { return; }
+    bar.hidden = selected.size === 0;
+    var n = $("[data-bulk-count]", bar);
+    if (n) { n.textContent = selected.size + " selected"; }
+  }
+
+  function toggle(row, range) {
+    var id = idOf(row);
+    var on = !selected.has(id);
+    if (range && anchor) {
+      var all = rows(), a = all.indexOf(anchor), b = all.indexOf(row);
+      if (a >= 0 && b >= 0) {
+        on = selected.has(idOf(anchor));
+        all.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (r) {
+          if (on) { selected.add(idOf(r)); } else { selected.delete(idOf(r)); }
+        });
+        mark();
+        return;
+      }
+    }
+    if (on) { selected.add(id); } else { selected.delete(id); }
+    anchor = row;
+    mark();
+  }
+
+  // The checkbox sits inside the row's link: its click selects and never
+  // opens the conversation (capture, before htmx sees the click).
+  document.addEventListener("click", function (e) {
+    var box = e.target.closest && e.target.closest("[data-select]");
+    if (box) {
+      var row = box.closest(".row");
+      e.preventDefault();
+      e.stopPropagation();
+      if (row) { toggle(row, e.shiftKey); }
+      return;
+    }
+    var row2 = e.shiftKey && e.target.closest && e.target.closest("#conv-list .row");
+    if (row2) { // shift-click on a row selects a range
+      e.preventDefault();
+      e.stopPropagation();
+      toggle(row2, true);
+    }
+  }, true);
+
+  function typing(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) { return; }
+    if (e.key === "x" || e.key === "X") {
+      var row = document.activeElement && document.activeElement.closest && document.activeElement.closest("#conv-list .row");
+      if (!row) { row = $("#conv-list .row.selected"); }
+      if (row) { toggle(row, e.shiftKey); e.preventDefault(); }
+    } else if (e.key === "Escape" && selected.size > 0) {
+      selected.clear();
+      mark();
+    }
+  });
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
+      credentials: "same-origin",
+      body: body
+    });
+  }
+
+  var toastTimer = null;
+  function toast(text, undo) {
+    var t = $("#undo-toast");
+    if (!t) { return; }
+    $("[data-toast-text]", t).textContent = text;
+    var btn = $("[data-undo]", t);
+    btn.hidden = !undo;
+    btn.setAttribute("data-undo", undo || "");
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { t.hidden = true; btn.setAttribute("data-undo", ""); }, UNDO_MS);
+  }
+
+  function bulk(action, value) {
+    if (selected.size === 0) { return; }
+    var body = new URLSearchParams();
+    selected.forEach(function (id) { body.append("id", id); });
+    body.set("action", action);
+    if (value) { body.set("value", value); }
+    post("/conversations/bulk", body).then(function (r) {
+      return r.json().then(function (j) { return { ok: r.ok, j: j }; });
+    }).then(function (res) {
+      if (!res.ok) {
+        toast((res.j && res.j.error && res.j.error.message) || "That did not work; try again.", "");
+        return;
+      }
+      selected.clear();
+      anchor = null;
+      mark();
+      toast(res.j.message, res.j.undo);
+    }).catch(function () { toast("That did not work; try again.", ""); });
+  }
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("#bulk-bar button[data-bulk]");
+    if (b) {
+      var what = b.getAttribute("data-bulk");
+      if (what === "clear") { selected.clear(); mark(); } else { bulk(what, ""); }
+      return;
+    }
+    var u = e.target.closest && e.target.closest("#undo-toast [data-undo]");
+    if (u && u.getAttribute("data-undo")) {
+      var body = new URLSearchParams();
+      body.set("undo", u.getAttribute("data-undo"));
+      u.setAttribute("data-undo", "");
+      post("/conversations/bulk/undo", body).then(function (r) {
+        toast(r.ok ? "Undone." : "It is too late to undo that.", "");
+      });
+    }
+  });
+
+  document.addEventListener("change", function (e) {
+    var s = e.target.closest && e.target.closest("#bulk-bar select[data-bulk]");
+    if (!s || !s.value) { return; }
+    var v = s.value;
+    s.value = "";
+    bulk(s.getAttribute("data-bulk"), v);
+  });
+
+  // "This evening" is offered only while 18:00 is more than an hour away
+  // in the agent's own time.
+  function fixSnoozeMenus() {
+    var late = new Date().getHours() >= 17;
+    $$('[data-snooze="evening"], #bulk-snooze option[value="evening"]').forEach(function (el) { el.hidden = late; el.disabled = late; });
+  }
+
+  // A snooze picked from a menu closes it.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var menu = e.target.closest && e.target.closest("details.menu");
+    if (menu && e.detail && e.detail.successful && e.target.matches("form[hx-post$='/snooze']")) { menu.open = false; }
+  });
+  document.addEventListener("toggle", function (e) {
+    if (e.target.matches && e.target.matches("details.menu") && e.target.open) { fixSnoozeMenus(); }
+  }, true);
+
+  function watch() {
+    var list = $("#conv-list");
+    if (!list) { return; }
+    new MutationObserver(function () { if (selected.size > 0) { mark(); } }).observe(list, { childList: true, subtree: true });
+    fixSnoozeMenus();
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", watch); } else { watch(); }
+})();
