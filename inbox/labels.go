@@ -89,7 +89,7 @@ type ConversationUpdate struct {
 
 // Empty reports whether the update changes nothing.
 func (u ConversationUpdate) Empty() bool {
-	return u.Status == nil && !u.Assign && u.Labels == nil && len(u.AddLabels) == 0 && len(u.RemoveLabels) == 0
+	return u.Status == nil && u.SnoozedUntil.IsZero() && !u.Assign && u.Labels == nil && len(u.AddLabels) == 0 && len(u.RemoveLabels) == 0
 }
 
 // Check validates the update against the time now: a snooze needs a time

@@ -1,0 +1,245 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// teamConversation is a conversation as the API gives it, with labels and
+// snooze.
+type teamConversation struct {
+	ID           int64      `json:"id"`
+	Status       string     `json:"status"`
+	AssigneeID   *int64     `json:"assigneeId"`
+	Labels       []string   `json:"labels"`
+	SnoozedUntil *time.Time `json:"snoozedUntil"`
+}
+
+// patch sends PATCH /api/v1/conversations/{id} and decodes the answer.
+func (ts *testServer) patch(token string, id int64, body string) (int, teamConversation, apiErrorBody) {
+	ts.t.Helper()
+	req, err := http.NewRequest(http.MethodPatch, ts.srv.URL+"/api/v1/conversations/"+strconv.FormatInt(id, 10), strings.NewReader(body))
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var c teamConversation
+	var e apiErrorBody
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(b, &c); err != nil {
+			ts.t.Fatalf("PATCH %d: %v in %s", id, err, b)
+		}
+	} else {
+		_ = json.Unmarshal(b, &e)
+	}
+	return resp.StatusCode, c, e
+}
+
+// conversations starts n conversations with different customers, the
+// last one newest.
+func (ts *testServer) conversations(n int) []int64 {
+	ts.t.Helper()
+	var ids []int64
+	for i := range n {
+		c, err := ts.db.StartConversation(context.Background(), "snd_1", inbox.WhatsApp,
+			fmt.Sprintf("+1415555%04d", i), time.Now().Add(time.Duration(i)*time.Second))
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func (ts *testServer) label(name, colour string) {
+	ts.t.Helper()
+	if err := ts.db.CreateLabel(context.Background(), &inbox.Label{Name: name, Colour: colour, CreatedAt: time.Now()}); err != nil {
+		ts.t.Fatal(err)
+	}
+}
+
+func listed(t *testing.T, ts *testServer, query string) []int64 {
+	t.Helper()
+	var page apiPage[teamConversation]
+	ts.mustGet("/api/v1/conversations?"+query, &page)
+	var ids []int64
+	for _, c := range page.Items {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func TestAPIPatchConversation(t *testing.T) {
+	ts := newTestServer(t)
+	ts.label("refund", "red")
+	ts.label("vip", "blue")
+	ids := ts.conversations(2)
+	a, b := ids[0], ids[1]
+	agent := ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+
+	status, c, e := ts.patch(ts.token, a, `{"labels":["Refund","vip"],"assigneeId":`+strconv.FormatInt(agent.ID, 10)+`}`)
+	if status != http.StatusOK || !slices.Equal(c.Labels, []string{"refund", "vip"}) || c.AssigneeID == nil || *c.AssigneeID != agent.ID {
+		t.Fatalf("labels and assignee: %d %+v %+v", status, c, e)
+	}
+	if got := listed(t, ts, "label=refund"); !slices.Equal(got, []int64{a}) {
+		t.Errorf("label=refund lists %v, want %d", got, a)
+	}
+
+	until := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
+	status, c, e = ts.patch(ts.token, b, `{"status":"snoozed","snoozedUntil":"`+until.Format(time.RFC3339)+`"}`)
+	if status != http.StatusOK || c.Status != "snoozed" || c.SnoozedUntil == nil || !c.SnoozedUntil.Equal(until) {
+		t.Fatalf("snooze: %d %+v %+v", status, c, e)
+	}
+	if got := listed(t, ts, "status=open"); !slices.Equal(got, []int64{a}) {
+		t.Errorf("open lists %v: a snoozed conversation leaves the open list", got)
+	}
+	if got := listed(t, ts, "status=snoozed"); !slices.Equal(got, []int64{b}) {
+		t.Errorf("snoozed lists %v", got)
+	}
+	var one teamConversation
+	ts.mustGet("/api/v1/conversations/"+strconv.FormatInt(b, 10), &one)
+	if one.Status != "snoozed" || one.SnoozedUntil == nil || one.Labels == nil {
+		t.Errorf("GET a snoozed conversation: %+v (labels must be a list, not null)", one)
+	}
+
+	status, c, _ = ts.patch(ts.token, b, `{"status":"open"}`)
+	if status != http.StatusOK || c.Status != "open" || c.SnoozedUntil != nil {
+		t.Errorf("reopen: %d %+v", status, c)
+	}
+	status, c, _ = ts.patch(ts.token, a, `{"assigneeId":null,"labels":[]}`)
+	if status != http.StatusOK || c.AssigneeID != nil || len(c.Labels) != 0 {
+		t.Errorf("unassign and clear labels: %d %+v", status, c)
+	}
+}
+
+func TestAPIPatchConversationErrors(t *testing.T) {
+	ts := newTestServer(t)
+	ts.label("refund", "red")
+	id := ts.conversations(1)[0]
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	gone := ts.addUser("gone@example.com", "Gone", inbox.RoleAgent)
+	if err := ts.db.UpdateUser(context.Background(), gone.ID, inbox.RoleAgent, false); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	soon := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	for _, tc := range []struct {
+		body   string
+		status int
+		code   string
+	}{
+		{`not json`, 400, "invalid_body"},
+		{`[]`, 400, "invalid_body"},
+		{`{}`, 400, "invalid_body"},
+		{`{"colour":"red"}`, 400, "unknown_field"},
+		{`{"status":"closed"}`, 400, "invalid_status"},
+		{`{"status":3}`, 400, "invalid_status"},
+		{`{"status":"snoozed","snoozedUntil":"tomorrow"}`, 400, "invalid_snooze"},
+		{`{"status":"snoozed","snoozedUntil":"` + past + `"}`, 400, "invalid_snooze"},
+		{`{"snoozedUntil":"` + soon + `"}`, 400, "invalid_snooze"},
+		{`{"status":"resolved","snoozedUntil":"` + soon + `"}`, 400, "invalid_snooze"},
+		{`{"assigneeId":0}`, 400, "invalid_assignee"},
+		{`{"assigneeId":"ben"}`, 400, "invalid_assignee"},
+		{`{"assigneeId":` + strconv.FormatInt(gone.ID, 10) + `}`, 400, "invalid_assignee"},
+		{`{"labels":"refund"}`, 400, "invalid_labels"},
+		{`{"labels":null}`, 400, "invalid_labels"},
+		{`{"labels":["refund","nope"]}`, 400, "unknown_label"},
+	} {
+		status, _, e := ts.patch(ts.token, id, tc.body)
+		if status != tc.status || e.Error.Code != tc.code || e.Error.Message == "" || strings.Contains(e.Error.Message, "%!") {
+			t.Errorf("%s: %d %+v, want %d %s", tc.body, status, e, tc.status, tc.code)
+		}
+	}
+	if status, _, e := ts.patch(ts.token, id+100, `{"status":"resolved"}`); status != http.StatusNotFound || e.Error.Code != "not_found" {
+		t.Errorf("unknown conversation: %d %+v", status, e)
+	}
+	read, _ := ts.newToken("dashboard", inbox.ScopeRead)
+	if status, _, e := ts.patch(read, id, `{"status":"resolved"}`); status != http.StatusForbidden || e.Error.Code != "forbidden" {
+		t.Errorf("read token: %d %+v", status, e)
+	}
+	var c teamConversation
+	ts.mustGet("/api/v1/conversations/"+strconv.FormatInt(id, 10), &c)
+	if c.Status != "open" || len(c.Labels) != 0 || c.AssigneeID != nil {
+		t.Errorf("refused changes changed the conversation: %+v", c)
+	}
+}
+
+// A bulk action from the list can be undone by the agent who did it, once.
+func TestBulkActionAndUndo(t *testing.T) {
+	ts := newTestServer(t)
+	ts.label("refund", "red")
+	ids := ts.conversations(3)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	ana, ben := ts.newAgent(), ts.newAgent()
+	ana.login("ana@example.com")
+	ben.login("ben@example.com")
+	// One of them carries a label before, which the undo keeps.
+	if status, _, _ := ts.patch(ts.token, ids[0], `{"labels":["refund"]}`); status != http.StatusOK {
+		t.Fatal(status)
+	}
+
+	form := url.Values{"action": {"resolve"}}
+	for _, id := range ids {
+		form.Add("id", strconv.FormatInt(id, 10))
+	}
+	p := ana.post("/conversations/bulk", form)
+	var res struct {
+		Count   int    `json:"count"`
+		Message string `json:"message"`
+		Undo    string `json:"undo"`
+	}
+	if p.status != http.StatusOK || json.Unmarshal([]byte(p.body), &res) != nil || res.Count != 3 || res.Undo == "" {
+		t.Fatalf("bulk resolve: %d %s", p.status, p.body)
+	}
+	if got := listed(t, ts, "status=resolved"); len(got) != 3 {
+		t.Fatalf("resolved after bulk: %v", got)
+	}
+	if p := ben.post("/conversations/bulk/undo", url.Values{"undo": {res.Undo}}); p.status != http.StatusGone {
+		t.Errorf("another agent's undo: %d", p.status)
+	}
+	if p := ana.post("/conversations/bulk/undo", url.Values{"undo": {res.Undo}}); p.status != http.StatusNoContent {
+		t.Fatalf("undo: %d %s", p.status, p.body)
+	}
+	if got := listed(t, ts, "status=open"); len(got) != 3 {
+		t.Errorf("open after undo: %v", got)
+	}
+	if got := listed(t, ts, "label=refund"); !slices.Equal(got, []int64{ids[0]}) {
+		t.Errorf("labels after undo: %v", got)
+	}
+	if p := ana.post("/conversations/bulk/undo", url.Values{"undo": {res.Undo}}); p.status != http.StatusGone {
+		t.Errorf("a second undo: %d", p.status)
+	}
+	// Label and snooze in bulk; a label nobody defined is refused.
+	form.Set("action", "label")
+	form.Set("value", "nope")
+	if p := ana.post("/conversations/bulk", form); p.status != http.StatusBadRequest || !strings.Contains(p.body, "unknown_label") {
+		t.Errorf("unknown label: %d %s", p.status, p.body)
+	}
+	form.Set("action", "snooze")
+	form.Set("value", "tomorrow")
+	if p := ana.post("/conversations/bulk", form); p.status != http.StatusOK {
+		t.Fatalf("bulk snooze: %d %s", p.status, p.body)
+	}
+	if got := listed(t, ts, "status=snoozed"); len(got) != 3 {
+		t.Errorf("snoozed after bulk: %v", got)
+	}
+}
