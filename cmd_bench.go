@@ -229,6 +229,10 @@ func printBenchTable(w io.Writer, r benchResult) {
 	u := r.UI
 	row(fmt.Sprintf("inbox list, %dk convs / %dk msgs: p50 (ms)", u.Conversations/1000, u.Messages/1000), fmt.Sprintf("%.2f", u.ListP50Ms))
 	row("  p99 (ms)", fmt.Sprintf("%.2f", u.ListP99Ms))
+	row("  filtered by a label on 1 in 20: p50 (ms)", fmt.Sprintf("%.2f", u.LabelP50Ms))
+	row("  p99 (ms)", fmt.Sprintf("%.2f", u.LabelP99Ms))
+	row("  filtered by a label on 1 in 1000: p50 (ms)", fmt.Sprintf("%.2f", u.RareLabelP50Ms))
+	row("  p99 (ms)", fmt.Sprintf("%.2f", u.RareLabelP99Ms))
 	row(fmt.Sprintf("open a %d-message thread: p50 (ms)", u.ThreadMessages), fmt.Sprintf("%.2f", u.ThreadP50Ms))
 	row("  p99 (ms)", fmt.Sprintf("%.2f", u.ThreadP99Ms))
 	row(fmt.Sprintf("live fan-out to %d clients: p50 (ms)", u.FanoutClients), fmt.Sprintf("%.2f", u.FanoutP50Ms))

@@ -26,11 +26,17 @@ import (
 
 // uiFigures are the agents' screen's figures.
 type uiFigures struct {
-	Conversations  int     `json:"conversations"`
-	Messages       int     `json:"messages"`
-	GenerateSecs   float64 `json:"generateSecs"`
-	ListP50Ms      float64 `json:"listP50Ms"`
-	ListP99Ms      float64 `json:"listP99Ms"`
+	Conversations int     `json:"conversations"`
+	Messages      int     `json:"messages"`
+	GenerateSecs  float64 `json:"generateSecs"`
+	ListP50Ms     float64 `json:"listP50Ms"`
+	ListP99Ms     float64 `json:"listP99Ms"`
+	// The open list filtered by a label on one conversation in 20, and by
+	// one on one in 1000.
+	LabelP50Ms     float64 `json:"labelP50Ms"`
+	LabelP99Ms     float64 `json:"labelP99Ms"`
+	RareLabelP50Ms float64 `json:"rareLabelP50Ms"`
+	RareLabelP99Ms float64 `json:"rareLabelP99Ms"`
 	ThreadMessages int     `json:"threadMessages"`
 	ThreadP50Ms    float64 `json:"threadP50Ms"`
 	ThreadP99Ms    float64 `json:"threadP99Ms"`
@@ -91,6 +97,19 @@ func benchUI(ctx context.Context, path string, sz uiSizes, progress func(string)
 	}
 	f.ListP50Ms, f.ListP99Ms = percentileMs(lat, 50), percentileMs(lat, 99)
 
+	progress(fmt.Sprintf("ui: labelling conversations, filtering the list by label %d times...", 2*sz.renders))
+	if err := labelForBench(ctx, db, sz.conversations); err != nil {
+		return f, err
+	}
+	if lat, err = s.timeGets(ctx, "/inbox/list?label=refund", sz.renders); err != nil {
+		return f, err
+	}
+	f.LabelP50Ms, f.LabelP99Ms = percentileMs(lat, 50), percentileMs(lat, 99)
+	if lat, err = s.timeGets(ctx, "/inbox/list?label=rare", sz.renders); err != nil {
+		return f, err
+	}
+	f.RareLabelP50Ms, f.RareLabelP99Ms = percentileMs(lat, 50), percentileMs(lat, 99)
+
 	big, err := s.largestConversation(ctx)
 	if err != nil {
 		return f, err
@@ -109,6 +128,30 @@ func benchUI(ctx context.Context, path string, sz uiSizes, progress func(string)
 	}
 	f.FanoutP50Ms, f.FanoutP99Ms, f.FanoutMissed, f.RSSClientBytes = percentileMs(lat, 50), percentileMs(lat, 99), missed, rss
 	return f, nil
+}
+
+// labelForBench puts the label "refund" on one generated conversation in
+// 20 and "rare" on one in 1000.
+func labelForBench(ctx context.Context, db *store.DB, conversations int) error {
+	for _, l := range []struct {
+		name  string
+		every int
+	}{{"refund", 20}, {"rare", 1000}} {
+		if err := db.CreateLabel(ctx, &inbox.Label{Name: l.name, Colour: "red", CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		var ids []int64
+		for id := l.every; id <= conversations; id += l.every {
+			ids = append(ids, int64(id))
+			if len(ids) == 500 || id+l.every > conversations {
+				if _, err := db.UpdateConversations(ctx, ids, inbox.ConversationUpdate{AddLabels: []string{l.name}}, time.Now()); err != nil {
+					return fmt.Errorf("label conversations: %w", err)
+				}
+				ids = ids[:0]
+			}
+		}
+	}
+	return nil
 }
 
 func startUIServer(ctx context.Context, db *store.DB) (*uiServer, error) {

@@ -79,6 +79,9 @@ func scanConversation(row scanner) (inbox.Conversation, error) {
 func (db *DB) Conversations(ctx context.Context, f inbox.ConversationFilter) ([]inbox.Conversation, string, error) {
 	limit := pageLimit(f.Limit)
 	q, args, err := conversationsQuery(f)
+	if err == nil && f.Label != "" {
+		q, args, err = db.labelQuery(ctx, f, q, args)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
@@ -172,13 +175,6 @@ func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
 		where = append(where, `c.channel = ?`)
 		args = append(args, string(f.Channel))
 	}
-	if f.Label != "" {
-		// The label's conversations, checked row by row as the walk
-		// goes (see labelPlan for the other way round).
-		where = append(where, `+c.id IN (SELECT cl.conversation_id FROM conversation_labels cl
-			WHERE cl.label_id = (SELECT l.id FROM labels l WHERE l.name = ?))`)
-		args = append(args, f.Label)
-	}
 	if f.Cursor != "" {
 		ms, id, err := decodeIDCursor(f.Cursor)
 		if err != nil {
@@ -187,16 +183,29 @@ func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
 		where = append(where, `(c.last_message_at, c.id) < (?, ?)`)
 		args = append(args, ms, id)
 	}
+	// A label joins the walk with the label's row of each conversation,
+	// a primary-key lookup on the index entry alone; the snooze test
+	// then names the label's row too, so that SQLite makes it (and reads
+	// the conversation's row) only for conversations with the label.
+	from := `conversations c JOIN contacts ct ON ct.id = c.contact_id`
+	var fromArgs []any
+	snoozed := `c.snoozed_at`
+	if f.Label != "" {
+		from = `conversations c CROSS JOIN conversation_labels cl ON cl.conversation_id = c.id
+			AND cl.label_id = (SELECT l.id FROM labels l WHERE l.name = ?) JOIN contacts ct ON ct.id = c.contact_id`
+		fromArgs = []any{f.Label}
+		snoozed = `(c.snoozed_at + 0 * cl.label_id)`
+	}
 	statuses := conversationStatuses
 	switch f.Status {
 	case "":
 	case inbox.Open:
 		// Snoozed conversations keep status open but leave the open lists.
 		statuses = []inbox.ConversationStatus{inbox.Open}
-		where = append(where, `c.snoozed_at IS NULL`)
+		where = append(where, snoozed+` IS NULL`)
 	case inbox.Snoozed:
 		statuses = []inbox.ConversationStatus{inbox.Open}
-		where = append(where, `c.snoozed_at IS NOT NULL`)
+		where = append(where, snoozed+` IS NOT NULL`)
 	default:
 		statuses = []inbox.ConversationStatus{f.Status}
 	}
@@ -208,11 +217,12 @@ func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
 			q.WriteString(` UNION ALL `)
 		}
 		q.WriteString(`SELECT ` + conversationCols + `, ` + unread + `
-			FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.status = ?`)
+			FROM ` + from + ` WHERE c.status = ?`)
 		for _, w := range where {
 			q.WriteString(` AND ` + w)
 		}
 		allArgs = append(allArgs, unreadArgs...)
+		allArgs = append(allArgs, fromArgs...)
 		allArgs = append(allArgs, string(st))
 		allArgs = append(allArgs, args...)
 	}

@@ -66,7 +66,20 @@ func TestLabelsAreUniqueAndChecked(t *testing.T) {
 	}
 }
 
+// Both ways of listing a label's conversations: from the label's rows
+// (a label on few) and walking the list (a label on many).
 func TestLabelFilter(t *testing.T) {
+	for _, factor := range []int{1 << 30, -1} {
+		t.Run(fmt.Sprintf("drive factor %d", factor), func(t *testing.T) {
+			was := labelDriveFactor
+			labelDriveFactor = factor
+			defer func() { labelDriveFactor = was }()
+			testLabelFilter(t)
+		})
+	}
+}
+
+func testLabelFilter(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	refund := label(t, db, "refund", "red")
@@ -113,6 +126,16 @@ func TestLabelFilter(t *testing.T) {
 	}
 	if got := listIDs(t, db, inbox.ConversationFilter{Label: "vip"}); !slices.Equal(got, []int64{ids[3], ids[2]}) {
 		t.Errorf("vip after the failed update: %v", got)
+	}
+	// The plan of a label on few conversations: its rows, then the page.
+	q, args, err := labelDriveQuery(inbox.ConversationFilter{Label: "vip", Status: inbox.Open, ViewerID: 1, Cursor: next}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := explain(t, db, q, args...)
+	if !strings.Contains(plan, "SEARCH cl USING COVERING INDEX conversation_labels_by_label (label_id=?)") ||
+		!strings.Contains(plan, "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)") || strings.Contains(plan, "SCAN") {
+		t.Errorf("label plan:\n%s", plan)
 	}
 	// Deleting a label takes it off every conversation.
 	if _, err := db.DeleteLabel(ctx, refund.ID); err != nil {
