@@ -88,6 +88,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	quick := fs.Bool("quick", false, "a shorter run, for CI and a first look")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server during the ingest runs to this file")
+	uiOnly := fs.Bool("ui", false, "run only the agents' screen at 100k conversations: the list, by label, a large thread, live fan-out")
 	teamOnly := fs.Bool("team", false, "run only the team scenario: 1,000 pages of 100 agents, 200 webhooks/s")
 	teamServer := fs.String("team-server", "", "the switchboard binary the team scenario serves with (default: this one)")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +113,17 @@ func (e env) bench(ctx context.Context, args []string) error {
 	team := teamSizes{agents: 100, pagesPerAgent: 10, hot: 200, background: 5000, rate: 200, duration: 60 * time.Second}
 	if *quick {
 		team.duration = 10 * time.Second
+	}
+	ui := uiSizes{conversations: 100_000, messages: 1_000_000, largeThread: 10_000, renders: 200, clients: 200, updates: 50}
+	if *quick {
+		ui = uiSizes{conversations: 20_000, messages: 200_000, largeThread: 10_000, renders: 50, clients: 200, updates: 20}
+	}
+	if *uiOnly {
+		var err error
+		if res.UI, err = benchUI(ctx, filepath.Join(dir, "ui.db"), ui, progress); err != nil {
+			return err
+		}
+		return e.printBench(res, *asJSON)
 	}
 	if *teamOnly {
 		tf, err := benchTeam(ctx, dir, *teamServer, team, progress)
@@ -168,10 +180,6 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return err
 	}
 
-	ui := uiSizes{conversations: 100_000, messages: 1_000_000, largeThread: 10_000, renders: 200, clients: 200, updates: 50}
-	if *quick {
-		ui = uiSizes{conversations: 20_000, messages: 200_000, largeThread: 10_000, renders: 50, clients: 200, updates: 20}
-	}
 	if res.UI, err = benchUI(ctx, filepath.Join(dir, "ui.db"), ui, progress); err != nil {
 		return err
 	}
@@ -206,6 +214,10 @@ func printBenchTable(w io.Writer, r benchResult) {
 		printTeamRows(row, *r.Team)
 		return
 	}
+	if r.Ingest.Events == 0 {
+		printUIRows(row, r.UI)
+		return
+	}
 	for _, in := range []struct {
 		f     ingestFigures
 		ratio float64
@@ -227,6 +239,20 @@ func printBenchTable(w io.Writer, r benchResult) {
 	row("start from exec to first 200 on /healthz (ms)", fmt.Sprintf("%.1f", r.Start.HealthyMedianMs))
 	row("\"switchboard version\" from exec (ms)", fmt.Sprintf("%.1f", r.Start.VersionMedianMs))
 	u := r.UI
+	printUIRows(row, u)
+	printReportFigures(w, r.Reports)
+	row("server resident memory idle (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssIdle"]/(1<<20)))
+	row("server resident memory after load (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssAfterLoad"]/(1<<20)))
+	row("server resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeakServer"]/(1<<20)))
+	row(fmt.Sprintf("resident memory, %d live clients (MiB)", u.FanoutClients), fmt.Sprintf("%.1f", u.RSSClientBytes/(1<<20)))
+	row("bench process resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeak"]/(1<<20)))
+	if r.Team != nil {
+		printTeamRows(row, *r.Team)
+	}
+}
+
+// printUIRows prints the agents' screen's figures.
+func printUIRows(row func(name, value string), u uiFigures) {
 	row(fmt.Sprintf("inbox list, %dk convs / %dk msgs: p50 (ms)", u.Conversations/1000, u.Messages/1000), fmt.Sprintf("%.2f", u.ListP50Ms))
 	row("  p99 (ms)", fmt.Sprintf("%.2f", u.ListP99Ms))
 	row("  filtered by a label on 1 in 20: p50 (ms)", fmt.Sprintf("%.2f", u.LabelP50Ms))
@@ -239,15 +265,6 @@ func printBenchTable(w io.Writer, r benchResult) {
 	row("  p99 (ms)", fmt.Sprintf("%.2f", u.FanoutP99Ms))
 	row("  updates not delivered", fmt.Sprint(u.FanoutMissed))
 	row("  (test data generated in s)", fmt.Sprintf("%.1f", u.GenerateSecs))
-	printReportFigures(w, r.Reports)
-	row("server resident memory idle (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssIdle"]/(1<<20)))
-	row("server resident memory after load (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssAfterLoad"]/(1<<20)))
-	row("server resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeakServer"]/(1<<20)))
-	row(fmt.Sprintf("resident memory, %d live clients (MiB)", u.FanoutClients), fmt.Sprintf("%.1f", u.RSSClientBytes/(1<<20)))
-	row("bench process resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeak"]/(1<<20)))
-	if r.Team != nil {
-		printTeamRows(row, *r.Team)
-	}
 }
 
 func printTeamRows(row func(name, value string), t teamFigures) {
