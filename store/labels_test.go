@@ -381,3 +381,46 @@ func TestSnoozeEndsAtTheAgentsWallClockAcrossDST(t *testing.T) {
 		t.Fatalf("not ended at 09:00 EST: %v", ids)
 	}
 }
+
+func TestSavedViews(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana, ben := user(t, db, "Ana", true), user(t, db, "Ben", true)
+	mine := inbox.SavedView{UserID: ana, Name: " Refunds  on SMS ", Filter: "channel=sms&label=refund", CreatedAt: t0}
+	shared := inbox.SavedView{UserID: ben, Name: "VIP", Shared: true, Filter: "label=vip", CreatedAt: t0}
+	private := inbox.SavedView{UserID: ben, Name: "Ben's", Filter: "view=mine", CreatedAt: t0}
+	for _, v := range []*inbox.SavedView{&mine, &shared, &private} {
+		if err := db.CreateSavedView(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.CreateSavedView(ctx, &inbox.SavedView{UserID: ana, Name: "  "}); !errors.Is(err, inbox.ErrInvalid) {
+		t.Errorf("a view without a name: %v", err)
+	}
+	names := func(uid int64) []string {
+		vs, err := db.SavedViews(ctx, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range vs {
+			out = append(out, v.Name)
+		}
+		return out
+	}
+	if got := names(ana); !slices.Equal(got, []string{"Refunds on SMS", "VIP"}) {
+		t.Errorf("Ana sees %q", got)
+	}
+	if err := db.DeleteSavedView(ctx, shared.ID, ana, false); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("an agent deletes another's shared view: %v", err)
+	}
+	if err := db.DeleteSavedView(ctx, private.ID, ana, true); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("an admin deletes another's private view: %v", err)
+	}
+	if err := db.DeleteSavedView(ctx, shared.ID, ana, true); err != nil {
+		t.Errorf("an admin deletes a shared view: %v", err)
+	}
+	if got := names(ben); !slices.Equal(got, []string{"Ben's"}) {
+		t.Errorf("Ben sees %q", got)
+	}
+}

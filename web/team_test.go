@@ -243,3 +243,54 @@ func TestBulkActionAndUndo(t *testing.T) {
 		t.Errorf("snoozed after bulk: %v", got)
 	}
 }
+
+// An admin defines labels; an agent filters the list by one, saves that
+// as a view and sees it in the navigation with its count.
+func TestLabelsPageFilterAndSavedView(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	admin, ben := ts.newAgent(), ts.newAgent()
+	admin.login("ana@example.com")
+	ben.login("ben@example.com")
+
+	admin.get("/admin/labels")
+	if p := admin.post("/admin/labels", url.Values{"name": {"refund"}, "colour": {"red"}, "csrf": {admin.csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a label: %d %s", p.status, p.body)
+	}
+	p := admin.post("/admin/labels", url.Values{"name": {"Refund"}, "colour": {"blue"}, "csrf": {admin.csrf}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.find("label-error").Text(), "Another label has that name") {
+		t.Errorf("a taken name: %d %q", p.status, p.find("label-error").Text())
+	}
+	if p := ben.get("/admin/labels"); p.status != http.StatusForbidden {
+		t.Errorf("an agent opens the labels page: %d", p.status)
+	}
+	if p := admin.get("/admin/labels"); p.find("label-row").Length() != 1 || !strings.Contains(p.find("label-row").Text(), "refund") {
+		t.Errorf("labels page: %q", p.find("labels").Text())
+	}
+
+	ids := ts.conversations(3)
+	if status, _, _ := ts.patch(ts.token, ids[1], `{"labels":["refund"]}`); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	p = ben.get("/inbox?label=refund")
+	if rows := p.find("conv-row"); rows.Length() != 1 || rows.AttrOr("data-conversation", "") != strconv.FormatInt(ids[1], 10) ||
+		rows.Find(`[data-testid=label-chip]`).Text() != "refund" {
+		t.Fatalf("the list by label: %d rows", rows.Length())
+	}
+	if v, _ := p.find("filter-label").Find("option[selected]").Attr("value"); v != "refund" {
+		t.Errorf("the label filter shows %q", v)
+	}
+	if p := ben.post("/views", url.Values{"name": {"Refunds"}, "filter": {"label=refund"}, "csrf": {ben.csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("save a view: %d %s", p.status, p.body)
+	}
+	p = ben.get("/inbox")
+	sv := p.find("saved-view")
+	if sv.Length() != 1 || !strings.Contains(sv.Text(), "Refunds") || sv.Find(`[data-testid=saved-view-count]`).Text() != "1" ||
+		sv.AttrOr("href", "") != "/inbox?label=refund" {
+		t.Errorf("saved view in the nav: %d %q %q", sv.Length(), sv.Text(), sv.AttrOr("href", ""))
+	}
+	if p := admin.get("/inbox"); p.find("saved-view").Length() != 0 {
+		t.Error("a personal view shows in a teammate's nav")
+	}
+}
