@@ -144,7 +144,7 @@ func labelForBench(ctx context.Context, db *store.DB, conversations int) error {
 		for id := l.every; id <= conversations; id += l.every {
 			ids = append(ids, int64(id))
 			if len(ids) == 500 || id+l.every > conversations {
-				if _, err := db.UpdateConversations(ctx, ids, inbox.ConversationUpdate{AddLabels: []string{l.name}}, time.Now()); err != nil {
+				if _, _, err := db.UpdateConversations(ctx, ids, inbox.ConversationUpdate{AddLabels: []string{l.name}}, time.Now()); err != nil {
 					return fmt.Errorf("label conversations: %w", err)
 				}
 				ids = ids[:0]

@@ -154,13 +154,14 @@ type TeamStore interface {
 	// as it was.
 	DeleteLabel(ctx context.Context, id int64) (Label, error)
 	// UpdateConversations applies u to each conversation in one
-	// transaction and returns each one's state before it, for an undo. An
-	// unknown conversation is an error wrapping ErrNotFound, an unknown
-	// label or assignee an *InvalidError; then nothing changes.
-	UpdateConversations(ctx context.Context, ids []int64, u ConversationUpdate, at time.Time) ([]ConversationState, error)
+	// transaction, with an activity line in its thread for each change,
+	// and returns each one's state before it (for an undo) and what
+	// changed. An unknown conversation is an error wrapping ErrNotFound,
+	// an unknown label or assignee an *InvalidError; then nothing changes.
+	UpdateConversations(ctx context.Context, ids []int64, u ConversationUpdate, at time.Time) ([]ConversationState, Change, error)
 	// RestoreConversations puts conversations back as states say (an
 	// undo); by is the user undoing.
-	RestoreConversations(ctx context.Context, states []ConversationState, by int64, at time.Time) error
+	RestoreConversations(ctx context.Context, states []ConversationState, by int64, at time.Time) (Change, error)
 	// CountConversations counts the conversations a filter selects (its
 	// cursor, limit and viewer are ignored).
 	CountConversations(ctx context.Context, f ConversationFilter) (int, error)

@@ -198,8 +198,6 @@ func (s *memTx) AddActivity(_ context.Context, a Activity) error {
 	return nil
 }
 
-func (s *memTx) RecordConversationActivity(context.Context, ConversationActivity) error { return nil }
-
 // snapshot is the state a user could see, independent of insertion order:
 // messages keyed by Zavu id, conversations by key, reactions that show.
 type snapshot struct {

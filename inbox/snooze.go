@@ -2,7 +2,6 @@ package inbox
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 )
@@ -71,39 +70,14 @@ func SnoozeUntil(choice, custom string, now time.Time, loc *time.Location) (time
 	return time.Time{}, invalid("invalid_snooze", "Pick when the conversation should come back.")
 }
 
-// ConversationActivity is a line in a conversation's history: who changed
-// what ("Snoozed until Mon 09:00", "Label refund added", "Snooze ended").
-type ConversationActivity struct {
-	ConversationID int64
-	UserID         *int64 // nil: the system or the API
-	Action         string // "conversation.snooze", "conversation.snooze_end", "conversation.label"...
-	Detail         string
-	At             time.Time
-}
-
-// Actions of ConversationActivity.
-const (
-	ActivitySnooze    = "conversation.snooze"
-	ActivitySnoozeEnd = "conversation.snooze_end"
-	ActivityLabel     = "conversation.label"
-	ActivityStatus    = "conversation.status"
-	ActivityAssign    = "conversation.assign"
-)
-
-// Audit is the activity as an audit log entry.
-func (a ConversationActivity) Audit() AuditEntry {
-	return AuditEntry{At: a.At, UserID: a.UserID, Action: a.Action,
-		Detail: fmt.Sprintf("conversation %d: %s", a.ConversationID, a.Detail)}
-}
-
 // SnoozeStore is what the snooze timer needs from storage.
 type SnoozeStore interface {
 	// NextSnoozeEnd is the earliest time a snoozed conversation is due
 	// back; ok is false when none is snoozed until a time.
 	NextSnoozeEnd(ctx context.Context) (at time.Time, ok bool, err error)
-	// EndSnoozes opens every conversation whose snooze ended by now and
-	// returns their ids.
-	EndSnoozes(ctx context.Context, now time.Time) ([]int64, error)
+	// EndSnoozes opens every conversation whose snooze ended by now, with
+	// a "Snooze ended" line in each thread, and returns what changed.
+	EndSnoozes(ctx context.Context, now time.Time) (Change, error)
 }
 
 // SnoozeTimer brings snoozed conversations back when their time comes.
@@ -150,16 +124,16 @@ func (t *SnoozeTimer) Run(ctx context.Context) {
 	}
 	for {
 		wait := maxSleep
-		if ids, err := t.store.EndSnoozes(ctx, t.now()); err != nil {
+		if ch, err := t.store.EndSnoozes(ctx, t.now()); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			t.log.Error("ending snoozes failed", "err", err)
 			wait = 5 * time.Second
-		} else if len(ids) > 0 {
-			t.log.Info("snoozes ended", "conversations", len(ids))
+		} else if !ch.Empty() {
+			t.log.Info("snoozes ended", "conversations", len(ch.ConversationIDs))
 			if t.publish != nil {
-				t.publish(Change{ConversationIDs: ids})
+				t.publish(ch)
 			}
 		}
 		if next, ok, err := t.store.NextSnoozeEnd(ctx); err != nil {

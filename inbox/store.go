@@ -47,8 +47,6 @@ type Tx interface {
 	PutTemplate(ctx context.Context, t Template) error
 
 	AddActivity(ctx context.Context, a Activity) error
-	// RecordConversationActivity adds a line to a conversation's history.
-	RecordConversationActivity(ctx context.Context, a ConversationActivity) error
 }
 
 // MessageSummary is what the messages of a conversation say about it. The

@@ -103,16 +103,14 @@ func (db *DB) DeleteLabel(ctx context.Context, id int64) (inbox.Label, error) {
 	return l, nil
 }
 
-// RecordConversationActivity adds a line to a conversation's history. It
-// is the one place conversation changes are recorded: for now in the
-// audit log.
-func (w *writeTx) RecordConversationActivity(ctx context.Context, a inbox.ConversationActivity) error {
-	e := a.Audit()
-	_, err := w.execSQL(ctx, `INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)`,
-		msOf(e.At), nullID(e.UserID), e.Action, e.Detail)
+// activity writes an activity line into a conversation's thread (see
+// inbox.RecordActivity) and adds it to ch.
+func (w *writeTx) activity(ctx context.Context, ch *inbox.Change, a inbox.ThreadActivity) error {
+	m, _, err := inbox.RecordActivity(ctx, w, a)
 	if err != nil {
 		return fmt.Errorf("record activity of conversation %d: %w", a.ConversationID, err)
 	}
+	ch.MessageIDs = append(ch.MessageIDs, m.ID)
 	return nil
 }
 
@@ -176,13 +174,14 @@ func (w *writeTx) labelNames(ctx context.Context, ids []int64) []string {
 
 // UpdateConversations applies u to each conversation in one transaction
 // and returns each one's state before.
-func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.ConversationUpdate, at time.Time) ([]inbox.ConversationState, error) {
+func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.ConversationUpdate, at time.Time) ([]inbox.ConversationState, inbox.Change, error) {
 	if err := u.Check(at); err != nil {
-		return nil, err
+		return nil, inbox.Change{}, err
 	}
 	var before []inbox.ConversationState
+	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		before = before[:0]
+		before, ch = before[:0], inbox.Change{ConversationIDs: ids}
 		if u.Assign && u.AssigneeID != nil && *u.AssigneeID != 0 {
 			var active bool
 			err := w.queryRowSQL(ctx, `SELECT active FROM users WHERE id = ?`, *u.AssigneeID).Scan(&active)
@@ -237,22 +236,25 @@ func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.Conv
 					next.SnoozedAt, next.SnoozedUntil = at, u.SnoozedUntil
 				}
 			}
-			if err := w.putState(ctx, st, next, u.By, at); err != nil {
+			if err := w.putState(ctx, &ch, st, next, u.By, at); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("update conversations: %w", err)
+		return nil, inbox.Change{}, fmt.Errorf("update conversations: %w", err)
 	}
-	return before, nil
+	return before, ch, nil
 }
 
 // RestoreConversations puts conversations back as states say.
-func (db *DB) RestoreConversations(ctx context.Context, states []inbox.ConversationState, by int64, at time.Time) error {
+func (db *DB) RestoreConversations(ctx context.Context, states []inbox.ConversationState, by int64, at time.Time) (inbox.Change, error) {
+	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		ch = inbox.Change{}
 		for _, next := range states {
+			ch.ConversationIDs = append(ch.ConversationIDs, next.ID)
 			cur, err := w.state(ctx, next.ID)
 			if err != nil {
 				return err
@@ -261,21 +263,21 @@ func (db *DB) RestoreConversations(ctx context.Context, states []inbox.Conversat
 				// The snooze would have ended meanwhile: it comes back open.
 				next.Status, next.SnoozedAt, next.SnoozedUntil = inbox.Open, time.Time{}, time.Time{}
 			}
-			if err := w.putState(ctx, cur, next, by, at); err != nil {
+			if err := w.putState(ctx, &ch, cur, next, by, at); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("restore conversations: %w", err)
+		return inbox.Change{}, fmt.Errorf("restore conversations: %w", err)
 	}
-	return nil
+	return ch, nil
 }
 
 // putState writes next over a conversation that is as cur says, and
-// records in its history what changed.
-func (w *writeTx) putState(ctx context.Context, cur, next inbox.ConversationState, by int64, at time.Time) error {
+// records in its thread what changed.
+func (w *writeTx) putState(ctx context.Context, ch *inbox.Change, cur, next inbox.ConversationState, by int64, at time.Time) error {
 	status := next.Status
 	if status == inbox.Snoozed {
 		status = inbox.Open
@@ -313,49 +315,45 @@ func (w *writeTx) putState(ctx context.Context, cur, next inbox.ConversationStat
 	if by != 0 {
 		user = &by
 	}
-	record := func(action, detail string) error {
-		return w.RecordConversationActivity(ctx, inbox.ConversationActivity{ConversationID: next.ID, UserID: user,
-			Action: action, Detail: detail, At: at})
+	record := func(kind inbox.ActivityKind, detail string, target *int64, until time.Time) error {
+		return w.activity(ctx, ch, inbox.ThreadActivity{ConversationID: next.ID, Kind: kind, ActorID: user,
+			TargetID: target, Detail: detail, Until: until, At: at})
 	}
 	for _, n := range w.labelNames(ctx, added) {
-		if err := record(inbox.ActivityLabel, fmt.Sprintf("Label %s added", n)); err != nil {
+		if err := record(inbox.ActivityLabelAdded, n, nil, time.Time{}); err != nil {
 			return err
 		}
 	}
 	for _, n := range w.labelNames(ctx, removed) {
-		if err := record(inbox.ActivityLabel, fmt.Sprintf("Label %s removed", n)); err != nil {
+		if err := record(inbox.ActivityLabelRemoved, n, nil, time.Time{}); err != nil {
 			return err
 		}
 	}
 	if !equalID(cur.AssigneeID, next.AssigneeID) {
-		detail := "Unassigned"
-		if next.AssigneeID != nil {
-			detail = fmt.Sprintf("Assigned to user %d", *next.AssigneeID)
+		kind := inbox.ActivityAssigned
+		if next.AssigneeID == nil {
+			kind = inbox.ActivityUnassigned
 		}
-		if err := record(inbox.ActivityAssign, detail); err != nil {
+		if err := record(kind, "", next.AssigneeID, time.Time{}); err != nil {
 			return err
 		}
 	}
 	switch {
 	case next.Status == inbox.Snoozed && (cur.Status != inbox.Snoozed || !cur.SnoozedUntil.Equal(next.SnoozedUntil)):
-		detail := "Snoozed until the customer writes"
-		if !next.SnoozedUntil.IsZero() {
-			detail = "Snoozed until " + next.SnoozedUntil.UTC().Format(time.RFC3339)
-		}
-		return record(inbox.ActivitySnooze, detail)
+		return record(inbox.ActivitySnoozed, "", nil, next.SnoozedUntil)
 	case cur.Status == inbox.Snoozed && next.Status != inbox.Snoozed:
-		if err := record(inbox.ActivitySnoozeEnd, "Snooze ended"); err != nil {
+		if err := record(inbox.ActivitySnoozeEnded, "", nil, time.Time{}); err != nil {
 			return err
 		}
 		if next.Status == inbox.Resolved {
-			return record(inbox.ActivityStatus, "Resolved")
+			return record(inbox.ActivityResolved, "", nil, time.Time{})
 		}
 	case cur.Status != next.Status:
-		detail := "Resolved"
+		kind := inbox.ActivityResolved
 		if next.Status == inbox.Open {
-			detail = "Reopened"
+			kind = inbox.ActivityReopened
 		}
-		return record(inbox.ActivityStatus, detail)
+		return record(kind, "", nil, time.Time{})
 	}
 	return nil
 }
@@ -381,10 +379,11 @@ func (db *DB) NextSnoozeEnd(ctx context.Context) (time.Time, bool, error) {
 // EndSnoozes opens every conversation whose snooze ended by now. Each
 // comes back at the top of the open list: its latest activity becomes at
 // least the time its snooze ended.
-func (db *DB) EndSnoozes(ctx context.Context, now time.Time) ([]int64, error) {
+func (db *DB) EndSnoozes(ctx context.Context, now time.Time) (inbox.Change, error) {
 	var ids []int64
+	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		ids = ids[:0]
+		ids, ch = ids[:0], inbox.Change{}
 		rows, err := w.db.wconn.QueryContext(ctx, `UPDATE conversations SET
 				last_message_at = max(last_message_at, snoozed_until), updated_at = ?,
 				snoozed_at = NULL, snoozed_until = NULL
@@ -404,19 +403,18 @@ func (db *DB) EndSnoozes(ctx context.Context, now time.Time) ([]int64, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		ch.ConversationIDs = ids
 		for _, id := range ids {
-			err := w.RecordConversationActivity(ctx, inbox.ConversationActivity{ConversationID: id,
-				Action: inbox.ActivitySnoozeEnd, Detail: "Snooze ended", At: now})
-			if err != nil {
+			if err := w.activity(ctx, &ch, inbox.ThreadActivity{ConversationID: id, Kind: inbox.ActivitySnoozeEnded, At: now}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("end snoozes: %w", err)
+		return inbox.Change{}, fmt.Errorf("end snoozes: %w", err)
 	}
-	return ids, nil
+	return ch, nil
 }
 
 // CountConversations counts the conversations a filter selects.

@@ -33,7 +33,7 @@ func BenchmarkLabelFilter(b *testing.B) {
 		}
 		for len(ids) > 0 {
 			k := min(len(ids), 500)
-			if _, err := db.UpdateConversations(ctx, ids[:k], inbox.ConversationUpdate{AddLabels: []string{l.name}}, now); err != nil {
+			if _, _, err := db.UpdateConversations(ctx, ids[:k], inbox.ConversationUpdate{AddLabels: []string{l.name}}, now); err != nil {
 				b.Fatal(err)
 			}
 			ids = ids[k:]

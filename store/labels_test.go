@@ -24,7 +24,7 @@ func label(t *testing.T, db *DB, name, colour string) inbox.Label {
 
 func update(t *testing.T, db *DB, ids []int64, u inbox.ConversationUpdate, at time.Time) []inbox.ConversationState {
 	t.Helper()
-	before, err := db.UpdateConversations(context.Background(), ids, u, at)
+	before, _, err := db.UpdateConversations(context.Background(), ids, u, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func testLabelFilter(t *testing.T) {
 	}
 	// Replacing the set, and an unknown label, which changes nothing.
 	update(t, db, []int64{ids[2]}, inbox.ConversationUpdate{Labels: &[]string{"vip"}}, t0)
-	_, err = db.UpdateConversations(ctx, []int64{ids[0], ids[2]}, inbox.ConversationUpdate{AddLabels: []string{"vip", "nope"}}, t0)
+	_, _, err = db.UpdateConversations(ctx, []int64{ids[0], ids[2]}, inbox.ConversationUpdate{AddLabels: []string{"vip", "nope"}}, t0)
 	var ie *inbox.InvalidError
 	if !errors.As(err, &ie) || ie.Code != "unknown_label" {
 		t.Fatalf("an unknown label: %v", err)
@@ -182,28 +182,39 @@ func TestBulkUpdateAndUndo(t *testing.T) {
 	if got := listIDs(t, db, inbox.ConversationFilter{Status: inbox.Snoozed}); len(got) != 0 {
 		t.Errorf("snoozed after resolving all: %v", got)
 	}
-	if err := db.RestoreConversations(ctx, before, ana, at.Add(5*time.Second)); err != nil {
+	if _, err := db.RestoreConversations(ctx, before, ana, at.Add(5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if now := snap(); !slices.Equal(now, was) {
 		t.Errorf("after undo:\n%s\nwant\n%s", strings.Join(now, "\n"), strings.Join(was, "\n"))
 	}
-	// Each change is in the conversation's history.
-	entries, err := db.Audit(ctx, 100)
+	// Each change is a line in the conversation's thread.
+	got := activityLines(t, db, ids[0])
+	want := []string{"label_added refund", "assigned", "label_removed refund", "unassigned", "resolved",
+		"label_added refund", "assigned", "reopened"}
+	if !slices.Equal(got, want) {
+		t.Errorf("thread of %d: %q, want %q", ids[0], got, want)
+	}
+	if got := activityLines(t, db, ids[1]); !slices.Equal(got, []string{"snoozed", "snooze_ended", "resolved", "snoozed"}) {
+		t.Errorf("thread of %d: %q", ids[1], got)
+	}
+}
+
+// activityLines are the kinds (and details) of a thread's activity lines,
+// oldest first.
+func activityLines(t *testing.T, db *DB, conv int64) []string {
+	t.Helper()
+	ms, _, err := db.Messages(context.Background(), conv, inbox.MessageFilter{Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Detail, fmt.Sprintf("conversation %d:", ids[0])) {
-			got = append(got, e.Detail)
+	var out []string
+	for _, m := range ms {
+		if m.Type == inbox.TypeActivity && m.Content != nil && m.Content.Activity != nil {
+			out = append(out, strings.TrimSpace(string(m.Content.Activity.Kind)+" "+m.Content.Activity.Detail))
 		}
 	}
-	for _, want := range []string{"Label refund added", "Label refund removed", "Resolved", "Reopened"} {
-		if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, ": "+want) }) {
-			t.Errorf("history of %d lacks %q: %q", ids[0], want, got)
-		}
-	}
+	return out
 }
 
 func TestUpdateConversationsChecks(t *testing.T) {
@@ -224,7 +235,7 @@ func TestUpdateConversationsChecks(t *testing.T) {
 		{"inactive assignee", []int64{id}, inbox.ConversationUpdate{Assign: true, AssigneeID: &off}, inbox.ErrInvalid, "invalid_assignee"},
 		{"unknown conversation", []int64{id, 999}, inbox.ConversationUpdate{Status: status(inbox.Resolved)}, inbox.ErrNotFound, ""},
 	} {
-		_, err := db.UpdateConversations(ctx, tc.ids, tc.u, t0)
+		_, _, err := db.UpdateConversations(ctx, tc.ids, tc.u, t0)
 		var ie *inbox.InvalidError
 		if !errors.Is(err, tc.want) || (tc.code != "" && (!errors.As(err, &ie) || ie.Code != tc.code)) {
 			t.Errorf("%s: %v, want %v %s", tc.name, err, tc.want, tc.code)
@@ -257,12 +268,12 @@ func TestSnoozeLeavesOpenListsAndEndsOnTime(t *testing.T) {
 	if err != nil || !ok || !next.Equal(until) {
 		t.Fatalf("next snooze end: %v %v %v, want %v", next, ok, err, until)
 	}
-	if ids, err := db.EndSnoozes(ctx, until.Add(-time.Millisecond)); err != nil || len(ids) != 0 {
-		t.Fatalf("a millisecond early: %v %v", ids, err)
+	if ch, err := db.EndSnoozes(ctx, until.Add(-time.Millisecond)); err != nil || !ch.Empty() {
+		t.Fatalf("a millisecond early: %v %v", ch, err)
 	}
-	ids, err := db.EndSnoozes(ctx, until)
-	if err != nil || !slices.Equal(ids, []int64{a}) {
-		t.Fatalf("at the time: %v %v", ids, err)
+	ch, err := db.EndSnoozes(ctx, until)
+	if err != nil || !slices.Equal(ch.ConversationIDs, []int64{a}) || len(ch.MessageIDs) != 1 {
+		t.Fatalf("at the time: %+v %v", ch, err)
 	}
 	// Back open, at the top; the other waits for its customer.
 	if got := listIDs(t, db, inbox.ConversationFilter{Status: inbox.Open}); !slices.Equal(got, []int64{a, c}) {
@@ -276,15 +287,10 @@ func TestSnoozeLeavesOpenListsAndEndsOnTime(t *testing.T) {
 	if cv, _ := db.Conversation(ctx, b); cv.Status != inbox.Open {
 		t.Errorf("after the customer wrote: %s", cv.Status)
 	}
-	entries, _ := db.Audit(ctx, 50)
-	ended := 0
-	for _, e := range entries {
-		if e.Action == inbox.ActivitySnoozeEnd {
-			ended++
+	for _, id := range []int64{a, b} {
+		if got := activityLines(t, db, id); !slices.Equal(got, []string{"snoozed", "snooze_ended"}) {
+			t.Errorf("thread of %d: %q", id, got)
 		}
-	}
-	if ended != 2 {
-		t.Errorf("%d snooze-ended lines, want 2", ended)
 	}
 }
 
@@ -374,11 +380,11 @@ func TestSnoozeEndsAtTheAgentsWallClockAcrossDST(t *testing.T) {
 		t.Fatal(err)
 	}
 	update(t, db, []int64{id}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: until}, now)
-	if ids, _ := db.EndSnoozes(ctx, time.Date(2026, 11, 1, 13, 0, 0, 0, time.UTC)); len(ids) != 0 {
-		t.Fatalf("ended at 08:00 EST: %v", ids)
+	if ch, _ := db.EndSnoozes(ctx, time.Date(2026, 11, 1, 13, 0, 0, 0, time.UTC)); !ch.Empty() {
+		t.Fatalf("ended at 08:00 EST: %v", ch)
 	}
-	if ids, _ := db.EndSnoozes(ctx, time.Date(2026, 11, 1, 14, 0, 0, 0, time.UTC)); !slices.Equal(ids, []int64{id}) {
-		t.Fatalf("not ended at 09:00 EST: %v", ids)
+	if ch, _ := db.EndSnoozes(ctx, time.Date(2026, 11, 1, 14, 0, 0, 0, time.UTC)); !slices.Equal(ch.ConversationIDs, []int64{id}) {
+		t.Fatalf("not ended at 09:00 EST: %v", ch)
 	}
 }
 

@@ -24,12 +24,12 @@ import (
 // pages and, when a status changed, the snooze timer. It returns each
 // conversation's state before, for an undo.
 func (s *Server) changeConversations(c echo.Context, ids []int64, u inbox.ConversationUpdate) ([]inbox.ConversationState, error) {
-	before, err := s.store.UpdateConversations(c.Request().Context(), ids, u, s.now())
+	before, ch, err := s.store.UpdateConversations(c.Request().Context(), ids, u, s.now())
 	if err != nil {
 		return nil, err
 	}
 	s.log.Info("conversations changed", "conversation_ids", ids, "by", u.By)
-	s.publish(inbox.Change{ConversationIDs: ids})
+	s.publish(ch)
 	if u.Status != nil {
 		s.wakeSnoozes()
 	}
@@ -317,15 +317,12 @@ func (s *Server) handleBulkUndo(c echo.Context) error {
 	if !ok {
 		return newError(http.StatusGone, "undo_expired", "It is too late to undo that.")
 	}
-	if err := s.store.RestoreConversations(c.Request().Context(), states, me, s.now()); err != nil {
+	ch, err := s.store.RestoreConversations(c.Request().Context(), states, me, s.now())
+	if err != nil {
 		return err
 	}
-	ids := make([]int64, len(states))
-	for i, st := range states {
-		ids[i] = st.ID
-	}
-	s.log.Info("bulk action undone", "conversation_ids", ids, "by", me)
-	s.publish(inbox.Change{ConversationIDs: ids})
+	s.log.Info("bulk action undone", "conversation_ids", ch.ConversationIDs, "by", me)
+	s.publish(ch)
 	s.wakeSnoozes()
 	return c.NoContent(http.StatusNoContent)
 }

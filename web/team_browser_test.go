@@ -17,7 +17,8 @@ const rowNames = `[...document.querySelectorAll('[data-testid=conv-row]')].map(r
 
 // An agent selects three conversations (x, then shift-click), resolves
 // them at once and undoes it; then snoozes one for an hour, which comes
-// back live, at the top, when the hour has passed.
+// back live, at the top, with a "Snooze ended" line, when the hour has
+// passed.
 func TestBrowserBulkResolveUndoAndSnooze(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
@@ -68,4 +69,6 @@ func TestBrowserBulkResolveUndoAndSnooze(t *testing.T) {
 	timer.Wake()
 	b.waitFor("Bram comes back at the top, live", rowNames+` === 'Bram,Abel,Cleo,Dora'`)
 	b.waitFor("the header shows it open again", `!document.querySelector('[data-testid=snoozed-pill]')`)
+	b.waitFor("a snooze-ended line in the thread, live",
+		`[...document.querySelectorAll('[data-testid=activity]')].some(e => e.textContent.includes('Snooze ended'))`)
 }
