@@ -135,11 +135,9 @@ CREATE TRIGGER contacts_search_update AFTER UPDATE OF id, name, phone ON contact
 	INSERT INTO search_queue (target, op, doc, a, b) VALUES ('c', NULL, NEW.id, NEW.name, NEW.phone || ' ' || replace(replace(replace(replace(replace(replace(NEW.phone, '+', ''), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''));
 END;
 
--- What is stored already: each index built in one pass over its view.
-INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
-INSERT INTO messages_tri (messages_tri) VALUES ('rebuild');
-INSERT INTO contacts_fts (contacts_fts) VALUES ('rebuild');
-INSERT INTO contacts_tri (contacts_tri) VALUES ('rebuild');
+-- What is stored already the store indexes after this file, in the same
+-- transaction, a batch of rows at a time with its progress in the log
+-- (store/migrate.go).
 
 -- A contact's conversations, for a contact found by name or number.
 CREATE INDEX conversations_by_contact ON conversations (contact_id);

@@ -178,7 +178,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	writer.SetConnMaxIdleTime(0)
 
 	ctx := context.Background()
-	if err := migrate(ctx, writer, o.migrationSource, o.now); err != nil {
+	if err := migrateLogged(ctx, writer, o.migrationSource, o.now, o.log); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"slices"
 	"strconv"
@@ -62,6 +63,11 @@ func loadMigrations(src migrationSource) ([]migration, error) {
 // has a version this binary does not know: it was written by a newer
 // Switchboard, and an older one could damage it.
 func migrate(ctx context.Context, db *sql.DB, src migrationSource, now func() time.Time) error {
+	return migrateLogged(ctx, db, src, now, slog.New(slog.DiscardHandler))
+}
+
+// migrateLogged is migrate, reporting long steps to log.
+func migrateLogged(ctx context.Context, db *sql.DB, src migrationSource, now func() time.Time, log *slog.Logger) error {
 	ms, err := loadMigrations(src)
 	if err != nil {
 		return err
@@ -85,7 +91,7 @@ func migrate(ctx context.Context, db *sql.DB, src migrationSource, now func() ti
 			"it was written by a newer Switchboard; run that version or restore a backup", newest.Int64, latest)
 	}
 	for _, m := range ms {
-		if err := applyMigration(ctx, db, m, now); err != nil {
+		if err := applyMigration(ctx, db, m, now, log); err != nil {
 			return err
 		}
 	}
@@ -95,7 +101,7 @@ func migrate(ctx context.Context, db *sql.DB, src migrationSource, now func() ti
 // applyMigration applies m unless it is recorded already. The check runs
 // inside the write transaction, so two processes opening the same file at
 // once apply it once.
-func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() time.Time) error {
+func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() time.Time, log *slog.Logger) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: begin: %w", m.name, err)
@@ -111,6 +117,11 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() tim
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
+	if step := migrationSteps[m.name]; step != nil {
+		if err := step(ctx, tx, log); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
 		m.version, now().UnixMilli()); err != nil {
 		return fmt.Errorf("migration %s: record: %w", m.name, err)
@@ -118,5 +129,80 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() tim
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migration %s: commit: %w", m.name, err)
 	}
+	return nil
+}
+
+// migrationSteps is work a migration's SQL leaves to Go, by file name,
+// done in the migration's transaction after its SQL: filling a new index
+// over what is stored, which on a large database takes minutes and so
+// reports its progress.
+var migrationSteps = map[string]func(ctx context.Context, tx *sql.Tx, log *slog.Logger) error{
+	"0015_search.sql": func(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
+		for _, ix := range []searchFill{
+			{"messages_fts", "search_message_docs", "body"},
+			{"messages_tri", "search_message_docs", "body"},
+			{"contacts_fts", "search_contact_docs", "name, phone"},
+			{"contacts_tri", "search_contact_docs", "name, phone"},
+		} {
+			if err := ix.fill(ctx, tx, log); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	"0020_contacts.sql": func(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
+		for _, ix := range []searchFill{
+			{"contacts_fts", "search_contact_docs", "name, phone, notes"},
+			{"contacts_tri", "search_contact_docs", "name, phone, notes"},
+		} {
+			if err := ix.fill(ctx, tx, log); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// searchFillBatch is how many rows a search index takes in one statement
+// while it is filled; searchFillReport, how often the log hears of it.
+var (
+	searchFillBatch  int64 = 50_000
+	searchFillReport       = 2 * time.Second
+)
+
+// searchFill is an FTS5 index to fill from its content view.
+type searchFill struct {
+	table, view, cols string
+}
+
+// fill indexes every row of the view, a batch of ids at a time, and logs
+// how far it is: at the start, every searchFillReport, and at the end.
+func (f searchFill) fill(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
+	var lo, hi, total sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT min(id), max(id), count(*) FROM `+f.view).Scan(&lo, &hi, &total); err != nil {
+		return fmt.Errorf("index %s: %w", f.table, err)
+	}
+	if total.Int64 == 0 {
+		return nil
+	}
+	start := time.Now()
+	last := start
+	log.Info("search index: building", "index", f.table, "rows", total.Int64)
+	done := int64(0)
+	for from := lo.Int64; from <= hi.Int64; from += searchFillBatch {
+		res, err := tx.ExecContext(ctx, `INSERT INTO `+f.table+` (rowid, `+f.cols+`)
+			SELECT id, `+f.cols+` FROM `+f.view+` WHERE id >= ? AND id < ?`, from, from+searchFillBatch)
+		if err != nil {
+			return fmt.Errorf("index %s: %w", f.table, err)
+		}
+		n, _ := res.RowsAffected()
+		done += n
+		if time.Since(last) >= searchFillReport {
+			last = time.Now()
+			log.Info("search index: building", "index", f.table, "rows_done", done, "rows", total.Int64,
+				"percent", done*100/total.Int64)
+		}
+	}
+	log.Info("search index: built", "index", f.table, "rows", done, "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }

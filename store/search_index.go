@@ -6,7 +6,7 @@ import (
 )
 
 // The statements that apply search_queue to the search indexes (see
-// migration 0015), in the order the changes were made: a NULL op adds the
+// migrations 0015 and 0020), in the order the changes were made: a NULL op adds the
 // text, 'delete' removes it.
 var (
 	stSearchFlush = []stmtID{
@@ -14,10 +14,10 @@ var (
 			SELECT op, doc, a FROM search_queue WHERE target = 'm' ORDER BY seq`),
 		writerStatement(`INSERT INTO messages_tri (messages_tri, rowid, body)
 			SELECT op, doc, a FROM search_queue WHERE target = 'm' ORDER BY seq`),
-		writerStatement(`INSERT INTO contacts_fts (contacts_fts, rowid, name, phone)
-			SELECT op, doc, a, b FROM search_queue WHERE target = 'c' ORDER BY seq`),
-		writerStatement(`INSERT INTO contacts_tri (contacts_tri, rowid, name, phone)
-			SELECT op, doc, a, b FROM search_queue WHERE target = 'c' ORDER BY seq`),
+		writerStatement(`INSERT INTO contacts_fts (contacts_fts, rowid, name, phone, notes)
+			SELECT op, doc, a, b, c FROM search_queue WHERE target = 'c' ORDER BY seq`),
+		writerStatement(`INSERT INTO contacts_tri (contacts_tri, rowid, name, phone, notes)
+			SELECT op, doc, a, b, c FROM search_queue WHERE target = 'c' ORDER BY seq`),
 	}
 	stSearchQueued = writerStatement(`SELECT EXISTS (SELECT 1 FROM search_queue)`)
 	stSearchClear  = writerStatement(`DELETE FROM search_queue`)

@@ -21,7 +21,7 @@ var (
 		ON CONFLICT (id) DO UPDATE SET phone = excluded.phone, updated_at = excluded.updated_at
 		WHERE excluded.phone <> '' AND excluded.phone <> senders.phone`)
 
-	stContactByPhone = writerStatement(`SELECT id, phone, name, name_at, created_at, updated_at
+	stContactByPhone = writerStatement(`SELECT id, phone, name, name_at, created_at, updated_at, name_by IS NOT NULL
 		FROM contacts WHERE phone = ?`)
 	// A name replaces the stored one unless that came from a newer event.
 	// The update always happens, so that RETURNING always gives the row.
@@ -31,7 +31,7 @@ var (
 			name       = CASE WHEN ` + newerName + ` THEN excluded.name ELSE contacts.name END,
 			updated_at = CASE WHEN ` + newerName + ` AND excluded.name <> contacts.name THEN excluded.updated_at ELSE contacts.updated_at END,
 			name_at    = CASE WHEN ` + newerName + ` THEN excluded.name_at ELSE contacts.name_at END
-		RETURNING id, phone, name, name_at, created_at, updated_at`)
+		RETURNING id, phone, name, name_at, created_at, updated_at, name_by IS NOT NULL`)
 
 	stConversationByKey = writerStatement(`SELECT ` + conversationCols + `, 0
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
@@ -93,8 +93,8 @@ var (
 // newerName is true in the contact upsert when the incoming name should
 // replace the stored one: it comes from a newer event or, from an event at
 // the same time, it is the greater name, so that the outcome never depends
-// on the order events arrive in.
-const newerName = `(excluded.name <> '' AND (contacts.name_at IS NULL OR contacts.name_at < excluded.name_at
+// on the order events arrive in. A name an agent set (name_by) stays.
+const newerName = `(excluded.name <> '' AND contacts.name_by IS NULL AND (contacts.name_at IS NULL OR contacts.name_at < excluded.name_at
 	OR (contacts.name_at = excluded.name_at AND excluded.name > contacts.name)))`
 
 // UpsertSender records one of our numbers. An empty phone keeps the known
@@ -108,7 +108,7 @@ func (w *writeTx) UpsertSender(ctx context.Context, id, phone string) error {
 
 // UpsertContact returns the contact with this address, creating it if
 // needed. A non-empty name replaces the stored one unless that came from a
-// newer event than at.
+// newer event than at, or an agent set it.
 func (w *writeTx) UpsertContact(ctx context.Context, phone, name string, at time.Time) (inbox.Contact, error) {
 	if phone == "" {
 		return inbox.Contact{}, fmt.Errorf("upsert contact: no address: %w", inbox.ErrInvalid)
@@ -116,25 +116,26 @@ func (w *writeTx) UpsertContact(ctx context.Context, phone, name string, at time
 	// Most events come from a known contact whose name has not changed:
 	// read it, and write only when there is something new, so that the
 	// page stays clean.
-	c, err := scanContact(w.queryRow(ctx, stContactByPhone, phone))
+	c, agentNamed, err := scanContact(w.queryRow(ctx, stContactByPhone, phone))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return inbox.Contact{}, fmt.Errorf("find contact %s: %w", phone, err)
-	case name == "" || c.NameAt.After(stored(at)) || (name == c.Name && c.NameAt.Equal(stored(at))):
+	case name == "" || agentNamed || c.NameAt.After(stored(at)) || (name == c.Name && c.NameAt.Equal(stored(at))):
 		return c, nil
 	}
-	c, err = scanContact(w.queryRow(ctx, stUpsertContact, phone, name, msOf(at)))
+	c, _, err = scanContact(w.queryRow(ctx, stUpsertContact, phone, name, msOf(at)))
 	if err != nil {
 		return inbox.Contact{}, fmt.Errorf("upsert contact %s: %w", phone, err)
 	}
 	return c, nil
 }
 
-func scanContact(row scanner) (inbox.Contact, error) {
-	var c inbox.Contact
-	err := row.Scan(&c.ID, &c.Phone, &c.Name, msTime{&c.NameAt}, msTime{&c.CreatedAt}, msTime{&c.UpdatedAt})
-	return c, err
+// scanContact reads a contact, and whether an agent set its name (which
+// then no profile name replaces).
+func scanContact(row scanner) (c inbox.Contact, agentNamed bool, err error) {
+	err = row.Scan(&c.ID, &c.Phone, &c.Name, msTime{&c.NameAt}, msTime{&c.CreatedAt}, msTime{&c.UpdatedAt}, &agentNamed)
+	return c, agentNamed, err
 }
 
 // EnsureConversation returns the conversation for key, creating an open one
