@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // MaxSearchLimit is the most results a page of search gives.
@@ -100,9 +99,8 @@ type Searcher interface {
 type SearchTerm struct {
 	Text   string
 	Phrase bool
-	// Digits is the term as a phone number fragment, in digits alone with
-	// a leading 00 or trunk 0 removed ("0176-1234" is "1761234"); empty
-	// when the term is not one.
+	// Digits is the term as a phone number fragment, in digits alone
+	// ("0176-1234" is "01761234"); empty when the term is not one.
 	Digits string
 }
 
@@ -210,11 +208,10 @@ func allPhoneLike(words []string) bool {
 	return true
 }
 
-// phoneDigits is s as a fragment of a phone number in digits alone, the
-// form the index keeps numbers in besides their own: a leading 00
-// (international prefix) or single 0 (trunk prefix) is dropped, so the
-// rest matches inside an international number. It is empty when s is not
-// phone-like or has fewer than three digits.
+// phoneDigits is s as a fragment of a phone number in digits alone, or
+// empty when s is not phone-like or has fewer than three digits. The
+// store reads it by the rules of the business's country (prefixes, trunk
+// codes) before it searches.
 func phoneDigits(s string) string {
 	if !phoneLike(s) {
 		return ""
@@ -225,15 +222,8 @@ func phoneDigits(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	d := b.String()
-	switch {
-	case strings.HasPrefix(d, "00"):
-		d = d[2:]
-	case strings.HasPrefix(d, "0") && !strings.HasPrefix(strings.TrimSpace(s), "+"):
-		d = d[1:]
-	}
-	if utf8.RuneCountInString(d) < 3 {
+	if b.Len() < 3 {
 		return ""
 	}
-	return d
+	return b.String()
 }

@@ -201,6 +201,7 @@ type Store interface {
 	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
 	Events(ctx context.Context, f EventFilter) (items []StoredEvent, next string, err error)
 	Searcher
+	Contacts
 	// Templates lists every known WhatsApp template, by name.
 	Templates(ctx context.Context) ([]Template, error)
 	// Senders lists the business's numbers seen so far or synced from

@@ -225,7 +225,7 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 	if err != nil {
 		return nil, "", err
 	}
-	q := inbox.ParseSearch(f.Query)
+	q := db.parseSearch(ctx, f.Query)
 	if q.Mine {
 		if f.UserID == 0 {
 			return nil, "", fmt.Errorf("in:mine needs a user: %w", inbox.ErrInvalid)
@@ -345,6 +345,27 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 	}
 }
 
+// parseSearch is inbox.ParseSearch with the phone numbers in it read as
+// the index keeps them (phoneFragment).
+func (db *DB) parseSearch(ctx context.Context, query string) inbox.SearchQuery {
+	q := inbox.ParseSearch(query)
+	region := ""
+	fix := func(t *inbox.SearchTerm) {
+		if t.Digits == "" {
+			return
+		}
+		if region == "" {
+			region = db.phoneRegion(ctx)
+		}
+		t.Digits = phoneFragment(*t, region)
+	}
+	for i := range q.Terms {
+		fix(&q.Terms[i])
+	}
+	fix(&q.From)
+	return q
+}
+
 // contactIDs are the contacts matching every term, at most max of them.
 func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int) ([]int64, error) {
 	if !hasWordChar(terms[0].Text) {
@@ -388,7 +409,7 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 	var qargs []any
 	var markDigits string
 	if len(p.terms) == 0 {
-		q = `SELECT ct.id, ct.phone, ct.name, c.id, c.last_message_at, 0.0
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
 			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
 			WHERE ct.id IN (SELECT value FROM json_each(?))` + where + `
 			ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
@@ -396,7 +417,7 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		qargs = append(append([]any{string(js)}, args...), searchContactCap)
 	} else {
 		table, match := contactMatch(p.terms)
-		q = `SELECT ct.id, ct.phone, ct.name, c.id, c.last_message_at, bm25(` + table + `)
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, bm25(` + table + `)
 			FROM ` + table + ` JOIN contacts ct ON ct.id = ` + table + `.rowid
 			JOIN conversations c ON c.contact_id = ct.id
 			WHERE ` + table + ` MATCH ?` + where + `
@@ -415,11 +436,12 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 	for rows.Next() {
 		var h inbox.SearchHit
 		var rank float64
-		if err := rows.Scan(&h.Contact.ID, &h.Contact.Phone, &h.Contact.Name, &h.ConversationID,
+		var notes string
+		if err := rows.Scan(&h.Contact.ID, &h.Contact.Phone, &h.Contact.Name, &notes, &h.ConversationID,
 			msTime{&h.CreatedAt}, &rank); err != nil {
 			return nil, err
 		}
-		h.Snippet = contactSnippet(h.Contact, p.terms)
+		h.Snippet = contactSnippetWithNotes(h.Contact, notes, p.terms)
 		hits = append(hits, h)
 	}
 	return hits, rows.Err()

@@ -3,11 +3,11 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"log/slog"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,7 +36,7 @@ func (f *searchFixture) conv(phone, name string, ch inbox.Channel) inbox.Convers
 	f.t.Helper()
 	var c inbox.Conversation
 	inTx(f.t, f.db, func(ctx context.Context, w *writeTx) error {
-		if err := w.UpsertSender(ctx, "snd_1", "+13125550000"); err != nil {
+		if err := w.UpsertSender(ctx, "snd_1", "+493012345678"); err != nil {
 			return err
 		}
 		ct, err := w.UpsertContact(ctx, phone, name, t0)
@@ -407,18 +407,33 @@ func TestSearchQueryPlanUsesIndexes(t *testing.T) {
 	}
 }
 
+// Phone numbers typed in any common format become the digits the index
+// keeps, read by the rules of the business's country.
 func TestParsePhoneQueries(t *testing.T) {
-	for q, want := range map[string]string{
-		"+49 176 1234": "491761234", "0176-1234": "1761234", "1761234": "1761234", "0049 176": "49176",
-		"(0176) 12.34": "1761234", "+1 (312) 555": "1312555", "12": "", "abc": "",
+	for _, c := range []struct{ region, q, want string }{
+		{"DE", "+49 176 1234", "491761234"},
+		{"DE", "0176-1234", "1761234"},
+		{"DE", "1761234", "1761234"},
+		{"DE", "0049 176", "49176"},
+		{"DE", "(0176) 12.34", "1761234"},
+		{"DE", "+49 (0)176 1234", "491761234"},
+		{"DE", "0176", "176"},
+		{"DE", "+1 (312) 555", "1312555"},
+		{"US", "011 49 176 1234", "491761234"},
+		{"US", "(312) 555-0100", "3125550100"},
+		{"FR", "06 12 34 56 78", "612345678"},
+		{"IT", "02 1234 5678", "0212345678"}, // Italy keeps its leading 0 in international numbers
+		{"ZZ", "5512", "5512"},
+		{"DE", "12", ""},
+		{"DE", "abc", ""},
 	} {
-		sq := inbox.ParseSearch(q)
+		sq := inbox.ParseSearch(c.q)
 		got := ""
 		if len(sq.Terms) == 1 {
-			got = sq.Terms[0].Digits
+			got = phoneFragment(sq.Terms[0], c.region)
 		}
-		if got != want {
-			t.Errorf("ParseSearch(%q) digits %q, want %q", q, got, want)
+		if got != c.want {
+			t.Errorf("%q in %s: digits %q, want %q", c.q, c.region, got, c.want)
 		}
 	}
 }

@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"switchboard/inbox"
+)
+
+// contactSearchCap is how far the contacts page pages through a search.
+const contactSearchCap = 1000
+
+// contactSummaryCols are a contact in the contacts list: its conversations
+// and latest activity come from conversations_by_contact.
+const contactSummaryCols = `ct.id, ct.phone, ct.name, ct.created_at, ct.updated_at, ct.notes,
+	(SELECT count(*) FROM conversations c WHERE c.contact_id = ct.id),
+	(SELECT max(c.last_message_at) FROM conversations c WHERE c.contact_id = ct.id)`
+
+func scanContactSummary(row scanner) (inbox.ContactSummary, string, error) {
+	var s inbox.ContactSummary
+	var notes string
+	err := row.Scan(&s.ID, &s.Phone, &s.Name, msTime{&s.CreatedAt}, msTime{&s.UpdatedAt}, &notes,
+		&s.Conversations, msTime{&s.LastContactAt})
+	return s, notes, err
+}
+
+// Contacts lists contacts: all of them, newest first, or those matching
+// f.Query in their name, number (in any common format) or notes, best
+// match first (see inbox.Contacts).
+func (db *DB) Contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.ContactSummary, string, error) {
+	items, next, err := db.contacts(ctx, f)
+	if err != nil {
+		return nil, "", fmt.Errorf("contacts: %w", err)
+	}
+	return items, next, nil
+}
+
+func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.ContactSummary, string, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, inbox.MaxSearchLimit)
+	bad := fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
+	cur := int64(0)
+	if f.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		if err != nil {
+			return nil, "", bad
+		}
+		if cur, err = strconv.ParseInt(string(b), 10, 64); err != nil || cur < 1 {
+			return nil, "", bad
+		}
+	}
+	q := db.parseSearch(ctx, f.Query)
+	terms := searchTerms(inbox.SearchQuery{Terms: append(q.Terms, q.From)})
+	var rows *sql.Rows
+	var err error
+	if len(terms) == 0 {
+		// Newest first; the cursor is the last id shown.
+		top := cur
+		if top == 0 {
+			top = 1<<63 - 1
+		}
+		rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct
+			WHERE ct.id < ? ORDER BY ct.id DESC LIMIT ?`, top, limit+1)
+	} else {
+		// Best match first; the cursor is how many were shown.
+		if cur > contactSearchCap {
+			return nil, "", bad
+		}
+		table, match := contactMatch(terms)
+		rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM `+table+`
+			JOIN contacts ct ON ct.id = `+table+`.rowid
+			WHERE `+table+` MATCH ? ORDER BY bm25(`+table+`), ct.id DESC LIMIT ? OFFSET ?`, match, limit+1, cur)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []inbox.ContactSummary
+	for rows.Next() {
+		s, notes, err := scanContactSummary(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(terms) > 0 {
+			s.Snippet = contactSnippetWithNotes(s.Contact, notes, terms)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	out = out[:limit]
+	next := out[limit-1].ID
+	if len(terms) > 0 {
+		next = cur + int64(limit)
+		if next > contactSearchCap {
+			return out, "", nil
+		}
+	}
+	return out, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(next, 10))), nil
+}
+
+// contactSnippetWithNotes is contactSnippet, or when neither name nor
+// number matched, the part of the notes that did.
+func contactSnippetWithNotes(c inbox.Contact, notes string, terms []inbox.SearchTerm) string {
+	s := contactSnippet(c, terms)
+	if strings.Contains(s, inbox.SnippetMarkOpen) || notes == "" {
+		return s
+	}
+	for _, t := range terms {
+		marked := markFold(notes, t.Text)
+		at := strings.Index(marked, inbox.SnippetMarkOpen)
+		if at < 0 {
+			continue
+		}
+		// Some words of context before the match, and a line's worth after.
+		start := max(0, at-40)
+		for start > 0 && !utf8.RuneStart(marked[start]) {
+			start--
+		}
+		if i := strings.LastIndexAny(marked[:max(start, at-40+1)], " \n"); start > 0 && i >= 0 && i < at {
+			start = i + 1
+		}
+		end := min(len(marked), at+120)
+		for end < len(marked) && !utf8.RuneStart(marked[end]) {
+			end++
+		}
+		excerpt := strings.ReplaceAll(marked[start:end], "\n", " ")
+		if start > 0 {
+			excerpt = "…" + excerpt
+		}
+		if end < len(marked) {
+			excerpt += "…"
+		}
+		if !strings.Contains(excerpt, inbox.SnippetMarkClose) {
+			excerpt += inbox.SnippetMarkClose
+		}
+		return s + " · " + excerpt
+	}
+	return s
+}
+
+// ContactDetails returns a contact with its notes and conversations.
+func (db *DB) ContactDetails(ctx context.Context, id int64) (inbox.ContactDetails, error) {
+	d, err := contactDetails(ctx, db.reader, id)
+	if err != nil {
+		return inbox.ContactDetails{}, notFound(err, "contact %d", id)
+	}
+	return d, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func contactDetails(ctx context.Context, q querier, id int64) (inbox.ContactDetails, error) {
+	var d inbox.ContactDetails
+	var notesBy sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT id, phone, name, name_at, created_at, updated_at,
+		notes, notes_by, notes_at, name_by IS NOT NULL FROM contacts WHERE id = ?`, id).Scan(
+		&d.ID, &d.Phone, &d.Name, msTime{&d.NameAt}, msTime{&d.CreatedAt}, msTime{&d.UpdatedAt},
+		&d.Notes, &notesBy, msTime{&d.NotesAt}, &d.NameByAgent); err != nil {
+		return d, err
+	}
+	d.NotesBy = notesBy.Int64
+	rows, err := q.QueryContext(ctx, `SELECT `+conversationCols+`, `+unreadCol+`
+		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+		WHERE c.contact_id = ? ORDER BY c.last_message_at DESC, c.id DESC`, id)
+	if err != nil {
+		return d, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return d, err
+		}
+		d.Conversations = append(d.Conversations, c)
+		if d.FirstContactAt.IsZero() || c.CreatedAt.Before(d.FirstContactAt) {
+			d.FirstContactAt = c.CreatedAt
+		}
+		if c.LastMessageAt.After(d.LastContactAt) {
+			d.LastContactAt = c.LastMessageAt
+		}
+	}
+	return d, rows.Err()
+}
+
+// EditContact changes a contact's name or notes. A name an agent sets
+// stays until an agent changes it: profile names in later messages no
+// longer replace it; an empty name lets the next one in. The search
+// indexes follow in the same transaction (migration 0020's triggers).
+func (db *DB) EditContact(ctx context.Context, id int64, e inbox.ContactEdit) (inbox.ContactDetails, error) {
+	if err := e.Normalize(); err != nil {
+		return inbox.ContactDetails{}, fmt.Errorf("edit contact %d: %w", id, err)
+	}
+	at := msOf(e.At)
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var exists bool
+		if err := w.queryRowSQL(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE id = ?)`, id).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("contact %d: %w", id, inbox.ErrNotFound)
+		}
+		if e.Name != nil {
+			var err error
+			if *e.Name == "" {
+				_, err = w.execSQL(ctx, `UPDATE contacts SET name = '', name_at = NULL, name_by = NULL, updated_at = ?
+					WHERE id = ?`, at, id)
+			} else {
+				_, err = w.execSQL(ctx, `UPDATE contacts SET name = ?, name_at = ?, name_by = ?, updated_at = ?
+					WHERE id = ?`, *e.Name, at, e.By, at, id) // name_by 0: set through the API
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if e.Notes != nil {
+			if _, err := w.execSQL(ctx, `UPDATE contacts SET notes = ?, notes_by = ?, notes_at = ?, updated_at = ?
+				WHERE id = ? AND notes IS NOT ?`, *e.Notes, nullID(&e.By), at, at, id, *e.Notes); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return inbox.ContactDetails{}, fmt.Errorf("edit contact %d: %w", id, err)
+	}
+	return db.ContactDetails(ctx, id)
+}
