@@ -151,8 +151,8 @@ func trigramMatch(terms []inbox.SearchTerm) string {
 }
 
 // contactMatch is the FTS5 query, and its table, for contacts that match
-// every term: phone-like terms in the digits of the number, others in the
-// name or number; by substring when every term has three characters or
+// every term: phone-like terms in the digits of the number or as typed in
+// the name or notes, others anywhere; by substring when every term has three characters or
 // more, else by word and prefix.
 func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 	text := func(t inbox.SearchTerm) string {
@@ -167,14 +167,19 @@ func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 			tri = false
 		}
 	}
+	star := func(p string, t inbox.SearchTerm) string {
+		if !tri && !t.Phrase {
+			return p + "*"
+		}
+		return p
+	}
 	parts := make([]string, 0, len(terms))
 	for _, t := range terms {
-		p := ftsQuote(text(t))
+		p := star(ftsQuote(text(t)), t)
 		if t.Digits != "" {
-			p = "phone : " + p
-		}
-		if !tri && !t.Phrase {
-			p += "*"
+			// In the number's digits, or as typed in the name or notes
+			// ("order 5512").
+			p = "(phone : " + p + " OR {name notes} : " + star(ftsQuote(t.Text), t) + ")"
 		}
 		parts = append(parts, p)
 	}
