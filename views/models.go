@@ -175,6 +175,9 @@ type ConvView struct {
 	Snoozed      bool
 	SnoozedUntil time.Time     // zero: until the customer writes
 	AllLabels    []inbox.Label // for the label picker
+	// Contact is what the team knows about the contact; nil leaves the
+	// panel out.
+	Contact *ContactPanelView
 }
 
 // WindowView is the WhatsApp 24-hour window as agents read it.

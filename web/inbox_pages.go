@@ -226,8 +226,11 @@ func (s *Server) threadView(c echo.Context, id int64, who people) (views.ThreadV
 	}
 	s.seeMentions(ctx, me, id)
 	loc := location(c)
-	cv := convView(conv, who, s.now())
-	if cv.AllLabels, err = s.store.Labels(ctx); err != nil {
+	cv, err := s.withContact(ctx, convView(conv, who, s.now()), conv.Contact.ID, who)
+	if err == nil {
+		cv.AllLabels, err = s.store.Labels(ctx)
+	}
+	if err != nil {
 		return views.ThreadView{}, err
 	}
 	return views.ThreadView{

@@ -74,8 +74,11 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if err != nil {
 			return nil, err
 		}
-		v := convView(c, who, now)
-		if v.AllLabels, err = s.store.Labels(ctx); err != nil {
+		v, err := s.withContact(ctx, convView(c, who, now), c.Contact.ID, who)
+		if err == nil {
+			v.AllLabels, err = s.store.Labels(ctx)
+		}
+		if err != nil {
 			return nil, err
 		}
 		var th bytes.Buffer

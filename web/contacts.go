@@ -1,0 +1,235 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
+	"switchboard/views"
+)
+
+// contactsPage is how many contacts the contacts page lists at once.
+const contactsPage = 50
+
+// contactPanel is what the thread's details show of a contact, the same
+// for every agent; current is the conversation on screen.
+func contactPanel(d inbox.ContactDetails, current int64, who people) *views.ContactPanelView {
+	p := &views.ContactPanelView{
+		ID: d.ID, Name: d.Name, Phone: d.Phone, NameByAgent: d.NameByAgent, Notes: d.Notes, NotesAt: d.NotesAt,
+		OptedOut: d.OptedOut(), FirstAt: d.FirstContactAt, LastAt: d.LastContactAt,
+	}
+	if d.NotesBy != 0 {
+		by := d.NotesBy
+		p.NotesBy = who.name(&by)
+	}
+	for _, c := range d.Conversations {
+		p.Convs = append(p.Convs, views.ContactConvView{
+			ID: c.ID, Channel: c.Channel.Label(), SenderID: c.SenderID, Preview: c.LastMessagePreview,
+			LastAt: c.LastMessageAt, Resolved: c.Status == inbox.Resolved, OptedOut: c.OptedOut, Current: c.ID == current,
+		})
+	}
+	return p
+}
+
+// withContact adds the contact panel to a conversation's details.
+func (s *Server) withContact(ctx context.Context, v views.ConvView, contactID int64, who people) (views.ConvView, error) {
+	d, err := s.store.ContactDetails(ctx, contactID)
+	if err != nil {
+		return v, err
+	}
+	v.Contact = contactPanel(d, v.ID, who)
+	return v, nil
+}
+
+// publishContact brings a contact's change to every page that shows one of
+// its conversations: rows, headers and details.
+func (s *Server) publishContact(d inbox.ContactDetails) {
+	ch := inbox.Change{}
+	for _, c := range d.Conversations {
+		ch.ConversationIDs = append(ch.ConversationIDs, c.ID)
+	}
+	s.publish(ch)
+}
+
+// GET /contacts?q=&cursor=: the contacts, or those a search finds.
+func (s *Server) handleContacts(c echo.Context) error {
+	q := c.QueryParam("q")
+	v := views.ContactsView{Page: s.page(c, "Contacts · Switchboard"), Query: q}
+	items, next, err := s.store.Contacts(c.Request().Context(),
+		inbox.ContactFilter{Query: q, Limit: contactsPage, Cursor: c.QueryParam("cursor")})
+	if errors.Is(err, inbox.ErrInvalid) {
+		v.Error = "That page of results has changed; search again."
+		return s.render(c, http.StatusOK, views.ContactsPage(v))
+	}
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		v.Rows = append(v.Rows, views.ContactRowView{ID: it.ID, Name: it.Name, Phone: it.Phone,
+			Conversations: it.Conversations, LastAt: it.LastContactAt, Snippet: it.Snippet})
+	}
+	if next != "" {
+		v.More = "/contacts?" + url.Values{"q": {q}, "cursor": {next}}.Encode()
+	}
+	return s.render(c, http.StatusOK, views.ContactsPage(v))
+}
+
+// GET /contacts/:id: one contact.
+func (s *Server) handleContact(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	return s.contactPage(c, id, c.QueryParam("saved") == "1", "")
+}
+
+func (s *Server) contactPage(c echo.Context, id int64, saved bool, msg string) error {
+	d, err := s.store.ContactDetails(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	who, _, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	title := d.DisplayName() + " · Contacts · Switchboard"
+	status := http.StatusOK
+	if msg != "" {
+		status = http.StatusBadRequest
+	}
+	return s.render(c, status, views.ContactPage(views.ContactView{Page: s.page(c, title), C: *contactPanel(d, 0, who),
+		Saved: saved, Error: msg}))
+}
+
+// POST /contacts/:id (name, notes): an agent changes a contact's name and
+// notes, from the contact page or the thread's details (htmx). Every page
+// showing one of its conversations gets the change live.
+func (s *Server) handleEditContact(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	name, notes := c.FormValue("name"), c.FormValue("notes")
+	e := inbox.ContactEdit{Name: &name, Notes: &notes, By: currentUser(c).ID, At: s.now()}
+	d, err := s.store.EditContact(c.Request().Context(), id, e)
+	if errors.Is(err, inbox.ErrInvalid) {
+		msg := "A name has at most 200 characters, and notes at most 10,000."
+		if isHTMX(c) {
+			return newError(http.StatusBadRequest, "invalid_parameter", msg)
+		}
+		return s.contactPage(c, id, false, msg)
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("contact edited", "contact_id", id, "by", currentUser(c).ID)
+	s.publishContact(d)
+	if isHTMX(c) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, "/contacts/"+strconv.FormatInt(id, 10)+"?saved=1")
+}
+
+// The JSON API's contacts.
+
+type contactSummaryJSON struct {
+	ID                int64     `json:"id"`
+	Phone             string    `json:"phone"`
+	Name              *string   `json:"name"`
+	ConversationCount int       `json:"conversationCount"`
+	LastContactAt     *jsonTime `json:"lastContactAt"`
+}
+
+type contactDetailsJSON struct {
+	ID             int64              `json:"id"`
+	Phone          string             `json:"phone"`
+	Name           *string            `json:"name"`
+	Notes          string             `json:"notes"`
+	NotesUpdatedAt *jsonTime          `json:"notesUpdatedAt"`
+	NotesUpdatedBy *int64             `json:"notesUpdatedBy"`
+	OptedOut       bool               `json:"optedOut"`
+	FirstContactAt *jsonTime          `json:"firstContactAt"`
+	LastContactAt  *jsonTime          `json:"lastContactAt"`
+	Conversations  []conversationJSON `json:"conversations"`
+}
+
+func toContactSummaryJSON(c inbox.ContactSummary) contactSummaryJSON {
+	return contactSummaryJSON{ID: c.ID, Phone: c.Phone, Name: optString(c.Name), ConversationCount: c.Conversations,
+		LastContactAt: optTime(c.LastContactAt)}
+}
+
+func toContactDetailsJSON(d inbox.ContactDetails) contactDetailsJSON {
+	out := contactDetailsJSON{ID: d.ID, Phone: d.Phone, Name: optString(d.Name), Notes: d.Notes,
+		NotesUpdatedAt: optTime(d.NotesAt), OptedOut: d.OptedOut(), FirstContactAt: optTime(d.FirstContactAt),
+		LastContactAt: optTime(d.LastContactAt), Conversations: []conversationJSON{}}
+	if d.NotesBy != 0 {
+		by := d.NotesBy
+		out.NotesUpdatedBy = &by
+	}
+	for _, c := range d.Conversations {
+		out.Conversations = append(out.Conversations, toConversationJSON(c))
+	}
+	return out
+}
+
+// GET /api/v1/contacts?q=&limit=&cursor=
+func (s *Server) handleAPIContacts(c echo.Context) error {
+	limit, err := queryLimit(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.store.Contacts(c.Request().Context(),
+		inbox.ContactFilter{Query: c.QueryParam("q"), Limit: limit, Cursor: c.QueryParam("cursor")})
+	if err != nil {
+		return invalidCursor(err)
+	}
+	return c.JSON(http.StatusOK, newPage(items, next, toContactSummaryJSON))
+}
+
+// GET /api/v1/contacts/{id}
+func (s *Server) handleAPIContact(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.store.ContactDetails(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toContactDetailsJSON(d))
+}
+
+// PATCH /api/v1/contacts/{id} {name, notes}: either or both; an empty
+// name gives the contact back its profile name from its next message.
+func (s *Server) handleAPIEditContact(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
+	var in struct {
+		Name  *string `json:"name"`
+		Notes *string `json:"notes"`
+	}
+	if err := c.Bind(&in); err != nil {
+		return newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"name": "...", "notes": "..."}.`)
+	}
+	if in.Name == nil && in.Notes == nil {
+		return newError(http.StatusBadRequest, "invalid_body", "Send a name, notes, or both.")
+	}
+	d, err := s.store.EditContact(c.Request().Context(), id, inbox.ContactEdit{Name: in.Name, Notes: in.Notes, At: s.now()})
+	if errors.Is(err, inbox.ErrInvalid) {
+		return newError(http.StatusBadRequest, "invalid_parameter", "A name has at most 200 characters, and notes at most 10,000.")
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("contact edited", "contact_id", id, "by", "api")
+	s.publishContact(d)
+	return c.JSON(http.StatusOK, toContactDetailsJSON(d))
+}

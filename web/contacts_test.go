@@ -1,0 +1,150 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+type apiContactDetails struct {
+	ID            int64   `json:"id"`
+	Phone         string  `json:"phone"`
+	Name          *string `json:"name"`
+	Notes         string  `json:"notes"`
+	OptedOut      bool    `json:"optedOut"`
+	FirstContact  *string `json:"firstContactAt"`
+	LastContact   *string `json:"lastContactAt"`
+	Conversations []struct {
+		ID      int64  `json:"id"`
+		Channel string `json:"channel"`
+	} `json:"conversations"`
+}
+
+// contactFixture: Greta writes on WhatsApp and by SMS (two conversations
+// with one contact), Otto on WhatsApp.
+func contactFixture(ts *testServer) (greta apiMessage) {
+	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	for i, m := range []struct{ from, channel, text, name string }{
+		{"+4917612345678", "whatsapp", "where is my parcel", "gretchen99"},
+		{"+4917612345678", "sms", "STOP", ""},
+		{"+14155550100", "whatsapp", "hello", "Otto"},
+	} {
+		ts.mustPost(event(fmt.Sprintf("evt_c%d", i), "message.inbound", base.Add(time.Duration(i)*time.Minute), map[string]any{
+			"messageId": fmt.Sprintf("msg_c%d", i), "from": m.from, "to": "+13125559876",
+			"channel": m.channel, "messageType": "text", "text": m.text, "profileName": m.name,
+		}))
+	}
+	return ts.mustMessage("msg_c0")
+}
+
+// Scripts list, search, read and change contacts; a read token may not
+// change one; the new name and notes are searchable at once.
+func TestAPIContacts(t *testing.T) {
+	ts := newTestServer(t)
+	contactFixture(ts)
+	var list struct {
+		Items []struct {
+			ID                int64  `json:"id"`
+			Phone             string `json:"phone"`
+			ConversationCount int    `json:"conversationCount"`
+		} `json:"items"`
+	}
+	ts.mustGet("/api/v1/contacts?q="+url.QueryEscape("+49 (0)176 1234-5678"), &list)
+	if len(list.Items) != 1 || list.Items[0].Phone != "+4917612345678" || list.Items[0].ConversationCount != 2 {
+		t.Fatalf("search by a number written with its trunk 0: %+v", list)
+	}
+	id := list.Items[0].ID
+	var c apiContactDetails
+	ts.mustGet(fmt.Sprintf("/api/v1/contacts/%d", id), &c)
+	if len(c.Conversations) != 2 || !c.OptedOut || c.FirstContact == nil || c.LastContact == nil || c.Name == nil || *c.Name != "gretchen99" {
+		t.Errorf("contact: %+v", c)
+	}
+
+	read, _ := ts.newToken("reader", inbox.ScopeRead)
+	body := `{"name": "Greta Müller", "notes": "Prefers SMS. Refund case R-99812 open."}`
+	if status, e := ts.apiCall(read, http.MethodPatch, fmt.Sprintf("/api/v1/contacts/%d", id), body); status != http.StatusForbidden || e.Error.Code != "forbidden" {
+		t.Errorf("PATCH with a read token: %d %+v", status, e)
+	}
+	write, _ := ts.newToken("writer", inbox.ScopeWrite)
+	if status, e := ts.apiCall(write, http.MethodPatch, fmt.Sprintf("/api/v1/contacts/%d", id), body); status != http.StatusOK {
+		t.Fatalf("PATCH: %d %+v", status, e)
+	}
+	ts.mustGet(fmt.Sprintf("/api/v1/contacts/%d", id), &c)
+	if c.Name == nil || *c.Name != "Greta Müller" || !strings.Contains(c.Notes, "R-99812") {
+		t.Errorf("after PATCH: %+v", c)
+	}
+	var found apiSearchPage
+	for _, q := range []string{"muller", "9981"} {
+		ts.mustGet("/api/v1/search?q="+url.QueryEscape(q), &found)
+		if len(found.Items) != 2 || found.Items[0].MessageID != nil || found.Items[0].Contact.ID != id {
+			t.Errorf("search %q after PATCH: %+v", q, found)
+		}
+	}
+	for _, bad := range []struct {
+		id, body, code string
+		status         int
+	}{
+		{fmt.Sprint(id), `{"notes": "` + strings.Repeat("x", inbox.MaxContactNotes+1) + `"}`, "invalid_parameter", http.StatusBadRequest},
+		{fmt.Sprint(id), `{}`, "invalid_body", http.StatusBadRequest},
+		{fmt.Sprint(id), `not json`, "invalid_body", http.StatusBadRequest},
+		{"99999", `{"notes": "x"}`, "not_found", http.StatusNotFound},
+	} {
+		if status, e := ts.apiCall(write, http.MethodPatch, "/api/v1/contacts/"+bad.id, bad.body); status != bad.status || e.Error.Code != bad.code || e.Error.Message == "" {
+			t.Errorf("PATCH %s %.30s: %d %+v, want %d %s", bad.id, bad.body, status, e, bad.status, bad.code)
+		}
+	}
+}
+
+// An agent edits a contact from the thread's details: the form needs the
+// CSRF token; the details then show the name and notes, the other
+// conversation and the opt-out; the contacts page finds the contact.
+func TestContactPages(t *testing.T) {
+	ts := newTestServer(t)
+	m := contactFixture(ts)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/inbox")
+
+	th := a.htmx(fmt.Sprintf("/conversations/%d", m.ConversationID))
+	panel := th.find("contact-panel")
+	if panel.Length() != 1 || th.find("contact-conv").Length() != 2 || !strings.Contains(panel.Find(`[data-testid=contact-optout]`).Text(), "Opted out") {
+		t.Fatalf("details panel: %s", th.body)
+	}
+	href, _ := panel.Find(`[data-testid=contact-link]`).Attr("href")
+	form := url.Values{"name": {"Greta Müller"}, "notes": {"Allergic to peanuts"}}
+	forged := a.do(http.MethodPost, href, form, func(r *http.Request) { r.Header.Set("HX-Request", "true") })
+	if forged.status != http.StatusForbidden {
+		t.Errorf("a post without the CSRF token: %d", forged.status)
+	}
+	if p := a.post(href, form); p.status != http.StatusNoContent {
+		t.Fatalf("save: %d %s", p.status, p.body)
+	}
+	th = a.htmx(fmt.Sprintf("/conversations/%d", m.ConversationID))
+	if got := th.find("contact-name").Text(); !strings.Contains(got, "Greta Müller") {
+		t.Errorf("name in the details: %q", got)
+	}
+	if got := th.find("contact-notes").Text(); got != "Allergic to peanuts" {
+		t.Errorf("notes in the details: %q", got)
+	}
+
+	list := a.get("/contacts?q=" + url.QueryEscape("peanut"))
+	if list.status != http.StatusOK || list.find("contact-row").Length() != 1 || list.find("contact-row").Find("mark").Text() != "peanut" {
+		t.Errorf("contacts search: %s", list.body)
+	}
+	cp := a.get(href)
+	if cp.find("contact-heading").Text() != "Greta Müller" || cp.find("contact-conv").Length() != 2 {
+		t.Errorf("contact page: %s", cp.body)
+	}
+	// The page's own form: a plain post with the token in the form.
+	csrf, _ := cp.find("contact-form-page").Find(`input[name=csrf]`).Attr("value")
+	p := a.do(http.MethodPost, href, url.Values{"name": {"Greta M."}, "notes": {"x"}, "csrf": {csrf}}, nil)
+	if p.status != http.StatusSeeOther || !strings.HasSuffix(p.header.Get("Location"), "?saved=1") {
+		t.Errorf("form post: %d %q", p.status, p.header.Get("Location"))
+	}
+}
