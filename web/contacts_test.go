@@ -126,7 +126,7 @@ func TestContactPages(t *testing.T) {
 		t.Fatalf("save: %d %s", p.status, p.body)
 	}
 	th = a.htmx(fmt.Sprintf("/conversations/%d", m.ConversationID))
-	if got := th.find("contact-name").Text(); !strings.Contains(got, "Greta Müller") {
+	if got := th.find("details").Find("dd").First().Text(); got != "Greta Müller" {
 		t.Errorf("name in the details: %q", got)
 	}
 	if got := th.find("contact-notes").Text(); got != "Allergic to peanuts" {
@@ -146,5 +146,40 @@ func TestContactPages(t *testing.T) {
 	p := a.do(http.MethodPost, href, url.Values{"name": {"Greta M."}, "notes": {"x"}, "csrf": {csrf}}, nil)
 	if p.status != http.StatusSeeOther || !strings.HasSuffix(p.header.Get("Location"), "?saved=1") {
 		t.Errorf("form post: %d %q", p.status, p.header.Get("Location"))
+	}
+}
+
+// A contact's new name and notes reach, live, a page that shows another
+// of its conversations: the details panel and the list row.
+func TestLiveContactEdit(t *testing.T) {
+	ts := newTestServer(t)
+	contactFixture(ts)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	b := ts.newAgent()
+	b.login("ben@example.com")
+	sms := ts.mustMessage("msg_c1").ConversationID
+	c := b.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, c, "all", sms, sms)
+
+	write, _ := ts.newToken("writer", inbox.ScopeWrite)
+	var d apiContactDetails
+	ts.mustGet(fmt.Sprintf("/api/v1/conversations/%d", sms), &struct {
+		Contact *struct {
+			ID *int64 `json:"id"`
+		} `json:"contact"`
+	}{Contact: &struct {
+		ID *int64 `json:"id"`
+	}{ID: &d.ID}})
+	if status, e := ts.apiCall(write, http.MethodPatch, fmt.Sprintf("/api/v1/contacts/%d", d.ID),
+		`{"name": "Greta Müller", "notes": "Call back Tuesday"}`); status != http.StatusOK {
+		t.Fatalf("PATCH: %d %+v", status, e)
+	}
+	got := nextContaining(t, c, "Call back Tuesday")
+	if panel := fragment(t, got, `<section class="contact-panel"`, `</section>`); !strings.Contains(panel, "Greta Müller") {
+		t.Errorf("the live details panel has no new name:\n%s", panel)
+	}
+	if row := fragment(t, got, fmt.Sprintf(`id="c-%d"`, sms), `</a>`); !strings.Contains(row, "Greta Müller") {
+		t.Errorf("the live row has no new name:\n%s", row)
 	}
 }
