@@ -41,6 +41,7 @@ type benchResult struct {
 	Start       startFigures       `json:"start"`
 	UI          uiFigures          `json:"ui"`
 	Reports     reportFigures      `json:"reports"`
+	Search      *searchFigures     `json:"search,omitempty"`
 	Team        *teamFigures       `json:"team,omitempty"`
 	MemoryBytes map[string]float64 `json:"memoryBytes"`
 }
@@ -90,6 +91,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server during the ingest runs to this file")
 	uiOnly := fs.Bool("ui", false, "run only the agents' screen at 100k conversations: the list, by label, a large thread, live fan-out")
 	teamOnly := fs.Bool("team", false, "run only the team scenario: 1,000 pages of 100 agents, 200 webhooks/s")
+	searchOnly := fs.Bool("search", false, "run only search: queries at 100k conversations / 1M messages, ingestion with and without the indexes")
 	teamServer := fs.String("team-server", "", "the switchboard binary the team scenario serves with (default: this one)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -131,6 +133,22 @@ func (e env) bench(ctx context.Context, args []string) error {
 			return err
 		}
 		res.Team = &tf
+		return e.printBench(res, *asJSON)
+	}
+
+	searchEvents := 20_000
+	if *quick {
+		searchEvents = 4_000
+	}
+	if *searchOnly {
+		if err := benchGenerate(ctx, filepath.Join(dir, "ui.db"), ui, progress); err != nil {
+			return err
+		}
+		sf, err := benchSearch(ctx, filepath.Join(dir, "ui.db"), dir, ui.renders, searchEvents, progress)
+		if err != nil {
+			return err
+		}
+		res.Search = &sf
 		return e.printBench(res, *asJSON)
 	}
 
@@ -186,6 +204,11 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if res.Reports, err = benchReports(ctx, filepath.Join(dir, "ui.db"), ui.renders, progress); err != nil {
 		return err
 	}
+	sf, err := benchSearch(ctx, filepath.Join(dir, "ui.db"), dir, ui.renders, searchEvents, progress)
+	if err != nil {
+		return err
+	}
+	res.Search = &sf
 	res.MemoryBytes["rssPeak"] = peakResidentBytes()
 	tf, err := benchTeam(ctx, dir, *teamServer, team, progress)
 	if err != nil {
@@ -215,7 +238,11 @@ func printBenchTable(w io.Writer, r benchResult) {
 		return
 	}
 	if r.Ingest.Events == 0 {
-		printUIRows(row, r.UI)
+		if r.Search != nil {
+			printSearchFigures(w, *r.Search)
+		} else {
+			printUIRows(row, r.UI)
+		}
 		return
 	}
 	for _, in := range []struct {
@@ -241,6 +268,9 @@ func printBenchTable(w io.Writer, r benchResult) {
 	u := r.UI
 	printUIRows(row, u)
 	printReportFigures(w, r.Reports)
+	if r.Search != nil {
+		printSearchFigures(w, *r.Search)
+	}
 	row("server resident memory idle (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssIdle"]/(1<<20)))
 	row("server resident memory after load (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssAfterLoad"]/(1<<20)))
 	row("server resident memory peak (MiB)", fmt.Sprintf("%.1f", r.MemoryBytes["rssPeakServer"]/(1<<20)))

@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -49,7 +48,7 @@ func BenchmarkSearch(b *testing.B) {
 		}
 		b.Logf("generated %d messages, indexed as they went in, in %.1f s", messages, time.Since(start).Seconds())
 	}
-	if share, err := searchIndexShare(db); err != nil {
+	if share, _, err := db.SearchIndexShare(ctx); err != nil {
 		b.Logf("index size: %v", err)
 	} else {
 		b.Logf("search indexes: %.1f%% of the database", share*100)
@@ -89,35 +88,6 @@ func BenchmarkSearch(b *testing.B) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// searchIndexShare is the part of the database's pages that hold the
-// search indexes (the FTS5 shadow tables) and the index that finds a
-// contact's conversations.
-func searchIndexShare(db *DB) (float64, error) {
-	rows, err := db.reader.Query(`SELECT name, sum(pgsize) FROM dbstat GROUP BY name`)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var total, index float64
-	for rows.Next() {
-		var name string
-		var size float64
-		if err := rows.Scan(&name, &size); err != nil {
-			return 0, err
-		}
-		total += size
-		if strings.HasPrefix(name, "messages_fts") || strings.HasPrefix(name, "messages_tri") ||
-			strings.HasPrefix(name, "contacts_fts") || strings.HasPrefix(name, "contacts_tri") ||
-			name == "conversations_by_contact" {
-			index += size
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	return index / total, nil
-}
-
 // BenchmarkSearchIngest is BenchmarkIngest with the search indexes kept
 // (as always) and with their triggers dropped, in the same run: what
 // keeping the indexes costs ingestion.
@@ -128,8 +98,7 @@ func BenchmarkSearchIngest(b *testing.B) {
 	b.Run("unindexed", func(b *testing.B) {
 		benchIngestSetup(b, benchCallers, func(db *DB) {
 			inTx(b, db, func(ctx context.Context, w *writeTx) error {
-				for _, t := range []string{"messages_search_insert", "messages_search_update", "messages_search_delete",
-					"contacts_search_insert", "contacts_search_update", "contacts_search_delete"} {
+				for _, t := range searchTriggers {
 					if _, err := w.execSQL(ctx, `DROP TRIGGER `+t); err != nil {
 						return err
 					}

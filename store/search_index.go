@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // The statements that apply search_queue to the search indexes (see
@@ -39,4 +40,60 @@ func (w *writeTx) flushSearch(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// searchTriggers keep the search indexes (migrations 0015 and 0020).
+var searchTriggers = []string{"messages_search_insert", "messages_search_update", "messages_search_delete",
+	"contacts_search_insert", "contacts_search_update", "contacts_search_delete"}
+
+// StopSearchIndexing drops the triggers that keep the search indexes of
+// the database at path, which no server may have open: from then on
+// nothing written to it is found by search. It exists to measure what
+// indexing costs ingestion ("switchboard bench"), on a scratch database.
+func StopSearchIndexing(ctx context.Context, path string) error {
+	db, err := Open(path, WithSessionCleanup(0))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		for _, t := range searchTriggers {
+			if _, err := w.execSQL(ctx, `DROP TRIGGER `+t); err != nil {
+				return fmt.Errorf("stop search indexing: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// SearchIndexShare is the part of the database's pages that hold the
+// search indexes (the FTS5 shadow tables) and the index that finds a
+// contact's conversations, and the database's size in bytes.
+func (db *DB) SearchIndexShare(ctx context.Context) (share float64, size int64, err error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT name, sum(pgsize) FROM dbstat GROUP BY name`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	var total, index int64
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return 0, 0, err
+		}
+		total += n
+		for _, p := range []string{"messages_fts", "messages_tri", "contacts_fts", "contacts_tri"} {
+			if strings.HasPrefix(name, p) {
+				index += n
+			}
+		}
+		if name == "conversations_by_contact" {
+			index += n
+		}
+	}
+	if err := rows.Err(); err != nil || total == 0 {
+		return 0, total, err
+	}
+	return float64(index) / float64(total), total, nil
 }
