@@ -178,7 +178,13 @@ func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 		p := star(ftsQuote(text(t)), t)
 		if t.Digits != "" {
 			// In the number's digits, or as typed in the name or notes
-			// ("order 5512").
+			// ("order 5512"). A number read in the business's country
+			// that still starts with 0 may be another country's written
+			// nationally ("0176..." at a business in the US): its digits
+			// without the leading zeros are found too.
+			if alt := strings.TrimLeft(t.Digits, "0"); alt != t.Digits && utf8.RuneCountInString(alt) >= 3 {
+				p = "(" + p + " OR " + star(ftsQuote(alt), t) + ")"
+			}
 			p = "(phone : " + p + " OR {name notes} : " + star(ftsQuote(t.Text), t) + ")"
 		}
 		parts = append(parts, p)
@@ -242,7 +248,10 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		f.AssigneeID = &me
 	}
 	if f.Label != "" {
-		// Switchboard has no labels: no conversation carries one.
+		// Labels hook: while there is no labels table, no conversation
+		// carries a label and a label filter selects nothing. With one,
+		// this becomes a condition on c (an EXISTS on the conversation's
+		// labels by name) appended to p.convConds like the filters below.
 		return nil, "", nil
 	}
 	p := &searchPlan{terms: searchTerms(q)}
@@ -460,7 +469,11 @@ func contactSnippet(c inbox.Contact, terms []inbox.SearchTerm) string {
 	phone := c.Phone
 	for _, t := range terms {
 		if t.Digits != "" {
-			phone = markDigits(phone, t.Digits)
+			marked := markDigits(phone, t.Digits)
+			if marked == phone {
+				marked = markDigits(phone, strings.TrimLeft(t.Digits, "0"))
+			}
+			phone = marked
 			continue
 		}
 		name = markFold(name, t.Text)
@@ -477,6 +490,9 @@ func contactSnippet(c inbox.Contact, terms []inbox.SearchTerm) string {
 // markDigits marks in s the run holding digits, skipping what is not a
 // digit.
 func markDigits(s, digits string) string {
+	if digits == "" {
+		return s
+	}
 	var pos []int
 	var only strings.Builder
 	for i, r := range s {

@@ -52,8 +52,10 @@ func snippetHTML(s string) string {
 }
 
 // searchFilter reads the filters of a search from the query string, as
-// the API and the inbox page take them.
-func searchFilter(c echo.Context) (inbox.SearchFilter, error) {
+// the API and the inbox page take them. from and to are RFC 3339 times,
+// or days (2025-03-01) in loc: from the start of the from day to the end
+// of the to day.
+func searchFilter(c echo.Context, loc *time.Location) (inbox.SearchFilter, error) {
 	f := inbox.SearchFilter{Query: c.QueryParam("q"), Cursor: c.QueryParam("cursor"), Label: c.QueryParam("label"),
 		SenderID: c.QueryParam("senderId")}
 	bad := func(msg string) error { return newError(http.StatusBadRequest, "invalid_parameter", msg) }
@@ -91,9 +93,16 @@ func searchFilter(c echo.Context) (inbox.SearchFilter, error) {
 		if v == "" {
 			continue
 		}
+		if day, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+			if p.name == "to" {
+				day = day.AddDate(0, 0, 1)
+			}
+			*p.t = day
+			continue
+		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return f, bad(p.name + " must be an RFC 3339 time, such as 2025-03-01T09:00:00Z.")
+			return f, bad(p.name + " must be a day (2025-03-01) or an RFC 3339 time, such as 2025-03-01T09:00:00Z.")
 		}
 		*p.t = t
 	}
@@ -102,7 +111,7 @@ func searchFilter(c echo.Context) (inbox.SearchFilter, error) {
 
 // GET /api/v1/search?q=&channel=&status=&assigneeId=&senderId=&label=&from=&to=&limit=&cursor=
 func (s *Server) handleAPISearch(c echo.Context) error {
-	f, err := searchFilter(c)
+	f, err := searchFilter(c, time.UTC)
 	if err != nil {
 		return err
 	}

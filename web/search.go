@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,16 +16,21 @@ import (
 const searchPage = 30
 
 // GET /search?q=&cursor=: a page of results for the search box (the same
-// filters as the API's, and in:mine for the signed-in user).
+// filters as the API's, days in the agent's time zone, and in:mine and
+// assigneeId=me for the signed-in user).
 func (s *Server) handleSearch(c echo.Context) error {
-	f, err := searchFilter(c)
+	me := currentUser(c).ID
+	if c.QueryParam("assigneeId") == "me" {
+		c.QueryParams().Set("assigneeId", strconv.FormatInt(me, 10))
+	}
+	f, err := searchFilter(c, location(c))
 	v := views.SearchView{Query: f.Query}
 	if err != nil {
 		v.Error = "That search has a filter this page cannot read."
 		return s.render(c, http.StatusOK, views.SearchResults(v))
 	}
 	f.Limit = searchPage
-	f.UserID = currentUser(c).ID
+	f.UserID = me
 	hits, next, err := s.store.Search(c.Request().Context(), f)
 	if errors.Is(err, inbox.ErrInvalid) {
 		v.Error = "Those results have changed; search again."

@@ -1,0 +1,62 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// The search box's filters narrow the results: assigned to me, by
+// channel, and by days in the agent's time zone.
+func TestSearchPageFilters(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	for i, ch := range []string{"whatsapp", "sms"} {
+		ts.mustPost(event(fmt.Sprintf("evt_f%d", i), "message.inbound", base.Add(time.Duration(i)*time.Minute), map[string]any{
+			"messageId": fmt.Sprintf("msg_f%d", i), "from": fmt.Sprintf("+4917612345%03d", i), "to": "+13125559876",
+			"channel": ch, "messageType": "text", "text": "where is my order", "profileName": fmt.Sprintf("Kunde %d", i),
+		}))
+	}
+	a := ts.newAgent()
+	a.login(ana.Email)
+	a.get("/inbox")
+	wa := ts.mustMessage("msg_f0")
+	if p := a.post(fmt.Sprintf("/conversations/%d/assign", wa.ConversationID), url.Values{"assignee": {"me"}}); p.status != http.StatusNoContent {
+		t.Fatalf("assign: %d", p.status)
+	}
+	today := base.UTC().Format(time.DateOnly)
+	tomorrow := base.UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	for _, c := range []struct {
+		query string
+		want  int
+	}{
+		{"q=order", 2},
+		{"q=order&assigneeId=me", 1},
+		{"q=order&assigneeId=none", 1},
+		{"q=order&channel=sms", 1},
+		{"q=order&status=resolved", 0},
+		{"q=order&from=" + today + "&to=" + today, 2},
+		{"q=order&from=" + tomorrow, 0},
+		{"q=" + url.QueryEscape("order in:mine"), 1},
+	} {
+		p := a.htmx("/search?" + c.query)
+		if got := p.find("search-hit").Length(); p.status != http.StatusOK || got != c.want {
+			t.Errorf("%s: %d results (status %d), want %d", c.query, got, p.status, c.want)
+		}
+	}
+	if p := a.htmx("/search?q=order&from=someday"); p.find("search-hit").Length() != 0 || p.status != http.StatusOK {
+		t.Errorf("a bad day: %d %s", p.status, p.body)
+	}
+	// The inbox page offers the filters.
+	inbox := a.get("/inbox")
+	for _, id := range []string{"search-channel", "search-status", "search-assignee", "search-from", "search-to"} {
+		if inbox.find(id).Length() != 1 {
+			t.Errorf("the search box has no %s", id)
+		}
+	}
+}
