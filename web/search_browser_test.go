@@ -9,8 +9,9 @@ import (
 )
 
 // An agent types part of an order number a customer sent a year ago, sees
-// the result with the part marked, and Enter opens the thread there: the
-// earlier pages load until the message is on screen, marked.
+// the result with the part marked (and a channel filter take it away and
+// give it back), and Enter opens the thread there: the earlier pages load
+// until the message is on screen, marked.
 func TestBrowserSearchOpensOldMessage(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
@@ -49,6 +50,15 @@ func TestBrowserSearchOpensOldMessage(t *testing.T) {
 	if got := b.eval(`document.querySelector('[data-testid=search-snippet]').innerHTML`); got != `Hi, my order W-77<mark>8123</mark> never came &lt;b&gt;` {
 		t.Errorf("snippet HTML %q: want the text escaped and the match marked", got)
 	}
+	// A filter narrows the results as it changes: no SMS has the number.
+	setChannel := func(v string) {
+		b.eval(`(() => { const s = document.querySelector('[data-testid=search-channel]'); s.value = '` + v + `';
+			s.dispatchEvent(new Event('change', { bubbles: true })); return ''; })()`)
+	}
+	setChannel("sms")
+	b.waitFor("nothing found on SMS", `!!document.querySelector('[data-testid=search-empty]')`)
+	setChannel("")
+	b.waitFor("the result again on any channel", `document.querySelectorAll('[data-testid=search-hit]').length === 1`)
 	target := fmt.Sprintf("m-%d", old.ID)
 	b.do("Enter opens it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(`#`+target)))
 	b.waitFor("the thread opens at the old message, marked",
