@@ -40,8 +40,12 @@ import (
 // time, so a page costs the same whatever the size of the history, and a
 // cursor stays valid while new messages arrive (they are above the
 // window).
+//
+// The window is a few pages: ranking it reads each of its messages (for
+// more than a window of matches) and costs in proportion, about 8 ms of
+// CPU for 200 at 1M messages, 35 ms for 1,000.
 const (
-	searchWindow     = 1000
+	searchWindow     = 200
 	searchContactCap = 200
 	searchFromCap    = 1000
 	// A snippet's length: words in the word index, characters in the
