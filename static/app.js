@@ -394,12 +394,33 @@
     var focusedID = old.contains(document.activeElement) ? document.activeElement.id : "";
     localize(el);
     personalise(el);
+    keepContactEdit(old, el);
     old.replaceWith(el);
     if (window.htmx) { htmx.process(el); }
     if (el.classList.contains("composer")) { restoreDrafts(el); }
     var f = focusedID && document.getElementById(focusedID);
     if (f) { f.focus({ preventScroll: true }); }
   }
+
+  // An open contact form in the details keeps what the agent is typing
+  // when a live update replaces the details.
+  function keepContactEdit(old, el) {
+    var d = old.querySelector("details.contact-edit[open]");
+    var nd = d && el.querySelector("details.contact-edit");
+    if (!nd) { return; }
+    nd.open = true;
+    ["name", "notes"].forEach(function (n) {
+      var a = d.querySelector("[name=" + n + "]"), b = nd.querySelector("[name=" + n + "]");
+      if (a && b) { b.value = a.value; }
+    });
+  }
+
+  // Saved, the contact form closes (the details may have been replaced
+  // by the live update already).
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (!e.detail.successful || !e.detail.elt.classList || !e.detail.elt.classList.contains("contact-form")) { return; }
+    $$("details.contact-edit[open]").forEach(function (d) { d.open = false; });
+  });
 
   // The reply form's answer carries the new bubble, out of band.
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
