@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"switchboard/inbox"
+)
+
+func TestNotificationSettingsDefaultThenSavedPerAgent(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	ben := inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
+	for _, u := range []*inbox.User{&ana, &ben} {
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	got, err := db.NotificationSettings(ctx, ana.ID)
+	if err != nil || got != inbox.DefaultNotificationSettings() {
+		t.Fatalf("settings never saved = %+v, %v; want the defaults", got, err)
+	}
+	if got.Sound {
+		t.Error("sound is on by default")
+	}
+
+	mine := inbox.NotificationSettings{Assigned: true, Mentioned: true, Sound: true}
+	if err := db.SaveNotificationSettings(ctx, ana.ID, mine, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.NotificationSettings(ctx, ana.ID); err != nil || got != mine {
+		t.Errorf("Ana's settings = %+v, %v; want %+v", got, err, mine)
+	}
+	// Saving again replaces them; Ben's stay the defaults.
+	mine.Sound, mine.NewConversation = false, true
+	if err := db.SaveNotificationSettings(ctx, ana.ID, mine, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.NotificationSettings(ctx, ana.ID); got != mine {
+		t.Errorf("Ana's settings after a second save = %+v; want %+v", got, mine)
+	}
+	if got, _ := db.NotificationSettings(ctx, ben.ID); got != inbox.DefaultNotificationSettings() {
+		t.Errorf("Ben's settings = %+v; another agent's save changed them", got)
+	}
+	if err := db.SaveNotificationSettings(ctx, 999, mine, t0); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("settings of an unknown user: %v, want ErrNotFound", err)
+	}
+}
+
+func TestPushSubscriptionsPerAgent(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	ben := inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
+	for _, u := range []*inbox.User{&ana, &ben} {
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	laptop := inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/laptop", P256dh: "k1", Auth: "a1", CreatedAt: t0}
+	phone := inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/phone", P256dh: "k2", Auth: "a2", CreatedAt: t0}
+	for _, p := range []*inbox.PushSubscription{&laptop, &phone} {
+		if err := db.SavePushSubscription(ctx, p); err != nil || p.ID == 0 {
+			t.Fatalf("save %s: %v, id %d", p.Endpoint, err, p.ID)
+		}
+	}
+	if err := db.SavePushSubscription(ctx, &inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/x"}); !errors.Is(err, inbox.ErrInvalid) {
+		t.Errorf("a subscription without keys: %v, want ErrInvalid", err)
+	}
+	subs, err := db.PushSubscriptions(ctx, ana.ID)
+	if err != nil || len(subs) != 2 || subs[0] != laptop || subs[1] != phone {
+		t.Fatalf("Ana's subscriptions = %+v, %v", subs, err)
+	}
+
+	// Ben signs in on Ana's laptop and turns push on: the laptop now
+	// hears of Ben only.
+	moved := inbox.PushSubscription{UserID: ben.ID, Endpoint: laptop.Endpoint, P256dh: "k3", Auth: "a3"}
+	if err := db.SavePushSubscription(ctx, &moved); err != nil {
+		t.Fatal(err)
+	}
+	if subs, _ := db.PushSubscriptions(ctx, ana.ID); len(subs) != 1 || subs[0].Endpoint != phone.Endpoint {
+		t.Errorf("Ana's subscriptions after Ben took the laptop = %+v", subs)
+	}
+	if subs, _ := db.PushSubscriptions(ctx, ben.ID); len(subs) != 1 || subs[0].P256dh != "k3" {
+		t.Errorf("Ben's subscriptions = %+v; want the laptop with its new keys", subs)
+	}
+
+	// Ana cannot remove Ben's; the push service's "gone" (user 0) can.
+	if ok, err := db.DeletePushSubscription(ctx, ana.ID, laptop.Endpoint); err != nil || ok {
+		t.Errorf("Ana removed Ben's subscription: %v, %v", ok, err)
+	}
+	if ok, err := db.DeletePushSubscription(ctx, 0, laptop.Endpoint); err != nil || !ok {
+		t.Errorf("removing a gone endpoint: %v, %v", ok, err)
+	}
+	if subs, _ := db.PushSubscriptions(ctx, ben.ID); len(subs) != 0 {
+		t.Errorf("Ben still has %+v", subs)
+	}
+}
+
+func TestPushKeysAreMadeOnceAndKept(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	made := 0
+	gen := func() (inbox.VAPIDKeys, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		made++
+		return inbox.VAPIDKeys{Public: "pub" + string(rune('0'+made)), Private: "priv" + string(rune('0'+made))}, nil
+	}
+	// Several first starts at once agree on one pair.
+	var wg sync.WaitGroup
+	got := make([]inbox.VAPIDKeys, 4)
+	for i := range got {
+		wg.Go(func() {
+			k, err := db.PushKeys(ctx, gen)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = k
+		})
+	}
+	wg.Wait()
+	for _, k := range got {
+		if k != got[0] || k.Public == "" || k.Private == "" {
+			t.Fatalf("keys differ between callers: %+v", got)
+		}
+	}
+	// A later start finds them and makes none.
+	before := made
+	k, err := db.PushKeys(ctx, gen)
+	if err != nil || k != got[0] || made != before {
+		t.Errorf("later start: %+v, %v, made %d more", k, err, made-before)
+	}
+	failing := func() (inbox.VAPIDKeys, error) { return inbox.VAPIDKeys{}, errors.New("no randomness") }
+	if k, err := db.PushKeys(ctx, failing); err != nil || k != got[0] {
+		t.Errorf("stored keys are not read first: %+v, %v", k, err)
+	}
+}
