@@ -102,4 +102,7 @@ type NotifyStore interface {
 	PushKeys(ctx context.Context, generate func() (VAPIDKeys, error)) (VAPIDKeys, error)
 	// LatestMessageID is the greatest message id stored, 0 for none.
 	LatestMessageID(ctx context.Context) (int64, error)
+	// EarlierInbound reports whether the customer wrote in the
+	// conversation before the message with messageID was stored.
+	EarlierInbound(ctx context.Context, conversationID, messageID int64) (bool, error)
 }

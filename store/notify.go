@@ -155,3 +155,15 @@ func (db *DB) LatestMessageID(ctx context.Context) (int64, error) {
 	}
 	return id, nil
 }
+
+// EarlierInbound reports whether the customer wrote in the conversation
+// before the message with messageID was stored.
+func (db *DB) EarlierInbound(ctx context.Context, conversationID, messageID int64) (bool, error) {
+	var yes bool
+	err := db.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages INDEXED BY messages_inbound
+		WHERE conversation_id = ? AND direction = 'inbound' AND id < ?)`, conversationID, messageID).Scan(&yes)
+	if err != nil {
+		return false, fmt.Errorf("earlier inbound of conversation %d: %w", conversationID, err)
+	}
+	return yes, nil
+}

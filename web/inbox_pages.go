@@ -347,6 +347,7 @@ func (s *Server) handleAssign(c echo.Context) error {
 		}
 		s.recordActivity(ctx, a)
 	}
+	s.notifyReassigned(before, conv, me)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -393,6 +394,7 @@ func (s *Server) publish(ch inbox.Change) {
 		return
 	}
 	s.hub.Publish(ch)
+	s.notifier.changed(ch)
 	if s.publisher != nil {
 		s.publisher.Publish(ch)
 	}

@@ -146,6 +146,7 @@ type Server struct {
 	liveNames        liveNames // the render goroutine's
 	snoozes          Waker     // the snooze timer; may be nil
 	undos            undoBook  // bulk actions that may be undone
+	notifier         *notifier
 }
 
 // Reactor sends the business's reaction to a customer's message.
@@ -187,6 +188,9 @@ type Deps struct {
 	Backlog     Backlog          // pending events and the outbox, for /metrics and /readyz; may be nil
 	Upkeep      Upkeep           // scheduled backups and retention; nil: none
 	Snoozes     Waker            // told when a snooze changes (inbox.SnoozeTimer); may be nil
+	// PushClient delivers Web Push messages; nil for one that, like
+	// SafeMediaClient, reaches only public https push services.
+	PushClient *http.Client
 }
 
 // New builds the Server and its routes.
@@ -239,6 +243,7 @@ func New(cfg Config, d Deps) *Server {
 	s.sessions = newSessions(d.Sessions, s.https())
 	s.liveSessionCheck = wsSessionCheck
 	s.hub = newHub(s, s.log)
+	s.notifier = newNotifier(s, d.PushClient)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -291,7 +296,10 @@ func (s *Server) Hub() *Hub { return s.hub }
 
 // Close disconnects the live pages, telling them to reconnect. Call it when
 // the HTTP server shuts down: hijacked websockets are not waited for.
-func (s *Server) Close() { s.hub.Close() }
+func (s *Server) Close() {
+	s.hub.Close()
+	s.notifier.close()
+}
 
 // SignatureFailures returns how many webhook deliveries each source address
 // sent with no valid signature since start.

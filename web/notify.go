@@ -1,0 +1,451 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	webpush "github.com/SherClockHolmes/webpush-go"
+
+	"switchboard/inbox"
+)
+
+// Notifications
+//
+// The notifier decides, on the server and from committed changes, which
+// agent is told of what (inbox.NotifyKind):
+//   - a customer's first message in a conversation no one is assigned to
+//     is a new conversation for every active agent;
+//   - a customer's message in an assigned conversation is for its
+//     assignee;
+//   - an assignment by a teammate is for the agent assigned (tell, from
+//     the handler that committed it);
+//   - a mention in a note is for the agent mentioned (notifyMentioned).
+//
+// Each agent's settings (inbox.NotificationSettings) filter the kinds. An
+// agent with a live page open gets a "notify" part over the websocket
+// (<i data-live="notify" ...>), which static/notify.js turns into the tab
+// title's count, the icon's badge, a desktop notification and a sound as
+// the settings say. An agent with no page open gets a Web Push message in
+// every browser they turned it on in, encrypted for that browser and
+// signed with the server's VAPID keys; a push service that answers 404 or
+// 410 for a subscription has forgotten it, and so does the store.
+//
+// The notifier runs on its own goroutine with a bounded queue, and Web
+// Push on a few workers of their own: neither ever holds up a webhook, a
+// handler or the hub. A full queue drops notifications, never changes.
+
+// notifyFreshness is how old a customer's message may be and still be
+// announced: an event retried hours late, or history loaded in bulk, is
+// not news.
+const notifyFreshness = time.Hour
+
+// notice is one thing to tell: to one agent, or with userID 0 to every
+// agent the kind concerns.
+type notice struct {
+	kind   inbox.NotifyKind
+	userID int64
+	convID int64
+	byID   int64  // the teammate who assigned or mentioned
+	text   string // what they wrote, for a mention
+}
+
+// notifyJob is a committed change or a notice, in the order they came.
+type notifyJob struct {
+	change inbox.Change
+	notice *notice
+}
+
+type notifier struct {
+	s    *Server
+	jobs chan notifyJob
+	stop chan struct{}
+	done chan struct{}
+	// mark is the latest message considered: a customer's message is
+	// announced once, when it is first stored, not when a status or a
+	// reaction touches it again.
+	mark int64
+	push *pusher // nil: no Web Push
+}
+
+func newNotifier(s *Server, pushClient *http.Client) *notifier {
+	n := &notifier{s: s, jobs: make(chan notifyJob, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	mark, err := s.store.LatestMessageID(ctx)
+	if err != nil {
+		s.log.Warn("notifications: latest message not read", "err", err)
+	}
+	n.mark = mark
+	keys, err := s.store.PushKeys(ctx, newVAPIDKeys)
+	if err != nil {
+		s.log.Warn("web push is off: keys not loaded", "err", err)
+	} else {
+		if pushClient == nil {
+			pushClient = SafeMediaClient()
+			pushClient.Timeout = 30 * time.Second
+		}
+		n.push = newPusher(s.store, keys, s.pushSubscriber(), pushClient, s.log)
+	}
+	go n.run()
+	return n
+}
+
+func newVAPIDKeys() (inbox.VAPIDKeys, error) {
+	priv, pub, err := webpush.GenerateVAPIDKeys()
+	return inbox.VAPIDKeys{Public: pub, Private: priv}, err
+}
+
+// pushSubscriber is the contact push services see in the VAPID claims:
+// the public URL when it is https, else an address at its host.
+func (s *Server) pushSubscriber() string {
+	if s.https() {
+		return s.cfg.BaseURL.String()
+	}
+	host := "localhost"
+	if s.cfg.BaseURL != nil && s.cfg.BaseURL.Hostname() != "" {
+		host = s.cfg.BaseURL.Hostname()
+	}
+	return "switchboard@" + host
+}
+
+// changed hears of a committed change; it never blocks.
+func (n *notifier) changed(ch inbox.Change) {
+	if len(ch.MessageIDs) == 0 {
+		return
+	}
+	n.enqueue(notifyJob{change: ch})
+}
+
+// tell queues one notice; it never blocks.
+func (n *notifier) tell(nt notice) { n.enqueue(notifyJob{notice: &nt}) }
+
+func (n *notifier) enqueue(j notifyJob) {
+	select {
+	case n.jobs <- j:
+	default:
+		n.s.log.Warn("notification dropped: queue full")
+	}
+}
+
+func (n *notifier) close() {
+	close(n.stop)
+	<-n.done
+	if n.push != nil {
+		n.push.close()
+	}
+}
+
+func (n *notifier) run() {
+	defer close(n.done)
+	for {
+		select {
+		case j := <-n.jobs:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			var err error
+			if j.notice != nil {
+				err = n.notify(ctx, *j.notice, nil)
+			} else {
+				err = n.fromChange(ctx, j.change)
+			}
+			cancel()
+			if err != nil {
+				n.s.log.Warn("notification not sent", "err", err)
+			}
+		case <-n.stop:
+			return
+		}
+	}
+}
+
+// fromChange announces the customers' messages that the change stored.
+func (n *notifier) fromChange(ctx context.Context, ch inbox.Change) error {
+	ids := slices.Clone(ch.MessageIDs)
+	slices.Sort(ids)
+	told := map[int64]bool{} // conversations announced, one notice each
+	for _, id := range ids {
+		if id <= n.mark {
+			continue
+		}
+		m, err := n.s.store.Message(ctx, id)
+		if errors.Is(err, inbox.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if m.Direction != inbox.Inbound {
+			continue
+		}
+		n.mark = id
+		if m.CreatedAt.Before(n.s.now().Add(-notifyFreshness)) || told[m.ConversationID] {
+			continue
+		}
+		told[m.ConversationID] = true
+		c, err := n.s.store.Conversation(ctx, m.ConversationID)
+		if err != nil {
+			return err
+		}
+		if c.AssigneeID != nil {
+			if err := n.notify(ctx, notice{kind: inbox.NotifyMessage, userID: *c.AssigneeID, convID: c.ID}, &m); err != nil {
+				return err
+			}
+			continue
+		}
+		earlier, err := n.s.store.EarlierInbound(ctx, c.ID, m.ID)
+		if err != nil {
+			return err
+		}
+		if !earlier {
+			if err := n.notify(ctx, notice{kind: inbox.NotifyNewConversation, convID: c.ID}, &m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// notify tells the notice to the agents it is for; m is the customer's
+// message it is about, if any.
+func (n *notifier) notify(ctx context.Context, nt notice, m *inbox.Message) error {
+	c, err := n.s.store.Conversation(ctx, nt.convID)
+	if errors.Is(err, inbox.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	users, err := n.s.store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	var by string
+	for _, u := range users {
+		if u.ID == nt.byID {
+			by = u.Name
+		}
+	}
+	msg := n.message(nt, c, m, by)
+	for _, u := range users {
+		if !u.Active || (nt.userID != 0 && u.ID != nt.userID) || (nt.byID != 0 && u.ID == nt.byID) {
+			continue
+		}
+		set, err := n.s.store.NotificationSettings(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !set.Wants(nt.kind) {
+			continue
+		}
+		n.s.log.Info("agent notified", "kind", nt.kind, "user_id", u.ID, "conversation_id", c.ID)
+		if n.s.livePages.count(u.ID) > 0 {
+			n.s.hub.sendUser(u.ID, msg.live(set))
+			continue
+		}
+		if set.Push && n.push != nil {
+			subs, err := n.s.store.PushSubscriptions(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			body, _ := json.Marshal(msg)
+			for _, sub := range subs {
+				n.push.enqueue(pushJob{sub: sub, body: body, topic: "c" + strconv.FormatInt(c.ID, 10)})
+			}
+		}
+	}
+	return nil
+}
+
+// notification is what an agent is told: the page and the service worker
+// (static/sw.js) show Title and Body, and open URL when it is clicked.
+type notification struct {
+	Kind         inbox.NotifyKind `json:"kind"`
+	Conversation int64            `json:"conversation"`
+	Title        string           `json:"title"`
+	Body         string           `json:"body"`
+	URL          string           `json:"url"`
+}
+
+// notificationText bounds what a notification says of a message.
+const notificationText = 140
+
+func (n *notifier) message(nt notice, c inbox.Conversation, m *inbox.Message, by string) notification {
+	who := c.Contact.Name
+	if who == "" {
+		who = c.Contact.Phone
+	}
+	what := c.LastMessagePreview
+	if m != nil {
+		what = inbox.Preview(*m)
+	}
+	if nt.kind == inbox.NotifyMentioned {
+		what = nt.text
+	}
+	if by == "" {
+		by = "A teammate"
+	}
+	out := notification{Kind: nt.kind, Conversation: c.ID, URL: "/conversations/" + strconv.FormatInt(c.ID, 10)}
+	switch nt.kind {
+	case inbox.NotifyNewConversation:
+		out.Title = "New conversation with " + who
+	case inbox.NotifyMessage:
+		out.Title = "New message from " + who
+	case inbox.NotifyAssigned:
+		out.Title = by + " assigned you the conversation with " + who
+	case inbox.NotifyMentioned:
+		out.Title = by + " mentioned you in the conversation with " + who
+	}
+	out.Title = shorten(out.Title, notificationText)
+	out.Body = shorten(what, notificationText)
+	return out
+}
+
+func shorten(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	return string(r[:max-1]) + "…"
+}
+
+// live is the notification as a part of a live message, with what the
+// agent's settings ask the page to do with it.
+func (m notification) live(set inbox.NotificationSettings) []byte {
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	return fmt.Appendf(nil, `<i data-live="notify" data-kind="%s" data-conversation="%d" data-title="%s" data-body="%s" data-url="%s" data-sound="%s" data-desktop="%s" hidden></i>`,
+		html.EscapeString(string(m.Kind)), m.Conversation, html.EscapeString(m.Title), html.EscapeString(m.Body),
+		html.EscapeString(m.URL), flag(set.Sound), flag(set.Desktop))
+}
+
+// notifyReassigned tells the agent a teammate (byID) assigned the
+// conversation to, when its assignee changed; assigning oneself tells no
+// one.
+func (s *Server) notifyReassigned(before, after inbox.Conversation, byID int64) {
+	if after.AssigneeID == nil || *after.AssigneeID == byID ||
+		(before.AssigneeID != nil && *before.AssigneeID == *after.AssigneeID) {
+		return
+	}
+	s.notifier.tell(notice{kind: inbox.NotifyAssigned, userID: *after.AssigneeID, convID: after.ID, byID: byID})
+}
+
+// notifyMentioned tells an agent that a teammate (byID) mentioned them in
+// a note of the conversation; text is the note. Call it after the commit
+// that stored the note, once per agent mentioned. An agent mentioning
+// themselves is not told.
+func (s *Server) notifyMentioned(convID, mentionedID, byID int64, text string) {
+	if mentionedID == 0 || mentionedID == byID {
+		return
+	}
+	s.notifier.tell(notice{kind: inbox.NotifyMentioned, userID: mentionedID, convID: convID, byID: byID, text: text})
+}
+
+// count is how many live pages the user has open.
+func (p *pageCounter) count(userID int64) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.byUser[userID]
+}
+
+// pusher sends Web Push messages on a few workers of its own.
+type pusher struct {
+	store      inbox.NotifyStore
+	keys       inbox.VAPIDKeys
+	subscriber string
+	client     *http.Client
+	log        *slog.Logger
+	jobs       chan pushJob
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+}
+
+type pushJob struct {
+	sub   inbox.PushSubscription
+	body  []byte
+	topic string // a later message with the same topic replaces one not yet delivered
+}
+
+// Web Push limits: workers sending at once, messages waiting, how long a
+// push service keeps a message for a browser that is offline, and the
+// size of the encrypted record (a whole message is one record).
+const (
+	pushWorkers    = 2
+	pushQueue      = 256
+	pushTTL        = 3600
+	pushRecordSize = 2048
+)
+
+func newPusher(st inbox.NotifyStore, keys inbox.VAPIDKeys, subscriber string, client *http.Client, log *slog.Logger) *pusher {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &pusher{store: st, keys: keys, subscriber: subscriber, client: client, log: log,
+		jobs: make(chan pushJob, pushQueue), ctx: ctx, cancel: cancel}
+	for range pushWorkers {
+		p.wg.Go(func() {
+			for j := range p.jobs {
+				p.send(j)
+			}
+		})
+	}
+	return p
+}
+
+func (p *pusher) enqueue(j pushJob) {
+	select {
+	case p.jobs <- j:
+	default:
+		p.log.Warn("web push dropped: queue full", "user_id", j.sub.UserID)
+	}
+}
+
+// close ends the sends under way and stops the workers.
+func (p *pusher) close() {
+	p.cancel()
+	close(p.jobs)
+	p.wg.Wait()
+}
+
+// send delivers one message to one browser's push service; a
+// subscription the service no longer knows is forgotten.
+func (p *pusher) send(j pushJob) {
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	resp, err := webpush.SendNotificationWithContext(ctx, j.body,
+		&webpush.Subscription{Endpoint: j.sub.Endpoint, Keys: webpush.Keys{Auth: j.sub.Auth, P256dh: j.sub.P256dh}},
+		&webpush.Options{
+			HTTPClient: p.client, Subscriber: p.subscriber, TTL: pushTTL, Urgency: webpush.UrgencyHigh,
+			Topic: j.topic, RecordSize: pushRecordSize,
+			VAPIDPublicKey: p.keys.Public, VAPIDPrivateKey: p.keys.Private,
+		})
+	if err != nil {
+		p.log.Warn("web push not sent", "user_id", j.sub.UserID, "subscription_id", j.sub.ID, "err", err)
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		// The browser unsubscribed or the subscription expired.
+		if _, err := p.store.DeletePushSubscription(ctx, 0, j.sub.Endpoint); err != nil {
+			p.log.Warn("gone push subscription not removed", "subscription_id", j.sub.ID, "err", err)
+			return
+		}
+		p.log.Info("push subscription gone; removed", "user_id", j.sub.UserID, "subscription_id", j.sub.ID, "status", resp.StatusCode)
+	default:
+		p.log.Warn("web push refused", "user_id", j.sub.UserID, "subscription_id", j.sub.ID, "status", resp.StatusCode)
+	}
+}
