@@ -200,6 +200,7 @@
     var n = 0;
     $$("#conv-list .row").forEach(function (r) { n += unreadOf(r); });
     document.title = n > 0 ? "(" + n + ") " + base : base;
+    document.dispatchEvent(new CustomEvent("switchboard:unread", { detail: n })); // notify.js adds its own
   }
 
   function markSelected() {
@@ -578,6 +579,9 @@
           document.dispatchEvent(new CustomEvent("switchboard:" + el.getAttribute("data-live"), { detail: {
             conversation: el.getAttribute("data-conversation"), message: el.getAttribute("data-message"),
             author: el.getAttribute("data-author"), count: parseInt(el.getAttribute("data-count"), 10) || 0 } }));
+          break;
+        case "notify":
+          document.dispatchEvent(new CustomEvent("switchboard:notify", { detail: el })); // static/notify.js
           break;
         case "team":
           var old = $("#team-options");

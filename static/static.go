@@ -90,3 +90,13 @@ func Handler() http.Handler {
 		_, _ = w.Write(a.body)
 	})
 }
+
+// Raw returns the named file's content, for a file that must be served
+// under its own name (the service worker, whose URL sets its scope).
+func Raw(name string) ([]byte, bool) {
+	h, ok := assets().hashed[name]
+	if !ok {
+		return nil, false
+	}
+	return assets().byHashed[h].body, true
+}

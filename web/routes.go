@@ -18,6 +18,7 @@ func (s *Server) routes() {
 
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/files/:name", s.handleFile) // attachments, for Zavu: signed, expiring links
+	e.GET("/sw.js", s.handleServiceWorker) // at the root: its scope is every page
 
 	// The composer's Send, the one route that takes a large body (an
 	// attachment): nothing of it is read before the session, the CSRF token
@@ -63,6 +64,10 @@ func (s *Server) routes() {
 	agent.POST("/messages/:id/react", s.handleReact)
 	agent.GET("/reports", s.handleReports) // an agent sees their own figures
 	agent.GET("/reports/export.csv", s.handleReportsExport)
+	agent.GET("/settings/notifications", s.handleNotificationSettings)
+	agent.POST("/settings/notifications", s.handleSaveNotificationSettings)
+	agent.POST("/settings/notifications/push", s.handlePushSubscribe)
+	agent.POST("/settings/notifications/push/delete", s.handlePushUnsubscribe)
 	e.GET("/ws", s.handleLive, s.loadSession, s.requireUser)
 
 	admin := agent.Group("/admin", s.requireAdmin)
