@@ -73,8 +73,9 @@ type notifier struct {
 	// mark is the latest message considered: a customer's message is
 	// announced once, when it is first stored, not when a status or a
 	// reaction touches it again.
-	mark int64
-	push *pusher // nil: no Web Push
+	mark   int64
+	push   *pusher // nil: no Web Push
+	closed sync.Once
 }
 
 func newNotifier(s *Server, pushClient *http.Client) *notifier {
@@ -138,11 +139,13 @@ func (n *notifier) enqueue(j notifyJob) {
 }
 
 func (n *notifier) close() {
-	close(n.stop)
-	<-n.done
-	if n.push != nil {
-		n.push.close()
-	}
+	n.closed.Do(func() {
+		close(n.stop)
+		<-n.done
+		if n.push != nil {
+			n.push.close()
+		}
+	})
 }
 
 func (n *notifier) run() {

@@ -18,7 +18,8 @@ func (s *Server) routes() {
 
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/files/:name", s.handleFile) // attachments, for Zavu: signed, expiring links
-	e.GET("/sw.js", s.handleServiceWorker) // at the root: its scope is every page
+	// The service worker, at the root: its scope is every page.
+	e.GET("/sw.js", s.handleServiceWorker)
 
 	// The composer's Send, the one route that takes a large body (an
 	// attachment): nothing of it is read before the session, the CSRF token
