@@ -69,6 +69,10 @@ type PushSubscription struct {
 	Endpoint  string
 	P256dh    string // the browser's public key, base64url
 	Auth      string // the browser's authentication secret, base64url
+	// Session is the token of the browser session that subscribed; the
+	// store keeps only its hash. The subscription holds while that
+	// session does.
+	Session   string
 	CreatedAt time.Time
 }
 
@@ -90,7 +94,8 @@ type NotifyStore interface {
 	// and sets p.ID. An endpoint stored before is moved to this user with
 	// its new keys: one browser hears of one agent.
 	SavePushSubscription(ctx context.Context, p *PushSubscription) error
-	// PushSubscriptions lists the user's subscriptions, oldest first.
+	// PushSubscriptions lists the user's subscriptions whose browser
+	// session still holds, oldest first; Session is not filled in.
 	PushSubscriptions(ctx context.Context, userID int64) ([]PushSubscription, error)
 	// DeletePushSubscription forgets the subscription with this endpoint;
 	// with userID not 0, only if it is that user's. It reports whether

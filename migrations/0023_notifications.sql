@@ -13,13 +13,17 @@ CREATE TABLE notification_settings (
 );
 
 -- Browsers that take Web Push for an agent. One endpoint is one browser.
+-- session_hash is the key (sessions.token_hash) of the browser session
+-- that subscribed: once it ends (signed out, expired, reset), the browser
+-- is told nothing more.
 CREATE TABLE push_subscriptions (
-	id         INTEGER PRIMARY KEY,
-	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-	endpoint   TEXT NOT NULL UNIQUE,
-	p256dh     TEXT NOT NULL,
-	auth       TEXT NOT NULL,
-	created_at INTEGER NOT NULL
+	id           INTEGER PRIMARY KEY,
+	user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	endpoint     TEXT NOT NULL UNIQUE,
+	p256dh       TEXT NOT NULL,
+	auth         TEXT NOT NULL,
+	session_hash TEXT NOT NULL,
+	created_at   INTEGER NOT NULL
 );
 CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id, id);
 

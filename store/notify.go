@@ -56,19 +56,20 @@ func (db *DB) SaveNotificationSettings(ctx context.Context, userID int64, s inbo
 // and sets p.ID; an endpoint stored before moves to p.UserID with p's keys.
 func (db *DB) SavePushSubscription(ctx context.Context, p *inbox.PushSubscription) error {
 	in := *p
-	if in.Endpoint == "" || in.P256dh == "" || in.Auth == "" {
-		return fmt.Errorf("save push subscription: endpoint and keys are needed: %w", inbox.ErrInvalid)
+	if in.Endpoint == "" || in.P256dh == "" || in.Auth == "" || in.Session == "" {
+		return fmt.Errorf("save push subscription: endpoint, keys and session are needed: %w", inbox.ErrInvalid)
 	}
 	if in.CreatedAt.IsZero() {
 		in.CreatedAt = db.now()
 	}
 	in.CreatedAt = stored(in.CreatedAt)
+	session := db.Sessions().Key(in.Session)
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		return w.queryRowSQL(ctx, `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, created_at)
-			VALUES (?, ?, ?, ?, ?)
+		return w.queryRowSQL(ctx, `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, session_hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh,
-				auth = excluded.auth, created_at = excluded.created_at
-			RETURNING id`, in.UserID, in.Endpoint, in.P256dh, in.Auth, msOf(in.CreatedAt)).Scan(&in.ID)
+				auth = excluded.auth, session_hash = excluded.session_hash, created_at = excluded.created_at
+			RETURNING id`, in.UserID, in.Endpoint, in.P256dh, in.Auth, session, msOf(in.CreatedAt)).Scan(&in.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("save push subscription of user %d: %w", in.UserID, err)
@@ -77,10 +78,13 @@ func (db *DB) SavePushSubscription(ctx context.Context, p *inbox.PushSubscriptio
 	return nil
 }
 
-// PushSubscriptions lists the user's push subscriptions, oldest first.
+// PushSubscriptions lists the user's push subscriptions whose browser
+// session has not ended, oldest first.
 func (db *DB) PushSubscriptions(ctx context.Context, userID int64) ([]inbox.PushSubscription, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT id, user_id, endpoint, p256dh, auth, created_at
-		FROM push_subscriptions WHERE user_id = ? ORDER BY id`, userID)
+	rows, err := db.reader.QueryContext(ctx, `SELECT p.id, p.user_id, p.endpoint, p.p256dh, p.auth, p.created_at
+		FROM push_subscriptions p
+		WHERE p.user_id = ? AND EXISTS (SELECT 1 FROM sessions s WHERE s.token_hash = p.session_hash AND s.expiry > ?)
+		ORDER BY p.id`, userID, db.now().UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("push subscriptions of user %d: %w", userID, err)
 	}

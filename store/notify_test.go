@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -61,28 +62,43 @@ func TestPushSubscriptionsPerAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	laptop := inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/laptop", P256dh: "k1", Auth: "a1", CreatedAt: t0}
-	phone := inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/phone", P256dh: "k2", Auth: "a2", CreatedAt: t0}
+	// Each browser subscribes from a signed-in session.
+	sessions := db.Sessions()
+	for _, tok := range []string{"tok-laptop", "tok-phone", "tok-ben"} {
+		if err := sessions.Commit(tok, []byte("data"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	laptop := inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/laptop", P256dh: "k1", Auth: "a1", Session: "tok-laptop", CreatedAt: t0}
+	phone := inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/phone", P256dh: "k2", Auth: "a2", Session: "tok-phone", CreatedAt: t0}
 	for _, p := range []*inbox.PushSubscription{&laptop, &phone} {
 		if err := db.SavePushSubscription(ctx, p); err != nil || p.ID == 0 {
 			t.Fatalf("save %s: %v, id %d", p.Endpoint, err, p.ID)
 		}
 	}
-	if err := db.SavePushSubscription(ctx, &inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/x"}); !errors.Is(err, inbox.ErrInvalid) {
+	if err := db.SavePushSubscription(ctx, &inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/x", Session: "tok-laptop"}); !errors.Is(err, inbox.ErrInvalid) {
 		t.Errorf("a subscription without keys: %v, want ErrInvalid", err)
 	}
 	subs, err := db.PushSubscriptions(ctx, ana.ID)
+	laptop.Session, phone.Session = "", ""
 	if err != nil || len(subs) != 2 || subs[0] != laptop || subs[1] != phone {
 		t.Fatalf("Ana's subscriptions = %+v, %v", subs, err)
+	}
+	// Ana signs out on her phone: it is told nothing more.
+	if err := sessions.Delete("tok-phone"); err != nil {
+		t.Fatal(err)
+	}
+	if subs, _ := db.PushSubscriptions(ctx, ana.ID); len(subs) != 1 || subs[0].Endpoint != laptop.Endpoint {
+		t.Errorf("after signing out on the phone, Ana's subscriptions = %+v", subs)
 	}
 
 	// Ben signs in on Ana's laptop and turns push on: the laptop now
 	// hears of Ben only.
-	moved := inbox.PushSubscription{UserID: ben.ID, Endpoint: laptop.Endpoint, P256dh: "k3", Auth: "a3"}
+	moved := inbox.PushSubscription{UserID: ben.ID, Endpoint: laptop.Endpoint, P256dh: "k3", Auth: "a3", Session: "tok-ben"}
 	if err := db.SavePushSubscription(ctx, &moved); err != nil {
 		t.Fatal(err)
 	}
-	if subs, _ := db.PushSubscriptions(ctx, ana.ID); len(subs) != 1 || subs[0].Endpoint != phone.Endpoint {
+	if subs, _ := db.PushSubscriptions(ctx, ana.ID); len(subs) != 0 {
 		t.Errorf("Ana's subscriptions after Ben took the laptop = %+v", subs)
 	}
 	if subs, _ := db.PushSubscriptions(ctx, ben.ID); len(subs) != 1 || subs[0].P256dh != "k3" {

@@ -82,7 +82,8 @@ func (s *Server) handlePushSubscribe(c echo.Context) error {
 		return newError(http.StatusBadRequest, "invalid_subscription", "The browser's subscription is not one Switchboard can send to.")
 	}
 	me := currentUser(c).ID
-	sub := inbox.PushSubscription{UserID: me, Endpoint: in.Endpoint, P256dh: in.Keys.P256dh, Auth: in.Keys.Auth, CreatedAt: s.now()}
+	sub := inbox.PushSubscription{UserID: me, Endpoint: in.Endpoint, P256dh: in.Keys.P256dh, Auth: in.Keys.Auth,
+		Session: s.sessions.Token(c.Request().Context()), CreatedAt: s.now()}
 	if err := s.store.SavePushSubscription(c.Request().Context(), &sub); err != nil {
 		return err
 	}

@@ -387,15 +387,16 @@ func TestWebPushReachesAClosedTabAndForgetsGoneBrowsers(t *testing.T) {
 	b.login(ben.Email)
 	key := b.get("/settings/notifications").find("push-on").AttrOr("data-push-key", "")
 
-	postJSON := func(path string, v any, csrf string) int {
+	postJSONAs := func(who *agent, path string, v any, csrf string) int {
 		body, _ := json.Marshal(v)
 		req, _ := http.NewRequest(http.MethodPost, ts.srv.URL+path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if csrf != "" {
 			req.Header.Set("X-CSRF-Token", csrf)
 		}
-		return b.send(req).status
+		return who.send(req).status
 	}
+	postJSON := func(path string, v any, csrf string) int { return postJSONAs(b, path, v, csrf) }
 	// Subscriptions that could never be sent to are refused.
 	bad := push.subscription("/ben")
 	bad["endpoint"] = strings.Replace(bad["endpoint"].(string), "https:", "http:", 1)
@@ -443,12 +444,30 @@ func TestWebPushReachesAClosedTabAndForgetsGoneBrowsers(t *testing.T) {
 		t.Errorf("decrypted payload %v", got.payload)
 	}
 
+	// Ben turns push on in a second browser too, then signs out of the
+	// first: only the second hears of the next message.
+	b2 := ts.newAgent()
+	b2.login(ben.Email)
+	if s := postJSONAs(b2, "/settings/notifications/push", push.subscription("/ben2"), b2.csrf); s != http.StatusNoContent {
+		t.Fatalf("subscribe the second browser: %d", s)
+	}
+	if p := b.post("/logout", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", p.status)
+	}
+	if got := b2.get("/settings/notifications").find("push-browsers").Text(); !strings.Contains(got, "on in 1 browser") {
+		t.Errorf("after signing out of one browser the page says %q", got)
+	}
+	ts.mustPost(inboundFrom("evt_2", "msg_2", "+14155550101", "Zoe 01", "Hello?", time.Now()))
+	if p := push.next(t); p.err != nil || p.payload["kind"] != "message" || p.path != "/ben2" {
+		t.Fatalf("push after signing out of the first browser: %s %v %v", p.path, p.payload, p.err)
+	}
+
 	// The browser unsubscribed: the push service answers 410 and the
 	// subscription is forgotten.
 	push.answer.Store(http.StatusGone)
-	ts.mustPost(inboundFrom("evt_2", "msg_2", "+14155550101", "Zoe 01", "Hello?", time.Now()))
-	if p := push.next(t); p.err != nil || p.payload["kind"] != "message" {
-		t.Fatalf("second push: %v %v", p.payload, p.err)
+	ts.mustPost(inboundFrom("evt_3", "msg_3", "+14155550101", "Zoe 01", "Anyone?", time.Now()))
+	if p := push.next(t); p.err != nil || p.path != "/ben2" {
+		t.Fatalf("third push: %s %v", p.path, p.err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
