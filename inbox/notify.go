@@ -64,11 +64,11 @@ func (s NotificationSettings) Wants(kind NotifyKind) bool {
 // where its push service takes messages, and the keys to encrypt them
 // for that browser.
 type PushSubscription struct {
-	ID        int64
-	UserID    int64
-	Endpoint  string
-	P256dh    string // the browser's public key, base64url
-	Auth      string // the browser's authentication secret, base64url
+	ID       int64
+	UserID   int64
+	Endpoint string
+	P256dh   string // the browser's public key, base64url
+	Auth     string // the browser's authentication secret, base64url
 	// Session is the token of the browser session that subscribed; the
 	// store keeps only its hash. The subscription holds while that
 	// session does.
