@@ -244,6 +244,17 @@
     });
   }
 
+  // A browser that has Web Push on hears of whoever is signed in here now:
+  // its subscription is given again to the server with this session (the
+  // server forgets a subscription's session when it ends).
+  if ("serviceWorker" in navigator && "PushManager" in window && window.Notification && Notification.permission === "granted") {
+    navigator.serviceWorker.getRegistration("/").then(function (reg) {
+      return reg ? reg.pushManager.getSubscription() : null;
+    }).then(function (sub) {
+      if (sub) { return post("/settings/notifications/push", sub.toJSON()); }
+    }).then(null, function () { /* tried again at the next page */ });
+  }
+
   var pushOn = $('[data-notify="push-on"]');
   var pushOff = $('[data-notify="push-off"]');
   var pushable = "serviceWorker" in navigator && "PushManager" in window;
@@ -253,8 +264,14 @@
     say("push-status", "This browser cannot take notifications while Switchboard is closed.");
   }
   if (pushOn && pushable) {
+    navigator.serviceWorker.getRegistration("/").then(function (reg) {
+      return reg ? reg.pushManager.getSubscription() : null;
+    }).then(function (sub) {
+      if (sub) { say("push-status", "Notifications for closed tabs are on in this browser."); }
+    }, function () { /* the count from the server stays */ });
     pushOn.addEventListener("click", function () {
-      var p = Notification.permission === "granted" ? Promise.resolve("granted") : Notification.requestPermission();
+      var N = window.Notification;
+      var p = !N ? "denied" : N.permission === "granted" ? "granted" : N.requestPermission();
       Promise.resolve(p).then(function (perm) {
         if (perm !== "granted") { return Promise.reject("denied"); }
         return navigator.serviceWorker.register("/sw.js", { scope: "/" });

@@ -17,11 +17,14 @@ self.addEventListener("notificationclick", function (e) {
   e.notification.close();
   var url = (e.notification.data && e.notification.data.url) || "/inbox";
   e.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
+    var open = function () { return self.clients.openWindow(url); };
     for (var i = 0; i < list.length; i++) {
       if ("focus" in list[i] && "navigate" in list[i]) {
-        return list[i].navigate(url).then(function (c) { return c && c.focus(); });
+        // A page the worker does not control cannot be navigated: a new
+        // window opens instead.
+        return list[i].navigate(url).then(function (c) { return c ? c.focus() : open(); }, open);
       }
     }
-    return self.clients.openWindow(url);
+    return open();
   }));
 });
