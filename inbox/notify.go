@@ -107,7 +107,19 @@ type NotifyStore interface {
 	PushKeys(ctx context.Context, generate func() (VAPIDKeys, error)) (VAPIDKeys, error)
 	// LatestMessageID is the greatest message id stored, 0 for none.
 	LatestMessageID(ctx context.Context) (int64, error)
-	// EarlierInbound reports whether the customer wrote in the
-	// conversation before the message with messageID was stored.
-	EarlierInbound(ctx context.Context, conversationID, messageID int64) (bool, error)
+	// InboundSince lists, in the order they were stored, at most limit
+	// customers' messages stored after the message afterID.
+	InboundSince(ctx context.Context, afterID int64, limit int) ([]Arrival, error)
+}
+
+// Arrival is a customer's message as notifications see it.
+type Arrival struct {
+	MessageID      int64
+	ConversationID int64
+	CreatedAt      time.Time
+	// AssigneeID is the conversation's assignee now; nil for none.
+	AssigneeID *int64
+	// First is set when the customer wrote nothing earlier in the
+	// conversation: it is a new conversation.
+	First bool
 }

@@ -160,14 +160,40 @@ func (db *DB) LatestMessageID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// EarlierInbound reports whether the customer wrote in the conversation
-// before the message with messageID was stored.
-func (db *DB) EarlierInbound(ctx context.Context, conversationID, messageID int64) (bool, error) {
-	var yes bool
-	err := db.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages INDEXED BY messages_inbound
-		WHERE conversation_id = ? AND direction = 'inbound' AND id < ?)`, conversationID, messageID).Scan(&yes)
+// inboundSinceQuery walks the messages by id from a mark; whether a
+// message is its conversation's first from the customer is looked up in
+// the conversation's inbound messages.
+const inboundSinceQuery = `SELECT m.id, m.conversation_id, m.created_at, c.assignee_id,
+		NOT EXISTS (SELECT 1 FROM messages e INDEXED BY messages_inbound
+			WHERE e.conversation_id = m.conversation_id AND e.direction = 'inbound' AND e.id < m.id)
+	FROM messages m JOIN conversations c ON c.id = m.conversation_id
+	WHERE m.id > ? AND m.direction = 'inbound'
+	ORDER BY m.id LIMIT ?`
+
+// InboundSince lists at most limit customers' messages stored after the
+// message afterID, in id order (the order of their commits), with what
+// notifications need of their conversation. It walks the messages by id
+// from afterID: each call reads only what is new.
+func (db *DB) InboundSince(ctx context.Context, afterID int64, limit int) ([]inbox.Arrival, error) {
+	rows, err := db.reader.QueryContext(ctx, inboundSinceQuery, afterID, limit)
 	if err != nil {
-		return false, fmt.Errorf("earlier inbound of conversation %d: %w", conversationID, err)
+		return nil, fmt.Errorf("inbound since %d: %w", afterID, err)
 	}
-	return yes, nil
+	defer rows.Close()
+	var out []inbox.Arrival
+	for rows.Next() {
+		var a inbox.Arrival
+		var assignee sql.NullInt64
+		if err := rows.Scan(&a.MessageID, &a.ConversationID, msTime{&a.CreatedAt}, &assignee, &a.First); err != nil {
+			return nil, fmt.Errorf("inbound since %d: %w", afterID, err)
+		}
+		if assignee.Valid {
+			a.AssigneeID = &assignee.Int64
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("inbound since %d: %w", afterID, err)
+	}
+	return out, nil
 }

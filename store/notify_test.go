@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,5 +156,58 @@ func TestPushKeysAreMadeOnceAndKept(t *testing.T) {
 	failing := func() (inbox.VAPIDKeys, error) { return inbox.VAPIDKeys{}, errors.New("no randomness") }
 	if k, err := db.PushKeys(ctx, failing); err != nil || k != got[0] {
 		t.Errorf("stored keys are not read first: %+v, %v", k, err)
+	}
+}
+
+func TestInboundSinceWalksNewCustomerMessages(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	if err := db.CreateUser(ctx, &ana); err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range []*inbox.Event{
+		inboundEvent("evt_1", "+15550001", "msg_a1", "Hi", t0),
+		inboundEvent("evt_2", "+15550001", "msg_a2", "Hello?", t0.Add(time.Minute)),
+		inboundEvent("evt_3", "+15550002", "msg_b1", "Order 42", t0.Add(2*time.Minute)),
+	} {
+		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	all, err := db.InboundSince(ctx, 0, 10)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("InboundSince(0) = %+v, %v", all, err)
+	}
+	a1, a2, b1 := all[0], all[1], all[2]
+	if !a1.First || a2.First || !b1.First || a1.ConversationID != a2.ConversationID || b1.ConversationID == a1.ConversationID {
+		t.Errorf("first messages: %+v", all)
+	}
+	if !a1.CreatedAt.Equal(t0) || a1.AssigneeID != nil {
+		t.Errorf("a1 = %+v", a1)
+	}
+	if latest, err := db.LatestMessageID(ctx); err != nil || latest != b1.MessageID {
+		t.Errorf("LatestMessageID = %d, %v; want %d", latest, err, b1.MessageID)
+	}
+
+	// From a mark, only what came after; the assignee is the current one.
+	if _, err := db.Assign(ctx, b1.ConversationID, &ana.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	after, err := db.InboundSince(ctx, a2.MessageID, 10)
+	if err != nil || len(after) != 1 || after[0].MessageID != b1.MessageID || after[0].AssigneeID == nil || *after[0].AssigneeID != ana.ID {
+		t.Errorf("InboundSince(a2) = %+v, %v", after, err)
+	}
+	if some, _ := db.InboundSince(ctx, 0, 2); len(some) != 2 || some[1].MessageID != a2.MessageID {
+		t.Errorf("limit 2: %+v", some)
+	}
+	if none, _ := db.InboundSince(ctx, b1.MessageID, 10); len(none) != 0 {
+		t.Errorf("nothing new, yet %+v", none)
+	}
+
+	// It reads from the mark on: a range of the primary key, not a scan.
+	plan := explain(t, db, inboundSinceQuery, 0, 10)
+	if !strings.Contains(plan, "SEARCH m USING INTEGER PRIMARY KEY (rowid>?)") || !strings.Contains(plan, "messages_inbound") {
+		t.Errorf("plan:\n%s", plan)
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	webpush "github.com/SherClockHolmes/webpush-go"
@@ -40,14 +40,31 @@ import (
 // signed with the server's VAPID keys; a push service that answers 404 or
 // 410 for a subscription has forgotten it, and so does the store.
 //
-// The notifier runs on its own goroutine with a bounded queue, and Web
-// Push on a few workers of their own: neither ever holds up a webhook, a
-// handler or the hub. A full queue drops notifications, never changes.
+// The notifier runs on its own goroutine, and Web Push on a few workers
+// of their own: neither ever holds up a webhook, a handler or the hub. A
+// committed change only wakes the notifier, which then reads the
+// customers' messages stored since the last it saw, a batch at a time
+// (store InboundSince): a burst of webhooks costs a few queries, not a
+// few per message. The team and their settings are kept for a few
+// seconds. An agent gets at most notifyBatch notices from one batch.
 
 // notifyFreshness is how old a customer's message may be and still be
 // announced: an event retried hours late, or history loaded in bulk, is
 // not news.
 const notifyFreshness = time.Hour
+
+// Batch sizes: customers' messages read at once, and the most notices one
+// agent gets from one batch (a burst of new conversations is not a burst
+// of desktop notifications).
+const (
+	arrivalBatch = 500
+	notifyBatch  = 5
+)
+
+// notifyTeamAge is how long the team and their settings are kept before
+// they are read again; saving one's settings or push subscriptions reads
+// them again at once.
+const notifyTeamAge = 5 * time.Second
 
 // notice is one thing to tell: to one agent, or with userID 0 to every
 // agent the kind concerns.
@@ -57,29 +74,38 @@ type notice struct {
 	convID int64
 	byID   int64  // the teammate who assigned or mentioned
 	text   string // what they wrote, for a mention
-}
-
-// notifyJob is a committed change or a notice, in the order they came.
-type notifyJob struct {
-	change inbox.Change
-	notice *notice
+	msgID  int64  // the customer's message it is about, if any
 }
 
 type notifier struct {
-	s    *Server
-	jobs chan notifyJob
-	stop chan struct{}
-	done chan struct{}
+	s       *Server
+	wake    chan struct{} // a change stored messages
+	notices chan notice   // assignments and mentions
+	stop    chan struct{}
+	done    chan struct{}
 	// mark is the latest message considered: a customer's message is
 	// announced once, when it is first stored, not when a status or a
 	// reaction touches it again.
 	mark   int64
 	push   *pusher // nil: no Web Push
 	closed sync.Once
+
+	// The team as last read, by the notifier's goroutine alone.
+	team    []notifyAgent
+	teamAt  time.Time
+	refresh atomic.Bool // read the team again before the next notice
+}
+
+// notifyAgent is an active agent and what they want to hear of.
+type notifyAgent struct {
+	user     inbox.User
+	settings inbox.NotificationSettings
+	pushes   bool // some browser of theirs takes Web Push
 }
 
 func newNotifier(s *Server, pushClient *http.Client) *notifier {
-	n := &notifier{s: s, jobs: make(chan notifyJob, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	n := &notifier{s: s, wake: make(chan struct{}, 1), notices: make(chan notice, 256),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	mark, err := s.store.LatestMessageID(ctx)
@@ -95,7 +121,7 @@ func newNotifier(s *Server, pushClient *http.Client) *notifier {
 			pushClient = SafeMediaClient()
 			pushClient.Timeout = 30 * time.Second
 		}
-		n.push = newPusher(s.store, keys, s.pushSubscriber(), pushClient, s.log)
+		n.push = newPusher(s.store, keys, s.pushSubscriber(), pushClient, s.log, s.failLog, n.forget)
 	}
 	go n.run()
 	return n
@@ -124,19 +150,24 @@ func (n *notifier) changed(ch inbox.Change) {
 	if len(ch.MessageIDs) == 0 {
 		return
 	}
-	n.enqueue(notifyJob{change: ch})
+	select {
+	case n.wake <- struct{}{}:
+	default: // awake already: it reads whatever is new
+	}
 }
 
 // tell queues one notice; it never blocks.
-func (n *notifier) tell(nt notice) { n.enqueue(notifyJob{notice: &nt}) }
-
-func (n *notifier) enqueue(j notifyJob) {
+func (n *notifier) tell(nt notice) {
 	select {
-	case n.jobs <- j:
+	case n.notices <- nt:
 	default:
-		n.s.log.Warn("notification dropped: queue full")
+		n.s.failLog.Log(context.Background(), slog.LevelWarn, "notification dropped: queue full", "kind", nt.kind)
 	}
 }
+
+// forget makes the notifier read the team and their settings again
+// before its next notice.
+func (n *notifier) forget() { n.refresh.Store(true) }
 
 func (n *notifier) close() {
 	n.closed.Do(func() {
@@ -151,117 +182,170 @@ func (n *notifier) close() {
 func (n *notifier) run() {
 	defer close(n.done)
 	for {
+		var err error
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		select {
-		case j := <-n.jobs:
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			var err error
-			if j.notice != nil {
-				err = n.notify(ctx, *j.notice, nil)
-			} else {
-				err = n.fromChange(ctx, j.change)
-			}
-			cancel()
-			if err != nil {
-				n.s.log.Warn("notification not sent", "err", err)
-			}
+		case <-n.wake:
+			err = n.arrivals(ctx)
+		case nt := <-n.notices:
+			err = n.send(ctx, []notice{nt})
 		case <-n.stop:
+			cancel()
 			return
 		}
+		cancel()
+		if err != nil {
+			n.s.failLog.Log(context.Background(), slog.LevelWarn, "notifications not sent", "err", err)
+		}
 	}
 }
 
-// fromChange announces the customers' messages that the change stored.
-func (n *notifier) fromChange(ctx context.Context, ch inbox.Change) error {
-	ids := slices.Clone(ch.MessageIDs)
-	slices.Sort(ids)
-	told := map[int64]bool{} // conversations announced, one notice each
-	for _, id := range ids {
-		if id <= n.mark {
-			continue
-		}
-		m, err := n.s.store.Message(ctx, id)
-		if errors.Is(err, inbox.ErrNotFound) {
-			continue
-		}
+// arrivals announces the customers' messages stored since the mark.
+func (n *notifier) arrivals(ctx context.Context) error {
+	for {
+		as, err := n.s.store.InboundSince(ctx, n.mark, arrivalBatch)
 		if err != nil {
 			return err
 		}
-		if m.Direction != inbox.Inbound {
-			continue
+		if len(as) == 0 {
+			return nil
 		}
-		n.mark = id
-		if m.CreatedAt.Before(n.s.now().Add(-notifyFreshness)) || told[m.ConversationID] {
-			continue
-		}
-		told[m.ConversationID] = true
-		c, err := n.s.store.Conversation(ctx, m.ConversationID)
-		if err != nil {
-			return err
-		}
-		if c.AssigneeID != nil {
-			if err := n.notify(ctx, notice{kind: inbox.NotifyMessage, userID: *c.AssigneeID, convID: c.ID}, &m); err != nil {
-				return err
+		n.mark = as[len(as)-1].MessageID
+		var out []notice
+		told := map[int64]bool{} // one notice per conversation
+		fresh := n.s.now().Add(-notifyFreshness)
+		for _, a := range as {
+			if a.CreatedAt.Before(fresh) || told[a.ConversationID] {
+				continue
 			}
-			continue
+			switch {
+			case a.AssigneeID != nil:
+				out = append(out, notice{kind: inbox.NotifyMessage, userID: *a.AssigneeID, convID: a.ConversationID, msgID: a.MessageID})
+			case a.First:
+				out = append(out, notice{kind: inbox.NotifyNewConversation, convID: a.ConversationID, msgID: a.MessageID})
+			default:
+				continue
+			}
+			told[a.ConversationID] = true
 		}
-		earlier, err := n.s.store.EarlierInbound(ctx, c.ID, m.ID)
-		if err != nil {
+		if err := n.send(ctx, out); err != nil {
 			return err
 		}
-		if !earlier {
-			if err := n.notify(ctx, notice{kind: inbox.NotifyNewConversation, convID: c.ID}, &m); err != nil {
-				return err
-			}
+		if len(as) < arrivalBatch {
+			return nil
 		}
 	}
-	return nil
 }
 
-// notify tells the notice to the agents it is for; m is the customer's
-// message it is about, if any.
-func (n *notifier) notify(ctx context.Context, nt notice, m *inbox.Message) error {
-	c, err := n.s.store.Conversation(ctx, nt.convID)
-	if errors.Is(err, inbox.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
+// agents returns the active team and their settings, read again when
+// they are older than notifyTeamAge or were changed.
+func (n *notifier) agents(ctx context.Context) ([]notifyAgent, error) {
+	now := time.Now()
+	if !n.refresh.Swap(false) && n.team != nil && now.Sub(n.teamAt) < notifyTeamAge {
+		return n.team, nil
 	}
 	users, err := n.s.store.Users(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var by string
+	team := []notifyAgent{}
 	for _, u := range users {
-		if u.ID == nt.byID {
-			by = u.Name
-		}
-	}
-	msg := n.message(nt, c, m, by)
-	for _, u := range users {
-		if !u.Active || (nt.userID != 0 && u.ID != nt.userID) || (nt.byID != 0 && u.ID == nt.byID) {
+		if !u.Active {
 			continue
 		}
 		set, err := n.s.store.NotificationSettings(ctx, u.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if !set.Wants(nt.kind) {
-			continue
-		}
-		n.s.log.Info("agent notified", "kind", nt.kind, "user_id", u.ID, "conversation_id", c.ID)
-		if n.s.livePages.count(u.ID) > 0 {
-			n.s.hub.sendUser(u.ID, msg.live(set))
-			continue
-		}
+		a := notifyAgent{user: u, settings: set}
 		if set.Push && n.push != nil {
 			subs, err := n.s.store.PushSubscriptions(ctx, u.ID)
 			if err != nil {
+				return nil, err
+			}
+			a.pushes = len(subs) > 0
+		}
+		team = append(team, a)
+	}
+	n.team, n.teamAt = team, now
+	return team, nil
+}
+
+// send tells each notice to the agents it is for: over their live pages
+// (one message for all of an agent's notices), or by Web Push when they
+// have none open.
+func (n *notifier) send(ctx context.Context, notices []notice) error {
+	if len(notices) == 0 {
+		return nil
+	}
+	team, err := n.agents(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, a := range team {
+		names[a.user.ID] = a.user.Name
+	}
+	perAgent := map[int64][]notification{}
+	convs := map[int64]*inbox.Conversation{}
+	for _, nt := range notices {
+		var to []notifyAgent
+		for _, a := range team {
+			if (nt.userID == 0 || a.user.ID == nt.userID) && a.user.ID != nt.byID && a.settings.Wants(nt.kind) &&
+				len(perAgent[a.user.ID]) < notifyBatch {
+				to = append(to, a)
+			}
+		}
+		if len(to) == 0 {
+			continue
+		}
+		c, ok := convs[nt.convID]
+		if !ok {
+			cv, err := n.s.store.Conversation(ctx, nt.convID)
+			if errors.Is(err, inbox.ErrNotFound) {
+				continue
+			}
+			if err != nil {
 				return err
 			}
-			body, _ := json.Marshal(msg)
+			c, convs[nt.convID] = &cv, &cv
+		}
+		var m *inbox.Message
+		if nt.msgID != 0 {
+			if msg, err := n.s.store.Message(ctx, nt.msgID); err == nil {
+				m = &msg
+			}
+		}
+		msg := n.message(nt, *c, m, names[nt.byID])
+		for _, a := range to {
+			perAgent[a.user.ID] = append(perAgent[a.user.ID], msg)
+		}
+	}
+	for _, a := range team {
+		msgs := perAgent[a.user.ID]
+		if len(msgs) == 0 {
+			continue
+		}
+		n.s.log.Debug("agent notified", "user_id", a.user.ID, "notices", len(msgs))
+		if n.s.livePages.count(a.user.ID) > 0 {
+			var b []byte
+			for _, m := range msgs {
+				b = append(b, m.live(a.settings)...)
+			}
+			n.s.hub.sendUser(a.user.ID, b)
+			continue
+		}
+		if !a.pushes {
+			continue
+		}
+		subs, err := n.s.store.PushSubscriptions(ctx, a.user.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			body, _ := json.Marshal(m)
 			for _, sub := range subs {
-				n.push.enqueue(pushJob{sub: sub, body: body, topic: "c" + strconv.FormatInt(c.ID, 10)})
+				n.push.enqueue(pushJob{sub: sub, body: body, topic: "c" + strconv.FormatInt(m.Conversation, 10)})
 			}
 		}
 	}
@@ -370,7 +454,9 @@ type pusher struct {
 	subscriber string
 	client     *http.Client
 	log        *slog.Logger
+	limited    *logLimiter // for what repeats under load
 	jobs       chan pushJob
+	gone       func() // a subscription was forgotten
 	ctx        context.Context
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
@@ -392,9 +478,9 @@ const (
 	pushRecordSize = 2048
 )
 
-func newPusher(st inbox.NotifyStore, keys inbox.VAPIDKeys, subscriber string, client *http.Client, log *slog.Logger) *pusher {
+func newPusher(st inbox.NotifyStore, keys inbox.VAPIDKeys, subscriber string, client *http.Client, log *slog.Logger, limited *logLimiter, gone func()) *pusher {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &pusher{store: st, keys: keys, subscriber: subscriber, client: client, log: log,
+	p := &pusher{store: st, keys: keys, subscriber: subscriber, client: client, log: log, limited: limited, gone: gone,
 		jobs: make(chan pushJob, pushQueue), ctx: ctx, cancel: cancel}
 	for range pushWorkers {
 		p.wg.Go(func() {
@@ -410,7 +496,7 @@ func (p *pusher) enqueue(j pushJob) {
 	select {
 	case p.jobs <- j:
 	default:
-		p.log.Warn("web push dropped: queue full", "user_id", j.sub.UserID)
+		p.limited.Log(context.Background(), slog.LevelWarn, "web push dropped: queue full", "user_id", j.sub.UserID)
 	}
 }
 
@@ -447,6 +533,7 @@ func (p *pusher) send(j pushJob) {
 			p.log.Warn("gone push subscription not removed", "subscription_id", j.sub.ID, "err", err)
 			return
 		}
+		p.gone()
 		p.log.Info("push subscription gone; removed", "user_id", j.sub.UserID, "subscription_id", j.sub.ID, "status", resp.StatusCode)
 	default:
 		p.log.Warn("web push refused", "user_id", j.sub.UserID, "subscription_id", j.sub.ID, "status", resp.StatusCode)

@@ -49,6 +49,7 @@ func (s *Server) handleSaveNotificationSettings(c echo.Context) error {
 	if err := s.store.SaveNotificationSettings(c.Request().Context(), me, set, s.now()); err != nil {
 		return err
 	}
+	s.notifier.forget()
 	s.log.Info("notification settings saved", "user_id", me)
 	return c.Redirect(http.StatusSeeOther, "/settings/notifications?saved=1")
 }
@@ -87,6 +88,7 @@ func (s *Server) handlePushSubscribe(c echo.Context) error {
 	if err := s.store.SavePushSubscription(c.Request().Context(), &sub); err != nil {
 		return err
 	}
+	s.notifier.forget()
 	s.log.Info("push subscription saved", "user_id", me, "subscription_id", sub.ID)
 	return c.NoContent(http.StatusNoContent)
 }
@@ -100,6 +102,7 @@ func (s *Server) handlePushUnsubscribe(c echo.Context) error {
 	if _, err := s.store.DeletePushSubscription(c.Request().Context(), currentUser(c).ID, in.Endpoint); err != nil {
 		return err
 	}
+	s.notifier.forget()
 	return c.NoContent(http.StatusNoContent)
 }
 
