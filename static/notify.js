@@ -17,11 +17,15 @@
   // --- what needs the agent's attention -----------------------------------
 
   // unread is app.js's count of unread messages in the list; pending are
-  // the conversations the agent was told of and has not opened since.
+  // the conversations the agent was told of and has not opened since (by
+  // id, with when), kept for the tab's session, at most a day.
   var key = "switchboard.notify." + user;
   var unread = 0;
   var pending = {};
   try { pending = JSON.parse(sessionStorage.getItem(key) || "{}") || {}; } catch (e) { pending = {}; }
+  Object.keys(pending).forEach(function (id) {
+    if (!(Date.now() - pending[id] < 864e5)) { delete pending[id]; }
+  });
   var m = /^\((\d+)\) /.exec(document.title);
   if (m) { unread = parseInt(m[1], 10) || 0; }
 
@@ -171,7 +175,7 @@
     };
     var looking = d.conversation === openConversation() && !document.hidden;
     if (!looking) {
-      pending[d.conversation] = true;
+      pending[d.conversation] = Date.now();
       save();
     }
     refresh();

@@ -76,18 +76,27 @@ func send(t *testing.T, conn *websocket.Conn, v any) {
 	}
 }
 
-// nextContaining reads live messages until one contains want.
+// nextContaining reads live messages until one contains want, leaving
+// out the agent's notices (which quote messages; see nextNotify).
 func nextContaining(t *testing.T, conn *websocket.Conn, want string) string {
+	t.Helper()
+	return nextMatching(t, conn, want, func(msg string) string { return notices.ReplaceAllString(msg, "") })
+}
+
+// notices are the notify parts of a live message.
+var notices = regexp.MustCompile(`<i data-live="notify"[^>]*></i>`)
+
+func nextMatching(t *testing.T, conn *websocket.Conn, want string, keep func(string) string) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_ = conn.SetReadDeadline(deadline)
-		_, msg, err := conn.ReadMessage()
+		_, b, err := conn.ReadMessage()
 		if err != nil {
 			t.Fatalf("waiting for %q: %v", want, err)
 		}
-		if strings.Contains(string(msg), want) {
-			return string(msg)
+		if msg := keep(string(b)); strings.Contains(msg, want) {
+			return msg
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,11 +33,28 @@ import (
 	"switchboard/web"
 )
 
-// nextNotify reads live messages until a notify part comes, and returns
-// that part.
+// nextNotify returns the page's next notify part, reading live messages
+// until one comes; one message may bring several.
 func nextNotify(t *testing.T, conn *websocket.Conn) string {
 	t.Helper()
-	return fragment(t, nextContaining(t, conn, `data-live="notify"`), `<i data-live="notify"`, `</i>`)
+	unread.Lock()
+	defer unread.Unlock()
+	if unread.parts == nil {
+		unread.parts = map[*websocket.Conn][]string{}
+	}
+	if len(unread.parts[conn]) == 0 {
+		msg := nextMatching(t, conn, `data-live="notify"`, func(msg string) string { return strings.Join(notices.FindAllString(msg, -1), "") })
+		unread.parts[conn] = notices.FindAllString(msg, -1)
+	}
+	n := unread.parts[conn][0]
+	unread.parts[conn] = unread.parts[conn][1:]
+	return n
+}
+
+// unread keeps the notify parts a page got but the test has not looked at.
+var unread struct {
+	sync.Mutex
+	parts map[*websocket.Conn][]string
 }
 
 func TestNotificationSettingsPageSavesPerAgent(t *testing.T) {
