@@ -294,8 +294,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // through it.
 func (s *Server) Hub() *Hub { return s.hub }
 
-// Close disconnects the live pages, telling them to reconnect. Call it when
-// the HTTP server shuts down: hijacked websockets are not waited for.
+// Close disconnects the live pages, telling them to reconnect, and stops
+// notifications. Call it when the HTTP server shuts down: hijacked
+// websockets are not waited for.
 func (s *Server) Close() {
 	s.hub.Close()
 	s.notifier.close()
