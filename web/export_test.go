@@ -17,8 +17,3 @@ func PasswordWorkBound() int64 { return int64(cap(passwordWork.slots)) }
 // SetLiveSessionCheck sets how often each live connection checks its
 // session; call it before any page connects.
 func SetLiveSessionCheck(s *Server, every time.Duration) { s.liveSessionCheck = every }
-
-// NotifyMentioned tells an agent they were mentioned, as a note does.
-func NotifyMentioned(s *Server, convID, mentionedID, byID int64, text string) {
-	s.notifyMentioned(convID, mentionedID, byID, text)
-}

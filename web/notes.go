@@ -90,17 +90,18 @@ func (s *Server) addNote(c echo.Context, n inbox.Note) (inbox.Message, error) {
 // (data-count: their conversations with unseen mentions, the badge), on
 // which static/app.js updates the Mentions badge and dispatches the DOM
 // event "switchboard:mention" with those values in its detail, for sounds
-// and desktop notifications. Server-side notifications (web push) hook in
-// here too.
+// and desktop notifications. The agent's notifications (a notify part,
+// or Web Push to a closed tab) go through notifyMentioned.
 func (s *Server) mentioned(ctx context.Context, userID int64, note inbox.Message) {
+	author := int64(0)
+	if note.AuthorID != nil {
+		author = *note.AuthorID
+	}
+	s.notifyMentioned(note.ConversationID, userID, author, note.Text)
 	n, err := s.store.UnseenMentions(ctx, userID)
 	if err != nil {
 		s.log.Warn("count unseen mentions", "user_id", userID, "err", err)
 		return
-	}
-	author := int64(0)
-	if note.AuthorID != nil {
-		author = *note.AuthorID
 	}
 	s.hub.sendUser(userID, fmt.Appendf(nil,
 		`<i data-live="mention" data-conversation="%d" data-message="%d" data-author="%d" data-count="%d" hidden></i>`,

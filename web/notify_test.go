@@ -184,7 +184,9 @@ func TestNotifyTellsEachAgentWhatConcernsThem(t *testing.T) {
 	ts.mustPost(inboundFrom("evt_4", "msg_4", "+14155550101", "Zoe 01", "Still there?", time.Now()))
 	ts.mustPost(inboundFrom("evt_5", "msg_5", "+14155550103", "Zoe 03", "Third customer", time.Now()))
 	ts.mustPost(inboundFrom("evt_6", "msg_6", "+14155550104", "Zoe 04", "From yesterday", time.Now().Add(-26*time.Hour)))
-	web.NotifyMentioned(ts.web, conv, ben.ID, ana.ID, "@Ben can you check the refund?")
+	if p := a.post(fmt.Sprintf("/conversations/%d/notes", conv), url.Values{"text": {"@Ben Agent can you check the refund?"}}); p.status != http.StatusOK {
+		t.Fatalf("note: %d", p.status)
+	}
 	n = nextNotify(t, cb)
 	if !strings.Contains(n, `data-kind="mentioned"`) || !strings.Contains(n, "Ana Admin mentioned you") ||
 		!strings.Contains(n, "can you check the refund?") || !strings.Contains(n, `data-sound="1"`) {
@@ -194,7 +196,9 @@ func TestNotifyTellsEachAgentWhatConcernsThem(t *testing.T) {
 		t.Errorf("Ana's next notice: %s", n)
 	}
 	// Mentioning oneself tells no one; Ana's next is a new conversation.
-	web.NotifyMentioned(ts.web, conv, ana.ID, ana.ID, "note to self")
+	if p := a.post(fmt.Sprintf("/conversations/%d/notes", conv), url.Values{"text": {"@Ana Admin note to self"}}); p.status != http.StatusOK {
+		t.Fatalf("note: %d", p.status)
+	}
 	ts.mustPost(inboundFrom("evt_7", "msg_7", "+14155550105", "Zoe 05", "Fourth customer", time.Now()))
 	if n := nextNotify(t, ca); !strings.Contains(n, "Fourth customer") {
 		t.Errorf("Ana's next notice: %s", n)
