@@ -88,7 +88,9 @@ var notices = regexp.MustCompile(`<i data-live="notify"[^>]*></i>`)
 
 func nextMatching(t *testing.T, conn *websocket.Conn, want string, keep func(string) string) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// Only a guard against a hang: a loaded machine under the race
+	// detector may take seconds.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_ = conn.SetReadDeadline(deadline)
 		_, b, err := conn.ReadMessage()

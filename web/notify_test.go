@@ -272,7 +272,7 @@ func (f *fakePushService) next(t *testing.T) pushed {
 	select {
 	case p := <-f.got:
 		return p
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second): // a guard against a hang only
 		t.Fatal("no push message came")
 		return pushed{}
 	}
