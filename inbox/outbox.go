@@ -258,9 +258,13 @@ func (o *Outbox) pump(ctx context.Context, untilIdle bool) (int, error) {
 	pending := 0 // claimed and not yet done: queued or being sent
 	begun := 0
 	for {
+		// Read once a round: ctx may end at any moment of it (while
+		// claiming, or while untilDue asks the store), and the round must
+		// then still wake on ctx.Done unless it waits for sends under way.
+		stopping := ctx.Err() != nil
 		var err error
 		more := false // the last claim filled what it asked for: more may be due
-		if pending <= workers+workers/2 && ctx.Err() == nil && o.pause() <= 0 {
+		if pending <= workers+workers/2 && !stopping && o.pause() <= 0 {
 			want := 2*workers - pending
 			var es []OutboxEntry
 			es, err = o.Store.ClaimOutbox(ctx, o.Now(), SendLease, want)
@@ -274,7 +278,7 @@ func (o *Outbox) pump(ctx context.Context, untilIdle bool) (int, error) {
 				o.Log.Error("outbox: cannot read the queue", "err", err)
 			}
 		}
-		if pending == 0 && (ctx.Err() != nil || (untilIdle && !more)) {
+		if pending == 0 && (stopping || ctx.Err() != nil || (untilIdle && !more)) {
 			if err == nil {
 				err = ctx.Err()
 			}
@@ -282,13 +286,13 @@ func (o *Outbox) pump(ctx context.Context, untilIdle bool) (int, error) {
 		}
 		var timer *time.Timer
 		var due <-chan time.Time
-		if pending < workers && ctx.Err() == nil && !more {
+		if pending < workers && !stopping && !more {
 			timer = time.NewTimer(o.untilDue(ctx, err))
 			due = timer.C
 		}
 		stopped := ctx.Done()
-		if ctx.Err() != nil {
-			stopped = nil // only the sends under way are waited for
+		if stopping {
+			stopped = nil // only the sends under way (pending > 0) are waited for
 		}
 		select {
 		case <-done:
