@@ -58,6 +58,11 @@ type ingestFigures struct {
 	// right after: see store/project.go); AppliedPerSec follows from it.
 	AppliedAfterS float64 `json:"appliedAfterS"`
 	AppliedPerSec float64 `json:"appliedPerSec"`
+	// ServerCPUUs and BenchCPUUs are the CPU time the server and the
+	// bench (the senders) spent per event, until all were applied: on a
+	// machine whose cores both share, their sum bounds the rate.
+	ServerCPUUs float64 `json:"serverCPUMicrosPerEvent"`
+	BenchCPUUs  float64 `json:"benchCPUMicrosPerEvent"`
 }
 
 // walFigures say how the server's WAL fared through the ingest and steady
@@ -90,6 +95,8 @@ func (e env) bench(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server during the ingest runs to this file")
 	uiOnly := fs.Bool("ui", false, "run only the agents' screen at 100k conversations: the list, by label, a large thread, live fan-out")
+	clientProfile := fs.String("client-cpuprofile", "", "write a CPU profile of the bench's own senders during the ingest runs to this file")
+	ingestOnly := fs.Bool("ingest", false, "run only the webhook runs (ingest, steady) and the baseline")
 	teamOnly := fs.Bool("team", false, "run only the team scenario: 1,000 pages of 100 agents, 200 webhooks/s")
 	searchOnly := fs.Bool("search", false, "run only search: queries at 100k conversations / 1M messages, ingestion with and without the indexes")
 	teamServer := fs.String("team-server", "", "the switchboard binary the team scenario serves with (default: this one)")
@@ -167,6 +174,10 @@ func (e env) bench(ctx context.Context, args []string) error {
 	res.MemoryBytes["rssIdle"], _ = srv.child.rss()
 
 	wal := watchWAL(opts.db + "-wal")
+	stopClientProfile, err := startCPUProfile(*clientProfile)
+	if err != nil {
+		return err
+	}
 	progress(fmt.Sprintf("ingest: %d webhooks to a server started from exec, %d senders...", sizes.ingest, benchSenders))
 	if res.Ingest, err = benchIngest(ctx, srv, sizes.ingest, benchSenders, 1); err != nil {
 		return err
@@ -179,6 +190,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if res.Steady, err = benchSteady(ctx, srv, 1000, time.Duration(sizes.steadySecs)*time.Second); err != nil {
 		return err
 	}
+	stopClientProfile()
 	res.WAL = wal.stop(ctx)
 	res.MemoryBytes["rssAfterLoad"], res.MemoryBytes["rssPeakServer"] = srv.child.rss()
 	if err := srv.close(); err != nil {
@@ -191,6 +203,9 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if res.Baseline.RowsPerSec > 0 {
 		res.Ratio = res.Ingest.EventsPerSec / res.Baseline.RowsPerSec
 		res.RatioMany = res.IngestMany.EventsPerSec / res.Baseline.RowsPerSec
+	}
+	if *ingestOnly {
+		return e.printBench(res, *asJSON)
 	}
 	progress(fmt.Sprintf("start: %d starts from exec on the database just filled...", sizes.starts))
 	opts.cpuProfile = ""
@@ -256,6 +271,7 @@ func printBenchTable(w io.Writer, r benchResult) {
 		row("  ingest / baseline", fmt.Sprintf("%.1fx", in.ratio))
 		row("  all applied after (s)", fmt.Sprintf("%.1f", in.f.AppliedAfterS))
 		row("  applied (events/s)", fmt.Sprintf("%.0f", in.f.AppliedPerSec))
+		row("  CPU per event: server / bench (us)", fmt.Sprintf("%.0f / %.0f", in.f.ServerCPUUs, in.f.BenchCPUUs))
 	}
 	row("baseline: 1 insert per transaction (rows/s)", fmt.Sprintf("%.0f", r.Baseline.RowsPerSec))
 	row(fmt.Sprintf("steady %d events/s: ack p50 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP50Ms))
@@ -263,6 +279,9 @@ func printBenchTable(w io.Writer, r benchResult) {
 	row("  not acknowledged", fmt.Sprint(r.Steady.Failed))
 	row("WAL, largest during the load (MiB)", fmt.Sprintf("%.1f", r.WAL.MaxMiB))
 	row("  emptied after the load ended (s)", fmt.Sprintf("%.1f", r.WAL.EmptiedAfterS))
+	if r.Start.Runs == 0 {
+		return // bench --ingest: the webhook runs only
+	}
 	row("start from exec to first 200 on /healthz (ms)", fmt.Sprintf("%.1f", r.Start.HealthyMedianMs))
 	row("\"switchboard version\" from exec (ms)", fmt.Sprintf("%.1f", r.Start.VersionMedianMs))
 	u := r.UI
@@ -353,6 +372,7 @@ func (b *benchServer) close() error {
 type signed struct {
 	body      []byte
 	signature string
+	wire      []byte // the whole HTTP request (see benchSender)
 }
 
 func (b *benchServer) events(n int, seed uint64) []signed {
@@ -362,13 +382,19 @@ func (b *benchServer) events(n int, seed uint64) []signed {
 	now := time.Now()
 	for i, ev := range evs {
 		out[i] = signed{body: ev.Body, signature: zavu.Sign(b.secret, now, ev.Body)}
+		out[i].wire = wireRequest(strings.TrimPrefix(b.child.base, "http://"), "/webhooks/zavu", out[i])
 	}
 	return out
 }
 
-func (b *benchServer) post(ctx context.Context, s signed) (time.Duration, error) {
+// sender is a new sender to the server, with a connection of its own.
+func (b *benchServer) sender() *benchSender {
+	return &benchSender{addr: strings.TrimPrefix(b.child.base, "http://")}
+}
+
+func (b *benchServer) post(ctx context.Context, to *benchSender, s signed) (time.Duration, error) {
 	start := time.Now()
-	status, err := postWebhook(ctx, b.client, b.url, s.signature, s.body)
+	status, err := to.send(ctx, s.wire)
 	took := time.Since(start)
 	if err == nil && status != http.StatusOK {
 		err = fmt.Errorf("status %d", status)
@@ -383,15 +409,18 @@ func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint6
 	lat := make([]time.Duration, len(evs))
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
+	serverCPU, benchCPU := processCPUSeconds(b.child.cmd.Process.Pid), processCPUSeconds(0)
 	start := time.Now()
 	for range senders {
 		wg.Go(func() {
+			to := b.sender()
+			defer to.close()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(evs) || ctx.Err() != nil {
 					return
 				}
-				took, err := b.post(ctx, evs[i])
+				took, err := b.post(ctx, to, evs[i])
 				if err != nil {
 					failed.Add(1)
 				}
@@ -408,8 +437,11 @@ func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint6
 		return ingestFigures{}, err
 	}
 	applied := time.Since(start)
+	perEvent := func(secs float64) float64 { return secs / float64(n) * 1e6 }
 	return ingestFigures{
-		Events: n, Senders: senders, EventsPerSec: float64(n) / elapsed.Seconds(),
+		ServerCPUUs: perEvent(processCPUSeconds(b.child.cmd.Process.Pid) - serverCPU),
+		BenchCPUUs:  perEvent(processCPUSeconds(0) - benchCPU),
+		Events:      n, Senders: senders, EventsPerSec: float64(n) / elapsed.Seconds(),
 		AckP50Ms: percentileMs(lat, 50), AckP99Ms: percentileMs(lat, 99), Failed: int(failed.Load()),
 		AppliedAfterS: applied.Seconds(), AppliedPerSec: float64(n) / applied.Seconds(),
 	}, nil
@@ -451,8 +483,10 @@ func benchSteady(ctx context.Context, b *benchServer, rate int, d time.Duration)
 	var wg sync.WaitGroup
 	for range benchSenders * 4 {
 		wg.Go(func() {
+			to := b.sender()
+			defer to.close()
 			for i := range jobs {
-				took, err := b.post(ctx, evs[i])
+				took, err := b.post(ctx, to, evs[i])
 				if err != nil {
 					failed.Add(1)
 				}
