@@ -46,6 +46,13 @@ const (
 	// events for: a webhook that arrives meanwhile waits for it, so it
 	// bounds what the projection adds to an acknowledgement.
 	projectBudget = 4 * time.Millisecond
+	// projectSlice is the least time the projection applies events for
+	// between batches of writes (see busyShare).
+	projectSlice = time.Millisecond
+	// projectYield is how many events a projection transaction applied in
+	// a lull applies at least before it ends early for writes that came
+	// meanwhile: enough to share its fixed costs.
+	projectYield = 8
 	// projectInMemory is how many appended events the writer keeps decoded
 	// for their projection; past that, it reads them back from the
 	// database.
@@ -65,7 +72,8 @@ type projector struct {
 	// queue: at start, and after the queue overflowed or a projection
 	// transaction failed. The projection then reads them back.
 	inDB      bool
-	waitUntil time.Time // after a failure: no projection before then
+	waitUntil time.Time     // after a failure: no projection before then
+	owed      time.Duration // applying time earned by batches of writes (busyShare)
 
 	mu      sync.Mutex
 	pending int64         // events stored and not yet applied
@@ -170,19 +178,29 @@ func (pr *projector) due(now time.Time) bool {
 	return pr.p != nil && (len(pr.queue) > 0 || pr.inDB) && !now.Before(pr.waitUntil)
 }
 
-// busyBudget is how long to apply events between two batches of other
-// writes: little while the backlog is small, so that acknowledgements stay
-// fast in a burst, more as it grows (up to projectBudget, where the writer
-// shares its time about evenly), so that a sustained burst's backlog stays
-// bounded.
-func (pr *projector) busyBudget() time.Duration {
+// busyShare says whether to apply events now, between two batches of
+// other writes, and for how long. Each batch earns the projection a
+// share of time that grows with the backlog (nothing without one, up to
+// projectBudget a batch, where the writer shares its time about evenly),
+// so that acknowledgements stay fast in a burst and a sustained burst's
+// backlog stays bounded. The share is spent once it reaches
+// projectSlice, in one transaction: many events share its fixed costs
+// (the commit, the search and report upkeep).
+func (pr *projector) busyShare() (time.Duration, bool) {
 	n := pr.pendingCount()
-	return min(projectBudget, max(projectBudget/8, time.Duration(n)*50*time.Nanosecond))
+	pr.owed += min(projectBudget, time.Duration(n)*50*time.Nanosecond)
+	if pr.owed < projectSlice {
+		return 0, false
+	}
+	budget := min(pr.owed, projectBudget)
+	pr.owed = 0
+	return budget, true
 }
 
 // project applies up to max pending events in one transaction, for at most
-// about budget. It runs on the writer goroutine.
-func (db *DB) project(max int, budget time.Duration) {
+// about budget; with yield, it ends early when writes wait, once it applied
+// projectYield events. It runs on the writer goroutine.
+func (db *DB) project(max int, budget time.Duration, yield bool) {
 	pr := db.proj
 	ctx := context.Background()
 	var evs []pendingEvent
@@ -215,7 +233,7 @@ func (db *DB) project(max int, budget time.Duration) {
 	err := db.transaction(ctx, false, func(w *writeTx) error {
 		w.kind, w.size = CommitEvents, len(evs)
 		for i, pe := range evs {
-			if i > 0 && time.Since(start) > budget {
+			if i > 0 && time.Since(start) > budget || yield && i >= projectYield && len(db.queue) > 0 {
 				break // the rest in the next transaction
 			}
 			done = i + 1
@@ -233,6 +251,7 @@ func (db *DB) project(max int, budget time.Duration) {
 				}
 			}
 		}
+		w.size = done // the events applied, not those read
 		return nil
 	})
 	if err != nil {

@@ -260,16 +260,17 @@ func testProjectionOrder(t *testing.T, slow time.Duration) {
 		evs[i] = inboundEvent(fmtID("evt", i), fmt.Sprintf("+1555000%02d", i%7), fmtID("msg", i), "hi", t0.Add(timeMinutes(i)))
 	}
 	log := newProjectionLog(evs...)
-	gate := make(chan struct{})
+	gate, held := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	db.Project(log.projection(func(ctx context.Context, tx inbox.Tx, ev *inbox.Event) (inbox.Change, error) {
-		once.Do(func() { <-gate }) // the first event holds the writer while others queue
+		once.Do(func() { close(held); <-gate }) // the first event holds the writer while others queue
 		time.Sleep(slow)
 		return applyInbound(ctx, tx, ev)
 	}))
 	if _, err := db.Append(ctx, evs[0]); err != nil {
 		t.Fatal(err)
 	}
+	<-held
 	var wg sync.WaitGroup
 	for _, ev := range evs[1:] {
 		wg.Go(func() {

@@ -110,14 +110,18 @@ func (db *DB) submit(ctx context.Context, run func(ctx context.Context, w *write
 }
 
 // writeLoop is the writer goroutine. Between batches of writes it applies
-// stored webhook events (see project.go): whenever no write waits, and a
-// share of them after each batch while writes keep coming. It stops when
+// stored webhook events (see project.go): in a lull, when no write came
+// for writerLull after a batch, ending early for writes that come
+// meanwhile; and a share of its time (busyShare) while writes keep coming. It stops when
 // Close has closed the queue, every job in it is answered, and every
 // stored event is applied.
 func (db *DB) writeLoop() {
 	defer close(db.writerDone)
 	batch := make([]*job, 0, db.maxBatch)
 	var retry *time.Timer
+	lull := time.NewTimer(time.Hour)
+	lull.Stop()
+	busy := false // the last round committed writes
 	for {
 		var j *job
 		ok := true
@@ -128,7 +132,25 @@ func (db *DB) writeLoop() {
 				db.proj.p = p
 				continue
 			default:
-				db.project(projectIdle, projectBudget)
+				if busy {
+					// The callers just answered are sending their next
+					// writes: an empty queue right after a batch is not
+					// a lull yet. Wait for one a moment first.
+					busy = false
+					lull.Reset(writerLull)
+					select {
+					case j, ok = <-db.queue:
+						lull.Stop()
+					case p := <-db.projectWith:
+						lull.Stop()
+						db.proj.p = p
+						continue
+					case <-lull.C:
+						continue
+					}
+					break
+				}
+				db.project(projectIdle, projectBudget, true)
 				db.afterBatch()
 				continue
 			}
@@ -171,8 +193,11 @@ func (db *DB) writeLoop() {
 		}
 		db.runBatch(batch)
 		clear(batch) // let the jobs be collected
+		busy = true
 		if db.proj.due(time.Now()) {
-			db.project(projectIdle, db.proj.busyBudget())
+			if budget, ok := db.proj.busyShare(); ok {
+				db.project(projectIdle, budget, false)
+			}
 		}
 		// Between batches the writer holds no transaction: the moment
 		// to keep the WAL bounded (checkpoint.go).
@@ -190,9 +215,14 @@ func (db *DB) drainProjection() {
 			db.log.Info("stored webhook events left for the next start", "pending", db.Pending())
 			return
 		}
-		db.project(projectIdle, projectBudget)
+		db.project(projectIdle, projectBudget, false)
 	}
 }
+
+// writerLull is how long the queue must stay empty after a batch before
+// the writer takes it for a lull and applies stored events at length: a
+// caller just answered needs about this long to send its next write.
+const writerLull = 300 * time.Microsecond
 
 // closeDrain bounds how long Close goes on applying stored events: a long
 // backlog must not hold up a restart, and what is left is applied at the
