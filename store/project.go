@@ -96,7 +96,7 @@ func (db *DB) Append(ctx context.Context, ev *inbox.Event) (bool, error) {
 	}
 	receivedAt := db.now()
 	duplicate := false
-	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
+	err := db.submitJob(ctx, &job{ctx: ctx, appends: true, run: func(ctx context.Context, w *writeTx) error {
 		stored, err := w.storeEvent(ctx, stAppendEvent, ev, receivedAt)
 		if err != nil {
 			return err
@@ -107,7 +107,7 @@ func (db *DB) Append(ctx context.Context, ev *inbox.Event) (bool, error) {
 		}
 		w.appended = append(w.appended, pendingEvent{ev: ev})
 		return nil
-	})
+	}})
 	if err != nil {
 		return false, fmt.Errorf("append event %s: %w", ev.ID, err)
 	}

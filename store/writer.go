@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -38,9 +39,12 @@ type job struct {
 	// run does the write in w's transaction. Its error is the caller's
 	// answer; a failure of the transaction itself is reported through
 	// w.fail and ends the batch.
-	run  func(ctx context.Context, w *writeTx) error
-	err  error         // the answer, set before done is closed
-	done chan struct{} // closed when the answer is final
+	run func(ctx context.Context, w *writeTx) error
+	// appends says run only stores a webhook event (Append): a batch of
+	// such jobs changes nothing the search index or the reports follow.
+	appends bool
+	err     error         // the answer, set before done is closed
+	done    chan struct{} // closed when the answer is final
 }
 
 // Stats says what the writer has done since Open.
@@ -79,10 +83,15 @@ func (s *writerStats) record(n int) {
 // before the writer takes the job, the job is dropped and ctx's error
 // returned; once taken, the job is committed (or fails) whatever ctx does.
 func (db *DB) submit(ctx context.Context, run func(ctx context.Context, w *writeTx) error) error {
+	return db.submitJob(ctx, &job{ctx: ctx, run: run})
+}
+
+// submitJob is submit for a job whose ctx and run are set.
+func (db *DB) submitJob(ctx context.Context, j *job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	j := &job{ctx: ctx, run: run, done: make(chan struct{})}
+	j.done = make(chan struct{})
 
 	db.mu.RLock()
 	if db.closed {
@@ -252,6 +261,7 @@ func (db *DB) runBatch(batch []*job) {
 	ctx := context.Background() // taken jobs are written whatever their callers do
 	err := db.inTransaction(ctx, func(w *writeTx) error {
 		w.kind, w.size = CommitWrites, len(taken)
+		w.appendsOnly = !slices.ContainsFunc(taken, func(j *job) bool { return !j.appends })
 		for _, j := range taken {
 			j.err = j.run(context.WithoutCancel(j.ctx), w)
 			if w.fatal != nil {
@@ -311,14 +321,18 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 		db.recoverWriterConn(ctx)
 		return err
 	}
-	if err := w.flushSearch(ctx); err != nil {
-		db.recoverWriterConn(ctx)
-		return err
-	}
-	// Reports' rollups follow what the transaction changed (reports.go).
-	if err := w.refreshOpenings(ctx); err != nil {
-		db.recoverWriterConn(ctx)
-		return err
+	// The search index and reports' rollups follow what the transaction
+	// changed (search_index.go, reports.go); storing webhook events
+	// changes nothing they follow.
+	if !w.appendsOnly {
+		if err := w.flushSearch(ctx); err != nil {
+			db.recoverWriterConn(ctx)
+			return err
+		}
+		if err := w.refreshOpenings(ctx); err != nil {
+			db.recoverWriterConn(ctx)
+			return err
+		}
 	}
 	start := time.Now()
 	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
@@ -402,6 +416,8 @@ type writeTx struct {
 	appended []pendingEvent // events Append stored in it, for the projection
 	kind     CommitKind     // what the transaction does, for the commit observer
 	size     int            // how many writes or events it holds
+	// appendsOnly: the transaction only stores webhook events (see job).
+	appendsOnly bool
 }
 
 // fail records that the transaction itself failed, and returns err.
