@@ -34,7 +34,11 @@ func Decode(body []byte) (*inbox.Event, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: the body is not a JSON object", ErrBadEnvelope)
 	}
-	var bare struct{ ID, Type json.RawMessage }
+	// One pass over the body finds the envelope's fields; each is then
+	// decoded on its own, from its few bytes.
+	var bare struct {
+		ID, Type, Timestamp, SenderID, ProjectID, Data json.RawMessage
+	}
 	if err := json.Unmarshal(trimmed, &bare); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadEnvelope, err)
 	}
@@ -47,16 +51,31 @@ func Decode(body []byte) (*inbox.Event, error) {
 	}
 	ev := &inbox.Event{ID: id, Type: inbox.EventType(typ), Raw: body}
 	var env envelope
-	if err := json.Unmarshal(trimmed, &env); err != nil {
-		// The id and type are sound, so the event is kept; the rest is not.
+	if optional(bare.Timestamp, &env.Timestamp) != nil || optional(bare.SenderID, &env.SenderID) != nil ||
+		optional(bare.ProjectID, &env.ProjectID) != nil {
+		// The id and type are sound, so the event is kept; the rest is
+		// not. The whole envelope again, for the error to name its field.
+		err := json.Unmarshal(trimmed, &env)
+		if err == nil {
+			err = errors.New("the envelope does not decode")
+		}
 		ev.DecodeErr = fmt.Errorf("%s: %s: %w", typ, jsonProblem(err), inbox.ErrInvalid)
 		return ev, nil
 	}
+	env.Data = bare.Data
 	ev.Timestamp, ev.SenderID, ev.ProjectID = env.Timestamp.time(), env.SenderID, env.ProjectID
 	if err := decodePayload(ev, env.Data); err != nil {
 		ev.DecodeErr = fmt.Errorf("%s: %w", typ, err)
 	}
 	return ev, nil
+}
+
+// optional decodes an envelope field into v, if the body has it.
+func optional(raw json.RawMessage, v any) error {
+	if raw == nil {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
 }
 
 // decodePayload fills the payload field of ev that its type calls for.

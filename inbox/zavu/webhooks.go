@@ -33,12 +33,26 @@ func StaticSecrets(secrets ...string) func(context.Context) ([]string, error) {
 // the envelope names. When the secrets could only be partly read, a
 // signature by one of those read still counts.
 func (w Webhooks) Verify(ctx context.Context, header string, body []byte) error {
+	return w.verify(ctx, header, body, envelopeSender(body))
+}
+
+// VerifyDecoded is Verify for a body Decode read as ev (nil when it
+// refused the body): the sender is ev's, and the body is not read again.
+func (w Webhooks) VerifyDecoded(ctx context.Context, header string, body []byte, ev *inbox.Event) error {
+	if ev == nil {
+		return w.Verify(ctx, header, body)
+	}
+	return w.verify(ctx, header, body, ev.SenderID)
+}
+
+// verify is Verify for a body whose envelope names sender ("" for none).
+func (w Webhooks) verify(ctx context.Context, header string, body []byte, sender string) error {
 	var secrets []string
 	var err error
 	if w.Secrets != nil {
 		secrets, err = w.Secrets(ctx)
 	}
-	if id := envelopeSender(body); id != "" && w.SenderSecrets != nil {
+	if id := sender; id != "" && w.SenderSecrets != nil {
 		more, merr := w.SenderSecrets(ctx, id)
 		secrets = append(slices.Clip(secrets), more...)
 		err = errors.Join(err, merr)

@@ -84,3 +84,40 @@ func TestSenderSecretSignsOnlyThatSendersEvents(t *testing.T) {
 		}
 	}
 }
+
+// VerifyDecoded takes the sender from the decoded event: its secrets sign
+// that sender's events only, as with Verify.
+func TestVerifyDecodedUsesTheDecodedSendersSecrets(t *testing.T) {
+	const env, perSender = "whsec_fromTheEnvironment", "whsec_enteredPerSender"
+	w := Webhooks{Secrets: StaticSecrets(env), SenderSecrets: func(_ context.Context, id string) ([]string, error) {
+		if id == "snd_a" {
+			return []string{perSender}, nil
+		}
+		return nil, nil
+	}}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		body string
+		ok   bool
+	}{
+		{`{"id":"evt_1","type":"message.read","senderId":"snd_a"}`, true},
+		{`{"id":"evt_2","type":"message.read","senderId":"snd_b"}`, false},
+		{`{"id":"evt_3","type":"template.status_changed"}`, false},
+	} {
+		body := []byte(tt.body)
+		ev, err := Decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.VerifyDecoded(ctx, Sign(perSender, time.Now(), body), body, ev)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s signed with snd_a's secret: err = %v, want accepted %v", tt.body, err, tt.ok)
+		}
+		if (err == nil) != (w.Verify(ctx, Sign(perSender, time.Now(), body), body) == nil) {
+			t.Errorf("%s: VerifyDecoded and Verify disagree", tt.body)
+		}
+		if err := w.VerifyDecoded(ctx, Sign(env, time.Now(), body), body, ev); err != nil {
+			t.Errorf("%s signed with the configured secret: %v", tt.body, err)
+		}
+	}
+}
