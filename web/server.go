@@ -77,9 +77,10 @@ const MaxWebhookBody = 512 << 10
 // Webhooks checks and decodes Zavu webhook deliveries. inbox/zavu provides
 // the implementation.
 type Webhooks interface {
-	// Verify returns an error unless header is a valid, fresh signature of
-	// body by one of the configured secrets.
-	Verify(ctx context.Context, header string, body []byte) error
+	// VerifyDecoded returns an error unless header is a valid, fresh
+	// signature of body by one of the secrets in force for it; ev is what
+	// Decode made of body (nil if it refused it).
+	VerifyDecoded(ctx context.Context, header string, body []byte, ev *inbox.Event) error
 	// Decode returns an error only when body is not a JSON object with an
 	// id and a type; payload problems are kept in Event.DecodeErr.
 	Decode(body []byte) (*inbox.Event, error)

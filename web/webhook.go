@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -41,7 +42,10 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		return newError(http.StatusBadRequest, "unreadable_body", "The request body could not be read.")
 	}
 
-	if err := s.webhooks.Verify(ctx, r.Header.Get("X-Zavu-Signature"), body); err != nil {
+	// Decoded before it is verified, to read it once: the sender it names
+	// has secrets of its own. Nothing is done with it unless it verifies.
+	ev, decodeErr := s.webhooks.Decode(body)
+	if err := s.webhooks.VerifyDecoded(ctx, r.Header.Get("X-Zavu-Signature"), body, ev); err != nil {
 		n := s.sigFailures.add(c.RealIP(), s.now().UTC())
 		s.metrics.signatureFailed()
 		s.log.WarnContext(ctx, "webhook refused: bad signature", "remote", c.RealIP(), "reason", err.Error(), "failures_from_remote", n)
@@ -49,9 +53,8 @@ func (s *Server) handleWebhook(c echo.Context) error {
 			"The X-Zavu-Signature header is missing, stale, or does not match any configured webhook secret.")
 	}
 
-	ev, err := s.webhooks.Decode(body)
-	if err != nil {
-		s.log.WarnContext(ctx, "webhook refused: bad envelope", "reason", err.Error())
+	if decodeErr != nil {
+		s.log.WarnContext(ctx, "webhook refused: bad envelope", "reason", decodeErr.Error())
 		return newError(http.StatusBadRequest, "invalid_event", "The body must be a JSON object with a string id and type.")
 	}
 	c.Set(logEventID, ev.ID)
@@ -72,7 +75,24 @@ func (s *Server) handleWebhook(c echo.Context) error {
 	if duplicate {
 		s.log.InfoContext(ctx, "webhook duplicate", "event_id", ev.ID, "type", ev.Type)
 	}
-	return c.JSON(http.StatusOK, webhookReply{Received: true, Duplicate: duplicate})
+	if duplicate {
+		return c.JSONBlob(http.StatusOK, webhookDuplicate)
+	}
+	return c.JSONBlob(http.StatusOK, webhookReceived)
+}
+
+// The two answers to a stored delivery, encoded once.
+var (
+	webhookReceived  = mustJSON(webhookReply{Received: true})
+	webhookDuplicate = mustJSON(webhookReply{Received: true, Duplicate: true})
+)
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return append(b, '\n') // as c.JSON writes it
 }
 
 // announce tells the live screens what an event just changed, after the
