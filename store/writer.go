@@ -121,9 +121,9 @@ func (db *DB) submitJob(ctx context.Context, j *job) error {
 // writeLoop is the writer goroutine. Between batches of writes it applies
 // stored webhook events (see project.go): in a lull, when no write came
 // for writerLull after a batch, ending early for writes that come
-// meanwhile; and a share of its time (busyShare) while writes keep coming. It stops when
-// Close has closed the queue, every job in it is answered, and every
-// stored event is applied.
+// meanwhile; and a share of its time (busyShare) while writes keep
+// coming. It stops when Close has closed the queue, every job in it is
+// answered, and every stored event is applied.
 func (db *DB) writeLoop() {
 	defer close(db.writerDone)
 	batch := make([]*job, 0, db.maxBatch)
