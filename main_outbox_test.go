@@ -74,6 +74,13 @@ func TestCrashSendsEveryReplyOnce(t *testing.T) {
 					t.Fatalf("inbound webhook: %d %v", status, err)
 				}
 			}
+			// Acknowledged once stored; applied a moment later.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := waitApplied(ctx, dbPath)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
 			convIDs = conversationIDs(t, c.url, token)
 			if len(convIDs) != conversations {
 				t.Fatalf("%d conversations, want %d", len(convIDs), conversations)
