@@ -332,6 +332,7 @@ func printTeamRows(row func(name, value string), t teamFigures) {
 	row("  server resident memory max (MiB)", fmt.Sprintf("%.1f", t.ServerRSSMax/(1<<20)))
 	row("  server resident memory peak (MiB)", fmt.Sprintf("%.1f", t.ServerRSSPeak/(1<<20)))
 	row("  sent to each page (KiB/s)", fmt.Sprintf("%.1f", t.BytesPerPageS/1024))
+	row("  messages to each page (per s)", fmt.Sprintf("%.1f", t.MsgsPerPageS))
 	row("  list re-fetches", fmt.Sprint(t.ListFetches))
 	row("  CPU: server / bench clients (s)", fmt.Sprintf("%.0f / %.0f", t.ServerCPUSecs, t.BenchCPUSecs))
 }

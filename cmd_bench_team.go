@@ -50,6 +50,7 @@ type teamFigures struct {
 	ServerRSSMax  float64 `json:"serverRSSMaxBytes"`
 	ServerRSSPeak float64 `json:"serverRSSPeakBytes"`
 	BytesPerPageS float64 `json:"bytesPerPagePerSec"`
+	MsgsPerPageS  float64 `json:"messagesPerPagePerSec"`
 	ListFetches   int64   `json:"listFetches"`
 	ServerCPUSecs float64 `json:"serverCPUSeconds"`
 	BenchCPUSecs  float64 `json:"benchCPUSeconds"`
@@ -149,7 +150,7 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	sent := make([]atomic.Int64, n) // unix nanoseconds
 	var mu sync.Mutex
 	var lat []time.Duration
-	var bytesIn atomic.Int64
+	var bytesIn, msgsIn atomic.Int64
 	var dropped atomic.Int64
 	var wg sync.WaitGroup
 	note := func(p *teamPage, b []byte, at time.Time) {
@@ -179,16 +180,23 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 		wg.Go(func() {
 			var fetching atomic.Bool
 			var pmu sync.Mutex
+			var buf bytes.Buffer // each message is read into it, as a browser reuses its buffers
 			for {
-				_, b, err := p.conn.ReadMessage()
+				_, r, err := p.conn.NextReader()
+				if err == nil {
+					buf.Reset()
+					_, err = buf.ReadFrom(r)
+				}
 				if err != nil {
 					if !p.closed.Load() {
 						dropped.Add(1)
 					}
 					return
 				}
+				b := buf.Bytes()
 				at := time.Now()
 				bytesIn.Add(int64(len(b)))
+				msgsIn.Add(1)
 				pmu.Lock()
 				note(p, b, at)
 				pmu.Unlock()
@@ -312,6 +320,7 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	mu.Unlock()
 	f.AckP50Ms, f.AckP99Ms, f.AckFailed = percentileMs(acks, 50), percentileMs(acks, 99), int(ackFailed.Load())
 	f.BytesPerPageS = float64(bytesIn.Load()) / float64(len(pages)) / f.Seconds
+	f.MsgsPerPageS = float64(msgsIn.Load()) / float64(len(pages)) / f.Seconds
 	f.ListFetches = listFetches.Load()
 	for _, p := range pages {
 		for i := range f.Events {
@@ -388,6 +397,9 @@ func startTeamServer(ctx context.Context, bin, dbPath, dir, zavuURL string) (*te
 	s.cmd.Env = append(benchChildEnv(os.Environ()), "SWITCHBOARD_ADDR="+addr, "SWITCHBOARD_DB="+dbPath,
 		"SWITCHBOARD_BASE_URL="+s.base, "ZAVU_WEBHOOK_SECRET="+s.secret, "ZAVU_API_KEY=zv_test_bench",
 		"ZAVU_API_URL="+zavuURL, "SWITCHBOARD_LOG=warn")
+	if a := os.Getenv(livePprofEnv); a != "" {
+		s.cmd.Env = append(s.cmd.Env, livePprofEnv+"="+a) // profile the server under load
+	}
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		logFile.Close()

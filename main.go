@@ -177,6 +177,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := e.logger(cfg.LogLevel)
+	stopPprof, err := startLivePprof(e.getenv, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	// Held while serving: a second server, or a restore, is refused.
 	release, err := store.LockServing(cfg.DBPath)
 	if err != nil {
