@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,9 +58,11 @@ type Hub struct {
 
 	clients   map[*client]struct{}
 	recent    []*update // the latest updates, oldest first, for pages that catch up
+	recentLen int       // the size of their fragments
 	evicted   uint64    // the highest change number of an update dropped from recent
 	connected atomic.Int64
 	slow      atomic.Int64 // clients dropped for being too slow, since start
+
 }
 
 // liveRenderer turns changes into fragments; the Server implements it.
@@ -82,15 +85,28 @@ const (
 	// reconnect or subscribe after a fragment was fetched.
 	recentUpdates = 256
 	// coalesceMax is the most changes merged into one render, and
-	// coalesceWindow how long the renderer waits for more after the first.
+	// coalesceWindow how long the renderer waits for more after a first
+	// change that finds it idle.
 	coalesceMax    = 256
-	coalesceWindow = 20 * time.Millisecond
+	coalesceWindow = 5 * time.Millisecond
+	// renderEvery is the least time from one render to the next. Every
+	// render is a message to each page that shows what changed, and each
+	// message costs the server a system call per page and the page a
+	// wake-up: under a steady stream of changes, those that come within
+	// renderEvery of the last render wait for the next and go together.
+	// A change that finds the renderer idle waits only coalesceWindow.
+	renderEvery = 50 * time.Millisecond
+	// recentBytes bounds the history of recent updates by the size of
+	// their fragments too: a page that reconnects after the history has
+	// moved past it fetches what it shows again.
+	recentBytes = 8 << 20
 )
 
 // client is one websocket connection of one agent's page.
 type client struct {
 	hub    *Hub
 	conn   *websocket.Conn
+	raw    net.Conn      // under conn: the write pump writes updates to it (see write)
 	send   chan [][]byte // each message is written as the concatenation of its parts
 	userID int64
 	// session is the token of the browser session the page belongs to.
@@ -107,6 +123,10 @@ type client struct {
 	closeCode atomic.Int32
 	// closeReason goes with closeCode; the hub sets it before closing send.
 	closeReason string
+
+	// The write pump's scratch space for a message's frame.
+	hdr [10]byte
+	iov net.Buffers
 }
 
 // subscription is what a page shows: a list view and an open thread.
@@ -180,6 +200,7 @@ type update struct {
 	convs    []liveConv
 	deleted  []byte // removes merged placeholders from the threads of convs
 	team     []byte
+	size     int // of the fragments, set by the hub when it keeps the update
 }
 
 // liveMessage is a bubble for its thread.
@@ -321,12 +342,18 @@ func (h *Hub) Close() {
 func (h *Hub) renderLoop() {
 	defer close(h.renderDone)
 	var covers uint64
+	var last time.Time // when the last render began
 	for {
 		var batch inbox.Change
 		var have bool
 		select {
 		case nc := <-h.changes:
-			batch, have = h.coalesce(nc, &covers), true
+			until := time.Now().Add(coalesceWindow)
+			if next := last.Add(renderEvery); next.After(until) {
+				until = next
+			}
+			batch, have = h.coalesce(nc, &covers, until), true
+			last = time.Now()
 		case <-h.wake:
 		case <-h.stop:
 			return
@@ -378,13 +405,13 @@ func (h *Hub) renderLoop() {
 	}
 }
 
-// coalesce merges nc with the changes that come within coalesceWindow
-// of it, so that a burst of webhooks costs one render and one message to
-// each page, and raises covers to the last number.
-func (h *Hub) coalesce(nc numberedChange, covers *uint64) inbox.Change {
+// coalesce merges nc with the changes that come until then, so that a
+// burst of webhooks costs one render and one message to each page, and
+// raises covers to the last number.
+func (h *Hub) coalesce(nc numberedChange, covers *uint64, until time.Time) inbox.Change {
 	ch := mergeChanges(inbox.Change{}, nc.ch) // a copy the renderer owns
 	*covers = max(*covers, nc.seq)
-	window := time.NewTimer(coalesceWindow)
+	window := time.NewTimer(time.Until(until))
 	defer window.Stop()
 	for range coalesceMax - 1 {
 		select {
@@ -440,12 +467,27 @@ func (h *Hub) run() {
 
 // remember keeps u in the history of recent updates.
 func (h *Hub) remember(u *update) {
-	if len(h.recent) == recentUpdates {
+	u.size = u.bytes()
+	h.recent = append(h.recent, u)
+	h.recentLen += u.size
+	for len(h.recent) > recentUpdates || (h.recentLen > recentBytes && len(h.recent) > 1) {
 		h.evicted = h.recent[0].covers
+		h.recentLen -= h.recent[0].size
 		h.recent[0] = nil
 		h.recent = h.recent[1:]
 	}
-	h.recent = append(h.recent, u)
+}
+
+// bytes is the size of the update's fragments.
+func (u *update) bytes() int {
+	n := len(u.marker) + len(u.deleted) + len(u.team)
+	for _, m := range u.messages {
+		n += len(m.html)
+	}
+	for _, c := range u.convs {
+		n += len(c.row) + len(c.gone) + len(c.thread)
+	}
+	return n
 }
 
 // subscribeClient sets what the client's page shows and sends it every
@@ -517,10 +559,13 @@ func (h *Hub) partsFor(c *client, u *update) [][]byte {
 			}
 		}
 		if l := c.sub.list; l != nil {
+			_, shown := c.shown[cv.id]
 			if l.matches(c.userID, cv) {
 				add(cv.row)
-				c.shown[cv.id] = struct{}{}
-			} else if _, ok := c.shown[cv.id]; ok {
+				if !shown {
+					c.shown[cv.id] = struct{}{}
+				}
+			} else if shown {
 				add(cv.gone)
 				delete(c.shown, cv.id)
 			}

@@ -3,10 +3,12 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -29,6 +31,14 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		return nil, err
 	}
 	u := &update{}
+	// Fragments are rendered into buf and kept as exact copies: the hub
+	// holds many of them in its history.
+	var buf bytes.Buffer
+	take := func() []byte {
+		b := bytes.Clone(buf.Bytes())
+		buf.Reset()
+		return b
+	}
 	convIDs := append([]int64(nil), ch.ConversationIDs...)
 	for _, id := range ch.MessageIDs {
 		m, err := s.store.Message(ctx, id)
@@ -38,11 +48,10 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if err != nil {
 			return nil, err
 		}
-		var buf bytes.Buffer
 		if err := views.Message(messageView(m, who, time.UTC)).Render(ctx, &buf); err != nil {
 			return nil, err
 		}
-		u.messages = append(u.messages, liveMessage{conv: m.ConversationID, html: buf.Bytes()})
+		u.messages = append(u.messages, liveMessage{conv: m.ConversationID, html: take()})
 		convIDs = appendUnique(convIDs, m.ConversationID)
 	}
 	if len(ch.DeletedMessageIDs) > 0 {
@@ -64,11 +73,10 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if c.AssigneeID != nil {
 			lc.assignee = *c.AssigneeID
 		}
-		var row bytes.Buffer
-		if err := views.Row(rowView(c, 0, senders > 1, who, now, time.UTC), views.Filter{}).Render(ctx, &row); err != nil {
+		if err := views.Row(rowView(c, 0, senders > 1, who, now, time.UTC), views.Filter{}).Render(ctx, &buf); err != nil {
 			return nil, err
 		}
-		lc.row = row.Bytes()
+		lc.row = take()
 		lc.gone = fmt.Appendf(nil, `<i data-live="gone" data-conversation="%d" hidden></i>`, c.ID)
 		composer, err := s.composerView(ctx, c)
 		if err != nil {
@@ -81,15 +89,14 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if err != nil {
 			return nil, err
 		}
-		var th bytes.Buffer
 		for _, comp := range []interface {
 			Render(context.Context, io.Writer) error
 		}{views.ThreadHeader(v, views.Filter{}), views.Details(v), views.Composer(composer)} {
-			if err := comp.Render(ctx, &th); err != nil {
+			if err := comp.Render(ctx, &buf); err != nil {
 				return nil, err
 			}
 		}
-		lc.thread = th.Bytes()
+		lc.thread = take()
 		u.convs = append(u.convs, lc)
 	}
 	return u, nil
@@ -207,13 +214,13 @@ func (s *Server) handleLive(c echo.Context) error {
 		conn.Close()
 		return nil
 	}
-	defer s.livePages.release(userID)
 	ctx := r.Context()
-	cl := &client{hub: s.hub, conn: conn, send: make(chan [][]byte, clientBuffer), userID: userID,
-		session: s.sessions.Token(ctx)}
+	cl := &client{hub: s.hub, conn: conn, raw: rawConn(conn.NetConn()), send: make(chan [][]byte, clientBuffer),
+		userID: userID, session: s.sessions.Token(ctx)}
 	select {
 	case s.hub.register <- cl:
 	case <-s.hub.done:
+		s.livePages.release(userID)
 		conn.Close()
 		return nil
 	}
@@ -228,7 +235,13 @@ func (s *Server) handleLive(c echo.Context) error {
 			s.hub.signOut(disconnect{reason: signedOutReason, match: func(x *client) bool { return x == cl }})
 		}
 	}, s.liveSessionCheck)
-	cl.readPump()
+	// The request ends here: what the HTTP server kept for it (buffers,
+	// the handler's stack) goes, and the page holds only its connection
+	// and two small goroutines.
+	go func() {
+		defer s.livePages.release(userID)
+		cl.readPump()
+	}()
 	return nil
 }
 
@@ -372,7 +385,7 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 					break drain
 				}
 			}
-			_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			_ = c.raw.SetWriteDeadline(time.Now().Add(wsWriteWait))
 			if err := c.write(parts); err != nil {
 				return
 			}
@@ -381,8 +394,7 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 				return
 			}
 		case <-ping.C:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
 				return
 			}
 		case <-check.C:
@@ -393,17 +405,12 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 
 // writeClose closes the connection with the code the hub chose.
 func (c *client) writeClose() {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 	code := int(c.closeCode.Load())
 	if code == 0 {
 		code = websocket.CloseNormalClosure
 	}
-	_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason))
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason), time.Now().Add(wsWriteWait))
 }
-
-// messageBuffers hold a message while it is written: parts are put
-// together so that the message goes out as one frame in one system call.
-var messageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // wsMaxMessage is about the most a page is sent in one message when it
 // catches up on several: beyond it, the rest waits for the next write.
@@ -417,20 +424,40 @@ func partsSize(parts [][]byte) int {
 	return n
 }
 
-// write sends one message made of parts, shared with other clients.
+// write sends one text message made of parts, which are shared with other
+// clients, as a single websocket frame in a single system call (writev):
+// the frame's header, then the parts where they lie, with nothing copied.
+// Only the write pump writes data frames, so frames never interleave.
 func (c *client) write(parts [][]byte) error {
-	if len(parts) == 1 {
-		return c.conn.WriteMessage(websocket.TextMessage, parts[0])
+	n := partsSize(parts)
+	c.hdr[0] = 0x80 | websocket.TextMessage // final frame, text
+	h := c.hdr[:2]
+	switch {
+	case n < 126:
+		c.hdr[1] = byte(n)
+	case n <= 0xffff:
+		c.hdr[1] = 126
+		binary.BigEndian.PutUint16(c.hdr[2:], uint16(n))
+		h = c.hdr[:4]
+	default:
+		c.hdr[1] = 127
+		binary.BigEndian.PutUint64(c.hdr[2:], uint64(n))
+		h = c.hdr[:10]
 	}
-	bp := messageBuffers.Get().(*[]byte)
-	b := (*bp)[:0]
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	err := c.conn.WriteMessage(websocket.TextMessage, b)
-	if cap(b) <= 2*wsMaxMessage { // an unusually large one is left to the collector
-		*bp = b
-		messageBuffers.Put(bp)
-	}
+	iov := append(append(c.iov[:0], h), parts...)
+	bufs := iov
+	_, err := bufs.WriteTo(c.raw)
+	clear(iov) // let the parts go with the update that holds them
+	c.iov = iov[:0]
 	return err
+}
+
+// rawConn is the connection under a websocket as the operating system
+// sees it, so that a message of several parts goes out in one writev: the
+// connection limits' wrapper would have each part written on its own.
+func rawConn(c net.Conn) net.Conn {
+	if lc, ok := c.(*limitedConn); ok {
+		return lc.Conn
+	}
+	return c
 }

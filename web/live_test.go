@@ -222,9 +222,9 @@ func TestLiveReplaysWhatAPageMissedOrAsksItToFetch(t *testing.T) {
 	// The page was rendered (its mark taken), then a message came before
 	// its websocket subscribed: the subscription brings it.
 	mark := ts.web.Hub().Mark()
-	ts.mustPost(inboundText("evt_1", "msg_1", "Sent while the page loaded", time.Now()))
 	c := a.live()
 	waitClients(t, ts, 1)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Sent while the page loaded", time.Now()))
 	send(t, c, sub{Epoch: mark.Epoch, Since: mark.Seq, List: &struct {
 		View    string `json:"view"`
 		Sender  string `json:"sender"`

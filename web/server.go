@@ -9,7 +9,9 @@
 // makes every page fetch again (a resync).
 //
 // One render goroutine takes what is queued, waits a few milliseconds for
-// more (a burst costs one render), loads the messages and conversations
+// more (a burst costs one render; under a steady stream it renders at most
+// every 50 ms, as each render is a message to every page that shows what
+// changed), loads the messages and conversations
 // from the store and renders each fragment once, the same bytes for every
 // agent: a bubble per message, and per conversation its list row and its
 // thread's header, details and composer. Nothing per agent is in them:
@@ -45,8 +47,10 @@
 // long ago, or dropped changes) it tells the page to resync: fetch its list
 // and thread once, then subscribe again from their position.
 //
-// A page that cannot keep up (its queue of 64 messages is full) is
-// dropped with 1013 and reconnects. Signing out, an expired or deleted
+// Each page's write pump sends what waits for it as one message, one
+// websocket frame written with one writev from the shared fragments,
+// nothing copied. A page that cannot keep up (its queue of 64 messages is
+// full) is dropped with 1013 and reconnects. Signing out, an expired or deleted
 // session, deactivation and a password reset close the session's sockets
 // with 1008, on which the page goes to the sign-in page; each socket
 // checks its session every 30 seconds.
