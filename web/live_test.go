@@ -397,3 +397,42 @@ func waitClients(t *testing.T, ts *testServer, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A page that catches up on many updates gets them in one message, however
+// large: the frame's length is written in its longest form.
+func TestLiveSendsALargeCatchUpAsOneMessage(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	a, b := ts.newAgent(), ts.newAgent()
+	a.login(ana.Email)
+	b.login(ana.Email)
+	ts.mustPost(inboundText("evt_0", "msg_0", "Hello", time.Now()))
+	conv := ts.mustMessage("msg_0").ConversationID
+	mark := ts.web.Hub().Mark()
+	watcher, late := a.live(), b.live()
+	waitClients(t, ts, 2)
+	subscribe(t, ts, watcher, "open", conv, conv)
+
+	const n = 24
+	long := strings.Repeat("where is my order? ", 200) // about 4 kB a bubble
+	for i := range n {
+		ts.mustPost(inboundText(fmt.Sprintf("evt_%d", i+1), fmt.Sprintf("msg_%d", i+1), fmt.Sprintf("big-%02d %s", i, long), time.Now()))
+	}
+	nextContaining(t, watcher, fmt.Sprintf("big-%02d", n-1))
+
+	// The late page subscribes from before them all.
+	send(t, late, sub{Epoch: mark.Epoch, Since: mark.Seq, Open: conv, List: &struct {
+		View    string `json:"view"`
+		Sender  string `json:"sender"`
+		Channel string `json:"channel"`
+	}{View: "open"}})
+	got := nextContaining(t, late, "big-00")
+	if len(got) <= 0xffff {
+		t.Fatalf("catch-up is %d bytes; the test wants one over 64 KiB", len(got))
+	}
+	for i := range n {
+		if !strings.Contains(got, fmt.Sprintf("big-%02d", i)) {
+			t.Errorf("catch-up lacks message %d", i)
+		}
+	}
+}
