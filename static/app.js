@@ -480,6 +480,7 @@
   function subscribe() {
     if (live.ws && live.ws.readyState === WebSocket.OPEN && !live.resyncing) {
       live.ws.send(JSON.stringify(subscription()));
+      sendPresence();
     }
   }
 
@@ -582,6 +583,9 @@
           break;
         case "notify":
           document.dispatchEvent(new CustomEvent("switchboard:notify", { detail: el })); // static/notify.js
+          break;
+        case "presence":
+          showPresence(el);
           break;
         case "team":
           var old = $("#team-options");
@@ -1138,6 +1142,119 @@
       var row = $('#conv-list .row.selected.unread');
       if (row) { markRead(row.getAttribute("data-conversation")); }
     }
+  });
+
+  // --- presence -------------------------------------------------------------
+  // Who else has the open thread, and who of them is typing. While the page
+  // is visible it says every 2 s, over the live websocket, which thread it
+  // shows and whether its agent typed in the composer in the last seconds
+  // (a reply, or a note where the box says data-typing-kind="note"); at
+  // once when the agent starts or stops typing, or the page hides. The
+  // server sends each thread's viewers to its pages; the page leaves its
+  // own agent out and fills the line under the thread's header.
+
+  var presence = { typedAt: 0, kind: "reply", sent: null, sentAt: 0, people: {} };
+  var presenceBeat = 2000, typingFor = 2500;
+
+  function presenceTyping() {
+    return Date.now() - presence.typedAt < typingFor ? presence.kind : "";
+  }
+
+  function sendPresence() {
+    var ws = live.ws, open = parseInt(openConversationID(), 10) || 0;
+    if (!ws || ws.readyState !== WebSocket.OPEN || !open) { return; }
+    var hidden = document.visibilityState === "hidden";
+    var msg = { open: hidden ? 0 : open, typing: hidden ? "" : presenceTyping() };
+    ws.send(JSON.stringify({ presence: msg }));
+    presence.sent = msg;
+    presence.sentAt = Date.now();
+  }
+
+  setInterval(function () {
+    if (document.visibilityState !== "hidden") { sendPresence(); }
+  }, presenceBeat);
+  document.addEventListener("visibilitychange", sendPresence);
+
+  function composerBox(el) {
+    return el && el.matches && el.matches("#thread .composer textarea, #thread [data-typing-kind] textarea") ? el : null;
+  }
+
+  // Keys in the composer: say "typing" when it starts, then with the beat.
+  document.addEventListener("input", function (e) {
+    var ta = composerBox(e.target);
+    if (!ta) { return; }
+    var k = ta.closest("[data-typing-kind]");
+    presence.kind = k ? k.getAttribute("data-typing-kind") : "reply";
+    presence.typedAt = ta.value.trim() ? Date.now() : 0;
+    var now = presenceTyping(), was = presence.sent ? presence.sent.typing : "";
+    if (now !== was) { sendPresence(); }
+  });
+
+  // A sent reply or note ends the typing.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (form && form.closest && form.closest("#thread .composer, #thread [data-typing-kind]") && presence.typedAt) {
+      presence.typedAt = 0;
+      sendPresence();
+    }
+  });
+
+  function showPresence(el) {
+    var id = el.getAttribute("data-conversation");
+    presence.people[id] = $$("i[data-user]", el).filter(function (p) {
+      return p.getAttribute("data-user") !== me();
+    }).map(function (p) {
+      return { name: p.getAttribute("data-name"), typing: p.getAttribute("data-typing") };
+    });
+    drawPresence(id);
+  }
+
+  function initials(name) {
+    var w = name.trim().split(/\s+/);
+    return ((w[0] || "").charAt(0) + (w.length > 1 ? w[w.length - 1].charAt(0) : "")).toUpperCase();
+  }
+
+  function namesOf(people) {
+    var n = people.map(function (p) { return p.name; });
+    if (n.length <= 2) { return n.join(" and "); }
+    return n.slice(0, 2).join(", ") + " and " + (n.length - 2) + (n.length === 3 ? " other" : " others");
+  }
+
+  // drawPresence fills the thread's presence line: initials for each
+  // teammate there, who types, who only looks.
+  function drawPresence(id) {
+    var line = document.getElementById("presence-" + id);
+    if (!line) { return; }
+    var people = presence.people[id] || [];
+    var typists = people.filter(function (p) { return p.typing; });
+    var lookers = people.filter(function (p) { return !p.typing; });
+    var text = [];
+    if (typists.length) {
+      var notes = typists.every(function (p) { return p.typing === "note"; });
+      text.push(namesOf(typists) + (typists.length === 1 ? " is" : " are") + (notes ? " writing a note..." : " typing..."));
+    }
+    if (lookers.length) {
+      text.push(namesOf(lookers) + (lookers.length === 1 ? " is" : " are") + " also viewing");
+    }
+    var faces = document.createElement("span");
+    faces.className = "presence-faces";
+    faces.setAttribute("aria-hidden", "true");
+    people.forEach(function (p) {
+      var f = document.createElement("span");
+      f.className = "presence-face" + (p.typing ? " typing" : "");
+      f.title = p.name;
+      f.textContent = initials(p.name);
+      faces.appendChild(f);
+    });
+    var words = document.createElement("span");
+    words.className = "presence-text";
+    words.setAttribute("data-testid", "presence-text");
+    words.textContent = text.join(" · ");
+    line.replaceChildren.apply(line, people.length ? [faces, words] : []);
+  }
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "thread") { drawPresence(openConversationID()); }
   });
 
   document.addEventListener("DOMContentLoaded", function () {

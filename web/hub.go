@@ -46,6 +46,7 @@ type Hub struct {
 	register   chan *client
 	unregister chan *client
 	subscribe  chan subscribeRequest
+	presence   chan presenceRequest
 	direct     chan directMessage
 	disconnect chan disconnect
 	stop       chan struct{}
@@ -63,6 +64,12 @@ type Hub struct {
 	connected atomic.Int64
 	slow      atomic.Int64 // clients dropped for being too slow, since start
 
+	// Presence (presence.go), owned by the hub goroutine.
+	viewers       map[int64]map[*client]struct{} // by open conversation
+	presenceSent  map[int64][]byte               // what each thread's pages were last sent
+	presenceDirty map[int64]struct{}             // threads a page left by disconnecting
+	presenceTick  <-chan time.Time               // when to look for pages gone quiet
+	now           func() time.Time
 }
 
 // liveRenderer turns changes into fragments; the Server implements it.
@@ -109,12 +116,14 @@ type client struct {
 	raw    net.Conn      // under conn: the write pump writes updates to it (see write)
 	send   chan [][]byte // each message is written as the concatenation of its parts
 	userID int64
+	name   string // the agent's, as their teammates see it beside a thread
 	// session is the token of the browser session the page belongs to.
 	session string
 
 	// Owned by the hub goroutine.
-	sub   subscription
-	shown map[int64]struct{} // the list rows the page has
+	sub      subscription
+	shown    map[int64]struct{} // the list rows the page has
+	presence pagePresence
 
 	// closeCode is what the connection is closed with when the hub closes
 	// send: 1012 when the server restarts, 1013 when the client was too
@@ -224,6 +233,14 @@ type liveConv struct {
 }
 
 func newHub(r liveRenderer, log *slog.Logger) *Hub {
+	tick := time.NewTicker(presenceSweep)
+	h := newHubWith(r, log, tick.C, time.Now)
+	go func() { <-h.done; tick.Stop() }()
+	return h
+}
+
+// newHubWith is newHub with the presence sweep's ticks and clock given.
+func newHubWith(r liveRenderer, log *slog.Logger, presenceTick <-chan time.Time, now func() time.Time) *Hub {
 	var e [6]byte
 	_, _ = rand.Read(e[:])
 	renderCtx, endRenders := context.WithCancel(context.Background())
@@ -237,6 +254,7 @@ func newHub(r liveRenderer, log *slog.Logger) *Hub {
 		register:   make(chan *client),
 		unregister: make(chan *client),
 		subscribe:  make(chan subscribeRequest),
+		presence:   make(chan presenceRequest),
 		direct:     make(chan directMessage, 256),
 		disconnect: make(chan disconnect),
 		stop:       make(chan struct{}),
@@ -245,6 +263,12 @@ func newHub(r liveRenderer, log *slog.Logger) *Hub {
 		renderer:   r,
 		log:        log,
 		clients:    map[*client]struct{}{},
+
+		viewers:       map[int64]map[*client]struct{}{},
+		presenceSent:  map[int64][]byte{},
+		presenceDirty: map[int64]struct{}{},
+		presenceTick:  presenceTick,
+		now:           now,
 	}
 	go h.renderLoop()
 	go h.run()
@@ -438,6 +462,10 @@ func (h *Hub) run() {
 			h.drop(c, 0)
 		case r := <-h.subscribe:
 			h.subscribeClient(r)
+		case r := <-h.presence:
+			h.presenceFrom(r)
+		case <-h.presenceTick:
+			h.sweepPresence()
 		case d := <-h.disconnect:
 			for c := range h.clients {
 				if d.match(c) {
@@ -462,6 +490,7 @@ func (h *Hub) run() {
 			}
 			return
 		}
+		h.flushPresence()
 	}
 }
 
@@ -498,7 +527,12 @@ func (h *Hub) subscribeClient(r subscribeRequest) {
 	if _, ok := h.clients[c]; !ok {
 		return
 	}
+	was := c.sub.open
 	c.sub = r.sub
+	h.openChanged(c, was)
+	if _, ok := h.clients[c]; !ok {
+		return // dropped: too slow to take the thread's presence
+	}
 	c.shown = make(map[int64]struct{}, len(r.rows))
 	for _, id := range r.rows {
 		c.shown[id] = struct{}{}
@@ -597,6 +631,10 @@ func (h *Hub) drop(c *client, code int) {
 	h.connected.Store(int64(len(h.clients)))
 	c.closeCode.Store(int32(code))
 	close(c.send)
+	if id := c.sub.open; id != 0 {
+		h.leave(c, id)
+		h.presenceDirty[id] = struct{}{} // told after what is under way (see flushPresence)
+	}
 }
 
 func mergeChanges(a, b inbox.Change) inbox.Change {

@@ -207,7 +207,8 @@ func (s *Server) handleLive(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader has answered
 	}
-	userID := currentUser(c).ID
+	user := currentUser(c)
+	userID := user.ID
 	if !s.livePages.acquire(userID, s.livePagesPerUser()) {
 		_ = conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 		_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(closeTooManyPages, tooManyPagesReason))
@@ -216,7 +217,7 @@ func (s *Server) handleLive(c echo.Context) error {
 	}
 	ctx := r.Context()
 	cl := &client{hub: s.hub, conn: conn, raw: rawConn(conn.NetConn()), send: make(chan [][]byte, clientBuffer),
-		userID: userID, session: s.sessions.Token(ctx)}
+		userID: userID, name: user.Name, session: s.sessions.Token(ctx)}
 	select {
 	case s.hub.register <- cl:
 	case <-s.hub.done:
@@ -325,14 +326,25 @@ func (c *client) readPump() {
 	c.conn.SetReadLimit(wsMaxRead)
 	_ = c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
 	c.conn.SetPongHandler(func(string) error { return c.conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
-	windowStart, count := time.Now(), 0
+	windowStart, count, presences := time.Now(), 0, 0
 	for {
 		_, b, err := c.conn.ReadMessage()
 		if err != nil {
 			return
 		}
 		if time.Since(windowStart) > wsSubscriptionWindow {
-			windowStart, count = time.Now(), 0
+			windowStart, count, presences = time.Now(), 0, 0
+		}
+		if open, typing, ok := parsePresence(b); ok {
+			if presences++; presences > wsMaxPresence {
+				return // a page never does this; the connection ends
+			}
+			select {
+			case c.hub.presence <- presenceRequest{c: c, open: open, typing: typing}:
+			case <-c.hub.done:
+				return
+			}
+			continue
 		}
 		if count++; count > wsMaxSubscriptions {
 			return // a page never does this; the connection ends
