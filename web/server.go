@@ -50,10 +50,15 @@
 // Each page's write pump sends what waits for it as one message, one
 // websocket frame written with one writev from the shared fragments,
 // nothing copied. A page that cannot keep up (its queue of 64 messages is
-// full) is dropped with 1013 and reconnects. Signing out, an expired or deleted
-// session, deactivation and a password reset close the session's sockets
-// with 1008, on which the page goes to the sign-in page; each socket
-// checks its session every 30 seconds.
+// full) is dropped with 1013 and reconnects. Signing out, an expired or
+// deleted session, deactivation and a password reset close the session's
+// sockets with 1008, on which the page goes to the sign-in page; each
+// socket checks its session every 30 seconds.
+//
+// Presence (presence.go) rides on the same sockets: a page viewing a
+// thread says so every 2 s while visible, and whether its agent is typing;
+// the hub keeps it in memory, lets it expire, and sends each thread's
+// viewers to the pages that show the thread.
 package web
 
 import (
