@@ -313,6 +313,9 @@ func printUIRows(row func(name, value string), u uiFigures) {
 	row(fmt.Sprintf("live fan-out to %d clients: p50 (ms)", u.FanoutClients), fmt.Sprintf("%.2f", u.FanoutP50Ms))
 	row("  p99 (ms)", fmt.Sprintf("%.2f", u.FanoutP99Ms))
 	row("  updates not delivered", fmt.Sprint(u.FanoutMissed))
+	row(fmt.Sprintf("presence to %d pages: p50 (ms)", u.PresencePages), fmt.Sprintf("%.2f", u.PresenceP50Ms))
+	row("  p99 (ms)", fmt.Sprintf("%.2f", u.PresenceP99Ms))
+	row("  updates not delivered", fmt.Sprint(u.PresenceMissed))
 	row("  (test data generated in s)", fmt.Sprintf("%.1f", u.GenerateSecs))
 }
 

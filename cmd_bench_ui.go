@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -45,6 +46,11 @@ type uiFigures struct {
 	FanoutP50Ms    float64 `json:"fanoutP50Ms"`
 	FanoutP99Ms    float64 `json:"fanoutP99Ms"`
 	FanoutMissed   int     `json:"fanoutMissed"`
+	PresencePages  int     `json:"presencePages"`
+	PresenceRounds int     `json:"presenceRounds"`
+	PresenceP50Ms  float64 `json:"presenceP50Ms"`
+	PresenceP99Ms  float64 `json:"presenceP99Ms"`
+	PresenceMissed int     `json:"presenceMissed"`
 	RSSIdleBytes   float64 `json:"rssIdleBytes"`
 	RSSClientBytes float64 `json:"rssWithClientsBytes"`
 }
@@ -127,6 +133,13 @@ func benchUI(ctx context.Context, path string, sz uiSizes, progress func(string)
 		return f, err
 	}
 	f.FanoutP50Ms, f.FanoutP99Ms, f.FanoutMissed, f.RSSClientBytes = percentileMs(lat, 50), percentileMs(lat, 99), missed, rss
+
+	f.PresencePages, f.PresenceRounds = sz.clients, presenceRounds
+	progress(fmt.Sprintf("ui: presence, a teammate typing in a thread %d pages show...", sz.clients))
+	if lat, missed, err = s.presence(ctx, sz.clients, presenceRounds); err != nil {
+		return f, err
+	}
+	f.PresenceP50Ms, f.PresenceP99Ms, f.PresenceMissed = percentileMs(lat, 50), percentileMs(lat, 99), missed
 	return f, nil
 }
 
@@ -192,32 +205,45 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // login creates an agent and signs in through the real form.
 func (s *uiServer) login(ctx context.Context) error {
+	_, err := s.signIn(ctx, s.client, "bench@example.com", "Bench Agent")
+	return err
+}
+
+// signIn creates an agent and signs client in as them through the real
+// form; it returns the agent's id.
+func (s *uiServer) signIn(ctx context.Context, client *http.Client, email, name string) (int64, error) {
 	hash, err := web.HashPassword("bench password 123")
 	if err != nil {
-		return err
+		return 0, err
 	}
-	u := inbox.User{Email: "bench@example.com", Name: "Bench Agent", Role: inbox.RoleAdmin, PasswordHash: hash, Active: true}
+	u := inbox.User{Email: email, Name: name, Role: inbox.RoleAdmin, PasswordHash: hash, Active: true}
 	if err := s.db.CreateUser(ctx, &u); err != nil {
-		return err
+		return 0, err
 	}
-	body, _, err := s.get(ctx, "/login", false)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/login", nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	m := csrfField.FindStringSubmatch(body)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfField.FindSubmatch(body)
 	if m == nil {
-		return errors.New("login page has no CSRF field")
+		return 0, errors.New("login page has no CSRF field")
 	}
-	form := url.Values{"email": {u.Email}, "password": {"bench password 123"}, "csrf": {m[1]}}
-	resp, err := s.client.PostForm(s.base+"/login", form)
+	form := url.Values{"email": {u.Email}, "password": {"bench password 123"}, "csrf": {string(m[1])}}
+	resp, err = client.PostForm(s.base+"/login", form)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	resp.Body.Close()
 	if resp.Request.URL.Path != "/inbox" {
-		return fmt.Errorf("login ended at %s (%d)", resp.Request.URL.Path, resp.StatusCode)
+		return 0, fmt.Errorf("login ended at %s (%d)", resp.Request.URL.Path, resp.StatusCode)
 	}
-	return nil
+	return u.ID, nil
 }
 
 func (s *uiServer) get(ctx context.Context, path string, htmx bool) (string, time.Duration, error) {
@@ -290,26 +316,9 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 	}()
 	// The updates go to one conversation, which every client shows open
 	// beside the list, as an agent's inbox page does.
-	warm := zavuInbound(fmt.Sprintf("evt_fanout_warm_%d", time.Now().UnixNano()), fmt.Sprintf("msg_fanout_warm_%d", time.Now().UnixNano()), "hello")
-	if code, err := postSigned(ctx, http.DefaultClient, s.base+"/webhooks/zavu", s.secret, warm); err != nil || code != http.StatusOK {
-		return nil, 0, 0, fmt.Errorf("fan-out webhook: %d %v", code, err)
-	}
-	// Acknowledged once stored; the conversation exists once it is applied.
-	if err := s.db.Settle(ctx); err != nil {
-		return nil, 0, 0, fmt.Errorf("fan-out webhook: %w", err)
-	}
-	latest, _, err := s.db.Conversations(ctx, inbox.ConversationFilter{Limit: 20})
+	convID, err := s.fanoutConversation(ctx)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("fan-out conversation: %w", err)
-	}
-	var convID int64
-	for _, c := range latest {
-		if c.Contact.Phone == "+15550001111" {
-			convID = c.ID
-		}
-	}
-	if convID == 0 {
-		return nil, 0, 0, errors.New("fan-out conversation not found")
+		return nil, 0, 0, err
 	}
 	for range n {
 		c, _, err := dialer.DialContext(ctx, "ws://"+u.Host+"/ws", hdr)
@@ -372,6 +381,140 @@ func (s *uiServer) fanout(ctx context.Context, n, updates int) (lat []time.Durat
 	wg.Wait()
 	missed = n*updates - len(lat)
 	return lat, missed, rss, nil
+}
+
+// fanoutConversation is the conversation of the fan-out's customer,
+// started by a webhook.
+func (s *uiServer) fanoutConversation(ctx context.Context) (int64, error) {
+	warm := zavuInbound(fmt.Sprintf("evt_fanout_warm_%d", time.Now().UnixNano()), fmt.Sprintf("msg_fanout_warm_%d", time.Now().UnixNano()), "hello")
+	if code, err := postSigned(ctx, http.DefaultClient, s.base+"/webhooks/zavu", s.secret, warm); err != nil || code != http.StatusOK {
+		return 0, fmt.Errorf("fan-out webhook: %d %v", code, err)
+	}
+	// Acknowledged once stored; the conversation exists once it is applied.
+	if err := s.db.Settle(ctx); err != nil {
+		return 0, fmt.Errorf("fan-out webhook: %w", err)
+	}
+	latest, _, err := s.db.Conversations(ctx, inbox.ConversationFilter{Limit: 20})
+	if err != nil {
+		return 0, fmt.Errorf("fan-out conversation: %w", err)
+	}
+	for _, c := range latest {
+		if c.Contact.Phone == "+15550001111" {
+			return c.ID, nil
+		}
+	}
+	return 0, errors.New("fan-out conversation not found")
+}
+
+// presenceRounds is how often the presence bench's typist starts or stops
+// typing.
+const presenceRounds = 40
+
+// presence opens n pages of one agent on a thread, and one page of a
+// teammate who starts and stops typing there rounds times, one round
+// after the other: it measures from the teammate's page saying so to each
+// of the n pages being told.
+func (s *uiServer) presence(ctx context.Context, n, rounds int) (lat []time.Duration, missed int, err error) {
+	convID, err := s.fanoutConversation(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	jar, _ := cookiejar.New(nil)
+	typistID, err := s.signIn(ctx, &http.Client{Jar: jar, Timeout: 30 * time.Second}, "typist@example.com", "Tia Typist")
+	if err != nil {
+		return nil, 0, err
+	}
+	u, _ := url.Parse(s.base)
+	hdr := http.Header{"Origin": {s.base}}
+	dial := func(jar http.CookieJar) (*websocket.Conn, error) {
+		d := websocket.Dialer{Jar: jar, HandshakeTimeout: 10 * time.Second}
+		c, _, err := d.DialContext(ctx, "ws://"+u.Host+"/ws", hdr)
+		if err != nil {
+			return nil, fmt.Errorf("connect live client: %w", err)
+		}
+		m := s.web.Hub().Mark()
+		sub := fmt.Sprintf(`{"epoch":%q,"since":%d,"list":{"view":"open"},"open":%d}`, m.Epoch, m.Seq, convID)
+		return c, c.WriteMessage(websocket.TextMessage, []byte(sub))
+	}
+	conns := make([]*websocket.Conn, 0, n+1)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := dial(s.jar)
+		if c != nil {
+			conns = append(conns, c)
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	typist, err := dial(jar)
+	if typist != nil {
+		conns = append(conns, typist)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+
+	// Round r: the typist types (r even) or stops (r odd). Each page notes
+	// when it is first told the typist's state of the round under way.
+	entry := regexp.MustCompile(`<i data-user="` + strconv.FormatInt(typistID, 10) + `" data-name="[^"]*" data-typing="(\w*)">`)
+	var round atomic.Int64
+	round.Store(-1)
+	sent := make([]time.Time, rounds)
+	got := make([]chan time.Duration, rounds)
+	for i := range got {
+		got[i] = make(chan time.Duration, n)
+	}
+	var wg sync.WaitGroup
+	for _, c := range conns[:n] {
+		wg.Go(func() {
+			seen := -1
+			for {
+				_, msg, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				at := time.Now()
+				r := int(round.Load())
+				m := entry.FindSubmatch(msg)
+				if r < 0 || r <= seen || m == nil || (len(m[1]) > 0) != (r%2 == 0) {
+					continue
+				}
+				seen = r
+				got[r] <- at.Sub(sent[r])
+			}
+		})
+	}
+	for r := range rounds {
+		typing := ""
+		if r%2 == 0 {
+			typing = "reply"
+		}
+		sent[r] = time.Now()
+		round.Store(int64(r))
+		if err := typist.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"presence":{"open":%d,"typing":%q}}`, convID, typing)); err != nil {
+			return nil, 0, err
+		}
+		wait := time.After(5 * time.Second)
+	collect:
+		for range n {
+			select {
+			case d := <-got[r]:
+				lat = append(lat, d)
+			case <-wait:
+				break collect
+			}
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	wg.Wait()
+	return lat, n*rounds - len(lat), nil
 }
 
 // zavuInbound is a message.inbound webhook body.
