@@ -134,6 +134,7 @@ func (h *Hub) presenceFrom(r presenceRequest) {
 	}
 	now := h.now()
 	p := &c.presence
+	was := *p
 	if r.open == 0 {
 		*p = pagePresence{}
 	} else {
@@ -143,7 +144,9 @@ func (h *Hub) presenceFrom(r presenceRequest) {
 			p.typingAt = now
 		}
 	}
-	h.presenceChanged(c.sub.open, nil)
+	if p.here != was.here || p.typing != was.typing {
+		h.presenceChanged(c.sub.open, nil) // a page that only says it is still there changes nothing
+	}
 }
 
 // sweepPresence lets pages that went quiet stop counting.
