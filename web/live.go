@@ -232,7 +232,9 @@ func (s *Server) handleLive(c echo.Context) error {
 		s.hub.signOut(disconnect{reason: signedOutReason, match: func(x *client) bool { return x == cl }})
 	}
 	go cl.writePump(func() {
-		if !s.sessionHolds(cl.session) {
+		// The pages of one session share the answer of the last half
+		// period: a signed-out session is still noticed within 1.5 periods.
+		if !s.liveSessions.holdsRecently(cl.session, s.liveSessionCheck/2, s.sessionHolds) {
 			s.hub.signOut(disconnect{reason: signedOutReason, match: func(x *client) bool { return x == cl }})
 		}
 	}, s.liveSessionCheck)

@@ -53,7 +53,8 @@
 // full) is dropped with 1013 and reconnects. Signing out, an expired or
 // deleted session, deactivation and a password reset close the session's
 // sockets with 1008, on which the page goes to the sign-in page; each
-// socket checks its session every 30 seconds.
+// socket checks its session every 30 seconds (the pages of one session
+// share an answer of the last 15 seconds).
 //
 // Presence (presence.go) rides on the same sockets: a page viewing a
 // thread says so every 2 s while visible, and whether its agent is typing;
@@ -153,9 +154,10 @@ type Server struct {
 	// liveSessionCheck is how often each live connection checks its
 	// session (wsSessionCheck; shorter in tests).
 	liveSessionCheck time.Duration
-	liveNames        liveNames // the render goroutine's
-	snoozes          Waker     // the snooze timer; may be nil
-	undos            undoBook  // bulk actions that may be undone
+	liveSessions     sessionChecks // the periodic checks, shared by a session's pages
+	liveNames        liveNames     // the render goroutine's
+	snoozes          Waker         // the snooze timer; may be nil
+	undos            undoBook      // bulk actions that may be undone
 	notifier         *notifier
 }
 
