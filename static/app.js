@@ -1148,7 +1148,7 @@
   // Who else has the open thread, and who of them is typing. While the page
   // is visible it says every 2 s, over the live websocket, which thread it
   // shows and whether its agent typed in the composer in the last seconds
-  // (a reply, or a note where the box says data-typing-kind="note"); at
+  // (a reply, or a note: the note form says data-note); at
   // once when the agent starts or stops typing, or the page hides. The
   // server sends each thread's viewers to its pages; the page leaves its
   // own agent out and fills the line under the thread's header.
@@ -1184,7 +1184,7 @@
     var ta = composerBox(e.target);
     if (!ta) { return; }
     var k = ta.closest("[data-typing-kind]");
-    presence.kind = k ? k.getAttribute("data-typing-kind") : "reply";
+    presence.kind = k ? k.getAttribute("data-typing-kind") : ta.closest("[data-note]") ? "note" : "reply";
     presence.typedAt = ta.value.trim() ? Date.now() : 0;
     var now = presenceTyping(), was = presence.sent ? presence.sent.typing : "";
     if (now !== was) { sendPresence(); }
