@@ -121,6 +121,7 @@ func (ls *liveServer) start(ln net.Listener) {
 		outbox = inbox.NewOutbox(db, zavu.Messenger{Client: client}, nil, nil)
 		deps.Outbox = outbox
 		deps.Directory = &zavu.Directory{Client: client, Store: db}
+		deps.Reactor = zavu.Messenger{Client: client}
 	}
 	ls.web = web.New(web.Config{BaseURL: base, FilesDir: filepath.Join(filepath.Dir(ls.dbPath), "files"),
 		FilesKey: []byte("0123456789abcdef0123456789abcdef")}, deps)
