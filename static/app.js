@@ -212,6 +212,7 @@
     });
     var app = $(".app");
     if (app) { app.classList.toggle("thread-open", id !== ""); }
+    rove();
   }
 
   // sortsBefore orders rows as the server does: latest message first.
@@ -316,7 +317,22 @@
   function scrollToBottom() {
     var s = scroller();
     if (s) { s.scrollTop = s.scrollHeight; }
+    following = true;
   }
+
+  // following is whether the thread shows its end: the agent has not
+  // scrolled up since. A picture that loads later keeps the end in view.
+  var following = true;
+  document.addEventListener("scroll", function (e) {
+    if (e.target === scroller()) { following = nearBottom(); }
+  }, true);
+  document.addEventListener("load", function (e) {
+    var t = e.target;
+    if (following && t.closest && t.closest("#thread .messages")) {
+      var s = scroller();
+      s.scrollTop = s.scrollHeight;
+    }
+  }, true);
 
   function markRead(id) {
     if (!id || document.visibilityState !== "visible") { return; }
@@ -364,11 +380,19 @@
     d.setAttribute("data-day", day);
     d.setAttribute("data-testid", "day");
     var span = document.createElement("span");
-    var parsed = new Date(day + "T12:00:00Z");
-    span.textContent = isNaN(parsed) ? day : parsed.toLocaleDateString(undefined,
-      { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+    span.textContent = dayLabel(day);
     d.appendChild(span);
     return d;
+  }
+
+  // dayLabel says a day as the server's separators do: "Monday, 2 January 2006".
+  function dayLabel(day) {
+    var parsed = new Date(day + "T12:00:00Z");
+    if (isNaN(parsed)) { return day; }
+    var p = {};
+    new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
+      .formatToParts(parsed).forEach(function (x) { p[x.type] = x.value; });
+    return p.weekday + ", " + p.day + " " + p.month + " " + p.year;
   }
 
   // placeBubble puts a bubble from the server in its thread, if the page
@@ -443,7 +467,7 @@
   // the open thread. When it cannot replay what the page missed it says
   // "resync", and the page fetches its list and thread once.
 
-  var live = { ws: null, epoch: "", seq: 0, retries: 0, closed: false, resyncing: false, again: false };
+  var live = { ws: null, epoch: "", seq: 0, retries: 0, closed: false, resyncing: false, again: false, timer: 0 };
 
   function liveRoot() { return $(".app[data-live]"); }
 
@@ -485,6 +509,7 @@
   }
 
   function connect() {
+    live.timer = 0;
     var a = liveRoot();
     if (!a || !window.WebSocket || live.closed) { return; }
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + a.getAttribute("data-live"));
@@ -516,10 +541,20 @@
         if (b) { b.textContent = e.reason; }
         return;
       }
+      // Backoff doubles from 250 ms to at most 5 s, with jitter, so a
+      // page is back within seconds of the server, however long it was away.
       var delay = Math.min(5000, 250 * Math.pow(2, live.retries++)) * (0.5 + Math.random() / 2);
-      setTimeout(connect, delay);
+      live.timer = setTimeout(connect, delay);
     };
   }
+
+  // Back online: reconnect now rather than at the next attempt.
+  window.addEventListener("online", function () {
+    if (!live.ws && !live.closed && live.timer) {
+      clearTimeout(live.timer);
+      connect();
+    }
+  });
 
   window.addEventListener("pagehide", function () {
     live.closed = true;
@@ -749,7 +784,112 @@
     }
   });
 
+  // --- feedback -------------------------------------------------------------
+  // An action that fails says so where the agent looks, in the server's
+  // plain words, with a way to try again; an action that can be taken back
+  // offers Undo. One message at a time, at the foot of the screen.
+
+  function toastBox() {
+    var box = document.getElementById("toasts");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toasts";
+      box.className = "toasts";
+      document.body.appendChild(box);
+    }
+    return box;
+  }
+
+  // toast shows text with an optional button; kind "error" is announced at
+  // once (role=alert), anything else politely.
+  function toast(kind, text, label, action, testid) {
+    var box = toastBox();
+    var t = document.createElement("div");
+    t.className = "toast toast-" + kind;
+    t.setAttribute("role", kind === "error" ? "alert" : "status");
+    t.setAttribute("data-testid", kind === "error" ? "action-error" : "toast");
+    var p = document.createElement("span");
+    p.textContent = text;
+    t.appendChild(p);
+    if (label) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "btn btn-quiet";
+      b.textContent = label;
+      b.setAttribute("data-testid", testid);
+      b.addEventListener("click", function () { t.remove(); action(); });
+      t.appendChild(b);
+    }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn btn-quiet toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", function () { t.remove(); });
+    t.appendChild(close);
+    box.replaceChildren(t);
+    if (kind !== "error") {
+      setTimeout(function () { t.remove(); }, 8000);
+    }
+    return t;
+  }
+
+  function failed(text, retry) {
+    toast("error", text, retry ? "Try again" : "", retry, "action-retry");
+  }
+
+  function errorText(xhrOrText, fallback) {
+    try { return JSON.parse(xhrOrText).error.message || fallback; } catch (err) { return fallback; }
+  }
+
+  // send posts a form to the server as the page's buttons do, and says so
+  // when it fails, with Try again.
+  function send(url, values) {
+    var body = new URLSearchParams(values);
+    return fetch(url, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
+      credentials: "same-origin",
+      body: body
+    }).then(function (r) {
+      if (r.status === 401) { window.location = "/login"; }
+      if (r.ok) { return r; }
+      return r.text().then(function (t) { return Promise.reject(errorText(t, "That did not work. Try again in a moment.")); });
+    }, function () {
+      return Promise.reject("Switchboard could not be reached. Check the connection and try again.");
+    }).catch(function (msg) {
+      failed(msg, function () { send(url, values); });
+      return Promise.reject(msg);
+    });
+  }
+
+  // Requests of the page's buttons (assign, resolve, react, retry...) that
+  // fail; the composer says its own failures.
+  document.addEventListener("htmx:responseError", function (e) {
+    var elt = e.detail.elt, xhr = e.detail.xhr;
+    if (!elt || !xhr || xhr.status === 401 || (elt.closest && elt.closest(".composer"))) { return; }
+    var cfg = e.detail.requestConfig || {};
+    failed(errorText(xhr.responseText, "That did not work. Try again in a moment."), again(elt, cfg));
+  });
+  document.addEventListener("htmx:sendError", function (e) {
+    if (!e.detail.elt || (e.detail.elt.closest && e.detail.elt.closest(".composer"))) { return; }
+    failed("Switchboard could not be reached. Check the connection and try again.", again(e.detail.elt, e.detail.requestConfig || {}));
+  });
+
+  // again repeats what made a request: the same event on the same element.
+  function again(elt, cfg) {
+    var type = cfg.triggeringEvent && cfg.triggeringEvent.type || "click";
+    return function () {
+      if (!elt.isConnected) { return; }
+      if (type === "click") { elt.click(); } else if (window.htmx) { htmx.trigger(elt, type); }
+    };
+  }
+
   // --- keyboard -----------------------------------------------------------
+  // The list is one Tab stop (a roving tabindex): the row the agent last
+  // moved to, else the open conversation's, else the first. j and k move
+  // through it from there, whatever live updates did to the list meanwhile;
+  // Tab goes on to the thread.
 
   function typing(el) {
     if (!el) { return false; }
@@ -757,27 +897,144 @@
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
   }
 
+  var rover = ""; // the conversation whose row is the list's Tab stop
+
+  function roverRow(rows) {
+    var r = rover && document.getElementById("c-" + rover);
+    if (r && r.parentElement && r.parentElement.id === "conv-list") { return r; }
+    return rows.find(function (x) { return x.classList.contains("selected"); }) || null;
+  }
+
+  function rove() {
+    var rows = $$("#conv-list .row");
+    var stop = roverRow(rows) || rows[0];
+    rows.forEach(function (r) { r.tabIndex = r === stop ? 0 : -1; });
+  }
+
+  document.addEventListener("focusin", function (e) {
+    var r = e.target;
+    if (r.classList && r.classList.contains("row") && r.parentElement && r.parentElement.id === "conv-list") {
+      rover = r.getAttribute("data-conversation");
+      rove();
+    }
+  });
+
   function moveFocus(step) {
     var rows = $$("#conv-list .row");
     if (!rows.length) { return; }
     var i = rows.indexOf(document.activeElement);
-    if (i < 0) { i = rows.findIndex(function (r) { return r.classList.contains("selected"); }); }
+    if (i < 0) { i = rows.indexOf(roverRow(rows)); }
     var next = rows[Math.max(0, Math.min(rows.length - 1, i < 0 ? 0 : i + step))];
     next.focus();
+    next.scrollIntoView({ block: "nearest" });
+  }
+
+  // resolveAndNext resolves the open conversation and opens the next one in
+  // the list, with Undo to take it back.
+  function resolveAndNext() {
+    var th = $("#thread .thread");
+    var btn = $('#thread [data-action="resolve"]');
+    if (!th || !btn) { return false; }
+    var id = th.getAttribute("data-conversation");
+    var url = btn.getAttribute("hx-post");
+    var nameEl = $("[data-testid=thread-name]", th);
+    var name = nameEl ? nameEl.textContent : "the conversation";
+    var rows = $$("#conv-list .row");
+    var i = rows.indexOf(document.getElementById("c-" + id));
+    var next = i >= 0 ? rows[i + 1] || rows[i - 1] : null;
+    send(url, { status: "resolved" }).then(function () {
+      toast("done", "Resolved " + name + ".", "Undo", function () { send(url, { status: "open" }); }, "undo");
+    }, function () {});
+    if (next) {
+      next.focus();
+      next.click();
+    }
+    return true;
+  }
+
+  function composerBox() { return $("#thread textarea[data-draft-key]"); }
+
+  var shortcuts = [
+    ["j / k", "Next / previous conversation"],
+    ["Enter", "Open the conversation"],
+    ["r", "Reply: focus the composer"],
+    [";", "Insert a saved reply"],
+    ["a", "Assign to me"],
+    ["e", "Resolve and open the next"],
+    ["/", "Search"],
+    ["?", "Show these shortcuts"]
+  ];
+
+  // showShortcuts opens the list of shortcuts in a dialog; Escape closes it.
+  function showShortcuts() {
+    var d = document.getElementById("shortcuts");
+    if (!d) {
+      d = document.createElement("dialog");
+      d.id = "shortcuts";
+      d.className = "shortcuts";
+      d.setAttribute("aria-labelledby", "shortcuts-title");
+      d.setAttribute("data-testid", "shortcuts");
+      var h = document.createElement("h2");
+      h.id = "shortcuts-title";
+      h.textContent = "Keyboard shortcuts";
+      var dl = document.createElement("dl");
+      shortcuts.forEach(function (s) {
+        var dt = document.createElement("dt");
+        s[0].split(" / ").forEach(function (k, n) {
+          if (n) { dt.appendChild(document.createTextNode(" / ")); }
+          var kbd = document.createElement("kbd");
+          kbd.textContent = k;
+          dt.appendChild(kbd);
+        });
+        var dd = document.createElement("dd");
+        dd.textContent = s[1];
+        dl.appendChild(dt);
+        dl.appendChild(dd);
+      });
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "btn";
+      close.textContent = "Close";
+      close.addEventListener("click", function () { d.close(); });
+      d.appendChild(h);
+      d.appendChild(dl);
+      d.appendChild(close);
+      document.body.appendChild(d);
+    }
+    if (!d.open) { d.showModal(); }
   }
 
   document.addEventListener("keydown", function (e) {
-    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) { return; }
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented || typing(e.target)) { return; }
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && dialog.open) { return; }
     switch (e.key) {
       case "j": moveFocus(1); e.preventDefault(); break;
       case "k": moveFocus(-1); e.preventDefault(); break;
+      case "?": showShortcuts(); e.preventDefault(); break;
       case "e":
-        // Straight to htmx.ajax, not btn.click(): a thread swapped in a
-        // moment ago may not have its htmx handlers yet.
-        var btn = $('#thread [data-action="resolve"]');
-        if (btn && window.htmx) {
-          htmx.ajax("POST", btn.getAttribute("hx-post"), { source: btn, values: { status: "resolved" }, swap: "none" });
+        if (resolveAndNext()) { e.preventDefault(); }
+        break;
+      case "a":
+        var me = $("#thread [data-assign-me]");
+        if (me && !me.hidden) {
+          send(me.getAttribute("hx-post"), { assignee: "me" }).catch(function () {});
           e.preventDefault();
+        }
+        break;
+      case "r":
+        var ta = composerBox();
+        if (ta) { ta.focus(); e.preventDefault(); }
+        break;
+      case ";":
+        var box = composerBox();
+        if (box) {
+          e.preventDefault();
+          box.focus();
+          var v = box.value;
+          box.setSelectionRange(v.length, v.length);
+          box.setRangeText(v === "" || /\s$/.test(v) ? "/" : " /", v.length, v.length, "end");
+          box.dispatchEvent(new Event("input", { bubbles: true }));
         }
         break;
     }
@@ -869,9 +1126,11 @@
       if (name) { name.textContent = ""; }
       updateMeter(ta);
       ta.focus();
+      scrollToBottom(); // the agent sees what they just sent
     } else if (form.matches("[data-template-form]")) {
       form.reset();
       templatePreview(form);
+      scrollToBottom();
     }
   });
 

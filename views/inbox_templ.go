@@ -1327,7 +1327,7 @@ func noThread() templ.Component {
 			templ_7745c5c3_Var66 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 109, "<div class=\"empty empty-thread\"><p><strong>Pick a conversation.</strong></p><p class=\"muted\">Use <kbd>j</kbd> and <kbd>k</kbd> to move through the list, <kbd>Enter</kbd> to open, <kbd>e</kbd> to resolve.</p></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 109, "<div class=\"empty empty-thread\"><p><strong>Pick a conversation.</strong></p><p class=\"muted\">Use <kbd>j</kbd> and <kbd>k</kbd> to move through the list, <kbd>Enter</kbd> to open, <kbd>e</kbd> to resolve, <kbd>?</kbd> to see every shortcut.</p></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

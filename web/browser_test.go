@@ -454,7 +454,8 @@ func TestBrowserKeyboard(t *testing.T) {
 	b.do("e resolves the open conversation", chromedp.KeyEvent("e"))
 	b.waitFor("Bram leaves the open list",
 		`[...document.querySelectorAll('[data-testid=conv-row]')].map(r => r.querySelector('[data-testid=row-name]').textContent).join() === 'Abel,Cleo'`)
-	b.waitFor("the header offers to reopen", `!!document.querySelector('[data-testid=reopen]')`)
+	b.waitFor("the next conversation opens", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Cleo'`)
+	b.waitFor("with Undo", `!!document.querySelector('[data-testid=undo]')`)
 }
 
 func TestBrowserReplyTicksAndRetry(t *testing.T) {

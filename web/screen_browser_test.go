@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"switchboard/inbox"
@@ -111,10 +113,22 @@ func (b *tab) accessible(what string) {
 	}
 }
 
-// key presses one key on the page.
+// key presses one key on the page as a keyboard does: a printable key's
+// keydown carries its text, so a page that handles the keydown keeps the
+// character out of whatever it focuses.
 func (b *tab) key(k string) {
 	b.t.Helper()
-	b.do("press "+k, chromedp.KeyEvent(k))
+	if len(k) != 1 || k < " " {
+		b.do("press "+k, chromedp.KeyEvent(k))
+		return
+	}
+	b.do("press "+k, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: k, Text: k, UnmodifiedText: k}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: k})
+		return err
+	}))
 }
 
 func rowOf(name string) string {
@@ -165,8 +179,21 @@ func TestBrowserScreen(t *testing.T) {
 	b.waitFor("every conversation is listed", `document.querySelectorAll('[data-testid=conv-row]').length === 15`)
 	zoe := b.eval(rowOf("Zoe Quinn") + `.dataset.conversation`)
 
-	t.Run("every page fits the screen and passes axe", func(t *testing.T) {
+	if err := ls.db.AddAudit(ctx, inbox.AuditEntry{At: now, UserID: &ana.ID, Action: "auto_replies.rule_update",
+		Detail: "Out of hours rule changed"}); err != nil {
+		t.Fatal(err)
+	}
+	// step runs one part of the walk as a subtest, on the shared tab.
+	step := func(name string, f func(t *testing.T)) {
+		t.Run(name, func(t *testing.T) {
+			b.t = t
+			defer func() { b.t = t }()
+			f(t)
+		})
 		b.t = t
+	}
+
+	step("every page fits the screen and passes axe", func(t *testing.T) {
 		pages := []string{"/inbox", "/conversations/" + zoe, "/conversations/new", "/admin", "/admin/auto-replies",
 			"/admin/saved-replies", "/admin/agents", "/admin/tokens", "/admin/senders", "/admin/templates",
 			"/admin/webhooks", "/admin/audit", "/admin/settings", "/reports"}
@@ -198,7 +225,158 @@ func TestBrowserScreen(t *testing.T) {
 			.filter(e => e.getBoundingClientRect().right > innerWidth).map(e => e.className || e.dataset.testid).join()`); out != "" {
 			t.Errorf("off a 390 px screen: %s", out)
 		}
+		// Audit codes stay whole on a phone.
+		b.open(ls.url() + "/admin/audit")
+		if n := b.eval(`String([...document.querySelectorAll('[data-testid=audit-log] code')].filter(c => c.getClientRects().length > 1).length)`); n != "0" {
+			t.Errorf("%s audit codes break across lines at 390 px", n)
+		}
 		b.setScreen(laptop, false)
+		// The agent's own name is whole in the navigation; buttons centre
+		// their labels; phone numbers are styled as the other fields.
+		b.open(ls.url() + "/conversations/new")
+		if got := b.eval(`(() => { const u = document.querySelector('.nav-user'), tel = document.querySelector('[data-testid=new-phone]'),
+			sel = document.querySelector('[data-testid=new-channel]'), btn = document.querySelector('[data-testid=new-conversation-open]');
+			const out = [];
+			if (u.scrollWidth > u.clientWidth) out.push('the name is cut to ' + u.clientWidth + ' px');
+			if (getComputedStyle(tel).borderRadius !== getComputedStyle(sel).borderRadius ||
+				getComputedStyle(tel).paddingLeft !== getComputedStyle(sel).paddingLeft) out.push('the phone field is unstyled');
+			if (getComputedStyle(btn).justifyContent !== 'center') out.push('button labels are not centred');
+			return out.join('; '); })()`); got != "" {
+			t.Error(got)
+		}
+	})
+
+	b.open(ls.url() + "/inbox")
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	anaID := fmt.Sprint(ana.ID)
+
+	step("the open conversation keeps its highlight and place through live updates", func(t *testing.T) {
+		b.do("open Zoe", chromedp.Click(chromedp.CSS(`#c-`+zoe)))
+		b.waitFor("Zoe's thread", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Zoe Quinn'`)
+		ls.post(inboundFrom("evt_c5b", "msg_c5b", "+141555503005", "Customer 05", "One more thing", time.Now()))
+		b.waitFor("Customer 05 moves to the top", `document.querySelector('[data-testid=row-name]').textContent === 'Customer 05'`)
+		if got := b.eval(`(() => { const r = document.getElementById('c-` + zoe + `'); return r.classList.contains('selected') + ' ' + r.getAttribute('aria-selected'); })()`); got != "true true" {
+			t.Errorf("Zoe's row after a live update: selected, aria-selected = %s", got)
+		}
+		b.eval(`document.querySelector('#thread .messages').focus(); ""`)
+		want := b.eval(`document.getElementById('c-` + zoe + `').nextElementSibling.querySelector('[data-testid=row-name]').textContent`)
+		b.key("j")
+		b.waitFor("j goes on from Zoe", `document.activeElement.matches('.row') && document.activeElement.textContent.includes('`+want+`')`)
+	})
+
+	step("the list is one Tab stop", func(t *testing.T) {
+		if n := b.eval(`String([...document.querySelectorAll('[data-testid=conv-row]')].filter(r => r.tabIndex >= 0).length)`); n != "1" {
+			t.Errorf("%s rows are Tab stops, want 1", n)
+		}
+		b.key("\t")
+		b.waitFor("Tab leaves the list", `!document.activeElement.matches('.row')`)
+		b.do("back to Zoe", chromedp.Click(chromedp.CSS(`#c-`+zoe)))
+		b.waitFor("Zoe's thread", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Zoe Quinn'`)
+	})
+
+	step("a refused reaction says so, with Try again", func(t *testing.T) {
+		if got := b.eval(`getComputedStyle(document.querySelector('#thread [data-testid=react-open]')).opacity`); got != "0" {
+			t.Errorf("the react button shows under every bubble (opacity %s)", got)
+		}
+		b.eval(`window.__reacts = 0; document.addEventListener('htmx:beforeRequest', e => { if (e.detail.requestConfig.path.endsWith('/react')) window.__reacts++; }); ""`)
+		b.eval(`(() => { const m = [...document.querySelectorAll('#thread .msg-inbound')].at(-1);
+			m.querySelector('details').open = true; m.querySelector('[data-testid=react]').click(); return ""; })()`)
+		b.waitFor("the failure shows", `(document.querySelector('[data-testid=action-error]') || {}).textContent?.includes('Zavu did not take the reaction')`)
+		b.do("try again", chromedp.Click(chromedp.CSS(`[data-testid=action-retry]`)))
+		b.waitFor("the reaction is sent again, and fails again", `window.__reacts === 2 && !!document.querySelector('[data-testid=action-error]')`)
+		b.eval(`document.querySelector('[data-testid=action-error] .toast-close').click(); ""`)
+	})
+
+	step("the thread follows the agent's own text and photo", func(t *testing.T) {
+		scrollUp := `(() => { const s = document.querySelector('#thread .messages'); s.scrollTop = 0; return s.scrollHeight > s.clientHeight + 100; })()`
+		if b.eval(`String(`+scrollUp+`)`) != "true" {
+			t.Fatal("Zoe's thread is too short to scroll")
+		}
+		b.waitFor("scrolled up", `!`+atBottom)
+		b.do("send a reply", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "On my way\r"))
+		b.waitFor("the reply is in view", `[...document.querySelectorAll('#thread [data-testid=text]')].some(p => p.textContent === 'On my way') && `+atBottom)
+		b.eval(`String(` + scrollUp + `)`)
+		b.waitFor("scrolled up", `!`+atBottom)
+		b.do("attach a photo", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=attach]`), []string{pngFile(t)}))
+		b.waitFor("the file's name shows", `document.querySelector('[data-testid=attach-name]').textContent === 'tall.png'`)
+		b.do("send it", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "\r"))
+		b.waitFor("the photo is in view", `[...document.querySelectorAll('#thread .msg-outbound img')].some(i => i.complete && i.naturalWidth === 120) && `+atBottom)
+	})
+
+	step("shortcuts: ?, a, r, ;", func(t *testing.T) {
+		b.eval(`document.activeElement.blur(); ""`)
+		b.key("?")
+		b.waitFor("the shortcuts show", `!!document.getElementById('shortcuts')?.open`)
+		if got := b.eval(`document.getElementById('shortcuts').textContent`); !strings.Contains(got, "Assign to me") || !strings.Contains(got, "Resolve") {
+			t.Errorf("the shortcuts say %q", got)
+		}
+		b.accessible("the shortcuts")
+		b.key("\x1b") // Escape
+		b.waitFor("the shortcuts close", `!document.getElementById('shortcuts').open`)
+		b.eval(`document.activeElement.blur(); ""`)
+		b.key("a")
+		b.waitFor("Zoe is assigned to Ana", `document.querySelector('#thread .thread-head').dataset.assignee === '`+anaID+`'`)
+		b.key("r")
+		b.waitFor("the composer has the focus", `document.activeElement.matches('[data-testid=reply-text]')`)
+		b.eval(`document.activeElement.blur(); ""`)
+		b.key(";")
+		defer func() {
+			if t.Failed() {
+				t.Log(b.eval(`document.activeElement.outerHTML.slice(0, 200) + ' ' + JSON.stringify(document.activeElement.value) + ' ' + document.querySelector('[data-testid=saved-suggest]').outerHTML`))
+			}
+		}()
+		b.waitFor("the saved replies open", `document.activeElement.matches('[data-testid=reply-text]') && document.activeElement.value === '/' && !document.querySelector('[data-testid=saved-suggest]').hidden`)
+		b.eval(`(() => { const ta = document.activeElement; ta.value = ''; ta.dispatchEvent(new Event('input', {bubbles: true})); ta.blur(); return ""; })()`)
+	})
+
+	step("e resolves, opens the next conversation and offers Undo", func(t *testing.T) {
+		next := b.eval(`document.getElementById('c-` + zoe + `').nextElementSibling.querySelector('[data-testid=row-name]').textContent`)
+		b.key("e")
+		b.waitFor("the next conversation opens", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === '`+next+`'`)
+		b.waitFor("with the focus on its row", `document.activeElement.matches('.row') && document.activeElement.textContent.includes('`+next+`')`)
+		b.waitFor("Zoe leaves the open list", `!document.getElementById('c-`+zoe+`')`)
+		b.do("undo", chromedp.Click(chromedp.CSS(`[data-testid=undo]`)))
+		b.waitFor("Zoe is back", `!!document.getElementById('c-`+zoe+`')`)
+	})
+
+	step("a separator put in live reads as the server's", func(t *testing.T) {
+		yara := b.eval(rowOf("Yara Old") + `.dataset.conversation`)
+		b.do("open Yara", chromedp.Click(chromedp.CSS(`#c-`+yara)))
+		b.waitFor("Yara's thread", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Yara Old'`)
+		ls.post(inboundFrom("evt_y2", "msg_y2", "+14155550140", "Yara Old", "Good morning", time.Now()))
+		b.waitFor("today's separator is put in", `document.querySelectorAll('#thread [data-testid=day]').length === 2`)
+		day := b.eval(`[...document.querySelectorAll('#thread [data-testid=day]')].at(-1).dataset.day`)
+		live := b.eval(`[...document.querySelectorAll('#thread [data-testid=day]')].at(-1).textContent`)
+		b.do("reload", chromedp.Reload())
+		b.waitFor("the thread is back", `document.querySelectorAll('#thread [data-testid=day]').length === 2`)
+		if server := b.eval(`document.querySelector('#thread [data-testid=day][data-day="` + day + `"]').textContent`); server != live {
+			t.Errorf("the live separator says %q, the server's %q", live, server)
+		}
+	})
+
+	step("reconnecting waits at most about 5 s between tries", func(t *testing.T) {
+		// The page's timers are recorded and run at once: the test sees the
+		// delays the page asks for without waiting them out.
+		b.eval(`window.__delays = []; const st = window.setTimeout;
+			window.setTimeout = (f, ms, ...a) => { if (f && f.name === 'connect') { window.__delays.push(ms); ms = 20; } return st(f, ms, ...a); }; ""`)
+		ls.stop()
+		b.waitFor("ten tries", `window.__delays.length >= 10`)
+		var delays []float64
+		if err := json.Unmarshal([]byte(b.eval(`JSON.stringify(window.__delays)`)), &delays); err != nil {
+			t.Fatal(err)
+		}
+		distinct := map[float64]bool{}
+		for _, d := range delays {
+			if d > 5000 {
+				t.Errorf("a try waits %.0f ms", d)
+			}
+			distinct[d] = true
+		}
+		if len(distinct) < len(delays)/2 {
+			t.Errorf("the delays have no jitter: %v", delays)
+		}
+		ls.start(nil)
+		b.waitFor("back", `document.querySelector('[data-testid=live-banner]').hidden === true`)
 	})
 }
 
@@ -219,5 +397,3 @@ func pngFile(t *testing.T) string {
 	}
 	return file
 }
-
-var _ = strings.Contains
