@@ -128,6 +128,11 @@
       var q = appFilter();
       a.setAttribute("href", "/inbox" + (q ? "?" + q : ""));
     });
+    var names = $("#sender-names");
+    within(root, "[data-sender-name]").forEach(function (el) {
+      var o = names && $('option[value="' + CSS.escape(el.getAttribute("data-sender-name")) + '"]', names.content);
+      if (o && el.textContent !== o.textContent) { el.textContent = o.textContent; }
+    });
     within(root, ".msg[data-author]").forEach(function (m) {
       m.classList.toggle("msg-own", m.getAttribute("data-author") === id);
     });
@@ -267,6 +272,7 @@
     }
     showUnread(el);
     localize(el);
+    personalise(el);
     if (!old && window.htmx) { htmx.process(el); }
     if (focused && document.activeElement !== el) { el.focus({ preventScroll: true }); }
     var empty = $(".empty", list);

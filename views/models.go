@@ -84,7 +84,7 @@ func (f Filter) With(path string, kv ...string) string {
 type InboxView struct {
 	Page
 	Filter  Filter
-	Senders []string
+	Senders []SenderOption
 	List    ListView
 	Thread  *ThreadView // nil when no conversation is open
 	NewConv *NewConversationView
@@ -339,4 +339,10 @@ func (c ComposerView) Mode() string {
 		return "text"
 	}
 	return "template"
+}
+
+// SenderOption is one of the business's senders as agents know it: its
+// name from Admin > Senders, else its number, else its id.
+type SenderOption struct {
+	ID, Label string
 }

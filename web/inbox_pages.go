@@ -155,7 +155,7 @@ func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newCo
 		return err
 	}
 	for _, sd := range senders {
-		v.Senders = append(v.Senders, sd.ID)
+		v.Senders = append(v.Senders, views.SenderOption{ID: sd.ID, Label: senderShortName(sd)})
 	}
 	if open != 0 {
 		tv, err := s.threadView(c, open, who)

@@ -397,3 +397,15 @@ func isHTMX(c echo.Context) bool {
 func wantsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
+
+// senderShortName is how agents know a sender: its name from Admin > Senders,
+// else its number, else its id.
+func senderShortName(s inbox.Sender) string {
+	switch {
+	case s.Name != "":
+		return s.Name
+	case s.Phone != "":
+		return s.Phone
+	}
+	return s.ID
+}

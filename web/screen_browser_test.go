@@ -370,6 +370,26 @@ func TestBrowserScreen(t *testing.T) {
 		}
 	})
 
+	step("senders show by their names, never their ids", func(t *testing.T) {
+		id := b.eval(`document.querySelector('#thread .thread-head [data-sender-name]').dataset.senderName`)
+		if err := ls.db.SyncSenders(ctx, []inbox.Sender{{ID: id, Name: "Main line", Phone: "+13125559876"},
+			{ID: "snd_other", Name: "Support SMS", Phone: "+13125550000"}}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		b.do("reload", chromedp.Reload())
+		defer func() {
+			if t.Failed() {
+				t.Log(id, b.eval(`document.querySelector('#sender-names')?.innerHTML + ' | ' + document.querySelector('#thread .thread-head')?.outerHTML.slice(0, 600) + ' | ' + [...document.querySelectorAll('.row-sender')].map(s => s.outerHTML).slice(0, 2).join() + ' | ' + document.querySelector('#f-sender')?.outerHTML`))
+			}
+		}()
+		b.waitFor("the thread and the rows name the sender", `document.querySelector('#thread .thread-head [data-sender-name]')?.textContent === 'Main line' &&
+			document.querySelectorAll('.row-sender').length > 0 && [...document.querySelectorAll('.row-sender')].every(s => s.textContent === 'Main line') &&
+			[...document.querySelectorAll('#f-sender option')].some(o => o.textContent === 'Support SMS')`)
+		ls.post(inboundFrom("evt_c7b", "msg_c7b", "+141555503007", "Customer 07", "Still waiting", time.Now()))
+		b.waitFor("a live row names it too", `(() => { const r = `+rowOf("Customer 07")+`;
+			return r.textContent.includes('Still waiting') && !r.textContent.includes('`+id+`'); })()`)
+	})
+
 	step("reconnecting waits at most about 5 s between tries", func(t *testing.T) {
 		// The page's timers are recorded and run at once: the test sees the
 		// delays the page asks for without waiting them out.
