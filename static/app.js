@@ -871,24 +871,42 @@
 
   // Requests of the page's buttons (assign, resolve, react, retry...) that
   // fail; the composer says its own failures.
-  document.addEventListener("htmx:responseError", function (e) {
-    var elt = e.detail.elt, xhr = e.detail.xhr;
-    if (!elt || !xhr || xhr.status === 401 || (elt.closest && elt.closest(".composer"))) { return; }
-    var cfg = e.detail.requestConfig || {};
-    failed(errorText(xhr.responseText, "That did not work. Try again in a moment."), again(elt, cfg));
+  // Watched from the request itself rather than htmx's responseError: a
+  // live update may replace the button while its request is out (the
+  // bubble of a reaction, a header), and htmx's events for a replaced
+  // element reach nobody.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt, xhr = e.detail.xhr, cfg = e.detail.requestConfig || {};
+    if (!elt || !xhr || (elt.closest && elt.closest(".composer"))) { return; }
+    xhr.addEventListener("loadend", function () {
+      if (xhr.status < 400 || xhr.status === 401) { return; } // 0: sendError below
+      failed(errorText(xhr.responseText, "That did not work. Try again in a moment."), again(elt, cfg));
+    });
   });
   document.addEventListener("htmx:sendError", function (e) {
     if (!e.detail.elt || (e.detail.elt.closest && e.detail.elt.closest(".composer"))) { return; }
     failed("Switchboard could not be reached. Check the connection and try again.", again(e.detail.elt, e.detail.requestConfig || {}));
   });
 
-  // again repeats what made a request: the same event on the same element.
+  // again repeats what made a request: the same event on the same element,
+  // or on the one a live update put in its place.
   function again(elt, cfg) {
     var type = cfg.triggeringEvent && cfg.triggeringEvent.type || "click";
     return function () {
-      if (!elt.isConnected) { return; }
-      if (type === "click") { elt.click(); } else if (window.htmx) { htmx.trigger(elt, type); }
+      var el = elt.isConnected ? elt : twin(elt);
+      if (!el) { return; }
+      if (type === "click") { el.click(); } else if (window.htmx) { htmx.trigger(el, type); }
     };
+  }
+
+  // twin finds the element shown now that makes the same request as elt.
+  function twin(elt) {
+    var url = elt.getAttribute && elt.getAttribute("hx-post");
+    if (!url) { return null; }
+    var vals = elt.getAttribute("hx-vals") || "";
+    return Array.prototype.find.call(document.querySelectorAll("[hx-post]"), function (o) {
+      return o.getAttribute("hx-post") === url && (o.getAttribute("hx-vals") || "") === vals;
+    }) || null;
   }
 
   // --- keyboard -----------------------------------------------------------
@@ -949,7 +967,7 @@
     var i = rows.indexOf(document.getElementById("c-" + id));
     var next = i >= 0 ? rows[i + 1] || rows[i - 1] : null;
     send(url, { status: "resolved" }).then(function () {
-      toast("done", "Resolved " + name + ".", "Undo", function () { send(url, { status: "open" }); }, "undo");
+      toast("done", "Resolved " + name + ".", "Undo", function () { send(url, { status: "open" }); }, "resolve-undo");
     }, function () {});
     if (next) {
       next.focus();
@@ -1440,13 +1458,13 @@
   }, presenceBeat);
   document.addEventListener("visibilitychange", sendPresence);
 
-  function composerBox(el) {
+  function typingBox(el) {
     return el && el.matches && el.matches("#thread .composer textarea, #thread [data-typing-kind] textarea") ? el : null;
   }
 
   // Keys in the composer: say "typing" when it starts, then with the beat.
   document.addEventListener("input", function (e) {
-    var ta = composerBox(e.target);
+    var ta = typingBox(e.target);
     if (!ta) { return; }
     var k = ta.closest("[data-typing-kind]");
     presence.kind = k ? k.getAttribute("data-typing-kind") : ta.closest("[data-note]") ? "note" : "reply";

@@ -89,8 +89,20 @@
     }
   }
 
+  // The results hang below the box: they end above the foot of the
+  // screen, however tall the filters above them are (a phone).
+  function fitResults() {
+    var r = document.getElementById("search-results");
+    if (!r) { return; }
+    r.style.maxHeight = "";
+    var room = window.innerHeight - r.getBoundingClientRect().top - 12;
+    if (room > 0 && r.getBoundingClientRect().height > room) { r.style.maxHeight = room + "px"; }
+  }
+  window.addEventListener("resize", fitResults);
+
   document.addEventListener("htmx:afterSettle", function (e) {
     if (e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("#search-results")) {
+      fitResults();
       if (hits().length) { setActive(Math.max(0, active())); }
       return;
     }
