@@ -181,6 +181,11 @@ type Summary struct {
 	OutboundMessages int
 	FirstResponse    Spread
 	Resolution       Spread
+	// Business tells that business hours are set; FirstResponseBusiness
+	// and ResolutionBusiness then count only the time within them.
+	Business              bool
+	FirstResponseBusiness Spread
+	ResolutionBusiness    Spread
 	ByAgent          []AgentFigures
 	ByHour           [24]int
 	ByWeekday        [7]int

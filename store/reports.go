@@ -155,7 +155,9 @@ func openingsWhere(f inbox.ReportFilter, col string) (string, []any) {
 
 // ReportSummary computes the report of f's period in loc from the
 // rollups: openings that started in the period, messages in it (to the
-// quarter hour), and conversations resolved in it per agent. An agent
+// quarter hour), and conversations resolved in it per agent. When the
+// team's business hours are set (the auto-reply settings), response and
+// resolution times are measured within them as well. An agent
 // filter keeps the openings that agent answered first or resolved, and of
 // the business's messages that agent's replies.
 func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time.Location) (inbox.Summary, error) {
@@ -172,25 +174,34 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 		}
 		return a
 	}
+	cfg, err := db.AutoReplyConfig(ctx)
+	if err != nil {
+		return s, fmt.Errorf("report business hours: %w", err)
+	}
+	clock := inbox.NewBusinessClock(cfg.Hours)
+	s.Business = clock != nil
 	where, args := openingsWhere(f, `opened_at`)
-	rows, err := db.reader.QueryContext(ctx, `SELECT first_response_at - opened_at, coalesce(first_responder_id, 0), resolved_at - opened_at
+	rows, err := db.reader.QueryContext(ctx, `SELECT opened_at, first_response_at, coalesce(first_responder_id, 0), resolved_at
 		FROM openings INDEXED BY openings_opened`+where, args...)
 	if err != nil {
 		return s, fmt.Errorf("report openings: %w", err)
 	}
-	var firsts, resolutions []float64
+	var firsts, resolutions, bizFirsts, bizResolutions []float64
 	byAgent := map[int64][]float64{}
 	s.ResponseBuckets = make([]int, len(inbox.ResponseBucketBounds))
 	for rows.Next() {
+		var opened, responder int64
 		var first, resolved sql.NullInt64
-		var responder int64
-		if err := rows.Scan(&first, &responder, &resolved); err != nil {
+		if err := rows.Scan(&opened, &first, &responder, &resolved); err != nil {
 			rows.Close()
 			return s, fmt.Errorf("report openings: %w", err)
 		}
 		s.Conversations++
 		if first.Valid {
-			secs := float64(first.Int64) / 1000
+			if clock != nil {
+				bizFirsts = append(bizFirsts, float64(clock.BetweenMS(opened, first.Int64))/1000)
+			}
+			secs := float64(first.Int64-opened) / 1000
 			firsts = append(firsts, secs)
 			s.ResponseBuckets[inbox.ResponseBucket(secs)]++
 			if responder != 0 {
@@ -198,13 +209,19 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 			}
 		}
 		if resolved.Valid {
-			resolutions = append(resolutions, float64(resolved.Int64)/1000)
+			resolutions = append(resolutions, float64(resolved.Int64-opened)/1000)
+			if clock != nil {
+				bizResolutions = append(bizResolutions, float64(clock.BetweenMS(opened, resolved.Int64))/1000)
+			}
 		}
 	}
 	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
 		return s, fmt.Errorf("report openings: %w", err)
 	}
 	s.FirstResponse, s.Resolution = inbox.SpreadOf(firsts), inbox.SpreadOf(resolutions)
+	if clock != nil {
+		s.FirstResponseBusiness, s.ResolutionBusiness = inbox.SpreadOf(bizFirsts), inbox.SpreadOf(bizResolutions)
+	}
 	for id, v := range byAgent {
 		agent(id).FirstResponseP50 = inbox.Percentile(v, 0.5)
 	}

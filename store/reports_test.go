@@ -384,3 +384,70 @@ func TestReportHoursAcrossADaylightSavingChange(t *testing.T) {
 		t.Fatalf("by day %+v, want one message on each of three days", s.ByDay)
 	}
 }
+
+// TestReportSummaryWithinBusinessHours measures a request written late on
+// a Friday and answered on Monday morning: days in wall-clock time, an
+// hour and a half within business hours.
+func TestReportSummaryWithinBusinessHours(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	if err := db.CreateUser(ctx, &ana); err != nil {
+		t.Fatal(err)
+	}
+	fri := time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC)
+	mon := time.Date(2026, 3, 9, 9, 0, 0, 0, time.UTC)
+	request := func(id string, opened, answered, resolved time.Time) {
+		t.Helper()
+		if _, err := db.Ingest(ctx, inboundEvent("evt_"+id, "+1555000"+id, "msg_"+id, "Hello", opened), inbox.Apply); err != nil {
+			t.Fatal(err)
+		}
+		var conv int64
+		if err := db.reader.QueryRow(`SELECT conversation_id FROM messages WHERE zavu_id = ?`, "msg_"+id).Scan(&conv); err != nil {
+			t.Fatal(err)
+		}
+		// The customer asks again before the answer, which keeps the
+		// 24-hour window open; it belongs to the same opening.
+		again := answered.Add(-time.Minute)
+		if _, err := db.Ingest(ctx, inboundEvent("evt_again"+id, "+1555000"+id, "msg_again"+id, "Anyone?", again), inbox.Apply); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: "k" + id, At: answered}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetStatus(ctx, conv, inbox.Resolved, resolved); err != nil {
+			t.Fatal(err)
+		}
+	}
+	request("1", fri, mon.Add(30*time.Minute), mon.Add(time.Hour))
+	request("2", mon.Add(time.Hour), mon.Add(time.Hour+5*time.Minute), mon.Add(2*time.Hour))
+	f := inbox.ReportFilter{From: fri.Add(-time.Hour), To: mon.Add(24 * time.Hour)}
+
+	s, err := db.ReportSummary(ctx, f, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Business || s.FirstResponseBusiness.Count != 0 {
+		t.Fatalf("without business hours the report has business times: %v %+v", s.Business, s.FirstResponseBusiness)
+	}
+	if _, err := db.UpdateAutoReplies(ctx, fri, func(c *inbox.AutoReplyConfig) error { c.Hours = weekdayHours(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = db.ReportSummary(ctx, f, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	if s.FirstResponse != (inbox.Spread{P50: 300, P90: 65*3600 + 1800, Count: 2}) {
+		t.Fatalf("wall-clock first response %+v", s.FirstResponse)
+	}
+	if !s.Business || s.FirstResponseBusiness != (inbox.Spread{P50: 300, P90: 5400, Count: 2}) {
+		t.Fatalf("business first response %v %+v, want p50 5 min, p90 1 h 30 min (Friday 16:00-17:00, Monday 09:00-09:30)",
+			s.Business, s.FirstResponseBusiness)
+	}
+	if s.Resolution != (inbox.Spread{P50: 3600, P90: 66 * 3600, Count: 2}) {
+		t.Fatalf("wall-clock resolution %+v", s.Resolution)
+	}
+	if s.ResolutionBusiness != (inbox.Spread{P50: 3600, P90: 7200, Count: 2}) {
+		t.Fatalf("business resolution %+v, want p50 1 h, p90 2 h", s.ResolutionBusiness)
+	}
+}
