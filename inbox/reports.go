@@ -186,12 +186,12 @@ type Summary struct {
 	Business              bool
 	FirstResponseBusiness Spread
 	ResolutionBusiness    Spread
-	ByAgent          []AgentFigures
-	ByHour           [24]int
-	ByWeekday        [7]int
-	ByDay            []DayCount
-	ResponseBuckets  []int // counts per ResponseBucketBounds
-	HourWeekday      [7][24]int
+	ByAgent               []AgentFigures
+	ByHour                [24]int
+	ByWeekday             [7]int
+	ByDay                 []DayCount
+	ResponseBuckets       []int // counts per ResponseBucketBounds
+	HourWeekday           [7][24]int
 }
 
 // DayCount is the inbound and outbound messages of one day.
