@@ -94,17 +94,23 @@ type agentReportJSON struct {
 }
 
 type summaryJSON struct {
-	From                 time.Time         `json:"from"`
-	To                   time.Time         `json:"to"`
-	TimeZone             string            `json:"timeZone"`
-	Conversations        int               `json:"conversations"`
-	InboundMessages      int               `json:"inboundMessages"`
-	OutboundMessages     int               `json:"outboundMessages"`
-	FirstResponseSeconds spreadJSON        `json:"firstResponseSeconds"`
-	ResolutionSeconds    spreadJSON        `json:"resolutionSeconds"`
-	ByAgent              []agentReportJSON `json:"byAgent"`
-	ByHour               []int             `json:"byHour"`
-	ByWeekday            []int             `json:"byWeekday"`
+	From                 time.Time  `json:"from"`
+	To                   time.Time  `json:"to"`
+	TimeZone             string     `json:"timeZone"`
+	Conversations        int        `json:"conversations"`
+	InboundMessages      int        `json:"inboundMessages"`
+	OutboundMessages     int        `json:"outboundMessages"`
+	FirstResponseSeconds spreadJSON `json:"firstResponseSeconds"`
+	ResolutionSeconds    spreadJSON `json:"resolutionSeconds"`
+	// Within business hours, when they are set.
+	FirstResponseBusinessSeconds *spreadJSON       `json:"firstResponseBusinessSeconds,omitempty"`
+	ResolutionBusinessSeconds    *spreadJSON       `json:"resolutionBusinessSeconds,omitempty"`
+	ByAgent                      []agentReportJSON `json:"byAgent"`
+	ByHour                       []int             `json:"byHour"`
+	ByWeekday                    []int             `json:"byWeekday"`
+	// Previous is the period of the same length just before, when asked
+	// for with compare=previous.
+	Previous *summaryJSON `json:"previous,omitempty"`
 }
 
 func toSummaryJSON(f inbox.ReportFilter, loc *time.Location, s inbox.Summary) summaryJSON {
@@ -114,6 +120,10 @@ func toSummaryJSON(f inbox.ReportFilter, loc *time.Location, s inbox.Summary) su
 		FirstResponseSeconds: spreadJSON(s.FirstResponse), ResolutionSeconds: spreadJSON(s.Resolution),
 		ByAgent: []agentReportJSON{}, ByHour: s.ByHour[:], ByWeekday: s.ByWeekday[:],
 	}
+	if s.Business {
+		fr, res := spreadJSON(s.FirstResponseBusiness), spreadJSON(s.ResolutionBusiness)
+		out.FirstResponseBusinessSeconds, out.ResolutionBusinessSeconds = &fr, &res
+	}
 	for _, a := range s.ByAgent {
 		j := agentReportJSON{AgentID: a.AgentID, Name: a.Name, Replies: a.Replies, Resolved: a.Resolved}
 		j.FirstResponseSeconds.P50 = a.FirstResponseP50
@@ -122,7 +132,15 @@ func toSummaryJSON(f inbox.ReportFilter, loc *time.Location, s inbox.Summary) su
 	return out
 }
 
-// GET /api/v1/reports/summary?from=&to=&senderId=&channel=&agentId=
+// previousPeriod is the period of the same length that ends where f's
+// starts, with f's filters.
+func previousPeriod(f inbox.ReportFilter) inbox.ReportFilter {
+	p := f
+	p.From, p.To = f.From.Add(-f.To.Sub(f.From)), f.From
+	return p
+}
+
+// GET /api/v1/reports/summary?from=&to=&senderId=&channel=&agentId=&compare=previous
 func (s *Server) handleAPIReportSummary(c echo.Context) error {
 	f, err := s.reportFilter(c)
 	if err != nil {
@@ -137,7 +155,21 @@ func (s *Server) handleAPIReportSummary(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toSummaryJSON(f, loc, sum))
+	out := toSummaryJSON(f, loc, sum)
+	switch c.QueryParam("compare") {
+	case "":
+	case "previous":
+		pf := previousPeriod(f)
+		prev, err := s.store.ReportSummary(ctx, pf, loc)
+		if err != nil {
+			return err
+		}
+		p := toSummaryJSON(pf, loc, prev)
+		out.Previous = &p
+	default:
+		return newError(http.StatusBadRequest, "invalid_parameter", "compare must be previous.")
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // GET /api/v1/reports/export.csv?from=&to=&senderId=&channel=&agentId=
@@ -154,6 +186,7 @@ var reportCSVHeader = []string{
 	"conversation_id", "contact_phone", "contact_name", "sender_id", "channel",
 	"opened_at", "first_response_at", "first_response_seconds", "first_responder",
 	"resolved_at", "resolution_seconds", "resolver", "assignee", "inbound_messages", "outbound_messages",
+	"first_response_business_seconds", "resolution_business_seconds",
 }
 
 // writeReportCSV streams one row per opening of f's period. Times are
@@ -165,9 +198,14 @@ func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter) error {
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "no-store")
+	cfg, err := s.store.AutoReplyConfig(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	clock := inbox.NewBusinessClock(cfg.Hours)
 	started := false
 	var w *csv.Writer
-	err := s.store.ReportRows(c.Request().Context(), f, func(r inbox.ReportRow) error {
+	err = s.store.ReportRows(c.Request().Context(), f, func(r inbox.ReportRow) error {
 		if !started {
 			started = true
 			c.Response().WriteHeader(http.StatusOK)
@@ -185,10 +223,20 @@ func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter) error {
 		if d, ok := o.Resolution(); ok {
 			resolved, resSecs = o.ResolvedAt.UTC().Format(time.RFC3339), strconv.FormatInt(int64(d.Seconds()), 10)
 		}
+		bizFirst, bizRes := "", ""
+		if clock != nil {
+			if d, ok := clock.BusinessFirstResponse(o); ok {
+				bizFirst = strconv.FormatInt(int64(d.Seconds()), 10)
+			}
+			if d, ok := clock.BusinessResolution(o); ok {
+				bizRes = strconv.FormatInt(int64(d.Seconds()), 10)
+			}
+		}
 		return w.Write([]string{
 			strconv.FormatInt(r.ConversationID, 10), csvCell(r.ContactPhone), csvCell(r.ContactName), csvCell(r.SenderID),
 			string(r.Channel), o.OpenedAt.UTC().Format(time.RFC3339), first, firstSecs, csvCell(r.FirstResponder),
 			resolved, resSecs, csvCell(r.Resolver), csvCell(r.Assignee), strconv.Itoa(r.Inbound), strconv.Itoa(r.Outbound),
+			bizFirst, bizRes,
 		})
 	})
 	if err != nil && !started {

@@ -134,6 +134,13 @@ func (s *Server) handleReports(c echo.Context) error {
 		}
 	}
 
+	if cur.Business {
+		cfg, err := s.store.AutoReplyConfig(ctx)
+		if err != nil {
+			return err
+		}
+		v.BusinessZone = cfg.Hours.Location().String()
+	}
 	v.Figures = reportFigures(cur, prev)
 	v.Days = dayChart(cur.ByDay)
 	v.Heat = heatChart(cur.HourWeekday)
@@ -221,7 +228,7 @@ func reportFigures(cur, prev inbox.Summary) []views.ReportFigure {
 		}
 		return f
 	}
-	return []views.ReportFigure{
+	figs := []views.ReportFigure{
 		count("conversations", "Conversations opened", cur.Conversations, prev.Conversations),
 		count("inbound", "Messages from customers", cur.InboundMessages, prev.InboundMessages),
 		count("outbound", "Messages from the team", cur.OutboundMessages, prev.OutboundMessages),
@@ -230,6 +237,16 @@ func reportFigures(cur, prev inbox.Summary) []views.ReportFigure {
 		dur("resolution-p50", "Resolution, median", cur.Resolution.P50, prev.Resolution.P50, cur.Resolution.Count, prev.Resolution.Count),
 		dur("resolution-p90", "Resolution, 90th percentile", cur.Resolution.P90, prev.Resolution.P90, cur.Resolution.Count, prev.Resolution.Count),
 	}
+	if cur.Business {
+		fb, pfb, rb, prb := cur.FirstResponseBusiness, prev.FirstResponseBusiness, cur.ResolutionBusiness, prev.ResolutionBusiness
+		figs = append(figs,
+			dur("first-response-business-p50", "First response in business hours, median", fb.P50, pfb.P50, fb.Count, pfb.Count),
+			dur("first-response-business-p90", "First response in business hours, 90th percentile", fb.P90, pfb.P90, fb.Count, pfb.Count),
+			dur("resolution-business-p50", "Resolution in business hours, median", rb.P50, prb.P50, rb.Count, prb.Count),
+			dur("resolution-business-p90", "Resolution in business hours, 90th percentile", rb.P90, prb.P90, rb.Count, prb.Count),
+		)
+	}
+	return figs
 }
 
 // dayChart draws messages per day in a 640 x 220 box: the plot spans x

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,91 @@ func TestReportsPage(t *testing.T) {
 	kolkata, _ := time.LoadLocation("Asia/Kolkata")
 	if h := now.Add(-10 * time.Minute).In(kolkata).Hour(); s.ByHour[h] != 1 {
 		t.Errorf("by hour %v, want the message at %d h in Kolkata", s.ByHour, h)
+	}
+}
+
+// TestReportsWithinBusinessHours: a customer writes late on a Friday and
+// is answered on Monday morning. Once the team's business hours are set,
+// the summary, the CSV and the page give the hour and a half that passed
+// while the team was open beside the days of wall-clock time.
+func TestReportsWithinBusinessHours(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	fri := time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC)
+	mon := time.Date(2026, 3, 9, 9, 0, 0, 0, time.UTC)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", fri))
+	ts.mustPost(inboundText("evt_2", "msg_2", "Hello?", mon.Add(29*time.Minute)))
+	ts.settle()
+	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+	if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: mon.Add(30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	q := "from=2026-03-02T00:00:00Z&to=2026-03-16T00:00:00Z"
+	var s struct {
+		FirstResponseSeconds         struct{ P50 float64 } `json:"firstResponseSeconds"`
+		FirstResponseBusinessSeconds *struct {
+			P50   float64 `json:"p50"`
+			Count int     `json:"count"`
+		} `json:"firstResponseBusinessSeconds"`
+		ResolutionBusinessSeconds *struct{ Count int } `json:"resolutionBusinessSeconds"`
+		Previous                  *struct {
+			Conversations int    `json:"conversations"`
+			From          string `json:"from"`
+		} `json:"previous"`
+	}
+	ts.mustGet("/api/v1/reports/summary?"+q, &s)
+	if s.FirstResponseBusinessSeconds != nil || s.Previous != nil {
+		t.Fatalf("without business hours or compare: business %+v, previous %+v", s.FirstResponseBusinessSeconds, s.Previous)
+	}
+
+	if _, err := ts.db.UpdateAutoReplies(t.Context(), mon, func(c *inbox.AutoReplyConfig) error {
+		c.Hours = inbox.BusinessHours{TimeZone: "UTC"}
+		for d := time.Monday; d <= time.Friday; d++ {
+			c.Hours.Days[d] = []inbox.Span{{Open: 9 * 60, Close: 17 * 60}}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ts.mustGet("/api/v1/reports/summary?"+q+"&compare=previous", &s)
+	if s.FirstResponseSeconds.P50 != 65*3600+1800 || s.FirstResponseBusinessSeconds == nil ||
+		s.FirstResponseBusinessSeconds.P50 != 5400 || s.FirstResponseBusinessSeconds.Count != 1 {
+		t.Fatalf("first response %v s, within business hours %+v; want 65.5 h and 1.5 h", s.FirstResponseSeconds.P50, s.FirstResponseBusinessSeconds)
+	}
+	if s.ResolutionBusinessSeconds == nil || s.ResolutionBusinessSeconds.Count != 0 {
+		t.Fatalf("resolution within business hours %+v, want none yet", s.ResolutionBusinessSeconds)
+	}
+	if s.Previous == nil || s.Previous.From != "2026-02-16T00:00:00Z" || s.Previous.Conversations != 0 {
+		t.Fatalf("previous period %+v, want the two weeks before, empty", s.Previous)
+	}
+	if status, body := ts.apiCall(ts.token, http.MethodGet, "/api/v1/reports/summary?"+q+"&compare=last-year", ""); status != http.StatusBadRequest ||
+		body.Error.Code != "invalid_parameter" {
+		t.Fatalf("compare=last-year: %d %+v", status, body)
+	}
+
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	p := adm.get("/reports?from=2026-03-02&to=2026-03-15")
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-first-response-business-p50"] .report-value`).Text()); got != "1 h 30 min" {
+		t.Errorf("business first response figure %q, want 1 h 30 min", got)
+	}
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-first-response-p50"] .report-value`).Text()); got != "2 d 17 h" {
+		t.Errorf("wall-clock first response figure %q, want 2 d 17 h", got)
+	}
+	rows, err := csv.NewReader(strings.NewReader(adm.get("/reports/export.csv?" + q).body)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("export: %v, %d rows", err, len(rows))
+	}
+	for i, h := range rows[0] {
+		if h == "first_response_business_seconds" && rows[1][i] != "5400" {
+			t.Errorf("first_response_business_seconds %q, want 5400", rows[1][i])
+		}
+		if h == "first_response_seconds" && rows[1][i] != "235800" {
+			t.Errorf("first_response_seconds %q, want 235800", rows[1][i])
+		}
+	}
+	if !slices.Contains(rows[0], "first_response_business_seconds") || !slices.Contains(rows[0], "resolution_business_seconds") {
+		t.Errorf("export header %v lacks the business columns", rows[0])
 	}
 }
