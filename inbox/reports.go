@@ -152,12 +152,16 @@ func SpreadOf(values []float64) Spread {
 
 // ReportFilter narrows a report: openings and messages from From
 // (inclusive) to To (exclusive), and when set, on one sender, one channel,
-// or handled by one agent (who gave the first response or resolved).
+// handled by one agent (who gave the first response or resolved), or with
+// one label.
 type ReportFilter struct {
 	From, To time.Time
 	SenderID string
 	Channel  Channel
 	AgentID  int64
+	// LabelID, when set, keeps the conversations that carry the label
+	// now; their messages are then counted from the messages themselves.
+	LabelID int64
 }
 
 // AgentFigures are one agent's figures in a report.
@@ -228,6 +232,7 @@ type ReportRow struct {
 	Channel        Channel
 	Opening        Opening
 	Assignee       string
+	Labels         []string // the conversation's labels now, by name
 	FirstResponder string
 	Resolver       string
 	Inbound        int // the conversation's messages in each direction

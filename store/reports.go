@@ -150,6 +150,11 @@ func openingsWhere(f inbox.ReportFilter, col string) (string, []any) {
 		b.WriteString(` AND (first_responder_id = ? OR resolver_id = ?)`)
 		args = append(args, f.AgentID, f.AgentID)
 	}
+	if f.LabelID != 0 {
+		fmt.Fprintf(&b, ` AND %sconversation_id IN (SELECT cl.conversation_id FROM conversation_labels cl WHERE cl.label_id = ?)`,
+			strings.TrimSuffix(col, "opened_at"))
+		args = append(args, f.LabelID)
+	}
 	return b.String(), args
 }
 
@@ -297,7 +302,29 @@ func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *tim
 		}
 		return rows.Err()
 	}
-	err := each(`SELECT bucket, sum(inbound), sum(outbound) FROM message_counts`+where+` GROUP BY bucket`, args,
+	counts := `SELECT bucket, sum(inbound), sum(outbound) FROM message_counts` + where + ` GROUP BY bucket`
+	replies := `SELECT bucket, 0, sum(n) FROM reply_counts` + where + ` AND author_id = ? GROUP BY bucket`
+	if f.LabelID != 0 {
+		// The rollups do not know labels: count the labelled
+		// conversations' messages of the period.
+		lwhere := ` WHERE cl.label_id = ? AND m.created_at >= ? AND m.created_at < ?`
+		args = []any{f.LabelID, msOf(f.From), msOf(f.To)}
+		if f.SenderID != "" {
+			lwhere += ` AND c.sender_id = ?`
+			args = append(args, f.SenderID)
+		}
+		if f.Channel != "" {
+			lwhere += ` AND c.channel = ?`
+			args = append(args, string(f.Channel))
+		}
+		from := ` FROM conversation_labels cl JOIN conversations c ON c.id = cl.conversation_id
+			JOIN messages m ON m.conversation_id = cl.conversation_id`
+		counts = `SELECT m.created_at / 900000 AS bucket, sum(m.direction = 'inbound'), sum(m.direction = 'outbound')` +
+			from + lwhere + ` GROUP BY bucket ORDER BY bucket`
+		replies = `SELECT m.created_at / 900000 AS bucket, 0, count(*)` + from + lwhere +
+			` AND m.direction = 'outbound' AND m.source IN ('agent', 'api') AND m.author_id = ? GROUP BY bucket ORDER BY bucket`
+	}
+	err := each(counts, args,
 		func(day int, inDay bool, hour, weekday int, in, out int) {
 			s.InboundMessages += in
 			s.ByHour[hour] += in
@@ -317,7 +344,7 @@ func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *tim
 		return err
 	}
 	if f.AgentID != 0 {
-		err := each(`SELECT bucket, 0, sum(n) FROM reply_counts`+where+` AND author_id = ? GROUP BY bucket`, append(args, f.AgentID),
+		err := each(replies, append(args, f.AgentID),
 			func(day int, inDay bool, _, _ int, _, out int) {
 				s.OutboundMessages += out
 				if inDay {
@@ -349,16 +376,35 @@ func (db *DB) reportAgents(ctx context.Context, f inbox.ReportFilter, names map[
 	resolves := `SELECT count(*) FROM openings INDEXED BY openings_resolver
 		WHERE resolver_id = ? AND resolved_at >= ? AND resolved_at < ?` + filters
 	from, to := msOf(f.From), msOf(f.To)
+	replyFrom, replyTo := floorDiv(from, quarterMS), ceilDiv(to, quarterMS)
+	if f.LabelID != 0 {
+		// The reply rollup does not know labels: count the labelled
+		// conversations' replies.
+		replies = `SELECT count(*) FROM conversation_labels cl JOIN conversations c ON c.id = cl.conversation_id
+			JOIN messages m ON m.conversation_id = cl.conversation_id
+			WHERE m.author_id = ? AND m.created_at >= ? AND m.created_at < ?
+				AND m.direction = 'outbound' AND m.source IN ('agent', 'api') AND cl.label_id = ?` +
+			strings.NewReplacer(" sender_id", " c.sender_id", " channel", " c.channel").Replace(filters)
+		replyFrom, replyTo = from, to
+		resolves += ` AND conversation_id IN (SELECT cl.conversation_id FROM conversation_labels cl WHERE cl.label_id = ?)`
+	}
 	for id := range names {
 		if f.AgentID != 0 && id != f.AgentID {
 			continue
 		}
 		var n, r int
-		args := append([]any{id, floorDiv(from, quarterMS), ceilDiv(to, quarterMS)}, extra...)
+		args := []any{id, replyFrom, replyTo}
+		if f.LabelID != 0 {
+			args = append(args, f.LabelID)
+		}
+		args = append(args, extra...)
 		if err := db.reader.QueryRowContext(ctx, replies, args...).Scan(&n); err != nil {
 			return fmt.Errorf("report replies: %w", err)
 		}
 		args = append([]any{id, from, to}, extra...)
+		if f.LabelID != 0 {
+			args = append(args, f.LabelID)
+		}
 		if err := db.reader.QueryRowContext(ctx, resolves, args...).Scan(&r); err != nil {
 			return fmt.Errorf("report resolves: %w", err)
 		}
@@ -436,7 +482,9 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 	rows, err := db.reader.QueryContext(ctx, `SELECT o.conversation_id, ct.phone, ct.name, o.sender_id, o.channel,
 			o.opened_at, o.first_response_at, o.resolved_at,
 			coalesce(a.name, ''), coalesce(r.name, ''), coalesce(v.name, ''),
-			c.inbound_count, (SELECT count(*) FROM messages m WHERE m.conversation_id = o.conversation_id AND m.direction = 'outbound')
+			c.inbound_count, (SELECT count(*) FROM messages m WHERE m.conversation_id = o.conversation_id AND m.direction = 'outbound'),
+			coalesce((SELECT group_concat(l.name, char(31)) FROM (SELECT l.name FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id
+				WHERE cl.conversation_id = o.conversation_id ORDER BY l.name COLLATE NOCASE) l), '')
 		FROM openings o
 		JOIN conversations c ON c.id = o.conversation_id
 		JOIN contacts ct ON ct.id = c.contact_id
@@ -449,11 +497,14 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 	defer rows.Close()
 	for rows.Next() {
 		var r inbox.ReportRow
-		var ch string
+		var ch, labels string
 		if err := rows.Scan(&r.ConversationID, &r.ContactPhone, &r.ContactName, &r.SenderID, &ch,
 			msTime{&r.Opening.OpenedAt}, msTime{&r.Opening.FirstResponseAt}, msTime{&r.Opening.ResolvedAt},
-			&r.Assignee, &r.FirstResponder, &r.Resolver, &r.Inbound, &r.Outbound); err != nil {
+			&r.Assignee, &r.FirstResponder, &r.Resolver, &r.Inbound, &r.Outbound, &labels); err != nil {
 			return fmt.Errorf("report rows: %w", err)
+		}
+		if labels != "" {
+			r.Labels = strings.Split(labels, "\x1f")
 		}
 		r.Channel = inbox.Channel(ch)
 		if err := fn(r); err != nil {

@@ -451,3 +451,93 @@ func TestReportSummaryWithinBusinessHours(t *testing.T) {
 		t.Fatalf("business resolution %+v, want p50 1 h, p90 2 h", s.ResolutionBusiness)
 	}
 }
+
+// TestReportSummaryByLabel: of two customers answered by Ana, one
+// conversation carries "refund"; the report by that label counts its
+// opening, messages, replies and resolve alone, and the export names the
+// label.
+func TestReportSummaryByLabel(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	if err := db.CreateUser(ctx, &ana); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var convs []int64
+	for i, text := range []string{"I want a refund", "Where is my order?"} {
+		id := fmt.Sprint(i + 1)
+		if _, err := db.Ingest(ctx, inboundEvent("evt_"+id, "+1555000"+id, "msg_"+id, text, at), inbox.Apply); err != nil {
+			t.Fatal(err)
+		}
+		var conv int64
+		if err := db.reader.QueryRow(`SELECT conversation_id FROM messages WHERE zavu_id = ?`, "msg_"+id).Scan(&conv); err != nil {
+			t.Fatal(err)
+		}
+		convs = append(convs, conv)
+		for j := 0; j <= i; j++ { // the second conversation gets two replies
+			if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+				Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i, j), At: at.Add(time.Duration(i+j+1) * time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, c := range convs { // Ana resolves both
+		if _, err := db.Assign(ctx, c, &ana.ID, at.Add(30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetStatus(ctx, c, inbox.Resolved, at.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refund := inbox.Label{Name: "refund"}
+	if err := db.CreateLabel(ctx, &refund); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.UpdateConversations(ctx, convs[:1], inbox.ConversationUpdate{AddLabels: []string{"refund"}}, at.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f := inbox.ReportFilter{From: at.Add(-time.Hour), To: at.Add(24 * time.Hour)}
+	all, err := db.ReportSummary(ctx, f, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Conversations != 2 || all.InboundMessages != 2 || all.OutboundMessages != 3 || all.ByAgent[0].Resolved != 2 {
+		t.Fatalf("everything: %d conversations, %d in, %d out; want 2, 2, 3", all.Conversations, all.InboundMessages, all.OutboundMessages)
+	}
+	f.LabelID = refund.ID
+	s, err := db.ReportSummary(ctx, f, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Conversations != 1 || s.InboundMessages != 1 || s.OutboundMessages != 1 || s.FirstResponse.P50 != 60 {
+		t.Fatalf("refund: %d conversations, %d in, %d out, first response %v; want 1, 1, 1, 60 s",
+			s.Conversations, s.InboundMessages, s.OutboundMessages, s.FirstResponse.P50)
+	}
+	if s.ByHour[10] != 1 || len(s.ByDay) == 0 || s.ByDay[0].Inbound != 1 || s.ByDay[0].Outbound != 1 {
+		t.Fatalf("refund by hour %v, by day %+v", s.ByHour, s.ByDay)
+	}
+	if len(s.ByAgent) != 1 || s.ByAgent[0].Replies != 1 || s.ByAgent[0].Resolved != 1 {
+		t.Fatalf("refund by agent %+v, want Ana's one reply and one resolve", s.ByAgent)
+	}
+	f.AgentID = ana.ID
+	if s, err = db.ReportSummary(ctx, f, time.UTC); err != nil || s.OutboundMessages != 1 {
+		t.Fatalf("refund by Ana: %d out, %v; want 1", s.OutboundMessages, err)
+	}
+	var rows []inbox.ReportRow
+	f.AgentID, f.LabelID = 0, 0
+	if err := db.ReportRows(ctx, f, func(r inbox.ReportRow) error { rows = append(rows, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || !slices.Equal(rows[0].Labels, []string{"refund"}) && !slices.Equal(rows[1].Labels, []string{"refund"}) {
+		t.Fatalf("export rows %+v, want one labelled refund", rows)
+	}
+	f.LabelID = refund.ID
+	rows = rows[:0]
+	if err := db.ReportRows(ctx, f, func(r inbox.ReportRow) error { rows = append(rows, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].ConversationID != convs[0] {
+		t.Fatalf("export by label %+v, want the refund conversation alone", rows)
+	}
+}
