@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,7 +26,7 @@ const defaultReportPeriod = 30 * 24 * time.Hour
 
 // reportFilter reads a report's period and filters from the query: from
 // and to as RFC 3339 times (to defaults to now, from to 30 days before
-// to), senderId, channel and agentId.
+// to), senderId, channel, agentId and labelId.
 func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 	bad := func(msg string) error { return newError(http.StatusBadRequest, "invalid_parameter", msg) }
 	var f inbox.ReportFilter
@@ -64,6 +65,13 @@ func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 			return f, bad("agentId must be a user's id.")
 		}
 		f.AgentID = id
+	}
+	if v := c.QueryParam("labelId"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			return f, bad("labelId must be a label's id.")
+		}
+		f.LabelID = id
 	}
 	return f, nil
 }
@@ -140,7 +148,7 @@ func previousPeriod(f inbox.ReportFilter) inbox.ReportFilter {
 	return p
 }
 
-// GET /api/v1/reports/summary?from=&to=&senderId=&channel=&agentId=&compare=previous
+// GET /api/v1/reports/summary?from=&to=&senderId=&channel=&agentId=&labelId=&compare=previous
 func (s *Server) handleAPIReportSummary(c echo.Context) error {
 	f, err := s.reportFilter(c)
 	if err != nil {
@@ -172,7 +180,7 @@ func (s *Server) handleAPIReportSummary(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// GET /api/v1/reports/export.csv?from=&to=&senderId=&channel=&agentId=
+// GET /api/v1/reports/export.csv?from=&to=&senderId=&channel=&agentId=&labelId=
 func (s *Server) handleAPIReportExport(c echo.Context) error {
 	f, err := s.reportFilter(c)
 	if err != nil {
@@ -186,7 +194,7 @@ var reportCSVHeader = []string{
 	"conversation_id", "contact_phone", "contact_name", "sender_id", "channel",
 	"opened_at", "first_response_at", "first_response_seconds", "first_responder",
 	"resolved_at", "resolution_seconds", "resolver", "assignee", "inbound_messages", "outbound_messages",
-	"first_response_business_seconds", "resolution_business_seconds",
+	"first_response_business_seconds", "resolution_business_seconds", "labels",
 }
 
 // writeReportCSV streams one row per opening of f's period. Times are
@@ -236,7 +244,7 @@ func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter) error {
 			strconv.FormatInt(r.ConversationID, 10), csvCell(r.ContactPhone), csvCell(r.ContactName), csvCell(r.SenderID),
 			string(r.Channel), o.OpenedAt.UTC().Format(time.RFC3339), first, firstSecs, csvCell(r.FirstResponder),
 			resolved, resSecs, csvCell(r.Resolver), csvCell(r.Assignee), strconv.Itoa(r.Inbound), strconv.Itoa(r.Outbound),
-			bizFirst, bizRes,
+			bizFirst, bizRes, csvCell(strings.Join(r.Labels, ", ")),
 		})
 	})
 	if err != nil && !started {

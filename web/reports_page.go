@@ -48,6 +48,7 @@ func (s *Server) pageReportFilter(c echo.Context, loc *time.Location) (inbox.Rep
 	if ch := inbox.Channel(c.QueryParam("channel")); ch == inbox.WhatsApp || ch == inbox.SMS {
 		f.Channel = ch
 	}
+	f.LabelID, _ = strconv.ParseInt(c.QueryParam("labelId"), 10, 64)
 	if u.Role == inbox.RoleAdmin {
 		f.AgentID, _ = strconv.ParseInt(c.QueryParam("agentId"), 10, 64)
 	} else {
@@ -107,6 +108,9 @@ func (s *Server) handleReports(c echo.Context) error {
 	if v.Admin && f.AgentID != 0 {
 		q.Set("agentId", v.AgentID)
 	}
+	if f.LabelID != 0 {
+		q.Set("labelId", strconv.FormatInt(f.LabelID, 10))
+	}
 	v.ExportURL = "/reports/export.csv?" + q.Encode()
 
 	senders, err := s.store.Senders(ctx)
@@ -122,6 +126,13 @@ func (s *Server) handleReports(c echo.Context) error {
 			label = sd.ID
 		}
 		v.Senders = append(v.Senders, views.ReportOption{Value: sd.ID, Label: label, Selected: sd.ID == f.SenderID})
+	}
+	labels, err := s.store.Labels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range labels {
+		v.Labels = append(v.Labels, views.ReportOption{Value: strconv.FormatInt(l.ID, 10), Label: l.Name, Selected: l.ID == f.LabelID})
 	}
 	if v.Admin {
 		users, err := s.store.Users(ctx)

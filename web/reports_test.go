@@ -263,3 +263,52 @@ func TestReportsWithinBusinessHours(t *testing.T) {
 		t.Errorf("export header %v lacks the business columns", rows[0])
 	}
 }
+
+// TestReportsByLabel: the summary, the CSV and the page keep the
+// conversations that carry the chosen label.
+func TestReportsByLabel(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	now := time.Now().UTC()
+	ts.mustPost(inboundText("evt_1", "msg_1", "I want a refund", now.Add(-10*time.Minute)))
+	ts.settle()
+	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+	refund, vip := inbox.Label{Name: "refund"}, inbox.Label{Name: "vip"}
+	for _, l := range []*inbox.Label{&refund, &vip} {
+		if err := ts.db.CreateLabel(t.Context(), l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := ts.db.UpdateConversations(t.Context(), []int64{convs[0].ID}, inbox.ConversationUpdate{AddLabels: []string{"refund"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	for label, want := range map[int64]int{refund.ID: 1, vip.ID: 0} {
+		var s apiSummary
+		ts.mustGet(fmt.Sprintf("/api/v1/reports/summary?labelId=%d", label), &s)
+		if s.Conversations != want || s.InboundMessages != want {
+			t.Errorf("label %d: %d conversations, %d messages in; want %d", label, s.Conversations, s.InboundMessages, want)
+		}
+	}
+	if status, body := ts.apiCall(ts.token, http.MethodGet, "/api/v1/reports/summary?labelId=refund", ""); status != http.StatusBadRequest ||
+		body.Error.Code != "invalid_parameter" {
+		t.Errorf("labelId=refund: %d %+v, want 400 invalid_parameter", status, body)
+	}
+
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	p := adm.get(fmt.Sprintf("/reports?labelId=%d", vip.ID))
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-conversations"] .report-value`).Text()); got != "0" {
+		t.Errorf("conversations labelled vip %q, want 0", got)
+	}
+	if sel := p.doc.Find(`[data-testid="report-label"] option[selected]`).Text(); sel != "vip" {
+		t.Errorf("the label filter shows %q, want vip", sel)
+	}
+	href, _ := p.doc.Find(`[data-testid="report-export"]`).Attr("href")
+	if !strings.Contains(href, fmt.Sprintf("labelId=%d", vip.ID)) {
+		t.Errorf("the export link %q leaves the label out", href)
+	}
+	rows, err := csv.NewReader(strings.NewReader(adm.get(fmt.Sprintf("/reports/export.csv?labelId=%d", refund.ID)).body)).ReadAll()
+	if err != nil || len(rows) != 2 || rows[0][len(rows[0])-1] != "labels" || rows[1][len(rows[1])-1] != "refund" {
+		t.Fatalf("export by refund: %v %v", err, rows)
+	}
+}
