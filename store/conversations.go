@@ -148,17 +148,9 @@ const (
 	convColLastMessageAt = 9
 )
 
-// conversationsQuery is the query for a page of conversations: limit+1
-// rows, so that the last one tells whether there is a next page.
-//
-// Every list walks an index on (status, last_message_at, id), alone or
-// after assignee_id. A list of all statuses is the UNION ALL of one walk
-// per status, which SQLite merges in order (MERGE (UNION ALL)) with no
-// sort and no index of its own to keep up on every message. The unread
-// count of f.ViewerID, when set, is one primary-key lookup a row.
-func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
-	var where []string
-	var args []any
+// filterConditions adds to where and args the conditions of f that every
+// list of conversations shares: assignee, sender, channel and the cursor.
+func filterConditions(f inbox.ConversationFilter, where []string, args []any) ([]string, []any, error) {
 	switch {
 	case f.AssigneeID == nil:
 	case *f.AssigneeID == 0:
@@ -178,10 +170,28 @@ func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
 	if f.Cursor != "" {
 		ms, id, err := decodeIDCursor(f.Cursor)
 		if err != nil {
-			return "", nil, err
+			return nil, nil, err
 		}
 		where = append(where, `(c.last_message_at, c.id) < (?, ?)`)
 		args = append(args, ms, id)
+	}
+	return where, args, nil
+}
+
+// conversationsQuery is the query for a page of conversations: limit+1
+// rows, so that the last one tells whether there is a next page.
+//
+// Every list walks an index on (status, last_message_at, id), alone or
+// after assignee_id. A list of all statuses is the UNION ALL of one walk
+// per status, which SQLite merges in order (MERGE (UNION ALL)) with no
+// sort and no index of its own to keep up on every message. The unread
+// count of f.ViewerID, when set, is one primary-key lookup a row.
+func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
+	var where []string
+	var args []any
+	where, args, err := filterConditions(f, where, args)
+	if err != nil {
+		return "", nil, err
 	}
 	// A label joins the walk with the label's row of each conversation,
 	// a primary-key lookup on the index entry alone; the snooze test

@@ -526,29 +526,9 @@ func labelDriveQuery(f inbox.ConversationFilter, labelID int64) (string, []any, 
 		where = append(where, `c.status = ?`)
 		args = append(args, string(f.Status))
 	}
-	switch {
-	case f.AssigneeID == nil:
-	case *f.AssigneeID == 0:
-		where = append(where, `c.assignee_id IS NULL`)
-	default:
-		where = append(where, `c.assignee_id = ?`)
-		args = append(args, *f.AssigneeID)
-	}
-	if f.SenderID != "" {
-		where = append(where, `c.sender_id = ?`)
-		args = append(args, f.SenderID)
-	}
-	if f.Channel != "" {
-		where = append(where, `c.channel = ?`)
-		args = append(args, string(f.Channel))
-	}
-	if f.Cursor != "" {
-		ms, id, err := decodeIDCursor(f.Cursor)
-		if err != nil {
-			return "", nil, err
-		}
-		where = append(where, `(c.last_message_at, c.id) < (?, ?)`)
-		args = append(args, ms, id)
+	where, args, err := filterConditions(f, where, args)
+	if err != nil {
+		return "", nil, err
 	}
 	unread, unreadArgs := unreadColumn(f.ViewerID)
 	q := `SELECT ` + conversationCols + `, ` + unread + `
