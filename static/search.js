@@ -99,6 +99,11 @@
     if (room > 0 && r.getBoundingClientRect().height > room) { r.style.maxHeight = room + "px"; }
   }
   window.addEventListener("resize", fitResults);
+  // At the swap itself, not only after settling: the page never shows
+  // results that run past the screen, even for a moment.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "search-results") { fitResults(); }
+  });
 
   document.addEventListener("htmx:afterSettle", function (e) {
     if (e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("#search-results")) {

@@ -59,8 +59,11 @@ func TestBrowserOutOfOfficeReplyInTheThread(t *testing.T) {
 
 	ls.post(inboundFrom("evt_ar1", "msg_ar1", "+14155550101", "Zoe Quinn", "Hello, are you there?", time.Now()))
 	ls.post(inboundFrom("evt_ar2", "msg_ar2", "+14155550101", "Zoe Quinn", "Hello??", time.Now()))
-	ana.do("open the conversation", chromedp.Navigate(ls.url()+"/inbox"), chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=message]`)))
+	// Clicked from the page: a live update may replace the row between
+	// finding it and a click through DevTools.
+	ana.do("open the inbox", chromedp.Navigate(ls.url()+"/inbox"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=conv-row]`)))
+	ana.eval(`document.querySelector('[data-testid=conv-row]').click(); ""`)
+	ana.do("open the conversation", chromedp.WaitVisible(chromedp.CSS(`[data-testid=message]`)))
 	ana.waitFor("the automatic reply is in the thread, marked with its rule, delivered",
 		`[...document.querySelectorAll('[data-testid=message][data-direction=outbound]')].some(m =>
 			m.querySelector('[data-testid=author]').textContent === 'Auto-reply: Out of office' &&
