@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,6 +45,14 @@ func (s *Server) withContact(ctx context.Context, v views.ConvView, contactID in
 	}
 	v.Contact = contactPanel(d, v.ID, who)
 	return v, nil
+}
+
+// threadConv is a conversation as its thread header and details show it:
+// with its contact's panel and the team's labels for the label picker.
+func (s *Server) threadConv(ctx context.Context, c inbox.Conversation, who people, now time.Time, labels []inbox.Label) (views.ConvView, error) {
+	v, err := s.withContact(ctx, convView(c, who, now), c.Contact.ID, who)
+	v.AllLabels = labels
+	return v, err
 }
 
 // publishContact brings a contact's change to every page that shows one of

@@ -226,10 +226,11 @@ func (s *Server) threadView(c echo.Context, id int64, who people) (views.ThreadV
 	}
 	s.seeMentions(ctx, me, id)
 	loc := location(c)
-	cv, err := s.withContact(ctx, convView(conv, who, s.now()), conv.Contact.ID, who)
-	if err == nil {
-		cv.AllLabels, err = s.store.Labels(ctx)
+	labels, err := s.store.Labels(ctx)
+	if err != nil {
+		return views.ThreadView{}, err
 	}
+	cv, err := s.threadConv(ctx, conv, who, s.now(), labels)
 	if err != nil {
 		return views.ThreadView{}, err
 	}

@@ -61,6 +61,14 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		}
 		u.deleted = buf.Bytes()
 	}
+	// The team's labels, for every header's picker: read once a render.
+	var allLabels []inbox.Label
+	if len(convIDs) > 0 {
+		var err error
+		if allLabels, err = s.store.Labels(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for _, id := range convIDs {
 		c, err := s.store.Conversation(ctx, id)
 		if errors.Is(err, inbox.ErrNotFound) {
@@ -82,10 +90,7 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if err != nil {
 			return nil, err
 		}
-		v, err := s.withContact(ctx, convView(c, who, now), c.Contact.ID, who)
-		if err == nil {
-			v.AllLabels, err = s.store.Labels(ctx)
-		}
+		v, err := s.threadConv(ctx, c, who, now, allLabels)
 		if err != nil {
 			return nil, err
 		}
