@@ -31,6 +31,10 @@ import (
 // In CI a missing browser is a failure.
 func chromium(t *testing.T) string {
 	t.Helper()
+	if !strings.HasPrefix(t.Name(), "TestBrowser") {
+		// CI runs the browser tests in their own pass, by this name.
+		t.Fatalf("%s starts a browser: name it TestBrowser...", t.Name())
+	}
 	if testing.Short() {
 		t.Skip("browser tests are skipped with -short")
 	}
