@@ -307,16 +307,28 @@ func (a *applier) inbound(in *InboundMessage) error {
 		}
 		m = Message{
 			ZavuID: in.MessageID, Direction: Inbound, Type: typ, Text: in.Text, Content: in.Content,
-			Status: StatusReceived, Source: SourceCustomer, CreatedAt: at,
+			Status: StatusReceived, Source: SourceCustomer, CreatedAt: at, ConversationID: conv.ID,
 		}
 		first := conv.LastMessageID == 0
+		// An answer to the satisfaction survey is a score: it neither
+		// reopens the conversation nor triggers an auto-reply.
+		resolveID, score, err := csatAnswer(a.ctx, a.tx, &m)
+		if err != nil {
+			return err
+		}
 		if err := a.insert(&conv, &m); err != nil {
 			return err
 		}
-		if err := a.reopen(&conv, at); err != nil {
-			return err
+		if resolveID != 0 {
+			if err := a.tx.(CSATTx).RecordCSATAnswer(a.ctx, resolveID, score, at, m.ID); err != nil {
+				return err
+			}
+		} else {
+			if err := a.reopen(&conv, at); err != nil {
+				return err
+			}
+			a.arrived = &arrival{message: m, first: first}
 		}
-		a.arrived = &arrival{message: m, first: first}
 	}
 	if conv.ZavuConversationID == "" && in.ZavuConversationID != "" {
 		conv.ZavuConversationID = in.ZavuConversationID

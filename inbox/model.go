@@ -44,6 +44,9 @@ const (
 	SourceAutoReply Source = "auto_reply" // sent by an auto-reply rule
 	SourcePhoneApp  Source = "phone_app"  // an echo from the WhatsApp Business phone app
 	SourceAPI       Source = "api"        // sent through the API, or by another system
+	// SourceCSATAnswer is a customer's message that answered a satisfaction
+	// survey (inbox/csat.go): recorded as a score, never a new request.
+	SourceCSATAnswer Source = "csat_answer"
 )
 
 // MessageType is the kind of content a message carries.
@@ -60,6 +63,7 @@ const (
 	TypeContact     MessageType = "contact"
 	TypeTemplate    MessageType = "template"
 	TypeReaction    MessageType = "reaction"
+	TypeButtons     MessageType = "buttons" // text with up to 3 reply buttons (WhatsApp, inside the window)
 	TypeUnsupported MessageType = "unsupported" // something WhatsApp cannot show (poll, deleted, ephemeral...)
 	TypeUnknown     MessageType = "unknown"     // a placeholder: we know the message exists, not what it says
 )
@@ -213,6 +217,8 @@ type Content struct {
 	Contacts []ContactCard `json:"contacts,omitempty"`
 	// A button or list reply to an interactive message we sent.
 	InteractiveReply *InteractiveReply `json:"interactiveReply,omitempty"`
+	// Reply buttons we send (type buttons): at most 3.
+	Buttons []Button `json:"buttons,omitempty"`
 	// Templates.
 	TemplateID        string            `json:"templateId,omitempty"`
 	TemplateVariables map[string]string `json:"templateVariables,omitempty"`
@@ -224,7 +230,7 @@ type Content struct {
 func (c *Content) IsZero() bool {
 	return c == nil || (c.MediaID == "" && c.MediaURL == "" && c.MimeType == "" && c.Filename == "" &&
 		c.Latitude == nil && c.Longitude == nil && c.Name == "" && c.Address == "" &&
-		len(c.Contacts) == 0 && c.InteractiveReply == nil && c.TemplateID == "" && len(c.TemplateVariables) == 0 &&
+		len(c.Contacts) == 0 && c.InteractiveReply == nil && len(c.Buttons) == 0 && c.TemplateID == "" && len(c.TemplateVariables) == 0 &&
 		c.Activity == nil)
 }
 
@@ -245,6 +251,13 @@ type ContactPhone struct {
 type ContactEmail struct {
 	Email string `json:"email"`
 	Type  string `json:"type,omitempty"`
+}
+
+// Button is one reply button of a buttons message: its id comes back in
+// the customer's InteractiveReply.
+type Button struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
 }
 
 // InteractiveReply is the customer's choice on buttons or a list we sent.

@@ -116,6 +116,10 @@ func checkReply(conv Conversation, r Reply) error {
 		if r.Content == nil || r.Content.TemplateID == "" {
 			return fmt.Errorf("a template reply names no template: %w", ErrInvalid)
 		}
+	case TypeButtons:
+		if strings.TrimSpace(r.Text) == "" || r.Content == nil || len(r.Content.Buttons) == 0 || len(r.Content.Buttons) > 3 {
+			return fmt.Errorf("a buttons message needs a text and 1 to 3 buttons: %w", ErrInvalid)
+		}
 	case TypeImage, TypeVideo, TypeAudio, TypeDocument:
 		if r.Content == nil || r.Content.MediaURL == "" {
 			return fmt.Errorf("a media reply has no file: %w", ErrInvalid)

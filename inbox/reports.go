@@ -171,6 +171,7 @@ type AgentFigures struct {
 	Replies          int
 	FirstResponseP50 float64
 	Resolved         int
+	CSAT             CSATScore // answers to the surveys of the agent's resolves
 }
 
 // Summary is the report of a period, in the reporting time zone: openings
@@ -196,6 +197,8 @@ type Summary struct {
 	ByDay                 []DayCount
 	ResponseBuckets       []int // counts per ResponseBucketBounds
 	HourWeekday           [7][24]int
+	// CSAT scores the survey answers given in the period.
+	CSAT CSATScore
 }
 
 // DayCount is the inbound and outbound messages of one day.
@@ -237,6 +240,7 @@ type ReportRow struct {
 	Resolver       string
 	Inbound        int // the conversation's messages in each direction
 	Outbound       int
+	CSAT           int // the survey's answer about this opening, 1-5; 0 for none
 }
 
 // ReportStore reads reports from rollups kept up to date as conversations

@@ -27,7 +27,7 @@ var (
 	stOpeningFrom   = writerStatement(`SELECT coalesce(max(opened_at), ?2) FROM openings WHERE conversation_id = ?1 AND opened_at <= ?2`)
 	stOpeningsAfter = writerStatement(`SELECT created_at, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END, coalesce(author_id, 0), id
 		FROM messages WHERE conversation_id = ?1 AND created_at >= ?2
-			AND (direction = 'inbound' OR (direction = 'outbound' AND source IN ('agent', 'api')))
+			AND ((direction = 'inbound' AND source <> 'csat_answer') OR (direction = 'outbound' AND source IN ('agent', 'api')))
 		UNION ALL
 		SELECT at, 2, coalesce(user_id, 0), id FROM conversation_resolves WHERE conversation_id = ?1 AND at >= ?2`)
 	stDeleteOpenings = writerStatement(`DELETE FROM openings WHERE conversation_id = ? AND opened_at >= ?`)
@@ -232,6 +232,9 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 	}
 
 	if err := db.reportMessages(ctx, f, loc, &s, agent); err != nil {
+		return s, err
+	}
+	if err := db.reportCSAT(ctx, f, &s, agent); err != nil {
 		return s, err
 	}
 
@@ -484,7 +487,9 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 			coalesce(a.name, ''), coalesce(r.name, ''), coalesce(v.name, ''),
 			c.inbound_count, (SELECT count(*) FROM messages m WHERE m.conversation_id = o.conversation_id AND m.direction = 'outbound'),
 			coalesce((SELECT group_concat(l.name, char(31)) FROM (SELECT l.name FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id
-				WHERE cl.conversation_id = o.conversation_id ORDER BY l.name COLLATE NOCASE) l), '')
+				WHERE cl.conversation_id = o.conversation_id ORDER BY l.name COLLATE NOCASE) l), ''),
+			coalesce((SELECT s.score FROM csat_surveys s WHERE s.conversation_id = o.conversation_id AND s.opened_at = o.opened_at
+				AND s.score IS NOT NULL ORDER BY s.answered_at DESC LIMIT 1), 0)
 		FROM openings o
 		JOIN conversations c ON c.id = o.conversation_id
 		JOIN contacts ct ON ct.id = c.contact_id
@@ -500,7 +505,7 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 		var ch, labels string
 		if err := rows.Scan(&r.ConversationID, &r.ContactPhone, &r.ContactName, &r.SenderID, &ch,
 			msTime{&r.Opening.OpenedAt}, msTime{&r.Opening.FirstResponseAt}, msTime{&r.Opening.ResolvedAt},
-			&r.Assignee, &r.FirstResponder, &r.Resolver, &r.Inbound, &r.Outbound, &labels); err != nil {
+			&r.Assignee, &r.FirstResponder, &r.Resolver, &r.Inbound, &r.Outbound, &labels, &r.CSAT); err != nil {
 			return fmt.Errorf("report rows: %w", err)
 		}
 		if labels != "" {

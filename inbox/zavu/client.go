@@ -105,6 +105,15 @@ type Content struct {
 	TemplateVariables map[string]string `json:"templateVariables,omitempty"`
 	Emoji             string            `json:"emoji,omitempty"`
 	ReactToMessageID  string            `json:"reactToMessageId,omitempty"`
+	// Buttons of a buttons message: at most 3.
+	Buttons []Button `json:"buttons,omitempty"`
+}
+
+// Button is a reply button: its id comes back in the customer's
+// interactiveReply.
+type Button struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
 }
 
 // SendRequest is the body of POST /v1/messages.

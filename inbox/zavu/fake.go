@@ -578,6 +578,13 @@ func (f *Fake) accept(senderID string, b SendRequest) (Message, int, *APIError) 
 				return invalid("content.templateId", "template %s is %s, not approved", found.Name, found.Status)
 			}
 		}
+	case "buttons":
+		if strings.TrimSpace(b.Text) == "" {
+			return invalid("text", "text is required for buttons messages")
+		}
+		if len(c.Buttons) == 0 || len(c.Buttons) > 3 {
+			return invalid("content.buttons", "content.buttons takes 1 to 3 buttons, not %d", len(c.Buttons))
+		}
 	case "reaction":
 		if c.Emoji == "" || c.ReactToMessageID == "" {
 			return invalid("content.emoji", "content.emoji and content.reactToMessageId are required for reactions")

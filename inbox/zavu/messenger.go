@@ -26,6 +26,9 @@ func (s Messenger) Send(ctx context.Context, m inbox.OutgoingMessage) (inbox.Sen
 	if c := m.Content; c != nil {
 		req.Content = &Content{MediaURL: c.MediaURL, MimeType: c.MimeType, Filename: c.Filename,
 			TemplateID: c.TemplateID, TemplateVariables: c.TemplateVariables}
+		for _, b := range c.Buttons {
+			req.Content.Buttons = append(req.Content.Buttons, Button{ID: b.ID, Title: b.Title})
+		}
 	}
 	if m.Type == inbox.TypeTemplate {
 		req.Text = "" // the template carries the words
