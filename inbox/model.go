@@ -63,7 +63,7 @@ const (
 	TypeContact     MessageType = "contact"
 	TypeTemplate    MessageType = "template"
 	TypeReaction    MessageType = "reaction"
-	TypeButtons     MessageType = "buttons" // text with up to 3 reply buttons (WhatsApp, inside the window)
+	TypeButtons     MessageType = "buttons"     // text with up to 3 reply buttons (WhatsApp, inside the window)
 	TypeUnsupported MessageType = "unsupported" // something WhatsApp cannot show (poll, deleted, ephemeral...)
 	TypeUnknown     MessageType = "unknown"     // a placeholder: we know the message exists, not what it says
 )
