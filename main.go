@@ -234,6 +234,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	// tells the live pages through the server.
 	var srv *web.Server
 	snoozes := inbox.NewSnoozeTimer(db, func(ch inbox.Change) { srv.Publish(ch) }, nil, log.With("component", "snooze"))
+	// Satisfaction surveys go through the outbox once a resolve can no
+	// longer be undone.
+	csat := inbox.NewCSATTimer(db, func(ch inbox.Change) { srv.Publish(ch); outbox.Wake() }, nil, log.With("component", "csat"))
 	srv = web.New(web.Config{
 		BaseURL: cfg.BaseURL, Sandbox: cfg.Sandbox(),
 		MediaDir: filepath.Join(dataDir, "media"),
@@ -281,6 +284,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { outbox.Run(workers) })
 	wg.Go(func() { snoozes.Run(workers) })
+	wg.Go(func() { csat.Run(workers) })
 	wg.Go(func() { templates.run(workers, directory, log.With("component", "templates")) })
 	wg.Go(func() { syncSenders(workers, directory, log.With("component", "senders")) })
 	wg.Go(func() { upkeep.run(workers) })

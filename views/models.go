@@ -207,6 +207,7 @@ type MessageView struct {
 	Times        string // each status and its UTC time, a line each ("Sent 2026-11-23T10:02:00Z"), for the hover
 	Day          string // "2026-11-23", to place day separators live
 	Author       string // "Ana", "Sent from phone", "Auto-reply"
+	Rating       string // a survey answer's line: "Rated 5: Good"
 	Failure      string // why it failed, in plain words
 	StatusTitle  string // when each status came, for the hover
 	TextParts    []TextPart

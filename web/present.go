@@ -225,6 +225,7 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 	if m.Direction == inbox.Internal {
 		return internalView(v, m, who)
 	}
+	v.Rating = inbox.CSATRating(m)
 	v.StatusTitle, v.Times = statusTitle(m, loc)
 	for _, r := range m.Reactions {
 		// Customers react to what we sent; a reaction on the customer's

@@ -98,7 +98,8 @@ type agentReportJSON struct {
 	FirstResponseSeconds struct {
 		P50 float64 `json:"p50"`
 	} `json:"firstResponseSeconds"`
-	Resolved int `json:"resolved"`
+	Resolved int      `json:"resolved"`
+	CSAT     csatJSON `json:"csat"`
 }
 
 type summaryJSON struct {
@@ -116,6 +117,7 @@ type summaryJSON struct {
 	ByAgent                      []agentReportJSON `json:"byAgent"`
 	ByHour                       []int             `json:"byHour"`
 	ByWeekday                    []int             `json:"byWeekday"`
+	CSAT                         csatJSON          `json:"csat"`
 	// Previous is the period of the same length just before, when asked
 	// for with compare=previous.
 	Previous *summaryJSON `json:"previous,omitempty"`
@@ -127,13 +129,14 @@ func toSummaryJSON(f inbox.ReportFilter, loc *time.Location, s inbox.Summary) su
 		Conversations: s.Conversations, InboundMessages: s.InboundMessages, OutboundMessages: s.OutboundMessages,
 		FirstResponseSeconds: spreadJSON(s.FirstResponse), ResolutionSeconds: spreadJSON(s.Resolution),
 		ByAgent: []agentReportJSON{}, ByHour: s.ByHour[:], ByWeekday: s.ByWeekday[:],
+		CSAT: toCSATJSON(s.CSAT),
 	}
 	if s.Business {
 		fr, res := spreadJSON(s.FirstResponseBusiness), spreadJSON(s.ResolutionBusiness)
 		out.FirstResponseBusinessSeconds, out.ResolutionBusinessSeconds = &fr, &res
 	}
 	for _, a := range s.ByAgent {
-		j := agentReportJSON{AgentID: a.AgentID, Name: a.Name, Replies: a.Replies, Resolved: a.Resolved}
+		j := agentReportJSON{AgentID: a.AgentID, Name: a.Name, Replies: a.Replies, Resolved: a.Resolved, CSAT: toCSATJSON(a.CSAT)}
 		j.FirstResponseSeconds.P50 = a.FirstResponseP50
 		out.ByAgent = append(out.ByAgent, j)
 	}
@@ -194,7 +197,7 @@ var reportCSVHeader = []string{
 	"conversation_id", "contact_phone", "contact_name", "sender_id", "channel",
 	"opened_at", "first_response_at", "first_response_seconds", "first_responder",
 	"resolved_at", "resolution_seconds", "resolver", "assignee", "inbound_messages", "outbound_messages",
-	"first_response_business_seconds", "resolution_business_seconds", "labels",
+	"first_response_business_seconds", "resolution_business_seconds", "labels", "csat",
 }
 
 // writeReportCSV streams one row per opening of f's period. Times are
@@ -244,7 +247,7 @@ func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter) error {
 			strconv.FormatInt(r.ConversationID, 10), csvCell(r.ContactPhone), csvCell(r.ContactName), csvCell(r.SenderID),
 			string(r.Channel), o.OpenedAt.UTC().Format(time.RFC3339), first, firstSecs, csvCell(r.FirstResponder),
 			resolved, resSecs, csvCell(r.Resolver), csvCell(r.Assignee), strconv.Itoa(r.Inbound), strconv.Itoa(r.Outbound),
-			bizFirst, bizRes, csvCell(strings.Join(r.Labels, ", ")),
+			bizFirst, bizRes, csvCell(strings.Join(r.Labels, ", ")), csatCell(r.CSAT),
 		})
 	})
 	if err != nil && !started {

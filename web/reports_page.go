@@ -152,7 +152,7 @@ func (s *Server) handleReports(c echo.Context) error {
 		}
 		v.BusinessZone = cfg.Hours.Location().String()
 	}
-	v.Figures = reportFigures(cur, prev)
+	v.Figures = append(reportFigures(cur, prev), csatFigure(cur.CSAT, prev.CSAT))
 	v.Days = dayChart(cur.ByDay)
 	v.Heat = heatChart(cur.HourWeekday)
 	v.Histogram = histogram(cur.ResponseBuckets)
@@ -352,7 +352,7 @@ func agentRows(as []inbox.AgentFigures) ([]views.ReportAgentRow, int) {
 			fr = humanSeconds(a.FirstResponseP50)
 		}
 		rows = append(rows, views.ReportAgentRow{
-			Name: name, Replies: a.Replies, Resolved: a.Resolved, FirstResponse: fr,
+			Name: name, Replies: a.Replies, Resolved: a.Resolved, FirstResponse: fr, CSAT: csatShort(a.CSAT),
 			Y: 8 + i*36, RepliesW: a.Replies * 420 / top, ResolvedW: a.Resolved * 420 / top,
 		})
 	}

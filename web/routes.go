@@ -74,6 +74,8 @@ func (s *Server) routes() {
 	admin := agent.Group("/admin", s.requireAdmin)
 	admin.GET("", s.handleAdminHome)
 	admin.GET("/auto-replies", s.handleAutoReplies)
+	admin.GET("/satisfaction", s.handleCSAT)
+	admin.POST("/satisfaction", s.handleSaveCSAT)
 	admin.POST("/auto-replies", s.handleSaveAutoReplies)
 	admin.POST("/auto-replies/try", s.handleTryAutoReply)
 	admin.POST("/auto-replies/rules", s.handleAddAutoReplyRule)
