@@ -23,7 +23,7 @@ type testClock struct {
 	t  time.Time
 }
 
-func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func smsFrom(id, msgID, phone, text string, at time.Time) []byte {
@@ -206,7 +206,7 @@ func TestCSATSurveyThroughTheStack(t *testing.T) {
 			Score              float64
 		} `json:"csat"`
 		ByAgent []struct {
-			AgentID int64 `json:"agentId"`
+			AgentID int64                            `json:"agentId"`
 			CSAT    struct{ Answers, Satisfied int } `json:"csat"`
 		} `json:"byAgent"`
 	}
