@@ -202,7 +202,7 @@ func TestBrowserScreen(t *testing.T) {
 	step("every page fits the screen and passes axe", func(t *testing.T) {
 		pages := []string{"/inbox", "/conversations/" + zoe, "/conversations/new", "/admin", "/admin/auto-replies",
 			"/admin/saved-replies", "/admin/agents", "/admin/tokens", "/admin/senders", "/admin/templates",
-			"/admin/webhooks", "/admin/audit", "/admin/settings", "/reports"}
+			"/admin/webhooks", "/admin/audit", "/admin/settings", "/admin/satisfaction", "/reports"}
 		for _, s := range []screenSize{phone, laptop} {
 			for _, dark := range []bool{false, true} {
 				b.setScreen(s, dark)
