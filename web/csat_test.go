@@ -223,6 +223,13 @@ func TestCSATSurveyThroughTheStack(t *testing.T) {
 	if !found {
 		t.Fatalf("by agent %+v: Ana resolved the rated conversation", s.ByAgent)
 	}
+	page := admin.get("/reports")
+	if fig := page.find("figure-csat").Text(); !strings.Contains(fig, "100% of 1") {
+		t.Errorf("the Reports page's CSAT figure says %q, want 100%% of 1", fig)
+	}
+	if tbl := page.find("agents-table").Text(); !strings.Contains(tbl, "100% of 1") {
+		t.Errorf("the agents table says %q, want Ana's 100%% of 1", tbl)
+	}
 	ts.mustGet("/api/v1/reports/summary?"+q+"&channel=sms", &s)
 	if s.CSAT.Answers != 0 {
 		t.Fatalf("SMS only: csat %+v, want none", s.CSAT)
