@@ -46,6 +46,11 @@ const (
 	// events for: a webhook that arrives meanwhile waits for it, so it
 	// bounds what the projection adds to an acknowledgement.
 	projectBudget = 4 * time.Millisecond
+	// projectLullBudget is projectBudget in a lull, where the projection
+	// ends early for a write that arrives (projectYield): a transaction
+	// long enough for many events to share its fixed costs (the commit,
+	// the search and report upkeep).
+	projectLullBudget = 25 * time.Millisecond
 	// projectSlice is the least time the projection applies events for
 	// between batches of writes (see busyShare).
 	projectSlice = time.Millisecond
@@ -57,6 +62,19 @@ const (
 	// for their projection; past that, it reads them back from the
 	// database.
 	projectInMemory = 8192
+	// projectBurstRate is the rate of writes (a second) past which the
+	// writer takes the traffic for a burst and applies stored events only
+	// in its share (busyShare) or once the burst ends (burstLull). Below
+	// it, applying keeps up in the lulls between writes.
+	projectBurstRate = 2000
+	// burstWindow is how long the writer counts writes over to tell a
+	// burst.
+	burstWindow = 100 * time.Millisecond
+	// projectLagFree is how many stored events may wait in a burst before
+	// the writer gives applying a share of its time: a burst of a few
+	// seconds is acknowledged at the rate of appending, and applied right
+	// after.
+	projectLagFree = 4096
 	// projectRetry is how long the projection waits after a transaction
 	// failed (a full disk, say) before it tries again.
 	projectRetry = time.Second
@@ -74,6 +92,10 @@ type projector struct {
 	inDB      bool
 	waitUntil time.Time     // after a failure: no projection before then
 	owed      time.Duration // applying time earned by batches of writes (busyShare)
+	// The rate writes arrive at, counted in windows of burstWindow: the
+	// writes of the current window, and of the one before.
+	windowStart          time.Time
+	windowWrites, before int
 
 	mu      sync.Mutex
 	pending int64         // events stored and not yet applied
@@ -180,21 +202,54 @@ func (pr *projector) due(now time.Time) bool {
 
 // busyShare says whether to apply events now, between two batches of
 // other writes, and for how long. Each batch earns the projection a
-// share of time that grows with the backlog (nothing without one, up to
-// projectBudget a batch, where the writer shares its time about evenly),
-// so that acknowledgements stay fast in a burst and a sustained burst's
-// backlog stays bounded. The share is spent once it reaches
-// projectSlice, in one transaction: many events share its fixed costs
-// (the commit, the search and report upkeep).
+// share of time that grows with the backlog past projectLagFree (nothing
+// below it, up to projectBudget a batch, where the writer shares its time
+// about evenly), so that acknowledgements get the writer and the CPU in a
+// burst and a sustained burst's backlog stays bounded. The share is spent
+// once it reaches projectSlice, in one transaction: many events share its
+// fixed costs (the commit, the search and report upkeep).
 func (pr *projector) busyShare() (time.Duration, bool) {
-	n := pr.pendingCount()
-	pr.owed += min(projectBudget, time.Duration(n)*50*time.Nanosecond)
+	n := pr.pendingCount() - projectLagFree
+	pr.owed += min(projectBudget, time.Duration(max(n, 0))*50*time.Nanosecond)
 	if pr.owed < projectSlice {
 		return 0, false
 	}
 	budget := min(pr.owed, projectBudget)
 	pr.owed = 0
 	return budget, true
+}
+
+// arrived counts n writes the writer just committed, at now.
+func (pr *projector) arrived(now time.Time, n int) {
+	if d := now.Sub(pr.windowStart); d >= burstWindow {
+		pr.before = pr.windowWrites
+		if d >= 2*burstWindow {
+			pr.before = 0 // a whole window without writes
+		}
+		pr.windowStart, pr.windowWrites = now, 0
+	}
+	pr.windowWrites += n
+}
+
+// burst reports whether writes arrive faster than projectBurstRate: in
+// the last full window of burstWindow, or already in the current one.
+func (pr *projector) burst(now time.Time) bool {
+	if now.Sub(pr.windowStart) >= 2*burstWindow {
+		return false
+	}
+	limit := int(projectBurstRate * burstWindow / time.Second)
+	return pr.before > limit || pr.windowWrites > limit
+}
+
+// lull is how long the queue must stay empty after a batch of writes
+// before the writer applies stored events at length. In a burst the
+// acknowledgements come first: the backlog waits for the burst to end, or
+// for busyShare, which applies a growing share of it past projectLagFree.
+func (pr *projector) lull(now time.Time) time.Duration {
+	if pr.burst(now) {
+		return burstLull
+	}
+	return writerLull
 }
 
 // project applies up to max pending events in one transaction, for at most

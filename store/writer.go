@@ -146,7 +146,7 @@ func (db *DB) writeLoop() {
 					// writes: an empty queue right after a batch is not
 					// a lull yet. Wait for one a moment first.
 					busy = false
-					lull.Reset(writerLull)
+					lull.Reset(db.proj.lull(time.Now()))
 					select {
 					case j, ok = <-db.queue:
 						lull.Stop()
@@ -159,7 +159,7 @@ func (db *DB) writeLoop() {
 					}
 					break
 				}
-				db.project(projectIdle, projectBudget, true)
+				db.project(projectIdle, projectLullBudget, true)
 				db.afterBatch()
 				continue
 			}
@@ -201,6 +201,7 @@ func (db *DB) writeLoop() {
 			}
 		}
 		db.runBatch(batch)
+		db.proj.arrived(time.Now(), len(batch))
 		clear(batch) // let the jobs be collected
 		busy = true
 		if db.proj.due(time.Now()) {
@@ -232,6 +233,11 @@ func (db *DB) drainProjection() {
 // the writer takes it for a lull and applies stored events at length: a
 // caller just answered needs about this long to send its next write.
 const writerLull = 300 * time.Microsecond
+
+// burstLull is writerLull in a burst (see projector.lull): writes come
+// every fraction of a millisecond, so a gap this long means the burst has
+// ended, while a shorter one is only the senders waiting for a core.
+const burstLull = 20 * time.Millisecond
 
 // closeDrain bounds how long Close goes on applying stored events: a long
 // backlog must not hold up a restart, and what is left is applied at the
