@@ -59,3 +59,5 @@ require (
 )
 
 tool github.com/a-h/templ/cmd/templ
+
+replace github.com/nyaruka/phonenumbers => ./third_party/phonenumbers

@@ -11,6 +11,7 @@ var (
 )
 
 func readFromShortNumberRegionToMetadataMap(key string) (*PhoneMetadata, bool) {
+	shortNumberMetadataOnce.Do(loadShortNumberMetadata)
 	v, ok := shortNumberRegionToMetadataMap[key]
 	return v, ok
 }
@@ -19,7 +20,7 @@ func writeToShortNumberRegionToMetadataMap(key string, val *PhoneMetadata) {
 	shortNumberRegionToMetadataMap[key] = val
 }
 
-func init() {
+func loadShortNumberMetadata() {
 	err := loadShortNumberMetadataFromFile()
 	if err != nil {
 		panic(err)
