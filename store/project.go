@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +36,8 @@ var (
 		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?, 1)
 		ON CONFLICT (id) DO NOTHING`)
 	stEventApplied  = writerStatement(`UPDATE webhook_events SET pending = 0 WHERE id = ?`)
+	stEventsApplied = writerStatement(`UPDATE webhook_events SET pending = 0 WHERE id IN (` +
+		strings.TrimSuffix(strings.Repeat("?, ", projectChunk), ", ") + `)`)
 	stPendingEvents = writerStatement(`SELECT id, type, timestamp, received_at, sender_id, raw
 		FROM webhook_events WHERE pending = 1 ORDER BY rowid LIMIT ?`)
 )
@@ -58,6 +62,9 @@ const (
 	// a lull applies at least before it ends early for writes that came
 	// meanwhile: enough to share its fixed costs.
 	projectYield = 8
+	// projectChunk is how many stored events are applied together in one
+	// savepoint, when none of them fails.
+	projectChunk = projectYield
 	// projectInMemory is how many appended events the writer keeps decoded
 	// for their projection; past that, it reads them back from the
 	// database.
@@ -287,24 +294,24 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 	// durable commit (the next webhook's) syncs it with itself.
 	err := db.transaction(ctx, false, func(w *writeTx) error {
 		w.kind, w.size = CommitEvents, len(evs)
-		for i, pe := range evs {
-			if i > 0 && time.Since(start) > budget || yield && i >= projectYield && len(db.queue) > 0 {
+		for done < len(evs) {
+			if done > 0 && time.Since(start) > budget || yield && done >= projectYield && len(db.queue) > 0 {
 				break // the rest in the next transaction
 			}
-			done = i + 1
-			if pe.err != nil {
-				results[i] = w.markFailed(ctx, pe.ev, pe.err.Error())
-				continue
-			}
-			results[i] = w.applyEvent(ctx, pe.ev, pr.p.Apply)
-			if w.fatal != nil {
-				return w.fatal
-			}
-			if results[i].State == inbox.EventApplied {
-				if _, err := w.exec(ctx, stEventApplied, pe.ev.ID); err != nil {
-					return w.fail(fmt.Errorf("mark event %s applied: %w", pe.ev.ID, err))
+			chunk := evs[done:min(done+projectChunk, len(evs))]
+			if !w.applyChunk(ctx, chunk, results[done:], pr.p.Apply) {
+				if w.fatal != nil {
+					return w.fatal
+				}
+				// One of them failed, and all were undone: each again in
+				// a savepoint of its own, so that only that one fails.
+				for i, pe := range chunk {
+					if results[done+i] = w.applyStored(ctx, pe, pr.p.Apply); w.fatal != nil {
+						return w.fatal
+					}
 				}
 			}
+			done += len(chunk)
 		}
 		w.size = done // the events applied, not those read
 		return nil
@@ -332,6 +339,51 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 		}
 	}
 	pr.addPending(-int64(len(evs))) // announced too, for Settle
+}
+
+// applyChunk applies evs, stored events in arrival order, in one
+// savepoint and clears their pending marks with one statement: a
+// savepoint, its release and the mark cost about as much as applying a
+// small event. It reports false, with all of evs undone, when one of them
+// does not decode or fails to apply, or the transaction failed (w.fatal).
+func (w *writeTx) applyChunk(ctx context.Context, evs []pendingEvent, results []inbox.IngestResult, apply inbox.ApplyFunc) bool {
+	if len(evs) < 2 || slices.ContainsFunc(evs, func(pe pendingEvent) bool { return pe.err != nil }) {
+		return false
+	}
+	err := w.inSavepoint(ctx, func() error {
+		for i, pe := range evs {
+			ch, err := w.safeApply(ctx, pe.ev, apply)
+			if err != nil {
+				return err
+			}
+			results[i] = inbox.IngestResult{State: inbox.EventApplied, Change: ch}
+		}
+		var ids [projectChunk]any
+		for i := range ids {
+			ids[i] = evs[min(i, len(evs)-1)].ev.ID // the last one again for a short chunk
+		}
+		if _, err := w.exec(ctx, stEventsApplied, ids[:]...); err != nil {
+			return w.fail(fmt.Errorf("mark %d events applied: %w", len(evs), err))
+		}
+		return nil
+	})
+	return err == nil
+}
+
+// applyStored applies one stored event in a savepoint of its own and
+// clears its pending mark; one that does not decode or fails to apply is
+// marked failed instead.
+func (w *writeTx) applyStored(ctx context.Context, pe pendingEvent, apply inbox.ApplyFunc) inbox.IngestResult {
+	if pe.err != nil {
+		return w.markFailed(ctx, pe.ev, pe.err.Error())
+	}
+	res := w.applyEvent(ctx, pe.ev, apply)
+	if w.fatal == nil && res.State == inbox.EventApplied {
+		if _, err := w.exec(ctx, stEventApplied, pe.ev.ID); err != nil {
+			w.fail(fmt.Errorf("mark event %s applied: %w", pe.ev.ID, err))
+		}
+	}
+	return res
 }
 
 func (pr *projector) pendingCount() int64 {
