@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -127,14 +128,55 @@ func last(os []Opening) *Opening {
 
 // Percentile returns the p-th percentile (0 < p <= 1) of values by the
 // nearest-rank method: the smallest value at least p of them are at or
-// below. values is sorted in place; an empty one gives 0.
+// below. values is reordered in place; an empty one gives 0.
 func Percentile(values []float64, p float64) float64 {
 	if len(values) == 0 {
 		return 0
 	}
-	slices.Sort(values)
 	rank := int(math.Ceil(p*float64(len(values)))) - 1
-	return values[min(max(rank, 0), len(values)-1)]
+	return nthSmallest(values, min(max(rank, 0), len(values)-1))
+}
+
+// nthSmallest returns the value that would be at index k were values
+// sorted, in time linear in len(values) on average: it partitions values
+// around pivots (median of three, equal values in the middle, so that many
+// equal durations cost nothing), and sorts what is left when the pivots
+// are unlucky too often.
+func nthSmallest(v []float64, k int) float64 {
+	lo, hi := 0, len(v) // k is within v[lo:hi]
+	for budget := 2 * bits.Len(uint(len(v))); hi-lo > 16; budget-- {
+		if budget == 0 {
+			slices.Sort(v[lo:hi])
+			return v[k]
+		}
+		a, b, c := v[lo], v[lo+(hi-lo)/2], v[hi-1]
+		pivot := max(min(a, b), min(max(a, b), c))
+		// v[lo:lt] < pivot, v[lt:i] == pivot, v[gt:hi] > pivot.
+		lt, i, gt := lo, lo, hi
+		for i < gt {
+			switch x := v[i]; {
+			case x < pivot:
+				v[lt], v[i] = v[i], v[lt]
+				lt++
+				i++
+			case x > pivot:
+				gt--
+				v[gt], v[i] = v[i], v[gt]
+			default:
+				i++
+			}
+		}
+		switch {
+		case k < lt:
+			hi = lt
+		case k >= gt:
+			lo = gt
+		default:
+			return pivot
+		}
+	}
+	slices.Sort(v[lo:hi])
+	return v[k]
 }
 
 // Spread is the median and 90th percentile of durations in seconds, and
@@ -145,7 +187,7 @@ type Spread struct {
 	Count int
 }
 
-// SpreadOf summarises durations in seconds; values is sorted in place.
+// SpreadOf summarises durations in seconds; values is reordered in place.
 func SpreadOf(values []float64) Spread {
 	return Spread{P50: Percentile(values, 0.5), P90: Percentile(values, 0.9), Count: len(values)}
 }

@@ -150,6 +150,7 @@ var migrationSteps = map[string]func(ctx context.Context, tx *sql.Tx, log *slog.
 		}
 		return nil
 	},
+	"0025_opening_hours.sql": packAllOpeningHours,
 	"0020_contacts.sql": func(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
 		for _, ix := range []searchFill{
 			{"contacts_fts", "search_contact_docs", "name, phone, notes"},

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -31,7 +30,9 @@ var (
 		UNION ALL
 		SELECT at, 2, coalesce(user_id, 0), id FROM conversation_resolves WHERE conversation_id = ?1 AND at >= ?2`)
 	stDeleteOpenings = writerStatement(`DELETE FROM openings WHERE conversation_id = ? AND opened_at >= ?`)
-	stInsertOpening  = writerStatement(`INSERT INTO openings (conversation_id, opened_at, first_response_at, first_responder_id,
+	stOpeningsStored = writerStatement(`SELECT opened_at, first_response_at, coalesce(first_responder_id, 0), resolved_at, coalesce(resolver_id, 0)
+		FROM openings WHERE conversation_id = ? AND opened_at >= ? ORDER BY opened_at`)
+	stInsertOpening = writerStatement(`INSERT INTO openings (conversation_id, opened_at, first_response_at, first_responder_id,
 			resolved_at, resolver_id, sender_id, channel)
 		SELECT id, ?2, ?3, ?4, ?5, ?6, sender_id, channel FROM conversations WHERE id = ?1`)
 )
@@ -104,16 +105,66 @@ func (w *writeTx) deriveOpenings(ctx context.Context, id, since int64, items []i
 	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
 		return items, fmt.Errorf("timeline of conversation %d: %w", id, err)
 	}
+	openings := inbox.Openings(items)
+	// Most changes leave the openings as they were (a customer's second
+	// message, an agent's second reply): then nothing is written, and
+	// their packed hour stays as it is.
+	same, err := w.openingsStored(ctx, id, from, openings)
+	if err != nil || same {
+		return items, err
+	}
 	if _, err := w.exec(ctx, stDeleteOpenings, id, from); err != nil {
 		return items, fmt.Errorf("openings of conversation %d: %w", id, err)
 	}
-	for _, o := range inbox.Openings(items) {
+	for _, o := range openings {
 		if _, err := w.exec(ctx, stInsertOpening, id, msOf(o.OpenedAt), nullMS(o.FirstResponseAt), nullID(&o.FirstResponder),
 			nullMS(o.ResolvedAt), nullID(&o.Resolver)); err != nil {
 			return items, fmt.Errorf("openings of conversation %d: %w", id, err)
 		}
 	}
 	return items, nil
+}
+
+// openingsStored reports whether conversation id's stored openings from
+// from on are want.
+func (w *writeTx) openingsStored(ctx context.Context, id, from int64, want []inbox.Opening) (bool, error) {
+	rows, err := w.query(ctx, stOpeningsStored, id, from)
+	if err != nil {
+		return false, fmt.Errorf("openings of conversation %d: %w", id, err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var o inbox.Opening
+		if err := rows.Scan(msTime{&o.OpenedAt}, msTime{&o.FirstResponseAt}, &o.FirstResponder,
+			msTime{&o.ResolvedAt}, &o.Resolver); err != nil {
+			return false, fmt.Errorf("openings of conversation %d: %w", id, err)
+		}
+		if n >= len(want) || !sameOpening(o, want[n]) {
+			return false, nil
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("openings of conversation %d: %w", id, err)
+	}
+	return n == len(want), nil
+}
+
+// sameOpening compares openings as stored: to the millisecond, with no
+// agent for the first response or resolve that has not happened.
+func sameOpening(a, b inbox.Opening) bool {
+	norm := func(o inbox.Opening) [5]int64 {
+		r := [5]int64{msOf(o.OpenedAt), msOf(o.FirstResponseAt), 0, msOf(o.ResolvedAt), 0}
+		if !o.FirstResponseAt.IsZero() {
+			r[2] = o.FirstResponder
+		}
+		if !o.ResolvedAt.IsZero() {
+			r[4] = o.Resolver
+		}
+		return r
+	}
+	return norm(a) == norm(b)
 }
 
 // refreshAllOpenings derives the openings a migration asked for, before
@@ -185,43 +236,31 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 	}
 	clock := inbox.NewBusinessClock(cfg.Hours)
 	s.Business = clock != nil
-	where, args := openingsWhere(f, `opened_at`)
-	rows, err := db.reader.QueryContext(ctx, `SELECT opened_at, first_response_at, coalesce(first_responder_id, 0), resolved_at
-		FROM openings INDEXED BY openings_opened`+where, args...)
-	if err != nil {
-		return s, fmt.Errorf("report openings: %w", err)
-	}
 	var firsts, resolutions, bizFirsts, bizResolutions []float64
 	byAgent := map[int64][]float64{}
 	s.ResponseBuckets = make([]int, len(inbox.ResponseBucketBounds))
-	for rows.Next() {
-		var opened, responder int64
-		var first, resolved sql.NullInt64
-		if err := rows.Scan(&opened, &first, &responder, &resolved); err != nil {
-			rows.Close()
-			return s, fmt.Errorf("report openings: %w", err)
-		}
+	err = db.eachOpening(ctx, f, func(o *packedOpening) {
 		s.Conversations++
-		if first.Valid {
+		if o.answered {
 			if clock != nil {
-				bizFirsts = append(bizFirsts, float64(clock.BetweenMS(opened, first.Int64))/1000)
+				bizFirsts = append(bizFirsts, float64(clock.BetweenMS(o.opened, o.firstAt))/1000)
 			}
-			secs := float64(first.Int64-opened) / 1000
+			secs := float64(o.firstAt-o.opened) / 1000
 			firsts = append(firsts, secs)
 			s.ResponseBuckets[inbox.ResponseBucket(secs)]++
-			if responder != 0 {
-				byAgent[responder] = append(byAgent[responder], secs)
+			if o.responder != 0 {
+				byAgent[o.responder] = append(byAgent[o.responder], secs)
 			}
 		}
-		if resolved.Valid {
-			resolutions = append(resolutions, float64(resolved.Int64-opened)/1000)
+		if o.resolved {
+			resolutions = append(resolutions, float64(o.resolvedAt-o.opened)/1000)
 			if clock != nil {
-				bizResolutions = append(bizResolutions, float64(clock.BetweenMS(opened, resolved.Int64))/1000)
+				bizResolutions = append(bizResolutions, float64(clock.BetweenMS(o.opened, o.resolvedAt))/1000)
 			}
 		}
-	}
-	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
-		return s, fmt.Errorf("report openings: %w", err)
+	})
+	if err != nil {
+		return s, err
 	}
 	s.FirstResponse, s.Resolution = inbox.SpreadOf(firsts), inbox.SpreadOf(resolutions)
 	if clock != nil {
@@ -361,8 +400,11 @@ func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *tim
 	return nil
 }
 
-// reportAgents adds each agent's replies and resolves in f's period: a
-// few indexed sums per user, with no sort.
+// reportAgents adds each agent's replies and resolves in f's period. The
+// period's whole days (UTC) are summed from agent_days in one query; what
+// is left at either end, less than a day, from reply_counts and the
+// openings, a few indexed sums per user. Replies count to the quarter
+// hour, resolves to the millisecond.
 func (db *DB) reportAgents(ctx context.Context, f inbox.ReportFilter, names map[int64]string, agent func(int64) *inbox.AgentFigures) error {
 	var filters string
 	var extra []any
@@ -380,6 +422,11 @@ func (db *DB) reportAgents(ctx context.Context, f inbox.ReportFilter, names map[
 		WHERE resolver_id = ? AND resolved_at >= ? AND resolved_at < ?` + filters
 	from, to := msOf(f.From), msOf(f.To)
 	replyFrom, replyTo := floorDiv(from, quarterMS), ceilDiv(to, quarterMS)
+	// Whole days: replies' in quarter hours, resolves' in milliseconds.
+	// The rollup's days are SQLite's quotients, so only times after 1970
+	// use it.
+	var replyDays, resolveDays [2]int64
+	byDay := map[int64][2]int{}
 	if f.LabelID != 0 {
 		// The reply rollup does not know labels: count the labelled
 		// conversations' replies.
@@ -390,27 +437,60 @@ func (db *DB) reportAgents(ctx context.Context, f inbox.ReportFilter, names map[
 			strings.NewReplacer(" sender_id", " c.sender_id", " channel", " c.channel").Replace(filters)
 		replyFrom, replyTo = from, to
 		resolves += ` AND conversation_id IN (SELECT cl.conversation_id FROM conversation_labels cl WHERE cl.label_id = ?)`
+	} else if from >= 0 {
+		replyDays = [2]int64{ceilDiv(replyFrom, dayQuarters), floorDiv(replyTo, dayQuarters)}
+		resolveDays = [2]int64{ceilDiv(from, dayMS), floorDiv(to, dayMS)}
+		var err error
+		if byDay, err = db.agentDays(ctx, replyDays, resolveDays, filters, extra); err != nil {
+			return err
+		}
+	}
+	// count adds query's count over [lo, hi) less the whole days, which
+	// are the days [days[0], days[1]) in units of unit.
+	count := func(query string, args func(lo, hi int64) []any, lo, hi int64, days [2]int64, unit int64) (int, error) {
+		ranges := [][2]int64{{lo, hi}}
+		if days[0] < days[1] {
+			ranges = [][2]int64{{lo, days[0] * unit}, {days[1] * unit, hi}}
+		}
+		total := 0
+		for _, r := range ranges {
+			if r[0] >= r[1] {
+				continue
+			}
+			var n int
+			if err := db.reader.QueryRowContext(ctx, query, args(r[0], r[1])...).Scan(&n); err != nil {
+				return 0, err
+			}
+			total += n
+		}
+		return total, nil
 	}
 	for id := range names {
 		if f.AgentID != 0 && id != f.AgentID {
 			continue
 		}
-		var n, r int
-		args := []any{id, replyFrom, replyTo}
-		if f.LabelID != 0 {
-			args = append(args, f.LabelID)
-		}
-		args = append(args, extra...)
-		if err := db.reader.QueryRowContext(ctx, replies, args...).Scan(&n); err != nil {
+		n, err := count(replies, func(lo, hi int64) []any {
+			args := []any{id, lo, hi}
+			if f.LabelID != 0 {
+				args = append(args, f.LabelID)
+			}
+			return append(args, extra...)
+		}, replyFrom, replyTo, replyDays, dayQuarters)
+		if err != nil {
 			return fmt.Errorf("report replies: %w", err)
 		}
-		args = append([]any{id, from, to}, extra...)
-		if f.LabelID != 0 {
-			args = append(args, f.LabelID)
-		}
-		if err := db.reader.QueryRowContext(ctx, resolves, args...).Scan(&r); err != nil {
+		r, err := count(resolves, func(lo, hi int64) []any {
+			args := append([]any{id, lo, hi}, extra...)
+			if f.LabelID != 0 {
+				args = append(args, f.LabelID)
+			}
+			return args
+		}, from, to, resolveDays, dayMS)
+		if err != nil {
 			return fmt.Errorf("report resolves: %w", err)
 		}
+		n += byDay[id][0]
+		r += byDay[id][1]
 		if n > 0 {
 			agent(id).Replies = n
 		}
@@ -419,6 +499,41 @@ func (db *DB) reportAgents(ctx context.Context, f inbox.ReportFilter, names map[
 		}
 	}
 	return nil
+}
+
+// dayQuarters is how many message_counts buckets a day holds; dayMS, its
+// milliseconds.
+const (
+	dayQuarters = 96
+	dayMS       = 86400 * 1000
+)
+
+// agentDays sums each agent's replies over the days replyDays and resolves
+// over the days resolveDays, [first, last), from agent_days.
+func (db *DB) agentDays(ctx context.Context, replyDays, resolveDays [2]int64, filters string, extra []any) (map[int64][2]int, error) {
+	out := map[int64][2]int{}
+	lo, hi := min(replyDays[0], resolveDays[0]), max(replyDays[1], resolveDays[1])
+	if lo >= hi {
+		return out, nil
+	}
+	args := append([]any{replyDays[0], replyDays[1], resolveDays[0], resolveDays[1], lo, hi}, extra...)
+	rows, err := db.reader.QueryContext(ctx, `SELECT agent_id,
+			coalesce(sum(CASE WHEN day >= ?1 AND day < ?2 THEN replies END), 0),
+			coalesce(sum(CASE WHEN day >= ?3 AND day < ?4 THEN resolves END), 0)
+		FROM agent_days WHERE day >= ?5 AND day < ?6`+filters+` GROUP BY agent_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report agents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var v [2]int
+		if err := rows.Scan(&id, &v[0], &v[1]); err != nil {
+			return nil, fmt.Errorf("report agents: %w", err)
+		}
+		out[id] = v
+	}
+	return out, rows.Err()
 }
 
 // zoneChange is loc's offset from UTC in seconds from a message_counts

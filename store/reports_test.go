@@ -191,6 +191,9 @@ func TestOpeningsRollupEqualsScratch(t *testing.T) {
 			if d := countsDiff(t, db); d != "" {
 				t.Fatalf("seed %d, step %d: %s", seed, i, d)
 			}
+			if d := hoursDiff(t, db); d != "" {
+				t.Fatalf("seed %d, step %d: %s", seed, i, d)
+			}
 			checks++
 		}
 		got, want := rolledOpenings(t, db), scratchOpenings(t, db)
@@ -198,6 +201,9 @@ func TestOpeningsRollupEqualsScratch(t *testing.T) {
 			t.Fatalf("seed %d: openings\n rolled %+v\nscratch %+v", seed, got, want)
 		}
 		if d := countsDiff(t, db); d != "" {
+			t.Fatalf("seed %d: %s", seed, d)
+		}
+		if d := hoursDiff(t, db); d != "" {
 			t.Fatalf("seed %d: %s", seed, d)
 		}
 	}
@@ -220,6 +226,9 @@ func TestGeneratedDatabaseHasConsistentRollups(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM openings WHERE resolved_at IS NOT NULL`); n == 0 {
 		t.Fatal("no generated opening is resolved")
+	}
+	if d := hoursDiff(t, db); d != "" {
+		t.Fatal(d)
 	}
 }
 
@@ -330,7 +339,8 @@ func TestMigrationBuildsTheRollupsOfAnExistingDatabase(t *testing.T) {
 		`DROP TRIGGER messages_report_insert`, `DROP TRIGGER messages_report_delete`, `DROP TRIGGER messages_report_update`,
 		`DROP TRIGGER conversations_report_resolved`, `DROP TRIGGER conversations_report_delete`,
 		`DROP TABLE openings`, `DROP TABLE openings_dirty`, `DROP TABLE message_counts`, `DROP TABLE reply_counts`, `DROP TABLE conversation_resolves`,
-		`DELETE FROM schema_migrations WHERE version = 17`,
+		`DROP TABLE opening_hours`, `DROP TABLE opening_hours_dirty`, `DROP TABLE agent_days`,
+		`DELETE FROM schema_migrations WHERE version IN (17, 25)`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -351,6 +361,9 @@ func TestMigrationBuildsTheRollupsOfAnExistingDatabase(t *testing.T) {
 		t.Fatal("no opening resolved after the upgrade")
 	}
 	if d := countsDiff(t, db); d != "" {
+		t.Fatal(d)
+	}
+	if d := hoursDiff(t, db); d != "" {
 		t.Fatal(d)
 	}
 }

@@ -339,6 +339,10 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 			db.recoverWriterConn(ctx)
 			return err
 		}
+		if err := w.flushOpeningHours(ctx); err != nil {
+			db.recoverWriterConn(ctx)
+			return err
+		}
 	}
 	start := time.Now()
 	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
@@ -500,7 +504,7 @@ func (db *DB) write(ctx context.Context, fn func(ctx context.Context, w *writeTx
 type stmtID int
 
 // numWriterStmts bounds the statements declared with writerStatement.
-const numWriterStmts = 64
+const numWriterStmts = 96
 
 var writerSQL []string
 
