@@ -132,6 +132,9 @@ func (e env) bench(ctx context.Context, args []string) error {
 		if res.UI, err = benchUI(ctx, filepath.Join(dir, "ui.db"), ui, progress); err != nil {
 			return err
 		}
+		if res.Reports, err = benchReports(ctx, filepath.Join(dir, "ui.db"), ui.renders, progress); err != nil {
+			return err
+		}
 		return e.printBench(res, *asJSON)
 	}
 	if *teamOnly {
@@ -257,6 +260,9 @@ func printBenchTable(w io.Writer, r benchResult) {
 			printSearchFigures(w, *r.Search)
 		} else {
 			printUIRows(row, r.UI)
+			if r.Reports.Summaries > 0 {
+				printReportFigures(w, r.Reports)
+			}
 		}
 		return
 	}
