@@ -191,7 +191,7 @@ func TestOpeningsRollupEqualsScratch(t *testing.T) {
 			if d := countsDiff(t, db); d != "" {
 				t.Fatalf("seed %d, step %d: %s", seed, i, d)
 			}
-			if d := hoursDiff(t, db); d != "" {
+			if d := hoursDiff(t, db, want); d != "" {
 				t.Fatalf("seed %d, step %d: %s", seed, i, d)
 			}
 			checks++
@@ -203,7 +203,7 @@ func TestOpeningsRollupEqualsScratch(t *testing.T) {
 		if d := countsDiff(t, db); d != "" {
 			t.Fatalf("seed %d: %s", seed, d)
 		}
-		if d := hoursDiff(t, db); d != "" {
+		if d := hoursDiff(t, db, want); d != "" {
 			t.Fatalf("seed %d: %s", seed, d)
 		}
 	}
@@ -227,7 +227,7 @@ func TestGeneratedDatabaseHasConsistentRollups(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM openings WHERE resolved_at IS NOT NULL`); n == 0 {
 		t.Fatal("no generated opening is resolved")
 	}
-	if d := hoursDiff(t, db); d != "" {
+	if d := hoursDiff(t, db, want); d != "" {
 		t.Fatal(d)
 	}
 }
@@ -363,7 +363,7 @@ func TestMigrationBuildsTheRollupsOfAnExistingDatabase(t *testing.T) {
 	if d := countsDiff(t, db); d != "" {
 		t.Fatal(d)
 	}
-	if d := hoursDiff(t, db); d != "" {
+	if d := hoursDiff(t, db, want); d != "" {
 		t.Fatal(d)
 	}
 }
