@@ -174,3 +174,38 @@ type TeamStore interface {
 	// ErrNotFound.
 	DeleteSavedView(ctx context.Context, id, userID int64, admin bool) error
 }
+
+// ViewCounts are the numbers the navigation shows beside the inbox's
+// views for one set of list filters (sender, channel, label): each
+// counts the conversations open in the view, as the lists show them.
+type ViewCounts struct {
+	Open       int // open, not snoozed
+	Unassigned int // open, not snoozed, with no assignee
+	Snoozed    int
+	// Mine is the open, not snoozed conversations of each assignee.
+	Mine map[int64]int
+}
+
+// Count is the number of the view: open, mine (of userID), unassigned or
+// snoozed; resolved and unknown views have no count (-1).
+func (v ViewCounts) Count(view string, userID int64) int {
+	switch view {
+	case "", "open":
+		return v.Open
+	case "mine":
+		return v.Mine[userID]
+	case "unassigned":
+		return v.Unassigned
+	case "snoozed":
+		return v.Snoozed
+	}
+	return -1
+}
+
+// ViewCounter counts the views of a set of list filters.
+type ViewCounter interface {
+	// ViewCounts counts the views with f's sender, channel and label (its
+	// other fields are ignored): one walk of an index, grouped by snooze
+	// and assignee.
+	ViewCounts(ctx context.Context, f ConversationFilter) (ViewCounts, error)
+}

@@ -131,6 +131,11 @@ type Conversation struct {
 	// message time.
 	LastMessageID      int64
 	LastMessagePreview string
+	// LastSource is who wrote the preview's message (the customer, an
+	// agent, an auto-reply, the phone app, the API), empty with no
+	// message; LastAuthorID is the agent's id when an agent wrote it.
+	LastSource   Source
+	LastAuthorID int64
 	// LastInboundAt is the time of the customer's latest message; zero
 	// when the customer never wrote.
 	LastInboundAt time.Time

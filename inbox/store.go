@@ -266,6 +266,7 @@ type Store interface {
 	SetSetting(ctx context.Context, key, value string, at time.Time) error
 	ReportStore
 	TeamStore
+	ViewCounter
 	NotifyStore
 	// ReactAsBusiness records the team's emoji on a message; an empty
 	// emoji removes it.

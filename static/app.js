@@ -136,6 +136,11 @@
     within(root, ".msg[data-author]").forEach(function (m) {
       m.classList.toggle("msg-own", m.getAttribute("data-author") === id);
     });
+    // A list preview of the agent's own reply says "You:", a teammate's
+    // their name.
+    within(root, ".row-from[data-from]").forEach(function (f) {
+      f.classList.toggle("own", f.getAttribute("data-from") === id);
+    });
   }
 
   // fillPicker puts the team (rendered once in the page) into an assignee

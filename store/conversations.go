@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +20,12 @@ const conversationCols = `c.id, c.sender_id, c.channel, c.status, c.assignee_id,
 	c.created_at, c.updated_at,
 	ct.id, ct.phone, ct.name, ct.name_at, ct.created_at, ct.updated_at,
 	c.opted_out, c.opt_changed_at,
-	c.snoozed_at, c.snoozed_until, ` + labelsCol
+	c.snoozed_at, c.snoozed_until, ` + labelsCol + `, ` + lastFromCol
+
+// lastFromCol says who wrote the preview's message, "direction\x1fsource\x1f
+// author id": one primary-key lookup.
+const lastFromCol = `(SELECT m.direction || char(31) || m.source || char(31) || coalesce(m.author_id, 0)
+	FROM messages m WHERE m.id = c.last_message_id)`
 
 // unreadCol is the unread count: inbound messages since the furthest any
 // user has read. With no reads, every inbound message is unread.
@@ -49,14 +55,14 @@ func scanConversation(row scanner) (inbox.Conversation, error) {
 	var channel, status string
 	var lastID *int64
 	var snoozedAt, snoozedUntil time.Time
-	var labels sql.NullString
+	var labels, lastFrom sql.NullString
 	err := row.Scan(&c.ID, &c.SenderID, &channel, &status, optID{&c.AssigneeID}, &c.ZavuConversationID,
 		&c.InboundCount, optID{&lastID}, msTime{&c.LastMessageAt}, &c.LastMessagePreview, msTime{&c.LastInboundAt},
 		msTime{&c.CreatedAt}, msTime{&c.UpdatedAt},
 		&c.Contact.ID, &c.Contact.Phone, &c.Contact.Name, msTime{&c.Contact.NameAt},
 		msTime{&c.Contact.CreatedAt}, msTime{&c.Contact.UpdatedAt},
 		&c.OptedOut, msTime{&c.OptChangedAt},
-		msTime{&snoozedAt}, msTime{&snoozedUntil}, &labels,
+		msTime{&snoozedAt}, msTime{&snoozedUntil}, &labels, &lastFrom,
 		&c.UnreadCount)
 	if err != nil {
 		return inbox.Conversation{}, err
@@ -66,10 +72,29 @@ func scanConversation(row scanner) (inbox.Conversation, error) {
 		c.Status, c.SnoozedUntil = inbox.Snoozed, snoozedUntil
 	}
 	c.Labels = parseLabels(labels.String)
+	c.LastSource, c.LastAuthorID = parseLastFrom(lastFrom.String)
 	if lastID != nil {
 		c.LastMessageID = *lastID
 	}
 	return c, nil
+}
+
+// parseLastFrom reads lastFromCol. An inbound message is the customer's;
+// an outbound one with no source was sent through the API.
+func parseLastFrom(s string) (inbox.Source, int64) {
+	if s == "" {
+		return "", 0
+	}
+	dir, rest, _ := strings.Cut(s, "\x1f")
+	src, author, _ := strings.Cut(rest, "\x1f")
+	if dir == string(inbox.Inbound) {
+		return inbox.SourceCustomer, 0
+	}
+	id, _ := strconv.ParseInt(author, 10, 64)
+	if src == "" {
+		src = string(inbox.SourceAPI)
+	}
+	return inbox.Source(src), id
 }
 
 // Conversations returns a page of conversations, newest activity first

@@ -130,6 +130,12 @@ type RowView struct {
 	SenderID   string
 	ShowSender bool
 	Preview    string
+	// From says whose the preview's message is when it is not the
+	// customer's: a teammate's first name, or "Auto-reply", "Phone",
+	// "API". FromID is the agent's id: the page says "You" in place of
+	// the name when it is the signed-in agent's.
+	From       string
+	FromID     int64
 	At         time.Time
 	AtLabel    string // "2m", "3h", "Mon", "12 Mar"
 	Unread     int64

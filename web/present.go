@@ -159,6 +159,7 @@ func rowView(c inbox.Conversation, selected int64, showSender bool, who people, 
 	if r.Preview == "" {
 		r.Preview = "No messages yet"
 	}
+	r.From, r.FromID = previewFrom(c, who)
 	if c.AssigneeID != nil {
 		r.AssigneeID = *c.AssigneeID
 		r.AssigneeName = who.name(c.AssigneeID)
@@ -168,6 +169,31 @@ func rowView(c inbox.Conversation, selected int64, showSender bool, who people, 
 		r.WindowSoon, r.WindowLabel = true, "WhatsApp window: "+strings.ToLower(w.Label[:1])+w.Label[1:]
 	}
 	return r
+}
+
+// previewFrom is whose the conversation's last message is, as the list's
+// preview says it: nothing for the customer's, a teammate's first name
+// and id for an agent's, or what sent it otherwise.
+func previewFrom(c inbox.Conversation, who people) (string, int64) {
+	switch c.LastSource {
+	case "", inbox.SourceCustomer:
+		return "", 0
+	case inbox.SourceAutoReply:
+		return "Auto-reply", 0
+	case inbox.SourcePhoneApp:
+		return "Phone", 0
+	case inbox.SourceAgent:
+		if c.LastAuthorID == 0 {
+			return "Team", 0
+		}
+		id := c.LastAuthorID
+		name, _, _ := strings.Cut(strings.TrimSpace(who.name(&id)), " ")
+		if name == "" {
+			name = "Team"
+		}
+		return name, id
+	}
+	return "API", 0
 }
 
 func convView(c inbox.Conversation, who people, now time.Time) views.ConvView {
