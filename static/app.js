@@ -508,7 +508,10 @@
         label: a.getAttribute("data-label") || ""
       } : null,
       rows: $$("#conv-list .row").slice(0, 1000).map(function (r) { return parseInt(r.getAttribute("data-conversation"), 10) || 0; }),
-      open: parseInt(openConversationID(), 10) || 0
+      open: parseInt(openConversationID(), 10) || 0,
+      // The views' counts the navigation shows, kept live.
+      counts: $$("[data-view-count]").map(function (el) { return el.getAttribute("data-view-count"); })
+        .filter(function (k, i, all) { return all.indexOf(k) === i; })
     };
   }
 
@@ -632,6 +635,11 @@
           break;
         case "presence":
           showPresence(el);
+          break;
+        case "count":
+          $$('[data-view-count="' + CSS.escape(el.getAttribute("data-view-count")) + '"]').forEach(function (c) {
+            c.textContent = el.getAttribute("data-n");
+          });
           break;
         case "team":
           var old = $("#team-options");

@@ -99,6 +99,9 @@ type InboxView struct {
 	// SavedViews the agent's and the team's saved filters.
 	Labels     []inbox.Label
 	SavedViews []SavedViewLink
+	// Counts are the views' numbers in the navigation, by their filter's
+	// query (Filter.Query); a view without one has no number.
+	Counts map[string]int
 }
 
 // LiveMark is where a page or fragment stands in the live-update stream:

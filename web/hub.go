@@ -70,6 +70,11 @@ type Hub struct {
 	presenceDirty map[int64]struct{}             // threads a page left by disconnecting
 	presenceTick  <-chan time.Time               // when to look for pages gone quiet
 	now           func() time.Time
+
+	// View counts (counts.go): the bases pages show, and what the render
+	// goroutine last counted.
+	bases      countBases
+	countState countState
 }
 
 // liveRenderer turns changes into fragments; the Server implements it.
@@ -124,6 +129,10 @@ type client struct {
 	sub      subscription
 	shown    map[int64]struct{} // the list rows the page has
 	presence pagePresence
+	// counts are the view counts the page shows (by key, see counts.go)
+	// and countBases the filters they need counted.
+	counts     map[string]struct{}
+	countBases []countBase
 
 	// closeCode is what the connection is closed with when the hub closes
 	// send: 1012 when the server restarts, 1013 when the client was too
@@ -184,6 +193,9 @@ type subscribeRequest struct {
 	rows  []int64
 	epoch string
 	since uint64
+	// counts and countBases are the view counts the page shows.
+	counts     map[string]struct{}
+	countBases []countBase
 }
 
 // directMessage goes to every page of one user as it is.
@@ -209,7 +221,8 @@ type update struct {
 	convs    []liveConv
 	deleted  []byte // removes merged placeholders from the threads of convs
 	team     []byte
-	size     int // of the fragments, set by the hub when it keeps the update
+	counts   []liveCount // view counts that changed
+	size     int         // of the fragments, set by the hub when it keeps the update
 }
 
 // liveMessage is a bubble for its thread.
@@ -401,18 +414,33 @@ func (h *Hub) renderLoop() {
 			// No page to render for. A page that connects later and
 			// missed this change fetches what it shows again.
 			out = append(out, &update{covers: covers, resync: true})
+			h.countState.forget()
 		case have:
 			ctx, cancel := context.WithTimeout(h.renderCtx, 5*time.Second)
 			u, err := h.renderer.renderChange(ctx, batch)
-			cancel()
 			if err != nil {
 				h.log.Warn("live update not rendered; pages will fetch again", "err", err)
 				u = &update{resync: true}
+				h.countState.forget()
 			}
 			u.covers = covers
 			out = append(out, u)
+			if !u.resync {
+				if cu := h.renderCounts(ctx, u, batch.ConversationIDs, covers); cu != nil {
+					out = append(out, cu)
+				}
+			}
+			cancel()
+		default:
+			// Woken: a page shows a view whose count no page showed.
+			ctx, cancel := context.WithTimeout(h.renderCtx, 5*time.Second)
+			if cu := h.renderCounts(ctx, nil, nil, covers); cu != nil {
+				out = append(out, cu)
+			}
+			cancel()
 		}
 		if h.overflow.Swap(false) {
+			h.countState.forget()
 			// Changes were dropped: those numbered up to now are covered
 			// only by fetching again.
 			covers = max(covers, h.published.Load())
@@ -516,6 +544,9 @@ func (u *update) bytes() int {
 	for _, c := range u.convs {
 		n += len(c.row) + len(c.gone) + len(c.thread)
 	}
+	for _, c := range u.counts {
+		n += len(c.html)
+	}
 	return n
 }
 
@@ -533,6 +564,7 @@ func (h *Hub) subscribeClient(r subscribeRequest) {
 	if _, ok := h.clients[c]; !ok {
 		return // dropped: too slow to take the thread's presence
 	}
+	h.setCounts(c, r.counts, r.countBases)
 	c.shown = make(map[int64]struct{}, len(r.rows))
 	for _, id := range r.rows {
 		c.shown[id] = struct{}{}
@@ -608,6 +640,7 @@ func (h *Hub) partsFor(c *client, u *update) [][]byte {
 	if u.team != nil {
 		add(u.team)
 	}
+	c.countsFor(u, add)
 	return parts
 }
 
@@ -629,6 +662,8 @@ func (h *Hub) drop(c *client, code int) {
 	}
 	delete(h.clients, c)
 	h.connected.Store(int64(len(h.clients)))
+	h.bases.remove(c.countBases)
+	c.countBases = nil
 	c.closeCode.Store(int32(code))
 	close(c.send)
 	if id := c.sub.open; id != 0 {

@@ -151,7 +151,11 @@ func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newCo
 	if v.Labels, err = s.store.Labels(ctx); err != nil {
 		return err
 	}
-	if v.SavedViews, err = s.savedViewLinks(c, f); err != nil {
+	counted := map[countBase]inbox.ViewCounts{}
+	if v.Counts, err = s.navCounts(ctx, f, currentUser(c).ID, counted); err != nil {
+		return err
+	}
+	if v.SavedViews, err = s.savedViewLinks(c, f, counted); err != nil {
 		return err
 	}
 	for _, sd := range senders {

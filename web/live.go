@@ -280,6 +280,8 @@ type subscribeMessage struct {
 	} `json:"list"`
 	Rows []int64 `json:"rows"`
 	Open int64   `json:"open"`
+	// Counts are the view counts the page shows, by key (counts.go).
+	Counts []string `json:"counts"`
 }
 
 // parseSubscription checks a page's subscription; the filter is read as
@@ -360,8 +362,9 @@ func (c *client) readPump() {
 		if err != nil {
 			continue
 		}
+		counts, bases := parseCounts(m.Counts)
 		select {
-		case c.hub.subscribe <- subscribeRequest{c: c, sub: sub, rows: m.Rows, epoch: m.Epoch, since: m.Since}:
+		case c.hub.subscribe <- subscribeRequest{c: c, sub: sub, rows: m.Rows, epoch: m.Epoch, since: m.Since, counts: counts, countBases: bases}:
 		case <-c.hub.done:
 			return
 		}

@@ -380,8 +380,8 @@ func (s *Server) handleDeleteLabel(c echo.Context) error {
 }
 
 // savedViewLinks are the agent's and the team's saved views with their
-// counts; the one matching f is marked active.
-func (s *Server) savedViewLinks(c echo.Context, f views.Filter) ([]views.SavedViewLink, error) {
+// counts (open conversations, none for a resolved view); the one matching f is marked active.
+func (s *Server) savedViewLinks(c echo.Context, f views.Filter, cache map[countBase]inbox.ViewCounts) ([]views.SavedViewLink, error) {
 	ctx := c.Request().Context()
 	me := currentUser(c)
 	vs, err := s.store.SavedViews(ctx, me.ID)
@@ -391,9 +391,13 @@ func (s *Server) savedViewLinks(c echo.Context, f views.Filter) ([]views.SavedVi
 	var out []views.SavedViewLink
 	for _, v := range vs {
 		vf := filterFromQuery(v.Filter)
-		n, err := s.store.CountConversations(ctx, storeFilter(vf, me.ID))
-		if err != nil {
+		counts := map[string]int{}
+		if err := s.addCounts(ctx, counts, countBase{sender: vf.SenderID, channel: vf.Channel, label: vf.Label}, me.ID, cache); err != nil {
 			return nil, err
+		}
+		n, ok := counts[vf.Query()]
+		if !ok {
+			n = -1 // resolved: no count
 		}
 		out = append(out, views.SavedViewLink{ID: v.ID, Name: v.Name, Query: vf.Query(), Shared: v.Shared, Count: n,
 			Mine: v.UserID == me.ID || me.Role == inbox.RoleAdmin, Active: vf == f})
