@@ -137,11 +137,11 @@ type RowView struct {
 	// customer's: a teammate's first name, or "Auto-reply", "Phone",
 	// "API". FromID is the agent's id: the page says "You" in place of
 	// the name when it is the signed-in agent's.
-	From       string
-	FromID     int64
-	At         time.Time
-	AtLabel    string // "2m", "3h", "Mon", "12 Mar"
-	Unread     int64
+	From    string
+	FromID  int64
+	At      time.Time
+	AtLabel string // "2m", "3h", "Mon", "12 Mar"
+	Unread  int64
 	// Inbound counts the customer's messages ever and Read those the
 	// viewer has read: the page derives the unread count from both, so a
 	// live row (rendered once for everyone) keeps each agent's own count.
