@@ -480,7 +480,7 @@
 
   var live = { ws: null, epoch: "", seq: 0, retries: 0, closed: false, resyncing: false, again: false, timer: 0 };
 
-  function liveRoot() { return $(".app[data-live]"); }
+  function liveRoot() { return $('[data-live="/ws"]'); }
 
   // markFrom moves the live position back to a fragment's: the server
   // replays what came after it.
@@ -629,6 +629,21 @@
           document.dispatchEvent(new CustomEvent("switchboard:" + el.getAttribute("data-live"), { detail: {
             conversation: el.getAttribute("data-conversation"), message: el.getAttribute("data-message"),
             author: el.getAttribute("data-author"), count: parseInt(el.getAttribute("data-count"), 10) || 0 } }));
+          break;
+        case "mention-item": // an open Mentions page puts it at the top
+          var li = el.content.firstElementChild, list = $("[data-testid=mention-list]");
+          var empty = $("[data-testid=mentions-empty]");
+          if (!li || (!list && !empty)) { break; }
+          if (!list) {
+            list = document.createElement("ul");
+            list.className = "mention-list";
+            list.setAttribute("data-testid", "mention-list");
+            empty.replaceWith(list);
+          }
+          var was = document.getElementById(li.id);
+          if (was) { was.remove(); }
+          list.prepend(li);
+          localize(li);
           break;
         case "notify":
           document.dispatchEvent(new CustomEvent("switchboard:notify", { detail: el })); // static/notify.js

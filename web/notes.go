@@ -103,9 +103,35 @@ func (s *Server) mentioned(ctx context.Context, userID int64, note inbox.Message
 		s.log.Warn("count unseen mentions", "user_id", userID, "err", err)
 		return
 	}
-	s.hub.sendUser(userID, fmt.Appendf(nil,
+	msg := fmt.Appendf(nil,
 		`<i data-live="mention" data-conversation="%d" data-message="%d" data-author="%d" data-count="%d" hidden></i>`,
-		note.ConversationID, note.ID, author, n))
+		note.ConversationID, note.ID, author, n)
+	s.hub.sendUser(userID, append(msg, s.mentionItem(ctx, note)...))
+}
+
+// mentionItem is the Mentions view's entry for a new mention, for an open
+// Mentions page to put at the top; nil when it cannot be read. Its time
+// is in UTC, which the page shows in the agent's zone.
+func (s *Server) mentionItem(ctx context.Context, note inbox.Message) []byte {
+	c, err := s.store.Conversation(ctx, note.ConversationID)
+	if err != nil {
+		return nil
+	}
+	who, err := s.people(ctx)
+	if err != nil {
+		return nil
+	}
+	it := views.MentionItemView{ConversationID: c.ID,
+		Href: "/conversations/" + strconv.FormatInt(c.ID, 10) + "#m-" + strconv.FormatInt(note.ID, 10),
+		Name: c.Contact.DisplayName(), Author: who.name(note.AuthorID), Text: note.Text,
+		At: note.CreatedAt, When: note.CreatedAt.UTC().Format("2 Jan 15:04"), Unseen: true}
+	var buf bytes.Buffer
+	buf.WriteString(`<template data-live="mention-item">`)
+	if err := views.MentionItem(it).Render(ctx, &buf); err != nil {
+		return nil
+	}
+	buf.WriteString(`</template>`)
+	return buf.Bytes()
 }
 
 // seeMentions marks the agent's mentions in a conversation they opened as
@@ -130,6 +156,7 @@ func (s *Server) seeMentions(ctx context.Context, userID, convID int64) {
 func (s *Server) handleMentions(c echo.Context) error {
 	ctx := c.Request().Context()
 	me := currentUser(c).ID
+	mark := s.hub.Mark() // before reading: later mentions reach the page live
 	ms, err := s.store.Mentions(ctx, me, 100)
 	if err != nil {
 		return err
@@ -139,9 +166,9 @@ func (s *Server) handleMentions(c echo.Context) error {
 		return err
 	}
 	loc := location(c)
-	v := views.MentionsView{Page: s.page(c, "Mentions · Switchboard")}
+	v := views.MentionsView{Page: s.page(c, "Mentions · Switchboard"), Live: mark}
 	for _, mn := range ms {
-		v.Items = append(v.Items, views.MentionItemView{
+		v.Items = append(v.Items, views.MentionItemView{ConversationID: mn.ConversationID,
 			Href: "/conversations/" + strconv.FormatInt(mn.ConversationID, 10) + "#m-" + strconv.FormatInt(mn.MessageID, 10),
 			Name: mn.Conversation.Contact.DisplayName(), Author: who.name(mn.Note.AuthorID), Text: mn.Note.Text,
 			At: mn.At, When: mn.At.In(loc).Format("2 Jan 15:04"), Unseen: mn.Unseen > 0,

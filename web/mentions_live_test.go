@@ -1,0 +1,43 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// An open Mentions page is live: a new mention of its agent comes over
+// its websocket as the item to put at the top.
+func TestLiveMentionReachesAnOpenMentionsPage(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana María", inbox.RoleAgent)
+	ts.addUser("ben@example.com", "Ben Okafor", inbox.RoleAgent)
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550001", "Zoe", "Where is my order?", time.Now().Add(-time.Minute)))
+	conv := itoa(ts.mustMessage("msg_1").ConversationID)
+	ana, ben := ts.newAgent(), ts.newAgent()
+	ana.login("ana@example.com")
+	ben.login("ben@example.com")
+
+	page := ben.get("/mentions")
+	if !strings.Contains(page.body, `data-live="/ws"`) || page.find("mentions-empty").Length() != 1 {
+		t.Fatalf("the Mentions page is not live or not empty:\n%s", page.body)
+	}
+	cb := ben.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, cb, "", 0)
+
+	if p := ana.post("/conversations/"+conv+"/notes", url.Values{"text": {"@Ben Okafor can you check the courier?"}}); p.status != http.StatusOK {
+		t.Fatalf("note: %d", p.status)
+	}
+	got := nextContaining(t, cb, `data-live="mention-item"`)
+	item := fragment(t, got, `<template data-live="mention-item">`, `</template>`)
+	for _, want := range []string{`id="mention-c-` + conv + `"`, "Zoe", "Ana María", "can you check the courier?", `data-unseen="true"`} {
+		if !strings.Contains(item, want) {
+			t.Errorf("the live item lacks %s:\n%s", want, item)
+		}
+	}
+}
