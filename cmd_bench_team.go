@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -523,6 +524,10 @@ func (s *teamServer) login(ctx context.Context, email string) (*teamAgent, error
 	return a, nil
 }
 
+// navCountKeys finds the view counts an inbox page shows, which its
+// subscription names as app.js does.
+var navCountKeys = regexp.MustCompile(`data-view-count="([^"]*)"`)
+
 // openPage loads the inbox page of p's view with its thread open, then
 // connects its websocket and subscribes as app.js does.
 func (s *teamServer) openPage(ctx context.Context, p *teamPage) error {
@@ -531,6 +536,11 @@ func (s *teamServer) openPage(ctx context.Context, p *teamPage) error {
 		return err
 	}
 	sub := map[string]any{"list": map[string]string{"view": p.view}, "open": p.open, "rows": []int64{}}
+	keys := []string{}
+	for _, m := range navCountKeys.FindAllSubmatch(body, -1) {
+		keys = append(keys, html.UnescapeString(string(m[1])))
+	}
+	sub["counts"] = keys
 	if m := liveMark.FindSubmatch(body); m != nil {
 		seq, _ := strconv.ParseUint(string(m[2]), 10, 64)
 		sub["epoch"], sub["since"] = string(m[1]), seq

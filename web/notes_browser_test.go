@@ -51,6 +51,11 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 	ben.do("Ben answers", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "It left the depot today\r"))
 	ana.waitFor("Ben's answer reaches Ana's thread",
 		`document.querySelector('[data-testid=messages]').textContent.includes('It left the depot today')`)
+	// The list's preview says whose the answer is: "You" on Ben's page,
+	// his name on Ana's (one row, rendered once for both).
+	const preview = `document.querySelector('[data-testid=row-preview]').innerText.trim()`
+	ben.waitFor("Ben's preview says You", preview+` === 'You: It left the depot today'`)
+	ana.waitFor("Ana's preview names Ben", preview+` === 'Ben: It left the depot today'`)
 
 	ana.do("Ana presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
 	ana.waitFor("the send is stopped with Ben's answer shown",
@@ -67,8 +72,14 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 		`[...document.querySelectorAll('[data-testid=message][data-direction=outbound]')].some(m => m.textContent.includes('Let me look into it')) &&
 		 !document.querySelector('[data-testid=draft-changed]') && !document.querySelector('[data-testid=composer-error]')`)
 
-	// A note with @Ben, picked from the list.
+	// A note with @Ben, picked from the list. Ben also has his Mentions
+	// page open in another tab.
 	ben.waitFor("Ben has no unseen mention", `document.querySelector('[data-testid=mentions-badge]').hidden`)
+	benMentions := newTab(t, bctx)
+	benMentions.login(ls.url(), "ben@example.com")
+	benMentions.do("Ben opens his Mentions", chromedp.Navigate(ls.url()+"/mentions"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=mentions-empty]`)))
+	waitFor(t, "three live pages", func() bool { return ls.web.Hub().Clients() == 3 })
 	ana.do("Ana switches to a note and types @Be",
 		chromedp.Click(chromedp.CSS(`[data-testid=tab-note]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=note-text]`)),
@@ -84,6 +95,9 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 	ben.waitFor("Ben's badge counts the mention, live",
 		`(b => !b.hidden && b.textContent === '1')(document.querySelector('[data-testid=mentions-badge]'))`)
 	ben.waitFor("Ben's thread shows the note", `!!document.querySelector('[data-testid=note]')`)
+	benMentions.waitFor("the mention comes to Ben's open Mentions page, live",
+		`(i => !!i && i.textContent.includes('Zoe Quinn') && i.textContent.includes('can you call the courier?') &&
+		  i.textContent.includes('Ana Admin'))(document.querySelector('[data-testid=mention-item]'))`)
 
 	// A reply after the note goes out behind anything queued before it:
 	// once Zavu has it, the note would have gone too, and it did not.
@@ -96,4 +110,16 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 			t.Errorf("the note reached Zavu: %+v", m)
 		}
 	}
+	// The nav's counts follow assignments and resolutions on every page.
+	count := func(view string) string {
+		return `(document.querySelector('[data-testid=nav-count-` + view + `]') || {}).textContent`
+	}
+	for _, tb := range []*tab{ana, ben} {
+		tb.waitFor("one open, unassigned conversation", count("open")+` === '1' && `+count("unassigned")+` === '1' && `+count("mine")+` === '0'`)
+	}
+	ben.do("Ben takes the conversation", chromedp.Click(chromedp.CSS(`[data-testid=assign-me]`)))
+	ben.waitFor("Ben's Mine and Unassigned follow", count("mine")+` === '1' && `+count("unassigned")+` === '0'`)
+	ana.waitFor("Ana's Unassigned follows; her Mine stays", count("unassigned")+` === '0' && `+count("mine")+` === '0'`)
+	ana.do("Ana resolves the conversation", chromedp.Click(chromedp.CSS(`[data-testid=resolve]`)))
+	ben.waitFor("Ben's Open and Mine empty, live", count("open")+` === '0' && `+count("mine")+` === '0'`)
 }
