@@ -205,12 +205,12 @@
     updateTitle();
   }
 
+  // updateTitle hands the list's unread count to notify.js, which alone
+  // writes the tab title (adding the conversations it told the agent of).
   function updateTitle() {
-    var base = document.body.getAttribute("data-base-title") || document.title;
     var n = 0;
     $$("#conv-list .row").forEach(function (r) { n += unreadOf(r); });
-    document.title = n > 0 ? "(" + n + ") " + base : base;
-    document.dispatchEvent(new CustomEvent("switchboard:unread", { detail: n })); // notify.js adds its own
+    document.dispatchEvent(new CustomEvent("switchboard:unread", { detail: n }));
   }
 
   function markSelected() {
@@ -823,53 +823,8 @@
   // plain words, with a way to try again; an action that can be taken back
   // offers Undo. One message at a time, at the foot of the screen.
 
-  function toastBox() {
-    var box = document.getElementById("toasts");
-    if (!box) {
-      box = document.createElement("div");
-      box.id = "toasts";
-      box.className = "toasts";
-      document.body.appendChild(box);
-    }
-    return box;
-  }
-
-  // toast shows text with an optional button; kind "error" is announced at
-  // once (role=alert), anything else politely.
-  function toast(kind, text, label, action, testid) {
-    var box = toastBox();
-    var t = document.createElement("div");
-    t.className = "toast toast-" + kind;
-    t.setAttribute("role", kind === "error" ? "alert" : "status");
-    t.setAttribute("data-testid", kind === "error" ? "action-error" : "toast");
-    var p = document.createElement("span");
-    p.textContent = text;
-    t.appendChild(p);
-    if (label) {
-      var b = document.createElement("button");
-      b.type = "button";
-      b.className = "btn btn-quiet";
-      b.textContent = label;
-      b.setAttribute("data-testid", testid);
-      b.addEventListener("click", function () { t.remove(); action(); });
-      t.appendChild(b);
-    }
-    var close = document.createElement("button");
-    close.type = "button";
-    close.className = "btn btn-quiet toast-close";
-    close.setAttribute("aria-label", "Dismiss");
-    close.textContent = "×";
-    close.addEventListener("click", function () { t.remove(); });
-    t.appendChild(close);
-    box.replaceChildren(t);
-    if (kind !== "error") {
-      setTimeout(function () { t.remove(); }, 8000);
-    }
-    return t;
-  }
-
   function failed(text, retry) {
-    toast("error", text, retry ? "Try again" : "", retry, "action-retry");
+    window.Switchboard.toast({ kind: "error", text: text, retry: retry });
   }
 
   function errorText(xhrOrText, fallback) {
@@ -995,7 +950,7 @@
     var i = rows.indexOf(document.getElementById("c-" + id));
     var next = i >= 0 ? rows[i + 1] || rows[i - 1] : null;
     send(url, { status: "resolved" }).then(function () {
-      toast("done", "Resolved " + name + ".", "Undo", function () { send(url, { status: "open" }); }, "resolve-undo");
+      window.Switchboard.toast({ kind: "done", text: "Resolved " + name + ".", undo: function () { send(url, { status: "open" }); } });
     }, function () {});
     if (next) {
       next.focus();
@@ -1515,14 +1470,9 @@
     presence.people[id] = $$("i[data-user]", el).filter(function (p) {
       return p.getAttribute("data-user") !== me();
     }).map(function (p) {
-      return { name: p.getAttribute("data-name"), typing: p.getAttribute("data-typing") };
+      return { id: p.getAttribute("data-user"), name: p.getAttribute("data-name"), typing: p.getAttribute("data-typing") };
     });
     drawPresence(id);
-  }
-
-  function initials(name) {
-    var w = name.trim().split(/\s+/);
-    return ((w[0] || "").charAt(0) + (w.length > 1 ? w[w.length - 1].charAt(0) : "")).toUpperCase();
   }
 
   function namesOf(people) {
@@ -1551,10 +1501,9 @@
     faces.className = "presence-faces";
     faces.setAttribute("aria-hidden", "true");
     people.forEach(function (p) {
-      var f = document.createElement("span");
-      f.className = "presence-face" + (p.typing ? " typing" : "");
-      f.title = p.name;
-      f.textContent = initials(p.name);
+      var f = window.Switchboard.avatar(p.id, p.name, "avatar-sm");
+      f.classList.add("presence-face");
+      if (p.typing) { f.classList.add("typing"); }
       faces.appendChild(f);
     });
     var words = document.createElement("span");

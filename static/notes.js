@@ -178,7 +178,8 @@
       li.setAttribute("data-name", p.name);
       li.setAttribute("data-testid", "mention-option");
       li.setAttribute("aria-selected", i === 0 ? "true" : "false");
-      li.textContent = p.name;
+      li.appendChild(window.Switchboard.avatar(p.id, p.name, "avatar-sm"));
+      li.appendChild(document.createTextNode(p.name));
       list.appendChild(li);
     });
     list.hidden = false;

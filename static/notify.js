@@ -16,7 +16,8 @@
 
   // --- what needs the agent's attention -----------------------------------
 
-  // unread is app.js's count of unread messages in the list; pending are
+  // unread is app.js's count of unread messages in the list (its
+  // "switchboard:unread" event); pending are
   // the conversations the agent was told of and has not opened since (by
   // id, with when), kept for the tab's session, at most a day.
   var key = "switchboard.notify." + user;
@@ -26,8 +27,6 @@
   Object.keys(pending).forEach(function (id) {
     if (!(Date.now() - pending[id] < 864e5)) { delete pending[id]; }
   });
-  var m = /^\((\d+)\) /.exec(document.title);
-  if (m) { unread = parseInt(m[1], 10) || 0; }
 
   function save() {
     try { sessionStorage.setItem(key, JSON.stringify(pending)); } catch (e) { /* private mode */ }
@@ -64,10 +63,12 @@
   var iconImage = null;
   var shown = -1;
 
+  // refresh writes the tab title, which no other script touches, and the
+  // icon's badge.
+  var base = body.getAttribute("data-base-title") || document.title;
   function refresh() {
     seen();
     var n = total();
-    var base = body.getAttribute("data-base-title") || document.title.replace(/^\(\d+\) /, "");
     var title = n > 0 ? "(" + n + ") " + base : base;
     if (document.title !== title) { document.title = title; }
     if (n !== shown) {

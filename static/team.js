@@ -14,7 +14,6 @@
 
   var selected = new Set(); // conversation ids, as strings
   var anchor = null;        // the row last toggled, for shift-click ranges
-  var UNDO_MS = 10000;
 
   function rows() { return $$("#conv-list .row"); }
   function idOf(row) { return row.getAttribute("data-conversation"); }
@@ -102,17 +101,19 @@
     });
   }
 
-  var toastTimer = null;
-  function toast(text, undo) {
-    var t = $("#undo-toast");
-    if (!t) { return; }
-    $("[data-toast-text]", t).textContent = text;
-    var btn = $("[data-undo]", t);
-    btn.hidden = !undo;
-    btn.setAttribute("data-undo", undo || "");
-    t.hidden = false;
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { t.hidden = true; btn.setAttribute("data-undo", ""); }, UNDO_MS);
+  // undo asks the server to take back the bulk action its token names.
+  function undo(token) {
+    var body = new URLSearchParams();
+    body.set("undo", token);
+    post("/conversations/bulk/undo", body).then(function (r) {
+      if (r.ok) {
+        window.Switchboard.toast({ kind: "done", text: "Undone." });
+      } else {
+        window.Switchboard.toast({ kind: "error", text: "It is too late to undo that." });
+      }
+    }, function () {
+      window.Switchboard.toast({ kind: "error", text: "Switchboard could not be reached. Check the connection and try again.", retry: function () { undo(token); } });
+    });
   }
 
   function bulk(action, value) {
@@ -125,14 +126,17 @@
       return r.json().then(function (j) { return { ok: r.ok, j: j }; });
     }).then(function (res) {
       if (!res.ok) {
-        toast((res.j && res.j.error && res.j.error.message) || "That did not work; try again.", "");
+        window.Switchboard.toast({ kind: "error", text: (res.j && res.j.error && res.j.error.message) || "That did not work; try again." });
         return;
       }
       selected.clear();
       anchor = null;
       mark();
-      toast(res.j.message, res.j.undo);
-    }).catch(function () { toast("That did not work; try again.", ""); });
+      var token = res.j.undo;
+      window.Switchboard.toast({ kind: "done", text: res.j.message, undo: token ? function () { undo(token); } : null });
+    }).catch(function () {
+      window.Switchboard.toast({ kind: "error", text: "That did not work; try again.", retry: function () { bulk(action, value); } });
+    });
   }
 
   document.addEventListener("click", function (e) {
@@ -141,15 +145,6 @@
       var what = b.getAttribute("data-bulk");
       if (what === "clear") { selected.clear(); mark(); } else { bulk(what, ""); }
       return;
-    }
-    var u = e.target.closest && e.target.closest("#undo-toast [data-undo]");
-    if (u && u.getAttribute("data-undo")) {
-      var body = new URLSearchParams();
-      body.set("undo", u.getAttribute("data-undo"));
-      u.setAttribute("data-undo", "");
-      post("/conversations/bulk/undo", body).then(function (r) {
-        toast(r.ok ? "Undone." : "It is too late to undo that.", "");
-      });
     }
   });
 

@@ -42,8 +42,10 @@ type Filter struct {
 }
 
 // Views are the inbox's four lists, in the order the navigation shows them.
-var Views = []struct{ Key, Label string }{
-	{"open", "Open"}, {"mine", "Mine"}, {"unassigned", "Unassigned"}, {"snoozed", "Snoozed"}, {"resolved", "Resolved"},
+// Icon names each one's symbol in static/icons.svg.
+var Views = []struct{ Key, Label, Icon string }{
+	{"open", "Open", "inbox"}, {"mine", "Mine", "user"}, {"unassigned", "Unassigned", "user-x"},
+	{"snoozed", "Snoozed", "alarm-clock"}, {"resolved", "Resolved", "circle-check"},
 }
 
 // Query is the filter as a URL query, without the leading "?".

@@ -459,7 +459,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	b.waitFor("Bram leaves the open list",
 		`[...document.querySelectorAll('[data-testid=conv-row]')].map(r => r.querySelector('[data-testid=row-name]').textContent).join() === 'Abel,Cleo'`)
 	b.waitFor("the next conversation opens", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Cleo'`)
-	b.waitFor("with Undo", `!!document.querySelector('[data-testid=resolve-undo]')`)
+	b.waitFor("with Undo", `!!document.querySelector('[data-testid=undo]')`)
 }
 
 func TestBrowserReplyTicksAndRetry(t *testing.T) {

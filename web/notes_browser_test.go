@@ -84,8 +84,9 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=tab-note]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=note-text]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=note-text]`), "@Be"))
-	ana.waitFor("the picker offers Ben",
-		`[...document.querySelectorAll('[data-testid=mention-option]')].map(o => o.textContent).join() === 'Ben Agent'`)
+	ana.waitFor("the picker offers Ben, with his avatar",
+		`[...document.querySelectorAll('[data-testid=mention-option]')].map(o => o.textContent).join() === 'BABen Agent' &&
+		 document.querySelector('[data-testid=mention-option] [data-testid=avatar]').textContent === 'BA'`)
 	ana.do("pick Ben and send the note",
 		chromedp.Click(chromedp.CSS(`[data-testid=mention-option]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=note-text]`), "can you call the courier?\r"))

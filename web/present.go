@@ -28,7 +28,7 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 func (s *Server) page(c echo.Context, title string) views.Page {
 	p := views.Page{Title: title, CSRF: s.csrfToken(c), Sandbox: s.cfg.Sandbox, TZ: zoneName(c)}
 	if u := currentUser(c); u.ID != 0 {
-		p.User = &views.UserView{ID: u.ID, Name: u.Name, Initials: initials(u.Name), Admin: u.Role == inbox.RoleAdmin}
+		p.User = &views.UserView{ID: u.ID, Name: u.Name, Initials: views.Initials(u.Name), Admin: u.Role == inbox.RoleAdmin}
 	}
 	return p
 }
@@ -65,24 +65,6 @@ func cookieZone(c echo.Context) *time.Location {
 		return nil
 	}
 	return loc
-}
-
-// initials are up to two letters of a name, for avatars.
-func initials(name string) string {
-	var out []rune
-	for _, w := range strings.Fields(name) {
-		for _, r := range w {
-			out = append(out, []rune(strings.ToUpper(string(r)))...)
-			break
-		}
-		if len(out) == 2 {
-			break
-		}
-	}
-	if len(out) == 0 {
-		return "?"
-	}
-	return string(out)
 }
 
 // relativeTime is the short age of a list row: "now", "5m", "3h", "Mon",
@@ -163,7 +145,7 @@ func rowView(c inbox.Conversation, selected int64, showSender bool, who people, 
 	if c.AssigneeID != nil {
 		r.AssigneeID = *c.AssigneeID
 		r.AssigneeName = who.name(c.AssigneeID)
-		r.Assignee = initials(r.AssigneeName)
+		r.Assignee = views.Initials(r.AssigneeName)
 	}
 	if w := windowView(c, now); w.Soon {
 		r.WindowSoon, r.WindowLabel = true, "WhatsApp window: "+strings.ToLower(w.Label[:1])+w.Label[1:]

@@ -351,7 +351,7 @@ func TestBrowserScreen(t *testing.T) {
 		b.waitFor("the next conversation opens", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === '`+next+`'`)
 		b.waitFor("with the focus on its row", `document.activeElement.matches('.row') && document.activeElement.textContent.includes('`+next+`')`)
 		b.waitFor("Zoe leaves the open list", `!document.getElementById('c-`+zoe+`')`)
-		b.do("undo", chromedp.Click(chromedp.CSS(`[data-testid=resolve-undo]`)))
+		b.do("undo", chromedp.Click(chromedp.CSS(`[data-testid=undo]`)))
 		b.waitFor("Zoe is back", `!!document.getElementById('c-`+zoe+`')`)
 	})
 

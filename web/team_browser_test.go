@@ -51,9 +51,10 @@ func TestBrowserBulkResolveUndoAndSnooze(t *testing.T) {
 
 	b.do("resolve them", chromedp.Click(chromedp.CSS(`[data-testid=bulk-resolve]`)))
 	b.waitFor("only Dora is left open, live", rowNames+` === 'Dora'`)
-	b.waitFor("the undo toast", `!document.querySelector('[data-testid=undo-toast]').hidden && document.querySelector('[data-testid=undo-toast]').textContent.includes('3 conversations resolved')`)
+	b.waitFor("the undo toast", `(document.querySelector('[data-testid=toast]') || {textContent: ''}).textContent.includes('3 conversations resolved') && !!document.querySelector('[data-testid=toast] [data-testid=undo]')`)
 	b.do("undo", chromedp.Click(chromedp.CSS(`[data-testid=undo]`)))
 	b.waitFor("the three are back in order, live", rowNames+` === 'Abel,Bram,Cleo,Dora'`)
+	b.waitFor("one toast says so", `document.querySelectorAll('.toast').length === 1 && document.querySelector('[data-testid=toast]').textContent.includes('Undone.')`)
 
 	// Snooze Bram for an hour from its header.
 	b.do("open Bram", chromedp.Click(chromedp.CSS(`#conv-list .row:nth-of-type(2) [data-testid=row-name]`)))

@@ -1,0 +1,89 @@
+// Pieces the agents' pages share, loaded before the scripts that use
+// them: the one toast (what an action did, with Undo, or why it failed,
+// with Try again) and avatars drawn in the page (presence, the @mention
+// picker) that look like the ones the server renders.
+(function () {
+  "use strict";
+
+  // Test ids: the toast is "toast" ("action-error" when it reports a
+  // failure), its action button "undo" or "action-retry", its close
+  // button "toast-close".
+  var shownFor = 10000; // what Undo can take back, the server keeps as long
+
+  function box() {
+    var b = document.getElementById("toasts");
+    if (!b) {
+      b = document.createElement("div");
+      b.id = "toasts";
+      b.className = "toasts";
+      document.body.appendChild(b);
+    }
+    return b;
+  }
+
+  // toast shows one message at the foot of the screen, replacing any
+  // other. o.kind is "error" (announced at once, stays until dismissed) or
+  // "done"; o.undo or o.retry is the function its button runs.
+  function toast(o) {
+    var error = o.kind === "error";
+    var t = document.createElement("div");
+    t.className = "toast" + (error ? " toast-error" : "");
+    t.setAttribute("role", error ? "alert" : "status");
+    t.setAttribute("data-testid", error ? "action-error" : "toast");
+    var p = document.createElement("span");
+    p.className = "toast-text";
+    p.textContent = o.text;
+    t.appendChild(p);
+    var run = o.undo || o.retry;
+    if (run) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "btn btn-quiet toast-action";
+      b.textContent = o.undo ? "Undo" : "Try again";
+      b.setAttribute("data-testid", o.undo ? "undo" : "action-retry");
+      b.addEventListener("click", function () { t.remove(); run(); });
+      t.appendChild(b);
+    }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn btn-quiet toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.setAttribute("data-testid", "toast-close");
+    close.textContent = "×";
+    close.addEventListener("click", function () { t.remove(); });
+    t.appendChild(close);
+    box().replaceChildren(t);
+    if (!error) {
+      setTimeout(function () { t.remove(); }, shownFor);
+    }
+    return t;
+  }
+
+  // initials match views.Initials: the first letters of the first and
+  // last words.
+  function initials(name) {
+    var w = (name || "").trim().split(/\s+/).map(function (x) {
+      var c = x.charAt(0);
+      return c.toLowerCase() !== c.toUpperCase() ? c.toUpperCase() : "";
+    }).filter(Boolean);
+    return w.length > 1 ? w[0] + w[w.length - 1] : w.join("");
+  }
+
+  // avatar is teammate id's avatar as the server draws it: initials and
+  // tone from the page's team (views.TeamOptions), else from the name and
+  // the same rule as views.AgentTone.
+  function avatar(id, name, size) {
+    var t = document.getElementById("team-options");
+    var o = t && t.content.querySelector('option[value="' + String(id).replace(/\D/g, "") + '"]');
+    var a = document.createElement("span");
+    var tone = o ? o.getAttribute("data-tone") : String((parseInt(id, 10) || 0) % 8);
+    a.className = "avatar tone-" + tone + (size ? " " + size : "");
+    a.setAttribute("aria-hidden", "true");
+    a.setAttribute("data-testid", "avatar");
+    a.title = name;
+    a.textContent = o ? o.getAttribute("data-initials") : initials(name);
+    return a;
+  }
+
+  window.Switchboard = { toast: toast, avatar: avatar, initials: initials };
+})();
