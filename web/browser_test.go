@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -357,7 +356,6 @@ func TestBrowserInboxIsLive(t *testing.T) {
 	ana.waitFor("the list shows them", `document.querySelectorAll('[data-testid=conv-row]').length === 5`)
 	ls.post(reactionEvent("evt_b9", "msg_b3", "❤️", "added", now.Add(7*time.Second)))
 	ana.waitFor("the customer's heart is under the reply", `document.querySelectorAll('[data-testid=reaction]').length === 1`)
-	saveScreenshot(t, ana)
 
 	// The server restarts: the page says so, reconnects, and shows what it
 	// missed while it was away.
@@ -401,24 +399,6 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	}
 	b.do("open", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)))
 	b.waitFor("the thread replaces the list", visible(".thread-pane")+` && !`+visible(".list-pane"))
-}
-
-// saveScreenshot keeps a picture of the inbox: in docs/ for the README when
-// SWITCHBOARD_SCREENSHOT=1, else in the test's temporary folder.
-func saveScreenshot(t *testing.T, b *tab) {
-	t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "inbox.png")
-	if os.Getenv("SWITCHBOARD_SCREENSHOT") == "1" {
-		path = filepath.Join("..", "docs", "inbox.png")
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the inbox: %s", path)
 }
 
 func statusEvent(id, typ, msgID string, at time.Time) []byte {

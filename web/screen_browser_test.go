@@ -179,7 +179,8 @@ func TestBrowserScreen(t *testing.T) {
 	ls.post(inboundFrom("evt_w", "msg_w", "+14155550120", "Wendy Window", "Are you there?", now.Add(-23*time.Hour)))
 	ls.post(inboundFrom("evt_y", "msg_y", "+14155550140", "Yara Old", "See you tomorrow", now.Add(-30*time.Hour)))
 
-	b := newTab(t, browser(t, exe))
+	bctx := browser(t, exe)
+	b := newTab(t, bctx)
 	b.setScreen(laptop, false)
 	b.login(ls.url(), "ana@example.com")
 	b.waitFor("every conversation is listed", `document.querySelectorAll('[data-testid=conv-row]').length === 15`)
@@ -413,6 +414,68 @@ func TestBrowserScreen(t *testing.T) {
 		}
 		ls.start(nil)
 		b.waitFor("back", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	})
+
+	dir := os.Getenv(screenshotsEnv)
+	if dir == "" {
+		return
+	}
+	step("screenshots for the README", func(t *testing.T) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		sandboxMorning(t, ls, 60)
+		benUser, err := ls.db.UserByEmail(ctx, "ben@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.setScreen(laptop, false)
+		b.open(ls.url() + "/inbox")
+		b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+		rows := b.eval(`[...document.querySelectorAll('[data-testid=conv-row]')].slice(0, 6).map(r => r.dataset.conversation).join()`)
+		ids := strings.Split(rows, ",")
+		if len(ids) < 6 {
+			t.Fatalf("the sandbox made %d conversations", len(ids))
+		}
+		// Ana takes two, Ben three; the first she answers while Ben looks on.
+		b.eval(`window.__assigned = 0; ""`)
+		for i, id := range ids[1:] {
+			who := fmt.Sprint(benUser.ID)
+			if i%2 == 1 {
+				who = "me"
+			}
+			b.eval(`fetch('/conversations/` + id + `/assign', {method: 'POST', headers: {'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content,
+				'Content-Type': 'application/x-www-form-urlencoded'}, body: 'assignee=` + who + `'}).then(r => { if (r.ok) window.__assigned++; }); ""`)
+		}
+		b.waitFor("five are assigned", `window.__assigned === 5`)
+		b.open(ls.url() + "/conversations/" + ids[0])
+		b.do("Ana replies", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Hi! Let me check that for you.\r"))
+		b.waitFor("her reply is delivered", `[...document.querySelectorAll('[data-testid=tick]')].some(t => t.dataset.status === 'delivered' || t.dataset.status === 'read')`)
+		ben := newTab(t, bctx)
+		ben.login(ls.url(), "ben@example.com")
+		ben.open(ls.url() + "/conversations/" + ids[0])
+		b.waitFor("Ana sees Ben there", `(document.querySelector('[data-testid=presence-text]') || {textContent: ''}).textContent.includes('Ben')`)
+		b.screenshot(dir, "inbox")
+		b.setScreen(laptop, true)
+		b.screenshot(dir, "dark")
+		b.setScreen(phone, false)
+		b.screenshot(dir, "phone")
+		b.setScreen(laptop, false)
+		b.open(ls.url() + "/conversations/" + ids[1])
+		b.do("Ana writes a note to Ben",
+			chromedp.Click(chromedp.CSS(`[data-testid=tab-note]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=note-text]`)),
+			chromedp.SendKeys(chromedp.CSS(`[data-testid=note-text]`), "Refund approved, can you let them know? @Be"))
+		b.waitFor("the picker offers Ben", `!!document.querySelector('[data-testid=mention-option]')`)
+		b.screenshot(dir, "thread")
+		b.open(ls.url() + "/admin/agents")
+		b.screenshot(dir, "admin")
+		b.open(ls.url() + "/admin/tokens")
+		b.screenshot(dir, "debug-tokens")
+		b.setScreen(phone, false)
+		b.open(ls.url() + "/inbox")
+		b.screenshot(dir, "debug-phone-inbox")
+		t.Log(b.eval(`[...document.querySelectorAll('.nav a')].map(a => { const r = a.getBoundingClientRect(); return a.getAttribute('href') + ' ' + r.width + 'x' + r.height; }).join('; ')`))
 	})
 }
 
