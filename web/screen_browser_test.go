@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"switchboard/inbox"
+	"switchboard/views"
 )
 
 // The agent screen walked through as a team uses it, in one browser and
@@ -263,6 +264,20 @@ func TestBrowserScreen(t *testing.T) {
 		}
 	})
 
+	step("icons come from the sprite; avatars show initials in each person's colour", func(t *testing.T) {
+		b.setScreen(laptop, false)
+		b.open(ls.url() + "/conversations/" + zoe)
+		b.waitFor("the nav's icons are drawn", `[...document.querySelectorAll('.nav a use')].every(u => u.getBBox().width > 0)`)
+		b.waitFor("the ticks' and buttons' icons are drawn", `(u => !!u && u.getBBox().width > 0)(document.querySelector('[data-testid=resolve] use'))`)
+		if got := b.eval(`[document.querySelector('.nav-foot [data-testid=avatar]'), ` + rowOf("Zoe Quinn") + `.querySelector('.row-avatar [data-testid=avatar]'),
+			document.querySelector('[data-testid=thread-head] [data-testid=avatar]')].map(a => a.textContent.trim() + ' ' + [...a.classList].find(c => c.startsWith('tone-'))).join()`); got != fmt.Sprintf("AA tone-%d,ZQ tone-%d,ZQ tone-%[2]d", views.AgentTone(ana.ID), views.ContactTone("+14155550101")) {
+			t.Errorf("avatars (Ana in the nav, Zoe's row, Zoe's thread): %s", got)
+		}
+		if got := b.eval(`(a => getComputedStyle(a).backgroundColor + ' ' + getComputedStyle(a).color)(document.querySelector('.nav-foot [data-testid=avatar]'))`); strings.Count(got, "rgb(") != 2 || strings.Contains(got, "rgba(0, 0, 0, 0)") {
+			t.Errorf("Ana's avatar is not coloured: %s", got)
+		}
+	})
+
 	b.open(ls.url() + "/inbox")
 	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
 	anaID := fmt.Sprint(ana.ID)
@@ -470,12 +485,7 @@ func TestBrowserScreen(t *testing.T) {
 		b.screenshot(dir, "thread")
 		b.open(ls.url() + "/admin/agents")
 		b.screenshot(dir, "admin")
-		b.open(ls.url() + "/admin/tokens")
-		b.screenshot(dir, "debug-tokens")
-		b.setScreen(phone, false)
-		b.open(ls.url() + "/inbox")
-		b.screenshot(dir, "debug-phone-inbox")
-		t.Log(b.eval(`[...document.querySelectorAll('.nav a')].map(a => { const r = a.getBoundingClientRect(); return a.getAttribute('href') + ' ' + r.width + 'x' + r.height; }).join('; ')`))
+
 	})
 }
 
