@@ -13,16 +13,20 @@ const MaxSearchLimit = 200
 // SearchFilter is a search over every message and contact, best match
 // first. Query is what the user typed: words (each found as a word, a
 // prefix of a word or, from three characters, anywhere in the text),
-// "quoted phrases", and the operators from:NUMBER-OR-NAME and in:mine.
+// "quoted phrases", and the operators from:NUMBER-OR-NAME, in:mine and
+// label:NAME (label:"two words").
 type SearchFilter struct {
 	Query      string
 	Channel    Channel
 	SenderID   string
 	Status     ConversationStatus // empty for all
 	AssigneeID *int64             // nil for any; pointer to 0 for unassigned
-	// Label keeps conversations that carry it. Switchboard has no labels
-	// yet, so a label selects nothing.
-	Label string
+	// Label keeps conversations that carry the label of that name (any
+	// case), LabelID those that carry the label of that id; an unknown
+	// label selects nothing. Both may be set (and a label: operator in
+	// Query): a conversation must carry each.
+	Label   string
+	LabelID int64
 	// From and To bound the time of the message (of the conversation's
 	// latest activity for a contact match); zero for no bound.
 	From, To time.Time
@@ -112,6 +116,9 @@ type SearchQuery struct {
 	From SearchTerm
 	// Mine is true for in:mine.
 	Mine bool
+	// Labels are the names given with label:, each of which a
+	// conversation must carry.
+	Labels []string
 }
 
 // ParseSearch reads a query as typed. It never fails: whatever is not an
@@ -120,7 +127,9 @@ type SearchQuery struct {
 func ParseSearch(q string) SearchQuery {
 	var out SearchQuery
 	var words []string
-	for _, tok := range splitQuery(q) {
+	toks := splitQuery(q)
+	for i := 0; i < len(toks); i++ {
+		tok := toks[i]
 		if tok.quoted {
 			if strings.TrimSpace(tok.text) != "" {
 				out.Terms = append(out.Terms, SearchTerm{Text: tok.text, Phrase: true})
@@ -131,6 +140,13 @@ func ParseSearch(q string) SearchQuery {
 		switch {
 		case lower == "in:mine":
 			out.Mine = true
+		case lower == "label:" && i+1 < len(toks) && toks[i+1].quoted && toks[i+1].glued:
+			i++
+			if name := strings.TrimSpace(toks[i].text); name != "" {
+				out.Labels = append(out.Labels, name)
+			}
+		case strings.HasPrefix(lower, "label:") && len(tok.text) > len("label:"):
+			out.Labels = append(out.Labels, tok.text[len("label:"):])
 		case strings.HasPrefix(lower, "from:") && len(tok.text) > len("from:"):
 			v := tok.text[len("from:"):]
 			out.From = SearchTerm{Text: v, Digits: phoneDigits(v)}
@@ -152,6 +168,9 @@ func ParseSearch(q string) SearchQuery {
 type queryToken struct {
 	text   string
 	quoted bool
+	// glued is true for a quoted token right after the one before, with
+	// no space between (label:"two words").
+	glued bool
 }
 
 // splitQuery splits q at spaces, keeping "quoted phrases" whole; an
@@ -159,17 +178,19 @@ type queryToken struct {
 func splitQuery(q string) []queryToken {
 	var out []queryToken
 	for q != "" {
-		q = strings.TrimLeftFunc(q, unicode.IsSpace)
+		trimmed := strings.TrimLeftFunc(q, unicode.IsSpace)
+		glued := len(trimmed) == len(q) && len(out) > 0
+		q = trimmed
 		if q == "" {
 			break
 		}
 		if q[0] == '"' {
 			end := strings.IndexByte(q[1:], '"')
 			if end < 0 {
-				out = append(out, queryToken{text: q[1:], quoted: true})
+				out = append(out, queryToken{text: q[1:], quoted: true, glued: glued})
 				break
 			}
-			out = append(out, queryToken{text: q[1 : 1+end], quoted: true})
+			out = append(out, queryToken{text: q[1 : 1+end], quoted: true, glued: glued})
 			q = q[2+end:]
 			continue
 		}

@@ -251,17 +251,23 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		me := f.UserID
 		f.AssigneeID = &me
 	}
-	if f.Label != "" {
-		// Labels hook: while there is no labels table, no conversation
-		// carries a label and a label filter selects nothing. With one,
-		// this becomes a condition on c (an EXISTS on the conversation's
-		// labels by name) appended to p.convConds like the filters below.
-		return nil, "", nil
-	}
 	p := &searchPlan{terms: searchTerms(q)}
 	if len(p.terms) > 0 {
 		p.trigram = trigramMatch(p.terms)
 		p.words = wordMatch(p.terms, p.trigram == "")
+	}
+	// Each label a conversation must carry: by name (the filter's and
+	// label: operators', any case) or by id. An unknown name matches no
+	// label id, so it selects nothing.
+	labelCond := "EXISTS (SELECT 1 FROM conversation_labels cl WHERE cl.conversation_id = c.id AND cl.label_id = "
+	for _, name := range append(q.Labels, f.Label) {
+		if name = strings.TrimSpace(name); name != "" {
+			p.convConds = append(p.convConds, labelCond+"(SELECT l.id FROM labels l WHERE l.name = ?))")
+			p.convArgs = append(p.convArgs, name)
+		}
+	}
+	if f.LabelID != 0 {
+		p.convConds, p.convArgs = append(p.convConds, labelCond+"?)"), append(p.convArgs, f.LabelID)
 	}
 	if f.Channel != "" {
 		p.convConds, p.convArgs = append(p.convConds, "c.channel = ?"), append(p.convArgs, string(f.Channel))

@@ -311,7 +311,7 @@ func TestSearchFilters(t *testing.T) {
 		{"status", inbox.SearchFilter{Status: inbox.Open}, []int64{m1}},
 		{"unassigned", inbox.SearchFilter{AssigneeID: &zero}, []int64{m2, m1}},
 		{"sender", inbox.SearchFilter{SenderID: "snd_other"}, nil},
-		{"label", inbox.SearchFilter{Label: "vip"}, nil},
+		{"an unknown label", inbox.SearchFilter{Label: "vip"}, nil},
 		{"from", inbox.SearchFilter{From: t0.Add(2 * time.Minute)}, []int64{m2}},
 		{"to", inbox.SearchFilter{To: t0.Add(2 * time.Minute)}, []int64{m1}},
 	} {

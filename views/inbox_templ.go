@@ -535,7 +535,7 @@ func listHeader(v InboxView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = SearchBox(SearchFilterOptions{Senders: v.Senders, Agents: v.Agents}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = SearchBox(SearchFilterOptions{Senders: v.Senders, Agents: v.Agents, Labels: v.Labels}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

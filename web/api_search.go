@@ -73,6 +73,13 @@ func searchFilter(c echo.Context, loc *time.Location) (inbox.SearchFilter, error
 	default:
 		return f, bad("status must be open, resolved or all.")
 	}
+	if v := c.QueryParam("labelId"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			return f, bad("labelId must be a label's id.")
+		}
+		f.LabelID = id
+	}
 	switch a := c.QueryParam("assigneeId"); a {
 	case "":
 	case "none":
@@ -109,7 +116,8 @@ func searchFilter(c echo.Context, loc *time.Location) (inbox.SearchFilter, error
 	return f, nil
 }
 
-// GET /api/v1/search?q=&channel=&status=&assigneeId=&senderId=&label=&from=&to=&limit=&cursor=
+// GET /api/v1/search?q=&channel=&status=&assigneeId=&senderId=&label=&labelId=&from=&to=&limit=&cursor=
+// (label is a label's name, labelId its id; q takes label:NAME too)
 func (s *Server) handleAPISearch(c echo.Context) error {
 	f, err := searchFilter(c, time.UTC)
 	if err != nil {
