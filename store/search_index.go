@@ -7,34 +7,49 @@ import (
 )
 
 // The statements that apply search_queue to the search indexes (see
-// migrations 0015 and 0020), in the order the changes were made: a NULL op adds the
-// text, 'delete' removes it.
+// migrations 0015 and 0020), in the order the changes were made: a NULL
+// op adds the text, 'delete' removes it. A message with no text (media
+// awaiting its caption, a reply's placeholder) is neither added nor
+// removed: it has nothing to find, and leaving it out spares the indexes
+// a removal when its text comes.
 var (
-	stSearchFlush = []stmtID{
+	stSearchFlushMessages = []stmtID{
 		writerStatement(`INSERT INTO messages_fts (messages_fts, rowid, body)
-			SELECT op, doc, a FROM search_queue WHERE target = 'm' ORDER BY seq`),
+			SELECT op, doc, a FROM search_queue WHERE target = 'm' AND a <> '' ORDER BY seq`),
 		writerStatement(`INSERT INTO messages_tri (messages_tri, rowid, body)
-			SELECT op, doc, a FROM search_queue WHERE target = 'm' ORDER BY seq`),
+			SELECT op, doc, a FROM search_queue WHERE target = 'm' AND a <> '' ORDER BY seq`),
+	}
+	stSearchFlushContacts = []stmtID{
 		writerStatement(`INSERT INTO contacts_fts (contacts_fts, rowid, name, phone, notes)
 			SELECT op, doc, a, b, c FROM search_queue WHERE target = 'c' ORDER BY seq`),
 		writerStatement(`INSERT INTO contacts_tri (contacts_tri, rowid, name, phone, notes)
 			SELECT op, doc, a, b, c FROM search_queue WHERE target = 'c' ORDER BY seq`),
 	}
-	stSearchQueued = writerStatement(`SELECT EXISTS (SELECT 1 FROM search_queue)`)
-	stSearchClear  = writerStatement(`DELETE FROM search_queue`)
+	stSearchQueued = writerStatement(`SELECT EXISTS (SELECT 1 FROM search_queue WHERE target = 'm'),
+		EXISTS (SELECT 1 FROM search_queue WHERE target = 'c')`)
+	stSearchClear = writerStatement(`DELETE FROM search_queue`)
 )
 
 // flushSearch applies the changes the transaction queued to the search
-// indexes, in the same transaction, before it commits.
+// indexes, in the same transaction, before it commits. The statements of
+// an index with nothing queued (most transactions change no contact) are
+// not run.
 func (w *writeTx) flushSearch(ctx context.Context) error {
-	var queued bool
-	if err := w.queryRow(ctx, stSearchQueued).Scan(&queued); err != nil {
+	var messages, contacts bool
+	if err := w.queryRow(ctx, stSearchQueued).Scan(&messages, &contacts); err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
-	if !queued {
+	if !messages && !contacts {
 		return nil
 	}
-	for _, st := range append(stSearchFlush, stSearchClear) {
+	var sts []stmtID
+	if messages {
+		sts = append(sts, stSearchFlushMessages...)
+	}
+	if contacts {
+		sts = append(sts, stSearchFlushContacts...)
+	}
+	for _, st := range append(sts, stSearchClear) {
 		if _, err := w.exec(ctx, st); err != nil {
 			return fmt.Errorf("search index: %w", err)
 		}
