@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"switchboard/web"
@@ -15,13 +16,16 @@ import (
 // Config is everything Switchboard reads from its environment, checked once
 // at start-up.
 type Config struct {
-	Addr           string     // SWITCHBOARD_ADDR
-	DBPath         string     // SWITCHBOARD_DB
-	BaseURL        *url.URL   // SWITCHBOARD_BASE_URL
-	ZavuAPIKey     string     // ZAVU_API_KEY; empty means sandbox mode
-	ZavuAPIURL     *url.URL   // ZAVU_API_URL
-	WebhookSecrets []string   // ZAVU_WEBHOOK_SECRET, comma-separated
-	LogLevel       slog.Level // SWITCHBOARD_LOG
+	Addr    string   // SWITCHBOARD_ADDR
+	DBPath  string   // SWITCHBOARD_DB
+	BaseURL *url.URL // SWITCHBOARD_BASE_URL
+	// BaseURLFromAddr is true when SWITCHBOARD_BASE_URL is unset and the
+	// base URL is the listen address's (see Listening).
+	BaseURLFromAddr bool
+	ZavuAPIKey      string     // ZAVU_API_KEY; empty means sandbox mode
+	ZavuAPIURL      *url.URL   // ZAVU_API_URL
+	WebhookSecrets  []string   // ZAVU_WEBHOOK_SECRET, comma-separated
+	LogLevel        slog.Level // SWITCHBOARD_LOG
 	// TrustedProxies are the reverse proxies whose forwarded headers
 	// (X-Forwarded-For, X-Real-IP) are believed: SWITCHBOARD_TRUSTED_PROXIES,
 	// comma-separated addresses or CIDR ranges, loopback when unset.
@@ -59,8 +63,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_ADDR=%q: want host:port, such as :8080 or 127.0.0.1:8080", cfg.Addr))
 	}
 	var err error
-	if cfg.BaseURL, err = parseHTTPURL(get("SWITCHBOARD_BASE_URL", "http://localhost:8080")); err != nil {
-		errs = append(errs, fmt.Errorf("SWITCHBOARD_BASE_URL: %w", err))
+	if v := get("SWITCHBOARD_BASE_URL", ""); v != "" {
+		if cfg.BaseURL, err = parseHTTPURL(v); err != nil {
+			errs = append(errs, fmt.Errorf("SWITCHBOARD_BASE_URL: %w", err))
+		}
+	} else {
+		cfg.BaseURL, cfg.BaseURLFromAddr = addrURL(cfg.Addr), true
 	}
 	if cfg.ZavuAPIURL, err = parseHTTPURL(get("ZAVU_API_URL", "https://api.zavu.dev")); err != nil {
 		errs = append(errs, fmt.Errorf("ZAVU_API_URL: %w", err))
@@ -97,6 +105,34 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_LOG=%q: want debug, info, warn or error", getenv("SWITCHBOARD_LOG")))
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// addrURL is the URL a browser on this machine reaches the listen address
+// addr at: a wildcard or empty host is localhost. An addr that is not
+// host:port gives http://localhost:8080 (LoadConfig reports it).
+func addrURL(addr string) *url.URL {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return &url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
+}
+
+// Listening returns the configuration once the server listens on addr:
+// a base URL that follows SWITCHBOARD_ADDR takes the port actually bound,
+// so that SWITCHBOARD_ADDR=:0 names the port the system chose.
+func (c Config) Listening(addr net.Addr) Config {
+	ta, ok := addr.(*net.TCPAddr)
+	if !c.BaseURLFromAddr || !ok {
+		return c
+	}
+	u := *c.BaseURL
+	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(ta.Port))
+	c.BaseURL = &u
+	return c
 }
 
 // parsePrefixes reads comma-separated CIDR ranges or single addresses.

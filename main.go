@@ -212,6 +212,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("SWITCHBOARD_ADDR=%s: %w", cfg.Addr, err)
 	}
+	cfg = cfg.Listening(ln.Addr()) // a default base URL names the port bound
 	ownWebhook := "http://" + loopbackAddr(ln.Addr()) + "/webhooks/zavu"
 	ownSecret := ""
 	if len(secrets) > 0 {

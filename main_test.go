@@ -263,6 +263,13 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	// SWITCHBOARD_ADDR=127.0.0.1:0 without a base URL: the start-up line
+	// names the address the server really listens on.
+	for _, want := range []string{`"base_url":"` + c.url + `"`, `"webhook_url":"` + c.url + `/webhooks/zavu"`} {
+		if !strings.Contains(c.logText(), want) {
+			t.Errorf("start-up log lacks %s:\n%s", want, c.logText())
+		}
+	}
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	if err := c.wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, c.logText())
