@@ -24,6 +24,12 @@ func ExplainFailure(code, message string) string {
 		return "The carrier blocked this message, often as suspected spam."
 	case codeOptedOut:
 		return "The customer opted out by replying STOP. They must text START before you can message them again."
+	case "131026":
+		return "WhatsApp could not deliver this message: the number may not use WhatsApp, or its app is too old."
+	case "131049":
+		return "Meta held this message back to limit how many business messages the customer gets. Try again later."
+	case "131053":
+		return "WhatsApp could not process the attached file. Try another format or a smaller file."
 	case "131047", "whatsapp_window_closed":
 		return "More than 24 hours have passed since the customer last wrote. Only an approved template can be sent now."
 	case "insufficient_balance", "402":

@@ -131,7 +131,14 @@ type Fake struct {
 	failWhen  func(SendRequest) (Failure, bool)
 	reactions map[string]string
 	typing    map[string]int
-	closed    bool
+	// lastInbound is when the customer of each conversation last wrote,
+	// which opens WhatsApp's 24-hour window.
+	lastInbound map[string]time.Time
+	// seenSenders are the senders inbound messages came to, with the
+	// number they came to: replies on them are accepted like the
+	// listed senders'.
+	seenSenders map[string]string
+	closed      bool
 
 	ctx    context.Context // ends when Close is called
 	cancel context.CancelFunc
@@ -181,6 +188,9 @@ func NewFake(opts FakeOptions) *Fake {
 		reactions: map[string]string{},
 		typing:    map[string]int{},
 		ctx:       ctx,
+
+		lastInbound: map[string]time.Time{},
+		seenSenders: map[string]string{},
 		cancel:    cancel,
 	}
 	mux := http.NewServeMux()
@@ -237,6 +247,20 @@ func (f *Fake) SetTemplates(ts []Template) {
 	f.templates = append([]Template(nil), ts...)
 }
 
+// SetTemplateStatus changes the status of the template with id, as Meta's
+// review does; false when there is no such template.
+func (f *Fake) SetTemplateStatus(id, status, rejectionReason string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.templates {
+		if f.templates[i].ID == id {
+			f.templates[i].Status, f.templates[i].RejectionReason = status, rejectionReason
+			return true
+		}
+	}
+	return false
+}
+
 // SetSenders replaces the senders GET /v1/senders serves. When some are
 // set, a Zavu-Sender header must name one of them.
 func (f *Fake) SetSenders(ss []Sender) {
@@ -248,8 +272,9 @@ func (f *Fake) SetSenders(ss []Sender) {
 // AddInbound registers a message a customer sent, so that GET
 // /v1/messages/{id}, reactions and typing find it. Missing fields are
 // filled in (id, status received, direction inbound, the default sender);
-// a media message gets a mediaUrl served by the fake. It returns the
-// message as stored.
+// a media message gets a mediaUrl served by the fake. Its sender is
+// accepted on replies from then on, and its conversation's WhatsApp
+// window is open for 24 hours. It returns the message as stored.
 func (f *Fake) AddInbound(m Message) Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -279,6 +304,14 @@ func (f *Fake) AddInbound(m Message) Message {
 	}
 	if m.ConversationID == "" {
 		m.ConversationID = f.conversation(m.SenderID, m.From, m.Channel)
+	}
+	if m.Direction == "inbound" {
+		if _, ok := f.seenSenders[m.SenderID]; !ok {
+			f.seenSenders[m.SenderID] = m.To
+		}
+		if m.CreatedAt.After(f.lastInbound[m.ConversationID]) {
+			f.lastInbound[m.ConversationID] = m.CreatedAt
+		}
 	}
 	m = cloneMessage(m)
 	f.messages[m.ID] = &m
@@ -596,6 +629,11 @@ func (f *Fake) accept(senderID string, b SendRequest) (Message, int, *APIError) 
 	from := f.opts.Phone
 	if senderID == "" {
 		senderID = f.opts.SenderID
+	} else if phone, seen := f.seenSenders[senderID]; seen {
+		// Customers wrote to this sender: it exists, listed or not.
+		if phone != "" {
+			from = phone
+		}
 	} else if len(f.senders) > 0 {
 		var found *Sender
 		for i := range f.senders {
@@ -882,10 +920,46 @@ var (
 		{"30006", "Landline or unreachable carrier"},
 		{"30007", "Message filtered by carrier"},
 	}
+	// whatsappFailures can end any WhatsApp message, window open or not.
 	whatsappFailures = [][2]string{
-		{"131047", "Re-engagement message"},
+		{"131026", "Message undeliverable"},
+		{"131049", "This message was not delivered to maintain healthy ecosystem engagement"},
 	}
+	// whatsappMediaFailure ends only a message that carries media.
+	whatsappMediaFailure = [2]string{"131053", "Media upload error"}
+	// whatsappWindowClosed ends only a free-form message sent more than
+	// 24 hours after the customer last wrote.
+	whatsappWindowClosed = [2]string{"131047", "Re-engagement message"}
 )
+
+// FailureFor picks, with r, a delivery failure that fits a message of
+// messageType on channel: a carrier's code on SMS; on WhatsApp, the
+// re-engagement error only for a free-form message outside the 24-hour
+// window (windowOpen false; a template may always be sent), a media error
+// only for media, else an error any message may meet.
+func FailureFor(channel, messageType string, windowOpen bool, r *rand.Rand) (code, message string) {
+	if channel != "whatsapp" {
+		c := smsFailures[r.IntN(len(smsFailures))]
+		return c[0], c[1]
+	}
+	if !windowOpen && messageType != "template" {
+		return whatsappWindowClosed[0], whatsappWindowClosed[1]
+	}
+	codes := whatsappFailures
+	switch messageType {
+	case "image", "video", "audio", "document", "sticker":
+		codes = append(codes[:len(codes):len(codes)], whatsappMediaFailure)
+	}
+	c := codes[r.IntN(len(codes))]
+	return c[0], c[1]
+}
+
+// windowOpen reports whether the customer of conversation conv wrote in
+// the last 24 hours. f.mu is held.
+func (f *Fake) windowOpen(conv string) bool {
+	last, ok := f.lastInbound[conv]
+	return ok && f.opts.Now().Sub(last) < 24*time.Hour
+}
 
 // schedule draws the story of m: its delays and whether it fails. It
 // returns nil when nothing is to be played. f.mu is held.
@@ -906,14 +980,11 @@ func (f *Fake) schedule(m Message) *playback {
 	}
 	add(0.2, "queued")
 	if f.opts.FailureRate > 0 && f.rng.Float64() < f.opts.FailureRate {
-		codes := smsFailures
-		if m.Channel == "whatsapp" {
-			codes = whatsappFailures
-		} else {
+		if m.Channel != "whatsapp" {
 			add(1, "sent") // carriers refuse after taking it
 		}
-		c := codes[f.rng.IntN(len(codes))]
-		p.steps = append(p.steps, playStep{wait: jitter(1), status: "failed", errorCode: c[0], errorMessage: c[1]})
+		code, msg := FailureFor(m.Channel, m.MessageType, f.windowOpen(m.ConversationID), f.rng)
+		p.steps = append(p.steps, playStep{wait: jitter(1), status: "failed", errorCode: code, errorMessage: msg})
 	} else {
 		add(1, "sent")
 		add(1, "delivered")
