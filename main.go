@@ -265,6 +265,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	})
 	outbox.Publisher = srv.Hub()
 	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	if link.fake != nil {
+		hs.Handler = sandboxWebhooks(hs.Handler, link.fake)
+	}
 	// Connections are capped in all and per client address; a trusted
 	// reverse proxy speaks for many clients and is capped only in all.
 	limits := web.DefaultConnLimits()

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"time"
 
 	"switchboard/inbox/zavu"
+	"switchboard/web"
 )
 
 // sandboxCustomers plays simulated customers against the server's own
@@ -15,7 +18,7 @@ import (
 // newcomer sees a living inbox: conversations of every kind arrive every
 // few seconds, signed with the sandbox secret, through the real path.
 func sandboxCustomers(ctx context.Context, webhookURL, secret string, fake *zavu.Fake, log *slog.Logger) {
-	sim := zavu.NewSimulator(uint64(time.Now().UnixNano()), "snd_sandbox", "+15550100000", time.Now)
+	sim := newSandboxSimulator(uint64(time.Now().UnixNano()), time.Now)
 	client := &http.Client{Timeout: 10 * time.Second}
 	wait := 2 * time.Second
 	for {
@@ -25,7 +28,7 @@ func sandboxCustomers(ctx context.Context, webhookURL, secret string, fake *zavu
 		case <-time.After(wait):
 		}
 		for _, ev := range sim.Next() {
-			registerInbound(fake, ev.Body)
+			registerEvent(fake, ev.Body)
 			code, err := postSigned(ctx, client, webhookURL, secret, ev.Body)
 			if err != nil || code != http.StatusOK {
 				if ctx.Err() == nil {
@@ -44,22 +47,92 @@ func sandboxCustomers(ctx context.Context, webhookURL, secret string, fake *zavu
 	}
 }
 
-// registerInbound tells the sandbox's fake Zavu about a simulated
-// customer's message, so that reacting to it works and opening a photo,
-// voice note or document fetches a file, through the paths real ones take.
-func registerInbound(fake *zavu.Fake, body []byte) {
+// newSandboxSimulator is the sandbox's stream of customers: on its
+// default sender, with only events Switchboard applies, and template
+// changes about the sandbox's own templates.
+func newSandboxSimulator(seed uint64, now func() time.Time) *zavu.Simulator {
+	sim := zavu.NewSimulator(seed, sandboxSenderID, sandboxPhone, now)
+	sim.Sandbox(sandboxTemplates)
+	return sim
+}
+
+// registerEvent tells the sandbox's fake Zavu about a webhook event, so
+// that it agrees with what the inbox shows: a customer's message is known
+// (reacting to it works, opening a photo, voice note or document fetches a
+// file, through the paths real ones take), the sender it came to takes
+// replies and its WhatsApp window is open; a template's new status is the
+// one the next template sync reads.
+func registerEvent(fake *zavu.Fake, body []byte) {
 	if fake == nil {
 		return
 	}
 	ev, err := zavu.Decode(body)
-	if err != nil || ev.Inbound == nil {
+	if err != nil {
 		return
 	}
+	if t := ev.Template; t != nil && t.Status != "" {
+		fake.SetTemplateStatus(t.TemplateID, t.Status, t.RejectionReason)
+	}
 	in := ev.Inbound
-	m := zavu.Message{ID: in.MessageID, From: in.From, To: in.To, Channel: string(in.Channel),
+	if in == nil {
+		return
+	}
+	m := zavu.Message{ID: in.MessageID, From: in.From, To: in.To, SenderID: ev.SenderID, Channel: string(in.Channel),
 		MessageType: string(in.Type), Text: in.Text}
 	if c := in.Content; c != nil {
 		m.Content = &zavu.Content{MediaID: c.MediaID, MimeType: c.MimeType, Filename: c.Filename}
 	}
-	fake.AddInbound(m)
+	if _, known := fake.Message(m.ID); !known {
+		fake.AddInbound(m)
+	}
 }
+
+// sandboxWebhooks passes every webhook the server accepts (answered 200,
+// so signed with a secret it knows) to the sandbox's fake Zavu too: the
+// fake then knows the customers, messages and senders of deliveries that
+// come from elsewhere (switchboard simulate, a script), and replies to
+// them work as they would with Zavu.
+func sandboxWebhooks(next http.Handler, fake *zavu.Fake) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/webhooks/zavu" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, web.MaxWebhookBody+1))
+		if err != nil {
+			http.Error(w, "The request body could not be read.", http.StatusBadRequest)
+			return
+		}
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == http.StatusOK && len(body) <= web.MaxWebhookBody {
+			registerEvent(fake, body)
+		}
+	})
+}
+
+// statusRecorder remembers the status of an answer it passes on.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

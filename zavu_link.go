@@ -24,20 +24,26 @@ func newZavuLink(cfg Config, webhookURL, secret string, log *slog.Logger) *zavuL
 		return &zavuLink{client: zavu.NewClient(cfg.ZavuAPIURL.String(), cfg.ZavuAPIKey)}
 	}
 	fake := zavu.NewFake(zavu.FakeOptions{
-		SenderID: "snd_sandbox", Phone: "+15550100000",
+		SenderID: sandboxSenderID, Phone: sandboxPhone,
 		WebhookURL: webhookURL, WebhookSecret: secret,
 		StatusDelay: 1500 * time.Millisecond, FailureRate: 0.08, PageSize: 50,
 		Log: log.With("component", "sandbox-zavu"),
 	})
 	fake.SetTemplates(sandboxTemplates)
 	fake.SetSenders([]zavu.Sender{{
-		ID: "snd_sandbox", Name: "Sandbox", PhoneNumber: "+15550100000", IsDefault: true,
+		ID: sandboxSenderID, Name: "Sandbox", PhoneNumber: sandboxPhone, IsDefault: true,
 		Webhook: &zavu.SenderWebhook{URL: cfg.BaseURL.String() + "/webhooks/zavu", Events: sandboxEvents(), Active: true},
 	}})
 	client := zavu.NewClient("http://zavu.sandbox", "zv_test_sandbox",
 		zavu.WithHTTPClient(&http.Client{Transport: fake.Transport()}))
 	return &zavuLink{client: client, fake: fake}
 }
+
+// The sandbox's default sender and its number.
+const (
+	sandboxSenderID = "snd_sandbox"
+	sandboxPhone    = "+15550100000"
+)
 
 // mediaClient downloads media: from the fake in sandbox mode; nil (the
 // web layer's safe client: https, public addresses only) otherwise.

@@ -29,6 +29,33 @@ type Simulator struct {
 	run      string // makes ids unique across runs with the same seed
 	seq      int
 	pending  []SimEvent // events held back to arrive late
+
+	// Set by Sandbox.
+	sandbox   bool
+	templates []Template
+}
+
+// Sandbox makes the stream one a live sandbox shows as it is: every event
+// is of a type Switchboard applies (no unknown type), and template changes
+// speak only of templates (the sandbox's own), each pending one approved
+// once. The statuses of the changes are kept in templates' place (the
+// caller tells its fake Zavu as each change is delivered).
+func (s *Simulator) Sandbox(templates []Template) {
+	s.sandbox = true
+	s.templates = append([]Template(nil), templates...)
+}
+
+// templateChange is the next status change of one of the sandbox's
+// templates: a pending template approved. ok is false when none is
+// pending.
+func (s *Simulator) templateChange() (t Template, ok bool) {
+	for i := range s.templates {
+		if s.templates[i].Status == "pending" {
+			s.templates[i].Status = "approved"
+			return s.templates[i], true
+		}
+	}
+	return Template{}, false
 }
 
 // NewSimulator returns a Simulator for one sender. now gives the clock
@@ -199,16 +226,21 @@ func (s *Simulator) story() []SimEvent {
 		evs = append(evs, s.event("message."+st, tick(), false, data))
 	}
 	if s.rng.IntN(6) == 0 {
-		// A second reply that fails, with the code as a string or a number.
+		// A second reply that fails, with the code as a string or a number:
+		// the carrier's on SMS, WhatsApp's inside the window it just opened.
 		failID := s.id("msg")
-		var code any = "30003"
+		code, text := "30003", "Unreachable destination handset"
+		if whatsapp {
+			code, text = "131026", "Message undeliverable"
+		}
+		var wire any = code
 		if s.rng.IntN(2) == 0 {
-			code = 30003
+			wire = json.Number(code)
 		}
 		evs = append(evs,
 			s.event("message.queued", tick(), false, map[string]any{"messageId": failID, "to": phone, "channel": channel, "status": "queued"}),
 			s.event("message.failed", tick(), false, map[string]any{"messageId": failID, "to": phone, "channel": channel,
-				"status": "failed", "errorCode": code, "errorMessage": "Unreachable destination handset"}))
+				"status": "failed", "errorCode": wire, "errorMessage": text}))
 	}
 	if whatsapp && s.rng.IntN(3) == 0 {
 		emoji := s.pick(simEmojis)
@@ -233,9 +265,15 @@ func (s *Simulator) story() []SimEvent {
 
 	switch s.rng.IntN(12) {
 	case 0:
-		evs = append(evs, s.event("template.status_changed", tick(), false, map[string]any{
-			"templateId": "tmpl_order_update", "templateName": "order_update", "language": "en",
-			"previousStatus": "pending", "currentStatus": "approved", "rejectionReason": nil}))
+		if !s.sandbox {
+			evs = append(evs, s.event("template.status_changed", tick(), false, map[string]any{
+				"templateId": "tmpl_order_update", "templateName": "order_update", "language": "en",
+				"previousStatus": "pending", "currentStatus": "approved", "rejectionReason": nil}))
+		} else if tm, ok := s.templateChange(); ok {
+			evs = append(evs, s.event("template.status_changed", tick(), false, map[string]any{
+				"templateId": tm.ID, "templateName": tm.Name, "language": tm.Language,
+				"previousStatus": "pending", "currentStatus": "approved", "rejectionReason": nil}))
+		}
 	case 1:
 		evs = append(evs, s.event("broadcast.status_changed", tick(), true, map[string]any{
 			"broadcastId": s.id("brd"), "name": "Weekend sale", "status": "completed", "previousStatus": "sending",
@@ -245,7 +283,9 @@ func (s *Simulator) story() []SimEvent {
 			"invitationId": s.id("inv"), "clientName": "Acme Corp", "clientEmail": "contact@acme.example",
 			"previousStatus": "in_progress", "currentStatus": "completed", "senderId": s.id("snd"), "wabaAccountId": "waba_1"}))
 	case 3:
-		evs = append(evs, s.event("contact.updated", tick(), false, map[string]any{"phone": phone}))
+		if !s.sandbox { // a type Switchboard does not know: kept in the log as failed
+			evs = append(evs, s.event("contact.updated", tick(), false, map[string]any{"phone": phone}))
+		}
 	}
 	return evs
 }
