@@ -191,7 +191,7 @@ func NewFake(opts FakeOptions) *Fake {
 
 		lastInbound: map[string]time.Time{},
 		seenSenders: map[string]string{},
-		cancel:    cancel,
+		cancel:      cancel,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/messages", f.handleSend)
