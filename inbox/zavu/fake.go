@@ -188,10 +188,10 @@ func NewFake(opts FakeOptions) *Fake {
 		reactions: map[string]string{},
 		typing:    map[string]int{},
 		ctx:       ctx,
+		cancel:    cancel,
 
 		lastInbound: map[string]time.Time{},
 		seenSenders: map[string]string{},
-		cancel:      cancel,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/messages", f.handleSend)
