@@ -68,6 +68,10 @@ func SafeMediaClient() *http.Client {
 	}
 }
 
+// errRefusedLink is a media link SafeMediaClient does not follow: not
+// https, or to an address no public server has.
+var errRefusedLink = errors.New("link refused")
+
 // httpsOnly refuses every request that is not https before it is sent.
 type httpsOnly struct{ next http.RoundTripper }
 
@@ -76,7 +80,7 @@ func (t httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, fmt.Errorf("media url scheme %q: only https is fetched", req.URL.Scheme)
+		return nil, fmt.Errorf("media url scheme %q: only https is fetched: %w", req.URL.Scheme, errRefusedLink)
 	}
 	return t.next.RoundTrip(req)
 }
@@ -155,7 +159,7 @@ func refuseSpecial(_, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("media address %q: %w", address, err)
 	}
 	if !publicAddress(ap.Addr()) {
-		return fmt.Errorf("media address %s is not a public address", ap.Addr())
+		return fmt.Errorf("media address %s is not a public address: %w", ap.Addr(), errRefusedLink)
 	}
 	return nil
 }
@@ -180,7 +184,8 @@ func (s *Server) handleMedia(c echo.Context) error {
 	path, err := s.media.file(c.Request().Context(), m)
 	if err != nil {
 		s.log.Warn("media not fetched", "message_id", m.ID, "err", err)
-		return newError(http.StatusBadGateway, "media_unavailable", "The file could not be fetched from Zavu. Try again later.")
+		return newError(http.StatusBadGateway, "media_unavailable",
+			"The "+mediaKind(m)+" could not be loaded from Zavu: "+mediaReason(err)+".")
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -214,46 +219,124 @@ func (mc *mediaCache) file(ctx context.Context, m inbox.Message) (path string, e
 	}
 	raw, err := mc.source.MediaURL(ctx, m.ZavuID)
 	if err != nil {
-		return "", err
+		return "", lookupFailure(err)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("media url %q is not a URL", raw)
+		return "", &mediaFailure{"Zavu gave no link to it", fmt.Errorf("media url %q is not a URL", raw)}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return "", err
+		return "", &mediaFailure{"Zavu gave no link to it", err}
 	}
 	resp, err := mc.client.Do(req)
 	if err != nil {
-		return "", err
+		return "", downloadFailure(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("media server answered %s", resp.Status)
+		return "", statusFailure(resp)
 	}
 	if err := privateDir(mc.dir); err != nil {
-		return "", err
+		return "", &mediaFailure{"Switchboard could not save it on its disk", err}
 	}
 	tmp, err := os.CreateTemp(mc.dir, ".fetch-*")
 	if err != nil {
-		return "", err
+		return "", &mediaFailure{"Switchboard could not save it on its disk", err}
 	}
 	defer os.Remove(tmp.Name())
 	n, err := io.Copy(tmp, io.LimitReader(resp.Body, MaxMediaSize+1))
-	if err == nil && n > MaxMediaSize {
-		err = fmt.Errorf("media larger than %d MB", MaxMediaSize>>20)
+	switch {
+	case err != nil:
+		err = &mediaFailure{"the download was cut off", err}
+	case n > MaxMediaSize:
+		err = &mediaFailure{fmt.Sprintf("it is larger than %d MB", MaxMediaSize>>20), fmt.Errorf("media larger than %d MB", MaxMediaSize>>20)}
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = &mediaFailure{"Switchboard could not save it on its disk", cerr}
 	}
 	if err != nil {
 		return "", err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", err
+		return "", &mediaFailure{"Switchboard could not save it on its disk", err}
 	}
 	return path, nil
+}
+
+// mediaFailure is why a message's media could not be fetched: reason ends
+// the sentence "The photo could not be loaded from Zavu: ...".
+type mediaFailure struct {
+	reason string
+	err    error
+}
+
+func (e *mediaFailure) Error() string { return e.reason + ": " + e.err.Error() }
+func (e *mediaFailure) Unwrap() error { return e.err }
+
+// mediaReason is err's reason in plain words.
+func mediaReason(err error) string {
+	var mf *mediaFailure
+	if errors.As(err, &mf) {
+		return mf.reason
+	}
+	return "something went wrong on the way"
+}
+
+// lookupFailure explains a failed look-up of the message at Zavu.
+func lookupFailure(err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, inbox.ErrNotFound):
+		return &mediaFailure{"Zavu no longer has this message", err}
+	case errors.Is(err, inbox.ErrUnauthorized):
+		return &mediaFailure{"Zavu refused Switchboard's API key", err}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return &mediaFailure{"Zavu did not answer in time", err}
+	}
+	return &mediaFailure{"Zavu could not be reached or did not give the file's link", err}
+}
+
+// downloadFailure explains a download that got no answer.
+func downloadFailure(err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, errRefusedLink):
+		return &mediaFailure{"its link points somewhere Switchboard does not fetch from", err}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return &mediaFailure{"the file server did not answer in time", err}
+	}
+	return &mediaFailure{"the file server could not be reached", err}
+}
+
+// statusFailure explains a download answered with an error status.
+func statusFailure(resp *http.Response) error {
+	err := fmt.Errorf("media server answered %s", resp.Status)
+	switch c := resp.StatusCode; {
+	case c == http.StatusUnauthorized || c == http.StatusForbidden || c == http.StatusNotFound || c == http.StatusGone:
+		return &mediaFailure{"the link expired", err}
+	case c >= 500:
+		return &mediaFailure{"the file server had a problem", err}
+	}
+	return &mediaFailure{"the file server refused it (" + resp.Status + ")", err}
+}
+
+// mediaKind names m's media as the card about it does: "photo",
+// "voice message".
+func mediaKind(m inbox.Message) string {
+	switch m.Type {
+	case inbox.TypeImage:
+		return "photo"
+	case inbox.TypeSticker:
+		return "sticker"
+	case inbox.TypeVideo:
+		return "video"
+	case inbox.TypeAudio:
+		return "voice message"
+	case inbox.TypeDocument:
+		return "document"
+	}
+	return "file"
 }
 
 func (mc *mediaCache) lock(key string) *sync.Mutex {

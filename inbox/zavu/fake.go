@@ -138,6 +138,8 @@ type Fake struct {
 	// number they came to: replies on them are accepted like the
 	// listed senders'.
 	seenSenders map[string]string
+	// mediaStatus answers GET /media/{id} with a status instead of the file.
+	mediaStatus map[string]int
 	closed      bool
 
 	ctx    context.Context // ends when Close is called
@@ -192,6 +194,7 @@ func NewFake(opts FakeOptions) *Fake {
 
 		lastInbound: map[string]time.Time{},
 		seenSenders: map[string]string{},
+		mediaStatus: map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/messages", f.handleSend)
@@ -259,6 +262,19 @@ func (f *Fake) SetTemplateStatus(id, status, rejectionReason string) bool {
 		}
 	}
 	return false
+}
+
+// FailMedia makes the file behind message messageID's mediaUrl answer
+// status (403, 404 or 410: a link that expired; 5xx: a file server in
+// trouble) until FailMedia(messageID, 0) serves it again.
+func (f *Fake) FailMedia(messageID string, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if status == 0 {
+		delete(f.mediaStatus, messageID)
+	} else {
+		f.mediaStatus[messageID] = status
+	}
 }
 
 // SetSenders replaces the senders GET /v1/senders serves. When some are
@@ -863,7 +879,12 @@ func (f *Fake) serveMedia(w http.ResponseWriter, r *http.Request) {
 	if ok && m.Content != nil {
 		c = *m.Content
 	}
+	failed := f.mediaStatus[id]
 	f.mu.Unlock()
+	if failed != 0 {
+		http.Error(w, http.StatusText(failed), failed)
+		return
+	}
 	if !ok || c.MediaID == "" {
 		http.NotFound(w, r)
 		return
