@@ -125,8 +125,12 @@ func (ls *liveServer) start(ln net.Listener) {
 		deps.Outbox = outbox
 		deps.Directory = &zavu.Directory{Client: client, Store: db}
 		deps.Reactor = zavu.Messenger{Client: client}
+		// Photos and files customers send come from the fake too.
+		deps.Media = zavu.Messenger{Client: client}
+		deps.MediaClient = &http.Client{Transport: ls.zavu.Transport()}
 	}
 	ls.web = web.New(web.Config{BaseURL: base, FilesDir: filepath.Join(filepath.Dir(ls.dbPath), "files"),
+		MediaDir: filepath.Join(filepath.Dir(ls.dbPath), "media"),
 		FilesKey: []byte("0123456789abcdef0123456789abcdef")}, deps)
 	if outbox != nil {
 		outbox.Publisher = ls.web.Hub()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"switchboard/inbox"
+	"switchboard/inbox/zavu"
 	"switchboard/views"
 )
 
@@ -148,7 +150,7 @@ const atBottom = `(() => { const s = document.querySelector('#thread .messages')
 func TestBrowserScreen(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
-	ls.withZavu()
+	fake := ls.withZavu()
 	ctx := context.Background()
 	ls.addUser("ana@example.com", "Ana Admin")
 	ana, err := ls.db.UserByEmail(ctx, "ana@example.com")
@@ -319,6 +321,39 @@ func TestBrowserScreen(t *testing.T) {
 		b.eval(`document.querySelector('[data-testid=action-error] .toast-close').click(); ""`)
 	})
 
+	step("an attached photo shows a thumbnail and can be taken out before sending", func(t *testing.T) {
+		b.do("attach a photo", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=attach]`), []string{pngFile(t)}))
+		b.waitFor("its thumbnail and name show", `(() => { const i = document.querySelector('[data-testid=attach-thumb]');
+			return !!i && i.complete && i.naturalWidth === 120 &&
+				document.querySelector('[data-testid=attach-chip]').textContent.includes('tall.png'); })()`)
+		b.accessible("the composer with an attachment", false)
+		b.do("remove it", chromedp.Click(chromedp.CSS(`[data-testid=attach-remove]`)))
+		b.waitFor("it leaves the composer", `!document.querySelector('[data-testid=attach-preview]') &&
+			document.querySelector('[data-testid=attach]').files.length === 0 &&
+			document.querySelector('[data-testid=attach-name]').textContent === ''`)
+		b.do("send text only", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "The photo follows later\r"))
+		b.waitFor("the reply is in the thread", `[...document.querySelectorAll('#thread [data-testid=text]')].some(p => p.textContent === 'The photo follows later')`)
+		deadline := time.Now().Add(browserPatience)
+		for {
+			var got *zavu.Message
+			for _, m := range fake.Sent() {
+				if m.Text == "The photo follows later" {
+					got = &m
+				}
+			}
+			if got != nil {
+				if got.MessageType != "text" || (got.Content != nil && got.Content.MediaURL != "") {
+					t.Errorf("the removed photo was sent: %s %+v", got.MessageType, got.Content)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("Zavu never got the reply")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
 	step("the thread follows the agent's own text and photo", func(t *testing.T) {
 		scrollUp := `(() => { const s = document.querySelector('#thread .messages'); s.scrollTop = 0; return s.scrollHeight > s.clientHeight + 100; })()`
 		if b.eval(`String(`+scrollUp+`)`) != "true" {
@@ -429,6 +464,40 @@ func TestBrowserScreen(t *testing.T) {
 		}
 		ls.start(nil)
 		b.waitFor("back", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	})
+
+	step("a photo Zavu cannot give says why, and Retry loads it in place", func(t *testing.T) {
+		fake.AddInbound(zavu.Message{ID: "msg_photo", From: "+14155550160", MessageType: "image",
+			Content: &zavu.Content{MediaID: "media_photo", MimeType: "image/jpeg"}})
+		fake.FailMedia("msg_photo", http.StatusGone)
+		ls.post(event("evt_photo", "message.inbound", time.Now(), map[string]any{
+			"messageId": "msg_photo", "from": "+14155550160", "to": "+13125559876", "channel": "whatsapp",
+			"messageType": "image", "text": "", "profileName": "Pia Photo",
+			"content": map[string]any{"mediaId": "media_photo", "mimeType": "image/jpeg"}}))
+		b.waitFor("Pia is listed", `!!`+rowOf("Pia Photo"))
+		pia := b.eval(rowOf("Pia Photo") + `.dataset.conversation`)
+		b.setScreen(phone, false)
+		b.open(ls.url() + "/conversations/" + pia)
+		const reason = "The photo could not be loaded from Zavu: the link expired."
+		b.waitFor("the card says why", `(document.querySelector('#thread [data-testid=media-reason]') || {}).textContent === '`+reason+`' &&
+			document.querySelector('#thread a.media-frame').hidden`)
+		if got := b.eval(`(() => { const c = document.querySelector('#thread [data-testid=media-failed]').getBoundingClientRect();
+			return c.left >= 0 && c.right <= innerWidth ? '' : c.left + '..' + c.right; })()`); got != "" {
+			t.Errorf("the card is off a 390 px screen: %s", got)
+		}
+		b.fits("the card at 390x844")
+		b.accessible("the card at 390x844 light", false)
+		b.setScreen(phone, true)
+		b.accessible("the card at 390x844 dark", true)
+		b.setScreen(laptop, false)
+		fake.FailMedia("msg_photo", 0)
+		b.eval(`window.__samePage = true; ""`)
+		b.do("retry", chromedp.Click(chromedp.CSS(`#thread [data-testid=media-retry]`)))
+		b.waitFor("the photo shows in place", `(() => { const a = document.querySelector('#thread a.media-frame'), i = a && a.querySelector('img');
+			return !!i && !a.hidden && i.complete && i.naturalWidth === 96 && !document.querySelector('#thread [data-testid=media-failed]'); })()`)
+		if b.eval(`String(window.__samePage === true)`) != "true" {
+			t.Error("Retry reloaded the page")
+		}
 	})
 
 	dir := os.Getenv(screenshotsEnv)
