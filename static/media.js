@@ -227,11 +227,8 @@
     remove.setAttribute("aria-label", "Remove " + file.name);
     remove.textContent = "×";
     box.appendChild(remove);
-    var thread = $("#thread .messages");
-    var atEnd = thread && thread.scrollHeight - thread.scrollTop - thread.clientHeight < 120;
     var bar = $(".composer-bar", form);
     if (bar) { bar.before(box); } else { form.appendChild(box); }
-    if (atEnd) { thread.scrollTop = thread.scrollHeight; } // the last message stays in view
   }
 
   document.addEventListener("change", function (e) {
@@ -253,8 +250,7 @@
   });
 
   // The preview goes as the send leaves (the file is in the request by
-  // then), so the thread's height is settled before the message comes
-  // back and the thread follows it; a send that fails shows it again.
+  // then); a send that fails shows it again.
   document.addEventListener("htmx:beforeSend", function (e) {
     var form = e.detail.elt;
     if (form && form.matches && form.matches("[data-composer]")) { clearPreview(form); }

@@ -321,39 +321,6 @@ func TestBrowserScreen(t *testing.T) {
 		b.eval(`document.querySelector('[data-testid=action-error] .toast-close').click(); ""`)
 	})
 
-	step("an attached photo shows a thumbnail and can be taken out before sending", func(t *testing.T) {
-		b.do("attach a photo", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=attach]`), []string{pngFile(t)}))
-		b.waitFor("its thumbnail and name show", `(() => { const i = document.querySelector('[data-testid=attach-thumb]');
-			return !!i && i.complete && i.naturalWidth === 120 &&
-				document.querySelector('[data-testid=attach-chip]').textContent.includes('tall.png'); })()`)
-		b.accessible("the composer with an attachment", false)
-		b.do("remove it", chromedp.Click(chromedp.CSS(`[data-testid=attach-remove]`)))
-		b.waitFor("it leaves the composer", `!document.querySelector('[data-testid=attach-preview]') &&
-			document.querySelector('[data-testid=attach]').files.length === 0 &&
-			document.querySelector('[data-testid=attach-name]').textContent === ''`)
-		b.do("send text only", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "The photo follows later\r"))
-		b.waitFor("the reply is in the thread", `[...document.querySelectorAll('#thread [data-testid=text]')].some(p => p.textContent === 'The photo follows later')`)
-		deadline := time.Now().Add(browserPatience)
-		for {
-			var got *zavu.Message
-			for _, m := range fake.Sent() {
-				if m.Text == "The photo follows later" {
-					got = &m
-				}
-			}
-			if got != nil {
-				if got.MessageType != "text" || (got.Content != nil && got.Content.MediaURL != "") {
-					t.Errorf("the removed photo was sent: %s %+v", got.MessageType, got.Content)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("Zavu never got the reply")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-
 	step("the thread follows the agent's own text and photo", func(t *testing.T) {
 		scrollUp := `(() => { const s = document.querySelector('#thread .messages'); s.scrollTop = 0; return s.scrollHeight > s.clientHeight + 100; })()`
 		if b.eval(`String(`+scrollUp+`)`) != "true" {
@@ -497,6 +464,39 @@ func TestBrowserScreen(t *testing.T) {
 			return !!i && !a.hidden && i.complete && i.naturalWidth === 96 && !document.querySelector('#thread [data-testid=media-failed]'); })()`)
 		if b.eval(`String(window.__samePage === true)`) != "true" {
 			t.Error("Retry reloaded the page")
+		}
+	})
+
+	step("an attached photo shows a thumbnail and can be taken out before sending", func(t *testing.T) {
+		b.do("attach a photo", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=attach]`), []string{pngFile(t)}))
+		b.waitFor("its thumbnail and name show", `(() => { const i = document.querySelector('[data-testid=attach-thumb]');
+			return !!i && i.complete && i.naturalWidth === 120 &&
+				document.querySelector('[data-testid=attach-chip]').textContent.includes('tall.png'); })()`)
+		b.accessible("the composer with an attachment", false)
+		b.do("remove it", chromedp.Click(chromedp.CSS(`[data-testid=attach-remove]`)))
+		b.waitFor("it leaves the composer", `!document.querySelector('[data-testid=attach-preview]') &&
+			document.querySelector('[data-testid=attach]').files.length === 0 &&
+			document.querySelector('[data-testid=attach-name]').textContent === ''`)
+		b.do("send text only", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "The photo follows later\r"))
+		b.waitFor("the reply is in the thread", `[...document.querySelectorAll('#thread [data-testid=text]')].some(p => p.textContent === 'The photo follows later')`)
+		deadline := time.Now().Add(browserPatience)
+		for {
+			var got *zavu.Message
+			for _, m := range fake.Sent() {
+				if m.Text == "The photo follows later" {
+					got = &m
+				}
+			}
+			if got != nil {
+				if got.MessageType != "text" || (got.Content != nil && got.Content.MediaURL != "") {
+					t.Errorf("the removed photo was sent: %s %+v", got.MessageType, got.Content)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("Zavu never got the reply")
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	})
 
