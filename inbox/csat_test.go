@@ -33,7 +33,8 @@ func TestMatchCSATAnswer(t *testing.T) {
 		{"zero", survey, text("0", time.Minute), 0},
 		{"six", survey, text("6", time.Minute), 0},
 		{"fifteen", survey, text("15", time.Minute), 0},
-		{"a sentence with a digit", survey, text("5 but where is my order?", time.Minute), 0},
+		{"a rating then a question", survey, text("5 but where is my order?", time.Minute), 5},
+		{"a question with a count", survey, text("I have 2 questions", time.Minute), 0},
 		{"a new question", survey, text("Hello again", time.Minute), 0},
 		{"a digit after the window", survey, text("4", CSATAnswerWindow+time.Minute), 0},
 		{"a digit before the survey", survey, text("4", -time.Minute), 0},
@@ -45,6 +46,59 @@ func TestMatchCSATAnswer(t *testing.T) {
 		score, ok := MatchCSATAnswer(c.s, c.m)
 		if ok != (c.score != 0) || score != c.score {
 			t.Errorf("%s: score %d, answer %v; want %d", c.name, score, ok, c.score)
+		}
+	}
+}
+
+// TestMatchCSATTypedAnswers: customers type their score among words; a
+// text that merely holds a number is not a score.
+func TestMatchCSATTypedAnswers(t *testing.T) {
+	sent := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	cases := []struct {
+		text  string
+		score int // 0: not an answer
+	}{
+		{"5 - great", 5},
+		{"5!", 5},
+		{"5 stars", 5},
+		{"5 stars!!", 5},
+		{"I'd say 4", 4},
+		{"I’d say 4.", 4},
+		{"4/5", 4},
+		{"4 / 5", 4},
+		{"3 out of 5", 3},
+		{"I'd give it 5 stars", 5},
+		{"Great service, 5", 5},
+		{"rating: 2", 2},
+		{"5 ⭐", 5},
+		{"1 - terrible, nobody answered", 1},
+		{"Thanks! 5", 5},
+
+		{"I have 2 questions", 0},
+		{"2 questions", 0},
+		{"Call me at 5", 0},
+		{"Can you call at 3pm?", 0},
+		{"Order #3", 0},
+		{"My order 45123 hasn't arrived", 0},
+		{"Is it open at 10:30?", 0},
+		{"Call me on +44 7700 900123", 0},
+		{"It costs $5", 0},
+		{"5th of May please", 0},
+		{"I ordered 3 and got 2", 0},
+		{"4/5 but 2 items missing", 0},
+		{"2.5", 0},
+		{"I need 4", 0},
+		{"Give me 5 minutes", 0},
+		{"See you in 5", 0},
+		{"7 stars", 0},
+		{"0/5", 0},
+		{"5/10", 0},
+	}
+	for _, c := range cases {
+		m := Message{Direction: Inbound, Type: TypeText, Text: c.text, CreatedAt: sent.Add(time.Minute)}
+		score, ok := MatchCSATAnswer(CSATSurvey{SentAt: sent}, m)
+		if ok != (c.score != 0) || score != c.score {
+			t.Errorf("%q: score %d, answer %v; want %d", c.text, score, ok, c.score)
 		}
 	}
 }
