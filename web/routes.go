@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	admin.GET("/labels", s.handleLabelsPage)
 	admin.POST("/labels", s.handleCreateLabel)
 	admin.POST("/labels/:id/delete", s.handleDeleteLabel)
+	admin.POST("/labels/:id", s.handleUpdateLabel)
 	admin.GET("/webhooks", s.handleWebhookLog)
 	admin.POST("/webhooks/:id/replay", s.handleReplayEvent)
 	admin.GET("/agents", s.handleAgents)

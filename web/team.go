@@ -336,7 +336,7 @@ func (s *Server) labelsView(c echo.Context) (views.LabelsView, error) {
 	return views.LabelsView{Page: s.page(c, "Labels · Switchboard"), Labels: ls, Colours: inbox.LabelColours}, nil
 }
 
-var labelNotices = map[string]string{"added": "Label added.", "deleted": "Label deleted and taken off every conversation."}
+var labelNotices = map[string]string{"added": "Label added.", "saved": "Label saved; open pages show it on their next update.", "deleted": "Label deleted and taken off every conversation."}
 
 func (s *Server) handleLabelsPage(c echo.Context) error {
 	v, err := s.labelsView(c)
@@ -364,6 +364,46 @@ func (s *Server) handleCreateLabel(c echo.Context) error {
 	}
 	s.audit(c, "label.create", strconv.Quote(l.Name)+" ("+l.Colour+")")
 	return c.Redirect(http.StatusSeeOther, "/admin/labels?done=added")
+}
+
+// handleUpdateLabel renames or recolours a label. Conversations carry
+// the label itself, not a copy, so every list row and thread header shows
+// the new name and colour when it next renders.
+func (s *Server) handleUpdateLabel(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var old inbox.Label
+	ls, err := s.store.Labels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		if l.ID == id {
+			old = l
+		}
+	}
+	if old.ID == 0 {
+		return inbox.ErrNotFound
+	}
+	l := inbox.Label{ID: id, Name: c.FormValue("name"), Colour: c.FormValue("colour")}
+	err = s.store.UpdateLabel(ctx, &l)
+	var ie *inbox.InvalidError
+	if errors.As(err, &ie) {
+		v, verr := s.labelsView(c)
+		if verr != nil {
+			return verr
+		}
+		v.Error = ie.Message
+		return s.render(c, http.StatusUnprocessableEntity, views.LabelsPage(v))
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(c, "label.update", strconv.Quote(old.Name)+" ("+old.Colour+") -> "+strconv.Quote(l.Name)+" ("+l.Colour+")")
+	return c.Redirect(http.StatusSeeOther, "/admin/labels?done=saved")
 }
 
 func (s *Server) handleDeleteLabel(c echo.Context) error {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"switchboard/inbox"
 )
 
@@ -292,5 +294,69 @@ func TestLabelsPageFilterAndSavedView(t *testing.T) {
 	}
 	if p := admin.get("/inbox"); p.find("saved-view").Length() != 0 {
 		t.Error("a personal view shows in a teammate's nav")
+	}
+}
+
+// An admin renames and recolours a label: the conversations wearing it
+// show the new chip, the audit log records the change, a taken name is
+// refused, and an agent cannot do it.
+func TestLabelRenameAndRecolour(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	admin, ben := ts.newAgent(), ts.newAgent()
+	admin.login("ana@example.com")
+	ben.login("ben@example.com")
+	admin.get("/admin/labels")
+	for _, name := range []string{"refund", "vip"} {
+		if p := admin.post("/admin/labels", url.Values{"name": {name}, "colour": {"red"}, "csrf": {admin.csrf}}); p.status != http.StatusSeeOther {
+			t.Fatalf("add %s: %d %s", name, p.status, p.body)
+		}
+	}
+	ids := ts.conversations(1)
+	if status, _, _ := ts.patch(ts.token, ids[0], `{"labels":["refund"]}`); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	var refundID string
+	admin.get("/admin/labels").find("label-edit-form").Each(func(_ int, f *goquery.Selection) {
+		if f.Find(`[data-testid=label-edit-name]`).AttrOr("value", "") == "refund" {
+			refundID = strings.TrimPrefix(f.AttrOr("action", ""), "/admin/labels/")
+		}
+	})
+	if refundID == "" {
+		t.Fatal("no edit form for refund")
+	}
+	path := "/admin/labels/" + refundID
+	if p := ben.post(path, url.Values{"name": {"money back"}, "colour": {"green"}, "csrf": {ben.csrf}}); p.status != http.StatusForbidden {
+		t.Errorf("an agent renames a label: %d", p.status)
+	}
+	p := admin.post(path, url.Values{"name": {"VIP"}, "colour": {"green"}, "csrf": {admin.csrf}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.find("label-error").Text(), "Another label has that name") {
+		t.Errorf("rename to a taken name: %d %q", p.status, p.find("label-error").Text())
+	}
+	if p := admin.post(path, url.Values{"name": {"money back"}, "colour": {"green"}, "csrf": {admin.csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("rename: %d %s", p.status, p.body)
+	}
+	if p := admin.post("/admin/labels/999999", url.Values{"name": {"x"}, "colour": {"green"}, "csrf": {admin.csrf}}); p.status != http.StatusNotFound {
+		t.Errorf("rename an unknown label: %d", p.status)
+	}
+	chip := ben.get("/conversations/" + strconv.FormatInt(ids[0], 10)).find("label-chip")
+	if chip.Length() == 0 {
+		t.Error("no label chip in the thread after rename")
+	}
+	chip.Each(func(_ int, c *goquery.Selection) {
+		if c.Text() != "money back" || !c.HasClass("chip-green") {
+			t.Errorf("thread chip after rename: %q %q", c.Text(), c.AttrOr("class", ""))
+		}
+	})
+	row := ben.get("/inbox").find("conv-row").Find(`[data-testid=label-chip]`)
+	if row.Text() != "money back" || !row.HasClass("chip-green") {
+		t.Errorf("list chip after rename: %q %q", row.Text(), row.AttrOr("class", ""))
+	}
+	if got := ben.get("/inbox?label=money+back").find("conv-row").Length(); got != 1 {
+		t.Errorf("filter by the new name: %d rows", got)
+	}
+	if !hasEntry(auditActions(admin), "label.update", `"refund" (red)`, `"money back" (green)`) {
+		t.Errorf("audit log: %v", auditActions(admin))
 	}
 }
