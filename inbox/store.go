@@ -239,6 +239,7 @@ type Store interface {
 	RetryReply(ctx context.Context, messageID int64, key string, at time.Time) (Message, Change, error)
 	OutboxStore
 	NoteStore
+	NoteEditStore
 	// StartConversation returns the conversation with this customer on this
 	// sender and channel, creating the contact and an open conversation if
 	// needed.

@@ -124,6 +124,7 @@
       if (btn) { btn.hidden = h.getAttribute("data-assignee") === id; }
     });
     within(root, "select[data-team-picker]").forEach(fillPicker);
+    within(root, "[data-note-actions]").forEach(function (a) { a.hidden = a.getAttribute("data-author") !== id; });
     within(root, "[data-back]").forEach(function (a) {
       var q = appFilter();
       a.setAttribute("href", "/inbox" + (q ? "?" + q : ""));
