@@ -47,6 +47,7 @@ type DB struct {
 	writerDone  chan struct{} // closed when the writer goroutine has stopped
 	stopCleanup chan struct{} // closed by Close to stop the background goroutines
 	cleanupDone chan struct{}
+	packDone    chan struct{} // packHours has stopped
 
 	checkpointer   *sql.DB // one connection that copies the WAL into the database
 	checkpointDone chan struct{}
@@ -208,6 +209,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		path: path, version: o.version, writer: writer, reader: reader, log: o.log, now: o.now,
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
+		packDone:     make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
 		wal:    walKeeper{path: path + "-wal", limit: o.walLimit},
@@ -239,6 +241,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	} else {
 		close(db.cleanupDone)
 	}
+	go db.packHours(packHoursEvery)
 	if err := db.refreshAllOpenings(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -283,6 +286,7 @@ func (db *DB) Close() error {
 
 	<-db.writerDone
 	<-db.cleanupDone
+	<-db.packDone
 	<-db.checkpointDone
 	if st := db.WALStats(); st.Restarts+st.Truncates+st.Busy > 0 {
 		db.log.Info("WAL upkeep since start", "largest_bytes", st.MaxSize, "restarts", st.Restarts,

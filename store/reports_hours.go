@@ -16,10 +16,13 @@ import (
 // sender and channel are packed into one opening_hours row
 // (migrations/0025_opening_hours.sql), so a summary of 90 days reads a few
 // thousand rows rather than one per opening. Triggers on openings note the
-// hours whose openings changed in opening_hours_dirty; before the write
-// transaction commits, flushOpeningHours packs those hours again from
-// openings. The packed rows hold every column the summary reads, so its
-// figures are those of the openings themselves.
+// hours whose openings changed in opening_hours_dirty, and packHours packs
+// those hours again from openings every few seconds, in a write
+// transaction of its own: packing an hour costs as much as it has
+// openings, so doing it before every commit made a busy hour's writes
+// quadratic. Until an hour is packed again, a summary reads that hour's
+// openings themselves (eachOpening). The packed rows hold every column the
+// summary reads, so its figures are those of the openings either way.
 //
 // A packed opening is: uvarint conversation id, varint opened_at minus the
 // hour's first millisecond, a flags byte (1: answered, 2: resolved), then
@@ -128,11 +131,11 @@ const hourOpeningsSQL = `SELECT conversation_id, opened_at, first_response_at, c
 	ORDER BY opened_at, conversation_id`
 
 var (
-	stDirtyHours      = writerStatement(`SELECT hour, sender_id, channel FROM opening_hours_dirty`)
-	stClearDirtyHours = writerStatement(`DELETE FROM opening_hours_dirty`)
-	stHourOpenings    = writerStatement(hourOpeningsSQL)
-	stPutHour         = writerStatement(`INSERT OR REPLACE INTO opening_hours (hour, sender_id, channel, n, data) VALUES (?, ?, ?, ?, ?)`)
-	stDeleteHour      = writerStatement(`DELETE FROM opening_hours WHERE hour = ? AND sender_id = ? AND channel = ?`)
+	stDirtyHours   = writerStatement(`SELECT hour, sender_id, channel FROM opening_hours_dirty LIMIT ?`)
+	stCleanHour    = writerStatement(`DELETE FROM opening_hours_dirty WHERE hour = ? AND sender_id = ? AND channel = ?`)
+	stHourOpenings = writerStatement(hourOpeningsSQL)
+	stPutHour      = writerStatement(`INSERT OR REPLACE INTO opening_hours (hour, sender_id, channel, n, data) VALUES (?, ?, ?, ?, ?)`)
+	stDeleteHour   = writerStatement(`DELETE FROM opening_hours WHERE hour = ? AND sender_id = ? AND channel = ?`)
 )
 
 // packRows packs the openings rows (of hourOpeningsSQL) of one hour.
@@ -157,37 +160,81 @@ type openingHour struct {
 	sender, channel string
 }
 
-// flushOpeningHours packs again the hours whose openings this transaction
-// changed.
-func (w *writeTx) flushOpeningHours(ctx context.Context) error {
-	rows, err := w.query(ctx, stDirtyHours)
+// packHoursEvery is how often changed hours are packed again.
+var packHoursEvery = 2 * time.Second
+
+// packHoursAtOnce bounds the hours one packing transaction packs, so it
+// holds the writer briefly.
+const packHoursAtOnce = 64
+
+// packHours packs changed hours every period until Close.
+func (db *DB) packHours(every time.Duration) {
+	db.background(every, db.packDone, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for {
+			more, err := db.PackOpeningHours(ctx)
+			switch {
+			case errors.Is(err, inbox.ErrStoreClosed):
+				return
+			case err != nil:
+				db.log.Warn("could not pack report hours", "err", err)
+				return
+			case !more:
+				return
+			}
+		}
+	})
+}
+
+// PackOpeningHours packs again up to packHoursAtOnce hours whose openings
+// changed, and says whether more wait.
+func (db *DB) PackOpeningHours(ctx context.Context) (more bool, err error) {
+	var waiting bool
+	if err := db.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM opening_hours_dirty)`).Scan(&waiting); err != nil {
+		return false, fmt.Errorf("read changed opening hours: %w", err)
+	}
+	if !waiting {
+		return false, nil
+	}
+	err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var err error
+		more, err = w.packOpeningHours(ctx, packHoursAtOnce)
+		return err
+	})
+	return more, err
+}
+
+// packOpeningHours packs again up to limit hours whose openings changed.
+func (w *writeTx) packOpeningHours(ctx context.Context, limit int) (more bool, err error) {
+	rows, err := w.query(ctx, stDirtyHours, limit+1)
 	if err != nil {
-		return fmt.Errorf("read changed opening hours: %w", err)
+		return false, fmt.Errorf("read changed opening hours: %w", err)
 	}
 	var hs []openingHour
 	for rows.Next() {
 		var h openingHour
 		if err := rows.Scan(&h.hour, &h.sender, &h.channel); err != nil {
 			rows.Close()
-			return fmt.Errorf("read changed opening hours: %w", err)
+			return false, fmt.Errorf("read changed opening hours: %w", err)
 		}
 		hs = append(hs, h)
 	}
 	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
-		return fmt.Errorf("read changed opening hours: %w", err)
+		return false, fmt.Errorf("read changed opening hours: %w", err)
 	}
-	if len(hs) == 0 {
-		return nil
+	if len(hs) > limit {
+		hs, more = hs[:limit], true
 	}
 	var buf []byte
 	for _, h := range hs {
 		rows, err := w.query(ctx, stHourOpenings, h.hour, h.sender, h.channel)
 		if err != nil {
-			return fmt.Errorf("pack opening hour: %w", err)
+			return false, fmt.Errorf("pack opening hour: %w", err)
 		}
 		var n int
 		if n, buf, err = packRows(rows, h.hour, buf[:0]); err != nil {
-			return fmt.Errorf("pack opening hour: %w", err)
+			return false, fmt.Errorf("pack opening hour: %w", err)
 		}
 		if n == 0 {
 			_, err = w.exec(ctx, stDeleteHour, h.hour, h.sender, h.channel)
@@ -195,13 +242,13 @@ func (w *writeTx) flushOpeningHours(ctx context.Context) error {
 			_, err = w.exec(ctx, stPutHour, h.hour, h.sender, h.channel, n, buf)
 		}
 		if err != nil {
-			return fmt.Errorf("store opening hour: %w", err)
+			return false, fmt.Errorf("store opening hour: %w", err)
+		}
+		if _, err := w.exec(ctx, stCleanHour, h.hour, h.sender, h.channel); err != nil {
+			return false, fmt.Errorf("clear changed opening hour: %w", err)
 		}
 	}
-	if _, err := w.exec(ctx, stClearDirtyHours); err != nil {
-		return fmt.Errorf("clear changed opening hours: %w", err)
-	}
-	return nil
+	return more, nil
 }
 
 // packAllOpeningHours packs every hour of the openings stored, in a
@@ -285,17 +332,19 @@ func packAllOpeningHours(ctx context.Context, tx *sql.Tx, log *slog.Logger) erro
 }
 
 // eachOpening calls fn with each opening of f's period that f keeps,
-// reading the packed hours.
+// reading the packed hours, and the openings themselves of the hours not
+// packed again since they changed; all in one read transaction, so a
+// packing in between cannot count an hour twice or not at all.
 func (db *DB) eachOpening(ctx context.Context, f inbox.ReportFilter, fn func(*packedOpening)) error {
 	from, to := msOf(f.From), msOf(f.To)
-	q := `SELECT hour, data FROM opening_hours WHERE hour >= ? AND hour <= ?`
+	where := ` WHERE hour >= ? AND hour <= ?`
 	args := []any{sqlHour(from) - 1, sqlHour(to) + 1}
 	if f.SenderID != "" {
-		q += ` AND sender_id = ?`
+		where += ` AND sender_id = ?`
 		args = append(args, f.SenderID)
 	}
 	if f.Channel != "" {
-		q += ` AND channel = ?`
+		where += ` AND channel = ?`
 		args = append(args, string(f.Channel))
 	}
 	var labelled map[int64]bool
@@ -305,11 +354,6 @@ func (db *DB) eachOpening(ctx context.Context, f inbox.ReportFilter, fn func(*pa
 			return err
 		}
 	}
-	rows, err := db.reader.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("report openings: %w", err)
-	}
-	defer rows.Close()
 	keep := func(o *packedOpening) {
 		if o.opened < from || o.opened >= to {
 			return
@@ -322,18 +366,63 @@ func (db *DB) eachOpening(ctx context.Context, f inbox.ReportFilter, fn func(*pa
 		}
 		fn(o)
 	}
+
+	tx, err := db.reader.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("report openings: %w", err)
+	}
+	defer tx.Rollback()
+	dirty := map[openingHour]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT hour, sender_id, channel FROM opening_hours_dirty`+where, args...)
+	if err != nil {
+		return fmt.Errorf("report openings: %w", err)
+	}
 	for rows.Next() {
-		var hour int64
-		var data sql.RawBytes
-		if err := rows.Scan(&hour, &data); err != nil {
+		var h openingHour
+		if err := rows.Scan(&h.hour, &h.sender, &h.channel); err != nil {
+			rows.Close()
 			return fmt.Errorf("report openings: %w", err)
 		}
-		if err := unpackOpenings(data, hour, keep); err != nil {
-			return fmt.Errorf("report openings of hour %d: %w", hour, err)
+		dirty[h] = true
+	}
+	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("report openings: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT hour, sender_id, channel, data FROM opening_hours`+where, args...)
+	if err != nil {
+		return fmt.Errorf("report openings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h openingHour
+		var data sql.RawBytes
+		if err := rows.Scan(&h.hour, &h.sender, &h.channel, &data); err != nil {
+			return fmt.Errorf("report openings: %w", err)
+		}
+		if dirty[h] {
+			continue
+		}
+		if err := unpackOpenings(data, h.hour, keep); err != nil {
+			return fmt.Errorf("report openings of hour %d: %w", h.hour, err)
 		}
 	}
-	if err := rows.Err(); err != nil {
+	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
 		return fmt.Errorf("report openings: %w", err)
+	}
+
+	var buf []byte
+	for h := range dirty {
+		rows, err := tx.QueryContext(ctx, hourOpeningsSQL, h.hour, h.sender, h.channel)
+		if err != nil {
+			return fmt.Errorf("report openings: %w", err)
+		}
+		if _, buf, err = packRows(rows, h.hour, buf[:0]); err != nil {
+			return fmt.Errorf("report openings of hour %d: %w", h.hour, err)
+		}
+		if err := unpackOpenings(buf, h.hour, keep); err != nil {
+			return fmt.Errorf("report openings of hour %d: %w", h.hour, err)
+		}
 	}
 	return nil
 }

@@ -339,10 +339,6 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 			db.recoverWriterConn(ctx)
 			return err
 		}
-		if err := w.flushOpeningHours(ctx); err != nil {
-			db.recoverWriterConn(ctx)
-			return err
-		}
 	}
 	start := time.Now()
 	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
