@@ -259,6 +259,11 @@ func csatAnswer(ctx context.Context, tx Tx, m *Message) (resolveID int64, score 
 	if !ok || m.Direction != Inbound {
 		return 0, 0, nil
 	}
+	// Most messages could answer no survey at all: only those that could
+	// are worth a look for one.
+	if _, could := MatchCSATAnswer(CSATSurvey{SentAt: m.CreatedAt}, *m); !could {
+		return 0, 0, nil
+	}
 	s, found, err := ctx2.LatestCSATSurvey(ctx, m.ConversationID)
 	if err != nil || !found {
 		return 0, 0, err
