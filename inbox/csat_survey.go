@@ -301,80 +301,16 @@ type CSATStore interface {
 	NextSurveyDue(ctx context.Context, now time.Time) (time.Time, bool, error)
 }
 
-// CSATTimer sends each resolve's survey when it falls due. One goroutine
-// (Run) asks the store for the due surveys and sleeps until the next one,
-// at most MaxSleep; the store is the only record, so surveys that fell due
-// while Switchboard was down go when it starts (within CSATMaxDelay).
-type CSATTimer struct {
-	store CSATStore
-	// sent is told of each batch queued, after its commit: publish it
-	// and wake the outbox.
-	sent     func(Change)
-	now      func() time.Time
-	log      *slog.Logger
-	wake     chan struct{}
-	MaxSleep time.Duration // 0 for a minute
-}
+// CSATTimer sends each resolve's survey when it falls due (see dueTimer),
+// surveys that fell due while Switchboard was down as it starts (within
+// CSATMaxDelay); Wake says a resolve or the settings changed.
+type CSATTimer struct{ dueTimer }
 
-// NewCSATTimer makes the timer. now may be nil for time.Now, log nil for
-// none.
+// NewCSATTimer makes the timer; sent is told of each batch queued, after
+// its commit, to publish it and wake the outbox. now may be nil for
+// time.Now, log nil for none.
 func NewCSATTimer(store CSATStore, sent func(Change), now func() time.Time, log *slog.Logger) *CSATTimer {
-	if now == nil {
-		now = time.Now
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &CSATTimer{store: store, sent: sent, now: now, log: log, wake: make(chan struct{}, 1)}
-}
-
-// Wake makes the timer look again (a resolve, a change of settings); it
-// never blocks.
-func (t *CSATTimer) Wake() {
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run sends due surveys until ctx ends.
-func (t *CSATTimer) Run(ctx context.Context) {
-	maxSleep := t.MaxSleep
-	if maxSleep <= 0 {
-		maxSleep = time.Minute
-	}
-	for {
-		wait, failed := maxSleep, false
-		if ch, err := t.store.SendDueSurveys(ctx, t.now()); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			t.log.Error("sending surveys failed", "err", err)
-			wait, failed = 5*time.Second, true
-		} else if !ch.Empty() {
-			t.log.Info("surveys queued", "conversations", len(ch.ConversationIDs))
-			if t.sent != nil {
-				t.sent(ch)
-			}
-		}
-		if next, ok, err := t.store.NextSurveyDue(ctx, t.now()); failed {
-			// Try again after the pause, not at once.
-		} else if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			t.log.Error("reading the next survey failed", "err", err)
-		} else if ok {
-			wait = min(max(next.Sub(t.now()), 0), wait)
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return
-		case <-t.wake:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
+	t := &CSATTimer{newDueTimer("surveys queued", now, log)}
+	t.do, t.next, t.tell = store.SendDueSurveys, store.NextSurveyDue, sent
+	return t
 }

@@ -80,78 +80,16 @@ type SnoozeStore interface {
 	EndSnoozes(ctx context.Context, now time.Time) (Change, error)
 }
 
-// SnoozeTimer brings snoozed conversations back when their time comes.
-// One goroutine (Run) reads the earliest due time from the store and
-// sleeps until then, or until Wake says the snoozes changed; the store is
-// the only record, so a snooze that fell due while Switchboard was down
-// ends as soon as it starts.
-type SnoozeTimer struct {
-	store   SnoozeStore
-	publish func(Change)
-	now     func() time.Time
-	log     *slog.Logger
-	wake    chan struct{}
-	// MaxSleep bounds one sleep, so that a change of the wall clock is
-	// noticed; 0 for a minute.
-	MaxSleep time.Duration
-}
+// SnoozeTimer brings snoozed conversations back when their time comes,
+// reading the earliest due time from the store (see dueTimer); Wake says
+// the snoozes changed.
+type SnoozeTimer struct{ dueTimer }
 
 // NewSnoozeTimer makes a timer that tells publish of each conversation it
 // brings back. now may be nil for time.Now, log nil for none.
 func NewSnoozeTimer(store SnoozeStore, publish func(Change), now func() time.Time, log *slog.Logger) *SnoozeTimer {
-	if now == nil {
-		now = time.Now
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &SnoozeTimer{store: store, publish: publish, now: now, log: log, wake: make(chan struct{}, 1)}
-}
-
-// Wake makes the timer read the next due time again; it never blocks.
-func (t *SnoozeTimer) Wake() {
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run ends due snoozes until ctx ends.
-func (t *SnoozeTimer) Run(ctx context.Context) {
-	maxSleep := t.MaxSleep
-	if maxSleep <= 0 {
-		maxSleep = time.Minute
-	}
-	for {
-		wait := maxSleep
-		if ch, err := t.store.EndSnoozes(ctx, t.now()); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			t.log.Error("ending snoozes failed", "err", err)
-			wait = 5 * time.Second
-		} else if !ch.Empty() {
-			t.log.Info("snoozes ended", "conversations", len(ch.ConversationIDs))
-			if t.publish != nil {
-				t.publish(ch)
-			}
-		}
-		if next, ok, err := t.store.NextSnoozeEnd(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			t.log.Error("reading the next snooze failed", "err", err)
-		} else if ok {
-			wait = min(max(next.Sub(t.now()), 0), wait)
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return
-		case <-t.wake:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
+	t := &SnoozeTimer{newDueTimer("snoozes ended", now, log)}
+	t.do, t.tell = store.EndSnoozes, publish
+	t.next = func(ctx context.Context, _ time.Time) (time.Time, bool, error) { return store.NextSnoozeEnd(ctx) }
+	return t
 }
