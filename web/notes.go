@@ -38,6 +38,18 @@ func (s *Server) handleNote(c echo.Context) error {
 	return s.renderBubble(c, m, http.StatusOK)
 }
 
+// noteBody reads an API request's {"text": "..."}, 64 KiB at most.
+func noteBody(c echo.Context) (string, error) {
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := c.Bind(&in); err != nil {
+		return "", newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"text": "..."}.`)
+	}
+	return in.Text, nil
+}
+
 // handleAPINote is POST /api/v1/conversations/{id}/notes: 201 with the
 // note, a message with direction "internal" and type "note".
 func (s *Server) handleAPINote(c echo.Context) error {
@@ -45,14 +57,11 @@ func (s *Server) handleAPINote(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
-	var in struct {
-		Text string `json:"text"`
+	text, err := noteBody(c)
+	if err != nil {
+		return err
 	}
-	if err := c.Bind(&in); err != nil {
-		return newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"text": "..."}.`)
-	}
-	m, err := s.addNote(c, inbox.Note{ConversationID: id, Text: in.Text})
+	m, err := s.addNote(c, inbox.Note{ConversationID: id, Text: text})
 	if err != nil {
 		return err
 	}

@@ -132,14 +132,10 @@ func (s *Server) handleAPIEditNote(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
-	var in struct {
-		Text string `json:"text"`
+	if nc.Text, err = noteBody(c); err != nil {
+		return err
 	}
-	if err := c.Bind(&in); err != nil {
-		return newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"text": "..."}.`)
-	}
-	nc.Text, nc.At = in.Text, s.now()
+	nc.At = s.now()
 	m, err := s.editNote(c, nc)
 	if err != nil {
 		return err
