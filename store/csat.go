@@ -237,14 +237,8 @@ func (db *DB) reportCSAT(ctx context.Context, f inbox.ReportFilter, s *inbox.Sum
 	args := []any{msOf(f.From), msOf(f.To)}
 	b.WriteString(`SELECT coalesce(agent_id, 0), score FROM csat_surveys INDEXED BY csat_surveys_answered
 		WHERE score IS NOT NULL AND answered_at >= ? AND answered_at < ?`)
-	if f.SenderID != "" {
-		b.WriteString(` AND sender_id = ?`)
-		args = append(args, f.SenderID)
-	}
-	if f.Channel != "" {
-		b.WriteString(` AND channel = ?`)
-		args = append(args, string(f.Channel))
-	}
+	cond, args := andSenderChannel(f, "", "", args)
+	b.WriteString(cond)
 	if f.AgentID != 0 {
 		b.WriteString(` AND agent_id = ?`)
 		args = append(args, f.AgentID)

@@ -189,14 +189,8 @@ func openingsWhere(f inbox.ReportFilter, col string) (string, []any) {
 	var b strings.Builder
 	args := []any{msOf(f.From), msOf(f.To)}
 	fmt.Fprintf(&b, ` WHERE %s >= ? AND %s < ?`, col, col)
-	if f.SenderID != "" {
-		b.WriteString(` AND sender_id = ?`)
-		args = append(args, f.SenderID)
-	}
-	if f.Channel != "" {
-		b.WriteString(` AND channel = ?`)
-		args = append(args, string(f.Channel))
-	}
+	cond, args := andSenderChannel(f, "", "", args)
+	b.WriteString(cond)
 	if f.AgentID != 0 {
 		b.WriteString(` AND (first_responder_id = ? OR resolver_id = ?)`)
 		args = append(args, f.AgentID, f.AgentID)
@@ -306,14 +300,7 @@ func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *tim
 	agent func(int64) *inbox.AgentFigures) error {
 	where := ` WHERE bucket >= ? AND bucket < ?`
 	args := []any{floorDiv(msOf(f.From), quarterMS), ceilDiv(msOf(f.To), quarterMS)}
-	if f.SenderID != "" {
-		where += ` AND sender_id = ?`
-		args = append(args, f.SenderID)
-	}
-	if f.Channel != "" {
-		where += ` AND channel = ?`
-		args = append(args, string(f.Channel))
-	}
+	where, args = andSenderChannel(f, "", where, args)
 	// Days are counted from 1970-01-01 in local time, a Thursday.
 	dayIndex := map[int64]int{}
 	for d := midnight(f.From.In(loc)); d.Before(f.To); d = midnight(d.AddDate(0, 0, 1)) {
@@ -351,14 +338,7 @@ func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *tim
 		// conversations' messages of the period.
 		lwhere := ` WHERE cl.label_id = ? AND m.created_at >= ? AND m.created_at < ?`
 		args = []any{f.LabelID, msOf(f.From), msOf(f.To)}
-		if f.SenderID != "" {
-			lwhere += ` AND c.sender_id = ?`
-			args = append(args, f.SenderID)
-		}
-		if f.Channel != "" {
-			lwhere += ` AND c.channel = ?`
-			args = append(args, string(f.Channel))
-		}
+		lwhere, args = andSenderChannel(f, "c.", lwhere, args)
 		from := ` FROM conversation_labels cl JOIN conversations c ON c.id = cl.conversation_id
 			JOIN messages m ON m.conversation_id = cl.conversation_id`
 		counts = `SELECT m.created_at / 900000 AS bucket, sum(m.direction = 'inbound'), sum(m.direction = 'outbound')` +
@@ -408,14 +388,7 @@ func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *tim
 func (db *DB) reportAgents(ctx context.Context, f inbox.ReportFilter, names map[int64]string, agent func(int64) *inbox.AgentFigures) error {
 	var filters string
 	var extra []any
-	if f.SenderID != "" {
-		filters += ` AND sender_id = ?`
-		extra = append(extra, f.SenderID)
-	}
-	if f.Channel != "" {
-		filters += ` AND channel = ?`
-		extra = append(extra, string(f.Channel))
-	}
+	filters, extra = andSenderChannel(f, "", filters, extra)
 	replies := `SELECT coalesce(sum(n), 0) FROM reply_counts INDEXED BY reply_counts_author
 		WHERE author_id = ? AND bucket >= ? AND bucket < ?` + filters
 	resolves := `SELECT count(*) FROM openings INDEXED BY openings_resolver
@@ -632,4 +605,19 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 		}
 	}
 	return rows.Err()
+}
+
+// andSenderChannel appends the report filter's sender and channel to
+// where as SQL conditions on columns prefix+"sender_id" and
+// prefix+"channel", and their values to args.
+func andSenderChannel(f inbox.ReportFilter, prefix, where string, args []any) (string, []any) {
+	if f.SenderID != "" {
+		where += ` AND ` + prefix + `sender_id = ?`
+		args = append(args, f.SenderID)
+	}
+	if f.Channel != "" {
+		where += ` AND ` + prefix + `channel = ?`
+		args = append(args, string(f.Channel))
+	}
+	return where, args
 }

@@ -339,14 +339,7 @@ func (db *DB) eachOpening(ctx context.Context, f inbox.ReportFilter, fn func(*pa
 	from, to := msOf(f.From), msOf(f.To)
 	where := ` WHERE hour >= ? AND hour <= ?`
 	args := []any{sqlHour(from) - 1, sqlHour(to) + 1}
-	if f.SenderID != "" {
-		where += ` AND sender_id = ?`
-		args = append(args, f.SenderID)
-	}
-	if f.Channel != "" {
-		where += ` AND channel = ?`
-		args = append(args, string(f.Channel))
-	}
+	where, args = andSenderChannel(f, "", where, args)
 	var labelled map[int64]bool
 	if f.LabelID != 0 {
 		var err error
