@@ -460,8 +460,7 @@ func (s *uiServer) presence(ctx context.Context, n, rounds int) (lat []time.Dura
 	}
 
 	// Round r: the typist types (r even) or stops (r odd). Each page notes
-	// when it is first told the typist's state of the round under way.
-	entry := regexp.MustCompile(`<i data-user="` + strconv.FormatInt(typistID, 10) + `" data-name="[^"]*" data-typing="(\w*)">`)
+	// when it first shows the typist's state of the round under way.
 	var round atomic.Int64
 	round.Store(-1)
 	sent := make([]time.Time, rounds)
@@ -480,8 +479,8 @@ func (s *uiServer) presence(ctx context.Context, n, rounds int) (lat []time.Dura
 				}
 				at := time.Now()
 				r := int(round.Load())
-				m := entry.FindSubmatch(msg)
-				if r < 0 || r <= seen || m == nil || (len(m[1]) > 0) != (r%2 == 0) {
+				typing, here := presenceShown(msg, convID, typistID)
+				if r < 0 || r <= seen || !here || (typing != "") != (r%2 == 0) {
 					continue
 				}
 				seen = r
@@ -515,6 +514,34 @@ func (s *uiServer) presence(ctx context.Context, n, rounds int) (lat []time.Dura
 	}
 	wg.Wait()
 	return lat, n*rounds - len(lat), nil
+}
+
+// presenceFragment is a thread's presence in a live message, and
+// presenceEntry one agent in it (see web/presence.go).
+var (
+	presenceFragment = regexp.MustCompile(`<div data-live="presence" data-conversation="(\d+)" hidden>(.*?)</div>`)
+	presenceEntry    = regexp.MustCompile(`<i data-user="(\d+)" data-name="[^"]*" data-typing="(\w*)"></i>`)
+)
+
+// presenceShown is what a page that shows thread conv says of agent user
+// once it has applied the live message msg: here is whether msg tells the
+// page the thread's presence and lists the agent in it, typing what the
+// agent types. A message can carry several of a thread's presences (all
+// that waited for the page's connection go in one message); the page
+// applies them in order, so the last one is what it shows.
+func presenceShown(msg []byte, conv, user int64) (typing string, here bool) {
+	var last []byte
+	for _, m := range presenceFragment.FindAllSubmatch(msg, -1) {
+		if id, _ := strconv.ParseInt(string(m[1]), 10, 64); id == conv {
+			last = m[2]
+		}
+	}
+	for _, e := range presenceEntry.FindAllSubmatch(last, -1) {
+		if id, _ := strconv.ParseInt(string(e[1]), 10, 64); id == user {
+			return string(e[2]), true
+		}
+	}
+	return "", false
 }
 
 // zavuInbound is a message.inbound webhook body.
