@@ -969,6 +969,9 @@
     [";", "Insert a saved reply"],
     ["a", "Assign to me"],
     ["e", "Resolve and open the next"],
+    ["z", "Snooze"],
+    ["n", "Write a note for the team"],
+    ["x", "Select for bulk actions"],
     ["/", "Search"],
     ["?", "Show these shortcuts"]
   ];
@@ -1012,6 +1015,44 @@
     if (!d.open) { d.showModal(); }
   }
 
+  // menuItems are the choices of a header menu the keyboard moves between.
+  function menuItems(menu) {
+    return $$(".menu-body button", menu).filter(function (b) { return !b.hidden && !b.disabled; });
+  }
+
+  // openSnooze opens the open thread's snooze menu with the focus on its
+  // first preset.
+  function openSnooze() {
+    var menu = $('#thread [data-testid=snooze-menu]');
+    if (!menu) { return false; }
+    menu.open = true;
+    var first = menuItems(menu)[0];
+    if (first) { first.focus(); }
+    return true;
+  }
+
+  // In a header menu, arrows move between the choices, Enter picks one and
+  // Escape closes it.
+  document.addEventListener("keydown", function (e) {
+    var menu = e.target.closest && e.target.closest("details.menu[open]");
+    if (!menu || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) { return; }
+    if (e.key === "Escape") {
+      menu.open = false;
+      $("summary", menu).focus();
+      e.preventDefault();
+      return;
+    }
+    if (!e.target.matches(".menu-body button")) { return; }
+    var items = menuItems(menu), i = items.indexOf(e.target), n = -1;
+    switch (e.key) {
+      case "ArrowDown": n = (i + 1) % items.length; break;
+      case "ArrowUp": n = (i - 1 + items.length) % items.length; break;
+      case "Home": n = 0; break;
+      case "End": n = items.length - 1; break;
+    }
+    if (n >= 0 && items[n]) { items[n].focus(); e.preventDefault(); }
+  });
+
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented || typing(e.target)) { return; }
     var dialog = document.getElementById("shortcuts");
@@ -1029,6 +1070,13 @@
           send(me.getAttribute("hx-post"), { assignee: "me" }).catch(function () {});
           e.preventDefault();
         }
+        break;
+      case "z":
+        if (openSnooze()) { e.preventDefault(); }
+        break;
+      case "n":
+        var tab = $('#thread [data-composer-tab="note"]');
+        if (tab) { tab.click(); e.preventDefault(); }
         break;
       case "r":
         var ta = composerBox();

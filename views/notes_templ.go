@@ -767,7 +767,7 @@ func MentionItem(it MentionItemView) templ.Component {
 }
 
 // composerTabs switch the composer between a reply to the customer and a
-// private note (also Ctrl/Cmd+Shift+N).
+// private note (also n, or Ctrl/Cmd+Shift+N where the browser leaves it).
 func composerTabs(convID int64) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -789,7 +789,7 @@ func composerTabs(convID int64) templ.Component {
 			templ_7745c5c3_Var41 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "<div class=\"composer-tabs\" role=\"tablist\" aria-label=\"Write\"><button type=\"button\" role=\"tab\" aria-selected=\"true\" data-composer-tab=\"reply\" data-testid=\"tab-reply\">Reply</button> <button type=\"button\" role=\"tab\" aria-selected=\"false\" data-composer-tab=\"note\" data-testid=\"tab-note\" title=\"Ctrl+Shift+N\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "<div class=\"composer-tabs\" role=\"tablist\" aria-label=\"Write\"><button type=\"button\" role=\"tab\" aria-selected=\"true\" data-composer-tab=\"reply\" data-testid=\"tab-reply\">Reply</button> <button type=\"button\" role=\"tab\" aria-selected=\"false\" data-composer-tab=\"note\" data-testid=\"tab-note\" title=\"Shortcut: n\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
