@@ -1,6 +1,7 @@
 // Switchboard: media in the thread and attachments in the composer. A
 // photo, video or voice message that cannot be loaded becomes a card that
 // says why (the server's words) with a Retry that tries again in place; a
+// document's link asks first and shows the same card when it cannot; a
 // file chosen in the composer shows as a thumbnail or a file chip with a
 // Remove button before it is sent. No build step, no eval.
 (function () {
@@ -52,7 +53,9 @@
     });
   }
 
-  function showCard(frame, reason) {
+  // showCard puts the card with the reason before frame, and hides frame
+  // unless keep (a document's name stays in sight).
+  function showCard(frame, reason, keep) {
     var card = frame.previousElementSibling;
     if (!card || !card.matches(".media-failed")) {
       card = document.createElement("div");
@@ -77,7 +80,7 @@
       card.appendChild(btn);
       frame.before(card);
     }
-    frame.hidden = true;
+    frame.hidden = !keep;
     $(".media-failed-reason", card).textContent = reason;
     var btn2 = $("[data-media-retry]", card);
     btn2.disabled = false;
@@ -138,10 +141,55 @@
     if (frame) { hideCard(frame); }
   }, true);
 
+  // --- documents ------------------------------------------------------------
+
+  // A document's link asks the server first: a file Zavu cannot give shows
+  // the card instead of a page of error; one that can be had downloads.
+  function fileCard(el) {
+    var frame = el && el.closest && el.closest(".bubble .file-card[data-testid=media]");
+    return frame && $("a.file-open", frame) ? frame : null;
+  }
+
+  // download follows a document's link now that the file can be had.
+  function download(link) {
+    link.setAttribute("data-media-ok", "");
+    link.click();
+  }
+
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("a.file-open");
+    var frame = fileCard(link);
+    if (!frame) { return; }
+    if (link.hasAttribute("data-media-ok")) { link.removeAttribute("data-media-ok"); return; }
+    var src = link.getAttribute("href");
+    if (!src || !sameOrigin(src) || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) { return; }
+    e.preventDefault();
+    if (link.getAttribute("aria-busy") === "true") { return; }
+    link.setAttribute("aria-busy", "true");
+    why(src).then(function (reason) {
+      link.removeAttribute("aria-busy");
+      if (reason === null) { hideCard(frame); download(link); return; }
+      showCard(frame, reason, true);
+    });
+  });
+
   document.addEventListener("click", function (e) {
     var btn = e.target.closest && e.target.closest("[data-media-retry]");
     if (!btn) { return; }
     var card = btn.closest(".media-failed");
+    var doc = card && fileCard(card.nextElementSibling);
+    if (doc) {
+      var link = $("a.file-open", doc);
+      btn.disabled = true;
+      btn.textContent = "Trying…";
+      card.setAttribute("aria-busy", "true");
+      why(link.getAttribute("href")).then(function (reason) {
+        if (reason !== null) { showCard(doc, reason, true); return; }
+        hideCard(doc);
+        download(link);
+      });
+      return;
+    }
     var frame = card && card.nextElementSibling;
     var media = frame && (frame.matches("img, video, audio") ? frame : $("img, video, audio", frame));
     if (!media) { return; }
