@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
@@ -497,6 +499,76 @@ func TestBrowserScreen(t *testing.T) {
 				t.Fatal("Zavu never got the reply")
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
+	step("a document Zavu cannot give says why, and Retry downloads it", func(t *testing.T) {
+		fake.AddInbound(zavu.Message{ID: "msg_doc", From: "+14155550170", MessageType: "document",
+			Content: &zavu.Content{MediaID: "media_doc", MimeType: "application/pdf", Filename: "invoice.pdf"}})
+		fake.FailMedia("msg_doc", http.StatusGone)
+		ls.post(event("evt_doc", "message.inbound", time.Now(), map[string]any{
+			"messageId": "msg_doc", "from": "+14155550170", "to": "+13125559876", "channel": "whatsapp",
+			"messageType": "document", "text": "", "profileName": "Dora Doc",
+			"content": map[string]any{"mediaId": "media_doc", "mimeType": "application/pdf", "filename": "invoice.pdf"}}))
+		b.waitFor("Dora is listed", `!!`+rowOf("Dora Doc"))
+		dora := b.eval(rowOf("Dora Doc") + `.dataset.conversation`)
+		b.open(ls.url() + "/conversations/" + dora)
+		// Clicks on the link that go ahead are counted, and their download
+		// is called off so that no file lands on the disk.
+		b.eval(`window.__downloads = 0; window.addEventListener('click', e => {
+			if (e.target.closest && e.target.closest('a.file-open') && !e.defaultPrevented) { window.__downloads++; e.preventDefault(); } }); ""`)
+		b.do("open the document", chromedp.Click(chromedp.CSS(`#thread a.file-open`)))
+		const reason = "The document could not be loaded from Zavu: the link expired."
+		b.waitFor("the card says why, beside the file's name", `(document.querySelector('#thread [data-testid=media-reason]') || {}).textContent === '`+reason+`' &&
+			!document.querySelector('#thread .file-card').hidden && document.querySelector('#thread .file-name').textContent.trim() === 'invoice.pdf'`)
+		if n := b.eval(`String(window.__downloads)`); n != "0" {
+			t.Errorf("the link went on to the error (%s clicks went ahead)", n)
+		}
+		b.accessible("the document's card", false)
+		fake.FailMedia("msg_doc", 0)
+		b.do("retry", chromedp.Click(chromedp.CSS(`#thread [data-testid=media-retry]`)))
+		b.waitFor("the card goes and the document downloads", `window.__downloads === 1 && !document.querySelector('#thread [data-testid=media-failed]')`)
+		b.do("open it again", chromedp.Click(chromedp.CSS(`#thread a.file-open`)))
+		b.waitFor("it downloads", `window.__downloads === 2 && !document.querySelector('#thread [data-testid=media-failed]')`)
+	})
+
+	step("shortcuts: the overlay lists z, n and x; n writes a note; z snoozes", func(t *testing.T) {
+		dora := b.eval(rowOf("Dora Doc") + `.dataset.conversation`)
+		b.eval(`document.activeElement.blur(); ""`)
+		b.key("?")
+		b.waitFor("the shortcuts show", `!!document.getElementById('shortcuts')?.open`)
+		if got := b.eval(`[...document.querySelectorAll('#shortcuts dt')].map(d => d.textContent).join(' ')`); !strings.Contains(" "+got+" ", " z ") ||
+			!strings.Contains(" "+got+" ", " n ") || !strings.Contains(" "+got+" ", " x ") {
+			t.Errorf("the shortcuts list %q", got)
+		}
+		b.key("\x1b")
+		b.waitFor("the shortcuts close", `!document.getElementById('shortcuts').open`)
+		b.eval(`document.activeElement.blur(); ""`)
+		b.key("n")
+		b.waitFor("the note box has the focus", `document.activeElement.matches('#thread [data-testid=note-text]') &&
+			document.querySelector('#thread [data-testid=tab-note]').getAttribute('aria-selected') === 'true'`)
+		if got := b.eval(`document.activeElement.value`); got != "" {
+			t.Errorf("n was typed into the note: %q", got)
+		}
+		b.key("z")
+		b.waitFor("z does nothing while typing", `document.activeElement.matches('#thread [data-testid=note-text]') && !document.querySelector('#thread [data-testid=snooze-menu]').open`)
+		b.eval(`document.activeElement.value = ''; document.activeElement.blur(); ""`)
+		b.key("z")
+		b.waitFor("the snooze menu opens on its first preset", `document.querySelector('#thread [data-testid=snooze-menu]').open &&
+			document.activeElement.matches('#thread [data-testid=snooze-1h]')`)
+		b.accessible("the snooze menu", false)
+		b.do("down", chromedp.KeyEvent(kb.ArrowDown))
+		b.waitFor("the arrow moves to the next preset", `!document.activeElement.matches('[data-testid=snooze-1h]') && document.activeElement.matches('#thread [data-snooze]')`)
+		b.do("up", chromedp.KeyEvent(kb.ArrowUp))
+		b.waitFor("and back", `document.activeElement.matches('#thread [data-testid=snooze-1h]')`)
+		b.do("pick it", chromedp.KeyEvent(kb.Enter))
+		b.waitFor("Dora is snoozed and leaves the open list", `!document.getElementById('c-`+dora+`')`)
+		id, err := strconv.ParseInt(dora, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := ls.db.Conversation(ctx, id); err != nil || c.Status != inbox.Snoozed || time.Until(c.SnoozedUntil) <= 0 || time.Until(c.SnoozedUntil) > time.Hour {
+			t.Errorf("Dora's conversation after z, Enter: %s until %v (%v), want snoozed for an hour", c.Status, c.SnoozedUntil, err)
 		}
 	})
 
