@@ -150,16 +150,40 @@
     return frame && $("a.file-open", frame) ? frame : null;
   }
 
-  // download follows a document's link now that the file can be had.
-  function download(link) {
-    link.setAttribute("data-media-ok", "");
-    link.click();
+  // docReasons holds, by link, why a document cannot be had, so that its
+  // card stays when a live update draws the message again.
+  var docReasons = {};
+
+  function docFrames(src) {
+    return $$(".bubble a.file-open").filter(function (a) { return a.getAttribute("href") === src; })
+      .map(fileCard).filter(Boolean);
   }
+
+  // docChecked shows the answer about src on every copy of its message on
+  // the page, and downloads it when it can be had and download is set.
+  function docChecked(src, reason, download) {
+    if (reason === null) { delete docReasons[src]; } else { docReasons[src] = reason; }
+    var frames = docFrames(src);
+    frames.forEach(function (f) { if (reason === null) { hideCard(f); } else { showCard(f, reason, true); } });
+    if (reason === null && download && frames[0]) {
+      var link = $("a.file-open", frames[0]);
+      link.setAttribute("data-media-ok", "");
+      link.click();
+    }
+  }
+
+  new MutationObserver(function () {
+    Object.keys(docReasons).forEach(function (src) {
+      docFrames(src).forEach(function (f) {
+        var card = f.previousElementSibling;
+        if (!card || !card.matches(".media-failed")) { showCard(f, docReasons[src], true); }
+      });
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true });
 
   document.addEventListener("click", function (e) {
     var link = e.target.closest && e.target.closest("a.file-open");
-    var frame = fileCard(link);
-    if (!frame) { return; }
+    if (!fileCard(link)) { return; }
     if (link.hasAttribute("data-media-ok")) { link.removeAttribute("data-media-ok"); return; }
     var src = link.getAttribute("href");
     if (!src || !sameOrigin(src) || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) { return; }
@@ -168,8 +192,7 @@
     link.setAttribute("aria-busy", "true");
     why(src).then(function (reason) {
       link.removeAttribute("aria-busy");
-      if (reason === null) { hideCard(frame); download(link); return; }
-      showCard(frame, reason, true);
+      docChecked(src, reason, true);
     });
   });
 
@@ -179,15 +202,11 @@
     var card = btn.closest(".media-failed");
     var doc = card && fileCard(card.nextElementSibling);
     if (doc) {
-      var link = $("a.file-open", doc);
+      var src = $("a.file-open", doc).getAttribute("href");
       btn.disabled = true;
       btn.textContent = "Trying…";
       card.setAttribute("aria-busy", "true");
-      why(link.getAttribute("href")).then(function (reason) {
-        if (reason !== null) { showCard(doc, reason, true); return; }
-        hideCard(doc);
-        download(link);
-      });
+      why(src).then(function (reason) { docChecked(src, reason, true); });
       return;
     }
     var frame = card && card.nextElementSibling;
