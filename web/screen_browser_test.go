@@ -513,12 +513,18 @@ func TestBrowserScreen(t *testing.T) {
 		b.waitFor("Dora is listed", `!!`+rowOf("Dora Doc"))
 		dora := b.eval(rowOf("Dora Doc") + `.dataset.conversation`)
 		b.open(ls.url() + "/conversations/" + dora)
+		b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true && !!document.querySelector('#thread a.file-open')`)
 		// Clicks on the link that go ahead are counted, and their download
 		// is called off so that no file lands on the disk.
 		b.eval(`window.__downloads = 0; window.addEventListener('click', e => {
 			if (e.target.closest && e.target.closest('a.file-open') && !e.defaultPrevented) { window.__downloads++; e.preventDefault(); } }); ""`)
-		b.do("open the document", chromedp.Click(chromedp.CSS(`#thread a.file-open`)))
+		b.eval(`document.querySelector('#thread a.file-open').click(); ""`) // the agent opens the document
 		const reason = "The document could not be loaded from Zavu: the link expired."
+		defer func() {
+			if t.Failed() {
+				t.Log(b.eval(`(document.querySelector('#thread .file-card')?.closest('.bubble')?.outerHTML || '').slice(0, 600) + ' downloads=' + window.__downloads`))
+			}
+		}()
 		b.waitFor("the card says why, beside the file's name", `(document.querySelector('#thread [data-testid=media-reason]') || {}).textContent === '`+reason+`' &&
 			!document.querySelector('#thread .file-card').hidden && document.querySelector('#thread .file-name').textContent.trim() === 'invoice.pdf'`)
 		if n := b.eval(`String(window.__downloads)`); n != "0" {
@@ -526,9 +532,9 @@ func TestBrowserScreen(t *testing.T) {
 		}
 		b.accessible("the document's card", false)
 		fake.FailMedia("msg_doc", 0)
-		b.do("retry", chromedp.Click(chromedp.CSS(`#thread [data-testid=media-retry]`)))
+		b.eval(`document.querySelector('#thread [data-testid=media-retry]').click(); ""`)
 		b.waitFor("the card goes and the document downloads", `window.__downloads === 1 && !document.querySelector('#thread [data-testid=media-failed]')`)
-		b.do("open it again", chromedp.Click(chromedp.CSS(`#thread a.file-open`)))
+		b.eval(`document.querySelector('#thread a.file-open').click(); ""`) // and again
 		b.waitFor("it downloads", `window.__downloads === 2 && !document.querySelector('#thread [data-testid=media-failed]')`)
 	})
 
