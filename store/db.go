@@ -74,6 +74,7 @@ type options struct {
 	maxBatch        int
 	queueLen        int
 	sessionCleanup  time.Duration
+	packEvery       time.Duration
 	checkpointEvery time.Duration
 	walLimit        int64
 	noCheckpoints   bool
@@ -111,6 +112,14 @@ func WithSessionCleanup(every time.Duration) Option {
 	return func(o *options) { o.sessionCleanup = every }
 }
 
+// WithReportPacking sets how often the report hours whose openings
+// changed are packed again (default 2 s; reports_hours.go); 0 or less
+// turns the packing goroutine off, and summaries read those hours'
+// openings themselves.
+func WithReportPacking(every time.Duration) Option {
+	return func(o *options) { o.packEvery = every }
+}
+
 // WithLogger sets where the store reports what it cannot return to a
 // caller: a panic in apply, a failed session cleanup.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -145,7 +154,7 @@ const busyTimeoutMs = 5000
 // needed, and brings its schema up to date. A database written by a newer
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, checkpointEvery: 250 * time.Millisecond,
+	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, packEvery: 2 * time.Second, checkpointEvery: 250 * time.Millisecond,
 		walLimit: defaultWALLimit, version: "dev", freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)
@@ -241,7 +250,11 @@ func Open(path string, opts ...Option) (*DB, error) {
 	} else {
 		close(db.cleanupDone)
 	}
-	go db.packHours(packHoursEvery)
+	if o.packEvery > 0 {
+		go db.packHours(o.packEvery)
+	} else {
+		close(db.packDone)
+	}
 	if err := db.refreshAllOpenings(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)

@@ -13,9 +13,12 @@ import (
 
 // openTest opens a fresh database file in a temporary folder, closed when
 // the test ends.
+//
+// The report hours are not packed in the background (tests count the
+// writer's writes); TestReportHoursArePackedInTheBackground turns it on.
 func openTest(t testing.TB, opts ...Option) *DB {
 	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), "data", "switchboard.db"), opts...)
+	db, err := Open(filepath.Join(t.TempDir(), "data", "switchboard.db"), append([]Option{WithReportPacking(0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

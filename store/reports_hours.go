@@ -17,7 +17,7 @@ import (
 // (migrations/0025_opening_hours.sql), so a summary of 90 days reads a few
 // thousand rows rather than one per opening. Triggers on openings note the
 // hours whose openings changed in opening_hours_dirty, and packHours packs
-// those hours again from openings every few seconds, in a write
+// those hours again from openings every 2 s, in a write
 // transaction of its own: packing an hour costs as much as it has
 // openings, so doing it before every commit made a busy hour's writes
 // quadratic. Until an hour is packed again, a summary reads that hour's
@@ -159,9 +159,6 @@ type openingHour struct {
 	hour            int64
 	sender, channel string
 }
-
-// packHoursEvery is how often changed hours are packed again.
-var packHoursEvery = 2 * time.Second
 
 // packHoursAtOnce bounds the hours one packing transaction packs, so it
 // holds the writer briefly.

@@ -435,3 +435,30 @@ func TestMigrationPacksTheOpeningsOfAnExistingDatabase(t *testing.T) {
 		t.Fatalf("before the upgrade:\n%s\nafter:\n%s", openingFigures(before), openingFigures(after))
 	}
 }
+
+// TestReportHoursArePackedInTheBackground: with packing on, the hours an
+// ingest changed are packed again without anyone asking, and the summary
+// reads the same before and after.
+func TestReportHoursArePackedInTheBackground(t *testing.T) {
+	db := openTest(t, WithReportPacking(10*time.Millisecond))
+	ctx := context.Background()
+	for i := range 20 {
+		ev := inboundEvent(fmtID("evt", i), fmtID("+1555", i%7), fmtID("msg", i), "hi", t0.Add(time.Duration(i)*time.Minute))
+		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for count(t, db, `SELECT count(*) FROM opening_hours_dirty`) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the changed hours were never packed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := count(t, db, `SELECT coalesce(sum(n), 0) FROM opening_hours`); n != 7 {
+		t.Errorf("%d openings packed, want 7 (one a contact)", n)
+	}
+	if d := hoursDiff(t, db, scratchOpenings(t, db)); d != "" {
+		t.Error(d)
+	}
+}
