@@ -314,6 +314,9 @@ func TestBrowserScreen(t *testing.T) {
 		if got := b.eval(`getComputedStyle(document.querySelector('#thread [data-testid=react-open]')).opacity`); got != "0" {
 			t.Errorf("the react button shows under every bubble (opacity %s)", got)
 		}
+		// htmx wires up what a swap brought in once it settles: a
+		// click before that (no person is that quick) does nothing.
+		b.waitFor("the thread has settled", `!document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping, .htmx-request')`)
 		b.eval(`window.__reacts = 0; document.addEventListener('htmx:beforeRequest', e => { if (e.detail.requestConfig.path.endsWith('/react')) window.__reacts++; }); ""`)
 		b.eval(`(() => { const m = [...document.querySelectorAll('#thread .msg-inbound')].at(-1);
 			m.querySelector('details').open = true; m.querySelector('[data-testid=react]').click(); return ""; })()`)
@@ -324,15 +327,16 @@ func TestBrowserScreen(t *testing.T) {
 	})
 
 	step("the thread follows the agent's own text and photo", func(t *testing.T) {
+		// The agent scrolls up (again while pictures above load and the
+		// thread settles), then sends.
 		scrollUp := `(() => { const s = document.querySelector('#thread .messages'); s.scrollTop = 0; return s.scrollHeight > s.clientHeight + 100; })()`
 		if b.eval(`String(`+scrollUp+`)`) != "true" {
 			t.Fatal("Zoe's thread is too short to scroll")
 		}
-		b.waitFor("scrolled up", `!`+atBottom)
+		b.waitFor("scrolled up", scrollUp+` && !`+atBottom)
 		b.do("send a reply", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "On my way\r"))
 		b.waitFor("the reply is in view", `[...document.querySelectorAll('#thread [data-testid=text]')].some(p => p.textContent === 'On my way') && `+atBottom)
-		b.eval(`String(` + scrollUp + `)`)
-		b.waitFor("scrolled up", `!`+atBottom)
+		b.waitFor("scrolled up", scrollUp+` && !`+atBottom)
 		b.do("attach a photo", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=attach]`), []string{pngFile(t)}))
 		b.waitFor("the file's name shows", `document.querySelector('[data-testid=attach-name]').textContent === 'tall.png'`)
 		b.do("send it", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "\r"))
