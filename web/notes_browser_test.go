@@ -118,9 +118,14 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 	for _, tb := range []*tab{ana, ben} {
 		tb.waitFor("one open, unassigned conversation", count("open")+` === '1' && `+count("unassigned")+` === '1' && `+count("mine")+` === '0'`)
 	}
-	ben.do("Ben takes the conversation", chromedp.Click(chromedp.CSS(`[data-testid=assign-me]`)))
+	// A live update may redraw the header at any moment: each click is
+	// one script, once htmx has wired up what the last swap brought.
+	settled := `!document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping')`
+	ben.waitFor("Ben's header has settled", settled)
+	ben.eval(`document.querySelector('[data-testid=assign-me]').click(); ""`)
 	ben.waitFor("Ben's Mine and Unassigned follow", count("mine")+` === '1' && `+count("unassigned")+` === '0'`)
 	ana.waitFor("Ana's Unassigned follows; her Mine stays", count("unassigned")+` === '0' && `+count("mine")+` === '0'`)
-	ana.do("Ana resolves the conversation", chromedp.Click(chromedp.CSS(`[data-testid=resolve]`)))
+	ana.waitFor("Ana's header has settled", settled)
+	ana.eval(`document.querySelector('[data-testid=resolve]').click(); ""`)
 	ben.waitFor("Ben's Open and Mine empty, live", count("open")+` === '0' && `+count("mine")+` === '0'`)
 }
