@@ -138,17 +138,26 @@ var (
 	stDeleteHour   = writerStatement(`DELETE FROM opening_hours WHERE hour = ? AND sender_id = ? AND channel = ?`)
 )
 
+// scanOpening reads a row of the columns first, then hourOpeningsSQL's
+// columns, into o.
+func scanOpening(rows *sql.Rows, o *packedOpening, first ...any) error {
+	var answered, resolved sql.NullInt64
+	if err := rows.Scan(append(first, &o.conv, &o.opened, &answered, &o.responder, &resolved, &o.resolver)...); err != nil {
+		return err
+	}
+	o.answered, o.firstAt = answered.Valid, answered.Int64
+	o.resolved, o.resolvedAt = resolved.Valid, resolved.Int64
+	return nil
+}
+
 // packRows packs the openings rows (of hourOpeningsSQL) of one hour.
 func packRows(rows *sql.Rows, hour int64, buf []byte) (n int, out []byte, err error) {
 	defer rows.Close()
 	for rows.Next() {
 		var o packedOpening
-		var first, resolved sql.NullInt64
-		if err := rows.Scan(&o.conv, &o.opened, &first, &o.responder, &resolved, &o.resolver); err != nil {
+		if err := scanOpening(rows, &o); err != nil {
 			return 0, buf, err
 		}
-		o.answered, o.firstAt = first.Valid, first.Int64
-		o.resolved, o.resolvedAt = resolved.Valid, resolved.Int64
 		buf = appendPacked(buf, hour, o)
 		n++
 	}
@@ -293,12 +302,9 @@ func packAllOpeningHours(ctx context.Context, tx *sql.Tx, log *slog.Logger) erro
 	for rows.Next() {
 		var h openingHour
 		var o packedOpening
-		var first, resolved sql.NullInt64
-		if err := rows.Scan(&h.hour, &h.sender, &h.channel, &o.conv, &o.opened, &first, &o.responder, &resolved, &o.resolver); err != nil {
+		if err := scanOpening(rows, &o, &h.hour, &h.sender, &h.channel); err != nil {
 			return fmt.Errorf("pack opening hours: %w", err)
 		}
-		o.answered, o.firstAt = first.Valid, first.Int64
-		o.resolved, o.resolvedAt = resolved.Valid, resolved.Int64
 		if h != cur.h {
 			if err := put(); err != nil {
 				return err
