@@ -272,6 +272,19 @@ func (b *tab) waitFor(what, expr string) {
 	}
 }
 
+// waitValue waits until the JavaScript expression gives a string that is not
+// empty and returns it. A live update may redraw what the expression reads
+// between a waitFor and an eval; this reads it in the same poll that finds it.
+func (b *tab) waitValue(what, expr string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserPatience)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void]("!!(window.__value = ("+expr+"))", chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		b.t.Fatalf("waiting for %s: %v", what, err)
+	}
+	return b.eval("String(window.__value)")
+}
+
 func (b *tab) eval(expr string) string {
 	b.t.Helper()
 	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))

@@ -189,7 +189,7 @@ func TestBrowserScreen(t *testing.T) {
 	b.setScreen(laptop, false)
 	b.login(ls.url(), "ana@example.com")
 	b.waitFor("every conversation is listed", `document.querySelectorAll('[data-testid=conv-row]').length === 15`)
-	zoe := b.eval(rowOf("Zoe Quinn") + `.dataset.conversation`)
+	zoe := b.conversationOf("Zoe Quinn")
 
 	if err := ls.db.AddAudit(ctx, inbox.AuditEntry{At: now, UserID: &ana.ID, Action: "auto_replies.rule_update",
 		Detail: "Out of hours rule changed"}); err != nil {
@@ -380,7 +380,7 @@ func TestBrowserScreen(t *testing.T) {
 	})
 
 	step("a separator put in live reads as the server's", func(t *testing.T) {
-		yara := b.eval(rowOf("Yara Old") + `.dataset.conversation`)
+		yara := b.conversationOf("Yara Old")
 		b.do("open Yara", chromedp.Click(chromedp.CSS(`#c-`+yara)))
 		b.waitFor("Yara's thread", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Yara Old'`)
 		ls.post(inboundFrom("evt_y2", "msg_y2", "+14155550140", "Yara Old", "Good morning", time.Now()))
@@ -448,7 +448,7 @@ func TestBrowserScreen(t *testing.T) {
 			"messageType": "image", "text": "", "profileName": "Pia Photo",
 			"content": map[string]any{"mediaId": "media_photo", "mimeType": "image/jpeg"}}))
 		b.waitFor("Pia is listed", `!!`+rowOf("Pia Photo"))
-		pia := b.eval(rowOf("Pia Photo") + `.dataset.conversation`)
+		pia := b.conversationOf("Pia Photo")
 		b.setScreen(phone, false)
 		b.open(ls.url() + "/conversations/" + pia)
 		const reason = "The photo could not be loaded from Zavu: the link expired."
@@ -515,7 +515,7 @@ func TestBrowserScreen(t *testing.T) {
 			"messageType": "document", "text": "", "profileName": "Dora Doc",
 			"content": map[string]any{"mediaId": "media_doc", "mimeType": "application/pdf", "filename": "invoice.pdf"}}))
 		b.waitFor("Dora is listed", `!!`+rowOf("Dora Doc"))
-		dora := b.eval(rowOf("Dora Doc") + `.dataset.conversation`)
+		dora := b.conversationOf("Dora Doc")
 		b.open(ls.url() + "/conversations/" + dora)
 		b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true && !!document.querySelector('#thread a.file-open')`)
 		// Clicks on the link that go ahead are counted, and their download
@@ -543,7 +543,7 @@ func TestBrowserScreen(t *testing.T) {
 	})
 
 	step("shortcuts: the overlay lists z, n and x; n writes a note; z snoozes", func(t *testing.T) {
-		dora := b.eval(rowOf("Dora Doc") + `.dataset.conversation`)
+		dora := b.conversationOf("Dora Doc")
 		b.eval(`document.activeElement.blur(); ""`)
 		b.key("?")
 		b.waitFor("the shortcuts show", `!!document.getElementById('shortcuts')?.open`)
@@ -656,4 +656,11 @@ func pngFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// conversationOf waits for the list row of the named customer and gives its
+// conversation's id.
+func (b *tab) conversationOf(name string) string {
+	b.t.Helper()
+	return b.waitValue(name+"'s row", rowOf(name)+`?.dataset.conversation`)
 }
