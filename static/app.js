@@ -124,7 +124,13 @@
       if (btn) { btn.hidden = h.getAttribute("data-assignee") === id; }
     });
     within(root, "select[data-team-picker]").forEach(fillPicker);
-    within(root, "[data-note-actions]").forEach(function (a) { a.hidden = a.getAttribute("data-author") !== id; });
+    var admin = document.body.hasAttribute("data-user-admin");
+    within(root, "[data-note-actions]").forEach(function (a) {
+      var own = a.getAttribute("data-author") === id;
+      a.hidden = !own && !admin;
+      $$("[data-note-own]", a).forEach(function (el) { el.hidden = !own; });
+      $$("[data-note-admin]", a).forEach(function (el) { el.hidden = own; });
+    });
     within(root, "[data-back]").forEach(function (a) {
       var q = appFilter();
       a.setAttribute("href", "/inbox" + (q ? "?" + q : ""));

@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"switchboard/inbox"
 	"switchboard/inbox/zavu"
 )
 
@@ -128,4 +130,24 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 	ana.waitFor("Ana's header has settled", settled)
 	ana.eval(`document.querySelector('[data-testid=resolve]').click(); ""`)
 	ben.waitFor("Ben's Open and Mine empty, live", count("open")+` === '0' && `+count("mine")+` === '0'`)
+
+	// A note's actions: Ana edits and deletes her own; Ben, an agent,
+	// sees none on hers; made an admin, he may delete it, not edit it.
+	actions := `(d => !d || d.hidden ? '' : [...d.querySelectorAll('summary > span, form')].filter(e => !e.hidden).map(e => e.tagName === 'FORM' ? 'form:' + e.getAttribute('hx-post').split('/').pop() : e.textContent).join())(document.querySelector('[data-note-actions]'))`
+	ana.waitFor("Ana may edit or delete her note", actions+` === 'Edit or delete,form:`+ana.eval(`document.querySelector('[data-testid=note]').closest('[id^=m-]').id.slice(2)`)+`,form:delete'`)
+	if got := ben.eval(actions); got != "" {
+		t.Errorf("an agent sees actions on a teammate's note: %s", got)
+	}
+	benUser, err := ls.db.UserByEmail(context.Background(), "ben@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.db.UpdateUser(context.Background(), benUser.ID, inbox.RoleAdmin, true); err != nil {
+		t.Fatal(err)
+	}
+	ben.do("Ben's page again, as an admin", chromedp.Reload())
+	ben.waitFor("Ben may delete Ana's note, not edit it", actions+` === 'Delete,form:delete'`)
+	ben.eval(`window.confirm = () => true; document.querySelector('[data-note-actions]').open = true;
+		document.querySelector('[data-testid=note-delete]').click(); ""`)
+	ana.waitFor("the note leaves Ana's thread, live", `!document.querySelector('[data-testid=note]')`)
 }
