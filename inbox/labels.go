@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -208,4 +209,17 @@ type ViewCounter interface {
 	// other fields are ignored): one walk of an index, grouped by snooze
 	// and assignee.
 	ViewCounts(ctx context.Context, f ConversationFilter) (ViewCounts, error)
+}
+
+// RenameLabelInFilter returns a saved view's filter (a list query, see
+// SavedView) with its label filter moved from the label named was to
+// name, and whether it filtered by that label at all. Label names are
+// compared as the list compares them, without regard to case.
+func RenameLabelInFilter(filter, was, name string) (string, bool) {
+	q, err := url.ParseQuery(filter)
+	if err != nil || !strings.EqualFold(q.Get("label"), was) {
+		return filter, false
+	}
+	q.Set("label", name)
+	return q.Encode(), true
 }

@@ -78,14 +78,57 @@ func (db *DB) UpdateLabel(ctx context.Context, l *inbox.Label) error {
 		return err
 	}
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		return w.queryRowSQL(ctx, `UPDATE labels SET name = ?, colour = ? WHERE id = ? RETURNING created_at`,
-			l.Name, l.Colour, l.ID).Scan(msTime{&l.CreatedAt})
+		var was string
+		if err := w.queryRowSQL(ctx, `SELECT name FROM labels WHERE id = ?`, l.ID).Scan(&was); err != nil {
+			return err
+		}
+		if err := w.queryRowSQL(ctx, `UPDATE labels SET name = ?, colour = ? WHERE id = ? RETURNING created_at`,
+			l.Name, l.Colour, l.ID).Scan(msTime{&l.CreatedAt}); err != nil {
+			return err
+		}
+		if was == l.Name {
+			return nil
+		}
+		return w.renameLabelInViews(ctx, was, l.Name)
 	})
 	if isUniqueViolation(err) {
 		return errLabelTaken
 	}
 	if err != nil {
 		return notFound(err, "update label %d", l.ID)
+	}
+	return nil
+}
+
+// renameLabelInViews points the saved views that filter by the label
+// named was at its new name, so a rename leaves no view showing nothing.
+func (w *writeTx) renameLabelInViews(ctx context.Context, was, name string) error {
+	rows, err := w.querySQL(ctx, `SELECT id, filter FROM saved_views WHERE filter LIKE '%label=%'`)
+	if err != nil {
+		return err
+	}
+	type change struct {
+		id     int64
+		filter string
+	}
+	var changes []change
+	for rows.Next() {
+		var c change
+		if err := rows.Scan(&c.id, &c.filter); err != nil {
+			rows.Close()
+			return err
+		}
+		if f, ok := inbox.RenameLabelInFilter(c.filter, was, name); ok {
+			changes = append(changes, change{c.id, f})
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if _, err := w.execSQL(ctx, `UPDATE saved_views SET filter = ? WHERE id = ?`, c.filter, c.id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -430,3 +430,46 @@ func TestSavedViews(t *testing.T) {
 		t.Errorf("Ben sees %q", got)
 	}
 }
+
+// A renamed label's saved views filter by its new name; views of other
+// labels, and filters that only mention it in another field, stay.
+func TestRenamedLabelKeepsItsSavedViews(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := user(t, db, "Ana", true)
+	refund := label(t, db, "Refund", "red")
+	label(t, db, "Refund later", "blue")
+	views := []*inbox.SavedView{
+		{UserID: ana, Name: "Refunds on SMS", Filter: "channel=sms&label=refund", CreatedAt: t0},
+		{UserID: ana, Name: "Later", Filter: "label=Refund+later", CreatedAt: t0},
+		{UserID: ana, Name: "Sender", Filter: "sender=label%3Drefund", CreatedAt: t0},
+		{UserID: ana, Name: "Refunds", Shared: true, Filter: "label=Refund&view=mine", CreatedAt: t0},
+	}
+	for _, v := range views {
+		if err := db.CreateSavedView(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refund.Name = "Money back"
+	if err := db.UpdateLabel(ctx, &refund); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.SavedViews(ctx, ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"Refunds on SMS": "channel=sms&label=Money+back",
+		"Later":          "label=Refund+later",
+		"Sender":         "sender=label%3Drefund",
+		"Refunds":        "label=Money+back&view=mine",
+	}
+	for _, v := range got {
+		if v.Filter != want[v.Name] {
+			t.Errorf("view %q filters %q, want %q", v.Name, v.Filter, want[v.Name])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d views, want %d", len(got), len(want))
+	}
+}

@@ -459,6 +459,11 @@ func (w *writeTx) queryRowSQL(ctx context.Context, query string, args ...any) *s
 	return w.db.wconn.QueryRowContext(ctx, query, args...)
 }
 
+// querySQL is execSQL for a statement that returns rows.
+func (w *writeTx) querySQL(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return w.db.wconn.QueryContext(ctx, query, args...)
+}
+
 var (
 	stSavepoint  = writerStatement(`SAVEPOINT job`)
 	stRollbackTo = writerStatement(`ROLLBACK TO job`)
