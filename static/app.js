@@ -243,9 +243,41 @@
   // self (updated in place, so focus stays) or in order of its latest
   // message. A row older than every row shown, while more can be loaded,
   // waits for the next page.
+  // expandRow completes a live row (views.LiveRow) with what every row has
+  // alike, from the page's #row-parts, into the row the list renders
+  // (views.Row).
+  function expandRow(row) {
+    var ch = row.getAttribute("data-channel");
+    var parts = $("#row-parts");
+    if (ch === null || !parts) { return; }
+    row.removeAttribute("data-channel");
+    [["role", "option"], ["hx-target", "#thread"], ["hx-swap", "innerHTML show:none"], ["hx-push-url", "true"],
+      ["data-testid", "conv-row"]].forEach(function (a) { row.setAttribute(a[0], a[1]); });
+    var av = $(".row-avatar .avatar", row);
+    if (av) {
+      av.setAttribute("aria-hidden", "true");
+      av.setAttribute("data-testid", "avatar");
+      if (!av.firstChild) { av.appendChild($(".icon-user", parts.content).cloneNode(true)); }
+    }
+    var name = $(".row-name", row);
+    if (name) {
+      name.setAttribute("data-testid", "row-name");
+      var check = $(".row-check", parts.content).cloneNode(true);
+      check.setAttribute("aria-label", "Select " + name.textContent);
+      name.before(check);
+    }
+    var badge = $(".badge-" + CSS.escape(ch), parts.content), mid = $(".row-mid", row);
+    if (badge && mid) { mid.prepend(badge.cloneNode(true)); }
+    var pv = $(".row-preview", row);
+    if (pv) { pv.setAttribute("data-testid", "row-preview"); }
+    var count = $(".count", row);
+    if (count) { count.setAttribute("data-testid", "row-unread"); }
+  }
+
   function upsertRow(row) {
     var list = $("#conv-list");
     if (!list) { return; }
+    expandRow(row);
     var id = row.getAttribute("data-conversation");
     var old = document.getElementById("c-" + id);
     var read = old ? old.getAttribute("data-read") : (id in readMarks ? String(readMarks[id]) : row.getAttribute("data-read"));

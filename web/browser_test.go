@@ -307,6 +307,17 @@ func (b *tab) login(base, email string) {
 	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
 }
 
+// rowShapes is the list's rows as elements, attributes (sorted, classes as
+// a set) and text, whitespace aside: two lists that read the same to a
+// person and to the page's scripts have the same shapes.
+const rowShapes = `(() => {
+	const shape = n => n.nodeType === 3 ? (n.textContent.trim() ? JSON.stringify(n.textContent.trim()) : '') :
+		n.nodeType !== 1 ? '' : '<' + n.tagName + ' ' +
+		[...n.attributes].filter(a => a.name !== 'class').map(a => a.name + '=' + JSON.stringify(a.value)).sort().join(' ') +
+		' class=' + [...n.classList].sort().join('.') + '>' + [...n.childNodes].map(shape).join('') + '</>';
+	return [...document.querySelectorAll('#conv-list .row')].map(shape).join('\n');
+})()`
+
 func TestBrowserInboxIsLive(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
@@ -371,6 +382,18 @@ func TestBrowserInboxIsLive(t *testing.T) {
 			now.Add(-time.Duration(i+1)*37*time.Minute)))
 	}
 	ana.waitFor("the list shows them", `document.querySelectorAll('[data-testid=conv-row]').length === 5`)
+
+	// Every row that reached Ben's list live (new ones, one known only by
+	// its number, and Zoe's, assigned) is the row the list renders.
+	ben.waitFor("Ben's list shows them", `document.querySelectorAll('[data-testid=conv-row]').length === 5`)
+	fresh := newTab(t, bctx)
+	fresh.login(ls.url(), "ben@example.com")
+	fresh.do("Ben's page, loaded again", chromedp.Navigate(ben.eval(`location.href`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=thread]`)))
+	fresh.waitFor("the list is loaded", `document.querySelectorAll('[data-testid=conv-row]').length === 5`)
+	if live, loaded := ben.eval(rowShapes), fresh.eval(rowShapes); live != loaded {
+		t.Errorf("rows built live differ from the rows the list renders:\nlive:   %s\nloaded: %s", live, loaded)
+	}
 	ls.post(reactionEvent("evt_b9", "msg_b3", "❤️", "added", now.Add(7*time.Second)))
 	ana.waitFor("the customer's heart is under the reply", `document.querySelectorAll('[data-testid=reaction]').length === 1`)
 

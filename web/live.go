@@ -81,7 +81,7 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if c.AssigneeID != nil {
 			lc.assignee = *c.AssigneeID
 		}
-		if err := views.Row(rowView(c, 0, senders > 1, who, now, time.UTC), views.Filter{}).Render(ctx, &buf); err != nil {
+		if err := views.LiveRow(rowView(c, 0, senders > 1, who, now, time.UTC)).Render(ctx, &buf); err != nil {
 			return nil, err
 		}
 		lc.row = take()
