@@ -75,6 +75,8 @@ type Hub struct {
 	// goroutine last counted.
 	bases      countBases
 	countState countState
+	// threadSent is what the render goroutine last sent of each thread.
+	threadSent threadSent
 }
 
 // liveRenderer turns changes into fragments; the Server implements it.
@@ -223,6 +225,7 @@ type update struct {
 	team     []byte
 	counts   []liveCount // view counts that changed
 	size     int         // of the fragments, set by the hub when it keeps the update
+	at       time.Time   // when it was rendered
 }
 
 // liveMessage is a bubble for its thread.
@@ -242,7 +245,11 @@ type liveConv struct {
 	labels   []string
 	row      []byte
 	gone     []byte // removes the row from a list that no longer shows it
-	thread   []byte
+	// The thread's parts: its header, details and composer, each nil when
+	// the pages already have it (see threadSent).
+	head, details, composer []byte
+	composerMode            string    // what the composer offers (views.ComposerView.Mode)
+	composerUntil           time.Time // when that may change with no change to tell it (zero: never)
 }
 
 func newHub(r liveRenderer, log *slog.Logger) *Hub {
@@ -415,6 +422,7 @@ func (h *Hub) renderLoop() {
 			// missed this change fetches what it shows again.
 			out = append(out, &update{covers: covers, resync: true})
 			h.countState.forget()
+			h.threadSent.forget()
 		case have:
 			ctx, cancel := context.WithTimeout(h.renderCtx, 5*time.Second)
 			u, err := h.renderer.renderChange(ctx, batch)
@@ -422,8 +430,12 @@ func (h *Hub) renderLoop() {
 				h.log.Warn("live update not rendered; pages will fetch again", "err", err)
 				u = &update{resync: true}
 				h.countState.forget()
+				h.threadSent.forget()
 			}
 			u.covers = covers
+			if !u.resync {
+				h.threadSent.leaveOutSent(u)
+			}
 			out = append(out, u)
 			if !u.resync {
 				if cu := h.renderCounts(ctx, u, batch.ConversationIDs, covers); cu != nil {
@@ -441,6 +453,7 @@ func (h *Hub) renderLoop() {
 		}
 		if h.overflow.Swap(false) {
 			h.countState.forget()
+			h.threadSent.forget()
 			// Changes were dropped: those numbered up to now are covered
 			// only by fetching again.
 			covers = max(covers, h.published.Load())
@@ -542,7 +555,7 @@ func (u *update) bytes() int {
 		n += len(m.html)
 	}
 	for _, c := range u.convs {
-		n += len(c.row) + len(c.gone) + len(c.thread)
+		n += len(c.row) + len(c.gone) + len(c.head) + len(c.details) + len(c.composer)
 	}
 	for _, c := range u.counts {
 		n += len(c.html)
@@ -619,7 +632,11 @@ func (h *Hub) partsFor(c *client, u *update) [][]byte {
 	for i := range u.convs {
 		cv := &u.convs[i]
 		if cv.id == c.sub.open {
-			add(cv.thread)
+			for _, b := range [][]byte{cv.head, cv.details, cv.composer} {
+				if b != nil {
+					add(b)
+				}
+			}
 			if u.deleted != nil {
 				add(u.deleted)
 			}

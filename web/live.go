@@ -30,7 +30,7 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 	if err != nil {
 		return nil, err
 	}
-	u := &update{}
+	u := &update{at: now}
 	// Fragments are rendered into buf and kept as exact copies: the hub
 	// holds many of them in its history.
 	var buf bytes.Buffer
@@ -94,14 +94,21 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if err != nil {
 			return nil, err
 		}
-		for _, comp := range []interface {
-			Render(context.Context, io.Writer) error
-		}{views.ThreadHeader(v, views.Filter{}), views.Details(v), views.Composer(composer)} {
-			if err := comp.Render(ctx, &buf); err != nil {
+		for _, part := range []struct {
+			comp interface {
+				Render(context.Context, io.Writer) error
+			}
+			out *[]byte
+		}{{views.ThreadHeader(v, views.Filter{}), &lc.head}, {views.Details(v), &lc.details}, {views.Composer(composer), &lc.composer}} {
+			if err := part.comp.Render(ctx, &buf); err != nil {
 				return nil, err
 			}
+			*part.out = take()
 		}
-		lc.thread = take()
+		lc.composerMode = composer.Mode()
+		if closes := c.WindowClosesAt(); lc.composerMode == "text" && c.Channel == inbox.WhatsApp && !closes.IsZero() {
+			lc.composerUntil = closes
+		}
 		u.convs = append(u.convs, lc)
 	}
 	return u, nil

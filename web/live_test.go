@@ -145,15 +145,20 @@ func TestLiveUpdatesReachEveryAgent(t *testing.T) {
 		}
 	}
 
-	// Both open the thread; the next message comes as a bubble too.
+	// Both open the thread; the next message comes as a bubble too, with
+	// the details it changed (the last contact). The header and composer
+	// did not change: the pages have them already.
 	subscribe(t, ts, ca, "open", m.ConversationID, m.ConversationID)
 	subscribe(t, ts, cb, "open", m.ConversationID, m.ConversationID)
 	ts.mustPost(inboundText("evt_2", "msg_2", "Hello?", time.Now()))
 	m2 := ts.mustMessage("msg_2")
 	for _, c := range []*websocket.Conn{ca, cb} {
 		got := nextContaining(t, c, fmt.Sprintf(`id="m-%d"`, m2.ID))
-		if !strings.Contains(got, fmt.Sprintf(`id="head-%d"`, m.ConversationID)) {
-			t.Errorf("the open thread's header did not come with its message:\n%s", got)
+		if !strings.Contains(got, fmt.Sprintf(`id="details-%d"`, m.ConversationID)) {
+			t.Errorf("the open thread's details did not come with its message:\n%s", got)
+		}
+		if strings.Contains(got, `id="head-`) || strings.Contains(got, `id="composer-`) {
+			t.Errorf("the thread's unchanged header or composer was sent again:\n%s", got)
 		}
 	}
 
