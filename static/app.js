@@ -509,6 +509,24 @@
     if (stick) { scrollToBottom(); }
   });
 
+  // A reaction picker gets the thread's one set of reactions
+  // (views.ReactOptions) when it opens, aimed at its message.
+  document.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (!d.matches || !d.matches("details.react-picker[data-react]") || !d.open || $(".react-options", d)) { return; }
+    var tpl = $("#react-options");
+    if (!tpl) { return; }
+    var opts = tpl.content.firstElementChild.cloneNode(true);
+    var url = "/messages/" + d.getAttribute("data-react") + "/react";
+    $$("button[data-emoji]", opts).forEach(function (b) {
+      b.setAttribute("hx-post", url);
+      b.setAttribute("hx-vals", JSON.stringify({ emoji: b.getAttribute("data-emoji") }));
+      b.setAttribute("hx-swap", "none");
+    });
+    d.appendChild(opts);
+    if (window.htmx) { htmx.process(opts); }
+  }, true);
+
   // --- the live connection --------------------------------------------------
   // The page tells the server what it shows (its list's filter and rows,
   // the open thread) and from where in the live stream it needs updates

@@ -318,12 +318,32 @@ func TestBrowserScreen(t *testing.T) {
 		// click before that (no person is that quick) does nothing.
 		b.waitFor("the thread has settled", `!document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping, .htmx-request')`)
 		b.eval(`window.__reacts = 0; document.addEventListener('htmx:beforeRequest', e => { if (e.detail.requestConfig.path.endsWith('/react')) window.__reacts++; }); ""`)
-		b.eval(`(() => { const m = [...document.querySelectorAll('#thread .msg-inbound')].at(-1);
-			m.querySelector('details').open = true; m.querySelector('[data-testid=react]').click(); return ""; })()`)
+		// The bubbles carry no reactions of their own: the picker gets
+		// the thread's one set when it opens.
+		if n := b.eval(`String(document.querySelectorAll('#thread .msg [data-testid=react]').length)`); n != "0" {
+			t.Errorf("%s reaction buttons in the bubbles before any picker opened", n)
+		}
+		b.eval(`[...document.querySelectorAll('#thread .msg-inbound')].at(-1).querySelector('details').open = true; ""`)
+		b.waitFor("the picker offers the reactions", `[...document.querySelectorAll('#thread .msg-inbound')].at(-1).querySelectorAll('[data-testid=react]').length === 6`)
+		b.eval(`[...document.querySelectorAll('#thread .msg-inbound')].at(-1).querySelector('[data-testid=react]').click(); ""`)
 		b.waitFor("the failure shows", `(document.querySelector('[data-testid=action-error]') || {}).textContent?.includes('Zavu did not take the reaction')`)
 		b.do("try again", chromedp.Click(chromedp.CSS(`[data-testid=action-retry]`)))
 		b.waitFor("the reaction is sent again, and fails again", `window.__reacts === 2 && !!document.querySelector('[data-testid=action-error]')`)
 		b.eval(`document.querySelector('[data-testid=action-error] .toast-close').click(); ""`)
+	})
+
+	step("a reaction from the thread's picker reaches Zavu", func(t *testing.T) {
+		// Zavu knows Zoe's latest message now.
+		fake.AddInbound(zavu.Message{ID: "msg_z17", From: "+14155550101", Text: "Zoe's message 17"})
+		last := `[...document.querySelectorAll('#thread .msg-inbound')].at(-1)`
+		b.eval(last + `.querySelector('details').open = false; ""`)
+		b.do("open the picker", chromedp.Click(chromedp.CSS(`#thread .msg-inbound:last-of-type [data-testid=react-open]`)))
+		b.waitFor("the picker offers the reactions", last+`.querySelectorAll('[data-testid=react]').length === 6`)
+		b.do("react with a heart", chromedp.Click(chromedp.CSS(`#thread .msg-inbound:last-of-type [aria-label="React with ❤️"]`)))
+		b.waitFor("the heart is under the message", last+`.querySelector('[data-testid=reactions]')?.textContent.includes('❤️') === true`)
+		if got := fake.Reaction("msg_z17"); got != "❤️" {
+			t.Errorf("Zavu has reaction %q on Zoe's message, want ❤️", got)
+		}
 	})
 
 	step("the thread follows the agent's own text and photo", func(t *testing.T) {
