@@ -311,7 +311,8 @@ func (n *notifier) send(ctx context.Context, notices []notice) error {
 			c, convs[nt.convID] = &cv, &cv
 		}
 		var m *inbox.Message
-		if nt.msgID != 0 {
+		// The conversation's preview is its latest message's already.
+		if nt.msgID != 0 && nt.msgID != c.LastMessageID {
 			if msg, err := n.s.store.Message(ctx, nt.msgID); err == nil {
 				m = &msg
 			}
