@@ -243,8 +243,9 @@ type liveConv struct {
 	sender   string
 	channel  inbox.Channel
 	labels   []string
-	row      []byte
-	gone     []byte // removes the row from a list that no longer shows it
+	row      []byte    // nil when the pages have it already (see threadSent)
+	rowUntil time.Time // when the row may change with no change to tell it (zero: never)
+	gone     []byte    // removes the row from a list that no longer shows it
 	// The thread's parts: its header, details and composer, each nil when
 	// the pages already have it (see threadSent).
 	head, details, composer []byte
@@ -641,7 +642,7 @@ func (h *Hub) partsFor(c *client, u *update) [][]byte {
 				add(u.deleted)
 			}
 		}
-		if l := c.sub.list; l != nil {
+		if l := c.sub.list; l != nil && cv.row != nil {
 			_, shown := c.shown[cv.id]
 			if l.matches(c.userID, cv) {
 				add(cv.row)

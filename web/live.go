@@ -85,6 +85,12 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 			return nil, err
 		}
 		lc.row = take()
+		// A WhatsApp row shows when the window closes within two hours.
+		if closes := c.WindowClosesAt(); c.Channel == inbox.WhatsApp && now.Before(closes) {
+			if lc.rowUntil = closes.Add(-windowSoon); !now.Before(lc.rowUntil) {
+				lc.rowUntil = closes
+			}
+		}
 		lc.gone = fmt.Appendf(nil, `<i data-live="gone" data-conversation="%d" hidden></i>`, c.ID)
 		composer, err := s.composerView(ctx, c)
 		if err != nil {

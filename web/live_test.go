@@ -441,3 +441,42 @@ func TestLiveSendsALargeCatchUpAsOneMessage(t *testing.T) {
 		}
 	}
 }
+
+// A reply's status changes its bubble's tick and nothing a list or the
+// thread's header shows: the thread's pages get the bubble alone, and the
+// lists nothing.
+func TestLiveStatusSendsTheBubbleAlone(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	a, b := ts.newAgent(), ts.newAgent()
+	a.login(ana.Email)
+	b.login(ana.Email)
+	now := time.Now()
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550001", "Zoe", "Where is my parcel?", now.Add(-time.Minute)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	thread, list := a.live(), b.live()
+	waitClients(t, ts, 2)
+	subscribe(t, ts, thread, "open", conv, conv)
+	subscribe(t, ts, list, "open", 0, conv)
+
+	ts.mustPost(echoFrom("evt_2", "msg_2", "+14155550001", "It left today", now))
+	reply := ts.mustMessage("msg_2")
+	nextContaining(t, thread, fmt.Sprintf(`id="m-%d"`, reply.ID))
+	nextContaining(t, list, "It left today")
+
+	ts.mustPost(statusEvent("evt_3", "message.delivered", "msg_2", now.Add(time.Second)))
+	got := nextContaining(t, thread, `data-status="delivered"`)
+	if !strings.Contains(got, fmt.Sprintf(`id="m-%d"`, reply.ID)) {
+		t.Errorf("the delivered tick came without its bubble:\n%s", got)
+	}
+	if strings.Contains(got, `data-live="row"`) || strings.Contains(got, `id="head-`) || strings.Contains(got, `id="details-`) {
+		t.Errorf("a status sent the thread's page more than the bubble:\n%s", got)
+	}
+	// The list page gets nothing for it: the next thing it gets is the
+	// next message's row.
+	ts.mustPost(inboundFrom("evt_4", "msg_4", "+14155550001", "Zoe", "Thanks!", now.Add(2*time.Second)))
+	got = nextMatching(t, list, `data-live="row"`, func(s string) string { return s })
+	if !strings.Contains(got, "Thanks!") {
+		t.Errorf("the list got a row for the status:\n%s", got)
+	}
+}

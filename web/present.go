@@ -87,6 +87,9 @@ func relativeTime(t, now time.Time, loc *time.Location) string {
 }
 
 // windowView says where the WhatsApp 24-hour window stands.
+// windowSoon is how long before a WhatsApp window closes the list warns.
+const windowSoon = 2 * time.Hour
+
 func windowView(c inbox.Conversation, now time.Time) views.WindowView {
 	if c.Channel != inbox.WhatsApp {
 		return views.WindowView{}
@@ -97,7 +100,7 @@ func windowView(c inbox.Conversation, now time.Time) views.WindowView {
 		return views.WindowView{Applies: true, Label: "Opens when the customer writes"}
 	case now.Before(closes):
 		left := closes.Sub(now)
-		return views.WindowView{Applies: true, Open: true, Soon: left <= 2*time.Hour,
+		return views.WindowView{Applies: true, Open: true, Soon: left <= windowSoon,
 			Label: "Closes in " + hoursMinutes(left)}
 	}
 	return views.WindowView{Applies: true, Label: "Closed " + hoursMinutes(now.Sub(closes)) + " ago; only templates can be sent"}
