@@ -113,7 +113,13 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 			return f, fmt.Errorf("warm-up webhook: %d %v", code, err)
 		}
 	}
+	// An acknowledged webhook reaches the list once it is applied, a
+	// moment later on a busy machine.
 	convOf, err := srv.conversationIDs(ctx, hot)
+	for deadline := time.Now().Add(30 * time.Second); err != nil && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(250 * time.Millisecond)
+		convOf, err = srv.conversationIDs(ctx, hot)
+	}
 	if err != nil {
 		return f, err
 	}
