@@ -75,7 +75,15 @@ type Hub struct {
 	// goroutine last counted.
 	bases      countBases
 	countState countState
-	// threadSent is what the render goroutine last sent of each thread.
+	// Messages for one user (notices, read marks) wait for the next
+	// update to go in the same message to each page, at most directHold:
+	// held are the pages with some waiting, holdUntil fires when they go.
+	held       map[*client]struct{}
+	holdUntil  <-chan time.Time
+	directHold time.Duration
+
+	// threadSent is what the render goroutine last sent of each
+	// conversation: its row and thread parts.
 	threadSent threadSent
 }
 
@@ -110,6 +118,11 @@ const (
 	// renderEvery of the last render wait for the next and go together.
 	// A change that finds the renderer idle waits only coalesceWindow.
 	renderEvery = 50 * time.Millisecond
+	// directHold is the longest a message for one user (a notice, a read
+	// mark) waits for the next update, to go to each page in the same
+	// message: under a steady stream of changes, a page then gets one
+	// message per render.
+	directHold = renderEvery
 	// recentBytes bounds the history of recent updates by the size of
 	// their fragments too: a page that reconnects after the history has
 	// moved past it fetches what it shows again.
@@ -135,6 +148,10 @@ type client struct {
 	// and countBases the filters they need counted.
 	counts     map[string]struct{}
 	countBases []countBase
+
+	// held are the user's messages waiting for the next update (see
+	// Hub.held); owned by the hub goroutine.
+	held [][]byte
 
 	// closeCode is what the connection is closed with when the hub closes
 	// send: 1012 when the server restarts, 1013 when the client was too
@@ -284,6 +301,8 @@ func newHubWith(r liveRenderer, log *slog.Logger, presenceTick <-chan time.Time,
 		renderer:   r,
 		log:        log,
 		clients:    map[*client]struct{}{},
+		held:       map[*client]struct{}{},
+		directHold: directHold,
 
 		viewers:       map[int64]map[*client]struct{}{},
 		presenceSent:  map[int64][]byte{},
@@ -518,8 +537,20 @@ func (h *Hub) run() {
 		case m := <-h.direct:
 			for c := range h.clients {
 				if c.userID == m.userID {
-					h.deliver(c, [][]byte{m.msg})
+					c.held = append(c.held, m.msg)
+					h.held[c] = struct{}{}
 				}
+			}
+			if h.holdUntil == nil && len(h.held) > 0 {
+				h.holdUntil = time.After(h.directHold)
+			}
+		case <-h.holdUntil:
+			h.holdUntil = nil
+			for c := range h.held {
+				delete(h.held, c)
+				parts := c.held
+				c.held = nil
+				h.deliver(c, parts)
 			}
 		case u := <-h.updates:
 			h.remember(u)
@@ -603,9 +634,16 @@ func (h *Hub) subscribeClient(r subscribeRequest) {
 // resyncMessage tells a page to fetch what it shows again.
 var resyncMessage = []byte(`<i data-live="resync" hidden></i>`)
 
-// route sends the client the parts of u its page shows, if any.
+// route sends the client the parts of u its page shows, if any, after
+// the messages held for it.
 func (h *Hub) route(c *client, u *update) {
-	if parts := h.partsFor(c, u); parts != nil {
+	parts := h.partsFor(c, u)
+	if c.held != nil {
+		parts = append(c.held, parts...)
+		c.held = nil
+		delete(h.held, c)
+	}
+	if parts != nil {
 		h.deliver(c, parts)
 	}
 }
@@ -679,6 +717,7 @@ func (h *Hub) drop(c *client, code int) {
 		return
 	}
 	delete(h.clients, c)
+	delete(h.held, c)
 	h.connected.Store(int64(len(h.clients)))
 	h.bases.remove(c.countBases)
 	c.countBases = nil
