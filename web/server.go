@@ -21,11 +21,17 @@
 // user's id and time zone on <body> (data-user-id, data-tz): "Assign to
 // me", "(me)" in the picker, the agent's own unread counts and replies,
 // local times. The assignee picker's teammates are rendered once in the
-// page (TeamOptions) and sent again only when the team changes. A few
-// messages go to one agent's pages only (Hub.sendUser): a read mark, and
-// "mention" / "mentions" for the Mentions badge (see Server.mentioned).
-// Notes and activity lines are messages like any other: they travel as
-// bubbles.
+// page (TeamOptions) and sent again only when the team changes. What every
+// row has alike (the link's attributes, the checkbox, the channel badge) is
+// once in the page too (RowParts): a live row (LiveRow) leaves it out, and
+// app.js puts it back. So is the reaction picker's set (ReactOptions),
+// once per thread. A conversation's row and thread parts go only when they
+// differ from what the hub last sent of them (threadSent): a reply's status
+// sends its bubble alone. A few messages go to one agent's pages only
+// (Hub.sendUser): a notice, a read mark, and "mention" / "mentions" for the
+// Mentions badge (see Server.mentioned); they wait up to 50 ms for the
+// next update, to reach each page in the same message. Notes and activity
+// lines are messages like any other: they travel as bubbles.
 //
 // The hub goroutine owns the connected pages and only routes bytes. Each
 // page subscribes over its websocket with a small JSON message: its list
