@@ -63,6 +63,10 @@ func TestLiveViewCountsFollowCommits(t *testing.T) {
 	if !strings.Contains(got, countPart("view=unassigned", 1)) {
 		t.Errorf("Ana's Unassigned did not follow:\n%s", got)
 	}
+	// In the same message as the row that moved it.
+	if !strings.Contains(got, fmt.Sprintf(`id="c-%d"`, yuri)) {
+		t.Errorf("Ana's counts came apart from Yuri's row:\n%s", got)
+	}
 	if strings.Contains(got, `data-view-count="" `) || strings.Contains(got, `data-view-count="view=mine"`) {
 		t.Errorf("Ana got counts that did not change or are not hers:\n%s", got)
 	}

@@ -458,8 +458,9 @@ func (h *Hub) renderLoop() {
 			}
 			out = append(out, u)
 			if !u.resync {
+				// The counts it changed go in the same message to each page.
 				if cu := h.renderCounts(ctx, u, batch.ConversationIDs, covers); cu != nil {
-					out = append(out, cu)
+					u.counts = append(u.counts, cu.counts...)
 				}
 			}
 			cancel()
