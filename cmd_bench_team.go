@@ -69,9 +69,14 @@ type teamPage struct {
 	view   string
 	open   int64 // conversation id of the thread it shows
 	conn   *websocket.Conn
-	seen   map[int]bool
-	closed atomic.Bool // closed by the bench, not the server
+	mu     sync.Mutex      // guards seen and lat: the page's reader and its re-fetches note events
+	seen   []uint64        // a bit per bench event: shown in the page
+	lat    []time.Duration // from each event's webhook to the page
+	closed atomic.Bool     // closed by the bench, not the server
 }
+
+// saw reports whether bench event i showed in the page.
+func (p *teamPage) saw(i int) bool { return p.seen[i/64]&(1<<(i%64)) != 0 }
 
 type teamAgent struct {
 	id     int64
@@ -142,7 +147,7 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	}()
 	var listFetches atomic.Int64
 	for i := range f.Pages {
-		p := &teamPage{agent: agents[i%sz.agents], view: views[i%len(views)], seen: map[int]bool{}}
+		p := &teamPage{agent: agents[i%sz.agents], view: views[i%len(views)]}
 		p.open = convOf[hot[(i*7)%len(hot)]]
 		if err := srv.openPage(ctx, p); err != nil {
 			return f, fmt.Errorf("page %d: %w", i, err)
@@ -155,8 +160,13 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	// the list does so, as that server's pages did, 150 ms later.
 	n := int(sz.duration.Seconds()*float64(sz.rate)) + 1
 	sent := make([]atomic.Int64, n) // unix nanoseconds
-	var mu sync.Mutex
-	var lat []time.Duration
+	// Each page keeps what it saw to itself (no lock or map shared by a
+	// thousand readers): the bench's own bookkeeping stays small beside
+	// what a browser does with a message.
+	for _, p := range pages {
+		p.seen = make([]uint64, (n+63)/64)
+	}
+	var delivered atomic.Int64
 	var bytesIn, msgsIn atomic.Int64
 	var dropped atomic.Int64
 	var wg sync.WaitGroup
@@ -172,21 +182,19 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 				i = i*10 + int(rest[0]-'0')
 				rest = rest[1:]
 			}
-			if i >= n || p.seen[i] {
+			if i >= n || p.saw(i) {
 				continue
 			}
-			p.seen[i] = true
+			p.seen[i/64] |= 1 << (i % 64)
 			if s := sent[i].Load(); s != 0 {
-				mu.Lock()
-				lat = append(lat, at.Sub(time.Unix(0, s)))
-				mu.Unlock()
+				p.lat = append(p.lat, at.Sub(time.Unix(0, s)))
+				delivered.Add(1)
 			}
 		}
 	}
 	for _, p := range pages {
 		wg.Go(func() {
 			var fetching atomic.Bool
-			var pmu sync.Mutex
 			var buf bytes.Buffer // each message is read into it, as a browser reuses its buffers
 			for {
 				_, r, err := p.conn.NextReader()
@@ -204,18 +212,18 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 				at := time.Now()
 				bytesIn.Add(int64(len(b)))
 				msgsIn.Add(1)
-				pmu.Lock()
+				p.mu.Lock()
 				note(p, b, at)
-				pmu.Unlock()
+				p.mu.Unlock()
 				if bytes.Contains(b, []byte(`id="sb-signal"`)) && fetching.CompareAndSwap(false, true) {
 					time.AfterFunc(150*time.Millisecond, func() {
 						defer fetching.Store(false)
 						body, err := p.agent.get(ctx, srv.base+"/inbox/list?view="+p.view+"&limit=50")
 						listFetches.Add(1)
 						if err == nil {
-							pmu.Lock()
+							p.mu.Lock()
 							note(p, body, time.Now())
-							pmu.Unlock()
+							p.mu.Unlock()
 						}
 					})
 				}
@@ -298,14 +306,9 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	// Let what is in flight arrive.
 	waitUntil := time.Now().Add(5 * time.Second)
 	for time.Now().Before(waitUntil) {
-		mu.Lock()
-		got := len(lat)
-		mu.Unlock()
+		got := delivered.Load()
 		time.Sleep(250 * time.Millisecond)
-		mu.Lock()
-		same := got == len(lat)
-		mu.Unlock()
-		if same {
+		if got == delivered.Load() {
 			break
 		}
 	}
@@ -321,20 +324,22 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	}
 	wg.Wait()
 
-	mu.Lock()
+	var lat []time.Duration
+	for _, p := range pages {
+		lat = append(lat, p.lat...)
+	}
 	f.Deliveries = len(lat)
 	f.FanoutP50Ms, f.FanoutP99Ms, f.FanoutMaxMs = percentileMs(lat, 50), percentileMs(lat, 99), percentileMs(lat, 100)
-	mu.Unlock()
 	f.AckP50Ms, f.AckP99Ms, f.AckFailed = percentileMs(acks, 50), percentileMs(acks, 99), int(ackFailed.Load())
 	f.BytesPerPageS = float64(bytesIn.Load()) / float64(len(pages)) / f.Seconds
 	f.MsgsPerPageS = float64(msgsIn.Load()) / float64(len(pages)) / f.Seconds
 	f.ListFetches = listFetches.Load()
 	for _, p := range pages {
 		for i := range f.Events {
-			if convOf[target[i]] == p.open && !p.seen[i] {
+			if convOf[target[i]] == p.open && !p.saw(i) {
 				f.ThreadMissed++
 			}
-			if p.view == "open" && !p.seen[i] {
+			if p.view == "open" && !p.saw(i) {
 				f.ListMissed++
 			}
 		}
