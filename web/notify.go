@@ -179,21 +179,28 @@ func (n *notifier) close() {
 	})
 }
 
+// notifyWork bounds one round of the notifier's work.
+const notifyWork = 30 * time.Second
+
 func (n *notifier) run() {
 	defer close(n.done)
+	// Each round of work has notifyWork from when it starts, not from when
+	// the notifier began to wait for it.
+	work := func(f func(context.Context) error) error {
+		ctx, cancel := context.WithTimeout(context.Background(), notifyWork)
+		defer cancel()
+		return f(ctx)
+	}
 	for {
 		var err error
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		select {
 		case <-n.wake:
-			err = n.arrivals(ctx)
+			err = work(n.arrivals)
 		case nt := <-n.notices:
-			err = n.send(ctx, []notice{nt})
+			err = work(func(ctx context.Context) error { return n.send(ctx, []notice{nt}) })
 		case <-n.stop:
-			cancel()
 			return
 		}
-		cancel()
 		if err != nil {
 			n.s.failLog.Log(context.Background(), slog.LevelWarn, "notifications not sent", "err", err)
 		}
