@@ -51,20 +51,18 @@ const (
 	// bounds what the projection adds to an acknowledgement.
 	projectBudget = 4 * time.Millisecond
 	// projectLullBudget is projectBudget in a lull, where the projection
-	// ends early for a write that arrives (projectYield): a transaction
-	// long enough for many events to share its fixed costs (the commit,
-	// the search and report upkeep).
+	// ends early for a write that arrives: a transaction long enough for
+	// many events to share its fixed costs (the commit, the search and
+	// report upkeep) while no write comes.
 	projectLullBudget = 25 * time.Millisecond
 	// projectSlice is the least time the projection applies events for
 	// between batches of writes (see busyShare).
 	projectSlice = time.Millisecond
-	// projectYield is how many events a projection transaction applied in
-	// a lull applies at least before it ends early for writes that came
-	// meanwhile: enough to share its fixed costs.
-	projectYield = 8
 	// projectChunk is how many stored events are applied together in one
-	// savepoint, when none of them fails.
-	projectChunk = projectYield
+	// savepoint, when none of them fails. A chunk ends early, after any of
+	// its events, when the projection must stop (see project): a write
+	// that arrives waits for the event being applied, not for its chunk.
+	projectChunk = 8
 	// projectInMemory is how many appended events the writer keeps decoded
 	// for their projection; past that, it reads them back from the
 	// database.
@@ -260,8 +258,8 @@ func (pr *projector) lull(now time.Time) time.Duration {
 }
 
 // project applies up to max pending events in one transaction, for at most
-// about budget; with yield, it ends early when writes wait, once it applied
-// projectYield events. It runs on the writer goroutine.
+// about budget; with yield, it ends early when writes wait, after the
+// event it is applying. It runs on the writer goroutine.
 func (db *DB) project(max int, budget time.Duration, yield bool) {
 	pr := db.proj
 	ctx := context.Background()
@@ -294,24 +292,32 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 	// durable commit (the next webhook's) syncs it with itself.
 	err := db.transaction(ctx, false, func(w *writeTx) error {
 		w.kind, w.size = CommitEvents, len(evs)
-		for done < len(evs) {
-			if done > 0 && time.Since(start) > budget || yield && done >= projectYield && len(db.queue) > 0 {
-				break // the rest in the next transaction
-			}
+		// Checked after every event, the first excepted: the rest is
+		// applied in the next transaction.
+		stop := func() bool {
+			return time.Since(start) > budget || yield && len(db.queue) > 0
+		}
+		for done < len(evs) && (done == 0 || !stop()) {
 			chunk := evs[done:min(done+projectChunk, len(evs))]
-			if !w.applyChunk(ctx, chunk, results[done:], pr.p.Apply) {
+			n, ok := w.applyChunk(ctx, chunk, results[done:], pr.p.Apply, stop)
+			if !ok {
 				if w.fatal != nil {
 					return w.fatal
 				}
 				// One of them failed, and all were undone: each again in
 				// a savepoint of its own, so that only that one fails.
-				for i, pe := range chunk {
-					if results[done+i] = w.applyStored(ctx, pe, pr.p.Apply); w.fatal != nil {
+				n = 0
+				for _, pe := range chunk {
+					if n > 0 && stop() {
+						break
+					}
+					if results[done+n] = w.applyStored(ctx, pe, pr.p.Apply); w.fatal != nil {
 						return w.fatal
 					}
+					n++
 				}
 			}
-			done += len(chunk)
+			done += n
 		}
 		w.size = done // the events applied, not those read
 		return nil
@@ -344,30 +350,34 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 // applyChunk applies evs, stored events in arrival order, in one
 // savepoint and clears their pending marks with one statement: a
 // savepoint, its release and the mark cost about as much as applying a
-// small event. It reports false, with all of evs undone, when one of them
-// does not decode or fails to apply, or the transaction failed (w.fatal).
-func (w *writeTx) applyChunk(ctx context.Context, evs []pendingEvent, results []inbox.IngestResult, apply inbox.ApplyFunc) bool {
+// small event. After each event but the last it asks stop whether to end
+// there; it returns how many of evs it applied. It reports false, with
+// all of evs undone, when one of them does not decode or fails to apply,
+// or the transaction failed (w.fatal).
+func (w *writeTx) applyChunk(ctx context.Context, evs []pendingEvent, results []inbox.IngestResult, apply inbox.ApplyFunc, stop func() bool) (int, bool) {
 	if len(evs) < 2 || slices.ContainsFunc(evs, func(pe pendingEvent) bool { return pe.err != nil }) {
-		return false
+		return 0, false
 	}
+	n := 0
 	err := w.inSavepoint(ctx, func() error {
-		for i, pe := range evs {
-			ch, err := w.safeApply(ctx, pe.ev, apply)
+		for n < len(evs) && (n == 0 || !stop()) {
+			ch, err := w.safeApply(ctx, evs[n].ev, apply)
 			if err != nil {
 				return err
 			}
-			results[i] = inbox.IngestResult{State: inbox.EventApplied, Change: ch}
+			results[n] = inbox.IngestResult{State: inbox.EventApplied, Change: ch}
+			n++
 		}
 		var ids [projectChunk]any
 		for i := range ids {
-			ids[i] = evs[min(i, len(evs)-1)].ev.ID // the last one again for a short chunk
+			ids[i] = evs[min(i, n-1)].ev.ID // the last one again for a short chunk
 		}
 		if _, err := w.exec(ctx, stEventsApplied, ids[:]...); err != nil {
-			return w.fail(fmt.Errorf("mark %d events applied: %w", len(evs), err))
+			return w.fail(fmt.Errorf("mark %d events applied: %w", n, err))
 		}
 		return nil
 	})
-	return err == nil
+	return n, err == nil
 }
 
 // applyStored applies one stored event in a savepoint of its own and

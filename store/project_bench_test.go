@@ -100,3 +100,21 @@ func appendEvents(tb testing.TB, db *DB, evs []*inbox.Event) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkAppend acknowledges b.N inbound messages from benchCallers
+// concurrent callers with no projection running: what storing an event
+// and sharing a commit cost the writer, the work on the path of every
+// acknowledgement.
+func BenchmarkAppend(b *testing.B) {
+	db := openTest(b, WithSessionCleanup(0))
+	evs := projectBenchEvents(b.N)
+	b.ResetTimer()
+	cpu, start := processCPU(), time.Now()
+	appendEvents(b, db, evs)
+	elapsed, used := time.Since(start), processCPU()-cpu
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "acked/s")
+	b.ReportMetric(float64(used.Microseconds())/float64(b.N), "cpu-us/event")
+	s := db.Stats()
+	b.ReportMetric(float64(s.Writes)/float64(s.Batches), "events/commit")
+}
