@@ -36,23 +36,21 @@ func Decode(body []byte) (*inbox.Event, error) {
 	}
 	// One pass over the body finds the envelope's fields; each is then
 	// decoded on its own, from its few bytes.
-	var bare struct {
-		ID, Type, Timestamp, SenderID, ProjectID, Data json.RawMessage
-	}
-	if err := json.Unmarshal(trimmed, &bare); err != nil {
+	bare, err := readEnvelope(trimmed)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadEnvelope, err)
 	}
 	var id, typ string
-	if json.Unmarshal(bare.ID, &id) != nil || strings.TrimSpace(id) == "" {
+	if stringValue(bare.ID, &id) != nil || strings.TrimSpace(id) == "" {
 		return nil, fmt.Errorf("%w: id is missing or not a string", ErrBadEnvelope)
 	}
-	if json.Unmarshal(bare.Type, &typ) != nil || strings.TrimSpace(typ) == "" {
+	if stringValue(bare.Type, &typ) != nil || strings.TrimSpace(typ) == "" {
 		return nil, fmt.Errorf("%w: type is missing or not a string", ErrBadEnvelope)
 	}
 	ev := &inbox.Event{ID: id, Type: inbox.EventType(typ), Raw: body}
 	var env envelope
-	if optional(bare.Timestamp, &env.Timestamp) != nil || optional(bare.SenderID, &env.SenderID) != nil ||
-		optional(bare.ProjectID, &env.ProjectID) != nil {
+	if optional(bare.Timestamp, env.Timestamp.UnmarshalJSON) != nil || optionalString(bare.SenderID, &env.SenderID) != nil ||
+		optionalString(bare.ProjectID, &env.ProjectID) != nil {
 		// The id and type are sound, so the event is kept; the rest is
 		// not. The whole envelope again, for the error to name its field.
 		err := json.Unmarshal(trimmed, &env)
@@ -70,12 +68,20 @@ func Decode(body []byte) (*inbox.Event, error) {
 	return ev, nil
 }
 
-// optional decodes an envelope field into v, if the body has it.
-func optional(raw json.RawMessage, v any) error {
+// optional decodes an envelope field with unmarshal, if the body has it.
+func optional(raw json.RawMessage, unmarshal func([]byte) error) error {
 	if raw == nil {
 		return nil
 	}
-	return json.Unmarshal(raw, v)
+	return unmarshal(raw)
+}
+
+// optionalString decodes an envelope string into s, if the body has it.
+func optionalString(raw json.RawMessage, s *string) error {
+	if raw == nil {
+		return nil
+	}
+	return stringValue(raw, s)
 }
 
 // decodePayload fills the payload field of ev that its type calls for.
