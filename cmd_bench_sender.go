@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"strconv"
 	"time"
 )
@@ -53,20 +55,74 @@ func (s *benchSender) send(ctx context.Context, req []byte) (int, error) {
 		s.close()
 		return 0, err
 	}
-	resp, err := http.ReadResponse(s.r, nil)
-	if err != nil {
-		s.close()
-		return 0, err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.Close {
+	status, closes, err := readAnswer(s.r)
+	if err != nil || closes {
 		s.close()
 	}
 	if err != nil {
 		return 0, fmt.Errorf("reading the answer: %w", err)
 	}
-	return resp.StatusCode, nil
+	return status, nil
+}
+
+// readAnswer reads one HTTP/1.1 response from r, its body included, and
+// returns its status and whether the server closes the connection after
+// it. It reads what a Zavu delivery needs of the answer (the status, the
+// length of the body or its chunks, Connection: close) without building
+// an http.Response: the bench runs on the cores of the server it measures.
+func readAnswer(r *bufio.Reader) (status int, closes bool, err error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return 0, false, err
+	}
+	proto, rest, ok := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(" "))
+	if !ok || !bytes.HasPrefix(proto, []byte("HTTP/1.")) || len(rest) < 3 {
+		return 0, false, fmt.Errorf("malformed status line %q", line)
+	}
+	if status, err = strconv.Atoi(string(rest[:3])); err != nil {
+		return 0, false, fmt.Errorf("malformed status line %q", line)
+	}
+	closes = bytes.Equal(proto, []byte("HTTP/1.0"))
+	length, chunked := int64(-1), false
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return 0, false, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return 0, false, fmt.Errorf("malformed header %q", line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil || length < 0 {
+				return 0, false, fmt.Errorf("malformed Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			chunked = bytes.EqualFold(value, []byte("chunked"))
+		case bytes.EqualFold(name, []byte("Connection")):
+			closes = closes || bytes.EqualFold(value, []byte("close"))
+		}
+	}
+	switch {
+	case chunked:
+		_, err = io.Copy(io.Discard, httputil.NewChunkedReader(r))
+		if err == nil {
+			_, err = r.Discard(2) // the CRLF after the last chunk (no trailers)
+		}
+	case length >= 0:
+		_, err = r.Discard(int(length))
+	case status/100 == 1 || status == http.StatusNoContent || status == http.StatusNotModified:
+	default:
+		_, err = io.Copy(io.Discard, r) // until the server closes
+		closes = true
+	}
+	return status, closes, err
 }
 
 func (s *benchSender) close() {
