@@ -63,6 +63,11 @@ type ingestFigures struct {
 	// machine whose cores both share, their sum bounds the rate.
 	ServerCPUUs float64 `json:"serverCPUMicrosPerEvent"`
 	BenchCPUUs  float64 `json:"benchCPUMicrosPerEvent"`
+	// ServerAckCPUUs and BenchAckCPUUs are the same while the senders
+	// sent, until the last acknowledgement: what acknowledging costs,
+	// with whatever applying the server did meanwhile.
+	ServerAckCPUUs float64 `json:"serverAckCPUMicrosPerEvent"`
+	BenchAckCPUUs  float64 `json:"benchAckCPUMicrosPerEvent"`
 }
 
 // walFigures say how the server's WAL fared through the ingest and steady
@@ -278,6 +283,7 @@ func printBenchTable(w io.Writer, r benchResult) {
 		row("  all applied after (s)", fmt.Sprintf("%.1f", in.f.AppliedAfterS))
 		row("  applied (events/s)", fmt.Sprintf("%.0f", in.f.AppliedPerSec))
 		row("  CPU per event: server / bench (us)", fmt.Sprintf("%.0f / %.0f", in.f.ServerCPUUs, in.f.BenchCPUUs))
+		row("  until acknowledged: server / bench (us)", fmt.Sprintf("%.0f / %.0f", in.f.ServerAckCPUUs, in.f.BenchAckCPUUs))
 	}
 	row("baseline: 1 insert per transaction (rows/s)", fmt.Sprintf("%.0f", r.Baseline.RowsPerSec))
 	row(fmt.Sprintf("steady %d events/s: ack p50 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP50Ms))
@@ -440,6 +446,7 @@ func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint6
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	serverAckCPU, benchAckCPU := processCPUSeconds(b.child.cmd.Process.Pid)-serverCPU, processCPUSeconds(0)-benchCPU
 	if err := ctx.Err(); err != nil {
 		return ingestFigures{}, err
 	}
@@ -449,9 +456,10 @@ func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint6
 	applied := time.Since(start)
 	perEvent := func(secs float64) float64 { return secs / float64(n) * 1e6 }
 	return ingestFigures{
-		ServerCPUUs: perEvent(processCPUSeconds(b.child.cmd.Process.Pid) - serverCPU),
-		BenchCPUUs:  perEvent(processCPUSeconds(0) - benchCPU),
-		Events:      n, Senders: senders, EventsPerSec: float64(n) / elapsed.Seconds(),
+		ServerCPUUs:    perEvent(processCPUSeconds(b.child.cmd.Process.Pid) - serverCPU),
+		BenchCPUUs:     perEvent(processCPUSeconds(0) - benchCPU),
+		ServerAckCPUUs: perEvent(serverAckCPU), BenchAckCPUUs: perEvent(benchAckCPU),
+		Events: n, Senders: senders, EventsPerSec: float64(n) / elapsed.Seconds(),
 		AckP50Ms: percentileMs(lat, 50), AckP99Ms: percentileMs(lat, 99), Failed: int(failed.Load()),
 		AppliedAfterS: applied.Seconds(), AppliedPerSec: float64(n) / applied.Seconds(),
 	}, nil
