@@ -297,25 +297,26 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 		stop := func() bool {
 			return time.Since(start) > budget || yield && len(db.queue) > 0
 		}
+		limit := projectChunk
 		for done < len(evs) && (done == 0 || !stop()) {
-			chunk := evs[done:min(done+projectChunk, len(evs))]
-			n, ok := w.applyChunk(ctx, chunk, results[done:], pr.p.Apply, stop)
-			if !ok {
-				if w.fatal != nil {
+			chunk := evs[done:min(done+limit, len(evs))]
+			n, bad := w.applyChunk(ctx, chunk, results[done:], pr.p.Apply, stop)
+			if w.fatal != nil {
+				return w.fatal
+			}
+			limit = projectChunk
+			switch {
+			case bad == 0:
+				// The first fails, or stands alone: in a savepoint of
+				// its own, so that only it fails.
+				if results[done] = w.applyStored(ctx, chunk[0], pr.p.Apply); w.fatal != nil {
 					return w.fatal
 				}
-				// One of them failed, and all were undone: each again in
-				// a savepoint of its own, so that only that one fails.
-				n = 0
-				for _, pe := range chunk {
-					if n > 0 && stop() {
-						break
-					}
-					if results[done+n] = w.applyStored(ctx, pe, pr.p.Apply); w.fatal != nil {
-						return w.fatal
-					}
-					n++
-				}
+				n = 1
+			case bad > 0:
+				// chunk[bad] failed, and all were undone: those before
+				// it again as a group, then it alone.
+				limit = bad
 			}
 			done += n
 		}
@@ -350,19 +351,25 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 // applyChunk applies evs, stored events in arrival order, in one
 // savepoint and clears their pending marks with one statement: a
 // savepoint, its release and the mark cost about as much as applying a
-// small event. After each event but the last it asks stop whether to end
-// there; it returns how many of evs it applied. It reports false, with
-// all of evs undone, when one of them does not decode or fails to apply,
-// or the transaction failed (w.fatal).
-func (w *writeTx) applyChunk(ctx context.Context, evs []pendingEvent, results []inbox.IngestResult, apply inbox.ApplyFunc, stop func() bool) (int, bool) {
-	if len(evs) < 2 || slices.ContainsFunc(evs, func(pe pendingEvent) bool { return pe.err != nil }) {
-		return 0, false
+// small event. It groups the events before the first that does not
+// decode. After each event but the last it asks stop whether to end
+// there. It returns how many of evs it applied, and bad < 0; or, with all
+// of evs undone, the index bad of the event that failed to apply (0 also
+// for a first event that does not decode or would stand alone), or the
+// transaction failed (w.fatal).
+func (w *writeTx) applyChunk(ctx context.Context, evs []pendingEvent, results []inbox.IngestResult, apply inbox.ApplyFunc, stop func() bool) (n, bad int) {
+	if i := slices.IndexFunc(evs, func(pe pendingEvent) bool { return pe.err != nil }); i >= 0 {
+		evs = evs[:i]
 	}
-	n := 0
+	if len(evs) < 2 {
+		return 0, 0
+	}
+	bad = -1
 	err := w.inSavepoint(ctx, func() error {
 		for n < len(evs) && (n == 0 || !stop()) {
 			ch, err := w.safeApply(ctx, evs[n].ev, apply)
 			if err != nil {
+				bad = n
 				return err
 			}
 			results[n] = inbox.IngestResult{State: inbox.EventApplied, Change: ch}
@@ -377,7 +384,10 @@ func (w *writeTx) applyChunk(ctx context.Context, evs []pendingEvent, results []
 		}
 		return nil
 	})
-	return n, err == nil
+	if err != nil {
+		return 0, max(bad, 0)
+	}
+	return n, -1
 }
 
 // applyStored applies one stored event in a savepoint of its own and
