@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,4 +118,38 @@ func BenchmarkAppend(b *testing.B) {
 	b.ReportMetric(float64(used.Microseconds())/float64(b.N), "cpu-us/event")
 	s := db.Stats()
 	b.ReportMetric(float64(s.Writes)/float64(s.Batches), "events/commit")
+}
+
+// BenchmarkSteadyAppend acknowledges b.N inbound messages at a steady
+// 1,000 a second while the projection applies them in the lulls between:
+// how long an acknowledgement waits for the writer, which may be applying
+// events when it comes (p50 and p99 in ms).
+func BenchmarkSteadyAppend(b *testing.B) {
+	db := openTest(b, WithSessionCleanup(0))
+	evs := projectBenchEvents(b.N)
+	log := newProjectionLog(evs...)
+	db.Project(log.projection(inbox.Apply))
+	lat := make([]time.Duration, b.N)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for i := range evs {
+		if wait := time.Until(start.Add(time.Duration(i) * time.Millisecond)); wait > 0 {
+			time.Sleep(wait)
+		}
+		wg.Go(func() {
+			t := time.Now()
+			if _, err := db.Append(ctx, evs[i]); err != nil {
+				b.Error(err)
+			}
+			lat[i] = time.Since(t)
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	settleLong(b, db)
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100])/1e6, "p99-ms")
 }
