@@ -17,10 +17,10 @@ import (
 // (migrations/0025_opening_hours.sql), so a summary of 90 days reads a few
 // thousand rows rather than one per opening. Triggers on openings note the
 // hours whose openings changed in opening_hours_dirty, and packHours packs
-// those hours again from openings every 2 s, in a write
-// transaction of its own: packing an hour costs as much as it has
-// openings, so doing it before every commit made a busy hour's writes
-// quadratic. Until an hour is packed again, a summary reads that hour's
+// those hours again from openings every 2 s, reading them beside the
+// writer and storing them in a write of their own (PackOpeningHours):
+// packing an hour costs as much as it has openings, so doing it before
+// every commit made a busy hour's writes quadratic. Until an hour is packed again, a summary reads that hour's
 // openings themselves (eachOpening). The packed rows hold every column the
 // summary reads, so its figures are those of the openings either way.
 //
@@ -130,14 +130,6 @@ const hourOpeningsSQL = `SELECT conversation_id, opened_at, first_response_at, c
 		AND sender_id = ?2 AND channel = ?3
 	ORDER BY opened_at, conversation_id`
 
-var (
-	stDirtyHours   = writerStatement(`SELECT hour, sender_id, channel FROM opening_hours_dirty LIMIT ?`)
-	stCleanHour    = writerStatement(`DELETE FROM opening_hours_dirty WHERE hour = ? AND sender_id = ? AND channel = ?`)
-	stHourOpenings = writerStatement(hourOpeningsSQL)
-	stPutHour      = writerStatement(`INSERT OR REPLACE INTO opening_hours (hour, sender_id, channel, n, data) VALUES (?, ?, ?, ?, ?)`)
-	stDeleteHour   = writerStatement(`DELETE FROM opening_hours WHERE hour = ? AND sender_id = ? AND channel = ?`)
-)
-
 // scanOpening reads a row of the columns first, then hourOpeningsSQL's
 // columns, into o.
 func scanOpening(rows *sql.Rows, o *packedOpening, first ...any) error {
@@ -169,8 +161,8 @@ type openingHour struct {
 	sender, channel string
 }
 
-// packHoursAtOnce bounds the hours one packing transaction packs, so it
-// holds the writer briefly.
+// packHoursAtOnce bounds the hours one packing round packs, so it holds
+// the writer briefly.
 const packHoursAtOnce = 64
 
 // packHours packs changed hours every period until Close.
@@ -194,67 +186,114 @@ func (db *DB) packHours(every time.Duration) {
 }
 
 // PackOpeningHours packs again up to packHoursAtOnce hours whose openings
-// changed, and says whether more wait.
+// changed, and says whether more wait. Packing an hour costs as much as it
+// has openings, so they are read and packed from a read snapshot beside
+// the writer, which webhooks must not wait behind; the writer then stores
+// each packed hour only if no opening of it changed since the snapshot
+// (its version in opening_hours_dirty is the one read). An hour that did
+// change stays to pack, at the next round: its openings are changing
+// still, and until they settle a summary reads them themselves.
 func (db *DB) PackOpeningHours(ctx context.Context) (more bool, err error) {
-	var waiting bool
-	if err := db.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM opening_hours_dirty)`).Scan(&waiting); err != nil {
-		return false, fmt.Errorf("read changed opening hours: %w", err)
+	packs, more, err := db.readHourPacks(ctx, packHoursAtOnce)
+	if err != nil || len(packs) == 0 {
+		return false, err
 	}
-	if !waiting {
-		return false, nil
-	}
+	stored := 0
 	err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		var err error
-		more, err = w.packOpeningHours(ctx, packHoursAtOnce)
+		stored, err = w.storeHourPacks(ctx, packs)
 		return err
 	})
-	return more, err
+	// More only if this round stored some: hours that keep changing are
+	// not read again at once.
+	return more && stored > 0, err
 }
 
-// packOpeningHours packs again up to limit hours whose openings changed.
-func (w *writeTx) packOpeningHours(ctx context.Context, limit int) (more bool, err error) {
-	rows, err := w.query(ctx, stDirtyHours, limit+1)
+// hourPacksRead is called as a packing round has read its hours, its read
+// transaction still open (a test writes there).
+var hourPacksRead = func() {}
+
+// hourPack is one hour's openings packed from a snapshot in which its
+// dirty row had version.
+type hourPack struct {
+	openingHour
+	version int64
+	n       int
+	data    []byte
+}
+
+// readHourPacks packs up to limit changed hours in one read transaction,
+// and says whether more are changed.
+func (db *DB) readHourPacks(ctx context.Context, limit int) (packs []hourPack, more bool, err error) {
+	tx, err := db.reader.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("read changed opening hours: %w", err)
+		return nil, false, fmt.Errorf("read changed opening hours: %w", err)
 	}
-	var hs []openingHour
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT hour, sender_id, channel, version FROM opening_hours_dirty LIMIT ?`, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("read changed opening hours: %w", err)
+	}
 	for rows.Next() {
-		var h openingHour
-		if err := rows.Scan(&h.hour, &h.sender, &h.channel); err != nil {
+		var p hourPack
+		if err := rows.Scan(&p.hour, &p.sender, &p.channel, &p.version); err != nil {
 			rows.Close()
-			return false, fmt.Errorf("read changed opening hours: %w", err)
+			return nil, false, fmt.Errorf("read changed opening hours: %w", err)
 		}
-		hs = append(hs, h)
+		packs = append(packs, p)
 	}
 	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
-		return false, fmt.Errorf("read changed opening hours: %w", err)
+		return nil, false, fmt.Errorf("read changed opening hours: %w", err)
 	}
-	if len(hs) > limit {
-		hs, more = hs[:limit], true
+	if len(packs) > limit {
+		packs, more = packs[:limit], true
 	}
-	var buf []byte
-	for _, h := range hs {
-		rows, err := w.query(ctx, stHourOpenings, h.hour, h.sender, h.channel)
+	for i := range packs {
+		p := &packs[i]
+		rows, err := tx.QueryContext(ctx, hourOpeningsSQL, p.hour, p.sender, p.channel)
 		if err != nil {
-			return false, fmt.Errorf("pack opening hour: %w", err)
+			return nil, false, fmt.Errorf("pack opening hour: %w", err)
 		}
-		var n int
-		if n, buf, err = packRows(rows, h.hour, buf[:0]); err != nil {
-			return false, fmt.Errorf("pack opening hour: %w", err)
+		if p.n, p.data, err = packRows(rows, p.hour, nil); err != nil {
+			return nil, false, fmt.Errorf("pack opening hour: %w", err)
 		}
-		if n == 0 {
-			_, err = w.exec(ctx, stDeleteHour, h.hour, h.sender, h.channel)
+	}
+	hourPacksRead()
+	return packs, more, nil
+}
+
+var (
+	stCleanHourAt = writerStatement(`DELETE FROM opening_hours_dirty WHERE hour = ? AND sender_id = ? AND channel = ? AND version = ?`)
+	stPutHour     = writerStatement(`INSERT OR REPLACE INTO opening_hours (hour, sender_id, channel, n, data) VALUES (?, ?, ?, ?, ?)`)
+	stDeleteHour  = writerStatement(`DELETE FROM opening_hours WHERE hour = ? AND sender_id = ? AND channel = ?`)
+)
+
+// storeHourPacks stores the packed hours whose openings did not change
+// since they were read, and clears their changed mark; it returns how
+// many it stored.
+func (w *writeTx) storeHourPacks(ctx context.Context, packs []hourPack) (int, error) {
+	stored := 0
+	for _, p := range packs {
+		r, err := w.exec(ctx, stCleanHourAt, p.hour, p.sender, p.channel, p.version)
+		if err != nil {
+			return 0, fmt.Errorf("clear changed opening hour: %w", err)
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return 0, fmt.Errorf("clear changed opening hour: %w", err)
+		} else if n == 0 {
+			continue // changed since it was read: left to pack
+		}
+		if p.n == 0 {
+			_, err = w.exec(ctx, stDeleteHour, p.hour, p.sender, p.channel)
 		} else {
-			_, err = w.exec(ctx, stPutHour, h.hour, h.sender, h.channel, n, buf)
+			_, err = w.exec(ctx, stPutHour, p.hour, p.sender, p.channel, p.n, p.data)
 		}
 		if err != nil {
-			return false, fmt.Errorf("store opening hour: %w", err)
+			return 0, fmt.Errorf("store opening hour: %w", err)
 		}
-		if _, err := w.exec(ctx, stCleanHour, h.hour, h.sender, h.channel); err != nil {
-			return false, fmt.Errorf("clear changed opening hour: %w", err)
-		}
+		stored++
 	}
-	return more, nil
+	return stored, nil
 }
 
 // packAllOpeningHours packs every hour of the openings stored, in a

@@ -385,7 +385,7 @@ func TestMigrationPacksTheOpeningsOfAnExistingDatabase(t *testing.T) {
 		`DROP TRIGGER openings_hours_insert`, `DROP TRIGGER openings_hours_delete`, `DROP TRIGGER openings_hours_update`,
 		`DROP TRIGGER openings_agent_days_insert`, `DROP TRIGGER openings_agent_days_delete`, `DROP TRIGGER openings_agent_days_update`,
 		`DROP TRIGGER reply_counts_agent_days_insert`, `DROP TRIGGER reply_counts_agent_days_update`, `DROP TRIGGER reply_counts_agent_days_delete`,
-		`DELETE FROM schema_migrations WHERE version = 25`,
+		`DELETE FROM schema_migrations WHERE version IN (25, 28)`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -457,6 +457,52 @@ func TestReportHoursArePackedInTheBackground(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT coalesce(sum(n), 0) FROM opening_hours`); n != 7 {
 		t.Errorf("%d openings packed, want 7 (one a contact)", n)
+	}
+	if d := hoursDiff(t, db, scratchOpenings(t, db)); d != "" {
+		t.Error(d)
+	}
+}
+
+// Packing a busy hour reads all its openings: it is done beside the
+// writer, so a webhook that comes meanwhile is stored and applied without
+// waiting for it. An hour whose openings change while it is packed is not
+// stored stale: it stays to pack, and the next round packs it whole.
+func TestWebhooksAreIngestedWhileReportHoursArePacked(t *testing.T) {
+	db := openTest(t, WithReportPacking(0))
+	ctx := context.Background()
+	for i := range 20 {
+		ev := inboundEvent(fmtID("evt", i), fmtID("+1555", i), fmtID("msg", i), "hi", t0.Add(time.Duration(i)*time.Second))
+		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ingested := make(chan error, 1)
+	hourPacksRead = func() {
+		hourPacksRead = func() {}
+		// In the same hour, from a new customer: a new opening.
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_, err := db.Ingest(ctx, inboundEvent("evt_during", "+15559999", "msg_during", "hi", t0.Add(30*time.Second)), applyInbound)
+		ingested <- err
+	}
+	t.Cleanup(func() { hourPacksRead = func() {} })
+	if _, err := db.PackOpeningHours(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ingested; err != nil {
+		t.Fatalf("a webhook during packing: %v", err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM opening_hours_dirty`); n != 1 {
+		t.Errorf("%d hours left to pack, want the one that changed while it was packed", n)
+	}
+	if n := count(t, db, `SELECT coalesce(sum(n), 0) FROM opening_hours`); n != 0 {
+		t.Errorf("%d openings packed from before the change, want none stored", n)
+	}
+	if _, err := db.PackOpeningHours(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT coalesce(sum(n), 0) FROM opening_hours`); n != 21 {
+		t.Errorf("%d openings packed, want 21", n)
 	}
 	if d := hoursDiff(t, db, scratchOpenings(t, db)); d != "" {
 		t.Error(d)

@@ -340,7 +340,7 @@ func TestMigrationBuildsTheRollupsOfAnExistingDatabase(t *testing.T) {
 		`DROP TRIGGER conversations_report_resolved`, `DROP TRIGGER conversations_report_delete`,
 		`DROP TABLE openings`, `DROP TABLE openings_dirty`, `DROP TABLE message_counts`, `DROP TABLE reply_counts`, `DROP TABLE conversation_resolves`,
 		`DROP TABLE opening_hours`, `DROP TABLE opening_hours_dirty`, `DROP TABLE agent_days`,
-		`DELETE FROM schema_migrations WHERE version IN (17, 25)`,
+		`DELETE FROM schema_migrations WHERE version IN (17, 25, 28)`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
