@@ -43,6 +43,10 @@ type Event struct {
 	// not (a missing field, a wrong type). The event is stored with it
 	// and shown in the webhook log.
 	DecodeErr error
+	// PayloadLater is set when only the envelope was decoded, as for a
+	// webhook's acknowledgement, which needs no more: whoever applies
+	// the event decodes Raw again for its payload.
+	PayloadLater bool
 
 	NewConversation *NewConversation
 	Inbound         *InboundMessage // message.inbound and message.unsupported

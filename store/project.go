@@ -300,6 +300,7 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 		limit := projectChunk
 		for done < len(evs) && (done == 0 || !stop()) {
 			chunk := evs[done:min(done+limit, len(evs))]
+			db.decodePayloads(chunk)
 			n, bad := w.applyChunk(ctx, chunk, results[done:], pr.p.Apply, stop)
 			if w.fatal != nil {
 				return w.fatal
@@ -421,6 +422,37 @@ func (db *DB) projectFailed(err error) {
 	db.proj.waitUntil = time.Now().Add(projectRetry)
 }
 
+// decodePayloads decodes, in place, the payloads of the events of evs
+// appended with their envelope only (inbox.Event.PayloadLater): the
+// acknowledgement did not need them. An event whose body no longer
+// decodes as it did is marked failed, as one read back would be.
+func (db *DB) decodePayloads(evs []pendingEvent) {
+	for i, pe := range evs {
+		if pe.err != nil || !pe.ev.PayloadLater {
+			continue
+		}
+		evs[i] = db.decodeStored(pe.ev.ID, string(pe.ev.Type), pe.ev.SenderID, pe.ev.Raw, func(full *inbox.Event) {
+			if full.Timestamp.IsZero() {
+				full.Timestamp = pe.ev.Timestamp // as stored
+			}
+		})
+	}
+}
+
+// decodeStored decodes the stored body raw of the event id with the
+// projection's Decode; fill completes what the body leaves out.
+func (db *DB) decodeStored(id, typ, sender string, raw []byte, fill func(*inbox.Event)) pendingEvent {
+	ev, err := db.proj.p.Decode(raw)
+	if err != nil || ev == nil || ev.ID != id {
+		// Stored after the same check: only a damaged row gets here.
+		// It is marked failed and shown in the webhook log.
+		return pendingEvent{ev: &inbox.Event{ID: id, Type: inbox.EventType(typ), SenderID: sender, Raw: raw},
+			err: errors.Join(errors.New("the stored body does not decode"), err)}
+	}
+	fill(ev)
+	return pendingEvent{ev: ev}
+}
+
 // readPending reads back up to max pending events, oldest first, on the
 // writer connection.
 func (db *DB) readPending(ctx context.Context, max int) ([]pendingEvent, error) {
@@ -442,23 +474,16 @@ func (db *DB) readPending(ctx context.Context, max int) ([]pendingEvent, error) 
 		if err := rows.Scan(&id, &typ, &ts, &received, &sender, &raw); err != nil {
 			return nil, fmt.Errorf("read pending events: %w", err)
 		}
-		ev, err := db.proj.p.Decode(raw)
-		if err != nil || ev == nil || ev.ID != id {
-			// Stored after the same check: only a damaged row gets here.
-			// It is marked failed and shown in the webhook log.
-			out = append(out, pendingEvent{ev: &inbox.Event{ID: id, Type: inbox.EventType(typ), SenderID: sender, Raw: raw},
-				err: errors.Join(errors.New("the stored body does not decode"), err)})
-			continue
-		}
-		if ev.Timestamp.IsZero() {
-			switch {
-			case ts.Valid:
-				ev.Timestamp = time.UnixMilli(ts.Int64).UTC()
-			case received.Valid:
-				ev.Timestamp = time.UnixMilli(received.Int64).UTC()
+		out = append(out, db.decodeStored(id, typ, sender, raw, func(ev *inbox.Event) {
+			if ev.Timestamp.IsZero() {
+				switch {
+				case ts.Valid:
+					ev.Timestamp = time.UnixMilli(ts.Int64).UTC()
+				case received.Valid:
+					ev.Timestamp = time.UnixMilli(received.Int64).UTC()
+				}
 			}
-		}
-		out = append(out, pendingEvent{ev: ev})
+		}))
 	}
 	return out, rows.Err()
 }

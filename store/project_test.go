@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -300,5 +301,43 @@ func testProjectionOrder(t *testing.T, slow time.Duration) {
 	}
 	if m := count(t, db, `SELECT COUNT(*) FROM messages`); m != n {
 		t.Errorf("%d messages, want %d", m, n)
+	}
+}
+
+// A webhook acknowledged after reading its envelope only is applied with
+// its whole payload, decoded from its stored body once its turn comes; one
+// whose body does not decode then fails, shown in the webhook log, and
+// the events after it are applied.
+func TestAnEventStoredWithItsEnvelopeOnlyIsAppliedWithItsPayload(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	full := []*inbox.Event{
+		inboundEvent("evt_env_1", "+15550001", "msg_env_1", "first", t0),
+		inboundEvent("evt_env_2", "+15550002", "msg_env_2", "second", t0.Add(time.Second)),
+		inboundEvent("evt_env_3", "+15550001", "msg_env_3", "third", t0.Add(2*time.Second)),
+	}
+	log := newProjectionLog(full[0], full[2]) // the second's body is unknown to Decode
+	db.Project(log.projection(applyInbound))
+	for _, ev := range full {
+		envelope := &inbox.Event{ID: ev.ID, Type: ev.Type, Timestamp: ev.Timestamp, SenderID: ev.SenderID, Raw: ev.Raw, PayloadLater: true}
+		if _, err := db.Append(ctx, envelope); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle(t, db)
+	if m := count(t, db, `SELECT COUNT(*) FROM messages WHERE zavu_id IN ('msg_env_1', 'msg_env_3')`); m != 2 {
+		t.Errorf("%d of the decodable events' messages stored, want 2", m)
+	}
+	for _, id := range []string{"evt_env_1", "evt_env_3"} {
+		if res := log.result(id); res.State != inbox.EventApplied {
+			t.Errorf("%s: %+v, want applied", id, res)
+		}
+	}
+	stored, err := db.RawEvent(ctx, "evt_env_2")
+	if err != nil || stored.State != inbox.EventFailed || !strings.Contains(stored.Error, "does not decode") {
+		t.Errorf("the event whose body does not decode: %+v, %v; want failed, saying so", stored, err)
+	}
+	if p := count(t, db, `SELECT COUNT(*) FROM webhook_events WHERE pending = 1`); p != 0 {
+		t.Errorf("%d events still pending", p)
 	}
 }

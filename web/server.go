@@ -100,6 +100,9 @@ type Webhooks interface {
 	// Decode returns an error only when body is not a JSON object with an
 	// id and a type; payload problems are kept in Event.DecodeErr.
 	Decode(body []byte) (*inbox.Event, error)
+	// DecodeEnvelope is Decode without the payload (Event.PayloadLater),
+	// for the acknowledgement; the projection decodes the rest.
+	DecodeEnvelope(body []byte) (*inbox.Event, error)
 }
 
 // Config is what the web layer needs to know about its deployment.

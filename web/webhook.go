@@ -44,7 +44,9 @@ func (s *Server) handleWebhook(c echo.Context) error {
 
 	// Decoded before it is verified, to read it once: the sender it names
 	// has secrets of its own. Nothing is done with it unless it verifies.
-	ev, decodeErr := s.webhooks.Decode(body)
+	// Only the envelope: the store applies the event after the
+	// acknowledgement, and decodes its payload then.
+	ev, decodeErr := s.webhooks.DecodeEnvelope(body)
 	if err := s.webhooks.VerifyDecoded(ctx, r.Header.Get("X-Zavu-Signature"), body, ev); err != nil {
 		n := s.sigFailures.add(c.RealIP(), s.now().UTC())
 		s.metrics.signatureFailed()

@@ -29,7 +29,15 @@ type envelope struct {
 // ErrBadEnvelope only when the body is not a JSON object with a non-empty
 // string id and type. A sound envelope with a broken payload decodes with
 // Event.DecodeErr set, so the event is still stored and can be replayed.
-func Decode(body []byte) (*inbox.Event, error) {
+func Decode(body []byte) (*inbox.Event, error) { return decode(body, true) }
+
+// DecodeEnvelope is Decode without the payload: the event has its id,
+// type, timestamp, sender and project, PayloadLater set, and no payload
+// and no DecodeErr for a payload problem. It refuses what Decode refuses.
+func DecodeEnvelope(body []byte) (*inbox.Event, error) { return decode(body, false) }
+
+// decode is Decode, with the payload or without.
+func decode(body []byte, payload bool) (*inbox.Event, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: the body is not a JSON object", ErrBadEnvelope)
@@ -62,6 +70,10 @@ func Decode(body []byte) (*inbox.Event, error) {
 	}
 	env.Data = bare.Data
 	ev.Timestamp, ev.SenderID, ev.ProjectID = env.Timestamp.time(), env.SenderID, env.ProjectID
+	if !payload {
+		ev.PayloadLater = true
+		return ev, nil
+	}
 	if err := decodePayload(ev, env.Data); err != nil {
 		ev.DecodeErr = fmt.Errorf("%s: %w", typ, err)
 	}

@@ -81,3 +81,43 @@ func sameEnvelope(t *testing.T, body []byte) {
 		}
 	}
 }
+
+// DecodeEnvelope reads what Decode reads of the envelope, refuses what it
+// refuses, and leaves the payload, even a broken one, for later.
+func TestDecodeEnvelopeIsDecodeWithoutThePayload(t *testing.T) {
+	bodies := [][]byte{
+		[]byte(`{"id":"e1","type":"message.inbound","timestamp":"1705312200","senderId":"snd_1","data":{"messageId":7}}`),
+		[]byte(`{"id":"e2","type":"message.read","timestamp":{},"data":{}}`),
+		[]byte(`{"id":"","type":"message.read"}`),
+		[]byte(`not json`),
+	}
+	for _, ev := range NewSimulator(3, "snd_test", "+13125559876", time.Now).Stream(200) {
+		bodies = append(bodies, ev.Body)
+	}
+	for _, body := range bodies {
+		full, ferr := Decode(body)
+		env, eerr := DecodeEnvelope(body)
+		if (ferr != nil) != (eerr != nil) {
+			t.Fatalf("%s: Decode %v, DecodeEnvelope %v", body, ferr, eerr)
+		}
+		if ferr != nil {
+			continue
+		}
+		// A broken envelope field fails the event as Decode does; else
+		// the payload, even a broken one, is left for later.
+		if env.DecodeErr != nil {
+			if env.PayloadLater || full.DecodeErr == nil || env.DecodeErr.Error() != full.DecodeErr.Error() {
+				t.Errorf("%s: DecodeErr %v from DecodeEnvelope, %v from Decode", body, env.DecodeErr, full.DecodeErr)
+			}
+		} else if !env.PayloadLater || full.PayloadLater {
+			t.Errorf("%s: PayloadLater %v from DecodeEnvelope, %v from Decode", body, env.PayloadLater, full.PayloadLater)
+		}
+		if env.ID != full.ID || env.Type != full.Type || !env.Timestamp.Equal(full.Timestamp) || env.SenderID != full.SenderID ||
+			env.ProjectID != full.ProjectID || !bytes.Equal(env.Raw, body) {
+			t.Errorf("%s: envelope %+v, Decode %+v", body, env, full)
+		}
+		if env.Inbound != nil || env.Status != nil || env.NewConversation != nil || env.Reaction != nil || env.Echo != nil {
+			t.Errorf("%s: DecodeEnvelope decoded a payload", body)
+		}
+	}
+}

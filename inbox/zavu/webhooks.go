@@ -80,3 +80,7 @@ func envelopeSender(body []byte) string {
 
 // Decode decodes a delivery; see the package-level Decode.
 func (Webhooks) Decode(body []byte) (*inbox.Event, error) { return Decode(body) }
+
+// DecodeEnvelope decodes a delivery's envelope; see the package-level
+// DecodeEnvelope.
+func (Webhooks) DecodeEnvelope(body []byte) (*inbox.Event, error) { return DecodeEnvelope(body) }
