@@ -74,6 +74,7 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 		if cur > contactSearchCap {
 			return nil, "", bad
 		}
+		db.catchUpSearch(ctx)
 		table, match := contactMatch(terms)
 		rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM `+table+`
 			JOIN contacts ct ON ct.id = `+table+`.rowid

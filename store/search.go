@@ -35,6 +35,10 @@ import (
 // FTS5 reads a prefix by merging the lists of every word it begins, all
 // of them, while a word's list it reads only in the range of the window.
 //
+// The indexes take changes in batches (search_index.go): a search first
+// has the writer apply what waits (catchUpSearch), so that it finds
+// every message and contact stored before it began.
+//
 // A query that matches fewer than searchWindow messages is thus ranked as
 // a whole; one that matches more (a common word) is ranked a window at a
 // time, so a page costs the same whatever the size of the history, and a
@@ -291,6 +295,12 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 	if !f.To.IsZero() {
 		p.msgConds, p.msgArgs = append(p.msgConds, "m.created_at < ?"), append(p.msgArgs, f.To.UnixMilli())
 	}
+	if len(p.terms) == 0 && q.From.Text == "" {
+		return nil, "", nil
+	}
+	// What waits to be indexed is indexed first: every message and
+	// contact stored before the search began is found.
+	db.catchUpSearch(ctx)
 	if q.From.Text != "" {
 		ids, err := db.contactIDs(ctx, []inbox.SearchTerm{q.From}, searchFromCap)
 		if err != nil {

@@ -27,14 +27,41 @@ var (
 	}
 	stSearchQueued = writerStatement(`SELECT EXISTS (SELECT 1 FROM search_queue WHERE target = 'm'),
 		EXISTS (SELECT 1 FROM search_queue WHERE target = 'c')`)
-	stSearchClear = writerStatement(`DELETE FROM search_queue`)
+	// The queue's length: its rows are numbered from one after each
+	// clear (SQLite reuses the highest rowid plus one, and an empty table
+	// starts again at one), so the last number is the count.
+	stSearchQueueLen = writerStatement(`SELECT coalesce(max(seq), 0) FROM search_queue`)
+	stSearchClear    = writerStatement(`DELETE FROM search_queue`)
 )
 
-// flushSearch applies the changes the transaction queued to the search
-// indexes, in the same transaction, before it commits. The statements of
-// an index with nothing queued (most transactions change no contact) are
-// not run.
+// searchBatch is how many changes wait in search_queue before the writer
+// applies them to the indexes at the end of the transaction that queued
+// the last of them. What waits is applied by the next search first
+// (catchUpSearch), so it is found all the same. FTS5 pays for each
+// transaction that changes an index (it writes a new segment, rewrites
+// its structure and merges segments) much more than for each row in it:
+// applying a few hundred changes at once costs a fraction of applying
+// them a few at a time, transaction by transaction.
+const searchBatch = 256
+
+// flushSearch applies what search_queue holds to the search indexes, in
+// the same transaction, before it commits, once it holds searchBatch
+// changes or more; a search applies less first (catchUpSearch).
 func (w *writeTx) flushSearch(ctx context.Context) error {
+	var n int64
+	if err := w.queryRow(ctx, stSearchQueueLen).Scan(&n); err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	if n < searchBatch {
+		return nil
+	}
+	return w.applySearchQueue(ctx)
+}
+
+// applySearchQueue applies every change search_queue holds to the search
+// indexes and empties it. The statements of an index with nothing queued
+// (contacts change less often than messages) are not run.
+func (w *writeTx) applySearchQueue(ctx context.Context) error {
 	var messages, contacts bool
 	if err := w.queryRow(ctx, stSearchQueued).Scan(&messages, &contacts); err != nil {
 		return fmt.Errorf("search index: %w", err)
@@ -55,6 +82,25 @@ func (w *writeTx) flushSearch(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// catchUpSearch brings the search indexes up to date before a search
+// reads them: when changes wait in search_queue, the writer applies them
+// in a transaction that commits before this returns. Every change a
+// search must see was committed before it began, so it is in the queue
+// this reads or already in the indexes; whatever the transaction applies
+// it applies whole, with the queue emptied in the same commit, so no
+// change is found twice or lost between the two. Should the writer fail
+// (a full disk), the search goes on with the indexes as they are, and
+// the changes wait for the next.
+func (db *DB) catchUpSearch(ctx context.Context) {
+	var waiting bool
+	if err := db.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_queue)`).Scan(&waiting); err != nil || !waiting {
+		return
+	}
+	if err := db.write(ctx, func(ctx context.Context, w *writeTx) error { return w.applySearchQueue(ctx) }); err != nil {
+		db.log.Warn("search index: applying the waiting changes failed; searching without them", "err", err)
+	}
 }
 
 // searchTriggers keep the search indexes (migrations 0015 and 0020).

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"switchboard/inbox"
+)
+
+// inIndex is how many rows of the index table match the FTS5 query q:
+// what the index holds, read directly, without a search catching up first.
+func inIndex(t *testing.T, db *DB, table, q string) int {
+	t.Helper()
+	return count(t, db, `SELECT count(*) FROM `+table+` WHERE `+table+` MATCH ?`, q)
+}
+
+// A message stored while fewer than searchBatch changes wait is not in the
+// indexes yet, and a search finds it all the same, by word, prefix,
+// substring and number, with its highlight; the search leaves the indexes
+// up to date.
+func TestSearchFindsWhatWaitsToBeIndexed(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	id := f.msg(c, "parcel W-7781 left the depot, tracking 5512", nil)
+	if n := count(t, f.db, `SELECT count(*) FROM search_queue`); n == 0 {
+		t.Fatal("nothing waits in the search queue: the test needs changes not yet applied")
+	}
+	if n := inIndex(t, f.db, "messages_tri", `"7781"`); n != 0 {
+		t.Fatalf("the trigram index holds the message already (%d)", n)
+	}
+	for _, q := range []string{"parcel", "depo", "W-7781", "7781", "5512", "rack"} {
+		if got := f.ids(q); !slices.Equal(got, []int64{id}) {
+			t.Errorf("search %q gives %v, want [%d]", q, got, id)
+		}
+	}
+	hits, _ := f.search(inbox.SearchFilter{Query: "7781"})
+	if len(hits) != 1 || !strings.Contains(hits[0].Snippet, "\x027781\x03") {
+		t.Errorf("7781: %+v, want the number highlighted", hits)
+	}
+	if n := count(t, f.db, `SELECT count(*) FROM search_queue`); n != 0 {
+		t.Errorf("%d changes still wait after a search", n)
+	}
+	if n := inIndex(t, f.db, "messages_tri", `"7781"`); n != 1 {
+		t.Errorf("after a search the trigram index holds %d rows for 7781, want 1", n)
+	}
+}
+
+// Messages edited and removed while their changes wait: a search finds
+// each message by its last text only, never by one it had before, and
+// the indexes agree with their content once the changes are applied.
+func TestSearchEditsAndDeletesWhileQueued(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	edit := func(id int64, text string) {
+		t.Helper()
+		inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+			m, err := w.MessageByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			m.Text = text
+			return w.UpdateMessage(ctx, &m)
+		})
+	}
+	// indexed: in the indexes before it changes (a search applied it).
+	indexed := f.msg(c, "invoice K-40417 attached", nil)
+	if got := f.ids("40417"); !slices.Equal(got, []int64{indexed}) {
+		t.Fatalf("40417 gives %v", got)
+	}
+	edit(indexed, "invoice K-62288 attached")
+	// queued: stored and edited twice, never applied in between.
+	queued := f.msg(c, "voucher Q-31337 expired", nil)
+	edit(queued, "voucher Q-31338 expired")
+	edit(queued, "voucher Q-73310 renewed")
+	// gone: one indexed, one only queued, both removed while queued.
+	goneIndexed := f.msg(c, "spare part X-11111", nil)
+	f.ids("11111")
+	goneQueued := f.msg(c, "spare part X-22222", nil)
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		if err := w.DeleteMessage(ctx, goneIndexed); err != nil {
+			return err
+		}
+		return w.DeleteMessage(ctx, goneQueued)
+	})
+	if n := count(t, f.db, `SELECT count(*) FROM search_queue`); n == 0 {
+		t.Fatal("nothing waits in the search queue")
+	}
+	for q, want := range map[string][]int64{
+		"62288": {indexed}, "40417": nil,
+		"73310": {queued}, "renewed": {queued}, "31337": nil, "31338": nil, "expired": nil,
+		"spare": nil, "11111": nil, "22222": nil,
+	} {
+		if got := f.ids(q); !slices.Equal(got, want) {
+			t.Errorf("search %q gives %v, want %v", q, got, want)
+		}
+	}
+	for _, table := range []string{"messages_fts", "messages_tri", "contacts_fts", "contacts_tri"} {
+		inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+			_, err := w.execSQL(ctx, `INSERT INTO `+table+` (`+table+`, rank) VALUES ('integrity-check', 1)`)
+			return err
+		})
+	}
+}
+
+// Without any search, the writer applies the waiting changes itself once
+// searchBatch of them have gathered: the queue never grows past a batch,
+// so what a search has to apply first stays bounded.
+func TestSearchQueueAppliedInBatches(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	const perTx = 10
+	const total = 3 * searchBatch / perTx * perTx
+	most := 0
+	for i := 0; i < total; i += perTx {
+		inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+			for j := range perTx {
+				m := &inbox.Message{ZavuID: fmt.Sprintf("msg_b%d", i+j), ConversationID: c.ID, Direction: inbox.Inbound,
+					Channel: c.Channel, Type: inbox.TypeText, Text: fmt.Sprintf("batch note R-%05d", i+j),
+					Status: inbox.StatusReceived, Source: inbox.SourceCustomer, CreatedAt: t0, UpdatedAt: t0}
+				if err := w.InsertMessage(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		most = max(most, count(t, f.db, `SELECT count(*) FROM search_queue`))
+	}
+	if most >= searchBatch {
+		t.Errorf("%d changes waited after a commit, want fewer than %d", most, searchBatch)
+	}
+	applied := inIndex(t, f.db, "messages_fts", `"batch"`)
+	if applied < total-searchBatch {
+		t.Errorf("the word index holds %d of the %d messages before any search, want at least %d",
+			applied, total, total-searchBatch)
+	}
+	// What is left is found by the next search.
+	if got := f.ids(fmt.Sprintf("R-%05d", total-1)); len(got) != 1 {
+		t.Errorf("the last message: %v", got)
+	}
+	if n := inIndex(t, f.db, "messages_tri", `"R-00"`); n != total {
+		t.Errorf("after a search the trigram index holds %d, want %d", n, total)
+	}
+}
+
+// The Contacts page's search finds a contact whose name waits to be
+// indexed.
+func TestContactSearchFindsWhatWaits(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Zebedee Quartermain", inbox.WhatsApp)
+	if n := inIndex(t, f.db, "contacts_fts", `"quartermain"`); n != 0 {
+		t.Fatalf("the contact is indexed already (%d)", n)
+	}
+	for _, q := range []string{"Quartermain", "ebede", "1761234"} {
+		got, _, err := f.db.Contacts(context.Background(), inbox.ContactFilter{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != c.Contact.ID {
+			t.Errorf("contacts %q: %+v", q, got)
+		}
+	}
+}
