@@ -57,6 +57,8 @@ type DB struct {
 
 	stats writerStats
 
+	searchIdle searchIdle // see search_index.go
+
 	proj        *projector             // the writer goroutine's: stored events waiting to be applied
 	projectWith chan *inbox.Projection // to the writer goroutine, from Project
 
@@ -83,6 +85,7 @@ type options struct {
 	log             *slog.Logger
 	now             func() time.Time
 	migrationSource migrationSource
+	searchIdle      *time.Duration // see WithSearchIdle
 }
 
 // WithReadConns sets the size of the read pool (default 4).
@@ -224,6 +227,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		wal:    walKeeper{path: path + "-wal", limit: o.walLimit},
 		health: health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
 	}
+	db.searchIdle = newSearchIdle(o.searchIdle)
 	if n, err := CountPending(ctx, writer); err != nil {
 		writer.Close()
 		reader.Close()

@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"switchboard/inbox"
 )
 
 // The statements that apply search_queue to the search indexes (see
@@ -52,10 +56,66 @@ func (w *writeTx) flushSearch(ctx context.Context) error {
 	if err := w.queryRow(ctx, stSearchQueueLen).Scan(&n); err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
+	if n == 0 {
+		return nil
+	}
 	if n < searchBatch {
+		w.db.searchIdle.arm(w.db)
 		return nil
 	}
 	return w.applySearchQueue(ctx)
+}
+
+// defaultSearchIdle is how long the writer must go without leaving
+// changes waiting for the indexes before it applies them on its own
+// (WithSearchIdle): after a burst, or a single reply, the next search
+// finds the indexes up to date and has nothing to apply first.
+const defaultSearchIdle = 200 * time.Millisecond
+
+// WithSearchIdle sets how long changes wait for the search indexes, when
+// no transaction follows, before the writer applies them on its own
+// (default 200 ms); 0 or less leaves them to the next search or batch.
+func WithSearchIdle(after time.Duration) Option {
+	return func(o *options) { o.searchIdle = &after }
+}
+
+// newSearchIdle waits after, or defaultSearchIdle when after is nil.
+func newSearchIdle(after *time.Duration) searchIdle {
+	if after == nil {
+		return searchIdle{after: defaultSearchIdle}
+	}
+	return searchIdle{after: *after}
+}
+
+// searchIdle applies the changes that wait for the search indexes once
+// the writer has left them waiting for a while: each transaction that
+// leaves some puts the moment off again, so a steady stream of writes
+// never pays for it, and what it applies is less than a batch.
+type searchIdle struct {
+	after time.Duration
+	timer *time.Timer // the writer goroutine's
+}
+
+// arm (re)starts the wait; only the writer goroutine calls it.
+func (s *searchIdle) arm(db *DB) {
+	if s.after <= 0 {
+		return
+	}
+	if s.timer == nil {
+		s.timer = time.AfterFunc(s.after, func() { db.applyWaitingSearch(context.Background()) })
+		return
+	}
+	s.timer.Reset(s.after)
+}
+
+// applyWaitingSearch has the writer apply what waits for the indexes, in
+// a transaction of its own. After Close there is nothing to do: what
+// waits is applied by the next start's first batch or search.
+func (db *DB) applyWaitingSearch(ctx context.Context) {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error { return w.applySearchQueue(ctx) })
+	if err != nil && !errors.Is(err, inbox.ErrStoreClosed) {
+		db.log.Warn("search index: applying the waiting changes failed", "err", err)
+	}
 }
 
 // applySearchQueue applies every change search_queue holds to the search
@@ -98,9 +158,7 @@ func (db *DB) catchUpSearch(ctx context.Context) {
 	if err := db.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_queue)`).Scan(&waiting); err != nil || !waiting {
 		return
 	}
-	if err := db.write(ctx, func(ctx context.Context, w *writeTx) error { return w.applySearchQueue(ctx) }); err != nil {
-		db.log.Warn("search index: applying the waiting changes failed; searching without them", "err", err)
-	}
+	db.applyWaitingSearch(ctx)
 }
 
 // searchTriggers keep the search indexes (migrations 0015 and 0020).

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -17,12 +18,19 @@ func inIndex(t *testing.T, db *DB, table, q string) int {
 	return count(t, db, `SELECT count(*) FROM `+table+` WHERE `+table+` MATCH ?`, q)
 }
 
+// queueFixture is a search fixture whose writer applies the changes that
+// wait for the indexes only in batches and for searches, never when idle:
+// what waits stays waiting until the test looks.
+func queueFixture(t *testing.T) *searchFixture {
+	return &searchFixture{t: t, db: openTest(t, WithSearchIdle(0))}
+}
+
 // A message stored while fewer than searchBatch changes wait is not in the
 // indexes yet, and a search finds it all the same, by word, prefix,
 // substring and number, with its highlight; the search leaves the indexes
 // up to date.
 func TestSearchFindsWhatWaitsToBeIndexed(t *testing.T) {
-	f := newSearchFixture(t)
+	f := queueFixture(t)
 	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
 	id := f.msg(c, "parcel W-7781 left the depot, tracking 5512", nil)
 	if n := count(t, f.db, `SELECT count(*) FROM search_queue`); n == 0 {
@@ -52,7 +60,7 @@ func TestSearchFindsWhatWaitsToBeIndexed(t *testing.T) {
 // each message by its last text only, never by one it had before, and
 // the indexes agree with their content once the changes are applied.
 func TestSearchEditsAndDeletesWhileQueued(t *testing.T) {
-	f := newSearchFixture(t)
+	f := queueFixture(t)
 	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
 	edit := func(id int64, text string) {
 		t.Helper()
@@ -109,7 +117,7 @@ func TestSearchEditsAndDeletesWhileQueued(t *testing.T) {
 // searchBatch of them have gathered: the queue never grows past a batch,
 // so what a search has to apply first stays bounded.
 func TestSearchQueueAppliedInBatches(t *testing.T) {
-	f := newSearchFixture(t)
+	f := queueFixture(t)
 	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
 	const perTx = 10
 	const total = 3 * searchBatch / perTx * perTx
@@ -148,7 +156,7 @@ func TestSearchQueueAppliedInBatches(t *testing.T) {
 // The Contacts page's search finds a contact whose name waits to be
 // indexed.
 func TestContactSearchFindsWhatWaits(t *testing.T) {
-	f := newSearchFixture(t)
+	f := queueFixture(t)
 	c := f.conv("+4917612345678", "Zebedee Quartermain", inbox.WhatsApp)
 	if n := inIndex(t, f.db, "contacts_fts", `"quartermain"`); n != 0 {
 		t.Fatalf("the contact is indexed already (%d)", n)
@@ -161,5 +169,27 @@ func TestContactSearchFindsWhatWaits(t *testing.T) {
 		if len(got) != 1 || got[0].ID != c.Contact.ID {
 			t.Errorf("contacts %q: %+v", q, got)
 		}
+	}
+}
+
+// Once the writer has left changes waiting for a while with no write
+// after them, it applies them on its own: the next search has nothing
+// to apply first.
+func TestSearchIdleAppliesWhatWaits(t *testing.T) {
+	f := &searchFixture{t: t, db: openTest(t, WithSearchIdle(time.Millisecond))}
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	f.msg(c, "pallet P-90210 on its way", nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for inIndex(t, f.db, "messages_tri", `"90210"`) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiting changes were not applied without a search")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := count(t, f.db, `SELECT count(*) FROM search_queue`); n != 0 {
+		t.Errorf("%d changes still wait", n)
+	}
+	if n := inIndex(t, f.db, "contacts_fts", `"ana"`); n != 1 {
+		t.Errorf("the contact: %d in the word index, want 1", n)
 	}
 }
