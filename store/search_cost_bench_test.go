@@ -33,8 +33,9 @@ func BenchmarkSearchApplyCost(b *testing.B) {
 				evs = append(evs, ev)
 			}
 			// No goroutine of the store's own works beside the writer:
-			// under valgrind, timers fire more often the slower the run.
-			db := openTest(b, WithSessionCleanup(0), WithReportPacking(0), WithExternalCheckpoints())
+			// under valgrind, timers fire more often the slower the run
+			// (a transaction there outlasts the wait of WithSearchIdle).
+			db := openTest(b, WithSessionCleanup(0), WithReportPacking(0), WithExternalCheckpoints(), WithSearchIdle(0))
 			if !tc.indexed {
 				dropSearchTriggers(b, db)
 			}

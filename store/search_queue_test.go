@@ -193,3 +193,43 @@ func TestSearchIdleAppliesWhatWaits(t *testing.T) {
 		t.Errorf("the contact: %d in the word index, want 1", n)
 	}
 }
+
+// A change to a message's content that leaves its searchable text alone
+// (a media message gaining its URL) costs the indexes nothing; one that
+// changes it (another file name) replaces the text they hold.
+func TestSearchContentChangeWithTheSameText(t *testing.T) {
+	f := queueFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	id := f.msg(c, "the scan", &inbox.Content{MediaID: "med_1", MimeType: "application/pdf", Filename: "invoice-7781.pdf"})
+	f.ids("7781") // applies what waits
+	setContent := func(content inbox.Content) {
+		t.Helper()
+		inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+			m, err := w.MessageByID(ctx, id)
+			if err != nil {
+				return err
+			}
+			m.Content = &content
+			return w.UpdateMessage(ctx, &m)
+		})
+	}
+	setContent(inbox.Content{MediaID: "med_1", MediaURL: "https://files.example/med_1", MimeType: "application/pdf", Filename: "invoice-7781.pdf"})
+	if n := count(t, f.db, `SELECT count(*) FROM search_queue`); n != 0 {
+		t.Errorf("a new media URL queued %d changes for the indexes, want none", n)
+	}
+	if got := f.ids("invoice-7781"); !slices.Equal(got, []int64{id}) {
+		t.Errorf("after the URL: %v", got)
+	}
+	setContent(inbox.Content{MediaID: "med_1", MediaURL: "https://files.example/med_1", MimeType: "application/pdf", Filename: "receipt-9120.pdf"})
+	for q, want := range map[string][]int64{"9120": {id}, "receipt": {id}, "7781": nil, "scan": {id}} {
+		if got := f.ids(q); !slices.Equal(got, want) {
+			t.Errorf("after the new file name, %q gives %v, want %v", q, got, want)
+		}
+	}
+	for _, table := range []string{"messages_fts", "messages_tri"} {
+		inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+			_, err := w.execSQL(ctx, `INSERT INTO `+table+` (`+table+`, rank) VALUES ('integrity-check', 1)`)
+			return err
+		})
+	}
+}
