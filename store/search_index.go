@@ -109,10 +109,13 @@ func (s *searchIdle) arm(db *DB) {
 }
 
 // applyWaitingSearch has the writer apply what waits for the indexes, in
-// a transaction of its own. After Close there is nothing to do: what
+// its next transaction, as upkeep: the writer's Stats count callers'
+// writes, not this. After Close there is nothing to do: what
 // waits is applied by the next start's first batch or search.
 func (db *DB) applyWaitingSearch(ctx context.Context) {
-	err := db.write(ctx, func(ctx context.Context, w *writeTx) error { return w.applySearchQueue(ctx) })
+	err := db.submitJob(ctx, &job{ctx: ctx, upkeep: true, run: func(ctx context.Context, w *writeTx) error {
+		return w.inSavepoint(ctx, func() error { return w.applySearchQueue(ctx) })
+	}})
 	if err != nil && !errors.Is(err, inbox.ErrStoreClosed) {
 		db.log.Warn("search index: applying the waiting changes failed", "err", err)
 	}
@@ -215,4 +218,15 @@ func (db *DB) SearchIndexShare(ctx context.Context) (share float64, size int64, 
 		return 0, total, err
 	}
 	return float64(index) / float64(total), total, nil
+}
+
+// countUpkeep is how many of jobs are upkeep.
+func countUpkeep(jobs []*job) int {
+	n := 0
+	for _, j := range jobs {
+		if j.upkeep {
+			n++
+		}
+	}
+	return n
 }

@@ -45,6 +45,10 @@ type job struct {
 	appends bool
 	err     error         // the answer, set before done is closed
 	done    chan struct{} // closed when the answer is final
+
+	// upkeep says run is the store's own work, not a caller's write
+	// (search_index.go): Stats leaves it out.
+	upkeep bool
 }
 
 // Stats says what the writer has done since Open.
@@ -265,8 +269,9 @@ func (db *DB) runBatch(batch []*job) {
 		return
 	}
 	ctx := context.Background() // taken jobs are written whatever their callers do
+	writes := len(taken) - countUpkeep(taken)
 	err := db.inTransaction(ctx, func(w *writeTx) error {
-		w.kind, w.size = CommitWrites, len(taken)
+		w.kind, w.size = CommitWrites, writes
 		w.appendsOnly = !slices.ContainsFunc(taken, func(j *job) bool { return !j.appends })
 		for _, j := range taken {
 			j.err = j.run(context.WithoutCancel(j.ctx), w)
@@ -282,7 +287,9 @@ func (db *DB) runBatch(batch []*job) {
 		}
 	}
 	db.noteBatch(err, taken) // for Ping (health.go)
-	db.stats.record(len(taken))
+	if writes > 0 {
+		db.stats.record(writes)
+	}
 	for _, j := range taken {
 		close(j.done)
 	}
