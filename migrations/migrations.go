@@ -11,3 +11,9 @@ import "embed"
 //
 //go:embed *.sql
 var FS embed.FS
+
+// Postgres holds the PostgreSQL schema's migration files, numbered on
+// their own: postgres/NNNN_name.sql.
+//
+//go:embed postgres/*.sql
+var Postgres embed.FS

@@ -117,7 +117,7 @@ func (db *DB) afterBatch() {
 	}
 	defer k.mu.Unlock()
 	start := time.Now()
-	busy, err := checkpoint(db.wconn, "RESTART", walRestartWait)
+	busy, err := checkpoint(db.wconn.Conn, "RESTART", walRestartWait)
 	took := int64(time.Since(start))
 	k.restartNanos.Add(took)
 	if took > k.restartMaxNanos.Load() {

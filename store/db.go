@@ -29,13 +29,14 @@ type DB struct {
 	path    string
 	version string  // recorded with the events it fails to apply
 	writer  *sql.DB // one connection: migrations at Open, then the writer goroutine's
-	reader  *sql.DB // read-only pool
+	reader  readPool // read-only pool, through the dialect
+	dialect *dialect // the engine's SQL spelling (dialect.go)
 	log     *slog.Logger
 	now     func() time.Time
 
 	// The writer goroutine's own: its connection, held for good, and the
 	// statements prepared on it.
-	wconn *sql.Conn
+	wconn *dbConn
 	stmts [numWriterStmts]*sql.Stmt
 
 	queue    chan *job // writes waiting for the writer goroutine
@@ -86,6 +87,7 @@ type options struct {
 	now             func() time.Time
 	migrationSource migrationSource
 	searchIdle      *time.Duration // see WithSearchIdle
+	partialPostgres bool
 }
 
 // WithReadConns sets the size of the read pool (default 4).
@@ -168,6 +170,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if o.maxBatch < 1 {
 		o.maxBatch = 1
 	}
+	if IsPostgresURL(path) {
+		return openPostgres(path, o)
+	}
 	if path == "" || path == ":memory:" || filepath.Base(path) == "" {
 		return nil, fmt.Errorf("open database: %q is not a file path: %w", path, inbox.ErrInvalid)
 	}
@@ -218,7 +223,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	checkpointer.SetMaxOpenConns(1)
 
 	db := &DB{
-		path: path, version: o.version, writer: writer, reader: reader, log: o.log, now: o.now,
+		path: path, version: o.version, writer: writer, reader: readPool{reader, sqliteDialect}, dialect: sqliteDialect, log: o.log, now: o.now,
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
 		packDone:     make(chan struct{}),

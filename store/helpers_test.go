@@ -18,6 +18,9 @@ import (
 // writer's writes); TestReportHoursArePackedInTheBackground turns it on.
 func openTest(t testing.TB, opts ...Option) *DB {
 	t.Helper()
+	if onPostgres(t) {
+		return openPostgresTest(t, opts...)
+	}
 	db, err := Open(filepath.Join(t.TempDir(), "data", "switchboard.db"), append([]Option{WithReportPacking(0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -348,7 +348,7 @@ func TestCloseWhileIngesting(t *testing.T) {
 		t.Errorf("Ingest after Close: %v, want ErrStoreClosed", err)
 	}
 
-	db, err := Open(path)
+	db, err := testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 		state = inbox.OutboxQueued
 	}
 	now := w.db.now().UnixMilli()
-	r, err := w.exec(ctx, stInsertOutbox, e.MessageID, e.ConversationID, e.Message.IdempotencyKey, string(state), e.Attempts,
+	id, err := w.execID(ctx, stInsertOutbox, e.MessageID, e.ConversationID, e.Message.IdempotencyKey, string(state), e.Attempts,
 		msOf(e.NextAttemptAt), e.LastError, string(req), now, now)
 	switch {
 	case isUniqueViolation(err):
@@ -65,10 +65,6 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("outbox entry for message %d: %w", e.MessageID, inbox.ErrNotFound)
 	case err != nil:
-		return fmt.Errorf("outbox entry for message %d: %w", e.MessageID, err)
-	}
-	id, err := r.LastInsertId()
-	if err != nil {
 		return fmt.Errorf("outbox entry for message %d: %w", e.MessageID, err)
 	}
 	e.ID, e.State, e.NextAttemptAt = id, state, stored(e.NextAttemptAt)

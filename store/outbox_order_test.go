@@ -223,7 +223,7 @@ func TestOutboxPausesEverySendForARateLimit(t *testing.T) {
 // keep their order after the upgrade: the migration fills it in.
 func TestOutboxOrderMigrationFillsQueuedEntries(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switchboard.db")
-	db, err := Open(path)
+	db, err := testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestOutboxOrderMigrationFillsQueuedEntries(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = Open(path)
+	db, err = testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -459,7 +459,7 @@ func (db *DB) readPending(ctx context.Context, max int) ([]pendingEvent, error) 
 	if err := db.openWriterConn(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.stmts[stPendingEvents].QueryContext(ctx, max)
+	rows, err := db.stmtQuery(ctx, stPendingEvents, max)
 	if err != nil {
 		return nil, fmt.Errorf("read pending events: %w", err)
 	}

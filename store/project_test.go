@@ -134,7 +134,7 @@ func TestAppendTwiceStoresAndAppliesOnce(t *testing.T) {
 // them: the next start applies them, in the order they arrived.
 func TestPendingEventsAreAppliedAtTheNextStart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switchboard.db")
-	db, err := Open(path)
+	db, err := testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestPendingEventsAreAppliedAtTheNextStart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err = Open(path)
+	db, err = testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestAppendedEventThatCannotBeAppliedIsKeptAsFailed(t *testing.T) {
 
 func TestStoredBodyThatNoLongerDecodesIsKeptAsFailed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switchboard.db")
-	db, err := Open(path)
+	db, err := testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestStoredBodyThatNoLongerDecodesIsKeptAsFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	db, err = Open(path)
+	db, err = testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 func TestSessionsKeepNoTokenInTheDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switchboard.db")
-	db, err := Open(path)
+	db, err := testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestUpgradeSignsEveryoneOutOnce(t *testing.T) {
 	}
 	old.Close()
 
-	db, err := Open(path)
+	db, err := testOpen(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

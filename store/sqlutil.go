@@ -128,9 +128,12 @@ func (cc contentCol) Scan(v any) error {
 	return nil
 }
 
-// isUniqueViolation reports whether err is SQLite refusing a duplicate in a
+// isUniqueViolation reports whether err is SQLite or PostgreSQL refusing a duplicate in a
 // UNIQUE or PRIMARY KEY column.
 func isUniqueViolation(err error) bool {
+	if pgErrorCode(err) == "23505" { // unique_violation
+		return true
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return false
@@ -138,9 +141,12 @@ func isUniqueViolation(err error) bool {
 	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
-// isForeignKeyViolation reports whether err is SQLite refusing a reference
+// isForeignKeyViolation reports whether err is SQLite or PostgreSQL refusing a reference
 // to a row that does not exist.
 func isForeignKeyViolation(err error) bool {
+	if pgErrorCode(err) == "23503" { // foreign_key_violation
+		return true
+	}
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }

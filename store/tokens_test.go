@@ -114,7 +114,7 @@ func TestTokenScopeMigrationKeepsOldTokensWriting(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err := Open(path)
+	db, err := testOpen(t, path)
 	if err != nil {
 		t.Fatalf("upgrade: %v", err)
 	}

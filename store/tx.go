@@ -259,14 +259,10 @@ func (w *writeTx) InsertMessage(ctx context.Context, m *inbox.Message) error {
 	if err != nil {
 		return fmt.Errorf("insert message %s: %w", m.ZavuID, err)
 	}
-	r, err := w.exec(ctx, stInsertMessage, args...)
+	id, err := w.execID(ctx, stInsertMessage, args...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("insert message: zavu id %s is taken: %w", m.ZavuID, inbox.ErrConflict)
 	}
-	if err != nil {
-		return fmt.Errorf("insert message %s: %w", m.ZavuID, err)
-	}
-	id, err := r.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("insert message %s: %w", m.ZavuID, err)
 	}

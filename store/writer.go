@@ -313,11 +313,11 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 		return err
 	}
 	if !durable {
-		if _, err := db.stmts[stSyncNormal].ExecContext(ctx); err != nil {
+		if _, err := db.stmtExec(ctx, stSyncNormal); err != nil {
 			return fmt.Errorf("relax synchronous: %w", err)
 		}
 		defer func() {
-			if _, err := db.stmts[stSyncFull].ExecContext(ctx); err != nil {
+			if _, err := db.stmtExec(ctx, stSyncFull); err != nil {
 				// The next durable commit would not wait for the disk:
 				// drop the connection, whose next one starts FULL.
 				db.log.Error("the writer connection could not go back to synchronous=FULL; opening another", "err", err)
@@ -325,9 +325,13 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 			}
 		}()
 	}
-	if _, err := db.stmts[stBegin].ExecContext(ctx); err != nil {
+	if _, err := db.stmtExec(ctx, stBegin); err != nil {
 		db.recoverWriterConn(ctx)
 		return fmt.Errorf("begin write transaction: %w", err)
+	}
+	if err := db.lockWrites(ctx); err != nil {
+		db.recoverWriterConn(ctx)
+		return err
 	}
 	w := &writeTx{db: db}
 	if err := fn(w); err != nil {
@@ -348,7 +352,7 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 		}
 	}
 	start := time.Now()
-	if _, err := db.stmts[stCommit].ExecContext(ctx); err != nil {
+	if _, err := db.stmtExec(ctx, stCommit); err != nil {
 		db.recoverWriterConn(ctx)
 		return fmt.Errorf("commit write transaction: %w", err)
 	}
@@ -381,6 +385,9 @@ func (db *DB) openWriterConn(ctx context.Context) error {
 		return fmt.Errorf("writer connection: %w", err)
 	}
 	for i, q := range writerSQL {
+		if db.dialect.postgres {
+			break // pgx prepares and keeps each statement at its first use
+		}
 		st, err := conn.PrepareContext(ctx, q)
 		if err != nil {
 			db.closeWriterConn()
@@ -389,7 +396,7 @@ func (db *DB) openWriterConn(ctx context.Context) error {
 		}
 		db.stmts[i] = st
 	}
-	db.wconn = conn
+	db.wconn = &dbConn{conn, db.dialect}
 	return nil
 }
 
@@ -398,7 +405,7 @@ func (db *DB) openWriterConn(ctx context.Context) error {
 // open, as after a failed COMMIT. A connection that no longer answers is
 // dropped; the next batch opens another.
 func (db *DB) recoverWriterConn(ctx context.Context) {
-	_, _ = db.stmts[stRollback].ExecContext(ctx)
+	_, _ = db.stmtExec(ctx, stRollback)
 	if err := db.wconn.PingContext(ctx); err != nil {
 		db.log.Error("the writer connection failed; opening another", "err", err)
 		db.closeWriterConn()
@@ -443,17 +450,17 @@ func (w *writeTx) fail(err error) error {
 
 // exec runs a prepared writer statement.
 func (w *writeTx) exec(ctx context.Context, id stmtID, args ...any) (sql.Result, error) {
-	return w.db.stmts[id].ExecContext(ctx, args...)
+	return w.db.stmtExec(ctx, id, args...)
 }
 
 // queryRow runs a prepared writer statement that returns at most one row.
 func (w *writeTx) queryRow(ctx context.Context, id stmtID, args ...any) *sql.Row {
-	return w.db.stmts[id].QueryRowContext(ctx, args...)
+	return w.db.stmtQueryRow(ctx, id, args...)
 }
 
 // query runs a prepared writer statement that returns rows.
 func (w *writeTx) query(ctx context.Context, id stmtID, args ...any) (*sql.Rows, error) {
-	return w.db.stmts[id].QueryContext(ctx, args...)
+	return w.db.stmtQuery(ctx, id, args...)
 }
 
 // execSQL runs a statement that is not worth preparing: a rare write.

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// The store's tests are its contract: TestPostgres runs those that hold on
+// PostgreSQL again, on a PostgreSQL database named by
+// SWITCHBOARD_TEST_POSTGRES. openTest opens PostgreSQL for every test
+// under TestPostgres, and each of them gets a schema of its own, dropped
+// when it ends.
+
+// pgTestEnv names the PostgreSQL database the store's tests may use.
+const pgTestEnv = "SWITCHBOARD_TEST_POSTGRES"
+
+// pgTestURL is the test database's URL. Without one the test is skipped,
+// saying how to start one, unless CI=true, where that is a failure.
+func pgTestURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(pgTestEnv)
+	if u == "" {
+		msg := pgTestEnv + " is not set: start a throwaway cluster with " +
+			"`export " + pgTestEnv + "=$(.ci/postgres start /tmp/sb-postgres)` (stop it with `.ci/postgres stop /tmp/sb-postgres`)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return u
+}
+
+// onPostgres reports whether t runs under TestPostgres.
+func onPostgres(t testing.TB) bool {
+	return strings.HasPrefix(t.Name(), "TestPostgres/")
+}
+
+// skipOnPostgres skips a test of SQLite-only behaviour under TestPostgres.
+func skipOnPostgres(t testing.TB, why string) {
+	t.Helper()
+	if onPostgres(t) {
+		t.Skip("SQLite only: " + why)
+	}
+}
+
+var (
+	pgSetup     sync.Once
+	pgSetupErr  error
+	pgSchemaSeq atomic.Int64
+)
+
+// pgAdmin opens the test database itself, outside any test's schema.
+func pgAdmin(t testing.TB, base string) *sql.DB {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(base)
+	if err != nil {
+		t.Fatalf("%s: %v", pgTestEnv, err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(1)
+	return db
+}
+
+// pgOpens counts the PostgreSQL schemas each test of TestPostgres made,
+// by the test's name.
+var pgOpens sync.Map
+
+// pgTestSchema makes an empty schema for t, dropped when t ends, and
+// returns the URL whose connections use it.
+func pgTestSchema(t testing.TB) string {
+	t.Helper()
+	base := pgTestURL(t)
+	ctx := context.Background()
+	pgSetup.Do(func() {
+		admin := pgAdmin(t, base)
+		defer admin.Close()
+		// Extensions live in public, beside every test's schema.
+		_, pgSetupErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS citext SCHEMA public`)
+	})
+	if pgSetupErr != nil {
+		t.Fatalf("prepare the test database: %v", pgSetupErr)
+	}
+	schema := fmt.Sprintf("sb_test_%d_%d", os.Getpid(), pgSchemaSeq.Add(1))
+	if parts := strings.SplitN(t.Name(), "/", 3); len(parts) >= 2 {
+		pgOpens.Store(parts[0]+"/"+parts[1], true)
+	}
+	admin := pgAdmin(t, base)
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin := pgAdmin(t, base)
+		defer admin.Close()
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", pgTestEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openPostgresTest is openTest on PostgreSQL.
+func openPostgresTest(t testing.TB, opts ...Option) *DB {
+	t.Helper()
+	u := pgTestSchema(t)
+	pgTestURLs.Store(redactURL(u), u)
+	db, err := Open(u, append([]Option{WithReportPacking(0), withPartialPostgres()}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// pgContract is the store's tests that run on PostgreSQL as well.
+var pgContract = []struct {
+	name string
+	test func(*testing.T)
+}{
+	// Webhook ingest: events in every order and duplicated.
+	{"TestIngestAppliesANewEvent", TestIngestAppliesANewEvent},
+	{"TestIngestDuplicateIsNotApplied", TestIngestDuplicateIsNotApplied},
+	{"TestIngestFailureUndoesOnlyItsEvent", TestIngestFailureUndoesOnlyItsEvent},
+	{"TestReplayAppliesAFailedEventAgain", TestReplayAppliesAFailedEventAgain},
+	{"TestIngestConcurrent", TestIngestConcurrent},
+	{"TestIngestCancelledWhileQueued", TestIngestCancelledWhileQueued},
+	{"TestIngestCommittedOnceTaken", TestIngestCommittedOnceTaken},
+	{"TestCloseWhileIngesting", TestCloseWhileIngesting},
+	{"TestEventsPaging", TestEventsPaging},
+	{"TestIngestRefusesAnEventWithoutID", TestIngestRefusesAnEventWithoutID},
+	{"TestAnyOrderOfEventsGivesTheSameState", TestAnyOrderOfEventsGivesTheSameState},
+	{"TestSeedStatusReportsStayWithTheirMessage", TestSeedStatusReportsStayWithTheirMessage},
+	{"TestAppendedEventIsAppliedAfterItsCommit", TestAppendedEventIsAppliedAfterItsCommit},
+	{"TestAppendTwiceStoresAndAppliesOnce", TestAppendTwiceStoresAndAppliesOnce},
+	{"TestPendingEventsAreAppliedAtTheNextStart", TestPendingEventsAreAppliedAtTheNextStart},
+	{"TestAppendedEventThatCannotBeAppliedIsKeptAsFailed", TestAppendedEventThatCannotBeAppliedIsKeptAsFailed},
+	{"TestStoredBodyThatNoLongerDecodesIsKeptAsFailed", TestStoredBodyThatNoLongerDecodesIsKeptAsFailed},
+	{"TestProjectionKeepsArrivalOrderPastItsMemory", TestProjectionKeepsArrivalOrderPastItsMemory},
+	{"TestProjectionKeepsArrivalOrderWhenApplyingIsSlow", TestProjectionKeepsArrivalOrderWhenApplyingIsSlow},
+	{"TestReplayRefusesAnAppliedEventAndMarksItsEvent", TestReplayRefusesAnAppliedEventAndMarksItsEvent},
+	{"TestContactNameFollowsTheNewestEvent", TestContactNameFollowsTheNewestEvent},
+	// Conversations and messages: lists, paging, unread counts.
+	{"TestUnreadCountsArePerUser", TestUnreadCountsArePerUser},
+	{"TestAssign", TestAssign},
+	{"TestSetStatus", TestSetStatus},
+	{"TestViewCounts", TestViewCounts},
+	// Replies and the outbox.
+	{"TestQueueReplyWritesMessageAndEntryInOneTransaction", TestQueueReplyWritesMessageAndEntryInOneTransaction},
+	{"TestQueueReplyFollowsTheWindow", TestQueueReplyFollowsTheWindow},
+	{"TestClaimOutboxOnceUntilTheLeaseEnds", TestClaimOutboxOnceUntilTheLeaseEnds},
+	{"TestClaimOutboxHoldsLaterRepliesBehindAnEarlierOne", TestClaimOutboxHoldsLaterRepliesBehindAnEarlierOne},
+	{"TestOutboxSentStoresTheZavuIDAndStatus", TestOutboxSentStoresTheZavuIDAndStatus},
+	{"TestStatusWebhookOvertakingTheAnswer", TestStatusWebhookOvertakingTheAnswer},
+	{"TestAnswerAndWebhookRacing", TestAnswerAndWebhookRacing},
+	{"TestOutboxFailMarksTheMessageFailed", TestOutboxFailMarksTheMessageFailed},
+	{"TestRetryReply", TestRetryReply},
+	{"TestOutboxSends", TestOutboxSends},
+	{"TestOutboxRetriesTemporaryFailuresWithTheSameKey", TestOutboxRetriesTemporaryFailuresWithTheSameKey},
+	{"TestOutboxFailsOnAPermanentError", TestOutboxFailsOnAPermanentError},
+	{"TestOutboxGivesUpAfterMaxSendAttempts", TestOutboxGivesUpAfterMaxSendAttempts},
+	{"TestOutboxSendsEachConversationInOrder", TestOutboxSendsEachConversationInOrder},
+	{"TestOutboxFailsAnAnswerItCannotRecord", TestOutboxFailsAnAnswerItCannotRecord},
+	{"TestOutboxKeepsEachConversationsOrderWhenSendsFail", TestOutboxKeepsEachConversationsOrderWhenSendsFail},
+	{"TestOutboxSendsOtherConversationsWhileOneHangs", TestOutboxSendsOtherConversationsWhileOneHangs},
+	{"TestOutboxPausesEverySendForARateLimit", TestOutboxPausesEverySendForARateLimit},
+	// Sessions, users, tokens, settings, senders.
+	{"TestSessionsKeepNoTokenInTheDatabase", TestSessionsKeepNoTokenInTheDatabase},
+	{"TestCreateFirstAdmin", TestCreateFirstAdmin},
+	{"TestCreateFirstAdminConcurrently", TestCreateFirstAdminConcurrently},
+	{"TestUsersListsActiveFirstByName", TestUsersListsActiveFirstByName},
+	{"TestUpdateUserChangesRoleAndAccess", TestUpdateUserChangesRoleAndAccess},
+	{"TestUpdateUserNeverLeavesNoActiveAdmin", TestUpdateUserNeverLeavesNoActiveAdmin},
+	{"TestSetPassword", TestSetPassword},
+	{"TestAPITokenScopesCreatorsAndRevocation", TestAPITokenScopesCreatorsAndRevocation},
+	{"TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders", TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders},
+	{"TestSenderSecretIsWriteOnly", TestSenderSecretIsWriteOnly},
+	{"TestSyncTemplatesKeepsCategory", TestSyncTemplatesKeepsCategory},
+	{"TestSavedRepliesCRUD", TestSavedRepliesCRUD},
+	{"TestPingAndCloseTwice", TestPingAndCloseTwice},
+}
+
+// TestPostgres runs the store's contract on PostgreSQL.
+func TestPostgres(t *testing.T) {
+	pgTestURL(t)
+	for _, c := range pgContract {
+		t.Run(c.name, func(t *testing.T) {
+			c.test(t)
+			if n, _ := pgOpens.Load(t.Name()); n == nil && !t.Skipped() {
+				t.Error("the test opened no PostgreSQL database")
+			}
+		})
+	}
+}
+
+// pgTestURLs maps the paths tests open again, and the redacted URLs
+// DB.path holds on PostgreSQL, to their schemas' URLs.
+var pgTestURLs sync.Map
+
+// testOpen is Open(path, opts...) for a test that opens its database
+// again: under TestPostgres, path stands for a schema of the test's own,
+// the same each time, and a DB's path opens its schema again.
+func testOpen(t testing.TB, path string, opts ...Option) (*DB, error) {
+	t.Helper()
+	if !onPostgres(t) {
+		return Open(path, opts...)
+	}
+	u, ok := pgTestURLs.Load(path)
+	if !ok {
+		u = pgTestSchema(t)
+		pgTestURLs.Store(path, u)
+		pgTestURLs.Store(redactURL(u.(string)), u)
+	}
+	return Open(u.(string), append([]Option{withPartialPostgres()}, opts...)...)
+}

@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"switchboard/inbox"
+	"switchboard/migrations"
+)
+
+// On PostgreSQL the store is the same code as on SQLite, through the
+// dialect (dialect.go): one writer goroutine commits the writes in groups,
+// on one connection it holds, and reads run on a pool beside it. Several
+// Switchboard processes may share one database: each write transaction
+// first takes a transaction-level advisory lock, so their read-modify-write
+// rules run one transaction at a time, as SQLite's single writer does;
+// reads never wait for it. synchronous_commit stays on: an acknowledged
+// webhook survives a crash.
+
+// IsPostgresURL reports whether dsn names a PostgreSQL database
+// (postgres:// or postgresql://) rather than a SQLite file.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// writeLockKey is the advisory lock every write transaction holds: one
+// number, the same in every process ("sw" "bd" in ASCII).
+const writeLockKey = 0x7377_6264
+
+// writeLockSQL takes it; it is released when the transaction ends.
+var writeLockSQL = `SELECT pg_advisory_xact_lock(` + fmt.Sprint(writeLockKey) + `)`
+
+// postgresMissing names what does not run on PostgreSQL yet. Open refuses
+// a postgres:// URL while it is not empty, rather than start a Switchboard
+// that fails halfway through a page.
+var postgresMissing = []string{"search", "reports", "data retention", "backups (use pg_dump)",
+	"live updates across processes", "migrate-to-postgres"}
+
+// errPostgresIncomplete is Open's answer to a postgres:// URL until every
+// part of the store runs on PostgreSQL.
+var errPostgresIncomplete = fmt.Errorf("PostgreSQL is not fully supported yet: %s do not run on it; "+
+	"set SWITCHBOARD_DB to a SQLite file path: %w", strings.Join(postgresMissing, ", "), inbox.ErrInvalid)
+
+// withPartialPostgres opens a postgres:// URL although some of the store
+// does not run there yet, for the store's own tests of what does.
+func withPartialPostgres() Option { return func(o *options) { o.partialPostgres = true } }
+
+// postgresMigrations is the PostgreSQL schema, numbered on its own.
+var postgresMigrations = func() migrationSource {
+	sub, err := fs.Sub(migrations.Postgres, "postgres")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()
+
+// pgDialect is the dialect of every PostgreSQL database.
+var pgDialect = &dialect{postgres: true}
+
+// openPostgres is Open for a postgres:// URL.
+func openPostgres(url string, o options) (*DB, error) {
+	if !o.partialPostgres {
+		return nil, fmt.Errorf("open database: %w", errPostgresIncomplete)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %s: %w", redactURL(url), inbox.ErrInvalid)
+	}
+	where := redactURL(url)
+	open := func(conns int) *sql.DB {
+		db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(registerIntBools))
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
+		return db
+	}
+	ctx := context.Background()
+	writer := open(1)
+	if err := migratePostgres(ctx, writer, postgresMigrations, o.now, o.log); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database %s: %w", where, err)
+	}
+	reader := open(o.readConns)
+	if err := reader.PingContext(ctx); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("open database %s: read pool: %w", where, err)
+	}
+	db := &DB{
+		path: where, version: o.version, writer: writer, reader: readPool{reader, pgDialect}, dialect: pgDialect,
+		log: o.log, now: o.now,
+		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
+		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
+		packDone: make(chan struct{}),
+		// No WAL to keep: the checkpointer pool is never connected.
+		checkpointer: open(1), checkpointDone: make(chan struct{}),
+		proj: newProjector(), projectWith: make(chan *inbox.Projection),
+		wal:    walKeeper{external: true},
+		health: health{dir: "", freeSpace: func(string) (uint64, error) { return 1 << 62, nil }},
+	}
+	close(db.checkpointDone)
+	if n, err := CountPending(ctx, writer); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("open database %s: %w", where, err)
+	} else {
+		db.proj.addPending(n)
+	}
+	if err := db.openWriterConn(ctx); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("open database %s: %w", where, err)
+	}
+	go db.writeLoop()
+	if o.sessionCleanup > 0 {
+		go db.cleanSessions(o.sessionCleanup)
+	} else {
+		close(db.cleanupDone)
+	}
+	if o.packEvery > 0 {
+		go db.packHours(o.packEvery)
+	} else {
+		close(db.packDone)
+	}
+	if err := db.refreshAllOpenings(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", where, err)
+	}
+	return db, nil
+}
+
+// redactURL is url without its password, for messages and logs.
+func redactURL(url string) string {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return "postgres://"
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return url
+	}
+	user, _, _ := strings.Cut(rest[:at], ":")
+	return scheme + "://" + user + "@" + rest[at+1:]
+}
+
+// registerIntBools lets a Go bool be written to an integer column as 0 or
+// 1, as SQLite stores it: Switchboard's flags are 0/1 integers on both
+// engines.
+func registerIntBools(_ context.Context, c *pgx.Conn) error {
+	m := c.TypeMap()
+	m.RegisterType(&pgtype.Type{Name: "int8", OID: pgtype.Int8OID, Codec: intBoolCodec{pgtype.Int8Codec{}}})
+	m.RegisterType(&pgtype.Type{Name: "int4", OID: pgtype.Int4OID, Codec: intBoolCodec{pgtype.Int4Codec{}}})
+	m.RegisterType(&pgtype.Type{Name: "int2", OID: pgtype.Int2OID, Codec: intBoolCodec{pgtype.Int2Codec{}}})
+	return nil
+}
+
+// intBoolCodec is an integer codec that also encodes a bool, as 0 or 1.
+type intBoolCodec struct{ pgtype.Codec }
+
+func (c intBoolCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	if _, ok := value.(bool); ok {
+		return boolAsInt{c.Codec.PlanEncode(m, oid, format, int64(0))}
+	}
+	return c.Codec.PlanEncode(m, oid, format, value)
+}
+
+type boolAsInt struct{ next pgtype.EncodePlan }
+
+func (p boolAsInt) Encode(value any, buf []byte) ([]byte, error) {
+	var n int64
+	if value.(bool) {
+		n = 1
+	}
+	return p.next.Encode(n, buf)
+}
+
+// migratePostgres applies the PostgreSQL migrations db lacks, each in one
+// transaction that holds the migration lock, so that processes starting
+// together apply each once. Like migrate, it refuses a database of a newer
+// schema.
+func migratePostgres(ctx context.Context, db *sql.DB, src migrationSource, now func() time.Time, log *slog.Logger) error {
+	ms, err := loadMigrations(src)
+	if err != nil {
+		return err
+	}
+	latest := 0
+	if len(ms) > 0 {
+		latest = ms[len(ms)-1].version
+	}
+	for _, m := range ms {
+		done, newest, err := applyPostgresMigration(ctx, db, m, latest, now)
+		if err != nil {
+			return err
+		}
+		if newest > latest {
+			return fmt.Errorf("the database has schema version %d but this binary knows only up to %d: "+
+				"it was written by a newer Switchboard; run that version or restore a backup", newest, latest)
+		}
+		if done {
+			log.Info("database schema migrated", "migration", m.name)
+		}
+	}
+	return nil
+}
+
+// applyPostgresMigration applies m unless it is recorded, and says whether
+// it did and the newest version recorded.
+func applyPostgresMigration(ctx context.Context, db *sql.DB, m migration, latest int, now func() time.Time) (bool, int, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, 0, fmt.Errorf("migration %s: begin: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLockKey); err != nil {
+		return false, 0, fmt.Errorf("migration %s: lock: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    BIGINT PRIMARY KEY,
+		applied_at BIGINT NOT NULL
+	)`); err != nil {
+		return false, 0, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var newest sql.NullInt64
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT max(version), count(*) FILTER (WHERE version = $1) FROM schema_migrations`,
+		m.version).Scan(&newest, &n); err != nil {
+		return false, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if n > 0 || int(newest.Int64) > latest {
+		return false, int(newest.Int64), nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return false, 0, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
+		m.version, now().UnixMilli()); err != nil {
+		return false, 0, fmt.Errorf("migration %s: record: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, 0, fmt.Errorf("migration %s: commit: %w", m.name, err)
+	}
+	return true, int(newest.Int64), nil
+}
+
+// pgErrorCode is the SQLSTATE of a PostgreSQL error, or "".
+func pgErrorCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
