@@ -342,7 +342,7 @@ func TestOpenRefusesMemoryDatabase(t *testing.T) {
 }
 
 func TestPingAndCloseTwice(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "x.db"))
+	db, err := testOpen(t, filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

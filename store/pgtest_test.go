@@ -71,6 +71,36 @@ func pgAdmin(t testing.TB, base string) *sql.DB {
 	return db
 }
 
+// pgFree holds the schemas of finished tests, emptied for the next.
+var pgFree struct {
+	sync.Mutex
+	schemas []string
+}
+
+// pgRelease empties schema's tables (all but schema_migrations), setting
+// their ids back to 1, and keeps it for another test; a schema that cannot
+// be emptied is dropped.
+func pgRelease(t testing.TB, base, schema string) {
+	ctx := context.Background()
+	admin := pgAdmin(t, base)
+	defer admin.Close()
+	var tables string
+	err := admin.QueryRowContext(ctx, `SELECT coalesce(string_agg(quote_ident(schemaname) || '.' || quote_ident(tablename), ', '), '')
+		FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations'`, schema).Scan(&tables)
+	if err == nil && tables != "" {
+		_, err = admin.ExecContext(ctx, `TRUNCATE `+tables+` RESTART IDENTITY CASCADE`)
+	}
+	if err != nil || tables == "" {
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		return
+	}
+	pgFree.Lock()
+	pgFree.schemas = append(pgFree.schemas, schema)
+	pgFree.Unlock()
+}
+
 // pgOpens counts the PostgreSQL schemas each test of TestPostgres made,
 // by the test's name.
 var pgOpens sync.Map
@@ -90,22 +120,26 @@ func pgTestSchema(t testing.TB) string {
 	if pgSetupErr != nil {
 		t.Fatalf("prepare the test database: %v", pgSetupErr)
 	}
-	schema := fmt.Sprintf("sb_test_%d_%d", os.Getpid(), pgSchemaSeq.Add(1))
 	if parts := strings.SplitN(t.Name(), "/", 3); len(parts) >= 2 {
 		pgOpens.Store(parts[0]+"/"+parts[1], true)
 	}
-	admin := pgAdmin(t, base)
-	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
+	// A schema a finished test emptied is taken again: migrating a new one
+	// takes far longer than emptying its tables.
+	pgFree.Lock()
+	var schema string
+	if n := len(pgFree.schemas); n > 0 {
+		schema, pgFree.schemas = pgFree.schemas[n-1], pgFree.schemas[:n-1]
 	}
-	t.Cleanup(func() {
+	pgFree.Unlock()
+	if schema == "" {
+		schema = fmt.Sprintf("sb_test_%d_%d", os.Getpid(), pgSchemaSeq.Add(1))
 		admin := pgAdmin(t, base)
 		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
+		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+			t.Fatalf("create schema: %v", err)
 		}
-	})
+	}
+	t.Cleanup(func() { pgRelease(t, base, schema) })
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("%s: %v", pgTestEnv, err)
@@ -201,6 +235,8 @@ func TestPostgres(t *testing.T) {
 	pgTestURL(t)
 	for _, c := range pgContract {
 		t.Run(c.name, func(t *testing.T) {
+			// Each has its own schema; they wait mostly on the server.
+			t.Parallel()
 			c.test(t)
 			if n, _ := pgOpens.Load(t.Name()); n == nil && !t.Skipped() {
 				t.Error("the test opened no PostgreSQL database")
