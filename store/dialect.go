@@ -272,7 +272,8 @@ func rewriteCalls(q string) string {
 			}
 			b.WriteString("string_agg((" + args[0] + ")::text," + sep + ")")
 		case name == "iif" && len(args) == 3:
-			b.WriteString("(CASE WHEN (" + args[0] + ")::int <> 0 THEN " + args[1] + " ELSE " + args[2] + " END)")
+			b.WriteString("(CASE WHEN (" + strings.TrimSpace(args[0]) + ")::int <> 0 THEN " + strings.TrimSpace(args[1]) +
+				" ELSE " + strings.TrimSpace(args[2]) + " END)")
 		default:
 			b.WriteString(q[loc[0]:loc[1]] + strings.Join(args, ",") + ")")
 		}

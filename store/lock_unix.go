@@ -17,7 +17,12 @@ import (
 // one process holds it, another server does not start and restore does not
 // replace the file. The kernel drops the lock when the process ends, however
 // it ends. A lock held elsewhere is an error wrapping inbox.ErrConflict.
+//
+// A PostgreSQL database takes no lock: several servers share it.
 func LockServing(path string) (release func(), err error) {
+	if IsPostgresURL(path) {
+		return func() {}, nil
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("lock %s: create folder: %w", path, err)

@@ -65,6 +65,13 @@ var postgresMigrations = func() migrationSource {
 	return sub
 }()
 
+func init() {
+	// Outbox entries are claimed in the writer's transaction, which holds
+	// the write lock; SKIP LOCKED also keeps a claim from waiting on rows
+	// any other transaction holds.
+	pgOverride(writerSQL[stDueOutbox], writerSQL[stDueOutbox]+` FOR UPDATE OF o SKIP LOCKED`)
+}
+
 // pgDialect is the dialect of every PostgreSQL database.
 var pgDialect = &dialect{postgres: true}
 
