@@ -29,10 +29,13 @@ type DB struct {
 	path    string
 	version string  // recorded with the events it fails to apply
 	writer  *sql.DB // one connection: migrations at Open, then the writer goroutine's
-	reader  readPool // read-only pool, through the dialect
-	dialect *dialect // the engine's SQL spelling (dialect.go)
 	log     *slog.Logger
 	now     func() time.Time
+
+	// The read-only pool, seen through dialect, the engine's SQL spelling
+	// (dialect.go).
+	reader  readPool
+	dialect *dialect
 
 	// The writer goroutine's own: its connection, held for good, and the
 	// statements prepared on it.

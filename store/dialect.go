@@ -41,7 +41,7 @@ func (d *dialect) sql(query string) string {
 // pgOverrides are statements whose Postgres spelling is written out in
 // full, where no mechanical rewrite says it well. Keyed by the SQLite text.
 var pgOverrides = map[string]string{
-	`BEGIN IMMEDIATE`:            `BEGIN`,
+	`BEGIN IMMEDIATE`:             `BEGIN`,
 	`PRAGMA synchronous = NORMAL`: `SELECT 1`, // synchronous_commit stays on
 	`PRAGMA synchronous = FULL`:   `SELECT 1`,
 }
@@ -50,6 +50,9 @@ var pgOverrides = map[string]string{
 // what no rule covers, such as a parameter whose type Postgres cannot infer.
 var pgFragments = [][2]string{
 	{`CASE WHEN ?2 <> '' THEN ?3 END`, `CASE WHEN ?2 <> '' THEN CAST(?3 AS BIGINT) END`},
+	{`INSERT OR REPLACE INTO opening_hours (hour, sender_id, channel, n, data) VALUES (?, ?, ?, ?, ?)`,
+		`INSERT INTO opening_hours (hour, sender_id, channel, n, data) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (hour, sender_id, channel) DO UPDATE SET n = excluded.n, data = excluded.data`},
 	// In DO UPDATE, a column of the table must be named with it.
 	{`read_count = max(read_count, excluded.read_count)`, `read_count = max(conversation_reads.read_count, excluded.read_count)`},
 }
@@ -61,19 +64,19 @@ func pgOverride(sqlite, postgres string) {
 }
 
 var (
-	reNumbered   = regexp.MustCompile(`\?(\d+)`)
-	reChar       = regexp.MustCompile(`(?i)\bchar\(`)
-	reNocase     = regexp.MustCompile(`(?i)([A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)?)\s+COLLATE\s+NOCASE`)
-	reIsNot      = regexp.MustCompile(`(?i)\bIS\s+NOT\s+`)
-	reNotNull    = regexp.MustCompile(`(?i)^NULL\b`)
-	reOrIgnore   = regexp.MustCompile(`(?i)\bINSERT\s+OR\s+IGNORE\s+INTO\b`)
-	reReturning  = regexp.MustCompile(`(?i)\bRETURNING\b`)
-	reRowid      = regexp.MustCompile(`\browid\b`)
+	reNumbered  = regexp.MustCompile(`\?(\d+)`)
+	reChar      = regexp.MustCompile(`(?i)\bchar\(`)
+	reNocase    = regexp.MustCompile(`(?i)([A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)?)\s+COLLATE\s+NOCASE`)
+	reIsNot     = regexp.MustCompile(`(?i)\bIS\s+NOT\s+`)
+	reNotNull   = regexp.MustCompile(`(?i)^NULL\b`)
+	reOrIgnore  = regexp.MustCompile(`(?i)\bINSERT\s+OR\s+IGNORE\s+INTO\b`)
+	reReturning = regexp.MustCompile(`(?i)\bRETURNING\b`)
+	reRowid     = regexp.MustCompile(`\browid\b`)
 	// SQLite's planner hints: an index named for a scan, and CROSS JOIN
 	// ... ON fixing the order of a join. Postgres plans on its own.
 	reIndexedBy   = regexp.MustCompile(`(?i)\s+(INDEXED\s+BY\s+[A-Za-z_0-9]+|NOT\s+INDEXED)\b`)
 	reCrossJoinOn = regexp.MustCompile(`(?i)\bCROSS\s+JOIN(\s+[A-Za-z_0-9]+(?:\s+[A-Za-z_0-9]+)?\s+ON\b)`)
-	reLiteralKey = regexp.MustCompile("\x00(\\d+)\x00")
+	reLiteralKey  = regexp.MustCompile("\x00(\\d+)\x00")
 )
 
 // pgSQL rewrites a statement in SQLite's spelling into Postgres's. String
