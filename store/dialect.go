@@ -212,7 +212,7 @@ func isNotDistinct(q string) string {
 const flagColumns = `active|shared|pending|opted_out|provisional|is_default|webhook_active|new_conversation|message|assigned|mentioned|sound|desktop|push`
 
 var (
-	reFlagTest = regexp.MustCompile(`(?i)\b(WHERE|AND|OR|NOT|WHEN|ON)\s+((?:[A-Za-z_]+\.)?(?:` + flagColumns + `))\b`)
+	reFlagTest = regexp.MustCompile(`(?i)(\b(?:WHERE|AND|OR|NOT|WHEN|ON)\s+|\(\s*)((?:[A-Za-z_]+\.)?(?:` + flagColumns + `))\b`)
 	reCompared = regexp.MustCompile(`(?i)^\s*([=<>!+\-*/|%]|IS\b|IN\b|BETWEEN\b|LIKE\b|NOT\s+IN\b|COLLATE\b)`)
 )
 
@@ -228,7 +228,9 @@ func flagTests(q string) string {
 		}
 		rest := q[loc[1]:]
 		b.WriteString(q[:loc[4]])
-		if reCompared.MatchString(rest) {
+		// "(" opens a test, not a call's arguments: coalesce(active, 0).
+		call := q[loc[2]] == '(' && loc[2] > 0 && isIdentChar(q[loc[2]-1])
+		if call || reCompared.MatchString(rest) || strings.HasPrefix(strings.TrimSpace(rest), ",") {
 			b.WriteString(q[loc[4]:loc[5]])
 		} else {
 			b.WriteString("(" + q[loc[4]:loc[5]] + " <> 0)")
@@ -237,7 +239,16 @@ func flagTests(q string) string {
 	}
 }
 
-var reCall = regexp.MustCompile(`(?i)\b(min|max|group_concat|iif)\(`)
+func isIdentChar(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+var (
+	reCall = regexp.MustCompile(`(?i)\b(min|max|group_concat|iif|sum)\(`)
+	// reTest finds a comparison at the top of an expression whose
+	// parenthesized parts are blanked.
+	reTest = regexp.MustCompile(`(?i)(=|<|>|\bIS\b|\bIN\b|\bAND\b|\bOR\b|\bNOT\b|\bLIKE\b)`)
+)
 
 // rewriteCalls rewrites the calls whose Postgres spelling differs:
 // min(a, b) -> LEAST(a, b), max(a, b) -> GREATEST(a, b) (the aggregates,
@@ -274,6 +285,9 @@ func rewriteCalls(q string) string {
 				sep = args[1]
 			}
 			b.WriteString("string_agg((" + args[0] + ")::text," + sep + ")")
+		case name == "sum" && len(args) == 1 && reTest.MatchString(topLevel(args[0])):
+			// A sum of comparisons counts them: 0/1 on SQLite, booleans on Postgres.
+			b.WriteString("sum((" + args[0] + ")::int)")
 		case name == "iif" && len(args) == 3:
 			b.WriteString("(CASE WHEN (" + strings.TrimSpace(args[0]) + ")::int <> 0 THEN " + strings.TrimSpace(args[1]) +
 				" ELSE " + strings.TrimSpace(args[2]) + " END)")
@@ -320,6 +334,25 @@ func aliasSubqueries(q string) string {
 		}
 		q = rest
 	}
+}
+
+// topLevel is expression e without what its parentheses hold.
+func topLevel(e string) string {
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(e); i++ {
+		switch e[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		default:
+			if depth == 0 {
+				b.WriteByte(e[i])
+			}
+		}
+	}
+	return b.String()
 }
 
 // splitArgs splits the arguments of the call whose "(" is at q[open],
@@ -376,6 +409,30 @@ func (p readPool) QueryRow(query string, args ...any) *sql.Row {
 
 func (p readPool) Exec(query string, args ...any) (sql.Result, error) {
 	return p.DB.Exec(p.d.sql(query), args...)
+}
+
+// BeginTx begins a read transaction. On PostgreSQL it reads one snapshot,
+// as a SQLite read transaction does.
+func (p readPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (readTx, error) {
+	if p.d.postgres && opts == nil {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := p.DB.BeginTx(ctx, opts)
+	return readTx{tx, p.d}, err
+}
+
+// readTx is a read transaction (*sql.Tx) seen through the dialect.
+type readTx struct {
+	*sql.Tx
+	d *dialect
+}
+
+func (t readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.d.sql(query), args...)
+}
+
+func (t readTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.d.sql(query), args...)
 }
 
 // dbConn is a connection (*sql.Conn) seen through the dialect.

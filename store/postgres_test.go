@@ -33,13 +33,15 @@ func TestPostgresSpelling(t *testing.T) {
 		{`WHERE role = 'admin' AND active`, `WHERE role = 'admin' AND (active <> 0)`},
 		{`WHERE user_id = ? OR shared ORDER BY id`, `WHERE user_id = $1 OR (shared <> 0) ORDER BY id`},
 		{`WHERE active = 1 AND NOT pending`, `WHERE active = 1 AND NOT (pending <> 0)`},
-		{`SELECT iif(pending, 'pending', state) FROM e`, `SELECT (CASE WHEN (pending)::int <> 0 THEN 'pending' ELSE state END) FROM e`},
+		{`SELECT iif(pending, 'pending', state) FROM e`, `SELECT (CASE WHEN ((pending <> 0))::int <> 0 THEN 'pending' ELSE state END) FROM e`},
 		{`FROM openings INDEXED BY openings_opened WHERE x`, `FROM openings WHERE x`},
 		{`FROM conversations c CROSS JOIN conversation_labels cl ON cl.c = c.id`, `FROM conversations c JOIN conversation_labels cl ON cl.c = c.id`},
 		{`SELECT count(*) FROM (SELECT 1 FROM t LIMIT 1)`, `SELECT count(*) FROM (SELECT 1 FROM t LIMIT 1) AS _q1`},
 		{`SELECT max(r) FROM (SELECT rowid AS r FROM e) WHERE r > 0`, `SELECT max(r) FROM (SELECT seq AS r FROM e) AS _q1 WHERE r > 0`},
 		{`SELECT 1 FROM (SELECT 1) x`, `SELECT 1 FROM (SELECT 1) x`},
 		{`BEGIN IMMEDIATE`, `BEGIN`},
+		{`DELETE FROM v WHERE id = ? AND (user_id = ? OR (shared AND ?))`, `DELETE FROM v WHERE id = $1 AND (user_id = $2 OR ((shared <> 0) AND $3))`},
+		{`SELECT coalesce(active, 0), sum(seen_at IS NULL), sum(n) FROM t`, `SELECT coalesce(active, 0), sum((seen_at IS NULL)::int), sum(n) FROM t`},
 	} {
 		if got := pgSQL(c.sqlite); got != c.postgres {
 			t.Errorf("%s\n got %s\nwant %s", c.sqlite, got, c.postgres)
