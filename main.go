@@ -185,7 +185,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	// Held while serving: a second server, or a restore, is refused.
 	release, err := store.LockServing(cfg.DBPath)
 	if err != nil {
-		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
+		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
 	}
 	defer release()
 	storeOpts := []store.Option{store.WithLogger(log.With("component", "store")), store.WithVersion(versionString())}
@@ -194,7 +194,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	db, err := store.Open(cfg.DBPath, storeOpts...)
 	if err != nil {
-		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
+		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
 	}
 	defer db.Close()
 
@@ -276,7 +276,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	hs.RegisterOnShutdown(srv.Close)
 	log.Info("switchboard started", "version", versionString(), "addr", ln.Addr().String(),
-		"db", cfg.DBPath, "base_url", cfg.BaseURL.String(), "sandbox", cfg.Sandbox(),
+		"db", store.RedactDSN(cfg.DBPath), "base_url", cfg.BaseURL.String(), "sandbox", cfg.Sandbox(),
 		"webhook_url", cfg.BaseURL.String()+"/webhooks/zavu",
 		"max_connections", limits.Total, "max_connections_per_address", limits.PerAddr)
 	if sandboxSigned {
@@ -370,7 +370,7 @@ func (e env) openStore() (*store.DB, error) {
 	}
 	db, err := store.Open(cfg.DBPath)
 	if err != nil {
-		return nil, fmt.Errorf("SWITCHBOARD_DB=%s: %w", cfg.DBPath, err)
+		return nil, fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
 	}
 	return db, nil
 }

@@ -146,6 +146,15 @@ func openPostgres(url string, o options) (*DB, error) {
 	return db, nil
 }
 
+// RedactDSN is what SWITCHBOARD_DB may show in messages and logs: a
+// SQLite path as it is, a postgres:// URL without its password.
+func RedactDSN(dsn string) string {
+	if !IsPostgresURL(dsn) {
+		return dsn
+	}
+	return redactURL(dsn)
+}
+
 // redactURL is url without its password, for messages and logs.
 func redactURL(url string) string {
 	scheme, rest, ok := strings.Cut(url, "://")

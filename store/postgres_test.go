@@ -177,3 +177,18 @@ func testOpenPostgres(t testing.TB, path string) (*DB, error) {
 	}
 	return Open(u.(string), WithReportPacking(0), withPartialPostgres())
 }
+
+// What SWITCHBOARD_DB shows in messages and logs never holds a password.
+func TestRedactDSN(t *testing.T) {
+	for in, want := range map[string]string{
+		"./data/switchboard.db":                           "./data/switchboard.db",
+		"/var/lib/switch:board/x.db":                      "/var/lib/switch:board/x.db",
+		"postgres://sb:s3cret@db:5432/sb?sslmode=require": "postgres://sb@db:5432/sb?sslmode=require",
+		"postgresql://sb:p@ss@db/sb":                      "postgresql://sb@db/sb",
+		"postgres://db/sb":                                "postgres://db/sb",
+	} {
+		if got := RedactDSN(in); got != want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
