@@ -116,6 +116,7 @@ func openPostgres(url string, o options) (*DB, error) {
 		health: health{dir: "", freeSpace: func(string) (uint64, error) { return 1 << 62, nil }},
 	}
 	close(db.checkpointDone)
+	db.searchIdle = newSearchIdle(o.searchIdle)
 	if n, err := CountPending(ctx, writer); err != nil {
 		writer.Close()
 		reader.Close()

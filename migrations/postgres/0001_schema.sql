@@ -1,5 +1,5 @@
 -- Switchboard's schema on PostgreSQL: the end state of the SQLite
--- migrations 0001-0025, spelled for Postgres. Times are BIGINT unix
+-- migrations 0001-0028, spelled for Postgres. Times are BIGINT unix
 -- milliseconds and flags 0/1 integers, as on SQLite, so that the store's
 -- SQL is the same on both. The full-text search tables come with search.
 
@@ -400,10 +400,12 @@ CREATE TABLE opening_hours (
 	PRIMARY KEY (hour, sender_id, channel)
 );
 
+-- A change to an hour's openings bumps its version (SQLite's 0028).
 CREATE TABLE opening_hours_dirty (
 	hour      BIGINT NOT NULL,
 	sender_id TEXT NOT NULL,
 	channel   TEXT NOT NULL,
+	version   BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (hour, sender_id, channel)
 );
 
@@ -507,11 +509,11 @@ CREATE FUNCTION openings_hours() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP IN ('DELETE', 'UPDATE') THEN
 		INSERT INTO opening_hours_dirty (hour, sender_id, channel) VALUES (OLD.opened_at / 3600000, OLD.sender_id, OLD.channel)
-		ON CONFLICT DO NOTHING;
+		ON CONFLICT (hour, sender_id, channel) DO UPDATE SET version = opening_hours_dirty.version + 1;
 	END IF;
 	IF TG_OP IN ('INSERT', 'UPDATE') THEN
 		INSERT INTO opening_hours_dirty (hour, sender_id, channel) VALUES (NEW.opened_at / 3600000, NEW.sender_id, NEW.channel)
-		ON CONFLICT DO NOTHING;
+		ON CONFLICT (hour, sender_id, channel) DO UPDATE SET version = opening_hours_dirty.version + 1;
 	END IF;
 	RETURN NULL;
 END $$;
