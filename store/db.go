@@ -226,7 +226,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	checkpointer.SetMaxOpenConns(1)
 
 	db := &DB{
-		path: path, version: o.version, writer: writer, reader: readPool{reader, sqliteDialect}, dialect: sqliteDialect, log: o.log, now: o.now,
+		path: path, version: o.version, writer: writer, reader: newReadPool(reader, sqliteDialect), dialect: sqliteDialect, log: o.log, now: o.now,
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
 		packDone:     make(chan struct{}),

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -381,17 +382,35 @@ func splitArgs(q string, open int) ([]string, int) {
 }
 
 // readPool is the read pool (*sql.DB) seen through the dialect: the same
-// methods, each statement in the engine's spelling.
+// methods, each statement in the engine's spelling. On SQLite it keeps
+// its queries prepared (stmts): preparing a statement costs about as much
+// CPU as running a short one, and the pages read the same few queries
+// all day. PostgreSQL's driver keeps its own.
 type readPool struct {
 	*sql.DB
-	d *dialect
+	d     *dialect
+	stmts *stmtCache // nil: statements are prepared by the driver
+}
+
+func newReadPool(db *sql.DB, d *dialect) readPool {
+	p := readPool{DB: db, d: d}
+	if !d.postgres {
+		p.stmts = &stmtCache{stmts: map[string]*sql.Stmt{}}
+	}
+	return p
 }
 
 func (p readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := p.stmts.get(ctx, p.DB, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return p.DB.QueryContext(ctx, p.d.sql(query), args...)
 }
 
 func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := p.stmts.get(ctx, p.DB, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return p.DB.QueryRowContext(ctx, p.d.sql(query), args...)
 }
 
@@ -400,15 +419,20 @@ func (p readPool) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (p readPool) Query(query string, args ...any) (*sql.Rows, error) {
-	return p.DB.Query(p.d.sql(query), args...)
+	return p.QueryContext(context.Background(), query, args...)
 }
 
 func (p readPool) QueryRow(query string, args ...any) *sql.Row {
-	return p.DB.QueryRow(p.d.sql(query), args...)
+	return p.QueryRowContext(context.Background(), query, args...)
 }
 
 func (p readPool) Exec(query string, args ...any) (sql.Result, error) {
 	return p.DB.Exec(p.d.sql(query), args...)
+}
+
+// Close closes the kept statements, then the pool.
+func (p readPool) Close() error {
+	return errors.Join(p.stmts.close(), p.DB.Close())
 }
 
 // BeginTx begins a read transaction. On PostgreSQL it reads one snapshot,
@@ -418,21 +442,86 @@ func (p readPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (readTx, err
 		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
 	tx, err := p.DB.BeginTx(ctx, opts)
-	return readTx{tx, p.d}, err
+	return readTx{tx, p.d, p}, err
 }
 
 // readTx is a read transaction (*sql.Tx) seen through the dialect.
 type readTx struct {
 	*sql.Tx
-	d *dialect
+	d    *dialect
+	pool readPool // whose kept statements the transaction uses
 }
 
 func (t readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.pool.stmts.get(ctx, t.pool.DB, query); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return t.Tx.QueryContext(ctx, t.d.sql(query), args...)
 }
 
 func (t readTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.pool.stmts.get(ctx, t.pool.DB, query); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return t.Tx.QueryRowContext(ctx, t.d.sql(query), args...)
+}
+
+// maxKeptStmts bounds the statements a read pool keeps prepared: queries
+// put together from filters (search, lists) come in many texts, and those
+// past the bound are prepared at each use, as before.
+const maxKeptStmts = 512
+
+// stmtCache is a read pool's prepared statements, by their text. database/sql
+// prepares each on a pool connection when first used there.
+type stmtCache struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// get returns query prepared, or nil when it is not kept (no cache, the
+// bound reached, or preparing failed: running it unprepared then reports
+// the error).
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	st, ok := c.stmts[query]
+	full := len(c.stmts) >= maxKeptStmts
+	c.mu.Unlock()
+	if ok || full {
+		return st
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if had, ok := c.stmts[query]; ok {
+		st.Close()
+		return had
+	}
+	if len(c.stmts) >= maxKeptStmts {
+		st.Close()
+		return nil
+	}
+	c.stmts[query] = st
+	return st
+}
+
+func (c *stmtCache) close() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, st := range c.stmts {
+		errs = append(errs, st.Close())
+		delete(c.stmts, q)
+	}
+	return errors.Join(errs...)
 }
 
 // dbConn is a connection (*sql.Conn) seen through the dialect.

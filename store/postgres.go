@@ -104,7 +104,7 @@ func openPostgres(url string, o options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: read pool: %w", where, err)
 	}
 	db := &DB{
-		path: where, version: o.version, writer: writer, reader: readPool{reader, pgDialect}, dialect: pgDialect,
+		path: where, version: o.version, writer: writer, reader: newReadPool(reader, pgDialect), dialect: pgDialect,
 		log: o.log, now: o.now,
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
