@@ -166,6 +166,7 @@ func TestOneAddressCannotHoldEveryConnection(t *testing.T) {
 	if status := postWebhook(t, base, "127.0.0.3", "evt_conn_1"); status != http.StatusOK {
 		t.Fatalf("webhook from another address during the flood: %d, want 200", status)
 	}
+	ts.settle()
 	ts.mustMessage("msg_evt_conn_1")
 	if status, _ := getFrom(t, base, "127.0.0.4", "/login"); status != http.StatusOK {
 		t.Fatalf("sign-in page from another address during the flood: %d", status)
@@ -203,6 +204,7 @@ func TestTheLastConnectionsAreKeptForWebhooks(t *testing.T) {
 	if status := postWebhook(t, base, "127.0.0.3", "evt_reserve_1"); status != http.StatusOK {
 		t.Fatalf("webhook on the reserve: %d, want 200", status)
 	}
+	ts.settle()
 	ts.mustMessage("msg_evt_reserve_1")
 	if status, _ := getFrom(t, base, "127.0.0.6", "/healthz"); status != http.StatusOK {
 		t.Fatalf("health check on the reserve: %d, want 200", status)
