@@ -257,6 +257,13 @@ func Open(path string, opts ...Option) (*DB, error) {
 	} else {
 		go db.checkpointLoop(o.checkpointEvery)
 	}
+	return db.startBackground(ctx, o, path)
+}
+
+// startBackground starts the goroutines every engine runs beside the
+// writer (session cleanup, report packing) and brings the report hours
+// up to date; on failure the database is closed.
+func (db *DB) startBackground(ctx context.Context, o options, where string) (*DB, error) {
 	if o.sessionCleanup > 0 {
 		go db.cleanSessions(o.sessionCleanup)
 	} else {
@@ -269,7 +276,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	}
 	if err := db.refreshAllOpenings(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", where, err)
 	}
 	return db, nil
 }

@@ -130,21 +130,7 @@ func openPostgres(url string, o options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", where, err)
 	}
 	go db.writeLoop()
-	if o.sessionCleanup > 0 {
-		go db.cleanSessions(o.sessionCleanup)
-	} else {
-		close(db.cleanupDone)
-	}
-	if o.packEvery > 0 {
-		go db.packHours(o.packEvery)
-	} else {
-		close(db.packDone)
-	}
-	if err := db.refreshAllOpenings(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", where, err)
-	}
-	return db, nil
+	return db.startBackground(ctx, o, where)
 }
 
 // RedactDSN is what SWITCHBOARD_DB may show in messages and logs: a
