@@ -113,9 +113,13 @@ const (
 // Projection is how stored webhook events become the conversation model.
 type Projection struct {
 	// Decode turns a stored raw body back into its event, for events
-	// stored before a restart.
+	// stored before a restart and those appended with their envelope only
+	// (Event.PayloadLater).
 	Decode func(raw []byte) (*Event, error)
 	// Apply applies one event in the transaction that marks it applied.
+	// It always gets the whole event: the store decodes what was appended
+	// with its envelope only, and marks failed an event whose body no
+	// longer decodes, without calling Apply.
 	Apply ApplyFunc
 	// Applied hears of each event after the commit that applied it (or
 	// marked it failed). It must not block.

@@ -316,8 +316,19 @@ func TestAnEventStoredWithItsEnvelopeOnlyIsAppliedWithItsPayload(t *testing.T) {
 		inboundEvent("evt_env_2", "+15550002", "msg_env_2", "second", t0.Add(time.Second)),
 		inboundEvent("evt_env_3", "+15550001", "msg_env_3", "third", t0.Add(2*time.Second)),
 	}
-	log := newProjectionLog(full[0], full[2]) // the second's body is unknown to Decode
-	db.Project(log.projection(applyInbound))
+	// The third's body has no timestamp: the rules get the one stored
+	// with its envelope (the handler stamps one without).
+	bodyless := *full[2]
+	bodyless.Timestamp = time.Time{}
+	log := newProjectionLog(full[0], &bodyless) // the second's body is unknown to Decode
+	var mu sync.Mutex
+	seen := map[string]time.Time{}
+	db.Project(log.projection(func(ctx context.Context, tx inbox.Tx, ev *inbox.Event) (inbox.Change, error) {
+		mu.Lock()
+		seen[ev.ID] = ev.Timestamp
+		mu.Unlock()
+		return applyInbound(ctx, tx, ev)
+	}))
 	for _, ev := range full {
 		envelope := &inbox.Event{ID: ev.ID, Type: ev.Type, Timestamp: ev.Timestamp, SenderID: ev.SenderID, Raw: ev.Raw, PayloadLater: true}
 		if _, err := db.Append(ctx, envelope); err != nil {
@@ -333,6 +344,14 @@ func TestAnEventStoredWithItsEnvelopeOnlyIsAppliedWithItsPayload(t *testing.T) {
 			t.Errorf("%s: %+v, want applied", id, res)
 		}
 	}
+	mu.Lock()
+	if got := seen["evt_env_3"]; !got.Equal(full[2].Timestamp) {
+		t.Errorf("the rules saw evt_env_3 at %v, want its envelope's %v", got, full[2].Timestamp)
+	}
+	if _, ok := seen["evt_env_2"]; ok {
+		t.Error("the rules saw the event whose body does not decode")
+	}
+	mu.Unlock()
 	stored, err := db.RawEvent(ctx, "evt_env_2")
 	if err != nil || stored.State != inbox.EventFailed || !strings.Contains(stored.Error, "does not decode") {
 		t.Errorf("the event whose body does not decode: %+v, %v; want failed, saying so", stored, err)

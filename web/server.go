@@ -283,7 +283,7 @@ func New(cfg Config, d Deps) *Server {
 		// Stored webhooks become conversations as soon as they are
 		// stored; those an earlier run left pending, first.
 		d.Store.Project(inbox.Projection{Decode: d.Webhooks.Decode,
-			Apply: withPayload(d.Webhooks.Decode, inbox.IngestWithAutoReplies(s.now)), Applied: s.announce})
+			Apply: inbox.IngestWithAutoReplies(s.now), Applied: s.announce})
 	}
 	return s
 }

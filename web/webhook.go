@@ -2,10 +2,8 @@ package web
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,27 +81,6 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		return c.JSONBlob(http.StatusOK, webhookDuplicate)
 	}
 	return c.JSONBlob(http.StatusOK, webhookReceived)
-}
-
-// withPayload is apply for events whose payload may not be decoded yet:
-// the handler reads a delivery's envelope only (Event.PayloadLater), and a
-// store whose projection did not decode the stored body has it decoded
-// here, before the rules see it.
-func withPayload(decode func([]byte) (*inbox.Event, error), apply inbox.ApplyFunc) inbox.ApplyFunc {
-	return func(ctx context.Context, tx inbox.Tx, ev *inbox.Event) (inbox.Change, error) {
-		if ev.PayloadLater {
-			full, err := decode(ev.Raw)
-			if err != nil {
-				return inbox.Change{}, fmt.Errorf("the stored body does not decode: %w", err)
-			}
-			if full.Timestamp.IsZero() {
-				full.Timestamp = ev.Timestamp
-			}
-			full.Replayed = ev.Replayed
-			ev = full
-		}
-		return apply(ctx, tx, ev)
-	}
 }
 
 // The two answers to a stored delivery, encoded once.
