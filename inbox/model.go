@@ -193,6 +193,11 @@ type Message struct {
 	// status reports. Its time is then the earliest of those events; its
 	// own event, when it comes, replaces its content and its time.
 	Provisional bool
+	// Rev counts the changes to the message since it was stored (its
+	// reactions apart): of two copies, the one with the higher Rev is the
+	// newer. The store keeps it; a page never shows a bubble older than
+	// the one it has.
+	Rev int64
 }
 
 // StatusTimes records when each delivery status was first reported.

@@ -395,10 +395,12 @@
 
   // placeMessage puts a bubble where it belongs: in place of its older
   // self, or in time order, with a day separator when it starts a new day.
+  // A bubble older than the one shown (a lower data-rev: the answer to a
+  // Send that the websocket overtook with "sent") is dropped.
   function placeMessage(container, bubble) {
     var old = document.getElementById(bubble.id);
     if (old) {
-      old.replaceWith(bubble);
+      if (Number(old.getAttribute("data-rev")) <= Number(bubble.getAttribute("data-rev"))) { old.replaceWith(bubble); }
       return false;
     }
     var ts = bubble.getAttribute("data-ts");

@@ -57,10 +57,11 @@ func (db *DB) EditNote(ctx context.Context, c inbox.NoteChange) (m inbox.Message
 		if !m.UpdatedAt.After(m.CreatedAt) {
 			m.UpdatedAt = m.CreatedAt.Add(1e6) // an edit always shows as one
 		}
-		if _, err := w.execSQL(ctx, `UPDATE messages SET text = ?, updated_at = ? WHERE id = ?`,
+		if _, err := w.execSQL(ctx, `UPDATE messages SET text = ?, updated_at = ?, rev = rev + 1 WHERE id = ?`,
 			m.Text, msOf(m.UpdatedAt), m.ID); err != nil {
 			return err
 		}
+		m.Rev++
 		for _, id := range removed {
 			if _, err := w.execSQL(ctx, `DELETE FROM mentions WHERE message_id = ? AND user_id = ?`, m.ID, id); err != nil {
 				return err

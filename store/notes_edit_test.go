@@ -79,6 +79,9 @@ func TestEditAndDeleteNote(t *testing.T) {
 	if err != nil || got.Text != "Refund quokkacode approved, @Cara please confirm" || !inbox.NoteEdited(got) {
 		t.Errorf("stored note %+v, %v", got, err)
 	}
+	if got.Rev != note.Rev+1 || m.Rev != got.Rev {
+		t.Errorf("rev %d before the edit, %d stored and %d returned after it", note.Rev, got.Rev, m.Rev)
+	}
 	if found("zebracode") != 0 || found("quokkacode") != 1 {
 		t.Errorf("search after the edit: old %d, new %d", found("zebracode"), found("quokkacode"))
 	}

@@ -415,9 +415,10 @@ func TestOutboxSentStoresTheZavuIDAndStatus(t *testing.T) {
 	}
 }
 
-// withoutUpdatedAt is m with the time it was last written cleared.
+// withoutUpdatedAt is m with the time it was last written, and the count
+// of its writes, cleared: what differs with the order of the writes.
 func withoutUpdatedAt(m inbox.Message) inbox.Message {
-	m.UpdatedAt = time.Time{}
+	m.UpdatedAt, m.Rev = time.Time{}, 0
 	return m
 }
 
@@ -636,6 +637,9 @@ func TestRetryReply(t *testing.T) {
 	}
 	if stored, _ := db.Message(ctx, m.ID); !reflect.DeepEqual(stored, again) {
 		t.Errorf("stored %+v, returned %+v", stored, again)
+	}
+	if m.Rev != 0 || again.Rev != 2 {
+		t.Errorf("revs %d then %d, want 0 when queued and 2 after failing and the retry", m.Rev, again.Rev)
 	}
 	ids := entriesOf(t, db, m.ID)
 	if len(ids) != 2 || ids[0] != first.ID {

@@ -56,7 +56,7 @@ var (
 		zavu_id = ?, conversation_id = ?, direction = ?, channel = ?, type = ?, text = ?, content = ?, status = ?,
 		queued_at = ?, sending_at = ?, sent_at = ?, delivered_at = ?, read_at = ?, failed_at = ?,
 		error_code = ?, error_message = ?, source = ?, author_id = ?, created_at = ?, updated_at = ?,
-		auto_reply_rule = ?, provisional = ?
+		auto_reply_rule = ?, provisional = ?, rev = rev + 1
 		WHERE id = ?`)
 
 	// The latest message of a conversation walks messages_thread from its
@@ -272,7 +272,7 @@ func (w *writeTx) InsertMessage(ctx context.Context, m *inbox.Message) error {
 }
 
 // UpdateMessage writes every field of an existing message but its ID (and
-// its reactions, which are stored apart).
+// its reactions, which are stored apart), and counts the change in its Rev.
 func (w *writeTx) UpdateMessage(ctx context.Context, m *inbox.Message) error {
 	args, err := messageArgs(m)
 	if err != nil {
@@ -290,6 +290,7 @@ func (w *writeTx) UpdateMessage(ctx context.Context, m *inbox.Message) error {
 	} else if n == 0 {
 		return fmt.Errorf("update message %d: %w", m.ID, inbox.ErrNotFound)
 	}
+	m.Rev++ // as stored: m was read in this transaction
 	normalizeTimes(m)
 	return nil
 }

@@ -92,7 +92,8 @@ CREATE TABLE messages (
 	created_at      BIGINT NOT NULL,
 	updated_at      BIGINT NOT NULL,
 	auto_reply_rule TEXT NOT NULL DEFAULT '',
-	provisional     BIGINT NOT NULL DEFAULT 0
+	provisional     BIGINT NOT NULL DEFAULT 0,
+	rev             BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX messages_thread ON messages (conversation_id, created_at, id);
 CREATE INDEX messages_inbound ON messages (conversation_id, created_at) WHERE direction = 'inbound';
