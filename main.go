@@ -51,6 +51,9 @@ Usage:
                                            send realistic signed Zavu webhooks to a server
   switchboard backup FILE                  write a consistent copy of the database
   switchboard restore FILE                 put a backup in place of the stopped server's database
+  switchboard migrate-to-postgres --from FILE --to URL
+                                           copy a SQLite database into an empty PostgreSQL
+                                           database, check it, and say how to switch
   switchboard doctor                       check the configuration, database, disk and
                                            senders' webhooks, and say what to fix
   switchboard bench [--quick] [--json]     measure this machine
@@ -101,6 +104,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.backup(ctx, args)
 	case "restore":
 		err = e.restore(ctx, args)
+	case "migrate-to-postgres":
+		err = e.migrateToPostgres(ctx, args)
 	case "doctor":
 		err = e.doctor(ctx, args)
 	case "bench":
@@ -390,6 +395,9 @@ func (e env) backup(ctx context.Context, args []string) error {
 		return err
 	}
 	dest := fs.Arg(0)
+	if store.IsPostgresURL(cfg.DBPath) {
+		return postgresBackupError(cfg.DBPath, dest)
+	}
 	if err := store.Backup(ctx, cfg.DBPath, dest); err != nil {
 		return err
 	}
@@ -410,6 +418,9 @@ func (e env) restore(ctx context.Context, args []string) error {
 	cfg, err := e.config()
 	if err != nil {
 		return err
+	}
+	if store.IsPostgresURL(cfg.DBPath) {
+		return postgresRestoreError(cfg.DBPath, fs.Arg(0))
 	}
 	// A server's lock: none may start while the file is replaced.
 	release, err := store.LockServing(cfg.DBPath)

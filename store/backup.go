@@ -81,6 +81,10 @@ func Backup(ctx context.Context, path, dest string) (err error) {
 // Backup writes a consistent copy of the live database to dest (see the
 // function Backup).
 func (db *DB) Backup(ctx context.Context, dest string) error {
+	if db.dialect.postgres {
+		return coded(inbox.ErrInvalid, "backup to %s: Switchboard backs up SQLite files only: "+
+			"a PostgreSQL database is backed up with pg_dump, scheduled beside it (README, More than one machine)", dest)
+	}
 	return Backup(ctx, db.path, dest)
 }
 

@@ -436,3 +436,17 @@ func lastStep(t *testing.T) int {
 	}
 	return ms[len(ms)-1].version - ms[len(ms)-2].version
 }
+
+// A backup the admins scheduled, carried over by the copy, says on
+// PostgreSQL to use pg_dump, and writes no file.
+func TestBackupOnPostgresSaysToUsePgDump(t *testing.T) {
+	db := openPostgresTest(t)
+	dest := filepath.Join(t.TempDir(), "switchboard-20260102T030000Z.db")
+	err := db.Backup(context.Background(), dest)
+	if !errors.Is(err, inbox.ErrInvalid) || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("backup on PostgreSQL: %v", err)
+	}
+	if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("backup on PostgreSQL left a file: %v", err)
+	}
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"switchboard/inbox"
+	"switchboard/store"
+)
+
+// postgresSchemaURL makes a new, empty schema in the PostgreSQL database
+// SWITCHBOARD_TEST_POSTGRES names, dropped when t ends, and returns the URL
+// whose connections use it, with password as its password (the test
+// cluster trusts local connections and ignores it). Without the variable
+// the test is skipped, unless CI=true.
+func postgresSchemaURL(t *testing.T, password string) string {
+	t.Helper()
+	base := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
+	if base == "" {
+		msg := "SWITCHBOARD_TEST_POSTGRES is not set: start a throwaway cluster with " +
+			"`export SWITCHBOARD_TEST_POSTGRES=$(.ci/postgres start /tmp/sb-postgres)`"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	admin := pgTestDB(t, base)
+	defer admin.Close()
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS citext SCHEMA public`); err != nil {
+		t.Fatal(err)
+	}
+	schema := fmt.Sprintf("sb_cmd_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin := pgTestDB(t, base)
+		defer admin.Close()
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), password)
+	q := u.Query()
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func pgTestDB(t *testing.T, u string) *sql.DB {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdlib.OpenDB(*cfg)
+}
+
+// migrate-to-postgres copies a team's SQLite file into an empty
+// PostgreSQL database, lists what it copied and says how to switch,
+// without ever showing the URL's password; a second run into the same
+// database is refused, as is a copy while a server uses the file.
+func TestMigrateToPostgresCommand(t *testing.T) {
+	const password = "pw-Zq81xLm"
+	to := postgresSchemaURL(t, password)
+	from := filepath.Join(t.TempDir(), "sb.db")
+	db, err := store.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := db.CreateUser(ctx, &inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAdmin, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	addToken(t, db, "crm")
+	db.Close()
+
+	code, out, errOut := runCmd(t, nil, "", "migrate-to-postgres", "--from", from, "--to", to)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	for _, want := range []string{"users", "api_tokens", "SWITCHBOARD_DB=" + store.RedactDSN(to), "Keep " + from + " as a backup"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errOut, password) {
+		t.Errorf("the output shows the password:\n%s%s", out, errOut)
+	}
+	check := pgTestDB(t, to)
+	defer check.Close()
+	var email string
+	if err := check.QueryRowContext(ctx, `SELECT email FROM users`).Scan(&email); err != nil || email != "ana@example.com" {
+		t.Errorf("PostgreSQL holds user %q (%v)", email, err)
+	}
+
+	code, _, errOut = runCmd(t, nil, "", "migrate-to-postgres", "--from", from, "--to", to)
+	if code != 1 || !strings.Contains(errOut, "is not empty") || strings.Contains(errOut, password) {
+		t.Errorf("a second copy into the same database: exit %d, stderr %s", code, errOut)
+	}
+
+	release, err := store.LockServing(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	code, _, errOut = runCmd(t, nil, "", "migrate-to-postgres", "--from", from, "--to", postgresSchemaURL(t, password))
+	if code != 1 || !strings.Contains(errOut, "in use by a Switchboard server") {
+		t.Errorf("a copy while a server uses the file: exit %d, stderr %s", code, errOut)
+	}
+
+	if code, _, _ := runCmd(t, nil, "", "migrate-to-postgres", "--from", from, "--to", from); code != 2 {
+		t.Errorf("--to a file path: exit %d, want 2", code)
+	}
+}
+
+// backup and restore on a PostgreSQL database say to use pg_dump and
+// pg_restore, with the command lines for that database (password left
+// out), and write nothing.
+func TestBackupOnPostgresNamesPgDump(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	dsn := "postgres://switchboard:pw-Zq81xLm@db.internal:5433/switchboard?sslmode=require&search_path=team1"
+	vars := map[string]string{"SWITCHBOARD_DB": dsn}
+	code, out, errOut := runCmd(t, vars, "", "backup", "nightly.dump")
+	want := "pg_dump --format=custom --file=nightly.dump --schema=team1 --dbname='postgres://switchboard@db.internal:5433/switchboard?sslmode=require'"
+	if code != 1 || !strings.Contains(errOut, want) || strings.Contains(out+errOut, "pw-Zq81xLm") || strings.Contains(errOut, "SQLite error") {
+		t.Errorf("backup on PostgreSQL: exit %d, stdout %q, stderr:\n%s\nwant it to name: %s", code, out, errOut, want)
+	}
+	code, _, errOut = runCmd(t, vars, "", "restore", "nightly.dump")
+	if code != 1 || !strings.Contains(errOut, "pg_restore --exit-on-error --single-transaction --dbname='postgres://switchboard@db.internal:5433/switchboard?sslmode=require' nightly.dump") ||
+		strings.Contains(errOut, "pw-Zq81xLm") {
+		t.Errorf("restore on PostgreSQL: exit %d, stderr:\n%s", code, errOut)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("backup and restore on PostgreSQL left %d files in the folder (%s ...)", len(entries), entries[0].Name())
+	}
+}
