@@ -63,6 +63,8 @@ type benchChildOptions struct {
 	zavuURL     string
 	secret      string
 	cpuProfile  string
+	dir         string   // the server's working folder (default: the bench's)
+	env         []string // more of the server's environment
 }
 
 // startBenchChild execs "switchboard serve" on a free loopback port and
@@ -96,6 +98,8 @@ func startBenchChild(ctx context.Context, o benchChildOptions) (*benchChild, err
 		"ZAVU_API_URL="+o.zavuURL,
 		"ZAVU_WEBHOOK_SECRET="+o.secret,
 	)
+	cmd.Env = append(cmd.Env, o.env...)
+	cmd.Dir = o.dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -124,4 +126,18 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// localDataDir is the folder of the files a server keeps beside its
+// database: the attachments key, media, uploaded files. A SQLite
+// database's folder; with PostgreSQL, ./data (made here, 0700), which every
+// process behind one balancer must share or hold the same copy of.
+func localDataDir(dsn string) (string, error) {
+	if !store.IsPostgresURL(dsn) {
+		return filepath.Dir(dsn), nil
+	}
+	if err := os.MkdirAll("data", 0o700); err != nil {
+		return "", fmt.Errorf("create the data folder: %w", err)
+	}
+	return "data", nil
 }

@@ -152,3 +152,23 @@ func TestBackupOnPostgresNamesPgDump(t *testing.T) {
 		t.Errorf("backup and restore on PostgreSQL left %d files in the folder (%s ...)", len(entries), entries[0].Name())
 	}
 }
+
+// A server on PostgreSQL keeps its files (the attachments key, media) in
+// ./data, never in a folder named after the database's URL.
+func TestLocalDataDirOnPostgres(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	got, err := localDataDir("postgres://sb:pw@db.internal:5432/switchboard")
+	if err != nil || got != "data" {
+		t.Fatalf("localDataDir = %q, %v", got, err)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "data")); err != nil || !st.IsDir() || st.Mode().Perm() != 0o700 {
+		t.Errorf("./data: %v %v", st, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the working folder holds %d entries, want data only", len(entries))
+	}
+	if got, _ := localDataDir("/var/lib/switchboard/switchboard.db"); got != "/var/lib/switchboard" {
+		t.Errorf("SQLite's data folder = %q", got)
+	}
+}

@@ -197,6 +197,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if cfg.ExternalCheckpoints {
 		storeOpts = append(storeOpts, store.WithExternalCheckpoints())
 	}
+	if e.getenv(benchPartialPostgresEnv) == "1" {
+		storeOpts = append(storeOpts, store.WithPartialPostgres())
+	}
 	db, err := store.Open(cfg.DBPath, storeOpts...)
 	if err != nil {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
@@ -230,7 +233,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 	outbox := inbox.NewOutbox(db, metrics.Messenger(messenger), nil, log.With("component", "outbox"))
 	templates := newTemplateSyncer()
 	directory := &zavu.Directory{Client: link.client, Store: db}
-	dataDir := filepath.Dir(cfg.DBPath)
+	dataDir, err := localDataDir(cfg.DBPath)
+	if err != nil {
+		return err
+	}
 	filesKey, err := loadOrCreateKey(filepath.Join(dataDir, "files.key"))
 	if err != nil {
 		return fmt.Errorf("attachments key: %w", err)
