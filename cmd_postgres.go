@@ -130,14 +130,19 @@ func shellQuote(s string) string {
 
 // localDataDir is the folder of the files a server keeps beside its
 // database: the attachments key, media, uploaded files. A SQLite
-// database's folder; with PostgreSQL, ./data (made here, 0700), which every
-// process behind one balancer must share or hold the same copy of.
-func localDataDir(dsn string) (string, error) {
+// database's folder; with PostgreSQL, the state folder systemd gives the
+// service ($STATE_DIRECTORY) or else ./data (made here, 0700). Every
+// process behind one balancer needs the same attachments key there.
+func localDataDir(dsn string, getenv func(string) string) (string, error) {
 	if !store.IsPostgresURL(dsn) {
 		return filepath.Dir(dsn), nil
 	}
-	if err := os.MkdirAll("data", 0o700); err != nil {
-		return "", fmt.Errorf("create the data folder: %w", err)
+	dir := "data"
+	if sd, _, _ := strings.Cut(getenv("STATE_DIRECTORY"), ":"); sd != "" {
+		dir = sd
 	}
-	return "data", nil
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create the data folder %s: %w", dir, err)
+	}
+	return dir, nil
 }

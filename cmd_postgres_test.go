@@ -154,11 +154,12 @@ func TestBackupOnPostgresNamesPgDump(t *testing.T) {
 }
 
 // A server on PostgreSQL keeps its files (the attachments key, media) in
-// ./data, never in a folder named after the database's URL.
+// ./data or systemd's state folder, never in a folder named after the
+// database's URL.
 func TestLocalDataDirOnPostgres(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	got, err := localDataDir("postgres://sb:pw@db.internal:5432/switchboard")
+	got, err := localDataDir("postgres://sb:pw@db.internal:5432/switchboard", envFrom(nil))
 	if err != nil || got != "data" {
 		t.Fatalf("localDataDir = %q, %v", got, err)
 	}
@@ -168,7 +169,12 @@ func TestLocalDataDirOnPostgres(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("the working folder holds %d entries, want data only", len(entries))
 	}
-	if got, _ := localDataDir("/var/lib/switchboard/switchboard.db"); got != "/var/lib/switchboard" {
+	if got, _ := localDataDir("/var/lib/switchboard/switchboard.db", envFrom(nil)); got != "/var/lib/switchboard" {
 		t.Errorf("SQLite's data folder = %q", got)
+	}
+	// Under systemd, the service's state folder.
+	state := filepath.Join(dir, "state")
+	if got, err := localDataDir("postgres://db.internal/switchboard", envFrom(map[string]string{"STATE_DIRECTORY": state})); err != nil || got != state {
+		t.Errorf("with STATE_DIRECTORY: %q, %v", got, err)
 	}
 }

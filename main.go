@@ -233,7 +233,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	outbox := inbox.NewOutbox(db, metrics.Messenger(messenger), nil, log.With("component", "outbox"))
 	templates := newTemplateSyncer()
 	directory := &zavu.Directory{Client: link.client, Store: db}
-	dataDir, err := localDataDir(cfg.DBPath)
+	dataDir, err := localDataDir(cfg.DBPath, e.getenv)
 	if err != nil {
 		return err
 	}
