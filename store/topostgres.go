@@ -34,7 +34,8 @@ import (
 // them, and the schema's own record of migrations. The rollups the reports
 // read (message counts, openings ...) are copied as they are, with the
 // triggers that keep them switched off while the rows go in, so that
-// nothing is counted twice.
+// nothing is counted twice; what PostgreSQL's own triggers would have
+// built is then built from the copied rows (postgresBuilt).
 func CopyToPostgres(ctx context.Context, from, to string, o CopyOptions) (CopyReport, error) {
 	if o.BatchRows <= 0 {
 		o.BatchRows = 1000
@@ -124,6 +125,11 @@ func CopyToPostgres(ctx context.Context, from, to string, o CopyOptions) (CopyRe
 		}
 		if err := t.setIdentities(ctx, wtx); err != nil {
 			return CopyReport{}, fmt.Errorf("copy %s: %w", t.name, err)
+		}
+	}
+	for _, q := range postgresBuilt {
+		if _, err := wtx.ExecContext(ctx, q); err != nil {
+			return CopyReport{}, fmt.Errorf("build from the copied rows: %w", err)
 		}
 	}
 	if err := verifyCopy(ctx, rtx, wtx, rep.Tables); err != nil {
@@ -306,6 +312,12 @@ func builtByPostgres(t *sqliteTable) bool {
 	}
 	return false
 }
+
+// postgresBuilt are the statements that fill, from the copied rows, the
+// tables PostgreSQL keeps for itself by triggers (such as its search
+// indexes): the triggers are off while the rows go in, so CopyToPostgres
+// runs these after them, in its transaction.
+var postgresBuilt []string
 
 // pgFromSQLite names the SQLite expression a PostgreSQL column is filled
 // from where the column does not exist on SQLite under its name: the
