@@ -110,6 +110,9 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *processes != 0 && *pgURL == "" {
+		return usageError("--processes goes with --db URL")
+	}
 	if *pgURL != "" {
 		return e.benchPostgresCmd(ctx, *pgURL, *processes, *quick, *asJSON)
 	}

@@ -34,6 +34,9 @@ func (e env) migrateToPostgres(ctx context.Context, args []string) error {
 		return usageError("--to must be a postgres:// URL, not %q", store.RedactDSN(*to))
 	}
 	where := store.RedactDSN(*to)
+	if _, err := os.Stat(*from); err != nil {
+		return fmt.Errorf("migrate-to-postgres: --from %s: %w", *from, err)
+	}
 	// No server may take webhooks into the file while it is copied.
 	release, err := store.LockServing(*from)
 	if err != nil {

@@ -124,6 +124,13 @@ func TestMigrateToPostgresCommand(t *testing.T) {
 		t.Errorf("a copy while a server uses the file: exit %d, stderr %s", code, errOut)
 	}
 
+	missing := filepath.Join(t.TempDir(), "typo", "sb.db")
+	if code, _, errOut := runCmd(t, nil, "", "migrate-to-postgres", "--from", missing, "--to", to); code != 1 || !strings.Contains(errOut, "no such file") {
+		t.Errorf("--from a file that does not exist: exit %d, stderr %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); !os.IsNotExist(err) {
+		t.Errorf("--from a file that does not exist made its folder: %v", err)
+	}
 	if code, _, _ := runCmd(t, nil, "", "migrate-to-postgres", "--from", from, "--to", from); code != 2 {
 		t.Errorf("--to a file path: exit %d, want 2", code)
 	}
