@@ -74,6 +74,8 @@ type copyFixture struct {
 	path     string
 	ana, ben int64
 	token    string
+	view     storeView // what the store showed of it, before it was closed
+	queued   int64     // the queued reply's message
 }
 
 func makeCopyFixture(t *testing.T) copyFixture {
@@ -105,7 +107,7 @@ func makeCopyFixture(t *testing.T) copyFixture {
 	}
 	r2 := reply(c2, "We will call you", "k2", t0.Add(6*time.Minute))
 	r2.AuthorID = &f.ben
-	mustQueue(t, db, r2)
+	f.queued = mustQueue(t, db, r2).ID
 
 	if _, _, _, err := db.AddNote(ctx, inbox.Note{ConversationID: c1, AuthorID: &f.ana,
 		Text: "Refund approved, @Ben Okafor please confirm", At: t0.Add(7 * time.Minute)}); err != nil {
@@ -141,6 +143,7 @@ func makeCopyFixture(t *testing.T) copyFixture {
 	if err := db.AddAudit(ctx, inbox.AuditEntry{At: t0, UserID: &f.ana, Action: "settings.update", Detail: "business name"}); err != nil {
 		t.Fatal(err)
 	}
+	f.view = viewStore(t, db, f)
 	return f
 }
 
@@ -208,21 +211,13 @@ func viewStore(t *testing.T, db *DB, f copyFixture) storeView {
 // users, the session, the webhook log, the queued reply. The
 // SQLite file is left as it was, and the copy goes on working: new rows
 // get new ids and the queued reply is sent from PostgreSQL.
-func TestCopyToPostgresReadsBackTheSame(t *testing.T) {
+func copyReadsBackTheSame(t *testing.T, f copyFixture) {
 	to := pgEmptySchema(t)
-	f := makeCopyFixture(t)
 	ctx := context.Background()
-
-	src, err := Open(f.path, WithReportPacking(0), WithSessionCleanup(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := viewStore(t, src, f)
-	src.Close()
+	want := f.view
 	if len(want.Conversations) != 3 || want.Session == "" || len(want.Labels) != 2 || want.Backlog != 1 {
 		t.Fatalf("the fixture is not what the test expects: %+v", want)
 	}
-	// Opening it may have written (a checkpoint): measure the file closed.
 	before := fileBytes(t, f.path)
 
 	var progress []string
@@ -283,19 +278,11 @@ func TestCopyToPostgresReadsBackTheSame(t *testing.T) {
 			}
 		}
 	}
-	// The queued reply is claimed the same on both.
-	src, err = Open(f.path, WithReportPacking(0), WithSessionCleanup(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantClaim, err := src.ClaimOutbox(ctx, t0.Add(time.Hour), time.Minute, 10)
-	src.Close()
-	if err != nil || len(wantClaim) != 1 {
-		t.Fatalf("claim on SQLite: %+v %v", wantClaim, err)
-	}
+	// The queued reply is sent from PostgreSQL.
 	gotClaim, err := db.ClaimOutbox(ctx, t0.Add(time.Hour), time.Minute, 10)
-	if err != nil || !reflect.DeepEqual(gotClaim, wantClaim) {
-		t.Errorf("claim on PostgreSQL: %+v %v\nwant %+v", gotClaim, err, wantClaim)
+	if err != nil || len(gotClaim) != 1 || gotClaim[0].MessageID != f.queued || gotClaim[0].Message.IdempotencyKey != "k2" ||
+		gotClaim[0].Message.Text != "We will call you" || gotClaim[0].Message.To != "+14155550199" || gotClaim[0].Attempts != 1 {
+		t.Errorf("claim on PostgreSQL: %+v %v, want the reply k2 to +14155550199, first attempt", gotClaim, err)
 	}
 
 	// New rows are numbered past the copied ones.
@@ -330,101 +317,103 @@ func fileBytes(t *testing.T, path string) []byte {
 	return b
 }
 
-// A database that holds anything is refused, with nothing written to it:
-// neither one with a table of its own nor one a copy went into already.
-func TestCopyToPostgresRefusesANonEmptyDatabase(t *testing.T) {
+// One SQLite file (opening one costs seconds under -race) is copied, then
+// put through the copies that must not happen: into a database that holds
+// anything (a table of its own, or a copy made already), a copy that fails
+// halfway, and a SQLite file of an older schema. Each of those leaves the
+// PostgreSQL database as it was and the SQLite file unchanged.
+func TestCopyToPostgres(t *testing.T) {
 	f := makeCopyFixture(t)
 	ctx := context.Background()
 
-	to := pgEmptySchema(t)
-	admin := pgAdmin(t, to)
-	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, `CREATE TABLE crm_contacts (id BIGINT)`); err != nil {
-		t.Fatal(err)
-	}
-	_, err := CopyToPostgres(ctx, f.path, to, CopyOptions{})
-	if !errors.Is(err, inbox.ErrConflict) || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "crm_contacts") {
-		t.Fatalf("copy into a database with a table: %v", err)
-	}
-	if got := pgTables(t, to); !reflect.DeepEqual(got, []string{"crm_contacts"}) {
-		t.Errorf("the refused copy left tables %v", got)
-	}
+	t.Run("reads back the same", func(t *testing.T) { copyReadsBackTheSame(t, f) })
 
-	again := pgEmptySchema(t)
-	if _, err := CopyToPostgres(ctx, f.path, again, CopyOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = CopyToPostgres(ctx, f.path, again, CopyOptions{})
-	if !errors.Is(err, inbox.ErrConflict) || !strings.Contains(err.Error(), "not empty") {
-		t.Fatalf("a second copy into the same database: %v", err)
-	}
-	db := pgAdmin(t, again)
-	defer db.Close()
-	var users int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 2 {
-		t.Errorf("after the refused second copy the database holds %d users (%v), want the first copy's 2", users, err)
-	}
-}
+	t.Run("a database with a table of its own", func(t *testing.T) {
+		to := pgEmptySchema(t)
+		admin := pgAdmin(t, to)
+		defer admin.Close()
+		if _, err := admin.ExecContext(ctx, `CREATE TABLE crm_contacts (id BIGINT)`); err != nil {
+			t.Fatal(err)
+		}
+		_, err := CopyToPostgres(ctx, f.path, to, CopyOptions{})
+		if !errors.Is(err, inbox.ErrConflict) || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "crm_contacts") {
+			t.Fatalf("copy into a database with a table: %v", err)
+		}
+		if got := pgTables(t, to); !reflect.DeepEqual(got, []string{"crm_contacts"}) {
+			t.Errorf("the refused copy left tables %v", got)
+		}
+	})
 
-// A copy that fails halfway, on a row PostgreSQL refuses after many rows
-// went in, leaves the database empty: no schema, no rows.
-func TestCopyToPostgresThatFailsLeavesTheDatabaseEmpty(t *testing.T) {
-	f := makeCopyFixture(t)
-	ctx := context.Background()
+	t.Run("a database copied into already", func(t *testing.T) {
+		again := pgEmptySchema(t)
+		if _, err := CopyToPostgres(ctx, f.path, again, CopyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := CopyToPostgres(ctx, f.path, again, CopyOptions{})
+		if !errors.Is(err, inbox.ErrConflict) || !strings.Contains(err.Error(), "not empty") {
+			t.Fatalf("a second copy into the same database: %v", err)
+		}
+		db := pgAdmin(t, again)
+		defer db.Close()
+		var users int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 2 {
+			t.Errorf("after the refused second copy the database holds %d users (%v), want the first copy's 2", users, err)
+		}
+	})
+
 	// A subscription of a user who does not exist, as a file written
-	// without foreign keys might hold.
-	raw, err := sql.Open("sqlite", f.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.ExecContext(ctx, `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, session_hash, created_at)
-		VALUES (999, 'https://push.example.com/1', 'k', 'a', 'h', 0)`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
+	// without foreign keys might hold: PostgreSQL refuses it after many
+	// tables went in.
+	t.Run("a copy that fails halfway", func(t *testing.T) {
+		raw, err := sql.Open("sqlite", f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.ExecContext(ctx, `INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, session_hash, created_at)
+			VALUES (999, 'https://push.example.com/1', 'k', 'a', 'h', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		raw.Close()
+		to := pgEmptySchema(t)
+		var copied []string
+		_, err = CopyToPostgres(ctx, f.path, to, CopyOptions{BatchRows: 2, Progress: func(table string, _ int64) { copied = append(copied, table) }})
+		if err == nil || !strings.Contains(err.Error(), "push_subscriptions") {
+			t.Fatalf("copy of a row PostgreSQL refuses: %v", err)
+		}
+		if len(copied) < 10 {
+			t.Errorf("the copy failed after %d tables (%v): the test wants it to fail halfway", len(copied), copied)
+		}
+		if got := pgTables(t, to); len(got) != 0 {
+			t.Errorf("the failed copy left tables %v", got)
+		}
+	})
 
-	to := pgEmptySchema(t)
-	var copied []string
-	_, err = CopyToPostgres(ctx, f.path, to, CopyOptions{BatchRows: 2, Progress: func(table string, _ int64) { copied = append(copied, table) }})
-	if err == nil || !strings.Contains(err.Error(), "push_subscriptions") {
-		t.Fatalf("copy of a row PostgreSQL refuses: %v", err)
-	}
-	if len(copied) < 10 {
-		t.Errorf("the copy failed after %d tables (%v): the test wants it to fail halfway", len(copied), copied)
-	}
-	if got := pgTables(t, to); len(got) != 0 {
-		t.Errorf("the failed copy left tables %v", got)
-	}
-}
-
-// A SQLite file of an older schema is refused, saying to start this
-// Switchboard on it once; the file is not upgraded by the copy.
-func TestCopyToPostgresRefusesAnOlderSQLiteSchema(t *testing.T) {
-	f := makeCopyFixture(t)
-	ctx := context.Background()
-	raw, err := sql.Open("sqlite", f.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	before := fileBytes(t, f.path)
-	to := pgEmptySchema(t)
-	_, err = CopyToPostgres(ctx, f.path, to, CopyOptions{})
-	if !errors.Is(err, inbox.ErrInvalid) || !strings.Contains(err.Error(), "start this Switchboard once on it") {
-		t.Fatalf("copy of an older schema: %v", err)
-	}
-	if v, err := FileSchemaVersion(ctx, f.path); err != nil || v != SchemaVersion()-lastStep(t) {
-		t.Errorf("the file's schema version is %d (%v) after the refused copy", v, err)
-	}
-	if !bytes.Equal(before, fileBytes(t, f.path)) {
-		t.Error("the refused copy changed the SQLite file")
-	}
-	if got := pgTables(t, to); len(got) != 0 {
-		t.Errorf("the refused copy left tables %v", got)
-	}
+	// Refused before anything is read: start this Switchboard on it once.
+	t.Run("an older SQLite schema", func(t *testing.T) {
+		raw, err := sql.Open("sqlite", f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`); err != nil {
+			t.Fatal(err)
+		}
+		raw.Close()
+		before := fileBytes(t, f.path)
+		to := pgEmptySchema(t)
+		_, err = CopyToPostgres(ctx, f.path, to, CopyOptions{})
+		if !errors.Is(err, inbox.ErrInvalid) || !strings.Contains(err.Error(), "start this Switchboard once on it") {
+			t.Fatalf("copy of an older schema: %v", err)
+		}
+		if v, err := FileSchemaVersion(ctx, f.path); err != nil || v != SchemaVersion()-lastStep(t) {
+			t.Errorf("the file's schema version is %d (%v) after the refused copy", v, err)
+		}
+		if !bytes.Equal(before, fileBytes(t, f.path)) {
+			t.Error("the refused copy changed the SQLite file")
+		}
+		if got := pgTables(t, to); len(got) != 0 {
+			t.Errorf("the refused copy left tables %v", got)
+		}
+	})
 }
 
 // lastStep is how far the newest migration's number is past the one
