@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +162,9 @@ type storeView struct {
 	Session       string
 	Setting       string
 	Backlog       int
+	// Search's hits for a few queries, once search runs on PostgreSQL:
+	// its indexes are built from the copied rows.
+	Search map[string][]inbox.SearchHit
 }
 
 func viewStore(t *testing.T, db *DB, f copyFixture) storeView {
@@ -203,6 +207,13 @@ func viewStore(t *testing.T, db *DB, f copyFixture) storeView {
 	v.Setting, _, err = db.Setting(ctx, "business_name")
 	check(err)
 	v.Backlog = count(t, db, `SELECT count(*) FROM outbox WHERE state = 'queued'`)
+	if !slices.Contains(postgresMissing, "search") {
+		v.Search = map[string][]inbox.SearchHit{}
+		for _, q := range []string{"order", "call you", "refund", "5550199", "Customer"} {
+			v.Search[q], _, err = db.Search(ctx, inbox.SearchFilter{Query: q, Limit: 20})
+			check(err)
+		}
+	}
 	return v
 }
 
