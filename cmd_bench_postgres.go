@@ -33,9 +33,6 @@ type postgresBenchFigures struct {
 	Database string              `json:"database"` // the URL, without its password
 	Runs     []postgresBenchRun  `json:"runs"`
 	LoadAvg  map[string][]string `json:"loadAverage"` // /proc/loadavg before and after
-	// Live fan-out across processes is measured once live updates cross
-	// processes (LISTEN/NOTIFY): a page on one process, webhooks to the
-	// other, as benchUI measures it within one.
 }
 
 // postgresBenchRun is one number of processes: a new schema, that many
@@ -167,6 +164,9 @@ func benchPostgresRun(ctx context.Context, dbURL, dir string, z *benchZavu, proc
 	if r.IngestMany, r.DatabaseCPUManyUs, err = benchIngestAcross(ctx, servers, schemaURL, n, benchManySenders, 4); err != nil {
 		return r, err
 	}
+	// Live fan-out across processes goes here once live updates cross
+	// processes: with two servers, pages on servers[1] and webhooks to
+	// servers[0], timed as benchUI times fan-out within one process.
 	return r, nil
 }
 
