@@ -95,7 +95,7 @@ func (db *DB) Mentions(ctx context.Context, userID int64, limit int) ([]inbox.Me
 				WHERE mm.conversation_id = mn.conversation_id AND mm.user_id = mn.user_id
 				ORDER BY mm.created_at DESC, mm.message_id DESC LIMIT 1)
 		FROM mentions mn WHERE mn.user_id = ?
-		GROUP BY mn.conversation_id
+		GROUP BY mn.conversation_id, mn.user_id
 		ORDER BY sum(mn.seen_at IS NULL) > 0 DESC, max(mn.created_at) DESC, mn.conversation_id DESC
 		LIMIT ?`, userID, pageLimit(limit))
 	if err != nil {

@@ -93,12 +93,14 @@ func TestNoteNeverReachesTheOutboxNorCountsAsAReply(t *testing.T) {
 		t.Errorf("first response %+v, want one of 180 s from the first message (the note does not count)", s.FirstResponse)
 	}
 
-	hits, _, err := db.Search(ctx, inbox.SearchFilter{Query: "W-7781"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(hits) != 1 || hits[0].MessageID != m.ID {
-		t.Errorf("search for the note found %+v", hits)
+	if searchRuns(t) {
+		hits, _, err := db.Search(ctx, inbox.SearchFilter{Query: "W-7781"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 1 || hits[0].MessageID != m.ID {
+			t.Errorf("search for the note found %+v", hits)
+		}
 	}
 	ms, _, err := db.Messages(ctx, conv, inbox.MessageFilter{})
 	if err != nil {

@@ -206,6 +206,10 @@ func TestInboundSinceWalksNewCustomerMessages(t *testing.T) {
 	}
 
 	// It reads from the mark on: a range of the primary key, not a scan.
+	// (SQLite's plan; PostgreSQL plans on its own.)
+	if onPostgres(t) {
+		return
+	}
 	plan := explain(t, db, inboundSinceQuery, 0, 10)
 	if !strings.Contains(plan, "SEARCH m USING INTEGER PRIMARY KEY (rowid>?)") || !strings.Contains(plan, "messages_inbound") {
 		t.Errorf("plan:\n%s", plan)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -262,6 +263,21 @@ var pgContract = []struct {
 	{"TestPruneRawBodiesSharesTheWriter", TestPruneRawBodiesSharesTheWriter},
 	{"TestCommitObserverSeesEveryWriteTransaction", TestCommitObserverSeesEveryWriteTransaction},
 	{"TestOutboxBacklog", TestOutboxBacklog},
+	// Reports, their packed hours and CSAT summaries; mentions.
+	{"TestOpeningsRollupEqualsScratch", TestOpeningsRollupEqualsScratch},
+	{"TestReportSummaryOfAHandMadeWeek", TestReportSummaryOfAHandMadeWeek},
+	{"TestMigrationBuildsTheRollupsOfAnExistingDatabase", TestMigrationBuildsTheRollupsOfAnExistingDatabase},
+	{"TestReportHoursAcrossADaylightSavingChange", TestReportHoursAcrossADaylightSavingChange},
+	{"TestReportSummaryWithinBusinessHours", TestReportSummaryWithinBusinessHours},
+	{"TestReportSummaryByLabel", TestReportSummaryByLabel},
+	{"TestMigrationPacksTheOpeningsOfAnExistingDatabase", TestMigrationPacksTheOpeningsOfAnExistingDatabase},
+	{"TestReportHoursArePackedInTheBackground", TestReportHoursArePackedInTheBackground},
+	{"TestWebhooksAreIngestedWhileReportHoursArePacked", TestWebhooksAreIngestedWhileReportHoursArePacked},
+	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
+	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
+	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},
+	{"TestEditAndDeleteNote", TestEditAndDeleteNote},
+	{"TestInboundSinceWalksNewCustomerMessages", TestInboundSinceWalksNewCustomerMessages},
 }
 
 // TestPostgres runs the store's contract on PostgreSQL.
@@ -298,4 +314,11 @@ func testOpen(t testing.TB, path string, opts ...Option) (*DB, error) {
 		pgTestURLs.Store(redactURL(u.(string)), u)
 	}
 	return Open(u.(string), append([]Option{withPartialPostgres()}, opts...)...)
+}
+
+// searchRuns reports whether search runs on t's engine: on PostgreSQL
+// not while postgresMissing names it. Tests of notes check their search
+// only there.
+func searchRuns(t testing.TB) bool {
+	return !onPostgres(t) || !slices.Contains(postgresMissing, "search")
 }

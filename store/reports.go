@@ -564,6 +564,11 @@ func (db *DB) userNames(ctx context.Context) (map[int64]string, error) {
 	return names, rows.Err()
 }
 
+// reportRowLabels is the names of the labels of an opening's (o)
+// conversation, in order, separated by 0x1f.
+const reportRowLabels = `(SELECT group_concat(l.name, char(31)) FROM (SELECT l.name FROM conversation_labels cl
+	JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id = o.conversation_id ORDER BY l.name COLLATE NOCASE) l)`
+
 // ReportRows returns the openings of f's period, oldest first, with their
 // conversation's contact, assignee and message counts, to fn one by one.
 func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbox.ReportRow) error) error {
@@ -574,8 +579,7 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 			o.opened_at, o.first_response_at, o.resolved_at,
 			coalesce(a.name, ''), coalesce(r.name, ''), coalesce(v.name, ''),
 			c.inbound_count, (SELECT count(*) FROM messages m WHERE m.conversation_id = o.conversation_id AND m.direction = 'outbound'),
-			coalesce((SELECT group_concat(l.name, char(31)) FROM (SELECT l.name FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id
-				WHERE cl.conversation_id = o.conversation_id ORDER BY l.name COLLATE NOCASE) l), ''),
+			coalesce(`+reportRowLabels+`, ''),
 			coalesce((SELECT s.score FROM csat_surveys s WHERE s.conversation_id = o.conversation_id AND s.opened_at = o.opened_at
 				AND s.score IS NOT NULL ORDER BY s.answered_at DESC LIMIT 1), 0)
 		FROM openings o
