@@ -47,11 +47,16 @@ const generateSpan = 30 * 24 * time.Hour
 // The data are the same for the same g.
 //
 // Everything is made by a few INSERT ... SELECT statements in one write
-// transaction: a million messages take seconds. A database that holds
+// transaction: a million messages take seconds. On PostgreSQL the same
+// statements make the data in a SQLite database of their own, copied from
+// there (generate_postgres.go). A database that holds
 // conversations or contacts already is an error wrapping
 // inbox.ErrConflict; a g that cannot be met, one wrapping
 // inbox.ErrInvalid.
 func (db *DB) Generate(ctx context.Context, g Generation) error {
+	if db.dialect.postgres {
+		return db.generatePostgres(ctx, g)
+	}
 	if err := g.check(); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
