@@ -156,6 +156,9 @@ func openPostgresTest(t testing.TB, opts ...Option) *DB {
 	t.Helper()
 	u := pgTestSchema(t)
 	pgTestURLs.Store(redactURL(u), u)
+	if s, ok := pgSettings.Load(t.Name()); ok {
+		u += "&" + s.(string)
+	}
 	db, err := Open(u, append([]Option{WithReportPacking(0), withPartialPostgres()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -328,4 +331,16 @@ func testOpen(t testing.TB, path string, opts ...Option) (*DB, error) {
 // only there.
 func searchRuns(t testing.TB) bool {
 	return !onPostgres(t) || !slices.Contains(postgresMissing, "search")
+}
+
+// pgSettings holds the settings of each test's PostgreSQL connections, by
+// the test's name.
+var pgSettings sync.Map
+
+// withPostgresSettings makes the connections of the database t opens next
+// on PostgreSQL start with settings (URL parameters, "enable_sort=off"),
+// such as a plan to force.
+func withPostgresSettings(t testing.TB, settings string) {
+	pgSettings.Store(t.Name(), settings)
+	t.Cleanup(func() { pgSettings.Delete(t.Name()) })
 }

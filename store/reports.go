@@ -331,8 +331,11 @@ func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *tim
 		}
 		return rows.Err()
 	}
-	counts := `SELECT bucket, sum(inbound), sum(outbound) FROM message_counts` + where + ` GROUP BY bucket`
-	replies := `SELECT bucket, 0, sum(n) FROM reply_counts` + where + ` AND author_id = ? GROUP BY bucket`
+	// The buckets must come in order: PostgreSQL may group them by
+	// hashing. (SQLite groups them in the order of the key, and sorts
+	// nothing more for the ORDER BY.)
+	counts := `SELECT bucket, sum(inbound), sum(outbound) FROM message_counts` + where + ` GROUP BY bucket ORDER BY bucket`
+	replies := `SELECT bucket, 0, sum(n) FROM reply_counts` + where + ` AND author_id = ? GROUP BY bucket ORDER BY bucket`
 	if f.LabelID != 0 {
 		// The rollups do not know labels: count the labelled
 		// conversations' messages of the period.
