@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,9 +73,15 @@ func TestOpenRefusesPostgresUntilComplete(t *testing.T) {
 		if !errors.Is(err, inbox.ErrInvalid) {
 			t.Errorf("Open(%s) = %v, want ErrInvalid", url, err)
 		}
-		for _, missing := range []string{"search", "reports", "SQLite file path"} {
+		for _, missing := range append(slices.Clone(postgresMissing), "SQLite file path") {
 			if !strings.Contains(err.Error(), missing) {
 				t.Errorf("Open(%s) = %q, which does not name %q", url, err, missing)
+			}
+		}
+		// What runs on PostgreSQL is not named.
+		for _, runs := range []string{"reports", "mentions"} {
+			if strings.Contains(err.Error(), runs) {
+				t.Errorf("Open(%s) = %q, which names %q", url, err, runs)
 			}
 		}
 		if strings.Contains(err.Error(), "secret") {
