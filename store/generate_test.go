@@ -61,14 +61,14 @@ func TestGenerateMakesConsistentConversations(t *testing.T) {
 		`SELECT count(DISTINCT sender_id) FROM conversations`:                                                        3,
 		`SELECT count(DISTINCT channel) FROM conversations`:                                                          2,
 		`SELECT count(DISTINCT status) FROM conversations`:                                                           2,
-		`SELECT min(count(*), 1) FROM conversations WHERE assignee_id IS NULL`:                                       1,
-		`SELECT min(count(*), 1) FROM conversations WHERE assignee_id IS NOT NULL`:                                   1,
+		`SELECT count(*) > 0 FROM conversations WHERE assignee_id IS NULL`:                                           1,
+		`SELECT count(*) > 0 FROM conversations WHERE assignee_id IS NOT NULL`:                                       1,
 		`SELECT count(*) FROM conversations WHERE assignee_id = 3`:                                                   0, // inactive
 		`SELECT count(*) FROM messages WHERE author_id = 3`:                                                          0,
 		`SELECT count(*) FROM messages GROUP BY conversation_id ORDER BY 1 DESC LIMIT 1`:                             200,
 		`SELECT count(*) FROM (SELECT conversation_id FROM messages GROUP BY conversation_id HAVING count(*) = 200)`: 1,
-		`SELECT min(count(*), 2) FROM (SELECT DISTINCT text FROM messages)`:                                          2,
-		`SELECT min(count(*), 1) FROM messages WHERE type = 'image'`:                                                 1,
+		`SELECT count(*) > 1 FROM (SELECT DISTINCT text FROM messages)`:                                              1,
+		`SELECT count(*) > 0 FROM messages WHERE type = 'image'`:                                                     1,
 		`SELECT count(*) FROM conversation_reads r JOIN conversations c ON c.id = r.conversation_id
 			WHERE r.user_id IS NOT c.assignee_id OR r.read_count > c.inbound_count`: 0,
 	} {
@@ -95,7 +95,7 @@ func TestGenerateMakesConsistentConversations(t *testing.T) {
 		SELECT direction, created_at,
 			lag(direction) OVER w AS prev_direction, lag(created_at) OVER w AS prev_at
 		FROM messages WINDOW w AS (PARTITION BY conversation_id ORDER BY created_at, id))
-		WHERE direction = prev_direction OR (prev_direction IS NULL AND direction <> 'inbound')
+		WHERE direction IS prev_direction OR (prev_direction IS NULL AND direction <> 'inbound')
 			OR created_at <= prev_at`); n != 0 {
 		t.Errorf("%d messages break the alternation or the order of their thread", n)
 	}
@@ -235,10 +235,10 @@ func TestGenerateAddsAgentsWhenThereAreNone(t *testing.T) {
 		}
 	}
 	for q, want := range map[string]int{
-		`SELECT count(*) FROM messages`:                                            40,
-		`SELECT count(*) FROM messages WHERE direction = 'inbound'`:                40,
-		`SELECT min(count(*), 1) FROM conversations WHERE assignee_id IS NOT NULL`: 1,
-		`SELECT min(count(*), 1) FROM conversations WHERE assignee_id IS NULL`:     1,
+		`SELECT count(*) FROM messages`:                                        40,
+		`SELECT count(*) FROM messages WHERE direction = 'inbound'`:            40,
+		`SELECT count(*) > 0 FROM conversations WHERE assignee_id IS NOT NULL`: 1,
+		`SELECT count(*) > 0 FROM conversations WHERE assignee_id IS NULL`:     1,
 	} {
 		if n := count(t, db, q); n != want {
 			t.Errorf("%s = %d, want %d", q, n, want)
@@ -250,11 +250,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	g := Generation{Conversations: 30, Messages: 300, LargeThread: 50, Senders: []string{"snd_1", "snd_2"}, Now: t0}
 	// The second run is on SQLite: on PostgreSQL, the same data as there.
 	var sums [2]string
-	for i := range sums {
-		db := generated(t, g)
-		if i == 1 {
-			db = generatedOnSQLite(t, g)
-		}
+	for i, db := range []*DB{generated(t, g), generatedOnSQLite(t, g)} {
 		if err := db.reader.QueryRow(`SELECT group_concat(id || direction || type || text || status || created_at || coalesce(author_id || '', ''), '|')
 			FROM (SELECT * FROM messages ORDER BY id)`).Scan(&sums[i]); err != nil {
 			t.Fatal(err)
