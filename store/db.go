@@ -66,6 +66,12 @@ type DB struct {
 	proj        *projector             // the writer goroutine's: stored events waiting to be applied
 	projectWith chan *inbox.Projection // to the writer goroutine, from Project
 
+	// The jobs this process runs for every process (leases.go): kept by
+	// leases on PostgreSQL, all held (soleLeases) on SQLite.
+	leases     *leaseKeeper
+	leaseMu    sync.Mutex
+	soleLeases map[string]*Lease
+
 	secrets     secretCache    // per-sender webhook secrets, between changes
 	autoReplies autoReplyCache // the decoded auto-reply settings, between saves
 }
@@ -91,6 +97,7 @@ type options struct {
 	migrationSource migrationSource
 	searchIdle      *time.Duration // see WithSearchIdle
 	partialPostgres bool
+	leaseEvery      time.Duration // see WithLeaseCheck
 }
 
 // WithReadConns sets the size of the read pool (default 4).
@@ -320,6 +327,9 @@ func (db *DB) Close() error {
 	<-db.cleanupDone
 	<-db.packDone
 	<-db.checkpointDone
+	if db.leases != nil {
+		<-db.leases.done
+	}
 	if st := db.WALStats(); st.Restarts+st.Truncates+st.Busy > 0 {
 		db.log.Info("WAL upkeep since start", "largest_bytes", st.MaxSize, "restarts", st.Restarts,
 			"restart_total", st.RestartTime, "restart_longest", st.RestartMax, "held_up", st.Busy, "emptied_idle", st.Truncates)

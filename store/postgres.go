@@ -129,6 +129,8 @@ func openPostgres(url string, o options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", where, err)
 	}
 	go db.writeLoop()
+	db.leases = newLeaseKeeper(open(1), o.leaseEvery, o.log)
+	go db.leases.run(db.stopCleanup)
 	return db.startBackground(ctx, o, where)
 }
 

@@ -167,22 +167,26 @@ const packHoursAtOnce = 64
 
 // packHours packs changed hours every period until Close.
 func (db *DB) packHours(every time.Duration) {
-	db.background(every, db.packDone, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		for {
-			more, err := db.PackOpeningHours(ctx)
-			switch {
-			case errors.Is(err, inbox.ErrStoreClosed):
-				return
-			case err != nil:
-				db.log.Warn("could not pack report hours", "err", err)
-				return
-			case !more:
-				return
-			}
+	lease := db.Lease(JobReportPacking)
+	db.background(every, db.packDone, func() { lease.Run(db.packDirtyHours) })
+}
+
+// packDirtyHours is one round of packHours.
+func (db *DB) packDirtyHours() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		more, err := db.PackOpeningHours(ctx)
+		switch {
+		case errors.Is(err, inbox.ErrStoreClosed):
+			return
+		case err != nil:
+			db.log.Warn("could not pack report hours", "err", err)
+			return
+		case !more:
+			return
 		}
-	})
+	}
 }
 
 // PackOpeningHours packs again up to packHoursAtOnce hours whose openings

@@ -156,16 +156,20 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 
 // cleanSessions deletes expired sessions every so often until Close.
 func (db *DB) cleanSessions(every time.Duration) {
-	db.background(every, db.cleanupDone, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), every)
-		n, err := db.DeleteExpiredSessions(ctx)
-		cancel()
-		switch {
-		case errors.Is(err, inbox.ErrStoreClosed):
-		case err != nil:
-			db.log.Warn("could not delete expired sessions", "err", err)
-		case n > 0:
-			db.log.Debug("deleted expired sessions", "count", n)
-		}
-	})
+	lease := db.Lease(JobSessionCleanup)
+	db.background(every, db.cleanupDone, func() { lease.Run(db.deleteExpiredSessions) })
+}
+
+// deleteExpiredSessions is one round of cleanSessions.
+func (db *DB) deleteExpiredSessions() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	n, err := db.DeleteExpiredSessions(ctx)
+	cancel()
+	switch {
+	case errors.Is(err, inbox.ErrStoreClosed):
+	case err != nil:
+		db.log.Warn("could not delete expired sessions", "err", err)
+	case n > 0:
+		db.log.Debug("deleted expired sessions", "count", n)
+	}
 }

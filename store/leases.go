@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Several Switchboard processes may share one PostgreSQL database. Work
+// that runs on a schedule (deleting expired sessions, packing report
+// hours, retention and scheduled backups) must then run in one of them,
+// not once per process: each such job has a lease, a session-level
+// advisory lock that one process holds on a connection of its own. The
+// process holding it is the job's leader and runs it; the others skip it.
+// A leader that stops, crashes or loses its connection loses its locks
+// with the connection, and another process takes the job over at its next
+// look (every leaseEvery).
+//
+// Work a process is asked for (an admin's "back up now", the snooze timer
+// woken by a snooze it set) runs where it is asked; each of its steps is a
+// write transaction that claims what is due under the write lock, so it is
+// done once whichever process does it. On SQLite only one server opens a
+// database (LockServing), so it holds every lease.
+
+// Jobs that run in one process at a time.
+const (
+	JobSessionCleanup = "session cleanup"
+	JobReportPacking  = "report packing"
+	JobUpkeep         = "upkeep" // retention and scheduled backups
+)
+
+// leaseJobs are the jobs there are leases for.
+var leaseJobs = []string{JobSessionCleanup, JobReportPacking, JobUpkeep}
+
+// leaseLockSQL takes a job's lock if it is free. Its number is a hash of
+// the job's name and of the schema, so that Switchboards in two schemas
+// of one database each have their own leaders.
+const leaseLockSQL = `SELECT pg_try_advisory_lock(hashtextextended('switchboard job ' || current_schema() || ' ' || $1, 0))`
+
+// defaultLeaseEvery is how often a process checks its leases' connection
+// and tries to take the jobs nobody leads.
+const defaultLeaseEvery = 5 * time.Second
+
+// WithLeaseCheck sets how often a process sharing a PostgreSQL database
+// checks that it still leads its jobs, and tries to take over those whose
+// leader is gone (default 5 s).
+func WithLeaseCheck(every time.Duration) Option {
+	return func(o *options) { o.leaseEvery = every }
+}
+
+// Lease is this process's hold on one job that runs in one process at a
+// time.
+type Lease struct {
+	job    string
+	held   atomic.Bool
+	gained chan struct{}
+	runs   atomic.Int64 // how often Run ran the job here
+}
+
+// Held reports whether this process leads the job now.
+func (l *Lease) Held() bool { return l.held.Load() }
+
+// Gained receives when this process becomes the job's leader.
+func (l *Lease) Gained() <-chan struct{} { return l.gained }
+
+// Run runs fn if this process leads the job, and reports whether it did.
+func (l *Lease) Run(fn func()) bool {
+	if !l.Held() {
+		return false
+	}
+	l.runs.Add(1)
+	fn()
+	return true
+}
+
+func (l *Lease) gain() {
+	l.held.Store(true)
+	select {
+	case l.gained <- struct{}{}:
+	default:
+	}
+}
+
+// Lease is this process's lease on job (one of the Job constants).
+func (db *DB) Lease(job string) *Lease {
+	if !slices.Contains(leaseJobs, job) {
+		panic("store: unknown job " + job)
+	}
+	if db.leases == nil { // SQLite: the only server of its database
+		db.leaseMu.Lock()
+		defer db.leaseMu.Unlock()
+		if db.soleLeases == nil {
+			db.soleLeases = map[string]*Lease{}
+		}
+		l := db.soleLeases[job]
+		if l == nil {
+			l = &Lease{job: job, gained: make(chan struct{}, 1)}
+			l.gain()
+			db.soleLeases[job] = l
+		}
+		return l
+	}
+	return db.leases.lease(job)
+}
+
+// leaseKeeper holds a PostgreSQL process's leases on one connection.
+type leaseKeeper struct {
+	pool  *sql.DB
+	every time.Duration
+	log   *slog.Logger
+	poke  chan struct{}
+	done  chan struct{}
+
+	mu     sync.Mutex
+	leases map[string]*Lease
+	conn   *sql.Conn    // the keeper goroutine's
+	pid    atomic.Int64 // its server process, for tests
+}
+
+func newLeaseKeeper(pool *sql.DB, every time.Duration, log *slog.Logger) *leaseKeeper {
+	if every <= 0 {
+		every = defaultLeaseEvery
+	}
+	return &leaseKeeper{pool: pool, every: every, log: log, poke: make(chan struct{}, 1),
+		done: make(chan struct{}), leases: map[string]*Lease{}}
+}
+
+func (k *leaseKeeper) lease(job string) *Lease {
+	k.mu.Lock()
+	l := k.leases[job]
+	if l == nil {
+		l = &Lease{job: job, gained: make(chan struct{}, 1)}
+		k.leases[job] = l
+	}
+	k.mu.Unlock()
+	select {
+	case k.poke <- struct{}{}:
+	default:
+	}
+	return l
+}
+
+// run keeps the leases until stop closes, then lets them go.
+func (k *leaseKeeper) run(stop <-chan struct{}) {
+	defer close(k.done)
+	t := time.NewTicker(k.every)
+	defer t.Stop()
+	for {
+		k.check(stop)
+		select {
+		case <-stop:
+			k.drop()
+			k.pool.Close()
+			return
+		case <-t.C:
+		case <-k.poke:
+		}
+	}
+}
+
+// check makes sure the leases held are still held (their connection is
+// alive) and tries to take the others.
+func (k *leaseKeeper) check(stop <-chan struct{}) {
+	ctx, cancel := context.WithTimeout(context.Background(), max(k.every, 5*time.Second))
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if k.conn != nil {
+		if _, err := k.conn.ExecContext(ctx, `SELECT 1`); err != nil {
+			k.log.Warn("the connection holding the leases was lost: other processes may take their jobs", "err", err)
+			k.drop()
+		}
+	}
+	if k.conn == nil {
+		c, err := k.pool.Conn(ctx)
+		if err != nil {
+			return
+		}
+		k.conn = c
+		var pid int64
+		if err := c.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err == nil {
+			k.pid.Store(pid)
+		}
+	}
+	k.mu.Lock()
+	var want []*Lease
+	for _, l := range k.leases {
+		if !l.Held() {
+			want = append(want, l)
+		}
+	}
+	k.mu.Unlock()
+	for _, l := range want {
+		var ok bool
+		if err := k.conn.QueryRowContext(ctx, leaseLockSQL, l.job).Scan(&ok); err != nil {
+			return // the next check finds the connection lost, or tries again
+		}
+		if ok {
+			k.log.Info("this process now runs a job", "job", l.job)
+			l.gain()
+		}
+	}
+}
+
+// drop lets every lease go: the connection is closed, which releases its
+// locks in the database.
+func (k *leaseKeeper) drop() {
+	k.mu.Lock()
+	for _, l := range k.leases {
+		l.held.Store(false)
+	}
+	k.mu.Unlock()
+	if k.conn == nil {
+		return
+	}
+	// Discarded, not returned to the pool: its session ends, and with it
+	// every lock it held.
+	k.conn.Raw(func(any) error { return driver.ErrBadConn })
+	k.conn.Close()
+	k.conn = nil
+}
