@@ -57,19 +57,23 @@ func newUpkeep(db *store.DB, mediaDir string, log *slog.Logger) *upkeep {
 
 var _ web.Upkeep = (*upkeep)(nil)
 
-// run does the upkeep until ctx ends.
+// run does the upkeep until ctx ends. When several processes share the
+// database, scheduled backups and the database's retention run in the
+// one that holds the upkeep lease (store.JobUpkeep); every process trims
+// its own media cache. What an admin asks for (a backup now, retention
+// after saving its settings) runs in the process asked.
 func (u *upkeep) run(ctx context.Context) {
 	if r, ok, err := u.LastBackup(ctx); err == nil && ok {
 		u.remember(r)
 	}
+	lease := u.db.Lease(store.JobUpkeep)
 	retention := time.NewTicker(retentionEvery)
 	defer retention.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	u.poke(u.prune) // retention runs at start too, in turn with a backup due
 	for {
 		due, ok := u.nextBackup(ctx)
-		if ok {
+		if ok && lease.Held() {
 			timer.Reset(max(0, due.Sub(u.now())))
 		} else {
 			timer.Stop()
@@ -81,13 +85,17 @@ func (u *upkeep) run(ctx context.Context) {
 		case reply := <-u.manual:
 			reply <- u.backup(ctx, true)
 		case <-timer.C:
-			if due, ok := u.nextBackup(ctx); ok && !due.After(u.now()) {
+			if due, ok := u.nextBackup(ctx); ok && !due.After(u.now()) && lease.Held() {
 				u.backup(ctx, false)
 			}
+		case <-lease.Gained():
+			// At start, or on taking over from a leader that stopped: a
+			// backup due is looked at again above.
+			u.retain(ctx, true)
 		case <-u.prune:
-			u.retain(ctx)
+			u.retain(ctx, true)
 		case <-retention.C:
-			u.retain(ctx)
+			u.retain(ctx, lease.Held())
 		}
 	}
 }
@@ -391,9 +399,10 @@ func (u *upkeep) LastRetention(ctx context.Context) (inbox.RetentionResult, bool
 	return r, ok, err
 }
 
-// retain deletes what the retention settings say is past keeping. It runs
-// on the upkeep goroutine only.
-func (u *upkeep) retain(ctx context.Context) {
+// retain deletes what the retention settings say is past keeping: with
+// all false, only this process's media cache is trimmed, and the run is
+// not recorded (the leader's is). It runs on the upkeep goroutine only.
+func (u *upkeep) retain(ctx context.Context, all bool) {
 	r, err := u.Retention(ctx)
 	if err != nil {
 		u.log.Warn("retention settings not read", "err", err)
@@ -405,7 +414,7 @@ func (u *upkeep) retain(ctx context.Context) {
 	now := u.now()
 	res := inbox.RetentionResult{At: now.UTC()}
 	var errs []error
-	if before := r.RawBefore(now); !before.IsZero() {
+	if before := r.RawBefore(now); !before.IsZero() && all {
 		st, err := u.db.PruneRawBodies(ctx, before)
 		res.RawBodies, res.LongestHold = st.Rows, st.LongestHold
 		if err != nil {
@@ -429,6 +438,9 @@ func (u *upkeep) retain(ctx context.Context) {
 	if res.RawBodies+int64(res.MediaFiles) > 0 || res.Error != "" {
 		u.log.Info("retention", "webhook_bodies_deleted", res.RawBodies, "media_files_deleted", res.MediaFiles,
 			"media_bytes_freed", res.MediaBytes, "longest_hold", res.LongestHold)
+	}
+	if !all {
+		return
 	}
 	if err := setJSON(ctx, u.db, inbox.SettingRetentionLast, res, now); err != nil {
 		u.log.Warn("retention result not recorded", "err", err)
