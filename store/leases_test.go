@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"switchboard/inbox"
 )
 
 // waitFor polls cond until it holds, failing the test after a deadline.
@@ -130,4 +134,76 @@ func TestSQLiteHoldsEveryLease(t *testing.T) {
 			t.Errorf("%s: Gained never received", job)
 		}
 	}
+}
+
+// The snooze and survey timers run in every process, each woken by the
+// changes made there: a snooze ends, and a survey goes, once whichever
+// process's timer gets there first, as each pass claims what is due in a
+// write transaction that holds the write lock. When one process stops,
+// the other's timer goes on alone.
+func TestPostgresTimersDoEachDueThingOnce(t *testing.T) {
+	dbs := openLeaseProcesses(t)
+	ctx := context.Background()
+	if _, err := dbs[0].SaveCSATConfig(ctx, inbox.CSATConfig{Enabled: true}, inbox.AuditEntry{At: t0, Action: "csat.update"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	const n = 12
+	var ids []int64
+	for i := range n {
+		id := receive(t, dbs[i%2], fmt.Sprintf("+1555010%02d", i), 1, t0.Add(time.Minute))
+		ids = append(ids, id)
+		if i%2 == 0 {
+			update(t, dbs[i%2], []int64{id}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: t0.Add(time.Hour)}, t0.Add(2*time.Minute))
+		} else if _, err := dbs[i%2].SetStatus(ctx, id, inbox.Resolved, t0.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due := t0.Add(2 * time.Hour)
+	now := func() time.Time { return due }
+	var mu sync.Mutex
+	told := map[int64]int{}
+	tell := func(ch inbox.Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ch.ConversationIDs {
+			told[id]++
+		}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	var snoozers [2]*inbox.SnoozeTimer
+	for i, db := range dbs {
+		snoozers[i] = inbox.NewSnoozeTimer(db, tell, now, nil)
+		surveys := inbox.NewCSATTimer(db, tell, now, nil)
+		wg.Go(func() { snoozers[i].Run(runCtx) })
+		wg.Go(func() { surveys.Run(runCtx) })
+	}
+	waitFor(t, "every snooze ended and every survey queued", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(told) == n
+	})
+	for i, id := range ids {
+		if told[id] != 1 {
+			t.Errorf("conversation %d was told of %d times", id, told[id])
+		}
+		lines := count(t, dbs[0], `SELECT count(*) FROM messages WHERE conversation_id = ? AND type = ? AND created_at = ?`,
+			id, string(inbox.TypeActivity), msOf(due))
+		surveys := count(t, dbs[0], `SELECT count(*) FROM csat_surveys WHERE conversation_id = ?`, id)
+		if i%2 == 0 && (lines != 1 || surveys != 0) || i%2 == 1 && (lines != 0 || surveys != 1) {
+			t.Errorf("conversation %d: %d snooze-ended lines and %d surveys", id, lines, surveys)
+		}
+	}
+	// One process stops; a snooze set on the other still ends.
+	if err := dbs[0].Close(); err != nil {
+		t.Fatal(err)
+	}
+	update(t, dbs[1], []int64{ids[0]}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: t0.Add(90 * time.Minute)}, t0.Add(3*time.Minute))
+	snoozers[1].Wake()
+	waitFor(t, "the remaining process ended the new snooze", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return told[ids[0]] == 2
+	})
 }
