@@ -172,4 +172,11 @@ func (db *DB) deleteExpiredSessions() {
 	case n > 0:
 		db.log.Debug("deleted expired sessions", "count", n)
 	}
+	if db.SharesLogins() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := db.deleteExpiredLogins(ctx); err != nil && !errors.Is(err, inbox.ErrStoreClosed) {
+			db.log.Warn("could not delete expired sign-in attempts", "err", err)
+		}
+	}
 }

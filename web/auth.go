@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"net/netip"
@@ -53,7 +55,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 			Page: s.page(c, "Sign in · Switchboard"), Email: email, Error: msg, Next: next,
 		}))
 	}
-	done, wait := s.logins.reserve("ip:"+limitKey(remote), "email:"+strings.ToLower(email))
+	done, wait, err := s.logins.reserve(ctx, "ip:"+limitKey(remote), "email:"+strings.ToLower(email))
+	if err != nil {
+		return err
+	}
 	if wait > 0 {
 		s.log.Warn("sign-in refused: too many attempts", "email_sha256", emailDigest(email), "remote", remote)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
@@ -206,11 +211,14 @@ func localPath(p string) string {
 // way. An attempt is reserved before its password is checked, so however
 // many guesses arrive at once, no more than max are ever checked for a key
 // before the failures among them count. It forgets keys whose window has
-// passed, so it stays small.
+// passed, so it stays small. Servers that share their database (see
+// sharedLogins) keep the counts in it instead, with the same rules.
 type loginLimiter struct {
 	max    int
 	window time.Duration
 	now    func() time.Time
+	shared sharedLogins // nil: the counts are this process's own
+	log    *slog.Logger
 
 	mu   sync.Mutex
 	keys map[string]*loginAttempts
@@ -223,6 +231,39 @@ type loginAttempts struct {
 
 func newLoginLimiter(max int, window time.Duration, now func() time.Time) *loginLimiter {
 	return &loginLimiter{max: max, window: window, now: now, keys: map[string]*loginAttempts{}}
+}
+
+// sharedLogins keeps sign-in attempts in a database several servers share
+// (store.DB on PostgreSQL), so that they count across the servers.
+type sharedLogins interface {
+	// SharesLogins reports whether the counts must be kept there.
+	SharesLogins() bool
+	// ReserveLogin reads what counts against each key, asks wait, and
+	// unless it says to wait books a check under way for every key, in
+	// one transaction.
+	ReserveLogin(ctx context.Context, keys []string, now time.Time,
+		wait func(failures [][]time.Time, checking []int) time.Duration) (int64, time.Duration, error)
+	// EndLogin ends a reservation: failed counts a failure against its
+	// keys for window; cleared has its failures forgotten.
+	EndLogin(ctx context.Context, reservation int64, failed bool, cleared string, window time.Duration, now time.Time) error
+}
+
+// waitFor is how long a client must wait before an attempt, given what
+// counts against each of its keys: nothing while every key has room.
+func (l *loginLimiter) waitFor(now time.Time, failures func(i int) []time.Time, checking func(i int) int, keys int) time.Duration {
+	var wait time.Duration
+	for i := range keys {
+		f := failures(i)
+		if len(f)+checking(i) < l.max {
+			continue
+		}
+		w := busyWait
+		if n := len(f); n >= l.max {
+			w = max(w, f[n-l.max].Add(l.window).Sub(now))
+		}
+		wait = max(wait, w)
+	}
+	return wait
 }
 
 // busyWait is how long a client is asked to wait when a key's attempts are
@@ -242,7 +283,10 @@ const (
 // has max failures and checks under way, it returns how long to wait
 // before the next try. Otherwise the caller checks the password and then
 // calls done with the outcome, exactly once.
-func (l *loginLimiter) reserve(keys ...string) (done func(loginOutcome), wait time.Duration) {
+func (l *loginLimiter) reserve(ctx context.Context, keys ...string) (done func(loginOutcome), wait time.Duration, err error) {
+	if l.shared != nil {
+		return l.reserveShared(ctx, keys)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -251,19 +295,16 @@ func (l *loginLimiter) reserve(keys ...string) (done func(loginOutcome), wait ti
 			l.prune(k, now)
 		}
 	}
-	for _, k := range keys {
-		a := l.prune(k, now)
-		if a == nil || len(a.failures)+a.checking < l.max {
-			continue
+	counts := make([]*loginAttempts, len(keys))
+	for i, k := range keys {
+		if counts[i] = l.prune(k, now); counts[i] == nil {
+			counts[i] = &loginAttempts{}
 		}
-		w := busyWait
-		if n := len(a.failures); n >= l.max {
-			w = max(w, a.failures[n-l.max].Add(l.window).Sub(now))
-		}
-		wait = max(wait, w)
 	}
+	wait = l.waitFor(now, func(i int) []time.Time { return counts[i].failures },
+		func(i int) int { return counts[i].checking }, len(keys))
 	if wait > 0 {
-		return nil, wait
+		return nil, wait, nil
 	}
 	for _, k := range keys {
 		a := l.keys[k]
@@ -274,7 +315,34 @@ func (l *loginLimiter) reserve(keys ...string) (done func(loginOutcome), wait ti
 		a.checking++
 	}
 	var once sync.Once
-	return func(o loginOutcome) { once.Do(func() { l.done(keys, o) }) }, 0
+	return func(o loginOutcome) { once.Do(func() { l.done(keys, o) }) }, 0, nil
+}
+
+// reserveShared is reserve on the database several servers share.
+func (l *loginLimiter) reserveShared(ctx context.Context, keys []string) (func(loginOutcome), time.Duration, error) {
+	now := l.now()
+	id, wait, err := l.shared.ReserveLogin(ctx, keys, now, func(failures [][]time.Time, checking []int) time.Duration {
+		return l.waitFor(now, func(i int) []time.Time { return failures[i] }, func(i int) int { return checking[i] }, len(keys))
+	})
+	if err != nil || wait > 0 {
+		return nil, wait, err
+	}
+	var once sync.Once
+	return func(o loginOutcome) {
+		once.Do(func() {
+			cleared := ""
+			if o == loginSucceeded {
+				cleared = keys[len(keys)-1]
+			}
+			// The attempt's own request may be gone (the client left):
+			// its outcome is recorded all the same.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := l.shared.EndLogin(ctx, id, o == loginFailed, cleared, l.window, l.now()); err != nil {
+				l.log.Warn("a sign-in attempt's outcome was not recorded", "err", err)
+			}
+		})
+	}, 0, nil
 }
 
 // done ends a reserved attempt: a failure counts against every key; a

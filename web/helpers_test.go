@@ -41,10 +41,14 @@ func newTestServer(t *testing.T) *testServer {
 // configuration and collaborators before it is built.
 func newTestServerWith(t *testing.T, edit func(*web.Config, *web.Deps)) *testServer {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "switchboard.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	return newTestServerAt(t, testDSN(t), edit)
+}
+
+// newTestServerAt is newTestServerWith on the database dsn names, which
+// another test server may share, as servers behind a balancer do.
+func newTestServerAt(t *testing.T, dsn string, edit func(*web.Config, *web.Deps)) *testServer {
+	t.Helper()
+	db := openTestStore(t, dsn)
 	base, _ := url.Parse("http://localhost")
 	// A fake Zavu answers media lookups and reactions, in memory.
 	fake := zavu.NewFake(zavu.FakeOptions{})

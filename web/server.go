@@ -243,6 +243,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.failLog = newLogLimiter(s.log, time.Second, time.Now)
 	s.logins = newLoginLimiter(5, 15*time.Minute, s.now)
+	if sl, ok := d.Store.(sharedLogins); ok && sl.SharesLogins() {
+		s.logins.shared, s.logins.log = sl, s.log
+	}
 	if d.Media != nil && cfg.MediaDir != "" {
 		client := d.MediaClient
 		if client == nil {

@@ -1,0 +1,89 @@
+package web_test
+
+import (
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"switchboard/store"
+	"switchboard/store/pgtest"
+)
+
+// The end-to-end tests of webhooks, replies and the outbox, and live
+// updates run on both engines: TestPostgres runs them again, each on a
+// PostgreSQL schema of its own, on the database SWITCHBOARD_TEST_POSTGRES
+// names (skipped without one, saying how to start one, unless CI=true).
+
+// onPostgres reports whether t runs under TestPostgres.
+func onPostgres(t testing.TB) bool { return strings.HasPrefix(t.Name(), "TestPostgres/") }
+
+// pgOpened records the tests of TestPostgres that opened PostgreSQL.
+var pgOpened sync.Map
+
+// testDSN is where a new test server's database lives: a SQLite file of
+// the test's own, or under TestPostgres a PostgreSQL schema of its own.
+func testDSN(t *testing.T) string {
+	t.Helper()
+	if !onPostgres(t) {
+		return filepath.Join(t.TempDir(), "switchboard.db")
+	}
+	if parts := strings.SplitN(t.Name(), "/", 3); len(parts) >= 2 {
+		pgOpened.Store(parts[0]+"/"+parts[1], true)
+	}
+	return pgtest.Schema(t)
+}
+
+// openTestStore opens the database at dsn, closed when t ends.
+func openTestStore(t *testing.T, dsn string, opts ...store.Option) *store.DB {
+	t.Helper()
+	if store.IsPostgresURL(dsn) {
+		opts = append([]store.Option{store.WithPartialPostgres()}, opts...)
+	}
+	db, err := store.Open(dsn, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// pgEndToEnd is the tests run on PostgreSQL as well.
+var pgEndToEnd = []struct {
+	name string
+	test func(*testing.T)
+}{
+	// Webhooks.
+	{"TestWebhookRejectsBadInputAndStoresNothing", TestWebhookRejectsBadInputAndStoresNothing},
+	{"TestDuplicateDeliveryIsAcknowledgedOnce", TestDuplicateDeliveryIsAcknowledgedOnce},
+	{"TestBrokenPayloadIsKeptWithItsError", TestBrokenPayloadIsKeptWithItsError},
+	{"TestShuffledAndDuplicatedStreamGivesTheSameState", TestShuffledAndDuplicatedStreamGivesTheSameState},
+	// Replies and the outbox.
+	{"TestComposerSendsAPendingReply", TestComposerSendsAPendingReply},
+	{"TestClosedWindowOffersTemplatesOnly", TestClosedWindowOffersTemplatesOnly},
+	{"TestAPIReply", TestAPIReply},
+	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},
+	{"TestRetryAFailedReply", TestRetryAFailedReply},
+	// Live updates.
+	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
+	{"TestLiveSendsAPageOnlyWhatItShows", TestLiveSendsAPageOnlyWhatItShows},
+	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},
+	{"TestLiveStatusSendsTheBubbleAlone", TestLiveStatusSendsTheBubbleAlone},
+	// Servers sharing one database.
+	{"TestSignInLimitHoldsAcrossServers", TestSignInLimitHoldsAcrossServers},
+	{"TestSessionsHoldAcrossServers", TestSessionsHoldAcrossServers},
+}
+
+// TestPostgres runs the end-to-end tests on PostgreSQL.
+func TestPostgres(t *testing.T) {
+	pgtest.URL(t)
+	for _, c := range pgEndToEnd {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.test(t)
+			if _, ok := pgOpened.Load(t.Name()); !ok && !t.Skipped() {
+				t.Error("the test opened no PostgreSQL database")
+			}
+		})
+	}
+}
