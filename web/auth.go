@@ -65,8 +65,9 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return fail(http.StatusTooManyRequests, fmt.Sprintf(
 			"Too many failed attempts. Try again in %s.", humanDuration(wait)))
 	}
-	outcome := loginAbandoned
-	defer func() { done(outcome) }()
+	// Each outcome is counted before the answer leaves: a client that
+	// tries again at once, on any server, meets it.
+	defer done(loginAbandoned)
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return err
@@ -78,16 +79,17 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return c.NoContent(http.StatusServiceUnavailable)
 	}
 	if !ok {
-		outcome = loginFailed
+		done(loginFailed)
 		s.log.Warn("sign-in failed", "email_sha256", emailDigest(email), "user_id", u.ID, "remote", remote)
 		return fail(http.StatusUnauthorized, "That e-mail address and password do not match an active account.")
 	}
 	if !u.Active {
 		// Only someone who knows the password learns that the account exists.
+		done(loginSucceeded)
 		s.log.Warn("sign-in refused: account deactivated", "user_id", u.ID, "remote", remote)
 		return fail(http.StatusForbidden, "Your account has been deactivated. Ask an admin of your team to reactivate it.")
 	}
-	outcome = loginSucceeded
+	done(loginSucceeded)
 	if err := s.startSession(c, u); err != nil {
 		return err
 	}

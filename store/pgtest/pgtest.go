@@ -36,6 +36,36 @@ func URL(t testing.TB) string {
 	return u
 }
 
+// free holds the schemas of finished tests, emptied for the next.
+var free struct {
+	sync.Mutex
+	schemas []string
+}
+
+// release empties schema's tables (all but schema_migrations), setting
+// their ids back to 1, and keeps it for another test; a schema that cannot
+// be emptied is dropped.
+func release(t testing.TB, schema string) {
+	ctx := context.Background()
+	admin := Admin(t)
+	defer admin.Close()
+	var tables string
+	err := admin.QueryRowContext(ctx, `SELECT coalesce(string_agg(quote_ident(schemaname) || '.' || quote_ident(tablename), ', '), '')
+		FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations'`, schema).Scan(&tables)
+	if err == nil && tables != "" {
+		_, err = admin.ExecContext(ctx, `TRUNCATE `+tables+` RESTART IDENTITY CASCADE`)
+	}
+	if err != nil || tables == "" {
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		return
+	}
+	free.Lock()
+	free.schemas = append(free.schemas, schema)
+	free.Unlock()
+}
+
 var (
 	setup    sync.Once
 	setupErr error
@@ -54,8 +84,9 @@ func Admin(t testing.TB) *sql.DB {
 	return db
 }
 
-// Schema makes an empty schema for t, dropped when t ends, and returns the
-// URL whose connections use it: a Switchboard database of the test's own.
+// Schema makes an empty schema for t, emptied when t ends for another
+// test to use, and returns the URL whose connections use it: a
+// Switchboard database of the test's own.
 func Schema(t testing.TB) string {
 	t.Helper()
 	base := URL(t)
@@ -69,17 +100,21 @@ func Schema(t testing.TB) string {
 	if setupErr != nil {
 		t.Fatalf("prepare the test database: %v", setupErr)
 	}
-	schema := fmt.Sprintf("sb_ext_%d_%d", os.Getpid(), seq.Add(1))
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
+	// A schema a finished test emptied is taken again: migrating a new one
+	// takes far longer than emptying its tables.
+	free.Lock()
+	var schema string
+	if n := len(free.schemas); n > 0 {
+		schema, free.schemas = free.schemas[n-1], free.schemas[:n-1]
 	}
-	t.Cleanup(func() {
-		admin := Admin(t)
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
+	free.Unlock()
+	if schema == "" {
+		schema = fmt.Sprintf("sb_ext_%d_%d", os.Getpid(), seq.Add(1))
+		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+			t.Fatalf("create schema: %v", err)
 		}
-	})
+	}
+	t.Cleanup(func() { release(t, schema) })
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("%s: %v", Env, err)
