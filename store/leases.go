@@ -21,11 +21,23 @@ import (
 // with the connection, and another process takes the job over at its next
 // look (every leaseEvery).
 //
-// Work a process is asked for (an admin's "back up now", the snooze timer
-// woken by a snooze it set) runs where it is asked; each of its steps is a
-// write transaction that claims what is due under the write lock, so it is
-// done once whichever process does it. On SQLite only one server opens a
-// database (LockServing), so it holds every lease.
+// The rest of the background work runs in every process, each for its
+// own reasons, and does each thing once all the same:
+//   - the snooze and survey timers, woken by the changes made in their
+//     process so that each is on time: a pass claims what is due in a
+//     write transaction, under the write lock, so a snooze ends and a
+//     survey goes once whichever process's timer gets there first;
+//   - the outbox workers: claims skip locked rows, sends carry their
+//     idempotency key;
+//   - the writer's own upkeep (applying what waits for the search
+//     indexes), which takes what waits in its transaction;
+//   - template and sender syncs from Zavu, once per process start and per
+//     template webhook the process received;
+//   - what an admin asks for (a backup now, retention after saving its
+//     settings), in the process asked;
+//   - each process's media cache trimming and its live pages' sweeps.
+// WAL checkpoints are SQLite's only. On SQLite one server opens a database
+// (LockServing), and it holds every lease.
 
 // Jobs that run in one process at a time.
 const (
