@@ -51,6 +51,8 @@ func openTestStore(t *testing.T, dsn string, opts ...store.Option) *store.DB {
 // pgEndToEnd is the tests run on PostgreSQL as well. Webhooks in any
 // order and repeated are the store's TestPostgres's to prove
 // (TestAnyOrderOfEventsGivesTheSameState): here, each is 700 requests.
+// The composer's pages are the same on both engines; each sign-in costs
+// a password hash, which -race makes slow, so few of them run here.
 var pgEndToEnd = []struct {
 	name string
 	test func(*testing.T)
@@ -60,14 +62,11 @@ var pgEndToEnd = []struct {
 	{"TestDuplicateDeliveryIsAcknowledgedOnce", TestDuplicateDeliveryIsAcknowledgedOnce},
 	{"TestBrokenPayloadIsKeptWithItsError", TestBrokenPayloadIsKeptWithItsError},
 	// Replies and the outbox.
-	{"TestComposerSendsAPendingReply", TestComposerSendsAPendingReply},
-	{"TestClosedWindowOffersTemplatesOnly", TestClosedWindowOffersTemplatesOnly},
 	{"TestAPIReply", TestAPIReply},
 	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},
 	{"TestRetryAFailedReply", TestRetryAFailedReply},
 	// Live updates.
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
-	{"TestLiveSendsAPageOnlyWhatItShows", TestLiveSendsAPageOnlyWhatItShows},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},
 	{"TestLiveStatusSendsTheBubbleAlone", TestLiveStatusSendsTheBubbleAlone},
 	// Servers sharing one database.
