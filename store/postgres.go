@@ -55,10 +55,6 @@ var errPostgresIncomplete = fmt.Errorf("PostgreSQL is not fully supported yet: %
 // does not run there yet, for the store's own tests of what does.
 func withPartialPostgres() Option { return func(o *options) { o.partialPostgres = true } }
 
-// WithPartialPostgres is withPartialPostgres for the tests of other
-// packages (web, the server's), which run what does work on PostgreSQL.
-func WithPartialPostgres() Option { return withPartialPostgres() }
-
 // postgresMigrations is the PostgreSQL schema, numbered on its own.
 var postgresMigrations = func() migrationSource {
 	sub, err := fs.Sub(migrations.Postgres, "postgres")
