@@ -75,10 +75,21 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 			return nil, "", bad
 		}
 		db.catchUpSearch(ctx)
-		table, match := contactMatch(terms)
-		rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM `+table+`
-			JOIN contacts ct ON ct.id = `+table+`.rowid
-			WHERE `+table+` MATCH ? ORDER BY bm25(`+table+`), ct.id DESC LIMIT ? OFFSET ?`, match, limit+1, cur)
+		if db.dialect.postgres {
+			cond, args, rank, rankArgs, perr := db.pgContactMatch(ctx, terms)
+			if perr != nil {
+				return nil, "", fmt.Errorf("contacts: %w", perr)
+			}
+			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contact_search cs
+				JOIN contacts ct ON ct.id = cs.id
+				WHERE `+cond+` ORDER BY `+rank+` DESC, ct.id DESC LIMIT ? OFFSET ?`,
+				append(append(args, rankArgs...), limit+1, cur)...)
+		} else {
+			table, match := contactMatch(terms)
+			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM `+table+`
+				JOIN contacts ct ON ct.id = `+table+`.rowid
+				WHERE `+table+` MATCH ? ORDER BY bm25(`+table+`), ct.id DESC LIMIT ? OFFSET ?`, match, limit+1, cur)
+		}
 	}
 	if err != nil {
 		return nil, "", err

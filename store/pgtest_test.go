@@ -116,7 +116,11 @@ func pgTestSchema(t testing.TB) string {
 		admin := pgAdmin(t, base)
 		defer admin.Close()
 		// Extensions live in public, beside every test's schema.
-		_, pgSetupErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS citext SCHEMA public`)
+		for _, ext := range []string{"citext", "pg_trgm"} {
+			if _, pgSetupErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS `+ext+` SCHEMA public`); pgSetupErr != nil {
+				break
+			}
+		}
 	})
 	if pgSetupErr != nil {
 		t.Fatalf("prepare the test database: %v", pgSetupErr)
@@ -288,6 +292,25 @@ var pgContract = []struct {
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},
 	{"TestEditAndDeleteNote", TestEditAndDeleteNote},
 	{"TestInboundSinceWalksNewCustomerMessages", TestInboundSinceWalksNewCustomerMessages},
+	// Search: messages and contacts, words, prefixes and substrings,
+	// highlights, ranks, paging, filters and operators.
+	{"TestSearchFindsEveryIndexedField", TestSearchFindsEveryIndexedField},
+	{"TestSearchSnippetMarksMatch", TestSearchSnippetMarksMatch},
+	{"TestSearchFollowsEditsPlaceholdersAndDeletes", TestSearchFollowsEditsPlaceholdersAndDeletes},
+	{"TestSearchContactRename", TestSearchContactRename},
+	{"TestSearchUnicode", TestSearchUnicode},
+	{"TestSearchRanksWordsBeforeSubstringsAndNewerOnTies", TestSearchRanksWordsBeforeSubstringsAndNewerOnTies},
+	{"TestSearchPhraseAndOperators", TestSearchPhraseAndOperators},
+	{"TestSearchFilters", TestSearchFilters},
+	{"TestSearchPaging", TestSearchPaging},
+	{"TestSearchLabelFilter", TestSearchLabelFilter},
+	{"TestSearchChangesInATransaction", TestSearchChangesInATransaction},
+	{"TestSearchFindsWhatWaitsToBeIndexed", TestSearchFindsWhatWaitsToBeIndexed},
+	{"TestSearchEditsAndDeletesWhileQueued", TestSearchEditsAndDeletesWhileQueued},
+	{"TestContactSearchFindsWhatWaits", TestContactSearchFindsWhatWaits},
+	{"TestSearchContentChangeWithTheSameText", TestSearchContentChangeWithTheSameText},
+	{"TestEditContactReachesSearchAndStays", TestEditContactReachesSearchAndStays},
+	{"TestContactsListAndSearch", TestContactsListAndSearch},
 }
 
 // TestPostgres runs the store's contract on PostgreSQL.

@@ -216,6 +216,10 @@ type searchPlan struct {
 	// fromIDs, when not nil, are the only contacts whose conversations
 	// count (from:).
 	fromIDs []int64
+	// On PostgreSQL (search_pg.go): the tsquery of the word index (empty
+	// for none) and the LIKE patterns of the trigram index (nil for none).
+	pgWords string
+	pgLikes []string
 }
 
 func (p *searchPlan) convWhere() (string, []any) {
@@ -259,6 +263,11 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 	if len(p.terms) > 0 {
 		p.trigram = trigramMatch(p.terms)
 		p.words = wordMatch(p.terms, p.trigram == "")
+		if db.dialect.postgres {
+			if err := db.pgPlan(ctx, p); err != nil {
+				return nil, "", err
+			}
+		}
 	}
 	// Each label a conversation must carry: by name (the filter's and
 	// label: operators', any case) or by id. An unknown name matches no
@@ -310,8 +319,12 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 			return nil, "", nil
 		}
 		p.fromIDs = ids
-		js, _ := json.Marshal(ids)
-		p.convConds, p.convArgs = append(p.convConds, "c.contact_id IN (SELECT value FROM json_each(?))"), append(p.convArgs, string(js))
+		if db.dialect.postgres {
+			p.convConds, p.convArgs = append(p.convConds, "c.contact_id = ANY(?)"), append(p.convArgs, ids)
+		} else {
+			js, _ := json.Marshal(ids)
+			p.convConds, p.convArgs = append(p.convConds, "c.contact_id IN (SELECT value FROM json_each(?))"), append(p.convArgs, string(js))
+		}
 	}
 	if len(p.terms) == 0 && p.fromIDs == nil {
 		return nil, "", nil
@@ -405,6 +418,9 @@ func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int)
 	if !hasWordChar(terms[0].Text) {
 		return nil, nil
 	}
+	if db.dialect.postgres {
+		return db.pgContactIDs(ctx, terms, max)
+	}
 	table, match := contactMatch(terms)
 	rows, err := db.reader.QueryContext(ctx, `SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?`, match, max)
 	if err != nil {
@@ -442,14 +458,35 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 	var q string
 	var qargs []any
 	var markDigits string
-	if len(p.terms) == 0 {
+	switch {
+	case len(p.terms) == 0 && db.dialect.postgres:
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
+			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
+			WHERE ct.id = ANY(?)` + where + `
+			ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
+		qargs = append(append([]any{p.fromIDs}, args...), searchContactCap)
+	case len(p.terms) == 0:
 		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
 			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
 			WHERE ct.id IN (SELECT value FROM json_each(?))` + where + `
 			ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
 		js, _ := json.Marshal(p.fromIDs)
 		qargs = append(append([]any{string(js)}, args...), searchContactCap)
-	} else {
+	case db.dialect.postgres:
+		cond, cargs, rank, rankArgs, err := db.pgContactMatch(ctx, p.terms)
+		if err != nil {
+			return nil, err
+		}
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, ` + rank + `
+			FROM contact_search cs JOIN contacts ct ON ct.id = cs.id
+			JOIN conversations c ON c.contact_id = ct.id
+			WHERE ` + cond + where + `
+			ORDER BY 7 DESC, c.last_message_at DESC, c.id DESC LIMIT ?`
+		qargs = append(append(append(rankArgs, cargs...), args...), searchContactCap)
+		for _, t := range p.terms {
+			markDigits = cmp.Or(markDigits, t.Digits)
+		}
+	default:
 		table, match := contactMatch(p.terms)
 		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, bm25(` + table + `)
 			FROM ` + table + ` JOIN contacts ct ON ct.id = ` + table + `.rowid
@@ -598,6 +635,13 @@ func (db *DB) messageWindow(ctx context.Context, p *searchPlan, top int64) ([]me
 // reading all of them, a cost that grows with the history; and as every
 // match holds every term, the frequencies weigh alike on all of them.
 func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match string, top int64) ([]messageCandidate, error) {
+	if db.dialect.postgres {
+		tier := 0
+		if table == "messages_tri" {
+			tier = 1
+		}
+		return db.pgMatchWindow(ctx, p, tier, top)
+	}
 	// Only a filter needs the message's row: without one, the window is a
 	// walk of the index alone.
 	q := `SELECT ` + table + `.rowid FROM ` + table
@@ -665,33 +709,15 @@ func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match strin
 			ranks[id] = r
 		}
 	} else {
-		type doc struct {
-			id     int64
-			tf     []int
-			length int
-		}
-		var docs []doc
-		total := 0
+		var docs []windowDoc
 		for rows.Next() {
-			var d doc
-			var body string
-			if err := rows.Scan(&d.id, &body); err != nil {
+			var d windowDoc
+			if err := rows.Scan(&d.id, &d.body); err != nil {
 				return nil, err
 			}
-			d.tf, d.length = termCounts(body, p.terms)
-			total += d.length
 			docs = append(docs, d)
 		}
-		avg := float64(max(total, 1)) / float64(max(len(docs), 1))
-		const k1, b = 1.2, 0.75
-		for _, d := range docs {
-			score := 0.0
-			for _, tf := range d.tf {
-				f := float64(tf)
-				score += f * (k1 + 1) / (f + k1*(1-b+b*float64(d.length)/avg))
-			}
-			ranks[d.id] = -score // as bm25: lower is better
-		}
+		ranks = windowRanks(docs, p.terms)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -725,9 +751,17 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 		ids[i] = c.id
 	}
 	js, _ := json.Marshal(ids)
-	rows, err := db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name
-		FROM json_each(?) j JOIN messages m ON m.id = j.value
-		JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id`, string(js))
+	var rows *sql.Rows
+	var err error
+	if db.dialect.postgres {
+		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name
+			FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
+			WHERE m.id = ANY(?)`, ids)
+	} else {
+		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name
+			FROM json_each(?) j JOIN messages m ON m.id = j.value
+			JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id`, string(js))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -751,6 +785,11 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 	// SQLite from looking up each id on its own), and computes a snippet
 	// only for the page's own messages.
 	snippets := make(map[int64]string, len(cs))
+	if db.dialect.postgres {
+		if snippets, err = db.pgSnippets(ctx, p, cs); err != nil {
+			return nil, err
+		}
+	}
 	for tier, idx := range []struct {
 		table, match string
 		size         int
@@ -763,7 +802,7 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 				lo, hi = min(lo, c.id), max(hi, c.id)
 			}
 		}
-		if len(want) == 0 {
+		if len(want) == 0 || db.dialect.postgres {
 			continue
 		}
 		js, _ := json.Marshal(want)

@@ -52,6 +52,9 @@ const searchBatch = 256
 // the same transaction, before it commits, once it holds searchBatch
 // changes or more; a search applies less first (catchUpSearch).
 func (w *writeTx) flushSearch(ctx context.Context) error {
+	if w.db.dialect.postgres {
+		return nil // PostgreSQL's triggers index in the writing transaction
+	}
 	var n int64
 	if err := w.queryRow(ctx, stSearchQueueLen).Scan(&n); err != nil {
 		return fmt.Errorf("search index: %w", err)
@@ -157,6 +160,9 @@ func (w *writeTx) applySearchQueue(ctx context.Context) error {
 // (a full disk), the search goes on with the indexes as they are, and
 // the changes wait for the next.
 func (db *DB) catchUpSearch(ctx context.Context) {
+	if db.dialect.postgres {
+		return // nothing waits: the triggers index in the writing transaction
+	}
 	var waiting bool
 	if err := db.reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_queue)`).Scan(&waiting); err != nil || !waiting {
 		return
