@@ -593,4 +593,3 @@ func ftsSnippet(doc string, toks []ftsToken, insts []ftsInst, sizes []int, nToke
 	}
 	return b.String()
 }
-
