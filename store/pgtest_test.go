@@ -311,6 +311,7 @@ var pgContract = []struct {
 	{"TestSearchContentChangeWithTheSameText", TestSearchContentChangeWithTheSameText},
 	{"TestEditContactReachesSearchAndStays", TestEditContactReachesSearchAndStays},
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
+	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
 }
 
 // TestPostgres runs the store's contract on PostgreSQL.

@@ -492,7 +492,7 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 			FROM ` + table + ` JOIN contacts ct ON ct.id = ` + table + `.rowid
 			JOIN conversations c ON c.contact_id = ct.id
 			WHERE ` + table + ` MATCH ?` + where + `
-			ORDER BY 6, c.last_message_at DESC, c.id DESC LIMIT ?`
+			ORDER BY 7, c.last_message_at DESC, c.id DESC LIMIT ?`
 		qargs = append(append([]any{match}, args...), searchContactCap)
 		for _, t := range p.terms {
 			markDigits = cmp.Or(markDigits, t.Digits)

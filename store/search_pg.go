@@ -153,7 +153,9 @@ func (db *DB) pgContactMatch(ctx context.Context, terms []inbox.SearchTerm) (con
 			joined = append(joined, text(terms[i]))
 		}
 		// pg_trgm's similarity: the more of the contact's text the terms
-		// make up, the better, as bm25 ranks a shorter text first.
+		// make up, the better, as bm25 ranks a shorter text first. By
+		// word, ts_rank with the length of the text weighing as in bm25
+		// (normalization 1).
 		return strings.Join(conds, " AND "),
 			args, "similarity(cs.name_folded || ' ' || cs.phone_folded || ' ' || cs.notes_folded, search_fold(?))",
 			[]any{strings.Join(joined, " ")}, nil
@@ -166,7 +168,7 @@ func (db *DB) pgContactMatch(ctx context.Context, terms []inbox.SearchTerm) (con
 		conds[i] = "(" + strings.Join(a, " | ") + ")"
 	}
 	q := strings.Join(conds, " & ")
-	return "cs.words @@ CAST(? AS tsquery)", []any{q}, "ts_rank(cs.words, CAST(? AS tsquery))", []any{q}, nil
+	return "cs.words @@ CAST(? AS tsquery)", []any{q}, "ts_rank(cs.words, CAST(? AS tsquery), 1)", []any{q}, nil
 }
 
 // pgMatchWindow is matchWindow on PostgreSQL: up to searchWindow matches
