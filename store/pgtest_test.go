@@ -312,6 +312,7 @@ var pgContract = []struct {
 	{"TestEditContactReachesSearchAndStays", TestEditContactReachesSearchAndStays},
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
+	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 }
 
 // TestPostgres runs the store's contract on PostgreSQL.

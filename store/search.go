@@ -717,7 +717,7 @@ func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match strin
 			}
 			docs = append(docs, d)
 		}
-		ranks = windowRanks(docs, p.terms)
+		ranks = windowRanks(docs, func(body string) ([]int, int) { return termCounts(body, p.terms) })
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

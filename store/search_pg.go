@@ -224,7 +224,12 @@ func (db *DB) pgMatchWindow(ctx context.Context, p *searchPlan, tier int, top in
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	ranks := windowRanks(docs, p.terms)
+	counts := func(body string) ([]int, int) { return indexCounts(body, p.terms, tier, p.trigram == "") }
+	if len(docs) == searchWindow {
+		// As SQLite ranks a full window.
+		counts = func(body string) ([]int, int) { return termCounts(body, p.terms) }
+	}
+	ranks := windowRanks(docs, counts)
 	out := make([]messageCandidate, len(docs))
 	for i, d := range docs {
 		out[i] = messageCandidate{id: d.id, rank: ranks[d.id]}
@@ -293,13 +298,14 @@ type windowDoc struct {
 }
 
 // windowRanks are the ranks of docs (lower is better): bm25 without the
-// inverse document frequency, the lengths' average taken over docs. As
+// inverse document frequency, the lengths' average taken over docs, with
+// the frequency of each term in a text and its length as counts says. As
 // every match holds every term, the frequencies would weigh alike on all
 // of them.
-func windowRanks(docs []windowDoc, terms []inbox.SearchTerm) map[int64]float64 {
+func windowRanks(docs []windowDoc, counts func(body string) ([]int, int)) map[int64]float64 {
 	total := 0
 	for i := range docs {
-		docs[i].tf, docs[i].length = termCounts(docs[i].body, terms)
+		docs[i].tf, docs[i].length = counts(docs[i].body)
 		total += docs[i].length
 	}
 	avg := float64(max(total, 1)) / float64(max(len(docs), 1))
@@ -376,9 +382,37 @@ func wordTokens(s string) []ftsToken {
 // ftsInst is a phrase found at a token position.
 type ftsInst struct{ phrase, pos int }
 
+// indexCounts are how often each term occurs in body and its length, in
+// the tokens of the word index (tier 0) or the trigram index (tier 1), as
+// FTS5's bm25 counts them; a term occurs at least once (it matched).
+func indexCounts(body string, terms []inbox.SearchTerm, tier int, prefixes bool) ([]int, int) {
+	var toks []ftsToken
+	var insts []ftsInst
+	if tier == 0 {
+		toks, insts, _ = wordInstances(body, terms, prefixes)
+	} else {
+		toks, insts, _ = trigramInstances(body, terms)
+	}
+	tf := make([]int, len(terms))
+	for _, in := range insts {
+		tf[in.phrase]++
+	}
+	for i := range tf {
+		tf[i] = max(tf[i], 1)
+	}
+	return tf, max(len(toks), 1)
+}
+
 // wordSnippet is FTS5's snippet() of body in the word index for terms,
 // the last word of each a prefix when prefixes (and the term unquoted).
 func wordSnippet(body string, terms []inbox.SearchTerm, prefixes bool, size int) string {
+	toks, insts, sizes := wordInstances(body, terms, prefixes)
+	return ftsSnippet(body, toks, insts, sizes, size)
+}
+
+// wordInstances are the words of body, and where each term's phrase is
+// found among them.
+func wordInstances(body string, terms []inbox.SearchTerm, prefixes bool) ([]ftsToken, []ftsInst, []int) {
 	toks := wordTokens(body)
 	var insts []ftsInst
 	sizes := make([]int, len(terms))
@@ -400,13 +434,20 @@ func wordSnippet(body string, terms []inbox.SearchTerm, prefixes bool, size int)
 			insts = append(insts, ftsInst{ip, pos})
 		}
 	}
-	return ftsSnippet(body, toks, insts, sizes, size)
+	return toks, insts, sizes
 }
 
 // trigramSnippet is FTS5's snippet() of body in the trigram index for
-// terms: each three characters a token, a term found where its folded text
-// is.
+// terms.
 func trigramSnippet(body string, terms []inbox.SearchTerm, size int) string {
+	toks, insts, sizes := trigramInstances(body, terms)
+	return ftsSnippet(body, toks, insts, sizes, size)
+}
+
+// trigramInstances are the tokens of body in the trigram index (each
+// three characters), and where each term is found among them: where its
+// folded text is.
+func trigramInstances(body string, terms []inbox.SearchTerm) ([]ftsToken, []ftsInst, []int) {
 	var offs []int
 	var folded []rune
 	for i, r := range body {
@@ -435,7 +476,7 @@ func trigramSnippet(body string, terms []inbox.SearchTerm, size int) string {
 			}
 		}
 	}
-	return ftsSnippet(body, toks, insts, sizes, size)
+	return toks, insts, sizes
 }
 
 // ftsSnippet is FTS5's snippet(): of the fragments of nToken tokens

@@ -4,7 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +120,109 @@ func TestSearchContactsBestMatchFirst(t *testing.T) {
 		}
 		if q == "ana" && (len(contacts) != 2 || contacts[0].ID != best.Contact.ID) {
 			t.Errorf("contacts page, %s: %+v, want %d first", q, contacts, best.Contact.ID)
+		}
+	}
+}
+
+// The same messages and contacts stored in SQLite and in PostgreSQL give
+// the same search results: the same contacts in the same order, then the
+// same messages with the same highlights, in as many pages; and the same
+// contacts on the Contacts page. Messages are ranked by the same bm25
+// where a window is full; where it holds every match, SQLite's bm25 also
+// weighs how common each term is in the whole index and the average
+// length of all its texts, which PostgreSQL does not read (it would cost
+// a count over the whole history): both rank best match first, and may
+// order two close matches differently.
+func TestSearchSameResultsOnBothEngines(t *testing.T) {
+	if !onPostgres(t) {
+		t.Skip("compares PostgreSQL's search with SQLite's: runs under TestPostgres")
+	}
+	lite, err := Open(filepath.Join(t.TempDir(), "switchboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lite.Close() })
+	engines := []*searchFixture{{t: t, db: openTest(t)}, {t: t, db: lite}}
+	people := []struct{ phone, name string }{
+		{"+4917612345678", "Jürgen Weiß"}, {"+13125550100", "Ben Order"}, {"+447700900123", "Zoë"},
+		{"+4917699887766", "Anna-Lena Müller"}, {"+33612345678", ""},
+	}
+	base := []string{
+		"Where is order W-7781? It was due Tuesday",
+		"the border was closed", "order arrived", "order arrived",
+		"my order and then some more words and then some more words and then some more words",
+		"Crème brûlée à la française", "Danke 🙏 für die Lieferung 📦", "שלום, ההזמנה שלי לא הגיעה",
+		"the red box arrived", "the box was red", "the red box vanished",
+		"Dear team: the invoice-2291.pdf is attached. Order 5512: two boxes. Order 5513: three boxes.",
+		"parcel 5512 and parcel 5513 left the depot", "call me on 0176 1234 5678 please",
+		"refund please", "REFUND! refund? Refund.", "re-fund", "prefunded order",
+	}
+	for _, f := range engines {
+		texts := slices.Clone(base)
+		var convs []inbox.Conversation
+		for i, p := range people {
+			convs = append(convs, f.conv(p.phone, p.name, []inbox.Channel{inbox.WhatsApp, inbox.SMS}[i%2]))
+		}
+		for i := range 230 {
+			texts = append(texts, strings.Repeat("parcel ", 1+i%3)+"number "+strconv.Itoa(i))
+		}
+		// In one transaction, as a burst of webhooks is stored.
+		inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+			for i, text := range texts {
+				c := convs[i%len(convs)]
+				m := &inbox.Message{ZavuID: fmt.Sprintf("msg_burst_%d", i), ConversationID: c.ID, Direction: inbox.Inbound,
+					Channel: c.Channel, Type: inbox.TypeText, Text: text, Status: inbox.StatusReceived,
+					Source: inbox.SourceCustomer, CreatedAt: t0.Add(time.Duration(i) * time.Minute), UpdatedAt: t0}
+				if err := w.InsertMessage(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		f.msg(convs[0], "", &inbox.Content{MediaID: "m2", Filename: "invoice-2291.pdf"})
+	}
+	queries := []string{"order", "orde", "or", "o", "W-7781", "7781", "-778", "tuesday", "tues", "red box", `"red box"`,
+		"box red", "creme", "brûlée", "für", "הזמנ", "invoice", "2291", "5512", "parcel", "parcel number", "number 1",
+		"refund", "ref", "fund", "jurgen", "weiß", "müller", "anna-lena", "lena", "0176", "+49 176 1234", "1234 5678",
+		"from:ben order", "from:0176", "order from:zoë", "zo", "ben", "b"}
+	for _, q := range queries {
+		var contactHits, messageHits [2][]string
+		var pages [2]int
+		for e, f := range engines {
+			cursor := ""
+			for range 10 {
+				hits, next := f.search(inbox.SearchFilter{Query: q, Limit: 40, Cursor: cursor})
+				pages[e]++
+				for _, h := range hits {
+					hit := fmt.Sprintf("m%d c%d ct%d %q", h.MessageID, h.ConversationID, h.Contact.ID, h.Snippet)
+					if h.MessageID == 0 {
+						contactHits[e] = append(contactHits[e], hit)
+					} else {
+						messageHits[e] = append(messageHits[e], hit)
+					}
+				}
+				if cursor = next; cursor == "" {
+					break
+				}
+			}
+			slices.Sort(messageHits[e])
+		}
+		if !slices.Equal(contactHits[0], contactHits[1]) || !slices.Equal(messageHits[0], messageHits[1]) || pages[0] != pages[1] {
+			t.Errorf("search %q:\nPostgreSQL %q\n%q\n(%d pages)\n    SQLite %q\n%q\n(%d pages)", q,
+				contactHits[0], messageHits[0], pages[0], contactHits[1], messageHits[1], pages[1])
+		}
+		var contacts [2][]int64
+		for e, f := range engines {
+			page, _, err := f.db.Contacts(context.Background(), inbox.ContactFilter{Query: q, Limit: 50})
+			if err != nil && !errors.Is(err, inbox.ErrInvalid) {
+				t.Fatal(err)
+			}
+			for _, c := range page {
+				contacts[e] = append(contacts[e], c.ID)
+			}
+		}
+		if !slices.Equal(contacts[0], contacts[1]) {
+			t.Errorf("contacts %q: PostgreSQL %v, SQLite %v", q, contacts[0], contacts[1])
 		}
 	}
 }
