@@ -163,7 +163,7 @@ func TestSearchSameResultsOnBothEngines(t *testing.T) {
 		for i, p := range people {
 			convs = append(convs, f.conv(p.phone, p.name, []inbox.Channel{inbox.WhatsApp, inbox.SMS}[i%2]))
 		}
-		for i := range 230 {
+		for i := range 45 {
 			texts = append(texts, strings.Repeat("parcel ", 1+i%3)+"number "+strconv.Itoa(i))
 		}
 		// In one transaction, as a burst of webhooks is stored.
@@ -181,17 +181,15 @@ func TestSearchSameResultsOnBothEngines(t *testing.T) {
 		})
 		f.msg(convs[0], "", &inbox.Content{MediaID: "m2", Filename: "invoice-2291.pdf"})
 	}
-	queries := []string{"order", "orde", "or", "o", "W-7781", "7781", "-778", "tuesday", "tues", "red box", `"red box"`,
-		"box red", "creme", "brûlée", "für", "הזמנ", "invoice", "2291", "5512", "parcel", "parcel number", "number 1",
-		"refund", "ref", "fund", "jurgen", "weiß", "müller", "anna-lena", "lena", "0176", "+49 176 1234", "1234 5678",
-		"from:ben order", "from:0176", "order from:zoë", "zo", "ben", "b"}
+	queries := []string{"order", "orde", "or", "W-7781", "-778", `"red box"`, "box red", "creme", "für", "הזמנ",
+		"parcel", "number 1", "fund", "jurgen", "anna-lena", "+49 176 1234", "order from:zoë", "b"}
 	for _, q := range queries {
 		var contactHits, messageHits [2][]string
 		var pages [2]int
 		for e, f := range engines {
 			cursor := ""
 			for range 10 {
-				hits, next := f.search(inbox.SearchFilter{Query: q, Limit: 40, Cursor: cursor})
+				hits, next := f.search(inbox.SearchFilter{Query: q, Limit: 20, Cursor: cursor})
 				pages[e]++
 				for _, h := range hits {
 					hit := fmt.Sprintf("m%d c%d ct%d %q", h.MessageID, h.ConversationID, h.Contact.ID, h.Snippet)
