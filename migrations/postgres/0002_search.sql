@@ -6,9 +6,9 @@
 --  * as words (a tsvector, GIN): runs of letters and digits, lower case,
 --    accents removed, each at its position, so that a phrase is words in
 --    a row and a prefix finds every word it begins. The words are split
---    here rather than by a text search configuration, whose parser keeps
---    "invoice-2291.pdf" or an e-mail address as one word: the same text
---    gives the same words as SQLite's unicode61 tokenizer.
+--    here before a text search configuration's parser sees them, which
+--    would keep "invoice-2291.pdf" or an e-mail address as one word: the
+--    same text gives the same words as SQLite's unicode61 tokenizer.
 --  * folded (lower case, accents removed; pg_trgm's GIN index), for
 --    substrings of three characters or more ("W-7781", "5512") with LIKE.
 --
@@ -31,8 +31,15 @@ CREATE FUNCTION search_fold(s text) RETURNS text
 -- search_words are the words of s, folded, in order.
 CREATE FUNCTION search_words(s text) RETURNS text[]
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-	RETURN ARRAY(SELECT w FROM regexp_split_to_table(search_fold(s) COLLATE "und-x-icu", '[^[:alnum:]]+')
-		WITH ORDINALITY AS t(w, n) WHERE w <> '' ORDER BY n);
+	RETURN array_remove(regexp_split_to_array(search_fold(s) COLLATE "und-x-icu", '[^[:alnum:]]+'), '');
+
+-- search_folded_vector is the words of folded text (search_fold) at their
+-- positions. Between the words only spaces are left, so that the simple
+-- configuration's parser takes each as a word as it is: it never sees the
+-- hyphens, dots and @ of the compound words it would keep whole.
+CREATE FUNCTION search_folded_vector(folded text) RETURNS tsvector
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	RETURN to_tsvector('simple'::regconfig, regexp_replace(folded COLLATE "und-x-icu", '[^[:alnum:]]+', ' ', 'g'));
 
 -- search_vector is the words of parts, each part's with its weight (A, B,
 -- C, D in order) and a position one past the previous part's last, so
@@ -128,31 +135,27 @@ CREATE INDEX contact_search_notes ON contact_search USING gin (notes_folded gin_
 
 -- A message with no text (media awaiting its caption, a reply's
 -- placeholder) has nothing to find and no row.
-CREATE FUNCTION message_search_put(id bigint, body text) RETURNS void
-	LANGUAGE sql AS $$
-	INSERT INTO message_search (id, body, folded, words)
-	SELECT id, body, search_fold(body), search_vector(body) WHERE body <> ''
-	ON CONFLICT ON CONSTRAINT message_search_pkey DO UPDATE
-		SET body = excluded.body, folded = excluded.folded, words = excluded.words
-$$;
-
 CREATE FUNCTION messages_search() RETURNS trigger
 	LANGUAGE plpgsql AS $$
 DECLARE
 	body text;
+	folded text;
 BEGIN
 	IF TG_OP = 'DELETE' THEN
 		DELETE FROM message_search WHERE id = OLD.id;
 		RETURN NULL;
 	END IF;
-	body := coalesce(search_message_body(NEW.text, NEW.content), '');
+	body := CASE WHEN NEW.content IS NULL THEN NEW.text ELSE search_message_body(NEW.text, NEW.content) END;
 	IF TG_OP = 'UPDATE' THEN
-		IF OLD.id = NEW.id AND body = coalesce(search_message_body(OLD.text, OLD.content), '') THEN
+		IF OLD.id = NEW.id AND body IS NOT DISTINCT FROM search_message_body(OLD.text, OLD.content) THEN
 			RETURN NULL;
 		END IF;
 		DELETE FROM message_search WHERE id = OLD.id;
 	END IF;
-	PERFORM message_search_put(NEW.id, body);
+	IF body <> '' THEN
+		folded := search_fold(body);
+		INSERT INTO message_search (id, body, folded, words) VALUES (NEW.id, body, folded, search_folded_vector(folded));
+	END IF;
 	RETURN NULL;
 END $$;
 
@@ -191,7 +194,10 @@ CREATE TRIGGER contacts_search_update AFTER UPDATE OF id, name, phone, notes ON 
 	EXECUTE FUNCTION contacts_search();
 
 -- What is stored already.
-SELECT message_search_put(id, coalesce(search_message_body(text, content), '')) FROM messages;
+INSERT INTO message_search (id, body, folded, words)
+SELECT id, body, folded, search_folded_vector(folded)
+FROM (SELECT id, body, search_fold(body) AS folded
+	FROM (SELECT id, search_message_body(text, content) AS body FROM messages) m WHERE body <> '') f;
 INSERT INTO contact_search (id, name_folded, phone_folded, notes_folded, words)
 SELECT id, search_fold(name), search_fold(search_phone(phone)), search_fold(notes), search_vector(name, search_phone(phone), notes)
 FROM contacts;
