@@ -83,7 +83,7 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contact_search cs
 				JOIN contacts ct ON ct.id = cs.id
 				WHERE `+cond+` ORDER BY `+rank+` DESC, ct.id DESC LIMIT ? OFFSET ?`,
-				append(append(args, rankArgs...), limit+1, cur)...)
+				append(append(append([]any{customPlan}, args...), rankArgs...), limit+1, cur)...)
 		} else {
 			table, match := contactMatch(terms)
 			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM `+table+`

@@ -313,6 +313,7 @@ var pgContract = []struct {
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
+	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 }
 
 // TestPostgres runs the store's contract on PostgreSQL.

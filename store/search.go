@@ -482,7 +482,7 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 			JOIN conversations c ON c.contact_id = ct.id
 			WHERE ` + cond + where + `
 			ORDER BY 7 DESC, c.last_message_at DESC, c.id DESC LIMIT ?`
-		qargs = append(append(append(rankArgs, cargs...), args...), searchContactCap)
+		qargs = append(append(append(append([]any{customPlan}, rankArgs...), cargs...), args...), searchContactCap)
 		for _, t := range p.terms {
 			markDigits = cmp.Or(markDigits, t.Digits)
 		}

@@ -8,8 +8,19 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"switchboard/inbox"
 )
+
+// customPlan, given as a query's first argument, has PostgreSQL plan it
+// with its arguments each time rather than once for any (pgx keeps a
+// prepared statement for each query text, whose plan PostgreSQL makes
+// generic after five runs). A search needs the plan for its own terms: a
+// rare word is read from the GIN index, a common one by walking the
+// newest messages until the window is full; a plan made for any word
+// walks every message to find a rare one.
+var customPlan any = pgx.QueryExecModeExec
 
 // Search on PostgreSQL reads message_search and contact_search
 // (migrations/postgres/0002_search.sql) where SQLite reads its FTS5
@@ -208,7 +219,7 @@ func (db *DB) pgMatchWindow(ctx context.Context, p *searchPlan, tier int, top in
 	}
 	q += ` WHERE ` + strings.Join(match, " AND ") + ` AND s.id < ?` + cond + ` ORDER BY s.id DESC LIMIT ?`
 	args = append(args, searchWindow)
-	rows, err := db.reader.QueryContext(ctx, q, args...)
+	rows, err := db.reader.QueryContext(ctx, q, append([]any{customPlan}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +284,8 @@ func (db *DB) pgContactIDs(ctx context.Context, terms []inbox.SearchTerm, max in
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.reader.QueryContext(ctx, `SELECT cs.id FROM contact_search cs WHERE `+cond+` LIMIT ?`, append(args, max)...)
+	rows, err := db.reader.QueryContext(ctx, `SELECT cs.id FROM contact_search cs WHERE `+cond+` LIMIT ?`,
+		append(append([]any{customPlan}, args...), max)...)
 	if err != nil {
 		return nil, err
 	}

@@ -224,3 +224,46 @@ func TestSearchSameResultsOnBothEngines(t *testing.T) {
 		}
 	}
 }
+
+// On PostgreSQL a search is planned for its own terms every time: a rare
+// word is read from the words index however often it is searched, never
+// found by walking every message, as a plan made once for any word (a
+// prepared statement's generic plan, after five runs) would.
+func TestPostgresSearchPlansForItsTerms(t *testing.T) {
+	if !onPostgres(t) {
+		t.Skip("PostgreSQL's plans: runs under TestPostgres")
+	}
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	rare := f.msg(c, "commande incomplète", nil)
+	// Many common texts, straight into the index: enough that walking them
+	// costs more than reading a word's entries.
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		_, err := w.execSQL(ctx, `INSERT INTO message_search (id, body, folded, words)
+			SELECT 1000000 + i, 'parcel number ' || i, 'parcel number ' || i, search_folded_vector('parcel number ' || i)
+			FROM generate_series(1, 5000) i`)
+		return err
+	})
+	ctx := context.Background()
+	if _, err := f.db.reader.DB.ExecContext(ctx, `ANALYZE message_search`); err != nil {
+		t.Fatal(err)
+	}
+	scans := func() int {
+		return count(t, f.db, `SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelid = 'message_search_words'::regclass`)
+	}
+	before := scans()
+	const searches = 10
+	for range searches {
+		if got := f.ids("incomplète"); !slices.Equal(got, []int64{rare}) {
+			t.Fatalf("incomplète gives %v, want [%d]", got, rare)
+		}
+	}
+	// The server counts index scans in the background: wait for them.
+	deadline := time.Now().Add(15 * time.Second)
+	for scans()-before < searches {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d searches for a rare word read the words index %d times", searches, scans()-before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
