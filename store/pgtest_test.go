@@ -172,7 +172,7 @@ func openPostgresTest(t testing.TB, opts ...Option) *DB {
 }
 
 // pgContract is the store's tests that run on PostgreSQL as well. Those
-// not listed test what does not run there yet (search) or SQLite itself (query
+// not listed test SQLite itself (query
 // plans, PRAGMAs, WAL checkpoints, backup files, disk space, migrations of
 // older SQLite schemas). Generate makes its data on PostgreSQL with
 // SQLite's statements, whose own checks (TestGenerateMakesConsistent...,
