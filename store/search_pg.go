@@ -22,6 +22,21 @@ import (
 // walks every message to find a rare one.
 var customPlan any = pgx.QueryExecModeExec
 
+func init() {
+	// A database copied from SQLite (CopyToPostgres) gets its search
+	// indexes from the copied rows, as migration 0002 indexes what is
+	// stored before it.
+	postgresBuilt = append(postgresBuilt,
+		`INSERT INTO message_search (id, body, folded, words)
+		SELECT id, body, folded, search_folded_vector(folded)
+		FROM (SELECT id, body, search_fold(body) AS folded
+			FROM (SELECT id, search_message_body(text, content) AS body FROM messages) m WHERE body <> '') f`,
+		`INSERT INTO contact_search (id, name_folded, phone_folded, notes_folded, words)
+		SELECT id, search_fold(name), search_fold(search_phone(phone)), search_fold(notes),
+			search_vector(name, search_phone(phone), notes)
+		FROM contacts`)
+}
+
 // Search on PostgreSQL reads message_search and contact_search
 // (migrations/postgres/0002_search.sql) where SQLite reads its FTS5
 // indexes, and gives the same results: the same matches, ranked alike, in
