@@ -164,6 +164,15 @@ type client struct {
 	// The write pump's scratch space for a message's frame.
 	hdr [10]byte
 	iov net.Buffers
+
+	// Direct writes by the hub goroutine (live_direct.go): direct is nil
+	// when the socket cannot be written without waiting. wmu is held by
+	// whoever writes a frame; queued counts the messages in send not yet
+	// written; rest is what the socket did not take of a direct write.
+	direct *directWriter
+	wmu    sync.Mutex
+	queued atomic.Int32
+	rest   net.Buffers
 }
 
 // subscription is what a page shows: a list view and an open thread.
@@ -704,9 +713,14 @@ func (h *Hub) partsFor(c *client, u *update) [][]byte {
 // deliver queues a message for the client, dropping the client when its
 // buffer is full.
 func (h *Hub) deliver(c *client, parts [][]byte) {
+	if h.tryDeliver(c, parts) {
+		return
+	}
+	c.queued.Add(1)
 	select {
 	case c.send <- parts:
 	default:
+		c.queued.Add(-1)
 		h.log.Warn("live client too slow; disconnected", "user_id", c.userID)
 		h.slow.Add(1)
 		h.drop(c, websocket.CloseTryAgainLater)

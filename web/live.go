@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -236,6 +235,7 @@ func (s *Server) handleLive(c echo.Context) error {
 	ctx := r.Context()
 	cl := &client{hub: s.hub, conn: conn, raw: rawConn(conn.NetConn()), send: make(chan [][]byte, clientBuffer),
 		userID: userID, name: user.Name, session: s.sessions.Token(ctx)}
+	cl.writeDirectly()
 	select {
 	case s.hub.register <- cl:
 	case <-s.hub.done:
@@ -405,7 +405,7 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 			// Whatever else is waiting goes in the same message: a page
 			// that fell behind catches up in one write.
 			closed := false
-			size := partsSize(parts)
+			size, taken := partsSize(parts), int32(1)
 		drain:
 			for size < wsMaxMessage {
 				select {
@@ -416,12 +416,20 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 					}
 					parts = append(parts, next...)
 					size += partsSize(next)
+					taken++
 				default:
 					break drain
 				}
 			}
-			_ = c.raw.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			if err := c.write(parts); err != nil {
+			err := c.control(func() error {
+				if size == 0 {
+					return nil // only the rest of a direct write
+				}
+				_ = c.raw.SetWriteDeadline(time.Now().Add(wsWriteWait))
+				return c.write(parts)
+			})
+			c.queued.Add(-taken)
+			if err != nil {
 				return
 			}
 			if closed {
@@ -429,7 +437,9 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 				return
 			}
 		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+			if err := c.control(func() error {
+				return c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait))
+			}); err != nil {
 				return
 			}
 		case <-check.C:
@@ -444,7 +454,31 @@ func (c *client) writeClose() {
 	if code == 0 {
 		code = websocket.CloseNormalClosure
 	}
-	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason), time.Now().Add(wsWriteWait))
+	_ = c.control(func() error {
+		return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason), time.Now().Add(wsWriteWait))
+	})
+}
+
+// control runs write, which writes a frame, holding the client's write
+// lock and after the rest of a frame the hub wrote in part. When the hub
+// writes directly, the socket is left with no write deadline, which would
+// otherwise refuse its next direct write once passed.
+func (c *client) control(write func() error) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.rest != nil {
+		_ = c.raw.SetWriteDeadline(time.Now().Add(wsWriteWait))
+		_, err := c.rest.WriteTo(c.raw)
+		c.rest = nil
+		if err != nil {
+			return err
+		}
+	}
+	err := write()
+	if c.direct != nil {
+		_ = c.raw.SetWriteDeadline(time.Time{})
+	}
+	return err
 }
 
 // wsMaxMessage is about the most a page is sent in one message when it
@@ -462,23 +496,10 @@ func partsSize(parts [][]byte) int {
 // write sends one text message made of parts, which are shared with other
 // clients, as a single websocket frame in a single system call (writev):
 // the frame's header, then the parts where they lie, with nothing copied.
-// Only the write pump writes data frames, so frames never interleave.
+// The write pump calls it holding wmu (see control), so frames never
+// interleave.
 func (c *client) write(parts [][]byte) error {
-	n := partsSize(parts)
-	c.hdr[0] = 0x80 | websocket.TextMessage // final frame, text
-	h := c.hdr[:2]
-	switch {
-	case n < 126:
-		c.hdr[1] = byte(n)
-	case n <= 0xffff:
-		c.hdr[1] = 126
-		binary.BigEndian.PutUint16(c.hdr[2:], uint16(n))
-		h = c.hdr[:4]
-	default:
-		c.hdr[1] = 127
-		binary.BigEndian.PutUint64(c.hdr[2:], uint64(n))
-		h = c.hdr[:10]
-	}
+	h := frameHeader(&c.hdr, partsSize(parts))
 	iov := append(append(c.iov[:0], h), parts...)
 	bufs := iov
 	_, err := bufs.WriteTo(c.raw)

@@ -53,10 +53,13 @@
 // long ago, or dropped changes) it tells the page to resync: fetch its list
 // and thread once, then subscribe again from their position.
 //
-// Each page's write pump sends what waits for it as one message, one
-// websocket frame written with one writev from the shared fragments,
-// nothing copied. A page that cannot keep up (its queue of 64 messages is
-// full) is dropped with 1013 and reconnects. Signing out, an expired or
+// Each page's message is one websocket frame written with one writev
+// from the shared fragments, nothing copied. The hub goroutine writes it
+// itself when the page's socket takes it without waiting (live_direct.go):
+// no goroutine is woken per page. Otherwise the page's write pump waits
+// for the socket and sends what waits for it as one message. A page that
+// cannot keep up (its queue of 64 messages is full) is dropped with 1013
+// and reconnects. Signing out, an expired or
 // deleted session, deactivation and a password reset close the session's
 // sockets with 1008, on which the page goes to the sign-in page; each
 // socket checks its session every 30 seconds (the pages of one session
