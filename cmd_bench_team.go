@@ -564,7 +564,9 @@ func (s *teamServer) openPage(ctx context.Context, p *teamPage) error {
 	}
 	sub["rows"] = rows
 	u, _ := url.Parse(s.base)
-	d := websocket.Dialer{Jar: p.agent.client.Jar, HandshakeTimeout: 10 * time.Second}
+	// A browser reads what the socket holds in one go: a read buffer of
+	// gorilla's default 4 kB would take several reads for most messages.
+	d := websocket.Dialer{Jar: p.agent.client.Jar, HandshakeTimeout: 10 * time.Second, ReadBufferSize: 32 << 10}
 	conn, _, err := d.DialContext(ctx, "ws://"+u.Host+"/ws", http.Header{"Origin": {s.base}})
 	if err != nil {
 		return err
