@@ -57,7 +57,13 @@ type Hub struct {
 	endRenders context.CancelFunc
 	log        *slog.Logger
 
-	clients   map[*client]struct{}
+	clients map[*client]struct{}
+	shown   shownRows // the list rows each page has
+	// routing is, while an update is routed, the sets of pages that have
+	// the rows of its conversations (as u.convs), and scratch a message's
+	// parts while it is made.
+	routing   []*pageBits
+	scratch   [][]byte
 	recent    []*update // the latest updates, oldest first, for pages that catch up
 	recentLen int       // the size of their fragments
 	evicted   uint64    // the highest change number of an update dropped from recent
@@ -142,7 +148,7 @@ type client struct {
 
 	// Owned by the hub goroutine.
 	sub      subscription
-	shown    map[int64]struct{} // the list rows the page has
+	slot     int // the page's bit in the sets of pages that have a row (Hub.shown)
 	presence pagePresence
 	// counts are the view counts the page shows (by key, see counts.go)
 	// and countBases the filters they need counted.
@@ -528,6 +534,7 @@ func (h *Hub) run() {
 		select {
 		case c := <-h.register:
 			h.clients[c] = struct{}{}
+			c.slot = h.shown.take()
 			h.connected.Store(int64(len(h.clients)))
 		case c := <-h.unregister:
 			h.drop(c, 0)
@@ -564,9 +571,14 @@ func (h *Hub) run() {
 			}
 		case u := <-h.updates:
 			h.remember(u)
+			h.routing = h.routing[:0]
+			for i := range u.convs {
+				h.routing = append(h.routing, h.shown.byConv[u.convs[i].id])
+			}
 			for c := range h.clients {
 				h.route(c, u)
 			}
+			clear(h.routing)
 		case <-h.stop:
 			for c := range h.clients {
 				h.drop(c, websocket.CloseServiceRestart)
@@ -620,10 +632,7 @@ func (h *Hub) subscribeClient(r subscribeRequest) {
 		return // dropped: too slow to take the thread's presence
 	}
 	h.setCounts(c, r.counts, r.countBases)
-	c.shown = make(map[int64]struct{}, len(r.rows))
-	for _, id := range r.rows {
-		c.shown[id] = struct{}{}
-	}
+	h.shown.replace(c.slot, r.rows)
 	if r.epoch != h.epoch || r.since < h.evicted {
 		h.deliver(c, [][]byte{resyncMessage})
 		return
@@ -633,7 +642,7 @@ func (h *Hub) subscribeClient(r subscribeRequest) {
 	var parts [][]byte
 	for _, u := range h.recent {
 		if u.covers > r.since {
-			parts = append(parts, h.partsFor(c, u)...)
+			parts = append(parts, h.partsFor(c, u, nil, nil)...)
 		}
 	}
 	if parts != nil {
@@ -647,27 +656,35 @@ var resyncMessage = []byte(`<i data-live="resync" hidden></i>`)
 // route sends the client the parts of u its page shows, if any, after
 // the messages held for it.
 func (h *Hub) route(c *client, u *update) {
-	parts := h.partsFor(c, u)
+	parts := h.partsFor(c, u, h.routing, h.scratch[:0])
 	if c.held != nil {
 		parts = append(c.held, parts...)
 		c.held = nil
 		delete(h.held, c)
+	} else if parts != nil {
+		h.scratch = parts[:0]
+		if h.tryDeliver(c, parts) {
+			clear(parts) // let the fragments go with the update
+			return
+		}
+		parts = append([][]byte(nil), parts...) // the scratch stays the hub's
 	}
 	if parts != nil {
 		h.deliver(c, parts)
 	}
 }
 
-// partsFor is what of u the client's page shows, nil for nothing; it
-// notes the rows the page now has.
-func (h *Hub) partsFor(c *client, u *update) [][]byte {
+// partsFor is what of u the client's page shows, appended to buf, nil for
+// nothing; it notes the rows the page now has. shown, when not nil, is
+// the sets of pages that have the rows of u.convs.
+func (h *Hub) partsFor(c *client, u *update, shown []*pageBits, buf [][]byte) [][]byte {
 	if u.resync {
-		return [][]byte{u.marker, resyncMessage}
+		return append(buf, u.marker, resyncMessage)
 	}
 	var parts [][]byte
 	add := func(b []byte) {
 		if parts == nil {
-			parts = append(make([][]byte, 0, 8), u.marker)
+			parts = append(buf, u.marker)
 		}
 		parts = append(parts, b)
 	}
@@ -691,15 +708,32 @@ func (h *Hub) partsFor(c *client, u *update) [][]byte {
 			}
 		}
 		if l := c.sub.list; l != nil && cv.row != nil {
-			_, shown := c.shown[cv.id]
+			var pages *pageBits
+			if shown != nil {
+				pages = shown[i]
+			} else {
+				pages = h.shown.byConv[cv.id]
+			}
+			has := pages.has(c.slot)
 			if l.matches(c.userID, cv) {
 				add(cv.row)
-				if !shown {
-					c.shown[cv.id] = struct{}{}
+				if !has {
+					if pages == nil {
+						pages = h.shown.bits(cv.id)
+						if shown != nil {
+							shown[i] = pages
+						}
+					}
+					pages.set(c.slot)
 				}
-			} else if shown {
+			} else if has {
 				add(cv.gone)
-				delete(c.shown, cv.id)
+				if pages.unset(c.slot) {
+					delete(h.shown.byConv, cv.id)
+					if shown != nil {
+						shown[i] = nil
+					}
+				}
 			}
 		}
 	}
@@ -733,6 +767,7 @@ func (h *Hub) drop(c *client, code int) {
 	}
 	delete(h.clients, c)
 	delete(h.held, c)
+	h.shown.release(c.slot)
 	h.connected.Store(int64(len(h.clients)))
 	h.bases.remove(c.countBases)
 	c.countBases = nil
