@@ -100,7 +100,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server during the ingest runs to this file")
 	uiOnly := fs.Bool("ui", false, "run only the agents' screen at 100k conversations: the list, by label, a large thread, live fan-out")
-	clientProfile := fs.String("client-cpuprofile", "", "write a CPU profile of the bench's own senders during the ingest runs to this file")
+	clientProfile := fs.String("client-cpuprofile", "", "write a CPU profile of the bench's own senders during the ingest runs (with -team: of its pages) to this file")
 	ingestOnly := fs.Bool("ingest", false, "run only the webhook runs (ingest, steady) and the baseline")
 	teamOnly := fs.Bool("team", false, "run only the team scenario: 1,000 pages of 100 agents, 200 webhooks/s")
 	searchOnly := fs.Bool("search", false, "run only search: queries at 100k conversations / 1M messages, ingestion with and without the indexes")
@@ -151,7 +151,12 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return e.printBench(res, *asJSON)
 	}
 	if *teamOnly {
+		stop, err := startCPUProfile(*clientProfile) // the pages' side
+		if err != nil {
+			return err
+		}
 		tf, err := benchTeam(ctx, dir, *teamServer, team, progress)
+		stop()
 		if err != nil {
 			return err
 		}
