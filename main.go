@@ -244,6 +244,17 @@ func (e env) serve(ctx context.Context, args []string) error {
 	upkeep := newUpkeep(db, filepath.Join(dataDir, "media"), log.With("component", "upkeep"))
 	// Snoozed conversations come back when their time comes; the timer
 	// tells the live pages through the server.
+	// On PostgreSQL, other processes may serve the same database: live
+	// updates go to and come from them.
+	var live inbox.LiveBus
+	if store.IsPostgresURL(cfg.DBPath) {
+		bus, err := store.OpenLiveBus(cfg.DBPath, log.With("component", "live"))
+		if err != nil {
+			return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
+		}
+		defer bus.Close()
+		live = bus
+	}
 	var srv *web.Server
 	snoozes := inbox.NewSnoozeTimer(db, func(ch inbox.Change) { srv.Publish(ch) }, nil, log.With("component", "snooze"))
 	// Satisfaction surveys go through the outbox once a resolve can no
@@ -273,6 +284,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Backlog:     db,
 		Upkeep:      upkeep,
 		Snoozes:     snoozes,
+		Live:        live,
 	})
 	outbox.Publisher = srv.Hub()
 	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))

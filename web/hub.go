@@ -91,6 +91,10 @@ type Hub struct {
 	// threadSent is what the render goroutine last sent of each
 	// conversation: its row and thread parts.
 	threadSent threadSent
+
+	// relay tells the other processes what is published (relay.go); nil
+	// without a live bus.
+	relay func(inbox.LiveNote)
 }
 
 // liveRenderer turns changes into fragments; the Server implements it.
@@ -331,27 +335,23 @@ func newHubWith(r liveRenderer, log *slog.Logger, presenceTick <-chan time.Time,
 }
 
 // Publish queues a committed change for the live pages. It never blocks.
+// With a live bus (relay.go), the other processes hear of it too.
 func (h *Hub) Publish(ch inbox.Change) {
 	if ch.Empty() {
 		return
 	}
-	h.mu.Lock()
-	seq := h.published.Add(1)
-	select {
-	case h.changes <- numberedChange{seq: seq, ch: ch}:
-	default:
-		h.overflow.Store(true)
+	h.publishHere(ch)
+	if h.relay != nil {
+		h.relay(inbox.LiveNote{Change: ch})
 	}
-	h.mu.Unlock()
 }
 
 // TeamChanged tells the pages that the team changed (an agent was added,
 // renamed, deactivated or reactivated), so their assignee pickers follow.
 func (h *Hub) TeamChanged() {
-	h.team.Store(true)
-	select {
-	case h.wake <- struct{}{}:
-	default:
+	h.teamChangedHere()
+	if h.relay != nil {
+		h.relay(inbox.LiveNote{Kind: relayTeam})
 	}
 }
 

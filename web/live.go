@@ -182,6 +182,12 @@ func (s *Server) people(ctx context.Context) (people, error) {
 // sendReadMark tells the user's other pages how far the user has read a
 // conversation, so that their unread counts follow.
 func (s *Server) sendReadMark(userID, convID, read int64) {
+	s.sendReadMarkHere(userID, convID, read)
+	s.relay(relayRead, userID, convID, read)
+}
+
+// sendReadMarkHere is sendReadMark for this process's pages only.
+func (s *Server) sendReadMarkHere(userID, convID, read int64) {
 	s.hub.sendUser(userID, fmt.Appendf(nil, `<i data-live="read" data-conversation="%d" data-read="%d" hidden></i>`, convID, read))
 }
 

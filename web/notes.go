@@ -102,11 +102,18 @@ func (s *Server) addNote(c echo.Context, n inbox.Note) (inbox.Message, error) {
 // and desktop notifications. The agent's notifications (a notify part,
 // or Web Push to a closed tab) go through notifyMentioned.
 func (s *Server) mentioned(ctx context.Context, userID int64, note inbox.Message) {
+	s.mentionedHere(ctx, userID, note, true)
+	s.relay(relayMention, userID, note.ID)
+}
+
+// mentionedHere is mentioned for this process's pages; here is false for
+// a mention another process stored, which sends the Web Push itself.
+func (s *Server) mentionedHere(ctx context.Context, userID int64, note inbox.Message, here bool) {
 	author := int64(0)
 	if note.AuthorID != nil {
 		author = *note.AuthorID
 	}
-	s.notifyMentioned(note.ConversationID, userID, author, note.Text)
+	s.notifyMentioned(note.ConversationID, userID, author, note.Text, !here)
 	n, err := s.store.UnseenMentions(ctx, userID)
 	if err != nil {
 		s.log.Warn("count unseen mentions", "user_id", userID, "err", err)
@@ -153,11 +160,8 @@ func (s *Server) seeMentions(ctx context.Context, userID, convID int64) {
 		}
 		return
 	}
-	n, err := s.store.UnseenMentions(ctx, userID)
-	if err != nil {
-		return
-	}
-	s.hub.sendUser(userID, fmt.Appendf(nil, `<i data-live="mentions" data-count="%d" hidden></i>`, n))
+	s.sendMentionCount(ctx, userID)
+	s.relay(relayMentions, userID)
 }
 
 // handleMentions is the Mentions view: the conversations in which the

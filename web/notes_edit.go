@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -82,12 +81,8 @@ func (s *Server) deleteNote(c echo.Context, nc inbox.NoteChange) error {
 // Mentions badge's new count.
 func (s *Server) unmentioned(ctx context.Context, userIDs []int64) {
 	for _, uid := range userIDs {
-		n, err := s.store.UnseenMentions(ctx, uid)
-		if err != nil {
-			s.log.Warn("count unseen mentions", "user_id", uid, "err", err)
-			continue
-		}
-		s.hub.sendUser(uid, fmt.Appendf(nil, `<i data-live="mentions" data-count="%d" hidden></i>`, n))
+		s.sendMentionCount(ctx, uid)
+		s.relay(relayMentions, uid)
 	}
 }
 

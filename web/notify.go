@@ -75,6 +75,9 @@ type notice struct {
 	byID   int64  // the teammate who assigned or mentioned
 	text   string // what they wrote, for a mention
 	msgID  int64  // the customer's message it is about, if any
+	// elsewhere: another process stored what it is about, and sends the
+	// Web Push for it; this one tells its own pages only.
+	elsewhere bool
 }
 
 type notifier struct {
@@ -94,6 +97,11 @@ type notifier struct {
 	team    []notifyAgent
 	teamAt  time.Time
 	refresh atomic.Bool // read the team again before the next notice
+
+	// elsewhere are the messages other processes told of (relay.go), not
+	// yet past the mark: their notices are for this process's pages only.
+	elsewhereMu sync.Mutex
+	elsewhere   map[int64]struct{}
 }
 
 // notifyAgent is an active agent and what they want to hear of.
@@ -154,6 +162,38 @@ func (n *notifier) changed(ch inbox.Change) {
 	case n.wake <- struct{}{}:
 	default: // awake already: it reads whatever is new
 	}
+}
+
+// changedElsewhere hears of a change another process committed.
+func (n *notifier) changedElsewhere(ch inbox.Change) {
+	if len(ch.MessageIDs) == 0 {
+		return
+	}
+	n.elsewhereMu.Lock()
+	if n.elsewhere == nil {
+		n.elsewhere = map[int64]struct{}{}
+	}
+	for _, id := range ch.MessageIDs {
+		n.elsewhere[id] = struct{}{}
+	}
+	n.elsewhereMu.Unlock()
+	n.changed(ch)
+}
+
+// storedElsewhere reports whether another process told of message id,
+// and forgets those up to mark.
+func (n *notifier) storedElsewhere(id, mark int64) bool {
+	n.elsewhereMu.Lock()
+	defer n.elsewhereMu.Unlock()
+	_, ok := n.elsewhere[id]
+	if len(n.elsewhere) > 0 && id == mark {
+		for x := range n.elsewhere {
+			if x <= mark {
+				delete(n.elsewhere, x)
+			}
+		}
+	}
+	return ok
 }
 
 // tell queues one notice; it never blocks.
@@ -219,6 +259,10 @@ func (n *notifier) arrivals(ctx context.Context) error {
 		}
 		n.mark = as[len(as)-1].MessageID
 		var out []notice
+		elsewhere := map[int64]bool{}
+		for _, a := range as {
+			elsewhere[a.MessageID] = n.storedElsewhere(a.MessageID, n.mark)
+		}
 		told := map[int64]bool{} // one notice per conversation
 		fresh := n.s.now().Add(-notifyFreshness)
 		for _, a := range as {
@@ -227,9 +271,11 @@ func (n *notifier) arrivals(ctx context.Context) error {
 			}
 			switch {
 			case a.AssigneeID != nil:
-				out = append(out, notice{kind: inbox.NotifyMessage, userID: *a.AssigneeID, convID: a.ConversationID, msgID: a.MessageID})
+				out = append(out, notice{kind: inbox.NotifyMessage, userID: *a.AssigneeID, convID: a.ConversationID, msgID: a.MessageID,
+					elsewhere: elsewhere[a.MessageID]})
 			case a.First:
-				out = append(out, notice{kind: inbox.NotifyNewConversation, convID: a.ConversationID, msgID: a.MessageID})
+				out = append(out, notice{kind: inbox.NotifyNewConversation, convID: a.ConversationID, msgID: a.MessageID,
+					elsewhere: elsewhere[a.MessageID]})
 			default:
 				continue
 			}
@@ -325,6 +371,7 @@ func (n *notifier) send(ctx context.Context, notices []notice) error {
 			}
 		}
 		msg := n.message(nt, *c, m, names[nt.byID])
+		msg.elsewhere = nt.elsewhere
 		for _, a := range to {
 			perAgent[a.user.ID] = append(perAgent[a.user.ID], msg)
 		}
@@ -351,6 +398,9 @@ func (n *notifier) send(ctx context.Context, notices []notice) error {
 			return err
 		}
 		for _, m := range msgs {
+			if m.elsewhere {
+				continue // the process that stored it pushes it
+			}
 			body, _ := json.Marshal(m)
 			for _, sub := range subs {
 				n.push.enqueue(pushJob{sub: sub, body: body, topic: "c" + strconv.FormatInt(m.Conversation, 10)})
@@ -368,6 +418,7 @@ type notification struct {
 	Title        string           `json:"title"`
 	Body         string           `json:"body"`
 	URL          string           `json:"url"`
+	elsewhere    bool             // another process sends its Web Push
 }
 
 // notificationText bounds what a notification says of a message.
@@ -435,17 +486,20 @@ func (s *Server) notifyReassigned(before, after inbox.Conversation, byID int64) 
 		return
 	}
 	s.notifier.tell(notice{kind: inbox.NotifyAssigned, userID: *after.AssigneeID, convID: after.ID, byID: byID})
+	s.relay(relayAssigned, *after.AssigneeID, after.ID, byID)
 }
 
 // notifyMentioned tells an agent that a teammate (byID) mentioned them in
 // a note of the conversation; text is the note. Call it after the commit
 // that stored the note, once per agent mentioned. An agent mentioning
-// themselves is not told.
-func (s *Server) notifyMentioned(convID, mentionedID, byID int64, text string) {
+// themselves is not told. elsewhere: another process stored the note
+// (see notice).
+func (s *Server) notifyMentioned(convID, mentionedID, byID int64, text string, elsewhere bool) {
 	if mentionedID == 0 || mentionedID == byID {
 		return
 	}
-	s.notifier.tell(notice{kind: inbox.NotifyMentioned, userID: mentionedID, convID: convID, byID: byID, text: text})
+	s.notifier.tell(notice{kind: inbox.NotifyMentioned, userID: mentionedID, convID: convID, byID: byID, text: text,
+		elsewhere: elsewhere})
 }
 
 // count is how many live pages the user has open.

@@ -50,6 +50,7 @@ func (s *Server) handleSaveNotificationSettings(c echo.Context) error {
 		return err
 	}
 	s.notifier.forget()
+	s.relay(relaySettings)
 	s.log.Info("notification settings saved", "user_id", me)
 	return c.Redirect(http.StatusSeeOther, "/settings/notifications?saved=1")
 }
@@ -89,6 +90,7 @@ func (s *Server) handlePushSubscribe(c echo.Context) error {
 		return err
 	}
 	s.notifier.forget()
+	s.relay(relaySettings)
 	s.log.Info("push subscription saved", "user_id", me, "subscription_id", sub.ID)
 	return c.NoContent(http.StatusNoContent)
 }
@@ -103,6 +105,7 @@ func (s *Server) handlePushUnsubscribe(c echo.Context) error {
 		return err
 	}
 	s.notifier.forget()
+	s.relay(relaySettings)
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -171,6 +171,10 @@ type Server struct {
 	snoozes          Waker         // the snooze timer; may be nil
 	undos            undoBook      // bulk actions that may be undone
 	notifier         *notifier
+	// The other processes on the database (relay.go); live is nil
+	// without them.
+	live               inbox.LiveBus
+	liveStop, liveDone chan struct{}
 }
 
 // Reactor sends the business's reaction to a customer's message.
@@ -215,6 +219,10 @@ type Deps struct {
 	// PushClient delivers Web Push messages; nil for one that, like
 	// SafeMediaClient, reaches only public https push services.
 	PushClient *http.Client
+	// Live carries live updates to and from the other Switchboard
+	// processes on the same database (store.LiveBus on PostgreSQL); nil
+	// when this process is the only one.
+	Live inbox.LiveBus
 }
 
 // New builds the Server and its routes.
@@ -271,6 +279,9 @@ func New(cfg Config, d Deps) *Server {
 	s.liveSessionCheck = wsSessionCheck
 	s.hub = newHub(s, s.log)
 	s.notifier = newNotifier(s, d.PushClient)
+	if d.Live != nil {
+		s.startRelay(d.Live)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -326,6 +337,7 @@ func (s *Server) Hub() *Hub { return s.hub }
 // notifications. Call it when the HTTP server shuts down: hijacked
 // websockets are not waited for.
 func (s *Server) Close() {
+	s.stopRelay()
 	s.hub.Close()
 	s.notifier.close()
 }

@@ -1,0 +1,188 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// Live updates across processes
+//
+// Several Switchboard processes may share one PostgreSQL database behind
+// a load balancer; an agent's page is connected to one of them. With a
+// live bus (Deps.Live, store.LiveBus on PostgreSQL) every process tells
+// the others what it tells its own pages, ids only, and does for what it
+// hears what it would have done had the change been its own: the hub
+// renders it for its pages (Hub.Publish's changes, the team), the
+// notifier tells its agents (their live notices; Web Push stays with the
+// process that stored the message), a reply another process queued wakes
+// its outbox as well (claims are exclusive, so it is sent once), and the
+// one-user messages (read marks, mentions) and sign-outs reach their
+// pages. When the bus says notes were missed, the pages fetch what they
+// show again, as after a gap in the hub's own stream. Presence stays per
+// process. On SQLite there is no bus and nothing of this runs.
+
+// Kinds of the signals the web layer sends on the bus, with their IDs.
+const (
+	relayTeam     = "team"     // the team changed
+	relayRead     = "read"     // user, conversation, read mark
+	relayMentions = "mentions" // user: the Mentions badge's count changed
+	relayMention  = "mention"  // user, note: the user was mentioned in the note
+	relayAssigned = "assigned" // user, conversation, by: a teammate assigned the user
+	relaySettings = "settings" // notification settings or push subscriptions changed
+	relaySignOut  = "signout"  // user, reason: the user's pages are signed out
+)
+
+// Sign-out reasons as relayed, by number.
+var relayReasons = []string{signedOutReason, deactivatedReason, passwordReason}
+
+// relayWork bounds the reads a signal from another process costs.
+const relayWork = 10 * time.Second
+
+// startRelay sends what the hub publishes to the other processes, and
+// hears theirs until the server closes.
+func (s *Server) startRelay(bus inbox.LiveBus) {
+	s.live = bus
+	s.liveStop = make(chan struct{})
+	s.liveDone = make(chan struct{})
+	s.hub.relay = bus.Notify
+	go func() {
+		defer close(s.liveDone)
+		for {
+			select {
+			case n, ok := <-bus.Notes():
+				if !ok {
+					return
+				}
+				s.heard(n)
+			case <-s.liveStop:
+				return
+			}
+		}
+	}()
+}
+
+// stopRelay stops hearing the other processes.
+func (s *Server) stopRelay() {
+	if s.live == nil {
+		return
+	}
+	select {
+	case <-s.liveStop:
+	default:
+		close(s.liveStop)
+	}
+	<-s.liveDone
+}
+
+// relay tells the other processes a signal, if there are any.
+func (s *Server) relay(kind string, ids ...int64) {
+	if s.live != nil {
+		s.live.Notify(inbox.LiveNote{Kind: kind, IDs: ids})
+	}
+}
+
+// heard does for a note from another process what this process does for
+// its own.
+func (s *Server) heard(n inbox.LiveNote) {
+	id := func(i int) int64 {
+		if i < len(n.IDs) {
+			return n.IDs[i]
+		}
+		return 0
+	}
+	switch {
+	case n.Resync:
+		s.hub.resync()
+	case n.Kind == "":
+		s.hub.publishHere(n.Change)
+		s.notifier.changedElsewhere(n.Change)
+		if n.Change.Queued && s.outbox != nil {
+			s.outbox.Wake()
+		}
+	case n.Kind == relayTeam:
+		s.hub.teamChangedHere()
+	case n.Kind == relayRead:
+		s.sendReadMarkHere(id(0), id(1), id(2))
+	case n.Kind == relayMentions:
+		ctx, cancel := context.WithTimeout(context.Background(), relayWork)
+		s.sendMentionCount(ctx, id(0))
+		cancel()
+	case n.Kind == relayMention:
+		ctx, cancel := context.WithTimeout(context.Background(), relayWork)
+		if note, err := s.store.Message(ctx, id(1)); err == nil {
+			s.mentionedHere(ctx, id(0), note, false)
+		}
+		cancel()
+	case n.Kind == relayAssigned:
+		s.notifier.tell(notice{kind: inbox.NotifyAssigned, userID: id(0), convID: id(1), byID: id(2), elsewhere: true})
+	case n.Kind == relaySettings:
+		s.notifier.forget()
+	case n.Kind == relaySignOut:
+		if r := id(1); r >= 0 && r < int64(len(relayReasons)) {
+			s.hub.Disconnect(id(0), "", relayReasons[r])
+		}
+	default:
+		s.log.Debug("live note of an unknown kind from another process", "kind", n.Kind)
+	}
+}
+
+// relaySignedOut tells the other processes to sign out the user's pages
+// with reason.
+func (s *Server) relaySignedOut(userID int64, reason string) {
+	for i, r := range relayReasons {
+		if r == reason {
+			s.relay(relaySignOut, userID, int64(i))
+		}
+	}
+}
+
+// sendMentionCount gives the user's pages their Mentions badge's count.
+func (s *Server) sendMentionCount(ctx context.Context, userID int64) {
+	n, err := s.store.UnseenMentions(ctx, userID)
+	if err != nil {
+		s.log.Warn("count unseen mentions", "user_id", userID, "err", err)
+		return
+	}
+	s.hub.sendUser(userID, fmt.Appendf(nil, `<i data-live="mentions" data-count="%d" hidden></i>`, n))
+}
+
+// publishHere is Publish without telling the other processes: for what
+// one of them published.
+func (h *Hub) publishHere(ch inbox.Change) {
+	if ch.Empty() {
+		return
+	}
+	h.mu.Lock()
+	seq := h.published.Add(1)
+	select {
+	case h.changes <- numberedChange{seq: seq, ch: ch}:
+	default:
+		h.overflow.Store(true)
+	}
+	h.mu.Unlock()
+}
+
+// teamChangedHere is TeamChanged without telling the other processes.
+func (h *Hub) teamChangedHere() {
+	h.team.Store(true)
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// resync makes every page fetch what it shows again, as when changes
+// were dropped: some from another process may have been missed.
+func (h *Hub) resync() {
+	h.mu.Lock()
+	h.published.Add(1) // a page that fetches now is past the gap
+	h.overflow.Store(true)
+	h.mu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
