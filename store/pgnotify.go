@@ -444,3 +444,8 @@ func mergeLiveChanges(a, b inbox.Change, seen *[3]map[int64]struct{}) inbox.Chan
 	a.Queued = a.Queued || b.Queued
 	return a
 }
+
+// WithUnfinishedPostgres opens a postgres:// URL although some of the
+// store does not run on PostgreSQL yet (postgresMissing): for tests, in
+// other packages, of what does.
+func WithUnfinishedPostgres() Option { return withPartialPostgres() }

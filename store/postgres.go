@@ -44,7 +44,7 @@ var writeLockSQL = `SELECT pg_advisory_xact_lock(` + fmt.Sprint(writeLockKey) + 
 // postgresMissing names what does not run on PostgreSQL yet. Open refuses
 // a postgres:// URL while it is not empty, rather than start a Switchboard
 // that fails halfway through a page.
-var postgresMissing = []string{"live updates across processes"}
+var postgresMissing []string
 
 // errPostgresIncomplete is Open's answer to a postgres:// URL until every
 // part of the store runs on PostgreSQL.

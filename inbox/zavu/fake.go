@@ -1258,3 +1258,15 @@ func cloneMessage(m Message) Message {
 	m.Metadata = maps.Clone(m.Metadata)
 	return m
 }
+
+// SendRequests is how many POST /v1/messages the fake got, answered or
+// failed, whatever their idempotency keys.
+func (f *Fake) SendRequests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.requests {
+		n += c
+	}
+	return n
+}
