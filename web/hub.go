@@ -94,7 +94,11 @@ type Hub struct {
 
 	// relay tells the other processes what is published (relay.go); nil
 	// without a live bus.
-	relay func(inbox.LiveNote)
+	relay atomic.Pointer[func(inbox.LiveNote)]
+	// pr is presence on the other processes, owned by the hub goroutine
+	// (presence_relay.go); elsewhere brings what they send.
+	pr        presenceRelay
+	elsewhere chan presenceElsewhere
 }
 
 // liveRenderer turns changes into fragments; the Server implements it.
@@ -327,6 +331,7 @@ func newHubWith(r liveRenderer, log *slog.Logger, presenceTick <-chan time.Time,
 		presenceSent:  map[int64][]byte{},
 		presenceDirty: map[int64]struct{}{},
 		presenceTick:  presenceTick,
+		elsewhere:     make(chan presenceElsewhere, 256),
 		now:           now,
 	}
 	go h.renderLoop()
@@ -341,18 +346,14 @@ func (h *Hub) Publish(ch inbox.Change) {
 		return
 	}
 	h.publishHere(ch)
-	if h.relay != nil {
-		h.relay(inbox.LiveNote{Change: ch})
-	}
+	h.tellOthers(inbox.LiveNote{Change: ch})
 }
 
 // TeamChanged tells the pages that the team changed (an agent was added,
 // renamed, deactivated or reactivated), so their assignee pickers follow.
 func (h *Hub) TeamChanged() {
 	h.teamChangedHere()
-	if h.relay != nil {
-		h.relay(inbox.LiveNote{Kind: relayTeam})
-	}
+	h.tellOthers(inbox.LiveNote{Kind: relayTeam})
 }
 
 // Mark is where the live stream stands now. A page or fragment takes it
@@ -544,6 +545,9 @@ func (h *Hub) run() {
 			h.presenceFrom(r)
 		case <-h.presenceTick:
 			h.sweepPresence()
+			h.relayPresence()
+		case e := <-h.elsewhere:
+			h.presenceFromElsewhere(e)
 		case d := <-h.disconnect:
 			for c := range h.clients {
 				if d.match(c) {

@@ -204,6 +204,37 @@ func (h *Hub) presenceChanged(id int64, also *client) {
 	}
 }
 
+// viewer is an agent viewing a thread, with what they type.
+type viewer struct {
+	id     int64
+	name   string
+	typing string
+}
+
+// addViewer adds v to people, once per agent: typing a reply counts over
+// typing a note.
+func addViewer(people []viewer, v viewer) []viewer {
+	i := slices.IndexFunc(people, func(x viewer) bool { return x.id == v.id })
+	if i < 0 {
+		return append(people, v)
+	}
+	if people[i].typing == "" || v.typing == typingReply {
+		people[i].typing = v.typing
+	}
+	return people
+}
+
+// localPresence is who views the thread on this process's pages.
+func (h *Hub) localPresence(id int64) []viewer {
+	var people []viewer
+	for c := range h.viewers[id] {
+		if p := c.presence; p.here {
+			people = addViewer(people, viewer{id: c.userID, name: c.name, typing: p.typing})
+		}
+	}
+	return people
+}
+
 // renderPresence is the thread's presence as pages are sent it: one entry
 // per agent who views it (any of their pages), with what they type, in
 // the order of their ids.
@@ -212,27 +243,13 @@ func (h *Hub) presenceChanged(id int64, also *client) {
 //	  <i data-user="3" data-name="Ana" data-typing="reply"></i>
 //	</div>
 func (h *Hub) renderPresence(id int64) []byte {
-	type person struct {
-		id     int64
-		name   string
-		typing string
-	}
-	var people []person
-	for c := range h.viewers[id] {
-		p := c.presence
-		if !p.here {
-			continue
-		}
-		i := slices.IndexFunc(people, func(x person) bool { return x.id == c.userID })
-		if i < 0 {
-			people = append(people, person{id: c.userID, name: c.name})
-			i = len(people) - 1
-		}
-		if people[i].typing == "" || p.typing == typingReply {
-			people[i].typing = p.typing
+	people := h.localPresence(id)
+	for _, v := range h.pr.elsewhere[id] { // those on other processes (presence_relay.go)
+		for _, p := range v.people {
+			people = addViewer(people, p)
 		}
 	}
-	slices.SortFunc(people, func(a, b person) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(people, func(a, b viewer) int { return cmp.Compare(a.id, b.id) })
 	b := []byte(`<div data-live="presence" data-conversation="`)
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `" hidden>`...)

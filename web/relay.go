@@ -20,9 +20,10 @@ import (
 // process that stored the message), a reply another process queued wakes
 // its outbox as well (claims are exclusive, so it is sent once), and the
 // one-user messages (read marks, mentions) and sign-outs reach their
-// pages. When the bus says notes were missed, the pages fetch what they
-// show again, as after a gap in the hub's own stream. Presence stays per
-// process. On SQLite there is no bus and nothing of this runs.
+// pages, and who views and types in a thread is shown on every process
+// (presence_relay.go). When the bus says notes were missed, the pages
+// fetch what they show again, as after a gap in the hub's own stream. On
+// SQLite there is no bus and nothing of this runs.
 
 // Kinds of the signals the web layer sends on the bus, with their IDs.
 const (
@@ -47,7 +48,8 @@ func (s *Server) startRelay(bus inbox.LiveBus) {
 	s.live = bus
 	s.liveStop = make(chan struct{})
 	s.liveDone = make(chan struct{})
-	s.hub.relay = bus.Notify
+	notify := bus.Notify
+	s.hub.relay.Store(&notify)
 	go func() {
 		defer close(s.liveDone)
 		for {
@@ -118,6 +120,8 @@ func (s *Server) heard(n inbox.LiveNote) {
 		cancel()
 	case n.Kind == relayAssigned:
 		s.notifier.tell(notice{kind: inbox.NotifyAssigned, userID: id(0), convID: id(1), byID: id(2), elsewhere: true})
+	case n.Kind == relayPresenceKind:
+		s.heardPresence(n.IDs)
 	case n.Kind == relaySettings:
 		s.notifier.forget()
 	case n.Kind == relaySignOut:
@@ -147,6 +151,13 @@ func (s *Server) sendMentionCount(ctx context.Context, userID int64) {
 		return
 	}
 	s.hub.sendUser(userID, fmt.Appendf(nil, `<i data-live="mentions" data-count="%d" hidden></i>`, n))
+}
+
+// tellOthers sends n to the other processes, if there are any.
+func (h *Hub) tellOthers(n inbox.LiveNote) {
+	if r := h.relay.Load(); r != nil {
+		(*r)(n)
+	}
 }
 
 // publishHere is Publish without telling the other processes: for what

@@ -174,6 +174,27 @@ func TestTwoProcessesShareLiveUpdatesAndTheOutbox(t *testing.T) {
 	a.mustPost(inboundText("evt_3", "msg_3", "Anyone there?", time.Now()))
 	nextContaining(t, conn, fmt.Sprintf(`id="m-%d"`, a.mustMessage("msg_3").ID))
 
+	// Ana opens the thread on a: each sees the other there, and what they
+	// type; Ben's page closing takes him out of it.
+	ana := a.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	anaPage := a.newAgent()
+	anaPage.login(ana.Email)
+	anaConn := anaPage.live()
+	waitClients(t, a, 1)
+	subscribe(t, a, anaConn, "", m.ConversationID)
+	benThere := fmt.Sprintf(`data-user="%d" data-name="Ben Agent"`, ben.ID)
+	nextContaining(t, anaConn, benThere)
+	nextContaining(t, conn, fmt.Sprintf(`data-user="%d" data-name="Ana Admin"`, ana.ID))
+	send(t, conn, map[string]any{"presence": map[string]any{"open": m.ConversationID, "typing": "reply"}})
+	nextContaining(t, anaConn, benThere+` data-typing="reply"`)
+	conn.Close()
+	nextMatching(t, anaConn, "Ben left", func(msg string) string {
+		if strings.Contains(msg, `data-live="presence"`) && !strings.Contains(msg, benThere) {
+			return "Ben left"
+		}
+		return ""
+	})
+
 	// Replies queued through both processes: conversations of their own
 	// (SMS: no window), each with replies alternately through a and b,
 	// one after the other; the conversations side by side.

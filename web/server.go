@@ -175,6 +175,7 @@ type Server struct {
 	// without them.
 	live               inbox.LiveBus
 	liveStop, liveDone chan struct{}
+	relayNames         relayNames
 }
 
 // Reactor sends the business's reaction to a customer's message.
