@@ -323,64 +323,69 @@ func (w liveNote) note() inbox.LiveNote {
 		DeletedMessageIDs: w.Deleted, Queued: w.Queued}, Kind: w.Kind, IDs: w.IDs, Resync: w.Resync}
 }
 
-// encode makes the payloads for a batch of notes: its changes merged into
-// one, its signals as they are, each payload under liveMaxPayload; a
-// resync alone when resync is set or they would take more than
-// liveMaxSplits payloads.
+// encode makes the payloads for a batch of notes, each under
+// liveMaxPayload: its changes merged into one, split when too big, or a
+// resync instead when resync is set or the change would take more than
+// liveMaxSplits payloads; its signals as they are.
 func (b *LiveBus) encode(batch []inbox.LiveNote, resync bool) []string {
 	one := func(ns ...liveNote) string {
 		p, _ := json.Marshal(liveWire{Origin: b.origin, Notes: ns})
 		return string(p)
 	}
-	resyncOnly := []string{one(liveNote{Resync: true})}
-	if resync {
-		return resyncOnly
-	}
 	var change inbox.Change
 	seen := [3]map[int64]struct{}{{}, {}, {}}
-	var notes []liveNote
+	var signals []liveNote
 	for _, n := range batch {
-		if n.Resync {
-			return resyncOnly
-		}
-		if n.Kind == "" {
+		switch {
+		case n.Resync:
+			resync = true
+		case n.Kind == "":
 			change = mergeLiveChanges(change, n.Change, &seen)
-			continue
+		default:
+			signals = append(signals, toWire(n))
 		}
-		notes = append(notes, toWire(n))
 	}
-	if !change.Empty() || change.Queued {
-		notes = append(notes, toWire(inbox.LiveNote{Change: change}))
-	}
-	// Split what is too big for a payload of its own, then pack.
 	var parts []liveNote
-	for len(notes) > 0 {
-		n := notes[0]
-		notes = notes[1:]
-		if len(one(n)) <= liveMaxPayload {
-			parts = append(parts, n)
-			continue
+	if !resync && (!change.Empty() || change.Queued) {
+		// Split what is too big for a payload of its own.
+		pending := []liveNote{toWire(inbox.LiveNote{Change: change})}
+		for len(pending) > 0 && !resync {
+			n := pending[0]
+			pending = pending[1:]
+			if len(one(n)) <= liveMaxPayload {
+				parts = append(parts, n)
+				continue
+			}
+			a, c, ok := splitLive(n)
+			resync = !ok || len(parts)+len(pending)+2 > liveMaxSplits
+			pending = append([]liveNote{a, c}, pending...)
 		}
-		a, c, ok := splitLive(n)
-		if !ok || len(parts)+len(notes) > 4*liveMaxSplits {
-			return resyncOnly
-		}
-		notes = append([]liveNote{a, c}, notes...)
 	}
+	if resync {
+		// Every page fetches again: that covers what a change would say,
+		// but not an outbox to wake.
+		parts = []liveNote{{Resync: true, Queued: change.Queued}}
+	}
+	parts = append(parts, signals...)
+	// Pack them: a payload is its envelope and its notes, comma-separated.
+	envelope := len(one(liveNote{})) - len(`{}`)
 	var out []string
 	var cur []liveNote
+	size := envelope
 	for _, n := range parts {
-		if len(cur) > 0 && len(one(append(cur, n)...)) > liveMaxPayload {
+		p, _ := json.Marshal(n)
+		if len(cur) > 0 && size+1+len(p) > liveMaxPayload {
 			out = append(out, one(cur...))
-			cur = nil
+			cur, size = nil, envelope
+		}
+		if len(cur) > 0 {
+			size++
 		}
 		cur = append(cur, n)
+		size += len(p)
 	}
 	if len(cur) > 0 {
 		out = append(out, one(cur...))
-	}
-	if len(out) > liveMaxSplits {
-		return resyncOnly
 	}
 	return out
 }

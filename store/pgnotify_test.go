@@ -137,3 +137,59 @@ func TestLiveBusListensAgainAfterItsConnectionIsLost(t *testing.T) {
 		}
 	}
 }
+
+func TestLiveBusPayloadsStayUnderTheNotifyLimit(t *testing.T) {
+	b := &LiveBus{origin: "0123456789abcdef"}
+	heard := func(payloads []string) (ch inbox.Change, signals int, resync bool) {
+		t.Helper()
+		for _, p := range payloads {
+			if len(p) >= 8000 {
+				t.Fatalf("a payload of %d bytes", len(p))
+			}
+			notes, ok := decodeLive(p, "another process")
+			if !ok {
+				t.Fatalf("payload not read: %.100s", p)
+			}
+			if _, ok := decodeLive(p, b.origin); ok {
+				t.Fatal("the process hears its own payload")
+			}
+			for _, n := range notes {
+				switch {
+				case n.Resync:
+					resync = true
+					ch.Queued = ch.Queued || n.Change.Queued
+				case n.Kind != "":
+					signals++
+				default:
+					ch.ConversationIDs = append(ch.ConversationIDs, n.Change.ConversationIDs...)
+					ch.MessageIDs = append(ch.MessageIDs, n.Change.MessageIDs...)
+					ch.Queued = ch.Queued || n.Change.Queued
+				}
+			}
+		}
+		return ch, signals, resync
+	}
+	// Many changes and signals: the changes merge, each id once, and
+	// every signal goes.
+	var batch []inbox.LiveNote
+	for i := range int64(2000) {
+		batch = append(batch, inbox.LiveNote{Change: inbox.Change{ConversationIDs: []int64{1_000_000 + i%500},
+			MessageIDs: []int64{1_000_000_000 + i}, Queued: i == 7}})
+		batch = append(batch, inbox.LiveNote{Kind: "read", IDs: []int64{i, 1_000_000 + i, 1_000_000_000 + i}})
+	}
+	ch, signals, resync := heard(b.encode(batch, false))
+	if resync || signals != 2000 || len(ch.ConversationIDs) != 500 || len(ch.MessageIDs) != 2000 || !ch.Queued {
+		t.Fatalf("heard %d conversations, %d messages, queued %v, %d signals, resync %v",
+			len(ch.ConversationIDs), len(ch.MessageIDs), ch.Queued, signals, resync)
+	}
+	// A change too big for liveMaxSplits payloads is a resync, which
+	// still wakes the outbox; the signals go as they are.
+	var many []int64
+	for i := range int64(liveMaxSplits * liveMaxPayload / 8) {
+		many = append(many, 1_000_000_000+i)
+	}
+	payloads := b.encode([]inbox.LiveNote{{Change: inbox.Change{MessageIDs: many, Queued: true}}, {Kind: "team"}}, false)
+	if ch, signals, resync := heard(payloads); !resync || !ch.Queued || len(ch.MessageIDs) != 0 || signals != 1 {
+		t.Fatalf("heard %d messages, queued %v, %d signals, resync %v", len(ch.MessageIDs), ch.Queued, signals, resync)
+	}
+}

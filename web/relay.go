@@ -98,6 +98,9 @@ func (s *Server) heard(n inbox.LiveNote) {
 	switch {
 	case n.Resync:
 		s.hub.resync()
+		if s.outbox != nil {
+			s.outbox.Wake() // a reply another process queued may be among what was missed
+		}
 	case n.Kind == "":
 		s.hub.publishHere(n.Change)
 		s.notifier.changedElsewhere(n.Change)
