@@ -174,6 +174,7 @@ func TestTwoProcessesShareLiveUpdatesAndTheOutbox(t *testing.T) {
 	a.mustPost(inboundText("evt_3", "msg_3", "Anyone there?", time.Now()))
 	nextContaining(t, conn, fmt.Sprintf(`id="m-%d"`, a.mustMessage("msg_3").ID))
 
+	t.Logf("resync seen and followed: %v", time.Since(posted))
 	// Ana opens the thread on a: each sees the other there, and what they
 	// type; Ben's page closing takes him out of it.
 	ana := a.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
@@ -181,12 +182,48 @@ func TestTwoProcessesShareLiveUpdatesAndTheOutbox(t *testing.T) {
 	anaPage.login(ana.Email)
 	anaConn := anaPage.live()
 	waitClients(t, a, 1)
+	// Ben's page says it is there every second, as a visible page does
+	// (static/app.js), and what he types.
+	var benMu sync.Mutex
+	benTyping := ""
+	benSays := func() error {
+		benMu.Lock()
+		defer benMu.Unlock()
+		return conn.WriteJSON(map[string]any{"presence": map[string]any{"open": m.ConversationID, "typing": benTyping}})
+	}
+	beats, stopBeats := context.WithCancel(context.Background())
+	var beating sync.WaitGroup
+	beating.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			if benSays() != nil {
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-beats.Done():
+				return
+			}
+		}
+	})
 	subscribe(t, a, anaConn, "", m.ConversationID)
 	benThere := fmt.Sprintf(`data-user="%d" data-name="Ben Agent"`, ben.ID)
 	nextContaining(t, anaConn, benThere)
+	t.Logf("ana sees ben: %v", time.Since(posted))
+	send(t, anaConn, map[string]any{"presence": map[string]any{"open": m.ConversationID}})
 	nextContaining(t, conn, fmt.Sprintf(`data-user="%d" data-name="Ana Admin"`, ana.ID))
-	send(t, conn, map[string]any{"presence": map[string]any{"open": m.ConversationID, "typing": "reply"}})
+	t.Logf("ben sees ana: %v", time.Since(posted))
+	benMu.Lock()
+	benTyping = "reply"
+	benMu.Unlock()
+	if err := benSays(); err != nil {
+		t.Fatal(err)
+	}
 	nextContaining(t, anaConn, benThere+` data-typing="reply"`)
+	t.Logf("ana sees ben typing: %v", time.Since(posted))
+	stopBeats()
+	beating.Wait()
 	conn.Close()
 	nextMatching(t, anaConn, "Ben left", func(msg string) string {
 		if strings.Contains(msg, `data-live="presence"`) && !strings.Contains(msg, benThere) {
@@ -195,6 +232,7 @@ func TestTwoProcessesShareLiveUpdatesAndTheOutbox(t *testing.T) {
 		return ""
 	})
 
+	t.Logf("presence shared: %v", time.Since(posted))
 	// Replies queued through both processes: conversations of their own
 	// (SMS: no window), each with replies alternately through a and b,
 	// one after the other; the conversations side by side.
