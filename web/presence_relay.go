@@ -67,12 +67,16 @@ func (h *Hub) relayPresence() {
 		for _, v := range h.localPresence(id) {
 			ids = append(ids, v.id, int64(slices.Index(typingCodes, v.typing)))
 		}
-		if !beat && slices.Equal(ids, pr.sent[id]) {
-			return
-		}
-		if len(ids) == 2 {
+		last, told := pr.sent[id]
+		switch {
+		case len(ids) == 2: // no one here
+			if !told {
+				return
+			}
 			delete(pr.sent, id)
-		} else {
+		case !beat && slices.Equal(ids, last):
+			return
+		default:
 			pr.sent[id] = ids
 		}
 		h.tellOthers(inbox.LiveNote{Kind: relayPresenceKind, IDs: ids})
@@ -127,32 +131,41 @@ func (h *Hub) presenceFromElsewhere(e presenceElsewhere) {
 // heardPresence hands the hub another process's presence note, naming its
 // viewers. It runs on the goroutine that hears the bus.
 func (s *Server) heardPresence(ids []int64) {
-	if len(ids) < 2 || len(ids)%2 != 0 {
-		return
-	}
-	e := presenceElsewhere{proc: ids[0], conv: ids[1]}
+	var who people
 	if len(ids) > 2 {
-		names, err := s.relayNames.get(s)
-		if err != nil {
+		var err error
+		if who, err = s.relayNames.get(s); err != nil {
 			s.log.Warn("presence from another process: team not read", "err", err)
 			return
 		}
-		for i := 2; i < len(ids); i += 2 {
-			code := ids[i+1]
-			if code < 0 || code >= int64(len(typingCodes)) {
-				code = 0
-			}
-			u, ok := names[ids[i]]
-			if !ok {
-				continue
-			}
-			e.people = append(e.people, viewer{id: u.ID, name: u.Name, typing: typingCodes[code]})
-		}
+	}
+	e, ok := presenceNote(ids, who)
+	if !ok {
+		return
 	}
 	select {
 	case s.hub.elsewhere <- e:
 	case <-s.hub.done:
 	}
+}
+
+// presenceNote reads a presence note's ids, naming the viewers from who;
+// ok is false for a note that is not one.
+func presenceNote(ids []int64, who people) (presenceElsewhere, bool) {
+	if len(ids) < 2 || len(ids)%2 != 0 {
+		return presenceElsewhere{}, false
+	}
+	e := presenceElsewhere{proc: ids[0], conv: ids[1]}
+	for i := 2; i < len(ids); i += 2 {
+		code := ids[i+1]
+		if code < 0 || code >= int64(len(typingCodes)) {
+			code = 0
+		}
+		if u, ok := who[ids[i]]; ok {
+			e.people = append(e.people, viewer{id: u.ID, name: u.Name, typing: typingCodes[code]})
+		}
+	}
+	return e, true
 }
 
 // relayNames are the team's names for presence from other processes,
