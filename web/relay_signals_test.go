@@ -1,0 +1,109 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+	"switchboard/web"
+)
+
+// memBus is a live bus the test plays the other processes on: it keeps
+// what the server sends and hands it what the test says.
+type memBus struct {
+	sent chan inbox.LiveNote
+	in   chan inbox.LiveNote
+}
+
+func newMemBus() *memBus {
+	return &memBus{sent: make(chan inbox.LiveNote, 4096), in: make(chan inbox.LiveNote, 16)}
+}
+
+func (b *memBus) Notify(n inbox.LiveNote)      { b.sent <- n }
+func (b *memBus) Notes() <-chan inbox.LiveNote { return b.in }
+
+// told waits for a note the server sent that matches.
+func (b *memBus) told(t *testing.T, what string, match func(inbox.LiveNote) bool) inbox.LiveNote {
+	t.Helper()
+	deadline := time.After(30 * time.Second) // only a guard against a hang
+	for {
+		select {
+		case n := <-b.sent:
+			if match(n) {
+				return n
+			}
+		case <-deadline:
+			t.Fatalf("the other processes were not told %s", what)
+		}
+	}
+}
+
+func TestLiveNotesToAndFromOtherProcesses(t *testing.T) {
+	bus := newMemBus()
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Live = bus })
+	admin := ts.admin() // Ana, id 1
+	ben := ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	page := ts.newAgent()
+	page.login(ben.Email)
+	conn := page.live()
+	waitClients(t, ts, 1)
+
+	// A webhook this process takes: the others hear of its conversation
+	// and message.
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hi", time.Now()))
+	m := ts.mustMessage("msg_1")
+	bus.told(t, "the new message", func(n inbox.LiveNote) bool {
+		return slices.Contains(n.Change.ConversationIDs, m.ConversationID) && slices.Contains(n.Change.MessageIDs, m.ID)
+	})
+	subscribe(t, ts, conn, "open", m.ConversationID, m.ConversationID)
+
+	// Another process assigned the conversation to Ana: this one renders
+	// it for Ben's page when it hears the change.
+	anaID := int64(1)
+	if _, err := ts.db.Assign(context.Background(), m.ConversationID, &anaID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	bus.in <- inbox.LiveNote{Change: inbox.Change{ConversationIDs: []int64{m.ConversationID}}}
+	nextContaining(t, conn, `data-assignee="1"`)
+
+	// Ben read the conversation on another process: his page here learns
+	// how far.
+	bus.in <- inbox.LiveNote{Kind: "read", IDs: []int64{ben.ID, m.ConversationID, 1}}
+	nextContaining(t, conn, fmt.Sprintf(`data-live="read" data-conversation="%d" data-read="1"`, m.ConversationID))
+
+	// The team changed there: the picker here follows.
+	if err := ts.db.CreateUser(context.Background(), &inbox.User{Email: "cleo@example.com", Name: "Cleo New",
+		Role: inbox.RoleAgent, Active: true, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	bus.in <- inbox.LiveNote{Kind: "team"}
+	if got := nextContaining(t, conn, `id="team-options"`); !strings.Contains(got, "Cleo New") {
+		t.Errorf("team options lack the new agent:\n%s", got)
+	}
+
+	// What happens here is told there: the team, and Ana's read mark.
+	if p := admin.post("/admin/agents", url.Values{"name": {"Dan"}, "email": {"dan@example.com"}, "role": {"agent"}}); p.status >= 400 {
+		t.Fatalf("add agent: %d", p.status)
+	}
+	bus.told(t, "the team", func(n inbox.LiveNote) bool { return n.Kind == "team" })
+	if p := admin.post(fmt.Sprintf("/conversations/%d/read", m.ConversationID), url.Values{}); p.status != http.StatusNoContent {
+		t.Fatalf("read: %d", p.status)
+	}
+	bus.told(t, "Ana's read mark", func(n inbox.LiveNote) bool {
+		return n.Kind == "read" && slices.Equal(n.IDs, []int64{1, m.ConversationID, 1})
+	})
+
+	// Notes were missed: the page fetches again.
+	bus.in <- inbox.LiveNote{Resync: true}
+	nextContaining(t, conn, `data-live="resync"`)
+
+	// Ben was deactivated there: his page here is signed out.
+	bus.in <- inbox.LiveNote{Kind: "signout", IDs: []int64{ben.ID, 1}}
+	expectSignedOut(t, conn, "deactivated on another process")
+}
