@@ -122,6 +122,7 @@ func (s *Server) handleLogout(c echo.Context) error {
 		return err
 	}
 	s.hub.DisconnectSession(token, signedOutReason)
+	s.relay(relaySessionEnded, sessionTag(token))
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 

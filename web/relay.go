@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -33,7 +35,9 @@ const (
 	relayMention  = "mention"  // user, note: the user was mentioned in the note
 	relayAssigned = "assigned" // user, conversation, by: a teammate assigned the user
 	relaySettings = "settings" // notification settings or push subscriptions changed
-	relaySignOut  = "signout"  // user, reason: the user's pages are signed out
+	relaySignOut  = "signout"  // user, reason, kept session's tag (or 0): the user's pages are signed out
+	// relaySessionEnded: session tag; the session was signed out.
+	relaySessionEnded = "session"
 )
 
 // Sign-out reasons as relayed, by number.
@@ -129,7 +133,14 @@ func (s *Server) heard(n inbox.LiveNote) {
 		s.notifier.forget()
 	case n.Kind == relaySignOut:
 		if r := id(1); r >= 0 && r < int64(len(relayReasons)) {
-			s.hub.Disconnect(id(0), "", relayReasons[r])
+			user, keep := id(0), id(2)
+			s.hub.signOut(disconnect{reason: relayReasons[r], match: func(c *client) bool {
+				return c.userID == user && (keep == 0 || sessionTag(c.session) != keep)
+			}})
+		}
+	case n.Kind == relaySessionEnded:
+		if tag := id(0); tag != 0 {
+			s.hub.signOut(disconnect{reason: signedOutReason, match: func(c *client) bool { return sessionTag(c.session) == tag }})
 		}
 	default:
 		s.log.Debug("live note of an unknown kind from another process", "kind", n.Kind)
@@ -137,13 +148,27 @@ func (s *Server) heard(n inbox.LiveNote) {
 }
 
 // relaySignedOut tells the other processes to sign out the user's pages
-// with reason.
-func (s *Server) relaySignedOut(userID int64, reason string) {
+// but those of the session keep (when not empty), with reason.
+func (s *Server) relaySignedOut(userID int64, keep, reason string) {
+	var tag int64
+	if keep != "" {
+		tag = sessionTag(keep)
+	}
 	for i, r := range relayReasons {
 		if r == reason {
-			s.relay(relaySignOut, userID, int64(i))
+			s.relay(relaySignOut, userID, int64(i), tag)
 		}
 	}
+}
+
+// sessionTag names a session to the other processes without its token:
+// 63 bits of a digest of it, never 0.
+func sessionTag(token string) int64 {
+	if token == "" {
+		return 0
+	}
+	sum := sha256.Sum256([]byte("switchboard live session\x00" + token))
+	return int64(binary.BigEndian.Uint64(sum[:8])>>1) | 1
 }
 
 // sendMentionCount gives the user's pages their Mentions badge's count.

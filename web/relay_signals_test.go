@@ -103,6 +103,22 @@ func TestLiveNotesToAndFromOtherProcesses(t *testing.T) {
 	bus.in <- inbox.LiveNote{Resync: true}
 	nextContaining(t, conn, `data-live="resync"`)
 
+	// Ben's phone signed out on another process: its page here closes, his
+	// laptop's stays; signing out here is told there.
+	phone := ts.newAgent()
+	phone.login(ben.Email)
+	phoneConn := phone.live()
+	waitClients(t, ts, 2)
+	phoneToken := phone.sessionToken()
+	bus.in <- inbox.LiveNote{Kind: "session", IDs: []int64{web.SessionTag(phoneToken)}}
+	expectSignedOut(t, phoneConn, "signed out on another process")
+	bus.in <- inbox.LiveNote{Kind: "read", IDs: []int64{ben.ID, m.ConversationID, 2}}
+	nextContaining(t, conn, fmt.Sprintf(`data-live="read" data-conversation="%d" data-read="2"`, m.ConversationID))
+	phone.post("/logout", url.Values{})
+	bus.told(t, "the phone's sign-out", func(n inbox.LiveNote) bool {
+		return n.Kind == "session" && slices.Equal(n.IDs, []int64{web.SessionTag(phoneToken)})
+	})
+
 	// Ben was deactivated there: his page here is signed out.
 	bus.in <- inbox.LiveNote{Kind: "signout", IDs: []int64{ben.ID, 1}}
 	expectSignedOut(t, conn, "deactivated on another process")

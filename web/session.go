@@ -213,11 +213,7 @@ func passwordStamp(hash string) string {
 // reactivation.
 func (s *Server) endSessions(ctx context.Context, userID int64, keep, reason string) error {
 	s.hub.Disconnect(userID, keep, reason)
-	if keep == "" {
-		// Another process's pages of the kept session find out at their
-		// next session check.
-		s.relaySignedOut(userID, reason)
-	}
+	s.relaySignedOut(userID, keep, reason)
 	// The store lists sessions by the key it keeps them under, which for
 	// store.Sessions is a hash of the token, and deletes by that key.
 	keepKey := keep

@@ -1,0 +1,4 @@
+package web
+
+// SessionTag is how a process names a session to the others.
+var SessionTag = sessionTag
