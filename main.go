@@ -242,8 +242,6 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("attachments key: %w", err)
 	}
 	upkeep := newUpkeep(db, filepath.Join(dataDir, "media"), log.With("component", "upkeep"))
-	// Snoozed conversations come back when their time comes; the timer
-	// tells the live pages through the server.
 	// On PostgreSQL, other processes may serve the same database: live
 	// updates go to and come from them.
 	var live inbox.LiveBus
@@ -255,6 +253,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		defer bus.Close()
 		live = bus
 	}
+	// Snoozed conversations come back when their time comes; the timer
+	// tells the live pages through the server.
 	var srv *web.Server
 	snoozes := inbox.NewSnoozeTimer(db, func(ch inbox.Change) { srv.Publish(ch) }, nil, log.With("component", "snooze"))
 	// Satisfaction surveys go through the outbox once a resolve can no

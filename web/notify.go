@@ -164,13 +164,19 @@ func (n *notifier) changed(ch inbox.Change) {
 	}
 }
 
+// maxElsewhere bounds the messages other processes told of that the
+// notifier keeps.
+const maxElsewhere = 100_000
+
 // changedElsewhere hears of a change another process committed.
 func (n *notifier) changedElsewhere(ch inbox.Change) {
 	if len(ch.MessageIDs) == 0 {
 		return
 	}
 	n.elsewhereMu.Lock()
-	if n.elsewhere == nil {
+	if n.elsewhere == nil || len(n.elsewhere) > maxElsewhere {
+		// Past the bound (replies' statuses, with no customer's message
+		// to move the mark): at worst a notice is pushed twice.
 		n.elsewhere = map[int64]struct{}{}
 	}
 	for _, id := range ch.MessageIDs {
