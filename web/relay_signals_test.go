@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,7 +24,9 @@ type memBus struct {
 }
 
 func newMemBus() *memBus {
-	return &memBus{sent: make(chan inbox.LiveNote, 4096), in: make(chan inbox.LiveNote, 16)}
+	// Unbuffered: a note the test hands over is taken; once the next one
+	// is, the server has done what the first one asks of it.
+	return &memBus{sent: make(chan inbox.LiveNote, 4096), in: make(chan inbox.LiveNote)}
 }
 
 func (b *memBus) Notify(n inbox.LiveNote)      { b.sent <- n }
@@ -122,4 +126,40 @@ func TestLiveNotesToAndFromOtherProcesses(t *testing.T) {
 	// Ben was deactivated there: his page here is signed out.
 	bus.in <- inbox.LiveNote{Kind: "signout", IDs: []int64{ben.ID, 1}}
 	expectSignedOut(t, conn, "deactivated on another process")
+}
+
+func TestWebPushIsSentByTheProcessThatStoredTheMessage(t *testing.T) {
+	push := newFakePushService(t)
+	bus := newMemBus()
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.PushClient = push.srv.Client(); d.Live = bus })
+	ben := ts.addUser("ben@example.com", "Ben Agent", inbox.RoleAgent)
+	b := ts.newAgent()
+	b.login(ben.Email)
+	b.get("/settings/notifications")
+	body, _ := json.Marshal(push.subscription("/ben"))
+	req, _ := http.NewRequest(http.MethodPost, ts.srv.URL+"/settings/notifications/push", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	if p := b.send(req); p.status != http.StatusNoContent {
+		t.Fatalf("subscribe: %d", p.status)
+	}
+	ts.mustPost(inboundFrom("evt_0", "msg_0", "+14155550100", "Zoe 00", "First", time.Now()))
+	if got := push.next(t); got.payload["body"] != "First" {
+		t.Fatalf("pushed %v", got.payload)
+	}
+
+	// Another process told of the next message: it pushes it, this one
+	// does not. (Played here by telling this process of the message
+	// before it stores it.)
+	next := ts.mustMessage("msg_0").ID + 1
+	bus.in <- inbox.LiveNote{Change: inbox.Change{MessageIDs: []int64{next}}}
+	bus.in <- inbox.LiveNote{Kind: "nothing"}
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe 01", "Stored elsewhere", time.Now()))
+	if id := ts.mustMessage("msg_1").ID; id != next {
+		t.Fatalf("the message has id %d, not %d", id, next)
+	}
+	ts.mustPost(inboundFrom("evt_2", "msg_2", "+14155550102", "Zoe 02", "Stored here", time.Now()))
+	if got := push.next(t); got.payload["body"] != "Stored here" {
+		t.Fatalf("pushed %v, want the message stored here", got.payload)
+	}
 }
