@@ -134,7 +134,7 @@ func (s *Server) heardPresence(ids []int64) {
 	var who people
 	if len(ids) > 2 {
 		var err error
-		if who, err = s.relayNames.get(s); err != nil {
+		if who, err = s.relayNames.get(s, ids); err != nil {
 			s.log.Warn("presence from another process: team not read", "err", err)
 			return
 		}
@@ -175,8 +175,16 @@ type relayNames struct {
 	at  time.Time
 }
 
-func (n *relayNames) get(s *Server) (people, error) {
-	if n.who != nil && time.Since(n.at) < notifyTeamAge {
+// get returns the team, read again when it is older than notifyTeamAge
+// or, once a second at most, when it lacks a viewer of the note ids.
+func (n *relayNames) get(s *Server, ids []int64) (people, error) {
+	fresh := n.who != nil && time.Since(n.at) < notifyTeamAge
+	for i := 2; fresh && i < len(ids); i += 2 {
+		if _, ok := n.who[ids[i]]; !ok && time.Since(n.at) >= time.Second {
+			fresh = false
+		}
+	}
+	if fresh {
 		return n.who, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), relayWork)
