@@ -135,13 +135,13 @@ func (b *LiveBus) listen(ctx context.Context) (*pgx.Conn, error) {
 	if b.channel == "" {
 		var schema string
 		if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-			conn.Close(context.Background())
+			closeListener(conn)
 			return nil, err
 		}
 		b.channel = liveChannel(schema)
 	}
 	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{b.channel}.Sanitize()); err != nil {
-		conn.Close(context.Background())
+		closeListener(conn)
 		return nil, err
 	}
 	b.listenerPID.Store(conn.PgConn().PID())
@@ -212,14 +212,14 @@ func (b *LiveBus) listenLoop() {
 			b.log.Info("live updates from other processes: listening again")
 			// What was sent while no one listened is gone.
 			if !b.hand(inbox.LiveNote{Resync: true}) {
-				conn.Close(context.Background())
+				closeListener(conn)
 				return
 			}
 		}
 		backoff = liveBackoffMin
 		n, err := conn.WaitForNotification(b.ctx)
 		if err != nil {
-			conn.Close(context.Background())
+			closeListener(conn)
 			conn = nil
 			if b.ctx.Err() != nil {
 				return
@@ -233,7 +233,7 @@ func (b *LiveBus) listenLoop() {
 		}
 		for _, ln := range notes {
 			if !b.hand(ln) {
-				conn.Close(context.Background())
+				closeListener(conn)
 				return
 			}
 		}
@@ -454,3 +454,11 @@ func mergeLiveChanges(a, b inbox.Change, seen *[3]map[int64]struct{}) inbox.Chan
 // store does not run on PostgreSQL yet (postgresMissing): for tests, in
 // other packages, of what does.
 func WithUnfinishedPostgres() Option { return withPartialPostgres() }
+
+// closeListener closes a listening connection, waiting at most a second
+// for the server on a connection that may be dead.
+func closeListener(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
+}
