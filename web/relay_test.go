@@ -141,10 +141,14 @@ func TestTwoProcessesShareLiveUpdatesAndTheOutbox(t *testing.T) {
 	a := pgProcess(t, dsn, fake, stopOutboxes, &outboxes)
 	b := pgProcess(t, dsn, fake, stopOutboxes, &outboxes)
 
-	// Ben's page is on b; the webhook lands on a.
+	// Ben's page is on b; the webhook lands on a. Ana signs in on a, for
+	// later.
 	ben := b.addUser("ben@example.com", "Ben Agent", inbox.RoleAgent)
 	page := b.newAgent()
 	page.login(ben.Email)
+	ana := a.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	anaPage := a.newAgent()
+	anaPage.login(ana.Email)
 	conn := page.live()
 	waitClients(t, b, 1)
 	subscribe(t, b, conn, "open", 0)
@@ -177,9 +181,6 @@ func TestTwoProcessesShareLiveUpdatesAndTheOutbox(t *testing.T) {
 	t.Logf("resync seen and followed: %v", time.Since(posted))
 	// Ana opens the thread on a: each sees the other there, and what they
 	// type; Ben's page closing takes him out of it.
-	ana := a.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
-	anaPage := a.newAgent()
-	anaPage.login(ana.Email)
 	anaConn := anaPage.live()
 	waitClients(t, a, 1)
 	// Ben's page says it is there every second, as a visible page does
