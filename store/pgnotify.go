@@ -450,11 +450,6 @@ func mergeLiveChanges(a, b inbox.Change, seen *[3]map[int64]struct{}) inbox.Chan
 	return a
 }
 
-// WithUnfinishedPostgres opens a postgres:// URL although some of the
-// store does not run on PostgreSQL yet (postgresMissing): for tests, in
-// other packages, of what does.
-func WithUnfinishedPostgres() Option { return withPartialPostgres() }
-
 // closeListener closes a listening connection, waiting at most a second
 // for the server on a connection that may be dead.
 func closeListener(conn *pgx.Conn) {
