@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"switchboard/inbox"
@@ -97,7 +98,8 @@ type options struct {
 	migrationSource migrationSource
 	searchIdle      *time.Duration // see WithSearchIdle
 	partialPostgres bool
-	leaseEvery      time.Duration // see WithLeaseCheck
+	leaseEvery      time.Duration   // see WithLeaseCheck
+	pgTracer        pgx.QueryTracer // see withPgTracer
 }
 
 // WithReadConns sets the size of the read pool (default 4).

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"regexp"
@@ -42,9 +43,10 @@ func (d *dialect) sql(query string) string {
 // pgOverrides are statements whose Postgres spelling is written out in
 // full, where no mechanical rewrite says it well. Keyed by the SQLite text.
 var pgOverrides = map[string]string{
-	`BEGIN IMMEDIATE`:             `BEGIN`,
-	`PRAGMA synchronous = NORMAL`: `SELECT 1`, // synchronous_commit stays on
-	`PRAGMA synchronous = FULL`:   `SELECT 1`,
+	// Nothing to run: synchronous_commit stays on. stmtExec sends no
+	// statement whose Postgres text is empty.
+	`PRAGMA synchronous = NORMAL`: ``,
+	`PRAGMA synchronous = FULL`:   ``,
 }
 
 // pgFragments are pieces of statements whose Postgres spelling differs in
@@ -551,6 +553,9 @@ func (c dbConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, er
 // prepares once and keeps.
 func (db *DB) stmtExec(ctx context.Context, id stmtID, args ...any) (sql.Result, error) {
 	if db.dialect.postgres {
+		if db.dialect.sql(writerSQL[id]) == "" {
+			return driver.RowsAffected(0), nil // a round trip for nothing
+		}
 		return db.wconn.ExecContext(ctx, writerSQL[id], args...)
 	}
 	return db.stmts[id].ExecContext(ctx, args...)
@@ -585,18 +590,4 @@ func (w *writeTx) execID(ctx context.Context, id stmtID, args ...any) (int64, er
 		return 0, err
 	}
 	return r.LastInsertId()
-}
-
-// lockWrites makes the write transaction just begun the only one running
-// on the database. SQLite's BEGIN IMMEDIATE has done so; on PostgreSQL,
-// where other Switchboard processes may write, the transaction takes the
-// write lock, held until it ends.
-func (db *DB) lockWrites(ctx context.Context) error {
-	if !db.dialect.postgres {
-		return nil
-	}
-	if _, err := db.wconn.ExecContext(ctx, writeLockSQL); err != nil {
-		return fmt.Errorf("take the write lock: %w", err)
-	}
-	return nil
 }

@@ -55,6 +55,10 @@ var errPostgresIncomplete = fmt.Errorf("PostgreSQL is not fully supported yet: %
 // does not run there yet, for the store's own tests of what does.
 func withPartialPostgres() Option { return func(o *options) { o.partialPostgres = true } }
 
+// withPgTracer has every statement sent to PostgreSQL traced by t, for
+// the store's tests of what it sends.
+func withPgTracer(t pgx.QueryTracer) Option { return func(o *options) { o.pgTracer = t } }
+
 // postgresMigrations is the PostgreSQL schema, numbered on its own.
 var postgresMigrations = func() migrationSource {
 	sub, err := fs.Sub(migrations.Postgres, "postgres")
@@ -65,6 +69,9 @@ var postgresMigrations = func() migrationSource {
 }()
 
 func init() {
+	// A write transaction takes the write lock as it begins, in one round
+	// trip: the two statements go as one simple query.
+	pgOverride(writerSQL[stBegin], `BEGIN; `+writeLockSQL)
 	// Outbox entries are claimed in the writer's transaction, which holds
 	// the write lock; SKIP LOCKED also keeps a claim from waiting on rows
 	// any other transaction holds.
@@ -84,6 +91,9 @@ func openPostgres(url string, o options) (*DB, error) {
 		return nil, fmt.Errorf("open database: %s: %w", redactURL(url), inbox.ErrInvalid)
 	}
 	where := redactURL(url)
+	if o.pgTracer != nil {
+		cfg.Tracer = o.pgTracer
+	}
 	open := func(conns int) *sql.DB {
 		db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(registerIntBools))
 		db.SetMaxOpenConns(conns)

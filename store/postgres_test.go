@@ -38,7 +38,7 @@ func TestPostgresSpelling(t *testing.T) {
 		{`SELECT count(*) FROM (SELECT 1 FROM t LIMIT 1)`, `SELECT count(*) FROM (SELECT 1 FROM t LIMIT 1) AS _q1`},
 		{`SELECT max(r) FROM (SELECT rowid AS r FROM e) WHERE r > 0`, `SELECT max(r) FROM (SELECT seq AS r FROM e) AS _q1 WHERE r > 0`},
 		{`SELECT 1 FROM (SELECT 1) x`, `SELECT 1 FROM (SELECT 1) x`},
-		{`BEGIN IMMEDIATE`, `BEGIN`},
+		{`BEGIN IMMEDIATE`, `BEGIN; ` + writeLockSQL},
 		{`DELETE FROM v WHERE id = ? AND (user_id = ? OR (shared AND ?))`, `DELETE FROM v WHERE id = $1 AND (user_id = $2 OR ((shared <> 0) AND $3))`},
 		{`SELECT coalesce(active, 0), sum(seen_at IS NULL), sum(n) FROM t`, `SELECT coalesce(active, 0), sum((seen_at IS NULL)::int), sum(n) FROM t`},
 	} {

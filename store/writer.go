@@ -329,10 +329,6 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 		db.recoverWriterConn(ctx)
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
-	if err := db.lockWrites(ctx); err != nil {
-		db.recoverWriterConn(ctx)
-		return err
-	}
 	w := &writeTx{db: db}
 	if err := fn(w); err != nil {
 		db.recoverWriterConn(ctx)
@@ -365,6 +361,7 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 // good: database/sql's Tx would add a goroutine and a context to every
 // query, and rebind every prepared statement to each transaction.
 var (
+	// On PostgreSQL, BEGIN also takes the write lock (postgres.go).
 	stBegin    = writerStatement(`BEGIN IMMEDIATE`)
 	stCommit   = writerStatement(`COMMIT`)
 	stRollback = writerStatement(`ROLLBACK`)

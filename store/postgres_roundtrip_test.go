@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// statementLog records the statements sent to PostgreSQL.
+type statementLog struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (l *statementLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sql = append(l.sql, strings.TrimSpace(d.SQL))
+	return ctx
+}
+
+func (l *statementLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (l *statementLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.sql
+	l.sql = nil
+	return s
+}
+
+// Every write transaction on PostgreSQL is a round trip per statement:
+// BEGIN takes the write lock in the same one, and applying stored events
+// sends nothing for SQLite's synchronous setting. What a webhook costs the
+// database in round trips is what bounds how fast events are applied.
+func TestPostgresWriteTransactionRoundTrips(t *testing.T) {
+	pgTestURL(t)
+	log := &statementLog{}
+	db, err := Open(pgTestSchema(t), WithReportPacking(0), withPartialPostgres(), withPgTracer(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	ev := inboundEvent("evt_1", "+15550001", "msg_1", "Hello there", t0)
+	events := newProjectionLog(ev)
+	db.Project(events.projection(applyInbound))
+	log.take()
+	if dup, err := db.Append(ctx, ev); err != nil || dup {
+		t.Fatalf("Append = %v, %v", dup, err)
+	}
+	settle(t, db)
+	if m, err := db.MessageByZavuID(ctx, "msg_1"); err != nil || m.Text != "Hello there" {
+		t.Fatalf("message = %+v, %v", m, err)
+	}
+	sent := log.take()
+	begins := 0
+	for _, q := range sent {
+		switch {
+		case q == "BEGIN; "+writeLockSQL:
+			begins++
+		case strings.HasPrefix(strings.ToUpper(q), "BEGIN"):
+			t.Errorf("a transaction began without the write lock in the same statement: %q", q)
+		case q == writeLockSQL:
+			t.Errorf("the write lock took a round trip of its own")
+		case q == "SELECT 1" || q == "":
+			t.Errorf("a statement that does nothing was sent: %q", q)
+		}
+	}
+	// Storing the event, then applying it: two write transactions.
+	if begins < 2 {
+		t.Errorf("%d write transactions began with the write lock, want 2 or more; sent:\n%s", begins, strings.Join(sent, "\n"))
+	}
+}
