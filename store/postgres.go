@@ -78,6 +78,22 @@ func init() {
 	pgOverride(writerSQL[stDueOutbox], writerSQL[stDueOutbox]+` FOR UPDATE OF o SKIP LOCKED`)
 }
 
+// pgLullScale is how much longer a projection transaction in a lull runs
+// on PostgreSQL than on SQLite: each statement there is a round trip,
+// so an event takes several times longer to apply, and the transaction's
+// fixed costs (BEGIN and the write lock, the search and report upkeep,
+// COMMIT) are shared by as many events only in a longer one. A write
+// that arrives still ends it after the event being applied.
+const pgLullScale = 4
+
+// lullBudget is how long a projection transaction runs for in a lull.
+func (db *DB) lullBudget() time.Duration {
+	if db.dialect.postgres {
+		return pgLullScale * projectLullBudget
+	}
+	return projectLullBudget
+}
+
 // pgDialect is the dialect of every PostgreSQL database.
 var pgDialect = &dialect{postgres: true}
 

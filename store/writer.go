@@ -163,7 +163,7 @@ func (db *DB) writeLoop() {
 					}
 					break
 				}
-				db.project(projectIdle, projectLullBudget, true)
+				db.project(projectIdle, db.lullBudget(), true)
 				db.afterBatch()
 				continue
 			}
