@@ -21,11 +21,6 @@ import (
 	"switchboard/store"
 )
 
-// benchPartialPostgresEnv lets the bench's servers open PostgreSQL while
-// parts of the store other than webhook ingest do not run there yet; only
-// "switchboard bench --db" sets it.
-const benchPartialPostgresEnv = "SWITCHBOARD_BENCH_PARTIAL_POSTGRES"
-
 // postgresBenchFigures are "switchboard bench --db URL"'s: webhook ingest
 // into PostgreSQL through one and through two Switchboard processes on the
 // same database, each taking an equal share of the senders.
@@ -150,7 +145,7 @@ func benchPostgresRun(ctx context.Context, dbURL, dir string, z *benchZavu, proc
 			return r, err
 		}
 		s, err := startBenchServer(ctx, benchChildOptions{db: schemaURL, logFile: filepath.Join(pdir, "server.log"),
-			zavuURL: z.url, secret: secret, dir: pdir, env: []string{benchPartialPostgresEnv + "=1"}})
+			zavuURL: z.url, secret: secret, dir: pdir})
 		if err != nil {
 			return r, err
 		}

@@ -197,9 +197,6 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if cfg.ExternalCheckpoints {
 		storeOpts = append(storeOpts, store.WithExternalCheckpoints())
 	}
-	if e.getenv(benchPartialPostgresEnv) == "1" {
-		storeOpts = append(storeOpts, store.WithPartialPostgres())
-	}
 	db, err := store.Open(cfg.DBPath, storeOpts...)
 	if err != nil {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)

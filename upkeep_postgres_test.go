@@ -24,7 +24,7 @@ func TestPostgresUpkeepRunsInOneProcess(t *testing.T) {
 	var ups [2]*upkeep
 	var stops [2]func()
 	for i := range ups {
-		db, err := store.Open(url, store.WithPartialPostgres(), store.WithLeaseCheck(10*time.Millisecond))
+		db, err := store.Open(url, store.WithLeaseCheck(10*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}

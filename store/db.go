@@ -96,8 +96,7 @@ type options struct {
 	log             *slog.Logger
 	now             func() time.Time
 	migrationSource migrationSource
-	searchIdle      *time.Duration // see WithSearchIdle
-	partialPostgres bool
+	searchIdle      *time.Duration  // see WithSearchIdle
 	leaseEvery      time.Duration   // see WithLeaseCheck
 	pgTracer        pgx.QueryTracer // see withPgTracer
 }

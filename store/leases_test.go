@@ -37,7 +37,7 @@ func openLeaseProcesses(t *testing.T) [2]*DB {
 			u = pgTestSchema(t)
 			pgTestURLs.Store(path, u)
 		}
-		db, err := Open(u.(string), withPartialPostgres(), WithLeaseCheck(10*time.Millisecond),
+		db, err := Open(u.(string), WithLeaseCheck(10*time.Millisecond),
 			WithSessionCleanup(5*time.Millisecond), WithReportPacking(5*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)

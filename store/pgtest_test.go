@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -163,7 +162,7 @@ func openPostgresTest(t testing.TB, opts ...Option) *DB {
 	if s, ok := pgSettings.Load(t.Name()); ok {
 		u += "&" + s.(string)
 	}
-	db, err := Open(u, append([]Option{WithReportPacking(0), withPartialPostgres()}, opts...)...)
+	db, err := Open(u, append([]Option{WithReportPacking(0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,14 +348,7 @@ func testOpen(t testing.TB, path string, opts ...Option) (*DB, error) {
 		pgTestURLs.Store(path, u)
 		pgTestURLs.Store(redactURL(u.(string)), u)
 	}
-	return Open(u.(string), append([]Option{withPartialPostgres()}, opts...)...)
-}
-
-// searchRuns reports whether search runs on t's engine: on PostgreSQL
-// not while postgresMissing names it. Tests of notes check their search
-// only there.
-func searchRuns(t testing.TB) bool {
-	return !onPostgres(t) || !slices.Contains(postgresMissing, "search")
+	return Open(u.(string), opts...)
 }
 
 // pgSettings holds the settings of each test's PostgreSQL connections, by

@@ -57,7 +57,7 @@ func (l *statementLog) take() []string {
 func TestPostgresWriteTransactionRoundTrips(t *testing.T) {
 	pgTestURL(t)
 	log := &statementLog{}
-	db, err := Open(pgTestSchema(t), WithReportPacking(0), withPartialPostgres(), withPgTracer(log))
+	db, err := Open(pgTestSchema(t), WithReportPacking(0), withPgTracer(log))
 	if err != nil {
 		t.Fatal(err)
 	}

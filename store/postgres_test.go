@@ -166,7 +166,7 @@ func testOpenPostgres(t testing.TB, path string) (*DB, error) {
 		u = pgTestSchema(t)
 		pgTestURLs.Store(path, u)
 	}
-	return Open(u.(string), WithReportPacking(0), withPartialPostgres())
+	return Open(u.(string), WithReportPacking(0))
 }
 
 // What SWITCHBOARD_DB shows in messages and logs never holds a password.
@@ -181,5 +181,32 @@ func TestRedactDSN(t *testing.T) {
 		if got := RedactDSN(in); got != want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Every connection plans each statement for its own arguments (the
+// writer's and the read pool's are made alike), so that a
+// plan made while a new database was empty never outlives its tables'
+// growth; a URL may still choose otherwise.
+func TestPostgresPlansEachStatementAfresh(t *testing.T) {
+	ctx := context.Background()
+	mode := func(db *DB) string {
+		t.Helper()
+		var m string
+		if err := db.reader.QueryRowContext(ctx, `SHOW plan_cache_mode`).Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if m := mode(openPostgresTest(t)); m != "force_custom_plan" {
+		t.Errorf("plan_cache_mode is %q", m)
+	}
+	chosen, err := Open(pgTestSchema(t)+"&plan_cache_mode=auto", WithReportPacking(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chosen.Close()
+	if m := mode(chosen); m != "auto" {
+		t.Errorf("a URL's own plan_cache_mode became %q", m)
 	}
 }

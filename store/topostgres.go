@@ -647,8 +647,3 @@ func scanStrings(rows *sql.Rows) ([]string, error) {
 	}
 	return out, rows.Err()
 }
-
-// WithPartialPostgres opens a postgres:// URL although some of the store
-// does not run on PostgreSQL yet: for "switchboard bench --db", whose
-// servers take webhooks only.
-func WithPartialPostgres() Option { return withPartialPostgres() }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -207,12 +206,10 @@ func viewStore(t *testing.T, db *DB, f copyFixture) storeView {
 	v.Setting, _, err = db.Setting(ctx, "business_name")
 	check(err)
 	v.Backlog = count(t, db, `SELECT count(*) FROM outbox WHERE state = 'queued'`)
-	if !slices.Contains(postgresMissing, "search") {
-		v.Search = map[string][]inbox.SearchHit{}
-		for _, q := range []string{"order", "call you", "refund", "5550199", "Customer"} {
-			v.Search[q], _, err = db.Search(ctx, inbox.SearchFilter{Query: q, Limit: 20})
-			check(err)
-		}
+	v.Search = map[string][]inbox.SearchHit{}
+	for _, q := range []string{"order", "call you", "refund", "5550199", "Customer"} {
+		v.Search[q], _, err = db.Search(ctx, inbox.SearchFilter{Query: q, Limit: 20})
+		check(err)
 	}
 	return v
 }
@@ -275,7 +272,7 @@ func copyReadsBackTheSame(t *testing.T, f copyFixture) {
 		t.Errorf("tables copied out of their foreign keys' order: %v", progress)
 	}
 
-	db, err := Open(to, WithReportPacking(0), WithSessionCleanup(0), withPartialPostgres())
+	db, err := Open(to, WithReportPacking(0), WithSessionCleanup(0))
 	if err != nil {
 		t.Fatal(err)
 	}

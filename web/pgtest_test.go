@@ -37,9 +37,6 @@ func testDSN(t *testing.T) string {
 // openTestStore opens the database at dsn, closed when t ends.
 func openTestStore(t *testing.T, dsn string, opts ...store.Option) *store.DB {
 	t.Helper()
-	if store.IsPostgresURL(dsn) {
-		opts = append([]store.Option{store.WithPartialPostgres()}, opts...)
-	}
 	db, err := store.Open(dsn, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -88,7 +88,7 @@ func pgSchemaOf(t *testing.T, dsn string) string {
 // sending to the fake Zavu every process shares.
 func pgProcess(t *testing.T, dsn string, fake *zavu.Fake, stopOutbox context.Context, wg *sync.WaitGroup) *testServer {
 	t.Helper()
-	db, err := store.Open(dsn, store.WithPartialPostgres())
+	db, err := store.Open(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
