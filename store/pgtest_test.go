@@ -1,18 +1,12 @@
 package store
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"switchboard/store/pgtest"
 )
 
 // The store's tests are its contract: TestPostgres runs those that hold on
@@ -21,24 +15,13 @@ import (
 // under TestPostgres, and each of them gets a schema of its own, dropped
 // when it ends.
 
-// pgTestEnv names the PostgreSQL database the store's tests may use.
-const pgTestEnv = "SWITCHBOARD_TEST_POSTGRES"
-
 // pgTestURL is the test database's URL. Without one the test is skipped,
 // saying how to start one, unless CI=true, where that is a failure.
-func pgTestURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(pgTestEnv)
-	if u == "" {
-		msg := pgTestEnv + " is not set: start a throwaway cluster with " +
-			"`export " + pgTestEnv + "=$(.ci/postgres start /tmp/sb-postgres)` (stop it with `.ci/postgres stop /tmp/sb-postgres`)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return u
-}
+func pgTestURL(t testing.TB) string { return pgtest.URL(t) }
+
+// pgAdmin opens one connection to the database u names, outside any
+// test's Switchboard.
+func pgAdmin(t testing.TB, u string) *sql.DB { return pgtest.Conn(t, u) }
 
 // onPostgres reports whether t runs under TestPostgres.
 func onPostgres(t testing.TB) bool {
@@ -53,105 +36,18 @@ func skipOnPostgres(t testing.TB, why string) {
 	}
 }
 
-var (
-	pgSetup     sync.Once
-	pgSetupErr  error
-	pgSchemaSeq atomic.Int64
-)
-
-// pgAdmin opens the test database itself, outside any test's schema.
-func pgAdmin(t testing.TB, base string) *sql.DB {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(base)
-	if err != nil {
-		t.Fatalf("%s: %v", pgTestEnv, err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(1)
-	return db
-}
-
-// pgFree holds the schemas of finished tests, emptied for the next.
-var pgFree struct {
-	sync.Mutex
-	schemas []string
-}
-
-// pgRelease empties schema's tables (all but schema_migrations), setting
-// their ids back to 1, and keeps it for another test; a schema that cannot
-// be emptied is dropped.
-func pgRelease(t testing.TB, base, schema string) {
-	ctx := context.Background()
-	admin := pgAdmin(t, base)
-	defer admin.Close()
-	var tables string
-	err := admin.QueryRowContext(ctx, `SELECT coalesce(string_agg(quote_ident(schemaname) || '.' || quote_ident(tablename), ', '), '')
-		FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations'`, schema).Scan(&tables)
-	if err == nil && tables != "" {
-		_, err = admin.ExecContext(ctx, `TRUNCATE `+tables+` RESTART IDENTITY CASCADE`)
-	}
-	if err != nil || tables == "" {
-		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		return
-	}
-	pgFree.Lock()
-	pgFree.schemas = append(pgFree.schemas, schema)
-	pgFree.Unlock()
-}
-
 // pgOpens counts the PostgreSQL schemas each test of TestPostgres made,
 // by the test's name.
 var pgOpens sync.Map
 
-// pgTestSchema makes an empty schema for t, dropped when t ends, and
-// returns the URL whose connections use it.
+// pgTestSchema makes an empty schema for t, emptied when t ends for
+// another test, and returns the URL whose connections use it.
 func pgTestSchema(t testing.TB) string {
 	t.Helper()
-	base := pgTestURL(t)
-	ctx := context.Background()
-	pgSetup.Do(func() {
-		admin := pgAdmin(t, base)
-		defer admin.Close()
-		// Extensions live in public, beside every test's schema.
-		for _, ext := range []string{"citext", "pg_trgm"} {
-			if _, pgSetupErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS `+ext+` SCHEMA public`); pgSetupErr != nil {
-				break
-			}
-		}
-	})
-	if pgSetupErr != nil {
-		t.Fatalf("prepare the test database: %v", pgSetupErr)
-	}
 	if parts := strings.SplitN(t.Name(), "/", 3); len(parts) >= 2 {
 		pgOpens.Store(parts[0]+"/"+parts[1], true)
 	}
-	// A schema a finished test emptied is taken again: migrating a new one
-	// takes far longer than emptying its tables.
-	pgFree.Lock()
-	var schema string
-	if n := len(pgFree.schemas); n > 0 {
-		schema, pgFree.schemas = pgFree.schemas[n-1], pgFree.schemas[:n-1]
-	}
-	pgFree.Unlock()
-	if schema == "" {
-		schema = fmt.Sprintf("sb_test_%d_%d", os.Getpid(), pgSchemaSeq.Add(1))
-		admin := pgAdmin(t, base)
-		defer admin.Close()
-		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-			t.Fatalf("create schema: %v", err)
-		}
-	}
-	t.Cleanup(func() { pgRelease(t, base, schema) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", pgTestEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t)
 }
 
 // openPostgresTest is openTest on PostgreSQL.

@@ -11,11 +11,16 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"switchboard/inbox"
+	"switchboard/store/pgtest"
 )
+
+// pgCopySeq numbers the empty schemas of this process's tests.
+var pgCopySeq atomic.Int64
 
 // pgEmptySchema makes a new schema with nothing in it, dropped when t
 // ends, and returns the URL whose connections use it (the schemas the
@@ -26,10 +31,12 @@ func pgEmptySchema(t *testing.T) string {
 	ctx := context.Background()
 	admin := pgAdmin(t, base)
 	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS citext SCHEMA public`); err != nil {
-		t.Fatal(err)
+	for _, ext := range pgtest.Extensions {
+		if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS `+ext+` SCHEMA public`); err != nil {
+			t.Fatal(err)
+		}
 	}
-	schema := fmt.Sprintf("sb_copy_%d_%d", os.Getpid(), pgSchemaSeq.Add(1))
+	schema := fmt.Sprintf("sb_copy_%d_%d", os.Getpid(), pgCopySeq.Add(1))
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,5 @@
-// Package pgtest gives tests outside the store a PostgreSQL schema of
-// their own, on the database SWITCHBOARD_TEST_POSTGRES names (the store's
-// own tests have theirs in pgtest_test.go).
+// Package pgtest gives tests a PostgreSQL schema of their own, on the
+// database SWITCHBOARD_TEST_POSTGRES names.
 package pgtest
 
 import (
@@ -75,7 +74,14 @@ var (
 // Admin opens the test database itself, outside any test's schema.
 func Admin(t testing.TB) *sql.DB {
 	t.Helper()
-	cfg, err := pgx.ParseConfig(URL(t))
+	return Conn(t, URL(t))
+}
+
+// Conn opens one connection to the database u names, for a test to look
+// at or prepare it with SQL of its own.
+func Conn(t testing.TB, u string) *sql.DB {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(u)
 	if err != nil {
 		t.Fatalf("%s: %v", Env, err)
 	}
@@ -83,6 +89,12 @@ func Admin(t testing.TB) *sql.DB {
 	db.SetMaxOpenConns(1)
 	return db
 }
+
+// Extensions are what the Switchboard schema needs beyond PostgreSQL's
+// core. Made once in public, beside every test's schema, before any
+// test migrates: a migration's CREATE EXTENSION would otherwise put one in
+// the first test's schema, where no other test's search_path finds it.
+var Extensions = []string{"citext", "pg_trgm"}
 
 // Schema makes an empty schema for t, emptied when t ends for another
 // test to use, and returns the URL whose connections use it: a
@@ -94,8 +106,11 @@ func Schema(t testing.TB) string {
 	admin := Admin(t)
 	defer admin.Close()
 	setup.Do(func() {
-		// Extensions live in public, beside every test's schema.
-		_, setupErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS citext SCHEMA public`)
+		for _, ext := range Extensions {
+			if _, setupErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS `+ext+` SCHEMA public`); setupErr != nil {
+				return
+			}
+		}
 	})
 	if setupErr != nil {
 		t.Fatalf("prepare the test database: %v", setupErr)
@@ -109,7 +124,7 @@ func Schema(t testing.TB) string {
 	}
 	free.Unlock()
 	if schema == "" {
-		schema = fmt.Sprintf("sb_ext_%d_%d", os.Getpid(), seq.Add(1))
+		schema = fmt.Sprintf("sb_test_%d_%d", os.Getpid(), seq.Add(1))
 		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
 			t.Fatalf("create schema: %v", err)
 		}
