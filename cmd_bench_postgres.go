@@ -41,6 +41,9 @@ type postgresBenchRun struct {
 	// runs elsewhere).
 	DatabaseCPUUs     float64 `json:"databaseCPUMicrosPerEvent"`
 	DatabaseCPUManyUs float64 `json:"databaseCPUManySendersMicrosPerEvent"`
+	// Fanout, with two or more processes: webhooks to the first, pages
+	// on the second, then on the first for comparison.
+	Fanout []fanoutFigures `json:"fanout,omitempty"`
 }
 
 // benchPostgresCmd runs "switchboard bench --db URL [--processes N]".
@@ -53,15 +56,18 @@ func (e env) benchPostgresCmd(ctx context.Context, dbURL string, processes int, 
 		counts = []int{processes}
 	}
 	n := 40000
+	// Live fan-out, with two processes: 50 pages, 100 webhooks a second.
+	fanout := fanoutSizes{agents: 10, pagesPerAgent: 5, hot: 20, rate: 100, duration: 20 * time.Second}
 	if quick {
 		n = 6000
+		fanout.duration = 10 * time.Second
 	}
 	progress := func(s string) {
 		if !asJSON {
 			fmt.Fprintln(e.stderr, s)
 		}
 	}
-	f, err := benchPostgres(ctx, dbURL, counts, n, progress)
+	f, err := benchPostgres(ctx, dbURL, counts, n, fanout, progress)
 	if err != nil {
 		return err
 	}
@@ -88,6 +94,15 @@ func (e env) benchPostgresCmd(ctx context.Context, dbURL string, processes int, 
 			row("  CPU per event: servers / PostgreSQL / bench (us)", fmt.Sprintf("%.0f / %.0f / %.0f", in.f.ServerCPUUs, in.dbc, in.f.BenchCPUUs))
 		}
 	}
+	for _, r := range f.Runs {
+		for _, fo := range r.Fanout {
+			row(fmt.Sprintf("%d pages on the %s: fan-out p50 (ms)", fo.Pages, fo.PagesOn), fmt.Sprintf("%.1f", fo.FanoutP50Ms))
+			row("  fan-out p99 / max (ms)", fmt.Sprintf("%.1f / %.1f", fo.FanoutP99Ms, fo.FanoutMaxMs))
+			row(fmt.Sprintf("  %d webhooks at %d/s: deliveries", fo.Events, fo.Rate), fmt.Sprint(fo.Deliveries))
+			row("  thread bubbles missed / list rows behind", fmt.Sprintf("%d / %d", fo.ThreadMissed, fo.ListMissed))
+			row("  webhooks not acknowledged / pages dropped", fmt.Sprintf("%d / %d", fo.AckFailed, fo.PagesDropped))
+		}
+	}
 	row("load average before", strings.Join(f.LoadAvg["before"], " "))
 	row("load average after", strings.Join(f.LoadAvg["after"], " "))
 	return nil
@@ -96,7 +111,7 @@ func (e env) benchPostgresCmd(ctx context.Context, dbURL string, processes int, 
 // benchPostgres measures webhook ingest into the PostgreSQL database at
 // dbURL: for each number of processes, in a schema of its own made for
 // the run and dropped after it, so the database is left as it was.
-func benchPostgres(ctx context.Context, dbURL string, counts []int, n int, progress func(string)) (postgresBenchFigures, error) {
+func benchPostgres(ctx context.Context, dbURL string, counts []int, n int, fanout fanoutSizes, progress func(string)) (postgresBenchFigures, error) {
 	f := postgresBenchFigures{Database: store.RedactDSN(dbURL), LoadAvg: map[string][]string{"before": loadAvg()}}
 	dir, err := os.MkdirTemp("", "switchboard-bench-pg-")
 	if err != nil {
@@ -109,7 +124,7 @@ func benchPostgres(ctx context.Context, dbURL string, counts []int, n int, progr
 	}
 	defer z.close()
 	for _, p := range counts {
-		r, err := benchPostgresRun(ctx, dbURL, dir, z, p, n, progress)
+		r, err := benchPostgresRun(ctx, dbURL, dir, z, p, n, fanout, progress)
 		if err != nil {
 			return f, err
 		}
@@ -119,7 +134,7 @@ func benchPostgres(ctx context.Context, dbURL string, counts []int, n int, progr
 	return f, nil
 }
 
-func benchPostgresRun(ctx context.Context, dbURL, dir string, z *benchZavu, processes, n int, progress func(string)) (r postgresBenchRun, err error) {
+func benchPostgresRun(ctx context.Context, dbURL, dir string, z *benchZavu, processes, n int, fanout fanoutSizes, progress func(string)) (r postgresBenchRun, err error) {
 	r.Processes = processes
 	schemaURL, drop, err := benchSchema(ctx, dbURL)
 	if err != nil {
@@ -159,9 +174,11 @@ func benchPostgresRun(ctx context.Context, dbURL, dir string, z *benchZavu, proc
 	if r.IngestMany, r.DatabaseCPUManyUs, err = benchIngestAcross(ctx, servers, schemaURL, n, benchManySenders, 4); err != nil {
 		return r, err
 	}
-	// Live fan-out across processes goes here once live updates cross
-	// processes: with two servers, pages on servers[1] and webhooks to
-	// servers[0], timed as benchUI times fan-out within one process.
+	if processes >= 2 && fanout.rate > 0 {
+		if r.Fanout, err = benchPostgresFanout(ctx, servers, schemaURL, fanout, progress); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
 }
 
