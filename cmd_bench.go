@@ -105,7 +105,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	teamOnly := fs.Bool("team", false, "run only the team scenario: 1,000 pages of 100 agents, 200 webhooks/s")
 	searchOnly := fs.Bool("search", false, "run only search: queries at 100k conversations / 1M messages, ingestion with and without the indexes")
 	teamServer := fs.String("team-server", "", "the switchboard binary the team scenario serves with (default: this one)")
-	pgURL := fs.String("db", "", "run only webhook ingest, on this PostgreSQL database (postgres:// URL), in a schema of its own dropped after the run")
+	pgURL := fs.String("db", "", "run only webhook ingest (with two processes, live fan-out across them too) on this PostgreSQL database (postgres:// URL), in a schema of its own dropped after the run")
 	processes := fs.Int("processes", 0, "with --db: how many Switchboard processes share the database (default: 1, then 2)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -45,8 +45,8 @@ type fanoutSizes struct {
 
 // benchPostgresFanout measures live fan-out between the first two servers
 // on the schema at schemaURL: webhooks always go to servers[0]; pages sit
-// on servers[1] (across processes, through PostgreSQL's notifications),
-// then on servers[0] (within the process) for comparison.
+// on servers[0] (within the process) for comparison, then on servers[1]
+// (across processes, through PostgreSQL's notifications).
 func benchPostgresFanout(ctx context.Context, servers []*benchServer, schemaURL string, sz fanoutSizes, progress func(string)) ([]fanoutFigures, error) {
 	a := &teamServer{base: servers[0].child.base, secret: servers[0].secret}
 	b := &teamServer{base: servers[1].child.base, secret: servers[1].secret}
@@ -75,7 +75,7 @@ func benchPostgresFanout(ctx context.Context, servers []*benchServer, schemaURL 
 	for _, on := range []struct {
 		name string
 		s    *teamServer
-	}{{"other process", b}, {"same process", a}} {
+	}{{"same process", a}, {"other process", b}} {
 		progress(fmt.Sprintf("PostgreSQL fan-out: %d pages on the %s, %d webhooks/s for %s...",
 			sz.agents*sz.pagesPerAgent, on.name, sz.rate, sz.duration))
 		f, err := fanoutRun(ctx, a, on.s, client, hot, convOf, sz)
