@@ -3,19 +3,18 @@ package main
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"switchboard/inbox"
 	"switchboard/store"
+	"switchboard/store/pgtest"
 )
 
 // postgresSchemaURL makes a new, empty schema in the PostgreSQL database
@@ -25,40 +24,11 @@ import (
 // the test is skipped, unless CI=true.
 func postgresSchemaURL(t *testing.T, password string) string {
 	t.Helper()
-	base := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
-	if base == "" {
-		msg := "SWITCHBOARD_TEST_POSTGRES is not set: start a throwaway cluster with " +
-			"`export SWITCHBOARD_TEST_POSTGRES=$(.ci/postgres start /tmp/sb-postgres)`"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	admin := pgTestDB(t, base)
-	defer admin.Close()
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS citext SCHEMA public`); err != nil {
-		t.Fatal(err)
-	}
-	schema := fmt.Sprintf("sb_cmd_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin := pgTestDB(t, base)
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
+	u, err := url.Parse(pgtest.NewSchema(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.User = url.UserPassword(u.User.Username(), password)
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
 	return u.String()
 }
 

@@ -5,13 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,43 +16,10 @@ import (
 	"switchboard/store/pgtest"
 )
 
-// pgCopySeq numbers the empty schemas of this process's tests.
-var pgCopySeq atomic.Int64
-
 // pgEmptySchema makes a new schema with nothing in it, dropped when t
 // ends, and returns the URL whose connections use it (the schemas the
 // contract tests share are emptied, not new).
-func pgEmptySchema(t *testing.T) string {
-	t.Helper()
-	base := pgTestURL(t)
-	ctx := context.Background()
-	admin := pgAdmin(t, base)
-	defer admin.Close()
-	for _, ext := range pgtest.Extensions {
-		if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS `+ext+` SCHEMA public`); err != nil {
-			t.Fatal(err)
-		}
-	}
-	schema := fmt.Sprintf("sb_copy_%d_%d", os.Getpid(), pgCopySeq.Add(1))
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin := pgAdmin(t, base)
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func pgEmptySchema(t *testing.T) string { return pgtest.NewSchema(t) }
 
 // pgTables lists the tables of the schema the URL u uses.
 func pgTables(t *testing.T, u string) []string {

@@ -19,45 +19,13 @@ import (
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
 	"switchboard/store"
+	"switchboard/store/pgtest"
 	"switchboard/web"
 )
 
 // pgSchemaURL makes an empty PostgreSQL schema for the test, dropped when
-// it ends, on the database SWITCHBOARD_TEST_POSTGRES names, and returns
-// the URL whose connections use it. Without that variable the test is
-// skipped, or fails under CI=true.
-func pgSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
-	if base == "" {
-		msg := "SWITCHBOARD_TEST_POSTGRES is not set: start a throwaway cluster with " +
-			"`export SWITCHBOARD_TEST_POSTGRES=$(.ci/postgres start /tmp/sb-postgres)`"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	admin := pgAdmin(t)
-	schema := fmt.Sprintf("sb_web_%d_%d", os.Getpid(), time.Now().UnixNano())
-	for _, q := range []string{`CREATE EXTENSION IF NOT EXISTS citext SCHEMA public`, `CREATE SCHEMA ` + schema} {
-		if _, err := admin.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// it ends, and returns the URL whose connections use it.
+func pgSchemaURL(t *testing.T) string { return pgtest.NewSchema(t) }
 
 // pgAdmin opens the test database outside every test's schema, closed
 // when the test ends.

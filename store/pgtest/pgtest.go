@@ -96,18 +96,12 @@ func Conn(t testing.TB, u string) *sql.DB {
 // the first test's schema, where no other test's search_path finds it.
 var Extensions = []string{"citext", "pg_trgm"}
 
-// Schema makes an empty schema for t, emptied when t ends for another
-// test to use, and returns the URL whose connections use it: a
-// Switchboard database of the test's own.
-func Schema(t testing.TB) string {
+// prepare makes the Extensions in public, once a process.
+func prepare(t testing.TB, admin *sql.DB) {
 	t.Helper()
-	base := URL(t)
-	ctx := context.Background()
-	admin := Admin(t)
-	defer admin.Close()
 	setup.Do(func() {
 		for _, ext := range Extensions {
-			if _, setupErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS `+ext+` SCHEMA public`); setupErr != nil {
+			if _, setupErr = admin.ExecContext(context.Background(), `CREATE EXTENSION IF NOT EXISTS `+ext+` SCHEMA public`); setupErr != nil {
 				return
 			}
 		}
@@ -115,6 +109,53 @@ func Schema(t testing.TB) string {
 	if setupErr != nil {
 		t.Fatalf("prepare the test database: %v", setupErr)
 	}
+}
+
+// withSchema is the test database's URL with connections that use
+// schema (and public, where the Extensions are).
+func withSchema(t testing.TB, schema string) string {
+	t.Helper()
+	u, err := url.Parse(URL(t))
+	if err != nil {
+		t.Fatalf("%s: %v", Env, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// NewSchema makes a new schema with nothing in it, not even Switchboard's
+// tables, dropped when t ends, and returns the URL whose connections use
+// it: a database for a test of what is done to an empty one.
+func NewSchema(t testing.TB) string {
+	t.Helper()
+	admin := Admin(t)
+	defer admin.Close()
+	prepare(t, admin)
+	schema := fmt.Sprintf("sb_new_%d_%d", os.Getpid(), seq.Add(1))
+	if _, err := admin.ExecContext(context.Background(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin := Admin(t)
+		defer admin.Close()
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return withSchema(t, schema)
+}
+
+// Schema makes an empty schema for t, emptied when t ends for another
+// test to use, and returns the URL whose connections use it: a
+// Switchboard database of the test's own.
+func Schema(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	admin := Admin(t)
+	defer admin.Close()
+	prepare(t, admin)
 	// A schema a finished test emptied is taken again: migrating a new one
 	// takes far longer than emptying its tables.
 	free.Lock()
@@ -130,12 +171,5 @@ func Schema(t testing.TB) string {
 		}
 	}
 	t.Cleanup(func() { release(t, schema) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", Env, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
+	return withSchema(t, schema)
 }
