@@ -141,28 +141,7 @@ func fanoutRun(ctx context.Context, hooks, pagesOn *teamServer, client *http.Cli
 		p.seen = make([]uint64, (n+63)/64)
 	}
 	var delivered, dropped atomic.Int64
-	note := func(p *teamPage, b []byte, at time.Time) {
-		for rest := b; ; {
-			k := bytes.Index(rest, teamMarker)
-			if k < 0 {
-				break
-			}
-			rest = rest[k+len(teamMarker):]
-			i := 0
-			for len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' {
-				i = i*10 + int(rest[0]-'0')
-				rest = rest[1:]
-			}
-			if i >= n || p.saw(i) {
-				continue
-			}
-			p.seen[i/64] |= 1 << (i % 64)
-			if s := sent[i].Load(); s != 0 {
-				p.lat = append(p.lat, at.Sub(time.Unix(0, s)))
-				delivered.Add(1)
-			}
-		}
-	}
+	note := func(p *teamPage, b []byte, at time.Time) { delivered.Add(p.note(b, at, sent)) }
 	var wg sync.WaitGroup
 	for _, p := range pages {
 		wg.Go(func() {

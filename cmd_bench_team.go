@@ -78,6 +78,33 @@ type teamPage struct {
 // saw reports whether bench event i showed in the page.
 func (p *teamPage) saw(i int) bool { return p.seen[i/64]&(1<<(i%64)) != 0 }
 
+// note records the events b shows the page for the first time, each
+// with its latency from when it was sent (sent[i], unix nanoseconds), and
+// returns how many it recorded.
+func (p *teamPage) note(b []byte, at time.Time, sent []atomic.Int64) int64 {
+	var delivered int64
+	for rest := b; ; {
+		k := bytes.Index(rest, teamMarker)
+		if k < 0 {
+			return delivered
+		}
+		rest = rest[k+len(teamMarker):]
+		i := 0
+		for len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' {
+			i = i*10 + int(rest[0]-'0')
+			rest = rest[1:]
+		}
+		if i >= len(sent) || p.saw(i) {
+			continue
+		}
+		p.seen[i/64] |= 1 << (i % 64)
+		if s := sent[i].Load(); s != 0 {
+			p.lat = append(p.lat, at.Sub(time.Unix(0, s)))
+			delivered++
+		}
+	}
+}
+
 type teamAgent struct {
 	id     int64
 	email  string
@@ -170,28 +197,7 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	var bytesIn, msgsIn atomic.Int64
 	var dropped atomic.Int64
 	var wg sync.WaitGroup
-	note := func(p *teamPage, b []byte, at time.Time) {
-		for rest := b; ; {
-			k := bytes.Index(rest, teamMarker)
-			if k < 0 {
-				break
-			}
-			rest = rest[k+len(teamMarker):]
-			i := 0
-			for len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' {
-				i = i*10 + int(rest[0]-'0')
-				rest = rest[1:]
-			}
-			if i >= n || p.saw(i) {
-				continue
-			}
-			p.seen[i/64] |= 1 << (i % 64)
-			if s := sent[i].Load(); s != 0 {
-				p.lat = append(p.lat, at.Sub(time.Unix(0, s)))
-				delivered.Add(1)
-			}
-		}
-	}
+	note := func(p *teamPage, b []byte, at time.Time) { delivered.Add(p.note(b, at, sent)) }
 	for _, p := range pages {
 		wg.Go(func() {
 			var fetching atomic.Bool
