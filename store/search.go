@@ -426,16 +426,7 @@ func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanIDs(rows)
 }
 
 // searchContacts are the contact matches: the contacts of p.fromIDs when
@@ -836,4 +827,18 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 		hits = append(hits, h)
 	}
 	return hits, nil
+}
+
+// scanIDs reads rows of one id each, and closes them.
+func scanIDs(rows *sql.Rows) ([]int64, error) {
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

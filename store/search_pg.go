@@ -304,16 +304,7 @@ func (db *DB) pgContactIDs(ctx context.Context, terms []inbox.SearchTerm, max in
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanIDs(rows)
 }
 
 // windowDoc is a message of a window with its searchable text.
