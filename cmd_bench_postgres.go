@@ -345,16 +345,7 @@ func postmasterPID(ctx context.Context, dbURL string) int {
 
 // parentPID is the parent of process pid, from /proc, or 0.
 func parentPID(pid int) int {
-	b, err := os.ReadFile(procPath(pid, "stat"))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
+	f := procStatFields(procPath(pid, "stat"))
 	if len(f) < 2 {
 		return 0
 	}

@@ -26,6 +26,22 @@ func processPeakBytes(pid int) float64 { return procStatusOf(procPath(pid, "stat
 
 func procPath(pid int, name string) string { return "/proc/" + strconv.Itoa(pid) + "/" + name }
 
+// procStatFields are the fields of a /proc stat file after the command
+// name (which may hold spaces), from the process state on; nil if it
+// cannot be read.
+func procStatFields(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
 // processCPUSeconds is the CPU time (user and system) a process has used,
 // from /proc (Linux; 0 elsewhere); pid 0 is this process.
 func processCPUSeconds(pid int) float64 {
@@ -33,17 +49,7 @@ func processCPUSeconds(pid int) float64 {
 	if pid != 0 {
 		path = procPath(pid, "stat")
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	// The command name may hold spaces: fields count from after its ")".
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
+	f := procStatFields(path)
 	if len(f) < 13 {
 		return 0
 	}
