@@ -50,6 +50,7 @@ type Hub struct {
 	direct     chan directMessage
 	disconnect chan disconnect
 	stop       chan struct{}
+	stopOnce   sync.Once
 	done       chan struct{}
 	renderDone chan struct{}
 	renderer   liveRenderer
@@ -407,11 +408,7 @@ func (h *Hub) sendUser(userID int64, msg []byte) {
 // Close disconnects every page with "service restart", so that each
 // reconnects to the next server, and stops the hub.
 func (h *Hub) Close() {
-	select {
-	case <-h.stop:
-	default:
-		close(h.stop)
-	}
+	h.stopOnce.Do(func() { close(h.stop) })
 	h.endRenders()
 	<-h.done
 	<-h.renderDone

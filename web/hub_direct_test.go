@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,5 +58,26 @@ func TestNoticeGoesWithTheNextUpdate(t *testing.T) {
 		if got := next(); got != `<i data-live="read">read mark</i>` {
 			t.Errorf("a read mark with no update to go with: %s", got)
 		}
+	}
+}
+
+// TestHubClosesOnceWhenAskedAtOnce: Close may come from the HTTP server's
+// shutdown hook and from its caller at the same moment; every call
+// returns and none panics on a closed channel.
+func TestHubClosesOnceWhenAskedAtOnce(t *testing.T) {
+	for range 5000 {
+		h := newHubWith(noRenders{}, slog.New(slog.DiscardHandler), nil, time.Now)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				h.Close()
+			}()
+		}
+		close(start)
+		wg.Wait()
 	}
 }

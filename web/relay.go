@@ -75,11 +75,7 @@ func (s *Server) stopRelay() {
 	if s.live == nil {
 		return
 	}
-	select {
-	case <-s.liveStop:
-	default:
-		close(s.liveStop)
-	}
+	s.liveStopOnce.Do(func() { close(s.liveStop) })
 	<-s.liveDone
 }
 

@@ -175,6 +175,7 @@ type Server struct {
 	// without them.
 	live               inbox.LiveBus
 	liveStop, liveDone chan struct{}
+	liveStopOnce       sync.Once
 	relayNames         relayNames
 }
 
