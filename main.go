@@ -338,6 +338,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "err", err)
 	}
+	// The shutdown hook closes the live pages without being waited for;
+	// this waits for the hub and the notifier to stop before the
+	// database closes under them.
+	srv.Close()
 	// The outbox stops between sends: whatever it claimed and did not
 	// send goes out after the restart, with the same idempotency key.
 	stopBackground()
