@@ -100,6 +100,11 @@ type Hub struct {
 	// (presence_relay.go); elsewhere brings what they send.
 	pr        presenceRelay
 	elsewhere chan presenceElsewhere
+	// pages are the users with live pages here, for the other processes,
+	// owned by the hub goroutine; online is what they said of theirs
+	// (pages_relay.go).
+	pages  pagesRelay
+	online pagesElsewhere
 }
 
 // liveRenderer turns changes into fragments; the Server implements it.
@@ -534,6 +539,7 @@ func (h *Hub) run() {
 			h.clients[c] = struct{}{}
 			c.slot = h.shown.take()
 			h.connected.Store(int64(len(h.clients)))
+			h.pages.opened(c.userID)
 		case c := <-h.unregister:
 			h.drop(c, 0)
 		case r := <-h.subscribe:
@@ -543,6 +549,7 @@ func (h *Hub) run() {
 		case <-h.presenceTick:
 			h.sweepPresence()
 			h.relayPresence()
+			h.relayPages()
 		case e := <-h.elsewhere:
 			h.presenceFromElsewhere(e)
 		case d := <-h.disconnect:
@@ -583,6 +590,9 @@ func (h *Hub) run() {
 		case <-h.stop:
 			for c := range h.clients {
 				h.drop(c, websocket.CloseServiceRestart)
+			}
+			if h.pr.proc != 0 {
+				h.relayPages() // the other processes stop counting these pages at once
 			}
 			return
 		}
@@ -768,6 +778,7 @@ func (h *Hub) drop(c *client, code int) {
 	}
 	delete(h.clients, c)
 	delete(h.held, c)
+	h.pages.closed(c.userID)
 	h.shown.release(c.slot)
 	h.connected.Store(int64(len(h.clients)))
 	h.bases.remove(c.countBases)

@@ -35,10 +35,11 @@ import (
 // agent with a live page open gets a "notify" part over the websocket
 // (<i data-live="notify" ...>), which static/notify.js turns into the tab
 // title's count, the icon's badge, a desktop notification and a sound as
-// the settings say. An agent with no page open gets a Web Push message in
-// every browser they turned it on in, encrypted for that browser and
-// signed with the server's VAPID keys; a push service that answers 404 or
-// 410 for a subscription has forgotten it, and so does the store.
+// the settings say. An agent with no page open, on this process or any
+// other (pages_relay.go), gets a Web Push message in every browser they
+// turned it on in, encrypted for that browser and signed with the
+// server's VAPID keys; a push service that answers 404 or 410 for a
+// subscription has forgotten it, and so does the store.
 //
 // The notifier runs on its own goroutine, and Web Push on a few workers
 // of their own: neither ever holds up a webhook, a handler or the hub. A
@@ -396,8 +397,8 @@ func (n *notifier) send(ctx context.Context, notices []notice) error {
 			n.s.hub.sendUser(a.user.ID, b)
 			continue
 		}
-		if !a.pushes {
-			continue
+		if !a.pushes || n.s.hub.pageElsewhere(a.user.ID) {
+			continue // a page on another process shows the notice
 		}
 		subs, err := n.s.store.PushSubscriptions(ctx, a.user.ID)
 		if err != nil {

@@ -41,6 +41,19 @@ type presenceElsewhere struct {
 	until  time.Time // when it stops counting
 }
 
+// relayProc is this process's number in its notes, chosen at random
+// when first needed.
+func (h *Hub) relayProc() int64 {
+	pr := &h.pr
+	if pr.proc == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		pr.proc = int64(binary.BigEndian.Uint64(b[:]) >> 1)
+		pr.sent = map[int64][]int64{}
+	}
+	return pr.proc
+}
+
 var typingCodes = []string{"", typingReply, typingNote}
 
 // relayPresence tells the other processes the presence of the threads
@@ -52,12 +65,7 @@ func (h *Hub) relayPresence() {
 	}
 	now := h.now()
 	pr := &h.pr
-	if pr.proc == 0 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		pr.proc = int64(binary.BigEndian.Uint64(b[:]) >> 1)
-		pr.sent = map[int64][]int64{}
-	}
+	h.relayProc()
 	beat := now.Sub(pr.beat) >= presenceBeat
 	if beat {
 		pr.beat = now

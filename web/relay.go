@@ -23,7 +23,8 @@ import (
 // its outbox as well (claims are exclusive, so it is sent once), and the
 // one-user messages (read marks, mentions) and sign-outs reach their
 // pages, and who views and types in a thread is shown on every process
-// (presence_relay.go). When the bus says notes were missed, the pages
+// (presence_relay.go), as is who has live pages open, so that an agent
+// with one on any process is not sent Web Push (pages_relay.go). When the bus says notes were missed, the pages
 // fetch what they show again, as after a gap in the hub's own stream. On
 // SQLite there is no bus and nothing of this runs.
 
@@ -125,6 +126,8 @@ func (s *Server) heard(n inbox.LiveNote) {
 		s.notifier.tell(notice{kind: inbox.NotifyAssigned, userID: id(0), convID: id(1), byID: id(2), elsewhere: true})
 	case n.Kind == relayPresenceKind:
 		s.heardPresence(n.IDs)
+	case n.Kind == relayPagesKind:
+		s.hub.heardPages(n.IDs)
 	case n.Kind == relaySettings:
 		s.notifier.forget()
 	case n.Kind == relaySignOut:
