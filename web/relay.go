@@ -24,9 +24,10 @@ import (
 // one-user messages (read marks, mentions) and sign-outs reach their
 // pages, and who views and types in a thread is shown on every process
 // (presence_relay.go), as is who has live pages open, so that an agent
-// with one on any process is not sent Web Push (pages_relay.go). When the bus says notes were missed, the pages
-// fetch what they show again, as after a gap in the hub's own stream. On
-// SQLite there is no bus and nothing of this runs.
+// with one on any process is not sent Web Push (pages_relay.go). When
+// the bus says notes were missed, the pages fetch what they show again,
+// as after a gap in the hub's own stream. On SQLite there is no bus and
+// nothing of this runs.
 
 // Kinds of the signals the web layer sends on the bus, with their IDs.
 const (
