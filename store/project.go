@@ -488,6 +488,19 @@ func (db *DB) readPending(ctx context.Context, max int) ([]pendingEvent, error) 
 	return out, rows.Err()
 }
 
+// AnyPending reports whether any stored webhook event waits to be
+// applied, through conn, as CountPending does; it stops at the first, so a
+// process that polls a backlog of thousands costs the server's machine
+// nothing that grows with it.
+func AnyPending(ctx context.Context, conn *sql.DB) (bool, error) {
+	var any bool
+	err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_events WHERE pending = 1)`).Scan(&any)
+	if err != nil {
+		return false, fmt.Errorf("look for pending events: %w", err)
+	}
+	return any, nil
+}
+
 // CountPending counts the stored webhook events not applied yet, through
 // conn: the writer at Open, or a read-only pool of a process that watches
 // a running server's database (bench, soak).

@@ -360,3 +360,22 @@ func TestAnEventStoredWithItsEnvelopeOnlyIsAppliedWithItsPayload(t *testing.T) {
 		t.Errorf("%d events still pending", p)
 	}
 }
+
+// A process watching a server's database (the bench, the soak) asks
+// whether any event waits, without counting them.
+func TestAnyPendingSeesAStoredEventUntilItIsApplied(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ev := inboundEvent("evt_1", "+15550001", "msg_1", "hi", t0)
+	if dup, err := db.Append(ctx, ev); err != nil || dup {
+		t.Fatalf("Append = %v, %v", dup, err)
+	}
+	if any, err := AnyPending(ctx, db.reader.DB); err != nil || !any {
+		t.Fatalf("AnyPending before the projection = %v, %v; want true", any, err)
+	}
+	db.Project(newProjectionLog(ev).projection(applyInbound))
+	settle(t, db)
+	if any, err := AnyPending(ctx, db.reader.DB); err != nil || any {
+		t.Fatalf("AnyPending once applied = %v, %v; want false", any, err)
+	}
+}
