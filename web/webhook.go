@@ -33,7 +33,7 @@ func (s *Server) handleWebhook(c echo.Context) error {
 	if r.ContentLength > MaxWebhookBody {
 		return newError(http.StatusRequestEntityTooLarge, "too_large", "The webhook body is larger than 512 KiB.")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, MaxWebhookBody))
+	body, err := readWebhookBody(c.Response(), r)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -81,6 +81,22 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		return c.JSONBlob(http.StatusOK, webhookDuplicate)
 	}
 	return c.JSONBlob(http.StatusOK, webhookReceived)
+}
+
+// readWebhookBody reads a delivery's body, at most MaxWebhookBody bytes.
+// A body that says its length (Zavu's do) is read into one buffer of that
+// size: it is kept as the stored event's raw body, so it is not pooled,
+// but it is not grown and copied on the way either.
+func readWebhookBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, MaxWebhookBody)
+	if r.ContentLength <= 0 || r.ContentLength > MaxWebhookBody {
+		return io.ReadAll(body)
+	}
+	b := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(body, b); err != nil {
+		return nil, err // shorter than it said: io.ErrUnexpectedEOF
+	}
+	return b, nil
 }
 
 // The two answers to a stored delivery, encoded once.
