@@ -95,6 +95,8 @@ var pgContract = []struct {
 	{"TestAppendTwiceStoresAndAppliesOnce", TestAppendTwiceStoresAndAppliesOnce},
 	{"TestPendingEventsAreAppliedAtTheNextStart", TestPendingEventsAreAppliedAtTheNextStart},
 	{"TestAppendedEventThatCannotBeAppliedIsKeptAsFailed", TestAppendedEventThatCannotBeAppliedIsKeptAsFailed},
+	{"TestAppendsOfOneBatchAreStoredTogetherAndKeepTheirOrder", TestAppendsOfOneBatchAreStoredTogetherAndKeepTheirOrder},
+	{"TestAnyPendingSeesAStoredEventUntilItIsApplied", TestAnyPendingSeesAStoredEventUntilItIsApplied},
 	{"TestStoredBodyThatNoLongerDecodesIsKeptAsFailed", TestStoredBodyThatNoLongerDecodesIsKeptAsFailed},
 	{"TestProjectionKeepsArrivalOrderPastItsMemory", TestProjectionKeepsArrivalOrderPastItsMemory},
 	{"TestProjectionKeepsArrivalOrderWhenApplyingIsSlow", TestProjectionKeepsArrivalOrderWhenApplyingIsSlow},

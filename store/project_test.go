@@ -379,3 +379,97 @@ func TestAnyPendingSeesAStoredEventUntilItIsApplied(t *testing.T) {
 		t.Fatalf("AnyPending once applied = %v, %v; want false", any, err)
 	}
 }
+
+// The appends a batch holds are stored together, a few statements for
+// many events; each still hears whether its id was stored before, by an
+// earlier batch or earlier in the same one, and the stored ones are
+// applied once each, in the order they came, around the other writes of
+// the batch.
+func TestAppendsOfOneBatchAreStoredTogetherAndKeepTheirOrder(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	evs := map[string]*inbox.Event{}
+	event := func(id string) *inbox.Event {
+		if evs[id] == nil {
+			evs[id] = inboundEvent(id, "+1555000"+id[4:], "msg_"+id, "hi "+id, t0)
+		}
+		c := *evs[id]
+		return &c
+	}
+	for i := range 5 {
+		if dup, err := db.Append(ctx, event(fmtID("evt", i))); err != nil || dup {
+			t.Fatalf("Append evt_%d = %v, %v", i, dup, err)
+		}
+	}
+
+	release := holdWriter(t, db)
+	// 43 appends, the 21st after another write: ids evt_0 to evt_24, then
+	// evt_0 to evt_17 again.
+	type answer struct {
+		dup bool
+		err error
+	}
+	answers := make([]chan answer, 43)
+	wrote := make(chan error, 1)
+	var order []string
+	queued := 0
+	for i := range answers {
+		if i == 20 {
+			go func() {
+				wrote <- db.write(ctx, func(ctx context.Context, w *writeTx) error {
+					_, err := w.execSQL(ctx, `UPDATE webhook_events SET error = '' WHERE id = 'evt_0'`)
+					return err
+				})
+			}()
+			queued++
+			waitQueued(t, db, queued)
+		}
+		id := fmtID("evt", i%25)
+		order = append(order, id)
+		answers[i] = make(chan answer, 1)
+		go func() {
+			dup, err := db.Append(ctx, event(id))
+			answers[i] <- answer{dup, err}
+		}()
+		queued++
+		waitQueued(t, db, queued)
+	}
+	release()
+	if err := <-wrote; err != nil {
+		t.Fatalf("the write between the appends: %v", err)
+	}
+
+	seen := map[string]bool{}
+	for i := range 5 {
+		seen[fmtID("evt", i)] = true
+	}
+	for i, ch := range answers {
+		a := <-ch
+		if a.err != nil {
+			t.Fatalf("Append %s: %v", order[i], a.err)
+		}
+		if want := seen[order[i]]; a.dup != want {
+			t.Errorf("Append %s (#%d) duplicate = %v, want %v", order[i], i, a.dup, want)
+		}
+		seen[order[i]] = true
+	}
+	if s := db.Stats(); s.MaxBatch < 44 {
+		t.Errorf("the most writes in one transaction = %d, want the 44 queued behind the held one", s.MaxBatch)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt!_%' ESCAPE '!' AND id NOT LIKE 'evt!_hold%' ESCAPE '!'`); n != 25 {
+		t.Errorf("%d events stored, want 25", n)
+	}
+
+	var all []*inbox.Event
+	var want []string
+	for i := range 25 {
+		all = append(all, evs[fmtID("evt", i)])
+		want = append(want, fmtID("evt", i))
+	}
+	log := newProjectionLog(all...)
+	db.Project(log.projection(applyInbound))
+	settle(t, db)
+	if got := log.heard(); !slices.Equal(got, want) {
+		t.Errorf("applied %v, want %v", got, want)
+	}
+}
