@@ -95,7 +95,7 @@ var pgContract = []struct {
 	{"TestAppendTwiceStoresAndAppliesOnce", TestAppendTwiceStoresAndAppliesOnce},
 	{"TestPendingEventsAreAppliedAtTheNextStart", TestPendingEventsAreAppliedAtTheNextStart},
 	{"TestAppendedEventThatCannotBeAppliedIsKeptAsFailed", TestAppendedEventThatCannotBeAppliedIsKeptAsFailed},
-	{"TestAppendsOfOneBatchAreStoredTogetherAndKeepTheirOrder", TestAppendsOfOneBatchAreStoredTogetherAndKeepTheirOrder},
+	{"TestAppendsOfOneBatchKeepTheirAnswersAndOrder", TestAppendsOfOneBatchKeepTheirAnswersAndOrder},
 	{"TestAnyPendingSeesAStoredEventUntilItIsApplied", TestAnyPendingSeesAStoredEventUntilItIsApplied},
 	{"TestStoredBodyThatNoLongerDecodesIsKeptAsFailed", TestStoredBodyThatNoLongerDecodesIsKeptAsFailed},
 	{"TestProjectionKeepsArrivalOrderPastItsMemory", TestProjectionKeepsArrivalOrderPastItsMemory},

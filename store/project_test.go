@@ -380,12 +380,11 @@ func TestAnyPendingSeesAStoredEventUntilItIsApplied(t *testing.T) {
 	}
 }
 
-// The appends a batch holds are stored together, a few statements for
-// many events; each still hears whether its id was stored before, by an
-// earlier batch or earlier in the same one, and the stored ones are
-// applied once each, in the order they came, around the other writes of
-// the batch.
-func TestAppendsOfOneBatchAreStoredTogetherAndKeepTheirOrder(t *testing.T) {
+// The appends a batch holds share its commit; each still hears whether
+// its id was stored before, by an earlier batch or earlier in the same
+// one, and the stored ones are applied once each, in the order they came,
+// around the other writes of the batch.
+func TestAppendsOfOneBatchKeepTheirAnswersAndOrder(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	evs := map[string]*inbox.Event{}
