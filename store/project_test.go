@@ -426,8 +426,9 @@ func TestAppendsOfOneBatchKeepTheirAnswersAndOrder(t *testing.T) {
 		id := fmtID("evt", i%25)
 		order = append(order, id)
 		answers[i] = make(chan answer, 1)
+		ev := event(id)
 		go func() {
-			dup, err := db.Append(ctx, event(id))
+			dup, err := db.Append(ctx, ev)
 			answers[i] <- answer{dup, err}
 		}()
 		queued++
