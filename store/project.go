@@ -76,13 +76,17 @@ const (
 	// burst.
 	burstWindow = 100 * time.Millisecond
 	// projectLagFree is how many stored events may wait in a burst before
-	// the writer gives applying a share of its time: a burst of a few
-	// seconds is acknowledged at the rate of appending, and applied right
-	// after. Applying an event costs several times what storing it does,
-	// so any share taken during a burst slows the acknowledgements by
-	// that much more: 65,536 is about 6 s of webhooks at 10,000 a second
-	// (those past projectInMemory are read back from the database).
-	projectLagFree = 65536
+	// the writer gives applying a share of its time; for the first
+	// projectBurstGrace of a backlog, projectBurstFree may. Applying an
+	// event costs several times what storing it does, so any share taken
+	// in a burst of a few seconds slows the acknowledgements by that much
+	// more: such a burst is acknowledged at the rate of appending and
+	// applied right after. A backlog older than that is a sustained load,
+	// whose updates must not reach the agents later and later: applying
+	// then gets its share past projectLagFree.
+	projectLagFree    = 4096
+	projectBurstFree  = 65536 // about 6 s of webhooks at 10,000 a second
+	projectBurstGrace = 5 * time.Second
 	// projectRetry is how long the projection waits after a transaction
 	// failed (a full disk, say) before it tries again.
 	projectRetry = time.Second
@@ -104,6 +108,11 @@ type projector struct {
 	// writes of the current window, and of the one before.
 	windowStart          time.Time
 	windowWrites, before int
+	// backlogSince is when the current backlog was first seen waiting
+	// (by busyShare), and backlogOf the settled channel it was seen
+	// under: once that is closed, the backlog emptied since.
+	backlogSince time.Time
+	backlogOf    chan struct{}
 
 	mu      sync.Mutex
 	pending int64         // events stored and not yet applied
@@ -210,14 +219,28 @@ func (pr *projector) due(now time.Time) bool {
 
 // busyShare says whether to apply events now, between two batches of
 // other writes, and for how long. Each batch earns the projection a
-// share of time that grows with the backlog past projectLagFree (nothing
-// below it, up to projectBudget a batch, where the writer shares its time
-// about evenly), so that acknowledgements get the writer and the CPU in a
-// burst and a sustained burst's backlog stays bounded. The share is spent
+// share of time that grows with the backlog past projectBurstFree while
+// the backlog is younger than projectBurstGrace, past projectLagFree
+// after (nothing below it, up to projectBudget a batch, where the writer
+// shares its time about evenly), so that acknowledgements get the writer
+// and the CPU in a burst and a sustained load's backlog stays bounded. The share is spent
 // once it reaches projectSlice, in one transaction: many events share its
 // fixed costs (the commit, the search and report upkeep).
-func (pr *projector) busyShare() (time.Duration, bool) {
-	n := pr.pendingCount() - projectLagFree
+func (pr *projector) busyShare(now time.Time) (time.Duration, bool) {
+	pr.mu.Lock()
+	pending, settled := pr.pending, pr.settled
+	pr.mu.Unlock()
+	switch {
+	case pending <= 0:
+		pr.backlogOf = nil // the next backlog starts when it is seen
+	case pr.backlogOf != settled:
+		pr.backlogSince, pr.backlogOf = now, settled
+	}
+	free := int64(projectBurstFree)
+	if now.Sub(pr.backlogSince) >= projectBurstGrace {
+		free = projectLagFree
+	}
+	n := pending - free
 	pr.owed += min(projectBudget, time.Duration(max(n, 0))*50*time.Nanosecond)
 	if pr.owed < projectSlice {
 		return 0, false

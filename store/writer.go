@@ -208,8 +208,8 @@ func (db *DB) writeLoop() {
 		db.proj.arrived(time.Now(), len(batch))
 		clear(batch) // let the jobs be collected
 		busy = true
-		if db.proj.due(time.Now()) {
-			if budget, ok := db.proj.busyShare(); ok {
+		if now := time.Now(); db.proj.due(now) {
+			if budget, ok := db.proj.busyShare(now); ok {
 				db.project(projectIdle, budget, false)
 			}
 		}
