@@ -103,6 +103,9 @@ type Contacts interface {
 	// ContactDetails returns one contact, or an error wrapping
 	// ErrNotFound.
 	ContactDetails(ctx context.Context, id int64) (ContactDetails, error)
+	// ContactDetailsByID returns those of ids that exist, by id, each as
+	// ContactDetails returns it.
+	ContactDetailsByID(ctx context.Context, ids []int64) (map[int64]ContactDetails, error)
 	// EditContact changes a contact and returns it as it is then; the
 	// search index follows in the same transaction.
 	EditContact(ctx context.Context, id int64, e ContactEdit) (ContactDetails, error)

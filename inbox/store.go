@@ -203,6 +203,11 @@ type Store interface {
 	Messages(ctx context.Context, conversationID int64, f MessageFilter) (items []Message, next string, err error)
 	Message(ctx context.Context, id int64) (Message, error)
 	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
+	// ConversationsByID and MessagesByID return those of ids that exist,
+	// each once and as Conversation and Message return it, in no
+	// particular order: many in a few statements.
+	ConversationsByID(ctx context.Context, ids []int64) ([]Conversation, error)
+	MessagesByID(ctx context.Context, ids []int64) ([]Message, error)
 	Events(ctx context.Context, f EventFilter) (items []StoredEvent, next string, err error)
 	Searcher
 	Contacts

@@ -178,15 +178,10 @@ type querier interface {
 }
 
 func contactDetails(ctx context.Context, q querier, id int64) (inbox.ContactDetails, error) {
-	var d inbox.ContactDetails
-	var notesBy sql.NullInt64
-	if err := q.QueryRowContext(ctx, `SELECT id, phone, name, name_at, created_at, updated_at,
-		notes, notes_by, notes_at, name_by IS NOT NULL FROM contacts WHERE id = ?`, id).Scan(
-		&d.ID, &d.Phone, &d.Name, msTime{&d.NameAt}, msTime{&d.CreatedAt}, msTime{&d.UpdatedAt},
-		&d.Notes, &notesBy, msTime{&d.NotesAt}, &d.NameByAgent); err != nil {
+	d, err := scanContactDetails(q.QueryRowContext(ctx, `SELECT `+contactDetailsCols+` FROM contacts WHERE id = ?`, id))
+	if err != nil {
 		return d, err
 	}
-	d.NotesBy = notesBy.Int64
 	rows, err := q.QueryContext(ctx, `SELECT `+conversationCols+`, `+unreadCol+`
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 		WHERE c.contact_id = ? ORDER BY c.last_message_at DESC, c.id DESC`, id)
@@ -199,15 +194,34 @@ func contactDetails(ctx context.Context, q querier, id int64) (inbox.ContactDeta
 		if err != nil {
 			return d, err
 		}
-		d.Conversations = append(d.Conversations, c)
-		if d.FirstContactAt.IsZero() || c.CreatedAt.Before(d.FirstContactAt) {
-			d.FirstContactAt = c.CreatedAt
-		}
-		if c.LastMessageAt.After(d.LastContactAt) {
-			d.LastContactAt = c.LastMessageAt
-		}
+		addConversation(&d, c)
 	}
 	return d, rows.Err()
+}
+
+// addConversation adds one of the contact's conversations to d, which
+// gets them newest first.
+func addConversation(d *inbox.ContactDetails, c inbox.Conversation) {
+	d.Conversations = append(d.Conversations, c)
+	if d.FirstContactAt.IsZero() || c.CreatedAt.Before(d.FirstContactAt) {
+		d.FirstContactAt = c.CreatedAt
+	}
+	if c.LastMessageAt.After(d.LastContactAt) {
+		d.LastContactAt = c.LastMessageAt
+	}
+}
+
+// contactDetailsCols are a contact's columns, in the order
+// scanContactDetails reads them.
+const contactDetailsCols = `id, phone, name, name_at, created_at, updated_at, notes, notes_by, notes_at, name_by IS NOT NULL`
+
+func scanContactDetails(row scanner) (inbox.ContactDetails, error) {
+	var d inbox.ContactDetails
+	var notesBy sql.NullInt64
+	err := row.Scan(&d.ID, &d.Phone, &d.Name, msTime{&d.NameAt}, msTime{&d.CreatedAt}, msTime{&d.UpdatedAt},
+		&d.Notes, &notesBy, msTime{&d.NotesAt}, &d.NameByAgent)
+	d.NotesBy = notesBy.Int64
+	return d, err
 }
 
 // EditContact changes a contact's name or notes. A name an agent sets

@@ -106,6 +106,7 @@ var pgContract = []struct {
 	{"TestUnreadCountsArePerUser", TestUnreadCountsArePerUser},
 	{"TestAssign", TestAssign},
 	{"TestSetStatus", TestSetStatus},
+	{"TestManyAtOnceReadAsOneAtATime", TestManyAtOnceReadAsOneAtATime},
 	{"TestViewCounts", TestViewCounts},
 	// Replies and the outbox.
 	{"TestQueueReplyWritesMessageAndEntryInOneTransaction", TestQueueReplyWritesMessageAndEntryInOneTransaction},
