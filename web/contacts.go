@@ -37,22 +37,22 @@ func contactPanel(d inbox.ContactDetails, current int64, who people) *views.Cont
 	return p
 }
 
-// withContact adds the contact panel to a conversation's details.
-func (s *Server) withContact(ctx context.Context, v views.ConvView, contactID int64, who people) (views.ConvView, error) {
-	d, err := s.store.ContactDetails(ctx, contactID)
-	if err != nil {
-		return v, err
-	}
-	v.Contact = contactPanel(d, v.ID, who)
-	return v, nil
-}
-
 // threadConv is a conversation as its thread header and details show it:
 // with its contact's panel and the team's labels for the label picker.
 func (s *Server) threadConv(ctx context.Context, c inbox.Conversation, who people, now time.Time, labels []inbox.Label) (views.ConvView, error) {
-	v, err := s.withContact(ctx, convView(c, who, now), c.Contact.ID, who)
+	d, err := s.store.ContactDetails(ctx, c.Contact.ID)
+	if err != nil {
+		return views.ConvView{}, err
+	}
+	return threadConvOf(c, d, who, now, labels), nil
+}
+
+// threadConvOf is threadConv with the contact read already.
+func threadConvOf(c inbox.Conversation, d inbox.ContactDetails, who people, now time.Time, labels []inbox.Label) views.ConvView {
+	v := convView(c, who, now)
+	v.Contact = contactPanel(d, v.ID, who)
 	v.AllLabels = labels
-	return v, err
+	return v
 }
 
 // publishContact brings a contact's change to every page that shows one of

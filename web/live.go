@@ -38,20 +38,29 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		buf.Reset()
 		return b
 	}
+	// What the change names is read a few statements for all, not a few
+	// for each.
 	convIDs := append([]int64(nil), ch.ConversationIDs...)
-	for _, id := range ch.MessageIDs {
-		m, err := s.store.Message(ctx, id)
-		if errors.Is(err, inbox.ErrNotFound) {
-			continue
-		}
+	if len(ch.MessageIDs) > 0 {
+		ms, err := s.store.MessagesByID(ctx, ch.MessageIDs)
 		if err != nil {
 			return nil, err
 		}
-		if err := views.Message(messageView(m, who, time.UTC)).Render(ctx, &buf); err != nil {
-			return nil, err
+		byID := make(map[int64]*inbox.Message, len(ms))
+		for i := range ms {
+			byID[ms[i].ID] = &ms[i]
 		}
-		u.messages = append(u.messages, liveMessage{conv: m.ConversationID, html: take()})
-		convIDs = appendUnique(convIDs, m.ConversationID)
+		for _, id := range ch.MessageIDs {
+			m := byID[id]
+			if m == nil {
+				continue // deleted since
+			}
+			if err := views.Message(messageView(*m, who, time.UTC)).Render(ctx, &buf); err != nil {
+				return nil, err
+			}
+			u.messages = append(u.messages, liveMessage{conv: m.ConversationID, html: take()})
+			convIDs = appendUnique(convIDs, m.ConversationID)
+		}
 	}
 	if len(ch.DeletedMessageIDs) > 0 {
 		var buf bytes.Buffer
@@ -68,13 +77,14 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 			return nil, err
 		}
 	}
+	convs, contacts, err := s.readConversations(ctx, convIDs)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range convIDs {
-		c, err := s.store.Conversation(ctx, id)
-		if errors.Is(err, inbox.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
+		c, ok := convs[id]
+		if !ok {
+			continue // gone
 		}
 		lc := liveConv{id: c.ID, status: c.Status, sender: c.SenderID, channel: c.Channel, labels: labelNames(c.Labels)}
 		if c.AssigneeID != nil {
@@ -95,10 +105,11 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if err != nil {
 			return nil, err
 		}
-		v, err := s.threadConv(ctx, c, who, now, allLabels)
-		if err != nil {
-			return nil, err
+		d, ok := contacts[c.Contact.ID]
+		if !ok {
+			return nil, fmt.Errorf("contact %d of conversation %d: %w", c.Contact.ID, c.ID, inbox.ErrNotFound)
 		}
+		v := threadConvOf(c, d, who, now, allLabels)
 		for _, part := range []struct {
 			comp interface {
 				Render(context.Context, io.Writer) error
@@ -117,6 +128,29 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		u.convs = append(u.convs, lc)
 	}
 	return u, nil
+}
+
+// readConversations reads the conversations with ids and their contacts,
+// by id, in a few statements.
+func (s *Server) readConversations(ctx context.Context, ids []int64) (map[int64]inbox.Conversation, map[int64]inbox.ContactDetails, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	cs, err := s.store.ConversationsByID(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	convs := make(map[int64]inbox.Conversation, len(cs))
+	var contactIDs []int64
+	for _, c := range cs {
+		convs[c.ID] = c
+		contactIDs = appendUnique(contactIDs, c.Contact.ID)
+	}
+	if len(contactIDs) == 0 {
+		return convs, nil, nil
+	}
+	contacts, err := s.store.ContactDetailsByID(ctx, contactIDs)
+	return convs, contacts, err
 }
 
 // liveNames keeps the team's names and the number of senders for the
