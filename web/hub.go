@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +70,9 @@ type Hub struct {
 	recentLen int       // the size of their fragments
 	evicted   uint64    // the highest change number of an update dropped from recent
 	connected atomic.Int64
+	// routeTook is how long the hub goroutine took to route the last
+	// update to the pages, in nanoseconds (see renderGap).
+	routeTook atomic.Int64
 	slow      atomic.Int64 // clients dropped for being too slow, since start
 
 	// Presence (presence.go), owned by the hub goroutine.
@@ -137,7 +141,15 @@ const (
 	// wake-up: under a steady stream of changes, those that come within
 	// renderEvery of the last render wait for the next and go together.
 	// A change that finds the renderer idle waits only coalesceWindow.
+	// When rendering and writing to the pages take long (many pages, or
+	// a machine short of CPU), renders come further apart (renderGap).
 	renderEvery = 50 * time.Millisecond
+	// renderEveryMax is the furthest apart renders come under load.
+	renderEveryMax = 200 * time.Millisecond
+	// fanoutShare bounds the time rendering and routing take, as a share
+	// (1/fanoutShare) of the time between renders: the rest is left to
+	// webhooks, page requests and the pages themselves.
+	fanoutShare = 2
 	// directHold is the longest a message for one user (a notice, a read
 	// mark) waits for the next update, to go to each page in the same
 	// message: under a steady stream of changes, a page then gets one
@@ -424,14 +436,15 @@ func (h *Hub) Close() {
 func (h *Hub) renderLoop() {
 	defer close(h.renderDone)
 	var covers uint64
-	var last time.Time // when the last render began
+	var last time.Time     // when the last render began
+	var cost time.Duration // what a render and its routing took lately
 	for {
 		var batch inbox.Change
 		var have bool
 		select {
 		case nc := <-h.changes:
 			until := time.Now().Add(coalesceWindow)
-			if next := last.Add(renderEvery); next.After(until) {
+			if next := last.Add(renderGap(cost)); next.After(until) {
 				until = next
 			}
 			batch, have = h.coalesce(nc, &covers, until), true
@@ -490,6 +503,10 @@ func (h *Hub) renderLoop() {
 			}
 			cancel()
 		}
+		if have {
+			took := time.Since(last) + time.Duration(h.routeTook.Load())
+			cost = (3*cost + took) / 4
+		}
 		if h.overflow.Swap(false) {
 			h.countState.forget()
 			h.threadSent.forget()
@@ -507,6 +524,23 @@ func (h *Hub) renderLoop() {
 			}
 		}
 	}
+}
+
+// yieldEvery is how many pages the hub routes an update to before it lets
+// the goroutines waiting for a core run: on a machine of few cores the
+// writes to a thousand pages would otherwise hold one for milliseconds.
+const yieldEvery = 64
+
+// renderGap is the least time from one render to the next under a steady
+// stream of changes, given what a render and routing it to the pages took
+// lately: renderEvery, or more when they take over 1/fanoutShare of it, up
+// to renderEveryMax. Every render is a message to each page that shows
+// what changed, which costs the server a system call per page: when that
+// work grows (a whole team's pages, a machine short of CPU), changes wait
+// longer and go together, in fewer messages, rather than queueing up
+// behind the renders; a quiet desk's renders stay as quick as before.
+func renderGap(cost time.Duration) time.Duration {
+	return min(max(renderEvery, fanoutShare*cost), renderEveryMax)
 }
 
 // coalesce merges nc with the changes that come until then, so that a
@@ -578,15 +612,26 @@ func (h *Hub) run() {
 				h.deliver(c, parts)
 			}
 		case u := <-h.updates:
+			began := time.Now()
 			h.remember(u)
 			h.routing = h.routing[:0]
 			for i := range u.convs {
 				h.routing = append(h.routing, h.shown.byConv[u.convs[i].id])
 			}
+			n := 0
 			for c := range h.clients {
 				h.route(c, u)
+				if n++; n%yieldEvery == 0 {
+					// Webhooks and page requests waiting for a core go
+					// first: a page waits a moment longer, an
+					// acknowledgement does not.
+					runtime.Gosched()
+				}
 			}
 			clear(h.routing)
+			if !u.resync && u.team == nil {
+				h.routeTook.Store(int64(time.Since(began)))
+			}
 		case <-h.stop:
 			for c := range h.clients {
 				h.drop(c, websocket.CloseServiceRestart)
