@@ -11,8 +11,10 @@
 // One render goroutine takes what is queued, waits a few milliseconds for
 // more (a burst costs one render; under a steady stream it renders at most
 // every 50 ms, as each render is a message to every page that shows what
-// changed), loads the messages and conversations
-// from the store and renders each fragment once, the same bytes for every
+// changed, and further apart, up to 200 ms, when rendering and writing to
+// the pages take over half that time), loads the messages, conversations
+// and contacts from the store a few statements for all, and renders each
+// fragment once, the same bytes for every
 // agent: a bubble per message, and per conversation its list row and its
 // thread's header, details and composer. Nothing per agent is in them:
 // times go out as UTC <time datetime>, the unread count as the
