@@ -93,6 +93,7 @@ var pgContract = []struct {
 	{"TestSeedStatusReportsStayWithTheirMessage", TestSeedStatusReportsStayWithTheirMessage},
 	{"TestAppendedEventIsAppliedAfterItsCommit", TestAppendedEventIsAppliedAfterItsCommit},
 	{"TestAppendTwiceStoresAndAppliesOnce", TestAppendTwiceStoresAndAppliesOnce},
+	{"TestAppendBatchKeepsOrderAndDuplicates", TestAppendBatchKeepsOrderAndDuplicates},
 	{"TestPendingEventsAreAppliedAtTheNextStart", TestPendingEventsAreAppliedAtTheNextStart},
 	{"TestAppendedEventThatCannotBeAppliedIsKeptAsFailed", TestAppendedEventThatCannotBeAppliedIsKeptAsFailed},
 	{"TestAppendsOfOneBatchKeepTheirAnswersAndOrder", TestAppendsOfOneBatchKeepTheirAnswersAndOrder},

@@ -134,23 +134,23 @@ func (db *DB) Append(ctx context.Context, ev *inbox.Event) (bool, error) {
 		return false, fmt.Errorf("append: an event needs an id: %w", inbox.ErrInvalid)
 	}
 	receivedAt := db.now()
-	duplicate := false
-	err := db.submitJob(ctx, &job{ctx: ctx, appends: true, run: func(ctx context.Context, w *writeTx) error {
+	a := &appendJob{ev: &pendingEvent{ev: ev}, receivedAt: msOf(receivedAt)}
+	err := db.submitJob(ctx, &job{ctx: ctx, appends: true, event: a, run: func(ctx context.Context, w *writeTx) error {
 		stored, err := w.storeEvent(ctx, stAppendEvent, ev, receivedAt)
 		if err != nil {
 			return err
 		}
 		if !stored {
-			duplicate = true
+			a.duplicate = true
 			return nil
 		}
-		w.appended = append(w.appended, pendingEvent{ev: ev})
+		w.appended = append(w.appended, *a.ev)
 		return nil
 	}})
 	if err != nil {
 		return false, fmt.Errorf("append event %s: %w", ev.ID, err)
 	}
-	return duplicate, nil
+	return a.duplicate, nil
 }
 
 // Project starts applying stored events with p. Until it is called,

@@ -43,8 +43,11 @@ type job struct {
 	// appends says run only stores a webhook event (Append): a batch of
 	// such jobs changes nothing the search index or the reports follow.
 	appends bool
-	err     error         // the answer, set before done is closed
-	done    chan struct{} // closed when the answer is final
+	// event is the event an Append job stores: on PostgreSQL the writer
+	// stores those of a batch together (append_pg.go).
+	event *appendJob
+	err   error         // the answer, set before done is closed
+	done  chan struct{} // closed when the answer is final
 
 	// upkeep says run is the store's own work, not a caller's write
 	// (search_index.go): Stats leaves it out.
@@ -273,11 +276,8 @@ func (db *DB) runBatch(batch []*job) {
 	err := db.inTransaction(ctx, func(w *writeTx) error {
 		w.kind, w.size = CommitWrites, writes
 		w.appendsOnly = !slices.ContainsFunc(taken, func(j *job) bool { return !j.appends })
-		for _, j := range taken {
-			j.err = j.run(context.WithoutCancel(j.ctx), w)
-			if w.fatal != nil {
-				return w.fatal
-			}
+		if w.runJobs(taken); w.fatal != nil {
+			return w.fatal
 		}
 		return nil
 	})
