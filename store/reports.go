@@ -84,6 +84,17 @@ func errorsJoin(a, b error) error {
 // deriveOpenings replaces conversation id's openings from the one holding
 // since onwards by what its timeline says.
 func (w *writeTx) deriveOpenings(ctx context.Context, id, since int64, items []inbox.TimelineItem) ([]inbox.TimelineItem, error) {
+	if w.db.dialect.postgres {
+		from, items, stored, err := w.openingsToDerive(ctx, id, since, items)
+		if err != nil {
+			return items, err
+		}
+		openings := inbox.Openings(items)
+		if sameOpenings(stored, openings) {
+			return items, nil
+		}
+		return items, w.replaceOpenings(ctx, id, from, openings)
+	}
 	var from int64
 	if err := w.queryRow(ctx, stOpeningFrom, id, since).Scan(&from); err != nil {
 		return items, fmt.Errorf("openings of conversation %d: %w", id, err)
@@ -113,16 +124,22 @@ func (w *writeTx) deriveOpenings(ctx context.Context, id, since int64, items []i
 	if err != nil || same {
 		return items, err
 	}
+	return items, w.replaceOpenings(ctx, id, from, openings)
+}
+
+// replaceOpenings replaces conversation id's openings from from on by
+// openings.
+func (w *writeTx) replaceOpenings(ctx context.Context, id, from int64, openings []inbox.Opening) error {
 	if _, err := w.exec(ctx, stDeleteOpenings, id, from); err != nil {
-		return items, fmt.Errorf("openings of conversation %d: %w", id, err)
+		return fmt.Errorf("openings of conversation %d: %w", id, err)
 	}
 	for _, o := range openings {
 		if _, err := w.exec(ctx, stInsertOpening, id, msOf(o.OpenedAt), nullMS(o.FirstResponseAt), nullID(&o.FirstResponder),
 			nullMS(o.ResolvedAt), nullID(&o.Resolver)); err != nil {
-			return items, fmt.Errorf("openings of conversation %d: %w", id, err)
+			return fmt.Errorf("openings of conversation %d: %w", id, err)
 		}
 	}
-	return items, nil
+	return nil
 }
 
 // openingsStored reports whether conversation id's stored openings from

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// On PostgreSQL, where each statement is a round trip, deriveOpenings
+// reads what it compares in one statement: where to derive from
+// (stOpeningFrom), the timeline from there (stOpeningsAfter) and the
+// openings stored from there (stOpeningsStored), told apart by part.
+const pgOpeningsToDerive = `WITH f AS (
+		SELECT coalesce(max(opened_at), ?2) AS at FROM openings WHERE conversation_id = ?1 AND opened_at <= ?2)
+	SELECT 0 AS part, f.at, NULL, 0, NULL, 0 FROM f
+	UNION ALL
+	SELECT 1, m.created_at, CASE m.direction WHEN 'inbound' THEN 0 ELSE 1 END, coalesce(m.author_id, 0), m.id, 0
+		FROM messages m JOIN f ON m.created_at >= f.at WHERE m.conversation_id = ?1
+			AND ((m.direction = 'inbound' AND m.source <> 'csat_answer') OR (m.direction = 'outbound' AND m.source IN ('agent', 'api')))
+	UNION ALL
+	SELECT 1, r.at, 2, coalesce(r.user_id, 0), r.id, 0
+		FROM conversation_resolves r JOIN f ON r.at >= f.at WHERE r.conversation_id = ?1
+	UNION ALL
+	SELECT 2, o.opened_at, o.first_response_at, coalesce(o.first_responder_id, 0), o.resolved_at, coalesce(o.resolver_id, 0)
+		FROM openings o JOIN f ON o.opened_at >= f.at WHERE o.conversation_id = ?1
+	ORDER BY 1, 2`
+
+// openingsToDerive reads, in one statement, where conversation id's
+// openings are derived from for a change since, its timeline from there
+// (appended to items) and its openings stored from there, oldest first.
+func (w *writeTx) openingsToDerive(ctx context.Context, id, since int64, items []inbox.TimelineItem) (from int64, _ []inbox.TimelineItem, stored []inbox.Opening, err error) {
+	rows, err := w.querySQL(ctx, pgOpeningsToDerive, id, since)
+	if err != nil {
+		return 0, items, nil, fmt.Errorf("timeline of conversation %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var part int
+		var a, c, e int64
+		var b, d sql.NullInt64
+		if err := rows.Scan(&part, &a, &b, &c, &d, &e); err != nil {
+			return 0, items, nil, fmt.Errorf("timeline of conversation %d: %w", id, err)
+		}
+		switch part {
+		case 0:
+			from = a
+		case 1:
+			items = append(items, inbox.TimelineItem{At: time.UnixMilli(a).UTC(), Kind: inbox.TimelineKind(b.Int64), UserID: c, ID: d.Int64})
+		case 2:
+			stored = append(stored, inbox.Opening{OpenedAt: fromMS(a), FirstResponseAt: nullFromMS(b), FirstResponder: c,
+				ResolvedAt: nullFromMS(d), Resolver: e})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, items, nil, fmt.Errorf("timeline of conversation %d: %w", id, err)
+	}
+	return from, items, stored, nil
+}
+
+// nullFromMS is msTime's reading of a nullable time column.
+func nullFromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMS(v.Int64)
+}
+
+// sameOpenings is openingsStored's comparison of the openings read.
+func sameOpenings(stored, want []inbox.Opening) bool {
+	if len(stored) != len(want) {
+		return false
+	}
+	for i := range stored {
+		if !sameOpening(stored[i], want[i]) {
+			return false
+		}
+	}
+	return true
+}
