@@ -211,6 +211,9 @@ func (w *writeTx) MessageByZavuID(ctx context.Context, zavuID string) (inbox.Mes
 // lookups, whatever the length of the thread but for the count, which
 // reads the customer's messages on their own index.
 func (w *writeTx) SummarizeMessages(ctx context.Context, conversationID int64) (inbox.MessageSummary, error) {
+	if w.db.dialect.postgres {
+		return w.summarizeMessages(ctx, conversationID)
+	}
 	var s inbox.MessageSummary
 	m, err := scanMessage(w.queryRow(ctx, stLatestMessage, conversationID))
 	switch {
