@@ -94,6 +94,7 @@ var pgContract = []struct {
 	{"TestAppendedEventIsAppliedAfterItsCommit", TestAppendedEventIsAppliedAfterItsCommit},
 	{"TestAppendTwiceStoresAndAppliesOnce", TestAppendTwiceStoresAndAppliesOnce},
 	{"TestAppendBatchKeepsOrderAndDuplicates", TestAppendBatchKeepsOrderAndDuplicates},
+	{"TestSenderOfAFailedEventIsStoredByTheNext", TestSenderOfAFailedEventIsStoredByTheNext},
 	{"TestPendingEventsAreAppliedAtTheNextStart", TestPendingEventsAreAppliedAtTheNextStart},
 	{"TestAppendedEventThatCannotBeAppliedIsKeptAsFailed", TestAppendedEventThatCannotBeAppliedIsKeptAsFailed},
 	{"TestAppendsOfOneBatchKeepTheirAnswersAndOrder", TestAppendsOfOneBatchKeepTheirAnswersAndOrder},

@@ -318,6 +318,9 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 	// durable commit (the next webhook's) syncs it with itself.
 	err := db.transaction(ctx, false, func(w *writeTx) error {
 		w.kind, w.size = CommitEvents, len(evs)
+		if db.dialect.postgres {
+			w.senders = map[string]string{}
+		}
 		// Checked after every event, the first excepted: the rest is
 		// applied in the next transaction.
 		stop := func() bool {

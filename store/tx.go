@@ -100,8 +100,16 @@ const newerName = `(excluded.name <> '' AND contacts.name_by IS NULL AND (contac
 // UpsertSender records one of our numbers. An empty phone keeps the known
 // one.
 func (w *writeTx) UpsertSender(ctx context.Context, id, phone string) error {
+	// Every event upserts its sender, mostly one of a few: once in a
+	// transaction that holds the write lock is enough, unless undone.
+	if known, ok := w.senders[id]; ok && (phone == "" || phone == known) {
+		return nil
+	}
 	if _, err := w.exec(ctx, stUpsertSender, id, phone, w.db.now().UnixMilli()); err != nil {
 		return fmt.Errorf("upsert sender %s: %w", id, err)
+	}
+	if w.senders != nil && phone != "" {
+		w.senders[id] = phone
 	}
 	return nil
 }

@@ -435,6 +435,10 @@ type writeTx struct {
 	size     int            // how many writes or events it holds
 	// appendsOnly: the transaction only stores webhook events (see job).
 	appendsOnly bool
+	// senders, in a transaction that applies stored events on PostgreSQL,
+	// are the senders upserted in it and kept, with their number: the
+	// same upsert again changes nothing (UpsertSender).
+	senders map[string]string
 }
 
 // fail records that the transaction itself failed, and returns err.
@@ -493,6 +497,7 @@ func (w *writeTx) inSavepoint(ctx context.Context, fn func() error) error {
 		if _, err := w.exec(ctx, stRollbackTo); err != nil {
 			return w.fail(errors.Join(ferr, fmt.Errorf("roll back to savepoint: %w", err)))
 		}
+		clear(w.senders) // their upserts may be undone
 	}
 	if _, err := w.exec(ctx, stRelease); err != nil {
 		return w.fail(errors.Join(ferr, fmt.Errorf("release savepoint: %w", err)))
