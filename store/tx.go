@@ -157,6 +157,9 @@ func (w *writeTx) EnsureConversation(ctx context.Context, key inbox.Conversation
 	if !errors.Is(err, sql.ErrNoRows) {
 		return inbox.Conversation{}, fmt.Errorf("find conversation %+v: %w", key, err)
 	}
+	if w.db.dialect.postgres {
+		return w.createConversation(ctx, key, msOf(at))
+	}
 	if _, err := w.exec(ctx, stInsertConversation, key.SenderID, string(key.Channel), key.ContactID, msOf(at)); err != nil {
 		return inbox.Conversation{}, fmt.Errorf("create conversation %+v: %w", key, err)
 	}
