@@ -325,7 +325,7 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 			}
 		}()
 	}
-	if err := db.begin(ctx, durable); err != nil {
+	if _, err := db.stmtExec(ctx, stBegin); err != nil {
 		db.recoverWriterConn(ctx)
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
