@@ -12,20 +12,22 @@ import (
 // On PostgreSQL, where each statement is a round trip, deriveOpenings
 // reads what it compares in one statement: where to derive from
 // (stOpeningFrom), the timeline from there (stOpeningsAfter) and the
-// openings stored from there (stOpeningsStored), told apart by part.
+// openings stored from there (stOpeningsStored), told apart by part. Each
+// compares with where to derive from as a value, not a join, so that its
+// index finds the rows from there on, not all of the conversation's.
 const pgOpeningsToDerive = `WITH f AS (
 		SELECT coalesce(max(opened_at), ?2) AS at FROM openings WHERE conversation_id = ?1 AND opened_at <= ?2)
 	SELECT 0 AS part, f.at, NULL, 0, NULL, 0 FROM f
 	UNION ALL
 	SELECT 1, m.created_at, CASE m.direction WHEN 'inbound' THEN 0 ELSE 1 END, coalesce(m.author_id, 0), m.id, 0
-		FROM messages m JOIN f ON m.created_at >= f.at WHERE m.conversation_id = ?1
+		FROM messages m WHERE m.conversation_id = ?1 AND m.created_at >= (SELECT at FROM f)
 			AND ((m.direction = 'inbound' AND m.source <> 'csat_answer') OR (m.direction = 'outbound' AND m.source IN ('agent', 'api')))
 	UNION ALL
 	SELECT 1, r.at, 2, coalesce(r.user_id, 0), r.id, 0
-		FROM conversation_resolves r JOIN f ON r.at >= f.at WHERE r.conversation_id = ?1
+		FROM conversation_resolves r WHERE r.conversation_id = ?1 AND r.at >= (SELECT at FROM f)
 	UNION ALL
 	SELECT 2, o.opened_at, o.first_response_at, coalesce(o.first_responder_id, 0), o.resolved_at, coalesce(o.resolver_id, 0)
-		FROM openings o JOIN f ON o.opened_at >= f.at WHERE o.conversation_id = ?1
+		FROM openings o WHERE o.conversation_id = ?1 AND o.opened_at >= (SELECT at FROM f)
 	ORDER BY 1, 2`
 
 // openingsToDerive reads, in one statement, where conversation id's
