@@ -36,7 +36,7 @@ func (l *statementLog) take() []string {
 	defer l.mu.Unlock()
 	writer := map[*pgx.Conn]bool{}
 	for _, s := range l.sql {
-		if s.sql == "BEGIN" || s.sql == "BEGIN; "+writeLockSQL || s.sql == pgBeginApplying {
+		if s.sql == "BEGIN" || s.sql == "BEGIN; "+writeLockSQL {
 			writer[s.conn] = true
 		}
 	}
@@ -78,7 +78,7 @@ func TestPostgresWriteTransactionRoundTrips(t *testing.T) {
 	begins := 0
 	for _, q := range sent {
 		switch {
-		case q == "BEGIN; "+writeLockSQL || q == pgBeginApplying:
+		case q == "BEGIN; "+writeLockSQL:
 			begins++
 		case q == "BEGIN":
 			t.Errorf("a transaction began without the write lock in the same statement: %q", q)
