@@ -72,7 +72,7 @@ func TestPostgresSenderUpsertedOncePerTransaction(t *testing.T) {
 		switch {
 		case strings.HasPrefix(q, "INSERT INTO senders"):
 			upserts++
-		case q == pgBeginApplying:
+		case q == "BEGIN; "+writeLockSQL:
 			applying++
 		}
 	}
