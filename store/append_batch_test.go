@@ -95,13 +95,7 @@ func TestAppendBatchKeepsOrderAndDuplicates(t *testing.T) {
 // statement, not one each: the writer's round trips are what bound how
 // fast a burst is acknowledged.
 func TestPostgresAppendBatchIsOneStatement(t *testing.T) {
-	pgTestURL(t)
-	log := &statementLog{}
-	db, err := Open(pgTestSchema(t), WithReportPacking(0), withPgTracer(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, log := openTracedPostgres(t)
 	var evs []*inbox.Event
 	for i := range 6 {
 		evs = append(evs, inboundEvent(fmtID("evt", i), "+15550001", fmtID("msg", i), "hi", t0.Add(timeMinutes(i))))

@@ -9,6 +9,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// openTracedPostgres opens a store on a PostgreSQL schema of its own that
+// records every statement it sends, and closes it when the test ends.
+func openTracedPostgres(t *testing.T) (*DB, *statementLog) {
+	t.Helper()
+	pgTestURL(t)
+	log := &statementLog{}
+	db, err := Open(pgTestSchema(t), WithReportPacking(0), withPgTracer(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, log
+}
+
 // statementLog records the statements sent to PostgreSQL, by connection.
 type statementLog struct {
 	mu  sync.Mutex
@@ -55,13 +69,7 @@ func (l *statementLog) take() []string {
 // sends nothing for SQLite's synchronous setting. What a webhook costs the
 // database in round trips is what bounds how fast events are applied.
 func TestPostgresWriteTransactionRoundTrips(t *testing.T) {
-	pgTestURL(t)
-	log := &statementLog{}
-	db, err := Open(pgTestSchema(t), WithReportPacking(0), withPgTracer(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, log := openTracedPostgres(t)
 	ctx := context.Background()
 	ev := inboundEvent("evt_1", "+15550001", "msg_1", "Hello there", t0)
 	events := newProjectionLog(ev)

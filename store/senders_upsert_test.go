@@ -49,13 +49,7 @@ func TestSenderOfAFailedEventIsStoredByTheNext(t *testing.T) {
 // On PostgreSQL a transaction that applies stored events upserts each
 // sender once, not at every event.
 func TestPostgresSenderUpsertedOncePerTransaction(t *testing.T) {
-	pgTestURL(t)
-	log := &statementLog{}
-	db, err := Open(pgTestSchema(t), WithReportPacking(0), withPgTracer(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, log := openTracedPostgres(t)
 	ctx := context.Background()
 	var evs []*inbox.Event
 	for i := range 20 {
