@@ -223,9 +223,10 @@ func (pr *projector) due(now time.Time) bool {
 // the backlog is younger than projectBurstGrace, past projectLagFree
 // after (nothing below it, up to projectBudget a batch, where the writer
 // shares its time about evenly), so that acknowledgements get the writer
-// and the CPU in a burst and a sustained load's backlog stays bounded. The share is spent
-// once it reaches projectSlice, in one transaction: many events share its
-// fixed costs (the commit, the search and report upkeep).
+// and the CPU in a burst and a sustained load's backlog stays bounded.
+// The share is spent once it reaches projectSlice, in one transaction:
+// many events share its fixed costs (the commit, the search and report
+// upkeep).
 func (pr *projector) busyShare(now time.Time) (time.Duration, bool) {
 	pr.mu.Lock()
 	pending, settled := pr.pending, pr.settled
