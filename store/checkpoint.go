@@ -37,8 +37,14 @@ const (
 	defaultWALLimit = 16 << 20 // bytes
 
 	// walRestartWait bounds how long the writer waits for readers in a
-	// RESTART checkpoint; every queued write waits as long.
-	walRestartWait = 5 // ms, a busy_timeout
+	// RESTART checkpoint; every queued write waits as long. After a RESTART
+	// that readers held up, the next waits twice as long, up to
+	// walRestartWaitMax: on a loaded machine a short read can take longer
+	// than walRestartWait, and the WAL would grow until one happened to
+	// fit; a long reader (a backup) costs the writes at most
+	// walRestartWaitMax each time the WAL grows by a quarter of its limit.
+	walRestartWait    = 5  // ms, a busy_timeout
+	walRestartWaitMax = 40 // ms
 	// walIdleAfter is how long without a write before the WAL is emptied.
 	walIdleAfter = time.Second
 	// walTruncateWait bounds how long an idle TRUNCATE checkpoint waits for
@@ -65,8 +71,10 @@ type walKeeper struct {
 
 	// The writer goroutine's own: after a RESTART checkpoint that a reader
 	// held up, the next waits until the WAL has grown by a quarter of the
-	// limit, so that a long reader (a backup) costs the writes little.
-	retryAt int64
+	// limit, so that a long reader (a backup) costs the writes little;
+	// restartWait is how long the next RESTART waits for readers.
+	retryAt     int64
+	restartWait int
 
 	maxSize                       atomic.Int64 // the largest size the writer saw between batches
 	restarts, truncates, busy     atomic.Uint64
@@ -117,7 +125,10 @@ func (db *DB) afterBatch() {
 	}
 	defer k.mu.Unlock()
 	start := time.Now()
-	busy, err := checkpoint(db.wconn.Conn, "RESTART", walRestartWait)
+	if k.restartWait == 0 {
+		k.restartWait = walRestartWait
+	}
+	busy, err := checkpoint(db.wconn.Conn, "RESTART", k.restartWait)
 	took := int64(time.Since(start))
 	k.restartNanos.Add(took)
 	if took > k.restartMaxNanos.Load() {
@@ -130,9 +141,10 @@ func (db *DB) afterBatch() {
 	case busy:
 		k.busy.Add(1)
 		k.retryAt = size + k.limit/4
+		k.restartWait = min(2*k.restartWait, walRestartWaitMax)
 	default:
 		k.restarts.Add(1)
-		k.retryAt = 0
+		k.retryAt, k.restartWait = 0, walRestartWait
 	}
 }
 
