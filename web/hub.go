@@ -109,6 +109,12 @@ type Hub struct {
 	// (pages_relay.go).
 	pages  pagesRelay
 	online pagesElsewhere
+	// askedAgain: a process that just started asked to be told everything
+	// (relayHello); the next sweep tells it without waiting for the beat.
+	askedAgain atomic.Bool
+	// othersHeardBy is when, after this process joined the bus, the others
+	// have had time to answer its hello (unix nanoseconds; 0: no bus).
+	othersHeardBy atomic.Int64
 }
 
 // liveRenderer turns changes into fragments; the Server implements it.
@@ -582,6 +588,9 @@ func (h *Hub) run() {
 			h.presenceFrom(r)
 		case <-h.presenceTick:
 			h.sweepPresence()
+			if h.askedAgain.Swap(false) {
+				h.pr.beat, h.pages.beat = time.Time{}, time.Time{}
+			}
 			h.relayPresence()
 			h.relayPages()
 		case e := <-h.elsewhere:

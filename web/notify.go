@@ -397,7 +397,11 @@ func (n *notifier) send(ctx context.Context, notices []notice) error {
 			n.s.hub.sendUser(a.user.ID, b)
 			continue
 		}
-		if !a.pushes || n.s.hub.pageElsewhere(a.user.ID) {
+		if !a.pushes {
+			continue
+		}
+		n.s.hub.awaitOthers()
+		if n.s.hub.pageElsewhere(a.user.ID) {
 			continue // a page on another process shows the notice
 		}
 		subs, err := n.s.store.PushSubscriptions(ctx, a.user.ID)

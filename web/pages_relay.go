@@ -180,6 +180,15 @@ func (e *pagesElsewhere) forget(now time.Time) {
 // heardPages keeps another process's live pages note.
 func (h *Hub) heardPages(ids []int64) { h.online.heard(ids, h.now(), presenceTTL) }
 
+// awaitOthers waits, in a process that joined the bus less than
+// othersAnswerWithin ago, until the others have had time to answer its
+// hello: until then it has not heard of their live pages.
+func (h *Hub) awaitOthers() {
+	if d := time.Until(time.Unix(0, h.othersHeardBy.Load())); d > 0 {
+		time.Sleep(d)
+	}
+}
+
 // pageElsewhere reports whether the user has a live page on another
 // process; without a live bus, never.
 func (h *Hub) pageElsewhere(userID int64) bool {

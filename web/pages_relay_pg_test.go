@@ -125,10 +125,28 @@ func TestWebPushSkipsAnAgentWithAPageOnAnotherProcess(t *testing.T) {
 	}
 	t.Logf("pushed after the page closed: %v", time.Since(started))
 
-	// A page again, then b stops: a pushes again at once.
+	// A page again; a third process joins and at once stores a message:
+	// it has asked the others who has pages open, and pushes nothing to
+	// Ben (without asking, it would have heard of his page at b's next
+	// beat, up to 2 s later).
 	benOnB.live()
 	waitClients(t, b, 1)
 	elsewhere(true)
+	c := process()
+	c.mustPost(inboundFrom("evt_4", "msg_4", "+14155550101", "Zoe", "Are you there?", time.Now()))
+	c.mustPost(inboundFrom("evt_s2", "msg_s2", "+14155550103", "Xia", "Sync again", time.Now()))
+	for {
+		got := push.next(t)
+		if got.path != "/ana" {
+			t.Fatalf("the process that just joined pushed %v to %s while Ben's page was open on b", got.payload, got.path)
+		}
+		if got.payload["body"] == "Sync again" {
+			break
+		}
+	}
+	t.Logf("nothing pushed to Ben by a process that just joined: %v", time.Since(started))
+
+	// Then b stops: a pushes again at once.
 	b.web.Close()
 	elsewhere(false)
 	a.mustPost(inboundFrom("evt_5", "msg_5", "+14155550101", "Zoe", "Anyone?", time.Now()))

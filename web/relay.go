@@ -40,7 +40,17 @@ const (
 	relaySignOut  = "signout"  // user, reason, kept session's tag (or 0): the user's pages are signed out
 	// relaySessionEnded: session tag; the session was signed out.
 	relaySessionEnded = "session"
+	// relayHello: a process joined the bus; the others tell it, at their
+	// next presence sweep, everything they tell at a beat (who views
+	// which thread, who has live pages), rather than up to presenceBeat
+	// later.
+	relayHello = "hello"
 )
+
+// othersAnswerWithin is how long a process that joined the bus gives the
+// others to answer its hello (their next sweep, and the bus) before it
+// trusts what it heard of their live pages.
+const othersAnswerWithin = time.Second
 
 // Sign-out reasons as relayed, by number.
 var relayReasons = []string{signedOutReason, deactivatedReason, passwordReason}
@@ -56,6 +66,8 @@ func (s *Server) startRelay(bus inbox.LiveBus) {
 	s.liveDone = make(chan struct{})
 	notify := bus.Notify
 	s.hub.relay.Store(&notify)
+	s.hub.othersHeardBy.Store(time.Now().Add(othersAnswerWithin).UnixNano())
+	bus.Notify(inbox.LiveNote{Kind: relayHello})
 	go func() {
 		defer close(s.liveDone)
 		for {
@@ -129,6 +141,8 @@ func (s *Server) heard(n inbox.LiveNote) {
 		s.heardPresence(n.IDs)
 	case n.Kind == relayPagesKind:
 		s.hub.heardPages(n.IDs)
+	case n.Kind == relayHello:
+		s.hub.askedAgain.Store(true)
 	case n.Kind == relaySettings:
 		s.notifier.forget()
 	case n.Kind == relaySignOut:
