@@ -37,12 +37,13 @@ const (
 	defaultWALLimit = 16 << 20 // bytes
 
 	// walRestartWait bounds how long the writer waits for readers in a
-	// RESTART checkpoint; every queued write waits as long. After a RESTART
-	// that readers held up, the next waits twice as long, up to
-	// walRestartWaitMax: on a loaded machine a short read can take longer
-	// than walRestartWait, and the WAL would grow until one happened to
-	// fit; a long reader (a backup) costs the writes at most
-	// walRestartWaitMax each time the WAL grows by a quarter of its limit.
+	// RESTART checkpoint; every queued write waits as long. Once the WAL
+	// is past twice its limit, each RESTART that readers held up makes the
+	// next wait twice as long, up to walRestartWaitMax: on a loaded
+	// machine a short read can take longer than walRestartWait, and the
+	// WAL would grow until one happened to fit. A long reader (a backup)
+	// then costs the writes at most walRestartWaitMax each time the WAL
+	// grows by a quarter of its limit.
 	walRestartWait    = 5  // ms, a busy_timeout
 	walRestartWaitMax = 40 // ms
 	// walIdleAfter is how long without a write before the WAL is emptied.
@@ -125,7 +126,7 @@ func (db *DB) afterBatch() {
 	}
 	defer k.mu.Unlock()
 	start := time.Now()
-	if k.restartWait == 0 {
+	if k.restartWait == 0 || size <= 2*k.limit {
 		k.restartWait = walRestartWait
 	}
 	busy, err := checkpoint(db.wconn.Conn, "RESTART", k.restartWait)
