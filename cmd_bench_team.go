@@ -72,6 +72,7 @@ type teamPage struct {
 	mu     sync.Mutex      // guards seen and lat: the page's reader and its re-fetches note events
 	seen   []uint64        // a bit per bench event: shown in the page
 	lat    []time.Duration // from each event's webhook to the page
+	ev     []int32         // the bench event of each of lat
 	closed atomic.Bool     // closed by the bench, not the server
 }
 
@@ -100,9 +101,39 @@ func (p *teamPage) note(b []byte, at time.Time, sent []atomic.Int64) int64 {
 		p.seen[i/64] |= 1 << (i % 64)
 		if s := sent[i].Load(); s != 0 {
 			p.lat = append(p.lat, at.Sub(time.Unix(0, s)))
+			p.ev = append(p.ev, int32(i))
 			delivered++
 		}
 	}
+}
+
+// teamAssign is a conversation given to an agent during the run, as sent.
+type teamAssign struct {
+	conv, agent int64
+	at          time.Time
+}
+
+// shownFrom is when an agent's "mine" page was first to show a message
+// sent at sent and seen at at, given the assignments of its conversation
+// in the order they were sent: when sent, or, when the conversation was
+// someone else's then, when it was given to the agent after it.
+func shownFrom(sent, at time.Time, agent int64, history []teamAssign) time.Time {
+	var owner int64
+	for _, a := range history {
+		if a.at.After(sent) {
+			break
+		}
+		owner = a.agent
+	}
+	if owner == agent {
+		return sent
+	}
+	for _, a := range history {
+		if a.at.After(sent) && !a.at.After(at) && a.agent == agent {
+			return a.at
+		}
+	}
+	return sent
 }
 
 type teamAgent struct {
@@ -285,6 +316,7 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	// its bubble; every "open" list gets its row (unless a later message
 	// of the same conversation came in the same render).
 	target := make([]string, n)
+	var assigned []teamAssign // in the order they were sent
 	rng := rand.New(rand.NewPCG(1, 2))
 	serverCPU, benchCPU := processCPUSeconds(srv.pid()), processCPUSeconds(0)
 	start := time.Now()
@@ -302,7 +334,9 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 		if i%20 == 10 {
 			// A teammate takes a conversation now and then.
 			a := agents[rng.IntN(len(agents))]
-			go a.post(ctx, fmt.Sprintf("%s/conversations/%d/assign", srv.base, convOf[hot[rng.IntN(len(hot))]]), url.Values{"assignee": {strconv.FormatInt(a.id, 10)}})
+			conv := convOf[hot[rng.IntN(len(hot))]]
+			assigned = append(assigned, teamAssign{conv: conv, agent: a.id, at: time.Now()})
+			go a.post(ctx, fmt.Sprintf("%s/conversations/%d/assign", srv.base, conv), url.Values{"assignee": {strconv.FormatInt(a.id, 10)}})
 		}
 	}
 	close(jobs)
@@ -330,8 +364,23 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	}
 	wg.Wait()
 
+	// A conversation given to an agent enters the lists of their "mine"
+	// pages with its last message, which may have come seconds before:
+	// that row is late only by what it took after the assignment.
+	history := map[int64][]teamAssign{}
+	for _, a := range assigned {
+		history[a.conv] = append(history[a.conv], a)
+	}
 	var lat []time.Duration
 	for _, p := range pages {
+		if p.view == "mine" {
+			for k, l := range p.lat {
+				i := p.ev[k]
+				sentAt := time.Unix(0, sent[i].Load())
+				at := sentAt.Add(l)
+				p.lat[k] = at.Sub(shownFrom(sentAt, at, p.agent.id, history[convOf[target[i]]]))
+			}
+		}
 		lat = append(lat, p.lat...)
 	}
 	f.Deliveries = len(lat)
