@@ -64,6 +64,37 @@ func init() {
 	pgOverride(writerSQL[stDueOutbox], writerSQL[stDueOutbox]+` FOR UPDATE OF o SKIP LOCKED`)
 }
 
+// pgApplying are the settings of a transaction that applies stored
+// events: plans made once and kept. Applying an event runs a dozen short
+// statements, each finding a few rows by their key, and planning each
+// afresh (plan_cache_mode, see openPostgres) cost the server more than
+// running them. A plan kept must not be one made for a table that was
+// nearly empty then: with sequential scans off, a kept plan finds rows by
+// an index wherever one serves, at any size of the tables. A statement
+// that has no index to use (DELETE FROM openings_dirty) still scans, at
+// the cost that setting gives a scan it does not want, far past
+// jit_above_cost: without jit off, PostgreSQL compiles it with LLVM at
+// every run, about 50 ms a transaction, which made applying a burst
+// slower than planning every statement did. The settings end with the
+// transaction; the other transactions still plan each statement for its
+// arguments.
+const pgApplying = `SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; SET LOCAL jit = off`
+
+// pgBeginApplying begins a transaction that applies stored events: with
+// the write lock, as stBegin, and pgApplying, in one round trip.
+var pgBeginApplying = `BEGIN; ` + writeLockSQL + `; ` + pgApplying
+
+// begin begins a write transaction; durable is transaction's (on
+// PostgreSQL, durable false is a transaction that applies stored events).
+func (db *DB) begin(ctx context.Context, durable bool) error {
+	if db.dialect.postgres && !durable {
+		_, err := db.wconn.Conn.ExecContext(ctx, pgBeginApplying)
+		return err
+	}
+	_, err := db.stmtExec(ctx, stBegin)
+	return err
+}
+
 // pgLullScale is how much longer a projection transaction in a lull runs
 // on PostgreSQL than on SQLite: each statement there is a round trip,
 // so an event takes several times longer to apply, and the transaction's
@@ -96,7 +127,8 @@ func openPostgres(url string, o options) (*DB, error) {
 	// after five runs: made while a new database's tables are nearly
 	// empty, that plan scans a whole table and stays as the table grows
 	// (an UPDATE of 8 webhook events by id: 0.3 ms planned, 17 ms
-	// generic at 12,000 rows).
+	// generic at 12,000 rows). Applying stored events keeps its plans,
+	// made otherwise (pgBeginApplying).
 	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}

@@ -50,7 +50,7 @@ func (l *statementLog) take() []string {
 	defer l.mu.Unlock()
 	writer := map[*pgx.Conn]bool{}
 	for _, s := range l.sql {
-		if s.sql == "BEGIN" || s.sql == "BEGIN; "+writeLockSQL {
+		if s.sql == "BEGIN" || s.sql == "BEGIN; "+writeLockSQL || s.sql == pgBeginApplying {
 			writer[s.conn] = true
 		}
 	}
@@ -86,7 +86,7 @@ func TestPostgresWriteTransactionRoundTrips(t *testing.T) {
 	begins := 0
 	for _, q := range sent {
 		switch {
-		case q == "BEGIN; "+writeLockSQL:
+		case q == "BEGIN; "+writeLockSQL || q == pgBeginApplying:
 			begins++
 		case q == "BEGIN":
 			t.Errorf("a transaction began without the write lock in the same statement: %q", q)

@@ -66,7 +66,7 @@ func TestPostgresSenderUpsertedOncePerTransaction(t *testing.T) {
 		switch {
 		case strings.HasPrefix(q, "INSERT INTO senders"):
 			upserts++
-		case q == "BEGIN; "+writeLockSQL:
+		case q == pgBeginApplying:
 			applying++
 		}
 	}

@@ -325,7 +325,7 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 			}
 		}()
 	}
-	if _, err := db.stmtExec(ctx, stBegin); err != nil {
+	if err := db.begin(ctx, durable); err != nil {
 		db.recoverWriterConn(ctx)
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
