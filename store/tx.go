@@ -121,6 +121,9 @@ func (w *writeTx) UpsertContact(ctx context.Context, phone, name string, at time
 	if phone == "" {
 		return inbox.Contact{}, fmt.Errorf("upsert contact: no address: %w", inbox.ErrInvalid)
 	}
+	if w.db.dialect.postgres {
+		return w.upsertContact(ctx, phone, name, at) // in one round trip (contact_pg.go)
+	}
 	// Most events come from a known contact whose name has not changed:
 	// read it, and write only when there is something new, so that the
 	// page stays clean.
