@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"switchboard/inbox"
 )
 
@@ -81,4 +83,44 @@ func sameOpenings(stored, want []inbox.Opening) bool {
 		}
 	}
 	return true
+}
+
+// pgReplaceOpenings is replaceOpenings in one statement: the openings
+// from from on (stDeleteOpenings), then those derived (stInsertOpening
+// each), given as arrays in their order. The insert waits for the delete
+// (it reads its count first), so an opening derived again at the time of
+// one it replaces takes its place.
+const pgReplaceOpenings = `WITH d AS (DELETE FROM openings WHERE conversation_id = ?1 AND opened_at >= ?2 RETURNING 1)
+	INSERT INTO openings (conversation_id, opened_at, first_response_at, first_responder_id,
+		resolved_at, resolver_id, sender_id, channel)
+	SELECT c.id, o.opened_at, o.first_response_at, o.first_responder_id, o.resolved_at, o.resolver_id, c.sender_id, c.channel
+	FROM conversations c,
+		unnest(?3::bigint[], ?4::bigint[], ?5::bigint[], ?6::bigint[], ?7::bigint[])
+			WITH ORDINALITY AS o (opened_at, first_response_at, first_responder_id, resolved_at, resolver_id, n)
+	WHERE c.id = ?1 AND (SELECT count(*) FROM d) >= 0
+	ORDER BY o.n`
+
+// replaceOpeningsPG is replaceOpenings on PostgreSQL.
+func (w *writeTx) replaceOpeningsPG(ctx context.Context, id, from int64, openings []inbox.Opening) error {
+	n := len(openings)
+	opened := make([]int64, n)
+	firstAt, firstBy, resolvedAt, resolver := make([]pgtype.Int8, n), make([]pgtype.Int8, n), make([]pgtype.Int8, n), make([]pgtype.Int8, n)
+	for i, o := range openings {
+		opened[i] = msOf(o.OpenedAt)
+		firstAt[i] = pgInt8(nullMS(o.FirstResponseAt))
+		firstBy[i] = pgInt8(nullID(&o.FirstResponder))
+		resolvedAt[i] = pgInt8(nullMS(o.ResolvedAt))
+		resolver[i] = pgInt8(nullID(&o.Resolver))
+	}
+	if _, err := w.execSQL(ctx, pgReplaceOpenings, id, from, opened, firstAt, firstBy, resolvedAt, resolver); err != nil {
+		return fmt.Errorf("openings of conversation %d: %w", id, err)
+	}
+	return nil
+}
+
+// pgInt8 is v, an int64 or nil as nullMS and nullID give, as an element of
+// a PostgreSQL array.
+func pgInt8(v any) pgtype.Int8 {
+	n, ok := v.(int64)
+	return pgtype.Int8{Int64: n, Valid: ok}
 }

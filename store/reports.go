@@ -93,7 +93,7 @@ func (w *writeTx) deriveOpenings(ctx context.Context, id, since int64, items []i
 		if sameOpenings(stored, openings) {
 			return items, nil
 		}
-		return items, w.replaceOpenings(ctx, id, from, openings)
+		return items, w.replaceOpeningsPG(ctx, id, from, openings)
 	}
 	var from int64
 	if err := w.queryRow(ctx, stOpeningFrom, id, since).Scan(&from); err != nil {
