@@ -102,19 +102,24 @@ func TestWebPushSkipsAnAgentWithAPageOnAnotherProcess(t *testing.T) {
 		t.Fatalf("Ben's page got %s", n)
 	}
 	t.Logf("notices on b: %v", time.Since(started))
-	// A new conversation is pushed to Ana: once that push comes, a has
-	// done what it does for what came before, and pushed nothing to Ben.
-	a.mustPost(inboundFrom("evt_s", "msg_s", "+14155550102", "Yan", "Sync", time.Now()))
-	for {
-		got := push.next(t)
-		if got.path != "/ana" {
-			t.Fatalf("a pushed %v to %s while Ben's page was open on b", got.payload, got.path)
+	// noneToBen stores a new conversation on ts, which is pushed to Ana:
+	// once that push comes, ts has done what it does for what came
+	// before, and it pushed nothing to Ben.
+	noneToBen := func(ts *testServer, who, phone string) {
+		t.Helper()
+		ts.mustPost(inboundFrom("evt_s"+phone, "msg_s"+phone, phone, "Yan", "Sync "+phone, time.Now()))
+		for {
+			got := push.next(t)
+			if got.path != "/ana" {
+				t.Fatalf("%s pushed %v to %s while Ben's page was open on b", who, got.payload, got.path)
+			}
+			if got.payload["body"] == "Sync "+phone {
+				break
+			}
 		}
-		if got.payload["body"] == "Sync" {
-			break
-		}
+		t.Logf("nothing pushed to Ben by %s: %v", who, time.Since(started))
 	}
-	t.Logf("nothing pushed to Ben: %v", time.Since(started))
+	noneToBen(a, "a", "+14155550102")
 
 	// His page closes: the next message a stores is pushed.
 	conn.Close()
@@ -134,17 +139,7 @@ func TestWebPushSkipsAnAgentWithAPageOnAnotherProcess(t *testing.T) {
 	elsewhere(true)
 	c := process()
 	c.mustPost(inboundFrom("evt_4", "msg_4", "+14155550101", "Zoe", "Are you there?", time.Now()))
-	c.mustPost(inboundFrom("evt_s2", "msg_s2", "+14155550103", "Xia", "Sync again", time.Now()))
-	for {
-		got := push.next(t)
-		if got.path != "/ana" {
-			t.Fatalf("the process that just joined pushed %v to %s while Ben's page was open on b", got.payload, got.path)
-		}
-		if got.payload["body"] == "Sync again" {
-			break
-		}
-	}
-	t.Logf("nothing pushed to Ben by a process that just joined: %v", time.Since(started))
+	noneToBen(c, "the process that just joined", "+14155550103")
 
 	// Then b stops: a pushes again at once.
 	b.web.Close()
