@@ -147,33 +147,29 @@ func TestAHelloIsAnsweredAtTheNextSweep(t *testing.T) {
 	ana := a.page(1, "Ana")
 	a.open(ana, 7)
 	expect(t, a.next(ana), "7: 1=")
-	a.pass(presenceSweep)
-	a.tick <- a.now() // once taken, the hub is done with the sweep before
-	kinds := func() map[string]int {
+	// sweep passes a presence sweep and takes the kinds of the notes it
+	// sent.
+	sweep := func() map[string]int {
+		a.pass(presenceSweep)
+		a.tick <- a.now() // once taken, the hub is done with the sweep before
 		got := map[string]int{}
 		for len(toOthers) > 0 {
 			got[(<-toOthers).Kind]++
 		}
 		return got
 	}
-	if got := kinds(); got[relayPresenceKind] != 1 || got[relayPagesKind] != 1 {
+	if got := sweep(); got[relayPresenceKind] != 1 || got[relayPagesKind] != 1 {
 		t.Fatalf("notes on the first sweep: %v", got)
 	}
-	a.pass(presenceSweep)
-	a.tick <- a.now()
-	if got := kinds(); len(got) != 0 {
+	if got := sweep(); len(got) != 0 {
 		t.Fatalf("notes with nothing new before the beat: %v", got)
 	}
 
 	a.h.askedAgain.Store(true) // what hearing a hello does
-	a.pass(presenceSweep)
-	a.tick <- a.now()
-	if got := kinds(); got[relayPresenceKind] != 1 || got[relayPagesKind] != 1 {
+	if got := sweep(); got[relayPresenceKind] != 1 || got[relayPagesKind] != 1 {
 		t.Fatalf("notes at the sweep after a hello: %v, want presence and pages told again", got)
 	}
-	a.pass(presenceSweep)
-	a.tick <- a.now()
-	if got := kinds(); len(got) != 0 {
+	if got := sweep(); len(got) != 0 {
 		t.Fatalf("notes at the sweep after that: %v", got)
 	}
 }
