@@ -67,7 +67,7 @@ func (s *Server) startRelay(bus inbox.LiveBus) {
 	notify := bus.Notify
 	s.hub.relay.Store(&notify)
 	s.hub.othersHeardBy.Store(time.Now().Add(othersAnswerWithin).UnixNano())
-	bus.Notify(inbox.LiveNote{Kind: relayHello})
+	s.relay(relayHello)
 	go func() {
 		defer close(s.liveDone)
 		for {
