@@ -57,6 +57,7 @@ type DB struct {
 	checkpointer   *sql.DB // one connection that copies the WAL into the database
 	checkpointDone chan struct{}
 	wal            walKeeper // see checkpoint.go
+	walSync        *walSync  // SQLite's: answers batches of writes once on disk (walsync.go)
 	health         health    // see health.go
 	closeErr       error
 
@@ -89,6 +90,7 @@ type options struct {
 	sessionCleanup  time.Duration
 	packEvery       time.Duration
 	checkpointEvery time.Duration
+	syncWAL         func(path string) error // see walsync.go; nil: fsync
 	walLimit        int64
 	noCheckpoints   bool
 	version         string
@@ -146,7 +148,9 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 // DSN is the data source name for a connection to the SQLite file at path,
 // with the pragmas every Switchboard connection uses: busy_timeout first,
-// WAL, synchronous=FULL (an acknowledged event must survive power loss) and
+// WAL, synchronous=FULL (an acknowledged event must survive power loss; the
+// writer's own connection commits with NORMAL and its WAL syncer waits for
+// the disk instead, walsync.go) and
 // foreign keys; temp_store=MEMORY keeps the journals of savepoints and
 // statements (and sorts) off the disk. The writer begins its transactions IMMEDIATE, so that it
 // never has to upgrade a read lock; readers are query_only.
@@ -240,8 +244,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 		packDone:     make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
-		wal:    walKeeper{path: path + "-wal", limit: o.walLimit},
-		health: health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
+		wal:     walKeeper{path: path + "-wal", limit: o.walLimit},
+		walSync: newWALSync(path+"-wal", o.syncWAL),
+		health:  health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
 	}
 	db.searchIdle = newSearchIdle(o.searchIdle)
 	if n, err := CountPending(ctx, writer); err != nil {

@@ -173,8 +173,12 @@ func TestPragmasOnBothPools(t *testing.T) {
 	}
 	want := pragmas{mode: "wal", sync: 2, fk: 1, busy: 5000, tempStore: 2}
 	for name, p := range all {
+		want := want
+		if name == "writer" {
+			want.sync = 1 // NORMAL: the WAL syncer waits for the disk (walsync.go)
+		}
 		if p != want {
-			t.Errorf("%s: %+v, want %+v (synchronous 2 = FULL, temp_store 2 = MEMORY)", name, p, want)
+			t.Errorf("%s: %+v, want %+v (synchronous 2 = FULL, 1 = NORMAL, temp_store 2 = MEMORY)", name, p, want)
 		}
 	}
 	if _, err := db.reader.Exec(`INSERT INTO senders (id, created_at, updated_at) VALUES ('x', 0, 0)`); err == nil {

@@ -42,12 +42,7 @@ func (d *dialect) sql(query string) string {
 
 // pgOverrides are statements whose Postgres spelling is written out in
 // full, where no mechanical rewrite says it well. Keyed by the SQLite text.
-var pgOverrides = map[string]string{
-	// Nothing to run: synchronous_commit stays on. stmtExec sends no
-	// statement whose Postgres text is empty.
-	`PRAGMA synchronous = NORMAL`: ``,
-	`PRAGMA synchronous = FULL`:   ``,
-}
+var pgOverrides = map[string]string{}
 
 // pgFragments are pieces of statements whose Postgres spelling differs in
 // what no rule covers, such as a parameter whose type Postgres cannot infer.

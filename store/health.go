@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -70,6 +71,17 @@ func (db *DB) noteBatch(commitErr error, jobs []*job) {
 	}
 }
 
+// noteSync records how the WAL syncer's sync for a committed batch of jobs
+// ended (walsync.go): a failed sync is a failure of the storage, whatever
+// the error; after a successful one the batch counts as noteBatch says.
+func (db *DB) noteSync(err error, jobs []*job) {
+	if err != nil {
+		db.health.failure.Store(&writeFailure{err: err, diskFull: diskFull(err)})
+		return
+	}
+	db.noteBatch(nil, jobs)
+}
+
 // storageFailure reports whether err comes from the storage rather than
 // from the data: the disk is full or failing, or the file is unusable.
 func storageFailure(err error) bool {
@@ -88,7 +100,7 @@ func storageFailure(err error) bool {
 // diskFull reports whether err says the disk is full.
 func diskFull(err error) bool {
 	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL || errors.Is(err, syscall.ENOSPC)
 }
 
 // freeBytes is the free space of the database's file system, measured at

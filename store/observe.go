@@ -21,11 +21,13 @@ const (
 type Commit struct {
 	Kind CommitKind
 	Size int           // writes (CommitWrites) or events (CommitEvents) it held
-	Took time.Duration // how long COMMIT took: mostly the fsync
+	Took time.Duration // how long COMMIT took and, for writes, the wait for the disk after it
 }
 
-// ObserveCommits calls fn after every committed write transaction, on the
-// writer goroutine: fn must be quick and must not write. nil stops it.
+// ObserveCommits calls fn after every committed write transaction (a
+// batch of writes on SQLite once it is on disk), on the writer goroutine
+// or the WAL syncer's: fn must be quick, safe for concurrent use, and
+// must not write. nil stops it.
 func (db *DB) ObserveCommits(fn func(Commit)) {
 	if fn == nil {
 		db.stats.observer.Store(nil)

@@ -316,7 +316,8 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 	done := 0
 	// Not durable: the events stay pending on disk until this commit
 	// is, and are applied again after a power cut that loses it. The next
-	// durable commit (the next webhook's) syncs it with itself.
+	// sync of the WAL (the next webhook's) makes it durable with itself.
+	var commit Commit
 	err := db.transaction(ctx, false, func(w *writeTx) error {
 		w.kind, w.size = CommitEvents, len(evs)
 		if db.dialect.postgres {
@@ -353,11 +354,12 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 		}
 		w.size = done // the events applied, not those read
 		return nil
-	})
+	}, &commit)
 	if err != nil {
 		db.projectFailed(err)
 		return
 	}
+	db.stats.committed(commit)
 	if done < len(evs) && !fromQueue {
 		pr.inDB = true // read, not applied: still pending in the database
 	}

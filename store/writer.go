@@ -17,7 +17,9 @@ import (
 // plus whatever else is already waiting (up to maxBatch), runs them all in
 // ONE transaction, commits once, and only then answers every caller: the
 // fsync of the commit is shared by the whole batch (group commit), and no
-// caller hears "done" before the commit that holds its write.
+// caller hears "done" before the commit that holds its write is on disk
+// (on SQLite the WAL syncer waits for the disk beside the writer:
+// walsync.go).
 //
 // Each job runs in its own savepoint where a failure must not spoil the
 // others, so one bad job is undone alone. A failure of the transaction
@@ -59,7 +61,7 @@ type Stats struct {
 	Batches    uint64        // write transactions the writer ran
 	Writes     uint64        // writes (events, replays, other writes) those held
 	MaxBatch   uint64        // the most writes one transaction held
-	CommitTime time.Duration // time spent in COMMIT (the fsync), all transactions
+	CommitTime time.Duration // time spent in COMMIT and, for writes, waiting for the disk, all transactions
 }
 
 type writerStats struct {
@@ -133,6 +135,10 @@ func (db *DB) submitJob(ctx context.Context, j *job) error {
 // answered, and every stored event is applied.
 func (db *DB) writeLoop() {
 	defer close(db.writerDone)
+	if db.walSync != nil {
+		go db.walSync.run(db)
+		defer db.walSync.stop() // every batch answered before the writer is done
+	}
 	batch := make([]*job, 0, db.maxBatch)
 	var retry *time.Timer
 	lull := time.NewTimer(time.Hour)
@@ -194,6 +200,11 @@ func (db *DB) writeLoop() {
 			db.drainProjection()
 			return
 		}
+		if db.walSync != nil {
+			// Gathered once the batch before has left for the disk:
+			// all that arrived meanwhile shares one commit.
+			db.walSync.reserve()
+		}
 		batch = append(batch[:0], j)
 	fill:
 		for len(batch) < db.maxBatch {
@@ -207,7 +218,9 @@ func (db *DB) writeLoop() {
 				break fill
 			}
 		}
-		db.runBatch(batch)
+		if !db.runBatch(batch) && db.walSync != nil {
+			db.walSync.release()
+		}
 		db.proj.arrived(time.Now(), len(batch))
 		clear(batch) // let the jobs be collected
 		busy = true
@@ -252,8 +265,10 @@ const burstLull = 20 * time.Millisecond
 const closeDrain = 3 * time.Second
 
 // runBatch takes the jobs of batch that are still wanted, runs them in one
-// transaction and answers them.
-func (db *DB) runBatch(batch []*job) {
+// transaction and answers them: on SQLite through the WAL syncer
+// (walsync.go), once the commit is on disk. It reports whether it handed
+// them to the syncer.
+func (db *DB) runBatch(batch []*job) (synced bool) {
 	taken := batch[:0]
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
@@ -269,61 +284,55 @@ func (db *DB) runBatch(batch []*job) {
 		}
 	}
 	if len(taken) == 0 {
-		return
+		return false
 	}
 	ctx := context.Background() // taken jobs are written whatever their callers do
 	writes := len(taken) - countUpkeep(taken)
-	err := db.inTransaction(ctx, func(w *writeTx) error {
+	var commit Commit
+	err := db.transaction(ctx, true, func(w *writeTx) error {
 		w.kind, w.size = CommitWrites, writes
 		w.appendsOnly = !slices.ContainsFunc(taken, func(j *job) bool { return !j.appends })
 		if w.runJobs(taken); w.fatal != nil {
 			return w.fatal
 		}
 		return nil
-	})
+	}, &commit)
+	if err == nil && db.walSync != nil {
+		db.walSync.hand(syncBatch{jobs: slices.Clone(taken), writes: writes, commit: commit, start: time.Now()})
+		return true
+	}
 	if err != nil {
 		for _, j := range taken {
 			j.err = err
 		}
 	}
 	db.noteBatch(err, taken) // for Ping (health.go)
-	if writes > 0 {
-		db.stats.record(writes)
+	if err == nil {
+		if writes > 0 {
+			db.stats.record(writes)
+		}
+		db.stats.committed(commit)
 	}
 	for _, j := range taken {
 		close(j.done)
 	}
+	return false
 }
 
-// inTransaction runs fn in one write transaction and commits it. An error
+// transaction runs fn in one write transaction and commits it; an error
 // means nothing of it was written. Events appended in it are handed to the
-// projection once the commit is done, before anyone hears of it.
-func (db *DB) inTransaction(ctx context.Context, fn func(w *writeTx) error) error {
-	return db.transaction(ctx, true, fn)
-}
-
-// transaction is inTransaction; durable false commits without waiting for
-// the disk (synchronous=NORMAL): the transaction may be lost to a power
-// cut, never half-written, and the next durable commit makes it durable
-// with everything before it. Only what can be done again after a power
-// cut is committed so: applying stored events, which stay pending until
-// their projection is on disk.
-func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx) error) error {
+// projection once it is committed. On SQLite, COMMIT does not wait for the
+// disk (synchronous=NORMAL): a batch of writes waits for the WAL syncer
+// (runBatch), while a transaction that applies stored events does not
+// wait at all. That one may be lost to a power cut, never half-written:
+// the events stay pending until it is on disk, and are applied again
+// after a cut that loses it; the next sync makes it durable with
+// everything before it. durable is false for those (on PostgreSQL they
+// begin differently, postgres.go). The commit is described in *commit,
+// for the commit observer.
+func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx) error, commit *Commit) error {
 	if err := db.openWriterConn(ctx); err != nil {
 		return err
-	}
-	if !durable {
-		if _, err := db.stmtExec(ctx, stSyncNormal); err != nil {
-			return fmt.Errorf("relax synchronous: %w", err)
-		}
-		defer func() {
-			if _, err := db.stmtExec(ctx, stSyncFull); err != nil {
-				// The next durable commit would not wait for the disk:
-				// drop the connection, whose next one starts FULL.
-				db.log.Error("the writer connection could not go back to synchronous=FULL; opening another", "err", err)
-				db.closeWriterConn()
-			}
-		}()
 	}
 	if err := db.begin(ctx, durable); err != nil {
 		db.recoverWriterConn(ctx)
@@ -352,7 +361,7 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 		db.recoverWriterConn(ctx)
 		return fmt.Errorf("commit write transaction: %w", err)
 	}
-	db.stats.committed(Commit{Kind: w.kind, Size: w.size, Took: time.Since(start)})
+	*commit = Commit{Kind: w.kind, Size: w.size, Took: time.Since(start)}
 	db.proj.committed(w.appended)
 	return nil
 }
@@ -365,10 +374,6 @@ var (
 	stBegin    = writerStatement(`BEGIN IMMEDIATE`)
 	stCommit   = writerStatement(`COMMIT`)
 	stRollback = writerStatement(`ROLLBACK`)
-	// synchronous=FULL is the connection's setting (see DSN); NORMAL only
-	// for the transactions that apply stored events.
-	stSyncNormal = writerStatement(`PRAGMA synchronous = NORMAL`)
-	stSyncFull   = writerStatement(`PRAGMA synchronous = FULL`)
 )
 
 // openWriterConn takes the writer connection from the writer pool and
@@ -392,6 +397,14 @@ func (db *DB) openWriterConn(ctx context.Context) error {
 			return fmt.Errorf("prepare %q: %w", q, err)
 		}
 		db.stmts[i] = st
+	}
+	if db.walSync != nil {
+		// The WAL syncer waits for the disk (walsync.go), not COMMIT.
+		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+			db.closeWriterConn()
+			conn.Close()
+			return fmt.Errorf("writer connection: %w", err)
+		}
 	}
 	db.wconn = &dbConn{conn, db.dialect}
 	return nil

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Group commit, with the disk's wait beside the writer (SQLite).
+//
+// The writer connection commits with synchronous=NORMAL: COMMIT writes the
+// transaction's pages to the WAL and returns without waiting for the disk.
+// A batch of writes is then handed, committed, to the WAL syncer, a
+// goroutine of its own, and its callers are answered only once an fsync of
+// the WAL that began after that commit has returned: an acknowledged write
+// is on disk exactly as with synchronous=FULL, where COMMIT itself waits.
+// Meanwhile the writer goes on with the next batch, or with applying
+// stored events, instead of waiting for the disk: the two overlap, and one
+// fsync covers every batch committed while the one before it ran, so the
+// batches a slow disk holds up are synced together.
+//
+// A power cut loses no acknowledged write: SQLite appends each commit to
+// the WAL after the ones before it, and recovers the WAL up to the last
+// commit it finds whole, so an fsync that covers a commit covers every
+// commit before it. What a power cut can lose is what nobody was told is
+// written: commits not yet synced, which their callers (Zavu, for a
+// webhook) send again. Readers may see a commit a moment before it is on
+// disk; nothing leaves the machine on the strength of such a read alone:
+// the outbox claims a reply in a write of its own, acknowledged after the
+// fsync that covers the reply too, before it sends it.
+//
+// Checkpoints sync the WAL themselves before they copy it to the database
+// (synchronous=NORMAL does), so no page reaches the database file ahead of
+// the WAL that holds it.
+
+// walSync is the WAL syncer.
+type walSync struct {
+	path    string             // the WAL file
+	sync    func(string) error // syncs the file at a path (syncFile; tests replace it)
+	batches chan syncBatch     // from the writer goroutine
+	// next holds a token while a committed batch waits for the next sync:
+	// the writer takes it before it gathers a batch, so that what arrives
+	// while a sync runs is gathered into one batch, committed once,
+	// instead of into as many small ones as the writer has time for.
+	next chan struct{}
+	done chan struct{} // closed when the syncer has answered every batch
+}
+
+// syncBatch is a committed batch of writes waiting for the disk.
+type syncBatch struct {
+	jobs   []*job
+	writes int    // the writes among jobs (upkeep excluded), for Stats
+	commit Commit // for the commit observer: Took grows by the wait for the disk
+	start  time.Time
+}
+
+func newWALSync(path string, sync func(string) error) *walSync {
+	if sync == nil {
+		sync = syncFile
+	}
+	return &walSync{path: path, sync: sync, batches: make(chan syncBatch, 1), next: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// reserve waits, on the writer goroutine, until no committed batch waits
+// for the next sync, and reserves that place for the batch the writer is
+// about to gather; hand fills it, or release gives it back.
+func (s *walSync) reserve() { s.next <- struct{}{} }
+
+// release gives back a place reserve took and hand did not fill.
+func (s *walSync) release() { <-s.next }
+
+// hand gives the syncer a committed batch, in the place reserve took.
+func (s *walSync) hand(b syncBatch) { s.batches <- b }
+
+// stop ends the syncer once it has answered every batch handed to it; the
+// writer goroutine calls it as it stops.
+func (s *walSync) stop() {
+	close(s.batches)
+	<-s.done
+}
+
+// run is the syncer goroutine: for each batch handed to it, it syncs the
+// WAL, then answers the batch's jobs, failing them if the sync failed
+// (their writes are committed, and may not be on disk). As soon as it has
+// taken a batch, the writer may commit the next: that one is synced once
+// this sync is done, with whatever else the writer committed meanwhile.
+func (s *walSync) run(db *DB) {
+	defer close(s.done)
+	for b := range s.batches {
+		<-s.next // its place is free: the writer gathers the next batch
+		err := s.sync(s.path)
+		if err != nil {
+			err = fmt.Errorf("sync the WAL: %w", err)
+		}
+		db.noteSync(err, b.jobs)
+		if err == nil {
+			if b.writes > 0 {
+				db.stats.record(b.writes)
+			}
+			b.commit.Took += time.Since(b.start)
+			db.stats.committed(b.commit)
+		}
+		for _, j := range b.jobs {
+			if err != nil {
+				j.err = err
+			}
+			close(j.done)
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"syscall"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// gatedSync replaces the WAL syncer's fsync: each call reports itself on
+// started, with the events a reader then finds stored, and returns what
+// the test sends on release.
+type gatedSync struct {
+	db      *DB
+	started chan []string
+	release chan error
+}
+
+func newGatedSync() *gatedSync {
+	return &gatedSync{started: make(chan []string), release: make(chan error)}
+}
+
+func (g *gatedSync) sync(string) error {
+	var ids []string
+	rows, err := g.db.reader.Query(`SELECT id FROM webhook_events ORDER BY rowid`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	g.started <- ids
+	return <-g.release
+}
+
+// openGated opens a SQLite database whose WAL syncer waits for the test.
+func openGated(t *testing.T) (*DB, *gatedSync) {
+	t.Helper()
+	if onPostgres(t) {
+		t.Skip("PostgreSQL commits durably itself: no WAL syncer")
+	}
+	g := newGatedSync()
+	db := openTest(t, func(o *options) { o.syncWAL = g.sync })
+	g.db = db
+	t.Cleanup(func() {
+		// Every sync succeeds from now on, so that Close can finish
+		// whatever the test left waiting.
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-g.started:
+				case g.release <- nil:
+				case <-stop:
+					return
+				}
+			}
+		}()
+		db.Close()
+		close(stop)
+	})
+	return db, g
+}
+
+// appendAsync stores a webhook event as the webhook handler does and
+// reports the answer on the channel it returns.
+func appendAsync(db *DB, id string) <-chan error {
+	answer := make(chan error, 1)
+	go func() {
+		_, err := db.Append(context.Background(), &inbox.Event{ID: id, Type: "test.sync"})
+		answer <- err
+	}()
+	return answer
+}
+
+func waitSyncStarted(t *testing.T, g *gatedSync) []string {
+	t.Helper()
+	select {
+	case ids := <-g.started:
+		return ids
+	case <-time.After(30 * time.Second):
+		t.Fatal("no sync of the WAL began")
+		return nil
+	}
+}
+
+func notAnswered(t *testing.T, answer <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-answer:
+		t.Fatalf("%s was answered (%v) before the sync that covers it returned", what, err)
+	default:
+	}
+}
+
+func answered(t *testing.T, answer <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-answer:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s was not answered after its sync returned", what)
+		return nil
+	}
+}
+
+// An acknowledged event is on disk: its caller hears of it only after an
+// fsync of the WAL that began once it was committed. Meanwhile the writer
+// goes on: the next event is committed while the first one's sync runs,
+// and answered after a sync of its own.
+func TestWritesAreAnsweredAfterASyncThatCoversThem(t *testing.T) {
+	db, g := openGated(t)
+
+	first := appendAsync(db, "evt_first")
+	if ids := waitSyncStarted(t, g); len(ids) != 1 || ids[0] != "evt_first" {
+		t.Fatalf("the sync began with %v stored, want [evt_first]: it must follow the commit", ids)
+	}
+	notAnswered(t, first, "the first event")
+
+	// The first one's sync still runs: the writer commits the next.
+	second := appendAsync(db, "evt_second")
+	deadline := time.Now().Add(30 * time.Second)
+	for count(t, db, `SELECT count(*) FROM webhook_events WHERE id = 'evt_second'`) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer did not commit the next event while a sync ran")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	notAnswered(t, second, "the second event")
+
+	g.release <- nil
+	if err := answered(t, first, "the first event"); err != nil {
+		t.Fatalf("first event: %v", err)
+	}
+	notAnswered(t, second, "the second event")
+
+	if ids := waitSyncStarted(t, g); len(ids) != 2 {
+		t.Fatalf("the second sync began with %v stored, want both events", ids)
+	}
+	notAnswered(t, second, "the second event")
+	g.release <- nil
+	if err := answered(t, second, "the second event"); err != nil {
+		t.Fatalf("second event: %v", err)
+	}
+	if st := db.Stats(); st.Writes != 2 || st.Batches != 2 {
+		t.Errorf("stats after two synced batches: %+v, want 2 writes in 2 batches", st)
+	}
+}
+
+// Writes that arrive while a batch waits for its sync are gathered into
+// one batch, committed once: a slow disk makes larger batches, not more
+// commits.
+func TestWritesArrivingDuringASyncShareOneCommit(t *testing.T) {
+	db, g := openGated(t)
+
+	first := appendAsync(db, "evt_0")
+	waitSyncStarted(t, g)
+	second := appendAsync(db, "evt_1") // committed, waits for the next sync
+	deadline := time.Now().Add(30 * time.Second)
+	for count(t, db, `SELECT count(*) FROM webhook_events WHERE id = 'evt_1'`) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the second event was not committed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// A batch waits for the next sync: these wait for the writer, which
+	// holds the first of them until that batch leaves for the disk.
+	var rest []<-chan error
+	for _, id := range []string{"evt_2", "evt_3", "evt_4", "evt_5"} {
+		rest = append(rest, appendAsync(db, id))
+	}
+	waitQueued(t, db, len(rest)-1)
+	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != 2 {
+		t.Fatalf("%d events committed while one batch waited for the sync, want 2", n)
+	}
+
+	g.release <- nil // the first; the second's sync begins
+	if err := answered(t, first, "evt_0"); err != nil {
+		t.Fatal(err)
+	}
+	waitSyncStarted(t, g)
+	g.release <- nil
+	if err := answered(t, second, "evt_1"); err != nil {
+		t.Fatal(err)
+	}
+	if ids := waitSyncStarted(t, g); len(ids) != 6 {
+		t.Fatalf("the third sync began with %d events stored, want all 6", len(ids))
+	}
+	g.release <- nil
+	for i, a := range rest {
+		if err := answered(t, a, "a gathered event"); err != nil {
+			t.Fatalf("event %d: %v", i+2, err)
+		}
+	}
+	if st := db.Stats(); st.Batches != 3 || st.MaxBatch != 4 {
+		t.Errorf("stats: %+v, want 3 batches, the last of 4 writes", st)
+	}
+}
+
+// A sync that fails fails the writes it covers, and health says writes
+// fail until a sync succeeds again.
+func TestAFailedSyncFailsItsWritesAndHealth(t *testing.T) {
+	db, g := openGated(t)
+	ctx := context.Background()
+
+	first := appendAsync(db, "evt_eio")
+	waitSyncStarted(t, g)
+	g.release <- syscall.EIO
+	err := answered(t, first, "the event whose sync failed")
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("write answered %v, want the sync's EIO", err)
+	}
+	if err := db.Ping(ctx); !errors.Is(err, inbox.ErrWritesFailing) {
+		t.Errorf("Ping after a failed sync: %v, want ErrWritesFailing", err)
+	}
+
+	second := appendAsync(db, "evt_after")
+	waitSyncStarted(t, g)
+	g.release <- nil
+	if err := answered(t, second, "the next event"); err != nil {
+		t.Fatalf("next event: %v", err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping after a sync succeeded again: %v", err)
+	}
+
+	full := appendAsync(db, "evt_full")
+	waitSyncStarted(t, g)
+	g.release <- syscall.ENOSPC
+	answered(t, full, "the event whose sync found the disk full")
+	if err := db.Ping(ctx); !errors.Is(err, inbox.ErrDiskFull) {
+		t.Errorf("Ping after a sync found the disk full: %v, want ErrDiskFull", err)
+	}
+}
