@@ -71,17 +71,6 @@ func (db *DB) noteBatch(commitErr error, jobs []*job) {
 	}
 }
 
-// noteSync records how the WAL syncer's sync for a committed batch of jobs
-// ended (walsync.go): a failed sync is a failure of the storage, whatever
-// the error; after a successful one the batch counts as noteBatch says.
-func (db *DB) noteSync(err error, jobs []*job) {
-	if err != nil {
-		db.health.failure.Store(&writeFailure{err: err, diskFull: diskFull(err)})
-		return
-	}
-	db.noteBatch(nil, jobs)
-}
-
 // storageFailure reports whether err comes from the storage rather than
 // from the data: the disk is full or failing, or the file is unusable.
 func storageFailure(err error) bool {

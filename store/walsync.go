@@ -89,21 +89,10 @@ func (s *walSync) run(db *DB) {
 		<-s.next // its place is free: the writer gathers the next batch
 		err := s.sync(s.path)
 		if err != nil {
+			// As a failed commit: the batch fails, and health says writes fail.
 			err = fmt.Errorf("sync the WAL: %w", err)
 		}
-		db.noteSync(err, b.jobs)
-		if err == nil {
-			if b.writes > 0 {
-				db.stats.record(b.writes)
-			}
-			b.commit.Took += time.Since(b.start)
-			db.stats.committed(b.commit)
-		}
-		for _, j := range b.jobs {
-			if err != nil {
-				j.err = err
-			}
-			close(j.done)
-		}
+		b.commit.Took += time.Since(b.start)
+		db.answer(b.jobs, err, b.writes, b.commit)
 	}
 }

@@ -301,22 +301,29 @@ func (db *DB) runBatch(batch []*job) (synced bool) {
 		db.walSync.hand(syncBatch{jobs: slices.Clone(taken), writes: writes, commit: commit, start: time.Now()})
 		return true
 	}
-	if err != nil {
-		for _, j := range taken {
-			j.err = err
-		}
-	}
-	db.noteBatch(err, taken) // for Ping (health.go)
+	db.answer(taken, err, writes, commit)
+	return false
+}
+
+// answer ends a batch of jobs, once it is committed and on disk or has
+// failed with err, which is then every job's answer. Health notes it (for
+// Ping, health.go); a batch that is written counts in Stats and goes to
+// the commit observer, c describing its commit and writes how many of
+// jobs are callers' writes.
+func (db *DB) answer(jobs []*job, err error, writes int, c Commit) {
+	db.noteBatch(err, jobs)
 	if err == nil {
 		if writes > 0 {
 			db.stats.record(writes)
 		}
-		db.stats.committed(commit)
+		db.stats.committed(c)
 	}
-	for _, j := range taken {
+	for _, j := range jobs {
+		if err != nil {
+			j.err = err
+		}
 		close(j.done)
 	}
-	return false
 }
 
 // transaction runs fn in one write transaction and commits it; an error
