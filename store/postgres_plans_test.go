@@ -109,16 +109,8 @@ func TestPostgresApplyingPlansEachStatementOnce(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			var lines []string
-			for rows.Next() {
-				var l string
-				if err := rows.Scan(&l); err != nil {
-					rows.Close()
-					return err
-				}
-				lines = append(lines, l)
-			}
-			if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
+			lines, err := scanStrings(rows)
+			if err != nil {
 				return err
 			}
 			stmts[i].plan = strings.Join(lines, "\n")

@@ -24,20 +24,14 @@ func newGatedSync() *gatedSync {
 }
 
 func (g *gatedSync) sync(string) error {
-	var ids []string
 	rows, err := g.db.reader.Query(`SELECT id FROM webhook_events ORDER BY rowid`)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
+	ids, err := scanStrings(rows)
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	g.started <- ids
 	return <-g.release
 }
