@@ -21,36 +21,32 @@ func TestPostgresOpeningsAreReplacedInOneStatement(t *testing.T) {
 	later := inboundEvent("evt_2", "+15550001", "msg_2", "Me again", t0.Add(2*time.Hour))
 	events := newProjectionLog(first, later)
 	db.Project(events.projection(applyInbound))
-	writes := func() []string {
-		var out []string
+	// stored appends ev, waits until it is applied, and checks that its
+	// openings were written with one statement.
+	stored := func(ev *inbox.Event, what string) {
+		t.Helper()
+		log.take()
+		if _, err := db.Append(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		settle(t, db)
+		var w []string
 		for _, q := range log.take() {
 			if strings.HasPrefix(q, "WITH d AS (DELETE FROM openings") || strings.HasPrefix(q, "INSERT INTO openings") ||
 				strings.HasPrefix(q, "DELETE FROM openings ") {
-				out = append(out, q)
+				w = append(w, q)
 			}
 		}
-		return out
+		if len(w) != 1 {
+			t.Errorf("%s: %d statements, want 1:\n%s", what, len(w), strings.Join(w, "\n"))
+		}
 	}
-	log.take()
-	if _, err := db.Append(ctx, first); err != nil {
-		t.Fatal(err)
-	}
-	settle(t, db)
-	if w := writes(); len(w) != 1 {
-		t.Errorf("a new opening: %d statements, want 1:\n%s", len(w), strings.Join(w, "\n"))
-	}
+	stored(first, "a new opening")
 	id := int64(count(t, db, `SELECT max(id) FROM conversations`))
 	if _, err := db.SetStatus(ctx, id, inbox.Resolved, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	log.take()
-	if _, err := db.Append(ctx, later); err != nil {
-		t.Fatal(err)
-	}
-	settle(t, db)
-	if w := writes(); len(w) != 1 {
-		t.Errorf("a second opening: %d statements, want 1:\n%s", len(w), strings.Join(w, "\n"))
-	}
+	stored(later, "a second opening")
 	if n := count(t, db, `SELECT count(*) FROM openings`); n != 2 {
 		t.Errorf("%d openings, want 2", n)
 	}
