@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"regexp"
@@ -548,9 +547,6 @@ func (c dbConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, er
 // prepares once and keeps.
 func (db *DB) stmtExec(ctx context.Context, id stmtID, args ...any) (sql.Result, error) {
 	if db.dialect.postgres {
-		if db.dialect.sql(writerSQL[id]) == "" {
-			return driver.RowsAffected(0), nil // a round trip for nothing
-		}
 		return db.wconn.ExecContext(ctx, writerSQL[id], args...)
 	}
 	return db.stmts[id].ExecContext(ctx, args...)
