@@ -317,8 +317,7 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 	// Not durable: the events stay pending on disk until this commit
 	// is, and are applied again after a power cut that loses it. The next
 	// sync of the WAL (the next webhook's) makes it durable with itself.
-	var commit Commit
-	err := db.transaction(ctx, false, func(w *writeTx) error {
+	commit, err := db.transaction(ctx, false, func(w *writeTx) error {
 		w.kind, w.size = CommitEvents, len(evs)
 		if db.dialect.postgres {
 			w.senders = map[string]string{}
@@ -354,7 +353,7 @@ func (db *DB) project(max int, budget time.Duration, yield bool) {
 		}
 		w.size = done // the events applied, not those read
 		return nil
-	}, &commit)
+	})
 	if err != nil {
 		db.projectFailed(err)
 		return

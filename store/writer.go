@@ -288,15 +288,14 @@ func (db *DB) runBatch(batch []*job) (synced bool) {
 	}
 	ctx := context.Background() // taken jobs are written whatever their callers do
 	writes := len(taken) - countUpkeep(taken)
-	var commit Commit
-	err := db.transaction(ctx, true, func(w *writeTx) error {
+	commit, err := db.transaction(ctx, true, func(w *writeTx) error {
 		w.kind, w.size = CommitWrites, writes
 		w.appendsOnly = !slices.ContainsFunc(taken, func(j *job) bool { return !j.appends })
 		if w.runJobs(taken); w.fatal != nil {
 			return w.fatal
 		}
 		return nil
-	}, &commit)
+	})
 	if err == nil && db.walSync != nil {
 		db.walSync.hand(syncBatch{jobs: slices.Clone(taken), writes: writes, commit: commit, start: time.Now()})
 		return true
@@ -335,20 +334,20 @@ func (db *DB) answer(jobs []*job, err error, writes int, c Commit) {
 // the events stay pending until it is on disk, and are applied again
 // after a cut that loses it; the next sync makes it durable with
 // everything before it. durable is false for those (on PostgreSQL they
-// begin differently, postgres.go). The commit is described in *commit,
-// for the commit observer.
-func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx) error, commit *Commit) error {
+// begin differently, postgres.go). The Commit returned describes the
+// commit, for the commit observer.
+func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx) error) (Commit, error) {
 	if err := db.openWriterConn(ctx); err != nil {
-		return err
+		return Commit{}, err
 	}
 	if err := db.begin(ctx, durable); err != nil {
 		db.recoverWriterConn(ctx)
-		return fmt.Errorf("begin write transaction: %w", err)
+		return Commit{}, fmt.Errorf("begin write transaction: %w", err)
 	}
 	w := &writeTx{db: db}
 	if err := fn(w); err != nil {
 		db.recoverWriterConn(ctx)
-		return err
+		return Commit{}, err
 	}
 	// The search index and reports' rollups follow what the transaction
 	// changed (search_index.go, reports.go); storing webhook events
@@ -356,21 +355,21 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 	if !w.appendsOnly {
 		if err := w.flushSearch(ctx); err != nil {
 			db.recoverWriterConn(ctx)
-			return err
+			return Commit{}, err
 		}
 		if err := w.refreshOpenings(ctx); err != nil {
 			db.recoverWriterConn(ctx)
-			return err
+			return Commit{}, err
 		}
 	}
 	start := time.Now()
 	if _, err := db.stmtExec(ctx, stCommit); err != nil {
 		db.recoverWriterConn(ctx)
-		return fmt.Errorf("commit write transaction: %w", err)
+		return Commit{}, fmt.Errorf("commit write transaction: %w", err)
 	}
-	*commit = Commit{Kind: w.kind, Size: w.size, Took: time.Since(start)}
+	c := Commit{Kind: w.kind, Size: w.size, Took: time.Since(start)}
 	db.proj.committed(w.appended)
-	return nil
+	return c, nil
 }
 
 // The writer runs its transactions itself, on a connection it holds for
