@@ -121,6 +121,13 @@ func (db *DB) afterBatch() {
 	if size > k.maxSize.Load() {
 		k.maxSize.Store(size) // only the writer stores it
 	}
+	if db.wconn != nil && db.walSync != nil && db.walSync.retryDue(time.Now()) && k.mu.TryLock() {
+		// A failed sync left a hole in the WAL: nothing is acknowledged
+		// until a checkpoint puts all of it in the database file.
+		db.mendWAL(db.wconn.Conn)
+		k.mu.Unlock()
+		return
+	}
 	if db.wconn == nil || k.external || size <= k.limit || size < k.retryAt || !k.mu.TryLock() {
 		return
 	}
@@ -180,6 +187,11 @@ func (db *DB) checkpointLoop(every time.Duration) {
 		}
 		defer conn.Close()
 		k.mu.Lock()
+		if mode == "TRUNCATE" && db.walSync != nil && db.walSync.lost.Load() != nil {
+			db.mendWAL(conn)
+			k.mu.Unlock()
+			return
+		}
 		busy, err := checkpoint(conn, mode, wait)
 		k.mu.Unlock()
 		switch {
@@ -192,6 +204,24 @@ func (db *DB) checkpointLoop(every time.Duration) {
 			emptied = true
 		}
 	})
+}
+
+// mendWAL runs a TRUNCATE checkpoint on conn, with k.mu held, for a WAL
+// that a failed sync left with a hole (walsync.go). Once it has copied
+// every page into the database file and synced it, the hole no longer
+// matters: the syncer acknowledges batches again.
+func (db *DB) mendWAL(conn *sql.Conn) {
+	before := db.walSync.lost.Load()
+	busy, err := checkpoint(conn, "TRUNCATE", walTruncateWait)
+	switch {
+	case err != nil:
+		db.log.Warn("WAL checkpoint after a failed sync failed", "err", err)
+	case busy:
+		db.wal.busy.Add(1)
+	case db.walSync.found(before):
+		db.wal.truncates.Add(1)
+		db.log.Info("the WAL is checkpointed into the database after a failed sync: writes are acknowledged again")
+	}
 }
 
 // checkpoint runs PRAGMA wal_checkpoint(mode) on conn, outside any

@@ -1,9 +1,14 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
+
+// errWALLost wraps the failed sync for the writes refused after it.
+var errWALLost = errors.New("a sync of the WAL failed; writes are refused until the WAL is checkpointed into the database")
 
 // Group commit, with the disk's wait beside the writer (SQLite).
 //
@@ -31,6 +36,19 @@ import (
 // Checkpoints sync the WAL themselves before they copy it to the database
 // (synchronous=NORMAL does), so no page reaches the database file ahead of
 // the WAL that holds it.
+//
+// A sync that fails leaves a hole: the pages it was to write may never
+// reach the disk (the kernel may mark them written all the same), while
+// the commits after them are appended to the WAL behind the hole. A later
+// sync that succeeds does not write those pages again, and after a power
+// cut SQLite recovers the WAL only up to the hole: the commits behind it
+// would be lost, acknowledged or not. So after a failed sync the syncer
+// acknowledges nothing: every batch fails, and the database reports writes
+// failing, until a TRUNCATE checkpoint has copied the whole WAL into the
+// database file and synced it (the writer tries one between batches, and
+// the checkpoint goroutine while none come). What was committed before
+// then is in the database file, on disk; what comes after starts a new
+// WAL.
 
 // walSync is the WAL syncer.
 type walSync struct {
@@ -43,6 +61,13 @@ type walSync struct {
 	// instead of into as many small ones as the writer has time for.
 	next chan struct{}
 	done chan struct{} // closed when the syncer has answered every batch
+
+	// lost is the failed sync that left a hole in the WAL, until a
+	// checkpoint has put the WAL into the database file; nil otherwise.
+	lost atomic.Pointer[error]
+	// lostAt is when lost was set or last retried, in Unix nanoseconds,
+	// for the writer to space its checkpoints out.
+	lostAt atomic.Int64
 }
 
 // syncBatch is a committed batch of writes waiting for the disk.
@@ -87,12 +112,61 @@ func (s *walSync) run(db *DB) {
 	defer close(s.done)
 	for b := range s.batches {
 		<-s.next // its place is free: the writer gathers the next batch
-		err := s.sync(s.path)
-		if err != nil {
-			// As a failed commit: the batch fails, and health says writes fail.
-			err = fmt.Errorf("sync the WAL: %w", err)
+		err := s.lostErr()
+		if err == nil {
+			if err = s.sync(s.path); err != nil {
+				// As a failed commit: the batch fails, and health says
+				// writes fail; and so do the next ones, until the WAL is
+				// checkpointed.
+				err = fmt.Errorf("sync the WAL: %w", err)
+				s.lose(err)
+				db.log.Error("a sync of the WAL failed: writes are refused until the WAL is checkpointed into the database", "err", err)
+			}
 		}
 		b.commit.Took += time.Since(b.start)
 		db.answer(b.jobs, err, b.writes, b.commit)
 	}
 }
+
+// lose records the failed sync err: no batch is acknowledged after it
+// until a checkpoint mends the WAL (found). Each failure is recorded anew,
+// so that a checkpoint that began before it does not clear it.
+func (s *walSync) lose(err error) {
+	s.lostAt.Store(time.Now().UnixNano())
+	s.lost.Store(&err)
+}
+
+// lostErr is the error a batch fails with while the WAL has a hole; nil
+// when it has none.
+func (s *walSync) lostErr() error {
+	if p := s.lost.Load(); p != nil {
+		return fmt.Errorf("%w: %w", errWALLost, *p)
+	}
+	return nil
+}
+
+// found records that a TRUNCATE checkpoint, begun when the WAL's failure
+// was before (lost.Load() then), copied the whole WAL into the database
+// file and synced it: what the failed sync left unwritten is on disk now,
+// and batches are acknowledged again. A sync that failed since keeps the
+// WAL lost. It reports whether the WAL is mended.
+func (s *walSync) found(before *error) bool {
+	return before != nil && s.lost.CompareAndSwap(before, nil)
+}
+
+// retryDue reports, on the writer goroutine, whether the WAL has a hole
+// and the last checkpoint tried to mend it was long enough ago.
+func (s *walSync) retryDue(now time.Time) bool {
+	if s.lost.Load() == nil {
+		return false
+	}
+	at := s.lostAt.Load()
+	if now.UnixNano()-at < int64(walLostRetry) {
+		return false
+	}
+	return s.lostAt.CompareAndSwap(at, now.UnixNano())
+}
+
+// walLostRetry is how often, at most, the writer tries to checkpoint a WAL
+// that a failed sync left with a hole.
+const walLostRetry = 100 * time.Millisecond

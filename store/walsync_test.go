@@ -200,31 +200,69 @@ func TestWritesArrivingDuringASyncShareOneCommit(t *testing.T) {
 	}
 }
 
-// A sync that fails fails the writes it covers, and health says writes
-// fail until a sync succeeds again.
-func TestAFailedSyncFailsItsWritesAndHealth(t *testing.T) {
+// A failed sync fails the writes it covers, and may have left a hole in
+// the WAL that a later sync does not fill: until a checkpoint has put the
+// whole WAL in the database file, no write is acknowledged, even one whose
+// own sync would succeed. Health says so all along; ENOSPC reads as a
+// full disk.
+func TestAFailedSyncRefusesWritesUntilTheWALIsCheckpointed(t *testing.T) {
 	db, g := openGated(t)
 	ctx := context.Background()
+
+	// A reader on an older snapshot holds the checkpoint off.
+	hold, err := db.reader.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	var n int
+	if err := hold.QueryRow(`SELECT count(*) FROM webhook_events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 
 	first := appendAsync(db, "evt_eio")
 	waitSyncStarted(t, g)
 	g.release <- syscall.EIO
-	err := answered(t, first, "the event whose sync failed")
-	if !errors.Is(err, syscall.EIO) {
+	if err := answered(t, first, "the event whose sync failed"); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("write answered %v, want the sync's EIO", err)
 	}
 	if err := db.Ping(ctx); !errors.Is(err, inbox.ErrWritesFailing) {
 		t.Errorf("Ping after a failed sync: %v, want ErrWritesFailing", err)
 	}
 
-	second := appendAsync(db, "evt_after")
+	// Refused without a sync: the gated sync would hold it unanswered.
+	second := appendAsync(db, "evt_after_eio")
+	if err := answered(t, second, "the event after the failed sync"); !errors.Is(err, errWALLost) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("write after the failed sync answered %v, want refused for the WAL's failed sync", err)
+	}
+	if err := db.Ping(ctx); !errors.Is(err, inbox.ErrWritesFailing) {
+		t.Errorf("Ping while the WAL is not checkpointed: %v, want ErrWritesFailing", err)
+	}
+
+	// Once the reader is done, a checkpoint copies the WAL into the
+	// database file (the idle one, here) and writes are acknowledged again.
+	hold.Rollback()
+	deadline := time.Now().Add(30 * time.Second)
+	for db.walSync.lost.Load() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the WAL was not checkpointed after the failed sync")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := db.wal.size(); n != 0 {
+		t.Errorf("the WAL holds %d bytes after the checkpoint that mends it, want it emptied into the database", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM webhook_events WHERE id IN ('evt_eio', 'evt_after_eio')`); n != 2 {
+		t.Errorf("%d of the 2 refused events are in the database, want both: committed, only not acknowledged", n)
+	}
+	third := appendAsync(db, "evt_mended")
 	waitSyncStarted(t, g)
 	g.release <- nil
-	if err := answered(t, second, "the next event"); err != nil {
-		t.Fatalf("next event: %v", err)
+	if err := answered(t, third, "the event after the checkpoint"); err != nil {
+		t.Fatalf("write after the checkpoint: %v", err)
 	}
 	if err := db.Ping(ctx); err != nil {
-		t.Errorf("Ping after a sync succeeded again: %v", err)
+		t.Errorf("Ping once writes are acknowledged again: %v", err)
 	}
 
 	full := appendAsync(db, "evt_full")
@@ -233,5 +271,26 @@ func TestAFailedSyncFailsItsWritesAndHealth(t *testing.T) {
 	answered(t, full, "the event whose sync found the disk full")
 	if err := db.Ping(ctx); !errors.Is(err, inbox.ErrDiskFull) {
 		t.Errorf("Ping after a sync found the disk full: %v, want ErrDiskFull", err)
+	}
+}
+
+// A checkpoint clears only the failure it began under: a sync that failed
+// while it ran left a hole of its own.
+func TestACheckpointKeepsALaterFailedSync(t *testing.T) {
+	s := newWALSync("", nil)
+	s.lose(syscall.EIO)
+	before := s.lost.Load()
+	s.lose(syscall.ENOSPC)
+	if s.found(before) {
+		t.Fatal("a checkpoint begun before the second failure cleared it")
+	}
+	if err := s.lostErr(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("lost = %v, want the later failure", err)
+	}
+	if !s.found(s.lost.Load()) || s.lostErr() != nil {
+		t.Fatal("a checkpoint begun after the last failure did not clear it")
+	}
+	if s.found(nil) {
+		t.Fatal("found reported a mend with no failure")
 	}
 }
