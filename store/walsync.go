@@ -53,7 +53,7 @@ var errWALLost = errors.New("a sync of the WAL failed; writes are refused until 
 // walSync is the WAL syncer.
 type walSync struct {
 	path    string             // the WAL file
-	sync    func(string) error // syncs the file at a path (syncFile; tests replace it)
+	sync    func(string) error // syncs the file at a path (syncData; tests replace it)
 	batches chan syncBatch     // from the writer goroutine
 	// next holds a token while a committed batch waits for the next sync:
 	// the writer takes it before it gathers a batch, so that what arrives
@@ -80,7 +80,7 @@ type syncBatch struct {
 
 func newWALSync(path string, sync func(string) error) *walSync {
 	if sync == nil {
-		sync = syncFile
+		sync = syncData
 	}
 	return &walSync{path: path, sync: sync, batches: make(chan syncBatch, 1), next: make(chan struct{}, 1), done: make(chan struct{})}
 }
