@@ -423,10 +423,9 @@ func (db *DB) NextSnoozeEnd(ctx context.Context) (time.Time, bool, error) {
 // comes back at the top of the open list: its latest activity becomes at
 // least the time its snooze ended.
 func (db *DB) EndSnoozes(ctx context.Context, now time.Time) (inbox.Change, error) {
-	var ids []int64
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		ids, ch = ids[:0], inbox.Change{}
+		ch = inbox.Change{}
 		rows, err := w.db.wconn.QueryContext(ctx, `UPDATE conversations SET
 				last_message_at = max(last_message_at, snoozed_until), updated_at = ?,
 				snoozed_at = NULL, snoozed_until = NULL
@@ -434,16 +433,8 @@ func (db *DB) EndSnoozes(ctx context.Context, now time.Time) (inbox.Change, erro
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		ids, err := scanIDs(rows)
+		if err != nil {
 			return err
 		}
 		ch.ConversationIDs = ids
