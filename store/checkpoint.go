@@ -187,7 +187,7 @@ func (db *DB) checkpointLoop(every time.Duration) {
 		}
 		defer conn.Close()
 		k.mu.Lock()
-		if mode == "TRUNCATE" && db.walSync != nil && db.walSync.lost.Load() != nil {
+		if db.walSync != nil && db.walSync.lost.Load() != nil {
 			db.mendWAL(conn)
 			k.mu.Unlock()
 			return
@@ -206,21 +206,29 @@ func (db *DB) checkpointLoop(every time.Duration) {
 	})
 }
 
-// mendWAL runs a TRUNCATE checkpoint on conn, with k.mu held, for a WAL
-// that a failed sync left with a hole (walsync.go). Once it has copied
-// every page into the database file and synced it, the hole no longer
-// matters: the syncer acknowledges batches again.
+// mendWAL tries, with k.mu held, to start over a WAL that a failed sync
+// left with a hole (walsync.go): a TRUNCATE checkpoint on conn copies it
+// into the database file, syncs that and empties it; where another process
+// (Litestream) runs the checkpoints, only its own can, and this looks for
+// one that did.
 func (db *DB) mendWAL(conn *sql.Conn) {
 	before := db.walSync.lost.Load()
-	busy, err := checkpoint(conn, "TRUNCATE", walTruncateWait)
-	switch {
-	case err != nil:
-		db.log.Warn("WAL checkpoint after a failed sync failed", "err", err)
-	case busy:
-		db.wal.busy.Add(1)
-	case db.walSync.found(before):
-		db.wal.truncates.Add(1)
-		db.log.Info("the WAL is checkpointed into the database after a failed sync: writes are acknowledged again")
+	if before == nil {
+		return
+	}
+	if !db.wal.external {
+		busy, err := checkpoint(conn, "TRUNCATE", walTruncateWait)
+		switch {
+		case err != nil:
+			db.log.Warn("WAL checkpoint after a failed sync failed", "err", err)
+		case busy:
+			db.wal.busy.Add(1)
+		default:
+			db.wal.truncates.Add(1)
+		}
+	}
+	if db.walSync.found(before) {
+		db.log.Info("the WAL started over after a failed sync, all of it in the database file: writes are acknowledged again")
 	}
 }
 

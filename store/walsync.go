@@ -1,8 +1,12 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"sync/atomic"
 	"time"
 )
@@ -44,11 +48,14 @@ var errWALLost = errors.New("a sync of the WAL failed; writes are refused until 
 // cut SQLite recovers the WAL only up to the hole: the commits behind it
 // would be lost, acknowledged or not. So after a failed sync the syncer
 // acknowledges nothing: every batch fails, and the database reports writes
-// failing, until a TRUNCATE checkpoint has copied the whole WAL into the
-// database file and synced it (the writer tries one between batches, and
-// the checkpoint goroutine while none come). What was committed before
-// then is in the database file, on disk; what comes after starts a new
-// WAL.
+// failing, until the WAL has started over. SQLite starts it over only once
+// a checkpoint has copied every page of it into the database file and
+// synced that file: what was committed before is then on disk, whatever
+// the WAL lost, and what comes after goes into a new WAL. The writer runs
+// a TRUNCATE checkpoint for that between batches, and the checkpoint
+// goroutine while none come; where Litestream runs the checkpoints, its
+// own start the WAL over. The WAL's header tells: its first salt grows by
+// one each time the WAL starts over, whichever connection started it.
 
 // walSync is the WAL syncer.
 type walSync struct {
@@ -62,9 +69,9 @@ type walSync struct {
 	next chan struct{}
 	done chan struct{} // closed when the syncer has answered every batch
 
-	// lost is the failed sync that left a hole in the WAL, until a
-	// checkpoint has put the WAL into the database file; nil otherwise.
-	lost atomic.Pointer[error]
+	// lost is the failed sync that left a hole in the WAL, until the WAL
+	// has started over; nil otherwise.
+	lost atomic.Pointer[walLoss]
 	// lostAt is when lost was set or last retried, in Unix nanoseconds,
 	// for the writer to space its checkpoints out.
 	lostAt atomic.Int64
@@ -128,30 +135,77 @@ func (s *walSync) run(db *DB) {
 	}
 }
 
+// walLoss is a failed sync of the WAL, and the WAL it left a hole in.
+type walLoss struct {
+	err error
+	// salt is the first salt in the WAL's header after the failure; the
+	// WAL has started over since once its header holds another, or once
+	// it is empty.
+	salt uint32
+}
+
 // lose records the failed sync err: no batch is acknowledged after it
-// until a checkpoint mends the WAL (found). Each failure is recorded anew,
-// so that a checkpoint that began before it does not clear it.
+// until the WAL has started over (found). Each failure is recorded anew,
+// so that a check that began before it does not clear it.
 func (s *walSync) lose(err error) {
+	salt, ok, herr := walSalt(s.path)
+	if herr != nil {
+		err = errors.Join(err, herr)
+	}
+	if !ok && herr == nil {
+		// Empty: a checkpoint emptied it after the failed batch was
+		// committed, and so put that batch in the database file.
+		return
+	}
 	s.lostAt.Store(time.Now().UnixNano())
-	s.lost.Store(&err)
+	s.lost.Store(&walLoss{err: err, salt: salt})
 }
 
 // lostErr is the error a batch fails with while the WAL has a hole; nil
 // when it has none.
 func (s *walSync) lostErr() error {
-	if p := s.lost.Load(); p != nil {
-		return fmt.Errorf("%w: %w", errWALLost, *p)
+	if l := s.lost.Load(); l != nil {
+		return fmt.Errorf("%w: %w", errWALLost, l.err)
 	}
 	return nil
 }
 
-// found records that a TRUNCATE checkpoint, begun when the WAL's failure
-// was before (lost.Load() then), copied the whole WAL into the database
-// file and synced it: what the failed sync left unwritten is on disk now,
-// and batches are acknowledged again. A sync that failed since keeps the
-// WAL lost. It reports whether the WAL is mended.
-func (s *walSync) found(before *error) bool {
-	return before != nil && s.lost.CompareAndSwap(before, nil)
+// found records, if the WAL has started over since the failure before
+// (lost.Load() from before the checkpoint that tried to mend it), that
+// batches are acknowledged again. A sync that failed since keeps the WAL
+// lost. It reports whether the WAL is mended.
+func (s *walSync) found(before *walLoss) bool {
+	if before == nil {
+		return false
+	}
+	salt, ok, err := walSalt(s.path)
+	if err != nil || ok && salt == before.salt {
+		return false
+	}
+	return s.lost.CompareAndSwap(before, nil)
+}
+
+// walSalt reads the first salt in the header of the WAL at path; ok is
+// false for a WAL that is empty or absent (no header). (The checkpoint
+// sequence number beside it counts only the restarts of the connection
+// that writes the header.)
+func walSalt(path string) (salt uint32, ok bool, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	defer f.Close()
+	var h [32]byte
+	switch _, err := f.ReadAt(h[:], 0); {
+	case errors.Is(err, io.EOF):
+		return 0, false, nil // shorter than a header: being written anew
+	case err != nil:
+		return 0, false, err
+	}
+	return binary.BigEndian.Uint32(h[16:20]), true, nil
 }
 
 // retryDue reports, on the writer goroutine, whether the WAL has a hole

@@ -2,7 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -274,23 +279,109 @@ func TestAFailedSyncRefusesWritesUntilTheWALIsCheckpointed(t *testing.T) {
 	}
 }
 
-// A checkpoint clears only the failure it began under: a sync that failed
-// while it ran left a hole of its own.
-func TestACheckpointKeepsALaterFailedSync(t *testing.T) {
-	s := newWALSync("", nil)
+// writeWALHeader writes the 32-byte header of a WAL at path whose first
+// salt is salt.
+func writeWALHeader(t *testing.T, path string, salt uint32) {
+	t.Helper()
+	var h [32]byte
+	binary.BigEndian.PutUint32(h[0:4], 0x377f0682)
+	binary.BigEndian.PutUint32(h[16:20], salt)
+	if err := os.WriteFile(path, h[:], 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The hole a failed sync left is mended once the WAL has started over
+// since: its header holds another first salt, or it is empty. A
+// check clears only the failure it began under: a sync that failed
+// meanwhile left a hole of its own.
+func TestAFailedSyncIsMendedOnceTheWALStartsOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db-wal")
+	writeWALHeader(t, path, 7)
+	s := newWALSync(path, nil)
+
 	s.lose(syscall.EIO)
 	before := s.lost.Load()
-	s.lose(syscall.ENOSPC)
 	if s.found(before) {
-		t.Fatal("a checkpoint begun before the second failure cleared it")
+		t.Fatal("mended while the WAL has not started over")
 	}
-	if err := s.lostErr(); !errors.Is(err, syscall.ENOSPC) {
+	s.lose(syscall.ENOSPC)
+	writeWALHeader(t, path, 8)
+	if s.found(before) {
+		t.Fatal("a check begun before the second failure cleared it")
+	}
+	if err := s.lostErr(); !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, errWALLost) {
 		t.Fatalf("lost = %v, want the later failure", err)
 	}
 	if !s.found(s.lost.Load()) || s.lostErr() != nil {
-		t.Fatal("a checkpoint begun after the last failure did not clear it")
+		t.Fatal("the WAL started over after the last failure, and it is still lost")
+	}
+
+	s.lose(syscall.EIO)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !s.found(s.lost.Load()) {
+		t.Fatal("an emptied WAL did not mend the failure")
+	}
+	s.lose(syscall.EIO)
+	if s.lost.Load() != nil {
+		t.Fatal("a failure recorded while the WAL is empty: a checkpoint had already put the failed batch in the database file")
 	}
 	if s.found(nil) {
 		t.Fatal("found reported a mend with no failure")
+	}
+}
+
+// Where Litestream runs the checkpoints, Switchboard runs none to mend a
+// failed sync: one of Litestream's that starts the WAL over does.
+func TestAFailedSyncIsMendedByLitestreamsCheckpoint(t *testing.T) {
+	if onPostgres(t) {
+		t.Skip("PostgreSQL commits durably itself: no WAL syncer")
+	}
+	g := newGatedSync()
+	db := openTest(t, func(o *options) { o.syncWAL = g.sync }, WithExternalCheckpoints())
+	g.db = db
+	first := appendAsync(db, "evt_eio")
+	waitSyncStarted(t, g)
+	g.release <- syscall.EIO
+	if err := answered(t, first, "the event whose sync failed"); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("write answered %v, want the sync's EIO", err)
+	}
+	time.Sleep(2 * walLostRetry)
+	second := appendAsync(db, "evt_refused")
+	if err := answered(t, second, "the event after the failed sync"); !errors.Is(err, errWALLost) {
+		t.Fatalf("write after the failed sync answered %v, want refused: no checkpoint of Switchboard's may mend it here", err)
+	}
+
+	// Litestream's checkpoint, from a connection of its own.
+	other, err := sql.Open("sqlite", DSN(db.path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		if time.Now().After(deadline) {
+			t.Fatal("writes were still refused after another process's checkpoint started the WAL over")
+		}
+		time.Sleep(2 * walLostRetry)
+		ans := appendAsync(db, fmt.Sprintf("evt_try_%d", i))
+		select {
+		case err := <-ans:
+			if !errors.Is(err, errWALLost) {
+				t.Fatalf("write answered %v, want refused or acknowledged", err)
+			}
+			continue
+		case <-g.started:
+			g.release <- nil
+		}
+		if err := answered(t, ans, "the event after the WAL started over"); err != nil {
+			t.Fatalf("write after the WAL started over: %v", err)
+		}
+		break
 	}
 }
