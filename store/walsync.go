@@ -54,8 +54,8 @@ var errWALLost = errors.New("a sync of the WAL failed; writes are refused until 
 // the WAL lost, and what comes after goes into a new WAL. The writer runs
 // a TRUNCATE checkpoint for that between batches, and the checkpoint
 // goroutine while none come; where Litestream runs the checkpoints, its
-// own start the WAL over. The WAL's header tells: its first salt grows by
-// one each time the WAL starts over, whichever connection started it.
+// own start the WAL over. The WAL's header tells: its first salt changes
+// each time the WAL starts over, whichever connection started it.
 
 // walSync is the WAL syncer.
 type walSync struct {
@@ -140,8 +140,10 @@ type walLoss struct {
 	err error
 	// salt is the first salt in the WAL's header after the failure; the
 	// WAL has started over since once its header holds another, or once
-	// it is empty.
-	salt uint32
+	// it is empty. Unless known, the header could not be read: only an
+	// empty WAL says it started over.
+	salt  uint32
+	known bool
 }
 
 // lose records the failed sync err: no batch is acknowledged after it
@@ -158,7 +160,7 @@ func (s *walSync) lose(err error) {
 		return
 	}
 	s.lostAt.Store(time.Now().UnixNano())
-	s.lost.Store(&walLoss{err: err, salt: salt})
+	s.lost.Store(&walLoss{err: err, salt: salt, known: herr == nil})
 }
 
 // lostErr is the error a batch fails with while the WAL has a hole; nil
@@ -179,7 +181,7 @@ func (s *walSync) found(before *walLoss) bool {
 		return false
 	}
 	salt, ok, err := walSalt(s.path)
-	if err != nil || ok && salt == before.salt {
+	if err != nil || ok && (!before.known || salt == before.salt) {
 		return false
 	}
 	return s.lost.CompareAndSwap(before, nil)

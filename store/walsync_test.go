@@ -324,6 +324,29 @@ func TestAFailedSyncIsMendedOnceTheWALStartsOver(t *testing.T) {
 	if !s.found(s.lost.Load()) {
 		t.Fatal("an emptied WAL did not mend the failure")
 	}
+	// A header that cannot be read (here: the WAL is a folder) says
+	// nothing of a restart; only an emptied WAL does.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s.lose(syscall.EIO)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	writeWALHeader(t, path, 9)
+	if s.found(s.lost.Load()) {
+		t.Fatal("mended by a header, when the one at the failure could not be read")
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !s.found(s.lost.Load()) {
+		t.Fatal("an emptied WAL did not mend a failure whose header could not be read")
+	}
+
 	s.lose(syscall.EIO)
 	if s.lost.Load() != nil {
 		t.Fatal("a failure recorded while the WAL is empty: a checkpoint had already put the failed batch in the database file")
