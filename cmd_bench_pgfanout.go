@@ -146,20 +146,7 @@ func fanoutRun(ctx context.Context, hooks, pagesOn *teamServer, client *http.Cli
 	for _, p := range pages {
 		wg.Go(func() {
 			var fetching atomic.Bool
-			var buf bytes.Buffer
-			for {
-				_, r, err := p.conn.NextReader()
-				if err == nil {
-					buf.Reset()
-					_, err = buf.ReadFrom(r)
-				}
-				if err != nil {
-					if !p.closed.Load() {
-						dropped.Add(1)
-					}
-					return
-				}
-				b, at := buf.Bytes(), time.Now()
+			if p.read(func(b []byte, at time.Time) {
 				p.mu.Lock()
 				note(p, b, at)
 				p.mu.Unlock()
@@ -175,6 +162,8 @@ func fanoutRun(ctx context.Context, hooks, pagesOn *teamServer, client *http.Cli
 						}
 					})
 				}
+			}) {
+				dropped.Add(1)
 			}
 		})
 	}

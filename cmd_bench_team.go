@@ -76,6 +76,25 @@ type teamPage struct {
 	closed atomic.Bool     // closed by the bench, not the server
 }
 
+// read hands each message the server sends the page to each, with when
+// it came, until the connection ends; dropped reports that the server, not
+// the bench, ended it. Each message is read into one buffer, as a browser
+// reuses its buffers: each must not keep it.
+func (p *teamPage) read(each func(b []byte, at time.Time)) (dropped bool) {
+	var buf bytes.Buffer
+	for {
+		_, r, err := p.conn.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
+		if err != nil {
+			return !p.closed.Load()
+		}
+		each(buf.Bytes(), time.Now())
+	}
+}
+
 // saw reports whether bench event i showed in the page.
 func (p *teamPage) saw(i int) bool { return p.seen[i/64]&(1<<(i%64)) != 0 }
 
@@ -232,21 +251,7 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 	for _, p := range pages {
 		wg.Go(func() {
 			var fetching atomic.Bool
-			var buf bytes.Buffer // each message is read into it, as a browser reuses its buffers
-			for {
-				_, r, err := p.conn.NextReader()
-				if err == nil {
-					buf.Reset()
-					_, err = buf.ReadFrom(r)
-				}
-				if err != nil {
-					if !p.closed.Load() {
-						dropped.Add(1)
-					}
-					return
-				}
-				b := buf.Bytes()
-				at := time.Now()
+			if p.read(func(b []byte, at time.Time) {
 				bytesIn.Add(int64(len(b)))
 				msgsIn.Add(1)
 				p.mu.Lock()
@@ -264,6 +269,8 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 						}
 					})
 				}
+			}) {
+				dropped.Add(1)
 			}
 		})
 	}
@@ -425,6 +432,9 @@ func prepareTeamDB(ctx context.Context, path string, sz teamSizes) ([]int64, err
 			return nil, err
 		}
 		ids = append(ids, u.ID)
+	}
+	if sz.background == 0 {
+		return ids, nil
 	}
 	return ids, db.Generate(ctx, store.Generation{Conversations: sz.background, Messages: sz.background * 10,
 		Senders: []string{"snd_bench_1", "snd_bench_2"}, Now: time.Now()})

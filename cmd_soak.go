@@ -27,17 +27,28 @@ type soakSample struct {
 	DatabaseMiB  float64 `json:"databaseMiB"` // the database file
 	RSSMiB       float64 `json:"rssMiB"`      // the server's resident memory
 	PendingCount int64   `json:"pending"`     // events stored and not yet applied
+	// The live pages (--pages): how long the watched messages of the
+	// interval took from their webhook to each page; how many pages are
+	// connected; and how many times, in all so far, a page has not shown
+	// a watched message sent over 2 s before the sample.
+	FanoutP50Ms float64 `json:"fanoutP50Ms"`
+	FanoutP99Ms float64 `json:"fanoutP99Ms"`
+	Pages       int     `json:"pages"`
+	Missed      int     `json:"missed"`
 }
 
 // soak runs "switchboard soak": a server started from exec, fed signed
-// webhooks at a steady rate for a bounded time over loopback, and a line
-// every interval with ack latency, WAL size, resident memory and the
-// backlog of stored events not yet applied. It stops by itself.
+// webhooks at a steady rate for a bounded time over loopback, with live
+// pages of an agent watching a conversation that gets a message every
+// soakWatchEvery, and a line every interval with ack latency, fan-out to
+// the pages, WAL size, resident memory and the backlog of stored events
+// not yet applied. It stops by itself.
 func (e env) soak(ctx context.Context, args []string) error {
 	fs := e.newFlags("soak")
 	duration := fs.Duration("duration", 10*time.Minute, "how long to send (at most 2h)")
 	rate := fs.Int("rate", 1000, "webhooks a second (1 to 20000)")
 	every := fs.Duration("every", 10*time.Second, "how often to report (1s to 10m)")
+	pages := fs.Int("pages", 20, "live pages (websockets) of an agent showing a conversation with a message every 100 ms, each timed to every page (0 to 1000)")
 	asJSON := fs.Bool("json", false, "print one JSON object a line instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,6 +60,8 @@ func (e env) soak(ctx context.Context, args []string) error {
 		return usageError("--rate must be from 1 to 20000")
 	case *every < time.Second || *every > 10*time.Minute:
 		return usageError("--every must be from 1s to 10m")
+	case *pages < 0 || *pages > 1000:
+		return usageError("--pages must be from 0 to 1000")
 	}
 	dir, err := os.MkdirTemp("", "switchboard-soak-")
 	if err != nil {
@@ -61,6 +74,11 @@ func (e env) soak(ctx context.Context, args []string) error {
 	}
 	defer z.close()
 	dbPath := filepath.Join(dir, "switchboard.db")
+	if *pages > 0 {
+		if _, err := prepareTeamDB(ctx, dbPath, teamSizes{agents: 1}); err != nil {
+			return err
+		}
+	}
 	srv, err := startBenchServer(ctx, benchChildOptions{db: dbPath, logFile: filepath.Join(dir, "server.log"),
 		zavuURL: z.url, secret: "whsec_soak_" + fmt.Sprint(time.Now().UnixNano())})
 	if err != nil {
@@ -74,19 +92,31 @@ func (e env) soak(ctx context.Context, args []string) error {
 	}
 	defer ro.Close()
 
+	var watch *soakWatch
+	if *pages > 0 {
+		if watch, err = startSoakWatch(ctx, srv, *pages, int(*duration/soakWatchEvery)+1); err != nil {
+			return err
+		}
+		defer watch.close()
+	}
 	sending, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
 	lat := &latencies{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		var wg sync.WaitGroup
+		if watch != nil {
+			wg.Go(func() { watch.send(sending) })
+		}
 		soakSend(sending, srv, *rate, lat)
+		wg.Wait()
 	}()
 
 	if !*asJSON {
-		fmt.Fprintf(e.stdout, "soak: %d webhooks/s for %s, a line every %s\n\n", *rate, *duration, *every)
-		fmt.Fprintf(e.stdout, "%8s %8s %6s %9s %9s %8s %8s %8s %8s\n",
-			"time(s)", "acked", "failed", "p50(ms)", "p99(ms)", "WAL(MiB)", "DB(MiB)", "RSS(MiB)", "pending")
+		fmt.Fprintf(e.stdout, "soak: %d webhooks/s for %s, %d live pages, a line every %s\n\n", *rate, *duration, *pages, *every)
+		fmt.Fprintf(e.stdout, "%8s %8s %6s %9s %9s %9s %9s %6s %6s %8s %8s %8s %8s\n",
+			"time(s)", "acked", "failed", "p50(ms)", "p99(ms)", "live p50", "live p99", "pages", "missed", "WAL(MiB)", "DB(MiB)", "RSS(MiB)", "pending")
 	}
 	start := time.Now()
 	tick := time.NewTicker(*every)
@@ -102,13 +132,20 @@ func (e env) soak(ctx context.Context, args []string) error {
 		rss, _ := srv.child.rss()
 		s.RSSMiB = rss / (1 << 20)
 		s.PendingCount, _ = store.CountPending(ctx, ro)
+		if watch != nil {
+			var fan []time.Duration
+			fan, s.Pages = watch.take()
+			s.FanoutP50Ms, s.FanoutP99Ms = percentileMs(fan, 50), percentileMs(fan, 99)
+			s.Missed = watch.missed(time.Now().Add(-2 * time.Second))
+		}
 		if *asJSON {
 			b, _ := json.Marshal(s)
 			fmt.Fprintln(e.stdout, string(b))
 			return
 		}
-		fmt.Fprintf(e.stdout, "%8.0f %8d %6d %9.2f %9.2f %8.1f %8.1f %8.1f %8d\n",
-			s.ElapsedS, s.Acked, s.NotAcked, s.AckP50Ms, s.AckP99Ms, s.WALMiB, s.DatabaseMiB, s.RSSMiB, s.PendingCount)
+		fmt.Fprintf(e.stdout, "%8.0f %8d %6d %9.2f %9.2f %9.1f %9.1f %6d %6d %8.1f %8.1f %8.1f %8d\n",
+			s.ElapsedS, s.Acked, s.NotAcked, s.AckP50Ms, s.AckP99Ms, s.FanoutP50Ms, s.FanoutP99Ms, s.Pages, s.Missed,
+			s.WALMiB, s.DatabaseMiB, s.RSSMiB, s.PendingCount)
 	}
 	for {
 		select {

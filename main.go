@@ -57,9 +57,10 @@ Usage:
   switchboard doctor                       check the configuration, database, disk and
                                            senders' webhooks, and say what to fix
   switchboard bench [--quick] [--json]     measure this machine
-  switchboard soak [--duration D] [--rate R] [--every E] [--json]
+  switchboard soak [--duration D] [--rate R] [--every E] [--pages N] [--json]
                                            steady webhooks to a server of its own, with
-                                           ack latency, WAL, memory and backlog over time
+                                           ack latency, live fan-out to N pages, WAL,
+                                           memory and backlog over time
   switchboard version                      print the version and the schema version
 
 Configuration comes from the environment: SWITCHBOARD_ADDR, SWITCHBOARD_DB,
