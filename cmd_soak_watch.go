@@ -126,18 +126,19 @@ func (w *soakWatch) take() (lat []time.Duration, live int) {
 // missed counts, over all pages, the watched messages sent before
 // before that a page has not shown.
 func (w *soakWatch) missed(before time.Time) int {
-	n, cut := 0, before.UnixNano()
-	for i := range int(w.count.Load()) {
-		if s := w.sent[i].Load(); s == 0 || s > cut {
-			continue
-		}
-		for _, p := range w.pages {
-			p.mu.Lock()
+	sent, cut := int(w.count.Load()), before.UnixNano()
+	for sent > 0 && w.sent[sent-1].Load() > cut {
+		sent-- // sent in order: the later ones may still be on their way
+	}
+	n := 0
+	for _, p := range w.pages {
+		p.mu.Lock()
+		for i := range sent {
 			if !p.saw(i) {
 				n++
 			}
-			p.mu.Unlock()
 		}
+		p.mu.Unlock()
 	}
 	return n
 }
