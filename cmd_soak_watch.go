@@ -40,7 +40,7 @@ type soakWatch struct {
 func startSoakWatch(ctx context.Context, b *benchServer, n, capacity int) (*soakWatch, error) {
 	w := &soakWatch{srv: &teamServer{base: b.child.base, secret: b.secret}, client: b.client,
 		sent: make([]atomic.Int64, capacity), run: strconv.FormatInt(time.Now().UnixNano(), 36)}
-	if _, err := w.post(ctx, "warm", "Hello"); err != nil {
+	if err := w.post(ctx, "warm", "Hello"); err != nil {
 		return nil, fmt.Errorf("the watched conversation's first message: %w", err)
 	}
 	var conv int64
@@ -72,14 +72,13 @@ func startSoakWatch(ctx context.Context, b *benchServer, n, capacity int) (*soak
 }
 
 // post sends a message from the watched customer.
-func (w *soakWatch) post(ctx context.Context, id, text string) (time.Time, error) {
-	at := time.Now()
+func (w *soakWatch) post(ctx context.Context, id, text string) error {
 	body := teamInbound("evt_soak_"+w.run+"_"+id, "msg_soak_"+w.run+"_"+id, soakWatchPhone, text)
 	code, err := postSigned(ctx, w.client, w.srv.base+"/webhooks/zavu", w.srv.secret, body)
 	if err == nil && code != http.StatusOK {
 		err = fmt.Errorf("status %d", code)
 	}
-	return at, err
+	return err
 }
 
 // read notes what the server sends page p until the page is closed.
@@ -107,7 +106,7 @@ func (w *soakWatch) send(ctx context.Context) {
 		w.sent[i].Store(time.Now().UnixNano())
 		w.count.Store(int64(i + 1))
 		// A message refused is not shown: counted as missed by the pages.
-		_, _ = w.post(context.WithoutCancel(ctx), strconv.Itoa(i), "Watched "+string(teamMarker)+strconv.Itoa(i))
+		_ = w.post(context.WithoutCancel(ctx), strconv.Itoa(i), "Watched "+string(teamMarker)+strconv.Itoa(i))
 	}
 }
 
