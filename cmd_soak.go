@@ -94,7 +94,7 @@ func (e env) soak(ctx context.Context, args []string) error {
 
 	var watch *soakWatch
 	if *pages > 0 {
-		if watch, err = startSoakWatch(ctx, srv, *pages, int(*duration/soakWatchEvery)+1); err != nil {
+		if watch, err = startSoakWatch(ctx, srv, *pages, int(*duration/(soakWatchEvery/2))+1); err != nil {
 			return err
 		}
 		defer watch.close()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -10,8 +11,13 @@ import (
 	"time"
 )
 
-// soakWatchEvery is how often the watched conversation of a soak gets a
-// message: each one is timed from its webhook to every page.
+// soakWatchEvery is how often, on average, the watched conversation of a
+// soak gets a message: each one is timed from its webhook to every page.
+// The gaps vary from half to one and a half times that at random: at a
+// fixed period the messages would meet the server's renders (one every
+// 50 ms or more under load) at a phase that drifts slowly, and each
+// report would show where the drift stood (a sawtooth from 5 to 50 ms
+// over ten seconds) instead of the latency a customer's message meets.
 const soakWatchEvery = 100 * time.Millisecond
 
 // soakWatchPhone is the watched conversation's customer; the list row
@@ -92,17 +98,18 @@ func (w *soakWatch) read(p *teamPage) {
 	}
 }
 
-// send posts a watched message every soakWatchEvery until ctx ends or
-// there is no room to time more.
+// send posts a watched message every soakWatchEvery, on average, until
+// ctx ends or there is no room to time more.
 func (w *soakWatch) send(ctx context.Context) {
-	tick := time.NewTicker(soakWatchEvery)
-	defer tick.Stop()
+	gap := time.NewTimer(0)
+	defer gap.Stop()
 	for i := 0; i < len(w.sent); i++ {
 		select {
-		case <-tick.C:
+		case <-gap.C:
 		case <-ctx.Done():
 			return
 		}
+		gap.Reset(soakWatchEvery/2 + rand.N(soakWatchEvery))
 		w.sent[i].Store(time.Now().UnixNano())
 		w.count.Store(int64(i + 1))
 		// A message refused is not shown: counted as missed by the pages.
