@@ -41,14 +41,15 @@ func (g *gatedSync) sync(string) error {
 	return <-g.release
 }
 
-// openGated opens a SQLite database whose WAL syncer waits for the test.
-func openGated(t *testing.T) (*DB, *gatedSync) {
+// openGated opens a SQLite database whose WAL syncer waits for the test,
+// with opts.
+func openGated(t *testing.T, opts ...Option) (*DB, *gatedSync) {
 	t.Helper()
 	if onPostgres(t) {
 		t.Skip("PostgreSQL commits durably itself: no WAL syncer")
 	}
 	g := newGatedSync()
-	db := openTest(t, func(o *options) { o.syncWAL = g.sync })
+	db := openTest(t, append([]Option{func(o *options) { o.syncWAL = g.sync }}, opts...)...)
 	g.db = db
 	t.Cleanup(func() {
 		// Every sync succeeds from now on, so that Close can finish
@@ -359,12 +360,7 @@ func TestAFailedSyncIsMendedOnceTheWALStartsOver(t *testing.T) {
 // Where Litestream runs the checkpoints, Switchboard runs none to mend a
 // failed sync: one of Litestream's that starts the WAL over does.
 func TestAFailedSyncIsMendedByLitestreamsCheckpoint(t *testing.T) {
-	if onPostgres(t) {
-		t.Skip("PostgreSQL commits durably itself: no WAL syncer")
-	}
-	g := newGatedSync()
-	db := openTest(t, func(o *options) { o.syncWAL = g.sync }, WithExternalCheckpoints())
-	g.db = db
+	db, g := openGated(t, WithExternalCheckpoints())
 	first := appendAsync(db, "evt_eio")
 	waitSyncStarted(t, g)
 	g.release <- syscall.EIO
