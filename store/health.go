@@ -106,18 +106,11 @@ func (h *health) freeBytes(now time.Time) (uint64, error) {
 
 // Ping reports whether the database takes writes: the writer's last batch
 // did not fail for want of storage, the disk has room, and the database
-// answers a query. A failed write is reported until a write succeeds, and
-// a failed sync of the WAL until the WAL is checkpointed (walsync.go). The
+// answers a query. A failed write is reported until a write succeeds: after
+// a failed sync of the WAL, none does until the WAL is checkpointed
+// (walsync.go). The
 // error wraps inbox.ErrDiskFull or inbox.ErrWritesFailing when it says why.
 func (db *DB) Ping(ctx context.Context) error {
-	if db.walSync != nil {
-		if err := db.walSync.lostErr(); err != nil {
-			if diskFull(err) {
-				return fmt.Errorf("%w: %v", inbox.ErrDiskFull, err)
-			}
-			return fmt.Errorf("%w: %v", inbox.ErrWritesFailing, err)
-		}
-	}
 	if f := db.health.failure.Load(); f != nil {
 		if f.diskFull {
 			return fmt.Errorf("the last write failed: %w: %v", inbox.ErrDiskFull, f.err)
