@@ -215,12 +215,15 @@ func tempFileIn(dir, base string) (string, error) {
 }
 
 // syncFile flushes the file at path to the disk.
-func syncFile(path string) error {
+func syncFile(path string) error { return syncPath(path, (*os.File).Sync) }
+
+// syncPath opens the file at path and flushes it to the disk with sync.
+func syncPath(path string, sync func(*os.File) error) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	if err := sync(f); err != nil {
 		f.Close()
 		return fmt.Errorf("sync %s: %w", path, err)
 	}

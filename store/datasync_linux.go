@@ -1,7 +1,6 @@
 package store
 
 import (
-	"fmt"
 	"os"
 	"syscall"
 )
@@ -11,20 +10,12 @@ import (
 // fsync would also commit the file system's journal for the new mtime,
 // and with it every other file's newly allocated blocks (the database
 // file's, which checkpoints grow). SQLite syncs its WAL the same way.
-func syncData(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
+func syncData(path string) error { return syncPath(path, fdatasync) }
+
+func fdatasync(f *os.File) error {
 	for {
-		err = syscall.Fdatasync(int(f.Fd()))
-		if err != syscall.EINTR {
-			break
+		if err := syscall.Fdatasync(int(f.Fd())); err != syscall.EINTR {
+			return err
 		}
 	}
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	return f.Close()
 }
