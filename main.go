@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -203,6 +204,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
 	}
 	defer db.Close()
+	if !store.IsPostgresURL(cfg.DBPath) {
+		lendSyncerProc(e.getenv)
+	}
 
 	secrets := cfg.WebhookSecrets
 	// In the sandbox without a secret of its own, webhooks (the simulated
@@ -299,7 +303,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	log.Info("switchboard started", "version", versionString(), "addr", ln.Addr().String(),
 		"db", store.RedactDSN(cfg.DBPath), "base_url", cfg.BaseURL.String(), "sandbox", cfg.Sandbox(),
 		"webhook_url", cfg.BaseURL.String()+"/webhooks/zavu",
-		"max_connections", limits.Total, "max_connections_per_address", limits.PerAddr)
+		"max_connections", limits.Total, "max_connections_per_address", limits.PerAddr, "gomaxprocs", runtime.GOMAXPROCS(0))
 	if sandboxSigned {
 		log.Warn("sandbox mode: webhooks are checked with the public sandbox secret; set ZAVU_API_KEY and ZAVU_WEBHOOK_SECRET for production",
 			"secret", sandboxSecret)

@@ -1,0 +1,32 @@
+package main
+
+import "runtime"
+
+// The WAL syncer (store/walsync.go) spends most of a busy second inside
+// fdatasync, waiting for the disk. Go counts a goroutine in a system call
+// as holding one of its GOMAXPROCS processors until the scheduler's
+// monitor takes that processor back, which under load it seldom does
+// before the call returns. On two cores, the HTTP handlers and the writer
+// were left about one and a third processors while the cores themselves
+// were a fifth idle, and each webhook waited in the run queue for its
+// turn. Serving from SQLite, Switchboard therefore runs one processor more
+// than Go chooses: the one the syncer holds while it waits.
+//
+// A GOMAXPROCS set in the environment is the operator's choice, and kept.
+
+// goProcs is GOMAXPROCS as Go chose it when the process started.
+var goProcs = runtime.GOMAXPROCS(0)
+
+// syncerProcs is the GOMAXPROCS to serve SQLite with: one more than procs,
+// Go's choice, unless the environment sets GOMAXPROCS.
+func syncerProcs(getenv func(string) string, procs int) int {
+	if getenv("GOMAXPROCS") != "" {
+		return procs
+	}
+	return procs + 1
+}
+
+// lendSyncerProc sets GOMAXPROCS for serving SQLite (see syncerProcs).
+func lendSyncerProc(getenv func(string) string) {
+	runtime.GOMAXPROCS(syncerProcs(getenv, goProcs))
+}
