@@ -14,6 +14,8 @@ import "runtime"
 // processor more than Go chooses: the one the syncer holds while it waits.
 //
 // A GOMAXPROCS set in the environment is the operator's choice, and kept.
+// Once set here, Go no longer follows a change of the container's CPU
+// limit while the server runs; a restart does.
 
 // goProcs is GOMAXPROCS as Go chose it when the process started.
 var goProcs = runtime.GOMAXPROCS(0)
