@@ -108,8 +108,8 @@ func (h *health) freeBytes(now time.Time) (uint64, error) {
 // did not fail for want of storage, the disk has room, and the database
 // answers a query. A failed write is reported until a write succeeds: after
 // a failed sync of the WAL, none does until the WAL is checkpointed
-// (walsync.go). The
-// error wraps inbox.ErrDiskFull or inbox.ErrWritesFailing when it says why.
+// (walsync.go). The error wraps inbox.ErrDiskFull or inbox.ErrWritesFailing
+// when it says why.
 func (db *DB) Ping(ctx context.Context) error {
 	if f := db.health.failure.Load(); f != nil {
 		if f.diskFull {
