@@ -63,11 +63,7 @@ func benchPostgresFanout(ctx context.Context, servers []*benchServer, schemaURL 
 			return nil, fmt.Errorf("warm-up webhook: %d %v", code, err)
 		}
 	}
-	convOf, err := b.conversationIDs(ctx, hot)
-	for deadline := time.Now().Add(30 * time.Second); err != nil && time.Now().Before(deadline) && ctx.Err() == nil; {
-		time.Sleep(250 * time.Millisecond)
-		convOf, err = b.conversationIDs(ctx, hot)
-	}
+	convOf, err := b.awaitConversationIDs(ctx, hot)
 	if err != nil {
 		return nil, err
 	}

@@ -195,13 +195,7 @@ func benchTeam(ctx context.Context, dir, serverBin string, sz teamSizes, progres
 			return f, fmt.Errorf("warm-up webhook: %d %v", code, err)
 		}
 	}
-	// An acknowledged webhook reaches the list once it is applied, a
-	// moment later on a busy machine.
-	convOf, err := srv.conversationIDs(ctx, hot)
-	for deadline := time.Now().Add(30 * time.Second); err != nil && time.Now().Before(deadline) && ctx.Err() == nil; {
-		time.Sleep(250 * time.Millisecond)
-		convOf, err = srv.conversationIDs(ctx, hot)
-	}
+	convOf, err := srv.awaitConversationIDs(ctx, hot)
 	if err != nil {
 		return f, err
 	}
@@ -517,6 +511,18 @@ func (s *teamServer) stop() {
 		_ = s.cmd.Process.Kill()
 		<-s.exited
 	}
+}
+
+// awaitConversationIDs is conversationIDs once every phone's conversation
+// is in the list, which it tries for up to 30 s: an acknowledged webhook
+// reaches the list once it is applied, a moment later on a busy machine.
+func (s *teamServer) awaitConversationIDs(ctx context.Context, phones []string) (map[string]int64, error) {
+	ids, err := s.conversationIDs(ctx, phones)
+	for deadline := time.Now().Add(30 * time.Second); err != nil && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(250 * time.Millisecond)
+		ids, err = s.conversationIDs(ctx, phones)
+	}
+	return ids, err
 }
 
 // conversationIDs finds the conversations of the given phones in an

@@ -49,18 +49,11 @@ func startSoakWatch(ctx context.Context, b *benchServer, n, capacity int) (*soak
 	if err := w.post(ctx, "warm", "Hello"); err != nil {
 		return nil, fmt.Errorf("the watched conversation's first message: %w", err)
 	}
-	var conv int64
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		ids, err := w.srv.conversationIDs(ctx, []string{soakWatchPhone})
-		if err == nil {
-			conv = ids[soakWatchPhone]
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("the watched conversation: %w", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	ids, err := w.srv.awaitConversationIDs(ctx, []string{soakWatchPhone})
+	if err != nil {
+		return nil, fmt.Errorf("the watched conversation: %w", err)
 	}
+	conv := ids[soakWatchPhone]
 	agent, err := w.srv.login(ctx, "agent000@bench.example")
 	if err != nil {
 		return nil, err
