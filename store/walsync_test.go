@@ -114,9 +114,9 @@ func answered(t *testing.T, answer <-chan error, what string) error {
 }
 
 // An acknowledged event is on disk: its caller hears of it only after an
-// fsync of the WAL that began once it was committed. Meanwhile the writer
-// goes on: the next event is committed while the first one's sync runs,
-// and answered after a sync of its own.
+// fsync of the WAL that began once it was committed. The events that come
+// while that sync runs wait for it to be answered, then go together: one
+// commit, and a sync of their own right after.
 func TestWritesAreAnsweredAfterASyncThatCoversThem(t *testing.T) {
 	db, g := openGated(t)
 
@@ -126,83 +126,68 @@ func TestWritesAreAnsweredAfterASyncThatCoversThem(t *testing.T) {
 	}
 	notAnswered(t, first, "the first event")
 
-	// The first one's sync still runs: the writer commits the next.
-	second := appendAsync(db, "evt_second")
-	deadline := time.Now().Add(30 * time.Second)
-	for count(t, db, `SELECT count(*) FROM webhook_events WHERE id = 'evt_second'`) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the writer did not commit the next event while a sync ran")
-		}
-		time.Sleep(time.Millisecond)
+	// The first one's sync still runs: the writer takes one of the next
+	// two and waits for its turn; the other waits in the queue.
+	second, third := appendAsync(db, "evt_second"), appendAsync(db, "evt_third")
+	waitQueued(t, db, 1)
+	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != 1 {
+		t.Fatalf("%d events committed while the first one's sync ran, want 1: the next batch waits for it", n)
 	}
-	notAnswered(t, second, "the second event")
 
 	g.release <- nil
 	if err := answered(t, first, "the first event"); err != nil {
 		t.Fatalf("first event: %v", err)
 	}
 	notAnswered(t, second, "the second event")
+	notAnswered(t, third, "the third event")
 
-	if ids := waitSyncStarted(t, g); len(ids) != 2 {
-		t.Fatalf("the second sync began with %v stored, want both events", ids)
+	if ids := waitSyncStarted(t, g); len(ids) != 3 {
+		t.Fatalf("the second sync began with %v stored, want all three events", ids)
 	}
 	notAnswered(t, second, "the second event")
 	g.release <- nil
-	if err := answered(t, second, "the second event"); err != nil {
-		t.Fatalf("second event: %v", err)
+	for what, a := range map[string]<-chan error{"the second event": second, "the third event": third} {
+		if err := answered(t, a, what); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
 	}
-	if st := db.Stats(); st.Writes != 2 || st.Batches != 2 {
-		t.Errorf("stats after two synced batches: %+v, want 2 writes in 2 batches", st)
+	if st := db.Stats(); st.Writes != 3 || st.Batches != 2 || st.MaxBatch != 2 {
+		t.Errorf("stats after two synced batches: %+v, want 3 writes in 2 batches, the second of 2", st)
 	}
 }
 
-// Writes that arrive while a batch waits for its sync are gathered into
-// one batch, committed once: a slow disk makes larger batches, not more
-// commits.
+// Writes that arrive while a sync runs are gathered into one batch,
+// committed once and synced once: a slow disk makes larger batches, not
+// more commits.
 func TestWritesArrivingDuringASyncShareOneCommit(t *testing.T) {
 	db, g := openGated(t)
 
 	first := appendAsync(db, "evt_0")
 	waitSyncStarted(t, g)
-	second := appendAsync(db, "evt_1") // committed, waits for the next sync
-	deadline := time.Now().Add(30 * time.Second)
-	for count(t, db, `SELECT count(*) FROM webhook_events WHERE id = 'evt_1'`) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the second event was not committed")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	// A batch waits for the next sync: these wait for the writer, which
-	// holds the first of them until that batch leaves for the disk.
 	var rest []<-chan error
-	for _, id := range []string{"evt_2", "evt_3", "evt_4", "evt_5"} {
+	for _, id := range []string{"evt_1", "evt_2", "evt_3", "evt_4", "evt_5"} {
 		rest = append(rest, appendAsync(db, id))
 	}
-	waitQueued(t, db, len(rest)-1)
-	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != 2 {
-		t.Fatalf("%d events committed while one batch waited for the sync, want 2", n)
+	waitQueued(t, db, len(rest)-1) // the writer holds the first of them
+	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != 1 {
+		t.Fatalf("%d events committed while a sync ran, want 1", n)
 	}
 
-	g.release <- nil // the first; the second's sync begins
+	g.release <- nil
 	if err := answered(t, first, "evt_0"); err != nil {
 		t.Fatal(err)
 	}
-	waitSyncStarted(t, g)
-	g.release <- nil
-	if err := answered(t, second, "evt_1"); err != nil {
-		t.Fatal(err)
-	}
 	if ids := waitSyncStarted(t, g); len(ids) != 6 {
-		t.Fatalf("the third sync began with %d events stored, want all 6", len(ids))
+		t.Fatalf("the second sync began with %d events stored, want all 6", len(ids))
 	}
 	g.release <- nil
 	for i, a := range rest {
 		if err := answered(t, a, "a gathered event"); err != nil {
-			t.Fatalf("event %d: %v", i+2, err)
+			t.Fatalf("event %d: %v", i+1, err)
 		}
 	}
-	if st := db.Stats(); st.Batches != 3 || st.MaxBatch != 4 {
-		t.Errorf("stats: %+v, want 3 batches, the last of 4 writes", st)
+	if st := db.Stats(); st.Batches != 2 || st.MaxBatch != 5 {
+		t.Errorf("stats: %+v, want 2 batches, the second of 5 writes", st)
 	}
 }
 

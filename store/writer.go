@@ -201,8 +201,8 @@ func (db *DB) writeLoop() {
 			return
 		}
 		if db.walSync != nil {
-			// Gathered once the batch before has left for the disk:
-			// all that arrived meanwhile shares one commit.
+			// Gathered once the batch before is on disk and answered:
+			// all that arrived during its sync shares one commit.
 			db.walSync.reserve()
 		}
 		batch = append(batch[:0], j)
