@@ -89,6 +89,14 @@ var (
 
 func (s *Simulator) pick(xs []string) string { return xs[s.rng.IntN(len(xs))] }
 
+// eventID is a new event's id, shaped like Zavu's: the clock's
+// milliseconds first, then what makes it unique, so that ids sort about in
+// the order the events happen.
+func (s *Simulator) eventID() string {
+	s.seq++
+	return fmt.Sprintf("evt_%d_sim%s%07d", s.now().UnixMilli(), s.run, s.seq)
+}
+
 func (s *Simulator) id(prefix string) string {
 	s.seq++
 	return fmt.Sprintf("%s_sim%s_%d", prefix, s.run, s.seq)
@@ -97,7 +105,7 @@ func (s *Simulator) id(prefix string) string {
 // event builds one delivery at time t.
 func (s *Simulator) event(typ string, t time.Time, senderless bool, data map[string]any) SimEvent {
 	env := map[string]any{
-		"id":        s.id("evt"),
+		"id":        s.eventID(),
 		"type":      typ,
 		"timestamp": t.UnixMilli(),
 		"projectId": "prj_sim",
