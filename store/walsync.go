@@ -28,10 +28,11 @@ var errWALLost = errors.New("a sync of the WAL failed; writes are refused until 
 // that sync's batch is answered; the batch is committed and synced right
 // away. A write thus waits for the rest of the sync running when it came,
 // then for its batch's commit and sync: about one and a half syncs, and a
-// slow disk makes larger batches, not more commits. (Committing the next batch while a
-// sync runs, to have it ready when the sync ends, makes writes wait two
-// and a half syncs: the batch ready then holds only what came during the
-// sync before, and what came during this one waits for the one after.)
+// slow disk makes larger batches, not more commits. (Committing the next
+// batch while a sync runs, to have it ready when the sync ends, makes
+// writes wait two and a half syncs: the batch ready then holds only what
+// came during the sync before, and what came during this one waits for
+// the one after.)
 //
 // A power cut loses no acknowledged write: SQLite appends each commit to
 // the WAL after the ones before it, and recovers the WAL up to the last
