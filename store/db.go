@@ -91,6 +91,7 @@ type options struct {
 	packEvery       time.Duration
 	checkpointEvery time.Duration
 	syncWAL         func(path string) error // see walsync.go; nil: fsync
+	commitWait      time.Duration           // see walsync.go
 	walLimit        int64
 	noCheckpoints   bool
 	version         string
@@ -174,7 +175,7 @@ const busyTimeoutMs = 5000
 // needed, and brings its schema up to date. A database written by a newer
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, packEvery: 2 * time.Second, checkpointEvery: 250 * time.Millisecond,
+	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, packEvery: 2 * time.Second, checkpointEvery: 250 * time.Millisecond, commitWait: commitWait,
 		walLimit: defaultWALLimit, version: "dev", freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)
@@ -245,7 +246,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
 		wal:     walKeeper{path: path + "-wal", limit: o.walLimit},
-		walSync: newWALSync(path+"-wal", o.syncWAL),
+		walSync: newWALSync(path+"-wal", o.syncWAL, o.commitWait),
 		health:  health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
 	}
 	db.searchIdle = newSearchIdle(o.searchIdle)

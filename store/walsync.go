@@ -23,16 +23,26 @@ var errWALLost = errors.New("a sync of the WAL failed; writes are refused until 
 // the WAL that began after that commit has returned: an acknowledged write
 // is on disk exactly as with synchronous=FULL, where COMMIT itself waits.
 // Meanwhile the writer applies stored events, if any wait, instead of
-// waiting for the disk. The writes that arrive while a sync runs wait in
-// the queue, and the writer gathers them all into one batch the moment
-// that sync's batch is answered; the batch is committed and synced right
-// away. A write thus waits for the rest of the sync running when it came,
-// then for its batch's commit and sync: about one and a half syncs, and a
-// slow disk makes larger batches, not more commits. (Committing the next
-// batch while a sync runs, to have it ready when the sync ends, makes
-// writes wait two and a half syncs: the batch ready then holds only what
-// came during the sync before, and what came during this one waits for
-// the one after.)
+// waiting for the disk.
+//
+// One batch is synced at a time, and the next is committed only once the
+// syncer has answered the one before (the turn). The writes that arrive
+// while a sync runs are taken as they come into the next batch's
+// transaction and run there, so that when the turn comes, little is left
+// to do but the COMMIT: a write waits for the rest of the sync running
+// when it came, then for its batch's commit and sync, about one and a half
+// syncs, and a slow disk makes larger batches, not more commits.
+//
+// And when the turn comes, the batch waits, for at most commitWait, until
+// it holds as many writes as the batch just answered: the callers of that
+// batch (webhook senders awaiting their answer, each with the next event
+// in hand) are sending their next writes, and those share this commit and
+// sync rather than wait for them. Without that wait, under a steady load
+// of such callers, the batches alternate between two groups of callers,
+// each answered every other sync (measured with switchboard bench
+// --ingest: the wait acknowledged more webhooks a second, in larger
+// batches). Where writes come one at a time, each batch holds one and
+// waits for nothing.
 //
 // A power cut loses no acknowledged write: SQLite appends each commit to
 // the WAL after the ones before it, and recovers the WAL up to the last
@@ -69,12 +79,20 @@ type walSync struct {
 	path    string             // the WAL file
 	sync    func(string) error // syncs the file at a path (syncData; tests replace it)
 	batches chan syncBatch     // from the writer goroutine
-	// turn holds a token from the moment the writer gathers a batch until
-	// the syncer has answered it: the writer gathers the next batch only
-	// then, so that what arrives while a sync runs is gathered into one
-	// batch, committed once, and synced at once.
+	// turn holds a token from the moment the writer is about to commit a
+	// batch until the syncer has answered it: the writer commits the next
+	// batch only then, so that what arrives while a sync runs is
+	// committed once, and synced at once.
 	turn chan struct{}
 	done chan struct{} // closed when the syncer has answered every batch
+
+	// The writer goroutine's own (awaitTurn): how many jobs the last two
+	// batches it handed over held (last, and the one before), how long
+	// at most a batch waits for as many as the last batch answered, and
+	// the timer of that wait.
+	last, before int
+	wait         time.Duration
+	timer        *time.Timer
 
 	// lost is the failed sync that left a hole in the WAL, until the WAL
 	// has started over; nil otherwise.
@@ -92,22 +110,54 @@ type syncBatch struct {
 	start  time.Time
 }
 
-func newWALSync(path string, sync func(string) error) *walSync {
+func newWALSync(path string, sync func(string) error, wait time.Duration) *walSync {
 	if sync == nil {
 		sync = syncData
 	}
-	return &walSync{path: path, sync: sync, batches: make(chan syncBatch, 1), turn: make(chan struct{}, 1), done: make(chan struct{})}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	return &walSync{path: path, sync: sync, batches: make(chan syncBatch, 1), turn: make(chan struct{}, 1), done: make(chan struct{}),
+		wait: wait, timer: timer}
 }
 
-// reserve waits, on the writer goroutine, until the syncer has answered
-// the last batch handed to it, and takes the turn for the batch the writer
-// is about to gather; hand fills it, or release gives it back.
-func (s *walSync) reserve() { s.turn <- struct{}{} }
+// handed records, on the writer goroutine, that a batch of n jobs was
+// handed over (0 for a batch that failed: its callers, told so, may not
+// write again).
+func (s *walSync) handed(n int) { s.last, s.before = n, s.last }
 
-// release gives back a turn reserve took and hand did not fill.
+// answered is, on the writer goroutine, how many jobs the last batch the
+// syncer has answered held: the last batch handed over if the writer holds
+// the turn (turn), the one before if that one is still being synced.
+func (s *walSync) answered(turn bool) int {
+	if turn {
+		return s.last
+	}
+	return s.before
+}
+
+// commitWait bounds how long a batch waits, once the sync before is
+// answered, for as many writes as that one held (see awaitTurn): about
+// what a caller just answered needs to send its next write, on a busy
+// machine.
+const commitWait = time.Millisecond
+
+// tryReserve takes, on the writer goroutine, the turn for the batch the
+// writer is about to commit if the syncer has answered the last batch
+// handed to it, and reports whether it did (awaitTurn waits for it
+// otherwise); hand fills the turn, or release gives it back.
+func (s *walSync) tryReserve() bool {
+	select {
+	case s.turn <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// release gives back a turn the writer took and hand did not fill.
 func (s *walSync) release() { <-s.turn }
 
-// hand gives the syncer a committed batch, in the turn reserve took.
+// hand gives the syncer a committed batch, in the turn the writer took.
 func (s *walSync) hand(b syncBatch) { s.batches <- b }
 
 // stop ends the syncer once it has answered every batch handed to it; the
@@ -120,7 +170,7 @@ func (s *walSync) stop() {
 // run is the syncer goroutine: for each batch handed to it, it syncs the
 // WAL, then answers the batch's jobs, failing them if the sync failed
 // (their writes are committed, and may not be on disk). Once it has
-// answered a batch, it gives the writer the turn to gather the next,
+// answered a batch, it gives the writer the turn to commit the next,
 // which holds whatever came while the sync ran. Answering first lets the
 // callers just answered reach the cores before the writer's next commit
 // does (measured with switchboard bench --ingest: the other order

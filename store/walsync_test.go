@@ -113,10 +113,53 @@ func answered(t *testing.T, answer <-chan error, what string) error {
 	}
 }
 
+// writeAsync stores an event, as a write with a rule of its own (Ingest),
+// and reports on ran once the rule has run in the writer's transaction,
+// and the answer on the other channel. breaks makes the rule break the
+// transaction itself, not just its own write.
+func writeAsync(db *DB, id string, breaks bool) (answer <-chan error, ran <-chan struct{}) {
+	a, r := make(chan error, 1), make(chan struct{})
+	go func() {
+		_, err := db.Ingest(context.Background(), &inbox.Event{ID: id, Type: "test.sync"},
+			func(ctx context.Context, tx inbox.Tx, ev *inbox.Event) (inbox.Change, error) {
+				close(r)
+				if breaks {
+					// The savepoint is gone: it cannot be rolled back to.
+					if _, err := tx.(*writeTx).execSQL(ctx, `RELEASE job`); err != nil {
+						return inbox.Change{}, err
+					}
+					return inbox.Change{}, errors.New("fails after breaking the savepoint")
+				}
+				return inbox.Change{}, nil
+			})
+		a <- err
+	}()
+	return a, r
+}
+
+func waitRan(t *testing.T, ran <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ran:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not run while the sync before it ran", what)
+	}
+}
+
+func noSyncStarted(t *testing.T, g *gatedSync, within time.Duration, why string) {
+	t.Helper()
+	select {
+	case ids := <-g.started:
+		t.Fatalf("a sync began with %v stored: %s", ids, why)
+	case <-time.After(within):
+	}
+}
+
 // An acknowledged event is on disk: its caller hears of it only after an
-// fsync of the WAL that began once it was committed. The events that come
-// while that sync runs wait for it to be answered, then go together: one
-// commit, and a sync of their own right after.
+// fsync of the WAL that began once it was committed. The writes that come
+// while that sync runs are run as they come, in the next batch's
+// transaction, and committed together once it is answered: one commit,
+// and a sync of their own right after.
 func TestWritesAreAnsweredAfterASyncThatCoversThem(t *testing.T) {
 	db, g := openGated(t)
 
@@ -126,12 +169,12 @@ func TestWritesAreAnsweredAfterASyncThatCoversThem(t *testing.T) {
 	}
 	notAnswered(t, first, "the first event")
 
-	// The first one's sync still runs: the writer takes one of the next
-	// two and waits for its turn; the other waits in the queue.
-	second, third := appendAsync(db, "evt_second"), appendAsync(db, "evt_third")
-	waitQueued(t, db, 1)
+	second, ran2 := writeAsync(db, "evt_second", false)
+	third, ran3 := writeAsync(db, "evt_third", false)
+	waitRan(t, ran2, "the second write")
+	waitRan(t, ran3, "the third write")
 	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != 1 {
-		t.Fatalf("%d events committed while the first one's sync ran, want 1: the next batch waits for it", n)
+		t.Fatalf("%d events committed while the first one's sync ran, want 1: the next batch commits once it is answered", n)
 	}
 
 	g.release <- nil
@@ -156,19 +199,19 @@ func TestWritesAreAnsweredAfterASyncThatCoversThem(t *testing.T) {
 	}
 }
 
-// Writes that arrive while a sync runs are gathered into one batch,
-// committed once and synced once: a slow disk makes larger batches, not
-// more commits.
+// Writes that arrive while a sync runs share one commit and one sync: a
+// slow disk makes larger batches, not more commits.
 func TestWritesArrivingDuringASyncShareOneCommit(t *testing.T) {
 	db, g := openGated(t)
 
 	first := appendAsync(db, "evt_0")
 	waitSyncStarted(t, g)
 	var rest []<-chan error
-	for _, id := range []string{"evt_1", "evt_2", "evt_3", "evt_4", "evt_5"} {
-		rest = append(rest, appendAsync(db, id))
+	for i := 1; i <= 5; i++ {
+		a, ran := writeAsync(db, fmtID("evt", i), false)
+		waitRan(t, ran, fmtID("write", i))
+		rest = append(rest, a)
 	}
-	waitQueued(t, db, len(rest)-1) // the writer holds the first of them
 	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != 1 {
 		t.Fatalf("%d events committed while a sync ran, want 1", n)
 	}
@@ -188,6 +231,110 @@ func TestWritesArrivingDuringASyncShareOneCommit(t *testing.T) {
 	}
 	if st := db.Stats(); st.Batches != 2 || st.MaxBatch != 5 {
 		t.Errorf("stats: %+v, want 2 batches, the second of 5 writes", st)
+	}
+}
+
+// batchOfThree commits evt_a alone, then evt_b1..3 in one batch, and has
+// both answered: the last batch answered held 3 writes.
+func batchOfThree(t *testing.T, db *DB, g *gatedSync) {
+	t.Helper()
+	a := appendAsync(db, "evt_a")
+	waitSyncStarted(t, g)
+	var bs []<-chan error
+	for i := 1; i <= 3; i++ {
+		b, ran := writeAsync(db, fmtID("evt_b", i), false)
+		waitRan(t, ran, fmtID("write b", i))
+		bs = append(bs, b)
+	}
+	g.release <- nil
+	if err := answered(t, a, "evt_a"); err != nil {
+		t.Fatal(err)
+	}
+	if ids := waitSyncStarted(t, g); len(ids) != 4 {
+		t.Fatalf("the second sync began with %v stored, want evt_a and the 3 others", ids)
+	}
+	g.release <- nil
+	for _, b := range bs {
+		if err := answered(t, b, "a write of the batch of 3"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The callers of a batch just answered send their next writes: the next
+// batch waits for as many writes as that batch held before it commits,
+// rather than commit the first alone and have the others wait for its
+// sync.
+func TestABatchWaitsForAsManyWritesAsTheLastOneAnswered(t *testing.T) {
+	db, g := openGated(t, func(o *options) { o.commitWait = time.Hour })
+	batchOfThree(t, db, g)
+
+	c1, ran := writeAsync(db, "evt_c1", false)
+	waitRan(t, ran, "the first write after the batch of 3")
+	noSyncStarted(t, g, 100*time.Millisecond, "the batch holds 1 write, and waits for 3")
+	notAnswered(t, c1, "the first write after the batch of 3")
+	c2, _ := writeAsync(db, "evt_c2", false)
+	c3, _ := writeAsync(db, "evt_c3", false)
+	if ids := waitSyncStarted(t, g); len(ids) != 7 {
+		t.Fatalf("the third sync began with %v stored, want the 3 writes after the batch of 3 too", ids)
+	}
+	g.release <- nil
+	for _, c := range []<-chan error{c1, c2, c3} {
+		if err := answered(t, c, "a write after the batch of 3"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := db.Stats(); st.Batches != 3 || st.Writes != 7 || st.MaxBatch != 3 {
+		t.Errorf("stats: %+v, want 7 writes in 3 batches of at most 3", st)
+	}
+}
+
+// The wait for as many writes as the last batch held is bounded: a write
+// that no other follows is committed, synced and answered after at most
+// commitWait.
+func TestTheWaitForWritesIsBounded(t *testing.T) {
+	db, g := openGated(t, func(o *options) { o.commitWait = 20 * time.Millisecond })
+	batchOfThree(t, db, g)
+
+	c, _ := writeAsync(db, "evt_c", false)
+	if ids := waitSyncStarted(t, g); len(ids) != 5 {
+		t.Fatalf("the third sync began with %v stored, want the one write after the batch of 3", ids)
+	}
+	g.release <- nil
+	if err := answered(t, c, "the write after the batch of 3"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A write that breaks its transaction while the batch waits for the sync
+// before fails the writes the batch took so far, at once; the batch being
+// synced is answered as usual, and the writes after go on.
+func TestABatchThatFailsWhileASyncRunsFailsAlone(t *testing.T) {
+	db, g := openGated(t)
+
+	a := appendAsync(db, "evt_a")
+	waitSyncStarted(t, g)
+	b, ranB := writeAsync(db, "evt_b", false)
+	waitRan(t, ranB, "the write before the breaking one")
+	c, _ := writeAsync(db, "evt_c", true)
+	for what, ch := range map[string]<-chan error{"the write before the breaking one": b, "the breaking write": c} {
+		if err := answered(t, ch, what); err == nil {
+			t.Errorf("%s was acknowledged from a batch that did not commit", what)
+		}
+	}
+	notAnswered(t, a, "the event being synced")
+
+	g.release <- nil
+	if err := answered(t, a, "the event being synced"); err != nil {
+		t.Fatalf("the event being synced: %v", err)
+	}
+	d := appendAsync(db, "evt_d")
+	if ids := waitSyncStarted(t, g); len(ids) != 2 || ids[0] != "evt_a" || ids[1] != "evt_d" {
+		t.Fatalf("the next sync began with %v stored, want [evt_a evt_d]", ids)
+	}
+	g.release <- nil
+	if err := answered(t, d, "the write after the failed batch"); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -284,7 +431,7 @@ func writeWALHeader(t *testing.T, path string, salt uint32) {
 func TestAFailedSyncIsMendedOnceTheWALStartsOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db-wal")
 	writeWALHeader(t, path, 7)
-	s := newWALSync(path, nil)
+	s := newWALSync(path, nil, commitWait)
 
 	s.lose(syscall.EIO)
 	before := s.lost.Load()

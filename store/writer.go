@@ -17,9 +17,10 @@ import (
 // plus whatever else is already waiting (up to maxBatch), runs them all in
 // ONE transaction, commits once, and only then answers every caller: the
 // fsync of the commit is shared by the whole batch (group commit), and no
-// caller hears "done" before the commit that holds its write is on disk
-// (on SQLite the WAL syncer waits for the disk beside the writer:
-// walsync.go).
+// caller hears "done" before the commit that holds its write is on disk.
+// On SQLite the WAL syncer waits for the disk beside the writer, and a
+// batch goes on taking the jobs that arrive until the sync before it is
+// answered (walsync.go).
 //
 // Each job runs in its own savepoint where a failure must not spoil the
 // others, so one bad job is undone alone. A failure of the transaction
@@ -200,27 +201,12 @@ func (db *DB) writeLoop() {
 			db.drainProjection()
 			return
 		}
-		if db.walSync != nil {
-			// Gathered once the batch before is on disk and answered:
-			// all that arrived during its sync shares one commit.
-			db.walSync.reserve()
-		}
-		batch = append(batch[:0], j)
-	fill:
-		for len(batch) < db.maxBatch {
-			select {
-			case j, ok := <-db.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		if !db.runBatch(batch) && db.walSync != nil {
-			db.walSync.release()
-		}
+		// With the WAL syncer, the batch is committed in the turn the
+		// syncer gives once it has answered the batch before: if that
+		// one is still being synced, the batch goes on taking the jobs
+		// that arrive meanwhile, and runs each as it comes.
+		turn := db.walSync == nil || db.walSync.tryReserve()
+		batch = db.runBatch(db.gather(append(batch[:0], j), db.maxBatch), turn)
 		db.proj.arrived(time.Now(), len(batch))
 		clear(batch) // let the jobs be collected
 		busy = true
@@ -266,13 +252,69 @@ const closeDrain = 3 * time.Second
 
 // runBatch takes the jobs of batch that are still wanted, runs them in one
 // transaction and answers them: on SQLite through the WAL syncer
-// (walsync.go), once the commit is on disk. It reports whether it handed
-// them to the syncer.
-func (db *DB) runBatch(batch []*job) (synced bool) {
-	taken := batch[:0]
+// (walsync.go), once the commit is on disk. turn says whether the writer
+// holds the syncer's turn (always, without a syncer); with a syncer, the
+// transaction goes on taking jobs until it is time to commit (awaitTurn).
+// It returns the jobs the batch took.
+func (db *DB) runBatch(batch []*job, turn bool) []*job {
+	s := db.walSync
+	taken := takeJobs(batch[:0], batch)
+	if len(taken) == 0 {
+		if turn && s != nil {
+			s.release()
+		}
+		return taken
+	}
+	ctx := context.Background() // taken jobs are written whatever their callers do
+	commit, err := db.transaction(ctx, true, func(w *writeTx) error {
+		w.runJobs(taken)
+		if s != nil && w.fatal == nil {
+			taken, turn = db.awaitTurn(w, taken, turn)
+		}
+		w.kind, w.size = CommitWrites, len(taken)-countUpkeep(taken)
+		w.appendsOnly = !slices.ContainsFunc(taken, func(j *job) bool { return !j.appends })
+		return w.fatal
+	})
+	writes := len(taken) - countUpkeep(taken)
+	if s == nil {
+		db.answer(taken, err, writes, commit)
+		return taken
+	}
+	if err != nil {
+		s.handed(0) // its callers, told it failed, may not write again
+		if turn {
+			s.release()
+		}
+		db.answer(taken, err, writes, commit)
+		return taken
+	}
+	s.handed(len(taken))
+	s.hand(syncBatch{jobs: slices.Clone(taken), writes: writes, commit: commit, start: time.Now()})
+	return taken
+}
+
+// gather adds to batch the jobs already queued, up to max in all.
+func (db *DB) gather(batch []*job, max int) []*job {
+	for len(batch) < max {
+		select {
+		case j, ok := <-db.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// takeJobs appends to taken the jobs of batch still wanted, marking them
+// taken, and answers those whose callers gave up while they waited: they
+// are not written. taken may share batch's array.
+func takeJobs(taken, batch []*job) []*job {
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
-			// Its caller gave up while it waited: it is not written.
 			if j.state.CompareAndSwap(jobQueued, jobCancelled) {
 				j.err = err
 				close(j.done)
@@ -283,25 +325,65 @@ func (db *DB) runBatch(batch []*job) (synced bool) {
 			taken = append(taken, j)
 		}
 	}
-	if len(taken) == 0 {
-		return false
-	}
-	ctx := context.Background() // taken jobs are written whatever their callers do
-	writes := len(taken) - countUpkeep(taken)
-	commit, err := db.transaction(ctx, true, func(w *writeTx) error {
-		w.kind, w.size = CommitWrites, writes
-		w.appendsOnly = !slices.ContainsFunc(taken, func(j *job) bool { return !j.appends })
-		if w.runJobs(taken); w.fatal != nil {
-			return w.fatal
+	return taken
+}
+
+// awaitTurn completes a batch, in w's open transaction, on SQLite: it
+// returns once the writer holds the syncer's turn (turn says whether it
+// does already) and it is time to commit. While the batch before is being
+// synced, it runs each job that arrives as it comes, so that once the
+// turn comes little is left to do but the commit. And it waits, for at
+// most commitWait (see walsync.go), until the batch holds as many jobs as
+// the last batch answered: their callers are sending their next writes,
+// which this batch gathers. It returns taken with the jobs it took, up to
+// maxBatch in all, and whether it holds the turn: it does, unless the
+// transaction failed (w.fatal).
+func (db *DB) awaitTurn(w *writeTx, taken []*job, turn bool) ([]*job, bool) {
+	s := db.walSync
+	want := s.answered(turn)
+	queue := db.queue
+	var waited <-chan time.Time
+	defer func() {
+		if waited != nil {
+			s.timer.Stop()
 		}
-		return nil
-	})
-	if err == nil && db.walSync != nil {
-		db.walSync.hand(syncBatch{jobs: slices.Clone(taken), writes: writes, commit: commit, start: time.Now()})
-		return true
+	}()
+	for w.fatal == nil {
+		if len(taken) >= db.maxBatch {
+			queue = nil // full
+		}
+		var turnCh chan struct{}
+		switch {
+		case !turn:
+			turnCh = s.turn
+		case queue == nil || len(taken) >= want:
+			return taken, true
+		case waited == nil:
+			s.timer.Reset(s.wait)
+			waited = s.timer.C
+		}
+		var more []*job
+		var one [1]*job
+		select {
+		case turnCh <- struct{}{}:
+			turn = true
+			more = db.gather(nil, db.maxBatch-len(taken)) // what came meanwhile
+		case j, ok := <-queue:
+			if !ok {
+				queue = nil // closing: this batch is committed, then the writer stops
+				continue
+			}
+			one[0] = j
+			more = one[:]
+		case <-waited:
+			return taken, true
+		}
+		n := len(taken)
+		if taken = takeJobs(taken, more); len(taken) > n {
+			w.runJobs(taken[n:])
+		}
 	}
-	db.answer(taken, err, writes, commit)
-	return false
+	return taken, turn
 }
 
 // answer ends a batch of jobs, once it is committed and on disk or has
