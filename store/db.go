@@ -90,8 +90,8 @@ type options struct {
 	sessionCleanup  time.Duration
 	packEvery       time.Duration
 	checkpointEvery time.Duration
-	syncWAL         func(path string) error // see walsync.go; nil: fsync
-	commitWait      time.Duration           // see walsync.go
+	syncWAL         func(path string) error   // see walsync.go; nil: fsync
+	commitWait      func(n int) time.Duration // see walsync.go; nil: commitWait
 	walLimit        int64
 	noCheckpoints   bool
 	version         string
@@ -175,7 +175,7 @@ const busyTimeoutMs = 5000
 // needed, and brings its schema up to date. A database written by a newer
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, packEvery: 2 * time.Second, checkpointEvery: 250 * time.Millisecond, commitWait: commitWait,
+	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, packEvery: 2 * time.Second, checkpointEvery: 250 * time.Millisecond,
 		walLimit: defaultWALLimit, version: "dev", freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)

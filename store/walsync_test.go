@@ -266,7 +266,7 @@ func batchOfThree(t *testing.T, db *DB, g *gatedSync) {
 // rather than commit the first alone and have the others wait for its
 // sync.
 func TestABatchWaitsForAsManyWritesAsTheLastOneAnswered(t *testing.T) {
-	db, g := openGated(t, func(o *options) { o.commitWait = time.Hour })
+	db, g := openGated(t, func(o *options) { o.commitWait = func(int) time.Duration { return time.Hour } })
 	batchOfThree(t, db, g)
 
 	c1, ran := writeAsync(db, "evt_c1", false)
@@ -293,7 +293,7 @@ func TestABatchWaitsForAsManyWritesAsTheLastOneAnswered(t *testing.T) {
 // that no other follows is committed, synced and answered after at most
 // commitWait.
 func TestTheWaitForWritesIsBounded(t *testing.T) {
-	db, g := openGated(t, func(o *options) { o.commitWait = 20 * time.Millisecond })
+	db, g := openGated(t, func(o *options) { o.commitWait = func(int) time.Duration { return 20 * time.Millisecond } })
 	batchOfThree(t, db, g)
 
 	c, _ := writeAsync(db, "evt_c", false)
@@ -431,7 +431,7 @@ func writeWALHeader(t *testing.T, path string, salt uint32) {
 func TestAFailedSyncIsMendedOnceTheWALStartsOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db-wal")
 	writeWALHeader(t, path, 7)
-	s := newWALSync(path, nil, commitWait)
+	s := newWALSync(path, nil, nil)
 
 	s.lose(syscall.EIO)
 	before := s.lost.Load()

@@ -359,7 +359,7 @@ func (db *DB) awaitTurn(w *writeTx, taken []*job, turn bool) ([]*job, bool) {
 		case queue == nil || len(taken) >= want:
 			return taken, true
 		case waited == nil:
-			s.timer.Reset(s.wait)
+			s.timer.Reset(s.wait(want))
 			waited = s.timer.C
 		}
 		var more []*job
