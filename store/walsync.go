@@ -34,10 +34,10 @@ var errWALLost = errors.New("a sync of the WAL failed; writes are refused until 
 // syncs, and a slow disk makes larger batches, not more commits.
 //
 // And when the turn comes, the batch waits, for at most commitWait, until
-// it holds as many writes as the batch just answered: the callers of that
-// batch (webhook senders awaiting their answer, each with the next event
-// in hand) are sending their next writes, and those share this commit and
-// sync rather than wait for them. Without that wait, under a steady load
+// it holds as many writes as the last batch answered when it began: the
+// callers of that batch (webhook senders that awaited their answer, each
+// with the next event in hand) are sending their next writes, and those
+// share this commit and sync rather than wait for the next. Without that wait, under a steady load
 // of such callers, the batches alternate between two groups of callers,
 // each answered every other sync (measured with switchboard bench
 // --ingest: the wait acknowledged more webhooks a second, in larger
