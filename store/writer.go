@@ -266,16 +266,17 @@ func (db *DB) runBatch(batch []*job, turn bool) []*job {
 		return taken
 	}
 	ctx := context.Background() // taken jobs are written whatever their callers do
+	writes := 0                 // the callers' writes among taken (upkeep excluded)
 	commit, err := db.transaction(ctx, true, func(w *writeTx) error {
 		w.runJobs(taken)
 		if s != nil && w.fatal == nil {
 			taken, turn = db.awaitTurn(w, taken, turn)
 		}
-		w.kind, w.size = CommitWrites, len(taken)-countUpkeep(taken)
+		writes = len(taken) - countUpkeep(taken)
+		w.kind, w.size = CommitWrites, writes
 		w.appendsOnly = !slices.ContainsFunc(taken, func(j *job) bool { return !j.appends })
 		return w.fatal
 	})
-	writes := len(taken) - countUpkeep(taken)
 	if s == nil {
 		db.answer(taken, err, writes, commit)
 		return taken
