@@ -146,6 +146,32 @@ func waitRan(t *testing.T, ran <-chan struct{}, what string) {
 	}
 }
 
+// stageWrites sends n writes, prefix_1 to prefix_n, while a sync runs,
+// waiting until each has run in the next batch's transaction, and returns
+// their answers.
+func stageWrites(t *testing.T, db *DB, prefix string, n int) []<-chan error {
+	t.Helper()
+	var answers []<-chan error
+	for i := 1; i <= n; i++ {
+		a, ran := writeAsync(db, fmtID(prefix, i), false)
+		waitRan(t, ran, fmtID(prefix, i))
+		answers = append(answers, a)
+	}
+	return answers
+}
+
+// releaseSync lets the sync running return, and requires each of answers
+// to be answered without an error.
+func releaseSync(t *testing.T, g *gatedSync, what string, answers ...<-chan error) {
+	t.Helper()
+	g.release <- nil
+	for _, a := range answers {
+		if err := answered(t, a, what); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+}
+
 func noSyncStarted(t *testing.T, g *gatedSync, within time.Duration, why string) {
 	t.Helper()
 	select {
@@ -177,10 +203,7 @@ func TestWritesAreAnsweredAfterASyncThatCoversThem(t *testing.T) {
 		t.Fatalf("%d events committed while the first one's sync ran, want 1: the next batch commits once it is answered", n)
 	}
 
-	g.release <- nil
-	if err := answered(t, first, "the first event"); err != nil {
-		t.Fatalf("first event: %v", err)
-	}
+	releaseSync(t, g, "the first event", first)
 	notAnswered(t, second, "the second event")
 	notAnswered(t, third, "the third event")
 
@@ -188,12 +211,7 @@ func TestWritesAreAnsweredAfterASyncThatCoversThem(t *testing.T) {
 		t.Fatalf("the second sync began with %v stored, want all three events", ids)
 	}
 	notAnswered(t, second, "the second event")
-	g.release <- nil
-	for what, a := range map[string]<-chan error{"the second event": second, "the third event": third} {
-		if err := answered(t, a, what); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	releaseSync(t, g, "the second and third events", second, third)
 	if st := db.Stats(); st.Writes != 3 || st.Batches != 2 || st.MaxBatch != 2 {
 		t.Errorf("stats after two synced batches: %+v, want 3 writes in 2 batches, the second of 2", st)
 	}
@@ -206,29 +224,16 @@ func TestWritesArrivingDuringASyncShareOneCommit(t *testing.T) {
 
 	first := appendAsync(db, "evt_0")
 	waitSyncStarted(t, g)
-	var rest []<-chan error
-	for i := 1; i <= 5; i++ {
-		a, ran := writeAsync(db, fmtID("evt", i), false)
-		waitRan(t, ran, fmtID("write", i))
-		rest = append(rest, a)
-	}
+	rest := stageWrites(t, db, "evt", 5)
 	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != 1 {
 		t.Fatalf("%d events committed while a sync ran, want 1", n)
 	}
 
-	g.release <- nil
-	if err := answered(t, first, "evt_0"); err != nil {
-		t.Fatal(err)
-	}
+	releaseSync(t, g, "evt_0", first)
 	if ids := waitSyncStarted(t, g); len(ids) != 6 {
 		t.Fatalf("the second sync began with %d events stored, want all 6", len(ids))
 	}
-	g.release <- nil
-	for i, a := range rest {
-		if err := answered(t, a, "a gathered event"); err != nil {
-			t.Fatalf("event %d: %v", i+1, err)
-		}
-	}
+	releaseSync(t, g, "a gathered event", rest...)
 	if st := db.Stats(); st.Batches != 2 || st.MaxBatch != 5 {
 		t.Errorf("stats: %+v, want 2 batches, the second of 5 writes", st)
 	}
@@ -240,25 +245,12 @@ func batchOfThree(t *testing.T, db *DB, g *gatedSync) {
 	t.Helper()
 	a := appendAsync(db, "evt_a")
 	waitSyncStarted(t, g)
-	var bs []<-chan error
-	for i := 1; i <= 3; i++ {
-		b, ran := writeAsync(db, fmtID("evt_b", i), false)
-		waitRan(t, ran, fmtID("write b", i))
-		bs = append(bs, b)
-	}
-	g.release <- nil
-	if err := answered(t, a, "evt_a"); err != nil {
-		t.Fatal(err)
-	}
+	bs := stageWrites(t, db, "evt_b", 3)
+	releaseSync(t, g, "evt_a", a)
 	if ids := waitSyncStarted(t, g); len(ids) != 4 {
 		t.Fatalf("the second sync began with %v stored, want evt_a and the 3 others", ids)
 	}
-	g.release <- nil
-	for _, b := range bs {
-		if err := answered(t, b, "a write of the batch of 3"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	releaseSync(t, g, "a write of the batch of 3", bs...)
 }
 
 // The callers of a batch just answered send their next writes: the next
@@ -278,12 +270,7 @@ func TestABatchWaitsForAsManyWritesAsTheLastOneAnswered(t *testing.T) {
 	if ids := waitSyncStarted(t, g); len(ids) != 7 {
 		t.Fatalf("the third sync began with %v stored, want the 3 writes after the batch of 3 too", ids)
 	}
-	g.release <- nil
-	for _, c := range []<-chan error{c1, c2, c3} {
-		if err := answered(t, c, "a write after the batch of 3"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	releaseSync(t, g, "a write after the batch of 3", c1, c2, c3)
 	if st := db.Stats(); st.Batches != 3 || st.Writes != 7 || st.MaxBatch != 3 {
 		t.Errorf("stats: %+v, want 7 writes in 3 batches of at most 3", st)
 	}
@@ -300,10 +287,7 @@ func TestTheWaitForWritesIsBounded(t *testing.T) {
 	if ids := waitSyncStarted(t, g); len(ids) != 5 {
 		t.Fatalf("the third sync began with %v stored, want the one write after the batch of 3", ids)
 	}
-	g.release <- nil
-	if err := answered(t, c, "the write after the batch of 3"); err != nil {
-		t.Fatal(err)
-	}
+	releaseSync(t, g, "the write after the batch of 3", c)
 }
 
 // A write that breaks its transaction while the batch waits for the sync
@@ -324,18 +308,12 @@ func TestABatchThatFailsWhileASyncRunsFailsAlone(t *testing.T) {
 	}
 	notAnswered(t, a, "the event being synced")
 
-	g.release <- nil
-	if err := answered(t, a, "the event being synced"); err != nil {
-		t.Fatalf("the event being synced: %v", err)
-	}
+	releaseSync(t, g, "the event being synced", a)
 	d := appendAsync(db, "evt_d")
 	if ids := waitSyncStarted(t, g); len(ids) != 2 || ids[0] != "evt_a" || ids[1] != "evt_d" {
 		t.Fatalf("the next sync began with %v stored, want [evt_a evt_d]", ids)
 	}
-	g.release <- nil
-	if err := answered(t, d, "the write after the failed batch"); err != nil {
-		t.Fatal(err)
-	}
+	releaseSync(t, g, "the write after the failed batch", d)
 }
 
 // A failed sync fails the writes it covers, and may have left a hole in
@@ -395,10 +373,7 @@ func TestAFailedSyncRefusesWritesUntilTheWALIsCheckpointed(t *testing.T) {
 	}
 	third := appendAsync(db, "evt_mended")
 	waitSyncStarted(t, g)
-	g.release <- nil
-	if err := answered(t, third, "the event after the checkpoint"); err != nil {
-		t.Fatalf("write after the checkpoint: %v", err)
-	}
+	releaseSync(t, g, "the event after the checkpoint", third)
 	if err := db.Ping(ctx); err != nil {
 		t.Errorf("Ping once writes are acknowledged again: %v", err)
 	}
