@@ -183,6 +183,17 @@
     return Math.max(0, (parseInt(row.getAttribute("data-inbound"), 10) || 0) - (parseInt(row.getAttribute("data-read"), 10) || 0));
   }
 
+  // readyRows readies the rows a fetch put in the list (a resync, "Load
+  // more"): the server renders them as it renders live rows, the same for
+  // every agent, so the page shows their times, senders' names, own
+  // previews and unread counts as it does for the rows it loaded with.
+  function readyRows(list) {
+    localize(list);
+    personalise(list);
+    $$(".row", list).forEach(showUnread);
+    markSelected();
+  }
+
   function showUnread(row) {
     var n = unreadOf(row);
     readMarks[row.getAttribute("data-conversation")] = parseInt(row.getAttribute("data-read"), 10) || 0;
@@ -765,11 +776,9 @@
           ? document.activeElement.getAttribute("data-conversation") : null;
         var scroll = list.scrollTop;
         list.replaceChildren(frag);
-        localize(list);
-        $$(".row", list).forEach(showUnread);
+        readyRows(list);
         if (window.htmx) { htmx.process(list); }
         list.scrollTop = scroll;
-        markSelected();
         if (focused) {
           var r = document.getElementById("c-" + focused);
           if (r) { r.focus({ preventScroll: true }); }
@@ -832,6 +841,9 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (e) {
+    // "Load more" swaps itself for the next rows: each new element hears
+    // of it (the button is gone).
+    if (e.target.parentElement && e.target.parentElement.id === "conv-list") { listGrew(); }
     var t = e.detail.target;
     if (!t) { return; }
     if (t.id === "thread") {
@@ -854,7 +866,25 @@
     }
   });
 
-  // New rows or messages from "Load more" and the thread's earlier pages.
+  // listGrew readies the rows "Load more" brought, once for all of them:
+  // htmx tells each new element (the rows, and the next "Load more" if
+  // there is one) in turn that it was swapped in, and this runs after the
+  // last, before the page is painted.
+  var growing = false;
+  function listGrew() {
+    if (growing) { return; }
+    growing = true;
+    Promise.resolve().then(function () {
+      growing = false;
+      var list = $("#conv-list");
+      if (!list) { return; }
+      readyRows(list);
+      updateTitle();
+      subscribe(); // the page shows more rows now
+    });
+  }
+
+  // Messages from the thread's earlier pages.
   document.addEventListener("htmx:afterSettle", function (e) {
     var elt = e.detail.elt;
     if (olderHeight && elt && elt.closest && elt.closest(".messages")) {
@@ -862,16 +892,7 @@
       if (s) { s.scrollTop = s.scrollHeight - olderHeight; }
       olderHeight = 0;
     }
-    if (elt && elt.classList && elt.classList.contains("load-more")) {
-      var list = $("#conv-list");
-      if (list) {
-        localize(list);
-        $$(".row", list).forEach(showUnread);
-        markSelected();
-        updateTitle();
-        subscribe(); // the page shows more rows now
-      }
-    } else if (elt && elt.closest && elt.closest(".messages")) {
+    if (elt && elt.closest && elt.closest(".messages")) {
       localize(elt.closest(".messages"));
       personalise(elt.closest(".messages"));
     }

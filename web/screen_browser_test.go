@@ -455,8 +455,16 @@ func TestBrowserScreen(t *testing.T) {
 		if len(distinct) < len(delays)/2 {
 			t.Errorf("the delays have no jitter: %v", delays)
 		}
+		b.eval(`document.querySelectorAll('#conv-list .row').forEach(r => r.dataset.before = '1'); ""`)
 		ls.start(nil)
 		b.waitFor("back", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+		// A server started again has another epoch: the page fetches its
+		// list again, and the rows it gets name their sender as the rows
+		// it loaded with did.
+		b.waitFor("the list fetched again", `document.querySelectorAll('#conv-list .row').length > 0 && !document.querySelector('#conv-list .row[data-before]')`)
+		if got := b.eval(`[...document.querySelectorAll('#conv-list .row-sender')].map(s => s.textContent).filter(n => n !== 'Main line').join()`); got != "" {
+			t.Errorf("rows fetched again name their sender %q, want Main line", got)
+		}
 	})
 
 	step("a photo Zavu cannot give says why, and Retry loads it in place", func(t *testing.T) {

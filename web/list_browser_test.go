@@ -1,0 +1,48 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// TestBrowserListLoadsMoreRowsAsItShowsTheFirst: the rows "Load more"
+// brings are rendered the same for every agent, as the first page's are;
+// the page shows them as it shows the first page: the sender's name in
+// place of its id, the unread ones marked.
+func TestBrowserListLoadsMoreRowsAsItShowsTheFirst(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ctx := context.Background()
+	ls.addUser("ana@example.com", "Ana Admin")
+	now := time.Now()
+	// Two senders: each row names the one it came through.
+	if err := ls.db.SyncSenders(ctx, []inbox.Sender{{ID: "snd_abc123", Name: "Main line", Phone: "+13125559876"},
+		{ID: "snd_other", Name: "Support SMS", Phone: "+13125550000"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	const customers = 56 // more than a page of 50
+	for i := range customers {
+		ls.post(inboundFrom(fmt.Sprintf("evt_l%d", i), fmt.Sprintf("msg_l%d", i), fmt.Sprintf("+14155560%03d", i),
+			fmt.Sprintf("Customer %02d", i), "Where is my order?", now.Add(-time.Duration(i+1)*time.Minute)))
+	}
+
+	b := newTab(t, browser(t, exe))
+	b.setScreen(laptop, false)
+	b.login(ls.url(), "ana@example.com")
+	b.waitFor("the first page is listed", `document.querySelectorAll('[data-testid=conv-row]').length === 50`)
+	b.eval(`document.querySelector('[data-testid=load-more]').scrollIntoView(); ""`)
+	b.waitFor("the rest is loaded", fmt.Sprintf(`document.querySelectorAll('[data-testid=conv-row]').length === %d`, customers))
+
+	if got := b.eval(`[...document.querySelectorAll('[data-testid=conv-row]')].map(r => r.querySelector('.row-sender')?.textContent)
+		.filter(n => n !== 'Main line').join()`); got != "" {
+		t.Errorf("rows name their sender %q, want Main line", got)
+	}
+	if got := b.eval(`[...document.querySelectorAll('[data-testid=conv-row]')].filter(r => !r.classList.contains('unread'))
+		.map(r => r.querySelector('[data-testid=row-name]').textContent).join()`); got != "" {
+		t.Errorf("unread rows not marked so: %s", got)
+	}
+}
