@@ -201,8 +201,19 @@ func Open(path string, opts ...Option) (*DB, error) {
 	// checkpoint goroutine copies beside the writer, and the writer starts
 	// the WAL over between batches (checkpoint.go); journal_size_limit then
 	// cuts the file back.
-	writer, err := sql.Open("sqlite", DSN(path, true)+"&_pragma=wal_autocheckpoint(0)"+
-		"&_pragma=journal_size_limit("+strconv.FormatInt(o.walLimit, 10)+")")
+	//
+	// Where Litestream runs the checkpoints, the file is never cut: the
+	// writer's next commit after one of Litestream's checkpoints may be
+	// the one that starts the WAL over, and Litestream then copies the
+	// frames committed between its last copy and its checkpoint from the
+	// old WAL's end, behind the new frames. Cutting the file there would
+	// drop them from the replica, and a database restored from it would
+	// miss those pages (a damaged index, a page never used).
+	walLimit := "&_pragma=journal_size_limit(" + strconv.FormatInt(o.walLimit, 10) + ")"
+	if o.noCheckpoints {
+		walLimit = ""
+	}
+	writer, err := sql.Open("sqlite", DSN(path, true)+"&_pragma=wal_autocheckpoint(0)"+walLimit)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}

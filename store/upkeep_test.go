@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -173,6 +176,59 @@ func TestExternalCheckpointsLeaveTheWALAlone(t *testing.T) {
 	case <-db.checkpointDone:
 	default:
 		t.Error("the checkpoint goroutine runs with external checkpoints")
+	}
+}
+
+// TestExternalCheckpointsKeepTheOldWALsEnd: Litestream checkpoints the
+// WAL after copying it; writes committed between its copy and its
+// checkpoint are in the database file, and if the writer's next commit is
+// the one that starts the WAL over, Litestream copies them afterwards from
+// the old WAL's end, behind the new frames. So with external checkpoints
+// that commit must leave the file's end as it was: no journal_size_limit
+// cutting it back to the WAL limit.
+func TestExternalCheckpointsKeepTheOldWALsEnd(t *testing.T) {
+	const limit = 64 << 10
+	db := openTest(t, WithWALLimit(limit), WithExternalCheckpoints())
+	ingestOld(t, db, 300)
+	walPath := db.path + "-wal"
+	before, err := os.ReadFile(walPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) < 4*limit {
+		t.Fatalf("the WAL is %d bytes: the test needs it well past its %d-byte limit", len(before), limit)
+	}
+
+	// Litestream's checkpoint: everything copied into the database file,
+	// so the next write may start the WAL over.
+	other, err := sql.Open("sqlite", db.path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var busy, frames, copied int
+	if err := other.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil || busy != 0 || copied != frames {
+		t.Fatalf("checkpoint: busy %d, %d of %d frames, %v", busy, copied, frames, err)
+	}
+	other.Close()
+
+	if _, err := db.Ingest(context.Background(), inboundEvent("evt_after", "+15550001", "msg_after", "hi", t0), applyInbound); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(walPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(after[16:24], before[16:24]) {
+		t.Fatal("the write after the checkpoint did not start the WAL over (same salts): the test checks nothing")
+	}
+	if len(after) < len(before) {
+		t.Fatalf("the WAL went from %d to %d bytes when it started over: the old WAL's last frames are gone", len(before), len(after))
+	}
+	// The new WAL's frames went at its start; the old one's last half is
+	// there as it was.
+	if half := len(before) / 2; !bytes.Equal(after[half:len(before)], before[half:]) {
+		t.Error("the old WAL's last frames changed when the WAL started over")
 	}
 }
 
