@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -77,7 +78,9 @@ type walKeeper struct {
 	retryAt     int64
 	restartWait int
 
-	maxSize                       atomic.Int64 // the largest size the writer saw between batches
+	file                          atomic.Pointer[os.File] // the WAL, open for size
+	closed                        atomic.Bool             // the database is closing: size opens no file
+	maxSize                       atomic.Int64            // the largest size the writer saw between batches
 	restarts, truncates, busy     atomic.Uint64
 	restartNanos, restartMaxNanos atomic.Int64 // time the writer spent in RESTART checkpoints
 }
@@ -103,12 +106,49 @@ func (db *DB) WALStats() WALStats {
 }
 
 // size is the WAL file's size, 0 when there is none.
+//
+// It asks a file it keeps open where the file ends, and never stats the
+// path: on Linux (6.13 and later) a stat marks the file's times as seen,
+// so the next write gives it a new, finer modification time, and the
+// next fdatasync then writes the inode too, a second write to the disk
+// before its flush. The writer measures the WAL after every batch: with
+// a stat, every sync of the WAL wrote the inode (a block trace of
+// switchboard bench --ingest, 16 senders); without, about one in four
+// does, when the clock's coarse tick moves, and the median sync went from
+// 243-283 µs to 188-195 µs.
 func (k *walKeeper) size() int64 {
-	fi, err := os.Stat(k.path)
+	f := k.file.Load()
+	if f == nil && k.closed.Load() {
+		return 0
+	}
+	if f == nil {
+		nf, err := os.Open(k.path)
+		if err != nil {
+			return 0
+		}
+		if k.file.CompareAndSwap(nil, nf) {
+			f = nf
+		} else {
+			nf.Close()
+			if f = k.file.Load(); f == nil {
+				return 0
+			}
+		}
+	}
+	n, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return 0
 	}
-	return fi.Size()
+	return n
+}
+
+// close closes the file size keeps open, before the database's
+// connections close (the last of them removes the WAL).
+func (k *walKeeper) close() {
+	k.closed.Store(true)
+	if f := k.file.Swap(nil); f != nil {
+		f.Close()
+	}
 }
 
 // afterBatch is the writer goroutine's part, run between two batches: when

@@ -84,3 +84,63 @@ func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
 		t.Errorf("%d messages stored, want %d", n, callers*perCaller)
 	}
 }
+
+// TestWALSizeFollowsTheFile: the WAL's size, read from a file kept open
+// (not a stat of its path), follows the file as it grows, is emptied by a
+// TRUNCATE checkpoint and removed at Close.
+func TestWALSizeFollowsTheFile(t *testing.T) {
+	db := openTest(t, WithWALLimit(1<<30), WithExternalCheckpoints())
+	walPath := db.path + "-wal"
+	onDisk := func() int64 {
+		fi, err := os.Stat(walPath)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	n := 0
+	ingest := func(k int) {
+		for range k {
+			n++
+			if _, err := db.Ingest(context.Background(), inboundEvent(fmtID("evt_w", n), "+15550001", fmtID("msg_w", n), "hello", t0), applyInbound); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ingest(50)
+	first := db.WALStats().Size
+	if first == 0 || first != onDisk() {
+		t.Fatalf("after 50 events: size %d, the file %d bytes", first, onDisk())
+	}
+	ingest(100)
+	if got := db.WALStats().Size; got <= first || got != onDisk() {
+		t.Fatalf("after 100 more: size %d (was %d), the file %d bytes", got, first, onDisk())
+	}
+
+	conn, err := db.checkpointer.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, err := checkpoint(conn, "TRUNCATE", walTruncateWait)
+	conn.Close()
+	if err != nil || busy {
+		t.Fatalf("TRUNCATE: busy %v, %v", busy, err)
+	}
+	if got := db.WALStats().Size; got != 0 || onDisk() != 0 {
+		t.Fatalf("after TRUNCATE: size %d, the file %d bytes", got, onDisk())
+	}
+	ingest(10)
+	if got := db.WALStats().Size; got == 0 || got != onDisk() {
+		t.Fatalf("after 10 more: size %d, the file %d bytes", got, onDisk())
+	}
+
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(walPath); !os.IsNotExist(err) {
+		t.Errorf("the WAL is still there after Close: %v", err)
+	}
+	if got := db.WALStats().Size; got != 0 {
+		t.Errorf("after Close: size %d", got)
+	}
+}

@@ -352,6 +352,7 @@ func (db *DB) Close() error {
 		db.log.Info("WAL upkeep since start", "largest_bytes", st.MaxSize, "restarts", st.Restarts,
 			"restart_total", st.RestartTime, "restart_longest", st.RestartMax, "held_up", st.Busy, "emptied_idle", st.Truncates)
 	}
+	db.wal.close()
 	err := errors.Join(db.closeWriterConn(), db.checkpointer.Close(), db.writer.Close(), db.reader.Close())
 	if err != nil {
 		err = fmt.Errorf("close database: %w", err)
