@@ -6,18 +6,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"switchboard/inbox"
 )
 
 // TestBrowserListLoadsMoreRowsAsItShowsTheFirst: the rows "Load more"
 // brings are rendered the same for every agent, as the first page's are;
 // the page shows them as it shows the first page: the sender's name in
-// place of its id, the unread ones marked.
+// place of its id, the unread ones marked; and it follows them live, as
+// it does the first page's: one a teammate resolves leaves the list.
 func TestBrowserListLoadsMoreRowsAsItShowsTheFirst(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
 	ctx := context.Background()
 	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
 	now := time.Now()
 	// Two senders: each row names the one it came through.
 	if err := ls.db.SyncSenders(ctx, []inbox.Sender{{ID: "snd_abc123", Name: "Main line", Phone: "+13125559876"},
@@ -30,7 +34,8 @@ func TestBrowserListLoadsMoreRowsAsItShowsTheFirst(t *testing.T) {
 			fmt.Sprintf("Customer %02d", i), "Where is my order?", now.Add(-time.Duration(i+1)*time.Minute)))
 	}
 
-	b := newTab(t, browser(t, exe))
+	bctx := browser(t, exe)
+	b := newTab(t, bctx)
 	b.setScreen(laptop, false)
 	b.login(ls.url(), "ana@example.com")
 	b.waitFor("the first page is listed", `document.querySelectorAll('[data-testid=conv-row]').length === 50`)
@@ -45,4 +50,12 @@ func TestBrowserListLoadsMoreRowsAsItShowsTheFirst(t *testing.T) {
 		.map(r => r.querySelector('[data-testid=row-name]').textContent).join()`); got != "" {
 		t.Errorf("unread rows not marked so: %s", got)
 	}
+
+	// Ben resolves the oldest conversation, on the page Ana loaded last.
+	last := b.conversationOf(fmt.Sprintf("Customer %02d", customers-1))
+	ben := newTab(t, bctx)
+	ben.login(ls.url(), "ben@example.com")
+	ben.open(ls.url() + "/conversations/" + last)
+	ben.do("Ben resolves it", chromedp.Click(chromedp.CSS(`[data-testid=resolve]`)))
+	b.waitFor("it leaves Ana's list", `!document.getElementById('c-`+last+`')`)
 }
