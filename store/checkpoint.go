@@ -118,10 +118,10 @@ func (db *DB) WALStats() WALStats {
 // 243-283 µs to 188-195 µs.
 func (k *walKeeper) size() int64 {
 	f := k.file.Load()
-	if f == nil && k.closed.Load() {
-		return 0
-	}
 	if f == nil {
+		if k.closed.Load() {
+			return 0
+		}
 		nf, err := os.Open(k.path)
 		if err != nil {
 			return 0
