@@ -438,8 +438,24 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	if w := b.eval(`String(document.documentElement.scrollWidth)`); w != "390" {
 		t.Errorf("page is %s px wide on a 390 px screen", w)
 	}
+	b.waitFor("the views above the list", visible(".nav"))
 	b.do("open", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)))
 	b.waitFor("the thread replaces the list", visible(".thread-pane")+` && !`+visible(".list-pane"))
+	// The thread has the whole screen: its header at the top, the composer
+	// at the bottom, the views out of the way until the agent goes back.
+	if got := b.eval(`(() => {
+		const out = [], pane = document.querySelector('.thread-pane').getBoundingClientRect(),
+			composer = document.querySelector('.composer').getBoundingClientRect();
+		if (document.querySelector('.nav').getBoundingClientRect().height > 0) out.push('the views still show above the thread');
+		if (pane.top !== 0 || pane.height !== innerHeight) out.push('the thread pane is ' + pane.top + '-' + pane.bottom + ' of ' + innerHeight + ' px');
+		if (composer.bottom > innerHeight || composer.bottom < innerHeight - 2) out.push('the composer ends at ' + composer.bottom + ' of ' + innerHeight + ' px');
+		return out.join('; ');
+	})()`); got != "" {
+		t.Error(got)
+	}
+	// The back link loads the list: wait for its rows before looking.
+	b.do("back", chromedp.Click(chromedp.CSS(`.thread-pane .back`)), chromedp.WaitVisible(chromedp.CSS(`.list-pane [data-testid=conv-row]`)))
+	b.waitFor("the list and its views again", visible(".list-pane")+` && `+visible(".nav")+` && !`+visible(".thread-pane"))
 }
 
 func statusEvent(id, typ, msgID string, at time.Time) []byte {
