@@ -273,6 +273,32 @@ func (b *tab) waitFor(what, expr string) {
 	}
 }
 
+// waitAcrossLoads is waitFor for a step that may load the page anew (Back,
+// Forward): asking a page as it navigates away fails, and is asked again
+// of the page that comes.
+func (b *tab) waitAcrossLoads(what, expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(browserPatience)
+	for {
+		ctx, cancel := context.WithDeadline(b.ctx, deadline)
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if !navigating(err) || time.Now().After(deadline) {
+			b.t.Fatalf("waiting until %s: %v", what, err)
+		}
+	}
+}
+
+// navigating says whether err is the browser's answer to a script run on a
+// page that navigated away meanwhile.
+func navigating(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "navigated") || strings.Contains(s, "Cannot find context")
+}
+
 // waitValue waits until the JavaScript expression gives a string that is not
 // empty and returns it. A live update may redraw what the expression reads
 // between a waitFor and an eval; this reads it in the same poll that finds it.
