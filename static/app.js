@@ -1207,10 +1207,26 @@
     meter.classList.toggle("over", m.segments > 1);
   }
 
+  // A draft is its agent's own: it is kept in this browser under their
+  // user id, so that a teammate who signs in here later neither sees it
+  // nor sends it as theirs.
+  function draftKey(ta) { return "draft:" + me() + ":" + ta.getAttribute("data-draft-key"); }
+
+  // Drafts kept before they were the agent's own, under the conversation
+  // alone, belong to nobody now: they go.
+  function dropSharedDrafts() {
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var k = localStorage.key(i);
+        if (/^(note-)?draft-\d+$/.test(k)) { localStorage.removeItem(k); }
+      }
+    } catch (e) { /* private mode */ }
+  }
+
   function restoreDrafts(root) {
     $$("textarea[data-draft-key]", root).forEach(function (ta) {
       var d = null;
-      try { d = localStorage.getItem(ta.getAttribute("data-draft-key")); } catch (e) { /* private mode */ }
+      try { d = localStorage.getItem(draftKey(ta)); } catch (e) { /* private mode */ }
       if (d && !ta.value) { ta.value = d; }
       updateMeter(ta);
     });
@@ -1220,8 +1236,8 @@
     var ta = e.target;
     if (ta.matches && ta.matches("textarea[data-draft-key]")) {
       try {
-        if (ta.value) { localStorage.setItem(ta.getAttribute("data-draft-key"), ta.value); }
-        else { localStorage.removeItem(ta.getAttribute("data-draft-key")); }
+        if (ta.value) { localStorage.setItem(draftKey(ta), ta.value); }
+        else { localStorage.removeItem(draftKey(ta)); }
       } catch (err) { /* private mode */ }
       updateMeter(ta);
     }
@@ -1253,7 +1269,7 @@
     if (!form || !form.matches || !e.detail.successful) { return; }
     if (form.matches("[data-composer]")) {
       var ta = $("textarea", form);
-      try { localStorage.removeItem(ta.getAttribute("data-draft-key")); } catch (err) { /* private mode */ }
+      try { localStorage.removeItem(draftKey(ta)); } catch (err) { /* private mode */ }
       ta.value = "";
       var file = $("input[type=file]", form);
       if (file) { file.value = ""; }
@@ -1649,6 +1665,7 @@
     localize(document.body);
     personalise(document.body);
     $$("#conv-list .row").forEach(showUnread);
+    dropSharedDrafts();
     restoreDrafts(document);
     markSelected();
     updateTitle();

@@ -80,7 +80,7 @@ func TestBrowserSavedReplyFromTheComposer(t *testing.T) {
 	if got := ben.eval(`String(` + list + `.hidden) + ' ' + window.__sends`); got != "true 0" {
 		t.Fatalf("after picking: list hidden and sends = %q, want the list closed and nothing sent", got)
 	}
-	if got := ben.eval(`localStorage.getItem(` + box + `.dataset.draftKey) || ''`); got != "Thanks Zoe Quinn, Ben Agent here" {
+	if got := ben.eval(`localStorage.getItem('draft:' + document.body.dataset.userId + ':' + ` + box + `.dataset.draftKey) || ''`); got != "Thanks Zoe Quinn, Ben Agent here" {
 		t.Errorf("the draft kept %q", got)
 	}
 

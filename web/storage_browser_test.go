@@ -45,3 +45,40 @@ func TestBrowserBackAndForwardShowWhatCameMeanwhile(t *testing.T) {
 		t.Errorf("the tab keeps copies of pages: %.200s", got)
 	}
 }
+
+// TestBrowserDraftsAreTheAgentsOwn shares one browser between two agents,
+// as a shop's front desk does: what Ana left unsent in a conversation is
+// hers, kept for her next sign-in, never shown to Ben there.
+func TestBrowserDraftsAreTheAgentsOwn(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.addUser("ben@example.com", "Ben")
+	ls.post(inboundFrom("evt_d1", "msg_d1", "+14155550101", "Zoe Quinn", "Is the shop open on Sunday?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	// A draft kept under the conversation alone, by an earlier Switchboard,
+	// belongs to no one.
+	b.eval(`localStorage.setItem('draft-1', 'Written by whoever'); ""`)
+	open := func(who string) {
+		b.open(ls.url() + "/conversations/1")
+		b.waitFor(who+" sees the composer", `!!document.querySelector('[data-testid=reply-text]')`)
+	}
+	open("Ana")
+	if v := b.eval(`document.querySelector('[data-testid=reply-text]').value + '|' + localStorage.getItem('draft-1')`); v != "|null" {
+		t.Errorf("the draft kept under the conversation alone: composer and storage %q, want both empty", v)
+	}
+	b.do("Ana starts a reply", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, 10 to 4"))
+	b.do("Ana signs out", chromedp.Click(chromedp.CSS(`[data-testid=logout]`)), chromedp.WaitVisible(chromedp.CSS(`input[type=password]`)))
+
+	b.login(ls.url(), "ben@example.com")
+	open("Ben")
+	if v := b.eval(`document.querySelector('[data-testid=reply-text]').value`); v != "" {
+		t.Errorf("Ben's composer holds Ana's draft %q", v)
+	}
+	b.do("Ben signs out", chromedp.Click(chromedp.CSS(`[data-testid=logout]`)), chromedp.WaitVisible(chromedp.CSS(`input[type=password]`)))
+
+	b.login(ls.url(), "ana@example.com")
+	open("Ana again")
+	b.waitFor("Ana's draft is back for her", `document.querySelector('[data-testid=reply-text]').value === 'Yes, 10 to 4'`)
+}
