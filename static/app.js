@@ -486,9 +486,45 @@
     old.replaceWith(el);
     if (window.htmx) { htmx.process(el); }
     if (el.classList.contains("composer")) { restoreDrafts(el); }
+    markDetails();
     var f = focusedID && document.getElementById(focusedID);
     if (f) { f.focus({ preventScroll: true }); }
   }
+
+  // Below 1180 px the details are hidden until their button opens them
+  // over the thread (on a phone, in its place); their Close button, or
+  // Escape within them, shuts them. Open stays open across live updates
+  // of the header and the details, which replace both buttons.
+  function detailsOpen() {
+    var t = $("#thread .thread");
+    return !!t && t.classList.contains("details-open");
+  }
+
+  function markDetails() {
+    var open = String(detailsOpen());
+    $$("#thread .details-toggle").forEach(function (b) { b.setAttribute("aria-expanded", open); });
+  }
+
+  function showDetails(open) {
+    var t = $("#thread .thread");
+    if (!t) { return; }
+    t.classList.toggle("details-open", open);
+    markDetails();
+    var to = $(open ? "#thread .details-close" : "#thread .details-toggle");
+    if (to) { to.focus(); }
+  }
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("#thread [data-details-toggle]");
+    if (b) { showDetails(b.classList.contains("details-toggle") && !detailsOpen()); }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    var d = $("#thread .details");
+    if (e.key === "Escape" && !e.defaultPrevented && detailsOpen() && d && d.contains(document.activeElement)) {
+      showDetails(false);
+    }
+  });
 
   // An open contact form in the details keeps what the agent is typing
   // when a live update replaces the details.

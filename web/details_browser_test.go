@@ -1,0 +1,60 @@
+package web_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// TestBrowserDetailsOnNarrowerScreens opens the details panel, hidden below
+// 1180 px, from its button: over the thread on a tablet, in its place on a
+// phone; a live update leaves it open; Escape and Close shut it.
+func TestBrowserDetailsOnNarrowerScreens(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_d1", "msg_d1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(screenSize{"1024x768", 1024, 768}, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	shown := func(sel string) string {
+		return `(() => { const e = document.querySelector('` + sel + `'); return !!e && e.getBoundingClientRect().width > 0; })()`
+	}
+	expanded := `document.querySelector('[data-testid=details-toggle]').getAttribute('aria-expanded')`
+	b.waitFor("the thread, its details hidden behind their button", shown("[data-testid=thread-name]")+` && !`+shown("[data-testid=details]")+
+		` && `+shown("[data-testid=details-toggle]")+` && `+expanded+` === 'false'`)
+
+	b.do("Details", chromedp.Click(chromedp.CSS(`[data-testid=details-toggle]`)))
+	b.waitFor("the details over the thread, focus on Close", shown("[data-testid=details]")+` && `+expanded+` === 'true' &&
+		document.activeElement === document.querySelector('[data-testid=details-close]') &&
+		document.querySelector('[data-testid=details]').getBoundingClientRect().right <= innerWidth`)
+	b.fits("the details open at 1024x768")
+
+	// Ana assigns the conversation to herself: the header and the details
+	// are replaced live, and stay as she had them.
+	b.eval(`fetch('/conversations/1/assign', {method: 'POST', headers: {'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content,
+		'Content-Type': 'application/x-www-form-urlencoded'}, body: 'assignee=me'}); ""`)
+	b.waitFor("the details show her, still open", `document.querySelector('[data-testid=details-assignee]').textContent.includes('Ana') &&
+		`+shown("[data-testid=details]")+` && `+expanded+` === 'true'`)
+
+	b.do("focus within the details, then Escape", chromedp.Focus(chromedp.CSS(`[data-testid=details-close]`)), chromedp.KeyEvent(kb.Escape))
+	b.waitFor("Escape shuts them, focus back on their button", `!`+shown("[data-testid=details]")+` && `+expanded+` === 'false' &&
+		document.activeElement === document.querySelector('[data-testid=details-toggle]')`)
+
+	b.setScreen(phone, false)
+	b.do("Details on a phone", chromedp.Click(chromedp.CSS(`[data-testid=details-toggle]`)))
+	b.waitFor("the details in the thread's place", shown("[data-testid=details]")+` && (() => {
+		const d = document.querySelector('[data-testid=details]').getBoundingClientRect(), t = document.querySelector('.thread-body').getBoundingClientRect();
+		return d.left === t.left && d.width === t.width && d.bottom === t.bottom; })()`)
+	b.fits("the details open at 390x844")
+	b.accessible("the details open at 390x844", false)
+	b.do("Close", chromedp.Click(chromedp.CSS(`[data-testid=details-close]`)))
+	b.waitFor("the thread again", `!`+shown("[data-testid=details]")+` && `+shown("[data-testid=messages]"))
+
+	b.setScreen(laptop, false)
+	b.waitFor("on a laptop the details are always there, without the buttons", shown("[data-testid=details]")+` && !`+shown("[data-testid=details-toggle]")+
+		` && !`+shown("[data-testid=details-close]"))
+}
