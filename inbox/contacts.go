@@ -28,7 +28,8 @@ type ContactDetails struct {
 	// later message no longer replaces it.
 	NameByAgent bool
 	// FirstContactAt is when its first conversation began; LastContactAt,
-	// the latest message in any of them.
+	// the latest message to or from it in any of them (notes and activity
+	// lines are the team's own), zero before the first.
 	FirstContactAt time.Time
 	LastContactAt  time.Time
 	// Conversations are its conversations, latest activity first.
@@ -55,9 +56,10 @@ type ContactSummary struct {
 	Snippet string
 }
 
-// ContactFilter selects a page of contacts: all, newest first, or those
-// whose name, number (in any common format) or notes hold Query, best
-// match first.
+// ContactFilter selects a page of contacts: all, the latest in contact
+// first (then those with no message yet, newest first), or those whose
+// name, number (in any common format) or notes hold Query, best match
+// first.
 type ContactFilter struct {
 	Query  string
 	Limit  int

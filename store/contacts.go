@@ -16,10 +16,9 @@ import (
 const contactSearchCap = 1000
 
 // contactSummaryCols are a contact in the contacts list: its conversations
-// and latest activity come from conversations_by_contact.
+// are counted on conversations_by_contact.
 const contactSummaryCols = `ct.id, ct.phone, ct.name, ct.created_at, ct.updated_at, ct.notes,
-	(SELECT count(*) FROM conversations c WHERE c.contact_id = ct.id),
-	(SELECT max(c.last_message_at) FROM conversations c WHERE c.contact_id = ct.id)`
+	(SELECT count(*) FROM conversations c WHERE c.contact_id = ct.id), nullif(ct.last_contact_at, 0)`
 
 func scanContactSummary(row scanner) (inbox.ContactSummary, string, error) {
 	var s inbox.ContactSummary
@@ -29,9 +28,10 @@ func scanContactSummary(row scanner) (inbox.ContactSummary, string, error) {
 	return s, notes, err
 }
 
-// Contacts lists contacts: all of them, newest first, or those matching
-// f.Query in their name, number (in any common format) or notes, best
-// match first (see inbox.Contacts).
+// Contacts lists contacts: all of them, the latest in contact first (then
+// those with no message yet, newest first), or those matching f.Query in
+// their name, number (in any common format) or notes, best match first
+// (see inbox.Contacts).
 func (db *DB) Contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.ContactSummary, string, error) {
 	items, next, err := db.contacts(ctx, f)
 	if err != nil {
@@ -47,28 +47,38 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	}
 	limit = min(limit, inbox.MaxSearchLimit)
 	bad := fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
-	cur := int64(0)
+	q := db.parseSearch(ctx, f.Query)
+	terms := searchTerms(inbox.SearchQuery{Terms: append(q.Terms, q.From)})
+	// Listing all, the cursor is the last contact shown: when it was last
+	// in contact and its id. Searching, it is how many were shown.
+	var cur, curAt int64
 	if f.Cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
 		if err != nil {
 			return nil, "", bad
 		}
-		if cur, err = strconv.ParseInt(string(b), 10, 64); err != nil || cur < 1 {
+		at, id, keyed := strings.Cut(string(b), ":")
+		if keyed != (len(terms) == 0) {
+			return nil, "", bad
+		}
+		if !keyed {
+			id = at
+		} else if curAt, err = strconv.ParseInt(at, 10, 64); err != nil || curAt < 0 {
+			return nil, "", bad
+		}
+		if cur, err = strconv.ParseInt(id, 10, 64); err != nil || cur < 1 {
 			return nil, "", bad
 		}
 	}
-	q := db.parseSearch(ctx, f.Query)
-	terms := searchTerms(inbox.SearchQuery{Terms: append(q.Terms, q.From)})
 	var rows *sql.Rows
 	var err error
 	if len(terms) == 0 {
-		// Newest first; the cursor is the last id shown.
-		top := cur
-		if top == 0 {
-			top = 1<<63 - 1
+		where, args := "", []any{}
+		if cur != 0 {
+			where, args = `WHERE (ct.last_contact_at, ct.id) < (?, ?)`, []any{curAt, cur}
 		}
-		rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct
-			WHERE ct.id < ? ORDER BY ct.id DESC LIMIT ?`, top, limit+1)
+		rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct `+where+`
+			ORDER BY ct.last_contact_at DESC, ct.id DESC LIMIT ?`, append(args, limit+1)...)
 	} else {
 		// Best match first; the cursor is how many were shown.
 		if cur > contactSearchCap {
@@ -113,14 +123,18 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 		return out, "", nil
 	}
 	out = out[:limit]
-	next := out[limit-1].ID
-	if len(terms) > 0 {
-		next = cur + int64(limit)
-		if next > contactSearchCap {
-			return out, "", nil
+	next := strconv.FormatInt(cur+int64(limit), 10)
+	if len(terms) == 0 {
+		last := out[limit-1]
+		at := int64(0)
+		if !last.LastContactAt.IsZero() {
+			at = last.LastContactAt.UnixMilli()
 		}
+		next = strconv.FormatInt(at, 10) + ":" + strconv.FormatInt(last.ID, 10)
+	} else if cur+int64(limit) > contactSearchCap {
+		return out, "", nil
 	}
-	return out, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(next, 10))), nil
+	return out, base64.RawURLEncoding.EncodeToString([]byte(next)), nil
 }
 
 // contactSnippetWithNotes is contactSnippet, or when neither name nor
@@ -206,20 +220,18 @@ func addConversation(d *inbox.ContactDetails, c inbox.Conversation) {
 	if d.FirstContactAt.IsZero() || c.CreatedAt.Before(d.FirstContactAt) {
 		d.FirstContactAt = c.CreatedAt
 	}
-	if c.LastMessageAt.After(d.LastContactAt) {
-		d.LastContactAt = c.LastMessageAt
-	}
 }
 
 // contactDetailsCols are a contact's columns, in the order
 // scanContactDetails reads them.
-const contactDetailsCols = `id, phone, name, name_at, created_at, updated_at, notes, notes_by, notes_at, name_by IS NOT NULL`
+const contactDetailsCols = `id, phone, name, name_at, created_at, updated_at, notes, notes_by, notes_at, name_by IS NOT NULL,
+	nullif(last_contact_at, 0)`
 
 func scanContactDetails(row scanner) (inbox.ContactDetails, error) {
 	var d inbox.ContactDetails
 	var notesBy sql.NullInt64
 	err := row.Scan(&d.ID, &d.Phone, &d.Name, msTime{&d.NameAt}, msTime{&d.CreatedAt}, msTime{&d.UpdatedAt},
-		&d.Notes, &notesBy, msTime{&d.NotesAt}, &d.NameByAgent)
+		&d.Notes, &notesBy, msTime{&d.NotesAt}, &d.NameByAgent, msTime{&d.LastContactAt})
 	d.NotesBy = notesBy.Int64
 	return d, err
 }

@@ -126,6 +126,7 @@ func (db *DB) Generate(ctx context.Context, g Generation) error {
 			{"contacts", generateContacts, nil},
 			{"conversations", generateConversations, nil},
 			{"messages", generateMessages, []any{nowArg}},
+			{"contacts' latest contact", generateLastContact, nil},
 			{"reads", generateReads, nil},
 			{"resolves", generateResolves, []any{nowArg}},
 		}
@@ -363,6 +364,11 @@ var generateContacts = `INSERT INTO contacts (id, phone, name, name_at, created_
 	SELECT id, printf('+1%03d555%04d', 200 + (id / 10000) % 800, id % 10000), name,
 		CASE WHEN name <> '' THEN c0 END, c0, c0
 	FROM gen_plan ORDER BY id`
+
+// generateLastContact sets each contact's latest contact, its one
+// conversation's latest message, as the writer does with each message.
+var generateLastContact = `UPDATE contacts SET last_contact_at = c.last_message_at
+	FROM conversations c WHERE c.contact_id = contacts.id`
 
 // generateConversations makes the conversations, with the counts, times
 // and preview of the messages generateMessages will make: s is the last

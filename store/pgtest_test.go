@@ -211,6 +211,7 @@ var pgContract = []struct {
 	{"TestSearchContentChangeWithTheSameText", TestSearchContentChangeWithTheSameText},
 	{"TestEditContactReachesSearchAndStays", TestEditContactReachesSearchAndStays},
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
+	{"TestContactsListLatestInContactFirst", TestContactsListLatestInContactFirst},
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},

@@ -46,6 +46,12 @@ var (
 		snoozed_at = CASE WHEN ? THEN snoozed_at END, snoozed_until = CASE WHEN ? THEN snoozed_until END
 		WHERE id = ?`)
 
+	// A message to or from the contact is its latest contact, unless a
+	// later one is known (contacts_by_last_contact orders the contacts
+	// list).
+	stTouchContact = writerStatement(`UPDATE contacts SET last_contact_at = ?1
+		WHERE id = (SELECT contact_id FROM conversations WHERE id = ?2) AND last_contact_at < ?1`)
+
 	stMessageByZavuID = writerStatement(`SELECT ` + messageCols + ` FROM messages m WHERE m.zavu_id = ?`)
 	stInsertMessage   = writerStatement(`INSERT INTO messages
 		(zavu_id, conversation_id, direction, channel, type, text, content, status,
@@ -285,6 +291,11 @@ func (w *writeTx) InsertMessage(ctx context.Context, m *inbox.Message) error {
 	}
 	m.ID = id
 	normalizeTimes(m)
+	if m.Direction != inbox.Internal {
+		if _, err := w.exec(ctx, stTouchContact, msOf(m.CreatedAt), m.ConversationID); err != nil {
+			return fmt.Errorf("insert message %s: the contact's latest contact: %w", m.ZavuID, err)
+		}
+	}
 	return nil
 }
 
