@@ -41,3 +41,38 @@ func TestBrowserContactNotes(t *testing.T) {
 			return p.querySelector('[data-testid=contact-notes]').textContent === 'Call after 5pm'
 				&& !p.querySelector('.contact-edit').open; })()`)
 }
+
+// The contacts page on a phone: each contact is a card within the screen
+// (name, latest contact, number, conversations), with nothing to scroll
+// sideways to; on a laptop, a table with its headings.
+func TestBrowserContactsOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	ls.post(inboundFrom("evt_p1", "msg_p1", "+14155550101", "Maximiliana Von Long-Name der Dritte", "Hi", now.Add(-time.Minute)))
+	ls.post(inboundFrom("evt_p2", "msg_p2", "+14155550102", "Zoe Quinn", "Hello", now))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/contacts")
+	if got := b.eval(`(() => {
+		const out = [], main = document.querySelector('main');
+		if (main.scrollWidth > main.clientWidth) out.push('the page scrolls sideways: ' + main.scrollWidth + ' px in ' + main.clientWidth);
+		for (const r of document.querySelectorAll('[data-testid=contact-row]')) {
+			const box = r.getBoundingClientRect();
+			if (box.right > innerWidth) out.push(r.textContent.trim().slice(0, 20) + ' ends at ' + box.right + ' px');
+			const last = r.querySelector('.contact-last').getBoundingClientRect(), name = r.cells[0].getBoundingClientRect();
+			if (last.width === 0 || last.top !== name.top) out.push(r.textContent.trim().slice(0, 20) + ': the latest contact is not beside the name');
+		}
+		const first = document.querySelector('[data-testid=contact-row]').textContent.replace(/\s+/g, ' ');
+		if (!first.includes('Zoe Quinn') || !first.includes('1 conversation')) out.push('first card: ' + first);
+		return out.join('; ');
+	})()`); got != "" {
+		t.Error(got)
+	}
+	b.accessible("the contacts at 390x844", false)
+	b.setScreen(laptop, false)
+	b.waitFor("a table with its headings on a laptop", `document.querySelector('.contacts-table thead').getBoundingClientRect().height > 1 &&
+		getComputedStyle(document.querySelector('.contact-count-unit')).display === 'none'`)
+}
