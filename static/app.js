@@ -491,6 +491,24 @@
     if (f) { f.focus({ preventScroll: true }); }
   }
 
+  // On a phone the thread's back button shows the list again in the page,
+  // as it is now (hidden, it kept its live updates), rather than loading
+  // it anew: the pane lets the thread go, the page stops following it, and
+  // the address is the list's. Back in the browser then loads the thread's
+  // address afresh, as any Back does (htmx keeps no copies of pages).
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("#thread .back");
+    if (!a || !$("#conv-list") || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) { return; }
+    e.preventDefault();
+    var left = openConversationID(), empty = document.getElementById("no-thread");
+    $("#thread").replaceChildren(empty ? empty.content.cloneNode(true) : "");
+    history.pushState({ htmx: true }, "", a.getAttribute("href"));
+    markSelected();
+    subscribe();
+    var row = left && document.getElementById("c-" + left);
+    if (row) { row.focus(); }
+  });
+
   // Below 1180 px the details are hidden until their button opens them
   // over the thread (on a phone, in its place); their Close button, or
   // Escape within them, shuts them. Open stays open across live updates

@@ -453,6 +453,7 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
 	ls.addUser("ana@example.com", "Ana")
+	ls.addUser("ben@example.com", "Ben")
 	ls.post(inboundFrom("evt_p1", "msg_p1", "+14155550101", "Zoe Quinn", "Hi", time.Now()))
 	b := newTab(t, browser(t, exe))
 	b.do("phone screen", chromedp.EmulateViewport(390, 844))
@@ -479,9 +480,28 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	})()`); got != "" {
 		t.Error(got)
 	}
-	// The back link loads the list: wait for its rows before looking.
-	b.do("back", chromedp.Click(chromedp.CSS(`.thread-pane .back`)), chromedp.WaitVisible(chromedp.CSS(`.list-pane [data-testid=conv-row]`)))
-	b.waitFor("the list and its views again", visible(".list-pane")+` && `+visible(".nav")+` && !`+visible(".thread-pane"))
+	// Ben has the thread open too, and sees Ana there.
+	ben := newTab(t, browser(t, exe))
+	ben.login(ls.url(), "ben@example.com")
+	ben.open(ls.url() + "/conversations/1")
+	presence := `(document.querySelector('[data-testid=presence-text]') || {textContent: ''}).textContent`
+	ben.waitFor("Ben sees Ana in the thread", presence+`.includes('Ana')`)
+
+	// The back button shows the list in the page, without loading it anew;
+	// the page no longer follows the thread, and the list stays live.
+	b.eval(`window.__kept = 'yes'; ""`)
+	b.do("back", chromedp.Click(chromedp.CSS(`.thread-pane .back`)))
+	b.waitFor("the list and its views again, at the list's address, on the row just left",
+		visible(".list-pane")+` && `+visible(".nav")+` && !`+visible(".thread-pane")+` && location.pathname === '/inbox' &&
+		window.__kept === 'yes' && document.activeElement === document.getElementById('c-1')`)
+	ben.waitFor("Ana has left the thread for Ben", `!`+presence+`.includes('Ana')`)
+	ls.post(inboundFrom("evt_p2", "msg_p2", "+14155550102", "Max Lee", "Are you open today?", time.Now()))
+	b.waitFor("a new conversation reaches the list", `document.querySelector('#conv-list').textContent.includes('Are you open today?')`)
+
+	// The browser's Back goes to the thread's address, loaded afresh.
+	b.do("Back", chromedp.NavigateBack())
+	b.waitAcrossLoads("the thread again", `location.pathname === '/conversations/1' && `+visible(".thread-pane")+` &&
+		(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Zoe Quinn'`)
 }
 
 func statusEvent(id, typ, msgID string, at time.Time) []byte {
