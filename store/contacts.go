@@ -49,24 +49,23 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	bad := fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
 	q := db.parseSearch(ctx, f.Query)
 	terms := searchTerms(inbox.SearchQuery{Terms: append(q.Terms, q.From)})
-	// Listing all, the cursor is the last contact shown: when it was last
-	// in contact and its id. Searching, it is how many were shown.
+	// Listing all, the cursor is the last contact shown (its latest contact
+	// and id, a cursor as the conversations list's); searching, how many
+	// were shown.
 	var cur, curAt int64
-	if f.Cursor != "" {
+	switch {
+	case f.Cursor == "":
+	case len(terms) == 0:
+		var err error
+		if curAt, cur, err = decodeIDCursor(f.Cursor); err != nil || curAt < 0 {
+			return nil, "", bad
+		}
+	default:
 		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
 		if err != nil {
 			return nil, "", bad
 		}
-		at, id, keyed := strings.Cut(string(b), ":")
-		if keyed != (len(terms) == 0) {
-			return nil, "", bad
-		}
-		if !keyed {
-			id = at
-		} else if curAt, err = strconv.ParseInt(at, 10, 64); err != nil || curAt < 0 {
-			return nil, "", bad
-		}
-		if cur, err = strconv.ParseInt(id, 10, 64); err != nil || cur < 1 {
+		if cur, err = strconv.ParseInt(string(b), 10, 64); err != nil || cur < 1 {
 			return nil, "", bad
 		}
 	}
@@ -123,18 +122,15 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 		return out, "", nil
 	}
 	out = out[:limit]
-	next := strconv.FormatInt(cur+int64(limit), 10)
 	if len(terms) == 0 {
 		last := out[limit-1]
-		at := int64(0)
-		if !last.LastContactAt.IsZero() {
-			at = last.LastContactAt.UnixMilli()
-		}
-		next = strconv.FormatInt(at, 10) + ":" + strconv.FormatInt(last.ID, 10)
-	} else if cur+int64(limit) > contactSearchCap {
+		return out, encodeIDCursor(msOf(last.LastContactAt), last.ID), nil
+	}
+	next := cur + int64(limit)
+	if next > contactSearchCap {
 		return out, "", nil
 	}
-	return out, base64.RawURLEncoding.EncodeToString([]byte(next)), nil
+	return out, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(next, 10))), nil
 }
 
 // contactSnippetWithNotes is contactSnippet, or when neither name nor
