@@ -13,12 +13,12 @@ import (
 	"switchboard/web"
 )
 
-// sandboxCustomers plays simulated customers against the server's own
-// webhook endpoint while Switchboard runs in sandbox mode, so that a
-// newcomer sees a living inbox: conversations of every kind arrive every
-// few seconds, signed with the sandbox secret, through the real path.
-func sandboxCustomers(ctx context.Context, webhookURL, secret string, fake *zavu.Fake, log *slog.Logger) {
-	sim := newSandboxSimulator(uint64(time.Now().UnixNano()), time.Now)
+// sandboxCustomers plays simulated customers (sim's stories) against the
+// server's own webhook endpoint while Switchboard runs in sandbox mode, so
+// that a newcomer sees a living inbox: conversations of every kind arrive
+// every few seconds, signed with the sandbox secret, through the real
+// path, each event at the time it is stamped with.
+func sandboxCustomers(ctx context.Context, webhookURL, secret string, fake *zavu.Fake, sim *zavu.Simulator, log *slog.Logger) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	wait := 2 * time.Second
 	for {
@@ -28,6 +28,15 @@ func sandboxCustomers(ctx context.Context, webhookURL, secret string, fake *zavu
 		case <-time.After(wait):
 		}
 		for _, ev := range sim.Next() {
+			// Each goes out at its time, as Zavu sends an event once it
+			// has happened: the steps of a story come a moment apart, and
+			// one delivered late (out of order, again, held back) right
+			// away.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(ev.At)):
+			}
 			registerEvent(fake, ev.Body)
 			code, err := postSigned(ctx, client, webhookURL, secret, ev.Body)
 			if err != nil || code != http.StatusOK {
@@ -36,23 +45,19 @@ func sandboxCustomers(ctx context.Context, webhookURL, secret string, fake *zavu
 				}
 				break
 			}
-			// Steps of one story come a moment apart, as in life.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Duration(300+rand.IntN(1200)) * time.Millisecond):
-			}
 		}
 		wait = time.Duration(8+rand.IntN(17)) * time.Second
 	}
 }
 
 // newSandboxSimulator is the sandbox's stream of customers: on its
-// default sender, with only events Switchboard applies, and template
-// changes about the sandbox's own templates.
+// default sender, with only events Switchboard applies, template changes
+// about the sandbox's own templates, and each story happening as it is
+// played, its steps 0.3 to 1.5 s apart.
 func newSandboxSimulator(seed uint64, now func() time.Time) *zavu.Simulator {
 	sim := zavu.NewSimulator(seed, sandboxSenderID, sandboxPhone, now)
 	sim.Sandbox(sandboxTemplates)
+	sim.Paced(300*time.Millisecond, 1500*time.Millisecond)
 	return sim
 }
 

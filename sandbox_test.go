@@ -235,3 +235,29 @@ func TestSandboxRepliesOnASecondSender(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSandboxCustomersWriteInTheirOwnTime lets the sandbox's customers
+// write for a few seconds, as they do for a newcomer's first look: every
+// event reaches the server no earlier than the time it is stamped with,
+// as Zavu stamps an event when it happens and then sends it. A message
+// never shows a time still to come, nor a reply window closing in more
+// than 24 hours.
+func TestSandboxCustomersWriteInTheirOwnTime(t *testing.T) {
+	h := newSandboxHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	defer cancel()
+	sandboxCustomers(ctx, h.url+"/webhooks/zavu", sandboxSecret, h.link.fake, newSandboxSimulator(5, time.Now), slog.New(slog.DiscardHandler))
+	evs, _, err := h.db.Events(context.Background(), inbox.EventFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) < 3 {
+		t.Fatalf("%d events in 7 s: too few to tell", len(evs))
+	}
+	for _, e := range evs {
+		// Both in milliseconds, from two clocks of this machine.
+		if ahead := e.Timestamp.Sub(e.ReceivedAt); ahead > 50*time.Millisecond {
+			t.Errorf("%s %s is stamped %s after it arrived", e.Type, e.ID, ahead)
+		}
+	}
+}

@@ -12,6 +12,7 @@ type SimEvent struct {
 	ID   string
 	Type string
 	Body []byte
+	At   time.Time // its timestamp: when it happened
 }
 
 // Simulator plays realistic conversations as Zavu webhook events of every
@@ -33,7 +34,26 @@ type Simulator struct {
 	// Set by Sandbox.
 	sandbox   bool
 	templates []Template
+
+	// Set by Paced: how far apart a story's steps are, at least and at
+	// most; zero for a story that has already happened.
+	paceMin, paceMax time.Duration
 }
+
+// Paced makes each story happen from the moment it is made, its steps min
+// to max apart, for a player that delivers each event at its time (At),
+// as Zavu does, rather than all at once: the sandbox's customers. Without
+// it, a story has already happened when it is made: its steps, 1 to 20
+// seconds apart, end before that moment, so that a stream delivered at
+// once never tells of a time still to come.
+func (s *Simulator) Paced(min, max time.Duration) {
+	s.paceMin, s.paceMax = min, max
+}
+
+// storyLead is how long before the moment it is made a story that has
+// already happened begins: a story has at most 13 steps, of at most 20
+// seconds each, after a start up to 30 seconds earlier still.
+const storyLead = 5 * time.Minute
 
 // Sandbox makes the stream one a live sandbox shows as it is: every event
 // is of a type Switchboard applies (no unknown type), and template changes
@@ -118,7 +138,7 @@ func (s *Simulator) event(typ string, t time.Time, senderless bool, data map[str
 	if err != nil {
 		panic(err) // only maps of plain values: cannot fail
 	}
-	return SimEvent{ID: env["id"].(string), Type: typ, Body: body}
+	return SimEvent{ID: env["id"].(string), Type: typ, Body: body, At: t}
 }
 
 // Next returns the next events of the stream, in delivery order: mostly one
@@ -162,8 +182,13 @@ func (s *Simulator) Stream(n int) []SimEvent {
 // business answers from the phone, statuses follow, the customer reacts.
 // Project-level events are mixed in now and then.
 func (s *Simulator) story() []SimEvent {
-	t := s.now().Add(-time.Duration(s.rng.IntN(30)) * time.Second)
-	tick := func() time.Time { t = t.Add(time.Duration(1+s.rng.IntN(20)) * time.Second); return t }
+	t := s.now().Add(-storyLead - time.Duration(s.rng.IntN(30))*time.Second)
+	step := func() time.Duration { return time.Duration(1+s.rng.IntN(20)) * time.Second }
+	if s.paceMax > 0 {
+		t = s.now()
+		step = func() time.Duration { return s.paceMin + time.Duration(s.rng.Int64N(int64(s.paceMax-s.paceMin)+1)) }
+	}
+	tick := func() time.Time { t = t.Add(step()); return t }
 	whatsapp := s.rng.IntN(4) != 0
 	channel := "sms"
 	if whatsapp {
