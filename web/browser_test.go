@@ -173,6 +173,20 @@ func (ls *liveServer) addUser(email, name string) {
 	}
 }
 
+// addAdmin adds an active admin and returns its user id.
+func (ls *liveServer) addAdmin(email, name string) int64 {
+	ls.t.Helper()
+	ls.addUser(email, name)
+	u, err := ls.db.UserByEmail(context.Background(), email)
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	if err := ls.db.UpdateUser(context.Background(), u.ID, inbox.RoleAdmin, true); err != nil {
+		ls.t.Fatal(err)
+	}
+	return u.ID
+}
+
 func (ls *liveServer) post(body []byte) {
 	ls.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, ls.url()+"/webhooks/zavu", strings.NewReader(string(body)))
