@@ -1715,7 +1715,18 @@
     if (e.detail.target && e.detail.target.id === "thread") { drawPresence(openConversationID()); }
   });
 
+  // On a phone the admin sections are one row that scrolls sideways: the
+  // current one is brought into sight.
+  function showAdminSection() {
+    var current = $(".admin-nav [aria-current=page]");
+    var strip = current && current.closest("ul");
+    if (!strip || strip.scrollWidth <= strip.clientWidth) { return; }
+    var a = current.getBoundingClientRect(), s = strip.getBoundingClientRect();
+    strip.scrollLeft += a.left + a.width / 2 - (s.left + s.width / 2);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    showAdminSection();
     localize(document.body);
     personalise(document.body);
     $$("#conv-list .row").forEach(showUnread);

@@ -75,7 +75,7 @@ func AdminHomePage(v AdminHomeView) templ.Component {
 			}
 			ctx = templ.InitializeContext(ctx)
 			if v.Backup == nil {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p class=\"muted\">Pick a section on the left.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p class=\"muted\">Pick a section from the admin menu.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
