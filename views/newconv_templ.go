@@ -139,7 +139,7 @@ func NewConversation(v NewConversationView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</select></label></div><fieldset class=\"only-whatsapp\"><legend>WhatsApp starts with an approved template</legend> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</select></label></div><fieldset class=\"only-whatsapp\"><legend id=\"new-template-legend\">WhatsApp starts with an approved template</legend> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -149,7 +149,7 @@ func NewConversation(v NewConversationView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<select name=\"templateId\" data-testid=\"template-select\"><option value=\"\">Choose an approved template...</option> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<select name=\"templateId\" aria-labelledby=\"new-template-legend\" data-testid=\"template-select\"><option value=\"\">Choose an approved template...</option> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
