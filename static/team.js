@@ -168,8 +168,29 @@
     var menu = e.target.closest && e.target.closest("details.menu");
     if (menu && e.detail && e.detail.successful && e.target.matches("form[hx-post$='/snooze']")) { menu.open = false; }
   });
+  // A menu opens within the screen: one that would run past its right edge
+  // (Snooze, last in a phone's or a tablet's thread header) moves left
+  // until it fits, and one wider than the screen takes its width.
+  function fitMenu(menu) {
+    var body = $(".menu-body", menu);
+    if (!body) { return; }
+    body.style.left = "";
+    body.style.maxWidth = "";
+    var margin = 8, room = document.documentElement.clientWidth - 2 * margin;
+    var r = body.getBoundingClientRect();
+    if (r.width > room) {
+      body.style.maxWidth = room + "px";
+      r = body.getBoundingClientRect();
+    }
+    var left = Math.max(margin, Math.min(r.left, margin + room - r.width));
+    if (left !== r.left) { body.style.left = (body.offsetLeft + left - r.left) + "px"; }
+  }
+
   document.addEventListener("toggle", function (e) {
-    if (e.target.matches && e.target.matches("details.menu") && e.target.open) { fixSnoozeMenus(); }
+    if (e.target.matches && e.target.matches("details.menu") && e.target.open) {
+      fixSnoozeMenus();
+      fitMenu(e.target);
+    }
   }, true);
 
   function watch() {

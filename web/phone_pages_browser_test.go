@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"switchboard/inbox"
 )
 
@@ -51,5 +53,48 @@ func TestBrowserNewConversationOnSmallerScreens(t *testing.T) {
 			t.Errorf("the form at %s: %s", s.name, got)
 		}
 		b.accessible("the New conversation form at "+s.name, false)
+	}
+}
+
+// The snooze and label menus in a thread's header open within the screen,
+// also with a time chosen.
+func TestBrowserThreadMenusOnSmallerScreens(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	if err := ls.db.CreateLabel(context.Background(), &inbox.Label{Name: "vip-customer-priority", Colour: "blue", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ls.post(inboundFrom("evt_m1", "msg_m1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	tablet := screenSize{"1024x768", 1024, 768}
+	for _, s := range []screenSize{phone, tablet} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/conversations/1")
+		// The page's own handlers of a menu's toggle event run before this
+		// one, added after them.
+		b.eval(`window.__opened = ''; document.addEventListener('toggle', e => { if (e.target.open) window.__opened = e.target.dataset.testid; }, true); ""`)
+		b.do("open Snooze", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-menu] summary`)))
+		b.waitFor("the snooze menu is open", `window.__opened === 'snooze-menu'`)
+		if got := b.eval(offScreen("#thread [data-testid=snooze-menu] .menu-body, #thread [data-testid=snooze-menu] .menu-item")); got != "" {
+			t.Errorf("the snooze menu at %s: %s", s.name, got)
+		}
+		b.do("choose a time", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=snooze-at]`), "12312030\t0930PM"))
+		b.waitFor("a time is chosen", `!!document.querySelector('#thread [data-testid=snooze-at]').value`)
+		if got := b.eval(offScreen("#thread [data-testid=snooze-menu] .menu-body, #thread [data-testid=snooze-at], #thread [data-testid=snooze-custom]")); got != "" {
+			t.Errorf("the snooze menu with a time at %s: %s", s.name, got)
+		}
+		b.fits("the snooze menu at " + s.name)
+		if s == phone {
+			// On a tablet the open menu covers part of the header's buttons,
+			// which axe's target-size counts against them.
+			b.accessible("the snooze menu at "+s.name, false)
+		}
+		b.do("open Labels", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)))
+		b.waitFor("the label menu is open", `window.__opened === 'label-menu'`)
+		if got := b.eval(offScreen("#thread [data-testid=label-menu] .menu-body")); got != "" {
+			t.Errorf("the label menu at %s: %s", s.name, got)
+		}
 	}
 }
