@@ -98,3 +98,25 @@ func TestBrowserThreadMenusOnSmallerScreens(t *testing.T) {
 		}
 	}
 }
+
+// On a phone the reaction picker's button shows under a customer's message
+// (a phone has no hover to reveal it), and the reactions open within the
+// screen.
+func TestBrowserReactionPickerOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_r1", "msg_r1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	if got := b.eval(`getComputedStyle(document.querySelector('#thread [data-testid=react-open]')).opacity`); got != "1" {
+		t.Errorf("on a phone the react button is invisible (opacity %s)", got)
+	}
+	b.do("open the reaction picker", chromedp.Click(chromedp.CSS(`#thread [data-testid=react-open]`)))
+	b.waitFor("the reactions are offered", `document.querySelectorAll('#thread [data-testid=react]').length === 6`)
+	if got := b.eval(offScreen("#thread .react-options")); got != "" {
+		t.Errorf("the reactions on a phone: %s", got)
+	}
+}
