@@ -120,3 +120,33 @@ func TestBrowserReactionPickerOnAPhone(t *testing.T) {
 		t.Errorf("the reactions on a phone: %s", got)
 	}
 }
+
+// A location, a contact card and a document with very long names wrap
+// within their bubbles on a phone: the thread never scrolls sideways.
+func TestBrowserLongNamesInBubblesOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	msg := func(id, typ string, at time.Time, content map[string]any) {
+		ls.post(event("evt_"+id, "message.inbound", at, map[string]any{"messageId": "msg_" + id, "from": "+14155550130", "to": "+13125559876",
+			"channel": "whatsapp", "messageType": typ, "text": "", "profileName": "Maximiliana Von Longname", "content": content}))
+	}
+	msg("doc", "document", now.Add(-3*time.Minute), map[string]any{"mediaId": "m_doc", "mimeType": "application/pdf",
+		"filename": "Quarterly_statement_for_account_0000123456789_final_FINAL_v2_signed_copy.pdf"})
+	msg("loc", "location", now.Add(-2*time.Minute), map[string]any{"latitude": 48.1, "longitude": 11.6,
+		"name": "Krankenhaus-Parkplatzeinfahrtsschrankenanlage-Nord", "address": "Donaudampfschifffahrtsgesellschaftskapitänsstraße 123456, 80331 München"})
+	msg("cnt", "contact", now.Add(-time.Minute), map[string]any{"contacts": []any{map[string]any{
+		"name":   "Bartholomew-Maximilian Featherstonehaugh-Cholmondeley",
+		"phones": []any{map[string]any{"phone": "+441234567890123", "type": "MOBILE"}},
+		"emails": []any{map[string]any{"email": "bartholomew.featherstonehaugh-cholmondeley@averyveryverylongcompanydomain.example.co.uk", "type": "WORK"}}}}})
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the three bubbles", `document.querySelectorAll('#thread [data-testid=message]').length === 3`)
+	if got := b.eval(scrollsSideways("#thread .messages") + ` + ' ' + ` + offScreen("#thread .bubble, #thread .file-card, #thread .location, #thread .contact-card")); got != " " {
+		t.Errorf("the bubbles on a phone: %s", got)
+	}
+	b.accessible("long names in bubbles at 390x844", false)
+}
