@@ -150,3 +150,22 @@ func TestBrowserLongNamesInBubblesOnAPhone(t *testing.T) {
 	}
 	b.accessible("long names in bubbles at 390x844", false)
 }
+
+// An agent's report on a phone, its tables open: the page never scrolls
+// sideways; a table too wide for the screen scrolls within its own box.
+func TestBrowserReportsOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_r1", "msg_r1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now().Add(-5*time.Minute)))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/reports")
+	b.eval(`document.querySelectorAll('details.chart-table').forEach(d => d.open = true); ""`)
+	if got := b.eval(scrollsSideways("main") + ` + ' ' + ` + offScreen("details.chart-table, .report-filters .btn, .report-filters select, .report-filters input")); got != " " {
+		t.Errorf("the report at 390x844: %s", got)
+	}
+	b.fits("the report at 390x844")
+	b.accessible("the report at 390x844", false)
+}
