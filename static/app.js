@@ -394,6 +394,27 @@
       s.scrollTop = s.scrollHeight;
     }
   }, true);
+  // The end stays in view, too, when the thread gets shorter under it: the
+  // composer grows (the send guard's box, a failed send's reason, a
+  // template's fields) or a phone's keyboard opens. Without this the
+  // newest message, or a failed reply's Retry, went behind the composer.
+  var sized = null, sizedHeight = 0;
+  var resized = window.ResizeObserver ? new ResizeObserver(function () {
+    var s = scroller();
+    if (!s || s !== sized) { return; }
+    if (following && s.clientHeight < sizedHeight) { s.scrollTop = s.scrollHeight; }
+    sizedHeight = s.clientHeight;
+  }) : null;
+  function watchThreadSize() {
+    var s = scroller();
+    if (!resized || s === sized) { return; }
+    if (sized) { resized.unobserve(sized); }
+    sized = s;
+    sizedHeight = s ? s.clientHeight : 0;
+    if (s) { resized.observe(s); }
+  }
+  document.addEventListener("htmx:afterSwap", watchThreadSize);
+  document.addEventListener("DOMContentLoaded", watchThreadSize);
 
   function markRead(id) {
     if (!id || document.visibilityState !== "visible") { return; }

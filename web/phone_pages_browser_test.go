@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -168,4 +169,38 @@ func TestBrowserReportsOnAPhone(t *testing.T) {
 	}
 	b.fits("the report at 390x844")
 	b.accessible("the report at 390x844", false)
+}
+
+// On a phone the send guard's box grows the composer: the thread keeps its
+// end in view above it, with the customer's newest message, instead of
+// leaving it behind the composer.
+func TestBrowserSendGuardOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i := range 12 {
+		ls.post(inboundFrom(fmt.Sprintf("evt_g%d", i), fmt.Sprintf("msg_g%d", i), "+14155550101", "Zoe Quinn",
+			fmt.Sprintf("Message %d about my order", i), now.Add(time.Duration(i-20)*time.Minute)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the thread shows its end", `document.querySelectorAll('#thread [data-testid=message]').length === 12 && `+atBottom)
+	b.do("write a reply", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=reply-text]`), "Let me check"))
+	ls.post(inboundFrom("evt_g12", "msg_g12", "+14155550101", "Zoe Quinn", "Hello? Is anyone there? I have been waiting for an answer all morning", now))
+	b.waitFor("the customer's message comes in view", `[...document.querySelectorAll('#thread [data-testid=text]')].at(-1).textContent.includes('all morning') && `+atBottom)
+	b.do("Send", chromedp.Click(chromedp.CSS(`#thread [data-testid=send]`)))
+	b.waitFor("the send is stopped, with what changed", `!!document.querySelector('#thread [data-testid=draft-changed]')`)
+	if got := b.eval(`(() => { const s = document.querySelector('#thread .messages'), last = [...s.querySelectorAll('[data-testid=message]')].at(-1).getBoundingClientRect();
+		return s.scrollHeight - s.scrollTop - s.clientHeight < 4 && last.bottom <= s.getBoundingClientRect().bottom ? '' :
+			'the newest message ends at ' + Math.round(last.bottom) + ' px, the thread at ' + Math.round(s.getBoundingClientRect().bottom) + ' px, ' +
+			Math.round(s.scrollHeight - s.scrollTop - s.clientHeight) + ' px above its end'; })()`); got != "" {
+		t.Errorf("with the send guard's box: %s", got)
+	}
+	if got := b.eval(offScreen("#thread [data-testid=draft-changed], #thread [data-testid=send]")); got != "" {
+		t.Errorf("the send guard on a phone: %s", got)
+	}
+	b.accessible("the send guard at 390x844", false)
 }
