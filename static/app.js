@@ -330,8 +330,6 @@
     personalise(el);
     if (!old && window.htmx) { htmx.process(el); }
     if (focused && document.activeElement !== el) { el.focus({ preventScroll: true }); }
-    var empty = $(".empty", list);
-    if (empty) { empty.remove(); }
   }
 
   function removeRow(id) {

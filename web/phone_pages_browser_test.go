@@ -204,3 +204,30 @@ func TestBrowserSendGuardOnAPhone(t *testing.T) {
 	}
 	b.accessible("the send guard at 390x844", false)
 }
+
+// An empty view on a phone and a tablet says so and passes axe: its words
+// are outside the listbox, which holds only rows. A conversation that comes
+// live takes their place; once it leaves the view they are back.
+func TestBrowserEmptyListOnSmallerScreens(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	shown := `(e => !!e && e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().right <= innerWidth)(document.querySelector('[data-testid=empty-list]'))`
+	tablet := screenSize{"1024x768", 1024, 768}
+	for _, s := range []screenSize{phone, tablet} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/inbox")
+		b.waitFor("the empty list says what to do", shown+` && document.querySelector('[data-testid=empty-list]').textContent.includes('No conversations yet')`)
+		b.fits("the empty list at " + s.name)
+		b.accessible("the empty list at "+s.name, false)
+	}
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	ls.post(inboundFrom("evt_e1", "msg_e1", "+14155550101", "Zoe Quinn", "Hi", time.Now()))
+	b.waitFor("the conversation takes the empty list's place", `document.querySelectorAll('[data-testid=conv-row]').length === 1 && !`+shown)
+	b.accessible("the list with a row", false)
+	b.eval(`fetch('/conversations/1/status', {method: 'POST', headers: {'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content,
+		'Content-Type': 'application/x-www-form-urlencoded'}, body: 'status=resolved'}); ""`)
+	b.waitFor("resolved, it leaves the list, and the empty list is back", `document.querySelectorAll('[data-testid=conv-row]').length === 0 && `+shown)
+}
