@@ -490,10 +490,23 @@ func TestBrowserPhoneLayout(t *testing.T) {
 		if (document.querySelector('.nav').getBoundingClientRect().height > 0) out.push('the views still show above the thread');
 		if (pane.top !== 0 || pane.height !== innerHeight) out.push('the thread pane is ' + pane.top + '-' + pane.bottom + ' of ' + innerHeight + ' px');
 		if (composer.bottom > innerHeight || composer.bottom < innerHeight - 2) out.push('the composer ends at ' + composer.bottom + ' of ' + innerHeight + ' px');
+		// Its header leaves the thread most of the screen: three short rows,
+		// the tools as icons named for screen readers, nothing past the edge.
+		const head = document.querySelector('[data-testid=thread-head]');
+		if (head.getBoundingClientRect().height > 140) out.push('the thread header is ' + Math.round(head.getBoundingClientRect().height) + ' px tall');
+		for (const e of head.querySelectorAll('*')) {
+			const r = e.getBoundingClientRect();
+			if (r.width > 0 && r.right > innerWidth + 0.5) out.push(e.tagName + ' "' + e.textContent.trim().slice(0, 20) + '" ends at ' + Math.round(r.right) + ' px');
+		}
+		for (const t of ['snooze-menu', 'details-toggle', 'assign-me']) {
+			const e = head.querySelector('[data-testid=' + t + ']');
+			if (!e || !e.textContent.trim()) out.push(t + ' has no name');
+		}
 		return out.join('; ');
 	})()`); got != "" {
 		t.Error(got)
 	}
+	b.accessible("an open thread at 390x844", false)
 	// Ben has the thread open too, and sees Ana there.
 	ben := newTab(t, browser(t, exe))
 	ben.login(ls.url(), "ben@example.com")
