@@ -39,6 +39,7 @@ func TestBrowserListLoadsMoreRowsAsItShowsTheFirst(t *testing.T) {
 	b.setScreen(laptop, false)
 	b.login(ls.url(), "ana@example.com")
 	b.waitFor("the first page is listed", `document.querySelectorAll('[data-testid=conv-row]').length === 50`)
+	b.accessible("a list with more to load", false)
 	b.eval(`document.querySelector('[data-testid=load-more]').scrollIntoView(); ""`)
 	b.waitFor("the rest is loaded", fmt.Sprintf(`document.querySelectorAll('[data-testid=conv-row]').length === %d`, customers))
 

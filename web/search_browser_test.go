@@ -50,6 +50,17 @@ func TestBrowserSearchOpensOldMessage(t *testing.T) {
 	if got := b.eval(`document.querySelector('[data-testid=search-snippet]').innerHTML`); got != `Hi, my order W-77<mark>8123</mark> never came &lt;b&gt;` {
 		t.Errorf("snippet HTML %q: want the text escaped and the match marked", got)
 	}
+	// More than a page of results: "More results", the listbox's last
+	// option, brings the next as the agent scrolls to it.
+	b.eval(`document.getElementById('search-q').value = ''; ''`)
+	b.do("a word of many messages", chromedp.SendKeys(chromedp.CSS(`#search-q`), "follow"))
+	b.waitFor("a page of results, and more", `document.querySelectorAll('[data-testid=search-hit]').length === 30 && !!document.querySelector('[data-testid=more-results]')`)
+	b.accessible("search results with more to load", false)
+	b.eval(`(r => { r.scrollTop = r.scrollHeight; })(document.getElementById("search-results")), ""`) // as an agent scrolls to it
+	b.waitFor("the next page", `document.querySelectorAll('[data-testid=search-hit]').length >= 60`)
+	b.eval(`document.getElementById('search-q').value = ''; ''`)
+	b.do("the fragment again", chromedp.SendKeys(chromedp.CSS(`#search-q`), "8123"))
+	b.waitFor("one result again", `document.querySelectorAll('[data-testid=search-hit]').length === 1`)
 	// A filter narrows the results as it changes: no SMS has the number.
 	setChannel := func(v string) {
 		b.eval(`(() => { const s = document.querySelector('[data-testid=search-channel]'); s.value = '` + v + `';
