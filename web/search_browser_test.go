@@ -61,6 +61,14 @@ func TestBrowserSearchOpensOldMessage(t *testing.T) {
 	b.eval(`document.getElementById('search-q').value = ''; ''`)
 	b.do("the fragment again", chromedp.SendKeys(chromedp.CSS(`#search-q`), "8123"))
 	b.waitFor("one result again", `document.querySelectorAll('[data-testid=search-hit]').length === 1`)
+	// Leaving the box asks for nothing: the results stay as they are.
+	b.eval(`window.__searches = 0; document.addEventListener('htmx:beforeRequest', e => { if (e.detail.requestConfig.path.startsWith('/search')) window.__searches++; }); ''`)
+	b.eval(`document.getElementById('search-q').blur(); ''`)
+	time.Sleep(300 * time.Millisecond) // longer than the box's pause before it asks
+	if n := b.eval(`String(window.__searches)`); n != "0" {
+		t.Errorf("leaving the search box asked for the results %s time(s) again", n)
+	}
+	b.eval(`document.getElementById('search-q').focus(); ''`)
 	// A filter narrows the results as it changes: no SMS has the number.
 	setChannel := func(v string) {
 		b.eval(`(() => { const s = document.querySelector('[data-testid=search-channel]'); s.value = '` + v + `';
