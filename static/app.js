@@ -1459,6 +1459,7 @@
     if (list && !list.hidden) {
       list.hidden = true;
       list.textContent = "";
+      list.removeAttribute("data-query");
     }
     ta.removeAttribute("aria-activedescendant");
     savedStatus(ta, "");
@@ -1494,6 +1495,7 @@
         if (seq !== savedSeq || !list || document.activeElement !== ta || !now || now.query !== tok.query) { return; }
         savedPending = false;
         list.innerHTML = html; // escaped by the server's templates
+        list.setAttribute("data-query", tok.query); // what it lists
         list.hidden = false;
         var n = savedOptions(list).length;
         if (savedPick) {
