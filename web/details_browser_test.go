@@ -17,7 +17,7 @@ func TestBrowserDetailsOnNarrowerScreens(t *testing.T) {
 	ls.addUser("ana@example.com", "Ana")
 	ls.post(inboundFrom("evt_d1", "msg_d1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
 	b := newTab(t, browser(t, exe))
-	b.setScreen(screenSize{"1024x768", 1024, 768}, false)
+	b.setScreen(tablet, false)
 	b.login(ls.url(), "ana@example.com")
 	b.open(ls.url() + "/conversations/1")
 	shown := func(sel string) string {

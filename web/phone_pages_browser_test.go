@@ -44,7 +44,6 @@ func TestBrowserNewConversationOnSmallerScreens(t *testing.T) {
 	}
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
-	tablet := screenSize{"1024x768", 1024, 768}
 	for _, s := range []screenSize{phone, tablet} {
 		b.setScreen(s, false)
 		b.open(ls.url() + "/conversations/new")
@@ -69,7 +68,6 @@ func TestBrowserThreadMenusOnSmallerScreens(t *testing.T) {
 	ls.post(inboundFrom("evt_m1", "msg_m1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
-	tablet := screenSize{"1024x768", 1024, 768}
 	for _, s := range []screenSize{phone, tablet} {
 		b.setScreen(s, false)
 		b.open(ls.url() + "/conversations/1")
@@ -215,7 +213,6 @@ func TestBrowserEmptyListOnSmallerScreens(t *testing.T) {
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
 	shown := `(e => !!e && e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().right <= innerWidth)(document.querySelector('[data-testid=empty-list]'))`
-	tablet := screenSize{"1024x768", 1024, 768}
 	for _, s := range []screenSize{phone, tablet} {
 		b.setScreen(s, false)
 		b.open(ls.url() + "/inbox")

@@ -41,6 +41,7 @@ type screenSize struct {
 
 var (
 	laptop = screenSize{"1440x900", 1440, 900}
+	tablet = screenSize{"1024x768", 1024, 768}
 	phone  = screenSize{"390x844", 390, 844}
 )
 
