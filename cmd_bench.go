@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -29,21 +30,27 @@ const (
 
 // benchResult is what "switchboard bench --json" prints.
 type benchResult struct {
-	Quick       bool               `json:"quick"`
-	GoMaxProcs  int                `json:"cores"`
-	Ingest      ingestFigures      `json:"ingest"`
-	IngestMany  ingestFigures      `json:"ingestManySenders"`
-	Baseline    baselineFigures    `json:"baseline"`
-	Ratio       float64            `json:"ingestToBaselineRatio"`
-	RatioMany   float64            `json:"ingestManySendersToBaselineRatio"`
-	Steady      steadyFigures      `json:"steady"`
-	WAL         walFigures         `json:"wal"`
-	Start       startFigures       `json:"start"`
-	UI          uiFigures          `json:"ui"`
-	Reports     reportFigures      `json:"reports"`
-	Search      *searchFigures     `json:"search,omitempty"`
-	Team        *teamFigures       `json:"team,omitempty"`
-	MemoryBytes map[string]float64 `json:"memoryBytes"`
+	Quick      bool            `json:"quick"`
+	GoMaxProcs int             `json:"cores"`
+	Ingest     ingestFigures   `json:"ingest"`
+	IngestMany ingestFigures   `json:"ingestManySenders"`
+	Baseline   baselineFigures `json:"baseline"`
+	Ratio      float64         `json:"ingestToBaselineRatio"`
+	RatioMany  float64         `json:"ingestManySendersToBaselineRatio"`
+	// The rounds of the ingest runs. Ingest and IngestMany are the median
+	// round of each, Baseline the median baseline, Ratio the median of the
+	// rounds' ratios, and RatioMany the median 64-sender rate over the
+	// median baseline.
+	IngestRounds     []ingestRound      `json:"ingestRounds"`
+	IngestManyRounds []float64          `json:"ingestManySendersRounds"` // events/s
+	Steady           steadyFigures      `json:"steady"`
+	WAL              walFigures         `json:"wal"`
+	Start            startFigures       `json:"start"`
+	UI               uiFigures          `json:"ui"`
+	Reports          reportFigures      `json:"reports"`
+	Search           *searchFigures     `json:"search,omitempty"`
+	Team             *teamFigures       `json:"team,omitempty"`
+	MemoryBytes      map[string]float64 `json:"memoryBytes"`
 }
 
 type ingestFigures struct {
@@ -77,6 +84,15 @@ type walFigures struct {
 	EmptiedAfterS float64 `json:"emptiedAfterS"` // once the load ended, until it was empty
 }
 
+// ingestRound is one round of the 16-sender ingest run, beside the
+// baseline measured right before it.
+type ingestRound struct {
+	EventsPerSec       float64 `json:"eventsPerSec"`
+	BaselineRowsPerSec float64 `json:"baselineRowsPerSec"`
+	Ratio              float64 `json:"ratio"`
+	ServerAckCPUUs     float64 `json:"serverAckCPUMicrosPerEvent"`
+}
+
 type baselineFigures struct {
 	Rows       int     `json:"rows"`
 	RowsPerSec float64 `json:"rowsPerSec"`
@@ -98,7 +114,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	fs := e.newFlags("bench")
 	quick := fs.Bool("quick", false, "a shorter run, for CI and a first look")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server during the ingest runs to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server during the first 16-sender ingest round to this file")
 	uiOnly := fs.Bool("ui", false, "run only the agents' screen at 100k conversations: the list, by label, a large thread, live fan-out")
 	clientProfile := fs.String("client-cpuprofile", "", "write a CPU profile of the bench's own senders during the ingest runs (with -team: of its pages) to this file")
 	ingestOnly := fs.Bool("ingest", false, "run only the webhook runs (ingest, steady) and the baseline")
@@ -122,9 +138,9 @@ func (e env) bench(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 
-	sizes := struct{ ingest, baseline, steadySecs, starts int }{40000, 3000, 10, 7}
+	sizes := struct{ ingest, baseline, rounds, steadySecs, starts int }{40000, 3000, 3, 10, 7}
 	if *quick {
-		sizes.ingest, sizes.baseline, sizes.steadySecs, sizes.starts = 6000, 600, 2, 3
+		sizes.ingest, sizes.baseline, sizes.rounds, sizes.steadySecs, sizes.starts = 6000, 600, 1, 2, 3
 	}
 	res := benchResult{Quick: *quick, GoMaxProcs: runtimeCores(), MemoryBytes: map[string]float64{}}
 	progress := func(s string) {
@@ -187,24 +203,21 @@ func (e env) bench(ctx context.Context, args []string) error {
 	defer z.close()
 	opts := benchChildOptions{db: filepath.Join(dir, "switchboard.db"), logFile: filepath.Join(dir, "server.log"),
 		zavuURL: z.url, secret: "whsec_bench_" + fmt.Sprint(time.Now().UnixNano()), cpuProfile: *cpuProfile}
-	srv, err := startBenchServer(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer srv.close()
-	res.MemoryBytes["rssIdle"], _ = srv.child.rss()
-
 	wal := watchWAL(opts.db + "-wal")
 	stopClientProfile, err := startCPUProfile(*clientProfile)
 	if err != nil {
 		return err
 	}
-	progress(fmt.Sprintf("ingest: %d webhooks to a server started from exec, %d senders...", sizes.ingest, benchSenders))
-	if res.Ingest, err = benchIngest(ctx, srv, sizes.ingest, benchSenders, 1); err != nil {
+	if err := benchIngestRounds(ctx, &res, opts, dir, sizes.ingest, sizes.baseline, sizes.rounds, progress); err != nil {
 		return err
 	}
-	progress(fmt.Sprintf("ingest: %d webhooks, %d senders...", sizes.ingest, benchManySenders))
-	if res.IngestMany, err = benchIngest(ctx, srv, sizes.ingest, benchManySenders, 4); err != nil {
+	opts.cpuProfile = "" // the profile is the first 16-sender round's
+	srv, err := startBenchServer(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer srv.close()
+	if err := benchIngestMany(ctx, &res, srv, sizes.ingest, sizes.rounds, progress); err != nil {
 		return err
 	}
 	progress(fmt.Sprintf("steady: 1000 webhooks/s for %d s...", sizes.steadySecs))
@@ -217,19 +230,10 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if err := srv.close(); err != nil {
 		return err
 	}
-	progress(fmt.Sprintf("baseline: %d plain SQLite inserts, one transaction each...", sizes.baseline))
-	if res.Baseline, err = benchBaseline(ctx, filepath.Join(dir, "baseline.db"), sizes.baseline); err != nil {
-		return err
-	}
-	if res.Baseline.RowsPerSec > 0 {
-		res.Ratio = res.Ingest.EventsPerSec / res.Baseline.RowsPerSec
-		res.RatioMany = res.IngestMany.EventsPerSec / res.Baseline.RowsPerSec
-	}
 	if *ingestOnly {
 		return e.printBench(res, *asJSON)
 	}
 	progress(fmt.Sprintf("start: %d starts from exec on the database just filled...", sizes.starts))
-	opts.cpuProfile = ""
 	if res.Start, err = benchStart(ctx, opts, sizes.starts); err != nil {
 		return err
 	}
@@ -284,21 +288,48 @@ func printBenchTable(w io.Writer, r benchResult) {
 		}
 		return
 	}
+	rounds := func(xs []float64, format string) string {
+		s := make([]string, len(xs))
+		for i, x := range xs {
+			s[i] = fmt.Sprintf(format, x)
+		}
+		return strings.Join(s, " ")
+	}
+	each := func(f func(ingestRound) float64) []float64 {
+		xs := make([]float64, len(r.IngestRounds))
+		for i, rd := range r.IngestRounds {
+			xs[i] = f(rd)
+		}
+		return xs
+	}
 	for _, in := range []struct {
 		f     ingestFigures
 		ratio float64
 	}{{r.Ingest, r.Ratio}, {r.IngestMany, r.RatioMany}} {
-		row(fmt.Sprintf("webhook ingest, %d senders (events/s)", in.f.Senders), fmt.Sprintf("%.0f", in.f.EventsPerSec))
+		median := ""
+		if len(r.IngestRounds) > 1 {
+			median = ", median round"
+		}
+		row(fmt.Sprintf("webhook ingest, %d senders (events/s%s)", in.f.Senders, median), fmt.Sprintf("%.0f", in.f.EventsPerSec))
+		if len(r.IngestRounds) > 1 && in.f.Senders == benchSenders {
+			row("  each round (events/s)", rounds(each(func(rd ingestRound) float64 { return rd.EventsPerSec }), "%.0f"))
+			row("  each round: its baseline (rows/s)", rounds(each(func(rd ingestRound) float64 { return rd.BaselineRowsPerSec }), "%.0f"))
+			row("  each round: ingest / its baseline", rounds(each(func(rd ingestRound) float64 { return rd.Ratio }), "%.1fx"))
+			row("  each round: server CPU until ack (us)", rounds(each(func(rd ingestRound) float64 { return rd.ServerAckCPUUs }), "%.0f"))
+		} else if len(r.IngestManyRounds) > 1 {
+			row("  each round (events/s)", rounds(r.IngestManyRounds, "%.0f"))
+		}
 		row("  ack p50 (ms)", fmt.Sprintf("%.2f", in.f.AckP50Ms))
 		row("  ack p99 (ms)", fmt.Sprintf("%.2f", in.f.AckP99Ms))
 		row("  not acknowledged", fmt.Sprint(in.f.Failed))
-		row("  ingest / baseline", fmt.Sprintf("%.1fx", in.ratio))
+		row("  ingest / baseline"+map[bool]string{true: " (median)"}[len(r.IngestRounds) > 1], fmt.Sprintf("%.1fx", in.ratio))
 		row("  all applied after (s)", fmt.Sprintf("%.1f", in.f.AppliedAfterS))
 		row("  applied (events/s)", fmt.Sprintf("%.0f", in.f.AppliedPerSec))
 		row("  CPU per event: server / bench (us)", fmt.Sprintf("%.0f / %.0f", in.f.ServerCPUUs, in.f.BenchCPUUs))
 		row("  until acknowledged: server / bench (us)", fmt.Sprintf("%.0f / %.0f", in.f.ServerAckCPUUs, in.f.BenchAckCPUUs))
 	}
-	row("baseline: 1 insert per transaction (rows/s)", fmt.Sprintf("%.0f", r.Baseline.RowsPerSec))
+	row("baseline: 1 insert per transaction (rows/s"+map[bool]string{true: ", median"}[len(r.IngestRounds) > 1]+")",
+		fmt.Sprintf("%.0f", r.Baseline.RowsPerSec))
 	row(fmt.Sprintf("steady %d events/s: ack p50 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP50Ms))
 	row(fmt.Sprintf("steady %d events/s: ack p99 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP99Ms))
 	row("  not acknowledged", fmt.Sprint(r.Steady.Failed))
@@ -433,6 +464,80 @@ func (b *benchServer) post(ctx context.Context, to *benchSender, s signed) (time
 
 // benchIngest sends n deliveries from senders goroutines as fast as the
 // server acknowledges them.
+// benchIngestRounds runs the 16-sender ingest run in rounds, and sets
+// res's 16-sender figures and baseline from them. The machine's speed
+// varies from one second to the next (the same work costs up to a third
+// more CPU in some), so one run of a few seconds can fall in a slow patch,
+// and the baseline in another: each round is a baseline, measured with no
+// server running, then webhooks to a server started from exec on the
+// database (empty in the first round, holding the rounds before in the
+// others), which is stopped once it has applied them all. The figures are
+// the median round's, and the ratio the median of the rounds' ratios.
+func benchIngestRounds(ctx context.Context, res *benchResult, opts benchChildOptions, dir string,
+	n, baselineRows, rounds int, progress func(string)) error {
+	var ingests []ingestFigures
+	var baselines []baselineFigures
+	res.IngestRounds = nil
+	for i := range rounds {
+		progress(fmt.Sprintf("round %d of %d: baseline, %d plain SQLite inserts, one transaction each...", i+1, rounds, baselineRows))
+		base, err := benchBaseline(ctx, filepath.Join(dir, fmt.Sprintf("baseline-%d.db", i+1)), baselineRows)
+		if err != nil {
+			return err
+		}
+		progress(fmt.Sprintf("round %d of %d: ingest, %d webhooks to a server started from exec, %d senders...", i+1, rounds, n, benchSenders))
+		srv, err := startBenchServer(ctx, opts)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			res.MemoryBytes["rssIdle"], _ = srv.child.rss()
+		}
+		opts.cpuProfile = "" // the first round's
+		in, err := benchIngest(ctx, srv, n, benchSenders, uint64(1+i))
+		if cerr := srv.close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		ingests, baselines = append(ingests, in), append(baselines, base)
+		res.IngestRounds = append(res.IngestRounds, ingestRound{EventsPerSec: in.EventsPerSec,
+			BaselineRowsPerSec: base.RowsPerSec, Ratio: in.EventsPerSec / base.RowsPerSec, ServerAckCPUUs: in.ServerAckCPUUs})
+	}
+	res.Ingest = medianOf(ingests, func(f ingestFigures) float64 { return f.EventsPerSec })
+	res.Baseline = medianOf(baselines, func(b baselineFigures) float64 { return b.RowsPerSec })
+	res.Ratio = medianOf(res.IngestRounds, func(r ingestRound) float64 { return r.Ratio }).Ratio
+	return nil
+}
+
+// benchIngestMany runs the 64-sender ingest run in rounds on srv, and sets
+// res's 64-sender figures: the median round's, over the median baseline
+// (benchIngestRounds runs first).
+func benchIngestMany(ctx context.Context, res *benchResult, srv *benchServer, n, rounds int, progress func(string)) error {
+	var many []ingestFigures
+	res.IngestManyRounds = nil
+	for i := range rounds {
+		progress(fmt.Sprintf("round %d of %d: ingest, %d webhooks, %d senders...", i+1, rounds, n, benchManySenders))
+		in, err := benchIngest(ctx, srv, n, benchManySenders, uint64(1+rounds+i))
+		if err != nil {
+			return err
+		}
+		many = append(many, in)
+		res.IngestManyRounds = append(res.IngestManyRounds, in.EventsPerSec)
+	}
+	res.IngestMany = medianOf(many, func(f ingestFigures) float64 { return f.EventsPerSec })
+	res.RatioMany = res.IngestMany.EventsPerSec / res.Baseline.RowsPerSec
+	return nil
+}
+
+// medianOf is the median of xs by key: with an even number, the lower of
+// the two in the middle.
+func medianOf[T any](xs []T, key func(T) float64) T {
+	s := slices.Clone(xs)
+	slices.SortFunc(s, func(a, b T) int { return cmp.Compare(key(a), key(b)) })
+	return s[(len(s)-1)/2]
+}
+
 func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint64) (ingestFigures, error) {
 	evs := b.events(n, seed)
 	lat := make([]time.Duration, len(evs))
