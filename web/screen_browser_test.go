@@ -40,8 +40,9 @@ type screenSize struct {
 }
 
 var (
-	laptop = screenSize{"1440x900", 1440, 900}
-	tablet = screenSize{"1024x768", 1024, 768}
+	laptop      = screenSize{"1440x900", 1440, 900}
+	smallLaptop = screenSize{"1280x800", 1280, 800}
+	tablet      = screenSize{"1024x768", 1024, 768}
 	// portrait is a tablet held upright: the views are a rail of icons.
 	portrait = screenSize{"820x1180", 820, 1180}
 	phone    = screenSize{"390x844", 390, 844}
