@@ -175,6 +175,7 @@
     var body = $(".menu-body", menu);
     if (!body) { return; }
     body.style.left = "";
+    body.style.top = "";
     body.style.maxWidth = "";
     var margin = 8, room = document.documentElement.clientWidth - 2 * margin;
     var r = body.getBoundingClientRect();
@@ -184,6 +185,13 @@
     }
     var left = Math.max(margin, Math.min(r.left, margin + room - r.width));
     if (left !== r.left) { body.style.left = (body.offsetLeft + left - r.left) + "px"; }
+    // Past the foot of the screen (a menu at the end of the views on a
+    // short screen), it moves up until it ends within it.
+    var bottom = document.documentElement.clientHeight - margin;
+    if (r.bottom > bottom) {
+      var top = Math.max(margin, bottom - r.height);
+      body.style.top = (body.offsetTop + top - r.top) + "px";
+    }
   }
 
   document.addEventListener("toggle", function (e) {

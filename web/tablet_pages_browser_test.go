@@ -1,10 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"switchboard/inbox"
 )
 
 // Every page between a phone and a wide laptop: a tablet held upright
@@ -44,4 +49,59 @@ func TestBrowserPagesOnTabletsAndSmallLaptops(t *testing.T) {
 			b.accessible(p+" at "+s.name, false)
 		}
 	}
+}
+
+// A screen too short for the views, a phone on its side or a small laptop
+// window: the views scroll on their own instead of the whole page, and
+// Save this view, at their end, opens over the page in full; in a thread
+// the header keeps to its short form on the short phone, so the messages
+// keep room between it and the composer.
+func TestBrowserShortScreens(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	id := ls.addAdmin("ana@example.com", "Ana Lopez")
+	for i, name := range []string{"Refunds waiting on the warehouse", "Night shift", "Texts"} {
+		if err := ls.db.CreateSavedView(context.Background(), &inbox.SavedView{UserID: id, Name: name,
+			Filter: "channel=sms&view=" + []string{"open", "mine", "unassigned"}[i], CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls.post(inboundFrom("evt_s1", "msg_s1", "+14155550101", "Zoe Quinn",
+		"Where is my order? "+strings.Repeat("It was due on Monday. ", 12), time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	for _, s := range []screenSize{{"844x390", 844, 390}, {"1280x600", 1280, 600}} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/conversations/1")
+		b.fits("a thread at " + s.name)
+		if got := b.eval(`String(Math.round(document.querySelector('#thread .messages').getBoundingClientRect().height))`); atoi(t, got) < 100 {
+			t.Errorf("at %s the messages have %s px between the header and the composer", s.name, got)
+		}
+		b.accessible("a thread at "+s.name, false)
+
+		b.eval(`(n => { n.scrollTop = n.scrollHeight; return ""; })(document.querySelector('.nav'))`)
+		b.do("open Save this view", chromedp.Click(chromedp.CSS(`[data-testid=save-view-open]`)))
+		b.waitFor("the form is open", `document.querySelector('.saved-views details.menu').open`)
+		b.fits("the open form at " + s.name)
+		// The page fits it to the screen as it opens (its toggle event).
+		b.waitFor("the form ends within the screen", `(r => r.bottom <= innerHeight && r.right <= innerWidth)(document.querySelector('[data-testid=save-view]').getBoundingClientRect())`)
+		// The form shows in full, over the page: each of its parts is the
+		// element at its own centre, not cut off by the views' edge.
+		if got := b.eval(`[...document.querySelectorAll('[data-testid=save-view-name], [data-testid=save-view] input[name=shared], [data-testid=save-view-submit]')]
+			.map(e => [e, e.getBoundingClientRect()]).filter(([e, r]) => r.bottom > innerHeight || r.right > innerWidth ||
+				!e.contains(document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2)))
+			.map(([e, r]) => (e.dataset.testid || e.name) + ' at ' + Math.round(r.left) + ',' + Math.round(r.top)).join('; ')`); got != "" {
+			t.Errorf("the Save this view form at %s is hidden: %s", s.name, got)
+		}
+		b.accessibleIn("the Save this view form at "+s.name, `document.querySelector('[data-testid=save-view]')`, false)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return n
 }
