@@ -19,6 +19,11 @@ const searchPage = 30
 // filters as the API's, days in the agent's time zone, and in:mine and
 // assigneeId=me for the signed-in user).
 func (s *Server) handleSearch(c echo.Context) error {
+	if !isHTMX(c) && wantsHTML(c.Request()) {
+		// A browser that comes here itself, with no script to run the
+		// search box (or before it ran), gets the inbox, not a bare list.
+		return c.Redirect(http.StatusSeeOther, "/inbox")
+	}
 	me := currentUser(c).ID
 	if c.QueryParam("assigneeId") == "me" {
 		c.QueryParams().Set("assigneeId", strconv.FormatInt(me, 10))

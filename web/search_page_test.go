@@ -52,6 +52,13 @@ func TestSearchPageFilters(t *testing.T) {
 	if p := a.htmx("/search?q=order&from=someday"); p.find("search-hit").Length() != 0 || p.status != http.StatusOK {
 		t.Errorf("a bad day: %d %s", p.status, p.body)
 	}
+	// The address itself, opened in a browser (the search form submitted
+	// with no script to run it): the inbox, not a page of bare results.
+	if p := a.do(http.MethodGet, "/search?q=order", nil, func(r *http.Request) {
+		r.Header.Set("Accept", "text/html,application/xhtml+xml")
+	}); p.status != http.StatusSeeOther || p.header.Get("Location") != "/inbox" {
+		t.Errorf("/search in a browser: status %d, location %q", p.status, p.header.Get("Location"))
+	}
 	// The inbox page offers the filters.
 	inbox := a.get("/inbox")
 	for _, id := range []string{"search-channel", "search-status", "search-assignee", "search-from", "search-to"} {
