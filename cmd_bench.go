@@ -288,6 +288,11 @@ func printBenchTable(w io.Writer, r benchResult) {
 		}
 		return
 	}
+	// Several rounds: each is shown, and the figures are the median round's.
+	median := ""
+	if len(r.IngestRounds) > 1 {
+		median = "median"
+	}
 	rounds := func(xs []float64, format string) string {
 		s := make([]string, len(xs))
 		for i, x := range xs {
@@ -306,30 +311,39 @@ func printBenchTable(w io.Writer, r benchResult) {
 		f     ingestFigures
 		ratio float64
 	}{{r.Ingest, r.Ratio}, {r.IngestMany, r.RatioMany}} {
-		median := ""
-		if len(r.IngestRounds) > 1 {
-			median = ", median round"
+		name := fmt.Sprintf("webhook ingest, %d senders (events/s)", in.f.Senders)
+		if median != "" {
+			name = fmt.Sprintf("webhook ingest, %d senders (events/s, %s round)", in.f.Senders, median)
 		}
-		row(fmt.Sprintf("webhook ingest, %d senders (events/s%s)", in.f.Senders, median), fmt.Sprintf("%.0f", in.f.EventsPerSec))
-		if len(r.IngestRounds) > 1 && in.f.Senders == benchSenders {
+		row(name, fmt.Sprintf("%.0f", in.f.EventsPerSec))
+		switch {
+		case median == "":
+		case in.f.Senders == benchSenders:
 			row("  each round (events/s)", rounds(each(func(rd ingestRound) float64 { return rd.EventsPerSec }), "%.0f"))
 			row("  each round: its baseline (rows/s)", rounds(each(func(rd ingestRound) float64 { return rd.BaselineRowsPerSec }), "%.0f"))
 			row("  each round: ingest / its baseline", rounds(each(func(rd ingestRound) float64 { return rd.Ratio }), "%.1fx"))
 			row("  each round: server CPU until ack (us)", rounds(each(func(rd ingestRound) float64 { return rd.ServerAckCPUUs }), "%.0f"))
-		} else if len(r.IngestManyRounds) > 1 {
+		default:
 			row("  each round (events/s)", rounds(r.IngestManyRounds, "%.0f"))
 		}
 		row("  ack p50 (ms)", fmt.Sprintf("%.2f", in.f.AckP50Ms))
 		row("  ack p99 (ms)", fmt.Sprintf("%.2f", in.f.AckP99Ms))
 		row("  not acknowledged", fmt.Sprint(in.f.Failed))
-		row("  ingest / baseline"+map[bool]string{true: " (median)"}[len(r.IngestRounds) > 1], fmt.Sprintf("%.1fx", in.ratio))
+		ratio := "  ingest / baseline"
+		if median != "" {
+			ratio += " (" + median + ")"
+		}
+		row(ratio, fmt.Sprintf("%.1fx", in.ratio))
 		row("  all applied after (s)", fmt.Sprintf("%.1f", in.f.AppliedAfterS))
 		row("  applied (events/s)", fmt.Sprintf("%.0f", in.f.AppliedPerSec))
 		row("  CPU per event: server / bench (us)", fmt.Sprintf("%.0f / %.0f", in.f.ServerCPUUs, in.f.BenchCPUUs))
 		row("  until acknowledged: server / bench (us)", fmt.Sprintf("%.0f / %.0f", in.f.ServerAckCPUUs, in.f.BenchAckCPUUs))
 	}
-	row("baseline: 1 insert per transaction (rows/s"+map[bool]string{true: ", median"}[len(r.IngestRounds) > 1]+")",
-		fmt.Sprintf("%.0f", r.Baseline.RowsPerSec))
+	baseline := "baseline: 1 insert per transaction (rows/s)"
+	if median != "" {
+		baseline = "baseline: 1 insert per transaction (rows/s, " + median + ")"
+	}
+	row(baseline, fmt.Sprintf("%.0f", r.Baseline.RowsPerSec))
 	row(fmt.Sprintf("steady %d events/s: ack p50 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP50Ms))
 	row(fmt.Sprintf("steady %d events/s: ack p99 (ms)", r.Steady.Rate), fmt.Sprintf("%.2f", r.Steady.AckP99Ms))
 	row("  not acknowledged", fmt.Sprint(r.Steady.Failed))
@@ -462,8 +476,6 @@ func (b *benchServer) post(ctx context.Context, to *benchSender, s signed) (time
 	return took, err
 }
 
-// benchIngest sends n deliveries from senders goroutines as fast as the
-// server acknowledges them.
 // benchIngestRounds runs the 16-sender ingest run in rounds, and sets
 // res's 16-sender figures and baseline from them. The machine's speed
 // varies from one second to the next (the same work costs up to a third
@@ -477,7 +489,6 @@ func benchIngestRounds(ctx context.Context, res *benchResult, opts benchChildOpt
 	n, baselineRows, rounds int, progress func(string)) error {
 	var ingests []ingestFigures
 	var baselines []baselineFigures
-	res.IngestRounds = nil
 	for i := range rounds {
 		progress(fmt.Sprintf("round %d of %d: baseline, %d plain SQLite inserts, one transaction each...", i+1, rounds, baselineRows))
 		base, err := benchBaseline(ctx, filepath.Join(dir, fmt.Sprintf("baseline-%d.db", i+1)), baselineRows)
@@ -515,7 +526,6 @@ func benchIngestRounds(ctx context.Context, res *benchResult, opts benchChildOpt
 // (benchIngestRounds runs first).
 func benchIngestMany(ctx context.Context, res *benchResult, srv *benchServer, n, rounds int, progress func(string)) error {
 	var many []ingestFigures
-	res.IngestManyRounds = nil
 	for i := range rounds {
 		progress(fmt.Sprintf("round %d of %d: ingest, %d webhooks, %d senders...", i+1, rounds, n, benchManySenders))
 		in, err := benchIngest(ctx, srv, n, benchManySenders, uint64(1+rounds+i))
@@ -538,6 +548,8 @@ func medianOf[T any](xs []T, key func(T) float64) T {
 	return s[(len(s)-1)/2]
 }
 
+// benchIngest sends n deliveries from senders goroutines as fast as the
+// server acknowledges them.
 func benchIngest(ctx context.Context, b *benchServer, n, senders int, seed uint64) (ingestFigures, error) {
 	evs := b.events(n, seed)
 	lat := make([]time.Duration, len(evs))
