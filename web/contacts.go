@@ -106,13 +106,17 @@ func (s *Server) contactPage(c echo.Context, id int64, saved bool, msg string) e
 	if err != nil {
 		return err
 	}
+	senders, err := s.store.Senders(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	title := d.DisplayName() + " · Contacts · Switchboard"
 	status := http.StatusOK
 	if msg != "" {
 		status = http.StatusBadRequest
 	}
 	return s.render(c, status, views.ContactPage(views.ContactView{Page: s.page(c, title), C: *contactPanel(d, 0, who),
-		Saved: saved, Error: msg}))
+		Senders: senderNames(senders), Saved: saved, Error: msg}))
 }
 
 // POST /contacts/:id (name, notes): an agent changes a contact's name and

@@ -1,10 +1,14 @@
 package web_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"switchboard/inbox"
 )
 
 // An agent writes notes in a thread's details while the customer writes
@@ -75,4 +79,30 @@ func TestBrowserContactsOnAPhone(t *testing.T) {
 	b.setScreen(laptop, false)
 	b.waitFor("a table with its headings on a laptop", `document.querySelector('.contacts-table thead').getBoundingClientRect().height > 1 &&
 		getComputedStyle(document.querySelector('.contact-count-unit')).display === 'none'`)
+}
+
+// A contact's conversations say which of the business's numbers each was
+// with by the name agents gave it, on the contact's page and in a thread's
+// details, not by Zavu's id for it.
+func TestBrowserContactConversationsNameTheirSender(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	if err := ls.db.SyncSenders(context.Background(), []inbox.Sender{{ID: "snd_abc123", Name: "Support line", Phone: "+13125559876"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ls.post(inboundFrom("evt_s1", "msg_s1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now().Add(-time.Minute)))
+	// The thread's details list the contact's conversations when it has
+	// more than the one on screen: a text message makes a second.
+	ls.post(event("evt_s2", "message.inbound", time.Now(), map[string]any{"messageId": "msg_s2", "from": "+14155550101",
+		"to": "+13125559876", "channel": "sms", "messageType": "text", "text": "Also by text"}))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	id := b.conversationOf("Zoe Quinn")
+	b.open(ls.url() + "/conversations/" + id)
+	b.waitFor("the thread's details name the sender", `document.querySelector('[data-testid=contact-panel] [data-testid=contact-conv]').textContent.includes('via Support line')`)
+	b.open(b.eval(`document.querySelector('[data-testid=contact-panel] [data-testid=contact-link]').href`))
+	if got := b.eval(`document.querySelector('[data-testid=contact-conv]').textContent.replace(/\s+/g, ' ').trim()`); !strings.Contains(got, "via Support line") {
+		t.Errorf("the contact page lists the conversation as %q", got)
+	}
 }

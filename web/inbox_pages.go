@@ -158,9 +158,7 @@ func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newCo
 	if v.SavedViews, err = s.savedViewLinks(c, f, counted); err != nil {
 		return err
 	}
-	for _, sd := range senders {
-		v.Senders = append(v.Senders, views.SenderOption{ID: sd.ID, Label: senderShortName(sd)})
-	}
+	v.Senders = senderNames(senders)
 	if open != 0 {
 		tv, err := s.threadView(c, open, who)
 		if err != nil {

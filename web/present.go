@@ -410,6 +410,15 @@ func wantsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
+// senderNames are the senders' short names for a page's #sender-names.
+func senderNames(senders []inbox.Sender) []views.SenderOption {
+	out := make([]views.SenderOption, 0, len(senders))
+	for _, sd := range senders {
+		out = append(out, views.SenderOption{ID: sd.ID, Label: senderShortName(sd)})
+	}
+	return out
+}
+
 // senderShortName is how agents know a sender: its name from Admin > Senders,
 // else its number, else its id.
 func senderShortName(s inbox.Sender) string {
