@@ -396,7 +396,7 @@ func (s *Server) handleUpdateLabel(c echo.Context) error {
 		if verr != nil {
 			return verr
 		}
-		v.Error = ie.Message
+		v.Edit = views.LabelEdit{ID: id, Name: c.FormValue("name"), Colour: c.FormValue("colour"), Error: ie.Message}
 		return s.render(c, http.StatusUnprocessableEntity, views.LabelsPage(v))
 	}
 	if err != nil {

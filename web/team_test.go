@@ -331,8 +331,8 @@ func TestLabelRenameAndRecolour(t *testing.T) {
 		t.Errorf("an agent renames a label: %d", p.status)
 	}
 	p := admin.post(path, url.Values{"name": {"VIP"}, "colour": {"green"}, "csrf": {admin.csrf}})
-	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.find("label-error").Text(), "Another label has that name") {
-		t.Errorf("rename to a taken name: %d %q", p.status, p.find("label-error").Text())
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.find("label-edit-error").Text(), "Another label has that name") {
+		t.Errorf("rename to a taken name: %d %q", p.status, p.find("label-edit-error").Text())
 	}
 	if p := admin.post(path, url.Values{"name": {"money back"}, "colour": {"green"}, "csrf": {admin.csrf}}); p.status != http.StatusSeeOther {
 		t.Fatalf("rename: %d %s", p.status, p.body)
@@ -358,5 +358,45 @@ func TestLabelRenameAndRecolour(t *testing.T) {
 	}
 	if !hasEntry(auditActions(admin), "label.update", `"refund" (red)`, `"money back" (green)`) {
 		t.Errorf("audit log: %v", auditActions(admin))
+	}
+}
+
+// A rename the server refuses is answered in the label's own edit form,
+// open, with what the admin typed, not under "Add a label".
+func TestLabelRenameRefusedStaysInItsForm(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	admin := ts.newAgent()
+	admin.login("ana@example.com")
+	ts.label("refund", "red")
+	ts.label("vip", "blue")
+	var path string
+	admin.get("/admin/labels").find("label-edit-form").Each(func(_ int, f *goquery.Selection) {
+		if f.Find(`[data-testid=label-edit-name]`).AttrOr("value", "") == "refund" {
+			path = f.AttrOr("action", "")
+		}
+	})
+	p := admin.submit(path, url.Values{"name": {"VIP"}, "colour": {"green"}})
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("rename to a taken name: %d", p.status)
+	}
+	if got := p.find("label-error").Length(); got != 0 {
+		t.Errorf("the add form says %q about a rename", p.find("label-error").Text())
+	}
+	form := p.doc.Find(`form[action="` + path + `"]`)
+	if !form.Closest("details").Is("[open]") {
+		t.Error("the refused rename's form is closed")
+	}
+	if got := form.Find(`[data-testid=label-edit-error]`).Text(); !strings.Contains(got, "Another label has that name") {
+		t.Errorf("the rename form's error: %q", got)
+	}
+	if got := form.Find(`[data-testid=label-edit-name]`).AttrOr("value", ""); got != "VIP" {
+		t.Errorf("the rename form shows %q, not what was typed", got)
+	}
+	if got := form.Find(`[data-testid=label-edit-colour] option[selected]`).AttrOr("value", ""); got != "green" {
+		t.Errorf("the rename form's colour: %q, not what was picked", got)
+	}
+	if got := form.Find(`[data-testid=label-edit-name]`).AttrOr("aria-invalid", ""); got != "true" {
+		t.Errorf("the name field's aria-invalid: %q", got)
 	}
 }
