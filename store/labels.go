@@ -60,10 +60,13 @@ func (db *DB) CreateLabel(ctx context.Context, l *inbox.Label) error {
 	}
 	l.CreatedAt = stored(l.CreatedAt)
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		if err := w.checkLabelName(ctx, l.Name, 0); err != nil {
+			return err
+		}
 		return w.queryRowSQL(ctx, `INSERT INTO labels (name, colour, created_at) VALUES (?, ?, ?) RETURNING id`,
 			l.Name, l.Colour, msOf(l.CreatedAt)).Scan(&l.ID)
 	})
-	if isUniqueViolation(err) {
+	if isUniqueViolation(err) || errors.Is(err, errLabelTaken) {
 		return errLabelTaken
 	}
 	if err != nil {
@@ -82,6 +85,9 @@ func (db *DB) UpdateLabel(ctx context.Context, l *inbox.Label) error {
 		if err := w.queryRowSQL(ctx, `SELECT name FROM labels WHERE id = ?`, l.ID).Scan(&was); err != nil {
 			return err
 		}
+		if err := w.checkLabelName(ctx, l.Name, l.ID); err != nil {
+			return err
+		}
 		if err := w.queryRowSQL(ctx, `UPDATE labels SET name = ?, colour = ? WHERE id = ? RETURNING created_at`,
 			l.Name, l.Colour, l.ID).Scan(msTime{&l.CreatedAt}); err != nil {
 			return err
@@ -91,13 +97,35 @@ func (db *DB) UpdateLabel(ctx context.Context, l *inbox.Label) error {
 		}
 		return w.renameLabelInViews(ctx, was, l.Name)
 	})
-	if isUniqueViolation(err) {
+	if isUniqueViolation(err) || errors.Is(err, errLabelTaken) {
 		return errLabelTaken
 	}
 	if err != nil {
 		return notFound(err, "update label %d", l.ID)
 	}
 	return nil
+}
+
+// checkLabelName refuses a name that another label than id has, in any
+// case: the column's NOCASE folds only ASCII letters, so "Ärger" and
+// "ärger" are compared here.
+func (w *writeTx) checkLabelName(ctx context.Context, name string, id int64) error {
+	rows, err := w.querySQL(ctx, `SELECT id, name FROM labels`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var other int64
+		var n string
+		if err := rows.Scan(&other, &n); err != nil {
+			return err
+		}
+		if other != id && strings.EqualFold(n, name) {
+			return errLabelTaken
+		}
+	}
+	return rows.Err()
 }
 
 // renameLabelInViews points the saved views that filter by the label

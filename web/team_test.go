@@ -400,3 +400,37 @@ func TestLabelRenameRefusedStaysInItsForm(t *testing.T) {
 		t.Errorf("the name field's aria-invalid: %q", got)
 	}
 }
+
+// Label names are unique regardless of case, in every alphabet: "Ärger"
+// and "ärger" would show as two chips that mean the same.
+func TestLabelNamesDifferingOnlyInCaseAreRefused(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	admin := ts.newAgent()
+	admin.login("ana@example.com")
+	ts.label("Ärger", "red")
+	ts.label("Δέμα", "red")
+	ts.label("vip", "blue")
+	admin.get("/admin/labels")
+	for _, name := range []string{"ärger", "ÄRGER", "δέμα", "VIP"} {
+		p := admin.submit("/admin/labels", url.Values{"name": {name}, "colour": {"green"}})
+		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.find("label-error").Text(), "Another label has that name") {
+			t.Errorf("add %q beside a label of that name: %d %q", name, p.status, p.find("label-error").Text())
+		}
+	}
+	var vipPath string
+	admin.get("/admin/labels").find("label-edit-form").Each(func(_ int, f *goquery.Selection) {
+		if f.Find(`[data-testid=label-edit-name]`).AttrOr("value", "") == "vip" {
+			vipPath = f.AttrOr("action", "")
+		}
+	})
+	if p := admin.submit(vipPath, url.Values{"name": {"äRGER"}, "colour": {"blue"}}); p.status != http.StatusUnprocessableEntity {
+		t.Errorf("rename vip to äRGER: %d", p.status)
+	}
+	if p := admin.submit(vipPath, url.Values{"name": {"VIP"}, "colour": {"blue"}}); p.status != http.StatusSeeOther {
+		t.Errorf("rename vip to VIP, its own name in capitals: %d", p.status)
+	}
+	if got := admin.get("/admin/labels").find("label-row").Length(); got != 3 {
+		t.Errorf("%d labels listed, want 3", got)
+	}
+}
