@@ -112,13 +112,19 @@ func (s *Server) handleUpdateSavedReply(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	r := savedReplyFromForm(c, id)
 	before, err := s.store.SavedReply(ctx, id)
+	if errors.Is(err, inbox.ErrNotFound) {
+		return s.savedReplyGone(c, r)
+	}
 	if err != nil {
 		return err
 	}
-	r := savedReplyFromForm(c, id)
 	r.UpdatedAt = s.now()
 	if err := s.store.UpdateSavedReply(ctx, &r); err != nil {
+		if errors.Is(err, inbox.ErrNotFound) {
+			return s.savedReplyGone(c, r)
+		}
 		f, ok := formWithErrors(r, err)
 		if !ok {
 			return err
@@ -131,6 +137,18 @@ func (s *Server) handleUpdateSavedReply(c echo.Context) error {
 	}
 	s.audit(c, "saved_reply.update", detail)
 	return c.Redirect(http.StatusSeeOther, "/admin/saved-replies?done=updated")
+}
+
+// savedReplyGone answers an edit of a saved reply deleted meanwhile: the
+// list, with what was typed in the add form, to add it again.
+func (s *Server) savedReplyGone(c echo.Context, r inbox.SavedReply) error {
+	f := savedReplyForm(inbox.SavedReply{Shortcut: r.Shortcut, Title: r.Title, Body: r.Body})
+	f.Error = "This saved reply was deleted while you were editing it, perhaps by another admin. What you typed is below: add it to keep it."
+	v, err := s.savedRepliesView(c, f)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusConflict, views.SavedRepliesPage(v))
 }
 
 func (s *Server) handleDeleteSavedReply(c echo.Context) error {

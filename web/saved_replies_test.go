@@ -219,3 +219,39 @@ func TestComposerOffersSavedRepliesFilledForTheConversation(t *testing.T) {
 		t.Errorf("signed out: %d, want a redirect to sign in", p.status)
 	}
 }
+
+// Saving a saved reply that another admin deleted meanwhile keeps what
+// was typed: the form comes back as an add form, with the text, saying
+// what happened.
+func TestSavedReplyDeletedWhileEditedKeepsTheText(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
+	ana, ben := ts.newAgent(), ts.newAgent()
+	ana.login("ana@example.com")
+	ben.login("ben@example.com")
+	ana.get("/admin/saved-replies")
+	if p := ana.submit("/admin/saved-replies", url.Values{"shortcut": {"refund"}, "body": {"Refunds take 5 days."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d", p.status)
+	}
+	edit := ana.get("/admin/saved-replies").find("saved-reply-edit").AttrOr("href", "")
+	ana.get(edit)
+	ben.get(edit)
+	if p := ben.submit(edit+"/delete", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	typed := "Refunds take 5 to 7 working days; I have started yours."
+	p := ana.submit(edit, url.Values{"shortcut": {"refund"}, "title": {"Refunds"}, "body": {typed}})
+	if p.status != http.StatusConflict {
+		t.Errorf("save after the reply was deleted: %d, want 409", p.status)
+	}
+	if got := p.find("saved-body").Text(); got != typed {
+		t.Errorf("the form shows %q, not what was typed", got)
+	}
+	if got := p.find("saved-reply-error").Text(); !strings.Contains(got, "deleted") {
+		t.Errorf("the form's error: %q", got)
+	}
+	if got := p.find("saved-reply-form").AttrOr("action", ""); got != "/admin/saved-replies" {
+		t.Errorf("the form saves to %q, not as a new saved reply", got)
+	}
+}
