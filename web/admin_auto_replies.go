@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -359,19 +360,28 @@ func (s *Server) saveRule(c echo.Context, id int64) error {
 		}
 		return nil
 	})
-	if inv, ok := inbox.AsInvalidAutoReplies(err); ok {
+	inv, invalid := inbox.AsInvalidAutoReplies(err)
+	gone := id != 0 && errors.Is(err, inbox.ErrNotFound)
+	if invalid || gone {
 		f := ruleForm(k)
 		f.TemplateValues = c.FormValue("rule_values")
 		f.Keywords = c.FormValue("keywords")
 		f.Error = inv["rule"]
+		status := http.StatusUnprocessableEntity
+		if gone {
+			// Deleted meanwhile, perhaps by another admin: what was
+			// typed goes into the add form, to add it again.
+			f.ID, id, status = 0, 0, http.StatusConflict
+			f.Error = "This rule was deleted while you were editing it, perhaps by another admin. What you typed is below: add it to keep it."
+		}
 		cfg, err := s.store.AutoReplyConfig(ctx)
 		if err != nil {
 			return err
 		}
 		if id != 0 {
-			return s.renderRuleEdit(c, http.StatusUnprocessableEntity, f)
+			return s.renderRuleEdit(c, status, f)
 		}
-		return s.renderAutoReplies(c, http.StatusUnprocessableEntity, cfg, settingsForm(cfg), f)
+		return s.renderAutoReplies(c, status, cfg, settingsForm(cfg), f)
 	}
 	if err != nil {
 		return err

@@ -141,3 +141,42 @@ func TestKeywordRulesAddReorderDeleteAndTryIt(t *testing.T) {
 		t.Errorf("try with the window closed and no template: %q", got)
 	}
 }
+
+// Saving a keyword rule that another admin deleted meanwhile keeps what
+// was typed: the page comes back with it in the add form, saying what
+// happened.
+func TestKeywordRuleDeletedWhileEditedKeepsTheText(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
+	ana, ben := ts.newAgent(), ts.newAgent()
+	ana.login("ana@example.com")
+	ben.login("ben@example.com")
+	ana.get("/admin/auto-replies")
+	if p := ana.submit("/admin/auto-replies/rules", url.Values{"name": {"Prices"}, "keywords": {"price"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", p.status, p.find("rule-error").Text())
+	}
+	edit := ana.get("/admin/auto-replies").find("rule-edit").AttrOr("href", "")
+	ana.get(edit)
+	ben.get(edit)
+	if p := ben.submit(edit+"/delete", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	typed := "Our prices start at 5 EUR; the full list is on our site."
+	p := ana.submit(edit, url.Values{"name": {"Prices"}, "keywords": {"price, cost"}, "rule_enabled": {"on"}, "rule_text": {typed}})
+	if p.status != http.StatusConflict {
+		t.Errorf("save after the rule was deleted: %d, want 409", p.status)
+	}
+	if got := p.find("rule-text").Text(); got != typed {
+		t.Errorf("the form shows %q, not what was typed", got)
+	}
+	if got := p.find("rule-keywords").AttrOr("value", ""); got != "price, cost" {
+		t.Errorf("the keywords shown: %q", got)
+	}
+	if got := p.find("rule-error").Text(); !strings.Contains(got, "deleted") {
+		t.Errorf("the form's error: %q", got)
+	}
+	if got := p.find("keyword-rule-form").AttrOr("action", ""); got != "/admin/auto-replies/rules" {
+		t.Errorf("the form saves to %q, not as a new rule", got)
+	}
+}
