@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -25,8 +27,16 @@ func savedReplyForm(r inbox.SavedReply) views.SavedReplyForm {
 	return views.SavedReplyForm{
 		ID: r.ID, Shortcut: r.Shortcut, Title: r.Title, Body: r.Body,
 		MaxShortcut: inbox.MaxShortcutLength, MaxTitle: inbox.MaxSavedTitle, MaxBody: inbox.MaxReplyLength,
-		Placeholders: inbox.KnownPlaceholders,
+		Placeholders: inbox.KnownPlaceholders, Seen: savedVersion(r),
 	}
+}
+
+// savedVersion tells one saved version of a stored reply from the next.
+func savedVersion(r inbox.SavedReply) string {
+	if r.ID == 0 || r.UpdatedAt.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(r.UpdatedAt.UnixMilli(), 10)
 }
 
 // savedRepliesView is the list page with form as its add form.
@@ -120,6 +130,16 @@ func (s *Server) handleUpdateSavedReply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if seen := c.FormValue("seen"); seen != "" && seen != savedVersion(before) {
+		// Saved by someone else since this form was opened: saving now
+		// would silently replace their text.
+		f := savedReplyForm(r)
+		f.Seen = savedVersion(before)
+		f.Error = fmt.Sprintf("Someone else saved this reply at %s, while you were editing it. It now reads: /%s: %s. "+
+			"What you typed is below: save again to replace theirs with it.",
+			before.UpdatedAt.In(location(c)).Format(adminTimeFormat), before.Shortcut, before.Body)
+		return s.render(c, http.StatusConflict, views.SavedReplyEditPage(s.savedReplyEditView(c, f, before.Shortcut)))
+	}
 	r.UpdatedAt = s.now()
 	if err := s.store.UpdateSavedReply(ctx, &r); err != nil {
 		if errors.Is(err, inbox.ErrNotFound) {
@@ -129,6 +149,7 @@ func (s *Server) handleUpdateSavedReply(c echo.Context) error {
 		if !ok {
 			return err
 		}
+		f.Seen = c.FormValue("seen")
 		return s.render(c, http.StatusUnprocessableEntity, views.SavedReplyEditPage(s.savedReplyEditView(c, f, before.Shortcut)))
 	}
 	detail := savedAuditDetail(r)

@@ -255,3 +255,58 @@ func TestSavedReplyDeletedWhileEditedKeepsTheText(t *testing.T) {
 		t.Errorf("the form saves to %q, not as a new saved reply", got)
 	}
 }
+
+// Two admins edit the same saved reply: the second save does not silently
+// replace the first's. It comes back with what was typed and the other
+// admin's text; saving again then replaces it.
+func TestSavedReplyEditedByTwoAdminsKeepsBoth(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
+	ana, ben := ts.newAgent(), ts.newAgent()
+	ana.login("ana@example.com")
+	ben.login("ben@example.com")
+	ana.get("/admin/saved-replies")
+	if p := ana.submit("/admin/saved-replies", url.Values{"shortcut": {"refund"}, "body": {"Refunds take 5 days."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d", p.status)
+	}
+	edit := ana.get("/admin/saved-replies").find("saved-reply-edit").AttrOr("href", "")
+	fields := func(p page) url.Values {
+		v := url.Values{}
+		p.find("saved-reply-form").Find("input[name], textarea[name]").Each(func(_ int, s *goquery.Selection) {
+			name := s.AttrOr("name", "")
+			if s.Is("textarea") {
+				v.Set(name, s.Text())
+			} else {
+				v.Set(name, s.AttrOr("value", ""))
+			}
+		})
+		return v
+	}
+	anaForm, benForm := fields(ana.get(edit)), fields(ben.get(edit))
+	time.Sleep(5 * time.Millisecond) // the two saves are at different times
+	benForm.Set("body", "Refunds take 5 working days.")
+	if p := ben.submit(edit, benForm); p.status != http.StatusSeeOther {
+		t.Fatalf("Ben's save: %d", p.status)
+	}
+	anaForm.Set("body", "Refunds take 5 days; I have started yours.")
+	p := ana.submit(edit, anaForm)
+	if p.status != http.StatusConflict {
+		t.Fatalf("Ana's save over Ben's: %d, want 409", p.status)
+	}
+	if got := p.find("saved-body").Text(); got != "Refunds take 5 days; I have started yours." {
+		t.Errorf("Ana's form shows %q, not what she typed", got)
+	}
+	if got := p.find("saved-reply-error").Text(); !strings.Contains(got, "Refunds take 5 working days.") {
+		t.Errorf("the error does not show Ben's text: %q", got)
+	}
+	if got := ana.get("/admin/saved-replies").find("saved-reply-row").Text(); !strings.Contains(got, "5 working days") {
+		t.Errorf("Ben's text was replaced: %q", got)
+	}
+	if p := ana.submit(edit, fields(p)); p.status != http.StatusSeeOther {
+		t.Fatalf("Ana saves again, having seen Ben's: %d", p.status)
+	}
+	if got := ana.get("/admin/saved-replies").find("saved-reply-row").Text(); !strings.Contains(got, "I have started yours") {
+		t.Errorf("Ana's second save did not go: %q", got)
+	}
+}
