@@ -2,6 +2,9 @@ package web
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -95,6 +98,7 @@ func settingsForm(cfg inbox.AutoReplyConfig) views.AutoReplySettingsForm {
 		OutOfOffice: messageFields(cfg.OutOfOffice), Greeting: messageFields(cfg.Greeting),
 		Help: messageFields(cfg.Help), Stop: messageFields(cfg.Stop), Limit: strconv.Itoa(cfg.Limit()),
 	}
+	f.Seen = settingsVersion(cfg)
 	if f.TimeZone == "" {
 		f.TimeZone = "UTC"
 	}
@@ -102,6 +106,23 @@ func settingsForm(cfg inbox.AutoReplyConfig) views.AutoReplySettingsForm {
 		f.Days = append(f.Days, views.DayField{Key: fmt.Sprintf("day%d", d), Name: d.String(), Value: formatSpans(cfg.Hours.Days[d])})
 	}
 	return f
+}
+
+// settingsVersion tells the settings in cfg (all but the keyword rules,
+// which have their own forms) from any other settings.
+func settingsVersion(cfg inbox.AutoReplyConfig) string {
+	cfg.Keywords = nil
+	return fingerprint(cfg)
+}
+
+// fingerprint is a short digest of v's JSON.
+func fingerprint(v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:12])
 }
 
 // settingsFromForm reads the settings form over cfg (keyword rules stay),
@@ -280,19 +301,35 @@ func (s *Server) handleSaveAutoReplies(c echo.Context) error {
 		return err
 	}
 	var form views.AutoReplySettingsForm
+	seen, conflict := c.FormValue("seen"), ""
 	saved, err := s.store.UpdateAutoReplies(ctx, s.now(), func(cfg *inbox.AutoReplyConfig) error {
+		if now := settingsVersion(*cfg); seen != "" && seen != now {
+			// Saved by someone else since this form was opened: saving
+			// now would silently undo their change.
+			conflict = "Someone else saved these settings while you were editing them. They now read: " + settingsSummary(*cfg) +
+				" What you typed is below: save again to replace theirs with it."
+			seen = now
+		}
 		var errs inbox.InvalidAutoReplies
 		form, errs = settingsFromForm(c, cfg)
 		checkTemplates(ts, map[string]inbox.AutoReplyMessage{"ooo": cfg.OutOfOffice, "greeting": cfg.Greeting}, errs)
+		if conflict != "" {
+			errs["conflict"] = conflict
+		}
 		return validated(cfg, errs)
 	})
 	if inv, ok := inbox.AsInvalidAutoReplies(err); ok {
-		form.Errors = inv
+		status := http.StatusUnprocessableEntity
+		if conflict != "" {
+			status = http.StatusConflict
+			delete(inv, "conflict")
+		}
+		form.Errors, form.Conflict, form.Seen = inv, conflict, seen
 		cfg, err := s.store.AutoReplyConfig(ctx)
 		if err != nil {
 			return err
 		}
-		return s.renderAutoReplies(c, http.StatusUnprocessableEntity, cfg, form, views.KeywordRuleForm{Enabled: true})
+		return s.renderAutoReplies(c, status, cfg, form, views.KeywordRuleForm{Enabled: true})
 	}
 	if err != nil {
 		return err

@@ -180,3 +180,67 @@ func TestKeywordRuleDeletedWhileEditedKeepsTheText(t *testing.T) {
 		t.Errorf("the form saves to %q, not as a new rule", got)
 	}
 }
+
+// formFields are the named fields of the form with this data-testid, as
+// a browser would send them.
+func formFields(p page, testid string) url.Values {
+	v := url.Values{}
+	p.find(testid).Find("input[name], textarea[name], select[name]").Each(func(_ int, s *goquery.Selection) {
+		name := s.AttrOr("name", "")
+		switch {
+		case s.Is("textarea"):
+			v.Set(name, s.Text())
+		case s.Is("select"):
+			v.Set(name, s.Find("option[selected]").AttrOr("value", ""))
+		case s.AttrOr("type", "") == "checkbox":
+			if _, on := s.Attr("checked"); on {
+				v.Set(name, s.AttrOr("value", "on"))
+			}
+		default:
+			v.Set(name, s.AttrOr("value", ""))
+		}
+	})
+	return v
+}
+
+// Two admins edit the auto-reply settings at once: the second save does
+// not silently undo the first's change.
+func TestAutoReplySettingsSavedByTwoAdminsKeepsBoth(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
+	ana, ben := ts.newAgent(), ts.newAgent()
+	ana.login("ana@example.com")
+	ben.login("ben@example.com")
+	anaForm := formFields(ana.get("/admin/auto-replies"), "auto-reply-settings")
+	benForm := formFields(ben.get("/admin/auto-replies"), "auto-reply-settings")
+	benForm.Set("day1", "09:00-17:00")
+	benForm.Set("greeting_enabled", "on")
+	benForm.Set("greeting_text", "Hello! We answer within the hour.")
+	if p := ben.submit("/admin/auto-replies", benForm); p.status != http.StatusSeeOther {
+		t.Fatalf("Ben's save: %d %s", p.status, p.find("auto-reply-error").Text())
+	}
+	anaForm.Set("day1", "08:00-16:00")
+	p := ana.submit("/admin/auto-replies", anaForm)
+	if p.status != http.StatusConflict {
+		t.Fatalf("Ana's save over Ben's: %d, want 409", p.status)
+	}
+	if got := p.find("hours-day1").AttrOr("value", ""); got != "08:00-16:00" {
+		t.Errorf("Monday's hours shown to Ana: %q, not what she typed", got)
+	}
+	if got := p.find("auto-reply-error").Text(); !strings.Contains(got, "Hello! We answer within the hour.") {
+		t.Errorf("the error does not say what Ben saved: %q", got)
+	}
+	if got := ana.get("/admin/auto-replies").find("hours-day1").AttrOr("value", ""); got != "09:00-17:00" {
+		t.Errorf("Ben's hours were replaced: %q", got)
+	}
+	again := formFields(p, "auto-reply-settings")
+	again.Set("greeting_enabled", "on")
+	again.Set("greeting_text", "Hello! We answer within the hour.")
+	if p := ana.submit("/admin/auto-replies", again); p.status != http.StatusSeeOther {
+		t.Fatalf("Ana saves again, having seen Ben's: %d %s", p.status, p.find("auto-reply-error").Text())
+	}
+	if got := ana.get("/admin/auto-replies").find("hours-day1").AttrOr("value", ""); got != "08:00-16:00" {
+		t.Errorf("Ana's second save did not go: %q", got)
+	}
+}
