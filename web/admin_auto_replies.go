@@ -366,7 +366,8 @@ func ruleFromForm(c echo.Context, id int64) inbox.KeywordRule {
 
 func ruleForm(k inbox.KeywordRule) views.KeywordRuleForm {
 	return views.KeywordRuleForm{ID: k.ID, Name: k.Name, Keywords: strings.Join(k.Keywords, ", "), SenderID: k.SenderID,
-		Channel: string(k.Channel), Enabled: k.Enabled, Text: k.Text, TemplateID: k.TemplateID, TemplateValues: strings.Join(k.TemplateValues, "\n")}
+		Channel: string(k.Channel), Enabled: k.Enabled, Text: k.Text, TemplateID: k.TemplateID, TemplateValues: strings.Join(k.TemplateValues, "\n"),
+		Seen: fingerprint(k)}
 }
 
 // saveRule adds (id 0) or replaces a keyword rule from the form.
@@ -378,7 +379,15 @@ func (s *Server) saveRule(c echo.Context, id int64) error {
 	}
 	k := ruleFromForm(c, id)
 	var put inbox.KeywordRule
+	seen, conflict := c.FormValue("seen"), false
 	_, err = s.store.UpdateAutoReplies(ctx, s.now(), func(cfg *inbox.AutoReplyConfig) error {
+		if cur, ok := cfg.Rule(id); ok && id != 0 && seen != "" && fingerprint(cur) != seen {
+			// Saved by someone else since this form was opened: saving
+			// now would silently replace their change.
+			conflict, seen = true, fingerprint(cur)
+			return inbox.InvalidAutoReplies{"rule": fmt.Sprintf("Someone else saved this rule while you were editing it. It now reads: %s: keywords %s; reply %q. "+
+				"What you typed is below: save again to replace theirs with it.", cur.Name, strings.Join(cur.Keywords, ", "), cur.Text)}
+		}
 		var err error
 		if put, err = cfg.PutRule(k); err != nil {
 			return err
@@ -404,7 +413,11 @@ func (s *Server) saveRule(c echo.Context, id int64) error {
 		f.TemplateValues = c.FormValue("rule_values")
 		f.Keywords = c.FormValue("keywords")
 		f.Error = inv["rule"]
+		f.Seen = seen
 		status := http.StatusUnprocessableEntity
+		if conflict {
+			status = http.StatusConflict
+		}
 		if gone {
 			// Deleted meanwhile, perhaps by another admin: what was
 			// typed goes into the add form, to add it again.

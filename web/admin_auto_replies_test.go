@@ -244,3 +244,46 @@ func TestAutoReplySettingsSavedByTwoAdminsKeepsBoth(t *testing.T) {
 		t.Errorf("Ana's second save did not go: %q", got)
 	}
 }
+
+// Two admins edit the same keyword rule: the second save does not
+// silently replace the first's.
+func TestKeywordRuleEditedByTwoAdminsKeepsBoth(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
+	ana, ben := ts.newAgent(), ts.newAgent()
+	ana.login("ana@example.com")
+	ben.login("ben@example.com")
+	ana.get("/admin/auto-replies")
+	if p := ana.submit("/admin/auto-replies/rules", url.Values{"name": {"Prices"}, "keywords": {"price"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", p.status, p.find("rule-error").Text())
+	}
+	edit := ana.get("/admin/auto-replies").find("rule-edit").AttrOr("href", "")
+	anaForm, benForm := formFields(ana.get(edit), "keyword-rule-form"), formFields(ben.get(edit), "keyword-rule-form")
+	benForm.Set("rule_text", "From 6 EUR since May.")
+	if p := ben.submit(edit, benForm); p.status != http.StatusSeeOther {
+		t.Fatalf("Ben's save: %d %s", p.status, p.find("rule-error").Text())
+	}
+	anaForm.Set("keywords", "price, cost")
+	p := ana.submit(edit, anaForm)
+	if p.status != http.StatusConflict {
+		t.Fatalf("Ana's save over Ben's: %d, want 409", p.status)
+	}
+	if got := p.find("rule-keywords").AttrOr("value", ""); got != "price, cost" {
+		t.Errorf("the keywords shown to Ana: %q, not what she typed", got)
+	}
+	if got := p.find("rule-error").Text(); !strings.Contains(got, "From 6 EUR since May.") {
+		t.Errorf("the error does not say what Ben saved: %q", got)
+	}
+	if got := ana.get("/admin/auto-replies").find("keyword-rule").Text(); !strings.Contains(got, "From 6 EUR") {
+		t.Errorf("Ben's text was replaced: %q", got)
+	}
+	again := formFields(p, "keyword-rule-form")
+	again.Set("rule_text", "From 6 EUR since May.")
+	if p := ana.submit(edit, again); p.status != http.StatusSeeOther {
+		t.Fatalf("Ana saves again, having seen Ben's: %d %s", p.status, p.find("rule-error").Text())
+	}
+	if got := ana.get("/admin/auto-replies").find("keyword-rule").Text(); !strings.Contains(got, "cost") {
+		t.Errorf("Ana's second save did not go: %q", got)
+	}
+}
