@@ -434,3 +434,32 @@ func TestLabelNamesDifferingOnlyInCaseAreRefused(t *testing.T) {
 		t.Errorf("%d labels listed, want 3", got)
 	}
 }
+
+// Deleting a label takes it off every conversation and cannot be undone:
+// the first click on Delete asks, as revoking a token does, instead of
+// doing it.
+func TestDeletingALabelAsksFirst(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	admin := ts.newAgent()
+	admin.login("ana@example.com")
+	ts.label("refund", "red")
+	p := admin.get("/admin/labels")
+	del := p.find("label-delete")
+	if del.Length() != 1 {
+		t.Fatalf("%d delete buttons", del.Length())
+	}
+	confirm := del.Closest("details")
+	if confirm.Length() == 0 {
+		t.Fatal("the label's Delete button deletes at the first click, with nothing asked")
+	}
+	if _, open := confirm.Attr("open"); open {
+		t.Error("the confirmation is open before Delete is clicked")
+	}
+	if got := confirm.ChildrenFiltered("summary").Text(); !strings.Contains(got, "Delete") {
+		t.Errorf("the first button reads %q", got)
+	}
+	if got := del.Closest("form").Text(); !strings.Contains(got, "every conversation") || !strings.Contains(got, "cannot be undone") {
+		t.Errorf("the confirmation says %q", strings.Join(strings.Fields(got), " "))
+	}
+}
