@@ -26,6 +26,7 @@ var autoReplyNotices = map[string]string{
 	"updated": "Keyword rule saved.",
 	"deleted": "Keyword rule deleted.",
 	"moved":   "Keyword rules reordered.",
+	"gone":    "That keyword rule was deleted already.",
 }
 
 // commonTimeZones are offered in the time zone field; any IANA name works.
@@ -493,6 +494,10 @@ func (s *Server) handleDeleteAutoReplyRule(c echo.Context) error {
 		gone, derr = cfg.DeleteRule(id)
 		return derr
 	})
+	if errors.Is(err, inbox.ErrNotFound) {
+		// A second click, or another admin was first.
+		return c.Redirect(http.StatusSeeOther, "/admin/auto-replies?done=gone")
+	}
 	if err != nil {
 		return err
 	}
@@ -519,6 +524,9 @@ func (s *Server) handleMoveAutoReplyRule(c echo.Context) error {
 		}
 		return nil
 	})
+	if errors.Is(err, inbox.ErrNotFound) {
+		return c.Redirect(http.StatusSeeOther, "/admin/auto-replies?done=gone")
+	}
 	if err != nil {
 		return err
 	}

@@ -336,7 +336,7 @@ func (s *Server) labelsView(c echo.Context) (views.LabelsView, error) {
 	return views.LabelsView{Page: s.page(c, "Labels · Switchboard"), Labels: ls, Colours: inbox.LabelColours}, nil
 }
 
-var labelNotices = map[string]string{"added": "Label added.", "saved": "Label saved; open pages show it on their next update.", "deleted": "Label deleted and taken off every conversation."}
+var labelNotices = map[string]string{"added": "Label added.", "saved": "Label saved; open pages show it on their next update.", "deleted": "Label deleted and taken off every conversation.", "gone": "That label was deleted already."}
 
 func (s *Server) handleLabelsPage(c echo.Context) error {
 	v, err := s.labelsView(c)
@@ -412,6 +412,10 @@ func (s *Server) handleDeleteLabel(c echo.Context) error {
 		return err
 	}
 	l, err := s.store.DeleteLabel(c.Request().Context(), id)
+	if errors.Is(err, inbox.ErrNotFound) {
+		// A second click, or another admin was first.
+		return c.Redirect(http.StatusSeeOther, "/admin/labels?done=gone")
+	}
 	if err != nil {
 		return err
 	}

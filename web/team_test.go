@@ -463,3 +463,42 @@ func TestDeletingALabelAsksFirst(t *testing.T) {
 		t.Errorf("the confirmation says %q", strings.Join(strings.Fields(got), " "))
 	}
 }
+
+// Deleting a label or a keyword rule that is gone already (a second click,
+// or another admin was first) says so on its page, not on an error page.
+func TestDeletingWhatIsGoneAlreadySaysSo(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	admin := ts.newAgent()
+	admin.login("ana@example.com")
+	ts.label("refund", "red")
+	del := admin.get("/admin/labels").find("label-delete").Closest("form").AttrOr("action", "")
+	if p := admin.submit(del, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	p := admin.submit(del, nil)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("delete the deleted label: %d %s", p.status, strings.Join(strings.Fields(p.doc.Find("main").Text()), " "))
+	}
+	if got := admin.get(p.header.Get("Location")).find("labels-notice").Text(); !strings.Contains(got, "deleted already") {
+		t.Errorf("the labels page says %q", got)
+	}
+
+	admin.get("/admin/auto-replies")
+	if p := admin.submit("/admin/auto-replies/rules", url.Values{"name": {"Prices"}, "keywords": {"price"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a rule: %d", p.status)
+	}
+	edit := admin.get("/admin/auto-replies").find("rule-edit").AttrOr("href", "")
+	if p := admin.submit(edit+"/delete", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("delete the rule: %d", p.status)
+	}
+	for _, path := range []string{edit + "/delete", edit + "/move"} {
+		p := admin.submit(path, url.Values{"dir": {"up"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("%s of the deleted rule: %d %s", path, p.status, strings.Join(strings.Fields(p.doc.Find("main").Text()), " "))
+		}
+		if got := admin.get(p.header.Get("Location")).find("auto-replies-notice").Text(); !strings.Contains(got, "deleted already") {
+			t.Errorf("after %s the page says %q", path, got)
+		}
+	}
+}
