@@ -381,7 +381,7 @@ func (s *Server) saveRule(c echo.Context, id int64) error {
 	k := ruleFromForm(c, id)
 	var put inbox.KeywordRule
 	seen, conflict := c.FormValue("seen"), false
-	_, err = s.store.UpdateAutoReplies(ctx, s.now(), func(cfg *inbox.AutoReplyConfig) error {
+	saved, err := s.store.UpdateAutoReplies(ctx, s.now(), func(cfg *inbox.AutoReplyConfig) error {
 		if cur, ok := cfg.Rule(id); ok && id != 0 && seen != "" && fingerprint(cur) != seen {
 			// Saved by someone else since this form was opened: saving
 			// now would silently replace their change.
@@ -436,6 +436,9 @@ func (s *Server) saveRule(c echo.Context, id int64) error {
 	}
 	if err != nil {
 		return err
+	}
+	if k, ok := saved.Rule(put.ID); ok {
+		put = k // as saved: trimmed, each keyword once
 	}
 	action, done := "auto_replies.rule_add", "added"
 	if id != 0 {

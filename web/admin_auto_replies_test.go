@@ -287,3 +287,20 @@ func TestKeywordRuleEditedByTwoAdminsKeepsBoth(t *testing.T) {
 		t.Errorf("Ana's second save did not go: %q", got)
 	}
 }
+
+// The audit log records a keyword rule as it was saved (name trimmed,
+// keywords once each), not as it was typed.
+func TestKeywordRuleAuditShowsTheRuleAsSaved(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/admin/auto-replies")
+	if p := a.submit("/admin/auto-replies/rules", url.Values{"name": {"  Prices  "}, "keywords": {"price,price,  price   list "}, "rule_enabled": {"on"}, "rule_text": {"  From 5 EUR.  "}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", p.status, p.find("rule-error").Text())
+	}
+	want := `Prices: keywords price, price list; reply "From 5 EUR."`
+	if got := auditActions(a); !hasEntry(got, "auto_replies.rule_add", want) || hasEntry(got, " Prices ") {
+		t.Errorf("audit log: %q, want an entry with %q", got, want)
+	}
+}
