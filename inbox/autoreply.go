@@ -537,7 +537,11 @@ func (c *AutoReplyConfig) Normalize() {
 		k.Name = strings.TrimSpace(k.Name)
 		var kws []string
 		for _, kw := range k.Keywords {
-			if kw = strings.Join(strings.Fields(kw), " "); kw != "" && !slices.Contains(kws, kw) {
+			kw = strings.Join(strings.Fields(kw), " ")
+			// Of keywords that match alike ("price", "PRICE!"), the first.
+			ws := words(kw)
+			same := func(x string) bool { return x == kw || len(ws) > 0 && slices.Equal(words(x), ws) }
+			if kw != "" && !slices.ContainsFunc(kws, same) {
 				kws = append(kws, kw)
 			}
 		}

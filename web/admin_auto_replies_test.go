@@ -304,3 +304,20 @@ func TestKeywordRuleAuditShowsTheRuleAsSaved(t *testing.T) {
 		t.Errorf("audit log: %q, want an entry with %q", got, want)
 	}
 }
+
+// Keywords match whatever the case and punctuation, so a rule keeps one
+// of those that match alike ("price", "PRICE", "Price!").
+func TestKeywordRuleKeepsOneOfKeywordsThatMatchAlike(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/admin/auto-replies")
+	if p := a.submit("/admin/auto-replies/rules", url.Values{"name": {"Prices"}, "keywords": {"price, PRICE, Price!, price list, Price  List"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", p.status, p.find("rule-error").Text())
+	}
+	edit := a.get("/admin/auto-replies").find("rule-edit").AttrOr("href", "")
+	if got := a.get(edit).find("rule-keywords").AttrOr("value", ""); got != "price, price list" {
+		t.Errorf("the rule's keywords: %q, want \"price, price list\"", got)
+	}
+}
