@@ -319,6 +319,37 @@ func (k KeywordRule) Matches(senderID string, ch Channel, text string) bool {
 	return false
 }
 
+// ShadowedKeyword is a keyword of a rule that an earlier rule always
+// answers first.
+type ShadowedKeyword struct {
+	Keyword string
+	By      string // the earlier rule's name
+}
+
+// Shadowed lists the keywords of the rule with this id that never get its
+// reply: an earlier rule, on, on every sender and channel this rule
+// covers, matches every message that contains them ("price" above
+// answers "price list").
+func (c AutoReplyConfig) Shadowed(id int64) []ShadowedKeyword {
+	i := slices.IndexFunc(c.Keywords, func(k KeywordRule) bool { return k.ID == id })
+	if i < 0 || !c.Keywords[i].Enabled {
+		return nil
+	}
+	k := c.Keywords[i]
+	var out []ShadowedKeyword
+	for _, kw := range k.Keywords {
+		ws := words(kw)
+		for _, e := range c.Keywords[:i] {
+			covers := e.Enabled && (e.SenderID == "" || e.SenderID == k.SenderID) && (e.Channel == "" || e.Channel == k.Channel)
+			if covers && slices.ContainsFunc(e.Keywords, func(ekw string) bool { return containsPhrase(ws, ekw) }) {
+				out = append(out, ShadowedKeyword{Keyword: kw, By: e.Name})
+				break
+			}
+		}
+	}
+	return out
+}
+
 // HelpKeyword reports whether an SMS asks for help: the whole message is
 // HELP or INFO.
 func HelpKeyword(text string) bool {

@@ -242,6 +242,7 @@ func (s *Server) autoRepliesView(c echo.Context, cfg inbox.AutoReplyConfig, sett
 			channel = k.Channel.Label()
 		}
 		row.Where = sender + ", " + channel
+		row.Shadowed = shadowedSentence(cfg.Shadowed(k.ID))
 		v.Rules = append(v.Rules, row)
 	}
 	log, err := s.store.AutoReplyLog(ctx, 20)
@@ -259,6 +260,18 @@ func (s *Server) autoRepliesView(c echo.Context, cfg inbox.AutoReplyConfig, sett
 	}
 	v.Status = hoursStatus(cfg, s.now(), loc)
 	return v, nil
+}
+
+// shadowedSentence says which keywords rules above answer first.
+func shadowedSentence(sh []inbox.ShadowedKeyword) string {
+	if len(sh) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(sh))
+	for _, x := range sh {
+		parts = append(parts, fmt.Sprintf("%q (%s, above, answers it first)", x.Keyword, x.By))
+	}
+	return "Never answers " + strings.Join(parts, ", ") + ". Move this rule up, or remove the keyword."
 }
 
 // hoursStatus says whether the team is open now, in a sentence.

@@ -321,3 +321,35 @@ func TestKeywordRuleKeepsOneOfKeywordsThatMatchAlike(t *testing.T) {
 		t.Errorf("the rule's keywords: %q, want \"price, price list\"", got)
 	}
 }
+
+// A keyword that a rule above answers first, on every sender and channel
+// the rule covers, never gets this rule's reply: the list says so.
+func TestKeywordRulesSayWhichKeywordsAnEarlierRuleAnswers(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/admin/auto-replies")
+	for _, r := range []url.Values{
+		{"name": {"Prices"}, "keywords": {"price"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}},
+		{"name": {"SMS refunds"}, "keywords": {"refund"}, "channel": {"sms"}, "rule_enabled": {"on"}, "rule_text": {"Reply with your order number."}},
+		{"name": {"Catalogue"}, "keywords": {"PRICE LIST, catalogue"}, "rule_enabled": {"on"}, "rule_text": {"Here is our list."}},
+		{"name": {"Refunds"}, "keywords": {"refund"}, "rule_enabled": {"on"}, "rule_text": {"Refunds take 5 days."}},
+	} {
+		if p := a.submit("/admin/auto-replies/rules", r); p.status != http.StatusSeeOther {
+			t.Fatalf("add %s: %d %s", r.Get("name"), p.status, p.find("rule-error").Text())
+		}
+	}
+	warnings := map[string]string{}
+	a.get("/admin/auto-replies").find("keyword-rule").Each(func(_ int, s *goquery.Selection) {
+		warnings[s.AttrOr("data-name", "")] = strings.Join(strings.Fields(s.Find(`[data-testid=rule-shadowed]`).Text()), " ")
+	})
+	if got := warnings["Catalogue"]; !strings.Contains(got, `"PRICE LIST"`) || !strings.Contains(got, "Prices") || strings.Contains(got, "catalogue") {
+		t.Errorf("Catalogue's warning: %q, want one about \"PRICE LIST\" and Prices", got)
+	}
+	for _, name := range []string{"Prices", "SMS refunds", "Refunds"} {
+		if got := warnings[name]; got != "" {
+			t.Errorf("%s is warned about: %q", name, got)
+		}
+	}
+}

@@ -107,9 +107,10 @@ func TestBrowserAdminPagesOnAPhone(t *testing.T) {
 // fillAdminPages fills every admin page with what makes a page wide: long
 // names and e-mail addresses, a long token name and a revoked token, webhook
 // events with long ids (one failed), a delivery refused for its signature,
-// a broadcast's status, audit entries, a saved reply, a label, a keyword
-// rule and a rejected template, all with long words. It returns the id of
-// Maximiliana, an admin with a long name; Ana Administrator signs in.
+// a broadcast's status, audit entries, a saved reply, a label, two keyword
+// rules (the second warned of a keyword the first answers) and a rejected
+// template, all with long words. It returns the id of Maximiliana, an
+// admin with a long name; Ana Administrator signs in.
 func fillAdminPages(t *testing.T, ls *liveServer) (maxi int64) {
 	t.Helper()
 	ctx := context.Background()
@@ -173,10 +174,14 @@ func fillAdminPages(t *testing.T, ls *liveServer) (maxi int64) {
 		t.Fatal(err)
 	}
 	if _, err := ls.db.UpdateAutoReplies(ctx, now, func(c *inbox.AutoReplyConfig) error {
-		c.Keywords = append(c.Keywords, inbox.KeywordRule{Name: "Refunds and returns for international orders",
+		c.Keywords = append(c.Keywords, inbox.KeywordRule{ID: 1, Name: "Refunds and returns for international orders",
 			Keywords: []string{"refund", "return my order", "money back", "chargeback", "reimbursement"},
 			AutoReplyMessage: inbox.AutoReplyMessage{Enabled: true,
-				Text: "Thanks for writing! Our returns team answers refund questions within two working days: https://shop.example.com/help/returns/international-orders"}})
+				Text: "Thanks for writing! Our returns team answers refund questions within two working days: https://shop.example.com/help/returns/international-orders"}},
+			// Below the first, which answers its first keyword: the list
+			// says so.
+			inbox.KeywordRule{ID: 2, Name: "Return labels", Keywords: []string{"return my order with a prepaid label please", "label"},
+				AutoReplyMessage: inbox.AutoReplyMessage{Enabled: true, Text: "We send a prepaid label the same day."}})
 		return nil
 	}); err != nil {
 		t.Fatal(err)
