@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -350,6 +351,29 @@ func TestKeywordRulesSayWhichKeywordsAnEarlierRuleAnswers(t *testing.T) {
 	for _, name := range []string{"Prices", "SMS refunds", "Refunds"} {
 		if got := warnings[name]; got != "" {
 			t.Errorf("%s is warned about: %q", name, got)
+		}
+	}
+}
+
+// The reply texts say how long they can be, and the browser stops there,
+// well before a form too large for the server to read.
+func TestAutoReplyTextsSayTheirLimit(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	p := a.get("/admin/auto-replies")
+	for _, name := range []string{"ooo_text", "greeting_text", "help_text", "stop_text", "rule_text"} {
+		ta := p.doc.Find(`textarea[name="` + name + `"]`)
+		if ta.Length() != 1 {
+			t.Errorf("%d textareas %s", ta.Length(), name)
+			continue
+		}
+		if got := ta.AttrOr("maxlength", ""); got != strconv.Itoa(inbox.MaxReplyLength) {
+			t.Errorf("%s's maxlength: %q, want %d", name, got, inbox.MaxReplyLength)
+		}
+		if got := ta.Closest("label").Text(); !strings.Contains(got, strconv.Itoa(inbox.MaxReplyLength)+" characters") {
+			t.Errorf("%s's label does not say its limit: %q", name, strings.Join(strings.Fields(got), " "))
 		}
 	}
 }
