@@ -56,3 +56,22 @@ func TestMarkReadOnOpenIsAnAdminSetting(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A form larger than the server reads (pasted into a field with no limit
+// of its own) is answered with a page that says what to do, not a bare
+// "The request is too large."
+func TestAdminFormTooLargeSaysWhatToDo(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/admin/auto-replies")
+	p := a.submit("/admin/auto-replies/rules", url.Values{"name": {"Big"}, "keywords": {strings.Repeat("price list, ", 6000)}, "rule_text": {"x"}})
+	if p.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", p.status)
+	}
+	got := strings.Join(strings.Fields(p.doc.Find("main").Text()), " ")
+	if !strings.Contains(got, "64 KB") || !strings.Contains(got, "Go back") {
+		t.Errorf("the page says %q; want the limit and what to do", got)
+	}
+}

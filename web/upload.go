@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -121,7 +122,9 @@ func (s *Server) readReplyForm(c echo.Context, user int64) (*replyForm, error) {
 }
 
 func errFormTooLarge() error {
-	return newError(http.StatusRequestEntityTooLarge, "too_large", "The request is too large.")
+	return newError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf(
+		"The form is larger than Switchboard accepts (%d KB in all). Go back to it, where your browser keeps what you typed, shorten the longest text and send it again.",
+		maxFormBody>>10))
 }
 
 func errAttachmentsOff() error {
