@@ -385,11 +385,21 @@ func (s *Server) handleUpdateLabel(c echo.Context) error {
 			old = l
 		}
 	}
-	if old.ID == 0 {
-		return inbox.ErrNotFound
-	}
 	l := inbox.Label{ID: id, Name: c.FormValue("name"), Colour: c.FormValue("colour")}
-	err = s.store.UpdateLabel(ctx, &l)
+	if old.ID != 0 {
+		err = s.store.UpdateLabel(ctx, &l)
+	}
+	if old.ID == 0 || errors.Is(err, inbox.ErrNotFound) {
+		// Deleted meanwhile, perhaps by another admin: what was typed
+		// goes into the add form, to add it again.
+		v, verr := s.labelsView(c)
+		if verr != nil {
+			return verr
+		}
+		v.Name, v.Colour = l.Name, l.Colour
+		v.Error = "That label was deleted while you were editing it, perhaps by another admin. What you typed is below: add it to keep it."
+		return s.render(c, http.StatusConflict, views.LabelsPage(v))
+	}
 	var ie *inbox.InvalidError
 	if errors.As(err, &ie) {
 		v, verr := s.labelsView(c)

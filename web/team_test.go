@@ -337,8 +337,8 @@ func TestLabelRenameAndRecolour(t *testing.T) {
 	if p := admin.post(path, url.Values{"name": {"money back"}, "colour": {"green"}, "csrf": {admin.csrf}}); p.status != http.StatusSeeOther {
 		t.Fatalf("rename: %d %s", p.status, p.body)
 	}
-	if p := admin.post("/admin/labels/999999", url.Values{"name": {"x"}, "colour": {"green"}, "csrf": {admin.csrf}}); p.status != http.StatusNotFound {
-		t.Errorf("rename an unknown label: %d", p.status)
+	if p := admin.post("/admin/labels/999999", url.Values{"name": {"x"}, "colour": {"green"}, "csrf": {admin.csrf}}); p.status != http.StatusConflict {
+		t.Errorf("rename an unknown (deleted) label: %d, want 409", p.status)
 	}
 	chip := ben.get("/conversations/" + strconv.FormatInt(ids[0], 10)).find("label-chip")
 	if chip.Length() == 0 {
@@ -500,5 +500,33 @@ func TestDeletingWhatIsGoneAlreadySaysSo(t *testing.T) {
 		if got := admin.get(p.header.Get("Location")).find("auto-replies-notice").Text(); !strings.Contains(got, "deleted already") {
 			t.Errorf("after %s the page says %q", path, got)
 		}
+	}
+}
+
+// Renaming a label another admin deleted meanwhile keeps what was typed,
+// in the add form, and says what happened.
+func TestLabelRenamedAfterItWasDeletedKeepsTheName(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	admin := ts.newAgent()
+	admin.login("ana@example.com")
+	ts.label("refund", "red")
+	p := admin.get("/admin/labels")
+	path := p.find("label-edit-form").AttrOr("action", "")
+	if p := admin.submit(path+"/delete", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	p = admin.submit(path, url.Values{"name": {"refund requested"}, "colour": {"green"}})
+	if p.status != http.StatusConflict {
+		t.Errorf("rename after the label was deleted: %d, want 409", p.status)
+	}
+	if got := p.find("label-error").Text(); !strings.Contains(got, "deleted") {
+		t.Errorf("the labels page says %q", got)
+	}
+	if got := p.find("label-name").AttrOr("value", ""); got != "refund requested" {
+		t.Errorf("the add form shows %q, not what was typed", got)
+	}
+	if got := p.find("label-form").Find(`input[name=colour][checked]`).AttrOr("value", ""); got != "green" {
+		t.Errorf("the add form's colour: %q", got)
 	}
 }
