@@ -594,5 +594,16 @@ func (s *Server) handleTryAutoReply(c echo.Context) error {
 			r.Note = "It goes once in this closed period; later messages until opening time get nothing more."
 		}
 	}
+	if c.Request().Header.Get("HX-Request") == "" {
+		// Sent without script (or before it loaded): the whole page, with
+		// the answer under the box and the box as typed.
+		v, err := s.autoRepliesView(c, cfg, settingsForm(cfg), views.KeywordRuleForm{Enabled: true})
+		if err != nil {
+			return err
+		}
+		v.Try = views.TryForm{Sender: in.SenderID, Channel: string(ch), Text: in.Text, First: in.First, WindowClosed: c.FormValue("window_closed") == "on"}
+		v.TryResult = &r
+		return s.render(c, http.StatusOK, views.AutoRepliesPage(v))
+	}
 	return s.render(c, http.StatusOK, views.TryAutoReplyResult(r))
 }

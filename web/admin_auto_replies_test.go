@@ -377,3 +377,42 @@ func TestAutoReplyTextsSayTheirLimit(t *testing.T) {
 		}
 	}
 }
+
+// The "Try it" box works without script (or before it has loaded): it
+// posts, never puts the CSRF token in the address, and the answer is the
+// whole page with the result under the box and what was typed kept.
+func TestTryAutoReplyWithoutScript(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/admin/auto-replies")
+	if p := a.submit("/admin/auto-replies/rules", url.Values{"name": {"Prices"}, "keywords": {"price"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add: %d", p.status)
+	}
+	form := a.get("/admin/auto-replies").find("try-form")
+	if got := strings.ToLower(form.AttrOr("method", "get")); got != "post" {
+		t.Errorf("the try box submits by %s without script: the CSRF token goes into the address", strings.ToUpper(got))
+	}
+	if got := form.AttrOr("action", ""); got != "/admin/auto-replies/try" {
+		t.Errorf("the try box's action: %q", got)
+	}
+	p := a.submit("/admin/auto-replies/try", url.Values{"text": {"What is the price?"}, "channel": {"sms"}})
+	if p.status != http.StatusOK || p.doc.Find("title").Length() == 0 || p.find("try-form").Length() != 1 {
+		t.Fatalf("without script the box answers %d, a page: %v", p.status, p.doc.Find("title").Length() > 0)
+	}
+	if got := p.find("try-result").Find(`[data-testid=try-text-out]`).Text(); got != "From 5 EUR." {
+		t.Errorf("the result under the box: %q", got)
+	}
+	if got := p.find("try-text").AttrOr("value", ""); got != "What is the price?" {
+		t.Errorf("the message typed: %q", got)
+	}
+	if got := p.find("try-channel").Find("option[selected]").AttrOr("value", ""); got != "sms" {
+		t.Errorf("the channel chosen: %q", got)
+	}
+	// With htmx, the result alone, for the box.
+	h := a.post("/admin/auto-replies/try", url.Values{"text": {"What is the price?"}})
+	if h.doc.Find("title").Length() != 0 || h.find("try-outcome").Length() != 1 {
+		t.Errorf("with htmx the box gets more than its result")
+	}
+}
