@@ -63,25 +63,34 @@ func midnightIn(t time.Time) time.Time {
 
 // GET /reports
 func (s *Server) handleReports(c echo.Context) error {
+	v, err := s.reportsView(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.ReportsPage(v))
+}
+
+// reportsView is the reports page for the request's filters.
+func (s *Server) reportsView(c echo.Context) (views.ReportsView, error) {
 	ctx := c.Request().Context()
 	loc, err := s.reportLocation(ctx)
 	if err != nil {
-		return err
+		return views.ReportsView{}, err
 	}
 	f, msg, err := s.pageReportFilter(c, loc)
 	if err != nil {
-		return err
+		return views.ReportsView{}, err
 	}
 	cur, err := s.store.ReportSummary(ctx, f, loc)
 	if err != nil {
-		return err
+		return views.ReportsView{}, err
 	}
 	days := int(math.Round(f.To.Sub(f.From).Hours() / 24))
 	prevF := f
 	prevF.From, prevF.To = f.From.AddDate(0, 0, -days), f.From
 	prev, err := s.store.ReportSummary(ctx, prevF, loc)
 	if err != nil {
-		return err
+		return views.ReportsView{}, err
 	}
 	u := currentUser(c)
 	v := views.ReportsView{
@@ -115,7 +124,7 @@ func (s *Server) handleReports(c echo.Context) error {
 
 	senders, err := s.store.Senders(ctx)
 	if err != nil {
-		return err
+		return views.ReportsView{}, err
 	}
 	for _, sd := range senders {
 		label := sd.Name
@@ -129,7 +138,7 @@ func (s *Server) handleReports(c echo.Context) error {
 	}
 	labels, err := s.store.Labels(ctx)
 	if err != nil {
-		return err
+		return views.ReportsView{}, err
 	}
 	for _, l := range labels {
 		v.Labels = append(v.Labels, views.ReportOption{Value: strconv.FormatInt(l.ID, 10), Label: l.Name, Selected: l.ID == f.LabelID})
@@ -137,7 +146,7 @@ func (s *Server) handleReports(c echo.Context) error {
 	if v.Admin {
 		users, err := s.store.Users(ctx)
 		if err != nil {
-			return err
+			return views.ReportsView{}, err
 		}
 		for _, us := range users {
 			id := strconv.FormatInt(us.ID, 10)
@@ -148,7 +157,7 @@ func (s *Server) handleReports(c echo.Context) error {
 	if cur.Business {
 		cfg, err := s.store.AutoReplyConfig(ctx)
 		if err != nil {
-			return err
+			return views.ReportsView{}, err
 		}
 		v.BusinessZone = cfg.Hours.Location().String()
 	}
@@ -157,7 +166,7 @@ func (s *Server) handleReports(c echo.Context) error {
 	v.Heat = heatChart(cur.HourWeekday)
 	v.Histogram = histogram(cur.ResponseBuckets)
 	v.AgentRows, v.AgentsH = agentRows(cur.ByAgent)
-	return s.render(c, http.StatusOK, views.ReportsPage(v))
+	return v, nil
 }
 
 // GET /reports/export.csv: the page's CSV, with the page's filters.
@@ -179,8 +188,13 @@ func (s *Server) handleReportTimeZone(c echo.Context) error {
 		name = "UTC"
 	}
 	if _, err := time.LoadLocation(name); err != nil || name == "Local" || len(name) > 64 {
-		return newError(http.StatusBadRequest, "invalid_parameter",
-			"That is not a time zone Switchboard knows. Use a name such as Europe/Berlin or America/New_York.")
+		v, err := s.reportsView(c)
+		if err != nil {
+			return err
+		}
+		v.TimeZoneInput = c.FormValue("time_zone")
+		v.TimeZoneError = "That is not a time zone Switchboard knows. Use a name such as Europe/Berlin or America/New_York."
+		return s.render(c, http.StatusUnprocessableEntity, views.ReportsPage(v))
 	}
 	if err := s.store.SetSetting(c.Request().Context(), inbox.SettingReportTimeZone, name, s.now()); err != nil {
 		return err

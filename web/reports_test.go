@@ -164,8 +164,8 @@ func TestReportsPage(t *testing.T) {
 		t.Errorf("Ben's export holds others' conversations: %q", csvPage.body)
 	}
 
-	if r := adm.do(http.MethodPost, "/admin/reports/time-zone", url.Values{"csrf": {adm.csrf}, "time_zone": {"Mars/Olympus"}}, nil); r.status != http.StatusBadRequest {
-		t.Errorf("unknown zone: %d, want 400", r.status)
+	if r := adm.do(http.MethodPost, "/admin/reports/time-zone", url.Values{"csrf": {adm.csrf}, "time_zone": {"Mars/Olympus"}}, nil); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("unknown zone: %d, want 422", r.status)
 	}
 	if r := adm.do(http.MethodPost, "/admin/reports/time-zone", url.Values{"csrf": {adm.csrf}, "time_zone": {"Asia/Kolkata"}}, nil); r.status != http.StatusSeeOther {
 		t.Fatalf("save zone: %d", r.status)
@@ -310,5 +310,35 @@ func TestReportsByLabel(t *testing.T) {
 	rows, err := csv.NewReader(strings.NewReader(adm.get(fmt.Sprintf("/reports/export.csv?labelId=%d", refund.ID)).body)).ReadAll()
 	if err != nil || len(rows) != 2 || slices.Index(rows[0], "labels") < 0 || rows[1][slices.Index(rows[0], "labels")] != "refund" {
 		t.Fatalf("export by refund: %v %v", err, rows)
+	}
+}
+
+// A reporting time zone Switchboard does not know ("Berlin") is answered
+// on the reports page, next to the field, with what was typed.
+func TestReportTimeZoneRefusedNextToTheField(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/reports")
+	p := a.submit("/admin/reports/time-zone", url.Values{"time_zone": {"Berlin"}})
+	if p.status != http.StatusUnprocessableEntity {
+		t.Errorf("unknown zone: %d, want 422", p.status)
+	}
+	field := p.find("report-tz")
+	if got := field.AttrOr("value", ""); got != "Berlin" {
+		t.Errorf("the field shows %q, not what was typed", got)
+	}
+	if got := field.AttrOr("aria-invalid", ""); got != "true" {
+		t.Errorf("the field's aria-invalid: %q", got)
+	}
+	if got := field.Closest("form").Find(`[data-testid=report-tz-error]`).Text(); !strings.Contains(got, "Europe/Berlin") {
+		t.Errorf("the error next to the field: %q", got)
+	}
+	if got := p.find("report-figures").Length() + p.doc.Find("h1").Length(); got == 0 {
+		t.Error("the answer is not the reports page")
+	}
+	if got := a.get("/reports").find("report-tz").AttrOr("value", ""); got != "UTC" {
+		t.Errorf("the zone saved: %q", got)
 	}
 }
