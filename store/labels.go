@@ -107,25 +107,35 @@ func (db *DB) UpdateLabel(ctx context.Context, l *inbox.Label) error {
 }
 
 // checkLabelName refuses a name that another label than id has, in any
-// case: the column's NOCASE folds only ASCII letters, so "Ärger" and
-// "ärger" are compared here.
+// case.
 func (w *writeTx) checkLabelName(ctx context.Context, name string, id int64) error {
+	other, err := w.labelNamed(ctx, name, id)
+	if err == nil && other != 0 {
+		return errLabelTaken
+	}
+	return err
+}
+
+// labelNamed is the id of the label, other than except, whose name is
+// name in any case, or 0: the column's NOCASE folds only the letters A to
+// Z, so "Ärger" and "ärger", or "Δέμα" and "δέμα", are compared here.
+func (w *writeTx) labelNamed(ctx context.Context, name string, except int64) (int64, error) {
 	rows, err := w.querySQL(ctx, `SELECT id, name FROM labels`)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var other int64
+		var id int64
 		var n string
-		if err := rows.Scan(&other, &n); err != nil {
-			return err
+		if err := rows.Scan(&id, &n); err != nil {
+			return 0, err
 		}
-		if other != id && strings.EqualFold(n, name) {
-			return errLabelTaken
+		if id != except && strings.EqualFold(n, name) {
+			return id, nil
 		}
 	}
-	return rows.Err()
+	return 0, rows.Err()
 }
 
 // renameLabelInViews points the saved views that filter by the label
@@ -185,19 +195,18 @@ func (w *writeTx) activity(ctx context.Context, ch *inbox.Change, a inbox.Thread
 	return nil
 }
 
-// labelIDs resolves label names (case insensitive) to ids; an unknown
+// labelIDs resolves label names (in any case) to ids; an unknown
 // name is an *inbox.InvalidError.
 func (w *writeTx) labelIDs(ctx context.Context, names []string) ([]int64, error) {
 	var ids []int64
 	for _, n := range names {
-		var id int64
-		err := w.queryRowSQL(ctx, `SELECT id FROM labels WHERE name = ?`, strings.TrimSpace(n)).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, &inbox.InvalidError{Code: "unknown_label",
-				Message: fmt.Sprintf("There is no label %q; an admin adds labels in Admin > Labels.", n)}
-		}
+		id, err := w.labelNamed(ctx, strings.TrimSpace(n), 0)
 		if err != nil {
 			return nil, err
+		}
+		if id == 0 {
+			return nil, &inbox.InvalidError{Code: "unknown_label",
+				Message: fmt.Sprintf("There is no label %q; an admin adds labels in Admin > Labels.", n)}
 		}
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)

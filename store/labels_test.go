@@ -473,3 +473,32 @@ func TestRenamedLabelKeepsItsSavedViews(t *testing.T) {
 		t.Errorf("%d views, want %d", len(got), len(want))
 	}
 }
+
+// A conversation's labels are named in any case, in every alphabet, as
+// label names are unique: "ärger" from the API or a saved filter is the
+// label "Ärger".
+func TestLabelsAreNamedInAnyCase(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	id := receive(t, db, "+15552000", 1, t0)
+	label(t, db, "Ärger", "red")
+	label(t, db, "Δέμα", "blue")
+	label(t, db, "VIP", "green")
+	update(t, db, []int64{id}, inbox.ConversationUpdate{AddLabels: []string{"ärger", "ΔΈΜΑ", "vip"}}, t0)
+	c, err := db.Conversation(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(labelNames(c), ", "); got != "VIP, Ärger, Δέμα" {
+		t.Errorf("labels %q", got)
+	}
+	update(t, db, []int64{id}, inbox.ConversationUpdate{RemoveLabels: []string{"äRGER"}}, t0)
+	if c, _ = db.Conversation(ctx, id); strings.Join(labelNames(c), ", ") != "VIP, Δέμα" {
+		t.Errorf("after removing äRGER: %q", labelNames(c))
+	}
+	_, _, err = db.UpdateConversations(ctx, []int64{id}, inbox.ConversationUpdate{AddLabels: []string{"Ärgernis"}}, t0)
+	var ie *inbox.InvalidError
+	if !errors.As(err, &ie) || ie.Code != "unknown_label" {
+		t.Errorf("an unknown label: %v", err)
+	}
+}

@@ -146,6 +146,7 @@ var pgContract = []struct {
 	// Labels, snoozes, saved views, notes, auto-replies, notifications,
 	// retention of raw bodies, the commit observer.
 	{"TestLabelsAreUniqueAndChecked", TestLabelsAreUniqueAndChecked},
+	{"TestLabelsAreNamedInAnyCase", TestLabelsAreNamedInAnyCase},
 	{"TestBulkUpdateAndUndo", TestBulkUpdateAndUndo},
 	{"TestUpdateConversationsChecks", TestUpdateConversationsChecks},
 	{"TestSnoozeLeavesOpenListsAndEndsOnTime", TestSnoozeLeavesOpenListsAndEndsOnTime},
