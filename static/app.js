@@ -498,16 +498,49 @@
     var old = el.id && document.getElementById(el.id);
     if (!old) { return; }
     if (old.classList.contains("composer") && old.getAttribute("data-mode") === el.getAttribute("data-mode")) { return; }
-    var focusedID = old.contains(document.activeElement) ? document.activeElement.id : "";
+    var focused = focusKey(old, document.activeElement);
     localize(el);
     personalise(el);
     keepContactEdit(old, el);
+    keepMenus(old, el);
     old.replaceWith(el);
     if (window.htmx) { htmx.process(el); }
     if (el.classList.contains("composer")) { restoreDrafts(el); }
     markDetails();
-    var f = focusedID && document.getElementById(focusedID);
+    var f = focused && (old === document.activeElement ? el : el.querySelector(focused));
     if (f) { f.focus({ preventScroll: true }); }
+  }
+
+  // focusKey names the element with the focus within a part about to be
+  // replaced, so that its twin in the new part can take the focus: by its
+  // id, or by what it is (a menu's time field, a label's checkbox, a
+  // menu's button) within the menu it is in.
+  function focusKey(root, el) {
+    if (!el || el === root || !root.contains(el)) { return ""; }
+    if (el.id) { return "#" + CSS.escape(el.id); }
+    var key = el.tagName.toLowerCase();
+    ["data-testid", "name", "value"].forEach(function (a) {
+      var v = el.getAttribute(a);
+      if (v !== null) { key += "[" + a + '="' + CSS.escape(v) + '"]'; }
+    });
+    var menu = el.parentElement && el.parentElement.closest("[data-testid]");
+    if (menu && root.contains(menu)) { key = '[data-testid="' + CSS.escape(menu.getAttribute("data-testid")) + '"] ' + key; }
+    return key;
+  }
+
+  // A menu the agent has open in a thread's header (Labels, Snooze) stays
+  // open when a live update replaces the header, with the time they typed;
+  // its ticks are the new header's, as the team left them.
+  function keepMenus(old, el) {
+    $$("details.menu[open][data-testid]", old).forEach(function (d) {
+      var nd = el.querySelector('details.menu[data-testid="' + CSS.escape(d.getAttribute("data-testid")) + '"]');
+      if (!nd) { return; }
+      nd.open = true;
+      $$("input[name]:not([type=checkbox]):not([type=radio]):not([type=hidden])", d).forEach(function (a) {
+        var b = nd.querySelector('input[name="' + CSS.escape(a.name) + '"]');
+        if (b) { b.value = a.value; }
+      });
+    });
   }
 
   // On a phone the thread's back button shows the list again in the page,

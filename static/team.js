@@ -163,10 +163,15 @@
     $$('[data-snooze="evening"], #bulk-snooze option[value="evening"]').forEach(function (el) { el.hidden = late; el.disabled = late; });
   }
 
-  // A snooze picked from a menu closes it.
+  // A snooze picked from a menu closes it, and the menu that took its
+  // place if the live update of the header came first.
   document.addEventListener("htmx:afterRequest", function (e) {
     var menu = e.target.closest && e.target.closest("details.menu");
-    if (menu && e.detail && e.detail.successful && e.target.matches("form[hx-post$='/snooze']")) { menu.open = false; }
+    if (!menu || !e.detail || !e.detail.successful || !e.target.matches("form[hx-post$='/snooze']")) { return; }
+    menu.open = false;
+    var now = !menu.isConnected && menu.getAttribute("data-testid") &&
+      $('#thread details.menu[open][data-testid="' + CSS.escape(menu.getAttribute("data-testid")) + '"]');
+    if (now) { now.open = false; }
   });
   // A menu opens within the screen: one that would run past its right edge
   // (Snooze, last in a phone's or a tablet's thread header) moves left

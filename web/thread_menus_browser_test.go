@@ -1,0 +1,92 @@
+package web_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"switchboard/inbox"
+)
+
+// Two agents on one conversation, on tablets held upright: while Ana has a
+// menu of the thread's header open, Ben's changes and the customer's new
+// message replace the header under it. Her menu stays open, with the time
+// she typed and the focus where she left it, and its ticks follow Ben's.
+func TestBrowserHeaderMenusStayOpenThroughLiveUpdates(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addAdmin("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	for _, n := range []string{"Refund", "VIP"} {
+		if err := ls.db.CreateLabel(context.Background(), &inbox.Label{Name: n, Colour: "blue", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	ana := newTab(t, browser(t, exe))
+	ana.setScreen(screenSize{"768x1024", 768, 1024}, false)
+	ana.login(ls.url(), "ana@example.com")
+	ben := newTab(t, browser(t, exe))
+	ben.setScreen(portrait, false)
+	ben.login(ls.url(), "ben@example.com")
+	for _, b := range []*tab{ana, ben} {
+		b.open(ls.url() + "/conversations/1")
+		b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	}
+	const snooze = `document.querySelector('#thread [data-testid=snooze-menu]')`
+	const labels = `document.querySelector('#thread [data-testid=label-menu]')`
+	const at = `document.querySelector('#thread [data-testid=snooze-at]')`
+
+	// Ana starts to snooze it until a time of her own.
+	ana.do("Ana opens Snooze", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-menu] summary`)))
+	ana.waitFor("the menu is open", snooze+`.open`)
+	ana.do("and picks the time field", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-at]`)))
+	ana.eval(at + `.value = '2031-03-04T09:30'; ""`)
+	ana.waitFor("the time field has the focus", `document.activeElement === `+at)
+
+	ben.do("Ben assigns it to himself", chromedp.Click(chromedp.CSS(`#thread [data-testid=assign-me]`)))
+	ana.waitFor("Ana's header shows Ben's change", `document.querySelector('#thread .thread-head').dataset.assignee === '2'`)
+	if got := ana.eval(`(() => { const out = [];
+		if (!` + snooze + `.open) out.push('the Snooze menu closed');
+		if (` + at + `.value !== '2031-03-04T09:30') out.push('the time she typed is now "' + ` + at + `.value + '"');
+		if (document.activeElement !== ` + at + `) out.push('the focus went to ' + document.activeElement.tagName);
+		return out.join('; '); })()`); got != "" {
+		t.Errorf("Ben assigned the conversation while Ana was snoozing it: %s", got)
+	}
+
+	ana.key(kb.Escape)
+	ana.waitFor("Escape shuts the menu", `!`+snooze+`.open`)
+
+	// She labels it while Ben does too, and the customer writes again.
+	ana.do("Ana opens Labels", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)))
+	ana.waitFor("the menu is open", labels+`.open`)
+	ana.do("and ticks Refund", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-option][value=Refund]`)))
+	ana.waitFor("Refund is on the conversation", `document.querySelector('#thread [data-testid=thread-labels]').textContent.includes('Refund')`)
+	ben.do("Ben labels it VIP", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)),
+		chromedp.Click(chromedp.CSS(`#thread [data-testid=label-option][value=VIP]`)))
+	ana.waitFor("Ana sees VIP", `document.querySelector('#thread [data-testid=thread-labels]').textContent.includes('VIP')`)
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550101", "Zoe Quinn", "Hello? Anyone there?", time.Now()))
+	ana.waitFor("the customer's message is in", `document.querySelector('#thread [data-testid=messages]').textContent.includes('Anyone there?')`)
+	if got := ana.eval(`(() => { const out = [];
+		if (!` + labels + `.open) out.push('the Labels menu closed');
+		const ticked = [...document.querySelectorAll('#thread [data-testid=label-option]:checked')].map(c => c.value).join();
+		if (ticked !== 'Refund,VIP') out.push('the menu ticks "' + ticked + '"');
+		if (!document.activeElement.matches('[data-testid=label-option][value=Refund]')) out.push('the focus went to ' + document.activeElement.tagName);
+		return out.join('; '); })()`); got != "" {
+		t.Errorf("labels changed while Ana had their menu open: %s", got)
+	}
+
+	// Snoozing from the menu still closes it, whichever comes first: the
+	// answer or the header it changed.
+	ana.do("Ana shuts Labels", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)))
+	ana.waitFor("the menu is shut", `!`+labels+`.open`)
+	ana.do("Ana opens Snooze again", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-menu] summary`)))
+	ana.waitFor("it has found its place on the screen", `(b => { const r = b.getBoundingClientRect();
+		return `+snooze+`.open && document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2) === b; })(document.querySelector('#thread [data-testid=snooze-1h]'))`)
+	ana.do("and snoozes it for an hour", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-1h]`)))
+	ana.waitFor("the header says snoozed", `!!document.querySelector('#thread [data-testid=snoozed-pill]')`)
+	ana.waitFor("and the menu is shut", `!`+snooze+`.open`)
+}
