@@ -206,6 +206,15 @@
     }
   }, true);
 
+  // A tap or click anywhere else closes an open menu, as menus do: opening
+  // one menu shuts another rather than stacking them. (Capture: the rows'
+  // checkboxes stop their clicks on the way down.)
+  document.addEventListener("click", function (e) {
+    $$("details.menu[open]").forEach(function (d) {
+      if (!d.contains(e.target)) { d.open = false; }
+    });
+  }, true);
+
   function watch() {
     var list = $("#conv-list");
     if (!list) { return; }

@@ -90,3 +90,41 @@ func TestBrowserHeaderMenusStayOpenThroughLiveUpdates(t *testing.T) {
 	ana.waitFor("the header says snoozed", `!!document.querySelector('#thread [data-testid=snoozed-pill]')`)
 	ana.waitFor("and the menu is shut", `!`+snooze+`.open`)
 }
+
+// On a phone and on a tablet, a header menu closes when the agent taps
+// anywhere else, as menus do: opening Labels shuts Snooze instead of
+// stacking one over the other, and a tap on the thread shuts Labels.
+func TestBrowserHeaderMenusCloseOnATapOutside(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	if err := ls.db.CreateLabel(context.Background(), &inbox.Label{Name: "Refund", Colour: "blue", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	const snooze = `document.querySelector('#thread [data-testid=snooze-menu]')`
+	const labels = `document.querySelector('#thread [data-testid=label-menu]')`
+	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/conversations/1")
+		b.do("open Snooze", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-menu] summary`)))
+		b.waitFor("Snooze is open", snooze+`.open`)
+		b.do("tap Labels", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)))
+		b.waitFor("Labels is open", labels+`.open`)
+		if b.eval(`String(`+snooze+`.open)`) == "true" {
+			t.Errorf("at %s Snooze stays open under Labels", s.name)
+		}
+		b.do("tick Refund", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-option][value=Refund]`)))
+		b.waitFor("Refund is on", `document.querySelector('#thread [data-testid=thread-labels]').textContent.includes('Refund')`)
+		if b.eval(`String(`+labels+`.open)`) != "true" {
+			t.Errorf("at %s a tap inside Labels shut it", s.name)
+		}
+		b.do("tap the thread", chromedp.Click(chromedp.CSS(`#thread [data-testid=messages]`)))
+		b.waitFor("Labels shuts", `!`+labels+`.open`)
+		b.do("untick Refund", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)),
+			chromedp.Click(chromedp.CSS(`#thread [data-testid=label-option][value=Refund]`)))
+		b.waitFor("Refund is off", `!document.querySelector('#thread [data-testid=thread-labels]').textContent.includes('Refund')`)
+	}
+}
