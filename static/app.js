@@ -501,6 +501,7 @@
     var focused = focusKey(old, document.activeElement);
     localize(el);
     personalise(el);
+    if (swapComposer(old, el, focused)) { return; }
     keepContactEdit(old, el);
     keepMenus(old, el);
     old.replaceWith(el);
@@ -541,6 +542,33 @@
         if (b) { b.value = a.value; }
       });
     });
+  }
+
+  // A composer that changes what it offers (the window opened or closed)
+  // keeps the note being written as it was: only the reply part is
+  // replaced, so the Note tab, the note's text, its caret, the focus and
+  // the @mention picker stay where the agent left them; a reply being
+  // written gives the focus to the reply part that took its place.
+  function swapComposer(old, el, focused) {
+    var note = $("form[data-note]", old);
+    if (!old.classList.contains("composer") || !note || !$("form[data-note]", el)) { return false; }
+    Array.prototype.slice.call(el.attributes).forEach(function (a) {
+      if (a.name !== "data-tab") { old.setAttribute(a.name, a.value); }
+    });
+    Array.prototype.slice.call(old.children).forEach(function (c) {
+      if (c !== note && !c.classList.contains("composer-tabs")) { c.remove(); }
+    });
+    Array.prototype.slice.call(el.children).forEach(function (c) {
+      if (c.matches("form[data-note]") || c.classList.contains("composer-tabs")) { return; }
+      note.before(c);
+      if (window.htmx) { htmx.process(c); }
+    });
+    restoreDrafts(old);
+    if (focused && !old.contains(document.activeElement)) {
+      var f = $("form[data-reply] textarea, form[data-template-form] select", old);
+      if (f) { f.focus({ preventScroll: true }); }
+    }
+    return true;
   }
 
   // On a phone the thread's back button shows the list again in the page,

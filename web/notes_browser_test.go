@@ -151,3 +151,40 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 		document.querySelector('[data-testid=note-delete]').click(); ""`)
 	ana.waitFor("the note leaves Ana's thread, live", `!document.querySelector('[data-testid=note]')`)
 }
+
+// On a phone, Ana writes a note about a conversation whose WhatsApp window
+// has closed, with @Be typed and the picker offering Ben; the customer
+// writes again, which opens the window and turns the composer from
+// templates to free text under her. She stays on her note: its text, the
+// caret, the focus and the picker are as they were, and the next keys go
+// on with the mention.
+func TestBrowserNoteKeptWhenTheWindowOpens(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now().Add(-25*time.Hour)))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b.waitFor("the composer offers templates", `document.querySelector('#thread .composer').dataset.mode === 'template'`)
+	b.do("Note", chromedp.Click(chromedp.CSS(`#thread [data-testid=tab-note]`)))
+	b.do("type a note", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=note-text]`), "Called twice today, @Be"))
+	b.waitFor("the picker offers Ben", `!!document.querySelector('#thread [data-testid=mention-option]')`)
+
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550101", "Zoe Quinn", "Hello again", time.Now()))
+	b.waitFor("the window opens", `document.querySelector('#thread .composer').dataset.mode !== 'template'`)
+	if got := b.eval(`(() => { const out = [], c = document.querySelector('#thread .composer'), ta = c.querySelector('[data-testid=note-text]');
+		if (c.dataset.tab !== 'note' || c.querySelector('[data-testid=tab-note]').getAttribute('aria-selected') !== 'true') out.push('the composer shows ' + c.dataset.tab);
+		if (ta.value !== 'Called twice today, @Be') out.push('the note reads "' + ta.value + '"');
+		if (document.activeElement !== ta) out.push('the focus is on ' + document.activeElement.tagName + '#' + document.activeElement.id);
+		if (ta.selectionStart !== ta.value.length) out.push('the caret is at ' + ta.selectionStart);
+		if (!c.querySelector('[data-testid=mention-option]') || c.querySelector('[data-testid=mention-suggest]').hidden) out.push('the picker closed');
+		return out.join('; '); })()`); got != "" {
+		t.Errorf("the customer wrote while Ana was writing a note: %s", got)
+	}
+	b.do("go on typing", chromedp.KeyEvent("n"))
+	b.waitFor("the keys go on in the note", `document.querySelector('#thread [data-testid=note-text]').value === 'Called twice today, @Ben'`)
+}
