@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,4 +73,63 @@ func TestBrowserBulkResolveUndoAndSnooze(t *testing.T) {
 	b.waitFor("the header shows it open again", `!document.querySelector('[data-testid=snoozed-pill]')`)
 	b.waitFor("a snooze-ended line in the thread, live",
 		`[...document.querySelectorAll('[data-testid=activity]')].some(e => e.textContent.includes('Snooze ended'))`)
+}
+
+// On a phone and on a tablet held upright, an agent ticks rows one after
+// another with a finger: the bar of bulk actions appears when the first
+// is ticked, and no row moves under the finger for it, at the top of the
+// list or scrolled down; its controls are on the screen and usable; a
+// customer writing meanwhile keeps the ticks where they were.
+func TestBrowserSelectingRowsLeavesThemInPlace(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	if err := ls.db.CreateLabel(context.Background(), &inbox.Label{Name: "Refund", Colour: "blue", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 30 {
+		ls.post(inboundFrom(fmt.Sprintf("evt_%d", i), fmt.Sprintf("msg_%d", i), fmt.Sprintf("+141555501%02d", i),
+			fmt.Sprintf("Customer %02d", i), "Where is my order?", now.Add(-time.Duration(i)*time.Minute)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	tops := `JSON.stringify([...document.querySelectorAll('#conv-list .row')].map(r => Math.round(r.getBoundingClientRect().top)))`
+	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}} {
+		b.setScreen(s, false)
+		for _, scroll := range []int{0, 600} {
+			b.open(ls.url() + "/inbox")
+			b.waitFor("the rows", `document.querySelectorAll('#conv-list .row').length === 30`)
+			b.eval(fmt.Sprintf(`document.querySelector('#conv-list').scrollTop = %d; ""`, scroll))
+			// The rows in the middle of the list's part of the screen.
+			ids := strings.Split(b.eval(`(() => { const l = document.querySelector('#conv-list').getBoundingClientRect();
+				return [...document.querySelectorAll('#conv-list .row')].filter(r => { const b = r.getBoundingClientRect(); return b.top >= l.top && b.bottom <= l.bottom; })
+					.slice(1, 3).map(r => r.id).join(); })()`), ",")
+			before := b.eval(tops)
+			b.do("tick a row", chromedp.Click(chromedp.CSS(`#`+ids[0]+` [data-testid=row-select]`)))
+			b.waitFor("the bar shows", `!document.querySelector('[data-testid=bulk-bar]').hidden`)
+			if after := b.eval(tops); after != before {
+				t.Errorf("at %s, scrolled %d px, the rows moved when the bar appeared: from %.80s to %.80s", s.name, scroll, before, after)
+			}
+			b.do("tick the next", chromedp.Click(chromedp.CSS(`#`+ids[1]+` [data-testid=row-select]`)))
+			b.waitFor("two ticked", `document.querySelector('[data-testid=bulk-count]').textContent === '2 selected'`)
+			if got := b.eval(`[...document.querySelectorAll('.row.checked')].map(r => r.id).join()`); got != strings.Join(ids, ",") {
+				t.Errorf("at %s, scrolled %d px, the ticked rows are %s, want %s", s.name, scroll, got, strings.Join(ids, ","))
+			}
+			if got := b.eval(`[...document.querySelectorAll('#bulk-bar button, #bulk-bar select')].filter(e => { const r = e.getBoundingClientRect();
+				return r.left < 0 || r.right > innerWidth || r.top < 0 || r.bottom > innerHeight || r.height < 24 ||
+					document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2) !== e; }).map(e => e.dataset.testid).join()`); got != "" {
+				t.Errorf("at %s the bar's %s are hidden or too small to tap", s.name, got)
+			}
+			b.fits("the list with the bar at " + s.name)
+			ls.post(inboundFrom(fmt.Sprintf("evt_new_%s_%d", s.name, scroll), fmt.Sprintf("msg_new_%s_%d", s.name, scroll),
+				"+14155550129", "Customer 29", "Any news?", time.Now()))
+			b.waitFor("Customer 29 moves to the top", `document.querySelector('#conv-list .row [data-testid=row-name]').textContent === 'Customer 29'`)
+			if got := b.eval(`[...document.querySelectorAll('.row.checked')].map(r => r.id).join() + ' ' + document.querySelector('[data-testid=bulk-count]').textContent`); got != strings.Join(ids, ",")+" 2 selected" {
+				t.Errorf("at %s after a live update the ticks are %s", s.name, got)
+			}
+			b.do("clear", chromedp.Click(chromedp.CSS(`[data-testid=bulk-clear]`)))
+			b.waitFor("the bar goes", `document.querySelector('[data-testid=bulk-bar]').hidden`)
+		}
+	}
 }
