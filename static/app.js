@@ -504,12 +504,29 @@
     if (swapComposer(old, el, focused)) { return; }
     keepContactEdit(old, el);
     keepMenus(old, el);
+    var caret = focused && caretOf(document.activeElement), scroll = old.scrollTop;
     old.replaceWith(el);
     if (window.htmx) { htmx.process(el); }
     if (el.classList.contains("composer")) { restoreDrafts(el); }
     markDetails();
+    // The details, scrolled down to the contact's notes, stay there.
+    el.scrollTop = scroll;
     var f = focused && (old === document.activeElement ? el : el.querySelector(focused));
-    if (f) { f.focus({ preventScroll: true }); }
+    if (f) {
+      f.focus({ preventScroll: true });
+      if (caret && f.value === caret.value) { f.setSelectionRange(caret.start, caret.end, caret.dir); }
+    }
+  }
+
+  // caretOf is where the caret (or the selection) is in a text field, to
+  // be put back in its twin: setting a field's value puts it at the end.
+  function caretOf(el) {
+    try {
+      if (typeof el.selectionStart !== "number") { return null; }
+      return { value: el.value, start: el.selectionStart, end: el.selectionEnd, dir: el.selectionDirection };
+    } catch (e) {
+      return null; // a field without a caret (a date, a checkbox)
+    }
   }
 
   // focusKey names the element with the focus within a part about to be
