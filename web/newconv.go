@@ -26,9 +26,7 @@ func (s *Server) newConversationView(c echo.Context) (views.NewConversationView,
 	if err != nil {
 		return v, err
 	}
-	for _, sd := range senders {
-		v.Senders = append(v.Senders, sd.ID)
-	}
+	v.Senders = senderNames(senders)
 	ts, err := s.store.Templates(ctx)
 	if err != nil {
 		return v, err
@@ -73,7 +71,7 @@ func (s *Server) handleNewConversation(c echo.Context) error {
 		return fail("The phone number must be in international format, like +14155550123.")
 	case ch != inbox.WhatsApp && ch != inbox.SMS:
 		return fail("Choose WhatsApp or SMS.")
-	case !slices.Contains(v.Senders, v.SenderID):
+	case !slices.ContainsFunc(v.Senders, func(o views.SenderOption) bool { return o.ID == v.SenderID }):
 		return fail("Choose one of your senders.")
 	}
 	in := replyInput{Text: v.Text}

@@ -3,9 +3,12 @@ package web_test
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"switchboard/inbox"
 )
@@ -78,5 +81,31 @@ func TestStartAConversationWithATemplateOrText(t *testing.T) {
 	}
 	if convs := all[apiConversation](ts, "/api/v1/conversations", "cursor"); len(convs) != 3 {
 		t.Errorf("conversations: %d, want 3", len(convs))
+	}
+}
+
+// The From picker of a new conversation names the business's numbers as
+// agents know them (the name given in Admin > Senders, else the number),
+// never by Zavu's ids, and the form still sends the id.
+func TestNewConversationNamesItsSenders(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hi", time.Now())) // makes sender snd_abc123 known
+	if err := ts.db.SyncSenders(context.Background(), []inbox.Sender{
+		{ID: "snd_abc123", Name: "Support line", Phone: "+13125559876"},
+		{ID: "snd_sms", Phone: "+13125550000"},
+	}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.newAgent()
+	a.login(ana.Email)
+	form := a.htmx("/conversations/new")
+	var got []string
+	form.doc.Find(`[data-testid=new-sender] option`).Each(func(_ int, o *goquery.Selection) {
+		got = append(got, o.AttrOr("value", "")+"="+strings.TrimSpace(o.Text()))
+	})
+	slices.Sort(got)
+	if want := []string{"snd_abc123=Support line", "snd_sms=+13125550000"}; !slices.Equal(got, want) {
+		t.Errorf("the From picker offers %q, want %q", got, want)
 	}
 }
