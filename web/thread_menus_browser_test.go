@@ -128,3 +128,29 @@ func TestBrowserHeaderMenusCloseOnATapOutside(t *testing.T) {
 		b.waitFor("Refund is off", `!document.querySelector('#thread [data-testid=thread-labels]').textContent.includes('Refund')`)
 	}
 }
+
+// From the keyboard, Resolve then Reopen in the thread's header: the
+// header comes back live with the other button, which takes the focus, so
+// Enter again undoes it and Tab goes on from there.
+func TestBrowserResolveAndReopenKeepTheFocus(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(screenSize{"768x1024", 768, 1024}, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b.do("focus Resolve", chromedp.Focus(chromedp.CSS(`#thread [data-testid=resolve]`)))
+	b.key("\r")
+	b.waitFor("the header offers Reopen", `!!document.querySelector('#thread [data-testid=reopen]')`)
+	if got := b.eval(`document.activeElement.dataset.testid || document.activeElement.tagName`); got != "reopen" {
+		t.Errorf("after Resolve the focus is on %s, want Reopen", got)
+	}
+	b.key("\r")
+	b.waitFor("the header offers Resolve", `!!document.querySelector('#thread [data-testid=resolve]')`)
+	if got := b.eval(`document.activeElement.dataset.testid || document.activeElement.tagName`); got != "resolve" {
+		t.Errorf("after Reopen the focus is on %s, want Resolve", got)
+	}
+}
