@@ -603,7 +603,23 @@
     markSelected();
     subscribe();
     var row = left && document.getElementById("c-" + left);
-    if (row) { row.focus(); }
+    if (!row) { return; }
+    // Rows that came in above while the list was hidden moved it: the row
+    // left goes back to where it was on the screen when it was opened.
+    var list = $("#conv-list");
+    if (opened && opened.id === row.id) {
+      list.scrollTop += row.getBoundingClientRect().top - list.getBoundingClientRect().top - opened.off;
+    }
+    row.focus();
+  });
+
+  // opened is the row last opened from the list, and how far below the
+  // list's top it was then.
+  var opened = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var row = e.detail.elt;
+    var list = row && row.matches && row.matches("#conv-list .row") && $("#conv-list");
+    if (list) { opened = { id: row.id, off: row.getBoundingClientRect().top - list.getBoundingClientRect().top }; }
   });
 
   // Below 1180 px the details are hidden until their button opens them

@@ -60,3 +60,37 @@ func TestBrowserListLoadsMoreRowsAsItShowsTheFirst(t *testing.T) {
 	ben.do("Ben resolves it", chromedp.Click(chromedp.CSS(`[data-testid=resolve]`)))
 	b.waitFor("it leaves Ana's list", `!document.getElementById('c-`+last+`')`)
 }
+
+// On a phone the list hides while a thread is open, and new conversations
+// arrive above meanwhile. Back from the thread, the list is where the
+// agent left it: the row they opened at the same place on the screen.
+func TestBrowserBackToTheListKeepsItsPlace(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i := range 30 {
+		ls.post(inboundFrom(fmt.Sprintf("evt_%d", i), fmt.Sprintf("msg_%d", i), fmt.Sprintf("+141555501%02d", i),
+			fmt.Sprintf("Customer %02d", i), "Where is my order?", now.Add(-time.Duration(i)*time.Minute)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.eval(`document.querySelector('#conv-list').scrollTop = 800; ""`)
+	b.waitFor("the list is scrolled", `document.querySelector('#conv-list').scrollTop === 800`)
+	id := b.eval(`(() => { const l = document.querySelector('#conv-list').getBoundingClientRect();
+		return [...document.querySelectorAll('#conv-list .row')].find(r => r.getBoundingClientRect().top > l.top + 100).id; })()`)
+	top := b.eval(`String(Math.round(document.getElementById('` + id + `').getBoundingClientRect().top))`)
+	b.do("open it", chromedp.Click(chromedp.CSS(`#`+id+` [data-testid=row-name]`)))
+	b.waitFor("its thread", `!!document.querySelector('[data-testid=thread-name]')`)
+	for i := range 3 {
+		ls.post(inboundFrom(fmt.Sprintf("evt_new%d", i), fmt.Sprintf("msg_new%d", i), fmt.Sprintf("+1415555990%d", i),
+			fmt.Sprintf("Newcomer %d", i), "Hi", time.Now()))
+	}
+	b.waitFor("they reach the hidden list", `document.querySelectorAll('#conv-list .row').length === 33`)
+	b.do("back", chromedp.Click(chromedp.CSS(`.thread-pane .back`)))
+	b.waitFor("the list again", `location.pathname === '/inbox' && document.activeElement.id === '`+id+`'`)
+	if got := b.eval(`String(Math.round(document.getElementById('` + id + `').getBoundingClientRect().top))`); got != top {
+		t.Errorf("the row opened was at %s px, and is at %s px back in the list", top, got)
+	}
+}
