@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,7 +132,9 @@ func parsePatch(body []byte) (inbox.ConversationUpdate, error) {
 	return u, nil
 }
 
-// handleLabels sets a conversation's labels from the header's picker.
+// handleLabels changes a conversation's labels from the header's picker:
+// toggle names the one label a tick adds (label lists it) or takes off;
+// without toggle, label is the whole set.
 func (s *Server) handleLabels(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
@@ -142,10 +145,19 @@ func (s *Server) handleLabels(c echo.Context) error {
 		return err
 	}
 	names := form["label"]
-	if names == nil {
-		names = []string{}
+	u := inbox.ConversationUpdate{By: currentUser(c).ID}
+	switch toggle := form.Get("toggle"); {
+	case toggle != "" && slices.Contains(names, toggle):
+		u.AddLabels = []string{toggle}
+	case toggle != "":
+		u.RemoveLabels = []string{toggle}
+	default:
+		if names == nil {
+			names = []string{}
+		}
+		u.Labels = &names
 	}
-	_, err = s.changeConversations(c, []int64{id}, inbox.ConversationUpdate{Labels: &names, By: currentUser(c).ID})
+	_, err = s.changeConversations(c, []int64{id}, u)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +154,50 @@ func TestBrowserResolveAndReopenKeepTheFocus(t *testing.T) {
 	if got := b.eval(`document.activeElement.dataset.testid || document.activeElement.tagName`); got != "resolve" {
 		t.Errorf("after Reopen the focus is on %s, want Resolve", got)
 	}
+}
+
+// Ben labels the conversation VIP a moment before Ana ticks Refund, too
+// soon for his change to have reached her screen (as on a slow network or
+// while her page reconnects): her tick adds Refund and leaves his VIP.
+func TestBrowserLabelTickKeepsATeammatesLabel(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ben := ls.addAdmin("ben@example.com", "Ben Agent")
+	ctx := context.Background()
+	for _, n := range []string{"Refund", "VIP"} {
+		if err := ls.db.CreateLabel(ctx, &inbox.Label{Name: n, Colour: "blue", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b.do("Ana opens Labels", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)))
+	b.waitFor("the menu is open", `document.querySelector('#thread [data-testid=label-menu]').open`)
+
+	// Ben's label, stored but not yet on Ana's screen.
+	if _, _, err := ls.db.UpdateConversations(ctx, []int64{1}, inbox.ConversationUpdate{AddLabels: []string{"VIP"}, By: ben}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b.do("Ana ticks Refund", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-option][value=Refund]`)))
+	b.waitFor("Refund is on the conversation", `document.querySelector('#thread [data-testid=thread-labels]').textContent.includes('Refund')`)
+	c, err := ls.db.Conversation(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range c.Labels {
+		names = append(names, l.Name)
+	}
+	if strings.Join(names, ",") != "Refund,VIP" {
+		t.Errorf("after Ben's VIP and Ana's Refund the conversation has labels %q, want Refund and VIP", names)
+	}
+	b.waitFor("Ana's header shows both", `(t => t.includes('Refund') && t.includes('VIP'))(document.querySelector('#thread [data-testid=thread-labels]').textContent)`)
+
+	b.do("Ana unticks Refund", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-option][value=Refund]`)))
+	b.waitFor("only VIP is left", `document.querySelector('#thread [data-testid=thread-labels]').textContent.trim() === 'VIP'`)
 }
