@@ -1453,11 +1453,7 @@
   });
 
   // A failed send says why, in the composer's words from the server.
-  document.addEventListener("htmx:responseError", function (e) {
-    var form = e.detail.elt;
-    if (!form || !form.closest || !form.closest(".composer")) { return; }
-    var msg = "The reply could not be sent.";
-    try { msg = JSON.parse(e.detail.xhr.responseText).error.message || msg; } catch (err) { /* not JSON */ }
+  function composerError(form, msg) {
     var p = $(".composer-error", form.closest(".composer"));
     if (!p) {
       p = document.createElement("p");
@@ -1467,6 +1463,23 @@
       form.before(p);
     }
     p.textContent = msg;
+  }
+
+  document.addEventListener("htmx:responseError", function (e) {
+    var form = e.detail.elt;
+    if (!form || !form.closest || !form.closest(".composer")) { return; }
+    var msg = "The reply could not be sent.";
+    try { msg = JSON.parse(e.detail.xhr.responseText).error.message || msg; } catch (err) { /* not JSON */ }
+    composerError(form, msg);
+  });
+
+  // One that never reached the server (the connection dropped, the server
+  // restarting) says so too: the text stays, for Send once it is back.
+  document.addEventListener("htmx:sendError", function (e) {
+    var form = e.detail.elt;
+    if (!form || !form.closest || !form.closest(".composer")) { return; }
+    composerError(form, (form.matches("[data-note]") ? "The note was not added" : "The reply was not sent") +
+      ": Switchboard could not be reached. Check the connection and send it again.");
   });
 
   function templatePreview(form) {

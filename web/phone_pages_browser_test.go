@@ -228,3 +228,40 @@ func TestBrowserEmptyListOnSmallerScreens(t *testing.T) {
 		'Content-Type': 'application/x-www-form-urlencoded'}, body: 'status=resolved'}); ""`)
 	b.waitFor("resolved, it leaves the list, and the empty list is back", `document.querySelectorAll('[data-testid=conv-row]').length === 0 && `+shown)
 }
+
+// On a phone and on a tablet held upright, a reply or a note sent while
+// Switchboard cannot be reached (the connection dropped, the server
+// restarting) says so in the composer, in plain words, and keeps the
+// text; once back, Send again sends it and the message goes.
+func TestBrowserReplyThatCannotGoSaysSo(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	const composerError = `(document.querySelector('#thread [data-testid=composer-error]') || {textContent: ''}).textContent`
+	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}} {
+		for _, what := range []struct{ tab, box, send, text string }{
+			{"tab-reply", "reply-text", "send", "It left the warehouse today " + s.name},
+			{"tab-note", "note-text", "send-note", "Called the warehouse " + s.name},
+		} {
+			b.setScreen(s, false)
+			b.open(ls.url() + "/conversations/1")
+			b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+			b.do("write", chromedp.Click(chromedp.CSS(`#thread [data-testid=`+what.tab+`]`)),
+				chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=`+what.box+`]`), what.text))
+			ls.stop()
+			b.waitFor("the page knows the server is away", `document.querySelector('[data-testid=live-banner]').hidden === false`)
+			b.do("send", chromedp.Click(chromedp.CSS(`#thread [data-testid=`+what.send+`]`)))
+			b.waitFor("the composer says it did not go ("+what.send+" at "+s.name+")", composerError+`.includes('could not be reached')`)
+			if got := b.eval(`document.querySelector('#thread [data-testid=` + what.box + `]').value`); got != what.text {
+				t.Errorf("at %s the box holds %q after the failed send, want %q", s.name, got, what.text)
+			}
+			ls.start(nil)
+			b.waitFor("back online", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+			b.do("send again", chromedp.Click(chromedp.CSS(`#thread [data-testid=`+what.send+`]`)))
+			b.waitFor("it is in the thread and the error has gone", `document.querySelector('#thread [data-testid=messages]').textContent.includes('`+what.text+`') && `+composerError+` === ''`)
+		}
+	}
+}
