@@ -21,6 +21,14 @@
     return b;
   }
 
+  // above keeps the toasts clear of an open thread's composer: the reply
+  // being written and Send stay in sight under a message that stays.
+  function above(shelf) {
+    var c = document.querySelector("#thread .composer");
+    var r = c && c.getBoundingClientRect();
+    shelf.style.bottom = r && r.height > 0 ? Math.max(20, window.innerHeight - r.top + 8) + "px" : "";
+  }
+
   // toast shows one message at the foot of the screen, replacing any
   // other. o.kind is "error" (announced at once, stays until dismissed) or
   // "done"; o.undo or o.retry is the function its button runs.
@@ -52,7 +60,9 @@
     close.textContent = "×";
     close.addEventListener("click", function () { t.remove(); });
     t.appendChild(close);
-    box().replaceChildren(t);
+    var shelf = box();
+    shelf.replaceChildren(t);
+    above(shelf);
     if (!error) {
       setTimeout(function () { t.remove(); }, shownFor);
     }

@@ -265,3 +265,33 @@ func TestBrowserReplyThatCannotGoSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// On a phone and on a tablet held upright, an action that fails (a snooze
+// for a time already past) says why in a message that stays until
+// dismissed; it shows above the composer, leaving the reply being written
+// and Send in sight.
+func TestBrowserErrorLeavesTheComposerInSight(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/conversations/1")
+		b.do("write a reply", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=reply-text]`), "It left the warehouse today"))
+		b.do("open Snooze", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-menu] summary`)))
+		b.waitFor("the menu is open", `document.querySelector('#thread [data-testid=snooze-menu]').open`)
+		b.eval(`document.querySelector('#thread [data-testid=snooze-at]').value = '2020-01-01T09:00'; ""`)
+		b.do("snooze until then", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-custom]`)))
+		b.waitFor("the failure shows", `(document.querySelector('[data-testid=action-error]') || {textContent: ''}).textContent.includes('future')`)
+		if got := b.eval(`(() => { const t = document.querySelector('[data-testid=action-error]').getBoundingClientRect();
+			return [...document.querySelectorAll('#thread [data-testid=reply-text], #thread [data-testid=send]')].filter(e => {
+				const r = e.getBoundingClientRect(); return r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom; })
+				.map(e => e.dataset.testid).concat(t.top < 0 || t.bottom > innerHeight || t.left < 0 || t.right > innerWidth ? ['the screen\'s edge'] : []).join(); })()`); got != "" {
+			t.Errorf("at %s the error covers %s", s.name, got)
+		}
+		b.do("dismiss", chromedp.Click(chromedp.CSS(`[data-testid=toast-close]`)))
+	}
+}
