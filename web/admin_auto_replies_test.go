@@ -148,16 +148,8 @@ func TestKeywordRulesAddReorderDeleteAndTryIt(t *testing.T) {
 // happened.
 func TestKeywordRuleDeletedWhileEditedKeepsTheText(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
-	ana, ben := ts.newAgent(), ts.newAgent()
-	ana.login("ana@example.com")
-	ben.login("ben@example.com")
-	ana.get("/admin/auto-replies")
-	if p := ana.submit("/admin/auto-replies/rules", url.Values{"name": {"Prices"}, "keywords": {"price"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}}); p.status != http.StatusSeeOther {
-		t.Fatalf("add: %d %s", p.status, p.find("rule-error").Text())
-	}
-	edit := ana.get("/admin/auto-replies").find("rule-edit").AttrOr("href", "")
+	ana, ben := ts.twoAdmins()
+	edit := addPricesRule(ana)
 	ana.get(edit)
 	ben.get(edit)
 	if p := ben.submit(edit+"/delete", nil); p.status != http.StatusSeeOther {
@@ -182,37 +174,11 @@ func TestKeywordRuleDeletedWhileEditedKeepsTheText(t *testing.T) {
 	}
 }
 
-// formFields are the named fields of the form with this data-testid, as
-// a browser would send them.
-func formFields(p page, testid string) url.Values {
-	v := url.Values{}
-	p.find(testid).Find("input[name], textarea[name], select[name]").Each(func(_ int, s *goquery.Selection) {
-		name := s.AttrOr("name", "")
-		switch {
-		case s.Is("textarea"):
-			v.Set(name, s.Text())
-		case s.Is("select"):
-			v.Set(name, s.Find("option[selected]").AttrOr("value", ""))
-		case s.AttrOr("type", "") == "checkbox":
-			if _, on := s.Attr("checked"); on {
-				v.Set(name, s.AttrOr("value", "on"))
-			}
-		default:
-			v.Set(name, s.AttrOr("value", ""))
-		}
-	})
-	return v
-}
-
 // Two admins edit the auto-reply settings at once: the second save does
 // not silently undo the first's change.
 func TestAutoReplySettingsSavedByTwoAdminsKeepsBoth(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
-	ana, ben := ts.newAgent(), ts.newAgent()
-	ana.login("ana@example.com")
-	ben.login("ben@example.com")
+	ana, ben := ts.twoAdmins()
 	anaForm := formFields(ana.get("/admin/auto-replies"), "auto-reply-settings")
 	benForm := formFields(ben.get("/admin/auto-replies"), "auto-reply-settings")
 	benForm.Set("day1", "09:00-17:00")
@@ -250,16 +216,8 @@ func TestAutoReplySettingsSavedByTwoAdminsKeepsBoth(t *testing.T) {
 // silently replace the first's.
 func TestKeywordRuleEditedByTwoAdminsKeepsBoth(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
-	ana, ben := ts.newAgent(), ts.newAgent()
-	ana.login("ana@example.com")
-	ben.login("ben@example.com")
-	ana.get("/admin/auto-replies")
-	if p := ana.submit("/admin/auto-replies/rules", url.Values{"name": {"Prices"}, "keywords": {"price"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}}); p.status != http.StatusSeeOther {
-		t.Fatalf("add: %d %s", p.status, p.find("rule-error").Text())
-	}
-	edit := ana.get("/admin/auto-replies").find("rule-edit").AttrOr("href", "")
+	ana, ben := ts.twoAdmins()
+	edit := addPricesRule(ana)
 	anaForm, benForm := formFields(ana.get(edit), "keyword-rule-form"), formFields(ben.get(edit), "keyword-rule-form")
 	benForm.Set("rule_text", "From 6 EUR since May.")
 	if p := ben.submit(edit, benForm); p.status != http.StatusSeeOther {
@@ -415,4 +373,15 @@ func TestTryAutoReplyWithoutScript(t *testing.T) {
 	if h.doc.Find("title").Length() != 0 || h.find("try-outcome").Length() != 1 {
 		t.Errorf("with htmx the box gets more than its result")
 	}
+}
+
+// addPricesRule adds the keyword rule Prices as a, and returns the address
+// of its edit form.
+func addPricesRule(a *agent) string {
+	a.t.Helper()
+	a.get("/admin/auto-replies")
+	if p := a.submit("/admin/auto-replies/rules", url.Values{"name": {"Prices"}, "keywords": {"price"}, "rule_enabled": {"on"}, "rule_text": {"From 5 EUR."}}); p.status != http.StatusSeeOther {
+		a.t.Fatalf("add: %d %s", p.status, p.find("rule-error").Text())
+	}
+	return a.get("/admin/auto-replies").find("rule-edit").AttrOr("href", "")
 }

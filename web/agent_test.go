@@ -296,3 +296,35 @@ func TestPagesCarrySecurityHeaders(t *testing.T) {
 		}
 	})
 }
+
+// twoAdmins signs in two admins, Ana and Ben, each in a browser of their
+// own.
+func (ts *testServer) twoAdmins() (ana, ben *agent) {
+	ts.t.Helper()
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
+	ana, ben = ts.admin(), ts.newAgent()
+	ben.login("ben@example.com")
+	return ana, ben
+}
+
+// formFields are the named fields of the form with this data-testid, as
+// a browser would send them.
+func formFields(p page, testid string) url.Values {
+	v := url.Values{}
+	p.find(testid).Find("input[name], textarea[name], select[name]").Each(func(_ int, s *goquery.Selection) {
+		name := s.AttrOr("name", "")
+		switch {
+		case s.Is("textarea"):
+			v.Set(name, s.Text())
+		case s.Is("select"):
+			v.Set(name, s.Find("option[selected]").AttrOr("value", ""))
+		case s.AttrOr("type", "") == "checkbox":
+			if _, on := s.Attr("checked"); on {
+				v.Set(name, s.AttrOr("value", "on"))
+			}
+		default:
+			v.Set(name, s.AttrOr("value", ""))
+		}
+	})
+	return v
+}

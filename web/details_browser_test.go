@@ -78,7 +78,7 @@ func TestBrowserContactEditKeepsCaretAndPlace(t *testing.T) {
 	ben.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
 	const notes = `document.querySelector('#thread [data-testid=contact-notes-input]')`
 	const panel = `document.querySelector('#thread [data-testid=details]')`
-	for i, s := range []screenSize{{"768x1024", 768, 1024}, phone} {
+	for i, s := range []screenSize{smallPortrait, phone} {
 		ana.setScreen(s, false)
 		ana.open(ls.url() + "/conversations/1")
 		ana.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)

@@ -77,7 +77,7 @@ func TestBrowserLabelsLeaveTheNameAndTime(t *testing.T) {
 		}
 	}
 
-	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}, portrait, tablet, laptop} {
+	for _, s := range []screenSize{phone, smallPortrait, portrait, tablet, laptop} {
 		b.setScreen(s, false)
 		b.open(ls.url() + "/inbox")
 		b.waitFor("the labels show", `document.querySelectorAll('[data-testid=conv-row] [data-testid=label-chip]').length === 10`)

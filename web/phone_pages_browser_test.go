@@ -241,7 +241,7 @@ func TestBrowserReplyThatCannotGoSaysSo(t *testing.T) {
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
 	const composerError = `(document.querySelector('#thread [data-testid=composer-error]') || {textContent: ''}).textContent`
-	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}} {
+	for _, s := range []screenSize{phone, smallPortrait} {
 		for _, what := range []struct{ tab, box, send, text string }{
 			{"tab-reply", "reply-text", "send", "It left the warehouse today " + s.name},
 			{"tab-note", "note-text", "send-note", "Called the warehouse " + s.name},
@@ -277,7 +277,7 @@ func TestBrowserErrorLeavesTheComposerInSight(t *testing.T) {
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
-	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}} {
+	for _, s := range []screenSize{phone, smallPortrait} {
 		b.setScreen(s, false)
 		b.open(ls.url() + "/conversations/1")
 		b.do("write a reply", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=reply-text]`), "It left the warehouse today"))

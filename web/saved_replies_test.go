@@ -225,16 +225,8 @@ func TestComposerOffersSavedRepliesFilledForTheConversation(t *testing.T) {
 // what happened.
 func TestSavedReplyDeletedWhileEditedKeepsTheText(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
-	ana, ben := ts.newAgent(), ts.newAgent()
-	ana.login("ana@example.com")
-	ben.login("ben@example.com")
-	ana.get("/admin/saved-replies")
-	if p := ana.submit("/admin/saved-replies", url.Values{"shortcut": {"refund"}, "body": {"Refunds take 5 days."}}); p.status != http.StatusSeeOther {
-		t.Fatalf("add: %d", p.status)
-	}
-	edit := ana.get("/admin/saved-replies").find("saved-reply-edit").AttrOr("href", "")
+	ana, ben := ts.twoAdmins()
+	edit := addRefundReply(ana)
 	ana.get(edit)
 	ben.get(edit)
 	if p := ben.submit(edit+"/delete", nil); p.status != http.StatusSeeOther {
@@ -261,29 +253,9 @@ func TestSavedReplyDeletedWhileEditedKeepsTheText(t *testing.T) {
 // admin's text; saving again then replaces it.
 func TestSavedReplyEditedByTwoAdminsKeepsBoth(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	ts.addUser("ben@example.com", "Ben", inbox.RoleAdmin)
-	ana, ben := ts.newAgent(), ts.newAgent()
-	ana.login("ana@example.com")
-	ben.login("ben@example.com")
-	ana.get("/admin/saved-replies")
-	if p := ana.submit("/admin/saved-replies", url.Values{"shortcut": {"refund"}, "body": {"Refunds take 5 days."}}); p.status != http.StatusSeeOther {
-		t.Fatalf("add: %d", p.status)
-	}
-	edit := ana.get("/admin/saved-replies").find("saved-reply-edit").AttrOr("href", "")
-	fields := func(p page) url.Values {
-		v := url.Values{}
-		p.find("saved-reply-form").Find("input[name], textarea[name]").Each(func(_ int, s *goquery.Selection) {
-			name := s.AttrOr("name", "")
-			if s.Is("textarea") {
-				v.Set(name, s.Text())
-			} else {
-				v.Set(name, s.AttrOr("value", ""))
-			}
-		})
-		return v
-	}
-	anaForm, benForm := fields(ana.get(edit)), fields(ben.get(edit))
+	ana, ben := ts.twoAdmins()
+	edit := addRefundReply(ana)
+	anaForm, benForm := formFields(ana.get(edit), "saved-reply-form"), formFields(ben.get(edit), "saved-reply-form")
 	time.Sleep(5 * time.Millisecond) // the two saves are at different times
 	benForm.Set("body", "Refunds take 5 working days.")
 	if p := ben.submit(edit, benForm); p.status != http.StatusSeeOther {
@@ -303,10 +275,21 @@ func TestSavedReplyEditedByTwoAdminsKeepsBoth(t *testing.T) {
 	if got := ana.get("/admin/saved-replies").find("saved-reply-row").Text(); !strings.Contains(got, "5 working days") {
 		t.Errorf("Ben's text was replaced: %q", got)
 	}
-	if p := ana.submit(edit, fields(p)); p.status != http.StatusSeeOther {
+	if p := ana.submit(edit, formFields(p, "saved-reply-form")); p.status != http.StatusSeeOther {
 		t.Fatalf("Ana saves again, having seen Ben's: %d", p.status)
 	}
 	if got := ana.get("/admin/saved-replies").find("saved-reply-row").Text(); !strings.Contains(got, "I have started yours") {
 		t.Errorf("Ana's second save did not go: %q", got)
 	}
+}
+
+// addRefundReply adds the saved reply /refund as a, and returns the
+// address of its edit form.
+func addRefundReply(a *agent) string {
+	a.t.Helper()
+	a.get("/admin/saved-replies")
+	if p := a.submit("/admin/saved-replies", url.Values{"shortcut": {"refund"}, "body": {"Refunds take 5 days."}}); p.status != http.StatusSeeOther {
+		a.t.Fatalf("add: %d", p.status)
+	}
+	return a.get("/admin/saved-replies").find("saved-reply-edit").AttrOr("href", "")
 }

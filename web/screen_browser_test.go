@@ -45,7 +45,10 @@ var (
 	tablet      = screenSize{"1024x768", 1024, 768}
 	// portrait is a tablet held upright: the views are a rail of icons.
 	portrait = screenSize{"820x1180", 820, 1180}
-	phone    = screenSize{"390x844", 390, 844}
+	// smallPortrait is the smallest such tablet: its thread is the
+	// narrowest beside the list.
+	smallPortrait = screenSize{"768x1024", 768, 1024}
+	phone         = screenSize{"390x844", 390, 844}
 )
 
 // setScreen sizes the tab's viewport and its colour scheme.

@@ -95,7 +95,7 @@ func TestBrowserSelectingRowsLeavesThemInPlace(t *testing.T) {
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
 	tops := `JSON.stringify([...document.querySelectorAll('#conv-list .row')].map(r => Math.round(r.getBoundingClientRect().top)))`
-	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}} {
+	for _, s := range []screenSize{phone, smallPortrait} {
 		b.setScreen(s, false)
 		for _, scroll := range []int{0, 600} {
 			b.open(ls.url() + "/inbox")

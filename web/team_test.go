@@ -365,9 +365,7 @@ func TestLabelRenameAndRecolour(t *testing.T) {
 // open, with what the admin typed, not under "Add a label".
 func TestLabelRenameRefusedStaysInItsForm(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	admin := ts.newAgent()
-	admin.login("ana@example.com")
+	admin := ts.admin()
 	ts.label("refund", "red")
 	ts.label("vip", "blue")
 	var path string
@@ -405,9 +403,7 @@ func TestLabelRenameRefusedStaysInItsForm(t *testing.T) {
 // and "ärger" would show as two chips that mean the same.
 func TestLabelNamesDifferingOnlyInCaseAreRefused(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	admin := ts.newAgent()
-	admin.login("ana@example.com")
+	admin := ts.admin()
 	ts.label("Ärger", "red")
 	ts.label("Δέμα", "red")
 	ts.label("vip", "blue")
@@ -440,9 +436,7 @@ func TestLabelNamesDifferingOnlyInCaseAreRefused(t *testing.T) {
 // doing it.
 func TestDeletingALabelAsksFirst(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	admin := ts.newAgent()
-	admin.login("ana@example.com")
+	admin := ts.admin()
 	ts.label("refund", "red")
 	p := admin.get("/admin/labels")
 	del := p.find("label-delete")
@@ -468,9 +462,7 @@ func TestDeletingALabelAsksFirst(t *testing.T) {
 // or another admin was first) says so on its page, not on an error page.
 func TestDeletingWhatIsGoneAlreadySaysSo(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	admin := ts.newAgent()
-	admin.login("ana@example.com")
+	admin := ts.admin()
 	ts.label("refund", "red")
 	del := admin.get("/admin/labels").find("label-delete").Closest("form").AttrOr("action", "")
 	if p := admin.submit(del, nil); p.status != http.StatusSeeOther {
@@ -507,9 +499,7 @@ func TestDeletingWhatIsGoneAlreadySaysSo(t *testing.T) {
 // in the add form, and says what happened.
 func TestLabelRenamedAfterItWasDeletedKeepsTheName(t *testing.T) {
 	ts := newTestServer(t)
-	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
-	admin := ts.newAgent()
-	admin.login("ana@example.com")
+	admin := ts.admin()
 	ts.label("refund", "red")
 	p := admin.get("/admin/labels")
 	path := p.find("label-edit-form").AttrOr("action", "")

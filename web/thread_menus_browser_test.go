@@ -28,7 +28,7 @@ func TestBrowserHeaderMenusStayOpenThroughLiveUpdates(t *testing.T) {
 	}
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
 	ana := newTab(t, browser(t, exe))
-	ana.setScreen(screenSize{"768x1024", 768, 1024}, false)
+	ana.setScreen(smallPortrait, false)
 	ana.login(ls.url(), "ana@example.com")
 	ben := newTab(t, browser(t, exe))
 	ben.setScreen(portrait, false)
@@ -107,7 +107,7 @@ func TestBrowserHeaderMenusCloseOnATapOutside(t *testing.T) {
 	b.login(ls.url(), "ana@example.com")
 	const snooze = `document.querySelector('#thread [data-testid=snooze-menu]')`
 	const labels = `document.querySelector('#thread [data-testid=label-menu]')`
-	for _, s := range []screenSize{phone, {"768x1024", 768, 1024}} {
+	for _, s := range []screenSize{phone, smallPortrait} {
 		b.setScreen(s, false)
 		b.open(ls.url() + "/conversations/1")
 		b.do("open Snooze", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-menu] summary`)))
@@ -139,7 +139,7 @@ func TestBrowserResolveAndReopenKeepTheFocus(t *testing.T) {
 	ls.addUser("ana@example.com", "Ana Admin")
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
 	b := newTab(t, browser(t, exe))
-	b.setScreen(screenSize{"768x1024", 768, 1024}, false)
+	b.setScreen(smallPortrait, false)
 	b.login(ls.url(), "ana@example.com")
 	b.open(ls.url() + "/conversations/1")
 	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
