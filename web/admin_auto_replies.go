@@ -116,6 +116,16 @@ func settingsVersion(cfg inbox.AutoReplyConfig) string {
 	return fingerprint(cfg)
 }
 
+// What an admin's form says when another admin got there first: saved
+// over what the form showed, or deleted it. What was typed is kept.
+const saveAgainToReplace = "What you typed is below: save again to replace theirs with it."
+
+// deletedMeanwhile says that what (such as "This rule") was deleted while
+// its form was open, and that what was typed waits in the add form.
+func deletedMeanwhile(what string) string {
+	return what + " was deleted while you were editing it, perhaps by another admin. What you typed is below: add it to keep it."
+}
+
 // fingerprint is a short digest of v's JSON.
 func fingerprint(v any) string {
 	raw, err := json.Marshal(v)
@@ -320,8 +330,7 @@ func (s *Server) handleSaveAutoReplies(c echo.Context) error {
 		if now := settingsVersion(*cfg); seen != "" && seen != now {
 			// Saved by someone else since this form was opened: saving
 			// now would silently undo their change.
-			conflict = "Someone else saved these settings while you were editing them. They now read: " + settingsSummary(*cfg) +
-				" What you typed is below: save again to replace theirs with it."
+			conflict = "Someone else saved these settings while you were editing them. They now read: " + settingsSummary(*cfg) + " " + saveAgainToReplace
 			seen = now
 		}
 		var errs inbox.InvalidAutoReplies
@@ -400,7 +409,7 @@ func (s *Server) saveRule(c echo.Context, id int64) error {
 			// now would silently replace their change.
 			conflict, seen = true, fingerprint(cur)
 			return inbox.InvalidAutoReplies{"rule": fmt.Sprintf("Someone else saved this rule while you were editing it. It now reads: %s: keywords %s; reply %q. "+
-				"What you typed is below: save again to replace theirs with it.", cur.Name, strings.Join(cur.Keywords, ", "), cur.Text)}
+				saveAgainToReplace, cur.Name, strings.Join(cur.Keywords, ", "), cur.Text)}
 		}
 		var err error
 		if put, err = cfg.PutRule(k); err != nil {
@@ -436,7 +445,7 @@ func (s *Server) saveRule(c echo.Context, id int64) error {
 			// Deleted meanwhile, perhaps by another admin: what was
 			// typed goes into the add form, to add it again.
 			f.ID, id, status = 0, 0, http.StatusConflict
-			f.Error = "This rule was deleted while you were editing it, perhaps by another admin. What you typed is below: add it to keep it."
+			f.Error = deletedMeanwhile("This rule")
 		}
 		cfg, err := s.store.AutoReplyConfig(ctx)
 		if err != nil {

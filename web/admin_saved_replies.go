@@ -136,7 +136,7 @@ func (s *Server) handleUpdateSavedReply(c echo.Context) error {
 		f := savedReplyForm(r)
 		f.Seen = savedVersion(before)
 		f.Error = fmt.Sprintf("Someone else saved this reply at %s, while you were editing it. It now reads: /%s: %s. "+
-			"What you typed is below: save again to replace theirs with it.",
+			saveAgainToReplace,
 			before.UpdatedAt.In(location(c)).Format(adminTimeFormat), before.Shortcut, before.Body)
 		return s.render(c, http.StatusConflict, views.SavedReplyEditPage(s.savedReplyEditView(c, f, before.Shortcut)))
 	}
@@ -164,7 +164,7 @@ func (s *Server) handleUpdateSavedReply(c echo.Context) error {
 // list, with what was typed in the add form, to add it again.
 func (s *Server) savedReplyGone(c echo.Context, r inbox.SavedReply) error {
 	f := savedReplyForm(inbox.SavedReply{Shortcut: r.Shortcut, Title: r.Title, Body: r.Body})
-	f.Error = "This saved reply was deleted while you were editing it, perhaps by another admin. What you typed is below: add it to keep it."
+	f.Error = deletedMeanwhile("This saved reply")
 	v, err := s.savedRepliesView(c, f)
 	if err != nil {
 		return err

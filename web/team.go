@@ -409,7 +409,7 @@ func (s *Server) handleUpdateLabel(c echo.Context) error {
 			return verr
 		}
 		v.Name, v.Colour = l.Name, l.Colour
-		v.Error = "That label was deleted while you were editing it, perhaps by another admin. What you typed is below: add it to keep it."
+		v.Error = deletedMeanwhile("That label")
 		return s.render(c, http.StatusConflict, views.LabelsPage(v))
 	}
 	var ie *inbox.InvalidError
