@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -31,12 +30,14 @@ func savedReplyForm(r inbox.SavedReply) views.SavedReplyForm {
 	}
 }
 
-// savedVersion tells one saved version of a stored reply from the next.
+// savedVersion tells one saved version of a stored reply from the next,
+// as the auto-replies' forms do: by what it holds and when it was saved,
+// so two saves within one millisecond differ too.
 func savedVersion(r inbox.SavedReply) string {
 	if r.ID == 0 || r.UpdatedAt.IsZero() {
 		return ""
 	}
-	return strconv.FormatInt(r.UpdatedAt.UnixMilli(), 10)
+	return fingerprint(r)
 }
 
 // savedRepliesView is the list page with form as its add form.
