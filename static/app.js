@@ -502,8 +502,7 @@
     localize(el);
     personalise(el);
     if (swapComposer(old, el, focused)) { return; }
-    keepContactEdit(old, el);
-    keepMenus(old, el);
+    keepOpen(old, el);
     var caret = focused && caretOf(document.activeElement), scroll = old.scrollTop;
     old.replaceWith(el);
     if (window.htmx) { htmx.process(el); }
@@ -546,16 +545,20 @@
     return key;
   }
 
-  // A menu the agent has open in a thread's header (Labels, Snooze) stays
-  // open when a live update replaces the header, with the time they typed;
-  // its ticks are the new header's, as the team left them.
-  function keepMenus(old, el) {
-    $$("details.menu[open][data-testid]", old).forEach(function (d) {
-      var nd = el.querySelector('details.menu[data-testid="' + CSS.escape(d.getAttribute("data-testid")) + '"]');
+  // A menu the agent has open in a thread's header (Labels, Snooze), or
+  // the contact's form in the details, stays open when a live update
+  // replaces its part, with what the agent typed into it (the name and
+  // notes, a snooze's time); a menu's ticks are the new part's, as the
+  // team left them. A menu's twin is found by its name, the form by its
+  // class (there is one).
+  function keepOpen(old, el) {
+    $$("details.menu[open][data-testid], details.contact-edit[open]", old).forEach(function (d) {
+      var id = d.getAttribute("data-testid");
+      var nd = el.querySelector(id ? 'details.menu[data-testid="' + CSS.escape(id) + '"]' : "details.contact-edit");
       if (!nd) { return; }
       nd.open = true;
-      $$("input[name]:not([type=checkbox]):not([type=radio]):not([type=hidden])", d).forEach(function (a) {
-        var b = nd.querySelector('input[name="' + CSS.escape(a.name) + '"]');
+      $$("input[name]:not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea[name]", d).forEach(function (a) {
+        var b = nd.querySelector('[name="' + CSS.escape(a.name) + '"]');
         if (b) { b.value = a.value; }
       });
     });
@@ -656,19 +659,6 @@
       showDetails(false);
     }
   });
-
-  // An open contact form in the details keeps what the agent is typing
-  // when a live update replaces the details.
-  function keepContactEdit(old, el) {
-    var d = old.querySelector("details.contact-edit[open]");
-    var nd = d && el.querySelector("details.contact-edit");
-    if (!nd) { return; }
-    nd.open = true;
-    ["name", "notes"].forEach(function (n) {
-      var a = d.querySelector("[name=" + n + "]"), b = nd.querySelector("[name=" + n + "]");
-      if (a && b) { b.value = a.value; }
-    });
-  }
 
   // Saved, the contact form closes (the details may have been replaced
   // by the live update already).
