@@ -109,33 +109,37 @@ func (db *DB) UpdateLabel(ctx context.Context, l *inbox.Label) error {
 // checkLabelName refuses a name that another label than id has, in any
 // case.
 func (w *writeTx) checkLabelName(ctx context.Context, name string, id int64) error {
-	other, err := w.labelNamed(ctx, name, id)
-	if err == nil && other != 0 {
+	other, err := w.labelsNamed(ctx, []string{name}, id)
+	if err == nil && other[0] != 0 {
 		return errLabelTaken
 	}
 	return err
 }
 
-// labelNamed is the id of the label, other than except, whose name is
-// name in any case, or 0: the column's NOCASE folds only the letters A to
+// labelsNamed are the ids of the labels, other than except, named each of
+// names in any case, 0 for a name no such label has; the labels are read
+// once for all the names. The column's NOCASE folds only the letters A to
 // Z, so "Ärger" and "ärger", or "Δέμα" and "δέμα", are compared here.
-func (w *writeTx) labelNamed(ctx context.Context, name string, except int64) (int64, error) {
+func (w *writeTx) labelsNamed(ctx context.Context, names []string, except int64) ([]int64, error) {
 	rows, err := w.querySQL(ctx, `SELECT id, name FROM labels`)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer rows.Close()
+	ids := make([]int64, len(names))
 	for rows.Next() {
 		var id int64
 		var n string
 		if err := rows.Scan(&id, &n); err != nil {
-			return 0, err
+			return nil, err
 		}
-		if id != except && strings.EqualFold(n, name) {
-			return id, nil
+		for i, name := range names {
+			if ids[i] == 0 && id != except && strings.EqualFold(n, name) {
+				ids[i] = id
+			}
 		}
 	}
-	return 0, rows.Err()
+	return ids, rows.Err()
 }
 
 // renameLabelInViews points the saved views that filter by the label
@@ -198,15 +202,22 @@ func (w *writeTx) activity(ctx context.Context, ch *inbox.Change, a inbox.Thread
 // labelIDs resolves label names (in any case) to ids; an unknown
 // name is an *inbox.InvalidError.
 func (w *writeTx) labelIDs(ctx context.Context, names []string) ([]int64, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	trimmed := make([]string, len(names))
+	for i, n := range names {
+		trimmed[i] = strings.TrimSpace(n)
+	}
+	found, err := w.labelsNamed(ctx, trimmed, 0)
+	if err != nil {
+		return nil, err
+	}
 	var ids []int64
-	for _, n := range names {
-		id, err := w.labelNamed(ctx, strings.TrimSpace(n), 0)
-		if err != nil {
-			return nil, err
-		}
+	for i, id := range found {
 		if id == 0 {
 			return nil, &inbox.InvalidError{Code: "unknown_label",
-				Message: fmt.Sprintf("There is no label %q; an admin adds labels in Admin > Labels.", n)}
+				Message: fmt.Sprintf("There is no label %q; an admin adds labels in Admin > Labels.", names[i])}
 		}
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
