@@ -30,7 +30,7 @@ func (e env) user(ctx context.Context, args []string) error {
 	email := fs.String("email", "", "the user's e-mail address, used to log in")
 	name := fs.String("name", "", "the name teammates see")
 	admin := fs.Bool("admin", false, "make the user an admin")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.parseNoArgs(args[1:]); err != nil {
 		return err
 	}
 	addr, err := mail.ParseAddress(strings.TrimSpace(*email))
@@ -115,11 +115,8 @@ func (e env) tokenCreate(ctx context.Context, args []string) error {
 	fs := e.newFlags("token create")
 	name := fs.String("name", "", "what the token is for, e.g. the script using it")
 	scopeFlag := fs.String("scope", string(inbox.ScopeWrite), "read (only reads) or write (may also send and change conversations)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError("token create takes no argument %q", fs.Arg(0))
 	}
 	n := strings.TrimSpace(*name)
 	switch {
@@ -155,11 +152,8 @@ func (e env) tokenCreate(ctx context.Context, args []string) error {
 // too, newest first. It never shows a token's secret or hash.
 func (e env) tokenList(ctx context.Context, args []string) error {
 	fs := e.newFlags("token list")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError("token list takes no argument %q", fs.Arg(0))
 	}
 	db, err := e.openStore()
 	if err != nil {

@@ -123,7 +123,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	teamServer := fs.String("team-server", "", "the switchboard binary the team scenario serves with (default: this one)")
 	pgURL := fs.String("db", "", "run only webhook ingest (with two processes, live fan-out across them too) on this PostgreSQL database (postgres:// URL), in a schema of its own dropped after the run")
 	processes := fs.Int("processes", 0, "with --db: how many Switchboard processes share the database (default: 1, then 2)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	if *processes != 0 && *pgURL == "" {

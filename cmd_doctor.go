@@ -30,7 +30,7 @@ type finding struct {
 // here. It changes nothing. It fails when something must be fixed.
 func (e env) doctor(ctx context.Context, args []string) error {
 	fs := e.newFlags("doctor")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	var out []finding

@@ -24,7 +24,7 @@ func (e env) simulate(ctx context.Context, args []string) error {
 	workers := fs.Int("concurrency", 4, "deliveries in flight at once")
 	sender := fs.String("sender", "snd_sandbox", "the Zavu sender id the events are for")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed, to replay the same stream")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	switch {

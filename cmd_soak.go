@@ -50,7 +50,7 @@ func (e env) soak(ctx context.Context, args []string) error {
 	every := fs.Duration("every", 10*time.Second, "how often to report (1s to 10m)")
 	pages := fs.Int("pages", 20, "live pages (websockets) of an agent showing a conversation with a message every 100 ms, each timed to every page (0 to 1000)")
 	asJSON := fs.Bool("json", false, "print one JSON object a line instead of a table")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	switch {

@@ -15,7 +15,10 @@ import (
 // version prints the binary's version and the schema version it knows,
 // and, when the configured database exists, the database's schema
 // version. It never creates or migrates the database.
-func (e env) version(ctx context.Context) error {
+func (e env) version(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return usageError("version takes no argument %q", args[0])
+	}
 	fmt.Fprintln(e.stdout, "switchboard", versionString())
 	known := store.SchemaVersion()
 	fmt.Fprintf(e.stdout, "schema %d\n", known)

@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "soak":
 		err = e.soak(ctx, args)
 	case "version":
-		err = e.version(ctx)
+		err = e.version(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -127,6 +127,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errBadFlag):
+		return 2 // the flag package has said which, with the command's flags
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "switchboard %s: %v\n", cmd, err)
 		return 2
@@ -138,6 +140,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 var errUsage = errors.New("usage")
+
+// errBadFlag marks a flag the flag package refused and has reported.
+var errBadFlag = errors.New("bad flag")
 
 func usageError(format string, a ...any) error {
 	return fmt.Errorf("%s (%w: see switchboard -h)", fmt.Sprintf(format, a...), errUsage)
@@ -153,11 +158,37 @@ func versionString() string {
 	return "dev"
 }
 
+// flagSet is one command's flags. Parse reports a bad flag, which the
+// flag package has printed with the command's flags, as a usage error.
+type flagSet struct {
+	*flag.FlagSet
+	name string
+}
+
 // newFlags returns a flag set that prints its errors and usage to stderr.
-func (e env) newFlags(name string) *flag.FlagSet {
+func (e env) newFlags(name string) flagSet {
 	fs := flag.NewFlagSet("switchboard "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	return fs
+	return flagSet{FlagSet: fs, name: name}
+}
+
+func (f flagSet) Parse(args []string) error {
+	err := f.FlagSet.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return fmt.Errorf("%w: %w", errBadFlag, err)
+	}
+	return err
+}
+
+// parseNoArgs parses flags for a command that takes no argument.
+func (f flagSet) parseNoArgs(args []string) error {
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	if f.NArg() > 0 {
+		return usageError("%s takes no argument %q", f.name, f.Arg(0))
+	}
+	return nil
 }
 
 func (e env) config() (Config, error) { return LoadConfig(e.getenv) }
@@ -171,7 +202,7 @@ func (e env) logger(level slog.Level) *slog.Logger {
 func (e env) serve(ctx context.Context, args []string) error {
 	fs := e.newFlags("serve")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	stopProfile, err := startCPUProfile(*cpuProfile)

@@ -404,3 +404,46 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 		t.Errorf("after SIGKILLs: %d acknowledged events lost, %d stored twice, %d inbound messages missing", lost, doubled, unapplied)
 	}
 }
+
+// A script that gets a command line wrong is told once, and the exit code
+// is 2, whether the mistake is a flag or an argument too many; nothing is
+// done meanwhile.
+func TestBadFlagsAndArgumentsAreUsageErrors(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	vars := map[string]string{"SWITCHBOARD_DB": dbPath, "SWITCHBOARD_ADDR": "127.0.0.1:0"}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a server that did start stops at once
+	for _, args := range [][]string{
+		{"serve", "--bogus"},
+		{"serve", "extra"},
+		{"user", "add", "--email", "ana@example.com", "--name", "Ana", "--bogus"},
+		{"user", "add", "--email", "ana@example.com", "--name", "Ana", "extra"},
+		{"token", "create", "--name", "x", "--bogus"},
+		{"token", "list", "--bogus"},
+		{"token", "revoke", "--bogus", "1"},
+		{"backup", "--bogus", "x.db"},
+		{"restore", "--bogus", "x.db"},
+		{"simulate", "--count", "abc"},
+		{"simulate", "extra"},
+		{"doctor", "--bogus"},
+		{"doctor", "extra"},
+		{"version", "extra"},
+		{"migrate-to-postgres", "--bogus"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(ctx, args, strings.NewReader("correct horse battery\n"), &out, &errOut, envFrom(vars))
+		stderr := errOut.String()
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stdout %q, stderr %q)", args, code, out.String(), stderr)
+		}
+		if n := strings.Count(stderr, "flag provided but not defined") + strings.Count(stderr, "invalid value"); n > 1 {
+			t.Errorf("%q: the mistake is told %d times: %q", args, n, stderr)
+		}
+		if strings.HasSuffix(args[len(args)-1], "extra") && !strings.Contains(stderr, `"extra"`) {
+			t.Errorf("%q: stderr %q does not name the argument too many", args, stderr)
+		}
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		t.Errorf("a refused command line created the database %s", dbPath)
+	}
+}
