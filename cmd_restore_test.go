@@ -200,3 +200,62 @@ func TestRestoreRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestBackupAndRestoreEdgeCases: what an operator gets wrong is refused in
+// one plain line, with nothing written; and two restores within a second
+// each keep the database they replaced.
+func TestBackupAndRestoreEdgeCases(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "sb.db")
+	vars := map[string]string{"SWITCHBOARD_DB": dbPath}
+	backup := backedUp(t, dbPath)
+
+	folder := filepath.Join(dir, "backups")
+	if err := os.Mkdir(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"backup", backup}, 1, "switchboard: backup to " + backup + ": the file exists already; name a new file\n"},
+		{[]string{"backup", folder}, 1, "switchboard: backup to " + folder + ": that is a folder; name a new file in it\n"},
+		{[]string{"backup", ""}, 2, "switchboard backup: backup takes one argument, the file to write"},
+		{[]string{"restore", ""}, 2, "switchboard restore: restore takes one argument, the backup to restore"},
+		{[]string{"restore", folder}, 1, "switchboard: restore " + folder + ": that is a folder, not a backup\n"},
+		{[]string{"restore", filepath.Join(dir, "missing.db")}, 1, "switchboard: restore " + filepath.Join(dir, "missing.db") + ": there is no such file\n"},
+	} {
+		before, _ := os.ReadFile(backup)
+		code, out, errOut := runCmd(t, vars, "", tc.args...)
+		if code != tc.code || !strings.HasPrefix(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%q = %d %q %q, want %d and one line %q", tc.args, code, out, errOut, tc.code, tc.want)
+		}
+		if after, _ := os.ReadFile(backup); string(after) != string(before) {
+			t.Errorf("%q changed the existing backup", tc.args)
+		}
+	}
+	if left, _ := os.ReadDir(folder); len(left) != 0 {
+		t.Errorf("files left in the folder: %v", left)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*partial*")); len(left) != 0 {
+		t.Errorf("files left: %v", left)
+	}
+
+	// Two restores in a row: the second keeps the first's result aside
+	// and the first's replaced database stays where it was.
+	for i := range 2 {
+		if code, out, errOut := runCmd(t, vars, "", "restore", backup); code != 0 {
+			t.Fatalf("restore %d = %d %q %q", i, code, out, errOut)
+		}
+	}
+	asides, _ := filepath.Glob(dbPath + ".replaced-*")
+	var kept []string
+	for _, a := range asides {
+		kept = append(kept, strings.Join(tokenNames(t, a), ","))
+	}
+	slices.Sort(kept)
+	if strings.Join(kept, " ") != "after,before before" {
+		t.Errorf("replaced databases kept: %v hold tokens %v, want one with the database before the restores (after,before) and one with the first restore's (before)", asides, kept)
+	}
+}

@@ -442,7 +442,7 @@ func (e env) backup(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() != 1 || strings.TrimSpace(fs.Arg(0)) == "" {
 		return usageError("backup takes one argument, the file to write")
 	}
 	cfg, err := e.config()
@@ -467,7 +467,7 @@ func (e env) restore(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() != 1 || strings.TrimSpace(fs.Arg(0)) == "" {
 		return usageError("restore takes one argument, the backup to restore")
 	}
 	cfg, err := e.config()

@@ -30,8 +30,11 @@ func Backup(ctx context.Context, path, dest string) (err error) {
 			err = fmt.Errorf("backup to %s: %w", dest, err)
 		}
 	}()
-	if _, err := os.Lstat(dest); err == nil {
-		return fmt.Errorf("the file exists already: %w", inbox.ErrConflict)
+	if fi, err := os.Lstat(dest); err == nil {
+		if fi.IsDir() {
+			return coded(inbox.ErrInvalid, "that is a folder; name a new file in it")
+		}
+		return errBackupExists
 	}
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no database to copy: %w", err)
@@ -70,13 +73,16 @@ func Backup(ctx context.Context, path, dest string) (err error) {
 	// A link gives the copy its name only if nothing took it meanwhile.
 	if err := os.Link(tmp, dest); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("the file exists already: %w", inbox.ErrConflict)
+			return errBackupExists
 		}
 		return fmt.Errorf("name the copy: %w", err)
 	}
 	os.Remove(tmp)
 	return syncDir(dir)
 }
+
+// errBackupExists refuses a backup onto a file: it is never replaced.
+var errBackupExists = coded(inbox.ErrConflict, "the file exists already; name a new file")
 
 // Backup writes a consistent copy of the live database to dest (see the
 // function Backup).
@@ -126,6 +132,12 @@ func Restore(ctx context.Context, src, path string, now time.Time) (aside string
 			err = fmt.Errorf("restore %s: %w", src, err)
 		}
 	}()
+	switch fi, err := os.Stat(src); {
+	case errors.Is(err, os.ErrNotExist):
+		return "", coded(inbox.ErrNotFound, "there is no such file")
+	case err == nil && fi.IsDir():
+		return "", coded(inbox.ErrInvalid, "that is a folder, not a backup")
+	}
 	if _, err := CheckBackup(ctx, src); err != nil {
 		return "", err
 	}
@@ -167,7 +179,7 @@ func Restore(ctx context.Context, src, path string, now time.Time) (aside string
 		if mode != "delete" {
 			return "", fmt.Errorf("the database %s is in use (is Switchboard running?): stop it first: %w", path, inbox.ErrConflict)
 		}
-		aside = path + ".replaced-" + now.UTC().Format("20060102T150405Z")
+		aside = asideName(path, now)
 		if err := os.Rename(path, aside); err != nil {
 			return "", fmt.Errorf("set the database aside: %w", err)
 		}
@@ -177,6 +189,20 @@ func Restore(ctx context.Context, src, path string, now time.Time) (aside string
 		return aside, fmt.Errorf("put the backup in place: %w", err)
 	}
 	return aside, syncDir(dir)
+}
+
+// asideName is the name the database at path is kept under when a
+// restore replaces it: path.replaced-<time>, with -2, -3... after it when
+// an earlier restore within the same second took that name.
+func asideName(path string, now time.Time) string {
+	base := path + ".replaced-" + now.UTC().Format("20060102T150405Z")
+	name := base
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", base, n)
+	}
 }
 
 // copyInto writes a copy of the database at src into the empty file dst
