@@ -1,6 +1,10 @@
 package web
 
 import (
+	"net/http"
+	"slices"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
 	"switchboard/static"
@@ -15,6 +19,16 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.handleReady)
 	e.GET("/metrics", s.handleMetrics)
 	e.POST("/webhooks/zavu", s.handleWebhook)
+	// Machines' routes: a monitor's HEAD is a GET without the body, and
+	// any other method is told 405 with the ones the route takes (not
+	// sent to the sign-in page).
+	e.HEAD("/healthz", s.handleHealth)
+	e.HEAD("/readyz", s.handleReady)
+	e.HEAD("/metrics", s.handleMetrics)
+	onlyMethods(e, "/healthz", http.MethodGet, http.MethodHead)
+	onlyMethods(e, "/readyz", http.MethodGet, http.MethodHead)
+	onlyMethods(e, "/metrics", http.MethodGet, http.MethodHead)
+	onlyMethods(e, "/webhooks/zavu", http.MethodPost)
 
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/files/:name", s.handleFile) // attachments, for Zavu: signed, expiring links
@@ -124,6 +138,9 @@ func (s *Server) routes() {
 	admin.POST("/retention", s.handleSaveRetention)
 
 	api := e.Group("/api/v1", s.requireToken)
+	// After the token's checks: 405 for a route's path with another
+	// method, 404 for no route.
+	api.RouteNotFound("/*", s.apiNoRoute)
 	api.GET("/conversations", s.handleAPIConversations)
 	api.GET("/conversations/:id", s.handleAPIConversation)
 	api.PATCH("/conversations/:id", s.handleAPIPatchConversation)
@@ -140,4 +157,47 @@ func (s *Server) routes() {
 	api.PATCH("/contacts/:id", s.handleAPIEditContact)
 	api.GET("/reports/summary", s.handleAPIReportSummary)
 	api.GET("/reports/export.csv", s.handleAPIReportExport)
+}
+
+// methods are those a route may be asked with, in the order Allow lists
+// them.
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// onlyMethods answers path with 405 for every method but allow.
+func onlyMethods(e *echo.Echo, path string, allow ...string) {
+	var others []string
+	for _, m := range methods {
+		if !slices.Contains(allow, m) {
+			others = append(others, m)
+		}
+	}
+	header := strings.Join(allow, ", ")
+	e.Match(others, path, func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderAllow, header)
+		return echo.ErrMethodNotAllowed
+	})
+}
+
+// apiNoRoute answers an API request no route takes: 405 with Allow when
+// its path is a route's for other methods, else 404.
+func (s *Server) apiNoRoute(c echo.Context) error {
+	routes := map[string]bool{}
+	for _, r := range s.echo.Routes() {
+		routes[r.Method+" "+r.Path] = true
+	}
+	path := echo.GetPath(c.Request())
+	var allow []string
+	for _, m := range methods {
+		found := s.echo.NewContext(nil, nil)
+		s.echo.Router().Find(m, path, found)
+		if routes[m+" "+found.Path()] {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return echo.ErrNotFound
+	}
+	c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+	return echo.ErrMethodNotAllowed
 }

@@ -1,0 +1,63 @@
+package web_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestWrongMethodIsRefusedWith405: a script or a monitor that uses the
+// wrong method on a route gets 405 with the methods the route takes, as
+// a JSON error; a path that is no route stays 404, and the API checks the
+// token before either.
+func TestWrongMethodIsRefusedWith405(t *testing.T) {
+	ts := newTestServer(t)
+	id := itoa(ts.conversations(1)[0])
+	for _, tc := range []struct {
+		token, method, path string
+		status              int
+		code, allow         string
+	}{
+		{ts.token, http.MethodDelete, "/api/v1/conversations", 405, "method_not_allowed", "GET"},
+		{ts.token, http.MethodPut, "/api/v1/conversations/" + id, 405, "method_not_allowed", "GET, PATCH"},
+		{ts.token, http.MethodPost, "/api/v1/messages/1", 405, "method_not_allowed", "GET"},
+		{ts.token, http.MethodGet, "/api/v1/conversations/" + id + "/notes", 405, "method_not_allowed", "POST"},
+		{ts.token, http.MethodDelete, "/api/v1/reports/summary", 405, "method_not_allowed", "GET"},
+		{ts.token, http.MethodGet, "/api/v1/nothing-here", 404, "not_found", ""},
+		{ts.token, http.MethodDelete, "/api/v1/nothing-here", 404, "not_found", ""},
+		{"", http.MethodDelete, "/api/v1/conversations", 401, "unauthorized", ""},
+		{"", http.MethodGet, "/webhooks/zavu", 405, "method_not_allowed", "POST"},
+		{"", http.MethodPut, "/webhooks/zavu", 405, "method_not_allowed", "POST"},
+		{"", http.MethodPost, "/healthz", 405, "method_not_allowed", "GET, HEAD"},
+		{"", http.MethodDelete, "/readyz", 405, "method_not_allowed", "GET, HEAD"},
+		{"", http.MethodPost, "/metrics", 405, "method_not_allowed", "GET, HEAD"},
+		{"", http.MethodHead, "/healthz", 200, "", ""},
+	} {
+		req, err := http.NewRequest(tc.method, ts.srv.URL+tc.path, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e apiErrorBody
+		if tc.code != "" {
+			if err := json.Unmarshal(b, &e); err != nil {
+				t.Errorf("%s %s: body %q is not a JSON error", tc.method, tc.path, b)
+			}
+		}
+		if resp.StatusCode != tc.status || e.Error.Code != tc.code || (tc.code != "" && e.Error.Message == "") ||
+			resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q %s, want %d Allow %q %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), b, tc.status, tc.allow, tc.code)
+		}
+	}
+}
