@@ -1,7 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"switchboard/inbox"
@@ -165,4 +171,31 @@ func newPage[S any, T any](items []S, next string, conv func(S) T) page[T] {
 		p.Items = append(p.Items, conv(it))
 	}
 	return p
+}
+
+// jsonObject reads a request body that must be one JSON object, with
+// nothing after it, into its fields. A field not among known (spelt
+// exactly so: JSON's names are case-sensitive) is refused as
+// unknown_field; anything else amiss as invalid_body, saying shape.
+func jsonObject(body []byte, shape string, known ...string) (map[string]json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&fields); err != nil || fields == nil {
+		return nil, newError(http.StatusBadRequest, "invalid_body", shape)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, newError(http.StatusBadRequest, "invalid_body", shape)
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !slices.Contains(known, k) {
+			use := strings.Join(known[:len(known)-1], ", ") + " or " + known[len(known)-1]
+			return nil, newError(http.StatusBadRequest, "unknown_field", "There is no field "+strconv.Quote(k)+"; use "+use+".")
+		}
+	}
+	return fields, nil
 }

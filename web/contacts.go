@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -224,13 +226,23 @@ func (s *Server) handleAPIEditContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
+	const shape = `The body must be JSON: {"name": "...", "notes": "..."}.`
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10))
+	if err != nil {
+		return newError(http.StatusBadRequest, "invalid_body", shape)
+	}
+	fields, err := jsonObject(body, shape, "name", "notes")
+	if err != nil {
+		return err
+	}
 	var in struct {
 		Name  *string `json:"name"`
 		Notes *string `json:"notes"`
 	}
-	if err := c.Bind(&in); err != nil {
-		return newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"name": "...", "notes": "..."}.`)
+	for k, into := range map[string]**string{"name": &in.Name, "notes": &in.Notes} {
+		if raw, ok := fields[k]; ok && json.Unmarshal(raw, into) != nil {
+			return newError(http.StatusBadRequest, "invalid_body", shape)
+		}
 	}
 	if in.Name == nil && in.Notes == nil {
 		return newError(http.StatusBadRequest, "invalid_body", "Send a name, notes, or both.")

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -77,18 +76,10 @@ func (s *Server) handleAPIPatchConversation(c echo.Context) error {
 // assigneeId unassigns.
 func parsePatch(body []byte) (inbox.ConversationUpdate, error) {
 	var u inbox.ConversationUpdate
-	var fields map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&fields); err != nil || fields == nil {
-		return u, newError(http.StatusBadRequest, "invalid_body",
-			`The body must be a JSON object with any of status, snoozedUntil, assigneeId and labels.`)
-	}
-	for k := range fields {
-		switch k {
-		case "status", "snoozedUntil", "assigneeId", "labels":
-		default:
-			return u, newError(http.StatusBadRequest, "unknown_field", "There is no field "+strconv.Quote(k)+"; use status, snoozedUntil, assigneeId or labels.")
-		}
+	fields, err := jsonObject(body, `The body must be a JSON object with any of status, snoozedUntil, assigneeId and labels.`,
+		"status", "snoozedUntil", "assigneeId", "labels")
+	if err != nil {
+		return u, err
 	}
 	if raw, ok := fields["status"]; ok {
 		var st string
