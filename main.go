@@ -223,7 +223,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	// Held while serving: a second server, or a restore, is refused.
 	release, err := store.LockServing(cfg.DBPath)
 	if err != nil {
-		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
+		return dbError(cfg.DBPath, err)
 	}
 	defer release()
 	storeOpts := []store.Option{store.WithLogger(log.With("component", "store")), store.WithVersion(versionString())}
@@ -232,7 +232,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	db, err := store.Open(cfg.DBPath, storeOpts...)
 	if err != nil {
-		return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
+		return dbError(cfg.DBPath, err)
 	}
 	defer db.Close()
 	if !store.IsPostgresURL(cfg.DBPath) {
@@ -281,7 +281,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if store.IsPostgresURL(cfg.DBPath) {
 		bus, err := store.OpenLiveBus(cfg.DBPath, log.With("component", "live"))
 		if err != nil {
-			return fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
+			return dbError(cfg.DBPath, err)
 		}
 		defer bus.Close()
 		live = bus
@@ -422,6 +422,31 @@ func loopbackAddr(addr net.Addr) string {
 	return addr.String()
 }
 
+// dbError is a failure of the database SWITCHBOARD_DB names, as one line
+// naming it: a driver's error may spread over lines (PostgreSQL's gives
+// each address it tried a line of its own), which become one, each said
+// once.
+func dbError(dsn string, err error) error {
+	var parts []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(parts, l) {
+			parts = append(parts, l)
+		}
+	}
+	msg := ""
+	for i, p := range parts {
+		switch {
+		case i == 0:
+		case strings.HasSuffix(parts[i-1], ":"):
+			msg += " "
+		default:
+			msg += "; "
+		}
+		msg += p
+	}
+	return fmt.Errorf("SWITCHBOARD_DB=%s: %s", store.RedactDSN(dsn), msg)
+}
+
 // openStore opens the configured database for a one-off command.
 func (e env) openStore() (*store.DB, error) {
 	cfg, err := e.config()
@@ -430,7 +455,7 @@ func (e env) openStore() (*store.DB, error) {
 	}
 	db, err := store.Open(cfg.DBPath)
 	if err != nil {
-		return nil, fmt.Errorf("SWITCHBOARD_DB=%s: %w", store.RedactDSN(cfg.DBPath), err)
+		return nil, dbError(cfg.DBPath, err)
 	}
 	return db, nil
 }

@@ -447,3 +447,18 @@ func TestBadFlagsAndArgumentsAreUsageErrors(t *testing.T) {
 		t.Errorf("a refused command line created the database %s", dbPath)
 	}
 }
+
+// A database that cannot be opened stops a command with one line naming
+// SWITCHBOARD_DB, whatever the driver's error spreads over (PostgreSQL's
+// tries each address on a line of its own).
+func TestUnreachableDatabaseIsOneLine(t *testing.T) {
+	vars := map[string]string{"SWITCHBOARD_DB": "postgres://sb:hunter2@127.0.0.1:1/switchboard?connect_timeout=2", "SWITCHBOARD_ADDR": "127.0.0.1:0"}
+	for _, args := range [][]string{{"serve"}, {"token", "list"}, {"user", "add", "--email", "ana@example.com", "--name", "Ana"}} {
+		code, _, errOut := runCmd(t, vars, "correct horse battery\n", args...)
+		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+		if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "switchboard: SWITCHBOARD_DB=postgres://sb@127.0.0.1:1/") ||
+			!strings.Contains(lines[0], "connection refused") || strings.Contains(errOut, "hunter2") {
+			t.Errorf("%q: exit %d, stderr %q; want 1 and one line naming SWITCHBOARD_DB, without the password", args, code, errOut)
+		}
+	}
+}
