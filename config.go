@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -59,6 +61,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DBPath:     get("SWITCHBOARD_DB", "./data/switchboard.db"),
 		ZavuAPIKey: get("ZAVU_API_KEY", ""),
 	}
+	if fi, err := os.Stat(cfg.DBPath); err == nil && fi.IsDir() {
+		errs = append(errs, fmt.Errorf("SWITCHBOARD_DB=%s is a folder: name the database file, such as %s", cfg.DBPath,
+			filepath.Join(cfg.DBPath, "switchboard.db")))
+	}
 	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || port == "" {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_ADDR=%q: want host:port, such as :8080 or 127.0.0.1:8080", cfg.Addr))
 	}
@@ -66,6 +72,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if v := get("SWITCHBOARD_BASE_URL", ""); v != "" {
 		if cfg.BaseURL, err = parseHTTPURL(v); err != nil {
 			errs = append(errs, fmt.Errorf("SWITCHBOARD_BASE_URL: %w", err))
+		} else if cfg.BaseURL.User != nil {
+			errs = append(errs, errors.New("SWITCHBOARD_BASE_URL: has a user name or password: give the public URL browsers and Zavu use, without them"))
 		}
 	} else {
 		cfg.BaseURL, cfg.BaseURLFromAddr = addrURL(cfg.Addr), true
@@ -73,8 +81,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if cfg.ZavuAPIURL, err = parseHTTPURL(get("ZAVU_API_URL", "https://api.zavu.dev")); err != nil {
 		errs = append(errs, fmt.Errorf("ZAVU_API_URL: %w", err))
 	}
-	if k := cfg.ZavuAPIKey; k != "" && !strings.HasPrefix(k, "zv_live_") && !strings.HasPrefix(k, "zv_test_") {
-		errs = append(errs, errors.New("ZAVU_API_KEY: a Zavu key starts with zv_live_ or zv_test_"))
+	if k := cfg.ZavuAPIKey; k != "" {
+		rest, live := strings.CutPrefix(k, "zv_live_")
+		if !live {
+			rest, _ = strings.CutPrefix(k, "zv_test_")
+		}
+		if rest == k || rest == "" || strings.ContainsAny(rest, " \t\r\n") {
+			errs = append(errs, errors.New("ZAVU_API_KEY: a Zavu key is zv_live_ or zv_test_ followed by the key itself, without spaces"))
+		}
 	}
 	for _, s := range strings.Split(getenv("ZAVU_WEBHOOK_SECRET"), ",") {
 		s = strings.TrimSpace(s)
@@ -157,10 +171,18 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// parseHTTPURL reads a URL that paths are appended to ("/webhooks/zavu",
+// "/v1/messages"): http(s), a host, and no query or fragment, which would
+// end up in front of them.
 func parseHTTPURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return nil, fmt.Errorf("%q is not an http(s) URL", s)
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, fmt.Errorf("%q has a query (?...): give the URL without it", u.Redacted())
+	case u.Fragment != "" || strings.HasSuffix(s, "#"):
+		return nil, fmt.Errorf("%q has a fragment (#...): give the URL without it", u.Redacted())
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil

@@ -462,3 +462,28 @@ func TestUnreachableDatabaseIsOneLine(t *testing.T) {
 		}
 	}
 }
+
+// Values that would break later (a base URL that the webhook's address is
+// glued onto, a folder for the database file, a key that is only its
+// prefix) stop start-up at once, with one line naming the variable.
+func TestLoadConfigRefusesWhatWouldBreakLater(t *testing.T) {
+	dir := t.TempDir()
+	for _, b := range []struct{ name, value, says string }{
+		{"SWITCHBOARD_DB", dir, "is a folder"},
+		{"SWITCHBOARD_BASE_URL", "https://inbox.example.com/?utm=1", "query"},
+		{"SWITCHBOARD_BASE_URL", "https://inbox.example.com/#top", "fragment"},
+		{"SWITCHBOARD_BASE_URL", "https://ana:secret@inbox.example.com", "user"},
+		{"ZAVU_API_URL", "https://api.zavu.dev/?x=1", "query"},
+		{"ZAVU_API_KEY", "zv_live_", "zv_live_"},
+		{"ZAVU_API_KEY", "zv_test_ ", "zv_test_"},
+	} {
+		_, err := LoadConfig(envFrom(map[string]string{b.name: b.value}))
+		if err == nil || !strings.HasPrefix(err.Error(), b.name) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), b.says) ||
+			strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s=%q: err = %v, want one line naming the variable and saying %q", b.name, b.value, err, b.says)
+		}
+	}
+	if _, err := LoadConfig(envFrom(map[string]string{"SWITCHBOARD_BASE_URL": "https://inbox.example.com/support/"})); err != nil {
+		t.Errorf("a base URL with a path: %v", err)
+	}
+}
