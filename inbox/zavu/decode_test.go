@@ -341,3 +341,52 @@ func TestOnlyThePhoneAppMakesAnEcho(t *testing.T) {
 		t.Errorf("from the phone app: %+v, %v; want an echo", ev, err)
 	}
 }
+
+// TestDecodeSeedFieldsTheChecksAboveLeaveOut: the seed documents' fields
+// that TestDecodeFixtures does not look at, each where the product reads
+// it.
+func TestDecodeSeedFieldsTheChecksAboveLeaveOut(t *testing.T) {
+	fx := loadFixtures(t)
+	decode := func(name string) *inbox.Event {
+		t.Helper()
+		ev, err := Decode(fx[name])
+		if err != nil || ev.DecodeErr != nil {
+			t.Fatalf("%s: %v %v", name, err, ev.DecodeErr)
+		}
+		return ev
+	}
+	for _, tc := range []struct {
+		fixture string
+		got     func(ev *inbox.Event) any
+		want    any
+	}{
+		{"seed_message_inbound_text", func(ev *inbox.Event) any { return ev.Inbound.Channel }, inbox.WhatsApp},
+		{"seed_message_inbound_text", func(ev *inbox.Event) any { return ev.SenderID }, "snd_abc123"},
+		{"seed_message_inbound_text", func(ev *inbox.Event) any { return ev.Timestamp }, seedTime},
+		{"seed_message_inbound_image", func(ev *inbox.Event) any { return ev.Inbound.MessageID }, "msg_img789"},
+		{"seed_message_inbound_image", func(ev *inbox.Event) any { return ev.Inbound.ProfileName }, "John Doe"},
+		{"seed_message_inbound_location", func(ev *inbox.Event) any { return ev.Inbound.Text }, ""},
+		{"seed_message_inbound_contact", func(ev *inbox.Event) any { return ev.Inbound.MessageID }, "msg_cnt789"},
+		{"seed_message_inbound_button_reply", func(ev *inbox.Event) any { return ev.Inbound.Text }, "Yes, I'm interested"},
+		{"seed_message_unsupported", func(ev *inbox.Event) any {
+			return [3]string{ev.Inbound.MessageID, ev.Inbound.From, ev.Inbound.To}
+		}, [3]string{"msg_xyz789", "+14155551234", "+13125559876"}},
+		{"seed_message_sent_echo", func(ev *inbox.Event) any { return ev.Echo.Channel }, inbox.WhatsApp},
+		{"seed_message_failed", func(ev *inbox.Event) any { return ev.Status.ErrorMessage }, "Unreachable destination handset"},
+		{"seed_broadcast_status_changed", func(ev *inbox.Event) any { return ev.Activity.Detail }, "channel sms, 5000 contacts"},
+		{"seed_broadcast_status_changed", func(ev *inbox.Event) any { return ev.ProjectID }, "prj_xyz789"},
+		{"seed_invitation_status_changed", func(ev *inbox.Event) any {
+			a := ev.Activity
+			return [5]string{a.SubjectID, a.Name, a.PreviousStatus, a.Status, a.Detail}
+		}, [5]string{"inv_xyz789", "Acme Corp", "pending", "completed",
+			"contact@acme.com, new sender snd_newclient123, WhatsApp Business Account waba_abc456"}},
+		{"seed_invitation_status_changed_webhooks_doc", func(ev *inbox.Event) any {
+			a := ev.Activity
+			return [4]string{ev.SenderID, a.SubjectID, a.Name, a.Detail}
+		}, [4]string{"", "inv_abc123", "John Doe", "john@example.com, new sender snd_new123, WhatsApp Business Account waba_123456"}},
+	} {
+		if got := tc.got(decode(tc.fixture)); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.fixture, got, tc.want)
+		}
+	}
+}

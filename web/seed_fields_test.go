@@ -1,0 +1,58 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"switchboard/inbox"
+)
+
+// TestThreadShowsTheSeedsFields posts each message example of Zavu's
+// webhook documents (testdata/events/seed_*) and looks in the thread for
+// every value its fields carry that an agent should read: the text or
+// caption, a location's name and address, a contact card's name, number
+// and e-mail, the title of the button the customer pressed, the emoji of
+// a reaction, the text typed on the phone, and the customer's profile
+// name in the thread's header.
+func TestThreadShowsTheSeedsFields(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	for _, name := range []string{
+		"seed_conversation_new", "seed_message_inbound_text", "seed_message_reaction", "seed_message_inbound_image",
+		"seed_message_inbound_location", "seed_message_inbound_contact", "seed_message_inbound_button_reply",
+		"seed_message_sent_echo",
+	} {
+		ts.mustPost(fixture(t, name))
+	}
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	for _, tc := range []struct {
+		zavuID string
+		shows  []string
+	}{
+		{"msg_xyz789", []string{"Hi, I have a question about my order", "👍"}},
+		{"msg_img789", []string{"Check out this product"}},
+		{"msg_loc123", []string{"San Francisco", "San Francisco, CA, USA"}},
+		{"msg_cnt789", []string{"Jane Smith", "+14155559999", "jane@example.com"}},
+		{"msg_int456", []string{"Yes, I'm interested"}},
+		{"msg_echo789", []string{"Hi! Thanks for reaching out. We'll get back to you shortly.", "Sent from phone"}},
+	} {
+		m := ts.mustMessage(tc.zavuID)
+		p := a.htmx(fmt.Sprintf("/conversations/%d", m.ConversationID))
+		if p.status != http.StatusOK {
+			t.Fatalf("thread of %s: %d", tc.zavuID, p.status)
+		}
+		b := p.doc.Find(fmt.Sprintf("#m-%d", m.ID))
+		text := strings.Join(strings.Fields(b.Text()), " ")
+		for _, want := range tc.shows {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: the bubble does not show %q: %q", tc.zavuID, want, text)
+			}
+		}
+		if header := p.doc.Find("header").Text(); !strings.Contains(header, "John Doe") {
+			t.Errorf("%s: the thread's header does not name the customer John Doe", tc.zavuID)
+		}
+	}
+}
