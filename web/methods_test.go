@@ -61,3 +61,34 @@ func TestWrongMethodIsRefusedWith405(t *testing.T) {
 		}
 	}
 }
+
+// A script that gets the API's path wrong (another version, no version)
+// is told 404 in JSON, not sent to the sign-in page.
+func TestAPIPathsOutsideTheAPIAreJSON404s(t *testing.T) {
+	ts := newTestServer(t)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/api", "/api/", "/api/v2/conversations", "/api/conversations", "/api/v1"} {
+		for _, token := range []string{ts.token, ""} {
+			req, _ := http.NewRequest(http.MethodGet, ts.srv.URL+path, nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var e apiErrorBody
+			_ = json.Unmarshal(b, &e)
+			want := "not_found"
+			if path == "/api/v1" && token == "" {
+				want = "unauthorized"
+			}
+			if resp.StatusCode >= 300 && resp.StatusCode < 400 || e.Error.Code != want || e.Error.Message == "" ||
+				!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("GET %s (token %t): %d %s %q, want a JSON %s", path, token != "", resp.StatusCode, resp.Header.Get("Location"), b, want)
+			}
+		}
+	}
+}

@@ -137,6 +137,10 @@ func (s *Server) routes() {
 	admin.GET("/retention", s.handleRetention)
 	admin.POST("/retention", s.handleSaveRetention)
 
+	// Any other path under /api is a script's mistake: a JSON 404, not
+	// the sign-in page.
+	e.RouteNotFound("/api", apiNotFound)
+	e.RouteNotFound("/api/*", apiNotFound)
 	api := e.Group("/api/v1", s.requireToken)
 	// After the token's checks: 405 for a route's path with another
 	// method, 404 for no route.
@@ -178,6 +182,8 @@ func onlyMethods(e *echo.Echo, path string, allow ...string) {
 		return echo.ErrMethodNotAllowed
 	})
 }
+
+func apiNotFound(echo.Context) error { return echo.ErrNotFound }
 
 // apiNoRoute answers an API request no route takes: 405 with Allow when
 // its path is a route's for other methods, else 404.
