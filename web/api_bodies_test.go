@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -42,5 +45,54 @@ func TestAPIPatchBodiesAreWholeAndKnown(t *testing.T) {
 	ts.mustGet(conv, &after)
 	if after.Status != "open" || after.Contact.Name == nil || *after.Contact.Name != "gretchen99" {
 		t.Errorf("after refused PATCHes: status %s, name %v; want open and gretchen99 unchanged", after.Status, str(after.Contact.Name))
+	}
+}
+
+// A body past 64 KiB is refused as too large (413), whether it says its
+// length or comes in chunks, not as "not JSON" (it may be JSON).
+func TestAPIBodyTooLargeSaysSo(t *testing.T) {
+	ts := newTestServer(t)
+	m := contactFixture(ts)
+	conv := fmt.Sprintf("/api/v1/conversations/%d", m.ConversationID)
+	var c struct {
+		Contact struct {
+			ID int64 `json:"id"`
+		} `json:"contact"`
+	}
+	ts.mustGet(conv, &c)
+	status, note := 0, struct {
+		ID int64 `json:"id"`
+	}{}
+	if status = ts.apiJSON(ts.token, http.MethodPost, conv+"/notes", `{"text":"a note"}`, &note); status != http.StatusCreated {
+		t.Fatalf("note: %d", status)
+	}
+	big := `{"text":"` + strings.Repeat("x", 70<<10) + `"}`
+	for _, r := range []struct{ method, path string }{
+		{http.MethodPost, conv + "/notes"},
+		{http.MethodPost, conv + "/messages"},
+		{http.MethodPatch, conv + fmt.Sprintf("/notes/%d", note.ID)},
+		{http.MethodPatch, conv},
+		{http.MethodPatch, fmt.Sprintf("/api/v1/contacts/%d", c.Contact.ID)},
+	} {
+		for _, chunked := range []bool{false, true} {
+			var body io.Reader = strings.NewReader(big)
+			if chunked {
+				body = io.MultiReader(body) // no length: sent in chunks
+			}
+			req, _ := http.NewRequest(r.method, ts.srv.URL+r.path, body)
+			req.Header.Set("Authorization", "Bearer "+ts.token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var e apiErrorBody
+			_ = json.Unmarshal(b, &e)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || e.Error.Code != "too_large" || !strings.Contains(e.Error.Message, "64 KiB") {
+				t.Errorf("%s %s (chunked %t): %d %s, want 413 too_large", r.method, r.path, chunked, resp.StatusCode, b)
+			}
+		}
 	}
 }

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -115,6 +117,34 @@ const logEventID = "event_id"
 // ctxSmallBody marks a request whose body limitBody capped: its form may
 // be parsed.
 const ctxSmallBody = "small_body"
+
+// limitAPIBody reads an API request's body, at most maxFormBody bytes,
+// before its handler: a larger one is refused with 413, whether it says
+// its length or comes in chunks, where a handler reading it cut short
+// would only see JSON that does not parse.
+func limitAPIBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > maxFormBody {
+			return errAPIBodyTooLarge
+		}
+		if r.Body == nil || r.Body == http.NoBody {
+			return next(c)
+		}
+		b, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, r.Body, maxFormBody))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return errAPIBodyTooLarge
+		case err != nil:
+			return newError(http.StatusBadRequest, "unreadable_body", "The request body could not be read.")
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		return next(c)
+	}
+}
+
+var errAPIBodyTooLarge = newError(http.StatusRequestEntityTooLarge, "too_large", "The request body is larger than 64 KiB.")
 
 // limitBody caps request bodies at n bytes: a larger one is refused with
 // 413, before it is read when it says its length, else once n bytes have

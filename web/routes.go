@@ -141,7 +141,7 @@ func (s *Server) routes() {
 	// the sign-in page.
 	e.RouteNotFound("/api", apiNotFound)
 	e.RouteNotFound("/api/*", apiNotFound)
-	api := e.Group("/api/v1", s.requireToken)
+	api := e.Group("/api/v1", s.requireToken, limitAPIBody)
 	// After the token's checks: 405 for a route's path with another
 	// method, 404 for no route.
 	api.RouteNotFound("/*", s.apiNoRoute)
