@@ -288,7 +288,15 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 	if f.SenderID != "" {
 		p.convConds, p.convArgs = append(p.convConds, "c.sender_id = ?"), append(p.convArgs, f.SenderID)
 	}
-	if f.Status != "" {
+	// As the conversation list: a snoozed conversation keeps status open
+	// with a snooze time, and leaves the open ones.
+	switch f.Status {
+	case "":
+	case inbox.Open:
+		p.convConds = append(p.convConds, "c.status = 'open' AND c.snoozed_at IS NULL")
+	case inbox.Snoozed:
+		p.convConds = append(p.convConds, "c.status = 'open' AND c.snoozed_at IS NOT NULL")
+	default:
 		p.convConds, p.convArgs = append(p.convConds, "c.status = ?"), append(p.convArgs, string(f.Status))
 	}
 	if f.AssigneeID != nil {

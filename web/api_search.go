@@ -68,10 +68,10 @@ func searchFilter(c echo.Context, loc *time.Location) (inbox.SearchFilter, error
 	}
 	switch st := c.QueryParam("status"); st {
 	case "", "all":
-	case string(inbox.Open), string(inbox.Resolved):
+	case string(inbox.Open), string(inbox.Resolved), string(inbox.Snoozed):
 		f.Status = inbox.ConversationStatus(st)
 	default:
-		return f, bad("status must be open, resolved or all.")
+		return f, bad("status must be open, resolved, snoozed or all.")
 	}
 	if v := c.QueryParam("labelId"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)

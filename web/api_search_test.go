@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,55 @@ func TestAPISearch(t *testing.T) {
 	for _, q := range []string{"q=order&label=vip", "q=" + url.QueryEscape(`"unclosed`), "q=" + url.QueryEscape("NEAR(a b)")} {
 		if status := ts.get("/api/v1/search?"+q, &page); status != http.StatusOK || len(page.Items) != 0 {
 			t.Errorf("%s: status %d, %+v", q, status, page)
+		}
+	}
+}
+
+// Search's status filter means what the conversation list's does: open
+// leaves snoozed conversations out, and snoozed finds them.
+func TestAPISearchByStatusSnoozed(t *testing.T) {
+	ts := newTestServer(t)
+	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	var convs []int64
+	for i := range 3 {
+		ts.mustPost(event(fmt.Sprintf("evt_%d", i), "message.inbound", base.Add(time.Duration(i)*time.Minute), map[string]any{
+			"messageId": fmt.Sprintf("msg_%d", i), "from": fmt.Sprintf("+4917612345%03d", i), "to": "+13125559876",
+			"channel": "whatsapp", "messageType": "text", "text": "parcel missing", "profileName": fmt.Sprintf("Kunde %d", i),
+		}))
+		convs = append(convs, ts.mustMessage(fmt.Sprintf("msg_%d", i)).ConversationID)
+	}
+	soon := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	if status, _, e := ts.patch(ts.token, convs[1], `{"status":"snoozed","snoozedUntil":"`+soon+`"}`); status != http.StatusOK {
+		t.Fatalf("snooze: %d %+v", status, e)
+	}
+	if status, _, e := ts.patch(ts.token, convs[2], `{"status":"resolved"}`); status != http.StatusOK {
+		t.Fatalf("resolve: %d %+v", status, e)
+	}
+	for status, want := range map[string][]int64{
+		"open": {convs[0]}, "snoozed": {convs[1]}, "resolved": {convs[2]}, "all": {convs[0], convs[1], convs[2]},
+	} {
+		var list, found struct {
+			Items []struct {
+				ID             int64 `json:"id"`
+				ConversationID int64 `json:"conversationId"`
+			} `json:"items"`
+		}
+		ts.mustGet("/api/v1/conversations?status="+status, &list)
+		if code := ts.get("/api/v1/search?q=parcel&status="+status, &found); code != http.StatusOK {
+			t.Errorf("search status=%s: %d", status, code)
+			continue
+		}
+		var listed, hits []int64
+		for _, c := range list.Items {
+			listed = append(listed, c.ID)
+		}
+		for _, h := range found.Items {
+			hits = append(hits, h.ConversationID)
+		}
+		slices.Sort(listed)
+		slices.Sort(hits)
+		if !slices.Equal(hits, want) || !slices.Equal(listed, want) {
+			t.Errorf("status=%s: search finds %v, the list shows %v; want %v for both", status, hits, listed, want)
 		}
 	}
 }
