@@ -40,7 +40,8 @@ const usage = `Switchboard: a shared inbox for WhatsApp and SMS through Zavu.
 Usage:
   switchboard [serve]                      run the server (the default)
   switchboard user add --email E --name N [--admin]
-                                           add a user; the password is read from stdin
+                                           add a user; the password is read from stdin, or asked
+                                           for when stdin is a terminal
   switchboard token create --name N [--scope read|write]
                                            create an API token and print it once; a read
                                            token only reads, write (the default) may also

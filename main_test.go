@@ -149,6 +149,15 @@ func TestHelpAndUnknownCommand(t *testing.T) {
 	if code, out, _ := runCmd(t, nil, "", "-h"); code != 0 || !strings.Contains(out, "simulate") || !strings.Contains(out, "backup FILE") {
 		t.Errorf("-h = %d %q", code, out)
 	}
+	// Every command DESIGN.md names, as it names them.
+	_, out, _ := runCmd(t, nil, "", "-h")
+	for _, want := range []string{"switchboard [serve]", "user add --email E --name N [--admin]", "read from stdin, or asked",
+		"token create --name N [--scope read|write]", "token list", "token revoke ID", "simulate", "backup FILE", "restore FILE",
+		"bench [--quick] [--json]", "switchboard version"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-h does not say %q", want)
+		}
+	}
 	if code, _, errOut := runCmd(t, nil, "", "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("unknown command = %d %q", code, errOut)
 	}
