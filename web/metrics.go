@@ -253,8 +253,8 @@ func (s *Server) handleMetrics(c echo.Context) error {
 	if s.metrics == nil || s.cfg.MetricsToken == "" {
 		return echo.ErrNotFound
 	}
-	got, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-	if !ok || !sameSecret(got, s.cfg.MetricsToken) {
+	scheme, got, ok := strings.Cut(c.Request().Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !sameSecret(strings.TrimSpace(got), s.cfg.MetricsToken) {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
 		return newError(http.StatusUnauthorized, "unauthorized", "The metrics token is missing or wrong.")
 	}

@@ -266,3 +266,22 @@ func TestMetricsShowTheBackupAge(t *testing.T) {
 		t.Errorf("backup size %v, failed %v", got["switchboard_backup_size_bytes"], got["switchboard_backup_last_failed"])
 	}
 }
+
+// The Authorization scheme is case-insensitive (RFC 9110), as the API
+// takes it: a scraper or script that writes "bearer" is let in.
+func TestMetricsTakeTheSchemeInAnyCase(t *testing.T) {
+	ts, _ := metricsServer(t, metricsToken)
+	for _, h := range []string{"Bearer " + metricsToken, "bearer " + metricsToken, "BEARER  " + metricsToken} {
+		req, _ := http.NewRequest(http.MethodGet, ts.srv.URL+"/metrics", nil)
+		req.Header.Set("Authorization", h)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("Authorization %q: %d, want 200", h, resp.StatusCode)
+		}
+	}
+}
