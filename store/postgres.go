@@ -194,18 +194,45 @@ func RedactDSN(dsn string) string {
 	return redactURL(dsn)
 }
 
-// redactURL is url without its password, for messages and logs.
+// redactURL is url without its password, for messages and logs: the
+// one in its user part, and a password=... parameter, which libpq takes
+// too.
 func redactURL(url string) string {
 	scheme, rest, ok := strings.Cut(url, "://")
 	if !ok {
 		return "postgres://"
 	}
+	rest = dropPasswordParam(rest)
 	at := strings.LastIndex(rest, "@")
 	if at < 0 {
-		return url
+		return scheme + "://" + rest
 	}
 	user, _, _ := strings.Cut(rest[:at], ":")
 	return scheme + "://" + user + "@" + rest[at+1:]
+}
+
+// dropPasswordParam removes each password=... parameter from the query
+// in s, with its separator.
+func dropPasswordParam(s string) string {
+	for {
+		i := strings.Index(s, "?password=")
+		if j := strings.Index(s, "&password="); i < 0 || (j >= 0 && j < i) {
+			i = j
+		}
+		if i < 0 {
+			return s
+		}
+		end := len(s)
+		if k := strings.IndexByte(s[i+1:], '&'); k >= 0 {
+			end = i + 1 + k
+		}
+		switch {
+		case s[i] == '?' && end < len(s):
+			s = s[:i+1] + s[end+1:] // ?password=x&more: ?more
+		default:
+			s = s[:i] + s[end:] // &password=x, or ?password=x at the end
+		}
+	}
 }
 
 // registerIntBools lets a Go bool be written to an integer column as 0 or

@@ -177,6 +177,11 @@ func TestRedactDSN(t *testing.T) {
 		"postgres://sb:s3cret@db:5432/sb?sslmode=require": "postgres://sb@db:5432/sb?sslmode=require",
 		"postgresql://sb:p@ss@db/sb":                      "postgresql://sb@db/sb",
 		"postgres://db/sb":                                "postgres://db/sb",
+		// libpq also takes the password as a query parameter.
+		"postgres://sb@db/sb?sslmode=require&password=s3cret":      "postgres://sb@db/sb?sslmode=require",
+		"postgres://sb@db/sb?password=s3cret&sslmode=require":      "postgres://sb@db/sb?sslmode=require",
+		"postgres://db/sb?password=p@ss":                           "postgres://db/sb",
+		"postgresql://sb:one@db/sb?password=two&connect_timeout=5": "postgresql://sb@db/sb?connect_timeout=5",
 	} {
 		if got := RedactDSN(in); got != want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
