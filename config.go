@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"switchboard/store"
 	"switchboard/web"
 )
 
@@ -60,6 +61,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Addr:       get("SWITCHBOARD_ADDR", ":8080"),
 		DBPath:     get("SWITCHBOARD_DB", "./data/switchboard.db"),
 		ZavuAPIKey: get("ZAVU_API_KEY", ""),
+	}
+	switch db := cfg.DBPath; {
+	case store.IsPostgresURL(db):
+	case strings.Contains(db, "://"):
+		errs = append(errs, errors.New("SWITCHBOARD_DB: a URL other than postgres://; give a SQLite file's path or a postgres:// URL"))
+	case pgKeywords(db):
+		errs = append(errs, errors.New("SWITCHBOARD_DB: PostgreSQL settings as key=value; give them as a postgres:// URL, such as postgres://switchboard@db.internal/switchboard?sslmode=require"))
 	}
 	if fi, err := os.Stat(cfg.DBPath); err == nil && fi.IsDir() {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_DB=%s is a folder: name the database file, such as %s", cfg.DBPath,
@@ -119,6 +127,24 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_LOG=%q: want debug, info, warn or error", getenv("SWITCHBOARD_LOG")))
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// pgKeywords reports whether s is PostgreSQL's key=value connection
+// string (host=db dbname=sb ...), which would otherwise be taken for a
+// SQLite file's name, password and all.
+func pgKeywords(s string) bool {
+	known := false
+	for _, f := range strings.Fields(s) {
+		k, _, ok := strings.Cut(f, "=")
+		if !ok {
+			return false
+		}
+		switch k {
+		case "host", "hostaddr", "port", "dbname", "user", "password", "sslmode":
+			known = true
+		}
+	}
+	return known
 }
 
 // addrURL is the URL a browser on this machine reaches the listen address

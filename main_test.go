@@ -485,6 +485,8 @@ func TestLoadConfigRefusesWhatWouldBreakLater(t *testing.T) {
 		{"ZAVU_API_URL", "https://api.zavu.dev/?x=1", "query"},
 		{"ZAVU_API_KEY", "zv_live_", "zv_live_"},
 		{"ZAVU_API_KEY", "zv_test_ ", "zv_test_"},
+		{"SWITCHBOARD_DB", "host=db.internal dbname=switchboard password=secret", "postgres://"},
+		{"SWITCHBOARD_DB", "mysql://db.internal/switchboard", "postgres://"},
 	} {
 		_, err := LoadConfig(envFrom(map[string]string{b.name: b.value}))
 		if err == nil || !strings.HasPrefix(err.Error(), b.name) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), b.says) ||
