@@ -75,6 +75,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil || port == "" {
 		errs = append(errs, fmt.Errorf("SWITCHBOARD_ADDR=%q: want host:port, such as :8080 or 127.0.0.1:8080", cfg.Addr))
+	} else if _, err := net.LookupPort("tcp", port); err != nil {
+		errs = append(errs, fmt.Errorf("SWITCHBOARD_ADDR=%q: %q is not a port: want a number from 0 to 65535, such as :8080", cfg.Addr, port))
 	}
 	var err error
 	if v := get("SWITCHBOARD_BASE_URL", ""); v != "" {

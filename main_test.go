@@ -487,6 +487,8 @@ func TestLoadConfigRefusesWhatWouldBreakLater(t *testing.T) {
 		{"ZAVU_API_KEY", "zv_test_ ", "zv_test_"},
 		{"SWITCHBOARD_DB", "host=db.internal dbname=switchboard password=secret", "postgres://"},
 		{"SWITCHBOARD_DB", "mysql://db.internal/switchboard", "postgres://"},
+		{"SWITCHBOARD_ADDR", ":99999", "port"},
+		{"SWITCHBOARD_ADDR", "127.0.0.1:eighty", "port"},
 	} {
 		_, err := LoadConfig(envFrom(map[string]string{b.name: b.value}))
 		if err == nil || !strings.HasPrefix(err.Error(), b.name) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), b.says) ||
