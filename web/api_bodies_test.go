@@ -96,3 +96,50 @@ func TestAPIBodyTooLargeSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// curl -d sends a body as a form unless told otherwise; a JSON body is
+// read as JSON whatever its Content-Type says, as PATCH reads it.
+func TestAPIReadsJSONWhateverItsContentType(t *testing.T) {
+	ts := newTestServer(t)
+	m := contactFixture(ts)
+	conv := fmt.Sprintf("/api/v1/conversations/%d", m.ConversationID)
+	for _, ct := range []string{"application/x-www-form-urlencoded", "text/plain", ""} {
+		for _, r := range []struct {
+			path, body string
+			want       int
+		}{
+			{conv + "/notes", `{"text":"a note sent with curl -d"}`, http.StatusCreated},
+			{conv + "/messages", `{"text":"a reply sent with curl -d"}`, http.StatusAccepted},
+		} {
+			req, _ := http.NewRequest(http.MethodPost, ts.srv.URL+r.path, strings.NewReader(r.body))
+			req.Header.Set("Authorization", "Bearer "+ts.token)
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != r.want {
+				t.Errorf("POST %s as %q: %d %s, want %d", r.path, ct, resp.StatusCode, b, r.want)
+			}
+		}
+	}
+	// A form is not JSON, and is told so.
+	req, _ := http.NewRequest(http.MethodPost, ts.srv.URL+conv+"/notes", strings.NewReader("text=a+note+as+a+form"))
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var e apiErrorBody
+	_ = json.Unmarshal(b, &e)
+	if resp.StatusCode != http.StatusBadRequest || e.Error.Code != "invalid_body" || !strings.Contains(e.Error.Message, "JSON") {
+		t.Errorf("a note as a form: %d %s, want 400 invalid_body saying the body must be JSON", resp.StatusCode, b)
+	}
+}

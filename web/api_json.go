@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"switchboard/inbox"
 )
 
@@ -198,4 +200,23 @@ func jsonObject(body []byte, shape string, known ...string) (map[string]json.Raw
 		}
 	}
 	return fields, nil
+}
+
+// decodeJSONBody reads an API request's body as one JSON value into v,
+// whatever its Content-Type says (curl -d sends JSON as a form unless
+// told otherwise); an empty body, a form, or anything after the value is
+// refused as invalid_body, saying shape.
+func decodeJSONBody(c echo.Context, v any, shape string) error {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return newError(http.StatusBadRequest, "invalid_body", shape)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return newError(http.StatusBadRequest, "invalid_body", shape)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return newError(http.StatusBadRequest, "invalid_body", shape)
+	}
+	return nil
 }

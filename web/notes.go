@@ -44,8 +44,8 @@ func noteBody(c echo.Context) (string, error) {
 	var in struct {
 		Text string `json:"text"`
 	}
-	if err := c.Bind(&in); err != nil {
-		return "", newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"text": "..."}.`)
+	if err := decodeJSONBody(c, &in, `The body must be JSON: {"text": "..."}.`); err != nil {
+		return "", err
 	}
 	return in.Text, nil
 }

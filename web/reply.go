@@ -178,8 +178,8 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 	}
 	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
 	var in replyInput
-	if err := c.Bind(&in); err != nil {
-		return newError(http.StatusBadRequest, "invalid_body", `The body must be JSON: {"text": "..."} or {"templateId": "...", "templateVariables": {"1": "..."}}.`)
+	if err := decodeJSONBody(c, &in, `The body must be JSON: {"text": "..."} or {"templateId": "...", "templateVariables": {"1": "..."}}.`); err != nil {
+		return err
 	}
 	if (in.Text == "") == (in.TemplateID == "") {
 		return newError(http.StatusBadRequest, "invalid_body", "Send either text or a templateId.")
