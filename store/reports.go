@@ -259,7 +259,9 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 			secs := float64(o.firstAt-o.opened) / 1000
 			firsts = append(firsts, secs)
 			s.ResponseBuckets[inbox.ResponseBucket(secs)]++
-			if o.responder != 0 {
+			// With an agent, the opening may be theirs by its resolve
+			// alone: its first responder is not in their report.
+			if o.responder != 0 && (f.AgentID == 0 || o.responder == f.AgentID) {
 				byAgent[o.responder] = append(byAgent[o.responder], secs)
 			}
 		}

@@ -220,7 +220,7 @@ func scratchSummary(t testing.TB, db *DB, scratch map[int64][]inbox.Opening, key
 				secs := float64(d.Milliseconds()) / 1000
 				firsts = append(firsts, secs)
 				s.ResponseBuckets[inbox.ResponseBucket(secs)]++
-				if o.FirstResponder != 0 {
+				if o.FirstResponder != 0 && (f.AgentID == 0 || o.FirstResponder == f.AgentID) {
 					byAgent[o.FirstResponder] = append(byAgent[o.FirstResponder], secs)
 				}
 				if clock != nil {

@@ -561,3 +561,46 @@ func TestReportSummaryByLabel(t *testing.T) {
 		t.Fatalf("export by label %+v, want the refund conversation alone", rows)
 	}
 }
+
+// TestReportForOneAgentListsThemAlone: Ana answers a customer and Ben,
+// to whom the conversation is assigned, resolves it. Ben's report (an
+// admin's agent filter, or Ben's own page) counts the opening he resolved,
+// and its agents are Ben alone: Ana's first response is not shown as hers
+// beside none of her replies.
+func TestReportForOneAgentListsThemAlone(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	ben := inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
+	for _, u := range []*inbox.User{&ana, &ben} {
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	if _, err := db.Ingest(ctx, inboundEvent("evt_1", "+15550001", "msg_1", "Hello", at), inbox.Apply); err != nil {
+		t.Fatal(err)
+	}
+	var conv int64
+	if err := db.reader.QueryRow(`SELECT conversation_id FROM messages WHERE zavu_id = 'msg_1'`).Scan(&conv); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "Hi", IdempotencyKey: "k1", At: at.Add(2 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Assign(ctx, conv, &ben.ID, at.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetStatus(ctx, conv, inbox.Resolved, at.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	f := inbox.ReportFilter{From: at.Add(-time.Hour), To: at.Add(time.Hour), AgentID: ben.ID}
+	s, err := db.ReportSummary(ctx, f, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Conversations != 1 || len(s.ByAgent) != 1 || s.ByAgent[0].AgentID != ben.ID || s.ByAgent[0].Resolved != 1 {
+		t.Fatalf("Ben's report: %d conversations, agents %+v; want the one he resolved, and Ben alone", s.Conversations, s.ByAgent)
+	}
+}
