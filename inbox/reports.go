@@ -211,7 +211,8 @@ type AgentFigures struct {
 	AgentID          int64
 	Name             string
 	Replies          int
-	FirstResponseP50 float64
+	FirstResponses   int     // the first responses the agent gave to openings of the period
+	FirstResponseP50 float64 // their median; 0 when there were none
 	Resolved         int
 	CSAT             CSATScore // answers to the surveys of the agent's resolves
 }

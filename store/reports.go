@@ -280,7 +280,8 @@ func (db *DB) ReportSummary(ctx context.Context, f inbox.ReportFilter, loc *time
 		s.FirstResponseBusiness, s.ResolutionBusiness = inbox.SpreadOf(bizFirsts), inbox.SpreadOf(bizResolutions)
 	}
 	for id, v := range byAgent {
-		agent(id).FirstResponseP50 = inbox.Percentile(v, 0.5)
+		a := agent(id)
+		a.FirstResponses, a.FirstResponseP50 = len(v), inbox.Percentile(v, 0.5)
 	}
 
 	if err := db.reportMessages(ctx, f, loc, &s, agent); err != nil {

@@ -251,7 +251,7 @@ func scratchSummary(t testing.TB, db *DB, scratch map[int64][]inbox.Opening, key
 		s.FirstResponseBusiness, s.ResolutionBusiness = spread(bizFirsts), spread(bizResolutions)
 	}
 	for id, v := range byAgent {
-		agent(id).FirstResponseP50 = spread(v).P50
+		agent(id).FirstResponses, agent(id).FirstResponseP50 = len(v), spread(v).P50
 	}
 	// Replies count to the quarter hour that holds each end.
 	lo, hi := floorDiv(msOf(f.From), quarterMS)*quarterMS, ceilDiv(msOf(f.To), quarterMS)*quarterMS
@@ -282,7 +282,8 @@ func scratchSummary(t testing.TB, db *DB, scratch map[int64][]inbox.Opening, key
 func openingFigures(s inbox.Summary) string {
 	var agents []string
 	for _, a := range s.ByAgent {
-		agents = append(agents, fmt.Sprintf("%d: %d replies, %d resolved, p50 %v", a.AgentID, a.Replies, a.Resolved, a.FirstResponseP50))
+		agents = append(agents, fmt.Sprintf("%d: %d replies, %d resolved, %d first responses, p50 %v", a.AgentID, a.Replies, a.Resolved,
+			a.FirstResponses, a.FirstResponseP50))
 	}
 	slices.Sort(agents)
 	return fmt.Sprintf("%d openings, first %+v, resolution %+v, business %v %+v %+v, buckets %v\n%s", s.Conversations,

@@ -299,7 +299,7 @@ func TestReportSummaryOfAHandMadeWeek(t *testing.T) {
 	if s.ByHour[0] != 1 || s.ByHour[1] != 1 || s.ByHour[2] != 1 || s.ByWeekday[1] != 3 || s.ByWeekday[0] != 0 {
 		t.Fatalf("by hour %v, by weekday %v: want Berlin's hours 0, 1 and 2 on Tuesday", s.ByHour, s.ByWeekday)
 	}
-	if len(s.ByAgent) != 1 || s.ByAgent[0] != (inbox.AgentFigures{AgentID: ana.ID, Name: "Ana", Replies: 1, FirstResponseP50: 120, Resolved: 1}) {
+	if len(s.ByAgent) != 1 || s.ByAgent[0] != (inbox.AgentFigures{AgentID: ana.ID, Name: "Ana", Replies: 1, FirstResponses: 1, FirstResponseP50: 120, Resolved: 1}) {
 		t.Fatalf("by agent %+v", s.ByAgent)
 	}
 	f.AgentID = ana.ID

@@ -91,12 +91,16 @@ type spreadJSON struct {
 	Count int     `json:"count"`
 }
 
+// agentReportJSON is one agent's figures: firstResponseSeconds is the
+// median of their first responses and how many there were (count 0, and
+// p50 0, for an agent who gave none).
 type agentReportJSON struct {
 	AgentID              int64  `json:"agentId"`
 	Name                 string `json:"name"`
 	Replies              int    `json:"replies"`
 	FirstResponseSeconds struct {
-		P50 float64 `json:"p50"`
+		P50   float64 `json:"p50"`
+		Count int     `json:"count"`
 	} `json:"firstResponseSeconds"`
 	Resolved int      `json:"resolved"`
 	CSAT     csatJSON `json:"csat"`
@@ -137,7 +141,7 @@ func toSummaryJSON(f inbox.ReportFilter, loc *time.Location, s inbox.Summary) su
 	}
 	for _, a := range s.ByAgent {
 		j := agentReportJSON{AgentID: a.AgentID, Name: a.Name, Replies: a.Replies, Resolved: a.Resolved, CSAT: toCSATJSON(a.CSAT)}
-		j.FirstResponseSeconds.P50 = a.FirstResponseP50
+		j.FirstResponseSeconds.P50, j.FirstResponseSeconds.Count = a.FirstResponseP50, a.FirstResponses
 		out.ByAgent = append(out.ByAgent, j)
 	}
 	return out

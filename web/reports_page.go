@@ -362,7 +362,7 @@ func agentRows(as []inbox.AgentFigures) ([]views.ReportAgentRow, int) {
 			name = fmt.Sprintf("User %d", a.AgentID)
 		}
 		fr := "–"
-		if a.FirstResponseP50 > 0 || a.Replies > 0 {
+		if a.FirstResponses > 0 {
 			fr = humanSeconds(a.FirstResponseP50)
 		}
 		rows = append(rows, views.ReportAgentRow{

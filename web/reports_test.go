@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"switchboard/inbox"
 )
 
@@ -340,5 +342,53 @@ func TestReportTimeZoneRefusedNextToTheField(t *testing.T) {
 	}
 	if got := a.get("/reports").find("report-tz").AttrOr("value", ""); got != "UTC" {
 		t.Errorf("the zone saved: %q", got)
+	}
+}
+
+// TestReportAgentWithoutFirstResponses: Ana answers a customer first and
+// Ben writes the follow-up. Ben gave no first response in the period, so
+// his median is none ("–" on the page, a count of 0 in the API), not 0 s,
+// which would make him look the fastest of the team.
+func TestReportAgentWithoutFirstResponses(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ben := ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	now := time.Now().UTC()
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", now.Add(-30*time.Minute)))
+	ts.settle()
+	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+	for i, r := range []struct {
+		author *int64
+		at     time.Duration
+	}{{&ana.ID, -20 * time.Minute}, {&ben.ID, -10 * time.Minute}} {
+		if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: r.author, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "On its way", IdempotencyKey: fmt.Sprint("k", i), At: now.Add(r.at)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var s struct {
+		ByAgent []struct {
+			Name                 string `json:"name"`
+			Replies              int    `json:"replies"`
+			FirstResponseSeconds struct {
+				P50   float64 `json:"p50"`
+				Count int     `json:"count"`
+			} `json:"firstResponseSeconds"`
+		} `json:"byAgent"`
+	}
+	ts.mustGet("/api/v1/reports/summary", &s)
+	got := fmt.Sprintf("%+v", s.ByAgent)
+	if want := "[{Name:Ana Replies:1 FirstResponseSeconds:{P50:600 Count:1}} {Name:Ben Replies:1 FirstResponseSeconds:{P50:0 Count:0}}]"; got != want {
+		t.Errorf("by agent %s, want %s", got, want)
+	}
+
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	rows := map[string]string{}
+	adm.get("/reports").find("agents-table").Find(`tbody tr`).Each(func(_ int, tr *goquery.Selection) {
+		rows[tr.Find("td").Eq(0).Text()] = tr.Find(`td[data-label="First response (median)"]`).Text()
+	})
+	if rows["Ana"] != "10 min" || rows["Ben"] != "–" {
+		t.Errorf("first response medians on the page %v, want Ana 10 min and Ben –", rows)
 	}
 }
