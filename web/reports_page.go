@@ -249,7 +249,14 @@ func reportFigures(cur, prev inbox.Summary) []views.ReportFigure {
 		}
 		f := views.ReportFigure{Key: key, Label: label, Value: humanSeconds(c)}
 		if pn > 0 {
+			// A time that went up is worse news, not better.
 			f.Change, f.Trend = change(c, p)
+			switch f.Trend {
+			case "up":
+				f.Change, f.Trend = f.Change+", slower", "worse"
+			case "down":
+				f.Change, f.Trend = f.Change+", faster", "better"
+			}
 		}
 		return f
 	}

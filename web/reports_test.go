@@ -392,3 +392,38 @@ func TestReportAgentWithoutFirstResponses(t *testing.T) {
 		t.Errorf("first response medians on the page %v, want Ana 10 min and Ben –", rows)
 	}
 }
+
+// TestReportSlowerResponsesAreNotShownAsBetter: customers waited a minute
+// for an answer on 10 March, ten minutes on 11 March and half a minute on
+// the 12th. On the 11th's report the first response went up, which is
+// worse: the change says slower and is coloured as bad news, not as good
+// news like more conversations; on the 12th's it is faster, good news.
+func TestReportSlowerResponsesAreNotShownAsBetter(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	for i, wait := range []time.Duration{time.Minute, 10 * time.Minute, 30 * time.Second} {
+		at := time.Date(2026, 3, 10+i, 10, 0, 0, 0, time.UTC)
+		ts.mustPost(inboundFrom(fmt.Sprint("evt_", i), fmt.Sprint("msg_", i), fmt.Sprint("+1415555010", i), "Zoe", "Hello?", at))
+		ts.settle()
+		convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+		if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i), At: at.Add(wait)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	change := func(day, figure string) (string, string) {
+		c := adm.get("/reports?from=" + day + "&to=" + day).find("figure-" + figure).Find(".report-change")
+		return strings.TrimSpace(c.Text()), c.AttrOr("class", "")
+	}
+	for _, tc := range []struct{ day, figure, text, class string }{
+		{"2026-03-11", "first-response-p50", "+900% on the previous period, slower", "report-change report-worse"},
+		{"2026-03-11", "conversations", "no change", "report-change report-flat"},
+		{"2026-03-12", "first-response-p50", "-95% on the previous period, faster", "report-change report-better"},
+	} {
+		if text, class := change(tc.day, tc.figure); text != tc.text || class != tc.class {
+			t.Errorf("%s on %s: %q, class %q; want %q, class %q", tc.figure, tc.day, text, class, tc.text, tc.class)
+		}
+	}
+}
