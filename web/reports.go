@@ -206,9 +206,16 @@ var reportCSVHeader = []string{
 
 // writeReportCSV streams one row per opening of f's period. Times are
 // RFC 3339 in UTC; a cell a spreadsheet would run as a formula is
-// prefixed with an apostrophe.
+// prefixed with an apostrophe. The file is named for the period's first
+// and last day in the reporting time zone.
 func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter) error {
-	name := fmt.Sprintf("switchboard-report-%s-%s.csv", f.From.UTC().Format("20060102"), f.To.UTC().Format("20060102"))
+	loc, err := s.reportLocation(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	// The period ends before To.
+	name := fmt.Sprintf("switchboard-report-%s-%s.csv", f.From.In(loc).Format("20060102"),
+		f.To.Add(-time.Nanosecond).In(loc).Format("20060102"))
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)

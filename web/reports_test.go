@@ -427,3 +427,28 @@ func TestReportSlowerResponsesAreNotShownAsBetter(t *testing.T) {
 		}
 	}
 }
+
+// TestReportExportIsNamedForItsDays: a team reporting in Berlin downloads
+// March. The file is named for March's first and last day there, as the
+// page showed them, not for the UTC instants around them (28 February,
+// and 1 April, the day after the period).
+func TestReportExportIsNamedForItsDays(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	adm.get("/reports")
+	if r := adm.do(http.MethodPost, "/admin/reports/time-zone", url.Values{"csrf": {adm.csrf}, "time_zone": {"Europe/Berlin"}}, nil); r.status != http.StatusSeeOther {
+		t.Fatalf("save zone: %d", r.status)
+	}
+	href, _ := adm.get("/reports?from=2026-03-01&to=2026-03-31").find("report-export").Attr("href")
+	for _, tc := range []struct{ path, days string }{
+		{href, "20260301-20260331"},
+		{"/reports/export.csv?from=2026-03-10T00:00:00%2B01:00&to=2026-03-10T12:00:00%2B01:00", "20260310-20260310"},
+	} {
+		p := adm.get(tc.path)
+		if got := p.header.Get("Content-Disposition"); p.status != http.StatusOK || got != `attachment; filename="switchboard-report-`+tc.days+`.csv"` {
+			t.Errorf("%s: %d, %s; want the file named for %s", tc.path, p.status, got, tc.days)
+		}
+	}
+}
