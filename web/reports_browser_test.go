@@ -80,3 +80,72 @@ func TestBrowserReportsPage(t *testing.T) {
 		t.Errorf("CSV %q", csv)
 	}
 }
+
+// TestBrowserReportChartsReadableOnSmallScreens: on a phone and on a
+// tablet held upright the charts shrink to the screen; their labels (days,
+// hours, weekdays, the histogram's bars, agents' names and counts) stay
+// at least as large as the app's smallest text, 11 px, on the screen, and
+// clear of each other; a long name is cut short. So on a laptop, where a
+// month's last day was cut off at the chart's edge.
+func TestBrowserReportChartsReadableOnSmallScreens(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ctx := context.Background()
+	ana := ls.addAdmin("ana@example.com", "Bartholomew Featherstonehaugh")
+	now := time.Now().UTC()
+	ls.post(inboundText("evt_r1", "msg_r1", "Is my parcel lost?", now.Add(-20*time.Minute)))
+	var conv int64
+	deadline := time.Now().Add(30 * time.Second)
+	for conv == 0 {
+		cs, _, err := ls.db.Conversations(ctx, inbox.ConversationFilter{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) > 0 {
+			conv = cs[0].ID
+		} else if time.Now().After(deadline) {
+			t.Fatal("the webhook made no conversation")
+		} else {
+			time.Sleep(20 * time.Millisecond) // poll again
+		}
+	}
+	if _, _, err := ls.db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "Found it", IdempotencyKey: "k_r1", At: now.Add(-8 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	// Ana resolves it too: her two counts stand one above the other.
+	if _, err := ls.db.Assign(ctx, conv, &ana, now.Add(-7*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.db.SetStatus(ctx, conv, inbox.Resolved, now.Add(-6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	month := now.AddDate(0, 0, -30).Format(time.DateOnly) + "&to=" + now.Format(time.DateOnly)
+	for _, s := range []screenSize{phone, smallPortrait, laptop} {
+		b.setScreen(s, false)
+		for _, path := range []string{"/reports", "/reports?from=" + month} {
+			b.open(ls.url() + path)
+			got := b.eval(`[...document.querySelectorAll('svg.chart')].flatMap(svg => {
+				const box = svg.getBoundingClientRect(), scale = box.width / svg.viewBox.baseVal.width;
+				// What the chart does not clip, the screen does.
+				const clip = getComputedStyle(svg).overflow === 'visible' ? {left: 0, right: document.documentElement.clientWidth} : box;
+				const labels = [...svg.querySelectorAll('text.chart-label')].map(l => ({l, r: l.getBoundingClientRect(),
+					what: svg.dataset.testid + ' "' + l.textContent.trim() + '"'}));
+				return labels.map(({l, r, what}, i) => {
+					const size = parseFloat(getComputedStyle(l).fontSize) * scale;
+					if (size < 10.9) return what + ' is ' + size.toFixed(1) + ' px';
+					if (r.left < clip.left - 0.5 || r.right > clip.right + 0.5) return what + ' is cut off';
+					// Side by side, they need a space between them.
+					const o = labels.slice(i + 1).find(m => Math.min(r.right, m.r.right) - Math.max(r.left, m.r.left) > -3 &&
+						Math.min(r.bottom, m.r.bottom) - Math.max(r.top, m.r.top) > 1);
+					return o ? what + ' runs into ' + o.what : '';
+				});
+			}).filter(Boolean).slice(0, 8).join('; ')`)
+			if got != "" {
+				t.Errorf("the charts of %s at %s: %s", path, s.name, got)
+			}
+		}
+	}
+}

@@ -305,7 +305,8 @@ func dayChart(days []inbox.DayCount) views.LineChart {
 	ch.Inbound, ch.Outbound = strings.TrimSpace(in.String()), strings.TrimSpace(out.String())
 	step := max(1, (len(days)+5)/6)
 	for i := 0; i < len(days); i += step {
-		ch.Labels = append(ch.Labels, views.AxisLabel{X: x(i), Y: 206, Text: days[i].Day.Format("2 Jan")})
+		// The last day's label ends at the chart's edge.
+		ch.Labels = append(ch.Labels, views.AxisLabel{X: x(i), Y: 214, Text: days[i].Day.Format("2 Jan"), End: x(i) > 600})
 	}
 	return ch
 }
@@ -340,7 +341,8 @@ func heatChart(hw [7][24]int) views.HeatChart {
 
 var bucketLabels = []string{"≤ 1 min", "≤ 5 min", "≤ 15 min", "≤ 1 h", "≤ 4 h", "≤ 1 d", "> 1 d"}
 
-// histogram draws the first-response buckets as bars in a 640 x 220 box.
+// histogram draws the first-response buckets as bars in a 640 x 240 box,
+// each labelled in two lines under it.
 func histogram(buckets []int) views.BarChart {
 	var ch views.BarChart
 	top := 1
@@ -350,13 +352,17 @@ func histogram(buckets []int) views.BarChart {
 	w := 600 / max(len(buckets), 1)
 	for i, n := range buckets {
 		h := n * 160 / top
-		ch.Bars = append(ch.Bars, views.Bar{X: 24 + i*w + 6, Y: 190 - h, W: w - 12, H: h, Label: bucketLabels[min(i, len(bucketLabels)-1)], Value: n})
+		label := bucketLabels[min(i, len(bucketLabels)-1)]
+		cut := strings.LastIndexByte(label, ' ')
+		ch.Bars = append(ch.Bars, views.Bar{X: 24 + i*w + 6, Y: 190 - h, W: w - 12, H: h, Label: label,
+			Bound: label[:cut], Unit: label[cut+1:], Value: n})
 	}
 	return ch
 }
 
-// agentRows lays out per-agent bars: two bars of 12 px per agent, scaled
-// to the most replies or resolves.
+// agentRows lays out per-agent bars: two bars 20 high in 52 per agent,
+// scaled to the most replies or resolves, with room between their counts
+// for the larger labels of a phone.
 func agentRows(as []inbox.AgentFigures) ([]views.ReportAgentRow, int) {
 	top := 1
 	for _, a := range as {
@@ -373,9 +379,19 @@ func agentRows(as []inbox.AgentFigures) ([]views.ReportAgentRow, int) {
 			fr = humanSeconds(a.FirstResponseP50)
 		}
 		rows = append(rows, views.ReportAgentRow{
-			Name: name, Replies: a.Replies, Resolved: a.Resolved, FirstResponse: fr, CSAT: csatShort(a.CSAT),
-			Y: 8 + i*36, RepliesW: a.Replies * 420 / top, ResolvedW: a.Resolved * 420 / top,
+			Name: name, ShortName: shortName(name, 13), Replies: a.Replies, Resolved: a.Resolved, FirstResponse: fr, CSAT: csatShort(a.CSAT),
+			Y: 8 + i*52, RepliesW: a.Replies * 420 / top, ResolvedW: a.Resolved * 420 / top,
 		})
 	}
-	return rows, 16 + len(as)*36
+	return rows, 16 + len(as)*52
+}
+
+// shortName is name cut to n characters, the last an ellipsis, when it is
+// longer.
+func shortName(name string, n int) string {
+	r := []rune(name)
+	if len(r) <= n {
+		return name
+	}
+	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
