@@ -452,3 +452,25 @@ func TestReportExportIsNamedForItsDays(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentsFindTheReportsFromTheInbox: the inbox's navigation leads an
+// agent to their own report, and an admin to the team's; before, an
+// agent had no way there but typing its address.
+func TestAgentsFindTheReportsFromTheInbox(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	for email, heading := range map[string]string{"ana@example.com": "Reports", "ben@example.com": "Your report"} {
+		a := ts.newAgent()
+		a.login(email)
+		link := a.get("/inbox").find("nav-reports")
+		href, _ := link.Attr("href")
+		if link.Length() != 1 || strings.TrimSpace(link.Text()) != "Reports" {
+			t.Errorf("%s: the inbox's navigation has %d Reports links (%q)", email, link.Length(), link.Text())
+			continue
+		}
+		if p := a.get(href); p.status != http.StatusOK || strings.TrimSpace(p.doc.Find("h1").Text()) != heading {
+			t.Errorf("%s: %s answers %d, heading %q; want %q", email, href, p.status, p.doc.Find("h1").Text(), heading)
+		}
+	}
+}
