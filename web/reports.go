@@ -32,7 +32,7 @@ func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 	var f inbox.ReportFilter
 	f.To = s.now()
 	if v := c.QueryParam("to"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
+		t, err := parseQueryTime(v)
 		if err != nil {
 			return f, bad("to must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
 		}
@@ -40,7 +40,7 @@ func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 	}
 	f.From = f.To.Add(-defaultReportPeriod)
 	if v := c.QueryParam("from"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
+		t, err := parseQueryTime(v)
 		if err != nil {
 			return f, bad("from must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
 		}
@@ -74,6 +74,19 @@ func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 		f.LabelID = id
 	}
 	return f, nil
+}
+
+// parseQueryTime reads an RFC 3339 time from a query string, where a +
+// not escaped as %2B (2026-03-01T00:00:00+01:00 typed as it is written)
+// arrives as a space: a space before the offset is taken for the +.
+func parseQueryTime(v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil && strings.Count(v, " ") == 1 {
+		if t2, err2 := time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1)); err2 == nil {
+			return t2, nil
+		}
+	}
+	return t, err
 }
 
 // reportLocation is the reports' time zone, an admin setting.

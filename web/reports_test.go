@@ -474,3 +474,23 @@ func TestAgentsFindTheReportsFromTheInbox(t *testing.T) {
 		}
 	}
 }
+
+// TestReportPeriodWithAnOffsetTypedAsIs: a script asks for a day in
+// Berlin with the offset as RFC 3339 writes it, +01:00, not escaped in
+// the URL, where a + stands for a space. The summary is of that day, not
+// a 400 saying the time is not RFC 3339.
+func TestReportPeriodWithAnOffsetTypedAsIs(t *testing.T) {
+	ts := newTestServer(t)
+	var s struct {
+		From string `json:"from"`
+		To   string `json:"to"`
+	}
+	if status := ts.get("/api/v1/reports/summary?from=2026-03-01T00:00:00+01:00&to=2026-03-02T00:00:00+01:00", &s); status != http.StatusOK ||
+		s.From != "2026-02-28T23:00:00Z" || s.To != "2026-03-01T23:00:00Z" {
+		t.Errorf("summary: %d, %+v; want 200, the day from 2026-02-28T23:00:00Z", status, s)
+	}
+	if status, body := ts.apiCall(ts.token, http.MethodGet, "/api/v1/reports/summary?from=2026-03-01T00:00:00%20garbage", ""); status != http.StatusBadRequest ||
+		body.Error.Code != "invalid_parameter" {
+		t.Errorf("a garbled time: %d %+v, want 400 invalid_parameter", status, body)
+	}
+}
