@@ -149,3 +149,23 @@ func TestBrowserReportChartsReadableOnSmallScreens(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserOneDayReportDrawsItsDay: a report of one day (the same first
+// and last day) draws that day's messages in the day chart, each way, as
+// a longer period does: a line needs two days, so the day is a dot.
+func TestBrowserOneDayReportDrawsItsDay(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addAdmin("ana@example.com", "Ana")
+	now := time.Now().UTC()
+	ls.post(inboundText("evt_r1", "msg_r1", "Is my parcel lost?", now))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	day := now.Format(time.DateOnly)
+	b.open(ls.url() + "/reports?from=" + day + "&to=" + day)
+	b.waitFor("the day's message is counted", `document.querySelector('[data-testid=figure-inbound] .report-value').textContent.trim() === '1'`)
+	if got := b.eval(`['chart-inbound', 'chart-outbound'].filter(c => ![...document.querySelectorAll('[data-testid=chart-days] .' + c)].some(e => {
+			const r = e.getBoundingClientRect(); return r.width > 2 && r.height > 2 && getComputedStyle(e).visibility !== 'hidden'; })).join(', ')`); got != "" {
+		t.Errorf("the day chart of one day draws nothing for %s", got)
+	}
+}

@@ -301,6 +301,10 @@ func dayChart(days []inbox.DayCount) views.LineChart {
 	for i, d := range days {
 		fmt.Fprintf(&in, "%d,%d ", x(i), y(d.Inbound))
 		fmt.Fprintf(&out, "%d,%d ", x(i), y(d.Outbound))
+		// A day apart from the others is seen, a single day at all.
+		if len(days) <= 31 {
+			ch.Dots = append(ch.Dots, views.ChartDot{X: x(i), InY: y(d.Inbound), OutY: y(d.Outbound)})
+		}
 	}
 	ch.Inbound, ch.Outbound = strings.TrimSpace(in.String()), strings.TrimSpace(out.String())
 	step := max(1, (len(days)+5)/6)
