@@ -106,6 +106,10 @@ func (s *Server) reportsView(c echo.Context) (views.ReportsView, error) {
 	}
 	if f.AgentID != 0 {
 		v.AgentID = strconv.FormatInt(f.AgentID, 10)
+		v.Replies = "Replies by the agent" // an admin's filter names them below
+		if f.AgentID == u.ID {
+			v.Replies = "Your replies"
+		}
 	}
 	q := url.Values{"from": {f.From.Format(time.RFC3339)}, "to": {f.To.Format(time.RFC3339)}}
 	if f.SenderID != "" {
@@ -149,6 +153,9 @@ func (s *Server) reportsView(c echo.Context) (views.ReportsView, error) {
 			return views.ReportsView{}, err
 		}
 		for _, us := range users {
+			if us.ID == f.AgentID && us.ID != u.ID {
+				v.Replies = "Replies by " + us.Name
+			}
 			id := strconv.FormatInt(us.ID, 10)
 			v.Agents = append(v.Agents, views.ReportOption{Value: id, Label: us.Name, Selected: us.ID == f.AgentID})
 		}
@@ -161,7 +168,7 @@ func (s *Server) reportsView(c echo.Context) (views.ReportsView, error) {
 		}
 		v.BusinessZone = cfg.Hours.Location().String()
 	}
-	v.Figures = append(reportFigures(cur, prev), csatFigure(cur.CSAT, prev.CSAT))
+	v.Figures = append(reportFigures(cur, prev, v.Replies), csatFigure(cur.CSAT, prev.CSAT))
 	v.Days = dayChart(cur.ByDay)
 	v.Heat = heatChart(cur.HourWeekday)
 	v.Histogram = histogram(cur.ResponseBuckets)
@@ -238,7 +245,14 @@ func change(cur, prev float64) (string, string) {
 	return "no change", "flat"
 }
 
-func reportFigures(cur, prev inbox.Summary) []views.ReportFigure {
+// reportFigures are the figures of cur against prev. replies, in a report
+// of one agent, names the business's messages it counts, that agent's;
+// its customers' messages are the whole team's.
+func reportFigures(cur, prev inbox.Summary, replies string) []views.ReportFigure {
+	inbound, outbound := "Messages from customers", "Messages from the team"
+	if replies != "" {
+		inbound, outbound = "Messages from customers to the whole team", replies
+	}
 	count := func(key, label string, c, p int) views.ReportFigure {
 		ch, tr := change(float64(c), float64(p))
 		return views.ReportFigure{Key: key, Label: label, Value: strconv.Itoa(c), Change: ch, Trend: tr}
@@ -262,8 +276,8 @@ func reportFigures(cur, prev inbox.Summary) []views.ReportFigure {
 	}
 	figs := []views.ReportFigure{
 		count("conversations", "Conversations opened", cur.Conversations, prev.Conversations),
-		count("inbound", "Messages from customers", cur.InboundMessages, prev.InboundMessages),
-		count("outbound", "Messages from the team", cur.OutboundMessages, prev.OutboundMessages),
+		count("inbound", inbound, cur.InboundMessages, prev.InboundMessages),
+		count("outbound", outbound, cur.OutboundMessages, prev.OutboundMessages),
 		dur("first-response-p50", "First response, median", cur.FirstResponse.P50, prev.FirstResponse.P50, cur.FirstResponse.Count, prev.FirstResponse.Count),
 		dur("first-response-p90", "First response, 90th percentile", cur.FirstResponse.P90, prev.FirstResponse.P90, cur.FirstResponse.Count, prev.FirstResponse.Count),
 		dur("resolution-p50", "Resolution, median", cur.Resolution.P50, prev.Resolution.P50, cur.Resolution.Count, prev.Resolution.Count),

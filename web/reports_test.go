@@ -494,3 +494,49 @@ func TestReportPeriodWithAnOffsetTypedAsIs(t *testing.T) {
 		t.Errorf("a garbled time: %d %+v, want 400 invalid_parameter", status, body)
 	}
 }
+
+// TestOneAgentsReportSaysWhoseMessagesItCounts: a customer writes to the
+// team and Ana answers. Ben's own report has none of his conversations;
+// the customers' messages it shows are the whole team's (its figures,
+// its day chart and when customers write say so), and the business's
+// messages are his replies ("Your replies"). An admin's report filtered
+// to Ben names his replies; the team's report is as it was.
+func TestOneAgentsReportSaysWhoseMessagesItCounts(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	benU := ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	now := time.Now().UTC()
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", now.Add(-30*time.Minute)))
+	ts.settle()
+	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+	if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: now.Add(-20 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	labels := func(p page) string {
+		return strings.Join([]string{
+			strings.TrimSpace(p.find("figure-inbound").Find("dt").Text()),
+			strings.TrimSpace(p.find("figure-outbound").Find("dt").Text()),
+			strings.Join(strings.Fields(p.doc.Find(`#chart-days-title ~ .chart-legend`).Text()), " "),
+			strings.TrimSpace(p.doc.Find("#chart-heat-title").Text()),
+		}, " | ")
+	}
+	adm, ben := ts.newAgent(), ts.newAgent()
+	adm.login(ana.Email)
+	ben.login("ben@example.com")
+	for _, tc := range []struct {
+		who  string
+		p    page
+		want string
+	}{
+		{"Ben", ben.get("/reports"), "Messages from customers to the whole team | Your replies | " +
+			"From customers to the whole team Your replies | When customers write to the whole team"},
+		{"Ben, filtered by an admin", adm.get(fmt.Sprintf("/reports?agentId=%d", benU.ID)), "Messages from customers to the whole team | Replies by Ben | " +
+			"From customers to the whole team Replies by Ben | When customers write to the whole team"},
+		{"the team", adm.get("/reports"), "Messages from customers | Messages from the team | From customers From the team | When customers write"},
+	} {
+		if got := labels(tc.p); got != tc.want {
+			t.Errorf("the report of %s says %q, want %q", tc.who, got, tc.want)
+		}
+	}
+}
