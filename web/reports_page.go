@@ -26,21 +26,27 @@ func (s *Server) pageReportFilter(c echo.Context, loc *time.Location) (inbox.Rep
 	today := midnightIn(s.now().In(loc))
 	f := inbox.ReportFilter{From: today.AddDate(0, 0, -29), To: today.AddDate(0, 0, 1)}
 	msg := ""
+	badFrom, badTo := false, false
 	if v := c.QueryParam("from"); v != "" {
-		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
-			f.From = d
-		} else {
-			msg = "The first day is not a date."
-		}
+		d, err := time.ParseInLocation(time.DateOnly, v, loc)
+		f.From, badFrom = d, err != nil
 	}
 	if v := c.QueryParam("to"); v != "" {
-		if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
-			f.To = d.AddDate(0, 0, 1)
-		} else {
-			msg = "The last day is not a date."
-		}
+		d, err := time.ParseInLocation(time.DateOnly, v, loc)
+		f.To, badTo = d.AddDate(0, 0, 1), err != nil
 	}
-	if !f.From.Before(f.To) || f.To.Sub(f.From) > maxReportPeriod {
+	// A day that is not a date is named, and the last 30 days shown.
+	switch {
+	case badFrom && badTo:
+		msg = "Neither the first nor the last day is a date. Write them as 2026-03-01."
+	case badFrom:
+		msg = "The first day is not a date. Write it as 2026-03-01."
+	case badTo:
+		msg = "The last day is not a date. Write it as 2026-03-01."
+	}
+	if msg != "" {
+		f.From, f.To = today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
+	} else if !f.From.Before(f.To) || f.To.Sub(f.From) > maxReportPeriod {
 		msg = "Choose a last day on or after the first day, at most 366 days later."
 		f.From, f.To = today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
 	}

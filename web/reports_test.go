@@ -540,3 +540,26 @@ func TestOneAgentsReportSaysWhoseMessagesItCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestReportsPageNamesTheDayThatIsNotADate: a first day typed as
+// "3/1/2026" (a browser without a date picker) is answered by what is
+// wrong with it, not by "choose a last day on or after the first day"
+// for a first day the page made up; two days that are not dates are
+// both named. The last 30 days are shown meanwhile.
+func TestReportsPageNamesTheDayThatIsNotADate(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	for q, want := range map[string]string{
+		"from=3/1/2026&to=2026-03-31":   "The first day is not a date. Write it as 2026-03-01.",
+		"from=2026-03-01&to=31.03.2026": "The last day is not a date. Write it as 2026-03-01.",
+		"from=x&to=y":                   "Neither the first nor the last day is a date. Write them as 2026-03-01.",
+		"from=2026-03-31&to=2026-03-01": "Choose a last day on or after the first day, at most 366 days later.",
+	} {
+		p := a.get("/reports?" + q)
+		if got := strings.TrimSpace(p.find("report-error").Text()); p.status != http.StatusOK || got != want {
+			t.Errorf("%s: %d %q, want %q", q, p.status, got, want)
+		}
+	}
+}
