@@ -131,6 +131,7 @@ func (s *Server) reportsView(c echo.Context) (views.ReportsView, error) {
 		q.Set("labelId", strconv.FormatInt(f.LabelID, 10))
 	}
 	v.ExportURL = "/reports/export.csv?" + q.Encode()
+	v.TimeZoneAction = "/admin/reports/time-zone?" + pageQuery(c.QueryParams()).Encode()
 
 	senders, err := s.store.Senders(ctx)
 	if err != nil {
@@ -213,7 +214,20 @@ func (s *Server) handleReportTimeZone(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "settings.update", "Reporting time zone: "+name)
-	return c.Redirect(http.StatusSeeOther, "/reports?saved=1")
+	q := pageQuery(c.QueryParams())
+	q.Set("saved", "1")
+	return c.Redirect(http.StatusSeeOther, "/reports?"+q.Encode())
+}
+
+// pageQuery is the Reports page's period and filters in q.
+func pageQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range []string{"from", "to", "senderId", "channel", "labelId", "agentId"} {
+		if v := q.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
 }
 
 // humanSeconds writes a duration in seconds for people: 45 s, 12 min,

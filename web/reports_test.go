@@ -563,3 +563,32 @@ func TestReportsPageNamesTheDayThatIsNotADate(t *testing.T) {
 		}
 	}
 }
+
+// TestReportTimeZoneKeepsThePeriod: an admin looking at March's SMS
+// report sets the reporting time zone. Saved, the page comes back to
+// March's SMS report in the new zone, not to the last 30 days of every
+// channel; a zone refused also answers with March's.
+func TestReportTimeZoneKeepsThePeriod(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	shown := func(p page) string {
+		return p.doc.Find(`input[name=from]`).AttrOr("value", "") + " " + p.doc.Find(`input[name=to]`).AttrOr("value", "") + " " +
+			p.doc.Find(`select[name=channel] option[selected]`).AttrOr("value", "")
+	}
+	const want = "2026-03-01 2026-03-31 sms"
+	action := a.get("/reports?from=2026-03-01&to=2026-03-31&channel=sms").doc.Find(`form.report-tz`).AttrOr("action", "")
+	if p := a.submit(action, url.Values{"time_zone": {"Berlin"}}); p.status != http.StatusUnprocessableEntity || shown(p) != want {
+		t.Errorf("a zone refused: %d, the page shows %q; want 422 and %q", p.status, shown(p), want)
+	}
+	p := a.submit(action, url.Values{"time_zone": {"Europe/Berlin"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save zone: %d", p.status)
+	}
+	p = a.get(p.header.Get("Location"))
+	if shown(p) != want || p.find("saved").Length() != 1 || p.find("report-tz").AttrOr("value", "") != "Europe/Berlin" {
+		t.Errorf("after saving, the page shows %q, saved %d, zone %q; want %q, saved, Europe/Berlin",
+			shown(p), p.find("saved").Length(), p.find("report-tz").AttrOr("value", ""), want)
+	}
+}
