@@ -370,11 +370,19 @@ func heatChart(hw [7][24]int) views.HeatChart {
 			}
 			ch.Cells = append(ch.Cells, views.HeatCell{
 				X: 42 + h*24, Y: 6 + d*24, Level: min(level, 5),
-				Title: fmt.Sprintf("%s %02d:00–%02d:59: %d messages", weekdays[d], h, h, n),
+				Title: fmt.Sprintf("%s %02d:00–%02d:59: %s", weekdays[d], h, h, messagesWord(n)),
 			})
 		}
 	}
 	return ch
+}
+
+// messagesWord is n messages in words: 1 message, 2 messages.
+func messagesWord(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return strconv.Itoa(n) + " messages"
 }
 
 var bucketLabels = []string{"≤ 1 min", "≤ 5 min", "≤ 15 min", "≤ 1 h", "≤ 4 h", "≤ 1 d", "> 1 d"}

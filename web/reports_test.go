@@ -592,3 +592,24 @@ func TestReportTimeZoneKeepsThePeriod(t *testing.T) {
 			shown(p), p.find("saved").Length(), p.find("report-tz").AttrOr("value", ""), want)
 	}
 }
+
+// TestReportHeatMapCountsInWords: the heat map's hour that had one
+// customer's message says "1 message", not "1 messages".
+func TestReportHeatMapCountsInWords(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	at := time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC) // a Tuesday
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello?", at))
+	ts.settle()
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	var titles []string
+	a.get("/reports?from=2026-03-10&to=2026-03-10").find("chart-heatmap").Find("rect title").Each(func(_ int, s *goquery.Selection) {
+		if txt := s.Text(); strings.HasPrefix(txt, "Tue 09:00") || strings.HasPrefix(txt, "Tue 10:00") {
+			titles = append(titles, txt)
+		}
+	})
+	if want := []string{"Tue 09:00–09:59: 1 message", "Tue 10:00–10:59: 0 messages"}; !slices.Equal(titles, want) {
+		t.Errorf("the heat map's hours say %q, want %q", titles, want)
+	}
+}
