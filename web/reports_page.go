@@ -283,8 +283,12 @@ func reportFigures(cur, prev inbox.Summary, replies string) []views.ReportFigure
 		}
 		f := views.ReportFigure{Key: key, Label: label, Value: humanSeconds(c)}
 		if pn > 0 {
-			// A time that went up is worse news, not better.
+			// A time that went up is worse news, not better; up from
+			// 0 s (often, within business hours) has no percentage.
 			f.Change, f.Trend = change(c, p)
+			if p == 0 && c > 0 {
+				f.Change = "up from 0 s on the previous period"
+			}
 			switch f.Trend {
 			case "up":
 				f.Change, f.Trend = f.Change+", slower", "worse"

@@ -613,3 +613,37 @@ func TestReportHeatMapCountsInWords(t *testing.T) {
 		t.Errorf("the heat map's hours say %q, want %q", titles, want)
 	}
 }
+
+// TestReportTimeUpFromNothing: within business hours a first response is
+// often 0 s (a customer wrote before opening time and was answered before
+// it). On 9 March it was; on 10 March customers waited 5 minutes of
+// business hours. That is slower, up from 0 s, not "new" like the
+// conversations of a period after none.
+func TestReportTimeUpFromNothing(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	if _, err := ts.db.UpdateAutoReplies(t.Context(), time.Now(), func(c *inbox.AutoReplyConfig) error {
+		c.Hours = inbox.BusinessHours{TimeZone: "UTC"}
+		for d := time.Monday; d <= time.Friday; d++ {
+			c.Hours.Days[d] = []inbox.Span{{Open: 9 * 60, Close: 17 * 60}}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, at := range []time.Time{time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC), time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)} {
+		ts.mustPost(inboundFrom(fmt.Sprint("evt_", i), fmt.Sprint("msg_", i), fmt.Sprint("+1415555010", i), "Zoe", "Hello?", at))
+		ts.settle()
+		convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
+		if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i), At: at.Add(5 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	c := adm.get("/reports?from=2026-03-10&to=2026-03-10").find("figure-first-response-business-p50").Find(".report-change")
+	if text, class := strings.TrimSpace(c.Text()), c.AttrOr("class", ""); text != "up from 0 s on the previous period, slower" || class != "report-change report-worse" {
+		t.Errorf("the change of the business first response: %q, class %q", text, class)
+	}
+}
