@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,30 +24,14 @@ import (
 	"switchboard/inbox/zavu"
 	"switchboard/store"
 	"switchboard/web"
+	"switchboard/web/browsertest"
 )
 
-// chromium finds the browser, or skips the test with how to install it.
-// In CI a missing browser is a failure.
+// chromium finds the browser, or skips the test with how to install it
+// (see browsertest.Chromium).
 func chromium(t *testing.T) string {
 	t.Helper()
-	if !strings.HasPrefix(t.Name(), "TestBrowser") {
-		// CI runs the browser tests in their own pass, by this name.
-		t.Fatalf("%s starts a browser: name it TestBrowser...", t.Name())
-	}
-	if testing.Short() {
-		t.Skip("browser tests are skipped with -short")
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "Chromium is not installed; install it to run the browser tests (Debian/Ubuntu: apt-get install -y chromium)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return browsertest.Chromium(t)
 }
 
 // liveServer is Switchboard on a real TCP port that can be stopped and
@@ -204,21 +187,7 @@ func (ls *liveServer) post(body []byte) {
 // browser starts headless Chromium and returns a tab's context.
 func browser(t *testing.T, exe string) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1360, 860),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return ctx
+	return browsertest.Start(t, exe)
 }
 
 // tab is one agent's page, in its own browser context (its own cookies).
