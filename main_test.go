@@ -209,10 +209,16 @@ type child struct {
 
 func startChild(t *testing.T, bin, dbPath string, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "SWITCHBOARD_ADDR=127.0.0.1:0", "SWITCHBOARD_DB="+dbPath,
-		"ZAVU_WEBHOOK_SECRET="+childSecret, "SWITCHBOARD_LOG=info")
-	cmd.Env = append(cmd.Env, env...)
+	env = append([]string{"SWITCHBOARD_ADDR=127.0.0.1:0", "SWITCHBOARD_DB=" + dbPath,
+		"ZAVU_WEBHOOK_SECRET=" + childSecret, "SWITCHBOARD_LOG=info"}, env...)
+	return startProcess(t, exec.Command(bin, "serve"), append(os.Environ(), env...))
+}
+
+// startProcess starts cmd, a server, with env as its whole environment,
+// and waits until its log says where it listens.
+func startProcess(t *testing.T, cmd *exec.Cmd, env []string) *child {
+	t.Helper()
+	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
