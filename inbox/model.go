@@ -133,7 +133,9 @@ type Conversation struct {
 	LastMessagePreview string
 	// LastSource is who wrote the preview's message (the customer, an
 	// agent, an auto-reply, the phone app, the API), empty with no
-	// message; LastAuthorID is the agent's id when an agent wrote it.
+	// message and when no one knows (a message sent outside Switchboard,
+	// known only from its delivery reports); LastAuthorID is the agent's
+	// id when an agent wrote it.
 	LastSource   Source
 	LastAuthorID int64
 	// LastInboundAt is the time of the customer's latest message; zero

@@ -23,8 +23,8 @@ const conversationCols = `c.id, c.sender_id, c.channel, c.status, c.assignee_id,
 	c.snoozed_at, c.snoozed_until, ` + labelsCol + `, ` + lastFromCol
 
 // lastFromCol says who wrote the preview's message, "direction\x1fsource\x1f
-// author id": one primary-key lookup.
-const lastFromCol = `(SELECT m.direction || char(31) || m.source || char(31) || coalesce(m.author_id, 0)
+// author id\x1ftype": one primary-key lookup.
+const lastFromCol = `(SELECT m.direction || char(31) || m.source || char(31) || coalesce(m.author_id, 0) || char(31) || m.type
 	FROM messages m WHERE m.id = c.last_message_id)`
 
 // unreadCol is the unread count: inbound messages since the furthest any
@@ -80,15 +80,21 @@ func scanConversation(row scanner) (inbox.Conversation, error) {
 }
 
 // parseLastFrom reads lastFromCol. An inbound message is the customer's;
-// an outbound one with no source was sent through the API.
+// an outbound one with no source was sent through the API; of a
+// placeholder (a message known only from its delivery reports, sent by
+// another system) the writer is unknown.
 func parseLastFrom(s string) (inbox.Source, int64) {
 	if s == "" {
 		return "", 0
 	}
 	dir, rest, _ := strings.Cut(s, "\x1f")
-	src, author, _ := strings.Cut(rest, "\x1f")
-	if dir == string(inbox.Inbound) {
+	src, rest, _ := strings.Cut(rest, "\x1f")
+	author, typ, _ := strings.Cut(rest, "\x1f")
+	switch {
+	case dir == string(inbox.Inbound):
 		return inbox.SourceCustomer, 0
+	case typ == string(inbox.TypeUnknown):
+		return "", 0
 	}
 	id, _ := strconv.ParseInt(author, 10, 64)
 	if src == "" {

@@ -157,8 +157,9 @@ func rowView(c inbox.Conversation, selected int64, showSender bool, who people, 
 }
 
 // previewFrom is whose the conversation's last message is, as the list's
-// preview says it: nothing for the customer's, a teammate's first name
-// and id for an agent's, or what sent it otherwise.
+// preview says it: nothing for the customer's, or for one whose writer no
+// one knows (sent outside Switchboard); a teammate's first name and id for
+// an agent's, or what sent it otherwise.
 func previewFrom(c inbox.Conversation, who people) (string, int64) {
 	switch c.LastSource {
 	case "", inbox.SourceCustomer:

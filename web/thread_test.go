@@ -299,3 +299,37 @@ func echoFrom(id, msgID, to, text string, at time.Time) []byte {
 		"source": "whatsapp_business_app", "direction": "outbound",
 	})
 }
+
+// The list's preview says who wrote the last message: an API token's
+// reply is the API's, but a message known only from its delivery reports
+// (sent by another system, its text not with us) was written by no one
+// the preview can name, and says so in its own words.
+func TestListPreviewNamesWhoWroteTheLastMessage(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(ana.Email)
+	now := time.Now()
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550101", "Maya", "Where is my order?", now.Add(-time.Minute)))
+	ts.mustPost(statusEvent("evt_2", "message.delivered", "msg_elsewhere", now))
+	ts.mustPost(inboundFrom("evt_3", "msg_3", "+14155550102", "Yuri", "Any news?", now.Add(-time.Minute)))
+	token, _ := ts.newToken("crm", inbox.ScopeWrite)
+	yuri := ts.mustMessage("msg_3").ConversationID
+	if code, body := ts.apiCall(token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", yuri), `{"text":"Shipped today"}`); code != http.StatusAccepted {
+		t.Fatalf("API reply: %d %+v", code, body)
+	}
+	p := a.get("/inbox")
+	previews := map[string]string{}
+	p.find("conv-row").Each(func(_ int, row *goquery.Selection) {
+		// "You" stands in for the name on the page of the agent who wrote it.
+		preview := row.Find(`[data-testid=row-preview]`).Clone()
+		preview.Find(".from-you").Remove()
+		previews[strings.TrimSpace(row.Find(`[data-testid=row-name]`).Text())] = strings.Join(strings.Fields(preview.Text()), " ")
+	})
+	if got, want := previews["Maya"], "Message sent outside Switchboard"; got != want {
+		t.Errorf("Maya's preview reads %q, want %q", got, want)
+	}
+	if got, want := previews["Yuri"], "API: Shipped today"; got != want {
+		t.Errorf("Yuri's preview reads %q, want %q", got, want)
+	}
+}
