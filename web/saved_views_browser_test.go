@@ -17,6 +17,16 @@ const pastTheNav = `(() => { const n = document.querySelector('.nav').getBoundin
 			' px, the nav ' + Math.round(n.left) + '..' + Math.round(n.right)).join('; ');
 })()`
 
+// navRows is a JavaScript expression: how many rows the navigation's
+// links and buttons stand in (a menu's body, which opens over the page,
+// left out).
+const navRows = `(() => {
+	const mids = [...document.querySelectorAll('.nav a, .nav summary, .nav button')]
+		.filter(e => e.getClientRects().length > 0 && !e.closest('.menu-body'))
+		.map(e => { const r = e.getBoundingClientRect(); return (r.top + r.bottom) / 2; }).sort((a, b) => a - b);
+	return String(mids.filter((m, i) => i === 0 || m - mids[i - 1] > 12).length);
+})()`
+
 // An agent saves the view they are looking at, shared with the team, on a
 // laptop, on a tablet held upright (where the views are a rail of icons)
 // and on a phone: the form opens within the screen, the saved view shows
@@ -64,6 +74,13 @@ func TestBrowserSaveAView(t *testing.T) {
 		}
 		b.fits("the inbox with the saved views at " + s.name)
 		b.accessible("the inbox with the saved views at "+s.name, false)
+		if s == phone {
+			// Above the list on a phone, the views, the saved views and the
+			// menu take two short rows, not a quarter of the screen.
+			if rows := b.eval(navRows); rows != "2" {
+				t.Errorf("on a phone the views above the list take %s rows (%s px)", rows, b.eval(`String(Math.round(document.querySelector('.nav').getBoundingClientRect().height))`))
+			}
+		}
 
 		b.open(ls.url() + "/inbox")
 		b.waitFor("both conversations", `document.querySelectorAll('#conv-list [data-testid=conv-row]').length === 2`)
