@@ -27,6 +27,27 @@
 
   function me() { return document.body.getAttribute("data-user-id") || ""; }
 
+  // htmx tells a request's outcome to the element that made it, and the
+  // handlers here listen for it on the document. A live update may replace
+  // that element (the thread's header, the contact form) while its request
+  // is on the way; the outcome is then told to an element out of the page,
+  // whose events reach no one. It is told to the document instead, with
+  // the same detail (detail.elt is still the element that asked).
+  var outcomes = ["htmx:afterRequest", "htmx:responseError", "htmx:sendError"];
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail && e.detail.elt, xhr = e.detail && e.detail.xhr;
+    if (!elt || !elt.addEventListener || !xhr) { return; }
+    function relay(a) {
+      if (a.target === elt && a.detail && a.detail.xhr === xhr && !document.contains(elt)) {
+        document.dispatchEvent(new CustomEvent(a.type, { detail: a.detail }));
+      }
+    }
+    outcomes.forEach(function (name) { elt.addEventListener(name, relay); });
+    xhr.addEventListener("loadend", function () {
+      setTimeout(function () { outcomes.forEach(function (name) { elt.removeEventListener(name, relay); }); }, 0);
+    });
+  });
+
   function openConversationID() {
     var t = $("#thread .thread");
     return t ? t.getAttribute("data-conversation") : "";

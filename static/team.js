@@ -164,10 +164,13 @@
   }
 
   // A snooze picked from a menu closes it, and the menu that took its
-  // place if the live update of the header came first.
+  // place if the live update of the header came first (the answer then
+  // comes to the document from app.js, for a form no longer in the page).
   document.addEventListener("htmx:afterRequest", function (e) {
-    var menu = e.target.closest && e.target.closest("details.menu");
-    if (!menu || !e.detail || !e.detail.successful || !e.target.matches("form[hx-post$='/snooze']")) { return; }
+    var form = e.detail && e.detail.elt;
+    if (!form || !form.matches || !e.detail.successful || !form.matches("form[hx-post$='/snooze']")) { return; }
+    var menu = form.closest("details.menu");
+    if (!menu) { return; }
     menu.open = false;
     var now = !menu.isConnected && menu.getAttribute("data-testid") &&
       $('#thread details.menu[open][data-testid="' + CSS.escape(menu.getAttribute("data-testid")) + '"]');

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -49,6 +51,57 @@ type liveServer struct {
 	zavu       *zavu.Fake
 	stopOutbox context.CancelFunc
 	outboxDone chan struct{}
+
+	// held is the answers being held back (holdAnswers), by path suffix.
+	heldMu sync.Mutex
+	held   map[string]chan struct{}
+}
+
+// holdAnswers holds back the answers to requests whose path ends with
+// suffix, as a loaded server or a slow network would: each request is
+// handled (committed, its live update sent) but its answer leaves only
+// once release is called.
+func (ls *liveServer) holdAnswers(suffix string) (release func()) {
+	ch := make(chan struct{})
+	ls.heldMu.Lock()
+	if ls.held == nil {
+		ls.held = map[string]chan struct{}{}
+	}
+	ls.held[suffix] = ch
+	ls.heldMu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(ch)
+			ls.heldMu.Lock()
+			delete(ls.held, suffix)
+			ls.heldMu.Unlock()
+		})
+	}
+	ls.t.Cleanup(release)
+	return release
+}
+
+// ServeHTTP serves r with the server, holding its answer back if asked.
+func (ls *liveServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ls.heldMu.Lock()
+	var hold chan struct{}
+	for suffix, ch := range ls.held {
+		if strings.HasSuffix(r.URL.Path, suffix) {
+			hold = ch
+		}
+	}
+	ls.heldMu.Unlock()
+	if hold == nil {
+		ls.web.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	ls.web.ServeHTTP(rec, r)
+	<-hold
+	maps.Copy(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // withZavu gives the server a fake Zavu and an outbox worker; call it
@@ -122,7 +175,7 @@ func (ls *liveServer) start(ln net.Listener) {
 		ls.stopOutbox, ls.outboxDone = cancel, make(chan struct{})
 		go func() { defer close(ls.outboxDone); outbox.Run(ctx) }()
 	}
-	hs := &http.Server{Handler: ls.web}
+	hs := &http.Server{Handler: ls}
 	hs.RegisterOnShutdown(ls.web.Close)
 	ls.http = hs
 	go func() { _ = hs.Serve(ln) }()

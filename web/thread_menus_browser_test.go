@@ -81,14 +81,19 @@ func TestBrowserHeaderMenusStayOpenThroughLiveUpdates(t *testing.T) {
 	}
 
 	// Snoozing from the menu still closes it, whichever comes first: the
-	// answer or the header it changed.
+	// answer or the header it changed (here the header).
 	ana.do("Ana shuts Labels", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)))
 	ana.waitFor("the menu is shut", `!`+labels+`.open`)
 	ana.do("Ana opens Snooze again", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-menu] summary`)))
 	ana.waitFor("it has found its place on the screen", `(b => { const r = b.getBoundingClientRect();
 		return `+snooze+`.open && document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2) === b; })(document.querySelector('#thread [data-testid=snooze-1h]'))`)
+	// The answer is held back until the live update has replaced the
+	// header, as on a loaded server: the menu that took the old one's place
+	// closes when the answer comes.
+	release := ls.holdAnswers("/snooze")
 	ana.do("and snoozes it for an hour", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-1h]`)))
 	ana.waitFor("the header says snoozed", `!!document.querySelector('#thread [data-testid=snoozed-pill]')`)
+	release()
 	ana.waitFor("and the menu is shut", `!`+snooze+`.open`)
 }
 
