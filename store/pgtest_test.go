@@ -205,6 +205,7 @@ var pgContract = []struct {
 	{"TestSearchFilters", TestSearchFilters},
 	{"TestSearchPaging", TestSearchPaging},
 	{"TestSearchLabelFilter", TestSearchLabelFilter},
+	{"TestSearchLabelNamedInAnyCase", TestSearchLabelNamedInAnyCase},
 	{"TestSearchChangesInATransaction", TestSearchChangesInATransaction},
 	{"TestSearchFindsWhatWaitsToBeIndexed", TestSearchFindsWhatWaitsToBeIndexed},
 	{"TestSearchEditsAndDeletesWhileQueued", TestSearchEditsAndDeletesWhileQueued},

@@ -270,17 +270,18 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		}
 	}
 	// Each label a conversation must carry: by name (the filter's and
-	// label: operators', any case) or by id. An unknown name matches no
-	// label id, so it selects nothing.
-	labelCond := "EXISTS (SELECT 1 FROM conversation_labels cl WHERE cl.conversation_id = c.id AND cl.label_id = "
-	for _, name := range append(q.Labels, f.Label) {
-		if name = strings.TrimSpace(name); name != "" {
-			p.convConds = append(p.convConds, labelCond+"(SELECT l.id FROM labels l WHERE l.name = ?))")
-			p.convArgs = append(p.convArgs, name)
-		}
+	// label: operators', in any case) or by id. An unknown name is label
+	// id 0, which no conversation carries: it selects nothing.
+	labelIDs, err := db.searchLabelIDs(ctx, append(q.Labels, f.Label))
+	if err != nil {
+		return nil, "", err
 	}
 	if f.LabelID != 0 {
-		p.convConds, p.convArgs = append(p.convConds, labelCond+"?)"), append(p.convArgs, f.LabelID)
+		labelIDs = append(labelIDs, f.LabelID)
+	}
+	for _, id := range labelIDs {
+		p.convConds = append(p.convConds, "EXISTS (SELECT 1 FROM conversation_labels cl WHERE cl.conversation_id = c.id AND cl.label_id = ?)")
+		p.convArgs = append(p.convArgs, id)
 	}
 	if f.Channel != "" {
 		p.convConds, p.convArgs = append(p.convConds, "c.channel = ?"), append(p.convArgs, string(f.Channel))
@@ -398,6 +399,35 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 			return hits, cur.encode(), nil
 		}
 	}
+}
+
+// searchLabelIDs are the ids of the labels named, in any case as labels
+// are named everywhere (labelsNamed), 0 for a name no label has; blank
+// names are left out. The labels are read only when a name is given.
+func (db *DB) searchLabelIDs(ctx context.Context, names []string) ([]int64, error) {
+	var want []string
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n != "" {
+			want = append(want, n)
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	labels, err := db.Labels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(want))
+	for i, n := range want {
+		for _, l := range labels {
+			if strings.EqualFold(l.Name, n) {
+				ids[i] = l.ID
+				break
+			}
+		}
+	}
+	return ids, nil
 }
 
 // parseSearch is inbox.ParseSearch with the phone numbers in it read as

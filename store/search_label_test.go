@@ -65,3 +65,43 @@ func TestSearchLabelFilter(t *testing.T) {
 		t.Errorf("parse: %+v", got)
 	}
 }
+
+// A label's name narrows search in any case in every alphabet, as labels
+// are named everywhere else: "ärger" is the label "Ärger", from the filter
+// and from a label: operator; a name no label has still selects nothing.
+func TestSearchLabelNamedInAnyCase(t *testing.T) {
+	ctx := context.Background()
+	f := newSearchFixture(t)
+	labelled := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	other := f.conv("+13125550100", "Ben", inbox.SMS)
+	m1 := f.msg(labelled, "refund please", nil)
+	f.msg(other, "refund please", nil)
+	for _, name := range []string{"Ärger", "Δέμα"} {
+		if err := f.db.CreateLabel(ctx, &inbox.Label{Name: name, Colour: "red"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(t, f.db, []int64{labelled.ID}, inbox.ConversationUpdate{AddLabels: []string{"Ärger", "Δέμα"}}, t0)
+	for _, tc := range []struct {
+		name string
+		f    inbox.SearchFilter
+		want []int64
+	}{
+		{"filter", inbox.SearchFilter{Query: "refund", Label: "ärger"}, []int64{m1}},
+		{"filter, as written", inbox.SearchFilter{Query: "refund", Label: "Ärger"}, []int64{m1}},
+		{"operator", inbox.SearchFilter{Query: "refund label:ÄRGER"}, []int64{m1}},
+		{"Greek", inbox.SearchFilter{Query: `refund label:"δέμα"`}, []int64{m1}},
+		{"both", inbox.SearchFilter{Query: "refund label:δέμα", Label: "ärger"}, []int64{m1}},
+		{"a name no label has", inbox.SearchFilter{Query: "refund", Label: "ärgernis"}, nil},
+	} {
+		tc.f.Limit = 200
+		hits, _ := f.search(tc.f)
+		var got []int64
+		for _, h := range hits {
+			got = append(got, h.MessageID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
