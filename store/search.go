@@ -118,10 +118,17 @@ func hasWordChar(s string) bool {
 }
 
 // searchTerms are the terms worth searching: those with a letter or digit.
+// A word's text loses what is neither at its ends ("refu*", "(refund)",
+// "order,"): typed out of habit, it is not in the text to find, where it
+// would stop a part of a word from being found at all; within a word it
+// stays (W-7781). A quoted phrase is kept as typed.
 func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
 	var out []inbox.SearchTerm
 	for _, t := range q.Terms {
 		t.Text = strings.TrimSpace(t.Text)
+		if !t.Phrase {
+			t.Text = strings.TrimFunc(t.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+		}
 		if hasWordChar(t.Text) {
 			out = append(out, t)
 		}

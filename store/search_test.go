@@ -282,6 +282,27 @@ func TestSearchPhraseAndOperators(t *testing.T) {
 	}
 }
 
+// Punctuation typed around a word, as agents do out of habit from other
+// search boxes (a trailing * for "starts with", a word in brackets or
+// quotes, a comma), does not stop it from being found as a word, a
+// prefix or a part of one.
+func TestSearchIgnoresPunctuationAroundAWord(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	refund := f.msg(c, "Can I have a refund for order W-7781?", nil)
+	for _, q := range []string{"refu*", "refund*", "(refu", "refu)", "refu?", "«refun»", "refu,", "W-778*", "*7781", "refu* W-77*"} {
+		if got := f.ids(q); !slices.Equal(got, []int64{refund}) {
+			t.Errorf("search %q gives %v, want [%d]", q, got, refund)
+		}
+	}
+	// The contacts too.
+	for _, q := range []string{"An*", "(Ana)"} {
+		if hits, _ := f.search(inbox.SearchFilter{Query: q}); len(hits) == 0 || hits[0].MessageID != 0 || hits[0].Contact.ID != c.Contact.ID {
+			t.Errorf("search %q gives %+v, want the contact first", q, hits)
+		}
+	}
+}
+
 func TestSearchFilters(t *testing.T) {
 	f := newSearchFixture(t)
 	wa := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
