@@ -19,6 +19,55 @@
       h.setAttribute("aria-selected", j === i ? "true" : "false");
     });
     if (list[i]) { list[i].scrollIntoView({ block: "nearest" }); }
+    remember();
+  }
+
+  // The search as the agent left it rides on the page's entry in the
+  // browser's history: Back from a result (or from wherever the page was
+  // left for) brings the query, the filters and the results again, with
+  // the result chosen then chosen again. An emptied box leaves nothing.
+  function remember() {
+    var form = document.querySelector(".search-form"), q = input();
+    if (!form || !q) { return; }
+    var s = null;
+    if (q.value.trim()) {
+      var chosen = hits()[active()];
+      s = { query: new URLSearchParams(new FormData(form)).toString(), chosen: chosen ? chosen.getAttribute("href") : "" };
+    }
+    var was = history.state && history.state.search;
+    if (JSON.stringify(was || null) === JSON.stringify(s)) { return; }
+    var state = Object.assign({}, history.state);
+    state.search = s;
+    // Safari refuses more than 100 changes of the history in 30 s (the
+    // arrow key held down): the last search kept is then an older one.
+    try { history.replaceState(state, ""); } catch (err) { /* kept as it was */ }
+  }
+
+  // htmx replaces the state of the entry it leaves when it opens a
+  // conversation from the list: the search goes back on it first. Back
+  // to such an entry, it replaces the state again before it loads the
+  // page anew: kept (below, after htmx's own handler) goes back on it.
+  document.addEventListener("htmx:beforeHistoryUpdate", remember);
+  function kept(e) {
+    if (e.state && e.state.search && !(history.state && history.state.search)) {
+      var state = Object.assign({}, history.state);
+      state.search = e.state.search;
+      history.replaceState(state, "");
+    }
+  }
+
+  // restoring is the result to choose when the results asked for by
+  // restore come, null when none are awaited.
+  var restoring = null;
+  function restore() {
+    var s = history.state && history.state.search, form = document.querySelector(".search-form"), q = input();
+    if (!s || !form || !q || q.value || !window.htmx) { return; }
+    new URLSearchParams(s.query).forEach(function (v, k) {
+      var el = form.elements.namedItem(k);
+      if (el && "value" in el) { el.value = v; }
+    });
+    restoring = s.chosen || "";
+    htmx.trigger(q, "search");
   }
 
   function active() {
@@ -46,17 +95,27 @@
         e.preventDefault();
         break;
       case "Enter":
-        var pick = list[Math.max(0, active())];
-        if (pick) { window.location.assign(pick.href); }
+        var at = Math.max(0, active());
+        if (list[at]) {
+          setActive(at);
+          window.location.assign(list[at].href);
+        }
         e.preventDefault();
         break;
       case "Escape":
         q.value = "";
         document.getElementById("search-results").innerHTML = "";
+        remember();
         q.blur();
         e.preventDefault();
         break;
     }
+  });
+
+  // A result opened with a click or a tap is the one chosen.
+  document.addEventListener("click", function (e) {
+    var hit = e.target.closest && e.target.closest("#search-results .search-hit");
+    if (hit) { setActive(hits().indexOf(hit)); }
   });
 
   // Enter opens a result (below); the form itself never submits.
@@ -108,13 +167,24 @@
   document.addEventListener("htmx:afterSettle", function (e) {
     if (e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("#search-results")) {
       fitResults();
-      if (hits().length) { setActive(Math.max(0, active())); }
+      var at = Math.max(0, active());
+      if (restoring !== null) {
+        var list = hits(), chosen = restoring;
+        restoring = null;
+        at = Math.max(0, list.findIndex(function (h) { return h.getAttribute("href") === chosen; }));
+        if (list.length) { input().focus({ preventScroll: true }); }
+      }
+      if (hits().length) { setActive(at); } else { remember(); }
       return;
     }
     reveal();
   });
   document.addEventListener("DOMContentLoaded", function () {
     // After htmx has its handlers on the page.
-    setTimeout(reveal, 0);
+    setTimeout(function () {
+      window.addEventListener("popstate", kept);
+      restore();
+      reveal();
+    }, 0);
   });
 })();

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // An agent types part of an order number a customer sent a year ago, sees
@@ -85,4 +86,68 @@ func TestBrowserSearchOpensOldMessage(t *testing.T) {
 			return !!m && m.classList.contains('search-target') && document.querySelector('[data-testid=thread-name]').textContent === 'Greta'; })()`)
 	b.waitFor("the message is in view",
 		`(() => { const r = document.getElementById('`+target+`').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; })()`)
+}
+
+// Back from a result the agent opened brings the search back as it was
+// left: the query and the filters in the box, the results below it, and
+// the result opened chosen, so the arrows go on from there and Enter opens
+// it again.
+func TestBrowserBackFromAResultKeepsTheSearch(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i, name := range []string{"Greta", "Otto", "Ilse"} {
+		ls.post(inboundFrom(fmt.Sprintf("evt_%d", i), fmt.Sprintf("msg_%d", i), fmt.Sprintf("+49176123456%02d", i), name,
+			fmt.Sprintf("where is my parcel P-55%d", i), now.Add(-time.Duration(10-i)*time.Minute)))
+	}
+	ls.post(inboundFrom("evt_other", "msg_other", "+14155550100", "Fritz", "hello", now))
+
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.eval(`document.getElementById('search-q').focus(); ''`)
+	b.eval(`(() => { const s = document.querySelector('[data-testid=search-channel]'); s.value = 'whatsapp'; return ''; })()`)
+	b.do("type a query", chromedp.SendKeys(chromedp.CSS(`#search-q`), "parcel"))
+	b.waitFor("three results", `document.querySelectorAll('[data-testid=search-hit]').length === 3`)
+	b.do("choose the second", chromedp.KeyEvent(kb.ArrowDown))
+	second := b.waitValue("the second result chosen", `(h => h && h.classList.contains('active') && h.getAttribute('href'))(document.querySelectorAll('[data-testid=search-hit]')[1])`)
+	b.do("Enter opens it", chromedp.KeyEvent("\r"))
+	b.waitAcrossLoads("the thread of the result", `location.pathname + location.search + location.hash === '`+second+`' && !!document.querySelector('[data-testid=thread-name]')`)
+
+	b.do("Back", chromedp.NavigateBack())
+	b.waitAcrossLoads("the search as it was left",
+		`(() => { const h = document.querySelectorAll('[data-testid=search-hit]');
+			return location.pathname === '/inbox' && document.getElementById('search-q').value === 'parcel'
+				&& document.querySelector('[data-testid=search-channel]').value === 'whatsapp'
+				&& h.length === 3 && h[1].classList.contains('active') && h[1].getAttribute('aria-selected') === 'true'; })()`)
+	b.waitFor("the focus in the search box", `document.activeElement && document.activeElement.id === 'search-q'`)
+	b.do("Enter opens the same result again", chromedp.KeyEvent("\r"))
+	b.waitAcrossLoads("the same thread", `location.pathname + location.search + location.hash === '`+second+`'`)
+
+	// Opening a conversation from the list, beside the results, and coming
+	// Back finds the search too.
+	b.do("Back again", chromedp.NavigateBack())
+	b.waitAcrossLoads("the results again", `document.querySelectorAll('[data-testid=search-hit]').length === 3`)
+	// (Its row lies under the results: a script's click reaches it.)
+	b.eval(`document.querySelector('[data-testid=conv-row]').click(); ''`)
+	b.waitFor("its thread, opened in the page", `location.pathname.startsWith('/conversations/') && !!document.querySelector('[data-testid=thread-name]')`)
+	// Back to an entry htmx made loads the page anew: the old page, which
+	// still shows the search, is marked so as not to be taken for it.
+	b.eval(`window.__left = true; ''`)
+	b.do("Back to the list", chromedp.NavigateBack())
+	b.waitAcrossLoads("the list, loaded anew, with the search",
+		`!window.__left && location.pathname === '/inbox' && document.getElementById('search-q').value === 'parcel' && document.querySelectorAll('[data-testid=search-hit]').length === 3`)
+
+	// A search emptied (Escape) before leaving stays empty on the way back.
+	b.eval(`document.getElementById('search-q').focus(); ''`)
+	b.do("Escape empties the search", chromedp.KeyEvent(kb.Escape))
+	b.do("open a conversation from the list", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)))
+	b.waitAcrossLoads("its thread", `location.pathname.startsWith('/conversations/') && !!document.querySelector('[data-testid=thread-name]')`)
+	b.eval(`window.__left = true; ''`)
+	b.do("Back to the list", chromedp.NavigateBack())
+	b.waitAcrossLoads("the list, loaded anew", `!window.__left && location.pathname === '/inbox' && document.readyState === 'complete' && !!document.querySelector('[data-testid=conv-row]')`)
+	// Nothing to bring back: the page's entry holds no search.
+	if got := b.eval(`JSON.stringify(history.state && history.state.search || null) + '|' + document.getElementById('search-q').value`); got != "null|" {
+		t.Errorf("a search emptied before leaving was kept for Back: %q", got)
+	}
 }
