@@ -19,7 +19,7 @@ type SearchFilter struct {
 	Query      string
 	Channel    Channel
 	SenderID   string
-	Status     ConversationStatus // empty for all
+	Status     ConversationStatus // empty for all; Open leaves out the snoozed, Snoozed keeps them
 	AssigneeID *int64             // nil for any; pointer to 0 for unassigned
 	// Label keeps conversations that carry the label of that name (any
 	// case), LabelID those that carry the label of that id; an unknown

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/inbox"
 )
 
 type apiSearchHit struct {
@@ -90,51 +92,50 @@ func TestAPISearch(t *testing.T) {
 	}
 }
 
-// Search's status filter means what the conversation list's does: open
-// leaves snoozed conversations out, and snoozed finds them.
-func TestAPISearchByStatusSnoozed(t *testing.T) {
+// The search's status filter means what the lists' does: a snoozed
+// conversation has left the open ones, and status=snoozed finds it, in
+// the API and in the search box alike.
+func TestSearchStatusAsTheListsHaveIt(t *testing.T) {
 	ts := newTestServer(t)
 	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
-	var convs []int64
-	for i := range 3 {
-		ts.mustPost(event(fmt.Sprintf("evt_%d", i), "message.inbound", base.Add(time.Duration(i)*time.Minute), map[string]any{
-			"messageId": fmt.Sprintf("msg_%d", i), "from": fmt.Sprintf("+4917612345%03d", i), "to": "+13125559876",
-			"channel": "whatsapp", "messageType": "text", "text": "parcel missing", "profileName": fmt.Sprintf("Kunde %d", i),
-		}))
-		convs = append(convs, ts.mustMessage(fmt.Sprintf("msg_%d", i)).ConversationID)
+	for i := range 2 {
+		ts.mustPost(inboundFrom(fmt.Sprintf("evt_%d", i), fmt.Sprintf("msg_%d", i), fmt.Sprintf("+4917612345%03d", i),
+			fmt.Sprintf("Kunde %d", i), "where is my parcel", base.Add(time.Duration(i)*time.Minute)))
 	}
-	soon := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-	if status, _, e := ts.patch(ts.token, convs[1], `{"status":"snoozed","snoozedUntil":"`+soon+`"}`); status != http.StatusOK {
-		t.Fatalf("snooze: %d %+v", status, e)
+	open, snoozed := ts.mustMessage("msg_0").ConversationID, ts.mustMessage("msg_1").ConversationID
+	until := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
+	if status, c, e := ts.patch(ts.token, snoozed, `{"status":"snoozed","snoozedUntil":"`+until.Format(time.RFC3339)+`"}`); status != http.StatusOK {
+		t.Fatalf("snooze: %d %+v %+v", status, c, e)
 	}
-	if status, _, e := ts.patch(ts.token, convs[2], `{"status":"resolved"}`); status != http.StatusOK {
-		t.Fatalf("resolve: %d %+v", status, e)
-	}
-	for status, want := range map[string][]int64{
-		"open": {convs[0]}, "snoozed": {convs[1]}, "resolved": {convs[2]}, "all": {convs[0], convs[1], convs[2]},
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	for _, tc := range []struct {
+		status string
+		want   []int64
+	}{
+		{"open", []int64{open}},
+		{"snoozed", []int64{snoozed}},
+		{"resolved", nil},
+		{"all", []int64{snoozed, open}},
 	} {
-		var list, found struct {
-			Items []struct {
-				ID             int64 `json:"id"`
-				ConversationID int64 `json:"conversationId"`
-			} `json:"items"`
-		}
-		ts.mustGet("/api/v1/conversations?status="+status, &list)
-		if code := ts.get("/api/v1/search?q=parcel&status="+status, &found); code != http.StatusOK {
-			t.Errorf("search status=%s: %d", status, code)
+		var page apiSearchPage
+		if status := ts.get("/api/v1/search?q=parcel&status="+tc.status, &page); status != http.StatusOK {
+			t.Errorf("API, status=%s: %d", tc.status, status)
 			continue
 		}
-		var listed, hits []int64
-		for _, c := range list.Items {
-			listed = append(listed, c.ID)
+		var got []int64
+		for _, h := range page.Items {
+			got = append(got, h.ConversationID)
 		}
-		for _, h := range found.Items {
-			hits = append(hits, h.ConversationID)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("API, status=%s: conversations %v, want %v", tc.status, got, tc.want)
 		}
-		slices.Sort(listed)
-		slices.Sort(hits)
-		if !slices.Equal(hits, want) || !slices.Equal(listed, want) {
-			t.Errorf("status=%s: search finds %v, the list shows %v; want %v for both", status, hits, listed, want)
+		if p := a.htmx("/search?q=parcel&status=" + tc.status); p.find("search-hit").Length() != len(tc.want) {
+			t.Errorf("search box, status=%s: %d results, want %d", tc.status, p.find("search-hit").Length(), len(tc.want))
 		}
+	}
+	if p := a.get("/inbox"); p.find("search-status").Find(`option[value=snoozed]`).Length() != 1 {
+		t.Error("the search's status filter offers no Snoozed")
 	}
 }
