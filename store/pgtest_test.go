@@ -204,6 +204,7 @@ var pgContract = []struct {
 	{"TestSearchPhraseAndOperators", TestSearchPhraseAndOperators},
 	{"TestSearchFilters", TestSearchFilters},
 	{"TestSearchPaging", TestSearchPaging},
+	{"TestSearchContactPagesStayPutAsCustomersWrite", TestSearchContactPagesStayPutAsCustomersWrite},
 	{"TestSearchLabelFilter", TestSearchLabelFilter},
 	{"TestSearchLabelNamedInAnyCase", TestSearchLabelNamedInAnyCase},
 	{"TestSearchChangesInATransaction", TestSearchChangesInATransaction},

@@ -60,14 +60,22 @@ const (
 
 // searchCursor is where a page of search starts: in the contacts, at
 // offset; or in the messages, in the window of matches below top.
+//
+// In the contacts, top and convTop are the first page's horizon: the
+// messages and conversations stored until then (ids below them). Every
+// page orders the contacts' conversations by their latest activity as it
+// was then, and leaves out those from convTop on, so that a customer who
+// writes between two pages, moving up the lists, is neither shown twice
+// nor skipped; the messages then start below top too.
 type searchCursor struct {
 	messages bool
 	top      int64
 	offset   int
+	convTop  int64
 }
 
 func (c searchCursor) encode() string {
-	s := "c:" + strconv.Itoa(c.offset)
+	s := "c:" + strconv.Itoa(c.offset) + ":" + strconv.FormatInt(c.top, 10) + ":" + strconv.FormatInt(c.convTop, 10)
 	if c.messages {
 		s = "m:" + strconv.FormatInt(c.top, 10) + ":" + strconv.Itoa(c.offset)
 	}
@@ -90,12 +98,14 @@ func decodeSearchCursor(s string) (searchCursor, error) {
 		return n, err == nil && n >= 0
 	}
 	switch {
-	case len(parts) == 2 && parts[0] == "c":
-		off, ok := num(parts[1])
-		if !ok || off > searchContactCap {
+	case len(parts) == 4 && parts[0] == "c":
+		off, ok1 := num(parts[1])
+		top, ok2 := num(parts[2])
+		convTop, ok3 := num(parts[3])
+		if !ok1 || !ok2 || !ok3 || off > searchContactCap || top < 1 || convTop < 1 {
 			return start, bad
 		}
-		return searchCursor{top: math.MaxInt64, offset: int(off)}, nil
+		return searchCursor{top: top, offset: int(off), convTop: convTop}, nil
 	case len(parts) == 3 && parts[0] == "m":
 		top, ok1 := num(parts[1])
 		off, ok2 := num(parts[2])
@@ -348,7 +358,15 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 
 	var hits []inbox.SearchHit
 	if !cur.messages {
-		contacts, err := db.searchContacts(ctx, p, f)
+		if cur.convTop == 0 {
+			// The first page: its horizon is what is stored now.
+			if err := db.reader.QueryRowContext(ctx, `SELECT
+				coalesce((SELECT max(id) FROM messages), 0) + 1, coalesce((SELECT max(id) FROM conversations), 0) + 1`).
+				Scan(&cur.top, &cur.convTop); err != nil {
+				return nil, "", err
+			}
+		}
+		contacts, err := db.searchContacts(ctx, p, f, cur.top, cur.convTop)
 		if err != nil {
 			return nil, "", err
 		}
@@ -357,10 +375,11 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		}
 		rest := contacts[cur.offset:]
 		if len(rest) > limit {
-			return rest[:limit], searchCursor{offset: cur.offset + limit}.encode(), nil
+			cur.offset += limit
+			return rest[:limit], cur.encode(), nil
 		}
 		hits = append(hits, rest...)
-		cur = searchCursor{messages: true, top: math.MaxInt64}
+		cur = searchCursor{messages: true, top: cur.top}
 	}
 	if len(p.terms) == 0 {
 		return hits, "", nil
@@ -476,9 +495,17 @@ func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int)
 
 // searchContacts are the contact matches: the contacts of p.fromIDs when
 // there are no terms, else those matching every term; each with its
-// conversations that pass the filters.
-func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchFilter) ([]inbox.SearchHit, error) {
+// conversations below convTop that pass the filters, latest in activity
+// first as of the messages below top (searchCursor).
+func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchFilter, top, convTop int64) ([]inbox.SearchHit, error) {
 	where, args := p.convWhere()
+	where, args = where+" AND c.id < ?", append(args, convTop)
+	// The conversation's latest activity when the first page was read: its
+	// last_message_at, unless its latest message came since, then that of
+	// its latest message (not a note) below top, which it was then.
+	activity := `CASE WHEN c.last_message_id < ? THEN c.last_message_at ELSE
+		(SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction <> 'internal' AND m.id < ?
+			ORDER BY m.created_at DESC, m.id DESC LIMIT 1) END DESC NULLS LAST`
 	var dates []string
 	var dateArgs []any
 	if !f.From.IsZero() {
@@ -499,15 +526,15 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
 			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
 			WHERE ct.id = ANY(?)` + where + `
-			ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
-		qargs = append(append([]any{p.fromIDs}, args...), searchContactCap)
+			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
+		qargs = append(append([]any{p.fromIDs}, args...), top, top, searchContactCap)
 	case len(p.terms) == 0:
 		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
 			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
 			WHERE ct.id IN (SELECT value FROM json_each(?))` + where + `
-			ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`
+			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
 		js, _ := json.Marshal(p.fromIDs)
-		qargs = append(append([]any{string(js)}, args...), searchContactCap)
+		qargs = append(append([]any{string(js)}, args...), top, top, searchContactCap)
 	case db.dialect.postgres:
 		cond, cargs, rank, rankArgs, err := db.pgContactMatch(ctx, p.terms)
 		if err != nil {
@@ -517,8 +544,8 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 			FROM contact_search cs JOIN contacts ct ON ct.id = cs.id
 			JOIN conversations c ON c.contact_id = ct.id
 			WHERE ` + cond + where + `
-			ORDER BY 7 DESC, c.last_message_at DESC, c.id DESC LIMIT ?`
-		qargs = append(append(append(append([]any{customPlan}, rankArgs...), cargs...), args...), searchContactCap)
+			ORDER BY 7 DESC, ` + activity + `, c.id DESC LIMIT ?`
+		qargs = append(append(append(append([]any{customPlan}, rankArgs...), cargs...), args...), top, top, searchContactCap)
 		for _, t := range p.terms {
 			markDigits = cmp.Or(markDigits, t.Digits)
 		}
@@ -528,8 +555,8 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 			FROM ` + table + ` JOIN contacts ct ON ct.id = ` + table + `.rowid
 			JOIN conversations c ON c.contact_id = ct.id
 			WHERE ` + table + ` MATCH ?` + where + `
-			ORDER BY 7, c.last_message_at DESC, c.id DESC LIMIT ?`
-		qargs = append(append([]any{match}, args...), searchContactCap)
+			ORDER BY 7, ` + activity + `, c.id DESC LIMIT ?`
+		qargs = append(append([]any{match}, args...), top, top, searchContactCap)
 		for _, t := range p.terms {
 			markDigits = cmp.Or(markDigits, t.Digits)
 		}

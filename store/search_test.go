@@ -393,6 +393,62 @@ func TestSearchPaging(t *testing.T) {
 	}
 }
 
+// Paging through the contacts a search finds (customers sharing a
+// surname, or the start of a number) gives each conversation once, though
+// customers write between two pages and so move up: later pages keep the
+// order of the first; what arrives meanwhile comes in a new search.
+func TestSearchContactPagesStayPutAsCustomersWrite(t *testing.T) {
+	db := openTest(t)
+	n := 0
+	write := func(phone string) int64 {
+		t.Helper()
+		n++
+		var ch inbox.Change
+		inTx(t, db, func(ctx context.Context, w *writeTx) error {
+			var err error
+			ch, err = applyInbound(ctx, w, inboundEvent(fmtID("evt", n), phone, fmtID("msg", n), "hallo", t0.Add(timeMinutes(n))))
+			return err
+		})
+		return ch.ConversationIDs[0]
+	}
+	var convs []int64
+	for i := range 5 {
+		convs = append(convs, write(fmt.Sprintf("+49176123450%02d", i)))
+	}
+	seen := map[int64]int{}
+	cursor := ""
+	for page := 0; page < 10; page++ {
+		hits, next, err := db.Search(context.Background(), inbox.SearchFilter{Query: "Customer", Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			seen[h.ConversationID]++
+		}
+		switch page {
+		case 0:
+			// The two at the bottom write: they are the latest now.
+			write("+4917612345000")
+			write("+4917612345001")
+		case 1:
+			// And a new customer.
+			write("+4917612345099")
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	for _, c := range convs {
+		if seen[c] != 1 {
+			t.Errorf("conversation %d came %d times, want once (all: %v)", c, seen[c], seen)
+		}
+	}
+	if len(seen) > len(convs)+1 {
+		t.Errorf("conversations %v", seen)
+	}
+}
+
 func TestSearchQueryPlanUsesIndexes(t *testing.T) {
 	skipOnPostgres(t, "reads SQLite's query plan of an FTS5 table")
 	f := newSearchFixture(t)
