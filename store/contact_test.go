@@ -178,3 +178,37 @@ func TestContactsListAndSearch(t *testing.T) {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
+
+// Paging through the contacts a search finds gives each once, though new
+// customers who match arrive between two pages: later pages are those of
+// the first; the newcomers come in a new search.
+func TestContactSearchPagesStayPutAsCustomersArrive(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, f.conv(fmt.Sprintf("+491761234%04d", i), "Kunde", inbox.WhatsApp).Contact.ID)
+	}
+	seen := map[int64]int{}
+	cursor := ""
+	for page := range 10 {
+		items, next, err := f.db.Contacts(ctx, inbox.ContactFilter{Query: "kunde", Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range items {
+			seen[c.ID]++
+		}
+		if page < 2 {
+			f.conv(fmt.Sprintf("+491761235%04d", page), "Kunde", inbox.WhatsApp)
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("contact %d came %d times, want once (all: %v)", id, seen[id], seen)
+		}
+	}
+}

@@ -51,8 +51,10 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	terms := searchTerms(inbox.SearchQuery{Terms: append(q.Terms, q.From)})
 	// Listing all, the cursor is the last contact shown (its latest contact
 	// and id, a cursor as the conversations list's); searching, how many
-	// were shown.
-	var cur, curAt int64
+	// were shown and the first page's horizon ("50/1234"), the contacts
+	// stored until then (ids below top): a customer new since, who
+	// matches, would move those after it down a place, to be shown twice.
+	var cur, curAt, top int64
 	switch {
 	case f.Cursor == "":
 	case len(terms) == 0:
@@ -65,7 +67,11 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 		if err != nil {
 			return nil, "", bad
 		}
-		if cur, err = strconv.ParseInt(string(b), 10, 64); err != nil || cur < 1 {
+		off, horizon, _ := strings.Cut(string(b), "/")
+		if cur, err = strconv.ParseInt(off, 10, 64); err != nil || cur < 1 {
+			return nil, "", bad
+		}
+		if top, err = strconv.ParseInt(horizon, 10, 64); err != nil || top < 1 {
 			return nil, "", bad
 		}
 	}
@@ -84,6 +90,11 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 			return nil, "", bad
 		}
 		db.catchUpSearch(ctx)
+		if top == 0 {
+			if err := db.reader.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM contacts`).Scan(&top); err != nil {
+				return nil, "", err
+			}
+		}
 		if db.dialect.postgres {
 			cond, args, rank, rankArgs, perr := db.pgContactMatch(ctx, terms)
 			if perr != nil {
@@ -91,13 +102,13 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 			}
 			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contact_search cs
 				JOIN contacts ct ON ct.id = cs.id
-				WHERE `+cond+` ORDER BY `+rank+` DESC, ct.id DESC LIMIT ? OFFSET ?`,
-				append(append(append([]any{customPlan}, args...), rankArgs...), limit+1, cur)...)
+				WHERE `+cond+` AND ct.id < ? ORDER BY `+rank+` DESC, ct.id DESC LIMIT ? OFFSET ?`,
+				append(append(append(append([]any{customPlan}, args...), top), rankArgs...), limit+1, cur)...)
 		} else {
 			table, match := contactMatch(terms)
 			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM `+table+`
 				JOIN contacts ct ON ct.id = `+table+`.rowid
-				WHERE `+table+` MATCH ? ORDER BY bm25(`+table+`), ct.id DESC LIMIT ? OFFSET ?`, match, limit+1, cur)
+				WHERE `+table+` MATCH ? AND ct.id < ? ORDER BY bm25(`+table+`), ct.id DESC LIMIT ? OFFSET ?`, match, top, limit+1, cur)
 		}
 	}
 	if err != nil {
@@ -130,7 +141,7 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	if next > contactSearchCap {
 		return out, "", nil
 	}
-	return out, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(next, 10))), nil
+	return out, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(next, 10) + "/" + strconv.FormatInt(top, 10))), nil
 }
 
 // contactSnippetWithNotes is contactSnippet, or when neither name nor

@@ -211,6 +211,7 @@ var pgContract = []struct {
 	{"TestSearchFindsWhatWaitsToBeIndexed", TestSearchFindsWhatWaitsToBeIndexed},
 	{"TestSearchEditsAndDeletesWhileQueued", TestSearchEditsAndDeletesWhileQueued},
 	{"TestContactSearchFindsWhatWaits", TestContactSearchFindsWhatWaits},
+	{"TestContactSearchPagesStayPutAsCustomersArrive", TestContactSearchPagesStayPutAsCustomersArrive},
 	{"TestSearchContentChangeWithTheSameText", TestSearchContentChangeWithTheSameText},
 	{"TestEditContactReachesSearchAndStays", TestEditContactReachesSearchAndStays},
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
