@@ -202,6 +202,7 @@ var pgContract = []struct {
 	{"TestSearchUnicode", TestSearchUnicode},
 	{"TestSearchRanksWordsBeforeSubstringsAndNewerOnTies", TestSearchRanksWordsBeforeSubstringsAndNewerOnTies},
 	{"TestSearchPhraseAndOperators", TestSearchPhraseAndOperators},
+	{"TestSearchPastedMessage", TestSearchPastedMessage},
 	{"TestSearchFilters", TestSearchFilters},
 	{"TestSearchPaging", TestSearchPaging},
 	{"TestSearchContactPagesStayPutAsCustomersWrite", TestSearchContactPagesStayPutAsCustomersWrite},

@@ -131,15 +131,21 @@ func hasWordChar(s string) bool {
 // A word's text loses what is neither at its ends ("refu*", "(refund)",
 // "order,"): typed out of habit, it is not in the text to find, where it
 // would stop a part of a word from being found at all; within a word it
-// stays (W-7781). A quoted phrase is kept as typed.
+// stays (W-7781). A quoted phrase is kept as typed. A term given again (a
+// pasted message repeats its words) is searched once: each is a pass over
+// the indexes, and adds nothing.
 func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
 	var out []inbox.SearchTerm
+	seen := make(map[inbox.SearchTerm]bool)
 	for _, t := range q.Terms {
 		t.Text = strings.TrimSpace(t.Text)
 		if !t.Phrase {
 			t.Text = strings.TrimFunc(t.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 		}
-		if hasWordChar(t.Text) {
+		key := t
+		key.Text = strings.ToLower(t.Text)
+		if hasWordChar(t.Text) && !seen[key] {
+			seen[key] = true
 			out = append(out, t)
 		}
 	}

@@ -303,6 +303,29 @@ func TestSearchIgnoresPunctuationAroundAWord(t *testing.T) {
 	}
 }
 
+// A whole message pasted into the search box (over 5,000 characters, its
+// words many times over) finds that message, and is searched as its distinct
+// words, each once: every repeat was one more pass over the index, a
+// second and more for one search on a large inbox.
+func TestSearchPastedMessage(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	text := "Hallo, meine Bestellung ist nicht angekommen und ich warte schon seit Tagen auf das Paket."
+	pasted := f.msg(c, strings.Repeat(text+" ", 60), nil)
+	f.msg(c, "Hallo, meine Bestellung ist angekommen", nil)
+	q := strings.Repeat(text+" ", 56) // 5,040 characters
+	if got := f.ids(q); !slices.Equal(got, []int64{pasted}) {
+		t.Errorf("the pasted message finds %v, want [%d]", got, pasted)
+	}
+	distinct := map[string]bool{}
+	for _, w := range strings.Fields(strings.ToLower(text)) {
+		distinct[strings.Trim(w, ",.")] = true
+	}
+	if got := searchTerms(inbox.ParseSearch(q)); len(got) != len(distinct) {
+		t.Errorf("a pasted message of %d characters is searched as %d terms, want its %d distinct words", len(q), len(got), len(distinct))
+	}
+}
+
 func TestSearchFilters(t *testing.T) {
 	f := newSearchFixture(t)
 	wa := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
