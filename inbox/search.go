@@ -13,8 +13,9 @@ const MaxSearchLimit = 200
 // SearchFilter is a search over every message and contact, best match
 // first. Query is what the user typed: words (each found as a word, a
 // prefix of a word or, from three characters, anywhere in the text),
-// "quoted phrases", and the operators from:NUMBER-OR-NAME, in:mine and
-// label:NAME (label:"two words").
+// "quoted phrases", and the operators from:NUMBER-OR-NAME
+// (from:"Anna Maria", from:"+49 176 1234"), in:mine and label:NAME
+// (label:"two words").
 type SearchFilter struct {
 	Query      string
 	Channel    Channel
@@ -147,6 +148,13 @@ func ParseSearch(q string) SearchQuery {
 			}
 		case strings.HasPrefix(lower, "label:") && len(tok.text) > len("label:"):
 			out.Labels = append(out.Labels, tok.text[len("label:"):])
+		case lower == "from:" && i+1 < len(toks) && toks[i+1].quoted && toks[i+1].glued:
+			// A name or a number of several words: from:"Anna Maria",
+			// from:"+49 176 1234".
+			i++
+			if v := strings.TrimSpace(toks[i].text); v != "" {
+				out.From = SearchTerm{Text: v, Phrase: true, Digits: phoneDigits(v)}
+			}
 		case strings.HasPrefix(lower, "from:") && len(tok.text) > len("from:"):
 			v := tok.text[len("from:"):]
 			out.From = SearchTerm{Text: v, Digits: phoneDigits(v)}

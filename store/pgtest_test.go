@@ -203,6 +203,7 @@ var pgContract = []struct {
 	{"TestSearchRanksWordsBeforeSubstringsAndNewerOnTies", TestSearchRanksWordsBeforeSubstringsAndNewerOnTies},
 	{"TestSearchPhraseAndOperators", TestSearchPhraseAndOperators},
 	{"TestSearchPastedMessage", TestSearchPastedMessage},
+	{"TestSearchFromAQuotedNameOrNumber", TestSearchFromAQuotedNameOrNumber},
 	{"TestSearchFilters", TestSearchFilters},
 	{"TestSearchPaging", TestSearchPaging},
 	{"TestSearchContactPagesStayPutAsCustomersWrite", TestSearchContactPagesStayPutAsCustomersWrite},

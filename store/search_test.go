@@ -326,6 +326,28 @@ func TestSearchPastedMessage(t *testing.T) {
 	}
 }
 
+// from: takes a name or a number in quotes, as label: does: from:"Anna
+// Maria" is the contact of that name, from:"+49 176 1234" the number
+// written with spaces; the words beside it are what to find.
+func TestSearchFromAQuotedNameOrNumber(t *testing.T) {
+	f := newSearchFixture(t)
+	annaMaria := f.conv("+4917612345678", "Anna Maria Schulz", inbox.WhatsApp)
+	anna := f.conv("+4915112345678", "Anna Berg", inbox.WhatsApp)
+	maria := f.conv("+4916012345678", "Maria Anna Roth", inbox.WhatsApp)
+	want := f.msg(annaMaria, "refund please", nil)
+	f.msg(anna, "refund please", nil)
+	f.msg(maria, "refund please", nil)
+	for _, q := range []string{`refund from:"Anna Maria"`, `from:"anna maria" refund`, `refund from:"+49 176 1234"`, `refund from:"0176 12345678"`} {
+		if got := f.ids(q); !slices.Equal(got, []int64{want}) {
+			t.Errorf("search %s gives %v, want [%d]", q, got, want)
+		}
+	}
+	// Alone, it lists the contact's conversations.
+	if hits, _ := f.search(inbox.SearchFilter{Query: `from:"Anna Maria"`}); len(hits) != 1 || hits[0].ConversationID != annaMaria.ID {
+		t.Errorf(`from:"Anna Maria" gives %+v, want the contact`, hits)
+	}
+}
+
 func TestSearchFilters(t *testing.T) {
 	f := newSearchFixture(t)
 	wa := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
