@@ -181,6 +181,17 @@ func trigramMatch(terms []inbox.SearchTerm) string {
 	return strings.Join(parts, " AND ")
 }
 
+// runsWordsTogether is true for a term shorter than three characters in a
+// script that writes its words without spaces (Chinese, Japanese). The
+// word index keeps a run of such text as one word, and the trigram index
+// cannot find fewer than three characters, so neither finds 订单 (order)
+// inside 我的订单在哪里; most words of these languages have two.
+func runsWordsTogether(t inbox.SearchTerm) bool {
+	return utf8.RuneCountInString(t.Text) < 3 && strings.IndexFunc(t.Text, func(r rune) bool {
+		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
+	}) >= 0
+}
+
 // contactMatch is the FTS5 query, and its table, for contacts that match
 // every term: phone-like terms in the digits of the number or as typed in
 // the name or notes, others anywhere; by substring when every term has three characters or
@@ -243,6 +254,10 @@ type searchPlan struct {
 	// for none) and the LIKE patterns of the trigram index (nil for none).
 	pgWords string
 	pgLikes []string
+	// scan, when a term runs its words together (runsWordsTogether), are
+	// the terms in lower case, each of which a message's text must hold:
+	// found by reading the messages, newest first (scanWindow).
+	scan []string
 }
 
 func (p *searchPlan) convWhere() (string, []any) {
@@ -286,6 +301,11 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 	if len(p.terms) > 0 {
 		p.trigram = trigramMatch(p.terms)
 		p.words = wordMatch(p.terms, p.trigram == "")
+		if p.trigram == "" && !db.dialect.postgres && slices.ContainsFunc(p.terms, runsWordsTogether) {
+			for _, t := range p.terms {
+				p.scan = append(p.scan, strings.ToLower(t.Text))
+			}
+		}
 		if db.dialect.postgres {
 			if err := db.pgPlan(ctx, p); err != nil {
 				return nil, "", err
@@ -667,22 +687,31 @@ func (db *DB) messageWindow(ctx context.Context, p *searchPlan, top int64) ([]me
 			return nil, false, err
 		}
 	}
-	full := len(words) == searchWindow || len(tri) == searchWindow
-	// Both lists are every match in their range, newest first: the newest
-	// searchWindow of their union are every match down to the higher of
+	var scanned []messageCandidate
+	if len(p.scan) > 0 {
+		if scanned, err = db.scanWindow(ctx, p, top); err != nil {
+			return nil, false, err
+		}
+	}
+	full := len(words) == searchWindow || len(tri) == searchWindow || len(scanned) == searchWindow
+	// The lists are every match in their range, newest first: the newest
+	// searchWindow of their union are every match down to the highest of
 	// their lowest ids.
-	byID := make(map[int64]int, len(words)+len(tri))
-	all := make([]messageCandidate, 0, len(words)+len(tri))
+	byID := make(map[int64]int, len(words)+len(tri)+len(scanned))
+	all := make([]messageCandidate, 0, len(words)+len(tri)+len(scanned))
 	for _, c := range words {
 		byID[c.id] = len(all)
 		all = append(all, c)
 	}
-	for _, c := range tri {
-		if _, ok := byID[c.id]; ok {
-			continue
+	for tier, list := range [][]messageCandidate{1: tri, 2: scanned} {
+		for _, c := range list {
+			if _, ok := byID[c.id]; ok {
+				continue
+			}
+			c.tier = tier
+			byID[c.id] = len(all)
+			all = append(all, c)
 		}
-		c.tier = 1
-		all = append(all, c)
 	}
 	slices.SortFunc(all, func(a, b messageCandidate) int { return cmp.Compare(b.id, a.id) })
 	if len(all) > searchWindow {
@@ -797,6 +826,89 @@ func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match strin
 	return out, nil
 }
 
+// scanWindow is up to searchWindow messages below top, newest first, that
+// pass the filters and whose text holds each of p.scan: read from the
+// newest back, so a word as common as 订单 costs a few pages, and one
+// that is rare the messages below top.
+func (db *DB) scanWindow(ctx context.Context, p *searchPlan, top int64) ([]messageCandidate, error) {
+	q := `SELECT m.id FROM messages m`
+	args := []any{top}
+	cond := ""
+	if len(p.convConds) > 0 {
+		q += ` JOIN conversations c ON c.id = m.conversation_id`
+		w, a := p.convWhere()
+		cond += w
+		args = append(args, a...)
+	}
+	if len(p.msgConds) > 0 {
+		cond += " AND " + strings.Join(p.msgConds, " AND ")
+		args = append(args, p.msgArgs...)
+	}
+	for _, s := range p.scan {
+		cond += " AND instr(lower(m.text), ?) > 0"
+		args = append(args, s)
+	}
+	rows, err := db.reader.QueryContext(ctx, q+` WHERE m.id < ?`+cond+` ORDER BY m.id DESC LIMIT ?`, append(args, searchWindow)...)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := scanIDs(rows)
+	out := make([]messageCandidate, len(ids))
+	for i, id := range ids {
+		out[i] = messageCandidate{id: id}
+	}
+	return out, err
+}
+
+// scanSnippet is the part of text around the first of terms (in lower
+// case) that it holds, about snippetChars characters, with each term
+// marked where it occurs.
+func scanSnippet(text string, terms []string) string {
+	lower := strings.ToLower(text)
+	if len(lower) != len(text) {
+		lower = text
+	}
+	at := -1
+	for _, t := range terms {
+		if i := strings.Index(lower, t); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	start, end := max(at, 0), max(at, 0)
+	for n := 0; start > 0 && n < snippetChars/4; n++ {
+		_, size := utf8.DecodeLastRuneInString(text[:start])
+		start -= size
+	}
+	for n := 0; end < len(text) && n < snippetChars; n++ {
+		_, size := utf8.DecodeRuneInString(text[end:])
+		end += size
+	}
+	var b strings.Builder
+	if start > 0 {
+		b.WriteString("…")
+	}
+	for i := start; i < end; {
+		long := ""
+		for _, t := range terms {
+			if len(t) > len(long) && strings.HasPrefix(lower[i:end], t) {
+				long = t
+			}
+		}
+		if long != "" {
+			b.WriteString(inbox.SnippetMarkOpen + text[i:i+len(long)] + inbox.SnippetMarkClose)
+			i += len(long)
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(text[i:end])
+		b.WriteString(text[i : i+size])
+		i += size
+	}
+	if end < len(text) {
+		b.WriteString("…")
+	}
+	return strings.ReplaceAll(b.String(), "\n", " ")
+}
+
 // termCounts is how often each term occurs in body (at least once: it
 // matched, maybe with accents or case folded differently), and the number
 // of words in body.
@@ -816,10 +928,15 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 		return nil, nil
 	}
 	ids := make([]int64, len(cs))
+	scanned := []int64{}
 	for i, c := range cs {
 		ids[i] = c.id
+		if c.tier == 2 {
+			scanned = append(scanned, c.id)
+		}
 	}
 	js, _ := json.Marshal(ids)
+	scannedJS, _ := json.Marshal(scanned)
 	var rows *sql.Rows
 	var err error
 	if db.dialect.postgres {
@@ -827,22 +944,31 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 			FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
 			WHERE m.id = ANY(?)`, ids)
 	} else {
-		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name
+		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name,
+				CASE WHEN j.value IN (SELECT value FROM json_each(?)) THEN m.text ELSE '' END
 			FROM json_each(?) j JOIN messages m ON m.id = j.value
-			JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id`, string(js))
+			JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id`, string(scannedJS), string(js))
 	}
 	if err != nil {
 		return nil, err
 	}
 	byID := make(map[int64]inbox.SearchHit, len(cs))
+	scanSnippets := make(map[int64]string)
 	for rows.Next() {
 		var h inbox.SearchHit
-		if err := rows.Scan(&h.MessageID, &h.ConversationID, msTime{&h.CreatedAt}, &h.Contact.ID, &h.Contact.Phone,
-			&h.Contact.Name); err != nil {
+		var text string
+		dest := []any{&h.MessageID, &h.ConversationID, msTime{&h.CreatedAt}, &h.Contact.ID, &h.Contact.Phone, &h.Contact.Name}
+		if !db.dialect.postgres {
+			dest = append(dest, &text)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		byID[h.MessageID] = h
+		if text != "" {
+			scanSnippets[h.MessageID] = scanSnippet(text, p.scan)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -902,6 +1028,9 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 			continue // deleted since the window was read
 		}
 		h.Snippet = snippets[c.id]
+		if c.tier == 2 {
+			h.Snippet = scanSnippets[c.id]
+		}
 		hits = append(hits, h)
 	}
 	return hits, nil

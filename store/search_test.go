@@ -221,6 +221,47 @@ func TestSearchUnicode(t *testing.T) {
 	}
 }
 
+// Chinese and Japanese run their words together, and most of their words
+// are two characters: 订单 (order) is found inside 我的订单在哪里 (where is
+// my order), with the word marked, as a word of a language with spaces
+// is; a short word of such a language still finds nothing it is not in.
+func TestSearchFindsShortWordsOfChineseAndJapanese(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+8613812345678", "王小明", inbox.WhatsApp)
+	order := f.msg(c, "你好，我的订单在哪里？已经三天了", nil)
+	refund := f.msg(c, "请问退款什么时候到账", nil)
+	japanese := f.msg(c, "ご注文の商品がまだ届きません", nil)
+	f.msg(c, "Where is my order?", nil)
+	for _, tc := range []struct {
+		q    string
+		want []int64
+		mark string
+	}{
+		{"订单", []int64{order}, "我的\x02订单\x03在哪里"},
+		{"哪里", []int64{order}, "订单在\x02哪里\x03"},
+		{"退款", []int64{refund}, "请问\x02退款\x03什么"},
+		{"商品", []int64{japanese}, "\x02商品\x03がまだ"},
+		{"届き", []int64{japanese}, "\x02届き\x03ません"},
+		{"订单 三天", []int64{order}, "\x02订单\x03"},
+		{"发货", nil, ""},
+	} {
+		hits, _ := f.search(inbox.SearchFilter{Query: tc.q, Limit: 50})
+		var got []int64
+		for _, h := range hits {
+			if h.MessageID != 0 {
+				got = append(got, h.MessageID)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("search %q gives %v, want %v", tc.q, got, tc.want)
+			continue
+		}
+		if len(hits) > 0 && !strings.Contains(hits[len(hits)-1].Snippet, tc.mark) {
+			t.Errorf("search %q: snippet %q, want it to hold %q", tc.q, hits[len(hits)-1].Snippet, tc.mark)
+		}
+	}
+}
+
 func TestSearchRanksWordsBeforeSubstringsAndNewerOnTies(t *testing.T) {
 	f := newSearchFixture(t)
 	c := f.conv("+4917612345678", "", inbox.WhatsApp)
