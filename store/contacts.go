@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -104,6 +105,11 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 				JOIN contacts ct ON ct.id = cs.id
 				WHERE `+cond+` AND ct.id < ? ORDER BY `+rank+` DESC, ct.id DESC LIMIT ? OFFSET ?`,
 				append(append(append(append([]any{customPlan}, args...), top), rankArgs...), limit+1, cur)...)
+		} else if slices.ContainsFunc(terms, runsWordsTogether) {
+			cond, args := contactScan(terms)
+			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct
+				WHERE `+cond+` AND ct.id < ? ORDER BY ct.last_contact_at DESC, ct.id DESC LIMIT ? OFFSET ?`,
+				append(args, top, limit+1, cur)...)
 		} else {
 			table, match := contactMatch(terms)
 			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM `+table+`

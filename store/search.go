@@ -192,6 +192,26 @@ func runsWordsTogether(t inbox.SearchTerm) bool {
 	}) >= 0
 }
 
+// contactScan is the condition on the contact ct that it matches every
+// term, read from the contact itself rather than an index: for terms of
+// which one runs its words together (runsWordsTogether), which the
+// indexes cannot find inside a name (小明 in 王小明). The contacts are
+// few beside the messages.
+func contactScan(terms []inbox.SearchTerm) (string, []any) {
+	parts := make([]string, 0, len(terms))
+	var args []any
+	for _, t := range terms {
+		p := "instr(lower(ct.name), ?) > 0 OR instr(lower(ct.notes), ?) > 0"
+		args = append(args, strings.ToLower(t.Text), strings.ToLower(t.Text))
+		if t.Digits != "" {
+			p += " OR instr(ct.phone, ?) > 0"
+			args = append(args, t.Digits)
+		}
+		parts = append(parts, "("+p+")")
+	}
+	return strings.Join(parts, " AND "), args
+}
+
 // contactMatch is the FTS5 query, and its table, for contacts that match
 // every term: phone-like terms in the digits of the number or as typed in
 // the name or notes, others anywhere; by substring when every term has three characters or
@@ -511,6 +531,14 @@ func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int)
 	if db.dialect.postgres {
 		return db.pgContactIDs(ctx, terms, max)
 	}
+	if slices.ContainsFunc(terms, runsWordsTogether) {
+		cond, args := contactScan(terms)
+		rows, err := db.reader.QueryContext(ctx, `SELECT ct.id FROM contacts ct WHERE `+cond+` LIMIT ?`, append(args, max)...)
+		if err != nil {
+			return nil, err
+		}
+		return scanIDs(rows)
+	}
 	table, match := contactMatch(terms)
 	rows, err := db.reader.QueryContext(ctx, `SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?`, match, max)
 	if err != nil {
@@ -575,6 +603,13 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		for _, t := range p.terms {
 			markDigits = cmp.Or(markDigits, t.Digits)
 		}
+	case slices.ContainsFunc(p.terms, runsWordsTogether):
+		cond, cargs := contactScan(p.terms)
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
+			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
+			WHERE ` + cond + where + `
+			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
+		qargs = append(append(cargs, args...), top, top, searchContactCap)
 	default:
 		table, match := contactMatch(p.terms)
 		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, bm25(` + table + `)

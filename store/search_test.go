@@ -262,6 +262,31 @@ func TestSearchFindsShortWordsOfChineseAndJapanese(t *testing.T) {
 	}
 }
 
+// A contact whose name is Chinese or Japanese is found by a part of two
+// characters or fewer, as a given name 小明 in 王小明: in search, from:
+// and the contacts list.
+func TestSearchFindsContactsByShortPartsOfChineseNames(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	ming := f.conv("+8613812345678", "王小明", inbox.WhatsApp)
+	hong := f.conv("+8613812345679", "李小红", inbox.WhatsApp)
+	m := f.msg(ming, "你好", nil)
+	f.msg(hong, "你好", nil)
+	for _, q := range []string{"小明", "明", "王小明"} {
+		if hits, _ := f.search(inbox.SearchFilter{Query: q}); len(hits) == 0 || hits[0].MessageID != 0 || hits[0].Contact.ID != ming.Contact.ID ||
+			!strings.Contains(hits[0].Snippet, "\x02") {
+			t.Errorf("search %q gives %+v, want 王小明 first, marked", q, hits)
+		}
+		list, _, err := f.db.Contacts(ctx, inbox.ContactFilter{Query: q})
+		if err != nil || len(list) != 1 || list[0].ID != ming.Contact.ID {
+			t.Errorf("contacts %q: %+v %v, want 王小明", q, list, err)
+		}
+	}
+	if got := f.ids("你好 from:小明"); !slices.Equal(got, []int64{m}) {
+		t.Errorf("你好 from:小明 gives %v, want [%d]", got, m)
+	}
+}
+
 func TestSearchRanksWordsBeforeSubstringsAndNewerOnTies(t *testing.T) {
 	f := newSearchFixture(t)
 	c := f.conv("+4917612345678", "", inbox.WhatsApp)
