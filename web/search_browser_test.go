@@ -107,7 +107,9 @@ func TestBrowserBackFromAResultKeepsTheSearch(t *testing.T) {
 	b.login(ls.url(), "ana@example.com")
 	b.eval(`document.getElementById('search-q').focus(); ''`)
 	b.eval(`(() => { const s = document.querySelector('[data-testid=search-channel]'); s.value = 'whatsapp'; return ''; })()`)
-	b.do("type a query", chromedp.SendKeys(chromedp.CSS(`#search-q`), "parcel"))
+	// The query comes in one go: results for a part of it, coming first,
+	// would be replaced under the arrow keys.
+	b.eval(`(q => { q.value = 'parcel'; q.dispatchEvent(new Event('input', { bubbles: true })); return ''; })(document.getElementById('search-q'))`)
 	b.waitFor("three results", `document.querySelectorAll('[data-testid=search-hit]').length === 3`)
 	b.do("choose the second", chromedp.KeyEvent(kb.ArrowDown))
 	second := b.waitValue("the second result chosen", `(h => h && h.classList.contains('active') && h.getAttribute('href'))(document.querySelectorAll('[data-testid=search-hit]')[1])`)
