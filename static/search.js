@@ -70,6 +70,22 @@
     htmx.trigger(q, "search");
   }
 
+  // asked is the search last asked for (the form's fields), shown the one
+  // the results on screen answer. Enter before the results for what is
+  // in the box have come asks for them at once, and openFor is then what
+  // to open the first result of, once they come.
+  var asked = null, shown = null, openFor = null;
+  function current() {
+    var form = document.querySelector(".search-form");
+    return form ? new URLSearchParams(new FormData(form)).toString() : "";
+  }
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.elt && e.detail.elt.classList && e.detail.elt.classList.contains("search-form")) { asked = current(); }
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "search-results") { shown = asked; }
+  });
+
   function active() {
     return hits().findIndex(function (h) { return h.classList.contains("active"); });
   }
@@ -95,6 +111,12 @@
         e.preventDefault();
         break;
       case "Enter":
+        if (current() !== shown) {
+          openFor = current();
+          if (window.htmx) { htmx.trigger(q, "search"); }
+          e.preventDefault();
+          break;
+        }
         var at = Math.max(0, active());
         if (list[at]) {
           setActive(at);
@@ -103,6 +125,7 @@
         e.preventDefault();
         break;
       case "Escape":
+        openFor = shown = null;
         q.value = "";
         document.getElementById("search-results").innerHTML = "";
         remember();
@@ -175,6 +198,10 @@
         if (list.length) { input().focus({ preventScroll: true }); }
       }
       if (hits().length) { setActive(at); } else { remember(); }
+      if (openFor !== null && openFor === shown) {
+        openFor = null;
+        if (hits()[0]) { window.location.assign(hits()[0].href); }
+      }
       return;
     }
     reveal();

@@ -153,3 +153,36 @@ func TestBrowserBackFromAResultKeepsTheSearch(t *testing.T) {
 		t.Errorf("a search emptied before leaving was kept for Back: %q", got)
 	}
 }
+
+// Enter pressed straight after the last key, before the results for what
+// was typed have come, opens the best result for what was typed, not the
+// first of the results still on screen for the part typed before.
+func TestBrowserEnterRightAfterTypingOpensWhatWasTyped(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	ls.post(inboundFrom("evt_otto", "msg_otto", "+14155550100", "Otto", "my order W-100 is late", now.Add(-time.Hour)))
+	ls.post(inboundFrom("evt_greta", "msg_greta", "+4917612345678", "Greta", "my order W-1002345 is late", now.Add(-2*time.Hour)))
+	if err := ls.db.Settle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	greta, err := ls.db.MessageByZavuID(t.Context(), "msg_greta")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.eval(`document.getElementById('search-q').focus(); ''`)
+	b.do("type the start of the order number", chromedp.SendKeys(chromedp.CSS(`#search-q`), "W-100"))
+	b.waitFor("Otto's order first", `(h => h.length === 2 && h[0].textContent.includes('Otto'))(document.querySelectorAll('[data-testid=search-hit]'))`)
+	b.do("type the rest and Enter at once", chromedp.SendKeys(chromedp.CSS(`#search-q`), "2345\r"))
+	b.waitAcrossLoads("a thread opened", `location.pathname.startsWith('/conversations/') && !!document.querySelector('[data-testid=thread-name]')`)
+	if got := b.eval(`document.querySelector('[data-testid=thread-name]').textContent`); got != "Greta" {
+		t.Errorf("Enter opened %q's conversation, want Greta's: her order is what was typed", got)
+	}
+	if want := fmt.Sprintf("#m-%d", greta.ID); b.eval(`location.hash`) != want {
+		t.Errorf("opened at %q, want %q", b.eval(`location.hash`), want)
+	}
+}
