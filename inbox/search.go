@@ -44,6 +44,7 @@ type SearchHit struct {
 	ConversationID int64
 	MessageID      int64
 	Contact        Contact
+	Channel        Channel // the conversation's
 	// Snippet is the text around the match; SnippetMarkOpen and
 	// SnippetMarkClose enclose the matching parts. SplitSnippet splits it.
 	Snippet   string

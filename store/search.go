@@ -577,13 +577,13 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 	var markDigits string
 	switch {
 	case len(p.terms) == 0 && db.dialect.postgres:
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0, c.channel
 			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
 			WHERE ct.id = ANY(?)` + where + `
 			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
 		qargs = append(append([]any{p.fromIDs}, args...), top, top, searchContactCap)
 	case len(p.terms) == 0:
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0, c.channel
 			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
 			WHERE ct.id IN (SELECT value FROM json_each(?))` + where + `
 			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
@@ -594,7 +594,7 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		if err != nil {
 			return nil, err
 		}
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, ` + rank + `
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, ` + rank + `, c.channel
 			FROM contact_search cs JOIN contacts ct ON ct.id = cs.id
 			JOIN conversations c ON c.contact_id = ct.id
 			WHERE ` + cond + where + `
@@ -605,14 +605,14 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		}
 	case slices.ContainsFunc(p.terms, runsWordsTogether):
 		cond, cargs := contactScan(p.terms)
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0, c.channel
 			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
 			WHERE ` + cond + where + `
 			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
 		qargs = append(append(cargs, args...), top, top, searchContactCap)
 	default:
 		table, match := contactMatch(p.terms)
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, bm25(` + table + `)
+		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, bm25(` + table + `), c.channel
 			FROM ` + table + ` JOIN contacts ct ON ct.id = ` + table + `.rowid
 			JOIN conversations c ON c.contact_id = ct.id
 			WHERE ` + table + ` MATCH ?` + where + `
@@ -633,7 +633,7 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		var rank float64
 		var notes string
 		if err := rows.Scan(&h.Contact.ID, &h.Contact.Phone, &h.Contact.Name, &notes, &h.ConversationID,
-			msTime{&h.CreatedAt}, &rank); err != nil {
+			msTime{&h.CreatedAt}, &rank, &h.Channel); err != nil {
 			return nil, err
 		}
 		h.Snippet = contactSnippetWithNotes(h.Contact, notes, p.terms)
@@ -975,11 +975,11 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 	var rows *sql.Rows
 	var err error
 	if db.dialect.postgres {
-		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name
+		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name, c.channel
 			FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
 			WHERE m.id = ANY(?)`, ids)
 	} else {
-		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name,
+		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name, c.channel,
 				CASE WHEN j.value IN (SELECT value FROM json_each(?)) THEN m.text ELSE '' END
 			FROM json_each(?) j JOIN messages m ON m.id = j.value
 			JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id`, string(scannedJS), string(js))
@@ -992,7 +992,7 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 	for rows.Next() {
 		var h inbox.SearchHit
 		var text string
-		dest := []any{&h.MessageID, &h.ConversationID, msTime{&h.CreatedAt}, &h.Contact.ID, &h.Contact.Phone, &h.Contact.Name}
+		dest := []any{&h.MessageID, &h.ConversationID, msTime{&h.CreatedAt}, &h.Contact.ID, &h.Contact.Phone, &h.Contact.Name, &h.Channel}
 		if !db.dialect.postgres {
 			dest = append(dest, &text)
 		}

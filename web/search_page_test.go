@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"switchboard/inbox"
 )
@@ -64,6 +68,31 @@ func TestSearchPageFilters(t *testing.T) {
 	for _, id := range []string{"search-channel", "search-status", "search-assignee", "search-from", "search-to"} {
 		if inbox.find(id).Length() != 1 {
 			t.Errorf("the search box has no %s", id)
+		}
+	}
+}
+
+// A customer who writes on WhatsApp and by SMS has two conversations: the
+// search's results say which channel each is on, as the list's rows do,
+// so the two are not the same line twice.
+func TestSearchResultsNameTheirChannel(t *testing.T) {
+	ts := newTestServer(t)
+	contactFixture(ts) // Greta ("gretchen99") on WhatsApp and by SMS
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	a.get("/inbox")
+	for q, want := range map[string][]string{
+		"gretchen": {"SMS", "WhatsApp"}, // the contact, in each of her conversations
+		"parcel":   {"WhatsApp"},        // her message
+	} {
+		p := a.htmx("/search?q=" + q)
+		var got []string
+		p.find("search-hit").Each(func(_ int, h *goquery.Selection) {
+			got = append(got, strings.TrimSpace(h.Find("[data-testid=channel-badge]").Text()))
+		})
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: results on channels %q, want %q", q, got, want)
 		}
 	}
 }
