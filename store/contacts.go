@@ -49,7 +49,7 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	limit = min(limit, inbox.MaxSearchLimit)
 	bad := fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
 	q := db.parseSearch(ctx, f.Query)
-	terms := searchTerms(inbox.SearchQuery{Terms: append(q.Terms, q.From)})
+	terms := db.searchTerms(inbox.SearchQuery{Terms: append(q.Terms, q.From)})
 	// Listing all, the cursor is the last contact shown (its latest contact
 	// and id, a cursor as the conversations list's); searching, how many
 	// were shown and the first page's horizon ("50/1234"), the contacts
@@ -105,7 +105,7 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 				JOIN contacts ct ON ct.id = cs.id
 				WHERE `+cond+` AND ct.id < ? ORDER BY `+rank+` DESC, ct.id DESC LIMIT ? OFFSET ?`,
 				append(append(append(append([]any{customPlan}, args...), top), rankArgs...), limit+1, cur)...)
-		} else if slices.ContainsFunc(terms, runsWordsTogether) {
+		} else if slices.ContainsFunc(terms, needsScan) {
 			cond, args := contactScan(terms)
 			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct
 				WHERE `+cond+` AND ct.id < ? ORDER BY ct.last_contact_at DESC, ct.id DESC LIMIT ? OFFSET ?`,

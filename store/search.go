@@ -127,29 +127,50 @@ func hasWordChar(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) >= 0
 }
 
-// searchTerms are the terms worth searching: those with a letter or digit.
-// A word's text loses what is neither at its ends ("refu*", "(refund)",
-// "order,"): typed out of habit, it is not in the text to find, where it
-// would stop a part of a word from being found at all; within a word it
-// stays (W-7781). A quoted phrase is kept as typed. A term given again (a
-// pasted message repeats its words) is searched once: each is a pass over
-// the indexes, and adds nothing.
+// emoji is true for an emoji or another pictograph (a symbol of Unicode's
+// category So): the word index leaves them out as it does punctuation,
+// but they are something to find.
+func emoji(r rune) bool { return unicode.Is(unicode.So, r) }
+
+// emojiOnly is true for a term of emoji and no letter or digit, which
+// neither the word index nor (under three characters) the trigram index
+// can find.
+func emojiOnly(t inbox.SearchTerm) bool { return !hasWordChar(t.Text) }
+
+// searchTerms are the terms worth searching: those with a letter, a digit
+// or an emoji. A word's text loses what is none of them at its ends
+// ("refu*", "(refund)", "order,", the skin tone of 👍🏽): typed out of
+// habit, it is not in the text to find, where it would stop a part of a
+// word from being found at all; within a word it stays (W-7781). A quoted
+// phrase is kept as typed. A term given again (a pasted message repeats
+// its words) is searched once: each is a pass over the indexes, and adds
+// nothing.
 func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
 	var out []inbox.SearchTerm
 	seen := make(map[inbox.SearchTerm]bool)
 	for _, t := range q.Terms {
 		t.Text = strings.TrimSpace(t.Text)
 		if !t.Phrase {
-			t.Text = strings.TrimFunc(t.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+			t.Text = strings.TrimFunc(t.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !emoji(r) })
 		}
 		key := t
 		key.Text = strings.ToLower(t.Text)
-		if hasWordChar(t.Text) && !seen[key] {
+		if (hasWordChar(t.Text) || strings.IndexFunc(t.Text, emoji) >= 0) && !seen[key] {
 			seen[key] = true
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// searchTerms is searchTerms for this database: PostgreSQL's search
+// reads no emoji, and leaves them out.
+func (db *DB) searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
+	terms := searchTerms(q)
+	if db.dialect.postgres {
+		terms = slices.DeleteFunc(terms, emojiOnly)
+	}
+	return terms
 }
 
 // wordMatch is the FTS5 query for the word index: every term a whole
@@ -192,11 +213,14 @@ func runsWordsTogether(t inbox.SearchTerm) bool {
 	}) >= 0
 }
 
+// needsScan is true for a term the indexes cannot find where it is:
+// one that runs its words together, or emoji alone.
+func needsScan(t inbox.SearchTerm) bool { return runsWordsTogether(t) || emojiOnly(t) }
+
 // contactScan is the condition on the contact ct that it matches every
 // term, read from the contact itself rather than an index: for terms of
-// which one runs its words together (runsWordsTogether), which the
-// indexes cannot find inside a name (小明 in 王小明). The contacts are
-// few beside the messages.
+// which one the indexes cannot find where it is (needsScan), such as 小明
+// in 王小明. The contacts are few beside the messages.
 func contactScan(terms []inbox.SearchTerm) (string, []any) {
 	parts := make([]string, 0, len(terms))
 	var args []any
@@ -274,7 +298,7 @@ type searchPlan struct {
 	// for none) and the LIKE patterns of the trigram index (nil for none).
 	pgWords string
 	pgLikes []string
-	// scan, when a term runs its words together (runsWordsTogether), are
+	// scan, when a term is one the indexes cannot find (needsScan), are
 	// the terms in lower case, each of which a message's text must hold:
 	// found by reading the messages, newest first (scanWindow).
 	scan []string
@@ -317,11 +341,14 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		me := f.UserID
 		f.AssigneeID = &me
 	}
-	p := &searchPlan{terms: searchTerms(q)}
+	p := &searchPlan{terms: db.searchTerms(q)}
 	if len(p.terms) > 0 {
 		p.trigram = trigramMatch(p.terms)
 		p.words = wordMatch(p.terms, p.trigram == "")
-		if p.trigram == "" && !db.dialect.postgres && slices.ContainsFunc(p.terms, runsWordsTogether) {
+		if slices.ContainsFunc(p.terms, emojiOnly) {
+			p.words = "" // emoji alone are no word of the word index
+		}
+		if p.trigram == "" && !db.dialect.postgres && slices.ContainsFunc(p.terms, needsScan) {
 			for _, t := range p.terms {
 				p.scan = append(p.scan, strings.ToLower(t.Text))
 			}
@@ -531,7 +558,7 @@ func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int)
 	if db.dialect.postgres {
 		return db.pgContactIDs(ctx, terms, max)
 	}
-	if slices.ContainsFunc(terms, runsWordsTogether) {
+	if slices.ContainsFunc(terms, needsScan) {
 		cond, args := contactScan(terms)
 		rows, err := db.reader.QueryContext(ctx, `SELECT ct.id FROM contacts ct WHERE `+cond+` LIMIT ?`, append(args, max)...)
 		if err != nil {
@@ -603,7 +630,7 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		for _, t := range p.terms {
 			markDigits = cmp.Or(markDigits, t.Digits)
 		}
-	case slices.ContainsFunc(p.terms, runsWordsTogether):
+	case slices.ContainsFunc(p.terms, needsScan):
 		cond, cargs := contactScan(p.terms)
 		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0, c.channel
 			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id

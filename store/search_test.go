@@ -287,6 +287,36 @@ func TestSearchFindsContactsByShortPartsOfChineseNames(t *testing.T) {
 	}
 }
 
+// An emoji is something to find like a word: 🙏 finds the messages that
+// hold it, 👍 finds 👍🏽 too, and 🌸 the contact who put it in her name;
+// beside a word, both must be there.
+func TestSearchFindsEmoji(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Anna 🌸", inbox.WhatsApp)
+	thanks := f.msg(c, "Danke 🙏 für die Lieferung 📦", nil)
+	thumbs := f.msg(c, "Passt 👍🏽", nil)
+	heart := f.msg(c, "❤️ love it", nil)
+	f.msg(c, "Danke schön", nil)
+	for _, tc := range []struct {
+		q    string
+		want []int64
+	}{
+		{"🙏", []int64{thanks}},
+		{"📦", []int64{thanks}},
+		{"Danke 🙏", []int64{thanks}},
+		{"👍", []int64{thumbs}},
+		{"❤️", []int64{heart}},
+		{"🎉", nil},
+	} {
+		if got := f.ids(tc.q); !slices.Equal(got, tc.want) {
+			t.Errorf("search %q gives %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	if hits, _ := f.search(inbox.SearchFilter{Query: "🌸"}); len(hits) != 1 || hits[0].MessageID != 0 || hits[0].Contact.ID != c.Contact.ID {
+		t.Errorf("search 🌸 gives %+v, want the contact", hits)
+	}
+}
+
 func TestSearchRanksWordsBeforeSubstringsAndNewerOnTies(t *testing.T) {
 	f := newSearchFixture(t)
 	c := f.conv("+4917612345678", "", inbox.WhatsApp)
