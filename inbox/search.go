@@ -124,7 +124,7 @@ type SearchQuery struct {
 }
 
 // ParseSearch reads a query as typed. It never fails: whatever is not an
-// operator is text to find. When every word is part of a phone number
+// operator is text to find; AND between two words asks for both. When every word is part of a phone number
 // ("+49 176 1234"), they make one term.
 func ParseSearch(q string) SearchQuery {
 	var out SearchQuery
@@ -140,6 +140,9 @@ func ParseSearch(q string) SearchQuery {
 		}
 		lower := strings.ToLower(tok.text)
 		switch {
+		case tok.text == "AND" && i > 0 && i+1 < len(toks):
+			// Between two words, as other search boxes take it: both,
+			// which every word is anyway.
 		case lower == "in:mine":
 			out.Mine = true
 		case lower == "label:" && i+1 < len(toks) && toks[i+1].quoted && toks[i+1].glued:

@@ -204,6 +204,7 @@ var pgContract = []struct {
 	{"TestSearchPhraseAndOperators", TestSearchPhraseAndOperators},
 	{"TestSearchPastedMessage", TestSearchPastedMessage},
 	{"TestSearchFromAQuotedNameOrNumber", TestSearchFromAQuotedNameOrNumber},
+	{"TestSearchAndBetweenWords", TestSearchAndBetweenWords},
 	{"TestSearchFilters", TestSearchFilters},
 	{"TestSearchPaging", TestSearchPaging},
 	{"TestSearchContactPagesStayPutAsCustomersWrite", TestSearchContactPagesStayPutAsCustomersWrite},

@@ -444,6 +444,30 @@ func TestSearchFromAQuotedNameOrNumber(t *testing.T) {
 	}
 }
 
+// AND between two words, as typed in other search boxes, asks for both,
+// which every word of a search must be anyway: it is not a word the
+// message must hold. Alone, or in quotes, it is a word.
+func TestSearchAndBetweenWords(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	late := f.msg(c, "my order is late", nil)
+	and := f.msg(c, "salt AND pepper", nil)
+	for _, tc := range []struct {
+		q    string
+		want []int64
+	}{
+		{"order AND late", []int64{late}},
+		{"order AND late AND my", []int64{late}},
+		{"AND", []int64{and}},
+		{`salt "AND" pepper`, []int64{and}},
+		{"order and late", nil}, // a word in lower case is a word
+	} {
+		if got := f.ids(tc.q); !slices.Equal(got, tc.want) {
+			t.Errorf("search %q gives %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
+
 func TestSearchFilters(t *testing.T) {
 	f := newSearchFixture(t)
 	wa := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
