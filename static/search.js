@@ -19,7 +19,18 @@
       h.setAttribute("aria-selected", j === i ? "true" : "false");
     });
     if (list[i]) { list[i].scrollIntoView({ block: "nearest" }); }
+    var q = input();
+    if (q && list[i]) { q.setAttribute("aria-activedescendant", list[i].id); } else if (q) { q.removeAttribute("aria-activedescendant"); }
     remember();
+  }
+
+  // The box says whether results hang below it; without them it names
+  // no result as chosen.
+  function expanded() {
+    var q = input(), r = document.getElementById("search-results");
+    if (!q || !r) { return; }
+    q.setAttribute("aria-expanded", r.children.length ? "true" : "false");
+    if (!hits().length) { q.removeAttribute("aria-activedescendant"); }
   }
 
   // The search as the agent left it rides on the page's entry in the
@@ -83,7 +94,10 @@
     if (e.detail.elt && e.detail.elt.classList && e.detail.elt.classList.contains("search-form")) { asked = current(); }
   });
   document.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target && e.detail.target.id === "search-results") { shown = asked; }
+    if (e.detail.target && e.detail.target.id === "search-results") {
+      shown = asked;
+      expanded();
+    }
   });
 
   function active() {
@@ -128,6 +142,7 @@
         openFor = shown = null;
         q.value = "";
         document.getElementById("search-results").innerHTML = "";
+        expanded();
         remember();
         q.blur();
         e.preventDefault();

@@ -186,3 +186,34 @@ func TestBrowserEnterRightAfterTypingOpensWhatWasTyped(t *testing.T) {
 		t.Errorf("opened at %q, want %q", b.eval(`location.hash`), want)
 	}
 }
+
+// The search box tells a screen reader which result the arrows have
+// chosen, as the @mention picker does: the focus stays in the box, and
+// the box names the chosen result and says whether results are open.
+func TestBrowserSearchSaysWhichResultIsChosen(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i, name := range []string{"Greta", "Otto"} {
+		ls.post(inboundFrom(fmt.Sprintf("evt_%d", i), fmt.Sprintf("msg_%d", i), fmt.Sprintf("+49176123456%02d", i), name,
+			"where is my parcel", now.Add(-time.Duration(10-i)*time.Minute)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	if got := b.eval(`(q => q.getAttribute('role') + ' ' + q.getAttribute('aria-expanded'))(document.getElementById('search-q'))`); got != "combobox false" {
+		t.Errorf("the search box before a search: role and aria-expanded %q, want \"combobox false\"", got)
+	}
+	b.eval(`(q => { q.focus(); q.value = 'parcel'; q.dispatchEvent(new Event('input', { bubbles: true })); return ''; })(document.getElementById('search-q'))`)
+	b.waitFor("two results", `document.querySelectorAll('[data-testid=search-hit]').length === 2`)
+	b.do("choose the second", chromedp.KeyEvent(kb.ArrowDown))
+	b.waitFor("the box names the second result, which is there and chosen",
+		`(q => { const id = q.getAttribute('aria-activedescendant'), h = document.querySelectorAll('[data-testid=search-hit]');
+			return q.getAttribute('aria-expanded') === 'true' && !!id && document.getElementById(id) === h[1] && h[1].getAttribute('aria-selected') === 'true'
+				&& document.activeElement === q; })(document.getElementById('search-q'))`)
+	b.accessibleIn("the search box with a result chosen", `document.querySelector('[data-testid=search]')`, false)
+	b.do("Escape closes the results", chromedp.KeyEvent(kb.Escape))
+	if got := b.eval(`(q => q.getAttribute('aria-expanded') + ' ' + q.hasAttribute('aria-activedescendant'))(document.getElementById('search-q'))`); got != "false false" {
+		t.Errorf("after Escape: aria-expanded and aria-activedescendant %q, want \"false false\"", got)
+	}
+}
