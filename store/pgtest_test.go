@@ -197,6 +197,7 @@ var pgContract = []struct {
 	// highlights, ranks, paging, filters and operators.
 	{"TestSearchFindsEveryIndexedField", TestSearchFindsEveryIndexedField},
 	{"TestSearchSnippetMarksMatch", TestSearchSnippetMarksMatch},
+	{"TestSearchMarksNamesFoundWithoutAccents", TestSearchMarksNamesFoundWithoutAccents},
 	{"TestSearchFollowsEditsPlaceholdersAndDeletes", TestSearchFollowsEditsPlaceholdersAndDeletes},
 	{"TestSearchContactRename", TestSearchContactRename},
 	{"TestSearchUnicode", TestSearchUnicode},

@@ -717,14 +717,31 @@ func markDigits(s, digits string) string {
 	return s[:start] + inbox.SnippetMarkOpen + s[start:end] + inbox.SnippetMarkClose + s[end:]
 }
 
-// markFold marks the first place in s that equals sub, ignoring case.
+// markFold marks the first place in s that equals sub, ignoring case and
+// accents as the indexes do (foldRune): "jurgen" marks "Jürgen".
 func markFold(s, sub string) string {
-	ls, lsub := strings.ToLower(s), strings.ToLower(sub)
-	at := strings.Index(ls, lsub)
-	if at < 0 || len(ls) != len(s) {
+	var want []rune
+	for _, r := range sub {
+		want = append(want, foldRune(r))
+	}
+	if len(want) == 0 {
 		return s
 	}
-	return s[:at] + inbox.SnippetMarkOpen + s[at:at+len(sub)] + inbox.SnippetMarkClose + s[at+len(sub):]
+	// The folded runes of s, and where each begins; one more start for
+	// the end of s.
+	var have []rune
+	var starts []int
+	for i, r := range s {
+		have, starts = append(have, foldRune(r)), append(starts, i)
+	}
+	starts = append(starts, len(s))
+	for i := 0; i+len(want) <= len(have); i++ {
+		if slices.Equal(have[i:i+len(want)], want) {
+			start, end := starts[i], starts[i+len(want)]
+			return s[:start] + inbox.SnippetMarkOpen + s[start:end] + inbox.SnippetMarkClose + s[end:]
+		}
+	}
+	return s
 }
 
 // messageCandidate is a message match in a window.

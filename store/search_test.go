@@ -137,6 +137,36 @@ func TestSearchSnippetMarksMatch(t *testing.T) {
 	}
 }
 
+// A contact found by a name typed without its accents or in another case
+// ("jurgen" for Jürgen) has the part of the name marked, as a message
+// found so has, in search and in the contacts list; so has the part of
+// the notes.
+func TestSearchMarksNamesFoundWithoutAccents(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	c := f.conv("+4917612345678", "Jürgen Weiß", inbox.WhatsApp)
+	notes := "Bestellt für Frau Müller-Lüdenscheidt"
+	if _, err := f.db.EditContact(ctx, c.Contact.ID, inbox.ContactEdit{Notes: &notes, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		"jurgen":  "\x02Jürgen\x03 Weiß",
+		"JÜRGEN":  "\x02Jürgen\x03 Weiß",
+		"weiß":    "Jürgen \x02Weiß\x03",
+		"muller":  "Frau \x02Müller\x03-Lüdenscheidt",
+		"ludensc": "Müller-\x02Lüdensc\x03heidt",
+	} {
+		hits, _ := f.search(inbox.SearchFilter{Query: q})
+		if len(hits) == 0 || !strings.Contains(hits[0].Snippet, want) {
+			t.Errorf("search %q: %+v, want the snippet to hold %q", q, hits, want)
+		}
+		list, _, err := f.db.Contacts(ctx, inbox.ContactFilter{Query: q})
+		if err != nil || len(list) != 1 || !strings.Contains(list[0].Snippet, want) {
+			t.Errorf("contacts %q: %+v %v, want the snippet to hold %q", q, list, err, want)
+		}
+	}
+}
+
 func TestSearchFollowsEditsPlaceholdersAndDeletes(t *testing.T) {
 	f := newSearchFixture(t)
 	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
