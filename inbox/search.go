@@ -121,10 +121,14 @@ type SearchQuery struct {
 	// Labels are the names given with label:, each of which a
 	// conversation must carry.
 	Labels []string
+	// Not are the words given with a minus (-late): a message that holds
+	// one of them is left out.
+	Not []SearchTerm
 }
 
 // ParseSearch reads a query as typed. It never fails: whatever is not an
-// operator is text to find; AND between two words asks for both. When every word is part of a phone number
+// operator is text to find; AND between two words asks for both, and a
+// minus before a word (-late) leaves out what holds it. When every word is part of a phone number
 // ("+49 176 1234"), they make one term.
 func ParseSearch(q string) SearchQuery {
 	var out SearchQuery
@@ -162,6 +166,10 @@ func ParseSearch(q string) SearchQuery {
 		case strings.HasPrefix(lower, "from:") && len(tok.text) > len("from:"):
 			v := tok.text[len("from:"):]
 			out.From = SearchTerm{Text: v, Digits: phoneDigits(v)}
+		case len(tok.text) > 1 && tok.text[0] == '-' && unicode.IsLetter([]rune(tok.text[1:])[0]):
+			// -late, as other search boxes take it; a minus before a
+			// digit is part of a number (-778 of W-7781).
+			out.Not = append(out.Not, SearchTerm{Text: tok.text[1:]})
 		default:
 			words = append(words, tok.text)
 		}

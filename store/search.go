@@ -298,6 +298,10 @@ type searchPlan struct {
 	// for none) and the LIKE patterns of the trigram index (nil for none).
 	pgWords string
 	pgLikes []string
+	// not is the FTS5 query of the word index for the words no match may
+	// hold (-late), empty for none; the word index's own query leaves them
+	// out with NOT, the others by the messages it finds for not.
+	not string
 	// scan, when a term is one the indexes cannot find (needsScan), are
 	// the terms in lower case, each of which a message's text must hold:
 	// found by reading the messages, newest first (scanWindow).
@@ -347,6 +351,16 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		p.words = wordMatch(p.terms, p.trigram == "")
 		if slices.ContainsFunc(p.terms, emojiOnly) {
 			p.words = "" // emoji alone are no word of the word index
+		}
+		if nots := searchTerms(inbox.SearchQuery{Terms: q.Not}); len(nots) > 0 && !db.dialect.postgres {
+			for i := range nots {
+				nots[i].Phrase = true // whole words
+			}
+			p.not = wordMatch(nots, false)
+			p.not = strings.ReplaceAll(p.not, " AND ", " OR ")
+			if p.words != "" {
+				p.words = "(" + p.words + ") NOT (" + p.not + ")"
+			}
 		}
 		if p.trigram == "" && !db.dialect.postgres && slices.ContainsFunc(p.terms, needsScan) {
 			for _, t := range p.terms {
@@ -837,6 +851,10 @@ func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match strin
 		cond += " AND " + strings.Join(p.msgConds, " AND ")
 		args = append(args, p.msgArgs...)
 	}
+	if p.not != "" && table != "messages_fts" {
+		cond += ` AND ` + table + `.rowid NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)`
+		args = append(args, p.not)
+	}
 	q += ` WHERE ` + table + ` MATCH ? AND ` + table + `.rowid < ?` + cond + `
 		ORDER BY ` + table + `.rowid DESC LIMIT ?`
 	args = append(args, searchWindow)
@@ -926,6 +944,10 @@ func (db *DB) scanWindow(ctx context.Context, p *searchPlan, top int64) ([]messa
 	for _, s := range p.scan {
 		cond += " AND instr(lower(m.text), ?) > 0"
 		args = append(args, s)
+	}
+	if p.not != "" {
+		cond += " AND m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
+		args = append(args, p.not)
 	}
 	rows, err := db.reader.QueryContext(ctx, q+` WHERE m.id < ?`+cond+` ORDER BY m.id DESC LIMIT ?`, append(args, searchWindow)...)
 	if err != nil {

@@ -498,6 +498,35 @@ func TestSearchAndBetweenWords(t *testing.T) {
 	}
 }
 
+// A word with a minus before it, as other search boxes take it, leaves
+// out the messages that hold it: "order -late" finds the orders that are
+// not late, where it found only the late ones. A minus before a number
+// is still part of it (-778 of W-7781).
+func TestSearchMinusLeavesAWordOut(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	late := f.msg(c, "my order is late", nil)
+	arrived := f.msg(c, "my order arrived, thanks", nil)
+	broken := f.msg(c, "order W-7781 arrived broken", nil)
+	for _, tc := range []struct {
+		q    string
+		want []int64
+	}{
+		{"order -late", []int64{broken, arrived}},
+		{"order -LATE -broken", []int64{arrived}},
+		{"ord -late", []int64{broken, arrived}},
+		{"arrived -778", []int64{broken}},
+		{"order -broken", []int64{arrived, late}},
+		{"order -arr", []int64{broken, arrived, late}}, // a whole word, not the start of one
+	} {
+		got := f.ids(tc.q)
+		slices.Sort(got)
+		if slices.Sort(tc.want); !slices.Equal(got, tc.want) {
+			t.Errorf("search %q gives %v, want %v (in any order)", tc.q, got, tc.want)
+		}
+	}
+}
+
 func TestSearchFilters(t *testing.T) {
 	f := newSearchFixture(t)
 	wa := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
