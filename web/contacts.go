@@ -67,10 +67,23 @@ func (s *Server) publishContact(d inbox.ContactDetails) {
 	s.publish(ch)
 }
 
+// contactsList is the search and page of the contacts list a request
+// names (q, cursor), as a query string: a contact opened from the list,
+// and the page after saving it, go back there. Empty for the whole list.
+func contactsList(c echo.Context) string {
+	v := url.Values{}
+	for _, k := range []string{"q", "cursor"} {
+		if s := c.QueryParam(k); s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v.Encode()
+}
+
 // GET /contacts?q=&cursor=: the contacts, or those a search finds.
 func (s *Server) handleContacts(c echo.Context) error {
 	q := c.QueryParam("q")
-	v := views.ContactsView{Page: s.page(c, "Contacts · Switchboard"), Query: q}
+	v := views.ContactsView{Page: s.page(c, "Contacts · Switchboard"), Query: q, List: contactsList(c)}
 	items, next, err := s.store.Contacts(c.Request().Context(),
 		inbox.ContactFilter{Query: q, Limit: contactsPage, Cursor: c.QueryParam("cursor")})
 	if errors.Is(err, inbox.ErrInvalid) {
@@ -117,7 +130,7 @@ func (s *Server) contactPage(c echo.Context, id int64, saved bool, msg string) e
 	if msg != "" {
 		status = http.StatusBadRequest
 	}
-	return s.render(c, status, views.ContactPage(views.ContactView{Page: s.page(c, title), C: *contactPanel(d, 0, who),
+	return s.render(c, status, views.ContactPage(views.ContactView{Page: s.page(c, title), List: contactsList(c), C: *contactPanel(d, 0, who),
 		Senders: senderNames(senders), Saved: saved, Error: msg}))
 }
 
@@ -147,7 +160,11 @@ func (s *Server) handleEditContact(c echo.Context) error {
 	if isHTMX(c) {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return c.Redirect(http.StatusSeeOther, "/contacts/"+strconv.FormatInt(id, 10)+"?saved=1")
+	saved := "/contacts/" + strconv.FormatInt(id, 10) + "?saved=1"
+	if list := contactsList(c); list != "" {
+		saved += "&" + list
+	}
+	return c.Redirect(http.StatusSeeOther, saved)
 }
 
 // The JSON API's contacts.

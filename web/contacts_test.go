@@ -183,3 +183,39 @@ func TestLiveContactEdit(t *testing.T) {
 		t.Errorf("the live row has no new name:\n%s", row)
 	}
 }
+
+// A contact opened from a search of the contacts goes back to that
+// search: the page's "← Contacts" and the page after saving its form
+// lead to the results as they were, not to every contact.
+func TestContactPageGoesBackToTheSearch(t *testing.T) {
+	ts := newTestServer(t)
+	contactFixture(ts)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	list := a.get("/contacts?q=" + url.QueryEscape("+49 176"))
+	rows := list.find("contact-row")
+	if rows.Length() != 1 {
+		t.Fatalf("contacts +49 176: %d rows", rows.Length())
+	}
+	href, _ := rows.Find("a").First().Attr("href")
+	want := "/contacts?q=" + url.QueryEscape("+49 176")
+	cp := a.get(href)
+	if back, _ := cp.find("back-to-contacts").Attr("href"); back != want {
+		t.Errorf("the contact page's way back: %q, want %q", back, want)
+	}
+	form := formFields(cp, "contact-form-page")
+	form.Set("notes", "Calls after six")
+	p := a.do(http.MethodPost, cp.find("contact-form-page").AttrOr("action", ""), form, nil)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save: %d", p.status)
+	}
+	saved := a.get(p.header.Get("Location"))
+	if back, _ := saved.find("back-to-contacts").Attr("href"); back != want || saved.find("contact-saved").Length() != 1 {
+		t.Errorf("after saving, the way back: %q, want %q (saved shown: %d)", back, want, saved.find("contact-saved").Length())
+	}
+	// Opened from elsewhere (the thread's details), it goes to every contact.
+	if back, _ := a.get(strings.SplitN(href, "?", 2)[0]).find("back-to-contacts").Attr("href"); back != "/contacts" {
+		t.Errorf("opened on its own, the way back: %q, want /contacts", back)
+	}
+}
