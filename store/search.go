@@ -315,6 +315,21 @@ func (p *searchPlan) convWhere() (string, []any) {
 	return " AND " + strings.Join(p.convConds, " AND "), p.convArgs
 }
 
+// filters is what the search's filters add to a query of messages m: the
+// join of their conversations c when a filter is on one, and the
+// conditions, each after " AND ", with their arguments.
+func (p *searchPlan) filters() (join, cond string, args []any) {
+	if len(p.convConds) > 0 {
+		join = ` JOIN conversations c ON c.id = m.conversation_id`
+		cond, args = p.convWhere()
+	}
+	if len(p.msgConds) > 0 {
+		cond += " AND " + strings.Join(p.msgConds, " AND ")
+		args = append(args, p.msgArgs...)
+	}
+	return join, cond, args
+}
+
 // Search finds messages and contacts: see inbox.Searcher.
 func (db *DB) Search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchHit, string, error) {
 	items, next, err := db.search(ctx, f)
@@ -839,18 +854,9 @@ func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match strin
 	if len(p.convConds) > 0 || len(p.msgConds) > 0 {
 		q += ` JOIN messages m ON m.id = ` + table + `.rowid`
 	}
-	args := []any{match, top}
-	cond := ""
-	if len(p.convConds) > 0 {
-		q += ` JOIN conversations c ON c.id = m.conversation_id`
-		w, a := p.convWhere()
-		cond += w
-		args = append(args, a...)
-	}
-	if len(p.msgConds) > 0 {
-		cond += " AND " + strings.Join(p.msgConds, " AND ")
-		args = append(args, p.msgArgs...)
-	}
+	join, cond, fargs := p.filters()
+	q += join
+	args := append([]any{match, top}, fargs...)
 	if p.not != "" && table != "messages_fts" {
 		cond += ` AND ` + table + `.rowid NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)`
 		args = append(args, p.not)
@@ -928,19 +934,9 @@ func (db *DB) matchWindow(ctx context.Context, p *searchPlan, table, match strin
 // newest back, so a word as common as 订单 costs a few pages, and one
 // that is rare the messages below top.
 func (db *DB) scanWindow(ctx context.Context, p *searchPlan, top int64) ([]messageCandidate, error) {
-	q := `SELECT m.id FROM messages m`
-	args := []any{top}
-	cond := ""
-	if len(p.convConds) > 0 {
-		q += ` JOIN conversations c ON c.id = m.conversation_id`
-		w, a := p.convWhere()
-		cond += w
-		args = append(args, a...)
-	}
-	if len(p.msgConds) > 0 {
-		cond += " AND " + strings.Join(p.msgConds, " AND ")
-		args = append(args, p.msgArgs...)
-	}
+	join, cond, fargs := p.filters()
+	q := `SELECT m.id FROM messages m` + join
+	args := append([]any{top}, fargs...)
 	for _, s := range p.scan {
 		cond += " AND instr(lower(m.text), ?) > 0"
 		args = append(args, s)

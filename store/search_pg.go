@@ -220,18 +220,9 @@ func (db *DB) pgMatchWindow(ctx context.Context, p *searchPlan, tier int, top in
 	if len(p.convConds) > 0 || len(p.msgConds) > 0 {
 		q += ` JOIN messages m ON m.id = s.id`
 	}
-	args = append(args, top)
-	cond := ""
-	if len(p.convConds) > 0 {
-		q += ` JOIN conversations c ON c.id = m.conversation_id`
-		w, a := p.convWhere()
-		cond += w
-		args = append(args, a...)
-	}
-	if len(p.msgConds) > 0 {
-		cond += " AND " + strings.Join(p.msgConds, " AND ")
-		args = append(args, p.msgArgs...)
-	}
+	join, cond, fargs := p.filters()
+	q += join
+	args = append(append(args, top), fargs...)
 	q += ` WHERE ` + strings.Join(match, " AND ") + ` AND s.id < ?` + cond + ` ORDER BY s.id DESC LIMIT ?`
 	args = append(args, searchWindow)
 	rows, err := db.reader.QueryContext(ctx, q, append([]any{customPlan}, args...)...)
