@@ -206,6 +206,7 @@ var pgContract = []struct {
 	{"TestSearchPastedMessage", TestSearchPastedMessage},
 	{"TestSearchFromAQuotedNameOrNumber", TestSearchFromAQuotedNameOrNumber},
 	{"TestSearchAndBetweenWords", TestSearchAndBetweenWords},
+	{"TestSearchMinusLeavesAWordOut", TestSearchMinusLeavesAWordOut},
 	{"TestSearchFilters", TestSearchFilters},
 	{"TestSearchPaging", TestSearchPaging},
 	{"TestSearchContactPagesStayPutAsCustomersWrite", TestSearchContactPagesStayPutAsCustomersWrite},

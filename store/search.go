@@ -298,6 +298,9 @@ type searchPlan struct {
 	// for none) and the LIKE patterns of the trigram index (nil for none).
 	pgWords string
 	pgLikes []string
+	// pgNot is, on PostgreSQL, the tsquery of the words no match may hold
+	// (-late), empty for none: not's counterpart.
+	pgNot string
 	// not is the FTS5 query of the word index for the words no match may
 	// hold (-late), empty for none; the word index's own query leaves them
 	// out with NOT, the others by the messages it finds for not.
@@ -367,10 +370,11 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		if slices.ContainsFunc(p.terms, emojiOnly) {
 			p.words = "" // emoji alone are no word of the word index
 		}
-		if nots := searchTerms(inbox.SearchQuery{Terms: q.Not}); len(nots) > 0 && !db.dialect.postgres {
-			for i := range nots {
-				nots[i].Phrase = true // whole words
-			}
+		nots := searchTerms(inbox.SearchQuery{Terms: q.Not})
+		for i := range nots {
+			nots[i].Phrase = true // whole words
+		}
+		if len(nots) > 0 && !db.dialect.postgres {
 			p.not = wordMatch(nots, false)
 			p.not = strings.ReplaceAll(p.not, " AND ", " OR ")
 			if p.words != "" {
@@ -383,7 +387,7 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 			}
 		}
 		if db.dialect.postgres {
-			if err := db.pgPlan(ctx, p); err != nil {
+			if err := db.pgPlan(ctx, p, nots); err != nil {
 				return nil, "", err
 			}
 		}

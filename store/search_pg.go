@@ -78,9 +78,10 @@ func (db *DB) pgTermSQL(ctx context.Context, texts []string, prefix []bool, weig
 }
 
 // pgPlan fills in p's PostgreSQL queries: the tsquery of every term a
-// whole word (or with prefixes, as wordMatch), and a LIKE pattern for each
-// term when the trigram index is searched.
-func (db *DB) pgPlan(ctx context.Context, p *searchPlan) error {
+// whole word (or with prefixes, as wordMatch), a LIKE pattern for each
+// term when the trigram index is searched, and the tsquery of the words
+// nots that no match may hold.
+func (db *DB) pgPlan(ctx context.Context, p *searchPlan, nots []inbox.SearchTerm) error {
 	if p.words == "" && p.trigram == "" {
 		return nil
 	}
@@ -106,6 +107,24 @@ func (db *DB) pgPlan(ctx context.Context, p *searchPlan) error {
 	if p.trigram != "" {
 		p.pgLikes = likes
 	}
+	if len(nots) == 0 {
+		return nil
+	}
+	texts, prefix, weights = make([]string, len(nots)), make([]bool, len(nots)), make([]string, len(nots))
+	for i, t := range nots {
+		texts[i] = t.Text
+	}
+	phrases, _, err = db.pgTermSQL(ctx, texts, prefix, weights)
+	if err != nil {
+		return err
+	}
+	var not []string
+	for _, ph := range phrases {
+		if ph.Valid { // a word the index cannot hold is in no message to leave out
+			not = append(not, "("+ph.String+")")
+		}
+	}
+	p.pgNot = strings.Join(not, " | ")
 	return nil
 }
 
@@ -215,6 +234,9 @@ func (db *DB) pgMatchWindow(ctx context.Context, p *searchPlan, tier int, top in
 		if len(match) == 0 {
 			return nil, nil
 		}
+	}
+	if p.pgNot != "" {
+		match, args = append(match, "NOT s.words @@ CAST(? AS tsquery)"), append(args, p.pgNot)
 	}
 	q := `SELECT s.id, s.body FROM message_search s`
 	if len(p.convConds) > 0 || len(p.msgConds) > 0 {
