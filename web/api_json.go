@@ -181,11 +181,7 @@ func newPage[S any, T any](items []S, next string, conv func(S) T) page[T] {
 // unknown_field; anything else amiss as invalid_body, saying shape.
 func jsonObject(body []byte, shape string, known ...string) (map[string]json.RawMessage, error) {
 	var fields map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&fields); err != nil || fields == nil {
-		return nil, newError(http.StatusBadRequest, "invalid_body", shape)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if !decodeJSON(body, &fields) || fields == nil {
 		return nil, newError(http.StatusBadRequest, "invalid_body", shape)
 	}
 	names := make([]string, 0, len(fields))
@@ -202,21 +198,25 @@ func jsonObject(body []byte, shape string, known ...string) (map[string]json.Raw
 	return fields, nil
 }
 
-// decodeJSONBody reads an API request's body as one JSON value into v,
-// whatever its Content-Type says (curl -d sends JSON as a form unless
-// told otherwise); an empty body, a form, or anything after the value is
-// refused as invalid_body, saying shape.
+// decodeJSONBody reads an API request's body (limitAPIBody has capped
+// it) as one JSON value into v, whatever its Content-Type says (curl -d
+// sends JSON as a form unless told otherwise); an empty body, a form, or
+// anything after the value is refused as invalid_body, saying shape.
 func decodeJSONBody(c echo.Context, v any, shape string) error {
 	body, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return newError(http.StatusBadRequest, "invalid_body", shape)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return newError(http.StatusBadRequest, "invalid_body", shape)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if err != nil || !decodeJSON(body, v) {
 		return newError(http.StatusBadRequest, "invalid_body", shape)
 	}
 	return nil
+}
+
+// decodeJSON reads body as one JSON value into v, and reports whether it
+// was one, with nothing after it.
+func decodeJSON(body []byte, v any) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if dec.Decode(v) != nil {
+		return false
+	}
+	_, err := dec.Token()
+	return err == io.EOF
 }

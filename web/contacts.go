@@ -244,7 +244,7 @@ func (s *Server) handleAPIEditContact(c echo.Context) error {
 		return err
 	}
 	const shape = `The body must be JSON: {"name": "...", "notes": "..."}.`
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10))
+	body, err := io.ReadAll(c.Request().Body) // at most 64 KiB: limitAPIBody
 	if err != nil {
 		return newError(http.StatusBadRequest, "invalid_body", shape)
 	}

@@ -38,9 +38,8 @@ func (s *Server) handleNote(c echo.Context) error {
 	return s.renderBubble(c, m, http.StatusOK)
 }
 
-// noteBody reads an API request's {"text": "..."}, 64 KiB at most.
+// noteBody reads an API request's {"text": "..."}.
 func noteBody(c echo.Context) (string, error) {
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
 	var in struct {
 		Text string `json:"text"`
 	}

@@ -176,7 +176,6 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10)
 	var in replyInput
 	if err := decodeJSONBody(c, &in, `The body must be JSON: {"text": "..."} or {"templateId": "...", "templateVariables": {"1": "..."}}.`); err != nil {
 		return err

@@ -53,8 +53,8 @@ func (s *Server) handleAPIPatchConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxFormBody+1))
-	if err != nil || len(body) > maxFormBody {
+	body, err := io.ReadAll(c.Request().Body) // at most 64 KiB: limitAPIBody
+	if err != nil {
 		return newError(http.StatusBadRequest, "invalid_body", "The body must be a JSON object of at most 64 KiB.")
 	}
 	u, err := parsePatch(body)
