@@ -632,56 +632,39 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		where += " AND " + strings.Join(dates, " AND ")
 		args = append(args, dateArgs...)
 	}
-	var q string
-	var qargs []any
-	var markDigits string
+	// Each way of matching gives the contacts it reads from (ct), the
+	// condition they must meet with its arguments, and the rank of a
+	// match with how it orders them.
+	from, rank, byRank := `contacts ct`, "0.0", ""
+	var match string
+	var margs []any
 	switch {
 	case len(p.terms) == 0 && db.dialect.postgres:
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0, c.channel
-			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
-			WHERE ct.id = ANY(?)` + where + `
-			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
-		qargs = append(append([]any{p.fromIDs}, args...), top, top, searchContactCap)
+		match, margs = "ct.id = ANY(?)", []any{p.fromIDs}
 	case len(p.terms) == 0:
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0, c.channel
-			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
-			WHERE ct.id IN (SELECT value FROM json_each(?))` + where + `
-			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
 		js, _ := json.Marshal(p.fromIDs)
-		qargs = append(append([]any{string(js)}, args...), top, top, searchContactCap)
+		match, margs = "ct.id IN (SELECT value FROM json_each(?))", []any{string(js)}
 	case db.dialect.postgres:
-		cond, cargs, rank, rankArgs, err := db.pgContactMatch(ctx, p.terms)
+		cond, cargs, r, rankArgs, err := db.pgContactMatch(ctx, p.terms)
 		if err != nil {
 			return nil, err
 		}
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, ` + rank + `, c.channel
-			FROM contact_search cs JOIN contacts ct ON ct.id = cs.id
-			JOIN conversations c ON c.contact_id = ct.id
-			WHERE ` + cond + where + `
-			ORDER BY 7 DESC, ` + activity + `, c.id DESC LIMIT ?`
-		qargs = append(append(append(append([]any{customPlan}, rankArgs...), cargs...), args...), top, top, searchContactCap)
-		for _, t := range p.terms {
-			markDigits = cmp.Or(markDigits, t.Digits)
-		}
+		from, rank, byRank = `contact_search cs JOIN contacts ct ON ct.id = cs.id`, r, "7 DESC, "
+		// The rank's arguments come first: it is in the SELECT.
+		match, margs = cond, append(append([]any{customPlan}, rankArgs...), cargs...)
 	case slices.ContainsFunc(p.terms, needsScan):
-		cond, cargs := contactScan(p.terms)
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, 0.0, c.channel
-			FROM contacts ct JOIN conversations c ON c.contact_id = ct.id
-			WHERE ` + cond + where + `
-			ORDER BY ` + activity + `, c.id DESC LIMIT ?`
-		qargs = append(append(cargs, args...), top, top, searchContactCap)
+		match, margs = contactScan(p.terms)
 	default:
-		table, match := contactMatch(p.terms)
-		q = `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, bm25(` + table + `), c.channel
-			FROM ` + table + ` JOIN contacts ct ON ct.id = ` + table + `.rowid
-			JOIN conversations c ON c.contact_id = ct.id
-			WHERE ` + table + ` MATCH ?` + where + `
-			ORDER BY 7, ` + activity + `, c.id DESC LIMIT ?`
-		qargs = append(append([]any{match}, args...), top, top, searchContactCap)
-		for _, t := range p.terms {
-			markDigits = cmp.Or(markDigits, t.Digits)
-		}
+		table, m := contactMatch(p.terms)
+		from, rank, byRank = table+` JOIN contacts ct ON ct.id = `+table+`.rowid`, "bm25("+table+")", "7, "
+		match, margs = table+" MATCH ?", []any{m}
 	}
+	q := `SELECT ct.id, ct.phone, ct.name, ct.notes, c.id, c.last_message_at, ` + rank + `, c.channel
+		FROM ` + from + `
+		JOIN conversations c ON c.contact_id = ct.id
+		WHERE ` + match + where + `
+		ORDER BY ` + byRank + activity + `, c.id DESC LIMIT ?`
+	qargs := append(append(margs, args...), top, top, searchContactCap)
 	rows, err := db.reader.QueryContext(ctx, q, qargs...)
 	if err != nil {
 		return nil, err
