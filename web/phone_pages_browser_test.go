@@ -99,8 +99,8 @@ func TestBrowserThreadMenusOnSmallerScreens(t *testing.T) {
 }
 
 // On a phone the reaction picker's button shows under a customer's message
-// (a phone has no hover to reveal it), and the reactions open within the
-// screen.
+// (a phone has no hover to reveal it), large enough for a thumb, and the
+// reactions open within the screen, as large.
 func TestBrowserReactionPickerOnAPhone(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
@@ -113,10 +113,21 @@ func TestBrowserReactionPickerOnAPhone(t *testing.T) {
 	if got := b.eval(`getComputedStyle(document.querySelector('#thread [data-testid=react-open]')).opacity`); got != "1" {
 		t.Errorf("on a phone the react button is invisible (opacity %s)", got)
 	}
+	// A thumb's target: the button and each reaction at least 32 px each way.
+	small := func(sel string) string {
+		return b.eval(`[...document.querySelectorAll('` + sel + `')].map(e => e.getBoundingClientRect())
+			.filter(r => r.width < 32 || r.height < 32).map(r => Math.round(r.width) + 'x' + Math.round(r.height)).join(' ')`)
+	}
+	if got := small("#thread [data-testid=react-open]"); got != "" {
+		t.Errorf("on a phone the react button is %s px", got)
+	}
 	b.do("open the reaction picker", chromedp.Click(chromedp.CSS(`#thread [data-testid=react-open]`)))
 	b.waitFor("the reactions are offered", `document.querySelectorAll('#thread [data-testid=react]').length === 6`)
 	if got := b.eval(offScreen("#thread .react-options")); got != "" {
 		t.Errorf("the reactions on a phone: %s", got)
+	}
+	if got := small("#thread .react-options .btn"); got != "" {
+		t.Errorf("on a phone the reactions offered are %s px", got)
 	}
 }
 
