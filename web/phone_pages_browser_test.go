@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -304,5 +305,28 @@ func TestBrowserErrorLeavesTheComposerInSight(t *testing.T) {
 			t.Errorf("at %s the error covers %s", s.name, got)
 		}
 		b.do("dismiss", chromedp.Click(chromedp.CSS(`[data-testid=toast-close]`)))
+	}
+}
+
+// In sandbox mode the banner that says so takes one line of a phone's
+// screen, not three of its width: the list and the thread keep their room.
+func TestBrowserSandboxBannerOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.sandbox = true
+	ls.stop()
+	ls.start(nil)
+	ls.addUser("ana@example.com", "Ana")
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	for _, s := range []screenSize{phone, tablet} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/")
+		got := b.eval(`(e => e && e.offsetParent ? Math.round(e.getBoundingClientRect().height) + ' px: ' + e.innerText : 'hidden')(document.querySelector('[data-testid=sandbox-banner]'))`)
+		if h, _, _ := strings.Cut(got, " "); got == "hidden" || atoi(t, h) > 40 {
+			t.Errorf("the sandbox banner at %s is %s", s.name, got)
+		}
+		b.accessible("the sandbox banner at "+s.name, false)
 	}
 }
