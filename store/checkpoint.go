@@ -34,8 +34,11 @@ import (
 //   - when no write has come for walIdleAfter, the checkpoint goroutine
 //     runs a TRUNCATE checkpoint, which leaves the WAL empty.
 
+// DefaultWALLimit is the WAL's size: past it, the writer starts the WAL
+// over; below it, the file keeps it (walalloc.go). Bytes.
+const DefaultWALLimit = 16 << 20
+
 const (
-	defaultWALLimit = 16 << 20 // bytes
 
 	// walRestartWait bounds how long the writer waits for readers in a
 	// RESTART checkpoint; every queued write waits as long. Once the WAL
@@ -78,10 +81,18 @@ type walKeeper struct {
 	retryAt     int64
 	restartWait int
 
+	// allocPending says the WAL is to be given its size (walalloc.go):
+	// set as the database opens and by a checkpoint that empties it;
+	// noAlloc that it is left to grow instead (the checkpoint
+	// goroutine's own).
+	allocPending atomic.Bool
+	noAlloc      bool
+
 	file                          atomic.Pointer[os.File] // the WAL, open for size
 	closed                        atomic.Bool             // the database is closing: size opens no file
 	maxSize                       atomic.Int64            // the largest size the writer saw between batches
 	restarts, truncates, busy     atomic.Uint64
+	idleRestarts                  atomic.Uint64
 	restartNanos, restartMaxNanos atomic.Int64 // time the writer spent in RESTART checkpoints
 }
 
@@ -91,7 +102,10 @@ type WALStats struct {
 	MaxSize   int64  // the largest size seen between two batches
 	Restarts  uint64 // RESTART checkpoints the writer ran between batches
 	Truncates uint64 // TRUNCATE checkpoints run while no write came
-	Busy      uint64 // checkpoints a reader or another checkpoint held up
+	// RESTART checkpoints run while no write came, the WAL within its
+	// limit: all of it copied, its file kept at its size (walalloc.go).
+	IdleRestarts uint64
+	Busy         uint64 // checkpoints a reader or another checkpoint held up
 
 	// The time the writer spent in RESTART checkpoints, in all and at
 	// most once: writes queued meanwhile wait as long.
@@ -101,7 +115,7 @@ type WALStats struct {
 // WALStats reports the WAL's size and upkeep.
 func (db *DB) WALStats() WALStats {
 	return WALStats{Size: db.wal.size(), MaxSize: db.wal.maxSize.Load(), Restarts: db.wal.restarts.Load(),
-		Truncates: db.wal.truncates.Load(), Busy: db.wal.busy.Load(),
+		Truncates: db.wal.truncates.Load(), IdleRestarts: db.wal.idleRestarts.Load(), Busy: db.wal.busy.Load(),
 		RestartTime: time.Duration(db.wal.restartNanos.Load()), RestartMax: time.Duration(db.wal.restartMaxNanos.Load())}
 }
 
@@ -197,26 +211,33 @@ func (db *DB) afterBatch() {
 }
 
 // checkpointLoop is the checkpoint goroutine: every period, a PASSIVE
-// checkpoint if the writer committed since the last one, or a TRUNCATE
-// checkpoint once it has been idle for walIdleAfter. It stops at Close;
-// closing the last connection then checkpoints what is left and removes
-// the WAL.
+// checkpoint if the writer committed since the last one, or, once it has
+// been idle for walIdleAfter, a RESTART checkpoint that keeps the WAL's
+// file (a TRUNCATE one when the WAL has passed its limit, or is not
+// given its size); and it gives the WAL its size when it is to
+// (walalloc.go). It stops at Close; closing the last connection then
+// checkpoints what is left and removes the WAL.
 func (db *DB) checkpointLoop(every time.Duration) {
 	k := &db.wal
 	ctx := context.Background()
 	var seen uint64
 	lastWrite := time.Now()
-	emptied := false
-	db.background(every, db.checkpointDone, func() {
+	settled := false
+	tick := func() {
 		now := time.Now()
 		if c := k.commits.Load(); c != seen {
-			seen, lastWrite, emptied = c, now, false
+			seen, lastWrite, settled = c, now, false
 		}
 		mode, wait := "PASSIVE", 0
 		switch {
 		case now.Sub(lastWrite) < walIdleAfter:
-		case emptied:
-			return
+		case settled:
+			if !k.allocPending.Load() {
+				return
+			}
+			mode = "" // only the WAL's size
+		case !k.noAlloc && k.size() <= k.limit:
+			mode, wait = "RESTART", walTruncateWait
 		default:
 			mode, wait = "TRUNCATE", walTruncateWait
 		}
@@ -227,23 +248,34 @@ func (db *DB) checkpointLoop(every time.Duration) {
 		}
 		defer conn.Close()
 		k.mu.Lock()
+		defer k.mu.Unlock()
 		if db.walSync != nil && db.walSync.lost.Load() != nil {
 			db.mendWAL(conn)
-			k.mu.Unlock()
 			return
 		}
-		busy, err := checkpoint(conn, mode, wait)
-		k.mu.Unlock()
-		switch {
-		case err != nil:
-			db.log.Warn("WAL checkpoint failed", "mode", mode, "err", err)
-		case busy && mode == "TRUNCATE":
-			k.busy.Add(1)
-		case mode == "TRUNCATE":
-			k.truncates.Add(1)
-			emptied = true
+		if mode != "" {
+			busy, err := checkpoint(conn, mode, wait)
+			switch {
+			case err != nil:
+				db.log.Warn("WAL checkpoint failed", "mode", mode, "err", err)
+			case busy && mode != "PASSIVE":
+				k.busy.Add(1)
+			case mode == "RESTART":
+				k.idleRestarts.Add(1)
+				settled = true
+			case mode == "TRUNCATE":
+				k.truncates.Add(1)
+				k.allocPending.Store(true)
+				settled = true
+			}
 		}
-	})
+		if k.allocPending.Load() && db.allocateWAL(conn) {
+			k.allocPending.Store(false)
+		}
+	}
+	k.allocPending.Store(true)
+	tick() // the WAL's size, before the first period
+	db.background(every, db.checkpointDone, tick)
 }
 
 // mendWAL tries, with k.mu held, to start over a WAL that a failed sync
@@ -265,6 +297,7 @@ func (db *DB) mendWAL(conn *sql.Conn) {
 			db.wal.busy.Add(1)
 		default:
 			db.wal.truncates.Add(1)
+			db.wal.allocPending.Store(true)
 		}
 	}
 	if db.walSync.found(before) {

@@ -176,7 +176,7 @@ const busyTimeoutMs = 5000
 // Switchboard is refused.
 func Open(path string, opts ...Option) (*DB, error) {
 	o := options{readConns: 4, maxBatch: 128, queueLen: 1024, sessionCleanup: 5 * time.Minute, packEvery: 2 * time.Second, checkpointEvery: 250 * time.Millisecond,
-		walLimit: defaultWALLimit, version: "dev", freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
+		walLimit: DefaultWALLimit, version: "dev", freeSpace: statfsFree, log: slog.New(slog.DiscardHandler), now: time.Now, migrationSource: embeddedMigrations}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -141,6 +141,13 @@ func isUniqueViolation(err error) bool {
 	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
+// isBusy reports whether err is SQLite saying another connection holds the
+// lock it waited for.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // isForeignKeyViolation reports whether err is SQLite or PostgreSQL refusing a reference
 // to a row that does not exist.
 func isForeignKeyViolation(err error) bool {
