@@ -454,7 +454,7 @@ func (e env) openStore() (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(cfg.DBPath)
+	db, err := store.Open(cfg.DBPath, store.ForOneCommand())
 	if err != nil {
 		return nil, dbError(cfg.DBPath, err)
 	}

@@ -81,10 +81,9 @@ type walKeeper struct {
 	retryAt     int64
 	restartWait int
 
-	// allocPending says the WAL is to be given its size (walalloc.go):
-	// set as the database opens and by a checkpoint that empties it;
-	// noAlloc that it is left to grow instead (the checkpoint
-	// goroutine's own).
+	// allocPending says the WAL is to be given its size (walalloc.go)
+	// as soon as it can, set as the database opens; noAlloc that it is
+	// left to grow instead (the checkpoint goroutine's own, after Open).
 	allocPending atomic.Bool
 	noAlloc      bool
 
@@ -229,10 +228,15 @@ func (db *DB) checkpointLoop(every time.Duration) {
 			seen, lastWrite, settled = c, now, false
 		}
 		mode, wait := "PASSIVE", 0
+		idle := now.Sub(lastWrite) >= walIdleAfter
+		// Given its size as the database opens, and again whenever it is
+		// found shorter once writes stop (emptied by a TRUNCATE, here or
+		// in another process).
+		alloc := !k.noAlloc && (k.allocPending.Load() || idle && k.size() < k.limit)
 		switch {
-		case now.Sub(lastWrite) < walIdleAfter:
+		case !idle:
 		case settled:
-			if !k.allocPending.Load() {
+			if !alloc {
 				return
 			}
 			mode = "" // only the WAL's size
@@ -265,15 +269,15 @@ func (db *DB) checkpointLoop(every time.Duration) {
 				settled = true
 			case mode == "TRUNCATE":
 				k.truncates.Add(1)
-				k.allocPending.Store(true)
+				alloc = !k.noAlloc
 				settled = true
 			}
 		}
-		if k.allocPending.Load() && db.allocateWAL(conn) {
+		if alloc && db.allocateWAL(conn) {
 			k.allocPending.Store(false)
 		}
 	}
-	k.allocPending.Store(true)
+	k.allocPending.Store(!k.noAlloc)
 	tick() // the WAL's size, before the first period
 	db.background(every, db.checkpointDone, tick)
 }
@@ -297,7 +301,6 @@ func (db *DB) mendWAL(conn *sql.Conn) {
 			db.wal.busy.Add(1)
 		default:
 			db.wal.truncates.Add(1)
-			db.wal.allocPending.Store(true)
 		}
 	}
 	if db.walSync.found(before) {

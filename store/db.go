@@ -94,6 +94,7 @@ type options struct {
 	commitWait      func(n int) time.Duration // see walsync.go; nil: commitWait
 	walLimit        int64
 	noCheckpoints   bool
+	noWALSize       bool
 	version         string
 	freeSpace       func(dir string) (uint64, error)
 	log             *slog.Logger
@@ -114,6 +115,11 @@ func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
 // WithWALLimit sets the size past which the writer checkpoints the WAL
 // and starts it over between two batches (default 16 MiB).
 func WithWALLimit(bytes int64) Option { return func(o *options) { o.walLimit = bytes } }
+
+// ForOneCommand opens the database for a command that closes it again
+// soon (token create, say): its WAL is not given its size (walalloc.go),
+// which serves a process that writes for long.
+func ForOneCommand() Option { return func(o *options) { o.noWALSize = true } }
 
 // WithVersion sets the Switchboard version this process runs, recorded
 // with each webhook event it fails to apply (default "dev").
@@ -256,7 +262,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		packDone:     make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
-		wal:     walKeeper{path: path + "-wal", limit: o.walLimit},
+		wal:     walKeeper{path: path + "-wal", limit: o.walLimit, noAlloc: o.noWALSize},
 		walSync: newWALSync(path+"-wal", o.syncWAL, o.commitWait),
 		health:  health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
 	}

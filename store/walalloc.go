@@ -27,8 +27,9 @@ import (
 //
 // So the WAL is given its full size at once: the checkpoint goroutine
 // writes zeros from the end of the file up to the WAL limit, and syncs
-// them, when the database opens and after any checkpoint that empties
-// the WAL. SQLite reads a WAL only as far as its frames are valid (zeros
+// them, when the database opens, and again whenever it finds the WAL
+// shorter once writes have stopped (a checkpoint emptied it). A command
+// that opens the database for a moment (ForOneCommand) does not. SQLite reads a WAL only as far as its frames are valid (zeros
 // are not a frame), and takes a WAL whose header is zeros for an empty
 // one, so the zeros change nothing of what is read. While it writes them
 // it holds the database's write lock (BEGIN IMMEDIATE, then ROLLBACK),
@@ -62,7 +63,7 @@ var errWALAllocBusy = errors.New("the database is being written")
 // whether the WAL has its size now. Run with k.mu held.
 func (db *DB) allocateWAL(conn *sql.Conn) (done bool) {
 	k := &db.wal
-	if k.external || k.noAlloc {
+	if k.external {
 		return true
 	}
 	for {

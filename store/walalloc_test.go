@@ -252,3 +252,54 @@ func TestTheWALsZerosNeverOverwriteAnotherWritersFrames(t *testing.T) {
 	}
 	t.Logf("%d rows beside, WAL %d bytes", n, walFileSize(path+"-wal"))
 }
+
+// A command that opens the database for a moment (token create, say)
+// leaves the WAL to grow as it is written; one that writes for long (the
+// server) gives it its size again once writes stop, when another process
+// has emptied it meanwhile.
+func TestOnlyALongWriterGivesTheWALItsSize(t *testing.T) {
+	const limit = 2 * walAllocChunk
+	dir := t.TempDir()
+	path := filepath.Join(dir, "switchboard.db")
+	cmd, err := Open(path, WithWALLimit(limit), WithReportPacking(0), ForOneCommand())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 5; i++ {
+		if _, err := cmd.Ingest(context.Background(), benchEvent(i), applyInbound); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := walFileSize(path + "-wal"); got >= limit {
+		t.Errorf("a command's WAL is %d bytes, its limit %d: given its size", got, limit)
+	}
+	cmd.Close()
+
+	db, err := Open(path, WithWALLimit(limit), WithReportPacking(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	waitWAL(t, db, "the WAL's size", func(WALStats) bool { return walFileSize(path+"-wal") == limit })
+	other, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for busy, tries := 1, 0; busy != 0; tries++ {
+		var frames, copied int
+		if err := other.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied); err != nil || tries == 100 {
+			t.Fatalf("another process's TRUNCATE: busy %d, %v", busy, err)
+		}
+	}
+	if got := walFileSize(path + "-wal"); got != 0 {
+		t.Fatalf("after another process's TRUNCATE the WAL is %d bytes", got)
+	}
+	waitWAL(t, db, "the WAL's size again", func(WALStats) bool { return walFileSize(path+"-wal") == limit })
+	if _, err := db.Ingest(context.Background(), benchEvent(6), applyInbound); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM webhook_events`); n != 6 {
+		t.Errorf("%d events stored, want 6", n)
+	}
+}
