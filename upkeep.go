@@ -311,10 +311,12 @@ func (u *upkeep) backup(ctx context.Context, manual bool) inbox.BackupResult {
 		}
 		u.log.Info("backup written", "file", dest, "bytes", r.Size, "took", r.Took, "removed", r.Removed, "manual", manual)
 	}
+	// /metrics has it before the admin page can: whoever read the record
+	// and then the metrics saw them agree.
+	u.remember(r)
 	if err := setJSON(ctx, u.db, inbox.SettingBackupLast, r, u.now()); err != nil {
 		u.log.Error("backup result not recorded", "err", err)
 	}
-	u.remember(r)
 	return r
 }
 
