@@ -54,11 +54,20 @@ func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error
 		if err != nil {
 			return inbox.Message{}, err
 		}
-		r.Text = t.Fill(r.Content.TemplateVariables)
-		if n := t.Variables(); len(r.Content.TemplateVariables) < n {
-			return inbox.Message{}, newError(http.StatusBadRequest, "template_variables",
-				fmt.Sprintf("The template %s needs %d variables.", t.Name, n))
+		// WhatsApp refuses a template with an empty parameter: each of
+		// {{1}}..{{n}} needs a value, spaces around it do not count.
+		vars := make(map[string]string, len(r.Content.TemplateVariables))
+		for i := 1; i <= t.Variables(); i++ {
+			k := strconv.Itoa(i)
+			v := strings.TrimSpace(r.Content.TemplateVariables[k])
+			if v == "" {
+				return inbox.Message{}, newError(http.StatusBadRequest, "template_variables",
+					fmt.Sprintf("Fill in every variable of %s: {{%d}} is empty.", t.Name, i))
+			}
+			vars[k] = v
 		}
+		r.Content = &inbox.Content{TemplateID: r.Content.TemplateID, TemplateVariables: vars}
+		r.Text = t.Fill(vars)
 	}
 	m, ch, err := s.store.QueueReply(ctx, r)
 	if err != nil {

@@ -1,0 +1,70 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// A template goes out only with every variable filled: WhatsApp refuses a
+// template with an empty parameter, so one left blank (or only spaces) in
+// the thread's picker or the API is refused with a sentence, as starting a
+// conversation refuses it, and nothing is queued.
+func TestTemplateReplyNeedsEveryVariable(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now().Add(-25*time.Hour)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	ctx := context.Background()
+	if err := ts.db.SyncTemplates(ctx, []inbox.Template{
+		{ID: "tpl_order", Name: "order_update", Language: "en", Status: "approved", Body: "Hi {{1}}, your order {{2}} has shipped.", UpdatedAt: time.Now()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.newAgent()
+	a.login(ana.Email)
+
+	for name, v := range map[string]url.Values{
+		"a blank variable":     {"templateId": {"tpl_order"}, "var1": {"Oliver"}, "var2": {""}},
+		"a variable of spaces": {"templateId": {"tpl_order"}, "var1": {"   "}, "var2": {"#4411"}},
+		"a variable not sent":  {"templateId": {"tpl_order"}, "var1": {"Oliver"}},
+	} {
+		p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), v)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "template_variables") {
+			t.Errorf("page, %s: %d %s, want 400 template_variables", name, p.status, p.body)
+		}
+	}
+	for _, body := range []string{
+		`{"templateId":"tpl_order","templateVariables":{"1":"Oliver","2":""}}`,
+		`{"templateId":"tpl_order","templateVariables":{"1":" ","2":"#4411"}}`,
+		`{"templateId":"tpl_order","templateVariables":{"1":"Oliver","3":"#4411"}}`,
+	} {
+		status, out := ts.apiCall(ts.token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", conv), body)
+		if status != http.StatusBadRequest || out.Error.Code != "template_variables" {
+			t.Errorf("API %s: %d %s, want 400 template_variables", body, status, out)
+		}
+	}
+	if entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10); err != nil || len(entries) != 0 {
+		t.Fatalf("outbox after refused templates: %+v %v, want nothing", entries, err)
+	}
+
+	// Filled in, it goes, with the values as typed (without the spaces
+	// around them).
+	p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"templateId": {"tpl_order"}, "var1": {" Oliver "}, "var2": {"#4411"}})
+	if p.status != http.StatusOK {
+		t.Fatalf("a filled template: %d %s", p.status, p.body)
+	}
+	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("outbox: %+v %v", entries, err)
+	}
+	if out := entries[0].Message; out.Text != "Hi Oliver, your order #4411 has shipped." || out.Content.TemplateVariables["1"] != "Oliver" {
+		t.Errorf("sent %q with %v", out.Text, out.Content.TemplateVariables)
+	}
+}
