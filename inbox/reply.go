@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ReplyTx is what writing replies needs from storage, inside one write
@@ -110,7 +111,7 @@ func checkReply(conv Conversation, r Reply) error {
 	switch r.Type {
 	case TypeText:
 		if strings.TrimSpace(r.Text) == "" {
-			return fmt.Errorf("an empty reply: %w", ErrInvalid)
+			return &InvalidError{Code: "empty_reply", Message: "Write a reply or attach a file first."}
 		}
 	case TypeTemplate:
 		if r.Content == nil || r.Content.TemplateID == "" {
@@ -127,8 +128,9 @@ func checkReply(conv Conversation, r Reply) error {
 	default:
 		return fmt.Errorf("a reply of type %q: %w", r.Type, ErrInvalid)
 	}
-	if len([]rune(r.Text)) > MaxReplyLength {
-		return fmt.Errorf("a reply of %d characters, more than %d: %w", len([]rune(r.Text)), MaxReplyLength, ErrInvalid)
+	if l := utf8.RuneCountInString(r.Text); l > MaxReplyLength {
+		return &InvalidError{Code: "reply_too_long",
+			Message: fmt.Sprintf("A reply has at most %d characters; this one has %d. Shorten it or send it in parts.", MaxReplyLength, l)}
 	}
 	if conv.OptedOut && !r.ConfirmsOptOut {
 		return fmt.Errorf("%s: %w", conv.OptedOutSentence(), ErrOptedOut)

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -66,5 +67,34 @@ func TestTemplateReplyNeedsEveryVariable(t *testing.T) {
 	}
 	if out := entries[0].Message; out.Text != "Hi Oliver, your order #4411 has shipped." || out.Content.TemplateVariables["1"] != "Oliver" {
 		t.Errorf("sent %q with %v", out.Text, out.Content.TemplateVariables)
+	}
+}
+
+// A reply refused for its text says why, in the same words on the page and
+// in the API: an empty one asks for text, a too long one gives the limit
+// and its length, not "A parameter is not valid."
+func TestReplyTextRefusedWithTheReason(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	long := strings.Repeat("Thanks for waiting. ", 250) // 5,000 characters
+	for _, c := range []struct {
+		text, code, says string
+	}{
+		{"   \n ", "empty_reply", "Write a reply"},
+		{long, "reply_too_long", "4096 characters"},
+	} {
+		p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {c.text}})
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, `"`+c.code+`"`) || !strings.Contains(p.body, c.says) {
+			t.Errorf("page, %.10q: %d %s, want 400 %s saying %q", c.text, p.status, p.body, c.code, c.says)
+		}
+		body, _ := json.Marshal(map[string]string{"text": c.text})
+		status, out := ts.apiCall(ts.token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", conv), string(body))
+		if status != http.StatusBadRequest || out.Error.Code != c.code || !strings.Contains(out.Error.Message, c.says) {
+			t.Errorf("API, %.10q: %d %+v, want 400 %s saying %q", c.text, status, out, c.code, c.says)
+		}
 	}
 }
