@@ -1479,10 +1479,53 @@
   document.addEventListener("htmx:responseError", function (e) {
     var form = e.detail.elt;
     if (!form || !form.closest || !form.closest(".composer")) { return; }
-    var msg = "The reply could not be sent.";
-    try { msg = JSON.parse(e.detail.xhr.responseText).error.message || msg; } catch (err) { /* not JSON */ }
+    var msg = "The reply could not be sent.", code = "";
+    try {
+      var err = JSON.parse(e.detail.xhr.responseText).error;
+      msg = err.message || msg;
+      code = err.code || "";
+    } catch (err) { /* not JSON */ }
     composerError(form, msg);
+    // The server saw the window closed before this page did (its clock
+    // is ahead): the picker it offers now takes the reply box's place.
+    if (code === "whatsapp_window_closed") { followWindow(form.closest(".composer").getAttribute("data-conversation")); }
   });
+
+  // A WhatsApp reply box is offered until the window closes
+  // (data-window-closes). When nothing else happens in the conversation no
+  // live update comes at that moment, so the page then asks for the
+  // thread's composer and details again: the template picker takes the
+  // reply box's place (its draft kept for when the customer writes), and
+  // the details say the window closed. A page whose clock runs ahead of
+  // the server's asks again at most every 30 s until the server agrees.
+  var windowAsked = {};
+
+  function followWindow(id) {
+    if (!id) { return; }
+    windowAsked[id] = Date.now();
+    fetch("/conversations/" + encodeURIComponent(id), { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) {
+        if (!html) { return; }
+        var tpl = document.createElement("template");
+        tpl.innerHTML = html;
+        ["details-", "composer-"].forEach(function (prefix) {
+          var el = tpl.content.getElementById(prefix + id);
+          if (el) { swapPart(el); }
+        });
+      })
+      .catch(function () { /* offline: the next round asks again */ });
+  }
+
+  setInterval(function () {
+    var now = Date.now();
+    $$("#thread .composer[data-window-closes]").forEach(function (c) {
+      var id = c.getAttribute("data-conversation");
+      var at = Date.parse(c.getAttribute("data-window-closes"));
+      if (isNaN(at) || now < at || now - (windowAsked[id] || 0) < 30000) { return; }
+      followWindow(id);
+    });
+  }, 2000);
 
   // One that never reached the server (the connection dropped, the server
   // restarting) says so too: the text stays, for Send once it is back.

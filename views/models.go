@@ -328,8 +328,12 @@ type ComposerView struct {
 	SMS         bool   // show the segment counter
 	Closed      string // why nothing can be sent at all (opted out), or empty
 	WindowLabel string // "Window closes in 3 h 12 m", or why only templates go
-	Placeholder string
-	Templates   []TemplateOption
+	// WindowCloses is when the free text box gives way to the template
+	// picker (UTC, RFC 3339), while the WhatsApp window is open: the page
+	// asks for the composer again then.
+	WindowCloses string
+	Placeholder  string
+	Templates    []TemplateOption
 }
 
 // TemplateOption is an approved WhatsApp template.

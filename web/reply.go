@@ -213,6 +213,7 @@ func (s *Server) composerView(ctx context.Context, conv inbox.Conversation) (vie
 		v.FreeText = w.Open
 		if w.Open {
 			v.WindowLabel = "WhatsApp window closes in " + strings.TrimPrefix(w.Label, "Closes in ")
+			v.WindowCloses = conv.WindowClosesAt().UTC().Format("2006-01-02T15:04:05.000Z07:00")
 		} else if conv.LastInboundAt.IsZero() {
 			v.WindowLabel = "The customer has not written yet: WhatsApp allows only an approved template to start a conversation."
 		} else {

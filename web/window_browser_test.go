@@ -1,0 +1,42 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// A thread left open while its WhatsApp window closes changes with it: the
+// reply box gives way to the template picker, and the details stop saying
+// the window is open, with nothing else happening in the conversation
+// (no message, no reload), and the half-written reply stays for later.
+func TestBrowserComposerFollowsTheWindowClosing(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.withZavu()
+	ls.addUser("ana@example.com", "Ana Admin")
+	closes := time.Now().Add(8 * time.Second)
+	ls.post(inboundFrom("evt_w1", "msg_w1", "+14155550111", "Maya Lopez", "Do you ship to Canada?", closes.Add(-24*time.Hour)))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	if w := b.eval(`document.querySelector('#thread [data-testid=window]').textContent`); !strings.Contains(w, "Closes in") {
+		t.Fatalf("before it closes the details say %q", w)
+	}
+	b.do("start a reply", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, we do"))
+
+	b.waitFor("the template picker in place of the reply box once the window closed",
+		`document.querySelector('#thread [data-testid=composer]').dataset.mode === 'template' && !document.querySelector('#thread [data-testid=reply-text]')`)
+	if time.Now().Before(closes) {
+		t.Errorf("the reply box went %v before the window closed", closes.Sub(time.Now()))
+	}
+	if w := b.eval(`document.querySelector('#thread [data-testid=window]').textContent`); !strings.Contains(w, "only templates") {
+		t.Errorf("after it closed the details say %q", w)
+	}
+	if d := b.eval(`Object.keys(localStorage).filter(k => k.startsWith('draft:')).map(k => localStorage.getItem(k)).join('|')`); d != "Yes, we do" {
+		t.Errorf("the draft kept is %q", d)
+	}
+}
