@@ -1375,7 +1375,21 @@
     return { encoding: gsm ? "GSM-7" : "UCS-2", units: units, segments: segments, per: units <= single ? single : multi };
   }
 
+  // lengthMeter counts a reply's characters as the limit comes near (the
+  // last 500), and says by how many it is over: a paste longer than the
+  // limit stays whole in the box, for the agent to shorten.
+  function lengthMeter(ta) {
+    var meter = ta.form && $(".length-meter", ta.form);
+    if (!meter) { return; }
+    var max = parseInt(meter.getAttribute("data-max"), 10) || 4096;
+    var n = Array.from(ta.value.replace(/\s+$/, "")).length; // as the server counts: code points, trailing space dropped
+    var over = n > max;
+    meter.textContent = n > max - 500 ? n + " / " + max + (over ? " characters: " + (n - max) + " too many" : " characters") : "";
+    meter.classList.toggle("over", over);
+  }
+
   function updateMeter(ta) {
+    lengthMeter(ta);
     var form = ta.form;
     var meter = form && $(".sms-meter", form);
     if (!meter) { return; }

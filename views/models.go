@@ -333,7 +333,10 @@ type ComposerView struct {
 	// asks for the composer again then.
 	WindowCloses string
 	Placeholder  string
-	Templates    []TemplateOption
+	// MaxLength is the most characters a reply may have; the page counts
+	// them as the end comes near rather than cutting a paste short.
+	MaxLength int
+	Templates []TemplateOption
 }
 
 // TemplateOption is an approved WhatsApp template.
