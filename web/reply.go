@@ -95,6 +95,19 @@ func (s *Server) approvedTemplate(c echo.Context, id string) (inbox.Template, er
 		"That template is not approved for sending. Choose an approved one.")
 }
 
+// templateGone says why a reply of template id can no longer be sent.
+func (s *Server) templateGone(ctx context.Context, id string) string {
+	name, status := id, "no longer in Zavu"
+	if ts, err := s.store.Templates(ctx); err == nil {
+		for _, t := range ts {
+			if t.ID == id {
+				name, status = t.Name, "now "+t.Status
+			}
+		}
+	}
+	return fmt.Sprintf("The template %s is %s, not approved, so this reply cannot be sent again. Send an approved template instead.", name, status)
+}
+
 // handleReply is the composer's Send: the reply shows at once as a pending
 // bubble (in this response, and on every other page through the hub).
 func (s *Server) handleReply(c echo.Context) error {
@@ -150,7 +163,16 @@ func (s *Server) handleRetry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m, ch, err := s.store.RetryReply(c.Request().Context(), id, newIdempotencyKey(), s.now())
+	ctx := c.Request().Context()
+	// A template Meta has paused or rejected since would only fail again.
+	if old, err := s.store.Message(ctx, id); err != nil {
+		return err
+	} else if old.Type == inbox.TypeTemplate && old.Content != nil && old.Status == inbox.StatusFailed {
+		if _, err := s.approvedTemplate(c, old.Content.TemplateID); err != nil {
+			return newError(http.StatusBadRequest, "template_not_approved", s.templateGone(ctx, old.Content.TemplateID))
+		}
+	}
+	m, ch, err := s.store.RetryReply(ctx, id, newIdempotencyKey(), s.now())
 	if err != nil {
 		return err
 	}

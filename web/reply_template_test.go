@@ -98,3 +98,42 @@ func TestReplyTextRefusedWithTheReason(t *testing.T) {
 		}
 	}
 }
+
+// Retry of a failed template reply whose template Meta has since paused or
+// rejected is refused with the reason, rather than sent to Zavu to fail
+// again with Zavu's words.
+func TestRetryOfATemplateNoLongerApproved(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now().Add(-25*time.Hour)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	ctx := context.Background()
+	tpl := inbox.Template{ID: "tpl_order", Name: "order_update", Language: "en", Status: "approved", Body: "Your order {{1}} has shipped.", UpdatedAt: time.Now()}
+	if err := ts.db.SyncTemplates(ctx, []inbox.Template{tpl}); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.newAgent()
+	a.login(ana.Email)
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"templateId": {"tpl_order"}, "var1": {"#4411"}}); p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("claim: %v %v", entries, err)
+	}
+	if _, err := ts.db.OutboxFail(ctx, entries[0].ID, "503", "Zavu could not be reached after 10 attempts (503).", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tpl.Status, tpl.UpdatedAt = "paused", time.Now()
+	if err := ts.db.SyncTemplates(ctx, []inbox.Template{tpl}); err != nil {
+		t.Fatal(err)
+	}
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	p := a.post(thread.find("retry").AttrOr("hx-post", ""), nil)
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "template_not_approved") || !strings.Contains(p.body, "order_update") {
+		t.Errorf("retry of a paused template: %d %s, want 400 template_not_approved naming it", p.status, p.body)
+	}
+	if again, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10); err != nil || len(again) != 0 {
+		t.Errorf("outbox after the refused retry: %+v %v, want nothing", again, err)
+	}
+}
