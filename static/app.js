@@ -1455,14 +1455,25 @@
     if (ta.value.trim() === "" && !(file && file.files.length)) { e.preventDefault(); ta.focus(); }
   }, true);
 
-  // After a reply is accepted the box empties, and its draft goes.
+  // What a Send takes from the box, for the answer to take out of it.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt;
+    if (form && form.matches && form.matches("[data-composer]")) { form.__sent = $("textarea", form).value; }
+  });
+
+  // After a reply is accepted what was sent leaves the box, and its draft
+  // goes; what the agent typed after Send, while the reply was on its
+  // way, stays.
   document.addEventListener("htmx:afterRequest", function (e) {
     var form = e.detail.elt;
     if (!form || !form.matches || !e.detail.successful) { return; }
     if (form.matches("[data-composer]")) {
-      var ta = $("textarea", form);
-      try { localStorage.removeItem(draftKey(ta)); } catch (err) { /* private mode */ }
-      ta.value = "";
+      var ta = $("textarea", form), sent = form.__sent || "";
+      var rest = ta.value.indexOf(sent) === 0 ? ta.value.slice(sent.length).replace(/^\s+/, "") : ta.value;
+      try {
+        if (rest) { localStorage.setItem(draftKey(ta), rest); } else { localStorage.removeItem(draftKey(ta)); }
+      } catch (err) { /* private mode */ }
+      ta.value = rest;
       var file = $("input[type=file]", form);
       if (file) { file.value = ""; }
       var name = $(".attach-name", form);
