@@ -47,6 +47,10 @@ type Reply struct {
 // and an SMS of that size is already 27 segments.
 const MaxReplyLength = 4096
 
+// MaxCaptionLength bounds the caption of a file: WhatsApp takes 1,024
+// characters.
+const MaxCaptionLength = 1024
+
 // QueueReply writes a reply as a pending message in its conversation, and
 // the outbox entry that will send it, in the caller's transaction. Free
 // text on WhatsApp needs the 24-hour window open; a template does not.
@@ -124,6 +128,10 @@ func checkReply(conv Conversation, r Reply) error {
 	case TypeImage, TypeVideo, TypeAudio, TypeDocument:
 		if r.Content == nil || r.Content.MediaURL == "" {
 			return fmt.Errorf("a media reply has no file: %w", ErrInvalid)
+		}
+		if l := utf8.RuneCountInString(r.Text); l > MaxCaptionLength {
+			return &InvalidError{Code: "caption_too_long",
+				Message: fmt.Sprintf("A caption has at most %d characters; this one has %d. Shorten it, or send the text as a reply of its own.", MaxCaptionLength, l)}
 		}
 	default:
 		return fmt.Errorf("a reply of type %q: %w", r.Type, ErrInvalid)

@@ -28,6 +28,36 @@ import (
 // on a small VPS and covers what support teams send.
 const MaxUpload = 25 << 20
 
+// WhatsApp's limits on a file's size by its kind: larger ones it refuses.
+// A document may be as large as any upload.
+var mediaLimits = map[inbox.MessageType]struct {
+	kind  string
+	bytes int64
+}{
+	inbox.TypeImage: {"pictures", 5 << 20},
+	inbox.TypeVideo: {"videos", 16 << 20},
+	inbox.TypeAudio: {"audio files", 16 << 20},
+}
+
+// checkSize refuses a file WhatsApp would refuse for its size, with the
+// limit in the sentence.
+func (fs *fileStore) checkSize(name string, typ inbox.MessageType) error {
+	lim, ok := mediaLimits[typ]
+	if !ok {
+		return nil
+	}
+	st, err := os.Stat(filepath.Join(fs.dir, name))
+	if err != nil {
+		return err
+	}
+	if st.Size() > lim.bytes {
+		return newError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf(
+			"WhatsApp takes %s of at most %d MB; this one is %.1f MB. Send a smaller one.",
+			lim.kind, lim.bytes>>20, float64(st.Size())/(1<<20)))
+	}
+	return nil
+}
+
 // FileLinkLife is how long the link Zavu fetches an attachment from stays
 // valid: long enough for every retry, and for an agent's Retry days later.
 const FileLinkLife = 7 * 24 * time.Hour

@@ -127,6 +127,10 @@ func (s *Server) handleReply(c echo.Context) error {
 	}
 	if f := form.file; f != nil {
 		r := s.attachmentReply(f.name, f.ctype, f.filename, form.Get("text"))
+		if err := s.files.checkSize(f.name, r.Type); err != nil {
+			form.discard()
+			return err
+		}
 		r.ConversationID, r.AuthorID, r.Source, r.IdempotencyKey = id, &me, inbox.SourceAgent, newIdempotencyKey()
 		r.DraftSince = since
 		m, err := s.queueReply(c, r)

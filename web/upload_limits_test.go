@@ -1,0 +1,53 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// A file WhatsApp would refuse for its size (images over 5 MB, videos and
+// audio over 16 MB), or a caption over WhatsApp's 1,024 characters, is
+// refused when the agent sends it, with the limit in the sentence, rather
+// than queued to fail later.
+func TestAttachmentOverWhatsAppsLimitsIsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Can you send the video?", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	path := fmt.Sprintf("/conversations/%d/messages", conv)
+
+	mp4 := append([]byte("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"), bytes.Repeat([]byte{0}, 17<<20)...)
+	png := append(pngBytes(t), bytes.Repeat([]byte{0}, 6<<20)...)
+	for _, c := range []struct {
+		name    string
+		content []byte
+		caption string
+		code    string
+		says    string
+	}{
+		{"demo.mp4", mp4, "", "too_large", "16 MB"},
+		{"shelf.png", png, "", "too_large", "5 MB"},
+		{"shelf.png", pngBytes(t), strings.Repeat("a", 1100), "caption_too_long", "1024 characters"},
+	} {
+		p := a.upload(path, c.name, c.content, c.caption)
+		if p.status < 400 || !strings.Contains(p.body, `"`+c.code+`"`) || !strings.Contains(p.body, c.says) {
+			t.Errorf("%s (%d bytes, caption of %d): %d %.300s, want %s saying %q", c.name, len(c.content), len(c.caption), p.status, p.body, c.code, c.says)
+		}
+	}
+	if es, err := ts.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10); err != nil || len(es) != 0 {
+		t.Errorf("outbox after refused attachments: %d entries (%v), want none", len(es), err)
+	}
+	// Within the limits it goes.
+	if p := a.upload(path, "shelf.png", pngBytes(t), "Here it is"); p.status != http.StatusOK {
+		t.Errorf("a small picture: %d %s", p.status, p.body)
+	}
+}
