@@ -403,7 +403,7 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 	}
 	code, reason := se.Code, ExplainFailure(se.Code, se.Message)
 	if se.Temporary {
-		reason = fmt.Sprintf("Zavu could not be reached after %d attempts (%s). Retry to send it again.", e.Attempts, se.Message)
+		reason = gaveUp(se, e.Attempts)
 	}
 	ch, err := o.Store.OutboxFail(wctx, e.ID, code, reason, o.Now())
 	if err != nil {
@@ -412,6 +412,19 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 	}
 	log.Warn("message failed", "code", code, "reason", reason)
 	o.publish(ch)
+}
+
+// gaveUp says in an agent's words why a reply is not sent after attempts
+// temporary failures, the last of them se. What the failure said (a
+// network error naming the request, a proxy's page) is in the log.
+func gaveUp(se *SendError, attempts int) string {
+	switch {
+	case se.RateLimited:
+		return fmt.Sprintf("Zavu refused it %d times because too many messages were being sent at once (its rate limit). Retry to send it again.", attempts)
+	case se.Code != "": // Zavu answered: a 5xx or a 408
+		return fmt.Sprintf("Zavu answered with an error on its side %d times (error %s). Retry to send it again.", attempts, se.Code)
+	}
+	return fmt.Sprintf("Zavu could not be reached after %d attempts: it did not answer in time, or the connection failed. Retry to send it again.", attempts)
 }
 
 func (o *Outbox) publish(ch Change) {

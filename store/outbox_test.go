@@ -917,7 +917,7 @@ func TestOutboxGivesUpAfterMaxSendAttempts(t *testing.T) {
 	}
 	got := r.message(m.ID)
 	if got.Status != inbox.StatusFailed || !strings.Contains(got.ErrorMessage, fmt.Sprint(inbox.MaxSendAttempts)) ||
-		!strings.Contains(got.ErrorMessage, "timeout") {
+		!strings.Contains(got.ErrorMessage, "did not answer in time") {
 		t.Errorf("after %d temporary failures: %+v", inbox.MaxSendAttempts, got)
 	}
 	keys := r.msgr.keys("Hi")
