@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -37,6 +38,12 @@ func (s *Server) handleReact(c echo.Context) error {
 	defer cancel()
 	if err := s.reactor.React(zctx, m.ZavuID, emoji); err != nil {
 		s.log.Warn("reaction not sent", "message_id", m.ID, "err", err)
+		// Refused for good, it says why, as a failed reply does: trying
+		// again would not help.
+		var se *inbox.SendError
+		if errors.As(err, &se) && !se.Temporary {
+			return newError(http.StatusBadGateway, "reaction_failed", "Zavu did not take the reaction. "+inbox.ExplainFailure(se.Code, se.Message))
+		}
 		return newError(http.StatusBadGateway, "reaction_failed", "Zavu did not take the reaction. Try again in a moment.")
 	}
 	ch, err := s.store.ReactAsBusiness(ctx, m.ID, emoji, s.now())
