@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -35,5 +36,34 @@ func TestReactionRefusedSaysWhy(t *testing.T) {
 		if p.status < 400 || !strings.Contains(p.body, c.says) {
 			t.Errorf("reaction refused with %d %s: %d %s, want it to say %q", c.fail.Status, c.fail.Code, p.status, p.body, c.says)
 		}
+	}
+}
+
+// Retry pressed on a reply that is no longer failed (a teammate pressed it
+// first, or a second click) says so in words, not "That conflicts with
+// what is already stored."
+func TestRetryOfAReplyAlreadyRetriedSaysSo(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Hi!"}})
+	ctx := context.Background()
+	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("claim: %v %v", entries, err)
+	}
+	if _, err := ts.db.OutboxFail(ctx, entries[0].ID, "30003", inbox.ExplainFailure("30003", ""), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	retry := fmt.Sprintf("/messages/%d/retry", entries[0].MessageID)
+	if p := a.post(retry, nil); p.status != http.StatusOK {
+		t.Fatalf("retry: %d %s", p.status, p.body)
+	}
+	p := a.post(retry, nil)
+	if p.status != http.StatusConflict || !strings.Contains(p.body, "already being sent again") {
+		t.Errorf("a second retry: %d %s, want 409 saying it is already being sent again", p.status, p.body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -177,6 +178,10 @@ func (s *Server) handleRetry(c echo.Context) error {
 		}
 	}
 	m, ch, err := s.store.RetryReply(ctx, id, newIdempotencyKey(), s.now())
+	if errors.Is(err, inbox.ErrConflict) {
+		return newError(http.StatusConflict, "not_failed",
+			"This reply is already being sent again, or was sent: a teammate may have pressed Retry first. There is nothing to retry.")
+	}
 	if err != nil {
 		return err
 	}
