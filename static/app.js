@@ -1377,11 +1377,13 @@
 
   // lengthMeter counts a reply's characters as the limit comes near (the
   // last 500), and says by how many it is over: a paste longer than the
-  // limit stays whole in the box, for the agent to shorten.
+  // limit stays whole in the box, for the agent to shorten. With a file
+  // attached the text is its caption, with a limit of its own.
   function lengthMeter(ta) {
     var meter = ta.form && $(".length-meter", ta.form);
     if (!meter) { return; }
-    var max = parseInt(meter.getAttribute("data-max"), 10) || 4096;
+    var file = $("input[type=file]", ta.form);
+    var max = parseInt(meter.getAttribute(file && file.files.length ? "data-caption-max" : "data-max"), 10) || 4096;
     var n = Array.from(ta.value.replace(/\s+$/, "")).length; // as the server counts: code points, trailing space dropped
     var over = n > max;
     meter.textContent = n > max - 500 ? n + " / " + max + (over ? " characters: " + (n - max) + " too many" : " characters") : "";
@@ -1601,6 +1603,7 @@
     if (e.target.matches && e.target.matches("[data-composer] input[type=file]")) {
       var name = $(".attach-name", e.target.form);
       if (name) { name.textContent = e.target.files.length ? e.target.files[0].name : ""; }
+      lengthMeter($("textarea", e.target.form));
     }
     var form = e.target.closest && e.target.closest("[data-template-form]");
     if (form) { templatePreview(form); }

@@ -336,7 +336,10 @@ type ComposerView struct {
 	// MaxLength is the most characters a reply may have; the page counts
 	// them as the end comes near rather than cutting a paste short.
 	MaxLength int
-	Templates []TemplateOption
+	// MaxCaption is the most characters the text may have with a file
+	// attached (its caption).
+	MaxCaption int
+	Templates  []TemplateOption
 }
 
 // TemplateOption is an approved WhatsApp template.

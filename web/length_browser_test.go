@@ -40,3 +40,28 @@ func TestBrowserLongReplyIsCountedNotCut(t *testing.T) {
 		t.Errorf("Zavu got %d messages, want none", n)
 	}
 }
+
+// With a file attached, the count is of the caption against WhatsApp's
+// 1,024 characters, before Send.
+func TestBrowserCaptionIsCountedAgainstItsLimit(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.withZavu()
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_c1", "msg_c1", "+14155550111", "Maya Lopez", "Can you send a photo of the shelf?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	caption := strings.Repeat("The shelf on the left. ", 50) + "Anna" // 1,154 characters
+	b.eval(`(() => { const ta = document.querySelector('[data-testid=reply-text]'); ta.focus();
+		document.execCommand('insertText', false, ` + "`" + caption + "`" + `); return ""; })()`)
+	if m := b.eval(`document.querySelector('[data-testid=length-meter]').textContent`); m != "" {
+		t.Errorf("with no file the meter says %q, want nothing yet", m)
+	}
+	b.eval(`(() => { const f = document.querySelector('[data-testid=attach]'), dt = new DataTransfer();
+		dt.items.add(new File([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10])], 'shelf.png', {type: 'image/png'}));
+		f.files = dt.files; f.dispatchEvent(new Event('change', {bubbles: true})); return ""; })()`)
+	b.waitFor("the count says the caption is too long",
+		`(document.querySelector('[data-testid=length-meter]')?.textContent || '').includes('1154 / 1024')`)
+}

@@ -233,7 +233,8 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 // composerView decides what the reply box offers.
 func (s *Server) composerView(ctx context.Context, conv inbox.Conversation) (views.ComposerView, error) {
 	v := views.ComposerView{ConvID: conv.ID, SMS: conv.Channel == inbox.SMS, FreeText: true,
-		Placeholder: "Reply to " + conv.Contact.DisplayName() + "...", MaxLength: inbox.MaxReplyLength}
+		Placeholder: "Reply to " + conv.Contact.DisplayName() + "...", MaxLength: inbox.MaxReplyLength,
+		MaxCaption: inbox.MaxCaptionLength}
 	now := s.now()
 	if conv.OptedOut {
 		v.Closed, v.FreeText = conv.OptedOutSentence(), false
