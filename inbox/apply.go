@@ -335,7 +335,9 @@ func (a *applier) inbound(in *InboundMessage) error {
 	}
 	if conv.Channel == SMS && typ == TypeText {
 		if stop, start := OptKeyword(in.Text); stop || start {
-			conv.setOptOut(stop, at)
+			if err := a.setOptOut(&conv, stop, at); err != nil {
+				return err
+			}
 		}
 	}
 	return a.save(&conv)
@@ -497,7 +499,9 @@ func (a *applier) status(s *StatusReport) error {
 		return err
 	}
 	if optOut {
-		conv.setOptOut(true, a.at) // the composer closes
+		if err := a.setOptOut(&conv, true, a.at); err != nil { // the composer closes
+			return err
+		}
 	}
 	return a.save(&conv)
 }
@@ -545,7 +549,9 @@ func (a *applier) placeholder(s *StatusReport) error {
 		return err
 	}
 	if carrierOptOut(s) {
-		conv.setOptOut(true, a.at)
+		if err := a.setOptOut(&conv, true, a.at); err != nil {
+			return err
+		}
 	}
 	return a.save(&conv)
 }

@@ -170,6 +170,17 @@ func (s *memTx) InsertOutbox(_ context.Context, e *OutboxEntry) error {
 	return nil
 }
 
+func (s *memTx) FailQueuedOutbox(_ context.Context, conversationID int64, reason string) ([]int64, error) {
+	var ids []int64
+	for i := range s.outbox {
+		if e := &s.outbox[i]; e.ConversationID == conversationID && (e.State == "" || e.State == OutboxQueued) {
+			e.State, e.LastError = OutboxFailed, reason
+			ids = append(ids, e.MessageID)
+		}
+	}
+	return ids, nil
+}
+
 func (s *memTx) Reaction(_ context.Context, msg, from string) (Reaction, bool, error) {
 	r, ok := s.reactions[[2]string{msg, from}]
 	return r, ok, nil

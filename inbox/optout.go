@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"context"
 	"strings"
 	"time"
 )
@@ -42,4 +43,36 @@ func (c *Conversation) setOptOut(out bool, at time.Time) bool {
 // OptedOutSentence tells an agent why nothing can be sent.
 func (c Conversation) OptedOutSentence() string {
 	return c.Contact.DisplayName() + " opted out of messages by replying STOP. They must text START before you can message them again."
+}
+
+// OptOutTx is what an opt-out needs of storage beside the conversation.
+type OptOutTx interface {
+	// FailQueuedOutbox marks failed, with reason, the outbox entries of a
+	// conversation waiting to be sent (one being sent is on its way
+	// already), and returns their messages' ids.
+	FailQueuedOutbox(ctx context.Context, conversationID int64, reason string) ([]int64, error)
+}
+
+// setOptOut records an opt-out or opt-in of conv that happened at at
+// (see Conversation.setOptOut). An opt-out also stops the replies of the
+// conversation still waiting in the outbox (an agent's written a moment
+// before the STOP came, or held back by a retry): they fail, saying why,
+// and the customer gets none of them. The confirmation of an SMS STOP is
+// queued after this, and goes.
+func (a *applier) setOptOut(conv *Conversation, out bool, at time.Time) error {
+	if !conv.setOptOut(out, at) || !out {
+		return nil
+	}
+	reason := "Not sent: " + conv.Contact.DisplayName() + " opted out of messages before it went. They must text START before you can message them again."
+	ids, err := a.tx.(OptOutTx).FailQueuedOutbox(a.ctx, conv.ID, reason)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := RecordFailed(a.ctx, a.tx.(ReplyTx), id, "", reason, a.at); err != nil {
+			return err
+		}
+		a.change.addMessage(id)
+	}
+	return nil
 }

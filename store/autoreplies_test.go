@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,5 +294,63 @@ func TestSavedAutoRepliesApplyToTheNextMessage(t *testing.T) {
 	want := []string{"First text.", "Second text.", "Second text."}
 	if got := texts(); !slices.Equal(got, want) {
 		t.Errorf("auto-replies %q, want %q", got, want)
+	}
+}
+
+// Replies still waiting in the outbox when the customer texts STOP (an
+// agent's written a moment before it came, one waiting for a retry) are
+// not sent: each fails, saying the customer opted out, on the pages at
+// once; the STOP's confirmation goes.
+func TestRepliesWaitingWhenTheCustomerOptsOutAreNotSent(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	saveAutoReplies(t, db, func(c *inbox.AutoReplyConfig) {
+		c.Stop = inbox.AutoReplyMessage{Enabled: true, Text: "You are unsubscribed."}
+	})
+	clock := &clockAt{saturday}
+	hi := inboundEvent("evt_1", "+15550001", "msg_1", "Hi, is my order on its way?", saturday)
+	hi.Inbound.Channel = inbox.SMS
+	ingest(t, db, clock, hi)
+	conv := count(t, db, `SELECT id FROM conversations`)
+	var replies []int64
+	for i, text := range []string{"Let me check.", "It ships tomorrow."} {
+		m, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: int64(conv), Source: inbox.SourceAgent, Type: inbox.TypeText,
+			Text: text, IdempotencyKey: fmtID("k", i), At: saturday.Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies = append(replies, m.ID)
+	}
+	// The first one's send failed for a while: it waits for a retry.
+	if err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		_, err := w.execSQL(ctx, `UPDATE outbox SET attempts = 2, next_attempt_at = ?, last_error = 'Zavu answered 503' WHERE message_id = ?`,
+			msOf(saturday.Add(time.Hour)), replies[0])
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	stop := inboundEvent("evt_2", "+15550001", "msg_2", "STOP", saturday.Add(2*time.Minute))
+	stop.Inbound.Channel = inbox.SMS
+	clock.now = saturday.Add(2 * time.Minute)
+	res := ingest(t, db, clock, stop)
+	for _, id := range replies {
+		m, err := db.Message(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != inbox.StatusFailed || !strings.Contains(m.ErrorMessage, "opted out") {
+			t.Errorf("reply %q after the STOP: %s %q, want failed saying the customer opted out", m.Text, m.Status, m.ErrorMessage)
+		}
+		if !slices.Contains(res.Change.MessageIDs, id) {
+			t.Errorf("the STOP's change %+v leaves out reply %d: the pages would show it sending", res.Change, id)
+		}
+	}
+	due, err := db.ClaimOutbox(ctx, saturday.Add(2*time.Hour), time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].Message.Text != "You are unsubscribed." {
+		t.Errorf("the outbox then sends %+v, want only the STOP's confirmation", due)
 	}
 }

@@ -36,7 +36,11 @@ var (
 	stOutboxEntry = writerStatement(`SELECT state, message_id FROM outbox WHERE id = ?`)
 	// Sent and failed are final: an entry in them is never written again.
 	stFinishOutbox = writerStatement(`UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?`)
-	stRetryOutbox  = writerStatement(`UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ?
+	// The entries of a conversation waiting to be sent (outbox_pending),
+	// failed as its customer opts out.
+	stFailQueuedOutbox = writerStatement(`UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?
+		WHERE conversation_id = ? AND state IN ('queued', 'sending') AND state = 'queued' RETURNING message_id`)
+	stRetryOutbox = writerStatement(`UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND state IN ('queued', 'sending')`)
 )
 
@@ -69,6 +73,30 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 	}
 	e.ID, e.State, e.NextAttemptAt = id, state, stored(e.NextAttemptAt)
 	return nil
+}
+
+// FailQueuedOutbox marks failed, with reason, the entries of a
+// conversation waiting to be sent, queued or waiting for a retry (one
+// being sent is on its way already), and returns their messages' ids:
+// see inbox.OptOutTx.
+func (w *writeTx) FailQueuedOutbox(ctx context.Context, conversationID int64, reason string) ([]int64, error) {
+	rows, err := w.query(ctx, stFailQueuedOutbox, reason, w.db.now().UnixMilli(), conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("fail the outbox of conversation %d: %w", conversationID, err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("fail the outbox of conversation %d: %w", conversationID, err)
+	}
+	return ids, nil
 }
 
 // ClaimOutbox takes up to limit entries due at now: queued ones whose

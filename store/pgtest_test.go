@@ -164,6 +164,7 @@ var pgContract = []struct {
 	{"TestWindowClosedSendsTemplateOrLogsTheSkip", TestWindowClosedSendsTemplateOrLogsTheSkip},
 	{"TestHourlyLimitStopsAKeywordLoop", TestHourlyLimitStopsAKeywordLoop},
 	{"TestSMSStopGetsOnlyTheConfirmation", TestSMSStopGetsOnlyTheConfirmation},
+	{"TestRepliesWaitingWhenTheCustomerOptsOutAreNotSent", TestRepliesWaitingWhenTheCustomerOptsOutAreNotSent},
 	{"TestInvalidAutoRepliesAreNotSaved", TestInvalidAutoRepliesAreNotSaved},
 	{"TestSavedAutoRepliesApplyToTheNextMessage", TestSavedAutoRepliesApplyToTheNextMessage},
 	{"TestCSATCancelledByUndo", TestCSATCancelledByUndo},
