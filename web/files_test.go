@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"switchboard/inbox"
 )
@@ -201,5 +202,35 @@ func TestAttachmentIsServedAsItsBytesShow(t *testing.T) {
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", e.Name(), fi.Mode().Perm())
 		}
+	}
+}
+
+// TestAttachmentNameIsKeptShort: the name a browser gives an attached file
+// is the agent's to choose; one of megabytes was stored with the message,
+// sent to Zavu and drawn in every page of the thread. It is shortened to
+// what a file system keeps, its extension kept.
+func TestAttachmentNameIsKeptShort(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Send me the list", time.Now()))
+	path := fmt.Sprintf("/conversations/%d/messages", ts.mustMessage("msg_1").ConversationID)
+	a := ts.newAgent()
+	a.login(ana.Email)
+
+	long := strings.Repeat("ä", 300_000) + ".txt"
+	p := a.upload(path, long, []byte("milk, eggs, bread"), "")
+	if p.status != http.StatusOK {
+		t.Fatalf("upload: %d %.300s", p.status, p.body)
+	}
+	if len(p.body) > 64<<10 {
+		t.Errorf("the reply's bubble is %d bytes", len(p.body))
+	}
+	entries, err := ts.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("outbox: %v %v", entries, err)
+	}
+	name := entries[0].Message.Content.Filename
+	if len(name) > 255 || !strings.HasSuffix(name, "ä.txt") || !utf8.ValidString(name) {
+		t.Errorf("the attachment goes out named %d bytes long, ending %q, want at most 255 ending in ä.txt", len(name), name[max(0, len(name)-12):])
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -105,7 +106,7 @@ func (s *Server) readReplyForm(c echo.Context, user int64) (*replyForm, error) {
 			if err != nil {
 				return nil, err
 			}
-			form.file = &storedUpload{name: name, ctype: ctype, filename: p.FileName()}
+			form.file = &storedUpload{name: name, ctype: ctype, filename: shortFileName(p.FileName())}
 			continue
 		}
 		b, err := io.ReadAll(io.LimitReader(p, budget+1))
@@ -138,4 +139,29 @@ func bodyError(err error) error {
 		return errTooLarge()
 	}
 	return newError(http.StatusBadRequest, "invalid_upload", "The form could not be read.")
+}
+
+// maxFileName is the longest name, in bytes, an attachment keeps: what
+// file systems allow. The browser says the name, and nothing else bounds
+// it but the body: a name of megabytes would be stored with the message,
+// sent to Zavu and drawn in every page of the thread.
+const maxFileName = 255
+
+// shortFileName cuts a longer name to maxFileName bytes, from the end of
+// its stem, keeping its extension and whole characters.
+func shortFileName(name string) string {
+	if len(name) <= maxFileName {
+		return name
+	}
+	ext := filepath.Ext(name)
+	if len(ext) > 16 {
+		ext = ""
+	}
+	stem := name[:len(name)-len(ext)]
+	stem = stem[:maxFileName-len(ext)]
+	// A character the cut split in two goes whole.
+	for r, size := utf8.DecodeLastRuneInString(stem); r == utf8.RuneError && size == 1; r, size = utf8.DecodeLastRuneInString(stem) {
+		stem = stem[:len(stem)-1]
+	}
+	return stem + ext
 }
