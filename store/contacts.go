@@ -49,7 +49,8 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	limit = min(limit, inbox.MaxSearchLimit)
 	bad := fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
 	q := db.parseSearch(ctx, f.Query)
-	terms := db.searchTerms(inbox.SearchQuery{Terms: append(q.Terms, q.From)})
+	// from: first, so that a search of very many words keeps it.
+	terms := db.searchTerms(inbox.SearchQuery{Terms: append([]inbox.SearchTerm{q.From}, q.Terms...)})
 	// Listing all, the cursor is the last contact shown (its latest contact
 	// and id, a cursor as the conversations list's); searching, how many
 	// were shown and the first page's horizon ("50/1234"), the contacts

@@ -144,11 +144,14 @@ func emojiOnly(t inbox.SearchTerm) bool { return !hasWordChar(t.Text) }
 // word from being found at all; within a word it stays (W-7781). A quoted
 // phrase is kept as typed. A term given again (a pasted message repeats
 // its words) is searched once: each is a pass over the indexes, and adds
-// nothing.
+// nothing. At most maxSearchTerms distinct terms are searched.
 func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
 	var out []inbox.SearchTerm
 	seen := make(map[inbox.SearchTerm]bool)
 	for _, t := range q.Terms {
+		if len(out) == maxSearchTerms {
+			break
+		}
 		t.Text = strings.TrimSpace(t.Text)
 		if !t.Phrase {
 			t.Text = strings.TrimFunc(t.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !emoji(r) })
@@ -162,6 +165,13 @@ func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
 	}
 	return out
 }
+
+// maxSearchTerms bounds the distinct terms of one search. Each is one
+// more condition of the queries (one more level of an SQL expression,
+// which SQLite refuses past 1,000) and one more pass over an index; a
+// paste of a long message still finds that message by its first
+// hundred distinct words, which no person types.
+const maxSearchTerms = 100
 
 // searchTerms is searchTerms for this database: PostgreSQL's search
 // reads no emoji, and leaves them out.

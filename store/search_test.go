@@ -839,3 +839,31 @@ func openAt(t *testing.T, path string) *DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// A search of a thousand words (a long paste, or a script's query) is
+// answered: each distinct word was one more condition of one SQL
+// expression, and past some hundreds of words in Chinese or Japanese the
+// database refused it ("Expression tree is too large"), so the search box,
+// the contacts list and the API answered 500. The first maxSearchTerms
+// distinct words are searched; the message they came from is found.
+func TestSearchOfManyWordsAnswers(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "王小明", inbox.WhatsApp)
+	var words []string
+	for i := range 1000 {
+		words = append(words, string([]rune{rune(0x4e00 + 2*i), rune(0x4e01 + 2*i)}))
+	}
+	text := strings.Join(words, " ")
+	pasted := f.msg(c, text, nil)
+	f.msg(c, strings.Join(words[:50], " "), nil)
+	hits, _, err := f.db.Search(context.Background(), inbox.SearchFilter{Query: text, Limit: 50})
+	if err != nil {
+		t.Fatalf("a search of %d words: %v", len(words), err)
+	}
+	if len(hits) != 1 || hits[0].MessageID != pasted {
+		t.Errorf("a search of the %d words of a message finds %+v, want the message %d", len(words), hits, pasted)
+	}
+	if _, _, err := f.db.Contacts(context.Background(), inbox.ContactFilter{Query: text, Limit: 50}); err != nil {
+		t.Errorf("a contacts search of %d words: %v", len(words), err)
+	}
+}
