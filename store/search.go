@@ -1095,20 +1095,27 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 			continue
 		}
 		js, _ := json.Marshal(want)
-		rows, err := db.reader.QueryContext(ctx, `SELECT rowid, snippet(`+idx.table+`, 0, char(2), char(3), '…', ?)
+		// A longer message's snippet is made here instead (see
+		// snippetFTSMax), from its text.
+		rows, err := db.reader.QueryContext(ctx, `SELECT rowid,
+				CASE WHEN length(body) <= ? THEN snippet(`+idx.table+`, 0, char(2), char(3), '…', ?) END,
+				CASE WHEN length(body) > ? THEN body END
 			FROM `+idx.table+` WHERE `+idx.table+` MATCH ? AND rowid >= ? AND rowid <= ?
-			AND +rowid IN (SELECT value FROM json_each(?))`, idx.size, idx.match, lo, hi, string(js))
+			AND +rowid IN (SELECT value FROM json_each(?))`, snippetFTSMax, idx.size, snippetFTSMax, idx.match, lo, hi, string(js))
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var id int64
-			var snippet sql.NullString
-			if err := rows.Scan(&id, &snippet); err != nil {
+			var snippet, body sql.NullString
+			if err := rows.Scan(&id, &snippet, &body); err != nil {
 				rows.Close()
 				return nil, err
 			}
 			snippets[id] = snippet.String
+			if body.Valid {
+				snippets[id] = scanSnippet(body.String, lowerTerms(p.terms))
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -1128,6 +1135,24 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 		hits = append(hits, h)
 	}
 	return hits, nil
+}
+
+// snippetFTSMax is the longest message, in characters, whose snippet
+// FTS5's snippet() makes (on PostgreSQL, ftsSnippet, its copy): it weighs each place a term is found against
+// the others, which for a message holding the term throughout
+// ("aaaa…", "hahaha…") costs the square of its length, a second at
+// 8,000 characters and hours at a megabyte. A longer message's snippet
+// is scanSnippet's, whose cost is its length.
+const snippetFTSMax = 1000
+
+// lowerTerms are the terms' texts in lower case, as scanSnippet takes
+// them.
+func lowerTerms(terms []inbox.SearchTerm) []string {
+	out := make([]string, 0, len(terms))
+	for _, t := range terms {
+		out = append(out, strings.ToLower(t.Text))
+	}
+	return out
 }
 
 // scanIDs reads rows of one id each, and closes them.

@@ -297,9 +297,12 @@ func (db *DB) pgSnippets(ctx context.Context, p *searchPlan, cs []messageCandida
 		if err := rows.Scan(&id, &body); err != nil {
 			return nil, err
 		}
-		if tiers[id] == 0 {
+		switch {
+		case utf8.RuneCountInString(body) > snippetFTSMax:
+			out[id] = scanSnippet(body, lowerTerms(p.terms)) // as on SQLite
+		case tiers[id] == 0:
 			out[id] = wordSnippet(body, p.terms, p.trigram == "", snippetWords)
-		} else {
+		default:
 			out[id] = trigramSnippet(body, p.terms, snippetChars)
 		}
 	}

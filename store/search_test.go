@@ -14,6 +14,7 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+	"unicode/utf8"
 
 	"switchboard/inbox"
 	"switchboard/migrations"
@@ -865,5 +866,32 @@ func TestSearchOfManyWordsAnswers(t *testing.T) {
 	}
 	if _, _, err := f.db.Contacts(context.Background(), inbox.ContactFilter{Query: text, Limit: 50}); err != nil {
 		t.Errorf("a contacts search of %d words: %v", len(words), err)
+	}
+}
+
+// A long message that holds the searched part many times over (a
+// customer's "aaaa…", "hahaha…", or a file name of megabytes stored
+// before names were cut) is found at once with a marked snippet: FTS5's
+// snippet() weighs every place the term is found against every other,
+// so a message of 8,000 such characters took a second and one of 2 MB
+// held a search, its reader and a core for hours, growing to gigabytes.
+func TestSearchLongRepetitiveMessage(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+4917612345678", "Ana", inbox.WhatsApp)
+	long := f.msg(c, "Hallo "+strings.Repeat("a", 64<<10), nil)
+	done := make(chan struct{})
+	var hits []inbox.SearchHit
+	go func() {
+		defer close(done)
+		hits, _ = f.search(inbox.SearchFilter{Query: "aaaaa", Limit: 50})
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a search of a 64 KiB message of one letter takes more than 10 s")
+	}
+	if len(hits) != 1 || hits[0].MessageID != long || !strings.Contains(hits[0].Snippet, inbox.SnippetMarkOpen+"aaaaa") ||
+		utf8.RuneCountInString(hits[0].Snippet) > 200 {
+		t.Errorf("the search finds %+v, want message %d with a short marked snippet", hits, long)
 	}
 }
