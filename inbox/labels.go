@@ -140,6 +140,10 @@ type SavedView struct {
 // MaxSavedViewName is the longest name of a saved view.
 const MaxSavedViewName = 40
 
+// MaxSavedViews is how many views one agent may keep: a shared one is
+// drawn, with its count, in every teammate's navigation.
+const MaxSavedViews = 50
+
 // TeamStore keeps labels, snoozes and saved views.
 type TeamStore interface {
 	SnoozeStore

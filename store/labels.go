@@ -543,6 +543,14 @@ func (db *DB) CreateSavedView(ctx context.Context, v *inbox.SavedView) error {
 	}
 	v.CreatedAt = stored(v.CreatedAt)
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var n int
+		if err := w.queryRowSQL(ctx, `SELECT count(*) FROM saved_views WHERE user_id = ?`, v.UserID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= inbox.MaxSavedViews {
+			return &inbox.InvalidError{Code: "too_many_views",
+				Message: fmt.Sprintf("You have %d saved views, as many as one person may keep; delete one first.", n)}
+		}
 		return w.queryRowSQL(ctx, `INSERT INTO saved_views (user_id, name, shared, filter, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			v.UserID, v.Name, v.Shared, v.Filter, msOf(v.CreatedAt)).Scan(&v.ID)
 	})

@@ -520,3 +520,28 @@ func TestLabelRenamedAfterItWasDeletedKeepsTheName(t *testing.T) {
 		t.Errorf("the add form's colour: %q", got)
 	}
 }
+
+// An agent keeps at most inbox.MaxSavedViews views: each shared one is
+// drawn, with its count, in every teammate's navigation, so thousands of
+// them (a script posting /views) made everyone's inbox megabytes long.
+func TestSavedViewsAreBounded(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	admin, ben := ts.newAgent(), ts.newAgent()
+	admin.login("ana@example.com")
+	ben.login("ben@example.com")
+	for i := range 60 {
+		p := ben.post("/views", url.Values{"name": {fmt.Sprintf("View %d", i)}, "shared": {"1"},
+			"filter": {"channel=sms&sender=s" + strconv.Itoa(i)}, "csrf": {ben.csrf}})
+		if i < inbox.MaxSavedViews && p.status != http.StatusSeeOther {
+			t.Fatalf("view %d: %d %s", i, p.status, p.body)
+		}
+		if i >= inbox.MaxSavedViews && p.status != http.StatusBadRequest {
+			t.Errorf("view %d: %d, want 400", i, p.status)
+		}
+	}
+	if n := admin.get("/inbox").find("saved-view").Length(); n != inbox.MaxSavedViews {
+		t.Errorf("a teammate's nav shows %d of Ben's views, want %d", n, inbox.MaxSavedViews)
+	}
+}
