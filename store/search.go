@@ -156,6 +156,7 @@ func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
 		if !t.Phrase {
 			t.Text = strings.TrimFunc(t.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !emoji(r) })
 		}
+		t.Text, t.Digits = firstRunes(t.Text, maxTermLength), firstRunes(t.Digits, maxTermLength)
 		key := t
 		key.Text = strings.ToLower(t.Text)
 		if (hasWordChar(t.Text) || strings.IndexFunc(t.Text, emoji) >= 0) && !seen[key] {
@@ -172,6 +173,25 @@ func searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
 // paste of a long message still finds that message by its first
 // hundred distinct words, which no person types.
 const maxSearchTerms = 100
+
+// maxTermLength bounds a term, in characters: a longer one (a quoted
+// sentence, a pasted run of letters) is searched by its first ones. The
+// cost of matching a term grows with its length times the places in the
+// messages where its parts are found: a term of 1,000 letters against 21
+// messages of 4,096 took 3.5 s, and against one of 64 KiB ran out of
+// memory.
+const maxTermLength = 64
+
+// firstRunes is s cut to its first n characters.
+func firstRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
 
 // searchTerms is searchTerms for this database: PostgreSQL's search
 // reads no emoji, and leaves them out.
