@@ -198,6 +198,9 @@ var pgContract = []struct {
 	// highlights, ranks, paging, filters and operators.
 	{"TestSearchFindsEveryIndexedField", TestSearchFindsEveryIndexedField},
 	{"TestSearchSnippetMarksMatch", TestSearchSnippetMarksMatch},
+	{"TestSearchOfManyWordsAnswers", TestSearchOfManyWordsAnswers},
+	{"TestSearchLongRepetitiveMessage", TestSearchLongRepetitiveMessage},
+	{"TestSearchOfALongTermAnswers", TestSearchOfALongTermAnswers},
 	{"TestSearchMarksNamesFoundWithoutAccents", TestSearchMarksNamesFoundWithoutAccents},
 	{"TestSearchFollowsEditsPlaceholdersAndDeletes", TestSearchFollowsEditsPlaceholdersAndDeletes},
 	{"TestSearchContactRename", TestSearchContactRename},
