@@ -24,3 +24,15 @@ var (
 	ErrDiskFull      = errors.New("the database's disk is full")
 	ErrWritesFailing = errors.New("writes to the database are failing")
 )
+
+// AssignedMeanwhile is the error of an assignment made from a screen that
+// showed another assignee than the conversation has: a teammate took it,
+// handed it on or let it go in between. AssigneeID is who has it now (nil:
+// nobody). It wraps ErrConflict.
+type AssignedMeanwhile struct {
+	AssigneeID *int64
+}
+
+func (e *AssignedMeanwhile) Error() string { return "assigned meanwhile" }
+
+func (e *AssignedMeanwhile) Unwrap() error { return ErrConflict }

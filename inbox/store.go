@@ -236,6 +236,10 @@ type Store interface {
 	// returns the conversation as it is now. An assignee who is not an
 	// active user is an error wrapping ErrInvalid.
 	Assign(ctx context.Context, conversationID int64, assigneeID *int64, at time.Time) (Conversation, error)
+	// AssignFrom is Assign made from a screen that showed the assignee
+	// from (nil: nobody): when the conversation has another assignee by
+	// then, nothing changes and the error is an *AssignedMeanwhile.
+	AssignFrom(ctx context.Context, conversationID int64, from, assigneeID *int64, at time.Time) (Conversation, error)
 	// SetStatus resolves or reopens a conversation and returns it as it is
 	// now.
 	SetStatus(ctx context.Context, conversationID int64, status ConversationStatus, at time.Time) (Conversation, error)

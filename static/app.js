@@ -1121,7 +1121,9 @@
     if (!elt || !xhr || (elt.closest && elt.closest(".composer"))) { return; }
     xhr.addEventListener("loadend", function () {
       if (xhr.status < 400 || xhr.status === 401) { return; } // 0: sendError below
-      failed(errorText(xhr.responseText, "That did not work. Try again in a moment."), again(elt, cfg));
+      // 409: a teammate changed it meanwhile; the same again would not do.
+      failed(errorText(xhr.responseText, "That did not work. Try again in a moment."),
+        xhr.status === 409 ? null : again(elt, cfg));
     });
   });
   document.addEventListener("htmx:sendError", function (e) {
@@ -1324,7 +1326,7 @@
       case "a":
         var me = $("#thread [data-assign-me]");
         if (me && !me.hidden) {
-          send(me.getAttribute("hx-post"), { assignee: "me" }).catch(function () {});
+          send(me.getAttribute("hx-post"), JSON.parse(me.getAttribute("hx-vals"))).catch(function () {});
           e.preventDefault();
         }
         break;

@@ -300,9 +300,40 @@ func (db *DB) MarkRead(ctx context.Context, conversationID, userID int64, at tim
 // assignee who is not an active user is an error wrapping inbox.ErrInvalid;
 // an unknown conversation, one wrapping inbox.ErrNotFound.
 func (db *DB) Assign(ctx context.Context, conversationID int64, assigneeID *int64, at time.Time) (inbox.Conversation, error) {
+	return db.assign(ctx, conversationID, false, nil, assigneeID, at)
+}
+
+// AssignFrom is Assign from a screen that showed the assignee from (nil:
+// nobody). When the conversation has another assignee by then, it is left
+// as it is and the error is an *inbox.AssignedMeanwhile naming who has it:
+// of two agents who take the same conversation at once, the second is told.
+// When it already has the assignee asked for, that is no conflict.
+func (db *DB) AssignFrom(ctx context.Context, conversationID int64, from, assigneeID *int64, at time.Time) (inbox.Conversation, error) {
+	return db.assign(ctx, conversationID, true, from, assigneeID, at)
+}
+
+func (db *DB) assign(ctx context.Context, conversationID int64, check bool, from, assigneeID *int64, at time.Time) (inbox.Conversation, error) {
 	assignee := nullID(assigneeID)
 	var c inbox.Conversation
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		if check {
+			// Read by an update that changes nothing, so the row stays
+			// locked until the assignment below on PostgreSQL too (SQLite's
+			// writer is one at a time anyway).
+			var now sql.NullInt64
+			err := w.queryRowSQL(ctx, `UPDATE conversations SET assignee_id = assignee_id WHERE id = ? RETURNING assignee_id`,
+				conversationID).Scan(&now)
+			if err != nil {
+				return err
+			}
+			if !sameAssignee(now, from) && !sameAssignee(now, assigneeID) {
+				var who *int64
+				if now.Valid {
+					who = &now.Int64
+				}
+				return &inbox.AssignedMeanwhile{AssigneeID: who}
+			}
+		}
 		if assignee != nil {
 			var active bool
 			err := w.queryRowSQL(ctx, `SELECT active FROM users WHERE id = ?`, assignee).Scan(&active)
@@ -323,6 +354,15 @@ func (db *DB) Assign(ctx context.Context, conversationID int64, assigneeID *int6
 		return inbox.Conversation{}, notFound(err, "assign conversation %d", conversationID)
 	}
 	return c, nil
+}
+
+// sameAssignee reports whether the stored assignee is the one given (nil
+// or 0: nobody).
+func sameAssignee(stored sql.NullInt64, id *int64) bool {
+	if id == nil || *id == 0 {
+		return !stored.Valid
+	}
+	return stored.Valid && stored.Int64 == *id
 }
 
 // SetStatus resolves or reopens a conversation and sets its updated_at to

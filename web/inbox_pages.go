@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -336,11 +337,30 @@ func (s *Server) handleAssign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	conv, err := s.store.Assign(ctx, id, assignee, s.now())
+	me := currentUser(c).ID
+	var conv inbox.Conversation
+	if form, _ := c.FormParams(); form.Has("from") {
+		// The assignee the agent's screen showed: if a teammate changed it
+		// meanwhile, the agent is told rather than overriding them.
+		var from *int64
+		if v := form.Get("from"); v != "" {
+			f, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return newError(http.StatusBadRequest, "invalid_parameter", "Choose a teammate to assign to.")
+			}
+			from = &f
+		}
+		conv, err = s.store.AssignFrom(ctx, id, from, assignee, s.now())
+	} else {
+		conv, err = s.store.Assign(ctx, id, assignee, s.now())
+	}
+	var meanwhile *inbox.AssignedMeanwhile
+	if errors.As(err, &meanwhile) {
+		return s.assignedMeanwhile(c, meanwhile.AssigneeID, me)
+	}
 	if err != nil {
 		return err
 	}
-	me := currentUser(c).ID
 	s.log.Info("conversation assigned", "conversation_id", id, "assignee_id", assignee, "by", me)
 	s.publish(inbox.Change{ConversationIDs: []int64{conv.ID}})
 	if !sameID(before.AssigneeID, conv.AssigneeID) {
@@ -352,6 +372,31 @@ func (s *Server) handleAssign(c echo.Context) error {
 	}
 	s.notifyReassigned(before, conv, me)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// assignedMeanwhile tells an agent that the assignment they made from
+// their screen did not go through, as the conversation's assignee had
+// changed since: who has it now.
+func (s *Server) assignedMeanwhile(c echo.Context, holder *int64, me int64) error {
+	const conflict = http.StatusConflict
+	if holder == nil {
+		return newError(conflict, "assigned_meanwhile",
+			"This conversation was unassigned a moment ago, so your change did not go through. Look again and choose.")
+	}
+	if *holder == me {
+		return newError(conflict, "assigned_meanwhile",
+			"You have this conversation now: it was assigned to you a moment ago, so your change did not go through.")
+	}
+	who, _, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	name := "A teammate"
+	if u, ok := who[*holder]; ok && u.Name != "" {
+		name = u.Name
+	}
+	return newError(conflict, "assigned_meanwhile",
+		name+" has this conversation now: it was assigned a moment ago, so your change did not go through.")
 }
 
 // handleStatus resolves or reopens a conversation.
