@@ -336,14 +336,16 @@ func (db *DB) assign(ctx context.Context, conversationID int64, check bool, from
 		}
 		if assignee != nil {
 			var active bool
-			err := w.queryRowSQL(ctx, `SELECT active FROM users WHERE id = ?`, assignee).Scan(&active)
+			var name string
+			err := w.queryRowSQL(ctx, `SELECT active, name FROM users WHERE id = ?`, assignee).Scan(&active, &name)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
-				return fmt.Errorf("no user %d: %w", *assigneeID, inbox.ErrInvalid)
+				return &inbox.InvalidError{Code: "invalid_assignee", Message: "That teammate is not in Switchboard any more: choose another."}
 			case err != nil:
 				return err
 			case !active:
-				return fmt.Errorf("user %d is not active: %w", *assigneeID, inbox.ErrInvalid)
+				return &inbox.InvalidError{Code: "invalid_assignee",
+					Message: name + " has been deactivated and cannot take conversations: choose another teammate."}
 			}
 		}
 		var err error

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"switchboard/inbox"
 )
 
 // assignMeForm is what the thread's "Assign to me" button posts, read from
@@ -102,5 +104,24 @@ func TestAssignToMeAtOnceOneWins(t *testing.T) {
 	fresh.Set("assignee", "")
 	if p := ana.post(path+"/assign", fresh); p.status != http.StatusNoContent {
 		t.Errorf("Ana unassigns what she sees Ben holding: %d %s", p.status, p.body)
+	}
+}
+
+// An agent whose page still lists a teammate who was deactivated meanwhile
+// assigns to them: they are told in words who cannot take it, and why.
+func TestAssignToADeactivatedTeammateSaysWhy(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.admin()
+	cleo := ts.addUser("cleo@example.com", "Cleo Brandt", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my parcel?", time.Now()))
+	path := fmt.Sprintf("/conversations/%d", ts.mustMessage("msg_1").ConversationID)
+	form := formFields(ana.get(path), "thread-head")
+	if err := ts.db.UpdateUser(t.Context(), cleo.ID, inbox.RoleAgent, false); err != nil {
+		t.Fatal(err)
+	}
+	form.Set("assignee", fmt.Sprint(cleo.ID))
+	p := ana.post(path+"/assign", form)
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "Cleo Brandt") || !strings.Contains(p.body, "deactivated") {
+		t.Errorf("assigning to Cleo, deactivated: %d %s, want 400 saying Cleo Brandt is deactivated", p.status, p.body)
 	}
 }
