@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -89,6 +90,17 @@ func TestBrowserSaveAView(t *testing.T) {
 			document.querySelectorAll('#conv-list [data-testid=conv-row]').length === 1`)
 		if got := b.eval(`String(` + saved + `.classList.contains('active'))`); got != "true" {
 			t.Errorf("the saved view at %s is not marked as the one shown", s.name)
+		}
+	}
+
+	// The views saved above are deleted, each from the inbox showing it.
+	for n := 3; n > 0; n-- {
+		b.do("open Save this view", chromedp.Click(chromedp.CSS(`[data-testid=save-view-open]`)))
+		b.waitFor("the form is open", `document.querySelector('.saved-views details.menu').open`)
+		b.do("delete the view shown", chromedp.Click(chromedp.CSS(`[data-testid=saved-view-delete]`)))
+		b.waitAcrossLoads("one view fewer", fmt.Sprintf(`document.querySelectorAll('[data-testid=saved-view]').length === %d`, n-1))
+		if n > 1 {
+			b.open(ls.url() + "/inbox?channel=sms")
 		}
 	}
 }
