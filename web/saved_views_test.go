@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"switchboard/inbox"
@@ -37,5 +38,33 @@ func TestSavedViewCanBeDeletedFromTheInbox(t *testing.T) {
 		if n := a.get("/inbox").find("saved-view").Length(); n != 0 {
 			t.Errorf("%s's navigation still has %d saved views", who, n)
 		}
+	}
+}
+
+// A saved view of a label an admin deleted since: the inbox showing it
+// says which label it filters by and that the label is gone, rather than
+// showing "All labels" over an empty list.
+func TestSavedViewOfADeletedLabelSaysSo(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.admin()
+	admin.get("/admin/labels")
+	if p := admin.post("/admin/labels", url.Values{"name": {"refund"}, "colour": {"red"}, "csrf": {admin.csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a label: %d %s", p.status, p.body)
+	}
+	ids := ts.conversations(2)
+	if status, _, _ := ts.patch(ts.token, ids[1], `{"labels":["refund"]}`); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	labels, err := ts.db.Labels(t.Context())
+	if err != nil || len(labels) != 1 {
+		t.Fatalf("labels: %v %v", labels, err)
+	}
+	if _, err := ts.db.DeleteLabel(t.Context(), labels[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	sel := admin.get("/inbox?label=refund").find("filter-label").Find("option[selected]")
+	if sel.Length() != 1 || sel.AttrOr("value", "") != "refund" || !strings.Contains(sel.Text(), "deleted") {
+		t.Errorf("the label filter of a view of the deleted label refund shows %d chosen (%q %q), want refund, deleted",
+			sel.Length(), sel.AttrOr("value", ""), sel.Text())
 	}
 }
