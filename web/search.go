@@ -44,9 +44,15 @@ func (s *Server) handleSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	notes, err := s.notesAmong(c, hits)
+	if err != nil {
+		return err
+	}
 	loc, now := location(c), s.now()
 	for _, h := range hits {
-		v.Hits = append(v.Hits, views.NewSearchHit(h, loc, now))
+		hv := views.NewSearchHit(h, loc, now)
+		hv.Note = notes[h.MessageID]
+		v.Hits = append(v.Hits, hv)
 	}
 	if next != "" {
 		q := c.QueryParams()
@@ -54,4 +60,28 @@ func (s *Server) handleSearch(c echo.Context) error {
 		v.More = "/search?" + url.Values(q).Encode()
 	}
 	return s.render(c, http.StatusOK, views.SearchResults(v))
+}
+
+// notesAmong says which of the hits' messages are internal notes.
+func (s *Server) notesAmong(c echo.Context, hits []inbox.SearchHit) (map[int64]bool, error) {
+	var ids []int64
+	for _, h := range hits {
+		if h.MessageID != 0 {
+			ids = append(ids, h.MessageID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ms, err := s.store.MessagesByID(c.Request().Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	notes := map[int64]bool{}
+	for _, m := range ms {
+		if m.Direction == inbox.Internal && m.Type == inbox.TypeNote {
+			notes[m.ID] = true
+		}
+	}
+	return notes, nil
 }
