@@ -126,6 +126,48 @@ type ConversationState struct {
 	LabelIDs     []int64
 }
 
+// StateChange is what an update did to one conversation: its state
+// before and after.
+type StateChange struct {
+	Before, After ConversationState
+}
+
+// Undo is the state that puts back what the update changed, on a
+// conversation that is as cur says now: each of its status (with its
+// snooze), assignee and labels goes back to what it was before the
+// update where it is still as the update left it; where a teammate (or
+// the customer) changed it since, theirs stays.
+func (c StateChange) Undo(cur ConversationState) ConversationState {
+	next := cur
+	next.LabelIDs = slices.Clone(cur.LabelIDs)
+	b, a := c.Before, c.After
+	if cur.Status == a.Status && cur.SnoozedAt.Equal(a.SnoozedAt) && cur.SnoozedUntil.Equal(a.SnoozedUntil) {
+		next.Status, next.SnoozedAt, next.SnoozedUntil = b.Status, b.SnoozedAt, b.SnoozedUntil
+	}
+	if sameAssignee(cur.AssigneeID, a.AssigneeID) {
+		next.AssigneeID = b.AssigneeID
+	}
+	for _, l := range a.LabelIDs {
+		if !slices.Contains(b.LabelIDs, l) { // added by the update
+			next.LabelIDs = slices.DeleteFunc(next.LabelIDs, func(x int64) bool { return x == l })
+		}
+	}
+	for _, l := range b.LabelIDs {
+		// Taken off by the update, and not put on again since.
+		if !slices.Contains(a.LabelIDs, l) && !slices.Contains(next.LabelIDs, l) {
+			next.LabelIDs = append(next.LabelIDs, l)
+		}
+	}
+	return next
+}
+
+func sameAssignee(x, y *int64) bool {
+	if x == nil || y == nil {
+		return x == y
+	}
+	return *x == *y
+}
+
 // SavedView is a named list filter: an agent's own, or shared with the
 // team.
 type SavedView struct {
@@ -160,13 +202,14 @@ type TeamStore interface {
 	DeleteLabel(ctx context.Context, id int64) (Label, error)
 	// UpdateConversations applies u to each conversation in one
 	// transaction, with an activity line in its thread for each change,
-	// and returns each one's state before it (for an undo) and what
-	// changed. An unknown conversation is an error wrapping ErrNotFound,
-	// an unknown label or assignee an *InvalidError; then nothing changes.
-	UpdateConversations(ctx context.Context, ids []int64, u ConversationUpdate, at time.Time) ([]ConversationState, Change, error)
-	// RestoreConversations puts conversations back as states say (an
-	// undo); by is the user undoing.
-	RestoreConversations(ctx context.Context, states []ConversationState, by int64, at time.Time) (Change, error)
+	// and returns each one's state before and after it (for an undo) and
+	// what changed. An unknown conversation is an error wrapping
+	// ErrNotFound, an unknown label or assignee an *InvalidError; then
+	// nothing changes.
+	UpdateConversations(ctx context.Context, ids []int64, u ConversationUpdate, at time.Time) ([]StateChange, Change, error)
+	// RestoreConversations undoes updates (an undo, see StateChange.Undo):
+	// what a teammate changed since stays; by is the user undoing.
+	RestoreConversations(ctx context.Context, changes []StateChange, by int64, at time.Time) (Change, error)
 	// CountConversations counts the conversations a filter selects (its
 	// cursor, limit and viewer are ignored).
 	CountConversations(ctx context.Context, f ConversationFilter) (int, error)

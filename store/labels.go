@@ -265,11 +265,11 @@ func (w *writeTx) labelNames(ctx context.Context, ids []int64) []string {
 
 // UpdateConversations applies u to each conversation in one transaction
 // and returns each one's state before.
-func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.ConversationUpdate, at time.Time) ([]inbox.ConversationState, inbox.Change, error) {
+func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.ConversationUpdate, at time.Time) ([]inbox.StateChange, inbox.Change, error) {
 	if err := u.Check(at); err != nil {
 		return nil, inbox.Change{}, err
 	}
-	var before []inbox.ConversationState
+	var before []inbox.StateChange
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		before, ch = before[:0], inbox.Change{ConversationIDs: ids}
@@ -301,7 +301,6 @@ func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.Conv
 			if err != nil {
 				return err
 			}
-			before = append(before, st)
 			labels := st.LabelIDs
 			if u.Labels != nil {
 				labels = set
@@ -330,6 +329,14 @@ func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.Conv
 			if err := w.putState(ctx, &ch, st, next, u.By, at); err != nil {
 				return err
 			}
+			after := next // as stored, to the millisecond
+			if !after.SnoozedAt.IsZero() {
+				after.SnoozedAt = stored(after.SnoozedAt)
+			}
+			if !after.SnoozedUntil.IsZero() {
+				after.SnoozedUntil = stored(after.SnoozedUntil)
+			}
+			before = append(before, inbox.StateChange{Before: st, After: after})
 		}
 		return nil
 	})
@@ -339,17 +346,19 @@ func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.Conv
 	return before, ch, nil
 }
 
-// RestoreConversations puts conversations back as states say.
-func (db *DB) RestoreConversations(ctx context.Context, states []inbox.ConversationState, by int64, at time.Time) (inbox.Change, error) {
+// RestoreConversations undoes what updates changed, where the
+// conversations are still as the updates left them (StateChange.Undo).
+func (db *DB) RestoreConversations(ctx context.Context, changes []inbox.StateChange, by int64, at time.Time) (inbox.Change, error) {
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		ch = inbox.Change{}
-		for _, next := range states {
-			ch.ConversationIDs = append(ch.ConversationIDs, next.ID)
-			cur, err := w.state(ctx, next.ID)
+		for _, c := range changes {
+			ch.ConversationIDs = append(ch.ConversationIDs, c.Before.ID)
+			cur, err := w.state(ctx, c.Before.ID)
 			if err != nil {
 				return err
 			}
+			next := c.Undo(cur)
 			if next.Status == inbox.Snoozed && !next.SnoozedUntil.IsZero() && !next.SnoozedUntil.After(at) {
 				// The snooze would have ended meanwhile: it comes back open.
 				next.Status, next.SnoozedAt, next.SnoozedUntil = inbox.Open, time.Time{}, time.Time{}

@@ -22,7 +22,7 @@ func label(t *testing.T, db *DB, name, colour string) inbox.Label {
 	return l
 }
 
-func update(t *testing.T, db *DB, ids []int64, u inbox.ConversationUpdate, at time.Time) []inbox.ConversationState {
+func update(t *testing.T, db *DB, ids []int64, u inbox.ConversationUpdate, at time.Time) []inbox.StateChange {
 	t.Helper()
 	before, _, err := db.UpdateConversations(context.Background(), ids, u, at)
 	if err != nil {

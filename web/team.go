@@ -23,7 +23,7 @@ import (
 // changeConversations applies u to the conversations, then tells the live
 // pages and, when a status changed, the snooze timer. It returns each
 // conversation's state before, for an undo.
-func (s *Server) changeConversations(c echo.Context, ids []int64, u inbox.ConversationUpdate) ([]inbox.ConversationState, error) {
+func (s *Server) changeConversations(c echo.Context, ids []int64, u inbox.ConversationUpdate) ([]inbox.StateChange, error) {
 	before, ch, err := s.store.UpdateConversations(c.Request().Context(), ids, u, s.now())
 	if err != nil {
 		return nil, err
@@ -205,11 +205,11 @@ type undoBook struct {
 
 type undoEntry struct {
 	user    int64
-	states  []inbox.ConversationState
+	states  []inbox.StateChange
 	expires time.Time
 }
 
-func (b *undoBook) put(user int64, states []inbox.ConversationState, now time.Time) string {
+func (b *undoBook) put(user int64, states []inbox.StateChange, now time.Time) string {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	token := hex.EncodeToString(raw[:])
@@ -229,7 +229,7 @@ func (b *undoBook) put(user int64, states []inbox.ConversationState, now time.Ti
 
 // take returns and forgets the states of token, if user made it and it
 // has not expired.
-func (b *undoBook) take(token string, user int64, now time.Time) ([]inbox.ConversationState, bool) {
+func (b *undoBook) take(token string, user int64, now time.Time) ([]inbox.StateChange, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	e, ok := b.m[token]
