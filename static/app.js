@@ -889,9 +889,18 @@
             empty.replaceWith(list);
           }
           var was = document.getElementById(li.id);
-          if (was) { was.remove(); }
-          list.prepend(li);
+          // An entry whose note was edited keeps its place.
+          if (was && el.hasAttribute("data-in-place")) {
+            was.replaceWith(li);
+          } else {
+            if (was) { was.remove(); }
+            list.prepend(li);
+          }
           localize(li);
+          break;
+        case "mention-gone": // the note that mentioned the agent is gone, or no longer does
+          var gone = document.getElementById("mention-c-" + el.getAttribute("data-conversation"));
+          if (gone) { gone.remove(); }
           break;
         case "notify":
           document.dispatchEvent(new CustomEvent("switchboard:notify", { detail: el })); // static/notify.js

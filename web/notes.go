@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,6 +150,42 @@ func (s *Server) mentionItem(ctx context.Context, note inbox.Message) []byte {
 	return buf.Bytes()
 }
 
+// mentionItemView is a conversation of the Mentions view, its time in loc.
+func mentionItemView(mn inbox.Mention, who people, loc *time.Location) views.MentionItemView {
+	return views.MentionItemView{ConversationID: mn.ConversationID,
+		Href: "/conversations/" + strconv.FormatInt(mn.ConversationID, 10) + "#m-" + strconv.FormatInt(mn.MessageID, 10),
+		Name: mn.Conversation.Contact.DisplayName(), Author: who.name(mn.Note.AuthorID), Text: mn.Note.Text,
+		At: mn.At, When: mn.At.In(loc).Format("2 Jan 15:04"), Unseen: mn.Unseen > 0,
+	}
+}
+
+// mentionsOf is what an open Mentions page of the user needs after a note
+// of the conversation that mentions (or mentioned) them was edited or
+// deleted: the conversation's entry as it is now, to put in place of the
+// one shown, or, when nothing in it mentions the user any more, a part
+// that takes it away. nil when it cannot be read.
+func (s *Server) mentionsOf(ctx context.Context, userID, convID int64) []byte {
+	ms, err := s.store.Mentions(ctx, userID, mentionsShown)
+	if err != nil {
+		return nil
+	}
+	i := slices.IndexFunc(ms, func(mn inbox.Mention) bool { return mn.ConversationID == convID })
+	if i < 0 {
+		return fmt.Appendf(nil, `<i data-live="mention-gone" data-conversation="%d" hidden></i>`, convID)
+	}
+	who, err := s.people(ctx)
+	if err != nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`<template data-live="mention-item" data-in-place>`)
+	if err := views.MentionItem(mentionItemView(ms[i], who, time.UTC)).Render(ctx, &buf); err != nil {
+		return nil
+	}
+	buf.WriteString(`</template>`)
+	return buf.Bytes()
+}
+
 // seeMentions marks the agent's mentions in a conversation they opened as
 // seen, and gives their pages the badge's new count.
 func (s *Server) seeMentions(ctx context.Context, userID, convID int64) {
@@ -163,13 +200,16 @@ func (s *Server) seeMentions(ctx context.Context, userID, convID int64) {
 	s.relay(relayMentions, userID)
 }
 
+// mentionsShown is how many conversations the Mentions view lists.
+const mentionsShown = 100
+
 // handleMentions is the Mentions view: the conversations in which the
 // agent was mentioned, unseen first.
 func (s *Server) handleMentions(c echo.Context) error {
 	ctx := c.Request().Context()
 	me := currentUser(c).ID
 	mark := s.hub.Mark() // before reading: later mentions reach the page live
-	ms, err := s.store.Mentions(ctx, me, 100)
+	ms, err := s.store.Mentions(ctx, me, mentionsShown)
 	if err != nil {
 		return err
 	}
@@ -180,11 +220,7 @@ func (s *Server) handleMentions(c echo.Context) error {
 	loc := location(c)
 	v := views.MentionsView{Page: s.page(c, "Mentions · Switchboard"), Live: mark}
 	for _, mn := range ms {
-		v.Items = append(v.Items, views.MentionItemView{ConversationID: mn.ConversationID,
-			Href: "/conversations/" + strconv.FormatInt(mn.ConversationID, 10) + "#m-" + strconv.FormatInt(mn.MessageID, 10),
-			Name: mn.Conversation.Contact.DisplayName(), Author: who.name(mn.Note.AuthorID), Text: mn.Note.Text,
-			At: mn.At, When: mn.At.In(loc).Format("2 Jan 15:04"), Unseen: mn.Unseen > 0,
-		})
+		v.Items = append(v.Items, mentionItemView(mn, who, loc))
 		if mn.Unseen > 0 {
 			v.Unseen++
 		}

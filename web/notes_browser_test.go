@@ -145,11 +145,18 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 	if err := ls.db.UpdateUser(context.Background(), benUser.ID, inbox.RoleAdmin, true); err != nil {
 		t.Fatal(err)
 	}
+	// Ana rewrites her note: Ben's open Mentions page shows its new text.
+	ana.eval(`(id => fetch('/conversations/1/notes/' + id, {method: 'POST', headers: {'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content,
+		'Content-Type': 'application/x-www-form-urlencoded'}, body: 'text=' + encodeURIComponent('@Ben Agent the courier comes Tuesday')}))(
+		document.querySelector('[data-testid=note]').closest('[id^=m-]').id.slice(2)); ""`)
+	benMentions.waitFor("Ben's Mentions page shows the note as Ana rewrote it",
+		`(i => !!i && i.textContent.includes('the courier comes Tuesday') && !i.textContent.includes('call the courier'))(document.querySelector('[data-testid=mention-item]'))`)
 	ben.do("Ben's page again, as an admin", chromedp.Reload())
 	ben.waitFor("Ben may delete Ana's note, not edit it", actions+` === 'Delete,form:delete'`)
 	ben.eval(`window.confirm = () => true; document.querySelector('[data-note-actions]').open = true;
 		document.querySelector('[data-testid=note-delete]').click(); ""`)
 	ana.waitFor("the note leaves Ana's thread, live", `!document.querySelector('[data-testid=note]')`)
+	benMentions.waitFor("and Ben's Mentions page no longer lists it", `!document.querySelector('[data-testid=mention-item]')`)
 }
 
 // On a phone, Ana writes a note about a conversation whose WhatsApp window

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -61,7 +62,9 @@ func (s *Server) editNote(c echo.Context, nc inbox.NoteChange) (inbox.Message, e
 	for _, uid := range added {
 		s.mentioned(ctx, uid, m)
 	}
-	s.unmentioned(ctx, removed)
+	// Those no longer mentioned, and those mentioned still, whose
+	// Mentions pages show the note's old text.
+	s.unmentioned(ctx, append(removed, s.stillMentioned(ctx, m, added)...), m.ConversationID)
 	return m, nil
 }
 
@@ -73,17 +76,34 @@ func (s *Server) deleteNote(c echo.Context, nc inbox.NoteChange) error {
 	}
 	s.log.Info("note deleted", "message_id", m.ID, "conversation_id", m.ConversationID)
 	s.publish(ch)
-	s.unmentioned(ctx, mentioned)
+	s.unmentioned(ctx, mentioned, m.ConversationID)
 	return nil
 }
 
-// unmentioned gives the pages of agents no longer mentioned their
-// Mentions badge's new count.
-func (s *Server) unmentioned(ctx context.Context, userIDs []int64) {
+// unmentioned gives the pages of agents whose mentions in a conversation
+// a note's edit or delete changed their Mentions badge's new count, and
+// an open Mentions page the conversation's entry as it is now.
+func (s *Server) unmentioned(ctx context.Context, userIDs []int64, convID int64) {
 	for _, uid := range userIDs {
-		s.sendMentionCount(ctx, uid)
-		s.relay(relayMentions, uid)
+		s.sendMentions(ctx, uid, convID)
+		s.relay(relayMentions, uid, convID)
 	}
+}
+
+// stillMentioned are the agents an edited note mentions but for those it
+// newly mentions (who hear of it as a new mention) and its author.
+func (s *Server) stillMentioned(ctx context.Context, note inbox.Message, added []int64) []int64 {
+	us, err := s.store.Users(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []int64
+	for _, id := range inbox.ParseMentions(note.Text, us) {
+		if !slices.Contains(added, id) && (note.AuthorID == nil || id != *note.AuthorID) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // handleEditNote saves a note's new text and answers with its bubble.

@@ -33,7 +33,7 @@ import (
 const (
 	relayTeam     = "team"     // the team changed
 	relayRead     = "read"     // user, conversation, read mark
-	relayMentions = "mentions" // user: the Mentions badge's count changed
+	relayMentions = "mentions" // user[, conversation]: the Mentions badge's count changed[, and the conversation's entry]
 	relayMention  = "mention"  // user, note: the user was mentioned in the note
 	relayAssigned = "assigned" // user, conversation, by: a teammate assigned the user
 	relaySettings = "settings" // notification settings or push subscriptions changed
@@ -127,7 +127,7 @@ func (s *Server) heard(n inbox.LiveNote) {
 		s.sendReadMarkHere(id(0), id(1), id(2))
 	case n.Kind == relayMentions:
 		ctx, cancel := context.WithTimeout(context.Background(), relayWork)
-		s.sendMentionCount(ctx, id(0))
+		s.sendMentions(ctx, id(0), id(1))
 		cancel()
 	case n.Kind == relayMention:
 		ctx, cancel := context.WithTimeout(context.Background(), relayWork)
@@ -187,12 +187,23 @@ func sessionTag(token string) int64 {
 
 // sendMentionCount gives the user's pages their Mentions badge's count.
 func (s *Server) sendMentionCount(ctx context.Context, userID int64) {
+	s.sendMentions(ctx, userID, 0)
+}
+
+// sendMentions gives the user's pages their Mentions badge's count and,
+// for a conversation (convID not 0) whose note mentioning them was edited
+// or deleted, its entry in an open Mentions page (mentionsOf).
+func (s *Server) sendMentions(ctx context.Context, userID, convID int64) {
 	n, err := s.store.UnseenMentions(ctx, userID)
 	if err != nil {
 		s.log.Warn("count unseen mentions", "user_id", userID, "err", err)
 		return
 	}
-	s.hub.sendUser(userID, fmt.Appendf(nil, `<i data-live="mentions" data-count="%d" hidden></i>`, n))
+	msg := fmt.Appendf(nil, `<i data-live="mentions" data-count="%d" hidden></i>`, n)
+	if convID != 0 {
+		msg = append(msg, s.mentionsOf(ctx, userID, convID)...)
+	}
+	s.hub.sendUser(userID, msg)
 }
 
 // tellOthers sends n to the other processes, if there are any.
