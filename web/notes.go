@@ -286,6 +286,9 @@ func activitySentence(a inbox.ActivityContent, actor *int64, who people) (string
 		}
 		return who.name(actor) + " snoozed this until", a.Until
 	case inbox.ActivitySnoozeEnded:
+		if actor != nil {
+			return who.name(actor) + " ended the snooze", time.Time{}
+		}
 		return "Snooze ended", time.Time{}
 	case inbox.ActivityLabelAdded:
 		return by("Label " + a.Detail + " added"), time.Time{}

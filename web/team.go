@@ -156,12 +156,17 @@ func (s *Server) handleLabels(c echo.Context) error {
 }
 
 // snoozeUpdate is the update a snooze choice stands for, in the agent's
-// time zone: a preset's key, "custom" with at (a local date and time), or
-// "customer" (until the customer writes).
+// time zone: a preset's key, "custom" with at (a local date and time),
+// "customer" (until the customer writes), or "wake" (end the snooze now).
 func (s *Server) snoozeUpdate(c echo.Context, choice, at string) (inbox.ConversationUpdate, error) {
 	st := inbox.Snoozed
 	u := inbox.ConversationUpdate{Status: &st, By: currentUser(c).ID}
-	if choice == "customer" {
+	switch choice {
+	case "customer":
+		return u, nil
+	case "wake":
+		open := inbox.Open
+		u.Status = &open
 		return u, nil
 	}
 	until, err := inbox.SnoozeUntil(choice, at, s.now(), location(c))
