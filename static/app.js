@@ -1468,25 +1468,41 @@
     if (ta.value.trim() === "" && !(file && file.files.length)) { e.preventDefault(); ta.focus(); }
   }, true);
 
-  // What a Send takes from the box, for the answer to take out of it.
+  // What a reply or a note sent: the box may take more words while it is
+  // on its way (a slow network), and those are not part of it.
   document.addEventListener("htmx:beforeRequest", function (e) {
     var form = e.detail.elt;
-    if (form && form.matches && form.matches("[data-composer]")) { form.__sent = $("textarea", form).value; }
+    if (!form || !form.matches || !form.matches("[data-composer]")) { return; }
+    var ta = $("textarea", form);
+    if (ta) { ta.setAttribute("data-sending", ta.value); }
   });
 
-  // After a reply is accepted what was sent leaves the box, and its draft
-  // goes; what the agent typed after Send, while the reply was on its
-  // way, stays.
+  // After a reply is accepted the box lets go of what it sent, and its
+  // draft goes; what was typed since it went stays, as the draft.
   document.addEventListener("htmx:afterRequest", function (e) {
     var form = e.detail.elt;
-    if (!form || !form.matches || !e.detail.successful) { return; }
+    if (!form || !form.matches) { return; }
+    if (!e.detail.successful) {
+      var t = form.matches("[data-composer]") && $("textarea", form);
+      if (t) { t.removeAttribute("data-sending"); }
+      return;
+    }
     if (form.matches("[data-composer]")) {
-      var ta = $("textarea", form), sent = form.__sent || "";
-      var rest = ta.value.indexOf(sent) === 0 ? ta.value.slice(sent.length).replace(/^\s+/, "") : ta.value;
+      var ta = $("textarea", form);
+      var sent = ta.getAttribute("data-sending"), now = ta.value;
+      ta.removeAttribute("data-sending");
+      // Typed on after it: the rest. Changed otherwise: all of it, the
+      // agent decides. Nothing since: empty.
+      var rest = sent === null || now === sent ? "" : now.indexOf(sent) === 0 ? now.slice(sent.length).replace(/^\s+/, "") : now;
       try {
         if (rest) { localStorage.setItem(draftKey(ta), rest); } else { localStorage.removeItem(draftKey(ta)); }
       } catch (err) { /* private mode */ }
       ta.value = rest;
+      if (rest) {
+        // A draft of its own, for the send guard (static/notes.js) once
+        // this answer's handlers have run.
+        setTimeout(function () { ta.dispatchEvent(new Event("input", { bubbles: true })); }, 0);
+      }
       var file = $("input[type=file]", form);
       if (file) { file.value = ""; }
       var name = $(".attach-name", form);
