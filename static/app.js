@@ -1101,7 +1101,7 @@
   // send posts a form to the server as the page's buttons do, and says so
   // when it fails, with Try again.
   function send(url, values) {
-    var body = new URLSearchParams(values);
+    var body = new URLSearchParams(values), conflict = false;
     return fetch(url, {
       method: "POST",
       headers: { "X-CSRF-Token": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
@@ -1110,11 +1110,12 @@
     }).then(function (r) {
       if (r.status === 401) { window.location = "/login"; }
       if (r.ok) { return r; }
+      conflict = r.status === 409; // a teammate changed it meanwhile: the same again would not do
       return r.text().then(function (t) { return Promise.reject(errorText(t, "That did not work. Try again in a moment.")); });
     }, function () {
       return Promise.reject("Switchboard could not be reached. Check the connection and try again.");
     }).catch(function (msg) {
-      failed(msg, function () { send(url, values); });
+      failed(msg, conflict ? null : function () { send(url, values); });
       return Promise.reject(msg);
     });
   }
