@@ -28,9 +28,6 @@ func TestBulkAssignTellsTheAssignee(t *testing.T) {
 	for i := range 2 {
 		ts.mustPost(inboundFrom(fmt.Sprintf("evt_%d", i), fmt.Sprintf("msg_%d", i), fmt.Sprintf("+1415555010%d", i), "Zoe", "Where is my order?", time.Now()))
 		ids = append(ids, ts.mustMessage(fmt.Sprintf("msg_%d", i)).ConversationID)
-		if n := nextNotify(t, cb); !strings.Contains(n, `data-kind="new_conversation"`) {
-			t.Fatalf("Ben's first notice: %s", n)
-		}
 	}
 	form := url.Values{"action": {"assign"}, "value": {fmt.Sprint(ben.ID)}}
 	for _, id := range ids {
@@ -39,9 +36,15 @@ func TestBulkAssignTellsTheAssignee(t *testing.T) {
 	if p := a.post("/conversations/bulk", form); p.status != http.StatusOK {
 		t.Fatalf("bulk assign: %d %s", p.status, p.body)
 	}
-	for range ids {
-		if n := nextNotify(t, cb); !strings.Contains(n, `data-kind="assigned"`) || !strings.Contains(n, "Ana Admin assigned you") {
-			t.Errorf("Ben's notice after the bulk assignment: %s", n)
+	// The new conversations' notices may come first, or between.
+	for told := 0; told < len(ids); {
+		n := nextNotify(t, cb)
+		if strings.Contains(n, `data-kind="new_conversation"`) {
+			continue
 		}
+		if !strings.Contains(n, `data-kind="assigned"`) || !strings.Contains(n, "Ana Admin assigned you") {
+			t.Fatalf("Ben's notice after the bulk assignment: %s", n)
+		}
+		told++
 	}
 }
