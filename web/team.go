@@ -197,6 +197,17 @@ func (s *Server) handleSnooze(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.FormValue("until") == "wake" {
+		// From a screen that showed it snoozed: if a teammate resolved or
+		// woke it meanwhile, that stands.
+		conv, err := s.store.Conversation(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		if conv.Status != inbox.Snoozed {
+			return c.NoContent(http.StatusNoContent)
+		}
+	}
 	if _, err := s.changeConversations(c, []int64{id}, u); err != nil {
 		return err
 	}

@@ -40,4 +40,19 @@ func TestSnoozedConversationCanBeWokenFromTheThread(t *testing.T) {
 	if ben.get("/conversations/"+conv).find("snooze-wake").Length() != 0 {
 		t.Errorf("an open conversation still offers to wake it")
 	}
+
+	// Snoozed again; Ana resolves it while Ben's screen still shows it
+	// snoozed: his Unsnooze leaves it resolved.
+	if p := ana.post("/conversations/"+conv+"/snooze", url.Values{"until": {"tomorrow"}}); p.status != http.StatusNoContent {
+		t.Fatalf("snooze: %d %s", p.status, p.body)
+	}
+	if p := ana.post("/conversations/"+conv+"/status", url.Values{"status": {"resolved"}}); p.status != http.StatusNoContent {
+		t.Fatalf("resolve: %d %s", p.status, p.body)
+	}
+	if p := ben.post("/conversations/"+conv+"/snooze", url.Values{"until": {"wake"}}); p.status != http.StatusNoContent {
+		t.Fatalf("wake it late: %d %s", p.status, p.body)
+	}
+	if c, err := ts.db.Conversation(t.Context(), ts.mustMessage("msg_1").ConversationID); err != nil || c.Status != inbox.Resolved {
+		t.Errorf("Ben's late Unsnooze left it %s (%v), want resolved as Ana left it", c.Status, err)
+	}
 }
