@@ -1141,6 +1141,18 @@
     failed("Switchboard could not be reached. Check the connection and try again.", again(e.detail.elt, e.detail.requestConfig || {}));
   });
 
+  // An assignment the agent made from the header's picker is theirs: the
+  // next step of the picker (the arrow keys change it at each one) starts
+  // from it, not from the assignee the header showed before, which would
+  // have it refused as a teammate's change.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form || !form.matches || !form.matches("form.assign") || !e.detail.successful) { return; }
+    var from = $("input[name=from]", form), cfg = e.detail.requestConfig;
+    var sent = cfg && cfg.formData && cfg.formData.get("assignee");
+    if (from && sent !== null && sent !== undefined) { from.value = sent; }
+  });
+
   // again repeats what made a request: the same event on the same element,
   // or on the one a live update put in its place.
   function again(elt, cfg) {
