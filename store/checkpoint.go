@@ -83,9 +83,9 @@ type walKeeper struct {
 
 	// allocPending says the WAL is to be given its size (walalloc.go)
 	// as soon as it can, set as the database opens; noAlloc that it is
-	// left to grow instead (the checkpoint goroutine's own, after Open).
+	// left to grow instead.
 	allocPending atomic.Bool
-	noAlloc      bool
+	noAlloc      atomic.Bool
 
 	file                          atomic.Pointer[os.File] // the WAL, open for size
 	closed                        atomic.Bool             // the database is closing: size opens no file
@@ -181,6 +181,11 @@ func (db *DB) afterBatch() {
 		k.mu.Unlock()
 		return
 	}
+	if db.wconn != nil && k.allocPending.Load() && size < k.limit && k.mu.TryLock() {
+		db.allocateWALStep(db.wconn.Conn) // a chunk of the WAL's size (walalloc.go)
+		k.mu.Unlock()
+		return
+	}
 	if db.wconn == nil || k.external || size <= k.limit || size < k.retryAt || !k.mu.TryLock() {
 		return
 	}
@@ -232,7 +237,7 @@ func (db *DB) checkpointLoop(every time.Duration) {
 		// Given its size as the database opens, and again whenever it is
 		// found shorter once writes stop (emptied by a TRUNCATE, here or
 		// in another process).
-		alloc := !k.noAlloc && (k.allocPending.Load() || idle && k.size() < k.limit)
+		alloc := !k.noAlloc.Load() && (k.allocPending.Load() || idle && k.size() < k.limit)
 		switch {
 		case !idle:
 		case settled:
@@ -240,7 +245,7 @@ func (db *DB) checkpointLoop(every time.Duration) {
 				return
 			}
 			mode = "" // only the WAL's size
-		case !k.noAlloc && k.size() <= k.limit:
+		case !k.noAlloc.Load() && k.size() <= k.limit:
 			mode, wait = "RESTART", walTruncateWait
 		default:
 			mode, wait = "TRUNCATE", walTruncateWait
@@ -269,15 +274,16 @@ func (db *DB) checkpointLoop(every time.Duration) {
 				settled = true
 			case mode == "TRUNCATE":
 				k.truncates.Add(1)
-				alloc = !k.noAlloc
+				alloc = !k.noAlloc.Load()
 				settled = true
 			}
 		}
-		if alloc && db.allocateWAL(conn) {
-			k.allocPending.Store(false)
+		if alloc {
+			k.allocPending.Store(true) // till it has its size: the writer goes on between batches
+			db.allocateWAL(conn)
 		}
 	}
-	k.allocPending.Store(!k.noAlloc)
+	k.allocPending.Store(!k.noAlloc.Load())
 	tick() // the WAL's size, before the first period
 	db.background(every, db.checkpointDone, tick)
 }

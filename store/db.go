@@ -262,10 +262,11 @@ func Open(path string, opts ...Option) (*DB, error) {
 		packDone:     make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
-		wal:     walKeeper{path: path + "-wal", limit: o.walLimit, noAlloc: o.noWALSize},
+		wal:     walKeeper{path: path + "-wal", limit: o.walLimit},
 		walSync: newWALSync(path+"-wal", o.syncWAL, o.commitWait),
 		health:  health{dir: filepath.Dir(path), freeSpace: o.freeSpace},
 	}
+	db.wal.noAlloc.Store(o.noWALSize)
 	db.searchIdle = newSearchIdle(o.searchIdle)
 	if n, err := CountPending(ctx, writer); err != nil {
 		writer.Close()

@@ -25,11 +25,14 @@ import (
 // ever after, but the WAL starts empty at every start of the server (the
 // last connection to close removes it) and after a TRUNCATE checkpoint.
 //
-// So the WAL is given its full size at once: the checkpoint goroutine
-// writes zeros from the end of the file up to the WAL limit, and syncs
-// them, when the database opens, and again whenever it finds the WAL
-// shorter once writes have stopped (a checkpoint emptied it). A command
-// that opens the database for a moment (ForOneCommand) does not. SQLite reads a WAL only as far as its frames are valid (zeros
+// So the WAL is given its full size at once: zeros are written from the
+// end of the file up to the WAL limit, and synced, when the database
+// opens, and again whenever the WAL is found shorter once writes have
+// stopped (a checkpoint emptied it). The checkpoint goroutine writes
+// them; under load, the writer writes a chunk between two batches until
+// it is done, so that a server started under load (Zavu delivering what
+// it held while the server was down) has its WAL soon. A command that
+// opens the database for a moment (ForOneCommand) does not. SQLite reads a WAL only as far as its frames are valid (zeros
 // are not a frame), and takes a WAL whose header is zeros for an empty
 // one, so the zeros change nothing of what is read. While it writes them
 // it holds the database's write lock (BEGIN IMMEDIATE, then ROLLBACK),
@@ -48,7 +51,7 @@ import (
 // WAL is left to grow as it is written.
 
 // walAllocChunk is how much of the WAL is written at a time.
-const walAllocChunk = 1 << 20
+const walAllocChunk = 256 << 10
 
 // walAllocWait bounds how long the checkpoint goroutine waits for the
 // write lock before each chunk (a busy_timeout, ms).
@@ -59,28 +62,42 @@ const walAllocWait = 2
 var errWALAllocBusy = errors.New("the database is being written")
 
 // allocateWAL gives the WAL file its full size, k.limit, in written
-// zeros, on conn (the checkpoint goroutine's), chunk by chunk. It reports
-// whether the WAL has its size now. Run with k.mu held.
-func (db *DB) allocateWAL(conn *sql.Conn) (done bool) {
+// zeros, on conn (the checkpoint goroutine's), chunk by chunk, until it
+// has it, or a writer holds the write lock (then the writer goes on
+// between its batches, and the next period here). Run with k.mu held.
+func (db *DB) allocateWAL(conn *sql.Conn) {
+	for db.wal.allocPending.Load() && db.allocateWALStep(conn) == nil {
+	}
+}
+
+// allocateWALStep writes one chunk of the WAL's zeros on conn: the
+// checkpoint goroutine's (allocateWAL), or the writer's between two
+// batches (afterBatch), so that a server started under load (Zavu
+// delivering what it held while the server was down) has its WAL soon.
+// It clears allocPending once the WAL has its size, or is left to grow.
+// It returns errWALAllocBusy when a writer held the write lock. Run with
+// k.mu held.
+func (db *DB) allocateWALStep(conn *sql.Conn) error {
 	k := &db.wal
-	if k.external {
-		return true
+	if k.external || k.noAlloc.Load() {
+		k.allocPending.Store(false)
+		return nil
 	}
-	for {
-		size, err := db.allocateWALChunk(conn)
-		switch {
-		case errors.Is(err, errWALAllocBusy):
-			return false
-		case err != nil:
-			// A disk that refuses the zeros refuses commits too, which
-			// say so; the WAL is then left to grow as it is written.
-			db.log.Warn("the WAL could not be given its size: it grows as it is written", "err", err)
-			k.noAlloc = true
-			return true
-		case size >= k.limit:
-			return true
-		}
+	size, err := db.allocateWALChunk(conn)
+	switch {
+	case errors.Is(err, errWALAllocBusy):
+		return err
+	case err != nil:
+		// A disk that refuses the zeros refuses commits too, which
+		// say so; the WAL is then left to grow as it is written.
+		db.log.Warn("the WAL could not be given its size: it grows as it is written", "err", err)
+		k.noAlloc.Store(true)
+		k.allocPending.Store(false)
+		return err
+	case size >= k.limit:
+		k.allocPending.Store(false)
 	}
+	return nil
 }
 
 // allocateWALChunk writes the next walAllocChunk of zeros (less at the

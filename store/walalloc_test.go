@@ -73,7 +73,7 @@ func crashImage(t *testing.T, db *DB) *sql.DB {
 // a power cut leaves them, zeros after the last commit, holds every
 // acknowledged event.
 func TestTheWALIsGivenItsSizeAndWrittenOverInPlace(t *testing.T) {
-	const limit = 7*walAllocChunk + walAllocChunk/2 // eight chunks, the last one short
+	const limit = 8<<20 - walAllocChunk/2 // chunks, the last one short
 	db := openTest(t, WithWALLimit(limit))
 	walPath := db.path + "-wal"
 	deadline := time.Now().Add(20 * time.Second)
@@ -106,7 +106,7 @@ func TestTheWALIsGivenItsSizeAndWrittenOverInPlace(t *testing.T) {
 // by the next commit, or emptied (TRUNCATE) and given its size again.
 // Either way the database file alone holds every event after.
 func TestTheIdleWALIsCopiedAndKeepsItsSize(t *testing.T) {
-	const limit = walAllocChunk
+	const limit = 1 << 20
 	db := openTest(t, WithWALLimit(limit))
 	walPath := db.path + "-wal"
 	ingest := func(from, to int) {
@@ -166,8 +166,8 @@ func TestTheIdleWALIsCopiedAndKeepsItsSize(t *testing.T) {
 // it is written, and is emptied once writes stop, as where Litestream runs
 // the checkpoints.
 func TestTheWALIsNotGivenItsSizeOnAFullingDisk(t *testing.T) {
-	const limit = 4 * walAllocChunk
-	free := func(string) (uint64, error) { return minFreeSpace + limit, nil } // less than twice the WAL's size spare
+	const limit = 4 << 20
+	free := func(string) (uint64, error) { return minFreeSpace, nil } // nothing spare
 	db := openTest(t, WithWALLimit(limit), WithFreeSpace(free))
 	walPath := db.path + "-wal"
 	for i := 1; i <= 20; i++ {
@@ -190,7 +190,7 @@ func TestTheWALIsNotGivenItsSizeOnAFullingDisk(t *testing.T) {
 // the files as a power cut leaves them holds every one of its rows and
 // every event.
 func TestTheWALsZerosNeverOverwriteAnotherWritersFrames(t *testing.T) {
-	const limit = 8 * walAllocChunk
+	const limit = 8 << 20
 	dir := t.TempDir()
 	path := filepath.Join(dir, "switchboard.db")
 	// The other writer's table, before the server's database opens.
@@ -258,7 +258,7 @@ func TestTheWALsZerosNeverOverwriteAnotherWritersFrames(t *testing.T) {
 // server) gives it its size again once writes stop, when another process
 // has emptied it meanwhile.
 func TestOnlyALongWriterGivesTheWALItsSize(t *testing.T) {
-	const limit = 2 * walAllocChunk
+	const limit = 2 << 20
 	dir := t.TempDir()
 	path := filepath.Join(dir, "switchboard.db")
 	cmd, err := Open(path, WithWALLimit(limit), WithReportPacking(0), ForOneCommand())
