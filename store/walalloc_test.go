@@ -106,7 +106,7 @@ func TestTheWALIsGivenItsSizeAndWrittenOverInPlace(t *testing.T) {
 // by the next commit, or emptied (TRUNCATE) and given its size again.
 // Either way the database file alone holds every event after.
 func TestTheIdleWALIsCopiedAndKeepsItsSize(t *testing.T) {
-	const limit = 1 << 20
+	const limit = 4 << 20
 	db := openTest(t, WithWALLimit(limit))
 	walPath := db.path + "-wal"
 	ingest := func(from, to int) {
