@@ -81,22 +81,13 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 // see inbox.OptOutTx.
 func (w *writeTx) FailQueuedOutbox(ctx context.Context, conversationID int64, reason string) ([]int64, error) {
 	rows, err := w.query(ctx, stFailQueuedOutbox, reason, w.db.now().UnixMilli(), conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("fail the outbox of conversation %d: %w", conversationID, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+	if err == nil {
+		var ids []int64
+		if ids, err = scanIDs(rows); err == nil {
+			return ids, nil
 		}
-		ids = append(ids, id)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("fail the outbox of conversation %d: %w", conversationID, err)
-	}
-	return ids, nil
+	return nil, fmt.Errorf("fail the outbox of conversation %d: %w", conversationID, err)
 }
 
 // ClaimOutbox takes up to limit entries due at now: queued ones whose
