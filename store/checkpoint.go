@@ -32,7 +32,9 @@ import (
 //     walLimit. A reader that holds on longer (a backup) makes it give up;
 //     it tries again a little later;
 //   - when no write has come for walIdleAfter, the checkpoint goroutine
-//     runs a TRUNCATE checkpoint, which leaves the WAL empty.
+//     copies all of it into the database: with a RESTART checkpoint that
+//     keeps the file at its size (walalloc.go), or, past its limit, a
+//     TRUNCATE checkpoint, which leaves it empty.
 
 // DefaultWALLimit is the WAL's size: past it, the writer starts the WAL
 // over; below it, the file keeps it (walalloc.go). Bytes.
