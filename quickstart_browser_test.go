@@ -88,6 +88,19 @@ func TestBrowserQuickStart(t *testing.T) {
 	// SMS ends delivered, a WhatsApp message read; now and then a send
 	// fails, as real ones do, and then says why and offers Retry.
 	ours := `[...document.querySelectorAll('[data-testid=message][data-direction=outbound]')].find(m => m.textContent.includes(` + jsString(reply) + `))`
+	// The simulated customers go on writing: when one writes before the
+	// page shows it, the send guard stops the reply and shows what came,
+	// and a second Send sends it, as the newcomer would.
+	stopped := `!!document.querySelector('#thread [data-testid=draft-changed]')`
+	for range 3 {
+		wait("the reply is sent or stopped by the send guard", `!!`+ours+` || `+stopped)
+		if eval(`String(!!`+ours+`)`) == "true" {
+			break
+		}
+		// What changed is read: the box goes, so that another stop shows.
+		eval(`document.querySelector('#thread [data-testid=draft-changed]').remove(), ""`)
+		run("send again after reading what changed", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "\r"))
+	}
 	wait("the reply's ticks come back", `['delivered', 'read', 'failed'].includes(`+ours+`?.dataset.status)`)
 	if eval(ours+`.dataset.status`) == "failed" {
 		if eval(`String(!!`+ours+`.querySelector('[data-testid=failure]') && !!`+ours+`.querySelector('[data-testid=retry]'))`) != "true" {
