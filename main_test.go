@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
 	"switchboard/store"
@@ -138,6 +140,9 @@ func TestUserAndTokenCommands(t *testing.T) {
 	u, err := db.UserByEmail(context.Background(), "ana@example.com")
 	if err != nil || u.Role != inbox.RoleAdmin || u.PasswordHash == "" || strings.Contains(u.PasswordHash, "horse") {
 		t.Errorf("stored user = %+v, %v", u, err)
+	}
+	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil || cost != bcrypt.DefaultCost+2 {
+		t.Errorf("the password was hashed at bcrypt cost %d (%v), want %d", cost, err, bcrypt.DefaultCost+2)
 	}
 	tok, err := db.APITokenByHash(context.Background(), web.HashAPIToken(secret))
 	if err != nil || tok.Name != "reporting" || tok.Hash == secret {

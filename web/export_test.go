@@ -1,6 +1,15 @@
 package web
 
-import "time"
+import (
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// The tests hash passwords at bcrypt's least cost: they sign in hundreds
+// of times, under the race detector too. The program's cost is checked by
+// TestUserAndTokenCommands, outside this package.
+func init() { hashCost = bcrypt.MinCost }
 
 // RefuseSpecial is the media dialer's address check, for table tests.
 var RefuseSpecial = refuseSpecial
