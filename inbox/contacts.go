@@ -2,6 +2,8 @@ package inbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -69,15 +71,45 @@ type ContactFilter struct {
 // ContactEdit changes a contact's name, its notes, or both (a nil field
 // stays as it is). An empty name gives the contact back its profile name
 // from its next message. By is the agent, At the time.
+//
+// NameWas and NotesWas, when set, are the TextVersion of the name and
+// notes the agent's form showed. A field still as its form showed it is
+// left as it is, so that saving a new name does not put back notes a
+// teammate changed meanwhile; and notes changed by someone else since the
+// form showed them are not overwritten: the edit fails with
+// *NotesChangedMeanwhile.
 type ContactEdit struct {
-	Name  *string
-	Notes *string
-	By    int64
+	Name     *string
+	Notes    *string
+	NameWas  *string
+	NotesWas *string
+	By       int64
+	At       time.Time
+}
+
+// TextVersion is a short digest of a contact's name or notes, which a form
+// carries to say what it showed (ContactEdit.NameWas, NotesWas).
+func TextVersion(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:12])
+}
+
+// NotesChangedMeanwhile is the error of notes saved from a form that
+// showed other notes than the contact has: a teammate saved theirs in
+// between. It carries theirs, and wraps ErrConflict.
+type NotesChangedMeanwhile struct {
+	Notes string
+	By    int64 // 0: through the API
 	At    time.Time
 }
 
+func (e *NotesChangedMeanwhile) Error() string { return "the notes changed meanwhile" }
+
+func (e *NotesChangedMeanwhile) Unwrap() error { return ErrConflict }
+
 // Normalize trims the fields and checks their lengths: too long is an
-// error wrapping ErrInvalid.
+// error wrapping ErrInvalid. A field still as the form showed it (NameWas,
+// NotesWas) becomes nil: it is not changed.
 func (e *ContactEdit) Normalize() error {
 	if e.Name != nil {
 		n := strings.Join(strings.Fields(*e.Name), " ")
@@ -92,6 +124,12 @@ func (e *ContactEdit) Normalize() error {
 			return fmt.Errorf("notes of %d characters: %w", utf8.RuneCountInString(n), ErrInvalid)
 		}
 		e.Notes = &n
+	}
+	if e.Name != nil && e.NameWas != nil && TextVersion(*e.Name) == *e.NameWas {
+		e.Name = nil
+	}
+	if e.Notes != nil && e.NotesWas != nil && TextVersion(*e.Notes) == *e.NotesWas {
+		e.Notes = nil
 	}
 	return nil
 }

@@ -571,7 +571,10 @@
   // replaces its part, with what the agent typed into it (the name and
   // notes, a snooze's time); a menu's ticks are the new part's, as the
   // team left them. A menu's twin is found by its name, the form by its
-  // class (there is one).
+  // class (there is one). A field the agent did not change shows what the
+  // update brings (a teammate's new notes); one the agent changed keeps
+  // the version of the text it started from (data-version-of), so that
+  // saving it over a teammate's newer notes is refused, not silent.
   function keepOpen(old, el) {
     $$("details.menu[open][data-testid], details.contact-edit[open]", old).forEach(function (d) {
       var id = d.getAttribute("data-testid");
@@ -580,7 +583,11 @@
       nd.open = true;
       $$("input[name]:not([type=checkbox]):not([type=radio]):not([type=hidden]), textarea[name]", d).forEach(function (a) {
         var b = nd.querySelector('[name="' + CSS.escape(a.name) + '"]');
-        if (b) { b.value = a.value; }
+        if (!b || a.value === a.defaultValue) { return; }
+        b.value = a.value;
+        var was = d.querySelector('input[data-version-of="' + CSS.escape(a.name) + '"]');
+        var nwas = nd.querySelector('input[data-version-of="' + CSS.escape(a.name) + '"]');
+        if (was && nwas) { nwas.value = was.value; }
       });
     });
   }
@@ -679,6 +686,24 @@
     if (e.key === "Escape" && !e.defaultPrevented && detailsOpen() && d && d.contains(document.activeElement)) {
       showDetails(false);
     }
+  });
+
+  // Notes a teammate saved while the agent was editing: the answer says
+  // so (a toast), the live update already shows theirs above the form, and
+  // the agent's text stays in it, now counting from theirs: Save again
+  // replaces them.
+  // Watched from the request: a live update may replace the form while
+  // the request is out.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt, xhr = e.detail.xhr;
+    if (!form || !form.classList || !form.classList.contains("contact-form") || !xhr) { return; }
+    xhr.addEventListener("loadend", function () {
+      if (xhr.status !== 409) { return; }
+      var body;
+      try { body = JSON.parse(xhr.responseText); } catch (err) { return; }
+      if (!body || !body.error || body.error.code !== "notes_changed") { return; }
+      $$("details.contact-edit[open] input[name=notes_was]").forEach(function (i) { i.value = body.notesWas; });
+    });
   });
 
   // Saved, the contact form closes (the details may have been replaced

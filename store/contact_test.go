@@ -125,6 +125,57 @@ func TestEditContactReachesSearchAndStays(t *testing.T) {
 
 // The contacts list pages newest first, and a search finds contacts by
 // name, a number in any format and notes, best match first, with paging.
+// Two agents edit a contact's notes from forms that showed the same
+// notes: the second save is refused with the first one's notes, and goes
+// through once its form counts from them. A form whose notes were left as
+// they were changes only the name, whatever a teammate saved meanwhile.
+func TestEditContactKeepsATeammatesNotes(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	wa := f.conv("+4917612345678", "gretchen99", inbox.WhatsApp)
+	id := wa.Contact.ID
+	shown := inbox.TextVersion("")
+	ana, ben := "Prefers calls after 17:00.", "Invoice W-55123 disputed."
+	if _, err := f.db.EditContact(ctx, id, inbox.ContactEdit{Notes: &ben, NotesWas: &shown, By: 2, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.db.EditContact(ctx, id, inbox.ContactEdit{Notes: &ana, NotesWas: &shown, By: 1, At: t0.Add(time.Minute)})
+	var theirs *inbox.NotesChangedMeanwhile
+	if !errors.As(err, &theirs) || !errors.Is(err, inbox.ErrConflict) || theirs.Notes != ben || theirs.By != 2 || !theirs.At.Equal(t0) {
+		t.Fatalf("saving over a teammate's notes: %v (%+v), want NotesChangedMeanwhile with Ben's notes", err, theirs)
+	}
+	if d, _ := f.db.ContactDetails(ctx, id); d.Notes != ben || d.NotesBy != 2 {
+		t.Errorf("after the refused save the notes are %q by %d, want Ben's", d.Notes, d.NotesBy)
+	}
+	// The same notes as the teammate's are no conflict.
+	if _, err := f.db.EditContact(ctx, id, inbox.ContactEdit{Notes: &ben, NotesWas: &shown, By: 1, At: t0.Add(time.Minute)}); err != nil {
+		t.Errorf("saving the notes the teammate saved: %v", err)
+	}
+	now := inbox.TextVersion(ben)
+	if _, err := f.db.EditContact(ctx, id, inbox.ContactEdit{Notes: &ana, NotesWas: &now, By: 1, At: t0.Add(2 * time.Minute)}); err != nil {
+		t.Fatalf("saving again from Ben's notes: %v", err)
+	}
+	if d, _ := f.db.ContactDetails(ctx, id); d.Notes != ana || d.NotesBy != 1 {
+		t.Errorf("after saving again the notes are %q by %d, want Ana's", d.Notes, d.NotesBy)
+	}
+
+	// Ben's form still shows his notes; he changes only the name.
+	name, old := "Greta Müller", ben
+	d, err := f.db.EditContact(ctx, id, inbox.ContactEdit{Name: &name, Notes: &old, NameWas: &shown, NotesWas: &now, By: 2, At: t0.Add(3 * time.Minute)})
+	if err != nil || d.Name != name || d.Notes != ana || d.NotesBy != 1 {
+		t.Errorf("a new name from a form with the notes left as shown: %q, notes %q by %d (%v); want the name, Ana's notes", d.Name, d.Notes, d.NotesBy, err)
+	}
+	// A name left as shown stays as the contact has it.
+	other, was := "Greta M.", inbox.TextVersion("gretchen99")
+	if _, err := f.db.EditContact(ctx, id, inbox.ContactEdit{Name: &other, NameWas: &was, At: t0.Add(4 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	unchanged := "gretchen99"
+	if d, err := f.db.EditContact(ctx, id, inbox.ContactEdit{Name: &unchanged, NameWas: &was, At: t0.Add(5 * time.Minute)}); err != nil || d.Name != other {
+		t.Errorf("a name left as the form showed it: %q (%v), want %q kept", d.Name, err, other)
+	}
+}
+
 func TestContactsListAndSearch(t *testing.T) {
 	f := newSearchFixture(t)
 	ctx := context.Background()

@@ -280,6 +280,21 @@ func (db *DB) EditContact(ctx context.Context, id int64, e inbox.ContactEdit) (i
 				return err
 			}
 		}
+		if e.Notes != nil && e.NotesWas != nil {
+			var theirs inbox.NotesChangedMeanwhile
+			var by, at sql.NullInt64
+			if err := w.queryRowSQL(ctx, `SELECT notes, notes_by, notes_at FROM contacts WHERE id = ?`, id).
+				Scan(&theirs.Notes, &by, &at); err != nil {
+				return err
+			}
+			if theirs.Notes != *e.Notes && inbox.TextVersion(theirs.Notes) != *e.NotesWas {
+				theirs.By = by.Int64
+				if at.Valid {
+					theirs.At = fromMS(at.Int64)
+				}
+				return &theirs
+			}
+		}
 		if e.Notes != nil {
 			if _, err := w.execSQL(ctx, `UPDATE contacts SET notes = ?, notes_by = ?, notes_at = ?, updated_at = ?
 				WHERE id = ? AND notes IS NOT ?`, *e.Notes, nullID(&e.By), at, at, id, *e.Notes); err != nil {

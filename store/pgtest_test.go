@@ -223,6 +223,7 @@ var pgContract = []struct {
 	{"TestContactSearchPagesStayPutAsCustomersArrive", TestContactSearchPagesStayPutAsCustomersArrive},
 	{"TestSearchContentChangeWithTheSameText", TestSearchContentChangeWithTheSameText},
 	{"TestEditContactReachesSearchAndStays", TestEditContactReachesSearchAndStays},
+	{"TestEditContactKeepsATeammatesNotes", TestEditContactKeepsATeammatesNotes},
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
 	{"TestContactsListLatestInContactFirst", TestContactsListLatestInContactFirst},
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},

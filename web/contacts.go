@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ const contactsPage = 50
 func contactPanel(d inbox.ContactDetails, current int64, who people) *views.ContactPanelView {
 	p := &views.ContactPanelView{
 		ID: d.ID, Name: d.Name, Phone: d.Phone, NameByAgent: d.NameByAgent, Notes: d.Notes, NotesAt: d.NotesAt,
+		NameVersion: inbox.TextVersion(d.Name), NotesVersion: inbox.TextVersion(d.Notes),
 		OptedOut: d.OptedOut(), FirstAt: d.FirstContactAt, LastAt: d.LastContactAt,
 	}
 	if d.NotesBy != 0 {
@@ -109,10 +111,66 @@ func (s *Server) handleContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.contactPage(c, id, c.QueryParam("saved") == "1", "")
+	return s.contactPage(c, id, contactPageState{saved: c.QueryParam("saved") == "1"})
 }
 
-func (s *Server) contactPage(c echo.Context, id int64, saved bool, msg string) error {
+// contactPageState is what the contact page says beside the contact: that
+// it was saved, or why a save was refused (with the status, the agent's
+// draft kept in the form, and a teammate's notes it would have replaced).
+type contactPageState struct {
+	saved  bool
+	status int
+	msg    string
+	draft  *views.ContactDraft
+	theirs *views.TheirNotesView
+}
+
+// formVersion reads a contact form's NameWas or NotesWas; nil when the
+// form did not send it.
+func formVersion(c echo.Context, field string) *string {
+	if v, ok := c.Request().PostForm[field]; ok && len(v) > 0 {
+		return &v[0]
+	}
+	return nil
+}
+
+// notesChangedMeanwhile answers a save refused because a teammate saved
+// other notes since the agent's form showed them: 409, their notes shown,
+// the agent's text kept, and the form now counting from their notes, so
+// that Save again replaces them.
+func (s *Server) notesChangedMeanwhile(c echo.Context, id int64, theirs *inbox.NotesChangedMeanwhile, draft *views.ContactDraft) error {
+	who, _, err := s.everyone(c)
+	if err != nil {
+		return err
+	}
+	by := "A script using the API"
+	if theirs.By != 0 {
+		b := theirs.By
+		by = who.name(&b)
+	}
+	s.log.Info("contact notes changed meanwhile", "contact_id", id, "by", currentUser(c).ID)
+	if isHTMX(c) {
+		return c.JSON(http.StatusConflict, notesChangedJSON{
+			Error: newError(http.StatusConflict, "notes_changed", by+" changed these notes while you were editing them: "+
+				"theirs are shown above the form. Your text is still in the form: save again to replace theirs."),
+			NotesWas: inbox.TextVersion(theirs.Notes)})
+	}
+	tv := &views.TheirNotesView{Notes: theirs.Notes, At: theirs.At}
+	if theirs.By != 0 {
+		tv.By = by
+	}
+	return s.contactPage(c, id, contactPageState{status: http.StatusConflict, draft: draft, theirs: tv,
+		msg: by + " changed these notes while you were editing them. Theirs are shown below; your text is still in the form: save again to replace theirs."})
+}
+
+// notesChangedJSON is the 409 of a refused save from the details' form:
+// the version of the notes saved meanwhile, which a second Save sends.
+type notesChangedJSON struct {
+	Error    *apiError `json:"error"`
+	NotesWas string    `json:"notesWas"`
+}
+
+func (s *Server) contactPage(c echo.Context, id int64, st contactPageState) error {
 	d, err := s.store.ContactDetails(c.Request().Context(), id)
 	if err != nil {
 		return err
@@ -126,12 +184,9 @@ func (s *Server) contactPage(c echo.Context, id int64, saved bool, msg string) e
 		return err
 	}
 	title := d.DisplayName() + " · Contacts · Switchboard"
-	status := http.StatusOK
-	if msg != "" {
-		status = http.StatusBadRequest
-	}
-	return s.render(c, status, views.ContactPage(views.ContactView{Page: s.page(c, title), List: contactsList(c), C: *contactPanel(d, 0, who),
-		Senders: senderNames(senders), Saved: saved, Error: msg}))
+	return s.render(c, cmp.Or(st.status, http.StatusOK), views.ContactPage(views.ContactView{Page: s.page(c, title),
+		List: contactsList(c), C: *contactPanel(d, 0, who), Senders: senderNames(senders), Saved: st.saved,
+		Error: st.msg, Draft: st.draft, Theirs: st.theirs}))
 }
 
 // POST /contacts/:id (name, notes): an agent changes a contact's name and
@@ -143,14 +198,25 @@ func (s *Server) handleEditContact(c echo.Context) error {
 		return err
 	}
 	name, notes := c.FormValue("name"), c.FormValue("notes")
-	e := inbox.ContactEdit{Name: &name, Notes: &notes, By: currentUser(c).ID, At: s.now()}
+	e := inbox.ContactEdit{Name: &name, Notes: &notes, NameWas: formVersion(c, "name_was"),
+		NotesWas: formVersion(c, "notes_was"), By: currentUser(c).ID, At: s.now()}
+	// A refused save keeps what the agent typed in the form; a name left
+	// as the form showed it shows as the contact has it then.
+	draft := &views.ContactDraft{Name: &name, Notes: &notes}
+	if e.Normalize() == nil && e.Name == nil {
+		draft.Name = nil
+	}
 	d, err := s.store.EditContact(c.Request().Context(), id, e)
 	if errors.Is(err, inbox.ErrInvalid) {
 		msg := "A name has at most 200 characters, and notes at most 10,000."
 		if isHTMX(c) {
 			return newError(http.StatusBadRequest, "invalid_parameter", msg)
 		}
-		return s.contactPage(c, id, false, msg)
+		return s.contactPage(c, id, contactPageState{status: http.StatusBadRequest, msg: msg, draft: draft})
+	}
+	var theirs *inbox.NotesChangedMeanwhile
+	if errors.As(err, &theirs) {
+		return s.notesChangedMeanwhile(c, id, theirs, draft)
 	}
 	if err != nil {
 		return err

@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"switchboard/inbox"
+	"switchboard/web"
 )
 
 // An agent writes notes in a thread's details while the customer writes
@@ -53,6 +57,70 @@ func TestBrowserContactNotes(t *testing.T) {
 		`(() => { const p = document.querySelector('[data-testid=contact-panel]');
 			return p.querySelector('[data-testid=contact-notes]').textContent === 'Call after 5pm'
 				&& !p.querySelector('.contact-edit').open; })()`)
+}
+
+// Ana has the contact form open in a thread's details while a script of
+// the team's CRM saves other notes. A form she has not typed notes into
+// shows the new ones. Once she has typed hers, the next update keeps her
+// text, and Save does not silently replace theirs: she is told, theirs
+// show above the form, and Save again replaces them.
+func TestBrowserContactNotesChangedMeanwhile(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ctx := t.Context()
+	const secret = "sbt_crm_sync_0123456789abcdef0123456789abcdef"
+	tok := inbox.APIToken{Name: "CRM sync", Hash: web.HashAPIToken(secret), Scope: inbox.ScopeWrite, CreatedAt: time.Now()}
+	if err := ls.db.CreateAPIToken(ctx, &tok); err != nil {
+		t.Fatal(err)
+	}
+	patch := func(notes string) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"notes": notes})
+		req, _ := http.NewRequest(http.MethodPatch, ls.url()+"/api/v1/contacts/1", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("the CRM's PATCH: %d", resp.StatusCode)
+		}
+	}
+	ls.post(inboundFrom("evt_n1", "msg_n1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=contact-panel]`)))
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b.do("open the form", chromedp.Click(chromedp.CSS(`[data-testid=contact-edit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=contact-notes-input]`)))
+	const form = `document.querySelector('#thread [data-testid=contact-panel]')`
+	patch("Invoice W-55123 disputed")
+	b.waitFor("the form she has not typed into shows the new notes",
+		form+`.querySelector('.contact-edit').open && `+form+`.querySelector('[data-testid=contact-notes-input]').value === 'Invoice W-55123 disputed'`)
+
+	b.eval(form + `.querySelector('[data-testid=contact-notes-input]').value = ''; ''`)
+	b.do("type notes", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=contact-notes-input]`), "Call after 5pm"))
+	patch("Refund sent on 12 Nov")
+	b.waitFor("the details show the CRM's notes and keep Ana's text",
+		form+`.querySelector('[data-testid=contact-notes]').textContent === 'Refund sent on 12 Nov' && `+
+			form+`.querySelector('.contact-edit').open && `+form+`.querySelector('[data-testid=contact-notes-input]').value === 'Call after 5pm'`)
+	b.eval(form + `.querySelector('[data-testid=contact-save]').click(); ''`)
+	const toast = `(document.querySelector('[data-testid=action-error]') || {textContent: ''})`
+	b.waitFor("Ana is told the notes changed", toast+`.textContent.includes('A script using the API changed these notes')`)
+	if d, err := ls.db.ContactDetails(ctx, 1); err != nil || d.Notes != "Refund sent on 12 Nov" {
+		t.Fatalf("after the refused save the notes are %q (%v), want the CRM's", d.Notes, err)
+	}
+	if got := b.eval(form + `.querySelector('[data-testid=contact-notes-input]').value`); got != "Call after 5pm" {
+		t.Errorf("Ana's text after the refusal: %q", got)
+	}
+	b.eval(form + `.querySelector('[data-testid=contact-save]').click(); ''`)
+	b.waitFor("saved again, her notes show and the form closes",
+		form+`.querySelector('[data-testid=contact-notes]').textContent === 'Call after 5pm' && !`+form+`.querySelector('.contact-edit').open`)
 }
 
 // The contacts page on a phone: each contact is a card within the screen

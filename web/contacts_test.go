@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -146,6 +147,92 @@ func TestContactPages(t *testing.T) {
 	p := a.do(http.MethodPost, href, url.Values{"name": {"Greta M."}, "notes": {"x"}, "csrf": {csrf}}, nil)
 	if p.status != http.StatusSeeOther || !strings.HasSuffix(p.header.Get("Location"), "?saved=1") {
 		t.Errorf("form post: %d %q", p.status, p.header.Get("Location"))
+	}
+}
+
+// Two agents edit a contact's notes at once: the second save is refused
+// with the first one's notes shown and the second one's text kept; saved
+// again, it replaces them. A form whose notes were left alone saves its
+// new name without putting back the notes it showed. From the details
+// (htmx), the refusal is a 409 that says which notes to count from.
+func TestContactNotesSavedByTwoAgentsAtOnce(t *testing.T) {
+	ts := newTestServer(t)
+	m := contactFixture(ts)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	a, b := ts.newAgent(), ts.newAgent()
+	a.login("ana@example.com")
+	b.login("ben@example.com")
+	href, _ := a.htmx(fmt.Sprintf("/conversations/%d", m.ConversationID)).find("contact-link").Attr("href")
+	anaPage, benPage := a.get(href), b.get(href)
+	notes := func() string {
+		return b.htmx(fmt.Sprintf("/conversations/%d", m.ConversationID)).find("contact-notes").Text()
+	}
+
+	benForm := formFields(benPage, "contact-form-page")
+	benForm.Set("notes", "Invoice W-55123 disputed <b>")
+	if p := b.do(http.MethodPost, href, benForm, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("Ben's save: %d %s", p.status, p.body)
+	}
+	anaForm := formFields(anaPage, "contact-form-page")
+	anaForm.Set("notes", "Prefers calls after 17:00")
+	p := a.do(http.MethodPost, href, anaForm, nil)
+	if p.status != http.StatusConflict {
+		t.Fatalf("Ana's save over Ben's notes: %d, want 409", p.status)
+	}
+	if msg := p.find("contact-error").Text(); !strings.Contains(msg, "Ben changed these notes") {
+		t.Errorf("the refusal says %q", msg)
+	}
+	if theirs := p.find("contact-notes-theirs").Text(); !strings.Contains(theirs, "Invoice W-55123 disputed <b>") || !strings.Contains(theirs, "Ben") {
+		t.Errorf("Ben's notes as the page shows them: %q", theirs)
+	}
+	if got := formFields(p, "contact-form-page").Get("notes"); got != "Prefers calls after 17:00" {
+		t.Errorf("Ana's text in the form after the refusal: %q", got)
+	}
+	if got := notes(); got != "Invoice W-55123 disputed <b>" {
+		t.Errorf("after the refused save the notes are %q, want Ben's", got)
+	}
+	if again := a.do(http.MethodPost, href, formFields(p, "contact-form-page"), nil); again.status != http.StatusSeeOther {
+		t.Fatalf("Ana saves again: %d %s", again.status, again.body)
+	}
+	if got := notes(); got != "Prefers calls after 17:00" {
+		t.Errorf("after saving again the notes are %q, want Ana's", got)
+	}
+
+	// Ben's page still shows his notes; he changes the name only.
+	benForm = formFields(benPage, "contact-form-page")
+	benForm.Set("name", "Greta Müller")
+	if p := b.do(http.MethodPost, href, benForm, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("Ben's new name: %d %s", p.status, p.body)
+	}
+	th := b.htmx(fmt.Sprintf("/conversations/%d", m.ConversationID))
+	if name, got := th.find("details").Find("dd").First().Text(), th.find("contact-notes").Text(); name != "Greta Müller" || got != "Prefers calls after 17:00" {
+		t.Errorf("after a new name from a form with the notes left alone: %q, notes %q; want the name and Ana's notes", name, got)
+	}
+
+	// From the thread's details.
+	form := formFields(th, "contact-form-panel")
+	stale := form.Get("notes_was")
+	form.Set("notes", "Ben's notes")
+	if p := b.post(href, form); p.status != http.StatusNoContent {
+		t.Fatalf("Ben's save from the details: %d %s", p.status, p.body)
+	}
+	form.Set("notes", "Ana's notes")
+	p = a.post(href, form)
+	var refused struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+		NotesWas string `json:"notesWas"`
+	}
+	if p.status != http.StatusConflict || json.Unmarshal([]byte(p.body), &refused) != nil || refused.Error.Code != "notes_changed" ||
+		refused.NotesWas != inbox.TextVersion("Ben's notes") || refused.NotesWas == stale {
+		t.Fatalf("a save from the details over Ben's notes: %d %s", p.status, p.body)
+	}
+	form.Set("notes_was", refused.NotesWas)
+	if p := a.post(href, form); p.status != http.StatusNoContent || notes() != "Ana's notes" {
+		t.Errorf("saved again from the details: %d, notes %q", p.status, notes())
 	}
 }
 
