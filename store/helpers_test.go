@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/inbox"
+	"switchboard/store/sqlitetest"
 )
 
 // openTest opens a fresh database file in a temporary folder, closed when
@@ -21,12 +22,23 @@ func openTest(t testing.TB, opts ...Option) *DB {
 	if onPostgres(t) {
 		return openPostgresTest(t, opts...)
 	}
-	db, err := Open(filepath.Join(t.TempDir(), "data", "switchboard.db"), append([]Option{WithReportPacking(0)}, opts...)...)
+	path := filepath.Join(t.TempDir(), "data", "switchboard.db")
+	sqlitetest.Migrated(t, path, migrateNew)
+	db, err := Open(path, append([]Option{WithReportPacking(0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// migrateNew makes the database Open makes of a new file.
+func migrateNew(path string) error {
+	db, err := Open(path, ForOneCommand())
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }
 
 // inTx runs fn on the writer's transaction, as Ingest runs apply.

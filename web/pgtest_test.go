@@ -8,6 +8,7 @@ import (
 
 	"switchboard/store"
 	"switchboard/store/pgtest"
+	"switchboard/store/sqlitetest"
 )
 
 // The end-to-end tests of webhooks, replies and the outbox, and live
@@ -26,7 +27,15 @@ var pgOpened sync.Map
 func testDSN(t *testing.T) string {
 	t.Helper()
 	if !onPostgres(t) {
-		return filepath.Join(t.TempDir(), "switchboard.db")
+		path := filepath.Join(t.TempDir(), "switchboard.db")
+		sqlitetest.Migrated(t, path, func(path string) error {
+			db, err := store.Open(path, store.ForOneCommand())
+			if err != nil {
+				return err
+			}
+			return db.Close()
+		})
+		return path
 	}
 	if parts := strings.SplitN(t.Name(), "/", 3); len(parts) >= 2 {
 		pgOpened.Store(parts[0]+"/"+parts[1], true)
