@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,6 +37,12 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.https() {
 			h["Strict-Transport-Security"] = headerHSTS
 		}
+		if isAPIPath(c.Request().URL.Path) {
+			// The JSON API answers with customer data behind a token,
+			// or with what a token may do: no cache keeps any of it,
+			// whatever the status.
+			h["Cache-Control"] = headerNoStore
+		}
 		return next(c)
 	}
 }
@@ -49,7 +56,14 @@ var (
 	headerSameOrigin  = oneValue("same-origin")
 	headerPermissions = oneValue("camera=(), microphone=(), geolocation=()")
 	headerHSTS        = oneValue("max-age=63072000; includeSubDomains")
+	headerNoStore     = oneValue("no-store")
 )
+
+// isAPIPath reports whether path is the JSON API's (any version, or none
+// that exists).
+func isAPIPath(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/")
+}
 
 func oneValue(v string) []string { return []string{v}[:1:1] }
 
