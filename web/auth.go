@@ -61,7 +61,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	if wait > 0 {
 		s.log.Warn("sign-in refused: too many attempts", "email_sha256", emailDigest(email), "remote", remote)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		return fail(http.StatusTooManyRequests, fmt.Sprintf(
 			"Too many failed attempts. Try again in %s.", humanDuration(wait)))
 	}

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,7 +44,8 @@ const ctxToken = "api_token"
 // whose scope allows the request's method: a read token may only read.
 // Every API route sits behind it, so a route added later is covered too.
 // The token is looked up in the database on every request: a revoked token
-// is refused from the next request on.
+// is refused from the next request on. A client address that sent too many
+// tokens that are not valid waits, unheard (see tokenFailureLimit).
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get("Authorization")
@@ -51,9 +54,24 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			return newError(401, "unauthorized", "Send an API token as 'Authorization: Bearer <token>'. Create one with 'switchboard token create'.")
 		}
+		remote := c.RealIP()
+		addr := limitKey(remote)
+		if wait, first := s.badTokens.wait(addr); wait > 0 {
+			if first {
+				// Once per address and window: a client refused keeps
+				// trying, and each of its requests has its own line in
+				// the request log already.
+				s.log.Warn("API tokens refused: too many that were not valid", "remote", remote,
+					"failures", s.badTokens.limit, "retry_after_s", retryAfterSeconds(wait))
+			}
+			c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+			return newError(http.StatusTooManyRequests, "rate_limited", fmt.Sprintf(
+				"Too many requests from this address came with an API token that is not valid. Try again in %s.", humanDuration(wait)))
+		}
 		tok, err := s.store.APITokenByHash(c.Request().Context(), HashAPIToken(secret))
 		switch {
 		case errors.Is(err, inbox.ErrNotFound):
+			s.badTokens.fail(addr)
 			return newError(401, "unauthorized", "That API token is not valid or was revoked.")
 		case err != nil:
 			return err
@@ -96,4 +114,9 @@ func (t *tokenTouches) due(id int64, now time.Time) bool {
 	}
 	t.last[id] = now
 	return true
+}
+
+// retryAfterSeconds is wait in whole seconds, rounded up, for Retry-After.
+func retryAfterSeconds(wait time.Duration) int {
+	return int((wait + time.Second - 1) / time.Second)
 }

@@ -26,3 +26,10 @@ func PasswordWorkBound() int64 { return int64(cap(passwordWork.slots)) }
 // SetLiveSessionCheck sets how often each live connection checks its
 // session; call it before any page connects.
 func SetLiveSessionCheck(s *Server, every time.Duration) { s.liveSessionCheck = every }
+
+// TokenFailureLimit and TokenFailureWindow are how many failed API tokens
+// one client address may send within how long.
+const (
+	TokenFailureLimit  = tokenFailureLimit
+	TokenFailureWindow = tokenFailureWindow
+)

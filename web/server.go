@@ -150,6 +150,7 @@ type Server struct {
 	sigFailures *failureCounter
 	failLog     *logLimiter // failures that repeat with every request
 	tokens      *tokenTouches
+	badTokens   *tokenFailures // API tokens that were not valid, per client address
 	sessions    *scs.SessionManager
 	logins      *loginLimiter
 	hub         *Hub
@@ -258,6 +259,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.failLog = newLogLimiter(s.log, time.Second, time.Now)
 	s.logins = newLoginLimiter(5, 15*time.Minute, s.now)
+	s.badTokens = newTokenFailures(tokenFailureLimit, tokenFailureWindow, tokenFailureAddresses, s.now)
 	if sl, ok := d.Store.(sharedLogins); ok && sl.SharesLogins() {
 		s.logins.shared, s.logins.log = sl, s.log
 	}
