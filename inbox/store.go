@@ -203,6 +203,9 @@ type Store interface {
 	Messages(ctx context.Context, conversationID int64, f MessageFilter) (items []Message, next string, err error)
 	Message(ctx context.Context, id int64) (Message, error)
 	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
+	// MessageSender returns the sender whose conversation holds the
+	// message with this Zavu id, or an error wrapping ErrNotFound.
+	MessageSender(ctx context.Context, zavuID string) (string, error)
 	// ConversationsByID and MessagesByID return those of ids that exist,
 	// each once and as Conversation and Message return it, in no
 	// particular order: many in a few statements.

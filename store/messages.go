@@ -94,6 +94,22 @@ func (db *DB) MessageByZavuID(ctx context.Context, zavuID string) (inbox.Message
 	return db.oneMessage(ctx, `m.zavu_id = ?`, zavuID, "message "+zavuID)
 }
 
+// MessageSender returns the sender whose conversation holds the message
+// with this Zavu id, or an error wrapping inbox.ErrNotFound: one indexed
+// look, for checking a webhook's signer before it is acknowledged.
+func (db *DB) MessageSender(ctx context.Context, zavuID string) (string, error) {
+	if zavuID == "" {
+		return "", fmt.Errorf("message with no zavu id: %w", inbox.ErrNotFound)
+	}
+	var sender string
+	err := db.reader.QueryRowContext(ctx, `SELECT c.sender_id FROM messages m
+		JOIN conversations c ON c.id = m.conversation_id WHERE m.zavu_id = ?`, zavuID).Scan(&sender)
+	if err != nil {
+		return "", notFound(err, "message %s", zavuID)
+	}
+	return sender, nil
+}
+
 func (db *DB) oneMessage(ctx context.Context, cond string, arg any, what string) (inbox.Message, error) {
 	m, err := scanMessage(db.reader.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m WHERE `+cond, arg))
 	if err != nil {

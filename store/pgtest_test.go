@@ -140,6 +140,7 @@ var pgContract = []struct {
 	{"TestAPITokenScopesCreatorsAndRevocation", TestAPITokenScopesCreatorsAndRevocation},
 	{"TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders", TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders},
 	{"TestSenderSecretIsWriteOnly", TestSenderSecretIsWriteOnly},
+	{"TestMessageSenderIsTheSenderOfItsConversation", TestMessageSenderIsTheSenderOfItsConversation},
 	{"TestSyncTemplatesKeepsCategory", TestSyncTemplatesKeepsCategory},
 	{"TestSavedRepliesCRUD", TestSavedRepliesCRUD},
 	{"TestPingAndCloseTwice", TestPingAndCloseTwice},

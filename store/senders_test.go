@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -165,5 +166,30 @@ func TestSyncTemplatesKeepsCategory(t *testing.T) {
 	}
 	if len(ts) != 1 || ts[0].Category != "MARKETING" || ts[0].Status != "approved" {
 		t.Fatalf("templates: %+v", ts)
+	}
+}
+
+// MessageSender names the sender whose conversation holds a message, by
+// its Zavu id, whatever sender a later report on it named: the webhook
+// check asks it before a sender's secret may sign a report.
+func TestMessageSenderIsTheSenderOfItsConversation(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	onB := inboundEvent("evt_b", "+15550002", "msg_b", "hello B", t0)
+	onB.SenderID = "snd_b"
+	mustIngest(t, db, inboundEvent("evt_1", "+15550001", "msg_1", "hello", t0), onB,
+		statusEvent("evt_placeholder", "msg_out", inbox.StatusSent, t0.Add(time.Minute)))
+	report := statusEvent("evt_b_report", "msg_out", inbox.StatusDelivered, t0.Add(2*time.Minute))
+	report.SenderID = "snd_b"
+	mustIngest(t, db, report)
+	for id, want := range map[string]string{"msg_1": "snd_1", "msg_b": "snd_b", "msg_out": "snd_1"} {
+		if got, err := db.MessageSender(ctx, id); err != nil || got != want {
+			t.Errorf("MessageSender(%s) = %q, %v; want %s", id, got, err, want)
+		}
+	}
+	for _, id := range []string{"msg_nowhere", ""} {
+		if got, err := db.MessageSender(ctx, id); !errors.Is(err, inbox.ErrNotFound) {
+			t.Errorf("MessageSender(%q) = %q, %v; want not found", id, got, err)
+		}
 	}
 }
