@@ -134,3 +134,22 @@ type TemplateChange struct {
 	Status          string
 	RejectionReason string
 }
+
+// MessageID is the Zavu id of the message ev brings, reports on or reacts
+// to; empty when it names none (a template, a broadcast, a payload that
+// did not decode).
+func (ev *Event) MessageID() string {
+	switch {
+	case ev.NewConversation != nil:
+		return ev.NewConversation.FirstMessageID
+	case ev.Inbound != nil:
+		return ev.Inbound.MessageID
+	case ev.Reaction != nil:
+		return ev.Reaction.MessageID
+	case ev.Echo != nil:
+		return ev.Echo.MessageID
+	case ev.Status != nil:
+		return ev.Status.MessageID
+	}
+	return ""
+}

@@ -1,6 +1,8 @@
 package inbox
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -121,6 +123,53 @@ func SecretHint(secret string) string {
 		return ""
 	}
 	return secret[len(secret)-4:]
+}
+
+// A webhook secret vouches for the events it signs: one of the project's
+// (ZAVU_WEBHOOK_SECRET) for every event, one set for a sender on the
+// Senders page for that sender's events only. Its envelope must name that
+// sender, and the message it names, when it is here already, must be held
+// by one of that sender's conversations: else whoever holds one sender's
+// secret could mark another sender's replies delivered or failed (and the
+// customer opted out), react to them, or rewrite a message it announced.
+// A message not here yet is the signing sender's to report on: a report
+// leaves a placeholder in that sender's conversation.
+
+// OtherSendersMessage is why an event signed with one sender's own secret
+// is refused: the message it names is another sender's.
+type OtherSendersMessage struct {
+	Signer    string // the sender whose secret signed the event
+	MessageID string // the Zavu id of the message it names
+	Owner     string // the sender whose conversation holds the message
+}
+
+func (e *OtherSendersMessage) Error() string {
+	return fmt.Sprintf("signed with the webhook secret of sender %q, which signs only that sender's events, but message %s is sender %q's",
+		e.Signer, e.MessageID, e.Owner)
+}
+
+// Is makes an OtherSendersMessage match ErrUnauthorized.
+func (e *OtherSendersMessage) Is(target error) bool { return target == ErrUnauthorized }
+
+// CheckSignedBySender returns an *OtherSendersMessage when ev, signed with
+// the webhook secret of sender signer, names a message that senderOf (see
+// Store.MessageSender) says is held by another sender's conversation.
+func CheckSignedBySender(ctx context.Context, ev *Event, signer string,
+	senderOf func(ctx context.Context, zavuMessageID string) (string, error)) error {
+	id := ev.MessageID()
+	if id == "" {
+		return nil
+	}
+	owner, err := senderOf(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case owner != signer:
+		return &OtherSendersMessage{Signer: signer, MessageID: id, Owner: owner}
+	}
+	return nil
 }
 
 // SyncResult is the outcome of the last sync of senders or templates from

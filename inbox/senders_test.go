@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -59,5 +60,49 @@ func TestCheckWebhookSecret(t *testing.T) {
 	}
 	if h := SecretHint("whsec_0123456789abcdef"); h != "cdef" {
 		t.Errorf("hint %q", h)
+	}
+}
+
+// A sender's secret signs events about that sender's messages, and about
+// messages not here yet; any event that names another sender's message
+// is refused, whatever its kind.
+func TestSenderSecretSignsOnlyEventsOnItsOwnMessages(t *testing.T) {
+	held := map[string]string{"msg_a": "snd_a", "msg_b": "snd_b"}
+	senderOf := func(_ context.Context, id string) (string, error) {
+		if s, ok := held[id]; ok {
+			return s, nil
+		}
+		return "", ErrNotFound
+	}
+	naming := func(id string) []*Event {
+		return []*Event{
+			{Type: EventConversationNew, NewConversation: &NewConversation{FirstMessageID: id}},
+			{Type: EventMessageInbound, Inbound: &InboundMessage{MessageID: id}},
+			{Type: EventMessageReaction, Reaction: &ReactionChange{MessageID: id}},
+			{Type: EventMessageSent, Echo: &Echo{MessageID: id}},
+			{Type: EventMessageFailed, Status: &StatusReport{MessageID: id}},
+		}
+	}
+	ctx := context.Background()
+	for _, ev := range naming("msg_b") {
+		err := CheckSignedBySender(ctx, ev, "snd_a", senderOf)
+		var other *OtherSendersMessage
+		if !errors.As(err, &other) || other.Signer != "snd_a" || other.MessageID != "msg_b" || other.Owner != "snd_b" ||
+			!errors.Is(err, ErrUnauthorized) {
+			t.Errorf("%s naming snd_b's message, signed by snd_a: %v, want refused", ev.Type, err)
+		}
+	}
+	for _, ev := range append(naming("msg_a"), append(naming("msg_new"),
+		&Event{Type: EventTemplateStatus, Template: &TemplateChange{TemplateID: "tmpl_1"}},
+		&Event{Type: EventMessageInbound, DecodeErr: errors.New("data.from is not a string")})...) {
+		if err := CheckSignedBySender(ctx, ev, "snd_a", senderOf); err != nil {
+			t.Errorf("%s naming %q, signed by snd_a: %v, want accepted", ev.Type, ev.MessageID(), err)
+		}
+	}
+	broken := errors.New("database is locked")
+	if err := CheckSignedBySender(ctx, naming("msg_a")[4], "snd_a", func(context.Context, string) (string, error) {
+		return "", broken
+	}); !errors.Is(err, broken) {
+		t.Errorf("with the store failing: %v, want its error", err)
 	}
 }

@@ -67,6 +67,7 @@ var pgEndToEnd = []struct {
 	{"TestWebhookRejectsBadInputAndStoresNothing", TestWebhookRejectsBadInputAndStoresNothing},
 	{"TestDuplicateDeliveryIsAcknowledgedOnce", TestDuplicateDeliveryIsAcknowledgedOnce},
 	{"TestBrokenPayloadIsKeptWithItsError", TestBrokenPayloadIsKeptWithItsError},
+	{"TestSendersSecretSignsOnlyItsOwnMessagesEvents", TestSendersSecretSignsOnlyItsOwnMessagesEvents},
 	// Replies and the outbox.
 	{"TestAPIReply", TestAPIReply},
 	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},

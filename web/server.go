@@ -100,8 +100,9 @@ const MaxWebhookBody = 512 << 10
 type Webhooks interface {
 	// VerifyDecoded returns an error unless header is a valid, fresh
 	// signature of body by one of the secrets in force for it; ev is what
-	// Decode made of body (nil if it refused it).
-	VerifyDecoded(ctx context.Context, header string, body []byte, ev *inbox.Event) error
+	// Decode made of body (nil if it refused it). signer is the sender
+	// whose own secret signed it, "" when one of the project's did.
+	VerifyDecoded(ctx context.Context, header string, body []byte, ev *inbox.Event) (signer string, err error)
 	// Decode returns an error only when body is not a JSON object with an
 	// id and a type; payload problems are kept in Event.DecodeErr.
 	Decode(body []byte) (*inbox.Event, error)

@@ -45,9 +45,12 @@ func (s *Server) handleWebhook(c echo.Context) error {
 	// Decoded before it is verified, to read it once: the sender it names
 	// has secrets of its own. Nothing is done with it unless it verifies.
 	// Only the envelope: the store applies the event after the
-	// acknowledgement, and decodes its payload then.
+	// acknowledgement, and decodes its payload then (a delivery that only
+	// its sender's own secret signed has its payload read here too, for
+	// the message it names).
 	ev, decodeErr := s.webhooks.DecodeEnvelope(body)
-	if err := s.webhooks.VerifyDecoded(ctx, r.Header.Get("X-Zavu-Signature"), body, ev); err != nil {
+	signer, err := s.webhooks.VerifyDecoded(ctx, r.Header.Get("X-Zavu-Signature"), body, ev)
+	if err != nil {
 		n := s.sigFailures.add(c.RealIP(), s.now().UTC())
 		s.metrics.signatureFailed()
 		s.log.WarnContext(ctx, "webhook refused: bad signature", "remote", c.RealIP(), "reason", err.Error(), "failures_from_remote", n)
@@ -58,6 +61,11 @@ func (s *Server) handleWebhook(c echo.Context) error {
 	if decodeErr != nil {
 		s.log.WarnContext(ctx, "webhook refused: bad envelope", "reason", decodeErr.Error())
 		return newError(http.StatusBadRequest, "invalid_event", "The body must be a JSON object with a string id and type.")
+	}
+	if signer != "" {
+		if err := s.checkSignedBySender(c, signer, body); err != nil {
+			return err
+		}
 	}
 	c.Set(logEventID, ev.ID)
 	if ev.Timestamp.IsZero() {
@@ -81,6 +89,36 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		return c.JSONBlob(http.StatusOK, webhookDuplicate)
 	}
 	return c.JSONBlob(http.StatusOK, webhookReceived)
+}
+
+// checkSignedBySender refuses a delivery signed with the webhook secret of
+// sender signer whose event names a message of another sender's, as a bad
+// signature: 401, counted for the Webhook log and logged. It reads the
+// payload and looks the message up, which deliveries signed with a
+// project's secret are spared.
+func (s *Server) checkSignedBySender(c echo.Context, signer string, body []byte) error {
+	ctx := c.Request().Context()
+	ev, err := s.webhooks.Decode(body)
+	if err != nil {
+		return nil // the envelope decoded already; stored as it is
+	}
+	err = inbox.CheckSignedBySender(ctx, ev, signer, s.store.MessageSender)
+	var other *inbox.OtherSendersMessage
+	switch {
+	case errors.As(err, &other):
+		n := s.sigFailures.add(c.RealIP(), s.now().UTC())
+		s.metrics.signatureFailed()
+		s.log.WarnContext(ctx, "webhook refused: signed with another sender's secret", "remote", c.RealIP(),
+			"event_id", ev.ID, "type", ev.Type, "signer", other.Signer, "message_id", other.MessageID,
+			"message_sender", other.Owner, "failures_from_remote", n)
+		return newError(http.StatusUnauthorized, "invalid_signature",
+			"The event names a message of another sender than the one whose webhook secret signed it: a sender's secret signs only that sender's events.")
+	case err != nil:
+		// Not stored: Zavu retries, so nothing is lost.
+		s.failLog.Log(ctx, slog.LevelError, "webhook not checked", "event_id", ev.ID, "type", ev.Type, "err", err)
+		return newError(http.StatusServiceUnavailable, "not_stored", "The event could not be checked; please retry.")
+	}
+	return nil
 }
 
 // readWebhookBody reads a delivery's body, at most MaxWebhookBody bytes.

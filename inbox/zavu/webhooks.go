@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 
 	"switchboard/inbox"
 )
@@ -33,38 +32,53 @@ func StaticSecrets(secrets ...string) func(context.Context) ([]string, error) {
 // the envelope names. When the secrets could only be partly read, a
 // signature by one of those read still counts.
 func (w Webhooks) Verify(ctx context.Context, header string, body []byte) error {
-	return w.verify(ctx, header, body, envelopeSender(body))
+	_, err := w.verify(ctx, header, body, envelopeSender(body))
+	return err
 }
 
 // VerifyDecoded is Verify for a body Decode read as ev (nil when it
 // refused the body): the sender is ev's, and the body is not read again.
-func (w Webhooks) VerifyDecoded(ctx context.Context, header string, body []byte, ev *inbox.Event) error {
+// signer is the sender whose own secret signed it, "" when one of the
+// project's did: a sender's secret vouches for that sender's events only
+// (see inbox.CheckSignedBySender).
+func (w Webhooks) VerifyDecoded(ctx context.Context, header string, body []byte, ev *inbox.Event) (signer string, err error) {
 	if ev == nil {
-		return w.Verify(ctx, header, body)
+		return w.verify(ctx, header, body, envelopeSender(body))
 	}
 	return w.verify(ctx, header, body, ev.SenderID)
 }
 
-// verify is Verify for a body whose envelope names sender ("" for none).
-func (w Webhooks) verify(ctx context.Context, header string, body []byte, sender string) error {
-	var secrets []string
-	var err error
+// verify is Verify for a body whose envelope names sender ("" for none),
+// trying the project's secrets first; signer is sender when only its own
+// secret matched.
+func (w Webhooks) verify(ctx context.Context, header string, body []byte, sender string) (signer string, err error) {
+	var project, own []string
 	if w.Secrets != nil {
-		secrets, err = w.Secrets(ctx)
+		project, err = w.Secrets(ctx)
 	}
-	if id := sender; id != "" && w.SenderSecrets != nil {
-		more, merr := w.SenderSecrets(ctx, id)
-		secrets = append(slices.Clip(secrets), more...)
-		err = errors.Join(err, merr)
+	if sender != "" && w.SenderSecrets != nil {
+		var serr error
+		own, serr = w.SenderSecrets(ctx, sender)
+		err = errors.Join(err, serr)
 	}
-	if len(secrets) == 0 && err != nil {
-		return err
+	if len(project) == 0 && len(own) == 0 && err != nil {
+		return "", err
 	}
-	verr := w.Verifier.Verify(header, body, secrets)
-	if verr != nil && err != nil {
-		return errors.Join(verr, err)
+	verr := ErrNoSecrets
+	if len(project) > 0 {
+		if verr = w.Verifier.Verify(header, body, project); verr == nil {
+			return "", nil
+		}
 	}
-	return verr
+	if len(own) > 0 {
+		if verr = w.Verifier.Verify(header, body, own); verr == nil {
+			return sender, nil
+		}
+	}
+	if err != nil {
+		return "", errors.Join(verr, err)
+	}
+	return "", verr
 }
 
 // envelopeSender is the senderId of a delivery's envelope, read the way

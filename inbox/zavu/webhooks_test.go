@@ -109,15 +109,19 @@ func TestVerifyDecodedUsesTheDecodedSendersSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = w.VerifyDecoded(ctx, Sign(perSender, time.Now(), body), body, ev)
+		signer, err := w.VerifyDecoded(ctx, Sign(perSender, time.Now(), body), body, ev)
 		if (err == nil) != tt.ok {
 			t.Errorf("%s signed with snd_a's secret: err = %v, want accepted %v", tt.body, err, tt.ok)
+		}
+		if err == nil && signer != "snd_a" {
+			t.Errorf("%s signed with snd_a's secret: signer %q, want snd_a", tt.body, signer)
 		}
 		if (err == nil) != (w.Verify(ctx, Sign(perSender, time.Now(), body), body) == nil) {
 			t.Errorf("%s: VerifyDecoded and Verify disagree", tt.body)
 		}
-		if err := w.VerifyDecoded(ctx, Sign(env, time.Now(), body), body, ev); err != nil {
-			t.Errorf("%s signed with the configured secret: %v", tt.body, err)
+		// The configured secret signs every event, for no sender alone.
+		if signer, err := w.VerifyDecoded(ctx, Sign(env, time.Now(), body), body, ev); err != nil || signer != "" {
+			t.Errorf("%s signed with the configured secret: signer %q, %v; want none", tt.body, signer, err)
 		}
 	}
 }
