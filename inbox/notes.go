@@ -47,6 +47,12 @@ const (
 	ActivityLabelRemoved     ActivityKind = "label_removed" // Detail is the label's name
 )
 
+// UnassignedDeactivated is the Detail of the ActivityUnassigned line a
+// conversation gets when its assignee is deactivated: someone who cannot
+// sign in cannot answer, so their conversations still open or snoozed go
+// back to Unassigned for the team to pick up (see Store.DeactivateUser).
+const UnassignedDeactivated = "assignee_deactivated"
+
 // ThreadActivity is one line of "who did what" in a thread. It is stored
 // as an internal message of type activity, in time order with the
 // messages, and shown live like any message.
@@ -55,9 +61,12 @@ type ThreadActivity struct {
 	Kind           ActivityKind
 	// ActorID is who did it; nil when Switchboard did (an auto-reply
 	// skipped, a snooze that ended).
-	ActorID  *int64
-	TargetID *int64    // the assignee, for ActivityAssigned
-	Detail   string    // a label's name, an auto-reply skip's reason
+	ActorID *int64
+	// TargetID is the assignee, for ActivityAssigned; for an
+	// ActivityUnassigned line with Detail UnassignedDeactivated, the
+	// assignee who was deactivated.
+	TargetID *int64
+	Detail   string    // a label's name, an auto-reply skip's reason, why a conversation was unassigned
 	Rule     string    // the auto-reply rule, for ActivityAutoReplySkipped
 	Until    time.Time // a snooze's end
 	At       time.Time

@@ -277,6 +277,16 @@ type Store interface {
 	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
 	// UpdateUser changes a user's role and whether they may sign in.
 	UpdateUser(ctx context.Context, id int64, role Role, active bool) error
+	// DeactivateUser stops a user signing in and, in the same
+	// transaction, returns their conversations that are not resolved
+	// (open or snoozed; a snooze stays) to Unassigned, each with an
+	// ActivityUnassigned line (Detail UnassignedDeactivated, TargetID the
+	// user, by the admin who did it) in its thread. Resolved ones keep
+	// their assignee, for the record. The Change names those conversations
+	// and lines, to publish. Refused with ErrLastAdmin, nothing changed,
+	// when it would leave no active admin. Reactivating (UpdateUser)
+	// gives nothing back.
+	DeactivateUser(ctx context.Context, id, by int64, at time.Time) (Change, error)
 	SetPassword(ctx context.Context, id int64, hash string) error
 	// Setting returns an admin setting; ok is false when never set.
 	Setting(ctx context.Context, key string) (value string, ok bool, err error)

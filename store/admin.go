@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -67,6 +69,58 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, role inbox.Role, active 
 		return fmt.Errorf("update user %d: %w", id, err)
 	}
 	return nil
+}
+
+// DeactivateUser stops a user signing in and, in the same transaction,
+// returns their conversations still open (snoozed ones too, which keep
+// their snooze) to Unassigned, with a line in each thread saying why, by
+// the admin by. Resolved conversations keep their assignee. An unknown id
+// is an error wrapping inbox.ErrNotFound; leaving no active admin is
+// refused with inbox.ErrLastAdmin, and then nothing changes.
+func (db *DB) DeactivateUser(ctx context.Context, id, by int64, at time.Time) (inbox.Change, error) {
+	var ch inbox.Change
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		ch = inbox.Change{}
+		if err := updateOne(ctx, w, `UPDATE users SET active = ? WHERE id = ?`, false, id); err != nil {
+			return err
+		}
+		var admins int
+		if err := w.queryRowSQL(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&admins); err != nil {
+			return err
+		}
+		if admins == 0 {
+			return inbox.ErrLastAdmin // the savepoint is rolled back: nothing changed
+		}
+		// A snoozed conversation is open with a snooze: status 'open'
+		// takes both, on conversations_assignee.
+		rows, err := w.querySQL(ctx, `UPDATE conversations SET assignee_id = NULL, updated_at = ?
+			WHERE assignee_id = ? AND status = 'open' RETURNING id`, msOf(at), id)
+		if err != nil {
+			return err
+		}
+		ids, err := scanIDs(rows)
+		if err != nil {
+			return err
+		}
+		slices.Sort(ids)
+		ch.ConversationIDs = ids
+		var actor *int64
+		if by != 0 {
+			actor = &by
+		}
+		for _, conv := range ids {
+			err := w.activity(ctx, &ch, inbox.ThreadActivity{ConversationID: conv, Kind: inbox.ActivityUnassigned,
+				ActorID: actor, TargetID: &id, Detail: inbox.UnassignedDeactivated, At: at})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return inbox.Change{}, fmt.Errorf("deactivate user %d: %w", id, err)
+	}
+	return ch, nil
 }
 
 // SetPassword replaces a user's password hash. An unknown id is an error

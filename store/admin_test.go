@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard/inbox"
 )
@@ -136,5 +139,108 @@ func TestSetPassword(t *testing.T) {
 	}
 	if got, _ := db.User(ctx, ben.ID); got.PasswordHash != "new-hash" {
 		t.Errorf("a refused SetPassword changed the hash to %q", got.PasswordHash)
+	}
+}
+
+// Deactivating Ben returns his open and snoozed conversations to
+// Unassigned in the same transaction, each with a line in its thread
+// saying why; his resolved one keeps his name, for the record, and
+// another agent's stays theirs. The only active admin is still refused,
+// and then nothing of hers changes.
+func TestDeactivateUserReturnsTheirConversationsToUnassigned(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := addTestUser(t, db, "ana@example.com", "Ana", inbox.RoleAdmin)
+	ben := addTestUser(t, db, "ben@example.com", "Ben", inbox.RoleAgent)
+	cat := addTestUser(t, db, "cat@example.com", "Cat", inbox.RoleAgent)
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, receive(t, db, fmt.Sprintf("+1555200%d", i), 1, t0.Add(timeMinutes(i))))
+	}
+	open, snoozed, resolved, cats, anas := ids[0], ids[1], ids[2], ids[3], ids[4]
+	update(t, db, ids[:3], inbox.ConversationUpdate{Assign: true, AssigneeID: &ben.ID}, t0)
+	update(t, db, []int64{cats}, inbox.ConversationUpdate{Assign: true, AssigneeID: &cat.ID}, t0)
+	update(t, db, []int64{anas}, inbox.ConversationUpdate{Assign: true, AssigneeID: &ana.ID}, t0)
+	update(t, db, []int64{snoozed}, inbox.ConversationUpdate{Status: status(inbox.Snoozed), SnoozedUntil: t0.Add(48 * time.Hour)}, t0)
+	update(t, db, []int64{resolved}, inbox.ConversationUpdate{Status: status(inbox.Resolved)}, t0)
+
+	at := t0.Add(time.Hour)
+	ch, err := db.DeactivateUser(ctx, ben.ID, ana.ID, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.User(ctx, ben.ID); got.Active {
+		t.Error("Ben is still active")
+	}
+	if got := slices.Sorted(slices.Values(ch.ConversationIDs)); !slices.Equal(got, []int64{open, snoozed}) {
+		t.Errorf("the change names conversations %v, want the open and the snoozed one %v", got, []int64{open, snoozed})
+	}
+	for _, c := range []struct {
+		what     string
+		id       int64
+		assignee *int64
+		status   inbox.ConversationStatus
+		line     bool
+	}{
+		{"Ben's open conversation", open, nil, inbox.Open, true},
+		{"Ben's snoozed conversation", snoozed, nil, inbox.Snoozed, true},
+		{"Ben's resolved conversation", resolved, &ben.ID, inbox.Resolved, false},
+		{"Cat's conversation", cats, &cat.ID, inbox.Open, false},
+	} {
+		got, err := db.Conversation(ctx, c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if derefID(got.AssigneeID) != derefID(c.assignee) || got.Status != c.status {
+			t.Errorf("%s: assignee %v, %s; want %v, %s", c.what, derefID(got.AssigneeID), got.Status, derefID(c.assignee), c.status)
+		}
+		if c.status == inbox.Snoozed && !got.SnoozedUntil.Equal(t0.Add(48*time.Hour)) {
+			t.Errorf("%s is snoozed until %v, want it kept", c.what, got.SnoozedUntil)
+		}
+		ms, _, err := db.Messages(ctx, c.id, inbox.MessageFilter{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []inbox.Message
+		for _, m := range ms {
+			if a := m.Content; m.Type == inbox.TypeActivity && a != nil && a.Activity != nil && a.Activity.Kind == inbox.ActivityUnassigned {
+				lines = append(lines, m)
+			}
+		}
+		switch {
+		case !c.line && len(lines) != 0:
+			t.Errorf("%s got an unassigned line", c.what)
+		case c.line && len(lines) != 1:
+			t.Errorf("%s has %d unassigned lines, want 1", c.what, len(lines))
+		case c.line:
+			m := lines[0]
+			a := m.Content.Activity
+			if a.Detail != inbox.UnassignedDeactivated || derefID(a.TargetID) != ben.ID || derefID(m.AuthorID) != ana.ID ||
+				!m.CreatedAt.Equal(at) || !slices.Contains(ch.MessageIDs, m.ID) {
+				t.Errorf("%s's line: %+v by %v at %v, want Ben (%d) deactivated by Ana (%d) at %v, in the change %v",
+					c.what, *a, derefID(m.AuthorID), m.CreatedAt, ben.ID, ana.ID, at, ch.MessageIDs)
+			}
+		}
+	}
+	// Reactivated, Ben gets nothing back.
+	if err := db.UpdateUser(ctx, ben.ID, inbox.RoleAgent, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := listIDs(t, db, inbox.ConversationFilter{AssigneeID: &ben.ID}); !slices.Equal(got, []int64{resolved}) {
+		t.Errorf("after reactivation Ben has %v, want only the resolved one %d", got, resolved)
+	}
+
+	// The only active admin: refused, and her conversation stays hers.
+	if _, err := db.DeactivateUser(ctx, ana.ID, ana.ID, at); !errors.Is(err, inbox.ErrLastAdmin) {
+		t.Errorf("the only admin deactivated: %v, want ErrLastAdmin", err)
+	}
+	if got, _ := db.User(ctx, ana.ID); !got.Active {
+		t.Error("the refused deactivation was written")
+	}
+	if got, _ := db.Conversation(ctx, anas); derefID(got.AssigneeID) != ana.ID {
+		t.Errorf("a refused deactivation unassigned Ana's conversation: %v", derefID(got.AssigneeID))
+	}
+	if _, err := db.DeactivateUser(ctx, 999, ana.ID, at); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("an unknown user deactivated: %v, want ErrNotFound", err)
 	}
 }

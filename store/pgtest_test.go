@@ -136,6 +136,7 @@ var pgContract = []struct {
 	{"TestUsersListsActiveFirstByName", TestUsersListsActiveFirstByName},
 	{"TestUpdateUserChangesRoleAndAccess", TestUpdateUserChangesRoleAndAccess},
 	{"TestUpdateUserNeverLeavesNoActiveAdmin", TestUpdateUserNeverLeavesNoActiveAdmin},
+	{"TestDeactivateUserReturnsTheirConversationsToUnassigned", TestDeactivateUserReturnsTheirConversationsToUnassigned},
 	{"TestSetPassword", TestSetPassword},
 	{"TestAPITokenScopesCreatorsAndRevocation", TestAPITokenScopesCreatorsAndRevocation},
 	{"TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders", TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders},
