@@ -206,13 +206,24 @@ func (s *Server) agentPage(c echo.Context, u inbox.User) (views.AgentPageView, e
 			admins++
 		}
 	}
-	return views.AgentPageView{
+	v := views.AgentPageView{
 		Page:        s.page(c, u.Name+" · Agents · Switchboard"),
 		Agent:       agentRow(u, currentUser(c).ID, location(c)),
 		OnlyAdmin:   u.Role == inbox.RoleAdmin && u.Active && admins <= 1,
 		MinPassword: MinPasswordLength,
 		LoginURL:    s.loginURL(),
-	}, nil
+	}
+	if u.Active {
+		// What a deactivation would hand back to the team.
+		for _, st := range []inbox.ConversationStatus{inbox.Open, inbox.Snoozed} {
+			n, err := s.store.CountConversations(c.Request().Context(), inbox.ConversationFilter{Status: st, AssigneeID: &u.ID})
+			if err != nil {
+				return views.AgentPageView{}, err
+			}
+			v.Holding += n
+		}
+	}
+	return v, nil
 }
 
 // pathUser is the account the path names.
@@ -234,6 +245,9 @@ func (s *Server) handleAgent(c echo.Context) error {
 		return err
 	}
 	v.Notice = agentNotices[c.QueryParam("done")]
+	if n, err := strconv.Atoi(c.QueryParam("back")); err == nil && n >= 0 && c.QueryParam("done") == "deactivated" {
+		v.Notice += " " + conversationsBack(n)
+	}
 	return s.render(c, http.StatusOK, views.AgentPage(v))
 }
 
@@ -291,25 +305,46 @@ func (s *Server) handleDeactivateAgent(c echo.Context) error {
 	if !u.Active {
 		return c.Redirect(http.StatusSeeOther, agentDone(u, "deactivated"))
 	}
-	err = s.store.UpdateUser(ctx, u.ID, u.Role, false)
+	me := currentUser(c).ID
+	ch, err := s.store.DeactivateUser(ctx, u.ID, me, s.now())
 	if errors.Is(err, inbox.ErrLastAdmin) {
 		return s.refuseAgentChange(c, u, http.StatusConflict, lastAdminMessage(u))
 	}
 	if err != nil {
 		return err
 	}
-	s.audit(c, "user.deactivate", userLabel(u))
+	back := len(ch.ConversationIDs)
+	detail := userLabel(u)
+	if back > 0 {
+		detail += "; " + conversationsBack(back)
+	}
+	s.audit(c, "user.deactivate", detail)
+	s.log.Info("conversations unassigned: assignee deactivated", "conversation_ids", ch.ConversationIDs, "user_id", u.ID, "by", me)
+	// Teammates' lists, headers, threads and counts follow at once.
+	s.publish(ch)
 	s.hub.TeamChanged()
 	if err := s.endSessions(ctx, u.ID, "", deactivatedReason); err != nil {
 		return err
 	}
-	if u.ID == currentUser(c).ID {
+	if u.ID == me {
 		if err := s.sessions.Destroy(ctx); err != nil {
 			return err
 		}
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
-	return c.Redirect(http.StatusSeeOther, agentDone(u, "deactivated"))
+	return c.Redirect(http.StatusSeeOther, agentDone(u, "deactivated")+"&back="+strconv.Itoa(back))
+}
+
+// conversationsBack says how many of a deactivated agent's conversations
+// went back to Unassigned.
+func conversationsBack(n int) string {
+	switch n {
+	case 0:
+		return "They had no open or snoozed conversations to hand back."
+	case 1:
+		return "1 conversation of theirs, open or snoozed, went back to Unassigned for the team to pick up."
+	}
+	return strconv.Itoa(n) + " conversations of theirs, open or snoozed, went back to Unassigned for the team to pick up."
 }
 
 func (s *Server) handleReactivateAgent(c echo.Context) error {

@@ -260,6 +260,9 @@ func activitySentence(a inbox.ActivityContent, actor *int64, who people) (string
 		}
 		return who.name(actor) + " assigned this to " + who.name(a.TargetID), time.Time{}
 	case inbox.ActivityUnassigned:
+		if a.Detail == inbox.UnassignedDeactivated {
+			return "Unassigned: " + who.name(a.TargetID) + " was deactivated", time.Time{}
+		}
 		if actor == nil {
 			return "Unassigned", time.Time{}
 		}
