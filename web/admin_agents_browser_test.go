@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -64,4 +65,70 @@ func TestBrowserDeactivatedAgentLeavesAtOnce(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-error]`)),
 	)
 	ben.waitFor("he is told why", `document.querySelector('[data-testid=login-error]').textContent.includes('deactivated')`)
+}
+
+// TestBrowserDeactivatingAnAgentHandsBackTheirConversations: Ana, on a
+// phone, deactivates Ben, who holds two open conversations; the
+// confirmation says they go back to Unassigned, and the notice after says
+// they went, both within the screen. Cat, with the Unassigned list open,
+// sees both arrive and the count follow without reloading, and each
+// thread says why.
+func TestBrowserDeactivatingAnAgentHandsBackTheirConversations(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ctx := context.Background()
+	ls.addAdmin("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.addUser("cat@example.com", "Cat Agent")
+	benUser, err := ls.db.UserByEmail(ctx, "ben@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i, name := range []string{"Zoe Quinn", "Yuri Park"} {
+		ls.post(inboundFrom(fmt.Sprintf("evt_d%d", i), fmt.Sprintf("msg_d%d", i), fmt.Sprintf("+1415555070%d", i), name, "Where is my order?", now.Add(time.Duration(i)*time.Second)))
+		m, err := ls.db.MessageByZavuID(ctx, fmt.Sprintf("msg_d%d", i))
+		for deadline := time.Now().Add(browserPatience); err != nil && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond) // applied just after the webhook's answer
+			m, err = ls.db.MessageByZavuID(ctx, fmt.Sprintf("msg_d%d", i))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ls.db.Assign(ctx, m.ConversationID, &benUser.ID, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bctx := browser(t, exe)
+	cat := newTab(t, bctx)
+	cat.login(ls.url(), "cat@example.com")
+	cat.open(ls.url() + "/inbox?view=unassigned")
+	cat.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	cat.waitFor("nothing unassigned", `document.querySelectorAll('[data-testid=conv-row]').length === 0 && document.querySelector('[data-testid=nav-count-unassigned]').textContent.trim() === '0'`)
+
+	admin := newTab(t, bctx)
+	admin.login(ls.url(), "ana@example.com")
+	admin.setScreen(phone, false)
+	admin.open(fmt.Sprintf("%s/admin/agents/%d", ls.url(), benUser.ID))
+	admin.do("open the confirmation", chromedp.Click(chromedp.CSS(`[data-testid=agent-deactivate-open]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=agent-deactivate]`)))
+	admin.waitFor("it says what becomes of his conversations",
+		`document.querySelector('[data-testid=agent-deactivate-what]').textContent.includes('Their 2 conversations still open or snoozed go back to Unassigned')`)
+	if got := admin.eval(offScreen(`[data-testid=agent-deactivate-what], [data-testid=agent-deactivate]`) + ` + (document.scrollingElement.scrollWidth > innerWidth ? ' the page scrolls sideways' : '')`); got != "" {
+		t.Errorf("the confirmation on a phone: %s", got)
+	}
+	admin.do("confirm", chromedp.Click(chromedp.CSS(`[data-testid=agent-deactivate]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=agent-notice]`)))
+	admin.waitFor("the notice says how many went back",
+		`document.querySelector('[data-testid=agent-notice]').textContent.includes('2 conversations of theirs, open or snoozed, went back to Unassigned')`)
+	if got := admin.eval(offScreen(`[data-testid=agent-notice]`) + ` + (document.scrollingElement.scrollWidth > innerWidth ? ' the page scrolls sideways' : '')`); got != "" {
+		t.Errorf("the notice on a phone: %s", got)
+	}
+	admin.accessible("Ben's page after his deactivation, on a phone", false)
+
+	cat.waitFor("both arrive in Cat's Unassigned list, live",
+		`[...document.querySelectorAll('[data-testid=conv-row] [data-testid=row-name]')].map(e => e.textContent).sort().join() === 'Yuri Park,Zoe Quinn'`)
+	cat.waitFor("the Unassigned count follows", `document.querySelector('[data-testid=nav-count-unassigned]').textContent.trim() === '2'`)
+	cat.do("open Zoe's", chromedp.Click(chromedp.CSS(`#conv-list .row:last-of-type [data-testid=row-name]`)))
+	cat.waitFor("the thread says why it is unassigned",
+		`[...document.querySelectorAll('[data-testid=activity]')].some(e => e.textContent.includes('Unassigned: Ben Agent was deactivated'))`)
 }
