@@ -79,6 +79,13 @@ type ConversationUpdate struct {
 	// Assign, when set, makes AssigneeID the assignee (nil: nobody).
 	Assign     bool
 	AssigneeID *int64
+	// AssignFrom, with Assign, holds by conversation id the assignee the
+	// agent's screen showed (nil: nobody). A conversation whose assignee
+	// has changed since, to someone other than AssigneeID, is left as it
+	// is (StateChange.AssignedMeanwhile), as Store.AssignFrom leaves one:
+	// a teammate's take is not overridden by a selection made before it.
+	// Without it (nil), every conversation is changed.
+	AssignFrom map[int64]*int64
 	// Labels, when not nil, replaces the labels (by name, case
 	// insensitive); AddLabels and RemoveLabels change them one by one.
 	Labels       *[]string
@@ -130,6 +137,11 @@ type ConversationState struct {
 // before and after.
 type StateChange struct {
 	Before, After ConversationState
+	// AssignedMeanwhile marks a conversation the update left as it was,
+	// its assignee having changed since the agent's screen showed it
+	// (ConversationUpdate.AssignFrom): Before and After are both as it
+	// is, and After.AssigneeID has it.
+	AssignedMeanwhile bool
 }
 
 // Undo is the state that puts back what the update changed, on a
@@ -203,7 +215,8 @@ type TeamStore interface {
 	// UpdateConversations applies u to each conversation in one
 	// transaction, with an activity line in its thread for each change,
 	// and returns each one's state before and after it (for an undo) and
-	// what changed. An unknown conversation is an error wrapping
+	// what changed; one left as it was (u.AssignFrom) is marked
+	// AssignedMeanwhile and is not in the Change. An unknown conversation is an error wrapping
 	// ErrNotFound, an unknown label or assignee an *InvalidError; then
 	// nothing changes.
 	UpdateConversations(ctx context.Context, ids []int64, u ConversationUpdate, at time.Time) ([]StateChange, Change, error)

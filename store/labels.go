@@ -272,7 +272,7 @@ func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.Conv
 	var before []inbox.StateChange
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		before, ch = before[:0], inbox.Change{ConversationIDs: ids}
+		before, ch = before[:0], inbox.Change{}
 		if u.Assign && u.AssigneeID != nil && *u.AssigneeID != 0 {
 			var active bool
 			err := w.queryRowSQL(ctx, `SELECT active FROM users WHERE id = ?`, *u.AssigneeID).Scan(&active)
@@ -301,6 +301,14 @@ func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.Conv
 			if err != nil {
 				return err
 			}
+			if from, ok := u.AssignFrom[id]; ok && u.Assign &&
+				!equalID(nobodyAsNil(st.AssigneeID), nobodyAsNil(from)) && !equalID(nobodyAsNil(st.AssigneeID), nobodyAsNil(u.AssigneeID)) {
+				// A teammate changed its assignee since the agent's
+				// screen showed it: theirs stands.
+				before = append(before, inbox.StateChange{Before: st, After: st, AssignedMeanwhile: true})
+				continue
+			}
+			ch.ConversationIDs = append(ch.ConversationIDs, id)
 			labels := st.LabelIDs
 			if u.Labels != nil {
 				labels = set
@@ -456,6 +464,15 @@ func (w *writeTx) putState(ctx context.Context, ch *inbox.Change, cur, next inbo
 		return record(kind, "", nil, time.Time{})
 	}
 	return nil
+}
+
+// nobodyAsNil is an assignee as equalID compares it: nil for nobody, which
+// a pointer to 0 also means.
+func nobodyAsNil(id *int64) *int64 {
+	if id != nil && *id == 0 {
+		return nil
+	}
+	return id
 }
 
 func equalID(a, b *int64) bool {

@@ -502,3 +502,74 @@ func TestLabelsAreNamedInAnyCase(t *testing.T) {
 		t.Errorf("an unknown label: %v", err)
 	}
 }
+
+// Ana's screen showed three conversations unassigned and she assigns them
+// to Cat; Ben took one meanwhile. That one is left as Ben has it, with no
+// line in its thread and out of the change; the other two go to Cat, and
+// the undo puts back only those. An assignment that matches what changed
+// meanwhile is done.
+func TestBulkAssignFromLeavesWhatChangedMeanwhile(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana, ben, cat := user(t, db, "Ana", true), user(t, db, "Ben", true), user(t, db, "Cat", true)
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, receive(t, db, fmt.Sprintf("+1555300%d", i), 1, t0.Add(timeMinutes(i))))
+	}
+	update(t, db, ids[1:2], inbox.ConversationUpdate{Assign: true, AssigneeID: &ben, By: ben}, t0)
+	shown := map[int64]*int64{ids[0]: nil, ids[1]: nil, ids[2]: new(int64)} // a pointer to 0: nobody too
+	at := t0.Add(time.Hour)
+	states, ch, err := db.UpdateConversations(ctx, ids, inbox.ConversationUpdate{Assign: true, AssigneeID: &cat, AssignFrom: shown, By: ana}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != 3 {
+		t.Fatalf("%d states, want one for each of the 3 conversations", len(states))
+	}
+	for i, st := range states {
+		want := cat
+		if i == 1 {
+			want = ben
+		}
+		if st.Before.ID != ids[i] || st.AssignedMeanwhile != (i == 1) || derefID(st.After.AssigneeID) != want {
+			t.Errorf("state %d: %+v, want conversation %d assigned to %d, left as it was: %v", i, st, ids[i], want, i == 1)
+		}
+		if c, _ := db.Conversation(ctx, ids[i]); derefID(c.AssigneeID) != want {
+			t.Errorf("conversation %d is assigned to %v, want %d", i, derefID(c.AssigneeID), want)
+		}
+	}
+	if !slices.Equal(ch.ConversationIDs, []int64{ids[0], ids[2]}) || len(ch.MessageIDs) != 2 {
+		t.Errorf("the change: %+v, want conversations %v and their two lines", ch, []int64{ids[0], ids[2]})
+	}
+	ms, _, err := db.Messages(ctx, ids[1], inbox.MessageFilter{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Type == inbox.TypeActivity && m.CreatedAt.Equal(at) {
+			t.Errorf("the conversation left as Ben had it got a line: %+v", *m.Content.Activity)
+		}
+	}
+
+	var changed []inbox.StateChange
+	for _, st := range states {
+		if !st.AssignedMeanwhile {
+			changed = append(changed, st)
+		}
+	}
+	if _, err := db.RestoreConversations(ctx, changed, ana, at.Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []any{nil, ben, nil} {
+		if c, _ := db.Conversation(ctx, ids[i]); derefID(c.AssigneeID) != want {
+			t.Errorf("after the undo conversation %d is assigned to %v, want %v", i, derefID(c.AssigneeID), want)
+		}
+	}
+
+	// Assigned to Ben from a screen that showed it unassigned, when Ben
+	// has it: no conflict.
+	states, ch, err = db.UpdateConversations(ctx, ids[1:2], inbox.ConversationUpdate{Assign: true, AssigneeID: &ben, AssignFrom: map[int64]*int64{ids[1]: nil}, By: ana}, at)
+	if err != nil || states[0].AssignedMeanwhile || !slices.Equal(ch.ConversationIDs, ids[1:2]) {
+		t.Errorf("assigning to Ben what Ben has: %+v %+v %v", states, ch, err)
+	}
+}

@@ -151,6 +151,7 @@ var pgContract = []struct {
 	{"TestLabelsAreNamedInAnyCase", TestLabelsAreNamedInAnyCase},
 	{"TestBulkUpdateAndUndo", TestBulkUpdateAndUndo},
 	{"TestUpdateConversationsChecks", TestUpdateConversationsChecks},
+	{"TestBulkAssignFromLeavesWhatChangedMeanwhile", TestBulkAssignFromLeavesWhatChangedMeanwhile},
 	{"TestSnoozeLeavesOpenListsAndEndsOnTime", TestSnoozeLeavesOpenListsAndEndsOnTime},
 	{"TestSnoozeTimerWakesOnChange", TestSnoozeTimerWakesOnChange},
 	{"TestSnoozeEndsAtTheAgentsWallClockAcrossDST", TestSnoozeEndsAtTheAgentsWallClockAcrossDST},
