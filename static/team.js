@@ -12,17 +12,23 @@
     return m ? m.getAttribute("content") : "";
   }
 
-  var selected = new Set(); // conversation ids, as strings
-  var anchor = null;        // the row last toggled, for shift-click ranges
+  // The selected conversations' ids (strings), each with the assignee its
+  // row showed when the agent selected it ("0": nobody). An assignment
+  // sends them, and the server leaves alone any a teammate took since.
+  var selected = new Map();
+  var anchor = null; // the row last toggled, for shift-click ranges
 
   function rows() { return $$("#conv-list .row"); }
   function idOf(row) { return row.getAttribute("data-conversation"); }
+  function pick(row) {
+    if (!selected.has(idOf(row))) { selected.set(idOf(row), row.getAttribute("data-assignee") || "0"); }
+  }
 
   // mark shows the selection on the rows and the bar; rows the websocket
   // swaps in get their mark again.
   function mark() {
     var shown = new Set(rows().map(idOf));
-    selected.forEach(function (id) { if (!shown.has(id)) { selected.delete(id); } });
+    selected.forEach(function (_, id) { if (!shown.has(id)) { selected.delete(id); } });
     rows().forEach(function (r) {
       var on = selected.has(idOf(r));
       r.classList.toggle("checked", on);
@@ -44,13 +50,13 @@
       if (a >= 0 && b >= 0) {
         on = selected.has(idOf(anchor));
         all.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (r) {
-          if (on) { selected.add(idOf(r)); } else { selected.delete(idOf(r)); }
+          if (on) { pick(r); } else { selected.delete(idOf(r)); }
         });
         mark();
         return;
       }
     }
-    if (on) { selected.add(id); } else { selected.delete(id); }
+    if (on) { pick(row); } else { selected.delete(id); }
     anchor = row;
     mark();
   }
@@ -119,7 +125,7 @@
   function bulk(action, value) {
     if (selected.size === 0) { return; }
     var body = new URLSearchParams();
-    selected.forEach(function (id) { body.append("id", id); });
+    selected.forEach(function (from, id) { body.append("id", id); body.append("from", from); });
     body.set("action", action);
     if (value) { body.set("value", value); }
     post("/conversations/bulk", body).then(function (r) {
@@ -133,7 +139,9 @@
       anchor = null;
       mark();
       var token = res.j.undo;
-      window.Switchboard.toast({ kind: "done", text: res.j.message, undo: token ? function () { undo(token); } : null });
+      // Conversations a teammate took meanwhile were left: the message
+      // saying so stays until the agent dismisses it.
+      window.Switchboard.toast({ kind: "done", text: res.j.message, undo: token ? function () { undo(token); } : null, stay: res.j.left > 0 });
     }).catch(function () {
       window.Switchboard.toast({ kind: "error", text: "That did not work; try again.", retry: function () { bulk(action, value); } });
     });

@@ -31,7 +31,9 @@
 
   // toast shows one message at the foot of the screen, replacing any
   // other. o.kind is "error" (announced at once, stays until dismissed) or
-  // "done"; o.undo or o.retry is the function its button runs.
+  // "done"; o.undo or o.retry is the function its button runs. A "done"
+  // message with o.stay (one that says what was left undone) stays until
+  // dismissed too, its Undo going when Undo no longer can.
   function toast(o) {
     var error = o.kind === "error";
     var t = document.createElement("div");
@@ -63,8 +65,10 @@
     var shelf = box();
     shelf.replaceChildren(t);
     above(shelf);
-    if (!error) {
+    if (!error && !o.stay) {
       setTimeout(function () { t.remove(); }, shownFor);
+    } else if (o.stay && o.undo) {
+      setTimeout(function () { var u = t.querySelector(".toast-action"); if (u) { u.remove(); } }, shownFor);
     }
     return t;
   }

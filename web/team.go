@@ -268,9 +268,74 @@ func (b *undoBook) take(token string, user int64, now time.Time) ([]inbox.StateC
 
 // bulkResult is what the page hears after a bulk action.
 type bulkResult struct {
-	Count   int    `json:"count"`
+	Count int `json:"count"` // the conversations changed
+	// Left counts those an assignment left as they were, a teammate
+	// having changed their assignee since the agent's screen showed it.
+	Left    int    `json:"left"`
 	Message string `json:"message"`
-	Undo    string `json:"undo"`
+	Undo    string `json:"undo"` // empty when nothing changed
+}
+
+// shownAssignees reads what the bulk bar sends beside the selected ids:
+// the assignee each row showed when the agent selected it ("0" or empty:
+// nobody), in the same order. Nil when the form has none (a script).
+func shownAssignees(ids []int64, shown []string) (map[int64]*int64, error) {
+	if shown == nil {
+		return nil, nil
+	}
+	if len(shown) != len(ids) {
+		return nil, newError(http.StatusBadRequest, "invalid_parameter", "Select conversations from the list.")
+	}
+	from := make(map[int64]*int64, len(ids))
+	for i, v := range shown {
+		if v == "" || v == "0" {
+			from[ids[i]] = nil
+			continue
+		}
+		a, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || a <= 0 {
+			return nil, newError(http.StatusBadRequest, "invalid_parameter", "Select conversations from the list.")
+		}
+		from[ids[i]] = &a
+	}
+	return from, nil
+}
+
+// leftMeanwhile says which conversations of a bulk assignment were left
+// as they were and with whom, one sentence per assignee, in the order the
+// agent selected them: "1 conversation was taken by Ben meanwhile and
+// left with Ben."
+func leftMeanwhile(left []inbox.StateChange, me int64, who people) string {
+	var order []int64 // assignees, 0 for nobody
+	n := map[int64]int{}
+	for _, c := range left {
+		var holder int64
+		if c.After.AssigneeID != nil {
+			holder = *c.After.AssigneeID
+		}
+		if n[holder] == 0 {
+			order = append(order, holder)
+		}
+		n[holder]++
+	}
+	var out []string
+	for _, holder := range order {
+		s := "1 conversation was "
+		if n[holder] > 1 {
+			s = strconv.Itoa(n[holder]) + " conversations were "
+		}
+		switch holder {
+		case 0:
+			s += "unassigned meanwhile and left unassigned."
+		case me:
+			s += "assigned to you meanwhile and left with you."
+		default:
+			name := who.name(&holder)
+			s += "taken by " + name + " meanwhile and left with " + name + "."
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " ")
 }
 
 // handleBulk applies one action to the selected conversations: resolve,
@@ -303,6 +368,11 @@ func (s *Server) handleBulk(c echo.Context) error {
 		done = map[inbox.ConversationStatus]string{inbox.Resolved: "resolved", inbox.Open: "reopened"}[st]
 	case "assign":
 		u.Assign, done = true, "unassigned"
+		// Only where the assignee is still what the agent's screen
+		// showed: a teammate's take meanwhile stands.
+		if u.AssignFrom, err = shownAssignees(ids, form["from"]); err != nil {
+			return err
+		}
 		switch value {
 		case "me":
 			u.AssigneeID, done = &me, "assigned to you"
@@ -326,16 +396,45 @@ func (s *Server) handleBulk(c echo.Context) error {
 	default:
 		return newError(http.StatusBadRequest, "invalid_parameter", "Choose what to do with the selected conversations.")
 	}
-	before, err := s.changeConversations(c, ids, u)
+	states, err := s.changeConversations(c, ids, u)
 	if err != nil {
 		return err
 	}
-	noun := "conversations"
-	if len(ids) == 1 {
-		noun = "conversation"
+	var changed, left []inbox.StateChange
+	for _, st := range states {
+		if st.AssignedMeanwhile {
+			left = append(left, st)
+		} else {
+			changed = append(changed, st)
+		}
 	}
-	return c.JSON(http.StatusOK, bulkResult{Count: len(ids), Message: strconv.Itoa(len(ids)) + " " + noun + " " + done + ".",
-		Undo: s.undos.put(me, before, s.now())})
+	res := bulkResult{Count: len(changed), Left: len(left)}
+	switch len(changed) {
+	case 0: // every one was left: said below
+	case 1:
+		res.Message = "1 conversation " + done + "."
+	default:
+		res.Message = strconv.Itoa(len(changed)) + " conversations " + done + "."
+	}
+	if len(changed) > 0 {
+		res.Undo = s.undos.put(me, changed, s.now())
+	}
+	if len(left) > 0 {
+		who, _, err := s.everyone(c)
+		if err != nil {
+			return err
+		}
+		var leftIDs []int64
+		for _, st := range left {
+			leftIDs = append(leftIDs, st.After.ID)
+		}
+		s.log.Info("bulk assignment left conversations assigned meanwhile", "conversation_ids", leftIDs, "by", me)
+		if len(changed) == 0 {
+			res.Message = "Nothing changed:"
+		}
+		res.Message += " " + leftMeanwhile(left, me, who)
+	}
+	return c.JSON(http.StatusOK, res)
 }
 
 // handleBulkUndo puts the conversations of a bulk action back as they
