@@ -316,10 +316,10 @@ func (s *Server) handleDeactivateAgent(c echo.Context) error {
 	back := len(ch.ConversationIDs)
 	detail := userLabel(u)
 	if back > 0 {
-		detail += "; " + conversationsBack(back)
+		detail += fmt.Sprintf("; %d open or snoozed conversations back to Unassigned", back)
+		s.log.Info("conversations unassigned: assignee deactivated", "conversation_ids", ch.ConversationIDs, "user_id", u.ID, "by", me)
 	}
 	s.audit(c, "user.deactivate", detail)
-	s.log.Info("conversations unassigned: assignee deactivated", "conversation_ids", ch.ConversationIDs, "user_id", u.ID, "by", me)
 	// Teammates' lists, headers, threads and counts follow at once.
 	s.publish(ch)
 	s.hub.TeamChanged()

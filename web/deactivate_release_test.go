@@ -125,6 +125,10 @@ func TestDeactivatingAnAgentReturnsTheirConversationsToUnassigned(t *testing.T) 
 		t.Errorf("the header on Cat's screen after Ben's deactivation:\n%s", h)
 	}
 
+	if entries := auditActions(a); !hasEntry(entries, "user.deactivate", "Ben Agent", "2 open or snoozed conversations back to Unassigned") {
+		t.Errorf("the audit log does not say what became of Ben's conversations: %q", entries)
+	}
+
 	// Reactivated, Ben gets none of them back.
 	if p := a.submit(path+"/reactivate", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("reactivate Ben: %d", p.status)
