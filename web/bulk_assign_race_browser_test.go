@@ -11,10 +11,11 @@ import (
 	"switchboard/inbox"
 )
 
-// Ana ticks Zoe's and Yuri's conversations, both unassigned; before she
-// chooses Cat in the bulk bar, Ben takes Zoe's, and her list shows it.
-// Cat gets Yuri's only, and Ana is told that Zoe's was taken by Ben and
-// left with him; her Undo takes Yuri's back and leaves Zoe's with Ben.
+// Ana, on a phone, ticks Zoe's and Yuri's conversations, both
+// unassigned; before she chooses Cat in the bulk bar, Ben takes Zoe's,
+// and her list shows it. Cat gets Yuri's only, and Ana is told that Zoe's
+// was taken by Ben and left with Ben; her Undo takes Yuri's back and
+// leaves Zoe's with Ben.
 func TestBrowserBulkAssignLeavesWhatATeammateTook(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
@@ -36,6 +37,7 @@ func TestBrowserBulkAssignLeavesWhatATeammateTook(t *testing.T) {
 
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
+	b.setScreen(phone, false)
 	zoe, err := strconv.ParseInt(b.conversationOf("Zoe Quinn"), 10, 64)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +61,9 @@ func TestBrowserBulkAssignLeavesWhatATeammateTook(t *testing.T) {
 	const toast = `(document.querySelector('[data-testid=toast]') || {textContent: ''})`
 	b.waitFor("Ana is told one was assigned and one left with Ben",
 		toast+`.textContent.includes('1 conversation assigned. 1 conversation was taken by Ben Okafor meanwhile and left with Ben Okafor.') && !!document.querySelector('[data-testid=toast] [data-testid=undo]')`)
+	if got := b.eval(offScreen(`[data-testid=toast], [data-testid=toast] button`)); got != "" {
+		t.Errorf("the message on a phone: %s", got)
+	}
 	assignee := func(id int64) any {
 		c, err := ls.db.Conversation(t.Context(), id)
 		if err != nil {
