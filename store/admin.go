@@ -56,17 +56,23 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, role inbox.Role, active 
 		if err := updateOne(ctx, w, `UPDATE users SET role = ?, active = ? WHERE id = ?`, string(role), active, id); err != nil {
 			return err
 		}
-		var admins int
-		if err := w.queryRowSQL(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&admins); err != nil {
-			return err
-		}
-		if admins == 0 {
-			return inbox.ErrLastAdmin // the savepoint is rolled back: nothing changed
-		}
-		return nil
+		return keepsAnAdmin(ctx, w)
 	})
 	if err != nil {
 		return fmt.Errorf("update user %d: %w", id, err)
+	}
+	return nil
+}
+
+// keepsAnAdmin returns inbox.ErrLastAdmin when the write leaves no active
+// admin: the savepoint is then rolled back, and nothing changes.
+func keepsAnAdmin(ctx context.Context, w *writeTx) error {
+	var admins int
+	if err := w.queryRowSQL(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&admins); err != nil {
+		return err
+	}
+	if admins == 0 {
+		return inbox.ErrLastAdmin
 	}
 	return nil
 }
@@ -84,12 +90,8 @@ func (db *DB) DeactivateUser(ctx context.Context, id, by int64, at time.Time) (i
 		if err := updateOne(ctx, w, `UPDATE users SET active = ? WHERE id = ?`, false, id); err != nil {
 			return err
 		}
-		var admins int
-		if err := w.queryRowSQL(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&admins); err != nil {
+		if err := keepsAnAdmin(ctx, w); err != nil {
 			return err
-		}
-		if admins == 0 {
-			return inbox.ErrLastAdmin // the savepoint is rolled back: nothing changed
 		}
 		// A snoozed conversation is open with a snooze: status 'open'
 		// takes both, on conversations_assignee.
