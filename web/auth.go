@@ -55,7 +55,9 @@ func (s *Server) handleLogin(c echo.Context) error {
 			Page: s.page(c, "Sign in · Switchboard"), Email: email, Error: msg, Next: next,
 		}))
 	}
-	done, wait, err := s.logins.reserve(ctx, "ip:"+limitKey(remote), "email:"+strings.ToLower(email))
+	done, wait, err := s.logins.reserve(ctx,
+		loginKey{"ip:" + limitKey(remote), loginFailuresPerAddress},
+		loginKey{"email:" + strings.ToLower(email), loginFailuresPerAccount})
 	if err != nil {
 		return err
 	}
@@ -209,15 +211,31 @@ func localPath(p string) string {
 	return p
 }
 
+// Sign-in attempts are limited per e-mail address and per client address
+// (see handleLogin): within loginWindow, at most loginFailuresPerAccount
+// failures for one e-mail address and loginFailuresPerAddress from one
+// client address.
+const (
+	loginWindow             = 15 * time.Minute
+	loginFailuresPerAccount = 5
+	loginFailuresPerAddress = 5
+)
+
+// loginKey is a key sign-in attempts are counted under, and how many
+// failures it allows within the window.
+type loginKey struct {
+	name string
+	max  int
+}
+
 // loginLimiter counts sign-in attempts per key (a client address, an
 // e-mail address): the failures in a sliding window, and the checks under
 // way. An attempt is reserved before its password is checked, so however
-// many guesses arrive at once, no more than max are ever checked for a key
-// before the failures among them count. It forgets keys whose window has
-// passed, so it stays small. Servers that share their database (see
-// sharedLogins) keep the counts in it instead, with the same rules.
+// many guesses arrive at once, no more than a key's max are ever checked
+// for it before the failures among them count. It forgets keys whose
+// window has passed, so it stays small. Servers that share their database
+// (see sharedLogins) keep the counts in it instead, with the same rules.
 type loginLimiter struct {
-	max    int
 	window time.Duration
 	now    func() time.Time
 	shared sharedLogins // nil: the counts are this process's own
@@ -232,8 +250,8 @@ type loginAttempts struct {
 	checking int         // reserved attempts whose check has not ended
 }
 
-func newLoginLimiter(max int, window time.Duration, now func() time.Time) *loginLimiter {
-	return &loginLimiter{max: max, window: window, now: now, keys: map[string]*loginAttempts{}}
+func newLoginLimiter(window time.Duration, now func() time.Time) *loginLimiter {
+	return &loginLimiter{window: window, now: now, keys: map[string]*loginAttempts{}}
 }
 
 // sharedLogins keeps sign-in attempts in a database several servers share
@@ -252,17 +270,18 @@ type sharedLogins interface {
 }
 
 // waitFor is how long a client must wait before an attempt, given what
-// counts against each of its keys: nothing while every key has room.
-func (l *loginLimiter) waitFor(now time.Time, failures func(i int) []time.Time, checking func(i int) int, keys int) time.Duration {
+// counts against each of its keys: nothing while every key has room
+// under its own max.
+func (l *loginLimiter) waitFor(now time.Time, failures func(i int) []time.Time, checking func(i int) int, keys []loginKey) time.Duration {
 	var wait time.Duration
-	for i := range keys {
+	for i, k := range keys {
 		f := failures(i)
-		if len(f)+checking(i) < l.max {
+		if len(f)+checking(i) < k.max {
 			continue
 		}
 		w := busyWait
-		if n := len(f); n >= l.max {
-			w = max(w, f[n-l.max].Add(l.window).Sub(now))
+		if n := len(f); n >= k.max {
+			w = max(w, f[n-k.max].Add(l.window).Sub(now))
 		}
 		wait = max(wait, w)
 	}
@@ -283,10 +302,10 @@ const (
 )
 
 // reserve books an attempt for every key, or for none: when a key already
-// has max failures and checks under way, it returns how long to wait
-// before the next try. Otherwise the caller checks the password and then
-// calls done with the outcome, exactly once.
-func (l *loginLimiter) reserve(ctx context.Context, keys ...string) (done func(loginOutcome), wait time.Duration, err error) {
+// has its max of failures and checks under way, it returns how long to
+// wait before the next try. Otherwise the caller checks the password and
+// then calls done with the outcome, exactly once.
+func (l *loginLimiter) reserve(ctx context.Context, keys ...loginKey) (done func(loginOutcome), wait time.Duration, err error) {
 	if l.shared != nil {
 		return l.reserveShared(ctx, keys)
 	}
@@ -300,20 +319,20 @@ func (l *loginLimiter) reserve(ctx context.Context, keys ...string) (done func(l
 	}
 	counts := make([]*loginAttempts, len(keys))
 	for i, k := range keys {
-		if counts[i] = l.prune(k, now); counts[i] == nil {
+		if counts[i] = l.prune(k.name, now); counts[i] == nil {
 			counts[i] = &loginAttempts{}
 		}
 	}
 	wait = l.waitFor(now, func(i int) []time.Time { return counts[i].failures },
-		func(i int) int { return counts[i].checking }, len(keys))
+		func(i int) int { return counts[i].checking }, keys)
 	if wait > 0 {
 		return nil, wait, nil
 	}
 	for _, k := range keys {
-		a := l.keys[k]
+		a := l.keys[k.name]
 		if a == nil {
 			a = &loginAttempts{}
-			l.keys[k] = a
+			l.keys[k.name] = a
 		}
 		a.checking++
 	}
@@ -322,10 +341,14 @@ func (l *loginLimiter) reserve(ctx context.Context, keys ...string) (done func(l
 }
 
 // reserveShared is reserve on the database several servers share.
-func (l *loginLimiter) reserveShared(ctx context.Context, keys []string) (func(loginOutcome), time.Duration, error) {
+func (l *loginLimiter) reserveShared(ctx context.Context, keys []loginKey) (func(loginOutcome), time.Duration, error) {
 	now := l.now()
-	id, wait, err := l.shared.ReserveLogin(ctx, keys, now, func(failures [][]time.Time, checking []int) time.Duration {
-		return l.waitFor(now, func(i int) []time.Time { return failures[i] }, func(i int) int { return checking[i] }, len(keys))
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	id, wait, err := l.shared.ReserveLogin(ctx, names, now, func(failures [][]time.Time, checking []int) time.Duration {
+		return l.waitFor(now, func(i int) []time.Time { return failures[i] }, func(i int) int { return checking[i] }, keys)
 	})
 	if err != nil || wait > 0 {
 		return nil, wait, err
@@ -335,7 +358,7 @@ func (l *loginLimiter) reserveShared(ctx context.Context, keys []string) (func(l
 		once.Do(func() {
 			cleared := ""
 			if o == loginSucceeded {
-				cleared = keys[len(keys)-1]
+				cleared = names[len(names)-1]
 			}
 			// The attempt's own request may be gone (the client left):
 			// its outcome is recorded all the same.
@@ -351,12 +374,12 @@ func (l *loginLimiter) reserveShared(ctx context.Context, keys []string) (func(l
 // done ends a reserved attempt: a failure counts against every key; a
 // success clears the failures of the e-mail address (the last key), so a
 // client address that keeps failing stays limited.
-func (l *loginLimiter) done(keys []string, o loginOutcome) {
+func (l *loginLimiter) done(keys []loginKey, o loginOutcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	for i, k := range keys {
-		a := l.keys[k]
+		a := l.keys[k.name]
 		a.checking--
 		switch {
 		case o == loginFailed:
@@ -364,7 +387,7 @@ func (l *loginLimiter) done(keys []string, o loginOutcome) {
 		case o == loginSucceeded && i == len(keys)-1:
 			a.failures = nil
 		}
-		l.prune(k, now)
+		l.prune(k.name, now)
 	}
 }
 

@@ -259,7 +259,7 @@ func New(cfg Config, d Deps) *Server {
 		s.now = time.Now
 	}
 	s.failLog = newLogLimiter(s.log, time.Second, time.Now)
-	s.logins = newLoginLimiter(5, 15*time.Minute, s.now)
+	s.logins = newLoginLimiter(loginWindow, s.now)
 	s.badTokens = newTokenFailures(tokenFailureLimit, tokenFailureWindow, tokenFailureAddresses, s.now)
 	if sl, ok := d.Store.(sharedLogins); ok && sl.SharesLogins() {
 		s.logins.shared, s.logins.log = sl, s.log
