@@ -41,9 +41,11 @@ func (s *Server) handleLoginForm(c echo.Context) error {
 }
 
 // handleLogin checks an e-mail address and password. Attempts are counted
-// per e-mail address and per client address (an IPv6 client by its /64)
-// before the password is checked; past the limit, the form says when to
-// try again and the password is not even checked.
+// per e-mail address (5 failures in 15 minutes) and per client address (an
+// IPv6 client by its /64; 50 failures in 15 minutes, as a team behind one
+// office address shares it) before the password is checked; past either
+// limit, the form says when to try again and the password is not even
+// checked.
 func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := strings.TrimSpace(c.FormValue("email"))
@@ -214,11 +216,13 @@ func localPath(p string) string {
 // Sign-in attempts are limited per e-mail address and per client address
 // (see handleLogin): within loginWindow, at most loginFailuresPerAccount
 // failures for one e-mail address and loginFailuresPerAddress from one
-// client address.
+// client address. A team usually signs in from one office behind one
+// address, so the address allows the typos of many agents; it still stops
+// one address trying a password on account after account.
 const (
 	loginWindow             = 15 * time.Minute
 	loginFailuresPerAccount = 5
-	loginFailuresPerAddress = 5
+	loginFailuresPerAddress = 50
 )
 
 // loginKey is a key sign-in attempts are counted under, and how many

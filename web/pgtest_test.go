@@ -76,6 +76,8 @@ var pgEndToEnd = []struct {
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},
 	{"TestLiveStatusSendsTheBubbleAlone", TestLiveStatusSendsTheBubbleAlone},
+	// Sign-in limits, counted in the database.
+	{"TestSignInTyposOfATeamBehindOneAddressLockNobodyOut", TestSignInTyposOfATeamBehindOneAddressLockNobodyOut},
 	// Servers sharing one database.
 	{"TestSignInLimitHoldsAcrossServers", TestSignInLimitHoldsAcrossServers},
 	{"TestSessionsHoldAcrossServers", TestSessionsHoldAcrossServers},

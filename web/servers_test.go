@@ -31,9 +31,10 @@ func (a *agent) on(ts *testServer) *agent {
 	return &agent{t: a.t, ts: ts, client: a.client, csrf: a.csrf}
 }
 
-// A guesser spreading wrong passwords over the servers meets the limit
-// of one server: five failures in all, then every server refuses, the
-// right password too, with the same message.
+// A guesser spreading wrong passwords over the servers meets the limits
+// of one server: five failures in all for one account, then every server
+// refuses, the right password too, with the same message; and 50 in all
+// from one address, whichever accounts they were for.
 func TestSignInLimitHoldsAcrossServers(t *testing.T) {
 	a, b := twoServers(t)
 	a.addUser("ben@example.com", "Ben", inbox.RoleAgent)
@@ -75,6 +76,26 @@ func TestSignInLimitHoldsAcrossServers(t *testing.T) {
 	if p := other.do(http.MethodPost, "/login", url.Values{"email": {"ana@example.com"}, "password": {"correct horse battery"}, "csrf": {other.csrf}},
 		func(r *http.Request) { r.Header.Set("X-Forwarded-For", "192.0.2.7") }); p.status != http.StatusSeeOther {
 		t.Errorf("another account: %d, want signed in", p.status)
+	}
+
+	// 60 accounts guessed at once from one address, half on each server:
+	// the address's 50 are checked, the rest refused before theirs is.
+	var spray [2][]guess
+	for i := range 60 {
+		spray[i%2] = append(spray[i%2], guess{email: fmt.Sprintf("user%d@example.com", i), password: "Summer2026!", forwardedFor: "203.0.113.9"})
+	}
+	for i, g := range []*agent{onA, onB} {
+		wg.Go(func() { results[i] = guessAtOnce(g, spray[i]) })
+	}
+	wg.Wait()
+	if checked, refused := tally(t, append(results[0], results[1]...)); checked != 50 || refused != 10 {
+		t.Fatalf("60 accounts guessed from one address over both servers: %d checked, %d refused; want 50 and 10", checked, refused)
+	}
+	for name, g := range map[string]*agent{"A": onA, "B": onB} {
+		if p := g.do(http.MethodPost, "/login", url.Values{"email": {"ana@example.com"}, "password": {"correct horse battery"}, "csrf": {g.csrf}},
+			func(r *http.Request) { r.Header.Set("X-Forwarded-For", "203.0.113.9") }); p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
+			t.Errorf("server %s, the right password from the address after its 50 failures: %d, Retry-After %q; want 429 and the wait", name, p.status, p.header.Get("Retry-After"))
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard/inbox"
 	"switchboard/web"
@@ -125,7 +126,8 @@ func TestSignInGuessesFromOneIPv6NetworkShareTheirLimit(t *testing.T) {
 	a.get("/login")
 
 	// 60 accounts guessed at once from 60 addresses of one /64, through
-	// the reverse proxy on this machine.
+	// the reverse proxy on this machine: they count as one address, which
+	// gets 50 checks in 15 minutes.
 	var guesses []guess
 	for i := range 60 {
 		guesses = append(guesses, guess{
@@ -136,14 +138,114 @@ func TestSignInGuessesFromOneIPv6NetworkShareTheirLimit(t *testing.T) {
 	before, _ := web.PasswordWork()
 	checked, refused := tally(t, guessAtOnce(a, guesses))
 	after, _ := web.PasswordWork()
-	if n := after - before; n > 5 || checked > 5 || refused != 60-checked {
-		t.Errorf("60 guesses from one /64: %d password checks, %d answers 401, %d refused; want at most 5 checked", n, checked, refused)
+	if n := after - before; n != 50 || checked != 50 || refused != 10 {
+		t.Errorf("60 guesses from one /64: %d password checks, %d answers 401, %d refused; want 50 checked, 10 refused", n, checked, refused)
 	}
 
 	// Another network is not held back.
 	res := guessAtOnce(a, []guess{{email: "user0@example.com", password: "a wrong password", forwardedFor: "2001:db8:5:7::1"}})
 	if res[0].status != http.StatusUnauthorized {
 		t.Errorf("a guess from another /64: %d, want 401 (checked)", res[0].status)
+	}
+}
+
+// signInFrom posts an e-mail address and password to /login with a's
+// session, from the client address addr as the reverse proxy on this
+// machine reports it.
+func signInFrom(a *agent, addr, email, password string) page {
+	a.t.Helper()
+	return a.do(http.MethodPost, "/login", url.Values{"email": {email}, "password": {password}, "csrf": {a.csrf}},
+		func(r *http.Request) { r.Header.Set("X-Forwarded-For", addr) })
+}
+
+// A team works from one office behind one address: every agent's typos
+// count against that address, but an agent is held back only by their
+// own five; the address allows 50 in 15 minutes.
+func TestSignInTyposOfATeamBehindOneAddressLockNobodyOut(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Now = clock.now })
+	const office = "198.51.100.20"
+	var agents []string
+	for i := range 7 {
+		email := fmt.Sprintf("agent%d@example.com", i)
+		ts.addUser(email, fmt.Sprintf("Agent %d", i), inbox.RoleAgent)
+		agents = append(agents, email)
+	}
+
+	// Six agents mistype their password once each, then sign in.
+	for _, email := range agents[:6] {
+		a := ts.newAgent()
+		a.get("/login")
+		if p := signInFrom(a, office, email, "a typo in it"); p.status != http.StatusUnauthorized {
+			t.Fatalf("%s mistypes: %d, want 401 (checked)", email, p.status)
+		}
+		if p := signInFrom(a, office, email, "correct horse battery"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/inbox" {
+			t.Fatalf("%s with the right password after the office's typos: %d to %q, want signed in", email, p.status, p.header.Get("Location"))
+		}
+	}
+
+	// One agent's five failures hold back that agent alone.
+	g := ts.newAgent()
+	g.get("/login")
+	for i := range 5 {
+		if p := signInFrom(g, office, agents[6], "still a typo"); p.status != http.StatusUnauthorized {
+			t.Fatalf("%s's failure %d: %d, want 401", agents[6], i+1, p.status)
+		}
+	}
+	if p := signInFrom(g, office, agents[6], "correct horse battery"); p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
+		t.Fatalf("%s after 5 failures: %d, Retry-After %q; want 429 with a wait", agents[6], p.status, p.header.Get("Retry-After"))
+	}
+	b := ts.newAgent()
+	b.get("/login")
+	if p := signInFrom(b, office, agents[0], "correct horse battery"); p.status != http.StatusSeeOther {
+		t.Fatalf("a teammate from the office while %s waits: %d, want signed in", agents[6], p.status)
+	}
+	clock.set(clock.now().Add(15 * time.Minute))
+	if p := signInFrom(g, office, agents[6], "correct horse battery"); p.status != http.StatusSeeOther {
+		t.Errorf("%s once 15 minutes have passed: %d, want signed in", agents[6], p.status)
+	}
+}
+
+// One address trying a password on many accounts is stopped after 50
+// failures in 15 minutes, whichever accounts they were for; other
+// addresses are not.
+func TestSignInOneAddressTryingManyAccountsIsStoppedAfterFifty(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Now = clock.now })
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	const sprayer, office = "203.0.113.9", "198.51.100.20"
+	a := ts.newAgent()
+	a.get("/login")
+	for i := range 50 {
+		if p := signInFrom(a, sprayer, fmt.Sprintf("user%d@example.com", i), "Summer2026!"); p.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d from one address: %d, want 401 (checked)", i+1, p.status)
+		}
+		clock.set(clock.now().Add(time.Second))
+	}
+	before, _ := web.PasswordWork()
+	p := signInFrom(a, sprayer, "ana@example.com", "correct horse battery")
+	if p.status != http.StatusTooManyRequests || !strings.Contains(p.find("login-error").Text(), "Try again in") {
+		t.Fatalf("the 51st try from the address, a right password: %d %q, want 429 and when to retry", p.status, p.find("login-error").Text())
+	}
+	if n, err := strconv.Atoi(p.header.Get("Retry-After")); err != nil || n < 1 || n > 15*60 {
+		t.Errorf("Retry-After %q, want whole seconds within 15 minutes", p.header.Get("Retry-After"))
+	}
+	if after, _ := web.PasswordWork(); after != before {
+		t.Errorf("a refused sign-in still checked the password (%d checks)", after-before)
+	}
+
+	// The account itself is not held back from elsewhere.
+	b := ts.newAgent()
+	b.get("/login")
+	if p := signInFrom(b, office, "ana@example.com", "correct horse battery"); p.status != http.StatusSeeOther {
+		t.Errorf("ana from another address: %d, want signed in", p.status)
+	}
+	// Once the first failure is 15 minutes old, the address has room again.
+	clock.set(clock.now().Add(15*time.Minute - 50*time.Second))
+	c := ts.newAgent()
+	c.get("/login")
+	if p := signInFrom(c, sprayer, "ana@example.com", "correct horse battery"); p.status != http.StatusSeeOther {
+		t.Errorf("the address 15 minutes after its first failure: %d, want signed in", p.status)
 	}
 }
 
