@@ -8,11 +8,13 @@ import (
 	"time"
 )
 
-// Sign-in attempts are limited per client address and per e-mail address
-// (web's loginLimiter). A SQLite database has one server, which counts
-// them in memory. Servers sharing a PostgreSQL database count them in it
-// (login_attempts), so that a guesser spreading attempts over the servers
-// behind a balancer meets the same limit as against one.
+// Sign-in attempts are limited per client address and per e-mail address,
+// each with its own limit (web's loginLimiter): ReserveLogin reads the
+// counts, and the wait it is given applies the limits. A SQLite database
+// has one server, which counts them in memory. Servers sharing a
+// PostgreSQL database count them in it (login_attempts), so that a
+// guesser spreading attempts over the servers behind a balancer meets the
+// same limits as against one.
 
 // loginCheckHold is how long an attempt whose check is under way counts
 // at most: a server that died mid-check no longer holds the key's place.
