@@ -459,7 +459,9 @@ func (a *applier) echoStatus(m *Message, e *Echo) bool {
 
 // status applies a delivery report to the message it names, in the
 // conversation that holds it, whatever channel or number the report
-// carries. A report for a message we do not have leaves a placeholder.
+// carries. A report about an attempt that an agent's Retry replaced goes
+// to the retried message (earlierAttempt); one for a message we do not
+// have leaves a placeholder.
 func (a *applier) status(s *StatusReport) error {
 	if s.MessageID == "" {
 		return missing("messageId")
@@ -469,6 +471,13 @@ func (a *applier) status(s *StatusReport) error {
 		return err
 	}
 	if !found {
+		earlier, retired, err := a.retired(s.MessageID)
+		if err != nil {
+			return err
+		}
+		if retired {
+			return a.earlierAttempt(earlier, s)
+		}
 		return a.placeholder(s)
 	}
 	if m.Direction != Outbound {
@@ -502,6 +511,41 @@ func (a *applier) status(s *StatusReport) error {
 		if err := a.setOptOut(&conv, true, a.at); err != nil { // the composer closes
 			return err
 		}
+	}
+	return a.save(&conv)
+}
+
+// retired returns the message that had this Zavu id before an agent's
+// Retry sent it again under a new one, or found=false.
+func (a *applier) retired(zavuID string) (m Message, found bool, err error) {
+	m, err = a.tx.MessageByRetiredZavuID(a.ctx, zavuID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Message{}, false, nil
+	case err != nil:
+		return Message{}, false, err
+	}
+	return m, true, nil
+}
+
+// earlierAttempt takes a status report about an attempt of m that an
+// agent's Retry has replaced since: Zavu reports late and twice, so the
+// old attempt's "failed" (or even "delivered") can come after the new
+// attempt went out. m's status, error and times are its latest attempt's
+// and stay as they are: the report neither fails a retried reply that was
+// delivered nor leaves a placeholder beside it. Only a carrier's opt-out
+// (21610) still counts, whichever attempt it came with: it closes m's
+// conversation as a STOP does.
+func (a *applier) earlierAttempt(m Message, s *StatusReport) error {
+	if !carrierOptOut(s) {
+		return nil
+	}
+	conv, err := a.conversationOf(&m)
+	if err != nil {
+		return err
+	}
+	if err := a.setOptOut(&conv, true, a.at); err != nil {
+		return err
 	}
 	return a.save(&conv)
 }

@@ -17,6 +17,7 @@ type memTx struct {
 	conversations []Conversation
 	messages      []Message
 	outbox        []OutboxEntry
+	retired       map[string]int64 // retired Zavu id -> message id
 	reactions     map[[2]string]Reaction
 	templates     map[string]Template
 	activities    []Activity
@@ -26,6 +27,7 @@ type memTx struct {
 func newMemTx() *memTx {
 	return &memTx{
 		senders:   map[string]string{},
+		retired:   map[string]int64{},
 		reactions: map[[2]string]Reaction{},
 		templates: map[string]Template{},
 		events:    map[string]bool{},
@@ -92,6 +94,20 @@ func (s *memTx) MessageByZavuID(_ context.Context, id string) (Message, error) {
 		}
 	}
 	return Message{}, fmt.Errorf("message %s: %w", id, ErrNotFound)
+}
+
+func (s *memTx) MessageByRetiredZavuID(ctx context.Context, id string) (Message, error) {
+	if mid, ok := s.retired[id]; ok {
+		return s.MessageByID(ctx, mid)
+	}
+	return Message{}, fmt.Errorf("retired message %s: %w", id, ErrNotFound)
+}
+
+func (s *memTx) RetireZavuID(_ context.Context, messageID int64, id string, _ time.Time) error {
+	if _, ok := s.retired[id]; !ok {
+		s.retired[id] = messageID
+	}
+	return nil
 }
 
 func (s *memTx) InsertMessage(_ context.Context, m *Message) error {

@@ -1,7 +1,10 @@
 package inbox
 
 import (
+	"context"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -246,5 +249,132 @@ func TestReactionAndRemovalAtTheSameTimeLaterEventWins(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// A step of a stream that is not only webhooks: an event, or what the
+// outbox records of Zavu's answer to a send.
+type step struct {
+	name string
+	do   func(t *testing.T, s *memTx)
+}
+
+func eventStep(ev *Event) step {
+	return step{ev.ID, func(t *testing.T, s *memTx) { mustIngest(t, s, ev) }}
+}
+
+// stepsInEveryOrder runs setup on a fresh store, then every permutation
+// of steps, and calls check with each.
+func stepsInEveryOrder(t *testing.T, setup func(t *testing.T, s *memTx), steps []step, check func(t *testing.T, s *memTx)) {
+	t.Helper()
+	for _, order := range permutations(len(steps)) {
+		s := newMemTx()
+		setup(t, s)
+		name := ""
+		for _, i := range order {
+			steps[i].do(t, s)
+			name += steps[i].name + ","
+		}
+		t.Run(name[:len(name)-1], func(t *testing.T) { check(t, s) })
+	}
+}
+
+// An agent's reply went out as Zavu's z1 and failed; the agent pressed
+// Retry and it went again as z2. Reports about z1 still come afterwards
+// (Zavu delivers webhooks late and twice; its "delivered" may follow its
+// "failed"), in any order with z2's reports and with Zavu's answer to the
+// second send. Whatever the order, the thread holds the one reply, as the
+// second attempt left it: no "sent outside Switchboard" bubble for z1,
+// and z1's failure never fails the delivered reply.
+func TestReportsOfAnAttemptBeforeARetryStayWithItsReply(t *testing.T) {
+	ctx := context.Background()
+	failed := statusEv("e-z1-failed", "z1", 2, StatusFailed)
+	failed.Status.ErrorCode, failed.Status.ErrorMessage = "30003", "Unreachable destination handset"
+	failedAgain := *failed
+	failedAgain.ID, failedAgain.Timestamp = "e-z1-failed-copy", at(9)
+	var reply int64
+	setup := func(t *testing.T, s *memTx) {
+		mustIngest(t, s, inboundEv("e-in", "m0", 0, "Where is my order?"))
+		m, _, err := QueueReply(ctx, s, textReply(1, "k1", "On its way", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply = m.ID
+		if _, err := RecordSent(ctx, s, reply, SendResult{ZavuID: "z1", Status: StatusQueued}, at(1)); err != nil {
+			t.Fatal(err)
+		}
+		mustIngest(t, s, failed)
+		if _, _, err := RetryReply(ctx, s, reply, "k2", at(3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []step{
+		{"answer-z2", func(t *testing.T, s *memTx) {
+			if _, err := RecordSent(ctx, s, reply, SendResult{ZavuID: "z2", Status: StatusQueued}, at(4)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		eventStep(statusEv("e-z2-sent", "z2", 5, StatusSent)),
+		eventStep(statusEv("e-z2-delivered", "z2", 6, StatusDelivered)),
+		eventStep(failed), // the same event again
+		eventStep(&failedAgain),
+		eventStep(statusEv("e-z1-delivered", "z1", 8, StatusDelivered)),
+	}
+	var first *snapshot
+	stepsInEveryOrder(t, setup, steps, func(t *testing.T, s *memTx) {
+		var outbound []Message
+		for _, m := range s.messages {
+			if m.ID != 0 && m.Direction == Outbound {
+				outbound = append(outbound, m)
+			}
+		}
+		if len(outbound) != 1 || outbound[0].ID != reply {
+			t.Fatalf("outbound messages %+v, want the reply alone", outbound)
+		}
+		m := outbound[0]
+		want := StatusTimes{Queued: at(4), Sent: at(5), Delivered: at(6)}
+		if m.ZavuID != "z2" || m.Status != StatusDelivered || m.ErrorCode != "" || m.ErrorMessage != "" || m.StatusTimes != want {
+			t.Errorf("reply = %s %s error %q %q times %+v; want z2 delivered, no error, times %+v",
+				m.ZavuID, m.Status, m.ErrorCode, m.ErrorMessage, m.StatusTimes, want)
+		}
+		if c := onlyConversation(t, s); c.LastMessageID != reply || c.LastMessagePreview != "On its way" {
+			t.Errorf("conversation shows message %d %q last, want the reply", c.LastMessageID, c.LastMessagePreview)
+		}
+		snap := s.snapshot()
+		if first == nil {
+			first = &snap
+		} else if !reflect.DeepEqual(snap, *first) {
+			t.Errorf("state differs from the first order's:\n%+v\nwant\n%+v", snap, *first)
+		}
+	})
+}
+
+// A carrier's opt-out (21610) reported for an attempt that a Retry
+// replaced still closes the conversation: the customer opted out whatever
+// the attempt, and the retried reply, still waiting, does not go.
+func TestAnOptOutReportedForAnEarlierAttemptClosesTheConversation(t *testing.T) {
+	ctx := context.Background()
+	s, m := queued(t)
+	if _, err := RecordSent(ctx, s, m.ID, SendResult{ZavuID: "z1", Status: StatusQueued}, at(1)); err != nil {
+		t.Fatal(err)
+	}
+	failed := statusEv("e-z1-failed", "z1", 2, StatusFailed)
+	failed.Status.ErrorCode = "30003"
+	mustIngest(t, s, failed)
+	if _, _, err := RetryReply(ctx, s, m.ID, "k2", at(3)); err != nil {
+		t.Fatal(err)
+	}
+	optedOut := statusEv("e-z1-optout", "z1", 4, StatusFailed)
+	optedOut.Status.ErrorCode = "21610"
+	mustIngest(t, s, optedOut)
+	if c := onlyConversation(t, s); !c.OptedOut {
+		t.Error("the conversation is still open to replies after the carrier said the customer opted out")
+	}
+	got, _ := s.MessageByID(ctx, m.ID)
+	if got.Status != StatusFailed || !strings.Contains(got.ErrorMessage, "opted out") {
+		t.Errorf("the retried reply waiting to go is %s %q, want failed because the customer opted out", got.Status, got.ErrorMessage)
+	}
+	if len(s.messages) != 2 {
+		t.Errorf("%d messages, want the customer's and the reply", len(s.messages))
 	}
 }

@@ -19,6 +19,10 @@ type ReplyTx interface {
 	DeleteMessage(ctx context.Context, id int64) error
 	// InsertOutbox stores an outbox entry and sets its ID.
 	InsertOutbox(ctx context.Context, e *OutboxEntry) error
+	// RetireZavuID remembers that the message messageID had the Zavu id
+	// zavuID until at, when an agent's Retry sent it again. Retiring an id
+	// twice keeps the first.
+	RetireZavuID(ctx context.Context, messageID int64, zavuID string, at time.Time) error
 }
 
 // Reply is a message the business sends from Switchboard.
@@ -249,7 +253,10 @@ func RecordFailed(ctx context.Context, tx ReplyTx, messageID int64, code, reason
 // RetryReply sends a failed reply again, as the agent asked: the message
 // goes back to pending, with its old statuses and error cleared, and a new
 // outbox entry with a fresh idempotency key (the old key would only bring
-// back Zavu's answer to the failed send).
+// back Zavu's answer to the failed send). The send gets a new Zavu id; the
+// one the failed attempt had is kept as retired, so that a report about
+// that attempt arriving later still finds the message (see
+// applier.earlierAttempt).
 func RetryReply(ctx context.Context, tx ReplyTx, messageID int64, key string, at time.Time) (Message, Change, error) {
 	m, err := tx.MessageByID(ctx, messageID)
 	if err != nil {
@@ -264,6 +271,11 @@ func RetryReply(ctx context.Context, tx ReplyTx, messageID int64, key string, at
 	}
 	if err := checkReply(conv, Reply{Type: m.Type, Text: m.Text, Content: m.Content, At: at}); err != nil {
 		return Message{}, Change{}, err
+	}
+	if m.ZavuID != "" {
+		if err := tx.RetireZavuID(ctx, m.ID, m.ZavuID, at); err != nil {
+			return Message{}, Change{}, err
+		}
 	}
 	m.ZavuID, m.Status, m.StatusTimes, m.ErrorCode, m.ErrorMessage, m.UpdatedAt = "", StatusPending, StatusTimes{}, "", "", at
 	if err := tx.UpdateMessage(ctx, &m); err != nil {

@@ -31,6 +31,10 @@ type Tx interface {
 
 	// MessageByZavuID returns ErrNotFound when there is no such message.
 	MessageByZavuID(ctx context.Context, zavuID string) (Message, error)
+	// MessageByRetiredZavuID returns the message that had this Zavu id
+	// before an agent's Retry sent it again under a new one (see
+	// RetryReply), or ErrNotFound.
+	MessageByRetiredZavuID(ctx context.Context, zavuID string) (Message, error)
 	// InsertMessage stores a new message and sets its ID.
 	InsertMessage(ctx context.Context, m *Message) error
 	// UpdateMessage writes every field of an existing message but its ID.

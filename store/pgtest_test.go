@@ -120,6 +120,7 @@ var pgContract = []struct {
 	{"TestAnswerAndWebhookRacing", TestAnswerAndWebhookRacing},
 	{"TestOutboxFailMarksTheMessageFailed", TestOutboxFailMarksTheMessageFailed},
 	{"TestRetryReply", TestRetryReply},
+	{"TestLateReportsOfARetriedReplyStayWithIt", TestLateReportsOfARetriedReplyStayWithIt},
 	{"TestOutboxSends", TestOutboxSends},
 	{"TestOutboxRetriesTemporaryFailuresWithTheSameKey", TestOutboxRetriesTemporaryFailuresWithTheSameKey},
 	{"TestOutboxFailsOnAPermanentError", TestOutboxFailsOnAPermanentError},

@@ -17,6 +17,8 @@ var (
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ?`)
 	stMessageByID   = writerStatement(`SELECT ` + messageCols + ` FROM messages m WHERE m.id = ?`)
 	stDeleteMessage = writerStatement(`DELETE FROM messages WHERE id = ?`)
+	stRetireZavuID  = writerStatement(`INSERT INTO retired_zavu_ids (zavu_id, message_id, retired_at) VALUES (?, ?, ?)
+		ON CONFLICT (zavu_id) DO NOTHING`)
 )
 
 // ConversationByID returns the conversation with its contact, or an error
@@ -52,6 +54,15 @@ func (w *writeTx) DeleteMessage(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete message %d: %w", id, err)
 	} else if n == 0 {
 		return fmt.Errorf("delete message %d: %w", id, inbox.ErrNotFound)
+	}
+	return nil
+}
+
+// RetireZavuID remembers that a message had zavuID until an agent's
+// Retry at at; an id retired before keeps its first record.
+func (w *writeTx) RetireZavuID(ctx context.Context, messageID int64, zavuID string, at time.Time) error {
+	if _, err := w.exec(ctx, stRetireZavuID, zavuID, messageID, msOf(at)); err != nil {
+		return fmt.Errorf("retire zavu id %s of message %d: %w", zavuID, messageID, err)
 	}
 	return nil
 }

@@ -53,7 +53,10 @@ var (
 		WHERE id = (SELECT contact_id FROM conversations WHERE id = ?2) AND last_contact_at < ?1`)
 
 	stMessageByZavuID = writerStatement(`SELECT ` + messageCols + ` FROM messages m WHERE m.zavu_id = ?`)
-	stInsertMessage   = writerStatement(`INSERT INTO messages
+	// The message that had a Zavu id before an agent's Retry.
+	stMessageByRetiredZavuID = writerStatement(`SELECT ` + messageCols + `
+		FROM retired_zavu_ids r JOIN messages m ON m.id = r.message_id WHERE r.zavu_id = ?`)
+	stInsertMessage = writerStatement(`INSERT INTO messages
 		(zavu_id, conversation_id, direction, channel, type, text, content, status,
 		 queued_at, sending_at, sent_at, delivered_at, read_at, failed_at,
 		 error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule, provisional)
@@ -221,6 +224,17 @@ func (w *writeTx) MessageByZavuID(ctx context.Context, zavuID string) (inbox.Mes
 	m, err := scanMessage(w.queryRow(ctx, stMessageByZavuID, zavuID))
 	if err != nil {
 		return inbox.Message{}, notFound(err, "message %s", zavuID)
+	}
+	return m, nil
+}
+
+// MessageByRetiredZavuID returns the message that had this Zavu id before
+// an agent's Retry sent it again under a new one, or an error wrapping
+// inbox.ErrNotFound.
+func (w *writeTx) MessageByRetiredZavuID(ctx context.Context, zavuID string) (inbox.Message, error) {
+	m, err := scanMessage(w.queryRow(ctx, stMessageByRetiredZavuID, zavuID))
+	if err != nil {
+		return inbox.Message{}, notFound(err, "message that had zavu id %s", zavuID)
 	}
 	return m, nil
 }

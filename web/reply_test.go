@@ -168,3 +168,60 @@ func TestRetryAFailedReply(t *testing.T) {
 		t.Errorf("retrying a pending reply: %d, want 409", p.status)
 	}
 }
+
+// A reply that failed, was retried by the agent and delivered, keeps to
+// itself the reports Zavu sends late about its first attempt (a second
+// "failed", even a "delivered"): the thread shows the one reply,
+// delivered, and no bubble of a message "sent outside Switchboard".
+func TestLateReportOfARetriedReplyMakesNoOtherBubble(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	now := time.Now()
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", now.Add(-time.Hour)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}})
+	report := func(id, typ, msgID string, at time.Time) []byte {
+		data := map[string]any{"messageId": msgID, "to": "+14155551234", "channel": "whatsapp", "status": strings.TrimPrefix(typ, "message.")}
+		if typ == "message.failed" {
+			data["errorCode"], data["errorMessage"] = "30003", "Unreachable destination handset"
+		}
+		return event(id, typ, at, data)
+	}
+	send := func(zavuID string) {
+		t.Helper()
+		ctx := context.Background()
+		es, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
+		if err != nil || len(es) != 1 {
+			t.Fatalf("claim: %+v %v", es, err)
+		}
+		if _, err := ts.db.OutboxSent(ctx, es[0].ID, inbox.SendResult{ZavuID: zavuID, Status: inbox.StatusQueued}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("msg_try1")
+	ts.mustPost(report("evt_2", "message.failed", "msg_try1", now.Add(time.Second)))
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if p := a.post(thread.find("retry").AttrOr("hx-post", ""), nil); p.status != http.StatusOK {
+		t.Fatalf("retry: %d %s", p.status, p.body)
+	}
+	send("msg_try2")
+	ts.mustPost(report("evt_3", "message.delivered", "msg_try2", now.Add(3*time.Second)))
+	ts.mustPost(report("evt_4", "message.failed", "msg_try1", now.Add(4*time.Second)))
+	ts.mustPost(report("evt_5", "message.delivered", "msg_try1", now.Add(5*time.Second)))
+
+	thread = a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	ours := thread.doc.Find(`[data-testid=message][data-direction=outbound]`)
+	if ours.Length() != 1 || thread.find("placeholder").Length() != 0 || strings.Contains(thread.body, "Sent outside Switchboard") {
+		t.Fatalf("the thread shows %d bubbles of ours (%q), want the reply alone", ours.Length(), ours.Text())
+	}
+	if s := ours.AttrOr("data-status", ""); s != "delivered" || thread.find("failure").Length() != 0 {
+		t.Errorf("the retried reply shows %s with failure %q, want delivered", s, thread.find("failure").Text())
+	}
+	for _, e := range all[apiEvent](ts, "/api/v1/events?state=all", "cursor") {
+		if e.State != "applied" {
+			t.Errorf("event %s is %s: %s", e.ID, e.State, str(e.Error))
+		}
+	}
+}

@@ -1,0 +1,10 @@
+-- The Zavu ids a reply had before an agent's Retry sent it again under a
+-- new one. A status report for an earlier attempt that comes after the
+-- Retry (Zavu's webhooks come late and twice) finds its message here,
+-- rather than being taken for a message sent outside Switchboard.
+CREATE TABLE retired_zavu_ids (
+	zavu_id    TEXT PRIMARY KEY,
+	message_id BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+	retired_at BIGINT NOT NULL
+);
+CREATE INDEX retired_zavu_ids_message ON retired_zavu_ids (message_id);
