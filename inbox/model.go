@@ -200,6 +200,9 @@ type Message struct {
 	// newer. The store keeps it; a page never shows a bubble older than
 	// the one it has.
 	Rev int64
+	// Waiting is set on a pending reply whose last attempt failed and
+	// that the outbox will send again: why, and when. nil otherwise.
+	Waiting *SendWait
 }
 
 // StatusTimes records when each delivery status was first reported.

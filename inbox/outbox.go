@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +59,10 @@ type SendError struct {
 	RetryAfter  time.Duration // how long Zavu asked us to wait, if it did
 	Code        string        // Zavu's error code, when it gave one
 	Message     string        // Zavu's message
+	// Status is the HTTP status Zavu answered with; 0 when no answer came.
+	Status int
+	// Timeout is set when no answer came in time.
+	Timeout bool
 }
 
 func (e *SendError) Error() string {
@@ -75,6 +82,43 @@ func (e *SendError) Unwrap() error {
 		return ErrWindowClosed
 	}
 	return nil
+}
+
+// Waiting says in an agent's words why a send that will be tried again
+// did not go: "Zavu is unavailable (503)", "Zavu did not answer in time".
+// What the failure said in full (a network error naming the request, a
+// proxy's page) is for the log.
+func (e *SendError) Waiting() string {
+	status := e.Status
+	if status == 0 {
+		// Zavu answered without a code of its own: the code is the status.
+		if n, err := strconv.Atoi(strings.TrimSpace(e.Code)); err == nil && n >= 400 && n < 600 {
+			status = n
+		}
+	}
+	switch {
+	case e.RateLimited || status == http.StatusTooManyRequests:
+		return "Zavu asked Switchboard to send more slowly (429)"
+	case status == http.StatusRequestTimeout:
+		return "Zavu did not answer in time (408)"
+	case status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
+		return fmt.Sprintf("Zavu is unavailable (%d)", status)
+	case status >= 500:
+		return fmt.Sprintf("Zavu had an error on its side (%d)", status)
+	case status != 0:
+		return fmt.Sprintf("Zavu answered with an error (%d)", status)
+	case e.Timeout:
+		return "Zavu did not answer in time"
+	}
+	return "Zavu could not be reached"
+}
+
+// SendWait is what an agent is told of a reply the outbox could not send
+// yet and will try again: why the last attempt failed, and when the next
+// one is due.
+type SendWait struct {
+	Reason        string // in plain words, as SendError.Waiting says it
+	NextAttemptAt time.Time
 }
 
 // OutboxEntry is one message waiting to go, or gone.
@@ -103,8 +147,10 @@ type OutboxStore interface {
 	// webhook that overtook the answer left a placeholder with that id; it
 	// is merged into the message.
 	OutboxSent(ctx context.Context, entryID int64, res SendResult, at time.Time) (Change, error)
-	// OutboxRetry puts the entry back in the queue until next.
-	OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) error
+	// OutboxRetry puts the entry back in the queue until next, with the
+	// reason its attempt failed in plain words, which its message shows
+	// until the next attempt (Message.Waiting).
+	OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) (Change, error)
 	// OutboxFail marks the entry and its message failed, with the reason.
 	OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (Change, error)
 	// NextOutboxAttempt is when ClaimOutbox will next find an entry; ok is
@@ -394,11 +440,13 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 			delay = Backoff
 		}
 		next := o.Now().Add(delay(e.Attempts, se.RetryAfter))
-		if err := o.Store.OutboxRetry(wctx, e.ID, next, se.Error()); err != nil {
+		ch, err := o.Store.OutboxRetry(wctx, e.ID, next, se.Waiting())
+		if err != nil {
 			log.Error("outbox: cannot schedule a retry; the lease will bring it back", "err", err)
 			return
 		}
 		log.Warn("message not sent yet; will retry", "err", se.Error(), "next_attempt_at", next)
+		o.publish(ch) // the reply says why it waits, and until when
 		return
 	}
 	code, reason := se.Code, ExplainFailure(se.Code, se.Message)

@@ -21,8 +21,8 @@ func (s *stopDuringWait) OutboxSent(ctx context.Context, entryID int64, res Send
 	return Change{}, nil
 }
 
-func (s *stopDuringWait) OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) error {
-	return nil
+func (s *stopDuringWait) OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) (Change, error) {
+	return Change{}, nil
 }
 
 func (s *stopDuringWait) OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (Change, error) {

@@ -38,3 +38,25 @@ func TestSendErrorSaysWhenTheWindowClosed(t *testing.T) {
 		t.Error("a balance error reads as a closed window")
 	}
 }
+
+// A reply waiting for its next attempt tells the agent why in a few plain
+// words; the full error is for the log.
+func TestSendErrorSaysWhyAReplyWaits(t *testing.T) {
+	for _, tc := range []struct {
+		err  SendError
+		want string
+	}{
+		{SendError{Temporary: true, Status: 503, Code: "service_unavailable", Message: "maintenance"}, "Zavu is unavailable (503)"},
+		{SendError{Temporary: true, Code: "502", Message: "Bad Gateway"}, "Zavu is unavailable (502)"}, // no code of Zavu's: the status
+		{SendError{Temporary: true, Status: 504}, "Zavu is unavailable (504)"},
+		{SendError{Temporary: true, Status: 500, Code: "internal_error"}, "Zavu had an error on its side (500)"},
+		{SendError{Temporary: true, Status: 408}, "Zavu did not answer in time (408)"},
+		{SendError{Temporary: true, RateLimited: true, Status: 429, RetryAfter: time.Minute}, "Zavu asked Switchboard to send more slowly (429)"},
+		{SendError{Temporary: true, Timeout: true, Message: "zavu: POST /v1/messages: timeout: no answer within 30s"}, "Zavu did not answer in time"},
+		{SendError{Temporary: true, Message: "dial tcp 10.0.0.1:443: connection refused"}, "Zavu could not be reached"},
+	} {
+		if got := tc.err.Waiting(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

@@ -86,6 +86,9 @@ func (db *DB) MessagesByID(ctx context.Context, ids []int64) ([]inbox.Message, e
 		if err := db.attachReactions(ctx, ms); err != nil {
 			return err
 		}
+		if err := db.attachWaits(ctx, ms); err != nil {
+			return err
+		}
 		out = append(out, ms...)
 		return nil
 	})

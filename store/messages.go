@@ -59,6 +59,9 @@ func (db *DB) Messages(ctx context.Context, conversationID int64, f inbox.Messag
 	if err := db.attachReactions(ctx, items); err != nil {
 		return nil, "", fmt.Errorf("list messages of conversation %d: %w", conversationID, err)
 	}
+	if err := db.attachWaits(ctx, items); err != nil {
+		return nil, "", fmt.Errorf("list messages of conversation %d: %w", conversationID, err)
+	}
 	return items, next, nil
 }
 
@@ -117,6 +120,9 @@ func (db *DB) oneMessage(ctx context.Context, cond string, arg any, what string)
 	}
 	ms := []inbox.Message{m}
 	if err := db.attachReactions(ctx, ms); err != nil {
+		return inbox.Message{}, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := db.attachWaits(ctx, ms); err != nil {
 		return inbox.Message{}, fmt.Errorf("%s: %w", what, err)
 	}
 	return ms[0], nil

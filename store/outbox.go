@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"switchboard/inbox"
@@ -41,7 +42,15 @@ var (
 	stFailQueuedOutbox = writerStatement(`UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?
 		WHERE conversation_id = ? AND state IN ('queued', 'sending') AND state = 'queued' RETURNING message_id`)
 	stRetryOutbox = writerStatement(`UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ?
-		WHERE id = ? AND state IN ('queued', 'sending')`)
+		WHERE id = ? AND state IN ('queued', 'sending') RETURNING message_id`)
+	// A message whose bubble changes with its outbox entry (why it waits,
+	// until when) counts the change in its rev, so that a page keeps the
+	// newest bubble.
+	stOutboxMessageChanged = writerStatement(`UPDATE messages SET rev = rev + 1 WHERE id = ? RETURNING conversation_id`)
+	// Why pending replies wait and until when: their entries waiting for
+	// a retry, found on outbox_message (read by attachWaits).
+	waitingOutboxQuery = `SELECT message_id, last_error, next_attempt_at FROM outbox
+		WHERE message_id IN (%s) AND state = 'queued' AND last_error <> ''`
 )
 
 // InsertOutbox stores an outbox entry and sets its ID. The message it
@@ -191,22 +200,67 @@ func (db *DB) OutboxSent(ctx context.Context, entryID int64, res inbox.SendResul
 }
 
 // OutboxRetry puts an entry that is being sent back in the queue until
-// next, with the reason its attempt failed. An entry already sent or
-// failed is left as it is.
-func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) error {
+// next, with the reason its attempt failed in plain words, which its
+// message shows until then (inbox.Message.Waiting); the Change names the
+// message. An entry already sent or failed is left as it is and the
+// Change is empty.
+func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) (inbox.Change, error) {
+	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		r, err := w.exec(ctx, stRetryOutbox, msOf(next), reason, w.db.now().UnixMilli(), entryID)
+		ch = inbox.Change{}
+		var messageID, convID int64
+		err := w.queryRow(ctx, stRetryOutbox, msOf(next), reason, w.db.now().UnixMilli(), entryID).Scan(&messageID)
+		if errors.Is(err, sql.ErrNoRows) {
+			_, _, err = w.outboxEntry(ctx, entryID) // finished, or not there at all?
+			return err
+		}
 		if err != nil {
 			return err
 		}
-		if n, err := r.RowsAffected(); err != nil || n > 0 {
-			return err
+		if err := w.queryRow(ctx, stOutboxMessageChanged, messageID).Scan(&convID); err != nil {
+			return notFound(err, "message %d", messageID)
 		}
-		_, _, err = w.outboxEntry(ctx, entryID) // finished, or not there at all?
-		return err
+		ch = inbox.Change{ConversationIDs: []int64{convID}, MessageIDs: []int64{messageID}}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("retry outbox entry %d: %w", entryID, err)
+		return inbox.Change{}, fmt.Errorf("retry outbox entry %d: %w", entryID, err)
+	}
+	return ch, nil
+}
+
+// attachWaits tells each pending reply of ms that waits for a retry why,
+// and until when (inbox.Message.Waiting), in one query on outbox_message
+// for all; other messages ask nothing.
+func (db *DB) attachWaits(ctx context.Context, ms []inbox.Message) error {
+	var args []any
+	byID := map[int64]int{}
+	for i, m := range ms {
+		if m.Direction == inbox.Outbound && m.Status == inbox.StatusPending {
+			byID[m.ID] = i
+			args = append(args, m.ID)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	rows, err := db.reader.QueryContext(ctx, fmt.Sprintf(waitingOutboxQuery, "?"+strings.Repeat(", ?", len(args)-1)), args...)
+	if err != nil {
+		return fmt.Errorf("replies waiting for a retry: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var w inbox.SendWait
+		if err := rows.Scan(&id, &w.Reason, msTime{&w.NextAttemptAt}); err != nil {
+			return fmt.Errorf("replies waiting for a retry: %w", err)
+		}
+		if i, ok := byID[id]; ok {
+			ms[i].Waiting = &w
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("replies waiting for a retry: %w", err)
 	}
 	return nil
 }

@@ -144,6 +144,11 @@ func TestOutboxQueriesUseTheirIndexes(t *testing.T) {
 			t.Errorf("%s: plan\n%s\nwants outbox_due, then outbox_pending by conversation (bad step %q)", name, plan, step)
 		}
 	}
+	// Why the pending replies of a page wait: one lookup each.
+	plan := explain(t, db, fmt.Sprintf(waitingOutboxQuery, "?, ?"), 1, 2)
+	if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_message (message_id=?)") {
+		t.Errorf("waiting replies: plan\n%s\nwants outbox_message (bad step %q)", plan, step)
+	}
 }
 
 func TestQueueReplyWritesMessageAndEntryInOneTransaction(t *testing.T) {
@@ -321,7 +326,7 @@ func TestClaimOutboxHoldsLaterRepliesBehindAnEarlierOne(t *testing.T) {
 
 	// The first fails for a while and waits for its retry past the others'
 	// due time.
-	if err := db.OutboxRetry(ctx, got[0].ID, t0.Add(3*time.Minute), "503"); err != nil {
+	if _, err := db.OutboxRetry(ctx, got[0].ID, t0.Add(3*time.Minute), "503"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.OutboxSent(ctx, got[1].ID, inbox.SendResult{ZavuID: "msg_z1", Status: inbox.StatusQueued}, at); err != nil {
@@ -394,8 +399,8 @@ func TestOutboxSentStoresTheZavuIDAndStatus(t *testing.T) {
 	if ch, err := db.OutboxFail(ctx, e.ID, "x", "late", t0.Add(2*time.Minute)); err != nil || !ch.Empty() {
 		t.Errorf("a failure after the answer: %+v %v", ch, err)
 	}
-	if err := db.OutboxRetry(ctx, e.ID, t0.Add(3*time.Minute), "late"); err != nil {
-		t.Errorf("a retry after the answer: %v", err)
+	if ch, err := db.OutboxRetry(ctx, e.ID, t0.Add(3*time.Minute), "late"); err != nil || !ch.Empty() {
+		t.Errorf("a retry after the answer: %+v %v", ch, err)
 	}
 	if again, _ := db.Message(ctx, m.ID); !reflect.DeepEqual(again, got) {
 		t.Errorf("after the second answer: %+v, want %+v", again, got)
@@ -407,7 +412,7 @@ func TestOutboxSentStoresTheZavuIDAndStatus(t *testing.T) {
 	for name, err := range map[string]error{
 		"sent":  func() error { _, err := db.OutboxSent(ctx, 999, inbox.SendResult{ZavuID: "z"}, t0); return err }(),
 		"fail":  func() error { _, err := db.OutboxFail(ctx, 999, "", "", t0); return err }(),
-		"retry": db.OutboxRetry(ctx, 999, t0, ""),
+		"retry": func() error { _, err := db.OutboxRetry(ctx, 999, t0, ""); return err }(),
 	} {
 		if !errors.Is(err, inbox.ErrNotFound) {
 			t.Errorf("%s on no entry: %v, want ErrNotFound", name, err)
@@ -824,11 +829,18 @@ func TestOutboxRetriesTemporaryFailuresWithTheSameKey(t *testing.T) {
 		t.Errorf("after a 503 the next attempt is at %v, want %v (Backoff)", r.nextAttempt(), want)
 	}
 	e := readOutbox(t, r.db, entriesOf(t, r.db, m.ID)[0])
-	if e.State != "queued" || e.Attempts != 1 || !strings.Contains(e.LastError, "Service Unavailable") {
+	if e.State != "queued" || e.Attempts != 1 || e.LastError != "Zavu is unavailable (503)" {
 		t.Errorf("entry after a temporary failure: %+v", e)
 	}
-	if got := r.message(m.ID); got.Status != inbox.StatusPending || len(r.pub.changes) != 0 {
-		t.Errorf("a temporary failure showed: %+v, published %+v", got, r.pub.changes)
+	// The reply stays pending and says why it waits, and until when, on
+	// every page.
+	wait := inbox.SendWait{Reason: "Zavu is unavailable (503)", NextAttemptAt: r.now.Add(inbox.Backoff(1, 0))}
+	if got := r.message(m.ID); got.Status != inbox.StatusPending || got.Waiting == nil || *got.Waiting != wait || got.Rev != m.Rev+1 {
+		t.Errorf("after a temporary failure the reply is %s, waiting %+v, rev %d; want pending, waiting %+v, rev %d",
+			got.Status, got.Waiting, got.Rev, wait, m.Rev+1)
+	}
+	if len(r.pub.changes) != 1 || !slices.Contains(r.pub.changes[0].MessageIDs, m.ID) {
+		t.Errorf("after a temporary failure the outbox published %+v, want the reply", r.pub.changes)
 	}
 	r.now = r.now.Add(inbox.Backoff(1, 0) - time.Millisecond)
 	if n := r.drain(); n != 0 {
@@ -852,11 +864,14 @@ func TestOutboxRetriesTemporaryFailuresWithTheSameKey(t *testing.T) {
 	if want := r.now.Add(inbox.Backoff(3, 0)); !r.nextAttempt().Equal(want) {
 		t.Errorf("after a network error the next attempt is at %v, want %v", r.nextAttempt(), want)
 	}
+	if got := r.message(m.ID).Waiting; got == nil || got.Reason != "Zavu could not be reached" {
+		t.Errorf("after a network error the reply waits with %+v", got)
+	}
 	r.now = r.now.Add(inbox.Backoff(3, 0))
 	r.drain()
 
 	got := r.message(m.ID)
-	if got.ZavuID != "msg_z4" || got.Status != inbox.StatusQueued || got.ErrorMessage != "" {
+	if got.ZavuID != "msg_z4" || got.Status != inbox.StatusQueued || got.ErrorMessage != "" || got.Waiting != nil {
 		t.Errorf("after four attempts: %+v", got)
 	}
 	if keys := r.msgr.keys("Hi"); !reflect.DeepEqual(keys, []string{"key Hi", "key Hi", "key Hi", "key Hi"}) {

@@ -234,6 +234,10 @@ type MessageView struct {
 	// snooze's end), shown in the agent's zone.
 	Activity      string
 	ActivityUntil time.Time
+	// WaitUntil is when a reply waiting for a retry (M.Waiting) is tried
+	// again, "10:42" in the zone of the page's first render; the page
+	// shows it in the agent's zone.
+	WaitUntil string
 }
 
 // QuickReactions are the emoji the reaction picker offers.

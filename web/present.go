@@ -234,6 +234,9 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 		v.CanRetry = m.Direction == inbox.Outbound && m.Type != inbox.TypeUnknown &&
 			(m.Source == inbox.SourceAgent || m.Source == inbox.SourceAutoReply || m.Source == inbox.SourceAPI)
 	}
+	if w := m.Waiting; w != nil {
+		v.WaitUntil = w.NextAttemptAt.In(loc).Format("15:04")
+	}
 	if m.Direction == inbox.Internal {
 		return internalView(v, m, who)
 	}

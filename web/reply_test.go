@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"switchboard/inbox"
+	"switchboard/inbox/zavu"
 )
 
 func TestComposerSendsAPendingReply(t *testing.T) {
@@ -223,5 +226,100 @@ func TestLateReportOfARetriedReplyMakesNoOtherBubble(t *testing.T) {
 		if e.State != "applied" {
 			t.Errorf("event %s is %s: %s", e.ID, e.State, str(e.Error))
 		}
+	}
+}
+
+// A reply the outbox could not send yet (Zavu answered 503) says so under
+// its bubble, in plain words, with when it is tried again in the agent's
+// zone as the page's other times are: "Not sent yet: Zavu is unavailable
+// (503). Trying again at 10:42." It shows in the thread, in the bubble the
+// websocket sends, and goes once the reply is sent.
+func TestAReplyWaitingForARetrySaysWhyAndWhen(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	base, _ := url.Parse(ts.srv.URL)
+	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: "Asia/Kathmandu", Path: "/"}}) // UTC+05:45
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+
+	page := a.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, page, "open", conv, conv)
+
+	now := time.Date(2026, 11, 28, 10, 40, 30, 0, time.UTC)
+	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
+	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
+	ob.Now = func() time.Time { return now }
+	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusServiceUnavailable})
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	next := now.Add(inbox.Backoff(1, 0))
+	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Not sent yet: Zavu is unavailable (503). Trying again at " + next.In(kathmandu).Format("15:04") + "."
+	check := func(where string, note *goquery.Selection) {
+		t.Helper()
+		if got := strings.Join(strings.Fields(note.Text()), " "); note.Length() != 1 || got != want {
+			t.Fatalf("%s: the reply says %q (%d notes), want %q", where, got, note.Length(), want)
+		}
+		if at := note.Find("time").AttrOr("datetime", ""); at != next.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("%s: the time of the next attempt is %q, want %s in UTC for the page to show in the agent's zone", where, at, next)
+		}
+	}
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	check("the thread", thread.find("send-wait"))
+
+	// The bubble the websocket sends at once is the same bytes for every
+	// agent: the time in UTC, which the page shows in its agent's zone.
+	live, err := goquery.NewDocumentFromReader(strings.NewReader(nextContaining(t, page, `data-testid="send-wait"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := live.Find("[data-testid=send-wait]")
+	if got := strings.Join(strings.Fields(note.Text()), " "); got != "Not sent yet: Zavu is unavailable (503). Trying again at "+next.Format("15:04")+"." ||
+		note.Find("time").AttrOr("data-format", "") != "time" {
+		t.Errorf("the live bubble's note: %q, want the time in UTC, for the page to show in its zone", got)
+	}
+
+	// Sent at the next attempt: the note goes.
+	now = next
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	thread = a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if n := thread.find("send-wait").Length(); n != 0 || thread.find("message").Last().AttrOr("data-status", "") != "queued" {
+		t.Errorf("after the send the reply is %s with %d notes, want queued with none", thread.find("message").Last().AttrOr("data-status", ""), n)
+	}
+}
+
+// The reason is written out as text, whatever it holds.
+func TestAWaitingRepliesReasonIsEscaped(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Hi!"}})
+	ctx := context.Background()
+	es, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("claim: %+v %v", es, err)
+	}
+	if _, err := ts.db.OutboxRetry(ctx, es[0].ID, time.Now().Add(time.Minute), `<img src=x onerror=alert(1)> & "Zavu"`); err != nil {
+		t.Fatal(err)
+	}
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	note := thread.find("send-wait")
+	if note.Find("img").Length() != 0 || !strings.Contains(note.Text(), `<img src=x onerror=alert(1)> & "Zavu"`) {
+		t.Errorf("the reason was not written as text: %q", note.Text())
 	}
 }

@@ -777,22 +777,31 @@ func TestMessenger(t *testing.T) {
 		temporary bool
 		code      string
 		window    bool
-		limited   bool // the account is rate-limited
+		limited   bool   // the account is rate-limited
+		waiting   string // what the reply says while it waits for its retry
 	}{
-		{Failure{Status: 400, Code: "whatsapp_window_closed", Message: "closed"}, false, "whatsapp_window_closed", true, false},
-		{Failure{Status: 429, RetryAfter: 3 * time.Second}, true, "rate_limit_exceeded", false, true},
-		{Failure{Status: 503, RetryAfter: 3 * time.Second}, true, "internal_error", false, false},
-		{Failure{Status: 402, Body: "Payment Required", Header: http.Header{"Content-Type": {"text/plain"}}}, false, "insufficient_balance", false, false},
-		{Failure{Drop: true}, true, "", false, false},
+		{Failure{Status: 400, Code: "whatsapp_window_closed", Message: "closed"}, false, "whatsapp_window_closed", true, false, ""},
+		{Failure{Status: 429, RetryAfter: 3 * time.Second}, true, "rate_limit_exceeded", false, true, "Zavu asked Switchboard to send more slowly (429)"},
+		{Failure{Status: 503, RetryAfter: 3 * time.Second}, true, "internal_error", false, false, "Zavu is unavailable (503)"},
+		{Failure{Status: 500, Code: "internal_error", Message: "panic: nil map"}, true, "internal_error", false, false, "Zavu had an error on its side (500)"},
+		{Failure{Status: 402, Body: "Payment Required", Header: http.Header{"Content-Type": {"text/plain"}}}, false, "insufficient_balance", false, false, ""},
+		{Failure{Drop: true}, true, "", false, false, "Zavu could not be reached"},
 	} {
 		fake.FailNext(1, tc.fail)
-		out.IdempotencyKey = fmt.Sprint("out-", tc.code, tc.fail.Drop)
+		out.IdempotencyKey = fmt.Sprint("out-", tc.code, tc.fail.Drop, tc.fail.Status)
 		_, err := ms.Send(ctx, out)
 		var se *inbox.SendError
 		if !errors.As(err, &se) || se.Temporary != tc.temporary || se.Code != tc.code ||
 			errors.Is(err, inbox.ErrWindowClosed) != tc.window || se.RetryAfter != tc.fail.RetryAfter || se.RateLimited != tc.limited {
 			t.Errorf("%+v: %#v", tc.fail, err)
 		}
+		if se != nil && tc.temporary && se.Waiting() != tc.waiting {
+			t.Errorf("%+v: waiting says %q, want %q", tc.fail, se.Waiting(), tc.waiting)
+		}
+	}
+	// No answer within the client's time.
+	if se := sendError(&NetworkError{Op: "POST /v1/messages", Timeout: true, Err: context.DeadlineExceeded}).(*inbox.SendError); !se.Temporary || se.Waiting() != "Zavu did not answer in time" {
+		t.Errorf("a timeout: %+v says %q", se, se.Waiting())
 	}
 }
 

@@ -69,9 +69,12 @@ func sendError(err error) error {
 			}
 		}
 		return &inbox.SendError{Temporary: api.Temporary(), RateLimited: api.Status == http.StatusTooManyRequests,
-			RetryAfter: api.RetryAfter, Code: code, Message: api.Message}
+			RetryAfter: api.RetryAfter, Code: code, Message: api.Message, Status: api.Status}
 	}
-	return &inbox.SendError{Temporary: IsTemporary(err) || !errors.Is(err, context.Canceled), Message: err.Error()}
+	se := &inbox.SendError{Temporary: IsTemporary(err) || !errors.Is(err, context.Canceled), Message: err.Error()}
+	var ne *NetworkError
+	se.Timeout = errors.As(err, &ne) && ne.Timeout
+	return se
 }
 
 // MediaURL is where Zavu keeps an inbound message's media: webhooks carry
