@@ -51,8 +51,8 @@ type Reply struct {
 // and an SMS of that size is already 27 segments.
 const MaxReplyLength = 4096
 
-// MaxCaptionLength bounds the caption of a file: WhatsApp takes 1,024
-// characters.
+// MaxCaptionLength bounds the caption of a file on WhatsApp: it takes
+// 1,024 characters (see MaxCaption).
 const MaxCaptionLength = 1024
 
 // QueueReply writes a reply as a pending message in its conversation, and
@@ -113,8 +113,9 @@ func sendLater(ctx context.Context, tx ReplyTx, conv Conversation, m Message, ke
 }
 
 // checkReply enforces what Zavu would refuse anyway, before anything is
-// written: an empty or oversized text, and free text after the WhatsApp
-// window closed.
+// written: an empty or oversized text, a file where the channel takes
+// none or a caption longer than it takes, and free text after the
+// WhatsApp window closed.
 func checkReply(conv Conversation, r Reply) error {
 	switch r.Type {
 	case TypeText:
@@ -133,9 +134,8 @@ func checkReply(conv Conversation, r Reply) error {
 		if r.Content == nil || r.Content.MediaURL == "" {
 			return fmt.Errorf("a media reply has no file: %w", ErrInvalid)
 		}
-		if l := utf8.RuneCountInString(r.Text); l > MaxCaptionLength {
-			return &InvalidError{Code: "caption_too_long",
-				Message: fmt.Sprintf("A caption has at most %d characters; this one has %d. Shorten it, or send the text as a reply of its own.", MaxCaptionLength, l)}
+		if err := checkFile(conv.Channel, utf8.RuneCountInString(r.Text)); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("a reply of type %q: %w", r.Type, ErrInvalid)

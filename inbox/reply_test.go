@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -197,6 +198,39 @@ func TestRetryReply(t *testing.T) {
 		s.messages[x.ID-1] = x
 		if _, _, err := RetryReply(ctx, s, x.ID, "k4", at(7)); !errors.Is(err, ErrConflict) {
 			t.Errorf("retrying %s (%s): %v, want ErrConflict", id, x.Source, err)
+		}
+	}
+}
+
+// A file goes by the conversation's channel: WhatsApp measures its
+// caption, and SMS, which carries text only, takes none; each refusal
+// names its channel.
+func TestAFileFollowsItsChannelsRules(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		ch       Channel
+		caption  int
+		code     string
+		sentence string
+	}{
+		{WhatsApp, 1024, "", ""},
+		{WhatsApp, 1025, "caption_too_long", "A caption on WhatsApp has at most 1024 characters; this one has 1025."},
+		{SMS, 0, "media_not_supported", "SMS carries text only"},
+		{SMS, 1025, "media_not_supported", "SMS carries text only"},
+	} {
+		s := newMemTx()
+		in := inboundEv("e1", "m1", 0, "Send me the invoice")
+		in.Inbound.Channel = tc.ch
+		mustIngest(t, s, in)
+		r := Reply{ConversationID: 1, Source: SourceAgent, Type: TypeDocument, Text: strings.Repeat("a", tc.caption),
+			Content: &Content{MediaURL: "https://files.example.com/invoice.pdf", MimeType: "application/pdf"}, IdempotencyKey: "k1", At: at(1)}
+		_, _, err := QueueReply(ctx, s, r)
+		var ie *InvalidError
+		switch {
+		case tc.code == "" && err != nil:
+			t.Errorf("%s, caption of %d: %v, want it queued", tc.ch, tc.caption, err)
+		case tc.code != "" && (!errors.As(err, &ie) || ie.Code != tc.code || !strings.Contains(ie.Message, tc.sentence)):
+			t.Errorf("%s, caption of %d: %v, want %s saying %q", tc.ch, tc.caption, err, tc.code, tc.sentence)
 		}
 	}
 }

@@ -28,21 +28,11 @@ import (
 // on a small VPS and covers what support teams send.
 const MaxUpload = 25 << 20
 
-// WhatsApp's limits on a file's size by its kind: larger ones it refuses.
-// A document may be as large as any upload.
-var mediaLimits = map[inbox.MessageType]struct {
-	kind  string
-	bytes int64
-}{
-	inbox.TypeImage: {"pictures", 5 << 20},
-	inbox.TypeVideo: {"videos", 16 << 20},
-	inbox.TypeAudio: {"audio files", 16 << 20},
-}
-
-// checkSize refuses a file WhatsApp would refuse for its size, with the
-// limit in the sentence.
-func (fs *fileStore) checkSize(name string, typ inbox.MessageType) error {
-	lim, ok := mediaLimits[typ]
+// checkSize refuses a file the conversation's channel would refuse for
+// its size (inbox.MediaLimit), naming the channel and the limit. A
+// document may be as large as any upload.
+func (fs *fileStore) checkSize(name string, ch inbox.Channel, typ inbox.MessageType) error {
+	limit, kind, ok := inbox.MediaLimit(ch, typ)
 	if !ok {
 		return nil
 	}
@@ -50,10 +40,10 @@ func (fs *fileStore) checkSize(name string, typ inbox.MessageType) error {
 	if err != nil {
 		return err
 	}
-	if st.Size() > lim.bytes {
+	if st.Size() > limit {
 		return newError(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf(
-			"WhatsApp takes %s of at most %d MB; this one is %.1f MB. Send a smaller one.",
-			lim.kind, lim.bytes>>20, float64(st.Size())/(1<<20)))
+			"%s takes %s of at most %d MB; this one is %.1f MB. Send a smaller one.",
+			ch.Label(), kind, limit>>20, float64(st.Size())/(1<<20)))
 	}
 	return nil
 }

@@ -128,7 +128,11 @@ func (s *Server) handleReply(c echo.Context) error {
 	}
 	if f := form.file; f != nil {
 		r := s.attachmentReply(f.name, f.ctype, f.filename, form.Get("text"))
-		if err := s.files.checkSize(f.name, r.Type); err != nil {
+		conv, err := s.store.Conversation(c.Request().Context(), id)
+		if err == nil {
+			err = s.files.checkSize(f.name, conv.Channel, r.Type)
+		}
+		if err != nil {
 			form.discard()
 			return err
 		}
@@ -234,7 +238,7 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 func (s *Server) composerView(ctx context.Context, conv inbox.Conversation) (views.ComposerView, error) {
 	v := views.ComposerView{ConvID: conv.ID, SMS: conv.Channel == inbox.SMS, FreeText: true,
 		Placeholder: "Reply to " + conv.Contact.DisplayName() + "...", MaxLength: inbox.MaxReplyLength,
-		MaxCaption: inbox.MaxCaptionLength}
+		MaxCaption: inbox.MaxCaption(conv.Channel)}
 	now := s.now()
 	if conv.OptedOut {
 		v.Closed, v.FreeText = conv.OptedOutSentence(), false

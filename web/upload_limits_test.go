@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -34,9 +35,9 @@ func TestAttachmentOverWhatsAppsLimitsIsRefused(t *testing.T) {
 		code    string
 		says    string
 	}{
-		{"demo.mp4", mp4, "", "too_large", "16 MB"},
-		{"shelf.png", png, "", "too_large", "5 MB"},
-		{"shelf.png", pngBytes(t), strings.Repeat("a", 1100), "caption_too_long", "1024 characters"},
+		{"demo.mp4", mp4, "", "too_large", "WhatsApp takes videos of at most 16 MB"},
+		{"shelf.png", png, "", "too_large", "WhatsApp takes pictures of at most 5 MB"},
+		{"shelf.png", pngBytes(t), strings.Repeat("a", 1100), "caption_too_long", "A caption on WhatsApp has at most 1024 characters"},
 	} {
 		p := a.upload(path, c.name, c.content, c.caption)
 		if p.status < 400 || !strings.Contains(p.body, `"`+c.code+`"`) || !strings.Contains(p.body, c.says) {
@@ -49,5 +50,45 @@ func TestAttachmentOverWhatsAppsLimitsIsRefused(t *testing.T) {
 	// Within the limits it goes.
 	if p := a.upload(path, "shelf.png", pngBytes(t), "Here it is"); p.status != http.StatusOK {
 		t.Errorf("a small picture: %d %s", p.status, p.body)
+	}
+}
+
+// SMS carries text only: a file sent to an SMS conversation (the composer
+// offers no Attach there, but a form posted otherwise may hold one) is
+// refused at once in a sentence that names SMS, whatever its size or
+// caption, rather than measured against WhatsApp's limits or queued for
+// Zavu to refuse.
+func TestAttachmentOnSMSSaysSMSCarriesTextOnly(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(fixture(t, "extra_message_inbound_sms"))
+	conv := ts.mustMessage("msg_x_sms").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	path := fmt.Sprintf("/conversations/%d/messages", conv)
+
+	png := append(pngBytes(t), bytes.Repeat([]byte{0}, 6<<20)...)
+	for _, c := range []struct {
+		name    string
+		content []byte
+		caption string
+	}{
+		{"shelf.png", pngBytes(t), "Here it is"},
+		{"shelf.png", png, ""},                                // over WhatsApp's 5 MB
+		{"shelf.png", pngBytes(t), strings.Repeat("a", 1100)}, // over WhatsApp's caption
+	} {
+		p := a.upload(path, c.name, c.content, c.caption)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, `"media_not_supported"`) ||
+			!strings.Contains(p.body, "SMS carries text only") || strings.Contains(p.body, "WhatsApp") {
+			t.Errorf("%s (%d bytes, caption of %d) to an SMS conversation: %d %.300s, want 400 media_not_supported naming SMS",
+				c.name, len(c.content), len(c.caption), p.status, p.body)
+		}
+	}
+	if es, err := ts.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10); err != nil || len(es) != 0 {
+		t.Errorf("outbox after refused attachments: %d entries (%v), want none", len(es), err)
+	}
+	// Text goes as ever.
+	if p := a.post(path, url.Values{"text": {"Here is the link: https://example.com/shelf.png"}}); p.status != http.StatusOK {
+		t.Errorf("a text reply: %d %s", p.status, p.body)
 	}
 }
