@@ -72,6 +72,8 @@ var pgEndToEnd = []struct {
 	{"TestAPIReply", TestAPIReply},
 	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},
 	{"TestRetryAFailedReply", TestRetryAFailedReply},
+	{"TestLateReportOfARetriedReplyMakesNoOtherBubble", TestLateReportOfARetriedReplyMakesNoOtherBubble},
+	{"TestAReplyWaitingForARetrySaysWhyAndWhen", TestAReplyWaitingForARetrySaysWhyAndWhen},
 	// Live updates.
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},
