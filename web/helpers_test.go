@@ -112,7 +112,7 @@ func (ts *testServer) postWith(body []byte, signature string, edit func(*http.Re
 	if edit != nil {
 		edit(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ts.srv.Client().Do(req)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func (ts *testServer) getAs(token, path string, out any) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ts.srv.Client().Do(req)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
