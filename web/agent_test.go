@@ -28,10 +28,7 @@ type agent struct {
 func (ts *testServer) newAgent() *agent {
 	jar, _ := cookiejar.New(nil)
 	return &agent{t: ts.t, ts: ts, client: &http.Client{
-		// The server's own transport: another test's server closing
-		// (tests run side by side under TestPostgres) closes the idle
-		// connections of the default one, under a request about to use one.
-		Transport:     ts.srv.Client().Transport,
+		Transport:     ts.client().Transport,
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}

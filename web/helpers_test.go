@@ -32,6 +32,17 @@ type testServer struct {
 	filesDir, mediaDir string
 }
 
+// client is the server's own HTTP client: another test's server closing
+// (tests run side by side under TestPostgres) closes the idle connections
+// of Go's default transport, under a request about to use one. A server
+// this process did not start (a browser test's) has none: the default.
+func (ts *testServer) client() *http.Client {
+	if c := ts.srv.Client(); c != nil {
+		return c
+	}
+	return http.DefaultClient
+}
+
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	return newTestServerWith(t, nil)
@@ -112,7 +123,7 @@ func (ts *testServer) postWith(body []byte, signature string, edit func(*http.Re
 	if edit != nil {
 		edit(req)
 	}
-	resp, err := ts.srv.Client().Do(req)
+	resp, err := ts.client().Do(req)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -161,7 +172,7 @@ func (ts *testServer) getAs(token, path string, out any) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := ts.srv.Client().Do(req)
+	resp, err := ts.client().Do(req)
 	if err != nil {
 		ts.t.Fatal(err)
 	}
