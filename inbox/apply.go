@@ -107,7 +107,11 @@ func (a *applier) conversationOf(m *Message) (Conversation, error) {
 
 // message returns the message with this Zavu id, or found=false.
 func (a *applier) message(zavuID string) (m Message, found bool, err error) {
-	m, err = a.tx.MessageByZavuID(a.ctx, zavuID)
+	return foundMessage(a.tx.MessageByZavuID(a.ctx, zavuID))
+}
+
+// foundMessage turns a lookup's ErrNotFound into found=false.
+func foundMessage(m Message, err error) (Message, bool, error) {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return Message{}, false, nil
@@ -518,14 +522,7 @@ func (a *applier) status(s *StatusReport) error {
 // retired returns the message that had this Zavu id before an agent's
 // Retry sent it again under a new one, or found=false.
 func (a *applier) retired(zavuID string) (m Message, found bool, err error) {
-	m, err = a.tx.MessageByRetiredZavuID(a.ctx, zavuID)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return Message{}, false, nil
-	case err != nil:
-		return Message{}, false, err
-	}
-	return m, true, nil
+	return foundMessage(a.tx.MessageByRetiredZavuID(a.ctx, zavuID))
 }
 
 // earlierAttempt takes a status report about an attempt of m that an
