@@ -51,8 +51,7 @@ func (s *Server) handleWebhook(c echo.Context) error {
 	ev, decodeErr := s.webhooks.DecodeEnvelope(body)
 	signer, err := s.webhooks.VerifyDecoded(ctx, r.Header.Get("X-Zavu-Signature"), body, ev)
 	if err != nil {
-		n := s.sigFailures.add(c.RealIP(), s.now().UTC())
-		s.metrics.signatureFailed()
+		n := s.signatureFailed(c)
 		s.log.WarnContext(ctx, "webhook refused: bad signature", "remote", c.RealIP(), "reason", err.Error(), "failures_from_remote", n)
 		return newError(http.StatusUnauthorized, "invalid_signature",
 			"The X-Zavu-Signature header is missing, stale, or does not match any configured webhook secret.")
@@ -106,8 +105,7 @@ func (s *Server) checkSignedBySender(c echo.Context, signer string, body []byte)
 	var other *inbox.OtherSendersMessage
 	switch {
 	case errors.As(err, &other):
-		n := s.sigFailures.add(c.RealIP(), s.now().UTC())
-		s.metrics.signatureFailed()
+		n := s.signatureFailed(c)
 		s.log.WarnContext(ctx, "webhook refused: signed with another sender's secret", "remote", c.RealIP(),
 			"event_id", ev.ID, "type", ev.Type, "signer", other.Signer, "message_id", other.MessageID,
 			"message_sender", other.Owner, "failures_from_remote", n)
@@ -119,6 +117,15 @@ func (s *Server) checkSignedBySender(c echo.Context, signer string, body []byte)
 		return newError(http.StatusServiceUnavailable, "not_stored", "The event could not be checked; please retry.")
 	}
 	return nil
+}
+
+// signatureFailed counts a delivery refused for its signature, for the
+// Webhook log's failures by address and for the metrics, and returns how
+// many its address has sent.
+func (s *Server) signatureFailed(c echo.Context) int64 {
+	n := s.sigFailures.add(c.RealIP(), s.now().UTC())
+	s.metrics.signatureFailed()
+	return n
 }
 
 // readWebhookBody reads a delivery's body, at most MaxWebhookBody bytes.
