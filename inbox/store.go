@@ -279,8 +279,14 @@ type Store interface {
 	AddAudit(ctx context.Context, e AuditEntry) error
 	// Audit is the latest of the audit log, newest first.
 	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
-	// UpdateUser changes a user's role and whether they may sign in.
-	UpdateUser(ctx context.Context, id int64, role Role, active bool) error
+	// SetRole changes a user's role, and nothing else: whether they may
+	// sign in stays as it is now, whatever it was when they were read.
+	// Refused with ErrLastAdmin, nothing changed, when it would leave no
+	// active admin.
+	SetRole(ctx context.Context, id int64, role Role) error
+	// ReactivateUser lets a deactivated user sign in again, in the role
+	// they have now.
+	ReactivateUser(ctx context.Context, id int64) error
 	// DeactivateUser stops a user signing in and, in the same
 	// transaction, returns their conversations that are not resolved
 	// (open or snoozed; a snooze stays) to Unassigned, each with an
@@ -288,7 +294,7 @@ type Store interface {
 	// user, by the admin who did it) in its thread. Resolved ones keep
 	// their assignee, for the record. The Change names those conversations
 	// and lines, to publish. Refused with ErrLastAdmin, nothing changed,
-	// when it would leave no active admin. Reactivating (UpdateUser)
+	// when it would leave no active admin. Reactivating (ReactivateUser)
 	// gives nothing back.
 	DeactivateUser(ctx context.Context, id, by int64, at time.Time) (Change, error)
 	SetPassword(ctx context.Context, id int64, hash string) error

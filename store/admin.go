@@ -42,24 +42,40 @@ func (db *DB) Audit(ctx context.Context, limit int) ([]inbox.AuditEntry, error) 
 	return out, rows.Err()
 }
 
-// UpdateUser changes a user's role and whether they may sign in. A role
-// other than admin or agent is an error wrapping inbox.ErrInvalid, an
-// unknown id one wrapping inbox.ErrNotFound. A change that would leave no
-// active admin is refused with inbox.ErrLastAdmin, checked in the same
-// transaction as the change, so two admins demoting each other at once
-// cannot both succeed.
-func (db *DB) UpdateUser(ctx context.Context, id int64, role inbox.Role, active bool) error {
+// SetRole changes a user's role and nothing else: whether they may sign
+// in is DeactivateUser's and ReactivateUser's, so a role change that
+// meets a deactivation leaves the account deactivated. A role other than
+// admin or agent is an error wrapping inbox.ErrInvalid, an unknown id one
+// wrapping inbox.ErrNotFound. A change that would leave no active admin is
+// refused with inbox.ErrLastAdmin, checked in the same transaction as the
+// change, so two admins demoting each other at once, or one demoted as the
+// other is deactivated, cannot both succeed.
+func (db *DB) SetRole(ctx context.Context, id int64, role inbox.Role) error {
 	if role != inbox.RoleAdmin && role != inbox.RoleAgent {
-		return fmt.Errorf("update user %d: role %q: %w", id, role, inbox.ErrInvalid)
+		return fmt.Errorf("set role of user %d: role %q: %w", id, role, inbox.ErrInvalid)
 	}
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		if err := updateOne(ctx, w, `UPDATE users SET role = ?, active = ? WHERE id = ?`, string(role), active, id); err != nil {
+		if err := updateOne(ctx, w, `UPDATE users SET role = ? WHERE id = ?`, string(role), id); err != nil {
 			return err
 		}
 		return keepsAnAdmin(ctx, w)
 	})
 	if err != nil {
-		return fmt.Errorf("update user %d: %w", id, err)
+		return fmt.Errorf("set role of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// ReactivateUser lets a deactivated user sign in again, in the role they
+// have now: a role changed since they were read stays changed. Nothing
+// DeactivateUser handed back returns to them. An unknown id is an error
+// wrapping inbox.ErrNotFound.
+func (db *DB) ReactivateUser(ctx context.Context, id int64) error {
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		return updateOne(ctx, w, `UPDATE users SET active = ? WHERE id = ?`, true, id)
+	})
+	if err != nil {
+		return fmt.Errorf("reactivate user %d: %w", id, err)
 	}
 	return nil
 }

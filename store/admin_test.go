@@ -21,39 +21,45 @@ func addTestUser(t *testing.T, db *DB, email, name string, role inbox.Role) inbo
 	return u
 }
 
-func TestUpdateUserChangesRoleAndAccess(t *testing.T) {
+func TestSetRoleAndReactivateUser(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	addTestUser(t, db, "ana@example.com", "Ana", inbox.RoleAdmin)
+	ana := addTestUser(t, db, "ana@example.com", "Ana", inbox.RoleAdmin)
 	ben := addTestUser(t, db, "ben@example.com", "Ben", inbox.RoleAgent)
 
-	if err := db.UpdateUser(ctx, ben.ID, inbox.RoleAdmin, true); err != nil {
+	if err := db.SetRole(ctx, ben.ID, inbox.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.User(ctx, ben.ID); got.Role != inbox.RoleAdmin || !got.Active {
 		t.Errorf("after promotion: %s active=%v, want an active admin", got.Role, got.Active)
 	}
-	if err := db.UpdateUser(ctx, ben.ID, inbox.RoleAgent, false); err != nil {
+	if _, err := db.DeactivateUser(ctx, ben.ID, ana.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetRole(ctx, ben.ID, inbox.RoleAgent); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := db.User(ctx, ben.ID)
 	if got.Role != inbox.RoleAgent || got.Active {
-		t.Errorf("after demotion and deactivation: %s active=%v", got.Role, got.Active)
+		t.Errorf("after deactivation and demotion: %s active=%v, want an inactive agent", got.Role, got.Active)
 	}
 	if us, _ := db.Users(ctx); len(us) != 2 || us[1].ID != ben.ID {
 		t.Errorf("a deactivated user is not listed last: %+v", us)
 	}
-	if err := db.UpdateUser(ctx, ben.ID, inbox.RoleAgent, true); err != nil {
+	if err := db.ReactivateUser(ctx, ben.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := db.User(ctx, ben.ID); !got.Active {
-		t.Error("reactivation did not stick")
+	if got, _ := db.User(ctx, ben.ID); !got.Active || got.Role != inbox.RoleAgent {
+		t.Errorf("after reactivation: %s active=%v, want an active agent", got.Role, got.Active)
 	}
 
-	if err := db.UpdateUser(ctx, 999, inbox.RoleAgent, true); !errors.Is(err, inbox.ErrNotFound) {
-		t.Errorf("unknown user: %v, want ErrNotFound", err)
+	if err := db.SetRole(ctx, 999, inbox.RoleAgent); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("unknown user's role: %v, want ErrNotFound", err)
 	}
-	if err := db.UpdateUser(ctx, ben.ID, inbox.Role("owner"), true); !errors.Is(err, inbox.ErrInvalid) {
+	if err := db.ReactivateUser(ctx, 999); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("unknown user reactivated: %v, want ErrNotFound", err)
+	}
+	if err := db.SetRole(ctx, ben.ID, inbox.Role("owner")); !errors.Is(err, inbox.ErrInvalid) {
 		t.Errorf("unknown role: %v, want ErrInvalid", err)
 	}
 	if got, _ := db.User(ctx, ben.ID); got.Role != inbox.RoleAgent || !got.Active {
@@ -61,63 +67,124 @@ func TestUpdateUserChangesRoleAndAccess(t *testing.T) {
 	}
 }
 
-func TestUpdateUserNeverLeavesNoActiveAdmin(t *testing.T) {
+// A role change writes the role alone, and a reactivation whether the
+// user may sign in alone: an admin's change made from what their page
+// read before another admin's leaves the other's in place. Ben, made an
+// admin after he was deactivated, stays deactivated, and what was handed
+// back from him stays with the team; Old, made an agent before she was
+// reactivated, comes back an agent.
+func TestRoleChangesAndReactivationsKeepWhatChangedMeanwhile(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := addTestUser(t, db, "ana@example.com", "Ana", inbox.RoleAdmin)
+	ben := addTestUser(t, db, "ben@example.com", "Ben", inbox.RoleAgent)
+	old := addTestUser(t, db, "old@example.com", "Old", inbox.RoleAdmin)
+	conv := receive(t, db, "+15552000001", 1, t0)
+	update(t, db, []int64{conv}, inbox.ConversationUpdate{Assign: true, AssigneeID: &ben.ID}, t0)
+
+	read, err := db.User(ctx, ben.ID) // Ana's page shows Ben, active
+	if err != nil || !read.Active {
+		t.Fatalf("Ben as read: %+v, %v", read, err)
+	}
+	if _, err := db.DeactivateUser(ctx, ben.ID, old.ID, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetRole(ctx, read.ID, inbox.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.User(ctx, ben.ID); got.Active || got.Role != inbox.RoleAdmin {
+		t.Errorf("Ben made an admin after his deactivation: %s active=%v, want a deactivated admin", got.Role, got.Active)
+	}
+	if got, _ := db.Conversation(ctx, conv); got.AssigneeID != nil {
+		t.Errorf("Ben's conversation after the role change: assignee %d, want Unassigned", *got.AssigneeID)
+	}
+
+	if _, err := db.DeactivateUser(ctx, old.ID, ana.ID, t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	read, err = db.User(ctx, old.ID) // Ana's page shows Old, a deactivated admin
+	if err != nil || read.Role != inbox.RoleAdmin {
+		t.Fatalf("Old as read: %+v, %v", read, err)
+	}
+	if err := db.SetRole(ctx, old.ID, inbox.RoleAgent); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReactivateUser(ctx, read.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.User(ctx, old.ID); !got.Active || got.Role != inbox.RoleAgent {
+		t.Errorf("Old made an agent before her reactivation: %s active=%v, want an active agent", got.Role, got.Active)
+	}
+}
+
+func TestSetRoleNeverLeavesNoActiveAdmin(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	ana := addTestUser(t, db, "ana@example.com", "Ana", inbox.RoleAdmin)
 	ben := addTestUser(t, db, "ben@example.com", "Ben", inbox.RoleAgent)
 
-	for _, c := range []struct {
-		what   string
-		role   inbox.Role
-		active bool
-	}{
-		{"demoted", inbox.RoleAgent, true},
-		{"deactivated", inbox.RoleAdmin, false},
-		{"demoted and deactivated", inbox.RoleAgent, false},
-	} {
-		err := db.UpdateUser(ctx, ana.ID, c.role, c.active)
-		if !errors.Is(err, inbox.ErrLastAdmin) || !errors.Is(err, inbox.ErrConflict) {
-			t.Errorf("the only admin %s: %v, want ErrLastAdmin (a conflict)", c.what, err)
-		}
+	err := db.SetRole(ctx, ana.ID, inbox.RoleAgent)
+	if !errors.Is(err, inbox.ErrLastAdmin) || !errors.Is(err, inbox.ErrConflict) {
+		t.Errorf("the only admin demoted: %v, want ErrLastAdmin (a conflict)", err)
 	}
 	if got, _ := db.User(ctx, ana.ID); got.Role != inbox.RoleAdmin || !got.Active {
 		t.Fatalf("the refused change was written: %s active=%v", got.Role, got.Active)
 	}
-	// An inactive admin does not count.
+	// An inactive admin does not count, and may be made an agent.
 	old := addTestUser(t, db, "old@example.com", "Old", inbox.RoleAdmin)
-	if err := db.UpdateUser(ctx, old.ID, inbox.RoleAdmin, false); err != nil {
+	if _, err := db.DeactivateUser(ctx, old.ID, ana.ID, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.UpdateUser(ctx, ana.ID, inbox.RoleAgent, true); !errors.Is(err, inbox.ErrLastAdmin) {
+	if err := db.SetRole(ctx, ana.ID, inbox.RoleAgent); !errors.Is(err, inbox.ErrLastAdmin) {
 		t.Errorf("with only an inactive admin beside her, Ana demoted: %v, want ErrLastAdmin", err)
 	}
-	// With a second active admin, either may step down, but not both.
-	if err := db.UpdateUser(ctx, ben.ID, inbox.RoleAdmin, true); err != nil {
-		t.Fatal(err)
+	if err := db.SetRole(ctx, old.ID, inbox.RoleAgent); err != nil {
+		t.Errorf("the inactive admin made an agent: %v", err)
 	}
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for i, id := range []int64{ana.ID, ben.ID} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = db.UpdateUser(ctx, id, inbox.RoleAgent, true)
-		}()
-	}
-	wg.Wait()
-	if (errs[0] == nil) == (errs[1] == nil) {
-		t.Fatalf("two admins stepping down at once: %v and %v, want exactly one refused", errs[0], errs[1])
-	}
-	us, _ := db.Users(ctx)
-	admins := 0
-	for _, u := range us {
-		if u.Role == inbox.RoleAdmin && u.Active {
-			admins++
+	activeAdmins := func() int {
+		t.Helper()
+		us, err := db.Users(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
+		admins := 0
+		for _, u := range us {
+			if u.Role == inbox.RoleAdmin && u.Active {
+				admins++
+			}
+		}
+		return admins
 	}
-	if admins != 1 {
-		t.Errorf("%d active admins left, want 1", admins)
+	// With a second active admin, either may step down, or be
+	// deactivated, but not both at once.
+	for _, c := range []struct {
+		what string
+		ben  func() error
+	}{
+		{"steps down", func() error { return db.SetRole(ctx, ben.ID, inbox.RoleAgent) }},
+		{"is deactivated", func() error { _, err := db.DeactivateUser(ctx, ben.ID, ana.ID, t0); return err }},
+	} {
+		if err := db.SetRole(ctx, ben.ID, inbox.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReactivateUser(ctx, ben.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetRole(ctx, ana.ID, inbox.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); errs[0] = db.SetRole(ctx, ana.ID, inbox.RoleAgent) }()
+		go func() { defer wg.Done(); errs[1] = c.ben() }()
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("Ana steps down as Ben %s: %v and %v, want exactly one refused", c.what, errs[0], errs[1])
+		}
+		if n := activeAdmins(); n != 1 {
+			t.Errorf("Ana steps down as Ben %s: %d active admins left, want 1", c.what, n)
+		}
 	}
 }
 
@@ -223,7 +290,7 @@ func TestDeactivateUserReturnsTheirConversationsToUnassigned(t *testing.T) {
 		}
 	}
 	// Reactivated, Ben gets nothing back.
-	if err := db.UpdateUser(ctx, ben.ID, inbox.RoleAgent, true); err != nil {
+	if err := db.ReactivateUser(ctx, ben.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := listIDs(t, db, inbox.ConversationFilter{AssigneeID: &ben.ID}); !slices.Equal(got, []int64{resolved}) {

@@ -282,7 +282,7 @@ func (s *Server) handleAgentRole(c echo.Context) error {
 	if role == u.Role {
 		return c.Redirect(http.StatusSeeOther, agentDone(u, "role"))
 	}
-	err = s.store.UpdateUser(c.Request().Context(), u.ID, role, u.Active)
+	err = s.store.SetRole(c.Request().Context(), u.ID, role)
 	if errors.Is(err, inbox.ErrLastAdmin) {
 		return s.refuseAgentChange(c, u, http.StatusConflict, lastAdminMessage(u))
 	}
@@ -360,7 +360,7 @@ func (s *Server) handleReactivateAgent(c echo.Context) error {
 	if err := s.endSessions(ctx, u.ID, "", deactivatedReason); err != nil {
 		return err
 	}
-	if err := s.store.UpdateUser(ctx, u.ID, u.Role, true); err != nil {
+	if err := s.store.ReactivateUser(ctx, u.ID); err != nil {
 		return err
 	}
 	s.audit(c, "user.reactivate", userLabel(u))

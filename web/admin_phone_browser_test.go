@@ -122,7 +122,7 @@ func fillAdminPages(t *testing.T, ls *liveServer) (maxi int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.db.UpdateUser(ctx, bart.ID, inbox.RoleAgent, false); err != nil {
+	if _, err := ls.db.DeactivateUser(ctx, bart.ID, 0, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 

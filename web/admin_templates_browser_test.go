@@ -37,7 +37,7 @@ func TestBrowserTemplateStatusFollowsZavu(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.db.UpdateUser(ctx, ana.ID, inbox.RoleAdmin, true); err != nil {
+	if err := ls.db.SetRole(ctx, ana.ID, inbox.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	b := newTab(t, browser(t, exe))

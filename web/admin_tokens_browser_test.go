@@ -25,7 +25,7 @@ func TestBrowserAdminCreatesAndRevokesAToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.db.UpdateUser(ctx, ana.ID, inbox.RoleAdmin, true); err != nil {
+	if err := ls.db.SetRole(ctx, ana.ID, inbox.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	admin := newTab(t, browser(t, exe))

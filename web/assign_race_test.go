@@ -116,7 +116,7 @@ func TestAssignToADeactivatedTeammateSaysWhy(t *testing.T) {
 	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my parcel?", time.Now()))
 	path := fmt.Sprintf("/conversations/%d", ts.mustMessage("msg_1").ConversationID)
 	form := formFields(ana.get(path), "thread-head")
-	if err := ts.db.UpdateUser(t.Context(), cleo.ID, inbox.RoleAgent, false); err != nil {
+	if _, err := ts.db.DeactivateUser(t.Context(), cleo.ID, 0, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	form.Set("assignee", fmt.Sprint(cleo.ID))

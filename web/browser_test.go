@@ -221,7 +221,7 @@ func (ls *liveServer) addAdmin(email, name string) int64 {
 	if err != nil {
 		ls.t.Fatal(err)
 	}
-	if err := ls.db.UpdateUser(context.Background(), u.ID, inbox.RoleAdmin, true); err != nil {
+	if err := ls.db.SetRole(context.Background(), u.ID, inbox.RoleAdmin); err != nil {
 		ls.t.Fatal(err)
 	}
 	return u.ID

@@ -142,7 +142,7 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.db.UpdateUser(context.Background(), benUser.ID, inbox.RoleAdmin, true); err != nil {
+	if err := ls.db.SetRole(context.Background(), benUser.ID, inbox.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	// Ana rewrites her note: Ben's open Mentions page shows its new text.

@@ -78,6 +78,9 @@ var pgEndToEnd = []struct {
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},
 	{"TestLiveStatusSendsTheBubbleAlone", TestLiveStatusSendsTheBubbleAlone},
+	// Agents: an admin's change meeting another admin's.
+	{"TestRoleChangeWhileTheAgentIsDeactivatedLeavesThemDeactivated", TestRoleChangeWhileTheAgentIsDeactivatedLeavesThemDeactivated},
+	{"TestReactivationWhileTheRoleChangesKeepsTheNewRole", TestReactivationWhileTheRoleChangesKeepsTheNewRole},
 	// Sign-in limits, counted in the database.
 	{"TestSignInTyposOfATeamBehindOneAddressLockNobodyOut", TestSignInTyposOfATeamBehindOneAddressLockNobodyOut},
 	// Servers sharing one database.

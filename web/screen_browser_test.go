@@ -174,7 +174,7 @@ func TestBrowserScreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.db.UpdateUser(ctx, ana.ID, inbox.RoleAdmin, true); err != nil {
+	if err := ls.db.SetRole(ctx, ana.ID, inbox.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	ls.addUser("ben@example.com", "Ben Agent")

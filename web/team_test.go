@@ -138,7 +138,7 @@ func TestAPIPatchConversationErrors(t *testing.T) {
 	id := ts.conversations(1)[0]
 	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
 	gone := ts.addUser("gone@example.com", "Gone", inbox.RoleAgent)
-	if err := ts.db.UpdateUser(context.Background(), gone.ID, inbox.RoleAgent, false); err != nil {
+	if _, err := ts.db.DeactivateUser(context.Background(), gone.ID, 0, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
