@@ -139,6 +139,7 @@ var pgContract = []struct {
 	{"TestRoleChangesAndReactivationsKeepWhatChangedMeanwhile", TestRoleChangesAndReactivationsKeepWhatChangedMeanwhile},
 	{"TestSetRoleNeverLeavesNoActiveAdmin", TestSetRoleNeverLeavesNoActiveAdmin},
 	{"TestDeactivateUserReturnsTheirConversationsToUnassigned", TestDeactivateUserReturnsTheirConversationsToUnassigned},
+	{"TestMigrationHandsBackTheConversationsOfAgentsDeactivatedBefore", TestMigrationHandsBackTheConversationsOfAgentsDeactivatedBefore},
 	{"TestSetPassword", TestSetPassword},
 	{"TestAPITokenScopesCreatorsAndRevocation", TestAPITokenScopesCreatorsAndRevocation},
 	{"TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders", TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders},
