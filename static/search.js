@@ -119,7 +119,10 @@
       case "ArrowDown":
       case "ArrowUp":
         if (list.length) {
-          var i = active() + (e.key === "ArrowDown" ? 1 : -1);
+          // Results just shown get their first chosen as they settle
+          // (htmx:afterSettle, below): an arrow pressed before that
+          // moves from the first, as the agent sees it.
+          var i = Math.max(0, active()) + (e.key === "ArrowDown" ? 1 : -1);
           setActive(Math.max(0, Math.min(list.length - 1, i)));
         }
         e.preventDefault();
