@@ -50,7 +50,7 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	bad := fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
 	q := db.parseSearch(ctx, f.Query)
 	// from: first, so that a search of very many words keeps it.
-	terms := db.searchTerms(inbox.SearchQuery{Terms: append([]inbox.SearchTerm{q.From}, q.Terms...)})
+	terms := searchTerms(inbox.SearchQuery{Terms: append([]inbox.SearchTerm{q.From}, q.Terms...)})
 	// Listing all, the cursor is the last contact shown (its latest contact
 	// and id, a cursor as the conversations list's); searching, how many
 	// were shown and the first page's horizon ("50/1234"), the contacts
@@ -97,7 +97,12 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 				return nil, "", err
 			}
 		}
-		if db.dialect.postgres {
+		if slices.ContainsFunc(terms, needsScan) {
+			cond, args := contactScan(terms)
+			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct
+				WHERE `+cond+` AND ct.id < ? ORDER BY ct.last_contact_at DESC, ct.id DESC LIMIT ? OFFSET ?`,
+				append(args, top, limit+1, cur)...)
+		} else if db.dialect.postgres {
 			cond, args, rank, rankArgs, perr := db.pgContactMatch(ctx, terms)
 			if perr != nil {
 				return nil, "", fmt.Errorf("contacts: %w", perr)
@@ -106,11 +111,6 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 				JOIN contacts ct ON ct.id = cs.id
 				WHERE `+cond+` AND ct.id < ? ORDER BY `+rank+` DESC, ct.id DESC LIMIT ? OFFSET ?`,
 				append(append(append(append([]any{customPlan}, args...), top), rankArgs...), limit+1, cur)...)
-		} else if slices.ContainsFunc(terms, needsScan) {
-			cond, args := contactScan(terms)
-			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct
-				WHERE `+cond+` AND ct.id < ? ORDER BY ct.last_contact_at DESC, ct.id DESC LIMIT ? OFFSET ?`,
-				append(args, top, limit+1, cur)...)
 		} else {
 			table, match := contactMatch(terms)
 			rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM `+table+`

@@ -63,6 +63,7 @@ func pgOverride(sqlite, postgres string) {
 var (
 	reNumbered  = regexp.MustCompile(`\?(\d+)`)
 	reChar      = regexp.MustCompile(`(?i)\bchar\(`)
+	reInstr     = regexp.MustCompile(`(?i)\binstr\(`)
 	reNocase    = regexp.MustCompile(`(?i)([A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)?)\s+COLLATE\s+NOCASE`)
 	reIsNot     = regexp.MustCompile(`(?i)\bIS\s+NOT\s+`)
 	reNotNull   = regexp.MustCompile(`(?i)^NULL\b`)
@@ -92,6 +93,7 @@ func pgSQL(query string) string {
 	code = rewriteCalls(code)
 	code = aliasSubqueries(code)
 	code = reChar.ReplaceAllString(code, "chr(")
+	code = reInstr.ReplaceAllString(code, "strpos(") // the same arguments: the text, then what to find in it
 	code = reNocase.ReplaceAllString(code, "lower($1)")
 	code = isNotDistinct(code)
 	code = reIndexedBy.ReplaceAllString(code, "")

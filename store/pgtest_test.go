@@ -211,6 +211,9 @@ var pgContract = []struct {
 	{"TestSearchFollowsEditsPlaceholdersAndDeletes", TestSearchFollowsEditsPlaceholdersAndDeletes},
 	{"TestSearchContactRename", TestSearchContactRename},
 	{"TestSearchUnicode", TestSearchUnicode},
+	{"TestSearchFindsShortWordsOfChineseAndJapanese", TestSearchFindsShortWordsOfChineseAndJapanese},
+	{"TestSearchFindsContactsByShortPartsOfChineseNames", TestSearchFindsContactsByShortPartsOfChineseNames},
+	{"TestSearchFindsEmoji", TestSearchFindsEmoji},
 	{"TestSearchRanksWordsBeforeSubstringsAndNewerOnTies", TestSearchRanksWordsBeforeSubstringsAndNewerOnTies},
 	{"TestSearchPhraseAndOperators", TestSearchPhraseAndOperators},
 	{"TestSearchPastedMessage", TestSearchPastedMessage},
@@ -235,6 +238,7 @@ var pgContract = []struct {
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
+	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},
 }
 
 // TestPostgres runs the store's contract on PostgreSQL.

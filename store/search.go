@@ -193,16 +193,6 @@ func firstRunes(s string, n int) string {
 	return s
 }
 
-// searchTerms is searchTerms for this database: PostgreSQL's search
-// reads no emoji, and leaves them out.
-func (db *DB) searchTerms(q inbox.SearchQuery) []inbox.SearchTerm {
-	terms := searchTerms(q)
-	if db.dialect.postgres {
-		terms = slices.DeleteFunc(terms, emojiOnly)
-	}
-	return terms
-}
-
 // wordMatch is the FTS5 query for the word index: every term a whole
 // word (a phrase, when quoted or of several words), or with prefixes the
 // last word of each also as a prefix.
@@ -393,7 +383,7 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		me := f.UserID
 		f.AssigneeID = &me
 	}
-	p := &searchPlan{terms: db.searchTerms(q)}
+	p := &searchPlan{terms: searchTerms(q)}
 	if len(p.terms) > 0 {
 		p.trigram = trigramMatch(p.terms)
 		p.words = wordMatch(p.terms, p.trigram == "")
@@ -411,7 +401,7 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 				p.words = "(" + p.words + ") NOT (" + p.not + ")"
 			}
 		}
-		if p.trigram == "" && !db.dialect.postgres && slices.ContainsFunc(p.terms, needsScan) {
+		if p.trigram == "" && slices.ContainsFunc(p.terms, needsScan) {
 			for _, t := range p.terms {
 				p.scan = append(p.scan, strings.ToLower(t.Text))
 			}
@@ -618,9 +608,6 @@ func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int)
 	if !hasWordChar(terms[0].Text) {
 		return nil, nil
 	}
-	if db.dialect.postgres {
-		return db.pgContactIDs(ctx, terms, max)
-	}
 	if slices.ContainsFunc(terms, needsScan) {
 		cond, args := contactScan(terms)
 		rows, err := db.reader.QueryContext(ctx, `SELECT ct.id FROM contacts ct WHERE `+cond+` LIMIT ?`, append(args, max)...)
@@ -628,6 +615,9 @@ func (db *DB) contactIDs(ctx context.Context, terms []inbox.SearchTerm, max int)
 			return nil, err
 		}
 		return scanIDs(rows)
+	}
+	if db.dialect.postgres {
+		return db.pgContactIDs(ctx, terms, max)
 	}
 	table, match := contactMatch(terms)
 	rows, err := db.reader.QueryContext(ctx, `SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?`, match, max)
@@ -674,6 +664,8 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 	case len(p.terms) == 0:
 		js, _ := json.Marshal(p.fromIDs)
 		match, margs = "ct.id IN (SELECT value FROM json_each(?))", []any{string(js)}
+	case slices.ContainsFunc(p.terms, needsScan):
+		match, margs = contactScan(p.terms)
 	case db.dialect.postgres:
 		cond, cargs, r, rankArgs, err := db.pgContactMatch(ctx, p.terms)
 		if err != nil {
@@ -682,8 +674,6 @@ func (db *DB) searchContacts(ctx context.Context, p *searchPlan, f inbox.SearchF
 		from, rank, byRank = `contact_search cs JOIN contacts ct ON ct.id = cs.id`, r, "7 DESC, "
 		// The rank's arguments come first: it is in the SELECT.
 		match, margs = cond, append(append([]any{customPlan}, rankArgs...), cargs...)
-	case slices.ContainsFunc(p.terms, needsScan):
-		match, margs = contactScan(p.terms)
 	default:
 		table, m := contactMatch(p.terms)
 		from, rank, byRank = table+` JOIN contacts ct ON ct.id = `+table+`.rowid`, "bm25("+table+")", "7, "
@@ -958,9 +948,13 @@ func (db *DB) scanWindow(ctx context.Context, p *searchPlan, top int64) ([]messa
 		cond += " AND instr(lower(m.text), ?) > 0"
 		args = append(args, s)
 	}
-	if p.not != "" {
+	switch {
+	case p.not != "":
 		cond += " AND m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
 		args = append(args, p.not)
+	case p.pgNot != "":
+		cond += " AND m.id NOT IN (SELECT id FROM message_search WHERE words @@ CAST(? AS tsquery))"
+		args = append(args, p.pgNot)
 	}
 	rows, err := db.reader.QueryContext(ctx, q+` WHERE m.id < ?`+cond+` ORDER BY m.id DESC LIMIT ?`, append(args, searchWindow)...)
 	if err != nil {
@@ -1054,9 +1048,10 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 	var rows *sql.Rows
 	var err error
 	if db.dialect.postgres {
-		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name, c.channel
+		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name, c.channel,
+				CASE WHEN m.id = ANY(?) THEN m.text ELSE '' END
 			FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts ct ON ct.id = c.contact_id
-			WHERE m.id = ANY(?)`, ids)
+			WHERE m.id = ANY(?)`, scanned, ids)
 	} else {
 		rows, err = db.reader.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.created_at, ct.id, ct.phone, ct.name, c.channel,
 				CASE WHEN j.value IN (SELECT value FROM json_each(?)) THEN m.text ELSE '' END
@@ -1071,11 +1066,7 @@ func (db *DB) messageHits(ctx context.Context, p *searchPlan, cs []messageCandid
 	for rows.Next() {
 		var h inbox.SearchHit
 		var text string
-		dest := []any{&h.MessageID, &h.ConversationID, msTime{&h.CreatedAt}, &h.Contact.ID, &h.Contact.Phone, &h.Contact.Name, &h.Channel}
-		if !db.dialect.postgres {
-			dest = append(dest, &text)
-		}
-		if err := rows.Scan(dest...); err != nil {
+		if err := rows.Scan(&h.MessageID, &h.ConversationID, msTime{&h.CreatedAt}, &h.Contact.ID, &h.Contact.Phone, &h.Contact.Name, &h.Channel, &text); err != nil {
 			rows.Close()
 			return nil, err
 		}

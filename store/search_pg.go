@@ -82,9 +82,35 @@ func (db *DB) pgTermSQL(ctx context.Context, texts []string, prefix []bool, weig
 // term when the trigram index is searched, and the tsquery of the words
 // nots that no match may hold.
 func (db *DB) pgPlan(ctx context.Context, p *searchPlan, nots []inbox.SearchTerm) error {
-	if p.words == "" && p.trigram == "" {
+	if p.words != "" || p.trigram != "" {
+		if err := db.pgTermsPlan(ctx, p); err != nil {
+			return err
+		}
+	}
+	if len(nots) == 0 {
 		return nil
 	}
+	texts, prefix, weights := make([]string, len(nots)), make([]bool, len(nots)), make([]string, len(nots))
+	for i, t := range nots {
+		texts[i] = t.Text
+	}
+	phrases, _, err := db.pgTermSQL(ctx, texts, prefix, weights)
+	if err != nil {
+		return err
+	}
+	var not []string
+	for _, ph := range phrases {
+		if ph.Valid { // a word the index cannot hold is in no message to leave out
+			not = append(not, "("+ph.String+")")
+		}
+	}
+	p.pgNot = strings.Join(not, " | ")
+	return nil
+}
+
+// pgTermsPlan fills in the tsquery of p's terms and, when the trigram
+// index is searched, their LIKE patterns.
+func (db *DB) pgTermsPlan(ctx context.Context, p *searchPlan) error {
 	prefixes := p.trigram == ""
 	texts, prefix, weights := make([]string, len(p.terms)), make([]bool, len(p.terms)), make([]string, len(p.terms))
 	for i, t := range p.terms {
@@ -107,24 +133,6 @@ func (db *DB) pgPlan(ctx context.Context, p *searchPlan, nots []inbox.SearchTerm
 	if p.trigram != "" {
 		p.pgLikes = likes
 	}
-	if len(nots) == 0 {
-		return nil
-	}
-	texts, prefix, weights = make([]string, len(nots)), make([]bool, len(nots)), make([]string, len(nots))
-	for i, t := range nots {
-		texts[i] = t.Text
-	}
-	phrases, _, err = db.pgTermSQL(ctx, texts, prefix, weights)
-	if err != nil {
-		return err
-	}
-	var not []string
-	for _, ph := range phrases {
-		if ph.Valid { // a word the index cannot hold is in no message to leave out
-			not = append(not, "("+ph.String+")")
-		}
-	}
-	p.pgNot = strings.Join(not, " | ")
 	return nil
 }
 
@@ -276,14 +284,18 @@ func (db *DB) pgMatchWindow(ctx context.Context, p *searchPlan, tier int, top in
 	return out, nil
 }
 
-// pgSnippets are the highlights of the messages of cs, from the text the
-// index holds: FTS5's snippet() of the index each was found in.
+// pgSnippets are the highlights of the messages of cs an index found,
+// from the text the index holds: FTS5's snippet() of the index each was
+// found in. Those found by reading the messages (tier 2) have theirs
+// from their text, as on SQLite (messageHits).
 func (db *DB) pgSnippets(ctx context.Context, p *searchPlan, cs []messageCandidate) (map[int64]string, error) {
-	ids := make([]int64, len(cs))
+	ids := make([]int64, 0, len(cs))
 	tiers := make(map[int64]int, len(cs))
-	for i, c := range cs {
-		ids[i] = c.id
-		tiers[c.id] = c.tier
+	for _, c := range cs {
+		if c.tier != 2 {
+			ids = append(ids, c.id)
+			tiers[c.id] = c.tier
+		}
 	}
 	rows, err := db.reader.DB.QueryContext(ctx, `SELECT id, body FROM message_search WHERE id = ANY($1)`, ids)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -267,5 +268,62 @@ func TestPostgresSearchPlansForItsTerms(t *testing.T) {
 			t.Fatalf("%d searches for a rare word read the words index %d times", searches, scans()-before)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Migration 0009 of PostgreSQL indexes again what an earlier search_fold
+// left decomposed: a kana with its voicing mark (ご, だ) split the word
+// there, so 届き, the start of the fourth "word" of ご注文の商品がまだ届きません,
+// was found by the word index, unmarked, where SQLite reads one word and
+// finds it inside. After it, the index holds SQLite's words.
+func TestPostgresMigrationFoldsKanaAsSQLite(t *testing.T) {
+	if !onPostgres(t) {
+		t.Skip("a migration of PostgreSQL's search: runs under TestPostgres")
+	}
+	f := newSearchFixture(t)
+	c := f.conv("+81312345678", "佐藤だいご", inbox.WhatsApp)
+	m := f.msg(c, "ご注文の商品がまだ届きません", nil)
+	// As the earlier search_fold indexed them.
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		for _, q := range []string{
+			`CREATE OR REPLACE FUNCTION search_fold(s text) RETURNS text
+				LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+				RETURN lower(regexp_replace(normalize(s, NFD), '[\u0300-\u036f]', '', 'g') COLLATE "und-x-icu")`,
+			`UPDATE message_search SET folded = search_fold(body), words = search_folded_vector(search_fold(body))`,
+			`UPDATE contact_search cs SET name_folded = search_fold(ct.name), words = search_vector(ct.name, search_phone(ct.phone), ct.notes)
+				FROM contacts ct WHERE ct.id = cs.id`,
+		} {
+			if _, err := w.execSQL(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	words := func() int { return count(t, f.db, `SELECT length(words) FROM message_search WHERE id = ?`, m) }
+	if n := words(); n != 4 {
+		t.Fatalf("the earlier fold gives %d words, want 4: the test does not index as it did", n)
+	}
+
+	migration, err := fs.ReadFile(postgresMigrations, "0009_search_fold_composed.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		_, err := w.execSQL(ctx, string(migration))
+		return err
+	})
+	if n := words(); n != 1 {
+		t.Errorf("after the migration the message has %d words, want 1 as on SQLite", n)
+	}
+	hits, _ := f.search(inbox.SearchFilter{Query: "届き"})
+	if len(hits) != 1 || hits[0].MessageID != m || !strings.Contains(hits[0].Snippet, "\x02届き\x03ません") {
+		t.Errorf("届き after the migration: %+v, want the message with 届き marked", hits)
+	}
+	var name string
+	if err := f.db.reader.QueryRow(`SELECT name_folded FROM contact_search WHERE id = ?`, c.Contact.ID).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if name != "佐藤だいご" {
+		t.Errorf("the contact's folded name is %q (%d bytes), want 佐藤だいご composed", name, len(name))
 	}
 }

@@ -320,7 +320,7 @@ func TestSearchFindsContactsByShortPartsOfChineseNames(t *testing.T) {
 
 // An emoji is something to find like a word: 🙏 finds the messages that
 // hold it, 👍 finds 👍🏽 too, and 🌸 the contact who put it in her name;
-// beside a word, both must be there.
+// beside a word, both must be there, and -word leaves out those with it.
 func TestSearchFindsEmoji(t *testing.T) {
 	f := newSearchFixture(t)
 	c := f.conv("+4917612345678", "Anna 🌸", inbox.WhatsApp)
@@ -328,11 +328,13 @@ func TestSearchFindsEmoji(t *testing.T) {
 	thumbs := f.msg(c, "Passt 👍🏽", nil)
 	heart := f.msg(c, "❤️ love it", nil)
 	f.msg(c, "Danke schön", nil)
+	please := f.msg(c, "Bitte 🙏", nil)
 	for _, tc := range []struct {
 		q    string
 		want []int64
 	}{
-		{"🙏", []int64{thanks}},
+		{"🙏", []int64{please, thanks}},
+		{"🙏 -Lieferung", []int64{please}},
 		{"📦", []int64{thanks}},
 		{"Danke 🙏", []int64{thanks}},
 		{"👍", []int64{thumbs}},
