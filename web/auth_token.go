@@ -54,19 +54,9 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			return newError(401, "unauthorized", "Send an API token as 'Authorization: Bearer <token>'. Create one with 'switchboard token create'.")
 		}
-		remote := c.RealIP()
-		addr := limitKey(remote)
-		if wait, first := s.badTokens.wait(addr); wait > 0 {
-			if first {
-				// Once per address and window: a client refused keeps
-				// trying, and each of its requests has its own line in
-				// the request log already.
-				s.log.Warn("API tokens refused: too many that were not valid", "remote", remote,
-					"failures", s.badTokens.limit, "retry_after_s", retryAfterSeconds(wait))
-			}
-			c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-			return newError(http.StatusTooManyRequests, "rate_limited", fmt.Sprintf(
-				"Too many requests from this address came with an API token that is not valid. Try again in %s.", humanDuration(wait)))
+		addr, err := s.tokenGuesses(c, s.badTokens, "API tokens refused: too many that were not valid", "an API token")
+		if err != nil {
+			return err
 		}
 		tok, err := s.store.APITokenByHash(c.Request().Context(), HashAPIToken(secret))
 		switch {
@@ -87,6 +77,29 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxToken, tok)
 		return next(c)
 	}
+}
+
+// tokenGuesses returns the key c's client address is counted under in f,
+// or the 429 it is answered while it has sent too many tokens that were
+// not valid (see tokenFailureLimit). refused is the line logged then, and
+// token names the token in the answer ("an API token").
+func (s *Server) tokenGuesses(c echo.Context, f *tokenFailures, refused, token string) (addr string, err error) {
+	remote := c.RealIP()
+	addr = limitKey(remote)
+	wait, first := f.wait(addr)
+	if wait == 0 {
+		return addr, nil
+	}
+	if first {
+		// Once per address and window: a client refused keeps trying,
+		// and each of its requests has its own line in the request log
+		// already.
+		s.log.Warn(refused, "remote", remote,
+			"failures", f.limit, "retry_after_s", retryAfterSeconds(wait))
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+	return addr, newError(http.StatusTooManyRequests, "rate_limited", fmt.Sprintf(
+		"Too many requests from this address came with %s that is not valid. Try again in %s.", token, humanDuration(wait)))
 }
 
 // readOnlyMethod reports whether an HTTP method only reads. Every other

@@ -248,15 +248,31 @@ func (s *Server) measureRequests(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // handleMetrics serves the metrics to a scraper holding the metrics token.
-// Without a token configured the route does not exist.
+// Without a token configured the route does not exist. Wrong tokens are
+// limited per client address as the API's are (tokenFailureLimit), in
+// counts of their own: a guess at one secret tells nothing of the other,
+// and a script retrying a revoked API token must not stop the scraper at
+// the same address, nor a scraper with a stale token the scripts.
 func (s *Server) handleMetrics(c echo.Context) error {
 	if s.metrics == nil || s.cfg.MetricsToken == "" {
 		return echo.ErrNotFound
 	}
-	scheme, got, ok := strings.Cut(c.Request().Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || !sameSecret(strings.TrimSpace(got), s.cfg.MetricsToken) {
+	unauthorized := func() error {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
 		return newError(http.StatusUnauthorized, "unauthorized", "The metrics token is missing or wrong.")
+	}
+	scheme, got, ok := strings.Cut(c.Request().Header.Get("Authorization"), " ")
+	got = strings.TrimSpace(got)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || got == "" {
+		return unauthorized()
+	}
+	addr, err := s.tokenGuesses(c, s.badMetrics, "metrics tokens refused: too many that were not valid", "a metrics token")
+	if err != nil {
+		return err
+	}
+	if !sameSecret(got, s.cfg.MetricsToken) {
+		s.badMetrics.fail(addr)
+		return unauthorized()
 	}
 	promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).
 		ServeHTTP(c.Response(), c.Request())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -283,5 +284,120 @@ func TestMetricsTakeTheSchemeInAnyCase(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("Authorization %q: %d, want 200", h, resp.StatusCode)
 		}
+	}
+}
+
+// scrapeFrom asks /metrics with method and token from the client address
+// addr, as the reverse proxy on this machine reports it.
+func scrapeFrom(t *testing.T, ts *testServer, method, addr, token string) (status int, retryAfter string, body []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, ts.srv.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("X-Forwarded-For", addr)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ = io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Retry-After"), body
+}
+
+// The metrics token is guessed no faster than an API token: an address
+// that sent TokenFailureLimit wrong ones within TokenFailureWindow is
+// answered 429 rate_limited with Retry-After, the right token too, until
+// the window has passed; the refusal is logged once. The right token is
+// never counted, a request without one neither, and the counts are
+// /metrics' own: a script whose API token was revoked does not stop the
+// scraper beside it, nor do wrong metrics tokens stop the API.
+func TestFailedMetricsTokensAreLimitedPerAddress(t *testing.T) {
+	var logs syncBuffer
+	clock := &testClock{t: time.Now()}
+	ts := newTestServerWith(t, func(c *web.Config, d *web.Deps) {
+		c.MetricsToken = metricsToken
+		d.Metrics = web.NewMetrics(prometheus.NewRegistry())
+		d.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+		d.Now = clock.now
+	})
+	const prober, scraper, office = "203.0.113.7", "198.51.100.20", "2001:db8:1:2::5"
+
+	for i := range 2 * web.TokenFailureLimit {
+		if status, _, body := scrapeFrom(t, ts, http.MethodGet, scraper, metricsToken); status != http.StatusOK {
+			t.Fatalf("scrape %d with the right token: %d %s", i+1, status, body)
+		}
+		if status, _, _ := scrapeFrom(t, ts, http.MethodGet, scraper, ""); status != http.StatusUnauthorized {
+			t.Fatalf("scrape %d without a token: %d, want 401", i+1, status)
+		}
+	}
+	// A script with a revoked API token at the scraper's address uses up
+	// the API's limit there; the scraper goes on.
+	for range web.TokenFailureLimit + 1 {
+		callFrom(t, ts, scraper, "sbt_revoked")
+	}
+	if a := callFrom(t, ts, scraper, "sbt_revoked"); a.status != http.StatusTooManyRequests {
+		t.Fatalf("the API past its limit: %d %+v, want 429", a.status, a.body)
+	}
+	if status, _, body := scrapeFrom(t, ts, http.MethodGet, scraper, metricsToken); status != http.StatusOK {
+		t.Errorf("a scrape beside a script refused by the API: %d %s, want 200", status, body)
+	}
+
+	for i := range web.TokenFailureLimit {
+		status, _, body := scrapeFrom(t, ts, http.MethodGet, prober, "guess"+strconv.Itoa(i))
+		var e apiErrorBody
+		if status != http.StatusUnauthorized || json.Unmarshal(body, &e) != nil || e.Error.Code != "unauthorized" {
+			t.Fatalf("wrong token %d: %d %s, want the 401 unauthorized", i+1, status, body)
+		}
+	}
+	var waits []int
+	for i, token := range []string{"guess_more", metricsToken, "", metricsToken} {
+		method := http.MethodGet
+		if i == 3 {
+			method = http.MethodHead
+		}
+		status, retryAfter, body := scrapeFrom(t, ts, method, prober, token)
+		if token == "" {
+			if status != http.StatusUnauthorized {
+				t.Errorf("no token past the limit: %d, want 401", status)
+			}
+			continue
+		}
+		var e apiErrorBody
+		if status != http.StatusTooManyRequests ||
+			(method == http.MethodGet && (json.Unmarshal(body, &e) != nil || e.Error.Code != "rate_limited" || e.Error.Message == "")) ||
+			(method == http.MethodHead && len(body) != 0) {
+			t.Fatalf("%s with token %q past the limit: %d %q, want 429 rate_limited", method, token, status, body)
+		}
+		n, err := strconv.Atoi(retryAfter)
+		if err != nil || n < 1 || n > int(web.TokenFailureWindow/time.Second) {
+			t.Fatalf("%s with token %q past the limit: Retry-After %q, want whole seconds within the window", method, token, retryAfter)
+		}
+		waits = append(waits, n)
+		clock.set(clock.now().Add(time.Minute))
+	}
+	if waits[2] >= waits[0] {
+		t.Errorf("Retry-After stayed %d s after 3 minutes (%v): it says when the window ends", waits[2], waits)
+	}
+	if n, _ := logs.lines("metrics tokens refused: too many that were not valid"); n != 1 {
+		t.Errorf("3 refusals logged %d times, want once", n)
+	}
+	// The API at the prober's address, and /metrics elsewhere, go on.
+	if a := callFrom(t, ts, prober, ts.token); a.status != http.StatusOK {
+		t.Errorf("the API from an address /metrics refuses: %d %+v, want 200", a.status, a.body)
+	}
+	if status, _, body := scrapeFrom(t, ts, http.MethodGet, office, metricsToken); status != http.StatusOK {
+		t.Errorf("a scrape from another address: %d %s, want 200", status, body)
+	}
+
+	clock.set(clock.now().Add(web.TokenFailureWindow))
+	if status, _, body := scrapeFrom(t, ts, http.MethodGet, prober, metricsToken); status != http.StatusOK {
+		t.Errorf("the right token after the window: %d %s, want 200", status, body)
+	}
+	if status, _, _ := scrapeFrom(t, ts, http.MethodGet, prober, "guess_again"); status != http.StatusUnauthorized {
+		t.Errorf("a wrong token after the window: %d, want 401", status)
 	}
 }

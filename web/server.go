@@ -152,6 +152,7 @@ type Server struct {
 	failLog     *logLimiter // failures that repeat with every request
 	tokens      *tokenTouches
 	badTokens   *tokenFailures // API tokens that were not valid, per client address
+	badMetrics  *tokenFailures // metrics tokens that were not valid, apart (handleMetrics)
 	sessions    *scs.SessionManager
 	logins      *loginLimiter
 	hub         *Hub
@@ -261,6 +262,7 @@ func New(cfg Config, d Deps) *Server {
 	s.failLog = newLogLimiter(s.log, time.Second, time.Now)
 	s.logins = newLoginLimiter(loginWindow, s.now)
 	s.badTokens = newTokenFailures(tokenFailureLimit, tokenFailureWindow, tokenFailureAddresses, s.now)
+	s.badMetrics = newTokenFailures(tokenFailureLimit, tokenFailureWindow, tokenFailureAddresses, s.now)
 	if sl, ok := d.Store.(sharedLogins); ok && sl.SharesLogins() {
 		s.logins.shared, s.logins.log = sl, s.log
 	}
