@@ -85,11 +85,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.failLog.Log(c.Request().Context(), slog.LevelError, "request failed",
 			"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
+	// A HEAD is answered as its GET, headers and all (Content-Type,
+	// Content-Length): net/http leaves out the body.
 	r := c.Request()
-	if r.Method == http.MethodHead {
-		_ = c.NoContent(ae.Status)
-		return
-	}
 	if wantsHTML(r) && r.Header.Get("HX-Request") == "" && !strings.HasPrefix(r.URL.Path, "/api/") {
 		// A person in a browser gets a page, in words.
 		_ = s.render(c, ae.Status, views.ErrorPage(views.Page{Title: "Switchboard"}, http.StatusText(ae.Status), ae.Message))

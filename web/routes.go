@@ -145,22 +145,27 @@ func (s *Server) routes() {
 	// After the token's checks: 405 for a route's path with another
 	// method, 404 for no route.
 	api.RouteNotFound("/*", s.apiNoRoute)
-	api.GET("/conversations", s.handleAPIConversations)
-	api.GET("/conversations/:id", s.handleAPIConversation)
+	// Every read also answers HEAD, as its GET without the body.
+	read := func(path string, h echo.HandlerFunc) {
+		api.GET(path, h)
+		api.HEAD(path, h)
+	}
+	read("/conversations", s.handleAPIConversations)
+	read("/conversations/:id", s.handleAPIConversation)
 	api.PATCH("/conversations/:id", s.handleAPIPatchConversation)
-	api.GET("/conversations/:id/messages", s.handleAPIMessages)
+	read("/conversations/:id/messages", s.handleAPIMessages)
 	api.POST("/conversations/:id/messages", s.handleAPIReply)
 	api.POST("/conversations/:id/notes", s.handleAPINote)
 	api.PATCH("/conversations/:id/notes/:noteId", s.handleAPIEditNote)
 	api.DELETE("/conversations/:id/notes/:noteId", s.handleAPIDeleteNote)
-	api.GET("/messages/:id", s.handleAPIMessage)
-	api.GET("/events", s.handleAPIEvents)
-	api.GET("/search", s.handleAPISearch)
-	api.GET("/contacts", s.handleAPIContacts)
-	api.GET("/contacts/:id", s.handleAPIContact)
+	read("/messages/:id", s.handleAPIMessage)
+	read("/events", s.handleAPIEvents)
+	read("/search", s.handleAPISearch)
+	read("/contacts", s.handleAPIContacts)
+	read("/contacts/:id", s.handleAPIContact)
 	api.PATCH("/contacts/:id", s.handleAPIEditContact)
-	api.GET("/reports/summary", s.handleAPIReportSummary)
-	api.GET("/reports/export.csv", s.handleAPIReportExport)
+	read("/reports/summary", s.handleAPIReportSummary)
+	read("/reports/export.csv", s.handleAPIReportExport)
 }
 
 // methods are those a route may be asked with, in the order Allow lists
