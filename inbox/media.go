@@ -38,12 +38,22 @@ func MaxCaption(ch Channel) int {
 	return MaxReplyLength
 }
 
+// RefuseFile is why a reply on ch cannot carry a file, naming the
+// channel, or nil where it can: a form may ask it before the file is
+// read.
+func RefuseFile(ch Channel) error {
+	if CarriesFiles(ch) {
+		return nil
+	}
+	return &InvalidError{Code: "media_not_supported",
+		Message: ch.Label() + " carries text only: a photo, video, audio or document cannot be sent in this conversation. Send a link to the file instead."}
+}
+
 // checkFile refuses a file on a channel that takes none, and a caption
 // longer than the channel takes, naming the channel.
 func checkFile(ch Channel, caption int) error {
-	if !CarriesFiles(ch) {
-		return &InvalidError{Code: "media_not_supported",
-			Message: ch.Label() + " carries text only: a photo, video, audio or document cannot be sent in this conversation. Send a link to the file instead."}
+	if err := RefuseFile(ch); err != nil {
+		return err
 	}
 	if max := MaxCaption(ch); caption > max {
 		return invalid("caption_too_long",

@@ -117,7 +117,7 @@ func (s *Server) handleReply(c echo.Context) error {
 		return err
 	}
 	me := currentUser(c).ID
-	form, err := s.readReplyForm(c, me)
+	form, err := s.readReplyForm(c, me, id)
 	if err != nil {
 		return err
 	}
@@ -128,11 +128,7 @@ func (s *Server) handleReply(c echo.Context) error {
 	}
 	if f := form.file; f != nil {
 		r := s.attachmentReply(f.name, f.ctype, f.filename, form.Get("text"))
-		conv, err := s.store.Conversation(c.Request().Context(), id)
-		if err == nil {
-			err = s.files.checkSize(f.name, conv.Channel, r.Type)
-		}
-		if err != nil {
+		if err := s.files.checkSize(f.name, form.conv.Channel, r.Type); err != nil {
 			form.discard()
 			return err
 		}

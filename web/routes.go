@@ -38,7 +38,8 @@ func (s *Server) routes() {
 	// The composer's Send, the one route that takes a large body (an
 	// attachment): nothing of it is read before the session, the CSRF token
 	// (a header) and the signed-in user are checked; then it needs a free
-	// upload slot, and the file is streamed to disk (readReplyForm).
+	// upload slot, and the file, once its conversation is found to take
+	// files, is streamed to disk (readReplyForm).
 	e.POST("/conversations/:id/messages", s.handleReply, s.withSession, s.checkCSRF, s.requireUser)
 
 	// Agents' pages: a session cookie, and a CSRF token on every change;

@@ -13,16 +13,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"switchboard/inbox"
 )
 
 // maxFormBody caps every request body but an attachment's.
 const maxFormBody = 64 << 10
 
 // replyForm is what the composer sent: its fields and, when a file was
-// attached, the file, already on disk.
+// attached, the file, already on disk, and the conversation it is for.
 type replyForm struct {
 	url.Values
 	file *storedUpload
+	conv inbox.Conversation // looked up before the file was read
 	fs   *fileStore
 }
 
@@ -42,10 +45,12 @@ func (f *replyForm) discard() {
 // one no larger than maxFormBody, is read as it is. A larger multipart
 // body may carry an attachment: it needs a free upload slot first, and
 // its file part is streamed to disk as it arrives, never held in memory;
-// the other fields together stay within maxFormBody. The route has
-// checked the session, the CSRF token (a header, so nothing here was read
-// before) and the signed-in user.
-func (s *Server) readReplyForm(c echo.Context, user int64) (*replyForm, error) {
+// the other fields together stay within maxFormBody. Before a file part
+// is read, conversation convID is looked up: a file for one that does not
+// exist, or whose channel carries text only, is refused unread. The route
+// has checked the session, the CSRF token (a header, so nothing here was
+// read before) and the signed-in user.
+func (s *Server) readReplyForm(c echo.Context, user, convID int64) (*replyForm, error) {
 	r := c.Request()
 	form := &replyForm{Values: url.Values{}, fs: s.files}
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -102,6 +107,14 @@ func (s *Server) readReplyForm(c echo.Context, user int64) (*replyForm, error) {
 				form.discard()
 				return nil, newError(http.StatusBadRequest, "one_file", "Attach one file at a time.")
 			}
+			conv, err := s.store.Conversation(r.Context(), convID)
+			if err != nil {
+				return nil, err
+			}
+			if err := inbox.RefuseFile(conv.Channel); err != nil {
+				return nil, err
+			}
+			form.conv = conv
 			name, ctype, err := s.files.save(p, p.FileName())
 			if err != nil {
 				return nil, err

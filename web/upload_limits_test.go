@@ -3,14 +3,18 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"switchboard/inbox"
+	"switchboard/web"
 )
 
 // A file WhatsApp would refuse for its size (images over 5 MB, videos and
@@ -47,6 +51,7 @@ func TestAttachmentOverWhatsAppsLimitsIsRefused(t *testing.T) {
 	if es, err := ts.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10); err != nil || len(es) != 0 {
 		t.Errorf("outbox after refused attachments: %d entries (%v), want none", len(es), err)
 	}
+	noFilesLeft(t, ts)
 	// Within the limits it goes.
 	if p := a.upload(path, "shelf.png", pngBytes(t), "Here it is"); p.status != http.StatusOK {
 		t.Errorf("a small picture: %d %s", p.status, p.body)
@@ -87,8 +92,64 @@ func TestAttachmentOnSMSSaysSMSCarriesTextOnly(t *testing.T) {
 	if es, err := ts.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10); err != nil || len(es) != 0 {
 		t.Errorf("outbox after refused attachments: %d entries (%v), want none", len(es), err)
 	}
+	noFilesLeft(t, ts)
 	// Text goes as ever.
 	if p := a.post(path, url.Values{"text": {"Here is the link: https://example.com/shelf.png"}}); p.status != http.StatusOK {
 		t.Errorf("a text reply: %d %s", p.status, p.body)
 	}
+}
+
+// noFilesLeft fails t if an attachment, a part of one or a cached media
+// file is on disk.
+func noFilesLeft(t *testing.T, ts *testServer) {
+	t.Helper()
+	for _, dir := range []string{ts.filesDir, ts.mediaDir} {
+		entries, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			t.Errorf("%s left in %s", e.Name(), dir)
+		}
+	}
+}
+
+// A file sent to an SMS conversation is refused before it is read: the
+// agent is told at once, with the same sentence as for a whole form,
+// while the rest of the file is still on its way, and nothing of it is
+// written to disk. A file for a conversation that does not exist is not
+// read either.
+func TestAttachmentOnSMSIsRefusedBeforeItIsRead(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(fixture(t, "extra_message_inbound_sms"))
+	conv := ts.mustMessage("msg_x_sms").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	path := fmt.Sprintf("/conversations/%d/messages", conv)
+
+	whole := a.upload(path, "shelf.png", pngBytes(t), "")
+	for _, length := range []int64{-1, 30 << 20, 20 << 20} { // unknown, over the limit, within it
+		status, body := streamedUploadAnswer(t, a, path, a.csrf, length)
+		want := http.StatusBadRequest
+		if length > web.MaxUpload+(1<<20) {
+			want = http.StatusRequestEntityTooLarge // said before the body is read, as ever
+		}
+		switch {
+		case status == 0:
+			t.Errorf("a file of %d bytes to an SMS conversation: no answer while it was still coming: the server read it", length)
+		case status != want:
+			t.Errorf("a file of %d bytes to an SMS conversation: %d %.300s, want %d", length, status, body, want)
+		case want == http.StatusBadRequest && body != whole.body:
+			t.Errorf("a file of %d bytes to an SMS conversation: %.300s, want what a whole form is told: %.300s", length, body, whole.body)
+		}
+		noFilesLeft(t, ts)
+	}
+	if !strings.Contains(whole.body, `"media_not_supported"`) || !strings.Contains(whole.body, "SMS carries text only") {
+		t.Errorf("a file to an SMS conversation: %d %.300s, want media_not_supported", whole.status, whole.body)
+	}
+	if status, body := streamedUploadAnswer(t, a, "/conversations/999999/messages", a.csrf, -1); status != http.StatusNotFound {
+		t.Errorf("a file to no conversation: %d %.300s, want 404 before it is read", status, body)
+	}
+	noFilesLeft(t, ts)
 }

@@ -21,6 +21,13 @@ import (
 // generous bound: it waited for a body it should not have read.
 func streamedUpload(t *testing.T, a *agent, path, token string, contentLength int64) int {
 	t.Helper()
+	status, _ := streamedUploadAnswer(t, a, path, token, contentLength)
+	return status
+}
+
+// streamedUploadAnswer is streamedUpload with the answer's body.
+func streamedUploadAnswer(t *testing.T, a *agent, path, token string, contentLength int64) (int, string) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	answered := make(chan struct{})
@@ -47,6 +54,7 @@ func streamedUpload(t *testing.T, a *agent, path, token string, contentLength in
 	}
 	type result struct {
 		status int
+		body   string
 		err    error
 	}
 	done := make(chan result, 1)
@@ -56,8 +64,9 @@ func streamedUpload(t *testing.T, a *agent, path, token string, contentLength in
 			done <- result{err: err}
 			return
 		}
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		done <- result{status: resp.StatusCode}
+		done <- result{status: resp.StatusCode, body: string(b)}
 	}()
 	defer close(answered)
 	defer pw.CloseWithError(io.ErrUnexpectedEOF)
@@ -66,9 +75,9 @@ func streamedUpload(t *testing.T, a *agent, path, token string, contentLength in
 		if r.err != nil {
 			t.Fatalf("%s: %v", path, r.err)
 		}
-		return r.status
+		return r.status, r.body
 	case <-time.After(20 * time.Second):
-		return 0
+		return 0, ""
 	}
 }
 
