@@ -68,8 +68,10 @@ type Hub struct {
 	scratch   [][]byte
 	recent    []*update // the latest updates, oldest first, for pages that catch up
 	recentLen int       // the size of their fragments
-	evicted   uint64    // the highest change number of an update dropped from recent
-	connected atomic.Int64
+	// staleBelow: a page whose position is below it may need an update
+	// dropped from recent, and fetches again instead (see subscribeClient).
+	staleBelow uint64
+	connected  atomic.Int64
 	// routeTook is how long the hub goroutine took to route the last
 	// update to the pages, in nanoseconds (see renderGap).
 	routeTook atomic.Int64
@@ -280,7 +282,13 @@ type disconnect struct {
 // update is one rendered batch of changes: every fragment rendered once,
 // with what the hub needs to route each.
 type update struct {
-	covers   uint64 // every change numbered up to this one is in it or in an earlier update
+	covers uint64 // every change numbered up to this one is in it or in an earlier update
+	// readUpTo is the number of the last change published when the
+	// update's reads of the store were over: what it shows may be as new
+	// as that change, newer than the changes it covers. A page whose
+	// position is readUpTo or below may have read what it shows before
+	// the update did.
+	readUpTo uint64
 	resync   bool   // changes were lost: pages fetch what they show again
 	marker   []byte // tells the page how far it has come
 	messages []liveMessage
@@ -521,7 +529,9 @@ func (h *Hub) renderLoop() {
 			covers = max(covers, h.published.Load())
 			out = append(out, &update{covers: covers, resync: true})
 		}
+		readUpTo := h.published.Load() // after every read of this round
 		for _, u := range out {
+			u.readUpTo = readUpTo
 			u.marker = []byte(`<i data-live="seq" data-seq="` + strconv.FormatUint(u.covers, 10) + `" hidden></i>`)
 			select {
 			case h.updates <- u:
@@ -660,11 +670,24 @@ func (h *Hub) remember(u *update) {
 	h.recent = append(h.recent, u)
 	h.recentLen += u.size
 	for len(h.recent) > recentUpdates || (h.recentLen > recentBytes && len(h.recent) > 1) {
-		h.evicted = h.recent[0].covers
+		h.staleBelow = max(h.staleBelow, h.recent[0].neededBelow())
 		h.recentLen -= h.recent[0].size
 		h.recent[0] = nil
 		h.recent = h.recent[1:]
 	}
+}
+
+// neededBelow is the position below which a page that subscribes needs
+// u: u covers changes after it, or u read the store after the page may
+// have. A later update leaves out the rows and thread parts u sent
+// (threadSent), so a page that read before u did must have u, though u
+// covers nothing past the page's position. A resync is needed only by the
+// pages it covers changes for.
+func (u *update) neededBelow() uint64 {
+	if u.resync {
+		return u.covers
+	}
+	return max(u.covers, u.readUpTo+1)
 }
 
 // bytes is the size of the update's fragments.
@@ -683,8 +706,9 @@ func (u *update) bytes() int {
 }
 
 // subscribeClient sets what the client's page shows and sends it every
-// update after the change it asks from, or, when the hub no longer has
-// them all (another run, or too long ago), tells it to fetch again.
+// update it needs (after the change it asks from, or read after it; see
+// neededBelow), or, when the hub no longer has them all (another run, or
+// too long ago), tells it to fetch again.
 func (h *Hub) subscribeClient(r subscribeRequest) {
 	c := r.c
 	if _, ok := h.clients[c]; !ok {
@@ -698,7 +722,7 @@ func (h *Hub) subscribeClient(r subscribeRequest) {
 	}
 	h.setCounts(c, r.counts, r.countBases)
 	h.shown.replace(c.slot, r.rows)
-	if r.epoch != h.epoch || r.since < h.evicted {
+	if r.epoch != h.epoch || r.since < h.staleBelow {
 		h.deliver(c, [][]byte{resyncMessage})
 		return
 	}
@@ -706,7 +730,7 @@ func (h *Hub) subscribeClient(r subscribeRequest) {
 	// spans, so that catching up never overflows its buffer.
 	var parts [][]byte
 	for _, u := range h.recent {
-		if u.covers > r.since {
+		if r.since < u.neededBelow() {
 			parts = append(parts, h.partsFor(c, u, nil, nil)...)
 		}
 	}

@@ -11,7 +11,9 @@ import (
 // is left out of the next update, as every page that shows it has it
 // already, from that update or from the list or thread it loaded after (a
 // message's status changes its bubble only, an inbound message the details
-// but not the header). As whether a list shows a row depends only on what
+// but not the header); a page that loaded before that update read the
+// store gets it when it subscribes, whatever changes it covers (see
+// update.neededBelow). As whether a list shows a row depends only on what
 // the row shows (status, assignee, labels), an unchanged row neither joins
 // nor leaves a list. A composer goes again only when what it offers
 // changes, since a page swaps it only then (static/app.js, swapPart), never

@@ -49,9 +49,10 @@
 // (data-live-epoch, data-live-seq: the server's run and the number of the
 // last change published before the read), and every update the position it
 // brings the page to. A page subscribes "since" its position; the hub
-// keeps its recent updates and replays what came after, so nothing
-// committed between a page's render and its subscription, or while it was
-// reconnecting, is lost. When the hub no longer has them (another run, too
+// keeps its recent updates and replays what came after, and any update
+// that read the store after the page may have (what a later update then
+// leaves out as sent), so nothing committed between a page's render and
+// its subscription, or while it was reconnecting, is lost. When the hub no longer has them (another run, too
 // long ago, or dropped changes) it tells the page to resync: fetch its list
 // and thread once, then subscribe again from their position.
 //

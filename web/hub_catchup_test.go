@@ -1,0 +1,131 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// gatedRows renders each conversation of a change as its list row and
+// thread header, showing its assignee as the store has it when the render
+// reads it; each render waits for the test to let it read.
+type gatedRows struct {
+	started chan struct{}
+	read    chan struct{}
+
+	mu       sync.Mutex
+	assignee map[int64]int64
+}
+
+func (r *gatedRows) renderChange(ctx context.Context, ch inbox.Change) (*update, error) {
+	select {
+	case r.started <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-r.read:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u := &update{at: time.Now()}
+	for _, id := range ch.ConversationIDs {
+		a := r.assignee[id]
+		u.convs = append(u.convs, liveConv{id: id, status: inbox.Open, assignee: a,
+			row:  fmt.Appendf(nil, `<a data-live="row" id="c%d" data-assignee="%d"></a>`, id, a),
+			head: fmt.Appendf(nil, `<header id="head-%d" data-assignee="%d"></header>`, id, a)})
+	}
+	return u, nil
+}
+
+func (r *gatedRows) renderTeam(context.Context) ([]byte, error) { return nil, nil }
+
+func (r *gatedRows) assign(conv, to int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.assignee[conv] = to
+}
+
+// A render slow to read the store may show an assignment committed after
+// a page read its thread, while covering only an earlier change; the
+// page subscribes after that render went out. The assignment's own
+// update leaves out the row and header the render sent already, so the
+// page must get that render when it subscribes, though it covers nothing
+// after the page's position: its thread says who has the conversation.
+func TestPageSubscribingLateGetsWhatARenderShowedPastItsPosition(t *testing.T) {
+	r := &gatedRows{started: make(chan struct{}), read: make(chan struct{}), assignee: map[int64]int64{}}
+	h := newHubWith(r, slog.New(slog.DiscardHandler), nil, time.Now)
+	t.Cleanup(h.Close)
+	render := func() {
+		t.Helper()
+		select {
+		case <-r.started:
+		case <-time.After(10 * time.Second): // only a guard against a hang
+			t.Fatal("no render began")
+		}
+		r.read <- struct{}{}
+	}
+	next := func(c *client) string {
+		t.Helper()
+		select {
+		case parts, ok := <-c.send:
+			if !ok {
+				t.Fatal("the page was disconnected")
+			}
+			return string(bytes.Join(parts, nil))
+		case <-time.After(10 * time.Second): // only a guard against a hang
+			t.Fatal("nothing came")
+			return ""
+		}
+	}
+	// A teammate's page shows the open list: it tells when an update went
+	// out.
+	other := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 2}
+	h.register <- other
+	h.subscribe <- subscribeRequest{c: other, sub: subscription{list: &listView{View: "open"}}, epoch: h.epoch, since: h.published.Load()}
+	ben := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 3}
+	h.register <- ben
+
+	// A customer writes in conversation 1; its render begins.
+	h.Publish(inbox.Change{ConversationIDs: []int64{1}})
+	<-r.started
+	// Ben's page reads the thread: nobody has it.
+	mark := h.Mark()
+	// Ana assigns it to herself, and the render reads only now.
+	r.assign(1, 1)
+	h.Publish(inbox.Change{ConversationIDs: []int64{1}})
+	r.read <- struct{}{}
+	if got := next(other); !strings.Contains(got, `data-assignee="1"`) {
+		t.Fatalf("the first render went out without the assignment: %s", got)
+	}
+	// Ben's page subscribes from where it read; the assignment renders.
+	h.subscribe <- subscribeRequest{c: ben, sub: subscription{list: &listView{View: "open"}, open: 1}, rows: []int64{1},
+		epoch: mark.Epoch, since: mark.Seq}
+	render()
+	// A new conversation comes after: Ben's page has everything before it
+	// once it has its row.
+	h.Publish(inbox.Change{ConversationIDs: []int64{2}})
+	render()
+	var got []string
+	for {
+		msg := next(ben)
+		got = append(got, msg)
+		if strings.Contains(msg, `id="c2"`) {
+			break
+		}
+	}
+	all := strings.Join(got, "\n")
+	if !strings.Contains(all, `<a data-live="row" id="c1" data-assignee="1">`) ||
+		!strings.Contains(all, `<header id="head-1" data-assignee="1">`) {
+		t.Errorf("Ben's page never learnt that Ana has conversation 1; it got:\n%s", all)
+	}
+}
