@@ -108,7 +108,8 @@ type NotifyStore interface {
 	// LatestMessageID is the greatest message id stored, 0 for none.
 	LatestMessageID(ctx context.Context) (int64, error)
 	// InboundSince lists, in the order they were stored, at most limit
-	// customers' messages stored after the message afterID.
+	// customers' messages stored after the message afterID, each with its
+	// conversation as it was when the message was stored.
 	InboundSince(ctx context.Context, afterID int64, limit int) ([]Arrival, error)
 }
 
@@ -117,7 +118,8 @@ type Arrival struct {
 	MessageID      int64
 	ConversationID int64
 	CreatedAt      time.Time
-	// AssigneeID is the conversation's assignee now; nil for none.
+	// AssigneeID is who had the conversation when the message was
+	// stored, whoever has it by the time it is read; nil for no one.
 	AssigneeID *int64
 	// First is set when the customer wrote nothing earlier in the
 	// conversation: it is a new conversation.

@@ -162,8 +162,11 @@ func (db *DB) LatestMessageID(ctx context.Context) (int64, error) {
 
 // inboundSinceQuery walks the messages by id from a mark; whether a
 // message is its conversation's first from the customer is looked up in
-// the conversation's inbound messages.
-const inboundSinceQuery = `SELECT m.id, m.conversation_id, m.created_at, c.assignee_id,
+// the conversation's inbound messages. Its assignee is the one it came
+// in with; for a message stored before that was kept, the
+// conversation's.
+const inboundSinceQuery = `SELECT m.id, m.conversation_id, m.created_at,
+		CASE WHEN m.arrival_assignee_id IS NULL THEN c.assignee_id ELSE nullif(m.arrival_assignee_id, 0) END,
 		NOT EXISTS (SELECT 1 FROM messages e INDEXED BY messages_inbound
 			WHERE e.conversation_id = m.conversation_id AND e.direction = 'inbound' AND e.id < m.id)
 	FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -172,7 +175,8 @@ const inboundSinceQuery = `SELECT m.id, m.conversation_id, m.created_at, c.assig
 
 // InboundSince lists at most limit customers' messages stored after the
 // message afterID, in id order (the order of their commits), with what
-// notifications need of their conversation. It walks the messages by id
+// notifications need of their conversation as each came: who had it then,
+// whoever has it now. It walks the messages by id
 // from afterID: each call reads only what is new.
 func (db *DB) InboundSince(ctx context.Context, afterID int64, limit int) ([]inbox.Arrival, error) {
 	rows, err := db.reader.QueryContext(ctx, inboundSinceQuery, afterID, limit)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -159,6 +160,67 @@ func TestPushKeysAreMadeOnceAndKept(t *testing.T) {
 	}
 }
 
+// A customer's message is announced to whoever had its conversation when
+// it came, however late the notifier reads it: a new conversation that a
+// teammate assigned meanwhile is still news to the whole team, and a
+// message that came while Ana had the conversation is for Ana even once
+// Ben has it.
+func TestInboundSinceTellsWhoHadTheConversation(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	ben := inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
+	for _, u := range []*inbox.User{&ana, &ben} {
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	came := func(n int, assign *int64) int64 {
+		t.Helper()
+		ev := inboundEvent(fmt.Sprintf("evt_%d", n), "+15550001", fmt.Sprintf("msg_%d", n), "Hello?", t0.Add(time.Duration(n)*time.Minute))
+		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
+			t.Fatal(err)
+		}
+		m, err := db.MessageByZavuID(ctx, ev.Inbound.MessageID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Assign(ctx, m.ConversationID, assign, t0.Add(time.Duration(n)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	// Each message comes, then the conversation changes hands.
+	want := map[int64]*int64{}
+	want[came(1, &ana.ID)] = nil
+	want[came(2, &ben.ID)] = &ana.ID
+	want[came(3, nil)] = &ben.ID
+	want[came(4, &ana.ID)] = nil
+	got, err := db.InboundSince(ctx, 0, 10)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("InboundSince(0) = %+v, %v", got, err)
+	}
+	name := func(id *int64) string {
+		switch {
+		case id == nil:
+			return "no one"
+		case *id == ana.ID:
+			return "Ana"
+		case *id == ben.ID:
+			return "Ben"
+		}
+		return fmt.Sprint(*id)
+	}
+	for i, a := range got {
+		if w := want[a.MessageID]; name(a.AssigneeID) != name(w) {
+			t.Errorf("message %d came while %s had the conversation; InboundSince says %s", i+1, name(w), name(a.AssigneeID))
+		}
+		if a.First != (i == 0) {
+			t.Errorf("message %d: First = %v", i+1, a.First)
+		}
+	}
+}
+
 func TestInboundSinceWalksNewCustomerMessages(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
@@ -190,12 +252,13 @@ func TestInboundSinceWalksNewCustomerMessages(t *testing.T) {
 		t.Errorf("LatestMessageID = %d, %v; want %d", latest, err, b1.MessageID)
 	}
 
-	// From a mark, only what came after; the assignee is the current one.
+	// From a mark, only what came after; the assignee is the one the
+	// message came in with (TestInboundSinceTellsWhoHadTheConversation).
 	if _, err := db.Assign(ctx, b1.ConversationID, &ana.ID, t0); err != nil {
 		t.Fatal(err)
 	}
 	after, err := db.InboundSince(ctx, a2.MessageID, 10)
-	if err != nil || len(after) != 1 || after[0].MessageID != b1.MessageID || after[0].AssigneeID == nil || *after[0].AssigneeID != ana.ID {
+	if err != nil || len(after) != 1 || after[0].MessageID != b1.MessageID || after[0].AssigneeID != nil {
 		t.Errorf("InboundSince(a2) = %+v, %v", after, err)
 	}
 	if some, _ := db.InboundSince(ctx, 0, 2); len(some) != 2 || some[1].MessageID != a2.MessageID {

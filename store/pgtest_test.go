@@ -200,6 +200,7 @@ var pgContract = []struct {
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},
 	{"TestEditAndDeleteNote", TestEditAndDeleteNote},
 	{"TestInboundSinceWalksNewCustomerMessages", TestInboundSinceWalksNewCustomerMessages},
+	{"TestInboundSinceTellsWhoHadTheConversation", TestInboundSinceTellsWhoHadTheConversation},
 	// Search: messages and contacts, words, prefixes and substrings,
 	// highlights, ranks, paging, filters and operators.
 	{"TestSearchFindsEveryIndexedField", TestSearchFindsEveryIndexedField},

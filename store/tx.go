@@ -15,6 +15,14 @@ import (
 // write commits or rolls back with that event.
 var _ inbox.Tx = (*writeTx)(nil)
 
+// The columns a new message is stored with, in the order of messageArgs.
+const (
+	insertMessageCols = `zavu_id, conversation_id, direction, channel, type, text, content, status,
+		queued_at, sending_at, sent_at, delivered_at, read_at, failed_at,
+		error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule, provisional`
+	insertMessageValues = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+)
+
 var (
 	stUpsertSender = writerStatement(`INSERT INTO senders (id, phone, created_at, updated_at)
 		VALUES (?1, ?2, ?3, ?3)
@@ -56,11 +64,12 @@ var (
 	// The message that had a Zavu id before an agent's Retry.
 	stMessageByRetiredZavuID = writerStatement(`SELECT ` + messageCols + `
 		FROM retired_zavu_ids r JOIN messages m ON m.id = r.message_id WHERE r.zavu_id = ?`)
-	stInsertMessage = writerStatement(`INSERT INTO messages
-		(zavu_id, conversation_id, direction, channel, type, text, content, status,
-		 queued_at, sending_at, sent_at, delivered_at, read_at, failed_at,
-		 error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule, provisional)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	stInsertMessage = writerStatement(`INSERT INTO messages (` + insertMessageCols + `)
+		VALUES (` + insertMessageValues + `)`)
+	// A customer's message keeps who had its conversation as it came (0:
+	// no one), for its notice (InboundSince).
+	stInsertInbound = writerStatement(`INSERT INTO messages (` + insertMessageCols + `, arrival_assignee_id)
+		VALUES (` + insertMessageValues + `, coalesce((SELECT assignee_id FROM conversations WHERE id = ?), 0))`)
 	stUpdateMessage = writerStatement(`UPDATE messages SET
 		zavu_id = ?, conversation_id = ?, direction = ?, channel = ?, type = ?, text = ?, content = ?, status = ?,
 		queued_at = ?, sending_at = ?, sent_at = ?, delivered_at = ?, read_at = ?, failed_at = ?,
@@ -296,7 +305,11 @@ func (w *writeTx) InsertMessage(ctx context.Context, m *inbox.Message) error {
 	if err != nil {
 		return fmt.Errorf("insert message %s: %w", m.ZavuID, err)
 	}
-	id, err := w.execID(ctx, stInsertMessage, args...)
+	st := stInsertMessage
+	if m.Direction == inbox.Inbound {
+		st, args = stInsertInbound, append(args, m.ConversationID)
+	}
+	id, err := w.execID(ctx, st, args...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("insert message: zavu id %s is taken: %w", m.ZavuID, inbox.ErrConflict)
 	}
