@@ -27,6 +27,10 @@ import (
 //     is a new conversation for every active agent;
 //   - a customer's message in an assigned conversation is for its
 //     assignee;
+//   - both as the conversation was when the message was stored, however
+//     late the notifier reads it: a new conversation a teammate assigned
+//     meanwhile is still news to the team, and its assignee hears of the
+//     assignment, not of a message;
 //   - an assignment by a teammate is for the agent assigned (tell, from
 //     the handler that committed it);
 //   - a mention in a note is for the agent mentioned (notifyMentioned).
