@@ -283,12 +283,11 @@ type disconnect struct {
 // with what the hub needs to route each.
 type update struct {
 	covers uint64 // every change numbered up to this one is in it or in an earlier update
-	// readUpTo is the number of the last change published when the
-	// update's reads of the store were over: what it shows may be as new
-	// as that change, newer than the changes it covers. A page whose
-	// position is readUpTo or below may have read what it shows before
-	// the update did.
-	readUpTo uint64
+	// readEnd is a position numbered once the update's reads of the
+	// store were over: what it shows may be newer than the changes it
+	// covers, and a page whose position is below readEnd may have read
+	// what it shows before the update did.
+	readEnd  uint64
 	resync   bool   // changes were lost: pages fetch what they show again
 	marker   []byte // tells the page how far it has come
 	messages []liveMessage
@@ -529,9 +528,16 @@ func (h *Hub) renderLoop() {
 			covers = max(covers, h.published.Load())
 			out = append(out, &update{covers: covers, resync: true})
 		}
-		readUpTo := h.published.Load() // after every read of this round
+		var readEnd uint64
+		if len(out) > 0 {
+			// Every read of this round is over: a page that takes its
+			// position from now on reads after them.
+			h.mu.Lock()
+			readEnd = h.published.Add(1)
+			h.mu.Unlock()
+		}
 		for _, u := range out {
-			u.readUpTo = readUpTo
+			u.readEnd = readEnd
 			u.marker = []byte(`<i data-live="seq" data-seq="` + strconv.FormatUint(u.covers, 10) + `" hidden></i>`)
 			select {
 			case h.updates <- u:
@@ -687,7 +693,7 @@ func (u *update) neededBelow() uint64 {
 	if u.resync {
 		return u.covers
 	}
-	return max(u.covers, u.readUpTo+1)
+	return max(u.covers, u.readEnd)
 }
 
 // bytes is the size of the update's fragments.

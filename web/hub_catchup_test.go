@@ -129,3 +129,69 @@ func TestPageSubscribingLateGetsWhatARenderShowedPastItsPosition(t *testing.T) {
 		t.Errorf("Ben's page never learnt that Ana has conversation 1; it got:\n%s", all)
 	}
 }
+
+// rowsAndTeam renders every change as one list row and the team as a
+// part of its own.
+type rowsAndTeam struct{}
+
+func (rowsAndTeam) renderChange(_ context.Context, ch inbox.Change) (*update, error) {
+	id := ch.ConversationIDs[0]
+	return &update{at: time.Now(), convs: []liveConv{{id: id, status: inbox.Open,
+		row: fmt.Appendf(nil, `<a data-live="row" id="c%d"></a>`, id)}}}, nil
+}
+
+func (rowsAndTeam) renderTeam(context.Context) ([]byte, error) {
+	return []byte(`<template id="team-options"></template>`), nil
+}
+
+// Once the history has moved past an update that read the store, a page
+// whose position is from before then fetches again; one that fetched
+// after it is not told to, even when nothing was published since: it
+// would fetch again and again.
+func TestPageThatFetchedAfterTheHistoryMovedOnIsNotSentToFetchAgain(t *testing.T) {
+	h := newHubWith(rowsAndTeam{}, slog.New(slog.DiscardHandler), nil, time.Now)
+	t.Cleanup(h.Close)
+	next := func(c *client) string {
+		t.Helper()
+		select {
+		case parts, ok := <-c.send:
+			if !ok {
+				t.Fatal("the page was disconnected")
+			}
+			return string(bytes.Join(parts, nil))
+		case <-time.After(10 * time.Second): // only a guard against a hang
+			t.Fatal("nothing came")
+			return ""
+		}
+	}
+	page := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 2}
+	h.register <- page
+	h.subscribe <- subscribeRequest{c: page, sub: subscription{list: &listView{View: "open"}}, epoch: h.epoch, since: h.published.Load()}
+	before := h.Mark()
+	h.Publish(inbox.Change{ConversationIDs: []int64{1}})
+	if got := next(page); !strings.Contains(got, `id="c1"`) {
+		t.Fatalf("the row did not come: %s", got)
+	}
+	// The team changes often, and no conversation: the history moves past
+	// the row's update.
+	for range recentUpdates {
+		h.teamChangedHere()
+		if got := next(page); !strings.Contains(got, `id="team-options"`) {
+			t.Fatalf("the team did not come: %s", got)
+		}
+	}
+	old := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 3}
+	h.register <- old
+	h.subscribe <- subscribeRequest{c: old, sub: subscription{list: &listView{View: "open"}}, epoch: before.Epoch, since: before.Seq}
+	if got := next(old); !strings.Contains(got, `data-live="resync"`) {
+		t.Errorf("a page from before the row's update was not told to fetch again: %s", got)
+	}
+	fresh := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 4}
+	h.register <- fresh
+	now := h.Mark()
+	h.subscribe <- subscribeRequest{c: fresh, sub: subscription{list: &listView{View: "open"}}, epoch: now.Epoch, since: now.Seq}
+	h.Publish(inbox.Change{ConversationIDs: []int64{2}})
+	if got := next(fresh); strings.Contains(got, `data-live="resync"`) || !strings.Contains(got, `id="c2"`) {
+		t.Errorf("a page that fetched after the history moved on got %s, want the next row", got)
+	}
+}
