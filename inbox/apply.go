@@ -27,8 +27,9 @@ func apply(ctx context.Context, tx Tx, ev *Event) (*applier, error) {
 		return nil, ev.DecodeErr
 	}
 	a := &applier{ctx: ctx, tx: tx, ev: ev, at: ev.Timestamp}
-	var err error
+	err := a.checkSigner()
 	switch {
+	case err != nil:
 	case ev.NewConversation != nil:
 		err = a.newConversation(ev.NewConversation)
 	case ev.Inbound != nil:
@@ -71,6 +72,44 @@ type arrival struct {
 }
 
 func missing(field string) error { return fmt.Errorf("data.%s is missing: %w", field, ErrMissingField) }
+
+// checkSigner refuses an event that only a sender's own webhook secret
+// signed (Event.SignedBy) when the message it names is held by another
+// sender's conversation, under its Zavu id or under one an agent's Retry
+// replaced: the delivery was checked as it arrived, but the message may
+// have been stored since, before the event is applied. Events signed with
+// a project's secret are not looked at.
+func (a *applier) checkSigner() error {
+	if a.ev.SignedBy == "" {
+		return nil
+	}
+	if a.ev.SenderID != a.ev.SignedBy {
+		// A sender's secret verifies only events under its own envelope.
+		return &OtherSendersEvent{Signer: a.ev.SignedBy, Sender: a.ev.SenderID}
+	}
+	return CheckSignedBySender(a.ctx, a.ev, a.ev.SignedBy, a.senderOf)
+}
+
+// senderOf returns the sender whose conversation holds the message with
+// this Zavu id, or the one that had it before a Retry; ErrNotFound when
+// there is none.
+func (a *applier) senderOf(_ context.Context, zavuID string) (string, error) {
+	m, found, err := a.message(zavuID)
+	if err == nil && !found {
+		m, found, err = a.retired(zavuID)
+	}
+	switch {
+	case err != nil:
+		return "", err
+	case !found:
+		return "", fmt.Errorf("message %s: %w", zavuID, ErrNotFound)
+	}
+	conv, err := a.conversationOf(&m)
+	if err != nil {
+		return "", err
+	}
+	return conv.SenderID, nil
+}
 
 // conversation finds or creates the conversation of the customer at addr on
 // the event's sender. name, when set, updates the contact.

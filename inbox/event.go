@@ -39,6 +39,14 @@ type Event struct {
 	// must not act on a replayed event.
 	Replayed bool
 
+	// SignedBy is the sender whose own webhook secret (one set on the
+	// Senders page) alone signed the delivery; empty when one of the
+	// project's secrets did. Such an event may touch only that sender's
+	// messages and conversations (see CheckSignedBySender), which is
+	// checked again when it is applied: the message it names may have
+	// been stored meanwhile.
+	SignedBy string
+
 	// DecodeErr is set when the envelope was sound but the payload was
 	// not (a missing field, a wrong type). The event is stored with it
 	// and shown in the webhook log.

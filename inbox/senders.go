@@ -133,7 +133,12 @@ func SecretHint(secret string) string {
 // secret could mark another sender's replies delivered or failed (and the
 // customer opted out), react to them, or rewrite a message it announced.
 // A message not here yet is the signing sender's to report on: a report
-// leaves a placeholder in that sender's conversation.
+// leaves a placeholder in that sender's conversation. As events are
+// applied after they are acknowledged, the message an accepted event
+// names may be stored meanwhile: the event remembers the sender whose
+// secret alone signed it (Event.SignedBy), and is checked again as it is
+// applied, where naming another sender's message fails it, with nothing
+// of it applied.
 
 // OtherSendersMessage is why an event signed with one sender's own secret
 // is refused: the message it names is another sender's.
@@ -150,6 +155,21 @@ func (e *OtherSendersMessage) Error() string {
 
 // Is makes an OtherSendersMessage match ErrUnauthorized.
 func (e *OtherSendersMessage) Is(target error) bool { return target == ErrUnauthorized }
+
+// OtherSendersEvent is why an event signed with one sender's own secret
+// is refused when its envelope names another sender.
+type OtherSendersEvent struct {
+	Signer string // the sender whose secret signed the event
+	Sender string // the sender its envelope names; empty for the project
+}
+
+func (e *OtherSendersEvent) Error() string {
+	return fmt.Sprintf("signed with the webhook secret of sender %q, which signs only that sender's events, but the event is sender %q's",
+		e.Signer, e.Sender)
+}
+
+// Is makes an OtherSendersEvent match ErrUnauthorized.
+func (e *OtherSendersEvent) Is(target error) bool { return target == ErrUnauthorized }
 
 // CheckSignedBySender returns an *OtherSendersMessage when ev, signed with
 // the webhook secret of sender signer, names a message that senderOf (see
