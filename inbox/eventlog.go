@@ -34,6 +34,9 @@ func ExplainEventError(typ EventType, stored string) string {
 		return "The event lacks a field Switchboard needs to apply it."
 	case strings.Contains(stored, ErrInvalid.Error()):
 		return "Part of the event is not in the form Zavu documents, so Switchboard could not read it."
+	case strings.Contains(stored, signsOnlyItsOwn):
+		return "Only one sender's own webhook secret signed this event, and it is about another sender's message or conversation: " +
+			"a sender's secret signs only that sender's events, so nothing of it was applied."
 	case strings.Contains(stored, ErrConflict.Error()):
 		return "The event contradicts what is already stored (a message id already used in the other direction)."
 	}

@@ -18,6 +18,10 @@ func TestExplainEventError(t *testing.T) {
 		{EventMessageInbound, fmt.Errorf("x: %w: boom", ErrApplyPanicked), "hit a bug"},
 		{EventMessageInbound, fmt.Errorf("message.inbound: data: text should be string, not number: %w", ErrInvalid), "not in the form Zavu documents"},
 		{EventMessageSent, fmt.Errorf("message m is already known as one the customer sent: %w", ErrConflict), "contradicts"},
+		{EventMessageFailed, fmt.Errorf("message.failed evt_3: %w", &OtherSendersMessage{Signer: "snd_a", MessageID: "msg_b", Owner: "snd_b"}),
+			"another sender's message"},
+		{EventMessageFailed, fmt.Errorf("message.failed evt_4: %w", &OtherSendersEvent{Signer: "snd_a", Sender: "snd_b"}),
+			"a sender's secret signs only that sender's events"},
 		{EventMessageSent, fmt.Errorf("disk full"), "could not apply"},
 	}
 	for _, tt := range tests {

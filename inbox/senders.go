@@ -148,9 +148,13 @@ type OtherSendersMessage struct {
 	Owner     string // the sender whose conversation holds the message
 }
 
+// signsOnlyItsOwn is how the errors of an event signed with another
+// sender's secret say it, for ExplainEventError to find in a stored one.
+const signsOnlyItsOwn = "which signs only that sender's events"
+
 func (e *OtherSendersMessage) Error() string {
-	return fmt.Sprintf("signed with the webhook secret of sender %q, which signs only that sender's events, but message %s is sender %q's",
-		e.Signer, e.MessageID, e.Owner)
+	return fmt.Sprintf("signed with the webhook secret of sender %q, %s, but message %s is sender %q's",
+		e.Signer, signsOnlyItsOwn, e.MessageID, e.Owner)
 }
 
 // Is makes an OtherSendersMessage match ErrUnauthorized.
@@ -164,8 +168,8 @@ type OtherSendersEvent struct {
 }
 
 func (e *OtherSendersEvent) Error() string {
-	return fmt.Sprintf("signed with the webhook secret of sender %q, which signs only that sender's events, but the event is sender %q's",
-		e.Signer, e.Sender)
+	return fmt.Sprintf("signed with the webhook secret of sender %q, %s, but the event is sender %q's",
+		e.Signer, signsOnlyItsOwn, e.Sender)
 }
 
 // Is makes an OtherSendersEvent match ErrUnauthorized.
