@@ -152,6 +152,9 @@ type StoredEvent struct {
 	// FailedVersion is the Switchboard version that last failed to apply
 	// it; empty when unknown (it failed before versions were recorded).
 	FailedVersion string
+	// SignedBy is the sender whose own webhook secret alone signed it;
+	// empty when one of the project's did (see Event.SignedBy).
+	SignedBy string
 }
 
 // ConversationFilter selects a page of conversations, newest activity first.

@@ -8,13 +8,13 @@ import (
 	"switchboard/inbox"
 )
 
-const eventCols = `id, type, timestamp, received_at, sender_id, iif(pending, 'pending', state), error, attempts, raw, failed_version`
+const eventCols = `id, type, timestamp, received_at, sender_id, iif(pending, 'pending', state), error, attempts, raw, failed_version, signed_by`
 
 func scanEvent(row scanner) (inbox.StoredEvent, error) {
 	var e inbox.StoredEvent
 	var typ, state string
 	err := row.Scan(&e.ID, &typ, msTime{&e.Timestamp}, msTime{&e.ReceivedAt}, &e.SenderID, &state, &e.Error,
-		&e.Attempts, &e.Raw, &e.FailedVersion)
+		&e.Attempts, &e.Raw, &e.FailedVersion, &e.SignedBy)
 	if err != nil {
 		return inbox.StoredEvent{}, err
 	}

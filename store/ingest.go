@@ -19,6 +19,12 @@ var (
 		(id, type, timestamp, received_at, sender_id, state, error, attempts, raw)
 		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?)
 		ON CONFLICT (id) DO NOTHING`)
+	// stInsertSignedEvent is stInsertEvent for an event a sender's own
+	// secret alone signed, kept with that sender (signed_by).
+	stInsertSignedEvent = writerStatement(`INSERT INTO webhook_events
+		(id, type, timestamp, received_at, sender_id, state, error, attempts, raw, signed_by)
+		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?, ?)
+		ON CONFLICT (id) DO NOTHING`)
 	stFailEvent   = writerStatement(`UPDATE webhook_events SET state = 'failed', error = ?, failed_version = ?, pending = 0 WHERE id = ?`)
 	stReplayEvent = writerStatement(`UPDATE webhook_events
 		SET attempts = attempts + 1, state = 'applied', error = '' WHERE id = ? AND state = 'failed'`)
@@ -36,7 +42,11 @@ func (db *DB) Ingest(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 	receivedAt := db.now()
 	var res inbox.IngestResult
 	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
-		stored, err := w.storeEvent(ctx, stInsertEvent, ev, receivedAt)
+		insert := stInsertEvent
+		if ev.SignedBy != "" {
+			insert = stInsertSignedEvent
+		}
+		stored, err := w.storeEvent(ctx, insert, ev, receivedAt)
 		if err != nil {
 			return err
 		}
@@ -55,7 +65,8 @@ func (db *DB) Ingest(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 
 // Replay applies a stored event that failed again, typically after an
 // upgrade. ev is the event decoded again from its raw body; Replay marks it
-// Replayed before apply sees it. The event's attempts grow by one and its
+// Replayed, and sets the sender whose own secret alone signed it as stored
+// (Event.SignedBy), before apply sees it. The event's attempts grow by one and its
 // state and error are replaced by this attempt's. It returns an error
 // wrapping inbox.ErrConflict for an event already applied (checked in the
 // same transaction, so two replays at once apply it once) and
@@ -84,6 +95,12 @@ func (db *DB) Replay(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 			}
 			return fmt.Errorf("event %s is %s already: %w", ev.ID, state, inbox.ErrConflict)
 		}
+		// Checked again as it was when it first came: the sender whose
+		// own secret alone signed it is the stored one, whatever the
+		// caller decoded.
+		if err := w.queryRowSQL(ctx, `SELECT signed_by FROM webhook_events WHERE id = ?`, ev.ID).Scan(&ev.SignedBy); err != nil {
+			return w.fail(fmt.Errorf("read event %s: %w", ev.ID, err))
+		}
 		res = w.applyEvent(ctx, ev, apply)
 		return nil
 	})
@@ -94,9 +111,15 @@ func (db *DB) Replay(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 }
 
 // storeEvent inserts ev's row into the webhook log with insert (stInsertEvent
-// or stAppendEvent); stored is false when its id was stored before.
+// or stAppendEvent; their Signed forms for an event with a signer, which
+// they keep); stored is false when its id was stored before.
 func (w *writeTx) storeEvent(ctx context.Context, insert stmtID, ev *inbox.Event, receivedAt time.Time) (stored bool, err error) {
-	r, err := w.exec(ctx, insert, ev.ID, string(ev.Type), nullMS(ev.Timestamp), msOf(receivedAt), ev.SenderID, ev.Raw)
+	var r sql.Result
+	if insert == stAppendSignedEvent || insert == stInsertSignedEvent {
+		r, err = w.exec(ctx, insert, ev.ID, string(ev.Type), nullMS(ev.Timestamp), msOf(receivedAt), ev.SenderID, ev.Raw, ev.SignedBy)
+	} else {
+		r, err = w.exec(ctx, insert, ev.ID, string(ev.Type), nullMS(ev.Timestamp), msOf(receivedAt), ev.SenderID, ev.Raw)
+	}
 	if err != nil {
 		return false, w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
 	}

@@ -103,6 +103,7 @@ var pgContract = []struct {
 	{"TestProjectionKeepsArrivalOrderPastItsMemory", TestProjectionKeepsArrivalOrderPastItsMemory},
 	{"TestProjectionKeepsArrivalOrderWhenApplyingIsSlow", TestProjectionKeepsArrivalOrderWhenApplyingIsSlow},
 	{"TestReplayRefusesAnAppliedEventAndMarksItsEvent", TestReplayRefusesAnAppliedEventAndMarksItsEvent},
+	{"TestEventSignedBySenderFailsOnAnotherSendersMessageStoredMeanwhile", TestEventSignedBySenderFailsOnAnotherSendersMessageStoredMeanwhile},
 	{"TestContactNameFollowsTheNewestEvent", TestContactNameFollowsTheNewestEvent},
 	// Conversations and messages: lists, paging, unread counts.
 	{"TestUnreadCountsArePerUser", TestUnreadCountsArePerUser},

@@ -35,10 +35,17 @@ var (
 		(id, type, timestamp, received_at, sender_id, state, error, attempts, raw, pending)
 		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?, 1)
 		ON CONFLICT (id) DO NOTHING`)
+	// stAppendSignedEvent is stAppendEvent for an event that a sender's
+	// own secret alone signed: it keeps that sender (signed_by), which
+	// the others leave empty.
+	stAppendSignedEvent = writerStatement(`INSERT INTO webhook_events
+		(id, type, timestamp, received_at, sender_id, state, error, attempts, raw, pending, signed_by)
+		VALUES (?, ?, ?, ?, ?, 'applied', '', 1, ?, 1, ?)
+		ON CONFLICT (id) DO NOTHING`)
 	stEventApplied  = writerStatement(`UPDATE webhook_events SET pending = 0 WHERE id = ?`)
 	stEventsApplied = writerStatement(`UPDATE webhook_events SET pending = 0 WHERE id IN (` +
 		strings.TrimSuffix(strings.Repeat("?, ", projectChunk), ", ") + `)`)
-	stPendingEvents = writerStatement(`SELECT id, type, timestamp, received_at, sender_id, raw
+	stPendingEvents = writerStatement(`SELECT id, type, timestamp, received_at, sender_id, raw, signed_by
 		FROM webhook_events WHERE pending = 1 ORDER BY rowid LIMIT ?`)
 )
 
@@ -135,8 +142,15 @@ func (db *DB) Append(ctx context.Context, ev *inbox.Event) (bool, error) {
 	}
 	receivedAt := db.now()
 	a := &appendJob{ev: &pendingEvent{ev: ev}, receivedAt: msOf(receivedAt)}
-	err := db.submitJob(ctx, &job{ctx: ctx, appends: true, event: a, run: func(ctx context.Context, w *writeTx) error {
-		stored, err := w.storeEvent(ctx, stAppendEvent, ev, receivedAt)
+	j := &job{ctx: ctx, appends: true, event: a}
+	insert := stAppendEvent
+	if ev.SignedBy != "" {
+		// Stored on its own, with its signer: the events stored together
+		// on PostgreSQL (append_pg.go) are the project's.
+		insert, j.event = stAppendSignedEvent, nil
+	}
+	j.run = func(ctx context.Context, w *writeTx) error {
+		stored, err := w.storeEvent(ctx, insert, ev, receivedAt)
 		if err != nil {
 			return err
 		}
@@ -146,7 +160,8 @@ func (db *DB) Append(ctx context.Context, ev *inbox.Event) (bool, error) {
 		}
 		w.appended = append(w.appended, *a.ev)
 		return nil
-	}})
+	}
+	err := db.submitJob(ctx, j)
 	if err != nil {
 		return false, fmt.Errorf("append event %s: %w", ev.ID, err)
 	}
@@ -462,7 +477,7 @@ func (db *DB) decodePayloads(evs []pendingEvent) {
 		if pe.err != nil || !pe.ev.PayloadLater {
 			continue
 		}
-		evs[i] = db.decodeStored(pe.ev.ID, string(pe.ev.Type), pe.ev.SenderID, pe.ev.Raw, func(full *inbox.Event) {
+		evs[i] = db.decodeStored(pe.ev.ID, string(pe.ev.Type), pe.ev.SenderID, pe.ev.SignedBy, pe.ev.Raw, func(full *inbox.Event) {
 			if full.Timestamp.IsZero() {
 				full.Timestamp = pe.ev.Timestamp // as stored
 			}
@@ -471,15 +486,17 @@ func (db *DB) decodePayloads(evs []pendingEvent) {
 }
 
 // decodeStored decodes the stored body raw of the event id with the
-// projection's Decode; fill completes what the body leaves out.
-func (db *DB) decodeStored(id, typ, sender string, raw []byte, fill func(*inbox.Event)) pendingEvent {
+// projection's Decode; fill completes what the body leaves out. signer
+// is the sender whose own secret alone signed it, as stored.
+func (db *DB) decodeStored(id, typ, sender, signer string, raw []byte, fill func(*inbox.Event)) pendingEvent {
 	ev, err := db.proj.p.Decode(raw)
 	if err != nil || ev == nil || ev.ID != id {
 		// Stored after the same check: only a damaged row gets here.
 		// It is marked failed and shown in the webhook log.
-		return pendingEvent{ev: &inbox.Event{ID: id, Type: inbox.EventType(typ), SenderID: sender, Raw: raw},
+		return pendingEvent{ev: &inbox.Event{ID: id, Type: inbox.EventType(typ), SenderID: sender, SignedBy: signer, Raw: raw},
 			err: errors.Join(errors.New("the stored body does not decode"), err)}
 	}
+	ev.SignedBy = signer
 	fill(ev)
 	return pendingEvent{ev: ev}
 }
@@ -498,14 +515,14 @@ func (db *DB) readPending(ctx context.Context, max int) ([]pendingEvent, error) 
 	var out []pendingEvent
 	for rows.Next() {
 		var (
-			id, typ, sender string
-			ts, received    sql.NullInt64
-			raw             []byte
+			id, typ, sender, signer string
+			ts, received            sql.NullInt64
+			raw                     []byte
 		)
-		if err := rows.Scan(&id, &typ, &ts, &received, &sender, &raw); err != nil {
+		if err := rows.Scan(&id, &typ, &ts, &received, &sender, &raw, &signer); err != nil {
 			return nil, fmt.Errorf("read pending events: %w", err)
 		}
-		out = append(out, db.decodeStored(id, typ, sender, raw, func(ev *inbox.Event) {
+		out = append(out, db.decodeStored(id, typ, sender, signer, raw, func(ev *inbox.Event) {
 			if ev.Timestamp.IsZero() {
 				switch {
 				case ts.Valid:
