@@ -68,6 +68,7 @@ var pgEndToEnd = []struct {
 	{"TestDuplicateDeliveryIsAcknowledgedOnce", TestDuplicateDeliveryIsAcknowledgedOnce},
 	{"TestBrokenPayloadIsKeptWithItsError", TestBrokenPayloadIsKeptWithItsError},
 	{"TestSendersSecretSignsOnlyItsOwnMessagesEvents", TestSendersSecretSignsOnlyItsOwnMessagesEvents},
+	{"TestSenderSignedEventOnAMessageStoredMeanwhileIsKeptFailed", TestSenderSignedEventOnAMessageStoredMeanwhileIsKeptFailed},
 	// Replies and the outbox.
 	{"TestAPIReply", TestAPIReply},
 	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},

@@ -65,6 +65,10 @@ func (s *Server) handleWebhook(c echo.Context) error {
 		if err := s.checkSignedBySender(c, signer, body); err != nil {
 			return err
 		}
+		// The message it names may be stored before the event is
+		// applied: the store keeps the signer, and the event is checked
+		// again then.
+		ev.SignedBy = signer
 	}
 	c.Set(logEventID, ev.ID)
 	if ev.Timestamp.IsZero() {
