@@ -40,7 +40,9 @@ func TestEventSignedBySenderFailsOnAnotherSendersMessageStoredMeanwhile(t *testi
 	// decodes its body without the signer, as Zavu's body does not say it.
 	log := newProjectionLog()
 	signed := func(ev *inbox.Event, signer string) *inbox.Event {
+		log.mu.Lock()
 		log.known[ev.ID] = ev
+		log.mu.Unlock()
 		c := *ev
 		c.SignedBy = signer
 		return &c
@@ -101,8 +103,7 @@ func TestEventSignedBySenderFailsOnAnotherSendersMessageStoredMeanwhile(t *testi
 	// envelope alone as a webhook is.
 	optOut := signed(status("evt_forged_echo_optout", "snd_a", "msg_b_echo", custB, inbox.StatusFailed, "21610", 4), "snd_a")
 	optOut.PayloadLater, optOut.Status = true, nil
-	appendAll(echo("evt_echo_b", "snd_b", "msg_b_echo", custB, 3), optOut)
-	log.known["evt_echo_b"] = echo("evt_echo_b", "snd_b", "msg_b_echo", custB, 3)
+	appendAll(signed(echo("evt_echo_b", "snd_b", "msg_b_echo", custB, 3), ""), optOut)
 	settle(t, db)
 	refused = append(refused, optOut)
 
@@ -159,7 +160,9 @@ func TestEventSignedBySenderFailsOnAnotherSendersMessageStoredMeanwhile(t *testi
 	// A replay decodes the body, which does not say who signed it: the
 	// stored signer counts, and the event fails again.
 	for _, ev := range refused {
+		log.mu.Lock()
 		again := *log.known[ev.ID]
+		log.mu.Unlock()
 		res, err := db.Replay(ctx, &again, inbox.Apply)
 		if err != nil || res.State != inbox.EventFailed {
 			t.Errorf("replay of %s: %+v %v, want failed again", ev.ID, res, err)
