@@ -66,8 +66,8 @@ func (db *DB) Ingest(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 // Replay applies a stored event that failed again, typically after an
 // upgrade. ev is the event decoded again from its raw body; Replay marks it
 // Replayed, and sets the sender whose own secret alone signed it as stored
-// (Event.SignedBy), before apply sees it. The event's attempts grow by one and its
-// state and error are replaced by this attempt's. It returns an error
+// (Event.SignedBy), before apply sees it. The event's attempts grow by one
+// and its state and error are replaced by this attempt's. It returns an error
 // wrapping inbox.ErrConflict for an event already applied (checked in the
 // same transaction, so two replays at once apply it once) and
 // inbox.ErrNotFound for an event that is not stored.
