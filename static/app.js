@@ -171,6 +171,11 @@
     });
   }
 
+  // picks are the agent's choices in a thread header's assignee picker
+  // that are on their way, by the picker's address: { want, from, out }
+  // (see "the header's assignee picker" below).
+  var picks = {};
+
   // fillPicker puts the team (rendered once in the page) into an assignee
   // picker, keeping its choice; the agent's own name says "(me)".
   function fillPicker(sel) {
@@ -179,6 +184,13 @@
     var head = sel.closest("[data-assignee]");
     var current = head ? head.getAttribute("data-assignee") : sel.value;
     if (current === "0") { current = ""; }
+    // A header that came while the agent's choices are on their way shows
+    // the latest of them (see picks).
+    var form = sel.closest("form.assign[data-assign]"), p = form && picks[form.getAttribute("data-assign")];
+    if (form) {
+      if (p) { form.setAttribute("aria-busy", "true"); } else { form.removeAttribute("aria-busy"); }
+    }
+    if (p) { current = p.want; }
     var opts = [new Option("Unassigned", "")];
     var seen = current === "";
     $$("option", tpl.content).forEach(function (o) {
@@ -1166,17 +1178,73 @@
     failed("Switchboard could not be reached. Check the connection and try again.", again(e.detail.elt, e.detail.requestConfig || {}));
   });
 
-  // An assignment the agent made from the header's picker is theirs: the
-  // next step of the picker (the arrow keys change it at each one) starts
-  // from it, not from the assignee the header showed before, which would
-  // have it refused as a teammate's change.
-  document.addEventListener("htmx:afterRequest", function (e) {
-    var form = e.detail.elt;
-    if (!form || !form.matches || !form.matches("form.assign") || !e.detail.successful) { return; }
-    var from = $("input[name=from]", form), cfg = e.detail.requestConfig;
-    var sent = cfg && cfg.formData && cfg.formData.get("assignee");
-    if (from && sent !== null && sent !== undefined) { from.value = sent; }
+  // --- the header's assignee picker ----------------------------------------
+  // The agent may step the picker faster than the answers come (the arrow
+  // keys change it, and so assign, at each step), and a live update may
+  // replace the header meanwhile (the agent's own step, a teammate's
+  // label, a new message). The agent's choices go one at a time for each
+  // conversation, whichever picker made them, the latest waiting choice
+  // replacing the one before it. Each starts from the assignee the
+  // agent's previous step left (from), not from the one the header showed
+  // before, which would have it refused as a teammate's change; a
+  // teammate's change meanwhile is refused and told, never overridden.
+  // While they are on their way the picker shows the agent's latest
+  // choice, whatever live update replaced it (picks).
+  function pickerForm(url) { return $('form.assign[data-assign="' + CSS.escape(url) + '"]'); }
+
+  document.addEventListener("change", function (e) {
+    var sel = e.target, form = sel.closest && sel.closest("form.assign[data-assign]");
+    if (!form || sel.name !== "assignee") { return; }
+    var url = form.getAttribute("data-assign");
+    var p = picks[url];
+    if (!p) {
+      var from = $("input[name=from]", form);
+      p = picks[url] = { want: "", from: from ? from.value : "", out: false };
+      form.setAttribute("aria-busy", "true");
+    }
+    p.want = sel.value;
+    pick(url);
   });
+
+  function pick(url) {
+    var p = picks[url];
+    if (p.out) { return; }
+    if (p.want === p.from) {
+      picked(url, p.from);
+      return;
+    }
+    var sent = p.want;
+    p.out = true;
+    send(url, { assignee: sent, from: p.from }).then(function () {
+      p.out = false;
+      p.from = sent;
+      pick(url);
+    }, function () {
+      // Refused, or it could not be sent (the message says which): the
+      // agent's later choices, which started from it, go no further. The
+      // picker shows the header's assignee again, as a teammate's change
+      // leaves it when its live update comes.
+      picked(url, null);
+    });
+  }
+
+  // picked ends the agent's run of choices: the picker now starts from
+  // the assignee the last of them left, or, if none was made, shows the
+  // header's.
+  function picked(url, assignee) {
+    delete picks[url];
+    var form = pickerForm(url);
+    if (!form) { return; }
+    form.removeAttribute("aria-busy");
+    var from = $("input[name=from]", form), sel = $("select[name=assignee]", form);
+    if (assignee === null) {
+      var head = form.closest("[data-assignee]");
+      assignee = head ? head.getAttribute("data-assignee") : "";
+      if (assignee === "0") { assignee = ""; }
+      if (sel) { sel.value = assignee; }
+    }
+    if (from) { from.value = assignee; }
+  }
 
   // again repeats what made a request: the same event on the same element,
   // or on the one a live update put in its place.
