@@ -539,6 +539,7 @@
     var caret = focused && caretOf(document.activeElement), scroll = old.scrollTop;
     old.replaceWith(el);
     if (window.htmx) { htmx.process(el); }
+    keepSending(old, el);
     if (el.classList.contains("composer")) { restoreDrafts(el); }
     markDetails();
     // The details, scrolled down to the contact's notes, stay there.
@@ -601,6 +602,62 @@
         var nwas = nd.querySelector('input[data-version-of="' + CSS.escape(a.name) + '"]');
         if (was && nwas) { nwas.value = was.value; }
       });
+    });
+  }
+
+  // A control of a thread's header that sends what the agent chose in it
+  // (Snooze's form, a label's tick) holds any request the agent makes with
+  // it while one is on its way (another snooze, the label unticked) until
+  // that one is answered; htmx keeps the next request on the control, and
+  // drops it if the control has left the page by then. A live update that
+  // replaces the header (the agent's own change, a teammate's, a new
+  // message) therefore keeps such a control in place of its twin, as the
+  // agent left it, so that their last choice goes, after the one before.
+  // Once its requests are done the twin takes its place, showing what the
+  // team has: at once after a refusal; after a success, only if the twin
+  // came after the last request went (before, the live update of the
+  // agent's change is still to come and brings it). A button that sends
+  // the same each time (Resolve, Assign to me) loses nothing if a second
+  // press is dropped, and is replaced as the rest of the header is.
+  var sending = new Map(); // control -> { n: requests on their way, seq: the last one's, twin, twinSeq }
+  var sendSeq = 0;
+
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt, xhr = e.detail.xhr;
+    if (!elt || !xhr || !elt.matches || !elt.matches(".thread-head form, .thread-head input")) { return; }
+    var s = sending.get(elt) || { n: 0, twin: null, twinSeq: 0 };
+    s.n++;
+    s.seq = ++sendSeq;
+    sending.set(elt, s);
+    // htmx sends the request held behind this one as it hands this one's
+    // answer out (before loadend), so n counts it by then.
+    xhr.addEventListener("loadend", function () {
+      if (--s.n > 0) { return; }
+      sending.delete(elt);
+      var ok = xhr.status >= 200 && xhr.status < 300;
+      if (!s.twin || !elt.isConnected || (ok && s.twinSeq < s.seq)) { return; }
+      var had = elt.contains(document.activeElement);
+      var key = had && elt !== document.activeElement ? focusKey(elt, document.activeElement) : "";
+      elt.replaceWith(s.twin);
+      if (window.htmx) { htmx.process(s.twin); }
+      var f = had && (key ? s.twin.parentElement && s.twin.parentElement.querySelector(key) : s.twin);
+      if (f) { f.focus({ preventScroll: true }); }
+    });
+  });
+
+  // keepSending puts the controls of the replaced part old that have
+  // requests on their way in place of their twins in el, once htmx has
+  // readied el (readying a control again would clear the requests htmx
+  // keeps on it).
+  function keepSending(old, el) {
+    sending.forEach(function (s, elt) {
+      if (!old.contains(elt) || elt === old) { return; }
+      var key = elt.id ? "#" + CSS.escape(elt.id) : focusKey(old, elt);
+      var twin = key && el.querySelector(key);
+      if (!twin || twin === el) { return; }
+      twin.replaceWith(elt);
+      s.twin = twin;
+      s.twinSeq = sendSeq;
     });
   }
 
