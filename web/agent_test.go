@@ -86,6 +86,7 @@ func (a *agent) send(req *http.Request) page {
 }
 
 func (a *agent) get(path string) page { a.t.Helper(); return a.do(http.MethodGet, path, nil, nil) }
+func (a *agent) head(path string) page { a.t.Helper(); return a.do(http.MethodHead, path, nil, nil) }
 
 // htmx is a GET as htmx sends it, for a fragment.
 func (a *agent) htmx(path string) page {

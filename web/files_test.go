@@ -78,6 +78,16 @@ func TestAttachmentGoesOutThroughASignedExpiringLink(t *testing.T) {
 	if got := anon.get(src); got.status != http.StatusOK || got.header.Get("Content-Type") != "image/png" || got.body != string(pngBytes(t)) {
 		t.Fatalf("fetch by link: %d %q", got.status, got.header.Get("Content-Type"))
 	}
+	// A fetcher that asks HEAD first learns the type and length, and
+	// gets no body.
+	if got := anon.head(src); got.status != http.StatusOK || got.header.Get("Content-Type") != "image/png" ||
+		got.header.Get("Content-Length") != fmt.Sprint(len(pngBytes(t))) || got.body != "" {
+		t.Errorf("HEAD by link: %d %q length %q body %d bytes, want 200 image/png, its length and no body",
+			got.status, got.header.Get("Content-Type"), got.header.Get("Content-Length"), len(got.body))
+	}
+	if got := anon.head(strings.Replace(src, "sig=", "sig=0", 1)); got.status != http.StatusNotFound {
+		t.Errorf("HEAD with a tampered signature: %d, want 404", got.status)
+	}
 	if got := anon.get(strings.Replace(src, "sig=", "sig=0", 1)); got.status != http.StatusNotFound {
 		t.Errorf("tampered signature: %d, want 404", got.status)
 	}

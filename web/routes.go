@@ -31,7 +31,10 @@ func (s *Server) routes() {
 	onlyMethods(e, "/webhooks/zavu", http.MethodPost)
 
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
-	e.GET("/files/:name", s.handleFile) // attachments, for Zavu: signed, expiring links
+	// Attachments, for Zavu: signed, expiring links. A fetcher may ask
+	// HEAD first, for the type and length.
+	e.GET("/files/:name", s.handleFile)
+	e.HEAD("/files/:name", s.handleFile)
 	// The service worker, at the root: its scope is every page.
 	e.GET("/sw.js", s.handleServiceWorker)
 
