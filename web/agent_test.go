@@ -85,7 +85,7 @@ func (a *agent) send(req *http.Request) page {
 	return page{status: resp.StatusCode, header: resp.Header, body: string(b), doc: doc}
 }
 
-func (a *agent) get(path string) page { a.t.Helper(); return a.do(http.MethodGet, path, nil, nil) }
+func (a *agent) get(path string) page  { a.t.Helper(); return a.do(http.MethodGet, path, nil, nil) }
 func (a *agent) head(path string) page { a.t.Helper(); return a.do(http.MethodHead, path, nil, nil) }
 
 // htmx is a GET as htmx sends it, for a fragment.
