@@ -251,7 +251,9 @@ func TestAReplyWaitingForARetrySaysWhyAndWhen(t *testing.T) {
 	waitClients(t, ts, 1)
 	subscribe(t, ts, page, "open", conv, conv)
 
-	now := time.Date(2026, 11, 28, 10, 40, 30, 0, time.UTC)
+	// The outbox's clock, which the test moves. It starts after the
+	// reply was queued, at the real time, so that the reply is due.
+	now := time.Now().Truncate(time.Second).Add(time.Second)
 	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
 	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
 	ob.Now = func() time.Time { return now }
