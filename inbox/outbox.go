@@ -151,6 +151,12 @@ type OutboxStore interface {
 	// reason its attempt failed in plain words, which its message shows
 	// until the next attempt (Message.Waiting).
 	OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) (Change, error)
+	// OutboxHold moves the next attempt of every entry waiting for a
+	// retry (queued, with a reason) that is due before until to until,
+	// with reason in place of its own, which its message shows
+	// (Message.Waiting): every send is held back until then. The Change
+	// names their messages.
+	OutboxHold(ctx context.Context, until time.Time, reason string) (Change, error)
 	// OutboxFail marks the entry and its message failed, with the reason.
 	OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (Change, error)
 	// NextOutboxAttempt is when ClaimOutbox will next find an entry; ok is
@@ -202,7 +208,10 @@ func Backoff(attempts int, retryAfter time.Duration) time.Duration {
 // Rate limits: Zavu limits requests per account, so a 429 pauses every
 // send (not only the conversation's) for its Retry-After, 2 s without
 // one; sends already under way finish. The refused reply goes again with
-// its backoff, and the others are not charged an attempt.
+// its backoff, and the others are not charged an attempt. A reply
+// waiting for its retry says when it really goes, the later of its own
+// next attempt and the pause's end, and why: the pause's reason when the
+// pause holds it.
 type Outbox struct {
 	Store     OutboxStore
 	Messenger Messenger
@@ -222,6 +231,7 @@ type Outbox struct {
 
 	mu          sync.Mutex
 	pausedUntil time.Time   // no new send before it: Zavu rate-limited the account
+	pauseReason string      // why, in an agent's words (SendError.Waiting)
 	running     atomic.Bool // Run is running, for /readyz
 }
 
@@ -381,18 +391,41 @@ func (o *Outbox) untilDue(ctx context.Context, err error) time.Duration {
 // pause is how long Zavu asked every send to wait; 0 or less when none
 // does.
 func (o *Outbox) pause() time.Duration {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.pausedUntil.Sub(o.Now())
+	until, _ := o.paused()
+	return until.Sub(o.Now())
 }
 
-// pauseFor holds every new send back for d from now.
-func (o *Outbox) pauseFor(d time.Duration) {
+// paused is when the pause Zavu asked for ends, and why it holds; the
+// time is in the past when no pause holds.
+func (o *Outbox) paused() (until time.Time, reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.pausedUntil, o.pauseReason
+}
+
+// pauseFor holds every new send back for d from now, for reason.
+func (o *Outbox) pauseFor(d time.Duration, reason string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if until := o.Now().Add(d); until.After(o.pausedUntil) {
-		o.pausedUntil = until
+		o.pausedUntil, o.pauseReason = until, reason
 	}
+}
+
+// holdWaiting tells the replies waiting for a retry due within the pause
+// that they wait for its end, and why, and their pages with them. The
+// store keeps it, so that a page loaded meanwhile says it too.
+func (o *Outbox) holdWaiting(ctx context.Context) {
+	until, reason := o.paused()
+	if !until.After(o.Now()) {
+		return
+	}
+	ch, err := o.Store.OutboxHold(ctx, until, reason)
+	if err != nil {
+		o.Log.Error("outbox: cannot tell the waiting replies of the pause; they show their own next attempt", "err", err)
+		return
+	}
+	o.publish(ch)
 }
 
 // send makes one attempt at e and records its outcome.
@@ -432,21 +465,32 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 		se = &SendError{Temporary: true, Message: err.Error()}
 	}
 	if se.RateLimited {
-		o.pauseFor(cmp.Or(se.RetryAfter, Backoff(1, 0)))
+		o.pauseFor(cmp.Or(se.RetryAfter, Backoff(1, 0)), se.Waiting())
 	}
 	if se.Temporary && e.Attempts < MaxSendAttempts {
 		delay := o.RetryDelay
 		if delay == nil {
 			delay = Backoff
 		}
-		next := o.Now().Add(delay(e.Attempts, se.RetryAfter))
-		ch, err := o.Store.OutboxRetry(wctx, e.ID, next, se.Waiting())
+		next, reason := o.Now().Add(delay(e.Attempts, se.RetryAfter)), se.Waiting()
+		// A pause holds the reply until it ends: the reply says so.
+		if until, why := o.paused(); until.After(next) {
+			next, reason = until, why
+		}
+		ch, err := o.Store.OutboxRetry(wctx, e.ID, next, reason)
 		if err != nil {
 			log.Error("outbox: cannot schedule a retry; the lease will bring it back", "err", err)
 			return
 		}
 		log.Warn("message not sent yet; will retry", "err", se.Error(), "next_attempt_at", next)
 		o.publish(ch) // the reply says why it waits, and until when
+		// A 429 holds the other replies waiting for their retries too. A
+		// pause begun (or made longer) by another send since it was read
+		// above holds this one: its hold may have come before this
+		// retry was written, so it is held again.
+		if until, _ := o.paused(); se.RateLimited || until.After(next) {
+			o.holdWaiting(wctx)
+		}
 		return
 	}
 	code, reason := se.Code, ExplainFailure(se.Code, se.Message)

@@ -25,6 +25,10 @@ func (s *stopDuringWait) OutboxRetry(ctx context.Context, entryID int64, next ti
 	return Change{}, nil
 }
 
+func (s *stopDuringWait) OutboxHold(ctx context.Context, until time.Time, reason string) (Change, error) {
+	return Change{}, nil
+}
+
 func (s *stopDuringWait) OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (Change, error) {
 	return Change{}, nil
 }

@@ -43,6 +43,11 @@ var (
 		WHERE conversation_id = ? AND state IN ('queued', 'sending') AND state = 'queued' RETURNING message_id`)
 	stRetryOutbox = writerStatement(`UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND state IN ('queued', 'sending') RETURNING message_id`)
+	// Entries waiting for a retry due before a pause ends wait for its
+	// end, with its reason (outbox_due).
+	stHoldOutbox = writerStatement(`UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ?
+		WHERE state IN ('queued', 'sending') AND state = 'queued' AND next_attempt_at < ? AND last_error <> ''
+		RETURNING message_id`)
 	// A message whose bubble changes with its outbox entry (why it waits,
 	// until when) counts the change in its rev, so that a page keeps the
 	// newest bubble.
@@ -225,6 +230,43 @@ func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, re
 	})
 	if err != nil {
 		return inbox.Change{}, fmt.Errorf("retry outbox entry %d: %w", entryID, err)
+	}
+	return ch, nil
+}
+
+// OutboxHold makes every entry waiting for a retry (queued, with a
+// reason) whose next attempt is due before until wait until then, with
+// reason, which its message shows in place of its own (see
+// inbox.OutboxStore); the Change names their messages. Entries being sent
+// and replies not yet tried are left as they are.
+func (db *DB) OutboxHold(ctx context.Context, until time.Time, reason string) (inbox.Change, error) {
+	var ch inbox.Change
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		ch = inbox.Change{}
+		rows, err := w.query(ctx, stHoldOutbox, msOf(until), reason, w.db.now().UnixMilli(), msOf(until))
+		if err != nil {
+			return err
+		}
+		ids, err := scanIDs(rows)
+		if err != nil {
+			return err
+		}
+		seen := map[int64]bool{}
+		for _, id := range ids {
+			var convID int64
+			if err := w.queryRow(ctx, stOutboxMessageChanged, id).Scan(&convID); err != nil {
+				return notFound(err, "message %d", id)
+			}
+			if !seen[convID] {
+				seen[convID] = true
+				ch.ConversationIDs = append(ch.ConversationIDs, convID)
+			}
+		}
+		ch.MessageIDs = ids
+		return nil
+	})
+	if err != nil {
+		return inbox.Change{}, fmt.Errorf("hold the outbox until %s: %w", until.UTC().Format(time.RFC3339), err)
 	}
 	return ch, nil
 }

@@ -259,3 +259,133 @@ func TestOutboxOrderMigrationFillsQueuedEntries(t *testing.T) {
 		t.Fatalf("after the upgrade the outbox gives %+v, want the first reply of each conversation", got)
 	}
 }
+
+// chanPublisher hands each published Change to the test.
+type chanPublisher chan inbox.Change
+
+func (p chanPublisher) Publish(c inbox.Change) { p <- c }
+
+// waitingOf is why the reply waits and until when, as its bubble says;
+// it fails the test when the reply says nothing.
+func waitingOf(t *testing.T, db *DB, id int64) inbox.SendWait {
+	t.Helper()
+	m, err := db.Message(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Waiting == nil {
+		t.Fatalf("reply %d (%s) says nothing of why it waits", id, m.Status)
+	}
+	return *m.Waiting
+}
+
+// A reply waiting for its retry when a 429 pauses every send says so,
+// and says when it really goes: not at its own next attempt, which the
+// pause holds back, but when the pause ends. Its page hears of it at
+// once.
+func TestARateLimitTellsWaitingRepliesWhenTheyGo(t *testing.T) {
+	r := newOutboxRig(t)
+	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_outbox"})
+	defer fake.Close()
+	r.ob = zavuOutbox(r.db, fake, 0)
+	r.ob.RetryDelay = inbox.Backoff
+	r.ob.Now = func() time.Time { return r.now }
+	pub := make(chanPublisher, 16)
+	r.ob.Publisher = pub
+
+	fake.FailNext(1, zavu.Failure{Status: http.StatusServiceUnavailable})
+	first := r.queue("first")
+	r.drain()
+	own := waitingOf(t, r.db, first.ID)
+	if want := r.now.Add(inbox.Backoff(1, 0)); !own.NextAttemptAt.Equal(want) || own.Reason != "Zavu is unavailable (503)" {
+		t.Fatalf("after a 503 the reply says %+v, want its next attempt at %s", own, want)
+	}
+	<-pub
+
+	// Another conversation's reply meets a 429 before the first's next
+	// attempt: every send waits a minute.
+	other := conversationWith(t, r.db, "+14155558000", t0)
+	r.now = r.now.Add(time.Second)
+	fake.FailNext(1, zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: time.Minute})
+	second := mustQueue(t, r.db, reply(other, "second", "key second", r.now))
+	if n := r.drain(); n != 1 {
+		t.Fatalf("drain began %d sends, want the second reply's", n)
+	}
+	pauseEnd := r.now.Add(time.Minute)
+	const slowDown = "Zavu asked Switchboard to send more slowly (429)"
+	for _, id := range []int64{first.ID, second.ID} {
+		if w := waitingOf(t, r.db, id); w.NextAttemptAt.Before(pauseEnd) || w.Reason != slowDown {
+			t.Errorf("reply %d says %q, trying again at %s, before the pause ends at %s", id, w.Reason, w.NextAttemptAt, pauseEnd)
+		}
+	}
+	told := map[int64]bool{}
+	for len(pub) > 0 {
+		for _, id := range (<-pub).MessageIDs {
+			told[id] = true
+		}
+	}
+	if !told[first.ID] {
+		t.Error("the first reply's page was not told that it waits for the pause")
+	}
+
+	// Within the pause nothing goes, and the replies still say when they go.
+	r.now = pauseEnd.Add(-time.Second)
+	if n := r.drain(); n != 0 {
+		t.Errorf("%d sends began within the pause", n)
+	}
+	if w := waitingOf(t, r.db, first.ID); w.NextAttemptAt.Before(pauseEnd) {
+		t.Errorf("within the pause the first reply says it is tried again at %s, before %s", w.NextAttemptAt, pauseEnd)
+	}
+	r.now = pauseEnd
+	if n := r.drain(); n != 2 {
+		t.Errorf("at the pause's end a drain began %d sends, want 2", n)
+	}
+	if n := len(fake.Sent()); n != 2 {
+		t.Errorf("%d replies reached Zavu, want 2", n)
+	}
+}
+
+// A send under way when a 429 pauses every send, which then fails for a
+// reason of its own (a 503), is tried again when the pause ends, not at
+// its own backoff; its reply says so.
+func TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd(t *testing.T) {
+	r := newOutboxRig(t)
+	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_outbox"})
+	defer fake.Close()
+	r.ob = zavuOutbox(r.db, fake, 0)
+	r.ob.RetryDelay = inbox.Backoff
+	r.ob.Now = func() time.Time { return r.now }
+	pub := make(chanPublisher, 16)
+	r.ob.Publisher = pub
+
+	other := conversationWith(t, r.db, "+14155558000", t0)
+	first := r.queue("first")
+	second := mustQueue(t, r.db, reply(other, "second", "key second", r.now))
+	// The first send is answered 503 only once the 429 to the second has
+	// been recorded and its page told.
+	fake.FailWhen(func(req zavu.SendRequest) (zavu.Failure, bool) {
+		switch req.Text {
+		case "second":
+			return zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: time.Minute}, true
+		case "first":
+			for c := range pub {
+				if slices.Contains(c.MessageIDs, second.ID) {
+					break
+				}
+			}
+			return zavu.Failure{Status: http.StatusServiceUnavailable}, true
+		}
+		return zavu.Failure{}, false
+	})
+	if n := r.drain(); n != 2 {
+		t.Fatalf("drain began %d sends, want 2", n)
+	}
+	pauseEnd := r.now.Add(time.Minute)
+	if w := waitingOf(t, r.db, first.ID); w.NextAttemptAt.Before(pauseEnd) ||
+		w.Reason != "Zavu asked Switchboard to send more slowly (429)" {
+		t.Errorf("the first reply says %q, trying again at %s, before the pause ends at %s", w.Reason, w.NextAttemptAt, pauseEnd)
+	}
+	if at := r.nextAttempt(); at.Before(pauseEnd) {
+		t.Errorf("the outbox's next attempt is at %s, within the pause (until %s)", at, pauseEnd)
+	}
+}

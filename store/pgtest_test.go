@@ -131,6 +131,8 @@ var pgContract = []struct {
 	{"TestOutboxKeepsEachConversationsOrderWhenSendsFail", TestOutboxKeepsEachConversationsOrderWhenSendsFail},
 	{"TestOutboxSendsOtherConversationsWhileOneHangs", TestOutboxSendsOtherConversationsWhileOneHangs},
 	{"TestOutboxPausesEverySendForARateLimit", TestOutboxPausesEverySendForARateLimit},
+	{"TestARateLimitTellsWaitingRepliesWhenTheyGo", TestARateLimitTellsWaitingRepliesWhenTheyGo},
+	{"TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd", TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd},
 	// Sessions, users, tokens, settings, senders.
 	{"TestSessionsKeepNoTokenInTheDatabase", TestSessionsKeepNoTokenInTheDatabase},
 	{"TestCreateFirstAdmin", TestCreateFirstAdmin},
