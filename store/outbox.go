@@ -32,8 +32,10 @@ var (
 			AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id
 				AND e.state IN ('queued', 'sending') AND e.id < o.id)
 		ORDER BY o.next_attempt_at, o.id LIMIT ?`)
+	// A claim keeps when the attempt was due (attempt_due_at) before the
+	// lease takes next_attempt_at.
 	stClaimOutbox = writerStatement(`UPDATE outbox SET state = 'sending', attempts = attempts + 1,
-		next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING attempts`)
+		attempt_due_at = next_attempt_at, next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING attempts`)
 	stOutboxEntry = writerStatement(`SELECT state, message_id FROM outbox WHERE id = ?`)
 	// Sent and failed are final: an entry in them is never written again.
 	stFinishOutbox = writerStatement(`UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?`)
@@ -53,9 +55,11 @@ var (
 	// newest bubble.
 	stOutboxMessageChanged = writerStatement(`UPDATE messages SET rev = rev + 1 WHERE id = ? RETURNING conversation_id`)
 	// Why pending replies wait and until when: their entries waiting for
-	// a retry, found on outbox_message (read by attachWaits).
-	waitingOutboxQuery = `SELECT message_id, last_error, next_attempt_at FROM outbox
-		WHERE message_id IN (%s) AND state = 'queued' AND last_error <> ''`
+	// a retry, and those being tried again (when that attempt was due),
+	// found on outbox_message (read by attachWaits).
+	waitingOutboxQuery = `SELECT message_id, last_error,
+			CASE WHEN state = 'sending' THEN attempt_due_at ELSE next_attempt_at END
+		FROM outbox WHERE message_id IN (%s) AND state IN ('queued', 'sending') AND last_error <> ''`
 )
 
 // InsertOutbox stores an outbox entry and sets its ID. The message it
@@ -273,7 +277,10 @@ func (db *DB) OutboxHold(ctx context.Context, until time.Time, reason string) (i
 
 // attachWaits tells each pending reply of ms that waits for a retry why,
 // and until when (inbox.Message.Waiting), in one query on outbox_message
-// for all; other messages ask nothing.
+// for all; other messages ask nothing. A reply being tried again says
+// what it said while it waited, the time its attempt was due, as the
+// pages open meanwhile do: nothing is sent to them as the attempt
+// begins.
 func (db *DB) attachWaits(ctx context.Context, ms []inbox.Message) error {
 	var args []any
 	byID := map[int64]int{}

@@ -75,6 +75,7 @@ var pgEndToEnd = []struct {
 	{"TestRetryAFailedReply", TestRetryAFailedReply},
 	{"TestLateReportOfARetriedReplyMakesNoOtherBubble", TestLateReportOfARetriedReplyMakesNoOtherBubble},
 	{"TestAReplyWaitingForARetrySaysWhyAndWhen", TestAReplyWaitingForARetrySaysWhyAndWhen},
+	{"TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage", TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage},
 	// Live updates.
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},

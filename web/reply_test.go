@@ -325,3 +325,85 @@ func TestAWaitingRepliesReasonIsEscaped(t *testing.T) {
 		t.Errorf("the reason was not written as text: %q", note.Text())
 	}
 }
+
+// A page loaded while a reply waits for its retry, or while the outbox
+// tries it again, says what the page that was open says: why the reply
+// waited and when it is tried again, at first load, in the thread opened
+// and in an older page of the thread; not the clock alone.
+func TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	start := time.Now().Add(-time.Hour)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", start))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	base, _ := url.Parse(ts.srv.URL)
+	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: "Asia/Kathmandu", Path: "/"}}) // UTC+05:45
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+	// The outbox's clock, which the test moves. It starts after the
+	// reply was queued, at the real time, so that the reply is due.
+	now := time.Now().Truncate(time.Second).Add(time.Second)
+	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
+	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
+	ob.Now = func() time.Time { return now }
+	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusServiceUnavailable})
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	next := now.Add(inbox.Backoff(1, 0))
+	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Not sent yet: Zavu is unavailable (503). Trying again at " + next.In(kathmandu).Format("15:04") + "."
+	check := func(where string, note *goquery.Selection) {
+		t.Helper()
+		if got := strings.Join(strings.Fields(note.Text()), " "); note.Length() != 1 || got != want {
+			t.Errorf("%s: the reply says %q (%d notes), want %q", where, got, note.Length(), want)
+		}
+		if at := note.Find("time").AttrOr("datetime", ""); at != next.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("%s: the time of the attempt is %q, want %s in UTC", where, at, next)
+		}
+	}
+	check("the page loaded while the reply waits", a.get(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"))
+
+	// The next attempt reaches Zavu, which holds its answer.
+	arrived, answer := make(chan struct{}), make(chan struct{})
+	ts.zavu.FailWhen(func(zavu.SendRequest) (zavu.Failure, bool) {
+		close(arrived)
+		return zavu.Failure{Status: http.StatusBadGateway, Hold: answer}, true
+	})
+	now = next
+	drained := make(chan error, 1)
+	go func() { _, err := ob.Drain(context.Background()); drained <- err }()
+	defer func() {
+		close(answer)
+		if err := <-drained; err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-arrived:
+	case err := <-drained: // the outbox did not try the reply again
+		drained <- err
+		t.Fatalf("the outbox ended its drain without trying the reply again: %v", err)
+	}
+
+	check("the page loaded during the attempt", a.get(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"))
+	check("the thread opened during the attempt", a.htmx(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"))
+
+	// A page of the customer's messages after the reply: the reply is on
+	// the page before the thread's first.
+	for i := range 50 {
+		ts.mustPost(inboundText(fmt.Sprintf("evt_m%d", i), fmt.Sprintf("msg_m%d", i), fmt.Sprintf("Any news? %d", i), time.Now()))
+	}
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	older := thread.find("older").AttrOr("hx-get", "")
+	if n := thread.find("send-wait").Length(); n != 0 || older == "" {
+		t.Fatalf("the thread shows %d notes and an older page at %q, want the reply on the older page", n, older)
+	}
+	check("an older page of the thread", a.htmx(older).find("send-wait"))
+}
