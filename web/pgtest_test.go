@@ -76,6 +76,7 @@ var pgEndToEnd = []struct {
 	{"TestLateReportOfARetriedReplyMakesNoOtherBubble", TestLateReportOfARetriedReplyMakesNoOtherBubble},
 	{"TestAReplyWaitingForARetrySaysWhyAndWhen", TestAReplyWaitingForARetrySaysWhyAndWhen},
 	{"TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage", TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage},
+	{"TestAReplyHeldByARateLimitSaysWhenThePauseEnds", TestAReplyHeldByARateLimitSaysWhenThePauseEnds},
 	// Live updates.
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},

@@ -407,3 +407,72 @@ func TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage(t *testing.T) {
 	}
 	check("an older page of the thread", a.htmx(older).find("send-wait"))
 }
+
+// A reply waiting for its retry when a 429 to another conversation's reply
+// pauses every send says, at once in the page open and in a page loaded
+// after, that it waits for the pause and when it ends: "Not sent yet: Zavu
+// asked Switchboard to send more slowly (429). Trying again at 10:46.",
+// not its own next attempt, which the pause holds back.
+func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	ts.mustPost(inboundFrom("evt_2", "msg_2", "+14155550199", "Zoe Quinn", "Hi there", time.Now()))
+	conv, other := ts.mustMessage("msg_1").ConversationID, ts.mustMessage("msg_2").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	base, _ := url.Parse(ts.srv.URL)
+	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: "Asia/Kathmandu", Path: "/"}}) // UTC+05:45
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+	page := a.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, page, "open", conv, conv)
+
+	// The outbox's clock, which the test moves. It starts after the
+	// reply was queued, at the real time, so that the reply is due.
+	now := time.Now().Truncate(time.Second).Add(time.Second)
+	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
+	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
+	ob.Now = func() time.Time { return now }
+	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusServiceUnavailable})
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	nextContaining(t, page, "Zavu is unavailable (503)")
+
+	// Before the reply's next attempt (in 2 s), a reply to another
+	// customer is refused with a 429: every send waits 5 minutes.
+	now = now.Add(time.Second)
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", other), url.Values{"text": {"Thanks, Zoe!"}}); p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute})
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	end := now.Add(5 * time.Minute)
+	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const why = "Not sent yet: Zavu asked Switchboard to send more slowly (429). Trying again at "
+	check := func(where string, note *goquery.Selection, loc *time.Location) {
+		t.Helper()
+		want := why + end.In(loc).Format("15:04") + "."
+		if got := strings.Join(strings.Fields(note.Text()), " "); note.Length() != 1 || got != want {
+			t.Errorf("%s: the reply says %q (%d notes), want %q", where, got, note.Length(), want)
+		}
+		if at := note.Find("time").AttrOr("datetime", ""); at != end.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("%s: the time of the next attempt is %q, want the pause's end, %s", where, at, end)
+		}
+	}
+	live, err := goquery.NewDocumentFromReader(strings.NewReader(nextContaining(t, page, "send more slowly")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the page open", live.Find("[data-testid=send-wait]"), time.UTC)
+	check("the page loaded", a.get(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"), kathmandu)
+	check("the thread opened", a.htmx(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"), kathmandu)
+}
