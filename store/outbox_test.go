@@ -149,6 +149,11 @@ func TestOutboxQueriesUseTheirIndexes(t *testing.T) {
 	if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_message (message_id=?)") {
 		t.Errorf("waiting replies: plan\n%s\nwants outbox_message (bad step %q)", plan, step)
 	}
+	// A rate limit's hold reads the entries due before the pause ends.
+	plan = explain(t, db, writerSQL[stHoldOutbox], 1, "", 0, 1)
+	if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_due (next_attempt_at<?)") {
+		t.Errorf("hold: plan\n%s\nwants outbox_due (bad step %q)", plan, step)
+	}
 }
 
 func TestQueueReplyWritesMessageAndEntryInOneTransaction(t *testing.T) {
