@@ -55,11 +55,13 @@ var (
 	// newest bubble.
 	stOutboxMessageChanged = writerStatement(`UPDATE messages SET rev = rev + 1 WHERE id = ? RETURNING conversation_id`)
 	// Why pending replies wait and until when: their entries waiting for
-	// a retry, and those being tried again (when that attempt was due),
+	// a retry, and those being tried again (when that attempt was due;
+	// one claimed by a version that did not keep it says nothing),
 	// found on outbox_message (read by attachWaits).
 	waitingOutboxQuery = `SELECT message_id, last_error,
 			CASE WHEN state = 'sending' THEN attempt_due_at ELSE next_attempt_at END
-		FROM outbox WHERE message_id IN (%s) AND state IN ('queued', 'sending') AND last_error <> ''`
+		FROM outbox WHERE message_id IN (%s) AND last_error <> ''
+			AND (state = 'queued' OR (state = 'sending' AND attempt_due_at > 0))`
 )
 
 // InsertOutbox stores an outbox entry and sets its ID. The message it

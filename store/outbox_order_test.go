@@ -389,3 +389,35 @@ func TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd(t *testing.T) {
 		t.Errorf("the outbox's next attempt is at %s, within the pause (until %s)", at, pauseEnd)
 	}
 }
+
+// A reply being tried again says what it said while it waited, with the
+// time that attempt was due; one claimed by a version that did not keep
+// that time (an upgrade during the attempt) says nothing rather than a
+// time long past.
+func TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	conv := conversationWith(t, db, customerPhone, t0)
+	m := mustQueue(t, db, reply(conv, "Hi", "key hi", t0))
+	es := mustClaim(t, db, t0)
+	due := t0.Add(2 * time.Second)
+	if _, err := db.OutboxRetry(ctx, es[0].ID, due, "Zavu is unavailable (503)"); err != nil {
+		t.Fatal(err)
+	}
+	if es := mustClaim(t, db, due.Add(time.Second)); len(es) != 1 {
+		t.Fatalf("claimed %d entries at the next attempt", len(es))
+	}
+	if w := waitingOf(t, db, m.ID); w.Reason != "Zavu is unavailable (503)" || !w.NextAttemptAt.Equal(due) {
+		t.Errorf("being tried again the reply says %+v, want why it waited and %s", w, due)
+	}
+	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		_, err := w.execSQL(ctx, `UPDATE outbox SET attempt_due_at = 0 WHERE id = ?`, es[0].ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Message(ctx, m.ID); err != nil || got.Waiting != nil {
+		t.Errorf("claimed without the time it was due, the reply says %+v (%v), want the clock alone", got.Waiting, err)
+	}
+}
