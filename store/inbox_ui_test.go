@@ -188,6 +188,51 @@ func TestAssign(t *testing.T) {
 	}
 }
 
+// AssignFrom leaves a conversation whose assignee changed since the screen
+// showed it to whoever has it now, nil and a pointer to 0 both standing
+// for nobody; asked for the assignee it already has, it is no conflict.
+func TestAssignFromLeavesAnAssigneeChangedMeanwhile(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	ana, ben := user(t, db, "Ana", true), user(t, db, "Ben", true)
+	conv := receive(t, db, "+15550001", 1, t0)
+	at := t0.Add(time.Hour)
+	zero := int64(0)
+
+	if _, err := db.Assign(ctx, conv, &ben, at); err != nil {
+		t.Fatal(err)
+	}
+	for name, from := range map[string]*int64{"nil": nil, "a pointer to 0": &zero} {
+		_, err := db.AssignFrom(ctx, conv, from, &ana, at)
+		var meanwhile *inbox.AssignedMeanwhile
+		if !errors.As(err, &meanwhile) || meanwhile.AssigneeID == nil || *meanwhile.AssigneeID != ben {
+			t.Errorf("take Ben's conversation from nobody (%s): %v, want it assigned meanwhile to Ben", name, err)
+		}
+		if c, _ := db.Conversation(ctx, conv); c.AssigneeID == nil || *c.AssigneeID != ben {
+			t.Errorf("a conversation assigned meanwhile went to %v", c.AssigneeID)
+		}
+	}
+	if c, err := db.AssignFrom(ctx, conv, &ana, &ben, at); err != nil || c.AssigneeID == nil || *c.AssigneeID != ben {
+		t.Errorf("ask for the assignee it has: %v, %v", c.AssigneeID, err)
+	}
+	if c, err := db.AssignFrom(ctx, conv, &ben, nil, at); err != nil || c.AssigneeID != nil {
+		t.Errorf("let Ben's conversation go: %v, %v", c.AssigneeID, err)
+	}
+	for name, from := range map[string]*int64{"nil": nil, "a pointer to 0": &zero} {
+		if _, err := db.Assign(ctx, conv, nil, at); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := db.AssignFrom(ctx, conv, from, &ana, at); err != nil || c.AssigneeID == nil || *c.AssigneeID != ana {
+			t.Errorf("take an unassigned conversation from nobody (%s): %v, %v", name, c.AssigneeID, err)
+		}
+	}
+	_, err := db.AssignFrom(ctx, conv, nil, &zero, at)
+	var meanwhile *inbox.AssignedMeanwhile
+	if !errors.As(err, &meanwhile) || meanwhile.AssigneeID == nil || *meanwhile.AssigneeID != ana {
+		t.Errorf("let Ana's conversation go from nobody: %v, want it assigned meanwhile to Ana", err)
+	}
+}
+
 // listIDs returns the ids of the first page of a list.
 func listIDs(t *testing.T, db *DB, f inbox.ConversationFilter) []int64 {
 	t.Helper()

@@ -108,6 +108,7 @@ var pgContract = []struct {
 	// Conversations and messages: lists, paging, unread counts.
 	{"TestUnreadCountsArePerUser", TestUnreadCountsArePerUser},
 	{"TestAssign", TestAssign},
+	{"TestAssignFromLeavesAnAssigneeChangedMeanwhile", TestAssignFromLeavesAnAssigneeChangedMeanwhile},
 	{"TestSetStatus", TestSetStatus},
 	{"TestManyAtOnceReadAsOneAtATime", TestManyAtOnceReadAsOneAtATime},
 	{"TestViewCounts", TestViewCounts},
