@@ -156,7 +156,7 @@ func (c StateChange) Undo(cur ConversationState) ConversationState {
 	if cur.Status == a.Status && cur.SnoozedAt.Equal(a.SnoozedAt) && cur.SnoozedUntil.Equal(a.SnoozedUntil) {
 		next.Status, next.SnoozedAt, next.SnoozedUntil = b.Status, b.SnoozedAt, b.SnoozedUntil
 	}
-	if sameAssignee(cur.AssigneeID, a.AssigneeID) {
+	if SameAssignee(cur.AssigneeID, a.AssigneeID) {
 		next.AssigneeID = b.AssigneeID
 	}
 	for _, l := range a.LabelIDs {
@@ -171,13 +171,6 @@ func (c StateChange) Undo(cur ConversationState) ConversationState {
 		}
 	}
 	return next
-}
-
-func sameAssignee(x, y *int64) bool {
-	if x == nil || y == nil {
-		return x == y
-	}
-	return *x == *y
 }
 
 // SavedView is a named list filter: an agent's own, or shared with the

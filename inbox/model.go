@@ -164,6 +164,16 @@ func (c Conversation) WindowClosesAt() time.Time {
 	return WindowClosesAt(c.Channel, c.LastInboundAt)
 }
 
+// SameAssignee reports whether two assignees are the same person. nil and
+// a pointer to 0 both mean nobody, as a screen or a form sends it, so
+// either matches the other.
+func SameAssignee(a, b *int64) bool {
+	if a == nil || *a == 0 {
+		return b == nil || *b == 0
+	}
+	return b != nil && *a == *b
+}
+
 // Message is one message in a thread, in either direction.
 type Message struct {
 	ID             int64
