@@ -320,18 +320,14 @@ func (db *DB) assign(ctx context.Context, conversationID int64, check bool, from
 			// Read by an update that changes nothing, so the row stays
 			// locked until the assignment below on PostgreSQL too (SQLite's
 			// writer is one at a time anyway).
-			var now sql.NullInt64
+			var now *int64
 			err := w.queryRowSQL(ctx, `UPDATE conversations SET assignee_id = assignee_id WHERE id = ? RETURNING assignee_id`,
-				conversationID).Scan(&now)
+				conversationID).Scan(optID{&now})
 			if err != nil {
 				return err
 			}
-			if !sameAssignee(now, from) && !sameAssignee(now, assigneeID) {
-				var who *int64
-				if now.Valid {
-					who = &now.Int64
-				}
-				return &inbox.AssignedMeanwhile{AssigneeID: who}
+			if !inbox.SameAssignee(now, from) && !inbox.SameAssignee(now, assigneeID) {
+				return &inbox.AssignedMeanwhile{AssigneeID: now}
 			}
 		}
 		if assignee != nil {
@@ -356,15 +352,6 @@ func (db *DB) assign(ctx context.Context, conversationID int64, check bool, from
 		return inbox.Conversation{}, notFound(err, "assign conversation %d", conversationID)
 	}
 	return c, nil
-}
-
-// sameAssignee reports whether the stored assignee is the one given (nil
-// or 0: nobody).
-func sameAssignee(stored sql.NullInt64, id *int64) bool {
-	if id == nil || *id == 0 {
-		return !stored.Valid
-	}
-	return stored.Valid && stored.Int64 == *id
 }
 
 // SetStatus resolves or reopens a conversation and sets its updated_at to

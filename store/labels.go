@@ -302,7 +302,7 @@ func (db *DB) UpdateConversations(ctx context.Context, ids []int64, u inbox.Conv
 				return err
 			}
 			if from, ok := u.AssignFrom[id]; ok && u.Assign &&
-				!equalID(nobodyAsNil(st.AssigneeID), nobodyAsNil(from)) && !equalID(nobodyAsNil(st.AssigneeID), nobodyAsNil(u.AssigneeID)) {
+				!inbox.SameAssignee(st.AssigneeID, from) && !inbox.SameAssignee(st.AssigneeID, u.AssigneeID) {
 				// A teammate changed its assignee since the agent's
 				// screen showed it: theirs stands.
 				before = append(before, inbox.StateChange{Before: st, After: st, AssignedMeanwhile: true})
@@ -437,7 +437,7 @@ func (w *writeTx) putState(ctx context.Context, ch *inbox.Change, cur, next inbo
 			return err
 		}
 	}
-	if !equalID(cur.AssigneeID, next.AssigneeID) {
+	if !inbox.SameAssignee(cur.AssigneeID, next.AssigneeID) {
 		kind := inbox.ActivityAssigned
 		if next.AssigneeID == nil {
 			kind = inbox.ActivityUnassigned
@@ -464,22 +464,6 @@ func (w *writeTx) putState(ctx context.Context, ch *inbox.Change, cur, next inbo
 		return record(kind, "", nil, time.Time{})
 	}
 	return nil
-}
-
-// nobodyAsNil is an assignee as equalID compares it: nil for nobody, which
-// a pointer to 0 also means.
-func nobodyAsNil(id *int64) *int64 {
-	if id != nil && *id == 0 {
-		return nil
-	}
-	return id
-}
-
-func equalID(a, b *int64) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
 }
 
 // NextSnoozeEnd is the earliest time a snoozed conversation is due back.
