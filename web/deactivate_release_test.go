@@ -95,7 +95,7 @@ func TestDeactivatingAnAgentReturnsTheirConversationsToUnassigned(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !sameAssigneeID(got.AssigneeID, c.assignee) || got.Status != c.status {
+		if !inbox.SameAssignee(got.AssigneeID, c.assignee) || got.Status != c.status {
 			t.Errorf("%s after Ben's deactivation: assignee %v, %s; want %v, %s", c.what, idOrNil(got.AssigneeID), got.Status, idOrNil(c.assignee), c.status)
 		}
 		lines := threadActivities(a, c.id)
@@ -138,13 +138,6 @@ func TestDeactivatingAnAgentReturnsTheirConversationsToUnassigned(t *testing.T) 
 			t.Errorf("conversation %d went back to %d when Ben was reactivated", id, *got.AssigneeID)
 		}
 	}
-}
-
-func sameAssigneeID(a, b *int64) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
 }
 
 func idOrNil(id *int64) any {

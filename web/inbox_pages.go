@@ -363,7 +363,7 @@ func (s *Server) handleAssign(c echo.Context) error {
 	}
 	s.log.Info("conversation assigned", "conversation_id", id, "assignee_id", assignee, "by", me)
 	s.publish(inbox.Change{ConversationIDs: []int64{conv.ID}})
-	if !sameID(before.AssigneeID, conv.AssigneeID) {
+	if !inbox.SameAssignee(before.AssigneeID, conv.AssigneeID) {
 		a := inbox.ThreadActivity{ConversationID: id, Kind: inbox.ActivityAssigned, ActorID: &me, TargetID: conv.AssigneeID}
 		if conv.AssigneeID == nil {
 			a.Kind = inbox.ActivityUnassigned

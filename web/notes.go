@@ -410,7 +410,3 @@ func draftChangeSentence(ms []inbox.Message, who people) string {
 	}
 	return "While you were writing, " + s + "."
 }
-
-func sameID(a, b *int64) bool {
-	return (a == nil) == (b == nil) && (a == nil || *a == *b)
-}

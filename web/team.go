@@ -34,7 +34,7 @@ func (s *Server) changeConversations(c echo.Context, ids []int64, u inbox.Conver
 		// Each one handed to a teammate tells them, as the thread's
 		// picker does (notifyReassigned).
 		for _, c := range before {
-			if to := c.After.AssigneeID; to != nil && *to != u.By && !sameID(c.Before.AssigneeID, to) {
+			if to := c.After.AssigneeID; to != nil && *to != u.By && !inbox.SameAssignee(c.Before.AssigneeID, to) {
 				s.notifier.tell(notice{kind: inbox.NotifyAssigned, userID: *to, convID: c.After.ID, byID: u.By})
 				s.relay(relayAssigned, *to, c.After.ID, u.By)
 			}
