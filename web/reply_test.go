@@ -241,8 +241,7 @@ func TestAReplyWaitingForARetrySaysWhyAndWhen(t *testing.T) {
 	conv := ts.mustMessage("msg_1").ConversationID
 	a := ts.newAgent()
 	a.login(ana.Email)
-	base, _ := url.Parse(ts.srv.URL)
-	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: "Asia/Kathmandu", Path: "/"}}) // UTC+05:45
+	a.inZone("Asia/Kathmandu") // UTC+05:45
 	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
 		t.Fatalf("send: %d %s", p.status, p.body)
 	}
@@ -254,9 +253,7 @@ func TestAReplyWaitingForARetrySaysWhyAndWhen(t *testing.T) {
 	// The outbox's clock, which the test moves. It starts after the
 	// reply was queued, at the real time, so that the reply is due.
 	now := time.Now().Truncate(time.Second).Add(time.Second)
-	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
-	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
-	ob.Now = func() time.Time { return now }
+	ob := ts.outboxAt(&now)
 	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusServiceUnavailable})
 	if _, err := ob.Drain(context.Background()); err != nil {
 		t.Fatal(err)
@@ -338,17 +335,14 @@ func TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage(t *testing.T) {
 	conv := ts.mustMessage("msg_1").ConversationID
 	a := ts.newAgent()
 	a.login(ana.Email)
-	base, _ := url.Parse(ts.srv.URL)
-	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: "Asia/Kathmandu", Path: "/"}}) // UTC+05:45
+	a.inZone("Asia/Kathmandu") // UTC+05:45
 	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
 		t.Fatalf("send: %d %s", p.status, p.body)
 	}
 	// The outbox's clock, which the test moves. It starts after the
 	// reply was queued, at the real time, so that the reply is due.
 	now := time.Now().Truncate(time.Second).Add(time.Second)
-	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
-	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
-	ob.Now = func() time.Time { return now }
+	ob := ts.outboxAt(&now)
 	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusServiceUnavailable})
 	if _, err := ob.Drain(context.Background()); err != nil {
 		t.Fatal(err)
@@ -421,8 +415,7 @@ func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 	conv, other := ts.mustMessage("msg_1").ConversationID, ts.mustMessage("msg_2").ConversationID
 	a := ts.newAgent()
 	a.login(ana.Email)
-	base, _ := url.Parse(ts.srv.URL)
-	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: "Asia/Kathmandu", Path: "/"}}) // UTC+05:45
+	a.inZone("Asia/Kathmandu") // UTC+05:45
 	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
 		t.Fatalf("send: %d %s", p.status, p.body)
 	}
@@ -433,9 +426,7 @@ func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 	// The outbox's clock, which the test moves. It starts after the
 	// reply was queued, at the real time, so that the reply is due.
 	now := time.Now().Truncate(time.Second).Add(time.Second)
-	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
-	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
-	ob.Now = func() time.Time { return now }
+	ob := ts.outboxAt(&now)
 	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusServiceUnavailable})
 	if _, err := ob.Drain(context.Background()); err != nil {
 		t.Fatal(err)
@@ -475,4 +466,20 @@ func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 	check("the page open", live.Find("[data-testid=send-wait]"), time.UTC)
 	check("the page loaded", a.get(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"), kathmandu)
 	check("the thread opened", a.htmx(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"), kathmandu)
+}
+
+// inZone gives the agent's browser the time zone name, as the page's
+// script tells it to the server (the tz cookie).
+func (a *agent) inZone(name string) {
+	base, _ := url.Parse(a.ts.srv.URL)
+	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: name, Path: "/"}})
+}
+
+// outboxAt is an outbox sending through the fake Zavu and telling the
+// server's pages, on the clock *now, which the test moves.
+func (ts *testServer) outboxAt(now *time.Time) *inbox.Outbox {
+	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
+	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
+	ob.Now = func() time.Time { return *now }
+	return ob
 }
