@@ -27,6 +27,19 @@ func zavuOutbox(db *DB, fake *zavu.Fake, timeout time.Duration) *inbox.Outbox {
 	return ob
 }
 
+// newZavuRig is an outbox rig whose outbox sends through a fake Zavu,
+// which it returns too, and waits as the outbox's backoff says, on the
+// rig's clock; it tells no page until the test gives it a Publisher.
+func newZavuRig(t *testing.T) (*outboxRig, *zavu.Fake) {
+	r := newOutboxRig(t)
+	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_outbox"})
+	t.Cleanup(func() { fake.Close() })
+	r.ob = zavuOutbox(r.db, fake, 0)
+	r.ob.RetryDelay = inbox.Backoff
+	r.ob.Now = func() time.Time { return r.now }
+	return r, fake
+}
+
 // runOutbox runs ob until the test ends.
 func runOutbox(t *testing.T, ob *inbox.Outbox) {
 	ctx, stop := context.WithCancel(context.Background())
@@ -173,12 +186,7 @@ func TestOutboxSendsOtherConversationsWhileOneHangs(t *testing.T) {
 // reply's conversation: Zavu limits the account, and sends to others
 // would be refused too and charged an attempt.
 func TestOutboxPausesEverySendForARateLimit(t *testing.T) {
-	r := newOutboxRig(t)
-	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_outbox"})
-	defer fake.Close()
-	r.ob = zavuOutbox(r.db, fake, 0)
-	r.ob.RetryDelay = inbox.Backoff
-	r.ob.Now = func() time.Time { return r.now }
+	r, fake := newZavuRig(t)
 	fake.FailNext(1, zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
 	first := r.queue("first")
 	if n := r.drain(); n != 1 {
@@ -284,12 +292,7 @@ func waitingOf(t *testing.T, db *DB, id int64) inbox.SendWait {
 // pause holds back, but when the pause ends. Its page hears of it at
 // once.
 func TestARateLimitTellsWaitingRepliesWhenTheyGo(t *testing.T) {
-	r := newOutboxRig(t)
-	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_outbox"})
-	defer fake.Close()
-	r.ob = zavuOutbox(r.db, fake, 0)
-	r.ob.RetryDelay = inbox.Backoff
-	r.ob.Now = func() time.Time { return r.now }
+	r, fake := newZavuRig(t)
 	pub := make(chanPublisher, 16)
 	r.ob.Publisher = pub
 
@@ -349,12 +352,7 @@ func TestARateLimitTellsWaitingRepliesWhenTheyGo(t *testing.T) {
 // reason of its own (a 503), is tried again when the pause ends, not at
 // its own backoff; its reply says so.
 func TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd(t *testing.T) {
-	r := newOutboxRig(t)
-	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_outbox"})
-	defer fake.Close()
-	r.ob = zavuOutbox(r.db, fake, 0)
-	r.ob.RetryDelay = inbox.Backoff
-	r.ob.Now = func() time.Time { return r.now }
+	r, fake := newZavuRig(t)
 	pub := make(chanPublisher, 16)
 	r.ob.Publisher = pub
 
