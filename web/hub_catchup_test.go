@@ -13,6 +13,29 @@ import (
 	"switchboard/inbox"
 )
 
+// hubPage is a page of user userID, registered with h; it shows
+// nothing until the test subscribes it.
+func hubPage(h *Hub, userID int64) *client {
+	c := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: userID}
+	h.register <- c
+	return c
+}
+
+// nextSent is the next message h sends to page c, its parts joined.
+func nextSent(t *testing.T, c *client) string {
+	t.Helper()
+	select {
+	case parts, ok := <-c.send:
+		if !ok {
+			t.Fatal("the page was disconnected")
+		}
+		return string(bytes.Join(parts, nil))
+	case <-time.After(10 * time.Second): // only a guard against a hang
+		t.Fatal("nothing came")
+		return ""
+	}
+}
+
 // gatedRows renders each conversation of a change as its list row and
 // thread header, showing its assignee as the store has it when the render
 // reads it; each render waits for the test to let it read.
@@ -74,26 +97,11 @@ func TestPageSubscribingLateGetsWhatARenderShowedPastItsPosition(t *testing.T) {
 		}
 		r.read <- struct{}{}
 	}
-	next := func(c *client) string {
-		t.Helper()
-		select {
-		case parts, ok := <-c.send:
-			if !ok {
-				t.Fatal("the page was disconnected")
-			}
-			return string(bytes.Join(parts, nil))
-		case <-time.After(10 * time.Second): // only a guard against a hang
-			t.Fatal("nothing came")
-			return ""
-		}
-	}
 	// A teammate's page shows the open list: it tells when an update went
 	// out.
-	other := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 2}
-	h.register <- other
+	other := hubPage(h, 2)
 	h.subscribe <- subscribeRequest{c: other, sub: subscription{list: &listView{View: "open"}}, epoch: h.epoch, since: h.published.Load()}
-	ben := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 3}
-	h.register <- ben
+	ben := hubPage(h, 3)
 
 	// A customer writes in conversation 1; its render begins.
 	h.Publish(inbox.Change{ConversationIDs: []int64{1}})
@@ -104,7 +112,7 @@ func TestPageSubscribingLateGetsWhatARenderShowedPastItsPosition(t *testing.T) {
 	r.assign(1, 1)
 	h.Publish(inbox.Change{ConversationIDs: []int64{1}})
 	r.read <- struct{}{}
-	if got := next(other); !strings.Contains(got, `data-assignee="1"`) {
+	if got := nextSent(t, other); !strings.Contains(got, `data-assignee="1"`) {
 		t.Fatalf("the first render went out without the assignment: %s", got)
 	}
 	// Ben's page subscribes from where it read; the assignment renders.
@@ -117,7 +125,7 @@ func TestPageSubscribingLateGetsWhatARenderShowedPastItsPosition(t *testing.T) {
 	render()
 	var got []string
 	for {
-		msg := next(ben)
+		msg := nextSent(t, ben)
 		got = append(got, msg)
 		if strings.Contains(msg, `id="c2"`) {
 			break
@@ -151,47 +159,31 @@ func (rowsAndTeam) renderTeam(context.Context) ([]byte, error) {
 func TestPageThatFetchedAfterTheHistoryMovedOnIsNotSentToFetchAgain(t *testing.T) {
 	h := newHubWith(rowsAndTeam{}, slog.New(slog.DiscardHandler), nil, time.Now)
 	t.Cleanup(h.Close)
-	next := func(c *client) string {
-		t.Helper()
-		select {
-		case parts, ok := <-c.send:
-			if !ok {
-				t.Fatal("the page was disconnected")
-			}
-			return string(bytes.Join(parts, nil))
-		case <-time.After(10 * time.Second): // only a guard against a hang
-			t.Fatal("nothing came")
-			return ""
-		}
-	}
-	page := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 2}
-	h.register <- page
+	page := hubPage(h, 2)
 	h.subscribe <- subscribeRequest{c: page, sub: subscription{list: &listView{View: "open"}}, epoch: h.epoch, since: h.published.Load()}
 	before := h.Mark()
 	h.Publish(inbox.Change{ConversationIDs: []int64{1}})
-	if got := next(page); !strings.Contains(got, `id="c1"`) {
+	if got := nextSent(t, page); !strings.Contains(got, `id="c1"`) {
 		t.Fatalf("the row did not come: %s", got)
 	}
 	// The team changes often, and no conversation: the history moves past
 	// the row's update.
 	for range recentUpdates {
 		h.teamChangedHere()
-		if got := next(page); !strings.Contains(got, `id="team-options"`) {
+		if got := nextSent(t, page); !strings.Contains(got, `id="team-options"`) {
 			t.Fatalf("the team did not come: %s", got)
 		}
 	}
-	old := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 3}
-	h.register <- old
+	old := hubPage(h, 3)
 	h.subscribe <- subscribeRequest{c: old, sub: subscription{list: &listView{View: "open"}}, epoch: before.Epoch, since: before.Seq}
-	if got := next(old); !strings.Contains(got, `data-live="resync"`) {
+	if got := nextSent(t, old); !strings.Contains(got, `data-live="resync"`) {
 		t.Errorf("a page from before the row's update was not told to fetch again: %s", got)
 	}
-	fresh := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 4}
-	h.register <- fresh
+	fresh := hubPage(h, 4)
 	now := h.Mark()
 	h.subscribe <- subscribeRequest{c: fresh, sub: subscription{list: &listView{View: "open"}}, epoch: now.Epoch, since: now.Seq}
 	h.Publish(inbox.Change{ConversationIDs: []int64{2}})
-	if got := next(fresh); strings.Contains(got, `data-live="resync"`) || !strings.Contains(got, `id="c2"`) {
+	if got := nextSent(t, fresh); strings.Contains(got, `data-live="resync"`) || !strings.Contains(got, `id="c2"`) {
 		t.Errorf("a page that fetched after the history moved on got %s, want the next row", got)
 	}
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -28,26 +27,12 @@ func TestNoticeGoesWithTheNextUpdate(t *testing.T) {
 		h := newHubWith(oneRow{}, slog.New(slog.DiscardHandler), nil, time.Now)
 		t.Cleanup(h.Close)
 		h.directHold = hold // the hub reads it after it takes the page
-		page := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 7}
-		h.register <- page
+		page := hubPage(h, 7)
 		h.subscribe <- subscribeRequest{c: page, sub: subscription{list: &listView{View: "open"}}, epoch: h.epoch, since: h.published.Load()}
-		next := func() string {
-			t.Helper()
-			select {
-			case parts, ok := <-page.send:
-				if !ok {
-					t.Fatal("the page was disconnected")
-				}
-				return string(bytes.Join(parts, nil))
-			case <-time.After(10 * time.Second): // only a guard against a hang
-				t.Fatal("nothing came")
-				return ""
-			}
-		}
 		if hold == time.Hour {
 			h.sendUser(7, []byte(`<i data-live="notify">notice</i>`))
 			h.Publish(inbox.Change{ConversationIDs: []int64{1}})
-			got := next()
+			got := nextSent(t, page)
 			if !strings.Contains(got, "notice") || !strings.Contains(got, `data-live="row"`) ||
 				strings.Index(got, "notice") > strings.Index(got, `data-live="row"`) {
 				t.Errorf("the notice and the update did not come together, notice first: %s", got)
@@ -55,7 +40,7 @@ func TestNoticeGoesWithTheNextUpdate(t *testing.T) {
 			continue
 		}
 		h.sendUser(7, []byte(`<i data-live="read">read mark</i>`))
-		if got := next(); got != `<i data-live="read">read mark</i>` {
+		if got := nextSent(t, page); got != `<i data-live="read">read mark</i>` {
 			t.Errorf("a read mark with no update to go with: %s", got)
 		}
 	}

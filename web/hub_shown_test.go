@@ -30,21 +30,10 @@ func TestLiveRowsShownAreEachPagesOwn(t *testing.T) {
 	h := newHubWith(openRows{}, slog.New(slog.DiscardHandler), nil, time.Now)
 	t.Cleanup(h.Close)
 	connect := func(view string, rows ...int64) *client {
-		c := &client{hub: h, send: make(chan [][]byte, clientBuffer), userID: 1}
-		h.register <- c
+		c := hubPage(h, 1)
 		h.subscribe <- subscribeRequest{c: c, sub: subscription{list: &listView{View: view}}, rows: rows,
 			epoch: h.epoch, since: h.published.Load()}
 		return c
-	}
-	next := func(c *client) string {
-		t.Helper()
-		select {
-		case parts := <-c.send:
-			return string(bytes.Join(parts, nil))
-		case <-time.After(10 * time.Second): // only a guard against a hang
-			t.Fatal("nothing came")
-			return ""
-		}
 	}
 	gone := connect("open", 5, 6)
 	h.unregister <- gone
@@ -52,10 +41,10 @@ func TestLiveRowsShownAreEachPagesOwn(t *testing.T) {
 	had := connect("resolved", 6) // has row 6 from before it was resolved
 	watcher := connect("open")    // tells when the update went out
 	h.Publish(inbox.Change{ConversationIDs: []int64{5, 6}})
-	if got := next(watcher); bytes.Count([]byte(got), []byte(`data-live="row"`)) != 2 {
+	if got := nextSent(t, watcher); bytes.Count([]byte(got), []byte(`data-live="row"`)) != 2 {
 		t.Fatalf("the open list got %s", got)
 	}
-	if got := next(had); bytes.Count([]byte(got), []byte(`data-live="gone"`)) != 1 {
+	if got := nextSent(t, had); bytes.Count([]byte(got), []byte(`data-live="gone"`)) != 1 {
 		t.Errorf("the page with row 6 got %s, want its removal", got)
 	}
 	h.subscribe <- subscribeRequest{c: watcher, sub: subscription{list: &listView{View: "open"}}, epoch: h.epoch, since: h.published.Load()} // the hub is past the update
