@@ -23,11 +23,7 @@ func TestBrowserAssignToMeTooLateSaysWhoHasIt(t *testing.T) {
 	ls := startLiveServer(t)
 	ls.addUser("ana@example.com", "Ana")
 	ls.addUser("ben@example.com", "Ben Okafor")
-	benUser, err := ls.db.UserByEmail(t.Context(), "ben@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ben := benUser.ID
+	ben := ls.userID("ben@example.com")
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
@@ -73,13 +69,9 @@ func TestBrowserAssigneePickerStepsAreTheAgentsOwn(t *testing.T) {
 	ls.addUser("ben@example.com", "Ben")
 	ls.addUser("cleo@example.com", "Cleo")
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
-	b := newTab(t, browser(t, exe))
 	// The page's live messages are held back, so that the answers come
 	// first.
-	holdLive(b)
-	b.login(ls.url(), "ana@example.com")
-	b.open(ls.url() + "/conversations/1")
-	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b := heldThread(t, ls, exe, "ana@example.com")
 	const picker = `document.querySelector('#thread [data-testid=assignee]')`
 	b.waitFor("the picker lists the team", `[...`+picker+`.options].some(o => o.text === 'Cleo')`)
 	choose := func(name string) string {
@@ -95,16 +87,26 @@ func TestBrowserAssigneePickerStepsAreTheAgentsOwn(t *testing.T) {
 	b.eval(choose("Ben"))
 	b.eval(choose("Cleo"))
 	release()
-	cleo, err := ls.db.UserByEmail(t.Context(), "cleo@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cleo := ls.userID("cleo@example.com")
 	b.waitFor("the requests are done", `!document.querySelector('#thread form.assign[aria-busy]')`)
 	b.eval(`window.__deliver(); ""`)
-	b.waitFor("Cleo has it", `document.querySelector('#thread [data-testid=thread-head]').dataset.assignee === '`+itoa(cleo.ID)+`'`)
+	b.waitFor("Cleo has it", `document.querySelector('#thread [data-testid=thread-head]').dataset.assignee === '`+itoa(cleo)+`'`)
 	if got := b.eval(`(document.querySelector('[data-testid=action-error]') || {textContent: ''}).textContent`); got != "" {
 		t.Errorf("Ana's own second step was refused: %q", got)
 	}
+}
+
+// heldThread is a new tab in which the user with that email has
+// conversation 1 open, its live connection up, its live messages held as
+// holdLive says.
+func heldThread(t *testing.T, ls *liveServer, exe, email string) *tab {
+	t.Helper()
+	b := newTab(t, browser(t, exe))
+	holdLive(b)
+	b.login(ls.url(), email)
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	return b
 }
 
 // holdLive makes the page's live messages wait while window.__mute is
@@ -151,11 +153,7 @@ func TestBrowserAssigneePickerStepsGoThroughALiveUpdate(t *testing.T) {
 	if _, err := ls.db.Assign(t.Context(), 1, &ana, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	b := newTab(t, browser(t, exe))
-	holdLive(b)
-	b.login(ls.url(), "ana@example.com")
-	b.open(ls.url() + "/conversations/1")
-	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b := heldThread(t, ls, exe, "ana@example.com")
 	const picker = `document.querySelector('#thread [data-testid=assignee]')`
 	b.waitFor("the picker lists the team", `[...`+picker+`.options].map(o => o.text).join() === 'Unassigned,Ana (me),Ben,Cleo'`)
 	b.eval(picker + `.focus(); ""`)
@@ -197,16 +195,6 @@ func TestBrowserAssigneePickerStepsGoThroughALiveUpdate(t *testing.T) {
 	}
 }
 
-// userID is the id of the user with that email.
-func (ls *liveServer) userID(email string) int64 {
-	ls.t.Helper()
-	u, err := ls.db.UserByEmail(context.Background(), email)
-	if err != nil {
-		ls.t.Fatal(err)
-	}
-	return u.ID
-}
-
 func idOrNobody(id *int64) string {
 	if id == nil {
 		return "nobody"
@@ -234,11 +222,7 @@ func TestBrowserAssigneePickerStepAfterATeammatesChangeIsTold(t *testing.T) {
 	if _, err := ls.db.Assign(t.Context(), 1, &ana, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	b := newTab(t, browser(t, exe))
-	holdLive(b)
-	b.login(ls.url(), "ana@example.com")
-	b.open(ls.url() + "/conversations/1")
-	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b := heldThread(t, ls, exe, "ana@example.com")
 	const picker = `document.querySelector('#thread [data-testid=assignee]')`
 	b.waitFor("the picker lists the team", `[...`+picker+`.options].map(o => o.text).join() === 'Unassigned,Ana (me),Ben,Cleo,Dan'`)
 	b.eval(picker + `.focus(); ""`)

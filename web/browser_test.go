@@ -213,18 +213,25 @@ func (ls *liveServer) addUser(email, name string) {
 	}
 }
 
-// addAdmin adds an active admin and returns its user id.
-func (ls *liveServer) addAdmin(email, name string) int64 {
+// userID is the id of the user with that email.
+func (ls *liveServer) userID(email string) int64 {
 	ls.t.Helper()
-	ls.addUser(email, name)
 	u, err := ls.db.UserByEmail(context.Background(), email)
 	if err != nil {
 		ls.t.Fatal(err)
 	}
-	if err := ls.db.SetRole(context.Background(), u.ID, inbox.RoleAdmin); err != nil {
+	return u.ID
+}
+
+// addAdmin adds an active admin and returns its user id.
+func (ls *liveServer) addAdmin(email, name string) int64 {
+	ls.t.Helper()
+	ls.addUser(email, name)
+	id := ls.userID(email)
+	if err := ls.db.SetRole(context.Background(), id, inbox.RoleAdmin); err != nil {
 		ls.t.Fatal(err)
 	}
-	return u.ID
+	return id
 }
 
 func (ls *liveServer) post(body []byte) {

@@ -22,15 +22,7 @@ func TestBrowserBulkAssignLeavesWhatATeammateTook(t *testing.T) {
 	ls.addUser("ana@example.com", "Ana")
 	ls.addUser("ben@example.com", "Ben Okafor")
 	ls.addUser("cat@example.com", "Cat")
-	ids := map[string]int64{}
-	for _, e := range []string{"ben@example.com", "cat@example.com"} {
-		u, err := ls.db.UserByEmail(t.Context(), e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[e] = u.ID
-	}
-	ben, cat := ids["ben@example.com"], ids["cat@example.com"]
+	ben, cat := ls.userID("ben@example.com"), ls.userID("cat@example.com")
 	now := time.Now()
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", now))
 	ls.post(inboundFrom("evt_2", "msg_2", "+14155550102", "Yuri Park", "Can I change my address?", now.Add(time.Second)))

@@ -20,11 +20,7 @@ func TestBrowserSnoozeChoiceGoesThroughALiveUpdate(t *testing.T) {
 	ls := startLiveServer(t)
 	ls.addUser("ana@example.com", "Ana")
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
-	b := newTab(t, browser(t, exe))
-	holdLive(b)
-	b.login(ls.url(), "ana@example.com")
-	b.open(ls.url() + "/conversations/1")
-	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b := heldThread(t, ls, exe, "ana@example.com")
 	const snooze = `document.querySelector('#thread [data-testid=snooze-menu]')`
 	b.do("Ana opens Snooze", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-menu] summary`)))
 	b.waitFor("it has found its place on the screen", `(b => { const r = b.getBoundingClientRect();
@@ -62,11 +58,7 @@ func TestBrowserLabelUntickGoesThroughALiveUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
-	b := newTab(t, browser(t, exe))
-	holdLive(b)
-	b.login(ls.url(), "ana@example.com")
-	b.open(ls.url() + "/conversations/1")
-	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b := heldThread(t, ls, exe, "ana@example.com")
 	const refund = `document.querySelector('#thread [data-testid=label-option][value=Refund]')`
 	b.do("Ana opens Labels", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-menu] summary`)))
 	b.waitFor("the menu is open", `document.querySelector('#thread [data-testid=label-menu]').open`)
