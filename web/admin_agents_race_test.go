@@ -55,17 +55,25 @@ func newMeanwhileServer(t *testing.T) (*testServer, *meanwhileStore) {
 	return ts, ms
 }
 
+// anaAndCat are two admins, Ana and Cat, each signed in on a browser of
+// their own.
+func anaAndCat(ts *testServer) (ana, cat *agent) {
+	ts.t.Helper()
+	ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	ts.addUser("cat@example.com", "Cat Admin", inbox.RoleAdmin)
+	ana, cat = ts.newAgent(), ts.newAgent()
+	ana.login("ana@example.com")
+	cat.login("cat@example.com")
+	return ana, cat
+}
+
 // Ana makes Ben an admin while Cat deactivates him: Ben stays deactivated,
 // signed out, with nothing handed back to him; the role Ana chose is his
 // for when he is reactivated.
 func TestRoleChangeWhileTheAgentIsDeactivatedLeavesThemDeactivated(t *testing.T) {
 	ts, ms := newMeanwhileServer(t)
-	anaUser := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
-	catUser := ts.addUser("cat@example.com", "Cat Admin", inbox.RoleAdmin)
+	ana, cat := anaAndCat(ts)
 	benUser := ts.addUser("ben@example.com", "Ben Agent", inbox.RoleAgent)
-	ana, cat := ts.newAgent(), ts.newAgent()
-	ana.login(anaUser.Email)
-	cat.login(catUser.Email)
 	path := fmt.Sprintf("/admin/agents/%d", benUser.ID)
 	ana.get(path)
 	cat.get(path)
@@ -100,12 +108,8 @@ func TestRoleChangeWhileTheAgentIsDeactivatedLeavesThemDeactivated(t *testing.T)
 // back as an agent, not with the admin's rights Cat took away.
 func TestReactivationWhileTheRoleChangesKeepsTheNewRole(t *testing.T) {
 	ts, ms := newMeanwhileServer(t)
-	anaUser := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
-	catUser := ts.addUser("cat@example.com", "Cat Admin", inbox.RoleAdmin)
+	ana, cat := anaAndCat(ts)
 	oldUser := ts.addUser("old@example.com", "Old Admin", inbox.RoleAdmin)
-	ana, cat := ts.newAgent(), ts.newAgent()
-	ana.login(anaUser.Email)
-	cat.login(catUser.Email)
 	path := fmt.Sprintf("/admin/agents/%d", oldUser.ID)
 	ana.get(path)
 	if p := ana.submit(path+"/deactivate", nil); p.status != http.StatusSeeOther {
