@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,22 +19,35 @@ type apiAnswer struct {
 	body       apiErrorBody
 }
 
-// callFrom calls GET /api/v1/conversations with token, from the client
-// address addr as the reverse proxy on this machine reports it.
-func callFrom(t *testing.T, ts *testServer, addr, token string) apiAnswer {
+// requestFrom sends method path with token as the bearer, from the
+// client address addr as the reverse proxy on this machine reports it,
+// and returns the answer and its body; an empty token or addr is left out.
+func requestFrom(t *testing.T, ts *testServer, method, path, token, addr string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, ts.srv.URL+"/api/v1/conversations", nil)
+	req, err := http.NewRequest(method, ts.srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("X-Forwarded-For", addr)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if addr != "" {
+		req.Header.Set("X-Forwarded-For", addr)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// callFrom calls GET /api/v1/conversations with token, from the client
+// address addr.
+func callFrom(t *testing.T, ts *testServer, addr, token string) apiAnswer {
+	t.Helper()
+	resp, b := requestFrom(t, ts, http.MethodGet, "/api/v1/conversations", token, addr)
 	a := apiAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
 	if resp.StatusCode >= 400 {
 		if err := json.Unmarshal(b, &a.body); err != nil {
@@ -41,6 +55,17 @@ func callFrom(t *testing.T, ts *testServer, addr, token string) apiAnswer {
 		}
 	}
 	return a
+}
+
+// waitWithinWindow is a Retry-After's whole seconds; it fails the test,
+// saying what was refused, unless they fall within TokenFailureWindow.
+func waitWithinWindow(t *testing.T, what, retryAfter string) int {
+	t.Helper()
+	n, err := strconv.Atoi(retryAfter)
+	if err != nil || n < 1 || n > int(web.TokenFailureWindow/time.Second) {
+		t.Fatalf("%s: Retry-After %q, want whole seconds within the window", what, retryAfter)
+	}
+	return n
 }
 
 // A client that keeps sending API tokens that are not valid is refused
@@ -82,11 +107,7 @@ func TestFailedAPITokensAreLimitedPerAddress(t *testing.T) {
 		if a.status != http.StatusTooManyRequests || a.body.Error.Code != "rate_limited" || a.body.Error.Message == "" {
 			t.Fatalf("token %d past the limit: %d %+v, want 429 rate_limited with a message", i+1, a.status, a.body)
 		}
-		n, err := strconv.Atoi(a.retryAfter)
-		if err != nil || n < 1 || n > int(web.TokenFailureWindow/time.Second) {
-			t.Fatalf("token %d past the limit: Retry-After %q, want whole seconds within the window", i+1, a.retryAfter)
-		}
-		waits = append(waits, n)
+		waits = append(waits, waitWithinWindow(t, fmt.Sprintf("token %d past the limit", i+1), a.retryAfter))
 		clock.set(clock.now().Add(time.Minute))
 	}
 	if waits[4] >= waits[0] {

@@ -118,26 +118,6 @@ func TestHEADOfEveryAPIReadAnswersAsItsGET(t *testing.T) {
 		callFrom(t, ts, limited, "sbt_guess"+strconv.Itoa(i))
 	}
 
-	ask := func(method, path, token, addr string) (*http.Response, []byte) {
-		t.Helper()
-		req, err := http.NewRequest(method, ts.srv.URL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if addr != "" {
-			req.Header.Set("X-Forwarded-For", addr)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, b
-	}
 	var reads int
 	for _, r := range apiRoutes(t, ts, conv, "msg_1") {
 		method, path, _ := strings.Cut(r, " ")
@@ -157,8 +137,8 @@ func TestHEADOfEveryAPIReadAnswersAsItsGET(t *testing.T) {
 			if c.who == "a missing thing" {
 				p = path + "999999"
 			}
-			get, _ := ask(http.MethodGet, p, c.token, c.addr)
-			head, body := ask(http.MethodHead, p, c.token, c.addr)
+			get, _ := requestFrom(t, ts, http.MethodGet, p, c.token, c.addr)
+			head, body := requestFrom(t, ts, http.MethodHead, p, c.token, c.addr)
 			if head.StatusCode != get.StatusCode || len(body) != 0 {
 				t.Errorf("HEAD %s with %s: %d and %d bytes, want GET's %d and none", p, c.who, head.StatusCode, len(body), get.StatusCode)
 				continue
