@@ -241,7 +241,7 @@ func TestAReplyWaitingForARetrySaysWhyAndWhen(t *testing.T) {
 	conv := ts.mustMessage("msg_1").ConversationID
 	a := ts.newAgent()
 	a.login(ana.Email)
-	a.inZone("Asia/Kathmandu") // UTC+05:45
+	kathmandu := a.inZone("Asia/Kathmandu") // UTC+05:45
 	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
 		t.Fatalf("send: %d %s", p.status, p.body)
 	}
@@ -259,20 +259,8 @@ func TestAReplyWaitingForARetrySaysWhyAndWhen(t *testing.T) {
 		t.Fatal(err)
 	}
 	next := now.Add(inbox.Backoff(1, 0))
-	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := "Not sent yet: Zavu is unavailable (503). Trying again at " + next.In(kathmandu).Format("15:04") + "."
-	check := func(where string, note *goquery.Selection) {
-		t.Helper()
-		if got := strings.Join(strings.Fields(note.Text()), " "); note.Length() != 1 || got != want {
-			t.Fatalf("%s: the reply says %q (%d notes), want %q", where, got, note.Length(), want)
-		}
-		if at := note.Find("time").AttrOr("datetime", ""); at != next.Format("2006-01-02T15:04:05.000Z") {
-			t.Errorf("%s: the time of the next attempt is %q, want %s in UTC for the page to show in the agent's zone", where, at, next)
-		}
-	}
+	check := sendWaitCheck(t, want, next)
 	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
 	check("the thread", thread.find("send-wait"))
 
@@ -335,7 +323,7 @@ func TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage(t *testing.T) {
 	conv := ts.mustMessage("msg_1").ConversationID
 	a := ts.newAgent()
 	a.login(ana.Email)
-	a.inZone("Asia/Kathmandu") // UTC+05:45
+	kathmandu := a.inZone("Asia/Kathmandu") // UTC+05:45
 	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
 		t.Fatalf("send: %d %s", p.status, p.body)
 	}
@@ -348,20 +336,8 @@ func TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	next := now.Add(inbox.Backoff(1, 0))
-	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := "Not sent yet: Zavu is unavailable (503). Trying again at " + next.In(kathmandu).Format("15:04") + "."
-	check := func(where string, note *goquery.Selection) {
-		t.Helper()
-		if got := strings.Join(strings.Fields(note.Text()), " "); note.Length() != 1 || got != want {
-			t.Errorf("%s: the reply says %q (%d notes), want %q", where, got, note.Length(), want)
-		}
-		if at := note.Find("time").AttrOr("datetime", ""); at != next.Format("2006-01-02T15:04:05.000Z") {
-			t.Errorf("%s: the time of the attempt is %q, want %s in UTC", where, at, next)
-		}
-	}
+	check := sendWaitCheck(t, want, next)
 	check("the page loaded while the reply waits", a.get(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"))
 
 	// The next attempt reaches Zavu, which holds its answer.
@@ -415,7 +391,7 @@ func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 	conv, other := ts.mustMessage("msg_1").ConversationID, ts.mustMessage("msg_2").ConversationID
 	a := ts.newAgent()
 	a.login(ana.Email)
-	a.inZone("Asia/Kathmandu") // UTC+05:45
+	kathmandu := a.inZone("Asia/Kathmandu") // UTC+05:45
 	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
 		t.Fatalf("send: %d %s", p.status, p.body)
 	}
@@ -444,10 +420,6 @@ func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := now.Add(5 * time.Minute)
-	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const why = "Not sent yet: Zavu asked Switchboard to send more slowly (429). Trying again at "
 	check := func(where string, note *goquery.Selection, loc *time.Location) {
 		t.Helper()
@@ -469,10 +441,31 @@ func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 }
 
 // inZone gives the agent's browser the time zone name, as the page's
-// script tells it to the server (the tz cookie).
-func (a *agent) inZone(name string) {
+// script tells it to the server (the tz cookie), and returns that zone.
+func (a *agent) inZone(name string) *time.Location {
+	a.t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		a.t.Fatal(err)
+	}
 	base, _ := url.Parse(a.ts.srv.URL)
 	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: name, Path: "/"}})
+	return loc
+}
+
+// sendWaitCheck checks the note under a waiting reply, found where it
+// says: one note, saying want, with the time of the next attempt, at, in
+// UTC for the page to show in the agent's zone.
+func sendWaitCheck(t *testing.T, want string, at time.Time) func(where string, note *goquery.Selection) {
+	return func(where string, note *goquery.Selection) {
+		t.Helper()
+		if got := strings.Join(strings.Fields(note.Text()), " "); note.Length() != 1 || got != want {
+			t.Errorf("%s: the reply says %q (%d notes), want %q", where, got, note.Length(), want)
+		}
+		if got := note.Find("time").AttrOr("datetime", ""); got != at.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("%s: the time of the next attempt is %q, want %s in UTC for the page to show in the agent's zone", where, got, at)
+		}
+	}
 }
 
 // outboxAt is an outbox sending through the fake Zavu and telling the
