@@ -43,13 +43,7 @@ func TestBrowserReplyWaitingForARetrySaysWhyAndWhen(t *testing.T) {
 	})
 
 	b := newTab(t, browser(t, exe))
-	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kathmandu"}); err != nil {
-		t.Fatal(err)
-	}
-	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
-	if err != nil {
-		t.Fatal(err)
-	}
+	kathmandu := b.inZone("Asia/Kathmandu")
 	b.setScreen(phone, false)
 	b.login(ls.url(), "ana@example.com")
 	b.open(ls.url() + "/conversations/1")
@@ -131,13 +125,7 @@ func TestBrowserReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 	}
 
 	b := newTab(t, browser(t, exe))
-	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kathmandu"}); err != nil {
-		t.Fatal(err)
-	}
-	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
-	if err != nil {
-		t.Fatal(err)
-	}
+	kathmandu := b.inZone("Asia/Kathmandu")
 	b.setScreen(phone, false)
 	b.login(ls.url(), "ana@example.com")
 	b.open(ls.url() + "/conversations/1")
@@ -189,4 +177,18 @@ func TestBrowserReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 	if got := b.eval(`document.querySelector('[data-testid=message][data-direction=outbound]').dataset.status`); got != "pending" {
 		t.Errorf("a reply held by the pause is %q, want pending (the clock)", got)
 	}
+}
+
+// inZone has the browser take the time zone name as its own, and returns
+// that zone.
+func (b *tab) inZone(name string) *time.Location {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: name}); err != nil {
+		b.t.Fatal(err)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return loc
 }
