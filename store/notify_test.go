@@ -15,15 +15,9 @@ import (
 func TestNotificationSettingsDefaultThenSavedPerAgent(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
-	ben := inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
-	for _, u := range []*inbox.User{&ana, &ben} {
-		if err := db.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ana, ben := user(t, db, "Ana", true), user(t, db, "Ben", true)
 
-	got, err := db.NotificationSettings(ctx, ana.ID)
+	got, err := db.NotificationSettings(ctx, ana)
 	if err != nil || got != inbox.DefaultNotificationSettings() {
 		t.Fatalf("settings never saved = %+v, %v; want the defaults", got, err)
 	}
@@ -32,21 +26,21 @@ func TestNotificationSettingsDefaultThenSavedPerAgent(t *testing.T) {
 	}
 
 	mine := inbox.NotificationSettings{Assigned: true, Mentioned: true, Sound: true}
-	if err := db.SaveNotificationSettings(ctx, ana.ID, mine, t0); err != nil {
+	if err := db.SaveNotificationSettings(ctx, ana, mine, t0); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := db.NotificationSettings(ctx, ana.ID); err != nil || got != mine {
+	if got, err := db.NotificationSettings(ctx, ana); err != nil || got != mine {
 		t.Errorf("Ana's settings = %+v, %v; want %+v", got, err, mine)
 	}
 	// Saving again replaces them; Ben's stay the defaults.
 	mine.Sound, mine.NewConversation = false, true
-	if err := db.SaveNotificationSettings(ctx, ana.ID, mine, t0); err != nil {
+	if err := db.SaveNotificationSettings(ctx, ana, mine, t0); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := db.NotificationSettings(ctx, ana.ID); got != mine {
+	if got, _ := db.NotificationSettings(ctx, ana); got != mine {
 		t.Errorf("Ana's settings after a second save = %+v; want %+v", got, mine)
 	}
-	if got, _ := db.NotificationSettings(ctx, ben.ID); got != inbox.DefaultNotificationSettings() {
+	if got, _ := db.NotificationSettings(ctx, ben); got != inbox.DefaultNotificationSettings() {
 		t.Errorf("Ben's settings = %+v; another agent's save changed them", got)
 	}
 	if err := db.SaveNotificationSettings(ctx, 999, mine, t0); !errors.Is(err, inbox.ErrNotFound) {
@@ -57,13 +51,7 @@ func TestNotificationSettingsDefaultThenSavedPerAgent(t *testing.T) {
 func TestPushSubscriptionsPerAgent(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
-	ben := inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
-	for _, u := range []*inbox.User{&ana, &ben} {
-		if err := db.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ana, ben := user(t, db, "Ana", true), user(t, db, "Ben", true)
 	// Each browser subscribes from a signed-in session.
 	sessions := db.Sessions()
 	for _, tok := range []string{"tok-laptop", "tok-phone", "tok-ben"} {
@@ -71,17 +59,17 @@ func TestPushSubscriptionsPerAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	laptop := inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/laptop", P256dh: "k1", Auth: "a1", Session: "tok-laptop", CreatedAt: t0}
-	phone := inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/phone", P256dh: "k2", Auth: "a2", Session: "tok-phone", CreatedAt: t0}
+	laptop := inbox.PushSubscription{UserID: ana, Endpoint: "https://push.example/laptop", P256dh: "k1", Auth: "a1", Session: "tok-laptop", CreatedAt: t0}
+	phone := inbox.PushSubscription{UserID: ana, Endpoint: "https://push.example/phone", P256dh: "k2", Auth: "a2", Session: "tok-phone", CreatedAt: t0}
 	for _, p := range []*inbox.PushSubscription{&laptop, &phone} {
 		if err := db.SavePushSubscription(ctx, p); err != nil || p.ID == 0 {
 			t.Fatalf("save %s: %v, id %d", p.Endpoint, err, p.ID)
 		}
 	}
-	if err := db.SavePushSubscription(ctx, &inbox.PushSubscription{UserID: ana.ID, Endpoint: "https://push.example/x", Session: "tok-laptop"}); !errors.Is(err, inbox.ErrInvalid) {
+	if err := db.SavePushSubscription(ctx, &inbox.PushSubscription{UserID: ana, Endpoint: "https://push.example/x", Session: "tok-laptop"}); !errors.Is(err, inbox.ErrInvalid) {
 		t.Errorf("a subscription without keys: %v, want ErrInvalid", err)
 	}
-	subs, err := db.PushSubscriptions(ctx, ana.ID)
+	subs, err := db.PushSubscriptions(ctx, ana)
 	laptop.Session, phone.Session = "", ""
 	if err != nil || len(subs) != 2 || subs[0] != laptop || subs[1] != phone {
 		t.Fatalf("Ana's subscriptions = %+v, %v", subs, err)
@@ -90,31 +78,31 @@ func TestPushSubscriptionsPerAgent(t *testing.T) {
 	if err := sessions.Delete("tok-phone"); err != nil {
 		t.Fatal(err)
 	}
-	if subs, _ := db.PushSubscriptions(ctx, ana.ID); len(subs) != 1 || subs[0].Endpoint != laptop.Endpoint {
+	if subs, _ := db.PushSubscriptions(ctx, ana); len(subs) != 1 || subs[0].Endpoint != laptop.Endpoint {
 		t.Errorf("after signing out on the phone, Ana's subscriptions = %+v", subs)
 	}
 
 	// Ben signs in on Ana's laptop and turns push on: the laptop now
 	// hears of Ben only.
-	moved := inbox.PushSubscription{UserID: ben.ID, Endpoint: laptop.Endpoint, P256dh: "k3", Auth: "a3", Session: "tok-ben"}
+	moved := inbox.PushSubscription{UserID: ben, Endpoint: laptop.Endpoint, P256dh: "k3", Auth: "a3", Session: "tok-ben"}
 	if err := db.SavePushSubscription(ctx, &moved); err != nil {
 		t.Fatal(err)
 	}
-	if subs, _ := db.PushSubscriptions(ctx, ana.ID); len(subs) != 0 {
+	if subs, _ := db.PushSubscriptions(ctx, ana); len(subs) != 0 {
 		t.Errorf("Ana's subscriptions after Ben took the laptop = %+v", subs)
 	}
-	if subs, _ := db.PushSubscriptions(ctx, ben.ID); len(subs) != 1 || subs[0].P256dh != "k3" {
+	if subs, _ := db.PushSubscriptions(ctx, ben); len(subs) != 1 || subs[0].P256dh != "k3" {
 		t.Errorf("Ben's subscriptions = %+v; want the laptop with its new keys", subs)
 	}
 
 	// Ana cannot remove Ben's; the push service's "gone" (user 0) can.
-	if ok, err := db.DeletePushSubscription(ctx, ana.ID, laptop.Endpoint); err != nil || ok {
+	if ok, err := db.DeletePushSubscription(ctx, ana, laptop.Endpoint); err != nil || ok {
 		t.Errorf("Ana removed Ben's subscription: %v, %v", ok, err)
 	}
 	if ok, err := db.DeletePushSubscription(ctx, 0, laptop.Endpoint); err != nil || !ok {
 		t.Errorf("removing a gone endpoint: %v, %v", ok, err)
 	}
-	if subs, _ := db.PushSubscriptions(ctx, ben.ID); len(subs) != 0 {
+	if subs, _ := db.PushSubscriptions(ctx, ben); len(subs) != 0 {
 		t.Errorf("Ben still has %+v", subs)
 	}
 }
@@ -168,13 +156,7 @@ func TestPushKeysAreMadeOnceAndKept(t *testing.T) {
 func TestInboundSinceTellsWhoHadTheConversation(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
-	ben := inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
-	for _, u := range []*inbox.User{&ana, &ben} {
-		if err := db.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ana, ben := user(t, db, "Ana", true), user(t, db, "Ben", true)
 	came := func(n int, assign *int64) int64 {
 		t.Helper()
 		ev := inboundEvent(fmt.Sprintf("evt_%d", n), "+15550001", fmt.Sprintf("msg_%d", n), "Hello?", t0.Add(time.Duration(n)*time.Minute))
@@ -192,10 +174,10 @@ func TestInboundSinceTellsWhoHadTheConversation(t *testing.T) {
 	}
 	// Each message comes, then the conversation changes hands.
 	want := map[int64]*int64{}
-	want[came(1, &ana.ID)] = nil
-	want[came(2, &ben.ID)] = &ana.ID
-	want[came(3, nil)] = &ben.ID
-	want[came(4, &ana.ID)] = nil
+	want[came(1, &ana)] = nil
+	want[came(2, &ben)] = &ana
+	want[came(3, nil)] = &ben
+	want[came(4, &ana)] = nil
 	got, err := db.InboundSince(ctx, 0, 10)
 	if err != nil || len(got) != len(want) {
 		t.Fatalf("InboundSince(0) = %+v, %v", got, err)
@@ -204,9 +186,9 @@ func TestInboundSinceTellsWhoHadTheConversation(t *testing.T) {
 		switch {
 		case id == nil:
 			return "no one"
-		case *id == ana.ID:
+		case *id == ana:
 			return "Ana"
-		case *id == ben.ID:
+		case *id == ben:
 			return "Ben"
 		}
 		return fmt.Sprint(*id)

@@ -570,13 +570,7 @@ func TestReportSummaryByLabel(t *testing.T) {
 func TestReportForOneAgentListsThemAlone(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	ana := inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
-	ben := inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
-	for _, u := range []*inbox.User{&ana, &ben} {
-		if err := db.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ana, ben := user(t, db, "Ana", true), user(t, db, "Ben", true)
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	if _, err := db.Ingest(ctx, inboundEvent("evt_1", "+15550001", "msg_1", "Hello", at), inbox.Apply); err != nil {
 		t.Fatal(err)
@@ -585,22 +579,22 @@ func TestReportForOneAgentListsThemAlone(t *testing.T) {
 	if err := db.reader.QueryRow(`SELECT conversation_id FROM messages WHERE zavu_id = 'msg_1'`).Scan(&conv); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+	if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana, Source: inbox.SourceAgent,
 		Type: inbox.TypeText, Text: "Hi", IdempotencyKey: "k1", At: at.Add(2 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Assign(ctx, conv, &ben.ID, at.Add(5*time.Minute)); err != nil {
+	if _, err := db.Assign(ctx, conv, &ben, at.Add(5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.SetStatus(ctx, conv, inbox.Resolved, at.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	f := inbox.ReportFilter{From: at.Add(-time.Hour), To: at.Add(time.Hour), AgentID: ben.ID}
+	f := inbox.ReportFilter{From: at.Add(-time.Hour), To: at.Add(time.Hour), AgentID: ben}
 	s, err := db.ReportSummary(ctx, f, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Conversations != 1 || len(s.ByAgent) != 1 || s.ByAgent[0].AgentID != ben.ID || s.ByAgent[0].Resolved != 1 {
+	if s.Conversations != 1 || len(s.ByAgent) != 1 || s.ByAgent[0].AgentID != ben || s.ByAgent[0].Resolved != 1 {
 		t.Fatalf("Ben's report: %d conversations, agents %+v; want the one he resolved, and Ben alone", s.Conversations, s.ByAgent)
 	}
 }
