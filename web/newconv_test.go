@@ -62,11 +62,8 @@ func TestStartAConversationWithATemplateOrText(t *testing.T) {
 	if p.find("thread").Length() != 1 || !strings.HasPrefix(p.header.Get("HX-Push-Url"), "/conversations/") {
 		t.Fatalf("start: %d %s", p.status, p.find("new-error").Text())
 	}
-	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("outbox: %+v %v", entries, err)
-	}
-	out := entries[0].Message
+	entry := claimOne(t, ts)
+	out := entry.Message
 	if out.Type != inbox.TypeTemplate || out.To != "+447700900123" || out.Content.TemplateID != "tpl_order" ||
 		out.Content.TemplateVariables["1"] != "Oliver" || out.Content.TemplateVariables["2"] != "#4411" {
 		t.Errorf("outgoing %+v %+v", out, out.Content)

@@ -51,14 +51,11 @@ func TestRetryOfAReplyAlreadyRetriedSaysSo(t *testing.T) {
 	a.login(ana.Email)
 	a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Hi!"}})
 	ctx := context.Background()
-	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("claim: %v %v", entries, err)
-	}
-	if _, err := ts.db.OutboxFail(ctx, entries[0].ID, "30003", inbox.ExplainFailure("30003", ""), time.Now()); err != nil {
+	entry := claimOne(t, ts)
+	if _, err := ts.db.OutboxFail(ctx, entry.ID, "30003", inbox.ExplainFailure("30003", ""), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	retry := fmt.Sprintf("/messages/%d/retry", entries[0].MessageID)
+	retry := fmt.Sprintf("/messages/%d/retry", entry.MessageID)
 	if p := a.post(retry, nil); p.status != http.StatusOK {
 		t.Fatalf("retry: %d %s", p.status, p.body)
 	}

@@ -57,11 +57,8 @@ func TestReadyzSaysWhenTheOutboxIsStuckOrTheHubStopped(t *testing.T) {
 		t.Fatalf("stuck outbox: %d %v", status, out)
 	}
 	// Sent: ready again.
-	es, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(es) != 1 {
-		t.Fatalf("claim: %v %v", es, err)
-	}
-	if _, err := ts.db.OutboxSent(ctx, es[0].ID, inbox.SendResult{ZavuID: "msg_out_1", Status: inbox.StatusSent}, time.Now()); err != nil {
+	entry := claimOne(t, ts)
+	if _, err := ts.db.OutboxSent(ctx, entry.ID, inbox.SendResult{ZavuID: "msg_out_1", Status: inbox.StatusSent}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if status, out := readyz(t, ts); status != http.StatusOK {

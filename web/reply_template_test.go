@@ -61,11 +61,8 @@ func TestTemplateReplyNeedsEveryVariable(t *testing.T) {
 	if p.status != http.StatusOK {
 		t.Fatalf("a filled template: %d %s", p.status, p.body)
 	}
-	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("outbox: %+v %v", entries, err)
-	}
-	if out := entries[0].Message; out.Text != "Hi Oliver, your order #4411 has shipped." || out.Content.TemplateVariables["1"] != "Oliver" {
+	entry := claimOne(t, ts)
+	if out := entry.Message; out.Text != "Hi Oliver, your order #4411 has shipped." || out.Content.TemplateVariables["1"] != "Oliver" {
 		t.Errorf("sent %q with %v", out.Text, out.Content.TemplateVariables)
 	}
 }
@@ -117,11 +114,8 @@ func TestRetryOfATemplateNoLongerApproved(t *testing.T) {
 	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"templateId": {"tpl_order"}, "var1": {"#4411"}}); p.status != http.StatusOK {
 		t.Fatalf("send: %d %s", p.status, p.body)
 	}
-	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("claim: %v %v", entries, err)
-	}
-	if _, err := ts.db.OutboxFail(ctx, entries[0].ID, "503", "Zavu could not be reached after 10 attempts (503).", time.Now()); err != nil {
+	entry := claimOne(t, ts)
+	if _, err := ts.db.OutboxFail(ctx, entry.ID, "503", "Zavu could not be reached after 10 attempts (503).", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	tpl.Status, tpl.UpdatedAt = "paused", time.Now()

@@ -146,11 +146,8 @@ func TestRetryAFailedReply(t *testing.T) {
 
 	// The outbox tries and Zavu refuses for good.
 	ctx := context.Background()
-	entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("claim: %v %v", entries, err)
-	}
-	if _, err := ts.db.OutboxFail(ctx, entries[0].ID, "insufficient_balance", inbox.ExplainFailure("insufficient_balance", ""), time.Now()); err != nil {
+	entry := claimOne(t, ts)
+	if _, err := ts.db.OutboxFail(ctx, entry.ID, "insufficient_balance", inbox.ExplainFailure("insufficient_balance", ""), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
@@ -163,7 +160,7 @@ func TestRetryAFailedReply(t *testing.T) {
 		t.Fatalf("retry: %d %s", p.status, p.body)
 	}
 	again, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(again) != 1 || again[0].Message.IdempotencyKey == entries[0].Message.IdempotencyKey {
+	if err != nil || len(again) != 1 || again[0].Message.IdempotencyKey == entry.Message.IdempotencyKey {
 		t.Fatalf("after retry the outbox holds %+v (%v), want one entry with a new key", again, err)
 	}
 	// A reply that did not fail cannot be retried.
@@ -195,11 +192,8 @@ func TestLateReportOfARetriedReplyMakesNoOtherBubble(t *testing.T) {
 	send := func(zavuID string) {
 		t.Helper()
 		ctx := context.Background()
-		es, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-		if err != nil || len(es) != 1 {
-			t.Fatalf("claim: %+v %v", es, err)
-		}
-		if _, err := ts.db.OutboxSent(ctx, es[0].ID, inbox.SendResult{ZavuID: zavuID, Status: inbox.StatusQueued}, time.Now()); err != nil {
+		entry := claimOne(t, ts)
+		if _, err := ts.db.OutboxSent(ctx, entry.ID, inbox.SendResult{ZavuID: zavuID, Status: inbox.StatusQueued}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -297,11 +291,8 @@ func TestAWaitingRepliesReasonIsEscaped(t *testing.T) {
 	a.login(ana.Email)
 	a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Hi!"}})
 	ctx := context.Background()
-	es, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10)
-	if err != nil || len(es) != 1 {
-		t.Fatalf("claim: %+v %v", es, err)
-	}
-	if _, err := ts.db.OutboxRetry(ctx, es[0].ID, time.Now().Add(time.Minute), `<img src=x onerror=alert(1)> & "Zavu"`); err != nil {
+	entry := claimOne(t, ts)
+	if _, err := ts.db.OutboxRetry(ctx, entry.ID, time.Now().Add(time.Minute), `<img src=x onerror=alert(1)> & "Zavu"`); err != nil {
 		t.Fatal(err)
 	}
 	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
@@ -475,4 +466,15 @@ func (ts *testServer) outboxAt(now *time.Time) *inbox.Outbox {
 	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
 	ob.Now = func() time.Time { return *now }
 	return ob
+}
+
+// claimOne claims the outbox's one entry now, as the outbox would; it
+// fails the test unless there is exactly one.
+func claimOne(t *testing.T, ts *testServer) inbox.OutboxEntry {
+	t.Helper()
+	es, err := ts.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("claim: %+v %v", es, err)
+	}
+	return es[0]
 }
