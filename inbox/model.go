@@ -211,7 +211,8 @@ type Message struct {
 	// the one it has.
 	Rev int64
 	// Waiting is set on a pending reply whose last attempt failed and
-	// that the outbox will send again: why, and when. nil otherwise.
+	// that the outbox will send again, or that a pause of every send
+	// holds since it was queued: why, and when. nil otherwise.
 	Waiting *SendWait
 }
 

@@ -155,7 +155,9 @@ type OutboxStore interface {
 	// retry (queued, with a reason) that is due before until to until,
 	// with reason in place of its own, which its message shows
 	// (Message.Waiting): every send is held back until then. The Change
-	// names their messages.
+	// names their messages. A reply queued later, due before until and
+	// the first unfinished one of its conversation, waits until then too,
+	// and says why from the start (ReplyTx.InsertOutbox).
 	OutboxHold(ctx context.Context, until time.Time, reason string) (Change, error)
 	// OutboxFail marks the entry and its message failed, with the reason.
 	OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (Change, error)
@@ -211,7 +213,8 @@ func Backoff(attempts int, retryAfter time.Duration) time.Duration {
 // its backoff, and the others are not charged an attempt. A reply
 // waiting for its retry says when it really goes, the later of its own
 // next attempt and the pause's end, and why: the pause's reason when the
-// pause holds it.
+// pause holds it. So does a reply queued while the pause holds, from the
+// moment it is queued.
 type Outbox struct {
 	Store     OutboxStore
 	Messenger Messenger

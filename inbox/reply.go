@@ -17,7 +17,11 @@ type ReplyTx interface {
 	MessageByID(ctx context.Context, id int64) (Message, error)
 	// DeleteMessage removes a message (a placeholder merged into ours).
 	DeleteMessage(ctx context.Context, id int64) error
-	// InsertOutbox stores an outbox entry and sets its ID.
+	// InsertOutbox stores an outbox entry and sets its ID. A queued
+	// entry due before the end of the pause the last OutboxHold put every
+	// send in, and the first unfinished one of its conversation, waits
+	// for that end: its NextAttemptAt and LastError say until when and
+	// why.
 	InsertOutbox(ctx context.Context, e *OutboxEntry) error
 	// RetireZavuID remembers that the message messageID had the Zavu id
 	// zavuID until at, when an agent's Retry sent it again. Retiring an id
@@ -108,6 +112,9 @@ func sendLater(ctx context.Context, tx ReplyTx, conv Conversation, m Message, ke
 	}
 	if err := tx.InsertOutbox(ctx, &e); err != nil {
 		return Message{}, Change{}, err
+	}
+	if e.LastError != "" { // a pause holds every send: the reply says so
+		m.Waiting = &SendWait{Reason: e.LastError, NextAttemptAt: e.NextAttemptAt}
 	}
 	return m, Change{ConversationIDs: []int64{conv.ID}, MessageIDs: []int64{m.ID}}, nil
 }

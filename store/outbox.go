@@ -50,6 +50,14 @@ var (
 	stHoldOutbox = writerStatement(`UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ?
 		WHERE state IN ('queued', 'sending') AND state = 'queued' AND next_attempt_at < ? AND last_error <> ''
 		RETURNING message_id`)
+	// The pause a hold put every send in (outboxPauseKey), read as a
+	// reply is queued and kept by the hold.
+	stOutboxPause     = writerStatement(`SELECT value FROM settings WHERE key = ?`)
+	stSaveOutboxPause = writerStatement(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
+	// Whether a conversation has a reply not yet sent or failed
+	// (outbox_pending).
+	stUnfinishedOutbox = writerStatement(`SELECT id FROM outbox WHERE conversation_id = ? AND state IN ('queued', 'sending') LIMIT 1`)
 	// A message whose bubble changes with its outbox entry (why it waits,
 	// until when) counts the change in its rev, so that a page keeps the
 	// newest bubble.
@@ -64,9 +72,43 @@ var (
 			AND (state = 'queued' OR (state = 'sending' AND attempt_due_at > 0))`
 )
 
+// outboxPauseKey names the settings row that keeps the pause the last
+// hold (OutboxHold) put every send in: a reply queued before it ends
+// waits for it too (InsertOutbox).
+const outboxPauseKey = "outbox_pause"
+
+// outboxPause is the value of the outboxPauseKey row.
+type outboxPause struct {
+	Until  int64  `json:"until"` // Unix ms
+	Reason string `json:"reason"`
+}
+
+// outboxPause reads the pause the last hold put every send in; ok is
+// false when there was none.
+func (w *writeTx) outboxPause(ctx context.Context) (p outboxPause, ok bool, err error) {
+	var raw string
+	err = w.queryRow(ctx, stOutboxPause, outboxPauseKey).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return outboxPause{}, false, nil
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(raw), &p)
+	}
+	if err != nil {
+		return outboxPause{}, false, fmt.Errorf("the outbox's pause: %w", err)
+	}
+	return p, true, nil
+}
+
 // InsertOutbox stores an outbox entry and sets its ID. The message it
 // carries is kept as JSON. An idempotency key that is taken is an error
 // wrapping inbox.ErrConflict.
+//
+// A reply queued while a hold pauses every send (see OutboxHold), due
+// before the pause ends, waits for its end with the pause's reason, as
+// the replies the hold moved do: its NextAttemptAt and LastError are set
+// to them. One behind an earlier unfinished reply of its conversation
+// waits for that one and is stored as it came.
 func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error {
 	if e.Message.IdempotencyKey == "" {
 		return fmt.Errorf("outbox entry for message %d: no idempotency key: %w", e.MessageID, inbox.ErrInvalid)
@@ -79,9 +121,15 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 	if state == "" {
 		state = inbox.OutboxQueued
 	}
+	next, reason := msOf(e.NextAttemptAt), e.LastError
+	if state == inbox.OutboxQueued && reason == "" {
+		if next, reason, err = w.heldByThePause(ctx, e.ConversationID, next); err != nil {
+			return fmt.Errorf("outbox entry for message %d: %w", e.MessageID, err)
+		}
+	}
 	now := w.db.now().UnixMilli()
 	id, err := w.execID(ctx, stInsertOutbox, e.MessageID, e.ConversationID, e.Message.IdempotencyKey, string(state), e.Attempts,
-		msOf(e.NextAttemptAt), e.LastError, string(req), now, now)
+		next, reason, string(req), now, now)
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("outbox entry for message %d: idempotency key %s is taken: %w",
@@ -91,8 +139,28 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 	case err != nil:
 		return fmt.Errorf("outbox entry for message %d: %w", e.MessageID, err)
 	}
-	e.ID, e.State, e.NextAttemptAt = id, state, stored(e.NextAttemptAt)
+	e.ID, e.State, e.NextAttemptAt, e.LastError = id, state, fromMS(next), reason
 	return nil
+}
+
+// heldByThePause is when a new reply of conversation convID due at next
+// (Unix ms) goes, and why it waits: at the end of the pause the last
+// hold put every send in, with its reason, when that is later and no
+// earlier reply of the conversation holds it; at next, with no reason,
+// otherwise.
+func (w *writeTx) heldByThePause(ctx context.Context, convID, next int64) (int64, string, error) {
+	p, ok, err := w.outboxPause(ctx)
+	if err != nil || !ok || next >= p.Until {
+		return next, "", err
+	}
+	var earlier int64
+	switch err := w.queryRow(ctx, stUnfinishedOutbox, convID).Scan(&earlier); {
+	case errors.Is(err, sql.ErrNoRows):
+		return p.Until, p.Reason, nil
+	case err != nil:
+		return 0, "", fmt.Errorf("earlier replies of conversation %d: %w", convID, err)
+	}
+	return next, "", nil
 }
 
 // FailQueuedOutbox marks failed, with reason, the entries of a
@@ -244,11 +312,16 @@ func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, re
 // reason) whose next attempt is due before until wait until then, with
 // reason, which its message shows in place of its own (see
 // inbox.OutboxStore); the Change names their messages. Entries being sent
-// and replies not yet tried are left as they are.
+// and replies not yet tried are left as they are. The pause is kept
+// (outboxPauseKey), the later of it and the one kept before, so that a
+// reply queued before it ends waits with them (InsertOutbox).
 func (db *DB) OutboxHold(ctx context.Context, until time.Time, reason string) (inbox.Change, error) {
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		ch = inbox.Change{}
+		if err := w.keepOutboxPause(ctx, outboxPause{Until: msOf(until), Reason: reason}); err != nil {
+			return err
+		}
 		rows, err := w.query(ctx, stHoldOutbox, msOf(until), reason, w.db.now().UnixMilli(), msOf(until))
 		if err != nil {
 			return err
@@ -275,6 +348,23 @@ func (db *DB) OutboxHold(ctx context.Context, until time.Time, reason string) (i
 		return inbox.Change{}, fmt.Errorf("hold the outbox until %s: %w", until.UTC().Format(time.RFC3339), err)
 	}
 	return ch, nil
+}
+
+// keepOutboxPause keeps p as the pause every send is in, unless the one
+// kept ends later.
+func (w *writeTx) keepOutboxPause(ctx context.Context, p outboxPause) error {
+	kept, ok, err := w.outboxPause(ctx)
+	if err != nil || (ok && kept.Until >= p.Until) {
+		return err
+	}
+	raw, err := json.Marshal(p)
+	if err == nil {
+		_, err = w.exec(ctx, stSaveOutboxPause, outboxPauseKey, string(raw), w.db.now().UnixMilli())
+	}
+	if err != nil {
+		return fmt.Errorf("keep the outbox's pause: %w", err)
+	}
+	return nil
 }
 
 // attachWaits tells each pending reply of ms that waits for a retry why,

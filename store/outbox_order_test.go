@@ -348,6 +348,64 @@ func TestARateLimitTellsWaitingRepliesWhenTheyGo(t *testing.T) {
 	}
 }
 
+// A reply queued while a 429 pauses every send (never tried yet) says
+// from the start why it waits and until when, the pause's end, in the
+// message its queue returns and in the pages loaded meanwhile; one behind
+// an earlier reply of its conversation waits for that one and says
+// nothing of the pause. Once the pause ends they go, and a reply queued
+// after it is not held.
+func TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes(t *testing.T) {
+	r := newOutboxRig(t)
+	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_outbox"})
+	defer fake.Close()
+	r.ob = zavuOutbox(r.db, fake, 0)
+	r.ob.RetryDelay = inbox.Backoff
+	r.ob.Now = func() time.Time { return r.now }
+
+	fake.FailNext(1, zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: time.Minute})
+	refused := r.queue("refused")
+	if n := r.drain(); n != 1 {
+		t.Fatalf("drain began %d sends, want the refused reply's", n)
+	}
+	pauseEnd := r.now.Add(time.Minute)
+	const slowDown = "Zavu asked Switchboard to send more slowly (429)"
+
+	r.now = r.now.Add(10 * time.Second)
+	other := conversationWith(t, r.db, "+14155558000", t0)
+	queued := mustQueue(t, r.db, reply(other, "queued", "key queued", r.now))
+	if w := queued.Waiting; w == nil || w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) {
+		t.Errorf("queued within the pause, the reply says %+v, want %q until %s", w, slowDown, pauseEnd)
+	}
+	if w := waitingOf(t, r.db, queued.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) {
+		t.Errorf("read back, the reply queued within the pause says %+v, want %q until %s", w, slowDown, pauseEnd)
+	}
+	behind := mustQueue(t, r.db, reply(r.conv, "behind", "key behind", r.now))
+	if behind.Waiting != nil || r.message(behind.ID).Waiting != nil {
+		t.Errorf("a reply behind the refused one says it waits for the pause: %+v", behind.Waiting)
+	}
+
+	r.now = pauseEnd.Add(-time.Second)
+	if n := r.drain(); n != 0 {
+		t.Errorf("%d sends began within the pause", n)
+	}
+	r.now = pauseEnd
+	if n := r.drain(); n != 3 {
+		t.Errorf("at the pause's end a drain began %d sends, want 3", n)
+	}
+	for _, id := range []int64{refused.ID, queued.ID, behind.ID} {
+		if m := r.message(id); m.Status == inbox.StatusPending || m.Waiting != nil {
+			t.Errorf("after the pause reply %d is %s, waiting %+v", id, m.Status, m.Waiting)
+		}
+	}
+	after := mustQueue(t, r.db, reply(other, "after", "key after", r.now))
+	if after.Waiting != nil || r.message(after.ID).Waiting != nil {
+		t.Errorf("a reply queued once the pause ended says it waits: %+v", after.Waiting)
+	}
+	if at := r.nextAttempt(); !at.Equal(r.now) {
+		t.Errorf("the reply queued after the pause is due at %s, want %s", at, r.now)
+	}
+}
+
 // A send under way when a 429 pauses every send, which then fails for a
 // reason of its own (a 503), is tried again when the pause ends, not at
 // its own backoff; its reply says so.

@@ -154,6 +154,12 @@ func TestOutboxQueriesUseTheirIndexes(t *testing.T) {
 	if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_due (next_attempt_at<?)") {
 		t.Errorf("hold: plan\n%s\nwants outbox_due (bad step %q)", plan, step)
 	}
+	// A reply queued within a pause asks whether an earlier one of its
+	// conversation is unfinished.
+	plan = explain(t, db, writerSQL[stUnfinishedOutbox], 1)
+	if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_pending (conversation_id=?)") {
+		t.Errorf("unfinished replies: plan\n%s\nwants outbox_pending (bad step %q)", plan, step)
+	}
 }
 
 func TestQueueReplyWritesMessageAndEntryInOneTransaction(t *testing.T) {

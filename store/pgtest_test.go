@@ -134,6 +134,7 @@ var pgContract = []struct {
 	{"TestOutboxPausesEverySendForARateLimit", TestOutboxPausesEverySendForARateLimit},
 	{"TestARateLimitTellsWaitingRepliesWhenTheyGo", TestARateLimitTellsWaitingRepliesWhenTheyGo},
 	{"TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd", TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd},
+	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes", TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes},
 	{"TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue", TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue},
 	// Sessions, users, tokens, settings, senders.
 	{"TestSessionsKeepNoTokenInTheDatabase", TestSessionsKeepNoTokenInTheDatabase},

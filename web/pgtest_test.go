@@ -77,6 +77,7 @@ var pgEndToEnd = []struct {
 	{"TestAReplyWaitingForARetrySaysWhyAndWhen", TestAReplyWaitingForARetrySaysWhyAndWhen},
 	{"TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage", TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage},
 	{"TestAReplyHeldByARateLimitSaysWhenThePauseEnds", TestAReplyHeldByARateLimitSaysWhenThePauseEnds},
+	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds", TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds},
 	// Live updates.
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},

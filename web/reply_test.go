@@ -431,6 +431,104 @@ func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 	check("the thread opened", a.htmx(fmt.Sprintf("/conversations/%d", conv)).find("send-wait"), kathmandu)
 }
 
+// A reply written while a 429 pauses every send says from the moment it
+// is queued that it waits for the pause and when it ends, in the page that
+// sent it, live in a teammate's page and in a page loaded meanwhile, not
+// only the sending clock; once the pause ends it is sent and says so.
+func TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	bo := ts.addUser("bo@example.com", "Bo", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	ts.mustPost(inboundFrom("evt_2", "msg_2", "+14155550199", "Zoe Quinn", "Hi there", time.Now()))
+	conv, other := ts.mustMessage("msg_1").ConversationID, ts.mustMessage("msg_2").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	base, _ := url.Parse(ts.srv.URL)
+	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: "Asia/Kathmandu", Path: "/"}}) // UTC+05:45
+	b := ts.newAgent()
+	b.login(bo.Email)
+	page := b.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, page, "open", other, other)
+
+	// The outbox's clock, which the test moves. It starts after the
+	// replies are queued, at the real time, so that they are due.
+	now := time.Now().Truncate(time.Second).Add(time.Second)
+	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
+	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
+	ob.Now = func() time.Time { return now }
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute})
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	end := now.Add(5 * time.Minute)
+	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const text = "Thanks, Zoe!"
+	bubble := func(doc *goquery.Document) *goquery.Selection {
+		return doc.Find("[data-testid=message]").FilterFunction(func(_ int, s *goquery.Selection) bool {
+			return strings.Contains(s.Text(), text)
+		})
+	}
+	const why = "Not sent yet: Zavu asked Switchboard to send more slowly (429). Trying again at "
+	check := func(where string, doc *goquery.Document, loc *time.Location) {
+		t.Helper()
+		note := bubble(doc).Find("[data-testid=send-wait]")
+		want := why + end.In(loc).Format("15:04") + "."
+		if got := strings.Join(strings.Fields(note.Text()), " "); note.Length() != 1 || got != want {
+			t.Errorf("%s: the reply says %q (%d notes), want %q", where, got, note.Length(), want)
+		}
+		if at := note.Find("time").AttrOr("datetime", ""); at != end.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("%s: the time the reply goes is %q, want the pause's end, %s", where, at, end)
+		}
+	}
+	sent := a.post(fmt.Sprintf("/conversations/%d/messages", other), url.Values{"text": {text}})
+	if sent.status != http.StatusOK {
+		t.Fatalf("send: %d %s", sent.status, sent.body)
+	}
+	check("the page that sent it", sent.doc, kathmandu)
+	live, err := goquery.NewDocumentFromReader(strings.NewReader(nextContaining(t, page, text)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("a teammate's page", live, time.UTC)
+	check("a page loaded meanwhile", a.get(fmt.Sprintf("/conversations/%d", other)).doc, kathmandu)
+
+	// Within the pause nothing goes; at its end the reply goes to Zavu,
+	// and the pages show its tick without the note.
+	now = end.Add(-time.Second)
+	if n, err := ob.Drain(context.Background()); err != nil || n != 0 {
+		t.Fatalf("within the pause a drain began %d sends (%v)", n, err)
+	}
+	now = end
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(nextContaining(t, page, text)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := bubble(doc); m.AttrOr("data-status", "") == string(inbox.StatusQueued) {
+			if n := m.Find("[data-testid=send-wait]").Length(); n != 0 {
+				t.Errorf("queued at Zavu, the reply in a teammate's page still says it waits")
+			}
+			break
+		}
+	}
+	if m := bubble(a.get(fmt.Sprintf("/conversations/%d", other)).doc); m.AttrOr("data-status", "") != string(inbox.StatusQueued) ||
+		m.Find("[data-testid=send-wait]").Length() != 0 {
+		t.Errorf("after the pause a page loaded shows the reply %s, with %d notes", m.AttrOr("data-status", ""), m.Find("[data-testid=send-wait]").Length())
+	}
+}
+
 // inZone gives the agent's browser the time zone name, as the page's
 // script tells it to the server (the tz cookie), and returns that zone.
 func (a *agent) inZone(name string) *time.Location {
