@@ -355,12 +355,7 @@ func TestARateLimitTellsWaitingRepliesWhenTheyGo(t *testing.T) {
 // nothing of the pause. Once the pause ends they go, and a reply queued
 // after it is not held.
 func TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes(t *testing.T) {
-	r := newOutboxRig(t)
-	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_outbox"})
-	defer fake.Close()
-	r.ob = zavuOutbox(r.db, fake, 0)
-	r.ob.RetryDelay = inbox.Backoff
-	r.ob.Now = func() time.Time { return r.now }
+	r, fake := newZavuRig(t)
 
 	fake.FailNext(1, zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: time.Minute})
 	refused := r.queue("refused")

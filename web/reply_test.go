@@ -444,8 +444,7 @@ func TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds(t *testing.T) {
 	conv, other := ts.mustMessage("msg_1").ConversationID, ts.mustMessage("msg_2").ConversationID
 	a := ts.newAgent()
 	a.login(ana.Email)
-	base, _ := url.Parse(ts.srv.URL)
-	a.client.Jar.SetCookies(base, []*http.Cookie{{Name: "tz", Value: "Asia/Kathmandu", Path: "/"}}) // UTC+05:45
+	kathmandu := a.inZone("Asia/Kathmandu") // UTC+05:45
 	b := ts.newAgent()
 	b.login(bo.Email)
 	page := b.live()
@@ -455,9 +454,7 @@ func TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds(t *testing.T) {
 	// The outbox's clock, which the test moves. It starts after the
 	// replies are queued, at the real time, so that they are due.
 	now := time.Now().Truncate(time.Second).Add(time.Second)
-	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
-	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
-	ob.Now = func() time.Time { return now }
+	ob := ts.outboxAt(&now)
 	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
 		t.Fatalf("send: %d %s", p.status, p.body)
 	}
@@ -466,10 +463,6 @@ func TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := now.Add(5 * time.Minute)
-	kathmandu, err := time.LoadLocation("Asia/Kathmandu")
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	const text = "Thanks, Zoe!"
 	bubble := func(doc *goquery.Document) *goquery.Selection {
