@@ -507,6 +507,9 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 	}
 	log.Warn("message failed", "code", code, "reason", reason)
 	o.publish(ch)
+	if se.RateLimited {
+		o.holdWaiting(wctx) // the pause holds every send, whichever attempt met it
+	}
 }
 
 // gaveUp says in an agent's words why a reply is not sent after attempts

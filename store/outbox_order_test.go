@@ -348,6 +348,35 @@ func TestARateLimitTellsWaitingRepliesWhenTheyGo(t *testing.T) {
 	}
 }
 
+// A 429 on a reply's last attempt fails that reply, and still holds the
+// replies waiting for their retries until the pause ends, saying why: the
+// pause holds every send, whichever attempt met it.
+func TestARateLimitOnALastAttemptHoldsTheWaitingReplies(t *testing.T) {
+	r, fake := newZavuRig(t)
+	fake.FailNext(1, zavu.Failure{Status: http.StatusServiceUnavailable})
+	first := r.queue("first")
+	r.drain()
+
+	other := conversationWith(t, r.db, "+14155558000", t0)
+	r.now = r.now.Add(time.Second)
+	last := mustQueue(t, r.db, reply(other, "last", "key last", r.now))
+	inTx(t, r.db, func(ctx context.Context, w *writeTx) error {
+		_, err := w.execSQL(ctx, `UPDATE outbox SET attempts = ? WHERE message_id = ?`, inbox.MaxSendAttempts-1, last.ID)
+		return err
+	})
+	fake.FailNext(1, zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: time.Minute})
+	if n := r.drain(); n != 1 {
+		t.Fatalf("drain began %d sends, want the last attempt's", n)
+	}
+	if m := r.message(last.ID); m.Status != inbox.StatusFailed {
+		t.Fatalf("the reply at its last attempt is %s, want failed", m.Status)
+	}
+	pauseEnd := r.now.Add(time.Minute)
+	if w := waitingOf(t, r.db, first.ID); w.NextAttemptAt.Before(pauseEnd) || w.Reason != "Zavu asked Switchboard to send more slowly (429)" {
+		t.Errorf("the waiting reply says %q, trying again at %s, before the pause ends at %s", w.Reason, w.NextAttemptAt, pauseEnd)
+	}
+}
+
 // A reply queued while a 429 pauses every send (never tried yet) says
 // from the start why it waits and until when, the pause's end, in the
 // message its queue returns and in the pages loaded meanwhile; one behind

@@ -133,6 +133,7 @@ var pgContract = []struct {
 	{"TestOutboxSendsOtherConversationsWhileOneHangs", TestOutboxSendsOtherConversationsWhileOneHangs},
 	{"TestOutboxPausesEverySendForARateLimit", TestOutboxPausesEverySendForARateLimit},
 	{"TestARateLimitTellsWaitingRepliesWhenTheyGo", TestARateLimitTellsWaitingRepliesWhenTheyGo},
+	{"TestARateLimitOnALastAttemptHoldsTheWaitingReplies", TestARateLimitOnALastAttemptHoldsTheWaitingReplies},
 	{"TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd", TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd},
 	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes", TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes},
 	{"TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue", TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue},
