@@ -48,14 +48,12 @@ func (db *DB) SaveCSATConfig(ctx context.Context, c inbox.CSATConfig, audit inbo
 		return inbox.CSATConfig{}, err
 	}
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		var raw string
-		err := w.queryRowSQL(ctx, `SELECT value FROM settings WHERE key = ?`, inbox.SettingCSAT).Scan(&raw)
-		var old inbox.CSATConfig
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
+		raw, ok, err := w.setting(ctx, inbox.SettingCSAT)
+		if err != nil {
 			return err
-		default:
+		}
+		var old inbox.CSATConfig
+		if ok {
 			if old, err = decodeCSATConfig(raw); err != nil {
 				return err
 			}
@@ -68,9 +66,7 @@ func (db *DB) SaveCSATConfig(ctx context.Context, c inbox.CSATConfig, audit inbo
 		if err != nil {
 			return err
 		}
-		if _, err := w.execSQL(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-			inbox.SettingCSAT, string(b), msOf(at)); err != nil {
+		if err := w.setSetting(ctx, inbox.SettingCSAT, string(b), at); err != nil {
 			return err
 		}
 		_, err = w.execSQL(ctx, `INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)`,

@@ -50,11 +50,6 @@ var (
 	stHoldOutbox = writerStatement(`UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ?
 		WHERE state IN ('queued', 'sending') AND state = 'queued' AND next_attempt_at < ? AND last_error <> ''
 		RETURNING message_id`)
-	// The pause a hold put every send in (outboxPauseKey), read as a
-	// reply is queued and kept by the hold.
-	stOutboxPause     = writerStatement(`SELECT value FROM settings WHERE key = ?`)
-	stSaveOutboxPause = writerStatement(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
 	// Whether a conversation has a reply not yet sent or failed
 	// (outbox_pending).
 	stUnfinishedOutbox = writerStatement(`SELECT id FROM outbox WHERE conversation_id = ? AND state IN ('queued', 'sending') LIMIT 1`)
@@ -86,18 +81,14 @@ type outboxPause struct {
 // outboxPause reads the pause the last hold put every send in; ok is
 // false when there was none.
 func (w *writeTx) outboxPause(ctx context.Context) (p outboxPause, ok bool, err error) {
-	var raw string
-	err = w.queryRow(ctx, stOutboxPause, outboxPauseKey).Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return outboxPause{}, false, nil
-	}
-	if err == nil {
+	raw, ok, err := w.setting(ctx, outboxPauseKey)
+	if err == nil && ok {
 		err = json.Unmarshal([]byte(raw), &p)
 	}
 	if err != nil {
 		return outboxPause{}, false, fmt.Errorf("the outbox's pause: %w", err)
 	}
-	return p, true, nil
+	return p, ok, nil
 }
 
 // InsertOutbox stores an outbox entry and sets its ID. The message it
@@ -359,7 +350,7 @@ func (w *writeTx) keepOutboxPause(ctx context.Context, p outboxPause) error {
 	}
 	raw, err := json.Marshal(p)
 	if err == nil {
-		_, err = w.exec(ctx, stSaveOutboxPause, outboxPauseKey, string(raw), w.db.now().UnixMilli())
+		err = w.setSetting(ctx, outboxPauseKey, string(raw), w.db.now())
 	}
 	if err != nil {
 		return fmt.Errorf("keep the outbox's pause: %w", err)

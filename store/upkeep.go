@@ -87,10 +87,7 @@ func (db *DB) PruneRawBodies(ctx context.Context, before time.Time) (PruneStats,
 				return err
 			}
 			n, _ = res.RowsAffected()
-			_, err = w.execSQL(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-				settingRawCursor, strconv.FormatInt(hi.Int64, 10), msOf(db.now()))
-			return err
+			return w.setSetting(ctx, settingRawCursor, strconv.FormatInt(hi.Int64, 10), db.now())
 		})
 		if err != nil {
 			return st, fmt.Errorf("prune webhook bodies: %w", err)
