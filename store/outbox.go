@@ -278,7 +278,7 @@ func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, re
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		ch = inbox.Change{}
-		var messageID, convID int64
+		var messageID int64
 		err := w.queryRow(ctx, stRetryOutbox, msOf(next), reason, w.db.now().UnixMilli(), entryID).Scan(&messageID)
 		if errors.Is(err, sql.ErrNoRows) {
 			_, _, err = w.outboxEntry(ctx, entryID) // finished, or not there at all?
@@ -287,11 +287,8 @@ func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, re
 		if err != nil {
 			return err
 		}
-		if err := w.queryRow(ctx, stOutboxMessageChanged, messageID).Scan(&convID); err != nil {
-			return notFound(err, "message %d", messageID)
-		}
-		ch = inbox.Change{ConversationIDs: []int64{convID}, MessageIDs: []int64{messageID}}
-		return nil
+		ch, err = w.waitsChanged(ctx, []int64{messageID})
+		return err
 	})
 	if err != nil {
 		return inbox.Change{}, fmt.Errorf("retry outbox entry %d: %w", entryID, err)
@@ -321,22 +318,30 @@ func (db *DB) OutboxHold(ctx context.Context, until time.Time, reason string) (i
 		if err != nil {
 			return err
 		}
-		seen := map[int64]bool{}
-		for _, id := range ids {
-			var convID int64
-			if err := w.queryRow(ctx, stOutboxMessageChanged, id).Scan(&convID); err != nil {
-				return notFound(err, "message %d", id)
-			}
-			if !seen[convID] {
-				seen[convID] = true
-				ch.ConversationIDs = append(ch.ConversationIDs, convID)
-			}
-		}
-		ch.MessageIDs = ids
-		return nil
+		ch, err = w.waitsChanged(ctx, ids)
+		return err
 	})
 	if err != nil {
 		return inbox.Change{}, fmt.Errorf("hold the outbox until %s: %w", until.UTC().Format(time.RFC3339), err)
+	}
+	return ch, nil
+}
+
+// waitsChanged counts a change in the rev of each message of ids, whose
+// bubble says something new of why it waits, and returns the Change that
+// names them and their conversations.
+func (w *writeTx) waitsChanged(ctx context.Context, ids []int64) (inbox.Change, error) {
+	ch := inbox.Change{MessageIDs: ids}
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		var convID int64
+		if err := w.queryRow(ctx, stOutboxMessageChanged, id).Scan(&convID); err != nil {
+			return inbox.Change{}, notFound(err, "message %d", id)
+		}
+		if !seen[convID] {
+			seen[convID] = true
+			ch.ConversationIDs = append(ch.ConversationIDs, convID)
+		}
 	}
 	return ch, nil
 }
