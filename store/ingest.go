@@ -42,11 +42,7 @@ func (db *DB) Ingest(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 	receivedAt := db.now()
 	var res inbox.IngestResult
 	err := db.submit(ctx, func(ctx context.Context, w *writeTx) error {
-		insert := stInsertEvent
-		if ev.SignedBy != "" {
-			insert = stInsertSignedEvent
-		}
-		stored, err := w.storeEvent(ctx, insert, ev, receivedAt)
+		stored, err := w.storeEvent(ctx, stInsertEvent, ev, receivedAt)
 		if err != nil {
 			return err
 		}
@@ -110,16 +106,19 @@ func (db *DB) Replay(ctx context.Context, ev *inbox.Event, apply inbox.ApplyFunc
 	return res, nil
 }
 
-// storeEvent inserts ev's row into the webhook log with insert (stInsertEvent
-// or stAppendEvent; their Signed forms for an event with a signer, which
-// they keep); stored is false when its id was stored before.
+// signedInsert is, for each statement storeEvent takes, its form for an
+// event a sender's own secret alone signed, which keeps that sender.
+var signedInsert = map[stmtID]stmtID{stInsertEvent: stInsertSignedEvent, stAppendEvent: stAppendSignedEvent}
+
+// storeEvent inserts ev's row into the webhook log with insert
+// (stInsertEvent or stAppendEvent, or its signedInsert form for an event
+// with a signer); stored is false when its id was stored before.
 func (w *writeTx) storeEvent(ctx context.Context, insert stmtID, ev *inbox.Event, receivedAt time.Time) (stored bool, err error) {
-	var r sql.Result
-	if insert == stAppendSignedEvent || insert == stInsertSignedEvent {
-		r, err = w.exec(ctx, insert, ev.ID, string(ev.Type), nullMS(ev.Timestamp), msOf(receivedAt), ev.SenderID, ev.Raw, ev.SignedBy)
-	} else {
-		r, err = w.exec(ctx, insert, ev.ID, string(ev.Type), nullMS(ev.Timestamp), msOf(receivedAt), ev.SenderID, ev.Raw)
+	args := []any{ev.ID, string(ev.Type), nullMS(ev.Timestamp), msOf(receivedAt), ev.SenderID, ev.Raw}
+	if ev.SignedBy != "" {
+		insert, args = signedInsert[insert], append(args, ev.SignedBy)
 	}
+	r, err := w.exec(ctx, insert, args...)
 	if err != nil {
 		return false, w.fail(fmt.Errorf("store event %s: %w", ev.ID, err))
 	}

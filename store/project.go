@@ -143,14 +143,13 @@ func (db *DB) Append(ctx context.Context, ev *inbox.Event) (bool, error) {
 	receivedAt := db.now()
 	a := &appendJob{ev: &pendingEvent{ev: ev}, receivedAt: msOf(receivedAt)}
 	j := &job{ctx: ctx, appends: true, event: a}
-	insert := stAppendEvent
 	if ev.SignedBy != "" {
 		// Stored on its own, with its signer: the events stored together
 		// on PostgreSQL (append_pg.go) are the project's.
-		insert, j.event = stAppendSignedEvent, nil
+		j.event = nil
 	}
 	j.run = func(ctx context.Context, w *writeTx) error {
-		stored, err := w.storeEvent(ctx, insert, ev, receivedAt)
+		stored, err := w.storeEvent(ctx, stAppendEvent, ev, receivedAt)
 		if err != nil {
 			return err
 		}
