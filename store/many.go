@@ -83,10 +83,7 @@ func (db *DB) MessagesByID(ctx context.Context, ids []int64) ([]inbox.Message, e
 		if err != nil {
 			return err
 		}
-		if err := db.attachReactions(ctx, ms); err != nil {
-			return err
-		}
-		if err := db.attachWaits(ctx, ms); err != nil {
+		if err := db.attachOthers(ctx, ms); err != nil {
 			return err
 		}
 		out = append(out, ms...)

@@ -56,10 +56,7 @@ func (db *DB) Messages(ctx context.Context, conversationID int64, f inbox.Messag
 		next = encodeIDCursor(msOf(oldest.CreatedAt), oldest.ID)
 	}
 	slices.Reverse(items)
-	if err := db.attachReactions(ctx, items); err != nil {
-		return nil, "", fmt.Errorf("list messages of conversation %d: %w", conversationID, err)
-	}
-	if err := db.attachWaits(ctx, items); err != nil {
+	if err := db.attachOthers(ctx, items); err != nil {
 		return nil, "", fmt.Errorf("list messages of conversation %d: %w", conversationID, err)
 	}
 	return items, next, nil
@@ -119,10 +116,7 @@ func (db *DB) oneMessage(ctx context.Context, cond string, arg any, what string)
 		return inbox.Message{}, notFound(err, "%s", what)
 	}
 	ms := []inbox.Message{m}
-	if err := db.attachReactions(ctx, ms); err != nil {
-		return inbox.Message{}, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := db.attachWaits(ctx, ms); err != nil {
+	if err := db.attachOthers(ctx, ms); err != nil {
 		return inbox.Message{}, fmt.Errorf("%s: %w", what, err)
 	}
 	return ms[0], nil
@@ -143,6 +137,16 @@ func (db *DB) queryMessages(ctx context.Context, q string, args ...any) ([]inbox
 		items = append(items, m)
 	}
 	return items, rows.Err()
+}
+
+// attachOthers fills in what ms show that other tables keep: their
+// reactions (attachReactions), and why pending replies wait
+// (attachWaits).
+func (db *DB) attachOthers(ctx context.Context, ms []inbox.Message) error {
+	if err := db.attachReactions(ctx, ms); err != nil {
+		return err
+	}
+	return db.attachWaits(ctx, ms)
 }
 
 // attachReactions fills in the reactions that show on ms (not removals),
