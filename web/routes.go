@@ -15,16 +15,13 @@ func (s *Server) routes() {
 	e := s.echo
 	e.Use(s.recoverPanics, s.logRequests, s.securityHeaders)
 
-	e.GET("/healthz", s.handleHealth)
-	e.GET("/readyz", s.handleReady)
-	e.GET("/metrics", s.handleMetrics)
-	e.POST("/webhooks/zavu", s.handleWebhook)
 	// Machines' routes: a monitor's HEAD is a GET without the body, and
 	// any other method is told 405 with the ones the route takes (not
 	// sent to the sign-in page).
-	e.HEAD("/healthz", s.handleHealth)
-	e.HEAD("/readyz", s.handleReady)
-	e.HEAD("/metrics", s.handleMetrics)
+	getAndHead(e, "/healthz", s.handleHealth)
+	getAndHead(e, "/readyz", s.handleReady)
+	getAndHead(e, "/metrics", s.handleMetrics)
+	e.POST("/webhooks/zavu", s.handleWebhook)
 	onlyMethods(e, "/healthz", http.MethodGet, http.MethodHead)
 	onlyMethods(e, "/readyz", http.MethodGet, http.MethodHead)
 	onlyMethods(e, "/metrics", http.MethodGet, http.MethodHead)
@@ -33,8 +30,7 @@ func (s *Server) routes() {
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	// Attachments, for Zavu: signed, expiring links. A fetcher may ask
 	// HEAD first, for the type and length.
-	e.GET("/files/:name", s.handleFile)
-	e.HEAD("/files/:name", s.handleFile)
+	getAndHead(e, "/files/:name", s.handleFile)
 	// The service worker, at the root: its scope is every page.
 	e.GET("/sw.js", s.handleServiceWorker)
 
@@ -150,26 +146,35 @@ func (s *Server) routes() {
 	// method, 404 for no route.
 	api.RouteNotFound("/*", s.apiNoRoute)
 	// Every read also answers HEAD, as its GET without the body.
-	read := func(path string, h echo.HandlerFunc) {
-		api.GET(path, h)
-		api.HEAD(path, h)
-	}
-	read("/conversations", s.handleAPIConversations)
-	read("/conversations/:id", s.handleAPIConversation)
+	getAndHead(api, "/conversations", s.handleAPIConversations)
+	getAndHead(api, "/conversations/:id", s.handleAPIConversation)
 	api.PATCH("/conversations/:id", s.handleAPIPatchConversation)
-	read("/conversations/:id/messages", s.handleAPIMessages)
+	getAndHead(api, "/conversations/:id/messages", s.handleAPIMessages)
 	api.POST("/conversations/:id/messages", s.handleAPIReply)
 	api.POST("/conversations/:id/notes", s.handleAPINote)
 	api.PATCH("/conversations/:id/notes/:noteId", s.handleAPIEditNote)
 	api.DELETE("/conversations/:id/notes/:noteId", s.handleAPIDeleteNote)
-	read("/messages/:id", s.handleAPIMessage)
-	read("/events", s.handleAPIEvents)
-	read("/search", s.handleAPISearch)
-	read("/contacts", s.handleAPIContacts)
-	read("/contacts/:id", s.handleAPIContact)
+	getAndHead(api, "/messages/:id", s.handleAPIMessage)
+	getAndHead(api, "/events", s.handleAPIEvents)
+	getAndHead(api, "/search", s.handleAPISearch)
+	getAndHead(api, "/contacts", s.handleAPIContacts)
+	getAndHead(api, "/contacts/:id", s.handleAPIContact)
 	api.PATCH("/contacts/:id", s.handleAPIEditContact)
-	read("/reports/summary", s.handleAPIReportSummary)
-	read("/reports/export.csv", s.handleAPIReportExport)
+	getAndHead(api, "/reports/summary", s.handleAPIReportSummary)
+	getAndHead(api, "/reports/export.csv", s.handleAPIReportExport)
+}
+
+// router is what routes are added to: the server, or a group of it.
+type router interface {
+	GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
+	HEAD(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
+}
+
+// getAndHead routes GET and HEAD of path to h: net/http answers a HEAD as
+// its GET, headers and all, without the body.
+func getAndHead(r router, path string, h echo.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, h)
 }
 
 // methods are those a route may be asked with, in the order Allow lists
