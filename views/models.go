@@ -290,7 +290,9 @@ func convURL(id int64, f Filter) string { return f.With("/conversations/" + idSt
 
 func msgDOMID(id int64) string { return "m-" + idStr(id) }
 
-func plural(n int64, one, many string) string {
+// Plural is n with its noun: "1 message", "3 messages"; one and many may
+// be longer phrases ("conversation was", "conversations were").
+func Plural(n int64, one, many string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, one)
 	}

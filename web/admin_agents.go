@@ -338,13 +338,10 @@ func (s *Server) handleDeactivateAgent(c echo.Context) error {
 // conversationsBack says how many of a deactivated agent's conversations
 // went back to Unassigned.
 func conversationsBack(n int) string {
-	switch n {
-	case 0:
+	if n == 0 {
 		return "They had no open or snoozed conversations to hand back."
-	case 1:
-		return "1 conversation of theirs, open or snoozed, went back to Unassigned for the team to pick up."
 	}
-	return strconv.Itoa(n) + " conversations of theirs, open or snoozed, went back to Unassigned for the team to pick up."
+	return views.Plural(int64(n), "conversation", "conversations") + " of theirs, open or snoozed, went back to Unassigned for the team to pick up."
 }
 
 func (s *Server) handleReactivateAgent(c echo.Context) error {

@@ -383,10 +383,7 @@ func heatChart(hw [7][24]int) views.HeatChart {
 
 // messagesWord is n messages in words: 1 message, 2 messages.
 func messagesWord(n int) string {
-	if n == 1 {
-		return "1 message"
-	}
-	return strconv.Itoa(n) + " messages"
+	return views.Plural(int64(n), "message", "messages")
 }
 
 var bucketLabels = []string{"≤ 1 min", "≤ 5 min", "≤ 15 min", "≤ 1 h", "≤ 4 h", "≤ 1 d", "> 1 d"}

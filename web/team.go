@@ -320,10 +320,7 @@ func leftMeanwhile(left []inbox.StateChange, me int64, who people) string {
 	}
 	var out []string
 	for _, holder := range order {
-		s := "1 conversation was "
-		if n[holder] > 1 {
-			s = strconv.Itoa(n[holder]) + " conversations were "
-		}
+		s := views.Plural(int64(n[holder]), "conversation was", "conversations were") + " "
 		switch holder {
 		case 0:
 			s += "unassigned meanwhile and left unassigned."
@@ -409,14 +406,8 @@ func (s *Server) handleBulk(c echo.Context) error {
 		}
 	}
 	res := bulkResult{Count: len(changed), Left: len(left)}
-	switch len(changed) {
-	case 0: // every one was left: said below
-	case 1:
-		res.Message = "1 conversation " + done + "."
-	default:
-		res.Message = strconv.Itoa(len(changed)) + " conversations " + done + "."
-	}
-	if len(changed) > 0 {
+	if len(changed) > 0 { // when every one was left, it is said below
+		res.Message = views.Plural(int64(len(changed)), "conversation", "conversations") + " " + done + "."
 		res.Undo = s.undos.put(me, changed, s.now())
 	}
 	if len(left) > 0 {
