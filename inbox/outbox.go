@@ -182,15 +182,21 @@ const SendParallelism = 8
 // key) once the lease ends. A send is given at most half of it.
 const SendLease = 2 * time.Minute
 
+// MaxPause is the longest a 429 pauses every send: a Retry-After longer
+// than it (a broken header) is cut to it, so that nothing stalls the
+// outbox for days.
+const MaxPause = time.Hour
+
 // Backoff is how long to wait before attempt n+1 after n failed: 2 s,
-// 4 s, 8 s... at most 5 minutes. Zavu's Retry-After wins when longer.
+// 4 s, 8 s... at most 5 minutes. Zavu's Retry-After wins when longer,
+// up to MaxPause.
 func Backoff(attempts int, retryAfter time.Duration) time.Duration {
 	d := 2 * time.Second
 	for i := 1; i < attempts && d < 5*time.Minute; i++ {
 		d *= 2
 	}
 	d = min(d, 5*time.Minute)
-	return max(d, retryAfter)
+	return max(d, min(retryAfter, MaxPause))
 }
 
 // Outbox sends what the store holds for sending. Run one per process.
@@ -406,11 +412,12 @@ func (o *Outbox) paused() (until time.Time, reason string) {
 	return o.pausedUntil, o.pauseReason
 }
 
-// pauseFor holds every new send back for d from now, for reason.
+// pauseFor holds every new send back for d from now, MaxPause at most,
+// for reason.
 func (o *Outbox) pauseFor(d time.Duration, reason string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if until := o.Now().Add(d); until.After(o.pausedUntil) {
+	if until := o.Now().Add(min(d, MaxPause)); until.After(o.pausedUntil) {
 		o.pausedUntil, o.pauseReason = until, reason
 	}
 }

@@ -20,6 +20,7 @@ func TestBackoffDoublesToFiveMinutesAndHonoursRetryAfter(t *testing.T) {
 		{30, 0, 5 * time.Minute},
 		{1, 30 * time.Second, 30 * time.Second},
 		{9, time.Hour, time.Hour},
+		{9, 48 * time.Hour, MaxPause},
 	}
 	for _, tt := range tests {
 		if got := Backoff(tt.attempts, tt.retryAfter); got != tt.want {

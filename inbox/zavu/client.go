@@ -38,7 +38,7 @@ const maxPages = 1000
 
 // maxRetryAfter caps a Retry-After, so a broken header cannot stall the
 // outbox for days.
-const maxRetryAfter = time.Hour
+const maxRetryAfter = inbox.MaxPause
 
 // Client calls Zavu's REST API. It is safe for concurrent use.
 type Client struct {
