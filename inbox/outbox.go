@@ -183,8 +183,9 @@ const SendParallelism = 8
 const SendLease = 2 * time.Minute
 
 // MaxPause is the longest a 429 pauses every send: a Retry-After longer
-// than it (a broken header) is cut to it, so that nothing stalls the
-// outbox for days.
+// than it (a broken header) is cut to it, and so is a pause the store
+// keeps that ends later than MaxPause from now (written by a clock ahead
+// of this one), so that nothing stalls the outbox for days.
 const MaxPause = time.Hour
 
 // Backoff is how long to wait before attempt n+1 after n failed: 2 s,

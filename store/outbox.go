@@ -78,17 +78,64 @@ type outboxPause struct {
 	Reason string `json:"reason"`
 }
 
-// outboxPause reads the pause the last hold put every send in; ok is
-// false when there was none.
-func (w *writeTx) outboxPause(ctx context.Context) (p outboxPause, ok bool, err error) {
+// outboxPause reads the pause the last hold put every send in, cut to
+// end inbox.MaxPause after now when it ends later (a clock ahead of now's
+// wrote it), and kept so: every process, and every reply queued
+// meanwhile, then waits no longer. ok is false when there was none.
+func (w *writeTx) outboxPause(ctx context.Context, now time.Time) (p outboxPause, ok bool, err error) {
 	raw, ok, err := w.setting(ctx, outboxPauseKey)
 	if err == nil && ok {
-		err = json.Unmarshal([]byte(raw), &p)
+		p, err = decodeOutboxPause(raw)
+	}
+	if err == nil && ok && p.Until > msOf(now.Add(inbox.MaxPause)) {
+		p.Until = msOf(now.Add(inbox.MaxPause))
+		err = w.setOutboxPause(ctx, p)
 	}
 	if err != nil {
 		return outboxPause{}, false, fmt.Errorf("the outbox's pause: %w", err)
 	}
 	return p, ok, nil
+}
+
+// decodeOutboxPause reads the value of the outboxPauseKey row.
+func decodeOutboxPause(raw string) (p outboxPause, err error) {
+	err = json.Unmarshal([]byte(raw), &p)
+	return p, err
+}
+
+// setOutboxPause keeps p as the pause every send is in.
+func (w *writeTx) setOutboxPause(ctx context.Context, p outboxPause) error {
+	raw, err := json.Marshal(p)
+	if err == nil {
+		err = w.setSetting(ctx, outboxPauseKey, string(raw), w.db.now())
+	}
+	return err
+}
+
+// OutboxPause is the pause the last hold kept (OutboxHold), which holds
+// the sends of every process sending from the database, as seen at now:
+// until is zero when none holds then. One ending more than
+// inbox.MaxPause after now is cut to end then, and kept so. It is one
+// read, unless it cuts.
+func (db *DB) OutboxPause(ctx context.Context, now time.Time) (until time.Time, reason string, err error) {
+	var p outboxPause
+	raw, ok, err := db.Setting(ctx, outboxPauseKey)
+	if err == nil && ok {
+		p, err = decodeOutboxPause(raw)
+	}
+	if err == nil && ok && p.Until > msOf(now.Add(inbox.MaxPause)) {
+		err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
+			p, ok, err = w.outboxPause(ctx, now)
+			return err
+		})
+	}
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("the outbox's pause: %w", err)
+	}
+	if !ok || p.Until <= msOf(now) {
+		return time.Time{}, "", nil
+	}
+	return fromMS(p.Until), p.Reason, nil
 }
 
 // InsertOutbox stores an outbox entry and sets its ID. The message it
@@ -140,7 +187,7 @@ func (w *writeTx) InsertOutbox(ctx context.Context, e *inbox.OutboxEntry) error 
 // earlier reply of the conversation holds it; at next, with no reason,
 // otherwise.
 func (w *writeTx) heldByThePause(ctx context.Context, convID, next int64) (int64, string, error) {
-	p, ok, err := w.outboxPause(ctx)
+	p, ok, err := w.outboxPause(ctx, w.db.now())
 	if err != nil || !ok || next >= p.Until {
 		return next, "", err
 	}
@@ -349,15 +396,11 @@ func (w *writeTx) waitsChanged(ctx context.Context, ids []int64) (inbox.Change, 
 // keepOutboxPause keeps p as the pause every send is in, unless the one
 // kept ends later.
 func (w *writeTx) keepOutboxPause(ctx context.Context, p outboxPause) error {
-	kept, ok, err := w.outboxPause(ctx)
+	kept, ok, err := w.outboxPause(ctx, w.db.now())
 	if err != nil || (ok && kept.Until >= p.Until) {
 		return err
 	}
-	raw, err := json.Marshal(p)
-	if err == nil {
-		err = w.setSetting(ctx, outboxPauseKey, string(raw), w.db.now())
-	}
-	if err != nil {
+	if err := w.setOutboxPause(ctx, p); err != nil {
 		return fmt.Errorf("keep the outbox's pause: %w", err)
 	}
 	return nil

@@ -136,6 +136,7 @@ var pgContract = []struct {
 	{"TestARateLimitOnALastAttemptHoldsTheWaitingReplies", TestARateLimitOnALastAttemptHoldsTheWaitingReplies},
 	{"TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd", TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd},
 	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes", TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes},
+	{"TestAReplyQueuedDuringAPauseFarAheadWaitsMaxPauseAtMost", TestAReplyQueuedDuringAPauseFarAheadWaitsMaxPauseAtMost},
 	{"TestAnOverlongRetryAfterPausesEverySendForMaxPause", TestAnOverlongRetryAfterPausesEverySendForMaxPause},
 	{"TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue", TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue},
 	// Sessions, users, tokens, settings, senders.
