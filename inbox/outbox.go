@@ -161,6 +161,12 @@ type OutboxStore interface {
 	OutboxHold(ctx context.Context, until time.Time, reason string) (Change, error)
 	// OutboxFail marks the entry and its message failed, with the reason.
 	OutboxFail(ctx context.Context, entryID int64, code, reason string, at time.Time) (Change, error)
+	// OutboxPause is the pause the last hold kept, which holds the sends
+	// of every process sending from the store (a 429 met by another, or
+	// by this one before it restarted), as seen at now: until is zero
+	// when none holds then. One ending more than MaxPause after now is
+	// cut to end then, for every process.
+	OutboxPause(ctx context.Context, now time.Time) (until time.Time, reason string, err error)
 	// NextOutboxAttempt is when ClaimOutbox will next find an entry; ok is
 	// false when nothing waits.
 	NextOutboxAttempt(ctx context.Context) (at time.Time, ok bool, err error)
@@ -217,7 +223,11 @@ func Backoff(attempts int, retryAfter time.Duration) time.Duration {
 // Rate limits: Zavu limits requests per account, so a 429 pauses every
 // send (not only the conversation's) for its Retry-After, 2 s without
 // one; sends already under way finish. The refused reply goes again with
-// its backoff, and the others are not charged an attempt. A reply
+// its backoff, and the others are not charged an attempt. Zavu limits
+// the account, not a process: the store keeps the pause (OutboxHold),
+// and an outbox takes it in before it claims, so that another process
+// sending from the database, or this one restarted, waits for its end
+// too. A reply
 // waiting for its retry says when it really goes, the later of its own
 // next attempt and the pause's end, and why: the pause's reason when the
 // pause holds it. So does a reply queued while the pause holds, from the
@@ -330,7 +340,7 @@ func (o *Outbox) pump(ctx context.Context, untilIdle bool) (int, error) {
 		stopping := ctx.Err() != nil
 		var err error
 		more := false // the last claim filled what it asked for: more may be due
-		if pending <= workers+workers/2 && !stopping && o.pause() <= 0 {
+		if pending <= workers+workers/2 && !stopping && o.pause() <= 0 && o.storedPause(ctx) <= 0 {
 			want := 2*workers - pending
 			var es []OutboxEntry
 			es, err = o.Store.ClaimOutbox(ctx, o.Now(), SendLease, want)
@@ -403,6 +413,27 @@ func (o *Outbox) untilDue(ctx context.Context, err error) time.Duration {
 func (o *Outbox) pause() time.Duration {
 	until, _ := o.paused()
 	return until.Sub(o.Now())
+}
+
+// storedPause takes in the pause the store keeps, which a 429 another
+// process met (or this one, before it restarted) put every send in, when
+// it ends later than this outbox's own, and returns how long the pause
+// still holds, as pause does. A pause that cannot be read holds nothing:
+// the claim that follows says what is wrong.
+func (o *Outbox) storedPause(ctx context.Context) time.Duration {
+	until, reason, err := o.Store.OutboxPause(ctx, o.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			o.Log.Error("outbox: cannot read whether another process paused every send", "err", err)
+		}
+		return o.pause()
+	}
+	o.mu.Lock()
+	if until.After(o.pausedUntil) {
+		o.pausedUntil, o.pauseReason = until, reason
+	}
+	o.mu.Unlock()
+	return o.pause()
 }
 
 // paused is when the pause Zavu asked for ends, and why it holds; the

@@ -33,6 +33,10 @@ func (s *stopDuringWait) OutboxFail(ctx context.Context, entryID int64, code, re
 	return Change{}, nil
 }
 
+func (s *stopDuringWait) OutboxPause(ctx context.Context, now time.Time) (time.Time, string, error) {
+	return time.Time{}, "", nil
+}
+
 func (s *stopDuringWait) NextOutboxAttempt(ctx context.Context) (time.Time, bool, error) {
 	s.stop()
 	return time.Time{}, false, ctx.Err()
