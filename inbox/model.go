@@ -205,6 +205,12 @@ type Message struct {
 	// status reports. Its time is then the earliest of those events; its
 	// own event, when it comes, replaces its content and its time.
 	Provisional bool
+	// SignedBy, on an outbound placeholder, is the sender whose own
+	// webhook secret alone signed a report it holds (Event.SignedBy);
+	// empty when the project's secrets signed them all. A message of
+	// another sender's that takes its Zavu id takes none of its statuses:
+	// the placeholder goes (see RecordSent).
+	SignedBy string
 	// Rev counts the changes to the message since it was stored (its
 	// reactions apart): of two copies, the one with the higher Rev is the
 	// newer. The store keeps it; a page never shows a bubble older than
@@ -305,6 +311,11 @@ type Reaction struct {
 	// EventAt is the time of the event that said so: of two changes at
 	// the same At, the later event's stands.
 	EventAt time.Time `json:"-"`
+	// SignedBy is the sender whose own webhook secret alone signed the
+	// change (Event.SignedBy); empty when one of the project's did. Such a
+	// reaction shows only on a message of that sender's: one that came
+	// before its message, naming another sender's, is kept apart.
+	SignedBy string `json:"-"`
 }
 
 // Supersedes reports whether r replaces prev, the same person's reaction

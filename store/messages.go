@@ -15,7 +15,7 @@ import (
 const messageCols = `m.id, m.zavu_id, m.conversation_id, m.direction, m.channel, m.type, m.text, m.content,
 	m.status, m.queued_at, m.sending_at, m.sent_at, m.delivered_at, m.read_at, m.failed_at,
 	m.error_code, m.error_message, m.source, m.author_id, m.created_at, m.updated_at, m.auto_reply_rule,
-	m.provisional, m.rev`
+	m.provisional, m.rev, m.signed_by`
 
 func scanMessage(row scanner) (inbox.Message, error) {
 	var m inbox.Message
@@ -25,7 +25,7 @@ func scanMessage(row scanner) (inbox.Message, error) {
 	err := row.Scan(&m.ID, &zavuID, &m.ConversationID, &direction, &channel, &typ, &m.Text, contentCol{&m.Content},
 		&status, msTime{&st.Queued}, msTime{&st.Sending}, msTime{&st.Sent}, msTime{&st.Delivered}, msTime{&st.Read},
 		msTime{&st.Failed}, &m.ErrorCode, &m.ErrorMessage, &source, optID{&m.AuthorID},
-		msTime{&m.CreatedAt}, msTime{&m.UpdatedAt}, &m.AutoReplyRule, &m.Provisional, &m.Rev)
+		msTime{&m.CreatedAt}, msTime{&m.UpdatedAt}, &m.AutoReplyRule, &m.Provisional, &m.Rev, &m.SignedBy)
 	if err != nil {
 		return inbox.Message{}, err
 	}

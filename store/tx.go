@@ -19,8 +19,8 @@ var _ inbox.Tx = (*writeTx)(nil)
 const (
 	insertMessageCols = `zavu_id, conversation_id, direction, channel, type, text, content, status,
 		queued_at, sending_at, sent_at, delivered_at, read_at, failed_at,
-		error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule, provisional`
-	insertMessageValues = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+		error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule, provisional, signed_by`
+	insertMessageValues = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 )
 
 var (
@@ -74,7 +74,7 @@ var (
 		zavu_id = ?, conversation_id = ?, direction = ?, channel = ?, type = ?, text = ?, content = ?, status = ?,
 		queued_at = ?, sending_at = ?, sent_at = ?, delivered_at = ?, read_at = ?, failed_at = ?,
 		error_code = ?, error_message = ?, source = ?, author_id = ?, created_at = ?, updated_at = ?,
-		auto_reply_rule = ?, provisional = ?, rev = rev + 1
+		auto_reply_rule = ?, provisional = ?, signed_by = ?, rev = rev + 1
 		WHERE id = ?`)
 
 	// The latest message of a conversation walks messages_thread from its
@@ -88,10 +88,10 @@ var (
 	stInboundSummary = writerStatement(`SELECT count(*), max(created_at) FROM messages
 		WHERE conversation_id = ? AND direction = 'inbound'`)
 
-	stReaction    = writerStatement(`SELECT emoji, at, event_at FROM reactions WHERE message_zavu_id = ? AND from_addr = ?`)
-	stPutReaction = writerStatement(`INSERT INTO reactions (message_zavu_id, from_addr, emoji, at, event_at) VALUES (?, ?, ?, ?, ?)
+	stReaction    = writerStatement(`SELECT emoji, at, event_at, signed_by FROM reactions WHERE message_zavu_id = ? AND from_addr = ?`)
+	stPutReaction = writerStatement(`INSERT INTO reactions (message_zavu_id, from_addr, emoji, at, event_at, signed_by) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (message_zavu_id, from_addr) DO UPDATE SET
-			emoji = excluded.emoji, at = excluded.at, event_at = excluded.event_at`)
+			emoji = excluded.emoji, at = excluded.at, event_at = excluded.event_at, signed_by = excluded.signed_by`)
 
 	stTemplate    = writerStatement(`SELECT id, name, language, status, category, rejection_reason, body, updated_at FROM templates WHERE id = ?`)
 	stPutTemplate = writerStatement(`INSERT INTO templates (id, name, language, status, category, rejection_reason, body, updated_at)
@@ -285,7 +285,7 @@ func messageArgs(m *inbox.Message) ([]any, error) {
 		m.Text, content, string(m.Status),
 		nullMS(st.Queued), nullMS(st.Sending), nullMS(st.Sent), nullMS(st.Delivered), nullMS(st.Read), nullMS(st.Failed),
 		m.ErrorCode, m.ErrorMessage, string(m.Source), nullID(m.AuthorID), msOf(m.CreatedAt), msOf(m.UpdatedAt),
-		m.AutoReplyRule, m.Provisional,
+		m.AutoReplyRule, m.Provisional, m.SignedBy,
 	}, nil
 }
 
@@ -354,7 +354,7 @@ func (w *writeTx) UpdateMessage(ctx context.Context, m *inbox.Message) error {
 // including a removal (empty Emoji); ok is false if there is none.
 func (w *writeTx) Reaction(ctx context.Context, messageZavuID, from string) (inbox.Reaction, bool, error) {
 	r := inbox.Reaction{MessageZavuID: messageZavuID, From: from}
-	err := w.queryRow(ctx, stReaction, messageZavuID, from).Scan(&r.Emoji, msTime{&r.At}, msTime{&r.EventAt})
+	err := w.queryRow(ctx, stReaction, messageZavuID, from).Scan(&r.Emoji, msTime{&r.At}, msTime{&r.EventAt}, &r.SignedBy)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return inbox.Reaction{}, false, nil
@@ -365,9 +365,10 @@ func (w *writeTx) Reaction(ctx context.Context, messageZavuID, from string) (inb
 }
 
 // PutReaction stores a reaction, replacing the person's previous one on the
-// message; an empty Emoji records its removal (a tombstone).
+// message, with the sender whose own secret alone signed it; an empty
+// Emoji records its removal (a tombstone).
 func (w *writeTx) PutReaction(ctx context.Context, r inbox.Reaction) error {
-	if _, err := w.exec(ctx, stPutReaction, r.MessageZavuID, r.From, r.Emoji, msOf(r.At), msOf(r.EventAt)); err != nil {
+	if _, err := w.exec(ctx, stPutReaction, r.MessageZavuID, r.From, r.Emoji, msOf(r.At), msOf(r.EventAt), r.SignedBy); err != nil {
 		return fmt.Errorf("put reaction of %s on %s: %w", r.From, r.MessageZavuID, err)
 	}
 	return nil
