@@ -149,6 +149,27 @@ func (a *applier) message(zavuID string) (m Message, found bool, err error) {
 	return foundMessage(a.tx.MessageByZavuID(a.ctx, zavuID))
 }
 
+// ownMessage is message for the message's own event (its arrival or its
+// echo), not a report about it. A placeholder there that a report only
+// another sender's own secret signed went into (Message.SignedBy) is not
+// taken: that secret vouches for its own sender's messages alone. It
+// goes, statuses and all, and found is false.
+func (a *applier) ownMessage(zavuID string) (m Message, found bool, err error) {
+	m, found, err = a.message(zavuID)
+	if err != nil || !found || !m.Provisional || m.Direction != Outbound || m.SignedBy == "" || m.SignedBy == a.ev.SenderID {
+		return m, found, err
+	}
+	if err := a.tx.DeleteMessage(a.ctx, m.ID); err != nil {
+		return Message{}, false, err
+	}
+	a.change.DeletedMessageIDs = append(a.change.DeletedMessageIDs, m.ID)
+	conv, err := a.conversationOf(&m)
+	if err != nil {
+		return Message{}, false, err
+	}
+	return Message{}, false, a.save(&conv)
+}
+
 // foundMessage turns a lookup's ErrNotFound into found=false.
 func foundMessage(m Message, err error) (Message, bool, error) {
 	switch {
@@ -246,7 +267,7 @@ func (a *applier) newConversation(n *NewConversation) error {
 		return missing("phoneNumber")
 	}
 	if n.FirstMessageID != "" {
-		m, found, err := a.message(n.FirstMessageID)
+		m, found, err := a.ownMessage(n.FirstMessageID)
 		if err != nil {
 			return err
 		}
@@ -321,7 +342,7 @@ func (a *applier) inbound(in *InboundMessage) error {
 	if typ == "" {
 		typ = TypeText
 	}
-	m, found, err := a.message(in.MessageID)
+	m, found, err := a.ownMessage(in.MessageID)
 	var conv Conversation
 	switch {
 	case err != nil:
@@ -439,7 +460,7 @@ func (a *applier) echo(e *Echo) error {
 	if typ == "" {
 		typ = TypeText
 	}
-	m, found, err := a.message(e.MessageID)
+	m, found, err := a.ownMessage(e.MessageID)
 	if err != nil {
 		return err
 	}
@@ -533,7 +554,14 @@ func (a *applier) status(s *StatusReport) error {
 	if moved {
 		m.CreatedAt = a.at
 	}
-	if !changed && !moved {
+	// A placeholder remembers a report that only its sender's own secret
+	// signed, whatever the report changed, so that the order reports come
+	// in does not matter.
+	signed := m.Provisional && m.SignedBy == "" && a.ev.SignedBy != ""
+	if signed {
+		m.SignedBy = a.ev.SignedBy
+	}
+	if !changed && !moved && !signed {
 		return nil
 	}
 	if err := a.update(&m); err != nil {
@@ -611,7 +639,9 @@ func (a *applier) advance(m *Message, s *StatusReport) bool {
 
 // placeholder keeps a status for a message we have not seen (sent by
 // another system, or ours before Zavu's answer was stored) as an outbound
-// message whose content is unknown. The message fills it in if it arrives.
+// message whose content is unknown. The message fills it in if it arrives;
+// one of another sender's does not when only the signing sender's own
+// secret signed a report it holds (Message.SignedBy).
 func (a *applier) placeholder(s *StatusReport) error {
 	if s.To == "" {
 		return missing("to")
@@ -622,7 +652,7 @@ func (a *applier) placeholder(s *StatusReport) error {
 	}
 	m := Message{
 		ZavuID: s.MessageID, Direction: Outbound, Type: TypeUnknown,
-		Status: StatusPending, Source: SourceAPI, CreatedAt: a.at, Provisional: true,
+		Status: StatusPending, Source: SourceAPI, CreatedAt: a.at, Provisional: true, SignedBy: a.ev.SignedBy,
 	}
 	a.advance(&m, s)
 	if err := a.insert(&conv, &m); err != nil {

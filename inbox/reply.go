@@ -15,8 +15,6 @@ type ReplyTx interface {
 	Tx
 	// MessageByID returns ErrNotFound when there is no such message.
 	MessageByID(ctx context.Context, id int64) (Message, error)
-	// DeleteMessage removes a message (a placeholder merged into ours).
-	DeleteMessage(ctx context.Context, id int64) error
 	// InsertOutbox stores an outbox entry and sets its ID. A queued
 	// entry due before the end of the pause the last OutboxHold put every
 	// send in, and the first unfinished one of its conversation, waits
@@ -163,7 +161,9 @@ func checkReply(conv Conversation, r Reply) error {
 // RecordSent stores Zavu's answer to a send on the message: its id and
 // status. A status webhook that overtook the answer has left an outbound
 // placeholder with that id; its statuses move into the message and the
-// placeholder goes.
+// placeholder goes. When a report only another sender's own secret signed
+// is among them (Message.SignedBy), the placeholder goes with its
+// statuses: that secret vouches for its own sender's messages alone.
 func RecordSent(ctx context.Context, tx ReplyTx, messageID int64, res SendResult, at time.Time) (Change, error) {
 	var ch Change
 	if res.ZavuID == "" {
@@ -181,7 +181,13 @@ func RecordSent(ctx context.Context, tx ReplyTx, messageID int64, res SendResult
 	case ph.Type != TypeUnknown:
 		return ch, fmt.Errorf("zavu id %s already belongs to message %d: %w", res.ZavuID, ph.ID, ErrConflict)
 	default:
-		mergeStatuses(&m, ph)
+		ok, err := vouchedFor(ctx, tx, ph.SignedBy, m)
+		if err != nil {
+			return ch, err
+		}
+		if ok {
+			mergeStatuses(&m, ph)
+		}
 		if err := tx.DeleteMessage(ctx, ph.ID); err != nil {
 			return ch, err
 		}
@@ -225,7 +231,7 @@ func mergeStatuses(m *Message, ph Message) {
 
 // relink derives the placeholder's conversation again from the messages
 // it has left.
-func relink(ctx context.Context, tx ReplyTx, ph Message, at time.Time, ch *Change) error {
+func relink(ctx context.Context, tx Tx, ph Message, at time.Time, ch *Change) error {
 	conv, err := tx.ConversationByID(ctx, ph.ConversationID)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -147,6 +148,47 @@ func TestRecordSentTakesAFailureTheWebhookReported(t *testing.T) {
 	got, _ := s.MessageByID(ctx, m.ID)
 	if got.Status != StatusFailed || got.ErrorCode != "30003" || got.StatusTimes.Failed.IsZero() {
 		t.Errorf("message = %+v, want failed with the webhook's error", got)
+	}
+}
+
+// A placeholder holding a report that only a sender's own secret signed
+// is merged into a reply of that sender's alone: another sender's reply
+// that gets its Zavu id takes none of its statuses, and the placeholder
+// goes all the same. So it is when that report came second and changed
+// nothing, as it could have come first.
+func TestRecordSentTakesFromAPlaceholderOnlyWhatItsSenderCouldSay(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		envelope string
+		signers  []string // of the reports, in the order they come
+		merged   bool
+	}{
+		{"snd_a", []string{"snd_a"}, false},
+		{"snd_a", []string{"", "snd_a"}, false},
+		{"snd_a", []string{""}, true}, // the project's secret vouches for every sender's messages
+		{snd, []string{snd}, true},
+	} {
+		s, m := queued(t)
+		for i, signer := range c.signers {
+			failed := statusEv(fmt.Sprint("e_failed_", i), "z1", 2+i, StatusFailed)
+			failed.SenderID, failed.SignedBy, failed.Status.ErrorCode = c.envelope, signer, "30003"
+			mustIngest(t, s, failed)
+		}
+		ph, err := s.MessageByZavuID(ctx, "z1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, err := RecordSent(ctx, s, m.ID, SendResult{ZavuID: "z1", Status: StatusQueued}, at(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.MessageByZavuID(ctx, "z1")
+		if merged := got.Status == StatusFailed || got.ErrorCode != "" || !got.StatusTimes.Failed.IsZero(); got.ID != m.ID || merged != c.merged {
+			t.Errorf("under %s signed by %q: message = %+v, want ours, failed as reported: %v", c.envelope, c.signers, got, c.merged)
+		}
+		if _, err := s.MessageByID(ctx, ph.ID); !errors.Is(err, ErrNotFound) || !reflect.DeepEqual(ch.DeletedMessageIDs, []int64{ph.ID}) {
+			t.Errorf("under %s signed by %q: the placeholder is still there (%v), change %+v", c.envelope, c.signers, err, ch)
+		}
 	}
 }
 

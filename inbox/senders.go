@@ -133,7 +133,10 @@ func SecretHint(secret string) string {
 // secret could mark another sender's replies delivered or failed (and the
 // customer opted out), react to them, or rewrite a message it announced.
 // A message not here yet is the signing sender's to report on: a report
-// leaves a placeholder in that sender's conversation. As events are
+// leaves a placeholder in that sender's conversation, which remembers the
+// signer. A message of another sender's that comes with that Zavu id
+// later does not take it: the placeholder goes, statuses and all (see
+// vouchedFor). As events are
 // applied after they are acknowledged, the message an accepted event
 // names may be stored meanwhile: the event remembers the sender whose
 // secret alone signed it (Event.SignedBy), and is checked again as it is
@@ -194,6 +197,22 @@ func CheckSignedBySender(ctx context.Context, ev *Event, signer string,
 		return &OtherSendersMessage{Signer: signer, MessageID: id, Owner: owner}
 	}
 	return nil
+}
+
+// vouchedFor reports whether signer, the sender whose own secret alone
+// signed what was said of a message before it was here (Message.SignedBy
+// of a placeholder), vouches for m: signer is empty
+// (the project's secrets vouch for every message), or m's conversation is
+// signer's.
+func vouchedFor(ctx context.Context, tx Tx, signer string, m Message) (bool, error) {
+	if signer == "" {
+		return true, nil
+	}
+	conv, err := tx.ConversationByID(ctx, m.ConversationID)
+	if err != nil {
+		return false, err
+	}
+	return conv.SenderID == signer, nil
 }
 
 // SyncResult is the outcome of the last sync of senders or templates from

@@ -39,6 +39,9 @@ type Tx interface {
 	InsertMessage(ctx context.Context, m *Message) error
 	// UpdateMessage writes every field of an existing message but its ID.
 	UpdateMessage(ctx context.Context, m *Message) error
+	// DeleteMessage removes a message: a placeholder merged into ours, or
+	// one another sender's message took the Zavu id of.
+	DeleteMessage(ctx context.Context, id int64) error
 
 	// Reaction returns the latest reaction of one person on one message,
 	// including a removal (empty Emoji); ok is false if there is none.
