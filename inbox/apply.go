@@ -414,7 +414,7 @@ func (a *applier) reaction(r *ReactionChange) error {
 	case r.From == "":
 		return missing("reaction.from")
 	}
-	next := Reaction{MessageZavuID: r.MessageID, From: r.From, Emoji: r.Emoji, At: r.At, EventAt: a.at}
+	next := Reaction{MessageZavuID: r.MessageID, From: r.From, Emoji: r.Emoji, At: r.At, EventAt: a.at, SignedBy: a.ev.SignedBy}
 	if next.At.IsZero() {
 		next.At = a.at
 	}
@@ -425,16 +425,26 @@ func (a *applier) reaction(r *ReactionChange) error {
 	if err != nil {
 		return err
 	}
+	// The message may not be here yet; the reaction attaches when it comes.
+	m, found, err := a.message(r.MessageID)
+	if err != nil {
+		return err
+	}
+	if ok && found {
+		// One that only another sender's own secret signed before the
+		// message came is kept apart from it, and stands in no one's way.
+		if ok, err = vouchedFor(a.ctx, a.tx, prev.SignedBy, m); err != nil {
+			return err
+		}
+	}
 	if ok && !next.Supersedes(prev) {
 		return nil // a newer change by the same person is already here
 	}
 	if err := a.tx.PutReaction(a.ctx, next); err != nil {
 		return err
 	}
-	// The message may not be here yet; the reaction attaches when it comes.
-	m, found, err := a.message(r.MessageID)
-	if err != nil || !found {
-		return err
+	if !found {
+		return nil
 	}
 	a.change.addMessage(m.ID)
 	a.change.addConversation(m.ConversationID)

@@ -133,10 +133,11 @@ func SecretHint(secret string) string {
 // secret could mark another sender's replies delivered or failed (and the
 // customer opted out), react to them, or rewrite a message it announced.
 // A message not here yet is the signing sender's to report on: a report
-// leaves a placeholder in that sender's conversation, which remembers the
-// signer. A message of another sender's that comes with that Zavu id
-// later does not take it: the placeholder goes, statuses and all (see
-// vouchedFor). As events are
+// leaves a placeholder in that sender's conversation, and a reaction
+// waits for the message, each remembering the signer. A message of
+// another sender's that comes with that Zavu id later takes neither: the
+// placeholder goes, statuses and all, and the reaction does not show on
+// it (see vouchedFor). As events are
 // applied after they are acknowledged, the message an accepted event
 // names may be stored meanwhile: the event remembers the sender whose
 // secret alone signed it (Event.SignedBy), and is checked again as it is
@@ -201,7 +202,7 @@ func CheckSignedBySender(ctx context.Context, ev *Event, signer string,
 
 // vouchedFor reports whether signer, the sender whose own secret alone
 // signed what was said of a message before it was here (Message.SignedBy
-// of a placeholder), vouches for m: signer is empty
+// of a placeholder, Reaction.SignedBy), vouches for m: signer is empty
 // (the project's secrets vouch for every message), or m's conversation is
 // signer's.
 func vouchedFor(ctx context.Context, tx Tx, signer string, m Message) (bool, error) {

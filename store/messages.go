@@ -151,7 +151,9 @@ func (db *DB) attachOthers(ctx context.Context, ms []inbox.Message) error {
 
 // attachReactions fills in the reactions that show on ms (not removals),
 // oldest first, in one query. Reactions attach by the message's Zavu id,
-// so one that arrived before its message shows once the message is here.
+// so one that arrived before its message shows once the message is here,
+// unless only another sender's own secret signed it (inbox.Reaction's
+// SignedBy): that one is kept apart.
 func (db *DB) attachReactions(ctx context.Context, ms []inbox.Message) error {
 	byZavuID := make(map[string]int, len(ms))
 	args := make([]any, 0, len(ms))
@@ -164,9 +166,11 @@ func (db *DB) attachReactions(ctx context.Context, ms []inbox.Message) error {
 	if len(args) == 0 {
 		return nil
 	}
-	rows, err := db.reader.QueryContext(ctx, `SELECT message_zavu_id, from_addr, emoji, at FROM reactions
-		WHERE message_zavu_id IN (?`+strings.Repeat(`, ?`, len(args)-1)+`) AND emoji <> ''
-		ORDER BY at, from_addr`, args...)
+	rows, err := db.reader.QueryContext(ctx, `SELECT r.message_zavu_id, r.from_addr, r.emoji, r.at FROM reactions r
+		WHERE r.message_zavu_id IN (?`+strings.Repeat(`, ?`, len(args)-1)+`) AND r.emoji <> ''
+			AND (r.signed_by = '' OR r.signed_by = (SELECT c.sender_id FROM messages m
+				JOIN conversations c ON c.id = m.conversation_id WHERE m.zavu_id = r.message_zavu_id))
+		ORDER BY r.at, r.from_addr`, args...)
 	if err != nil {
 		return fmt.Errorf("reactions: %w", err)
 	}

@@ -104,6 +104,7 @@ var pgContract = []struct {
 	{"TestProjectionKeepsArrivalOrderWhenApplyingIsSlow", TestProjectionKeepsArrivalOrderWhenApplyingIsSlow},
 	{"TestReplayRefusesAnAppliedEventAndMarksItsEvent", TestReplayRefusesAnAppliedEventAndMarksItsEvent},
 	{"TestEventSignedBySenderFailsOnAnotherSendersMessageStoredMeanwhile", TestEventSignedBySenderFailsOnAnotherSendersMessageStoredMeanwhile},
+	{"TestWhatASendersSecretSaidBeforeTheMessageGoesOnlyToThatSendersMessage", TestWhatASendersSecretSaidBeforeTheMessageGoesOnlyToThatSendersMessage},
 	{"TestContactNameFollowsTheNewestEvent", TestContactNameFollowsTheNewestEvent},
 	// Conversations and messages: lists, paging, unread counts.
 	{"TestUnreadCountsArePerUser", TestUnreadCountsArePerUser},
