@@ -15,12 +15,14 @@ func (s *Server) routes() {
 	e := s.echo
 	e.Use(s.recoverPanics, s.logRequests, s.securityHeaders)
 
-	// Machines' routes: a monitor's HEAD is a GET without the body, and
-	// any other method is told 405 with the ones the route takes (not
-	// sent to the sign-in page).
-	getAndHead(e, "/healthz", s.handleHealth)
-	getAndHead(e, "/readyz", s.handleReady)
-	getAndHead(e, "/metrics", s.handleMetrics)
+	// Every GET below answers HEAD too, as the GET without its body: New
+	// puts headAsGET in front of all routing and middleware.
+
+	// Machines' routes: any other method is told 405 with the ones the
+	// route takes (not sent to the sign-in page).
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/readyz", s.handleReady)
+	e.GET("/metrics", s.handleMetrics)
 	e.POST("/webhooks/zavu", s.handleWebhook)
 	onlyMethods(e, "/healthz", http.MethodGet, http.MethodHead)
 	onlyMethods(e, "/readyz", http.MethodGet, http.MethodHead)
@@ -30,7 +32,7 @@ func (s *Server) routes() {
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	// Attachments, for Zavu: signed, expiring links. A fetcher may ask
 	// HEAD first, for the type and length.
-	getAndHead(e, "/files/:name", s.handleFile)
+	e.GET("/files/:name", s.handleFile)
 	// The service worker, at the root: its scope is every page.
 	e.GET("/sw.js", s.handleServiceWorker)
 
@@ -145,36 +147,87 @@ func (s *Server) routes() {
 	// After the token's checks: 405 for a route's path with another
 	// method, 404 for no route.
 	api.RouteNotFound("/*", s.apiNoRoute)
-	// Every read also answers HEAD, as its GET without the body.
-	getAndHead(api, "/conversations", s.handleAPIConversations)
-	getAndHead(api, "/conversations/:id", s.handleAPIConversation)
+	api.GET("/conversations", s.handleAPIConversations)
+	api.GET("/conversations/:id", s.handleAPIConversation)
 	api.PATCH("/conversations/:id", s.handleAPIPatchConversation)
-	getAndHead(api, "/conversations/:id/messages", s.handleAPIMessages)
+	api.GET("/conversations/:id/messages", s.handleAPIMessages)
 	api.POST("/conversations/:id/messages", s.handleAPIReply)
 	api.POST("/conversations/:id/notes", s.handleAPINote)
 	api.PATCH("/conversations/:id/notes/:noteId", s.handleAPIEditNote)
 	api.DELETE("/conversations/:id/notes/:noteId", s.handleAPIDeleteNote)
-	getAndHead(api, "/messages/:id", s.handleAPIMessage)
-	getAndHead(api, "/events", s.handleAPIEvents)
-	getAndHead(api, "/search", s.handleAPISearch)
-	getAndHead(api, "/contacts", s.handleAPIContacts)
-	getAndHead(api, "/contacts/:id", s.handleAPIContact)
+	api.GET("/messages/:id", s.handleAPIMessage)
+	api.GET("/events", s.handleAPIEvents)
+	api.GET("/search", s.handleAPISearch)
+	api.GET("/contacts", s.handleAPIContacts)
+	api.GET("/contacts/:id", s.handleAPIContact)
 	api.PATCH("/contacts/:id", s.handleAPIEditContact)
-	getAndHead(api, "/reports/summary", s.handleAPIReportSummary)
-	getAndHead(api, "/reports/export.csv", s.handleAPIReportExport)
+	api.GET("/reports/summary", s.handleAPIReportSummary)
+	api.GET("/reports/export.csv", s.handleAPIReportExport)
+
+	s.routeKeys = map[string]bool{}
+	for _, r := range e.Routes() {
+		s.routeKeys[r.Method+" "+r.Path] = true
+	}
 }
 
-// router is what routes are added to: the server, or a group of it.
-type router interface {
-	GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	HEAD(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
+// headAsGET routes a HEAD that no route of its own takes as the GET of
+// its path, when there is one: every page, download and read answers HEAD
+// as its GET, the same status and headers (redirects, Content-Type,
+// Content-Length) without the body, as link checkers, monitors and
+// prefetchers expect. The method is GET only while echo routes it:
+// restoreHEAD, the first middleware after routing, puts HEAD back, so
+// that the checks (CSRF, a read token's scope) and handlers see it
+// (http.ServeContent then sends no file), and net/http, which judges the
+// same *http.Request, writes no body.
+func (s *Server) headAsGET(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodHead {
+			path := echo.GetPath(r)
+			if !s.routed(http.MethodHead, path) && s.routed(http.MethodGet, path) {
+				r.Method = http.MethodGet // echo routes by this very request
+				c.Set(ctxHEADAsGET, true)
+			}
+		}
+		return next(c)
+	}
 }
 
-// getAndHead routes GET and HEAD of path to h: net/http answers a HEAD as
-// its GET, headers and all, without the body.
-func getAndHead(r router, path string, h echo.HandlerFunc) {
-	r.GET(path, h)
-	r.HEAD(path, h)
+// ctxHEADAsGET marks a HEAD that headAsGET routed as a GET.
+const ctxHEADAsGET = "headAsGET"
+
+// restoreHEAD makes a HEAD that headAsGET routed as a GET a HEAD again,
+// before anything else sees it; and a 405 whose path takes GET lists HEAD
+// among the methods it allows.
+func restoreHEAD(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Get(ctxHEADAsGET) != nil {
+			c.Request().Method = http.MethodHead
+		}
+		if allow, ok := c.Get(echo.ContextKeyHeaderAllow).(string); ok {
+			c.Set(echo.ContextKeyHeaderAllow, withHEAD(allow))
+		}
+		return next(c)
+	}
+}
+
+// withHEAD adds HEAD after GET to a list of allowed methods that has GET
+// but not HEAD.
+func withHEAD(allow string) string {
+	list := strings.Split(allow, ", ")
+	i := slices.Index(list, http.MethodGet)
+	if i < 0 || slices.Contains(list, http.MethodHead) {
+		return allow
+	}
+	return strings.Join(slices.Insert(list, i+1, http.MethodHead), ", ")
+}
+
+// routed reports whether a request with method for path meets a route of
+// its own (not a 404 or a 405).
+func (s *Server) routed(method, path string) bool {
+	found := s.echo.NewContext(nil, nil)
+	s.echo.Router().Find(method, path, found)
+	return s.routeKeys[method+" "+found.Path()]
 }
 
 // methods are those a route may be asked with, in the order Allow lists
@@ -200,18 +253,12 @@ func onlyMethods(e *echo.Echo, path string, allow ...string) {
 func apiNotFound(echo.Context) error { return echo.ErrNotFound }
 
 // apiNoRoute answers an API request no route takes: 405 with Allow when
-// its path is a route's for other methods, else 404.
+// its path is a route's for other methods (HEAD wherever GET), else 404.
 func (s *Server) apiNoRoute(c echo.Context) error {
-	routes := map[string]bool{}
-	for _, r := range s.echo.Routes() {
-		routes[r.Method+" "+r.Path] = true
-	}
 	path := echo.GetPath(c.Request())
 	var allow []string
 	for _, m := range methods {
-		found := s.echo.NewContext(nil, nil)
-		s.echo.Router().Find(m, path, found)
-		if routes[m+" "+found.Path()] {
+		if s.routed(m, path) || m == http.MethodHead && s.routed(http.MethodGet, path) {
 			allow = append(allow, m)
 		}
 	}

@@ -149,6 +149,7 @@ type Server struct {
 	now       func() time.Time
 
 	echo        *echo.Echo
+	routeKeys   map[string]bool // "METHOD /path" of every route (routes)
 	sigFailures *failureCounter
 	failLog     *logLimiter // failures that repeat with every request
 	tokens      *tokenTouches
@@ -301,7 +302,10 @@ func New(cfg Config, d Deps) *Server {
 	}
 	e.IPExtractor = clientAddresses(trusted)
 	s.echo = e
-	e.Use(s.measureRequests)
+	// Before every other middleware: a HEAD is routed as its GET, and is
+	// a HEAD again once routed (routes.go).
+	e.Pre(s.headAsGET)
+	e.Use(restoreHEAD, s.measureRequests)
 	s.routes()
 	if s.metrics != nil {
 		s.metrics.watchServer(s)

@@ -148,8 +148,8 @@ func (s *Server) sameOrigin(r *http.Request, origin string) bool {
 
 // requireUser admits signed-in, active users and puts the user in the
 // context. Others go to the sign-in page (or the first-run setup while no
-// user exists); htmx and websocket requests get a 401 instead, and the page
-// takes the agent there.
+// user exists), a HEAD as its GET; htmx and websocket requests and changes
+// get a 401 instead, and the page takes the agent there.
 func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -166,7 +166,8 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			_ = s.sessions.Destroy(ctx)
 		}
 		r := c.Request()
-		if r.Header.Get("HX-Request") != "" || r.Method != http.MethodGet || strings.HasPrefix(r.URL.Path, "/ws") {
+		page := r.Method == http.MethodGet || r.Method == http.MethodHead
+		if r.Header.Get("HX-Request") != "" || !page || strings.HasPrefix(r.URL.Path, "/ws") {
 			return newError(http.StatusUnauthorized, "signed_out", "Your session has ended. Sign in again.")
 		}
 		if n, err := s.store.CountUsers(ctx); err == nil && n == 0 {
