@@ -16,6 +16,7 @@ import (
 
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
+	"switchboard/static"
 )
 
 // A link checker, an uptime monitor or a prefetcher may ask HEAD of any
@@ -138,7 +139,7 @@ func TestHEADOfMediaTellsTheTypeAndLengthWithoutTheFile(t *testing.T) {
 }
 
 // A route that only takes a change still refuses a HEAD with 405 and the
-// methods it takes; the API lists HEAD wherever it lists GET. An agents'
+// methods it takes; Allow lists HEAD wherever it lists GET. An agents'
 // page that only takes a form answers a HEAD as its GET: not found for an
 // agent, the sign-in page for nobody.
 func TestHEADOfARouteWithoutAGETIsRefused(t *testing.T) {
@@ -155,6 +156,8 @@ func TestHEADOfARouteWithoutAGETIsRefused(t *testing.T) {
 		{http.MethodHead, "/api/v1/conversations/1/notes/1", true, http.StatusMethodNotAllowed, "PATCH, DELETE"},
 		{http.MethodDelete, "/api/v1/search", true, http.StatusMethodNotAllowed, "GET, HEAD"},
 		{http.MethodPost, "/readyz", false, http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodPost, static.Path("app.css"), false, http.StatusMethodNotAllowed, "OPTIONS, GET, HEAD"},
+		{http.MethodOptions, static.Path("app.css"), false, http.StatusNoContent, "OPTIONS, GET, HEAD"},
 	} {
 		token := ""
 		if tc.token {

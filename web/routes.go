@@ -197,15 +197,20 @@ func (s *Server) headAsGET(next echo.HandlerFunc) echo.HandlerFunc {
 const ctxHEADAsGET = "headAsGET"
 
 // restoreHEAD makes a HEAD that headAsGET routed as a GET a HEAD again,
-// before anything else sees it; and a 405 whose path takes GET lists HEAD
-// among the methods it allows.
+// before anything else sees it; and where echo answers a method the path
+// does not take (405, or OPTIONS), Allow lists HEAD wherever it lists GET.
 func restoreHEAD(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Get(ctxHEADAsGET) != nil {
 			c.Request().Method = http.MethodHead
 		}
 		if allow, ok := c.Get(echo.ContextKeyHeaderAllow).(string); ok {
-			c.Set(echo.ContextKeyHeaderAllow, withHEAD(allow))
+			allow = withHEAD(allow)
+			if c.Request().Method == http.MethodOptions {
+				c.Response().Header().Set(echo.HeaderAllow, allow)
+				return c.NoContent(http.StatusNoContent)
+			}
+			c.Set(echo.ContextKeyHeaderAllow, allow)
 		}
 		return next(c)
 	}
