@@ -151,9 +151,10 @@ type OutboxStore interface {
 	// reason its attempt failed in plain words, which its message shows
 	// until the next attempt (Message.Waiting).
 	OutboxRetry(ctx context.Context, entryID int64, next time.Time, reason string) (Change, error)
-	// OutboxHold moves the next attempt of every entry waiting for a
-	// retry (queued, with a reason) that is due before until to until,
-	// with reason in place of its own, which its message shows
+	// OutboxHold moves the next attempt of every queued entry due before
+	// until that is the first unfinished one of its conversation (one
+	// waiting for a retry, or a reply not yet tried) to until, with
+	// reason in place of its own, which its message shows
 	// (Message.Waiting): every send is held back until then. The Change
 	// names their messages. A reply queued later, due before until and
 	// the first unfinished one of its conversation, waits until then too,
@@ -230,8 +231,9 @@ func Backoff(attempts int, retryAfter time.Duration) time.Duration {
 // too. A reply
 // waiting for its retry says when it really goes, the later of its own
 // next attempt and the pause's end, and why: the pause's reason when the
-// pause holds it. So does a reply queued while the pause holds, from the
-// moment it is queued.
+// pause holds it. So does a reply written before the pause and not yet
+// tried, and one queued while the pause holds, from the moment it is
+// queued.
 type Outbox struct {
 	Store     OutboxStore
 	Messenger Messenger
@@ -454,8 +456,9 @@ func (o *Outbox) pauseFor(d time.Duration, reason string) {
 	}
 }
 
-// holdWaiting tells the replies waiting for a retry due within the pause
-// that they wait for its end, and why, and their pages with them. The
+// holdWaiting tells the replies due within the pause (waiting for a
+// retry, or not yet tried) that they wait for its end, and why, and their
+// pages with them. The
 // store keeps it, so that a page loaded meanwhile says it too.
 func (o *Outbox) holdWaiting(ctx context.Context) {
 	until, reason := o.paused()

@@ -45,10 +45,13 @@ var (
 		WHERE conversation_id = ? AND state IN ('queued', 'sending') AND state = 'queued' RETURNING message_id`)
 	stRetryOutbox = writerStatement(`UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND state IN ('queued', 'sending') RETURNING message_id`)
-	// Entries waiting for a retry due before a pause ends wait for its
-	// end, with its reason (outbox_due).
+	// Entries waiting to be sent due before a pause ends, each the first
+	// unfinished one of its conversation, wait for its end, with its
+	// reason (outbox_due, then outbox_pending).
 	stHoldOutbox = writerStatement(`UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ?
-		WHERE state IN ('queued', 'sending') AND state = 'queued' AND next_attempt_at < ? AND last_error <> ''
+		WHERE state IN ('queued', 'sending') AND state = 'queued' AND next_attempt_at < ?
+			AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = outbox.conversation_id
+				AND e.state IN ('queued', 'sending') AND e.id < outbox.id)
 		RETURNING message_id`)
 	// Whether a conversation has a reply not yet sent or failed
 	// (outbox_pending).
@@ -343,11 +346,13 @@ func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, re
 	return ch, nil
 }
 
-// OutboxHold makes every entry waiting for a retry (queued, with a
-// reason) whose next attempt is due before until wait until then, with
-// reason, which its message shows in place of its own (see
-// inbox.OutboxStore); the Change names their messages. Entries being sent
-// and replies not yet tried are left as they are. The pause is kept
+// OutboxHold makes every queued entry whose next attempt is due before
+// until, the first unfinished one of its conversation, wait until then,
+// with reason, which its message shows in place of its own (see
+// inbox.OutboxStore): those waiting for a retry, and replies not yet
+// tried (written before the pause was kept). The Change names their
+// messages. Entries being sent, and those waiting behind an earlier reply
+// of their conversation, are left as they are. The pause is kept
 // (outboxPauseKey), the later of it and the one kept before, so that a
 // reply queued before it ends waits with them (InsertOutbox).
 func (db *DB) OutboxHold(ctx context.Context, until time.Time, reason string) (inbox.Change, error) {

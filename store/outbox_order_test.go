@@ -430,6 +430,81 @@ func TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes(t *testing.T) {
 	}
 }
 
+// A reply not yet tried when a 429 pauses every send (written while the
+// refused send was under way, before the hold kept the pause) waits for
+// the pause as the replies waiting for a retry do, and says so: why, and
+// when it goes, the pause's end; its page hears of it. One behind an
+// earlier reply of its conversation waits for that one and says nothing
+// of the pause. At the pause's end they all go.
+func TestARateLimitTellsRepliesNotYetTriedWhenTheyGo(t *testing.T) {
+	r, fake := newZavuRig(t)
+	pub := make(chanPublisher, 16)
+	r.ob.Publisher = pub
+
+	other := conversationWith(t, r.db, "+14155558000", t0)
+	var queued, behind inbox.Message
+	var once sync.Once
+	fake.FailWhen(func(req zavu.SendRequest) (zavu.Failure, bool) {
+		refuse := false
+		if req.Text == "refused" {
+			once.Do(func() { refuse = true })
+		}
+		if !refuse {
+			return zavu.Failure{}, false
+		}
+		// Written while the send is under way, before Zavu answers 429.
+		var err error
+		if queued, _, err = r.db.QueueReply(context.Background(), reply(other, "queued", "key queued", r.now)); err != nil {
+			t.Error(err)
+		}
+		if behind, _, err = r.db.QueueReply(context.Background(), reply(r.conv, "behind", "key behind", r.now)); err != nil {
+			t.Error(err)
+		}
+		return zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: time.Minute}, true
+	})
+	refused := r.queue("refused")
+	if n := r.drain(); n != 1 {
+		t.Fatalf("drain began %d sends, want the refused reply's", n)
+	}
+	if queued.Waiting != nil || behind.Waiting != nil {
+		t.Fatalf("queued before the 429, the replies said they waited: %+v, %+v", queued.Waiting, behind.Waiting)
+	}
+	pauseEnd := r.now.Add(time.Minute)
+	const slowDown = "Zavu asked Switchboard to send more slowly (429)"
+	if w := waitingOf(t, r.db, queued.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) {
+		t.Errorf("the reply not yet tried says %+v, want %q until %s", w, slowDown, pauseEnd)
+	}
+	if w := waitingOf(t, r.db, refused.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) {
+		t.Errorf("the refused reply says %+v, want %q until %s", w, slowDown, pauseEnd)
+	}
+	if m := r.message(behind.ID); m.Waiting != nil {
+		t.Errorf("a reply behind the refused one says it waits for the pause: %+v", m.Waiting)
+	}
+	told := map[int64]bool{}
+	for len(pub) > 0 {
+		for _, id := range (<-pub).MessageIDs {
+			told[id] = true
+		}
+	}
+	if !told[queued.ID] {
+		t.Error("the page of the reply not yet tried was not told that it waits for the pause")
+	}
+
+	r.now = pauseEnd.Add(-time.Second)
+	if n := r.drain(); n != 0 {
+		t.Errorf("%d sends began within the pause", n)
+	}
+	r.now = pauseEnd
+	if n := r.drain(); n != 3 {
+		t.Errorf("at the pause's end a drain began %d sends, want 3", n)
+	}
+	for _, id := range []int64{refused.ID, queued.ID, behind.ID} {
+		if m := r.message(id); m.Status == inbox.StatusPending || m.Waiting != nil {
+			t.Errorf("after the pause reply %d is %s, waiting %+v", id, m.Status, m.Waiting)
+		}
+	}
+}
+
 // A send under way when a 429 pauses every send, which then fails for a
 // reason of its own (a 503), is tried again when the pause ends, not at
 // its own backoff; its reply says so.

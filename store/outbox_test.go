@@ -149,10 +149,13 @@ func TestOutboxQueriesUseTheirIndexes(t *testing.T) {
 	if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_message (message_id=?)") {
 		t.Errorf("waiting replies: plan\n%s\nwants outbox_message (bad step %q)", plan, step)
 	}
-	// A rate limit's hold reads the entries due before the pause ends.
+	// A rate limit's hold reads the entries due before the pause ends,
+	// and whether an earlier reply of each one's conversation is
+	// unfinished.
 	plan = explain(t, db, writerSQL[stHoldOutbox], 1, "", 0, 1)
-	if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_due (next_attempt_at<?)") {
-		t.Errorf("hold: plan\n%s\nwants outbox_due (bad step %q)", plan, step)
+	if step := badStep(plan); step != "" || !strings.Contains(plan, "USING INDEX outbox_due (next_attempt_at<?)") ||
+		!strings.Contains(plan, "USING INDEX outbox_pending (conversation_id=? AND id<?)") {
+		t.Errorf("hold: plan\n%s\nwants outbox_due, then outbox_pending by conversation (bad step %q)", plan, step)
 	}
 	// A reply queued within a pause asks whether an earlier one of its
 	// conversation is unfinished.
