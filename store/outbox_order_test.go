@@ -452,12 +452,15 @@ func TestARateLimitTellsRepliesNotYetTriedWhenTheyGo(t *testing.T) {
 		if !refuse {
 			return zavu.Failure{}, false
 		}
-		// Written while the send is under way, before Zavu answers 429.
+		// Written a second after the send began, while it is under way,
+		// before Zavu answers 429 (not due yet: the outbox's clock stands
+		// still, so that it does not claim the reply now).
 		var err error
-		if queued, _, err = r.db.QueueReply(context.Background(), reply(other, "queued", "key queued", r.now)); err != nil {
+		at := r.now.Add(time.Second)
+		if queued, _, err = r.db.QueueReply(context.Background(), reply(other, "queued", "key queued", at)); err != nil {
 			t.Error(err)
 		}
-		if behind, _, err = r.db.QueueReply(context.Background(), reply(r.conv, "behind", "key behind", r.now)); err != nil {
+		if behind, _, err = r.db.QueueReply(context.Background(), reply(r.conv, "behind", "key behind", at)); err != nil {
 			t.Error(err)
 		}
 		return zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: time.Minute}, true
