@@ -115,10 +115,14 @@ func (e *SendError) Waiting() string {
 
 // SendWait is what an agent is told of a reply the outbox could not send
 // yet and will try again: why the last attempt failed, and when the next
-// one is due.
+// one is due; or, for a reply a pause holds before its first attempt, why
+// it waits and when it is sent.
 type SendWait struct {
 	Reason        string // in plain words, as SendError.Waiting says it
 	NextAttemptAt time.Time
+	// Attempts is how many attempts failed before the next one: 0 for a
+	// reply not yet tried (a pause held it from the start).
+	Attempts int
 }
 
 // OutboxEntry is one message waiting to go, or gone.

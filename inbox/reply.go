@@ -112,7 +112,7 @@ func sendLater(ctx context.Context, tx ReplyTx, conv Conversation, m Message, ke
 		return Message{}, Change{}, err
 	}
 	if e.LastError != "" { // a pause holds every send: the reply says so
-		m.Waiting = &SendWait{Reason: e.LastError, NextAttemptAt: e.NextAttemptAt}
+		m.Waiting = &SendWait{Reason: e.LastError, NextAttemptAt: e.NextAttemptAt, Attempts: e.Attempts}
 	}
 	return m, Change{ConversationIDs: []int64{conv.ID}, MessageIDs: []int64{m.ID}}, nil
 }

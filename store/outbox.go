@@ -60,12 +60,14 @@ var (
 	// until when) counts the change in its rev, so that a page keeps the
 	// newest bubble.
 	stOutboxMessageChanged = writerStatement(`UPDATE messages SET rev = rev + 1 WHERE id = ? RETURNING conversation_id`)
-	// Why pending replies wait and until when: their entries waiting for
-	// a retry, and those being tried again (when that attempt was due;
-	// one claimed by a version that did not keep it says nothing),
+	// Why pending replies wait, until when, and after how many attempts:
+	// their entries waiting for a retry or held by a pause, and those
+	// being tried (when that attempt was due, and the attempts before it;
+	// one claimed by a version that did not keep the time says nothing),
 	// found on outbox_message (read by attachWaits).
 	waitingOutboxQuery = `SELECT message_id, last_error,
-			CASE WHEN state = 'sending' THEN attempt_due_at ELSE next_attempt_at END
+			CASE WHEN state = 'sending' THEN attempt_due_at ELSE next_attempt_at END,
+			CASE WHEN state = 'sending' THEN attempts - 1 ELSE attempts END
 		FROM outbox WHERE message_id IN (%s) AND last_error <> ''
 			AND (state = 'queued' OR (state = 'sending' AND attempt_due_at > 0))`
 )
@@ -411,12 +413,12 @@ func (w *writeTx) keepOutboxPause(ctx context.Context, p outboxPause) error {
 	return nil
 }
 
-// attachWaits tells each pending reply of ms that waits for a retry why,
-// and until when (inbox.Message.Waiting), in one query on outbox_message
-// for all; other messages ask nothing. A reply being tried again says
-// what it said while it waited, the time its attempt was due, as the
-// pages open meanwhile do: nothing is sent to them as the attempt
-// begins.
+// attachWaits tells each pending reply of ms that waits for a retry, or
+// that a pause holds, why, until when, and after how many attempts
+// (inbox.Message.Waiting), in one query on outbox_message for all; other
+// messages ask nothing. A reply being tried says what it said while it
+// waited, the time its attempt was due and the attempts before it, as the
+// pages open meanwhile do: nothing is sent to them as the attempt begins.
 func (db *DB) attachWaits(ctx context.Context, ms []inbox.Message) error {
 	var args []any
 	byID := map[int64]int{}
@@ -437,7 +439,7 @@ func (db *DB) attachWaits(ctx context.Context, ms []inbox.Message) error {
 	for rows.Next() {
 		var id int64
 		var w inbox.SendWait
-		if err := rows.Scan(&id, &w.Reason, msTime{&w.NextAttemptAt}); err != nil {
+		if err := rows.Scan(&id, &w.Reason, msTime{&w.NextAttemptAt}, &w.Attempts); err != nil {
 			return fmt.Errorf("replies waiting for a retry: %w", err)
 		}
 		if i, ok := byID[id]; ok {

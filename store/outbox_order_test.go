@@ -397,11 +397,11 @@ func TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes(t *testing.T) {
 	r.now = r.now.Add(10 * time.Second)
 	other := conversationWith(t, r.db, "+14155558000", t0)
 	queued := mustQueue(t, r.db, reply(other, "queued", "key queued", r.now))
-	if w := queued.Waiting; w == nil || w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) {
-		t.Errorf("queued within the pause, the reply says %+v, want %q until %s", w, slowDown, pauseEnd)
+	if w := queued.Waiting; w == nil || w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) || w.Attempts != 0 {
+		t.Errorf("queued within the pause, the reply says %+v, want %q until %s, no attempt made", w, slowDown, pauseEnd)
 	}
-	if w := waitingOf(t, r.db, queued.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) {
-		t.Errorf("read back, the reply queued within the pause says %+v, want %q until %s", w, slowDown, pauseEnd)
+	if w := waitingOf(t, r.db, queued.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) || w.Attempts != 0 {
+		t.Errorf("read back, the reply queued within the pause says %+v, want %q until %s, no attempt made", w, slowDown, pauseEnd)
 	}
 	behind := mustQueue(t, r.db, reply(r.conv, "behind", "key behind", r.now))
 	if behind.Waiting != nil || r.message(behind.ID).Waiting != nil {
@@ -444,7 +444,14 @@ func TestARateLimitTellsRepliesNotYetTriedWhenTheyGo(t *testing.T) {
 	other := conversationWith(t, r.db, "+14155558000", t0)
 	var queued, behind inbox.Message
 	var once sync.Once
+	const slowDown = "Zavu asked Switchboard to send more slowly (429)"
+	var during *inbox.SendWait // what the reply not yet tried says during its first attempt
 	fake.FailWhen(func(req zavu.SendRequest) (zavu.Failure, bool) {
+		if req.Text == "queued" {
+			if m, err := r.db.Message(context.Background(), queued.ID); err == nil {
+				during = m.Waiting
+			}
+		}
 		refuse := false
 		if req.Text == "refused" {
 			once.Do(func() { refuse = true })
@@ -473,12 +480,11 @@ func TestARateLimitTellsRepliesNotYetTriedWhenTheyGo(t *testing.T) {
 		t.Fatalf("queued before the 429, the replies said they waited: %+v, %+v", queued.Waiting, behind.Waiting)
 	}
 	pauseEnd := r.now.Add(time.Minute)
-	const slowDown = "Zavu asked Switchboard to send more slowly (429)"
-	if w := waitingOf(t, r.db, queued.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) {
-		t.Errorf("the reply not yet tried says %+v, want %q until %s", w, slowDown, pauseEnd)
+	if w := waitingOf(t, r.db, queued.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) || w.Attempts != 0 {
+		t.Errorf("the reply not yet tried says %+v, want %q until %s, no attempt made", w, slowDown, pauseEnd)
 	}
-	if w := waitingOf(t, r.db, refused.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) {
-		t.Errorf("the refused reply says %+v, want %q until %s", w, slowDown, pauseEnd)
+	if w := waitingOf(t, r.db, refused.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) || w.Attempts != 1 {
+		t.Errorf("the refused reply says %+v, want %q until %s, after 1 attempt", w, slowDown, pauseEnd)
 	}
 	if m := r.message(behind.ID); m.Waiting != nil {
 		t.Errorf("a reply behind the refused one says it waits for the pause: %+v", m.Waiting)
@@ -500,6 +506,9 @@ func TestARateLimitTellsRepliesNotYetTriedWhenTheyGo(t *testing.T) {
 	r.now = pauseEnd
 	if n := r.drain(); n != 3 {
 		t.Errorf("at the pause's end a drain began %d sends, want 3", n)
+	}
+	if w := during; w == nil || w.Reason != slowDown || !w.NextAttemptAt.Equal(pauseEnd) || w.Attempts != 0 {
+		t.Errorf("during its first attempt the reply not yet tried said %+v, want what it said while it waited", w)
 	}
 	for _, id := range []int64{refused.ID, queued.ID, behind.ID} {
 		if m := r.message(id); m.Status == inbox.StatusPending || m.Waiting != nil {
@@ -565,8 +574,8 @@ func TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue(t *testing.T) {
 	if es := mustClaim(t, db, due.Add(time.Second)); len(es) != 1 {
 		t.Fatalf("claimed %d entries at the next attempt", len(es))
 	}
-	if w := waitingOf(t, db, m.ID); w.Reason != "Zavu is unavailable (503)" || !w.NextAttemptAt.Equal(due) {
-		t.Errorf("being tried again the reply says %+v, want why it waited and %s", w, due)
+	if w := waitingOf(t, db, m.ID); w.Reason != "Zavu is unavailable (503)" || !w.NextAttemptAt.Equal(due) || w.Attempts != 1 {
+		t.Errorf("being tried again the reply says %+v, want why it waited, %s, and the 1 attempt before", w, due)
 	}
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		_, err := w.execSQL(ctx, `UPDATE outbox SET attempt_due_at = 0 WHERE id = ?`, es[0].ID)

@@ -848,7 +848,7 @@ func TestOutboxRetriesTemporaryFailuresWithTheSameKey(t *testing.T) {
 	}
 	// The reply stays pending and says why it waits, and until when, on
 	// every page.
-	wait := inbox.SendWait{Reason: "Zavu is unavailable (503)", NextAttemptAt: r.now.Add(inbox.Backoff(1, 0))}
+	wait := inbox.SendWait{Reason: "Zavu is unavailable (503)", NextAttemptAt: r.now.Add(inbox.Backoff(1, 0)), Attempts: 1}
 	if got := r.message(m.ID); got.Status != inbox.StatusPending || got.Waiting == nil || *got.Waiting != wait || got.Rev != m.Rev+1 {
 		t.Errorf("after a temporary failure the reply is %s, waiting %+v, rev %d; want pending, waiting %+v, rev %d",
 			got.Status, got.Waiting, got.Rev, wait, m.Rev+1)

@@ -136,6 +136,7 @@ var pgContract = []struct {
 	{"TestARateLimitTellsWaitingRepliesWhenTheyGo", TestARateLimitTellsWaitingRepliesWhenTheyGo},
 	{"TestARateLimitOnALastAttemptHoldsTheWaitingReplies", TestARateLimitOnALastAttemptHoldsTheWaitingReplies},
 	{"TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd", TestAReplyFailingDuringARateLimitPauseWaitsForItsEnd},
+	{"TestARateLimitTellsRepliesNotYetTriedWhenTheyGo", TestARateLimitTellsRepliesNotYetTriedWhenTheyGo},
 	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes", TestAReplyQueuedDuringARateLimitPauseSaysWhenItGoes},
 	{"TestARateLimitPausesEveryProcessSendingFromTheDatabase", TestARateLimitPausesEveryProcessSendingFromTheDatabase},
 	{"TestAnOutboxStartedDuringARateLimitPauseWaitsForItsEnd", TestAnOutboxStartedDuringARateLimitPauseWaitsForItsEnd},

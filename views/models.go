@@ -235,8 +235,9 @@ type MessageView struct {
 	Activity      string
 	ActivityUntil time.Time
 	// WaitUntil is when a reply waiting for a retry (M.Waiting) is tried
-	// again, "10:42" in the zone of the page's first render; the page
-	// shows it in the agent's zone.
+	// again, or one a pause holds before its first attempt is sent,
+	// "10:42" in the zone of the page's first render; the page shows it in
+	// the agent's zone.
 	WaitUntil string
 }
 

@@ -78,6 +78,7 @@ var pgEndToEnd = []struct {
 	{"TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage", TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage},
 	{"TestAReplyHeldByARateLimitSaysWhenThePauseEnds", TestAReplyHeldByARateLimitSaysWhenThePauseEnds},
 	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds", TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds},
+	{"TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent", TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent},
 	// Live updates.
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -432,9 +433,12 @@ func TestAReplyHeldByARateLimitSaysWhenThePauseEnds(t *testing.T) {
 }
 
 // A reply written while a 429 pauses every send says from the moment it
-// is queued that it waits for the pause and when it ends, in the page that
-// sent it, live in a teammate's page and in a page loaded meanwhile, not
-// only the sending clock; once the pause ends it is sent and says so.
+// is queued that it waits for the pause and when it goes, its end, in the
+// page that sent it, live in a teammate's page and in a page loaded
+// meanwhile, not only the sending clock: "Not sent yet: Zavu asked
+// Switchboard to send more slowly (429). Sending at 10:47.", not "Trying
+// again", as it was never tried; once the pause ends it is sent and says
+// so.
 func TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds(t *testing.T) {
 	ts := newTestServer(t)
 	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
@@ -470,7 +474,7 @@ func TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds(t *testing.T) {
 			return strings.Contains(s.Text(), text)
 		})
 	}
-	const why = "Not sent yet: Zavu asked Switchboard to send more slowly (429). Trying again at "
+	const why = "Not sent yet: Zavu asked Switchboard to send more slowly (429). Sending at "
 	check := func(where string, doc *goquery.Document, loc *time.Location) {
 		t.Helper()
 		note := bubble(doc).Find("[data-testid=send-wait]")
@@ -520,6 +524,76 @@ func TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds(t *testing.T) {
 		m.Find("[data-testid=send-wait]").Length() != 0 {
 		t.Errorf("after the pause a page loaded shows the reply %s, with %d notes", m.AttrOr("data-status", ""), m.Find("[data-testid=send-wait]").Length())
 	}
+}
+
+// A reply written while another's send is under way, before Zavu answers
+// it 429, has not been tried when the pause begins: it waits for the
+// pause's end too, and says so as it was never tried, in the page open and
+// in a page loaded meanwhile: "Not sent yet: Zavu asked Switchboard to
+// send more slowly (429). Sending at 10:47."; the refused reply, tried
+// once, says "Trying again at".
+func TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now()))
+	ts.mustPost(inboundFrom("evt_2", "msg_2", "+14155550199", "Zoe Quinn", "Hi there", time.Now()))
+	conv, other := ts.mustMessage("msg_1").ConversationID, ts.mustMessage("msg_2").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	kathmandu := a.inZone("Asia/Kathmandu") // UTC+05:45
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+	page := a.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, page, "open", other, other)
+
+	// The outbox's clock, which stands still during the send: the reply
+	// written meanwhile, at the real time, is not due yet.
+	now := time.Now()
+	ob := ts.outboxAt(&now)
+	var once sync.Once
+	ts.zavu.FailWhen(func(r zavu.SendRequest) (zavu.Failure, bool) {
+		refuse := false
+		if r.Text == "Your parcel left today." {
+			once.Do(func() { refuse = true })
+		}
+		if !refuse {
+			return zavu.Failure{}, false
+		}
+		time.Sleep(5 * time.Millisecond)
+		if p := a.post(fmt.Sprintf("/conversations/%d/messages", other), url.Values{"text": {"Thanks, Zoe!"}}); p.status != http.StatusOK {
+			t.Errorf("send: %d %s", p.status, p.body)
+		}
+		return zavu.Failure{Status: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute}, true
+	})
+	if n, err := ob.Drain(context.Background()); err != nil || n != 1 {
+		t.Fatalf("drain began %d sends (%v), want the refused reply's", n, err)
+	}
+	end := now.Add(5 * time.Minute)
+	const why = "Not sent yet: Zavu asked Switchboard to send more slowly (429). "
+	bubbleOf := func(doc *goquery.Document, text string) *goquery.Selection {
+		return doc.Find("[data-testid=message]").FilterFunction(func(_ int, s *goquery.Selection) bool {
+			return strings.Contains(s.Find(".bubble").Text(), text)
+		})
+	}
+	check := func(where string, note *goquery.Selection, when string, loc *time.Location) {
+		t.Helper()
+		want := why + when + " " + end.In(loc).Format("15:04") + "."
+		if got := strings.Join(strings.Fields(note.Text()), " "); note.Length() != 1 || got != want {
+			t.Errorf("%s: the reply says %q (%d notes), want %q", where, got, note.Length(), want)
+		}
+		if at := note.Find("time").AttrOr("datetime", ""); at != end.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("%s: the time is %q, want the pause's end, %s", where, at, end)
+		}
+	}
+	live, err := goquery.NewDocumentFromReader(strings.NewReader(nextContaining(t, page, "send more slowly")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the page open", bubbleOf(live, "Thanks, Zoe!").Find("[data-testid=send-wait]"), "Sending at", time.UTC)
+	check("a page loaded meanwhile", bubbleOf(a.get(fmt.Sprintf("/conversations/%d", other)).doc, "Thanks, Zoe!").Find("[data-testid=send-wait]"), "Sending at", kathmandu)
+	check("the refused reply", bubbleOf(a.get(fmt.Sprintf("/conversations/%d", conv)).doc, "Your parcel left today.").Find("[data-testid=send-wait]"), "Trying again at", kathmandu)
 }
 
 // inZone gives the agent's browser the time zone name, as the page's
