@@ -356,11 +356,15 @@ func (db *DB) OutboxRetry(ctx context.Context, entryID int64, next time.Time, re
 // messages. Entries being sent, and those waiting behind an earlier reply
 // of their conversation, are left as they are. The pause is kept
 // (outboxPauseKey), the later of it and the one kept before, so that a
-// reply queued before it ends waits with them (InsertOutbox).
+// reply queued before it ends waits with them (InsertOutbox). A hold
+// ends inbox.MaxPause from now at the latest.
 func (db *DB) OutboxHold(ctx context.Context, until time.Time, reason string) (inbox.Change, error) {
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		ch = inbox.Change{}
+		if latest := w.db.now().Add(inbox.MaxPause); until.After(latest) {
+			until = latest // as a kept pause is read
+		}
 		if err := w.keepOutboxPause(ctx, outboxPause{Until: msOf(until), Reason: reason}); err != nil {
 			return err
 		}

@@ -157,8 +157,10 @@ func TestAStoredPauseFarAheadHoldsAnOutboxForMaxPauseOnce(t *testing.T) {
 	now := t0.Add(time.Minute)
 	conv := conversationWith(t, db, customerPhone, t0)
 	mustQueue(t, db, reply(conv, "first", "key first", now))
-	// The pause another process kept, as a hold keeps it.
-	if _, err := db.OutboxHold(context.Background(), now.Add(30*24*time.Hour), "Zavu asked Switchboard to send more slowly (429)"); err != nil {
+	// The pause another process kept, whose clock is 30 days ahead.
+	if err := db.write(context.Background(), func(ctx context.Context, w *writeTx) error {
+		return w.setOutboxPause(ctx, outboxPause{Until: msOf(now.Add(30 * 24 * time.Hour)), Reason: "Zavu asked Switchboard to send more slowly (429)"})
+	}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -183,15 +185,20 @@ func TestAStoredPauseFarAheadHoldsAnOutboxForMaxPauseOnce(t *testing.T) {
 
 // A reply queued while the database keeps a pause ending far later than
 // any Retry-After Switchboard honours waits for MaxPause at most, and
-// says so; the pause is kept cut, so that the next reply waits no later.
+// says so, as does one the hold found waiting; the pause is kept cut, so
+// that the next reply waits no later.
 func TestAReplyQueuedDuringAPauseFarAheadWaitsMaxPauseAtMost(t *testing.T) {
 	now := t0.Add(time.Minute)
 	db := openTest(t, WithClock(func() time.Time { return now }))
 	const slowDown = "Zavu asked Switchboard to send more slowly (429)"
+	before := mustQueue(t, db, reply(conversationWith(t, db, "+14155558001", t0), "before", "key before", now))
 	if _, err := db.OutboxHold(context.Background(), now.Add(30*24*time.Hour), slowDown); err != nil {
 		t.Fatal(err)
 	}
 	bound := now.Add(inbox.MaxPause)
+	if w := waitingOf(t, db, before.ID); w.Reason != slowDown || !w.NextAttemptAt.Equal(bound) {
+		t.Errorf("a reply the hold found waiting says %+v, want %q until %s", w, slowDown, bound)
+	}
 	queued := mustQueue(t, db, reply(conversationWith(t, db, customerPhone, t0), "queued", "key queued", now))
 	if w := queued.Waiting; w == nil || w.Reason != slowDown || !w.NextAttemptAt.Equal(bound) {
 		t.Errorf("queued within a pause kept 30 days ahead, the reply says %+v, want %q until %s", w, slowDown, bound)
