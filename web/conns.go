@@ -229,10 +229,11 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 }
 
 // servedFromReserve reports whether r may be served on a connection
-// accepted into the reserve: Zavu's webhooks and the health check.
+// accepted into the reserve: Zavu's webhooks and the health check (a
+// monitor's HEAD too).
 func servedFromReserve(r *http.Request) bool {
 	return (r.Method == http.MethodPost && r.URL.Path == "/webhooks/zavu") ||
-		(r.Method == http.MethodGet && r.URL.Path == "/healthz")
+		((r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/healthz")
 }
 
 // refuseOutsideReserve answers 503 to a request other than a webhook on a

@@ -209,6 +209,11 @@ func TestTheLastConnectionsAreKeptForWebhooks(t *testing.T) {
 	if status, _ := getFrom(t, base, "127.0.0.6", "/healthz"); status != http.StatusOK {
 		t.Fatalf("health check on the reserve: %d, want 200", status)
 	}
+	if resp, err := clientFrom("127.0.0.6").Head(base + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("a monitor's HEAD of the health check on the reserve: %v %v, want 200", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	if a.ended.Load()+b.ended.Load() != 0 {
 		t.Fatal("held connections were ended")
 	}
