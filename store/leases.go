@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,7 +31,9 @@ import (
 //     write transaction, under the write lock, so a snooze ends and a
 //     survey goes once whichever process's timer gets there first;
 //   - the outbox workers: claims skip locked rows, sends carry their
-//     idempotency key;
+//     idempotency key, and each entry claimed records the run of the
+//     process that claimed it (see below), so that a process starting
+//     takes back only the sends of processes that are gone;
 //   - the writer's own upkeep (applying what waits for the search
 //     indexes), which takes what waits in its transaction;
 //   - template and sender syncs from Zavu, once per process start and per
@@ -38,6 +43,17 @@ import (
 //   - each process's media cache trimming and its live pages' sweeps.
 // WAL checkpoints are SQLite's only. On SQLite one server opens a database
 // (LockServing), and it holds every lease.
+//
+// A process also holds its run on the leases' connection: a random number
+// drawn as it opens the database, with a session-level advisory lock that
+// it takes before Open returns and holds until it closes the database.
+// The run's lock is free once the process is gone (it stopped, crashed,
+// or its connection was ended): another process may then take it, and so
+// knows that what the run claimed (outbox entries) is no longer under way.
+// A process whose leases' connection is lost takes its run's lock again
+// on a new one at its next check; until then a process starting may take
+// its sends in flight back (ReleaseOutbox), as every start did before runs
+// were kept.
 
 // Jobs that run in one process at a time.
 const (
@@ -53,6 +69,12 @@ var leaseJobs = []string{JobSessionCleanup, JobReportPacking, JobUpkeep}
 // the job's name and of the schema, so that Switchboards in two schemas
 // of one database each have their own leaders.
 const leaseLockSQL = `SELECT pg_try_advisory_lock(hashtextextended('switchboard job ' || current_schema() || ' ' || $1, 0))`
+
+// runLockSQL takes a run's lock if it is free, as leaseLockSQL a job's.
+const runLockSQL = `SELECT pg_try_advisory_lock(` + runLockKey + `)`
+
+// runLockKey is the number of the lock of the run $1, in the schema.
+const runLockKey = `hashtextextended('switchboard run ' || current_schema() || ' ' || $1::bigint, 0)`
 
 // defaultLeaseEvery is how often a process checks its leases' connection
 // and tries to take the jobs nobody leads.
@@ -132,6 +154,9 @@ type leaseKeeper struct {
 	leases map[string]*Lease
 	conn   *sql.Conn    // the keeper goroutine's
 	pid    atomic.Int64 // its server process, for tests
+
+	runID   int64       // this process's run: never 0
+	runHeld atomic.Bool // conn holds the run's lock
 }
 
 func newLeaseKeeper(pool *sql.DB, every time.Duration, log *slog.Logger) *leaseKeeper {
@@ -139,7 +164,7 @@ func newLeaseKeeper(pool *sql.DB, every time.Duration, log *slog.Logger) *leaseK
 		every = defaultLeaseEvery
 	}
 	return &leaseKeeper{pool: pool, every: every, log: log, poke: make(chan struct{}, 1),
-		done: make(chan struct{}), leases: map[string]*Lease{}}
+		done: make(chan struct{}), leases: map[string]*Lease{}, runID: 1 + rand.Int64N(math.MaxInt64)}
 }
 
 func (k *leaseKeeper) lease(job string) *Lease {
@@ -155,6 +180,20 @@ func (k *leaseKeeper) lease(job string) *Lease {
 	default:
 	}
 	return l
+}
+
+// start takes the run's lock, before the process claims anything in its
+// name, and keeps the leases and the run from then on, until stop closes.
+func (k *leaseKeeper) start(stop <-chan struct{}) error {
+	k.check(nil)
+	if !k.runHeld.Load() {
+		k.drop()
+		k.pool.Close()
+		close(k.done)
+		return errors.New("cannot take this process's run lock (see store/leases.go)")
+	}
+	go k.run(stop)
+	return nil
 }
 
 // run keeps the leases until stop closes, then lets them go.
@@ -175,8 +214,9 @@ func (k *leaseKeeper) run(stop <-chan struct{}) {
 	}
 }
 
-// check makes sure the leases held are still held (their connection is
-// alive) and tries to take the others.
+// check makes sure the leases held, and the run, are still held (their
+// connection is alive), takes the run's lock again when it was lost, and
+// tries to take the jobs not held.
 func (k *leaseKeeper) check(stop <-chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), max(k.every, 5*time.Second))
 	defer cancel()
@@ -189,7 +229,8 @@ func (k *leaseKeeper) check(stop <-chan struct{}) {
 	}()
 	if k.conn != nil {
 		if _, err := k.conn.ExecContext(ctx, `SELECT 1`); err != nil {
-			k.log.Warn("the connection holding the leases was lost: other processes may take their jobs", "err", err)
+			k.log.Warn("the connection holding the leases was lost: other processes may take their jobs, "+
+				"and a process starting before it is back may send again the replies this one is sending", "err", err)
 			k.drop()
 		}
 	}
@@ -203,6 +244,19 @@ func (k *leaseKeeper) check(stop <-chan struct{}) {
 		if err := c.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err == nil {
 			k.pid.Store(pid)
 		}
+	}
+	if !k.runHeld.Load() {
+		var ok bool
+		if err := k.conn.QueryRowContext(ctx, runLockSQL, k.runID).Scan(&ok); err != nil {
+			return // the next check finds the connection lost, or tries again
+		}
+		if !ok {
+			// Another process takes it for a moment, as it takes back
+			// what it believes this process left; the next check tries
+			// again.
+			k.log.Warn("this process's run is held by another for now", "run", k.runID)
+		}
+		k.runHeld.Store(ok)
 	}
 	k.mu.Lock()
 	var want []*Lease
@@ -224,9 +278,10 @@ func (k *leaseKeeper) check(stop <-chan struct{}) {
 	}
 }
 
-// drop lets every lease go: the connection is closed, which releases its
-// locks in the database.
+// drop lets every lease, and the run, go: the connection is closed,
+// which releases its locks in the database.
 func (k *leaseKeeper) drop() {
+	k.runHeld.Store(false)
 	k.mu.Lock()
 	for _, l := range k.leases {
 		l.held.Store(false)

@@ -230,6 +230,8 @@ func (w *writeTx) FailQueuedOutbox(ctx context.Context, conversationID int64, re
 // failed for good no longer holds them. Claimed entries are marked
 // sending, with one more attempt and a lease until now+lease, and
 // returned the most overdue first, with their messages decoded.
+// On PostgreSQL a claimed entry also records this process's run
+// (leases.go), for ReleaseOutbox.
 func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]inbox.OutboxEntry, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -243,7 +245,11 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duratio
 		until, written := now.Add(lease), w.db.now().UnixMilli()
 		for i := range out {
 			e := &out[i]
-			if err := w.queryRow(ctx, stClaimOutbox, msOf(until), written, e.ID).Scan(&e.Attempts); err != nil {
+			args := []any{msOf(until), written, e.ID}
+			if db.leases != nil {
+				args = append(args, db.leases.runID) // PostgreSQL: the claim names its run
+			}
+			if err := w.queryRow(ctx, stClaimOutbox, args...).Scan(&e.Attempts); err != nil {
 				return fmt.Errorf("outbox entry %d: %w", e.ID, err)
 			}
 			e.State, e.NextAttemptAt = inbox.OutboxSending, stored(until)
@@ -508,15 +514,36 @@ func (db *DB) NextOutboxAttempt(ctx context.Context) (time.Time, bool, error) {
 	return fromMS(ms), true, nil
 }
 
-// ReleaseOutbox makes every entry left sending due at now, and says how
-// many there were. Only one process sends from a database, so whatever is
-// sending when it starts was in flight when the last one stopped; its
-// entries go again with their keys, and Zavu sends none of them twice.
+// ReleaseOutbox makes the entries left sending by a process that is gone
+// due at now, and says how many there were: they go again at once, with
+// their keys, and Zavu sends none of them twice.
+//
+// On SQLite one server sends from a database (LockServing), so whatever
+// is sending as it starts was in flight when the last one stopped: every
+// such entry is released.
+//
+// On PostgreSQL every process sends, and another's sends may be under
+// way: only the entries whose run's lock is free are released, the
+// process that claimed them being gone (it stopped, crashed, or its
+// connection was ended; see leases.go). The lock of each run found is
+// tried in the transaction (pg_try_advisory_xact_lock): one a live
+// process holds is not taken, and its entries are left to it. The
+// lock taken of a gone run is let go as the transaction ends. Entries of
+// this process's own run are left, and so are those claimed before runs
+// were kept (claimed_by 0): a process of an older version may be sending
+// them, so they go again when their lease ends (inbox.SendLease), as
+// they would have before.
 func (db *DB) ReleaseOutbox(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		r, err := w.execSQL(ctx, `UPDATE outbox SET next_attempt_at = ?, updated_at = ? WHERE state = 'sending'`,
-			msOf(now), w.db.now().UnixMilli())
+		var r sql.Result
+		var err error
+		if db.leases == nil {
+			r, err = w.execSQL(ctx, `UPDATE outbox SET next_attempt_at = ?, updated_at = ? WHERE state = 'sending'`,
+				msOf(now), w.db.now().UnixMilli())
+		} else {
+			r, err = w.execSQL(ctx, releaseGoneRunsSQL, msOf(now), w.db.now().UnixMilli(), db.leases.runID)
+		}
 		if err != nil {
 			return err
 		}
@@ -528,3 +555,13 @@ func (db *DB) ReleaseOutbox(ctx context.Context, now time.Time) (int, error) {
 	}
 	return int(n), nil
 }
+
+// releaseGoneRunsSQL is ReleaseOutbox on PostgreSQL: the entries being
+// sent (outbox_due) by another run than ?3 whose lock is free are due at
+// ?1. Each run's lock is tried once.
+var releaseGoneRunsSQL = `WITH gone AS (
+		SELECT run FROM (SELECT DISTINCT claimed_by AS run FROM outbox
+			WHERE state = 'sending' AND claimed_by <> 0 AND claimed_by <> ?3) runs
+		WHERE pg_try_advisory_xact_lock(` + strings.ReplaceAll(runLockKey, "$1", "run") + `))
+	UPDATE outbox SET next_attempt_at = ?1, updated_at = ?2
+	WHERE state = 'sending' AND claimed_by IN (SELECT run FROM gone)`

@@ -298,15 +298,23 @@ func TestClaimOutboxOnceUntilTheLeaseEnds(t *testing.T) {
 		t.Fatalf("after the lease: %+v, want the same entry, attempt 2, same key", again)
 	}
 
-	// A new process takes back what the last one was sending at once.
-	if n, err := db.ReleaseOutbox(ctx, now.Add(62*time.Second)); err != nil || n != 1 {
-		t.Fatalf("release: %d %v", n, err)
-	}
-	if back := mustClaim(t, db, now.Add(62*time.Second)); len(back) != 1 || back[0].Attempts != 3 {
-		t.Fatalf("after release: %+v", back)
-	}
-	if n, err := db.ReleaseOutbox(ctx, now); err != nil || n != 1 {
-		t.Fatalf("second release: %d %v", n, err)
+	if onPostgres(t) {
+		// Every process sends: one's start leaves the sends of live
+		// processes alone, its own among them (outbox_release_test.go).
+		if n, err := db.ReleaseOutbox(ctx, now.Add(62*time.Second)); err != nil || n != 0 {
+			t.Fatalf("release by the claiming process: %d %v, want 0", n, err)
+		}
+	} else {
+		// A new process takes back what the last one was sending at once.
+		if n, err := db.ReleaseOutbox(ctx, now.Add(62*time.Second)); err != nil || n != 1 {
+			t.Fatalf("release: %d %v", n, err)
+		}
+		if back := mustClaim(t, db, now.Add(62*time.Second)); len(back) != 1 || back[0].Attempts != 3 {
+			t.Fatalf("after release: %+v", back)
+		}
+		if n, err := db.ReleaseOutbox(ctx, now); err != nil || n != 1 {
+			t.Fatalf("second release: %d %v", n, err)
+		}
 	}
 	if none, err := db.ClaimOutbox(ctx, now.Add(time.Hour), time.Minute, 0); err != nil || len(none) != 0 {
 		t.Errorf("a claim of 0 entries: %+v %v", none, err)

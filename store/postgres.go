@@ -62,6 +62,10 @@ func init() {
 	// the write lock; SKIP LOCKED also keeps a claim from waiting on rows
 	// any other transaction holds.
 	pgOverride(writerSQL[stDueOutbox], writerSQL[stDueOutbox]+` FOR UPDATE OF o SKIP LOCKED`)
+	// A claim records the run of the process claiming (leases.go), which
+	// ClaimOutbox gives as a fourth argument.
+	pgOverride(writerSQL[stClaimOutbox], `UPDATE outbox SET state = 'sending', attempts = attempts + 1,
+		attempt_due_at = next_attempt_at, next_attempt_at = ?1, updated_at = ?2, claimed_by = ?4 WHERE id = ?3 RETURNING attempts`)
 }
 
 // pgApplying are the settings of a transaction that applies stored
@@ -181,7 +185,12 @@ func openPostgres(url string, o options) (*DB, error) {
 	}
 	go db.writeLoop()
 	db.leases = newLeaseKeeper(open(1), o.leaseEvery, o.log)
-	go db.leases.run(db.stopCleanup)
+	if err := db.leases.start(db.stopCleanup); err != nil {
+		close(db.cleanupDone) // nothing background runs yet
+		close(db.packDone)
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", where, err)
+	}
 	return db.startBackground(ctx, o, where)
 }
 
