@@ -175,8 +175,10 @@ type OutboxStore interface {
 	// NextOutboxAttempt is when ClaimOutbox will next find an entry; ok is
 	// false when nothing waits.
 	NextOutboxAttempt(ctx context.Context) (at time.Time, ok bool, err error)
-	// ReleaseOutbox makes entries a previous process was sending when it
-	// died due at now, and says how many there were.
+	// ReleaseOutbox makes the entries being sent by a process that is
+	// gone (it stopped or died mid-send) due at now, and says how many
+	// there were. The sends of a live process sharing the store are left
+	// to it.
 	ReleaseOutbox(ctx context.Context, now time.Time) (int, error)
 }
 
@@ -211,7 +213,9 @@ func Backoff(attempts int, retryAfter time.Duration) time.Duration {
 	return max(d, min(retryAfter, MaxPause))
 }
 
-// Outbox sends what the store holds for sending. Run one per process.
+// Outbox sends what the store holds for sending. Run one per process;
+// several processes may send from one store (PostgreSQL), each claiming
+// its own entries.
 //
 // Order: a conversation has at most one reply in flight, and its replies
 // go in the order they were written. A reply that failed for a while
@@ -279,16 +283,19 @@ func (o *Outbox) Wake() {
 }
 
 // Run sends due entries until ctx ends, then waits for the sends under
-// way. It starts by taking back what a previous process was sending when
-// it stopped: those go again at once, with their keys, so Zavu sends none
-// of them twice.
+// way. It starts by taking back what a process that is gone was sending
+// when it stopped or crashed (ReleaseOutbox): those go again at once,
+// with their keys, so Zavu sends none of them twice. The sends of other
+// processes still running, sending from the same store, are theirs: none
+// is taken from them. What is not taken back goes again when its lease
+// ends (SendLease).
 func (o *Outbox) Run(ctx context.Context) {
 	o.running.Store(true)
 	defer o.running.Store(false)
 	if n, err := o.Store.ReleaseOutbox(ctx, o.Now()); err != nil {
 		o.Log.Error("outbox: cannot take back unfinished sends; they go when their lease ends", "err", err)
 	} else if n > 0 {
-		o.Log.Info("outbox: resending what was in flight when the last process stopped", "count", n)
+		o.Log.Info("outbox: resending what was in flight when a process stopped", "count", n)
 	}
 	o.pump(ctx, false)
 }
