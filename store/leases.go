@@ -190,7 +190,7 @@ func (k *leaseKeeper) start(stop <-chan struct{}) error {
 		k.drop()
 		k.pool.Close()
 		close(k.done)
-		return errors.New("cannot take this process's run lock (see store/leases.go)")
+		return errors.New("cannot take the advisory lock that tells other processes this one is running")
 	}
 	go k.run(stop)
 	return nil
