@@ -47,3 +47,28 @@ func ExplainFailure(code, message string) string {
 	}
 	return "Zavu could not deliver this message."
 }
+
+// FailureDetail is what ExplainFailure leaves out of a failure, for the
+// agent to quote to Zavu's or the carrier's support: the code, and Zavu's
+// own words when the explanation is not them ("Zavu error 30003:
+// Unreachable destination handset"). Empty when the explanation already
+// says everything there is.
+func FailureDetail(code, message string) string {
+	explained := ExplainFailure(code, message)
+	code, message = strings.TrimSpace(code), strings.TrimSpace(message)
+	if message == explained {
+		message = ""
+	}
+	if strings.Contains(explained, code) {
+		code = ""
+	}
+	switch {
+	case code != "" && message != "":
+		return "Zavu error " + code + ": " + message
+	case code != "":
+		return "Zavu error " + code
+	case message != "":
+		return "Zavu: " + message
+	}
+	return ""
+}

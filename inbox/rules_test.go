@@ -97,6 +97,28 @@ func TestExplainFailure(t *testing.T) {
 	}
 }
 
+// TestFailureDetail: what a failed message says beside the explanation,
+// so that an agent can quote the code and Zavu's words; nothing the
+// explanation already says.
+func TestFailureDetail(t *testing.T) {
+	for _, tt := range []struct{ code, msg, want string }{
+		{"30003", "Unreachable destination handset", "Zavu error 30003: Unreachable destination handset"},
+		{"21610", "", "Zavu error 21610"},
+		{"131047", "Re-engagement message", "Zavu error 131047: Re-engagement message"},
+		// The outbox stores the explanation as the message: not twice.
+		{"30003", ExplainFailure("30003", ""), "Zavu error 30003"},
+		// An unknown code's explanation is Zavu's message, then its code.
+		{"99999", "Something odd", "Zavu error 99999"},
+		{"99999", "", ""},
+		{"", "Something odd", ""},
+		{"", "", ""},
+	} {
+		if got := FailureDetail(tt.code, tt.msg); got != tt.want {
+			t.Errorf("FailureDetail(%q, %q) = %q, want %q", tt.code, tt.msg, got, tt.want)
+		}
+	}
+}
+
 func TestPreview(t *testing.T) {
 	lat := 37.7
 	tests := []struct {
