@@ -220,6 +220,7 @@ type MessageView struct {
 	Author       string // "Ana", "Sent from phone", "Auto-reply"
 	Rating       string // a survey answer's line: "Rated 5: Good"
 	Failure      string // why it failed, in plain words
+	FailureCode  string // the error's code and Zavu's own words where Failure leaves them out, for support
 	StatusTitle  string // when each status came, for the hover
 	TextParts    []TextPart
 	Reactions    []ReactionView
@@ -253,8 +254,15 @@ type ReactionView struct {
 // ContactCardView is one shared contact.
 type ContactCardView struct {
 	Name   string
-	Phones []string
-	Emails []string
+	Phones []ContactLine
+	Emails []ContactLine
+}
+
+// ContactLine is one number or address on a shared contact, with its kind
+// as the customer's phone labels it ("mobile", "work"), if any.
+type ContactLine struct {
+	Value string
+	Kind  string
 }
 
 // TextPart is a run of message text, or a link in it.

@@ -231,6 +231,7 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 	}
 	if m.Status == inbox.StatusFailed {
 		v.Failure = inbox.ExplainFailure(m.ErrorCode, m.ErrorMessage)
+		v.FailureCode = inbox.FailureDetail(m.ErrorCode, m.ErrorMessage)
 		v.CanRetry = m.Direction == inbox.Outbound && m.Type != inbox.TypeUnknown &&
 			(m.Source == inbox.SourceAgent || m.Source == inbox.SourceAutoReply || m.Source == inbox.SourceAPI)
 	}
@@ -260,10 +261,10 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 		for _, card := range c.Contacts {
 			cv := views.ContactCardView{Name: card.Name}
 			for _, p := range card.Phones {
-				cv.Phones = append(cv.Phones, p.Phone)
+				cv.Phones = append(cv.Phones, views.ContactLine{Value: p.Phone, Kind: contactKind(p.Type)})
 			}
 			for _, e := range card.Emails {
-				cv.Emails = append(cv.Emails, e.Email)
+				cv.Emails = append(cv.Emails, views.ContactLine{Value: e.Email, Kind: contactKind(e.Type)})
 			}
 			v.ContactsText = append(v.ContactsText, cv)
 		}
@@ -277,6 +278,12 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 		v.MediaSrc = outboundMediaSrc(m.Type, m.Content.MediaURL)
 	}
 	return v
+}
+
+// contactKind is a contact card's label for a number or an address as
+// agents read it: WhatsApp sends "MOBILE", "WORK", "HOME".
+func contactKind(t string) string {
+	return strings.ToLower(strings.TrimSpace(t))
 }
 
 var (

@@ -13,16 +13,17 @@ import (
 // webhook documents (testdata/events/seed_*) and looks in the thread for
 // every value its fields carry that an agent should read: the text or
 // caption, a location's name and address, a contact card's name, number
-// and e-mail, the title of the button the customer pressed, the emoji of
-// a reaction, the text typed on the phone, and the customer's profile
-// name in the thread's header.
+// and e-mail with their kinds, the title and id of the button the
+// customer pressed, the emoji of a reaction, the text typed on the phone,
+// a failed report's code and Zavu's words beside the plain ones, and the
+// customer's profile name in the thread's header.
 func TestThreadShowsTheSeedsFields(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
 	for _, name := range []string{
 		"seed_conversation_new", "seed_message_inbound_text", "seed_message_reaction", "seed_message_inbound_image",
 		"seed_message_inbound_location", "seed_message_inbound_contact", "seed_message_inbound_button_reply",
-		"seed_message_sent_echo",
+		"seed_message_sent_echo", "seed_message_failed",
 	} {
 		ts.mustPost(fixture(t, name))
 	}
@@ -35,8 +36,9 @@ func TestThreadShowsTheSeedsFields(t *testing.T) {
 		{"msg_xyz789", []string{"Hi, I have a question about my order", "👍"}},
 		{"msg_img789", []string{"Check out this product"}},
 		{"msg_loc123", []string{"San Francisco", "San Francisco, CA, USA"}},
-		{"msg_cnt789", []string{"Jane Smith", "+14155559999", "jane@example.com"}},
-		{"msg_int456", []string{"Yes, I'm interested"}},
+		{"msg_cnt789", []string{"Jane Smith", "+14155559999 mobile", "jane@example.com work"}},
+		{"msg_int456", []string{"Yes, I'm interested", "btn_interested"}},
+		{"msg_abc123", []string{"could not be reached", "30003", "Unreachable destination handset"}},
 		{"msg_echo789", []string{"Hi! Thanks for reaching out. We'll get back to you shortly.", "Sent from phone"}},
 	} {
 		m := ts.mustMessage(tc.zavuID)
