@@ -159,7 +159,27 @@ func decodePayload(ev *inbox.Event, data json.RawMessage) error {
 	return nil
 }
 
-// wireData is the union of every event's data fields.
+// wireData is the union of every event's data fields. Each field of the
+// seed documents is read somewhere below but these, which need nothing:
+//   - providerMessageId (message.reaction) goes onto the event and no
+//     further: messageId names the same message in Zavu's ids, the ones
+//     Switchboard stores; Switchboard keeps no WhatsApp ids (wamid).
+//   - status of a delivery report: the event's type says it, and a retried
+//     or mislabelled delivery could contradict it (see status); only an
+//     echo's is read.
+//   - direction: "outbound" on an echo, but source alone makes one (see
+//     isEcho).
+//   - a template's previousStatus goes onto the event, not into the store:
+//     the templates page shows the status now, and of two changes the
+//     later event's stands whatever the earlier one said. A broadcast's or
+//     an invitation's is kept with its activity line.
+//   - content.mediaUrl is absent from an inbound event (Zavu adds it on
+//     later reads of the message, GET /v1/messages/{id}, which the media
+//     proxy makes); it is kept when an event has one, as an echo may.
+//
+// The envelope's projectId is kept on the event and in its raw body and
+// checked nowhere: a signature by one of the secrets Switchboard holds
+// already says the delivery is for its project.
 type wireData struct {
 	// Messages.
 	MessageID         string       `json:"messageId"`
