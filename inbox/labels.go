@@ -91,7 +91,8 @@ type ConversationUpdate struct {
 	Labels       *[]string
 	AddLabels    []string
 	RemoveLabels []string
-	// By is the user making the change, 0 for the API or the system.
+	// By is the user making the change, 0 for a script through the API
+	// (its activity lines have source api).
 	By int64
 }
 

@@ -26,7 +26,8 @@ const (
 )
 
 // SourceSwitchboard marks an activity line no one did: an auto-reply
-// skipped, a snooze that ended.
+// skipped, a snooze that ended. A line of a change a script made through
+// the API has SourceAPI, as the API's notes and replies have.
 const SourceSwitchboard Source = "switchboard"
 
 // MaxNoteLength bounds a note's text, as MaxReplyLength bounds a reply's.
@@ -60,8 +61,10 @@ type ThreadActivity struct {
 	ConversationID int64
 	Kind           ActivityKind
 	// ActorID is who did it; nil when Switchboard did (an auto-reply
-	// skipped, a snooze that ended).
+	// skipped, a snooze that ended) or a script through the API (ByAPI).
 	ActorID *int64
+	// ByAPI marks a change an API token made: its line's source is api.
+	ByAPI bool
 	// TargetID is the assignee, for ActivityAssigned; for an
 	// ActivityUnassigned line with Detail UnassignedDeactivated, the
 	// assignee who was deactivated.
@@ -84,7 +87,11 @@ type ActivityContent struct {
 // Message is the activity as it is stored.
 func (a ThreadActivity) Message() Message {
 	src := SourceAgent
-	if a.ActorID == nil {
+	switch {
+	case a.ActorID != nil:
+	case a.ByAPI:
+		src = SourceAPI
+	default:
 		src = SourceSwitchboard
 	}
 	return Message{

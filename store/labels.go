@@ -425,7 +425,7 @@ func (w *writeTx) putState(ctx context.Context, ch *inbox.Change, cur, next inbo
 	}
 	record := func(kind inbox.ActivityKind, detail string, target *int64, until time.Time) error {
 		return w.activity(ctx, ch, inbox.ThreadActivity{ConversationID: next.ID, Kind: kind, ActorID: user,
-			TargetID: target, Detail: detail, Until: until, At: at})
+			ByAPI: user == nil, TargetID: target, Detail: detail, Until: until, At: at})
 	}
 	for _, n := range w.labelNames(ctx, added) {
 		if err := record(inbox.ActivityLabelAdded, n, nil, time.Time{}); err != nil {
