@@ -23,6 +23,9 @@ import (
 
 // user runs "switchboard user add --email E --name N [--admin]".
 func (e env) user(ctx context.Context, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return e.help("switchboard user add --email E --name N [--admin]")
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return usageError("the only user command is: user add --email E --name N [--admin]")
 	}
@@ -100,6 +103,8 @@ func (e env) token(ctx context.Context, args []string) error {
 		return usageError("%s", usage)
 	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		return e.help("switchboard token create --name N [--scope read|write]; token list; token revoke ID")
 	case "create":
 		return e.tokenCreate(ctx, args[1:])
 	case "list":

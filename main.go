@@ -142,6 +142,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 var errUsage = errors.New("usage")
 
+// isHelp reports whether arg asks for help, as the flag package takes it.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// help answers a command's -h that no flag set parses: what it takes, on
+// stderr as the flag package prints a command's flags, and exit 0.
+func (e env) help(text string) error {
+	fmt.Fprintf(e.stderr, "usage: %s\n(see switchboard -h)\n", text)
+	return flag.ErrHelp
+}
+
 // errBadFlag marks a flag the flag package refused and has reported.
 var errBadFlag = errors.New("bad flag")
 

@@ -171,6 +171,28 @@ func TestHelpAndUnknownCommand(t *testing.T) {
 	}
 }
 
+// Asking a command for help is no mistake: every command, those without
+// flags of their own too (version, and token and user before their
+// subcommand), says what it takes and exits 0, touching nothing.
+func TestEveryCommandAnswersHelpWithZero(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	vars := map[string]string{"SWITCHBOARD_DB": dbPath}
+	for _, args := range [][]string{
+		{"serve", "-h"}, {"user", "--help"}, {"user", "add", "--help"}, {"token", "-h"}, {"token", "--help"},
+		{"token", "create", "-h"}, {"token", "list", "-h"}, {"token", "revoke", "-h"}, {"simulate", "-h"},
+		{"backup", "-h"}, {"restore", "-h"}, {"doctor", "-h"}, {"bench", "-h"}, {"soak", "-h"},
+		{"migrate-to-postgres", "-h"}, {"version", "-h"}, {"version", "--help"},
+	} {
+		code, _, errOut := runCmd(t, vars, "", args...)
+		if code != 0 || strings.Contains(errOut, "takes no argument") || strings.Contains(errOut, "unknown") {
+			t.Errorf("%q: exit %d, stderr %q; want 0 and what the command takes", args, code, errOut)
+		}
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		t.Errorf("asking for help created the database %s", dbPath)
+	}
+}
+
 func TestServeRefusesBadConfiguration(t *testing.T) {
 	code, _, errOut := runCmd(t, map[string]string{"ZAVU_WEBHOOK_SECRET": "oops", "SWITCHBOARD_DB": filepath.Join(t.TempDir(), "x.db")}, "", "serve")
 	if code != 1 || !strings.HasPrefix(errOut, "switchboard: ZAVU_WEBHOOK_SECRET") {
