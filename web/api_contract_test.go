@@ -46,3 +46,44 @@ func TestAPIChangesRecordTheirLinesAsTheAPIs(t *testing.T) {
 		t.Errorf("%d activity lines, want 5: %+v", lines, page.Items)
 	}
 }
+
+// A reply's and a note's body is {text} or {templateId,
+// templateVariables} (and the send guard's draftSince): a field spelt
+// otherwise is refused with 400 unknown_field, as PATCH refuses one, and
+// nothing is sent. Ignored, a misspelt draftSince sent the reply without
+// the guard, and a misspelt templateVariables failed later at Zavu.
+func TestAPIReplyAndNoteRefuseUnknownFields(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now().Add(-time.Minute)))
+	conv := itoa(ts.mustMessage("msg_1").ConversationID)
+	for _, c := range []struct{ path, body string }{
+		{"/messages", `{"text":"Hi","draft_since":1}`},
+		{"/messages", `{"text":"Hi","Draftsince":1}`},
+		{"/messages", `{"Text":"Hi"}`},
+		{"/messages", `{"templateId":"tmpl_1","templateVars":{"1":"Ann"}}`},
+		{"/notes", `{"text":"Called them","author":"Ana"}`},
+		{"/notes", `{"Text":"Called them"}`},
+	} {
+		status, e := ts.apiCall(ts.token, http.MethodPost, "/api/v1/conversations/"+conv+c.path, c.body)
+		if status != http.StatusBadRequest || e.Error.Code != "unknown_field" {
+			t.Errorf("POST %s %s: %d %+v, want 400 unknown_field", c.path, c.body, status, e)
+		}
+	}
+	var page apiPage[apiMessage]
+	ts.mustGet("/api/v1/conversations/"+conv+"/messages", &page)
+	if len(page.Items) != 1 {
+		t.Errorf("the thread holds %d messages, want only the customer's: %+v", len(page.Items), page.Items)
+	}
+	// The documented fields still go through.
+	for _, c := range []struct {
+		path, body string
+		want       int
+	}{
+		{"/messages", `{"text":"Hi"}`, http.StatusAccepted},
+		{"/notes", `{"text":"Called them"}`, http.StatusCreated},
+	} {
+		if status, e := ts.apiCall(ts.token, http.MethodPost, "/api/v1/conversations/"+conv+c.path, c.body); status != c.want {
+			t.Errorf("POST %s %s: %d %+v, want %d", c.path, c.body, status, e, c.want)
+		}
+	}
+}

@@ -199,12 +199,20 @@ func jsonObject(body []byte, shape string, known ...string) (map[string]json.Raw
 }
 
 // decodeJSONBody reads an API request's body (limitAPIBody has capped
-// it) as one JSON value into v, whatever its Content-Type says (curl -d
+// it) as one JSON object into v, whatever its Content-Type says (curl -d
 // sends JSON as a form unless told otherwise); an empty body, a form, or
-// anything after the value is refused as invalid_body, saying shape.
-func decodeJSONBody(c echo.Context, v any, shape string) error {
+// anything after the object is refused as invalid_body, saying shape, and
+// a field not among known as unknown_field (as jsonObject does), so that
+// a misspelt field (draftsince, templateVars) is not silently ignored.
+func decodeJSONBody(c echo.Context, v any, shape string, known ...string) error {
 	body, err := io.ReadAll(c.Request().Body)
-	if err != nil || !decodeJSON(body, v) {
+	if err != nil {
+		return newError(http.StatusBadRequest, "invalid_body", shape)
+	}
+	if _, err := jsonObject(body, shape, known...); err != nil {
+		return err
+	}
+	if json.Unmarshal(body, v) != nil {
 		return newError(http.StatusBadRequest, "invalid_body", shape)
 	}
 	return nil

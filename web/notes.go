@@ -44,7 +44,7 @@ func noteBody(c echo.Context) (string, error) {
 	var in struct {
 		Text string `json:"text"`
 	}
-	if err := decodeJSONBody(c, &in, `The body must be JSON: {"text": "..."}.`); err != nil {
+	if err := decodeJSONBody(c, &in, `The body must be JSON: {"text": "..."}.`, "text"); err != nil {
 		return "", err
 	}
 	return in.Text, nil

@@ -217,7 +217,8 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 		return err
 	}
 	var in replyInput
-	if err := decodeJSONBody(c, &in, `The body must be JSON: {"text": "..."} or {"templateId": "...", "templateVariables": {"1": "..."}}.`); err != nil {
+	if err := decodeJSONBody(c, &in, `The body must be JSON: {"text": "..."} or {"templateId": "...", "templateVariables": {"1": "..."}}.`,
+		"text", "templateId", "templateVariables", "draftSince"); err != nil {
 		return err
 	}
 	if (in.Text == "") == (in.TemplateID == "") {
