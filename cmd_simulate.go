@@ -17,7 +17,7 @@ import (
 // signed Zavu webhooks against a running server.
 func (e env) simulate(ctx context.Context, args []string) error {
 	fs := e.newFlags("simulate")
-	target := fs.String("url", "", "the server, or its webhook URL (default $SWITCHBOARD_BASE_URL or http://localhost:8080)")
+	target := fs.String("url", "", "the server, or its webhook URL (default $SWITCHBOARD_BASE_URL, else the server's on $SWITCHBOARD_ADDR, http://localhost:8080 without it)")
 	secret := fs.String("secret", "", "the webhook secret (default the first of $ZAVU_WEBHOOK_SECRET, else the sandbox secret)")
 	count := fs.Int("count", 100, "how many webhook deliveries to send")
 	rate := fs.Float64("rate", 20, "deliveries per second; 0 sends as fast as the server answers")
@@ -35,7 +35,7 @@ func (e env) simulate(ctx context.Context, args []string) error {
 	case *workers < 1 || *workers > 256:
 		return usageError("--concurrency must be from 1 to 256")
 	}
-	webhookURL, err := webhookURLFor(*target, e.getenv("SWITCHBOARD_BASE_URL"))
+	webhookURL, err := webhookURLFor(*target, strings.TrimSpace(e.getenv("SWITCHBOARD_BASE_URL")), strings.TrimSpace(e.getenv("SWITCHBOARD_ADDR")))
 	if err != nil {
 		return usageError("--url: %v", err)
 	}
@@ -91,13 +91,19 @@ feed:
 	return nil
 }
 
-// webhookURLFor turns a server address or webhook URL into the webhook URL.
-func webhookURLFor(target, baseURL string) (string, error) {
+// webhookURLFor turns a server address or webhook URL into the webhook
+// URL. Without one it is the server's own, as serve derives it from the
+// same environment: SWITCHBOARD_BASE_URL, else the listen address (addr,
+// :8080 when unset).
+func webhookURLFor(target, baseURL, addr string) (string, error) {
 	if target == "" {
 		target = baseURL
 	}
 	if target == "" {
-		target = "http://localhost:8080"
+		if addr == "" {
+			addr = ":8080"
+		}
+		target = addrURL(addr).String()
 	}
 	u, err := parseHTTPURL(target)
 	if err != nil {

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -531,5 +533,25 @@ func TestLoadConfigRefusesWhatWouldBreakLater(t *testing.T) {
 	}
 	if _, err := LoadConfig(envFrom(map[string]string{"SWITCHBOARD_BASE_URL": "https://inbox.example.com/support/"})); err != nil {
 		t.Errorf("a base URL with a path: %v", err)
+	}
+}
+
+// simulate, run with the server's environment and no --url, reaches that
+// server: SWITCHBOARD_BASE_URL when set, else the listen address
+// SWITCHBOARD_ADDR names, as serve derives its base URL (it went to
+// localhost:8080 whatever SWITCHBOARD_ADDR said).
+func TestSimulateFindsTheServerOnItsAddress(t *testing.T) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/webhooks/zavu" && r.Header.Get("X-Zavu-Signature") != "" {
+			got.Add(1)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	code, out, errOut := runCmd(t, map[string]string{"SWITCHBOARD_ADDR": addr}, "", "simulate", "--count", "3", "--rate", "0")
+	if code != 0 || got.Load() != 3 {
+		t.Errorf("simulate with SWITCHBOARD_ADDR=%s: exit %d, %d webhooks reached it (want 0 and 3); %s %s", addr, code, got.Load(), out, errOut)
 	}
 }
