@@ -58,7 +58,10 @@ Usage:
                                            database, check it, and say how to switch
   switchboard doctor                       check the configuration, database, disk and
                                            senders' webhooks, and say what to fix
-  switchboard bench [--quick] [--json]     measure this machine
+  switchboard bench [--quick] [--json] [--team|--ui|--search|--ingest]
+                                           measure this machine (or one part of it)
+  switchboard bench --db URL [--processes N] [--quick]
+                                           webhook ingest on PostgreSQL, 1 and 2 processes
   switchboard soak [--duration D] [--rate R] [--every E] [--pages N] [--json]
                                            steady webhooks to a server of its own, with
                                            ack latency, live fan-out to N pages, WAL,
@@ -68,7 +71,7 @@ Usage:
 Configuration comes from the environment: SWITCHBOARD_ADDR, SWITCHBOARD_DB,
 SWITCHBOARD_BASE_URL, ZAVU_API_KEY, ZAVU_API_URL, ZAVU_WEBHOOK_SECRET,
 SWITCHBOARD_TRUSTED_PROXIES, SWITCHBOARD_LOG, SWITCHBOARD_METRICS_TOKEN,
-SWITCHBOARD_CHECKPOINTS.
+SWITCHBOARD_CHECKPOINTS, SWITCHBOARD_LIVE_PPROF.
 See README.md.
 `
 

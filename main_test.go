@@ -555,3 +555,38 @@ func TestSimulateFindsTheServerOnItsAddress(t *testing.T) {
 		t.Errorf("simulate with SWITCHBOARD_ADDR=%s: exit %d, %d webhooks reached it (want 0 and 3); %s %s", addr, code, got.Load(), out, errOut)
 	}
 }
+
+// switchboard -h names every variable of README's Configuration table
+// (it left out SWITCHBOARD_LIVE_PPROF) and every form of bench the
+// Commands section shows.
+func TestHelpNamesWhatTheREADMEDocuments(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n## Configuration\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, out, _ := runCmd(t, nil, "", "-h")
+	vars := 0
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(line, "| `"), "`")
+		if name == "GOMAXPROCS" { // Go's own
+			continue
+		}
+		vars++
+		if !strings.Contains(out, name) {
+			t.Errorf("-h does not name %s", name)
+		}
+	}
+	if vars < 10 {
+		t.Fatalf("found %d variables in README's Configuration table", vars)
+	}
+	for _, want := range []string{"bench [--quick] [--json] [--team|--ui|--search|--ingest]", "bench --db URL [--processes N] [--quick]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-h does not show %q", want)
+		}
+	}
+}
