@@ -33,7 +33,8 @@ func scrollsSideways(sel string) string {
 }
 
 // The New conversation form, with a template of a long name and three
-// variables, fits a phone and a tablet; its template picker has a name.
+// variables, and a sender of a long name, fits a phone and a tablet; its
+// template picker has a name.
 func TestBrowserNewConversationOnSmallerScreens(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
@@ -43,6 +44,10 @@ func TestBrowserNewConversationOnSmallerScreens(t *testing.T) {
 		Language: "en_GB", Status: "approved", Body: "Hi {{1}}, your order {{2}} has shipped and arrives on {{3}}.", UpdatedAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := ls.db.SyncSenders(context.Background(), []inbox.Sender{{ID: "snd_abc123", Name: "Customer support line for the Benelux and the Nordics",
+		Phone: "+13125559876"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
 	for _, s := range []screenSize{phone, tablet} {
@@ -50,7 +55,7 @@ func TestBrowserNewConversationOnSmallerScreens(t *testing.T) {
 		b.open(ls.url() + "/conversations/new")
 		b.eval(`(s => { s.value = 'tpl_order'; s.dispatchEvent(new Event('change', {bubbles: true})); return ""; })(document.querySelector('[data-testid=template-select]'))`)
 		b.waitFor("a field for each variable", `document.querySelectorAll('[data-testid=template-var]').length === 3`)
-		if got := b.eval(scrollsSideways(".new-body") + ` + ' ' + ` + offScreen(".new-form fieldset, [data-testid=template-select], [data-testid=template-var], [data-testid=template-preview]")); got != " " {
+		if got := b.eval(scrollsSideways(".new-body") + ` + ' ' + ` + offScreen(".new-form fieldset, [data-testid=new-sender], [data-testid=template-select], [data-testid=template-var], [data-testid=template-preview]")); got != " " {
 			t.Errorf("the form at %s: %s", s.name, got)
 		}
 		b.accessible("the New conversation form at "+s.name, false)
