@@ -463,7 +463,7 @@
   function placeMessage(container, bubble) {
     var old = document.getElementById(bubble.id);
     if (old) {
-      if (Number(old.getAttribute("data-rev")) <= Number(bubble.getAttribute("data-rev"))) { old.replaceWith(bubble); }
+      if (Number(old.getAttribute("data-rev")) <= Number(bubble.getAttribute("data-rev"))) { replaceKeepingSelection(old, bubble); }
       return false;
     }
     var ts = bubble.getAttribute("data-ts");
@@ -486,6 +486,47 @@
       container.appendChild(bubble);
     }
     return true;
+  }
+
+  // replaceKeepingSelection puts el in old's place, and keeps the text the
+  // agent has selected in old (a tracking number, the customer's number,
+  // to copy) selected in el where el shows the same text there: a bubble's
+  // new tick or reaction, or the details redrawn, do not drop it.
+  function replaceKeepingSelection(old, el) {
+    var sel = window.getSelection(), ends = null;
+    if (sel && sel.rangeCount && !sel.isCollapsed) {
+      ends = [[sel.anchorNode, sel.anchorOffset], [sel.focusNode, sel.focusOffset]].map(function (end) {
+        return { node: end[0], offset: end[1], path: old.contains(end[0]) ? pathTo(old, end[0]) : null };
+      });
+    }
+    old.replaceWith(el);
+    if (!ends || (!ends[0].path && !ends[1].path)) { return; }
+    var twins = ends.map(function (end) {
+      if (!end.path) { return end.node; }
+      var n = nodeAt(el, end.path);
+      if (!n || n.nodeName !== end.node.nodeName || (n.nodeType === 3 && n.data !== end.node.data)) { return null; }
+      return n;
+    });
+    if (!twins[0] || !twins[1]) { return; }
+    try {
+      sel.setBaseAndExtent(twins[0], ends[0].offset, twins[1], ends[1].offset);
+    } catch (e) {
+      // an offset the twin does not have: the selection goes, as before
+    }
+  }
+
+  // pathTo is where node is within root, as child indexes; nodeAt finds
+  // the node at such a path.
+  function pathTo(root, node) {
+    var path = [];
+    for (var n = node; n !== root; n = n.parentNode) { path.unshift(Array.prototype.indexOf.call(n.parentNode.childNodes, n)); }
+    return path;
+  }
+
+  function nodeAt(root, path) {
+    var n = root;
+    for (var i = 0; n && i < path.length; i++) { n = n.childNodes[path[i]]; }
+    return n || null;
   }
 
   function daySeparator(day) {
@@ -537,7 +578,7 @@
     if (swapComposer(old, el, focused)) { return; }
     keepOpen(old, el);
     var caret = focused && caretOf(document.activeElement), scroll = old.scrollTop;
-    old.replaceWith(el);
+    replaceKeepingSelection(old, el);
     if (window.htmx) { htmx.process(el); }
     keepSending(old, el);
     if (el.classList.contains("composer")) { restoreDrafts(el); }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -58,5 +59,62 @@ func TestBrowserLiveUpdateKeepsTheDraftAndSelection(t *testing.T) {
 	// The live bubble's time was sent in UTC and shows as the page's clock.
 	if got := ana.eval(`[...document.querySelectorAll('[data-testid=message] time')].pop().textContent`); len(got) != 5 || got[2] != ':' {
 		t.Errorf("message time %q, want HH:MM", got)
+	}
+}
+
+// Text the agent selects in the thread (a tracking number in a reply, to
+// copy it) or in the details (the customer's number) stays selected when
+// a live update redraws the bubble or the details around it: a read
+// receipt, a reaction, a teammate taking the conversation.
+func TestBrowserLiveUpdateKeepsTheSelectionInTheThread(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	now := time.Now()
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is order 4411?", now.Add(-time.Minute)))
+	ls.post(echoFrom("evt_2", "msg_2", "+14155550101", "Your tracking number is ZX123456789GB", now.Add(-30*time.Second)))
+	bctx := browser(t, exe)
+	ana := newTab(t, bctx)
+	ana.login(ls.url(), "ana@example.com")
+	ana.open(ls.url() + "/conversations/1")
+	ana.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	// selectIn selects the text of the element sel finds from the first
+	// occurrence of what on; selected gives what is selected.
+	selectIn := func(sel, what string) {
+		t.Helper()
+		ana.eval(`(() => { const e = document.querySelector('` + sel + `'), w = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+			for (let n; (n = w.nextNode());) { const i = n.data.indexOf('` + what + `');
+				if (i >= 0) { getSelection().setBaseAndExtent(n, i, n, i + ` + fmt.Sprint(len(what)) + `); return ''; } }
+			throw new Error('no ` + what + `'); })()`)
+		if got := ana.eval(`getSelection().toString()`); got != what {
+			t.Fatalf("selected %q, want %q", got, what)
+		}
+	}
+	const selected = `getSelection().toString()`
+	const ours = `[data-testid=message][data-direction=outbound]`
+
+	selectIn(ours+` [data-testid=text]`, "ZX123456789GB")
+	ls.post(statusEvent("evt_3", "message.read", "msg_2", now))
+	ana.waitFor("the reply shows as read", `document.querySelector('`+ours+`').dataset.status === 'read'`)
+	if got := ana.eval(selected); got != "ZX123456789GB" {
+		t.Errorf("after the read receipt the selection is %q, want the tracking number", got)
+	}
+
+	selectIn(`[data-testid=message][data-direction=inbound] [data-testid=text]`, "4411")
+	ls.post(reactionEvent("evt_4", "msg_1", "👍", "added", now))
+	ana.waitFor("the reaction shows", `document.querySelectorAll('[data-testid=reaction]').length === 1`)
+	if got := ana.eval(selected); got != "4411" {
+		t.Errorf("after a reaction the selection is %q, want the order number", got)
+	}
+
+	selectIn(`[data-testid=details]`, "+14155550101")
+	ben := newTab(t, bctx)
+	ben.login(ls.url(), "ben@example.com")
+	ben.open(ls.url() + "/conversations/1")
+	ben.do("Ben takes it", chromedp.Click(chromedp.CSS(`[data-testid=assign-me]`)))
+	ana.waitFor("Ana sees Ben as the assignee", `document.querySelector('[data-testid=details-assignee]').textContent.includes('Ben Agent')`)
+	if got := ana.eval(selected); got != "+14155550101" {
+		t.Errorf("after a teammate took the conversation the selection is %q, want the customer's number", got)
 	}
 }
