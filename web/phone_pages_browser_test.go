@@ -335,3 +335,40 @@ func TestBrowserSandboxBannerOnAPhone(t *testing.T) {
 		b.accessible("the sandbox banner at "+s.name, false)
 	}
 }
+
+// tooSmallToTap is a JavaScript expression: the elements matching sel
+// that show (not in a closed menu) and are less than 40 px wide or tall, each with its size; ""
+// when every one is large enough for a thumb.
+func tooSmallToTap(sel string) string {
+	return `[...document.querySelectorAll('` + sel + `')].filter(e => e.checkVisibility()).map(e => [e, e.getBoundingClientRect()])
+		.filter(([e, r]) => r.width < 40 || r.height < 40)
+		.map(([e, r]) => (e.dataset.testid || e.getAttribute('aria-label') || e.className) + ' is ' + Math.round(r.width) + 'x' + Math.round(r.height)).join('; ')`
+}
+
+// On a phone the controls an agent taps all day (the views, Sign out, the
+// search's tools, New; in a thread Back, the header's tools, Resolve, the
+// reaction picker, Reply and Note, Attach and Send) are at least 40 px
+// each way (TestBrowserPhoneLayout bounds the thread's header they make
+// taller).
+func TestBrowserControlsLargeEnoughToTapOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_t1", "msg_t1", "+14155550101", "Zoe Quinn", "Hi", time.Now()))
+	if err := ls.db.CreateLabel(context.Background(), &inbox.Label{Name: "vip", Colour: "teal", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	if got := b.eval(tooSmallToTap(`.nav a, [data-testid=logout], [data-testid=save-view-open], [data-testid=new-conversation-open], .search-help summary`)); got != "" {
+		t.Errorf("the list at 390x844: %s", got)
+	}
+	b.open(ls.url() + "/conversations/1")
+	if got := b.eval(tooSmallToTap(`.thread-pane .back, [data-testid=thread-head] .btn, [data-testid=react-open], .composer-tabs [role=tab], label.attach, [data-testid=send]`)); got != "" {
+		t.Errorf("the thread at 390x844: %s", got)
+	}
+	b.fits("the thread at 390x844")
+	b.open(ls.url() + "/inbox")
+	b.fits("the list at 390x844")
+}
