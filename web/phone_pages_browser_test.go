@@ -63,7 +63,8 @@ func TestBrowserNewConversationOnSmallerScreens(t *testing.T) {
 }
 
 // The snooze and label menus in a thread's header open within the screen,
-// also with a time chosen.
+// also with a time chosen; on a phone their choices are large enough for
+// a thumb.
 func TestBrowserThreadMenusOnSmallerScreens(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
@@ -85,6 +86,9 @@ func TestBrowserThreadMenusOnSmallerScreens(t *testing.T) {
 		if got := b.eval(offScreen("#thread [data-testid=snooze-menu] .menu-body, #thread [data-testid=snooze-menu] .menu-item")); got != "" {
 			t.Errorf("the snooze menu at %s: %s", s.name, got)
 		}
+		if got := b.eval(tooSmallToTap("#thread [data-testid=snooze-menu] .menu-item")); s == phone && got != "" {
+			t.Errorf("the snooze menu's choices at %s: %s", s.name, got)
+		}
 		b.do("choose a time", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=snooze-at]`), "12312030\t0930PM"))
 		b.waitFor("a time is chosen", `!!document.querySelector('#thread [data-testid=snooze-at]').value`)
 		if got := b.eval(offScreen("#thread [data-testid=snooze-menu] .menu-body, #thread [data-testid=snooze-at], #thread [data-testid=snooze-custom]")); got != "" {
@@ -100,6 +104,9 @@ func TestBrowserThreadMenusOnSmallerScreens(t *testing.T) {
 		b.waitFor("the label menu is open", `window.__opened === 'label-menu'`)
 		if got := b.eval(offScreen("#thread [data-testid=label-menu] .menu-body")); got != "" {
 			t.Errorf("the label menu at %s: %s", s.name, got)
+		}
+		if got := b.eval(tooSmallToTap("#thread [data-testid=label-menu] .menu-item")); s == phone && got != "" {
+			t.Errorf("the label menu's labels at %s: %s", s.name, got)
 		}
 	}
 }
