@@ -1504,9 +1504,10 @@
   }
 
   // In a header menu, arrows move between the choices, Enter picks one and
-  // Escape closes it.
+  // Escape closes it, as it closes the other pop-ups (the reaction picker,
+  // the search's filters and help), the focus back on its button.
   document.addEventListener("keydown", function (e) {
-    var menu = e.target.closest && e.target.closest("details.menu[open]");
+    var menu = e.target.closest && e.target.closest("details.menu[open], details.react-picker[open], details.search-help[open]");
     if (!menu || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) { return; }
     if (e.key === "Escape") {
       menu.open = false;

@@ -206,3 +206,36 @@ func TestBrowserLabelTickKeepsATeammatesLabel(t *testing.T) {
 	b.do("Ana unticks Refund", chromedp.Click(chromedp.CSS(`#thread [data-testid=label-option][value=Refund]`)))
 	b.waitFor("only VIP is left", `document.querySelector('#thread [data-testid=thread-labels]').textContent.trim() === 'VIP'`)
 }
+
+// From the keyboard, Escape closes the pop-ups that open over the page as
+// it closes the header's menus: the reaction picker under a customer's
+// message, the search's filters and its help. It does so from the pop-up's
+// button or from within it, and the focus goes back to its button.
+func TestBrowserEscapeClosesThePopUps(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	for _, p := range []struct{ name, summary string }{
+		{"the reaction picker", `#thread [data-testid=react-open]`},
+		{"the search's filters", `[data-testid=search-filters] summary`},
+		{"the search's help", `[data-testid=search-help] summary`},
+	} {
+		for _, within := range []bool{false, true} {
+			b.eval(`document.querySelector('` + p.summary + `').focus(), ''`)
+			b.do("open "+p.name, chromedp.KeyEvent(kb.Enter))
+			b.waitFor(p.name+" is open", `document.querySelector('`+p.summary+`').parentElement.open`)
+			if within {
+				b.eval(`(d => (d.querySelector('button, select, input, a[href]') || d).focus())(document.querySelector('` + p.summary + `').parentElement), ''`)
+			}
+			b.do("Escape", chromedp.KeyEvent(kb.Escape))
+			if got := b.eval(`(s => s.parentElement.open ? 'still open' : document.activeElement === s ? '' : 'closed, the focus on ' + document.activeElement.outerHTML.slice(0, 60))(document.querySelector('` + p.summary + `'))`); got != "" {
+				t.Errorf("%s after Escape (from within: %v): %s", p.name, within, got)
+			}
+			b.eval(`document.querySelectorAll('details[open]').forEach(d => d.open = false), ''`)
+		}
+	}
+}
