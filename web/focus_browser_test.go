@@ -1,0 +1,112 @@
+package web_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ringCut is a JavaScript expression: the elements matching sel whose
+// focus ring, once the keyboard gives them the focus, a part that scrolls
+// (the list, the search's results, the admin menu on a phone, a report's
+// table) cuts, each with the sides it cuts; "" when every ring shows
+// whole. Each element is focused as the keyboard would, and scrolled
+// wholly into view; the page must have had a key pressed, so that the
+// focus shows.
+func ringCut(sel string) string {
+	return `(() => [...document.querySelectorAll('` + sel + `')].filter(e => e.checkVisibility()).flatMap(e => {
+		e.focus();
+		e.scrollIntoView({block: 'nearest', inline: 'nearest'});
+		const st = getComputedStyle(e), r = e.getBoundingClientRect(), name = e.dataset.testid || e.textContent.trim().slice(0, 20);
+		if (document.activeElement !== e || !e.matches(':focus-visible') || st.outlineStyle === 'none' || parseFloat(st.outlineWidth) < 2) {
+			return [name + ' shows no ring (' + st.outlineStyle + ' ' + st.outlineWidth + ')'];
+		}
+		const o = parseFloat(st.outlineOffset) + parseFloat(st.outlineWidth);
+		for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+			const as = getComputedStyle(a);
+			if (as.overflowX === 'visible' && as.overflowY === 'visible') continue;
+			const b = a.getBoundingClientRect(), cut = [];
+			if (r.left - o < b.left - 1) cut.push('left');
+			if (r.right + o > b.right + 1) cut.push('right');
+			if (r.top - o < b.top - 1) cut.push('top');
+			if (r.bottom + o > b.bottom + 1) cut.push('bottom');
+			if (cut.length) return [name + ': ' + cut.join(', ')];
+		}
+		return [];
+	}).join('; '))()`
+}
+
+// A row the keyboard moves to (j, k) shows its whole focus ring: the list
+// scrolls and cuts what reaches past its edges, so the ring is drawn
+// within the row, not around it where only its bottom edge showed.
+func TestBrowserFocusedRowShowsItsWholeRing(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i, name := range []string{"Cleo", "Bram", "Abel"} {
+		ls.post(inboundFrom(fmt.Sprintf("evt_f%d", i), fmt.Sprintf("msg_f%d", i), fmt.Sprintf("+1415555020%d", i), name, "Hi", now.Add(time.Duration(i)*time.Second)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	for _, s := range []screenSize{phone, smallLaptop} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/inbox")
+		b.waitFor("three rows", `document.querySelectorAll('[data-testid=conv-row]').length === 3`)
+		for _, k := range []string{"j", "j"} {
+			b.key(k)
+		}
+		b.waitFor("the second row has the focus", `document.activeElement === document.querySelectorAll('[data-testid=conv-row]')[1]`)
+		if got := b.eval(`(() => {
+			const row = document.activeElement, list = document.getElementById('conv-list').getBoundingClientRect(), st = getComputedStyle(row);
+			if (!row.matches(':focus-visible') || st.outlineStyle === 'none' || parseFloat(st.outlineWidth) < 2) return 'no ring: ' + st.outlineStyle + ' ' + st.outlineWidth;
+			const out = parseFloat(st.outlineOffset) + parseFloat(st.outlineWidth), r = row.getBoundingClientRect();
+			const ring = {left: r.left - out, right: r.right + out, top: r.top - out, bottom: r.bottom + out};
+			// The rows after it are drawn over what reaches below it.
+			return ring.left < list.left || ring.right > list.right || ring.top < r.top - 0.5 || ring.bottom > r.bottom + 0.5 ?
+				'the ring is ' + Math.round(ring.left) + '..' + Math.round(ring.right) + ' x ' + Math.round(ring.top) + '..' + Math.round(ring.bottom) +
+				', the row ' + Math.round(r.top) + '..' + Math.round(r.bottom) + ' in a list ' + Math.round(list.left) + '..' + Math.round(list.right) : '';
+		})()`); got != "" {
+			t.Errorf("the focused row at %s: %s", s.name, got)
+		}
+	}
+}
+
+// The focus ring of a search result, of a section in the admin menu on a
+// phone (a row that scrolls sideways) and of a report's Table button shows
+// whole: each is drawn within its element, not around it where the part
+// that scrolls cut it (a report's Table button showed no ring at all).
+func TestBrowserFocusRingsInPartsThatScrollShowWhole(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addAdmin("ana@example.com", "Ana")
+	now := time.Now()
+	for i, name := range []string{"Cleo", "Bram", "Abel"} {
+		ls.post(inboundFrom(fmt.Sprintf("evt_r%d", i), fmt.Sprintf("msg_r%d", i), fmt.Sprintf("+1415555020%d", i), name, "Where is my order?", now.Add(time.Duration(i)*time.Second)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	for _, s := range []screenSize{phone, smallLaptop} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/inbox")
+		b.do("search", chromedp.SendKeys(chromedp.CSS(`[data-testid=search-input]`), "order"))
+		b.waitFor("three results", `document.querySelectorAll('[data-testid=search-hit]').length === 3`)
+		if got := b.eval(ringCut(`[data-testid=search-hit]`)); got != "" {
+			t.Errorf("search results at %s: %s", s.name, got)
+		}
+		b.open(ls.url() + "/reports")
+		b.key("\t")
+		if got := b.eval(ringCut(`.chart-table summary`)); got != "" {
+			t.Errorf("the reports' Table buttons at %s: %s", s.name, got)
+		}
+		if s == phone {
+			b.open(ls.url() + "/admin/agents")
+			b.key("\t")
+			if got := b.eval(ringCut(`.admin-nav a`)); got != "" {
+				t.Errorf("the admin menu at %s: %s", s.name, got)
+			}
+		}
+	}
+}
