@@ -133,3 +133,45 @@ func TestBrowserSelectingRowsLeavesThemInPlace(t *testing.T) {
 		}
 	}
 }
+
+// On a phone a row's tick box (14 px) takes a thumb's tap around it, 40
+// px each way within its row: a tap a little off the box ticks the row
+// rather than opening the conversation. A tap on the row above still
+// opens that one.
+func TestBrowserRowTickBoxTakesAThumbsTap(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i := range 3 {
+		ls.post(inboundFrom(fmt.Sprintf("evt_%d", i), fmt.Sprintf("msg_%d", i), fmt.Sprintf("+141555501%02d", i),
+			fmt.Sprintf("Customer %02d", i), "Where is my order?", now.Add(-time.Duration(i)*time.Minute)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.waitFor("the rows", `document.querySelectorAll('#conv-list .row').length === 3`)
+	box := `document.querySelectorAll('#conv-list .row')[1].querySelector('[data-testid=row-select]').getBoundingClientRect()`
+	var x, y float64
+	if _, err := fmt.Sscan(b.eval(`(r => (r.left + r.width / 2) + ' ' + (r.top + r.height / 2))(`+box+`)`), &x, &y); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range [][2]float64{{-17, -6}, {17, 20}, {17, -6}, {-17, 20}} {
+		b.eval(`document.querySelectorAll('#conv-list .row.checked').forEach(r => r.querySelector('[data-select]').click()), ''`)
+		b.do(fmt.Sprintf("tap %+.0f,%+.0f px from the box", off[0], off[1]), chromedp.MouseClickXY(x+off[0], y+off[1]))
+		b.waitFor("the tap is taken", `document.querySelectorAll('#conv-list .row.checked').length > 0 || location.pathname !== '/inbox'`)
+		if got := b.eval(`location.pathname + ' ' + [...document.querySelectorAll('#conv-list .row.checked')].map(r => r.querySelector('[data-testid=row-name]').textContent).join()`); got != "/inbox Customer 01" {
+			t.Fatalf("a tap %+.0f,%+.0f px from Customer 01's box: %s, want it ticked", off[0], off[1], got)
+		}
+	}
+	// A tap on the foot of the row above opens that row's conversation.
+	b.eval(`document.querySelectorAll('#conv-list .row.checked').forEach(r => r.querySelector('[data-select]').click()), ''`)
+	top := b.eval(`String(document.querySelectorAll('#conv-list .row')[1].getBoundingClientRect().top)`)
+	var rowTop float64
+	if _, err := fmt.Sscan(top, &rowTop); err != nil {
+		t.Fatal(err)
+	}
+	b.do("tap the foot of the row above", chromedp.MouseClickXY(x, rowTop-2))
+	b.waitAcrossLoads("Customer 00's conversation opens", `location.pathname.startsWith('/conversations/') &&
+		(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Customer 00'`)
+}
