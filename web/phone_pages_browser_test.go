@@ -353,9 +353,9 @@ func tooSmallToTap(sel string) string {
 }
 
 // On a phone the controls an agent taps all day (the views, Sign out, the
-// search's tools, New; in a thread Back, the header's tools, Resolve, the
-// reaction picker, Reply and Note, Attach and Send) are at least 40 px
-// each way (TestBrowserPhoneLayout bounds the thread's header they make
+// search's tools, New, the list's filters; in a thread Back, the header's
+// tools, the assignee, Resolve, the reaction picker, Reply and Note,
+// Attach and Send) are at least 40 px each way (TestBrowserPhoneLayout bounds the thread's header they make
 // taller).
 func TestBrowserControlsLargeEnoughToTapOnAPhone(t *testing.T) {
 	exe := chromium(t)
@@ -368,11 +368,11 @@ func TestBrowserControlsLargeEnoughToTapOnAPhone(t *testing.T) {
 	b := newTab(t, browser(t, exe))
 	b.setScreen(phone, false)
 	b.login(ls.url(), "ana@example.com")
-	if got := b.eval(tooSmallToTap(`.nav a, [data-testid=logout], [data-testid=save-view-open], [data-testid=new-conversation-open], .search-help summary`)); got != "" {
+	if got := b.eval(tooSmallToTap(`.nav a, [data-testid=logout], [data-testid=save-view-open], [data-testid=new-conversation-open], .search-help summary, .list-head select`)); got != "" {
 		t.Errorf("the list at 390x844: %s", got)
 	}
 	b.open(ls.url() + "/conversations/1")
-	if got := b.eval(tooSmallToTap(`.thread-pane .back, [data-testid=thread-head] .btn, [data-testid=react-open], .composer-tabs [role=tab], label.attach, [data-testid=send]`)); got != "" {
+	if got := b.eval(tooSmallToTap(`.thread-pane .back, [data-testid=thread-head] .btn, [data-testid=thread-head] select, [data-testid=react-open], .composer-tabs [role=tab], label.attach, [data-testid=send]`)); got != "" {
 		t.Errorf("the thread at 390x844: %s", got)
 	}
 	b.fits("the thread at 390x844")
