@@ -355,7 +355,7 @@ func tooSmallToTap(sel string) string {
 // On a phone the controls an agent taps all day (the views, Sign out, the
 // search's tools, New, the list's filters; in a thread Back, the header's
 // tools, the assignee, Resolve, the reaction picker, Reply and Note,
-// Attach and Send) are at least 40 px each way (TestBrowserPhoneLayout bounds the thread's header they make
+// Attach and Send, a note's Edit or delete) are at least 40 px each way (TestBrowserPhoneLayout bounds the thread's header they make
 // taller).
 func TestBrowserControlsLargeEnoughToTapOnAPhone(t *testing.T) {
 	exe := chromium(t)
@@ -376,6 +376,12 @@ func TestBrowserControlsLargeEnoughToTapOnAPhone(t *testing.T) {
 		t.Errorf("the thread at 390x844: %s", got)
 	}
 	b.fits("the thread at 390x844")
+	b.do("write a note", chromedp.Click(chromedp.CSS(`[data-testid=tab-note]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=note-text]`), "Call the courier\r"))
+	b.waitFor("the note offers Edit or delete", `!!document.querySelector('[data-testid=note-actions]')?.checkVisibility()`)
+	if got := b.eval(tooSmallToTap(`[data-testid=note-actions]`)); got != "" {
+		t.Errorf("the note at 390x844: %s", got)
+	}
 	b.open(ls.url() + "/inbox")
 	b.fits("the list at 390x844")
 }
