@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -153,6 +154,15 @@ func TestBrowserContactsOnAPhone(t *testing.T) {
 		t.Error(got)
 	}
 	b.accessible("the contacts at 390x844", false)
+	// The whole card opens the contact, not the name's line alone (18 px
+	// tall): a tap on the number does.
+	var x, y float64
+	if _, err := fmt.Sscan(b.eval(`(r => (r.left + r.width / 2) + ' ' + (r.top + r.height / 2))(document.querySelector('[data-testid=contact-row] .contact-phone').getBoundingClientRect())`), &x, &y); err != nil {
+		t.Fatal(err)
+	}
+	b.do("tap Zoe's number", chromedp.MouseClickXY(x, y))
+	b.waitAcrossLoads("Zoe's page opens", `location.pathname.startsWith('/contacts/') && document.querySelector('h1')?.textContent.includes('Zoe Quinn')`)
+	b.open(ls.url() + "/contacts")
 	b.setScreen(laptop, false)
 	b.waitFor("a table with its headings on a laptop", `document.querySelector('.contacts-table thead').getBoundingClientRect().height > 1 &&
 		getComputedStyle(document.querySelector('.contact-count-unit')).display === 'none'`)
