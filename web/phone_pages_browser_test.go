@@ -385,3 +385,26 @@ func TestBrowserControlsLargeEnoughToTapOnAPhone(t *testing.T) {
 	b.open(ls.url() + "/inbox")
 	b.fits("the list at 390x844")
 }
+
+// On a phone the Mentions page's link to itself, with its count of unseen
+// mentions, says Mentions beside its icon, as on a laptop: the views'
+// icons stand alone only in the views' bar, where it showed a lone @.
+func TestBrowserMentionsPageSaysMentionsOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	for _, s := range []screenSize{phone, smallLaptop} {
+		b.setScreen(s, false)
+		b.open(ls.url() + "/mentions")
+		if w := b.eval(`String(Math.round(document.querySelector('main [data-testid=nav-mentions] .nav-label').getBoundingClientRect().width))`); atoi(t, w) < 40 {
+			t.Errorf("the Mentions page's link at %s shows its name %s px wide", s.name, w)
+		}
+	}
+	b.setScreen(phone, false)
+	b.open(ls.url() + "/inbox")
+	if w := b.eval(`String(Math.round(document.querySelector('.nav [data-testid=nav-mentions] .nav-label').getBoundingClientRect().width))`); w != "1" {
+		t.Errorf("the views' bar at 390x844 shows Mentions in words, %s px wide", w)
+	}
+}
