@@ -110,3 +110,51 @@ func TestBrowserFocusRingsInPartsThatScrollShowWhole(t *testing.T) {
 		}
 	}
 }
+
+// ringContrast is a JavaScript expression: the contrast ratio of the
+// focused element's ring with the colour it is drawn on (the element's
+// own background for a ring inside it, else the first background behind
+// it), as WCAG counts it.
+const ringContrast = `(() => {
+	const e = document.activeElement, st = getComputedStyle(e);
+	if (st.outlineStyle === 'none') return '0 (no ring)';
+	const rgb = c => c.match(/[\d.]+/g).map(Number);
+	const lum = c => { const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+	let under = parseFloat(st.outlineOffset) < 0 ? e : e.parentElement;
+	while (under && (rgb(getComputedStyle(under).backgroundColor)[3] === 0)) under = under.parentElement;
+	const bg = under ? getComputedStyle(under).backgroundColor : 'rgb(255, 255, 255)';
+	const a = lum(st.outlineColor), b = lum(bg);
+	return ((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)).toFixed(2) + ' (' + st.outlineColor + ' on ' + bg + ')';
+})()`
+
+// The focus ring stands out from what it is drawn on, 3:1 at least (WCAG
+// 1.4.11), light and dark: on the list's open row and on the composer's
+// Send, beside the page's panes.
+func TestBrowserFocusRingContrast(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i, name := range []string{"Cleo", "Bram"} {
+		ls.post(inboundFrom(fmt.Sprintf("evt_c%d", i), fmt.Sprintf("msg_c%d", i), fmt.Sprintf("+1415555020%d", i), name, "Hi", now.Add(time.Duration(i)*time.Second)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	for _, dark := range []bool{false, true} {
+		b.setScreen(smallLaptop, dark)
+		b.open(ls.url() + "/conversations/1")
+		b.waitFor("the open row is marked", `!!document.querySelector('#conv-list .row.selected')`)
+		b.key("\t")
+		for _, el := range []string{"#conv-list .row.selected", "[data-testid=send]", "[data-testid=reply-text]"} {
+			b.eval(`document.querySelector('` + el + `').focus(), ''`)
+			got := b.eval(ringContrast)
+			var ratio float64
+			if _, err := fmt.Sscan(got, &ratio); err != nil {
+				t.Fatal(err)
+			}
+			if ratio < 3 {
+				t.Errorf("the focus ring of %s (dark %v): %s, want 3 or more", el, dark, got)
+			}
+		}
+	}
+}
