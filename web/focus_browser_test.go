@@ -158,3 +158,32 @@ func TestBrowserFocusRingContrast(t *testing.T) {
 		}
 	}
 }
+
+// The hints in empty fields (the search's "Search /", the reply box's
+// "Reply to Zoe...", the contacts' search) read at 4.5:1 at least, light
+// and dark; the browser's own grey was 3.75:1 on the dark panes.
+func TestBrowserPlaceholdersReadable(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_p1", "msg_p1", "+14155550101", "Zoe", "Hi", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	for _, dark := range []bool{false, true} {
+		b.setScreen(smallLaptop, dark)
+		for _, p := range []string{"/conversations/1", "/contacts"} {
+			b.open(ls.url() + p)
+			if got := b.eval(`(() => {
+				const rgb = c => c.match(/[\d.]+/g).map(Number);
+				const lum = c => { const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+				return [...document.querySelectorAll('input[placeholder], textarea[placeholder]')].filter(e => e.checkVisibility()).flatMap(e => {
+					const ph = getComputedStyle(e, '::placeholder'), bg = getComputedStyle(e).backgroundColor;
+					const a = lum(ph.color), b = lum(bg), ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+					return ratio >= 4.5 && Number(ph.opacity) === 1 ? [] : [(e.dataset.testid || e.name) + ' ' + ratio.toFixed(2) + ' (' + ph.color + ' on ' + bg + ', opacity ' + ph.opacity + ')'];
+				}).join('; ');
+			})()`); got != "" {
+				t.Errorf("%s (dark %v): %s", p, dark, got)
+			}
+		}
+	}
+}
