@@ -134,7 +134,9 @@ func (s *Server) wantCSRF(c echo.Context) string {
 }
 
 // sameOrigin reports whether origin is Switchboard's own: the configured
-// base URL, or the host the request was sent to.
+// base URL, or the host the request was sent to. When Switchboard is
+// served over https, a page of that host over plain http is not its own:
+// anyone on the network path can write one.
 func (s *Server) sameOrigin(r *http.Request, origin string) bool {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
@@ -142,6 +144,9 @@ func (s *Server) sameOrigin(r *http.Request, origin string) bool {
 	}
 	if s.cfg.BaseURL != nil && strings.EqualFold(u.Host, s.cfg.BaseURL.Host) && u.Scheme == s.cfg.BaseURL.Scheme {
 		return true
+	}
+	if s.https() && u.Scheme != "https" {
+		return false
 	}
 	return strings.EqualFold(u.Host, r.Host)
 }
