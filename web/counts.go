@@ -35,6 +35,31 @@ func (b countBase) filter() inbox.ConversationFilter {
 	return inbox.ConversationFilter{SenderID: b.sender, Channel: inbox.Channel(b.channel), Label: b.label}
 }
 
+// folded is b with its label name in lower case, A to Z only: bases the
+// same when folded name the same label, which the store finds by its
+// name without regard to letter case (SQLite's NOCASE folds A to Z,
+// PostgreSQL's citext those and more).
+func (b countBase) folded() countBase {
+	b.label = asciiLower(b.label)
+	return b
+}
+
+// asciiLower is s with A to Z in lower case, every other byte as it is.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
 // countKey is how the page names the count of view with base's filters.
 func countKey(view string, b countBase) string {
 	return views.Filter{View: view, SenderID: b.sender, Channel: b.channel, Label: b.label}.Query()
@@ -220,19 +245,34 @@ func (h *Hub) renderCounts(ctx context.Context, u *update, ids []int64, covers u
 		}
 	}
 	var counts []liveCount
+	// Bases that name one label in other letter cases count the same
+	// conversations: each is counted once a render, so that pages naming
+	// a label in many spellings cost no more than naming it once.
+	type counted struct {
+		vc  inbox.ViewCounts
+		err error
+	}
+	done := map[countBase]counted{}
 	for b := range bases {
 		old, had := st.last[b]
 		if had && !moved {
 			continue
 		}
-		now, err := vc.viewCounts(ctx, b.filter())
-		if err != nil {
-			h.log.Warn("views not counted for live pages", "err", err)
+		same := b.folded()
+		r, ok := done[same]
+		if !ok {
+			r.vc, r.err = vc.viewCounts(ctx, b.filter())
+			done[same] = r
+			if r.err != nil {
+				h.log.Warn("views not counted for live pages", "err", r.err)
+			}
+		}
+		if r.err != nil {
 			delete(st.last, b)
 			continue
 		}
-		st.last[b] = now
-		counts = append(counts, countChanges(b, old, now, had)...)
+		st.last[b] = r.vc
+		counts = append(counts, countChanges(b, old, r.vc, had)...)
 	}
 	if counts == nil {
 		return nil
