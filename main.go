@@ -353,6 +353,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 		log.Warn("sandbox mode: webhooks are checked with the public sandbox secret; set ZAVU_API_KEY and ZAVU_WEBHOOK_SECRET for production",
 			"secret", sandboxSecret)
 	}
+	// No account yet: the first admin is created through this link, whose
+	// code only whoever reads this log has.
+	if link, err := srv.SetupLink(ctx); err != nil {
+		log.Error("cannot make the setup link; add an admin with: switchboard user add --admin", "err", err)
+	} else if link != "" {
+		log.Warn("no account yet: open the setup link to create the first admin account", "setup_url", link)
+	}
 
 	workers, stopWorkers := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -60,10 +60,14 @@ func TestBrowserQuickStart(t *testing.T) {
 		return s
 	}
 
-	run("open Switchboard", chromedp.Navigate(c.url), chromedp.WaitVisible(chromedp.CSS(`form[action="/setup"]`)))
+	// The first visit asks for the setup link Switchboard wrote to its
+	// log: its code keeps whoever else reaches the page from taking the
+	// admin account.
+	run("open Switchboard", chromedp.Navigate(c.url), chromedp.WaitVisible(chromedp.CSS(`[data-testid=setup-needs-code]`)))
 	if p := eval(`location.pathname`); p != "/setup" {
 		t.Errorf("the first visit opened %s, want the admin account's setup", p)
 	}
+	run("open the setup link from the log", chromedp.Navigate(setupLink(t, c)), chromedp.WaitVisible(chromedp.CSS(`form[action="/setup"]`)))
 	run("create the admin account",
 		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Ana Admin"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ana@example.com"),
@@ -174,4 +178,24 @@ func TestBrowserQuickStart(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// setupLink is the first-run setup's link that c wrote to its log.
+func setupLink(t *testing.T, c *child) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, line := range strings.Split(c.logText(), "\n") {
+			var entry struct {
+				SetupURL string `json:"setup_url"`
+			}
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.SetupURL != "" {
+				return entry.SetupURL
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no setup_url in the log:\n%s", c.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

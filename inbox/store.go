@@ -351,6 +351,10 @@ type Store interface {
 	CreateFirstAdmin(ctx context.Context, u *User) error
 	// CountUsers counts users, active or not.
 	CountUsers(ctx context.Context) (int, error)
+	// SetupCode returns the code that opens the first-run setup while no
+	// user exists, keeping fresh as that code when none is kept yet; open
+	// is false once a user exists.
+	SetupCode(ctx context.Context, fresh string) (code string, open bool, err error)
 	User(ctx context.Context, id int64) (User, error)
 	// Users lists every user, active ones first, then by name.
 	Users(ctx context.Context) ([]User, error)

@@ -283,6 +283,29 @@ func TestSetStatus(t *testing.T) {
 	}
 }
 
+// The first-run setup's code: one for every process of a database until
+// a user exists, then none, and forgotten.
+func TestSetupCodeUntilTheFirstUser(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	code, open, err := db.SetupCode(ctx, "FIRSTCODE")
+	if err != nil || !open || code != "FIRSTCODE" {
+		t.Fatalf("SetupCode of an empty database: %q, %v, %v; want the fresh code kept", code, open, err)
+	}
+	if code, open, err = db.SetupCode(ctx, "OTHERCODE"); err != nil || !open || code != "FIRSTCODE" {
+		t.Fatalf("SetupCode again: %q, %v, %v; want the code kept first", code, open, err)
+	}
+	if err := db.CreateFirstAdmin(ctx, &inbox.User{Email: "owner@example.com", Name: "Owner", PasswordHash: "hash"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, open, err = db.SetupCode(ctx, "THIRDCODE"); err != nil || open || code != "" {
+		t.Fatalf("SetupCode once a user exists: %q, %v, %v; want none", code, open, err)
+	}
+	if _, ok, err := db.Setting(ctx, setupCodeKey); err != nil || ok {
+		t.Fatalf("the setup code is still kept (%v, %v)", ok, err)
+	}
+}
+
 func TestCreateFirstAdmin(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()

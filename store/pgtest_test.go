@@ -146,6 +146,7 @@ var pgContract = []struct {
 	{"TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue", TestAReplyBeingTriedAgainSaysWhenItsAttemptWasDue},
 	// Sessions, users, tokens, settings, senders.
 	{"TestSessionsKeepNoTokenInTheDatabase", TestSessionsKeepNoTokenInTheDatabase},
+	{"TestSetupCodeUntilTheFirstUser", TestSetupCodeUntilTheFirstUser},
 	{"TestCreateFirstAdmin", TestCreateFirstAdmin},
 	{"TestCreateFirstAdminConcurrently", TestCreateFirstAdminConcurrently},
 	{"TestUsersListsActiveFirstByName", TestUsersListsActiveFirstByName},

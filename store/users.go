@@ -73,6 +73,44 @@ func (db *DB) createUser(ctx context.Context, u *inbox.User, onlyFirst bool) err
 	return nil
 }
 
+// setupCodeKey names the settings row that keeps the code the first-run
+// setup asks for while no user exists (see SetupCode).
+const setupCodeKey = "setup_code"
+
+// SetupCode returns the code that opens the first-run setup while no user
+// exists, keeping fresh as that code when none is kept yet, so that every
+// process of a database asks for the same one. Once a user exists, open
+// is false and the code kept is forgotten.
+func (db *DB) SetupCode(ctx context.Context, fresh string) (code string, open bool, err error) {
+	err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var users bool
+		if err := w.queryRowSQL(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&users); err != nil {
+			return err
+		}
+		if users {
+			code, open = "", false
+			_, err := w.execSQL(ctx, `DELETE FROM settings WHERE key = ?`, setupCodeKey)
+			return err
+		}
+		kept, ok, err := w.setting(ctx, setupCodeKey)
+		switch {
+		case err != nil:
+			return err
+		case ok && kept != "":
+			code, open = kept, true
+			return nil
+		case fresh == "":
+			return fmt.Errorf("no code to keep: %w", inbox.ErrInvalid)
+		}
+		code, open = fresh, true
+		return w.setSetting(ctx, setupCodeKey, fresh, w.db.now())
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("the setup code: %w", err)
+	}
+	return code, open, nil
+}
+
 // CountUsers counts the users, active or not.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int

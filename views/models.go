@@ -282,9 +282,13 @@ type LoginView struct {
 // SetupView is the first-run form that creates the first admin.
 type SetupView struct {
 	Page
-	Name  string
-	Email string
-	Error string
+	// NeedCode asks for the setup's code (the link in the log) first;
+	// Code is the one given, carried by the form.
+	NeedCode bool
+	Code     string
+	Name     string
+	Email    string
+	Error    string
 }
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }

@@ -134,12 +134,37 @@ func TestFirstRunSetupCreatesOneAdminOnly(t *testing.T) {
 	if p := a.get("/inbox"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/setup" {
 		t.Fatalf("with no user, /inbox: %d to %q, want the setup page", p.status, p.header.Get("Location"))
 	}
-	a.get("/setup")
-	form := url.Values{"name": {"Ana Admin"}, "email": {"ana@example.com"}, "password": {"a long enough password"}}
+	// The page asks first for the code of the setup link the server wrote
+	// to its log; without it, or with another, nothing is created and no
+	// password is hashed.
+	if p := a.get("/setup"); p.status != http.StatusOK || p.find("setup-needs-code").Length() != 1 || strings.Contains(p.body, `name="password"`) {
+		t.Fatalf("setup without its code: %d, want the page that asks for it:\n%s", p.status, p.body)
+	}
+	if p := a.get("/setup?code=ABCDEFGHIJKLMNOPQRSTUVWXYZ"); p.status != http.StatusForbidden || p.find("setup-needs-code").Length() != 1 {
+		t.Fatalf("setup with another code: %d, want 403 and the page that asks for it", p.status)
+	}
+	before, _ := web.PasswordWork()
+	for _, code := range []string{"", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"} {
+		guess := url.Values{"name": {"Mallory"}, "email": {"mallory@example.com"}, "password": {"a long enough password"}, "csrf": {a.csrf}, "code": {code}}
+		if p := a.do(http.MethodPost, "/setup", guess, nil); p.find("setup-needs-code").Length() != 1 {
+			t.Fatalf("setup posted with code %q: %d, want the page that asks for the code", code, p.status)
+		}
+	}
+	if n, _ := ts.db.CountUsers(context.Background()); n != 0 {
+		t.Fatalf("setup without its code created %d users", n)
+	}
+	if after, _ := web.PasswordWork(); after != before {
+		t.Errorf("setup without its code ran bcrypt %d times, want none", after-before)
+	}
+	code := ts.setupCode()
+	if p := a.get("/setup?code=" + code); p.status != http.StatusOK || p.doc.Find(`input[name=password]`).Length() != 1 {
+		t.Fatalf("setup through its link: %d, want the form", p.status)
+	}
+	form := url.Values{"name": {"Ana Admin"}, "email": {"ana@example.com"}, "password": {"a long enough password"}, "code": {code}}
 	if p := a.do(http.MethodPost, "/setup", form, nil); p.status != http.StatusForbidden {
 		t.Fatalf("setup without the CSRF token: %d, want 403", p.status)
 	}
-	short := url.Values{"name": {"Ana"}, "email": {"ana@example.com"}, "password": {"short"}, "csrf": {a.csrf}}
+	short := url.Values{"name": {"Ana"}, "email": {"ana@example.com"}, "password": {"short"}, "csrf": {a.csrf}, "code": {code}}
 	if p := a.do(http.MethodPost, "/setup", short, nil); p.status != http.StatusBadRequest || p.find("setup-error").Length() != 1 {
 		t.Fatalf("short password: %d, want 400 with an error on the form", p.status)
 	}
@@ -151,10 +176,14 @@ func TestFirstRunSetupCreatesOneAdminOnly(t *testing.T) {
 		t.Fatalf("after setup the admin is signed in; /inbox: %d", p.status)
 	}
 
-	// A second visitor cannot use setup any more.
+	// A second visitor cannot use setup any more, its link neither; the
+	// code is forgotten.
 	b := ts.newAgent()
-	if p := b.get("/setup"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/login" {
+	if p := b.get("/setup?code=" + code); p.status != http.StatusSeeOther || p.header.Get("Location") != "/login" {
 		t.Fatalf("setup after the first admin: %d to %q, want the login page", p.status, p.header.Get("Location"))
+	}
+	if link, err := ts.web.SetupLink(context.Background()); err != nil || link != "" {
+		t.Fatalf("the setup link after the first admin: %q, %v; want none", link, err)
 	}
 	b.get("/login")
 	form.Set("email", "mallory@example.com")

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -130,24 +132,97 @@ func (s *Server) handleLogout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// handleSetupForm shows the first-run page while no user exists.
+// The first-run setup creates the first admin, and whoever reaches it
+// first would take the account: a scanner finding a new server on the
+// internet before its owner, or a web page reaching one on a laptop
+// through DNS rebinding. So it asks for a code only whoever runs
+// Switchboard sees: the setup link, with the code, is written to the log
+// as the server starts (SetupLink), and again, at most once a second,
+// each time the page is opened without it.
+
+// SetupLink is the link that opens the first-run setup, its code in it;
+// "" once a user exists.
+func (s *Server) SetupLink(ctx context.Context) (string, error) {
+	code, open, err := s.store.SetupCode(ctx, rand.Text())
+	if err != nil || !open {
+		return "", err
+	}
+	return strings.TrimSuffix(s.cfg.BaseURL.String(), "/") + "/setup?code=" + url.QueryEscape(code), nil
+}
+
+// setupCodeOK reports whether code opens the first-run setup. When it
+// does not, the setup link is written to the log again, for whoever runs
+// Switchboard to find.
+func (s *Server) setupCodeOK(ctx context.Context, code string) (bool, error) {
+	kept, open, err := s.store.SetupCode(ctx, rand.Text())
+	if err != nil || !open {
+		return false, err
+	}
+	if code != "" && subtle.ConstantTimeCompare([]byte(code), []byte(kept)) == 1 {
+		return true, nil
+	}
+	link, err := s.SetupLink(ctx)
+	if err != nil {
+		return false, err
+	}
+	s.failLog.Log(ctx, slog.LevelWarn, "the setup page was opened without its code: open the setup link to create the first admin account",
+		"setup_url", link)
+	return false, nil
+}
+
+// setupCodePage answers a setup request without the setup's code with
+// the page that says where to find it: 403 when it brought another code.
+func (s *Server) setupCodePage(c echo.Context, code string) error {
+	v := views.SetupView{Page: s.page(c, "Set up · Switchboard"), NeedCode: true}
+	status := http.StatusOK
+	if code != "" {
+		status, v.Error = http.StatusForbidden, "That is not the setup code Switchboard wrote to its log."
+	}
+	return s.render(c, status, views.SetupPage(v))
+}
+
+// handleSetupForm shows the first-run setup while no user exists, once its
+// code is given; before, where to find the code.
 func (s *Server) handleSetupForm(c echo.Context) error {
-	if n, err := s.store.CountUsers(c.Request().Context()); err != nil {
+	ctx := c.Request().Context()
+	if n, err := s.store.CountUsers(ctx); err != nil {
 		return err
 	} else if n > 0 {
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
-	return s.render(c, http.StatusOK, views.SetupPage(views.SetupView{Page: s.page(c, "Set up · Switchboard")}))
+	code := c.QueryParam("code")
+	if ok, err := s.setupCodeOK(ctx, code); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return s.setupCodePage(c, code)
+	}
+	return s.render(c, http.StatusOK, views.SetupPage(views.SetupView{Page: s.page(c, "Set up · Switchboard"), Code: code}))
 }
 
-// handleSetup creates the first admin and signs them in. Once any user
-// exists, it refuses.
+// handleSetup creates the first admin and signs them in, given the setup's
+// code. Once any user exists, it refuses.
 func (s *Server) handleSetup(c echo.Context) error {
+	ctx := c.Request().Context()
+	// Whether setup is still open, and its code, are known before any
+	// password is hashed: posting here costs the server nothing else.
+	if n, err := s.store.CountUsers(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	code := c.FormValue("code")
+	if ok, err := s.setupCodeOK(ctx, code); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return s.setupCodePage(c, code)
+	}
 	name := strings.TrimSpace(c.FormValue("name"))
 	email := strings.TrimSpace(c.FormValue("email"))
 	fail := func(msg string) error {
 		return s.render(c, http.StatusBadRequest, views.SetupPage(views.SetupView{
-			Page: s.page(c, "Set up · Switchboard"), Name: name, Email: email, Error: msg,
+			Page: s.page(c, "Set up · Switchboard"), Code: code, Name: name, Email: email, Error: msg,
 		}))
 	}
 	if name == "" {
@@ -155,13 +230,6 @@ func (s *Server) handleSetup(c echo.Context) error {
 	}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
 		return fail("That is not an e-mail address.")
-	}
-	// Whether setup is still open is known before any password is hashed:
-	// once a user exists, posting here costs the server nothing.
-	if n, err := s.store.CountUsers(c.Request().Context()); err != nil {
-		return err
-	} else if n > 0 {
-		return c.Redirect(http.StatusSeeOther, "/login")
 	}
 	pw := c.FormValue("password")
 	if err := checkPasswordRules(pw); err != nil {
@@ -172,7 +240,7 @@ func (s *Server) handleSetup(c echo.Context) error {
 		return err
 	}
 	u := inbox.User{Email: email, Name: name, Role: inbox.RoleAdmin, PasswordHash: hash, Active: true, CreatedAt: s.now().UTC()}
-	err = s.store.CreateFirstAdmin(c.Request().Context(), &u)
+	err = s.store.CreateFirstAdmin(ctx, &u)
 	if errors.Is(err, inbox.ErrConflict) {
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
@@ -180,6 +248,10 @@ func (s *Server) handleSetup(c echo.Context) error {
 		return err
 	}
 	s.log.Info("first admin created", "user_id", u.ID)
+	// The code is forgotten: nobody needs it again.
+	if _, _, err := s.store.SetupCode(ctx, ""); err != nil {
+		s.log.Warn("the setup code is kept after the first admin was created; it opens nothing", "err", err)
+	}
 	if err := s.startSession(c, u); err != nil {
 		return err
 	}

@@ -304,3 +304,18 @@ func str(p *string) string {
 	}
 	return *p
 }
+
+// setupCode is the code of the first-run setup's link, as the server
+// writes it to its log.
+func (ts *testServer) setupCode() string {
+	ts.t.Helper()
+	link, err := ts.web.SetupLink(context.Background())
+	if err != nil || link == "" {
+		ts.t.Fatalf("the setup link: %q, %v", link, err)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return u.Query().Get("code")
+}

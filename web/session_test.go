@@ -102,7 +102,7 @@ func TestFirstRunFormStoresNoSession(t *testing.T) {
 	if n := storedSessions(t, ts); n != 0 {
 		t.Fatalf("setup page shown: %d sessions stored, want none", n)
 	}
-	form := url.Values{"name": {"Ana"}, "email": {"ana@example.com"}, "password": {"correct horse battery"}}
+	form := url.Values{"name": {"Ana"}, "email": {"ana@example.com"}, "password": {"correct horse battery"}, "code": {ts.setupCode()}}
 	if p := a.do(http.MethodPost, "/setup", form, nil); p.status != http.StatusForbidden {
 		t.Fatalf("setup without the form token: %d, want 403", p.status)
 	}
