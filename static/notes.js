@@ -61,13 +61,58 @@
     if (empty) { since.value = ""; } else if (since.value === "") { since.value = String(latestMessage(form)); }
   }
 
+  // A draft emptied makes what the guard held it for moot: its box and
+  // its warning go.
+  function dropHeld(form) {
+    var composer = form.closest(".composer");
+    var box = composer && $(".draft-changed", composer);
+    if (!box) { return; }
+    box.remove();
+    var err = $(".composer-error", composer);
+    if (err) { err.remove(); }
+  }
+
+  function draftEmpty(form) {
+    var since = $("input[data-draft-since]", form);
+    return !!since && since.value === "" && !$$("input[type=file]", form).some(function (f) { return f.files.length; });
+  }
+
   document.addEventListener("input", function (e) {
     var form = e.target.closest && e.target.closest("form[data-reply], form[data-template-form]");
-    if (form) { trackDraft(form); }
+    if (form) {
+      trackDraft(form);
+      if (draftEmpty(form)) { dropHeld(form); }
+    }
   });
   document.addEventListener("change", function (e) {
     var form = e.target.closest && e.target.closest("form[data-template-form]");
-    if (form) { trackDraft(form); }
+    if (form) {
+      trackDraft(form);
+      if (draftEmpty(form)) { dropHeld(form); }
+    }
+  });
+
+  // Discard, in the guard's box: the held reply is not sent after all.
+  // The box empties as if the agent had deleted the text (its saved draft
+  // goes with it), and the warning goes.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-draft-discard]");
+    var composer = b && b.closest(".composer");
+    var form = composer && $("form[data-reply], form[data-template-form]", composer);
+    if (!form) { return; }
+    var ta = $("textarea", form), sel = $("select[name=templateId]", form);
+    $$("input[type=file]", form).forEach(function (f) { f.value = ""; });
+    $$(".attach-name", form).forEach(function (n) { n.textContent = ""; });
+    if (ta) {
+      ta.value = "";
+      ta.dispatchEvent(new Event("input", { bubbles: true }));
+    } else if (sel) {
+      sel.value = "";
+      sel.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    dropHeld(form);
+    var f = ta || sel;
+    if (f) { f.focus(); }
   });
   // A draft kept from before counts from the thread as it is when shown.
   function trackRestored(root) { $$("form[data-reply]", root).forEach(trackDraft); }
@@ -114,6 +159,16 @@
     $$("[id]", t.content).forEach(function (el) { el.removeAttribute("id"); });
     $$("[data-live]", t.content).forEach(function (el) { el.removeAttribute("data-live"); });
     box.replaceChildren(t.content);
+    var bar = document.createElement("p");
+    bar.className = "draft-actions";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "btn btn-quiet";
+    discard.setAttribute("data-draft-discard", "");
+    discard.setAttribute("data-testid", "draft-discard");
+    discard.textContent = "Discard my reply";
+    bar.appendChild(discard);
+    box.appendChild(bar);
     $$("time[datetime]", box).forEach(function (tm) {
       var d = new Date(tm.getAttribute("datetime"));
       if (!isNaN(d)) { tm.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }

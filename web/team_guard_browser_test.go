@@ -1,0 +1,59 @@
+package web_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Ben writes a reply while Ana answers the customer first: his Send is
+// held with Ana's reply shown, and he chooses not to send his after all.
+// Discard empties his box, takes the warning away and forgets the draft
+// (a reload does not bring it back); nothing of his reaches Zavu. A
+// warning he makes moot by emptying the box by hand goes too.
+func TestBrowserHeldReplyCanBeDiscarded(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Can I cancel my order?", time.Now()))
+	bctx := browser(t, exe)
+	ana, ben := newTab(t, bctx), newTab(t, bctx)
+	for _, b := range []struct {
+		tab   *tab
+		email string
+	}{{ana, "ana@example.com"}, {ben, "ben@example.com"}} {
+		b.tab.login(ls.url(), b.email)
+		b.tab.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	}
+	const held = `!!document.querySelector('[data-testid=draft-changed]') && !!document.querySelector('[data-testid=composer-error]')`
+	const clear = `!document.querySelector('[data-testid=draft-changed]') && !document.querySelector('[data-testid=composer-error]')`
+
+	ben.do("Ben writes", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, I will cancel it"))
+	ana.do("Ana answers first", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Cancelled, refund on its way\r"))
+	waitSent(t, fake, 1)
+	ben.do("Ben presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
+	ben.waitFor("Ben's reply is held with Ana's shown",
+		held+` && document.querySelector('[data-testid=draft-changed]').textContent.includes('Cancelled, refund on its way')`)
+	ben.do("Ben discards his reply", chromedp.Click(chromedp.CSS(`[data-testid=draft-discard]`)))
+	ben.waitFor("the box is empty and the warning gone", clear+` && document.querySelector('[data-testid=reply-text]').value === ''`)
+	ben.do("Ben reloads", chromedp.Reload())
+	ben.waitFor("the discarded draft does not come back",
+		`!!document.querySelector('[data-testid=reply-text]') && document.querySelector('[data-testid=reply-text]').value === ''`)
+
+	// Held again; this time he empties the box himself.
+	ben.do("Ben writes again", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Anything else?"))
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550101", "Zoe Quinn", "Thanks!", time.Now()))
+	ben.waitFor("the customer's message reaches Ben", `document.querySelector('[data-testid=messages]').textContent.includes('Thanks!')`)
+	ben.do("Ben presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
+	ben.waitFor("held", held)
+	ben.eval(`(ta => { ta.focus(); ta.select(); document.execCommand('delete'); return ''; })(document.querySelector('[data-testid=reply-text]'))`)
+	ben.waitFor("an empty box takes the warning away", clear)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(fake.Sent()); n != 1 {
+		t.Errorf("Zavu got %d messages, want Ana's alone", n)
+	}
+}
