@@ -932,6 +932,10 @@
       if (live.closed) { return; }
       var b = $("#live-banner");
       if (b) { b.hidden = false; }
+      // Cut off, the page no longer knows who views or types: it says
+      // nobody rather than what it last heard; the server tells it again
+      // once it is back.
+      forgetPresence();
       // 4008: too many tabs of this agent are live; this one stays
       // disconnected and says why.
       if (e.code === 4008) {
@@ -2113,6 +2117,11 @@
       return { id: p.getAttribute("data-user"), name: p.getAttribute("data-name"), typing: p.getAttribute("data-typing") };
     });
     drawPresence(id);
+  }
+
+  function forgetPresence() {
+    presence.people = {};
+    drawPresence(openConversationID());
   }
 
   function namesOf(people) {

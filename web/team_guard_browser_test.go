@@ -57,3 +57,37 @@ func TestBrowserHeldReplyCanBeDiscarded(t *testing.T) {
 		t.Errorf("Zavu got %d messages, want Ana's alone", n)
 	}
 }
+
+// Ben's page loses its live connection (his network, or the server going
+// away) while Ana is typing in the thread he has open: his page can no
+// longer know who is there, so "Ana is typing" goes rather than staying
+// on his screen for as long as he is cut off; once he is back, it shows
+// who is there again.
+func TestBrowserPresenceGoesWhenThePageIsCutOff(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	bctx := browser(t, exe)
+	ana, ben := newTab(t, bctx), newTab(t, bctx)
+	for _, b := range []struct {
+		tab   *tab
+		email string
+	}{{ben, "ben@example.com"}, {ana, "ana@example.com"}} {
+		b.tab.login(ls.url(), b.email)
+		b.tab.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	}
+	const line = `(document.querySelector('[data-testid=presence-text]') || {textContent: ''}).textContent`
+	ana.do("Ana types", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Your parcel"))
+	ben.waitFor("Ben sees Ana typing", line+`.includes('Ana Admin is typing')`)
+
+	ls.stop() // the server goes away: every page is cut off
+	ben.waitFor("Ben's page says it is reconnecting", `!document.querySelector('[data-testid=live-banner]').hidden`)
+	ben.waitFor("and no longer says Ana is typing", line+` === ''`)
+
+	ls.start(nil)
+	ben.waitFor("Ben's page is back", `document.querySelector('[data-testid=live-banner]').hidden`)
+	ben.waitFor("and shows Ana there again", line+` === 'Ana Admin is also viewing'`)
+}
