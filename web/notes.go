@@ -113,7 +113,7 @@ func (s *Server) mentionedHere(ctx context.Context, userID int64, note inbox.Mes
 	if note.AuthorID != nil {
 		author = *note.AuthorID
 	}
-	s.notifyMentioned(note.ConversationID, userID, author, note.Text, !here)
+	s.notifyMentioned(note.ConversationID, note.ID, userID, author, note.Text, !here)
 	n, err := s.store.UnseenMentions(ctx, userID)
 	if err != nil {
 		s.log.Warn("count unseen mentions", "user_id", userID, "err", err)

@@ -80,6 +80,7 @@ type notice struct {
 	byID   int64  // the teammate who assigned or mentioned
 	text   string // what they wrote, for a mention
 	msgID  int64  // the customer's message it is about, if any
+	noteID int64  // the note of a mention, which a click opens at
 	// elsewhere: another process stored what it is about, and sends the
 	// Web Push for it; this one tells its own pages only.
 	elsewhere bool
@@ -455,6 +456,9 @@ func (n *notifier) message(nt notice, c inbox.Conversation, m *inbox.Message, by
 		by = "A teammate"
 	}
 	out := notification{Kind: nt.kind, Conversation: c.ID, URL: "/conversations/" + strconv.FormatInt(c.ID, 10)}
+	if nt.noteID != 0 {
+		out.URL += "#m-" + strconv.FormatInt(nt.noteID, 10) // the thread opens at the note, as from the Mentions view
+	}
 	switch nt.kind {
 	case inbox.NotifyNewConversation:
 		out.Title = "New conversation with " + who
@@ -505,15 +509,16 @@ func (s *Server) notifyReassigned(before, after inbox.Conversation, byID int64) 
 }
 
 // notifyMentioned tells an agent that a teammate (byID) mentioned them in
-// a note of the conversation; text is the note. Call it after the commit
+// a note of the conversation; text is the note, noteID its id, at which
+// the notification opens the thread. Call it after the commit
 // that stored the note, once per agent mentioned. An agent mentioning
 // themselves is not told. elsewhere: another process stored the note
 // (see notice).
-func (s *Server) notifyMentioned(convID, mentionedID, byID int64, text string, elsewhere bool) {
+func (s *Server) notifyMentioned(convID, noteID, mentionedID, byID int64, text string, elsewhere bool) {
 	if mentionedID == 0 || mentionedID == byID {
 		return
 	}
-	s.notifier.tell(notice{kind: inbox.NotifyMentioned, userID: mentionedID, convID: convID, byID: byID, text: text,
+	s.notifier.tell(notice{kind: inbox.NotifyMentioned, userID: mentionedID, convID: convID, noteID: noteID, byID: byID, text: text,
 		elsewhere: elsewhere})
 }
 

@@ -21,7 +21,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -192,6 +194,16 @@ func TestNotifyTellsEachAgentWhatConcernsThem(t *testing.T) {
 	if !strings.Contains(n, `data-kind="mentioned"`) || !strings.Contains(n, "Ana Admin mentioned you") ||
 		!strings.Contains(n, "can you check the refund?") || !strings.Contains(n, `data-sound="1"`) {
 		t.Errorf("after turning messages and new conversations off, Ben's next notice is: %s", n)
+	}
+	// Clicking it opens the conversation at the note, as the Mentions
+	// view's link does, not at its latest message.
+	if m := regexp.MustCompile(`data-url="/conversations/(\d+)#m-(\d+)"`).FindStringSubmatch(n); m == nil || m[1] != itoa(conv) {
+		t.Errorf("the mention's notice opens %q, want the note in conversation %d", regexp.MustCompile(`data-url="[^"]*"`).FindString(n), conv)
+	} else {
+		id, _ := strconv.ParseInt(m[2], 10, 64)
+		if note, err := ts.db.Message(context.Background(), id); err != nil || note.Type != inbox.TypeNote || !strings.Contains(note.Text, "check the refund") {
+			t.Errorf("the mention's notice opens message %d, not the note: %+v %v", id, note, err)
+		}
 	}
 	if n := nextNotify(t, ca); !strings.Contains(n, "Third customer") {
 		t.Errorf("Ana's next notice: %s", n)
