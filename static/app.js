@@ -2063,11 +2063,13 @@
   // server sends each thread's viewers to its pages; the page leaves its
   // own agent out and fills the line under the thread's header.
 
-  var presence = { typedAt: 0, kind: "reply", sent: null, sentAt: 0, people: {} };
+  var presence = { typedAt: 0, typedIn: "", kind: "reply", sent: null, sentAt: 0, people: {} };
   var presenceBeat = 2000, typingFor = 2500;
 
+  // Typing is in the thread typed in: an agent who opens another with a
+  // draft unsent is only viewing it.
   function presenceTyping() {
-    return Date.now() - presence.typedAt < typingFor ? presence.kind : "";
+    return presence.typedIn === openConversationID() && Date.now() - presence.typedAt < typingFor ? presence.kind : "";
   }
 
   function sendPresence() {
@@ -2096,6 +2098,7 @@
     var k = ta.closest("[data-typing-kind]");
     presence.kind = k ? k.getAttribute("data-typing-kind") : ta.closest("[data-note]") ? "note" : "reply";
     presence.typedAt = ta.value.trim() ? Date.now() : 0;
+    presence.typedIn = openConversationID();
     var now = presenceTyping(), was = presence.sent ? presence.sent.typing : "";
     if (now !== was) { sendPresence(); }
   });

@@ -91,3 +91,41 @@ func TestBrowserPresenceGoesWhenThePageIsCutOff(t *testing.T) {
 	ben.waitFor("Ben's page is back", `document.querySelector('[data-testid=live-banner]').hidden`)
 	ben.waitFor("and shows Ana there again", line+` === 'Ana Admin is also viewing'`)
 }
+
+// Ana writes in Yan's conversation and, her draft unsent, opens Zoe's,
+// where Ben is: Ben sees she is viewing it, not that she is typing, for
+// she has typed nothing there.
+func TestBrowserTypingStaysInTheThreadTypedIn(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	now := time.Now()
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550102", "Yan Park", "Do you ship to Canada?", now))
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550101", "Zoe Quinn", "Where is my order?", now.Add(time.Second)))
+	bctx := browser(t, exe)
+	ana, ben := newTab(t, bctx), newTab(t, bctx)
+	ben.login(ls.url(), "ben@example.com")
+	openByName(ben, "Zoe Quinn")
+	ana.login(ls.url(), "ana@example.com")
+	openByName(ana, "Yan Park")
+	const line = `(document.querySelector('[data-testid=presence-text]') || {textContent: ''}).textContent`
+	// Ben's page records every presence line it shows.
+	ben.eval(`window.__lines = []; new MutationObserver(() => window.__lines.push(` + line + `)).observe(document.querySelector('#thread'), {subtree: true, childList: true, characterData: true}); ""`)
+	ana.do("Ana writes to Yan", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "We do, in 5 days"))
+	openByName(ana, "Zoe Quinn")
+	ben.waitFor("Ben sees Ana viewing", line+` === 'Ana Admin is also viewing'`)
+	time.Sleep(3 * time.Second) // past the typing's few seconds
+	if got := ben.eval(`window.__lines.filter(l => l.includes('typing')).join(' | ')`); got != "" {
+		t.Errorf("Ben was told Ana was typing in Zoe's conversation: %s", got)
+	}
+}
+
+// openByName opens the conversation of the row that names the contact,
+// and waits for its thread and composer.
+func openByName(b *tab, name string) {
+	b.t.Helper()
+	b.waitFor(name+"'s row", `[...document.querySelectorAll('[data-testid=conv-row]')].some(r => r.textContent.includes('`+name+`'))`)
+	b.eval(`(() => { [...document.querySelectorAll('[data-testid=conv-row]')].find(r => r.textContent.includes('` + name + `')).click(); return ""; })()`)
+	b.waitFor(name+"'s thread is open", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === '`+name+`' && !!document.querySelector('[data-testid=reply-text]')`)
+}
