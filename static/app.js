@@ -130,6 +130,9 @@
     });
   }
 
+  // The other scripts show times as the thread does (static/notes.js).
+  window.Switchboard.localize = localize;
+
   setInterval(function () {
     $$("time[data-relative]").forEach(function (t) { localize(t); });
   }, 60000);

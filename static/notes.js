@@ -169,10 +169,7 @@
     discard.textContent = "Discard my reply";
     bar.appendChild(discard);
     box.appendChild(bar);
-    $$("time[datetime]", box).forEach(function (tm) {
-      var d = new Date(tm.getAttribute("datetime"));
-      if (!isNaN(d)) { tm.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
-    });
+    window.Switchboard.localize(box); // in the agent's zone and format, as in the thread
     var ta = $("textarea", form);
     if (ta) { ta.focus(); }
   });

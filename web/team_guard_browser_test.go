@@ -38,6 +38,12 @@ func TestBrowserHeldReplyCanBeDiscarded(t *testing.T) {
 	ben.do("Ben presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
 	ben.waitFor("Ben's reply is held with Ana's shown",
 		held+` && document.querySelector('[data-testid=draft-changed]').textContent.includes('Cancelled, refund on its way')`)
+	// Its time reads as the same message's in the thread, in Ben's zone
+	// and format.
+	if box, thread := ben.eval(`document.querySelector('[data-testid=draft-changed] time').textContent`),
+		ben.eval(`[...document.querySelectorAll('[data-testid=messages] [data-testid=message]')].find(m => m.textContent.includes('Cancelled, refund')).querySelector('time').textContent`); box != thread {
+		t.Errorf("the held box says Ana replied at %q, the thread at %q", box, thread)
+	}
 	ben.do("Ben discards his reply", chromedp.Click(chromedp.CSS(`[data-testid=draft-discard]`)))
 	ben.waitFor("the box is empty and the warning gone", clear+` && document.querySelector('[data-testid=reply-text]').value === ''`)
 	ben.do("Ben reloads", chromedp.Reload())
