@@ -584,7 +584,7 @@
     replaceKeepingSelection(old, el);
     if (window.htmx) { htmx.process(el); }
     keepSending(old, el);
-    if (el.classList.contains("composer")) { restoreDrafts(el); }
+    if (el.classList.contains("composer")) { restoredComposer(el); }
     markDetails();
     // The details, scrolled down to the contact's notes, stay there.
     el.scrollTop = scroll;
@@ -705,6 +705,14 @@
     });
   }
 
+  // restoredComposer puts the kept drafts back in a composer a live update
+  // brought, and tells static/notes.js, whose send guard counts such a
+  // draft from the thread as it is now, as it does after a reload.
+  function restoredComposer(c) {
+    restoreDrafts(c);
+    c.dispatchEvent(new CustomEvent("switchboard:composer", { bubbles: true }));
+  }
+
   // A composer that changes what it offers (the window opened or closed)
   // keeps the note being written as it was: only the reply part is
   // replaced, so the Note tab, the note's text, its caret, the focus and
@@ -724,7 +732,7 @@
       note.before(c);
       if (window.htmx) { htmx.process(c); }
     });
-    restoreDrafts(old);
+    restoredComposer(old);
     if (focused && !old.contains(document.activeElement)) {
       var f = $("form[data-reply] textarea, form[data-template-form] select", old);
       if (f) { f.focus({ preventScroll: true }); }

@@ -118,6 +118,8 @@
   function trackRestored(root) { $$("form[data-reply]", root).forEach(trackDraft); }
   document.addEventListener("DOMContentLoaded", function () { trackRestored(document); });
   document.addEventListener("htmx:afterSwap", function (e) { if (e.detail.target) { trackRestored(e.detail.target); } });
+  // A composer a live update brought (static/app.js), its draft put back.
+  document.addEventListener("switchboard:composer", function (e) { trackRestored(e.target); });
 
   document.addEventListener("htmx:afterRequest", function (e) {
     var form = e.detail.elt;

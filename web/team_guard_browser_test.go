@@ -135,3 +135,39 @@ func openByName(b *tab, name string) {
 	b.eval(`(() => { [...document.querySelectorAll('[data-testid=conv-row]')].find(r => r.textContent.includes('` + name + `')).click(); return ""; })()`)
 	b.waitFor(name+"'s thread is open", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === '`+name+`' && !!document.querySelector('[data-testid=reply-text]')`)
 }
+
+// Ben kept a draft for Zoe, whose WhatsApp window had closed; she writes
+// again, the window opens and his reply box comes back with the draft in
+// it. Ana answers her first; Ben, who has not touched his draft since,
+// presses Send: it is held with Ana's answer, as any draft is.
+func TestBrowserDraftBackWhenTheWindowOpensIsGuarded(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Is it in stock?", time.Now().Add(-25*time.Hour)))
+	bctx := browser(t, exe)
+	ana, ben := newTab(t, bctx), newTab(t, bctx)
+	ana.login(ls.url(), "ana@example.com")
+	ben.login(ls.url(), "ben@example.com")
+	ben.eval(`localStorage.setItem('draft:` + itoa(ls.userID("ben@example.com")) + `:draft-1', 'Yes, we have it'); ""`)
+	ben.open(ls.url() + "/conversations/1")
+	ben.waitFor("Ben's page offers templates only", `!document.querySelector('[data-testid=reply-text]') && document.querySelector('[data-testid=live-banner]').hidden`)
+	ana.open(ls.url() + "/conversations/1")
+
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550101", "Zoe Quinn", "Hello? Anyone?", time.Now()))
+	ben.waitFor("the window opens on Ben's page, with his draft",
+		`document.querySelector('[data-testid=reply-text]')?.value === 'Yes, we have it'`)
+	ana.waitFor("and on Ana's", `!!document.querySelector('[data-testid=reply-text]')`)
+	ana.do("Ana answers", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, in stock\r"))
+	waitSent(t, fake, 1)
+	ben.waitFor("Ana's answer reaches Ben", `document.querySelector('[data-testid=messages]').textContent.includes('Yes, in stock')`)
+	ben.do("Ben presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
+	ben.waitFor("his reply is held or sent", `!!document.querySelector('[data-testid=draft-changed]') || document.querySelector('[data-testid=reply-text]').value === ''`)
+	time.Sleep(500 * time.Millisecond)
+	if n := len(fake.Sent()); n != 1 {
+		t.Errorf("Zoe got %d answers, want Ana's alone until Ben sends again", n)
+	}
+	ben.waitFor("Ben is shown Ana's answer", `document.querySelector('[data-testid=draft-changed]')?.textContent.includes('Yes, in stock')`)
+}
