@@ -50,14 +50,16 @@
     return max;
   }
 
-  // A draft starts when its box stops being empty: the reply says which
-  // message the agent had seen then, and the server stops it if the
-  // customer, a teammate or an assignment changed the thread since.
+  // A draft starts when its box stops being empty (words, or a file
+  // attached): the reply says which message the agent had seen then, and
+  // the server stops it if the customer, a teammate or an assignment
+  // changed the thread since.
   function trackDraft(form) {
     var since = $("input[data-draft-since]", form);
     if (!since) { return; }
     var ta = $("textarea", form), sel = $("select[name=templateId]", form);
-    var empty = ta ? ta.value.trim() === "" : !(sel && sel.value);
+    var file = $$("input[type=file]", form).some(function (f) { return f.files.length; });
+    var empty = ta ? ta.value.trim() === "" && !file : !(sel && sel.value);
     if (empty) { since.value = ""; } else if (since.value === "") { since.value = String(latestMessage(form)); }
   }
 
@@ -72,9 +74,10 @@
     if (err) { err.remove(); }
   }
 
+  // draftEmpty: nothing written, attached or chosen (trackDraft has run).
   function draftEmpty(form) {
     var since = $("input[data-draft-since]", form);
-    return !!since && since.value === "" && !$$("input[type=file]", form).some(function (f) { return f.files.length; });
+    return !!since && since.value === "";
   }
 
   document.addEventListener("input", function (e) {

@@ -1,6 +1,11 @@
 package web_test
 
 import (
+	"bytes"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -170,4 +175,46 @@ func TestBrowserDraftBackWhenTheWindowOpensIsGuarded(t *testing.T) {
 		t.Errorf("Zoe got %d answers, want Ana's alone until Ben sends again", n)
 	}
 	ben.waitFor("Ben is shown Ana's answer", `document.querySelector('[data-testid=draft-changed]')?.textContent.includes('Yes, in stock')`)
+}
+
+// Ben attaches a photo, with no words, while Ana answers the customer:
+// his Send is held with her answer, as a written reply is; sent again,
+// the photo goes.
+func TestBrowserPhotoWithoutWordsIsGuarded(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Can I see the blue one?", time.Now()))
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, image.NewRGBA(image.Rect(0, 0, 20, 20))); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "blue.png")
+	if err := os.WriteFile(file, pic.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bctx := browser(t, exe)
+	ana, ben := newTab(t, bctx), newTab(t, bctx)
+	ana.login(ls.url(), "ana@example.com")
+	ben.login(ls.url(), "ben@example.com")
+	openByName(ana, "Zoe Quinn")
+	openByName(ben, "Zoe Quinn")
+	ben.do("Ben attaches a photo", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=attach]`), []string{file}))
+	ben.waitFor("the file's name shows", `document.querySelector('[data-testid=attach-name]').textContent === 'blue.png'`)
+	ana.do("Ana answers", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Sold out, sorry\r"))
+	waitSent(t, fake, 1)
+	ben.waitFor("Ana's answer reaches Ben", `document.querySelector('[data-testid=messages]').textContent.includes('Sold out, sorry')`)
+	ben.do("Ben presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
+	ben.waitFor("his photo is held or sent", `!!document.querySelector('[data-testid=draft-changed]') || document.querySelector('[data-testid=attach-name]').textContent === ''`)
+	time.Sleep(500 * time.Millisecond)
+	if n := len(fake.Sent()); n != 1 {
+		t.Fatalf("Zoe got %d answers, want Ana's alone until Ben sends again", n)
+	}
+	ben.waitFor("Ben is shown Ana's answer", `document.querySelector('[data-testid=draft-changed]')?.textContent.includes('Sold out, sorry')`)
+	ben.do("Ben sends anyway", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
+	if sent := waitSent(t, fake, 2); sent[1].Content == nil || sent[1].Content.MimeType != "image/png" {
+		t.Errorf("Ben's second Send sent %+v", sent[1])
+	}
 }
