@@ -218,3 +218,44 @@ func TestBrowserPhotoWithoutWordsIsGuarded(t *testing.T) {
 		t.Errorf("Ben's second Send sent %+v", sent[1])
 	}
 }
+
+// Ana types in the thread Ben has open: Ben sees it, and sees it end
+// when she stops, when she sends, and when her page goes silent (her
+// connection dead without a goodbye), each within seconds (with room for
+// a loaded machine), never left on.
+func TestBrowserTypingEndsWhenAnaStopsSendsOrGoesQuiet(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	bctx := browser(t, exe)
+	ana, ben := newTab(t, bctx), newTab(t, bctx)
+	ben.login(ls.url(), "ben@example.com")
+	openByName(ben, "Zoe Quinn")
+	ana.login(ls.url(), "ana@example.com")
+	openByName(ana, "Zoe Quinn")
+	const line = `(document.querySelector('[data-testid=presence-text]') || {textContent: ''}).textContent`
+	ben.waitFor("Ben sees Ana", line+` === 'Ana Admin is also viewing'`)
+	within := func(what, expr string, limit time.Duration) {
+		t.Helper()
+		start := time.Now()
+		ben.waitFor(what, expr)
+		if d := time.Since(start); d > limit {
+			t.Errorf("%s took %v, want %v at most", what, d.Round(100*time.Millisecond), limit)
+		}
+	}
+
+	ana.do("Ana types", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Your parcel"))
+	ben.waitFor("Ben sees Ana typing", line+`.includes('Ana Admin is typing')`)
+	within("the typing ends when she stops", line+` === 'Ana Admin is also viewing'`, 10*time.Second)
+
+	ana.do("Ana types on and sends", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), " left today\r"))
+	ben.waitFor("Ben sees Ana typing", line+`.includes('Ana Admin is typing')`)
+	within("the typing ends when she sends", line+` === 'Ana Admin is also viewing'`, 5*time.Second)
+
+	ana.do("Ana types again", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "One more thing"))
+	ben.waitFor("Ben sees Ana typing", line+`.includes('Ana Admin is typing')`)
+	ana.eval(`WebSocket.prototype.send = function () {}; ""`) // nothing of hers reaches the server any more
+	within("she is gone when her page goes silent", line+` === ''`, 10*time.Second)
+}
