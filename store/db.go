@@ -201,6 +201,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if err := refuseForeign(context.Background(), path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 
 	// The writer never checkpoints at commit: copying the WAL back into the
 	// database would stall every webhook waiting on that commit. The

@@ -143,3 +143,34 @@ func (e *codedError) Unwrap() error { return e.code }
 func coded(code error, format string, a ...any) error {
 	return &codedError{msg: fmt.Sprintf(format, a...), code: code}
 }
+
+// refuseForeign refuses the SQLite file at path when it holds tables but
+// no schema_migrations: another application's database (SWITCHBOARD_DB
+// mistyped, or the wrong folder), which migrating would fill with
+// Switchboard's tables. It reads through a connection without pragmas,
+// which changes neither the file nor its journal mode. Litestream's own
+// tables, which it adds to a database it replicates, do not count. A file it cannot
+// read is left to the caller's own open, which says why.
+func refuseForeign(ctx context.Context, path string) error {
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return nil
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout("+strconv.Itoa(busyTimeoutMs)+")")
+	if err != nil {
+		return nil
+	}
+	defer db.Close()
+	var ours int
+	var other sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'),
+		(SELECT min(name) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'
+			AND name NOT LIKE '\_litestream%' ESCAPE '\')`).Scan(&ours, &other); err != nil {
+		return nil
+	}
+	if ours == 0 && other.Valid {
+		return fmt.Errorf("it holds another application's tables (%s, ...) and no Switchboard schema, and is left as it is; "+
+			"point SWITCHBOARD_DB at Switchboard's database or a new file: %w", other.String, ErrNotSwitchboard)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sqliteTables lists the tables of the SQLite file at path and its
+// journal mode, through a plain connection that changes neither.
+func sqliteTables(t *testing.T, path string) (tables []string, journal string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&journal); err != nil {
+		t.Fatal(err)
+	}
+	return tables, journal
+}
+
+// TestCommandsRefuseAnotherApplicationsDatabase: SWITCHBOARD_DB naming a
+// SQLite file of another application (a typo, a wrong folder) stops
+// serve and the one-off commands with one line, and leaves that file as
+// it was: no Switchboard table is added to it, its journal mode is kept.
+func TestCommandsRefuseAnotherApplicationsDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "grafana.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE dashboard (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO dashboard (title) VALUES ('home')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	vars := map[string]string{"SWITCHBOARD_DB": path, "SWITCHBOARD_ADDR": "127.0.0.1:0"}
+	for _, args := range [][]string{{"serve"}, {"token", "list"}, {"user", "add", "--email", "ana@example.com", "--name", "Ana"}} {
+		// A serve that wrongly starts stops after a while instead of
+		// holding the test up.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var out, stderr bytes.Buffer
+		code := run(ctx, args, strings.NewReader("correct horse battery\n"), &out, &stderr, envFrom(vars))
+		cancel()
+		errOut := stderr.String()
+		if i := strings.LastIndex(errOut, "\n{"); i >= 0 { // a started server's log
+			errOut = "(log lines)" + errOut[strings.LastIndex(errOut, "}\n")+2:]
+		}
+		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+		if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "switchboard: SWITCHBOARD_DB="+path+": ") ||
+			!strings.Contains(lines[0], "not a Switchboard database") {
+			t.Errorf("%q: exit %d, stderr %q; want 1 and one line saying it is not a Switchboard database", args, code, errOut)
+		}
+	}
+	if tables, journal := sqliteTables(t, path); !slices.Equal(tables, []string{"dashboard"}) || journal != "delete" {
+		t.Errorf("the other application's database now has tables %q, journal mode %s; want only [dashboard], delete", tables, journal)
+	}
+}
