@@ -15,6 +15,7 @@ import (
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
 	"switchboard/store"
+	"switchboard/web"
 )
 
 // finding is one line of the doctor's report.
@@ -50,6 +51,10 @@ func (e env) doctor(ctx context.Context, args []string) error {
 	}
 	doctorDatabase(ctx, cfg.DBPath, add)
 	doctorClock(ctx, cfg.DBPath, add)
+	doctorBacklog(ctx, cfg.DBPath, time.Now(), add)
+	if cfgErr != nil || !cfg.ExternalCheckpoints {
+		doctorWAL(cfg.DBPath, add)
+	}
 	doctorBackups(ctx, cfg.DBPath, time.Now(), add)
 	if cfgErr == nil && cfg.ExternalCheckpoints {
 		doctorLitestream(cfg.DBPath, add)
@@ -317,4 +322,66 @@ func doctorLitestream(path string, add func(level, what, fix string)) {
 		return
 	}
 	add("ok", "Litestream replicates the database and runs its checkpoints", "")
+}
+
+// doctorBacklog says what waits in the database: webhook events
+// acknowledged to Zavu and not yet applied (agents do not see them),
+// events that could not be applied, and replies not yet sent. A running
+// server keeps the first and the last near empty; /readyz fails past
+// web.OutboxOverdueLimit, and so does this.
+func doctorBacklog(ctx context.Context, path string, now time.Time, add func(level, what, fix string)) {
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b, err := store.BacklogIn(ctx, path)
+	if err != nil {
+		add("warn", "what waits in the database is unknown: "+err.Error(), "")
+		return
+	}
+	ago := func(t time.Time) string { return now.Sub(t).Round(time.Second).String() + " ago" }
+	const stale = web.OutboxOverdueLimit
+	switch {
+	case b.PendingEvents == 0:
+		add("ok", "no stored webhook event waits to be applied", "")
+	case now.Sub(b.OldestPending) <= stale:
+		add("ok", fmt.Sprintf("%d stored webhook event(s) being applied, the oldest received %s", b.PendingEvents, ago(b.OldestPending)), "")
+	default:
+		add("FAIL", fmt.Sprintf("%d stored webhook event(s) wait to be applied, the oldest received %s: agents do not see them yet", b.PendingEvents, ago(b.OldestPending)),
+			"start the server, which applies them first; if it runs, see its log (journalctl -u switchboard)")
+	}
+	if b.FailedEvents > 0 {
+		add("warn", fmt.Sprintf("%d webhook event(s) could not be applied, the newest received %s", b.FailedEvents, ago(b.NewestFailed)),
+			"see Admin, Webhook log: each says why; replay them there after an upgrade that handles them")
+	} else {
+		add("ok", "no webhook event failed to apply", "")
+	}
+	switch over := b.Outbox.Overdue(now); {
+	case b.Outbox.Depth == 0:
+		add("ok", "no reply waits to be sent", "")
+	case over <= stale:
+		add("ok", fmt.Sprintf("%d reply(ies) being sent", b.Outbox.Depth), "")
+	default:
+		add("FAIL", fmt.Sprintf("%d reply(ies) wait to be sent, the earliest due %s ago", b.Outbox.Depth, over.Round(time.Second)),
+			"start the server; if it runs, see /readyz and its log (journalctl -u switchboard): is Zavu reachable with ZAVU_API_KEY?")
+	}
+}
+
+// doctorWAL checks that the write-ahead log stays bounded: the server
+// starts it over between batches and cuts the file back to
+// store.DefaultWALLimit; a file many times that says checkpoints cannot
+// finish (a long read holds them), and every read pays for it.
+func doctorWAL(path string, add func(level, what, fix string)) {
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		return
+	}
+	what := fmt.Sprintf("the WAL (%s-wal) is %s", path, bytesIEC(uint64(fi.Size())))
+	if fi.Size() > 4*store.DefaultWALLimit {
+		add("warn", what+": checkpoints are not keeping up",
+			"see the server log for \"WAL upkeep\" lines; a backup or a long read may be holding checkpoints back")
+		return
+	}
+	add("ok", what, "")
 }

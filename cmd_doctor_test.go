@@ -238,3 +238,60 @@ func TestDoctorChecksLitestreamRuns(t *testing.T) {
 		t.Errorf("a bad value not reported:\n%s", out)
 	}
 }
+
+// TestDoctorSaysWhatWaits: webhook events acknowledged and not applied,
+// events that failed, replies not sent and a WAL that outgrew its bound
+// are in the report, each with what to do; a quiet database says so.
+func TestDoctorSaysWhatWaits(t *testing.T) {
+	vars, dbPath := doctorSetup(t, nil)
+	chmod(t, filepath.Dir(dbPath), 0o700)
+	chmod(t, dbPath, 0o600)
+	_, out, _ := runCmd(t, vars, "", "doctor")
+	for _, want := range []string{"ok    no stored webhook event waits to be applied", "ok    no webhook event failed to apply", "ok    no reply waits to be sent"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("quiet database: report lacks %q:\n%s", want, out)
+		}
+	}
+
+	// What a server stopped (or stuck) for ten minutes leaves.
+	raw, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	then := time.Now().Add(-10 * time.Minute).UnixMilli()
+	for _, q := range []string{
+		`INSERT INTO webhook_events (id, type, received_at, state, pending) VALUES ('evt_p1', 'message.inbound', ?1, 'applied', 1), ('evt_p2', 'message.inbound', ?1 + 60000, 'applied', 1)`,
+		`INSERT INTO webhook_events (id, type, received_at, state, error) VALUES ('evt_f1', 'contact.updated', ?1, 'failed', 'unknown event type')`,
+		`INSERT INTO outbox (message_id, idempotency_key, state, next_attempt_at, request, created_at, updated_at) VALUES (1, 'k1', 'queued', ?1, '{}', ?1, ?1), (2, 'k2', 'sending', ?1 + 1000, '{}', ?1, ?1)`,
+	} {
+		if _, err := raw.Exec(q, then); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	code, out, _ := runCmd(t, vars, "", "doctor")
+	if code != 1 {
+		t.Errorf("doctor = %d; want 1 for what waits too long", code)
+	}
+	for _, want := range []string{
+		"FAIL  2 stored webhook event(s) wait to be applied, the oldest received 10m",
+		"warn  1 webhook event(s) could not be applied, the newest received 10m",
+		"fix: see Admin, Webhook log",
+		"FAIL  2 reply(ies) wait to be sent, the earliest due 10m",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A WAL far past its bound.
+	if err := os.WriteFile(dbPath+"-wal", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(dbPath+"-wal", 80<<20); err != nil {
+		t.Fatal(err)
+	}
+	if _, out, _ := runCmd(t, vars, "", "doctor"); !strings.Contains(out, "warn  the WAL ("+dbPath+"-wal) is 80.0 MiB: checkpoints are not keeping up") {
+		t.Errorf("report lacks the WAL's size:\n%s", out)
+	}
+}

@@ -64,3 +64,56 @@ func (db *DB) OutboxBacklog(ctx context.Context) (inbox.OutboxBacklog, error) {
 	}
 	return b, nil
 }
+
+// FileBacklog is what waits in a database file: webhook events stored and
+// not yet applied, events that could not be applied, and the outbox.
+type FileBacklog struct {
+	PendingEvents int
+	OldestPending time.Time // when the oldest pending event was received; zero when none
+	FailedEvents  int
+	NewestFailed  time.Time // when the newest failed event was received; zero when none
+	Outbox        inbox.OutboxBacklog
+}
+
+// BacklogIn reads what waits in the database file at path, opened
+// read-only beside a server that may be running, from the partial indexes
+// of pending and failed events and unfinished outbox entries.
+func BacklogIn(ctx context.Context, path string) (FileBacklog, error) {
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
+	if err != nil {
+		return FileBacklog{}, err
+	}
+	defer db.Close()
+	var (
+		b                           FileBacklog
+		oldestPending, newestFailed sql.NullInt64
+		outboxN                     int
+		outboxOldest, outboxNextDue sql.NullInt64
+	)
+	if err := db.QueryRowContext(ctx, `SELECT count(*), min(received_at) FROM webhook_events WHERE pending = 1`).
+		Scan(&b.PendingEvents, &oldestPending); err != nil {
+		return FileBacklog{}, fmt.Errorf("pending events: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*), max(received_at) FROM webhook_events WHERE state = 'failed'`).
+		Scan(&b.FailedEvents, &newestFailed); err != nil {
+		return FileBacklog{}, fmt.Errorf("failed events: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*), min(created_at), min(next_attempt_at)
+		FROM outbox WHERE state IN ('queued', 'sending')`).Scan(&outboxN, &outboxOldest, &outboxNextDue); err != nil {
+		return FileBacklog{}, fmt.Errorf("outbox: %w", err)
+	}
+	if oldestPending.Valid {
+		b.OldestPending = fromMS(oldestPending.Int64)
+	}
+	if newestFailed.Valid {
+		b.NewestFailed = fromMS(newestFailed.Int64)
+	}
+	b.Outbox.Depth = outboxN
+	if outboxOldest.Valid {
+		b.Outbox.OldestCreated = fromMS(outboxOldest.Int64)
+	}
+	if outboxNextDue.Valid {
+		b.Outbox.NextDue = fromMS(outboxNextDue.Int64)
+	}
+	return b, nil
+}
