@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/store"
 )
 
 // sqliteTables lists the tables of the SQLite file at path and its
@@ -73,4 +76,64 @@ func TestCommandsRefuseAnotherApplicationsDatabase(t *testing.T) {
 	if tables, journal := sqliteTables(t, path); !slices.Equal(tables, []string{"dashboard"}) || journal != "delete" {
 		t.Errorf("the other application's database now has tables %q, journal mode %s; want only [dashboard], delete", tables, journal)
 	}
+}
+
+// TestDamagedOrReadOnlyDatabaseSaysWhatToDo: a database file cut short (a
+// disk that failed, a copy that did not finish) or a folder this user
+// cannot write stops serve and the one-off commands with one line that
+// says what is wrong and what to do, not SQLite's code alone.
+func TestDamagedOrReadOnlyDatabaseSaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sb.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addToken(t, db, "kept")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, want ...string) {
+		t.Helper()
+		vars := map[string]string{"SWITCHBOARD_DB": path, "SWITCHBOARD_ADDR": "127.0.0.1:0"}
+		for _, args := range [][]string{{"serve"}, {"token", "list"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			var out, stderr bytes.Buffer
+			code := run(ctx, args, strings.NewReader(""), &out, &stderr, envFrom(vars))
+			cancel()
+			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+			ok := code == 1 && len(lines) == 1 && strings.HasPrefix(lines[0], "switchboard: SWITCHBOARD_DB="+path+": ")
+			for _, w := range want {
+				ok = ok && strings.Contains(lines[0], w)
+			}
+			if !ok {
+				t.Errorf("%s, %q: exit %d, stderr %q; want 1 and one line saying %q", name, args, code, stderr.String(), want)
+			}
+		}
+	}
+
+	if err := os.Truncate(path, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	check("cut in half", "is damaged", "switchboard restore")
+
+	if os.Geteuid() == 0 {
+		t.Log("running as root, who writes any folder: the read-only folder is not tried")
+		return
+	}
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path+".lock", nil, 0o600) // serve's lock, left by an earlier run
+	chmod(t, dir, 0o500)
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	check("read-only folder", "folder "+dir+" cannot be written")
 }

@@ -234,7 +234,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 	ctx := context.Background()
 	if err := migrateLogged(ctx, writer, o.migrationSource, o.now, o.log); err != nil {
 		writer.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, explainOpen(path, err))
 	}
 
 	reader, err := sql.Open("sqlite", DSN(path, false))

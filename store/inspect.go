@@ -8,8 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"switchboard/inbox"
 )
@@ -173,4 +177,27 @@ func refuseForeign(ctx context.Context, path string) error {
 			"point SWITCHBOARD_DB at Switchboard's database or a new file: %w", other.String, ErrNotSwitchboard)
 	}
 	return nil
+}
+
+// explainOpen says what to do about SQLite's refusal of the database file
+// at path, for the refusals an admin meets at start: a folder or a file
+// this user cannot write, a damaged file. SQLite's own words stay at the
+// end.
+func explainOpen(path string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	if se.Code() == sqlite3.SQLITE_READONLY_DIRECTORY {
+		return fmt.Errorf("its folder %s cannot be written by this user, and SQLite keeps %s-wal and -shm there; "+
+			"give the folder to the user the server runs as: %w", filepath.Dir(path), filepath.Base(path), err)
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_READONLY:
+		return fmt.Errorf("the file cannot be written by this user; give it (and its folder) to the user the server runs as: %w", err)
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return fmt.Errorf("the file is damaged, or not a SQLite database; "+
+			"put the latest backup in its place with switchboard restore FILE (switchboard doctor says more): %w", err)
+	}
+	return err
 }
