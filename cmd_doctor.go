@@ -49,9 +49,11 @@ func (e env) doctor(ctx context.Context, args []string) error {
 		add("ok", "configuration is valid", "")
 		doctorConfig(cfg, add)
 	}
-	doctorDatabase(ctx, cfg.DBPath, add)
+	schema := doctorDatabase(ctx, cfg.DBPath, add)
 	doctorClock(ctx, cfg.DBPath, add)
-	doctorBacklog(ctx, cfg.DBPath, time.Now(), add)
+	if schema == store.SchemaVersion() {
+		doctorBacklog(ctx, cfg.DBPath, time.Now(), add)
+	}
 	if cfgErr != nil || !cfg.ExternalCheckpoints {
 		doctorWAL(cfg.DBPath, add)
 	}
@@ -106,10 +108,12 @@ func isLocalHost(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func doctorDatabase(ctx context.Context, path string, add func(level, what, fix string)) {
+// doctorDatabase checks the database file and returns its schema version
+// when it is sound (0 otherwise).
+func doctorDatabase(ctx context.Context, path string, add func(level, what, fix string)) (schema int) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		add("warn", "no database at "+path+" yet", "start the server once: it creates the database")
-		return
+		return 0
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -125,9 +129,15 @@ func doctorDatabase(ctx context.Context, path string, add func(level, what, fix 
 	case fc.SchemaVersion > store.SchemaVersion():
 		add("FAIL", fmt.Sprintf("database %s has schema %d, newer than this binary's %d", path, fc.SchemaVersion, store.SchemaVersion()),
 			"run the newer Switchboard that wrote it")
+	case fc.SchemaVersion < store.SchemaVersion():
+		add("ok", fmt.Sprintf("database %s passes SQLite's quick check (schema %d; the server upgrades it to %d when it starts)",
+			path, fc.SchemaVersion, store.SchemaVersion()), "")
+		return fc.SchemaVersion
 	default:
 		add("ok", fmt.Sprintf("database %s passes SQLite's quick check (schema %d)", path, fc.SchemaVersion), "")
+		return fc.SchemaVersion
 	}
+	return 0
 }
 
 // doctorFiles checks that the data is readable by its owner only: the
