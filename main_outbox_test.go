@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -243,4 +244,56 @@ func repliesByConversation(t *testing.T, dbPath string) map[int64][]inbox.Messag
 		slices.SortFunc(out[conv.ID], func(a, b inbox.Message) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	return out
+}
+
+// TestStopLetsASendUnderWayFinish: a reply Zavu is slow to answer when
+// the server is told to stop (SIGTERM) is answered and recorded as sent
+// before the server exits 0, instead of being cut off and left waiting,
+// with an attempt spent, for the next start.
+func TestStopLetsASendUnderWayFinish(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_stop"})
+	zsrv := httptest.NewServer(fake)
+	defer zsrv.Close()
+	defer fake.Close()
+	code, out, errOut := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "token", "create", "--name", "stop")
+	if code != 0 {
+		t.Fatalf("token create: %s", errOut)
+	}
+	token := strings.Fields(out[strings.LastIndex(out, "sbt_"):])[0]
+	c := startChild(t, bin, dbPath, "ZAVU_API_KEY=zv_test_stop", "ZAVU_API_URL="+zsrv.URL)
+	client := &http.Client{Timeout: 10 * time.Second}
+	body := []byte(fmt.Sprintf(`{"id":"evt_stop_in","type":"message.inbound","timestamp":%d,"senderId":"snd_stop",`+
+		`"data":{"messageId":"msg_stop_in","from":"+14155550001","to":"+13125559876","channel":"whatsapp",`+
+		`"messageType":"text","text":"Hello?","profileName":"Stop Test"}}`, time.Now().UnixMilli()))
+	if status, err := postSigned(context.Background(), client, c.url+"/webhooks/zavu", childSecret, body); err != nil || status != 200 {
+		t.Fatalf("inbound webhook: %d %v", status, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := waitApplied(ctx, dbPath)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := conversationIDs(t, c.url, token)
+	if len(convs) != 1 {
+		t.Fatalf("%d conversations, want 1", len(convs))
+	}
+
+	fake.FailNext(1, zavu.Failure{Delay: 1500 * time.Millisecond}) // a slow answer, then accepted
+	if status := apiReply(client, c.url, token, convs[0], "slow reply"); status != http.StatusAccepted {
+		t.Fatalf("reply: %d", status)
+	}
+	time.Sleep(300 * time.Millisecond) // the outbox has sent it and waits for the answer
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, c.logText())
+	}
+	if n := pendingReplies(t, dbPath); n != 0 || len(fake.Sent()) != 1 {
+		t.Errorf("after the stop: %d reply(ies) not recorded as sent, Zavu has %d; want 0 and 1\n%s", n, len(fake.Sent()), c.logText())
+	}
 }

@@ -195,6 +195,12 @@ const SendParallelism = 8
 // key) once the lease ends. A send is given at most half of it.
 const SendLease = 2 * time.Minute
 
+// StopGrace is how long a send under way when the outbox is told to stop
+// may still take to be answered; none starts meanwhile. With the HTTP
+// server's own 15 s to finish its requests it stays inside the 30 s
+// deploy/switchboard.service gives a stop.
+const StopGrace = 10 * time.Second
+
 // MaxPause is the longest a 429 pauses every send: a Retry-After longer
 // than it (a broken header) is cut to it, and so is a pause the store
 // keeps that ends later than MaxPause from now (written by a clock ahead
@@ -490,8 +496,19 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 	if timeout <= 0 || timeout > SendLease/2 {
 		timeout = SendLease / 2
 	}
-	sctx, cancel := context.WithTimeout(ctx, timeout)
+	// A send under way when ctx ends (the server stops) is given
+	// StopGrace to be answered: cut off, it would wait for the next start
+	// with an attempt spent, while Zavu may have sent it already.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	stopped := context.AfterFunc(ctx, func() {
+		select {
+		case <-sctx.Done():
+		case <-time.After(StopGrace):
+			cancel()
+		}
+	})
 	res, err := o.Messenger.Send(sctx, e.Message)
+	stopped()
 	cancel()
 	log := o.Log.With("message_id", e.MessageID, "conversation_id", e.ConversationID, "attempt", e.Attempts)
 	// The answer is recorded even when ctx ends now: Zavu has the message.
