@@ -399,8 +399,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	// this waits for the hub and the notifier to stop before the
 	// database closes under them.
 	srv.Close()
-	// The outbox stops between sends: whatever it claimed and did not
-	// send goes out after the restart, with the same idempotency key.
+	// The outbox starts no send, and gives those under way
+	// inbox.StopGrace to be answered: whatever it did not send goes out
+	// after the restart, with the same idempotency key.
 	stopBackground()
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
