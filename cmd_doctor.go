@@ -115,6 +115,11 @@ func doctorDatabase(ctx context.Context, path string, add func(level, what, fix 
 		add("warn", "no database at "+path+" yet", "start the server once: it creates the database")
 		return 0
 	}
+	if refuseEmptied(path) != nil {
+		add("FAIL", "database "+path+" is empty, yet a server has run here (files.key is beside it): it was truncated or overwritten",
+			"stop the server and put the latest backup in its place: switchboard restore FILE")
+		return 0
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	fc, err := store.CheckFile(ctx, path, true)

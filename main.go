@@ -240,6 +240,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return dbError(cfg.DBPath, err)
 	}
 	defer release()
+	if err := refuseEmptied(cfg.DBPath); err != nil {
+		return err
+	}
 	storeOpts := []store.Option{store.WithLogger(log.With("component", "store")), store.WithVersion(versionString())}
 	if cfg.ExternalCheckpoints {
 		storeOpts = append(storeOpts, store.WithExternalCheckpoints())
@@ -475,11 +478,35 @@ func (e env) openStore() (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseEmptied(cfg.DBPath); err != nil {
+		return nil, err
+	}
 	db, err := store.Open(cfg.DBPath, store.ForOneCommand())
 	if err != nil {
 		return nil, dbError(cfg.DBPath, err)
 	}
 	return db, nil
+}
+
+// refuseEmptied refuses a SQLite database file that is empty where a
+// server has run, its files.key beside it: a file truncated or
+// overwritten (a copy that failed, "> switchboard.db"). SQLite takes an
+// empty file for a new database, and the server would start afresh, its
+// sign-up page making the first visitor the admin. A first start that
+// failed leaves an empty file but no files.key: that one is created.
+func refuseEmptied(path string) error {
+	if store.IsPostgresURL(path) {
+		return nil
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "files.key")); err != nil {
+		return nil
+	}
+	return fmt.Errorf("SWITCHBOARD_DB=%s: the database file is empty, yet a server has run here (files.key is beside it): "+
+		"it was truncated or overwritten; put the latest backup in its place with switchboard restore FILE, "+
+		"or delete the empty file to start a new database", path)
 }
 
 // backup writes a consistent copy of the live database to FILE. It reads

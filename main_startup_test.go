@@ -137,3 +137,55 @@ func TestDamagedOrReadOnlyDatabaseSaysWhatToDo(t *testing.T) {
 	t.Cleanup(func() { os.Chmod(dir, 0o700) })
 	check("read-only folder", "folder "+dir+" cannot be written")
 }
+
+// TestEmptiedDatabaseIsRefused: a database file cut to nothing (truncate,
+// "> switchboard.db", a copy that failed) where a server has run (its
+// files.key is beside it) stops serve and the one-off commands with one
+// line saying so, instead of starting afresh on an empty inbox whose
+// sign-up page makes its first visitor the admin. An empty file where no
+// server ran yet (a first start that failed) is still a new database.
+func TestEmptiedDatabaseIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sb.db")
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addToken(t, db, "kept")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "files.key"), make([]byte, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"SWITCHBOARD_DB": path, "SWITCHBOARD_ADDR": "127.0.0.1:0"}
+	for _, args := range [][]string{{"serve"}, {"token", "list"}, {"user", "add", "--email", "ana@example.com", "--name", "Ana", "--admin"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var out, stderr bytes.Buffer
+		code := run(ctx, args, strings.NewReader("correct horse battery\n"), &out, &stderr, envFrom(vars))
+		cancel()
+		lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+		if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "switchboard: SWITCHBOARD_DB="+path+": ") ||
+			!strings.Contains(lines[0], "is empty") || !strings.Contains(lines[0], "switchboard restore") {
+			if len(stderr.String()) > 600 {
+				stderr.Truncate(600)
+			}
+			t.Errorf("%q: exit %d, stderr %q; want 1 and one line saying the database is empty and how to restore it", args, code, stderr.String())
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Errorf("the emptied file was written to (%v): a restore would have to set aside a new database", err)
+	}
+	if code, out, _ := runCmd(t, vars, "", "doctor"); code != 1 || !strings.Contains(out, "FAIL  database "+path+" is empty") {
+		t.Errorf("doctor = %d; want 1 and the database named empty:\n%s", code, out)
+	}
+
+	// No server has run here: an empty file is a database to create.
+	os.Remove(filepath.Join(dir, "files.key"))
+	if code, _, errOut := runCmd(t, vars, "", "token", "list"); code != 0 {
+		t.Errorf("token list on an empty file where no server ran: exit %d, %s", code, errOut)
+	}
+}
