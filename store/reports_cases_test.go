@@ -1,0 +1,307 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"switchboard/inbox"
+)
+
+// Cases a support lead meets, each figure worked out by hand.
+
+// reportDesk is a small team on a fresh database: Ana and Ben, agents.
+type reportDesk struct {
+	t        *testing.T
+	db       *DB
+	ctx      context.Context
+	ana, ben inbox.User
+	n        int
+}
+
+func newReportDesk(t *testing.T) *reportDesk {
+	d := &reportDesk{t: t, db: openTest(t), ctx: context.Background()}
+	d.ana = inbox.User{Email: "ana@example.com", Name: "Ana", Role: inbox.RoleAgent, Active: true}
+	d.ben = inbox.User{Email: "ben@example.com", Name: "Ben", Role: inbox.RoleAgent, Active: true}
+	for _, u := range []*inbox.User{&d.ana, &d.ben} {
+		if err := d.db.CreateUser(d.ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// customer stores a customer's message from phone at at, and returns its
+// conversation.
+func (d *reportDesk) customer(phone string, at time.Time) int64 {
+	d.t.Helper()
+	d.n++
+	id := fmt.Sprint(d.n)
+	if _, err := d.db.Ingest(d.ctx, inboundEvent("evt_c"+id, phone, "msg_c"+id, "Hello", at), inbox.Apply); err != nil {
+		d.t.Fatal(err)
+	}
+	var conv int64
+	if err := d.db.reader.QueryRow(`SELECT conversation_id FROM messages WHERE zavu_id = ?`, "msg_c"+id).Scan(&conv); err != nil {
+		d.t.Fatal(err)
+	}
+	return conv
+}
+
+// reply writes a reply from src (author nil for the API or an auto-reply).
+func (d *reportDesk) reply(conv int64, author *int64, src inbox.Source, at time.Time) {
+	d.t.Helper()
+	d.n++
+	if _, _, err := d.db.QueueReply(d.ctx, inbox.Reply{ConversationID: conv, AuthorID: author, Source: src, Type: inbox.TypeText,
+		Text: "Hi", IdempotencyKey: fmt.Sprint("k", d.n), At: at, AutoReplyRule: "r"}); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// echo stores a message typed in the phone app to phone.
+func (d *reportDesk) echo(phone string, at time.Time) {
+	d.t.Helper()
+	d.n++
+	ev := &inbox.Event{ID: fmt.Sprint("evt_e", d.n), Type: inbox.EventMessageSent, Timestamp: at, SenderID: "snd_1",
+		Raw:  []byte(`{}`),
+		Echo: &inbox.Echo{MessageID: fmt.Sprint("msg_e", d.n), From: "+13125550000", To: phone, Channel: inbox.WhatsApp, Text: "from the phone", Status: inbox.StatusSent}}
+	if _, err := d.db.Ingest(d.ctx, ev, inbox.Apply); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *reportDesk) assign(conv int64, to *int64, at time.Time) {
+	d.t.Helper()
+	if _, err := d.db.Assign(d.ctx, conv, to, at); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *reportDesk) status(conv int64, s inbox.ConversationStatus, at time.Time) {
+	d.t.Helper()
+	if _, err := d.db.SetStatus(d.ctx, conv, s, at); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *reportDesk) summary(from, to time.Time, agent int64) inbox.Summary {
+	d.t.Helper()
+	s, err := d.db.ReportSummary(d.ctx, inbox.ReportFilter{From: from, To: to, AgentID: agent}, time.UTC)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return s
+}
+
+// agentFigures is a summary's figures of one agent, names aside.
+func agentFigures(s inbox.Summary, id int64) inbox.AgentFigures {
+	for _, a := range s.ByAgent {
+		if a.AgentID == id {
+			a.Name = ""
+			return a
+		}
+	}
+	return inbox.AgentFigures{AgentID: id}
+}
+
+// TestReportOfAReopenedConversation: a customer writes twice, the second
+// time after the conversation was resolved. Each request has its first
+// response (by an agent, then through the API: the auto-reply, the
+// phone-app message and the note before them are none) and its
+// resolution, credited to the assignee of the moment.
+func TestReportOfAReopenedConversation(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	min := func(m int) time.Time { return at.Add(time.Duration(m) * time.Minute) }
+	const phone = "+15550101"
+	c := d.customer(phone, min(0))
+	d.reply(c, nil, inbox.SourceAutoReply, min(0).Add(time.Second))
+	d.echo(phone, min(1))
+	if _, _, _, err := d.db.AddNote(d.ctx, inbox.Note{ConversationID: c, AuthorID: &d.ben.ID, Text: "Ana, yours", At: min(2)}); err != nil {
+		t.Fatal(err)
+	}
+	d.assign(c, &d.ana.ID, min(3)) // an activity line
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, min(5))
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, min(6))
+	d.status(c, inbox.Resolved, min(30))
+	// The customer writes again: a second request, given to Ben and
+	// answered through the API.
+	d.customer(phone, min(60))
+	d.customer(phone, min(61)) // still the second request
+	d.assign(c, &d.ben.ID, min(62))
+	d.reply(c, nil, inbox.SourceAPI, min(80))
+	d.status(c, inbox.Resolved, min(120))
+
+	s := d.summary(at.Add(-time.Hour), at.Add(24*time.Hour), 0)
+	// Inbound 3; outbound: auto-reply, echo, Ana twice, the API.
+	if s.Conversations != 2 || s.InboundMessages != 3 || s.OutboundMessages != 5 {
+		t.Fatalf("conversations %d, inbound %d, outbound %d; want 2, 3, 5", s.Conversations, s.InboundMessages, s.OutboundMessages)
+	}
+	// First responses 5 min and 20 min; resolutions 30 min and 60 min.
+	if s.FirstResponse != (inbox.Spread{P50: 300, P90: 1200, Count: 2}) {
+		t.Errorf("first response %+v, want p50 300 s, p90 1200 s, 2", s.FirstResponse)
+	}
+	if s.Resolution != (inbox.Spread{P50: 1800, P90: 3600, Count: 2}) {
+		t.Errorf("resolution %+v, want p50 1800 s, p90 3600 s, 2", s.Resolution)
+	}
+	if a := agentFigures(s, d.ana.ID); a != (inbox.AgentFigures{AgentID: d.ana.ID, Replies: 2, FirstResponses: 1, FirstResponseP50: 300, Resolved: 1}) {
+		t.Errorf("Ana %+v, want 2 replies, 1 first response of 300 s, 1 resolved", a)
+	}
+	if b := agentFigures(s, d.ben.ID); b != (inbox.AgentFigures{AgentID: d.ben.ID, Resolved: 1}) {
+		t.Errorf("Ben %+v, want 1 resolved and nothing else (the API answered, his note is none)", b)
+	}
+}
+
+// TestReportOfACustomerWritingWhileSnoozed: the customer's message while
+// the conversation is snoozed wakes it, and belongs to the same request.
+func TestReportOfACustomerWritingWhileSnoozed(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+	min := func(m int) time.Time { return at.Add(time.Duration(m) * time.Minute) }
+	c := d.customer("+15550102", min(0))
+	d.assign(c, &d.ana.ID, min(1))
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, min(4))
+	snoozed := inbox.Snoozed
+	if _, _, err := d.db.UpdateConversations(d.ctx, []int64{c}, inbox.ConversationUpdate{Status: &snoozed,
+		SnoozedUntil: min(24 * 60), By: d.ana.ID}, min(5)); err != nil {
+		t.Fatal(err)
+	}
+	d.customer("+15550102", min(30))
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, min(40))
+	d.status(c, inbox.Resolved, min(50))
+
+	s := d.summary(at, at.Add(24*time.Hour), 0)
+	if s.Conversations != 1 || s.FirstResponse != (inbox.Spread{P50: 240, P90: 240, Count: 1}) ||
+		s.Resolution != (inbox.Spread{P50: 3000, P90: 3000, Count: 1}) {
+		t.Fatalf("conversations %d, first response %+v, resolution %+v; want 1, 240 s, 3000 s",
+			s.Conversations, s.FirstResponse, s.Resolution)
+	}
+}
+
+// TestReportOfAConversationHandedOver: Ana answers first and hands the
+// conversation to Ben, who resolves it. The first response is Ana's, the
+// resolve Ben's; each agent's own report keeps the conversation.
+func TestReportOfAConversationHandedOver(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	min := func(m int) time.Time { return at.Add(time.Duration(m) * time.Minute) }
+	c := d.customer("+15550103", min(0))
+	d.assign(c, &d.ana.ID, min(1))
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, min(2))
+	d.assign(c, &d.ben.ID, min(10))
+	d.reply(c, &d.ben.ID, inbox.SourceAgent, min(12))
+	d.status(c, inbox.Resolved, min(15))
+
+	s := d.summary(at, at.Add(24*time.Hour), 0)
+	if a := agentFigures(s, d.ana.ID); a != (inbox.AgentFigures{AgentID: d.ana.ID, Replies: 1, FirstResponses: 1, FirstResponseP50: 120}) {
+		t.Errorf("Ana %+v, want 1 reply, the first response of 120 s, no resolve", a)
+	}
+	if b := agentFigures(s, d.ben.ID); b != (inbox.AgentFigures{AgentID: d.ben.ID, Replies: 1, Resolved: 1}) {
+		t.Errorf("Ben %+v, want 1 reply, no first response, 1 resolved", b)
+	}
+	for _, who := range []int64{d.ana.ID, d.ben.ID} {
+		if s := d.summary(at, at.Add(24*time.Hour), who); s.Conversations != 1 || s.OutboundMessages != 1 {
+			t.Errorf("agent %d's report: %d conversations, %d replies; want 1, 1", who, s.Conversations, s.OutboundMessages)
+		}
+	}
+}
+
+// TestReportKeepsADeactivatedAgentsFigures: an agent who leaves keeps
+// their name and figures in the reports of the time they worked.
+func TestReportKeepsADeactivatedAgentsFigures(t *testing.T) {
+	d := newReportDesk(t)
+	admin := inbox.User{Email: "boss@example.com", Name: "Boss", Role: inbox.RoleAdmin, Active: true}
+	if err := d.db.CreateUser(d.ctx, &admin); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
+	c := d.customer("+15550104", at)
+	d.assign(c, &d.ana.ID, at.Add(time.Minute))
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, at.Add(3*time.Minute))
+	d.status(c, inbox.Resolved, at.Add(10*time.Minute))
+	open := d.customer("+15550105", at.Add(20*time.Minute))
+	d.assign(open, &d.ana.ID, at.Add(21*time.Minute))
+	d.reply(open, &d.ana.ID, inbox.SourceAgent, at.Add(22*time.Minute))
+	if _, err := d.db.DeactivateUser(d.ctx, d.ana.ID, admin.ID, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s := d.summary(at, at.Add(24*time.Hour), 0)
+	var ana inbox.AgentFigures
+	for _, a := range s.ByAgent {
+		if a.AgentID == d.ana.ID {
+			ana = a
+		}
+	}
+	if ana != (inbox.AgentFigures{AgentID: d.ana.ID, Name: "Ana", Replies: 2, FirstResponses: 2, FirstResponseP50: 120, Resolved: 1}) {
+		t.Fatalf("Ana after she left: %+v; want her name, 2 replies, 2 first responses (p50 120 s), 1 resolved", ana)
+	}
+	if s := d.summary(at, at.Add(24*time.Hour), d.ana.ID); s.Conversations != 2 {
+		t.Fatalf("Ana's own report after she left: %d conversations, want 2", s.Conversations)
+	}
+}
+
+// TestReportSpreadsOfOneAndTwo: with one response its time is the median
+// and the 90th percentile; with two (nearest rank) the median is the
+// faster and the 90th percentile the slower.
+func TestReportSpreadsOfOneAndTwo(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
+	c := d.customer("+15550106", at)
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, at.Add(90*time.Second))
+	day := at.Add(24 * time.Hour)
+	if s := d.summary(at, day, 0); s.FirstResponse != (inbox.Spread{P50: 90, P90: 90, Count: 1}) {
+		t.Fatalf("one response: %+v, want 90 s twice", s.FirstResponse)
+	}
+	c2 := d.customer("+15550107", at.Add(time.Hour))
+	d.reply(c2, &d.ben.ID, inbox.SourceAgent, at.Add(time.Hour+10*time.Minute))
+	if s := d.summary(at, day, 0); s.FirstResponse != (inbox.Spread{P50: 90, P90: 600, Count: 2}) {
+		t.Fatalf("two responses: %+v, want p50 90 s, p90 600 s", s.FirstResponse)
+	}
+}
+
+// TestReportOfALateMessageAfterItsHourWasPacked: a customer's message
+// that Zavu saw before the one that opened the request, delivered after
+// the hour was packed, opens the request earlier; its first response
+// grows accordingly, before and after the hour is packed again.
+func TestReportOfALateMessageAfterItsHourWasPacked(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 10, 10, 5, 0, 0, time.UTC)
+	c := d.customer("+15550109", at)
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, at.Add(10*time.Minute))
+	d.status(c, inbox.Resolved, at.Add(20*time.Minute))
+	pack := func() {
+		t.Helper()
+		for {
+			more, err := d.db.PackOpeningHours(d.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !more {
+				return
+			}
+		}
+	}
+	pack()
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse.P50 != 600 {
+		t.Fatalf("first response %+v before the late message, want 600 s", s.FirstResponse)
+	}
+	// Seen at 09:50, in the hour before; delivered now.
+	d.customer("+15550109", at.Add(-15*time.Minute))
+	check := func(when string) {
+		t.Helper()
+		s := d.summary(day, day.Add(24*time.Hour), 0)
+		if s.Conversations != 1 || s.InboundMessages != 2 || s.FirstResponse != (inbox.Spread{P50: 1500, P90: 1500, Count: 1}) ||
+			s.Resolution != (inbox.Spread{P50: 2100, P90: 2100, Count: 1}) {
+			t.Fatalf("%s: conversations %d, inbound %d, first response %+v, resolution %+v; want 1, 2, 1500 s, 2100 s",
+				when, s.Conversations, s.InboundMessages, s.FirstResponse, s.Resolution)
+		}
+		// Only the hour of 09:50 holds the request now.
+		if s := d.summary(at.Truncate(time.Hour), day.Add(24*time.Hour), 0); s.Conversations != 0 {
+			t.Fatalf("%s: the hour of 10:00 still holds %d requests", when, s.Conversations)
+		}
+	}
+	check("before packing")
+	pack()
+	check("after packing")
+}
