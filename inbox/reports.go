@@ -16,11 +16,18 @@ import (
 // the WhatsApp Business phone app do not count); its resolution is the
 // first resolve after it. A customer's message while an opening is still
 // unresolved belongs to that opening. An agent reopening a conversation by
-// hand starts nothing: only the customer's next message does.
+// hand starts nothing: only the customer's next message does. A resolve
+// taken back within ResolveUndoWindow (the inbox's Undo, or a reopen as
+// quick) is no resolve: the request it closed goes on.
 //
 // Openings are a function of a conversation's timeline (its customer
 // messages, replies and resolves, by time), whatever order they were
 // stored in.
+
+// ResolveUndoWindow is how long after a resolve an agent's reopen takes
+// it back, as if it had not happened: the inbox offers Undo for a minute
+// (and the satisfaction survey waits longer than that, CSATDelay).
+const ResolveUndoWindow = time.Minute
 
 // TimelineKind is what a timeline item is. At the same instant a
 // customer's message comes before a reply, and a reply before a resolve.

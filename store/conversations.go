@@ -383,6 +383,11 @@ func (w *writeTx) setConversation(ctx context.Context, id int64, set string, val
 	var found int
 	if strings.HasPrefix(set, "status") {
 		set += ", snoozed_at = NULL, snoozed_until = NULL" // resolving or reopening ends a snooze
+		if value != string(inbox.Resolved) {
+			if err := w.takeBackResolve(ctx, id, at); err != nil {
+				return inbox.Conversation{}, err
+			}
+		}
 	}
 	err := w.queryRowSQL(ctx, `UPDATE conversations SET `+set+`, updated_at = ? WHERE id = ? RETURNING 1`,
 		value, msOf(at), id).Scan(&found)

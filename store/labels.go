@@ -390,6 +390,11 @@ func (w *writeTx) putState(ctx context.Context, ch *inbox.Change, cur, next inbo
 	if status == inbox.Snoozed {
 		status = inbox.Open
 	}
+	if cur.Status == inbox.Resolved && next.Status != inbox.Resolved {
+		if err := w.takeBackResolve(ctx, next.ID, at); err != nil {
+			return err
+		}
+	}
 	var snoozedAt, snoozedUntil any
 	if next.Status == inbox.Snoozed {
 		snoozedAt, snoozedUntil = msOf(next.SnoozedAt), nullMS(next.SnoozedUntil)

@@ -215,6 +215,7 @@ var pgContract = []struct {
 	{"TestReportOfAConversationHandedOver", TestReportOfAConversationHandedOver},
 	{"TestReportKeepsADeactivatedAgentsFigures", TestReportKeepsADeactivatedAgentsFigures},
 	{"TestReportSpreadsOfOneAndTwo", TestReportSpreadsOfOneAndTwo},
+	{"TestReportOfAnUndoneResolve", TestReportOfAnUndoneResolve},
 	{"TestReportOfALateMessageAfterItsHourWasPacked", TestReportOfALateMessageAfterItsHourWasPacked},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},

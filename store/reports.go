@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -38,6 +40,43 @@ var (
 )
 
 var _ inbox.ReportStore = (*DB)(nil)
+
+var (
+	// The conversation's latest resolve while it is resolved, when no
+	// survey has been decided for it yet.
+	stLatestResolve = writerStatement(`SELECT r.id, r.at FROM conversation_resolves r JOIN conversations c ON c.id = r.conversation_id
+		WHERE r.conversation_id = ? AND c.status = 'resolved'
+			AND NOT EXISTS (SELECT 1 FROM csat_surveys s WHERE s.resolve_id = r.id)
+		ORDER BY r.id DESC LIMIT 1`)
+	stDeleteResolve = writerStatement(`DELETE FROM conversation_resolves WHERE id = ?`)
+	stDirtyFrom     = writerStatement(`INSERT INTO openings_dirty (conversation_id, since) VALUES (?1, ?2)
+		ON CONFLICT (conversation_id) DO UPDATE SET since = CASE WHEN excluded.since < openings_dirty.since THEN excluded.since ELSE openings_dirty.since END`)
+)
+
+// takeBackResolve is called as an agent or a script reopens (or snoozes)
+// conversation id at at, before the change is written: a reopen within
+// inbox.ResolveUndoWindow of the resolve takes it back (the inbox's
+// Undo), so the reports forget that resolve and the request it closed
+// goes on. A resolve whose survey was decided stays.
+func (w *writeTx) takeBackResolve(ctx context.Context, id int64, at time.Time) error {
+	var rid, rat int64
+	err := w.queryRow(ctx, stLatestResolve, id).Scan(&rid, &rat)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("resolve of conversation %d: %w", id, err)
+	case msOf(at)-rat > inbox.ResolveUndoWindow.Milliseconds() || msOf(at) < rat:
+		return nil
+	}
+	if _, err := w.exec(ctx, stDeleteResolve, rid); err != nil {
+		return fmt.Errorf("take back the resolve of conversation %d: %w", id, err)
+	}
+	if _, err := w.exec(ctx, stDirtyFrom, id, rat); err != nil {
+		return fmt.Errorf("take back the resolve of conversation %d: %w", id, err)
+	}
+	return nil
+}
 
 // refreshOpenings derives again the openings of the conversations whose
 // timeline changed in this transaction.

@@ -259,6 +259,56 @@ func TestReportSpreadsOfOneAndTwo(t *testing.T) {
 	}
 }
 
+// TestReportOfAnUndoneResolve: Ana resolves by mistake and takes it back
+// at once (Undo); the customer writes again meanwhile and she resolves
+// for real an hour later. One request, resolved in an hour, by one
+// resolve.
+func TestReportOfAnUndoneResolve(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	min := func(m int) time.Time { return at.Add(time.Duration(m) * time.Minute) }
+	c := d.customer("+15550108", min(0))
+	d.assign(c, &d.ana.ID, min(1))
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, min(5))
+	d.status(c, inbox.Resolved, min(10))
+	d.status(c, inbox.Open, min(10).Add(5*time.Second)) // Undo
+	d.customer("+15550108", min(20))
+	d.status(c, inbox.Resolved, min(60))
+
+	s := d.summary(at, at.Add(24*time.Hour), 0)
+	if s.Conversations != 1 || s.Resolution != (inbox.Spread{P50: 3600, P90: 3600, Count: 1}) {
+		t.Fatalf("conversations %d, resolution %+v; want 1 request resolved in 3600 s", s.Conversations, s.Resolution)
+	}
+	if a := agentFigures(s, d.ana.ID); a.Resolved != 1 {
+		t.Fatalf("Ana resolved %d, want 1", a.Resolved)
+	}
+
+	// The same through a bulk action and its Undo.
+	c2 := d.customer("+15550110", min(0))
+	d.reply(c2, &d.ana.ID, inbox.SourceAgent, min(2))
+	resolved := inbox.Resolved
+	changes, _, err := d.db.UpdateConversations(d.ctx, []int64{c2}, inbox.ConversationUpdate{Status: &resolved, By: d.ana.ID}, min(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.db.RestoreConversations(d.ctx, changes, d.ana.ID, min(3).Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	d.status(c2, inbox.Resolved, min(40))
+	// A reopen later than the Undo is no undo: the request stays
+	// resolved at its first resolve (the customer's next message starts
+	// another), and the resolve after it closes nothing.
+	c3 := d.customer("+15550111", min(0))
+	d.status(c3, inbox.Resolved, min(5))
+	d.status(c3, inbox.Open, min(7))
+	d.status(c3, inbox.Resolved, min(50))
+
+	s = d.summary(at, at.Add(24*time.Hour), 0)
+	if s.Conversations != 3 || s.Resolution != (inbox.Spread{P50: 2400, P90: 3600, Count: 3}) {
+		t.Fatalf("conversations %d, resolution %+v; want 3 requests resolved in 300, 2400 and 3600 s", s.Conversations, s.Resolution)
+	}
+}
+
 // TestReportOfALateMessageAfterItsHourWasPacked: a customer's message
 // that Zavu saw before the one that opened the request, delivered after
 // the hour was packed, opens the request earlier; its first response
