@@ -17,8 +17,15 @@ import (
 // Reports: GET /api/v1/reports/summary and /api/v1/reports/export.csv for
 // scripts, and the Reports page (reports_page.go) for people.
 
-// maxReportPeriod bounds a report's period.
-const maxReportPeriod = 366 * 24 * time.Hour
+// maxReportDays bounds a report's period, in days of the reporting time
+// zone: a year of 366 days whose clocks went back once more than forward
+// lasts an hour more than 366 x 24 h, and is a year still.
+const maxReportDays = 366
+
+// tooLong reports whether f's period is longer than maxReportDays in loc.
+func tooLong(f inbox.ReportFilter, loc *time.Location) bool {
+	return f.To.After(f.From.In(loc).AddDate(0, 0, maxReportDays))
+}
 
 // defaultReportPeriod is the period of a report that names none: the 30
 // days up to now.
@@ -46,10 +53,14 @@ func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 		}
 		f.From = t
 	}
-	switch {
-	case !f.From.Before(f.To):
+	if !f.From.Before(f.To) {
 		return f, bad("from must be before to.")
-	case f.To.Sub(f.From) > maxReportPeriod:
+	}
+	loc, err := s.reportLocation(c.Request().Context())
+	if err != nil {
+		return f, err
+	}
+	if tooLong(f, loc) {
 		return f, bad("A report covers at most 366 days.")
 	}
 	f.SenderID = c.QueryParam("senderId")

@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/csv"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -127,6 +128,39 @@ func TestReportsOfATeamInBerlin(t *testing.T) {
 		rows, err := csv.NewReader(strings.NewReader(adm.get(export).body)).ReadAll()
 		if err != nil || len(rows) != c.rows+1 {
 			t.Errorf("page %s to %s: its CSV (%s) has %d rows, %v; want %d", c.from, c.to, export, len(rows)-1, err, c.rows)
+		}
+	}
+}
+
+// TestReportPageTakes366DaysAcrossAClockChange: a period of 366 days on
+// the page (2027-10-30 to 2028-10-29 in Berlin, with 29 February) is
+// allowed, though its clocks went back twice and forward once (an hour
+// more than 366 x 24 h); 367 days are not; nor a last day before the first.
+func TestReportPageTakes366DaysAcrossAClockChange(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	if err := ts.db.SetSetting(t.Context(), inbox.SettingReportTimeZone, "Europe/Berlin", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	adm := ts.newAgent()
+	adm.login("ana@example.com")
+	for _, c := range []struct {
+		from, to string
+		refused  bool
+	}{
+		{"2027-10-30", "2028-10-29", false},
+		{"2027-10-30", "2028-10-30", true},
+		{"2026-03-02", "2026-03-01", true},
+		{"2026-03-02", "2026-03-02", false},
+	} {
+		p := adm.get("/reports?from=" + c.from + "&to=" + c.to)
+		shown := p.doc.Find(`input[name=from]`).AttrOr("value", "") + " " + p.doc.Find(`input[name=to]`).AttrOr("value", "")
+		if refused := p.find("report-error").Length() == 1; refused != c.refused || (!refused && shown != c.from+" "+c.to) {
+			t.Errorf("%s to %s: refused %v, shows %s; want refused %v", c.from, c.to, refused, shown, c.refused)
+		}
+		// The page's CSV takes the page's period.
+		if e := adm.get(p.find("report-export").AttrOr("href", "")); e.status != http.StatusOK {
+			t.Errorf("%s to %s: the CSV answers %d", c.from, c.to, e.status)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func (s *Server) pageReportFilter(c echo.Context, loc *time.Location) (inbox.Rep
 	}
 	if msg != "" {
 		f.From, f.To = today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
-	} else if !f.From.Before(f.To) || f.To.Sub(f.From) > maxReportPeriod {
+	} else if !f.From.Before(f.To) || tooLong(f, loc) {
 		msg = "Choose a last day on or after the first day, at most 366 days later."
 		f.From, f.To = today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
 	}
