@@ -217,6 +217,7 @@ var pgContract = []struct {
 	{"TestReportSpreadsOfOneAndTwo", TestReportSpreadsOfOneAndTwo},
 	{"TestReportOfAnUndoneResolve", TestReportOfAnUndoneResolve},
 	{"TestReportOfALateMessageAfterItsHourWasPacked", TestReportOfALateMessageAfterItsHourWasPacked},
+	{"TestReportAcrossClockChanges", TestReportAcrossClockChanges},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},

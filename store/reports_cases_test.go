@@ -355,3 +355,68 @@ func TestReportOfALateMessageAfterItsHourWasPacked(t *testing.T) {
 	pack()
 	check("after packing")
 }
+
+// TestReportAcrossClockChanges: New York's clocks go forward on Sunday 8
+// March 2026, Berlin's back on Sunday 25 October 2026. A request of Friday
+// 16:00 in New York answered on Monday 10:00 waited 65 h on the clock (the
+// weekend lost an hour) and 2 h within weekday hours 09:00-17:00. In
+// Berlin, open round the clock, Saturday noon to Monday noon is 49 h both
+// ways, and 25 October is one day of 25 hours whose 02:00 comes twice.
+func TestReportAcrossClockChanges(t *testing.T) {
+	ny, err1 := time.LoadLocation("America/New_York")
+	berlin, err2 := time.LoadLocation("Europe/Berlin")
+	if err1 != nil || err2 != nil {
+		t.Skip("no time zone data")
+	}
+	d := newReportDesk(t)
+	hours := func(tz string, days []time.Weekday, span inbox.Span) {
+		t.Helper()
+		h := inbox.BusinessHours{TimeZone: tz}
+		for _, wd := range days {
+			h.Days[wd] = []inbox.Span{span}
+		}
+		if _, err := d.db.UpdateAutoReplies(d.ctx, time.Now(), func(c *inbox.AutoReplyConfig) error { c.Hours = h; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fri := time.Date(2026, 3, 6, 16, 0, 0, 0, ny)
+	c := d.customer("+15550201", fri)
+	d.customer("+15550201", time.Date(2026, 3, 9, 9, 30, 0, 0, ny)) // opens the window again
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, time.Date(2026, 3, 9, 10, 0, 0, 0, ny))
+	hours("America/New_York", []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, inbox.Span{Open: 9 * 60, Close: 17 * 60})
+	s, err := d.db.ReportSummary(d.ctx, inbox.ReportFilter{From: time.Date(2026, 3, 2, 0, 0, 0, 0, ny), To: time.Date(2026, 3, 9, 0, 0, 0, 0, ny)}, ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.FirstResponse.P50 != 65*3600 || s.FirstResponseBusiness.P50 != 2*3600 {
+		t.Errorf("New York: first response %v s, within business hours %v s; want 234000 and 7200", s.FirstResponse.P50, s.FirstResponseBusiness.P50)
+	}
+
+	sat := time.Date(2026, 10, 24, 12, 0, 0, 0, berlin)
+	c2 := d.customer("+15550202", sat)
+	for _, at := range []time.Time{
+		time.Date(2026, 10, 25, 0, 30, 0, 0, berlin),
+		time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC), // 02:30 CEST
+		time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC), // 02:30 CET
+		time.Date(2026, 10, 25, 23, 30, 0, 0, berlin),
+		time.Date(2026, 10, 26, 11, 0, 0, 0, berlin),
+	} {
+		d.customer("+15550202", at)
+	}
+	d.reply(c2, &d.ana.ID, inbox.SourceAgent, time.Date(2026, 10, 26, 12, 0, 0, 0, berlin))
+	all := []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
+	hours("Europe/Berlin", all, inbox.Span{Open: 0, Close: 24 * 60})
+	s, err = d.db.ReportSummary(d.ctx, inbox.ReportFilter{From: time.Date(2026, 10, 24, 0, 0, 0, 0, berlin), To: time.Date(2026, 10, 27, 0, 0, 0, 0, berlin)}, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.FirstResponse.P50 != 49*3600 || s.FirstResponseBusiness.P50 != 49*3600 {
+		t.Errorf("Berlin: first response %v s, within business hours %v s; want 176400 both", s.FirstResponse.P50, s.FirstResponseBusiness.P50)
+	}
+	if len(s.ByDay) != 3 || s.ByDay[0].Inbound != 1 || s.ByDay[1].Inbound != 4 || s.ByDay[2].Inbound != 1 {
+		t.Errorf("Berlin by day %+v; want 1, 4 and 1 messages on 24, 25 and 26 October", s.ByDay)
+	}
+	if s.ByHour[0] != 1 || s.ByHour[2] != 2 || s.ByHour[23] != 1 || s.ByHour[12] != 1 || s.ByHour[11] != 1 || s.ByWeekday[6] != 4 {
+		t.Errorf("Berlin by hour %v, by weekday %v; want 00, twice 02, 23 on Sunday; 11 and 12", s.ByHour, s.ByWeekday)
+	}
+}
