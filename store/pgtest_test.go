@@ -218,6 +218,7 @@ var pgContract = []struct {
 	{"TestReportOfAnUndoneResolve", TestReportOfAnUndoneResolve},
 	{"TestReportOfALateMessageAfterItsHourWasPacked", TestReportOfALateMessageAfterItsHourWasPacked},
 	{"TestReportAcrossClockChanges", TestReportAcrossClockChanges},
+	{"TestReportCountsMessagesByTheQuarterHour", TestReportCountsMessagesByTheQuarterHour},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},

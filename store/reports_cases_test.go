@@ -420,3 +420,22 @@ func TestReportAcrossClockChanges(t *testing.T) {
 		t.Errorf("Berlin by hour %v, by weekday %v; want 00, twice 02, 23 on Sunday; 11 and 12", s.ByHour, s.ByWeekday)
 	}
 }
+
+// TestReportCountsMessagesByTheQuarterHour: requests and their times are
+// counted to the millisecond, messages by the quarter hour that holds
+// them (README): a period from 10:07 counts the message of 10:05 but not
+// its request.
+func TestReportCountsMessagesByTheQuarterHour(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 11, 10, 5, 0, 0, time.UTC)
+	d.customer("+15550301", at)
+	d.customer("+15550302", at.Add(4*time.Minute))
+	s := d.summary(at.Add(2*time.Minute), at.Add(3*time.Minute), 0)
+	if s.Conversations != 0 || s.InboundMessages != 2 {
+		t.Fatalf("10:07 to 10:08: %d conversations, %d messages; want 0 and the quarter's 2", s.Conversations, s.InboundMessages)
+	}
+	s = d.summary(at.Add(2*time.Minute), at.Add(10*time.Minute), 0)
+	if s.Conversations != 1 || s.InboundMessages != 2 {
+		t.Fatalf("10:07 to 10:15: %d conversations, %d messages; want 1, 2", s.Conversations, s.InboundMessages)
+	}
+}
