@@ -219,6 +219,7 @@ var pgContract = []struct {
 	{"TestReportOfALateMessageAfterItsHourWasPacked", TestReportOfALateMessageAfterItsHourWasPacked},
 	{"TestReportAcrossClockChanges", TestReportAcrossClockChanges},
 	{"TestReportCountsMessagesByTheQuarterHour", TestReportCountsMessagesByTheQuarterHour},
+	{"TestReportOfLateStatusesAfterTheHourWasPacked", TestReportOfLateStatusesAfterTheHourWasPacked},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},

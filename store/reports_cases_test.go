@@ -439,3 +439,28 @@ func TestReportCountsMessagesByTheQuarterHour(t *testing.T) {
 		t.Fatalf("10:07 to 10:15: %d conversations, %d messages; want 1, 2", s.Conversations, s.InboundMessages)
 	}
 }
+
+// TestReportOfLateStatusesAfterTheHourWasPacked: a message another system
+// sent through Zavu's API (known only by its statuses) answers the
+// customer; its "sent", seen earlier than the "delivered" that came first,
+// arrives after the hour was packed and moves the first response earlier.
+func TestReportOfLateStatusesAfterTheHourWasPacked(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
+	d.customer(customerPhone, at)
+	mustIngest(t, d.db, statusEvent("evt_delivered", "msg_other", inbox.StatusDelivered, at.Add(30*time.Minute)))
+	for more := true; more; {
+		var err error
+		if more, err = d.db.PackOpeningHours(d.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := at.Truncate(24 * time.Hour)
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse != (inbox.Spread{P50: 1800, P90: 1800, Count: 1}) {
+		t.Fatalf("first response %+v, want 1800 s by the delivered message", s.FirstResponse)
+	}
+	mustIngest(t, d.db, statusEvent("evt_sent", "msg_other", inbox.StatusSent, at.Add(20*time.Minute)))
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse != (inbox.Spread{P50: 1200, P90: 1200, Count: 1}) || s.OutboundMessages != 1 {
+		t.Fatalf("first response %+v, outbound %d; want 1200 s by the time it was sent, 1 message", s.FirstResponse, s.OutboundMessages)
+	}
+}
