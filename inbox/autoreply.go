@@ -180,23 +180,45 @@ func (h BusinessHours) Location() *time.Location {
 }
 
 // wallAt is the instant of minute min of the local day of d (whose clock is
-// ignored). A wall time skipped by a DST change is the instant the clocks
-// reach after the change; one that happens twice is the first.
+// ignored); 24*60 is the next day's first instant. A wall time skipped by a
+// DST change is the instant the clocks reach after the change (where they
+// jump over midnight, as in Santiago, Havana or Cairo, a day begins at
+// 01:00); one that happens twice is the first.
 func wallAt(d time.Time, min int, loc *time.Location) time.Time {
 	y, mo, day := d.Date()
 	if min >= 24*60 {
-		return time.Date(y, mo, day+1, 0, 0, 0, 0, loc)
+		y, mo, day = time.Date(y, mo, day+1, 12, 0, 0, 0, time.UTC).Date()
+		min -= 24 * 60
 	}
 	t := time.Date(y, mo, day, min/60, min%60, 0, 0, loc)
-	switch wall := t.Hour()*60 + t.Minute(); {
-	case wall > min: // in a gap, Go landed after the change: it is when t's zone began
+	// Where Go put a skipped time: on the clock of the same day or, for
+	// midnight, of the day before.
+	want := time.Date(y, mo, day, min/60, min%60, 0, 0, time.UTC)
+	got := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
+	switch {
+	case got.After(want): // after the change: it is when t's zone began
 		start, _ := t.ZoneBounds()
 		return start
-	case wall < min: // in a gap, Go landed before the change: it is when t's zone ends
+	case got.Before(want): // before the change: it is when t's zone ends
 		_, end := t.ZoneBounds()
 		return end
 	}
 	return t
+}
+
+// DayStart is the first instant of the local day of t in loc: its
+// midnight, or the instant the clocks jump to where summer time begins at
+// midnight (Santiago, Havana, Cairo). Go's time.Date and AddDate give
+// 23:00 the day before there.
+func DayStart(t time.Time, loc *time.Location) time.Time {
+	return DaysAfter(t, 0, loc)
+}
+
+// DaysAfter is the first instant of the local day n days after t's in loc
+// (before it for a negative n), as DayStart.
+func DaysAfter(t time.Time, n int, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return wallAt(time.Date(y, m, d+n, 12, 0, 0, 0, loc), 0, loc)
 }
 
 func (h BusinessHours) holiday(d time.Time) bool {
