@@ -220,6 +220,7 @@ var pgContract = []struct {
 	{"TestReportAcrossClockChanges", TestReportAcrossClockChanges},
 	{"TestReportCountsMessagesByTheQuarterHour", TestReportCountsMessagesByTheQuarterHour},
 	{"TestReportOfLateStatusesAfterTheHourWasPacked", TestReportOfLateStatusesAfterTheHourWasPacked},
+	{"TestReportWhereSummerTimeBeginsAtMidnight", TestReportWhereSummerTimeBeginsAtMidnight},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},

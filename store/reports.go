@@ -362,7 +362,10 @@ func (db *DB) reportMessages(ctx context.Context, f inbox.ReportFilter, loc *tim
 	where, args = andSenderChannel(f, "", where, args)
 	// Days are counted from 1970-01-01 in local time, a Thursday.
 	dayIndex := map[int64]int{}
-	for d := midnight(f.From.In(loc)); d.Before(f.To); d = midnight(d.AddDate(0, 0, 1)) {
+	// A day starts at its midnight, or where summer time begins at
+	// midnight at 01:00 (inbox.DayStart): Go's AddDate gives 23:00 the
+	// day before there, and the loop went round that day for ever.
+	for d := inbox.DayStart(f.From, loc); d.Before(f.To); d = inbox.DaysAfter(d, 1, loc) {
 		_, off := d.Zone()
 		dayIndex[(d.Unix()+int64(off))/86400] = len(s.ByDay)
 		s.ByDay = append(s.ByDay, inbox.DayCount{Day: d})
@@ -591,10 +594,6 @@ func zoneChanges(loc *time.Location, from, to time.Time) []zoneChange {
 	}
 	out[0].bucket = math.MinInt64
 	return out
-}
-
-func midnight(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
 }
 
 func floorDiv(a, b int64) int64 {

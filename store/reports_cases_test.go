@@ -464,3 +464,32 @@ func TestReportOfLateStatusesAfterTheHourWasPacked(t *testing.T) {
 		t.Fatalf("first response %+v, outbound %d; want 1200 s by the time it was sent, 1 message", s.FirstResponse, s.OutboundMessages)
 	}
 }
+
+// TestReportWhereSummerTimeBeginsAtMidnight: in Santiago the clocks jump
+// from 00:00 to 01:00 on Sunday 6 September 2026 (Go reads that midnight
+// as 23:00 on Saturday). A report of Friday to Monday has four days, and
+// the messages of late Saturday and early Sunday fall on their own days.
+func TestReportWhereSummerTimeBeginsAtMidnight(t *testing.T) {
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	d := newReportDesk(t)
+	d.customer("+15550401", time.Date(2026, 9, 5, 23, 30, 0, 0, santiago))
+	d.customer("+15550402", time.Date(2026, 9, 6, 4, 30, 0, 0, time.UTC)) // 01:30 -03
+	from := time.Date(2026, 9, 4, 0, 0, 0, 0, santiago)
+	s, err := d.db.ReportSummary(d.ctx, inbox.ReportFilter{From: from, To: time.Date(2026, 9, 8, 0, 0, 0, 0, santiago)}, santiago)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var days []string
+	for _, day := range s.ByDay {
+		days = append(days, fmt.Sprintf("%s %d", day.Day.Format("Mon 2 15:04"), day.Inbound))
+	}
+	if got := fmt.Sprint(days); got != "[Fri 4 00:00 0 Sat 5 00:00 1 Sun 6 01:00 1 Mon 7 00:00 0]" {
+		t.Errorf("by day %s; want Friday to Monday, Sunday from 01:00, a message on Saturday and Sunday", got)
+	}
+	if s.ByHour[23] != 1 || s.ByHour[1] != 1 || s.ByWeekday[5] != 1 || s.ByWeekday[6] != 1 {
+		t.Errorf("by hour %v, by weekday %v; want 23:00 Saturday and 01:00 Sunday", s.ByHour, s.ByWeekday)
+	}
+}
