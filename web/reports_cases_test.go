@@ -164,3 +164,43 @@ func TestReportPageTakes366DaysAcrossAClockChange(t *testing.T) {
 		}
 	}
 }
+
+// TestReportPageWhereSummerTimeBeginsAtMidnight: reports in Santiago,
+// whose clocks jump from 00:00 to 01:00 on Sunday 6 September 2026. The
+// page of that Sunday shows that Sunday, counts its message and not
+// Saturday's at 23:30, and its CSV agrees.
+func TestReportPageWhereSummerTimeBeginsAtMidnight(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	if err := ts.db.SetSetting(t.Context(), inbox.SettingReportTimeZone, "America/Santiago", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		phone string
+		at    time.Time
+	}{{"+14155550001", time.Date(2026, 9, 5, 23, 30, 0, 0, santiago)}, {"+14155550002", time.Date(2026, 9, 6, 4, 30, 0, 0, time.UTC)}} {
+		ts.mustPost(event(fmt.Sprint("evt_", i), "message.inbound", c.at, map[string]any{
+			"messageId": fmt.Sprint("msg_", i), "from": c.phone, "to": "+13125559876", "channel": "whatsapp",
+			"messageType": "text", "text": "Hello", "profileName": "Customer",
+		}))
+	}
+	ts.settle()
+	adm := ts.newAgent()
+	adm.login("ana@example.com")
+	for _, day := range []string{"2026-09-05", "2026-09-06"} {
+		p := adm.get("/reports?from=" + day + "&to=" + day)
+		shown := p.doc.Find(`input[name=from]`).AttrOr("value", "") + " " + p.doc.Find(`input[name=to]`).AttrOr("value", "")
+		conversations := strings.TrimSpace(p.doc.Find(`[data-testid="figure-conversations"] .report-value`).Text())
+		if shown != day+" "+day || conversations != "1" || p.find("report-error").Length() != 0 {
+			t.Errorf("the page of %s shows %s, %s conversations; want that day and 1", day, shown, conversations)
+		}
+		rows, err := csv.NewReader(strings.NewReader(adm.get(p.find("report-export").AttrOr("href", "")).body)).ReadAll()
+		if err != nil || len(rows) != 2 {
+			t.Errorf("the CSV of %s has %d rows, %v; want 1", day, len(rows)-1, err)
+		}
+	}
+}

@@ -23,17 +23,21 @@ import (
 // An agent's filter is always their own.
 func (s *Server) pageReportFilter(c echo.Context, loc *time.Location) (inbox.ReportFilter, string, error) {
 	u := currentUser(c)
-	today := midnightIn(s.now().In(loc))
-	f := inbox.ReportFilter{From: today.AddDate(0, 0, -29), To: today.AddDate(0, 0, 1)}
+	// Days start at inbox.DayStart: where summer time begins at midnight
+	// (Santiago, Havana), Go's midnight of that day is 23:00 the day before.
+	today := inbox.DayStart(s.now(), loc)
+	last30 := func() (time.Time, time.Time) { return inbox.DaysAfter(today, -29, loc), inbox.DaysAfter(today, 1, loc) }
+	f := inbox.ReportFilter{}
+	f.From, f.To = last30()
 	msg := ""
 	badFrom, badTo := false, false
 	if v := c.QueryParam("from"); v != "" {
-		d, err := time.ParseInLocation(time.DateOnly, v, loc)
+		d, err := dayIn(v, loc)
 		f.From, badFrom = d, err != nil
 	}
 	if v := c.QueryParam("to"); v != "" {
-		d, err := time.ParseInLocation(time.DateOnly, v, loc)
-		f.To, badTo = d.AddDate(0, 0, 1), err != nil
+		d, err := dayIn(v, loc)
+		f.To, badTo = inbox.DaysAfter(d, 1, loc), err != nil
 	}
 	// A day that is not a date is named, and the last 30 days shown.
 	switch {
@@ -45,10 +49,10 @@ func (s *Server) pageReportFilter(c echo.Context, loc *time.Location) (inbox.Rep
 		msg = "The last day is not a date. Write it as 2026-03-01."
 	}
 	if msg != "" {
-		f.From, f.To = today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
+		f.From, f.To = last30()
 	} else if !f.From.Before(f.To) || tooLong(f, loc) {
 		msg = "Choose a last day on or after the first day, at most 366 days later."
-		f.From, f.To = today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
+		f.From, f.To = last30()
 	}
 	f.SenderID = c.QueryParam("senderId")
 	if ch := inbox.Channel(c.QueryParam("channel")); ch == inbox.WhatsApp || ch == inbox.SMS {
@@ -63,8 +67,13 @@ func (s *Server) pageReportFilter(c echo.Context, loc *time.Location) (inbox.Rep
 	return f, msg, nil
 }
 
-func midnightIn(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+// dayIn is the start of the day v (as 2026-03-01) in loc.
+func dayIn(v string, loc *time.Location) (time.Time, error) {
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return d, err
+	}
+	return inbox.DayStart(time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc), loc), nil
 }
 
 // GET /reports
@@ -93,7 +102,7 @@ func (s *Server) reportsView(c echo.Context) (views.ReportsView, error) {
 	}
 	days := int(math.Round(f.To.Sub(f.From).Hours() / 24))
 	prevF := f
-	prevF.From, prevF.To = f.From.AddDate(0, 0, -days), f.From
+	prevF.From, prevF.To = inbox.DaysAfter(f.From, -days, loc), f.From
 	prev, err := s.store.ReportSummary(ctx, prevF, loc)
 	if err != nil {
 		return views.ReportsView{}, err
@@ -102,11 +111,11 @@ func (s *Server) reportsView(c echo.Context) (views.ReportsView, error) {
 	v := views.ReportsView{
 		Page:     s.page(c, "Reports · Switchboard"),
 		Admin:    u.Role == inbox.RoleAdmin,
-		From:     f.From.Format(time.DateOnly),
-		To:       f.To.AddDate(0, 0, -1).Format(time.DateOnly),
+		From:     f.From.In(loc).Format(time.DateOnly),
+		To:       inbox.DaysAfter(f.To, -1, loc).Format(time.DateOnly),
 		SenderID: f.SenderID, Channel: string(f.Channel),
 		TimeZone: loc.String(),
-		Previous: fmt.Sprintf("%s to %s", prevF.From.Format("2 Jan 2006"), prevF.To.AddDate(0, 0, -1).Format("2 Jan 2006")),
+		Previous: fmt.Sprintf("%s to %s", prevF.From.In(loc).Format("2 Jan 2006"), inbox.DaysAfter(prevF.To, -1, loc).Format("2 Jan 2006")),
 		Error:    msg,
 		Saved:    c.QueryParam("saved") == "1",
 	}
