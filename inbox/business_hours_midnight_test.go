@@ -30,6 +30,7 @@ func TestBusinessClockWhereSummerTimeBeginsAtMidnight(t *testing.T) {
 		{"Santiago, the short day", everyDay("America/Santiago"), "2026-09-06 12:00", "2026-09-06 23:00", 11 * time.Hour},
 		{"Santiago, weekdays over the weekend", weekdays9to17("America/Santiago"), "2026-09-04 16:00", "2026-09-07 10:00", 2 * time.Hour},
 		{"Santiago, open from midnight", earlySunday, "2026-09-05 12:00", "2026-09-07 12:00", time.Hour},
+		{"Santiago, autumn's 25-hour Saturday", everyDay("America/Santiago"), "2026-04-04 00:00", "2026-04-06 00:00", 49 * time.Hour},
 		{"Havana, round the clock", everyDay("America/Havana"), "2026-03-07 00:00", "2026-03-09 00:00", 47 * time.Hour},
 		{"Cairo, round the clock", everyDay("Africa/Cairo"), "2026-04-23 00:00", "2026-04-25 00:00", 47 * time.Hour},
 	}
