@@ -303,9 +303,15 @@ func TestReportOfAnUndoneResolve(t *testing.T) {
 	d.status(c3, inbox.Open, min(7))
 	d.status(c3, inbox.Resolved, min(50))
 
+	// A customer who writes within the minute reopens the conversation:
+	// that is no Undo, the resolve stands and a second request begins.
+	c4 := d.customer("+15550112", min(0))
+	d.status(c4, inbox.Resolved, min(8))
+	d.customer("+15550112", min(8).Add(20*time.Second))
+
 	s = d.summary(at, at.Add(24*time.Hour), 0)
-	if s.Conversations != 3 || s.Resolution != (inbox.Spread{P50: 2400, P90: 3600, Count: 3}) {
-		t.Fatalf("conversations %d, resolution %+v; want 3 requests resolved in 300, 2400 and 3600 s", s.Conversations, s.Resolution)
+	if s.Conversations != 5 || s.Resolution != (inbox.Spread{P50: 480, P90: 3600, Count: 4}) {
+		t.Fatalf("conversations %d, resolution %+v; want 5 requests, 4 resolved in 300, 480, 2400 and 3600 s", s.Conversations, s.Resolution)
 	}
 }
 
