@@ -221,6 +221,7 @@ var pgContract = []struct {
 	{"TestReportCountsMessagesByTheQuarterHour", TestReportCountsMessagesByTheQuarterHour},
 	{"TestReportOfLateStatusesAfterTheHourWasPacked", TestReportOfLateStatusesAfterTheHourWasPacked},
 	{"TestReportWhereSummerTimeBeginsAtMidnight", TestReportWhereSummerTimeBeginsAtMidnight},
+	{"TestReportOfAPhoneMessageWhoseStatusCameFirst", TestReportOfAPhoneMessageWhoseStatusCameFirst},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},

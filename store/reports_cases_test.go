@@ -499,3 +499,25 @@ func TestReportWhereSummerTimeBeginsAtMidnight(t *testing.T) {
 		t.Errorf("by hour %v, by weekday %v; want 23:00 Saturday and 01:00 Sunday", s.ByHour, s.ByWeekday)
 	}
 }
+
+// TestReportOfAPhoneMessageWhoseStatusCameFirst: the "delivered" of a
+// message typed in the phone app arrives before its echo. Until the echo
+// comes, the message is known only as one sent through the API and
+// answers the customer; the echo says it came from the phone, which
+// answers nobody (DESIGN), and the request is unanswered again.
+func TestReportOfAPhoneMessageWhoseStatusCameFirst(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 13, 10, 0, 0, 0, time.UTC)
+	d.customer(customerPhone, at)
+	mustIngest(t, d.db, statusEvent("evt_delivered", "msg_phone", inbox.StatusDelivered, at.Add(6*time.Minute)))
+	day := at.Truncate(24 * time.Hour)
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse.Count != 1 {
+		t.Fatalf("before the echo: %+v, want the API's answer", s.FirstResponse)
+	}
+	mustIngest(t, d.db, &inbox.Event{ID: "evt_echo", Type: inbox.EventMessageSent, Timestamp: at.Add(5 * time.Minute), SenderID: "snd_1",
+		Raw:  []byte(`{}`),
+		Echo: &inbox.Echo{MessageID: "msg_phone", From: "+13125550000", To: customerPhone, Channel: inbox.WhatsApp, Text: "from the phone", Status: inbox.StatusSent}})
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.Conversations != 1 || s.FirstResponse.Count != 0 || s.OutboundMessages != 1 {
+		t.Fatalf("after the echo: %d conversations, first response %+v, outbound %d; want 1, none, 1", s.Conversations, s.FirstResponse, s.OutboundMessages)
+	}
+}
