@@ -80,13 +80,14 @@ func (s BackupSchedule) NextAfter(t time.Time, loc *time.Location) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	lt := t.In(loc)
-	next := time.Date(lt.Year(), lt.Month(), lt.Day(), hour, minute, 0, 0, loc)
-	for !next.After(t) {
-		lt = lt.AddDate(0, 0, 1)
-		next = time.Date(lt.Year(), lt.Month(), lt.Day(), hour, minute, 0, 0, loc)
+	// Day by day from t's, each day's time as the clocks show it (one they
+	// skip is when they resume: 01:00 on a day summer time begins at
+	// midnight, where Go's time.Date gives 23:00 the day before).
+	for i := 0; ; i++ {
+		if next := wallAt(localDay(t, -i, loc), hour*60+minute, loc); next.After(t) {
+			return next
+		}
 	}
-	return next
 }
 
 // Due is when the next scheduled backup should run, given the start of

@@ -36,6 +36,24 @@ func TestBackupScheduleDue(t *testing.T) {
 	if got.Before(time.Date(2026, 3, 29, 0, 0, 0, 0, paris)) || got.After(time.Date(2026, 3, 29, 4, 0, 0, 0, paris)) {
 		t.Errorf("a skipped time of day: due %v, want early on 29 March", got.In(paris))
 	}
+	// In Santiago summer time begins at midnight: on 6 September 2026 the
+	// clocks jump from 00:00 to 01:00. A backup at 00:00 runs on the 5th
+	// at midnight, on the 6th when the clocks resume, and on the 7th.
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Skip("no time zone data:", err)
+	}
+	midnight := BackupSchedule{At: "00:00", Since: time.Date(2026, 9, 4, 12, 0, 0, 0, santiago)}
+	run := midnight.Since
+	for _, want := range []time.Time{
+		time.Date(2026, 9, 5, 0, 0, 0, 0, santiago),
+		time.Date(2026, 9, 6, 1, 0, 0, 0, santiago),
+		time.Date(2026, 9, 7, 0, 0, 0, 0, santiago),
+	} {
+		if run = midnight.Due(run, santiago); !run.Equal(want) {
+			t.Fatalf("midnight backups in Santiago: due %v, want %v", run.In(santiago), want)
+		}
+	}
 }
 
 func TestBackupScheduleValidate(t *testing.T) {
