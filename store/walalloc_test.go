@@ -193,7 +193,15 @@ func TestTheWALsZerosNeverOverwriteAnotherWritersFrames(t *testing.T) {
 	const limit = 8 << 20
 	dir := t.TempDir()
 	path := filepath.Join(dir, "switchboard.db")
-	// The other writer's table, before the server's database opens.
+	// A Switchboard database, and the other writer's table in it, before
+	// the server opens it again.
+	first, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
 	other, err := sql.Open("sqlite", DSN(path, true))
 	if err != nil {
 		t.Fatal(err)
