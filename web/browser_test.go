@@ -381,6 +381,15 @@ func (b *tab) login(base, email string) {
 	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
 }
 
+// openFirst signs the tab in as email and opens the list's first
+// conversation, its reply box ready.
+func (b *tab) openFirst(base, email string) {
+	b.t.Helper()
+	b.login(base, email)
+	b.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+}
+
 // rowShapes is the list's rows as elements, attributes (sorted, classes as
 // a set) and text, whitespace aside: two lists that read the same to a
 // person and to the page's scripts have the same shapes.

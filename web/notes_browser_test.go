@@ -40,14 +40,8 @@ func TestBrowserSendGuardAndMentionedNote(t *testing.T) {
 	ls.post(inboundFrom("evt_g1", "msg_g1", "+14155550121", "Zoe Quinn", "Where is my parcel?", time.Now()))
 	bctx := browser(t, exe)
 	ana, ben := newTab(t, bctx), newTab(t, bctx)
-	for _, a := range []struct {
-		tab   *tab
-		email string
-	}{{ana, "ana@example.com"}, {ben, "ben@example.com"}} {
-		a.tab.login(ls.url(), a.email)
-		a.tab.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
-	}
+	ana.openFirst(ls.url(), "ana@example.com")
+	ben.openFirst(ls.url(), "ben@example.com")
 
 	ana.do("Ana starts a draft", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Let me look into it"))
 	ben.do("Ben answers", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "It left the depot today\r"))

@@ -26,14 +26,8 @@ func TestBrowserHeldReplyCanBeDiscarded(t *testing.T) {
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Can I cancel my order?", time.Now()))
 	bctx := browser(t, exe)
 	ana, ben := newTab(t, bctx), newTab(t, bctx)
-	for _, b := range []struct {
-		tab   *tab
-		email string
-	}{{ana, "ana@example.com"}, {ben, "ben@example.com"}} {
-		b.tab.login(ls.url(), b.email)
-		b.tab.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
-	}
+	ana.openFirst(ls.url(), "ana@example.com")
+	ben.openFirst(ls.url(), "ben@example.com")
 	const held = `!!document.querySelector('[data-testid=draft-changed]') && !!document.querySelector('[data-testid=composer-error]')`
 	const clear = `!document.querySelector('[data-testid=draft-changed]') && !document.querySelector('[data-testid=composer-error]')`
 
@@ -82,14 +76,8 @@ func TestBrowserPresenceGoesWhenThePageIsCutOff(t *testing.T) {
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
 	bctx := browser(t, exe)
 	ana, ben := newTab(t, bctx), newTab(t, bctx)
-	for _, b := range []struct {
-		tab   *tab
-		email string
-	}{{ben, "ben@example.com"}, {ana, "ana@example.com"}} {
-		b.tab.login(ls.url(), b.email)
-		b.tab.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
-	}
+	ben.openFirst(ls.url(), "ben@example.com")
+	ana.openFirst(ls.url(), "ana@example.com")
 	const line = `(document.querySelector('[data-testid=presence-text]') || {textContent: ''}).textContent`
 	ana.do("Ana types", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Your parcel"))
 	ben.waitFor("Ben sees Ana typing", line+`.includes('Ana Admin is typing')`)
