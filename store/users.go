@@ -58,8 +58,13 @@ func (db *DB) createUser(ctx context.Context, u *inbox.User, onlyFirst bool) err
 	}
 	var id int64
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
-		return w.queryRowSQL(ctx, q+` RETURNING id`,
-			email, u.Name, string(u.Role), u.PasswordHash, u.Active, msOf(created)).Scan(&id)
+		if err := w.queryRowSQL(ctx, q+` RETURNING id`,
+			email, u.Name, string(u.Role), u.PasswordHash, u.Active, msOf(created)).Scan(&id); err != nil {
+			return err
+		}
+		// With a user, the first-run setup opens no more: its code goes.
+		_, err := w.execSQL(ctx, `DELETE FROM settings WHERE key = ?`, setupCodeKey)
+		return err
 	})
 	switch {
 	case onlyFirst && errors.Is(err, sql.ErrNoRows):
@@ -80,16 +85,12 @@ const setupCodeKey = "setup_code"
 // SetupCode returns the code that opens the first-run setup while no user
 // exists, keeping fresh as that code when none is kept yet, so that every
 // process of a database asks for the same one. Once a user exists, open
-// is false and the code kept is forgotten.
+// is false: creating a user forgets the code (createUser).
 func (db *DB) SetupCode(ctx context.Context, fresh string) (code string, open bool, err error) {
 	err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		var users bool
-		if err := w.queryRowSQL(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&users); err != nil {
-			return err
-		}
-		if users {
+		if err := w.queryRowSQL(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&users); err != nil || users {
 			code, open = "", false
-			_, err := w.execSQL(ctx, `DELETE FROM settings WHERE key = ?`, setupCodeKey)
 			return err
 		}
 		kept, ok, err := w.setting(ctx, setupCodeKey)
@@ -99,8 +100,6 @@ func (db *DB) SetupCode(ctx context.Context, fresh string) (code string, open bo
 		case ok && kept != "":
 			code, open = kept, true
 			return nil
-		case fresh == "":
-			return fmt.Errorf("no code to keep: %w", inbox.ErrInvalid)
 		}
 		code, open = fresh, true
 		return w.setSetting(ctx, setupCodeKey, fresh, w.db.now())

@@ -147,55 +147,54 @@ func (s *Server) SetupLink(ctx context.Context) (string, error) {
 	if err != nil || !open {
 		return "", err
 	}
-	return strings.TrimSuffix(s.cfg.BaseURL.String(), "/") + "/setup?code=" + url.QueryEscape(code), nil
+	return s.setupURL(code), nil
 }
 
-// setupCodeOK reports whether code opens the first-run setup. When it
-// does not, the setup link is written to the log again, for whoever runs
-// Switchboard to find.
-func (s *Server) setupCodeOK(ctx context.Context, code string) (bool, error) {
+// setupURL is the setup's link with code in it.
+func (s *Server) setupURL(code string) string {
+	return strings.TrimSuffix(s.cfg.BaseURL.String(), "/") + "/setup?code=" + url.QueryEscape(code)
+}
+
+// setupGate lets a first-run setup request through (done false) while no
+// user exists and code is the setup's. Otherwise it answers the request
+// (done true): to sign in once a user exists; else with the page that
+// says where to find the code (403 for another code), the link being
+// written to the log again for whoever runs Switchboard. Whether a user
+// exists is read first, so that a request once setup is over writes
+// nothing and hashes no password.
+func (s *Server) setupGate(c echo.Context, code string) (done bool, err error) {
+	ctx := c.Request().Context()
+	if n, err := s.store.CountUsers(ctx); err != nil || n > 0 {
+		if err != nil {
+			return true, err
+		}
+		return true, c.Redirect(http.StatusSeeOther, "/login")
+	}
 	kept, open, err := s.store.SetupCode(ctx, rand.Text())
-	if err != nil || !open {
-		return false, err
-	}
-	if code != "" && subtle.ConstantTimeCompare([]byte(code), []byte(kept)) == 1 {
-		return true, nil
-	}
-	link, err := s.SetupLink(ctx)
-	if err != nil {
-		return false, err
+	switch {
+	case err != nil:
+		return true, err
+	case !open: // a user came meanwhile
+		return true, c.Redirect(http.StatusSeeOther, "/login")
+	case code != "" && subtle.ConstantTimeCompare([]byte(code), []byte(kept)) == 1:
+		return false, nil
 	}
 	s.failLog.Log(ctx, slog.LevelWarn, "the setup page was opened without its code: open the setup link to create the first admin account",
-		"setup_url", link)
-	return false, nil
-}
-
-// setupCodePage answers a setup request without the setup's code with
-// the page that says where to find it: 403 when it brought another code.
-func (s *Server) setupCodePage(c echo.Context, code string) error {
+		"setup_url", s.setupURL(kept))
 	v := views.SetupView{Page: s.page(c, "Set up · Switchboard"), NeedCode: true}
 	status := http.StatusOK
 	if code != "" {
 		status, v.Error = http.StatusForbidden, "That is not the setup code Switchboard wrote to its log."
 	}
-	return s.render(c, status, views.SetupPage(v))
+	return true, s.render(c, status, views.SetupPage(v))
 }
 
 // handleSetupForm shows the first-run setup while no user exists, once its
 // code is given; before, where to find the code.
 func (s *Server) handleSetupForm(c echo.Context) error {
-	ctx := c.Request().Context()
-	if n, err := s.store.CountUsers(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		return c.Redirect(http.StatusSeeOther, "/login")
-	}
 	code := c.QueryParam("code")
-	if ok, err := s.setupCodeOK(ctx, code); err != nil || !ok {
-		if err != nil {
-			return err
-		}
-		return s.setupCodePage(c, code)
+	if done, err := s.setupGate(c, code); done {
+		return err
 	}
 	return s.render(c, http.StatusOK, views.SetupPage(views.SetupView{Page: s.page(c, "Set up · Switchboard"), Code: code}))
 }
@@ -205,18 +204,10 @@ func (s *Server) handleSetupForm(c echo.Context) error {
 func (s *Server) handleSetup(c echo.Context) error {
 	ctx := c.Request().Context()
 	// Whether setup is still open, and its code, are known before any
-	// password is hashed: posting here costs the server nothing else.
-	if n, err := s.store.CountUsers(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		return c.Redirect(http.StatusSeeOther, "/login")
-	}
+	// password is hashed.
 	code := c.FormValue("code")
-	if ok, err := s.setupCodeOK(ctx, code); err != nil || !ok {
-		if err != nil {
-			return err
-		}
-		return s.setupCodePage(c, code)
+	if done, err := s.setupGate(c, code); done {
+		return err
 	}
 	name := strings.TrimSpace(c.FormValue("name"))
 	email := strings.TrimSpace(c.FormValue("email"))
@@ -248,10 +239,6 @@ func (s *Server) handleSetup(c echo.Context) error {
 		return err
 	}
 	s.log.Info("first admin created", "user_id", u.ID)
-	// The code is forgotten: nobody needs it again.
-	if _, _, err := s.store.SetupCode(ctx, ""); err != nil {
-		s.log.Warn("the setup code is kept after the first admin was created; it opens nothing", "err", err)
-	}
 	if err := s.startSession(c, u); err != nil {
 		return err
 	}
