@@ -83,6 +83,10 @@ type outboxPause struct {
 	Reason string `json:"reason"`
 }
 
+// pauseBound is the latest a pause may end, as seen at now (Unix ms):
+// inbox.MaxPause later.
+func pauseBound(now time.Time) int64 { return msOf(now.Add(inbox.MaxPause)) }
+
 // outboxPause reads the pause the last hold put every send in, cut to
 // end inbox.MaxPause after now when it ends later (a clock ahead of now's
 // wrote it), and kept so: every process, and every reply queued
@@ -92,8 +96,8 @@ func (w *writeTx) outboxPause(ctx context.Context, now time.Time) (p outboxPause
 	if err == nil && ok {
 		p, err = decodeOutboxPause(raw)
 	}
-	if err == nil && ok && p.Until > msOf(now.Add(inbox.MaxPause)) {
-		p.Until = msOf(now.Add(inbox.MaxPause))
+	if bound := pauseBound(now); err == nil && ok && p.Until > bound {
+		p.Until = bound
 		err = w.setOutboxPause(ctx, p)
 	}
 	if err != nil {
@@ -128,7 +132,7 @@ func (db *DB) OutboxPause(ctx context.Context, now time.Time) (until time.Time, 
 	if err == nil && ok {
 		p, err = decodeOutboxPause(raw)
 	}
-	if err == nil && ok && p.Until > msOf(now.Add(inbox.MaxPause)) {
+	if err == nil && ok && p.Until > pauseBound(now) {
 		err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
 			p, ok, err = w.outboxPause(ctx, now)
 			return err
@@ -368,13 +372,11 @@ func (db *DB) OutboxHold(ctx context.Context, until time.Time, reason string) (i
 	var ch inbox.Change
 	err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
 		ch = inbox.Change{}
-		if latest := w.db.now().Add(inbox.MaxPause); until.After(latest) {
-			until = latest // as a kept pause is read
-		}
-		if err := w.keepOutboxPause(ctx, outboxPause{Until: msOf(until), Reason: reason}); err != nil {
+		end := min(msOf(until), pauseBound(w.db.now())) // as a kept pause is read
+		if err := w.keepOutboxPause(ctx, outboxPause{Until: end, Reason: reason}); err != nil {
 			return err
 		}
-		rows, err := w.query(ctx, stHoldOutbox, msOf(until), reason, w.db.now().UnixMilli(), msOf(until))
+		rows, err := w.query(ctx, stHoldOutbox, end, reason, w.db.now().UnixMilli(), end)
 		if err != nil {
 			return err
 		}
