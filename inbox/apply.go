@@ -159,15 +159,7 @@ func (a *applier) ownMessage(zavuID string) (m Message, found bool, err error) {
 	if err != nil || !found || !m.Provisional || m.Direction != Outbound || m.SignedBy == "" || m.SignedBy == a.ev.SenderID {
 		return m, found, err
 	}
-	if err := a.tx.DeleteMessage(a.ctx, m.ID); err != nil {
-		return Message{}, false, err
-	}
-	a.change.DeletedMessageIDs = append(a.change.DeletedMessageIDs, m.ID)
-	conv, err := a.conversationOf(&m)
-	if err != nil {
-		return Message{}, false, err
-	}
-	return Message{}, false, a.save(&conv)
+	return Message{}, false, dropPlaceholder(a.ctx, a.tx, m, a.at, &a.change)
 }
 
 // foundMessage turns a lookup's ErrNotFound into found=false.

@@ -188,11 +188,7 @@ func RecordSent(ctx context.Context, tx ReplyTx, messageID int64, res SendResult
 		if ok {
 			mergeStatuses(&m, ph)
 		}
-		if err := tx.DeleteMessage(ctx, ph.ID); err != nil {
-			return ch, err
-		}
-		ch.DeletedMessageIDs = append(ch.DeletedMessageIDs, ph.ID)
-		if err := relink(ctx, tx, ph, at, &ch); err != nil {
+		if err := dropPlaceholder(ctx, tx, ph, at, &ch); err != nil {
 			return ch, err
 		}
 	}
@@ -229,9 +225,13 @@ func mergeStatuses(m *Message, ph Message) {
 	}
 }
 
-// relink derives the placeholder's conversation again from the messages
-// it has left.
-func relink(ctx context.Context, tx Tx, ph Message, at time.Time, ch *Change) error {
+// dropPlaceholder deletes the placeholder ph and derives its conversation
+// again from the messages it has left.
+func dropPlaceholder(ctx context.Context, tx Tx, ph Message, at time.Time, ch *Change) error {
+	if err := tx.DeleteMessage(ctx, ph.ID); err != nil {
+		return err
+	}
+	ch.DeletedMessageIDs = append(ch.DeletedMessageIDs, ph.ID)
 	conv, err := tx.ConversationByID(ctx, ph.ConversationID)
 	if err != nil {
 		return err
