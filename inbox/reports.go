@@ -25,8 +25,8 @@ import (
 // stored in.
 
 // ResolveUndoWindow is how long after a resolve an agent's reopen takes
-// it back, as if it had not happened: the inbox offers Undo for a minute
-// (and the satisfaction survey waits longer than that, CSATDelay).
+// it back, as if it had not happened: the inbox takes an Undo for a
+// minute (and the satisfaction survey waits longer than that, CSATDelay).
 const ResolveUndoWindow = time.Minute
 
 // TimelineKind is what a timeline item is. At the same instant a

@@ -218,8 +218,9 @@ func (s *Server) handleSnooze(c echo.Context) error {
 const maxBulk = 200
 
 // undoFor is how long a bulk action may be undone: the page offers it for
-// 10 seconds; the rest is slack for a slow network.
-const undoFor = time.Minute
+// 10 seconds; the rest is slack for a slow network. It is the window in
+// which the reports take an undone resolve back.
+const undoFor = inbox.ResolveUndoWindow
 
 // undoBook keeps, for a short while, the states conversations were in
 // before a bulk action, keyed by a random token given to the agent who
