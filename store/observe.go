@@ -46,11 +46,19 @@ func (s *writerStats) committed(c Commit) {
 // OutboxBacklog says what waits in the outbox, from the partial index of
 // unfinished entries: cheap enough for every scrape and readiness probe.
 func (db *DB) OutboxBacklog(ctx context.Context) (inbox.OutboxBacklog, error) {
+	return outboxBacklog(ctx, db.reader)
+}
+
+// outboxBacklog is OutboxBacklog read through db: the server's read pool,
+// or a file opened beside it (BacklogIn).
+func outboxBacklog(ctx context.Context, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (inbox.OutboxBacklog, error) {
 	var (
 		n               int
 		oldest, nextDue sql.NullInt64
 	)
-	err := db.reader.QueryRowContext(ctx, `SELECT count(*), min(created_at), min(next_attempt_at)
+	err := db.QueryRowContext(ctx, `SELECT count(*), min(created_at), min(next_attempt_at)
 		FROM outbox WHERE state IN ('queued', 'sending')`).Scan(&n, &oldest, &nextDue)
 	if err != nil {
 		return inbox.OutboxBacklog{}, fmt.Errorf("outbox backlog: %w", err)
@@ -87,8 +95,6 @@ func BacklogIn(ctx context.Context, path string) (FileBacklog, error) {
 	var (
 		b                           FileBacklog
 		oldestPending, newestFailed sql.NullInt64
-		outboxN                     int
-		outboxOldest, outboxNextDue sql.NullInt64
 	)
 	if err := db.QueryRowContext(ctx, `SELECT count(*), min(received_at) FROM webhook_events WHERE pending = 1`).
 		Scan(&b.PendingEvents, &oldestPending); err != nil {
@@ -98,22 +104,14 @@ func BacklogIn(ctx context.Context, path string) (FileBacklog, error) {
 		Scan(&b.FailedEvents, &newestFailed); err != nil {
 		return FileBacklog{}, fmt.Errorf("failed events: %w", err)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT count(*), min(created_at), min(next_attempt_at)
-		FROM outbox WHERE state IN ('queued', 'sending')`).Scan(&outboxN, &outboxOldest, &outboxNextDue); err != nil {
-		return FileBacklog{}, fmt.Errorf("outbox: %w", err)
+	if b.Outbox, err = outboxBacklog(ctx, db); err != nil {
+		return FileBacklog{}, err
 	}
 	if oldestPending.Valid {
 		b.OldestPending = fromMS(oldestPending.Int64)
 	}
 	if newestFailed.Valid {
 		b.NewestFailed = fromMS(newestFailed.Int64)
-	}
-	b.Outbox.Depth = outboxN
-	if outboxOldest.Valid {
-		b.Outbox.OldestCreated = fromMS(outboxOldest.Int64)
-	}
-	if outboxNextDue.Valid {
-		b.Outbox.NextDue = fromMS(outboxNextDue.Int64)
 	}
 	return b, nil
 }
