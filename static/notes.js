@@ -80,20 +80,17 @@
     return !!since && since.value === "";
   }
 
-  document.addEventListener("input", function (e) {
-    var form = e.target.closest && e.target.closest("form[data-reply], form[data-template-form]");
-    if (form) {
-      trackDraft(form);
-      if (draftEmpty(form)) { dropHeld(form); }
-    }
-  });
-  document.addEventListener("change", function (e) {
-    var form = e.target.closest && e.target.closest("form[data-template-form]");
-    if (form) {
-      trackDraft(form);
-      if (draftEmpty(form)) { dropHeld(form); }
-    }
-  });
+  // draftEdited follows an edit of the draft in the form around target
+  // that matches forms, if any.
+  function draftEdited(target, forms) {
+    var form = target.closest && target.closest(forms);
+    if (!form) { return; }
+    trackDraft(form);
+    if (draftEmpty(form)) { dropHeld(form); }
+  }
+
+  document.addEventListener("input", function (e) { draftEdited(e.target, "form[data-reply], form[data-template-form]"); });
+  document.addEventListener("change", function (e) { draftEdited(e.target, "form[data-template-form]"); });
 
   // Discard, in the guard's box: the held reply is not sent after all.
   // The box empties as if the agent had deleted the text (its saved draft
