@@ -102,9 +102,10 @@ func (e env) token(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usageError("%s", usage)
 	}
-	switch args[0] {
-	case "-h", "-help", "--help":
+	if isHelp(args[0]) {
 		return e.help("switchboard token create --name N [--scope read|write]; token list; token revoke ID")
+	}
+	switch args[0] {
 	case "create":
 		return e.tokenCreate(ctx, args[1:])
 	case "list":
