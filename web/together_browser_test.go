@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"switchboard/inbox/zavu"
 )
 
 // Ben writes a reply while Ana answers the customer first: his Send is
@@ -153,16 +155,25 @@ func TestBrowserDraftBackWhenTheWindowOpensIsGuarded(t *testing.T) {
 	ben.waitFor("the window opens on Ben's page, with his draft",
 		`document.querySelector('[data-testid=reply-text]')?.value === 'Yes, we have it'`)
 	ana.waitFor("and on Ana's", `!!document.querySelector('[data-testid=reply-text]')`)
-	ana.do("Ana answers", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, in stock\r"))
+	anaAnswersFirst(t, ana, ben, fake, "Yes, in stock", `document.querySelector('[data-testid=reply-text]').value === ''`)
+}
+
+// anaAnswersFirst has Ana send answer (without quotes), then Ben press
+// Send once it shows on his page: his draft must be held with her answer
+// shown, not sent (sent is a script true once his box is cleared by a
+// send).
+func anaAnswersFirst(t *testing.T, ana, ben *tab, fake *zavu.Fake, answer, sent string) {
+	t.Helper()
+	ana.do("Ana answers", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), answer+"\r"))
 	waitSent(t, fake, 1)
-	ben.waitFor("Ana's answer reaches Ben", `document.querySelector('[data-testid=messages]').textContent.includes('Yes, in stock')`)
+	ben.waitFor("Ana's answer reaches Ben", `document.querySelector('[data-testid=messages]').textContent.includes('`+answer+`')`)
 	ben.do("Ben presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
-	ben.waitFor("his reply is held or sent", `!!document.querySelector('[data-testid=draft-changed]') || document.querySelector('[data-testid=reply-text]').value === ''`)
+	ben.waitFor("his draft is held or sent", `!!document.querySelector('[data-testid=draft-changed]') || `+sent)
 	time.Sleep(500 * time.Millisecond)
 	if n := len(fake.Sent()); n != 1 {
-		t.Errorf("Zoe got %d answers, want Ana's alone until Ben sends again", n)
+		t.Fatalf("Zoe got %d answers, want Ana's alone until Ben sends again", n)
 	}
-	ben.waitFor("Ben is shown Ana's answer", `document.querySelector('[data-testid=draft-changed]')?.textContent.includes('Yes, in stock')`)
+	ben.waitFor("Ben is shown Ana's answer", `document.querySelector('[data-testid=draft-changed]')?.textContent.includes('`+answer+`')`)
 }
 
 // Ben attaches a photo, with no words, while Ana answers the customer:
@@ -191,16 +202,7 @@ func TestBrowserPhotoWithoutWordsIsGuarded(t *testing.T) {
 	openByName(ben, "Zoe Quinn")
 	ben.do("Ben attaches a photo", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=attach]`), []string{file}))
 	ben.waitFor("the file's name shows", `document.querySelector('[data-testid=attach-name]').textContent === 'blue.png'`)
-	ana.do("Ana answers", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Sold out, sorry\r"))
-	waitSent(t, fake, 1)
-	ben.waitFor("Ana's answer reaches Ben", `document.querySelector('[data-testid=messages]').textContent.includes('Sold out, sorry')`)
-	ben.do("Ben presses Send", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
-	ben.waitFor("his photo is held or sent", `!!document.querySelector('[data-testid=draft-changed]') || document.querySelector('[data-testid=attach-name]').textContent === ''`)
-	time.Sleep(500 * time.Millisecond)
-	if n := len(fake.Sent()); n != 1 {
-		t.Fatalf("Zoe got %d answers, want Ana's alone until Ben sends again", n)
-	}
-	ben.waitFor("Ben is shown Ana's answer", `document.querySelector('[data-testid=draft-changed]')?.textContent.includes('Sold out, sorry')`)
+	anaAnswersFirst(t, ana, ben, fake, "Sold out, sorry", `document.querySelector('[data-testid=attach-name]').textContent === ''`)
 	ben.do("Ben sends anyway", chromedp.Click(chromedp.CSS(`[data-testid=send]`)))
 	if sent := waitSent(t, fake, 2); sent[1].Content == nil || sent[1].Content.MimeType != "image/png" {
 		t.Errorf("Ben's second Send sent %+v", sent[1])
