@@ -176,15 +176,21 @@ func foundMessage(m Message, err error) (Message, bool, error) {
 // save derives what the conversation list shows of conv from the messages
 // it holds, and writes it.
 func (a *applier) save(conv *Conversation) error {
-	if err := derive(a.ctx, a.tx, conv); err != nil {
-		return err
-	}
-	conv.UpdatedAt = a.at
-	if err := a.tx.SaveConversation(a.ctx, conv); err != nil {
+	if err := saveDerived(a.ctx, a.tx, conv, a.at); err != nil {
 		return err
 	}
 	a.change.addConversation(conv.ID)
 	return nil
+}
+
+// saveDerived derives what the conversation list shows of conv from the
+// messages it holds (derive), and writes it, updated at at.
+func saveDerived(ctx context.Context, tx Tx, conv *Conversation, at time.Time) error {
+	if err := derive(ctx, tx, conv); err != nil {
+		return err
+	}
+	conv.UpdatedAt = at
+	return tx.SaveConversation(ctx, conv)
 }
 
 // derive sets conv's latest activity, its preview, its inbound count (and

@@ -88,11 +88,7 @@ func queueReply(ctx context.Context, tx ReplyTx, conv Conversation, r Reply) (Me
 	if err := tx.InsertMessage(ctx, &m); err != nil {
 		return Message{}, Change{}, err
 	}
-	if err := derive(ctx, tx, &conv); err != nil {
-		return Message{}, Change{}, err
-	}
-	conv.UpdatedAt = r.At
-	if err := tx.SaveConversation(ctx, &conv); err != nil {
+	if err := saveDerived(ctx, tx, &conv, r.At); err != nil {
 		return Message{}, Change{}, err
 	}
 	return sendLater(ctx, tx, conv, m, r.IdempotencyKey, r.At)
@@ -236,11 +232,7 @@ func dropPlaceholder(ctx context.Context, tx Tx, ph Message, at time.Time, ch *C
 	if err != nil {
 		return err
 	}
-	if err := derive(ctx, tx, &conv); err != nil {
-		return err
-	}
-	conv.UpdatedAt = at
-	if err := tx.SaveConversation(ctx, &conv); err != nil {
+	if err := saveDerived(ctx, tx, &conv, at); err != nil {
 		return err
 	}
 	ch.addConversation(conv.ID)
