@@ -201,15 +201,20 @@ func (s *Server) handleMedia(c echo.Context) error {
 	// and anything else downloads as application/octet-stream.
 	h := c.Response().Header()
 	serveHeaders(h, sniffFile(f, name), name)
-	h.Set("Cache-Control", "private, max-age=86400")
+	// The browser keeps the file but asks before each view, as the
+	// pages, never kept, are asked for: once its agent signed out or was
+	// deactivated, opening the link again leads to the sign-in page
+	// instead of the customer's file. A file it holds is answered 304:
+	// a message's media never changes.
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("ETag", `"`+mediaKey(m.ZavuID)+`"`)
 	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, f)
 	return nil
 }
 
 // file returns the cached file of m's media, fetching it if needed.
 func (mc *mediaCache) file(ctx context.Context, m inbox.Message) (path string, err error) {
-	sum := sha256.Sum256([]byte(m.ZavuID))
-	path = filepath.Join(mc.dir, hex.EncodeToString(sum[:16]))
+	path = filepath.Join(mc.dir, mediaKey(m.ZavuID))
 	lock := mc.lock(path)
 	lock.Lock()
 	defer lock.Unlock()
@@ -262,6 +267,13 @@ func (mc *mediaCache) file(ctx context.Context, m inbox.Message) (path string, e
 		return "", &mediaFailure{"Switchboard could not save it on its disk", err}
 	}
 	return path, nil
+}
+
+// mediaKey names the media of the Zavu message zavuID: its file in the
+// cache, and its ETag.
+func mediaKey(zavuID string) string {
+	sum := sha256.Sum256([]byte(zavuID))
+	return hex.EncodeToString(sum[:16])
 }
 
 // mediaFailure is why a message's media could not be fetched: reason ends

@@ -158,3 +158,42 @@ func TestSafeMediaClientFetchesOnlyHTTPSFromPublicAddresses(t *testing.T) {
 		t.Errorf("the servers were reached %d times", n)
 	}
 }
+
+// TestSignedOutBrowserCannotReopenMediaFromItsCache: the pages are never
+// kept by the browser (no-store), and neither may a customer's photo or
+// document be kept so that the browser shows it again without asking:
+// once the agent signs out (or is deactivated), whoever opens the link
+// from the browser's history must be sent to sign in. Each view asks
+// first; a file the browser holds already is answered 304, not sent again.
+func TestSignedOutBrowserCannotReopenMediaFromItsCache(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(fixture(t, "seed_message_inbound_image"))
+	ts.zavu.AddInbound(zavu.Message{ID: "msg_img789", MessageType: "image", Content: &zavu.Content{MediaID: "media_img789", MimeType: "image/jpeg"}})
+	src := fmt.Sprintf("/media/%d", ts.mustMessage("msg_img789").ID)
+
+	a := ts.newAgent()
+	a.login(ana.Email)
+	p := a.get(src)
+	if p.status != http.StatusOK || len(p.body) == 0 {
+		t.Fatalf("signed in: %d (%d bytes)", p.status, len(p.body))
+	}
+	cc := strings.ToLower(p.header.Get("Cache-Control"))
+	if !strings.Contains(cc, "private") || !strings.Contains(cc, "no-cache") && !strings.Contains(cc, "no-store") {
+		t.Errorf("Cache-Control %q: the browser may show the file again without asking whether its agent is still signed in", cc)
+	}
+	etag := p.header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag: every view would download the file again")
+	}
+	ifNoneMatch := func(r *http.Request) { r.Header.Set("If-None-Match", etag) }
+	if p := a.do(http.MethodGet, src, nil, ifNoneMatch); p.status != http.StatusNotModified || p.body != "" {
+		t.Errorf("signed in, the browser holding the file: %d (%d bytes), want 304 and nothing sent", p.status, len(p.body))
+	}
+	if p := a.post("/logout", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", p.status)
+	}
+	if p := a.do(http.MethodGet, src, nil, ifNoneMatch); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/login") {
+		t.Errorf("signed out, the browser holding the file: %d to %q, want sent to sign in", p.status, p.header.Get("Location"))
+	}
+}
