@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,10 @@ func TestAPIReplyAndNoteRefuseUnknownFields(t *testing.T) {
 		status, e := ts.apiCall(ts.token, http.MethodPost, "/api/v1/conversations/"+conv+c.path, c.body)
 		if status != http.StatusBadRequest || e.Error.Code != "unknown_field" {
 			t.Errorf("POST %s %s: %d %+v, want 400 unknown_field", c.path, c.body, status, e)
+		}
+		// The answer names the fields there are, in words.
+		if c.path == "/notes" && !strings.HasSuffix(e.Error.Message, "; use text.") {
+			t.Errorf("POST %s %s: %q, want it to end \"; use text.\"", c.path, c.body, e.Error.Message)
 		}
 	}
 	var page apiPage[apiMessage]

@@ -191,7 +191,10 @@ func jsonObject(body []byte, shape string, known ...string) (map[string]json.Raw
 	slices.Sort(names)
 	for _, k := range names {
 		if !slices.Contains(known, k) {
-			use := strings.Join(known[:len(known)-1], ", ") + " or " + known[len(known)-1]
+			use := known[len(known)-1]
+			if len(known) > 1 {
+				use = strings.Join(known[:len(known)-1], ", ") + " or " + use
+			}
 			return nil, newError(http.StatusBadRequest, "unknown_field", "There is no field "+strconv.Quote(k)+"; use "+use+".")
 		}
 	}
