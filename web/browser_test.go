@@ -746,7 +746,7 @@ func TestBrowserAttachmentIsSent(t *testing.T) {
 	b.do("send it with a caption", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Here it is\r"))
 	b.waitFor("the picture shows in the thread",
 		`[...document.querySelectorAll('[data-testid=message][data-direction=outbound] img')].some(i =>
-			i.getAttribute('src').startsWith('/files/') && i.complete && i.naturalWidth === 200)`)
+			i.getAttribute('src').startsWith('/media/') && i.complete && i.naturalWidth === 200)`)
 	if v := b.eval(`document.querySelector('[data-testid=attach]').value`); v != "" {
 		t.Errorf("the composer kept the file %q after sending", v)
 	}

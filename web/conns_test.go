@@ -355,11 +355,11 @@ func TestWriteTimeoutSparesDownloadsUploadsAndLivePages(t *testing.T) {
 		t.Fatalf("upload past the server's write timeout: %d %s", p.status, p.body)
 	}
 	src := p.find("message").Find("img").AttrOr("src", "")
-	if !strings.HasPrefix(src, "/files/") {
+	if !strings.HasPrefix(src, "/media/") {
 		t.Fatalf("uploaded image at %q", src)
 	}
 	// ... a download is sent ...
-	resp, err := http.Get(base + src)
+	resp, err := a.client.Get(base + src)
 	if err != nil {
 		t.Fatalf("download past the server's write timeout: %v", err)
 	}

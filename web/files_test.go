@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"switchboard/inbox"
+	"switchboard/web"
 )
 
 func pngBytes(t *testing.T) []byte {
@@ -60,7 +61,7 @@ func TestAttachmentGoesOutThroughASignedExpiringLink(t *testing.T) {
 	}
 	bubble := p.find("message")
 	src := bubble.Find("img").AttrOr("src", "")
-	if bubble.AttrOr("data-type", "") != "image" || !strings.HasPrefix(src, "/files/") {
+	if bubble.AttrOr("data-type", "") != "image" || !strings.HasPrefix(src, "/media/") {
 		t.Fatalf("bubble type %q, img %q", bubble.AttrOr("data-type", ""), src)
 	}
 	entries, err := ts.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10)
@@ -72,6 +73,7 @@ func TestAttachmentGoesOutThroughASignedExpiringLink(t *testing.T) {
 		!strings.HasPrefix(out.Content.MediaURL, "http://localhost/files/") || out.Content.MimeType != "image/png" {
 		t.Fatalf("outgoing message %+v %+v", out, out.Content)
 	}
+	src = strings.TrimPrefix(out.Content.MediaURL, "http://localhost")
 
 	// Zavu fetches it with no session; a changed link gets nothing.
 	anon := ts.newAgent()
@@ -99,6 +101,63 @@ func TestAttachmentGoesOutThroughASignedExpiringLink(t *testing.T) {
 	if p := a.upload(fmt.Sprintf("/conversations/%d/messages", conv), "x.html", []byte("<html><script>alert(1)</script>"), ""); p.status != http.StatusBadRequest {
 		t.Errorf("an HTML upload: %d, want 400", p.status)
 	}
+}
+
+// TestAttachmentIsShownToSignedInAgentsOnlyAndOutlivesItsLink: the signed
+// link an attachment goes out with is for Zavu, who fetches it with no
+// session: whoever holds it gets the file for a week. The agents' pages
+// never carry it: they show the file from /media, to signed-in agents
+// only, so a link left in a browser's history after its agent signed
+// out gets nothing, and for as long as the file is kept, where the
+// link would have expired after a week and the thread lost its picture.
+func TestAttachmentIsShownToSignedInAgentsOnlyAndOutlivesItsLink(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Now = clock.now })
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Can you send a photo?", time.Now()))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	p := a.upload(fmt.Sprintf("/conversations/%d/messages", conv), "shelf.png", pngBytes(t), "Here it is")
+	if p.status != http.StatusOK {
+		t.Fatalf("upload: %d %s", p.status, p.body)
+	}
+	bubble := p.find("message")
+	src := bubble.Find("img").AttrOr("src", "")
+	if want := "/media/" + bubble.AttrOr("data-message-id", strings.TrimPrefix(bubble.AttrOr("id", ""), "m-")); src != want {
+		t.Errorf("the bubble's picture at %q, want %q", src, want)
+	}
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if strings.Contains(p.body, "/files/") || strings.Contains(thread.body, "/files/") {
+		t.Errorf("an agent's page carries the attachment's signed link")
+	}
+	entries, err := ts.db.ClaimOutbox(context.Background(), time.Now(), time.Minute, 10)
+	if err != nil || len(entries) != 1 || entries[0].Message.Content == nil {
+		t.Fatalf("outbox: %v %v", entries, err)
+	}
+	link := strings.TrimPrefix(entries[0].Message.Content.MediaURL, "http://localhost")
+
+	view := func(who *agent, when string) {
+		t.Helper()
+		got := who.get(src)
+		if got.status != http.StatusOK || got.header.Get("Content-Type") != "image/png" || got.body != string(pngBytes(t)) ||
+			!strings.Contains(got.header.Get("Content-Disposition"), "shelf.png") || !strings.Contains(got.header.Get("Cache-Control"), "no-cache") {
+			t.Errorf("%s: %d %q %q %q", when, got.status, got.header.Get("Content-Type"), got.header.Get("Content-Disposition"), got.header.Get("Cache-Control"))
+		}
+	}
+	view(a, "signed in")
+	if got := ts.newAgent().get(src); got.status != http.StatusSeeOther || !strings.HasPrefix(got.header.Get("Location"), "/login") {
+		t.Errorf("signed out: %d to %q, want sent to sign in", got.status, got.header.Get("Location"))
+	}
+	if got := ts.newAgent().get(link); got.status != http.StatusOK {
+		t.Errorf("Zavu's link: %d", got.status)
+	}
+
+	clock.set(clock.now().Add(web.FileLinkLife + 24*time.Hour))
+	if got := ts.newAgent().get(link); got.status != http.StatusGone {
+		t.Errorf("Zavu's link after it expired: %d, want 410", got.status)
+	}
+	view(a, "a day after the link expired")
 }
 
 // uploadAs posts a file as the composer does, with the part's declared
@@ -172,18 +231,23 @@ func TestAttachmentIsServedAsItsBytesShow(t *testing.T) {
 			t.Errorf("%s: upload %d %s", c.file, p.status, p.body)
 			continue
 		}
-		link := p.doc.Find(`[src^="/files/"], [href^="/files/"]`).First()
+		link := p.doc.Find(`[src^="/media/"], [href^="/media/"]`).First()
 		src := link.AttrOr("src", link.AttrOr("href", ""))
 		if src == "" {
 			t.Errorf("%s: no link to the file in %s", c.file, p.body)
 			continue
 		}
-		got := ts.newAgent().get(src)
-		h := got.header
-		if got.status != http.StatusOK || h.Get("Content-Type") != c.ctype || !strings.HasPrefix(h.Get("Content-Disposition"), c.disp) ||
-			h.Get("X-Content-Type-Options") != "nosniff" || got.body != string(c.content) {
-			t.Errorf("%s served as %d %q %q %q, want %q %s", c.file, got.status, h.Get("Content-Type"),
-				h.Get("Content-Disposition"), h.Get("X-Content-Type-Options"), c.ctype, c.disp)
+		// As the agents' pages show it, and as Zavu fetches it.
+		var m apiMessage
+		ts.mustGet("/api/v1/messages/"+strings.TrimPrefix(src, "/media/"), &m)
+		zavuLink, _ := m.Content["mediaUrl"].(string)
+		for _, got := range []page{a.get(src), ts.newAgent().get(strings.TrimPrefix(zavuLink, "http://localhost"))} {
+			h := got.header
+			if got.status != http.StatusOK || h.Get("Content-Type") != c.ctype || !strings.HasPrefix(h.Get("Content-Disposition"), c.disp) ||
+				h.Get("X-Content-Type-Options") != "nosniff" || got.body != string(c.content) {
+				t.Errorf("%s served as %d %q %q %q, want %q %s", c.file, got.status, h.Get("Content-Type"),
+					h.Get("Content-Disposition"), h.Get("X-Content-Type-Options"), c.ctype, c.disp)
+			}
 		}
 	}
 

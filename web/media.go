@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -178,6 +180,9 @@ func (s *Server) handleMedia(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.Type.IsMedia() && m.Direction == inbox.Outbound && m.Content != nil {
+		return s.serveAttachment(c, m)
+	}
 	if !m.Type.IsMedia() || m.ZavuID == "" || m.Direction != inbox.Inbound {
 		return newError(http.StatusNotFound, "not_found", "This message has no media.")
 	}
@@ -208,6 +213,32 @@ func (s *Server) handleMedia(c echo.Context) error {
 	// a message's media never changes.
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set("ETag", `"`+mediaKey(m.ZavuID)+`"`)
+	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, f)
+	return nil
+}
+
+// serveAttachment serves the file an agent attached to the outbound
+// message m, as handleMedia serves a customer's, for as long as it is
+// kept: its signed link, which Zavu fetches it from, is checked to be
+// ours, but not for its expiry, which is Zavu's.
+func (s *Server) serveAttachment(c echo.Context, m inbox.Message) error {
+	name, exp, sig, ok := ownFileLink(m.Content.MediaURL)
+	if s.files == nil || !ok || !hmac.Equal([]byte(sig), []byte(s.files.sign(name, exp))) {
+		return newError(http.StatusNotFound, "not_found", "This message has no media.")
+	}
+	f, err := os.Open(filepath.Join(s.files.dir, name))
+	if err != nil {
+		return newError(http.StatusNotFound, "not_found", "The "+mediaKind(m)+" is no longer kept on this server.")
+	}
+	defer f.Close()
+	filename := m.Content.Filename
+	if filename == "" {
+		filename = name
+	}
+	h := c.Response().Header()
+	serveHeaders(h, sniffFile(f, name), filename)
+	h.Set("Cache-Control", "private, no-cache") // as a customer's (handleMedia)
+	h.Set("ETag", `"`+strings.TrimSuffix(name, filepath.Ext(name))+`"`)
 	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, f)
 	return nil
 }

@@ -33,7 +33,8 @@ func echoWithMedia(t *testing.T, n int, typ, mediaURL string) []byte {
 }
 
 // An outbound message's mediaUrl reaches a page's href or src only as one
-// of our own signed file links, or (for a document) an https URL.
+// of our own signed file links, shown as the message's /media path (want
+// "media"), or (for a document) an https URL.
 func TestOutboundMediaURLIsCheckedBeforeItIsShown(t *testing.T) {
 	ts := newTestServer(t)
 	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
@@ -44,9 +45,9 @@ func TestOutboundMediaURLIsCheckedBeforeItIsShown(t *testing.T) {
 	for i, c := range []struct {
 		typ, url, want string
 	}{
-		{"image", "http://localhost" + own, own},
-		{"image", "https://inbox.example.com" + own, own},
-		{"document", own, own},
+		{"image", "http://localhost" + own, "media"},
+		{"image", "https://inbox.example.com" + own, "media"},
+		{"document", own, "media"},
 		{"image", "javascript:alert(1)//files/0123456789abcdef0123456789abcdef.png?exp=1&sig=" + sig, ""},
 		{"document", "javascript:alert(document.domain)", ""},
 		{"document", "JaVaScRiPt:alert(1)", ""},
@@ -57,7 +58,7 @@ func TestOutboundMediaURLIsCheckedBeforeItIsShown(t *testing.T) {
 		{"document", "http://cdn.example.com/invoice.pdf", ""},
 		{"document", "https://cdn.example.com/invoice.pdf", "https://cdn.example.com/invoice.pdf"},
 		{"image", "/files/../admin?exp=1&sig=" + sig, ""},
-		{"image", "/files/0123456789abcdef0123456789abcdef.png?exp=1&sig=" + sig + "&x=\"><script>", "/files/0123456789abcdef0123456789abcdef.png?exp=1&sig=" + sig},
+		{"image", "/files/0123456789abcdef0123456789abcdef.png?exp=1&sig=" + sig + "&x=\"><script>", "media"},
 	} {
 		ts.mustPost(echoWithMedia(t, i, c.typ, c.url))
 		m := ts.mustMessage(fmt.Sprintf("msg_echo_media_%d", i))
@@ -68,6 +69,13 @@ func TestOutboundMediaURLIsCheckedBeforeItIsShown(t *testing.T) {
 		bubble := p.doc.Find(fmt.Sprintf("#m-%d", m.ID))
 		if bubble.Length() != 1 {
 			t.Fatalf("%s: no bubble for the echo", c.url)
+		}
+		if c.want == "media" {
+			c.want = fmt.Sprintf("/media/%d", m.ID)
+			// Its signature is not ours: /media serves no file for it.
+			if p := a.get(c.want); p.status != http.StatusNotFound {
+				t.Errorf("mediaUrl %q: %s answered %d, want 404", c.url, c.want, p.status)
+			}
 		}
 		var got []string
 		// Icons point into the page's own sprite, never at the message.

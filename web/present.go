@@ -275,7 +275,7 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 	case m.Type.IsMedia() && m.Direction == inbox.Inbound && m.ZavuID != "":
 		v.MediaSrc = "/media/" + strconv.FormatInt(m.ID, 10)
 	case m.Type.IsMedia() && m.Direction == inbox.Outbound && m.Content != nil:
-		v.MediaSrc = outboundMediaSrc(m.Type, m.Content.MediaURL)
+		v.MediaSrc = outboundMediaSrc(m)
 	}
 	return v
 }
@@ -293,26 +293,45 @@ var (
 
 // outboundMediaSrc is where a page loads an outbound message's media from.
 // A mediaUrl is data (an API client's, or the phone app's): only two
-// shapes pass. One of our own signed attachment links becomes a path on
-// this site, rebuilt from its checked parts; an https URL elsewhere is
-// linked from a document (pictures, sound and video load from this site
-// only). Anything else (javascript:, data:, //host, http:) shows no link.
-func outboundMediaSrc(typ inbox.MessageType, raw string) string {
-	u, err := url.Parse(raw)
+// shapes pass. One of our own signed attachment links becomes the
+// message's /media path, which serves the file to signed-in agents only
+// (the link itself, for Zavu, serves it to whoever holds it, and expires);
+// an https URL elsewhere is linked from a document (pictures, sound and
+// video load from this site only). Anything else (javascript:, data:,
+// //host, http:) shows no link.
+func outboundMediaSrc(m inbox.Message) string {
+	if _, _, _, ok := ownFileLink(m.Content.MediaURL); ok {
+		return "/media/" + strconv.FormatInt(m.ID, 10)
+	}
+	u, err := url.Parse(m.Content.MediaURL)
 	if err != nil || u.Opaque != "" || u.User != nil {
 		return ""
 	}
-	if name, ok := strings.CutPrefix(u.Path, "/files/"); ok && fileName.MatchString(name) &&
-		(u.Scheme == "" && u.Host == "" || (u.Scheme == "http" || u.Scheme == "https") && u.Host != "") {
-		q := u.Query()
-		if exp, sig := q.Get("exp"), q.Get("sig"); linkExpiry.MatchString(exp) && linkSignature.MatchString(sig) {
-			return "/files/" + name + "?exp=" + exp + "&sig=" + sig
-		}
-	}
-	if typ == inbox.TypeDocument && u.Scheme == "https" && u.Host != "" {
+	if m.Type == inbox.TypeDocument && u.Scheme == "https" && u.Host != "" {
 		return u.String()
 	}
 	return ""
+}
+
+// ownFileLink reads raw as one of our own attachment links (fileStore.link),
+// on this site or under any base URL, into the file's name and the link's
+// expiry and signature, which it does not check.
+func ownFileLink(raw string) (name, exp, sig string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.User != nil {
+		return "", "", "", false
+	}
+	name, ok = strings.CutPrefix(u.Path, "/files/")
+	if !ok || !fileName.MatchString(name) ||
+		!(u.Scheme == "" && u.Host == "" || (u.Scheme == "http" || u.Scheme == "https") && u.Host != "") {
+		return "", "", "", false
+	}
+	q := u.Query()
+	exp, sig = q.Get("exp"), q.Get("sig")
+	if !linkExpiry.MatchString(exp) || !linkSignature.MatchString(sig) {
+		return "", "", "", false
+	}
+	return name, exp, sig, true
 }
 
 // mediaLabel names a media message's kind in plain words.
