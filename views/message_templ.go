@@ -733,9 +733,9 @@ func messageBody(v MessageView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var41 string
-				templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(v.MediaLabel + " from the customer")
+				templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(pictureAlt(v))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/message.templ`, Line: 124, Col: 70}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/message.templ`, Line: 124, Col: 48}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
 				if templ_7745c5c3_Err != nil {
@@ -1503,6 +1503,15 @@ func ReactOptions() templ.Component {
 		}
 		return nil
 	})
+}
+
+// pictureAlt is a picture's words for those who cannot see it: what it is,
+// and whether the customer sent it or it was sent to them.
+func pictureAlt(v MessageView) string {
+	if v.M.Direction == inbox.Outbound {
+		return v.MediaLabel + " sent to the customer"
+	}
+	return v.MediaLabel + " from the customer"
 }
 
 var _ = templruntime.GeneratedTemplate

@@ -12,10 +12,13 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"switchboard/inbox"
 	"switchboard/web"
@@ -158,6 +161,28 @@ func TestAttachmentIsShownToSignedInAgentsOnlyAndOutlivesItsLink(t *testing.T) {
 		t.Errorf("Zavu's link after it expired: %d, want 410", got.status)
 	}
 	view(a, "a day after the link expired")
+}
+
+// A picture's words for those who cannot see it say whose it is: the
+// customer's, or one sent to them.
+func TestPicturesSayWhoseTheyAre(t *testing.T) {
+	clock := &testClock{t: time.UnixMilli(1705312200000).Add(time.Minute)} // the photo's
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Now = clock.now })
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(fixture(t, "seed_message_inbound_image"))
+	conv := ts.mustMessage("msg_img789").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	if p := a.upload(fmt.Sprintf("/conversations/%d/messages", conv), "shelf.png", pngBytes(t), ""); p.status != http.StatusOK {
+		t.Fatalf("upload: %d %s", p.status, p.body)
+	}
+	var alts []string
+	a.htmx(fmt.Sprintf("/conversations/%d", conv)).doc.Find(`[data-testid="media"] img`).Each(func(_ int, img *goquery.Selection) {
+		alts = append(alts, img.AttrOr("alt", ""))
+	})
+	if want := []string{"Photo from the customer", "Photo sent to the customer"}; !slices.Equal(alts, want) {
+		t.Errorf("the pictures' alt texts are %q, want %q", alts, want)
+	}
 }
 
 // uploadAs posts a file as the composer does, with the part's declared
