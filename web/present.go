@@ -225,8 +225,11 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 	case inbox.SourceAgent:
 		v.Author = who.name(m.AuthorID)
 	case inbox.SourceAPI:
+		// A message of another system's is known only from its reports
+		// (TypeUnknown, a placeholder of its own); one with content was
+		// queued through Switchboard's API, as the list's preview says.
 		if m.Direction == inbox.Outbound && m.Type != inbox.TypeUnknown {
-			v.Author = "Sent outside Switchboard"
+			v.Author = "Sent through the API"
 		}
 	}
 	if m.Status == inbox.StatusFailed {

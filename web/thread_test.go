@@ -300,6 +300,32 @@ func echoFrom(id, msgID, to, text string, at time.Time) []byte {
 	})
 }
 
+// A reply a script sent through Switchboard's API says so on its bubble,
+// as the list's preview does ("API: ..."); a message known only from its
+// delivery reports, sent by another system, is the one sent outside
+// Switchboard.
+func TestThreadSaysAnAPIReplyCameThroughTheAPI(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(ana.Email)
+	now := time.Now()
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550102", "Yuri", "Any news?", now.Add(-time.Minute)))
+	yuri := ts.mustMessage("msg_1").ConversationID
+	token, _ := ts.newToken("crm", inbox.ScopeWrite)
+	if code, body := ts.apiCall(token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", yuri), `{"text":"Shipped today"}`); code != http.StatusAccepted {
+		t.Fatalf("API reply: %d %+v", code, body)
+	}
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", yuri))
+	ours := thread.doc.Find(`[data-testid=message][data-direction=outbound]`)
+	if ours.Length() != 1 {
+		t.Fatalf("%d bubbles of ours, want the API's reply", ours.Length())
+	}
+	if got, want := strings.TrimSpace(ours.Find(`[data-testid=author]`).Text()), "Sent through the API"; got != want {
+		t.Errorf("the API's reply is signed %q, want %q", got, want)
+	}
+}
+
 // The list's preview says who wrote the last message: an API token's
 // reply is the API's, but a message known only from its delivery reports
 // (sent by another system, its text not with us) was written by no one
