@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +33,13 @@ func (s *Server) handleSearch(c echo.Context) error {
 	v := views.SearchView{Query: f.Query}
 	if err != nil {
 		v.Error = "That search has a filter this page cannot read."
+		return s.render(c, http.StatusOK, views.SearchResults(v))
+	}
+	if q := inbox.ParseSearch(f.Query); len(q.Terms) == 0 && q.From.Text == "" && strings.TrimSpace(f.Query) != "" {
+		// label:, in:mine and -word narrow what words find; alone they
+		// find nothing, which is not what "Nothing found." would say.
+		v.Error = "Add a word to find: label:, in:mine and -word only narrow a search. " +
+			"The list's label filter and Mine show every such conversation."
 		return s.render(c, http.StatusOK, views.SearchResults(v))
 	}
 	f.Limit = searchPage

@@ -96,3 +96,31 @@ func TestSearchResultsNameTheirChannel(t *testing.T) {
 		}
 	}
 }
+
+// A search of operators alone (label:, in:mine, -word) has nothing to
+// find: it says to add a word, and where the list shows those
+// conversations, instead of "Nothing found." beside a conversation that
+// carries the label.
+func TestSearchOfOperatorsAloneSaysToAddAWord(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Is my refund through?", time.Now().Add(-time.Minute)))
+	ts.label("refund", "red")
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	a.get("/inbox")
+	if p := a.post(fmt.Sprintf("/conversations/%d/labels", conv), url.Values{"label": {"refund"}}); p.status >= 300 {
+		t.Fatalf("label: %d %s", p.status, p.body)
+	}
+	for _, q := range []string{"label:refund", "in:mine", "-refund", `label:"refund" in:mine`} {
+		p := a.htmx("/search?q=" + url.QueryEscape(q))
+		text := strings.Join(strings.Fields(p.doc.Text()), " ")
+		if p.find("search-empty").Length() != 0 || !strings.Contains(text, "Add a word to find") {
+			t.Errorf("%s: the results read %q", q, text)
+		}
+	}
+	if p := a.htmx("/search?q=" + url.QueryEscape("refund label:refund")); p.find("search-hit").Length() != 1 {
+		t.Errorf("a word and a label: %d results, want 1", p.find("search-hit").Length())
+	}
+}
