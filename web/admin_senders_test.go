@@ -197,3 +197,24 @@ func TestPerSenderSecretWorksAtOnceAndIsNeverShown(t *testing.T) {
 		t.Errorf("secret state after removal: %q", got)
 	}
 }
+
+// A sync that finds one sender or one template says "1 sender", "1
+// template", not "1 senders".
+func TestSyncOfOneSaysItInTheSingular(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(admin.Email)
+	ts.zavu.SetSenders([]zavu.Sender{{ID: "snd_main", Name: "Support", PhoneNumber: "+15550000001", IsDefault: true}})
+	ts.zavu.SetTemplates([]zavu.Template{{ID: "tmpl_ship", Name: "order_shipped", Language: "en", Status: "approved",
+		Category: "UTILITY", Body: "Hi {{1}}, your order has shipped."}})
+	for _, page := range []string{"senders", "templates"} {
+		if p := a.post("/admin/"+page+"/sync", url.Values{}); p.status != http.StatusSeeOther {
+			t.Fatalf("sync %s: %d %s", page, p.status, p.body)
+		}
+		got := strings.Join(strings.Fields(a.get("/admin/"+page).find(page+"-sync-status").Text()), " ")
+		if want := ": 1 " + strings.TrimSuffix(page, "s") + "."; !strings.HasSuffix(got, want) {
+			t.Errorf("the %s page says %q, want it to end %q", page, got, want)
+		}
+	}
+}
