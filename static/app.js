@@ -148,6 +148,7 @@
       if (btn) { btn.hidden = h.getAttribute("data-assignee") === id; }
     });
     within(root, "select[data-team-picker]").forEach(fillPicker);
+    within(root, "select[data-team-list]").forEach(fillTeamList);
     var admin = document.body.hasAttribute("data-user-admin");
     within(root, "[data-note-actions]").forEach(function (a) {
       var own = a.getAttribute("data-author") === id;
@@ -207,6 +208,24 @@
     }
     sel.replaceChildren.apply(sel, opts);
     sel.value = current;
+  }
+
+  // fillTeamList puts the team into a list of teammates to choose from
+  // (the bulk bar's "Assign to", the search's Assignee) after its own
+  // first choices (Me, Nobody), keeping the choice while its teammate is
+  // still in the team.
+  function fillTeamList(sel) {
+    var tpl = $("#team-options");
+    if (!tpl) { return; }
+    var current = sel.value;
+    $$("option[data-agent]", sel).forEach(function (o) { o.remove(); });
+    $$("option", tpl.content).forEach(function (o) {
+      var opt = new Option(o.textContent, o.value);
+      opt.setAttribute("data-agent", "");
+      sel.add(opt);
+    });
+    sel.value = current;
+    if (sel.value !== current) { sel.value = ""; }
   }
 
   // --- the list -----------------------------------------------------------

@@ -149,7 +149,7 @@ func SearchBox(o SearchFilterOptions) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<label>Status <select name=\"status\" data-testid=\"search-status\"><option value=\"\">Any</option> <option value=\"open\">Open</option> <option value=\"snoozed\">Snoozed</option> <option value=\"resolved\">Resolved</option></select></label> <label>Assignee <select name=\"assigneeId\" data-testid=\"search-assignee\"><option value=\"\">Anyone</option> <option value=\"me\">Me</option> <option value=\"none\">Nobody</option> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<label>Status <select name=\"status\" data-testid=\"search-status\"><option value=\"\">Any</option> <option value=\"open\">Open</option> <option value=\"snoozed\">Snoozed</option> <option value=\"resolved\">Resolved</option></select></label> <label>Assignee <select name=\"assigneeId\" data-testid=\"search-assignee\" data-team-list><option value=\"\">Anyone</option> <option value=\"me\">Me</option> <option value=\"none\">Nobody</option> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -167,14 +167,14 @@ func SearchBox(o SearchFilterOptions) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\" data-agent>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(a.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/search.templ`, Line: 136, Col: 46}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/search.templ`, Line: 136, Col: 57}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {

@@ -456,7 +456,7 @@ func BulkBar(agents []AgentOption, labels []inbox.Label) templ.Component {
 			templ_7745c5c3_Var21 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<div class=\"bulk-bar\" id=\"bulk-bar\" hidden data-testid=\"bulk-bar\"><span class=\"bulk-count\" data-bulk-count data-testid=\"bulk-count\"></span> <button type=\"button\" class=\"btn btn-primary\" data-bulk=\"resolve\" data-testid=\"bulk-resolve\">Resolve</button> <label class=\"sr-only\" for=\"bulk-assign\">Assign to</label> <select id=\"bulk-assign\" data-bulk=\"assign\" data-testid=\"bulk-assign\"><option value=\"\">Assign…</option> <option value=\"me\">Me</option> <option value=\"0\">Nobody</option> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<div class=\"bulk-bar\" id=\"bulk-bar\" hidden data-testid=\"bulk-bar\"><span class=\"bulk-count\" data-bulk-count data-testid=\"bulk-count\"></span> <button type=\"button\" class=\"btn btn-primary\" data-bulk=\"resolve\" data-testid=\"bulk-resolve\">Resolve</button> <label class=\"sr-only\" for=\"bulk-assign\">Assign to</label> <select id=\"bulk-assign\" data-bulk=\"assign\" data-testid=\"bulk-assign\" data-team-list><option value=\"\">Assign…</option> <option value=\"me\">Me</option> <option value=\"0\">Nobody</option> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -474,14 +474,14 @@ func BulkBar(agents []AgentOption, labels []inbox.Label) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\" data-agent>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var23 string
 			templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(a.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/team.templ`, Line: 143, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/team.templ`, Line: 143, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 			if templ_7745c5c3_Err != nil {

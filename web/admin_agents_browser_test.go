@@ -132,3 +132,42 @@ func TestBrowserDeactivatingAnAgentHandsBackTheirConversations(t *testing.T) {
 	cat.waitFor("the thread says why it is unassigned",
 		`[...document.querySelectorAll('[data-testid=activity]')].some(e => e.textContent.includes('Unassigned: Ben Agent was deactivated'))`)
 }
+
+// TestBrowserTheListsPickersFollowTheTeam: Cat has the inbox open while
+// Ana adds Dee and then deactivates Ben. The list's bulk "Assign to" and
+// the search's Assignee filter offer Dee and no longer Ben without a
+// reload, as a thread's assignee picker does.
+func TestBrowserTheListsPickersFollowTheTeam(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addAdmin("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	ls.addUser("cat@example.com", "Cat Agent")
+	ben := ls.userID("ben@example.com")
+	bctx := browser(t, exe)
+	cat := newTab(t, bctx)
+	cat.login(ls.url(), "cat@example.com")
+	const pickers = `['bulk-assign', 'search-assignee'].map(id =>
+		[...document.querySelectorAll('[data-testid=' + id + '] option')].map(o => o.textContent).join(',')).join(' | ')`
+	if got, want := cat.eval(pickers), "Assign…,Me,Nobody,Ana Admin,Ben Agent,Cat Agent | Anyone,Me,Nobody,Ana Admin,Ben Agent,Cat Agent"; got != want {
+		t.Fatalf("the pickers offer %q, want %q", got, want)
+	}
+
+	admin := newTab(t, bctx)
+	admin.login(ls.url(), "ana@example.com")
+	admin.do("add Dee", chromedp.Navigate(ls.url()+"/admin/agents"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=agent-name]`), "Dee Agent"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=agent-email]`), "dee@example.com"),
+		chromedp.Click(chromedp.CSS(`[data-testid=agent-add]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=new-password]`)))
+	cat.waitFor("Dee is offered, live",
+		pickers+` === "Assign…,Me,Nobody,Ana Admin,Ben Agent,Cat Agent,Dee Agent | Anyone,Me,Nobody,Ana Admin,Ben Agent,Cat Agent,Dee Agent"`)
+
+	admin.do("deactivate Ben", chromedp.Navigate(fmt.Sprintf("%s/admin/agents/%d", ls.url(), ben)),
+		chromedp.Click(chromedp.CSS(`[data-testid=agent-deactivate-open]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=agent-deactivate]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=agent-deactivate]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=agent-notice]`)))
+	cat.waitFor("Ben is no longer offered, live",
+		pickers+` === "Assign…,Me,Nobody,Ana Admin,Cat Agent,Dee Agent | Anyone,Me,Nobody,Ana Admin,Cat Agent,Dee Agent"`)
+}
