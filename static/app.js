@@ -149,6 +149,7 @@
     });
     within(root, "select[data-team-picker]").forEach(fillPicker);
     within(root, "select[data-team-list]").forEach(fillTeamList);
+    within(root, "select[data-label-list]").forEach(fillLabelList);
     var admin = document.body.hasAttribute("data-user-admin");
     within(root, "[data-note-actions]").forEach(function (a) {
       var own = a.getAttribute("data-author") === id;
@@ -226,6 +227,28 @@
     });
     sel.value = current;
     if (sel.value !== current) { sel.value = ""; }
+  }
+
+  // fillLabelList puts the team's labels (LabelOptions) into a label
+  // picker after its first choice ("All labels", "Any"), keeping the
+  // choice; a chosen label deleted since says so. The picker shows once
+  // there is a label to pick.
+  function fillLabelList(sel) {
+    var tpl = $("#label-options");
+    if (!tpl) { return; }
+    var current = sel.value;
+    $$("option", sel).forEach(function (o, i) { if (i > 0) { o.remove(); } });
+    $$("option", tpl.content).forEach(function (o) {
+      var opt = new Option(o.textContent, o.value);
+      opt.setAttribute("data-label", "");
+      sel.add(opt);
+    });
+    sel.value = current;
+    if (sel.value !== current) { sel.add(new Option(current + " (deleted)", current, true, true)); }
+    var none = sel.options.length < 2;
+    var label = sel.id ? $('label[for="' + CSS.escape(sel.id) + '"]') : sel.closest("label");
+    sel.hidden = sel.disabled = none;
+    if (label) { label.hidden = none; }
   }
 
   // --- the list -----------------------------------------------------------
@@ -1083,7 +1106,8 @@
           });
           break;
         case "team":
-          var old = $("#team-options");
+        case "labels":
+          var old = $("#" + CSS.escape(el.id));
           if (old) {
             old.replaceWith(el);
             personalise(document.body);

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,40 @@ func TestBrowserTheListsPickersFollowTheTeam(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=agent-notice]`)))
 	cat.waitFor("Ben is no longer offered, live",
 		pickers+` === "Assign…,Me,Nobody,Ana Admin,Cat Agent,Dee Agent | Anyone,Me,Nobody,Ana Admin,Cat Agent,Dee Agent"`)
+}
+
+// TestBrowserTheListsLabelPickersFollowTheLabels: Cat has the inbox open
+// before the team has any label. Ana adds "refund" and then renames it
+// "refunds": the list's label filter, the bulk bar's "Add a label" and the
+// search's Label filter offer it without a reload.
+func TestBrowserTheListsLabelPickersFollowTheLabels(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addAdmin("ana@example.com", "Ana Admin")
+	ls.addUser("cat@example.com", "Cat Agent")
+	bctx := browser(t, exe)
+	cat := newTab(t, bctx)
+	cat.login(ls.url(), "cat@example.com")
+	const pickers = `['filter-label', 'bulk-label', 'search-label'].map(id => (s =>
+		!s ? 'none' : s.hidden || s.disabled || (s.closest('label') || {}).hidden ? 'hidden' :
+			[...s.options].map(o => o.textContent).join(','))(document.querySelector('[data-testid=' + id + ']'))).join(' | ')`
+	if got := cat.eval(pickers); strings.Contains(got, "refund") {
+		t.Fatalf("with no label yet the pickers offer %q", got)
+	}
+
+	admin := newTab(t, bctx)
+	admin.login(ls.url(), "ana@example.com")
+	admin.do("add the label refund", chromedp.Navigate(ls.url()+"/admin/labels"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=label-name]`), "refund"),
+		chromedp.Click(chromedp.CSS(`[data-testid=label-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=label-edit]`)))
+	cat.waitFor("refund is offered, live", pickers+` === "All labels,refund | Label…,refund | Any,refund"`)
+
+	admin.do("rename it refunds",
+		chromedp.Click(chromedp.CSS(`[data-testid=label-edit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=label-edit-name]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=label-edit-name]`), "refunds"),
+		chromedp.Click(chromedp.CSS(`[data-testid=label-edit-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=label-form]`)))
+	cat.waitFor("the new name is offered, live", pickers+` === "All labels,refunds | Label…,refunds | Any,refunds"`)
 }

@@ -381,7 +381,8 @@ func (h *Hub) Publish(ch inbox.Change) {
 }
 
 // TeamChanged tells the pages that the team changed (an agent was added,
-// renamed, deactivated or reactivated), so their assignee pickers follow.
+// renamed, deactivated or reactivated, a label added, renamed or
+// deleted), so their assignee and label pickers follow.
 func (h *Hub) TeamChanged() {
 	h.teamChangedHere()
 	h.tellOthers(inbox.LiveNote{Kind: relayTeam})

@@ -181,8 +181,8 @@ func (n *liveNames) get(ctx context.Context, s *Server, now time.Time) (people, 
 	return who, n.senders, nil
 }
 
-// renderTeam is the assignee picker's teammates, sent when the team
-// changes.
+// renderTeam is the assignee pickers' teammates and the label pickers'
+// labels, sent when the team or its labels change.
 func (s *Server) renderTeam(ctx context.Context) ([]byte, error) {
 	s.liveNames = liveNames{} // names may have changed too
 	us, err := s.store.Users(ctx)
@@ -195,8 +195,15 @@ func (s *Server) renderTeam(ctx context.Context) ([]byte, error) {
 			agents = append(agents, views.AgentOption{ID: u.ID, Name: u.Name})
 		}
 	}
+	labels, err := s.store.Labels(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	err = views.TeamOptions(agents).Render(ctx, &buf)
+	if err := views.TeamOptions(agents).Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	err = views.LabelOptions(labels).Render(ctx, &buf)
 	return buf.Bytes(), err
 }
 

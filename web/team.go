@@ -483,6 +483,7 @@ func (s *Server) handleCreateLabel(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "label.create", strconv.Quote(l.Name)+" ("+l.Colour+")")
+	s.hub.TeamChanged() // the list's label pickers follow
 	return c.Redirect(http.StatusSeeOther, "/admin/labels?done=added")
 }
 
@@ -533,6 +534,7 @@ func (s *Server) handleUpdateLabel(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "label.update", strconv.Quote(old.Name)+" ("+old.Colour+") -> "+strconv.Quote(l.Name)+" ("+l.Colour+")")
+	s.hub.TeamChanged() // the list's label pickers follow
 	return c.Redirect(http.StatusSeeOther, "/admin/labels?done=saved")
 }
 
@@ -550,6 +552,7 @@ func (s *Server) handleDeleteLabel(c echo.Context) error {
 		return err
 	}
 	s.audit(c, "label.delete", strconv.Quote(l.Name))
+	s.hub.TeamChanged() // the list's label pickers follow
 	return c.Redirect(http.StatusSeeOther, "/admin/labels?done=deleted")
 }
 
