@@ -1291,10 +1291,19 @@
     try { return JSON.parse(xhrOrText).error.message || fallback; } catch (err) { return fallback; }
   }
 
+  // mayPassAgain says whether the same request, sent again, may get
+  // through where it was refused with status: a busy or failing server or
+  // Zavu, a timeout. A request refused for what it asks (a time in the
+  // past, a teammate gone, 409 a teammate's change meanwhile) would be
+  // refused again: its message has no Try again.
+  function mayPassAgain(status) {
+    return status >= 500 || status === 408 || status === 429;
+  }
+
   // send posts a form to the server as the page's buttons do, and says so
-  // when it fails, with Try again.
+  // when it fails, with Try again when the same may get through.
   function send(url, values) {
-    var body = new URLSearchParams(values), conflict = false;
+    var body = new URLSearchParams(values), refused = false;
     return fetch(url, {
       method: "POST",
       headers: { "X-CSRF-Token": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
@@ -1303,12 +1312,12 @@
     }).then(function (r) {
       if (r.status === 401) { window.location = "/login"; }
       if (r.ok) { return r; }
-      conflict = r.status === 409; // a teammate changed it meanwhile: the same again would not do
+      refused = !mayPassAgain(r.status);
       return r.text().then(function (t) { return Promise.reject(errorText(t, "That did not work. Try again in a moment.")); });
     }, function () {
       return Promise.reject("Switchboard could not be reached. Check the connection and try again.");
     }).catch(function (msg) {
-      failed(msg, conflict ? null : function () { send(url, values); });
+      failed(msg, refused ? null : function () { send(url, values); });
       return Promise.reject(msg);
     });
   }
@@ -1324,9 +1333,8 @@
     if (!elt || !xhr || (elt.closest && elt.closest(".composer"))) { return; }
     xhr.addEventListener("loadend", function () {
       if (xhr.status < 400 || xhr.status === 401) { return; } // 0: sendError below
-      // 409: a teammate changed it meanwhile; the same again would not do.
       failed(errorText(xhr.responseText, "That did not work. Try again in a moment."),
-        xhr.status === 409 ? null : again(elt, cfg));
+        mayPassAgain(xhr.status) ? again(elt, cfg) : null);
     });
   });
   document.addEventListener("htmx:sendError", function (e) {

@@ -239,3 +239,24 @@ func TestBrowserEscapeClosesThePopUps(t *testing.T) {
 		}
 	}
 }
+
+// Ana snoozes until a time that has passed: she is told to pick a time in
+// the future, with no Try again, which would only send the same time to
+// be refused again; a refusal the same request may get past (Zavu busy)
+// keeps its Try again (TestBrowserScreen's refused reaction).
+func TestBrowserARefusedChoiceOffersNoTryAgain(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addAdmin("ana@example.com", "Ana Admin")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	ana := newTab(t, browser(t, exe))
+	ana.openFirst(ls.url(), "ana@example.com")
+	ana.eval(`document.querySelector('#thread [data-testid=snooze-menu]').open = true;
+		document.querySelector('#thread [data-testid=snooze-at]').value = '2020-01-06T09:00'; ""`)
+	ana.do("snooze until then", chromedp.Click(chromedp.CSS(`#thread [data-testid=snooze-custom]`)))
+	ana.waitFor("Ana is told to pick a time in the future",
+		`(document.querySelector('[data-testid=action-error]') || {textContent: ''}).textContent.includes('Pick a time in the future.')`)
+	if ana.eval(`String(!!document.querySelector('[data-testid=action-error] [data-testid=action-retry]'))`) != "false" {
+		t.Error("the message offers Try again")
+	}
+}
