@@ -359,3 +359,27 @@ func TestListPreviewNamesWhoWroteTheLastMessage(t *testing.T) {
 		t.Errorf("Yuri's preview reads %q, want %q", got, want)
 	}
 }
+
+// An empty view says where its conversations come from: a customer's
+// message brings one to Open or Unassigned, but the Resolved, Snoozed and
+// Mine views fill as the team resolves, snoozes and assigns, not as
+// customers write.
+func TestAnEmptyViewSaysWhatBringsConversationsThere(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550101", "Maya", "Where is my order?", time.Now().Add(-time.Minute)))
+	a := ts.newAgent()
+	a.login(ana.Email)
+	for view, want := range map[string]string{
+		"resolved":         "once someone resolves them",
+		"snoozed":          "while they are snoozed",
+		"mine":             "assigned to you",
+		"open&channel=sms": "as customers write",
+	} {
+		p := a.get("/inbox?view=" + view)
+		got := strings.Join(strings.Fields(p.find("empty-list").Text()), " ")
+		if !strings.Contains(got, want) {
+			t.Errorf("the empty %s view says %q, want it to say %q", view, got, want)
+		}
+	}
+}
