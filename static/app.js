@@ -1109,8 +1109,10 @@
         case "labels":
           var old = $("#" + CSS.escape(el.id));
           if (old) {
+            var same = old.innerHTML === el.innerHTML;
             old.replaceWith(el);
             personalise(document.body);
+            if (el.id === "label-options" && !same) { labelsChanged(); }
           }
           break;
       }
@@ -1134,6 +1136,17 @@
       t.innerHTML = html;
       return t.content;
     });
+  }
+
+  // labelsChanged brings the open thread's header, whose Labels menu
+  // offers the team's labels, as the server renders it now.
+  function labelsChanged() {
+    var id = openConversationID();
+    if (!id) { return; }
+    fetchFragment("/conversations/" + id + (appFilter() ? "?" + appFilter() : "")).then(function (frag) {
+      var head = $("#head-" + CSS.escape(id), frag);
+      if (head && openConversationID() === id) { swapPart(head); }
+    }, function () { /* the next change of the conversation brings it */ });
   }
 
   // resyncNow fetches the list and the open thread once, keeping the

@@ -173,21 +173,24 @@ func TestBrowserTheListsPickersFollowTheTeam(t *testing.T) {
 		pickers+` === "Assign…,Me,Nobody,Ana Admin,Cat Agent,Dee Agent | Anyone,Me,Nobody,Ana Admin,Cat Agent,Dee Agent"`)
 }
 
-// TestBrowserTheListsLabelPickersFollowTheLabels: Cat has the inbox open
-// before the team has any label. Ana adds "refund" and then renames it
-// "refunds": the list's label filter, the bulk bar's "Add a label" and the
-// search's Label filter offer it without a reload.
+// TestBrowserTheListsLabelPickersFollowTheLabels: Cat has a conversation
+// open before the team has any label. Ana adds "refund" and then renames
+// it "refunds": the list's label filter, the bulk bar's "Add a label", the
+// search's Label filter and the open thread's Labels menu offer it
+// without a reload.
 func TestBrowserTheListsLabelPickersFollowTheLabels(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
 	ls.addAdmin("ana@example.com", "Ana Admin")
 	ls.addUser("cat@example.com", "Cat Agent")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
 	bctx := browser(t, exe)
 	cat := newTab(t, bctx)
-	cat.login(ls.url(), "cat@example.com")
+	cat.openFirst(ls.url(), "cat@example.com")
 	const pickers = `['filter-label', 'bulk-label', 'search-label'].map(id => (s =>
 		!s ? 'none' : s.hidden || s.disabled || (s.closest('label') || {}).hidden ? 'hidden' :
-			[...s.options].map(o => o.textContent).join(','))(document.querySelector('[data-testid=' + id + ']'))).join(' | ')`
+			[...s.options].map(o => o.textContent).join(','))(document.querySelector('[data-testid=' + id + ']'))).join(' | ') +
+		' | ' + [...document.querySelectorAll('#thread [data-testid=label-option]')].map(o => o.value).join(',')`
 	if got := cat.eval(pickers); strings.Contains(got, "refund") {
 		t.Fatalf("with no label yet the pickers offer %q", got)
 	}
@@ -198,7 +201,7 @@ func TestBrowserTheListsLabelPickersFollowTheLabels(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=label-name]`), "refund"),
 		chromedp.Click(chromedp.CSS(`[data-testid=label-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=label-edit]`)))
-	cat.waitFor("refund is offered, live", pickers+` === "All labels,refund | Label…,refund | Any,refund"`)
+	cat.waitFor("refund is offered, live", pickers+` === "All labels,refund | Label…,refund | Any,refund | refund"`)
 
 	admin.do("rename it refunds",
 		chromedp.Click(chromedp.CSS(`[data-testid=label-edit]`)),
@@ -206,5 +209,5 @@ func TestBrowserTheListsLabelPickersFollowTheLabels(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`[data-testid=label-edit-name]`), "refunds"),
 		chromedp.Click(chromedp.CSS(`[data-testid=label-edit-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=label-form]`)))
-	cat.waitFor("the new name is offered, live", pickers+` === "All labels,refunds | Label…,refunds | Any,refunds"`)
+	cat.waitFor("the new name is offered, live", pickers+` === "All labels,refunds | Label…,refunds | Any,refunds | refunds"`)
 }
