@@ -316,7 +316,7 @@ func (s *Server) handleDeactivateAgent(c echo.Context) error {
 	back := len(ch.ConversationIDs)
 	detail := userLabel(u)
 	if back > 0 {
-		detail += fmt.Sprintf("; %d open or snoozed conversations back to Unassigned", back)
+		detail += "; " + views.Plural(int64(back), "open or snoozed conversation", "open or snoozed conversations") + " back to Unassigned"
 		s.log.Info("conversations unassigned: assignee deactivated", "conversation_ids", ch.ConversationIDs, "user_id", u.ID, "by", me)
 	}
 	s.audit(c, "user.deactivate", detail)

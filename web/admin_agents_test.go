@@ -445,3 +445,36 @@ func TestTheLastActiveAdminCannotBeRemoved(t *testing.T) {
 		t.Errorf("Ben after deactivating himself: %d, want sent to sign in", p.status)
 	}
 }
+
+// The audit log reads in words for one conversation and for no holidays:
+// "1 open or snoozed conversation back to Unassigned", "no holidays", not
+// "1 ... conversations" and "holidays: .".
+func TestAuditLogReadsInWordsForOneAndNone(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ben := ts.addUser("ben@example.com", "Ben Agent", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", time.Now().Add(-time.Minute)))
+	if _, err := ts.db.Assign(t.Context(), ts.mustMessage("msg_1").ConversationID, &ben.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	path := fmt.Sprintf("/admin/agents/%d", ben.ID)
+	a.get(path)
+	if p := a.submit(path+"/deactivate", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("deactivate Ben: %d", p.status)
+	}
+	a.get("/admin/auto-replies")
+	form := closedToday("Closed now.")
+	form.Del("holidays")
+	if p := a.submit("/admin/auto-replies", form); p.status != http.StatusSeeOther {
+		t.Fatalf("save the auto-replies: %d %s", p.status, p.find("auto-reply-error").Text())
+	}
+	entries := auditActions(a)
+	if !hasEntry(entries, "user.deactivate", "Ben Agent", "; 1 open or snoozed conversation back to Unassigned") {
+		t.Errorf("the deactivation reads %q", entries)
+	}
+	if !hasEntry(entries, "auto_replies.update", "; no holidays. Out of office on") {
+		t.Errorf("the auto-replies read %q", entries)
+	}
+}

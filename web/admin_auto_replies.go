@@ -375,8 +375,15 @@ func settingsSummary(cfg inbox.AutoReplyConfig) string {
 			days = append(days, d.String()[:3]+" "+formatSpans(cfg.Hours.Days[d]))
 		}
 	}
-	return fmt.Sprintf("Hours (%s): %s; holidays: %s. Out of office %s; greeting %s; SMS HELP %s; STOP confirmation %s; at most %d an hour.",
-		cfg.Hours.TimeZone, strings.Join(days, ", "), strings.Join(cfg.Hours.Holidays, ", "),
+	open, holidays := strings.Join(days, ", "), "no holidays"
+	if open == "" {
+		open = "closed every day"
+	}
+	if len(cfg.Hours.Holidays) > 0 {
+		holidays = "holidays: " + strings.Join(cfg.Hours.Holidays, ", ")
+	}
+	return fmt.Sprintf("Hours (%s): %s; %s. Out of office %s; greeting %s; SMS HELP %s; STOP confirmation %s; at most %d an hour.",
+		cfg.Hours.TimeZone, open, holidays,
 		onOff(cfg.OutOfOffice), onOff(cfg.Greeting), onOff(cfg.Help), onOff(cfg.Stop), cfg.Limit())
 }
 
