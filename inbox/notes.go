@@ -42,7 +42,7 @@ const (
 	ActivityResolved         ActivityKind = "resolved"
 	ActivityReopened         ActivityKind = "reopened"
 	ActivityAutoReplySkipped ActivityKind = "auto_reply_skipped" // Detail is the reason, Rule the rule
-	ActivitySnoozed          ActivityKind = "snoozed"            // Until is the end, zero for "until the customer answers"
+	ActivitySnoozed          ActivityKind = "snoozed"            // Until is the end, zero for "until the customer writes"
 	ActivitySnoozeEnded      ActivityKind = "snooze_ended"
 	ActivityLabelAdded       ActivityKind = "label_added"   // Detail is the label's name
 	ActivityLabelRemoved     ActivityKind = "label_removed" // Detail is the label's name

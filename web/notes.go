@@ -282,7 +282,7 @@ func activitySentence(a inbox.ActivityContent, actor *int64, who people) (string
 		return s, time.Time{}
 	case inbox.ActivitySnoozed:
 		if a.Until.IsZero() {
-			return by("Snoozed until the customer answers"), time.Time{}
+			return by("Snoozed until the customer writes"), time.Time{}
 		}
 		if actor == nil {
 			return "Snoozed until", a.Until

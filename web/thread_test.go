@@ -383,3 +383,25 @@ func TestAnEmptyViewSaysWhatBringsConversationsThere(t *testing.T) {
 		}
 	}
 }
+
+// A snooze until the customer writes says so in the thread in the words
+// of the Snooze menu and the header ("Until the customer writes").
+func TestASnoozeUntilTheCustomerWritesReadsAsTheMenuSaysIt(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", time.Now().Add(-time.Minute)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	a.get("/inbox")
+	if p := a.post(fmt.Sprintf("/conversations/%d/snooze", conv), url.Values{"until": {"customer"}}); p.status >= 300 {
+		t.Fatalf("snooze: %d %s", p.status, p.body)
+	}
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if got := strings.Join(strings.Fields(thread.find("activity").Text()), " "); !strings.Contains(got, "Snoozed until the customer writes by Ana Admin") {
+		t.Errorf("the thread reads %q", got)
+	}
+	if got := strings.Join(strings.Fields(thread.find("snoozed-pill").Text()), " "); got != "Snoozed until the customer writes" {
+		t.Errorf("the header reads %q", got)
+	}
+}
