@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -361,17 +362,24 @@ func (s *Server) handleAssign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("conversation assigned", "conversation_id", id, "assignee_id", assignee, "by", me)
+	s.assigned(ctx, before, conv, me)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// assigned tells what follows from agent me's assignment of a
+// conversation, before as it was and conv as it is now: the log line, the
+// pages, the thread's activity and the teammates it concerns.
+func (s *Server) assigned(ctx context.Context, before, conv inbox.Conversation, me int64) {
+	s.log.Info("conversation assigned", "conversation_id", conv.ID, "assignee_id", conv.AssigneeID, "by", me)
 	s.publish(inbox.Change{ConversationIDs: []int64{conv.ID}})
 	if !inbox.SameAssignee(before.AssigneeID, conv.AssigneeID) {
-		a := inbox.ThreadActivity{ConversationID: id, Kind: inbox.ActivityAssigned, ActorID: &me, TargetID: conv.AssigneeID}
+		a := inbox.ThreadActivity{ConversationID: conv.ID, Kind: inbox.ActivityAssigned, ActorID: &me, TargetID: conv.AssigneeID}
 		if conv.AssigneeID == nil {
 			a.Kind = inbox.ActivityUnassigned
 		}
 		s.recordActivity(ctx, a)
 	}
 	s.notifyReassigned(before, conv, me)
-	return c.NoContent(http.StatusNoContent)
 }
 
 // assignedMeanwhile tells an agent that the assignment they made from

@@ -115,6 +115,18 @@ func (s *Server) handleNewConversation(c echo.Context) error {
 		return err
 	}
 	s.log.Info("conversation started", "conversation_id", conv.ID, "channel", ch, "by", me)
+	if conv.AssigneeID == nil {
+		// The agent who starts a conversation has it, unless a teammate
+		// took it meanwhile; one a teammate has keeps its assignee.
+		after, err := s.store.AssignFrom(c.Request().Context(), conv.ID, nil, &me, s.now())
+		var meanwhile *inbox.AssignedMeanwhile
+		switch {
+		case err == nil:
+			s.assigned(c.Request().Context(), conv, after, me)
+		case !errors.As(err, &meanwhile):
+			return err
+		}
+	}
 	who, _, err := s.everyone(c)
 	if err != nil {
 		return err

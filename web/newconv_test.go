@@ -106,3 +106,39 @@ func TestNewConversationNamesItsSenders(t *testing.T) {
 		t.Errorf("the From picker offers %q, want %q", got, want)
 	}
 }
+
+// A conversation an agent starts is theirs: it goes to their Mine, not to
+// Unassigned for a teammate to pick up. One a teammate has already keeps
+// its assignee.
+func TestAConversationAnAgentStartsIsTheirs(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ben := ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hi", time.Now())) // makes sender snd_abc123 known
+	a := ts.newAgent()
+	a.login(ana.Email)
+	start := func(phone string) apiConversation {
+		t.Helper()
+		p := a.post("/conversations", url.Values{"phone": {phone}, "channel": {"sms"}, "sender": {"snd_abc123"}, "text": {"Your table is ready."}})
+		if p.find("thread").Length() != 1 {
+			t.Fatalf("start: %d %s", p.status, p.find("new-error").Text())
+		}
+		for _, c := range all[apiConversation](ts, "/api/v1/conversations", "cursor") {
+			if c.Contact.Phone == phone {
+				return c
+			}
+		}
+		t.Fatalf("no conversation with %s", phone)
+		return apiConversation{}
+	}
+	if c := start("+14155550999"); c.AssigneeID == nil || *c.AssigneeID != ana.ID {
+		t.Errorf("a conversation Ana started is assigned to %v, want Ana (%d)", c.AssigneeID, ana.ID)
+	}
+
+	if _, err := ts.db.Assign(context.Background(), start("+14155550777").ID, &ben.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if c := start("+14155550777"); c.AssigneeID == nil || *c.AssigneeID != ben.ID {
+		t.Errorf("Ben's conversation, written to from New by Ana, is assigned to %v, want Ben (%d)", c.AssigneeID, ben.ID)
+	}
+}
