@@ -228,6 +228,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The port is taken before the database is opened: a port in use
+	// (a server already running) stops here, the database untouched.
+	// Connections wait in the kernel's queue until serving begins.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return listenError(cfg.Addr, err)
+	}
+	defer ln.Close()
 	log := e.logger(cfg.LogLevel)
 	stopPprof, err := startLivePprof(e.getenv, log)
 	if err != nil {
@@ -265,10 +273,6 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	if len(secrets) == 0 {
 		log.Warn("no webhook secret configured: every webhook will be refused until ZAVU_WEBHOOK_SECRET is set or an admin enters a secret on the Senders page")
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("SWITCHBOARD_ADDR=%s: %w", cfg.Addr, err)
 	}
 	cfg = cfg.Listening(ln.Addr()) // a default base URL names the port bound
 	ownWebhook := "http://" + loopbackAddr(ln.Addr()) + "/webhooks/zavu"
@@ -445,6 +449,20 @@ func loopbackAddr(addr net.Addr) string {
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
 	}
 	return addr.String()
+}
+
+// listenError is a failure to listen on SWITCHBOARD_ADDR as one line;
+// a port in use says what to do.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		port := addr
+		if _, p, perr := net.SplitHostPort(addr); perr == nil {
+			port = p
+		}
+		return fmt.Errorf("port %s is in use: another program listens on it, perhaps a Switchboard already running; "+
+			"stop it, or set SWITCHBOARD_ADDR to a free port (SWITCHBOARD_ADDR=%s now)", port, addr)
+	}
+	return fmt.Errorf("SWITCHBOARD_ADDR=%s: %w", addr, err)
 }
 
 // dbError is a failure of the database SWITCHBOARD_DB names, as one line

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -187,5 +190,38 @@ func TestEmptiedDatabaseIsRefused(t *testing.T) {
 	os.Remove(filepath.Join(dir, "files.key"))
 	if code, _, errOut := runCmd(t, vars, "", "token", "list"); code != 0 {
 		t.Errorf("token list on an empty file where no server ran: exit %d, %s", code, errOut)
+	}
+}
+
+// TestServeOnAPortInUseStopsBeforeTheDatabase: serve started on a port
+// another program holds (a server already running) stops at once with
+// one line saying so and what to do, before it creates, opens or
+// migrates the database.
+func TestServeOnAPortInUseStopsBeforeTheDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	_, port, _ := net.SplitHostPort(held.Addr().String())
+	dataDir := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve")
+	cmd.Env = append(os.Environ(), "SWITCHBOARD_ADDR="+held.Addr().String(), "SWITCHBOARD_DB="+filepath.Join(dataDir, "sb.db"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 || len(lines) != 1 ||
+		!strings.HasPrefix(lines[0], "switchboard: port "+port+" is in use: ") || !strings.Contains(lines[0], "SWITCHBOARD_ADDR") {
+		t.Errorf("serve on a port in use: %v, stderr:\n%s\nwant exit 1 and one line \"switchboard: port %s is in use: ...\" saying what to do", err, stderr.String(), port)
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the data folder %s was created (%v): the database was touched before the port was tried", dataDir, err)
 	}
 }
