@@ -396,7 +396,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	log.Info("shutting down: finishing requests and replies under way; a second Ctrl-C or SIGTERM stops at once")
+	defer exitOnSecondSignal(log)()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
@@ -415,6 +416,31 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// exitOnSecondSignal makes a second interrupt or SIGTERM during the
+// graceful stop end the process at once, with one line saying so,
+// instead of waiting out the requests and sends under way. Nothing is
+// lost: SQLite's WAL drops a transaction cut off, and a reply whose send
+// was cut off is sent again at the next start with the same idempotency
+// key. The returned func stops watching once the stop has finished.
+func exitOnSecondSignal(log *slog.Logger) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sig:
+			log.Warn("stopping at once on a second signal: requests under way are cut off; replies being sent are sent again at the next start",
+				"signal", s.String())
+			os.Exit(1)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(done)
+	}
 }
 
 // loadOrCreateKey reads the secret key in path, creating it (32 random

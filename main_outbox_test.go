@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -295,5 +296,100 @@ func TestStopLetsASendUnderWayFinish(t *testing.T) {
 	}
 	if n := pendingReplies(t, dbPath); n != 0 || len(fake.Sent()) != 1 {
 		t.Errorf("after the stop: %d reply(ies) not recorded as sent, Zavu has %d; want 0 and 1\n%s", n, len(fake.Sent()), c.logText())
+	}
+}
+
+// TestSecondSignalStopsAtOnce: a second Ctrl-C during the graceful stop,
+// which waits up to inbox.StopGrace for a reply Zavu is slow to answer,
+// ends the process at once with one line saying so; the database is
+// whole, and the reply cut off is sent at the next start, once.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_stop"})
+	zsrv := httptest.NewServer(fake)
+	defer zsrv.Close()
+	defer fake.Close()
+	code, out, errOut := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "token", "create", "--name", "stop")
+	if code != 0 {
+		t.Fatalf("token create: %s", errOut)
+	}
+	token := strings.Fields(out[strings.LastIndex(out, "sbt_"):])[0]
+	zavuEnv := []string{"ZAVU_API_KEY=zv_test_stop", "ZAVU_API_URL=" + zsrv.URL}
+	c := startChild(t, bin, dbPath, zavuEnv...)
+	client := &http.Client{Timeout: 10 * time.Second}
+	body := []byte(fmt.Sprintf(`{"id":"evt_stop_in","type":"message.inbound","timestamp":%d,"senderId":"snd_stop",`+
+		`"data":{"messageId":"msg_stop_in","from":"+14155550001","to":"+13125559876","channel":"whatsapp",`+
+		`"messageType":"text","text":"Hello?","profileName":"Stop Test"}}`, time.Now().UnixMilli()))
+	if status, err := postSigned(context.Background(), client, c.url+"/webhooks/zavu", childSecret, body); err != nil || status != 200 {
+		t.Fatalf("inbound webhook: %d %v", status, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := waitApplied(ctx, dbPath)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := conversationIDs(t, c.url, token)
+	if len(convs) != 1 {
+		t.Fatalf("%d conversations, want 1", len(convs))
+	}
+
+	fake.FailNext(1, zavu.Failure{Delay: time.Minute}) // Zavu is slow: the stop would wait StopGrace
+	if status := apiReply(client, c.url, token, convs[0], "slow reply"); status != http.StatusAccepted {
+		t.Fatalf("reply: %d", status)
+	}
+	time.Sleep(300 * time.Millisecond) // the outbox has sent it and waits for the answer
+	c.cmd.Process.Signal(os.Interrupt)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(c.logText(), "shutting down") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // well into the wait for the send
+	second := time.Now()
+	c.cmd.Process.Signal(os.Interrupt)
+	exited := make(chan error, 1)
+	go func() { exited <- c.wait() }()
+	select {
+	case <-exited:
+	case <-time.After(inbox.StopGrace):
+		c.cmd.Process.Kill()
+		<-exited
+		t.Fatalf("still running %v after the second Ctrl-C:\n%s", inbox.StopGrace, c.logText())
+	}
+	if took := time.Since(second); took > 2*time.Second {
+		t.Errorf("the second Ctrl-C took %v to stop the process; want at once", took)
+	}
+	var forced []string
+	for _, l := range strings.Split(c.logText(), "\n") {
+		if strings.Contains(l, "second signal") {
+			forced = append(forced, l)
+		}
+	}
+	if len(forced) != 1 || !strings.Contains(forced[0], "at once") {
+		t.Errorf("want one log line saying the second signal stops at once:\n%s", c.logText())
+	}
+	if c.cmd.ProcessState.ExitCode() != 1 {
+		t.Errorf("exit code %d after a forced stop; want 1", c.cmd.ProcessState.ExitCode())
+	}
+
+	// The next start finds the database whole and sends the reply.
+	if code, out, _ := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "doctor"); !strings.Contains(out, "passes SQLite's quick check") {
+		t.Errorf("doctor after the forced stop (exit %d):\n%s", code, out)
+	}
+	c = startChild(t, bin, dbPath, zavuEnv...)
+	deadline = time.Now().Add(30 * time.Second)
+	for pendingReplies(t, dbPath) != 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, c.logText())
+	}
+	if n := pendingReplies(t, dbPath); n != 0 || len(fake.Sent()) != 1 {
+		t.Errorf("after the restart: %d reply(ies) not recorded as sent, Zavu has %d; want 0 and 1\n%s", n, len(fake.Sent()), c.logText())
 	}
 }
