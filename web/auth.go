@@ -115,6 +115,7 @@ func (s *Server) startSession(c echo.Context, u inbox.User) error {
 	}
 	s.sessions.Put(ctx, sessUserID, u.ID)
 	s.sessions.Put(ctx, sessPassword, passwordStamp(u.PasswordHash))
+	s.sessions.Put(ctx, sessCookie, s.sessions.Cookie.Name)
 	s.sessions.Remove(ctx, sessCSRF)
 	s.csrfToken(c)
 	return nil

@@ -33,3 +33,7 @@ const (
 	TokenFailureLimit  = tokenFailureLimit
 	TokenFailureWindow = tokenFailureWindow
 )
+
+// PasswordStamp is what a session keeps of the password it was signed in
+// with, for tests that write a session as an older Switchboard did.
+var PasswordStamp = passwordStamp

@@ -25,7 +25,25 @@ const (
 	// sessPassword holds passwordStamp of the password the session was
 	// signed in with: once the password changes, the session ends.
 	sessPassword = "pw"
+	// sessCookie holds the name of the cookie the session was issued
+	// under (see takeOldSession).
+	sessCookie = "cookie"
 )
+
+// sessionCookie is the session cookie's name on plain http, and its name
+// everywhere before Switchboard used the __Host- prefix over https.
+const sessionCookie = "switchboard_session"
+
+// sessionCookieName is the session cookie's name: with the __Host- prefix
+// over https, which browsers take only from this host, Secure, on path
+// /, so that neither a neighbouring subdomain nor a plain-http page on
+// the network path can plant or replace it.
+func sessionCookieName(https bool) string {
+	if https {
+		return "__Host-" + sessionCookie
+	}
+	return sessionCookie
+}
 
 // Context keys for what the session middleware found.
 const ctxUser = "user"
@@ -40,7 +58,7 @@ func newSessions(st scs.Store, https bool) *scs.SessionManager {
 	}
 	sm.Lifetime = 30 * 24 * time.Hour
 	sm.IdleTimeout = 7 * 24 * time.Hour
-	sm.Cookie.Name = "switchboard_session"
+	sm.Cookie.Name = sessionCookieName(https)
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = https
@@ -52,13 +70,60 @@ func newSessions(st scs.Store, https bool) *scs.SessionManager {
 // withSession loads the session for the request and saves it with the
 // response (scs.LoadAndSave, for echo).
 func (s *Server) withSession(next echo.HandlerFunc) echo.HandlerFunc {
-	return echo.WrapMiddleware(s.sessions.LoadAndSave)(next)
+	loadAndSave := echo.WrapMiddleware(s.sessions.LoadAndSave)(next)
+	return func(c echo.Context) error {
+		if err := s.takeOldSession(c, true); err != nil {
+			return err
+		}
+		return loadAndSave(c)
+	}
+}
+
+// takeOldSession loads, over https, the session of a browser that holds
+// none under the cookie's name but one under the plain name, which it was
+// given before the cookie took the __Host- prefix: nobody is signed out by
+// the change. With move, the session is issued again under the new name
+// (the same token: what hangs on the session holds) and the old cookie is
+// deleted. The plain name is taken once: a session issued or moved under
+// the new name is not had through it, as a neighbouring subdomain could
+// plant a copy.
+func (s *Server) takeOldSession(c echo.Context, move bool) error {
+	if !s.https() {
+		return nil
+	}
+	r := c.Request()
+	old, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	if move {
+		c.SetCookie(&http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1,
+			HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+	}
+	if _, err := r.Cookie(s.sessions.Cookie.Name); err == nil || old.Value == "" {
+		return nil
+	}
+	ctx, err := s.sessions.Load(r.Context(), old.Value)
+	if err != nil {
+		return err
+	}
+	if s.sessions.GetInt64(ctx, sessUserID) == 0 || s.sessions.GetString(ctx, sessCookie) == s.sessions.Cookie.Name {
+		return nil
+	}
+	if move {
+		s.sessions.Put(ctx, sessCookie, s.sessions.Cookie.Name)
+	}
+	c.SetRequest(r.WithContext(ctx))
+	return nil
 }
 
 // loadSession loads the session without ever saving it: for the
 // websocket, whose connection is hijacked before a cookie could be written.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if err := s.takeOldSession(c, false); err != nil {
+			return err
+		}
 		r := c.Request()
 		token := ""
 		if ck, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
