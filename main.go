@@ -388,6 +388,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(web.LimitListener(ln, limits, log)) }()
+	wg.Go(func() { makeDataPrivate(workers, cfg.DBPath, dataDir, upkeep, log) })
 	if sandboxSigned {
 		go sandboxCustomers(ctx, ownWebhook, sandboxSecret, link.fake, newSandboxSimulator(uint64(time.Now().UnixNano()), time.Now), log)
 	}
