@@ -106,12 +106,29 @@ func TestRestoreRefusals(t *testing.T) {
 	t.Run("running server", func(t *testing.T) {
 		dbPath := filepath.Join(t.TempDir(), "sb.db")
 		backup := backedUp(t, dbPath)
+		junk := filepath.Join(t.TempDir(), "junk.db")
+		os.WriteFile(junk, []byte(strings.Repeat("not sqlite\n", 1000)), 0o600)
+		missing := filepath.Join(t.TempDir(), "missing.db")
 		c := startChild(t, buildBinary(t), dbPath)
 		code, _, errOut := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "restore", backup)
+		// A backup that would not restore says so first: the server is
+		// not stopped for nothing.
+		var refusals []string
+		for _, bad := range []string{junk, missing} {
+			_, _, badOut := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "restore", bad)
+			refusals = append(refusals, badOut)
+		}
 		c.cmd.Process.Signal(syscall.SIGTERM)
 		c.wait()
-		if code != 1 || !strings.Contains(errOut, "the database "+dbPath+" is in use by a Switchboard server") || strings.Count(errOut, "\n") != 1 {
+		if code != 1 || !strings.Contains(errOut, "the database "+dbPath+" is in use by a Switchboard server") || strings.Count(errOut, "\n") != 1 ||
+			!strings.Contains(errOut, "stop it first (the backup "+backup+" passes the checks)") {
 			t.Errorf("restore under a server = %d %q", code, errOut)
+		}
+		for i, want := range []string{"switchboard: restore " + junk + ": " + junk + " is not a SQLite database\n",
+			"switchboard: restore " + missing + ": there is no such file\n"} {
+			if refusals[i] != want {
+				t.Errorf("restore of a bad backup under a server: %q, want %q", refusals[i], want)
+			}
 		}
 		if got := tokenNames(t, dbPath); strings.Join(got, ",") != "after,before" {
 			t.Errorf("database changed: %v", got)
@@ -225,6 +242,7 @@ func TestBackupAndRestoreEdgeCases(t *testing.T) {
 		{[]string{"restore", ""}, 2, "switchboard restore: restore takes one argument, the backup to restore"},
 		{[]string{"restore", folder}, 1, "switchboard: restore " + folder + ": that is a folder, not a backup\n"},
 		{[]string{"restore", filepath.Join(dir, "missing.db")}, 1, "switchboard: restore " + filepath.Join(dir, "missing.db") + ": there is no such file\n"},
+		{[]string{"restore", dbPath}, 1, "switchboard: restore " + dbPath + ": that is the database itself; name a backup of it\n"},
 	} {
 		before, _ := os.ReadFile(backup)
 		code, out, errOut := runCmd(t, vars, "", tc.args...)

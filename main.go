@@ -599,7 +599,12 @@ func (e env) restore(ctx context.Context, args []string) error {
 	// A server's lock: none may start while the file is replaced.
 	release, err := store.LockServing(cfg.DBPath)
 	if err != nil {
-		return fmt.Errorf("restore refused: %w; stop it first", err)
+		// What is wrong with the backup is said first: the server is
+		// not to be stopped for a restore that would fail.
+		if cerr := store.CheckRestore(ctx, fs.Arg(0), cfg.DBPath); cerr != nil {
+			return fmt.Errorf("restore %s: %w", fs.Arg(0), cerr)
+		}
+		return fmt.Errorf("restore refused: %w; stop it first (the backup %s passes the checks)", err, fs.Arg(0))
 	}
 	defer release()
 	aside, err := store.Restore(ctx, fs.Arg(0), cfg.DBPath, time.Now())

@@ -120,6 +120,24 @@ func CheckBackup(ctx context.Context, path string) (version int, err error) {
 	return fc.SchemaVersion, nil
 }
 
+// CheckRestore checks that src is a backup Restore can put in place of
+// the database at path: a file, not that database itself, and sound
+// (CheckBackup). It changes nothing.
+func CheckRestore(ctx context.Context, src, path string) error {
+	fi, err := os.Stat(src)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return coded(inbox.ErrNotFound, "there is no such file")
+	case err == nil && fi.IsDir():
+		return coded(inbox.ErrInvalid, "that is a folder, not a backup")
+	}
+	if db, derr := os.Stat(path); err == nil && derr == nil && os.SameFile(fi, db) {
+		return coded(inbox.ErrInvalid, "that is the database itself; name a backup of it")
+	}
+	_, err = CheckBackup(ctx, src)
+	return err
+}
+
 // Restore puts the backup at src in place of the database at path, which
 // no process may have open: it is refused while a server (or any other
 // connection) uses it. The database it replaces, with everything its WAL
@@ -132,13 +150,7 @@ func Restore(ctx context.Context, src, path string, now time.Time) (aside string
 			err = fmt.Errorf("restore %s: %w", src, err)
 		}
 	}()
-	switch fi, err := os.Stat(src); {
-	case errors.Is(err, os.ErrNotExist):
-		return "", coded(inbox.ErrNotFound, "there is no such file")
-	case err == nil && fi.IsDir():
-		return "", coded(inbox.ErrInvalid, "that is a folder, not a backup")
-	}
-	if _, err := CheckBackup(ctx, src); err != nil {
+	if err := CheckRestore(ctx, src, path); err != nil {
 		return "", err
 	}
 	dir := filepath.Dir(path)
