@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/gorilla/websocket"
 
 	"switchboard/inbox"
 	"switchboard/web"
@@ -142,6 +143,19 @@ func TestOldSessionCookieSignsInOnceAndMoves(t *testing.T) {
 	}
 	if err := ts.db.Sessions().Commit(old, b, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
+	}
+	// A page open since before the upgrade reconnects its live updates
+	// first.
+	host := strings.TrimPrefix(ts.srv.URL, "https://")
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: ts.srv.Client().Transport.(*http.Transport).TLSClientConfig}
+	conn, resp, err := d.Dial("wss://"+host+"/ws", http.Header{"Origin": {"https://" + host}, "Cookie": {"switchboard_session=" + old}})
+	if conn != nil {
+		conn.Close()
+	}
+	if resp == nil {
+		t.Errorf("the live updates of a page open since before the upgrade: %v", err)
+	} else if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Errorf("the live updates of a page open since before the upgrade: %d; want 101", resp.StatusCode)
 	}
 	a := ts.newAgent()
 	u, _ := url.Parse(ts.srv.URL)
