@@ -61,7 +61,7 @@ func (e env) doctor(ctx context.Context, args []string) error {
 	if cfgErr == nil && cfg.ExternalCheckpoints {
 		doctorLitestream(cfg.DBPath, add)
 	}
-	doctorFiles(cfg.DBPath, add)
+	doctorFiles(ctx, cfg.DBPath, add)
 	doctorDisk(filepath.Dir(cfg.DBPath), add)
 	if cfgErr == nil {
 		doctorSenders(ctx, cfg, add)
@@ -147,8 +147,9 @@ func doctorDatabase(ctx context.Context, path string, add func(level, what, fix 
 
 // doctorFiles checks that the data is readable by its owner only: the
 // database holds every customer's messages, files.key signs attachment
-// links.
-func doctorFiles(path string, add func(level, what, fix string)) {
+// links; media, uploads and scheduled backups hold customers' words and
+// pictures too.
+func doctorFiles(ctx context.Context, path string, add func(level, what, fix string)) {
 	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err == nil {
 		if fi.Mode().Perm()&0o077 != 0 {
@@ -165,7 +166,21 @@ func doctorFiles(path string, add func(level, what, fix string)) {
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
 			open++
-			add("FAIL", fmt.Sprintf("%s is readable by other users (mode %04o)", f, fi.Mode().Perm()), "chmod 600 "+f)
+			add("FAIL", fmt.Sprintf("%s is readable by other users (mode %04o)", f, fi.Mode().Perm()), "chmod 600 "+f+", or start the server: it does so for its files")
+		}
+	}
+	if !store.IsPostgresURL(path) {
+		p := dataFiles(path, dir, doctorBackupFolder(ctx, path))
+		found, _ := findOpen(privateFiles{folders: p.folders, backupFolders: p.backupFolders}, false)
+		for _, f := range found {
+			open++
+			if f.backups {
+				add("FAIL", fmt.Sprintf("%d scheduled backup(s) in %s are readable by other users", f.count, f.path),
+					"chmod 600 "+filepath.Join(f.path, backupPrefix+"*"+backupSuffix)+", or start the server: it does so for its files")
+				continue
+			}
+			add("FAIL", fmt.Sprintf("%d file(s) or folder(s) in %s are readable by other users", f.count, f.path),
+				"chmod -R go-rwx "+f.path+", or start the server: it does so for its files")
 		}
 	}
 	if open == 0 {

@@ -63,8 +63,10 @@ func TestServeMakesOlderFilesPrivate(t *testing.T) {
 	if err := os.Symlink(outside, dir+"/media/link"); err != nil {
 		t.Fatal(err)
 	}
+	openMedia, foreign := 2, ""
 	if os.Geteuid() == 0 {
-		foreign := write(dir+"/media/m_nobody", 0o644)
+		openMedia++
+		foreign = write(dir+"/media/m_nobody", 0o644)
 		if err := os.Chown(foreign, 65534, 65534); err != nil {
 			t.Fatal(err)
 		}
@@ -72,6 +74,19 @@ func TestServeMakesOlderFilesPrivate(t *testing.T) {
 	}
 	chmod(t, dir, 0o755)
 	chmod(t, dbPath, 0o644) // the WAL and its index take its mode
+
+	// doctor names each, and says the server does it.
+	_, out, _ := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "doctor")
+	for _, want := range []string{
+		"FAIL  " + dbPath + " is readable by other users (mode 0644)\n      fix: chmod 600 " + dbPath + ", or start the server: it does so for its files",
+		fmt.Sprintf("FAIL  %d file(s) or folder(s) in %s/media are readable by other users\n      fix: chmod -R go-rwx %[2]s/media, or start the server", openMedia, dir),
+		"FAIL  2 file(s) or folder(s) in " + dir + "/files are readable by other users",
+		"FAIL  1 scheduled backup(s) in " + dir + "/backups are readable by other users\n      fix: chmod 600 " + dir + "/backups/switchboard-*.db, or start the server",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor before the start lacks %q:\n%s", want, out)
+		}
+	}
 
 	stop := func(c *child) string {
 		t.Helper()
@@ -117,6 +132,9 @@ func TestServeMakesOlderFilesPrivate(t *testing.T) {
 		t.Errorf("want one line naming what was made private, and the data folder left open:\n%s", logText)
 	}
 	chmod(t, dir, 0o700)
+	if foreign != "" {
+		os.Remove(foreign) // left open, as doctor would say
+	}
 	if code, out, _ := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "doctor"); !strings.Contains(out, "ok    data files are readable by their owner only") {
 		t.Errorf("doctor after the start (exit %d):\n%s", code, out)
 	}
