@@ -237,6 +237,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	defer ln.Close()
 	log := e.logger(cfg.LogLevel)
+	defer exitOnSecondSignal(ctx, log)()
 	stopPprof, err := startLivePprof(e.getenv, log)
 	if err != nil {
 		return err
@@ -398,7 +399,6 @@ func (e env) serve(ctx context.Context, args []string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests and replies under way; a second Ctrl-C or SIGTERM stops at once")
-	defer exitOnSecondSignal(log)()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil {
@@ -419,17 +419,24 @@ func (e env) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// exitOnSecondSignal makes a second interrupt or SIGTERM during the
-// graceful stop end the process at once, with one line saying so,
-// instead of waiting out the requests and sends under way. Nothing is
-// lost: SQLite's WAL drops a transaction cut off, and a reply whose send
-// was cut off is sent again at the next start with the same idempotency
-// key. The returned func stops watching once the stop has finished.
-func exitOnSecondSignal(log *slog.Logger) (stop func()) {
+// exitOnSecondSignal makes a second interrupt or SIGTERM, once the first
+// has ended ctx, end the process at once with one line saying so,
+// instead of waiting out the graceful stop (the requests and sends under
+// way) or a start still migrating the database. Nothing is lost:
+// SQLite's WAL drops a transaction cut off (a migration is one), and a
+// reply whose send was cut off is sent again at the next start with the
+// same idempotency key. The returned func stops watching.
+func exitOnSecondSignal(ctx context.Context, log *slog.Logger) (stop func()) {
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sig)
 		select {
 		case s := <-sig:
 			log.Warn("stopping at once on a second signal: requests under way are cut off; replies being sent are sent again at the next start",
@@ -438,10 +445,7 @@ func exitOnSecondSignal(log *slog.Logger) (stop func()) {
 		case <-done:
 		}
 	}()
-	return func() {
-		signal.Stop(sig)
-		close(done)
-	}
+	return func() { close(done) }
 }
 
 // loadOrCreateKey reads the secret key in path, creating it (32 random

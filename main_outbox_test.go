@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -391,5 +393,54 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	}
 	if n := pendingReplies(t, dbPath); n != 0 || len(fake.Sent()) != 1 {
 		t.Errorf("after the restart: %d reply(ies) not recorded as sent, Zavu has %d; want 0 and 1\n%s", n, len(fake.Sent()), c.logText())
+	}
+}
+
+// TestSecondSignalDuringStartStopsAtOnce: a start held up opening the
+// database (here another program holds its write lock, for up to the 5 s
+// of the busy timeout; a long migration holds it the same way) is
+// stopped at once by a second Ctrl-C, with the same line.
+func TestSecondSignalDuringStartStopsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dbPath := filepath.Join(t.TempDir(), "sb.db")
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	other, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	if _, err := other.Exec(`BEGIN EXCLUSIVE`); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "SWITCHBOARD_DB="+dbPath, "SWITCHBOARD_ADDR=127.0.0.1:0", "SWITCHBOARD_LOG=info")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	time.Sleep(time.Second) // waiting for the lock
+	cmd.Process.Signal(os.Interrupt)
+	time.Sleep(200 * time.Millisecond)
+	second := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+	}
+	if took := time.Since(second); took > time.Second || !strings.Contains(stderr.String(), "stopping at once on a second signal") {
+		t.Errorf("the second Ctrl-C during the start ended it after %v; want at once, saying so:\n%s", took, stderr.String())
 	}
 }
