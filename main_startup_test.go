@@ -82,9 +82,10 @@ func TestCommandsRefuseAnotherApplicationsDatabase(t *testing.T) {
 }
 
 // TestDamagedOrReadOnlyDatabaseSaysWhatToDo: a database file cut short (a
-// disk that failed, a copy that did not finish) or a folder this user
-// cannot write stops serve and the one-off commands with one line that
-// says what is wrong and what to do, not SQLite's code alone.
+// disk that failed, a copy that did not finish), a folder this user
+// cannot write, or a write lock another program keeps stops serve and the
+// one-off commands with one line that says what is wrong and what to do,
+// not SQLite's code alone.
 func TestDamagedOrReadOnlyDatabaseSaysWhatToDo(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sb.db")
@@ -122,6 +123,19 @@ func TestDamagedOrReadOnlyDatabaseSaysWhatToDo(t *testing.T) {
 			}
 		}
 	}
+
+	// Another program in a write transaction (a sqlite3 shell left
+	// open) past the busy timeout.
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.SetMaxOpenConns(1)
+	if _, err := other.Exec(`BEGIN EXCLUSIVE`); err != nil {
+		t.Fatal(err)
+	}
+	check("locked by another program", "another program holds the database's write lock", "close it")
+	other.Close()
 
 	if err := os.Truncate(path, fi.Size()/2); err != nil {
 		t.Fatal(err)

@@ -181,8 +181,8 @@ func refuseForeign(ctx context.Context, path string) error {
 
 // explainOpen says what to do about SQLite's refusal of the database file
 // at path, for the refusals an admin meets at start: a folder or a file
-// this user cannot write, a damaged file. SQLite's own words stay at the
-// end.
+// this user cannot write, a damaged file, a lock another program holds.
+// SQLite's own words stay at the end.
 func explainOpen(path string, err error) error {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
@@ -195,6 +195,9 @@ func explainOpen(path string, err error) error {
 	switch se.Code() & 0xff {
 	case sqlite3.SQLITE_READONLY:
 		return fmt.Errorf("the file cannot be written by this user; give it (and its folder) to the user the server runs as: %w", err)
+	case sqlite3.SQLITE_BUSY:
+		return fmt.Errorf("another program holds the database's write lock and did not let go within %d s "+
+			"(a sqlite3 shell or a tool left in a transaction?); close it and start again: %w", busyTimeoutMs/1000, err)
 	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
 		return fmt.Errorf("the file is damaged, or not a SQLite database; "+
 			"put the latest backup in its place with switchboard restore FILE (switchboard doctor says more): %w", err)
