@@ -490,8 +490,8 @@ func listenError(addr string, err error) error {
 		if _, p, perr := net.SplitHostPort(addr); perr == nil {
 			port = p
 		}
-		return fmt.Errorf("port %s is in use: another program listens on it, perhaps a Switchboard already running; "+
-			"stop it, or set SWITCHBOARD_ADDR to a free port (SWITCHBOARD_ADDR=%s now)", port, addr)
+		return fmt.Errorf("port %s is in use: another program listens on it, perhaps a Switchboard already running "+
+			"(ss -ltnp 'sport = :%[1]s' names it); stop it, or set SWITCHBOARD_ADDR to a free port (SWITCHBOARD_ADDR=%s now)", port, addr)
 	}
 	return fmt.Errorf("SWITCHBOARD_ADDR=%s: %w", addr, err)
 }
