@@ -115,8 +115,8 @@ func sendLater(ctx context.Context, tx ReplyTx, conv Conversation, m Message, ke
 
 // checkReply enforces what Zavu would refuse anyway, before anything is
 // written: an empty or oversized text, a file where the channel takes
-// none or a caption longer than it takes, and free text after the
-// WhatsApp window closed.
+// none or a caption longer than it takes, a template anywhere but on
+// WhatsApp, and free text after the WhatsApp window closed.
 func checkReply(conv Conversation, r Reply) error {
 	switch r.Type {
 	case TypeText:
@@ -126,6 +126,10 @@ func checkReply(conv Conversation, r Reply) error {
 	case TypeTemplate:
 		if r.Content == nil || r.Content.TemplateID == "" {
 			return fmt.Errorf("a template reply names no template: %w", ErrInvalid)
+		}
+		if conv.Channel != WhatsApp {
+			return &InvalidError{Code: "template_not_supported",
+				Message: "Templates are WhatsApp's: " + conv.Channel.Label() + " cannot send one. Write the message as text instead."}
 		}
 	case TypeButtons:
 		if strings.TrimSpace(r.Text) == "" || r.Content == nil || len(r.Content.Buttons) == 0 || len(r.Content.Buttons) > 3 {

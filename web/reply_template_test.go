@@ -67,6 +67,46 @@ func TestTemplateReplyNeedsEveryVariable(t *testing.T) {
 	}
 }
 
+// Templates are WhatsApp's: a template reply to an SMS conversation, by
+// the API or a form posted by hand (the composer offers no template on
+// SMS), is refused at once with template_not_supported naming SMS, rather
+// than accepted with 202 and left for Zavu to fail. Nothing is queued;
+// text goes as ever.
+func TestTemplateReplyOnSMSIsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(fixture(t, "extra_message_inbound_sms"))
+	conv := ts.mustMessage("msg_x_sms").ConversationID
+	ctx := context.Background()
+	if err := ts.db.SyncTemplates(ctx, []inbox.Template{
+		{ID: "tpl_hello", Name: "hello", Language: "en", Status: "approved", Body: "Hello!", UpdatedAt: time.Now()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.newAgent()
+	a.login(ana.Email)
+	path := fmt.Sprintf("/conversations/%d/messages", conv)
+	if p := a.get(fmt.Sprintf("/conversations/%d", conv)); p.doc.Find(`[data-testid=template-select]`).Length() != 0 ||
+		p.doc.Find(`[data-testid=reply-text]`).Length() != 1 {
+		t.Errorf("the SMS conversation's composer offers a template, or no text box")
+	}
+
+	status, out := ts.apiCall(ts.token, http.MethodPost, "/api/v1"+path, `{"templateId":"tpl_hello"}`)
+	if status != http.StatusBadRequest || out.Error.Code != "template_not_supported" || !strings.Contains(out.Error.Message, "SMS") {
+		t.Errorf("API template on SMS: %d %+v, want 400 template_not_supported naming SMS", status, out)
+	}
+	if p := a.post(path, url.Values{"templateId": {"tpl_hello"}}); p.status != http.StatusBadRequest ||
+		!strings.Contains(p.body, `"template_not_supported"`) {
+		t.Errorf("form template on SMS: %d %s, want 400 template_not_supported", p.status, p.body)
+	}
+	if entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10); err != nil || len(entries) != 0 {
+		t.Fatalf("outbox after refused templates: %+v %v, want nothing", entries, err)
+	}
+	if status, out := ts.apiCall(ts.token, http.MethodPost, "/api/v1"+path, `{"text":"Hello!"}`); status != http.StatusAccepted {
+		t.Errorf("API text on SMS: %d %+v, want 202", status, out)
+	}
+}
+
 // A reply refused for its text says why, in the same words on the page and
 // in the API: an empty one asks for text, a too long one gives the limit
 // and its length, not "A parameter is not valid."
