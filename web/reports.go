@@ -33,17 +33,19 @@ const defaultReportPeriod = 30 * 24 * time.Hour
 
 // reportFilter reads a report's period and filters from the query: from
 // and to as RFC 3339 times (to defaults to now, from to 30 days before
-// to), senderId, channel, agentId and labelId.
+// to), senderId, channel, agentId and labelId. A period is in whole
+// seconds, as the summary gives it back (reportTime): a fraction of a
+// second in from or to, and now's, is dropped.
 func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 	bad := func(msg string) error { return newError(http.StatusBadRequest, "invalid_parameter", msg) }
 	var f inbox.ReportFilter
-	f.To = s.now()
+	f.To = s.now().Truncate(time.Second)
 	if v := c.QueryParam("to"); v != "" {
 		t, err := parseQueryTime(v)
 		if err != nil {
 			return f, bad("to must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
 		}
-		f.To = t
+		f.To = t.Truncate(time.Second)
 	}
 	f.From = f.To.Add(-defaultReportPeriod)
 	if v := c.QueryParam("from"); v != "" {
@@ -51,7 +53,7 @@ func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 		if err != nil {
 			return f, bad("from must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
 		}
-		f.From = t
+		f.From = t.Truncate(time.Second)
 	}
 	if !f.From.Before(f.To) {
 		return f, bad("from must be before to.")
@@ -130,9 +132,13 @@ type agentReportJSON struct {
 	CSAT     csatJSON `json:"csat"`
 }
 
+// reportTime is a report period's end as the summary gives it: RFC 3339
+// in UTC, to the second, as scripts write it (2026-03-01T00:00:00Z).
+func reportTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
 type summaryJSON struct {
-	From                 time.Time  `json:"from"`
-	To                   time.Time  `json:"to"`
+	From                 string     `json:"from"`
+	To                   string     `json:"to"`
 	TimeZone             string     `json:"timeZone"`
 	Conversations        int        `json:"conversations"`
 	InboundMessages      int        `json:"inboundMessages"`
@@ -153,7 +159,7 @@ type summaryJSON struct {
 
 func toSummaryJSON(f inbox.ReportFilter, loc *time.Location, s inbox.Summary) summaryJSON {
 	out := summaryJSON{
-		From: f.From.UTC(), To: f.To.UTC(), TimeZone: loc.String(),
+		From: reportTime(f.From), To: reportTime(f.To), TimeZone: loc.String(),
 		Conversations: s.Conversations, InboundMessages: s.InboundMessages, OutboundMessages: s.OutboundMessages,
 		FirstResponseSeconds: spreadJSON(s.FirstResponse), ResolutionSeconds: spreadJSON(s.Resolution),
 		ByAgent: []agentReportJSON{}, ByHour: s.ByHour[:], ByWeekday: s.ByWeekday[:],

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -645,5 +646,47 @@ func TestReportTimeUpFromNothing(t *testing.T) {
 	c := adm.get("/reports?from=2026-03-10&to=2026-03-10").find("figure-first-response-business-p50").Find(".report-change")
 	if text, class := strings.TrimSpace(c.Text()), c.AttrOr("class", ""); text != "up from 0 s on the previous period, slower" || class != "report-change report-worse" {
 		t.Errorf("the change of the business first response: %q, class %q", text, class)
+	}
+}
+
+// The summary gives its period back as scripts write one, RFC 3339 in
+// UTC to the second, and that is the period it counts: the default one
+// (the 30 days up to now) has no fraction of a second either, its
+// previous period ends where it starts, and a fraction asked for is
+// dropped, so a message within it is not counted in a period said to end
+// before it.
+func TestReportPeriodGivenBackToTheSecond(t *testing.T) {
+	ts := newTestServer(t)
+	second := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+	type period struct {
+		From          string `json:"from"`
+		To            string `json:"to"`
+		Conversations int    `json:"conversations"`
+	}
+	var s struct {
+		period
+		Previous *period `json:"previous"`
+	}
+	if status := ts.get("/api/v1/reports/summary?compare=previous", &s); status != http.StatusOK || s.Previous == nil {
+		t.Fatalf("default period: %d %+v", status, s)
+	}
+	for _, v := range []string{s.From, s.To, s.Previous.From, s.Previous.To} {
+		if !second.MatchString(v) {
+			t.Errorf("default period %s to %s, previous %s to %s: %q is not RFC 3339 in UTC to the second",
+				s.From, s.To, s.Previous.From, s.Previous.To, v)
+		}
+	}
+	from, _ := time.Parse(time.RFC3339, s.From)
+	to, _ := time.Parse(time.RFC3339, s.To)
+	if to.Sub(from) != 30*24*time.Hour || s.Previous.To != s.From {
+		t.Errorf("default period %s to %s, previous to %s: want 30 days, the previous ending where it starts", s.From, s.To, s.Previous.To)
+	}
+
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Date(2026, 3, 1, 9, 0, 0, 300e6, time.UTC)))
+	q := url.Values{"from": {"2026-03-01T09:00:00.5+01:00"}, "to": {"2026-03-01T10:00:00.600000001+01:00"}}
+	if status := ts.get("/api/v1/reports/summary?"+q.Encode(), &s); status != http.StatusOK ||
+		s.From != "2026-03-01T08:00:00Z" || s.To != "2026-03-01T09:00:00Z" || s.Conversations != 0 {
+		t.Errorf("a period of fractions of seconds: %d %+v; want 2026-03-01T08:00:00Z to 2026-03-01T09:00:00Z, without the message at 09:00:00.3",
+			status, s.period)
 	}
 }
