@@ -11,11 +11,21 @@ import (
 
 // Reports measure how fast the team answers and resolves. Their unit is an
 // opening: a customer's message that opens a conversation, or reopens one
-// that was resolved, starts one. Its first response is the first reply by
-// an agent or through the API after it (auto-replies and messages typed in
-// the WhatsApp Business phone app do not count); its resolution is the
-// first resolve after it. A customer's message while an opening is still
-// unresolved belongs to that opening. An agent reopening a conversation by
+// that was resolved, starts one. Its first response is the reply by an
+// agent or through the API written while it is open (after it, before its
+// resolve) that reached the customer's channel first, at the time it
+// reached it (ResponseAt): when Zavu reported it sent, or delivered or
+// read if those came first. A reply on its way does not count yet; one
+// that failed does not count at all (failed is final), unless an agent
+// retries it: then it counts from when the retry was sent. So a first
+// reply that failed and a second that went make the second the response;
+// a good reply followed by a failed one leaves the good one the response.
+// Auto-replies, messages typed in the WhatsApp Business phone app, and
+// placeholders a status report left for a message Switchboard has not
+// seen (another system's, or ours before Zavu's answer to the send was
+// stored) do not count. Its resolution is the first resolve after it. A
+// customer's message while an opening is still unresolved belongs to that
+// opening. An agent reopening a conversation by
 // hand starts nothing: only the customer's next message does. A resolve
 // taken back within ResolveUndoWindow (the inbox's Undo, or a reopen as
 // quick) is no resolve: the request it closed goes on.
@@ -41,12 +51,15 @@ const (
 
 // TimelineItem is one thing that happened in a conversation that reports
 // count. UserID is the agent who replied or resolved (0 for none); ID tells
-// items of one kind at the same instant apart.
+// items of one kind at the same instant apart. A reply's At is when it was
+// written, which tells the opening it belongs to; SentAt is when it reached
+// the customer's channel (ResponseAt), zero while it has not.
 type TimelineItem struct {
 	At     time.Time
 	Kind   TimelineKind
 	UserID int64
 	ID     int64
+	SentAt time.Time
 }
 
 // Opening is one request of a customer: when it opened, its first response
@@ -85,6 +98,37 @@ func CountsAsResponse(d Direction, s Source) bool {
 	return d == Outbound && (s == SourceAgent || s == SourceAPI)
 }
 
+// ReachedAt is when an outbound message with status s and times t reached
+// the customer's channel: the earliest of its sent, delivered and read
+// times, while its status is one of those. It is zero while the message is
+// on its way (pending, queued, sending) and once it failed, for failed is
+// final (AdvanceStatus) even after a delivery; an agent's retry clears the
+// times of the failed attempt.
+func ReachedAt(s Status, t StatusTimes) time.Time {
+	if s != StatusSent && s != StatusDelivered && s != StatusRead {
+		return time.Time{}
+	}
+	var at time.Time
+	for _, x := range []time.Time{t.Sent, t.Delivered, t.Read} {
+		if !x.IsZero() && (at.IsZero() || x.Before(at)) {
+			at = x
+		}
+	}
+	return at
+}
+
+// ResponseAt is when m answered the customer, as reports count a response:
+// a reply by an agent or through the API (CountsAsResponse) that reached
+// the customer's channel (ReachedAt). It is zero for any other message,
+// and for an outbound placeholder a status report left (Provisional): it
+// is not known to be ours until Zavu's answer to our send claims it.
+func ResponseAt(m Message) time.Time {
+	if !CountsAsResponse(m.Direction, m.Source) || m.Provisional {
+		return time.Time{}
+	}
+	return ReachedAt(m.Status, m.StatusTimes)
+}
+
 // SortTimeline orders items by time; at the same instant customer messages
 // come first, then replies, then resolves, each by ID.
 func SortTimeline(items []TimelineItem) {
@@ -100,7 +144,9 @@ func SortTimeline(items []TimelineItem) {
 }
 
 // Openings computes the openings of one conversation's timeline, oldest
-// first. items is sorted in place.
+// first. items is sorted in place. A reply answers the opening it was
+// written in, if it reached the customer; of several, the one that
+// reached them first.
 func Openings(items []TimelineItem) []Opening {
 	SortTimeline(items)
 	var out []Opening
@@ -113,8 +159,8 @@ func Openings(items []TimelineItem) []Opening {
 				open = true
 			}
 		case TimelineReply:
-			if o := last(out); open && o.FirstResponseAt.IsZero() {
-				o.FirstResponseAt, o.FirstResponder = it.At, it.UserID
+			if o := last(out); open && !it.SentAt.IsZero() && (o.FirstResponseAt.IsZero() || it.SentAt.Before(o.FirstResponseAt)) {
+				o.FirstResponseAt, o.FirstResponder = it.SentAt, it.UserID
 			}
 		case TimelineResolve:
 			if o := last(out); open {

@@ -14,8 +14,16 @@ func rat(min int) time.Time { return rt0.Add(time.Duration(min) * time.Minute) }
 func cmsg(min int, id int64) TimelineItem {
 	return TimelineItem{At: rat(min), Kind: TimelineCustomer, ID: id}
 }
-func rreply(min int, user, id int64) TimelineItem {
-	return TimelineItem{At: rat(min), Kind: TimelineReply, UserID: user, ID: id}
+
+// rreply is a reply written at min and sent at once; sent is one written
+// at min and sent at sentMin, or never when sentMin is negative.
+func rreply(min int, user, id int64) TimelineItem { return sent(min, min, user, id) }
+func sent(min, sentMin int, user, id int64) TimelineItem {
+	it := TimelineItem{At: rat(min), Kind: TimelineReply, UserID: user, ID: id}
+	if sentMin >= 0 {
+		it.SentAt = rat(sentMin)
+	}
+	return it
 }
 func rresolve(min int, user, id int64) TimelineItem {
 	return TimelineItem{At: rat(min), Kind: TimelineResolve, UserID: user, ID: id}
@@ -52,6 +60,21 @@ func TestOpeningsFromTimelines(t *testing.T) {
 			[]Opening{{OpenedAt: rat(0)}},
 		},
 		{
+			"a reply that failed is none; the next that went is the response",
+			[]TimelineItem{cmsg(0, 1), sent(4, -1, 4, 2), sent(6, 7, 5, 3), rresolve(30, 5, 1)},
+			[]Opening{{OpenedAt: rat(0), FirstResponseAt: rat(7), FirstResponder: 5, ResolvedAt: rat(30), Resolver: 5}},
+		},
+		{
+			"a reply retried and sent counts from when it was sent, if no other went before",
+			[]TimelineItem{cmsg(0, 1), sent(4, 12, 4, 2), sent(6, 10, 5, 3), cmsg(20, 4), sent(21, 40, 4, 5)},
+			[]Opening{{OpenedAt: rat(0), FirstResponseAt: rat(10), FirstResponder: 5}},
+		},
+		{
+			"a reply written before the resolve and sent after it answers its opening",
+			[]TimelineItem{cmsg(0, 1), sent(4, 6, 4, 2), rresolve(5, 4, 1)},
+			[]Opening{{OpenedAt: rat(0), FirstResponseAt: rat(6), FirstResponder: 4, ResolvedAt: rat(5), Resolver: 4}},
+		},
+		{
 			"same instant: the customer first, then the reply, then the resolve",
 			[]TimelineItem{rresolve(5, 4, 1), rreply(5, 4, 2), cmsg(5, 3)},
 			[]Opening{{OpenedAt: rat(5), FirstResponseAt: rat(5), FirstResponder: 4, ResolvedAt: rat(5), Resolver: 4}},
@@ -72,7 +95,11 @@ func TestOpeningsDoNotDependOnOrder(t *testing.T) {
 	for range 200 {
 		var items []TimelineItem
 		for i := range r.IntN(20) {
-			items = append(items, TimelineItem{At: rat(r.IntN(30)), Kind: TimelineKind(r.IntN(3)), UserID: int64(r.IntN(3)), ID: int64(i)})
+			it := TimelineItem{At: rat(r.IntN(30)), Kind: TimelineKind(r.IntN(3)), UserID: int64(r.IntN(3)), ID: int64(i)}
+			if it.Kind == TimelineReply && r.IntN(4) > 0 {
+				it.SentAt = it.At.Add(time.Duration(r.IntN(10)) * time.Minute)
+			}
+			items = append(items, it)
 		}
 		want := Openings(append([]TimelineItem(nil), items...))
 		r.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
@@ -96,6 +123,41 @@ func TestAutoRepliesAndEchoesAreNoResponse(t *testing.T) {
 	} {
 		if got := CountsAsResponse(tt.d, tt.s); got != tt.want {
 			t.Errorf("CountsAsResponse(%s, %s) = %v, want %v", tt.d, tt.s, got, tt.want)
+		}
+	}
+}
+
+// A reply is a response once it reached the customer's channel, from
+// then: not while on its way, never once failed (even after a delivery
+// report), and a status report's placeholder for a message not known to
+// be ours is none.
+func TestResponseAtIsWhenTheReplyReachedTheChannel(t *testing.T) {
+	reply := Message{Direction: Outbound, Source: SourceAgent}
+	for _, tt := range []struct {
+		name string
+		m    func(m *Message)
+		want time.Time
+	}{
+		{"pending", func(m *Message) { m.Status = StatusPending }, time.Time{}},
+		{"queued at Zavu", func(m *Message) { m.Status, m.StatusTimes.Queued = StatusQueued, rat(1) }, time.Time{}},
+		{"sent", func(m *Message) { m.Status, m.StatusTimes.Queued, m.StatusTimes.Sent = StatusSent, rat(1), rat(2) }, rat(2)},
+		{"delivered reported before sent", func(m *Message) {
+			m.Status, m.StatusTimes.Sent, m.StatusTimes.Delivered = StatusDelivered, rat(4), rat(3)
+		}, rat(3)},
+		{"failed", func(m *Message) { m.Status, m.StatusTimes.Failed = StatusFailed, rat(2) }, time.Time{}},
+		{"failed after a delivery", func(m *Message) {
+			m.Status, m.StatusTimes.Sent, m.StatusTimes.Delivered, m.StatusTimes.Failed = StatusFailed, rat(2), rat(3), rat(4)
+		}, time.Time{}},
+		{"through the API", func(m *Message) { m.Source, m.Status, m.StatusTimes.Sent = SourceAPI, StatusSent, rat(2) }, rat(2)},
+		{"a status report's placeholder", func(m *Message) {
+			m.Source, m.Type, m.Provisional, m.Status, m.StatusTimes.Sent = SourceAPI, TypeUnknown, true, StatusSent, rat(2)
+		}, time.Time{}},
+		{"an auto-reply", func(m *Message) { m.Source, m.Status, m.StatusTimes.Sent = SourceAutoReply, StatusSent, rat(2) }, time.Time{}},
+	} {
+		m := reply
+		tt.m(&m)
+		if got := ResponseAt(m); !got.Equal(tt.want) {
+			t.Errorf("%s: ResponseAt = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -40,10 +40,8 @@ func TestCSATSurveyAndAnswer(t *testing.T) {
 	if _, err := db.Assign(ctx, conv, &ana.ID, t0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: t0.Add(3 * time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
+	sendReply(t, db, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: t0.Add(3 * time.Minute)})
 	resolvedAt := t0.Add(4 * time.Minute)
 	if _, err := db.SetStatus(ctx, conv, inbox.Resolved, resolvedAt); err != nil {
 		t.Fatal(err)

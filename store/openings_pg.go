@@ -13,22 +13,26 @@ import (
 
 // On PostgreSQL, where each statement is a round trip, deriveOpenings
 // reads what it compares in one statement: where to derive from
-// (stOpeningFrom), the timeline from there (stOpeningsAfter) and the
-// openings stored from there (stOpeningsStored), told apart by part. Each
+// (stOpeningFrom), the timeline from there (stOpeningsAfter, with each
+// reply's statuses) and the openings stored from there (stOpeningsStored),
+// told apart by part. Each
 // compares with where to derive from as a value, not a join, so that its
 // index finds the rows from there on, not all of the conversation's.
 const pgOpeningsToDerive = `WITH f AS (
 		SELECT coalesce(max(opened_at), ?2) AS at FROM openings WHERE conversation_id = ?1 AND opened_at <= ?2)
-	SELECT 0 AS part, f.at, NULL, 0, NULL, 0 FROM f
+	SELECT 0 AS part, f.at, NULL, 0, NULL, 0, '', NULL::bigint, NULL::bigint, NULL::bigint FROM f
 	UNION ALL
-	SELECT 1, m.created_at, CASE m.direction WHEN 'inbound' THEN 0 ELSE 1 END, coalesce(m.author_id, 0), m.id, 0
+	SELECT 1, m.created_at, CASE m.direction WHEN 'inbound' THEN 0 ELSE 1 END, coalesce(m.author_id, 0), m.id, 0,
+			m.status, m.sent_at, m.delivered_at, m.read_at
 		FROM messages m WHERE m.conversation_id = ?1 AND m.created_at >= (SELECT at FROM f)
-			AND ((m.direction = 'inbound' AND m.source <> 'csat_answer') OR (m.direction = 'outbound' AND m.source IN ('agent', 'api')))
+			AND ((m.direction = 'inbound' AND m.source <> 'csat_answer')
+				OR (m.direction = 'outbound' AND m.source IN ('agent', 'api') AND m.provisional = 0))
 	UNION ALL
-	SELECT 1, r.at, 2, coalesce(r.user_id, 0), r.id, 0
+	SELECT 1, r.at, 2, coalesce(r.user_id, 0), r.id, 0, '', NULL, NULL, NULL
 		FROM conversation_resolves r WHERE r.conversation_id = ?1 AND r.at >= (SELECT at FROM f)
 	UNION ALL
-	SELECT 2, o.opened_at, o.first_response_at, coalesce(o.first_responder_id, 0), o.resolved_at, coalesce(o.resolver_id, 0)
+	SELECT 2, o.opened_at, o.first_response_at, coalesce(o.first_responder_id, 0), o.resolved_at, coalesce(o.resolver_id, 0),
+			'', NULL, NULL, NULL
 		FROM openings o WHERE o.conversation_id = ?1 AND o.opened_at >= (SELECT at FROM f)
 	ORDER BY 1, 2`
 
@@ -45,14 +49,20 @@ func (w *writeTx) openingsToDerive(ctx context.Context, id, since int64, items [
 		var part int
 		var a, c, e int64
 		var b, d sql.NullInt64
-		if err := rows.Scan(&part, &a, &b, &c, &d, &e); err != nil {
+		var status string
+		var st inbox.StatusTimes
+		if err := rows.Scan(&part, &a, &b, &c, &d, &e, &status, msTime{&st.Sent}, msTime{&st.Delivered}, msTime{&st.Read}); err != nil {
 			return 0, items, nil, fmt.Errorf("timeline of conversation %d: %w", id, err)
 		}
 		switch part {
 		case 0:
 			from = a
 		case 1:
-			items = append(items, inbox.TimelineItem{At: time.UnixMilli(a).UTC(), Kind: inbox.TimelineKind(b.Int64), UserID: c, ID: d.Int64})
+			it := inbox.TimelineItem{At: time.UnixMilli(a).UTC(), Kind: inbox.TimelineKind(b.Int64), UserID: c, ID: d.Int64}
+			if it.Kind == inbox.TimelineReply {
+				it.SentAt = inbox.ReachedAt(inbox.Status(status), st)
+			}
+			items = append(items, it)
 		case 2:
 			stored = append(stored, inbox.Opening{OpenedAt: fromMS(a), FirstResponseAt: nullFromMS(b), FirstResponder: c,
 				ResolvedAt: nullFromMS(d), Resolver: e})

@@ -222,6 +222,8 @@ var pgContract = []struct {
 	{"TestReportOfLateStatusesAfterTheHourWasPacked", TestReportOfLateStatusesAfterTheHourWasPacked},
 	{"TestReportWhereSummerTimeBeginsAtMidnight", TestReportWhereSummerTimeBeginsAtMidnight},
 	{"TestReportOfAPhoneMessageWhoseStatusCameFirst", TestReportOfAPhoneMessageWhoseStatusCameFirst},
+	{"TestReportOfOurReplyWhoseStatusCameFirst", TestReportOfOurReplyWhoseStatusCameFirst},
+	{"TestReportOfFailedReplies", TestReportOfFailedReplies},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},

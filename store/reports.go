@@ -25,12 +25,15 @@ var (
 	stClearDirty    = writerStatement(`DELETE FROM openings_dirty`)
 	// An opening starts with the conversation closed, so its openings
 	// from the one holding since onwards follow from the items from there.
-	stOpeningFrom   = writerStatement(`SELECT coalesce(max(opened_at), ?2) FROM openings WHERE conversation_id = ?1 AND opened_at <= ?2`)
-	stOpeningsAfter = writerStatement(`SELECT created_at, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END, coalesce(author_id, 0), id
+	stOpeningFrom = writerStatement(`SELECT coalesce(max(opened_at), ?2) FROM openings WHERE conversation_id = ?1 AND opened_at <= ?2`)
+	// A reply's statuses tell whether and when it reached the customer
+	// (inbox.ResponseAt); a status report's placeholder is none.
+	stOpeningsAfter = writerStatement(`SELECT created_at, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END, coalesce(author_id, 0), id,
+			status, sent_at, delivered_at, read_at
 		FROM messages WHERE conversation_id = ?1 AND created_at >= ?2
-			AND ((direction = 'inbound' AND source <> 'csat_answer') OR (direction = 'outbound' AND source IN ('agent', 'api')))
+			AND ((direction = 'inbound' AND source <> 'csat_answer') OR (direction = 'outbound' AND source IN ('agent', 'api') AND provisional = 0))
 		UNION ALL
-		SELECT at, 2, coalesce(user_id, 0), id FROM conversation_resolves WHERE conversation_id = ?1 AND at >= ?2`)
+		SELECT at, 2, coalesce(user_id, 0), id, '', NULL, NULL, NULL FROM conversation_resolves WHERE conversation_id = ?1 AND at >= ?2`)
 	stDeleteOpenings = writerStatement(`DELETE FROM openings WHERE conversation_id = ? AND opened_at >= ?`)
 	stOpeningsStored = writerStatement(`SELECT opened_at, first_response_at, coalesce(first_responder_id, 0), resolved_at, coalesce(resolver_id, 0)
 		FROM openings WHERE conversation_id = ? AND opened_at >= ? ORDER BY opened_at`)
@@ -145,11 +148,16 @@ func (w *writeTx) deriveOpenings(ctx context.Context, id, since int64, items []i
 	for rows.Next() {
 		var it inbox.TimelineItem
 		var ms int64
-		if err := rows.Scan(&ms, &it.Kind, &it.UserID, &it.ID); err != nil {
+		var status string
+		var st inbox.StatusTimes
+		if err := rows.Scan(&ms, &it.Kind, &it.UserID, &it.ID, &status, msTime{&st.Sent}, msTime{&st.Delivered}, msTime{&st.Read}); err != nil {
 			rows.Close()
 			return items, fmt.Errorf("timeline of conversation %d: %w", id, err)
 		}
 		it.At = time.UnixMilli(ms).UTC()
+		if it.Kind == inbox.TimelineReply {
+			it.SentAt = inbox.ReachedAt(inbox.Status(status), st)
+		}
 		items = append(items, it)
 	}
 	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {

@@ -48,12 +48,38 @@ func (d *reportDesk) customer(phone string, at time.Time) int64 {
 	return conv
 }
 
-// reply writes a reply from src (author nil for the API or an auto-reply).
+// reply writes a reply from src (author nil for the API or an auto-reply)
+// that Zavu sends at once.
 func (d *reportDesk) reply(conv int64, author *int64, src inbox.Source, at time.Time) {
 	d.t.Helper()
+	d.send(d.write(conv, author, src, at), at, inbox.StatusSent)
+}
+
+// write writes a reply from src and returns its message's id; it waits
+// in the outbox until send.
+func (d *reportDesk) write(conv int64, author *int64, src inbox.Source, at time.Time) int64 {
+	d.t.Helper()
 	d.n++
-	if _, _, err := d.db.QueueReply(d.ctx, inbox.Reply{ConversationID: conv, AuthorID: author, Source: src, Type: inbox.TypeText,
-		Text: "Hi", IdempotencyKey: fmt.Sprint("k", d.n), At: at, AutoReplyRule: "r"}); err != nil {
+	m, _, err := d.db.QueueReply(d.ctx, inbox.Reply{ConversationID: conv, AuthorID: author, Source: src, Type: inbox.TypeText,
+		Text: "Hi", IdempotencyKey: fmt.Sprint("k", d.n), At: at, AutoReplyRule: "r"})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return m.ID
+}
+
+// send sends the waiting reply msg at at, and returns its Zavu id: Zavu
+// answers with status st, or refuses it for good when st is failed.
+func (d *reportDesk) send(msg int64, at time.Time, st inbox.Status) string {
+	d.t.Helper()
+	return sendQueued(d.t, d.db, msg, at, st)
+}
+
+// retry is an agent's Retry of the failed reply msg at at.
+func (d *reportDesk) retry(msg int64, at time.Time) {
+	d.t.Helper()
+	d.n++
+	if _, _, err := d.db.RetryReply(d.ctx, msg, fmt.Sprint("k", d.n), at); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -446,26 +472,30 @@ func TestReportCountsMessagesByTheQuarterHour(t *testing.T) {
 	}
 }
 
-// TestReportOfLateStatusesAfterTheHourWasPacked: a message another system
-// sent through Zavu's API (known only by its statuses) answers the
-// customer; its "sent", seen earlier than the "delivered" that came first,
-// arrives after the hour was packed and moves the first response earlier.
+// TestReportOfLateStatusesAfterTheHourWasPacked: Ana's reply, which Zavu
+// queued, answers the customer when it reached them: its "delivered"
+// after 30 minutes, then its "sent", seen earlier (20 minutes) but
+// arriving after the hour was packed, moves the first response earlier.
 func TestReportOfLateStatusesAfterTheHourWasPacked(t *testing.T) {
 	d := newReportDesk(t)
 	at := time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
-	d.customer(customerPhone, at)
-	mustIngest(t, d.db, statusEvent("evt_delivered", "msg_other", inbox.StatusDelivered, at.Add(30*time.Minute)))
+	c := d.customer(customerPhone, at)
+	zavuID := d.send(d.write(c, &d.ana.ID, inbox.SourceAgent, at.Add(time.Minute)), at.Add(time.Minute), inbox.StatusQueued)
+	day := at.Truncate(24 * time.Hour)
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse.Count != 0 {
+		t.Fatalf("first response %+v while Zavu holds the reply, want none yet", s.FirstResponse)
+	}
+	mustIngest(t, d.db, statusEvent("evt_delivered", zavuID, inbox.StatusDelivered, at.Add(30*time.Minute)))
 	for more := true; more; {
 		var err error
 		if more, err = d.db.PackOpeningHours(d.ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	day := at.Truncate(24 * time.Hour)
 	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse != (inbox.Spread{P50: 1800, P90: 1800, Count: 1}) {
 		t.Fatalf("first response %+v, want 1800 s by the delivered message", s.FirstResponse)
 	}
-	mustIngest(t, d.db, statusEvent("evt_sent", "msg_other", inbox.StatusSent, at.Add(20*time.Minute)))
+	mustIngest(t, d.db, statusEvent("evt_sent", zavuID, inbox.StatusSent, at.Add(20*time.Minute)))
 	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse != (inbox.Spread{P50: 1200, P90: 1200, Count: 1}) || s.OutboundMessages != 1 {
 		t.Fatalf("first response %+v, outbound %d; want 1200 s by the time it was sent, 1 message", s.FirstResponse, s.OutboundMessages)
 	}
@@ -502,22 +532,115 @@ func TestReportWhereSummerTimeBeginsAtMidnight(t *testing.T) {
 
 // TestReportOfAPhoneMessageWhoseStatusCameFirst: the "delivered" of a
 // message typed in the phone app arrives before its echo. Until the echo
-// comes, the message is known only as one sent through the API and
-// answers the customer; the echo says it came from the phone, which
-// answers nobody (DESIGN), and the request is unanswered again.
+// comes, the message is a placeholder known only by that report, not
+// known to be ours: it answers nobody (it counted as an answer through
+// the API). The echo says it came from the phone, which answers nobody
+// either (DESIGN).
 func TestReportOfAPhoneMessageWhoseStatusCameFirst(t *testing.T) {
 	d := newReportDesk(t)
 	at := time.Date(2026, 3, 13, 10, 0, 0, 0, time.UTC)
 	d.customer(customerPhone, at)
 	mustIngest(t, d.db, statusEvent("evt_delivered", "msg_phone", inbox.StatusDelivered, at.Add(6*time.Minute)))
 	day := at.Truncate(24 * time.Hour)
-	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse.Count != 1 {
-		t.Fatalf("before the echo: %+v, want the API's answer", s.FirstResponse)
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.Conversations != 1 || s.FirstResponse.Count != 0 {
+		t.Fatalf("before the echo: %d conversations, first response %+v; want 1, none", s.Conversations, s.FirstResponse)
 	}
 	mustIngest(t, d.db, &inbox.Event{ID: "evt_echo", Type: inbox.EventMessageSent, Timestamp: at.Add(5 * time.Minute), SenderID: "snd_1",
 		Raw:  []byte(`{}`),
 		Echo: &inbox.Echo{MessageID: "msg_phone", From: "+13125550000", To: customerPhone, Channel: inbox.WhatsApp, Text: "from the phone", Status: inbox.StatusSent}})
 	if s := d.summary(day, day.Add(24*time.Hour), 0); s.Conversations != 1 || s.FirstResponse.Count != 0 || s.OutboundMessages != 1 {
 		t.Fatalf("after the echo: %d conversations, first response %+v, outbound %d; want 1, none, 1", s.Conversations, s.FirstResponse, s.OutboundMessages)
+	}
+}
+
+// TestReportOfOurReplyWhoseStatusCameFirst: the "delivered" of Ana's
+// reply arrives before Zavu's answer to the send was stored, and leaves a
+// placeholder, which answers nobody; the answer then claims it as Ana's
+// reply, which answered the customer when it was delivered.
+func TestReportOfOurReplyWhoseStatusCameFirst(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC)
+	c := d.customer(customerPhone, at)
+	d.write(c, &d.ana.ID, inbox.SourceAgent, at.Add(time.Minute))
+	es, err := d.db.ClaimOutbox(d.ctx, at.Add(time.Minute), time.Minute, 1)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("claim the reply: %v %v", es, err)
+	}
+	mustIngest(t, d.db, statusEvent("evt_delivered", "msg_ours", inbox.StatusDelivered, at.Add(3*time.Minute)))
+	day := at.Truncate(24 * time.Hour)
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse.Count != 0 {
+		t.Fatalf("with the placeholder and the reply on its way: first response %+v, want none", s.FirstResponse)
+	}
+	if _, err := d.db.OutboxSent(d.ctx, es[0].ID, inbox.SendResult{ZavuID: "msg_ours", Status: inbox.StatusQueued}, at.Add(4*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	s := d.summary(day, day.Add(24*time.Hour), 0)
+	if s.FirstResponse != (inbox.Spread{P50: 180, P90: 180, Count: 1}) || s.OutboundMessages != 1 {
+		t.Fatalf("once claimed: first response %+v, outbound %d; want 180 s, 1 message", s.FirstResponse, s.OutboundMessages)
+	}
+	if a := agentFigures(s, d.ana.ID); a.FirstResponses != 1 || a.FirstResponseP50 != 180 {
+		t.Fatalf("Ana: %+v, want the first response in 180 s", a)
+	}
+}
+
+// TestReportOfFailedReplies: a reply Zavu refused never reached the
+// customer, so it is no response; retried and sent, it is one from when
+// it was sent. Four customers write at 10:00:
+//   - A: Ana's reply of 10:02 fails; she retries it at 10:10 and it is
+//     sent at 10:11: the first response takes 660 s, Ana's.
+//   - B: Ana's reply of 10:05 fails and is never retried; Ben resolves
+//     at 10:30: resolved, never answered.
+//   - C: Ben's reply of 10:04 is sent; his second, of 10:06, fails: the
+//     first response is the first, 240 s.
+//   - D: Ana's reply of 10:03 is sent, then reported failed at 10:08 (the
+//     carrier could not deliver it; failed is final): no response.
+//
+// First responses 240 and 660 s: p50 240, p90 660.
+func TestReportOfFailedReplies(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC)
+	min := func(m int) time.Time { return at.Add(time.Duration(m) * time.Minute) }
+	a, b, c := d.customer("+15550601", at), d.customer("+15550602", at), d.customer("+15550603", at)
+	dd := d.customer(customerPhone, at)
+
+	ra := d.write(a, &d.ana.ID, inbox.SourceAgent, min(2))
+	d.send(ra, min(2), inbox.StatusFailed)
+	d.reply(dd, &d.ana.ID, inbox.SourceAgent, min(3))
+	d.reply(c, &d.ben.ID, inbox.SourceAgent, min(4))
+	d.send(d.write(b, &d.ana.ID, inbox.SourceAgent, min(5)), min(5), inbox.StatusFailed)
+	d.send(d.write(c, &d.ben.ID, inbox.SourceAgent, min(6)), min(6), inbox.StatusFailed)
+	var zavuD string
+	if err := d.db.reader.QueryRow(`SELECT zavu_id FROM messages WHERE conversation_id = ? AND direction = 'outbound'`, dd).Scan(&zavuD); err != nil {
+		t.Fatal(err)
+	}
+	ev := statusEvent("evt_failed", zavuD, inbox.StatusFailed, min(8))
+	ev.Status.ErrorCode = "30003"
+	mustIngest(t, d.db, ev)
+
+	day := at.Truncate(24 * time.Hour)
+	s := d.summary(day, day.Add(24*time.Hour), 0)
+	if s.Conversations != 4 || s.FirstResponse != (inbox.Spread{P50: 240, P90: 240, Count: 1}) {
+		t.Fatalf("before the retry: %d conversations, first response %+v; want 4, Ben's 240 s alone", s.Conversations, s.FirstResponse)
+	}
+	d.retry(ra, min(10))
+	if s := d.summary(day, day.Add(24*time.Hour), 0); s.FirstResponse.Count != 1 {
+		t.Fatalf("while the retry is on its way: first response %+v, want Ben's alone", s.FirstResponse)
+	}
+	d.send(ra, min(11), inbox.StatusSent)
+	d.assign(b, &d.ben.ID, min(29))
+	d.status(b, inbox.Resolved, min(30))
+
+	s = d.summary(day, day.Add(24*time.Hour), 0)
+	if s.Conversations != 4 || s.FirstResponse != (inbox.Spread{P50: 240, P90: 660, Count: 2}) ||
+		s.Resolution != (inbox.Spread{P50: 1800, P90: 1800, Count: 1}) {
+		t.Fatalf("%d conversations, first response %+v, resolution %+v; want 4, 240/660 s of 2, 1800 s of 1",
+			s.Conversations, s.FirstResponse, s.Resolution)
+	}
+	if got := s.ResponseBuckets; got[1] != 1 || got[2] != 1 {
+		t.Errorf("response buckets %v, want one within 5 minutes and one within 15", got)
+	}
+	ana, ben := agentFigures(s, d.ana.ID), agentFigures(s, d.ben.ID)
+	if ana.FirstResponses != 1 || ana.FirstResponseP50 != 660 || ben.FirstResponses != 1 || ben.FirstResponseP50 != 240 || ben.Resolved != 1 {
+		t.Fatalf("Ana %+v, Ben %+v; want a first response each, Ana's 660 s, Ben's 240 s, and Ben's resolve", ana, ben)
 	}
 }

@@ -20,22 +20,29 @@ import (
 func scratchOpenings(t testing.TB, db *DB) map[int64][]inbox.Opening {
 	t.Helper()
 	rows, err := db.reader.Query(`SELECT conversation_id, created_at, CASE direction WHEN 'inbound' THEN 0 ELSE 1 END,
-			coalesce(author_id, 0), id, direction, source FROM messages
-		UNION ALL SELECT conversation_id, at, 2, coalesce(user_id, 0), id, '', '' FROM conversation_resolves`)
+			coalesce(author_id, 0), id, direction, source, status, sent_at, delivered_at, read_at, provisional FROM messages
+		UNION ALL SELECT conversation_id, at, 2, coalesce(user_id, 0), id, '', '', '', NULL, NULL, NULL, 0 FROM conversation_resolves`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	items := map[int64][]inbox.TimelineItem{}
 	for rows.Next() {
-		var conv, ms int64
+		var conv, ms, provisional int64
 		var it inbox.TimelineItem
-		var dir, src string
-		if err := rows.Scan(&conv, &ms, &it.Kind, &it.UserID, &it.ID, &dir, &src); err != nil {
+		var dir, src, status string
+		var st inbox.StatusTimes
+		if err := rows.Scan(&conv, &ms, &it.Kind, &it.UserID, &it.ID, &dir, &src, &status,
+			msTime{&st.Sent}, msTime{&st.Delivered}, msTime{&st.Read}, &provisional); err != nil {
 			t.Fatal(err)
 		}
-		if it.Kind == inbox.TimelineReply && !inbox.CountsAsResponse(inbox.Direction(dir), inbox.Source(src)) {
-			continue
+		if it.Kind == inbox.TimelineReply {
+			m := inbox.Message{Direction: inbox.Direction(dir), Source: inbox.Source(src), Status: inbox.Status(status),
+				StatusTimes: st, Provisional: provisional != 0}
+			if !inbox.CountsAsResponse(m.Direction, m.Source) || m.Provisional {
+				continue
+			}
+			it.SentAt = inbox.ResponseAt(m)
 		}
 		it.At = time.UnixMilli(ms).UTC()
 		items[conv] = append(items[conv], it)
@@ -47,6 +54,51 @@ func scratchOpenings(t testing.TB, db *DB) map[int64][]inbox.Opening {
 		}
 	}
 	return out
+}
+
+// sendReply writes reply r and has Zavu send it at once: it reached the
+// customer at r.At.
+func sendReply(t testing.TB, db *DB, r inbox.Reply) {
+	t.Helper()
+	m, _, err := db.QueueReply(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendQueued(t, db, m.ID, r.At, inbox.StatusSent)
+}
+
+// sendQueued sends the waiting reply msg at at, and returns its Zavu id:
+// Zavu answers with status st, or refuses it for good when st is failed.
+// The conversations' other waiting replies are put back.
+func sendQueued(t testing.TB, db *DB, msg int64, at time.Time, st inbox.Status) string {
+	t.Helper()
+	ctx := context.Background()
+	es, err := db.ClaimOutbox(ctx, at, time.Minute, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zavuID := ""
+	for _, e := range es {
+		switch {
+		case e.MessageID != msg:
+			_, err = db.OutboxRetry(ctx, e.ID, at, "")
+		case st == inbox.StatusFailed:
+			_, err = db.OutboxFail(ctx, e.ID, "30003", "The number is unreachable.", at)
+		default:
+			zavuID = fmt.Sprintf("msg_r%d_%d", msg, at.UnixMilli())
+			_, err = db.OutboxSent(ctx, e.ID, inbox.SendResult{ZavuID: zavuID, Status: st}, at)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range es {
+		if e.MessageID == msg {
+			return zavuID
+		}
+	}
+	t.Fatalf("reply %d is not waiting to be sent at %s", msg, at)
+	return ""
 }
 
 // rolledOpenings reads the openings rollup.
@@ -175,6 +227,37 @@ func TestOpeningsRollupEqualsScratch(t *testing.T) {
 					r.AuthorID, r.Source, r.AutoReplyRule = nil, inbox.SourceAutoReply, "Away"
 				}
 				db.QueueReply(ctx, r) // a closed window refuses some: nothing is written then
+				// Zavu sends what waits, queues it (its "delivered"
+				// comes later), refuses it, or it waits for another
+				// attempt; an agent retries a failed reply.
+				es, err := db.ClaimOutbox(ctx, when.Add(time.Hour), time.Minute, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, e := range es {
+					at := when.Add(time.Duration(rng.IntN(20)) * time.Minute)
+					zavuID := fmt.Sprintf("msg_r%d_%d_%d", run, i, k)
+					switch rng.IntN(5) {
+					case 0, 1:
+						_, err = db.OutboxSent(ctx, e.ID, inbox.SendResult{ZavuID: zavuID, Status: inbox.StatusSent}, at)
+					case 2:
+						if _, err = db.OutboxSent(ctx, e.ID, inbox.SendResult{ZavuID: zavuID, Status: inbox.StatusQueued}, at); err == nil {
+							_, err = db.Ingest(ctx, statusEvent(fmt.Sprint("evt_", zavuID), zavuID, inbox.StatusDelivered, at.Add(time.Minute)), inbox.Apply)
+						}
+					case 3:
+						_, err = db.OutboxFail(ctx, e.ID, "30003", "The number is unreachable.", at)
+					case 4:
+						_, err = db.OutboxRetry(ctx, e.ID, at, "Zavu is busy.")
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				var failed int64
+				if db.reader.QueryRow(`SELECT id FROM messages WHERE conversation_id = ? AND status = 'failed' AND direction = 'outbound'
+					AND source IN ('agent', 'api')`, conv).Scan(&failed) == nil && rng.IntN(2) == 0 {
+					db.RetryReply(ctx, failed, fmt.Sprintf("k%d_%d_retry", run, i), when.Add(5*time.Minute)) // a closed window refuses some
+				}
 			case 2:
 				if _, err := db.SetStatus(ctx, conv, inbox.Resolved, when); err != nil {
 					t.Fatal(err)
@@ -256,10 +339,8 @@ func TestReportSummaryOfAHandMadeWeek(t *testing.T) {
 	}
 	reply := func(conv int64, author *int64, src inbox.Source, at time.Time) {
 		t.Helper()
-		if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: author, Source: src, Type: inbox.TypeText,
-			Text: "Hi", IdempotencyKey: fmt.Sprint("k", at.UnixNano()), At: at, AutoReplyRule: "r"}); err != nil {
-			t.Fatal(err)
-		}
+		sendReply(t, db, inbox.Reply{ConversationID: conv, AuthorID: author, Source: src, Type: inbox.TypeText,
+			Text: "Hi", IdempotencyKey: fmt.Sprint("k", at.UnixNano()), At: at, AutoReplyRule: "r"})
 	}
 	c1 := ingest("1", "+15550001", mon)
 	reply(c1, nil, inbox.SourceAutoReply, mon.Add(time.Second)) // no response
@@ -429,10 +510,8 @@ func TestReportSummaryWithinBusinessHours(t *testing.T) {
 		if _, err := db.Ingest(ctx, inboundEvent("evt_again"+id, "+1555000"+id, "msg_again"+id, "Anyone?", again), inbox.Apply); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: "k" + id, At: answered}); err != nil {
-			t.Fatal(err)
-		}
+		sendReply(t, db, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: "k" + id, At: answered})
 		if _, err := db.SetStatus(ctx, conv, inbox.Resolved, resolved); err != nil {
 			t.Fatal(err)
 		}
@@ -493,10 +572,8 @@ func TestReportSummaryByLabel(t *testing.T) {
 		}
 		convs = append(convs, conv)
 		for j := 0; j <= i; j++ { // the second conversation gets two replies
-			if _, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-				Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i, j), At: at.Add(time.Duration(i+j+1) * time.Minute)}); err != nil {
-				t.Fatal(err)
-			}
+			sendReply(t, db, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+				Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i, j), At: at.Add(time.Duration(i+j+1) * time.Minute)})
 		}
 	}
 	for _, c := range convs { // Ana resolves both

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -318,4 +319,31 @@ func (ts *testServer) setupCode() string {
 		ts.t.Fatal(err)
 	}
 	return u.Query().Get("code")
+}
+
+// sendReply writes reply r and has Zavu send it at once: it reached the
+// customer at r.At, which is when reports count it as a response.
+func sendReply(t testing.TB, db *store.DB, r inbox.Reply) inbox.Message {
+	t.Helper()
+	m, _, err := db.QueueReply(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendWaiting(t, db, r.At)
+	return m
+}
+
+// sendWaiting has Zavu send, at at, every reply waiting to go by then.
+func sendWaiting(t testing.TB, db *store.DB, at time.Time) {
+	t.Helper()
+	es, err := db.ClaimOutbox(t.Context(), at, time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		res := inbox.SendResult{ZavuID: fmt.Sprintf("msg_sent_%d_%d", e.MessageID, at.UnixMilli()), Status: inbox.StatusSent}
+		if _, err := db.OutboxSent(t.Context(), e.ID, res, at); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -43,10 +43,8 @@ func TestBrowserReportsPage(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // poll again
 		}
 	}
-	if _, _, err := ls.db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-		Type: inbox.TypeText, Text: "Found it", IdempotencyKey: "k_r1", At: now.Add(-8 * time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
+	sendReply(t, ls.db, inbox.Reply{ConversationID: conv, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "Found it", IdempotencyKey: "k_r1", At: now.Add(-8 * time.Minute)})
 
 	admin := newTab(t, browser(t, exe))
 	admin.login(ls.url(), "ana@example.com")
@@ -109,10 +107,8 @@ func TestBrowserReportChartsReadableOnSmallScreens(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // poll again
 		}
 	}
-	if _, _, err := ls.db.QueueReply(ctx, inbox.Reply{ConversationID: conv, AuthorID: &ana, Source: inbox.SourceAgent,
-		Type: inbox.TypeText, Text: "Found it", IdempotencyKey: "k_r1", At: now.Add(-8 * time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
+	sendReply(t, ls.db, inbox.Reply{ConversationID: conv, AuthorID: &ana, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "Found it", IdempotencyKey: "k_r1", At: now.Add(-8 * time.Minute)})
 	// Ana resolves it too: her two counts stand one above the other.
 	if _, err := ls.db.Assign(ctx, conv, &ana, now.Add(-7*time.Minute)); err != nil {
 		t.Fatal(err)

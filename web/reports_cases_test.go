@@ -62,10 +62,8 @@ func TestReportsOfATeamInBerlin(t *testing.T) {
 		"+14155550002": time.Date(2026, 3, 9, 9, 10, 0, 0, berlin),
 	}
 	for i, c := range convs {
-		if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: c.ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i), At: answer[c.Contact.Phone]}); err != nil {
-			t.Fatal(err)
-		}
+		sendReply(t, ts.db, inbox.Reply{ConversationID: c.ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i), At: answer[c.Contact.Phone]})
 	}
 
 	type spread struct {

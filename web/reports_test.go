@@ -48,6 +48,7 @@ func TestReportSummaryAndExportThroughTheAPI(t *testing.T) {
 	if status, body := ts.apiCall(ts.token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", convs[0].ID), `{"text":"On its way"}`); status != http.StatusAccepted {
 		t.Fatalf("reply: %d %+v", status, body)
 	}
+	sendWaiting(t, ts.db, time.Now())
 	read, _ := ts.newToken("reports", inbox.ScopeRead)
 	q := url.Values{"from": {now.Add(-time.Hour).Format(time.RFC3339)}, "to": {now.Add(time.Hour).Format(time.RFC3339)}}
 	var s apiSummary
@@ -116,10 +117,8 @@ func TestReportsPage(t *testing.T) {
 	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", now.Add(-10*time.Minute)))
 	ts.settle()
 	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
-	if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: now.Add(-5 * time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
+	sendReply(t, ts.db, inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: now.Add(-5 * time.Minute)})
 
 	adm := ts.newAgent()
 	adm.login(ana.Email)
@@ -194,10 +193,8 @@ func TestReportsWithinBusinessHours(t *testing.T) {
 	ts.mustPost(inboundText("evt_2", "msg_2", "Hello?", mon.Add(29*time.Minute)))
 	ts.settle()
 	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
-	if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: mon.Add(30 * time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
+	sendReply(t, ts.db, inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: mon.Add(30 * time.Minute)})
 	q := "from=2026-03-02T00:00:00Z&to=2026-03-16T00:00:00Z"
 	var s struct {
 		FirstResponseSeconds         struct{ P50 float64 } `json:"firstResponseSeconds"`
@@ -362,10 +359,8 @@ func TestReportAgentWithoutFirstResponses(t *testing.T) {
 		author *int64
 		at     time.Duration
 	}{{&ana.ID, -20 * time.Minute}, {&ben.ID, -10 * time.Minute}} {
-		if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: r.author, Source: inbox.SourceAgent,
-			Type: inbox.TypeText, Text: "On its way", IdempotencyKey: fmt.Sprint("k", i), At: now.Add(r.at)}); err != nil {
-			t.Fatal(err)
-		}
+		sendReply(t, ts.db, inbox.Reply{ConversationID: convs[0].ID, AuthorID: r.author, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "On its way", IdempotencyKey: fmt.Sprint("k", i), At: now.Add(r.at)})
 	}
 	var s struct {
 		ByAgent []struct {
@@ -407,10 +402,8 @@ func TestReportSlowerResponsesAreNotShownAsBetter(t *testing.T) {
 		ts.mustPost(inboundFrom(fmt.Sprint("evt_", i), fmt.Sprint("msg_", i), fmt.Sprint("+1415555010", i), "Zoe", "Hello?", at))
 		ts.settle()
 		convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
-		if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i), At: at.Add(wait)}); err != nil {
-			t.Fatal(err)
-		}
+		sendReply(t, ts.db, inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i), At: at.Add(wait)})
 	}
 	adm := ts.newAgent()
 	adm.login(ana.Email)
@@ -510,10 +503,8 @@ func TestOneAgentsReportSaysWhoseMessagesItCounts(t *testing.T) {
 	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", now.Add(-30*time.Minute)))
 	ts.settle()
 	convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
-	if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: now.Add(-20 * time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
+	sendReply(t, ts.db, inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: now.Add(-20 * time.Minute)})
 	labels := func(p page) string {
 		return strings.Join([]string{
 			strings.TrimSpace(p.find("figure-inbound").Find("dt").Text()),
@@ -636,10 +627,8 @@ func TestReportTimeUpFromNothing(t *testing.T) {
 		ts.mustPost(inboundFrom(fmt.Sprint("evt_", i), fmt.Sprint("msg_", i), fmt.Sprint("+1415555010", i), "Zoe", "Hello?", at))
 		ts.settle()
 		convs := all[apiConversation](ts, "/api/v1/conversations?status=all", "cursor")
-		if _, _, err := ts.db.QueueReply(t.Context(), inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
-			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i), At: at.Add(5 * time.Minute)}); err != nil {
-			t.Fatal(err)
-		}
+		sendReply(t, ts.db, inbox.Reply{ConversationID: convs[0].ID, AuthorID: &ana.ID, Source: inbox.SourceAgent,
+			Type: inbox.TypeText, Text: "Hi", IdempotencyKey: fmt.Sprint("k", i), At: at.Add(5 * time.Minute)})
 	}
 	adm := ts.newAgent()
 	adm.login(ana.Email)
