@@ -675,3 +675,50 @@ func TestReportForOneAgentListsThemAlone(t *testing.T) {
 		t.Fatalf("Ben's report: %d conversations, agents %+v; want the one he resolved, and Ben alone", s.Conversations, s.ByAgent)
 	}
 }
+
+// TestMigrationForgetsFailedRepliesAsResponses opens a database whose
+// openings counted a failed reply as the response, as they did before
+// replies counted once they reached the customer, and finds them derived
+// again: the request is unanswered.
+func TestMigrationForgetsFailedRepliesAsResponses(t *testing.T) {
+	skipOnPostgres(t, "it upgrades a SQLite database of an older schema")
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mustIngest(t, db, inboundEvent("evt_1", customerPhone, "msg_1", "Hello", t0))
+	conv := int64(count(t, db, `SELECT id FROM conversations`))
+	m, _, err := db.QueueReply(ctx, inbox.Reply{ConversationID: conv, Source: inbox.SourceAPI, Type: inbox.TypeText,
+		Text: "On it", IdempotencyKey: "k1", At: t0.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendQueued(t, db, m.ID, t0.Add(time.Minute), inbox.StatusFailed)
+	db.Close()
+	raw, err := sql.Open("sqlite", DSN(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TRIGGER messages_report_status`,
+		fmt.Sprintf(`UPDATE openings SET first_response_at = %d`, t0.Add(time.Minute).UnixMilli()),
+		`DELETE FROM schema_migrations WHERE version = 38`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, want := rolledOpenings(t, db), scratchOpenings(t, db)
+	if len(got) != 1 || !reflect.DeepEqual(got, want) || !got[conv][0].FirstResponseAt.IsZero() {
+		t.Fatalf("openings after the upgrade %+v, want %+v, unanswered", got, want)
+	}
+}
