@@ -644,3 +644,81 @@ func TestReportOfFailedReplies(t *testing.T) {
 		t.Fatalf("Ana %+v, Ben %+v; want a first response each, Ana's 660 s, Ben's 240 s, and Ben's resolve", ana, ben)
 	}
 }
+
+// TestReportOfARequestAcrossThePeriodsStart: a customer writes at 23:50
+// on Monday and again at 00:10 on Tuesday, one request; Ana answers at
+// 00:20 and resolves at 00:30. The request is Monday's, answered in 30
+// minutes and resolved in 40, though both happened on Tuesday; Tuesday
+// has its messages (one each way), Ana's reply and her resolve, and no
+// request of its own.
+func TestReportOfARequestAcrossThePeriodsStart(t *testing.T) {
+	d := newReportDesk(t)
+	tue := time.Date(2026, 3, 17, 0, 0, 0, 0, time.UTC)
+	mon := tue.Add(-24 * time.Hour)
+	c := d.customer("+15550701", tue.Add(-10*time.Minute))
+	d.customer("+15550701", tue.Add(10*time.Minute))
+	d.assign(c, &d.ana.ID, tue.Add(15*time.Minute))
+	d.reply(c, &d.ana.ID, inbox.SourceAgent, tue.Add(20*time.Minute))
+	d.status(c, inbox.Resolved, tue.Add(30*time.Minute))
+
+	s := d.summary(mon, tue, 0)
+	if s.Conversations != 1 || s.InboundMessages != 1 || s.OutboundMessages != 0 ||
+		s.FirstResponse != (inbox.Spread{P50: 1800, P90: 1800, Count: 1}) || s.Resolution != (inbox.Spread{P50: 2400, P90: 2400, Count: 1}) {
+		t.Errorf("Monday: %d conversations, %d in, %d out, first response %+v, resolution %+v; want 1, 1, 0, 1800 s, 2400 s",
+			s.Conversations, s.InboundMessages, s.OutboundMessages, s.FirstResponse, s.Resolution)
+	}
+	if a := agentFigures(s, d.ana.ID); a != (inbox.AgentFigures{AgentID: d.ana.ID, FirstResponses: 1, FirstResponseP50: 1800}) {
+		t.Errorf("Ana on Monday: %+v, want the first response to Monday's request alone", a)
+	}
+	s = d.summary(tue, tue.Add(24*time.Hour), 0)
+	if s.Conversations != 0 || s.InboundMessages != 1 || s.OutboundMessages != 1 || s.FirstResponse.Count != 0 || s.Resolution.Count != 0 {
+		t.Errorf("Tuesday: %d conversations, %d in, %d out, first response %+v, resolution %+v; want 0, 1, 1, none, none",
+			s.Conversations, s.InboundMessages, s.OutboundMessages, s.FirstResponse, s.Resolution)
+	}
+	if a := agentFigures(s, d.ana.ID); a != (inbox.AgentFigures{AgentID: d.ana.ID, Replies: 1, Resolved: 1}) {
+		t.Errorf("Ana on Tuesday: %+v, want her reply and her resolve", a)
+	}
+	if s := d.summary(tue, tue.Add(24*time.Hour), d.ana.ID); s.Conversations != 0 || s.OutboundMessages != 1 {
+		t.Errorf("Ana's own Tuesday: %d conversations, %d replies; want 0, 1", s.Conversations, s.OutboundMessages)
+	}
+}
+
+// TestReportOfAFailedReplyRetriedByTheNextAssignee: Ana, assigned at
+// 10:01, answers at 10:02, but Zavu refuses it; the conversation goes to
+// Ben at 10:05, who retries her reply at 10:06 (sent at 10:07), writes
+// his own at 10:08 and resolves at 10:20. The first response is Ana's
+// words, in 7 minutes; the resolve, in 20, is Ben's. Each agent's own
+// report keeps the request.
+func TestReportOfAFailedReplyRetriedByTheNextAssignee(t *testing.T) {
+	d := newReportDesk(t)
+	at := time.Date(2026, 3, 18, 10, 0, 0, 0, time.UTC)
+	min := func(m int) time.Time { return at.Add(time.Duration(m) * time.Minute) }
+	c := d.customer("+15550801", at)
+	d.assign(c, &d.ana.ID, min(1))
+	r := d.write(c, &d.ana.ID, inbox.SourceAgent, min(2))
+	d.send(r, min(2), inbox.StatusFailed)
+	d.assign(c, &d.ben.ID, min(5))
+	d.retry(r, min(6))
+	d.send(r, min(7), inbox.StatusSent)
+	d.reply(c, &d.ben.ID, inbox.SourceAgent, min(8))
+	d.status(c, inbox.Resolved, min(20))
+
+	day := at.Truncate(24 * time.Hour)
+	s := d.summary(day, day.Add(24*time.Hour), 0)
+	if s.Conversations != 1 || s.FirstResponse != (inbox.Spread{P50: 420, P90: 420, Count: 1}) ||
+		s.Resolution != (inbox.Spread{P50: 1200, P90: 1200, Count: 1}) || s.OutboundMessages != 2 {
+		t.Errorf("%d conversations, first response %+v, resolution %+v, %d out; want 1, 420 s, 1200 s, 2",
+			s.Conversations, s.FirstResponse, s.Resolution, s.OutboundMessages)
+	}
+	if a := agentFigures(s, d.ana.ID); a != (inbox.AgentFigures{AgentID: d.ana.ID, Replies: 1, FirstResponses: 1, FirstResponseP50: 420}) {
+		t.Errorf("Ana %+v, want her reply and the first response of 420 s", a)
+	}
+	if b := agentFigures(s, d.ben.ID); b != (inbox.AgentFigures{AgentID: d.ben.ID, Replies: 1, Resolved: 1}) {
+		t.Errorf("Ben %+v, want his reply and the resolve, no first response", b)
+	}
+	for _, who := range []int64{d.ana.ID, d.ben.ID} {
+		if s := d.summary(day, day.Add(24*time.Hour), who); s.Conversations != 1 || s.OutboundMessages != 1 {
+			t.Errorf("agent %d's report: %d conversations, %d replies; want 1, 1", who, s.Conversations, s.OutboundMessages)
+		}
+	}
+}
