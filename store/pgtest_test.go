@@ -224,6 +224,8 @@ var pgContract = []struct {
 	{"TestReportOfAPhoneMessageWhoseStatusCameFirst", TestReportOfAPhoneMessageWhoseStatusCameFirst},
 	{"TestReportOfOurReplyWhoseStatusCameFirst", TestReportOfOurReplyWhoseStatusCameFirst},
 	{"TestReportOfFailedReplies", TestReportOfFailedReplies},
+	{"TestReportOfARequestAcrossThePeriodsStart", TestReportOfARequestAcrossThePeriodsStart},
+	{"TestReportOfAFailedReplyRetriedByTheNextAssignee", TestReportOfAFailedReplyRetriedByTheNextAssignee},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},
