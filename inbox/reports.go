@@ -25,10 +25,10 @@ import (
 // seen (another system's, or ours before Zavu's answer to the send was
 // stored) do not count. Its resolution is the first resolve after it. A
 // customer's message while an opening is still unresolved belongs to that
-// opening. An agent reopening a conversation by
-// hand starts nothing: only the customer's next message does. A resolve
-// taken back within ResolveUndoWindow (the inbox's Undo, or a reopen as
-// quick) is no resolve: the request it closed goes on.
+// opening. An agent reopening a conversation by hand starts nothing: only
+// the customer's next message does. A resolve taken back within
+// ResolveUndoWindow (the inbox's Undo, or a reopen as quick) is no
+// resolve: the request it closed goes on.
 //
 // Openings are a function of a conversation's timeline (its customer
 // messages, replies and resolves, by time), whatever order they were
