@@ -14,8 +14,12 @@ BEGIN
 END;
 
 -- The openings stored counted replies when they were written, failed or
--- not, and placeholders: every conversation's are derived again when the
--- database opens.
-INSERT INTO openings_dirty (conversation_id, since)
-SELECT id, -9223372036854775808 FROM conversations WHERE true
-ON CONFLICT (conversation_id) DO UPDATE SET since = excluded.since;
+-- not, and placeholders: every conversation's are derived again, a few
+-- hundred at a time in the background once the database is open
+-- (store: drainStaleOpenings), so that a large database opens at once
+-- and no write waits behind all of them; the reports read the openings
+-- stored until then.
+CREATE TABLE openings_stale (
+	conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE
+);
+INSERT INTO openings_stale (conversation_id) SELECT id FROM conversations;

@@ -52,7 +52,9 @@ type DB struct {
 	writerDone  chan struct{} // closed when the writer goroutine has stopped
 	stopCleanup chan struct{} // closed by Close to stop the background goroutines
 	cleanupDone chan struct{}
-	packDone    chan struct{} // packHours has stopped
+	packDone    chan struct{}   // packHours has stopped
+	staleDone   chan struct{}   // drainStaleOpenings has stopped
+	staleHold   <-chan struct{} // drainStaleOpenings waits for it to close (tests)
 
 	checkpointer   *sql.DB // one connection that copies the WAL into the database
 	checkpointDone chan struct{}
@@ -103,6 +105,7 @@ type options struct {
 	searchIdle      *time.Duration  // see WithSearchIdle
 	leaseEvery      time.Duration   // see WithLeaseCheck
 	pgTracer        pgx.QueryTracer // see withPgTracer
+	staleHold       <-chan struct{} // see withStaleOpeningsHeld
 }
 
 // WithReadConns sets the size of the read pool (default 4).
@@ -143,6 +146,13 @@ func WithSessionCleanup(every time.Duration) Option {
 // openings themselves.
 func WithReportPacking(every time.Duration) Option {
 	return func(o *options) { o.packEvery = every }
+}
+
+// withStaleOpeningsHeld holds the openings a migration left to derive
+// again (drainStaleOpenings) until hold is closed, for the store's tests
+// of what is derived when.
+func withStaleOpeningsHeld(hold <-chan struct{}) Option {
+	return func(o *options) { o.staleHold = hold }
 }
 
 // WithLogger sets where the store reports what it cannot return to a
@@ -262,7 +272,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		path: path, version: o.version, writer: writer, reader: newReadPool(reader, sqliteDialect), dialect: sqliteDialect, log: o.log, now: o.now,
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
-		packDone:     make(chan struct{}),
+		packDone: make(chan struct{}), staleDone: make(chan struct{}),
 		checkpointer: checkpointer, checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
 		wal:     walKeeper{path: path + "-wal", limit: o.walLimit},
@@ -296,8 +306,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 }
 
 // startBackground starts the goroutines every engine runs beside the
-// writer (session cleanup, report packing) and brings the report hours
-// up to date; on failure the database is closed.
+// writer (session cleanup, report packing, openings a migration left to
+// derive again) and brings the report hours up to date; on failure the
+// database is closed.
 func (db *DB) startBackground(ctx context.Context, o options, where string) (*DB, error) {
 	if o.sessionCleanup > 0 {
 		go db.cleanSessions(o.sessionCleanup)
@@ -309,6 +320,8 @@ func (db *DB) startBackground(ctx context.Context, o options, where string) (*DB
 	} else {
 		close(db.packDone)
 	}
+	db.staleHold = o.staleHold
+	go db.drainStaleOpenings()
 	if err := db.refreshAllOpenings(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", where, err)
@@ -354,6 +367,7 @@ func (db *DB) Close() error {
 	<-db.writerDone
 	<-db.cleanupDone
 	<-db.packDone
+	<-db.staleDone
 	<-db.checkpointDone
 	if db.leases != nil {
 		<-db.leases.done

@@ -19,9 +19,10 @@ const (
 
 // Commit describes one committed write transaction.
 type Commit struct {
-	Kind CommitKind
-	Size int           // writes (CommitWrites) or events (CommitEvents) it held
-	Took time.Duration // how long COMMIT took and, for writes, the wait for the disk after it
+	Kind    CommitKind
+	Size    int           // writes (CommitWrites) or events (CommitEvents) it held
+	Derived int           // conversations whose report openings it derived again
+	Took    time.Duration // how long COMMIT took and, for writes, the wait for the disk after it
 }
 
 // ObserveCommits calls fn after every committed write transaction (a

@@ -226,6 +226,8 @@ var pgContract = []struct {
 	{"TestReportOfFailedReplies", TestReportOfFailedReplies},
 	{"TestReportOfARequestAcrossThePeriodsStart", TestReportOfARequestAcrossThePeriodsStart},
 	{"TestReportOfAFailedReplyRetriedByTheNextAssignee", TestReportOfAFailedReplyRetriedByTheNextAssignee},
+	{"TestUpgradeDerivesOpeningsInTheBackgroundAFewAtATime", TestUpgradeDerivesOpeningsInTheBackgroundAFewAtATime},
+	{"TestOpeningsLeftToDeriveAtCloseAreDerivedAfterTheNextStart", TestOpeningsLeftToDeriveAtCloseAreDerivedAfterTheNextStart},
 	{"TestCSATSurveyAndAnswer", TestCSATSurveyAndAnswer},
 	{"TestNoteNeverReachesTheOutboxNorCountsAsAReply", TestNoteNeverReachesTheOutboxNorCountsAsAReply},
 	{"TestMentionsListUnseenFirstAndGetSeen", TestMentionsListUnseenFirstAndGetSeen},

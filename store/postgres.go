@@ -162,7 +162,7 @@ func openPostgres(url string, o options) (*DB, error) {
 		log: o.log, now: o.now,
 		queue: make(chan *job, o.queueLen), maxBatch: o.maxBatch,
 		writerDone: make(chan struct{}), stopCleanup: make(chan struct{}), cleanupDone: make(chan struct{}),
-		packDone: make(chan struct{}),
+		packDone: make(chan struct{}), staleDone: make(chan struct{}),
 		// No WAL to keep: the checkpointer pool is never connected.
 		checkpointer: open(1), checkpointDone: make(chan struct{}),
 		proj: newProjector(), projectWith: make(chan *inbox.Projection),
@@ -188,6 +188,7 @@ func openPostgres(url string, o options) (*DB, error) {
 	if err := db.leases.start(db.stopCleanup); err != nil {
 		close(db.cleanupDone) // nothing background runs yet
 		close(db.packDone)
+		close(db.staleDone)
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", where, err)
 	}

@@ -104,6 +104,7 @@ func (w *writeTx) refreshOpenings(ctx context.Context) error {
 	if len(ds) == 0 {
 		return nil
 	}
+	w.derived = len(ds)
 	var items []inbox.TimelineItem
 	for _, d := range ds {
 		if items, err = w.deriveOpenings(ctx, d.id, d.since, items[:0]); err != nil {
@@ -243,6 +244,115 @@ func (db *DB) refreshAllOpenings(ctx context.Context) error {
 	}
 	// The transaction derives them before it commits.
 	return db.write(ctx, func(context.Context, *writeTx) error { return nil })
+}
+
+// staleOpeningsAtOnce bounds the conversations one write transaction of
+// deriveStaleChunk derives again, so that a write queued meanwhile
+// waits for that many at most (tens of milliseconds), not for a whole
+// database's.
+const staleOpeningsAtOnce = 256
+
+var (
+	stStaleOpenings = writerStatement(`SELECT conversation_id FROM openings_stale ORDER BY conversation_id LIMIT ?`)
+	stClearStale    = writerStatement(`DELETE FROM openings_stale WHERE conversation_id <= ?`)
+)
+
+// drainStaleOpenings derives again, until none is left or Close, the
+// openings of the conversations a migration listed in openings_stale
+// (migrations/0038_opening_reply_statuses.sql): staleOpeningsAtOnce of
+// them in each write transaction, through the writer, so that webhooks
+// and replies go between two. What Close leaves is derived after the next
+// start. It closes db.staleDone as it ends.
+func (db *DB) drainStaleOpenings() {
+	defer close(db.staleDone)
+	if db.staleHold != nil {
+		select {
+		case <-db.staleHold:
+		case <-db.stopCleanup:
+			return
+		}
+	}
+	var stale int
+	if err := db.reader.QueryRowContext(context.Background(), `SELECT count(*) FROM (SELECT 1 FROM openings_stale LIMIT 1)`).Scan(&stale); err != nil {
+		db.log.Warn("could not read the openings to derive again", "err", err)
+		return
+	}
+	if stale == 0 {
+		return
+	}
+	done, start := 0, time.Now()
+	for {
+		select {
+		case <-db.stopCleanup:
+			return
+		default:
+		}
+		n, more, err := db.deriveStaleChunk(context.Background())
+		switch {
+		case errors.Is(err, inbox.ErrStoreClosed):
+			return
+		case err != nil:
+			db.log.Warn("could not derive the report's openings again", "err", err)
+			select {
+			case <-db.stopCleanup:
+				return
+			case <-time.After(time.Minute):
+			}
+			continue
+		}
+		done += n
+		if !more {
+			db.log.Info("report rollups: openings derived again", "conversations", done, "took", time.Since(start).Round(time.Millisecond))
+			return
+		}
+	}
+}
+
+// deriveStaleChunk derives again the openings of up to
+// staleOpeningsAtOnce conversations of openings_stale in one write
+// transaction, takes them off it, and says how many it took and whether
+// more are left.
+func (db *DB) deriveStaleChunk(ctx context.Context) (n int, more bool, err error) {
+	err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		rows, err := w.query(ctx, stStaleOpenings, staleOpeningsAtOnce+1)
+		if err != nil {
+			return fmt.Errorf("read stale openings: %w", err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("read stale openings: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("read stale openings: %w", err)
+		}
+		if more = len(ids) > staleOpeningsAtOnce; more {
+			ids = ids[:staleOpeningsAtOnce]
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		// All of their openings, as the transaction commits
+		// (refreshOpenings).
+		for _, id := range ids {
+			if _, err := w.exec(ctx, stDirtyFrom, id, int64(math.MinInt64)); err != nil {
+				return fmt.Errorf("derive stale openings: %w", err)
+			}
+		}
+		if _, err := w.exec(ctx, stClearStale, ids[len(ids)-1]); err != nil {
+			return fmt.Errorf("derive stale openings: %w", err)
+		}
+		n = len(ids)
+		return nil
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return n, more, nil
 }
 
 // quarterMS is the width of a message_counts bucket.

@@ -450,7 +450,7 @@ func (db *DB) transaction(ctx context.Context, durable bool, fn func(w *writeTx)
 		db.recoverWriterConn(ctx)
 		return Commit{}, fmt.Errorf("commit write transaction: %w", err)
 	}
-	c := Commit{Kind: w.kind, Size: w.size, Took: time.Since(start)}
+	c := Commit{Kind: w.kind, Size: w.size, Derived: w.derived, Took: time.Since(start)}
 	db.proj.committed(w.appended)
 	return c, nil
 }
@@ -535,6 +535,7 @@ type writeTx struct {
 	appended []pendingEvent // events Append stored in it, for the projection
 	kind     CommitKind     // what the transaction does, for the commit observer
 	size     int            // how many writes or events it holds
+	derived  int            // conversations whose openings it derived again (refreshOpenings)
 	// appendsOnly: the transaction only stores webhook events (see job).
 	appendsOnly bool
 	// senders, in a transaction that applies stored events on PostgreSQL,
