@@ -248,9 +248,10 @@ func (db *DB) refreshAllOpenings(ctx context.Context) error {
 
 // staleOpeningsAtOnce bounds the conversations one write transaction of
 // deriveStaleChunk derives again, so that a write queued meanwhile
-// waits for that many at most (tens of milliseconds), not for a whole
-// database's.
-const staleOpeningsAtOnce = 256
+// waits for that many at most (a few milliseconds), not for a whole
+// database's; more would share a commit's wait for the disk, but a
+// webhook would wait for them (256 took 18-40 ms on 2 cores).
+const staleOpeningsAtOnce = 64
 
 var (
 	stStaleOpenings = writerStatement(`SELECT conversation_id FROM openings_stale ORDER BY conversation_id LIMIT ?`)
