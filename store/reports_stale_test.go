@@ -122,8 +122,10 @@ func TestUpgradeDerivesOpeningsInTheBackgroundAFewAtATime(t *testing.T) {
 	if n := most.Load(); n > staleOpeningsAtOnce+1 {
 		t.Fatalf("a write transaction derived the openings of %d conversations, want %d at most", n, staleOpeningsAtOnce+1)
 	}
-	if n := txs.Load(); n < 2+(convs+staleOpeningsAtOnce-1)/staleOpeningsAtOnce {
-		t.Fatalf("%d write transactions derived openings, want the two writes' and a few conversations in each other", n)
+	// The second write may share a step's transaction (the writer takes
+	// the jobs queued together in one).
+	if n := txs.Load(); n < 1+(convs+staleOpeningsAtOnce-1)/staleOpeningsAtOnce {
+		t.Fatalf("%d write transactions derived openings, want the first write's and a few conversations in each other", n)
 	}
 	if n := count(t, db, `SELECT count(*) FROM openings_stale`); n != 0 {
 		t.Fatalf("%d conversations left to derive again, want none", n)
