@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -346,10 +347,50 @@ func TestBrowserSandboxBannerOnAPhone(t *testing.T) {
 // tooSmallToTap is a JavaScript expression: the elements matching sel
 // that show (not in a closed menu) and are less than 40 px wide or tall, each with its size; ""
 // when every one is large enough for a thumb.
-func tooSmallToTap(sel string) string {
+func tooSmallToTap(sel string) string { return smallerThan(sel, 40) }
+
+// smallerThan is tooSmallToTap for px.
+func smallerThan(sel string, px int) string {
 	return `[...document.querySelectorAll('` + sel + `')].filter(e => e.checkVisibility()).map(e => [e, e.getBoundingClientRect()])
-		.filter(([e, r]) => r.width < 40 || r.height < 40)
-		.map(([e, r]) => (e.dataset.testid || e.getAttribute('aria-label') || e.className) + ' is ' + Math.round(r.width) + 'x' + Math.round(r.height)).join('; ')`
+		.filter(([e, r]) => r.width < ` + strconv.Itoa(px) + ` || r.height < ` + strconv.Itoa(px) + `)
+		.map(([e, r]) => (e.dataset.testid || e.getAttribute('aria-label') || e.name || e.className || e.tagName) + ' is ' + Math.round(r.width) + 'x' + Math.round(r.height)).join('; ')`
+}
+
+// tapFields are the fields of a form an agent types in or picks from,
+// and the labels that hold a tick box or a choice (whose whole box takes
+// the tap).
+const tapFields = `input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), select, textarea, label:has(> input[type=checkbox], > input[type=radio])`
+
+// On a phone every form field, and every tick box or choice with its
+// label, is at least 44 px tall, the size a thumb needs: the list's
+// search and picker, the thread's assignee and reply box, a new
+// conversation, the contacts' search, the reports' filters, the agent's
+// settings and the admin pages. On a laptop they stay as compact as
+// before, under 40 px.
+func TestBrowserFormFieldsLargeEnoughToTapOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addAdmin("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_t1", "msg_t1", "+14155550101", "Zoe Quinn", "Hi", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	pages := []string{"/inbox", "/conversations/1", "/conversations/new", "/contacts", "/reports", "/settings/notifications",
+		"/admin/agents", "/admin/auto-replies", "/admin/saved-replies", "/admin/tokens", "/admin/settings", "/admin/satisfaction"}
+	for _, p := range pages {
+		b.setScreen(phone, false)
+		b.open(ls.url() + p)
+		if got := b.eval(`String(document.querySelectorAll('` + tapFields + `').length)`); got == "0" {
+			t.Fatalf("%s has no field", p)
+		}
+		if got := b.eval(smallerThan(tapFields, 44)); got != "" {
+			t.Errorf("%s at 390x844: %s", p, got)
+		}
+		b.setScreen(smallLaptop, false)
+		if got := b.eval(`[...document.querySelectorAll('input[type=text], input[type=search], input[type=email], select')].filter(e => e.checkVisibility())
+			.filter(e => e.getBoundingClientRect().height >= 40).map(e => (e.dataset.testid || e.name) + ' is ' + Math.round(e.getBoundingClientRect().height) + ' px tall').join('; ')`); got != "" {
+			t.Errorf("%s at 1280x800: %s", p, got)
+		}
+	}
 }
 
 // On a phone the controls an agent taps all day (the views, Sign out, the
