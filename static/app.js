@@ -1501,15 +1501,33 @@
     var rows = $$("#conv-list .row");
     var i = rows.indexOf(document.getElementById("c-" + id));
     var next = i >= 0 ? rows[i + 1] || rows[i - 1] : null;
-    send(url, { status: "resolved" }).then(function () {
-      window.Switchboard.toast({ kind: "done", text: "Resolved " + name + ".", undo: function () { send(url, { status: "open" }); } });
-    }, function () {});
+    send(url, { status: "resolved" }).then(function () { resolved(url, name); }, function () {});
     if (next) {
       next.focus();
       next.click();
     }
     return true;
   }
+
+  // resolved says that the conversation whose status url is was resolved,
+  // with Undo, which opens it again. The toast offers it for less than
+  // inbox.ResolveUndoWindow, within which the reports count no resolve.
+  function resolved(url, name) {
+    window.Switchboard.toast({ kind: "done", text: "Resolved " + name + ".", undo: function () { send(url, { status: "open" }); } });
+  }
+
+  // The header's Resolve offers the same Undo as e, once the resolve is
+  // answered (from the request itself: a live update may replace the
+  // button while it is out).
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt, xhr = e.detail.xhr;
+    if (!elt || !xhr || !elt.matches || !elt.matches('[data-action="resolve"]')) { return; }
+    var th = elt.closest(".thread"), nameEl = th && $("[data-testid=thread-name]", th);
+    var name = nameEl ? nameEl.textContent : "the conversation", url = elt.getAttribute("hx-post");
+    xhr.addEventListener("loadend", function () {
+      if (xhr.status >= 200 && xhr.status < 300) { resolved(url, name); }
+    });
+  });
 
   function composerBox() { return $("#thread textarea[data-draft-key]"); }
 

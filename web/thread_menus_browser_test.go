@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,43 @@ func TestBrowserARefusedChoiceOffersNoTryAgain(t *testing.T) {
 		`(document.querySelector('[data-testid=action-error]') || {textContent: ''}).textContent.includes('Pick a time in the future.')`)
 	if ana.eval(`String(!!document.querySelector('[data-testid=action-error] [data-testid=action-retry]'))`) != "false" {
 		t.Error("the message offers Try again")
+	}
+}
+
+// The header's Resolve offers Undo as the e key does: Undo opens the
+// conversation again, back in the list of open ones, where it stays.
+func TestBrowserResolveButtonOffersUndo(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	now := time.Now()
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", now))
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550102", "Yuri Tan", "Hello", now.Add(-time.Minute)))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	zoe := b.conversationOf("Zoe Quinn")
+	b.open(ls.url() + "/conversations/" + zoe)
+	b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	b.do("resolve", chromedp.Click(chromedp.CSS(`#thread [data-testid=resolve]`)))
+	b.waitFor("Zoe leaves the open list", `!document.getElementById('c-`+zoe+`')`)
+	b.waitFor("the toast says so, with Undo", `(document.querySelector('[data-testid=toast]') || {textContent: ''}).textContent.includes('Resolved Zoe Quinn.') && !!document.querySelector('[data-testid=toast] [data-testid=undo]')`)
+	b.do("undo", chromedp.Click(chromedp.CSS(`[data-testid=toast] [data-testid=undo]`)))
+	b.waitFor("the header offers Resolve again", `!!document.querySelector('#thread [data-testid=resolve]')`)
+	b.waitFor("Zoe is back in the list", `!!document.getElementById('c-`+zoe+`')`)
+	id, _ := strconv.ParseInt(zoe, 10, 64)
+	c, err := ls.db.Conversation(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != inbox.Open {
+		t.Errorf("after Undo the conversation is %s, want open", c.Status)
+	}
+	time.Sleep(time.Second)
+	if got := b.eval(`String(!!document.getElementById('c-` + zoe + `'))`); got != "true" {
+		t.Error("a second after Undo Zoe has left the list again")
+	}
+	b.open(ls.url() + "/inbox")
+	if got := b.eval(`[...document.querySelectorAll('[data-testid=row-name]')].map(n => n.textContent).join()`); got != "Zoe Quinn,Yuri Tan" {
+		t.Errorf("after Undo the open list is %q, want Zoe Quinn,Yuri Tan", got)
 	}
 }
