@@ -386,6 +386,7 @@
       return;
     }
     var focused = old && document.activeElement === old;
+    var kept = old && selectionIn(old); // text selected in the row, kept as in a bubble
     var el = row;
     if (old) {
       Array.prototype.slice.call(old.attributes).forEach(function (a) {
@@ -408,6 +409,7 @@
     personalise(el);
     if (!old && window.htmx) { htmx.process(el); }
     if (focused && document.activeElement !== el) { el.focus({ preventScroll: true }); }
+    reselect(el, kept);
   }
 
   function removeRow(id) {
@@ -538,23 +540,37 @@
   // to copy) selected in el where el shows the same text there: a bubble's
   // new tick or reaction, or the details redrawn, do not drop it.
   function replaceKeepingSelection(old, el) {
-    var sel = window.getSelection(), ends = null;
-    if (sel && sel.rangeCount && !sel.isCollapsed) {
-      ends = [[sel.anchorNode, sel.anchorOffset], [sel.focusNode, sel.focusOffset]].map(function (end) {
-        return { node: end[0], offset: end[1], path: old.contains(end[0]) ? pathTo(old, end[0]) : null };
-      });
-    }
+    var kept = selectionIn(old);
     old.replaceWith(el);
-    if (!ends || (!ends[0].path && !ends[1].path)) { return; }
+    reselect(el, kept);
+  }
+
+  // selectionIn is the agent's selection where it has an end within root,
+  // each end as its node and offset and its path within root; null when
+  // nothing is selected there.
+  function selectionIn(root) {
+    var sel = window.getSelection();
+    if (!sel || !sel.rangeCount || sel.isCollapsed) { return null; }
+    var ends = [[sel.anchorNode, sel.anchorOffset], [sel.focusNode, sel.focusOffset]].map(function (end) {
+      return { node: end[0], offset: end[1], path: root.contains(end[0]) ? pathTo(root, end[0]) : null };
+    });
+    return ends[0].path || ends[1].path ? ends : null;
+  }
+
+  // reselect selects again what selectionIn kept, its ends within root now
+  // (the old root's twin, or the old root with new content) where root has
+  // the same text at the same place.
+  function reselect(root, ends) {
+    if (!ends) { return; }
     var twins = ends.map(function (end) {
       if (!end.path) { return end.node; }
-      var n = nodeAt(el, end.path);
+      var n = nodeAt(root, end.path);
       if (!n || n.nodeName !== end.node.nodeName || (n.nodeType === 3 && n.data !== end.node.data)) { return null; }
       return n;
     });
     if (!twins[0] || !twins[1]) { return; }
     try {
-      sel.setBaseAndExtent(twins[0], ends[0].offset, twins[1], ends[1].offset);
+      window.getSelection().setBaseAndExtent(twins[0], ends[0].offset, twins[1], ends[1].offset);
     } catch (e) {
       // an offset the twin does not have: the selection goes, as before
     }

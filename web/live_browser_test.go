@@ -118,3 +118,42 @@ func TestBrowserLiveUpdateKeepsTheSelectionInTheThread(t *testing.T) {
 		t.Errorf("after a teammate took the conversation the selection is %q, want the customer's number", got)
 	}
 }
+
+// Text the agent selects in a row of the list (an order number in its
+// preview, to copy it) stays selected when a live update redraws the row
+// around it: a teammate taking the conversation, a label.
+func TestBrowserLiveUpdateKeepsTheSelectionInAListRow(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	ls.addUser("ben@example.com", "Ben Agent")
+	now := time.Now()
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is order 4411?", now.Add(-time.Minute)))
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550102", "Yuri Tan", "Hello", now.Add(-2*time.Minute)))
+	bctx := browser(t, exe)
+	ana := newTab(t, bctx)
+	ana.login(ls.url(), "ana@example.com")
+	zoe := ana.conversationOf("Zoe Quinn")
+	row := `document.getElementById('c-` + zoe + `')`
+	ana.eval(`(() => { const w = document.createTreeWalker(` + row + `.querySelector('[data-testid=row-preview]'), NodeFilter.SHOW_TEXT);
+		for (let n; (n = w.nextNode());) { const i = n.data.indexOf('4411');
+			if (i >= 0) { getSelection().setBaseAndExtent(n, i, n, i + 4); return ''; } }
+		throw new Error('no 4411'); })()`)
+	const selected = `getSelection().toString()`
+	if got := ana.eval(selected); got != "4411" {
+		t.Fatalf("selected %q, want 4411", got)
+	}
+	ana.eval(`window.__rowRedrawn = false; new MutationObserver(() => { window.__rowRedrawn = true; }).observe(` + row + `, {childList: true}); ""`)
+
+	ben := newTab(t, bctx)
+	ben.login(ls.url(), "ben@example.com")
+	ben.open(ls.url() + "/conversations/" + zoe)
+	ben.do("Ben takes it", chromedp.Click(chromedp.CSS(`[data-testid=assign-me]`)))
+	ana.waitFor("Ana's row shows Ben", row+`.dataset.assignee === '`+fmt.Sprint(ls.userID("ben@example.com"))+`' && !!`+row+`.querySelector('[data-testid=row-assignee]')`)
+	if ana.eval(`String(window.__rowRedrawn)`) != "true" {
+		t.Fatal("the row was not redrawn")
+	}
+	if got := ana.eval(selected); got != "4411" {
+		t.Errorf("after a teammate took the conversation the selection is %q, want the order number", got)
+	}
+}
