@@ -268,7 +268,7 @@ func SavedReplyEditPage(v SavedRepliesView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p><a href=\"/admin/saved-replies\" data-testid=\"saved-replies-back\">← All saved replies</a></p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p><a class=\"back-link\" href=\"/admin/saved-replies\" data-testid=\"saved-replies-back\">← All saved replies</a></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -81,7 +81,7 @@ func TestBrowserAdminReportsAndSettingsWithLongWordsOnAPhone(t *testing.T) {
 
 	b := newTab(t, browser(t, exe))
 	b.login(ls.url(), "ana@example.com")
-	pages := []string{"/admin", "/admin/auto-replies", "/admin/auto-replies/rules/1", "/admin/satisfaction", "/admin/saved-replies", "/admin/labels",
+	pages := []string{"/admin", "/admin/auto-replies", "/admin/auto-replies/rules/1", "/admin/satisfaction", "/admin/saved-replies", "/admin/saved-replies/1", "/admin/labels",
 		"/admin/agents", "/admin/agents/" + strconv.FormatInt(long, 10), "/admin/tokens", "/admin/senders", "/admin/templates",
 		"/admin/webhooks", "/admin/audit", "/admin/settings", "/reports", "/settings/notifications"}
 	for _, dark := range []bool{false, true} {
@@ -92,7 +92,13 @@ func TestBrowserAdminReportsAndSettingsWithLongWordsOnAPhone(t *testing.T) {
 			if got := b.eval(adminOnAPhone); got != "" {
 				t.Errorf("%s at 390x844 (dark %v): %s", p, dark, got)
 			}
-			if got := b.eval(smallerThan(tapFields, 44)); got != "" {
+			if got := b.eval(smallerThan(tapFields+`, main .btn, main summary`, 44)); got != "" {
+				t.Errorf("%s at 390x844 (dark %v): %s", p, dark, got)
+			}
+			// A link alone on its line (back to a list), not one within a
+			// sentence.
+			if got := b.eval(`[...document.querySelectorAll('main p > a')].filter(a => a.parentElement.textContent.trim() === a.textContent.trim() && a.checkVisibility())
+				.filter(a => a.getBoundingClientRect().height < 44).map(a => a.textContent + ' is ' + Math.round(a.getBoundingClientRect().height) + ' px tall').join('; ')`); got != "" {
 				t.Errorf("%s at 390x844 (dark %v): %s", p, dark, got)
 			}
 			if got := b.eval(fieldBorderContrast); got != "" {
@@ -101,6 +107,16 @@ func TestBrowserAdminReportsAndSettingsWithLongWordsOnAPhone(t *testing.T) {
 			b.accessible(p+" at 390x844 (dark "+strconv.FormatBool(dark)+")", dark)
 		}
 	}
+	// An agent's own report leads back to the inbox, as big.
+	ls.addUser("ben@example.com", "Ben")
+	ben := newTab(t, browser(t, exe))
+	ben.setScreen(phone, false)
+	ben.login(ls.url(), "ben@example.com")
+	ben.open(ls.url() + "/reports")
+	if got := ben.eval(smallerThan(`main [data-testid=back-to-inbox]`, 44)); got != "" {
+		t.Errorf("an agent's report at 390x844: %s", got)
+	}
+
 	// On a laptop the long names stay within the page too.
 	b.setScreen(smallLaptop, false)
 	for _, p := range pages {
