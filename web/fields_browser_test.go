@@ -3,6 +3,8 @@ package web_test
 import (
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // fieldBorderContrast is a JavaScript expression: the form fields that
@@ -51,6 +53,17 @@ func TestBrowserFieldBordersContrast(t *testing.T) {
 				if got := b.eval(fieldBorderContrast); got != "" {
 					t.Errorf("%s at %s (dark %v): %s", p, s.name, dark, got)
 				}
+			}
+			// The note's box, on the note's colour, and the snooze's time.
+			b.open(ls.url() + "/conversations/1")
+			b.do("open the Note tab", chromedp.Click(chromedp.CSS(`[data-testid=tab-note]`)))
+			b.waitFor("the note's box shows", `document.querySelector('[data-testid=note-text]').checkVisibility()`)
+			b.eval(`document.querySelector('#thread [data-testid=snooze-menu]').open = true, ''`)
+			if got := b.eval(`String(document.querySelectorAll('#thread [data-testid=snooze-menu] input[type=datetime-local]').length)`); got == "0" {
+				t.Fatal("the snooze menu has no time field")
+			}
+			if got := b.eval(fieldBorderContrast); got != "" {
+				t.Errorf("the note and the snooze at %s (dark %v): %s", s.name, dark, got)
 			}
 		}
 	}
