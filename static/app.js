@@ -546,13 +546,27 @@
   }
 
   // selectionIn is the agent's selection where it has an end within root,
-  // each end as its node and offset and its path within root; null when
-  // nothing is selected there.
+  // each end as its node and offset and where it is within root: within
+  // the nearest element with a test id (a row's name or preview, a
+  // bubble's text), found again by its id and rank, else within root, so
+  // that what a live update adds beside it (an assignee, a label) does
+  // not lose it. Null when nothing is selected there.
   function selectionIn(root) {
     var sel = window.getSelection();
     if (!sel || !sel.rangeCount || sel.isCollapsed) { return null; }
     var ends = [[sel.anchorNode, sel.anchorOffset], [sel.focusNode, sel.focusOffset]].map(function (end) {
-      return { node: end[0], offset: end[1], path: root.contains(end[0]) ? pathTo(root, end[0]) : null };
+      var at = { node: end[0], offset: end[1], path: null, key: null };
+      if (!root.contains(end[0])) { return at; }
+      var el = end[0].nodeType === 1 ? end[0] : end[0].parentElement;
+      var anchor = el.closest("[data-testid]");
+      if (anchor && anchor !== root && root.contains(anchor)) {
+        var id = anchor.getAttribute("data-testid");
+        at.key = { id: id, rank: $$('[data-testid="' + CSS.escape(id) + '"]', root).indexOf(anchor) };
+      } else {
+        anchor = root;
+      }
+      at.path = pathTo(anchor, end[0]);
+      return at;
     });
     return ends[0].path || ends[1].path ? ends : null;
   }
@@ -564,7 +578,8 @@
     if (!ends) { return; }
     var twins = ends.map(function (end) {
       if (!end.path) { return end.node; }
-      var n = nodeAt(root, end.path);
+      var anchor = end.key ? $$('[data-testid="' + CSS.escape(end.key.id) + '"]', root)[end.key.rank] : root;
+      var n = anchor && nodeAt(anchor, end.path);
       if (!n || n.nodeName !== end.node.nodeName || (n.nodeType === 3 && n.data !== end.node.data)) { return null; }
       return n;
     });
@@ -576,18 +591,28 @@
     }
   }
 
-  // pathTo is where node is within root, as child indexes; nodeAt finds
-  // the node at such a path.
+  // pathTo is where node is within root, as indexes among the children
+  // that are not the spaces between elements (a part the server draws and
+  // the same part drawn live may have them in different places); null for
+  // such a space. nodeAt finds the node at such a path.
   function pathTo(root, node) {
     var path = [];
-    for (var n = node; n !== root; n = n.parentNode) { path.unshift(Array.prototype.indexOf.call(n.parentNode.childNodes, n)); }
+    for (var n = node; n !== root; n = n.parentNode) {
+      var i = kids(n.parentNode).indexOf(n);
+      if (i < 0) { return null; }
+      path.unshift(i);
+    }
     return path;
   }
 
   function nodeAt(root, path) {
     var n = root;
-    for (var i = 0; n && i < path.length; i++) { n = n.childNodes[path[i]]; }
+    for (var i = 0; n && i < path.length; i++) { n = kids(n)[path[i]]; }
     return n || null;
+  }
+
+  function kids(n) {
+    return Array.prototype.filter.call(n.childNodes, function (c) { return c.nodeType !== 3 || c.data.trim() !== ""; });
   }
 
   function daySeparator(day) {

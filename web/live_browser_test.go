@@ -156,4 +156,17 @@ func TestBrowserLiveUpdateKeepsTheSelectionInAListRow(t *testing.T) {
 	if got := ana.eval(selected); got != "4411" {
 		t.Errorf("after a teammate took the conversation the selection is %q, want the order number", got)
 	}
+
+	// Yuri's name, selected, stays selected when his new message moves
+	// his row to the top with a new preview.
+	yuri := ana.conversationOf("Yuri Tan")
+	ana.eval(`(n => getSelection().setBaseAndExtent(n.firstChild, 0, n.firstChild, 8))(document.querySelector('#c-` + yuri + ` [data-testid=row-name]')), ''`)
+	if got := ana.eval(selected); got != "Yuri Tan" {
+		t.Fatalf("selected %q, want Yuri Tan", got)
+	}
+	ls.post(inboundFrom("evt_3", "msg_3", "+14155550102", "Yuri Tan", "Are you there?", time.Now()))
+	ana.waitFor("Yuri's row moves to the top", `document.querySelector('#conv-list .row').id === 'c-`+yuri+`' && document.querySelector('#c-`+yuri+` [data-testid=row-preview]').textContent.includes('Are you there?')`)
+	if got := ana.eval(selected); got != "Yuri Tan" {
+		t.Errorf("after Yuri's row moved the selection is %q, want his name", got)
+	}
 }
