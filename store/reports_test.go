@@ -218,6 +218,14 @@ func TestOpeningsRollupEqualsScratch(t *testing.T) {
 					t.Fatal(err)
 				}
 			case 1:
+				// Half the replies answer the customer's last message, as
+				// an agent's do; the others come at any time near the
+				// event's, before a request as well.
+				var last int64
+				if rng.IntN(2) == 0 && db.reader.QueryRow(`SELECT coalesce(max(created_at), 0) FROM messages
+					WHERE conversation_id = ? AND direction = 'inbound'`, conv).Scan(&last) == nil && last > 0 {
+					when = time.UnixMilli(last).Add(time.Duration(1+rng.IntN(20)) * time.Minute)
+				}
 				r := inbox.Reply{ConversationID: conv, AuthorID: &agent, Source: inbox.SourceAgent, Type: inbox.TypeText,
 					Text: "On it", IdempotencyKey: fmt.Sprintf("k%d_%d", run, i), At: when}
 				if rng.IntN(4) == 0 {
