@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,3 +160,23 @@ func waitQueued(t testing.TB, db *DB, n int) {
 func fmtID(prefix string, i int) string { return fmt.Sprintf("%s_%d", prefix, i) }
 
 func timeMinutes(i int) time.Duration { return time.Duration(i) * time.Minute }
+
+// logBuffer holds a database's log for a test to read while the
+// database's background goroutines (the stale openings' derivation, the
+// report hours' packing) may still write to it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

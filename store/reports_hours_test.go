@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -398,7 +397,7 @@ func TestMigrationPacksTheOpeningsOfAnExistingDatabase(t *testing.T) {
 	report := packReport
 	packReport = 0
 	t.Cleanup(func() { packReport = report })
-	var logged bytes.Buffer
+	var logged logBuffer
 	db, err = Open(path, WithLogger(slog.New(slog.NewJSONHandler(&logged, nil))))
 	if err != nil {
 		t.Fatal(err)

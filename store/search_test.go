@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -787,7 +786,7 @@ func TestSearchMigrationIndexesExistingData(t *testing.T) {
 	batch, report := searchFillBatch, searchFillReport
 	searchFillBatch, searchFillReport = 2, 0
 	t.Cleanup(func() { searchFillBatch, searchFillReport = batch, report })
-	var logged bytes.Buffer
+	var logged logBuffer
 	f := &searchFixture{t: t}
 	db, err := Open(path, WithLogger(slog.New(slog.NewJSONHandler(&logged, nil))))
 	if err != nil {
