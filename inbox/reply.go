@@ -115,8 +115,8 @@ func sendLater(ctx context.Context, tx ReplyTx, conv Conversation, m Message, ke
 
 // checkReply enforces what Zavu would refuse anyway, before anything is
 // written: an empty or oversized text, a file where the channel takes
-// none or a caption longer than it takes, a template anywhere but on
-// WhatsApp, and free text after the WhatsApp window closed.
+// none or a caption longer than it takes, a template or reply buttons
+// anywhere but on WhatsApp, and free text after the WhatsApp window closed.
 func checkReply(conv Conversation, r Reply) error {
 	switch r.Type {
 	case TypeText:
@@ -127,13 +127,15 @@ func checkReply(conv Conversation, r Reply) error {
 		if r.Content == nil || r.Content.TemplateID == "" {
 			return fmt.Errorf("a template reply names no template: %w", ErrInvalid)
 		}
-		if conv.Channel != WhatsApp {
-			return &InvalidError{Code: "template_not_supported",
-				Message: "Templates are WhatsApp's: " + conv.Channel.Label() + " cannot send one. Write the message as text instead."}
+		if err := CheckChannelTakes(conv.Channel, r.Type); err != nil {
+			return err
 		}
 	case TypeButtons:
 		if strings.TrimSpace(r.Text) == "" || r.Content == nil || len(r.Content.Buttons) == 0 || len(r.Content.Buttons) > 3 {
 			return fmt.Errorf("a buttons message needs a text and 1 to 3 buttons: %w", ErrInvalid)
+		}
+		if err := CheckChannelTakes(conv.Channel, r.Type); err != nil {
+			return err
 		}
 	case TypeImage, TypeVideo, TypeAudio, TypeDocument:
 		if r.Content == nil || r.Content.MediaURL == "" {
@@ -154,6 +156,25 @@ func checkReply(conv Conversation, r Reply) error {
 	}
 	if r.Type != TypeTemplate && !WindowOpen(conv.Channel, conv.LastInboundAt, r.At) {
 		return ErrWindowClosed
+	}
+	return nil
+}
+
+// CheckChannelTakes refuses, with the channel named, a reply of type t
+// that only WhatsApp carries (a template, reply buttons) on any other
+// channel: the most fundamental refusal a reply can get, checked before
+// anything about the template or the text.
+func CheckChannelTakes(ch Channel, t MessageType) error {
+	if ch == WhatsApp {
+		return nil
+	}
+	switch t {
+	case TypeTemplate:
+		return &InvalidError{Code: "template_not_supported",
+			Message: "Templates are WhatsApp's: " + ch.Label() + " cannot send one. Write the message as text instead."}
+	case TypeButtons:
+		return &InvalidError{Code: "buttons_not_supported",
+			Message: "Reply buttons are WhatsApp's: " + ch.Label() + " cannot send them. Write the choices in the text instead."}
 	}
 	return nil
 }

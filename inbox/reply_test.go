@@ -276,3 +276,46 @@ func TestAFileFollowsItsChannelsRules(t *testing.T) {
 		}
 	}
 }
+
+// Templates and reply buttons are WhatsApp's: on SMS each is refused
+// before anything is written, with its own code naming the channel, when
+// queued and when a failed one is retried (one an earlier version let
+// through to fail at Zavu).
+func TestWhatsAppOnlyRepliesAreRefusedOnSMS(t *testing.T) {
+	ctx := context.Background()
+	s := newMemTx()
+	in := inboundEv("e1", "m1", 0, "Hi")
+	in.Inbound.Channel = SMS
+	mustIngest(t, s, in)
+	buttons := &Content{Buttons: []Button{{ID: "yes", Title: "Yes"}, {ID: "no", Title: "No"}}}
+	for _, tc := range []struct {
+		r    Reply
+		code string
+	}{
+		{Reply{ConversationID: 1, Source: SourceAPI, Type: TypeTemplate, Content: &Content{TemplateID: "tmpl_1"}, IdempotencyKey: "k1", At: at(1)}, "template_not_supported"},
+		{Reply{ConversationID: 1, Source: SourceAPI, Type: TypeButtons, Text: "Did that help?", Content: buttons, IdempotencyKey: "k2", At: at(1)}, "buttons_not_supported"},
+	} {
+		_, _, err := QueueReply(ctx, s, tc.r)
+		var ie *InvalidError
+		if !errors.As(err, &ie) || ie.Code != tc.code || !strings.Contains(ie.Message, "SMS") {
+			t.Errorf("%s on SMS: %v, want %s naming SMS", tc.r.Type, err, tc.code)
+		}
+	}
+	if len(s.messages) != 1 || len(s.outbox) != 0 {
+		t.Fatalf("refused replies wrote %d messages, %d entries", len(s.messages)-1, len(s.outbox))
+	}
+
+	failed := Message{ConversationID: 1, Direction: Outbound, Channel: SMS, Type: TypeButtons, Text: "Did that help?",
+		Content: buttons, Status: StatusFailed, Source: SourceAgent, CreatedAt: at(1), UpdatedAt: at(1)}
+	if err := s.InsertMessage(ctx, &failed); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := RetryReply(ctx, s, failed.ID, "k3", at(2))
+	var ie *InvalidError
+	if !errors.As(err, &ie) || ie.Code != "buttons_not_supported" {
+		t.Errorf("retrying buttons on SMS: %v, want buttons_not_supported", err)
+	}
+	if len(s.outbox) != 0 {
+		t.Errorf("the refused retry queued %+v", s.outbox)
+	}
+}

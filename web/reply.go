@@ -51,6 +51,15 @@ func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error
 	ctx := c.Request().Context()
 	r.At = s.now()
 	if r.Type == inbox.TypeTemplate {
+		// A template on SMS is refused for its channel, whatever the
+		// template: that comes before whether it is approved.
+		conv, err := s.store.Conversation(ctx, r.ConversationID)
+		if err != nil {
+			return inbox.Message{}, err
+		}
+		if err := inbox.CheckChannelTakes(conv.Channel, r.Type); err != nil {
+			return inbox.Message{}, err
+		}
 		t, err := s.approvedTemplate(c, r.Content.TemplateID)
 		if err != nil {
 			return inbox.Message{}, err
@@ -171,6 +180,8 @@ func (s *Server) handleRetry(c echo.Context) error {
 	ctx := c.Request().Context()
 	// A template Meta has paused or rejected since would only fail again.
 	if old, err := s.store.Message(ctx, id); err != nil {
+		return err
+	} else if err := inbox.CheckChannelTakes(old.Channel, old.Type); err != nil && old.Status == inbox.StatusFailed {
 		return err
 	} else if old.Type == inbox.TypeTemplate && old.Content != nil && old.Status == inbox.StatusFailed {
 		if _, err := s.approvedTemplate(c, old.Content.TemplateID); err != nil {

@@ -80,6 +80,7 @@ func TestTemplateReplyOnSMSIsRefused(t *testing.T) {
 	ctx := context.Background()
 	if err := ts.db.SyncTemplates(ctx, []inbox.Template{
 		{ID: "tpl_hello", Name: "hello", Language: "en", Status: "approved", Body: "Hello!", UpdatedAt: time.Now()},
+		{ID: "tpl_paused", Name: "paused", Language: "en", Status: "paused", Body: "Hello again!", UpdatedAt: time.Now()},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -91,13 +92,17 @@ func TestTemplateReplyOnSMSIsRefused(t *testing.T) {
 		t.Errorf("the SMS conversation's composer offers a template, or no text box")
 	}
 
-	status, out := ts.apiCall(ts.token, http.MethodPost, "/api/v1"+path, `{"templateId":"tpl_hello"}`)
-	if status != http.StatusBadRequest || out.Error.Code != "template_not_supported" || !strings.Contains(out.Error.Message, "SMS") {
-		t.Errorf("API template on SMS: %d %+v, want 400 template_not_supported naming SMS", status, out)
-	}
-	if p := a.post(path, url.Values{"templateId": {"tpl_hello"}}); p.status != http.StatusBadRequest ||
-		!strings.Contains(p.body, `"template_not_supported"`) {
-		t.Errorf("form template on SMS: %d %s, want 400 template_not_supported", p.status, p.body)
+	// The channel is the first refusal: a paused template, or one Zavu
+	// does not know, is refused for SMS too, not for its approval.
+	for _, tpl := range []string{"tpl_hello", "tpl_paused", "tpl_nowhere"} {
+		status, out := ts.apiCall(ts.token, http.MethodPost, "/api/v1"+path, `{"templateId":"`+tpl+`"}`)
+		if status != http.StatusBadRequest || out.Error.Code != "template_not_supported" || !strings.Contains(out.Error.Message, "SMS") {
+			t.Errorf("API template %s on SMS: %d %+v, want 400 template_not_supported naming SMS", tpl, status, out)
+		}
+		if p := a.post(path, url.Values{"templateId": {tpl}}); p.status != http.StatusBadRequest ||
+			!strings.Contains(p.body, `"template_not_supported"`) {
+			t.Errorf("form template %s on SMS: %d %s, want 400 template_not_supported", tpl, p.status, p.body)
+		}
 	}
 	if entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10); err != nil || len(entries) != 0 {
 		t.Fatalf("outbox after refused templates: %+v %v, want nothing", entries, err)
