@@ -129,6 +129,12 @@ func (s *Server) handleAPISearch(c echo.Context) error {
 	if inbox.ParseSearch(f.Query).Mine {
 		return newError(http.StatusBadRequest, "invalid_parameter", "in:mine needs a signed-in user; use assigneeId.")
 	}
+	if operatorsAlone(f.Query) {
+		// A search finds words; an empty list would say none matched.
+		return newError(http.StatusBadRequest, "search_needs_word",
+			"q needs a word to find: label:, -word and the filters only narrow a search. "+
+				"GET /api/v1/conversations lists conversations without one.")
+	}
 	items, next, err := s.store.Search(c.Request().Context(), f)
 	if err != nil {
 		return invalidCursor(err)

@@ -139,3 +139,35 @@ func TestSearchStatusAsTheListsHaveIt(t *testing.T) {
 		t.Error("the search's status filter offers no Snoozed")
 	}
 }
+
+// A search of operators alone (label:refund, -refund) finds nothing, as
+// operators only narrow what words find: the API says so with 400
+// search_needs_word rather than an empty list that reads as "no
+// conversation carries the label". in:mine, which the API never takes,
+// says to use assigneeId; with a word the label narrows as ever.
+func TestAPISearchOfOperatorsAloneAsksForAWord(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Is my refund through?", time.Now().Add(-time.Minute)))
+	ts.label("refund", "red")
+	conv := ts.mustMessage("msg_1").ConversationID
+	if status, _, out := ts.patch(ts.token, conv, `{"labels":["refund"]}`); status != http.StatusOK {
+		t.Fatalf("label: %d %+v", status, out)
+	}
+	for _, q := range []string{"label:refund", "-refund", `label:"refund" -late`, "  label:refund  "} {
+		status, out := ts.apiCall(ts.token, http.MethodGet, "/api/v1/search?q="+url.QueryEscape(q), "")
+		if status != http.StatusBadRequest || out.Error.Code != "search_needs_word" || !strings.Contains(out.Error.Message, "word") {
+			t.Errorf("%q: %d %+v, want 400 search_needs_word", q, status, out)
+		}
+	}
+	if status, out := ts.apiCall(ts.token, http.MethodGet, "/api/v1/search?q=in:mine", ""); status != http.StatusBadRequest ||
+		out.Error.Code != "invalid_parameter" || !strings.Contains(out.Error.Message, "assigneeId") {
+		t.Errorf("in:mine: %d %+v, want 400 invalid_parameter naming assigneeId", status, out)
+	}
+	for _, q := range []string{"refund label:refund", "from:+1415 label:refund"} {
+		var page apiSearchPage
+		ts.mustGet("/api/v1/search?q="+url.QueryEscape(q), &page)
+		if len(page.Items) != 1 || page.Items[0].ConversationID != conv {
+			t.Errorf("%q: %+v, want the labelled conversation", q, page)
+		}
+	}
+}

@@ -35,9 +35,9 @@ func (s *Server) handleSearch(c echo.Context) error {
 		v.Error = "That search has a filter this page cannot read."
 		return s.render(c, http.StatusOK, views.SearchResults(v))
 	}
-	if q := inbox.ParseSearch(f.Query); len(q.Terms) == 0 && q.From.Text == "" && strings.TrimSpace(f.Query) != "" {
-		// label:, in:mine and -word narrow what words find; alone they
-		// find nothing, which is not what "Nothing found." would say.
+	if operatorsAlone(f.Query) {
+		// Alone they find nothing, which is not what "Nothing found."
+		// would say.
 		v.Error = "Add a word to find: label:, in:mine and -word only narrow a search. " +
 			"The list's label filter and Mine show every such conversation."
 		return s.render(c, http.StatusOK, views.SearchResults(v))
@@ -92,4 +92,12 @@ func (s *Server) notesAmong(c echo.Context, hits []inbox.SearchHit) (map[int64]b
 		}
 	}
 	return notes, nil
+}
+
+// operatorsAlone is true for a search of operators with nothing to find
+// (label:refund, in:mine, -late): they narrow what words or from: find,
+// and alone select nothing.
+func operatorsAlone(query string) bool {
+	q := inbox.ParseSearch(query)
+	return len(q.Terms) == 0 && q.From.Text == "" && strings.TrimSpace(query) != ""
 }
