@@ -37,3 +37,6 @@ const (
 // PasswordStamp is what a session keeps of the password it was signed in
 // with, for tests that write a session as an older Switchboard did.
 var PasswordStamp = passwordStamp
+
+// HumanSeconds is how the reports write a duration, for table tests.
+var HumanSeconds = humanSeconds

@@ -239,20 +239,28 @@ func pageQuery(q url.Values) url.Values {
 	return out
 }
 
-// humanSeconds writes a duration in seconds for people: 45 s, 12 min,
-// 3 h 20 min, 2 d 4 h.
+// humanSeconds writes a duration in seconds for people, in its two
+// largest units, the smaller rounded to the nearest (a support lead reads
+// 1 min 44 s, not 1 min): 45 s, 1 min 44 s, 3 h 20 min, 2 d 4 h. A
+// smaller unit that rounds to nothing is left out: 12 min, 2 h, 3 d.
 func humanSeconds(secs float64) string {
-	d := time.Duration(secs * float64(time.Second)).Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+	two := func(big, small int, bigUnit, smallUnit string) string {
+		if small == 0 {
+			return fmt.Sprintf("%d %s", big, bigUnit)
+		}
+		return fmt.Sprintf("%d %s %d %s", big, bigUnit, small, smallUnit)
 	}
+	d := time.Duration(secs * float64(time.Second))
+	if s := d.Round(time.Second); s < time.Minute {
+		return fmt.Sprintf("%d s", int(s.Seconds()))
+	} else if s < time.Hour {
+		return two(int(s.Minutes()), int(s.Seconds())%60, "min", "s")
+	}
+	if m := d.Round(time.Minute); m < 24*time.Hour {
+		return two(int(m.Hours()), int(m.Minutes())%60, "h", "min")
+	}
+	h := int(d.Round(time.Hour).Hours())
+	return two(h/24, h%24, "d", "h")
 }
 
 // change writes the change from prev to cur in percent, and whether it is

@@ -15,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"switchboard/inbox"
+	"switchboard/web"
 )
 
 type apiSummary struct {
@@ -244,8 +245,8 @@ func TestReportsWithinBusinessHours(t *testing.T) {
 	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-first-response-business-p50"] .report-value`).Text()); got != "1 h 30 min" {
 		t.Errorf("business first response figure %q, want 1 h 30 min", got)
 	}
-	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-first-response-p50"] .report-value`).Text()); got != "2 d 17 h" {
-		t.Errorf("wall-clock first response figure %q, want 2 d 17 h", got)
+	if got := strings.TrimSpace(p.doc.Find(`[data-testid="figure-first-response-p50"] .report-value`).Text()); got != "2 d 18 h" { // 65.5 h, rounded to the hour
+		t.Errorf("wall-clock first response figure %q, want 2 d 18 h", got)
 	}
 	rows, err := csv.NewReader(strings.NewReader(adm.get("/reports/export.csv?" + q).body)).ReadAll()
 	if err != nil || len(rows) != 2 {
@@ -677,5 +678,58 @@ func TestReportPeriodGivenBackToTheSecond(t *testing.T) {
 		s.From != "2026-03-01T08:00:00Z" || s.To != "2026-03-01T09:00:00Z" || s.Conversations != 0 {
 		t.Errorf("a period of fractions of seconds: %d %+v; want 2026-03-01T08:00:00Z to 2026-03-01T09:00:00Z, without the message at 09:00:00.3",
 			status, s.period)
+	}
+}
+
+// A duration on the Reports page reads in its two largest units, the
+// smaller rounded to the nearest, as a support lead reads a response
+// time: a first response of 1 min 44 s says so in the figures and the
+// agents' table, and in the agent's own report, not "1 min".
+func TestReportDurationsAreNotCutShort(t *testing.T) {
+	for _, c := range []struct {
+		secs float64
+		want string
+	}{
+		{0, "0 s"}, {44.4, "44 s"}, {59.6, "1 min"}, {60, "1 min"}, {104, "1 min 44 s"}, {719.6, "12 min"},
+		{3599.6, "1 h"}, {3600 + 29*60 + 40, "1 h 30 min"}, {8*3600 + 40*60 + 10, "8 h 40 min"},
+		{24*3600 - 20, "1 d"}, {2*86400 + 14*3600 + 40*60, "2 d 15 h"}, {3 * 86400, "3 d"},
+	} {
+		if got := web.HumanSeconds(c.secs); got != c.want {
+			t.Errorf("%v s reads %q, want %q", c.secs, got, c.want)
+		}
+	}
+
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ben := ts.addUser("ben@example.com", "Ben", inbox.RoleAgent)
+	asked := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", asked))
+	ts.settle()
+	conv := ts.mustMessage("msg_1").ConversationID
+	sendReply(t, ts.db, inbox.Reply{ConversationID: conv, AuthorID: &ben.ID, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "On its way", IdempotencyKey: "k1", At: asked.Add(104 * time.Second)})
+
+	adm := ts.newAgent()
+	adm.login(ana.Email)
+	p := adm.get("/reports")
+	for _, id := range []string{"figure-first-response-p50", "figure-first-response-p90"} {
+		if got := strings.TrimSpace(p.doc.Find(`[data-testid="` + id + `"] .report-value`).Text()); got != "1 min 44 s" {
+			t.Errorf("admin's %s %q, want 1 min 44 s", id, got)
+		}
+	}
+	var row string
+	p.find("agents-table").Find(`tbody tr`).Each(func(_ int, tr *goquery.Selection) {
+		if tr.Find("td").Eq(0).Text() == "Ben" {
+			row = tr.Find(`td[data-label="First response (median)"]`).Text()
+		}
+	})
+	if row != "1 min 44 s" {
+		t.Errorf("Ben's row in the agents' table %q, want 1 min 44 s", row)
+	}
+
+	b := ts.newAgent()
+	b.login(ben.Email)
+	if got := strings.TrimSpace(b.get("/reports").doc.Find(`[data-testid="figure-first-response-p50"] .report-value`).Text()); got != "1 min 44 s" {
+		t.Errorf("Ben's own report %q, want 1 min 44 s", got)
 	}
 }
