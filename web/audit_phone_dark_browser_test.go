@@ -14,6 +14,11 @@ import (
 // break it nowhere but where it says.
 var longWord = strings.Repeat("Supercalifragilistic", 15)
 
+// smallLinksAlone names the links alone on their line in a page's main
+// part (back to a list), not one within a sentence, less than 44 px tall.
+const smallLinksAlone = `[...document.querySelectorAll('main p > a')].filter(a => a.parentElement.textContent.trim() === a.textContent.trim() && a.checkVisibility())
+	.filter(a => a.getBoundingClientRect().height < 44).map(a => a.textContent + ' is ' + Math.round(a.getBoundingClientRect().height) + ' px tall').join('; ')`
+
 // The admin pages, the reports and the agent's settings at 390x844, light
 // and dark, with names of 300 characters without a space (an agent, a
 // label, a token, a saved reply, a keyword rule, a sender, a template, a
@@ -27,14 +32,14 @@ func TestBrowserAdminReportsAndSettingsWithLongWordsOnAPhone(t *testing.T) {
 	ana := ls.addAdmin("ana@example.com", "Ana "+longWord)
 	long := ls.addAdmin(longWord+"@example.com", longWord)
 	ls.post(inboundFrom("evt_l1", "msg_l1", "+14155550101", longWord, longWord, now.Add(-20*time.Minute)))
-	var conv int64
+	var conv, contact int64
 	for deadline := time.Now().Add(30 * time.Second); conv == 0; {
 		cs, _, err := ls.db.Conversations(ctx, inbox.ConversationFilter{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(cs) > 0 {
-			conv = cs[0].ID
+			conv, contact = cs[0].ID, cs[0].Contact.ID
 		} else if time.Now().After(deadline) {
 			t.Fatal("the webhook made no conversation")
 		} else {
@@ -95,10 +100,7 @@ func TestBrowserAdminReportsAndSettingsWithLongWordsOnAPhone(t *testing.T) {
 			if got := b.eval(smallerThan(tapFields+`, main .btn, main summary`, 44)); got != "" {
 				t.Errorf("%s at 390x844 (dark %v): %s", p, dark, got)
 			}
-			// A link alone on its line (back to a list), not one within a
-			// sentence.
-			if got := b.eval(`[...document.querySelectorAll('main p > a')].filter(a => a.parentElement.textContent.trim() === a.textContent.trim() && a.checkVisibility())
-				.filter(a => a.getBoundingClientRect().height < 44).map(a => a.textContent + ' is ' + Math.round(a.getBoundingClientRect().height) + ' px tall').join('; ')`); got != "" {
+			if got := b.eval(smallLinksAlone); got != "" {
 				t.Errorf("%s at 390x844 (dark %v): %s", p, dark, got)
 			}
 			if got := b.eval(fieldBorderContrast); got != "" {
@@ -115,6 +117,18 @@ func TestBrowserAdminReportsAndSettingsWithLongWordsOnAPhone(t *testing.T) {
 	ben.open(ls.url() + "/reports")
 	if got := ben.eval(smallerThan(`main [data-testid=back-to-inbox]`, 44)); got != "" {
 		t.Errorf("an agent's report at 390x844: %s", got)
+	}
+
+	// The contacts and mentions pages lead back to the inbox, and a
+	// contact back to the contacts, as big.
+	for _, p := range []string{"/contacts", "/contacts/" + strconv.FormatInt(contact, 10), "/mentions"} {
+		ben.open(ls.url() + p)
+		if got := ben.eval(`String(document.querySelectorAll('main [data-testid^=back-to]').length)`); got == "0" {
+			t.Errorf("%s has no link back", p)
+		}
+		if got := ben.eval(smallLinksAlone); got != "" {
+			t.Errorf("%s at 390x844: %s", p, got)
+		}
 	}
 
 	// On a laptop the long names stay within the page too.
