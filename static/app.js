@@ -1542,7 +1542,7 @@
     var rows = $$("#conv-list .row");
     var i = rows.indexOf(document.getElementById("c-" + id));
     var next = i >= 0 ? rows[i + 1] || rows[i - 1] : null;
-    send(url, { status: "resolved" }).then(function () { resolved(url, name); }, function () {});
+    send(url, { status: "resolved" }).then(function (r) { resolved(r.headers.get("Switchboard-Undo"), name); }, function () {});
     if (next) {
       next.focus();
       next.click();
@@ -1550,11 +1550,13 @@
     return true;
   }
 
-  // resolved says that the conversation whose status url is was resolved,
-  // with Undo, which opens it again. The toast offers it for less than
+  // resolved says that the conversation name was resolved, with Undo,
+  // which puts back what the resolve changed (open, snoozed until when it
+  // was) through the bulk actions' undo and the token the resolve
+  // answered with. The toast offers it for less than
   // inbox.ResolveUndoWindow, within which the reports count no resolve.
-  function resolved(url, name) {
-    window.Switchboard.toast({ kind: "done", text: "Resolved " + name + ".", undo: function () { send(url, { status: "open" }); } });
+  function resolved(token, name) {
+    window.Switchboard.toast({ kind: "done", text: "Resolved " + name + ".", undo: token ? function () { window.Switchboard.undo(token); } : null });
   }
 
   // The header's Resolve offers the same Undo as e, once the resolve is
@@ -1564,9 +1566,9 @@
     var elt = e.detail.elt, xhr = e.detail.xhr;
     if (!elt || !xhr || !elt.matches || !elt.matches('[data-action="resolve"]')) { return; }
     var th = elt.closest(".thread"), nameEl = th && $("[data-testid=thread-name]", th);
-    var name = nameEl ? nameEl.textContent : "the conversation", url = elt.getAttribute("hx-post");
+    var name = nameEl ? nameEl.textContent : "the conversation";
     xhr.addEventListener("loadend", function () {
-      if (xhr.status >= 200 && xhr.status < 300) { resolved(url, name); }
+      if (xhr.status >= 200 && xhr.status < 300) { resolved(xhr.getResponseHeader("Switchboard-Undo"), name); }
     });
   });
 

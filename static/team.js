@@ -122,6 +122,10 @@
     });
   }
 
+  // The resolve of one conversation (e, the header's Resolve) is undone
+  // the same way.
+  window.Switchboard.undo = undo;
+
   function bulk(action, value) {
     if (selected.size === 0) { return; }
     var body = new URLSearchParams();

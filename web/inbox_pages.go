@@ -407,7 +407,10 @@ func (s *Server) assignedMeanwhile(c echo.Context, holder *int64, me int64) erro
 		name+" has this conversation now: it was assigned a moment ago, so your change did not go through.")
 }
 
-// handleStatus resolves or reopens a conversation.
+// handleStatus resolves or reopens a conversation, as a bulk action of
+// one: a resolve answers with the token of its undo (header
+// Switchboard-Undo, for POST /conversations/bulk/undo), which puts back
+// exactly what it changed (a snooze too).
 func (s *Server) handleStatus(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
@@ -417,27 +420,20 @@ func (s *Server) handleStatus(c echo.Context) error {
 	if st != inbox.Open && st != inbox.Resolved {
 		return newError(http.StatusBadRequest, "invalid_parameter", "The status must be open or resolved.")
 	}
-	ctx := c.Request().Context()
-	before, err := s.store.Conversation(ctx, id)
-	if err != nil {
-		return err
-	}
-	conv, err := s.store.SetStatus(ctx, id, st, s.now())
-	if err != nil {
-		return err
-	}
 	me := currentUser(c).ID
+	states, err := s.changeConversations(c, []int64{id}, inbox.ConversationUpdate{Status: &st, By: me})
+	if err != nil {
+		return err
+	}
 	s.log.Info("conversation status changed", "conversation_id", id, "status", st, "by", me)
-	s.publish(inbox.Change{ConversationIDs: []int64{conv.ID}})
-	if before.Status != conv.Status {
-		kind := inbox.ActivityResolved
-		if conv.Status == inbox.Open {
-			kind = inbox.ActivityReopened
-		}
-		s.recordActivity(ctx, inbox.ThreadActivity{ConversationID: id, Kind: kind, ActorID: &me})
+	if st == inbox.Resolved {
+		c.Response().Header().Set(undoHeader, s.undos.put(me, states, s.now()))
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// undoHeader carries the token that undoes a resolve of one conversation.
+const undoHeader = "Switchboard-Undo"
 
 // handleRoot sends agents to their inbox.
 func (s *Server) handleRoot(c echo.Context) error {

@@ -299,3 +299,72 @@ func TestBrowserResolveButtonOffersUndo(t *testing.T) {
 		t.Errorf("after Undo the open list is %q, want Zoe Quinn,Yuri Tan", got)
 	}
 }
+
+// Undo of a resolve puts back what the resolve changed, as a bulk
+// action's Undo does: a conversation snoozed until a time, and assigned
+// to a teammate, comes back snoozed until that time with that teammate,
+// not open; from the header's Resolve and from the e key alike.
+func TestBrowserUndoOfAResolveBringsBackTheSnooze(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ana := ls.addAdmin("ana@example.com", "Ana Admin")
+	ben := ls.addAdmin("ben@example.com", "Ben Agent")
+	now := time.Now()
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", now))
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550102", "Yuri Tan", "Hello", now.Add(-time.Minute)))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	zoe := b.conversationOf("Zoe Quinn")
+	id, _ := strconv.ParseInt(zoe, 10, 64)
+	ctx := context.Background()
+	snoozed, until := inbox.Snoozed, now.Add(3*time.Hour).Truncate(time.Millisecond)
+	if _, _, err := ls.db.UpdateConversations(ctx, []int64{id}, inbox.ConversationUpdate{Status: &snoozed, SnoozedUntil: until,
+		Assign: true, AssigneeID: &ben, By: ana}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		c, err := ls.db.Conversation(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(c.Status)
+		if c.Status == inbox.Snoozed {
+			s += " until " + c.SnoozedUntil.UTC().Format(time.RFC3339Nano)
+		}
+		if c.AssigneeID != nil {
+			s += " with " + strconv.FormatInt(*c.AssigneeID, 10)
+		}
+		return s
+	}
+	want := state()
+	if !strings.HasPrefix(want, "snoozed until ") {
+		t.Fatalf("before: %s", want)
+	}
+	waitState := func(what, want string) {
+		t.Helper()
+		var got string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if got = state(); got == want {
+				return
+			}
+		}
+		t.Errorf("%s: the conversation is %s, want %s", what, got, want)
+	}
+	resolvedWithBen := "resolved with " + strconv.FormatInt(ben, 10)
+
+	for _, how := range []string{"the header's Resolve", "e"} {
+		b.open(ls.url() + "/conversations/" + zoe)
+		b.waitFor("the live connection is up", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+		b.waitFor("the thread", `(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Zoe Quinn'`)
+		if how == "e" {
+			b.eval(`document.activeElement && document.activeElement.blur(), ""`)
+			b.key("e")
+		} else {
+			b.do("resolve", chromedp.Click(chromedp.CSS(`#thread [data-testid=resolve]`)))
+		}
+		b.waitFor("the toast says so, with Undo", `(document.querySelector('[data-testid=toast]') || {textContent: ''}).textContent.includes('Resolved Zoe Quinn.') && !!document.querySelector('[data-testid=toast] [data-testid=undo]')`)
+		waitState(how+" resolves", resolvedWithBen)
+		b.do("undo", chromedp.Click(chromedp.CSS(`[data-testid=toast] [data-testid=undo]`)))
+		waitState("Undo after "+how, want)
+	}
+}
