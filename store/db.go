@@ -184,6 +184,16 @@ func DSN(path string, writer bool) string {
 	return dsn + "&_pragma=query_only(1)"
 }
 
+// tryWriteLock takes the write lock of db, whose transactions begin
+// IMMEDIATE, and lets it go.
+func tryWriteLock(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("write lock: %w", err)
+	}
+	return tx.Rollback()
+}
+
 // busyTimeoutMs is how long a connection waits for a lock held by another.
 const busyTimeoutMs = 5000
 
@@ -243,6 +253,13 @@ func Open(path string, opts ...Option) (*DB, error) {
 
 	ctx := context.Background()
 	if err := migrateLogged(ctx, writer, o.migrationSource, o.now, o.log); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, explainOpen(path, err))
+	}
+	// The write lock is tried once, so that a start that could not write
+	// (a lock another program keeps, a file this user cannot write) stops
+	// and says so, rather than failing each write after.
+	if err := tryWriteLock(ctx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, explainOpen(path, err))
 	}

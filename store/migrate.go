@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -59,7 +60,8 @@ func loadMigrations(src migrationSource) ([]migration, error) {
 }
 
 // migrate applies the migrations of src that db lacks, in order, each in
-// one transaction recorded in schema_migrations. It refuses a database that
+// one transaction recorded in schema_migrations; a database that lacks
+// none is only read. It refuses a database that
 // has a version this binary does not know: it was written by a newer
 // Switchboard, and an older one could damage it.
 func migrate(ctx context.Context, db *sql.DB, src migrationSource, now func() time.Time) error {
@@ -72,25 +74,29 @@ func migrateLogged(ctx context.Context, db *sql.DB, src migrationSource, now fun
 	if err != nil {
 		return err
 	}
+	applied, newest, err := appliedMigrations(ctx, db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+	if err != nil {
+		return err
+	}
+	latest := 0
+	if len(ms) > 0 {
+		latest = ms[len(ms)-1].version
+	}
+	if newest > latest {
+		return fmt.Errorf("the database has schema version %d but this binary knows only up to %d: "+
+			"it was written by a newer Switchboard; run that version or restore a backup", newest, latest)
+	}
+	missing := slices.DeleteFunc(ms, func(m migration) bool { return applied[m.version] })
+	if len(missing) == 0 {
+		return nil
+	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		applied_at INTEGER NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	latest := 0
-	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
-	}
-	var newest sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if int(newest.Int64) > latest {
-		return fmt.Errorf("the database has schema version %d but this binary knows only up to %d: "+
-			"it was written by a newer Switchboard; run that version or restore a backup", newest.Int64, latest)
-	}
-	for _, m := range ms {
+	for _, m := range missing {
 		if err := applyMigration(ctx, db, m, now, log); err != nil {
 			return err
 		}
@@ -98,9 +104,42 @@ func migrateLogged(ctx context.Context, db *sql.DB, src migrationSource, now fun
 	return nil
 }
 
+// appliedMigrations reads, without a write lock, the versions recorded in
+// schema_migrations and the newest of them; none when exists (a query
+// naming the table when it is there) finds no table. A database that is
+// up to date is then opened without a write transaction; each missing
+// migration is checked again inside its own.
+func appliedMigrations(ctx context.Context, db *sql.DB, exists string) (map[int]bool, int, error) {
+	applied := map[int]bool{}
+	var name sql.NullString
+	if err := db.QueryRowContext(ctx, exists).Scan(&name); errors.Is(err, sql.ErrNoRows) || err == nil && !name.Valid {
+		return applied, 0, nil
+	} else if err != nil {
+		return nil, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	defer rows.Close()
+	newest := 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, 0, fmt.Errorf("read schema version: %w", err)
+		}
+		applied[v] = true
+		newest = max(newest, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return applied, newest, nil
+}
+
 // applyMigration applies m unless it is recorded already. The check runs
-// inside the write transaction, so two processes opening the same file at
-// once apply it once.
+// again inside the write transaction, so two processes opening the same
+// file at once, both having found m missing, apply it once.
 func applyMigration(ctx context.Context, db *sql.DB, m migration, now func() time.Time, log *slog.Logger) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

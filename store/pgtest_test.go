@@ -273,6 +273,7 @@ var pgContract = []struct {
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},
+	{"TestPostgresMigrationsOfAnUpToDateDatabaseTakeNoLock", TestPostgresMigrationsOfAnUpToDateDatabaseTakeNoLock},
 }
 
 // TestPostgres runs the store's contract on PostgreSQL.

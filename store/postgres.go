@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -278,7 +279,7 @@ func (p boolAsInt) Encode(value any, buf []byte) ([]byte, error) {
 
 // migratePostgres applies the PostgreSQL migrations db lacks, each in one
 // transaction that holds the migration lock, so that processes starting
-// together apply each once. Like migrate, it refuses a database of a newer
+// together apply each once; a database that lacks none is only read. Like migrate, it refuses a database of a newer
 // schema.
 func migratePostgres(ctx context.Context, db *sql.DB, src migrationSource, now func() time.Time, log *slog.Logger) error {
 	ms, err := loadMigrations(src)
@@ -289,7 +290,15 @@ func migratePostgres(ctx context.Context, db *sql.DB, src migrationSource, now f
 	if len(ms) > 0 {
 		latest = ms[len(ms)-1].version
 	}
-	for _, m := range ms {
+	applied, newest, err := appliedMigrations(ctx, db, `SELECT to_regclass('schema_migrations')::text`)
+	if err != nil {
+		return err
+	}
+	if newest > latest {
+		return fmt.Errorf("the database has schema version %d but this binary knows only up to %d: "+
+			"it was written by a newer Switchboard; run that version or restore a backup", newest, latest)
+	}
+	for _, m := range slices.DeleteFunc(ms, func(m migration) bool { return applied[m.version] }) {
 		done, newest, err := applyPostgresMigration(ctx, db, m, latest, now)
 		if err != nil {
 			return err
