@@ -576,6 +576,10 @@ func (e env) backup(ctx context.Context, args []string) error {
 	if store.IsPostgresURL(cfg.DBPath) {
 		return postgresBackupError(cfg.DBPath, dest)
 	}
+	if _, err := os.Stat(cfg.DBPath); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("SWITCHBOARD_DB=%s: no database there to back up: set SWITCHBOARD_DB to the server's database "+
+			"(the server's environment file has it), or start the server once to create it", cfg.DBPath)
+	}
 	if err := store.Backup(ctx, cfg.DBPath, dest); err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -194,5 +196,26 @@ func TestRestoreCommand(t *testing.T) {
 	}
 	if _, err := store.CheckBackup(context.Background(), dbPath); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestBackupWithoutADatabaseSaysWhichPathAndWhatToDo: backup with
+// SWITCHBOARD_DB naming no file (unset in the shell, a typo) prints one
+// line naming the path and what to do, not the stat error alone, and
+// writes nothing.
+func TestBackupWithoutADatabaseSaysWhichPathAndWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "data", "sb.db")
+	dest := filepath.Join(dir, "backup.db")
+	var out, stderr bytes.Buffer
+	code := run(context.Background(), []string{"backup", dest}, strings.NewReader(""), &out, &stderr,
+		envFrom(map[string]string{"SWITCHBOARD_DB": path}))
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "switchboard: SWITCHBOARD_DB="+path+": no database there") ||
+		!strings.Contains(lines[0], "set SWITCHBOARD_DB") || strings.Contains(lines[0], "stat ") {
+		t.Errorf("backup without a database: exit %d, stderr %q; want 1 and one line naming %s and what to do", code, stderr.String(), path)
+	}
+	if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a backup file was written: %v", err)
 	}
 }
