@@ -49,6 +49,7 @@ func (e env) doctor(ctx context.Context, args []string) error {
 		add("ok", "configuration is valid", "")
 		doctorConfig(cfg, add)
 	}
+	defer store.LeaveAsFound(cfg.DBPath)()
 	schema := doctorDatabase(ctx, cfg.DBPath, add)
 	doctorClock(ctx, cfg.DBPath, add)
 	if schema == store.SchemaVersion() {

@@ -318,3 +318,60 @@ func TestDoctorOnAnOlderSchema(t *testing.T) {
 		t.Errorf("report lacks %q, or says something is unknown:\n%s", want, out)
 	}
 }
+
+// folderListing is the names and sizes of the files in dir.
+func folderListing(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %d", e.Name(), fi.Size()))
+	}
+	return out
+}
+
+// TestDoctorLeavesTheDataFolderAsItFoundIt: doctor says it changes
+// nothing, and reading a stopped server's database (in WAL mode) leaves
+// no -wal or -shm file behind; beside a running server, whose files they
+// are, it leaves them and the server goes on writing.
+func TestDoctorLeavesTheDataFolderAsItFoundIt(t *testing.T) {
+	vars, dbPath := doctorSetup(t, []zavu.Sender{{ID: "snd_1", Name: "Support", PhoneNumber: "+15550001111",
+		Webhook: &zavu.SenderWebhook{URL: "https://inbox.example.com/webhooks/zavu", Events: everyEvent(), Active: true}}})
+	dir := filepath.Dir(dbPath)
+	before := folderListing(t, dir)
+	if code, out, errOut := runCmd(t, vars, "", "doctor"); code != 0 {
+		t.Fatalf("doctor = %d\n%s%s", code, out, errOut)
+	}
+	if after := folderListing(t, dir); strings.Join(after, ", ") != strings.Join(before, ", ") {
+		t.Errorf("doctor on a stopped server's database changed its folder:\nbefore %q\nafter  %q", before, after)
+	}
+
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	addToken(t, db, "before")
+	if code, out, errOut := runCmd(t, vars, "", "doctor"); code != 0 {
+		t.Fatalf("doctor beside a server = %d\n%s%s", code, out, errOut)
+	}
+	for _, f := range []string{dbPath + "-wal", dbPath + "-shm"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("the running server's %s: %v", f, err)
+		}
+	}
+	addToken(t, db, "after")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := folderListing(t, dir); len(after) != len(before) {
+		t.Errorf("after the server stopped the folder holds %q; want %d files as before", after, len(before))
+	}
+}

@@ -204,3 +204,34 @@ func explainOpen(path string, err error) error {
 	}
 	return err
 }
+
+// LeaveAsFound notes whether the SQLite file at path has its -wal and -shm
+// beside it and returns a function to call once done reading it: a
+// read-only connection to a database in WAL mode makes both files and,
+// as it cannot fold the WAL back, leaves them when it closes. When they
+// were not there before and are now, the function opens the file once
+// more and closes it as a server does: being the last connection, SQLite
+// folds the (empty) WAL back and deletes both. A server that runs
+// meanwhile keeps them, as its connections are still open.
+func LeaveAsFound(path string) (done func()) {
+	absent := func() bool {
+		_, errWAL := os.Stat(path + "-wal")
+		_, errSHM := os.Stat(path + "-shm")
+		return errors.Is(errWAL, fs.ErrNotExist) && errors.Is(errSHM, fs.ErrNotExist)
+	}
+	if IsPostgresURL(path) || !absent() {
+		return func() {}
+	}
+	return func() {
+		if absent() {
+			return
+		}
+		db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(0)")
+		if err != nil {
+			return
+		}
+		var v int
+		db.QueryRow(`PRAGMA schema_version`).Scan(&v)
+		db.Close()
+	}
+}
