@@ -63,6 +63,7 @@ func (e env) doctor(ctx context.Context, args []string) error {
 		doctorLitestream(cfg.DBPath, add)
 	}
 	doctorFiles(ctx, cfg.DBPath, add)
+	doctorReplaced(cfg.DBPath, add)
 	doctorDisk(filepath.Dir(cfg.DBPath), add)
 	if cfgErr == nil {
 		doctorSenders(ctx, cfg, add)
@@ -186,6 +187,31 @@ func doctorFiles(ctx context.Context, path string, add func(level, what, fix str
 	}
 	if open == 0 {
 		add("ok", "data files are readable by their owner only", "")
+	}
+}
+
+// doctorReplaced names the databases restore set aside beside the
+// database (its name, .replaced-<time>): each is a whole database,
+// kept in case the restored one is not the right one, and they add up.
+func doctorReplaced(path string, add func(level, what, fix string)) {
+	if store.IsPostgresURL(path) {
+		return
+	}
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), filepath.Base(path)+".replaced-") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		f := filepath.Join(filepath.Dir(path), e.Name())
+		add("warn", fmt.Sprintf("%s (%s) is the database a restore replaced, kept in case the restored one is not right", f, bytesIEC(uint64(fi.Size()))),
+			"once the restored database is confirmed good, delete it: rm "+f)
 	}
 }
 

@@ -375,3 +375,39 @@ func TestDoctorLeavesTheDataFolderAsItFoundIt(t *testing.T) {
 		t.Errorf("after the server stopped the folder holds %q; want %d files as before", after, len(before))
 	}
 }
+
+// TestDoctorNamesTheDatabasesRestoreSetAside: each database a restore
+// set aside is named with its size, and doctor says it can be deleted
+// once the restore is confirmed; other files are not.
+func TestDoctorNamesTheDatabasesRestoreSetAside(t *testing.T) {
+	vars, dbPath := doctorSetup(t, []zavu.Sender{{ID: "snd_1", Name: "Support", PhoneNumber: "+15550001111",
+		Webhook: &zavu.SenderWebhook{URL: "https://inbox.example.com/webhooks/zavu", Events: everyEvent(), Active: true}}})
+	if _, out, _ := runCmd(t, vars, "", "doctor"); strings.Contains(out, "replaced") {
+		t.Errorf("with nothing set aside doctor says:\n%s", out)
+	}
+	files := map[string]int{
+		dbPath + ".replaced-20260101T090000Z":   3 << 20,
+		dbPath + ".replaced-20260101T090000Z-2": 1536,
+	}
+	for f, size := range files {
+		if err := os.WriteFile(f, make([]byte, size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(dbPath), "notes.replaced-20260101T090000Z"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, vars, "", "doctor")
+	if code != 0 {
+		t.Fatalf("doctor = %d\n%s%s", code, out, errOut)
+	}
+	for f, size := range map[string]string{dbPath + ".replaced-20260101T090000Z": "3.0 MiB", dbPath + ".replaced-20260101T090000Z-2": "1.5 KiB"} {
+		want := "warn  " + f + " (" + size + ") is the database a restore replaced"
+		if !strings.Contains(out, want) || !strings.Contains(out, "once the restored database is confirmed good, delete it: rm "+f+"\n") {
+			t.Errorf("report lacks %q and how to delete it:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "notes.replaced") {
+		t.Errorf("doctor names another file:\n%s", out)
+	}
+}
