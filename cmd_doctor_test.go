@@ -411,3 +411,56 @@ func TestDoctorNamesTheDatabasesRestoreSetAside(t *testing.T) {
 		t.Errorf("doctor names another file:\n%s", out)
 	}
 }
+
+// TestDoctorClockLeavesOutSimulatedWebhooks: a sandbox fed by switchboard
+// simulate, whose stories have already happened (their events stamped 1
+// to 5 minutes back), is not said to have a clock minutes ahead; a
+// webhook from Zavu beside them is measured.
+func TestDoctorClockLeavesOutSimulatedWebhooks(t *testing.T) {
+	vars, dbPath := doctorSetup(t, nil)
+	now := time.Now()
+	db, err := storeOpenAt(dbPath, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := zavu.NewSimulator(7, "snd_sandbox", "+13125559876", func() time.Time { return now })
+	oldest := time.Duration(0)
+	for _, se := range sim.Stream(40) {
+		ev, err := zavu.Decode(se.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Raw = se.Body
+		if _, err := db.Append(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+		oldest = max(oldest, now.Sub(ev.Timestamp))
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if oldest < 3*time.Minute {
+		t.Fatalf("the simulated events are at most %s old; the test wants them set minutes back", oldest)
+	}
+	chmod(t, dbPath, 0o600)
+	if _, out, _ := runCmd(t, vars, "", "doctor"); !strings.Contains(out, "ok    clock skew unknown: no signed webhook stored yet from Zavu") {
+		t.Errorf("simulated webhooks only: report lacks that the skew is unknown:\n%s", out)
+	}
+
+	db, err = storeOpenAt(dbPath, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &inbox.Event{ID: fmt.Sprintf("evt_%d_abc123", now.Add(-2*time.Second).UnixMilli()), Type: inbox.EventMessageDelivered,
+		Timestamp: now.Add(-2 * time.Second), Raw: []byte(`{}`)}
+	if _, err := db.Append(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	chmod(t, dbPath, 0o600)
+	if _, out, _ := runCmd(t, vars, "", "doctor"); !strings.Contains(out, "ok    this clock is 2s ahead of Zavu's") {
+		t.Errorf("a webhook from Zavu beside simulated ones: report lacks its 2s:\n%s", out)
+	}
+}

@@ -118,15 +118,16 @@ type EventClock struct{ Timestamp, Received time.Time }
 
 // RecentEventClocks reads the times of the newest n stored webhook events
 // that carry a timestamp, from the database file at path, opened
-// read-only beside a server that may be running.
-func RecentEventClocks(ctx context.Context, path string, n int) ([]EventClock, error) {
+// read-only beside a server that may be running; events whose id matches
+// the GLOB pattern skip (when not "") are left out.
+func RecentEventClocks(ctx context.Context, path string, n int, skip string) ([]EventClock, error) {
 	db, err := sql.Open("sqlite", readOnlyDSN(path))
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT timestamp, received_at FROM webhook_events
-		WHERE timestamp > 0 ORDER BY received_at DESC LIMIT ?`, n)
+		WHERE timestamp > 0 AND NOT (? <> '' AND id GLOB ?) ORDER BY received_at DESC LIMIT ?`, skip, skip, n)
 	if err != nil {
 		return nil, fmt.Errorf("recent events: %w", err)
 	}

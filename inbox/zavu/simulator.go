@@ -109,9 +109,16 @@ var (
 
 func (s *Simulator) pick(xs []string) string { return xs[s.rng.IntN(len(xs))] }
 
+// SimulatedEventIDs is a GLOB pattern that the ids of the simulator's
+// events match and Zavu's do not (evt_<milliseconds>_<letters and
+// digits>): their timestamps are the simulating machine's clock, often
+// set minutes back (a story that has already happened), so they say
+// nothing of this clock against Zavu's.
+const SimulatedEventIDs = "evt_*_sim*"
+
 // eventID is a new event's id, shaped like Zavu's: the clock's
 // milliseconds first, then what makes it unique, so that ids sort about in
-// the order the events happen.
+// the order the events happen. It matches SimulatedEventIDs.
 func (s *Simulator) eventID() string {
 	s.seq++
 	return fmt.Sprintf("evt_%d_sim%s%07d", s.now().UnixMilli(), s.run, s.seq)
