@@ -257,38 +257,10 @@ func TestStopLetsASendUnderWayFinish(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildBinary(t)
-	dbPath := filepath.Join(t.TempDir(), "sb.db")
-	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_stop"})
-	zsrv := httptest.NewServer(fake)
-	defer zsrv.Close()
-	defer fake.Close()
-	code, out, errOut := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "token", "create", "--name", "stop")
-	if code != 0 {
-		t.Fatalf("token create: %s", errOut)
-	}
-	token := strings.Fields(out[strings.LastIndex(out, "sbt_"):])[0]
-	c := startChild(t, bin, dbPath, "ZAVU_API_KEY=zv_test_stop", "ZAVU_API_URL="+zsrv.URL)
-	client := &http.Client{Timeout: 10 * time.Second}
-	body := []byte(fmt.Sprintf(`{"id":"evt_stop_in","type":"message.inbound","timestamp":%d,"senderId":"snd_stop",`+
-		`"data":{"messageId":"msg_stop_in","from":"+14155550001","to":"+13125559876","channel":"whatsapp",`+
-		`"messageType":"text","text":"Hello?","profileName":"Stop Test"}}`, time.Now().UnixMilli()))
-	if status, err := postSigned(context.Background(), client, c.url+"/webhooks/zavu", childSecret, body); err != nil || status != 200 {
-		t.Fatalf("inbound webhook: %d %v", status, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err := waitApplied(ctx, dbPath)
-	cancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	convs := conversationIDs(t, c.url, token)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations, want 1", len(convs))
-	}
-
+	o := startOneConversation(t)
+	c, fake, dbPath := o.child, o.fake, o.dbPath
 	fake.FailNext(1, zavu.Failure{Delay: 1500 * time.Millisecond}) // a slow answer, then accepted
-	if status := apiReply(client, c.url, token, convs[0], "slow reply"); status != http.StatusAccepted {
+	if status := apiReply(o.client, c.url, o.token, o.conv, "slow reply"); status != http.StatusAccepted {
 		t.Fatalf("reply: %d", status)
 	}
 	time.Sleep(300 * time.Millisecond) // the outbox has sent it and waits for the answer
@@ -309,39 +281,10 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildBinary(t)
-	dbPath := filepath.Join(t.TempDir(), "sb.db")
-	fake := zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_stop"})
-	zsrv := httptest.NewServer(fake)
-	defer zsrv.Close()
-	defer fake.Close()
-	code, out, errOut := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "token", "create", "--name", "stop")
-	if code != 0 {
-		t.Fatalf("token create: %s", errOut)
-	}
-	token := strings.Fields(out[strings.LastIndex(out, "sbt_"):])[0]
-	zavuEnv := []string{"ZAVU_API_KEY=zv_test_stop", "ZAVU_API_URL=" + zsrv.URL}
-	c := startChild(t, bin, dbPath, zavuEnv...)
-	client := &http.Client{Timeout: 10 * time.Second}
-	body := []byte(fmt.Sprintf(`{"id":"evt_stop_in","type":"message.inbound","timestamp":%d,"senderId":"snd_stop",`+
-		`"data":{"messageId":"msg_stop_in","from":"+14155550001","to":"+13125559876","channel":"whatsapp",`+
-		`"messageType":"text","text":"Hello?","profileName":"Stop Test"}}`, time.Now().UnixMilli()))
-	if status, err := postSigned(context.Background(), client, c.url+"/webhooks/zavu", childSecret, body); err != nil || status != 200 {
-		t.Fatalf("inbound webhook: %d %v", status, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err := waitApplied(ctx, dbPath)
-	cancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	convs := conversationIDs(t, c.url, token)
-	if len(convs) != 1 {
-		t.Fatalf("%d conversations, want 1", len(convs))
-	}
-
+	o := startOneConversation(t)
+	c, fake, dbPath := o.child, o.fake, o.dbPath
 	fake.FailNext(1, zavu.Failure{Delay: time.Minute}) // Zavu is slow: the stop would wait StopGrace
-	if status := apiReply(client, c.url, token, convs[0], "slow reply"); status != http.StatusAccepted {
+	if status := apiReply(o.client, c.url, o.token, o.conv, "slow reply"); status != http.StatusAccepted {
 		t.Fatalf("reply: %d", status)
 	}
 	time.Sleep(300 * time.Millisecond) // the outbox has sent it and waits for the answer
@@ -382,7 +325,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	if code, out, _ := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "doctor"); !strings.Contains(out, "passes SQLite's quick check") {
 		t.Errorf("doctor after the forced stop (exit %d):\n%s", code, out)
 	}
-	c = startChild(t, bin, dbPath, zavuEnv...)
+	c = startChild(t, o.bin, dbPath, o.zavuEnv...)
 	deadline = time.Now().Add(30 * time.Second)
 	for pendingReplies(t, dbPath) != 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
@@ -394,6 +337,55 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	if n := pendingReplies(t, dbPath); n != 0 || len(fake.Sent()) != 1 {
 		t.Errorf("after the restart: %d reply(ies) not recorded as sent, Zavu has %d; want 0 and 1\n%s", n, len(fake.Sent()), c.logText())
 	}
+}
+
+// oneConversation is a server started from exec with a fake Zavu, an API
+// token and one customer's conversation, for the tests that stop it while
+// a reply is being sent.
+type oneConversation struct {
+	bin, dbPath string
+	fake        *zavu.Fake
+	zavuEnv     []string
+	child       *child
+	client      *http.Client
+	token       string
+	conv        int64
+}
+
+// startOneConversation starts a oneConversation: the customer's message is
+// applied before it returns.
+func startOneConversation(t *testing.T) oneConversation {
+	t.Helper()
+	o := oneConversation{bin: buildBinary(t), dbPath: filepath.Join(t.TempDir(), "sb.db"),
+		fake: zavu.NewFake(zavu.FakeOptions{APIKey: "zv_test_stop"}), client: &http.Client{Timeout: 10 * time.Second}}
+	zsrv := httptest.NewServer(o.fake)
+	t.Cleanup(zsrv.Close)
+	t.Cleanup(func() { o.fake.Close() }) // first: it ends the answers it holds back, which zsrv.Close waits for
+	code, out, errOut := runCmd(t, map[string]string{"SWITCHBOARD_DB": o.dbPath}, "", "token", "create", "--name", "stop")
+	if code != 0 {
+		t.Fatalf("token create: %s", errOut)
+	}
+	o.token = strings.Fields(out[strings.LastIndex(out, "sbt_"):])[0]
+	o.zavuEnv = []string{"ZAVU_API_KEY=zv_test_stop", "ZAVU_API_URL=" + zsrv.URL}
+	o.child = startChild(t, o.bin, o.dbPath, o.zavuEnv...)
+	body := []byte(fmt.Sprintf(`{"id":"evt_stop_in","type":"message.inbound","timestamp":%d,"senderId":"snd_stop",`+
+		`"data":{"messageId":"msg_stop_in","from":"+14155550001","to":"+13125559876","channel":"whatsapp",`+
+		`"messageType":"text","text":"Hello?","profileName":"Stop Test"}}`, time.Now().UnixMilli()))
+	if status, err := postSigned(context.Background(), o.client, o.child.url+"/webhooks/zavu", childSecret, body); err != nil || status != 200 {
+		t.Fatalf("inbound webhook: %d %v", status, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := waitApplied(ctx, o.dbPath)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := conversationIDs(t, o.child.url, o.token)
+	if len(convs) != 1 {
+		t.Fatalf("%d conversations, want 1", len(convs))
+	}
+	o.conv = convs[0]
+	return o
 }
 
 // TestSecondSignalDuringStartStopsAtOnce: a start held up opening the
