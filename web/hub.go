@@ -196,10 +196,14 @@ type client struct {
 	// closeCode is what the connection is closed with when the hub closes
 	// send: 1012 when the server restarts, 1013 when the client was too
 	// slow (both make the page reconnect), 1008 when the user was signed
-	// out (the page goes to the sign-in page).
+	// out (the page goes to the sign-in page), 4029 when the page sent
+	// too many messages (set by the read pump; the page waits, then
+	// reconnects).
 	closeCode atomic.Int32
 	// closeReason goes with closeCode; the hub sets it before closing send.
 	closeReason string
+	// readDone is closed when the read pump ends (nil: not waited for).
+	readDone chan struct{}
 
 	// The write pump's scratch space for a message's frame.
 	hdr [10]byte
@@ -868,7 +872,9 @@ func (h *Hub) drop(c *client, code int) {
 	h.connected.Store(int64(len(h.clients)))
 	h.bases.remove(c.countBases)
 	c.countBases = nil
-	c.closeCode.Store(int32(code))
+	if code != 0 || c.closeCode.Load() == 0 {
+		c.closeCode.Store(int32(code)) // else the read pump's (closeTooManyMessages)
+	}
 	close(c.send)
 	if id := c.sub.open; id != 0 {
 		h.leave(c, id)

@@ -281,7 +281,7 @@ func (s *Server) handleLive(c echo.Context) error {
 	}
 	ctx := r.Context()
 	cl := &client{hub: s.hub, conn: conn, raw: rawConn(conn.NetConn()), send: make(chan [][]byte, clientBuffer),
-		userID: userID, name: user.Name, session: s.sessions.Token(ctx)}
+		userID: userID, name: user.Name, session: s.sessions.Token(ctx), readDone: make(chan struct{})}
 	cl.writeDirectly()
 	select {
 	case s.hub.register <- cl:
@@ -308,6 +308,7 @@ func (s *Server) handleLive(c echo.Context) error {
 	// and two small goroutines.
 	go func() {
 		defer s.livePages.release(userID)
+		defer close(cl.readDone)
 		cl.readPump()
 	}()
 	return nil
@@ -383,6 +384,15 @@ const (
 	wsSubscriptionWindow = time.Minute
 )
 
+// closeTooManyMessages closes the connection of a page that sent more
+// subscriptions or presence messages in wsSubscriptionWindow than it may
+// (a message over wsMaxRead closes it with 1009, message too big): the
+// page tries again after a pause, not at once, and says why.
+const (
+	closeTooManyMessages  = 4029
+	tooManyMessagesReason = "Too many live messages from this page."
+)
+
 // readPump reads the page's subscriptions and notices pongs and a closed
 // connection; it unregisters the client when the connection ends.
 func (c *client) readPump() {
@@ -398,6 +408,13 @@ func (c *client) readPump() {
 	windowStart, count, presences := time.Now(), 0, 0
 	for {
 		_, b, err := c.conn.ReadMessage()
+		if errors.Is(err, websocket.ErrReadLimit) {
+			// The connection has sent its close (1009, message too big):
+			// the rest of the message is read and dropped, so that the
+			// page gets the close rather than a reset.
+			_ = c.raw.SetReadDeadline(time.Now().Add(wsCloseWait))
+			_, _ = io.Copy(io.Discard, c.raw)
+		}
 		if err != nil {
 			return
 		}
@@ -406,7 +423,8 @@ func (c *client) readPump() {
 		}
 		if open, typing, ok := parsePresence(b); ok {
 			if presences++; presences > wsMaxPresence {
-				return // a page never does this; the connection ends
+				c.overLimit()
+				return
 			}
 			select {
 			case c.hub.presence <- presenceRequest{c: c, open: open, typing: typing}:
@@ -416,7 +434,8 @@ func (c *client) readPump() {
 			continue
 		}
 		if count++; count > wsMaxSubscriptions {
-			return // a page never does this; the connection ends
+			c.overLimit()
+			return
 		}
 		m, sub, err := parseSubscription(b)
 		if err != nil {
@@ -426,6 +445,30 @@ func (c *client) readPump() {
 		select {
 		case c.hub.subscribe <- subscribeRequest{c: c, sub: sub, rows: m.Rows, epoch: m.Epoch, since: m.Since, counts: counts, countBases: bases}:
 		case <-c.hub.done:
+			return
+		}
+	}
+}
+
+// wsCloseWait is how long a connection that sent its close waits for the
+// page's answer before it ends.
+const wsCloseWait = time.Second
+
+// overLimit ends the connection of a page that sent more than it may, with
+// closeTooManyMessages: the hub drops the client, and what the page still
+// sends is read and dropped until it answers the close, or wsCloseWait
+// passes. A connection ended with its messages unread would end in a
+// reset, which loses the close and its code on the way to the page.
+func (c *client) overLimit() {
+	c.closeCode.Store(closeTooManyMessages)
+	select {
+	case c.hub.unregister <- c:
+	case <-c.hub.done:
+		return
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(wsCloseWait))
+	for {
+		if _, _, err := c.conn.NextReader(); err != nil {
 			return
 		}
 	}
@@ -447,6 +490,7 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 		case parts, ok := <-c.send:
 			if !ok {
 				c.writeClose()
+				c.awaitRead()
 				return
 			}
 			// Whatever else is waiting goes in the same message: a page
@@ -481,6 +525,7 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 			}
 			if closed {
 				c.writeClose()
+				c.awaitRead()
 				return
 			}
 		case <-ping.C:
@@ -495,14 +540,31 @@ func (c *client) writePump(checkSession func(), checkEvery time.Duration) {
 	}
 }
 
+// awaitRead waits, at most wsCloseWait, for the read pump to end (the
+// page answered the close, or went) before the connection is closed.
+func (c *client) awaitRead() {
+	if c.readDone == nil {
+		return
+	}
+	t := time.NewTimer(wsCloseWait)
+	defer t.Stop()
+	select {
+	case <-c.readDone:
+	case <-t.C:
+	}
+}
+
 // writeClose closes the connection with the code the hub chose.
 func (c *client) writeClose() {
-	code := int(c.closeCode.Load())
-	if code == 0 {
+	code, reason := int(c.closeCode.Load()), c.closeReason
+	switch code {
+	case 0:
 		code = websocket.CloseNormalClosure
+	case closeTooManyMessages:
+		reason = tooManyMessagesReason
 	}
 	_ = c.control(func() error {
-		return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, c.closeReason), time.Now().Add(wsWriteWait))
+		return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsWriteWait))
 	})
 }
 

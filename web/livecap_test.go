@@ -45,3 +45,37 @@ func TestOneUserCanKeepAtMostTwentyLivePages(t *testing.T) {
 	ts.mustPost(inboundText("evt_1", "msg_1", "Hello there", time.Now()))
 	nextContaining(t, again, "Hello there")
 }
+
+// A page that sends more than the server allows is closed with a code
+// that says so (4029, too many messages in a minute; 1009, a message too
+// big), not a normal close: the page waits before it tries again.
+func TestLiveClosesAPageOverItsLimitsWithACodeThatSaysSo(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	a := ts.newAgent()
+	a.login(ana.Email)
+
+	for _, tc := range []struct {
+		name string
+		msgs int
+		msg  string
+		code int
+	}{
+		{"subscriptions", 61, `{"epoch":"","since":0,"open":0}`, 4029},
+		{"presence", 151, `{"presence":{"open":1,"typing":""}}`, 4029},
+		{"too big", 1, `{"rows":[` + strings.Repeat("1,", 9000) + `1]}`, 1009},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := a.live()
+			for range tc.msgs {
+				if err := conn.WriteMessage(websocket.TextMessage, []byte(tc.msg)); err != nil {
+					break // closed already
+				}
+			}
+			ce := mustClose(t, conn)
+			if ce.Code != tc.code {
+				t.Fatalf("closed with %d %q, want %d", ce.Code, ce.Text, tc.code)
+			}
+		})
+	}
+}
