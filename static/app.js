@@ -955,7 +955,7 @@
   // the open thread. When it cannot replay what the page missed it says
   // "resync", and the page fetches its list and thread once.
 
-  var live = { ws: null, epoch: "", seq: 0, retries: 0, closed: false, resyncing: false, again: false, timer: 0 };
+  var live = { ws: null, epoch: "", seq: 0, retries: 0, limited: 0, closed: false, resyncing: false, again: false, timer: 0 };
 
   function liveRoot() { return $('[data-live="/ws"]'); }
 
@@ -1005,10 +1005,15 @@
     if (!a || !window.WebSocket || live.closed) { return; }
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + a.getAttribute("data-live"));
     live.ws = ws;
+    var opened = 0;
     ws.onopen = function () {
+      opened = Date.now();
       live.retries = 0;
       var b = $("#live-banner");
-      if (b) { b.hidden = true; }
+      if (b) {
+        b.hidden = true;
+        b.textContent = "Reconnecting...";
+      }
       subscribe();
     };
     ws.onmessage = function (e) {
@@ -1036,10 +1041,33 @@
         if (b) { b.textContent = e.reason; }
         return;
       }
+      // 4029 (too many messages in a minute) and 1009 (a message too
+      // big): the page went over the server's limits. It tries again after
+      // a pause that doubles, from 5 s to a minute, with jitter, until a
+      // connection lasts the server's minute, and says so meanwhile.
+      if (opened && Date.now() - opened > 60000) { live.limited = 0; }
+      if (e.code === 4029 || e.code === 1009) {
+        var wait = Math.min(60000, 5000 * Math.pow(2, live.limited++)) * (0.5 + Math.random() / 2);
+        if (b) {
+          b.textContent = "Live updates are paused: this page sent the server more than it allows. " +
+            "Trying again in " + Math.ceil(wait / 1000) + " s; reload the page if this goes on.";
+        }
+        live.timer = setTimeout(connect, wait);
+        return;
+      }
       // Backoff doubles from 250 ms to at most 5 s, with jitter, so a
       // page is back within seconds of the server, however long it was away.
       var delay = Math.min(5000, 250 * Math.pow(2, live.retries++)) * (0.5 + Math.random() / 2);
       live.timer = setTimeout(connect, delay);
+      // Refused before it opened: the server may be back with the
+      // agent's session ended (signed out elsewhere, deactivated), which
+      // a websocket cannot tell the page. A plain request to the same
+      // address can: 401, and the page goes to the sign-in page.
+      if (!opened) {
+        fetch(a.getAttribute("data-live"), { credentials: "same-origin" }).then(function (r) {
+          if (r.status === 401) { window.location = "/login"; }
+        }, function () { /* the server is away: the next attempt asks again */ });
+      }
     };
   }
 

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +60,9 @@ type liveServer struct {
 	// held is the answers being held back (holdAnswers), by path suffix.
 	heldMu sync.Mutex
 	held   map[string]chan struct{}
+
+	// dials counts the pages' attempts to open a live websocket.
+	dials atomic.Int64
 }
 
 // holdAnswers holds back the answers to requests whose path ends with
@@ -88,6 +92,9 @@ func (ls *liveServer) holdAnswers(suffix string) (release func()) {
 
 // ServeHTTP serves r with the server, holding its answer back if asked.
 func (ls *liveServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/ws" && r.Header.Get("Upgrade") != "" {
+		ls.dials.Add(1)
+	}
 	ls.heldMu.Lock()
 	var hold chan struct{}
 	for suffix, ch := range ls.held {
