@@ -955,7 +955,7 @@
   // the open thread. When it cannot replay what the page missed it says
   // "resync", and the page fetches its list and thread once.
 
-  var live = { ws: null, epoch: "", seq: 0, retries: 0, limited: 0, closed: false, resyncing: false, again: false, timer: 0 };
+  var live = { ws: null, epoch: "", seq: 0, retries: 0, limited: 0, full: 0, closed: false, resyncing: false, again: false, timer: 0 };
 
   function liveRoot() { return $('[data-live="/ws"]'); }
 
@@ -1009,6 +1009,7 @@
     ws.onopen = function () {
       opened = Date.now();
       live.retries = 0;
+      live.full = 0;
       var b = $("#live-banner");
       if (b) {
         b.hidden = true;
@@ -1035,10 +1036,13 @@
       // nobody rather than what it last heard; the server tells it again
       // once it is back.
       forgetPresence();
-      // 4008: too many tabs of this agent are live; this one stays
-      // disconnected and says why.
+      // 4008: too many tabs of this agent are live. This one says why and
+      // tries again now and then: once the agent closes another, it is in.
+      // The first try comes soon, for a place another page of the agent
+      // is about to leave (it is navigating), the next every 15 s or so.
       if (e.code === 4008) {
         if (b) { b.textContent = e.reason; }
+        live.timer = setTimeout(connect, (live.full++ ? 15000 : 1500) * (0.5 + Math.random() / 2));
         return;
       }
       // 4029 (too many messages in a minute) and 1009 (a message too

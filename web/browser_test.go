@@ -56,6 +56,8 @@ type liveServer struct {
 	// sandbox starts the server as in sandbox mode (no Zavu key): its
 	// pages say so.
 	sandbox bool
+	// livePages is how many live pages one user may have (0: the default).
+	livePages int
 
 	// held is the answers being held back (holdAnswers), by path suffix.
 	heldMu sync.Mutex
@@ -177,7 +179,7 @@ func (ls *liveServer) start(ln net.Listener) {
 		deps.Media = zavu.Messenger{Client: client}
 		deps.MediaClient = &http.Client{Transport: ls.zavu.Transport()}
 	}
-	ls.web = web.New(web.Config{BaseURL: base, Sandbox: ls.sandbox, FilesDir: filepath.Join(filepath.Dir(ls.dbPath), "files"),
+	ls.web = web.New(web.Config{BaseURL: base, Sandbox: ls.sandbox, LivePagesPerUser: ls.livePages, FilesDir: filepath.Join(filepath.Dir(ls.dbPath), "files"),
 		MediaDir: filepath.Join(filepath.Dir(ls.dbPath), "media"),
 		FilesKey: []byte("0123456789abcdef0123456789abcdef")}, deps)
 	if outbox != nil {

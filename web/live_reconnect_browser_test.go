@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"switchboard/store"
 )
 
@@ -60,5 +62,41 @@ func TestBrowserLivePageOverItsLimitsWaitsAndSaysSo(t *testing.T) {
 	tab.waitFor("the page is back", `document.querySelector('[data-testid=live-banner]').hidden === true`)
 	if n := ls.dials.Load() - dials; n != 1 {
 		t.Fatalf("the page reconnected %d times, want 1", n)
+	}
+}
+
+// A page past the user's limit of live pages says why, and gets in once
+// another of the user's pages closes, without a reload. The Mentions page
+// is live too, and says so as the inbox does.
+func TestBrowserLivePagePastTheLimitSaysSoAndGetsInWhenAnotherCloses(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.livePages = 1
+	ls.stop()
+	ls.start(nil)
+	ls.addUser("ana@example.com", "Ana Admin")
+	bctx := browser(t, exe)
+	first := newTab(t, bctx)
+	first.login(ls.url(), "ana@example.com")
+	first.waitFor("the first page is live", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+
+	second := newTab(t, bctx)
+	second.do("sign in again, and open Mentions",
+		chromedp.Navigate(ls.url()+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ana@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "correct horse battery"),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=conv-list]`)),
+		chromedp.Navigate(ls.url()+"/mentions"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=mentions-nav], h1`)))
+	second.eval(`window.__page = "kept"; ""`)
+	second.waitFor("the page says too many tabs are open",
+		`(b => b && !b.hidden && b.textContent.includes('tabs'))(document.querySelector('[data-testid=live-banner]'))`)
+
+	first.do("close the first page", chromedp.Navigate("about:blank"))
+	second.waitFor("the page gets in", `document.querySelector('[data-testid=live-banner]').hidden === true`)
+	if second.eval(`window.__page || ""`) != "kept" {
+		t.Fatal("the page reloaded")
 	}
 }

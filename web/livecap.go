@@ -8,11 +8,11 @@ import "sync"
 // server's connections.
 const maxLivePages = 20
 
-// closeTooManyPages closes a live page over the limit. The page does
-// not reconnect on it, and says why.
+// closeTooManyPages closes a live page over the limit. The page says why
+// and tries again now and then, so that it is live once another closes.
 const (
 	closeTooManyPages  = 4008
-	tooManyPagesReason = "Too many Switchboard tabs are open. Close some and reload this one."
+	tooManyPagesReason = "Too many Switchboard tabs are open: this one is not live. Close another and it will be."
 )
 
 // pageCounter counts each user's open live pages. Its zero value is
