@@ -955,7 +955,7 @@
   // the open thread. When it cannot replay what the page missed it says
   // "resync", and the page fetches its list and thread once.
 
-  var live = { ws: null, epoch: "", seq: 0, retries: 0, limited: 0, full: 0, closed: false, resyncing: false, again: false, timer: 0 };
+  var live = { ws: null, epoch: "", seq: 0, retries: 0, limited: 0, full: 0, down: false, closed: false, resyncing: false, again: false, timer: 0 };
 
   function liveRoot() { return $('[data-live="/ws"]'); }
 
@@ -1015,6 +1015,15 @@
         b.hidden = true;
         b.textContent = "Reconnecting...";
       }
+      // Back after being cut off: the server replays the changes the page
+      // missed, but not what its agent did meanwhile in other tabs (read
+      // a conversation): the page fetches its list and thread once, then
+      // subscribes from there.
+      if (live.down) {
+        live.down = false;
+        resyncNow();
+        return;
+      }
       subscribe();
     };
     ws.onmessage = function (e) {
@@ -1030,6 +1039,7 @@
         return;
       }
       if (live.closed) { return; }
+      live.down = true;
       var b = $("#live-banner");
       if (b) { b.hidden = false; }
       // Cut off, the page no longer knows who views or types: it says

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"switchboard/store"
@@ -97,6 +99,83 @@ func TestBrowserLivePagePastTheLimitSaysSoAndGetsInWhenAnotherCloses(t *testing.
 	first.do("close the first page", chromedp.Navigate("about:blank"))
 	second.waitFor("the page gets in", `document.querySelector('[data-testid=live-banner]').hidden === true`)
 	if second.eval(`window.__page || ""`) != "kept" {
+		t.Fatal("the page reloaded")
+	}
+}
+
+// sleepable lets a test cut a page off as a laptop's sleep would: after
+// window.__sleep(), the page's live socket drops what the server sends;
+// window.__wake() ends that socket, and the page reconnects. Call it
+// before the page loads.
+func sleepable(b *tab) {
+	b.t.Helper()
+	b.do("make the page's live socket sleepable", chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `(() => {
+			const WS = window.WebSocket;
+			let last = null, asleep = false;
+			window.WebSocket = function (...a) {
+				const ws = new WS(...a);
+				last = ws;
+				ws.addEventListener('message', e => { if (asleep && ws === last) { e.stopImmediatePropagation(); } });
+				return ws;
+			};
+			Object.assign(window.WebSocket, WS);
+			window.WebSocket.prototype = WS.prototype;
+			window.__sleep = () => { asleep = true; };
+			window.__wake = () => { asleep = false; last.close(); };
+		})()`})
+		return chromedp.Void{}, err
+	}))
+}
+
+// A page cut off for a while (a laptop asleep) catches up when it is back,
+// without a reload: the new conversation and message, and what its agent
+// read meanwhile in another tab (the row's unread count and the tab's
+// title), once each.
+func TestBrowserLivePageCatchesUpAfterASleep(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana Admin")
+	now := time.Now()
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", now))
+	bctx := browser(t, exe)
+	tab := newTab(t, bctx)
+	sleepable(tab)
+	tab.login(ls.url(), "ana@example.com")
+	tab.waitFor("the title counts the unread message", `document.title.startsWith('(1) ')`)
+	tab.eval(`window.__page = "kept"; window.__sleep(); ""`)
+
+	ls.post(inboundFrom("evt_2", "msg_2", "+14155550102", "Oliver Grant", "Can I change the address?", now.Add(time.Second)))
+	other := newTab(t, bctx)
+	other.login(ls.url(), "ana@example.com")
+	other.waitFor("the other tab has both", `document.querySelectorAll('[data-testid=conv-row]').length === 2`)
+	other.do("Ana reads Zoe's conversation in another tab",
+		chromedp.Click(chromedp.CSS(`#c-1`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=thread]`)))
+	other.waitFor("the other tab's title counts Oliver's only", `document.title.startsWith('(1) ')`)
+	time.Sleep(time.Second) // the read mark went out, to a page asleep
+
+	tab.eval(`window.__wake(); ""`)
+	tab.waitFor("the new conversation is in the list, once",
+		`document.querySelectorAll('[data-testid=conv-row]').length === 2 && !!document.querySelector('#c-2')`)
+	tab.waitFor("Zoe's row shows it read, and the title counts Oliver's message only",
+		`document.title.startsWith('(1) ') && document.querySelector('#c-1 [data-testid=row-unread]').hidden`)
+
+	// Asleep with a thread open: its new messages are there once each.
+	tab.do("open Oliver's conversation", chromedp.Click(chromedp.CSS(`#c-2`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=thread]`)))
+	tab.eval(`window.__sleep(); ""`)
+	ls.post(inboundFrom("evt_3", "msg_3", "+14155550102", "Oliver Grant", "To 12 Elm Street", now.Add(2*time.Second)))
+	time.Sleep(time.Second)
+	tab.eval(`window.__wake(); ""`)
+	tab.waitFor("the message that came meanwhile is in the thread, once",
+		`[...document.querySelectorAll('[data-testid=message]')].filter(m => m.textContent.includes('12 Elm Street')).length === 1`)
+	ls.post(inboundFrom("evt_4", "msg_4", "+14155550102", "Oliver Grant", "Thanks!", now.Add(3*time.Second)))
+	tab.waitFor("and the next one comes live",
+		`[...document.querySelectorAll('[data-testid=message]')].filter(m => m.textContent.includes('Thanks!')).length === 1`)
+	if n := tab.eval(`String(document.querySelectorAll('[data-testid=message]').length)`); n != "3" {
+		t.Fatalf("%s bubbles in Oliver's thread, want 3", n)
+	}
+	if tab.eval(`window.__page || ""`) != "kept" {
 		t.Fatal("the page reloaded")
 	}
 }
