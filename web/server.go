@@ -54,7 +54,9 @@
 // leaves out as sent), so nothing committed between a page's render and
 // its subscription, or while it was reconnecting, is lost. When the hub no longer has them (another run, too
 // long ago, or dropped changes) it tells the page to resync: fetch its list
-// and thread once, then subscribe again from their position.
+// and thread once, then subscribe again from their position. A page back
+// after being cut off resyncs at once: what its agent did meanwhile in
+// other tabs (a conversation read) is in no update.
 //
 // Each page's message is one websocket frame written with one writev
 // from the shared fragments, nothing copied. The hub goroutine writes it
@@ -66,7 +68,14 @@
 // deleted session, deactivation and a password reset close the session's
 // sockets with 1008, on which the page goes to the sign-in page; each
 // socket checks its session every 30 seconds (the pages of one session
-// share an answer of the last 15 seconds).
+// share an answer of the last 15 seconds). A session that ended while the
+// server was away refuses the socket with 401, which a page cannot see:
+// a page whose socket is refused asks /ws plainly, and goes to the
+// sign-in page on 401. A page over its limits (too many subscriptions or
+// presence messages a minute) is closed with 4029, a message too big with
+// 1009: it waits 5 s, doubling to a minute, and says so. A page past its
+// agent's 20 live pages is closed with 4008, says why, and tries again
+// now and then.
 //
 // Presence (presence.go) rides on the same sockets: a page viewing a
 // thread says so every 2 s while visible, and whether its agent is typing;
