@@ -1018,10 +1018,10 @@
       // Back after being cut off: the server replays the changes the page
       // missed, but not what its agent did meanwhile in other tabs (read
       // a conversation): the page fetches its list and thread once, then
-      // subscribes from there.
+      // subscribes from where it was, for the rest (the views' counts).
       if (live.down) {
         live.down = false;
-        resyncNow();
+        resyncNow(true);
         return;
       }
       subscribe();
@@ -1233,14 +1233,15 @@
   }
 
   // resyncNow fetches the list and the open thread once, keeping the
-  // agent's scroll, focus and draft, then subscribes from where they are.
-  function resyncNow() {
+  // agent's scroll, focus and draft, then subscribes from where they are,
+  // or with keep from where the page was, if that is earlier.
+  function resyncNow(keep) {
     if (live.resyncing) {
       live.again = true;
       return;
     }
     live.resyncing = true;
-    live.epoch = "";
+    if (!keep) { live.epoch = ""; }
     var jobs = [];
     var list = $("#conv-list");
     if (list) {

@@ -159,6 +159,7 @@ func TestBrowserLivePageCatchesUpAfterASleep(t *testing.T) {
 		`document.querySelectorAll('[data-testid=conv-row]').length === 2 && !!document.querySelector('#c-2')`)
 	tab.waitFor("Zoe's row shows it read, and the title counts Oliver's message only",
 		`document.title.startsWith('(1) ') && document.querySelector('#c-1 [data-testid=row-unread]').hidden`)
+	tab.waitFor("the navigation counts both open", `document.querySelector('[data-testid=nav-count-open]').textContent.trim() === '2'`)
 
 	// Asleep with a thread open: its new messages are there once each.
 	tab.do("open Oliver's conversation", chromedp.Click(chromedp.CSS(`#c-2`)),

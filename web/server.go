@@ -55,8 +55,9 @@
 // its subscription, or while it was reconnecting, is lost. When the hub no longer has them (another run, too
 // long ago, or dropped changes) it tells the page to resync: fetch its list
 // and thread once, then subscribe again from their position. A page back
-// after being cut off resyncs at once: what its agent did meanwhile in
-// other tabs (a conversation read) is in no update.
+// after being cut off fetches them at once too, for what its agent did
+// meanwhile in other tabs (a conversation read) is in no update, and
+// subscribes from where it was, for the rest (the views' counts).
 //
 // Each page's message is one websocket frame written with one writev
 // from the shared fragments, nothing copied. The hub goroutine writes it
