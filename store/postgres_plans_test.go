@@ -131,8 +131,10 @@ func TestPostgresApplyingPlansEachStatementOnce(t *testing.T) {
 			t.Errorf("%s\nis compiled at every run:\n%s", one, p.plan)
 		}
 		for _, m := range reSeqScan.FindAllStringSubmatch(p.plan, -1) {
-			// Emptied by every transaction that writes to it.
-			if m[1] != "openings_dirty" {
+			// openings_dirty is emptied by every transaction that writes
+			// to it; schema_migrations is read whole once, at start, to
+			// tell what is applied.
+			if m[1] != "openings_dirty" && m[1] != "schema_migrations" {
 				t.Errorf("%s\nscans all of %s:\n%s", one, m[1], p.plan)
 			}
 		}
