@@ -109,6 +109,10 @@ func parseLastFrom(s string) (inbox.Source, int64) {
 // wrapping inbox.ErrInvalid.
 func (db *DB) Conversations(ctx context.Context, f inbox.ConversationFilter) ([]inbox.Conversation, string, error) {
 	limit := pageLimit(f.Limit)
+	f, err := db.withStoredLabel(ctx, f)
+	if err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
 	q, args, err := conversationsQuery(f)
 	if err == nil && f.Label != "" {
 		q, args, err = db.labelQuery(ctx, f, q, args)

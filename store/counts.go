@@ -12,6 +12,10 @@ import (
 // conversations_counts (or of the label's conversations), grouped by
 // whether each is snoozed and by assignee.
 func (db *DB) ViewCounts(ctx context.Context, f inbox.ConversationFilter) (inbox.ViewCounts, error) {
+	f, err := db.withStoredLabel(ctx, f)
+	if err != nil {
+		return inbox.ViewCounts{}, fmt.Errorf("count views: %w", err)
+	}
 	q, args := viewCountsQuery(f)
 	rows, err := db.reader.QueryContext(ctx, q, args...)
 	if err != nil {

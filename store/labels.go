@@ -51,6 +51,27 @@ func (db *DB) Labels(ctx context.Context) ([]inbox.Label, error) {
 	return out, rows.Err()
 }
 
+// withStoredLabel is f with its label as the label is named, for the
+// statements that find it by name: a filter names a label in any case, as
+// labels are named everywhere (labelsNamed), where the column's NOCASE
+// folds only the letters A to Z. A name no label has is left as it is.
+func (db *DB) withStoredLabel(ctx context.Context, f inbox.ConversationFilter) (inbox.ConversationFilter, error) {
+	if f.Label == "" {
+		return f, nil
+	}
+	labels, err := db.Labels(ctx)
+	if err != nil {
+		return f, err
+	}
+	for _, l := range labels {
+		if strings.EqualFold(l.Name, f.Label) {
+			f.Label = l.Name
+			break
+		}
+	}
+	return f, nil
+}
+
 var errLabelTaken = &inbox.InvalidError{Code: "label_taken", Message: "Another label has that name."}
 
 // CreateLabel checks l, stores it and sets its ID.
@@ -517,6 +538,10 @@ func (db *DB) EndSnoozes(ctx context.Context, now time.Time) (inbox.Change, erro
 // CountConversations counts the conversations a filter selects.
 func (db *DB) CountConversations(ctx context.Context, f inbox.ConversationFilter) (int, error) {
 	f.Cursor, f.ViewerID = "", 0
+	f, err := db.withStoredLabel(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("count conversations: %w", err)
+	}
 	q, args, err := conversationsQuery(f)
 	if err != nil {
 		return 0, err

@@ -503,6 +503,39 @@ func TestLabelsAreNamedInAnyCase(t *testing.T) {
 	}
 }
 
+// The inbox filtered by a label, its count and the views' counts find the
+// label's conversations whatever the case the label is named in, as
+// adding, removing and searching by it do: "ärger" finds those labelled
+// "Ärger", also on SQLite, whose NOCASE folds only A to Z.
+func TestConversationsFilteredByALabelNamedInAnyCase(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	id := receive(t, db, "+15552000", 1, t0)
+	receive(t, db, "+15552001", 1, t0)
+	label(t, db, "Ärger", "red")
+	label(t, db, "Δέμα", "blue")
+	update(t, db, []int64{id}, inbox.ConversationUpdate{AddLabels: []string{"Ärger", "Δέμα"}}, t0)
+	for _, name := range []string{"Ärger", "ärger", "ÄRGER", "δέμα", "ΔΈΜΑ"} {
+		f := inbox.ConversationFilter{Status: inbox.Open, Label: name}
+		list, _, err := db.Conversations(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].ID != id {
+			t.Errorf("the list filtered by %q: %d conversations, want only %d", name, len(list), id)
+		}
+		if n, err := db.CountConversations(ctx, f); err != nil || n != 1 {
+			t.Errorf("the count filtered by %q: %d (%v), want 1", name, n, err)
+		}
+		if v, err := db.ViewCounts(ctx, f); err != nil || v.Unassigned != 1 {
+			t.Errorf("the views' counts filtered by %q: %+v (%v), want 1 unassigned", name, v, err)
+		}
+	}
+	if list, _, err := db.Conversations(ctx, inbox.ConversationFilter{Label: "Ärgernis"}); err != nil || len(list) != 0 {
+		t.Errorf("a name no label has: %d conversations (%v), want none", len(list), err)
+	}
+}
+
 // Ana's screen showed three conversations unassigned and she assigns them
 // to Cat; Ben took one meanwhile. That one is left as Ben has it, with no
 // line in its thread and out of the change; the other two go to Cat, and

@@ -167,6 +167,7 @@ var pgContract = []struct {
 	// retention of raw bodies, the commit observer.
 	{"TestLabelsAreUniqueAndChecked", TestLabelsAreUniqueAndChecked},
 	{"TestLabelsAreNamedInAnyCase", TestLabelsAreNamedInAnyCase},
+	{"TestConversationsFilteredByALabelNamedInAnyCase", TestConversationsFilteredByALabelNamedInAnyCase},
 	{"TestBulkUpdateAndUndo", TestBulkUpdateAndUndo},
 	{"TestUpdateConversationsChecks", TestUpdateConversationsChecks},
 	{"TestBulkAssignFromLeavesWhatChangedMeanwhile", TestBulkAssignFromLeavesWhatChangedMeanwhile},
