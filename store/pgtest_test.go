@@ -271,6 +271,7 @@ var pgContract = []struct {
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
 	{"TestContactsListLatestInContactFirst", TestContactsListLatestInContactFirst},
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
+	{"TestSearchEqualContactsLatestActivityFirst", TestSearchEqualContactsLatestActivityFirst},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},

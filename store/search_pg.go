@@ -205,12 +205,14 @@ func (db *DB) pgContactMatch(ctx context.Context, terms []inbox.SearchTerm) (con
 			conds[i] = "(" + strings.Join(a, " OR ") + ")"
 			joined = append(joined, text(terms[i]))
 		}
-		// pg_trgm's similarity: the more of the contact's text the terms
-		// make up, the better, as bm25 ranks a shorter text first. By
-		// word, ts_rank with the length of the text weighing as in bm25
-		// (normalization 1).
+		// The more of the contact's text the terms make up, the better, as
+		// bm25 ranks a shorter text first; texts as long rank the same, so
+		// latest activity orders them, as on SQLite. (pg_trgm's similarity
+		// counts distinct trigrams: a number of repeated digits would rank
+		// above another.) By word, ts_rank with the length of the text
+		// weighing as in bm25 (normalization 1).
 		return strings.Join(conds, " AND "),
-			args, "similarity(cs.name_folded || ' ' || cs.phone_folded || ' ' || cs.notes_folded, search_fold(?))",
+			args, "char_length(search_fold(?))::float8 / greatest(1, char_length(cs.name_folded || ' ' || cs.phone_folded || ' ' || cs.notes_folded))",
 			[]any{strings.Join(joined, " ")}, nil
 	}
 	conds := make([]string, len(terms))

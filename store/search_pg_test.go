@@ -125,6 +125,39 @@ func TestSearchContactsBestMatchFirst(t *testing.T) {
 	}
 }
 
+// Contacts that match a search equally (the same name, numbers as long)
+// come latest activity first on both engines, whatever their digits: a
+// number of repeated digits (+14155555580) is no better a match for
+// "Chloé" or "4155" than another (+14155556288).
+func TestSearchEqualContactsLatestActivityFirst(t *testing.T) {
+	f := newSearchFixture(t)
+	var convs []inbox.Conversation
+	for _, phone := range []string{"+14155555580", "+14155556288", "+14155557391"} {
+		convs = append(convs, f.conv(phone, "Chloé Dubois", inbox.WhatsApp))
+	}
+	// The repetitive number is the oldest, the plainest the newest.
+	inTx(t, f.db, func(ctx context.Context, w *writeTx) error {
+		for i, c := range convs {
+			if _, err := w.execSQL(ctx, `UPDATE conversations SET last_message_at = ? WHERE id = ?`,
+				t0.Add(time.Duration(i)*time.Hour).UnixMilli(), c.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	want := []int64{convs[2].ID, convs[1].ID, convs[0].ID}
+	for _, q := range []string{"Chloé", "chloe", "4155", "Dubois"} {
+		hits, _ := f.search(inbox.SearchFilter{Query: q})
+		var got []int64
+		for _, h := range hits {
+			got = append(got, h.ConversationID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: conversations %v, want %v (latest activity first)", q, got, want)
+		}
+	}
+}
+
 // The same messages and contacts stored in SQLite and in PostgreSQL give
 // the same search results: the same contacts in the same order, then the
 // same messages with the same highlights, in as many pages; and the same
