@@ -27,13 +27,22 @@ func parseLabels(s string) []inbox.Label {
 		name, colour, _ := strings.Cut(part, "\x1e")
 		out = append(out, inbox.Label{Name: name, Colour: colour})
 	}
-	slices.SortFunc(out, func(a, b inbox.Label) int {
-		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	})
+	slices.SortFunc(out, func(a, b inbox.Label) int { return compareLabelNames(a.Name, b.Name) })
 	return out
 }
 
-// Labels lists the labels, by name.
+// compareLabelNames is the order of labels everywhere, on both engines:
+// by name whatever its case, letters beyond Z included, rather than by
+// the database's collation (SQLite's NOCASE folds only A to Z, and
+// PostgreSQL's follows the locale its database was created with).
+func compareLabelNames(a, b string) int {
+	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+// Labels lists the labels, by name (compareLabelNames).
 func (db *DB) Labels(ctx context.Context) ([]inbox.Label, error) {
 	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, colour, created_at FROM labels ORDER BY name`)
 	if err != nil {
@@ -48,6 +57,7 @@ func (db *DB) Labels(ctx context.Context) ([]inbox.Label, error) {
 		}
 		out = append(out, l)
 	}
+	slices.SortFunc(out, func(a, b inbox.Label) int { return compareLabelNames(a.Name, b.Name) })
 	return out, rows.Err()
 }
 

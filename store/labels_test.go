@@ -536,6 +536,45 @@ func TestConversationsFilteredByALabelNamedInAnyCase(t *testing.T) {
 	}
 }
 
+// The labels come in one order everywhere, on both engines: the list of
+// labels (the admin page, the pickers), a conversation's labels and an
+// export row's, by name whatever its case, letters beyond Z included,
+// rather than in the order of the database's collation (NOCASE on SQLite
+// puts "Über" before "ärger"; PostgreSQL's follows its locale).
+func TestLabelsInOneOrderEverywhere(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	id := receive(t, db, "+15552000", 1, t0)
+	names := []string{"Zeta", "Über wichtig", "late", "ärger", "VIP", "Émile"}
+	for _, n := range names {
+		label(t, db, n, "red")
+	}
+	update(t, db, []int64{id}, inbox.ConversationUpdate{AddLabels: names}, t0)
+	want := "late, VIP, Zeta, ärger, Émile, Über wichtig"
+	all, err := db.Labels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(labelNames(inbox.Conversation{Labels: all}), ", "); got != want {
+		t.Errorf("the labels: %s, want %s", got, want)
+	}
+	c, err := db.Conversation(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(labelNames(c), ", "); got != want {
+		t.Errorf("the conversation's labels: %s, want %s", got, want)
+	}
+	var rows []inbox.ReportRow
+	f := inbox.ReportFilter{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)}
+	if err := db.ReportRows(ctx, f, func(r inbox.ReportRow) error { rows = append(rows, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || strings.Join(rows[0].Labels, ", ") != want {
+		t.Errorf("the export rows %+v, want one labelled %s", rows, want)
+	}
+}
+
 // Ana's screen showed three conversations unassigned and she assigns them
 // to Cat; Ben took one meanwhile. That one is left as Ben has it, with no
 // line in its thread and out of the change; the other two go to Cat, and

@@ -168,6 +168,7 @@ var pgContract = []struct {
 	{"TestLabelsAreUniqueAndChecked", TestLabelsAreUniqueAndChecked},
 	{"TestLabelsAreNamedInAnyCase", TestLabelsAreNamedInAnyCase},
 	{"TestConversationsFilteredByALabelNamedInAnyCase", TestConversationsFilteredByALabelNamedInAnyCase},
+	{"TestLabelsInOneOrderEverywhere", TestLabelsInOneOrderEverywhere},
 	{"TestBulkUpdateAndUndo", TestBulkUpdateAndUndo},
 	{"TestUpdateConversationsChecks", TestUpdateConversationsChecks},
 	{"TestBulkAssignFromLeavesWhatChangedMeanwhile", TestBulkAssignFromLeavesWhatChangedMeanwhile},

@@ -745,9 +745,9 @@ func (db *DB) userNames(ctx context.Context) (map[int64]string, error) {
 }
 
 // reportRowLabels is the names of the labels of an opening's (o)
-// conversation, in order, separated by 0x1f.
-const reportRowLabels = `(SELECT group_concat(l.name, char(31)) FROM (SELECT l.name FROM conversation_labels cl
-	JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id = o.conversation_id ORDER BY l.name COLLATE NOCASE) l)`
+// conversation, separated by 0x1f (ReportRows puts them in order).
+const reportRowLabels = `(SELECT group_concat(l.name, char(31)) FROM conversation_labels cl
+	JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id = o.conversation_id)`
 
 // ReportRows returns the openings of f's period, oldest first, with their
 // conversation's contact, assignee and message counts, to fn one by one.
@@ -782,6 +782,7 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 		}
 		if labels != "" {
 			r.Labels = strings.Split(labels, "\x1f")
+			slices.SortFunc(r.Labels, compareLabelNames)
 		}
 		r.Channel = inbox.Channel(ch)
 		if err := fn(r); err != nil {
