@@ -27,24 +27,22 @@ func parseLabels(s string) []inbox.Label {
 		name, colour, _ := strings.Cut(part, "\x1e")
 		out = append(out, inbox.Label{Name: name, Colour: colour})
 	}
-	slices.SortFunc(out, func(a, b inbox.Label) int { return compareLabelNames(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b inbox.Label) int { return compareNames(a.Name, b.Name) })
 	return out
 }
 
-// compareLabelNames is the order of labels everywhere, on both engines:
-// by name whatever its case, letters beyond Z included, rather than by
-// the database's collation (SQLite's NOCASE folds only A to Z, and
-// PostgreSQL's follows the locale its database was created with).
-func compareLabelNames(a, b string) int {
-	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
-		return c
-	}
-	return strings.Compare(a, b)
+// compareNames is the order of names (labels, agents, saved views)
+// everywhere, on both engines: whatever their case, letters beyond Z
+// included, rather than by the database's collation (SQLite's NOCASE
+// folds only A to Z, and PostgreSQL's follows the locale its database
+// was created with).
+func compareNames(a, b string) int {
+	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
 }
 
-// Labels lists the labels, by name (compareLabelNames).
+// Labels lists the labels, by name (compareNames).
 func (db *DB) Labels(ctx context.Context) ([]inbox.Label, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, colour, created_at FROM labels ORDER BY name`)
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, colour, created_at FROM labels ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list labels: %w", err)
 	}
@@ -57,7 +55,7 @@ func (db *DB) Labels(ctx context.Context) ([]inbox.Label, error) {
 		}
 		out = append(out, l)
 	}
-	slices.SortFunc(out, func(a, b inbox.Label) int { return compareLabelNames(a.Name, b.Name) })
+	slices.SortStableFunc(out, func(a, b inbox.Label) int { return compareNames(a.Name, b.Name) })
 	return out, rows.Err()
 }
 
@@ -565,10 +563,11 @@ func (db *DB) CountConversations(ctx context.Context, f inbox.ConversationFilter
 	return n, nil
 }
 
-// SavedViews lists userID's views and the shared ones, by name.
+// SavedViews lists userID's views and the shared ones, by name
+// (compareNames), then id.
 func (db *DB) SavedViews(ctx context.Context, userID int64) ([]inbox.SavedView, error) {
 	rows, err := db.reader.QueryContext(ctx, `SELECT id, user_id, name, shared, filter, created_at FROM saved_views
-		WHERE user_id = ? OR shared ORDER BY name COLLATE NOCASE, id`, userID)
+		WHERE user_id = ? OR shared ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("saved views: %w", err)
 	}
@@ -581,6 +580,7 @@ func (db *DB) SavedViews(ctx context.Context, userID int64) ([]inbox.SavedView, 
 		}
 		out = append(out, v)
 	}
+	slices.SortStableFunc(out, func(a, b inbox.SavedView) int { return compareNames(a.Name, b.Name) })
 	return out, rows.Err()
 }
 

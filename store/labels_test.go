@@ -575,6 +575,47 @@ func TestLabelsInOneOrderEverywhere(t *testing.T) {
 	}
 }
 
+// The agents (active first) and the saved views come by name in the same
+// order on both engines, whatever the case of a name's first letter and
+// beyond Z; names the same but for case keep the order they were made in.
+func TestAgentsAndViewsInOneOrderByName(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	var made []inbox.User
+	for i, n := range []string{"Zoe", "Ömer", "ébène", "ana", "Bob", "Ana"} {
+		u := inbox.User{Email: fmt.Sprintf("u%d@example.com", i), Name: n, Role: inbox.RoleAgent, Active: n != "Bob"}
+		if err := db.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, u)
+		if err := db.CreateSavedView(ctx, &inbox.SavedView{UserID: made[0].ID, Name: n, Shared: true, Filter: "view=open"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users, err := db.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range users {
+		got = append(got, u.Name)
+	}
+	if want := "ana, Ana, Zoe, ébène, Ömer, Bob"; strings.Join(got, ", ") != want {
+		t.Errorf("the agents: %s, want %s", strings.Join(got, ", "), want)
+	}
+	views, err := db.SavedViews(ctx, made[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, v := range views {
+		got = append(got, v.Name)
+	}
+	if want := "ana, Ana, Bob, Zoe, ébène, Ömer"; strings.Join(got, ", ") != want {
+		t.Errorf("the saved views: %s, want %s", strings.Join(got, ", "), want)
+	}
+}
+
 // Ana's screen showed three conversations unassigned and she assigns them
 // to Cat; Ben took one meanwhile. That one is left as Ben has it, with no
 // line in its thread and out of the change; the other two go to Cat, and

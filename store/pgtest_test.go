@@ -169,6 +169,7 @@ var pgContract = []struct {
 	{"TestLabelsAreNamedInAnyCase", TestLabelsAreNamedInAnyCase},
 	{"TestConversationsFilteredByALabelNamedInAnyCase", TestConversationsFilteredByALabelNamedInAnyCase},
 	{"TestLabelsInOneOrderEverywhere", TestLabelsInOneOrderEverywhere},
+	{"TestAgentsAndViewsInOneOrderByName", TestAgentsAndViewsInOneOrderByName},
 	{"TestBulkUpdateAndUndo", TestBulkUpdateAndUndo},
 	{"TestUpdateConversationsChecks", TestUpdateConversationsChecks},
 	{"TestBulkAssignFromLeavesWhatChangedMeanwhile", TestBulkAssignFromLeavesWhatChangedMeanwhile},

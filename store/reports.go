@@ -782,7 +782,7 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 		}
 		if labels != "" {
 			r.Labels = strings.Split(labels, "\x1f")
-			slices.SortFunc(r.Labels, compareLabelNames)
+			slices.SortFunc(r.Labels, compareNames)
 		}
 		r.Channel = inbox.Channel(ch)
 		if err := fn(r); err != nil {

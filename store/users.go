@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,10 +121,10 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 }
 
 // Users lists every user: active ones first, then by name in any letter
-// case, then by id.
+// case (compareNames), then by id.
 func (db *DB) Users(ctx context.Context) ([]inbox.User, error) {
 	rows, err := db.reader.QueryContext(ctx, `SELECT `+userCols+` FROM users
-		ORDER BY active DESC, name COLLATE NOCASE, id`)
+		ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -139,6 +140,15 @@ func (db *DB) Users(ctx context.Context) ([]inbox.User, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
+	slices.SortStableFunc(out, func(a, b inbox.User) int {
+		if a.Active != b.Active {
+			if a.Active {
+				return -1
+			}
+			return 1
+		}
+		return compareNames(a.Name, b.Name)
+	})
 	return out, nil
 }
 
