@@ -7,8 +7,8 @@ package store
 // times 3600000 would overflow it there: the hour is cast to BIGINT.
 
 func init() {
-	// An aggregate takes its order on PostgreSQL in its own ORDER BY.
-	pgFragments = append(pgFragments, [2]string{reportRowLabels, `(SELECT string_agg(l.name::text, chr(31) ORDER BY lower(l.name::text))
+	// A label's name is citext, which string_agg does not take.
+	pgFragments = append(pgFragments, [2]string{reportRowLabels, `(SELECT string_agg(l.name::text, chr(31))
 		FROM conversation_labels cl JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id = o.conversation_id)`})
 	pgOverride(hourOpeningsSQL, `SELECT conversation_id, opened_at, first_response_at, coalesce(first_responder_id, 0),
 		resolved_at, coalesce(resolver_id, 0)
