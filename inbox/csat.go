@@ -34,11 +34,13 @@ type CSATSurvey struct {
 }
 
 // MatchCSATAnswer reports the score a customer's message gives the
-// survey, if it answers it. A message before the survey, after an answer,
-// or a text later than CSATAnswerWindow answers nothing; a button of the
-// survey answers it whenever it comes.
+// survey, if it answers it. A text before the survey, after an answer, or
+// later than CSATAnswerWindow answers nothing. A button of the survey
+// answers it whenever it comes: a second tap once answered (storage keeps
+// the first answer), or one stamped a little before the survey by Zavu's
+// clock, is no message to reopen or auto-reply to.
 func MatchCSATAnswer(s CSATSurvey, m Message) (score int, ok bool) {
-	if m.Direction != Inbound || s.Answered || m.CreatedAt.Before(s.SentAt) {
+	if m.Direction != Inbound {
 		return 0, false
 	}
 	if m.Content != nil && m.Content.InteractiveReply != nil {
@@ -49,7 +51,7 @@ func MatchCSATAnswer(s CSATSurvey, m Message) (score int, ok bool) {
 		}
 		return csatScore(id)
 	}
-	if m.Type != TypeText || m.CreatedAt.Sub(s.SentAt) > CSATAnswerWindow {
+	if s.Answered || m.CreatedAt.Before(s.SentAt) || m.Type != TypeText || m.CreatedAt.Sub(s.SentAt) > CSATAnswerWindow {
 		return 0, false
 	}
 	return csatTypedScore(m.Text)

@@ -26,6 +26,8 @@ func TestMatchCSATAnswer(t *testing.T) {
 		{"another button", survey, button("button_reply", "order_status", time.Minute), 0},
 		{"a list choice", survey, button("list_reply", CSATButtonID(4), time.Minute), 0},
 		{"a button out of range", survey, button("button_reply", "csat_9", time.Minute), 0},
+		{"a button stamped by a clock behind ours", survey, button("button_reply", CSATButtonID(5), -5*time.Second), 5},
+		{"a second tap once answered", CSATSurvey{SentAt: sent, Answered: true}, button("button_reply", CSATButtonID(1), time.Minute), 1},
 		{"a digit", survey, text("4", time.Minute), 4},
 		{"a digit with spaces and a full stop", survey, text("  3. ", time.Hour), 3},
 		{"a digit and an exclamation mark", survey, text("5!", time.Hour), 5},

@@ -264,3 +264,78 @@ func TestCSATSurveyThroughTheStack(t *testing.T) {
 	}
 	_ = cOld
 }
+
+// TestCSATButtonTappedAgainOrStampedEarlyIsNoNewMessage: a tap on the
+// survey's button stamped a few seconds before the survey went (Zavu's
+// clock behind the server's), and a second tap once answered, are answers
+// to the survey, not messages: the conversation stays resolved, no
+// auto-reply goes to the customer, and the first answer is the one kept.
+func TestCSATButtonTappedAgainOrStampedEarlyIsNoNewMessage(t *testing.T) {
+	base := time.Now().UTC().Truncate(time.Second)
+	clock := &testClock{t: base}
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Now = clock.now })
+	ctx := context.Background()
+	admin := ts.admin()
+	if _, err := ts.db.UpdateAutoReplies(ctx, base, func(c *inbox.AutoReplyConfig) error {
+		c.MaxPerHour = inbox.MaxAutoRepliesPerHour
+		_, err := c.PutRule(inbox.KeywordRule{Name: "Thanks", Keywords: []string{"good", "bad"},
+			AutoReplyMessage: inbox.AutoReplyMessage{Enabled: true, Text: "Glad to help!"}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if p := admin.submit("/admin/satisfaction", url.Values{"enabled": {"on"}, "question": {"How did we do?"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("saving the survey: %d", p.status)
+	}
+	messenger := zavu.Messenger{Client: zavu.NewClient("http://zavu.test", "zv_test_web",
+		zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))}
+	outbox := inbox.NewOutbox(ts.db, messenger, nil, nil)
+	outbox.Now = clock.now
+	drain := func() {
+		t.Helper()
+		if _, err := outbox.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550001", "Wa", "Where is my order?", base.Add(-time.Minute)))
+	cid := ts.mustMessage("msg_1").ConversationID
+	if p := admin.post(fmt.Sprintf("/conversations/%d/status", cid), url.Values{"status": {"resolved"}}); p.status >= 300 {
+		t.Fatalf("resolve: %d %s", p.status, p.body)
+	}
+	surveyAt := base.Add(inbox.CSATDelay + time.Second)
+	clock.set(surveyAt)
+	if _, err := ts.db.SendDueSurveys(ctx, surveyAt); err != nil {
+		t.Fatal(err)
+	}
+	drain()
+	if n := len(ts.zavu.Sent()); n != 1 {
+		t.Fatalf("%d messages sent, want the survey", n)
+	}
+	tap := func(evt, msg, id, title string, at time.Time) {
+		t.Helper()
+		clock.set(at.Add(time.Second))
+		ts.mustPost(event(evt, "message.inbound", at, map[string]any{
+			"messageId": msg, "from": "+14155550001", "to": "+13125559876", "channel": "whatsapp",
+			"messageType": "text", "text": title, "profileName": "Wa",
+			"content": map[string]any{"interactiveReply": map[string]any{"type": "button_reply", "id": id, "title": title}},
+		}))
+		drain()
+		if sent := ts.zavu.Sent(); len(sent) != 1 {
+			t.Fatalf("after the tap %s the customer received %+v, want the survey alone", msg, sent[1:])
+		}
+		var c apiConversation
+		ts.mustGet(fmt.Sprintf("/api/v1/conversations/%d", cid), &c)
+		if c.Status != "resolved" {
+			t.Fatalf("after the tap %s the conversation is %s, want resolved", msg, c.Status)
+		}
+	}
+	tap("evt_tap1", "msg_tap1", inbox.CSATButtonID(5), "Good", surveyAt.Add(-5*time.Second))
+	tap("evt_tap2", "msg_tap2", inbox.CSATButtonID(1), "Bad", surveyAt.Add(time.Minute))
+	answers, err := ts.db.CSATAnswers(ctx, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(answers) != 1 || answers[0].Score != 5 {
+		t.Fatalf("answers %+v, want the first tap's 5 alone", answers)
+	}
+}
