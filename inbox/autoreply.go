@@ -127,8 +127,9 @@ type AutoReplyMessage struct {
 type KeywordRule struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
-	// Keywords are words or phrases matched whole and case-insensitively:
-	// "refund" matches "Refund please!" but not "refunded".
+	// Keywords are words or phrases matched whole, whatever the case and
+	// accents: "refund" matches "Refund please!" but not "refunded",
+	// "información" matches "informacion".
 	Keywords []string `json:"keywords"`
 	SenderID string   `json:"senderId,omitempty"` // empty: any sender
 	Channel  Channel  `json:"channel,omitempty"`  // empty: any channel
@@ -303,12 +304,32 @@ func (h BusinessHours) NextOpening(t time.Time) time.Time {
 	return time.Time{}
 }
 
-// words splits text into lowercase words: runs of letters, digits and
-// marks.
+// words splits text into lowercase words without accents: runs of
+// letters, digits and marks.
 func words(text string) []string {
-	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+	return strings.FieldsFunc(strings.Map(withoutAccent, strings.ToLower(text)), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
 	})
+}
+
+// latinBases are the letters U+00C0 to U+017F without their accents (á is
+// a, Ł stays Ł): customers often type "informacion" for "información".
+var latinBases = []rune("AAAAAAÆCEEEEIIIIÐNOOOOO×ØUUUUYÞßaaaaaaæceeeeiiiiðnooooo÷øuuuuyþy" +
+	"AaAaAaCcCcCcCcDdĐđEeEeEeEeEeGgGgGgGgHhĦħIiIiIiIiIıĲĳJjKkĸLlLlLlĿŀŁłNnNnNnŉŊŋ" +
+	"OoOoOoŒœRrRrRrSsSsSsSsTtTtŦŧUuUuUuUuUuUuWwYyYZzZzZzſ")
+
+// withoutAccent maps an accented Latin letter to its base letter and
+// drops a combining accent (U+0300 to U+036F), which a phone may send
+// after its letter (e and U+0301 for é). Other marks, part of the letters
+// of their scripts, stay.
+func withoutAccent(r rune) rune {
+	switch {
+	case r >= 0x300 && r <= 0x36f:
+		return -1
+	case r >= 0xc0 && r < 0xc0+rune(len(latinBases)):
+		return latinBases[r-0xc0]
+	}
+	return r
 }
 
 // containsPhrase reports whether the words of phrase appear together, in

@@ -148,6 +148,32 @@ func TestKeywordsMatchWholeWordsAndPhrases(t *testing.T) {
 	}
 }
 
+// TestKeywordsMatchWhateverTheAccents: customers type "informacion" for
+// "información", and a phone may send an accent as a separate mark
+// (e + U+0301) where the admin typed é; each is the same word.
+func TestKeywordsMatchWhateverTheAccents(t *testing.T) {
+	k := KeywordRule{Keywords: []string{"información", "cafe", "Straße"}, AutoReplyMessage: AutoReplyMessage{Enabled: true, Text: "x"}}
+	for text, want := range map[string]bool{
+		"quiero informacion":    true,
+		"INFORMACIÓN por favor": true,
+		"informacio\u0301n":     true,
+		"un café?":              true,
+		"CAFÉ":                  true,
+		"cafe\u0301s":           false,
+		"in der STRASSE":        false,
+		"straße 5":              true,
+		"informaciones":         false,
+	} {
+		if got := k.Matches("s1", SMS, text); got != want {
+			t.Errorf("%q matches = %v, want %v", text, got, want)
+		}
+	}
+	hindi := KeywordRule{Keywords: []string{"किताब"}, AutoReplyMessage: AutoReplyMessage{Enabled: true, Text: "x"}}
+	if !hindi.Matches("s1", SMS, "मुझे किताब चाहिए") || hindi.Matches("s1", SMS, "कताब") {
+		t.Error("a script whose marks are part of its letters no longer matches whole words")
+	}
+}
+
 var openNow = AutoReplyState{}
 
 func rulesConfig() AutoReplyConfig {
