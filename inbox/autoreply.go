@@ -29,6 +29,9 @@ import (
 //     closed period per conversation.
 //  6. The greeting, on the conversation's first message.
 //
+// A message WhatsApp cannot show (a poll, a deleted or disappearing
+// message) gets none.
+//
 // The first rule that applies decides. If it cannot send (the hourly limit
 // is reached; the WhatsApp window is closed and the rule has no approved
 // template) nothing goes and the reason is logged for the admins; a later
@@ -440,6 +443,7 @@ const (
 	SkipLimit           SkipReason = "The conversation reached its hourly limit of auto-replies."
 	SkipOwnNumber       SkipReason = "The message came from one of our own numbers."
 	SkipAlreadyAnswered SkipReason = "An auto-reply already answered this message."
+	SkipUnsupported     SkipReason = "WhatsApp could not show the message (a poll, a deleted or disappearing message)."
 )
 
 // AutoReplyDecision is what the rules do about one message: send (Rule
@@ -468,6 +472,11 @@ func (d AutoReplyDecision) Send() bool { return d.Rule != "" && d.Skip == "" }
 // now (see the precedence above). It is pure: everything it needs is in
 // its arguments.
 func (c AutoReplyConfig) Decide(in CustomerMessage, st AutoReplyState, now time.Time) AutoReplyDecision {
+	if in.Type == TypeUnsupported {
+		// Nothing the customer wrote: a poll, or the notice of a message
+		// they deleted, is not a message to greet or answer.
+		return AutoReplyDecision{Skip: SkipUnsupported}
+	}
 	text := in.Text
 	if in.Type != TypeText && in.Type != "" {
 		text = "" // keywords are for typed text

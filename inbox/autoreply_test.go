@@ -214,6 +214,8 @@ func TestDecidePrecedence(t *testing.T) {
 		{"START is not answered", msg(SMS, "START", true), closed, "", SkipOptIn},
 		{"opted out gets nothing", CustomerMessage{Channel: SMS, Type: TypeText, Text: "hello?", OptedOut: true}, closed, "", SkipOptedOut},
 		{"an image outside hours", CustomerMessage{Channel: WhatsApp, Type: TypeImage, Text: "refund", WindowOpen: true}, closed, RuleOutOfOffice, ""},
+		{"an unsupported message (a poll, a deleted one) outside hours", CustomerMessage{Channel: WhatsApp, Type: TypeUnsupported, First: true, WindowOpen: true}, closed, "", SkipUnsupported},
+		{"an unsupported first message in hours", CustomerMessage{Channel: WhatsApp, Type: TypeUnsupported, First: true, WindowOpen: true}, open, "", SkipUnsupported},
 	} {
 		d := c.Decide(tc.in, openNow, tc.now)
 		if d.Rule != tc.rule || d.Skip != tc.skip {

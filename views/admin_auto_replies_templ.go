@@ -171,7 +171,7 @@ func AutoRepliesPage(v AutoRepliesView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p class=\"muted\">Replies Switchboard sends by itself when a customer writes. At most one goes per message, in this order: the SMS STOP confirmation (STOP gets nothing else), the SMS HELP answer, the first keyword rule that matches, the out-of-office reply (once per closed period per conversation), the greeting (on a new conversation). Echoes, reactions and delivery reports never trigger one. The thread shows each as \"Auto-reply: \" and the rule's name.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p class=\"muted\">Replies Switchboard sends by itself when a customer writes. At most one goes per message, in this order: the SMS STOP confirmation (STOP gets nothing else), the SMS HELP answer, the first keyword rule that matches, the out-of-office reply (once per closed period per conversation), the greeting (on a new conversation). Echoes, reactions, delivery reports and messages WhatsApp cannot show (a poll, a deleted message) never trigger one. The thread shows each as \"Auto-reply: \" and the rule's name.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
