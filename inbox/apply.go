@@ -374,7 +374,7 @@ func (a *applier) inbound(in *InboundMessage) error {
 		first := conv.LastMessageID == 0
 		// An answer to the satisfaction survey is a score: it neither
 		// reopens the conversation nor triggers an auto-reply.
-		resolveID, score, err := csatAnswer(a.ctx, a.tx, &m)
+		resolveID, score, err := csatAnswer(a.ctx, a.tx, conv, &m)
 		if err != nil {
 			return err
 		}

@@ -253,10 +253,16 @@ func SendSurvey(ctx context.Context, tx CSATTx, c CSATConfig, r CSATResolve, ope
 // csatAnswer records m, a customer's new message in conv, as the answer
 // to the conversation's survey when it is one (MatchCSATAnswer): m is then
 // marked SourceCSATAnswer before it is stored. It returns the survey's
-// resolve and the score; resolve 0 when m answers nothing.
-func csatAnswer(ctx context.Context, tx Tx, m *Message) (resolveID int64, score int, err error) {
+// resolve and the score; resolve 0 when m answers nothing. A typed score
+// answers only while conv is resolved: once the customer has reopened it
+// with a question, "2" answers the agent ("How many are missing?"). A
+// button of the survey answers it whatever the conversation's status.
+func csatAnswer(ctx context.Context, tx Tx, conv Conversation, m *Message) (resolveID int64, score int, err error) {
 	ctx2, ok := tx.(CSATTx)
 	if !ok || m.Direction != Inbound {
+		return 0, 0, nil
+	}
+	if conv.Status != Resolved && (m.Content == nil || m.Content.InteractiveReply == nil) {
 		return 0, 0, nil
 	}
 	// Most messages could answer no survey at all: only those that could

@@ -339,3 +339,49 @@ func TestCSATButtonTappedAgainOrStampedEarlyIsNoNewMessage(t *testing.T) {
 		t.Fatalf("answers %+v, want the first tap's 5 alone", answers)
 	}
 }
+
+// TestCSATTypedNumberAfterAReopenIsAMessage: once the customer has
+// reopened the conversation with a question, a number they type answers
+// the agent ("How many items?" "2"), not the survey: it is their message,
+// and no score is recorded. A tap on the survey's button still is one.
+func TestCSATTypedNumberAfterAReopenIsAMessage(t *testing.T) {
+	base := time.Now().UTC().Truncate(time.Second)
+	clock := &testClock{t: base}
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Now = clock.now })
+	ctx := context.Background()
+	admin := ts.admin()
+	if p := admin.submit("/admin/satisfaction", url.Values{"enabled": {"on"}, "question": {"How did we do?"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("saving the survey: %d", p.status)
+	}
+	ts.mustPost(smsFrom("evt_1", "msg_1", "+14155550003", "Is the shop open?", base.Add(-time.Minute)))
+	cid := ts.mustMessage("msg_1").ConversationID
+	if p := admin.post(fmt.Sprintf("/conversations/%d/status", cid), url.Values{"status": {"resolved"}}); p.status >= 300 {
+		t.Fatalf("resolve: %d %s", p.status, p.body)
+	}
+	surveyAt := base.Add(inbox.CSATDelay + time.Second)
+	clock.set(surveyAt)
+	if _, err := ts.db.SendDueSurveys(ctx, surveyAt); err != nil {
+		t.Fatal(err)
+	}
+	ts.mustPost(smsFrom("evt_2", "msg_2", "+14155550003", "Actually, my order came incomplete", surveyAt.Add(time.Minute)))
+	var c apiConversation
+	ts.mustGet(fmt.Sprintf("/api/v1/conversations/%d", cid), &c)
+	if c.Status != "open" {
+		t.Fatalf("after the customer's question the conversation is %s, want open", c.Status)
+	}
+	clock.set(surveyAt.Add(2 * time.Minute))
+	if p := admin.post(fmt.Sprintf("/conversations/%d/messages", cid), url.Values{"text": {"Sorry! How many items are missing?"}}); p.status >= 300 {
+		t.Fatalf("reply: %d %s", p.status, p.body)
+	}
+	ts.mustPost(smsFrom("evt_3", "msg_3", "+14155550003", "2", surveyAt.Add(3*time.Minute)))
+	if m := ts.mustMessage("msg_3"); m.Source != "customer" {
+		t.Errorf("the customer's \"2\" is a %s message, want customer", m.Source)
+	}
+	answers, err := ts.db.CSATAnswers(ctx, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(answers) != 0 {
+		t.Fatalf("answers %+v, want none: the customer answered the agent", answers)
+	}
+}
