@@ -290,6 +290,15 @@ func (a *applier) newConversation(n *NewConversation) error {
 		if err := a.reopen(&conv, m.CreatedAt); err != nil {
 			return err
 		}
+		// A first SMS that is STOP opts out now, before its auto-reply
+		// (the confirmation) is queued, as its message.inbound would.
+		if conv.Channel == SMS {
+			if stop, start := OptKeyword(m.Text); stop || start {
+				if err := a.setOptOut(&conv, stop, m.CreatedAt); err != nil {
+					return err
+				}
+			}
+		}
 		a.arrived = &arrival{message: m, first: first}
 	}
 	return a.save(&conv)

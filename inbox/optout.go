@@ -54,13 +54,17 @@ type OptOutTx interface {
 }
 
 // setOptOut records an opt-out or opt-in of conv that happened at at
-// (see Conversation.setOptOut). An opt-out also stops the replies of the
-// conversation still waiting in the outbox (an agent's written a moment
-// before the STOP came, or held back by a retry): they fail, saying why,
-// and the customer gets none of them. The confirmation of an SMS STOP is
-// queued after this, and goes.
+// (see Conversation.setOptOut). An opt-out of a customer who was opted in
+// also stops the replies of the conversation still waiting in the outbox
+// (an agent's written a moment before the STOP came, or held back by a
+// retry): they fail, saying why, and the customer gets none of them. The
+// confirmation of an SMS STOP is queued after this, and goes; another
+// sighting of the STOP (its conversation.new, then its message.inbound),
+// or a second STOP, finds the customer opted out already and leaves it
+// alone, since nothing but a confirmation is queued for one opted out.
 func (a *applier) setOptOut(conv *Conversation, out bool, at time.Time) error {
-	if !conv.setOptOut(out, at) || !out {
+	was := conv.OptedOut
+	if !conv.setOptOut(out, at) || !out || was {
 		return nil
 	}
 	reason := "Not sent: " + conv.Contact.DisplayName() + " opted out of messages before it went. They must text START before you can message them again."
