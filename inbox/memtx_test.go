@@ -110,6 +110,8 @@ func (s *memTx) RetireZavuID(_ context.Context, messageID int64, id string, _ ti
 	return nil
 }
 
+func (s *memTx) TakeOutboxKey(context.Context, int64, int) (string, error) { return "", nil }
+
 func (s *memTx) InsertMessage(_ context.Context, m *Message) error {
 	if m.ZavuID != "" {
 		if _, err := s.MessageByZavuID(context.Background(), m.ZavuID); err == nil {

@@ -25,6 +25,11 @@ type ReplyTx interface {
 	// zavuID until at, when an agent's Retry sent it again. Retiring an id
 	// twice keeps the first.
 	RetireZavuID(ctx context.Context, messageID int64, zavuID string, at time.Time) error
+	// TakeOutboxKey returns the idempotency key of the message's latest
+	// outbox entry when that entry failed after at least attempts
+	// attempts, and frees it for a new entry of the message (the failed
+	// entry keeps it under another name); "" otherwise.
+	TakeOutboxKey(ctx context.Context, messageID int64, attempts int) (string, error)
 }
 
 // Reply is a message the business sends from Switchboard.
@@ -286,7 +291,10 @@ func RecordFailed(ctx context.Context, tx ReplyTx, messageID int64, code, reason
 // back Zavu's answer to the failed send). The send gets a new Zavu id; the
 // one the failed attempt had is kept as retired, so that a report about
 // that attempt arriving later still finds the message (see
-// applier.earlierAttempt).
+// applier.earlierAttempt). A reply the outbox gave up on after
+// MaxSendAttempts temporary failures, without ever hearing Zavu take it,
+// goes again under its old key instead: Zavu may have taken one of those
+// attempts (its answer lost), and then sends nothing twice.
 func RetryReply(ctx context.Context, tx ReplyTx, messageID int64, key string, at time.Time) (Message, Change, error) {
 	m, err := tx.MessageByID(ctx, messageID)
 	if err != nil {
@@ -306,6 +314,10 @@ func RetryReply(ctx context.Context, tx ReplyTx, messageID int64, key string, at
 		if err := tx.RetireZavuID(ctx, m.ID, m.ZavuID, at); err != nil {
 			return Message{}, Change{}, err
 		}
+	} else if old, err := tx.TakeOutboxKey(ctx, m.ID, MaxSendAttempts); err != nil {
+		return Message{}, Change{}, err
+	} else if old != "" {
+		key = old
 	}
 	m.ZavuID, m.Status, m.StatusTimes, m.ErrorCode, m.ErrorMessage, m.UpdatedAt = "", StatusPending, StatusTimes{}, "", "", at
 	if err := tx.UpdateMessage(ctx, &m); err != nil {

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"switchboard/inbox"
@@ -65,6 +68,31 @@ func (w *writeTx) RetireZavuID(ctx context.Context, messageID int64, zavuID stri
 		return fmt.Errorf("retire zavu id %s of message %d: %w", zavuID, messageID, err)
 	}
 	return nil
+}
+
+// TakeOutboxKey returns the idempotency key of the message's latest outbox
+// entry when it failed after at least attempts attempts, and renames the
+// entry's key (the key, ":retried:" and the entry's id) so that a new
+// entry of the message can take it; "" otherwise.
+func (w *writeTx) TakeOutboxKey(ctx context.Context, messageID int64, attempts int) (string, error) {
+	var id int64
+	var key, state string
+	var tries int
+	err := w.queryRowSQL(ctx, `SELECT id, idempotency_key, state, attempts FROM outbox WHERE message_id = ?
+		ORDER BY id DESC LIMIT 1`, messageID).Scan(&id, &key, &state, &tries)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("outbox key of message %d: %w", messageID, err)
+	case state != string(inbox.OutboxFailed) || tries < attempts:
+		return "", nil
+	}
+	if _, err := w.execSQL(ctx, `UPDATE outbox SET idempotency_key = ? WHERE id = ?`,
+		key+":retried:"+strconv.FormatInt(id, 10), id); err != nil {
+		return "", fmt.Errorf("free the outbox key of message %d: %w", messageID, err)
+	}
+	return key, nil
 }
 
 // QueueReply writes a reply as a pending message and its outbox entry in

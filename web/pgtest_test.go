@@ -73,6 +73,7 @@ var pgEndToEnd = []struct {
 	{"TestAPIReply", TestAPIReply},
 	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},
 	{"TestRetryAFailedReply", TestRetryAFailedReply},
+	{"TestRetryAfterZavuWentSilentSendsOneCopy", TestRetryAfterZavuWentSilentSendsOneCopy},
 	{"TestLateReportOfARetriedReplyMakesNoOtherBubble", TestLateReportOfARetriedReplyMakesNoOtherBubble},
 	{"TestAReplyWaitingForARetrySaysWhyAndWhen", TestAReplyWaitingForARetrySaysWhyAndWhen},
 	{"TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage", TestAReplyBeingTriedAgainSaysWhyItWaitedOnEveryPage},

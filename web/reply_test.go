@@ -16,6 +16,7 @@ import (
 
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
+	"switchboard/web"
 )
 
 func TestComposerSendsAPendingReply(t *testing.T) {
@@ -642,4 +643,60 @@ func claimOne(t *testing.T, ts *testServer) inbox.OutboxEntry {
 		t.Fatalf("claim: %+v %v", es, err)
 	}
 	return es[0]
+}
+
+// TestRetryAfterZavuWentSilentSendsOneCopy: Zavu took a reply but its
+// answer never came, and the next attempts met errors until the outbox
+// gave up. Zavu may have the reply, so the agent's Retry sends it under
+// the same idempotency key: the customer gets one copy, not two. (A reply
+// Zavu refused, which it never took, goes again under a new key:
+// TestRetryAFailedReply.)
+func TestRetryAfterZavuWentSilentSendsOneCopy(t *testing.T) {
+	base := time.Now().UTC().Truncate(time.Second)
+	clock := &testClock{t: base}
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Now = clock.now })
+	ctx := context.Background()
+	admin := ts.admin()
+	messenger := zavu.Messenger{Client: zavu.NewClient("http://zavu.test", "zv_test_web",
+		zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))}
+	outbox := inbox.NewOutbox(ts.db, messenger, nil, nil)
+	outbox.Now = clock.now
+	outbox.RetryDelay = func(int, time.Duration) time.Duration { return 0 }
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550050", "Ana", "Where is my order?", base.Add(-time.Minute)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	ts.zavu.FailNext(1, zavu.Failure{AfterAccept: true, Status: http.StatusServiceUnavailable, Code: "unavailable"})
+	ts.zavu.FailNext(inbox.MaxSendAttempts-1, zavu.Failure{Status: http.StatusServiceUnavailable, Code: "unavailable"})
+	p := admin.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your order ships today"}})
+	if p.status != http.StatusOK {
+		t.Fatalf("reply: %d %s", p.status, p.body)
+	}
+	for range inbox.MaxSendAttempts {
+		if _, err := outbox.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	thread := admin.htmx(fmt.Sprintf("/conversations/%d", conv))
+	retry := thread.find("retry")
+	if retry.Length() != 1 {
+		t.Fatalf("the reply did not fail: %s", thread.find("message").Text())
+	}
+	if p := admin.post(retry.AttrOr("hx-post", ""), nil); p.status != http.StatusOK {
+		t.Fatalf("retry: %d %s", p.status, p.body)
+	}
+	if _, err := outbox.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var copies int
+	for _, m := range ts.zavu.Sent() {
+		if m.To == "+14155550050" && m.Text == "Your order ships today" {
+			copies++
+		}
+	}
+	if copies != 1 {
+		t.Fatalf("Zavu holds %d copies of the reply, want 1", copies)
+	}
+	thread = admin.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if st := thread.find("message").Last().AttrOr("data-status", ""); st == "failed" || st == "pending" {
+		t.Errorf("after the retry the reply is %s", st)
+	}
 }
