@@ -292,12 +292,8 @@ func (a *applier) newConversation(n *NewConversation) error {
 		}
 		// A first SMS that is STOP opts out now, before its auto-reply
 		// (the confirmation) is queued, as its message.inbound would.
-		if conv.Channel == SMS {
-			if stop, start := OptKeyword(m.Text); stop || start {
-				if err := a.setOptOut(&conv, stop, m.CreatedAt); err != nil {
-					return err
-				}
-			}
+		if err := a.optByKeyword(&conv, m.Type, m.Text, m.CreatedAt); err != nil {
+			return err
 		}
 		a.arrived = &arrival{message: m, first: first}
 	}
@@ -404,14 +400,23 @@ func (a *applier) inbound(in *InboundMessage) error {
 	if conv.ZavuConversationID == "" && in.ZavuConversationID != "" {
 		conv.ZavuConversationID = in.ZavuConversationID
 	}
-	if conv.Channel == SMS && typ == TypeText {
-		if stop, start := OptKeyword(in.Text); stop || start {
-			if err := a.setOptOut(&conv, stop, at); err != nil {
-				return err
-			}
-		}
+	if err := a.optByKeyword(&conv, typ, in.Text, at); err != nil {
+		return err
 	}
 	return a.save(&conv)
+}
+
+// optByKeyword opts the customer of conv out, or back in, at at when their
+// SMS of type typ is a STOP or START keyword (OptKeyword).
+func (a *applier) optByKeyword(conv *Conversation, typ MessageType, text string, at time.Time) error {
+	if conv.Channel != SMS || typ != TypeText {
+		return nil
+	}
+	stop, start := OptKeyword(text)
+	if !stop && !start {
+		return nil
+	}
+	return a.setOptOut(conv, stop, at)
 }
 
 func (a *applier) reaction(r *ReactionChange) error {
