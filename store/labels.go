@@ -71,13 +71,21 @@ func (db *DB) withStoredLabel(ctx context.Context, f inbox.ConversationFilter) (
 	if err != nil {
 		return f, err
 	}
-	for _, l := range labels {
-		if strings.EqualFold(l.Name, f.Label) {
-			f.Label = l.Name
-			break
-		}
+	if l, ok := labelNamed(labels, f.Label); ok {
+		f.Label = l.Name
 	}
 	return f, nil
+}
+
+// labelNamed is the label of labels named name in any case, as labels are
+// named everywhere (labelsNamed).
+func labelNamed(labels []inbox.Label, name string) (inbox.Label, bool) {
+	for _, l := range labels {
+		if strings.EqualFold(l.Name, name) {
+			return l, true
+		}
+	}
+	return inbox.Label{}, false
 }
 
 var errLabelTaken = &inbox.InvalidError{Code: "label_taken", Message: "Another label has that name."}

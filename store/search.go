@@ -572,11 +572,8 @@ func (db *DB) searchLabelIDs(ctx context.Context, names []string) ([]int64, erro
 	}
 	ids := make([]int64, len(want))
 	for i, n := range want {
-		for _, l := range labels {
-			if strings.EqualFold(l.Name, n) {
-				ids[i] = l.ID
-				break
-			}
+		if l, ok := labelNamed(labels, n); ok {
+			ids[i] = l.ID
 		}
 	}
 	return ids, nil
