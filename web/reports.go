@@ -35,15 +35,15 @@ const defaultReportPeriod = 30 * 24 * time.Hour
 // and to as RFC 3339 times (to defaults to now, from to 30 days before
 // to), senderId, channel, agentId and labelId. A period is in whole
 // seconds, as the summary gives it back (reportTime): a fraction of a
-// second in from or to, and now's, is dropped.
-func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
+// second in from or to, and now's, is dropped. loc is the reports' time
+// zone, in which the period is measured (reportLocation).
+func (s *Server) reportFilter(c echo.Context) (f inbox.ReportFilter, loc *time.Location, err error) {
 	bad := func(msg string) error { return newError(http.StatusBadRequest, "invalid_parameter", msg) }
-	var f inbox.ReportFilter
 	f.To = s.now().Truncate(time.Second)
 	if v := c.QueryParam("to"); v != "" {
 		t, err := parseQueryTime(v)
 		if err != nil {
-			return f, bad("to must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
+			return f, nil, bad("to must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
 		}
 		f.To = t.Truncate(time.Second)
 	}
@@ -51,42 +51,42 @@ func (s *Server) reportFilter(c echo.Context) (inbox.ReportFilter, error) {
 	if v := c.QueryParam("from"); v != "" {
 		t, err := parseQueryTime(v)
 		if err != nil {
-			return f, bad("from must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
+			return f, nil, bad("from must be an RFC 3339 time, such as 2026-03-01T00:00:00Z.")
 		}
 		f.From = t.Truncate(time.Second)
 	}
 	if !f.From.Before(f.To) {
-		return f, bad("from must be before to.")
+		return f, nil, bad("from must be before to.")
 	}
-	loc, err := s.reportLocation(c.Request().Context())
+	loc, err = s.reportLocation(c.Request().Context())
 	if err != nil {
-		return f, err
+		return f, nil, err
 	}
 	if tooLong(f, loc) {
-		return f, bad("A report covers at most 366 days.")
+		return f, nil, bad("A report covers at most 366 days.")
 	}
 	f.SenderID = c.QueryParam("senderId")
 	switch ch := inbox.Channel(c.QueryParam("channel")); ch {
 	case "", inbox.WhatsApp, inbox.SMS:
 		f.Channel = ch
 	default:
-		return f, bad("channel must be whatsapp or sms.")
+		return f, nil, bad("channel must be whatsapp or sms.")
 	}
 	if v := c.QueryParam("agentId"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id < 1 {
-			return f, bad("agentId must be a user's id.")
+			return f, nil, bad("agentId must be a user's id.")
 		}
 		f.AgentID = id
 	}
 	if v := c.QueryParam("labelId"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id < 1 {
-			return f, bad("labelId must be a label's id.")
+			return f, nil, bad("labelId must be a label's id.")
 		}
 		f.LabelID = id
 	}
-	return f, nil
+	return f, loc, nil
 }
 
 // parseQueryTime reads an RFC 3339 time from a query string, where a +
@@ -187,15 +187,11 @@ func previousPeriod(f inbox.ReportFilter) inbox.ReportFilter {
 
 // GET /api/v1/reports/summary?from=&to=&senderId=&channel=&agentId=&labelId=&compare=previous
 func (s *Server) handleAPIReportSummary(c echo.Context) error {
-	f, err := s.reportFilter(c)
+	f, loc, err := s.reportFilter(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	loc, err := s.reportLocation(ctx)
-	if err != nil {
-		return err
-	}
 	sum, err := s.store.ReportSummary(ctx, f, loc)
 	if err != nil {
 		return err
@@ -219,11 +215,11 @@ func (s *Server) handleAPIReportSummary(c echo.Context) error {
 
 // GET /api/v1/reports/export.csv?from=&to=&senderId=&channel=&agentId=&labelId=
 func (s *Server) handleAPIReportExport(c echo.Context) error {
-	f, err := s.reportFilter(c)
+	f, loc, err := s.reportFilter(c)
 	if err != nil {
 		return err
 	}
-	return s.writeReportCSV(c, f)
+	return s.writeReportCSV(c, f, loc)
 }
 
 // reportCSVHeader names the export's columns.
@@ -237,12 +233,8 @@ var reportCSVHeader = []string{
 // writeReportCSV streams one row per opening of f's period. Times are
 // RFC 3339 in UTC; a cell a spreadsheet would run as a formula is
 // prefixed with an apostrophe. The file is named for the period's first
-// and last day in the reporting time zone.
-func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter) error {
-	loc, err := s.reportLocation(c.Request().Context())
-	if err != nil {
-		return err
-	}
+// and last day in the reporting time zone, loc.
+func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter, loc *time.Location) error {
 	// The period ends before To.
 	name := fmt.Sprintf("switchboard-report-%s-%s.csv", f.From.In(loc).Format("20060102"),
 		f.To.Add(-time.Nanosecond).In(loc).Format("20060102"))

@@ -194,14 +194,14 @@ func (s *Server) reportsView(c echo.Context) (views.ReportsView, error) {
 
 // GET /reports/export.csv: the page's CSV, with the page's filters.
 func (s *Server) handleReportsExport(c echo.Context) error {
-	f, err := s.reportFilter(c)
+	f, loc, err := s.reportFilter(c)
 	if err != nil {
 		return err
 	}
 	if u := currentUser(c); u.Role != inbox.RoleAdmin {
 		f.AgentID = u.ID
 	}
-	return s.writeReportCSV(c, f)
+	return s.writeReportCSV(c, f, loc)
 }
 
 // POST /admin/reports/time-zone
