@@ -220,13 +220,19 @@
     if (!tpl) { return; }
     var current = sel.value;
     $$("option[data-agent]", sel).forEach(function (o) { o.remove(); });
-    $$("option", tpl.content).forEach(function (o) {
-      var opt = new Option(o.textContent, o.value);
-      opt.setAttribute("data-agent", "");
-      sel.add(opt);
-    });
+    addOptions(sel, tpl, "data-agent");
     sel.value = current;
     if (sel.value !== current) { sel.value = ""; }
+  }
+
+  // addOptions adds to sel a copy of each option of the template tpl,
+  // marked with the attribute mark.
+  function addOptions(sel, tpl, mark) {
+    $$("option", tpl.content).forEach(function (o) {
+      var opt = new Option(o.textContent, o.value);
+      opt.setAttribute(mark, "");
+      sel.add(opt);
+    });
   }
 
   // fillLabelList puts the team's labels (LabelOptions) into a label
@@ -238,11 +244,7 @@
     if (!tpl) { return; }
     var current = sel.value;
     $$("option", sel).forEach(function (o, i) { if (i > 0) { o.remove(); } });
-    $$("option", tpl.content).forEach(function (o) {
-      var opt = new Option(o.textContent, o.value);
-      opt.setAttribute("data-label", "");
-      sel.add(opt);
-    });
+    addOptions(sel, tpl, "data-label");
     sel.value = current;
     if (sel.value !== current) { sel.add(new Option(current + " (deleted)", current, true, true)); }
     var none = sel.options.length < 2;
