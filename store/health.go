@@ -117,7 +117,7 @@ func (db *DB) Ping(ctx context.Context) error {
 		}
 		return fmt.Errorf("the last write failed: %w: %v", inbox.ErrWritesFailing, f.err)
 	}
-	free, err := db.health.freeBytes(time.Now())
+	free, err := db.health.freeBytes(db.now())
 	if err == nil && free < minFreeSpace {
 		return fmt.Errorf("%d MiB free on the database's disk: %w", free>>20, inbox.ErrDiskFull)
 	}
