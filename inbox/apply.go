@@ -400,7 +400,9 @@ func (a *applier) inbound(in *InboundMessage) error {
 	if conv.ZavuConversationID == "" && in.ZavuConversationID != "" {
 		conv.ZavuConversationID = in.ZavuConversationID
 	}
-	if err := a.optByKeyword(&conv, typ, in.Text, at); err != nil {
+	// The message's own time, not this copy's: a late copy of a STOP the
+	// customer took back with START since is the same STOP.
+	if err := a.optByKeyword(&conv, m.Type, m.Text, m.CreatedAt); err != nil {
 		return err
 	}
 	return a.save(&conv)

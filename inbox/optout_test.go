@@ -55,3 +55,18 @@ func TestFailure21610OptsOut(t *testing.T) {
 		t.Error("a 21610 failure did not close the conversation")
 	}
 }
+
+// Zavu may deliver a customer's message again under a new event id, hours
+// later, stamped with the time of that delivery. A late copy of a STOP the
+// customer took back with START is the same STOP: it opts no one out.
+func TestALateCopyOfAStopTakenBackStaysTakenBack(t *testing.T) {
+	stop, start := smsEv("e1", "m1", 1, "STOP"), smsEv("e2", "m2", 5, "START")
+	stopAgain := smsEv("e1-copy", "m1", 180, "STOP")
+	for _, order := range [][]*Event{{stop, start, stopAgain}, {stop, stopAgain, start}, {start, stop, stopAgain}} {
+		s := newMemTx()
+		mustIngest(t, s, order...)
+		if c := onlyConversation(t, s); c.OptedOut {
+			t.Errorf("order %s, %s, %s: opted out, want back in (START is later than the STOP)", order[0].ID, order[1].ID, order[2].ID)
+		}
+	}
+}
