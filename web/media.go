@@ -35,8 +35,8 @@ type MediaSource interface {
 // smaller).
 const MaxMediaSize = 100 << 20
 
-// mediaCache fetches inbound media once, keeps it on disk, and serves it
-// to signed-in agents only.
+// mediaCache fetches the media Zavu keeps (zavuMedia) once, keeps it on
+// disk, and serves it to signed-in agents only.
 type mediaCache struct {
 	dir      string
 	source   MediaSource
@@ -180,10 +180,10 @@ func (s *Server) handleMedia(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.Type.IsMedia() && m.Direction == inbox.Outbound && m.Content != nil {
+	if m.Type.IsMedia() && m.Direction == inbox.Outbound && m.Content != nil && !zavuMedia(m) {
 		return s.serveAttachment(c, m)
 	}
-	if !m.Type.IsMedia() || m.ZavuID == "" || m.Direction != inbox.Inbound {
+	if !zavuMedia(m) {
 		return newError(http.StatusNotFound, "not_found", "This message has no media.")
 	}
 	path, err := s.media.file(c.Request().Context(), m)
@@ -215,6 +215,18 @@ func (s *Server) handleMedia(c echo.Context) error {
 	h.Set("ETag", `"`+mediaKey(m.ZavuID)+`"`)
 	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, f)
 	return nil
+}
+
+// zavuMedia reports whether m is a media message whose file Zavu keeps,
+// fetched through the cache: a customer's, or one a teammate sent from
+// the WhatsApp Business phone app whose echo carries Zavu's media id, as
+// a customer's message does.
+func zavuMedia(m inbox.Message) bool {
+	if !m.Type.IsMedia() || m.ZavuID == "" {
+		return false
+	}
+	return m.Direction == inbox.Inbound ||
+		m.Source == inbox.SourcePhoneApp && m.Content != nil && m.Content.MediaID != ""
 }
 
 // serveAttachment serves the file an agent attached to the outbound

@@ -197,3 +197,34 @@ func TestSignedOutBrowserCannotReopenMediaFromItsCache(t *testing.T) {
 		t.Errorf("signed out, the browser holding the file: %d to %q, want sent to sign in", p.status, p.header.Get("Location"))
 	}
 }
+
+// A photo or a voice note a teammate sent from the WhatsApp Business phone
+// app comes as an echo with Zavu's media id, as a customer's does: the
+// thread shows it, fetched from Zavu the first time it is opened.
+func TestMediaSentFromThePhoneShowsInTheThread(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(fixture(t, "seed_message_inbound_text"))
+	for _, echo := range []struct{ id, typ, mime, tag string }{
+		{"msg_echo_photo", "image", "image/jpeg", "img"},
+		{"msg_echo_voice", "audio", "audio/ogg; codecs=opus", "audio"},
+	} {
+		body := strings.NewReplacer(`"msg_echo789"`, `"`+echo.id+`"`, `"evt_1705312200000_echo456"`, `"evt_`+echo.id+`"`,
+			`"messageType": "text"`, `"messageType": "`+echo.typ+`", "content": {"mediaId": "media_`+echo.id+`", "mimeType": "`+echo.mime+`"}`,
+		).Replace(string(fixture(t, "seed_message_sent_echo")))
+		ts.mustPost([]byte(body))
+		ts.zavu.AddInbound(zavu.Message{ID: echo.id, Direction: "outbound", From: "+13125559876", To: "+14155551234",
+			MessageType: echo.typ, Content: &zavu.Content{MediaID: "media_" + echo.id, MimeType: echo.mime}})
+		m := ts.mustMessage(echo.id)
+		a := ts.newAgent()
+		a.login(ana.Email)
+		thread := a.htmx(fmt.Sprintf("/conversations/%d", m.ConversationID))
+		src := thread.doc.Find(fmt.Sprintf("#m-%d %s", m.ID, echo.tag)).AttrOr("src", "")
+		if src != fmt.Sprintf("/media/%d", m.ID) {
+			t.Fatalf("%s sent from the phone: %s src %q, want /media/%d", echo.typ, echo.tag, src, m.ID)
+		}
+		if p := a.get(src); p.status != http.StatusOK || len(p.body) == 0 {
+			t.Errorf("%s sent from the phone: %d (%d bytes), want the file", echo.typ, p.status, len(p.body))
+		}
+	}
+}

@@ -275,7 +275,7 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 	v.MediaLabel = mediaLabel(m)
 	v.CanReact = m.Direction == inbox.Inbound && m.ZavuID != "" && m.Channel == inbox.WhatsApp
 	switch {
-	case m.Type.IsMedia() && m.Direction == inbox.Inbound && m.ZavuID != "":
+	case zavuMedia(m):
 		v.MediaSrc = "/media/" + strconv.FormatInt(m.ID, 10)
 	case m.Type.IsMedia() && m.Direction == inbox.Outbound && m.Content != nil:
 		v.MediaSrc = outboundMediaSrc(m)

@@ -77,8 +77,9 @@ func sendError(err error) error {
 	return se
 }
 
-// MediaURL is where Zavu keeps an inbound message's media: webhooks carry
-// only its id; the message, read back, has the URL.
+// MediaURL is where Zavu keeps a message's media, a customer's or one sent
+// from the WhatsApp Business phone app: webhooks carry only its id; the
+// message, read back, has the URL.
 func (s Messenger) MediaURL(ctx context.Context, zavuMessageID string) (string, error) {
 	m, err := s.Client.GetMessage(ctx, zavuMessageID)
 	if err != nil {
