@@ -311,6 +311,7 @@ func (a *applier) announcedAgain(n *NewConversation, m Message) error {
 	if m.Direction != Inbound {
 		return nil
 	}
+	old := m.CreatedAt
 	if m.Provisional && a.at.Before(m.CreatedAt) {
 		m.CreatedAt = a.at
 		if err := a.update(&m); err != nil {
@@ -319,6 +320,9 @@ func (a *applier) announcedAgain(n *NewConversation, m Message) error {
 	}
 	conv, err := a.conversationOf(&m)
 	if err != nil {
+		return err
+	}
+	if err := a.optMoved(&conv, m, old); err != nil {
 		return err
 	}
 	return a.save(&conv)
@@ -363,8 +367,12 @@ func (a *applier) inbound(in *InboundMessage) error {
 		// seen before at a later time: take the message as this event has
 		// it.
 		if m.Provisional || at.Before(m.CreatedAt) {
+			old := m.CreatedAt
 			m.Type, m.Text, m.Content, m.CreatedAt, m.Provisional = typ, in.Text, in.Content, at, false
 			if err := a.update(&m); err != nil {
+				return err
+			}
+			if err := a.optMoved(&conv, m, old); err != nil {
 				return err
 			}
 		}

@@ -199,6 +199,21 @@ func (s *memTx) FailQueuedOutbox(_ context.Context, conversationID int64, reason
 	return ids, nil
 }
 
+func (s *memTx) OptSignals(_ context.Context, conversationID int64, from, to time.Time) ([]Message, error) {
+	var out []Message
+	within := func(t time.Time) bool { return !t.Before(from) && !t.After(to) }
+	for _, m := range s.messages {
+		if m.ID == 0 || m.ConversationID != conversationID {
+			continue
+		}
+		if m.Direction == Inbound && m.Type == TypeText && len([]rune(m.Text)) <= 64 && within(m.CreatedAt) ||
+			m.ErrorCode == "21610" && within(m.StatusTimes.Failed) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 func (s *memTx) Reaction(_ context.Context, msg, from string) (Reaction, bool, error) {
 	r, ok := s.reactions[[2]string{msg, from}]
 	return r, ok, nil

@@ -51,6 +51,11 @@ type OptOutTx interface {
 	// conversation waiting to be sent (one being sent is on its way
 	// already), and returns their messages' ids.
 	FailQueuedOutbox(ctx context.Context, conversationID int64, reason string) ([]int64, error)
+	// OptSignals returns the messages of a conversation that may have
+	// opted its customer out or back in from from to to, both included:
+	// the customer's short texts of that time (a keyword is one word),
+	// and the replies whose failure with 21610 was first reported then.
+	OptSignals(ctx context.Context, conversationID int64, from, to time.Time) ([]Message, error)
 }
 
 // setOptOut records an opt-out or opt-in of conv that happened at at
@@ -79,4 +84,42 @@ func (a *applier) setOptOut(conv *Conversation, out bool, at time.Time) error {
 		a.change.addMessage(id)
 	}
 	return nil
+}
+
+// optMoved keeps the opt-out of conv right when its customer's message m,
+// stored at old, turns out to be earlier (an earlier copy of it came, or
+// its own event after its announcement). When m's STOP or START had the
+// last word at old, whatever came between m's time and old, and was
+// passed over as older, may have it now: the latest of them, or m at
+// its time, decides.
+func (a *applier) optMoved(conv *Conversation, m Message, old time.Time) error {
+	if conv.Channel != SMS || m.Type != TypeText || !m.CreatedAt.Before(old) || !conv.OptChangedAt.Equal(old) {
+		return nil
+	}
+	stop, start := OptKeyword(m.Text)
+	if !stop && !start {
+		return nil
+	}
+	out, at := stop, m.CreatedAt
+	between, err := a.tx.(OptOutTx).OptSignals(a.ctx, conv.ID, m.CreatedAt, old)
+	if err != nil {
+		return err
+	}
+	for _, o := range between {
+		if o.ID == m.ID {
+			continue
+		}
+		oStop, oStart, oAt := false, false, o.CreatedAt
+		switch {
+		case o.Direction == Inbound && o.Type == TypeText:
+			oStop, oStart = OptKeyword(o.Text)
+		case o.Direction == Outbound && o.Status == StatusFailed && OptedOutByCarrier(o.ErrorCode):
+			oStop, oAt = true, o.StatusTimes.Failed
+		}
+		if (oStop || oStart) && oAt.After(at) {
+			out, at = oStop, oAt
+		}
+	}
+	conv.OptChangedAt = time.Time{} // decided again, from what is known
+	return a.setOptOut(conv, out, at)
 }

@@ -57,16 +57,24 @@ func TestFailure21610OptsOut(t *testing.T) {
 }
 
 // Zavu may deliver a customer's message again under a new event id, hours
-// later, stamped with the time of that delivery. A late copy of a STOP the
-// customer took back with START is the same STOP: it opts no one out.
-func TestALateCopyOfAStopTakenBackStaysTakenBack(t *testing.T) {
+// later, stamped with the time of that delivery; either copy may come
+// first. A STOP counts at its own time, the earliest of its copies: a
+// START after it opts back in whatever the order, and a late copy of a
+// STOP the customer took back is the same STOP.
+func TestAStopOrStartCountsAtItsOwnTimeWhicheverCopyComesFirst(t *testing.T) {
 	stop, start := smsEv("e1", "m1", 1, "STOP"), smsEv("e2", "m2", 5, "START")
 	stopAgain := smsEv("e1-copy", "m1", 180, "STOP")
-	for _, order := range [][]*Event{{stop, start, stopAgain}, {stop, stopAgain, start}, {start, stop, stopAgain}} {
-		s := newMemTx()
-		mustIngest(t, s, order...)
-		if c := onlyConversation(t, s); c.OptedOut {
-			t.Errorf("order %s, %s, %s: opted out, want back in (START is later than the STOP)", order[0].ID, order[1].ID, order[2].ID)
+	inEveryOrder(t, []*Event{stop, start, stopAgain}, func(t *testing.T, s *memTx) {
+		if c := onlyConversation(t, s); c.OptedOut || !c.OptChangedAt.Equal(at(5)) {
+			t.Errorf("opted out %v at %v, want back in at %v (the START is later than the STOP)", c.OptedOut, c.OptChangedAt, at(5))
 		}
-	}
+	})
+	// And the other way round: a START, its copy, and a STOP between them.
+	start, stop = smsEv("e3", "m3", 1, "START"), smsEv("e4", "m4", 5, "stop")
+	startAgain := smsEv("e3-copy", "m3", 180, "START")
+	inEveryOrder(t, []*Event{start, stop, startAgain}, func(t *testing.T, s *memTx) {
+		if c := onlyConversation(t, s); !c.OptedOut || !c.OptChangedAt.Equal(at(5)) {
+			t.Errorf("opted out %v at %v, want out at %v (the STOP is later than the START)", c.OptedOut, c.OptChangedAt, at(5))
+		}
+	})
 }

@@ -30,6 +30,7 @@ type apiConversation struct {
 	LastMessageAt  string
 	Preview        string
 	WindowClosesAt string
+	OptedOut       bool
 	Messages       map[string]apiMessage // by Zavu id
 }
 
@@ -69,7 +70,8 @@ func apiState(t testing.TB, db *DB, sender string) map[string]apiConversation {
 		for _, c := range convs {
 			ac := apiConversation{
 				Status: string(c.Status), UnreadCount: c.UnreadCount, LastMessageAt: apiTime(c.LastMessageAt),
-				Preview: c.LastMessagePreview, WindowClosesAt: apiTime(c.WindowClosesAt()), Messages: map[string]apiMessage{},
+				Preview: c.LastMessagePreview, WindowClosesAt: apiTime(c.WindowClosesAt()), OptedOut: c.OptedOut,
+				Messages: map[string]apiMessage{},
 			}
 			before := ""
 			for {
@@ -266,7 +268,8 @@ func (g *streamGen) reaction(msg, from string, reactionAt, envelope time.Time, e
 
 // generate writes a stream for a few customers: a new contact's
 // conversation.new and first message (either may be stamped first), more
-// messages, late copies under new event ids, echoes with their statuses
+// messages, an SMS customer's STOP and START, late copies under new event
+// ids, echoes with their statuses
 // (some reported before the echo, leaving a placeholder), messages known
 // only from their statuses, failures with codes followed by other reports,
 // and reactions with removals, some at the same reaction time.
@@ -309,6 +312,23 @@ func generate(seed uint64, run int) []*inbox.Event {
 				g.copyLater(ev, g.minutes(1, 600))
 			}
 			known = append(known, msg("in", i))
+		}
+		// On SMS the customer opts out with STOP and back in with START,
+		// or the other way round; a copy of either may come hours later.
+		if ch == inbox.SMS {
+			words := []string{"STOP", "START"}
+			if g.rng.IntN(2) == 0 {
+				words[0], words[1] = words[1], words[0]
+			}
+			for i, w := range words {
+				t = t.Add(g.minutes(1, 20))
+				ev := g.inbound(ch, phone, msg("opt", i), t, w)
+				ev.Inbound.Type, ev.Inbound.Content = inbox.TypeText, nil
+				if g.rng.IntN(2) == 0 {
+					g.copyLater(ev, g.minutes(30, 300))
+				}
+				known = append(known, msg("opt", i))
+			}
 		}
 		// Messages typed in the phone app, reported before or after.
 		for i := range g.rng.IntN(3) {

@@ -39,6 +39,12 @@ var (
 	stOutboxEntry = writerStatement(`SELECT state, message_id FROM outbox WHERE id = ?`)
 	// Sent and failed are final: an entry in them is never written again.
 	stFinishOutbox = writerStatement(`UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?`)
+	// What may have opted a conversation's customer out or in between
+	// two times (inbox.OptOutTx.OptSignals): its customer's short texts,
+	// and the replies that failed with 21610.
+	stOptSignals = writerStatement(`SELECT ` + messageCols + ` FROM messages m
+		WHERE m.conversation_id = ?1 AND ((m.direction = 'inbound' AND m.type = 'text' AND length(m.text) <= 64
+			AND m.created_at BETWEEN ?2 AND ?3) OR (m.error_code = '21610' AND m.failed_at BETWEEN ?2 AND ?3))`)
 	// The entries of a conversation waiting to be sent (outbox_pending),
 	// failed as its customer opts out.
 	stFailQueuedOutbox = writerStatement(`UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?
@@ -223,6 +229,30 @@ func (w *writeTx) FailQueuedOutbox(ctx context.Context, conversationID int64, re
 		}
 	}
 	return nil, fmt.Errorf("fail the outbox of conversation %d: %w", conversationID, err)
+}
+
+// OptSignals returns the messages of a conversation that may have opted
+// its customer out or back in from from to to: the customer's texts of
+// that time short enough to be a keyword, and replies whose failure with
+// 21610 was first reported then. See inbox.OptOutTx.
+func (w *writeTx) OptSignals(ctx context.Context, conversationID int64, from, to time.Time) ([]inbox.Message, error) {
+	rows, err := w.query(ctx, stOptSignals, conversationID, msOf(from), msOf(to))
+	if err != nil {
+		return nil, fmt.Errorf("opt-outs of conversation %d: %w", conversationID, err)
+	}
+	defer rows.Close()
+	var out []inbox.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("opt-outs of conversation %d: %w", conversationID, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("opt-outs of conversation %d: %w", conversationID, err)
+	}
+	return out, nil
 }
 
 // ClaimOutbox takes up to limit entries due at now: queued ones whose
