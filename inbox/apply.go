@@ -112,12 +112,13 @@ func (a *applier) senderOf(_ context.Context, zavuID string) (string, error) {
 }
 
 // conversation finds or creates the conversation of the customer at addr on
-// the event's sender. name, when set, updates the contact.
-func (a *applier) conversation(ch Channel, addr, name, ourNumber string) (Conversation, error) {
+// the event's sender. name, when set, updates the contact as of nameAt
+// (see contact).
+func (a *applier) conversation(ch Channel, addr, name string, nameAt time.Time, ourNumber string) (Conversation, error) {
 	if ch == "" {
 		return Conversation{}, missing("channel")
 	}
-	contact, err := a.contact(addr, name, ourNumber)
+	contact, err := a.contact(addr, name, nameAt, ourNumber)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -130,12 +131,15 @@ func (a *applier) conversation(ch Channel, addr, name, ourNumber string) (Conver
 }
 
 // contact records our number and the customer at addr, with the name the
-// event gives, without touching any conversation.
-func (a *applier) contact(addr, name, ourNumber string) (Contact, error) {
+// event gives, without touching any conversation. The name is the
+// customer's as of nameAt, the time of the message it came with, not of
+// the event: a copy of an old message delivered late brings back no name
+// the customer has changed since.
+func (a *applier) contact(addr, name string, nameAt time.Time, ourNumber string) (Contact, error) {
 	if err := a.tx.UpsertSender(a.ctx, a.ev.SenderID, ourNumber); err != nil {
 		return Contact{}, err
 	}
-	return a.tx.UpsertContact(a.ctx, addr, name, a.at)
+	return a.tx.UpsertContact(a.ctx, addr, name, nameAt)
 }
 
 // conversationOf returns the conversation that holds m. Whatever channel
@@ -273,7 +277,7 @@ func (a *applier) newConversation(n *NewConversation) error {
 			return a.announcedAgain(n, m)
 		}
 	}
-	conv, err := a.conversation(n.Channel, n.Phone, n.ProfileName, "")
+	conv, err := a.conversation(n.Channel, n.Phone, n.ProfileName, a.at, "")
 	if err != nil {
 		return err
 	}
@@ -305,11 +309,9 @@ func (a *applier) newConversation(n *NewConversation) error {
 // Only the contact's name and, while the message is provisional, an
 // earlier time are taken.
 func (a *applier) announcedAgain(n *NewConversation, m Message) error {
-	if _, err := a.contact(n.Phone, n.ProfileName, ""); err != nil {
-		return err
-	}
 	if m.Direction != Inbound {
-		return nil
+		_, err := a.contact(n.Phone, n.ProfileName, a.at, "")
+		return err
 	}
 	old := m.CreatedAt
 	if m.Provisional && a.at.Before(m.CreatedAt) {
@@ -317,6 +319,9 @@ func (a *applier) announcedAgain(n *NewConversation, m Message) error {
 		if err := a.update(&m); err != nil {
 			return err
 		}
+	}
+	if _, err := a.contact(n.Phone, n.ProfileName, m.CreatedAt, ""); err != nil {
+		return err
 	}
 	conv, err := a.conversationOf(&m)
 	if err != nil {
@@ -357,27 +362,27 @@ func (a *applier) inbound(in *InboundMessage) error {
 	case found && m.Direction != Inbound:
 		return fmt.Errorf("message %s is already known as one we sent: %w", in.MessageID, ErrConflict)
 	case found:
-		if _, err := a.contact(in.From, in.ProfileName, in.To); err != nil {
+		// Announced by conversation.new, which knows only the text, or
+		// seen before at a later time: take the message as this event has
+		// it.
+		old := m.CreatedAt
+		if m.Provisional || at.Before(m.CreatedAt) {
+			m.Type, m.Text, m.Content, m.CreatedAt, m.Provisional = typ, in.Text, in.Content, at, false
+			if err := a.update(&m); err != nil {
+				return err
+			}
+		}
+		if _, err := a.contact(in.From, in.ProfileName, m.CreatedAt, in.To); err != nil {
 			return err
 		}
 		if conv, err = a.conversationOf(&m); err != nil {
 			return err
 		}
-		// Announced by conversation.new, which knows only the text, or
-		// seen before at a later time: take the message as this event has
-		// it.
-		if m.Provisional || at.Before(m.CreatedAt) {
-			old := m.CreatedAt
-			m.Type, m.Text, m.Content, m.CreatedAt, m.Provisional = typ, in.Text, in.Content, at, false
-			if err := a.update(&m); err != nil {
-				return err
-			}
-			if err := a.optMoved(&conv, m, old); err != nil {
-				return err
-			}
+		if err := a.optMoved(&conv, m, old); err != nil {
+			return err
 		}
 	default:
-		if conv, err = a.conversation(in.Channel, in.From, in.ProfileName, in.To); err != nil {
+		if conv, err = a.conversation(in.Channel, in.From, in.ProfileName, at, in.To); err != nil {
 			return err
 		}
 		m = Message{
@@ -497,7 +502,7 @@ func (a *applier) echo(e *Echo) error {
 		return err
 	}
 	if !found {
-		conv, err := a.conversation(ch, e.To, "", e.From)
+		conv, err := a.conversation(ch, e.To, "", a.at, e.From)
 		if err != nil {
 			return err
 		}
@@ -678,7 +683,7 @@ func (a *applier) placeholder(s *StatusReport) error {
 	if s.To == "" {
 		return missing("to")
 	}
-	conv, err := a.conversation(s.Channel, s.To, "", "")
+	conv, err := a.conversation(s.Channel, s.To, "", a.at, "")
 	if err != nil {
 		return err
 	}

@@ -378,3 +378,24 @@ func TestAnOptOutReportedForAnEarlierAttemptClosesTheConversation(t *testing.T) 
 		t.Errorf("%d messages, want the customer's and the reply", len(s.messages))
 	}
 }
+
+// Zavu may deliver a customer's message again under a new event id, hours
+// later. A copy of a message written before the customer changed their
+// WhatsApp profile name is as old as the message: the newer name stays.
+func TestALateCopyOfAnOldMessageBringsBackNoOldName(t *testing.T) {
+	first := inboundEv("e1", "m1", 0, "Hi")
+	first.Inbound.ProfileName = "Zoe"
+	renamed := inboundEv("e2", "m2", 10, "Still there?")
+	renamed.Inbound.ProfileName = "Zoe Quinn"
+	again := inboundEv("e1-copy", "m1", 200, "Hi")
+	again.Inbound.ProfileName = "Zoe"
+	announcedAgain := newConvEv("e0-copy", "m1", 300, "Hi")
+	announcedAgain.NewConversation.ProfileName = "Zoe"
+	for _, order := range [][]*Event{{first, renamed, again}, {first, again, renamed}, {renamed, first, again}, {first, renamed, announcedAgain}} {
+		s := newMemTx()
+		mustIngest(t, s, order...)
+		if c := onlyConversation(t, s); c.Contact.Name != "Zoe Quinn" {
+			t.Errorf("order %s, %s, %s: the contact is %q, want the newer name %q", order[0].ID, order[1].ID, order[2].ID, c.Contact.Name, "Zoe Quinn")
+		}
+	}
+}
