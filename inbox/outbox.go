@@ -41,10 +41,15 @@ type OutgoingMessage struct {
 	Content        *Content
 }
 
-// SendResult is Zavu's answer to a send.
+// SendResult is Zavu's answer to a send. Zavu may take a message and
+// answer it failed at once: it then has an id, which its later reports
+// name, and ErrorCode and ErrorMessage say why, as a message.failed
+// report does.
 type SendResult struct {
-	ZavuID string
-	Status Status
+	ZavuID       string
+	Status       Status
+	ErrorCode    string
+	ErrorMessage string
 }
 
 // Messenger sends messages through Zavu (or the sandbox's fake).
@@ -529,7 +534,11 @@ func (o *Outbox) send(ctx context.Context, e OutboxEntry) {
 			log.Error("outbox: sent, but not recorded; it will be resent with the same key", "zavu_id", res.ZavuID, "err", err)
 			return
 		}
-		log.Info("message sent", "zavu_id", res.ZavuID, "status", res.Status)
+		if res.Status == StatusFailed {
+			log.Warn("message failed", "zavu_id", res.ZavuID, "code", res.ErrorCode, "reason", res.ErrorMessage)
+		} else {
+			log.Info("message sent", "zavu_id", res.ZavuID, "status", res.Status)
+		}
 		o.publish(ch)
 		return
 	}

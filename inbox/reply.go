@@ -185,7 +185,7 @@ func CheckChannelTakes(ch Channel, t MessageType) error {
 }
 
 // RecordSent stores Zavu's answer to a send on the message: its id and
-// status. A status webhook that overtook the answer has left an outbound
+// status, and why it failed when Zavu answered it failed at once. A status webhook that overtook the answer has left an outbound
 // placeholder with that id; its statuses move into the message and the
 // placeholder goes. When a report only another sender's own secret signed
 // is among them (Message.SignedBy), the placeholder goes with its
@@ -221,7 +221,10 @@ func RecordSent(ctx context.Context, tx ReplyTx, messageID int64, res SendResult
 	m.ZavuID = res.ZavuID
 	if res.Status != "" {
 		m.StatusTimes.Record(res.Status, at)
-		m.Status, _ = AdvanceStatus(m.Status, res.Status)
+		var moved bool
+		if m.Status, moved = AdvanceStatus(m.Status, res.Status); moved && m.Status == StatusFailed {
+			m.ErrorCode, m.ErrorMessage = res.ErrorCode, res.ErrorMessage
+		}
 	}
 	m.UpdatedAt = at
 	if err := tx.UpdateMessage(ctx, &m); err != nil {

@@ -156,6 +156,8 @@ func (c countedMessenger) Send(ctx context.Context, msg inbox.OutgoingMessage) (
 	res, err := c.next.Send(ctx, msg)
 	var se *inbox.SendError
 	switch {
+	case err == nil && res.Status == inbox.StatusFailed: // taken and failed at once
+		c.sends.WithLabelValues("permanent_error").Inc()
 	case err == nil:
 		c.sends.WithLabelValues("sent").Inc()
 	case errors.As(err, &se) && !se.Temporary:

@@ -700,3 +700,69 @@ func TestRetryAfterZavuWentSilentSendsOneCopy(t *testing.T) {
 		t.Errorf("after the retry the reply is %s", st)
 	}
 }
+
+// A reply Zavu took but answered "failed" at once (it has an id, and its
+// errorCode says why) is that reply, failed: Zavu's "failed" report about
+// it, which follows, lands on it, and the thread shows the one reply,
+// failed with Zavu's reason, not a second bubble of a message "sent
+// outside Switchboard". Retried and delivered, it stays one reply when
+// Zavu reports the first attempt again.
+func TestAReplyZavuFailedAtOnceKeepsItsReports(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now().Add(-time.Hour)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Your parcel left today."}}); p.status != http.StatusOK {
+		t.Fatalf("send: %d %s", p.status, p.body)
+	}
+	now := time.Now().Truncate(time.Second).Add(time.Second)
+	ob := ts.outboxAt(&now)
+	ts.zavu.FailNext(1, zavu.Failure{FailAtOnce: true, Code: "131026", Message: "Message undeliverable"})
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sent := ts.zavu.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("Zavu took %d sends, want 1", len(sent))
+	}
+	first := sent[0].ID
+	report := func(id, typ, msgID string, at time.Time) []byte {
+		data := map[string]any{"messageId": msgID, "to": "+14155551234", "channel": "whatsapp", "status": strings.TrimPrefix(typ, "message.")}
+		if typ == "message.failed" {
+			data["errorCode"], data["errorMessage"] = "131026", "Message undeliverable"
+		}
+		return event(id, typ, at, data)
+	}
+	ts.mustPost(report("evt_2", "message.failed", first, now.Add(time.Second)))
+
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	ours := thread.doc.Find(`[data-testid=message][data-direction=outbound]`)
+	if ours.Length() != 1 || thread.find("placeholder").Length() != 0 || strings.Contains(thread.body, "Sent outside Switchboard") {
+		t.Fatalf("the thread shows %d bubbles of ours (%q), want the failed reply alone", ours.Length(), ours.Text())
+	}
+	if s := ours.AttrOr("data-status", ""); s != "failed" || !strings.Contains(thread.find("failure").Text(), "may not use WhatsApp") {
+		t.Fatalf("the reply shows %s with failure %q, want failed saying why", s, thread.find("failure").Text())
+	}
+	if p := a.post(thread.find("retry").AttrOr("hx-post", ""), nil); p.status != http.StatusOK {
+		t.Fatalf("retry: %d %s", p.status, p.body)
+	}
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sent = ts.zavu.Sent()
+	if len(sent) != 2 {
+		t.Fatalf("Zavu took %d sends after the retry, want 2", len(sent))
+	}
+	ts.mustPost(report("evt_3", "message.delivered", sent[1].ID, now.Add(3*time.Second)))
+	ts.mustPost(report("evt_4", "message.failed", first, now.Add(4*time.Second)))
+	thread = a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	ours = thread.doc.Find(`[data-testid=message][data-direction=outbound]`)
+	if ours.Length() != 1 || thread.find("placeholder").Length() != 0 {
+		t.Fatalf("after the retry the thread shows %d bubbles of ours (%q), want the reply alone", ours.Length(), ours.Text())
+	}
+	if s := ours.AttrOr("data-status", ""); s != "delivered" {
+		t.Errorf("the retried reply shows %s, want delivered", s)
+	}
+}

@@ -104,6 +104,11 @@ type Failure struct {
 	// AnyPath lets the failure hit the next request to any path; by
 	// default only POST /v1/messages consumes failures.
 	AnyPath bool
+	// FailAtOnce makes POST /v1/messages take the send and answer it
+	// with status "failed", Code and Message as its errorCode and
+	// errorMessage: a message Zavu took (it has an id) but could not
+	// send. No statuses are played back for it.
+	FailAtOnce bool
 }
 
 // Fake is a fake Zavu API speaking Zavu's wire format, for tests and for
@@ -534,7 +539,13 @@ func (f *Fake) handleSend(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	msg, status, apiErr := f.accept(senderID, body)
 	var play *playback
-	if apiErr == nil && status == http.StatusCreated {
+	switch {
+	case apiErr != nil || status != http.StatusCreated:
+	case failing && fl.FailAtOnce:
+		stored := f.messages[msg.ID]
+		stored.Status, stored.ErrorCode, stored.ErrorMessage = "failed", fl.Code, fl.Message
+		msg = cloneMessage(*stored)
+	default:
 		play = f.schedule(msg)
 	}
 	f.mu.Unlock()

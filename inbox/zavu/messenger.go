@@ -41,11 +41,9 @@ func (s Messenger) Send(ctx context.Context, m inbox.OutgoingMessage) (inbox.Sen
 	if !st.Valid() {
 		st = inbox.StatusQueued
 	}
-	if st == inbox.StatusFailed {
-		// Accepted and refused at once: the answer carries the reason.
-		return inbox.SendResult{}, &inbox.SendError{Code: res.ErrorCode, Message: res.ErrorMessage}
-	}
-	return inbox.SendResult{ZavuID: res.ID, Status: st}, nil
+	// Taken and failed at once, the message has its id all the same:
+	// Zavu's reports about it name it.
+	return inbox.SendResult{ZavuID: res.ID, Status: st, ErrorCode: res.ErrorCode, ErrorMessage: res.ErrorMessage}, nil
 }
 
 // sendError says what the outbox needs of a failed call: temporary or not,
