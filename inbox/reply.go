@@ -232,7 +232,42 @@ func RecordSent(ctx context.Context, tx ReplyTx, messageID int64, res SendResult
 	}
 	ch.addMessage(m.ID)
 	ch.addConversation(m.ConversationID)
+	if m.Status == StatusFailed && OptedOutByCarrier(res.ErrorCode) {
+		if err := refusedAsOptedOut(ctx, tx, m.ConversationID, at, &ch); err != nil {
+			return ch, err
+		}
+	}
 	return ch, nil
+}
+
+// refusedAsOptedOut opts the customer of conversation convID out at at,
+// as a STOP does (see applier.setOptOut), because Zavu refused a send to
+// them with 21610: they opted out where Switchboard did not see it (a
+// STOP to another system, or before it was set up). The composer closes,
+// and the replies waiting behind the refused one fail instead of being
+// refused one by one.
+func refusedAsOptedOut(ctx context.Context, tx ReplyTx, convID int64, at time.Time, ch *Change) error {
+	conv, err := tx.ConversationByID(ctx, convID)
+	if err != nil {
+		return err
+	}
+	if conv.OptedOut {
+		return nil
+	}
+	a := &applier{ctx: ctx, tx: tx, at: at}
+	if err := a.setOptOut(&conv, true, at); err != nil {
+		return err
+	}
+	if err := a.save(&conv); err != nil {
+		return err
+	}
+	for _, id := range a.change.MessageIDs {
+		ch.addMessage(id)
+	}
+	for _, id := range a.change.ConversationIDs {
+		ch.addConversation(id)
+	}
+	return nil
 }
 
 // mergeStatuses moves what a placeholder learned from webhooks into m.
@@ -272,7 +307,8 @@ func dropPlaceholder(ctx context.Context, tx Tx, ph Message, at time.Time, ch *C
 	return nil
 }
 
-// RecordFailed marks a reply failed with the reason in plain words.
+// RecordFailed marks a reply failed with the reason in plain words. A
+// refusal with 21610 opts the customer out (refusedAsOptedOut).
 func RecordFailed(ctx context.Context, tx ReplyTx, messageID int64, code, reason string, at time.Time) (Change, error) {
 	m, err := tx.MessageByID(ctx, messageID)
 	if err != nil {
@@ -285,7 +321,13 @@ func RecordFailed(ctx context.Context, tx ReplyTx, messageID int64, code, reason
 	if err := tx.UpdateMessage(ctx, &m); err != nil {
 		return Change{}, err
 	}
-	return Change{ConversationIDs: []int64{m.ConversationID}, MessageIDs: []int64{m.ID}}, nil
+	ch := Change{ConversationIDs: []int64{m.ConversationID}, MessageIDs: []int64{m.ID}}
+	if OptedOutByCarrier(code) {
+		if err := refusedAsOptedOut(ctx, tx, m.ConversationID, at, &ch); err != nil {
+			return Change{}, err
+		}
+	}
+	return ch, nil
 }
 
 // RetryReply sends a failed reply again, as the agent asked: the message

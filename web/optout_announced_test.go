@@ -85,3 +85,48 @@ func TestSMSStopAsFirstMessageGetsItsConfirmation(t *testing.T) {
 		t.Errorf("after a second STOP the customer received %q, want two confirmations", got)
 	}
 }
+
+// TestSendRefusedAsOptedOutClosesTheComposer: Zavu refuses a reply with
+// error 21610, the customer opted out (a STOP Switchboard never saw: sent
+// to another number of the business, or before it was set up), either
+// as its answer to the send or by taking the send and answering it
+// failed at once. The customer is opted out as a STOP makes them: the
+// agent's next reply is refused, saying why, and the reply written after
+// the refused one is not sent.
+func TestSendRefusedAsOptedOutClosesTheComposer(t *testing.T) {
+	for i, refusal := range []zavu.Failure{
+		{Status: http.StatusBadRequest, Code: "21610", Message: "Attempt to send to unsubscribed recipient"},
+		{FailAtOnce: true, Code: "21610", Message: "Attempt to send to unsubscribed recipient"},
+	} {
+		ts := newTestServer(t)
+		ctx := context.Background()
+		admin := ts.admin()
+		phone := fmt.Sprintf("+1415555004%d", i)
+		ts.mustPost(smsFrom("evt_in", "msg_in", phone, "Is my order ready?", time.Now().Add(-time.Minute)))
+		conv := ts.mustMessage("msg_in").ConversationID
+		for _, text := range []string{"It is ready.", "You can pick it up today."} {
+			if p := admin.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {text}}); p.status != http.StatusOK {
+				t.Fatalf("reply %q: %d %s", text, p.status, p.body)
+			}
+		}
+		now := time.Now().Add(time.Second)
+		outbox := ts.outboxAt(&now)
+		ts.zavu.FailNext(1, refusal)
+		if _, err := outbox.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ts.zavu.Sent() {
+			if m.Text == "You can pick it up today." {
+				t.Errorf("refusal %d: the reply written after the refused one went out", i)
+			}
+		}
+		p := admin.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {"Hello?"}})
+		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "opted_out") {
+			t.Errorf("refusal %d: a reply after Zavu's 21610: %d %s, want 422 opted_out", i, p.status, p.body)
+		}
+		thread := admin.htmx(fmt.Sprintf("/conversations/%d", conv))
+		if n := thread.doc.Find(`[data-testid=message][data-direction=outbound][data-status=failed]`).Length(); n != 2 {
+			t.Errorf("refusal %d: %d replies show failed, want both", i, n)
+		}
+	}
+}
