@@ -92,8 +92,8 @@ func (s *Server) handleNewConversation(c echo.Context) error {
 			return fail("That template is not approved for sending. Choose an approved one.")
 		}
 		for i := 1; i <= t.Variables(); i++ {
-			if in.TemplateVariables[strconv.Itoa(i)] == "" {
-				return fail(fmt.Sprintf("Fill in every variable of %s: {{%d}} is empty.", t.Name, i))
+			if err := checkTemplateVariable(t, i, in.TemplateVariables[strconv.Itoa(i)]); err != nil {
+				return fail(err.(*apiError).Message)
 			}
 		}
 	} else if strings.TrimSpace(v.Text) == "" {

@@ -64,15 +64,12 @@ func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error
 		if err != nil {
 			return inbox.Message{}, err
 		}
-		// WhatsApp refuses a template with an empty parameter: each of
-		// {{1}}..{{n}} needs a value, spaces around it do not count.
 		vars := make(map[string]string, len(r.Content.TemplateVariables))
 		for i := 1; i <= t.Variables(); i++ {
 			k := strconv.Itoa(i)
 			v := strings.TrimSpace(r.Content.TemplateVariables[k])
-			if v == "" {
-				return inbox.Message{}, newError(http.StatusBadRequest, "template_variables",
-					fmt.Sprintf("Fill in every variable of %s: {{%d}} is empty.", t.Name, i))
+			if err := checkTemplateVariable(t, i, v); err != nil {
+				return inbox.Message{}, err
 			}
 			vars[k] = v
 		}
@@ -89,6 +86,22 @@ func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error
 	}
 	s.publish(ch)
 	return m, nil
+}
+
+// checkTemplateVariable refuses v, with spaces around it trimmed, as the
+// value of the template t's variable {{i}} when WhatsApp would refuse
+// it: empty, or holding a line break, a tab or more than four spaces in
+// a row.
+func checkTemplateVariable(t inbox.Template, i int, v string) error {
+	switch {
+	case v == "":
+		return newError(http.StatusBadRequest, "template_variables",
+			fmt.Sprintf("Fill in every variable of %s: {{%d}} is empty.", t.Name, i))
+	case strings.ContainsAny(v, "\n\r\t") || strings.Contains(v, "     "):
+		return newError(http.StatusBadRequest, "template_variables",
+			fmt.Sprintf("{{%d}} of %s holds a line break, a tab or more than four spaces in a row, which WhatsApp refuses in a template. Write it on one line.", i, t.Name))
+	}
+	return nil
 }
 
 func (s *Server) approvedTemplate(c echo.Context, id string) (inbox.Template, error) {

@@ -176,3 +176,53 @@ func TestRetryOfATemplateNoLongerApproved(t *testing.T) {
 		t.Errorf("outbox after the refused retry: %+v %v, want nothing", again, err)
 	}
 }
+
+// WhatsApp refuses a template whose parameter holds a line break, a tab
+// or more than four spaces in a row: such a variable, from the API or a
+// form, is refused at once with a sentence naming it, as starting a
+// conversation refuses it, rather than accepted and failed by Zavu later;
+// nothing is queued and no conversation is started.
+func TestTemplateVariableWhatsAppRefusesIsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now().Add(-25*time.Hour)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	ctx := context.Background()
+	if err := ts.db.SyncTemplates(ctx, []inbox.Template{
+		{ID: "tpl_order", Name: "order_update", Language: "en", Status: "approved", Body: "Hi {{1}}, your order {{2}} has shipped.", UpdatedAt: time.Now()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := ts.newAgent()
+	a.login(ana.Email)
+	for _, bad := range []string{"Oliver\nSmith", "Oliver\r\nSmith", "Oliver\tSmith", "Oliver     Smith"} {
+		p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"templateId": {"tpl_order"}, "var1": {"Ana"}, "var2": {bad}})
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "template_variables") || !strings.Contains(p.body, "{{2}}") {
+			t.Errorf("page, %q: %d %s, want 400 template_variables naming {{2}}", bad, p.status, p.body)
+		}
+		body, _ := json.Marshal(map[string]any{"templateId": "tpl_order", "templateVariables": map[string]string{"1": bad, "2": "#4411"}})
+		status, out := ts.apiCall(ts.token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", conv), string(body))
+		if status != http.StatusBadRequest || out.Error.Code != "template_variables" {
+			t.Errorf("API, %q: %d %v, want 400 template_variables", bad, status, out)
+		}
+		start := a.post("/conversations", url.Values{"phone": {"+14155550188"}, "channel": {"whatsapp"},
+			"sender": {"snd_abc123"}, "templateId": {"tpl_order"}, "var1": {bad}, "var2": {"#4411"}})
+		if !strings.Contains(start.body, "{{1}}") {
+			t.Errorf("new conversation, %q: %d, the form does not name {{1}}: %s", bad, start.status, start.body)
+		}
+	}
+	if entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10); err != nil || len(entries) != 0 {
+		t.Fatalf("outbox after refused templates: %+v %v, want nothing", entries, err)
+	}
+	var list struct {
+		Items []struct{ ID int64 } `json:"items"`
+	}
+	ts.mustGet("/api/v1/conversations?status=all", &list)
+	if len(list.Items) != 1 {
+		t.Errorf("%d conversations, want the customer's alone", len(list.Items))
+	}
+	// Four spaces in a row are fine.
+	if p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"templateId": {"tpl_order"}, "var1": {"Ana"}, "var2": {"#44    11"}}); p.status != http.StatusOK {
+		t.Errorf("four spaces in a row: %d %s", p.status, p.body)
+	}
+}
