@@ -365,13 +365,15 @@ func (t Template) Variables() int {
 // be sent.
 func (t Template) Approved() bool { return t.Status == "approved" }
 
-// Fill puts the values in the template's body, for a preview.
+// Fill puts the values in the template's body, as the customer gets it:
+// each in its own placeholder, in one pass, so that a value that reads
+// like a placeholder stays as it is.
 func (t Template) Fill(values map[string]string) string {
-	out := t.Body
+	pairs := make([]string, 0, 2*len(values))
 	for k, v := range values {
-		out = strings.ReplaceAll(out, "{{"+k+"}}", v)
+		pairs = append(pairs, "{{"+k+"}}", v)
 	}
-	return out
+	return strings.NewReplacer(pairs...).Replace(t.Body)
 }
 
 // Activity is a project-level happening shown in the admin activity feed:
