@@ -42,26 +42,39 @@ var gsmSeptets = func() map[rune]int {
 }()
 
 // MeasureSMS says how text would be sent as SMS. An empty text is one
-// segment of nothing.
+// segment of nothing. A character is never cut between two segments of a
+// long text: an extension character's escape and the character go in
+// one, and so do the two UTF-16 halves of an emoji, so the segment before
+// it may end a unit short.
 func MeasureSMS(text string) SMSLength {
-	septets, gsm := 0, true
+	gsm := true
 	for _, r := range text {
-		n, ok := gsmSeptets[r]
-		if !ok {
+		if _, ok := gsmSeptets[r]; !ok {
 			gsm = false
 			break
 		}
-		septets += n
 	}
 	if gsm {
-		return segments(GSM7, septets, 160, 153)
+		return segments(GSM7, text, func(r rune) int { return gsmSeptets[r] }, 160, 153)
 	}
-	return segments(UCS2, len(utf16.Encode([]rune(text))), 70, 67)
+	return segments(UCS2, text, func(r rune) int { return utf16.RuneLen(r) }, 70, 67)
 }
 
-func segments(enc SMSEncoding, units, single, multi int) SMSLength {
+// segments measures text whose characters take size(r) units each: one
+// segment of up to single units, or segments of up to multi units with
+// no character cut between two.
+func segments(enc SMSEncoding, text string, size func(rune) int, single, multi int) SMSLength {
+	units, segs, used := 0, 1, 0
+	for _, r := range text {
+		n := size(r)
+		units += n
+		if used+n > multi {
+			segs, used = segs+1, 0
+		}
+		used += n
+	}
 	if units <= single {
 		return SMSLength{Encoding: enc, Units: units, Segments: 1, PerSegment: single}
 	}
-	return SMSLength{Encoding: enc, Units: units, Segments: (units + multi - 1) / multi, PerSegment: multi}
+	return SMSLength{Encoding: enc, Units: units, Segments: segs, PerSegment: multi}
 }

@@ -27,6 +27,13 @@ func TestMeasureSMS(t *testing.T) {
 		{"70 UCS-2 fits one", strings.Repeat("ж", 70), UCS2, 70, 1},
 		{"71 UCS-2 needs two of 67", strings.Repeat("ж", 71), UCS2, 71, 2},
 		{"a character outside GSM, like ç, is UCS-2", "Açaí", UCS2, 4, 1},
+		// A character is never cut between two segments: an extension
+		// character's escape and the character go in one, and so do the
+		// two halves of an emoji, so the next segment starts earlier.
+		{"a euro across the end of a segment moves to the next", strings.Repeat("a", 152) + "€" + strings.Repeat("a", 152), GSM7, 306, 3},
+		{"a euro that ends a segment fits", strings.Repeat("a", 151) + "€" + strings.Repeat("a", 153), GSM7, 306, 2},
+		{"an emoji across the end of a segment moves to the next", strings.Repeat("ж", 66) + "👍" + strings.Repeat("ж", 66), UCS2, 134, 3},
+		{"an emoji that ends a segment fits", strings.Repeat("ж", 65) + "👍" + strings.Repeat("ж", 67), UCS2, 134, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

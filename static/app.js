@@ -1763,16 +1763,24 @@
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
   var GSM_EXT = "^{}\\[~]|€\f";
 
+  // A character is never cut between two segments of a long text: an
+  // extension character's escape and the character go in one, and so do
+  // the two UTF-16 halves of an emoji.
   function measureSMS(text) {
-    var septets = 0, gsm = true;
-    for (var ch of text) {
-      if (GSM_BASIC.indexOf(ch) >= 0) { septets += 1; }
-      else if (GSM_EXT.indexOf(ch) >= 0) { septets += 2; }
-      else { gsm = false; break; }
+    var gsm = true, ch;
+    for (ch of text) {
+      if (GSM_BASIC.indexOf(ch) < 0 && GSM_EXT.indexOf(ch) < 0) { gsm = false; break; }
     }
-    var units = gsm ? septets : text.length; // JS length counts UTF-16 units
     var single = gsm ? 160 : 70, multi = gsm ? 153 : 67;
-    var segments = units <= single ? 1 : Math.ceil(units / multi);
+    var units = 0, segments = 1, used = 0;
+    for (ch of text) {
+      // a septet or two in GSM-7; in UCS-2, the character's UTF-16 units
+      var n = gsm ? (GSM_EXT.indexOf(ch) >= 0 ? 2 : 1) : ch.length;
+      units += n;
+      if (used + n > multi) { segments++; used = 0; }
+      used += n;
+    }
+    if (units <= single) { segments = 1; }
     return { encoding: gsm ? "GSM-7" : "UCS-2", units: units, segments: segments, per: units <= single ? single : multi };
   }
 

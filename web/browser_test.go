@@ -713,6 +713,11 @@ func TestBrowserSMSMeter(t *testing.T) {
 	b.waitFor("two segments of 153", `document.querySelector('[data-testid=sms-meter]').textContent === '161 / 306 · 2 segments · GSM-7'`)
 	b.eval(`(() => { const ta = document.querySelector('[data-testid=reply-text]'); ta.value = 'Thanks 👍'; ta.dispatchEvent(new Event('input', {bubbles: true})); return ""; })()`)
 	b.waitFor("an emoji makes it UCS-2", `document.querySelector('[data-testid=sms-meter]').textContent === '9 / 70 · 1 segment · UCS-2'`)
+	// A euro is never cut between two segments: across the end of the
+	// first, it starts the second, and the text takes a third.
+	b.eval(`(() => { const ta = document.querySelector('[data-testid=reply-text]'); ta.value = 'a'.repeat(152) + '€' + 'a'.repeat(152); ta.dispatchEvent(new Event('input', {bubbles: true})); return ""; })()`)
+	b.waitFor("a euro across segments takes a third", `document.querySelector('[data-testid=sms-meter]').textContent === '306 / 459 · 3 segments · GSM-7'`)
+	b.eval(`(() => { const ta = document.querySelector('[data-testid=reply-text]'); ta.value = 'Thanks 👍'; ta.dispatchEvent(new Event('input', {bubbles: true})); return ""; })()`)
 	// The draft survives a reload.
 	b.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
 	b.waitFor("the draft is back", `document.querySelector('[data-testid=reply-text]').value === 'Thanks 👍'`)
