@@ -342,6 +342,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Live:        live,
 	})
 	outbox.Publisher = srv.Hub()
+	outbox.Messenger = srv.FreshFileLinks(outbox.Messenger)
 	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	if link.fake != nil {
 		hs.Handler = sandboxWebhooks(hs.Handler, link.fake)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -49,8 +50,36 @@ func (fs *fileStore) checkSize(name string, ch inbox.Channel, typ inbox.MessageT
 }
 
 // FileLinkLife is how long the link Zavu fetches an attachment from stays
-// valid: long enough for every retry, and for an agent's Retry days later.
+// valid from the moment it is sent (see FreshFileLinks): long enough for
+// every retry of that send.
 const FileLinkLife = 7 * 24 * time.Hour
+
+// FreshFileLinks returns next sending each attachment with its link
+// signed at the moment it is sent, valid for FileLinkLife from then: a
+// reply an agent sends again with Retry a week or more after attaching
+// the file goes with a link Zavu can still fetch.
+func (s *Server) FreshFileLinks(next inbox.Messenger) inbox.Messenger {
+	if s.files == nil {
+		return next
+	}
+	return freshLinks{next: next, s: s}
+}
+
+type freshLinks struct {
+	next inbox.Messenger
+	s    *Server
+}
+
+func (f freshLinks) Send(ctx context.Context, m inbox.OutgoingMessage) (inbox.SendResult, error) {
+	if c := m.Content; c != nil && c.MediaURL != "" {
+		if u, ok := f.s.files.relink(f.s.cfg.BaseURL, c.MediaURL, f.s.now()); ok {
+			fresh := *c
+			fresh.MediaURL = u
+			m.Content = &fresh
+		}
+	}
+	return f.next.Send(ctx, m)
+}
 
 // Concurrent uploads: past these, an upload is refused before its body is
 // read (503 server-wide, 429 for one agent), so a burst of large
@@ -178,6 +207,24 @@ func (fs *fileStore) link(base *url.URL, name string, now time.Time) string {
 		return u
 	}
 	return strings.TrimRight(base.String(), "/") + u
+}
+
+// relink signs again, at now, a link this store signed (raw), under the
+// base URL; ok is false for any other link, which stays as it is.
+func (fs *fileStore) relink(base *url.URL, raw string, now time.Time) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	name, ok := strings.CutPrefix(u.Path, "/files/")
+	if !ok && base != nil {
+		name, ok = strings.CutPrefix(u.Path, strings.TrimRight(base.Path, "/")+"/files/")
+	}
+	q := u.Query()
+	if !ok || !fileName.MatchString(name) || !hmac.Equal([]byte(q.Get("sig")), []byte(fs.sign(name, q.Get("exp")))) {
+		return "", false
+	}
+	return fs.link(base, name, now), true
 }
 
 func (fs *fileStore) sign(name, exp string) string {

@@ -21,6 +21,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"switchboard/inbox"
+	"switchboard/inbox/zavu"
 	"switchboard/web"
 )
 
@@ -331,5 +332,48 @@ func TestAttachmentNameIsKeptShort(t *testing.T) {
 	name := entries[0].Message.Content.Filename
 	if len(name) > 255 || !strings.HasSuffix(name, "ä.txt") || !utf8.ValidString(name) {
 		t.Errorf("the attachment goes out named %d bytes long, ending %q, want at most 255 ending in ä.txt", len(name), name[max(0, len(name)-12):])
+	}
+}
+
+// A photo whose send failed goes again, when the agent presses Retry a
+// week or more later (the customer wrote again, so the window is open),
+// with a link Zavu can still fetch it from: the link is signed when the
+// photo is sent, not when it was attached.
+func TestRetryAWeekLaterSendsAFileZavuCanFetch(t *testing.T) {
+	start := time.Now().Add(-web.FileLinkLife - 24*time.Hour)
+	clock := &testClock{t: start}
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) { d.Now = clock.now })
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Can you send a photo?", start.Add(-time.Minute)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	a := ts.newAgent()
+	a.login(ana.Email)
+	if p := a.upload(fmt.Sprintf("/conversations/%d/messages", conv), "shelf.png", pngBytes(t), "Here it is"); p.status != http.StatusOK {
+		t.Fatalf("upload: %d %s", p.status, p.body)
+	}
+	now := start.Add(time.Second)
+	ob := ts.outboxAt(&now)
+	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusBadRequest, Code: "validation_error", Message: "Media could not be downloaded"})
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	clock.set(time.Now())
+	now = time.Now().Add(time.Second)
+	ts.mustPost(inboundText("evt_2", "msg_2", "Did you send the photo?", time.Now()))
+	thread := a.htmx(fmt.Sprintf("/conversations/%d", conv))
+	if p := a.post(thread.find("retry").AttrOr("hx-post", ""), nil); p.status != http.StatusOK {
+		t.Fatalf("retry: %d %s", p.status, p.body)
+	}
+	if _, err := ob.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sent := ts.zavu.Sent()
+	if len(sent) != 1 || sent[0].Content == nil {
+		t.Fatalf("Zavu took %d sends, want the retried photo", len(sent))
+	}
+	link := strings.TrimPrefix(sent[0].Content.MediaURL, "http://localhost")
+	if got := ts.newAgent().get(link); got.status != http.StatusOK || got.body != string(pngBytes(t)) {
+		t.Errorf("Zavu fetching the retried photo at %s: %d, want the file", link, got.status)
 	}
 }

@@ -629,7 +629,7 @@ func sendWaitCheck(t *testing.T, want string, at time.Time) func(where string, n
 // server's pages, on the clock *now, which the test moves.
 func (ts *testServer) outboxAt(now *time.Time) *inbox.Outbox {
 	client := zavu.NewClient("http://zavu.test", "zv_test_web", zavu.WithHTTPClient(&http.Client{Transport: ts.zavu.Transport()}))
-	ob := inbox.NewOutbox(ts.db, zavu.Messenger{Client: client}, ts.web.Hub(), nil)
+	ob := inbox.NewOutbox(ts.db, ts.web.FreshFileLinks(zavu.Messenger{Client: client}), ts.web.Hub(), nil)
 	ob.Now = func() time.Time { return *now }
 	return ob
 }
