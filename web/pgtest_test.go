@@ -80,6 +80,8 @@ var pgEndToEnd = []struct {
 	{"TestAReplyHeldByARateLimitSaysWhenThePauseEnds", TestAReplyHeldByARateLimitSaysWhenThePauseEnds},
 	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds", TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds},
 	{"TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent", TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent},
+	{"TestAReplyZavuFailedAtOnceKeepsItsReports", TestAReplyZavuFailedAtOnceKeepsItsReports},
+	{"TestSendRefusedAsOptedOutClosesTheComposer", TestSendRefusedAsOptedOutClosesTheComposer},
 	// Live updates.
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
 	{"TestLiveReplaysWhatAPageMissedOrAsksItToFetch", TestLiveReplaysWhatAPageMissedOrAsksItToFetch},
