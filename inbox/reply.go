@@ -152,15 +152,24 @@ func checkReply(conv Conversation, r Reply) error {
 	default:
 		return fmt.Errorf("a reply of type %q: %w", r.Type, ErrInvalid)
 	}
-	if l := utf8.RuneCountInString(r.Text); l > MaxReplyLength {
-		return &InvalidError{Code: "reply_too_long",
-			Message: fmt.Sprintf("A reply has at most %d characters; this one has %d. Shorten it or send it in parts.", MaxReplyLength, l)}
+	if err := CheckReplyLength(r.Text); err != nil {
+		return err
 	}
 	if conv.OptedOut && !r.ConfirmsOptOut {
 		return fmt.Errorf("%s: %w", conv.OptedOutSentence(), ErrOptedOut)
 	}
 	if r.Type != TypeTemplate && !WindowOpen(conv.Channel, conv.LastInboundAt, r.At) {
 		return ErrWindowClosed
+	}
+	return nil
+}
+
+// CheckReplyLength refuses a reply's text longer than MaxReplyLength,
+// saying by how much.
+func CheckReplyLength(text string) error {
+	if l := utf8.RuneCountInString(text); l > MaxReplyLength {
+		return &InvalidError{Code: "reply_too_long",
+			Message: fmt.Sprintf("A reply has at most %d characters; this one has %d. Shorten it or send it in parts.", MaxReplyLength, l)}
 	}
 	return nil
 }

@@ -98,6 +98,8 @@ func (s *Server) handleNewConversation(c echo.Context) error {
 		}
 	} else if strings.TrimSpace(v.Text) == "" {
 		return fail("Write the message to send.")
+	} else if err := inbox.CheckReplyLength(in.reply(0, nil, inbox.SourceAgent).Text); err != nil {
+		return fail(err.(*inbox.InvalidError).Message)
 	}
 	conv, err := s.store.StartConversation(c.Request().Context(), v.SenderID, ch, v.Phone, s.now())
 	if err != nil {
@@ -106,9 +108,12 @@ func (s *Server) handleNewConversation(c echo.Context) error {
 	me := currentUser(c).ID
 	if _, err := s.queueReply(c, in.reply(conv.ID, &me, inbox.SourceAgent)); err != nil {
 		var ae *apiError
+		var ie *inbox.InvalidError
 		switch {
 		case errors.As(err, &ae):
 			return fail(ae.Message)
+		case errors.As(err, &ie):
+			return fail(ie.Message)
 		case errors.Is(err, inbox.ErrOptedOut):
 			return fail(conv.OptedOutSentence())
 		}

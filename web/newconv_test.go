@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,43 @@ func TestAConversationAnAgentStartsIsTheirs(t *testing.T) {
 	}
 	if c := start("+14155550777"); c.AssigneeID == nil || *c.AssigneeID != ben.ID {
 		t.Errorf("Ben's conversation, written to from New by Ana, is assigned to %v, want Ben (%d)", c.AssigneeID, ben.ID)
+	}
+}
+
+// A text that starts an SMS conversation is taken as long as a reply in
+// the thread may be: a paste longer than the form took was cut short by
+// the browser without a word, and went out so. One longer than a reply
+// may be comes back in the form, whole, with a sentence saying by how
+// much, and no conversation is started.
+func TestNewSMSConversationTakesAReplysLengthAndNeverCutsIt(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hi", time.Now())) // makes sender snd_abc123 known
+	a := ts.newAgent()
+	a.login(ana.Email)
+	form := a.htmx("/conversations/new")
+	box := form.find("new-text")
+	if max, ok := box.Attr("maxlength"); ok {
+		if n, _ := strconv.Atoi(max); n < inbox.MaxReplyLength {
+			t.Errorf("the message box cuts a text at %s characters, where a reply takes %d", max, inbox.MaxReplyLength)
+		}
+	}
+	long := strings.Repeat("Your table is ready. ", 205)[:inbox.MaxReplyLength+1]
+	p := a.post("/conversations", url.Values{"phone": {"+14155550999"}, "channel": {"sms"}, "sender": {"snd_abc123"}, "text": {long}})
+	if p.find("new-error").Length() != 1 || !strings.Contains(p.find("new-error").Text(), "4096") {
+		t.Errorf("a text over the limit: %d, no error in the form: %s", p.status, p.body)
+	}
+	if got := p.find("new-text").Text(); got != long {
+		t.Errorf("the form gives back %d characters of the text, want all %d", len(got), len(long))
+	}
+	if convs := all[apiConversation](ts, "/api/v1/conversations", "cursor"); len(convs) != 1 {
+		t.Errorf("a refused text started a conversation: %d conversations", len(convs))
+	}
+	ok := long[:2000]
+	if p := a.post("/conversations", url.Values{"phone": {"+14155550999"}, "channel": {"sms"}, "sender": {"snd_abc123"}, "text": {ok}}); p.find("thread").Length() != 1 {
+		t.Fatalf("a text of 2,000 characters: %d %s", p.status, p.find("new-error").Text())
+	}
+	if entry := claimOne(t, ts); entry.Message.Text != strings.TrimRight(ok, " ") {
+		t.Errorf("sent %d characters, want the %d written", len(entry.Message.Text), len(ok))
 	}
 }
