@@ -194,7 +194,8 @@ func CheckChannelTakes(ch Channel, t MessageType) error {
 }
 
 // RecordSent stores Zavu's answer to a send on the message: its id and
-// status, and why it failed when Zavu answered it failed at once. A status webhook that overtook the answer has left an outbound
+// status, and why it failed when Zavu answered it failed at once. A
+// status webhook that overtook the answer has left an outbound
 // placeholder with that id; its statuses move into the message and the
 // placeholder goes. When a report only another sender's own secret signed
 // is among them (Message.SignedBy), the placeholder goes with its
