@@ -54,10 +54,13 @@ func (fs *fileStore) checkSize(name string, ch inbox.Channel, typ inbox.MessageT
 // every retry of that send.
 const FileLinkLife = 7 * 24 * time.Hour
 
-// FreshFileLinks returns next sending each attachment with its link
-// signed at the moment it is sent, valid for FileLinkLife from then: a
+// FreshFileLinks returns next sending each attachment with a link Zavu
+// can fetch it from: one that expires within relinkBefore is signed
+// again as the reply is sent, valid for FileLinkLife from then, so that a
 // reply an agent sends again with Retry a week or more after attaching
-// the file goes with a link Zavu can still fetch.
+// the file goes with a link that works. Until then every attempt of a
+// send carries the same link: a retry under its idempotency key repeats
+// the request as it was.
 func (s *Server) FreshFileLinks(next inbox.Messenger) inbox.Messenger {
 	if s.files == nil {
 		return next
@@ -209,8 +212,14 @@ func (fs *fileStore) link(base *url.URL, name string, now time.Time) string {
 	return strings.TrimRight(base.String(), "/") + u
 }
 
-// relink signs again, at now, a link this store signed (raw), under the
-// base URL; ok is false for any other link, which stays as it is.
+// relinkBefore is how long before it expires a link is signed again for
+// a send (see FreshFileLinks).
+const relinkBefore = 24 * time.Hour
+
+// relink signs again, at now, a link this store signed (raw) that
+// expires within relinkBefore, under the base URL; ok is false for a
+// link with longer to live, and for any other link: they stay as they
+// are.
 func (fs *fileStore) relink(base *url.URL, raw string, now time.Time) (string, bool) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -221,7 +230,9 @@ func (fs *fileStore) relink(base *url.URL, raw string, now time.Time) (string, b
 		name, ok = strings.CutPrefix(u.Path, strings.TrimRight(base.Path, "/")+"/files/")
 	}
 	q := u.Query()
-	if !ok || !fileName.MatchString(name) || !hmac.Equal([]byte(q.Get("sig")), []byte(fs.sign(name, q.Get("exp")))) {
+	exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
+	if !ok || err != nil || !fileName.MatchString(name) || !hmac.Equal([]byte(q.Get("sig")), []byte(fs.sign(name, q.Get("exp")))) ||
+		time.Unix(exp, 0).Sub(now) > relinkBefore {
 		return "", false
 	}
 	return fs.link(base, name, now), true

@@ -353,9 +353,26 @@ func TestRetryAWeekLaterSendsAFileZavuCanFetch(t *testing.T) {
 	}
 	now := start.Add(time.Second)
 	ob := ts.outboxAt(&now)
-	ts.zavu.FailNext(1, zavu.Failure{Status: http.StatusBadRequest, Code: "validation_error", Message: "Media could not be downloaded"})
-	if _, err := ob.Drain(context.Background()); err != nil {
-		t.Fatal(err)
+	// Zavu is unavailable, then refuses the photo; the agent's Retry a
+	// week later goes through.
+	answers := []zavu.Failure{{Status: http.StatusServiceUnavailable},
+		{Status: http.StatusBadRequest, Code: "validation_error", Message: "Media could not be downloaded"}}
+	var asked []string // the link of every attempt, in order
+	ts.zavu.FailWhen(func(r zavu.SendRequest) (zavu.Failure, bool) {
+		if r.Content != nil {
+			asked = append(asked, r.Content.MediaURL)
+		}
+		if len(asked) > len(answers) {
+			return zavu.Failure{}, false
+		}
+		return answers[len(asked)-1], true
+	})
+	for range answers {
+		if _, err := ob.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Minute)
+		clock.set(now)
 	}
 
 	clock.set(time.Now())
@@ -375,5 +392,10 @@ func TestRetryAWeekLaterSendsAFileZavuCanFetch(t *testing.T) {
 	link := strings.TrimPrefix(sent[0].Content.MediaURL, "http://localhost")
 	if got := ts.newAgent().get(link); got.status != http.StatusOK || got.body != string(pngBytes(t)) {
 		t.Errorf("Zavu fetching the retried photo at %s: %d, want the file", link, got.status)
+	}
+	// The outbox's own retry, under the same idempotency key, repeated
+	// the request as it was: the same link.
+	if len(asked) != 3 || asked[0] != asked[1] || asked[2] == asked[0] {
+		t.Errorf("the attempts carried the links %q, want the first two the same and the agent's Retry a new one", asked)
 	}
 }
