@@ -107,7 +107,7 @@ func searchFilter(c echo.Context, loc *time.Location) (inbox.SearchFilter, error
 			*p.t = day
 			continue
 		}
-		t, err := time.Parse(time.RFC3339, v)
+		t, err := parseQueryTime(v) // as the reports take it, a + typed as it is written too
 		if err != nil {
 			return f, bad(p.name + " must be a day (2025-03-01) or an RFC 3339 time, such as 2025-03-01T09:00:00Z.")
 		}
@@ -125,6 +125,10 @@ func (s *Server) handleAPISearch(c echo.Context) error {
 	}
 	if f.Limit, err = queryLimit(c); err != nil {
 		return err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		// An empty list would say nothing matched.
+		return newError(http.StatusBadRequest, "invalid_parameter", "from must be before to.")
 	}
 	if inbox.ParseSearch(f.Query).Mine {
 		return newError(http.StatusBadRequest, "invalid_parameter", "in:mine needs a signed-in user; use assigneeId.")

@@ -171,3 +171,28 @@ func TestAPISearchOfOperatorsAloneAsksForAWord(t *testing.T) {
 		}
 	}
 }
+
+// TestAPISearchPeriodAsTheReportsTakeIt: a script gives the search's
+// from and to as it gives the reports' (RFC 3339 with the offset typed
+// as it is written, +01:00, not escaped in the URL, where a + stands for
+// a space) and finds the message of that period, not a 400 saying the
+// time is not RFC 3339. A period that ends before it starts is refused
+// as the reports refuse it, not answered with an empty list that reads
+// as "nothing matched".
+func TestAPISearchPeriodAsTheReportsTakeIt(t *testing.T) {
+	ts := newTestServer(t)
+	at := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is order W-77812?", at))
+	berlin := time.FixedZone("", 3600)
+	from, to := at.Add(-time.Hour).In(berlin).Format(time.RFC3339), at.Add(time.Hour).In(berlin).Format(time.RFC3339)
+	var page apiSearchPage
+	if status := ts.get("/api/v1/search?q=order&from="+from+"&to="+to, &page); status != http.StatusOK || len(page.Items) != 1 {
+		t.Errorf("from=%s&to=%s as typed: %d, %+v; want 200 and the message", from, to, status, page)
+	}
+	for _, q := range []string{"from=" + to + "&to=" + from, "from=2026-03-02&to=2026-03-01"} {
+		status, body := ts.apiCall(ts.token, http.MethodGet, "/api/v1/search?q=order&"+q, "")
+		if status != http.StatusBadRequest || body.Error.Code != "invalid_parameter" || !strings.Contains(body.Error.Message, "before") {
+			t.Errorf("%s: %d %+v, want 400 invalid_parameter: from must be before to", q, status, body)
+		}
+	}
+}
