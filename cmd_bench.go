@@ -131,6 +131,21 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if *processes != 0 && *pgURL == "" {
 		return usageError("--processes goes with --db URL")
 	}
+	var parts []string
+	for _, p := range []struct {
+		name string
+		on   bool
+	}{{"--team", *teamOnly}, {"--ui", *uiOnly}, {"--search", *searchOnly}, {"--ingest", *ingestOnly}} {
+		if p.on {
+			parts = append(parts, p.name)
+		}
+	}
+	switch {
+	case len(parts) > 1:
+		return usageError("%s: give one part to measure, or none for all of them", strings.Join(parts, " and "))
+	case len(parts) == 1 && *pgURL != "":
+		return usageError("--db measures webhook ingest on PostgreSQL only: give it without %s", parts[0])
+	}
 	if *pgURL != "" {
 		return e.benchPostgresCmd(ctx, *pgURL, *processes, *quick, *asJSON)
 	}

@@ -473,6 +473,12 @@ func TestBadFlagsAndArgumentsAreUsageErrors(t *testing.T) {
 		{"doctor", "extra"},
 		{"version", "extra"},
 		{"migrate-to-postgres", "--bogus"},
+		// bench runs one part, or all: two parts, or a part with --db,
+		// ran one of them only.
+		{"bench", "--ui", "--team"},
+		{"bench", "--quick", "--search", "--ingest"},
+		{"bench", "--team", "--ui", "--search", "--ingest"},
+		{"bench", "--db", "postgres://sb@127.0.0.1:1/switchboard", "--team"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(ctx, args, strings.NewReader("correct horse battery\n"), &out, &errOut, envFrom(vars))
