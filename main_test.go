@@ -595,4 +595,23 @@ func TestHelpNamesWhatTheREADMEDocuments(t *testing.T) {
 			t.Errorf("-h does not show %q", want)
 		}
 	}
+	// And README's Commands show every command -h does (they left out
+	// soak), with its flags as -h gives them.
+	_, commands, _ := strings.Cut(string(readme), "\n## Commands\n")
+	commands, _, _ = strings.Cut(commands, "\n## ")
+	forms := 0
+	for _, line := range strings.Split(out, "\n") {
+		form, ok := strings.CutPrefix(line, "  switchboard ")
+		if !ok {
+			continue
+		}
+		form, _, _ = strings.Cut(form, "   ")
+		forms++
+		if !strings.Contains(commands, "switchboard "+strings.TrimSpace(form)) {
+			t.Errorf("README's Commands do not show switchboard %s", form)
+		}
+	}
+	if forms < 10 {
+		t.Fatalf("found %d commands in -h", forms)
+	}
 }
