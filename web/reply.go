@@ -245,8 +245,12 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 		"text", "templateId", "templateVariables", "draftSince"); err != nil {
 		return err
 	}
-	if (in.Text == "") == (in.TemplateID == "") {
-		return newError(http.StatusBadRequest, "invalid_body", "Send either text or a templateId.")
+	switch {
+	case in.Text != "" && in.TemplateID != "":
+		return newError(http.StatusBadRequest, "invalid_body", "Send either text or a templateId, not both.")
+	case in.TemplateID == "" && strings.TrimSpace(in.Text) == "":
+		// Missing, empty or blank: the one mistake, as a form's.
+		return newError(http.StatusBadRequest, "empty_reply", "Write a reply first: send its text, or a templateId.")
 	}
 	m, err := s.queueReply(c, in.reply(id, nil, inbox.SourceAPI))
 	if err != nil {

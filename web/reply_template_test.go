@@ -113,8 +113,9 @@ func TestTemplateReplyOnSMSIsRefused(t *testing.T) {
 }
 
 // A reply refused for its text says why, in the same words on the page and
-// in the API: an empty one asks for text, a too long one gives the limit
-// and its length, not "A parameter is not valid."
+// in the API: an empty one asks for text (blank or "", which the API
+// called invalid_body), a too long one gives the limit and its length,
+// not "A parameter is not valid."
 func TestReplyTextRefusedWithTheReason(t *testing.T) {
 	ts := newTestServer(t)
 	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
@@ -127,6 +128,7 @@ func TestReplyTextRefusedWithTheReason(t *testing.T) {
 		text, code, says string
 	}{
 		{"   \n ", "empty_reply", "Write a reply"},
+		{"", "empty_reply", "Write a reply"},
 		{long, "reply_too_long", "4096 characters"},
 	} {
 		p := a.post(fmt.Sprintf("/conversations/%d/messages", conv), url.Values{"text": {c.text}})
