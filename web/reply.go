@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,6 +73,26 @@ func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error
 				return inbox.Message{}, err
 			}
 			vars[k] = v
+		}
+		// A variable the template does not have would be dropped
+		// unseen: the writer meant it for another template, or
+		// misnamed one.
+		extra := make([]string, 0, len(r.Content.TemplateVariables))
+		for k := range r.Content.TemplateVariables {
+			if _, ok := vars[k]; !ok {
+				extra = append(extra, "{{"+k+"}}")
+			}
+		}
+		if len(extra) > 0 {
+			slices.Sort(extra)
+			has := "no variables"
+			if n := t.Variables(); n == 1 {
+				has = "one variable, {{1}}"
+			} else if n > 1 {
+				has = fmt.Sprintf("%d variables, {{1}} to {{%d}}", n, n)
+			}
+			return inbox.Message{}, newError(http.StatusBadRequest, "template_variables",
+				fmt.Sprintf("%s has %s: there is no %s.", t.Name, has, strings.Join(extra, " or ")))
 		}
 		r.Content = &inbox.Content{TemplateID: r.Content.TemplateID, TemplateVariables: vars}
 		r.Text = t.Fill(vars)
@@ -251,6 +272,8 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 	case in.TemplateID == "" && strings.TrimSpace(in.Text) == "":
 		// Missing, empty or blank: the one mistake, as a form's.
 		return newError(http.StatusBadRequest, "empty_reply", "Write a reply first: send its text, or a templateId.")
+	case in.TemplateID == "" && in.TemplateVariables != nil:
+		return newError(http.StatusBadRequest, "invalid_body", "templateVariables go with a templateId; text is sent as it is.")
 	}
 	m, err := s.queueReply(c, in.reply(id, nil, inbox.SourceAPI))
 	if err != nil {

@@ -16,7 +16,9 @@ import (
 // A template goes out only with every variable filled: WhatsApp refuses a
 // template with an empty parameter, so one left blank (or only spaces) in
 // the thread's picker or the API is refused with a sentence, as starting a
-// conversation refuses it, and nothing is queued.
+// conversation refuses it, and nothing is queued. A variable the template
+// does not have ({{3}} of a template of two, "name") is refused too,
+// rather than dropped, as are variables sent with text and no template.
 func TestTemplateReplyNeedsEveryVariable(t *testing.T) {
 	ts := newTestServer(t)
 	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
@@ -45,11 +47,18 @@ func TestTemplateReplyNeedsEveryVariable(t *testing.T) {
 		`{"templateId":"tpl_order","templateVariables":{"1":"Oliver","2":""}}`,
 		`{"templateId":"tpl_order","templateVariables":{"1":" ","2":"#4411"}}`,
 		`{"templateId":"tpl_order","templateVariables":{"1":"Oliver","3":"#4411"}}`,
+		`{"templateId":"tpl_order","templateVariables":{"1":"Oliver","2":"#4411","3":"tomorrow"}}`,
+		`{"templateId":"tpl_order","templateVariables":{"name":"Oliver","1":"Oliver","2":"#4411"}}`,
 	} {
 		status, out := ts.apiCall(ts.token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", conv), body)
 		if status != http.StatusBadRequest || out.Error.Code != "template_variables" {
 			t.Errorf("API %s: %d %s, want 400 template_variables", body, status, out)
 		}
+	}
+	if status, out := ts.apiCall(ts.token, http.MethodPost, fmt.Sprintf("/api/v1/conversations/%d/messages", conv),
+		`{"text":"Hi Oliver","templateVariables":{"1":"Oliver"}}`); status != http.StatusBadRequest || out.Error.Code != "invalid_body" ||
+		!strings.Contains(out.Error.Message, "templateId") {
+		t.Errorf("API text with templateVariables: %d %+v, want 400 invalid_body naming templateId", status, out)
 	}
 	if entries, err := ts.db.ClaimOutbox(ctx, time.Now(), time.Minute, 10); err != nil || len(entries) != 0 {
 		t.Fatalf("outbox after refused templates: %+v %v, want nothing", entries, err)
