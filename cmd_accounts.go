@@ -24,7 +24,7 @@ import (
 // user runs "switchboard user add --email E --name N [--admin]".
 func (e env) user(ctx context.Context, args []string) error {
 	if len(args) > 0 && isHelp(args[0]) {
-		return e.help("switchboard user add --email E --name N [--admin]")
+		return e.help("user")
 	}
 	if len(args) == 0 || args[0] != "add" {
 		return usageError("the only user command is: user add --email E --name N [--admin]")
@@ -103,7 +103,7 @@ func (e env) token(ctx context.Context, args []string) error {
 		return usageError("%s", usage)
 	}
 	if isHelp(args[0]) {
-		return e.help("switchboard token create --name N [--scope read|write]; token list; token revoke ID")
+		return e.help("token")
 	}
 	switch args[0] {
 	case "create":

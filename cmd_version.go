@@ -17,7 +17,7 @@ import (
 // version. It never creates or migrates the database.
 func (e env) version(ctx context.Context, args []string) error {
 	if len(args) == 1 && isHelp(args[0]) {
-		return e.help("switchboard version: the version, the schema version it knows, and SWITCHBOARD_DB's")
+		return e.help("version")
 	}
 	if len(args) > 0 {
 		return usageError("version takes no argument %q", args[0])

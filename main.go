@@ -148,11 +148,31 @@ var errUsage = errors.New("usage")
 // isHelp reports whether arg asks for help, as the flag package takes it.
 func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
-// help answers a command's -h that no flag set parses: what it takes, on
-// stderr as the flag package prints a command's flags, and exit 0.
-func (e env) help(text string) error {
-	fmt.Fprintf(e.stderr, "usage: %s\n(see switchboard -h)\n", text)
+// help answers a command's -h that no flag set parses: what it takes, as
+// switchboard -h says it, on stderr as the flag package prints a
+// command's flags, and exit 0.
+func (e env) help(cmd string) error {
+	fmt.Fprintf(e.stderr, "Usage:\n%s(see switchboard -h)\n", synopsis(cmd))
 	return flag.ErrHelp
+}
+
+// synopsis is what switchboard -h says of a command ("backup", "token",
+// "token revoke"): each of its forms, with what it does.
+func synopsis(cmd string) string {
+	var b strings.Builder
+	lines := strings.Split(usage, "\n")
+	for i := 0; i < len(lines); i++ {
+		form, ok := strings.CutPrefix(lines[i], "  switchboard ")
+		if !ok || !strings.HasPrefix(strings.Replace(form, "[serve]", "serve", 1)+" ", cmd+" ") {
+			continue
+		}
+		b.WriteString(lines[i] + "\n")
+		for i+1 < len(lines) && strings.HasPrefix(lines[i+1], "    ") {
+			i++
+			b.WriteString(lines[i] + "\n")
+		}
+	}
+	return b.String()
 }
 
 // errBadFlag marks a flag the flag package refused and has reported.
@@ -179,10 +199,20 @@ type flagSet struct {
 	name string
 }
 
-// newFlags returns a flag set that prints its errors and usage to stderr.
+// newFlags returns a flag set that prints its errors and usage to stderr:
+// what the command takes, as switchboard -h says it, then its flags.
 func (e env) newFlags(name string) flagSet {
 	fs := flag.NewFlagSet("switchboard "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage:\n%s", synopsis(name))
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(e.stderr, "Flags:")
+			fs.PrintDefaults()
+		}
+	}
 	return flagSet{FlagSet: fs, name: name}
 }
 

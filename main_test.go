@@ -189,6 +189,24 @@ func TestEveryCommandAnswersHelpWithZero(t *testing.T) {
 		if code != 0 || strings.Contains(errOut, "takes no argument") || strings.Contains(errOut, "unknown") {
 			t.Errorf("%q: exit %d, stderr %q; want 0 and what the command takes", args, code, errOut)
 		}
+		// What it takes as switchboard -h gives it: backup -h said
+		// nothing of FILE, token revoke -h nothing of ID.
+		cmd := strings.Join(args[:len(args)-1], " ")
+		forms := 0
+		for _, line := range strings.Split(usage, "\n") {
+			form, ok := strings.CutPrefix(line, "  switchboard ")
+			form, _, _ = strings.Cut(form, "   ")
+			if !ok || !strings.HasPrefix(strings.Replace(form, "[serve]", "serve", 1)+" ", cmd+" ") {
+				continue
+			}
+			forms++
+			if !strings.Contains(errOut, "switchboard "+strings.TrimSpace(form)) {
+				t.Errorf("%q: stderr %q does not show switchboard %s", args, errOut, form)
+			}
+		}
+		if forms == 0 {
+			t.Errorf("%q: -h shows no switchboard %s", args, cmd)
+		}
 	}
 	if _, err := os.Stat(dbPath); err == nil {
 		t.Errorf("asking for help created the database %s", dbPath)
