@@ -92,3 +92,31 @@ func TestAPIReplyAndNoteRefuseUnknownFields(t *testing.T) {
 		}
 	}
 }
+
+// A field of a reply's or a note's body given as the wrong type is
+// refused naming the field and what it takes: "draftSince": "42" (a
+// message id as a string) was told only the body's shape, which does not
+// mention draftSince, and nothing is sent.
+func TestAPIReplyNamesAFieldOfTheWrongType(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hello", time.Now().Add(-time.Minute)))
+	conv := itoa(ts.mustMessage("msg_1").ConversationID)
+	for _, c := range []struct{ path, body, says string }{
+		{"/messages", `{"text":"Hi","draftSince":"42"}`, "draftSince must be a whole number"},
+		{"/messages", `{"text":"Hi","draftSince":4.5}`, "draftSince must be a whole number"},
+		{"/messages", `{"text":42}`, "text must be a string"},
+		{"/messages", `{"templateId":"tmpl_1","templateVariables":{"1":42}}`, "each value of templateVariables must be a string"},
+		{"/messages", `{"templateId":"tmpl_1","templateVariables":["Ann"]}`, "templateVariables must be an object"},
+		{"/notes", `{"text":["Called them"]}`, "text must be a string"},
+	} {
+		status, e := ts.apiCall(ts.token, http.MethodPost, "/api/v1/conversations/"+conv+c.path, c.body)
+		if status != http.StatusBadRequest || e.Error.Code != "invalid_body" || !strings.Contains(e.Error.Message, c.says) {
+			t.Errorf("POST %s %s: %d %+v, want 400 invalid_body saying %q", c.path, c.body, status, e, c.says)
+		}
+	}
+	var page apiPage[apiMessage]
+	ts.mustGet("/api/v1/conversations/"+conv+"/messages", &page)
+	if len(page.Items) != 1 {
+		t.Errorf("the thread holds %d messages, want only the customer's: %+v", len(page.Items), page.Items)
+	}
+}

@@ -3,8 +3,10 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -215,10 +217,62 @@ func decodeJSONBody(c echo.Context, v any, shape string, known ...string) error 
 	if _, err := jsonObject(body, shape, known...); err != nil {
 		return err
 	}
-	if json.Unmarshal(body, v) != nil {
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			// Name the field: the shape alone may not mention it
+			// (draftSince).
+			what := te.Field + " must be " + jsonKind(te.Type)
+			if f := fieldType(reflect.TypeOf(v), te.Field); f != nil && f.Kind() == reflect.Map && f.Elem() == te.Type {
+				// A value in an object: encoding/json names the object.
+				what = "each value of " + te.Field + " must be " + jsonKind(te.Type)
+			}
+			return newError(http.StatusBadRequest, "invalid_body", what+". "+shape)
+		}
 		return newError(http.StatusBadRequest, "invalid_body", shape)
 	}
 	return nil
+}
+
+// fieldType is the type of the field of struct t (or a pointer to one)
+// whose JSON name is name, or nil.
+func fieldType(t reflect.Type, name string) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == name || (tag == "" && f.Name == name) {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// jsonKind says in words what JSON a Go type of a request's field takes.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "of another type"
 }
 
 // decodeJSON reads body as one JSON value into v, and reports whether it
