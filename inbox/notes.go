@@ -97,8 +97,10 @@ func (a ThreadActivity) Message() Message {
 	return Message{
 		ConversationID: a.ConversationID, Direction: Internal, Type: TypeActivity, Source: src,
 		AuthorID: a.ActorID, CreatedAt: a.At, UpdatedAt: a.At,
+		// Until in UTC to the millisecond, as the conversation keeps
+		// its snooze, not in the zone and precision it came in.
 		Content: &Content{Activity: &ActivityContent{Kind: a.Kind, TargetID: a.TargetID, Detail: a.Detail,
-			Rule: a.Rule, Until: a.Until}},
+			Rule: a.Rule, Until: a.Until.UTC().Truncate(time.Millisecond)}},
 	}
 }
 

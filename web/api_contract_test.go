@@ -120,3 +120,36 @@ func TestAPIReplyNamesAFieldOfTheWrongType(t *testing.T) {
 		t.Errorf("the thread holds %d messages, want only the customer's: %+v", len(page.Items), page.Items)
 	}
 }
+
+// A snooze's line in the thread gives its time as the conversation's
+// snoozedUntil gives it, in UTC to the millisecond, whatever the script
+// wrote: the line gave back "2030-01-01T00:00:00.123456+05:00" as typed
+// beside a snoozedUntil of "2029-12-31T19:00:00.123Z", so a script
+// comparing them found a snooze changed.
+func TestAPISnoozeLineInUTCAsTheConversation(t *testing.T) {
+	ts := newTestServer(t)
+	conv := ts.conversations(1)[0]
+	until := time.Now().Add(2 * time.Hour).In(time.FixedZone("", 5*3600)).Truncate(time.Second).Add(123456 * time.Microsecond)
+	status, c, e := ts.patch(ts.token, conv, `{"status":"snoozed","snoozedUntil":"`+until.Format(time.RFC3339Nano)+`"}`)
+	if status != http.StatusOK || c.SnoozedUntil == nil {
+		t.Fatalf("snooze: %d %+v %+v", status, c, e)
+	}
+	var page apiPage[apiMessage]
+	ts.mustGet("/api/v1/conversations/"+itoa(conv)+"/messages", &page)
+	lines := 0
+	for _, m := range page.Items {
+		act, _ := m.Content["activity"].(map[string]any)
+		if act["kind"] != "snoozed" {
+			continue
+		}
+		lines++
+		s, _ := act["until"].(string)
+		at, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil || !strings.HasSuffix(s, "Z") || !at.Equal(*c.SnoozedUntil) {
+			t.Errorf("the snooze's line says until %q, the conversation %s: want the same time, in UTC", s, c.SnoozedUntil.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	if lines != 1 {
+		t.Errorf("%d snooze lines, want 1: %+v", lines, page.Items)
+	}
+}
