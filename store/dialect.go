@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,33 @@ func (d *dialect) sql(query string) string {
 	q := pgSQL(query)
 	d.cache.Store(query, q)
 	return q
+}
+
+// args are a statement's arguments for this dialect's engine. On
+// PostgreSQL a string loses its U+0000 characters, which PostgreSQL's
+// text cannot hold ("invalid byte sequence for encoding UTF8: 0x00") and
+// SQLite's can: a customer's message or profile name with one was
+// stored but never applied, and a note, a reply, a contact's name or a
+// search with one through the API answered 500.
+func (d *dialect) args(args []any) []any {
+	if d == nil || !d.postgres {
+		return args
+	}
+	var out []any
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok || strings.IndexByte(s, 0) < 0 {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = strings.ReplaceAll(s, "\x00", "")
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // pgOverrides are statements whose Postgres spelling is written out in
@@ -402,18 +430,18 @@ func (p readPool) QueryContext(ctx context.Context, query string, args ...any) (
 	if st := p.stmts.get(ctx, p.DB, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return p.DB.QueryContext(ctx, p.d.sql(query), args...)
+	return p.DB.QueryContext(ctx, p.d.sql(query), p.d.args(args)...)
 }
 
 func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := p.stmts.get(ctx, p.DB, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return p.DB.QueryRowContext(ctx, p.d.sql(query), args...)
+	return p.DB.QueryRowContext(ctx, p.d.sql(query), p.d.args(args)...)
 }
 
 func (p readPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return p.DB.ExecContext(ctx, p.d.sql(query), args...)
+	return p.DB.ExecContext(ctx, p.d.sql(query), p.d.args(args)...)
 }
 
 func (p readPool) Query(query string, args ...any) (*sql.Rows, error) {
@@ -425,7 +453,7 @@ func (p readPool) QueryRow(query string, args ...any) *sql.Row {
 }
 
 func (p readPool) Exec(query string, args ...any) (sql.Result, error) {
-	return p.DB.Exec(p.d.sql(query), args...)
+	return p.DB.Exec(p.d.sql(query), p.d.args(args)...)
 }
 
 // Close closes the kept statements, then the pool.
@@ -454,14 +482,14 @@ func (t readTx) QueryContext(ctx context.Context, query string, args ...any) (*s
 	if st := t.pool.stmts.get(ctx, t.pool.DB, query); st != nil {
 		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return t.Tx.QueryContext(ctx, t.d.sql(query), args...)
+	return t.Tx.QueryContext(ctx, t.d.sql(query), t.d.args(args)...)
 }
 
 func (t readTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := t.pool.stmts.get(ctx, t.pool.DB, query); st != nil {
 		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return t.Tx.QueryRowContext(ctx, t.d.sql(query), args...)
+	return t.Tx.QueryRowContext(ctx, t.d.sql(query), t.d.args(args)...)
 }
 
 // maxKeptStmts bounds the statements a read pool keeps prepared: queries
@@ -529,15 +557,15 @@ type dbConn struct {
 }
 
 func (c dbConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.Conn.QueryContext(ctx, c.d.sql(query), args...)
+	return c.Conn.QueryContext(ctx, c.d.sql(query), c.d.args(args)...)
 }
 
 func (c dbConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.Conn.QueryRowContext(ctx, c.d.sql(query), args...)
+	return c.Conn.QueryRowContext(ctx, c.d.sql(query), c.d.args(args)...)
 }
 
 func (c dbConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.Conn.ExecContext(ctx, c.d.sql(query), args...)
+	return c.Conn.ExecContext(ctx, c.d.sql(query), c.d.args(args)...)
 }
 
 func (c dbConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {

@@ -69,6 +69,7 @@ var pgEndToEnd = []struct {
 	{"TestBrokenPayloadIsKeptWithItsError", TestBrokenPayloadIsKeptWithItsError},
 	{"TestSendersSecretSignsOnlyItsOwnMessagesEvents", TestSendersSecretSignsOnlyItsOwnMessagesEvents},
 	{"TestSenderSignedEventOnAMessageStoredMeanwhileIsKeptFailed", TestSenderSignedEventOnAMessageStoredMeanwhileIsKeptFailed},
+	{"TestTextWithANulCharacterIsTaken", TestTextWithANulCharacterIsTaken},
 	// Replies and the outbox.
 	{"TestAPIReply", TestAPIReply},
 	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -241,4 +242,60 @@ func TestShuffledAndDuplicatedStreamGivesTheSameState(t *testing.T) {
 		t.Errorf("shuffled: %d conversations, %d messages; ordered: %d, %d",
 			len(got.Conversations), len(got.Messages), len(want.Conversations), len(want.Messages))
 	}
+}
+
+// A customer's message holding a U+0000 (from a phone's keyboard, a
+// pasted text), with a profile name holding one, is shown, and a
+// script's note, reply, contact name and searches with one are taken:
+// on PostgreSQL, whose text cannot hold the character, the message was
+// stored but never applied (its event failed, the agents never saw it),
+// and each of those API calls answered 500. PostgreSQL leaves the
+// character out.
+func TestTextWithANulCharacterIsTaken(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustPost(event("evt_1", "message.inbound", time.Now().Add(-time.Minute), map[string]any{
+		"messageId": "msg_1", "from": "+14155551234", "to": "+13125559876", "channel": "whatsapp",
+		"messageType": "text", "text": "my order\x00 W-7781", "profileName": "Ana\x00 Lima",
+	}))
+	m := ts.mustMessage("msg_1")
+	if got := strings.ReplaceAll(m.Text, "\x00", ""); got != "my order W-7781" || m.Status != "received" {
+		t.Errorf("message %q, status %s: want the customer's text", m.Text, m.Status)
+	}
+	var conv apiConversation
+	ts.mustGet("/api/v1/conversations/"+itoa(m.ConversationID), &conv)
+	if got := strings.ReplaceAll(derefName(conv.Contact.Name), "\x00", ""); got != "Ana Lima" {
+		t.Errorf("contact's name %q, want Ana Lima", got)
+	}
+	c := "/api/v1/conversations/" + itoa(m.ConversationID)
+	for _, call := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{http.MethodPost, c + "/notes", `{"text":"called\u0000 her"}`, http.StatusCreated},
+		{http.MethodPost, c + "/messages", `{"text":"On its way\u0000"}`, http.StatusAccepted},
+		{http.MethodPatch, "/api/v1/contacts/" + itoa(conv.Contact.ID), `{"name":"Ana\u0000 Lima","notes":"VIP\u0000"}`, http.StatusOK},
+		{http.MethodGet, "/api/v1/search?q=7781%00", "", http.StatusOK},
+		{http.MethodGet, "/api/v1/contacts?q=Ana%00", "", http.StatusOK},
+		{http.MethodGet, "/api/v1/conversations?label=vip%00", "", http.StatusOK},
+	} {
+		if status, out := ts.apiCall(ts.token, call.method, call.path, call.body); status != call.want {
+			t.Errorf("%s %s %s: %d %+v, want %d", call.method, call.path, call.body, status, out, call.want)
+		}
+	}
+	var page apiPage[apiMessage]
+	ts.mustGet(c+"/messages", &page)
+	var texts []string
+	for _, m := range page.Items {
+		texts = append(texts, strings.ReplaceAll(m.Text, "\x00", ""))
+	}
+	if !slices.Contains(texts, "called her") || !slices.Contains(texts, "On its way") {
+		t.Errorf("the thread holds %q, want the note and the reply", texts)
+	}
+}
+
+func derefName(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
