@@ -46,8 +46,10 @@ func (e env) simulate(ctx context.Context, args []string) error {
 		}
 	}
 
+	// Each conversation's events are made as they come to be sent, not
+	// all first: a large --count would take the memory before the first
+	// delivery.
 	sim := zavu.NewSimulator(*seed, *sender, "+13125559876", time.Now)
-	events := sim.Stream(*count)[:*count]
 	client := &http.Client{Timeout: 30 * time.Second}
 	sent := newDeliveryTally()
 	start := time.Now()
@@ -67,8 +69,14 @@ func (e env) simulate(ctx context.Context, args []string) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	var story []zavu.SimEvent
 feed:
-	for _, ev := range events {
+	for range *count {
+		for len(story) == 0 {
+			story = sim.Next()
+		}
+		ev := story[0]
+		story = story[1:]
 		if tick != nil {
 			select {
 			case <-tick:
