@@ -40,8 +40,14 @@ func (e env) user(ctx context.Context, args []string) error {
 	if err != nil || addr.Name != "" {
 		return usageError("--email %q is not an e-mail address", *email)
 	}
-	if strings.TrimSpace(*name) == "" {
+	switch n := strings.TrimSpace(*name); {
+	case n == "":
 		return usageError("--name is required")
+	case utf8.RuneCountInString(n) > web.MaxAgentName:
+		// As the admin page refuses it.
+		return usageError("--name can be at most %d characters", web.MaxAgentName)
+	case strings.IndexFunc(n, unicode.IsControl) >= 0:
+		return usageError("--name %q holds a line break or another control character: give the name on one line", n)
 	}
 	password, err := e.readPassword()
 	if err != nil {

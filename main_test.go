@@ -480,6 +480,10 @@ func TestBadFlagsAndArgumentsAreUsageErrors(t *testing.T) {
 		{"serve", "extra"},
 		{"user", "add", "--email", "ana@example.com", "--name", "Ana", "--bogus"},
 		{"user", "add", "--email", "ana@example.com", "--name", "Ana", "extra"},
+		// A name the admin page refuses: too long, or across lines.
+		{"user", "add", "--email", "ana@example.com", "--name", strings.Repeat("N", 101)},
+		{"user", "add", "--email", "ana@example.com", "--name", "Ana\nLima"},
+		{"user", "add", "--email", "ana@example.com", "--name", "Ana\x01"},
 		{"token", "create", "--name", "x", "--bogus"},
 		{"token", "list", "--bogus"},
 		{"token", "revoke", "--bogus", "1"},

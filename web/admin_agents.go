@@ -27,8 +27,8 @@ const (
 // passwordResetNotice is what the page says after a password reset.
 const passwordResetNotice = "Password reset. Every session signed in with the old password has ended."
 
-// maxAgentName is the longest name an account may have.
-const maxAgentName = 100
+// MaxAgentName is the longest name an account may have.
+const MaxAgentName = 100
 
 // agentNotices are what the pages say after a change, by their ?done=
 // value.
@@ -135,8 +135,8 @@ func (s *Server) handleAddAgent(c echo.Context) error {
 	switch {
 	case f.Name == "":
 		f.NameError = "Give their name, as the team and the audit log will see it."
-	case utf8.RuneCountInString(f.Name) > maxAgentName:
-		f.NameError = fmt.Sprintf("A name can be at most %d characters.", maxAgentName)
+	case utf8.RuneCountInString(f.Name) > MaxAgentName:
+		f.NameError = fmt.Sprintf("A name can be at most %d characters.", MaxAgentName)
 	}
 	if a, err := mail.ParseAddress(f.Email); f.Email == "" {
 		f.EmailError = "Give the e-mail address they will sign in with."
