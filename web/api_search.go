@@ -133,7 +133,7 @@ func (s *Server) handleAPISearch(c echo.Context) error {
 	if inbox.ParseSearch(f.Query).Mine {
 		return newError(http.StatusBadRequest, "invalid_parameter", "in:mine needs a signed-in user; use assigneeId.")
 	}
-	if operatorsAlone(f.Query) {
+	if operatorsAlone(f.Query) || strings.TrimSpace(f.Query) == "" {
 		// A search finds words; an empty list would say none matched.
 		return newError(http.StatusBadRequest, "search_needs_word",
 			"q needs a word to find: label:, -word and the filters only narrow a search. "+

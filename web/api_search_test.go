@@ -153,7 +153,9 @@ func TestAPISearchOfOperatorsAloneAsksForAWord(t *testing.T) {
 	if status, _, out := ts.patch(ts.token, conv, `{"labels":["refund"]}`); status != http.StatusOK {
 		t.Fatalf("label: %d %+v", status, out)
 	}
-	for _, q := range []string{"label:refund", "-refund", `label:"refund" -late`, "  label:refund  "} {
+	// No q at all, or a blank one, is the same mistake: it answered an
+	// empty list, read as "nothing matched".
+	for _, q := range []string{"label:refund", "-refund", `label:"refund" -late`, "  label:refund  ", "", "   "} {
 		status, out := ts.apiCall(ts.token, http.MethodGet, "/api/v1/search?q="+url.QueryEscape(q), "")
 		if status != http.StatusBadRequest || out.Error.Code != "search_needs_word" || !strings.Contains(out.Error.Message, "word") {
 			t.Errorf("%q: %d %+v, want 400 search_needs_word", q, status, out)
@@ -162,6 +164,9 @@ func TestAPISearchOfOperatorsAloneAsksForAWord(t *testing.T) {
 	if status, out := ts.apiCall(ts.token, http.MethodGet, "/api/v1/search?q=in:mine", ""); status != http.StatusBadRequest ||
 		out.Error.Code != "invalid_parameter" || !strings.Contains(out.Error.Message, "assigneeId") {
 		t.Errorf("in:mine: %d %+v, want 400 invalid_parameter naming assigneeId", status, out)
+	}
+	if status, out := ts.apiCall(ts.token, http.MethodGet, "/api/v1/search?label=refund", ""); status != http.StatusBadRequest || out.Error.Code != "search_needs_word" {
+		t.Errorf("no q: %d %+v, want 400 search_needs_word", status, out)
 	}
 	for _, q := range []string{"refund label:refund", "from:+1415 label:refund"} {
 		var page apiSearchPage
