@@ -153,3 +153,43 @@ func TestAPISnoozeLineInUTCAsTheConversation(t *testing.T) {
 		t.Errorf("%d snooze lines, want 1: %+v", lines, page.Items)
 	}
 }
+
+// A read refuses a query parameter it does not take, naming those it
+// does: ?assigneeId=5 on the conversations list (the search takes it,
+// the list does not) answered every conversation, as if filtered, and a
+// misspelt ?labelid= or ?Status= alike.
+func TestAPIReadsRefuseUnknownParameters(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustPost(inboundText("evt_1", "msg_1", "Where is my order?", time.Now().Add(-time.Minute)))
+	m := ts.mustMessage("msg_1")
+	conv, msg := itoa(m.ConversationID), itoa(m.ID)
+	for _, c := range []struct{ path, param, names string }{
+		{"/api/v1/conversations?assigneeId=5", "assigneeId", "status, label, limit or cursor"},
+		{"/api/v1/conversations?status=open&Status=resolved", "Status", "status, label, limit or cursor"},
+		{"/api/v1/conversations/" + conv + "?fields=id", "fields", "it takes none"},
+		{"/api/v1/conversations/" + conv + "/messages?cursor=x", "cursor", "limit or before"},
+		{"/api/v1/messages/" + msg + "?expand=reactions", "expand", "it takes none"},
+		{"/api/v1/events?status=failed", "status", "state, limit or cursor"},
+		{"/api/v1/search?q=order&labelid=3", "labelid", "labelId"},
+		{"/api/v1/contacts?name=Ana", "name", "q, limit or cursor"},
+		{"/api/v1/contacts/" + itoa(m.ConversationID) + "?x=1", "x", "it takes none"},
+		{"/api/v1/reports/summary?agent=1", "agent", "agentId"},
+		{"/api/v1/reports/export.csv?compare=previous", "compare", "labelId"},
+	} {
+		status, out := ts.apiCall(ts.token, http.MethodGet, c.path, "")
+		if status != http.StatusBadRequest || out.Error.Code != "unknown_parameter" ||
+			!strings.Contains(out.Error.Message, `"`+c.param+`"`) || !strings.Contains(out.Error.Message, c.names) {
+			t.Errorf("GET %s: %d %+v, want 400 unknown_parameter naming %s and %s", c.path, status, out, c.param, c.names)
+		}
+	}
+	for _, path := range []string{
+		"/api/v1/conversations?status=open&label=&limit=5&cursor=",
+		"/api/v1/conversations/" + conv + "/messages?limit=5",
+		"/api/v1/search?q=order&assigneeId=none&from=2020-01-01",
+		"/api/v1/reports/summary?compare=previous&channel=whatsapp",
+	} {
+		if status, out := ts.apiCall(ts.token, http.MethodGet, path, ""); status != http.StatusOK {
+			t.Errorf("GET %s: %d %+v, want 200", path, status, out)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -147,26 +149,58 @@ func (s *Server) routes() {
 	// After the token's checks: 405 for a route's path with another
 	// method, 404 for no route.
 	api.RouteNotFound("/*", s.apiNoRoute)
-	api.GET("/conversations", s.handleAPIConversations)
-	api.GET("/conversations/:id", s.handleAPIConversation)
+	// Each read names the parameters it takes: another (assigneeId on
+	// the list, a misspelt labelid) is refused, not ignored.
+	report := []string{"from", "to", "senderId", "channel", "agentId", "labelId"}
+	api.GET("/conversations", s.handleAPIConversations, onlyParams("status", "label", "limit", "cursor"))
+	api.GET("/conversations/:id", s.handleAPIConversation, onlyParams())
 	api.PATCH("/conversations/:id", s.handleAPIPatchConversation)
-	api.GET("/conversations/:id/messages", s.handleAPIMessages)
+	api.GET("/conversations/:id/messages", s.handleAPIMessages, onlyParams("limit", "before"))
 	api.POST("/conversations/:id/messages", s.handleAPIReply)
 	api.POST("/conversations/:id/notes", s.handleAPINote)
 	api.PATCH("/conversations/:id/notes/:noteId", s.handleAPIEditNote)
 	api.DELETE("/conversations/:id/notes/:noteId", s.handleAPIDeleteNote)
-	api.GET("/messages/:id", s.handleAPIMessage)
-	api.GET("/events", s.handleAPIEvents)
-	api.GET("/search", s.handleAPISearch)
-	api.GET("/contacts", s.handleAPIContacts)
-	api.GET("/contacts/:id", s.handleAPIContact)
+	api.GET("/messages/:id", s.handleAPIMessage, onlyParams())
+	api.GET("/events", s.handleAPIEvents, onlyParams("state", "limit", "cursor"))
+	api.GET("/search", s.handleAPISearch, onlyParams("q", "channel", "status", "assigneeId", "senderId", "label", "labelId",
+		"from", "to", "limit", "cursor"))
+	api.GET("/contacts", s.handleAPIContacts, onlyParams("q", "limit", "cursor"))
+	api.GET("/contacts/:id", s.handleAPIContact, onlyParams())
 	api.PATCH("/contacts/:id", s.handleAPIEditContact)
-	api.GET("/reports/summary", s.handleAPIReportSummary)
-	api.GET("/reports/export.csv", s.handleAPIReportExport)
+	api.GET("/reports/summary", s.handleAPIReportSummary, onlyParams(append(report, "compare")...))
+	api.GET("/reports/export.csv", s.handleAPIReportExport, onlyParams(report...))
 
 	s.routeKeys = map[string]bool{}
 	for _, r := range e.Routes() {
 		s.routeKeys[r.Method+" "+r.Path] = true
+	}
+}
+
+// onlyParams refuses a request to an API read whose query string holds a
+// parameter other than names (spelt exactly so), with 400
+// unknown_parameter naming the ones it takes: ignored, a filter the
+// route does not have, or a misspelt one, answered with everything.
+func onlyParams(names ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			keys := slices.Sorted(maps.Keys(c.QueryParams()))
+			for _, k := range keys {
+				if slices.Contains(names, k) {
+					continue
+				}
+				use := "it takes none"
+				switch n := len(names); n {
+				case 0:
+				case 1:
+					use = "use " + names[0]
+				default:
+					use = "use " + strings.Join(names[:n-1], ", ") + " or " + names[n-1]
+				}
+				return newError(http.StatusBadRequest, "unknown_parameter",
+					fmt.Sprintf("There is no parameter %q here; %s.", k, use))
+			}
+			return next(c)
+		}
 	}
 }
 
