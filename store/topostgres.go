@@ -589,8 +589,15 @@ func pgValue(v any, typ string) (any, error) {
 		}
 	case "text", "USER-DEFINED", "character varying": // USER-DEFINED: citext
 		if b, ok := v.([]byte); ok {
-			return string(b), nil
+			v = string(b)
 		}
+		// Without its U+0000 characters, which SQLite's text holds and
+		// PostgreSQL's cannot, as the store writes text to PostgreSQL
+		// (dialect.args).
+		if s, ok := v.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			return strings.ReplaceAll(s, "\x00", ""), nil
+		}
+		return v, nil
 	case "bigint", "integer", "smallint":
 		switch x := v.(type) {
 		case float64:

@@ -418,3 +418,34 @@ func TestBackupOnPostgresSaysToUsePgDump(t *testing.T) {
 		t.Errorf("backup on PostgreSQL left a file: %v", err)
 	}
 }
+
+// A SQLite database holding a customer's message and name with a U+0000
+// (SQLite's text holds one, PostgreSQL's cannot) is copied, the
+// character left out, as the store leaves it out of what it writes to
+// PostgreSQL: the copy stopped at that row, "invalid byte sequence for
+// encoding UTF8: 0x00", and the team could not move.
+func TestCopyToPostgresLeavesOutNulCharacters(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := inboundEvent("evt_1", customerPhone, "msg_1", "order\x00 W-7781", t0)
+	if _, err := db.Ingest(ctx, ev, inbox.Apply); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	to := pgEmptySchema(t)
+	if _, err := CopyToPostgres(ctx, path, to, CopyOptions{}); err != nil {
+		t.Fatalf("copy: %v", err)
+	}
+	pg := pgAdmin(t, to)
+	defer pg.Close()
+	var text string
+	if err := pg.QueryRowContext(ctx, `SELECT text FROM messages WHERE zavu_id = 'msg_1'`).Scan(&text); err != nil || text != "order W-7781" {
+		t.Errorf("the message on PostgreSQL: %q (%v), want %q", text, err, "order W-7781")
+	}
+}
