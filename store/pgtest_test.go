@@ -274,6 +274,7 @@ var pgContract = []struct {
 	{"TestContactsListLatestInContactFirst", TestContactsListLatestInContactFirst},
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
 	{"TestSearchEqualContactsLatestActivityFirst", TestSearchEqualContactsLatestActivityFirst},
+	{"TestSearchContactNamesWhateverTheApostrophe", TestSearchContactNamesWhateverTheApostrophe},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},

@@ -245,8 +245,12 @@ func contactScan(terms []inbox.SearchTerm) (string, []any) {
 	parts := make([]string, 0, len(terms))
 	var args []any
 	for _, t := range terms {
-		p := "instr(lower(ct.name), ?) > 0 OR instr(lower(ct.notes), ?) > 0"
-		args = append(args, strings.ToLower(t.Text), strings.ToLower(t.Text))
+		var alts []string
+		for _, v := range apostropheForms(t.Text) {
+			alts = append(alts, "instr(lower(ct.name), ?) > 0 OR instr(lower(ct.notes), ?) > 0")
+			args = append(args, strings.ToLower(v), strings.ToLower(v))
+		}
+		p := strings.Join(alts, " OR ")
 		if t.Digits != "" {
 			p += " OR instr(ct.phone, ?) > 0"
 			args = append(args, t.Digits)
@@ -254,6 +258,35 @@ func contactScan(terms []inbox.SearchTerm) (string, []any) {
 		parts = append(parts, "("+p+")")
 	}
 	return strings.Join(parts, " AND "), args
+}
+
+// apostrophes are the ways a name's apostrophe is written: typed on a
+// computer ('), or as a phone or a word processor sets it (’, and ‘ or ʼ
+// now and then).
+const apostrophes = "'’‘ʼ"
+
+// apostropheForms is s written with each of the apostrophes in place of
+// those it holds, s first; s alone when it holds none. The contacts'
+// indexes keep a name as it was written, where O’Brien, from a phone, is
+// no substring of O'Brien typed at a desk; the messages' word indexes
+// take an apostrophe for a space between words, and find either.
+func apostropheForms(s string) []string {
+	if !strings.ContainsAny(s, apostrophes) {
+		return []string{s}
+	}
+	forms := []string{s}
+	for _, a := range apostrophes {
+		v := strings.Map(func(r rune) rune {
+			if strings.ContainsRune(apostrophes, r) {
+				return a
+			}
+			return r
+		}, s)
+		if !slices.Contains(forms, v) {
+			forms = append(forms, v)
+		}
+	}
+	return forms
 }
 
 // contactMatch is the FTS5 query, and its table, for contacts that match
@@ -279,20 +312,33 @@ func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 		}
 		return p
 	}
+	// The text as typed, in each way of writing its apostrophes.
+	typed := func(t inbox.SearchTerm) string {
+		forms := apostropheForms(t.Text)
+		for i, v := range forms {
+			forms[i] = star(ftsQuote(v), t)
+		}
+		if len(forms) == 1 {
+			return forms[0]
+		}
+		return "(" + strings.Join(forms, " OR ") + ")"
+	}
 	parts := make([]string, 0, len(terms))
 	for _, t := range terms {
-		p := star(ftsQuote(text(t)), t)
-		if t.Digits != "" {
-			// In the number's digits, or as typed in the name or notes
-			// ("order 5512"). A number read in the business's country
-			// that still starts with 0 may be another country's written
-			// nationally ("0176..." at a business in the US): its digits
-			// without the leading zeros are found too.
-			if alt := strings.TrimLeft(t.Digits, "0"); alt != t.Digits && utf8.RuneCountInString(alt) >= 3 {
-				p = "(" + p + " OR " + star(ftsQuote(alt), t) + ")"
-			}
-			p = "(phone : " + p + " OR {name notes} : " + star(ftsQuote(t.Text), t) + ")"
+		if t.Digits == "" {
+			parts = append(parts, typed(t))
+			continue
 		}
+		p := star(ftsQuote(text(t)), t)
+		// In the number's digits, or as typed in the name or notes
+		// ("order 5512"). A number read in the business's country
+		// that still starts with 0 may be another country's written
+		// nationally ("0176..." at a business in the US): its digits
+		// without the leading zeros are found too.
+		if alt := strings.TrimLeft(t.Digits, "0"); alt != t.Digits && utf8.RuneCountInString(alt) >= 3 {
+			p = "(" + p + " OR " + star(ftsQuote(alt), t) + ")"
+		}
+		p = "(phone : " + p + " OR {name notes} : " + typed(t) + ")"
 		parts = append(parts, p)
 	}
 	if tri {

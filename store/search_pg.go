@@ -161,14 +161,18 @@ func (db *DB) pgContactMatch(ctx context.Context, terms []inbox.SearchTerm) (con
 	var asks []ask
 	for i, t := range terms {
 		if t.Digits == "" {
-			asks = append(asks, ask{t.Text, "", i})
+			for _, v := range apostropheForms(t.Text) {
+				asks = append(asks, ask{v, "", i})
+			}
 			continue
 		}
 		asks = append(asks, ask{t.Digits, "B", i})
 		if alt := strings.TrimLeft(t.Digits, "0"); alt != t.Digits && utf8.RuneCountInString(alt) >= 3 {
 			asks = append(asks, ask{alt, "B", i})
 		}
-		asks = append(asks, ask{t.Text, "AC", i})
+		for _, v := range apostropheForms(t.Text) {
+			asks = append(asks, ask{v, "AC", i})
+		}
 	}
 	texts, prefix, weights := make([]string, len(asks)), make([]bool, len(asks)), make([]string, len(asks))
 	for i, a := range asks {

@@ -922,3 +922,47 @@ func TestSearchOfALongTermAnswers(t *testing.T) {
 		t.Errorf("a search of 3,000 letters finds %d messages, want the 21 that hold it", len(hits))
 	}
 }
+
+// A name is found whichever way its apostrophe is written: O’Brien as a
+// phone sets it (’) by O'Brien typed at a desk, and the other way round,
+// in the search, its from: and the Contacts page; a part of a word
+// shorter than three characters (O'B) too.
+func TestSearchContactNamesWhateverTheApostrophe(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	curly := f.conv("+14155550101", "Dan O’Connor", inbox.WhatsApp)
+	straight := f.conv("+14155550102", "Kate O'Brien", inbox.WhatsApp)
+	f.conv("+14155550103", "Otto Brien", inbox.WhatsApp)
+	f.msg(curly, "Where is my parcel?", nil)
+	f.msg(straight, "Where is my parcel?", nil)
+	for _, c := range []struct {
+		q    string
+		want inbox.Conversation
+	}{
+		{"O'Connor", curly}, {"o'connor", curly}, {"O’Connor", curly}, {"Oʼconnor", curly}, {"dan o'c", curly},
+		{"O’Brien", straight}, {"O'Brien", straight}, {"o‘brien", straight}, {"kate o’b", straight},
+	} {
+		hits, _ := f.search(inbox.SearchFilter{Query: c.q})
+		var contacts []int64
+		for _, h := range hits {
+			if h.MessageID == 0 {
+				contacts = append(contacts, h.ConversationID)
+			}
+		}
+		if !slices.Equal(contacts, []int64{c.want.ID}) {
+			t.Errorf("search %q: contacts' conversations %v, want %d (%s)", c.q, contacts, c.want.ID, c.want.Contact.Name)
+		}
+		page, _, err := f.db.Contacts(ctx, inbox.ContactFilter{Query: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != 1 || page[0].ID != c.want.Contact.ID {
+			t.Errorf("Contacts page, %q: %+v, want %s alone", c.q, page, c.want.Contact.Name)
+		}
+		from := strings.Fields(c.q)
+		hits, _ = f.search(inbox.SearchFilter{Query: "parcel from:" + from[len(from)-1]})
+		if len(hits) != 1 || hits[0].ConversationID != c.want.ID {
+			t.Errorf("search parcel from:%s: %+v, want the message of %s", from[len(from)-1], hits, c.want.Contact.Name)
+		}
+	}
+}
