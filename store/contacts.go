@@ -48,7 +48,7 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	}
 	limit = min(limit, inbox.MaxSearchLimit)
 	bad := fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
-	q := db.parseSearch(ctx, f.Query)
+	q, _ := db.parseSearch(ctx, f.Query)
 	// from: first, so that a search of very many words keeps it.
 	terms := searchTerms(inbox.SearchQuery{Terms: append([]inbox.SearchTerm{q.From}, q.Terms...)})
 	// Listing all, the cursor is the last contact shown (its latest contact

@@ -275,6 +275,7 @@ var pgContract = []struct {
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
 	{"TestSearchEqualContactsLatestActivityFirst", TestSearchEqualContactsLatestActivityFirst},
 	{"TestSearchContactNamesWhateverTheApostrophe", TestSearchContactNamesWhateverTheApostrophe},
+	{"TestSearchFindsPhoneNumbersHoweverWritten", TestSearchFindsPhoneNumbersHoweverWritten},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,4 +61,62 @@ func (db *DB) phoneRegion(ctx context.Context) string {
 		return phonenumbers.UNKNOWN_REGION
 	}
 	return phonenumbers.GetRegionCodeForNumber(n)
+}
+
+// minNumberDigits is the fewest digits of a phone-like term that a
+// message is searched for in other ways of writing it (numberForms):
+// fewer are more often a price, a date or a code than part of a number.
+const minNumberDigits = 5
+
+// wholeNumber is the phone number t is written as, when it is a whole
+// valid number: read in the country of region, as phoneFragment reads
+// it, or else as an international number whose "+" was left out
+// ("13125559876" at a business in Germany); nil for a fragment or what
+// is no number.
+func wholeNumber(t inbox.SearchTerm, region string) *phonenumbers.PhoneNumber {
+	if len(t.Digits) < minNumberDigits {
+		return nil
+	}
+	for _, read := range [][2]string{{t.Text, region}, {"+" + t.Digits, phonenumbers.UNKNOWN_REGION}} {
+		if n, err := phonenumbers.Parse(read[0], read[1]); err == nil && phonenumbers.IsValidNumber(n) {
+			return n
+		}
+	}
+	return nil
+}
+
+// numberForms are the other ways a message may write the phone number,
+// or part of one, that t names (its Digits as phoneFragment reads them;
+// n, the whole number, when it is one): words, for the word index, where
+// a phrase of groups ("312 555 9876") matches them whatever stands
+// between ("(312) 555-9876", "312.555.9876") and digits run together
+// are one word ("13125559876"); and substrings, for the trigram index,
+// digits run together. A whole number is written in its country's
+// national and international groups, and its digits with and without
+// its country code; a fragment, as its digits. None is t as written.
+func numberForms(t inbox.SearchTerm, n *phonenumbers.PhoneNumber) (words, subs []string) {
+	if len(t.Digits) < minNumberDigits {
+		return nil, nil
+	}
+	add := func(list []string, s string) []string {
+		if s == "" || s == t.Text || slices.Contains(list, s) {
+			return list
+		}
+		return append(list, s)
+	}
+	words, subs = add(words, t.Digits), add(subs, t.Digits)
+	if n == nil {
+		return words, subs
+	}
+	nsn := phonenumbers.GetNationalSignificantNumber(n)
+	words = add(words, strconv.Itoa(int(n.GetCountryCode()))+nsn)
+	words = add(words, nsn)
+	for _, format := range []phonenumbers.PhoneNumberFormat{phonenumbers.NATIONAL, phonenumbers.INTERNATIONAL} {
+		words = add(words, strings.Join(strings.FieldsFunc(phonenumbers.Format(n, format),
+			func(r rune) bool { return r < '0' || r > '9' }), " "))
+	}
+	if !strings.Contains(t.Digits, nsn) {
+		subs = add(subs, nsn)
+	}
+	return words, subs
 }

@@ -14,6 +14,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"switchboard/inbox"
 )
 
@@ -195,31 +197,75 @@ func firstRunes(s string, n int) string {
 
 // wordMatch is the FTS5 query for the word index: every term a whole
 // word (a phrase, when quoted or of several words), or with prefixes the
-// last word of each also as a prefix.
-func wordMatch(terms []inbox.SearchTerm, prefixes bool) string {
+// last word of each also as a prefix; a term found as any of its forms
+// too (forms[i] for terms[i], numberForms; forms may be nil).
+func wordMatch(terms []inbox.SearchTerm, forms [][]string, prefixes bool) string {
 	parts := make([]string, 0, len(terms))
-	for _, t := range terms {
-		p := ftsQuote(t.Text)
-		if prefixes && !t.Phrase {
-			p += "*"
+	for _, t := range phraseGroups(terms, forms) {
+		alts := make([]string, 0, len(t))
+		for _, f := range t {
+			p := ftsQuote(f.Text)
+			if prefixes && !f.Phrase {
+				p += "*"
+			}
+			alts = append(alts, p)
 		}
-		parts = append(parts, p)
+		parts = append(parts, orGroup(alts))
 	}
 	return strings.Join(parts, " AND ")
 }
 
 // trigramMatch is the FTS5 query for the trigram index: every term a
-// substring. It is empty when a term is shorter than three characters,
-// which the trigram index cannot find.
-func trigramMatch(terms []inbox.SearchTerm) string {
+// substring, or one of its forms (forms[i] for terms[i]). It is empty
+// when a term is shorter than three characters, which the trigram index
+// cannot find.
+func trigramMatch(terms []inbox.SearchTerm, forms [][]string) string {
 	parts := make([]string, 0, len(terms))
-	for _, t := range terms {
-		if utf8.RuneCountInString(t.Text) < 3 {
+	for _, t := range phraseGroups(terms, forms) {
+		if utf8.RuneCountInString(t[0].Text) < 3 {
 			return ""
 		}
-		parts = append(parts, ftsQuote(t.Text))
+		alts := make([]string, 0, len(t))
+		for _, f := range t {
+			alts = append(alts, ftsQuote(f.Text))
+		}
+		parts = append(parts, orGroup(alts))
 	}
 	return strings.Join(parts, " AND ")
+}
+
+// orGroup is the FTS5 alternatives alts as one expression.
+func orGroup(alts []string) string {
+	if len(alts) == 1 {
+		return alts[0]
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
+}
+
+// phraseGroups are the phrases a search looks for, by term: each term,
+// then its forms (forms[i] for terms[i], as phrases when the term is
+// one), in the order the index's query names them, which its snippets
+// number them by.
+func phraseGroups(terms []inbox.SearchTerm, forms [][]string) [][]inbox.SearchTerm {
+	out := make([][]inbox.SearchTerm, len(terms))
+	for i, t := range terms {
+		out[i] = []inbox.SearchTerm{t}
+		if i < len(forms) {
+			for _, f := range forms[i] {
+				out[i] = append(out[i], inbox.SearchTerm{Text: f, Phrase: t.Phrase})
+			}
+		}
+	}
+	return out
+}
+
+// phrases are phraseGroups one after the other.
+func phrases(terms []inbox.SearchTerm, forms [][]string) []inbox.SearchTerm {
+	var out []inbox.SearchTerm
+	for _, g := range phraseGroups(terms, forms) {
+		out = append(out, g...)
+	}
+	return out
 }
 
 // runsWordsTogether is true for a term shorter than three characters in a
@@ -349,9 +395,13 @@ func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 
 // searchPlan is a search made ready for SQL.
 type searchPlan struct {
-	terms   []inbox.SearchTerm
-	words   string // FTS5 query on messages_fts; empty for none
-	trigram string // on messages_tri; empty for none
+	terms []inbox.SearchTerm
+	// wordForms and triForms are, for each term, the other ways a message
+	// may write the phone number it names (numberForms), in the word and
+	// the trigram index; nil when no term is a number.
+	wordForms, triForms [][]string
+	words               string // FTS5 query on messages_fts; empty for none
+	trigram             string // on messages_tri; empty for none
 	// conds are conditions on the conversation c and message m, with args.
 	convConds []string
 	convArgs  []any
@@ -363,7 +413,7 @@ type searchPlan struct {
 	// On PostgreSQL (search_pg.go): the tsquery of the word index (empty
 	// for none) and the LIKE patterns of the trigram index (nil for none).
 	pgWords string
-	pgLikes []string
+	pgLikes [][]string
 	// pgNot is, on PostgreSQL, the tsquery of the words no match may hold
 	// (-late), empty for none: not's counterpart.
 	pgNot string
@@ -418,7 +468,7 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 	if err != nil {
 		return nil, "", err
 	}
-	q := db.parseSearch(ctx, f.Query)
+	q, numbers := db.parseSearch(ctx, f.Query)
 	if q.Mine {
 		if f.UserID == 0 {
 			return nil, "", fmt.Errorf("in:mine needs a user: %w", inbox.ErrInvalid)
@@ -430,9 +480,18 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 		f.AssigneeID = &me
 	}
 	p := &searchPlan{terms: searchTerms(q)}
+	for i, t := range p.terms {
+		if t.Digits == "" {
+			continue
+		}
+		if p.wordForms == nil {
+			p.wordForms, p.triForms = make([][]string, len(p.terms)), make([][]string, len(p.terms))
+		}
+		p.wordForms[i], p.triForms[i] = numberForms(t, numbers[t.Digits])
+	}
 	if len(p.terms) > 0 {
-		p.trigram = trigramMatch(p.terms)
-		p.words = wordMatch(p.terms, p.trigram == "")
+		p.trigram = trigramMatch(p.terms, p.triForms)
+		p.words = wordMatch(p.terms, p.wordForms, p.trigram == "")
 		if slices.ContainsFunc(p.terms, emojiOnly) {
 			p.words = "" // emoji alone are no word of the word index
 		}
@@ -441,7 +500,7 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 			nots[i].Phrase = true // whole words
 		}
 		if len(nots) > 0 && !db.dialect.postgres {
-			p.not = wordMatch(nots, false)
+			p.not = wordMatch(nots, nil, false)
 			p.not = strings.ReplaceAll(p.not, " AND ", " OR ")
 			if p.words != "" {
 				p.words = "(" + p.words + ") NOT (" + p.not + ")"
@@ -626,8 +685,9 @@ func (db *DB) searchLabelIDs(ctx context.Context, names []string) ([]int64, erro
 }
 
 // parseSearch is inbox.ParseSearch with the phone numbers in it read as
-// the index keeps them (phoneFragment).
-func (db *DB) parseSearch(ctx context.Context, query string) inbox.SearchQuery {
+// the index keeps them (phoneFragment), and the whole numbers among its
+// terms by their digits (wholeNumber).
+func (db *DB) parseSearch(ctx context.Context, query string) (inbox.SearchQuery, map[string]*phonenumbers.PhoneNumber) {
 	q := inbox.ParseSearch(query)
 	region := ""
 	fix := func(t *inbox.SearchTerm) {
@@ -639,11 +699,18 @@ func (db *DB) parseSearch(ctx context.Context, query string) inbox.SearchQuery {
 		}
 		t.Digits = phoneFragment(*t, region)
 	}
+	var numbers map[string]*phonenumbers.PhoneNumber
 	for i := range q.Terms {
 		fix(&q.Terms[i])
+		if n := wholeNumber(q.Terms[i], region); n != nil {
+			if numbers == nil {
+				numbers = map[string]*phonenumbers.PhoneNumber{}
+			}
+			numbers[q.Terms[i].Digits] = n
+		}
 	}
 	fix(&q.From)
-	return q
+	return q, numbers
 }
 
 // contactIDs are the contacts matching every term, at most max of them.

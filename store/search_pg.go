@@ -112,26 +112,45 @@ func (db *DB) pgPlan(ctx context.Context, p *searchPlan, nots []inbox.SearchTerm
 // index is searched, their LIKE patterns.
 func (db *DB) pgTermsPlan(ctx context.Context, p *searchPlan) error {
 	prefixes := p.trigram == ""
-	texts, prefix, weights := make([]string, len(p.terms)), make([]bool, len(p.terms)), make([]string, len(p.terms))
-	for i, t := range p.terms {
-		texts[i], prefix[i] = t.Text, prefixes && !t.Phrase
+	// Each term's phrases in the word index, then in the trigram index
+	// (phraseGroups), in one list.
+	words, tris := phraseGroups(p.terms, p.wordForms), phraseGroups(p.terms, p.triForms)
+	var texts, weights []string
+	var prefix []bool
+	for _, groups := range [][][]inbox.SearchTerm{words, tris} {
+		for _, g := range groups {
+			for _, t := range g {
+				texts, prefix, weights = append(texts, t.Text), append(prefix, prefixes && !t.Phrase), append(weights, "")
+			}
+		}
 	}
 	phrases, likes, err := db.pgTermSQL(ctx, texts, prefix, weights)
 	if err != nil {
 		return err
 	}
-	parts := make([]string, 0, len(phrases))
-	for _, ph := range phrases {
-		if !ph.Valid {
-			// A term with no word of the index's finds no message by word.
-			parts = nil
-			break
+	// A term with no word of the index's, in any of its forms, finds no
+	// message by word.
+	parts := make([]string, 0, len(words))
+	for _, g := range words {
+		var alts []string
+		for _, ph := range phrases[:len(g)] {
+			if ph.Valid {
+				alts = append(alts, "("+ph.String+")")
+			}
 		}
-		parts = append(parts, "("+ph.String+")")
+		phrases, likes = phrases[len(g):], likes[len(g):]
+		if len(alts) > 0 {
+			parts = append(parts, "("+strings.Join(alts, " | ")+")")
+		}
 	}
-	p.pgWords = strings.Join(parts, " & ")
+	if len(parts) == len(words) {
+		p.pgWords = strings.Join(parts, " & ")
+	}
 	if p.trigram != "" {
-		p.pgLikes = likes
+		p.pgLikes = make([][]string, len(tris))
+		for i, g := range tris {
+			p.pgLikes[i], likes = likes[:len(g)], likes[len(g):]
+		}
 	}
 	return nil
 }
@@ -242,8 +261,13 @@ func (db *DB) pgMatchWindow(ctx context.Context, p *searchPlan, tier int, top in
 		}
 		match, args = []string{"s.words @@ CAST(? AS tsquery)"}, []any{p.pgWords}
 	} else {
-		for _, like := range p.pgLikes {
-			match, args = append(match, "s.folded LIKE ?"), append(args, like)
+		for _, likes := range p.pgLikes {
+			alts := make([]string, len(likes))
+			for i, like := range likes {
+				alts[i] = "s.folded LIKE ?"
+				args = append(args, like)
+			}
+			match = append(match, "("+strings.Join(alts, " OR ")+")")
 		}
 		if len(match) == 0 {
 			return nil, nil
@@ -319,9 +343,9 @@ func (db *DB) pgSnippets(ctx context.Context, p *searchPlan, cs []messageCandida
 		case utf8.RuneCountInString(body) > snippetFTSMax:
 			out[id] = scanSnippet(body, lowerTerms(p.terms)) // as on SQLite
 		case tiers[id] == 0:
-			out[id] = wordSnippet(body, p.terms, p.trigram == "", snippetWords)
+			out[id] = wordSnippet(body, phrases(p.terms, p.wordForms), p.trigram == "", snippetWords)
 		default:
-			out[id] = trigramSnippet(body, p.terms, snippetChars)
+			out[id] = trigramSnippet(body, phrases(p.terms, p.triForms), snippetChars)
 		}
 	}
 	return out, rows.Err()

@@ -36,10 +36,13 @@ func TestSnippetsAreFTS5s(t *testing.T) {
 		"red box. red box. the box was red, the red box arrived; box red box red",
 		"   leading spaces and trailing: order   ",
 		"order. order. order. order. order. order. order. order. order. order. order. order. order. order. order. order. last",
+		"Call me at +1 (312) 555-9876, or 312.555.9876 after six; my old number was 13125559876",
+		"Meine Nummer: 0176 12345678 (oder +49 176 12345678)",
 	}
 	queries := []string{"parcel", "order", "W-7781", "7781", "orde", "arce", "<script", "parcel order", `"red box"`,
 		"red box", "box", "aaa", "ana", "banana", "creme", "crème", "fraiche", "CRÈME", "ème", "pr", "o", "or box",
-		"jurgen", "weiß", "5512 boxes", "invoice", "last", "sixteen", "one", "ur"}
+		"jurgen", "weiß", "5512 boxes", "invoice", "last", "sixteen", "one", "ur",
+		"13125559876", "+1 (312) 555-9876", "555-9876", "call 312-555-9876", "+4917612345678", "0176/12345678"}
 	ids := make([]int64, len(bodies))
 	for i, b := range bodies {
 		ids[i] = f.msg(c, b, nil)
@@ -47,18 +50,25 @@ func TestSnippetsAreFTS5s(t *testing.T) {
 	f.ids("parcel") // applies what waits to the indexes
 	compared := 0
 	for _, q := range queries {
-		terms := searchTerms(inbox.ParseSearch(q))
-		tri := trigramMatch(terms)
+		parsed, numbers := f.db.parseSearch(context.Background(), q)
+		terms := searchTerms(parsed)
+		wordForms, triForms := make([][]string, len(terms)), make([][]string, len(terms))
+		for i, t := range terms {
+			wordForms[i], triForms[i] = numberForms(t, numbers[t.Digits])
+		}
+		tri := trigramMatch(terms, triForms)
 		prefixes := tri == ""
-		word := wordMatch(terms, prefixes)
+		word := wordMatch(terms, wordForms, prefixes)
 		for i, body := range bodies {
 			for _, idx := range []struct {
 				table, match string
 				size         int
 				snippet      func() string
 			}{
-				{"messages_fts", word, snippetWords, func() string { return wordSnippet(body, terms, prefixes, snippetWords) }},
-				{"messages_tri", tri, snippetChars, func() string { return trigramSnippet(body, terms, snippetChars) }},
+				{"messages_fts", word, snippetWords, func() string {
+					return wordSnippet(body, phrases(terms, wordForms), prefixes, snippetWords)
+				}},
+				{"messages_tri", tri, snippetChars, func() string { return trigramSnippet(body, phrases(terms, triForms), snippetChars) }},
 			} {
 				if idx.match == "" {
 					continue

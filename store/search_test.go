@@ -966,3 +966,38 @@ func TestSearchContactNamesWhateverTheApostrophe(t *testing.T) {
 		}
 	}
 }
+
+// A phone number in a message is found however the search writes it and
+// however the customer wrote it: "13125559876" finds "+1 (312)
+// 555-9876" and "312.555.9876", and back; in the business's country
+// (here Germany), "0176 12345678" finds "+49 176 12345678"; a part of a
+// number ("555-9876") finds it written with or without its separators.
+func TestSearchFindsPhoneNumbersHoweverWritten(t *testing.T) {
+	f := newSearchFixture(t)
+	c := f.conv("+447700900123", "Ann", inbox.WhatsApp)
+	us := []int64{
+		f.msg(c, "Call me at +1 (312) 555-9876 please", nil),
+		f.msg(c, "my number is 13125559876", nil),
+		f.msg(c, "ring 312.555.9876 after six", nil),
+	}
+	de := []int64{
+		f.msg(c, "Meine Nummer: 0176 12345678", nil),
+		f.msg(c, "oder +49 176 12345678", nil),
+		f.msg(c, "4917612345678 geht auch", nil),
+	}
+	f.msg(c, "order 5559 of 876 boxes, ref 12345", nil)
+	for _, c := range []struct {
+		q    string
+		want []int64
+	}{
+		{"13125559876", us}, {"+13125559876", us}, {"+1 (312) 555-9876", us}, {"+1 312 555 9876", us},
+		{"1-312-555-9876", us}, {"555-9876", us},
+		{"+4917612345678", de}, {"0176 12345678", de}, {"017612345678", de}, {"+49 176 12345678", de},
+	} {
+		got := f.ids(c.q)
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("search %q: messages %v, want %v", c.q, got, c.want)
+		}
+	}
+}
