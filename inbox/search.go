@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxSearchLimit is the most results a page of search gives.
@@ -129,10 +130,18 @@ type SearchQuery struct {
 // ParseSearch reads a query as typed. It never fails: whatever is not an
 // operator is text to find; AND between two words asks for both, and a
 // minus before a word (-late) leaves out what holds it. When every word is part of a phone number
-// ("+49 176 1234"), they make one term.
+// ("+49 176 1234"), they make one term. A control character (a NUL
+// pasted along with the text) or a byte that is no UTF-8 separates words
+// as a space does: no text to find holds one.
 func ParseSearch(q string) SearchQuery {
 	var out SearchQuery
 	var words []string
+	q = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, q)
 	toks := splitQuery(q)
 	for i := 0; i < len(toks); i++ {
 		tok := toks[i]

@@ -276,6 +276,7 @@ var pgContract = []struct {
 	{"TestSearchEqualContactsLatestActivityFirst", TestSearchEqualContactsLatestActivityFirst},
 	{"TestSearchContactNamesWhateverTheApostrophe", TestSearchContactNamesWhateverTheApostrophe},
 	{"TestSearchFindsPhoneNumbersHoweverWritten", TestSearchFindsPhoneNumbersHoweverWritten},
+	{"TestSearchQueryWithControlCharacters", TestSearchQueryWithControlCharacters},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},

@@ -1001,3 +1001,36 @@ func TestSearchFindsPhoneNumbersHoweverWritten(t *testing.T) {
 		}
 	}
 }
+
+// A query holding a control character (a NUL pasted with the text) or a
+// byte that is no UTF-8, as a script may send, is searched with it as a
+// space between words: the search, its from: and -word, and the
+// Contacts page answer instead of failing.
+func TestSearchQueryWithControlCharacters(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	c := f.conv("+14155550101", "Ann Lee", inbox.WhatsApp)
+	id := f.msg(c, "hello world, where is my parcel?", nil)
+	for _, q := range []string{"hello\x00world", "parcel\x00", "hello world\x01", "from:Ann\x00parcel", "-late\x00parcel",
+		"hel\xfflo", "\xff\xfe parcel", "\x00"} {
+		hits, _, err := f.db.Search(ctx, inbox.SearchFilter{Query: q})
+		if err != nil {
+			t.Errorf("search %q: %v", q, err)
+			continue
+		}
+		if q == "hel\xfflo" || q == "\x00" {
+			continue // no word left to find
+		}
+		if len(hits) != 1 || hits[0].MessageID != id {
+			t.Errorf("search %q: %+v, want the message %d", q, hits, id)
+		}
+	}
+	for _, q := range []string{"Ann\x00", "Lee\xff"} {
+		page, _, err := f.db.Contacts(ctx, inbox.ContactFilter{Query: q})
+		if err != nil {
+			t.Errorf("contacts %q: %v", q, err)
+		} else if len(page) != 1 || page[0].ID != c.Contact.ID {
+			t.Errorf("contacts %q: %+v, want Ann Lee", q, page)
+		}
+	}
+}
