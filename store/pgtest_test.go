@@ -277,6 +277,7 @@ var pgContract = []struct {
 	{"TestSearchContactNamesWhateverTheApostrophe", TestSearchContactNamesWhateverTheApostrophe},
 	{"TestSearchFindsPhoneNumbersHoweverWritten", TestSearchFindsPhoneNumbersHoweverWritten},
 	{"TestSearchQueryWithControlCharacters", TestSearchQueryWithControlCharacters},
+	{"TestReportRowsHoldNoConnectionWhileWritten", TestReportRowsHoldNoConnectionWhileWritten},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},

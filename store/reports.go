@@ -749,12 +749,47 @@ func (db *DB) userNames(ctx context.Context) (map[int64]string, error) {
 const reportRowLabels = `(SELECT group_concat(l.name, char(31)) FROM conversation_labels cl
 	JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id = o.conversation_id)`
 
+// reportRowsPage is how many rows of an export ReportRows reads at once.
+const reportRowsPage = 256
+
 // ReportRows returns the openings of f's period, oldest first, with their
 // conversation's contact, assignee and message counts, to fn one by one.
+// It reads them a page at a time and gives each page to fn with no read
+// of the database open: an export sent slowly (a year's, to a phone)
+// holds no connection of the pool, nor, on SQLite, the WAL from being
+// checkpointed and reset meanwhile.
 func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbox.ReportRow) error) error {
 	where, args := openingsWhere(f, `o.opened_at`)
 	where = strings.NewReplacer(" sender_id", " o.sender_id", " channel", " o.channel",
 		"(first_responder_id", "(o.first_responder_id", " resolver_id", " o.resolver_id").Replace(where)
+	var page []inbox.ReportRow
+	for {
+		w, a := where, args
+		if n := len(page); n > 0 {
+			// After the last row given, in the order of the rows.
+			last := page[n-1]
+			at := msOf(last.Opening.OpenedAt)
+			w += ` AND o.opened_at >= ? AND (o.opened_at > ? OR o.conversation_id > ?)`
+			a = append(slices.Clip(args), at, at, last.ConversationID)
+		}
+		var err error
+		if page, err = db.reportRowsPage(ctx, w, a, page[:0]); err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < reportRowsPage {
+			return nil
+		}
+	}
+}
+
+// reportRowsPage reads up to reportRowsPage rows of the export whose
+// openings o meet where, after out's.
+func (db *DB) reportRowsPage(ctx context.Context, where string, args []any, out []inbox.ReportRow) ([]inbox.ReportRow, error) {
 	rows, err := db.reader.QueryContext(ctx, `SELECT o.conversation_id, ct.phone, ct.name, o.sender_id, o.channel,
 			o.opened_at, o.first_response_at, o.resolved_at,
 			coalesce(a.name, ''), coalesce(r.name, ''), coalesce(v.name, ''),
@@ -767,9 +802,10 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 		JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN users a ON a.id = c.assignee_id
 		LEFT JOIN users r ON r.id = o.first_responder_id
-		LEFT JOIN users v ON v.id = o.resolver_id`+where+` ORDER BY o.opened_at, o.conversation_id`, args...)
+		LEFT JOIN users v ON v.id = o.resolver_id`+where+` ORDER BY o.opened_at, o.conversation_id LIMIT ?`,
+		append(slices.Clip(args), reportRowsPage)...)
 	if err != nil {
-		return fmt.Errorf("report rows: %w", err)
+		return nil, fmt.Errorf("report rows: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -778,18 +814,19 @@ func (db *DB) ReportRows(ctx context.Context, f inbox.ReportFilter, fn func(inbo
 		if err := rows.Scan(&r.ConversationID, &r.ContactPhone, &r.ContactName, &r.SenderID, &ch,
 			msTime{&r.Opening.OpenedAt}, msTime{&r.Opening.FirstResponseAt}, msTime{&r.Opening.ResolvedAt},
 			&r.Assignee, &r.FirstResponder, &r.Resolver, &r.Inbound, &r.Outbound, &labels, &r.CSAT); err != nil {
-			return fmt.Errorf("report rows: %w", err)
+			return nil, fmt.Errorf("report rows: %w", err)
 		}
 		if labels != "" {
 			r.Labels = strings.Split(labels, "\x1f")
 			slices.SortFunc(r.Labels, compareNames)
 		}
 		r.Channel = inbox.Channel(ch)
-		if err := fn(r); err != nil {
-			return err
-		}
+		out = append(out, r)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report rows: %w", err)
+	}
+	return out, nil
 }
 
 // andSenderChannel appends the report filter's sender and channel to

@@ -721,3 +721,58 @@ func TestMigrationForgetsFailedRepliesAsResponses(t *testing.T) {
 		t.Fatalf("openings after the upgrade %+v, want %+v, unanswered", got, want)
 	}
 }
+
+// TestReportRowsHoldNoConnectionWhileWritten: an export of more rows
+// than a page gives every opening once, in order (openings of the same
+// instant across a page's end too), and while fn writes a row out (to a
+// client reading slowly) no connection of the read pool is held: on
+// SQLite, an open read would keep the WAL from being reset the whole
+// download long.
+func TestReportRowsHoldNoConnectionWhileWritten(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	const n = 2*reportRowsPage + 50
+	for i := range n {
+		id := fmt.Sprint(i)
+		// Half of them open in the same millisecond.
+		when := at
+		if i%2 == 1 {
+			when = at.Add(time.Duration(i) * time.Second)
+		}
+		if _, err := db.Ingest(ctx, inboundEvent("evt_"+id, fmt.Sprintf("+1555%07d", i), "msg_"+id, "Hello", when), inbox.Apply); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows []inbox.ReportRow
+	held := 0
+	err := db.ReportRows(ctx, inbox.ReportFilter{From: at, To: at.Add(24 * time.Hour)}, func(r inbox.ReportRow) error {
+		if db.reader.Stats().InUse > 0 {
+			held++
+		}
+		rows = append(rows, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held > 0 {
+		t.Errorf("a read connection was held while %d of %d rows were written out", held, len(rows))
+	}
+	seen := map[int64]bool{}
+	for i, r := range rows {
+		if seen[r.ConversationID] {
+			t.Fatalf("conversation %d exported twice", r.ConversationID)
+		}
+		seen[r.ConversationID] = true
+		if i > 0 {
+			p := rows[i-1]
+			if c := r.Opening.OpenedAt.Compare(p.Opening.OpenedAt); c < 0 || c == 0 && r.ConversationID < p.ConversationID {
+				t.Fatalf("row %d (%d at %v) after %d at %v: want oldest first", i, r.ConversationID, r.Opening.OpenedAt, p.ConversationID, p.Opening.OpenedAt)
+			}
+		}
+	}
+	if len(rows) != n {
+		t.Errorf("%d rows, want %d", len(rows), n)
+	}
+}
