@@ -368,6 +368,29 @@ func TestWriteTimeoutSparesDownloadsUploadsAndLivePages(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, pngBytes(t)) {
 		t.Fatalf("download: %d, %d bytes", resp.StatusCode, len(got))
 	}
+	// ... so are the reports' CSV, from the page and to a script (a year
+	// of conversations takes a while) ...
+	to := url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	for _, path := range []string{"/reports/export.csv", "/api/v1/reports/export.csv?to=" + to} {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		if strings.HasPrefix(path, "/api/") {
+			req.Header.Set("Authorization", "Bearer "+ts.token)
+		}
+		resp, err := a.client.Do(req)
+		if err != nil {
+			t.Fatalf("%s past the server's write timeout: %v", path, err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		// An agent's CSV holds the conversations they answered: none yet.
+		want := "conversation_id,"
+		if strings.HasPrefix(path, "/api/") {
+			want = fmt.Sprintf("\n%d,+14155551234,", conv)
+		}
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(got), want) {
+			t.Fatalf("%s: %d %q %v, want %q", path, resp.StatusCode, got, err, want)
+		}
+	}
 	// ... and a live page gets its updates.
 	u, _ := url.Parse(base)
 	dialer := websocket.Dialer{Jar: a.client.Jar, HandshakeTimeout: 5 * time.Second}

@@ -19,7 +19,8 @@ const (
 	IdleTimeout       = 120 * time.Second
 
 	// downloadTimeout is how long /files/ and /media/ may take to send a
-	// file (25 MiB at 45 KB/s).
+	// file (25 MiB at 45 KB/s), and the reports their CSV (a year of
+	// conversations).
 	downloadTimeout = 10 * time.Minute
 	// uploadTimeout is how long an upload may take to answer: reading
 	// the body, then WriteTimeout.
@@ -46,7 +47,8 @@ func (s *Server) HTTPServer(errorLog *log.Logger) *http.Server {
 func extendDeadline(w http.ResponseWriter, r *http.Request) {
 	var d time.Duration
 	switch {
-	case r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/files/") || strings.HasPrefix(r.URL.Path, "/media/")):
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && (strings.HasPrefix(r.URL.Path, "/files/") ||
+		strings.HasPrefix(r.URL.Path, "/media/") || r.URL.Path == "/reports/export.csv" || r.URL.Path == "/api/v1/reports/export.csv"):
 		d = downloadTimeout
 	case r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data"):
 		d = uploadTimeout
