@@ -54,7 +54,9 @@ func snippetHTML(s string) string {
 // searchFilter reads the filters of a search from the query string, as
 // the API and the inbox page take them. from and to are RFC 3339 times,
 // or days (2025-03-01) in loc: from the start of the from day to the end
-// of the to day.
+// of the to day, where a day starts at inbox.DayStart (in Santiago, where
+// summer time begins at midnight, at 01:00 that day, not at 23:00 the day
+// before).
 func searchFilter(c echo.Context, loc *time.Location) (inbox.SearchFilter, error) {
 	f := inbox.SearchFilter{Query: c.QueryParam("q"), Cursor: c.QueryParam("cursor"), Label: c.QueryParam("label"),
 		SenderID: c.QueryParam("senderId")}
@@ -100,9 +102,9 @@ func searchFilter(c echo.Context, loc *time.Location) (inbox.SearchFilter, error
 		if v == "" {
 			continue
 		}
-		if day, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+		if day, err := dayIn(v, loc); err == nil {
 			if p.name == "to" {
-				day = day.AddDate(0, 0, 1)
+				day = inbox.DaysAfter(day, 1, loc)
 			}
 			*p.t = day
 			continue

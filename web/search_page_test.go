@@ -124,3 +124,47 @@ func TestSearchOfOperatorsAloneSaysToAddAWord(t *testing.T) {
 		t.Errorf("a word and a label: %d results, want 1", p.find("search-hit").Length())
 	}
 }
+
+// The search box's days are whole days in the agent's zone where summer
+// time starts at midnight: in Santiago, 6 September 2026 begins at 01:00
+// (midnight does not exist), so a message at 23:30 on the 5th is the
+// 5th's, found by a search to the 5th and not by one from the 6th.
+func TestSearchPageDaysWhereSummerTimeStartsAtMidnight(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
+	a := ts.newAgent()
+	a.login(ana.Email)
+	loc := a.inZone("America/Santiago")
+	late := time.Date(2026, 9, 5, 23, 30, 0, 0, loc) // 03:30 UTC on the 6th
+	early := time.Date(2026, 9, 6, 1, 30, 0, 0, loc) // the 6th's first hour
+	if late.Format("15:04") != "23:30" || early.Format("15:04") != "01:30" {
+		t.Fatalf("zone data: %v, %v", late, early)
+	}
+	ts.mustPost(inboundText("evt_1", "msg_1", "parcel late on the fifth", late))
+	ts.mustPost(inboundText("evt_2", "msg_2", "parcel early on the sixth", early))
+	a.get("/inbox")
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"from=2026-09-05&to=2026-09-05", []string{"fifth"}},
+		{"to=2026-09-05", []string{"fifth"}},
+		{"from=2026-09-06&to=2026-09-06", []string{"sixth"}},
+		{"from=2026-09-06", []string{"sixth"}},
+		{"from=2026-09-05&to=2026-09-06", []string{"fifth", "sixth"}},
+	} {
+		p := a.htmx("/search?q=parcel&" + c.query)
+		var got []string
+		p.find("search-hit").Each(func(_ int, h *goquery.Selection) {
+			for _, w := range []string{"fifth", "sixth"} {
+				if strings.Contains(h.Text(), w) {
+					got = append(got, w)
+				}
+			}
+		})
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: found %q, want %q", c.query, got, c.want)
+		}
+	}
+}
