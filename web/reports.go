@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -219,7 +220,7 @@ func (s *Server) handleAPIReportExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.writeReportCSV(c, f, loc)
+	return s.writeReportCSV(c, f, loc, false)
 }
 
 // reportCSVHeader names the export's columns.
@@ -230,11 +231,16 @@ var reportCSVHeader = []string{
 	"first_response_business_seconds", "resolution_business_seconds", "labels", "csat",
 }
 
+// utf8BOM opens a CSV that people open in a spreadsheet: Excel reads a
+// CSV without it in the computer's own code page, where José is JosÃ©.
+const utf8BOM = "\uFEFF"
+
 // writeReportCSV streams one row per opening of f's period. Times are
 // RFC 3339 in UTC; a cell a spreadsheet would run as a formula is
 // prefixed with an apostrophe. The file is named for the period's first
-// and last day in the reporting time zone, loc.
-func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter, loc *time.Location) error {
+// and last day in the reporting time zone, loc. forPeople starts it with
+// utf8BOM (the page's download; a script's has none).
+func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter, loc *time.Location, forPeople bool) error {
 	// The period ends before To.
 	name := fmt.Sprintf("switchboard-report-%s-%s.csv", f.From.In(loc).Format("20060102"),
 		f.To.Add(-time.Nanosecond).In(loc).Format("20060102"))
@@ -252,9 +258,8 @@ func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter, loc *time.
 	err = s.store.ReportRows(c.Request().Context(), f, func(r inbox.ReportRow) error {
 		if !started {
 			started = true
-			c.Response().WriteHeader(http.StatusOK)
-			w = csv.NewWriter(c.Response())
-			if err := w.Write(reportCSVHeader); err != nil {
+			var err error
+			if w, err = startReportCSV(c, forPeople); err != nil {
 				return err
 			}
 		}
@@ -287,9 +292,7 @@ func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter, loc *time.
 		return err
 	}
 	if !started {
-		c.Response().WriteHeader(http.StatusOK)
-		w = csv.NewWriter(c.Response())
-		if err := w.Write(reportCSVHeader); err != nil {
+		if w, err = startReportCSV(c, forPeople); err != nil {
 			return nil
 		}
 	}
@@ -298,6 +301,19 @@ func (s *Server) writeReportCSV(c echo.Context, f inbox.ReportFilter, loc *time.
 		s.log.Error("report export ended early", "err", err)
 	}
 	return nil
+}
+
+// startReportCSV sends the export's status and its first line, after
+// utf8BOM when forPeople.
+func startReportCSV(c echo.Context, forPeople bool) (*csv.Writer, error) {
+	c.Response().WriteHeader(http.StatusOK)
+	if forPeople {
+		if _, err := io.WriteString(c.Response(), utf8BOM); err != nil {
+			return nil, err
+		}
+	}
+	w := csv.NewWriter(c.Response())
+	return w, w.Write(reportCSVHeader)
 }
 
 // csvCell defuses a value a spreadsheet would take for a formula.

@@ -201,7 +201,7 @@ func (s *Server) handleReportsExport(c echo.Context) error {
 	if u := currentUser(c); u.Role != inbox.RoleAdmin {
 		f.AgentID = u.ID
 	}
-	return s.writeReportCSV(c, f, loc)
+	return s.writeReportCSV(c, f, loc, true)
 }
 
 // POST /admin/reports/time-zone

@@ -733,3 +733,33 @@ func TestReportDurationsAreNotCutShort(t *testing.T) {
 		t.Errorf("Ben's own report %q, want 1 min 44 s", got)
 	}
 }
+
+// The Reports page's CSV opens in Excel with its names as written: it
+// starts with a UTF-8 byte order mark, without which Excel reads the
+// file in the computer's code page (José Müller as JosÃ© MÃ¼ller). A
+// script's export, from the API, has none.
+func TestReportExportForPeopleOpensInExcel(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+34600111222", "José Müller", "Hola", time.Now().Add(-time.Minute)))
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	// With a row, and with none (a period with no conversation).
+	for path, row := range map[string]string{"/reports/export.csv": ",José Müller,", "/reports/export.csv?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z": ""} {
+		body := a.get(path).body
+		if !strings.HasPrefix(body, "\uFEFFconversation_id,") || !strings.Contains(body, row) {
+			t.Errorf("%s starts %q, want a byte order mark then the header, and a row with %q", path, body[:min(len(body), 40)], row)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, ts.srv.URL+"/api/v1/reports/export.csv", nil)
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	resp, err := ts.client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(string(body), "conversation_id,") {
+		t.Errorf("the API's CSV starts %q, want the header", body[:min(len(body), 40)])
+	}
+}
