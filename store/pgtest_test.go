@@ -278,6 +278,7 @@ var pgContract = []struct {
 	{"TestSearchFindsPhoneNumbersHoweverWritten", TestSearchFindsPhoneNumbersHoweverWritten},
 	{"TestSearchQueryWithControlCharacters", TestSearchQueryWithControlCharacters},
 	{"TestReportRowsHoldNoConnectionWhileWritten", TestReportRowsHoldNoConnectionWhileWritten},
+	{"TestSearchGreekAndRussianWhateverTheAccents", TestSearchGreekAndRussianWhateverTheAccents},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},

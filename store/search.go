@@ -335,6 +335,73 @@ func apostropheForms(s string) []string {
 	return forms
 }
 
+// The accents SQLite's indexes keep: they take the accents off Latin
+// letters alone (FTS5's unicode61 tokenizer), where PostgreSQL's
+// search_fold takes them off Greek and Cyrillic ones too. Greek writes a
+// word's stress (tonos) on one vowel, and leaves it out in capitals
+// (ΑΘΗΝΑ, Αθήνα); Russian mostly writes ё as е (елка, ёлка).
+var (
+	// unaccented maps a Greek vowel with tonos or dialytika, and ё, to
+	// the letter without.
+	unaccented = map[rune]rune{'ά': 'α', 'έ': 'ε', 'ή': 'η', 'ί': 'ι', 'ϊ': 'ι', 'ΐ': 'ι', 'ό': 'ο', 'ύ': 'υ',
+		'ϋ': 'υ', 'ΰ': 'υ', 'ώ': 'ω', 'ё': 'е'}
+	// accented maps a letter to its form with the accent a word may
+	// carry on it.
+	accented = map[rune]rune{'α': 'ά', 'ε': 'έ', 'η': 'ή', 'ι': 'ί', 'ο': 'ό', 'υ': 'ύ', 'ω': 'ώ', 'е': 'ё'}
+)
+
+// maxAccentForms bounds the forms accentForms gives the terms of one
+// search, all together: each is one more pass over an index, and a
+// pasted message (found by its words as written) needs none.
+const maxAccentForms = 16
+
+// accentFormsOf are accentForms of each of terms, at most maxAccentForms
+// in all, the first terms' first.
+func accentFormsOf(terms []inbox.SearchTerm) [][]string {
+	out := make([][]string, len(terms))
+	left := maxAccentForms
+	for i, t := range terms {
+		forms := accentForms(t)
+		out[i] = forms[:min(len(forms), left)]
+		left -= len(out[i])
+	}
+	return out
+}
+
+// accentForms are the ways a Greek or Russian word of t may be written
+// that SQLite's indexes tell apart from it and PostgreSQL's do not: with
+// no accent, and with one on each of its vowels (a Russian word, ё for
+// each е); for a phrase, without its accents alone. None is t as written.
+// Words of other scripts have none.
+func accentForms(t inbox.SearchTerm) []string {
+	lower := strings.ToLower(t.Text)
+	base := strings.Map(func(r rune) rune {
+		if b, ok := unaccented[r]; ok {
+			return b
+		}
+		return r
+	}, lower)
+	var out []string
+	add := func(f string) {
+		if f != lower && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	add(base)
+	if strings.ContainsFunc(base, unicode.IsSpace) {
+		return out
+	}
+	runes := []rune(base)
+	for i, r := range runes {
+		if a, ok := accented[r]; ok {
+			runes[i] = a
+			add(string(runes))
+			runes[i] = r
+		}
+	}
+	return out
+}
+
 // contactMatch is the FTS5 query, and its table, for contacts that match
 // every term: phone-like terms in the digits of the number or as typed in
 // the name or notes, others anywhere; by substring when every term has three characters or
@@ -359,8 +426,9 @@ func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 		return p
 	}
 	// The text as typed, in each way of writing its apostrophes.
-	typed := func(t inbox.SearchTerm) string {
-		forms := apostropheForms(t.Text)
+	accents := accentFormsOf(terms)
+	typed := func(i int, t inbox.SearchTerm) string {
+		forms := append(apostropheForms(t.Text), accents[i]...)
 		for i, v := range forms {
 			forms[i] = star(ftsQuote(v), t)
 		}
@@ -370,9 +438,9 @@ func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 		return "(" + strings.Join(forms, " OR ") + ")"
 	}
 	parts := make([]string, 0, len(terms))
-	for _, t := range terms {
+	for i, t := range terms {
 		if t.Digits == "" {
-			parts = append(parts, typed(t))
+			parts = append(parts, typed(i, t))
 			continue
 		}
 		p := star(ftsQuote(text(t)), t)
@@ -384,7 +452,7 @@ func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 		if alt := strings.TrimLeft(t.Digits, "0"); alt != t.Digits && utf8.RuneCountInString(alt) >= 3 {
 			p = "(" + p + " OR " + star(ftsQuote(alt), t) + ")"
 		}
-		p = "(phone : " + p + " OR {name notes} : " + typed(t) + ")"
+		p = "(phone : " + p + " OR {name notes} : " + typed(i, t) + ")"
 		parts = append(parts, p)
 	}
 	if tri {
@@ -488,6 +556,16 @@ func (db *DB) search(ctx context.Context, f inbox.SearchFilter) ([]inbox.SearchH
 			p.wordForms, p.triForms = make([][]string, len(p.terms)), make([][]string, len(p.terms))
 		}
 		p.wordForms[i], p.triForms[i] = numberForms(t, numbers[t.Digits])
+	}
+	if !db.dialect.postgres {
+		for i, forms := range accentFormsOf(p.terms) {
+			if len(forms) > 0 {
+				if p.wordForms == nil {
+					p.wordForms, p.triForms = make([][]string, len(p.terms)), make([][]string, len(p.terms))
+				}
+				p.wordForms[i], p.triForms[i] = append(p.wordForms[i], forms...), append(p.triForms[i], forms...)
+			}
+		}
 	}
 	if len(p.terms) > 0 {
 		p.trigram = trigramMatch(p.terms, p.triForms)

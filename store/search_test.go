@@ -1034,3 +1034,54 @@ func TestSearchQueryWithControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// Greek and Russian words are found whatever their accents, on SQLite as
+// on PostgreSQL: Greek leaves the stress mark out in capitals and often
+// when typing (ΑΘΗΝΑ, αθηνα for Αθήνα), and Russian mostly writes ё as е
+// (елка for ёлка); in messages, the start of a word, and contact names,
+// on the Contacts page too.
+func TestSearchGreekAndRussianWhateverTheAccents(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	kostas := f.conv("+306912345678", "Κώστας Παπαδόπουλος", inbox.WhatsApp)
+	olga := f.conv("+79161234567", "Ольга", inbox.WhatsApp)
+	athens := f.msg(kostas, "Θα είμαι στην Αθήνα αύριο", nil)
+	capitals := f.msg(kostas, "ΤΟ ΔΕΜΑ ΕΙΝΑΙ ΣΤΗΝ ΑΘΗΝΑ", nil)
+	tree := f.msg(olga, "Где моя ёлка?", nil)
+	plain := f.msg(olga, "Елка пришла, спасибо", nil)
+	for _, c := range []struct {
+		q    string
+		want []int64
+	}{
+		{"αθηνα", []int64{athens, capitals}}, {"ΑΘΗΝΑ", []int64{athens, capitals}}, {"Αθήνα", []int64{athens, capitals}},
+		{"αυριο", []int64{athens}}, {"Αθην", []int64{athens, capitals}}, {"είναι", []int64{capitals}},
+		{"елка", []int64{tree, plain}}, {"ёлка", []int64{tree, plain}}, {"ЁЛКА", []int64{tree, plain}},
+	} {
+		var got []int64
+		for _, id := range f.ids(c.q) {
+			if id != 0 {
+				got = append(got, id)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("search %q: messages %v, want %v", c.q, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		q    string
+		want inbox.Conversation
+	}{{"κωστας", kostas}, {"ΠΑΠΑΔΟΠΟΥΛΟΣ", kostas}, {"Κωστα", kostas}, {"ольга", olga}} {
+		hits, _ := f.search(inbox.SearchFilter{Query: c.q})
+		if len(hits) == 0 || hits[0].MessageID != 0 || hits[0].ConversationID != c.want.ID {
+			t.Errorf("search %q: %+v, want %s first", c.q, hits, c.want.Contact.Name)
+		}
+		page, _, err := f.db.Contacts(ctx, inbox.ContactFilter{Query: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != 1 || page[0].ID != c.want.Contact.ID {
+			t.Errorf("Contacts page, %q: %+v, want %s", c.q, page, c.want.Contact.Name)
+		}
+	}
+}
