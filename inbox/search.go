@@ -132,13 +132,17 @@ type SearchQuery struct {
 // minus before a word (-late) leaves out what holds it. When every word is part of a phone number
 // ("+49 176 1234"), they make one term. A control character (a NUL
 // pasted along with the text) or a byte that is no UTF-8 separates words
-// as a space does: no text to find holds one.
+// as a space does: no text to find holds one. Quotes as phones and word
+// processors set them (“…”, „…“) quote as "…" does.
 func ParseSearch(q string) SearchQuery {
 	var out SearchQuery
 	var words []string
 	q = strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) {
+		switch {
+		case r == utf8.RuneError || unicode.IsControl(r):
 			return ' '
+		case r == '“' || r == '”' || r == '„' || r == '‟':
+			return '"'
 		}
 		return r
 	}, q)

@@ -279,6 +279,7 @@ var pgContract = []struct {
 	{"TestSearchQueryWithControlCharacters", TestSearchQueryWithControlCharacters},
 	{"TestReportRowsHoldNoConnectionWhileWritten", TestReportRowsHoldNoConnectionWhileWritten},
 	{"TestSearchGreekAndRussianWhateverTheAccents", TestSearchGreekAndRussianWhateverTheAccents},
+	{"TestSearchTypographicQuotes", TestSearchTypographicQuotes},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},

@@ -1085,3 +1085,33 @@ func TestSearchGreekAndRussianWhateverTheAccents(t *testing.T) {
 		}
 	}
 }
+
+// Quotes as a phone types them (“…”, and „…“ in German) quote as "…"
+// do, as iOS puts them in the search box: a phrase is found as a phrase,
+// from:“Ann Lee” is the contact of two words and label:“Billing issue”
+// the label.
+func TestSearchTypographicQuotes(t *testing.T) {
+	ctx := context.Background()
+	f := newSearchFixture(t)
+	ann := f.conv("+14155550101", "Ann Lee", inbox.WhatsApp)
+	bob := f.conv("+14155550102", "Bob Lee", inbox.WhatsApp)
+	phrase := f.msg(ann, "where is my parcel today", nil)
+	apart := f.msg(bob, "my parcel is where today", nil)
+	billing := &inbox.Label{Name: "Billing issue", Colour: "blue"}
+	if err := f.db.CreateLabel(ctx, billing); err != nil {
+		t.Fatal(err)
+	}
+	update(t, f.db, []int64{ann.ID}, inbox.ConversationUpdate{AddLabels: []string{"Billing issue"}}, t0)
+	for _, c := range []struct {
+		q    string
+		want []int64
+	}{
+		{`"where is"`, []int64{phrase}}, {`“where is”`, []int64{phrase}}, {`„where is“`, []int64{phrase}},
+		{`parcel from:“Ann Lee”`, []int64{phrase}}, {`parcel label:“Billing issue”`, []int64{phrase}},
+		{`parcel`, []int64{apart, phrase}},
+	} {
+		if got := f.ids(c.q); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.q, got, c.want)
+		}
+	}
+}
