@@ -280,6 +280,7 @@ var pgContract = []struct {
 	{"TestReportRowsHoldNoConnectionWhileWritten", TestReportRowsHoldNoConnectionWhileWritten},
 	{"TestSearchGreekAndRussianWhateverTheAccents", TestSearchGreekAndRussianWhateverTheAccents},
 	{"TestSearchTypographicQuotes", TestSearchTypographicQuotes},
+	{"TestSearchContactNamesTypedWithoutTheirLetters", TestSearchContactNamesTypedWithoutTheirLetters},
 	{"TestSearchSameResultsOnBothEngines", TestSearchSameResultsOnBothEngines},
 	{"TestPostgresSearchPlansForItsTerms", TestPostgresSearchPlansForItsTerms},
 	{"TestPostgresMigrationFoldsKanaAsSQLite", TestPostgresMigrationFoldsKanaAsSQLite},

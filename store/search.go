@@ -402,6 +402,63 @@ func accentForms(t inbox.SearchTerm) []string {
 	return out
 }
 
+// letterSpellings are the letters that no index takes the accent off
+// (they are letters of their own, not one with a mark), beside how a
+// keyboard without them spells them: Michał as Michal, Søren as Soren,
+// Đức as Duc, Weiß as Weiss, Ærø as Aero.
+var letterSpellings = [][2]string{{"ss", "ß"}, {"ae", "æ"}, {"oe", "œ"}, {"l", "ł"}, {"o", "ø"}, {"d", "đ"}}
+
+// maxLetterForms bounds the forms letterFormsOf gives the terms of one
+// contact search, all together.
+const maxLetterForms = 16
+
+// letterForms are the ways a name typed as t may be written with the
+// letters of letterSpellings: for each, with it in place of one of its
+// spellings, and in place of all of them (Władysław for wladyslaw); and
+// with every one in place of all of their spellings (Ærø for aero). None
+// is t as written.
+func letterForms(t inbox.SearchTerm) []string {
+	lower := strings.ToLower(t.Text)
+	var out []string
+	add := func(f string) {
+		if f != lower && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	all := lower
+	for _, ls := range letterSpellings {
+		all = strings.ReplaceAll(all, ls[0], ls[1])
+	}
+	add(all)
+	for _, ls := range letterSpellings {
+		for i := 0; ; {
+			at := strings.Index(lower[i:], ls[0])
+			if at < 0 {
+				break
+			}
+			at += i
+			add(lower[:at] + ls[1] + lower[at+len(ls[0]):])
+			i = at + len(ls[0])
+		}
+		add(strings.ReplaceAll(lower, ls[0], ls[1]))
+	}
+	return out
+}
+
+// letterFormsOf are letterForms of each of terms, at most maxLetterForms
+// in all, the first terms' first. The contacts' indexes are small: a
+// contact search can afford them where a search of the messages cannot.
+func letterFormsOf(terms []inbox.SearchTerm) [][]string {
+	out := make([][]string, len(terms))
+	left := maxLetterForms
+	for i, t := range terms {
+		forms := letterForms(t)
+		out[i] = forms[:min(len(forms), left)]
+		left -= len(out[i])
+	}
+	return out
+}
+
 // contactMatch is the FTS5 query, and its table, for contacts that match
 // every term: phone-like terms in the digits of the number or as typed in
 // the name or notes, others anywhere; by substring when every term has three characters or
@@ -426,9 +483,9 @@ func contactMatch(terms []inbox.SearchTerm) (table, match string) {
 		return p
 	}
 	// The text as typed, in each way of writing its apostrophes.
-	accents := accentFormsOf(terms)
+	accents, letters := accentFormsOf(terms), letterFormsOf(terms)
 	typed := func(i int, t inbox.SearchTerm) string {
-		forms := append(apostropheForms(t.Text), accents[i]...)
+		forms := append(append(apostropheForms(t.Text), accents[i]...), letters[i]...)
 		for i, v := range forms {
 			forms[i] = star(ftsQuote(v), t)
 		}

@@ -171,16 +171,18 @@ func (db *DB) pgContactMatch(ctx context.Context, terms []inbox.SearchTerm) (con
 			tri = false
 		}
 	}
-	// Each term asks for up to three texts: the digits, the digits without
-	// leading zeros and the text as typed (a phone-like term), or the text.
+	// Each term asks for the digits, the digits without leading zeros and
+	// the text as typed (a phone-like term), or the text; the text in each
+	// of its forms (apostropheForms, letterForms).
 	type ask struct {
 		text, weights string
 		term          int
 	}
 	var asks []ask
+	letters := letterFormsOf(terms)
 	for i, t := range terms {
 		if t.Digits == "" {
-			for _, v := range apostropheForms(t.Text) {
+			for _, v := range append(apostropheForms(t.Text), letters[i]...) {
 				asks = append(asks, ask{v, "", i})
 			}
 			continue
@@ -189,7 +191,7 @@ func (db *DB) pgContactMatch(ctx context.Context, terms []inbox.SearchTerm) (con
 		if alt := strings.TrimLeft(t.Digits, "0"); alt != t.Digits && utf8.RuneCountInString(alt) >= 3 {
 			asks = append(asks, ask{alt, "B", i})
 		}
-		for _, v := range apostropheForms(t.Text) {
+		for _, v := range append(apostropheForms(t.Text), letters[i]...) {
 			asks = append(asks, ask{v, "AC", i})
 		}
 	}

@@ -1115,3 +1115,42 @@ func TestSearchTypographicQuotes(t *testing.T) {
 		}
 	}
 }
+
+// A contact whose name has a letter of its own that a keyboard without it
+// spells otherwise (Michał, Søren, Đức, Weiß) is found as it is typed
+// there (michal, soren, duc, weiss), in the search, its from: and on the
+// Contacts page; and by the letter itself.
+func TestSearchContactNamesTypedWithoutTheirLetters(t *testing.T) {
+	ctx := context.Background()
+	f := newSearchFixture(t)
+	michal := f.conv("+48601234567", "Michał Władysław", inbox.WhatsApp)
+	soren := f.conv("+4520123456", "Søren Ærø", inbox.WhatsApp)
+	duc := f.conv("+84912345678", "Nguyễn Đức", inbox.WhatsApp)
+	weiss := f.conv("+4915112345678", "Jürgen Weiß", inbox.WhatsApp)
+	for _, c := range []inbox.Conversation{michal, soren, duc, weiss} {
+		f.msg(c, "Where is my parcel?", nil)
+	}
+	for _, c := range []struct {
+		q    string
+		want inbox.Conversation
+	}{
+		{"michal", michal}, {"MICHAL", michal}, {"Michał", michal}, {"wladyslaw", michal}, {"michal wladys", michal},
+		{"soren", soren}, {"aero", soren}, {"Søren", soren}, {"duc", duc}, {"nguyen duc", duc}, {"weiss", weiss}, {"Weiß", weiss},
+	} {
+		hits, _ := f.search(inbox.SearchFilter{Query: c.q})
+		if len(hits) == 0 || hits[0].MessageID != 0 || hits[0].ConversationID != c.want.ID {
+			t.Errorf("search %q: %+v, want %s first", c.q, hits, c.want.Contact.Name)
+		}
+		page, _, err := f.db.Contacts(ctx, inbox.ContactFilter{Query: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != 1 || page[0].ID != c.want.Contact.ID {
+			t.Errorf("Contacts page, %q: %+v, want %s alone", c.q, page, c.want.Contact.Name)
+		}
+	}
+	hits, _ := f.search(inbox.SearchFilter{Query: "parcel from:michal"})
+	if len(hits) != 1 || hits[0].ConversationID != michal.ID {
+		t.Errorf("parcel from:michal: %+v, want Michał's message", hits)
+	}
+}
