@@ -299,6 +299,12 @@ type InteractiveReply struct {
 	Title string `json:"title"`
 }
 
+// BusinessReactor is the From of the team's reaction: the one emoji the
+// business puts on a customer's message, whoever of the team chose it, as
+// WhatsApp shows it to the customer. Every other From is a customer's
+// phone, whichever message they reacted to.
+const BusinessReactor = "business"
+
 // Reaction is one person's emoji on one message. A message has at most one
 // reaction per person; a new one replaces the old.
 type Reaction struct {

@@ -11,7 +11,7 @@ import (
 // BusinessReactor is the address reactions the business puts on a
 // customer's message are kept under: one reaction per message for the
 // whole team, as WhatsApp shows it to the customer.
-const BusinessReactor = "business"
+const BusinessReactor = inbox.BusinessReactor
 
 // ReactAsBusiness records the team's emoji on a message (an empty emoji
 // removes it) and returns what changed for the live screens.

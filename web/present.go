@@ -247,10 +247,10 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 	v.Rating = inbox.CSATRating(m)
 	v.StatusTitle, v.Times = statusTitle(m, loc)
 	for _, r := range m.Reactions {
-		// Customers react to what we sent; a reaction on the customer's
-		// own message came from the business's phone.
+		// Who reacted, not which message: a customer reacts to their own
+		// messages as well as to the team's.
 		who := "the customer"
-		if m.Direction == inbox.Inbound {
+		if r.From == inbox.BusinessReactor {
 			who = "your team"
 		}
 		v.Reactions = append(v.Reactions, views.ReactionView{Emoji: r.Emoji, Who: who})
