@@ -159,3 +159,49 @@ func TestMigrationGivesContactsTheirLatestContact(t *testing.T) {
 		t.Errorf("latest contacts %d and %d, want 3000 (the reply, not the later note) and 0 (no message)", one, two)
 	}
 }
+
+// A contact's latest contact is the time of the latest message with them,
+// whatever order Zavu's copies and reports came in: a late copy of a
+// customer's message delivered first, or a delivery report that left a
+// placeholder before the earlier report came, puts it no later than the
+// message's own time once the earlier copy is here.
+func TestAContactsLatestContactFollowsItsMessagesTimes(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	ana, ben, cleo := "+14155550101", "+14155550102", "+14155550103"
+	report := func(id, zavuID, phone string, s inbox.Status, min int) *inbox.Event {
+		ev := statusEvent(id, zavuID, s, at(min))
+		ev.Status.To = phone
+		return ev
+	}
+	mustIngest(t, db,
+		inboundEvent("evt_ana_late", ana, "msg_ana", "Hello", at(10)), // a copy delivered late, first
+		inboundEvent("evt_ana", ana, "msg_ana", "Hello", at(1)),
+		report("evt_ben_delivered", "msg_ben", ben, inbox.StatusDelivered, 9), // another system's message to Ben
+		report("evt_ben_sent", "msg_ben", ben, inbox.StatusSent, 2),
+		inboundEvent("evt_cleo", cleo, "msg_cleo", "Hi", at(5)),
+	)
+	all, _, err := db.Contacts(ctx, inbox.ContactFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]time.Time{}
+	var order []string
+	for _, c := range all {
+		got[c.Phone], order = c.LastContactAt, append(order, c.Phone)
+	}
+	if want := []string{cleo, ben, ana}; !slices.Equal(order, want) {
+		t.Errorf("contacts %v, want %v (the latest in touch first)", order, want)
+	}
+	for phone, min := range map[string]int{ana: 1, ben: 2, cleo: 5} {
+		if !got[phone].Equal(at(min)) {
+			t.Errorf("%s: latest contact %v, want %v", phone, got[phone], at(min))
+		}
+	}
+	id := all[slices.Index(order, ana)].ID
+	d, err := db.ContactDetails(ctx, id)
+	if err != nil || !d.LastContactAt.Equal(at(1)) {
+		t.Errorf("Ana's details: latest contact %v (%v), want %v", d.LastContactAt, err, at(1))
+	}
+}

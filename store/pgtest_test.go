@@ -272,6 +272,7 @@ var pgContract = []struct {
 	{"TestEditContactKeepsATeammatesNotes", TestEditContactKeepsATeammatesNotes},
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
 	{"TestContactsListLatestInContactFirst", TestContactsListLatestInContactFirst},
+	{"TestAContactsLatestContactFollowsItsMessagesTimes", TestAContactsLatestContactFollowsItsMessagesTimes},
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
 	{"TestSearchEqualContactsLatestActivityFirst", TestSearchEqualContactsLatestActivityFirst},
 	{"TestSearchContactNamesWhateverTheApostrophe", TestSearchContactNamesWhateverTheApostrophe},
