@@ -124,6 +124,14 @@ func toMessageJSON(m inbox.Message) messageJSON {
 	}
 	if !m.Content.IsZero() {
 		out.Content = m.Content
+		if _, _, _, ok := ownFileLink(m.Content.MediaURL); ok {
+			// An agent's attachment is named as the pages name it: its
+			// signed link hands the file to whoever holds it, and is
+			// Zavu's alone.
+			c := *m.Content
+			c.MediaURL = "/media/" + strconv.FormatInt(m.ID, 10)
+			out.Content = &c
+		}
 	}
 	for _, r := range m.Reactions {
 		out.Reactions = append(out.Reactions, reactionJSON{Emoji: r.Emoji, From: r.From})

@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -264,9 +265,12 @@ func TestAttachmentIsServedAsItsBytesShow(t *testing.T) {
 			continue
 		}
 		// As the agents' pages show it, and as Zavu fetches it.
-		var m apiMessage
-		ts.mustGet("/api/v1/messages/"+strings.TrimPrefix(src, "/media/"), &m)
-		zavuLink, _ := m.Content["mediaUrl"].(string)
+		id, _ := strconv.ParseInt(strings.TrimPrefix(src, "/media/"), 10, 64)
+		m, err := ts.db.Message(context.Background(), id)
+		if err != nil || m.Content == nil {
+			t.Fatalf("%s: %+v %v", c.file, m, err)
+		}
+		zavuLink := m.Content.MediaURL
 		for _, got := range []page{a.get(src), ts.newAgent().get(strings.TrimPrefix(zavuLink, "http://localhost"))} {
 			h := got.header
 			if got.status != http.StatusOK || h.Get("Content-Type") != c.ctype || !strings.HasPrefix(h.Get("Content-Disposition"), c.disp) ||
