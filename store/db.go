@@ -53,7 +53,7 @@ type DB struct {
 	stopCleanup chan struct{} // closed by Close to stop the background goroutines
 	cleanupDone chan struct{}
 	packDone    chan struct{}   // packHours has stopped
-	staleDone   chan struct{}   // drainStaleOpenings has stopped
+	staleDone   chan struct{}   // drainStaleOpenings, then redoCardSearch, has stopped
 	staleHold   <-chan struct{} // drainStaleOpenings waits for it to close (tests)
 
 	checkpointer   *sql.DB // one connection that copies the WAL into the database
@@ -338,7 +338,11 @@ func (db *DB) startBackground(ctx context.Context, o options, where string) (*DB
 		close(db.packDone)
 	}
 	db.staleHold = o.staleHold
-	go db.drainStaleOpenings()
+	go func() {
+		defer close(db.staleDone)
+		db.drainStaleOpenings()
+		db.redoCardSearch()
+	}()
 	if err := db.refreshAllOpenings(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", where, err)

@@ -272,6 +272,8 @@ var pgContract = []struct {
 	{"TestEditContactKeepsATeammatesNotes", TestEditContactKeepsATeammatesNotes},
 	{"TestContactsListAndSearch", TestContactsListAndSearch},
 	{"TestContactsListLatestInContactFirst", TestContactsListLatestInContactFirst},
+	{"TestSearchFindsEveryContactCard", TestSearchFindsEveryContactCard},
+	{"TestPostgresIndexesStoredCardsAgain", TestPostgresIndexesStoredCardsAgain},
 	{"TestAContactsLatestContactFollowsItsMessagesTimes", TestAContactsLatestContactFollowsItsMessagesTimes},
 	{"TestSearchContactsBestMatchFirst", TestSearchContactsBestMatchFirst},
 	{"TestSearchEqualContactsLatestActivityFirst", TestSearchEqualContactsLatestActivityFirst},

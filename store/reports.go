@@ -263,9 +263,8 @@ var (
 // (migrations/0038_opening_reply_statuses.sql): staleOpeningsAtOnce of
 // them in each write transaction, through the writer, so that webhooks
 // and replies go between two. What Close leaves is derived after the next
-// start. It closes db.staleDone as it ends.
+// start.
 func (db *DB) drainStaleOpenings() {
-	defer close(db.staleDone)
 	if db.staleHold != nil {
 		select {
 		case <-db.staleHold:

@@ -301,13 +301,14 @@ func sqliteCopyTables(ctx context.Context, tx *sql.Tx) (map[string]*sqliteTable,
 }
 
 // builtByPostgres reports whether the SQLite table t is left out of the
-// copy, because PostgreSQL builds its own: full-text indexes and their
-// queue, SQLite's own tables, the record of migrations.
+// copy, because PostgreSQL builds its own: full-text indexes, their
+// queue and what is left to index again, SQLite's own tables, the record
+// of migrations.
 func builtByPostgres(t *sqliteTable) bool {
 	switch {
 	case t.cols == nil: // an FTS5 table or one of its shadow tables
 		return true
-	case t.name == "search_queue", t.name == "schema_migrations", strings.HasPrefix(t.name, "sqlite_"):
+	case t.name == "search_queue", t.name == "search_cards_redo", t.name == "schema_migrations", strings.HasPrefix(t.name, "sqlite_"):
 		return true
 	}
 	return false

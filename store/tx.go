@@ -19,8 +19,9 @@ var _ inbox.Tx = (*writeTx)(nil)
 const (
 	insertMessageCols = `zavu_id, conversation_id, direction, channel, type, text, content, status,
 		queued_at, sending_at, sent_at, delivered_at, read_at, failed_at,
-		error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule, provisional, signed_by`
-	insertMessageValues = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+		error_code, error_message, source, author_id, created_at, updated_at, auto_reply_rule, provisional, signed_by,
+		search_cards`
+	insertMessageValues = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 )
 
 var (
@@ -84,7 +85,7 @@ var (
 		zavu_id = ?, conversation_id = ?, direction = ?, channel = ?, type = ?, text = ?, content = ?, status = ?,
 		queued_at = ?, sending_at = ?, sent_at = ?, delivered_at = ?, read_at = ?, failed_at = ?,
 		error_code = ?, error_message = ?, source = ?, author_id = ?, created_at = ?, updated_at = ?,
-		auto_reply_rule = ?, provisional = ?, signed_by = ?, rev = rev + 1
+		auto_reply_rule = ?, provisional = ?, signed_by = ?, search_cards = ?, rev = rev + 1
 		WHERE id = ?`)
 
 	// The latest message of a conversation walks messages_thread from its
@@ -298,7 +299,7 @@ func messageArgs(m *inbox.Message) ([]any, error) {
 		m.Text, content, string(m.Status),
 		nullMS(st.Queued), nullMS(st.Sending), nullMS(st.Sent), nullMS(st.Delivered), nullMS(st.Read), nullMS(st.Failed),
 		m.ErrorCode, m.ErrorMessage, string(m.Source), nullID(m.AuthorID), msOf(m.CreatedAt), msOf(m.UpdatedAt),
-		m.AutoReplyRule, m.Provisional, m.SignedBy,
+		m.AutoReplyRule, m.Provisional, m.SignedBy, cardsSearchText(m.Content),
 	}, nil
 }
 
