@@ -134,7 +134,7 @@ func (s *memTx) UpdateMessage(_ context.Context, m *Message) error {
 }
 
 func (s *memTx) ConversationByID(_ context.Context, id int64) (Conversation, error) {
-	if id < 1 || int(id) > len(s.conversations) {
+	if id < 1 || int(id) > len(s.conversations) || s.conversations[id-1].ID == 0 {
 		return Conversation{}, fmt.Errorf("conversation %d: %w", id, ErrNotFound)
 	}
 	c := s.conversations[id-1]
@@ -155,6 +155,19 @@ func (s *memTx) DeleteMessage(ctx context.Context, id int64) error {
 	}
 	s.messages[id-1] = Message{}
 	return nil
+}
+
+func (s *memTx) DeleteEmptyConversation(ctx context.Context, id int64) (bool, error) {
+	if _, err := s.ConversationByID(ctx, id); err != nil {
+		return false, nil
+	}
+	for _, m := range s.messages {
+		if m.ID != 0 && m.ConversationID == id {
+			return false, nil
+		}
+	}
+	s.conversations[id-1] = Conversation{}
+	return true, nil
 }
 
 func (s *memTx) SummarizeMessages(_ context.Context, conversationID int64) (MessageSummary, error) {
@@ -258,6 +271,9 @@ func (s *memTx) snapshot() snapshot {
 	}
 	convKey := map[int64]string{}
 	for _, c := range s.conversations {
+		if c.ID == 0 {
+			continue // deleted
+		}
 		k := fmt.Sprintf("%s/%s/%s", c.SenderID, c.Channel, c.Contact.Phone)
 		convKey[c.ID] = k
 		c.ID, c.Contact.ID, c.CreatedAt, c.UpdatedAt = 0, 0, time.Time{}, time.Time{}

@@ -300,12 +300,24 @@ func mergeStatuses(m *Message, ph Message) {
 }
 
 // dropPlaceholder deletes the placeholder ph and derives its conversation
-// again from the messages it has left.
+// again from the messages it has left. A conversation the placeholder
+// alone was in (a report that named another channel or number than the
+// message it was about) goes with it: a report never leaves an empty
+// conversation behind. The change still names it, so that the pages
+// showing its row drop it.
 func dropPlaceholder(ctx context.Context, tx Tx, ph Message, at time.Time, ch *Change) error {
 	if err := tx.DeleteMessage(ctx, ph.ID); err != nil {
 		return err
 	}
 	ch.DeletedMessageIDs = append(ch.DeletedMessageIDs, ph.ID)
+	gone, err := tx.DeleteEmptyConversation(ctx, ph.ConversationID)
+	if err != nil {
+		return err
+	}
+	if gone {
+		ch.addConversation(ph.ConversationID)
+		return nil
+	}
 	conv, err := tx.ConversationByID(ctx, ph.ConversationID)
 	if err != nil {
 		return err

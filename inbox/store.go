@@ -42,6 +42,10 @@ type Tx interface {
 	// DeleteMessage removes a message: a placeholder merged into ours, or
 	// one another sender's message took the Zavu id of.
 	DeleteMessage(ctx context.Context, id int64) error
+	// DeleteEmptyConversation removes the conversation when it holds no
+	// message at all, with its reads, labels and report rows, and reports
+	// whether it did: one a placeholder made and lost again.
+	DeleteEmptyConversation(ctx context.Context, id int64) (bool, error)
 
 	// Reaction returns the latest reaction of one person on one message,
 	// including a removal (empty Emoji); ok is false if there is none.

@@ -540,6 +540,59 @@ func TestStatusWebhookOvertakingTheAnswer(t *testing.T) {
 	}
 }
 
+// TestAReportOnAnotherLineLeavesNoEmptyConversation: a status webhook
+// that overtakes Zavu's answer and names another channel or another of
+// our numbers than the reply's conversation leaves its placeholder in a
+// conversation of its own. Once the answer merges the placeholder into
+// the reply, that conversation holds nothing: it goes, from the list and
+// the counts, and the change names it so that live pages drop its row.
+func TestAReportOnAnotherLineLeavesNoEmptyConversation(t *testing.T) {
+	for name, other := range map[string]func(*inbox.Event){
+		"other channel": func(ev *inbox.Event) { ev.Status.Channel = inbox.SMS },
+		"other sender":  func(ev *inbox.Event) { ev.SenderID = "snd_2" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := openTest(t)
+			ctx := context.Background()
+			conv := conversationWith(t, db, customerPhone, t0)
+			m := mustQueue(t, db, reply(conv, "On its way", "k1", t0.Add(time.Minute)))
+			e := mustClaim(t, db, t0.Add(time.Minute))[0]
+
+			ev := statusEvent("evt_delivered", "msg_zavu", inbox.StatusDelivered, t0.Add(2*time.Minute))
+			other(ev)
+			mustIngest(t, db, ev)
+			ph, err := db.MessageByZavuID(ctx, "msg_zavu")
+			if err != nil || ph.ConversationID == conv {
+				t.Fatalf("the report left %+v (%v), want a placeholder in a conversation of its own", ph, err)
+			}
+			ch, err := db.OutboxSent(ctx, e.ID, inbox.SendResult{ZavuID: "msg_zavu", Status: inbox.StatusQueued}, t0.Add(3*time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.MessageByZavuID(ctx, "msg_zavu")
+			if err != nil || got.ID != m.ID || got.Status != inbox.StatusDelivered {
+				t.Fatalf("msg_zavu is %+v (%v), want the reply, delivered", got, err)
+			}
+			if _, err := db.Conversation(ctx, ph.ConversationID); !errors.Is(err, inbox.ErrNotFound) {
+				t.Errorf("the placeholder's conversation %d is still there: %v", ph.ConversationID, err)
+			}
+			if n := count(t, db, `SELECT count(*) FROM conversations`); n != 1 {
+				t.Errorf("%d conversations, want the reply's alone", n)
+			}
+			list, _, err := db.Conversations(ctx, inbox.ConversationFilter{Status: inbox.Open})
+			if err != nil || len(list) != 1 || list[0].ID != conv {
+				t.Errorf("the open list = %+v (%v), want conversation %d alone", list, err, conv)
+			}
+			if v, err := db.ViewCounts(ctx, inbox.ConversationFilter{}); err != nil || v.Open != 1 {
+				t.Errorf("view counts %+v (%v), want 1 open", v, err)
+			}
+			if !slices.Contains(ch.ConversationIDs, ph.ConversationID) || !slices.Contains(ch.ConversationIDs, conv) {
+				t.Errorf("change %+v, want it to name conversation %d (gone) and %d", ch, ph.ConversationID, conv)
+			}
+		})
+	}
+}
+
 // TestAnswerAndWebhookRacing runs the answer and the delivered webhook at
 // the same moment: whichever the writer takes first, one message holds the
 // id and every status.

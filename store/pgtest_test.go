@@ -120,6 +120,7 @@ var pgContract = []struct {
 	{"TestClaimOutboxHoldsLaterRepliesBehindAnEarlierOne", TestClaimOutboxHoldsLaterRepliesBehindAnEarlierOne},
 	{"TestOutboxSentStoresTheZavuIDAndStatus", TestOutboxSentStoresTheZavuIDAndStatus},
 	{"TestStatusWebhookOvertakingTheAnswer", TestStatusWebhookOvertakingTheAnswer},
+	{"TestAReportOnAnotherLineLeavesNoEmptyConversation", TestAReportOnAnotherLineLeavesNoEmptyConversation},
 	{"TestAnswerAndWebhookRacing", TestAnswerAndWebhookRacing},
 	{"TestOutboxFailMarksTheMessageFailed", TestOutboxFailMarksTheMessageFailed},
 	{"TestRetryReply", TestRetryReply},

@@ -20,7 +20,11 @@ var (
 		FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = ?`)
 	stMessageByID   = writerStatement(`SELECT ` + messageCols + ` FROM messages m WHERE m.id = ?`)
 	stDeleteMessage = writerStatement(`DELETE FROM messages WHERE id = ?`)
-	stRetireZavuID  = writerStatement(`INSERT INTO retired_zavu_ids (zavu_id, message_id, retired_at) VALUES (?, ?, ?)
+	// What hangs on a conversation goes with it (ON DELETE CASCADE, and
+	// the report rows by trigger).
+	stDeleteEmptyConversation = writerStatement(`DELETE FROM conversations WHERE id = ?
+		AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.conversation_id = conversations.id)`)
+	stRetireZavuID = writerStatement(`INSERT INTO retired_zavu_ids (zavu_id, message_id, retired_at) VALUES (?, ?, ?)
 		ON CONFLICT (zavu_id) DO NOTHING`)
 )
 
@@ -59,6 +63,21 @@ func (w *writeTx) DeleteMessage(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete message %d: %w", id, inbox.ErrNotFound)
 	}
 	return nil
+}
+
+// DeleteEmptyConversation removes the conversation when it holds no
+// message, with its reads, labels and report rows, and reports whether it
+// did.
+func (w *writeTx) DeleteEmptyConversation(ctx context.Context, id int64) (bool, error) {
+	r, err := w.exec(ctx, stDeleteEmptyConversation, id)
+	if err != nil {
+		return false, fmt.Errorf("delete empty conversation %d: %w", id, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("delete empty conversation %d: %w", id, err)
+	}
+	return n > 0, nil
 }
 
 // RetireZavuID remembers that a message had zavuID until an agent's

@@ -84,7 +84,12 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 	for _, id := range convIDs {
 		c, ok := convs[id]
 		if !ok {
-			continue // gone
+			// Deleted since: a conversation a placeholder alone was in.
+			// It matches no list, so the pages that show its row drop
+			// it, and the counts are taken again.
+			u.convs = append(u.convs, liveConv{id: id, row: []byte{},
+				gone: fmt.Appendf(nil, `<i data-live="gone" data-conversation="%d" hidden></i>`, id)})
+			continue
 		}
 		lc := liveConv{id: c.ID, status: c.Status, sender: c.SenderID, channel: c.Channel, labels: labelNames(c.Labels)}
 		if c.AssigneeID != nil {

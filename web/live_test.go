@@ -496,3 +496,52 @@ func TestLiveStatusSendsTheBubbleAlone(t *testing.T) {
 		t.Errorf("the list got a row for the status:\n%s", got)
 	}
 }
+
+// A delivery report that overtook Zavu's answer to a reply and named
+// another channel than the reply's conversation left its placeholder in
+// a conversation of its own, which the list showed. Once the answer
+// merges the placeholder into the reply, that conversation is gone: its
+// row leaves the pages that show it.
+func TestLiveDropsTheRowOfAConversationAPlaceholderLeft(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(ana.Email)
+	ctx := t.Context()
+	now := time.Now()
+	ts.mustPost(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe", "Where is my order?", now.Add(-time.Minute)))
+	conv := ts.mustMessage("msg_1").ConversationID
+	ts.mustPost(event("evt_2", "message.delivered", now, map[string]any{
+		"messageId": "msg_zavu", "to": "+14155550101", "channel": "sms", "status": "delivered"}))
+	other := ts.mustMessage("msg_zavu").ConversationID
+	if other == conv {
+		t.Fatalf("the report went into the reply's conversation; the test proves less than it should")
+	}
+
+	c := a.live()
+	waitClients(t, ts, 1)
+	subscribe(t, ts, c, "open", 0, conv, other)
+
+	m, _, err := ts.db.QueueReply(ctx, inbox.Reply{ConversationID: conv, Source: inbox.SourceAPI, Type: inbox.TypeText,
+		Text: "On its way", IdempotencyKey: "k1", At: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := ts.db.ClaimOutbox(ctx, now, time.Minute, 8)
+	if err != nil || len(es) != 1 || es[0].MessageID != m.ID {
+		t.Fatalf("claimed %+v (%v), want the reply", es, err)
+	}
+	ch, err := ts.db.OutboxSent(ctx, es[0].ID, inbox.SendResult{ZavuID: "msg_zavu", Status: inbox.StatusQueued}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.web.Publish(ch)
+	got := nextContaining(t, c, fmt.Sprintf(`data-live="gone" data-conversation="%d"`, other))
+	if strings.Contains(got, fmt.Sprintf(`data-live="gone" data-conversation="%d"`, conv)) {
+		t.Errorf("the reply's conversation left the list:\n%s", got)
+	}
+	var list struct{ Items []apiConversation }
+	if ts.get("/api/v1/conversations?status=all", &list); len(list.Items) != 1 || list.Items[0].ID != conv {
+		t.Errorf("the API lists %+v, want conversation %d alone", list.Items, conv)
+	}
+}

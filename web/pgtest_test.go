@@ -82,6 +82,7 @@ var pgEndToEnd = []struct {
 	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds", TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds},
 	{"TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent", TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent},
 	{"TestAReplyZavuFailedAtOnceKeepsItsReports", TestAReplyZavuFailedAtOnceKeepsItsReports},
+	{"TestLiveDropsTheRowOfAConversationAPlaceholderLeft", TestLiveDropsTheRowOfAConversationAPlaceholderLeft},
 	{"TestSendRefusedAsOptedOutClosesTheComposer", TestSendRefusedAsOptedOutClosesTheComposer},
 	// Live updates.
 	{"TestLiveUpdatesReachEveryAgent", TestLiveUpdatesReachEveryAgent},
