@@ -16,6 +16,9 @@ var (
 	ErrUnsupported   = errors.New("unsupported")
 	ErrStoreClosed   = errors.New("store closed")
 	ErrApplyPanicked = errors.New("applying the event panicked")
+	// ErrKeyReused is a request whose idempotency key was sent before
+	// with another request (see RequestKey).
+	ErrKeyReused = errors.New("idempotency key used with another request")
 )
 
 // Errors of the storage, not of the request: every write fails alike until

@@ -54,6 +54,22 @@ type Reply struct {
 	DraftSince *int64
 }
 
+// RequestKey names a reply a script asked for over the API with an
+// idempotency key: the same token sending the same key with the same
+// request (Fingerprint) within RequestKeyLife gets the reply the first
+// request made, and nothing is sent again; with another request the key
+// is refused (ErrKeyReused).
+type RequestKey struct {
+	TokenID int64
+	Key     string
+	// Fingerprint is what was asked: the conversation and the body,
+	// hashed.
+	Fingerprint string
+}
+
+// RequestKeyLife is how long an idempotency key of the API is kept.
+const RequestKeyLife = 24 * time.Hour
+
 // MaxReplyLength bounds a reply's text: WhatsApp takes 4,096 characters,
 // and an SMS of that size is already 27 segments.
 const MaxReplyLength = 4096

@@ -264,6 +264,12 @@ type Store interface {
 	// QueueReply writes a reply and its outbox entry in one transaction
 	// (see the QueueReply rule).
 	QueueReply(ctx context.Context, r Reply) (Message, Change, error)
+	// QueueRequestedReply is QueueReply for a reply asked for with an
+	// idempotency key (see RequestKey): when the token sent the key with
+	// the same request within RequestKeyLife before r.At, nothing is
+	// written and the message that request made is returned, replayed;
+	// with another request the error wraps ErrKeyReused.
+	QueueRequestedReply(ctx context.Context, r Reply, k RequestKey) (m Message, ch Change, replayed bool, err error)
 	// RetryReply queues a failed reply again with a fresh key (see the
 	// RetryReply rule).
 	RetryReply(ctx context.Context, messageID int64, key string, at time.Time) (Message, Change, error)

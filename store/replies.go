@@ -148,3 +148,65 @@ func (db *DB) RetryReply(ctx context.Context, messageID int64, key string, at ti
 	}
 	return m, ch, nil
 }
+
+// errKeyTaken is a request key another writer stored first, between the
+// look-up and the insert (PostgreSQL, several processes): the request is
+// looked up again.
+var errKeyTaken = errors.New("request key stored meanwhile")
+
+// QueueRequestedReply queues a reply asked for with an idempotency key
+// (see inbox.Store): a key the token sent within inbox.RequestKeyLife
+// gives back the message its first request made, or is refused when the
+// request differs. Keys older than that are forgotten as keys are
+// stored.
+func (db *DB) QueueRequestedReply(ctx context.Context, r inbox.Reply, k inbox.RequestKey) (inbox.Message, inbox.Change, bool, error) {
+	for try := 0; ; try++ {
+		var m inbox.Message
+		var ch inbox.Change
+		var replayed bool
+		err := db.write(ctx, func(ctx context.Context, w *writeTx) error {
+			m, ch, replayed = inbox.Message{}, inbox.Change{}, false
+			since := msOf(r.At.Add(-inbox.RequestKeyLife))
+			var fingerprint string
+			var messageID int64
+			err := w.queryRowSQL(ctx, `SELECT fingerprint, message_id FROM api_request_keys
+				WHERE token_id = ? AND request_key = ? AND created_at > ?`, k.TokenID, k.Key, since).Scan(&fingerprint, &messageID)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("look up request key: %w", err)
+			case fingerprint != k.Fingerprint:
+				return fmt.Errorf("request key %q: %w", k.Key, inbox.ErrKeyReused)
+			default:
+				m, err = w.MessageByID(ctx, messageID)
+				replayed = true
+				return err
+			}
+			if _, err := w.execSQL(ctx, `DELETE FROM api_request_keys WHERE created_at <= ?`, since); err != nil {
+				return fmt.Errorf("forget old request keys: %w", err)
+			}
+			if m, ch, err = inbox.QueueReply(ctx, w, r); err != nil {
+				return err
+			}
+			res, err := w.execSQL(ctx, `INSERT INTO api_request_keys (token_id, request_key, fingerprint, message_id, created_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_id, request_key) DO NOTHING`,
+				k.TokenID, k.Key, k.Fingerprint, m.ID, msOf(r.At))
+			if err != nil {
+				return fmt.Errorf("store request key: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("store request key: %w", err)
+			} else if n == 0 {
+				return errKeyTaken
+			}
+			return nil
+		})
+		if errors.Is(err, errKeyTaken) && try == 0 {
+			continue
+		}
+		if err != nil {
+			return inbox.Message{}, inbox.Change{}, false, fmt.Errorf("queue reply in conversation %d: %w", r.ConversationID, err)
+		}
+		return m, ch, replayed, nil
+	}
+}

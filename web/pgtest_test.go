@@ -82,6 +82,7 @@ var pgEndToEnd = []struct {
 	{"TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds", TestAReplyQueuedDuringARateLimitPauseSaysWhenThePauseEnds},
 	{"TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent", TestAReplyWrittenBeforeARateLimitSaysWhenItIsSent},
 	{"TestAReplyZavuFailedAtOnceKeepsItsReports", TestAReplyZavuFailedAtOnceKeepsItsReports},
+	{"TestAPIReplyWithAnIdempotencyKeyIsSentOnce", TestAPIReplyWithAnIdempotencyKeyIsSentOnce},
 	{"TestLiveDropsTheRowOfAConversationAPlaceholderLeft", TestLiveDropsTheRowOfAConversationAPlaceholderLeft},
 	{"TestSendRefusedAsOptedOutClosesTheComposer", TestSendRefusedAsOptedOutClosesTheComposer},
 	// Live updates.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,6 +51,20 @@ func (in replyInput) reply(convID int64, author *int64, src inbox.Source) inbox.
 // queueReply writes the reply and its outbox entry, wakes the sender, and
 // tells the live pages.
 func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error) {
+	m, _, err := s.queueKeyedReply(c, r, nil)
+	return m, err
+}
+
+// queueRequestedReply is queueReply for a reply the API asked for with
+// an idempotency key: a repeat of the request gives back the message the
+// first one made, as it is now, and replayed is set; nothing is written
+// or sent again.
+func (s *Server) queueRequestedReply(c echo.Context, r inbox.Reply, k inbox.RequestKey) (m inbox.Message, replayed bool, err error) {
+	return s.queueKeyedReply(c, r, &k)
+}
+
+// queueKeyedReply is queueReply, and queueRequestedReply when key is set.
+func (s *Server) queueKeyedReply(c echo.Context, r inbox.Reply, key *inbox.RequestKey) (inbox.Message, bool, error) {
 	ctx := c.Request().Context()
 	r.At = s.now()
 	if r.Type == inbox.TypeTemplate {
@@ -56,21 +72,21 @@ func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error
 		// template: that comes before whether it is approved.
 		conv, err := s.store.Conversation(ctx, r.ConversationID)
 		if err != nil {
-			return inbox.Message{}, err
+			return inbox.Message{}, false, err
 		}
 		if err := inbox.CheckChannelTakes(conv.Channel, r.Type); err != nil {
-			return inbox.Message{}, err
+			return inbox.Message{}, false, err
 		}
 		t, err := s.approvedTemplate(c, r.Content.TemplateID)
 		if err != nil {
-			return inbox.Message{}, err
+			return inbox.Message{}, false, err
 		}
 		vars := make(map[string]string, len(r.Content.TemplateVariables))
 		for i := 1; i <= t.Variables(); i++ {
 			k := strconv.Itoa(i)
 			v := strings.TrimSpace(r.Content.TemplateVariables[k])
 			if err := checkTemplateVariable(t, i, v); err != nil {
-				return inbox.Message{}, err
+				return inbox.Message{}, false, err
 			}
 			vars[k] = v
 		}
@@ -91,22 +107,35 @@ func (s *Server) queueReply(c echo.Context, r inbox.Reply) (inbox.Message, error
 			} else if n > 1 {
 				has = fmt.Sprintf("%d variables, {{1}} to {{%d}}", n, n)
 			}
-			return inbox.Message{}, newError(http.StatusBadRequest, "template_variables",
+			return inbox.Message{}, false, newError(http.StatusBadRequest, "template_variables",
 				fmt.Sprintf("%s has %s: there is no %s.", t.Name, has, strings.Join(extra, " or ")))
 		}
 		r.Content = &inbox.Content{TemplateID: r.Content.TemplateID, TemplateVariables: vars}
 		r.Text = t.Fill(vars)
 	}
-	m, ch, err := s.store.QueueReply(ctx, r)
+	var m inbox.Message
+	var ch inbox.Change
+	var replayed bool
+	var err error
+	if key == nil {
+		m, ch, err = s.store.QueueReply(ctx, r)
+	} else {
+		m, ch, replayed, err = s.store.QueueRequestedReply(ctx, r, *key)
+	}
 	if err != nil {
-		return inbox.Message{}, err
+		return inbox.Message{}, false, err
+	}
+	if replayed {
+		s.log.Info("reply asked for again; not sent again", "message_id", m.ID, "conversation_id", m.ConversationID)
+		m, err = s.store.Message(ctx, m.ID)
+		return m, true, err
 	}
 	s.log.Info("reply queued", "message_id", m.ID, "conversation_id", m.ConversationID, "type", m.Type)
 	if s.outbox != nil {
 		s.outbox.Wake()
 	}
 	s.publish(ch)
-	return m, nil
+	return m, false, nil
 }
 
 // checkTemplateVariable refuses v, with spaces around it trimmed, as the
@@ -275,11 +304,64 @@ func (s *Server) handleAPIReply(c echo.Context) error {
 	case in.TemplateID == "" && in.TemplateVariables != nil:
 		return newError(http.StatusBadRequest, "invalid_body", "templateVariables go with a templateId; text is sent as it is.")
 	}
-	m, err := s.queueReply(c, in.reply(id, nil, inbox.SourceAPI))
+	r := in.reply(id, nil, inbox.SourceAPI)
+	key, err := requestKey(c, id, in)
 	if err != nil {
+		return err
+	}
+	var m inbox.Message
+	if key == nil {
+		m, err = s.queueReply(c, r)
+	} else {
+		var replayed bool
+		m, replayed, err = s.queueRequestedReply(c, r, *key)
+		if err == nil && replayed {
+			c.Response().Header().Set("Idempotent-Replayed", "true")
+		}
+	}
+	switch {
+	case errors.Is(err, inbox.ErrKeyReused):
+		return newError(http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"This Idempotency-Key was sent in the last 24 hours with another request (another conversation, text or template). Send a new key for a new message.")
+	case err != nil:
 		return s.orDraftChanged(c, err, false)
 	}
 	return c.JSON(http.StatusAccepted, toMessageJSON(m))
+}
+
+// maxRequestKey bounds an Idempotency-Key header.
+const maxRequestKey = 255
+
+// requestKey reads the request's Idempotency-Key header: nil when there
+// is none. The key counts for the API token that sent it, with what was
+// asked (the conversation and the body) as its fingerprint.
+func requestKey(c echo.Context, convID int64, in replyInput) (*inbox.RequestKey, error) {
+	values := c.Request().Header.Values("Idempotency-Key")
+	if len(values) == 0 {
+		return nil, nil
+	}
+	key := values[0]
+	ok := len(values) == 1 && key != "" && len(key) <= maxRequestKey
+	for i := 0; ok && i < len(key); i++ {
+		ok = key[i] > ' ' && key[i] < 0x7f
+	}
+	if !ok {
+		return nil, newError(http.StatusBadRequest, "invalid_idempotency_key",
+			fmt.Sprintf("Send one Idempotency-Key header of 1 to %d visible ASCII characters (a UUID, say), new for each message.", maxRequestKey))
+	}
+	tok, _ := c.Get(ctxToken).(inbox.APIToken)
+	asked, err := json.Marshal(struct {
+		ConversationID    int64             `json:"conversationId"`
+		Text              string            `json:"text"`
+		TemplateID        string            `json:"templateId"`
+		TemplateVariables map[string]string `json:"templateVariables"`
+		DraftSince        *int64            `json:"draftSince"`
+	}{convID, in.Text, in.TemplateID, in.TemplateVariables, in.DraftSince})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(asked)
+	return &inbox.RequestKey{TokenID: tok.ID, Key: key, Fingerprint: hex.EncodeToString(sum[:])}, nil
 }
 
 // composerView decides what the reply box offers.
