@@ -101,9 +101,18 @@ func windowView(c inbox.Conversation, now time.Time) views.WindowView {
 	case now.Before(closes):
 		left := closes.Sub(now)
 		return views.WindowView{Applies: true, Open: true, Soon: left <= windowSoon,
-			Label: "Closes in " + hoursMinutes(left)}
+			Label: "Closes in " + spanWords(left)}
 	}
-	return views.WindowView{Applies: true, Label: "Closed " + hoursMinutes(now.Sub(closes)) + " ago; only templates can be sent"}
+	return views.WindowView{Applies: true, Label: "Closed " + spanWords(now.Sub(closes)) + " ago; only templates can be sent"}
+}
+
+// spanWords is hoursMinutes, or "less than a minute" for a span under
+// one, which "0 m" or "1 m" would not say truly.
+func spanWords(d time.Duration) string {
+	if d < time.Minute {
+		return "less than a minute"
+	}
+	return hoursMinutes(d)
 }
 
 // hoursMinutes is "3 h 12 m", "45 m", or "2 d 4 h" for long spans.
