@@ -227,9 +227,13 @@ type MessageView struct {
 	MapURL       string
 	MediaLabel   string // "Photo", "Voice message", "PDF document"
 	ContactsText []ContactCardView
-	CanRetry     bool   // a failed reply sent from Switchboard: offer Retry
-	MediaSrc     string // where the browser gets the media, when it can
-	CanReact     bool   // a customer's WhatsApp message: offer the reaction picker
+	CanRetry     bool // a failed reply sent from Switchboard: offer Retry
+	// NeedsWindow is set on a WhatsApp reply Retry sends again only while
+	// the 24-hour window is open (anything but a template): once it has
+	// closed, the thread shows why instead of Retry.
+	NeedsWindow bool
+	MediaSrc    string // where the browser gets the media, when it can
+	CanReact    bool   // a customer's WhatsApp message: offer the reaction picker
 	// Activity is an activity line's sentence ("Maya assigned this to
 	// Ben"); ActivityUntil, when set, is a time that follows it (a
 	// snooze's end), shown in the agent's zone.

@@ -246,6 +246,7 @@ func messageView(m inbox.Message, who people, loc *time.Location) views.MessageV
 		v.FailureCode = inbox.FailureDetail(m.ErrorCode, m.ErrorMessage)
 		v.CanRetry = m.Direction == inbox.Outbound && m.Type != inbox.TypeUnknown &&
 			(m.Source == inbox.SourceAgent || m.Source == inbox.SourceAutoReply || m.Source == inbox.SourceAPI)
+		v.NeedsWindow = v.CanRetry && m.Channel == inbox.WhatsApp && m.Type != inbox.TypeTemplate
 	}
 	if w := m.Waiting; w != nil {
 		v.WaitUntil = w.NextAttemptAt.In(loc).Format("15:04")

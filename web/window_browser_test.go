@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"switchboard/inbox/zavu"
 )
 
 // A thread left open while its WhatsApp window closes changes with it: the
@@ -38,5 +41,39 @@ func TestBrowserComposerFollowsTheWindowClosing(t *testing.T) {
 	}
 	if d := b.eval(`Object.keys(localStorage).filter(k => k.startsWith('draft:')).map(k => localStorage.getItem(k)).join('|')`); d != "Yes, we do" {
 		t.Errorf("the draft kept is %q", d)
+	}
+}
+
+// A text reply that failed offers Retry while the WhatsApp window is
+// open; once it closes, a Retry could only be refused ("window closed"):
+// the button gives way to a sentence saying the reply can go again only
+// as an approved template, from the picker below, with nothing else
+// happening in the conversation.
+func TestBrowserRetryGivesWayToATemplateOnceTheWindowCloses(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana Admin")
+	closes := time.Now().Add(10 * time.Second)
+	ls.post(inboundFrom("evt_w1", "msg_w1", "+14155550111", "Maya Lopez", "Do you ship to Canada?", closes.Add(-24*time.Hour)))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	fake.FailNext(1, zavu.Failure{Status: http.StatusPaymentRequired, Code: "insufficient_balance", Message: "Insufficient balance"})
+	b.do("send a reply Zavu refuses", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, we do.\r"))
+	b.waitFor("the failure with Retry", `(() => { const r = document.querySelector('#thread [data-testid=retry]'); return !!r && r.checkVisibility(); })()`)
+	if v := b.eval(`String(!!document.querySelector('#thread [data-testid=retry-window]')?.checkVisibility())`); v != "false" {
+		t.Errorf("the window is open and the bubble says only a template can go")
+	}
+
+	b.waitFor("Retry gives way to the template sentence once the window closed",
+		`(() => { const r = document.querySelector('#thread [data-testid=retry]'), n = document.querySelector('#thread [data-testid=retry-window]');
+			return !!r && !r.checkVisibility() && !!n && n.checkVisibility(); })()`)
+	if time.Now().Before(closes) {
+		t.Errorf("Retry went %v before the window closed", closes.Sub(time.Now()))
+	}
+	if n := b.eval(`document.querySelector('#thread [data-testid=retry-window]').textContent`); !strings.Contains(n, "template") {
+		t.Errorf("the bubble says %q", n)
 	}
 }
