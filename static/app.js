@@ -674,10 +674,27 @@
     // The details, scrolled down to the contact's notes, stay there.
     el.scrollTop = scroll;
     var f = focused && (old === document.activeElement ? el : el.querySelector(focused));
-    if (f) {
-      f.focus({ preventScroll: true });
+    if (f && focusTwin(f, el)) {
       if (caret && f.value === caret.value) { f.setSelectionRange(caret.start, caret.end, caret.dir); }
     }
+  }
+
+  // focusTwin gives the focus to f, the twin of the control that had it,
+  // within the new part. A twin the agent cannot reach any more ("Assign
+  // to me" once the conversation is theirs, a choice of a menu that
+  // closed) passes it to the control before it in the part (the assignee
+  // picker, showing the agent; the menu's button), so that the keyboard
+  // goes on from there, not from the top of the page. It reports whether
+  // f itself took it.
+  function focusTwin(f, part) {
+    f.focus({ preventScroll: true });
+    if (document.activeElement === f) { return true; }
+    var to = null;
+    $$("a[href], button, select, input, textarea, summary, [tabindex]", part).forEach(function (c) {
+      if (c.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING && !c.disabled && c.tabIndex >= 0 && c.checkVisibility()) { to = c; }
+    });
+    if (to) { to.focus({ preventScroll: true }); }
+    return false;
   }
 
   // caretOf is where the caret (or the selection) is in a text field, to

@@ -178,16 +178,24 @@
   // A snooze picked from a menu closes it, and the menu that took its
   // place if the live update of the header came first (the answer then
   // comes to the document from app.js, for a form no longer in the page).
+  // The focus, on the choice just picked, goes back to the menu's button,
+  // where the keyboard goes on from.
   document.addEventListener("htmx:afterRequest", function (e) {
     var form = e.detail && e.detail.elt;
     if (!form || !form.matches || !e.detail.successful || !form.matches("form[hx-post$='/snooze']")) { return; }
     var menu = form.closest("details.menu");
     if (!menu) { return; }
-    menu.open = false;
+    closeMenu(menu);
     var now = !menu.isConnected && menu.getAttribute("data-testid") &&
       $('#thread details.menu[open][data-testid="' + CSS.escape(menu.getAttribute("data-testid")) + '"]');
-    if (now) { now.open = false; }
+    if (now) { closeMenu(now); }
   });
+  function closeMenu(menu) {
+    var had = menu.contains(document.activeElement);
+    menu.open = false;
+    var summary = had && $("summary", menu);
+    if (summary) { summary.focus({ preventScroll: true }); }
+  }
   // A menu opens within the screen: one that would run past its right edge
   // (Snooze, last in a phone's or a tablet's thread header) moves left
   // until it fits, and one wider than the screen takes its width.

@@ -187,3 +187,36 @@ func TestBrowserPlaceholdersReadable(t *testing.T) {
 		}
 	}
 }
+
+// The keyboard goes on from where an action in the thread's header left
+// it: "Assign to me", pressed with Enter, is gone once the conversation is
+// the agent's, and its focus goes to the assignee picker beside it, which
+// shows them; a snooze picked from its menu gives the focus back to the
+// menu's button. Both left it on the page itself, and Tab started again
+// from "Skip to content".
+func TestBrowserHeaderActionsKeepTheFocus(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.openFirst(ls.url(), "ana@example.com")
+	focused := `(document.activeElement.dataset.testid || document.activeElement.tagName)`
+
+	b.eval(`document.querySelector('#thread [data-testid=assign-me]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the conversation is Ana's", `document.querySelector('#thread [data-testid=assign-me]').hidden`)
+	if got := b.waitValue("the focus", focused); got != "assignee" {
+		t.Errorf("after Assign to me the focus is on %s, want the assignee picker", got)
+	}
+
+	b.eval(`document.activeElement.blur(); ""`)
+	b.key("z")
+	b.waitFor("the snooze menu is open, on its first choice", `document.activeElement.dataset.testid === 'snooze-1h'`)
+	b.key("\r")
+	b.waitFor("the conversation is snoozed", `!!document.querySelector('#thread [data-testid=snoozed-pill]') &&
+		!document.querySelector('#thread [data-testid=snooze-menu]').open && !document.querySelector('#thread .htmx-request')`)
+	if got := b.waitValue("the focus", `document.activeElement === document.querySelector('#thread [data-testid=snooze-menu] summary') ? 'the menu button' : `+focused); got != "the menu button" {
+		t.Errorf("after a snooze the focus is on %s, want the snooze menu's button", got)
+	}
+}
