@@ -175,6 +175,39 @@ func TestBrowserLongNamesInBubblesOnAPhone(t *testing.T) {
 	b.accessible("long names in bubbles at 390x844", false)
 }
 
+// Under a reply on a phone, an agent's long name wraps beside the time,
+// and the time stays whole: it broke in two ("18:2" above "5").
+func TestBrowserLongAuthorLeavesTheTimeWholeOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Anastasia Konstantinopolskaya-Wolfeschlegelsteinhausen")
+	ana := ls.userID("ana@example.com")
+	now := time.Now()
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", now.Add(-time.Minute)))
+	sendReply(t, ls.db, inbox.Reply{ConversationID: 1, AuthorID: &ana, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "It left the warehouse this morning", IdempotencyKey: "k_1", At: now})
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the reply and its author", `!!document.querySelector('#thread [data-direction=outbound] [data-testid=author]')`)
+	if got := b.eval(`(() => {
+		const out = [], meta = document.querySelector('#thread [data-direction=outbound] .meta'), time = meta.querySelector('time');
+		const r = document.createRange();
+		r.selectNodeContents(time);
+		const lines = new Set([...r.getClientRects()].map(c => Math.round(c.top))).size;
+		if (lines !== 1) out.push('the time ' + JSON.stringify(time.textContent) + ' takes ' + lines + ' lines');
+		const bubble = meta.closest('.bubble').getBoundingClientRect();
+		for (const e of meta.children) {
+			const b = e.getBoundingClientRect();
+			if (b.left < bubble.left - 1 || b.right > bubble.right + 1) out.push(e.className || e.tagName + ' reaches past the bubble');
+		}
+		return out.join('; ');
+	})()`); got != "" {
+		t.Error(got)
+	}
+}
+
 // An agent's report on a phone, its tables open: the page never scrolls
 // sideways; a table too wide for the screen scrolls within its own box.
 func TestBrowserReportsOnAPhone(t *testing.T) {
