@@ -184,11 +184,12 @@ func TestBrowserLongAuthorLeavesTheTimeWholeOnAPhone(t *testing.T) {
 	ana := ls.userID("ana@example.com")
 	now := time.Now()
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", now.Add(-time.Minute)))
-	sendReply(t, ls.db, inbox.Reply{ConversationID: 1, AuthorID: &ana, Source: inbox.SourceAgent,
-		Type: inbox.TypeText, Text: "It left the warehouse this morning", IdempotencyKey: "k_1", At: now})
 	b := newTab(t, browser(t, exe))
 	b.setScreen(phone, false)
 	b.login(ls.url(), "ana@example.com")
+	b.waitFor("the conversation is in the list", `!!document.querySelector('[data-testid=conv-row]')`)
+	sendReply(t, ls.db, inbox.Reply{ConversationID: 1, AuthorID: &ana, Source: inbox.SourceAgent,
+		Type: inbox.TypeText, Text: "It left the warehouse this morning", IdempotencyKey: "k_1", At: now})
 	b.open(ls.url() + "/conversations/1")
 	b.waitFor("the reply and its author", `!!document.querySelector('#thread [data-direction=outbound] [data-testid=author]')`)
 	if got := b.eval(`(() => {
