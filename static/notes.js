@@ -176,6 +176,39 @@
     if (ta) { ta.focus(); }
   });
 
+  // --- a note's actions ---------------------------------------------------
+  // A note saved or deleted from its actions takes its bubble, and with it
+  // the focus, away (redrawn, or gone). The keyboard goes on from the
+  // note's "Edit or delete" again, once the redrawn bubble is ready (its
+  // actions shown to its author, the live update of the edit placed), or,
+  // the note gone, from the composer; unless the agent went elsewhere
+  // meanwhile. Watched from the request itself: the form's own events
+  // leave with it.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt, xhr = e.detail.xhr;
+    var actions = form && xhr && form.closest && form.closest("[data-note-actions]");
+    var bubble = actions && actions.closest("[id]");
+    if (!bubble || !actions.contains(document.activeElement)) { return; }
+    var until = 0, given = null;
+    function refocus() {
+      var a = document.activeElement;
+      if (Date.now() > until || (a && a !== document.body && a !== given)) { return; }
+      if (!a || a === document.body) {
+        var now = document.getElementById(bubble.id);
+        var to = now ? $("[data-note-actions] summary", now) :
+          $$("#thread .composer textarea").filter(function (t) { return t.checkVisibility(); })[0];
+        if (to) { to.focus({ preventScroll: true }); }
+        given = document.activeElement === to ? to : null;
+      }
+      requestAnimationFrame(refocus);
+    }
+    xhr.addEventListener("loadend", function () {
+      if (xhr.status >= 400) { return; }
+      until = Date.now() + 2000;
+      refocus();
+    });
+  });
+
   // --- the Mentions badge -------------------------------------------------
 
   function setBadge(n) {

@@ -189,3 +189,38 @@ func TestBrowserNoteKeptWhenTheWindowOpens(t *testing.T) {
 	b.do("go on typing", chromedp.KeyEvent("n"))
 	b.waitFor("the keys go on in the note", `document.querySelector('#thread [data-testid=note-text]').value === 'Called twice today, @Ben'`)
 }
+
+// A note edited or deleted from the keyboard leaves the keyboard where it
+// was: saved, the focus is on the note's "Edit or delete" again; deleted,
+// on the composer. The note's bubble, redrawn or gone, took the focus with
+// it to the page itself, and Tab started again from "Skip to content".
+func TestBrowserNoteEditedOrDeletedKeepsTheFocus(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ana := ls.userID("ana@example.com")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.openFirst(ls.url(), "ana@example.com")
+	if _, _, _, err := ls.db.AddNote(t.Context(), inbox.Note{ConversationID: 1, AuthorID: &ana, Text: "Call the courier", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	b.do("the thread again, with her note", chromedp.Reload())
+	focused := `(a => a.dataset.testid || a.tagName)(document.activeElement)`
+
+	b.waitFor("her note offers its actions", `!document.querySelector('[data-note-actions]').hidden`)
+	b.eval(`document.querySelector('[data-testid=note-actions]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the actions are open", `document.querySelector('[data-note-actions]').open`)
+	b.eval(`(t => { t.focus(); t.select(); })(document.querySelector('[data-testid=note-edit-text]')); ""`)
+	b.do("she rewrites it", chromedp.SendKeys(chromedp.CSS(`[data-testid=note-edit-text]`), "Call the courier before noon"))
+	b.eval(`document.querySelector('[data-testid=note-edit-save]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the note is saved", `document.querySelector('[data-testid=note]').textContent.includes('before noon') && !document.querySelector('#thread .htmx-request')`)
+	b.waitFor("the focus is on the note's Edit or delete again", focused+` === 'note-actions'`)
+
+	b.eval(`window.confirm = () => true; document.querySelector('[data-note-actions]').open = true; document.querySelector('[data-testid=note-delete]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the note is gone", `!document.querySelector('[data-testid=note]')`)
+	b.waitFor("the focus is on the composer", `['reply-text', 'note-text'].includes(`+focused+`)`)
+}
