@@ -25,8 +25,11 @@
   }
 
   // mark shows the selection on the rows and the bar; rows the websocket
-  // swaps in get their mark again.
-  function mark() {
+  // swaps in get their mark again. A bar that hides with the focus in it
+  // (its action done, Clear) gives the focus back to the list: to the row
+  // back (the one last ticked) while it is there, else the open one, else
+  // the first.
+  function mark(back) {
     var shown = new Set(rows().map(idOf));
     selected.forEach(function (_, id) { if (!shown.has(id)) { selected.delete(id); } });
     rows().forEach(function (r) {
@@ -37,9 +40,14 @@
     });
     var bar = $("#bulk-bar");
     if (!bar) { return; }
+    var had = bar.contains(document.activeElement);
     bar.hidden = selected.size === 0;
     var n = $("[data-bulk-count]", bar);
     if (n) { n.textContent = selected.size + " selected"; }
+    if (had && bar.hidden) {
+      var to = (back && back.isConnected && back) || $("#conv-list .row.selected") || rows()[0];
+      if (to) { to.focus({ preventScroll: true }); }
+    }
   }
 
   function toggle(row, range) {
@@ -139,9 +147,10 @@
         window.Switchboard.toast({ kind: "error", text: (res.j && res.j.error && res.j.error.message) || "That did not work; try again." });
         return;
       }
+      var back = anchor;
       selected.clear();
       anchor = null;
-      mark();
+      mark(back);
       var token = res.j.undo;
       // Conversations a teammate took meanwhile were left: the message
       // saying so stays until the agent dismisses it.
@@ -155,7 +164,7 @@
     var b = e.target.closest && e.target.closest("#bulk-bar button[data-bulk]");
     if (b) {
       var what = b.getAttribute("data-bulk");
-      if (what === "clear") { selected.clear(); mark(); } else { bulk(what, ""); }
+      if (what === "clear") { selected.clear(); mark(anchor); } else { bulk(what, ""); }
       return;
     }
   });

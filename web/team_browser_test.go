@@ -175,3 +175,41 @@ func TestBrowserRowTickBoxTakesAThumbsTap(t *testing.T) {
 	b.waitAcrossLoads("Customer 00's conversation opens", `location.pathname.startsWith('/conversations/') &&
 		(document.querySelector('[data-testid=thread-name]') || {}).textContent === 'Customer 00'`)
 }
+
+// The bar of bulk actions hides once its action is done (or the
+// selection cleared), and the keyboard goes on from the list: Resolve,
+// pressed with Enter, left the focus on the page itself, and Tab started
+// again from "Skip to content".
+func TestBrowserBulkBarHandsTheFocusToTheList(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	for i, name := range []string{"Cleo", "Bram", "Abel"} { // Abel is newest, first in the list
+		ls.post(inboundFrom(fmt.Sprintf("evt_b%d", i), fmt.Sprintf("msg_b%d", i), fmt.Sprintf("+1415555030%d", i), name, "Hi from "+name, now.Add(time.Duration(i)*time.Second)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.waitFor("three rows", rowNames+` === 'Abel,Bram,Cleo'`)
+	focused := `(a => a.matches('[data-testid=conv-row]') ? 'row ' + a.querySelector('[data-testid=row-name]').textContent : a.dataset.testid || a.tagName)(document.activeElement)`
+
+	b.eval(`document.querySelector('[data-testid=conv-row]').focus(); ""`)
+	b.key("x")
+	b.waitFor("Abel is selected", `document.querySelector('[data-testid=bulk-count]').textContent === '1 selected'`)
+	b.eval(`document.querySelector('[data-testid=bulk-clear]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the bar hides", `document.querySelector('[data-testid=bulk-bar]').hidden`)
+	if got := b.waitValue("the focus", focused); got != "row Abel" {
+		t.Errorf("after Clear the focus is on %s, want the row Abel", got)
+	}
+
+	b.key("x")
+	b.waitFor("Abel is selected again", `document.querySelector('[data-testid=bulk-count]').textContent === '1 selected'`)
+	b.eval(`document.querySelector('[data-testid=bulk-resolve]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("Abel is resolved, live", rowNames+` === 'Bram,Cleo'`)
+	b.waitFor("the bar hides", `document.querySelector('[data-testid=bulk-bar]').hidden`)
+	if got := b.waitValue("the focus", focused); got != "row Bram" {
+		t.Errorf("after resolving Abel the focus is on %s, want the row Bram", got)
+	}
+}
