@@ -512,7 +512,7 @@
   function placeMessage(container, bubble) {
     var old = document.getElementById(bubble.id);
     if (old) {
-      if (Number(old.getAttribute("data-rev")) <= Number(bubble.getAttribute("data-rev"))) { replaceKeepingSelection(old, bubble); }
+      if (Number(old.getAttribute("data-rev")) <= Number(bubble.getAttribute("data-rev"))) { replaceKeepingFocus(old, bubble); }
       return false;
     }
     var ts = bubble.getAttribute("data-ts");
@@ -545,6 +545,21 @@
     var kept = selectionIn(old);
     old.replaceWith(el);
     reselect(el, kept);
+  }
+
+  // replaceKeepingFocus is replaceKeepingSelection for a bubble the agent
+  // may be working in from the keyboard: the focus goes to the twin of
+  // the control that had it (Retry, a note's "Edit or delete"), or, for a
+  // choice of a menu that closed with the redraw (the reaction just
+  // picked), to the menu's button.
+  function replaceKeepingFocus(old, el) {
+    var a = document.activeElement, had = old.contains(a) && a !== old;
+    var key = had ? focusKey(old, a) : "";
+    var menu = had && a.parentElement && a.parentElement.closest("details");
+    var menuKey = menu && old.contains(menu) && $("summary", menu) ? focusKey(old, $("summary", menu)) : "";
+    replaceKeepingSelection(old, el);
+    var f = had && ((key && el.querySelector(key)) || (menuKey && el.querySelector(menuKey)));
+    if (f) { focusTwin(f, el); }
   }
 
   // selectionIn is the agent's selection where it has an end within root,

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"switchboard/inbox/zavu"
 )
 
 // ringCut is a JavaScript expression: the elements matching sel whose
@@ -218,5 +220,31 @@ func TestBrowserHeaderActionsKeepTheFocus(t *testing.T) {
 		!document.querySelector('#thread [data-testid=snooze-menu]').open && !document.querySelector('#thread .htmx-request')`)
 	if got := b.waitValue("the focus", `document.activeElement === document.querySelector('#thread [data-testid=snooze-menu] summary') ? 'the menu button' : `+focused); got != "the menu button" {
 		t.Errorf("after a snooze the focus is on %s, want the snooze menu's button", got)
+	}
+}
+
+// A reaction picked from the keyboard leaves the focus on the picker's
+// button: the bubble, redrawn with the reaction under it, took the focus
+// with it to the page itself, and Tab started again from "Skip to
+// content".
+func TestBrowserReactionFromTheKeyboardKeepsTheFocus(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	fake.AddInbound(zavu.Message{ID: "msg_1", From: "+14155550101", Text: "Where is my order?"})
+	b := newTab(t, browser(t, exe))
+	b.openFirst(ls.url(), "ana@example.com")
+
+	b.eval(`document.querySelector('#thread [data-testid=react-open]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the picker offers the reactions", `document.querySelectorAll('#thread [data-testid=react]').length === 6`)
+	b.key("\t")
+	b.waitFor("the first reaction has the focus", `document.activeElement.dataset.testid === 'react'`)
+	b.key("\r")
+	b.waitFor("the reaction is under the message", `document.querySelectorAll('#thread [data-testid=reaction]').length === 1 && !document.querySelector('#thread .htmx-request')`)
+	if got := b.waitValue("the focus", `(a => a.dataset.testid || a.tagName)(document.activeElement)`); got != "react-open" {
+		t.Errorf("after reacting the focus is on %s, want the picker's button", got)
 	}
 }
