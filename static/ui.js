@@ -21,6 +21,24 @@
     return b;
   }
 
+  // A message that goes with the focus in it (its Undo, Try again or ×
+  // pressed from the keyboard, or its time up) gives the focus back to
+  // where the agent was before it went there: that element, or the one a
+  // live update put in its place (the same id), so that the keyboard goes
+  // on from there rather than from the top of the page.
+  var before = null;
+  document.addEventListener("focusin", function (e) {
+    var b = document.getElementById("toasts");
+    if (!b || !b.contains(e.target)) { before = e.target; }
+  });
+  function dismiss(t) {
+    var had = t.contains(document.activeElement);
+    t.remove();
+    if (!had || !before) { return; }
+    var to = before.isConnected ? before : before.id && document.getElementById(before.id);
+    if (to) { to.focus({ preventScroll: true }); }
+  }
+
   // above keeps the toasts clear of an open thread's composer: the reply
   // being written and Send stay in sight under a message that stays.
   function above(shelf) {
@@ -51,7 +69,7 @@
       b.className = "btn btn-quiet toast-action";
       b.textContent = o.undo ? "Undo" : "Try again";
       b.setAttribute("data-testid", o.undo ? "undo" : "action-retry");
-      b.addEventListener("click", function () { t.remove(); run(); });
+      b.addEventListener("click", function () { dismiss(t); run(); });
       t.appendChild(b);
     }
     var close = document.createElement("button");
@@ -60,15 +78,21 @@
     close.setAttribute("aria-label", "Dismiss");
     close.setAttribute("data-testid", "toast-close");
     close.textContent = "×";
-    close.addEventListener("click", function () { t.remove(); });
+    close.addEventListener("click", function () { dismiss(t); });
     t.appendChild(close);
     var shelf = box();
     shelf.replaceChildren(t);
     above(shelf);
     if (!error && !o.stay) {
-      setTimeout(function () { t.remove(); }, shownFor);
+      setTimeout(function () { dismiss(t); }, shownFor);
     } else if (o.stay && o.undo) {
-      setTimeout(function () { var u = t.querySelector(".toast-action"); if (u) { u.remove(); } }, shownFor);
+      setTimeout(function () {
+        var u = t.querySelector(".toast-action");
+        if (!u) { return; }
+        var had = u === document.activeElement;
+        u.remove();
+        if (had) { close.focus({ preventScroll: true }); }
+      }, shownFor);
     }
     return t;
   }

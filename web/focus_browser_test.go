@@ -248,3 +248,36 @@ func TestBrowserReactionFromTheKeyboardKeepsTheFocus(t *testing.T) {
 		t.Errorf("after reacting the focus is on %s, want the picker's button", got)
 	}
 }
+
+// Undo in the message a resolve leaves, reached with Tab and pressed with
+// Enter, gives the focus back to where the agent was, the header's
+// Resolve: the message went with the focus in it, to the page itself, and
+// Tab started again from "Skip to content". Its × does the same.
+func TestBrowserUndoGivesTheFocusBack(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.openFirst(ls.url(), "ana@example.com")
+	focused := `(a => a.dataset.testid || a.tagName)(document.activeElement)`
+
+	b.eval(`document.querySelector('#thread [data-testid=resolve]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the resolve offers Undo", `!!document.querySelector('[data-testid=toast] [data-testid=undo]') && !!document.querySelector('#thread [data-testid=reopen]')`)
+	b.eval(`document.querySelector('[data-testid=undo]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the conversation is open again", `!!document.querySelector('#thread [data-testid=resolve]') && !document.querySelector('#thread .htmx-request')`)
+	if got := b.waitValue("the focus", focused); got != "resolve" {
+		t.Errorf("after Undo the focus is on %s, want the header's Resolve", got)
+	}
+
+	b.key("\r")
+	b.waitFor("resolved again, with Undo", `!!document.querySelector('[data-testid=toast] [data-testid=undo]') && !!document.querySelector('#thread [data-testid=reopen]')`)
+	b.eval(`document.querySelector('[data-testid=toast-close]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the message is gone", `!document.querySelector('[data-testid=toast]')`)
+	if got := b.waitValue("the focus", focused); got != "reopen" {
+		t.Errorf("after dismissing the message the focus is on %s, want the header's Reopen", got)
+	}
+}
