@@ -945,10 +945,15 @@
   });
 
   // Saved, the contact form closes (the details may have been replaced
-  // by the live update already).
+  // by the live update already); the focus in it goes to its button.
   document.addEventListener("htmx:afterRequest", function (e) {
     if (!e.detail.successful || !e.detail.elt.classList || !e.detail.elt.classList.contains("contact-form")) { return; }
-    $$("details.contact-edit[open]").forEach(function (d) { d.open = false; });
+    $$("details.contact-edit[open]").forEach(function (d) {
+      var had = d.contains(document.activeElement);
+      d.open = false;
+      var s = had && $("summary", d);
+      if (s) { s.focus({ preventScroll: true }); }
+    });
   });
 
   // The reply form's answer carries the new bubble, out of band.

@@ -281,3 +281,29 @@ func TestBrowserUndoGivesTheFocusBack(t *testing.T) {
 		t.Errorf("after dismissing the message the focus is on %s, want the header's Reopen", got)
 	}
 }
+
+// The contact's name and notes, saved from the keyboard in the details,
+// close their form and give the focus to its "Edit name and notes": the
+// form closed with the focus in it, and Tab started again from "Skip to
+// content".
+func TestBrowserContactSavedKeepsTheFocus(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.openFirst(ls.url(), "ana@example.com")
+
+	b.eval(`document.querySelector('#thread [data-testid=contact-edit]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the form is open", `document.querySelector('#thread details.contact-edit').open`)
+	b.eval(`document.querySelector('#thread [data-testid=contact-notes-input]').focus(); ""`)
+	b.do("she writes a note", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=contact-notes-input]`), "Prefers calls after 5pm"))
+	b.eval(`document.querySelector('#thread [data-testid=contact-save]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("saved, the form closes", `!document.querySelector('#thread details.contact-edit').open &&
+		document.querySelector('#thread [data-testid=contact-notes]').textContent.includes('after 5pm')`)
+	if got := b.waitValue("the focus", `(a => a.dataset.testid || a.tagName)(document.activeElement)`); got != "contact-edit" {
+		t.Errorf("after saving the contact the focus is on %s, want its Edit name and notes", got)
+	}
+}
