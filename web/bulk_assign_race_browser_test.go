@@ -52,7 +52,7 @@ func TestBrowserBulkAssignLeavesWhatATeammateTook(t *testing.T) {
 	b.eval(fmt.Sprintf(`(s => { s.value = '%d'; s.dispatchEvent(new Event('change', {bubbles: true})); return ""; })(document.querySelector('[data-testid=bulk-assign]'))`, cat))
 	const toast = `(document.querySelector('[data-testid=toast]') || {textContent: ''})`
 	b.waitFor("Ana is told one was assigned and one left with Ben",
-		toast+`.textContent.includes('1 conversation assigned. 1 conversation was taken by Ben Okafor meanwhile and left with Ben Okafor.') && !!document.querySelector('[data-testid=toast] [data-testid=undo]')`)
+		toast+`.textContent.includes('1 conversation assigned to Cat. 1 conversation was taken by Ben Okafor meanwhile and left with Ben Okafor.') && !!document.querySelector('[data-testid=toast] [data-testid=undo]')`)
 	if got := b.eval(offScreen(`[data-testid=toast], [data-testid=toast] button`)); got != "" {
 		t.Errorf("the message on a phone: %s", got)
 	}

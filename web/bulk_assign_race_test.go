@@ -66,9 +66,9 @@ func TestBulkAssignLeavesWhatATeammateTookMeanwhile(t *testing.T) {
 		t.Fatalf("Ben takes one: %d %s", p.status, p.body)
 	}
 	res := postBulk(t, ana, form)
-	if res.Count != 2 || res.Left != 1 || !strings.Contains(res.Message, "2 conversations assigned.") ||
+	if res.Count != 2 || res.Left != 1 || !strings.Contains(res.Message, "2 conversations assigned to Cat.") ||
 		!strings.Contains(res.Message, "1 conversation was taken by Ben meanwhile and left with Ben.") || res.Undo == "" {
-		t.Errorf("Ana's bulk assignment to Cat answered %+v, want 2 assigned and 1 said to be left with Ben", res)
+		t.Errorf("Ana's bulk assignment to Cat answered %+v, want 2 assigned to Cat and 1 said to be left with Ben", res)
 	}
 	assignee := func(id int64) any {
 		c, err := ts.db.Conversation(ctx, id)

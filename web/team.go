@@ -380,7 +380,15 @@ func (s *Server) handleBulk(c echo.Context) error {
 			if err != nil || a <= 0 {
 				return newError(http.StatusBadRequest, "invalid_assignee", "Choose a teammate to assign to.")
 			}
-			u.AssigneeID, done = &a, "assigned"
+			who, _, err := s.everyone(c)
+			if err != nil {
+				return err
+			}
+			name := "a teammate"
+			if p, ok := who[a]; ok && p.Name != "" {
+				name = p.Name
+			}
+			u.AssigneeID, done = &a, "assigned to "+name
 		}
 	case "label":
 		u.AddLabels, done = []string{value}, "labelled "+value
