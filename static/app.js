@@ -706,7 +706,7 @@
     if (document.activeElement === f) { return true; }
     var to = null;
     $$("a[href], button, select, input, textarea, summary, [tabindex]", part).forEach(function (c) {
-      if (c.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING && !c.disabled && c.tabIndex >= 0 && c.checkVisibility()) { to = c; }
+      if (c.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING && !c.disabled && c.tabIndex >= 0 && c.getClientRects().length > 0) { to = c; }
     });
     if (to) { to.focus({ preventScroll: true }); }
     return false;

@@ -196,7 +196,7 @@
       if (!a || a === document.body) {
         var now = document.getElementById(bubble.id);
         var to = now ? $("[data-note-actions] summary", now) :
-          $$("#thread .composer textarea").filter(function (t) { return t.checkVisibility(); })[0];
+          $$("#thread .composer textarea").filter(function (t) { return t.getClientRects().length > 0; })[0];
         if (to) { to.focus({ preventScroll: true }); }
         given = document.activeElement === to ? to : null;
       }
