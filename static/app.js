@@ -1385,8 +1385,14 @@
   // listGrew readies the rows "Load more" brought, once for all of them:
   // htmx tells each new element (the rows, and the next "Load more" if
   // there is one) in turn that it was swapped in, and this runs after the
-  // last, before the page is painted.
-  var growing = false;
+  // last, before the page is painted. A "Load more" that had the focus
+  // gives it to the first row it brought (after the row above it,
+  // moreAfter).
+  var growing = false, moreAfter = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var b = e.detail.target;
+    if (b && b.matches && b.matches("#conv-list .load-more") && document.activeElement === b) { moreAfter = b.previousElementSibling || b; }
+  });
   function listGrew() {
     if (growing) { return; }
     growing = true;
@@ -1394,6 +1400,12 @@
       growing = false;
       var list = $("#conv-list");
       if (!list) { return; }
+      var after = moreAfter;
+      moreAfter = null;
+      var first = after && (after.isConnected ? after.nextElementSibling : null);
+      if (first && first.classList.contains("row") && (document.activeElement === document.body || !document.activeElement)) {
+        first.focus({ preventScroll: true });
+      }
       readyRows(list);
       updateTitle();
       subscribe(); // the page shows more rows now

@@ -94,3 +94,27 @@ func TestBrowserBackToTheListKeepsItsPlace(t *testing.T) {
 		t.Errorf("the row opened was at %s px, and is at %s px back in the list", top, got)
 	}
 }
+
+// "Load more", reached with Tab, gives the focus to the first row it
+// brings: the button left with the focus, and Tab started again from
+// "Skip to content".
+func TestBrowserLoadMoreHandsTheFocusToItsRows(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	now := time.Now()
+	const customers = 53 // more than a page of 50
+	for i := range customers {
+		ls.post(inboundFrom(fmt.Sprintf("evt_l%d", i), fmt.Sprintf("msg_l%d", i), fmt.Sprintf("+14155560%03d", i),
+			fmt.Sprintf("Customer %02d", i), "Where is my order?", now.Add(-time.Duration(i+1)*time.Minute)))
+	}
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.waitFor("the first page is listed", `document.querySelectorAll('[data-testid=conv-row]').length === 50`)
+	b.eval(`document.querySelectorAll('[data-testid=conv-row]')[49].focus(); ""`)
+	b.key("\t")
+	b.waitFor("the rest is loaded", fmt.Sprintf(`document.querySelectorAll('[data-testid=conv-row]').length === %d`, customers))
+	if got := b.waitValue("the focus", `(a => a.matches('[data-testid=conv-row]') ? a.querySelector('[data-testid=row-name]').textContent : a.dataset.testid || a.tagName)(document.activeElement)`); got != "Customer 50" {
+		t.Errorf("after Load more the focus is on %s, want the first row it brought, Customer 50", got)
+	}
+}
