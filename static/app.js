@@ -549,17 +549,24 @@
 
   // replaceKeepingFocus is replaceKeepingSelection for a bubble the agent
   // may be working in from the keyboard: the focus goes to the twin of
-  // the control that had it (Retry, a note's "Edit or delete"), or, for a
-  // choice of a menu that closed with the redraw (the reaction just
-  // picked), to the menu's button.
+  // the control that had it (a note's "Edit or delete"), or, for a choice
+  // of a menu that closed with the redraw (the reaction just picked), to
+  // the menu's button; a control the bubble no longer has (Retry, once
+  // the reply is on its way again) gives it to the composer.
   function replaceKeepingFocus(old, el) {
     var a = document.activeElement, had = old.contains(a) && a !== old;
     var key = had ? focusKey(old, a) : "";
     var menu = had && a.parentElement && a.parentElement.closest("details");
     var menuKey = menu && old.contains(menu) && $("summary", menu) ? focusKey(old, $("summary", menu)) : "";
     replaceKeepingSelection(old, el);
-    var f = had && ((key && el.querySelector(key)) || (menuKey && el.querySelector(menuKey)));
-    if (f) { focusTwin(f, el); }
+    if (!had) { return; }
+    var f = (key && el.querySelector(key)) || (menuKey && el.querySelector(menuKey));
+    if (f) {
+      focusTwin(f, el);
+    } else if (!document.activeElement || document.activeElement === document.body) {
+      var box = composerBox();
+      if (box) { box.focus({ preventScroll: true }); }
+    }
   }
 
   // selectionIn is the agent's selection where it has an end within root,

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -305,5 +306,30 @@ func TestBrowserContactSavedKeepsTheFocus(t *testing.T) {
 		document.querySelector('#thread [data-testid=contact-notes]').textContent.includes('after 5pm')`)
 	if got := b.waitValue("the focus", `(a => a.dataset.testid || a.tagName)(document.activeElement)`); got != "contact-edit" {
 		t.Errorf("after saving the contact the focus is on %s, want its Edit name and notes", got)
+	}
+}
+
+// Retry under a failed reply, pressed from the keyboard, goes with the
+// failure once the reply is on its way again: the focus goes to the reply
+// box, where the agent goes on, not to the page itself, from which Tab
+// started again at "Skip to content".
+func TestBrowserRetryHandsTheFocusToTheComposer(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Do you ship to Canada?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.openFirst(ls.url(), "ana@example.com")
+
+	fake.FailNext(1, zavu.Failure{Status: http.StatusPaymentRequired, Code: "insufficient_balance", Message: "Insufficient balance"})
+	b.do("Ana replies", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, in 3 days.\r"))
+	b.waitFor("the failure shows, with Retry", `!!document.querySelector('#thread [data-testid=retry]')`)
+	b.eval(`document.querySelector('#thread [data-testid=retry]').focus(); ""`)
+	b.key("\r")
+	b.waitFor("the reply is sent", `!document.querySelector('#thread [data-testid=failure]') &&
+		document.querySelector('#thread [data-direction=outbound]').dataset.status !== 'failed'`)
+	if got := b.waitValue("the focus", `(a => a.dataset.testid || a.tagName)(document.activeElement)`); got != "reply-text" {
+		t.Errorf("after Retry the focus is on %s, want the reply box", got)
 	}
 }
