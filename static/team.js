@@ -199,11 +199,20 @@
       $('#thread details.menu[open][data-testid="' + CSS.escape(menu.getAttribute("data-testid")) + '"]');
     if (now) { closeMenu(now); }
   });
+  // The focus moves once htmx has sent the choice the agent made while
+  // this one was on its way (it reads the pressed button when it sends
+  // it, and forgets it as the button loses the focus).
   function closeMenu(menu) {
-    var had = menu.contains(document.activeElement);
+    var had = menu.contains(document.activeElement), id = menu.getAttribute("data-testid");
     menu.open = false;
-    var summary = had && $("summary", menu);
-    if (summary) { summary.focus({ preventScroll: true }); }
+    if (!had) { return; }
+    setTimeout(function () {
+      var a = document.activeElement;
+      if (a && a !== document.body && !(menu.contains(a) && !menu.open)) { return; } // the agent went on
+      var now = menu.isConnected ? menu : id && $('#thread details.menu[data-testid="' + CSS.escape(id) + '"]');
+      var summary = now && !now.open && $("summary", now);
+      if (summary) { summary.focus({ preventScroll: true }); }
+    }, 0);
   }
   // A menu opens within the screen: one that would run past its right edge
   // (Snooze, last in a phone's or a tablet's thread header) moves left
