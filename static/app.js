@@ -1952,6 +1952,9 @@
         if (rest) { localStorage.setItem(draftKey(ta), rest); } else { localStorage.removeItem(draftKey(ta)); }
       } catch (err) { /* private mode */ }
       ta.value = rest;
+      // Emptied, it shows its placeholder from the top, not at the scroll
+      // of the text it sent.
+      if (!rest) { ta.scrollTop = 0; }
       if (rest) {
         // A draft of its own, for the send guard (static/notes.js) once
         // this answer's handlers have run.

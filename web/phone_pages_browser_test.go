@@ -483,3 +483,25 @@ func TestBrowserMentionsPageSaysMentionsOnAPhone(t *testing.T) {
 		t.Errorf("the views' bar at 390x844 shows Mentions in words, %s px wide", w)
 	}
 }
+
+// On a phone, after a long reply to a customer of a long name is sent, the
+// empty reply box shows its "Reply to ..." from its first line: it kept
+// the scroll of the text sent, and the placeholder showed cut at the top.
+func TestBrowserReplyBoxShowsItsPlaceholderWholeAfterASend(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Maria-Guadalupe Esperanza Fernández de la Concepción y Montenegro", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the reply box", `!!document.querySelector('#thread [data-testid=reply-text]')`)
+	b.do("Ana sends a long reply", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=reply-text]`),
+		strings.Repeat("Your parcel left the warehouse this morning and reaches you tomorrow. ", 6)+"\r"))
+	b.waitFor("the reply is in the thread, the box empty", `!!document.querySelector('#thread [data-direction=outbound]') &&
+		document.querySelector('#thread [data-testid=reply-text]').value === ''`)
+	if got := b.eval(`String(document.querySelector('#thread [data-testid=reply-text]').scrollTop)`); got != "0" {
+		t.Errorf("the empty reply box is scrolled %s px down its placeholder", got)
+	}
+}
