@@ -63,13 +63,15 @@ var (
 	// Saving a conversation sets its contact's latest contact to the time
 	// of the latest message of all their conversations, each of which
 	// keeps its own (last_message_id): it comes down as well as up when a
-	// message's time moves, as an earlier copy of it comes.
-	stContactLatest = writerStatement(`UPDATE contacts SET last_contact_at = l.latest
-		FROM (SELECT c.contact_id, coalesce(max(m.created_at), 0) AS latest
+	// message's time moves, as an earlier copy of it comes. Where the
+	// contact's time is this conversation's latest, as it is after a
+	// message came (stTouchContact), nothing is read again: applying an
+	// event pays one row's lookup for it.
+	stContactLatest = writerStatement(`UPDATE contacts SET last_contact_at = (
+			SELECT coalesce(max(m.created_at), 0)
 			FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
-			WHERE c.contact_id = (SELECT contact_id FROM conversations WHERE id = ?)
-			GROUP BY c.contact_id) AS l
-		WHERE contacts.id = l.contact_id AND contacts.last_contact_at <> l.latest`)
+			WHERE c.contact_id = contacts.id)
+		WHERE id = (SELECT contact_id FROM conversations WHERE id = ?1) AND last_contact_at <> ?2`)
 
 	stMessageByZavuID = writerStatement(`SELECT ` + messageCols + ` FROM messages m WHERE m.zavu_id = ?`)
 	// The message that had a Zavu id before an agent's Retry.
@@ -229,7 +231,7 @@ func (w *writeTx) SaveConversation(ctx context.Context, c *inbox.Conversation) e
 	} else if n == 0 {
 		return fmt.Errorf("save conversation %d: %w", c.ID, inbox.ErrNotFound)
 	}
-	if _, err := w.exec(ctx, stContactLatest, c.ID); err != nil {
+	if _, err := w.exec(ctx, stContactLatest, c.ID, msOf(c.LastMessageAt)); err != nil {
 		return fmt.Errorf("save conversation %d: its contact's latest contact: %w", c.ID, err)
 	}
 	c.Status = status
