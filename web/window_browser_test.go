@@ -77,3 +77,38 @@ func TestBrowserRetryGivesWayToATemplateOnceTheWindowCloses(t *testing.T) {
 		t.Errorf("the bubble says %q", n)
 	}
 }
+
+// A reply that failed offers Retry; once the customer opts out (STOP), a
+// Retry could only be refused ("opted out"): the button gives way to a
+// sentence saying why, live, and comes back once they text START.
+func TestBrowserRetryGivesWayWhileTheCustomerIsOptedOut(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	fake := ls.withZavu()
+	ls.addUser("ana@example.com", "Ana Admin")
+	now := time.Now()
+	ls.post(smsFrom("evt_o1", "msg_o1", "+14155550112", "Do you ship to Canada?", now.Add(-time.Minute)))
+	b := newTab(t, browser(t, exe))
+	b.login(ls.url(), "ana@example.com")
+	b.do("open the conversation", chromedp.Click(chromedp.CSS(`[data-testid=conv-row]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=reply-text]`)))
+	fake.FailNext(1, zavu.Failure{Status: http.StatusPaymentRequired, Code: "insufficient_balance", Message: "Insufficient balance"})
+	b.do("send a reply Zavu refuses", chromedp.SendKeys(chromedp.CSS(`[data-testid=reply-text]`), "Yes, we do.\r"))
+	b.waitFor("the failure with Retry", `(() => { const r = document.querySelector('#thread [data-testid=retry]'); return !!r && r.checkVisibility(); })()`)
+	if v := b.eval(`String(!!document.querySelector('#thread [data-testid=retry-optout]')?.checkVisibility())`); v != "false" {
+		t.Errorf("the customer has not opted out and the bubble says they did")
+	}
+
+	ls.post(smsFrom("evt_o2", "msg_o2", "+14155550112", "STOP", now))
+	b.waitFor("Retry gives way to the opt-out sentence",
+		`(() => { const r = document.querySelector('#thread [data-testid=retry]'), n = document.querySelector('#thread [data-testid=retry-optout]');
+			return !!r && !r.checkVisibility() && !!n && n.checkVisibility(); })()`)
+	if n := b.eval(`document.querySelector('#thread [data-testid=retry-optout]').textContent`); !strings.Contains(n, "START") {
+		t.Errorf("the bubble says %q", n)
+	}
+
+	ls.post(smsFrom("evt_o3", "msg_o3", "+14155550112", "START", now.Add(time.Second)))
+	b.waitFor("Retry is back once they texted START",
+		`(() => { const r = document.querySelector('#thread [data-testid=retry]'), n = document.querySelector('#thread [data-testid=retry-optout]');
+			return !!r && r.checkVisibility() && !!n && !n.checkVisibility(); })()`)
+}
