@@ -319,7 +319,7 @@
       if (on) { r.setAttribute("aria-selected", "true"); } else { r.removeAttribute("aria-selected"); }
     });
     var app = $(".app");
-    if (app) { app.classList.toggle("thread-open", id !== ""); }
+    if (app) { app.classList.toggle("thread-open", id !== "" || !!$("#thread [data-thread-gone]")); }
     rove();
   }
 
@@ -864,13 +864,62 @@
     return true;
   }
 
-  // On a phone the thread's back button shows the list again in the page,
+  // threadGone says, in place of the open thread, that its conversation
+  // no longer exists (one that held only a delivery report goes once the
+  // report joins its reply), with the way back to the list, and the page
+  // stops following it. The address becomes the list's, which a reload
+  // can show.
+  function threadGone(id) {
+    if (!id || openConversationID() !== id) { return; }
+    var slot = $("#thread"), back = $("#thread [data-back]");
+    var href = back ? back.getAttribute("href") : "/inbox";
+    var had = slot.contains(document.activeElement) || document.activeElement === document.body || !document.activeElement;
+    var box = document.createElement("div");
+    box.className = "empty empty-thread";
+    box.setAttribute("role", "status");
+    box.setAttribute("data-thread-gone", "");
+    box.setAttribute("data-testid", "thread-gone");
+    var p = document.createElement("p"), b = document.createElement("strong");
+    b.textContent = "This conversation no longer exists.";
+    p.appendChild(b);
+    var why = document.createElement("p");
+    why.className = "muted";
+    why.textContent = "It held only a delivery report, which is now with its reply in the customer's conversation. Nothing was lost.";
+    var a = document.createElement("a");
+    a.className = "btn";
+    a.href = href;
+    a.setAttribute("data-gone-back", "");
+    a.setAttribute("data-testid", "thread-gone-back");
+    a.textContent = "Back to the list";
+    box.append(p, why, a);
+    slot.replaceChildren(box);
+    if (/^\/conversations\//.test(location.pathname)) { history.replaceState({ htmx: true }, "", href); }
+    markSelected();
+    subscribe();
+    if (had) { a.focus({ preventScroll: true }); }
+  }
+
+  // goneOrSay tells of an action in the open thread refused with 404: if
+  // its conversation no longer exists the thread says so (threadGone) and
+  // the message at the foot of the screen too, else the server's words.
+  function goneOrSay(msg) {
+    var id = openConversationID();
+    if (!id) { failed(msg); return; }
+    fetch("/conversations/" + encodeURIComponent(id), { headers: { "HX-Request": "true" }, credentials: "same-origin" }).then(function (r) {
+      if (r.status !== 404) { failed(msg); return; }
+      threadGone(id);
+      failed("That was not done: this conversation no longer exists.");
+    }, function () { failed(msg); });
+  }
+
+  // On a phone the thread's back button (and a gone thread's "Back to the
+  // list", on any screen) shows the list again in the page,
   // as it is now (hidden, it kept its live updates), rather than loading
   // it anew: the pane lets the thread go, the page stops following it, and
   // the address is the list's. Back in the browser then loads the thread's
   // address afresh, as any Back does (htmx keeps no copies of pages).
   document.addEventListener("click", function (e) {
-    var a = e.target.closest && e.target.closest("#thread .back");
+    var a = e.target.closest && e.target.closest("#thread .back, #thread [data-gone-back]");
     if (!a || !$("#conv-list") || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) { return; }
     e.preventDefault();
     var left = openConversationID(), empty = document.getElementById("no-thread");
@@ -1190,6 +1239,9 @@
           removeRow(el.getAttribute("data-conversation"));
           rows = true;
           break;
+        case "thread-gone":
+          threadGone(el.getAttribute("data-conversation"));
+          break;
         case "read":
           setRead(el.getAttribute("data-conversation"), parseInt(el.getAttribute("data-read"), 10));
           break;
@@ -1310,8 +1362,13 @@
     }
     var id = openConversationID();
     if (id) {
-      jobs.push(fetchFragment("/conversations/" + id + (appFilter() ? "?" + appFilter() : "")).then(function (frag) {
-        var th = $(".thread", frag);
+      jobs.push(fetchFragment("/conversations/" + id + (appFilter() ? "?" + appFilter() : "")).catch(function (status) {
+        // Gone meanwhile: the thread says so, and the rest goes on.
+        if (status !== 404) { return Promise.reject(status); }
+        threadGone(id);
+        return null;
+      }).then(function (frag) {
+        var th = frag && $(".thread", frag);
         if (!th || openConversationID() !== id) { return; }
         markFrom(th);
         var stick = nearBottom();
@@ -1458,7 +1515,7 @@
   // send posts a form to the server as the page's buttons do, and says so
   // when it fails, with Try again when the same may get through.
   function send(url, values) {
-    var body = new URLSearchParams(values), refused = false;
+    var body = new URLSearchParams(values), refused = false, notFound = false;
     return fetch(url, {
       method: "POST",
       headers: { "X-CSRF-Token": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
@@ -1468,11 +1525,12 @@
       if (r.status === 401) { window.location = "/login"; }
       if (r.ok) { return r; }
       refused = !mayPassAgain(r.status);
+      notFound = r.status === 404;
       return r.text().then(function (t) { return Promise.reject(errorText(t, "That did not work. Try again in a moment.")); });
     }, function () {
       return Promise.reject("Switchboard could not be reached. Check the connection and try again.");
     }).catch(function (msg) {
-      failed(msg, refused ? null : function () { send(url, values); });
+      if (notFound) { goneOrSay(msg); } else { failed(msg, refused ? null : function () { send(url, values); }); }
       return Promise.reject(msg);
     });
   }
@@ -1488,8 +1546,12 @@
     if (!elt || !xhr || (elt.closest && elt.closest(".composer"))) { return; }
     xhr.addEventListener("loadend", function () {
       if (xhr.status < 400 || xhr.status === 401) { return; } // 0: sendError below
-      failed(errorText(xhr.responseText, "That did not work. Try again in a moment."),
-        mayPassAgain(xhr.status) ? again(elt, cfg) : null);
+      var msg = errorText(xhr.responseText, "That did not work. Try again in a moment.");
+      if (xhr.status === 404) {
+        goneOrSay(msg);
+        return;
+      }
+      failed(msg, mayPassAgain(xhr.status) ? again(elt, cfg) : null);
     });
   });
   document.addEventListener("htmx:sendError", function (e) {
@@ -1996,6 +2058,10 @@
       msg = err.message || msg;
       code = err.code || "";
     } catch (err) { /* not JSON */ }
+    if (e.detail.xhr.status === 404) {
+      goneOrSay(msg);
+      return;
+    }
     composerError(form, msg);
     // The server saw the window closed before this page did (its clock
     // is ahead): the picker it offers now takes the reply box's place.

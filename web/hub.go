@@ -322,7 +322,8 @@ type liveConv struct {
 	rowUntil time.Time // when the row may change with no change to tell it (zero: never)
 	gone     []byte    // removes the row from a list that no longer shows it
 	// The thread's parts: its header, details and composer, each nil when
-	// the pages already have it (see threadSent).
+	// the pages already have it (see threadSent). For a conversation
+	// deleted since, head alone, saying so to a page that has it open.
 	head, details, composer []byte
 	composerMode            string    // what the composer offers (views.ComposerView.Mode)
 	composerUntil           time.Time // when that may change with no change to tell it (zero: never)

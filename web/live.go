@@ -86,9 +86,11 @@ func (s *Server) renderChange(ctx context.Context, ch inbox.Change) (*update, er
 		if !ok {
 			// Deleted since: a conversation a placeholder alone was in.
 			// It matches no list, so the pages that show its row drop
-			// it, and the counts are taken again.
+			// it, and the counts are taken again; a page that has its
+			// thread open says it is gone, in place of the thread.
 			u.convs = append(u.convs, liveConv{id: id, row: []byte{},
-				gone: fmt.Appendf(nil, `<i data-live="gone" data-conversation="%d" hidden></i>`, id)})
+				gone: fmt.Appendf(nil, `<i data-live="gone" data-conversation="%d" hidden></i>`, id),
+				head: fmt.Appendf(nil, `<i data-live="thread-gone" data-conversation="%d" hidden></i>`, id)})
 			continue
 		}
 		lc := liveConv{id: c.ID, status: c.Status, sender: c.SenderID, channel: c.Channel, labels: labelNames(c.Labels)}
