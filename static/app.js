@@ -1747,6 +1747,7 @@
     ["z", "Snooze"],
     ["n", "Write a note for the team"],
     ["x", "Select for bulk actions"],
+    ["u", "Undo, while the message offering it shows"],
     ["/", "Search"],
     ["?", "Show these shortcuts"]
   ];

@@ -69,6 +69,10 @@
       b.className = "btn btn-quiet toast-action";
       b.textContent = o.undo ? "Undo" : "Try again";
       b.setAttribute("data-testid", o.undo ? "undo" : "action-retry");
+      if (o.undo) {
+        b.setAttribute("aria-keyshortcuts", "u");
+        b.title = "Undo (u)";
+      }
       b.addEventListener("click", function () { dismiss(t); run(); });
       t.appendChild(b);
     }
@@ -96,6 +100,20 @@
     }
     return t;
   }
+
+  // u presses the Undo of the message shown, from wherever the agent is
+  // (Undo is the message's, last in the page's Tab order, and goes after
+  // 10 seconds); not while they type in a field, nor under a dialog.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "u" || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) { return; }
+    var el = e.target, tag = el && el.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (el && el.isContentEditable)) { return; }
+    if (document.querySelector("dialog[open]")) { return; }
+    var undo = document.querySelector("#toasts [data-testid=undo]");
+    if (!undo) { return; }
+    e.preventDefault();
+    undo.click();
+  });
 
   // initials match views.Initials: the first letters of the first and
   // last words.

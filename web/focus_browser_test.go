@@ -283,6 +283,32 @@ func TestBrowserUndoGivesTheFocusBack(t *testing.T) {
 	}
 }
 
+// Undo lives in the message at the foot of the screen, last in the Tab
+// order, for 10 seconds: u presses it from wherever the agent is, but
+// types a u in the reply box.
+func TestBrowserUndoFromTheKeyboardWithU(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.openFirst(ls.url(), "ana@example.com")
+
+	b.do("resolve", chromedp.Click(chromedp.CSS(`#thread [data-testid=resolve]`)))
+	b.waitFor("the resolve offers Undo", `!!document.querySelector('[data-testid=toast] [data-testid=undo]') && !!document.querySelector('#thread [data-testid=reopen]')`)
+	b.eval(`document.querySelector('#thread [data-testid=reply-text]').focus(); ""`)
+	b.key("u")
+	if v := b.eval(`document.querySelector('#thread [data-testid=reply-text]').value`); v != "u" {
+		t.Errorf("u in the reply box left %q in it", v)
+	}
+	if b.eval(`String(!!document.querySelector('[data-testid=toast] [data-testid=undo]'))`) != "true" {
+		t.Fatal("u typed in the reply box pressed Undo")
+	}
+	b.eval(`document.querySelector('#thread [data-testid=reopen]').focus(); ""`)
+	b.key("u")
+	b.waitFor("the conversation is open again", `!!document.querySelector('#thread [data-testid=resolve]') && !document.querySelector('[data-testid=undo]')`)
+}
+
 // The contact's name and notes, saved from the keyboard in the details,
 // close their form and give the focus to its "Edit name and notes": the
 // form closed with the focus in it, and Tab started again from "Skip to
