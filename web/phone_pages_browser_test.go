@@ -505,3 +505,27 @@ func TestBrowserReplyBoxShowsItsPlaceholderWholeAfterASend(t *testing.T) {
 		t.Errorf("the empty reply box is scrolled %s px down its placeholder", got)
 	}
 }
+
+// On a phone the reply box's "Reply to <name>…" fits its two lines
+// whatever the customer's name: a long name is cut, with an ellipsis,
+// rather than the placeholder running to a third line out of sight.
+func TestBrowserReplyBoxPlaceholderFitsWithALongName(t *testing.T) {
+	exe := chromium(t)
+	ls := startLiveServer(t)
+	ls.addUser("ana@example.com", "Ana")
+	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Maria-Guadalupe Esperanza Fernández de la Concepción y Montenegro", "Where is my order?", time.Now()))
+	b := newTab(t, browser(t, exe))
+	b.setScreen(phone, false)
+	b.login(ls.url(), "ana@example.com")
+	b.open(ls.url() + "/conversations/1")
+	b.waitFor("the reply box", `!!document.querySelector('#thread [data-testid=reply-text]')`)
+	ph := b.eval(`document.querySelector('#thread [data-testid=reply-text]').placeholder`)
+	if !strings.HasPrefix(ph, "Reply to Maria-Guadalupe") {
+		t.Errorf("the placeholder is %q, which does not say whom the reply goes to", ph)
+	}
+	// The placeholder's text, put in the box, needs no more than its height.
+	if got := b.eval(`(() => { const ta = document.querySelector('#thread [data-testid=reply-text]');
+		ta.value = ta.placeholder; const over = ta.scrollHeight - ta.clientHeight; ta.value = ''; return String(over); })()`); got != "0" {
+		t.Errorf("the placeholder %q runs %s px past the box", ph, got)
+	}
+}

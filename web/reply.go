@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -364,10 +365,34 @@ func requestKey(c echo.Context, convID int64, in replyInput) (*inbox.RequestKey,
 	return &inbox.RequestKey{TokenID: tok.ID, Key: key, Fingerprint: hex.EncodeToString(sum[:])}, nil
 }
 
+// placeholderNameMax is the most characters of the customer's name the
+// reply box's "Reply to <name>…" shows: with it the placeholder fits the
+// box's two lines on a phone.
+const placeholderNameMax = 24
+
+// placeholderName is name as the reply box's placeholder shows it: whole
+// when it is short, else cut after a word within placeholderNameMax
+// characters (or at that many, when its first word is longer), the "…"
+// after it saying there is more.
+func placeholderName(name string) string {
+	r := []rune(name)
+	if len(r) <= placeholderNameMax {
+		return name
+	}
+	cut := placeholderNameMax
+	for i := cut; i > placeholderNameMax/2; i-- {
+		if unicode.IsSpace(r[i]) {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimRightFunc(string(r[:cut]), func(c rune) bool { return unicode.IsSpace(c) || unicode.IsPunct(c) })
+}
+
 // composerView decides what the reply box offers.
 func (s *Server) composerView(ctx context.Context, conv inbox.Conversation) (views.ComposerView, error) {
 	v := views.ComposerView{ConvID: conv.ID, SMS: conv.Channel == inbox.SMS, FreeText: true,
-		Placeholder: "Reply to " + conv.Contact.DisplayName() + "...", MaxLength: inbox.MaxReplyLength,
+		Placeholder: "Reply to " + placeholderName(conv.Contact.DisplayName()) + "…", MaxLength: inbox.MaxReplyLength,
 		MaxCaption: inbox.MaxCaption(conv.Channel)}
 	now := s.now()
 	if conv.OptedOut {
