@@ -901,15 +901,17 @@
 
   // goneOrSay tells of an action in the open thread refused with 404: if
   // its conversation no longer exists the thread says so (threadGone) and
-  // the message at the foot of the screen too, else the server's words.
-  function goneOrSay(msg) {
+  // the message at the foot of the screen too, else the server's words
+  // (by say, when given, else in that message).
+  function goneOrSay(msg, say) {
+    say = say || failed;
     var id = openConversationID();
-    if (!id) { failed(msg); return; }
+    if (!id) { say(msg); return; }
     fetch("/conversations/" + encodeURIComponent(id), { headers: { "HX-Request": "true" }, credentials: "same-origin" }).then(function (r) {
-      if (r.status !== 404) { failed(msg); return; }
+      if (r.status !== 404) { say(msg); return; }
       threadGone(id);
       failed("That was not done: this conversation no longer exists.");
-    }, function () { failed(msg); });
+    }, function () { say(msg); });
   }
 
   // On a phone the thread's back button (and a gone thread's "Back to the
@@ -2060,7 +2062,7 @@
       code = err.code || "";
     } catch (err) { /* not JSON */ }
     if (e.detail.xhr.status === 404) {
-      goneOrSay(msg);
+      goneOrSay(msg, function (m) { composerError(form, m); });
       return;
     }
     composerError(form, msg);

@@ -14,13 +14,14 @@ import (
 // A conversation a delivery report's placeholder alone was in goes once
 // the placeholder joins its reply. A page with its thread open says so in
 // place of the thread, live, with the way back to the list; a page that
-// missed the update (asleep) and acts in the thread is told the same,
-// not only "404".
+// missed the update (asleep) and acts in the thread (Resolve, a reply) is
+// told the same, not only "There is nothing here with that id."
 func TestBrowserAGoneConversationSaysSoInItsThread(t *testing.T) {
 	exe := chromium(t)
 	ls := startLiveServer(t)
 	ls.addUser("ana@example.com", "Ana Admin")
 	ls.addUser("ben@example.com", "Ben Agent")
+	ls.addUser("cat@example.com", "Cat Agent")
 	ctx := t.Context()
 	now := time.Now()
 	ls.post(inboundFrom("evt_1", "msg_1", "+14155550101", "Zoe Quinn", "Where is my order?", now.Add(-time.Minute)))
@@ -44,13 +45,16 @@ func TestBrowserAGoneConversationSaysSoInItsThread(t *testing.T) {
 	bctx := browser(t, exe)
 	ana := newTab(t, bctx)
 	ben := newTab(t, bctx)
+	cat := newTab(t, bctx)
 	sleepable(ben)
-	for _, b := range []*tab{ana, ben} {
-		b.login(ls.url(), map[*tab]string{ana: "ana@example.com", ben: "ben@example.com"}[b])
+	sleepable(cat)
+	for _, b := range []*tab{ana, ben, cat} {
+		b.login(ls.url(), map[*tab]string{ana: "ana@example.com", ben: "ben@example.com", cat: "cat@example.com"}[b])
 		b.do("open the conversation the report made", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#c-%d`, other))),
 			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#thread .thread[data-conversation="%d"]`, other))))
 	}
 	ben.eval(`window.__sleep(); ""`)
+	cat.eval(`window.__sleep(); ""`)
 
 	m, _, err := ls.db.QueueReply(ctx, inbox.Reply{ConversationID: conv, Source: inbox.SourceAPI, Type: inbox.TypeText,
 		Text: "On its way", IdempotencyKey: "k1", At: now})
@@ -80,5 +84,9 @@ func TestBrowserAGoneConversationSaysSoInItsThread(t *testing.T) {
 
 	ben.do("resolve the conversation that is gone", chromedp.Click(chromedp.CSS(`#thread [data-testid=resolve]`)))
 	ben.waitFor("the thread and the message say it is gone", `(() => { const g = document.querySelector('#thread [data-testid=thread-gone]'), e = document.querySelector('[data-testid=action-error]');
+		return !!g && g.checkVisibility() && !!e && e.textContent.includes("no longer exists"); })()`)
+
+	cat.do("reply in the conversation that is gone", chromedp.SendKeys(chromedp.CSS(`#thread [data-testid=reply-text]`), "Hello\r"))
+	cat.waitFor("the thread and the message say it is gone", `(() => { const g = document.querySelector('#thread [data-testid=thread-gone]'), e = document.querySelector('[data-testid=action-error]');
 		return !!g && g.checkVisibility() && !!e && e.textContent.includes("no longer exists"); })()`)
 }
