@@ -179,6 +179,13 @@ type ConversationFilter struct {
 	ViewerID int64
 	Limit    int
 	Cursor   string
+	// Steady pages through the list as it was when its first page was
+	// read: a conversation whose activity moves it up between two pages
+	// is shown once, where it was then, and conversations started since
+	// are left for a new listing. A script paging through them all sees
+	// each exactly once. Without it (the inbox page, which moves rows
+	// live), each page starts below the last row shown.
+	Steady bool
 }
 
 // MessageFilter selects a page of a thread: the Limit messages before the

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +116,9 @@ func (db *DB) Conversations(ctx context.Context, f inbox.ConversationFilter) ([]
 	if err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
+	if f.Steady {
+		return db.steadyConversations(ctx, f)
+	}
 	q, args, err := conversationsQuery(f)
 	if err == nil && f.Label != "" {
 		q, args, err = db.labelQuery(ctx, f, q, args)
@@ -143,6 +149,97 @@ func (db *DB) Conversations(ctx context.Context, f inbox.ConversationFilter) ([]
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
 	return items, next, nil
+}
+
+// steadyConversations is a page of a steady list (ConversationFilter.Steady):
+// the rows below the cursor that have not moved since the first page,
+// merged with those that moved, each where it was then.
+func (db *DB) steadyConversations(ctx context.Context, f inbox.ConversationFilter) ([]inbox.Conversation, string, error) {
+	limit := pageLimit(f.Limit)
+	var cur convCursor
+	if f.Cursor == "" {
+		// The first page: its horizon is what is stored now.
+		cur = convCursor{at: math.MaxInt64, id: math.MaxInt64}
+		if err := db.reader.QueryRowContext(ctx, `SELECT
+			coalesce((SELECT max(id) FROM messages), 0) + 1, coalesce((SELECT max(id) FROM conversations), 0) + 1`).
+			Scan(&cur.top, &cur.convTop); err != nil {
+			return nil, "", fmt.Errorf("list conversations: %w", err)
+		}
+		f.Cursor = cur.encode()
+	} else {
+		var err error
+		if cur, err = decodeConvCursor(f.Cursor, true); err != nil {
+			return nil, "", fmt.Errorf("list conversations: %w", err)
+		}
+		if !cur.steady() {
+			// A cursor of the moving list: go on as it did.
+			f.Steady = false
+			return db.Conversations(ctx, f)
+		}
+	}
+	moved, movedAt, err := db.steadyMoved(ctx, f, cur)
+	if err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	q, args, err := conversationsQuery(f)
+	if err == nil && f.Label != "" {
+		q, args, err = db.labelQuery(ctx, f, q, args)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	rows, err := db.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	defer rows.Close()
+	type keyed struct {
+		c  inbox.Conversation
+		at int64
+	}
+	var all []keyed
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list conversations: %w", err)
+		}
+		all = append(all, keyed{c, msOf(c.LastMessageAt)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	for i, c := range moved {
+		all = append(all, keyed{c, movedAt[i]})
+	}
+	slices.SortFunc(all, func(a, b keyed) int {
+		if a.at != b.at {
+			return cmpDesc(a.at, b.at)
+		}
+		return cmpDesc(a.c.ID, b.c.ID)
+	})
+	next := ""
+	if len(all) > limit {
+		all = all[:limit]
+		last := all[limit-1]
+		cur.at, cur.id = last.at, last.c.ID
+		next = cur.encode()
+	}
+	items := make([]inbox.Conversation, len(all))
+	for i, k := range all {
+		items[i] = k.c
+	}
+	return items, next, nil
+}
+
+// cmpDesc orders a before b when it is the greater.
+func cmpDesc(a, b int64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
 }
 
 // Conversation returns one conversation with its contact and unread count,
@@ -203,14 +300,165 @@ func filterConditions(f inbox.ConversationFilter, where []string, args []any) ([
 		args = append(args, string(f.Channel))
 	}
 	if f.Cursor != "" {
-		ms, id, err := decodeIDCursor(f.Cursor)
+		cur, err := decodeConvCursor(f.Cursor, f.Steady)
 		if err != nil {
 			return nil, nil, err
 		}
 		where = append(where, `(c.last_message_at, c.id) < (?, ?)`)
-		args = append(args, ms, id)
+		args = append(args, cur.at, cur.id)
+		if cur.steady() {
+			// Rows that moved since the first page come from steadyMoved.
+			where = append(where, `coalesce(c.last_message_id, 0) < ?`, `c.id < ?`)
+			args = append(args, cur.top, cur.convTop)
+		}
 	}
 	return where, args, nil
+}
+
+// convCursor is where a page of conversations starts: below the activity
+// at and id of the last row shown. A steady list (ConversationFilter.Steady)
+// also keeps its first page's horizon: the messages (ids below top) and
+// conversations (ids below convTop) stored then.
+type convCursor struct {
+	at, id       int64
+	top, convTop int64
+}
+
+func (c convCursor) steady() bool { return c.top > 0 }
+
+func (c convCursor) encode() string {
+	if !c.steady() {
+		return encodeIDCursor(c.at, c.id)
+	}
+	return encodeCursor(c.at, fmt.Sprintf("%d:%d:%d", c.id, c.top, c.convTop))
+}
+
+// decodeConvCursor reads a cursor Conversations gave out; a steady list
+// takes a plain cursor too.
+func decodeConvCursor(s string, steady bool) (convCursor, error) {
+	at, rest, err := decodeCursor(s)
+	if err != nil {
+		return convCursor{}, err
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) == 1 || !steady {
+		_, id, err := decodeIDCursor(s)
+		return convCursor{at: at, id: id}, err
+	}
+	bad := fmt.Errorf("cursor %q: %w", s, inbox.ErrInvalid)
+	if len(parts) != 3 {
+		return convCursor{}, bad
+	}
+	var n [3]int64
+	for i, p := range parts {
+		if n[i], err = strconv.ParseInt(p, 10, 64); err != nil || n[i] < 1 {
+			return convCursor{}, bad
+		}
+	}
+	return convCursor{at: at, id: n[0], top: n[1], convTop: n[2]}, nil
+}
+
+// steadyMovedCap bounds the messages since a steady list's first page that
+// a page looks through for the conversations they moved.
+const steadyMovedCap = 20000
+
+// steadySinceQuery is the conversations of the messages stored since a
+// horizon, in the order they came.
+const steadySinceQuery = `SELECT conversation_id FROM messages WHERE id >= ? ORDER BY id LIMIT ?`
+
+var errListMoved = &inbox.InvalidError{Code: "cursor_expired",
+	Message: "Too much has changed since the first page to keep its order; list again without a cursor."}
+
+// steadyMoved are the conversations of a steady list (f.Cursor) that moved
+// up since its first page, and would come after the cursor where they were
+// then: each with that activity, the time of its latest message (not a
+// note) below the horizon. Found from the messages stored since, a range
+// of the primary key.
+func (db *DB) steadyMoved(ctx context.Context, f inbox.ConversationFilter, cur convCursor) ([]inbox.Conversation, []int64, error) {
+	rows, err := db.reader.QueryContext(ctx, steadySinceQuery, cur.top, steadyMovedCap+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ids) > steadyMovedCap {
+		return nil, nil, errListMoved
+	}
+	seen := map[int64]bool{}
+	var moved []int64
+	for _, id := range ids {
+		if !seen[id] && id < cur.convTop {
+			seen[id] = true
+			moved = append(moved, id)
+		}
+	}
+	if len(moved) == 0 {
+		return nil, nil, nil
+	}
+	in, inArgs := db.idsIn("c.id", moved)
+	rows, err = db.reader.QueryContext(ctx, `SELECT c.id, coalesce((SELECT m.created_at FROM messages m
+			WHERE m.conversation_id = c.id AND m.direction <> 'internal' AND m.id < ?
+			ORDER BY m.created_at DESC, m.id DESC LIMIT 1), c.created_at)
+		FROM conversations c WHERE `+in+` AND coalesce(c.last_message_id, 0) >= ?`,
+		append(append([]any{cur.top}, inArgs...), cur.top)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	was := map[int64]int64{}
+	var below []int64
+	for rows.Next() {
+		var id, at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if at < cur.at || (at == cur.at && id < cur.id) {
+			was[id] = at
+			below = append(below, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(below) == 0 {
+		return nil, nil, nil
+	}
+	// The rows themselves, as the list's filters keep them.
+	g := f
+	g.Cursor, g.Steady = "", false
+	in, inArgs = db.idsIn("c.id", below)
+	q, args, err := conversationsQueryWhere(g, []string{in}, inArgs, len(below))
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err = db.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []inbox.Conversation
+	var keys []int64
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, c)
+		keys = append(keys, was[c.ID])
+	}
+	return out, keys, rows.Err()
+}
+
+// idsIn is the condition that col is one of ids, with its argument.
+func (db *DB) idsIn(col string, ids []int64) (string, []any) {
+	if db.dialect.postgres {
+		return col + " = ANY(?)", []any{ids}
+	}
+	js, _ := json.Marshal(ids)
+	return col + " IN (SELECT value FROM json_each(?))", []any{string(js)}
 }
 
 // conversationsQuery is the query for a page of conversations: limit+1
@@ -222,8 +470,12 @@ func filterConditions(f inbox.ConversationFilter, where []string, args []any) ([
 // sort and no index of its own to keep up on every message. The unread
 // count of f.ViewerID, when set, is one primary-key lookup a row.
 func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
-	var where []string
-	var args []any
+	return conversationsQueryWhere(f, nil, nil, pageLimit(f.Limit)+1)
+}
+
+// conversationsQueryWhere is conversationsQuery with more conditions and
+// a limit of its own.
+func conversationsQueryWhere(f inbox.ConversationFilter, where []string, args []any, limit int) (string, []any, error) {
 	where, args, err := filterConditions(f, where, args)
 	if err != nil {
 		return "", nil, err
@@ -272,7 +524,7 @@ func conversationsQuery(f inbox.ConversationFilter) (string, []any, error) {
 		allArgs = append(allArgs, args...)
 	}
 	fmt.Fprintf(&q, ` ORDER BY %d DESC, %d DESC LIMIT ?`, convColLastMessageAt, convColID)
-	return q.String(), append(allArgs, pageLimit(f.Limit)+1), nil
+	return q.String(), append(allArgs, limit), nil
 }
 
 // MarkRead records that the user userID has read every inbound message of

@@ -239,6 +239,10 @@ func TestListsUseIndexes(t *testing.T) {
 	addConv("sender, open", inbox.ConversationFilter{Status: inbox.Open, SenderID: "snd_1"})
 	addConv("sender, open, page 2", inbox.ConversationFilter{Status: inbox.Open, SenderID: "snd_1", Cursor: cursor})
 	addConv("channel, open", inbox.ConversationFilter{Status: inbox.Open, Channel: inbox.SMS})
+	steady := convCursor{at: t0.UnixMilli(), id: 5, top: 20, convTop: 8}.encode()
+	addConv("all conversations, steady page 2", inbox.ConversationFilter{Cursor: steady, Steady: true})
+	addConv("open, steady page 2", inbox.ConversationFilter{Status: inbox.Open, Cursor: steady, Steady: true})
+	lists = append(lists, list{"messages since a steady list's first page", steadySinceQuery, []any{20, 100}})
 	for name, f := range map[string]inbox.MessageFilter{"thread": {}, "thread, older page": {Before: cursor}} {
 		q, args, err := messagesQuery(1, f)
 		if err != nil {

@@ -260,6 +260,7 @@ var pgContract = []struct {
 	{"TestSearchMinusLeavesAWordOut", TestSearchMinusLeavesAWordOut},
 	{"TestSearchFilters", TestSearchFilters},
 	{"TestSearchPaging", TestSearchPaging},
+	{"TestSteadyListShowsEachConversationOnce", TestSteadyListShowsEachConversationOnce},
 	{"TestSearchContactPagesStayPutAsCustomersWrite", TestSearchContactPagesStayPutAsCustomersWrite},
 	{"TestSearchLabelFilter", TestSearchLabelFilter},
 	{"TestSearchLabelNamedInAnyCase", TestSearchLabelNamedInAnyCase},

@@ -39,6 +39,10 @@ func pathID(c echo.Context) (int64, error) {
 
 // invalidCursor maps a store's complaint about a cursor to a 400.
 func invalidCursor(err error) error {
+	var ie *inbox.InvalidError
+	if errors.As(err, &ie) {
+		return err
+	}
 	if errors.Is(err, inbox.ErrInvalid) {
 		return newError(http.StatusBadRequest, "invalid_parameter", "The cursor is not one this API gave out.")
 	}
@@ -47,7 +51,9 @@ func invalidCursor(err error) error {
 
 // GET /api/v1/conversations?status=open|resolved|all&limit=&cursor=
 func (s *Server) handleAPIConversations(c echo.Context) error {
-	f := inbox.ConversationFilter{Cursor: c.QueryParam("cursor"), Label: c.QueryParam("label")}
+	// A script paging through them all sees each once, in the order of
+	// the first page, whatever comes meanwhile.
+	f := inbox.ConversationFilter{Cursor: c.QueryParam("cursor"), Label: c.QueryParam("label"), Steady: true}
 	switch st := c.QueryParam("status"); st {
 	case "", "all":
 	case string(inbox.Open), string(inbox.Resolved), string(inbox.Snoozed):

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"switchboard/inbox"
+)
+
+// TestSteadyListShowsEachConversationOnce pages through all conversations
+// while customers write: one already shown, one not yet reached (which
+// moves above the pages read), and a new customer. Each conversation there
+// at the first page is shown exactly once; a cursor made up is refused.
+func TestSteadyListShowsEachConversationOnce(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	n := 0
+	write := func(phone int, at int) {
+		t.Helper()
+		n++
+		ev := inboundEvent(fmtID("evt", n), fmtID("+1555", phone), fmtID("msg", n), "hello", t0.Add(timeMinutes(at)))
+		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 10 {
+		write(i, i) // conversation of +1555_9 first, +1555_0 last
+	}
+	seen := map[int64]int{}
+	cursor := ""
+	for page := 0; ; page++ {
+		items, next, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 3, Cursor: cursor, Steady: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range items {
+			seen[c.ID]++
+		}
+		if page == 0 {
+			write(0, 100)  // the last conversation, not reached yet, moves to the top
+			write(9, 101)  // one shown already moves up again
+			write(42, 102) // a new customer
+		}
+		if page == 1 {
+			write(1, 103)
+		}
+		if next == "" {
+			break
+		}
+		if page > 10 {
+			t.Fatal("the list never ends")
+		}
+		cursor = next
+	}
+	if len(seen) != 10 {
+		t.Errorf("%d conversations shown, want the 10 there at the first page: %v", len(seen), seen)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("conversation %d shown %d times", id, k)
+		}
+	}
+	// A fresh listing starts from the latest activity.
+	items, _, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 1, Steady: true})
+	if err != nil || len(items) != 1 || items[0].Contact.Phone != "+1555_1" {
+		t.Errorf("a fresh list starts with %+v, %v; want the latest to write", items, err)
+	}
+	for _, bad := range []string{encodeCursor(5, "1:0:3"), encodeCursor(5, "1:2"), "bm90IG91cnM"} {
+		if _, _, err := db.Conversations(ctx, inbox.ConversationFilter{Cursor: bad, Steady: true}); err == nil {
+			t.Errorf("cursor %q: no error", bad)
+		}
+	}
+}
