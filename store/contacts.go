@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,19 +52,15 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	q, _ := db.parseSearch(ctx, f.Query)
 	// from: first, so that a search of very many words keeps it.
 	terms := searchTerms(inbox.SearchQuery{Terms: append([]inbox.SearchTerm{q.From}, q.Terms...)})
-	// Listing all, the cursor is the last contact shown (its latest contact
-	// and id, a cursor as the conversations list's); searching, how many
+	// Listing all is steadyContacts. Searching, the cursor is how many
 	// were shown and the first page's horizon ("50/1234"), the contacts
 	// stored until then (ids below top): a customer new since, who
 	// matches, would move those after it down a place, to be shown twice.
-	var cur, curAt, top int64
+	var cur, top int64
 	switch {
-	case f.Cursor == "":
 	case len(terms) == 0:
-		var err error
-		if curAt, cur, err = decodeIDCursor(f.Cursor); err != nil || curAt < 0 {
-			return nil, "", bad
-		}
+		return db.steadyContacts(ctx, f, limit)
+	case f.Cursor == "":
 	default:
 		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
 		if err != nil {
@@ -79,14 +76,7 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 	}
 	var rows *sql.Rows
 	var err error
-	if len(terms) == 0 {
-		where, args := "", []any{}
-		if cur != 0 {
-			where, args = `WHERE (ct.last_contact_at, ct.id) < (?, ?)`, []any{curAt, cur}
-		}
-		rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct `+where+`
-			ORDER BY ct.last_contact_at DESC, ct.id DESC LIMIT ?`, append(args, limit+1)...)
-	} else {
+	{
 		// Best match first; the cursor is how many were shown.
 		if cur > contactSearchCap {
 			return nil, "", bad
@@ -140,10 +130,6 @@ func (db *DB) contacts(ctx context.Context, f inbox.ContactFilter) ([]inbox.Cont
 		return out, "", nil
 	}
 	out = out[:limit]
-	if len(terms) == 0 {
-		last := out[limit-1]
-		return out, encodeIDCursor(msOf(last.LastContactAt), last.ID), nil
-	}
 	next := cur + int64(limit)
 	if next > contactSearchCap {
 		return out, "", nil
@@ -307,4 +293,164 @@ func (db *DB) EditContact(ctx context.Context, id int64, e inbox.ContactEdit) (i
 		return inbox.ContactDetails{}, fmt.Errorf("edit contact %d: %w", id, err)
 	}
 	return db.ContactDetails(ctx, id)
+}
+
+// steadyContacts is a page of all contacts, the latest in contact first,
+// as they were when the first page was read (convCursor, whose convTop is
+// the contacts' horizon): the contacts below the cursor none of whose
+// conversations had a message since, merged with those that had, each
+// where it was then.
+func (db *DB) steadyContacts(ctx context.Context, f inbox.ContactFilter, limit int) ([]inbox.ContactSummary, string, error) {
+	var cur convCursor
+	if f.Cursor == "" {
+		cur = convCursor{at: math.MaxInt64, id: math.MaxInt64}
+		if err := db.reader.QueryRowContext(ctx, `SELECT
+			coalesce((SELECT max(id) FROM messages), 0) + 1, coalesce((SELECT max(id) FROM contacts), 0) + 1`).
+			Scan(&cur.top, &cur.convTop); err != nil {
+			return nil, "", err
+		}
+	} else {
+		var err error
+		if cur, err = decodeConvCursor(f.Cursor, true); err != nil || cur.at < 0 {
+			return nil, "", fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
+		}
+	}
+	type keyed struct {
+		s  inbox.ContactSummary
+		at int64
+	}
+	var all []keyed
+	q, args := contactsPageQuery(cur, limit)
+	if cur.steady() {
+		moved, at, err := db.steadyMovedContacts(ctx, cur)
+		if err != nil {
+			return nil, "", err
+		}
+		for i, s := range moved {
+			all = append(all, keyed{s, at[i]})
+		}
+	}
+	rows, err := db.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s, _, err := scanContactSummary(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		all = append(all, keyed{s, msOf(s.LastContactAt)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	slices.SortFunc(all, func(a, b keyed) int {
+		if a.at != b.at {
+			return cmpDesc(a.at, b.at)
+		}
+		return cmpDesc(a.s.ID, b.s.ID)
+	})
+	next := ""
+	if len(all) > limit {
+		all = all[:limit]
+		last := all[limit-1]
+		cur.at, cur.id = last.at, last.s.ID
+		next = cur.encode()
+	}
+	out := make([]inbox.ContactSummary, len(all))
+	for i, k := range all {
+		out[i] = k.s
+	}
+	return out, next, nil
+}
+
+// contactsPageQuery is the query of the contacts below cur that have not
+// moved since its first page: limit+1 rows, walking
+// contacts_by_last_contact.
+func contactsPageQuery(cur convCursor, limit int) (string, []any) {
+	where, args := `(ct.last_contact_at, ct.id) < (?, ?)`, []any{cur.at, cur.id}
+	if cur.steady() {
+		where += ` AND ct.id < ? AND NOT EXISTS (SELECT 1 FROM conversations c
+			WHERE c.contact_id = ct.id AND coalesce(c.last_message_id, 0) >= ?)`
+		args = append(args, cur.convTop, cur.top)
+	}
+	return `SELECT ` + contactSummaryCols + ` FROM contacts ct WHERE ` + where + `
+		ORDER BY ct.last_contact_at DESC, ct.id DESC LIMIT ?`, append(args, limit+1)
+}
+
+// steadyMovedContacts are the contacts below cur.convTop with a
+// conversation whose latest message came since the first page (cur.top),
+// that would come after the cursor where they were then: each with its
+// latest contact then, the time of the latest message (not a note) of its
+// conversations below the horizon, 0 for none.
+func (db *DB) steadyMovedContacts(ctx context.Context, cur convCursor) ([]inbox.ContactSummary, []int64, error) {
+	rows, err := db.reader.QueryContext(ctx, steadySinceQuery, cur.top, steadyMovedCap+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	convs, err := scanIDs(rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(convs) > steadyMovedCap {
+		return nil, nil, errListMoved
+	}
+	if len(convs) == 0 {
+		return nil, nil, nil
+	}
+	slices.Sort(convs)
+	convs = slices.Compact(convs)
+	in, inArgs := db.idsIn("id", convs)
+	rows, err = db.reader.QueryContext(ctx, `SELECT c.contact_id, coalesce(c.last_message_id, 0) >= ?,
+			coalesce((SELECT m.created_at FROM messages m
+				WHERE m.conversation_id = c.id AND m.direction <> 'internal' AND m.id < ?
+				ORDER BY m.created_at DESC, m.id DESC LIMIT 1), 0)
+		FROM conversations c WHERE c.contact_id IN (SELECT contact_id FROM conversations WHERE `+in+`) AND c.contact_id < ?`,
+		append(append([]any{cur.top, cur.top}, inArgs...), cur.convTop)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	was := map[int64]int64{}
+	moved := map[int64]bool{}
+	for rows.Next() {
+		var contact, at int64
+		var since bool
+		if err := rows.Scan(&contact, &since, &at); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		was[contact] = max(was[contact], at)
+		moved[contact] = moved[contact] || since
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	var below []int64
+	for id := range moved {
+		if at := was[id]; moved[id] && (at < cur.at || (at == cur.at && id < cur.id)) {
+			below = append(below, id)
+		}
+	}
+	if len(below) == 0 {
+		return nil, nil, nil
+	}
+	in, inArgs = db.idsIn("ct.id", below)
+	rows, err = db.reader.QueryContext(ctx, `SELECT `+contactSummaryCols+` FROM contacts ct WHERE `+in, inArgs...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []inbox.ContactSummary
+	var keys []int64
+	for rows.Next() {
+		s, _, err := scanContactSummary(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, s)
+		keys = append(keys, was[s.ID])
+	}
+	return out, keys, rows.Err()
 }

@@ -261,6 +261,7 @@ var pgContract = []struct {
 	{"TestSearchFilters", TestSearchFilters},
 	{"TestSearchPaging", TestSearchPaging},
 	{"TestSteadyListShowsEachConversationOnce", TestSteadyListShowsEachConversationOnce},
+	{"TestContactsPagesShowEachContactOnceAsCustomersWrite", TestContactsPagesShowEachContactOnceAsCustomersWrite},
 	{"TestSearchContactPagesStayPutAsCustomersWrite", TestSearchContactPagesStayPutAsCustomersWrite},
 	{"TestSearchLabelFilter", TestSearchLabelFilter},
 	{"TestSearchLabelNamedInAnyCase", TestSearchLabelNamedInAnyCase},
