@@ -70,6 +70,7 @@ var pgEndToEnd = []struct {
 	{"TestSendersSecretSignsOnlyItsOwnMessagesEvents", TestSendersSecretSignsOnlyItsOwnMessagesEvents},
 	{"TestSenderSignedEventOnAMessageStoredMeanwhileIsKeptFailed", TestSenderSignedEventOnAMessageStoredMeanwhileIsKeptFailed},
 	{"TestTextWithANulCharacterIsTaken", TestTextWithANulCharacterIsTaken},
+	{"TestAPIRefusesParametersThatAreNotText", TestAPIRefusesParametersThatAreNotText},
 	// Replies and the outbox.
 	{"TestAPIReply", TestAPIReply},
 	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -145,7 +146,7 @@ func (s *Server) routes() {
 	// the sign-in page.
 	e.RouteNotFound("/api", apiNotFound)
 	e.RouteNotFound("/api/*", apiNotFound)
-	api := e.Group("/api/v1", s.requireToken, limitAPIBody)
+	api := e.Group("/api/v1", s.requireToken, limitAPIBody, plainParams)
 	// After the token's checks: 405 for a route's path with another
 	// method, 404 for no route.
 	api.RouteNotFound("/*", s.apiNoRoute)
@@ -201,6 +202,30 @@ func onlyParams(names ...string) echo.MiddlewareFunc {
 			}
 			return next(c)
 		}
+	}
+}
+
+// plainParams refuses an API request whose query string or path holds
+// a NUL character or bytes that are not UTF-8 with 400 invalid_parameter:
+// no text the API takes or stores has them, and PostgreSQL refuses them
+// in a query.
+func plainParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		plain := func(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
+		for _, k := range slices.Sorted(maps.Keys(c.QueryParams())) {
+			for _, v := range append([]string{k}, c.QueryParams()[k]...) {
+				if !plain(v) {
+					return newError(http.StatusBadRequest, "invalid_parameter",
+						fmt.Sprintf("The parameter %q holds a NUL character or bytes that are not UTF-8.", k))
+				}
+			}
+		}
+		for _, v := range c.ParamValues() {
+			if !plain(v) {
+				return newError(http.StatusBadRequest, "invalid_parameter", "The path holds a NUL character or bytes that are not UTF-8.")
+			}
+		}
+		return next(c)
 	}
 }
 
