@@ -114,6 +114,9 @@ func (u ConversationUpdate) Check(now time.Time) error {
 			if !u.SnoozedUntil.IsZero() && !u.SnoozedUntil.After(now) {
 				return invalid("invalid_snooze", "snoozedUntil must be in the future.")
 			}
+			if u.SnoozedUntil.After(SnoozeLimit(now)) {
+				return invalid("invalid_snooze", "snoozedUntil must be at most a year ahead.")
+			}
 		default:
 			return invalid("invalid_status", "The status must be open, resolved or snoozed.")
 		}

@@ -44,10 +44,15 @@ func SnoozePresets(now time.Time, loc *time.Location) []SnoozePreset {
 	return ps
 }
 
+// SnoozeLimit is the latest a snooze made at now may end: a year ahead.
+// A snooze is a reminder to come back to a conversation; a later time is
+// a mistyped year that would hide the conversation for good.
+func SnoozeLimit(now time.Time) time.Time { return now.AddDate(1, 0, 0) }
+
 // SnoozeUntil is the time a snooze choice stands for: a preset's key, or
 // "custom" with a local date and time ("2026-03-29T09:30", as a
 // datetime-local input sends it) read in loc. A time that does not come
-// after now is an *InvalidError.
+// after now, or comes after SnoozeLimit, is an *InvalidError.
 func SnoozeUntil(choice, custom string, now time.Time, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -59,6 +64,9 @@ func SnoozeUntil(choice, custom string, now time.Time, loc *time.Location) (time
 		}
 		if !t.After(now) {
 			return time.Time{}, invalid("invalid_snooze", "Pick a time in the future.")
+		}
+		if t.After(SnoozeLimit(now)) {
+			return time.Time{}, invalid("invalid_snooze", "Pick a time within a year from now.")
 		}
 		return t, nil
 	}

@@ -84,10 +84,15 @@ func TestSnoozeUntilCustom(t *testing.T) {
 	if want := time.Date(2026, 11, 2, 13, 15, 0, 0, time.UTC); err != nil || !u.Equal(want) {
 		t.Errorf("custom: %v, %v, want %v", u, err, want)
 	}
+	if u, err := SnoozeUntil("custom", "2027-10-31T10:00", now, newYork); err != nil || !u.Equal(now.AddDate(1, 0, 0)) {
+		t.Errorf("a year ahead: %v, %v", u, err)
+	}
 	for _, bad := range []struct{ choice, custom string }{
 		{"custom", "2026-10-31T09:59"}, // 13:59 UTC: past
 		{"custom", "tomorrow"},
 		{"fortnight", ""},
+		{"custom", "9999-12-31T23:59"}, // a year typed with too many nines
+		{"custom", "2027-10-31T10:01"}, // a year and a minute ahead
 	} {
 		_, err := SnoozeUntil(bad.choice, bad.custom, now, newYork)
 		var ie *InvalidError

@@ -158,6 +158,8 @@ func TestAPIPatchConversationErrors(t *testing.T) {
 		{`{"status":"snoozed","snoozedUntil":"` + past + `"}`, 400, "invalid_snooze"},
 		{`{"snoozedUntil":"` + soon + `"}`, 400, "invalid_snooze"},
 		{`{"status":"resolved","snoozedUntil":"` + soon + `"}`, 400, "invalid_snooze"},
+		{`{"status":"snoozed","snoozedUntil":"9999-12-31T23:59:59Z"}`, 400, "invalid_snooze"},
+		{`{"status":"snoozed","snoozedUntil":"` + time.Now().AddDate(1, 0, 2).UTC().Format(time.RFC3339) + `"}`, 400, "invalid_snooze"},
 		{`{"assigneeId":0}`, 400, "invalid_assignee"},
 		{`{"assigneeId":"ben"}`, 400, "invalid_assignee"},
 		{`{"assigneeId":` + strconv.FormatInt(gone.ID, 10) + `}`, 400, "invalid_assignee"},
