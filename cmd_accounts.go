@@ -214,7 +214,10 @@ func (e env) tokenRevoke(ctx context.Context, args []string) error {
 	case errors.Is(err, inbox.ErrNotFound):
 		return fmt.Errorf("there is no API token with id %d (see switchboard token list)", id)
 	case errors.Is(err, inbox.ErrRevoked):
-		return fmt.Errorf("API token %d %q was revoked already, at %s", id, t.Name, cliTime(t.RevokedAt, "-"))
+		// What was asked holds: the token is refused. A script cleaning up
+		// may revoke it twice.
+		fmt.Fprintf(e.stdout, "API token %d %q was revoked already, at %s: nothing to do\n", id, t.Name, cliTime(t.RevokedAt, "-"))
+		return nil
 	case err != nil:
 		return err
 	}
