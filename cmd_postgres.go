@@ -34,8 +34,11 @@ func (e env) migrateToPostgres(ctx context.Context, args []string) error {
 		return usageError("--to must be a postgres:// URL, not %q", store.RedactDSN(*to))
 	}
 	where := store.RedactDSN(*to)
-	if _, err := os.Stat(*from); err != nil {
+	if fi, err := os.Stat(*from); err != nil {
 		return fmt.Errorf("migrate-to-postgres: --from %s: %w", *from, err)
+	} else if fi.IsDir() {
+		return fmt.Errorf("migrate-to-postgres: --from %s is a folder: name the SQLite database file, such as %s",
+			*from, filepath.Join(*from, "switchboard.db"))
 	}
 	// No server may take webhooks into the file while it is copied.
 	release, err := store.LockServing(*from)

@@ -155,3 +155,22 @@ func TestLocalDataDirOnPostgres(t *testing.T) {
 		t.Errorf("with STATE_DIRECTORY: %q, %v", got, err)
 	}
 }
+
+// migrate-to-postgres --from a folder (the data folder, not its file)
+// says so in one line naming the flag, and leaves nothing beside it.
+func TestMigrateToPostgresFromAFolder(t *testing.T) {
+	parent := t.TempDir()
+	folder := filepath.Join(parent, "data")
+	if err := os.Mkdir(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, nil, "", "migrate-to-postgres", "--from", folder, "--to", "postgres://sb@127.0.0.1:1/sb")
+	if code != 1 || !strings.Contains(errOut, "--from "+folder+" is a folder") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("--from a folder: exit %d, stderr %q", code, errOut)
+	}
+	for _, dir := range []string{parent, folder} {
+		if names, _ := os.ReadDir(dir); len(names) != map[string]int{parent: 1, folder: 0}[dir] {
+			t.Errorf("%s holds %v after the refusal", dir, names)
+		}
+	}
+}
