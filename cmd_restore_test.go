@@ -238,6 +238,8 @@ func TestBackupAndRestoreEdgeCases(t *testing.T) {
 	}{
 		{[]string{"backup", backup}, 1, "switchboard: backup to " + backup + ": the file exists already; name a new file\n"},
 		{[]string{"backup", folder}, 1, "switchboard: backup to " + folder + ": that is a folder; name a new file in it\n"},
+		{[]string{"backup", filepath.Join(dir, "bakups", "night", "sb.db")}, 1, "switchboard: backup to " + filepath.Join(dir, "bakups", "night", "sb.db") +
+			": there is no folder " + filepath.Join(dir, "bakups", "night") + "; create it first, or name a file in a folder that exists\n"},
 		{[]string{"backup", ""}, 2, "switchboard backup: backup takes one argument, the file to write"},
 		{[]string{"restore", ""}, 2, "switchboard restore: restore takes one argument, the backup to restore"},
 		{[]string{"restore", folder}, 1, "switchboard: restore " + folder + ": that is a folder, not a backup\n"},
@@ -255,6 +257,9 @@ func TestBackupAndRestoreEdgeCases(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(folder); len(left) != 0 {
 		t.Errorf("files left in the folder: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bakups")); !os.IsNotExist(err) {
+		t.Errorf("a backup into a folder that does not exist made it: %v", err)
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*partial*")); len(left) != 0 {
 		t.Errorf("files left: %v", left)

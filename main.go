@@ -611,6 +611,15 @@ func (e env) backup(ctx context.Context, args []string) error {
 		return fmt.Errorf("SWITCHBOARD_DB=%s: no database there to back up: set SWITCHBOARD_DB to the server's database "+
 			"(the server's environment file has it), or start the server once to create it", cfg.DBPath)
 	}
+	// An operator names the folder: one mistyped is an error, not a new
+	// folder holding the backup where no one looks for it.
+	if dir := filepath.Dir(dest); dir != "" {
+		if fi, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("backup to %s: there is no folder %s; create it first, or name a file in a folder that exists", dest, dir)
+		} else if err == nil && !fi.IsDir() {
+			return fmt.Errorf("backup to %s: %s is not a folder", dest, dir)
+		}
+	}
 	if err := store.Backup(ctx, cfg.DBPath, dest); err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func TestBackupCommandDuringSustainedWrites(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	before := ackedNow()
-	dest := filepath.Join(t.TempDir(), "backups", "sb-copy.db")
+	dest := filepath.Join(t.TempDir(), "sb-copy.db")
 	code, out, errOut := runCmd(t, map[string]string{"SWITCHBOARD_DB": dbPath}, "", "backup", dest)
 	during := len(ackedNow()) - len(before)
 	close(stop)
@@ -126,7 +126,7 @@ func TestKilledBackupLeavesNoFile(t *testing.T) {
 	}
 	raw.Close()
 
-	dir := filepath.Join(t.TempDir(), "backups")
+	dir := t.TempDir()
 	dest := filepath.Join(dir, "sb-copy.db")
 	cmd := exec.Command(bin, "backup", dest)
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_DB="+dbPath)
