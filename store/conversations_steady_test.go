@@ -13,24 +13,44 @@ import (
 // moves above the pages read), and a new customer. Each conversation there
 // at the first page is shown exactly once; a cursor made up is refused.
 func TestSteadyListShowsEachConversationOnce(t *testing.T) {
+	for _, label := range []string{"", "vip"} {
+		t.Run("label "+label, func(t *testing.T) { steadyListShowsEachOnce(t, label) })
+	}
+}
+
+func steadyListShowsEachOnce(t *testing.T, label string) {
 	db := openTest(t)
 	ctx := context.Background()
 	n := 0
-	write := func(phone int, at int) {
+	write := func(phone int, at int) int64 {
 		t.Helper()
 		n++
 		ev := inboundEvent(fmtID("evt", n), fmtID("+1555", phone), fmtID("msg", n), "hello", t0.Add(timeMinutes(at)))
 		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
 			t.Fatal(err)
 		}
+		m, err := db.MessageByZavuID(ctx, fmtID("msg", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ConversationID
 	}
+	var ids []int64
 	for i := range 10 {
-		write(i, i) // conversation of +1555_9 first, +1555_0 last
+		ids = append(ids, write(i, i)) // conversation of +1555_9 first, +1555_0 last
+	}
+	if label != "" {
+		if err := db.CreateLabel(ctx, &inbox.Label{Name: label, Colour: "red"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.UpdateConversations(ctx, ids, inbox.ConversationUpdate{AddLabels: []string{label}}, t0); err != nil {
+			t.Fatal(err)
+		}
 	}
 	seen := map[int64]int{}
 	cursor := ""
 	for page := 0; ; page++ {
-		items, next, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 3, Cursor: cursor, Steady: true})
+		items, next, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 3, Cursor: cursor, Steady: true, Label: label})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +82,7 @@ func TestSteadyListShowsEachConversationOnce(t *testing.T) {
 		}
 	}
 	// A fresh listing starts from the latest activity.
-	items, _, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 1, Steady: true})
+	items, _, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 1, Steady: true, Label: label})
 	if err != nil || len(items) != 1 || items[0].Contact.Phone != "+1555_1" {
 		t.Errorf("a fresh list starts with %+v, %v; want the latest to write", items, err)
 	}
