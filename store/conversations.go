@@ -359,8 +359,9 @@ func decodeConvCursor(s string, steady bool) (convCursor, error) {
 }
 
 // steadyMovedCap bounds the messages since a steady list's first page that
-// a page looks through for the conversations they moved.
-const steadyMovedCap = 20000
+// a page looks through for the conversations they moved (a variable for
+// tests).
+var steadyMovedCap = 20000
 
 // steadySinceQuery is the conversations of the messages stored since a
 // horizon, in the order they came.

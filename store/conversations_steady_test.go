@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -172,6 +173,36 @@ func TestContactsPageWalksItsIndex(t *testing.T) {
 		plan := explain(t, db, q, args...)
 		if bad := badStep(plan); bad != "" || !strings.Contains(plan, "contacts_by_last_contact") {
 			t.Errorf("%+v: the plan has %q:\n%s", cur, bad, plan)
+		}
+	}
+}
+
+// TestSteadyListSaysWhenTooMuchCameMeanwhile: past the messages a page
+// looks through since the first, the next page is refused with
+// cursor_expired, saying to list again, rather than shown out of order.
+func TestSteadyListSaysWhenTooMuchCameMeanwhile(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	was := steadyMovedCap
+	steadyMovedCap = 2
+	t.Cleanup(func() { steadyMovedCap = was })
+	for i := range 6 {
+		ev := inboundEvent(fmtID("evt", i), fmtID("+1555", i%3), fmtID("msg", i), "hello", t0.Add(timeMinutes(i)))
+		if _, err := db.Ingest(ctx, ev, applyInbound); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			_, next, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 1, Steady: true})
+			if err != nil || next == "" {
+				t.Fatal(next, err)
+			}
+			defer func() {
+				_, _, err := db.Conversations(ctx, inbox.ConversationFilter{Limit: 1, Steady: true, Cursor: next})
+				var ie *inbox.InvalidError
+				if !errors.As(err, &ie) || ie.Code != "cursor_expired" || !errors.Is(err, inbox.ErrInvalid) {
+					t.Errorf("a page after 3 messages with room for 2: %v, want cursor_expired", err)
+				}
+			}()
 		}
 	}
 }
