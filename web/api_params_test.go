@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+
+	"switchboard/inbox"
 )
 
 // TestAPIRefusesParametersThatAreNotText: a NUL character or bytes that
@@ -26,6 +29,26 @@ func TestAPIRefusesParametersThatAreNotText(t *testing.T) {
 		var body apiErrorBody
 		if status := ts.get(path, &body); status != http.StatusBadRequest || body.Error.Code != "invalid_parameter" || body.Error.Message == "" {
 			t.Errorf("GET %s: %d %+v, want 400 invalid_parameter", path, status, body)
+		}
+	}
+}
+
+// TestPagesRefuseParametersThatAreNotText: the agents' pages answer such
+// a parameter (a link mangled in a chat, a bookmark typed by hand) with a
+// 400 page that says what is wrong, never a 500.
+func TestPagesRefuseParametersThatAreNotText(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	for _, path := range []string{
+		"/inbox?label=%FF",
+		"/inbox?label=a%00b",
+		"/reports?senderId=%FF",
+		"/contacts?q=ab%00c",
+	} {
+		if pg := a.get(path); pg.status != http.StatusBadRequest || !strings.Contains(pg.body, "not UTF-8") {
+			t.Errorf("GET %s: %d, want 400 saying what is wrong", path, pg.status)
 		}
 	}
 }

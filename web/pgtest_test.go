@@ -71,6 +71,7 @@ var pgEndToEnd = []struct {
 	{"TestSenderSignedEventOnAMessageStoredMeanwhileIsKeptFailed", TestSenderSignedEventOnAMessageStoredMeanwhileIsKeptFailed},
 	{"TestTextWithANulCharacterIsTaken", TestTextWithANulCharacterIsTaken},
 	{"TestAPIRefusesParametersThatAreNotText", TestAPIRefusesParametersThatAreNotText},
+	{"TestPagesRefuseParametersThatAreNotText", TestPagesRefuseParametersThatAreNotText},
 	// Replies and the outbox.
 	{"TestAPIReply", TestAPIReply},
 	{"TestOptedOutConversationCannotBeAnswered", TestOptedOutConversationCannotBeAnswered},

@@ -55,7 +55,7 @@ func (s *Server) routes() {
 	pages.GET("/setup", s.handleSetupForm)
 	pages.POST("/setup", s.handleSetup)
 
-	agent := pages.Group("", s.requireUser)
+	agent := pages.Group("", s.requireUser, plainParams)
 	agent.GET("/", s.handleRoot)
 	agent.GET("/inbox", s.handleInbox)
 	agent.GET("/inbox/list", s.handleList)
@@ -205,10 +205,11 @@ func onlyParams(names ...string) echo.MiddlewareFunc {
 	}
 }
 
-// plainParams refuses an API request whose query string or path holds
-// a NUL character or bytes that are not UTF-8 with 400 invalid_parameter:
-// no text the API takes or stores has them, and PostgreSQL refuses them
-// in a query.
+// plainParams refuses a request to the API or an agent's page whose query
+// string or path holds a NUL character or bytes that are not UTF-8 with
+// 400 invalid_parameter (a page in words for a browser): no text
+// Switchboard takes or stores has them, and PostgreSQL refuses them in a
+// query.
 func plainParams(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		plain := func(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
