@@ -321,15 +321,6 @@ func (db *DB) steadyContacts(ctx context.Context, f inbox.ContactFilter, limit i
 	}
 	var all []keyed
 	q, args := contactsPageQuery(cur, limit)
-	if cur.steady() {
-		moved, at, err := db.steadyMovedContacts(ctx, cur)
-		if err != nil {
-			return nil, "", err
-		}
-		for i, s := range moved {
-			all = append(all, keyed{s, at[i]})
-		}
-	}
 	rows, err := db.reader.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", err
@@ -344,6 +335,24 @@ func (db *DB) steadyContacts(ctx context.Context, f inbox.ContactFilter, limit i
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", err
+	}
+	rows.Close()
+	if cur.steady() {
+		// Read after the others: a contact who moves between the two
+		// reads is in both (and shown once), never in none.
+		moved, at, err := db.steadyMovedContacts(ctx, cur)
+		if err != nil {
+			return nil, "", err
+		}
+		shown := make(map[int64]bool, len(all))
+		for _, k := range all {
+			shown[k.s.ID] = true
+		}
+		for i, s := range moved {
+			if !shown[s.ID] {
+				all = append(all, keyed{s, at[i]})
+			}
+		}
 	}
 	slices.SortFunc(all, func(a, b keyed) int {
 		if a.at != b.at {

@@ -177,10 +177,6 @@ func (db *DB) steadyConversations(ctx context.Context, f inbox.ConversationFilte
 			return db.Conversations(ctx, f)
 		}
 	}
-	moved, movedAt, err := db.steadyMoved(ctx, f, cur)
-	if err != nil {
-		return nil, "", fmt.Errorf("list conversations: %w", err)
-	}
 	q, args, err := conversationsQuery(f)
 	if err == nil && f.Label != "" {
 		q, args, err = db.labelQuery(ctx, f, q, args)
@@ -208,8 +204,21 @@ func (db *DB) steadyConversations(ctx context.Context, f inbox.ConversationFilte
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
+	rows.Close()
+	// The rows that moved are read after the others: one that moves
+	// between the two reads is in both (and shown once), never in none.
+	moved, movedAt, err := db.steadyMoved(ctx, f, cur)
+	if err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	shown := make(map[int64]bool, len(all))
+	for _, k := range all {
+		shown[k.c.ID] = true
+	}
 	for i, c := range moved {
-		all = append(all, keyed{c, movedAt[i]})
+		if !shown[c.ID] {
+			all = append(all, keyed{c, movedAt[i]})
+		}
 	}
 	slices.SortFunc(all, func(a, b keyed) int {
 		if a.at != b.at {
