@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -39,6 +40,9 @@ func (e env) migrateToPostgres(ctx context.Context, args []string) error {
 	} else if fi.IsDir() {
 		return fmt.Errorf("migrate-to-postgres: --from %s is a folder: name the SQLite database file, such as %s",
 			*from, filepath.Join(*from, "switchboard.db"))
+	}
+	if !isSQLiteFile(*from) {
+		return fmt.Errorf("migrate-to-postgres: --from %s is not a SQLite database: name the server's database file (its SWITCHBOARD_DB)", *from)
 	}
 	// No server may take webhooks into the file while it is copied.
 	release, err := store.LockServing(*from)
@@ -151,4 +155,20 @@ func localDataDir(dsn string, getenv func(string) string) (string, error) {
 		return "", fmt.Errorf("create the data folder %s: %w", dir, err)
 	}
 	return dir, nil
+}
+
+// isSQLiteFile reports whether the file at path starts as every SQLite
+// database does; one that does not is refused before anything is
+// written beside it.
+func isSQLiteFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return false
+	}
+	return string(head) == "SQLite format 3\x00"
 }

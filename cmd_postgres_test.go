@@ -173,4 +173,16 @@ func TestMigrateToPostgresFromAFolder(t *testing.T) {
 			t.Errorf("%s holds %v after the refusal", dir, names)
 		}
 	}
+	// A file that is not a database (a backup's log, a config file) too.
+	notes := filepath.Join(folder, "notes.txt")
+	if err := os.WriteFile(notes, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runCmd(t, nil, "", "migrate-to-postgres", "--from", notes, "--to", "postgres://sb@127.0.0.1:1/sb")
+	if code != 1 || !strings.Contains(errOut, "--from "+notes+" is not a SQLite database") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("--from a text file: exit %d, stderr %q", code, errOut)
+	}
+	if names, _ := os.ReadDir(folder); len(names) != 1 {
+		t.Errorf("%s holds %v after the refusal", folder, names)
+	}
 }
