@@ -427,6 +427,10 @@ type SecretState struct {
 	Set   bool
 	Hint  string // its last characters
 	SetAt time.Time
+	// The secret it replaced, still accepted until PreviousUntil (zero
+	// when there is none, or it is no longer accepted).
+	PreviousHint  string
+	PreviousUntil time.Time
 }
 
 // Role is what a user may do.

@@ -87,6 +87,13 @@ func sameURL(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
+// PreviousSecretGrace is how long a replaced webhook secret is still
+// accepted: deliveries Zavu signed with it before the switch, and its
+// retries of them (the last about five and a half hours after the first
+// try), are not refused, and an admin who pasted the new secret here
+// first has a day to put it in Zavu.
+const PreviousSecretGrace = 24 * time.Hour
+
 // MinSecretLength is the shortest webhook secret accepted after whsec_.
 const MinSecretLength = 8
 

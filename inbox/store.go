@@ -244,12 +244,19 @@ type Store interface {
 	Sender(ctx context.Context, id string) (Sender, error)
 	// SetSenderSecret stores a webhook secret for a sender (checked with
 	// CheckWebhookSecret), replacing any before. Webhooks signed with it
-	// are accepted from then on. No read path gives it back but the
-	// webhook check. An unknown sender is an error wrapping ErrNotFound.
+	// are accepted from then on, and those signed with the one it
+	// replaced until PreviousSecretGrace after at. No read path gives it
+	// back but the webhook check. An unknown sender is an error wrapping
+	// ErrNotFound.
 	SetSenderSecret(ctx context.Context, senderID, secret string, at time.Time) error
-	// RemoveSenderSecret forgets a sender's webhook secret; an unknown
-	// sender or one with no secret is an error wrapping ErrNotFound.
+	// RemoveSenderSecret forgets a sender's webhook secret, and the one it
+	// replaced; an unknown sender or one with no secret is an error
+	// wrapping ErrNotFound.
 	RemoveSenderSecret(ctx context.Context, senderID string) error
+	// RemovePreviousSenderSecret stops accepting, at once, the secret a
+	// sender's secret replaced; an unknown sender or one with no secret is
+	// an error wrapping ErrNotFound.
+	RemovePreviousSenderSecret(ctx context.Context, senderID string) error
 
 	// ConversationFor is Conversation with the unread count of one user.
 	ConversationFor(ctx context.Context, id, viewerID int64) (Conversation, error)

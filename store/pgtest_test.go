@@ -160,6 +160,7 @@ var pgContract = []struct {
 	{"TestAPITokenScopesCreatorsAndRevocation", TestAPITokenScopesCreatorsAndRevocation},
 	{"TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders", TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders},
 	{"TestSenderSecretIsWriteOnly", TestSenderSecretIsWriteOnly},
+	{"TestReplacedSenderSecretCountsForItsGrace", TestReplacedSenderSecretCountsForItsGrace},
 	{"TestMessageSenderIsTheSenderOfItsConversation", TestMessageSenderIsTheSenderOfItsConversation},
 	{"TestSyncTemplatesKeepsCategory", TestSyncTemplatesKeepsCategory},
 	{"TestSavedRepliesCRUD", TestSavedRepliesCRUD},

@@ -71,6 +71,97 @@ func TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders(t *testing.T) {
 	}
 }
 
+// A replaced secret still signs the sender's webhooks for a while, so
+// that deliveries Zavu signed before the switch, and its retries of them,
+// are not refused; then it stops, or at once when the admin says so.
+func TestReplacedSenderSecretCountsForItsGrace(t *testing.T) {
+	ctx := context.Background()
+	now := t0
+	db := openTest(t, WithClock(func() time.Time { return now }))
+	if err := db.SyncSenders(ctx, []inbox.Sender{{ID: "snd_a"}, {ID: "snd_b"}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	secrets := func(id string) []string {
+		t.Helper()
+		s, err := db.SenderWebhookSecrets(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const old, next = "whsec_oldOldOld12345678ABCD", "whsec_newNewNew87654321WXYZ"
+	if err := db.SetSenderSecret(ctx, "snd_a", old, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets("snd_a"); !slices.Equal(got, []string{old}) {
+		t.Fatalf("secrets of a first secret: %v, nothing it replaced", got)
+	}
+	switched := t0.Add(time.Hour)
+	now = switched
+	if err := db.SetSenderSecret(ctx, "snd_a", next, switched); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets("snd_a"); !slices.Equal(got, []string{next, old}) {
+		t.Fatalf("secrets just after replacing: %v, want the new one and the old one", got)
+	}
+	a, err := db.Sender(ctx, "snd_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if until := switched.Add(inbox.PreviousSecretGrace); a.Secret.Hint != "WXYZ" || a.Secret.PreviousHint != "ABCD" || !a.Secret.PreviousUntil.Equal(until) {
+		t.Errorf("secret state after replacing: %+v, want the old one ending ABCD until %v", a.Secret, until)
+	}
+	// Pasting the new one again keeps the old one's grace as it was.
+	if err := db.SetSenderSecret(ctx, "snd_a", next, switched.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets("snd_a"); !slices.Equal(got, []string{next, old}) {
+		t.Fatalf("secrets after pasting the same one again: %v", got)
+	}
+	if got := secrets("snd_b"); len(got) != 0 {
+		t.Errorf("snd_b's secrets: %v", got)
+	}
+
+	now = switched.Add(inbox.PreviousSecretGrace)
+	if got := secrets("snd_a"); !slices.Equal(got, []string{next}) {
+		t.Errorf("secrets once the grace is over: %v, want the new one only", got)
+	}
+	if a, _ := db.Sender(ctx, "snd_a"); a.Secret.PreviousHint != "" || !a.Secret.PreviousUntil.IsZero() {
+		t.Errorf("secret state once the grace is over: %+v", a.Secret)
+	}
+
+	// Stopped at once.
+	now = switched
+	if err := db.SetSenderSecret(ctx, "snd_a", old, switched); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets("snd_a"); !slices.Equal(got, []string{old, next}) {
+		t.Fatalf("secrets after going back: %v", got)
+	}
+	if err := db.RemovePreviousSenderSecret(ctx, "snd_a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets("snd_a"); !slices.Equal(got, []string{old}) {
+		t.Errorf("secrets after stopping the old one: %v", got)
+	}
+	if a, _ := db.Sender(ctx, "snd_a"); a.Secret.PreviousHint != "" || !a.Secret.PreviousUntil.IsZero() || !a.Secret.Set {
+		t.Errorf("secret state after stopping the old one: %+v", a.Secret)
+	}
+	if err := db.RemovePreviousSenderSecret(ctx, "snd_b"); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("stopping the old secret of a sender with none: %v, want ErrNotFound", err)
+	}
+	// Removing the secret removes the old one with it.
+	if err := db.SetSenderSecret(ctx, "snd_a", next, switched); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RemoveSenderSecret(ctx, "snd_a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := secrets("snd_a"); len(got) != 0 {
+		t.Errorf("secrets after removing: %v", got)
+	}
+}
+
 func TestSenderSecretIsWriteOnly(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
@@ -115,7 +206,8 @@ func TestSenderSecretIsWriteOnly(t *testing.T) {
 		}
 	}
 
-	// Replacing it: the old one stops counting at once.
+	// Replaced a long time ago (see TestReplacedSenderSecretCountsForItsGrace):
+	// the old one no longer counts.
 	const next = "whsec_zyxwvuts98765432"
 	if err := db.SetSenderSecret(ctx, "snd_a", next, t0.Add(1e9)); err != nil {
 		t.Fatal(err)

@@ -142,6 +142,12 @@ func fillAdminPages(t *testing.T, ls *liveServer) (maxi int64) {
 		Webhook: &inbox.SenderWebhook{URL: "https://support.example.com/webhooks/zavu/an-old-path-nobody-remembers", Events: []string{"message.inbound"}, Active: true}}}, now); err != nil {
 		t.Fatal(err)
 	}
+	// A secret replaced: the page names the old one, still accepted.
+	for _, secret := range []string{"whsec_theOldSecretOfTheBeneluxLine0001", "whsec_theNewSecretOfTheBeneluxLine0002"} {
+		if err := ls.db.SetSenderSecret(ctx, "snd_abc123", secret, now); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ls.post(inboundFrom("evt_01JDQ2XKZ8Y7M3N4P5Q6R7S8T9VWXYZ0123456789", "msg_01JDQ2XKZ8Y7M3N4P5Q6R7S8T9", "+14155550101",
 		"Maximiliana Von Long-Name der Dritte", "Hello, where is my parcel?", now.Add(-time.Minute)))
 	ls.post(event("evt_01JDQ2XKZ8Y7M3N4P5Q6R7S8TA_contact_updated_and_more", "contact.updated", now, map[string]any{"phoneNumber": "+14155551234"}))

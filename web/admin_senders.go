@@ -16,8 +16,10 @@ import (
 // sendersNotices are what the senders page says after a change, by its
 // ?done= value.
 var sendersNotices = map[string]string{
-	"secret-saved":   "Webhook secret saved. Webhooks signed with it are accepted from now on.",
-	"secret-removed": "Webhook secret removed. Webhooks signed only with it are refused from now on.",
+	"secret-saved":     "Webhook secret saved. Webhooks signed with it are accepted from now on.",
+	"secret-replaced":  "Webhook secret replaced. Webhooks signed with it are accepted from now on, and those signed with the old one for 24 hours more.",
+	"secret-removed":   "Webhook secret removed. Webhooks signed only with it are refused from now on.",
+	"previous-removed": "The old webhook secret is no longer accepted. Webhooks signed with it are refused from now on.",
 }
 
 // syncStatus puts a sync result in words for a page.
@@ -84,6 +86,10 @@ func (s *Server) sendersView(c echo.Context, errorFor, secretError string) (view
 		if sd.Secret.Set && !sd.Secret.SetAt.IsZero() {
 			row.SecretSetAt = sd.Secret.SetAt.In(loc).Format(adminTimeFormat)
 		}
+		if !sd.Secret.PreviousUntil.IsZero() {
+			row.PreviousHint = sd.Secret.PreviousHint
+			row.PreviousUntil = sd.Secret.PreviousUntil.In(loc).Format(adminTimeFormat)
+		}
 		if sd.ID == errorFor {
 			row.SecretError = secretError
 		}
@@ -149,12 +155,12 @@ func (s *Server) handleSetSenderSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	what := "Webhook secret set for "
+	what, done := "Webhook secret set for ", "secret-saved"
 	if sd.Secret.Set {
-		what = "Webhook secret replaced for "
+		what, done = "Webhook secret replaced for ", "secret-replaced"
 	}
 	s.audit(c, "sender.secret_set", what+senderLabel(sd))
-	return c.Redirect(http.StatusSeeOther, "/admin/senders?done=secret-saved")
+	return c.Redirect(http.StatusSeeOther, "/admin/senders?done="+done)
 }
 
 func (s *Server) handleRemoveSenderSecret(c echo.Context) error {
@@ -168,4 +174,19 @@ func (s *Server) handleRemoveSenderSecret(c echo.Context) error {
 	}
 	s.audit(c, "sender.secret_remove", "Webhook secret removed for "+senderLabel(sd))
 	return c.Redirect(http.StatusSeeOther, "/admin/senders?done=secret-removed")
+}
+
+// handleRemovePreviousSenderSecret stops accepting, at once, the secret a
+// sender's secret replaced (when it may have leaked).
+func (s *Server) handleRemovePreviousSenderSecret(c echo.Context) error {
+	ctx := c.Request().Context()
+	sd, err := s.store.Sender(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.store.RemovePreviousSenderSecret(ctx, sd.ID); err != nil {
+		return err
+	}
+	s.audit(c, "sender.secret_remove_previous", "Previous webhook secret no longer accepted for "+senderLabel(sd))
+	return c.Redirect(http.StatusSeeOther, "/admin/senders?done=previous-removed")
 }

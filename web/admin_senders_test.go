@@ -218,3 +218,62 @@ func TestSyncOfOneSaysItInTheSingular(t *testing.T) {
 		}
 	}
 }
+
+// Replacing a sender's secret does not refuse the webhooks Zavu signed
+// with the old one before the switch (and its retries of them): the page
+// says until when the old one counts, and can stop it at once.
+func TestReplacingASendersSecretKeepsTheOldOneForTheSwitch(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(admin.Email)
+	ts.zavu.SetSenders([]zavu.Sender{{ID: "snd_new", Name: "New line", PhoneNumber: "+15550000009"}})
+	a.post("/admin/senders/sync", url.Values{})
+
+	const old, next = "whsec_oldOldOld12345678ABCD", "whsec_newNewNew87654321WXYZ"
+	deliver := func(secret, evtID string) int {
+		t.Helper()
+		body := inboundFor("snd_new", evtID)
+		status, _ := ts.postWith(body, zavu.Sign(secret, time.Now(), body), nil)
+		return status
+	}
+	if p := a.post("/admin/senders/snd_new/secret", url.Values{"secret": {old}}); p.status != http.StatusSeeOther {
+		t.Fatalf("save secret: %d %s", p.status, p.body)
+	}
+	if p := a.post("/admin/senders/snd_new/secret", url.Values{"secret": {next}}); p.status != http.StatusSeeOther {
+		t.Fatalf("replace secret: %d %s", p.status, p.body)
+	}
+	if got := deliver(next, "evt_new"); got != http.StatusOK {
+		t.Fatalf("signed with the new secret: %d, want 200", got)
+	}
+	if got := deliver(old, "evt_signed_before_the_switch"); got != http.StatusOK {
+		t.Fatalf("signed with the secret just replaced: %d, want 200 while Zavu may still send it", got)
+	}
+
+	p := a.get("/admin/senders?done=secret-replaced")
+	if got := p.find("previous-secret").Text(); !strings.Contains(got, "…ABCD") || !strings.Contains(got, "still accepted until") {
+		t.Errorf("the page says of the old secret: %q", got)
+	}
+	if got := p.find("senders-notice").Text(); !strings.Contains(got, "old one for 24 hours") {
+		t.Errorf("notice after replacing: %q", got)
+	}
+	if strings.Contains(p.body, "oldOldOld") {
+		t.Error("the page shows the old secret")
+	}
+
+	if p := a.post("/admin/senders/snd_new/secret/previous/delete", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("stop the old secret: %d %s", p.status, p.body)
+	}
+	if got := deliver(old, "evt_after_stop"); got != http.StatusUnauthorized {
+		t.Errorf("signed with the old secret once stopped: %d, want 401", got)
+	}
+	if got := deliver(next, "evt_new_again"); got != http.StatusOK {
+		t.Errorf("signed with the new secret once the old one stopped: %d, want 200", got)
+	}
+	if p := a.get("/admin/senders"); p.find("previous-secret").Length() != 0 {
+		t.Errorf("the old secret is still shown once stopped: %q", p.find("previous-secret").Text())
+	}
+	if audit := a.get("/admin/audit").find("audit-entry").Text(); !strings.Contains(audit, "sender.secret_remove_previous") {
+		t.Errorf("audit log: %q", audit)
+	}
+}

@@ -129,6 +129,7 @@ func (s *Server) routes() {
 	admin.POST("/senders/sync", s.handleSyncSenders)
 	admin.POST("/senders/:id/secret", s.handleSetSenderSecret)
 	admin.POST("/senders/:id/secret/delete", s.handleRemoveSenderSecret)
+	admin.POST("/senders/:id/secret/previous/delete", s.handleRemovePreviousSenderSecret)
 	admin.GET("/templates", s.handleTemplates)
 	admin.GET("/templates/list", s.handleTemplateList)
 	admin.POST("/templates/sync", s.handleSyncTemplates)
