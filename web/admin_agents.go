@@ -213,6 +213,15 @@ func (s *Server) agentPage(c echo.Context, u inbox.User) (views.AgentPageView, e
 		MinPassword: MinPasswordLength,
 		LoginURL:    s.loginURL(),
 	}
+	ts, err := s.store.APITokens(c.Request().Context())
+	if err != nil {
+		return views.AgentPageView{}, err
+	}
+	for _, t := range ts {
+		if t.CreatedBy != nil && *t.CreatedBy == u.ID && !t.Revoked() {
+			v.Tokens = append(v.Tokens, t.Name)
+		}
+	}
 	if u.Active {
 		// What a deactivation would hand back to the team.
 		for _, st := range []inbox.ConversationStatus{inbox.Open, inbox.Snoozed} {

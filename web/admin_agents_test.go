@@ -478,3 +478,44 @@ func TestAuditLogReadsInWordsForOneAndNone(t *testing.T) {
 		t.Errorf("the auto-replies read %q", entries)
 	}
 }
+
+// Deactivating an admin does not revoke the API tokens they created:
+// scripts may rely on them. The confirmation, and their page once
+// deactivated, name those that still work, with where to revoke them, so
+// that an admin who leaves does not keep a way in unnoticed.
+func TestDeactivatingAnAdminNamesTheTokensTheyCreated(t *testing.T) {
+	ts := newTestServer(t)
+	ana := ts.addUser("ana@example.com", "Ana Admin", inbox.RoleAdmin)
+	bobUser := ts.addUser("bob@example.com", "Bob Admin", inbox.RoleAdmin)
+	a, bob := ts.newAgent(), ts.newAgent()
+	a.login(ana.Email)
+	bob.login(bobUser.Email)
+	for _, name := range []string{"Nightly export", "Old script"} {
+		if p := bob.submit("/admin/tokens", url.Values{"name": {name}, "scope": {"write"}}); p.status != http.StatusOK {
+			t.Fatalf("Bob creates %q: %d", name, p.status)
+		}
+	}
+	if p := a.submit("/admin/tokens", url.Values{"name": {"Ana's"}, "scope": {"read"}}); p.status != http.StatusOK {
+		t.Fatalf("Ana creates a token: %d", p.status)
+	}
+	old := tokenRow(a.get("/admin/tokens"), "Old script").AttrOr("data-id", "")
+	if p := a.submit("/admin/tokens/"+old+"/revoke", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("revoke Old script (id %q): %d", old, p.status)
+	}
+
+	path := fmt.Sprintf("/admin/agents/%d", bobUser.ID)
+	got := a.get(path).find("agent-tokens").Text()
+	if !strings.Contains(got, `"Nightly export"`) || strings.Contains(got, "Old script") || strings.Contains(got, "Ana's") {
+		t.Errorf("before deactivating Bob, his page says of tokens: %q, want his working one only", got)
+	}
+	if p := a.submit(path+"/deactivate", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("deactivate Bob: %d", p.status)
+	}
+	p := a.get(path + "?done=deactivated")
+	if got := p.find("agent-tokens").Text(); !strings.Contains(got, `"Nightly export"`) || !strings.Contains(got, "API tokens") {
+		t.Errorf("Bob deactivated, his page says of tokens: %q", got)
+	}
+	if p.find(`agent-tokens`).Find(`a[href="/admin/tokens"]`).Length() != 1 {
+		t.Error("no link to where the tokens are revoked")
+	}
+}
