@@ -178,6 +178,12 @@ func TestPerSenderSecretWorksAtOnceAndIsNeverShown(t *testing.T) {
 	if p.find("remove-secret").Length() != 1 || !strings.Contains(p.find("senders-notice").Text(), "saved") {
 		t.Errorf("no Remove button or notice after saving")
 	}
+	// Removing it refuses the sender's webhooks at once: the page asks
+	// first, saying so.
+	if c := p.find("remove-secret").Closest("details.confirm"); c.Length() != 1 || c.Find(`[data-testid="remove-secret-open"]`).Length() != 1 ||
+		!strings.Contains(c.Text(), "refused") {
+		t.Errorf("Remove secret goes at one click, without saying what it does")
+	}
 	for _, path := range []string{"/admin/senders", "/admin/audit", "/admin/webhooks", "/admin/templates", "/admin/settings"} {
 		if b := a.get(path).body; strings.Contains(b, secret) || strings.Contains(b, "perSender0123") {
 			t.Errorf("%s shows the secret", path)
