@@ -656,12 +656,20 @@ func (c AutoReplyConfig) Validate() error {
 	}
 	for d, spans := range c.Hours.Days {
 		for i, s := range spans {
+			day, next := time.Weekday(d), time.Weekday((d+1)%7)
 			switch {
+			case s.Close == 0 && s.Open > 0 && s.Open < 24*60:
+				// Open until midnight, written as 00:00.
+				e[fmt.Sprintf("day%d", d)] = fmt.Sprintf("On %s, write an opening until midnight as %s-24:00.", day, FormatClock(s.Open))
+			case s.Open > s.Close && s.Open < 24*60 && s.Close > 0:
+				// Open past midnight: it is two openings, one on each day.
+				e[fmt.Sprintf("day%d", d)] = fmt.Sprintf("On %s, %s to %s closes the next day: write %s-24:00 on %s and 00:00-%s on %s.",
+					day, FormatClock(s.Open), FormatClock(s.Close), FormatClock(s.Open), day, FormatClock(s.Close), next)
 			case s.Open < 0 || s.Close > 24*60 || s.Open >= s.Close:
 				e[fmt.Sprintf("day%d", d)] = fmt.Sprintf("On %s, each opening must close after it opens (%s to %s does not).",
-					time.Weekday(d), FormatClock(s.Open), FormatClock(s.Close))
+					day, FormatClock(s.Open), FormatClock(s.Close))
 			case i > 0 && s.Open < spans[i-1].Close:
-				e[fmt.Sprintf("day%d", d)] = fmt.Sprintf("On %s, the openings overlap.", time.Weekday(d))
+				e[fmt.Sprintf("day%d", d)] = fmt.Sprintf("On %s, the openings overlap.", day)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package inbox
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -327,6 +329,29 @@ func TestValidateSaysWhatToFix(t *testing.T) {
 	}
 	if err := rulesConfig().Validate(); err != nil {
 		t.Errorf("a sound config: %v", err)
+	}
+}
+
+// Hours past midnight, which cannot be one opening, say how to write
+// them, on which days.
+func TestValidateSaysHowToWriteHoursPastMidnight(t *testing.T) {
+	for _, tc := range []struct {
+		day  time.Weekday
+		span Span
+		want string
+	}{
+		{time.Friday, Span{Open: 22 * 60, Close: 2 * 60}, "write 22:00-24:00 on Friday and 00:00-02:00 on Saturday"},
+		{time.Saturday, Span{Open: 20 * 60, Close: 1 * 60}, "write 20:00-24:00 on Saturday and 00:00-01:00 on Sunday"},
+		{time.Monday, Span{Open: 18 * 60, Close: 0}, "write an opening until midnight as 18:00-24:00"},
+		{time.Monday, Span{Open: 9 * 60, Close: 9 * 60}, "must close after it opens"},
+	} {
+		c := rulesConfig()
+		c.Hours.Days[tc.day] = []Span{tc.span}
+		c.Normalize()
+		inv, _ := AsInvalidAutoReplies(c.Validate())
+		if got := inv[fmt.Sprintf("day%d", tc.day)]; !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s-%s: %q, want it to say %q", tc.day, FormatClock(tc.span.Open), FormatClock(tc.span.Close), got, tc.want)
+		}
 	}
 }
 
