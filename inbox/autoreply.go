@@ -335,17 +335,50 @@ func withoutAccent(r rune) rune {
 	return r
 }
 
+// spaceless are the scripts written without spaces between words
+// (Chinese, Japanese, Thai...): a word of theirs is found inside a run of
+// letters, not only as the whole run.
+var spaceless = []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar}
+
 // containsPhrase reports whether the words of phrase appear together, in
-// order, in ws.
+// order, in ws. A phrase in a script written without spaces ("注文" in
+// "注文したい") may start or end inside a word of ws.
 func containsPhrase(ws []string, phrase string) bool {
 	p := words(phrase)
 	if len(p) == 0 {
 		return false
 	}
+	if strings.ContainsFunc(phrase, func(r rune) bool { return unicode.IsOneOf(spaceless, r) }) {
+		return containsSpaceless(strings.Join(ws, " "), strings.Join(p, " "))
+	}
 	for i := 0; i+len(p) <= len(ws); i++ {
 		if slices.Equal(ws[i:i+len(p)], p) {
 			return true
 		}
+	}
+	return false
+}
+
+// containsSpaceless reports whether phrase is in text (both words joined
+// by spaces), where an end of phrase in a script written with spaces
+// ("LINE" in "LINE 注文") is an end of a word of text.
+func containsSpaceless(text, phrase string) bool {
+	first, _ := utf8.DecodeRuneInString(phrase)
+	last, _ := utf8.DecodeLastRuneInString(phrase)
+	for i := 0; i <= len(text)-len(phrase); {
+		j := strings.Index(text[i:], phrase)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(phrase)
+		before, _ := utf8.DecodeLastRuneInString(text[:start])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if (start == 0 || before == ' ' || unicode.IsOneOf(spaceless, first) && unicode.IsOneOf(spaceless, before)) &&
+			(end == len(text) || after == ' ' || unicode.IsOneOf(spaceless, last) && unicode.IsOneOf(spaceless, after)) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(text[start:])
+		i = start + size
 	}
 	return false
 }

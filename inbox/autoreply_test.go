@@ -176,6 +176,36 @@ func TestKeywordsMatchWhateverTheAccents(t *testing.T) {
 	}
 }
 
+// TestKeywordsMatchInScriptsWithoutSpaces: Chinese, Japanese and Thai
+// are written without spaces between words, so a keyword is found inside
+// a sentence, not only as a whole message; a keyword in a script with
+// spaces stays a whole word beside it.
+func TestKeywordsMatchInScriptsWithoutSpaces(t *testing.T) {
+	k := KeywordRule{Keywords: []string{"注文", "返金", "คืนเงิน", "LINE 予約"}, AutoReplyMessage: AutoReplyMessage{Enabled: true, Text: "x"}}
+	for text, want := range map[string]bool{
+		"注文したいです":            true,
+		"昨日の注文はどこ？":          true,
+		"返金をお願いします。":         true,
+		"ต้องการคืนเงินครับ": true,
+		"注":            false,
+		"予約したい":        false,
+		"LINE 予約できますか": true,
+		"OFFLINE予約":    false,
+	} {
+		if got := k.Matches("s1", SMS, text); got != want {
+			t.Errorf("%q matches = %v, want %v", text, got, want)
+		}
+	}
+	// A rule above with "注文" answers every message with "注文番号".
+	c := AutoReplyConfig{Keywords: []KeywordRule{
+		{ID: 1, Name: "Orders", Keywords: []string{"注文"}, AutoReplyMessage: AutoReplyMessage{Enabled: true, Text: "x"}},
+		{ID: 2, Name: "Order numbers", Keywords: []string{"注文番号"}, AutoReplyMessage: AutoReplyMessage{Enabled: true, Text: "y"}},
+	}}
+	if sh := c.Shadowed(2); len(sh) != 1 || sh[0].By != "Orders" {
+		t.Errorf("shadowed: %v, want 注文番号 answered first by Orders", sh)
+	}
+}
+
 var openNow = AutoReplyState{}
 
 func rulesConfig() AutoReplyConfig {

@@ -208,7 +208,7 @@ func AutoRepliesPage(v AutoRepliesView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</section><section aria-labelledby=\"ar-rules\"><h2 id=\"ar-rules\">Keyword rules</h2><p class=\"muted\">A rule answers a message that contains one of its words or phrases, whatever the case and accents (\"refund\" matches \"Refund please!\" but not \"refunded\"; \"información\" matches \"informacion\"). The first rule in this list that matches answers.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</section><section aria-labelledby=\"ar-rules\"><h2 id=\"ar-rules\">Keyword rules</h2><p class=\"muted\">A rule answers a message that contains one of its words or phrases, whatever the case and accents (\"refund\" matches \"Refund please!\" but not \"refunded\"; \"información\" matches \"informacion\"; in Chinese, Japanese or Thai, written without spaces, \"注文\" matches \"注文したい\"). The first rule in this list that matches answers.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
