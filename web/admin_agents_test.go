@@ -518,4 +518,11 @@ func TestDeactivatingAnAdminNamesTheTokensTheyCreated(t *testing.T) {
 	if p.find(`agent-tokens`).Find(`a[href="/admin/tokens"]`).Length() != 1 {
 		t.Error("no link to where the tokens are revoked")
 	}
+	tp := a.get("/admin/tokens")
+	if got := cell(tokenRow(tp, "Nightly export"), "token-created-by"); got != "Bob Admin (deactivated)" {
+		t.Errorf("the tokens page says Nightly export was created by %q, want Bob Admin (deactivated)", got)
+	}
+	if got := cell(tokenRow(tp, "Ana's"), "token-created-by"); got != "Ana Admin" {
+		t.Errorf("the tokens page says Ana's was created by %q", got)
+	}
 }

@@ -26,6 +26,14 @@ func (s *Server) tokensView(c echo.Context, form views.TokenForm) (views.TokensV
 	if err != nil {
 		return views.TokensView{}, err
 	}
+	us, err := s.store.Users(c.Request().Context())
+	if err != nil {
+		return views.TokensView{}, err
+	}
+	gone := map[int64]bool{} // deactivated accounts
+	for _, u := range us {
+		gone[u.ID] = !u.Active
+	}
 	loc := location(c)
 	form.MaxName = inbox.MaxTokenName
 	v := views.TokensView{Page: s.page(c, "API tokens · Switchboard"), Form: form}
@@ -36,6 +44,9 @@ func (s *Server) tokensView(c echo.Context, form views.TokenForm) (views.TokensV
 		}
 		if t.CreatedBy == nil {
 			r.CreatedBy = "Command line"
+		} else if gone[*t.CreatedBy] {
+			// Their token works on: say so where it is revoked.
+			r.CreatedBy += " (deactivated)"
 		}
 		if !t.LastUsedAt.IsZero() {
 			r.LastUsed = t.LastUsedAt.In(loc).Format(adminTimeFormat)
