@@ -3,6 +3,7 @@ package inbox
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -615,6 +616,17 @@ func (e InvalidAutoReplies) Error() string {
 		parts = append(parts, k+": "+e[k])
 	}
 	return "auto-replies: " + strings.Join(parts, " ")
+}
+
+// Sentences are the problems in words, for a page, in the order of their
+// settings' keys.
+func (e InvalidAutoReplies) Sentences() string {
+	keys := slices.Sorted(maps.Keys(e))
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, e[k])
+	}
+	return strings.Join(parts, " ")
 }
 
 // Is makes errors.Is(err, ErrInvalid) true.

@@ -430,9 +430,12 @@ func (s *Server) saveRule(c echo.Context, id int64) error {
 			if msg := inv[key]; msg != "" {
 				return inbox.InvalidAutoReplies{"rule": msg}
 			}
+			if id == 0 && inv["rules"] != "" {
+				return inbox.InvalidAutoReplies{"rule": fmt.Sprintf("There are already %d keyword rules, the most Switchboard keeps. Delete one you no longer need to add this one.", inbox.MaxKeywordRules)}
+			}
 			// The rule is fine; the stored settings are not (saved by an
 			// older version): say so rather than lose the rule.
-			return inbox.InvalidAutoReplies{"rule": "The other auto-reply settings need fixing first: " + inv.Error()}
+			return inbox.InvalidAutoReplies{"rule": "The other auto-reply settings need fixing first: " + inv.Sentences()}
 		}
 		return nil
 	})

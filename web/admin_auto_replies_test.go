@@ -385,3 +385,35 @@ func addPricesRule(a *agent) string {
 	}
 	return a.get("/admin/auto-replies").find("rule-edit").AttrOr("href", "")
 }
+
+// Adding a keyword rule beyond the most Switchboard keeps says so in
+// words, keeping what was typed, not as settings to fix.
+func TestKeywordRuleBeyondTheMostSaysSoInWords(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login("ana@example.com")
+	_, err := ts.db.UpdateAutoReplies(t.Context(), time.Now(), func(cfg *inbox.AutoReplyConfig) error {
+		for i := range inbox.MaxKeywordRules {
+			n := strconv.Itoa(i + 1)
+			if _, err := cfg.PutRule(inbox.KeywordRule{Name: "Rule " + n, Keywords: []string{"word" + n},
+				AutoReplyMessage: inbox.AutoReplyMessage{Enabled: true, Text: "Answer " + n}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.get("/admin/auto-replies")
+	p := a.submit("/admin/auto-replies/rules", url.Values{"name": {"Shipping"}, "keywords": {"delivery, parcel"}, "rule_enabled": {"on"}, "rule_text": {"It ships in 2 days."}})
+	got := p.find("rule-error").Text()
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(got, "Delete one") || strings.Contains(got, "auto-replies:") || strings.Contains(got, "rules:") ||
+		strings.Contains(got, "need fixing") {
+		t.Errorf("the rule past the most: %d %q, want it said in words", p.status, got)
+	}
+	if v := p.find("rule-keywords").AttrOr("value", ""); v != "delivery, parcel" || p.find("rule-name").AttrOr("value", "") != "Shipping" {
+		t.Errorf("the form lost what was typed: name %q, keywords %q", p.find("rule-name").AttrOr("value", ""), v)
+	}
+}
