@@ -322,6 +322,30 @@ var latinBases = []rune("AAAAAAÆCEEEEIIIIÐNOOOOO×ØUUUUYÞßaaaaaaæceeeeiiii
 	"AaAaAaCcCcCcCcDdĐđEeEeEeEeEeGgGgGgGgHhĦħIiIiIiIiIıĲĳJjKkĸLlLlLlĿŀŁłNnNnNnŉŊŋ" +
 	"OoOoOoŒœRrRrRrSsSsSsSsTtTtŦŧUuUuUuUuUuUuWwYyYZzZzZzſ")
 
+// moreLatinBases are the other accented Latin letters, of Latin
+// Extended-B and Latin Extended Additional, with their base letters:
+// Vietnamese (ơ, ư, ệ...), Romanian (ș, ț), pinyin (ǎ, ǚ). Each is what
+// is left of it once decomposed without its marks.
+var moreLatinBases = func() map[rune]rune {
+	from := []rune("ƠơƯưǍǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜǞǟǠǡǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔ" +
+		"ȕȖȗȘșȚțȞȟȦȧȨȩȪȫȬȭȮȯȰȱȲȳḀḁḂḃḄḅḆḇḈḉḊḋḌḍḎḏḐḑḒḓḔḕḖḗḘḙḚḛḜḝḞḟḠḡḢḣḤ" +
+		"ḥḦḧḨḩḪḫḬḭḮḯḰḱḲḳḴḵḶḷḸḹḺḻḼḽḾḿṀṁṂṃṄṅṆṇṈṉṊṋṌṍṎṏṐṑṒṓṔṕṖṗṘṙṚṛṜṝṞṟṠ" +
+		"ṡṢṣṤṥṦṧṨṩṪṫṬṭṮṯṰṱṲṳṴṵṶṷṸṹṺṻṼṽṾṿẀẁẂẃẄẅẆẇẈẉẊẋẌẍẎẏẐẑẒẓẔẕẖẗẘẙẠạẢ" +
+		"ảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞ" +
+		"ởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹ")
+	to := []rune("OoUuAaIiOoUuUuUuUuUuAaAaGgKkOoOojGgNnAaAaAaEeEeIiIiOoOoRrRrU" +
+		"uUuSsTtHhAaEeOoOoOoOoYyAaBbBbBbCcDdDdDdDdDdEeEeEeEeEeFfGgHhH" +
+		"hHhHhHhIiIiKkKkKkLlLlLlLlMmMmMmNnNnNnNnOoOoOoOoPpPpRrRrRrRrS" +
+		"sSsSsSsSsTtTtTtTtUuUuUuUuUuVvVvWwWwWwWwWwXxXxYyZzZzZzhtwyAaA" +
+		"aAaAaAaAaAaAaAaAaAaAaEeEeEeEeEeEeEeEeIiIiOoOoOoOoOoOoOoOoOoO" +
+		"oOoOoUuUuUuUuUuUuUuYyYyYyYy")
+	m := make(map[rune]rune, len(from))
+	for i, r := range from {
+		m[r] = to[i]
+	}
+	return m
+}()
+
 // withoutAccent maps an accented Latin letter to its base letter and
 // drops a combining accent (U+0300 to U+036F), which a phone may send
 // after its letter (e and U+0301 for é). Other marks, part of the letters
@@ -332,6 +356,10 @@ func withoutAccent(r rune) rune {
 		return -1
 	case r >= 0xc0 && r < 0xc0+rune(len(latinBases)):
 		return latinBases[r-0xc0]
+	case r >= 0x180 && r < 0x250 || r >= 0x1e00 && r < 0x1f00:
+		if b, ok := moreLatinBases[r]; ok {
+			return b
+		}
 	}
 	return r
 }

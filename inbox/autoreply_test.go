@@ -170,6 +170,21 @@ func TestKeywordsMatchWhateverTheAccents(t *testing.T) {
 			t.Errorf("%q matches = %v, want %v", text, got, want)
 		}
 	}
+	// Vietnamese and Romanian, with their letters precomposed or not, and
+	// typed without accents.
+	vi := KeywordRule{Keywords: []string{"giá phở", "mulțumesc"}, AutoReplyMessage: AutoReplyMessage{Enabled: true, Text: "x"}}
+	for text, want := range map[string]bool{
+		"gia pho bao nhieu?":          true,
+		"Giá phở bao nhiêu?":          true,
+		"gia\u0301 pho\u031b\u0309 ạ": true,
+		"multumesc frumos":            true,
+		"MULȚUMESC":                   true,
+		"gia phong":                   false,
+	} {
+		if got := vi.Matches("s1", SMS, text); got != want {
+			t.Errorf("%q matches = %v, want %v", text, got, want)
+		}
+	}
 	hindi := KeywordRule{Keywords: []string{"किताब"}, AutoReplyMessage: AutoReplyMessage{Enabled: true, Text: "x"}}
 	if !hindi.Matches("s1", SMS, "मुझे किताब चाहिए") || hindi.Matches("s1", SMS, "कताब") {
 		t.Error("a script whose marks are part of its letters no longer matches whole words")
