@@ -74,6 +74,9 @@ func (s *Server) sendersView(c echo.Context, errorFor, secretError string) (view
 		WebhookURL: ours,
 		Sync:       s.syncStatus(s.sendersSynced(), loc),
 	}
+	if p, ok := s.webhooks.(projectSecrets); ok {
+		v.NoProjectSecret = !p.HasProjectSecrets(ctx)
+	}
 	for _, sd := range ss {
 		row := views.SenderRow{
 			ID: sd.ID, Name: sd.Name, Phone: sd.Phone, Default: sd.IsDefault, Synced: !sd.SyncedAt.IsZero(),
@@ -96,6 +99,12 @@ func (s *Server) sendersView(c echo.Context, errorFor, secretError string) (view
 		v.Senders = append(v.Senders, row)
 	}
 	return v, nil
+}
+
+// projectSecrets are Webhooks that tell whether the project has secrets
+// of its own (ZAVU_WEBHOOK_SECRET).
+type projectSecrets interface {
+	HasProjectSecrets(ctx context.Context) bool
 }
 
 func (s *Server) handleSenders(c echo.Context) error {

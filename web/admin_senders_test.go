@@ -12,6 +12,7 @@ import (
 
 	"switchboard/inbox"
 	"switchboard/inbox/zavu"
+	"switchboard/web"
 )
 
 // allEvents is every event Switchboard needs from a sender's webhook.
@@ -281,5 +282,43 @@ func TestReplacingASendersSecretKeepsTheOldOneForTheSwitch(t *testing.T) {
 	}
 	if audit := a.get("/admin/audit").find("audit-entry").Text(); !strings.Contains(audit, "sender.secret_remove_previous") {
 		t.Errorf("audit log: %q", audit)
+	}
+}
+
+// Without ZAVU_WEBHOOK_SECRET, a sender's webhooks get in only with the
+// secret entered for it on the page: the page does not say they are
+// checked with ZAVU_WEBHOOK_SECRET, but that every one is refused, and
+// removing the secret says so too.
+func TestSendersWithoutAnySecretSayTheirWebhooksAreRefused(t *testing.T) {
+	ts := newTestServerWith(t, func(_ *web.Config, d *web.Deps) {
+		w := d.Webhooks.(zavu.Webhooks)
+		w.Secrets = nil
+		d.Webhooks = w
+	})
+	admin := ts.addUser("ana@example.com", "Ana", inbox.RoleAdmin)
+	a := ts.newAgent()
+	a.login(admin.Email)
+	ts.zavu.SetSenders([]zavu.Sender{{ID: "snd_new", Name: "New line", PhoneNumber: "+15550000009"}})
+	a.post("/admin/senders/sync", url.Values{})
+
+	p := a.get("/admin/senders")
+	if got := p.find("secret-state").Text(); strings.Contains(got, "checked with ZAVU_WEBHOOK_SECRET") || !strings.Contains(got, "refuses every webhook") {
+		t.Errorf("with no secret anywhere, the page says: %q", got)
+	}
+	body := inboundFor("snd_new", "evt_unsigned_for_us")
+	if status, _ := ts.postWith(body, zavu.Sign(testSecret, time.Now(), body), nil); status != http.StatusUnauthorized {
+		t.Fatalf("a webhook with no secret to check it: %d, want 401 as the page says", status)
+	}
+
+	const secret = "whsec_perSender0123456789QRST"
+	if p := a.post("/admin/senders/snd_new/secret", url.Values{"secret": {secret}}); p.status != http.StatusSeeOther {
+		t.Fatalf("save secret: %d", p.status)
+	}
+	p = a.get("/admin/senders")
+	if p.find("secret-missing").Length() != 0 {
+		t.Error("the warning stays once the secret is set")
+	}
+	if got := p.find("remove-secret").Closest("details.confirm").Text(); !strings.Contains(got, "Every webhook of this sender is refused") {
+		t.Errorf("removing the only secret says: %q", got)
 	}
 }

@@ -27,6 +27,17 @@ func StaticSecrets(secrets ...string) func(context.Context) ([]string, error) {
 	return func(context.Context) ([]string, error) { return secrets, nil }
 }
 
+// HasProjectSecrets reports whether the project has secrets of its own
+// (ZAVU_WEBHOOK_SECRET): without them, a sender's webhooks are let in by
+// that sender's secret alone.
+func (w Webhooks) HasProjectSecrets(ctx context.Context) bool {
+	if w.Secrets == nil {
+		return false
+	}
+	s, err := w.Secrets(ctx)
+	return err == nil && len(s) > 0
+}
+
 // Verify returns nil when header is a valid, fresh signature of body by one
 // of the secrets in force for it: the project's, and those of the sender
 // the envelope names. When the secrets could only be partly read, a
