@@ -72,6 +72,15 @@ const (
 // transaction, through the writer, so that webhooks and replies go
 // between two. What Close leaves is done after the next start.
 func (db *DB) redoCardSearch() {
+	// Read first: a database with nothing to index again takes no write.
+	var left int
+	if err := db.reader.QueryRowContext(context.Background(), `SELECT count(*) FROM (SELECT 1 FROM search_cards_redo LIMIT 1)`).Scan(&left); err != nil {
+		db.log.Warn("could not read the messages to index again", "err", err)
+		return
+	}
+	if left == 0 {
+		return
+	}
 	done, start := 0, time.Now()
 	for {
 		select {

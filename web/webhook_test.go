@@ -246,11 +246,12 @@ func TestShuffledAndDuplicatedStreamGivesTheSameState(t *testing.T) {
 
 // A customer's message holding a U+0000 (from a phone's keyboard, a
 // pasted text), with a profile name holding one, is shown, and a
-// script's note, reply, contact name and searches with one are taken:
-// on PostgreSQL, whose text cannot hold the character, the message was
+// script's note, reply and contact name with one are taken: on
+// PostgreSQL, whose text cannot hold the character, the message was
 // stored but never applied (its event failed, the agents never saw it),
 // and each of those API calls answered 500. PostgreSQL leaves the
-// character out.
+// character out. A query parameter holding one is refused in words
+// (TestAPIRefusesParametersThatAreNotText), never a 500.
 func TestTextWithANulCharacterIsTaken(t *testing.T) {
 	ts := newTestServer(t)
 	ts.mustPost(event("evt_1", "message.inbound", time.Now().Add(-time.Minute), map[string]any{
@@ -274,9 +275,9 @@ func TestTextWithANulCharacterIsTaken(t *testing.T) {
 		{http.MethodPost, c + "/notes", `{"text":"called\u0000 her"}`, http.StatusCreated},
 		{http.MethodPost, c + "/messages", `{"text":"On its way\u0000"}`, http.StatusAccepted},
 		{http.MethodPatch, "/api/v1/contacts/" + itoa(conv.Contact.ID), `{"name":"Ana\u0000 Lima","notes":"VIP\u0000"}`, http.StatusOK},
-		{http.MethodGet, "/api/v1/search?q=7781%00", "", http.StatusOK},
-		{http.MethodGet, "/api/v1/contacts?q=Ana%00", "", http.StatusOK},
-		{http.MethodGet, "/api/v1/conversations?label=vip%00", "", http.StatusOK},
+		{http.MethodGet, "/api/v1/search?q=7781%00", "", http.StatusBadRequest},
+		{http.MethodGet, "/api/v1/contacts?q=Ana%00", "", http.StatusBadRequest},
+		{http.MethodGet, "/api/v1/conversations?label=vip%00", "", http.StatusBadRequest},
 	} {
 		if status, out := ts.apiCall(ts.token, call.method, call.path, call.body); status != call.want {
 			t.Errorf("%s %s %s: %d %+v, want %d", call.method, call.path, call.body, status, out, call.want)
