@@ -272,12 +272,38 @@ func (db *DB) drainStaleOpenings() {
 			return
 		}
 	}
-	var stale int
-	if err := db.reader.QueryRowContext(context.Background(), `SELECT count(*) FROM (SELECT 1 FROM openings_stale LIMIT 1)`).Scan(&stale); err != nil {
-		db.log.Warn("could not read the openings to derive again", "err", err)
+	db.drainInChunks(backgroundDrain{
+		left:     "openings_stale",
+		what:     "the report's openings",
+		chunk:    db.deriveStaleChunk,
+		finished: "report rollups: openings derived again",
+		counted:  "conversations",
+	})
+}
+
+// backgroundDrain is work a migration left to do after the start, a
+// write transaction at a time (drainInChunks): while its table left holds
+// a row, chunk does the next part, saying how much it did and whether
+// more is left.
+type backgroundDrain struct {
+	left     string // the table listing what is left to do
+	what     string // what is done, for the log ("the report's openings")
+	chunk    func(ctx context.Context) (n int, more bool, err error)
+	finished string // the log line once all is done
+	counted  string // what n counts, for that line
+}
+
+// drainInChunks runs d until nothing is left or Close. A failed chunk is
+// tried again a minute later. A database with nothing left takes no
+// write.
+func (db *DB) drainInChunks(d backgroundDrain) {
+	ctx := context.Background()
+	var left int
+	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+d.left+` LIMIT 1)`).Scan(&left); err != nil {
+		db.log.Warn("could not read what is left to do: "+d.what, "err", err)
 		return
 	}
-	if stale == 0 {
+	if left == 0 {
 		return
 	}
 	done, start := 0, time.Now()
@@ -287,12 +313,12 @@ func (db *DB) drainStaleOpenings() {
 			return
 		default:
 		}
-		n, more, err := db.deriveStaleChunk(context.Background())
+		n, more, err := d.chunk(ctx)
 		switch {
 		case errors.Is(err, inbox.ErrStoreClosed):
 			return
 		case err != nil:
-			db.log.Warn("could not derive the report's openings again", "err", err)
+			db.log.Warn("could not do again: "+d.what, "err", err)
 			select {
 			case <-db.stopCleanup:
 				return
@@ -302,7 +328,9 @@ func (db *DB) drainStaleOpenings() {
 		}
 		done += n
 		if !more {
-			db.log.Info("report rollups: openings derived again", "conversations", done, "took", time.Since(start).Round(time.Millisecond))
+			if done > 0 {
+				db.log.Info(d.finished, d.counted, done, "took", time.Since(start).Round(time.Millisecond))
+			}
 			return
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"switchboard/inbox"
 )
@@ -72,44 +71,13 @@ const (
 // transaction, through the writer, so that webhooks and replies go
 // between two. What Close leaves is done after the next start.
 func (db *DB) redoCardSearch() {
-	// Read first: a database with nothing to index again takes no write.
-	var left int
-	if err := db.reader.QueryRowContext(context.Background(), `SELECT count(*) FROM (SELECT 1 FROM search_cards_redo LIMIT 1)`).Scan(&left); err != nil {
-		db.log.Warn("could not read the messages to index again", "err", err)
-		return
-	}
-	if left == 0 {
-		return
-	}
-	done, start := 0, time.Now()
-	for {
-		select {
-		case <-db.stopCleanup:
-			return
-		default:
-		}
-		n, more, err := db.redoCardChunk(context.Background())
-		switch {
-		case errors.Is(err, inbox.ErrStoreClosed):
-			return
-		case err != nil:
-			db.log.Warn("could not index shared contact cards again", "err", err)
-			select {
-			case <-db.stopCleanup:
-				return
-			case <-time.After(time.Minute):
-			}
-			continue
-		}
-		done += n
-		if !more {
-			if done > 0 {
-				db.log.Info("search index: shared contact cards indexed again", "messages", done,
-					"took", time.Since(start).Round(time.Millisecond))
-			}
-			return
-		}
-	}
+	db.drainInChunks(backgroundDrain{
+		left:     "search_cards_redo",
+		what:     "shared contact cards' search",
+		chunk:    db.redoCardChunk,
+		finished: "search index: shared contact cards indexed again",
+		counted:  "messages",
+	})
 }
 
 // redoCardChunk indexes again the next cardRedoBatch messages of
