@@ -315,11 +315,7 @@ func (db *DB) steadyContacts(ctx context.Context, f inbox.ContactFilter, limit i
 			return nil, "", fmt.Errorf("cursor %q: %w", f.Cursor, inbox.ErrInvalid)
 		}
 	}
-	type keyed struct {
-		s  inbox.ContactSummary
-		at int64
-	}
-	var all []keyed
+	var all []steadyRow[inbox.ContactSummary]
 	q, args := contactsPageQuery(cur, limit)
 	rows, err := db.reader.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -331,7 +327,7 @@ func (db *DB) steadyContacts(ctx context.Context, f inbox.ContactFilter, limit i
 		if err != nil {
 			return nil, "", err
 		}
-		all = append(all, keyed{s, msOf(s.LastContactAt)})
+		all = append(all, steadyRow[inbox.ContactSummary]{s, s.ID, msOf(s.LastContactAt)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", err
@@ -344,33 +340,11 @@ func (db *DB) steadyContacts(ctx context.Context, f inbox.ContactFilter, limit i
 		if err != nil {
 			return nil, "", err
 		}
-		shown := make(map[int64]bool, len(all))
-		for _, k := range all {
-			shown[k.s.ID] = true
-		}
 		for i, s := range moved {
-			if !shown[s.ID] {
-				all = append(all, keyed{s, at[i]})
-			}
+			all = append(all, steadyRow[inbox.ContactSummary]{s, s.ID, at[i]})
 		}
 	}
-	slices.SortFunc(all, func(a, b keyed) int {
-		if a.at != b.at {
-			return cmpDesc(a.at, b.at)
-		}
-		return cmpDesc(a.s.ID, b.s.ID)
-	})
-	next := ""
-	if len(all) > limit {
-		all = all[:limit]
-		last := all[limit-1]
-		cur.at, cur.id = last.at, last.s.ID
-		next = cur.encode()
-	}
-	out := make([]inbox.ContactSummary, len(all))
-	for i, k := range all {
-		out[i] = k.s
-	}
+	out, next := steadyPage(all, limit, cur)
 	return out, next, nil
 }
 

@@ -189,17 +189,13 @@ func (db *DB) steadyConversations(ctx context.Context, f inbox.ConversationFilte
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
 	defer rows.Close()
-	type keyed struct {
-		c  inbox.Conversation
-		at int64
-	}
-	var all []keyed
+	var all []steadyRow[inbox.Conversation]
 	for rows.Next() {
 		c, err := scanConversation(rows)
 		if err != nil {
 			return nil, "", fmt.Errorf("list conversations: %w", err)
 		}
-		all = append(all, keyed{c, msOf(c.LastMessageAt)})
+		all = append(all, steadyRow[inbox.Conversation]{c, c.ID, msOf(c.LastMessageAt)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
@@ -211,33 +207,52 @@ func (db *DB) steadyConversations(ctx context.Context, f inbox.ConversationFilte
 	if err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
-	shown := make(map[int64]bool, len(all))
-	for _, k := range all {
-		shown[k.c.ID] = true
-	}
 	for i, c := range moved {
-		if !shown[c.ID] {
-			all = append(all, keyed{c, movedAt[i]})
+		all = append(all, steadyRow[inbox.Conversation]{c, c.ID, movedAt[i]})
+	}
+	items, next := steadyPage(all, limit, cur)
+	return items, next, nil
+}
+
+// steadyRow is a row of a steady list (conversations, contacts), with
+// its id and the activity it is listed by.
+type steadyRow[T any] struct {
+	v      T
+	id, at int64
+}
+
+// steadyPage is the page of a steady list from the rows read below cur,
+// then those that moved since its first page, each at its place then
+// (a row read both ways, as it moved between the two reads, is shown
+// once): at most limit of them, in the list's order, and the cursor of
+// the next page, empty on the last.
+func steadyPage[T any](rows []steadyRow[T], limit int, cur convCursor) ([]T, string) {
+	shown := make(map[int64]bool, len(rows))
+	all := rows[:0]
+	for _, r := range rows {
+		if !shown[r.id] {
+			shown[r.id] = true
+			all = append(all, r)
 		}
 	}
-	slices.SortFunc(all, func(a, b keyed) int {
+	slices.SortFunc(all, func(a, b steadyRow[T]) int {
 		if a.at != b.at {
 			return cmpDesc(a.at, b.at)
 		}
-		return cmpDesc(a.c.ID, b.c.ID)
+		return cmpDesc(a.id, b.id)
 	})
 	next := ""
 	if len(all) > limit {
 		all = all[:limit]
 		last := all[limit-1]
-		cur.at, cur.id = last.at, last.c.ID
+		cur.at, cur.id = last.at, last.id
 		next = cur.encode()
 	}
-	items := make([]inbox.Conversation, len(all))
-	for i, k := range all {
-		items[i] = k.c
+	out := make([]T, len(all))
+	for i, r := range all {
+		out[i] = r.v
 	}
-	return items, next, nil
+	return out, next
 }
 
 // cmpDesc orders a before b when it is the greater.
