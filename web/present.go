@@ -115,9 +115,11 @@ func spanWords(d time.Duration) string {
 	return hoursMinutes(d)
 }
 
-// hoursMinutes is "3 h 12 m", "45 m", or "2 d 4 h" for long spans.
+// hoursMinutes is "3 h 12 m", "45 m", or "2 d 4 h" for long spans. It
+// rounds down: a window that closes in 1 m 30 s says "1 m", never
+// promising more time than is left.
 func hoursMinutes(d time.Duration) string {
-	d = d.Round(time.Minute)
+	d = d.Truncate(time.Minute)
 	if d >= 48*time.Hour {
 		return fmt.Sprintf("%d d %d h", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 	}

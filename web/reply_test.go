@@ -22,7 +22,7 @@ import (
 func TestComposerSendsAPendingReply(t *testing.T) {
 	ts := newTestServer(t)
 	ana := ts.addUser("ana@example.com", "Ana", inbox.RoleAgent)
-	ts.mustPost(inboundText("evt_1", "msg_1", "Hi, is my order ready?", time.Now().Add(-time.Hour)))
+	ts.mustPost(inboundText("evt_1", "msg_1", "Hi, is my order ready?", time.Now().Add(-time.Hour+30*time.Second)))
 	conv := ts.mustMessage("msg_1").ConversationID
 	a := ts.newAgent()
 	a.login(ana.Email)

@@ -11,7 +11,8 @@ import (
 )
 
 // A WhatsApp window that closes, or closed, less than a minute from now
-// says so in words: not "Closes in 0 m" nor "Closed 0 m ago".
+// says so in words: not "Closes in 0 m" nor "Closed 0 m ago"; and a
+// countdown rounds down, never promising more time than is left.
 func TestWindowUnderAMinuteSaysLessThanAMinute(t *testing.T) {
 	base := time.Now().UTC().Truncate(time.Second)
 	clock := &testClock{t: base}
@@ -27,7 +28,9 @@ func TestWindowUnderAMinuteSaysLessThanAMinute(t *testing.T) {
 	}{
 		{-20 * time.Second, "Closes in less than a minute", "WhatsApp window closes in less than a minute"},
 		{-50 * time.Second, "Closes in less than a minute", "WhatsApp window closes in less than a minute"},
-		{-90 * time.Second, "Closes in 2 m", "WhatsApp window closes in 2 m"},
+		{-90 * time.Second, "Closes in 1 m", "WhatsApp window closes in 1 m"},
+		{-(2*time.Hour + 59*time.Minute + 50*time.Second), "Closes in 2 h 59 m", "WhatsApp window closes in 2 h 59 m"},
+		{-(49*time.Hour + 59*time.Minute), "Closes in 2 d 1 h", "WhatsApp window closes in 2 d 1 h"},
 		{20 * time.Second, "Closed less than a minute ago", ""},
 		{50 * time.Second, "Closed less than a minute ago", ""},
 		{3 * time.Minute, "Closed 3 m ago", ""},
