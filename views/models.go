@@ -89,7 +89,10 @@ type InboxView struct {
 	Senders []SenderOption
 	List    ListView
 	Thread  *ThreadView // nil when no conversation is open
-	NewConv *NewConversationView
+	// ThreadGone is set when the address named a conversation that no
+	// longer exists: the pane says so in place of the thread.
+	ThreadGone bool
+	NewConv    *NewConversationView
 	// Agents are the active teammates, rendered once in the page for
 	// every thread's assignee picker.
 	Agents []AgentOption

@@ -161,17 +161,23 @@ func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newCo
 		return err
 	}
 	v.Senders = senderNames(senders)
+	status := http.StatusOK
 	if open != 0 {
-		tv, err := s.threadView(c, open, who)
-		if err != nil {
+		// A conversation that no longer exists (a bookmark, an old link,
+		// a reload) is the inbox saying so, not an error page.
+		switch tv, err := s.threadView(c, open, who); {
+		case errors.Is(err, inbox.ErrNotFound):
+			v.ThreadGone, status = true, http.StatusNotFound
+		case err != nil:
 			return err
+		default:
+			v.Thread = &tv
 		}
-		v.Thread = &tv
 	}
 	if v.Mentions, err = s.store.UnseenMentions(ctx, currentUser(c).ID); err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.InboxPage(v))
+	return s.render(c, status, views.InboxPage(v))
 }
 
 func viewTitle(f views.Filter) string {
