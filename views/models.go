@@ -107,6 +107,9 @@ type InboxView struct {
 	// Counts are the views' numbers in the navigation, by their filter's
 	// query (Filter.Query); a view without one has no number.
 	Counts map[string]int
+	// Notice says, once, why the user landed here (an admin who made
+	// themselves an agent).
+	Notice string
 }
 
 // LiveMark is where a page or fragment stands in the live-update stream:
@@ -284,6 +287,9 @@ type LoginView struct {
 	Email string
 	Error string
 	Next  string
+	// Notice says why the user is here, once (an admin who deactivated
+	// their own account).
+	Notice string
 }
 
 // SetupView is the first-run form that creates the first admin.

@@ -24,6 +24,13 @@ const (
 	passwordReason    = "Your password was reset. Sign in again."
 )
 
+// What an admin who changed their own account is told on the page they
+// land on.
+const (
+	selfDemotedNotice     = "You made yourself an agent, so the admin pages are closed to you. Another admin can make you an admin again."
+	selfDeactivatedNotice = "You deactivated your own account, so you were signed out. Another admin can reactivate it."
+)
+
 // passwordResetNotice is what the page says after a password reset.
 const passwordResetNotice = "Password reset. Every session signed in with the old password has ended."
 
@@ -300,7 +307,9 @@ func (s *Server) handleAgentRole(c echo.Context) error {
 	}
 	s.audit(c, "user.role", fmt.Sprintf("%s: %s → %s", userLabel(u), u.Role, role))
 	if u.ID == currentUser(c).ID {
-		return c.Redirect(http.StatusSeeOther, "/inbox") // no longer an admin
+		// No longer an admin: the inbox says why the admin pages went.
+		s.sessions.Put(c.Request().Context(), sessNotice, selfDemotedNotice)
+		return c.Redirect(http.StatusSeeOther, "/inbox")
 	}
 	return c.Redirect(http.StatusSeeOther, agentDone(u, "role"))
 }
@@ -339,6 +348,8 @@ func (s *Server) handleDeactivateAgent(c echo.Context) error {
 		if err := s.sessions.Destroy(ctx); err != nil {
 			return err
 		}
+		// The sign-in page says why the admin is there.
+		s.sessions.Put(ctx, sessNotice, selfDeactivatedNotice)
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
 	return c.Redirect(http.StatusSeeOther, agentDone(u, "deactivated")+"&back="+strconv.Itoa(back))

@@ -422,6 +422,13 @@ func TestTheLastActiveAdminCannotBeRemoved(t *testing.T) {
 	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/inbox" {
 		t.Fatalf("Ana steps down: %d to %q", p.status, p.header.Get("Location"))
 	}
+	// The inbox she lands on says why, once.
+	if got := a.get("/inbox").find("page-notice").Text(); !strings.Contains(got, "You made yourself an agent") {
+		t.Errorf("the inbox Ana lands on says %q, want why the admin pages went", got)
+	}
+	if a.get("/inbox").find("page-notice").Length() != 0 {
+		t.Error("the inbox says it again on the next page")
+	}
 	if p := a.get("/admin/agents"); p.status != http.StatusForbidden {
 		t.Errorf("Ana, an agent now, on the agents page: %d, want 403", p.status)
 	}
@@ -443,6 +450,13 @@ func TestTheLastActiveAdminCannotBeRemoved(t *testing.T) {
 	}
 	if p := ben.get("/inbox"); p.status != http.StatusSeeOther {
 		t.Errorf("Ben after deactivating himself: %d, want sent to sign in", p.status)
+	}
+	// The sign-in page he lands on says why, once.
+	if got := ben.get("/login").find("login-notice").Text(); !strings.Contains(got, "You deactivated your own account") {
+		t.Errorf("the sign-in page Ben lands on says %q, want why he was signed out", got)
+	}
+	if ben.get("/login").find("login-notice").Length() != 0 {
+		t.Error("the sign-in page says it again")
 	}
 }
 

@@ -39,6 +39,7 @@ func (s *Server) handleLoginForm(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.LoginPage(views.LoginView{
 		Page: s.page(c, "Sign in · Switchboard"), Next: localPath(c.QueryParam("next")),
+		Notice: s.sessions.PopString(ctx, sessNotice),
 	}))
 }
 

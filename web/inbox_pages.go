@@ -177,6 +177,7 @@ func (s *Server) inboxPageWith(c echo.Context, f views.Filter, open int64, newCo
 	if v.Mentions, err = s.store.UnseenMentions(ctx, currentUser(c).ID); err != nil {
 		return err
 	}
+	v.Notice = s.sessions.PopString(ctx, sessNotice)
 	return s.render(c, status, views.InboxPage(v))
 }
 

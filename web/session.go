@@ -28,6 +28,9 @@ const (
 	// sessCookie holds the name of the cookie the session was issued
 	// under (see takeOldSession).
 	sessCookie = "cookie"
+	// sessNotice holds what the next page shown says once: why the user
+	// landed there (see selfNotice).
+	sessNotice = "notice"
 )
 
 // sessionCookie is the session cookie's name on plain http, and its name
