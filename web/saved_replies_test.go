@@ -292,3 +292,26 @@ func addRefundReply(a *agent) string {
 	}
 	return a.get("/admin/saved-replies").find("saved-reply-edit").AttrOr("href", "")
 }
+
+// Deleting a saved reply, or a keyword rule, asks first: the delete button
+// sits behind a confirmation that says what it does, as the other
+// destructive actions of the admin pages.
+func TestSavedReplyAndKeywordRuleDeleteAskFirst(t *testing.T) {
+	ts := newTestServer(t)
+	ana, _ := ts.twoAdmins()
+	edit := addRefundReply(ana)
+	p := ana.get(edit)
+	if c := p.find("saved-reply-delete").Closest("details.confirm"); c.Length() != 1 || c.Find(`[data-testid="saved-reply-delete-open"]`).Length() != 1 ||
+		!strings.Contains(c.Text(), "cannot be undone") {
+		t.Errorf("the saved reply's delete button is not behind a confirmation: %q", p.find("saved-reply-delete").Parent().Text())
+	}
+	if r := ana.submit("/admin/auto-replies/rules", url.Values{"name": {"Refunds"}, "keywords": {"refund"}, "rule_enabled": {"on"}, "rule_text": {"Refunds answer"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("add a rule: %d", r.status)
+	}
+	rule, _ := ana.get("/admin/auto-replies").find("rule-edit").First().Attr("href")
+	p = ana.get(rule)
+	if c := p.find("rule-delete").Closest("details.confirm"); c.Length() != 1 || c.Find(`[data-testid="rule-delete-open"]`).Length() != 1 ||
+		!strings.Contains(c.Text(), "cannot be undone") {
+		t.Errorf("the keyword rule's delete button is not behind a confirmation: %q", p.find("rule-delete").Parent().Text())
+	}
+}
