@@ -151,7 +151,9 @@ func (e env) tokenCreate(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	t := inbox.APIToken{Name: n, Hash: hash, Scope: scope, CreatedAt: time.Now().UTC()}
-	if err := db.CreateAPIToken(ctx, &t); err != nil {
+	if err := db.CreateAPIToken(ctx, &t); errors.Is(err, inbox.ErrNameTaken) {
+		return usageError("--name %q is the name of a token in use: give another name, or revoke that token first (token list shows its id)", n)
+	} else if err != nil {
 		return err
 	}
 	e.auditToken(ctx, db, "token.create", t)

@@ -166,3 +166,27 @@ func TestTokenRevokeHoldsOnARunningServer(t *testing.T) {
 		t.Errorf("the server's use of the token is not in the list: %q", out)
 	}
 }
+
+// Two tokens not revoked never share a name: "token create" refuses the
+// name of one still in use, in one line with exit 2, and takes it again
+// once that token is revoked.
+func TestTokenCreateRefusesANameInUse(t *testing.T) {
+	vars := map[string]string{"SWITCHBOARD_DB": filepath.Join(t.TempDir(), "sb.db")}
+	_, id := createToken(t, vars, "--name", "ci")
+	code, out, errOut := runCmd(t, vars, "", "token", "create", "--name", " ci ", "--scope", "read")
+	if code != 2 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, `"ci"`) || !strings.Contains(errOut, "revoke") {
+		t.Errorf("a second token named ci = exit %d %q %q, want 2 with one line naming it", code, out, errOut)
+	}
+	db, err := store.Open(vars["SWITCHBOARD_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := db.APITokens(context.Background()); err != nil || len(ts) != 1 {
+		t.Errorf("after the refused create, %d tokens (%v), want 1", len(ts), err)
+	}
+	db.Close()
+	if code, _, errOut := runCmd(t, vars, "", "token", "revoke", id); code != 0 {
+		t.Fatalf("revoke = %d %q", code, errOut)
+	}
+	createToken(t, vars, "--name", "ci")
+}

@@ -19,6 +19,9 @@ var (
 	// ErrKeyReused is a request whose idempotency key was sent before
 	// with another request (see RequestKey).
 	ErrKeyReused = errors.New("idempotency key used with another request")
+	// ErrNameTaken is a name already used by another thing of its kind
+	// that must be told apart by name (an API token not revoked).
+	ErrNameTaken = errors.New("name already used")
 )
 
 // Errors of the storage, not of the request: every write fails alike until

@@ -158,6 +158,7 @@ var pgContract = []struct {
 	{"TestMigrationHandsBackTheConversationsOfAgentsDeactivatedBefore", TestMigrationHandsBackTheConversationsOfAgentsDeactivatedBefore},
 	{"TestSetPassword", TestSetPassword},
 	{"TestAPITokenScopesCreatorsAndRevocation", TestAPITokenScopesCreatorsAndRevocation},
+	{"TestAPITokenNameInUseIsRefused", TestAPITokenNameInUseIsRefused},
 	{"TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders", TestSyncSendersKeepsWhatZavuSaysAndWebhookOnlySenders},
 	{"TestSenderSecretIsWriteOnly", TestSenderSecretIsWriteOnly},
 	{"TestReplacedSenderSecretCountsForItsGrace", TestReplacedSenderSecretCountsForItsGrace},

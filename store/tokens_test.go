@@ -131,3 +131,23 @@ func TestTokenScopeMigrationKeepsOldTokensWriting(t *testing.T) {
 		t.Error("the schema accepted scope 'admin'")
 	}
 }
+
+// Two tokens not revoked never share a name; a revoked token's name may
+// be used again.
+func TestAPITokenNameInUseIsRefused(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	first := inbox.APIToken{Name: "ci", Hash: "hash-1", CreatedAt: t0}
+	if err := db.CreateAPIToken(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateAPIToken(ctx, &inbox.APIToken{Name: "ci", Hash: "hash-2", CreatedAt: t0}); !errors.Is(err, inbox.ErrNameTaken) {
+		t.Errorf("a second token named ci: err = %v, want ErrNameTaken", err)
+	}
+	if _, err := db.RevokeAPIToken(ctx, first.ID, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateAPIToken(ctx, &inbox.APIToken{Name: "ci", Hash: "hash-3", CreatedAt: t0}); err != nil {
+		t.Errorf("the name of a revoked token: %v", err)
+	}
+}

@@ -188,8 +188,10 @@ func (db *DB) User(ctx context.Context, id int64) (inbox.User, error) {
 
 // CreateAPIToken stores a token (its hash, never the secret) and sets t.ID
 // (and t.CreatedAt when zero). An empty scope is stored as write, the
-// default. A hash already stored is an error wrapping inbox.ErrConflict; an
-// unknown scope or no hash one wrapping inbox.ErrInvalid.
+// default. A hash already stored is an error wrapping inbox.ErrConflict; the
+// name of a token not revoked one wrapping inbox.ErrNameTaken (a revoked
+// token's name may be used again); an unknown scope or no hash one
+// wrapping inbox.ErrInvalid.
 func (db *DB) CreateAPIToken(ctx context.Context, t *inbox.APIToken) error {
 	if t.Hash == "" {
 		return fmt.Errorf("create API token %q: no hash: %w", t.Name, inbox.ErrInvalid)
@@ -204,6 +206,13 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *inbox.APIToken) error {
 	}
 	var id int64
 	err = db.write(ctx, func(ctx context.Context, w *writeTx) error {
+		var taken bool
+		if err := w.queryRowSQL(ctx, `SELECT EXISTS (SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL)`, t.Name).Scan(&taken); err != nil {
+			return err
+		}
+		if taken {
+			return inbox.ErrNameTaken
+		}
 		return w.queryRowSQL(ctx, `INSERT INTO api_tokens (name, hash, scope, created_at, created_by, last_used_at)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
 			t.Name, t.Hash, string(scope), msOf(created), nullID(t.CreatedBy), nullMS(t.LastUsedAt)).Scan(&id)

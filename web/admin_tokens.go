@@ -95,7 +95,14 @@ func (s *Server) handleCreateToken(c echo.Context) error {
 	}
 	u := currentUser(c)
 	t := inbox.APIToken{Name: f.Name, Hash: hash, Scope: scope, CreatedAt: s.now().UTC(), CreatedBy: &u.ID}
-	if err := s.store.CreateAPIToken(c.Request().Context(), &t); err != nil {
+	if err := s.store.CreateAPIToken(c.Request().Context(), &t); errors.Is(err, inbox.ErrNameTaken) {
+		f.NameError = fmt.Sprintf("A token named %q is already in use: give this one another name, or revoke that one first.", f.Name)
+		v, err := s.tokensView(c, f)
+		if err != nil {
+			return err
+		}
+		return s.render(c, http.StatusUnprocessableEntity, views.TokensPage(v))
+	} else if err != nil {
 		return err
 	}
 	s.audit(c, "token.create", tokenAuditDetail(t))

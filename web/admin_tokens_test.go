@@ -180,3 +180,28 @@ func TestAuditNamesCommandLineChanges(t *testing.T) {
 		t.Errorf("audit log who: %v", who)
 	}
 }
+
+// Two tokens not revoked never share a name: the form refuses the name
+// of one in use, keeping what was typed, and takes it again once that
+// token is revoked.
+func TestTokenNameInUseIsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	adm := ts.admin()
+	if p := adm.submit("/admin/tokens", url.Values{"name": {"ci"}, "scope": {"read"}}); p.status != http.StatusOK || !strings.Contains(p.body, "sbt_") {
+		t.Fatalf("create: %d", p.status)
+	}
+	p := adm.submit("/admin/tokens", url.Values{"name": {" ci "}, "scope": {"write"}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.find("token-name-error").Text(), "already") || strings.Contains(p.body, "sbt_") {
+		t.Errorf("a second token named ci: %d, error %q", p.status, p.find("token-name-error").Text())
+	}
+	if n := tokenRow(p, "ci").Length(); n != 1 {
+		t.Errorf("%d tokens named ci, want 1", n)
+	}
+	action, _ := tokenRow(p, "ci").Find("details.confirm form").Attr("action")
+	if p := adm.submit(action, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", p.status)
+	}
+	if p := adm.submit("/admin/tokens", url.Values{"name": {"ci"}, "scope": {"read"}}); p.status != http.StatusOK || !strings.Contains(p.body, "sbt_") {
+		t.Errorf("the name of a revoked token: %d %q", p.status, p.find("token-name-error").Text())
+	}
+}
