@@ -82,7 +82,7 @@ func pgProcess(t *testing.T, dsn string, fake *zavu.Fake, stopOutbox context.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: "test", Hash: hash, CreatedAt: time.Now()}); err != nil {
+	if err := db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: testTokenName(), Hash: hash, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret, zavu: fake}
