@@ -93,7 +93,7 @@ func newTestServerAt(t *testing.T, dsn string, edit func(*web.Config, *web.Deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: testTokenName(), Hash: hash, CreatedAt: time.Now()}); err != nil {
+	if err := db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: "test", Hash: hash, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret, zavu: fake, filesDir: filesDir, mediaDir: mediaDir}
@@ -349,9 +349,10 @@ func sendWaiting(t testing.TB, db *store.DB, at time.Time) {
 	}
 }
 
-// testTokens counts the API tokens test servers made, for testTokenName.
+// testTokens counts the API tokens testTokenName named.
 var testTokens atomic.Int64
 
-// testTokenName names a test server's API token: tokens in use never
-// share a name, and two servers may share a database.
+// testTokenName names the API token of a Switchboard process that shares
+// its database with another (pgProcess): tokens in use never share a
+// name.
 func testTokenName() string { return fmt.Sprintf("test %d", testTokens.Add(1)) }
