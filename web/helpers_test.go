@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,7 +94,13 @@ func newTestServerAt(t *testing.T, dsn string, edit func(*web.Config, *web.Deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: "test", Hash: hash, CreatedAt: time.Now()}); err != nil {
+	// A server that shares its database with another (newTestServerAt)
+	// names its token apart: tokens in use never share a name.
+	err = db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: "test", Hash: hash, CreatedAt: time.Now()})
+	if errors.Is(err, inbox.ErrNameTaken) {
+		err = db.CreateAPIToken(context.Background(), &inbox.APIToken{Name: testTokenName(), Hash: hash, CreatedAt: time.Now()})
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	ts := &testServer{t: t, db: db, srv: srv, web: w, token: secret, zavu: fake, filesDir: filesDir, mediaDir: mediaDir}
@@ -353,6 +360,6 @@ func sendWaiting(t testing.TB, db *store.DB, at time.Time) {
 var testTokens atomic.Int64
 
 // testTokenName names the API token of a Switchboard process that shares
-// its database with another (pgProcess): tokens in use never share a
-// name.
+// its database with another (pgProcess, newTestServerAt): tokens in use
+// never share a name.
 func testTokenName() string { return fmt.Sprintf("test %d", testTokens.Add(1)) }
